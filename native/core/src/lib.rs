@@ -1,0 +1,20 @@
+//! recall-core: everything in recall that does not know about Node.
+//!
+//! Free of FFI so it is unit-tested with plain `cargo test`, benchmarked with
+//! `cargo run --release --example ...`, and reusable from another binding.
+//!
+//! Modules by subsystem: `isa` (CPU tier chosen once per process), `kernels`
+//! (distance kernels), `checksum` (CRC-32C), `hash` (xxHash64 key routing),
+//! `container` (the one file format every index kind uses), `cancel`.
+
+pub mod cancel;
+pub mod checksum;
+pub mod container;
+pub mod error;
+pub mod fsutil;
+pub mod hash;
+pub mod isa;
+pub mod kernels;
+
+pub use cancel::CancelToken;
+pub use error::{Error, Result};
