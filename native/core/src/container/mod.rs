@@ -23,7 +23,7 @@
 //! metric, ...) in every kind: a reader never guesses parameters.
 
 mod read;
-mod verify;
+pub mod verify;
 mod write;
 
 pub use read::Container;

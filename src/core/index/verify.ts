@@ -1,0 +1,135 @@
+/**
+ * `recall verify`: check index files, versions and channel folders.
+ * - a container file: every checksum, the footer and every padding byte
+ *   (in Rust, off the JS thread, cancellable);
+ * - a version folder (has manifest.json): every listed file exists with the
+ *   recorded size and sha256, and nothing unlisted hides there;
+ * - a channel folder (has CURRENT): CURRENT names a complete version;
+ * - any other folder: every container file below it.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { loadNative, tokenFor } from '../native.js';
+import { isContainerFile } from './container.js';
+import { CURRENT, MANIFEST, readManifest, sha256File } from './versions.js';
+
+export interface Problem {
+  file: string;
+  /** First bad byte (absent for whole-file problems such as a missing file). */
+  offset?: number;
+  length?: number;
+  region: string;
+  message: string;
+}
+
+export interface FileCheck {
+  file: string;
+  bytes: number;
+  /** Container sections checked (0 for non-container files). */
+  sections: number;
+  problems: Problem[];
+}
+
+export interface VerifyResult {
+  path: string;
+  ok: boolean;
+  filesChecked: number;
+  bytesChecked: number;
+  files: FileCheck[];
+  /** The first bad byte range found, in walk order. */
+  firstProblem: Problem | null;
+}
+
+export interface VerifyOptions {
+  signal?: AbortSignal;
+  onFile?: (file: string) => void;
+}
+
+export async function verifyContainer(file: string, signal?: AbortSignal): Promise<FileCheck> {
+  const native = loadNative();
+  const report = await native.containerVerify(file, tokenFor(native, signal));
+  return {
+    file,
+    bytes: report.fileLength,
+    sections: report.sections.length,
+    problems: report.problems.map((p) => ({ file, offset: p.offset, length: p.length, region: p.region, message: p.message })),
+  };
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && !e.name.startsWith('.')) out.push(join(e.parentPath, e.name));
+  }
+  return out.sort();
+}
+
+async function checkVersionDir(dir: string, opts: VerifyOptions): Promise<FileCheck[]> {
+  const manifest = await readManifest(dir);
+  const checks: FileCheck[] = [];
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const entry of manifest.files) {
+    const file = join(dir, ...entry.path.split('/'));
+    opts.onFile?.(file);
+    const st = await stat(file).catch(() => null);
+    if (!st) {
+      checks.push({ file, bytes: 0, sections: 0, problems: [{ file, region: 'file', message: `listed in ${MANIFEST} but missing` }] });
+      continue;
+    }
+    const check = (await isContainerFile(file)) ? await verifyContainer(file, opts.signal) : { file, bytes: st.size, sections: 0, problems: [] as Problem[] };
+    if (st.size !== entry.bytes) {
+      check.problems.push({ file, offset: Math.min(st.size, entry.bytes), region: 'file', message: `${st.size} bytes, ${MANIFEST} says ${entry.bytes}` });
+    } else if (check.problems.length === 0 && (await sha256File(file)) !== entry.sha256) {
+      check.problems.push({ file, region: 'file', message: `sha256 differs from ${MANIFEST}` });
+    }
+    checks.push(check);
+  }
+  for (const file of await walk(dir)) {
+    const rel = relative(dir, file).split(sep).join('/');
+    if (rel !== MANIFEST && !listed.has(rel)) {
+      checks.push({ file, bytes: (await stat(file)).size, sections: 0, problems: [{ file, region: 'file', message: `not listed in ${MANIFEST}` }] });
+    }
+  }
+  return checks;
+}
+
+export async function verifyPath(path: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const st = await stat(path);
+  let files: FileCheck[] = [];
+  if (st.isFile()) {
+    opts.onFile?.(path);
+    files = [
+      (await isContainerFile(path))
+        ? await verifyContainer(path, opts.signal)
+        : { file: path, bytes: st.size, sections: 0, problems: [{ file: path, offset: 0, length: Math.min(st.size, 8), region: 'header', message: 'not a recall index file (no RCLIDX magic)' }] },
+    ];
+  } else {
+    const names = new Set(await readdir(path));
+    if (names.has(CURRENT)) {
+      const currentFile = join(path, CURRENT);
+      const name = (await readFile(currentFile, 'utf8')).trim();
+      if (!names.has(name)) {
+        files.push({ file: currentFile, bytes: 0, sections: 0, problems: [{ file: currentFile, region: 'file', message: `names ${JSON.stringify(name)}, which is not a version folder here` }] });
+      }
+      for (const v of [...names].filter((n) => /^v\d{8}$/.test(n)).sort()) files.push(...(await checkVersionDir(join(path, v), opts)));
+    } else if (names.has(MANIFEST)) {
+      files = await checkVersionDir(path, opts);
+    } else {
+      for (const file of await walk(path)) {
+        opts.signal?.throwIfAborted();
+        if (!(await isContainerFile(file))) continue;
+        opts.onFile?.(file);
+        files.push(await verifyContainer(file, opts.signal));
+      }
+    }
+  }
+  const firstProblem = files.flatMap((f) => f.problems)[0] ?? null;
+  return {
+    path,
+    ok: firstProblem === null,
+    filesChecked: files.length,
+    bytesChecked: files.reduce((s, f) => s + f.bytes, 0),
+    files,
+    firstProblem,
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * Index versions (DESIGN.md "Versions"). A channel directory holds complete
+ * versions `v00000001/`, `v00000002/`, ... (all shards + manifest.json) and
+ * a `CURRENT` file naming the live one. A build stages into a hidden
+ * `.v00000003.staging-<pid>` folder, writes manifest.json last, renames the
+ * folder into place and then replaces CURRENT (temp, fsync, rename): readers
+ * never see a half-built version, and a crash leaves at most a staging
+ * folder that the next build removes. One build at a time per channel
+ * (`.lock`, with a stale-pid check).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { badInput, RecallError, usage } from '../cli/errors.js';
+import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
+
+export const MANIFEST = 'manifest.json';
+export const CURRENT = 'CURRENT';
+const VERSION_RE = /^v(\d{8})$/;
+const STAGING_RE = /^\.v(\d{8})\.staging-(\d+)$/;
+
+export const versionName = (n: number): string => `v${String(n).padStart(8, '0')}`;
+
+export interface ManifestFile {
+  /** Path relative to the version folder, '/'-separated. */
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface VersionManifest {
+  format: 'recall-version';
+  formatVersion: 1;
+  channel: string;
+  version: number;
+  /** Build parameters, channel specific (shard count, hash, metric, ...). */
+  params: Record<string, unknown>;
+  files: ManifestFile[];
+}
+
+/** Version numbers present in `channelDir`, ascending. */
+export async function listVersions(channelDir: string): Promise<number[]> {
+  const names = await readdir(channelDir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  });
+  return names.flatMap((n) => (VERSION_RE.exec(n) ? [Number(n.slice(1))] : [])).sort((a, b) => a - b);
+}
+
+export interface CurrentVersion {
+  version: number;
+  dir: string;
+  manifest: VersionManifest;
+}
+
+/** The version CURRENT names, or null when nothing was published yet. */
+export async function readCurrent(channelDir: string): Promise<CurrentVersion | null> {
+  const currentPath = join(channelDir, CURRENT);
+  let text: string;
+  try {
+    text = await readFile(currentPath, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const name = text.trim();
+  if (!VERSION_RE.test(name)) {
+    throw badInput('ERR_RECALL_CORRUPT', `${currentPath}: expected a version name like v00000001, found ${JSON.stringify(name.slice(0, 40))}`, {
+      file: currentPath,
+      fix: 'write the live version name into CURRENT, or rebuild',
+    });
+  }
+  const dir = join(channelDir, name);
+  return { version: Number(name.slice(1)), dir, manifest: await readManifest(dir) };
+}
+
+export async function readManifest(versionDir: string): Promise<VersionManifest> {
+  const file = join(versionDir, MANIFEST);
+  let m: VersionManifest;
+  try {
+    m = JSON.parse(await readFile(file, 'utf8')) as VersionManifest;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw badInput(code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT', `${file}: ${code === 'ENOENT' ? 'missing' : 'not valid JSON'}`, {
+      file,
+      fix: 'the version is incomplete or damaged: rebuild it',
+      cause: e,
+    });
+  }
+  if (m.format !== 'recall-version' || !Array.isArray(m.files)) {
+    throw badInput('ERR_RECALL_CORRUPT', `${file}: not a recall version manifest`, { file });
+  }
+  return m;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(join(e.parentPath, e.name));
+  }
+  return out.sort();
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function acquireLock(channelDir: string): Promise<() => Promise<void>> {
+  const lock = join(channelDir, '.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(lock, 'wx');
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return () => unlink(lock).catch(() => undefined);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      if (pid && pidAlive(pid)) {
+        throw usage('ERR_RECALL_LOCKED', `${channelDir}: another build (pid ${pid}) is writing this channel`, {
+          file: lock,
+          fix: 'wait for it to finish, or remove .lock if that process is gone',
+        });
+      }
+      await unlink(lock).catch(() => undefined); // stale: its owner died
+    }
+  }
+  throw new RecallError('ERR_RECALL_LOCKED', `${channelDir}: could not take the build lock`);
+}
+
+export interface StagedVersion {
+  readonly channel: string;
+  readonly version: number;
+  /** The staging folder: write every file of the version here. */
+  readonly dir: string;
+  /** Write manifest.json, publish the folder, point CURRENT at it. */
+  publish(params?: Record<string, unknown>): Promise<CurrentVersion>;
+  /** Remove the staging folder (on failure or interrupt). */
+  abort(): Promise<void>;
+}
+
+/**
+ * Start the next version of `channelDir` (created if missing). Exactly one of
+ * `publish` / `abort` must follow; the build lock is held until then.
+ */
+export async function beginVersion(channelDir: string, channel: string): Promise<StagedVersion> {
+  await mkdir(channelDir, { recursive: true });
+  const release = await acquireLock(channelDir);
+  try {
+    // Staging folders of builds that died are garbage.
+    for (const name of await readdir(channelDir)) {
+      const m = STAGING_RE.exec(name);
+      if (m && !pidAlive(Number(m[2]))) await rm(join(channelDir, name), { recursive: true, force: true });
+    }
+    const version = ((await listVersions(channelDir)).at(-1) ?? 0) + 1;
+    const dir = join(channelDir, `.${versionName(version)}.staging-${process.pid}`);
+    await mkdir(dir);
+    const untrack = trackTemp(dir);
+    let settled = false;
+    const settle = async () => {
+      settled = true;
+      untrack();
+      await release();
+    };
+    return {
+      channel,
+      version,
+      dir,
+      async publish(params = {}) {
+        if (settled) throw new RecallError('ERR_RECALL_INTERNAL', 'version published or aborted twice');
+        try {
+          const files: ManifestFile[] = [];
+          for (const f of await listFiles(dir)) {
+            files.push({ path: relative(dir, f).split(sep).join('/'), bytes: (await stat(f)).size, sha256: await sha256File(f) });
+          }
+          const manifest: VersionManifest = { format: 'recall-version', formatVersion: 1, channel, version, params, files };
+          await writeFileAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+          const final = join(channelDir, versionName(version));
+          await rename(dir, final);
+          syncDir(channelDir);
+          await writeFileAtomic(join(channelDir, CURRENT), `${versionName(version)}\n`);
+          return { version, dir: final, manifest };
+        } catch (e) {
+          await rm(dir, { recursive: true, force: true });
+          throw e;
+        } finally {
+          await settle();
+        }
+      },
+      async abort() {
+        if (settled) return;
+        await rm(dir, { recursive: true, force: true });
+        await settle();
+      },
+    };
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The Rust addon (native/node), loaded lazily: importing this module costs
+ * nothing, `loadNative()` opens build/Release/recall.node on first use, so
+ * `recall --help` never loads it. ESM cannot import a .node file on Node 20,
+ * hence `createRequire`. `RECALL_NATIVE_PATH` overrides the location.
+ * src/core and dist/core sit at the same depth, so the relative path holds
+ * for both.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { RecallError } from './cli/errors.js';
+
+export type IsaTier = 'scalar' | 'avx2' | 'avx512';
+
+export interface ContainerHeaderInput {
+  kind: number;
+  major: number;
+  minor?: number;
+  flags?: number;
+  buildId?: bigint;
+  version?: number;
+  shard?: number;
+  shardCount?: number;
+}
+
+export interface NativeHeader extends Required<Omit<ContainerHeaderInput, 'buildId'>> {
+  buildId: bigint;
+  sectionCount: number;
+  tableOffset: number;
+}
+
+export interface NativeSection {
+  kind: number;
+  version: number;
+  offset: number;
+  length: number;
+  crc32c: number;
+}
+
+export interface NativeProblem {
+  kind: 'corrupt' | 'not-an-index' | 'unsupported';
+  offset: number;
+  length: number;
+  region: string;
+  message: string;
+}
+
+export interface NativeVerifyReport {
+  fileLength: number;
+  header: NativeHeader | null;
+  sections: NativeSection[];
+  problems: NativeProblem[];
+}
+
+/** An opaque cancel token (an Arc<AtomicBool> inside the addon). */
+export type CancelToken = { readonly __brand: 'CancelToken' };
+
+export interface Native {
+  buildInfo(): { version: string; napiVersion: number; profile: string };
+  cpuInfo(): { selected: IsaTier; detected: IsaTier; supported: IsaTier[] };
+  panicForTest(index?: number): never;
+
+  dotF32(a: Float32Array, b: Float32Array, isa?: IsaTier): number;
+  l2sqF32(a: Float32Array, b: Float32Array, isa?: IsaTier): number;
+  dotF16(a: Uint16Array, b: Uint16Array, isa?: IsaTier): number;
+  l2sqF16(a: Uint16Array, b: Uint16Array, isa?: IsaTier): number;
+  dotI8(a: Int8Array, b: Int8Array, isa?: IsaTier): number;
+  l2sqI8(a: Int8Array, b: Int8Array, isa?: IsaTier): number;
+  f32ToF16(values: Float32Array): Uint16Array;
+  f16ToF32(values: Uint16Array): Float32Array;
+
+  xxh64(data: Uint8Array | string, seed?: bigint): bigint;
+  hashInt64(keys: BigInt64Array, seed?: bigint): BigUint64Array;
+  hashStrings(offsets: Int32Array | BigInt64Array, data: Uint8Array, seed?: bigint): BigUint64Array;
+  shardsOf(hashes: BigUint64Array, shardCount: number): Uint32Array;
+
+  cancelToken(): CancelToken;
+  cancel(token: CancelToken): void;
+
+  containerWrite(path: string, header: ContainerHeaderInput, sections: { kind: number; version?: number; data: Uint8Array }[]): number;
+  containerVerify(path: string, token?: CancelToken): Promise<NativeVerifyReport>;
+  containerReadSection(path: string, kind: number): Uint8Array | null;
+}
+
+let cached: Native | undefined;
+
+export function nativePath(): string {
+  return process.env.RECALL_NATIVE_PATH ?? fileURLToPath(new URL('../../build/Release/recall.node', import.meta.url));
+}
+
+export function loadNative(): Native {
+  if (cached) return cached;
+  const path = nativePath();
+  try {
+    cached = createRequire(import.meta.url)(path) as Native;
+  } catch (e) {
+    throw new RecallError('ERR_RECALL_NATIVE_MISSING', `cannot load the native addon at ${path} (${(e as { code?: string }).code ?? (e as Error).message})`, {
+      fix: 'run `npm run build:native` (needs cargo, Rust >= 1.85)',
+      cause: e,
+    });
+  }
+  return cached;
+}
+
+/** A cancel token that trips when `signal` aborts. */
+export function tokenFor(native: Native, signal?: AbortSignal): CancelToken {
+  const token = native.cancelToken();
+  if (signal?.aborted) native.cancel(token);
+  else signal?.addEventListener('abort', () => native.cancel(token), { once: true });
+  return token;
+}
