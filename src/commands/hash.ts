@@ -18,7 +18,7 @@ export default class Hash extends RecallCommand<HashResult> {
 Keys come from the arguments, or one per line from stdin when there are none (or "-").`;
   static override strict = false;
   static override examples = ['<%= config.bin %> hash item-42 item-43 --shards 16', 'seq 1 5 | <%= config.bin %> hash --type int64 --shards 4 --json'];
-  static override args = { keys: Args.string({ description: 'keys (none or "-": read stdin)' }) };
+  static override args = { keys: Args.string({ description: 'keys (none or "-": read stdin)', ignoreStdin: true }) };
   static override flags = {
     shards: Flags.integer({ char: 'n', description: 'number of shards', default: 1, min: 1, max: 2 ** 32 - 1 }),
     type: Flags.option({ options: ['string', 'int64'] as const, description: 'how keys are encoded', default: 'string' })(),

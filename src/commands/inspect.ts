@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { existingPath } from '../core/cli/args.js';
 import { RecallCommand } from '../core/cli/base-command.js';
 import { type ContainerInfo, readContainerInfo } from '../core/index/container.js';
 
@@ -9,7 +9,7 @@ export default class Inspect extends RecallCommand<InspectResult> {
   static override description =
     'Reads only the structure (header, section table, footer, params), so it is fast on any size of file. Use `recall verify` to check every byte.';
   static override examples = ['<%= config.bin %> inspect fixtures/container/sample-v1.rcl', '<%= config.bin %> inspect out/x2i/v00000001/shard-00000-of-00004.rx2i --json'];
-  static override args = { file: Args.file({ description: 'index file', required: true, exists: true }) };
+  static override args = { file: existingPath({ description: 'index file', required: true }) };
 
   async run(): Promise<InspectResult> {
     const { args } = await this.parse(Inspect);

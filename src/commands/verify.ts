@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { existingPath } from '../core/cli/args.js';
 import { RecallCommand } from '../core/cli/base-command.js';
 import { ExitCode } from '../core/cli/errors.js';
 import { type VerifyResult, verifyPath } from '../core/index/verify.js';
@@ -14,7 +14,7 @@ Exits 3 when anything is damaged, naming the file and the first bad byte range.`
     '<%= config.bin %> verify out/x2i            # a whole channel',
     '<%= config.bin %> verify out --json          # every index below out/',
   ];
-  static override args = { path: Args.string({ description: 'file or folder', required: true }) };
+  static override args = { path: existingPath({ description: 'file or folder', required: true }) };
 
   async run(): Promise<VerifyResult> {
     const { args } = await this.parse(Verify);

@@ -69,7 +69,7 @@ export abstract class RecallCommand<T> extends Command {
 
   override async catch(err: Error & { exitCode?: number }): Promise<void> {
     this.progress.stop();
-    const e: RecallError = toRecallError(err);
+    const e: RecallError = toRecallError(err, { command: this.id?.replaceAll(':', ' ') });
     process.exitCode = e.exit;
     if (e.exit === ExitCode.Interrupted) removeInFlight();
     if (this.jsonEnabled()) {

@@ -94,7 +94,7 @@ const NODE_IO: Record<string, string> = {
 };
 
 /** Turn anything thrown into a RecallError (exit 1 for the unexpected). */
-export function toRecallError(e: unknown): RecallError {
+export function toRecallError(e: unknown, context: { command?: string } = {}): RecallError {
   if (e instanceof RecallError) return e;
   if (!(e instanceof Error)) return new RecallError('ERR_RECALL_INTERNAL', String(e));
   const err = e as Error & { code?: string; path?: string; offset?: number; length?: number; oclif?: { exit?: number } };
@@ -102,7 +102,14 @@ export function toRecallError(e: unknown): RecallError {
     return new RecallError('ERR_RECALL_CANCELLED', 'interrupted; partial output was removed', { exit: ExitCode.Interrupted, cause: e });
   }
   if (err.oclif?.exit !== undefined) {
-    return new RecallError('ERR_RECALL_USAGE', err.message, { exit: err.oclif.exit as ExitCode, fix: 'see `recall <command> --help`', cause: e });
+    // oclif's parse errors span lines ("Parsing --x\n\tExpected ...\nSee more help"): fold to one.
+    const message = err.message
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('See more help'))
+      .join(': ');
+    const help = context.command ? `recall ${context.command} --help` : 'recall --help';
+    return new RecallError('ERR_RECALL_USAGE', message, { exit: err.oclif.exit as ExitCode, fix: `see \`${help}\``, cause: e });
   }
   if (err.code && NATIVE[err.code]) {
     const m = NATIVE[err.code];

@@ -98,11 +98,8 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
   let files: FileCheck[] = [];
   if (st.isFile()) {
     opts.onFile?.(path);
-    files = [
-      (await isContainerFile(path))
-        ? await verifyContainer(path, opts.signal)
-        : { file: path, bytes: st.size, sections: 0, problems: [{ file: path, offset: 0, length: Math.min(st.size, 8), region: 'header', message: 'not a recall index file (no RCLIDX magic)' }] },
-    ];
+    // A file named explicitly is always checked in full, even with a damaged magic.
+    files = [await verifyContainer(path, opts.signal)];
   } else {
     const names = new Set(await readdir(path));
     if (names.has(CURRENT)) {

@@ -80,7 +80,7 @@ pub(super) fn read_layout(f: &File, path: &Path) -> Result<Layout> {
         if head.len() >= 6 && head[..6] == MAGIC[..6] {
             p.push(Problem::corrupt(len, MIN_LEN - len, "file", format!("only {len} bytes; a recall index has at least {MIN_LEN} (truncated)")));
         } else {
-            p.push(Problem { kind: ProblemKind::NotAnIndex, offset: 0, length: len, region: "file".into(), message: format!("only {len} bytes and no recall magic") });
+            p.push(Problem { kind: ProblemKind::NotAnIndex, offset: 0, length: len, region: "file".into(), message: format!("only {len} bytes and no recall magic: not a recall index file") });
         }
         return Ok(lay);
     }

@@ -1,0 +1,90 @@
+// The CLI contract every command shares: help, exit codes with and without
+// --json, one-line errors, lazy loading, Ctrl-C, and the README in sync.
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { recall, root, scratchDir } from './helpers/cli.mjs';
+
+const fixture = join(root, 'fixtures/container/sample-v1.rcl');
+const dir = scratchDir('cli');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('recall CLI', () => {
+  it('--help lists the commands', async () => {
+    const r = await recall(['--help']);
+    assert.equal(r.code, 0);
+    for (const c of ['inspect', 'verify', 'hash']) assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
+  });
+
+  it('--help loads neither the addon nor apache-arrow nor piscina', async () => {
+    const trace = join(dir, 'trace.txt');
+    const r = await recall(['--help'], { nodeArgs: ['--import', './test/helpers/trace-loads.mjs'], env: { RECALL_TRACE_FILE: trace } });
+    assert.equal(r.code, 0, r.stderr);
+    const loaded = readFileSync(trace, 'utf8');
+    assert.match(loaded, /@oclif\/core/, 'the trace works');
+    assert.doesNotMatch(loaded, /recall\.node|apache-arrow|piscina/);
+    // and a command that needs the addon does load it
+    const trace2 = join(dir, 'trace2.txt');
+    await recall(['hash', 'x'], { nodeArgs: ['--import', './test/helpers/trace-loads.mjs'], env: { RECALL_TRACE_FILE: trace2 } });
+    assert.match(readFileSync(trace2, 'utf8'), /dlopen .*recall\.node/);
+  });
+
+  for (const json of [false, true]) {
+    const extra = json ? ['--json'] : [];
+    it(`exit codes${json ? ' under --json' : ''}: 2 for usage errors, 3 for bad data`, async () => {
+      const cases = [
+        [['hash', 'x', '--shards', '0'], 2],
+        [['hash', 'x', '--no-such-flag'], 2],
+        [['hash', 'x', '--type', 'float'], 2],
+        [['inspect'], 2],
+        [['inspect', join(dir, 'missing.rcl')], 2],
+        [['verify', join(root, 'package.json')], 3],
+        [['inspect', join(root, 'package.json')], 3],
+      ];
+      for (const [args, code] of cases) {
+        const r = await recall([...args, ...extra]);
+        assert.equal(r.code, code, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+        if (json) {
+          if (code === 3 && args[0] === 'verify') {
+            assert.equal(JSON.parse(r.stdout).ok, false);
+          } else {
+            const { error } = JSON.parse(r.stdout);
+            assert.equal(error.exit, code);
+            assert.match(error.code, /^ERR_RECALL_/);
+          }
+        } else {
+          const lines = r.stderr.trim().split('\n');
+          if (args[0] !== 'verify') assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+        }
+      }
+    });
+  }
+
+  it('errors name the file and the fix', async () => {
+    const r = await recall(['inspect', join(root, 'package.json')]);
+    assert.match(r.stderr, /^recall: error: .*package\.json.*not a recall index file.*\(fix: .+\)$/m);
+  });
+
+  it('Ctrl-C twice exits 130 at once', async () => {
+    const r = await recall(['hash'], {
+      onSpawn: (child) => {
+        // stdin stays open: the command is waiting for keys
+        setTimeout(() => child.kill('SIGINT'), 1500);
+        setTimeout(() => child.kill('SIGINT'), 1800);
+      },
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /interrupting/);
+  });
+
+  it('the README documents every command and flag', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'));
+    for (const [id, cmd] of Object.entries(manifest.commands)) {
+      const usage = `recall ${id.replaceAll(':', ' ')}`;
+      assert.ok(readme.includes(`## \`${usage}`), `README lacks a section for ${usage}: run npm run readme`);
+      for (const flag of Object.keys(cmd.flags)) assert.ok(readme.includes(`--${flag}`), `README lacks --${flag} of ${usage}: run npm run readme`);
+    }
+  });
+});
