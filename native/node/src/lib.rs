@@ -30,6 +30,7 @@ pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
+    napi::install_panic_hook();
     match std::panic::catch_unwind(|| init(env, exports)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {

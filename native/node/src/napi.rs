@@ -58,9 +58,31 @@ impl From<recall_core::Error> for JsError {
 // JsError holds only owned data; raw handles never leave the JS thread.
 unsafe impl Send for JsError {}
 
+/// Where the last panic happened (set by the hook, read by `panic_message`).
+static LAST_PANIC_AT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// Replace Rust's default panic hook, which prints a backtrace to stderr
+/// (RUST_BACKTRACE is set on our machines), with one that only remembers the
+/// location: every panic here is caught and becomes a JS error carrying it.
+/// `RECALL_RUST_BACKTRACE=1` keeps the default hook for debugging.
+pub fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("RECALL_RUST_BACKTRACE").is_some_and(|v| v == "1") {
+            return;
+        }
+        std::panic::set_hook(Box::new(|info| {
+            if let (Some(loc), Ok(mut at)) = (info.location(), LAST_PANIC_AT.lock()) {
+                *at = format!("{}:{}", loc.file(), loc.line());
+            }
+        }));
+    });
+}
+
 pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
-    format!("internal error (Rust panic): {}", what.unwrap_or_else(|| "unknown payload".into()))
+    let at = LAST_PANIC_AT.lock().map(|s| s.clone()).unwrap_or_default();
+    format!("internal error (Rust panic at {at}): {}", what.unwrap_or_else(|| "unknown payload".into()))
 }
 
 fn cstring(s: &str) -> CString {
