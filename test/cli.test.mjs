@@ -66,6 +66,12 @@ describe('recall CLI', () => {
     assert.match(r.stderr, /^recall: error: .*package\.json.*not a recall index file.*\(fix: .+\)$/m);
   });
 
+  it('an unbuilt addon is an error that says how to build it', async () => {
+    const r = await recall(['hash', 'x'], { env: { RECALL_NATIVE_PATH: join(dir, 'no-such.node') } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot load the native addon at .*no-such\.node.*\(fix: run `npm run build:native`/);
+  });
+
   it('Ctrl-C twice exits 130 at once', async () => {
     const r = await recall(['hash'], {
       onSpawn: (child) => {
