@@ -1,0 +1,44 @@
+/**
+ * DuckDB, recall's parquet engine (DESIGN.md "Parquet"), opened per job.
+ * Loaded lazily: `@duckdb/node-api` is a 70 MB native module that commands
+ * which never touch parquet must not pay for.
+ */
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+export type DuckDB = typeof import('@duckdb/node-api');
+
+let mod: Promise<DuckDB> | undefined;
+export const duckdb = (): Promise<DuckDB> => (mod ??= import('@duckdb/node-api'));
+
+/** "name" with embedded quotes doubled: safe for any column name. */
+export const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+/** 'text' with embedded quotes doubled. */
+export const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+/** A SQL list of string literals: ['a', 'b']. */
+export const literalList = (items: readonly string[]): string => `[${items.map(literal).join(', ')}]`;
+
+export interface OpenOptions {
+  threads?: number;
+  memoryLimit?: string;
+  tempDirectory?: string;
+}
+
+export async function openDuckDB(options: OpenOptions = {}): Promise<DuckDBInstance> {
+  const { DuckDBInstance } = await duckdb();
+  const config: Record<string, string> = {
+    // Row order of every output = input order (recall's contract).
+    preserve_insertion_order: 'true',
+    // No network, no telemetry, no surprise extension downloads.
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  };
+  if (options.threads) config.threads = String(options.threads);
+  if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+  if (options.tempDirectory) config.temp_directory = options.tempDirectory;
+  return DuckDBInstance.create(':memory:', config);
+}
+
+/** Rows of a query as plain JSON-able objects (bigints as strings). */
+export async function queryRows<T = Record<string, unknown>>(c: DuckDBConnection, sql: string): Promise<T[]> {
+  return (await c.runAndReadAll(sql)).getRowObjectsJson() as T[];
+}

@@ -1,0 +1,32 @@
+/**
+ * `manifest.json` of a shard folder: what was sharded, how, and what came
+ * out (with sha256 of every input and output: parquet pages carry no
+ * checksums). No timestamps, so the same run gives the same bytes.
+ */
+import type { Column } from './inputs.js';
+import type { KeyEncoding } from './route-udf.js';
+
+export const SHARD_MANIFEST = 'manifest.json';
+export const shardFileName = (shard: number, count: number): string =>
+  `shard-${String(shard).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.parquet`;
+export const SHARD_FILE_RE = /^shard-(\d{5})-of-(\d{5})\.parquet$/;
+
+export type Compression = 'zstd' | 'snappy' | 'gzip' | 'none';
+
+export interface ShardManifest {
+  format: 'recall-shards';
+  formatVersion: 1;
+  /** The command line that made this folder. */
+  command: string;
+  key: { column: string; type: string; hashedAs: KeyEncoding };
+  hash: { id: 'xxh64'; seed: 0; shard: 'hash % shardCount' };
+  shardCount: number;
+  compression: Compression;
+  where: string | null;
+  dropNullKeys: boolean;
+  droppedNullKeys: number;
+  schema: Column[];
+  inputs: { path: string; bytes: number; rows: number; sha256: string }[];
+  rows: number;
+  shards: { shard: number; file: string; rows: number; bytes: number; sha256: string }[];
+}

@@ -1,0 +1,94 @@
+/**
+ * The routing hash as a DuckDB scalar function: DuckDB scans the parquet and
+ * hands each 2048-row key vector to `recall_shard(key)`, which hashes the
+ * whole vector in one native call (xxHash64, seed 0) and returns shard ids.
+ * So DuckDB does the I/O, recall owns the hash (never DuckDB's `hash()`),
+ * and no row is ever materialised in JS.
+ */
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBVector } from '@duckdb/node-api';
+import { badInput } from '../cli/errors.js';
+import { duckdb, ident } from '../io/duckdb.js';
+import { loadNative } from '../native.js';
+
+/** How a key column's values become the hash's canonical bytes. */
+export type KeyEncoding = 'int64' | 'uint64' | 'utf8';
+
+const WIDENED_INTS = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT', 'UINTEGER']);
+
+/**
+ * Integer keys of any width hash as their int64 value (so key 42 routes the
+ * same whether a writer chose INT32 or INT64), UBIGINT as its 64-bit
+ * pattern, VARCHAR as UTF-8. Anything else is refused.
+ */
+export function keyEncoding(column: string, type: string, file: string): { encoding: KeyEncoding; sql: string } {
+  const col = ident(column);
+  if (type === 'BIGINT') return { encoding: 'int64', sql: col };
+  if (WIDENED_INTS.has(type)) return { encoding: 'int64', sql: `CAST(${col} AS BIGINT)` };
+  if (type === 'UBIGINT') return { encoding: 'uint64', sql: col };
+  if (type === 'VARCHAR') return { encoding: 'utf8', sql: col };
+  throw badInput('ERR_RECALL_BAD_KEY_TYPE', `${file}: key column "${column}" has type ${type}; keys must be integers or strings`, {
+    file,
+    fix: 'pick another --key, or derive a scalar key column first',
+  });
+}
+
+interface ValidityVector {
+  items: ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number; length: number };
+  validity: { itemValid(i: number): boolean };
+  getItem(i: number): unknown;
+  setItem(i: number, v: number | null): void;
+  flush(): void;
+}
+
+/**
+ * Register `recall_shard(key)` on `connection` for `shardCount` shards.
+ * `onRows` is told how many keys were hashed (progress).
+ */
+export async function registerShardFunction(
+  connection: DuckDBConnection,
+  encoding: KeyEncoding,
+  shardCount: number,
+  onRows?: (rows: number) => void,
+): Promise<void> {
+  const { DuckDBScalarFunction, BIGINT, UBIGINT, VARCHAR, USMALLINT } = await duckdb();
+  const native = loadNative();
+  const encoder = new TextEncoder();
+  let bytes = new Uint8Array(64 << 10);
+
+  const hashVector = (vector: DuckDBVector, rows: number): BigUint64Array => {
+    const v = vector as unknown as ValidityVector;
+    if (encoding === 'int64') return native.hashInt64(new BigInt64Array(v.items.buffer, v.items.byteOffset, rows));
+    if (encoding === 'uint64') return native.hashInt64(new BigInt64Array(v.items.buffer, v.items.byteOffset, rows));
+    // Strings: gather UTF-8 bytes + offsets (an Arrow Utf8 layout), hash in one call.
+    const offsets = new Int32Array(rows + 1);
+    let used = 0;
+    for (let i = 0; i < rows; i++) {
+      const s = v.validity.itemValid(i) ? (v.getItem(i) as string) : '';
+      if (bytes.length - used < s.length * 3) {
+        const grown = new Uint8Array(Math.max(bytes.length * 2, used + s.length * 3));
+        grown.set(bytes.subarray(0, used));
+        bytes = grown;
+      }
+      used += encoder.encodeInto(s, bytes.subarray(used)).written;
+      offsets[i + 1] = used;
+    }
+    return native.hashStrings(offsets, bytes.subarray(0, used));
+  };
+
+  const main = (_info: unknown, input: DuckDBDataChunk, output: DuckDBVector) => {
+    const rows = input.rowCount;
+    const key = input.getColumnVector(0);
+    const shards = native.shardsOf(hashVector(key, rows), shardCount);
+    const out = output as unknown as ValidityVector;
+    (out.items as unknown as Uint16Array).set(shards.subarray(0, rows));
+    const keys = key as unknown as ValidityVector;
+    for (let i = 0; i < rows; i++) if (!keys.validity.itemValid(i)) out.setItem(i, null); // null key -> null shard
+    out.flush();
+    onRows?.(rows);
+  };
+
+  const paramType = encoding === 'int64' ? BIGINT : encoding === 'uint64' ? UBIGINT : VARCHAR;
+  connection.registerScalarFunction(
+    DuckDBScalarFunction.create({ name: 'recall_shard', returnType: USMALLINT, parameterTypes: [paramType], mainFunction: main, specialHandling: true }),
+  );
+}
