@@ -12,18 +12,18 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const data = join(root, 'bench/data');
 const scratch = join(data, 'out');
 mkdirSync(data, { recursive: true });
-const runs = Number(process.env.RUNS ?? 3);
+const runs = Number(process.env.RUNS ?? 5);
 const sizes = (process.env.SIZES ?? '2000000,5000000').split(',').map(Number);
 const haveTime = existsSync('/usr/bin/time');
 
 function timed(args) {
-  const cmd = haveTime ? ['/usr/bin/time', ['-f', '%M', process.execPath, ...args]] : [process.execPath, args];
+  const cmd = haveTime ? ['/usr/bin/time', ['-f', '%M %U %S', process.execPath, ...args]] : [process.execPath, args];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd[0], cmd[1], { encoding: 'utf8', cwd: root });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
-  const rssMb = haveTime ? Number(r.stderr.trim().split('\n').at(-1)) / 1024 : NaN;
-  return { ms, rssMb };
+  const [rss, user, sys] = haveTime ? r.stderr.trim().split('\n').at(-1).split(' ').map(Number) : [NaN, NaN, NaN];
+  return { ms, rssMb: rss / 1024, cpuMs: (user + sys) * 1000 };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -48,10 +48,20 @@ for (const rows of sizes) {
     }
   }
   rmSync(scratch, { recursive: true, force: true });
-  const [anchor, ours] = Object.keys(sides).map((k) => ({ name: k, medianMs: Math.round(median(samples[k].map((s) => s.ms))), peakRssMb: Math.round(Math.max(...samples[k].map((s) => s.rssMb))) }));
+  const [anchor, ours] = Object.keys(sides).map((k) => ({
+    name: k,
+    medianMs: Math.round(median(samples[k].map((s) => s.ms))),
+    minMs: Math.round(Math.min(...samples[k].map((s) => s.ms))),
+    medianCpuMs: Math.round(median(samples[k].map((s) => s.cpuMs))),
+    peakRssMb: Math.round(Math.max(...samples[k].map((s) => s.rssMb))),
+  }));
   const ratio = +(ours.medianMs / anchor.medianMs).toFixed(2);
-  results.push({ rows, runs, anchor, ours, ratio });
-  console.log(`${rows} rows: ${anchor.name} ${anchor.medianMs} ms (${anchor.peakRssMb} MB)  |  recall shard ${ours.medianMs} ms (${ours.peakRssMb} MB)  |  ratio ${ratio}x (goal <= 1.5x)`);
+  const cpuRatio = +(ours.medianCpuMs / anchor.medianCpuMs).toFixed(2);
+  results.push({ rows, runs, anchor, ours, ratio, cpuRatio });
+  console.log(
+    `${rows} rows: ${anchor.name} ${anchor.medianMs} ms wall (min ${anchor.minMs}), ${anchor.medianCpuMs} ms CPU, ${anchor.peakRssMb} MB  |  ` +
+      `recall shard ${ours.medianMs} ms wall (min ${ours.minMs}), ${ours.medianCpuMs} ms CPU, ${ours.peakRssMb} MB  |  wall ratio ${ratio}x (goal <= 1.5x), CPU ratio ${cpuRatio}x`,
+  );
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/shard.json'), `${JSON.stringify({ bench: 'shard', date: new Date().toISOString(), results }, null, 2)}\n`);

@@ -22,15 +22,15 @@ Shards appear only when all are complete; Ctrl-C leaves nothing behind.`;
     where: Flags.string({ description: 'keep only rows matching this SQL predicate (DuckDB syntax)' }),
     compression: Flags.option({ options: ['zstd', 'snappy', 'gzip', 'none'] as const, description: 'codec of the shard files', default: 'zstd' })(),
     'drop-null-keys': Flags.boolean({ description: 'leave out rows whose key is null (default: refuse them)' }),
-    threads: Flags.integer({ description: 'worker threads (default: all cores)', min: 1 }),
-    'memory-limit': Flags.string({ description: "DuckDB's memory limit, e.g. 2GB; staged rows beyond it spill to disk" }),
+    threads: Flags.integer({ description: 'parallel writers (lanes); the shard bytes depend on it, so it is fixed, not the core count', default: 2, min: 1, max: 64 }),
+    'memory-limit': Flags.string({ description: "DuckDB's memory limit for the whole job, e.g. 2GB" }),
     overwrite: Flags.boolean({ description: 'replace a different shard set already in --out' }),
   };
 
   async run(): Promise<ShardResult> {
     const { flags } = await this.parse(Shard);
     const { shardParquet } = await import('../core/shard/shard.js');
-    let last = { phase: '', at: Date.now() };
+    this.progress.start('sharding', 0, 'rows');
     const result = await shardParquet(
       {
         inputs: flags.input,
@@ -48,13 +48,7 @@ Shards appear only when all are complete; Ctrl-C leaves nothing behind.`;
       },
       {
         signal: this.signal,
-        onProgress: (p) => {
-          if (p.phase !== last.phase) {
-            last = { phase: p.phase, at: Date.now() };
-            this.progress.start(p.phase === 'hash' ? 'reading + hashing' : 'writing shards', p.total, p.phase === 'hash' ? 'rows' : 'shards');
-          }
-          this.progress.update(p.done, p.bytes);
-        },
+        onProgress: (p) => this.progress.update(p.done, p.bytes, p.total),
       },
     );
     this.progress.stop();

@@ -44,8 +44,9 @@ export class Progress {
   }
 
   /** Set the absolute count (and the bytes behind it, for MB/s). */
-  update(done: number, bytes?: number): void {
+  update(done: number, bytes?: number, total?: number): void {
     this.done = done;
+    if (total !== undefined) this.total = total;
     if (bytes !== undefined) this.bytes = bytes;
     this.draw(false);
   }

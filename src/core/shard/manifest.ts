@@ -21,6 +21,8 @@ export interface ShardManifest {
   key: { column: string; type: string; hashedAs: KeyEncoding };
   hash: { id: 'xxh64'; seed: 0; shard: 'hash % shardCount' };
   shardCount: number;
+  /** Parallel single-threaded writers (`--threads`); part of what fixes the bytes. */
+  lanes: number;
   compression: Compression;
   where: string | null;
   dropNullKeys: boolean;

@@ -40,16 +40,25 @@ interface ValidityVector {
   flush(): void;
 }
 
+/** Rows routed so far: per shard, and with a null key. */
+export interface RouteCounts {
+  perShard: Float64Array;
+  nullKeys: number;
+  rows: number;
+}
+
 /**
  * Register `recall_shard(key)` on `connection` for `shardCount` shards.
- * `onRows` is told how many keys were hashed (progress).
+ * Returns live counts (rows per shard, null keys); `onRows` is told how
+ * many keys each vector held (progress).
  */
 export async function registerShardFunction(
   connection: DuckDBConnection,
   encoding: KeyEncoding,
   shardCount: number,
   onRows?: (rows: number) => void,
-): Promise<void> {
+): Promise<RouteCounts> {
+  const counts: RouteCounts = { perShard: new Float64Array(shardCount), nullKeys: 0, rows: 0 };
   const { DuckDBScalarFunction, BIGINT, UBIGINT, VARCHAR, USMALLINT } = await duckdb();
   const native = loadNative();
   const encoder = new TextEncoder();
@@ -82,13 +91,22 @@ export async function registerShardFunction(
     const out = output as unknown as ValidityVector;
     (out.items as unknown as Uint16Array).set(shards.subarray(0, rows));
     const keys = key as unknown as ValidityVector;
-    for (let i = 0; i < rows; i++) if (!keys.validity.itemValid(i)) out.setItem(i, null); // null key -> null shard
+    for (let i = 0; i < rows; i++) {
+      if (keys.validity.itemValid(i)) counts.perShard[shards[i]] += 1;
+      else {
+        out.setItem(i, null); // null key -> null shard
+        counts.nullKeys += 1;
+      }
+    }
     out.flush();
+    counts.rows += rows;
     onRows?.(rows);
   };
 
   const paramType = encoding === 'int64' ? BIGINT : encoding === 'uint64' ? UBIGINT : VARCHAR;
   connection.registerScalarFunction(
-    DuckDBScalarFunction.create({ name: 'recall_shard', returnType: USMALLINT, parameterTypes: [paramType], mainFunction: main, specialHandling: true }),
+    // volatile: evaluated exactly once per row, never duplicated into a pushed-down filter
+    DuckDBScalarFunction.create({ name: 'recall_shard', returnType: USMALLINT, parameterTypes: [paramType], mainFunction: main, specialHandling: true, volatile: true }),
   );
+  return counts;
 }

@@ -3,28 +3,34 @@
  * manifest out.
  *
  * 1. Check everything first (inputs readable, one schema, key column and
- *    type, the output folder), so bad input writes nothing.
- * 2. Stage: DuckDB scans the inputs once, `recall_shard(key)` hashes each key
- *    vector natively, rows land in a DuckDB table in input order (DuckDB
- *    spills it to disk past `--memory-limit`).
- * 3. Write: one `COPY ... WHERE shard = k` per shard into a hidden staging
- *    folder, several at once; each output's bytes depend only on its rows, so
- *    reruns are byte-identical whatever the thread timing.
- * 4. Publish: rename the shards into place, then write manifest.json last.
+ *    type, the output folder), so bad input writes nothing; null keys are
+ *    counted in the first pass and abort it unless dropped.
+ * 2. Route and write in one streaming pass per lane: L DuckDB instances
+ *    (lanes, `--threads`), each single-threaded, each scanning the inputs in
+ *    order, hashing every key vector natively through `recall_shard(key)`
+ *    and writing the shards it owns (shard % L == lane) with PARTITION_BY.
+ *    Single-threaded writers keep rows in input order and make the bytes a
+ *    function of the input and the flags alone (a multi-threaded DuckDB
+ *    writer interleaves rows by timing); lanes give the parallelism; memory
+ *    stays at a few row groups per open shard, whatever the input size.
+ * 3. Publish: checksum, rename the shards into place, manifest.json last.
  */
-import { availableParallelism } from 'node:os';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { badInput, usage } from '../cli/errors.js';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { badInput, RecallError, usage } from '../cli/errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
 import { ident, literal, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { sha256File } from '../index/versions.js';
-import { describeInputs, expandInputs, type InputFile } from './inputs.js';
+import { describeInputs, expandInputs } from './inputs.js';
 import { type Compression, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
-import { keyEncoding, registerShardFunction } from './route-udf.js';
+import { keyEncoding, registerShardFunction, type RouteCounts } from './route-udf.js';
 
 export const MAX_SHARDS = 65536;
+/** Shard files one lane keeps open in one pass; more shards take more passes. */
+const MAX_OPEN_PER_LANE = 256;
+/** Default lanes: fixed, not the core count, so the same flags give the same bytes on every machine. */
+export const DEFAULT_LANES = 2;
 
 export interface ShardOptions {
   inputs: string[];
@@ -35,7 +41,9 @@ export interface ShardOptions {
   where?: string;
   compression?: Compression;
   dropNullKeys?: boolean;
+  /** Lanes (parallel single-threaded writers); recorded in the manifest. */
   threads?: number;
+  /** Total DuckDB memory limit, split across lanes (e.g. "2GB"). */
   memoryLimit?: string;
   overwrite?: boolean;
   /** Recorded in the manifest. */
@@ -43,11 +51,10 @@ export interface ShardOptions {
 }
 
 export interface ShardProgress {
-  phase: 'hash' | 'write';
   done: number;
   total: number;
-  /** Input bytes behind `done` rows (hash phase), for MB/s. */
-  bytes?: number;
+  /** Input bytes behind `done` rows, for MB/s. */
+  bytes: number;
 }
 
 export interface ShardResult {
@@ -83,25 +90,52 @@ async function checkOutputFolder(out: string, shards: number, overwrite: boolean
   }
 }
 
+/** "2GB" / lanes, in MB, for each lane's own DuckDB. */
+function laneMemory(limit: string | undefined, lanes: number): string | undefined {
+  if (!limit) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/i.exec(limit);
+  if (!m) throw usage('ERR_RECALL_BAD_MEMORY_LIMIT', `--memory-limit ${JSON.stringify(limit)} is not a size`, { fix: 'write it like 512MB or 2GB' });
+  const unit = (m[2] ?? 'MB').toUpperCase().replace('I', '');
+  const mb = Number(m[1]) * { KB: 1 / 1000, MB: 1, GB: 1000, TB: 1e6 }[unit as 'KB' | 'MB' | 'GB' | 'TB']!;
+  return `${Math.max(16, Math.floor(mb / lanes))}MB`;
+}
+
+function readError(e: unknown, where: string | undefined): RecallError {
+  const msg = (e as Error).message.split('\n')[0];
+  if (where && /Parser|Binder/.test(msg)) {
+    return usage('ERR_RECALL_BAD_WHERE', `--where ${JSON.stringify(where)}: ${msg}`, { fix: 'write a DuckDB SQL predicate over the input columns' });
+  }
+  return badInput('ERR_RECALL_READ_FAILED', `reading the inputs failed: ${msg}`, { fix: 'run `recall shard` on each input alone to find the damaged one', cause: e });
+}
+
 export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSignal; onProgress?: (p: ShardProgress) => void } = {}): Promise<ShardResult> {
   const started = Date.now();
   const { signal, onProgress } = hooks;
-  if (!Number.isInteger(opts.shards) || opts.shards < 1 || opts.shards > MAX_SHARDS) {
-    throw usage('ERR_RECALL_BAD_SHARD_COUNT', `shard count ${opts.shards} is outside 1..${MAX_SHARDS}`, { fix: `pass --shards between 1 and ${MAX_SHARDS}` });
+  const n = opts.shards;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS) {
+    throw usage('ERR_RECALL_BAD_SHARD_COUNT', `shard count ${n} is outside 1..${MAX_SHARDS}`, { fix: `pass --shards between 1 and ${MAX_SHARDS}` });
   }
   const compression = opts.compression ?? 'zstd';
-  const threads = opts.threads ?? availableParallelism();
-  const db = await openDuckDB({ threads, memoryLimit: opts.memoryLimit });
-  const conns: DuckDBConnection[] = [await db.connect()];
+  const lanes = Math.max(1, Math.min(opts.threads ?? DEFAULT_LANES, n));
+  const memoryPerLane = laneMemory(opts.memoryLimit, lanes);
+  const instances: DuckDBInstance[] = [];
+  const conns: DuckDBConnection[] = [];
+  const connect = async (threads: number, tempDirectory?: string) => {
+    const db = await openDuckDB({ threads, memoryLimit: memoryPerLane, tempDirectory });
+    instances.push(db);
+    const c = await db.connect();
+    conns.push(c);
+    return c;
+  };
   const interrupt = () => conns.forEach((c) => c.interrupt());
   signal?.addEventListener('abort', interrupt, { once: true });
   let staging: string | undefined;
   let untrack = () => {};
   try {
-    const c = conns[0];
     // 1. check
-    const files = await expandInputs(c, opts.inputs);
-    const inputs = await describeInputs(c, files);
+    const main = await connect(lanes);
+    const files = await expandInputs(main, opts.inputs);
+    const inputs = await describeInputs(main, files);
     const schema = inputs[0].schema;
     const keyCol = schema.find((col) => col.name === opts.key);
     if (!keyCol) {
@@ -117,71 +151,84 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
         throw usage('ERR_RECALL_NO_SUCH_COLUMN', `--columns: no column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`, { fix: 'fix --columns' });
       }
     }
-    await checkOutputFolder(opts.out, opts.shards, opts.overwrite ?? false);
+    const source = `read_parquet(${literalList(files)})`;
+    const where = opts.where ? `(${opts.where})` : 'true';
+    await checkOutputFolder(opts.out, n, opts.overwrite ?? false);
     signal?.throwIfAborted();
 
-    // 2. stage
-    const totalRows = inputs.reduce((s, f) => s + f.rows, 0);
-    const totalBytes = inputs.reduce((s, f) => s + f.bytes, 0);
-    let hashed = 0;
-    await registerShardFunction(c, key.encoding, opts.shards, (rows) => {
-      hashed += rows;
-      onProgress?.({ phase: 'hash', done: hashed, total: totalRows, bytes: totalRows ? (totalBytes * hashed) / totalRows : 0 });
-    });
+    // 2. route + write, L lanes per pass
     await mkdir(opts.out, { recursive: true });
     staging = join(opts.out, `.recall-shard-${process.pid}`);
     await mkdir(staging);
     untrack = trackTemp(staging);
-    await c.run(`SET temp_directory = ${literal(join(staging, 'spill'))}`);
+    const totalRows = inputs.reduce((s, f) => s + f.rows, 0);
+    const totalBytes = inputs.reduce((s, f) => s + f.bytes, 0);
+    const perPass = lanes * MAX_OPEN_PER_LANE;
+    const passes = Math.ceil(n / perPass);
+    const rowsOf = new Float64Array(n);
+    let nullKeys = 0;
+    let hashed = 0;
+    const report = (rows: number) => {
+      hashed += rows;
+      const done = hashed / (lanes * passes);
+      onProgress?.({ done, total: totalRows, bytes: totalRows ? (totalBytes * done) / totalRows : 0 });
+    };
     const cols = selected.map(ident).join(', ');
-    const where = opts.where ? `WHERE (${opts.where})` : '';
-    try {
-      await c.run(`CREATE TABLE staged AS SELECT ${cols}, recall_shard(${key.sql}) AS ${SHARD_COL} FROM read_parquet(${literalList(files)}) ${where}`);
-    } catch (e) {
-      if (signal?.aborted) throw e;
-      const msg = (e as Error).message.split('\n')[0];
-      if (opts.where && /Parser|Binder/.test(msg)) throw usage('ERR_RECALL_BAD_WHERE', `--where ${JSON.stringify(opts.where)}: ${msg}`, { fix: 'write a DuckDB SQL predicate over the input columns' });
-      throw badInput('ERR_RECALL_READ_FAILED', `reading the inputs failed: ${msg}`, { fix: 'run `recall shard` on each input to find the damaged one', cause: e });
-    }
-    const counts = await queryRows<{ shard: number | null; rows: string }>(c, `SELECT ${SHARD_COL} AS shard, count(*)::VARCHAR AS rows FROM staged GROUP BY ALL`);
-    const nullRows = Number(counts.find((r) => r.shard === null)?.rows ?? 0);
-    if (nullRows > 0 && !opts.dropNullKeys) {
-      const [first] = await queryRows<{ filename: string; row: string }>(
-        c,
-        `SELECT filename, file_row_number::VARCHAR AS row FROM read_parquet(${literalList(files)}, filename = true, file_row_number = true) WHERE ${ident(opts.key)} IS NULL LIMIT 1`,
-      );
-      throw badInput('ERR_RECALL_NULL_KEYS', `${first?.filename ?? files[0]}: ${nullRows} row(s) have a null "${opts.key}", the first at row ${first?.row ?? '?'}`, {
-        file: first?.filename,
-        row: first ? Number(first.row) : undefined,
-        fix: 'pass --drop-null-keys to leave those rows out, or fill the keys',
-      });
-    }
-    const rowsOf = new Map(counts.filter((r) => r.shard !== null).map((r) => [Number(r.shard), Number(r.rows)]));
-
-    // 3. write, several shards at once
-    while (conns.length < Math.max(1, Math.min(threads, opts.shards))) conns.push(await db.connect());
-    let nextShard = 0;
-    let written = 0;
+    // Null keys route nowhere (recall_shard gives NULL), so they drop out of
+    // every lane's filter; the counts decide below whether that was allowed.
     const codec = compression === 'none' ? 'uncompressed' : compression;
-    await Promise.all(
-      conns.map(async (conn) => {
-        while (nextShard < opts.shards) {
-          signal?.throwIfAborted();
-          const k = nextShard++;
-          const file = join(staging!, shardFileName(k, opts.shards));
-          await conn.run(`COPY (SELECT ${cols} FROM staged WHERE ${SHARD_COL} = ${k}) TO ${literal(file)} (FORMAT parquet, COMPRESSION ${codec})`);
-          onProgress?.({ phase: 'write', done: ++written, total: opts.shards });
-        }
-      }),
-    );
+    // Input checksums overlap with the scans (the files are being read anyway).
+    const inputSums = Promise.all(inputs.map(async (f) => ({ path: f.path, bytes: f.bytes, rows: f.rows, sha256: await sha256File(f.path) })));
+    inputSums.catch(() => undefined); // awaited below
+    for (let pass = 0; pass < passes; pass++) {
+      const [lo, hi] = [pass * perPass, Math.min(n, (pass + 1) * perPass) - 1];
+      await Promise.all(
+        Array.from({ length: lanes }, async (_, lane) => {
+          const dir = join(staging!, `lane-${pass}-${lane}`);
+          const c = await connect(1, join(staging!, `spill-${pass}-${lane}`));
+          const counts: RouteCounts = await registerShardFunction(c, key.encoding, n, report);
+          await c.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PER_LANE + 1}`);
+          try {
+            await c.run(
+              `COPY (SELECT ${cols}, ${SHARD_COL} FROM (SELECT *, recall_shard(${key.sql}) AS ${SHARD_COL} FROM ${source} WHERE ${where})
+                     WHERE ${SHARD_COL} % ${lanes} = ${lane} AND ${SHARD_COL} BETWEEN ${lo} AND ${hi})
+               TO ${literal(dir)} (FORMAT parquet, PARTITION_BY (${SHARD_COL}), COMPRESSION ${codec})`,
+            );
+          } catch (e) {
+            throw signal?.aborted ? e : readError(e, opts.where);
+          }
+          for (let k = lo; k <= hi; k++) if (k % lanes === lane) rowsOf[k] = counts.perShard[k];
+          if (pass === 0 && lane === 0) nullKeys = counts.nullKeys; // every lane sees every key
+        }),
+      );
+      // Null keys are counted during the first pass (no extra scan); refused
+      // ones abort here, and the staging folder goes with them.
+      if (nullKeys > 0 && !opts.dropNullKeys) {
+        const [first] = await queryRows<{ filename: string; row: string }>(
+          main,
+          `SELECT filename, file_row_number::VARCHAR AS row FROM read_parquet(${literalList(files)}, filename = true, file_row_number = true) WHERE ${where} AND ${ident(opts.key)} IS NULL LIMIT 1`,
+        );
+        throw badInput('ERR_RECALL_NULL_KEYS', `${first.filename}: ${nullKeys} row(s) have a null "${opts.key}", the first at row ${first.row}`, {
+          file: first.filename,
+          row: Number(first.row),
+          fix: 'pass --drop-null-keys to leave those rows out, or fill the keys',
+        });
+      }
+    }
     signal?.throwIfAborted();
 
-    // 4. checksums, then publish: shards first, the manifest last
-    const shardEntries = [];
-    for (let k = 0; k < opts.shards; k++) {
-      const name = shardFileName(k, opts.shards);
-      const p = join(staging, name);
-      shardEntries.push({ shard: k, file: name, rows: rowsOf.get(k) ?? 0, bytes: (await stat(p)).size, sha256: await sha256File(p) });
+    // 3. flat names (an empty shard still gets a file with the schema), checksums, publish
+    const shardEntries: ShardManifest['shards'] = [];
+    for (let k = 0; k < n; k++) {
+      const name = shardFileName(k, n);
+      const dest = join(staging, name);
+      const partDir = join(staging, `lane-${Math.floor(k / perPass)}-${k % lanes}`, `${SHARD_COL}=${k}`);
+      const parts = await readdir(partDir).catch(() => [] as string[]);
+      if (parts.length > 1) throw new RecallError('ERR_RECALL_INTERNAL', `shard ${k} came out as ${parts.length} files`);
+      if (parts.length === 1) await rename(join(partDir, parts[0]), dest);
+      else await main.run(`COPY (SELECT ${cols} FROM ${source} LIMIT 0) TO ${literal(dest)} (FORMAT parquet, COMPRESSION ${codec})`);
+      shardEntries.push({ shard: k, file: name, rows: rowsOf[k], bytes: (await stat(dest)).size, sha256: await sha256File(dest) });
+      signal?.throwIfAborted();
     }
     const manifest: ShardManifest = {
       format: 'recall-shards',
@@ -189,22 +236,23 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
       command: opts.command ?? '',
       key: { column: opts.key, type: keyCol.type, hashedAs: key.encoding },
       hash: { id: 'xxh64', seed: 0, shard: 'hash % shardCount' },
-      shardCount: opts.shards,
+      shardCount: n,
+      lanes,
       compression,
       where: opts.where ?? null,
       dropNullKeys: opts.dropNullKeys ?? false,
-      droppedNullKeys: nullRows,
+      droppedNullKeys: nullKeys,
       schema: schema.filter((s) => selected.includes(s.name)),
-      inputs: await Promise.all(inputs.map(async (f: InputFile) => ({ path: f.path, bytes: f.bytes, rows: f.rows, sha256: await sha256File(f.path) }))),
+      inputs: await inputSums,
       rows: shardEntries.reduce((s, e) => s + e.rows, 0),
       shards: shardEntries,
     };
     signal?.throwIfAborted();
-    await rm(join(opts.out, SHARD_MANIFEST), { force: true }); // a folder without manifest is visibly incomplete
+    await rm(join(opts.out, SHARD_MANIFEST), { force: true }); // without a manifest the folder is visibly incomplete
     for (const e of shardEntries) await rename(join(staging, e.file), join(opts.out, e.file));
-    for (const n of await readdir(opts.out)) {
-      const m = SHARD_FILE_RE.exec(n);
-      if (m && Number(m[2]) !== opts.shards) await rm(join(opts.out, n)); // the replaced set (--overwrite)
+    for (const name of await readdir(opts.out)) {
+      const m = SHARD_FILE_RE.exec(name);
+      if (m && Number(m[2]) !== n) await rm(join(opts.out, name)); // the replaced set (--overwrite)
     }
     syncDir(opts.out);
     const manifestPath = join(opts.out, SHARD_MANIFEST);
@@ -217,9 +265,9 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
     throw e;
   } finally {
     signal?.removeEventListener('abort', interrupt);
+    for (const c of conns) c.closeSync();
+    for (const db of instances) db.closeSync();
     if (staging) await rm(staging, { recursive: true, force: true });
     untrack();
-    for (const conn of conns) conn.closeSync();
-    db.closeSync();
   }
 }
