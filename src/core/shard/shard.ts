@@ -130,6 +130,8 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
   const interrupt = () => conns.forEach((c) => c.interrupt());
   signal?.addEventListener('abort', interrupt, { once: true });
   let staging: string | undefined;
+  let createdOut = false;
+  let published = false;
   let untrack = () => {};
   try {
     // 1. check
@@ -153,11 +155,16 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
     }
     const source = `read_parquet(${literalList(files)})`;
     const where = opts.where ? `(${opts.where})` : 'true';
+    try {
+      await main.run(`SELECT * FROM ${source} WHERE ${where} LIMIT 0`); // binds --where
+    } catch (e) {
+      throw readError(e, opts.where);
+    }
     await checkOutputFolder(opts.out, n, opts.overwrite ?? false);
     signal?.throwIfAborted();
 
     // 2. route + write, L lanes per pass
-    await mkdir(opts.out, { recursive: true });
+    createdOut = (await mkdir(opts.out, { recursive: true })) !== undefined;
     staging = join(opts.out, `.recall-shard-${process.pid}`);
     await mkdir(staging);
     untrack = trackTemp(staging);
@@ -257,6 +264,7 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
     syncDir(opts.out);
     const manifestPath = join(opts.out, SHARD_MANIFEST);
     await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    published = true;
     const elapsedMs = Date.now() - started;
     return { out: opts.out, manifestPath, manifest, elapsedMs, rowsPerSecond: Math.round((manifest.rows * 1000) / Math.max(1, elapsedMs)) };
   } catch (e) {
@@ -268,6 +276,7 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
     for (const c of conns) c.closeSync();
     for (const db of instances) db.closeSync();
     if (staging) await rm(staging, { recursive: true, force: true });
+    if (createdOut && !published) await rm(opts.out, { recursive: true, force: true }); // it held nothing before us
     untrack();
   }
 }

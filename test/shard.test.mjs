@@ -1,0 +1,202 @@
+// `recall shard` on DuckDB-written parquet: the union of the shards equals the
+// input (DuckDB's own fingerprints), every row sits in the shard its key
+// hashes to (checked with xxhash-wasm, not our hash), reruns are
+// byte-identical, and bad input writes nothing.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import xxhash from 'xxhash-wasm';
+import { REF_SQL } from '../../shared/tools/parquet-corpus/common.mjs';
+import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
+import { recall, root, scratchDir } from './helpers/cli.mjs';
+
+const dir = scratchDir('shard');
+after(() => rmSync(dir, { recursive: true, force: true }));
+let fx;
+let db;
+let c;
+const { h64Raw } = await xxhash();
+
+before(async () => {
+  fx = await makeParquetFixtures(join(dir, 'in'));
+  db = await DuckDBInstance.create(':memory:', { threads: '2' });
+  c = await db.connect();
+});
+const rows = async (sql) => (await c.runAndReadAll(sql)).getRowObjectsJson();
+const fingerprint = async (kind, glob) => (await rows(REF_SQL[kind](glob)))[0];
+const shardFiles = (out) => readdirSync(out).filter((f) => f.endsWith('.parquet')).sort();
+const snapshot = (out) => Object.fromEntries(readdirSync(out).sort().map((f) => [f, readFileSync(join(out, f))]));
+
+async function shard(args, expectCode = 0) {
+  const r = await recall(['shard', ...args, '--json']);
+  assert.equal(r.code, expectCode, `recall shard ${args.join(' ')}\n${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const keyBytes = (v, hashedAs) => {
+  if (hashedAs === 'utf8') return new TextEncoder().encode(v);
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigInt64(0, BigInt.asIntN(64, BigInt(v)), true);
+  return b;
+};
+
+async function checkPlacement(out, key, n, hashedAs) {
+  for (const f of shardFiles(out)) {
+    const k = Number(/^shard-(\d+)-of/.exec(f)[1]);
+    for (const r of await rows(`select ${key}::varchar as k from read_parquet('${join(out, f)}')`)) {
+      assert.equal(Number(h64Raw(keyBytes(r.k, hashedAs), 0n) % BigInt(n)), k, `${f}: key ${r.k} belongs elsewhere`);
+    }
+  }
+}
+
+describe('recall shard', () => {
+  for (const [name, kind, key, hashedAs] of [
+    ['ev_snappy', 'events', 'user_id', 'int64'],
+    ['ev_zstd_v2', 'events', 'user_id', 'int64'],
+    ['ev_gzip_rg', 'events', 'user_id', 'int64'],
+    ['ev_nodict', 'events', 'item_id', 'int64'],
+    ['docs_zstd', 'docs', 'sku', 'utf8'],
+    ['x2i_snappy', 'x2i', 'item_id', 'int64'],
+  ]) {
+    it(`${name}: shards union to the input, rows in the right shard, in input order`, async () => {
+      const out = join(dir, `out-${name}`);
+      const res = await shard(['-i', fx[name], '-k', key, '-n', '7', '-o', out]);
+      assert.equal(res.manifest.key.hashedAs, hashedAs);
+      assert.deepEqual(shardFiles(out), Array.from({ length: 7 }, (_, k) => `shard-0000${k}-of-00007.parquet`));
+      assert.deepEqual(await fingerprint(kind, join(out, '*.parquet')), await fingerprint(kind, fx[name]));
+      await checkPlacement(out, key, 7, hashedAs);
+      const counts = await rows(`select count(*)::int n from read_parquet('${fx[name]}')`);
+      assert.equal(res.manifest.rows, counts[0].n);
+      assert.equal(res.manifest.shards.reduce((s, e) => s + e.rows, 0), counts[0].n);
+      if (kind === 'events') {
+        const [{ backwards }] = await rows(`select count(*) filter (where d < interval 0 second)::int backwards from
+          (select ts - lag(ts) over (partition by filename order by file_row_number) d from read_parquet('${join(out, '*.parquet')}', filename = true, file_row_number = true))`);
+        assert.equal(backwards, 0, 'rows keep input order inside a shard');
+      }
+    });
+  }
+
+  it('a rerun is byte-identical, shards and manifest', async () => {
+    const out = join(dir, 'rerun');
+    const args = ['-i', fx.ev_zstd_v2, '-k', 'user_id', '-n', '5', '-o', out];
+    await shard(args);
+    const first = snapshot(out);
+    await shard(args);
+    assert.deepEqual(snapshot(out), first);
+    const m = JSON.parse(first['manifest.json']);
+    assert.equal(m.hash.id, 'xxh64');
+    assert.equal(m.inputs[0].sha256.length, 64);
+    assert.equal(m.shards[3].file, 'shard-00003-of-00005.parquet');
+    assert.ok(!('date' in m) && !JSON.stringify(m).includes(new Date().getFullYear() + '-'), 'no timestamps');
+  });
+
+  it('several inputs, a glob and a folder; --columns, --where, --compression', async () => {
+    const out = join(dir, 'multi');
+    const res = await shard(['-i', fx.ev_snappy, '-i', join(dir, 'in', 'ev_g*.parquet'), '-k', 'user_id', '-n', '3', '-o', out, '--columns', 'user_id,action', '--where', "action = 'like'", '--compression', 'snappy']);
+    assert.deepEqual(res.manifest.inputs.map((i) => i.path), [fx.ev_snappy, fx.ev_gzip_rg]);
+    const [{ n }] = await rows(`select count(*)::int n from read_parquet(['${fx.ev_snappy}', '${fx.ev_gzip_rg}']) where action = 'like'`);
+    assert.equal(res.manifest.rows, n);
+    const cols = await rows(`describe select * from read_parquet('${join(out, '*.parquet')}')`);
+    assert.deepEqual(cols.map((r) => r.column_name), ['user_id', 'action']);
+    const codecs = await rows(`select distinct compression from parquet_metadata('${join(out, '*.parquet')}')`);
+    assert.deepEqual(codecs.map((r) => r.compression), ['SNAPPY']);
+    const folder = await shard(['-i', join(dir, 'in'), '-k', 'user_id', '-n', '2', '-o', join(dir, 'folder'), '--where', 'false', '--overwrite'], 3);
+    assert.equal(folder.error.code, 'ERR_RECALL_SCHEMA_MISMATCH', 'a folder of mixed files is refused');
+  });
+
+  it('integer keys of any width route as int64', async () => {
+    const out = join(dir, 'int32');
+    const res = await shard(['-i', fx.ev_int32, '-k', 'user_id', '-n', '4', '-o', out]);
+    assert.equal(res.manifest.key.type, 'INTEGER');
+    await checkPlacement(out, 'user_id', 4, 'int64');
+  });
+
+  it('null keys: refused with the count and first row; --drop-null-keys leaves them out', async () => {
+    const out = join(dir, 'nulls');
+    const err = await shard(['-i', fx.ev_nullkeys, '-k', 'user_id', '-n', '3', '-o', out], 3);
+    assert.equal(err.error.code, 'ERR_RECALL_NULL_KEYS');
+    assert.match(err.error.message, /20 row\(s\) have a null "user_id", the first at row 17/);
+    assert.equal(err.error.row, 17);
+    assert.equal(existsSync(out), false, 'nothing written');
+    const ok = await shard(['-i', fx.ev_nullkeys, '-k', 'user_id', '-n', '3', '-o', out, '--drop-null-keys']);
+    assert.equal(ok.manifest.droppedNullKeys, 20);
+    assert.equal(ok.manifest.rows, 20000 - 20);
+  });
+
+  const badCases = [
+    ['a missing key column lists the columns', () => ['-i', fx.ev_snappy, '-k', 'uid', '-n', '2'], 3, /no column "uid"; columns are user_id, item_id, action, ts, weight/],
+    ['a list key', () => ['-i', fx.x2i_snappy, '-k', 'neighbors', '-n', '2'], 3, /key column "neighbors" has type BIGINT\[\]; keys must be integers or strings/],
+    ['a truncated file is named', () => ['-i', fx.truncated, '-k', 'user_id', '-n', '2'], 3, /truncated\.parquet: cannot read as parquet/],
+    ['an empty file is named', () => ['-i', fx.empty, '-k', 'user_id', '-n', '2'], 3, /empty\.parquet: cannot read as parquet/],
+    ['different schemas', () => ['-i', fx.ev_snappy, '-i', fx.docs_zstd, '-k', 'user_id', '-n', '2'], 3, /docs_zstd\.parquet: schema differs from .*ev_snappy\.parquet/],
+    ['N = 0', () => ['-i', fx.ev_snappy, '-k', 'user_id', '-n', '0'], 2, /greater than or equal to 1/],
+    ['N = 65537', () => ['-i', fx.ev_snappy, '-k', 'user_id', '-n', '65537'], 2, /less than or equal to 65536/],
+    ['a bad --where', () => ['-i', fx.ev_snappy, '-k', 'user_id', '-n', '2', '--where', 'nosuchcol = 1'], 2, /--where "nosuchcol = 1"/],
+  ];
+  for (const [name, args, code, message] of badCases) {
+    it(`bad input: ${name} (exit ${code}, one line, nothing written)`, async () => {
+      if (!fx.truncated) {
+        fx.truncated = join(dir, 'in-bad', 'truncated.parquet');
+        fx.empty = join(dir, 'in-bad', 'empty.parquet');
+        mkdirSync(join(dir, 'in-bad'), { recursive: true });
+        copyFileSync(fx.ev_snappy, fx.truncated);
+        truncateSync(fx.truncated, 5000);
+        writeFileSync(fx.empty, '');
+      }
+      const out = join(dir, `bad-${name.replace(/\W+/g, '-')}`);
+      const r = await recall(['shard', ...args(), '-o', out]);
+      assert.equal(r.code, code, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(existsSync(out), false, 'nothing written');
+    });
+  }
+
+  it('refuses to mix shard sets unless --overwrite, which replaces the old set', async () => {
+    const out = join(dir, 'conflict');
+    await shard(['-i', fx.ev_snappy, '-k', 'user_id', '-n', '4', '-o', out]);
+    const before = snapshot(out);
+    const r = await recall(['shard', '-i', fx.ev_snappy, '-k', 'user_id', '-n', '3', '-o', out]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /already holds a 4-shard set, this run makes 3.*--overwrite/);
+    assert.deepEqual(snapshot(out), before);
+    await shard(['-i', fx.ev_snappy, '-k', 'user_id', '-n', '3', '-o', out, '--overwrite']);
+    assert.deepEqual(readdirSync(out).sort(), ['manifest.json', ...Array.from({ length: 3 }, (_, k) => `shard-0000${k}-of-00003.parquet`)]);
+  });
+
+  it('works under a small --memory-limit and with one lane or four', async () => {
+    const outs = [];
+    for (const threads of ['1', '4']) {
+      const out = join(dir, `lanes-${threads}`);
+      await shard(['-i', fx.ev_zstd_v2, '-k', 'user_id', '-n', '6', '-o', out, '--threads', threads, '--memory-limit', '64MB']);
+      assert.deepEqual(await fingerprint('events', join(out, '*.parquet')), await fingerprint('events', fx.ev_zstd_v2));
+      outs.push(out);
+    }
+  });
+
+  it('Ctrl-C leaves nothing behind', async () => {
+    const big = join(dir, 'big.parquet');
+    await c.run(`copy (select range as user_id, range * 2 as item_id, md5(range::varchar) as payload from range(3000000)) to '${big}' (format parquet)`);
+    const out = join(dir, 'interrupted');
+    let sent = false;
+    const r = await recall(['shard', '-i', big, '-k', 'user_id', '-n', '8', '-o', out, '--threads', '1'], {
+      onSpawn: (child) => {
+        child.stdin.end();
+        const poll = setInterval(() => {
+          // interrupt once the job is writing (its staging folder exists)
+          if (existsSync(out) && readdirSync(out).some((f) => f.startsWith('.recall-shard-'))) {
+            clearInterval(poll);
+            sent = true;
+            child.kill('SIGINT');
+          }
+        }, 20);
+        child.on('close', () => clearInterval(poll));
+      },
+    });
+    assert.ok(sent, `the job ended before it could be interrupted: ${r.stderr}`);
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal(existsSync(out), false, 'no shard, manifest or staging file left');
+  });
+});
