@@ -106,6 +106,28 @@ describe('recall shard', () => {
     assert.equal(folder.error.code, 'ERR_RECALL_SCHEMA_MISMATCH', 'a folder of mixed files is refused');
   });
 
+  it('reads Arrow IPC files written by apache-arrow (lists, timestamps, nulls)', async () => {
+    const arrow = await import('apache-arrow');
+    const src = await rows(`select user_id::varchar u, item_id::varchar i, action, epoch_us(ts)::varchar ts, weight from read_parquet('${fx.ev_snappy}')`);
+    const table = new arrow.Table({
+      user_id: arrow.vectorFromArray(src.map((r) => BigInt(r.u)), new arrow.Int64()),
+      item_id: arrow.vectorFromArray(src.map((r) => BigInt(r.i)), new arrow.Int64()),
+      action: arrow.vectorFromArray(src.map((r) => r.action), new arrow.Utf8()),
+      ts: arrow.vectorFromArray(src.map((r) => Number(r.ts) / 1000), new arrow.TimestampMicrosecond()),
+      weight: arrow.vectorFromArray(src.map((r) => r.weight), new arrow.Float32()),
+      tags: arrow.vectorFromArray(src.map((r, k) => (k % 7 === 0 ? null : [k % 5, k % 3])), new arrow.List(new arrow.Field('item', new arrow.Int32(), true))),
+    });
+    const file = join(dir, 'events.arrow');
+    writeFileSync(file, arrow.tableToIPC(table, 'file'));
+    const out = join(dir, 'from-arrow');
+    const res = await shard(['-i', file, '-k', 'user_id', '-n', '4', '-o', out]);
+    assert.equal(res.manifest.inputs[0].path, file);
+    assert.deepEqual(await fingerprint('events', join(out, '*.parquet')), await fingerprint('events', fx.ev_snappy));
+    const [{ tags }] = await rows(`select sum(list_sum(tags))::int tags from read_parquet('${join(out, '*.parquet')}')`);
+    assert.equal(tags, src.reduce((s, _, k) => s + (k % 7 === 0 ? 0 : (k % 5) + (k % 3)), 0));
+    await checkPlacement(out, 'user_id', 4, 'int64');
+  });
+
   it('integer keys of any width route as int64', async () => {
     const out = join(dir, 'int32');
     const res = await shard(['-i', fx.ev_int32, '-k', 'user_id', '-n', '4', '-o', out]);

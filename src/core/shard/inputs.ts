@@ -26,7 +26,7 @@ const GLOB_CHARS = /[*?[]/;
 async function walkParquet(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.')) out.push(join(e.parentPath, e.name));
+    if (e.isFile() && /\.(parquet|arrow|arrows|feather|ipc)$/i.test(e.name) && !e.name.startsWith('.')) out.push(join(e.parentPath, e.name));
   }
   return out.sort();
 }

@@ -15,13 +15,15 @@
  *    stays at a few row groups per open shard, whatever the input size.
  * 3. Publish: checksum, rename the shards into place, manifest.json last.
  */
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { badInput, RecallError, usage } from '../cli/errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
 import { ident, literal, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { sha256File } from '../index/versions.js';
+import { arrowToParquet, isArrowFile } from './arrow-input.js';
 import { describeInputs, expandInputs } from './inputs.js';
 import { type Compression, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
 import { keyEncoding, registerShardFunction, type RouteCounts } from './route-udf.js';
@@ -130,13 +132,30 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
   const interrupt = () => conns.forEach((c) => c.interrupt());
   signal?.addEventListener('abort', interrupt, { once: true });
   let staging: string | undefined;
+  let arrowDir: string | undefined;
+  let untrackArrow = () => {};
   let createdOut = false;
   let published = false;
   let untrack = () => {};
   try {
     // 1. check
     const main = await connect(lanes);
-    const files = await expandInputs(main, opts.inputs);
+    const given = await expandInputs(main, opts.inputs);
+    // Arrow IPC inputs become parquet first (in a temp folder); the manifest names the originals.
+    const files: string[] = [];
+    for (const [i, f] of given.entries()) {
+      if (!(await isArrowFile(f))) {
+        files.push(f);
+        continue;
+      }
+      if (!arrowDir) {
+        arrowDir = await mkdtemp(join(tmpdir(), 'recall-arrow-'));
+        untrackArrow = trackTemp(arrowDir);
+      }
+      const dest = join(arrowDir, `input-${i}.parquet`);
+      await arrowToParquet(main, f, dest, `arrow_input_${i}`);
+      files.push(dest);
+    }
     const inputs = await describeInputs(main, files);
     const schema = inputs[0].schema;
     const keyCol = schema.find((col) => col.name === opts.key);
@@ -185,7 +204,9 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
     // every lane's filter; the counts decide below whether that was allowed.
     const codec = compression === 'none' ? 'uncompressed' : compression;
     // Input checksums overlap with the scans (the files are being read anyway).
-    const inputSums = Promise.all(inputs.map(async (f) => ({ path: f.path, bytes: f.bytes, rows: f.rows, sha256: await sha256File(f.path) })));
+    const inputSums = Promise.all(
+      inputs.map(async (f, i) => ({ path: given[i], bytes: (await stat(given[i])).size, rows: f.rows, sha256: await sha256File(given[i]) })),
+    );
     inputSums.catch(() => undefined); // awaited below
     for (let pass = 0; pass < passes; pass++) {
       const [lo, hi] = [pass * perPass, Math.min(n, (pass + 1) * perPass) - 1];
@@ -277,6 +298,8 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
     for (const db of instances) db.closeSync();
     if (staging) await rm(staging, { recursive: true, force: true });
     if (createdOut && !published) await rm(opts.out, { recursive: true, force: true }); // it held nothing before us
+    if (arrowDir) await rm(arrowDir, { recursive: true, force: true });
     untrack();
+    untrackArrow();
   }
 }
