@@ -34,7 +34,7 @@ export function keyEncoding(column: string, type: string, file: string): { encod
 
 interface ValidityVector {
   items: ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number; length: number };
-  validity: { itemValid(i: number): boolean };
+  validity: { itemValid(i: number): boolean; data: BigUint64Array | null };
   getItem(i: number): unknown;
   setItem(i: number, v: number | null): void;
   flush(): void;
@@ -72,7 +72,7 @@ export async function registerShardFunction(
     const offsets = new Int32Array(rows + 1);
     let used = 0;
     for (let i = 0; i < rows; i++) {
-      const s = v.validity.itemValid(i) ? (v.getItem(i) as string) : '';
+      const s = (v.getItem(i) as string | null) ?? '';
       if (bytes.length - used < s.length * 3) {
         const grown = new Uint8Array(Math.max(bytes.length * 2, used + s.length * 3));
         grown.set(bytes.subarray(0, used));
@@ -90,9 +90,13 @@ export async function registerShardFunction(
     const shards = native.shardsOf(hashVector(key, rows), shardCount);
     const out = output as unknown as ValidityVector;
     (out.items as unknown as Uint16Array).set(shards.subarray(0, rows));
-    const keys = key as unknown as ValidityVector;
+    // The validity mask as bytes (bit i of the little-endian u64 words =
+    // byte i >> 3, bit i & 7): node-api's per-item BigInt check costs ~100x more.
+    const mask = (key as unknown as ValidityVector).validity.data;
+    const bits = mask ? new Uint8Array(mask.buffer, mask.byteOffset, Math.ceil(rows / 8)) : null;
+    const perShard = counts.perShard;
     for (let i = 0; i < rows; i++) {
-      if (keys.validity.itemValid(i)) counts.perShard[shards[i]] += 1;
+      if (bits === null || (bits[i >> 3] >> (i & 7)) & 1) perShard[shards[i]] += 1;
       else {
         out.setItem(i, null); // null key -> null shard
         counts.nullKeys += 1;
