@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod hash;
 pub mod isa;
 pub mod kernels;
+pub mod neighborhash;
 
 pub use cancel::CancelToken;
 pub use error::{Error, Result};
