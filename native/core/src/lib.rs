@@ -13,9 +13,11 @@ pub mod container;
 pub mod error;
 pub mod fsutil;
 pub mod hash;
+pub mod hugebuf;
 pub mod isa;
 pub mod kernels;
 pub mod neighborhash;
+pub mod x2i;
 
 pub use cancel::CancelToken;
 pub use error::{Error, Result};

@@ -1,0 +1,241 @@
+//! The x2i index file: key -> ranked list of (item, score), keys found
+//! through a NeighborHash. One container (kind X2I) with sections:
+//! PARAMS (canonical JSON, for people and TS), HASHMETA (what a reader needs:
+//! seed, capacity, counts), SLOTS (the NeighborHash, 16 bytes a slot) and
+//! LISTS (u64 words: per key a header word `len | reserved << 32`, then `len`
+//! item ids, then `len` f32 scores two to a word; score desc, item asc).
+//! A slot's 52-bit payload is the word offset of its key's list.
+
+use crate::container::{self, Container, HeaderFields, kind};
+use crate::error::{Error, Result};
+use crate::hugebuf::HugeBuf;
+use crate::neighborhash::{self, PAYLOAD_MASK, Slot, Table};
+use std::path::Path;
+
+pub const MAJOR: u16 = 1;
+pub const MINOR: u16 = 0;
+pub const SECTION_HASHMETA: u32 = 16;
+pub const SECTION_SLOTS: u32 = 17;
+pub const SECTION_LISTS: u32 = 18;
+
+/// Lists in columnar form: key `r` owns `items/scores[offsets[r]..offsets[r+1]]`.
+pub struct Lists<'a> {
+    pub keys: &'a [u64],
+    pub offsets: &'a [u64],
+    pub items: &'a [u64],
+    pub scores: &'a [f32],
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    pub seed: u64,
+    /// Keep at most this many items per key (after sorting); 0 = all.
+    pub top_k: usize,
+    /// Drop items scoring below this.
+    pub min_score: Option<f32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct X2iStats {
+    pub keys: u64,
+    pub edges: u64,
+    pub max_len: u32,
+    pub capacity: u64,
+    pub load: f64,
+    pub file_bytes: u64,
+}
+
+fn bad(row: usize, msg: String) -> Error {
+    Error::InvalidArgument(format!("row {row}: {msg}"))
+}
+
+/// Validate, sort and pack the lists; returns (key, word offset) pairs and the words.
+fn pack(l: &Lists, opts: &BuildOptions) -> Result<(Vec<(u64, u64)>, Vec<u64>, u64, u32)> {
+    if l.offsets.len() != l.keys.len() + 1 || l.items.len() != l.scores.len() || l.offsets.last().copied().unwrap_or(0) as usize != l.items.len() {
+        return Err(Error::InvalidArgument("lists: offsets must have keys + 1 entries ending at the item count, and items and scores equal lengths".into()));
+    }
+    let mut words: Vec<u64> = Vec::with_capacity(l.keys.len() * 2 + l.items.len() * 3 / 2);
+    let mut pairs = Vec::with_capacity(l.keys.len());
+    let (mut edges, mut max_len) = (0u64, 0u32);
+    let mut list: Vec<(u64, f32)> = Vec::new();
+    for (r, &key) in l.keys.iter().enumerate() {
+        let (s, e) = (l.offsets[r] as usize, l.offsets[r + 1] as usize);
+        if s > e || e > l.items.len() {
+            return Err(bad(r, format!("list bounds {s}..{e} are invalid")));
+        }
+        list.clear();
+        for i in s..e {
+            let score = l.scores[i];
+            if score.is_nan() {
+                return Err(bad(r, format!("score {} of key {key} is NaN", i - s)));
+            }
+            if opts.min_score.is_none_or(|m| score >= m) {
+                list.push((l.items[i], score));
+            }
+        }
+        // score desc, then item asc; a repeated item keeps its best score
+        list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut seen = std::collections::HashSet::with_capacity(list.len());
+        list.retain(|p| seen.insert(p.0));
+        if opts.top_k > 0 {
+            list.truncate(opts.top_k);
+        }
+        let len = u32::try_from(list.len()).map_err(|_| bad(r, "list longer than 2^32".into()))?;
+        let at = words.len() as u64;
+        if at > PAYLOAD_MASK {
+            return Err(Error::InvalidArgument("lists exceed 2^52 words; shard the input".into()));
+        }
+        pairs.push((key, at));
+        words.push(len as u64);
+        words.extend(list.iter().map(|p| p.0));
+        for pair in list.chunks(2) {
+            let lo = pair[0].1.to_bits() as u64;
+            let hi = pair.get(1).map_or(0, |p| p.1.to_bits() as u64);
+            words.push(lo | hi << 32);
+        }
+        edges += len as u64;
+        max_len = max_len.max(len);
+    }
+    Ok((pairs, words, edges, max_len))
+}
+
+fn le_bytes(words: impl Iterator<Item = u64>, n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n * 8);
+    for w in words {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+/// Write an x2i file at `path` (temp name, fsync, rename).
+pub fn write(path: &Path, mut fields: HeaderFields, params_json: &str, lists: &Lists, opts: &BuildOptions) -> Result<X2iStats> {
+    let (pairs, words, edges, max_len) = pack(lists, opts)?;
+    let (slots, stats) = neighborhash::build(&pairs, opts.seed).map_err(|e| match e {
+        Error::InvalidArgument(m) => {
+            let row = m.strip_prefix("key ").and_then(|x| x.split(' ').next()).and_then(|k| k.parse::<u64>().ok()).and_then(|k| lists.keys.iter().position(|&x| x == k));
+            Error::InvalidArgument(match row {
+                Some(r) => format!("row {r}: {m}"),
+                None => m,
+            })
+        }
+        other => other,
+    })?;
+    let meta = [opts.seed, slots.len() as u64, pairs.len() as u64, edges, max_len as u64];
+    fields.kind = kind::X2I;
+    fields.major = MAJOR;
+    fields.minor = MINOR;
+    let slot_bytes = le_bytes(slots.iter().flat_map(|s| [s.key, s.word]), slots.len() * 2);
+    let file_bytes = container::write_container(
+        path,
+        fields,
+        &[
+            (container::SECTION_PARAMS, 1, params_json.as_bytes()),
+            (SECTION_HASHMETA, 1, &le_bytes(meta.into_iter(), meta.len())),
+            (SECTION_SLOTS, 1, &slot_bytes),
+            (SECTION_LISTS, 1, &le_bytes(words.iter().copied(), words.len())),
+        ],
+    )?;
+    Ok(X2iStats { keys: pairs.len() as u64, edges, max_len, capacity: stats.capacity as u64, load: stats.load, file_bytes })
+}
+
+/// A loaded x2i file: slots in 2 MiB-aligned, huge-page-advised memory.
+pub struct X2iIndex {
+    slots: HugeBuf,
+    capacity: usize,
+    lists: Vec<u64>,
+    pub seed: u64,
+    pub keys: u64,
+    pub edges: u64,
+    pub max_len: u32,
+    pub header: container::Header,
+}
+
+/// Results of a batch lookup, flattened in query order.
+#[derive(Debug, Default, PartialEq)]
+pub struct Found {
+    pub found: Vec<u8>,
+    /// Items returned per query (0 for a miss).
+    pub counts: Vec<u32>,
+    pub items: Vec<u64>,
+    pub scores: Vec<f32>,
+}
+
+fn words_of(bytes: &[u8]) -> Vec<u64> {
+    bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect()
+}
+
+impl X2iIndex {
+    pub fn open(path: &Path) -> Result<X2iIndex> {
+        let c = Container::open_kind(path, kind::X2I, MAJOR)?;
+        let p = path.display().to_string();
+        let need = |kind: u32, what: &str| -> Result<Vec<u8>> {
+            c.read_section(kind)?.ok_or_else(|| Error::Corrupt { path: p.clone(), offset: 0, length: 0, message: format!("no {what} section") })
+        };
+        let meta = words_of(&need(SECTION_HASHMETA, "hash meta")?);
+        let slot_bytes = need(SECTION_SLOTS, "slots")?;
+        let lists = words_of(&need(SECTION_LISTS, "lists")?);
+        let capacity = slot_bytes.len() / 16;
+        if meta.len() < 5 || meta[1] as usize != capacity || !capacity.is_power_of_two() || capacity < 8 {
+            return Err(Error::Corrupt { path: p, offset: 0, length: 0, message: "hash meta disagrees with the slots section".into() });
+        }
+        let mut slots = HugeBuf::zeroed(slot_bytes.len());
+        slots.copy_from_slice(&slot_bytes);
+        let idx = X2iIndex { slots, capacity, lists, seed: meta[0], keys: meta[2], edges: meta[3], max_len: meta[4] as u32, header: c.header.clone() };
+        // Payloads must point inside the lists: checked once here, so lookups need no bounds checks beyond Rust's own.
+        if let Some(s) = idx.slot_slice().iter().find(|s| (s.key != 0 || s.word != 0) && !idx.lists.is_empty() && s.payload() as usize >= idx.lists.len()) {
+            return Err(Error::Corrupt { path: p, offset: 0, length: 0, message: format!("key {} points outside the lists", s.key) });
+        }
+        Ok(idx)
+    }
+
+    fn slot_slice(&self) -> &[Slot] {
+        // SAFETY: HugeBuf memory is at least 16-byte aligned and holds
+        // `capacity` * 16 initialised bytes; Slot is repr(C) { u64, u64 } with
+        // no invalid bit patterns; little-endian targets only (x86_64, aarch64).
+        unsafe { std::slice::from_raw_parts(self.slots.as_ptr().cast::<Slot>(), self.capacity) }
+    }
+
+    pub fn table(&self) -> Table<'_> {
+        Table::new(self.slot_slice(), self.seed)
+    }
+
+    /// Look up many keys (AMAC batch), returning up to `top` items each (0 = all).
+    pub fn lookup(&self, keys: &[u64], top: usize, ring: usize) -> Found {
+        let t = self.table();
+        let (mut at, mut hit) = (vec![0u64; keys.len()], vec![0u8; keys.len()]);
+        neighborhash::get_batch(&t, keys, &mut at, &mut hit, ring);
+        let mut out = Found { found: hit, counts: vec![0; keys.len()], ..Default::default() };
+        for q in 0..keys.len() {
+            if out.found[q] == 0 || self.lists.is_empty() {
+                continue;
+            }
+            let w = at[q] as usize;
+            let len = (self.lists[w] & 0xffff_ffff) as usize;
+            let n = if top > 0 { len.min(top) } else { len };
+            out.counts[q] = n as u32;
+            out.items.extend_from_slice(&self.lists[w + 1..w + 1 + n]);
+            let scores = &self.lists[w + 1 + len..];
+            out.scores.extend((0..n).map(|i| f32::from_bits((scores[i / 2] >> (32 * (i % 2))) as u32)));
+        }
+        out
+    }
+
+    /// NeighborHash invariants (I1-I4) plus: every list lies inside the lists section.
+    pub fn verify(&self) -> std::result::Result<(), String> {
+        neighborhash::verify(&self.table(), self.keys as usize)?;
+        if self.lists.is_empty() {
+            return Ok(());
+        }
+        for s in self.slot_slice().iter().filter(|s| s.key != 0 || s.word != 0) {
+            let w = s.payload() as usize;
+            let len = (self.lists.get(w).copied().ok_or("list offset out of range")? & 0xffff_ffff) as usize;
+            if w + 1 + len + len.div_ceil(2) > self.lists.len() {
+                return Err(format!("key {}: list of {len} runs past the lists section", s.key));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
