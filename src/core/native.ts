@@ -52,6 +52,28 @@ export interface NativeVerifyReport {
   problems: NativeProblem[];
 }
 
+export interface X2iStats {
+  keys: number;
+  edges: number;
+  maxLen: number;
+  capacity: number;
+  load: number;
+  fileBytes: number;
+}
+
+export interface X2iFound {
+  /** 1 where the key is in the index. */
+  found: Uint8Array;
+  /** Items returned per key (0 for a miss). */
+  counts: Uint32Array;
+  items: BigUint64Array;
+  scores: Float32Array;
+}
+
+/** Opaque handles owned by the addon. */
+export type X2iHandle = { readonly __brand: 'X2iIndex' };
+export type HashBenchHandle = { readonly __brand: 'HashBenchTable' };
+
 /** An opaque cancel token (an Arc<AtomicBool> inside the addon). */
 export type CancelToken = { readonly __brand: 'CancelToken' };
 
@@ -80,6 +102,25 @@ export interface Native {
   containerWrite(path: string, header: ContainerHeaderInput, sections: { kind: number; version?: number; data: Uint8Array }[]): number;
   containerVerify(path: string, token?: CancelToken): Promise<NativeVerifyReport>;
   containerReadSection(path: string, kind: number): Uint8Array | null;
+
+  x2iWrite(
+    path: string,
+    header: { version?: number; shard?: number; shardCount?: number },
+    paramsJson: string,
+    keys: BigUint64Array,
+    offsets: BigUint64Array,
+    items: BigUint64Array,
+    scores: Float32Array,
+    options?: { seed?: bigint; topK?: number; minScore?: number },
+  ): Promise<X2iStats>;
+  x2iOpen(path: string): X2iHandle;
+  x2iLookup(index: X2iHandle, keys: BigUint64Array, top?: number): X2iFound;
+  x2iInfo(index: X2iHandle): { keys: number; edges: number; maxLen: number; capacity: number; seed: bigint; apcl: number; probes: number };
+  x2iVerify(index: X2iHandle): string | null;
+
+  hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity: number): HashBenchHandle;
+  hashBenchLookup(table: HashBenchHandle, keys: BigUint64Array, out: BigUint64Array, mode: 'scalar' | 'amac' | 'random', ring?: number): number;
+  hashBenchApcl(table: HashBenchHandle): number;
 }
 
 let cached: Native | undefined;

@@ -15,6 +15,7 @@ mod container;
 mod hash;
 mod kernels;
 mod sys;
+mod x2i;
 
 use napi::{Args, Env, JsResult, define, export};
 use std::ptr::null_mut;
@@ -55,6 +56,7 @@ fn init(env: Env, exports: napi_value) -> JsResult<napi_value> {
     hash::register(env, exports)?;
     cancel::register(env, exports)?;
     container::register(env, exports)?;
+    x2i::register(env, exports)?;
     Ok(exports)
 }
 

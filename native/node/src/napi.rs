@@ -358,6 +358,16 @@ impl Env {
         Ok(unsafe { std::slice::from_raw_parts(data as *const T, len) })
     }
 
+    /// Mutable zero-copy view of a typed array (an output buffer the caller owns).
+    ///
+    /// # Safety
+    /// As [`Env::typed_array`]; in addition no other view of the same buffer
+    /// may be alive (pass distinct arrays for distinct outputs).
+    pub unsafe fn typed_array_mut<'a, T: Elem>(self, v: napi_value, what: &str) -> JsResult<&'a mut [T]> {
+        let view = unsafe { self.typed_array::<T>(v, what)? };
+        Ok(unsafe { std::slice::from_raw_parts_mut(view.as_ptr() as *mut T, view.len()) })
+    }
+
     /// Hand a Rust Vec to JS as a typed array. Small results are copied into
     /// a JS-owned buffer (cheaper below ~64 Ki elements); large ones are
     /// moved without a copy and freed by a finalizer.

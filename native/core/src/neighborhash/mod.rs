@@ -11,6 +11,7 @@
 //! members in ascending key order, so the same keys always give the same
 //! bytes and no lodger relocation is ever needed.
 
+pub mod baseline;
 mod batch;
 mod build;
 mod verify;

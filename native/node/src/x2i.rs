@@ -1,0 +1,226 @@
+//! The x2i index (write, open, batch lookup, verify) and the hash-table
+//! benchmark entry points behind `recall bench hash`.
+
+use crate::napi::{Args, Env, JsError, JsResult, Task, define, err, export, spawn};
+use crate::sys::*;
+use recall_core::container::HeaderFields;
+use recall_core::neighborhash::{self, Slot, Table, baseline};
+use recall_core::x2i::{self, BuildOptions, Lists, X2iIndex, X2iStats};
+use std::ffi::CStr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const INDEX_TAG: napi_type_tag = napi_type_tag { lower: 0x3c51_9e0a_77d2_41f8, upper: 0x0e6b_d4a3_95c7_2f11 };
+const BENCH_TAG: napi_type_tag = napi_type_tag { lower: 0x6a0f_1b2c_3d4e_5f60, upper: 0x7182_93a4_b5c6_d7e8 };
+
+js_fn! {
+    async js_x2i_write => x2i_write;
+    js_x2i_open => x2i_open;
+    js_x2i_lookup => x2i_lookup;
+    js_x2i_info => x2i_info;
+    js_x2i_verify => x2i_verify;
+    js_hash_bench_build => hash_bench_build;
+    js_hash_bench_lookup => hash_bench_lookup;
+    js_hash_bench_apcl => hash_bench_apcl;
+}
+
+pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
+    define(
+        env,
+        exports,
+        &[
+            export(c"x2iWrite", Some(js_x2i_write)),
+            export(c"x2iOpen", Some(js_x2i_open)),
+            export(c"x2iLookup", Some(js_x2i_lookup)),
+            export(c"x2iInfo", Some(js_x2i_info)),
+            export(c"x2iVerify", Some(js_x2i_verify)),
+            export(c"hashBenchBuild", Some(js_hash_bench_build)),
+            export(c"hashBenchLookup", Some(js_hash_bench_lookup)),
+            export(c"hashBenchApcl", Some(js_hash_bench_apcl)),
+        ],
+    )
+}
+
+fn opt_number(env: Env, obj: napi_value, name: &CStr) -> JsResult<Option<f64>> {
+    if env.is_nullish(obj)? {
+        return Ok(None);
+    }
+    let v = env.get(obj, name)?;
+    if env.is_nullish(v)? { Ok(None) } else { env.number(v, &name.to_string_lossy()).map(Some) }
+}
+
+struct Write {
+    path: PathBuf,
+    fields: HeaderFields,
+    params: String,
+    keys: Vec<u64>,
+    offsets: Vec<u64>,
+    items: Vec<u64>,
+    scores: Vec<f32>,
+    opts: BuildOptions,
+}
+
+impl Task for Write {
+    type Output = X2iStats;
+    fn compute(&mut self) -> Result<X2iStats, JsError> {
+        let lists = Lists { keys: &self.keys, offsets: &self.offsets, items: &self.items, scores: &self.scores };
+        Ok(x2i::write(&self.path, self.fields.clone(), &self.params, &lists, &self.opts)?)
+    }
+    fn resolve(self, env: Env, s: X2iStats) -> JsResult<napi_value> {
+        let o = env.object()?;
+        for (name, v) in [(c"keys", s.keys as f64), (c"edges", s.edges as f64), (c"maxLen", s.max_len as f64), (c"capacity", s.capacity as f64), (c"load", s.load), (c"fileBytes", s.file_bytes as f64)] {
+            env.set(o, name, env.double(v)?)?;
+        }
+        Ok(o)
+    }
+}
+
+/// x2iWrite(path, header, paramsJson, keys, offsets, items, scores, {seed, topK, minScore}): Promise<stats>
+fn x2i_write(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<8>::get(env, info)?;
+    let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
+    let h = a.argv[1];
+    let num = |name: &CStr| -> JsResult<u32> { Ok(opt_number(env, h, name)?.unwrap_or(0.0) as u32) };
+    let fields = HeaderFields { version: num(c"version")?, shard: num(c"shard")?, shard_count: num(c"shardCount")?, ..Default::default() };
+    let params = env.string_arg(a.argv[2], "paramsJson")?;
+    // Async work must own its inputs: copy the views now.
+    let (keys, offsets, items, scores) = unsafe {
+        (
+            env.typed_array::<u64>(a.argv[3], "keys")?.to_vec(),
+            env.typed_array::<u64>(a.argv[4], "offsets")?.to_vec(),
+            env.typed_array::<u64>(a.argv[5], "items")?.to_vec(),
+            env.typed_array::<f32>(a.argv[6], "scores")?.to_vec(),
+        )
+    };
+    let o = a.argv[7];
+    let seed_v = if env.is_nullish(o)? { o } else { env.get(o, c"seed")? };
+    let opts = BuildOptions {
+        seed: if env.is_nullish(seed_v)? { 0 } else { env.bigint_u64_arg(seed_v, "seed")? },
+        top_k: opt_number(env, o, c"topK")?.unwrap_or(0.0) as usize,
+        min_score: opt_number(env, o, c"minScore")?.map(|x| x as f32),
+    };
+    spawn(env, "recall.x2iWrite", Write { path, fields, params, keys, offsets, items, scores, opts })
+}
+
+fn index<'a>(env: Env, v: napi_value) -> JsResult<&'a Arc<X2iIndex>> {
+    env.external_ref::<Arc<X2iIndex>>(v, &INDEX_TAG, "index")
+}
+
+/// x2iOpen(path): handle
+fn x2i_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
+    env.external(Arc::new(X2iIndex::open(&path)?), &INDEX_TAG)
+}
+
+/// x2iLookup(handle, keys: BigUint64Array, top = 0): {found, counts, items, scores}
+fn x2i_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<3>::get(env, info)?;
+    let idx = index(env, a.argv[0])?;
+    let keys = unsafe { env.typed_array::<u64>(a.argv[1], "keys")? };
+    let top = if env.is_nullish(a.argv[2])? { 0 } else { env.index(a.argv[2], "top")? as usize };
+    let r = idx.lookup(keys, top, neighborhash::DEFAULT_RING);
+    let o = env.object()?;
+    env.set(o, c"found", env.typed_array_from_vec(r.found)?)?;
+    env.set(o, c"counts", env.typed_array_from_vec(r.counts)?)?;
+    env.set(o, c"items", env.typed_array_from_vec(r.items)?)?;
+    env.set(o, c"scores", env.typed_array_from_vec(r.scores)?)?;
+    Ok(o)
+}
+
+/// x2iInfo(handle): {keys, edges, maxLen, capacity, seed, apcl, probes}
+fn x2i_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    let idx = index(env, a.argv[0])?;
+    let t = idx.table();
+    let ap = neighborhash::apcl(&t);
+    let o = env.object()?;
+    for (name, v) in [(c"keys", idx.keys as f64), (c"edges", idx.edges as f64), (c"maxLen", idx.max_len as f64), (c"capacity", t.slots.len() as f64), (c"apcl", ap.lines), (c"probes", ap.probes)] {
+        env.set(o, name, env.double(v)?)?;
+    }
+    env.set(o, c"seed", env.bigint_u64(idx.seed)?)?;
+    Ok(o)
+}
+
+/// x2iVerify(handle): null when the table's invariants hold, else the first violation
+fn x2i_verify(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    match index(env, a.argv[0])?.verify() {
+        Ok(()) => env.null(),
+        Err(e) => env.string(&e),
+    }
+}
+
+struct BenchTable {
+    slots: Vec<Slot>,
+    seed: u64,
+    linear: bool,
+}
+
+/// hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity): handle
+fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<4>::get(env, info)?;
+    let keys = unsafe { env.typed_array::<u64>(a.argv[0], "keys")? };
+    let payloads = unsafe { env.typed_array::<u64>(a.argv[1], "payloads")? };
+    if keys.len() != payloads.len() {
+        return Err(recall_core::Error::LengthMismatch { what: "payloads", expected: keys.len(), got: payloads.len() }.into());
+    }
+    let kind = env.string_arg(a.argv[2], "kind")?;
+    let cap = env.index(a.argv[3], "capacity")? as usize;
+    let pairs: Vec<(u64, u64)> = keys.iter().copied().zip(payloads.iter().copied()).collect();
+    let seed = 0x5eed;
+    let t = match kind.as_str() {
+        "neighbor" => BenchTable { slots: neighborhash::build(&pairs, seed)?.0, seed, linear: false },
+        "linear" if cap.is_power_of_two() && cap > keys.len() => BenchTable { slots: baseline::linear_build(&pairs, cap, seed), seed, linear: true },
+        _ => return Err(err("ERR_RECALL_INVALID_ARG", format!("kind must be 'neighbor' or 'linear' (with a power-of-two capacity above the key count), got {kind}"))),
+    };
+    env.external(t, &BENCH_TAG)
+}
+
+/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'random', ring = 16): number of hits (or a checksum for 'random')
+fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<5>::get(env, info)?;
+    let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
+    let keys = unsafe { env.typed_array::<u64>(a.argv[1], "keys")? };
+    let out = unsafe { env.typed_array_mut::<u64>(a.argv[2], "out")? };
+    if out.len() != keys.len() {
+        return Err(recall_core::Error::LengthMismatch { what: "out", expected: keys.len(), got: out.len() }.into());
+    }
+    let mode = env.string_arg(a.argv[3], "mode")?;
+    let ring = if env.is_nullish(a.argv[4])? { neighborhash::DEFAULT_RING } else { env.index(a.argv[4], "ring")? as usize };
+    let table = Table::new(&t.slots, t.seed);
+    let hits = match (mode.as_str(), t.linear) {
+        ("random", _) => return env.double((baseline::random_access(&t.slots, keys, t.seed) & ((1 << 52) - 1)) as f64),
+        ("scalar", false) => fill(out, keys, |k| table.get(k)),
+        ("scalar", true) => fill(out, keys, |k| baseline::linear_get(&t.slots, k, t.seed)),
+        ("amac", false) => {
+            let mut found = vec![0u8; keys.len()];
+            neighborhash::get_batch(&table, keys, out, &mut found, ring);
+            found.iter().filter(|&&f| f == 1).count()
+        }
+        _ => return Err(err("ERR_RECALL_INVALID_ARG", format!("mode {mode} is not available for this table"))),
+    };
+    env.double(hits as f64)
+}
+
+fn fill(out: &mut [u64], keys: &[u64], get: impl Fn(u64) -> Option<u64>) -> usize {
+    let mut hits = 0;
+    for (o, &k) in out.iter_mut().zip(keys) {
+        match get(k) {
+            Some(v) => {
+                *o = v;
+                hits += 1;
+            }
+            None => *o = 0,
+        }
+    }
+    hits
+}
+
+/// hashBenchApcl(handle): average cache lines per hit lookup
+fn hash_bench_apcl(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
+    let v = if t.linear { baseline::linear_apcl(&t.slots, t.seed) } else { neighborhash::apcl(&Table::new(&t.slots, t.seed)).lines };
+    env.double(v)
+}
