@@ -22,6 +22,7 @@ export const FILE_KINDS: Record<number, string> = { 1: 'inverted', 2: 'x2i', 3: 
 const SHARED_SECTIONS: Record<number, string> = { 1: 'params' };
 const SECTION_NAMES: Record<string, Record<number, string>> = {
   sample: { 16: 'body', 17: 'empty', 18: 'tail' },
+  x2i: { 16: 'hashmeta', 17: 'slots', 18: 'lists' },
 };
 
 export function sectionName(fileKind: number, sectionKind: number): string {

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `npm run demo`: the main job on the shipped fixtures, step by step, each
+// step a real `recall` command (output in demo-out/, rebuilt every run).
+// Later channels add their steps here.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, 'demo-out');
+rmSync(out, { recursive: true, force: true });
+const steps = [
+  ['shard the events by user', ['shard', '-i', 'fixtures/parquet/events.parquet', '-k', 'user_id', '-n', '4', '-o', 'demo-out/shards/events']],
+  ['shard the item-to-item lists by item', ['shard', '-i', 'fixtures/parquet/x2i-lists.parquet', '-k', 'item_id', '-n', '2', '-o', 'demo-out/shards/x2i']],
+  ['build the x2i channel from the shards', ['build', 'x2i', '-i', 'demo-out/shards/x2i', '-k', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '--top-k', '20', '-o', 'demo-out/index/x2i']],
+  ['query it', ['query', 'x2i', '--index', 'demo-out/index/x2i', '--keys', '1,2,3,424242', '--top', '5']],
+  ['inspect one index file', ['inspect', 'demo-out/index/x2i/v00000001/shard-00000-of-00002.rx2i']],
+  ['verify everything built', ['verify', 'demo-out/index/x2i']],
+  ['hash-table lookups against their anchors (small table)', ['bench', 'hash', '--slots', '18', '--reps', '3']],
+];
+for (const [what, args] of steps) {
+  console.log(`\n== ${what}: recall ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`demo: step failed (exit ${r.status}): recall ${args.join(' ')}`);
+    process.exit(r.status ?? 1);
+  }
+}

@@ -1,0 +1,41 @@
+import { Flags } from '@oclif/core';
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { RecallCommand } from '../../core/cli/base-command.js';
+import { usage } from '../../core/cli/errors.js';
+import type { X2iQueryResult } from '../../core/x2i/query.js';
+
+export default class QueryX2i extends RecallCommand<X2iQueryResult> {
+  static override summary = 'Look up keys in an x2i index: each key\'s ranked (item, score) list.';
+  static override description = `--index is an x2i file, a version folder or a channel folder (its CURRENT version). Keys are routed to their
+shard with the routing hash; missing keys are reported, not errors.`;
+  static override examples = [
+    '<%= config.bin %> query x2i --index out/x2i --keys 1,2,3',
+    '<%= config.bin %> query x2i --index out/x2i --keys-file keys.txt --top 10 --json',
+    'seq 1 100 | <%= config.bin %> query x2i --index out/x2i --keys-file -',
+  ];
+  static override flags = {
+    index: Flags.string({ description: 'x2i file, version folder or channel folder', required: true }),
+    keys: Flags.string({ description: 'comma-separated integer keys', exclusive: ['keys-file'] }),
+    'keys-file': Flags.string({ description: 'file with keys (whitespace or comma separated); - for stdin' }),
+    top: Flags.integer({ description: 'items per key (0 = all)', default: 10, min: 0 }),
+  };
+
+  async run(): Promise<X2iQueryResult> {
+    const { flags } = await this.parse(QueryX2i);
+    const { parseKeys, queryX2i } = await import('../../core/x2i/query.js');
+    let raw: string;
+    let source = '--keys';
+    if (flags.keys !== undefined) raw = flags.keys;
+    else if (flags['keys-file'] !== undefined) {
+      source = flags['keys-file'];
+      raw = source === '-' ? await text(process.stdin) : await readFile(source, 'utf8');
+    } else throw usage('ERR_RECALL_NO_KEYS', 'no keys given', { fix: 'pass --keys 1,2,3 or --keys-file FILE' });
+    const result = await queryX2i(flags.index, parseKeys(raw, source), flags.top);
+    for (const r of result.results) {
+      this.say(r.found ? `${r.key}\t${r.items.map((x) => `${x.item}:${+x.score.toPrecision(6)}`).join(' ')}` : `${r.key}\t(missing)`);
+    }
+    if (result.missing.length) process.stderr.write(`recall: ${result.missing.length} of ${result.keys} key(s) not in the index\n`);
+    return result;
+  }
+}

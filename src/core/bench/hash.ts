@@ -1,0 +1,106 @@
+/**
+ * `recall bench hash`: lookups per second through the Node API (single
+ * thread, one call per batch, 90% hits, load 0.79) of NeighborHash (scalar
+ * and AMAC at several ring sizes), linear probing with the same slots, the
+ * random-access bound and a JavaScript Map, all in one run; plus APCL.
+ */
+import { loadNative } from '../native.js';
+
+export interface HashBenchRow {
+  slots: number;
+  keys: number;
+  queries: number;
+  apcl: { neighborHash: number; linearProbing: number };
+  /** Best-of-reps nanoseconds per lookup; null where a contender cannot run (JS Map above 2^24 keys). */
+  nsPerLookup: Record<string, number | null>;
+  ratios: { amacVsRandomAccess: number; amacVsJsMap: number | null; amacVsScalar: number; scalarVsLinearProbing: number };
+}
+
+const MAP_LIMIT = 2 ** 24; // V8 Map holds at most 2^24 entries
+
+function rng(seed: bigint): () => bigint {
+  let s = seed;
+  return () => {
+    s = (s + 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
+    let z = s;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & 0xffffffffffffffffn;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & 0xffffffffffffffffn;
+    return z ^ (z >> 31n);
+  };
+}
+
+export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (row: HashBenchRow) => void }): HashBenchRow[] {
+  const native = loadNative();
+  const rand = rng(0x123456789abcdef0n);
+  const best = (fn: () => void, n: number) => {
+    let ns = Infinity;
+    for (let r = 0; r < opts.reps; r++) {
+      const t0 = process.hrtime.bigint();
+      fn();
+      ns = Math.min(ns, Number(process.hrtime.bigint() - t0) / n);
+    }
+    return ns;
+  };
+  const rows: HashBenchRow[] = [];
+  for (const bits of opts.slotBits) {
+    const cap = 2 ** bits;
+    const n = Math.floor(cap * 0.79);
+    const keys = new BigUint64Array(n);
+    const payloads = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) {
+      keys[i] = rand() | 1n;
+      payloads[i] = rand() & 0xfffffffffffffn;
+    }
+    const q = Math.min(1 << 22, n);
+    const queries = new BigUint64Array(q);
+    for (let i = 0; i < q; i++) queries[i] = i % 10 === 9 ? rand() | 1n : keys[Number(rand() % BigInt(n))];
+    const out = new BigUint64Array(q);
+    const nh = native.hashBenchBuild(keys, payloads, 'neighbor', cap);
+    const lp = native.hashBenchBuild(keys, payloads, 'linear', cap);
+    const ns: Record<string, number | null> = {};
+    ns['random-access bound'] = best(() => native.hashBenchLookup(nh, queries, out, 'random'), q);
+    ns['NeighborHash scalar'] = best(() => native.hashBenchLookup(nh, queries, out, 'scalar'), q);
+    for (const ring of [8, 16, 32]) ns[`NeighborHash AMAC W=${ring}`] = best(() => native.hashBenchLookup(nh, queries, out, 'amac', ring), q);
+    ns['linear probing scalar'] = best(() => native.hashBenchLookup(lp, queries, out, 'scalar'), q);
+    const hits = native.hashBenchLookup(nh, queries, out, 'amac', 16);
+    if (Math.abs(hits / q - 0.9) > 0.01) throw new Error(`hash bench: hit rate ${hits / q}, expected 0.9`);
+    if (n < MAP_LIMIT) {
+      const map = new Map<bigint, bigint>();
+      for (let i = 0; i < n; i++) map.set(keys[i], payloads[i]);
+      ns['JS Map<bigint>'] = best(() => {
+        for (let i = 0; i < q; i++) out[i] = map.get(queries[i]) ?? 0n;
+      }, q);
+    } else {
+      ns['JS Map<bigint>'] = null;
+    }
+    const amac = Math.min(...[8, 16, 32].map((w) => ns[`NeighborHash AMAC W=${w}`] as number));
+    const row: HashBenchRow = {
+      slots: cap,
+      keys: n,
+      queries: q,
+      apcl: { neighborHash: native.hashBenchApcl(nh), linearProbing: native.hashBenchApcl(lp) },
+      nsPerLookup: ns,
+      ratios: {
+        amacVsRandomAccess: +((ns['random-access bound'] as number) / amac).toFixed(3),
+        amacVsJsMap: ns['JS Map<bigint>'] === null ? null : +((ns['JS Map<bigint>'] as number) / amac).toFixed(1),
+        amacVsScalar: +((ns['NeighborHash scalar'] as number) / amac).toFixed(2),
+        scalarVsLinearProbing: +((ns['linear probing scalar'] as number) / (ns['NeighborHash scalar'] as number)).toFixed(2),
+      },
+    };
+    rows.push(row);
+    opts.onRow?.(row);
+  }
+  return rows;
+}
+
+export function hashBenchMarkdown(rows: HashBenchRow[], reps: number): string {
+  const names = Object.keys(rows[0].nsPerLookup);
+  return [
+    `| ns per lookup (best of ${reps}) | ${rows.map((r) => `2^${Math.log2(r.slots)} slots`).join(' | ')} |`,
+    `|---|${rows.map(() => '---').join('|')}|`,
+    ...names.map((n) => `| ${n} | ${rows.map((r) => (r.nsPerLookup[n] == null ? 'n/a (Map limit)' : (r.nsPerLookup[n] as number).toFixed(1))).join(' | ')} |`),
+    `| APCL NeighborHash / linear probing | ${rows.map((r) => `${r.apcl.neighborHash.toFixed(4)} / ${r.apcl.linearProbing.toFixed(4)}`).join(' | ')} |`,
+    `| AMAC / random-access bound | ${rows.map((r) => `${r.ratios.amacVsRandomAccess}x`).join(' | ')} |`,
+    `| AMAC vs JS Map | ${rows.map((r) => (r.ratios.amacVsJsMap === null ? 'n/a' : `${r.ratios.amacVsJsMap}x`)).join(' | ')} |`,
+  ].join('\n');
+}

@@ -1,0 +1,176 @@
+/**
+ * `recall build x2i` from precomputed lists: parquet rows (key, neighbors[],
+ * scores[]) -> one x2i index file per shard in a new version of the channel
+ * folder. Inputs are parquet files / folders / globs, or a `recall shard`
+ * folder (its manifest), which gives one index file per shard.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { badInput, RecallError } from '../cli/errors.js';
+import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
+import { readColumns } from '../io/columns.js';
+import { canonicalJson } from '../index/container.js';
+import { beginVersion, type CurrentVersion } from '../index/versions.js';
+import { loadNative, type X2iStats } from '../native.js';
+import { describeInputs, expandInputs } from '../shard/inputs.js';
+import { SHARD_MANIFEST, type ShardManifest } from '../shard/manifest.js';
+
+export const X2I_FILE_EXT = '.rx2i';
+const INT_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
+const FLOAT_TYPES = new Set(['FLOAT', 'DOUBLE', 'DECIMAL']);
+
+export interface BuildX2iOptions {
+  inputs: string[];
+  key: string;
+  neighbors: string;
+  scores: string;
+  out: string;
+  topK?: number;
+  minScore?: number;
+  seed?: bigint;
+  command?: string;
+}
+
+export interface BuildX2iResult {
+  version: CurrentVersion;
+  shards: (X2iStats & { file: string; shard: number })[];
+  elapsedMs: number;
+}
+
+/** One group of parquet files that becomes one index file. */
+interface Part {
+  shard: number;
+  files: string[];
+}
+
+async function shardFolder(input: string): Promise<ShardManifest | null> {
+  if (!(await stat(input).catch(() => null))?.isDirectory()) return null;
+  const text = await readFile(join(input, SHARD_MANIFEST), 'utf8').catch(() => null);
+  if (!text) return null;
+  const m = JSON.parse(text) as ShardManifest;
+  return m.format === 'recall-shards' ? m : null;
+}
+
+function checkTypes(file: string, schema: { name: string; type: string }[], o: BuildX2iOptions): void {
+  const type = (name: string, what: string) => {
+    const col = schema.find((s) => s.name === name);
+    if (!col) {
+      throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${file}: no ${what} column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
+        file,
+        fix: `pass one of those as --${what}`,
+      });
+    }
+    return col.type;
+  };
+  const k = type(o.key, 'key');
+  if (!INT_TYPES.has(k)) throw badInput('ERR_RECALL_BAD_KEY_TYPE', `${file}: key column "${o.key}" is ${k}; x2i keys must be integers`, { file });
+  const n = type(o.neighbors, 'neighbors');
+  if (!(n.endsWith('[]') && INT_TYPES.has(n.slice(0, -2)))) {
+    throw badInput('ERR_RECALL_BAD_LIST_TYPE', `${file}: neighbors column "${o.neighbors}" is ${n}; expected a list of integer item ids`, { file });
+  }
+  const s = type(o.scores, 'scores');
+  if (!(s.endsWith('[]') && FLOAT_TYPES.has(s.slice(0, -2).replace(/\(.*\)/, '')))) {
+    throw badInput('ERR_RECALL_BAD_LIST_TYPE', `${file}: scores column "${o.scores}" is ${s}; expected a list of numbers`, { file });
+  }
+}
+
+/** The first row breaking a rule, as a one-line error naming file and row. */
+async function refuseRows(c: DuckDBConnection, files: string[], o: BuildX2iOptions): Promise<void> {
+  const src = `read_parquet(${literalList(files)}, filename = true, file_row_number = true)`;
+  const [k, n, s] = [ident(o.key), ident(o.neighbors), ident(o.scores)];
+  const rules: [string, string][] = [
+    [`${k} IS NULL`, `null key`],
+    [`coalesce(len(${n}), 0) <> coalesce(len(${s}), 0)`, `"${o.neighbors}" and "${o.scores}" have unequal lengths`],
+    [`list_bool_or(list_transform(${n}, x -> x IS NULL))`, `a null item id in "${o.neighbors}"`],
+    [`list_bool_or(list_transform(${s}, x -> x IS NULL OR isnan(x::DOUBLE)))`, `a null or NaN score in "${o.scores}"`],
+  ];
+  for (const [where, what] of rules) {
+    const [bad] = await queryRows<{ filename: string; row: string }>(c, `SELECT filename, file_row_number::VARCHAR AS row FROM ${src} WHERE ${where} LIMIT 1`);
+    if (bad) {
+      throw badInput('ERR_RECALL_BAD_ROW', `${bad.filename}: row ${bad.row}: ${what}`, { file: bad.filename, row: Number(bad.row), fix: 'fix or filter the row; nothing was written' });
+    }
+  }
+}
+
+export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {}): Promise<BuildX2iResult> {
+  const started = Date.now();
+  const native = loadNative();
+  const db = await openDuckDB({ threads: 1 }); // one thread: rows come back in file order
+  const c = await db.connect();
+  try {
+    // 1. what to build: a shard folder gives one part per shard, anything else one part
+    const manifest = o.inputs.length === 1 ? await shardFolder(o.inputs[0]) : null;
+    const parts: Part[] = manifest
+      ? manifest.shards.map((s) => ({ shard: s.shard, files: [join(o.inputs[0], s.file)] }))
+      : [{ shard: 0, files: await expandInputs(c, o.inputs) }];
+    const shardCount = parts.length;
+    // 2. check everything before writing anything
+    for (const p of parts) {
+      const described = await describeInputs(c, p.files);
+      checkTypes(described[0].path, described[0].schema, o);
+      await refuseRows(c, p.files, o);
+    }
+    hooks.signal?.throwIfAborted();
+    // 3. build every part into a staged version
+    const params = {
+      channel: 'x2i',
+      source: manifest ? { shardFolder: o.inputs[0], key: manifest.key, hash: manifest.hash } : { inputs: o.inputs },
+      columns: { key: o.key, neighbors: o.neighbors, scores: o.scores },
+      topK: o.topK ?? 0,
+      minScore: o.minScore ?? null,
+      shardCount,
+      routing: { hash: 'xxh64', seed: 0, keyEncoding: 'int64' },
+      table: { hash: 'nh-mix64-v1', seed: String(o.seed ?? 0n), keyZero: 'decoy' },
+      lists: { encoding: 'u64 item ids + f32 scores, score desc then item asc' },
+    };
+    const staged = await beginVersion(o.out, 'x2i');
+    const shards: BuildX2iResult['shards'] = [];
+    try {
+      for (const p of parts) {
+        hooks.signal?.throwIfAborted();
+        const src = `read_parquet(${literalList(p.files)})`;
+        const [keys, counts] = await readColumns<[BigInt64Array, BigInt64Array]>(
+          c,
+          `SELECT ${ident(o.key)}::BIGINT, coalesce(len(${ident(o.neighbors)}), 0)::BIGINT FROM ${src}`,
+          [BigInt64Array, BigInt64Array],
+        );
+        const [items, scores] = await readColumns<[BigInt64Array, Float32Array]>(
+          c,
+          `SELECT unnest(${ident(o.neighbors)})::BIGINT, unnest(${ident(o.scores)})::FLOAT FROM ${src}`,
+          [BigInt64Array, Float32Array],
+        );
+        const offsets = new BigUint64Array(keys.length + 1);
+        for (let r = 0; r < keys.length; r++) offsets[r + 1] = offsets[r] + BigInt.asUintN(64, counts[r]);
+        const file = `shard-${String(p.shard).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}${X2I_FILE_EXT}`;
+        const u64 = (a: BigInt64Array) => new BigUint64Array(a.buffer, a.byteOffset, a.length);
+        let stats: X2iStats;
+        try {
+          stats = await native.x2iWrite(join(staged.dir, file), { version: staged.version, shard: p.shard, shardCount }, canonicalJson({ ...params, shard: p.shard }), u64(keys), offsets, u64(items), scores, {
+            seed: o.seed ?? 0n,
+            topK: o.topK ?? 0,
+            minScore: o.minScore,
+          });
+        } catch (e) {
+          const m = /^row (\d+): (.*)$/.exec((e as Error).message);
+          if (m) throw badInput('ERR_RECALL_BAD_ROW', `${p.files.join(', ')}: row ${m[1]}: ${m[2]}`, { file: p.files[0], row: Number(m[1]), fix: 'fix the input; nothing was written' });
+          throw e;
+        }
+        shards.push({ ...stats, file, shard: p.shard });
+        hooks.onShard?.(shards.length, parts.length);
+      }
+      const version = await staged.publish(params);
+      return { version, shards, elapsedMs: Date.now() - started };
+    } catch (e) {
+      await staged.abort();
+      throw e;
+    }
+  } catch (e) {
+    if (hooks.signal?.aborted && !(e instanceof RecallError)) throw Object.assign(new Error('interrupted'), { name: 'AbortError' });
+    throw e;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
