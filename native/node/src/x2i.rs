@@ -4,7 +4,7 @@
 use crate::napi::{Args, Env, JsError, JsResult, Task, define, err, export, spawn};
 use crate::sys::*;
 use recall_core::container::HeaderFields;
-use recall_core::neighborhash::{self, Slot, Table, baseline};
+use recall_core::neighborhash::{self, SlotBuf, Table, baseline};
 use recall_core::x2i::{self, BuildOptions, Lists, X2iIndex, X2iStats};
 use std::ffi::CStr;
 use std::path::PathBuf;
@@ -152,7 +152,7 @@ fn x2i_verify(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
 }
 
 struct BenchTable {
-    slots: Vec<Slot>,
+    slots: SlotBuf,
     seed: u64,
     linear: bool,
 }
@@ -170,8 +170,8 @@ fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> 
     let pairs: Vec<(u64, u64)> = keys.iter().copied().zip(payloads.iter().copied()).collect();
     let seed = 0x5eed;
     let t = match kind.as_str() {
-        "neighbor" => BenchTable { slots: neighborhash::build(&pairs, seed)?.0, seed, linear: false },
-        "linear" if cap.is_power_of_two() && cap > keys.len() => BenchTable { slots: baseline::linear_build(&pairs, cap, seed), seed, linear: true },
+        "neighbor" => BenchTable { slots: SlotBuf::from_slots(&neighborhash::build(&pairs, seed)?.0), seed, linear: false },
+        "linear" if cap.is_power_of_two() && cap > keys.len() => BenchTable { slots: SlotBuf::from_slots(&baseline::linear_build(&pairs, cap, seed)), seed, linear: true },
         _ => return Err(err("ERR_RECALL_INVALID_ARG", format!("kind must be 'neighbor' or 'linear' (with a power-of-two capacity above the key count), got {kind}"))),
     };
     env.external(t, &BENCH_TAG)
@@ -188,11 +188,12 @@ fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value>
     }
     let mode = env.string_arg(a.argv[3], "mode")?;
     let ring = if env.is_nullish(a.argv[4])? { neighborhash::DEFAULT_RING } else { env.index(a.argv[4], "ring")? as usize };
-    let table = Table::new(&t.slots, t.seed);
+    let slots = t.slots.as_slice();
+    let table = Table::new(slots, t.seed);
     let hits = match (mode.as_str(), t.linear) {
-        ("random", _) => return env.double((baseline::random_access(&t.slots, keys, t.seed) & ((1 << 52) - 1)) as f64),
+        ("random", _) => return env.double((baseline::random_access(slots, keys, t.seed) & ((1 << 52) - 1)) as f64),
         ("scalar", false) => fill(out, keys, |k| table.get(k)),
-        ("scalar", true) => fill(out, keys, |k| baseline::linear_get(&t.slots, k, t.seed)),
+        ("scalar", true) => fill(out, keys, |k| baseline::linear_get(slots, k, t.seed)),
         ("amac", false) => {
             let mut found = vec![0u8; keys.len()];
             neighborhash::get_batch(&table, keys, out, &mut found, ring);
@@ -221,6 +222,7 @@ fn fill(out: &mut [u64], keys: &[u64], get: impl Fn(u64) -> Option<u64>) -> usiz
 fn hash_bench_apcl(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<1>::get(env, info)?;
     let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
-    let v = if t.linear { baseline::linear_apcl(&t.slots, t.seed) } else { neighborhash::apcl(&Table::new(&t.slots, t.seed)).lines };
+    let slots = t.slots.as_slice();
+    let v = if t.linear { baseline::linear_apcl(slots, t.seed) } else { neighborhash::apcl(&Table::new(slots, t.seed)).lines };
     env.double(v)
 }

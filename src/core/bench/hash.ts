@@ -60,7 +60,7 @@ export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (
     const ns: Record<string, number | null> = {};
     ns['random-access bound'] = best(() => native.hashBenchLookup(nh, queries, out, 'random'), q);
     ns['NeighborHash scalar'] = best(() => native.hashBenchLookup(nh, queries, out, 'scalar'), q);
-    for (const ring of [8, 16, 32]) ns[`NeighborHash AMAC W=${ring}`] = best(() => native.hashBenchLookup(nh, queries, out, 'amac', ring), q);
+    for (const ring of [8, 16, 32, 64]) ns[`NeighborHash AMAC W=${ring}`] = best(() => native.hashBenchLookup(nh, queries, out, 'amac', ring), q);
     ns['linear probing scalar'] = best(() => native.hashBenchLookup(lp, queries, out, 'scalar'), q);
     const hits = native.hashBenchLookup(nh, queries, out, 'amac', 16);
     if (Math.abs(hits / q - 0.9) > 0.01) throw new Error(`hash bench: hit rate ${hits / q}, expected 0.9`);
@@ -73,7 +73,7 @@ export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (
     } else {
       ns['JS Map<bigint>'] = null;
     }
-    const amac = Math.min(...[8, 16, 32].map((w) => ns[`NeighborHash AMAC W=${w}`] as number));
+    const amac = Math.min(...[8, 16, 32, 64].map((w) => ns[`NeighborHash AMAC W=${w}`] as number));
     const row: HashBenchRow = {
       slots: cap,
       keys: n,

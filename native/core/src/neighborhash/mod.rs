@@ -115,3 +115,37 @@ pub fn decoy(cap: usize, seed: u64) -> u64 {
 
 #[cfg(test)]
 mod tests;
+
+/// Slots in huge-page-advised, 2 MiB-aligned memory (see `hugebuf`): what
+/// loaded indexes and benchmarks look up in.
+pub struct SlotBuf {
+    buf: crate::hugebuf::HugeBuf,
+    len: usize,
+}
+
+impl SlotBuf {
+    /// Copy slots from little-endian bytes (16 per slot), as stored in a file.
+    pub fn from_le_bytes(bytes: &[u8]) -> SlotBuf {
+        let len = bytes.len() / 16;
+        let mut buf = crate::hugebuf::HugeBuf::zeroed(len * 16);
+        buf.copy_from_slice(&bytes[..len * 16]);
+        SlotBuf { buf, len }
+    }
+
+    pub fn from_slots(slots: &[Slot]) -> SlotBuf {
+        let mut buf = crate::hugebuf::HugeBuf::zeroed(slots.len() * 16);
+        for (chunk, s) in buf.chunks_exact_mut(16).zip(slots) {
+            chunk[..8].copy_from_slice(&s.key.to_le_bytes());
+            chunk[8..].copy_from_slice(&s.word.to_le_bytes());
+        }
+        SlotBuf { buf, len: slots.len() }
+    }
+
+    pub fn as_slice(&self) -> &[Slot] {
+        // SAFETY: HugeBuf memory is at least 16-byte aligned and holds len * 16
+        // initialised bytes; Slot is repr(C) { u64, u64 } (every bit pattern
+        // valid), stored little-endian, which is the layout on the targets we
+        // build for (x86_64, aarch64).
+        unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<Slot>(), self.len) }
+    }
+}

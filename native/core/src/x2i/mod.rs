@@ -8,8 +8,7 @@
 
 use crate::container::{self, Container, HeaderFields, kind};
 use crate::error::{Error, Result};
-use crate::hugebuf::HugeBuf;
-use crate::neighborhash::{self, PAYLOAD_MASK, Slot, Table};
+use crate::neighborhash::{self, PAYLOAD_MASK, Slot, SlotBuf, Table};
 use std::path::Path;
 
 pub const MAJOR: u16 = 1;
@@ -140,8 +139,7 @@ pub fn write(path: &Path, mut fields: HeaderFields, params_json: &str, lists: &L
 
 /// A loaded x2i file: slots in 2 MiB-aligned, huge-page-advised memory.
 pub struct X2iIndex {
-    slots: HugeBuf,
-    capacity: usize,
+    slots: SlotBuf,
     lists: Vec<u64>,
     pub seed: u64,
     pub keys: u64,
@@ -178,9 +176,8 @@ impl X2iIndex {
         if meta.len() < 5 || meta[1] as usize != capacity || !capacity.is_power_of_two() || capacity < 8 {
             return Err(Error::Corrupt { path: p, offset: 0, length: 0, message: "hash meta disagrees with the slots section".into() });
         }
-        let mut slots = HugeBuf::zeroed(slot_bytes.len());
-        slots.copy_from_slice(&slot_bytes);
-        let idx = X2iIndex { slots, capacity, lists, seed: meta[0], keys: meta[2], edges: meta[3], max_len: meta[4] as u32, header: c.header.clone() };
+        let slots = SlotBuf::from_le_bytes(&slot_bytes);
+        let idx = X2iIndex { slots, lists, seed: meta[0], keys: meta[2], edges: meta[3], max_len: meta[4] as u32, header: c.header.clone() };
         // Payloads must point inside the lists: checked once here, so lookups need no bounds checks beyond Rust's own.
         if let Some(s) = idx.slot_slice().iter().find(|s| (s.key != 0 || s.word != 0) && !idx.lists.is_empty() && s.payload() as usize >= idx.lists.len()) {
             return Err(Error::Corrupt { path: p, offset: 0, length: 0, message: format!("key {} points outside the lists", s.key) });
@@ -189,10 +186,7 @@ impl X2iIndex {
     }
 
     fn slot_slice(&self) -> &[Slot] {
-        // SAFETY: HugeBuf memory is at least 16-byte aligned and holds
-        // `capacity` * 16 initialised bytes; Slot is repr(C) { u64, u64 } with
-        // no invalid bit patterns; little-endian targets only (x86_64, aarch64).
-        unsafe { std::slice::from_raw_parts(self.slots.as_ptr().cast::<Slot>(), self.capacity) }
+        self.slots.as_slice()
     }
 
     pub fn table(&self) -> Table<'_> {
