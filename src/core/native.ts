@@ -70,6 +70,29 @@ export interface X2iFound {
   scores: Float32Array;
 }
 
+export type X2iAlgo = 'cooc' | 'cosine' | 'jaccard' | 'condprob' | 'iuf' | 'decay' | 'swing';
+
+export interface X2iComputeOptions {
+  algo: X2iAlgo;
+  topK?: number;
+  minScore?: number;
+  minCommon?: number;
+  threads?: number;
+  userCap?: number;
+  minUserItems?: number;
+  maxUserItems?: number;
+  /** condprob */
+  alpha?: number;
+  /** decay */
+  tauSeconds?: number;
+  /** swing */
+  alpha1?: number;
+  alpha2?: number;
+  beta?: number;
+  itemUserCap?: number;
+  seed?: bigint;
+}
+
 /** Opaque handles owned by the addon. */
 export type X2iHandle = { readonly __brand: 'X2iIndex' };
 export type HashBenchHandle = { readonly __brand: 'HashBenchTable' };
@@ -117,6 +140,16 @@ export interface Native {
   x2iLookup(index: X2iHandle, keys: BigUint64Array, top?: number): X2iFound;
   x2iInfo(index: X2iHandle): { keys: number; edges: number; maxLen: number; capacity: number; seed: bigint; apcl: number; probes: number };
   x2iVerify(index: X2iHandle): string | null;
+  x2iCompute(
+    user: Uint32Array,
+    item: Uint32Array,
+    ts: Uint32Array,
+    weight: Float32Array | null,
+    users: number,
+    items: number,
+    options: X2iComputeOptions,
+    token?: CancelToken,
+  ): Promise<{ rowOff: BigUint64Array; nb: Uint32Array; sc: Float32Array; work: number; keptInteractions: number }>;
 
   hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity: number): HashBenchHandle;
   hashBenchLookup(table: HashBenchHandle, keys: BigUint64Array, out: BigUint64Array, mode: 'scalar' | 'amac' | 'random', ring?: number): number;

@@ -22,6 +22,7 @@ js_fn! {
     js_hash_bench_build => hash_bench_build;
     js_hash_bench_lookup => hash_bench_lookup;
     js_hash_bench_apcl => hash_bench_apcl;
+    async js_x2i_compute => x2i_compute;
 }
 
 pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
@@ -37,6 +38,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"hashBenchBuild", Some(js_hash_bench_build)),
             export(c"hashBenchLookup", Some(js_hash_bench_lookup)),
             export(c"hashBenchApcl", Some(js_hash_bench_apcl)),
+            export(c"x2iCompute", Some(js_x2i_compute)),
         ],
     )
 }
@@ -225,4 +227,77 @@ fn hash_bench_apcl(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let slots = t.slots.as_slice();
     let v = if t.linear { baseline::linear_apcl(slots, t.seed) } else { neighborhash::apcl(&Table::new(slots, t.seed)).lines };
     env.double(v)
+}
+
+// ------------------------------------------------------- lists from interactions
+
+use recall_core::x2i::cf::{self, Algo, CfOptions, Interactions, Prep, Rows};
+
+struct Compute {
+    user: Vec<u32>,
+    item: Vec<u32>,
+    ts: Vec<u32>,
+    weight: Option<Vec<f32>>,
+    users: usize,
+    items: usize,
+    opts: CfOptions,
+    cancel: recall_core::CancelToken,
+}
+
+impl Task for Compute {
+    type Output = Rows;
+    fn compute(&mut self) -> Result<Rows, JsError> {
+        let d = Interactions { user: &self.user, item: &self.item, ts: &self.ts, weight: self.weight.as_deref(), users: self.users, items: self.items };
+        Ok(cf::compute(&d, &self.opts, &self.cancel)?)
+    }
+    fn resolve(self, env: Env, r: Rows) -> JsResult<napi_value> {
+        let o = env.object()?;
+        env.set(o, c"rowOff", env.typed_array_from_vec(r.row_off)?)?;
+        env.set(o, c"nb", env.typed_array_from_vec(r.nb)?)?;
+        env.set(o, c"sc", env.typed_array_from_vec(r.sc)?)?;
+        env.set(o, c"work", env.double(r.work as f64)?)?;
+        env.set(o, c"keptInteractions", env.double(r.kept_interactions as f64)?)?;
+        Ok(o)
+    }
+}
+
+/// x2iCompute(user: Uint32Array, item: Uint32Array, ts: Uint32Array, weight: Float32Array | null,
+///            users, items, options, token?): Promise<{rowOff, nb, sc, work, keptInteractions}>
+fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<8>::get(env, info)?;
+    let (user, item, ts) = unsafe {
+        (
+            env.typed_array::<u32>(a.argv[0], "user")?.to_vec(),
+            env.typed_array::<u32>(a.argv[1], "item")?.to_vec(),
+            env.typed_array::<u32>(a.argv[2], "ts")?.to_vec(),
+        )
+    };
+    let weight = if env.is_nullish(a.argv[3])? { None } else { Some(unsafe { env.typed_array::<f32>(a.argv[3], "weight")? }.to_vec()) };
+    let users = env.index(a.argv[4], "users")? as usize;
+    let items = env.index(a.argv[5], "items")? as usize;
+    let o = a.argv[6];
+    let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(opt_number(env, o, name)?.unwrap_or(default)) };
+    let algo_name = env.string_arg(env.get(o, c"algo")?, "algo")?;
+    let seed_v = env.get(o, c"seed")?;
+    let seed = if env.is_nullish(seed_v)? { 0 } else { env.bigint_u64_arg(seed_v, "seed")? };
+    let algo = match algo_name.as_str() {
+        "cooc" => Algo::Cooc,
+        "cosine" => Algo::Cosine,
+        "jaccard" => Algo::Jaccard,
+        "condprob" => Algo::CondProb { alpha: num(c"alpha", 0.5)? },
+        "iuf" => Algo::Iuf,
+        "decay" => Algo::Decay { tau: num(c"tauSeconds", 86400.0)? },
+        "swing" => Algo::Swing { alpha1: num(c"alpha1", 15.0)?, alpha2: num(c"alpha2", 0.0)?, beta: num(c"beta", 0.3)?, item_user_cap: num(c"itemUserCap", 200.0)? as usize, seed },
+        other => return Err(err("ERR_RECALL_INVALID_ARG", format!("unknown algorithm {other} (cooc, cosine, jaccard, condprob, iuf, decay, swing)"))),
+    };
+    let opts = CfOptions {
+        algo,
+        prep: Prep { min_user_items: num(c"minUserItems", 1.0)? as usize, max_user_items: num(c"maxUserItems", f64::MAX)?.min(usize::MAX as f64) as usize, user_cap: num(c"userCap", 200.0)? as usize },
+        top_k: num(c"topK", 100.0)? as usize,
+        min_score: num(c"minScore", 0.0)?,
+        min_common: num(c"minCommon", 1.0)? as u32,
+        threads: num(c"threads", 1.0)? as usize,
+    };
+    let cancel = crate::cancel::token_arg(env, a.argv[7])?;
+    spawn(env, "recall.x2iCompute", Compute { user, item, ts, weight, users, items, opts, cancel })
 }

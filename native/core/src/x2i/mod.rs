@@ -6,6 +6,8 @@
 //! item ids, then `len` f32 scores two to a word; score desc, item asc).
 //! A slot's 52-bit payload is the word offset of its key's list.
 
+pub mod cf;
+
 use crate::container::{self, Container, HeaderFields, kind};
 use crate::error::{Error, Result};
 use crate::neighborhash::{self, PAYLOAD_MASK, Slot, SlotBuf, Table};
