@@ -84,30 +84,47 @@ struct Csr {
 }
 
 fn user_csr(d: &Interactions, prep: &Prep) -> Csr {
+    // Counting sort by user (O(n)), then each user's few items sorted by
+    // (item, latest time first): dedupe keeps the latest time and the max weight.
     let n = d.user.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    // by user, then item, then latest time first (dedupe keeps the latest time and the max weight)
-    order.sort_unstable_by(|&a, &b| (d.user[a], d.item[a]).cmp(&(d.user[b], d.item[b])).then(d.ts[b].cmp(&d.ts[a])).then(a.cmp(&b)));
+    let mut start = vec![0usize; d.users + 1];
+    for &u in d.user {
+        start[u as usize + 1] += 1;
+    }
+    for u in 0..d.users {
+        start[u + 1] += start[u];
+    }
+    let mut pos = start.clone();
+    let mut by_user = vec![0u32; n];
+    for (k, &u) in d.user.iter().enumerate() {
+        by_user[pos[u as usize]] = k as u32;
+        pos[u as usize] += 1;
+    }
     let mut off = vec![0usize; d.users + 1];
-    let (mut idx, mut ts, mut w) = (Vec::new(), Vec::new(), Vec::new());
-    let mut p = 0;
+    let (mut idx, mut ts, mut w) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let mut row: Vec<(u32, u32, f32)> = Vec::new();
     for u in 0..d.users {
         row.clear();
-        while p < n && d.user[order[p]] as usize == u {
-            let k = order[p];
-            let wt = d.weight.map_or(1.0, |w| w[k]);
-            match row.last_mut() {
-                Some(last) if last.0 == d.item[k] => last.2 = last.2.max(wt),
-                _ => row.push((d.item[k], d.ts[k], wt)),
+        row.extend(by_user[start[u]..start[u + 1]].iter().map(|&k| {
+            let k = k as usize;
+            (d.item[k], d.ts[k], d.weight.map_or(1.0, |w| w[k]))
+        }));
+        row.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.total_cmp(&a.2)));
+        let mut kept = 0;
+        for r in 0..row.len() {
+            if kept > 0 && row[kept - 1].0 == row[r].0 {
+                row[kept - 1].2 = row[kept - 1].2.max(row[r].2);
+            } else {
+                row[kept] = row[r];
+                kept += 1;
             }
-            p += 1;
         }
+        row.truncate(kept);
         if row.len() > prep.user_cap {
             // the most recent user_cap items (ties: smaller item first), then back to item order
             row.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             row.truncate(prep.user_cap);
-            row.sort_by_key(|x| x.0);
+            row.sort_unstable_by_key(|x| x.0);
         }
         if row.len() >= prep.min_user_items && row.len() <= prep.max_user_items {
             for &(i, t, wt) in &row {
@@ -146,42 +163,57 @@ fn item_csr(uc: &Csr, users: usize, items: usize) -> Csr {
     Csr { off, idx, ts, w }
 }
 
-/// Per-thread scratch: a dense accumulator with a touched list.
+/// Per-thread scratch: dense accumulators with a touched list. Binary
+/// item-CF only counts (integer adds, `cnt`); weighted variants sum into
+/// `val` and count too (for jaccard-style scores and --min-common); Swing
+/// only sums. Every contribution is positive, so zero means "not touched yet".
 struct Acc {
     val: Vec<f64>,
-    common: Vec<u32>,
-    mark: Vec<bool>,
+    cnt: Vec<u32>,
     touched: Vec<u32>,
 }
 
 impl Acc {
-    fn new(items: usize) -> Acc {
-        Acc { val: vec![0.0; items], common: vec![0; items], mark: vec![false; items], touched: Vec::new() }
+    fn new(items: usize, sums: bool, counts: bool) -> Acc {
+        Acc { val: if sums { vec![0.0; items] } else { Vec::new() }, cnt: if counts { vec![0; items] } else { Vec::new() }, touched: Vec::new() }
     }
-    #[inline]
-    fn add(&mut self, j: u32, x: f64) {
-        let j_ = j as usize;
-        if !self.mark[j_] {
-            self.mark[j_] = true;
-            self.val[j_] = 0.0;
-            self.common[j_] = 0;
+    #[inline(always)]
+    fn count(&mut self, j: u32) {
+        let c = &mut self.cnt[j as usize];
+        if *c == 0 {
             self.touched.push(j);
         }
-        self.val[j_] += x;
-        self.common[j_] += 1;
+        *c += 1;
     }
-    /// Top-k of the touched entries (score desc, ordinal asc) after `score`.
+    #[inline(always)]
+    fn add(&mut self, j: u32, x: f64) {
+        let v = &mut self.val[j as usize];
+        if *v == 0.0 {
+            self.touched.push(j);
+        }
+        *v += x;
+    }
+    #[inline(always)]
+    fn add_counted(&mut self, j: u32, x: f64) {
+        self.add(j, x);
+        self.cnt[j as usize] += 1;
+    }
+    /// Top-k of the touched entries (score desc, ordinal asc); resets them.
+    /// `score(j, sum, count)`: the sum is the count in count-only mode, and
+    /// the count is the sum's integer part in sum-only mode (unused there).
     fn emit(&mut self, i: u32, k: usize, min_score: f64, min_common: u32, score: impl Fn(u32, f64, u32) -> f64, nb: &mut Vec<u32>, sc: &mut Vec<f32>) {
         let mut cand: Vec<(f64, u32)> = Vec::with_capacity(self.touched.len());
+        let (sums, counts) = (!self.val.is_empty(), !self.cnt.is_empty());
         for &j in &self.touched {
             let j_ = j as usize;
-            if j != i && self.common[j_] >= min_common {
-                let s = score(j, self.val[j_], self.common[j_]);
+            let c = if counts { std::mem::take(&mut self.cnt[j_]) } else { 0 };
+            let v = if sums { std::mem::take(&mut self.val[j_]) } else { c as f64 };
+            if j != i && (!counts || c >= min_common) {
+                let s = score(j, v, c);
                 if s >= min_score && s > 0.0 {
                     cand.push((s, j));
                 }
             }
-            self.mark[j_] = false;
         }
         self.touched.clear();
         let by = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
@@ -214,21 +246,32 @@ struct Part {
 
 fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, o: &CfOptions, cancel: &CancelToken) -> Result<Part> {
     let n_items = ic.off.len() - 1;
-    let mut acc = Acc::new(n_items);
+    let weighted_cooc = matches!(o.algo, Algo::Cooc) && uc.w.iter().any(|&w| w != 1.0);
+    let (sums, counts) = match o.algo {
+        Algo::Cosine | Algo::Jaccard | Algo::CondProb { .. } => (false, true),
+        Algo::Cooc => (weighted_cooc, true),
+        Algo::Iuf | Algo::Decay { .. } => (true, true),
+        Algo::Swing { .. } => (true, false),
+    };
+    let mut acc = Acc::new(n_items, sums, counts);
     let mut part = Part { nb: Vec::new(), sc: Vec::new(), lens: Vec::new(), work: 0 };
     let n_of = |i: usize| (ic.off[i + 1] - ic.off[i]) as f64;
     let user_len = |u: usize| uc.off[u + 1] - uc.off[u];
-    let mut inter: Vec<u32> = Vec::new();
+    // Swing scratch: a stamp per item marks I_u (no clearing), and the intersection buffer.
+    let mut stamp = vec![0u32; if matches!(o.algo, Algo::Swing { .. }) { n_items } else { 0 }];
+    let mut generation = 0u32;
+    let mut inter: Vec<u32> = vec![0; o.prep.user_cap.max(1) + 1];
     let mut sample: Vec<u32> = Vec::new();
     for i in items {
         if i % 64 == 0 {
             cancel.check()?;
         }
         let before = part.nb.len();
+        let users = ic.off[i]..ic.off[i + 1];
         match o.algo {
             Algo::Swing { alpha1, alpha2, beta, item_user_cap, seed } => {
                 sample.clear();
-                sample.extend_from_slice(&ic.idx[ic.off[i]..ic.off[i + 1]]);
+                sample.extend_from_slice(&ic.idx[users]);
                 if sample.len() > item_user_cap {
                     // seeded partial Fisher-Yates, a function of (seed, item) only
                     let mut r = splitmix(seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -243,30 +286,31 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, o: &CfOptions, c
                 let w = |u: u32| (alpha1 + user_len(u as usize) as f64).powf(-beta);
                 for x in 0..sample.len() {
                     let u = sample[x] as usize;
-                    let iu = &uc.idx[uc.off[u]..uc.off[u + 1]];
+                    generation = generation.wrapping_add(1);
+                    if generation == 0 {
+                        stamp.fill(0);
+                        generation = 1;
+                    }
+                    for &j in &uc.idx[uc.off[u]..uc.off[u + 1]] {
+                        stamp[j as usize] = generation;
+                    }
+                    let wu = w(u as u32);
                     for &v in &sample[x + 1..] {
                         let iv = &uc.idx[uc.off[v as usize]..uc.off[v as usize + 1]];
-                        inter.clear();
-                        let (mut p, mut q) = (0, 0);
-                        while p < iu.len() && q < iv.len() {
-                            match iu[p].cmp(&iv[q]) {
-                                std::cmp::Ordering::Equal => {
-                                    inter.push(iu[p]);
-                                    p += 1;
-                                    q += 1;
-                                }
-                                std::cmp::Ordering::Less => p += 1,
-                                std::cmp::Ordering::Greater => q += 1,
-                            }
+                        // branch-free gather of I_u ∩ I_v (I_v is sorted, so the result is too)
+                        let mut c = 0;
+                        for &j in iv {
+                            inter[c] = j;
+                            c += (stamp[j as usize] == generation) as usize;
                         }
                         part.work += 1;
-                        if inter.len() < 2 {
+                        if c < 2 {
                             continue;
                         }
-                        let c = w(u as u32) * w(v) / (alpha2 + inter.len() as f64);
-                        for &j in &inter {
+                        let contrib = wu * w(v) / (alpha2 + c as f64);
+                        for &j in &inter[..c] {
                             if j as usize != i {
-                                acc.add(j, c);
+                                acc.add(j, contrib);
                             }
                         }
                     }
@@ -275,24 +319,36 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, o: &CfOptions, c
             }
             algo => {
                 let ni = n_of(i);
-                for p in ic.off[i]..ic.off[i + 1] {
+                for p in users {
                     let u = ic.idx[p] as usize;
-                    let (ti, ri) = (ic.ts[p], ic.w[p] as f64);
-                    let iuf = match algo {
-                        Algo::Iuf => 1.0 / (1.0 + user_len(u) as f64).ln(),
-                        _ => 1.0,
-                    };
-                    for q in uc.off[u]..uc.off[u + 1] {
-                        let j = uc.idx[q];
-                        let x = match algo {
-                            Algo::Cooc => ri * uc.w[q] as f64,
-                            Algo::Iuf => iuf,
-                            Algo::Decay { tau } => 1.0 / (1.0 + (uc.ts[q] as f64 - ti as f64).abs() / tau),
-                            _ => 1.0,
-                        };
-                        acc.add(j, x);
+                    let row = uc.off[u]..uc.off[u + 1];
+                    part.work += row.len() as u64;
+                    match algo {
+                        Algo::Cooc if weighted_cooc => {
+                            let ri = ic.w[p] as f64;
+                            for q in row {
+                                acc.add_counted(uc.idx[q], ri * uc.w[q] as f64);
+                            }
+                        }
+                        Algo::Cosine | Algo::Jaccard | Algo::CondProb { .. } | Algo::Cooc => {
+                            for &j in &uc.idx[row] {
+                                acc.count(j);
+                            }
+                        }
+                        Algo::Iuf => {
+                            let x = 1.0 / (1.0 + user_len(u) as f64).ln();
+                            for &j in &uc.idx[row] {
+                                acc.add_counted(j, x);
+                            }
+                        }
+                        Algo::Decay { tau } => {
+                            let ti = ic.ts[p] as f64;
+                            for q in row {
+                                acc.add_counted(uc.idx[q], 1.0 / (1.0 + (uc.ts[q] as f64 - ti).abs() / tau));
+                            }
+                        }
+                        Algo::Swing { .. } => unreachable!(),
                     }
-                    part.work += (uc.off[u + 1] - uc.off[u]) as u64;
                 }
                 let score = |j: u32, v: f64, c: u32| {
                     let nj = n_of(j as usize);
