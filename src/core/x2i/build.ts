@@ -14,6 +14,8 @@ import { canonicalJson } from '../index/container.js';
 import { beginVersion, type CurrentVersion } from '../index/versions.js';
 import { loadNative, type X2iStats } from '../native.js';
 import { describeInputs, expandInputs } from '../shard/inputs.js';
+import { type InteractionColumns, listsFromInteractions } from './interactions.js';
+import type { X2iComputeOptions } from '../native.js';
 import { SHARD_MANIFEST, type ShardManifest } from '../shard/manifest.js';
 
 export const X2I_FILE_EXT = '.rx2i';
@@ -22,9 +24,12 @@ const FLOAT_TYPES = new Set(['FLOAT', 'DOUBLE', 'DECIMAL']);
 
 export interface BuildX2iOptions {
   inputs: string[];
-  key: string;
-  neighbors: string;
-  scores: string;
+  /** Precomputed lists: the key, neighbours and scores columns. */
+  key?: string;
+  neighbors?: string;
+  scores?: string;
+  /** Or interactions, and the algorithm that turns them into lists. */
+  interactions?: InteractionColumns & { compute: X2iComputeOptions };
   out: string;
   topK?: number;
   minScore?: number;
@@ -52,7 +57,7 @@ async function shardFolder(input: string): Promise<ShardManifest | null> {
   return m.format === 'recall-shards' ? m : null;
 }
 
-function checkTypes(file: string, schema: { name: string; type: string }[], o: BuildX2iOptions): void {
+function checkTypes(file: string, schema: { name: string; type: string }[], o: Required<Pick<BuildX2iOptions, 'key' | 'neighbors' | 'scores'>>): void {
   const type = (name: string, what: string) => {
     const col = schema.find((s) => s.name === name);
     if (!col) {
@@ -76,7 +81,7 @@ function checkTypes(file: string, schema: { name: string; type: string }[], o: B
 }
 
 /** The first row breaking a rule, as a one-line error naming file and row. */
-async function refuseRows(c: DuckDBConnection, files: string[], o: BuildX2iOptions): Promise<void> {
+async function refuseRows(c: DuckDBConnection, files: string[], o: Required<Pick<BuildX2iOptions, 'key' | 'neighbors' | 'scores'>>): Promise<void> {
   const src = `read_parquet(${literalList(files)}, filename = true, file_row_number = true)`;
   const [k, n, s] = [ident(o.key), ident(o.neighbors), ident(o.scores)];
   const rules: [string, string][] = [
@@ -93,6 +98,21 @@ async function refuseRows(c: DuckDBConnection, files: string[], o: BuildX2iOptio
   }
 }
 
+/** Precomputed lists of one part as columns (keys, list offsets, items, scores). */
+async function readLists(c: DuckDBConnection, files: string[], l: { key: string; neighbors: string; scores: string }) {
+  const src = `read_parquet(${literalList(files)})`;
+  const [keys, counts] = await readColumns<[BigInt64Array, BigInt64Array]>(
+    c,
+    `SELECT ${ident(l.key)}::BIGINT, coalesce(len(${ident(l.neighbors)}), 0)::BIGINT FROM ${src}`,
+    [BigInt64Array, BigInt64Array],
+  );
+  const [items, scores] = await readColumns<[BigInt64Array, Float32Array]>(c, `SELECT unnest(${ident(l.neighbors)})::BIGINT, unnest(${ident(l.scores)})::FLOAT FROM ${src}`, [BigInt64Array, Float32Array]);
+  const offsets = new BigUint64Array(keys.length + 1);
+  for (let r = 0; r < keys.length; r++) offsets[r + 1] = offsets[r] + BigInt.asUintN(64, counts[r]);
+  const u64 = (a: BigInt64Array) => new BigUint64Array(a.buffer, a.byteOffset, a.length);
+  return { keys: u64(keys), offsets, items: u64(items), scores };
+}
+
 export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {}): Promise<BuildX2iResult> {
   const started = Date.now();
   const native = loadNative();
@@ -101,22 +121,31 @@ export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal
   try {
     // 1. what to build: a shard folder gives one part per shard, anything else one part
     const manifest = o.inputs.length === 1 ? await shardFolder(o.inputs[0]) : null;
-    const parts: Part[] = manifest
-      ? manifest.shards.map((s) => ({ shard: s.shard, files: [join(o.inputs[0], s.file)] }))
-      : [{ shard: 0, files: await expandInputs(c, o.inputs) }];
+    const shardFiles = manifest?.shards.map((s) => join(o.inputs[0], s.file));
+    // Interactions need every user's whole history: all shards go into one computation.
+    const parts: Part[] = o.interactions
+      ? [{ shard: 0, files: shardFiles ?? (await expandInputs(c, o.inputs)) }]
+      : shardFiles
+        ? shardFiles.map((file, shard) => ({ shard, files: [file] }))
+        : [{ shard: 0, files: await expandInputs(c, o.inputs) }];
     const shardCount = parts.length;
-    // 2. check everything before writing anything
-    for (const p of parts) {
-      const described = await describeInputs(c, p.files);
-      checkTypes(described[0].path, described[0].schema, o);
-      await refuseRows(c, p.files, o);
+    const lists = o.interactions ? null : { key: o.key ?? '', neighbors: o.neighbors ?? '', scores: o.scores ?? '' };
+    // 2. check everything before writing anything (interaction rows are checked as they are read)
+    if (lists) {
+      for (const p of parts) {
+        const described = await describeInputs(c, p.files);
+        checkTypes(described[0].path, described[0].schema, lists);
+        await refuseRows(c, p.files, lists);
+      }
     }
     hooks.signal?.throwIfAborted();
     // 3. build every part into a staged version
     const params = {
       channel: 'x2i',
       source: manifest ? { shardFolder: o.inputs[0], key: manifest.key, hash: manifest.hash } : { inputs: o.inputs },
-      columns: { key: o.key, neighbors: o.neighbors, scores: o.scores },
+      columns: lists ?? { user: o.interactions!.user, item: o.interactions!.item, ts: o.interactions!.ts ?? null, weight: o.interactions!.weight ?? null, actionWeights: o.interactions!.actionWeights ?? null },
+      // the thread count is left out: it does not change the result, so it must not change the bytes
+      algorithm: o.interactions ? { ...o.interactions.compute, threads: undefined, seed: String(o.interactions.compute.seed ?? 0n) } : 'precomputed',
       topK: o.topK ?? 0,
       minScore: o.minScore ?? null,
       shardCount,
@@ -129,24 +158,11 @@ export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal
     try {
       for (const p of parts) {
         hooks.signal?.throwIfAborted();
-        const src = `read_parquet(${literalList(p.files)})`;
-        const [keys, counts] = await readColumns<[BigInt64Array, BigInt64Array]>(
-          c,
-          `SELECT ${ident(o.key)}::BIGINT, coalesce(len(${ident(o.neighbors)}), 0)::BIGINT FROM ${src}`,
-          [BigInt64Array, BigInt64Array],
-        );
-        const [items, scores] = await readColumns<[BigInt64Array, Float32Array]>(
-          c,
-          `SELECT unnest(${ident(o.neighbors)})::BIGINT, unnest(${ident(o.scores)})::FLOAT FROM ${src}`,
-          [BigInt64Array, Float32Array],
-        );
-        const offsets = new BigUint64Array(keys.length + 1);
-        for (let r = 0; r < keys.length; r++) offsets[r + 1] = offsets[r] + BigInt.asUintN(64, counts[r]);
+        const { keys, offsets, items, scores } = lists ? await readLists(c, p.files, lists) : await listsFromInteractions(c, p.files, o.interactions!, o.interactions!.compute, hooks.signal);
         const file = `shard-${String(p.shard).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}${X2I_FILE_EXT}`;
-        const u64 = (a: BigInt64Array) => new BigUint64Array(a.buffer, a.byteOffset, a.length);
         let stats: X2iStats;
         try {
-          stats = await native.x2iWrite(join(staged.dir, file), { version: staged.version, shard: p.shard, shardCount }, canonicalJson({ ...params, shard: p.shard }), u64(keys), offsets, u64(items), scores, {
+          stats = await native.x2iWrite(join(staged.dir, file), { version: staged.version, shard: p.shard, shardCount }, canonicalJson({ ...params, shard: p.shard }), keys, offsets, items, scores, {
             seed: o.seed ?? 0n,
             topK: o.topK ?? 0,
             minScore: o.minScore,
