@@ -115,7 +115,7 @@ describe('x2i from interactions', () => {
     const bad = join(dir, 'bad.parquet');
     const c = await (await DuckDBInstance.create(':memory:')).connect();
     await c.run(`copy (select user_id, case when ts % 17 = 3 then null else item_id end item_id, ts from '${file}') to '${bad}' (format parquet)`);
-    const [{ row }] = (await c.runAndReadAll(`select (min(file_row_number))::int row from read_parquet('${bad}', file_row_number = true) where item_id is null`)).getRowObjectsJson();
+    const [{ row }] = (await c.runAndReadAll(`select (min(file_row_number))::int as "row" from read_parquet('${bad}', file_row_number = true) where item_id is null`)).getRowObjectsJson();
     const r = await recall(['build', 'x2i', '--from-interactions', '-i', bad, '--user', 'user_id', '--item', 'item_id', '-o', join(dir, 'bad-out')]);
     assert.equal(r.code, 3);
     assert.match(r.stderr, new RegExp(`row ${row}: null item`));
