@@ -257,6 +257,8 @@ impl Task for Compute {
         env.set(o, c"sc", env.typed_array_from_vec(r.sc)?)?;
         env.set(o, c"work", env.double(r.work as f64)?)?;
         env.set(o, c"keptInteractions", env.double(r.kept_interactions as f64)?)?;
+        env.set(o, c"prepSeconds", env.double(r.prep_seconds)?)?;
+        env.set(o, c"computeSeconds", env.double(r.compute_seconds)?)?;
         Ok(o)
     }
 }

@@ -73,6 +73,9 @@ pub struct Rows {
     /// Accumulator updates (item-CF) or user pairs (Swing): the work done.
     pub work: u64,
     pub kept_interactions: u64,
+    /// Wall time of the preprocessing (CSR builds) and of the row computation.
+    pub prep_seconds: f64,
+    pub compute_seconds: f64,
 }
 
 /// CSR user -> items (sorted by item), with each item's time and weight.
@@ -170,28 +173,40 @@ fn item_csr(uc: &Csr, users: usize, items: usize) -> Csr {
 struct Acc {
     val: Vec<f64>,
     cnt: Vec<u32>,
+    /// Touched ordinals in `touched[..n_touched]`; sized to the item count so
+    /// appending needs no capacity check and no branch (see `count`).
     touched: Vec<u32>,
+    n_touched: usize,
 }
 
 impl Acc {
     fn new(items: usize, sums: bool, counts: bool) -> Acc {
-        Acc { val: if sums { vec![0.0; items] } else { Vec::new() }, cnt: if counts { vec![0; items] } else { Vec::new() }, touched: Vec::new() }
+        Acc {
+            val: if sums { vec![0.0; items] } else { Vec::new() },
+            cnt: if counts { vec![0; items] } else { Vec::new() },
+            touched: vec![0; items + 1],
+            n_touched: 0,
+        }
+    }
+    /// Append `j` when it is new: written always, kept only if `new` (no
+    /// mispredicted branch on first touches, which are frequent and random).
+    #[inline(always)]
+    fn touch(&mut self, j: u32, new: bool) {
+        let t = self.n_touched;
+        self.touched[t] = j;
+        self.n_touched = t + new as usize;
     }
     #[inline(always)]
     fn count(&mut self, j: u32) {
-        let c = &mut self.cnt[j as usize];
-        if *c == 0 {
-            self.touched.push(j);
-        }
-        *c += 1;
+        let c = self.cnt[j as usize];
+        self.cnt[j as usize] = c + 1;
+        self.touch(j, c == 0);
     }
     #[inline(always)]
     fn add(&mut self, j: u32, x: f64) {
-        let v = &mut self.val[j as usize];
-        if *v == 0.0 {
-            self.touched.push(j);
-        }
-        *v += x;
+        let v = self.val[j as usize];
+        self.val[j as usize] = v + x;
+        self.touch(j, v == 0.0);
     }
     #[inline(always)]
     fn add_counted(&mut self, j: u32, x: f64) {
@@ -202,9 +217,9 @@ impl Acc {
     /// `score(j, sum, count)`: the sum is the count in count-only mode, and
     /// the count is the sum's integer part in sum-only mode (unused there).
     fn emit(&mut self, i: u32, k: usize, min_score: f64, min_common: u32, score: impl Fn(u32, f64, u32) -> f64, nb: &mut Vec<u32>, sc: &mut Vec<f32>) {
-        let mut cand: Vec<(f64, u32)> = Vec::with_capacity(self.touched.len());
+        let mut cand: Vec<(f64, u32)> = Vec::with_capacity(self.n_touched);
         let (sums, counts) = (!self.val.is_empty(), !self.cnt.is_empty());
-        for &j in &self.touched {
+        for &j in &self.touched[..self.n_touched] {
             let j_ = j as usize;
             let c = if counts { std::mem::take(&mut self.cnt[j_]) } else { 0 };
             let v = if sums { std::mem::take(&mut self.val[j_]) } else { c as f64 };
@@ -215,7 +230,7 @@ impl Acc {
                 }
             }
         }
-        self.touched.clear();
+        self.n_touched = 0;
         let by = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         if k > 0 && cand.len() > k {
             cand.select_nth_unstable_by(k - 1, by);
@@ -227,6 +242,55 @@ impl Acc {
             sc.push(s as f32);
         }
     }
+}
+
+/// `out[..n] = the items of iv whose stamp is mark`, in order; returns n.
+/// Items must be valid ordinals of `stamp` (checked once in `compute`).
+type Gather = fn(&[u32], &[u32], u32, &mut [u32]) -> usize;
+
+fn gather_scalar(iv: &[u32], stamp: &[u32], mark: u32, out: &mut [u32]) -> usize {
+    let out = &mut out[..iv.len()];
+    let mut c = 0;
+    for &j in iv {
+        // Written always, kept only on a match: no branch to mispredict.
+        // SAFETY: c counts matches among the items seen so far, so c < iv.len() == out.len().
+        unsafe { *out.get_unchecked_mut(c) = j };
+        c += (stamp[j as usize] == mark) as usize;
+    }
+    c
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn gather_avx512(iv: &[u32], stamp: &[u32], mark: u32, out: &mut [u32]) -> usize {
+    use std::arch::x86_64::*;
+    assert!(out.len() >= iv.len());
+    let g = _mm512_set1_epi32(mark as i32);
+    let (mut c, mut k) = (0, 0);
+    while k + 16 <= iv.len() {
+        // SAFETY: 16 items are readable at k; every item indexes `stamp`
+        // (ordinals checked in `compute`); the compress store writes
+        // popcount(m) <= 16 lanes at c, and c + 16 <= k + 16 <= out.len().
+        unsafe {
+            let j = _mm512_loadu_si512(iv.as_ptr().add(k).cast());
+            let s = _mm512_i32gather_epi32::<4>(j, stamp.as_ptr().cast());
+            let m = _mm512_cmpeq_epi32_mask(s, g);
+            _mm512_mask_compressstoreu_epi32(out.as_mut_ptr().add(c).cast(), m, j);
+            c += m.count_ones() as usize;
+        }
+        k += 16;
+    }
+    c + gather_scalar(&iv[k..], stamp, mark, &mut out[c..])
+}
+
+/// The gather for this process's ISA tier (AVX-512 compress-store, else scalar).
+fn marked_gatherer() -> Gather {
+    #[cfg(target_arch = "x86_64")]
+    if crate::isa::selected() >= crate::isa::Isa::Avx512 {
+        // SAFETY: the tier is only selected on CPUs with AVX-512F.
+        return |iv, stamp, mark, out| unsafe { gather_avx512(iv, stamp, mark, out) };
+    }
+    gather_scalar
 }
 
 /// SplitMix64, for the seeded per-item user sample of Swing.
@@ -244,7 +308,7 @@ struct Part {
     work: u64,
 }
 
-fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, o: &CfOptions, cancel: &CancelToken) -> Result<Part> {
+fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], o: &CfOptions, cancel: &CancelToken) -> Result<Part> {
     let n_items = ic.off.len() - 1;
     let weighted_cooc = matches!(o.algo, Algo::Cooc) && uc.w.iter().any(|&w| w != 1.0);
     let (sums, counts) = match o.algo {
@@ -256,10 +320,11 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, o: &CfOptions, c
     let mut acc = Acc::new(n_items, sums, counts);
     let mut part = Part { nb: Vec::new(), sc: Vec::new(), lens: Vec::new(), work: 0 };
     let n_of = |i: usize| (ic.off[i + 1] - ic.off[i]) as f64;
-    let user_len = |u: usize| uc.off[u + 1] - uc.off[u];
-    // Swing scratch: a stamp per item marks I_u (no clearing), and the intersection buffer.
+    // Swing scratch: a stamp per item marks I_u (no clearing between users),
+    // and the intersection buffer.
     let mut stamp = vec![0u32; if matches!(o.algo, Algo::Swing { .. }) { n_items } else { 0 }];
     let mut generation = 0u32;
+    let gather = marked_gatherer();
     let mut inter: Vec<u32> = vec![0; o.prep.user_cap.max(1) + 1];
     let mut sample: Vec<u32> = Vec::new();
     for i in items {
@@ -283,26 +348,24 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, o: &CfOptions, c
                     sample.truncate(item_user_cap);
                     sample.sort_unstable();
                 }
-                let w = |u: u32| (alpha1 + user_len(u as usize) as f64).powf(-beta);
+                let _ = (alpha1, beta); // folded into `user_w` once per computation
+                let w = |u: u32| user_w[u as usize];
                 for x in 0..sample.len() {
                     let u = sample[x] as usize;
+                    let iu = &uc.idx[uc.off[u]..uc.off[u + 1]];
                     generation = generation.wrapping_add(1);
                     if generation == 0 {
                         stamp.fill(0);
                         generation = 1;
                     }
-                    for &j in &uc.idx[uc.off[u]..uc.off[u + 1]] {
+                    for &j in iu {
                         stamp[j as usize] = generation;
                     }
                     let wu = w(u as u32);
                     for &v in &sample[x + 1..] {
                         let iv = &uc.idx[uc.off[v as usize]..uc.off[v as usize + 1]];
-                        // branch-free gather of I_u ∩ I_v (I_v is sorted, so the result is too)
-                        let mut c = 0;
-                        for &j in iv {
-                            inter[c] = j;
-                            c += (stamp[j as usize] == generation) as usize;
-                        }
+                        // I_u ∩ I_v in I_v's (sorted) order
+                        let c = gather(iv, &stamp, generation, &mut inter[..iv.len()]);
                         part.work += 1;
                         if c < 2 {
                             continue;
@@ -336,7 +399,7 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, o: &CfOptions, c
                             }
                         }
                         Algo::Iuf => {
-                            let x = 1.0 / (1.0 + user_len(u) as f64).ln();
+                            let x = user_w[u];
                             for &j in &uc.idx[row] {
                                 acc.add_counted(j, x);
                             }
@@ -377,8 +440,22 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
     if let Some(k) = d.user.iter().position(|&u| u as usize >= d.users).or_else(|| d.item.iter().position(|&i| i as usize >= d.items)) {
         return Err(Error::InvalidArgument(format!("row {k}: user or item ordinal out of range")));
     }
+    let t0 = std::time::Instant::now();
     let uc = user_csr(d, &o.prep);
     let ic = item_csr(&uc, d.users, d.items);
+    let prep_seconds = t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
+    // Per-user weights, computed once: Swing's (alpha1 + |I_u|)^-beta, IUF's 1 / ln(1 + |I_u|).
+    let user_w: Vec<f64> = (0..d.users)
+        .map(|u| {
+            let n = (uc.off[u + 1] - uc.off[u]) as f64;
+            match o.algo {
+                Algo::Swing { alpha1, beta, .. } => (alpha1 + n).powf(-beta),
+                Algo::Iuf => 1.0 / (1.0 + n).ln(),
+                _ => 1.0,
+            }
+        })
+        .collect();
     // Blocks of items, handed out round-robin: balanced, and the result does not depend on the thread count.
     const BLOCK: usize = 256;
     let blocks: Vec<std::ops::Range<usize>> = (0..d.items).step_by(BLOCK).map(|s| s..(s + BLOCK).min(d.items)).collect();
@@ -395,7 +472,7 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
                         if b >= blocks.len() {
                             return Ok(mine);
                         }
-                        mine.push((b, row_block(blocks[b].clone(), &uc, &ic, o, cancel)?));
+                        mine.push((b, row_block(blocks[b].clone(), &uc, &ic, &user_w, o, cancel)?));
                     }
                 })
             })
@@ -407,7 +484,7 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
             parts[b] = Some(p);
         }
     }
-    let mut rows = Rows { row_off: Vec::with_capacity(d.items + 1), kept_interactions: uc.idx.len() as u64, ..Default::default() };
+    let mut rows = Rows { row_off: Vec::with_capacity(d.items + 1), kept_interactions: uc.idx.len() as u64, prep_seconds, ..Default::default() };
     rows.row_off.push(0);
     for p in parts.into_iter().flatten() {
         for len in &p.lens {
@@ -417,6 +494,7 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
         rows.sc.extend(p.sc);
         rows.work += p.work;
     }
+    rows.compute_seconds = t1.elapsed().as_secs_f64();
     Ok(rows)
 }
 
@@ -426,6 +504,23 @@ mod tests {
 
     fn data(pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         (pairs.iter().map(|p| p.0).collect(), pairs.iter().map(|p| p.1).collect(), vec![0; pairs.len()])
+    }
+
+    #[test]
+    fn gather_tiers_agree() {
+        let mut r = 7u64;
+        let stamp: Vec<u32> = (0..1000).map(|_| {
+            r = splitmix(r);
+            (r % 3) as u32
+        }).collect();
+        for len in [0usize, 1, 15, 16, 17, 100, 333] {
+            let iv: Vec<u32> = (0..len as u32).map(|k| (k * 7) % 1000).collect();
+            let (mut a, mut b) = (vec![0; len], vec![0; len]);
+            let na = gather_scalar(&iv, &stamp, 1, &mut a);
+            let nb = marked_gatherer()(&iv, &stamp, 1, &mut b);
+            assert_eq!(&a[..na], &b[..nb], "len {len}");
+            assert_eq!(na, iv.iter().filter(|&&j| stamp[j as usize] == 1).count());
+        }
     }
 
     #[test]
