@@ -327,6 +327,7 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
     let gather = marked_gatherer();
     let mut inter: Vec<u32> = vec![0; o.prep.user_cap.max(1) + 1];
     let mut sample: Vec<u32> = Vec::new();
+    let (mut local, mut local_off): (Vec<u32>, Vec<usize>) = (Vec::new(), Vec::new());
     for i in items {
         if i % 64 == 0 {
             cancel.check()?;
@@ -349,10 +350,18 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
                     sample.sort_unstable();
                 }
                 let _ = (alpha1, beta); // folded into `user_w` once per computation
-                let w = |u: u32| user_w[u as usize];
+                // The sampled users' item lists, copied next to each other once per
+                // item: every user pair then reads cache-warm memory instead of two
+                // random places of the whole CSR.
+                local.clear();
+                local_off.clear();
+                local_off.push(0);
+                for &v in &sample {
+                    local.extend_from_slice(&uc.idx[uc.off[v as usize]..uc.off[v as usize + 1]]);
+                    local_off.push(local.len());
+                }
                 for x in 0..sample.len() {
-                    let u = sample[x] as usize;
-                    let iu = &uc.idx[uc.off[u]..uc.off[u + 1]];
+                    let iu = &local[local_off[x]..local_off[x + 1]];
                     generation = generation.wrapping_add(1);
                     if generation == 0 {
                         stamp.fill(0);
@@ -361,16 +370,16 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
                     for &j in iu {
                         stamp[j as usize] = generation;
                     }
-                    let wu = w(u as u32);
-                    for &v in &sample[x + 1..] {
-                        let iv = &uc.idx[uc.off[v as usize]..uc.off[v as usize + 1]];
+                    let wu = user_w[sample[x] as usize];
+                    for y in x + 1..sample.len() {
+                        let iv = &local[local_off[y]..local_off[y + 1]];
                         // I_u ∩ I_v in I_v's (sorted) order
                         let c = gather(iv, &stamp, generation, &mut inter[..iv.len()]);
                         part.work += 1;
                         if c < 2 {
                             continue;
                         }
-                        let contrib = wu * w(v) / (alpha2 + c as f64);
+                        let contrib = wu * user_w[sample[y] as usize] / (alpha2 + c as f64);
                         for &j in &inter[..c] {
                             if j as usize != i {
                                 acc.add(j, contrib);
