@@ -244,10 +244,21 @@ impl Acc {
     }
 }
 
+/// Swing's per-thread scratch for one item: the sampled users' item lists
+/// copied side by side (`local`), their weights, a stamp per item marking
+/// the current user's items, and the intersection buffer.
+struct SwingScratch {
+    stamp: Vec<u32>,
+    generation: u32,
+    inter: Vec<u32>,
+    local: Vec<u32>,
+    local_off: Vec<usize>,
+    weights: Vec<f64>,
+}
+
 /// `out[..n] = the items of iv whose stamp is mark`, in order; returns n.
 /// Items must be valid ordinals of `stamp` (checked once in `compute`).
-type Gather = fn(&[u32], &[u32], u32, &mut [u32]) -> usize;
-
+#[inline(always)]
 fn gather_scalar(iv: &[u32], stamp: &[u32], mark: u32, out: &mut [u32]) -> usize {
     let out = &mut out[..iv.len()];
     let mut c = 0;
@@ -262,6 +273,7 @@ fn gather_scalar(iv: &[u32], stamp: &[u32], mark: u32, out: &mut [u32]) -> usize
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
+#[inline]
 fn gather_avx512(iv: &[u32], stamp: &[u32], mark: u32, out: &mut [u32]) -> usize {
     use std::arch::x86_64::*;
     assert!(out.len() >= iv.len());
@@ -283,14 +295,59 @@ fn gather_avx512(iv: &[u32], stamp: &[u32], mark: u32, out: &mut [u32]) -> usize
     c + gather_scalar(&iv[k..], stamp, mark, &mut out[c..])
 }
 
-/// The gather for this process's ISA tier (AVX-512 compress-store, else scalar).
-fn marked_gatherer() -> Gather {
+/// Every user pair of the sample: intersect, weigh, accumulate. Compiled
+/// once per ISA tier so the tier's gather inlines into the pair loop.
+macro_rules! swing_pairs {
+    ($name:ident, $gather:ident $(, #[$attr:meta])*) => {
+        $(#[$attr])*
+        fn $name(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
+            let n = sw.local_off.len() - 1;
+            let mut pairs = 0;
+            for x in 0..n {
+                sw.generation = sw.generation.wrapping_add(1);
+                if sw.generation == 0 {
+                    sw.stamp.fill(0);
+                    sw.generation = 1;
+                }
+                for &j in &sw.local[sw.local_off[x]..sw.local_off[x + 1]] {
+                    sw.stamp[j as usize] = sw.generation;
+                }
+                let wu = sw.weights[x];
+                for y in x + 1..n {
+                    let iv = &sw.local[sw.local_off[y]..sw.local_off[y + 1]];
+                    // I_u ∩ I_v in I_v's (sorted) order
+                    let c = $gather(iv, &sw.stamp, sw.generation, &mut sw.inter[..iv.len()]);
+                    pairs += 1;
+                    if c < 2 {
+                        continue;
+                    }
+                    let contrib = wu * sw.weights[y] / (alpha2 + c as f64);
+                    for &j in &sw.inter[..c] {
+                        if j != i {
+                            acc.add(j, contrib);
+                        }
+                    }
+                }
+            }
+            pairs
+        }
+    };
+}
+
+swing_pairs!(swing_pairs_scalar, gather_scalar);
+#[cfg(target_arch = "x86_64")]
+swing_pairs!(swing_pairs_avx512, gather_avx512, #[target_feature(enable = "avx512f")]);
+
+type SwingPairs = fn(&mut SwingScratch, &mut Acc, f64, u32) -> u64;
+
+/// The pair loop for this process's ISA tier (AVX-512 gather + compress, else scalar).
+fn swing_pairs_for_isa() -> SwingPairs {
     #[cfg(target_arch = "x86_64")]
     if crate::isa::selected() >= crate::isa::Isa::Avx512 {
         // SAFETY: the tier is only selected on CPUs with AVX-512F.
-        return |iv, stamp, mark, out| unsafe { gather_avx512(iv, stamp, mark, out) };
+        return |sw, acc, alpha2, i| unsafe { swing_pairs_avx512(sw, acc, alpha2, i) };
     }
-    gather_scalar
+    swing_pairs_scalar
 }
 
 /// SplitMix64, for the seeded per-item user sample of Swing.
@@ -320,14 +377,17 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
     let mut acc = Acc::new(n_items, sums, counts);
     let mut part = Part { nb: Vec::new(), sc: Vec::new(), lens: Vec::new(), work: 0 };
     let n_of = |i: usize| (ic.off[i + 1] - ic.off[i]) as f64;
-    // Swing scratch: a stamp per item marks I_u (no clearing between users),
-    // and the intersection buffer.
-    let mut stamp = vec![0u32; if matches!(o.algo, Algo::Swing { .. }) { n_items } else { 0 }];
-    let mut generation = 0u32;
-    let gather = marked_gatherer();
-    let mut inter: Vec<u32> = vec![0; o.prep.user_cap.max(1) + 1];
+    let swing = matches!(o.algo, Algo::Swing { .. });
+    let mut sw = SwingScratch {
+        stamp: vec![0; if swing { n_items } else { 0 }],
+        generation: 0,
+        inter: vec![0; o.prep.user_cap.max(1) + 1],
+        local: Vec::new(),
+        local_off: Vec::new(),
+        weights: Vec::new(),
+    };
+    let pairs = swing_pairs_for_isa();
     let mut sample: Vec<u32> = Vec::new();
-    let (mut local, mut local_off): (Vec<u32>, Vec<usize>) = (Vec::new(), Vec::new());
     for i in items {
         if i % 64 == 0 {
             cancel.check()?;
@@ -353,40 +413,16 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
                 // The sampled users' item lists, copied next to each other once per
                 // item: every user pair then reads cache-warm memory instead of two
                 // random places of the whole CSR.
-                local.clear();
-                local_off.clear();
-                local_off.push(0);
+                sw.local.clear();
+                sw.local_off.clear();
+                sw.local_off.push(0);
                 for &v in &sample {
-                    local.extend_from_slice(&uc.idx[uc.off[v as usize]..uc.off[v as usize + 1]]);
-                    local_off.push(local.len());
+                    sw.local.extend_from_slice(&uc.idx[uc.off[v as usize]..uc.off[v as usize + 1]]);
+                    sw.local_off.push(sw.local.len());
                 }
-                for x in 0..sample.len() {
-                    let iu = &local[local_off[x]..local_off[x + 1]];
-                    generation = generation.wrapping_add(1);
-                    if generation == 0 {
-                        stamp.fill(0);
-                        generation = 1;
-                    }
-                    for &j in iu {
-                        stamp[j as usize] = generation;
-                    }
-                    let wu = user_w[sample[x] as usize];
-                    for y in x + 1..sample.len() {
-                        let iv = &local[local_off[y]..local_off[y + 1]];
-                        // I_u ∩ I_v in I_v's (sorted) order
-                        let c = gather(iv, &stamp, generation, &mut inter[..iv.len()]);
-                        part.work += 1;
-                        if c < 2 {
-                            continue;
-                        }
-                        let contrib = wu * user_w[sample[y] as usize] / (alpha2 + c as f64);
-                        for &j in &inter[..c] {
-                            if j as usize != i {
-                                acc.add(j, contrib);
-                            }
-                        }
-                    }
-                }
+                sw.weights.clear();
+                sw.weights.extend(sample.iter().map(|&v| user_w[v as usize]));
+                part.work += pairs(&mut sw, &mut acc, alpha2, i as u32);
                 acc.emit(i as u32, o.top_k, o.min_score, 0, |_, s, _| s, &mut part.nb, &mut part.sc);
             }
             algo => {
@@ -526,7 +562,10 @@ mod tests {
             let iv: Vec<u32> = (0..len as u32).map(|k| (k * 7) % 1000).collect();
             let (mut a, mut b) = (vec![0; len], vec![0; len]);
             let na = gather_scalar(&iv, &stamp, 1, &mut a);
-            let nb = marked_gatherer()(&iv, &stamp, 1, &mut b);
+            #[cfg(target_arch = "x86_64")]
+            let nb = if crate::isa::supported(crate::isa::Isa::Avx512) { unsafe { gather_avx512(&iv, &stamp, 1, &mut b) } } else { gather_scalar(&iv, &stamp, 1, &mut b) };
+            #[cfg(not(target_arch = "x86_64"))]
+            let nb = gather_scalar(&iv, &stamp, 1, &mut b);
             assert_eq!(&a[..na], &b[..nb], "len {len}");
             assert_eq!(na, iv.iter().filter(|&&j| stamp[j as usize] == 1).count());
         }
