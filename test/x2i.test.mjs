@@ -65,6 +65,11 @@ describe('x2i', () => {
     assert.equal(a.shardCount, 3);
     assert.deepEqual(a.results.map((r) => [r.key, r.items]), b.results.map((r) => [r.key, r.items]));
     assert.ok(a.results.every((r) => r.items.length <= 5));
+    // one job of a distributed build: --shard K builds exactly that shard, byte-identical to the one-shot file
+    const one = join(dir, 'shard-1-only');
+    const only = await build(shards, one, ['--top-k', '5', '--shard', '1']);
+    assert.deepEqual(only.shards.map((s) => s.file), ['shard-00001-of-00003.rx2i']);
+    assert.deepEqual(readFileSync(join(one, 'v00000001/shard-00001-of-00003.rx2i')), readFileSync(join(out, 'v00000001/shard-00001-of-00003.rx2i')));
   });
 
   it('a rebuild is byte-identical; recall verify catches a flipped byte', async () => {

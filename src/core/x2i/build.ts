@@ -34,6 +34,8 @@ export interface BuildX2iOptions {
   topK?: number;
   minScore?: number;
   seed?: bigint;
+  /** With a shard folder: build only this shard (one job of a distributed build). */
+  shard?: number;
   command?: string;
 }
 
@@ -129,6 +131,11 @@ export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal
         ? shardFiles.map((file, shard) => ({ shard, files: [file] }))
         : [{ shard: 0, files: await expandInputs(c, o.inputs) }];
     const shardCount = parts.length;
+    if (o.shard !== undefined) {
+      if (!shardFiles || o.interactions) throw badInput('ERR_RECALL_USAGE', '--shard needs a `recall shard` folder of precomputed lists as --input', { fix: 'drop --shard, or pass the shard folder' });
+      if (o.shard >= shardCount) throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the folder holds ${shardCount} shards`, { fix: `pass 0..${shardCount - 1}` });
+      parts.splice(0, parts.length, parts[o.shard]);
+    }
     const lists = o.interactions ? null : { key: o.key ?? '', neighbors: o.neighbors ?? '', scores: o.scores ?? '' };
     // 2. check everything before writing anything (interaction rows are checked as they are read)
     if (lists) {
