@@ -350,6 +350,17 @@ fn swing_pairs_for_isa() -> SwingPairs {
     swing_pairs_scalar
 }
 
+#[inline(always)]
+fn prefetch_read<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint and never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// SplitMix64, for the seeded per-item user sample of Swing.
 fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -427,7 +438,13 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
             }
             algo => {
                 let ni = n_of(i);
+                let end = users.end;
                 for p in users {
+                    // The users' lists lie at scattered places of the CSR: fetch a later
+                    // user's list while this one is summed.
+                    if p + 4 < end {
+                        prefetch_read(uc.idx.as_ptr().wrapping_add(uc.off[ic.idx[p + 4] as usize]));
+                    }
                     let u = ic.idx[p] as usize;
                     let row = uc.off[u]..uc.off[u + 1];
                     part.work += row.len() as u64;
