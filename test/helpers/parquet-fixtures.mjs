@@ -5,7 +5,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const events = (n) => `
+/** The interaction-events table of the parquet-corpus recipe, n rows (also used by bench/helpers/make-events.mjs). */
+export const eventsSql = (n) => `
   select
     case when r1 < 0.90 then (pow(random(), 3) * 10000000)::bigint
          when r1 < 0.98 then (9007199254740993 + (random() * 9.0e18 - 9007199254740993))::bigint
@@ -22,7 +23,7 @@ export async function makeParquetFixtures(dir, rows = 20000) {
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const c = await db.connect();
   await c.run('select setseed(0.42)');
-  await c.run(`create table events as ${events(rows)}`);
+  await c.run(`create table events as ${eventsSql(rows)}`);
   await c.run(`create table docs as select range::bigint * 3 as doc_id,
       case when range % 50 = 7 then null
            when range % 10 = 3 then '推荐系统召回 第' || range || '号 🚀'

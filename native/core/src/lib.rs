@@ -19,5 +19,8 @@ pub mod kernels;
 pub mod neighborhash;
 pub mod x2i;
 
+#[cfg(test)]
+pub(crate) mod testutil;
+
 pub use cancel::CancelToken;
 pub use error::{Error, Result};

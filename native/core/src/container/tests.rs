@@ -5,10 +5,7 @@ use std::fs;
 use std::path::PathBuf;
 
 fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("recall-container-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).unwrap();
-    d
+    crate::testutil::scratch(&format!("container-{name}"))
 }
 
 fn fields() -> HeaderFields {

@@ -2,10 +2,7 @@ use super::*;
 use std::fs;
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("recall-x2i-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).unwrap();
-    d
+    crate::testutil::scratch(&format!("x2i-{name}"))
 }
 
 #[test]
