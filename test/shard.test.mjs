@@ -92,6 +92,21 @@ describe('recall shard', () => {
     assert.ok(!('date' in m) && !JSON.stringify(m).includes(new Date().getFullYear() + '-'), 'no timestamps');
   });
 
+  it('recall verify checks a shard folder against its manifest', async () => {
+    const out = join(dir, 'verify-shards');
+    await shard(['-i', fx.ev_snappy, '-k', 'user_id', '-n', '3', '-o', out]);
+    const ok = await recall(['verify', out, '--json']);
+    assert.equal(ok.code, 0, ok.stdout);
+    assert.equal(JSON.parse(ok.stdout).filesChecked, 3);
+    const f = join(out, 'shard-00001-of-00003.parquet');
+    const b = readFileSync(f);
+    b[100] ^= 1;
+    writeFileSync(f, b);
+    const bad = await recall(['verify', out]);
+    assert.equal(bad.code, 3);
+    assert.match(bad.stdout, /shard-00001-of-00003\.parquet: \(file\) sha256 differs from manifest\.json/);
+  });
+
   it('several inputs, a glob and a folder; --columns, --where, --compression', async () => {
     const out = join(dir, 'multi');
     const res = await shard(['-i', fx.ev_snappy, '-i', join(dir, 'in', 'ev_g*.parquet'), '-k', 'user_id', '-n', '3', '-o', out, '--columns', 'user_id,action', '--where', "action = 'like'", '--compression', 'snappy']);

@@ -14,6 +14,7 @@ import { isContainerFile } from './container.js';
 
 const FILE_KIND_X2I = 2;
 import { CURRENT, MANIFEST, readManifest, sha256File } from './versions.js';
+import type { ShardManifest } from '../shard/manifest.js';
 
 export interface Problem {
   file: string;
@@ -96,6 +97,29 @@ async function checkVersionDir(dir: string, opts: VerifyOptions): Promise<FileCh
   return checks;
 }
 
+async function isShardFolder(dir: string): Promise<boolean> {
+  const m = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8').catch(() => '{}')) as { format?: string };
+  return m.format === 'recall-shards';
+}
+
+/** A `recall shard` folder: every shard file has the size and sha256 its manifest recorded. */
+async function checkShardDir(dir: string, opts: VerifyOptions): Promise<FileCheck[]> {
+  const m = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as ShardManifest;
+  const checks: FileCheck[] = [];
+  for (const s of m.shards) {
+    const file = join(dir, s.file);
+    opts.onFile?.(file);
+    opts.signal?.throwIfAborted();
+    const st = await stat(file).catch(() => null);
+    const problems: Problem[] = [];
+    if (!st) problems.push({ file, region: 'file', message: `listed in ${MANIFEST} but missing` });
+    else if (st.size !== s.bytes) problems.push({ file, offset: Math.min(st.size, s.bytes), region: 'file', message: `${st.size} bytes, ${MANIFEST} says ${s.bytes}` });
+    else if ((await sha256File(file)) !== s.sha256) problems.push({ file, region: 'file', message: `sha256 differs from ${MANIFEST}` });
+    checks.push({ file, bytes: st?.size ?? 0, sections: 0, problems });
+  }
+  return checks;
+}
+
 export async function verifyPath(path: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const st = await stat(path);
   let files: FileCheck[] = [];
@@ -112,6 +136,8 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
         files.push({ file: currentFile, bytes: 0, sections: 0, problems: [{ file: currentFile, region: 'file', message: `names ${JSON.stringify(name)}, which is not a version folder here` }] });
       }
       for (const v of [...names].filter((n) => /^v\d{8}$/.test(n)).sort()) files.push(...(await checkVersionDir(join(path, v), opts)));
+    } else if (names.has(MANIFEST) && (await isShardFolder(path))) {
+      files = await checkShardDir(path, opts);
     } else if (names.has(MANIFEST)) {
       files = await checkVersionDir(path, opts);
     } else {
