@@ -7,7 +7,7 @@ export default class Verify extends RecallCommand<VerifyResult> {
   static override summary = 'Check every checksum of an index file, a version or a channel folder.';
   static override description = `A file: header, section table, footer, every section checksum and every padding byte.
 A version folder (manifest.json): each listed file's size and sha256, and no unlisted files.
-A `recall shard` folder: each shard's size and sha256 against its manifest.
+A \`recall shard\` folder: each shard's size and sha256 against its manifest.
 A channel folder (CURRENT): CURRENT names a complete version, and every version is checked.
 Exits 3 when anything is damaged, naming the file and the first bad byte range.`;
   static override examples = [
