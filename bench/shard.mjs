@@ -57,7 +57,14 @@ for (const rows of sizes) {
   }));
   const ratio = +(ours.medianMs / anchor.medianMs).toFixed(2);
   const cpuRatio = +(ours.medianCpuMs / anchor.medianCpuMs).toFixed(2);
-  results.push({ rows, runs, anchor, ours, ratio, cpuRatio });
+  // Bounded memory: the same job with a DuckDB memory limit far below the data's in-memory size.
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  const limited = timed([join(root, 'bin/run.js'), 'shard', '-i', file, '-k', 'user_id', '-n', '16', '-o', join(scratch, 'limited'), '--memory-limit', '64MB', '--json']);
+  rmSync(scratch, { recursive: true, force: true });
+  const memoryLimited = { memoryLimit: '64MB', ms: Math.round(limited.ms), peakRssMb: Math.round(limited.rssMb) };
+  results.push({ rows, runs, anchor, ours, ratio, cpuRatio, memoryLimited });
+  console.log(`${rows} rows with --memory-limit 64MB: ${memoryLimited.ms} ms, peak RSS ${memoryLimited.peakRssMb} MB`);
   console.log(
     `${rows} rows: ${anchor.name} ${anchor.medianMs} ms wall (min ${anchor.minMs}), ${anchor.medianCpuMs} ms CPU, ${anchor.peakRssMb} MB  |  ` +
       `recall shard ${ours.medianMs} ms wall (min ${ours.minMs}), ${ours.medianCpuMs} ms CPU, ${ours.peakRssMb} MB  |  wall ratio ${ratio}x (goal <= 1.5x), CPU ratio ${cpuRatio}x`,
