@@ -10,6 +10,7 @@
 pub mod cancel;
 pub mod checksum;
 pub mod container;
+pub mod cputime;
 pub mod error;
 pub mod fsutil;
 pub mod hash;

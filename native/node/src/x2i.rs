@@ -259,6 +259,7 @@ impl Task for Compute {
         env.set(o, c"keptInteractions", env.double(r.kept_interactions as f64)?)?;
         env.set(o, c"prepSeconds", env.double(r.prep_seconds)?)?;
         env.set(o, c"computeSeconds", env.double(r.compute_seconds)?)?;
+        env.set(o, c"computeCpuSeconds", env.double(r.compute_cpu_seconds)?)?;
         Ok(o)
     }
 }

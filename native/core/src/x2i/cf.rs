@@ -76,6 +76,8 @@ pub struct Rows {
     /// Wall time of the preprocessing (CSR builds) and of the row computation.
     pub prep_seconds: f64,
     pub compute_seconds: f64,
+    /// CPU time of the row computation, summed over its threads.
+    pub compute_cpu_seconds: f64,
 }
 
 /// CSR user -> items (sorted by item), with each item's time and weight.
@@ -370,6 +372,7 @@ fn splitmix(mut z: u64) -> u64 {
 }
 
 struct Part {
+    cpu_seconds: f64,
     nb: Vec<u32>,
     sc: Vec<f32>,
     lens: Vec<u32>,
@@ -386,7 +389,8 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
         Algo::Swing { .. } => (true, false),
     };
     let mut acc = Acc::new(n_items, sums, counts);
-    let mut part = Part { nb: Vec::new(), sc: Vec::new(), lens: Vec::new(), work: 0 };
+    let cpu0 = crate::cputime::thread_cpu_seconds();
+    let mut part = Part { cpu_seconds: 0.0, nb: Vec::new(), sc: Vec::new(), lens: Vec::new(), work: 0 };
     let n_of = |i: usize| (ic.off[i + 1] - ic.off[i]) as f64;
     let swing = matches!(o.algo, Algo::Swing { .. });
     let mut sw = SwingScratch {
@@ -490,6 +494,7 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
         }
         part.lens.push((part.nb.len() - before) as u32);
     }
+    part.cpu_seconds = crate::cputime::thread_cpu_seconds() - cpu0;
     Ok(part)
 }
 
@@ -555,6 +560,7 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
         rows.nb.extend(p.nb);
         rows.sc.extend(p.sc);
         rows.work += p.work;
+        rows.compute_cpu_seconds += p.cpu_seconds;
     }
     rows.compute_seconds = t1.elapsed().as_secs_f64();
     Ok(rows)
