@@ -246,110 +246,117 @@ impl Acc {
     }
 }
 
-/// Swing's per-thread scratch for one item: the sampled users' item lists
-/// copied side by side (`local`), their weights, a stamp per item marking
-/// the current user's items, and the intersection buffer.
+/// Swing's per-thread scratch. For one item i with sampled users 0..n:
+/// `local` holds their item lists side by side; `by_item` inverts them
+/// (item j -> the sampled users that have j, ascending); `common[a*n+b]`
+/// counts |I_a ∩ I_b| and `contrib[a*n+b]` holds w_a w_b / (alpha + common).
 struct SwingScratch {
-    stamp: Vec<u32>,
-    generation: u32,
-    inter: Vec<u32>,
     local: Vec<u32>,
     local_off: Vec<usize>,
     weights: Vec<f64>,
+    count: Vec<u32>,
+    start: Vec<u32>,
+    items: Vec<u32>,
+    by_item: Vec<u32>,
+    common: Vec<u32>,
+    contrib: Vec<f64>,
 }
 
-/// `out[..n] = the items of iv whose stamp is mark`, in order; returns n.
-/// Items must be valid ordinals of `stamp` (checked once in `compute`).
-#[inline(always)]
-fn gather_scalar(iv: &[u32], stamp: &[u32], mark: u32, out: &mut [u32]) -> usize {
-    let out = &mut out[..iv.len()];
-    let mut c = 0;
-    for &j in iv {
-        // Written always, kept only on a match: no branch to mispredict.
-        // SAFETY: c counts matches among the items seen so far, so c < iv.len() == out.len().
-        unsafe { *out.get_unchecked_mut(c) = j };
-        c += (stamp[j as usize] == mark) as usize;
-    }
-    c
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline]
-fn gather_avx512(iv: &[u32], stamp: &[u32], mark: u32, out: &mut [u32]) -> usize {
-    use std::arch::x86_64::*;
-    assert!(out.len() >= iv.len());
-    let g = _mm512_set1_epi32(mark as i32);
-    let (mut c, mut k) = (0, 0);
-    while k + 16 <= iv.len() {
-        // SAFETY: 16 items are readable at k; every item indexes `stamp`
-        // (ordinals checked in `compute`); the compress store writes
-        // popcount(m) <= 16 lanes at c, and c + 16 <= k + 16 <= out.len().
-        unsafe {
-            let j = _mm512_loadu_si512(iv.as_ptr().add(k).cast());
-            let s = _mm512_i32gather_epi32::<4>(j, stamp.as_ptr().cast());
-            let m = _mm512_cmpeq_epi32_mask(s, g);
-            _mm512_mask_compressstoreu_epi32(out.as_mut_ptr().add(c).cast(), m, j);
-            c += m.count_ones() as usize;
+impl SwingScratch {
+    fn new(n_items: usize, swing: bool) -> SwingScratch {
+        let n = if swing { n_items } else { 0 };
+        SwingScratch {
+            local: Vec::new(),
+            local_off: Vec::new(),
+            weights: Vec::new(),
+            count: vec![0; n],
+            start: vec![0; n],
+            items: Vec::new(),
+            by_item: Vec::new(),
+            common: Vec::new(),
+            contrib: Vec::new(),
         }
-        k += 16;
     }
-    c + gather_scalar(&iv[k..], stamp, mark, &mut out[c..])
 }
 
-/// Every user pair of the sample: intersect, weigh, accumulate. Compiled
-/// once per ISA tier so the tier's gather inlines into the pair loop.
-macro_rules! swing_pairs {
-    ($name:ident, $gather:ident $(, #[$attr:meta])*) => {
-        $(#[$attr])*
-        fn $name(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
-            let n = sw.local_off.len() - 1;
-            let mut pairs = 0;
-            for x in 0..n {
-                sw.generation = sw.generation.wrapping_add(1);
-                if sw.generation == 0 {
-                    sw.stamp.fill(0);
-                    sw.generation = 1;
-                }
-                for &j in &sw.local[sw.local_off[x]..sw.local_off[x + 1]] {
-                    sw.stamp[j as usize] = sw.generation;
-                }
-                let wu = sw.weights[x];
-                for y in x + 1..n {
-                    let iv = &sw.local[sw.local_off[y]..sw.local_off[y + 1]];
-                    // I_u ∩ I_v in I_v's (sorted) order
-                    let c = $gather(iv, &sw.stamp, sw.generation, &mut sw.inter[..iv.len()]);
-                    pairs += 1;
-                    if c < 2 {
-                        continue;
-                    }
-                    let contrib = wu * sw.weights[y] / (alpha2 + c as f64);
-                    for &j in &sw.inter[..c] {
-                        if j != i {
-                            acc.add(j, contrib);
-                        }
-                    }
+/// One Swing row, item-major: instead of intersecting the lists of every
+/// user pair (cost: the sum over pairs of |I_v|), walk each item j once and
+/// visit the pairs of sampled users that share it (cost: the sum over pairs
+/// of |I_u ∩ I_v|, which is what the definition adds anyway). Same sums,
+/// in a fixed order, so the result is deterministic.
+/// s(i,j) = sum over user pairs {a,b} sharing i and j of w_a w_b / (alpha + |I_a ∩ I_b|).
+fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
+    let n = sw.local_off.len() - 1;
+    // item -> sampled users (counting sort over the items the sample touches)
+    sw.items.clear();
+    for &j in &sw.local {
+        let c = &mut sw.count[j as usize];
+        if *c == 0 {
+            sw.items.push(j);
+        }
+        *c += 1;
+    }
+    let mut at = 0u32;
+    for &j in &sw.items {
+        sw.start[j as usize] = at;
+        at += sw.count[j as usize];
+    }
+    sw.by_item.clear();
+    sw.by_item.resize(at as usize, 0);
+    for a in 0..n {
+        for &j in &sw.local[sw.local_off[a]..sw.local_off[a + 1]] {
+            let p = &mut sw.start[j as usize];
+            sw.by_item[*p as usize] = a as u32;
+            *p += 1;
+        }
+    }
+    // start[j] now points past j's users: j's users are by_item[start[j] - count[j] .. start[j]]
+    let users_of = |sw: &SwingScratch, j: u32| {
+        let e = sw.start[j as usize] as usize;
+        e - sw.count[j as usize] as usize..e
+    };
+    // |I_a ∩ I_b| for every pair, from the items they share
+    sw.common.clear();
+    sw.common.resize(n * n, 0);
+    for &j in &sw.items {
+        let us = &sw.by_item[users_of(sw, j)];
+        for x in 0..us.len() {
+            let row = us[x] as usize * n;
+            for &b in &us[x + 1..] {
+                sw.common[row + b as usize] += 1;
+            }
+        }
+    }
+    sw.contrib.clear();
+    sw.contrib.resize(n * n, 0.0);
+    let mut pairs = 0u64;
+    for a in 0..n {
+        for b in a + 1..n {
+            let c = sw.common[a * n + b];
+            pairs += 1;
+            if c >= 2 {
+                sw.contrib[a * n + b] = sw.weights[a] * sw.weights[b] / (alpha2 + c as f64);
+            }
+        }
+    }
+    // s(i, j): the pairs that share j (every sampled user has i, so every pair shares i)
+    for &j in &sw.items {
+        if j != i {
+            let us = &sw.by_item[users_of(sw, j)];
+            let mut s = 0.0;
+            for x in 0..us.len() {
+                let row = us[x] as usize * n;
+                for &b in &us[x + 1..] {
+                    s += sw.contrib[row + b as usize];
                 }
             }
-            pairs
+            if s > 0.0 {
+                acc.add(j, s);
+            }
         }
-    };
-}
-
-swing_pairs!(swing_pairs_scalar, gather_scalar);
-#[cfg(target_arch = "x86_64")]
-swing_pairs!(swing_pairs_avx512, gather_avx512, #[target_feature(enable = "avx512f")]);
-
-type SwingPairs = fn(&mut SwingScratch, &mut Acc, f64, u32) -> u64;
-
-/// The pair loop for this process's ISA tier (AVX-512 gather + compress, else scalar).
-fn swing_pairs_for_isa() -> SwingPairs {
-    #[cfg(target_arch = "x86_64")]
-    if crate::isa::selected() >= crate::isa::Isa::Avx512 {
-        // SAFETY: the tier is only selected on CPUs with AVX-512F.
-        return |sw, acc, alpha2, i| unsafe { swing_pairs_avx512(sw, acc, alpha2, i) };
+        sw.count[j as usize] = 0;
     }
-    swing_pairs_scalar
+    pairs
 }
 
 #[inline(always)]
@@ -392,16 +399,7 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
     let cpu0 = crate::cputime::thread_cpu_seconds();
     let mut part = Part { cpu_seconds: 0.0, nb: Vec::new(), sc: Vec::new(), lens: Vec::new(), work: 0 };
     let n_of = |i: usize| (ic.off[i + 1] - ic.off[i]) as f64;
-    let swing = matches!(o.algo, Algo::Swing { .. });
-    let mut sw = SwingScratch {
-        stamp: vec![0; if swing { n_items } else { 0 }],
-        generation: 0,
-        inter: vec![0; o.prep.user_cap.max(1) + 1],
-        local: Vec::new(),
-        local_off: Vec::new(),
-        weights: Vec::new(),
-    };
-    let pairs = swing_pairs_for_isa();
+    let mut sw = SwingScratch::new(n_items, matches!(o.algo, Algo::Swing { .. }));
     let mut sample: Vec<u32> = Vec::new();
     for i in items {
         if i % 64 == 0 {
@@ -437,7 +435,7 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
                 }
                 sw.weights.clear();
                 sw.weights.extend(sample.iter().map(|&v| user_w[v as usize]));
-                part.work += pairs(&mut sw, &mut acc, alpha2, i as u32);
+                part.work += swing_row(&mut sw, &mut acc, alpha2, i as u32);
                 acc.emit(i as u32, o.top_k, o.min_score, 0, |_, s, _| s, &mut part.nb, &mut part.sc);
             }
             algo => {
@@ -572,26 +570,6 @@ mod tests {
 
     fn data(pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         (pairs.iter().map(|p| p.0).collect(), pairs.iter().map(|p| p.1).collect(), vec![0; pairs.len()])
-    }
-
-    #[test]
-    fn gather_tiers_agree() {
-        let mut r = 7u64;
-        let stamp: Vec<u32> = (0..1000).map(|_| {
-            r = splitmix(r);
-            (r % 3) as u32
-        }).collect();
-        for len in [0usize, 1, 15, 16, 17, 100, 333] {
-            let iv: Vec<u32> = (0..len as u32).map(|k| (k * 7) % 1000).collect();
-            let (mut a, mut b) = (vec![0; len], vec![0; len]);
-            let na = gather_scalar(&iv, &stamp, 1, &mut a);
-            #[cfg(target_arch = "x86_64")]
-            let nb = if crate::isa::supported(crate::isa::Isa::Avx512) { unsafe { gather_avx512(&iv, &stamp, 1, &mut b) } } else { gather_scalar(&iv, &stamp, 1, &mut b) };
-            #[cfg(not(target_arch = "x86_64"))]
-            let nb = gather_scalar(&iv, &stamp, 1, &mut b);
-            assert_eq!(&a[..na], &b[..nb], "len {len}");
-            assert_eq!(na, iv.iter().filter(|&&j| stamp[j as usize] == 1).count());
-        }
     }
 
     #[test]
