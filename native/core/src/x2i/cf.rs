@@ -386,7 +386,7 @@ struct Part {
     work: u64,
 }
 
-fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], o: &CfOptions, cancel: &CancelToken) -> Result<Part> {
+fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], item_norm: &[f64], o: &CfOptions, cancel: &CancelToken) -> Result<Part> {
     let n_items = ic.off.len() - 1;
     let weighted_cooc = matches!(o.algo, Algo::Cooc) && uc.w.iter().any(|&w| w != 1.0);
     let (sums, counts) = match o.algo {
@@ -477,15 +477,17 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
                         Algo::Swing { .. } => unreachable!(),
                     }
                 }
-                let score = |j: u32, v: f64, c: u32| {
-                    let nj = n_of(j as usize);
-                    match algo {
-                        Algo::Cooc => v,
-                        Algo::Cosine | Algo::Iuf | Algo::Decay { .. } => v / (ni * nj).sqrt(),
-                        Algo::Jaccard => c as f64 / (ni + nj - c as f64),
-                        Algo::CondProb { alpha } => c as f64 / (ni * nj.powf(alpha)),
-                        Algo::Swing { .. } => unreachable!(),
+                // per-item factors precomputed once (item_norm), so a candidate costs a multiply
+                let inv_ni = 1.0 / ni.sqrt();
+                let score = |j: u32, v: f64, c: u32| match algo {
+                    Algo::Cooc => v,
+                    Algo::Cosine | Algo::Iuf | Algo::Decay { .. } => v * inv_ni * item_norm[j as usize],
+                    Algo::Jaccard => {
+                        let nj = n_of(j as usize);
+                        c as f64 / (ni + nj - c as f64)
                     }
+                    Algo::CondProb { .. } => c as f64 * item_norm[j as usize] / ni,
+                    Algo::Swing { .. } => unreachable!(),
                 };
                 acc.emit(i as u32, o.top_k, o.min_score, o.min_common, score, &mut part.nb, &mut part.sc);
             }
@@ -521,6 +523,16 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
             }
         })
         .collect();
+    // Per-item normalisers: 1/sqrt(N_j) (cosine, iuf, decay) or 1/N_j^alpha (condprob).
+    let item_norm: Vec<f64> = (0..d.items)
+        .map(|j| {
+            let n = (ic.off[j + 1] - ic.off[j]) as f64;
+            match o.algo {
+                Algo::CondProb { alpha } => 1.0 / n.powf(alpha),
+                _ => 1.0 / n.sqrt(),
+            }
+        })
+        .collect();
     // Blocks of items, handed out round-robin: balanced, and the result does not depend on the thread count.
     const BLOCK: usize = 256;
     let blocks: Vec<std::ops::Range<usize>> = (0..d.items).step_by(BLOCK).map(|s| s..(s + BLOCK).min(d.items)).collect();
@@ -537,7 +549,7 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
                         if b >= blocks.len() {
                             return Ok(mine);
                         }
-                        mine.push((b, row_block(blocks[b].clone(), &uc, &ic, &user_w, o, cancel)?));
+                        mine.push((b, row_block(blocks[b].clone(), &uc, &ic, &user_w, &item_norm, o, cancel)?));
                     }
                 })
             })
