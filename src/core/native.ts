@@ -118,6 +118,8 @@ export interface Native {
   hashInt64(keys: BigInt64Array, seed?: bigint): BigUint64Array;
   hashStrings(offsets: Int32Array | BigInt64Array, data: Uint8Array, seed?: bigint): BigUint64Array;
   shardsOf(hashes: BigUint64Array, shardCount: number): Uint32Array;
+  /** Hash + route + count one key vector in one call; returns the null keys skipped. */
+  routeInt64(keys: BigInt64Array, validity: Uint8Array | null, shardCount: number, out: Uint16Array, counts: Float64Array): number;
 
   cancelToken(): CancelToken;
   cancel(token: CancelToken): void;

@@ -9,6 +9,7 @@ js_fn! {
     js_hash_int64 => hash_int64;
     js_hash_strings => hash_strings;
     js_shards_of => shards_of;
+    js_route_int64 => route_int64;
 }
 
 pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
@@ -20,6 +21,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"hashInt64", Some(js_hash_int64)),
             export(c"hashStrings", Some(js_hash_strings)),
             export(c"shardsOf", Some(js_shards_of)),
+            export(c"routeInt64", Some(js_route_int64)),
         ],
     )
 }
@@ -81,4 +83,31 @@ fn shards_of(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let mut out = vec![0u32; hashes.len()];
     hash::shards_of(hashes, n, &mut out)?;
     env.typed_array_from_vec(out)
+}
+
+/// routeInt64(keys: BigInt64Array, validity: Uint8Array | null, shardCount, out: Uint16Array, counts: Float64Array): number
+/// One call per key vector for `recall shard`: hash, route into `out`, add to
+/// `counts[shard]`; rows whose validity bit is 0 (null keys) are skipped and
+/// counted in the return value (their `out` entry is left as is).
+fn route_int64(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<5>::get(env, info)?;
+    let keys = unsafe { env.typed_array::<i64>(a.argv[0], "keys")? };
+    let validity = if env.is_nullish(a.argv[1])? { None } else { Some(unsafe { env.typed_array::<u8>(a.argv[1], "validity")? }) };
+    let n = env.u32_in(a.argv[2], "shardCount", 1)?;
+    let out = unsafe { env.typed_array_mut::<u16>(a.argv[3], "out")? };
+    let counts = unsafe { env.typed_array_mut::<f64>(a.argv[4], "counts")? };
+    if out.len() < keys.len() || counts.len() < n as usize || n > 65536 || validity.is_some_and(|v| v.len() * 8 < keys.len()) {
+        return Err(err("ERR_RECALL_INVALID_ARG", "routeInt64: out, counts or validity is too short, or more than 65536 shards"));
+    }
+    let mut nulls = 0u32;
+    for (r, &k) in keys.iter().enumerate() {
+        if validity.is_some_and(|v| (v[r >> 3] >> (r & 7)) & 1 == 0) {
+            nulls += 1;
+            continue;
+        }
+        let s = (hash::xxh64_u64(k as u64, 0) % n as u64) as usize;
+        out[r] = s as u16;
+        counts[s] += 1.0;
+    }
+    env.uint32(nulls)
 }

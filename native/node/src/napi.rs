@@ -106,6 +106,7 @@ elem! {
     i32 => napi_int32_array, "Int32Array";
     u32 => napi_uint32_array, "Uint32Array";
     f32 => napi_float32_array, "Float32Array";
+    f64 => napi_float64_array, "Float64Array";
     i64 => napi_bigint64_array, "BigInt64Array";
     u64 => napi_biguint64_array, "BigUint64Array";
 }

@@ -87,6 +87,22 @@ export async function registerShardFunction(
   const main = (_info: unknown, input: DuckDBDataChunk, output: DuckDBVector) => {
     const rows = input.rowCount;
     const key = input.getColumnVector(0);
+    if (encoding !== 'utf8') {
+      // Integer keys: one native call hashes, routes and counts the vector.
+      const v = key as unknown as ValidityVector;
+      const mask = v.validity.data;
+      const bits = mask ? new Uint8Array(mask.buffer, mask.byteOffset, Math.ceil(rows / 8)) : null;
+      const out = output as unknown as ValidityVector;
+      const nulls = native.routeInt64(new BigInt64Array(v.items.buffer, v.items.byteOffset, rows), bits, shardCount, out.items as unknown as Uint16Array, counts.perShard);
+      if (nulls > 0) {
+        for (let i = 0; i < rows; i++) if (!((bits![i >> 3] >> (i & 7)) & 1)) out.setItem(i, null); // null key -> null shard
+        counts.nullKeys += nulls;
+      }
+      out.flush();
+      counts.rows += rows;
+      onRows?.(rows);
+      return;
+    }
     const shards = native.shardsOf(hashVector(key, rows), shardCount);
     const out = output as unknown as ValidityVector;
     (out.items as unknown as Uint16Array).set(shards.subarray(0, rows));
