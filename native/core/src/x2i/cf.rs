@@ -248,8 +248,10 @@ impl Acc {
 
 /// Swing's per-thread scratch. For one item i with sampled users 0..n:
 /// `local` holds their item lists side by side; `by_item` inverts them
-/// (item j -> the sampled users that have j, ascending); `common[a*n+b]`
-/// counts |I_a ∩ I_b| and `contrib[a*n+b]` holds w_a w_b / (alpha + common).
+/// (item j -> the sampled users that have j, ascending); `pair[a*n+b]`
+/// (a < b) first counts |I_a ∩ I_b|, then holds w_a w_b / (alpha + count).
+/// Only the upper triangle is used, and it is zeroed again after each item,
+/// so the buffer is never cleared in bulk.
 struct SwingScratch {
     local: Vec<u32>,
     local_off: Vec<usize>,
@@ -258,8 +260,7 @@ struct SwingScratch {
     start: Vec<u32>,
     items: Vec<u32>,
     by_item: Vec<u32>,
-    common: Vec<u32>,
-    contrib: Vec<f64>,
+    pair: Vec<f64>,
 }
 
 impl SwingScratch {
@@ -273,8 +274,7 @@ impl SwingScratch {
             start: vec![0; n],
             items: Vec::new(),
             by_item: Vec::new(),
-            common: Vec::new(),
-            contrib: Vec::new(),
+            pair: Vec::new(),
         }
     }
 }
@@ -316,27 +316,26 @@ fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
         e - sw.count[j as usize] as usize..e
     };
     // |I_a ∩ I_b| for every pair, from the items they share
-    sw.common.clear();
-    sw.common.resize(n * n, 0);
+    if sw.pair.len() < n * n {
+        sw.pair.resize(n * n, 0.0);
+    }
     for &j in &sw.items {
         let us = &sw.by_item[users_of(sw, j)];
         for x in 0..us.len() {
             let row = us[x] as usize * n;
             for &b in &us[x + 1..] {
-                sw.common[row + b as usize] += 1;
+                sw.pair[row + b as usize] += 1.0;
             }
         }
     }
-    sw.contrib.clear();
-    sw.contrib.resize(n * n, 0.0);
+    // counts -> contributions, in place
     let mut pairs = 0u64;
     for a in 0..n {
+        let wa = sw.weights[a];
         for b in a + 1..n {
-            let c = sw.common[a * n + b];
+            let p = &mut sw.pair[a * n + b];
+            *p = if *p >= 2.0 { wa * sw.weights[b] / (alpha2 + *p) } else { 0.0 };
             pairs += 1;
-            if c >= 2 {
-                sw.contrib[a * n + b] = sw.weights[a] * sw.weights[b] / (alpha2 + c as f64);
-            }
         }
     }
     // s(i, j): the pairs that share j (every sampled user has i, so every pair shares i)
@@ -347,7 +346,7 @@ fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
             for x in 0..us.len() {
                 let row = us[x] as usize * n;
                 for &b in &us[x + 1..] {
-                    s += sw.contrib[row + b as usize];
+                    s += sw.pair[row + b as usize];
                 }
             }
             if s > 0.0 {
@@ -355,6 +354,9 @@ fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
             }
         }
         sw.count[j as usize] = 0;
+    }
+    for a in 0..n {
+        sw.pair[a * n + a + 1..(a + 1) * n].fill(0.0);
     }
     pairs
 }
