@@ -31,10 +31,10 @@ export interface X2iBenchOptions {
   onRow?: (r: X2iBenchRow) => void;
 }
 
-export async function runX2iBench(o: X2iBenchOptions): Promise<X2iBenchRow[]> {
+/** The synthetic interactions file (generated once with the shared generator); returns its path. */
+export function ensureX2iData(o: Omit<X2iBenchOptions, 'onRow'>): string {
   const gen = join(o.toolsDir, 'gen.mjs');
-  const floorScript = join(o.toolsDir, 'x2i.mjs');
-  if (!existsSync(gen) || !existsSync(floorScript)) {
+  if (!existsSync(gen) || !existsSync(join(o.toolsDir, 'x2i.mjs'))) {
     throw badInput('ERR_RECALL_NO_TOOLS', `${o.toolsDir}: the x2i-data tools (gen.mjs, x2i.mjs) are not there`, { file: o.toolsDir, fix: 'check out ../shared beside the repository, or pass --tools' });
   }
   mkdirSync(o.dataDir, { recursive: true });
@@ -43,6 +43,12 @@ export async function runX2iBench(o: X2iBenchOptions): Promise<X2iBenchRow[]> {
     const g = spawnSync(process.execPath, [gen, data, String(o.users), String(o.items), String(o.events), '7', '0.1', '0.5'], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (g.status !== 0) throw new Error(`gen.mjs failed (exit ${g.status})`);
   }
+  return data;
+}
+
+export async function runX2iBench(o: X2iBenchOptions): Promise<X2iBenchRow[]> {
+  const floorScript = join(o.toolsDir, 'x2i.mjs');
+  const data = ensureX2iData(o);
   const truth = JSON.parse(readFileSync(`${data}.truth.json`, 'utf8')) as { pairs: [number, number][] };
   const buf = readFileSync(data);
   const nl = buf.indexOf(10);
