@@ -410,7 +410,7 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
         let before = part.nb.len();
         let users = ic.off[i]..ic.off[i + 1];
         match o.algo {
-            Algo::Swing { alpha1, alpha2, beta, item_user_cap, seed } => {
+            Algo::Swing { alpha2, item_user_cap, seed, .. } => {
                 sample.clear();
                 sample.extend_from_slice(&ic.idx[users]);
                 if sample.len() > item_user_cap {
@@ -424,7 +424,7 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
                     sample.truncate(item_user_cap);
                     sample.sort_unstable();
                 }
-                let _ = (alpha1, beta); // folded into `user_w` once per computation
+                // alpha1 and beta are folded into `user_w`, once per computation
                 // The sampled users' item lists, copied next to each other once per
                 // item: every user pair then reads cache-warm memory instead of two
                 // random places of the whole CSR.
