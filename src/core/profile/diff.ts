@@ -1,0 +1,413 @@
+/**
+ * The diff of two merged sides: a flat per-function view (self and
+ * inclusive, recursion counted once per stack) that CI gates on, and a
+ * per-call-path tree for the flame graph. Share mode (percentage points of
+ * each side's total) is the default because load is never equal between a
+ * base and a head capture; absolute (per pod) and per-unit modes are there
+ * for when it is. A function regresses only when its delta is over the
+ * threshold and significant: two-proportion z on sample counts and, with
+ * two or more pods per side, every head pod beyond every base pod.
+ */
+import { badInput } from '../cli/errors.js';
+import type {
+  DiffMode,
+  DiffThresholds,
+  FlameNode,
+  FunctionDelta,
+  FunctionSide,
+  PodProfile,
+  SideSummary,
+} from './model.js';
+import { FrameNormalizer, type NormalizeOptions } from './normalize.js';
+import { byteOrder } from './stacks.js';
+
+export interface DiffOptions {
+  mode?: DiffMode;
+  /** per-unit mode: load of each side (requests, QPS x seconds). */
+  baseUnits?: number;
+  headUnits?: number;
+  thresholds?: Partial<DiffThresholds>;
+  normalize?: NormalizeOptions;
+  /** Tree nodes under this inclusive share (%) on both sides are pruned from the graph. */
+  prunePct?: number;
+  /** Insufficient evidence over the threshold fails the gate too. */
+  failOnInsufficient?: boolean;
+  labels?: { base?: string; head?: string };
+  /** --label metadata per side. */
+  meta?: { base?: Record<string, string>; head?: Record<string, string> };
+}
+
+export const DEFAULT_THRESHOLDS: DiffThresholds = {
+  threshold_pp: 1,
+  metric: 'total',
+  threshold_rel: null,
+  min_share: 0.5,
+  min_samples: 20,
+  z: 2,
+  fail_on_added: false,
+  ignore: null,
+  allow: null,
+};
+
+export interface DiffSummary {
+  version: 1;
+  mode: DiffMode;
+  unit: string;
+  verdict: 'pass' | 'regression';
+  sides: { base: SideSummary; head: SideSummary };
+  thresholds: DiffThresholds;
+  functions: FunctionDelta[];
+  regressions: BriefDelta[];
+  improvements: BriefDelta[];
+  added: string[];
+  removed: string[];
+  warnings: string[];
+}
+
+export interface BriefDelta {
+  name: string;
+  status: FunctionDelta['status'];
+  delta_pp: number;
+  z: number;
+  gated: boolean;
+}
+
+export interface DiffResult {
+  summary: DiffSummary;
+  headTree: FlameNode;
+  baseTree: FlameNode;
+  pruned: { head: number; base: number };
+  /** `stack base head` lines (base scaled to the head total in share mode). */
+  folded: string;
+}
+
+interface FlatAcc {
+  self: number;
+  total: number;
+  selfSamples: number;
+  samples: number;
+}
+
+interface TrieNode {
+  name: string;
+  total: number;
+  self: number;
+  samples: number;
+  children: Map<string, TrieNode>;
+}
+
+/** One side after normalisation: merged stacks, per-pod flat views, the call tree. */
+class Side {
+  readonly stacks = new Map<string, { weight: number; samples: number }>();
+  readonly flat = new Map<string, FlatAcc>();
+  readonly podFlat: Array<{ total: number; flat: Map<string, FlatAcc> }> = [];
+  readonly root: TrieNode = { name: 'all', total: 0, self: 0, samples: 0, children: new Map() };
+  total = 0;
+  samples = 0;
+
+  constructor(readonly pods: PodProfile[], norm: FrameNormalizer) {
+    for (const pod of pods) {
+      const flat = new Map<string, FlatAcc>();
+      let podTotal = 0;
+      for (const [raw, c] of pod.stacks) {
+        const frames = norm.stack(raw);
+        if (!frames.length) continue;
+        podTotal += c.weight;
+        addFlat(flat, frames, c.weight, c.samples);
+        const key = frames.join(';');
+        const e = this.stacks.get(key);
+        if (e) {
+          e.weight += c.weight;
+          e.samples += c.samples;
+        } else this.stacks.set(key, { weight: c.weight, samples: c.samples });
+        this.addPath(frames, c.weight, c.samples);
+      }
+      this.podFlat.push({ total: podTotal, flat });
+      this.total += podTotal;
+      for (const [fn, a] of flat) {
+        const m = this.flat.get(fn);
+        if (m) {
+          m.self += a.self;
+          m.total += a.total;
+          m.selfSamples += a.selfSamples;
+          m.samples += a.samples;
+        } else this.flat.set(fn, { ...a });
+      }
+    }
+    this.samples = this.root.samples;
+  }
+
+  private addPath(frames: string[], weight: number, samples: number) {
+    let node = this.root;
+    node.total += weight;
+    node.samples += samples;
+    for (const f of frames) {
+      let child = node.children.get(f);
+      if (!child) node.children.set(f, (child = { name: f, total: 0, self: 0, samples: 0, children: new Map() }));
+      child.total += weight;
+      child.samples += samples;
+      node = child;
+    }
+    node.self += weight;
+  }
+}
+
+function addFlat(flat: Map<string, FlatAcc>, frames: string[], weight: number, samples: number) {
+  const leaf = frames[frames.length - 1]!;
+  const seen = frames.length > 1 ? new Set<string>() : undefined;
+  for (const f of frames) {
+    if (seen) {
+      if (seen.has(f)) continue; // recursion: inclusive counts a function once per stack
+      seen.add(f);
+    }
+    let a = flat.get(f);
+    if (!a) flat.set(f, (a = { self: 0, total: 0, selfSamples: 0, samples: 0 }));
+    a.total += weight;
+    a.samples += samples;
+  }
+  const a = flat.get(leaf)!;
+  a.self += weight;
+  a.selfSamples += samples;
+}
+
+/** Two-proportion z on counts x of n (0 when undefined). */
+export function zScore(xb: number, nb: number, xh: number, nh: number): number {
+  if (nb <= 0 || nh <= 0) return 0;
+  const pb = xb / nb;
+  const ph = xh / nh;
+  const p = (xb + xh) / (nb + nh);
+  const v = p * (1 - p) * (1 / nb + 1 / nh);
+  return v > 0 ? (ph - pb) / Math.sqrt(v) : 0;
+}
+
+const round = (x: number, digits = 6) => {
+  const f = 10 ** digits;
+  const r = Math.round(x * f) / f;
+  return Object.is(r, -0) ? 0 : r;
+};
+
+function sideSummary(label: string, side: Side, meta: Record<string, string>): SideSummary {
+  const units = new Set(side.pods.map((p) => p.unit));
+  const events = new Set(side.pods.map((p) => p.event).filter(Boolean));
+  const durations = side.pods.map((p) => p.durationNs);
+  const known = durations.every((d) => d !== undefined && d > 0);
+  const unit = [...units][0]!;
+  const timeUnit = unit === 'nanoseconds';
+  let cores: number | null = null;
+  if (known && timeUnit) cores = side.podFlat.reduce((s, p, i) => s + p.total / durations[i]!, 0);
+  const labels: Record<string, string> = { ...meta };
+  for (const p of side.pods) for (const [k, v] of Object.entries(p.labels)) labels[k] ??= v;
+  return {
+    label,
+    inputs: side.pods.map((p) => p.source),
+    pods: side.pods.length,
+    samples: round(side.samples, 3),
+    total: round(side.total, 3),
+    unit,
+    event: events.size ? [...events][0] : undefined,
+    duration_s: known ? round(durations.reduce<number>((a, d) => a + (d ?? 0), 0) / 1e9 / side.pods.length, 6) : null,
+    cores: cores === null ? null : round(cores, 6),
+    labels,
+  };
+}
+
+function checkComparable(base: PodProfile[], head: PodProfile[]) {
+  const all = [...base, ...head];
+  const first = all[0]!;
+  for (const p of all) {
+    if (p.unit !== first.unit)
+      throw badInput('ERR_RECALL_PROFILE_UNITS', `${p.source}: unit ${p.unit} differs from ${first.source}'s ${first.unit}`, {
+        file: p.source,
+        fix: 'compare profiles of one kind (pick the pprof type with --sample-type, or give folded files --unit)',
+      });
+    if (p.event && first.event && p.event !== first.event)
+      throw badInput('ERR_RECALL_PROFILE_EVENTS', `${p.source}: event ${p.event} differs from ${first.source}'s ${first.event}`, {
+        file: p.source,
+        fix: 'pick one event with --event (perf) or --sample-type (pprof)',
+      });
+  }
+}
+
+export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], options: DiffOptions = {}): DiffResult {
+  if (!basePods.length || !headPods.length) throw badInput('ERR_RECALL_PROFILE_EMPTY', 'a side has no inputs', { fix: 'pass --base and --head files' });
+  checkComparable(basePods, headPods);
+  const mode = options.mode ?? 'share';
+  const t: DiffThresholds = { ...DEFAULT_THRESHOLDS, ...Object.fromEntries(Object.entries(options.thresholds ?? {}).filter(([, v]) => v !== undefined)) };
+  const ignore = t.ignore ? new RegExp(t.ignore) : undefined;
+  const allow = t.allow ? new RegExp(t.allow) : undefined;
+  const norm = new FrameNormalizer(options.normalize);
+  const B = new Side(basePods, norm);
+  const H = new Side(headPods, norm);
+  if (B.total <= 0 || H.total <= 0)
+    throw badInput('ERR_RECALL_PROFILE_EMPTY', `the ${B.total <= 0 ? 'base' : 'head'} side is empty after normalisation`, {
+      fix: 'check --drop-frames and the inputs',
+    });
+  const warnings: string[] = [];
+  for (const p of [...basePods, ...headPods]) warnings.push(...p.warnings);
+
+  // Per-side divisors of the mode: side total (share), pods (absolute, per pod), load (per-unit).
+  let divB = B.total;
+  let divH = H.total;
+  if (mode === 'absolute') {
+    divB = B.pods.length;
+    divH = H.pods.length;
+    warnings.push('absolute mode compares CPU per pod: valid only when base and head pods ran the same load');
+  } else if (mode === 'per-unit') {
+    if (!(options.baseUnits! > 0) || !(options.headUnits! > 0))
+      throw badInput('ERR_RECALL_PER_UNIT', 'per-unit mode needs the load of both sides', { fix: 'pass --base-units N --head-units M (requests)' });
+    divB = options.baseUnits!;
+    divH = options.headUnits!;
+  }
+  const baseRef = B.total / divB; // the base total in the mode's unit: gate deltas are pp of it
+  const gatePp = (h: number, b: number) => ((h / divH - b / divB) / baseRef) * 100;
+  const unit = basePods[0]!.unit;
+  const timeUnit = unit === 'nanoseconds';
+  const durB = meanDuration(basePods);
+  const durH = meanDuration(headPods);
+
+  const names = new Set([...B.flat.keys(), ...H.flat.keys()]);
+  const functions: FunctionDelta[] = [];
+  let insufficient = 0;
+  const zero: FlatAcc = { self: 0, total: 0, selfSamples: 0, samples: 0 };
+  for (const name of names) {
+    const b = B.flat.get(name) ?? zero;
+    const h = H.flat.get(name) ?? zero;
+    const status = b === zero ? 'added' : h === zero ? 'removed' : 'common';
+    const side = (a: FlatAcc, s: Side): FunctionSide => ({
+      self: round(a.self, 3),
+      total: round(a.total, 3),
+      self_pct: round((a.self / s.total) * 100),
+      total_pct: round((a.total / s.total) * 100),
+      self_samples: round(a.selfSamples, 3),
+      samples: round(a.samples, 3),
+    });
+    const metricSelf = t.metric === 'self';
+    const [bm, hm] = metricSelf ? [b.self, h.self] : [b.total, h.total];
+    const zSelf = zScore(b.selfSamples, B.samples, h.selfSamples, H.samples);
+    const zTotal = zScore(b.samples, B.samples, h.samples, H.samples);
+    const z = metricSelf ? zSelf : zTotal;
+    const dGate = gatePp(hm, bm);
+    const shareB = (bm / B.total) * 100;
+    const shareH = (hm / H.total) * 100;
+    const deltaRel = bm > 0 ? shareH / shareB - 1 : null;
+    const podsAgree = podsAgreement(B, H, name, metricSelf, dGate);
+    const samples = metricSelf ? b.selfSamples + h.selfSamples : b.samples + h.samples;
+    const over = dGate >= t.threshold_pp || (t.threshold_rel !== null && deltaRel !== null && deltaRel >= t.threshold_rel && shareH >= t.min_share);
+    const excluded = (ignore?.test(name) ?? false) || (allow?.test(name) ?? false);
+    const evidence = samples >= t.min_samples && Math.abs(z) >= t.z && podsAgree !== false;
+    let gated = dGate > 0 && over && evidence && !excluded;
+    if (status === 'added' && t.fail_on_added && samples >= t.min_samples && !excluded) gated = true;
+    if (dGate > 0 && over && !evidence && !excluded) {
+      insufficient++;
+      warnings.push(
+        `${name}: ${fmtPp(dGate)} over the threshold but not confirmed (z ${z.toFixed(2)}, ${samples} samples, pods agree: ${podsAgree ?? 'n/a'})`,
+      );
+      if (options.failOnInsufficient) gated = true;
+    }
+    functions.push({
+      name,
+      status,
+      base: side(b, B),
+      head: side(h, H),
+      delta_pp: { self: round(((h.self / H.total) - b.self / B.total) * 100), total: round(((h.total / H.total) - b.total / B.total) * 100) },
+      delta_gate_pp: round(dGate),
+      delta_rel: deltaRel === null ? null : round(deltaRel),
+      delta_abs: round(mode === 'share' ? (hm / H.total - bm / B.total) * H.total : hm / divH - bm / divB, 3),
+      delta_cores: timeUnit && durB && durH ? round(hm / H.pods.length / durH - bm / B.pods.length / durB, 6) : null,
+      z: round(z, 4),
+      z_self: round(zSelf, 4),
+      z_total: round(zTotal, 4),
+      pods_agree: podsAgree,
+      gated,
+    });
+  }
+  functions.sort((a, b) => Math.abs(b.delta_gate_pp) - Math.abs(a.delta_gate_pp) || byteOrder(a.name, b.name));
+  const brief = (f: FunctionDelta): BriefDelta => ({ name: f.name, status: f.status, delta_pp: f.delta_gate_pp, z: f.z, gated: f.gated });
+  const regressions = functions.filter((f) => f.gated || (f.delta_gate_pp >= t.threshold_pp && Math.abs(f.z) >= t.z)).map(brief);
+  const improvements = functions.filter((f) => f.delta_gate_pp <= -t.threshold_pp && Math.abs(f.z) >= t.z).map(brief);
+  if (insufficient && !options.failOnInsufficient) warnings.push(`${insufficient} function(s) over the threshold lacked evidence (--fail-on-insufficient gates them)`);
+
+  const summary: DiffSummary = {
+    version: 1,
+    mode,
+    unit,
+    verdict: functions.some((f) => f.gated) ? 'regression' : 'pass',
+    sides: {
+      base: sideSummary(options.labels?.base ?? 'base', B, options.meta?.base ?? {}),
+      head: sideSummary(options.labels?.head ?? 'head', H, options.meta?.head ?? {}),
+    },
+    thresholds: t,
+    functions,
+    regressions,
+    improvements,
+    added: functions.filter((f) => f.status === 'added').map((f) => f.name).sort(byteOrder),
+    removed: functions.filter((f) => f.status === 'removed').map((f) => f.name).sort(byteOrder),
+    warnings,
+  };
+
+  const prune = options.prunePct ?? 0.01;
+  const pruned = { head: 0, base: 0 };
+  const node = (shape: TrieNode, other: TrieNode | undefined, shapeIsHead: boolean): FlameNode => {
+    const [h, b] = shapeIsHead ? [shape, other] : [other, shape];
+    const hw = h?.total ?? 0;
+    const bw = b?.total ?? 0;
+    const hn = h?.samples ?? 0;
+    const bn = b?.samples ?? 0;
+    const out: FlameNode = {
+      name: shape.name,
+      value: shape.total,
+      children: [],
+      d: round(gatePp(hw, bw), 4),
+      bt: round((bw / B.total) * 100, 4),
+      ht: round((hw / H.total) * 100, 4),
+      bs: round(((b?.self ?? 0) / B.total) * 100, 4),
+      hs: round(((h?.self ?? 0) / H.total) * 100, 4),
+      bn: round(bn, 3),
+      hn: round(hn, 3),
+      z: bn + hn >= t.min_samples ? round(zScore(bn, B.samples, hn, H.samples), 3) : 0,
+      st: other ? 'common' : shapeIsHead ? 'added' : 'removed',
+    };
+    const kids = [...shape.children.values()].sort((x, y) => byteOrder(x.name, y.name));
+    for (const c of kids) {
+      const oc = other?.children.get(c.name);
+      const shareHere = (c.total / (shapeIsHead ? H.total : B.total)) * 100;
+      const shareThere = oc ? (oc.total / (shapeIsHead ? B.total : H.total)) * 100 : 0;
+      if (shareHere < prune && shareThere < prune) {
+        pruned[shapeIsHead ? 'head' : 'base']++;
+        continue;
+      }
+      out.children.push(node(c, oc, shapeIsHead));
+    }
+    return out;
+  };
+  const headTree = node(H.root, B.root, true);
+  const baseTree = node(B.root, H.root, false);
+
+  // Differential folded: union of stacks, base scaled to the head total in share mode.
+  const scale = mode === 'share' ? H.total / B.total : 1;
+  const keys = [...new Set([...B.stacks.keys(), ...H.stacks.keys()])].sort(byteOrder);
+  let folded = '';
+  for (const k of keys) folded += `${k} ${fmtCount((B.stacks.get(k)?.weight ?? 0) * scale)} ${fmtCount(H.stacks.get(k)?.weight ?? 0)}\n`;
+
+  return { summary, headTree, baseTree, pruned, folded };
+}
+
+function meanDuration(pods: PodProfile[]): number | undefined {
+  if (!pods.every((p) => p.durationNs! > 0)) return undefined;
+  return pods.reduce((s, p) => s + p.durationNs!, 0) / pods.length;
+}
+
+/** Every head pod's share beyond every base pod's, in the delta's direction (null with < 2 pods a side). */
+function podsAgreement(B: Side, H: Side, name: string, self: boolean, delta: number): boolean | null {
+  if (B.podFlat.length < 2 || H.podFlat.length < 2) return null;
+  const shares = (s: Side) => s.podFlat.map((p) => {
+    const a = p.flat.get(name);
+    return a ? (self ? a.self : a.total) / p.total : 0;
+  });
+  const b = shares(B);
+  const h = shares(H);
+  return delta >= 0 ? Math.min(...h) > Math.max(...b) : Math.max(...h) < Math.min(...b);
+}
+
+const fmtPp = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} pp`;
+const fmtCount = (x: number) => (Number.isInteger(x) ? String(x) : String(round(x, 3)));

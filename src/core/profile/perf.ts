@@ -1,0 +1,367 @@
+/**
+ * `perf script` text -> collapsed stacks, streaming, weighted by the event's
+ * period (as stackcollapse-perf.pl since 2021 and inferno do). The frame rules
+ * follow stackcollapse-perf.pl: `+0x` offsets stripped, `[unknown]` replaced
+ * by the DSO's base name, `;` -> `:`, Java `L...;` tidied, `_[k]`/`_[j]`/`_[i]`
+ * annotations on request, only the first event type kept. Where the two
+ * reference collapsers disagree, `tidy` picks one (see docs/profile.md).
+ */
+import { StackCounter } from './stacks.js';
+
+export interface PerfOptions {
+  /** Root frame: comm, comm-pid, comm-pid/tid. */
+  pid?: boolean;
+  tid?: boolean;
+  /** Annotate kernel frames `_[k]` and JIT frames `_[j]`. */
+  kernel?: boolean;
+  jit?: boolean;
+  /** Keep addresses of unknown frames: `[dso <addr>]`. */
+  addrs?: boolean;
+  /** Keep only this event (modifiers such as `:u` / `:pppH` ignored); default: the first one seen. */
+  event?: string;
+  /**
+   * Parameter-list and quote rules. 'bracket' (default): only a top-level `(`
+   * starts a parameter list, quotes kept (inferno). 'first-paren': everything
+   * from the first `(` is cut and quotes removed (stackcollapse-perf.pl).
+   */
+  tidy?: 'bracket' | 'first-paren';
+  /**
+   * Count a last event that no blank line ends (default true). stackcollapse-perf.pl
+   * drops it; its expected outputs are compared with this off.
+   */
+  keepUnterminated?: boolean;
+}
+
+export interface PerfResult {
+  event?: string;
+  /** Events of other types that were skipped (count per event name). */
+  skippedEvents: Map<string, number>;
+  durationNs?: number;
+  samples: number;
+  badLines: number;
+  firstBad?: { line: number; text: string };
+  /** `# cmdline` of a `perf script --header` block. */
+  cmdline?: string;
+}
+
+const MODIFIERS = /^[ukhHpPGISDWe]+$/;
+
+/** Event name without perf's modifier suffix: `cpu-clock:pppH` -> `cpu-clock`, `sched:sched_switch` kept. */
+export function eventName(token: string): string {
+  const c = token.lastIndexOf(':');
+  return c > 0 && MODIFIERS.test(token.slice(c + 1)) ? token.slice(0, c) : token;
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
+/** Cut a parameter list: at the first `(` (perl) or only at a top-level one (bracket-aware). */
+export function stripParams(func: string, mode: 'bracket' | 'first-paren'): string {
+  const first = func.indexOf('(');
+  if (first < 0) return func;
+  if (mode === 'first-paren') {
+    // Go method names such as net/http.(*Client).Do keep their parentheses.
+    if (/\.\(.*\)\./.test(func)) return func;
+    const anon = func.indexOf('(anonymous namespace)');
+    if (anon === first) {
+      const rest = func.indexOf('(', first + 1);
+      return rest < 0 ? func : func.slice(0, rest);
+    }
+    return func.slice(0, first);
+  }
+  let depth = 0;
+  for (let i = 0; i < func.length; i++) {
+    const c = func.charCodeAt(i);
+    if (c === 60 /* < */ || c === 91 /* [ */ || c === 123 /* { */) depth++;
+    else if ((c === 62 /* > */ && func.charCodeAt(i - 1) !== 45) /* not -> */ || c === 93 || c === 125) depth = Math.max(0, depth - 1);
+    else if (c === 40 /* ( */ && depth === 0) {
+      if (func.startsWith('(anonymous namespace)', i)) {
+        i += 20;
+        continue;
+      }
+      if (i > 0 && func.charCodeAt(i - 1) === 46 /* . */) {
+        // Go: pkg.(*T).Method
+        const close = func.indexOf(')', i);
+        if (close > 0) {
+          i = close;
+          continue;
+        }
+      }
+      if (i === 0) return func; // a name that is all parentheses, e.g. (anonymous)
+      return func.slice(0, i).trimEnd();
+    }
+  }
+  return func;
+}
+
+/**
+ * A streaming collapser: feed it lines, then `finish()`.
+ */
+export class PerfCollapser {
+  readonly stacks = new StackCounter();
+  private readonly opt: Required<Omit<PerfOptions, 'event'>> & { event?: string };
+  private frames: string[] = [];
+  private pname: string | undefined;
+  private period = 1;
+  private inEvent = false;
+  private skip = false;
+  private event: string | undefined;
+  private firstTime = NaN;
+  private lastTime = NaN;
+  private readonly frameCache = new Map<string, string[]>();
+  private readonly result: PerfResult = { skippedEvents: new Map(), samples: 0, badLines: 0 };
+
+  constructor(options: PerfOptions = {}) {
+    this.opt = {
+      pid: !!options.pid || !!options.tid,
+      tid: !!options.tid,
+      kernel: !!options.kernel,
+      jit: !!options.jit,
+      addrs: !!options.addrs,
+      tidy: options.tidy ?? 'bracket',
+      keepUnterminated: options.keepUnterminated ?? true,
+      event: options.event === undefined ? undefined : eventName(options.event),
+    };
+    this.event = this.opt.event;
+  }
+
+  line(line: string, lineNo: number): void {
+    const c0 = line.charCodeAt(0);
+    if (c0 === 35 /* # */) {
+      if (line.startsWith('# cmdline')) this.result.cmdline = line.slice(line.indexOf(':') + 1).trim();
+      return;
+    }
+    if (line.length === 0 || (c0 <= 32 && line.trim().length === 0)) {
+      this.endEvent();
+      return;
+    }
+    if (this.inEvent && (c0 === 9 || c0 === 32) && (this.skip || this.frameLine(line))) return;
+    const header = parseEventHeader(line);
+    if (header === undefined) {
+      // Old perf versions print frames unindented: a frame if it parses as one.
+      if (this.inEvent && (this.skip || this.frameLine(line))) return;
+      this.bad(line, lineNo);
+      if (!this.inEvent) {
+        // Frames until the next blank line belong to an event we cannot name: skip them.
+        this.inEvent = true;
+        this.skip = true;
+      }
+      return;
+    }
+    if (this.inEvent) this.endEvent(); // a new event without a blank line between
+    this.eventLine(line, header);
+  }
+
+  finish(): PerfResult {
+    if (this.opt.keepUnterminated) this.endEvent();
+    const r = this.result;
+    r.event = this.event;
+    if (this.lastTime > this.firstTime) r.durationNs = Math.round((this.lastTime - this.firstTime) * 1e9);
+    return r;
+  }
+
+  private bad(line: string, lineNo: number) {
+    this.result.badLines++;
+    this.result.firstBad ??= { line: lineNo, text: line.length > 200 ? `${line.slice(0, 200)}...` : line };
+  }
+
+  private endEvent() {
+    if (this.inEvent && !this.skip) {
+      const f = this.frames;
+      let key = this.pname ?? '';
+      for (let i = f.length - 1; i >= 0; i--) key += ';' + f[i];
+      this.stacks.add(key, this.period, 1);
+      this.result.samples++;
+    }
+    this.frames.length = 0;
+    this.inEvent = false;
+    this.skip = false;
+    this.pname = undefined;
+  }
+
+  /** The part after `comm [pid/]tid`: `[cpu] [time:] [period] event: [one frame]`. */
+  private eventLine(line: string, h: EventHeader) {
+    const { comm, pid, tid } = h;
+    const i = h.end;
+    // The rest: [cpu] time: period event: frame
+    const rest = line.slice(i).trim();
+    const tokens = rest.split(/\s+/);
+    let t = 0;
+    let period = 1;
+    let event: string | undefined;
+    for (; t < tokens.length; t++) {
+      const tok = tokens[t]!;
+      if (tok.charCodeAt(0) === 91 /* [ */) continue; // [cpu]
+      if (tok.endsWith(':') && isDigit(tok.charCodeAt(0)) && tok.includes('.')) {
+        const time = Number.parseFloat(tok);
+        if (Number.isFinite(time)) {
+          if (Number.isNaN(this.firstTime)) this.firstTime = time;
+          this.lastTime = time;
+        }
+        continue;
+      }
+      if (isDigit(tok.charCodeAt(0)) && /^\d+$/.test(tok)) {
+        period = Number(tok);
+        continue;
+      }
+      if (tok.endsWith(':')) {
+        event = eventName(tok.slice(0, -1));
+        t++;
+      }
+      break;
+    }
+    this.inEvent = true;
+    if (event !== undefined) {
+      if (this.event === undefined) this.event = event;
+      else if (event !== this.event) {
+        this.result.skippedEvents.set(event, (this.result.skippedEvents.get(event) ?? 0) + 1);
+        this.skip = true;
+        return;
+      }
+    }
+    let pname = comm.replaceAll(' ', '_');
+    if (this.opt.tid) pname += `-${pid}/${tid}`;
+    else if (this.opt.pid) pname += `-${pid}`;
+    this.pname = pname;
+    this.period = period;
+    // A one-frame stack printed on the event line itself.
+    if (t < tokens.length) {
+      const frame = tokens.slice(t).join(' ');
+      if (isHex(frame.charCodeAt(0)) && frame.endsWith(')')) this.frameLine(frame);
+    }
+  }
+
+  /** `<addr> <symbol>[+0x<off>] (<dso>)`; false when the line is not a frame. */
+  private frameLine(line: string): boolean {
+    let s = 0;
+    while (line.charCodeAt(s) === 9 || line.charCodeAt(s) === 32) s++;
+    const sp = line.indexOf(' ', s);
+    if (sp < 0 || line.charCodeAt(line.length - 1) !== 41 /* ) */) return false;
+    const rest = line.slice(sp);
+    const java = this.pname === 'java';
+    const cacheKey = java ? `j${rest}` : rest;
+    let funcs = this.frameCache.get(cacheKey);
+    if (funcs === undefined) {
+      const open = line.lastIndexOf(' (');
+      if (open < sp) return false;
+      const pc = line.slice(s, sp);
+      for (let i = 0; i < pc.length; i++) if (!isHex(pc.charCodeAt(i)) && pc.charCodeAt(i) !== 120 /* x */) return false;
+      const dso = line.slice(open + 2, line.length - 1);
+      let raw = line.slice(sp, open).trim() || ' ';
+      const off = raw.lastIndexOf('+0x');
+      if (off > 0 && /^[0-9a-fA-F]+$/.test(raw.slice(off + 3))) raw = raw.slice(0, off);
+      if (raw.charCodeAt(0) === 40 /* ( */ && raw !== '(anonymous namespace)') {
+        funcs = []; // perl: "skip process names"
+      } else {
+        const unknownAddr = this.opt.addrs && raw === '[unknown]';
+        funcs = this.tidyFrames(raw, dso, pc, java);
+        if (unknownAddr) {
+          // Names carry the address: do not cache.
+          pushFrames(this.frames, funcs);
+          return true;
+        }
+      }
+      if (this.frameCache.size > 500_000) this.frameCache.clear();
+      this.frameCache.set(cacheKey, funcs);
+    }
+    pushFrames(this.frames, funcs);
+    return true;
+  }
+
+  /** One raw symbol -> its frames, leaf first (Java `a->b->c` inlining gives several). */
+  private tidyFrames(raw: string, dso: string, pc: string, java: boolean): string[] {
+    const out: string[] = [];
+    const parts = raw.split('->');
+    for (let p = 0; p < parts.length; p++) {
+      let func = parts[p]!;
+      if (func === '[unknown]') {
+        let name = 'unknown';
+        if (dso !== '[unknown]') name = dso.slice(dso.lastIndexOf('/') + 1);
+        else if (!this.opt.addrs) name = '';
+        func = name === '' ? '[unknown]' : this.opt.addrs ? `[${name} <${pc}>]` : `[${name}]`;
+      }
+      if (this.opt.tidy === 'bracket') func = demangleRustLegacy(func);
+      func = func.replaceAll(';', ':');
+      func = stripParams(func, this.opt.tidy);
+      if (this.opt.tidy === 'first-paren') func = func.replace(/["']/g, '');
+      if (java && func.charCodeAt(0) === 76 /* L */ && func.includes('/')) func = func.slice(1);
+      if (p > 0) {
+        if (!func.endsWith('_[i]')) func += '_[i]';
+      } else if (this.opt.kernel && isKernelDso(dso)) func += '_[k]';
+      else if (this.opt.jit && isJitDso(dso)) {
+        if (!func.endsWith('_[j]')) func += '_[j]';
+      }
+      out.push(func);
+    }
+    // Leaf first: the last inlined function is the innermost.
+    return out.reverse();
+  }
+}
+
+const RUST_ESCAPES: Record<string, string> = {
+  $SP$: '@', $BP$: '*', $RF$: '&', $LT$: '<', $GT$: '>', $LP$: '(', $RP$: ')', $C$: ',',
+};
+const RUST_HASH = /::h[0-9a-f]{16}$/;
+
+/**
+ * Names that perf printed half-demangled from Rust's legacy mangling
+ * (`_$LT$alloc..vec..Vec$LT$T$GT$$GT$::push::h0123456789abcdef`): decode the
+ * `$..$` escapes and `..` paths and drop the hash, as inferno does.
+ */
+export function demangleRustLegacy(func: string): string {
+  if (!func.includes('$') && !RUST_HASH.test(func)) return func;
+  let s = func.replace(RUST_HASH, '');
+  if (!s.includes('$')) return s;
+  if (s.startsWith('_$')) s = s.slice(1);
+  s = s.replace(/\$(SP|BP|RF|LT|GT|LP|RP|C|u[0-9a-f]{2,6})\$/g, (m, code: string) =>
+    code.startsWith('u') ? String.fromCodePoint(Number.parseInt(code.slice(1), 16)) : RUST_ESCAPES[m]!,
+  );
+  return s.replaceAll('..', '::');
+}
+
+interface EventHeader {
+  comm: string;
+  pid: string;
+  tid: string;
+  /** Index just past the tid word. */
+  end: number;
+}
+
+/** `comm [pid/]tid ...`: the first all-digit word (or digits/digits) after a space ends the comm. */
+function parseEventHeader(line: string): EventHeader | undefined {
+  const start = line.length - line.trimStart().length;
+  let i = line.indexOf(' ', start);
+  while (i > 0) {
+    let j = i;
+    while (line.charCodeAt(j) === 32) j++;
+    let k = j;
+    let slash = -1;
+    while (k < line.length && (isDigit(line.charCodeAt(k)) || (line.charCodeAt(k) === 47 && slash < 0 && k > j))) {
+      if (line.charCodeAt(k) === 47) slash = k;
+      k++;
+    }
+    if (k > j && (k === line.length || line.charCodeAt(k) === 32 || line.charCodeAt(k) === 9) && slash !== k - 1) {
+      const comm = line.slice(start, i).trim();
+      if (!comm) return undefined;
+      return slash > 0
+        ? { comm, pid: line.slice(j, slash), tid: line.slice(slash + 1, k), end: k }
+        : { comm, pid: '?', tid: line.slice(j, k), end: k };
+    }
+    i = line.indexOf(' ', j);
+  }
+  return undefined;
+}
+
+/** `[kernel.kallsyms]`, `[vdso]`, a vmlinux image (versioned too) or a kernel module. */
+export function isKernelDso(dso: string): boolean {
+  if (dso.startsWith('[')) return !dso.includes('unknown');
+  const name = dso.slice(dso.lastIndexOf('/') + 1);
+  return name === 'vmlinux' || name.startsWith('vmlinux-') || name.endsWith('.ko');
+}
+
+/** perf-map-agent / --perf-basic-prof maps and perf's jitdump objects. */
+export const isJitDso = (dso: string) => /\/tmp\/perf-\d+\.map$|\/jitted-\d+-\d+\.so$/.test(dso);
+
+function pushFrames(frames: string[], funcs: string[]) {
+  for (let i = 0; i < funcs.length; i++) frames.push(funcs[i]!);
+}

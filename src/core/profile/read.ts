@@ -1,0 +1,125 @@
+/**
+ * One profile file in, one PodProfile out: the format is detected from the
+ * content (gzip undone first), `format` forces it. Bad lines are counted and
+ * reported; only a file where nothing parses is an error (exit 3).
+ */
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { badInput } from '../cli/errors.js';
+import { FoldedReader } from './folded.js';
+import type { PodProfile, ProfileFormat } from './model.js';
+import { PerfCollapser, type PerfOptions } from './perf.js';
+import { readPprof } from './pprof.js';
+import { encodingOf, forEachLine, isGzip, readHead } from './text-input.js';
+
+export interface ReadOptions extends PerfOptions {
+  format?: ProfileFormat;
+  /** pprof sample type (default: cpu, then the profile's default, then the last). */
+  sampleType?: string;
+  /** Unit of folded counts (default samples). */
+  unit?: string;
+  /** Weight of one sample for folded counts in time units, to recover sample counts. */
+  period?: number;
+  signal?: AbortSignal;
+  onBytes?: (n: number) => void;
+}
+
+export async function detectFormat(path: string): Promise<ProfileFormat> {
+  const head = await readHead(path, 16 * 1024);
+  const enc = encodingOf(head);
+  if (enc === 'utf-8' && looksBinary(head)) return 'pprof';
+  const text = new TextDecoder(enc).decode(head);
+  const lines = text.split('\n', 200);
+  for (const l of lines) if (/^\s+[0-9a-fA-F]+ .*\)\s*$/.test(l)) return 'perf';
+  for (const l of lines) if (/\s[\d.]+ [\d.]+:\s.*\S+:\s*$|\s\d+\s+\S+:\s*$/.test(l) && !/ [\d.]+\s*$/.test(l)) return 'perf';
+  return 'folded';
+}
+
+function looksBinary(b: Uint8Array): boolean {
+  const n = Math.min(b.length, 4096);
+  let control = 0;
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    if (c === 0) return true;
+    if (c < 9 || (c > 13 && c < 32)) control++;
+  }
+  return control > n / 100;
+}
+
+export async function readProfile(path: string, opt: ReadOptions = {}): Promise<PodProfile> {
+  const format = opt.format ?? (await detectFormat(path));
+  const pod: PodProfile = {
+    source: path,
+    format,
+    unit: 'samples',
+    stacks: new Map(),
+    totalWeight: 0,
+    totalSamples: 0,
+    badLines: 0,
+    warnings: [],
+    labels: {},
+  };
+  if (format === 'pprof') {
+    let bytes: Uint8Array = await readFile(path);
+    if (isGzip(bytes)) {
+      try {
+        bytes = gunzipSync(bytes);
+      } catch (e) {
+        throw badInput('ERR_RECALL_PROFILE', `${path}: damaged gzip stream (${(e as Error).message})`, { file: path, fix: 're-copy the file' });
+      }
+    }
+    const { stacks, result } = readPprof(bytes, path, opt.sampleType);
+    Object.assign(pod, {
+      stacks: stacks.map,
+      totalWeight: stacks.totalWeight,
+      totalSamples: stacks.totalSamples,
+      unit: result.unit || 'count',
+      event: result.sampleType,
+      durationNs: result.durationNs,
+      labels: result.labels,
+    });
+    if (!result.sampleTypes.includes('cpu/nanoseconds') && opt.sampleType === undefined)
+      pod.warnings.push(`${path}: no cpu sample type; using ${result.sampleType} (types: ${result.sampleTypes.join(', ')})`);
+  } else if (format === 'perf') {
+    const c = new PerfCollapser(opt);
+    await forEachLine(path, (l, n) => c.line(l, n), opt);
+    const r = c.finish();
+    Object.assign(pod, {
+      stacks: c.stacks.map,
+      totalWeight: c.stacks.totalWeight,
+      totalSamples: c.stacks.totalSamples,
+      unit: r.event && /clock$/.test(r.event) ? 'nanoseconds' : 'events',
+      event: r.event,
+      durationNs: r.durationNs,
+      badLines: r.badLines,
+      firstBad: r.firstBad,
+    });
+    for (const [event, n] of r.skippedEvents)
+      pod.warnings.push(`${path}: ${n} sample(s) of event ${event} skipped: only ${r.event} is kept (pick one with --event)`);
+  } else {
+    const f = new FoldedReader(opt.period);
+    await forEachLine(path, (l, n) => f.line(l, n), opt);
+    const r = f.finish();
+    Object.assign(pod, {
+      stacks: f.stacks.map,
+      totalWeight: f.stacks.totalWeight,
+      totalSamples: f.stacks.totalSamples,
+      unit: opt.unit ?? 'samples',
+      badLines: r.badLines,
+      firstBad: r.firstBad,
+    });
+    if (r.differential) pod.warnings.push(`${path}: ${r.differential} differential line(s) (two counts): the last count was read`);
+  }
+  if (pod.badLines)
+    pod.warnings.push(
+      `${path}: ${pod.badLines} line(s) did not parse as ${format}, skipped (first: line ${pod.firstBad!.line}: ${JSON.stringify(pod.firstBad!.text)})`,
+    );
+  if (pod.stacks.size === 0) {
+    const where = pod.firstBad ? ` (first bad line ${pod.firstBad.line}: ${JSON.stringify(pod.firstBad.text)})` : '';
+    throw badInput('ERR_RECALL_PROFILE_EMPTY', `${path}: no samples parsed as ${format}${where}`, {
+      file: path,
+      fix: 'pass perf script text, folded stacks or a pprof protobuf; --format forces one',
+    });
+  }
+  return pod;
+}
