@@ -246,9 +246,11 @@ const PAGE_SCRIPT = String.raw`
     var meta = document.getElementById('report-meta');
     addFact(meta, 'Mode', report.mode);
     addFact(meta, 'Unit', report.unit);
-    var gate = 'delta ' + thresholds.metric + ' >= ' + thresholds.threshold_pp + ' pp';
-    if (thresholds.threshold_rel !== null) gate += ' and >= ' + signed(thresholds.threshold_rel * 100, 1) + '% relative';
-    gate += ', |z| >= ' + thresholds.z + ', min share ' + thresholds.min_share + '%, min samples ' + thresholds.min_samples;
+    var gate = thresholds.metric + ' delta >= ' + thresholds.threshold_pp + ' pp';
+    if (thresholds.threshold_rel !== null) {
+      gate += ' or >= ' + (thresholds.threshold_rel * 100).toFixed(0) + '% relative above ' + thresholds.min_share + '% share';
+    }
+    gate += ', |z| >= ' + thresholds.z + ', >= ' + thresholds.min_samples + ' samples';
     gate += ', fail on added: ' + (thresholds.fail_on_added ? 'yes' : 'no');
     addFact(meta, 'Gate', gate);
     if (thresholds.ignore !== null) addFact(meta, 'Ignore', thresholds.ignore);
@@ -438,8 +440,8 @@ const PAGE_SCRIPT = String.raw`
     { key: 'base_total', label: 'Base total %', get: function (f) { return f.base.total_pct; }, fmt: fmtPct },
     { key: 'head_self', label: 'Head self %', get: function (f) { return f.head.self_pct; }, fmt: fmtPct },
     { key: 'head_total', label: 'Head total %', get: function (f) { return f.head.total_pct; }, fmt: fmtPct },
-    { key: 'delta_self', label: '\u0394 self pp', get: function (f) { return f.delta_pp.self; }, fmt: fmtPp, signed: true },
-    { key: 'delta_total', label: '\u0394 total pp', get: function (f) { return f.delta_pp.total; }, fmt: fmtPp, signed: true },
+    { key: 'delta_self', label: '\u0394 self pp', get: function (f) { return f.delta_pp.self; }, fmt: fmtPp, zOf: function (f) { return f.z_self; } },
+    { key: 'delta_total', label: '\u0394 total pp', get: function (f) { return f.delta_pp.total; }, fmt: fmtPp, zOf: function (f) { return f.z_total; } },
     { key: 'delta_rel', label: '\u0394 rel', get: function (f) { return f.delta_rel; }, fmt: function (v, f) { return f.status === 'added' ? 'new' : fmtRel(v); } },
     { key: 'z', label: 'z', get: function (f) { return f.z; }, fmt: fmtZ },
     { key: 'gated', label: 'Gated', get: function (f) { return f.gated ? 1 : 0; }, fmt: function (v) { return v ? 'yes' : ''; } }
@@ -499,7 +501,8 @@ const PAGE_SCRIPT = String.raw`
         var td = el('td', c.fmt ? c.fmt(value, f) : value, c.text ? 'text' : '');
         if (c.key === 'name') td.classList.add('name');
         if (c.key === 'status') td.classList.add('status-' + f.status);
-        if (c.signed && isNum(value) && Number(Math.abs(value).toFixed(2)) !== 0) td.classList.add(value > 0 ? 'more' : 'less');
+        // Coloured like the graph: only changes outside the noise band.
+        if (c.zOf && isNum(value) && value !== 0 && Math.abs(c.zOf(f)) >= thresholds.z) td.classList.add(value > 0 ? 'more' : 'less');
         tr.appendChild(td);
       });
       tr.addEventListener('click', function () {
@@ -511,8 +514,11 @@ const PAGE_SCRIPT = String.raw`
     });
     body.textContent = '';
     body.appendChild(fragment);
-    var note = fmtCount(rows.length) + ' functions; percentages are of each side\u2019s total, \u0394 in percentage points (head - base). Click a header to sort, a row to find it in the graph.';
-    if (rows.length > shown.length) note = 'Showing the first ' + shown.length + ' of ' + note + ' ' + fmtCount(rows.length - shown.length) + ' not shown.';
+    var note = fmtCount(rows.length) + ' functions';
+    if (rows.length > shown.length) {
+      note += ' (the first ' + shown.length + ' shown, ' + fmtCount(rows.length - shown.length) + ' left out: sort by another column to see others)';
+    }
+    note += '. Percentages are of each side\u2019s total, \u0394 in percentage points (head - base). Click a header to sort, a row to find it in the graph.';
     document.getElementById('table-note').textContent = note;
   }
   renderTable();

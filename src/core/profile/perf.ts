@@ -6,7 +6,7 @@
  * annotations on request, only the first event type kept. Where the two
  * reference collapsers disagree, `tidy` picks one (see docs/profile.md).
  */
-import { StackCounter } from './stacks.js';
+import { StackCounter, StackTrie } from './stacks.js';
 
 export interface PerfOptions {
   /** Root frame: comm, comm-pid, comm-pid/tid. */
@@ -98,17 +98,24 @@ export function stripParams(func: string, mode: 'bracket' | 'first-paren'): stri
  * A streaming collapser: feed it lines, then `finish()`.
  */
 export class PerfCollapser {
-  readonly stacks = new StackCounter();
+  private readonly trie = new StackTrie();
+  /** Filled by finish(). */
+  stacks = new StackCounter();
   private readonly opt: Required<Omit<PerfOptions, 'event'>> & { event?: string };
-  private frames: string[] = [];
+  /** Frame ids of the current event, leaf first. */
+  private frames: number[] = [];
   private pname: string | undefined;
+  private pnameId = 0;
+  private lastPname: string | undefined;
+  private lastEventToken: string | undefined;
+  private lastEventName: string | undefined;
   private period = 1;
   private inEvent = false;
   private skip = false;
   private event: string | undefined;
   private firstTime = NaN;
   private lastTime = NaN;
-  private readonly frameCache = new Map<string, string[]>();
+  private readonly frameCache = new Map<string, number[]>();
   private readonly result: PerfResult = { skippedEvents: new Map(), samples: 0, badLines: 0 };
 
   constructor(options: PerfOptions = {}) {
@@ -154,6 +161,7 @@ export class PerfCollapser {
 
   finish(): PerfResult {
     if (this.opt.keepUnterminated) this.endEvent();
+    this.stacks = this.trie.toCounter();
     const r = this.result;
     r.event = this.event;
     if (this.lastTime > this.firstTime) r.durationNs = Math.round((this.lastTime - this.firstTime) * 1e9);
@@ -167,10 +175,7 @@ export class PerfCollapser {
 
   private endEvent() {
     if (this.inEvent && !this.skip) {
-      const f = this.frames;
-      let key = this.pname ?? '';
-      for (let i = f.length - 1; i >= 0; i--) key += ';' + f[i];
-      this.stacks.add(key, this.period, 1);
+      this.trie.add(this.pnameId, this.frames, this.period, 1);
       this.result.samples++;
     }
     this.frames.length = 0;
@@ -182,31 +187,48 @@ export class PerfCollapser {
   /** The part after `comm [pid/]tid`: `[cpu] [time:] [period] event: [one frame]`. */
   private eventLine(line: string, h: EventHeader) {
     const { comm, pid, tid } = h;
-    const i = h.end;
-    // The rest: [cpu] time: period event: frame
-    const rest = line.slice(i).trim();
-    const tokens = rest.split(/\s+/);
-    let t = 0;
+    // The rest, token by token: [cpu] time: period event: frame
     let period = 1;
     let event: string | undefined;
-    for (; t < tokens.length; t++) {
-      const tok = tokens[t]!;
-      if (tok.charCodeAt(0) === 91 /* [ */) continue; // [cpu]
-      if (tok.endsWith(':') && isDigit(tok.charCodeAt(0)) && tok.includes('.')) {
-        const time = Number.parseFloat(tok);
-        if (Number.isFinite(time)) {
-          if (Number.isNaN(this.firstTime)) this.firstTime = time;
-          this.lastTime = time;
+    let i = h.end;
+    const n = line.length;
+    for (;;) {
+      while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+      if (i >= n) break;
+      let j = i;
+      while (j < n && line.charCodeAt(j) !== 32 && line.charCodeAt(j) !== 9) j++;
+      const c = line.charCodeAt(i);
+      const colon = line.charCodeAt(j - 1) === 58;
+      if (c === 91 /* [cpu] */) {
+        i = j;
+        continue;
+      }
+      if (isDigit(c)) {
+        let k = i;
+        while (k < j && isDigit(line.charCodeAt(k))) k++;
+        if (k === j) {
+          period = Number(line.slice(i, j));
+          i = j;
+          continue;
         }
-        continue;
+        if (colon && line.charCodeAt(k) === 46 /* . */) {
+          const time = Number.parseFloat(line.slice(i, j - 1));
+          if (Number.isFinite(time)) {
+            if (Number.isNaN(this.firstTime)) this.firstTime = time;
+            this.lastTime = time;
+          }
+          i = j;
+          continue;
+        }
       }
-      if (isDigit(tok.charCodeAt(0)) && /^\d+$/.test(tok)) {
-        period = Number(tok);
-        continue;
-      }
-      if (tok.endsWith(':')) {
-        event = eventName(tok.slice(0, -1));
-        t++;
+      if (colon) {
+        const token = line.slice(i, j - 1);
+        if (token !== this.lastEventToken) {
+          this.lastEventToken = token;
+          this.lastEventName = eventName(token);
+        }
+        event = this.lastEventName;
+        i = j;
       }
       break;
     }
@@ -219,17 +241,20 @@ export class PerfCollapser {
         return;
       }
     }
-    let pname = comm.replaceAll(' ', '_');
+    let pname = comm.includes(' ') ? comm.replaceAll(' ', '_') : comm;
     if (this.opt.tid) pname += `-${pid}/${tid}`;
     else if (this.opt.pid) pname += `-${pid}`;
+    if (pname !== this.lastPname) {
+      this.pnameId = this.trie.id(pname);
+      this.lastPname = pname;
+    }
     this.pname = pname;
     this.period = period;
     // A one-frame stack printed on the event line itself.
-    if (t < tokens.length) {
-      const frame = tokens.slice(t).join(' ');
-      if (isHex(frame.charCodeAt(0)) && frame.endsWith(')')) this.frameLine(frame);
-    }
+    while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    if (i < n && isHex(line.charCodeAt(i)) && line.charCodeAt(n - 1) === 41) this.frameLine(line.slice(i));
   }
+
 
   /** `<addr> <symbol>[+0x<off>] (<dso>)`; false when the line is not a frame. */
   private frameLine(line: string): boolean {
@@ -254,7 +279,7 @@ export class PerfCollapser {
         funcs = []; // perl: "skip process names"
       } else {
         const unknownAddr = this.opt.addrs && raw === '[unknown]';
-        funcs = this.tidyFrames(raw, dso, pc, java);
+        funcs = this.tidyFrames(raw, dso, pc, java).map((f) => this.trie.id(f));
         if (unknownAddr) {
           // Names carry the address: do not cache.
           pushFrames(this.frames, funcs);
@@ -362,6 +387,6 @@ export function isKernelDso(dso: string): boolean {
 /** perf-map-agent / --perf-basic-prof maps and perf's jitdump objects. */
 export const isJitDso = (dso: string) => /\/tmp\/perf-\d+\.map$|\/jitted-\d+-\d+\.so$/.test(dso);
 
-function pushFrames(frames: string[], funcs: string[]) {
+function pushFrames(frames: number[], funcs: number[]) {
   for (let i = 0; i < funcs.length; i++) frames.push(funcs[i]!);
 }

@@ -1,0 +1,201 @@
+/**
+ * The jobs behind `recall profile collapse | merge | diff`: read every input
+ * (progress by bytes), merge, diff, and write each output atomically.
+ */
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { Progress } from '../cli/progress.js';
+import { usage } from '../cli/errors.js';
+import { diffProfiles, type DiffOptions, type DiffSummary } from './diff.js';
+import { renderDiffHtml } from './html.js';
+import type { HtmlReport, PodProfile } from './model.js';
+import { readProfile, type ReadOptions } from './read.js';
+import { StackCounter } from './stacks.js';
+import { diffMarkdown } from './summary.js';
+
+export interface ReadJob {
+  read: ReadOptions;
+  /** Worker threads for parsing (default: the cores; 1 = on the main thread). */
+  threads?: number;
+  progress?: Progress;
+  signal?: AbortSignal;
+}
+
+/** Below this much input, worker start-up costs more than it saves. */
+const PARALLEL_BYTES = 16 << 20;
+
+/**
+ * Read files (each streamed), ticking progress by bytes. With several large
+ * files they are parsed on worker threads, one file per thread at a time, in order.
+ */
+export async function readAll(files: string[], job: ReadJob, label = 'reading'): Promise<PodProfile[]> {
+  const sizes = await Promise.all(files.map(async (f) => (await stat(f).catch(() => ({ size: 0 }))).size));
+  const bytes = sizes.reduce((a, b) => a + b, 0);
+  job.progress?.start(label, bytes, 'B');
+  try {
+    const threads = Math.min(files.length, job.threads ?? availableParallelism());
+    if (threads > 1 && bytes >= PARALLEL_BYTES) {
+      const pool = new Piscina({ filename: new URL('./read-worker.js', import.meta.url).href, maxThreads: threads, minThreads: threads, idleTimeout: 100 });
+      try {
+        const { signal, ...read } = { ...job.read, signal: job.signal };
+        return await Promise.all(
+          files.map(async (path, i) => {
+            const pod: PodProfile = await pool.run({ path, options: read }, { signal });
+            job.progress?.tick(sizes[i]);
+            return pod;
+          }),
+        );
+      } finally {
+        await pool.destroy();
+      }
+    }
+    const pods: PodProfile[] = [];
+    for (const f of files) {
+      job.signal?.throwIfAborted();
+      pods.push(await readProfile(f, { ...job.read, signal: job.signal, onBytes: (n) => job.progress?.tick(n) }));
+    }
+    return pods;
+  } finally {
+    job.progress?.stop();
+  }
+}
+
+/** Both sides of a diff, parsed together so two cores share all the files. */
+async function readSides(baseFiles: string[], headFiles: string[], job: ReadJob): Promise<[PodProfile[], PodProfile[]]> {
+  const pods = await readAll([...baseFiles, ...headFiles], job, 'reading base and head');
+  return [pods.slice(0, baseFiles.length), pods.slice(baseFiles.length)];
+}
+
+export interface CollapseResult {
+  inputs: Array<{
+    file: string;
+    format: string;
+    event?: string;
+    unit: string;
+    samples: number;
+    total: number;
+    duration_s: number | null;
+    stacks: number;
+    bad_lines: number;
+  }>;
+  stacks: number;
+  samples: number;
+  total: number;
+  output: string | null;
+  warnings: string[];
+}
+
+/** Many inputs -> one folded text (inputs summed, as `cat a b | stackcollapse`). */
+export async function collapse(files: string[], out: string | undefined, job: ReadJob): Promise<{ result: CollapseResult; folded: string }> {
+  const pods = await readAll(files, job);
+  const merged = new StackCounter();
+  for (const p of pods) for (const [k, c] of p.stacks) merged.add(k, c.weight, c.samples);
+  const folded = merged.toFolded();
+  if (out) await writeFileAtomic(out, folded);
+  return {
+    folded,
+    result: {
+      inputs: pods.map((p) => ({
+        file: p.source,
+        format: p.format,
+        event: p.event,
+        unit: p.unit,
+        samples: p.totalSamples,
+        total: p.totalWeight,
+        duration_s: p.durationNs ? p.durationNs / 1e9 : null,
+        stacks: p.stacks.size,
+        bad_lines: p.badLines,
+      })),
+      stacks: merged.map.size,
+      samples: merged.totalSamples,
+      total: merged.totalWeight,
+      output: out ?? null,
+      warnings: pods.flatMap((p) => p.warnings),
+    },
+  };
+}
+
+export interface MergeResult extends CollapseResult {
+  labels: Record<string, string>;
+  pods: Array<{ file: string; samples: number; total: number; duration_s: number | null }>;
+}
+
+/** Pods -> one merged side; per-pod totals and labels recorded for the statistics. */
+export async function merge(
+  files: string[],
+  out: string | undefined,
+  jsonOut: string | undefined,
+  labels: Record<string, string>,
+  job: ReadJob,
+): Promise<{ result: MergeResult; folded: string }> {
+  const { result, folded } = await collapse(files, out, job);
+  const merged: MergeResult = {
+    ...result,
+    labels,
+    pods: result.inputs.map((i) => ({ file: i.file, samples: i.samples, total: i.total, duration_s: i.duration_s })),
+  };
+  if (jsonOut) await writeFileAtomic(jsonOut, `${JSON.stringify(merged, null, 2)}\n`);
+  return { result: merged, folded };
+}
+
+export interface DiffJobOutputs {
+  html?: string;
+  json?: string;
+  md?: string;
+  folded?: string;
+  title?: string;
+  /** Put the generation time into the HTML (off by default: outputs are deterministic). */
+  timestamp?: boolean;
+  tool: string;
+}
+
+export interface DiffJobResult extends DiffSummary {
+  outputs: { html: string | null; json: string | null; md: string | null; folded: string | null };
+}
+
+export async function diff(
+  baseFiles: string[],
+  headFiles: string[],
+  options: DiffOptions,
+  outputs: DiffJobOutputs,
+  job: ReadJob,
+): Promise<{ result: DiffJobResult; markdown: string }> {
+  if (outputs.html && [outputs.json, outputs.md, outputs.folded].includes(outputs.html))
+    throw usage('ERR_RECALL_OUTPUTS', 'two outputs would overwrite each other', { fix: 'give -o, --json-out, --md-out and --folded-out different paths' });
+  const [base, head] = await readSides(baseFiles, headFiles, job);
+  const d = diffProfiles(base, head, options);
+  const markdown = diffMarkdown(d.summary);
+  const written = { html: null as string | null, json: null as string | null, md: null as string | null, folded: null as string | null };
+  if (outputs.html) {
+    const report: HtmlReport = {
+      title: outputs.title ?? `${d.summary.sides.base.label} → ${d.summary.sides.head.label}`,
+      generated: outputs.timestamp ? new Date().toISOString() : null,
+      tool: outputs.tool,
+      mode: d.summary.mode,
+      unit: d.summary.unit,
+      thresholds: d.summary.thresholds,
+      sides: d.summary.sides,
+      headTree: d.headTree,
+      baseTree: d.baseTree,
+      pruned: d.pruned,
+      functions: d.summary.functions,
+    };
+    await writeFileAtomic(outputs.html, renderDiffHtml(report));
+    written.html = outputs.html;
+  }
+  if (outputs.json) {
+    await writeFileAtomic(outputs.json, `${JSON.stringify(d.summary, null, 2)}\n`);
+    written.json = outputs.json;
+  }
+  if (outputs.md) {
+    await writeFileAtomic(outputs.md, `${markdown}\n`);
+    written.md = outputs.md;
+  }
+  if (outputs.folded) {
+    await writeFileAtomic(outputs.folded, d.folded);
+    written.folded = outputs.folded;
+  }
+  return { result: { ...d.summary, outputs: written }, markdown };
+}
