@@ -30,8 +30,11 @@ export async function detectFormat(path: string): Promise<ProfileFormat> {
   if (enc === 'utf-8' && looksBinary(head)) return 'pprof';
   const text = new TextDecoder(enc).decode(head);
   const lines = text.split('\n', 200);
+  // A frame line (`<addr> <symbol> (<dso>)`, indented), or an event line `comm [pid/]tid [cpu] time: `.
   for (const l of lines) if (/^\s+[0-9a-fA-F]+ .*\)\s*$/.test(l)) return 'perf';
-  for (const l of lines) if (/\s[\d.]+ [\d.]+:\s.*\S+:\s*$|\s\d+\s+\S+:\s*$/.test(l) && !/ [\d.]+\s*$/.test(l)) return 'perf';
+  for (const l of lines) if (/^\s*\S.*?\s\d+(\/\d+)?\s+(\[\d+\]\s+)?\d+\.\d+:\s/.test(l)) return 'perf';
+  // Old perf: `comm tid event:` lines without a time.
+  for (const l of lines) if (/^\S.*?\s\d+(\/\d+)?\s+\S+:\s*$/.test(l)) return 'perf';
   return 'folded';
 }
 
