@@ -18,11 +18,16 @@ const steps = [
   ['inspect one index file', ['inspect', 'demo-out/index/x2i/v00000001/shard-00000-of-00002.rx2i']],
   ['verify everything built', ['verify', 'demo-out/index/x2i']],
   ['hash-table lookups against their anchors (small table)', ['bench', 'hash', '--slots', '18', '--reps', '3']],
+  [
+    'diff base against head CPU profiles (2 pods each; the head has a known regression: exit 4)',
+    ['profile', 'diff', '--base', 'fixtures/profiles/base/pod-1.perf.txt.gz', 'fixtures/profiles/base/pod-2.perf.txt.gz', '--head', 'fixtures/profiles/head/pod-1.perf.txt.gz', 'fixtures/profiles/head/pod-2.perf.txt.gz', '-o', 'demo-out/profile/diff.html', '--json-out', 'demo-out/profile/summary.json', '--md-out', 'demo-out/profile/summary.md'],
+    4,
+  ],
 ];
-for (const [what, args] of steps) {
+for (const [what, args, expected = 0] of steps) {
   console.log(`\n== ${what}: recall ${args.join(' ')}`);
   const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
+  if (r.status !== expected) {
     console.error(`demo: step failed (exit ${r.status}): recall ${args.join(' ')}`);
     process.exit(r.status ?? 1);
   }

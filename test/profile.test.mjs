@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { readProfile } from '../dist/core/profile/read.js';
 import { diffProfiles } from '../dist/core/profile/diff.js';
@@ -320,6 +320,17 @@ describe('recall profile diff: known answers', () => {
     assert.deepEqual(raw, parse(readFileSync(join(D, 'results/default.txt'), 'utf8')));
     const hex = await diffFolded(['--mode', 'absolute', '--no-strip-annotations']);
     assert.deepEqual(hex, parse(readFileSync(join(D, 'results/strip_hex.txt'), 'utf8')));
+    // Fractional counts are kept (inferno truncates them with a warning): truncated, they give its result.
+    const fracOut = join(dir, 'frac.folded');
+    await run(['profile', 'diff', '--base', join(D, 'before_fractionals.txt'), '--head', join(D, 'after.txt'), '--folded-out', fracOut, '--threshold-pp', '100', '--mode', 'absolute', '--no-strip-hex', '--no-strip-annotations']);
+    const frac = parse(readFileSync(fracOut, 'utf8'));
+    assert.equal(frac.get('dd;write;system_call_[k];sys_write_[k];vfs_write_[k];fsnotify_[k];__srcu_read_unlock_[k]')[0], 7.56);
+    const fracRef = parse(readFileSync(join(D, 'results/fractionals.txt'), 'utf8'));
+    assert.deepEqual(new Map([...frac].map(([k, [b, h]]) => [k, [Math.trunc(b), h]])), fracRef);
+    // A file with one unparsable line: the line is counted and skipped, the rest is diffed.
+    const bad = await recall(['profile', 'diff', '--base', join(D, 'bad_before.txt'), '--head', join(D, 'after.txt'), '--threshold-pp', '100', '--json']);
+    assert.equal(bad.code, 0, bad.stderr);
+    assert.match(JSON.parse(bad.stdout).warnings.join('\n'), /bad_before\.txt: 1 line\(s\) did not parse as folded, skipped \(first: line 3:/);
     // share mode scales the base to the head total in floating point; difffolded -n truncates
     const share = await diffFolded(['--no-strip-hex', '--no-strip-annotations']);
     const norm = parse(readFileSync(join(D, 'results/normalize.txt'), 'utf8'));
@@ -381,6 +392,31 @@ describe('recall profile: outputs, determinism and bad input', () => {
     const r = await recall(['profile', 'collapse', join(P, 'speedscope/stackcollapse/simple.txt')]);
     assert.equal(r.code, 0);
     assert.equal(r.stdout, folded(await readProfile(join(P, 'speedscope/stackcollapse/simple.txt'))));
+  });
+
+  it('gzipped folded and perf text are read like the plain files', async () => {
+    for (const f of [join(P, 'speedscope/stackcollapse/simple-utf16-le.txt'), join(G, 'base/pod-2.perf.txt')]) {
+      const gz = join(dir, `${f.split('/').pop()}.gz`);
+      writeFileSync(gz, gzipSync(readFileSync(f)));
+      const a = await readProfile(gz);
+      const b = await readProfile(f);
+      assert.equal(a.format, b.format);
+      assert.equal(folded(a), folded(b), f);
+    }
+  });
+
+  it('Ctrl-C during a long parse exits 130 and writes nothing', async () => {
+    // ~40 MB of perf text: long enough to interrupt mid-read.
+    const big = join(dir, 'big.perf.txt');
+    const pod = readFileSync(join(G, 'base/pod-1.perf.txt'));
+    writeFileSync(big, Buffer.concat(Array.from({ length: 60 }, () => pod)));
+    const html = join(dir, 'interrupted.html');
+    const r = await recall(['profile', 'diff', '--base', big, '--head', big, '-o', html, '--threads', '1'], {
+      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 400),
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(!existsSync(html));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
   });
 
   it('bad input: nothing parses -> exit 3 naming the file and line; mixed units -> 3; bad regex -> 2; nothing written', async () => {

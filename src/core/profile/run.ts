@@ -2,10 +2,17 @@
  * The jobs behind `recall profile collapse | merge | diff`: read every input
  * (progress by bytes), merge, diff, and write each output atomically.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { writeFileAtomic } from '../io/atomic.js';
+
+/** Outputs go where the user points, parent folders created. */
+async function writeOutput(path: string, data: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, data);
+}
 import type { Progress } from '../cli/progress.js';
 import { usage } from '../cli/errors.js';
 import { diffProfiles, type DiffOptions, type DiffSummary } from './diff.js';
@@ -93,7 +100,7 @@ export async function collapse(files: string[], out: string | undefined, job: Re
   const merged = new StackCounter();
   for (const p of pods) for (const [k, c] of p.stacks) merged.add(k, c.weight, c.samples);
   const folded = merged.toFolded();
-  if (out) await writeFileAtomic(out, folded);
+  if (out) await writeOutput(out, folded);
   return {
     folded,
     result: {
@@ -136,7 +143,7 @@ export async function merge(
     labels,
     pods: result.inputs.map((i) => ({ file: i.file, samples: i.samples, total: i.total, duration_s: i.duration_s })),
   };
-  if (jsonOut) await writeFileAtomic(jsonOut, `${JSON.stringify(merged, null, 2)}\n`);
+  if (jsonOut) await writeOutput(jsonOut, `${JSON.stringify(merged, null, 2)}\n`);
   return { result: merged, folded };
 }
 
@@ -182,19 +189,19 @@ export async function diff(
       pruned: d.pruned,
       functions: d.summary.functions,
     };
-    await writeFileAtomic(outputs.html, renderDiffHtml(report));
+    await writeOutput(outputs.html, renderDiffHtml(report));
     written.html = outputs.html;
   }
   if (outputs.json) {
-    await writeFileAtomic(outputs.json, `${JSON.stringify(d.summary, null, 2)}\n`);
+    await writeOutput(outputs.json, `${JSON.stringify(d.summary, null, 2)}\n`);
     written.json = outputs.json;
   }
   if (outputs.md) {
-    await writeFileAtomic(outputs.md, `${markdown}\n`);
+    await writeOutput(outputs.md, `${markdown}\n`);
     written.md = outputs.md;
   }
   if (outputs.folded) {
-    await writeFileAtomic(outputs.folded, d.folded);
+    await writeOutput(outputs.folded, d.folded);
     written.folded = outputs.folded;
   }
   return { result: { ...d.summary, outputs: written }, markdown };

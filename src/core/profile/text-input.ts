@@ -23,8 +23,12 @@ export function encodingOf(b: Uint8Array): 'utf-8' | 'utf-16le' | 'utf-16be' {
   return 'utf-8';
 }
 
-/** The first `n` bytes of a file, gunzipped when it is gzip (for format detection). */
+/** The first bytes of a file (up to `n` raw bytes), gunzipped when it is gzip (for format and encoding detection). */
 export async function readHead(path: string, n = 64 * 1024): Promise<Uint8Array> {
+  return (await sniff(path, n)).head;
+}
+
+async function sniff(path: string, n: number): Promise<{ head: Uint8Array; gzip: boolean }> {
   const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
     throw badInput('ERR_RECALL_INPUT', `${path}: cannot open (${e.code ?? e.message})`, { file: path, fix: 'check the path' });
   });
@@ -32,12 +36,12 @@ export async function readHead(path: string, n = 64 * 1024): Promise<Uint8Array>
     const buf = Buffer.alloc(n);
     const { bytesRead } = await fh.read(buf, 0, n, 0);
     const head = buf.subarray(0, bytesRead);
-    if (!isGzip(head)) return head;
+    if (!isGzip(head)) return { head, gzip: false };
     // A partial gzip stream: inflate what is there.
     try {
-      return gunzipSync(head, { finishFlush: 2 /* Z_SYNC_FLUSH */ }).subarray(0, n);
+      return { head: gunzipSync(head, { finishFlush: 2 /* Z_SYNC_FLUSH */ }).subarray(0, n), gzip: true };
     } catch {
-      return new Uint8Array(0);
+      return { head: new Uint8Array(0), gzip: true };
     }
   } finally {
     await fh.close();
@@ -66,9 +70,9 @@ export async function forEachLine(
   onLine: (line: string, lineNo: number) => void,
   options: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
 ): Promise<LineStats> {
-  const head = await readHead(path, 4);
-  const gz = isGzip(await rawHead(path));
-  const utf8 = encodingOf(head) === 'utf-8';
+  const { head, gzip: gz } = await sniff(path, 4096);
+  const encoding = encodingOf(head);
+  const utf8 = encoding === 'utf-8';
   let decoder: TextDecoder | undefined;
   let carry = '';
   let lineNo = 0;
@@ -100,7 +104,7 @@ export async function forEachLine(
         emit(carry + chunk.toString('latin1'), false);
         continue;
       }
-      decoder ??= new TextDecoder(encodingOf(head), { ignoreBOM: false });
+      decoder ??= new TextDecoder(encoding, { ignoreBOM: false });
       emit(carry + decoder.decode(chunk, { stream: true }), false);
     }
   } catch (e) {
@@ -113,15 +117,4 @@ export async function forEachLine(
   }
   emit(carry + (decoder?.decode() ?? ''), true);
   return { bytes, lines: lineNo };
-}
-
-async function rawHead(path: string): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(b, 0, 2, 0);
-    return b.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
