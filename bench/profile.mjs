@@ -125,6 +125,10 @@ const best = async (fn) => {
 };
 const ours = row('recall: parse perf text (base)', sizeMB(base), await best(() => timed(() => readProfile(base))));
 const naive = row('naive JS collapser (anchor)', sizeMB(base), await best(() => timed(() => naiveCollapse(base))));
+// Memory stays flat with input size (streaming): peak RSS of a child that parses the base side.
+const rssChild = spawnSync(process.execPath, ['--input-type=module', '-e', `import { readProfile } from ${JSON.stringify(new URL('../dist/core/profile/read.js', import.meta.url).href)}; await readProfile(${JSON.stringify(base)}); console.log(process.resourceUsage().maxRSS);`]);
+const peakRssMB = Number(String(rssChild.stdout).trim()) / 1024;
+console.log(`peak RSS parsing ${sizeMB(base).toFixed(0)} MB: ${peakRssMB.toFixed(0)} MB`);
 const out = join(dataDir, 'out');
 mkdirSync(out, { recursive: true });
 const wholeDiff = (threads) => timed(() => diff([base], [head], {}, { html: join(out, 'diff.html'), json: join(out, 'summary.json'), tool: 'bench' }, { read: {}, threads }));
@@ -147,6 +151,7 @@ const result = {
   bench: 'profile',
   date: new Date().toISOString(),
   corpus_mb_per_side: mb,
+  peak_rss_mb_parsing_one_side: +peakRssMB.toFixed(1),
   rows,
   ratios: {
     parse_vs_naive_cpu: +(naive.cpu_s / ours.cpu_s).toFixed(2),

@@ -106,6 +106,11 @@ export class PerfCollapser {
   private frames: number[] = [];
   private pname: string | undefined;
   private pnameId = 0;
+  /** Frame lines of the current event so far, and the last event's lines and frames by depth. */
+  private depth = 0;
+  private readonly memoLine: string[] = [];
+  private readonly memoFrames: number[][] = [];
+  private memoJava = false;
   private lastPname: string | undefined;
   private lastEventToken: string | undefined;
   private lastEventName: string | undefined;
@@ -179,6 +184,7 @@ export class PerfCollapser {
       this.result.samples++;
     }
     this.frames.length = 0;
+    this.depth = 0;
     this.inEvent = false;
     this.skip = false;
     this.pname = undefined;
@@ -258,6 +264,22 @@ export class PerfCollapser {
 
   /** `<addr> <symbol>[+0x<off>] (<dso>)`; false when the line is not a frame. */
   private frameLine(line: string): boolean {
+    // Consecutive samples of one code path repeat their outer frames line for line:
+    // an equal line at the same depth as in the last event needs no parsing or hashing.
+    const depth = this.depth++;
+    if (this.memoLine[depth] === line && this.memoJava === (this.pname === 'java')) {
+      pushFrames(this.frames, this.memoFrames[depth]!);
+      return true;
+    }
+    const before = this.frames.length;
+    if (!this.parseFrameLine(line)) return false;
+    this.memoLine[depth] = line;
+    this.memoFrames[depth] = this.frames.slice(before);
+    this.memoJava = this.pname === 'java';
+    return true;
+  }
+
+  private parseFrameLine(line: string): boolean {
     let s = 0;
     while (line.charCodeAt(s) === 9 || line.charCodeAt(s) === 32) s++;
     const sp = line.indexOf(' ', s);
