@@ -244,6 +244,11 @@ const PAGE_SCRIPT = String.raw`
 
   (function renderMeta() {
     var meta = document.getElementById('report-meta');
+    if (report.verdict) {
+      var gated = report.gated || [];
+      addFact(meta, 'Verdict', report.verdict === 'pass' ? 'pass: no gated regression'
+        : gated.length + ' gated regression(s): ' + gated.slice(0, 10).join(', ') + (gated.length > 10 ? ', ...' : ''));
+    }
     addFact(meta, 'Mode', report.mode);
     addFact(meta, 'Unit', report.unit);
     var gate = thresholds.metric + ' delta >= ' + thresholds.threshold_pp + ' pp';
@@ -259,6 +264,13 @@ const PAGE_SCRIPT = String.raw`
       ' nodes (under the size floor on both sides)');
     if (report.generated !== null) addFact(meta, 'Generated', report.generated);
     addFact(meta, 'Tool', report.tool);
+    var warnings = report.warnings || [];
+    if (warnings.length) {
+      var list = el('ul');
+      warnings.slice(0, 20).forEach(function (w) { list.appendChild(el('li', w)); });
+      if (warnings.length > 20) list.appendChild(el('li', '... ' + (warnings.length - 20) + ' more (see the JSON summary)'));
+      addFact(meta, 'Warnings', list);
+    }
   })();
 
   // ---- legend ----

@@ -142,4 +142,9 @@ export interface HtmlReport {
   pruned: { head: number; base: number };
   /** The flat per-function rows for the table (already sorted by gated metric delta). */
   functions: FunctionDelta[];
+  /** The gate's outcome and the functions that failed it (all of them, beyond the table's cap). */
+  verdict: 'pass' | 'regression';
+  gated: string[];
+  /** Reader and diff warnings (skipped events, bad lines, unconfirmed deltas). */
+  warnings: string[];
 }

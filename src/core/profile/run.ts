@@ -188,6 +188,9 @@ export async function diff(
       baseTree: d.baseTree,
       pruned: d.pruned,
       functions: d.summary.functions,
+      verdict: d.summary.verdict,
+      gated: d.summary.functions.filter((f) => f.gated).map((f) => f.name),
+      warnings: d.summary.warnings,
     };
     await writeOutput(outputs.html, renderDiffHtml(report));
     written.html = outputs.html;
