@@ -284,6 +284,12 @@ describe('recall profile diff: known answers', () => {
     for (const n of ['score_candidates', 'dedup_results', 'serialize_response', 'parse_query', 'rank_topk'])
       assert.ok(fn(abs, n).delta_gate_pp > 0, `absolute per pod: ${n} reads as a regression`);
     assert.match(abs.summary.warnings.join('\n'), /absolute mode compares CPU per pod: valid only when/);
+    // per-unit: both sides served 3,000 requests (3 x 1000, 2 x 1500), so CPU per request tells the truth again.
+    const unit = diffProfiles(base, high, { mode: 'per-unit', baseUnits: 3000, headUnits: 3000, thresholds: { metric: 'self' } });
+    assert.ok(fn(unit, 'serialize_response').delta_gate_pp < -2, 'serialize_response costs less per request');
+    assert.ok(fn(unit, 'score_candidates').delta_gate_pp > 1);
+    assert.ok(Math.abs(fn(unit, 'parse_query').delta_gate_pp) < 0.5);
+    assert.throws(() => diffProfiles(base, high, { mode: 'per-unit' }), /per-unit mode needs the load of both sides/);
   });
 
   it('async-profiler pair: annotations stripped for identity, BusyClient.run self 4 -> 1, new ByteBuffer frames added', async () => {

@@ -8,7 +8,7 @@
  * threshold and significant: two-proportion z on sample counts and, with
  * two or more pods per side, every head pod beyond every base pod.
  */
-import { badInput } from '../cli/errors.js';
+import { badInput, usage } from '../cli/errors.js';
 import type {
   DiffMode,
   DiffThresholds,
@@ -254,7 +254,7 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
     warnings.push('absolute mode compares CPU per pod: valid only when base and head pods ran the same load');
   } else if (mode === 'per-unit') {
     if (!(options.baseUnits! > 0) || !(options.headUnits! > 0))
-      throw badInput('ERR_RECALL_PER_UNIT', 'per-unit mode needs the load of both sides', { fix: 'pass --base-units N --head-units M (requests)' });
+      throw usage('ERR_RECALL_PER_UNIT', 'per-unit mode needs the load of both sides', { fix: 'pass --base-units N --head-units M (requests)' });
     divB = options.baseUnits!;
     divH = options.headUnits!;
   }

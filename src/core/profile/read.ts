@@ -10,6 +10,7 @@ import { FoldedReader } from './folded.js';
 import type { PodProfile, ProfileFormat } from './model.js';
 import { PerfCollapser, type PerfOptions } from './perf.js';
 import { readPprof } from './pprof.js';
+import type { StackCounter } from './stacks.js';
 import { encodingOf, forEachLine, isGzip, readHead } from './text-input.js';
 
 export interface ReadOptions extends PerfOptions {
@@ -49,6 +50,8 @@ function looksBinary(b: Uint8Array): boolean {
   return control > n / 100;
 }
 
+const stacksOf = (c: StackCounter) => ({ stacks: c.map, totalWeight: c.totalWeight, totalSamples: c.totalSamples });
+
 export async function readProfile(path: string, opt: ReadOptions = {}): Promise<PodProfile> {
   const format = opt.format ?? (await detectFormat(path));
   const pod: PodProfile = {
@@ -72,10 +75,7 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       }
     }
     const { stacks, result } = readPprof(bytes, path, opt.sampleType);
-    Object.assign(pod, {
-      stacks: stacks.map,
-      totalWeight: stacks.totalWeight,
-      totalSamples: stacks.totalSamples,
+    Object.assign(pod, stacksOf(stacks), {
       unit: result.unit || 'count',
       event: result.sampleType,
       durationNs: result.durationNs,
@@ -87,10 +87,7 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
     const c = new PerfCollapser(opt);
     await forEachLine(path, (l, n) => c.line(l, n), opt);
     const r = c.finish();
-    Object.assign(pod, {
-      stacks: c.stacks.map,
-      totalWeight: c.stacks.totalWeight,
-      totalSamples: c.stacks.totalSamples,
+    Object.assign(pod, stacksOf(c.stacks), {
       unit: r.event && /clock$/.test(r.event) ? 'nanoseconds' : 'events',
       event: r.event,
       durationNs: r.durationNs,
@@ -103,10 +100,7 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
     const f = new FoldedReader(opt.period);
     await forEachLine(path, (l, n) => f.line(l, n), opt);
     const r = f.finish();
-    Object.assign(pod, {
-      stacks: f.stacks.map,
-      totalWeight: f.stacks.totalWeight,
-      totalSamples: f.stacks.totalSamples,
+    Object.assign(pod, stacksOf(f.stacks), {
       unit: opt.unit ?? 'samples',
       badLines: r.badLines,
       firstBad: r.firstBad,
