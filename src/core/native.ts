@@ -154,7 +154,7 @@ export interface Native {
   ): Promise<{ rowOff: BigUint64Array; nb: Uint32Array; sc: Float32Array; work: number; keptInteractions: number; prepSeconds: number; computeSeconds: number; computeCpuSeconds: number }>;
 
   hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity: number): HashBenchHandle;
-  hashBenchLookup(table: HashBenchHandle, keys: BigUint64Array, out: BigUint64Array, mode: 'scalar' | 'amac' | 'random', ring?: number): number;
+  hashBenchLookup(table: HashBenchHandle, keys: BigUint64Array, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random', ring?: number): number;
   hashBenchApcl(table: HashBenchHandle): number;
 }
 

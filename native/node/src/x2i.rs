@@ -179,7 +179,7 @@ fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> 
     env.external(t, &BENCH_TAG)
 }
 
-/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'random', ring = 16): number of hits (or a checksum for 'random')
+/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random', ring = 16): number of hits (or a checksum for 'random')
 fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<5>::get(env, info)?;
     let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
@@ -199,6 +199,16 @@ fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value>
         ("amac", false) => {
             let mut found = vec![0u8; keys.len()];
             neighborhash::get_batch(&table, keys, out, &mut found, ring);
+            found.iter().filter(|&&f| f == 1).count()
+        }
+        ("amac-scalar", false) => {
+            let mut found = vec![0u8; keys.len()];
+            neighborhash::get_batch_scalar(&table, keys, out, &mut found, ring);
+            found.iter().filter(|&&f| f == 1).count()
+        }
+        ("amac-avx512", false) if neighborhash::simd::available() => {
+            let mut found = vec![0u8; keys.len()];
+            neighborhash::simd::get_batch_avx512(&table, keys, out, &mut found, ring);
             found.iter().filter(|&&f| f == 1).count()
         }
         _ => return Err(err("ERR_RECALL_INVALID_ARG", format!("mode {mode} is not available for this table"))),

@@ -12,11 +12,12 @@
 //! bytes and no lodger relocation is ever needed.
 
 pub mod baseline;
+pub mod simd;
 mod batch;
 mod build;
 mod verify;
 
-pub use batch::{DEFAULT_RING, get_batch};
+pub use batch::{DEFAULT_RING, get_batch, get_batch_scalar};
 pub use build::{BuildStats, build};
 pub use verify::{Apcl, apcl, verify};
 
@@ -89,7 +90,13 @@ impl<'a> Table<'a> {
     /// The payload stored for `key`.
     #[inline]
     pub fn get(&self, key: u64) -> Option<u64> {
-        let mut i = self.home(key);
+        self.get_from(key, self.home(key))
+    }
+
+    /// Go on looking for `key` from slot `i` of its chain (the home slot, or
+    /// where a batch lookup stopped).
+    #[inline]
+    pub fn get_from(&self, key: u64, mut i: usize) -> Option<u64> {
         loop {
             let s = self.slots[i];
             if s.key == key {

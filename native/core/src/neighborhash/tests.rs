@@ -23,12 +23,25 @@ fn check(pairs: &[(u64, u64)], seed: u64) -> Vec<Slot> {
     let mut rng = Rng(seed ^ 99);
     let mut keys: Vec<u64> = pairs.iter().map(|p| p.0).collect();
     keys.extend((0..pairs.len() / 3 + 5).map(|_| rng.next()));
-    for ring in [4, 16, 64] {
-        let (mut out, mut found) = (vec![0; keys.len()], vec![0; keys.len()]);
-        get_batch(&t, &keys, &mut out, &mut found, ring);
-        for (q, &k) in keys.iter().enumerate() {
-            let want = t.get(k);
-            assert_eq!((found[q] == 1, out[q]), (want.is_some(), want.unwrap_or(0)), "batch key {k} ring {ring}");
+    // key 0 and the decoy ride along too
+    keys.extend([0, decoy(slots.len(), seed), u64::MAX]);
+    for ring in [1, 2, 4, 16, 64] {
+        let avx512 = if simd::available() { &[false, true][..] } else { &[false][..] };
+        for &vector in avx512 {
+            // every tail length against the 8-lane groups and the ring
+            for len in [keys.len(), keys.len().saturating_sub(3), keys.len().min(8 * ring + 9)] {
+                let keys = &keys[..len];
+                let (mut out, mut found) = (vec![0; len], vec![0; len]);
+                if vector {
+                    simd::get_batch_avx512(&t, keys, &mut out, &mut found, ring);
+                } else {
+                    get_batch(&t, keys, &mut out, &mut found, ring);
+                }
+                for (q, &k) in keys.iter().enumerate() {
+                    let want = t.get(k);
+                    assert_eq!((found[q] == 1, out[q]), (want.is_some(), want.unwrap_or(0)), "batch key {k} ring {ring} avx512 {vector}");
+                }
+            }
         }
     }
     assert!(stats.load <= BUILD_LOAD + 1e-9 || stats.regrows > 0);

@@ -1,0 +1,152 @@
+//! AVX-512 multi-key AMAC (spec section 10): each ring entry is a vector of 8
+//! lookups. One step gathers the 8 slots (key word and value word), compares,
+//! writes the finished lanes' answers at their query index, refills those
+//! lanes from the key stream (expand-load, hashed 8 at a time) and advances
+//! the others one chain hop; then it prefetches the 8 next slots and yields to
+//! the next vector. W vectors keep W*8 lookups in flight.
+//!
+//! Runtime-dispatched (AVX-512F + DQ); `get_batch` uses it only where the
+//! benchmark showed it winning (see `batch.rs`).
+
+use super::{PAYLOAD_BITS, PAYLOAD_MASK, Table};
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+/// True when this CPU can run the AVX-512 path and the process allows AVX-512 (RECALL_ISA).
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        crate::isa::selected() == crate::isa::Isa::Avx512 && is_x86_feature_detected!("avx512dq")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Same contract as `get_batch`. Panics when `available()` is false.
+pub fn get_batch_avx512(t: &Table, keys: &[u64], out: &mut [u64], found: &mut [u8], ring: usize) {
+    assert!(out.len() == keys.len() && found.len() == keys.len(), "output lengths must match the keys");
+    assert!(available(), "AVX-512F/DQ not available");
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the CPU features were checked just above.
+    unsafe {
+        match ring.clamp(1, 32).next_power_of_two() {
+            1 => ring_avx512::<1>(t, keys, out, found),
+            2 => ring_avx512::<2>(t, keys, out, found),
+            4 => ring_avx512::<4>(t, keys, out, found),
+            8 => ring_avx512::<8>(t, keys, out, found),
+            16 => ring_avx512::<16>(t, keys, out, found),
+            _ => ring_avx512::<32>(t, keys, out, found),
+        }
+    }
+}
+
+/// splitmix64-style `mix` on 8 lanes (must equal `super::mix`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+fn mix8(k: __m512i, seed: __m512i) -> __m512i {
+    let mut h = _mm512_xor_si512(k, seed);
+    h = _mm512_mullo_epi64(_mm512_xor_si512(h, _mm512_srli_epi64::<30>(h)), _mm512_set1_epi64(0xbf58_476d_1ce4_e5b9u64 as i64));
+    h = _mm512_mullo_epi64(_mm512_xor_si512(h, _mm512_srli_epi64::<27>(h)), _mm512_set1_epi64(0x94d0_49bb_1331_11ebu64 as i64));
+    _mm512_xor_si512(h, _mm512_srli_epi64::<31>(h))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64], found: &mut [u8]) {
+    let n = keys.len();
+    let mask = t.slots.len() - 1;
+    if n < 8 * W + 8 {
+        for (q, &k) in keys.iter().enumerate() {
+            let r = t.get(k);
+            out[q] = r.unwrap_or(0);
+            found[q] = r.is_some() as u8;
+        }
+        return;
+    }
+    let base = t.slots.as_ptr() as *const u8;
+    let vmask = _mm512_set1_epi64(mask as i64);
+    let vseed = _mm512_set1_epi64(t.seed as i64);
+    let iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    let mut vkey = [_mm512_setzero_si512(); W];
+    let mut vidx = [_mm512_setzero_si512(); W];
+    let mut vq = [_mm512_setzero_si512(); W];
+    let mut next = 0usize;
+    let prefetch8 = |idx: __m512i| {
+        let mut a = [0u64; 8];
+        // SAFETY: an unaligned store into a local array of 8 u64.
+        unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), idx) };
+        for &i in &a {
+            // SAFETY: prefetch never faults; i <= mask keeps it inside the table anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(base.add((i as usize) * 16).cast()) };
+        }
+    };
+    for j in 0..W {
+        // SAFETY: next + 8 <= n (n >= 8W + 8).
+        vkey[j] = unsafe { _mm512_loadu_si512(keys.as_ptr().add(next).cast()) };
+        vq[j] = _mm512_add_epi64(iota, _mm512_set1_epi64(next as i64));
+        vidx[j] = _mm512_and_si512(mix8(vkey[j], vseed), vmask);
+        prefetch8(vidx[j]);
+        next += 8;
+    }
+    let mut j = 0;
+    let mut lane_q = [0u64; 8];
+    let mut lane_w = [0u64; 8];
+    while next + 8 <= n {
+        // Slot i's key word is at base + 16i, its value word at base + 16i + 8.
+        let off = _mm512_slli_epi64::<4>(vidx[j]);
+        // SAFETY: every index is <= mask, inside the table.
+        let sk = unsafe { _mm512_i64gather_epi64::<1>(off, base.cast()) };
+        let sw = unsafe { _mm512_i64gather_epi64::<1>(off, base.add(8).cast()) };
+        let hit = _mm512_cmpeq_epi64_mask(sk, vkey[j]);
+        let delta = _mm512_srai_epi64::<{ PAYLOAD_BITS }>(sw);
+        let done = hit | _mm512_cmpeq_epi64_mask(delta, _mm512_setzero_si512());
+        if done != 0 {
+            // Finished lanes: answer at the query's own index.
+            // SAFETY: stores into local arrays of 8 u64.
+            unsafe {
+                _mm512_storeu_si512(lane_q.as_mut_ptr().cast(), vq[j]);
+                _mm512_storeu_si512(lane_w.as_mut_ptr().cast(), sw);
+            }
+            let mut m = done;
+            while m != 0 {
+                let l = m.trailing_zeros() as usize;
+                let q = lane_q[l] as usize;
+                let h = (hit >> l) & 1;
+                out[q] = if h != 0 { lane_w[l] & PAYLOAD_MASK } else { 0 };
+                found[q] = h;
+                m &= m - 1;
+            }
+            // Refill them with the next keys, in order.
+            // SAFETY: next + popcount(done) <= next + 8 <= n.
+            vkey[j] = unsafe { _mm512_mask_expandloadu_epi64(vkey[j], done, keys.as_ptr().add(next).cast()) };
+            vq[j] = _mm512_mask_expand_epi64(vq[j], done, _mm512_add_epi64(iota, _mm512_set1_epi64(next as i64)));
+            next += done.count_ones() as usize;
+        }
+        let hop = _mm512_and_si512(_mm512_add_epi64(vidx[j], delta), vmask);
+        let home = _mm512_and_si512(mix8(vkey[j], vseed), vmask);
+        vidx[j] = _mm512_mask_blend_epi64(done, hop, home);
+        prefetch8(vidx[j]);
+        j = (j + 1) & (W - 1);
+    }
+    // Drain: finish every lane in flight one by one, then the few keys left.
+    for j in 0..W {
+        let mut k = [0u64; 8];
+        let mut i = [0u64; 8];
+        // SAFETY: stores into local arrays of 8 u64.
+        unsafe {
+            _mm512_storeu_si512(k.as_mut_ptr().cast(), vkey[j]);
+            _mm512_storeu_si512(i.as_mut_ptr().cast(), vidx[j]);
+            _mm512_storeu_si512(lane_q.as_mut_ptr().cast(), vq[j]);
+        }
+        for l in 0..8 {
+            let r = t.get_from(k[l], i[l] as usize);
+            out[lane_q[l] as usize] = r.unwrap_or(0);
+            found[lane_q[l] as usize] = r.is_some() as u8;
+        }
+    }
+    for q in next..n {
+        let r = t.get(keys[q]);
+        out[q] = r.unwrap_or(0);
+        found[q] = r.is_some() as u8;
+    }
+}
