@@ -18,6 +18,7 @@ pub mod hugebuf;
 pub mod isa;
 pub mod kernels;
 pub mod neighborhash;
+pub mod vector;
 pub mod x2i;
 
 #[cfg(test)]

@@ -1,0 +1,297 @@
+//! HNSW (Malkov & Yashunin): a layered proximity graph. Level 0 keeps up to
+//! 2M links per node, upper levels M; search descends greedily from the entry
+//! point and runs a best-first search with `ef` candidates on level 0.
+//!
+//! Deterministic, parallel build: nodes are inserted in id order in batches.
+//! Every node of a batch searches the graph as it was before the batch (in
+//! parallel, read-only), then its links are set in id order, then the reverse
+//! links are added grouped by target node (in parallel, each target's list
+//! updated from its sources in id order). Batches start at one node and grow
+//! with the graph, so the result depends on the seed and the data only, not
+//! on the thread count.
+
+use super::heap::{Cand, TopK};
+use super::store::Scorer;
+use crate::cancel::CancelToken;
+use crate::error::Result;
+use std::collections::BinaryHeap;
+use std::cmp::Reverse;
+
+const MAX_LEVEL: usize = 15;
+
+pub struct Hnsw {
+    pub m: usize,
+    pub m0: usize,
+    pub entry: u32,
+    pub max_level: u32,
+    pub levels: Vec<u8>,
+    /// n * (m0 + 1): count, then links.
+    pub links0: Vec<u32>,
+    /// Per node: first upper block (level 1) in `upper`, or u32::MAX for level-0 nodes.
+    pub upper_off: Vec<u32>,
+    /// Blocks of (m + 1): count, then links; a node of level L owns L consecutive blocks.
+    pub upper: Vec<u32>,
+}
+
+/// Visited marks by generation, reused across searches of one thread.
+pub struct Visited {
+    mark: Vec<u32>,
+    epoch: u32,
+}
+
+impl Visited {
+    pub fn new(n: usize) -> Visited {
+        Visited { mark: vec![0; n], epoch: 0 }
+    }
+    fn next(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.mark.fill(0);
+            self.epoch = 1;
+        }
+    }
+    #[inline]
+    fn insert(&mut self, i: u32) -> bool {
+        let m = &mut self.mark[i as usize];
+        let new = *m != self.epoch;
+        *m = self.epoch;
+        new
+    }
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A node's level: floor(-ln(u) / ln(M)), u uniform in (0, 1] from (seed, id).
+pub fn level_of(seed: u64, id: usize, m: usize) -> usize {
+    let u = ((splitmix(seed ^ (id as u64).wrapping_mul(0xd6e8_feb8_6659_fd93)) >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    ((-u.ln() / (m.max(2) as f64).ln()).floor() as usize).min(MAX_LEVEL)
+}
+
+impl Hnsw {
+    #[inline]
+    pub fn links(&self, i: u32, level: usize) -> &[u32] {
+        if level == 0 {
+            let b = i as usize * (self.m0 + 1);
+            let c = self.links0[b] as usize;
+            &self.links0[b + 1..b + 1 + c]
+        } else {
+            let b = (self.upper_off[i as usize] as usize + level - 1) * (self.m + 1);
+            let c = self.upper[b] as usize;
+            &self.upper[b + 1..b + 1 + c]
+        }
+    }
+
+    fn set_links(&mut self, i: u32, level: usize, to: &[u32]) {
+        let (arr, b, cap) = if level == 0 {
+            (&mut self.links0, i as usize * (self.m0 + 1), self.m0)
+        } else {
+            (&mut self.upper, (self.upper_off[i as usize] as usize + level - 1) * (self.m + 1), self.m)
+        };
+        debug_assert!(to.len() <= cap);
+        arr[b] = to.len() as u32;
+        arr[b + 1..b + 1 + to.len()].copy_from_slice(to);
+    }
+
+    /// Greedy descent through the levels above `down_to`, then the `ef` nearest on each
+    /// level from `top` down to `down_to` (build) or just level 0 (search).
+    fn greedy(&self, dist: &impl Fn(u32) -> f32, from_level: usize, to_level: usize, mut ep: Cand) -> Cand {
+        for level in (to_level + 1..=from_level).rev() {
+            loop {
+                let mut moved = false;
+                for &nb in self.links(ep.id, level) {
+                    let c = Cand { d: dist(nb), id: nb };
+                    if c < ep {
+                        ep = c;
+                        moved = true;
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+        }
+        ep
+    }
+
+    /// Best-first search of one level from `eps`; the `ef` nearest, ascending.
+    fn search_level(&self, dist: &impl Fn(u32) -> f32, prefetch: &impl Fn(u32), eps: &[Cand], ef: usize, level: usize, vis: &mut Visited) -> Vec<Cand> {
+        vis.next();
+        let mut cand: BinaryHeap<Reverse<Cand>> = BinaryHeap::with_capacity(ef * 2);
+        let mut best = TopK::new(ef);
+        for &e in eps {
+            if vis.insert(e.id) {
+                cand.push(Reverse(e));
+                best.push(e);
+            }
+        }
+        let mut fresh: Vec<u32> = Vec::with_capacity(self.m0);
+        while let Some(Reverse(c)) = cand.pop() {
+            if c.d > best.bound() {
+                break;
+            }
+            fresh.clear();
+            for &nb in self.links(c.id, level) {
+                if vis.insert(nb) {
+                    prefetch(nb);
+                    fresh.push(nb);
+                }
+            }
+            for &nb in &fresh {
+                let d = dist(nb);
+                let e = Cand { d, id: nb };
+                if d < best.bound() || best.len() < ef {
+                    cand.push(Reverse(e));
+                    best.push(e);
+                }
+            }
+        }
+        best.into_sorted()
+    }
+
+    /// The k nearest of a prepared query (distances from `dist`), searching with `ef`.
+    pub fn search(&self, dist: &impl Fn(u32) -> f32, prefetch: &impl Fn(u32), k: usize, ef: usize, vis: &mut Visited) -> Vec<Cand> {
+        if self.levels.is_empty() {
+            return Vec::new();
+        }
+        let ep = Cand { d: dist(self.entry), id: self.entry };
+        let ep = self.greedy(dist, self.max_level as usize, 0, ep);
+        let mut r = self.search_level(dist, prefetch, &[ep], ef.max(k), 0, vis);
+        r.truncate(k);
+        r
+    }
+
+    /// HNSW's neighbour heuristic: keep a candidate only if it is closer to the
+    /// base node than to every neighbour kept so far (spreads links around the node).
+    fn select(scorer: &Scorer, cands: &[Cand], m: usize) -> Vec<u32> {
+        let mut kept: Vec<Cand> = Vec::with_capacity(m);
+        for &c in cands {
+            if kept.len() >= m {
+                break;
+            }
+            if kept.iter().all(|k| scorer.dist_rows(c.id as usize, k.id as usize) > c.d) {
+                kept.push(c);
+            }
+        }
+        kept.into_iter().map(|c| c.id).collect()
+    }
+
+    /// Build over the rows of an f32 store.
+    pub fn build(scorer: &Scorer, m: usize, ef_construction: usize, seed: u64, threads: usize, cancel: &CancelToken) -> Result<Hnsw> {
+        let n = scorer.store.n;
+        let m = m.max(2);
+        let m0 = 2 * m;
+        let levels: Vec<u8> = (0..n).map(|i| level_of(seed, i, m) as u8).collect();
+        let mut upper_off = vec![u32::MAX; n];
+        let mut blocks = 0usize;
+        for i in 0..n {
+            if levels[i] > 0 {
+                upper_off[i] = blocks as u32;
+                blocks += levels[i] as usize;
+            }
+        }
+        let mut g = Hnsw { m, m0, entry: 0, max_level: 0, links0: vec![0; n * (m0 + 1)], upper_off, upper: vec![0; blocks * (m + 1)], levels };
+        if n == 0 {
+            return Ok(g);
+        }
+        g.max_level = g.levels[0] as u32;
+        let threads = threads.max(1);
+        let mut start = 1usize;
+        // Per-thread scratch.
+        let mut visited: Vec<Visited> = (0..threads).map(|_| Visited::new(n)).collect();
+        while start < n {
+            cancel.check()?;
+            // Small batches while the graph is small, up to 256 nodes.
+            let batch = (start / 16).clamp(1, 256).min(n - start);
+            let ids: Vec<usize> = (start..start + batch).collect();
+            // 1. each new node's neighbours per level, against the graph before the batch
+            let per = ids.len().div_ceil(threads);
+            let gref = &g;
+            let found: Vec<Vec<Vec<u32>>> = std::thread::scope(|s| {
+                let handles: Vec<_> = ids
+                    .chunks(per.max(1))
+                    .zip(visited.iter_mut())
+                    .map(|(chunk, vis)| {
+                        s.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|&i| {
+                                    let dist = |j: u32| scorer.dist_rows(i, j as usize);
+                                    let li = gref.levels[i] as usize;
+                                    let top = gref.max_level as usize;
+                                    let mut ep = Cand { d: dist(gref.entry), id: gref.entry };
+                                    if top > li {
+                                        ep = gref.greedy(&dist, top, li, ep);
+                                    }
+                                    let mut eps = vec![ep];
+                                    let mut per_level = vec![Vec::new(); li + 1];
+                                    for level in (0..=li.min(top)).rev() {
+                                        let cands = gref.search_level(&dist, &|_| {}, &eps, ef_construction, level, vis);
+                                        per_level[level] = Hnsw::select(scorer, &cands, if level == 0 { m0 } else { m });
+                                        eps = cands;
+                                    }
+                                    per_level
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().flat_map(|h| h.join().expect("hnsw build thread panicked")).collect()
+            });
+            // 2. forward links, in id order
+            let mut reverse: Vec<(u32, u8, u32)> = Vec::new();
+            for (&i, lv) in ids.iter().zip(&found) {
+                for (level, to) in lv.iter().enumerate() {
+                    g.set_links(i as u32, level, to);
+                    reverse.extend(to.iter().map(|&t| (t, level as u8, i as u32)));
+                }
+            }
+            // 3. reverse links grouped by (target, level); sources in id order
+            reverse.sort_unstable();
+            let groups: Vec<&[(u32, u8, u32)]> = reverse.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1).collect();
+            let gref = &g;
+            let per = groups.len().div_ceil(threads).max(1);
+            let updates: Vec<(u32, u8, Vec<u32>)> = std::thread::scope(|s| {
+                let handles: Vec<_> = groups
+                    .chunks(per)
+                    .map(|chunk| {
+                        s.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|grp| {
+                                    let (t, level) = (grp[0].0, grp[0].1 as usize);
+                                    let cap = if level == 0 { m0 } else { m };
+                                    let mut list: Vec<u32> = gref.links(t, level).to_vec();
+                                    list.extend(grp.iter().map(|x| x.2));
+                                    if list.len() > cap {
+                                        let mut c: Vec<Cand> = list.iter().map(|&j| Cand { d: scorer.dist_rows(t as usize, j as usize), id: j }).collect();
+                                        c.sort_unstable();
+                                        list = Hnsw::select(scorer, &c, cap);
+                                    }
+                                    (t, level as u8, list)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().flat_map(|h| h.join().expect("hnsw build thread panicked")).collect()
+            });
+            for (t, level, list) in updates {
+                g.set_links(t, level as usize, &list);
+            }
+            // 4. a higher node becomes the entry point
+            for &i in &ids {
+                if g.levels[i] as u32 > g.max_level {
+                    g.max_level = g.levels[i] as u32;
+                    g.entry = i as u32;
+                }
+            }
+            start += batch;
+        }
+        Ok(g)
+    }
+}

@@ -1,0 +1,168 @@
+//! IVF: k-means centroids trained on a seeded sample; every row is stored in
+//! its nearest centroid's list (the store is reordered so a list is one
+//! contiguous run of rows); a query scans the `nprobe` nearest lists.
+
+use super::heap::{Cand, TopK};
+use super::store::{Metric, Scorer, padded};
+use crate::cancel::CancelToken;
+use crate::error::Result;
+use crate::kernels;
+
+pub struct Ivf {
+    pub nlist: usize,
+    /// nlist rows of `padded(dim)` f32.
+    pub centroids: Vec<f32>,
+    /// Row ranges of the (reordered) store: list c is rows offsets[c]..offsets[c+1].
+    pub offsets: Vec<u64>,
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Nearest centroid of every row of `rows` (f32 rows of `stride`), in parallel blocks.
+fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, threads: usize, cancel: &CancelToken) -> Result<Vec<u32>> {
+    let n = rows.len() / stride;
+    let nlist = centroids.len() / stride;
+    let k = kernels::kernels();
+    let per = n.div_ceil(threads.max(1)).max(1);
+    let parts: Vec<Result<Vec<u32>>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..n)
+            .step_by(per)
+            .map(|from| {
+                s.spawn(move || {
+                    let mut out = Vec::with_capacity(per);
+                    for r in from..(from + per).min(n) {
+                        if r % 1024 == 0 {
+                            cancel.check()?;
+                        }
+                        let x = &rows[r * stride..(r + 1) * stride];
+                        let mut best = Cand { d: f32::INFINITY, id: 0 };
+                        for c in 0..nlist {
+                            let y = &centroids[c * stride..(c + 1) * stride];
+                            let d = if metric.is_l2() { (k.l2sq_f32)(x, y) } else { -(k.dot_f32)(x, y) };
+                            let cand = Cand { d, id: c as u32 };
+                            if cand < best {
+                                best = cand;
+                            }
+                        }
+                        out.push(best.id);
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().expect("ivf thread panicked")).collect()
+    });
+    let mut all = Vec::with_capacity(n);
+    for p in parts {
+        all.extend(p?);
+    }
+    Ok(all)
+}
+
+/// Train centroids and return them with every row's list. `data` is dense `n x dim`.
+pub fn train(data: &[f32], n: usize, dim: usize, nlist: usize, metric: Metric, seed: u64, iters: usize, threads: usize, cancel: &CancelToken) -> Result<(Vec<f32>, Vec<u32>)> {
+    let stride = padded(dim);
+    let nlist = nlist.clamp(1, n.max(1));
+    // A seeded sample of at most 64 rows per list (partial Fisher-Yates).
+    let sample_n = (nlist * 64).min(n);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut r = seed ^ 0x5eed;
+    for a in 0..sample_n {
+        r = splitmix(r);
+        let b = a + (r % (n - a) as u64) as usize;
+        order.swap(a, b);
+    }
+    let pad = |rows: &mut Vec<f32>, i: usize| {
+        rows.extend_from_slice(&data[i * dim..(i + 1) * dim]);
+        rows.resize(rows.len() + stride - dim, 0.0);
+    };
+    let mut sample = Vec::with_capacity(sample_n * stride);
+    for &i in &order[..sample_n] {
+        pad(&mut sample, i);
+    }
+    let mut cent: Vec<f32> = sample[..nlist * stride].to_vec();
+    for _ in 0..iters {
+        let a = assign(&sample, stride, &cent, metric, threads, cancel)?;
+        let mut sum = vec![0f64; nlist * stride];
+        let mut cnt = vec![0usize; nlist];
+        for (r, &c) in a.iter().enumerate() {
+            cnt[c as usize] += 1;
+            for j in 0..dim {
+                sum[c as usize * stride + j] += sample[r * stride + j] as f64;
+            }
+        }
+        for c in 0..nlist {
+            if cnt[c] == 0 {
+                // An empty list takes a sample row (deterministic: the c-th of the sample).
+                let r = (c * 7919) % sample_n;
+                cent[c * stride..(c + 1) * stride].copy_from_slice(&sample[r * stride..(r + 1) * stride]);
+                continue;
+            }
+            for j in 0..dim {
+                cent[c * stride + j] = (sum[c * stride + j] / cnt[c] as f64) as f32;
+            }
+        }
+        if !metric.is_l2() {
+            for c in 0..nlist {
+                super::store::normalize(&mut cent[c * stride..c * stride + dim]);
+            }
+        }
+    }
+    let mut all = Vec::with_capacity(n * stride);
+    for i in 0..n {
+        pad(&mut all, i);
+    }
+    let lists = assign(&all, stride, &cent, metric, threads, cancel)?;
+    Ok((cent, lists))
+}
+
+impl Ivf {
+    /// The k nearest of one query: the nprobe nearest lists scanned with `dist`.
+    pub fn search(&self, scorer: &Scorer, q_padded: &[f32], dist: &impl Fn(u32) -> f32, k: usize, nprobe: usize) -> Vec<Cand> {
+        let stride = scorer.store.stride;
+        let kern = kernels::kernels();
+        let mut probe = TopK::new(nprobe.clamp(1, self.nlist));
+        for c in 0..self.nlist {
+            let y = &self.centroids[c * stride..(c + 1) * stride];
+            let d = if scorer.metric.is_l2() { (kern.l2sq_f32)(q_padded, y) } else { -(kern.dot_f32)(q_padded, y) };
+            probe.push(Cand { d, id: c as u32 });
+        }
+        let mut top = TopK::new(k);
+        for p in probe.into_sorted() {
+            let c = p.id as usize;
+            for r in self.offsets[c]..self.offsets[c + 1] {
+                top.push(Cand { d: dist(r as u32), id: r as u32 });
+            }
+        }
+        top.into_sorted()
+    }
+
+    pub fn list_sizes(&self) -> Vec<u64> {
+        self.offsets.windows(2).map(|w| w[1] - w[0]).collect()
+    }
+}
+
+/// Rows reordered by list: returns (permutation new -> old, offsets).
+pub fn layout(lists: &[u32], nlist: usize) -> (Vec<u32>, Vec<u64>) {
+    let mut count = vec![0u64; nlist + 1];
+    for &c in lists {
+        count[c as usize + 1] += 1;
+    }
+    for c in 0..nlist {
+        count[c + 1] += count[c];
+    }
+    let offsets = count.clone();
+    let mut at = count;
+    let mut perm = vec![0u32; lists.len()];
+    for (old, &c) in lists.iter().enumerate() {
+        perm[at[c as usize] as usize] = old as u32;
+        at[c as usize] += 1;
+    }
+    (perm, offsets)
+}
+

@@ -1,0 +1,461 @@
+//! The vector channel: flat, HNSW and IVF indexes over f32, f16 or SQ8
+//! (per-dimension int8) storage, L2 / inner product / cosine, with optional
+//! exact f32 re-ranking of the top R. One container (kind VECTOR):
+//! PARAMS (JSON), META (u64 words), IDS (u64 per row), VECTORS (the rows, padded
+//! to 32 elements), SQ8 (per-dimension min and step), F32 (re-rank rows), and
+//! the graph (HNSW_*) or the lists (IVF_*).
+//!
+//! Graphs and centroids are computed from f32 rows with the bit-identical
+//! kernels, so the same input, parameters and seed give the same bytes on any
+//! machine and for any thread count.
+
+pub mod heap;
+pub mod hnsw;
+pub mod ivf;
+pub mod store;
+
+use crate::cancel::CancelToken;
+use crate::container::{self, Container, HeaderFields, kind};
+use crate::error::{Error, Result};
+use heap::{Cand, TopK};
+use hnsw::{Hnsw, Visited};
+use ivf::Ivf;
+use std::path::Path;
+use store::{Metric, Quant, Scorer, Sq8, Store, normalize, padded};
+
+pub const MAJOR: u16 = 1;
+pub const MINOR: u16 = 0;
+pub const SECTION_META: u32 = 32;
+pub const SECTION_IDS: u32 = 33;
+pub const SECTION_VECTORS: u32 = 34;
+pub const SECTION_SQ8: u32 = 35;
+pub const SECTION_F32: u32 = 36;
+pub const SECTION_HNSW_LEVELS: u32 = 37;
+pub const SECTION_HNSW_L0: u32 = 38;
+pub const SECTION_HNSW_UPPER_OFF: u32 = 39;
+pub const SECTION_HNSW_UPPER: u32 = 40;
+pub const SECTION_IVF_CENTROIDS: u32 = 41;
+pub const SECTION_IVF_OFFSETS: u32 = 42;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexType {
+    Flat,
+    Hnsw,
+    Ivf,
+}
+
+impl IndexType {
+    pub fn parse(s: &str) -> Option<IndexType> {
+        match s {
+            "flat" => Some(IndexType::Flat),
+            "hnsw" => Some(IndexType::Hnsw),
+            "ivf" => Some(IndexType::Ivf),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexType::Flat => "flat",
+            IndexType::Hnsw => "hnsw",
+            IndexType::Ivf => "ivf",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    pub kind: IndexType,
+    pub metric: Metric,
+    pub quant: Quant,
+    pub m: usize,
+    pub ef_construction: usize,
+    pub nlist: usize,
+    pub kmeans_iters: usize,
+    pub seed: u64,
+    pub threads: usize,
+    /// Keep the f32 rows for re-ranking (quantised stores only).
+    pub keep_f32: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions { kind: IndexType::Hnsw, metric: Metric::L2, quant: Quant::F32, m: 16, ef_construction: 200, nlist: 0, kmeans_iters: 10, seed: 0, threads: 1, keep_f32: false }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct SearchParams {
+    pub k: usize,
+    pub ef: usize,
+    pub nprobe: usize,
+    /// Re-rank the top `rerank` candidates with exact f32 distances (0 = off).
+    pub rerank: usize,
+    pub threads: usize,
+}
+
+pub struct VectorIndex {
+    pub kind: IndexType,
+    pub metric: Metric,
+    pub n: usize,
+    pub dim: usize,
+    pub ids: Vec<u64>,
+    pub store: Store,
+    pub f32: Option<Store>,
+    pub hnsw: Option<Hnsw>,
+    pub ivf: Option<Ivf>,
+    pub header: Option<container::Header>,
+}
+
+/// Search results, `k` per query: row positions' ids (or -1) and distances
+/// (L2: Euclidean distance; ip: minus the inner product; cosine: 1 - cosine).
+pub struct Results {
+    pub ids: Vec<i64>,
+    pub distances: Vec<f32>,
+}
+
+fn check_rows(data: &[f32], n: usize, dim: usize) -> Result<()> {
+    if dim == 0 || data.len() != n * dim {
+        return Err(Error::InvalidArgument(format!("vectors: {} values are not {n} rows of {dim}", data.len())));
+    }
+    if let Some(p) = data.iter().position(|x| !x.is_finite()) {
+        return Err(Error::InvalidArgument(format!("row {}: element {} is {} (vectors must be finite)", p / dim, p % dim, data[p])));
+    }
+    Ok(())
+}
+
+fn le_u64(words: &[u64]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+fn le_u32(words: &[u32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+fn le_f32(words: &[f32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+fn u64s(b: &[u8]) -> Vec<u64> {
+    b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect()
+}
+fn u32s(b: &[u8]) -> Vec<u32> {
+    b.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()
+}
+fn f32s(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+}
+
+impl VectorIndex {
+    /// Build from `n` dense rows of `dim` f32 and their ids.
+    pub fn build(data: &[f32], ids: &[u64], dim: usize, o: &BuildOptions, cancel: &CancelToken) -> Result<VectorIndex> {
+        let n = ids.len();
+        check_rows(data, n, dim)?;
+        let mut rows: Vec<f32> = data.to_vec();
+        if o.metric == Metric::Cosine {
+            for r in 0..n {
+                normalize(&mut rows[r * dim..(r + 1) * dim]);
+            }
+        }
+        let (mut ids, mut rows) = (ids.to_vec(), rows);
+        let mut ivf = None;
+        if o.kind == IndexType::Ivf {
+            let nlist = if o.nlist > 0 { o.nlist } else { ((n as f64).sqrt().round() as usize).max(1) };
+            let (centroids, lists) = ivf::train(&rows, n, dim, nlist, o.metric, o.seed, o.kmeans_iters, o.threads, cancel)?;
+            let nlist = centroids.len() / padded(dim);
+            let (perm, offsets) = ivf::layout(&lists, nlist);
+            let mut r2 = Vec::with_capacity(rows.len());
+            for &old in &perm {
+                r2.extend_from_slice(&rows[old as usize * dim..(old as usize + 1) * dim]);
+            }
+            ids = perm.iter().map(|&old| ids[old as usize]).collect();
+            rows = r2;
+            ivf = Some(Ivf { nlist, centroids, offsets });
+        }
+        let f32_store = Store::encode(&rows, n, dim, Quant::F32);
+        let hnsw = if o.kind == IndexType::Hnsw {
+            let scorer = Scorer::new(&f32_store, o.metric);
+            Some(Hnsw::build(&scorer, o.m, o.ef_construction.max(o.m), o.seed, o.threads, cancel)?)
+        } else {
+            None
+        };
+        let (store, f32) = if o.quant == Quant::F32 { (f32_store, None) } else { (Store::encode(&rows, n, dim, o.quant), o.keep_f32.then_some(f32_store)) };
+        Ok(VectorIndex { kind: o.kind, metric: o.metric, n, dim, ids, store, f32, hnsw, ivf, header: None })
+    }
+
+    fn meta(&self) -> Vec<u64> {
+        let h = self.hnsw.as_ref();
+        vec![
+            1,
+            self.n as u64,
+            self.dim as u64,
+            self.store.stride as u64,
+            match self.store.quant {
+                Quant::F32 => 0,
+                Quant::F16 => 1,
+                Quant::Sq8 => 2,
+            },
+            match self.metric {
+                Metric::L2 => 0,
+                Metric::Ip => 1,
+                Metric::Cosine => 2,
+            },
+            match self.kind {
+                IndexType::Flat => 0,
+                IndexType::Hnsw => 1,
+                IndexType::Ivf => 2,
+            },
+            h.map_or(0, |h| h.m as u64),
+            h.map_or(0, |h| h.m0 as u64),
+            h.map_or(0, |h| h.entry as u64),
+            h.map_or(0, |h| h.max_level as u64),
+            self.ivf.as_ref().map_or(0, |v| v.nlist as u64),
+            self.f32.is_some() as u64,
+        ]
+    }
+
+    /// Write the index (temp name, fsync, rename).
+    pub fn write(&self, path: &Path, mut fields: HeaderFields, params_json: &str) -> Result<u64> {
+        fields.kind = kind::VECTOR;
+        fields.major = MAJOR;
+        fields.minor = MINOR;
+        let mut sections: Vec<(u32, u32, Vec<u8>)> = vec![
+            (container::SECTION_PARAMS, 1, params_json.as_bytes().to_vec()),
+            (SECTION_META, 1, le_u64(&self.meta())),
+            (SECTION_IDS, 1, le_u64(&self.ids)),
+            (SECTION_VECTORS, 1, self.store.raw().to_vec()),
+        ];
+        if let Some(q) = &self.store.sq8 {
+            sections.push((SECTION_SQ8, 1, [le_f32(&q.min), le_f32(&q.step)].concat()));
+        }
+        if let Some(f) = &self.f32 {
+            sections.push((SECTION_F32, 1, f.raw().to_vec()));
+        }
+        if let Some(h) = &self.hnsw {
+            sections.push((SECTION_HNSW_LEVELS, 1, h.levels.clone()));
+            sections.push((SECTION_HNSW_L0, 1, le_u32(&h.links0)));
+            sections.push((SECTION_HNSW_UPPER_OFF, 1, le_u32(&h.upper_off)));
+            sections.push((SECTION_HNSW_UPPER, 1, le_u32(&h.upper)));
+        }
+        if let Some(v) = &self.ivf {
+            sections.push((SECTION_IVF_CENTROIDS, 1, le_f32(&v.centroids)));
+            sections.push((SECTION_IVF_OFFSETS, 1, le_u64(&v.offsets)));
+        }
+        let refs: Vec<(u32, u32, &[u8])> = sections.iter().map(|(k, v, b)| (*k, *v, b.as_slice())).collect();
+        container::write_container(path, fields, &refs)
+    }
+
+    pub fn open(path: &Path) -> Result<VectorIndex> {
+        let c = Container::open_kind(path, kind::VECTOR, MAJOR)?;
+        let p = path.display().to_string();
+        let corrupt = |m: String| Error::Corrupt { path: p.clone(), offset: 0, length: 0, message: m };
+        let need = |k: u32, what: &str| -> Result<Vec<u8>> { c.read_section(k)?.ok_or_else(|| corrupt(format!("no {what} section"))) };
+        let meta = u64s(&need(SECTION_META, "meta")?);
+        if meta.len() < 13 || meta[0] != 1 {
+            return Err(corrupt("meta section is not version 1".into()));
+        }
+        let (n, dim) = (meta[1] as usize, meta[2] as usize);
+        let quant = [Quant::F32, Quant::F16, Quant::Sq8].get(meta[4] as usize).copied().ok_or_else(|| corrupt("unknown quantisation".into()))?;
+        let metric = [Metric::L2, Metric::Ip, Metric::Cosine].get(meta[5] as usize).copied().ok_or_else(|| corrupt("unknown metric".into()))?;
+        let kind_ = [IndexType::Flat, IndexType::Hnsw, IndexType::Ivf].get(meta[6] as usize).copied().ok_or_else(|| corrupt("unknown index type".into()))?;
+        if meta[3] as usize != padded(dim) {
+            return Err(corrupt("row stride disagrees with the dimension".into()));
+        }
+        let ids = u64s(&need(SECTION_IDS, "ids")?);
+        let vec_bytes = need(SECTION_VECTORS, "vectors")?;
+        if ids.len() != n || vec_bytes.len() != n * padded(dim) * quant.bytes() {
+            return Err(corrupt("ids or vectors disagree with the row count".into()));
+        }
+        let sq8 = if quant == Quant::Sq8 {
+            let b = f32s(&need(SECTION_SQ8, "sq8")?);
+            if b.len() != 2 * dim {
+                return Err(corrupt("sq8 section has the wrong length".into()));
+            }
+            Some(Sq8 { min: b[..dim].to_vec(), step: b[dim..].to_vec() })
+        } else {
+            None
+        };
+        let store = Store::from_bytes(&vec_bytes, n, dim, quant, sq8);
+        let f32 = match c.read_section(SECTION_F32)? {
+            Some(b) if b.len() == n * padded(dim) * 4 => Some(Store::from_bytes(&b, n, dim, Quant::F32, None)),
+            Some(_) => return Err(corrupt("f32 section has the wrong length".into())),
+            None => None,
+        };
+        let hnsw = if kind_ == IndexType::Hnsw {
+            let (m, m0, entry, max_level) = (meta[7] as usize, meta[8] as usize, meta[9] as u32, meta[10] as u32);
+            let levels = need(SECTION_HNSW_LEVELS, "hnsw levels")?;
+            let links0 = u32s(&need(SECTION_HNSW_L0, "hnsw level 0")?);
+            let upper_off = u32s(&need(SECTION_HNSW_UPPER_OFF, "hnsw upper offsets")?);
+            let upper = u32s(&need(SECTION_HNSW_UPPER, "hnsw upper links")?);
+            let h = Hnsw { m, m0, entry, max_level, levels, links0, upper_off, upper };
+            validate_graph(&h, n).map_err(corrupt)?;
+            Some(h)
+        } else {
+            None
+        };
+        let ivf = if kind_ == IndexType::Ivf {
+            let nlist = meta[11] as usize;
+            let centroids = f32s(&need(SECTION_IVF_CENTROIDS, "ivf centroids")?);
+            let offsets = u64s(&need(SECTION_IVF_OFFSETS, "ivf offsets")?);
+            if centroids.len() != nlist * padded(dim) || offsets.len() != nlist + 1 || offsets[nlist] as usize != n || offsets.windows(2).any(|w| w[0] > w[1]) {
+                return Err(corrupt("ivf lists disagree with the rows".into()));
+            }
+            Some(Ivf { nlist, centroids, offsets })
+        } else {
+            None
+        };
+        Ok(VectorIndex { kind: kind_, metric, n, dim, ids, store, f32, hnsw, ivf, header: Some(c.header.clone()) })
+    }
+
+    /// Search `queries` (dense `nq x dim`), in parallel over queries.
+    pub fn search(&self, queries: &[f32], p: &SearchParams, cancel: &CancelToken) -> Result<Results> {
+        let dim = self.dim;
+        if queries.len() % dim != 0 {
+            return Err(Error::InvalidArgument(format!("queries: {} values are not rows of {dim}", queries.len())));
+        }
+        let nq = queries.len() / dim;
+        check_rows(queries, nq, dim)?;
+        if p.k == 0 {
+            return Err(Error::InvalidArgument("k must be at least 1".into()));
+        }
+        if p.k > self.n {
+            return Err(Error::InvalidArgument(format!("k {} is larger than the index ({} vectors)", p.k, self.n)));
+        }
+        if p.rerank > 0 && self.store.quant != Quant::F32 && self.f32.is_none() {
+            return Err(Error::InvalidArgument("re-rank needs the f32 rows: build with --rerank".into()));
+        }
+        let k = p.k;
+        let mut ids = vec![-1i64; nq * k];
+        let mut dists = vec![f32::INFINITY; nq * k];
+        let threads = p.threads.max(1).min(nq.max(1));
+        let per = nq.div_ceil(threads).max(1);
+        let chunks: Vec<(usize, &mut [i64], &mut [f32])> = ids.chunks_mut(per * k).zip(dists.chunks_mut(per * k)).enumerate().map(|(c, (a, b))| (c * per, a, b)).collect();
+        std::thread::scope(|s| -> Result<()> {
+            let hs: Vec<_> = chunks
+                .into_iter()
+                .map(|(from, out_ids, out_d)| {
+                    s.spawn(move || -> Result<()> {
+                        let mut vis = Visited::new(if self.hnsw.is_some() { self.n } else { 0 });
+                        let mut qv = vec![0f32; dim];
+                        for (qi, q) in (from..from + out_ids.len() / k).enumerate() {
+                            if qi % 64 == 0 {
+                                cancel.check()?;
+                            }
+                            qv.copy_from_slice(&queries[q * dim..(q + 1) * dim]);
+                            if self.metric == Metric::Cosine {
+                                normalize(&mut qv);
+                            }
+                            let found = self.search_one(&qv, p, &mut vis);
+                            for (j, c) in found.iter().take(k).enumerate() {
+                                out_ids[qi * k + j] = self.ids[c.id as usize] as i64;
+                                out_d[qi * k + j] = self.report(c.d);
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            for h in hs {
+                h.join().expect("vector search thread panicked")?;
+            }
+            Ok(())
+        })?;
+        Ok(Results { ids, distances: dists })
+    }
+
+    /// The user-facing distance of an internal one.
+    fn report(&self, d: f32) -> f32 {
+        match self.metric {
+            Metric::L2 => d.max(0.0).sqrt(),
+            Metric::Ip => d,
+            Metric::Cosine => 1.0 + d,
+        }
+    }
+
+    fn search_one(&self, q: &[f32], p: &SearchParams, vis: &mut Visited) -> Vec<Cand> {
+        let scorer = Scorer::new(&self.store, self.metric);
+        let prepared = scorer.prepare(q);
+        let dist = |r: u32| scorer.dist(&prepared, r as usize);
+        let row_bytes = self.store.row_bytes();
+        let prefetch = |r: u32| {
+            let ptr = self.store.row_ptr(r as usize);
+            // Two lines: enough for the hardware prefetcher to follow the row.
+            prefetch_line(ptr);
+            if row_bytes > 64 {
+                prefetch_line(ptr.wrapping_add(64));
+            }
+        };
+        let want = if p.rerank > 0 && self.store.quant != Quant::F32 { p.rerank.max(p.k) } else { p.k };
+        let mut found = match self.kind {
+            IndexType::Hnsw => self.hnsw.as_ref().expect("hnsw").search(&dist, &prefetch, want, p.ef.max(want), vis),
+            IndexType::Ivf => {
+                let mut padded_q = vec![0f32; self.store.stride];
+                padded_q[..self.dim].copy_from_slice(q);
+                self.ivf.as_ref().expect("ivf").search(&scorer, &padded_q, &dist, want, p.nprobe.max(1))
+            }
+            IndexType::Flat => {
+                let mut top = TopK::new(want);
+                for r in 0..self.n as u32 {
+                    top.push(Cand { d: dist(r), id: r });
+                }
+                top.into_sorted()
+            }
+        };
+        if want > p.k
+            && let Some(f) = &self.f32
+        {
+            let exact = Scorer::new(f, self.metric);
+            let mut qp = vec![0f32; f.stride];
+            qp[..self.dim].copy_from_slice(q);
+            for c in found.iter_mut() {
+                c.d = exact.dist_vec(&qp, c.id as usize);
+            }
+            found.sort_unstable();
+        }
+        found.truncate(p.k);
+        found
+    }
+}
+
+#[inline(always)]
+fn prefetch_line(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetch is a hint and never faults.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Every link points at a row, counts fit their blocks, levels agree with the upper blocks.
+fn validate_graph(h: &Hnsw, n: usize) -> std::result::Result<(), String> {
+    if h.levels.len() != n || h.links0.len() != n * (h.m0 + 1) || h.upper_off.len() != n || (n > 0 && h.entry as usize >= n) {
+        return Err("hnsw sections disagree with the row count".into());
+    }
+    let mut blocks = 0usize;
+    for i in 0..n {
+        let c = h.links0[i * (h.m0 + 1)] as usize;
+        if c > h.m0 || h.links0[i * (h.m0 + 1) + 1..i * (h.m0 + 1) + 1 + c].iter().any(|&t| t as usize >= n) {
+            return Err(format!("hnsw: node {i} has bad level-0 links"));
+        }
+        if h.levels[i] > 0 {
+            if h.upper_off[i] as usize != blocks {
+                return Err(format!("hnsw: node {i} has a bad upper offset"));
+            }
+            blocks += h.levels[i] as usize;
+        }
+    }
+    if h.upper.len() != blocks * (h.m + 1) {
+        return Err("hnsw: upper links have the wrong length".into());
+    }
+    for b in 0..blocks {
+        let c = h.upper[b * (h.m + 1)] as usize;
+        if c > h.m || h.upper[b * (h.m + 1) + 1..b * (h.m + 1) + 1 + c].iter().any(|&t| t as usize >= n) {
+            return Err(format!("hnsw: upper block {b} has bad links"));
+        }
+    }
+    if n > 0 && h.levels[h.entry as usize] as u32 != h.max_level {
+        return Err("hnsw: the entry point is not on the top level".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,346 @@
+//! Vector storage: rows padded to a multiple of 32 elements (the kernels'
+//! chunk, so no row needs a tail copy) in 64-byte-aligned memory, as f32,
+//! f16 or SQ8 codes (u8 per dimension, affine per dimension: x = min + step * code,
+//! trained on the data; never per-vector, which breaks L2).
+//!
+//! Distances are "smaller is closer": L2 squared, or minus the inner product
+//! (cosine = inner product of vectors normalised on the way in).
+
+use crate::kernels::{self, Kernels, f32_to_f16};
+
+pub const PAD: usize = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    L2,
+    Ip,
+    Cosine,
+}
+
+impl Metric {
+    pub fn parse(s: &str) -> Option<Metric> {
+        match s {
+            "l2" => Some(Metric::L2),
+            "ip" => Some(Metric::Ip),
+            "cosine" => Some(Metric::Cosine),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::L2 => "l2",
+            Metric::Ip => "ip",
+            Metric::Cosine => "cosine",
+        }
+    }
+    /// L2 squared, or inner-product style (IP and cosine after normalisation).
+    pub fn is_l2(self) -> bool {
+        self == Metric::L2
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quant {
+    F32,
+    F16,
+    Sq8,
+}
+
+impl Quant {
+    pub fn parse(s: &str) -> Option<Quant> {
+        match s {
+            "f32" => Some(Quant::F32),
+            "f16" => Some(Quant::F16),
+            "int8" | "sq8" | "i8" => Some(Quant::Sq8),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Quant::F32 => "f32",
+            Quant::F16 => "f16",
+            Quant::Sq8 => "int8",
+        }
+    }
+    pub fn bytes(self) -> usize {
+        match self {
+            Quant::F32 => 4,
+            Quant::F16 => 2,
+            Quant::Sq8 => 1,
+        }
+    }
+}
+
+pub fn padded(dim: usize) -> usize {
+    dim.div_ceil(PAD).max(1) * PAD
+}
+
+/// 64-byte-aligned, zero-initialised bytes (a Vec of 64-byte lines viewed as bytes).
+#[derive(Clone)]
+pub struct AlignedBytes {
+    lines: Vec<Line>,
+    len: usize,
+}
+
+#[repr(C, align(64))]
+#[derive(Clone, Copy)]
+struct Line([u8; 64]);
+
+impl AlignedBytes {
+    pub fn zeroed(len: usize) -> AlignedBytes {
+        AlignedBytes { lines: vec![Line([0; 64]); len.div_ceil(64)], len }
+    }
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: the lines are `len.div_ceil(64) * 64 >= len` initialised bytes.
+        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast::<u8>(), self.len) }
+    }
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes the view unique.
+        unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<u8>(), self.len) }
+    }
+    fn typed<T: Copy>(&self) -> &[T] {
+        let b = self.as_slice();
+        // SAFETY: 64-byte-aligned start; T is f32/u16/u8 (every bit pattern valid).
+        unsafe { std::slice::from_raw_parts(b.as_ptr().cast::<T>(), b.len() / std::mem::size_of::<T>()) }
+    }
+    fn typed_mut<T: Copy>(&mut self) -> &mut [T] {
+        let b = self.as_mut_slice();
+        // SAFETY: as in `typed`.
+        unsafe { std::slice::from_raw_parts_mut(b.as_mut_ptr().cast::<T>(), b.len() / std::mem::size_of::<T>()) }
+    }
+}
+
+/// SQ8 per-dimension affine parameters: x_j ~ min_j + step_j * code_j.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sq8 {
+    pub min: Vec<f32>,
+    pub step: Vec<f32>,
+}
+
+impl Sq8 {
+    /// Train on rows (`dim` used of `stride` each): per-dimension min and max.
+    pub fn train(data: &[f32], n: usize, dim: usize, stride: usize) -> Sq8 {
+        let (mut lo, mut hi) = (vec![f32::INFINITY; dim], vec![f32::NEG_INFINITY; dim]);
+        for r in 0..n {
+            let row = &data[r * stride..r * stride + dim];
+            for j in 0..dim {
+                lo[j] = lo[j].min(row[j]);
+                hi[j] = hi[j].max(row[j]);
+            }
+        }
+        let step = lo.iter().zip(&hi).map(|(&l, &h)| if h > l { (h - l) / 255.0 } else { 0.0 }).collect();
+        Sq8 { min: lo.into_iter().map(|l| if l.is_finite() { l } else { 0.0 }).collect(), step }
+    }
+    pub fn encode(&self, x: f32, j: usize) -> u8 {
+        if self.step[j] == 0.0 {
+            0
+        } else {
+            ((x - self.min[j]) / self.step[j]).round().clamp(0.0, 255.0) as u8
+        }
+    }
+    pub fn decode(&self, c: u8, j: usize) -> f32 {
+        self.min[j] + self.step[j] * c as f32
+    }
+}
+
+/// Rows of one precision, padded and aligned.
+pub struct Store {
+    pub n: usize,
+    pub dim: usize,
+    pub stride: usize,
+    pub quant: Quant,
+    pub sq8: Option<Sq8>,
+    bytes: AlignedBytes,
+}
+
+impl Store {
+    /// Encode `n` rows of `dim` f32 (dense, row-major) at `quant`.
+    pub fn encode(data: &[f32], n: usize, dim: usize, quant: Quant) -> Store {
+        let stride = padded(dim);
+        let mut s = Store { n, dim, stride, quant, sq8: None, bytes: AlignedBytes::zeroed(n * stride * quant.bytes()) };
+        match quant {
+            Quant::F32 => {
+                let out = s.bytes.typed_mut::<f32>();
+                for r in 0..n {
+                    out[r * stride..r * stride + dim].copy_from_slice(&data[r * dim..(r + 1) * dim]);
+                }
+            }
+            Quant::F16 => {
+                let out = s.bytes.typed_mut::<u16>();
+                for r in 0..n {
+                    for j in 0..dim {
+                        out[r * stride + j] = f32_to_f16(data[r * dim + j]);
+                    }
+                }
+            }
+            Quant::Sq8 => {
+                let q = Sq8::train(data, n, dim, dim);
+                let out = s.bytes.typed_mut::<u8>();
+                for r in 0..n {
+                    for j in 0..dim {
+                        out[r * stride + j] = q.encode(data[r * dim + j], j);
+                    }
+                }
+                s.sq8 = Some(q);
+            }
+        }
+        s
+    }
+
+    /// From stored bytes (a loaded file): `bytes` is `n * stride * quant.bytes()` long.
+    pub fn from_bytes(bytes: &[u8], n: usize, dim: usize, quant: Quant, sq8: Option<Sq8>) -> Store {
+        let stride = padded(dim);
+        let mut b = AlignedBytes::zeroed(n * stride * quant.bytes());
+        b.as_mut_slice().copy_from_slice(&bytes[..n * stride * quant.bytes()]);
+        Store { n, dim, stride, quant, sq8, bytes: b }
+    }
+
+    pub fn raw(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
+    pub fn f32_row(&self, r: usize) -> &[f32] {
+        &self.bytes.typed::<f32>()[r * self.stride..(r + 1) * self.stride]
+    }
+    pub fn f16_row(&self, r: usize) -> &[u16] {
+        &self.bytes.typed::<u16>()[r * self.stride..(r + 1) * self.stride]
+    }
+    pub fn u8_row(&self, r: usize) -> &[u8] {
+        &self.bytes.typed::<u8>()[r * self.stride..(r + 1) * self.stride]
+    }
+    /// Address of row `r` (for prefetching).
+    #[inline]
+    pub fn row_ptr(&self, r: usize) -> *const u8 {
+        self.bytes.as_slice().as_ptr().wrapping_add(r * self.stride * self.quant.bytes())
+    }
+    pub fn row_bytes(&self) -> usize {
+        self.stride * self.quant.bytes()
+    }
+}
+
+/// A query prepared for one store: padded, converted, and for SQ8 mapped to code space.
+pub struct Query {
+    f32: Vec<f32>,
+    f16: Vec<u16>,
+    /// SQ8: q' = (q - min) / step per dimension, and weights step^2 (L2) or step (IP) ...
+    sq8_q: Vec<f32>,
+    sq8_w: Vec<f32>,
+    /// ... and the constant of the IP form: sum q_j * min_j.
+    sq8_c: f32,
+}
+
+/// Distances for one store and metric, through the process's kernel table.
+pub struct Scorer<'a> {
+    pub store: &'a Store,
+    pub metric: Metric,
+    k: &'static Kernels,
+}
+
+impl<'a> Scorer<'a> {
+    pub fn new(store: &'a Store, metric: Metric) -> Scorer<'a> {
+        Scorer { store, metric, k: kernels::kernels() }
+    }
+
+    /// `q` has `dim` elements (already normalised for cosine).
+    pub fn prepare(&self, q: &[f32]) -> Query {
+        let s = self.store;
+        let mut f = vec![0f32; s.stride];
+        f[..s.dim].copy_from_slice(&q[..s.dim]);
+        let mut out = Query { f32: Vec::new(), f16: Vec::new(), sq8_q: Vec::new(), sq8_w: Vec::new(), sq8_c: 0.0 };
+        match s.quant {
+            Quant::F32 => {}
+            Quant::F16 => out.f16 = f.iter().map(|&x| f32_to_f16(x)).collect(),
+            Quant::Sq8 => {
+                let p = s.sq8.as_ref().expect("sq8 store has parameters");
+                out.sq8_q = vec![0.0; s.stride];
+                out.sq8_w = vec![0.0; s.stride];
+                for j in 0..s.dim {
+                    if self.metric.is_l2() {
+                        // sum step^2 (q' - c)^2 with q' = (q - min) / step; a flat dimension adds (q - min)^2.
+                        if p.step[j] > 0.0 {
+                            out.sq8_q[j] = (f[j] - p.min[j]) / p.step[j];
+                            out.sq8_w[j] = p.step[j] * p.step[j];
+                        } else {
+                            out.sq8_c += (f[j] - p.min[j]) * (f[j] - p.min[j]);
+                        }
+                    } else {
+                        // -(q . x) = -(sum q_j min_j + sum (q_j step_j) c_j)
+                        out.sq8_w[j] = f[j] * p.step[j];
+                        out.sq8_c += f[j] * p.min[j];
+                    }
+                }
+            }
+        }
+        out.f32 = f;
+        out
+    }
+
+    #[inline]
+    pub fn dist(&self, q: &Query, r: usize) -> f32 {
+        let s = self.store;
+        match (s.quant, self.metric.is_l2()) {
+            (Quant::F32, true) => (self.k.l2sq_f32)(&q.f32, s.f32_row(r)),
+            (Quant::F32, false) => -(self.k.dot_f32)(&q.f32, s.f32_row(r)),
+            (Quant::F16, true) => (self.k.l2sq_f16)(&q.f16, s.f16_row(r)),
+            (Quant::F16, false) => -(self.k.dot_f16)(&q.f16, s.f16_row(r)),
+            (Quant::Sq8, true) => sq8_l2(&q.sq8_q, &q.sq8_w, s.u8_row(r)) + q.sq8_c,
+            (Quant::Sq8, false) => -(sq8_dot(&q.sq8_w, s.u8_row(r)) + q.sq8_c),
+        }
+    }
+
+    /// Distance between two stored rows (f32 stores only: graph and k-means builds).
+    #[inline]
+    pub fn dist_rows(&self, a: usize, b: usize) -> f32 {
+        let s = self.store;
+        debug_assert_eq!(s.quant, Quant::F32);
+        if self.metric.is_l2() {
+            (self.k.l2sq_f32)(s.f32_row(a), s.f32_row(b))
+        } else {
+            -(self.k.dot_f32)(s.f32_row(a), s.f32_row(b))
+        }
+    }
+
+    /// Distance from a padded f32 vector to a stored f32 row.
+    #[inline]
+    pub fn dist_vec(&self, v: &[f32], r: usize) -> f32 {
+        if self.metric.is_l2() {
+            (self.k.l2sq_f32)(v, self.store.f32_row(r))
+        } else {
+            -(self.k.dot_f32)(v, self.store.f32_row(r))
+        }
+    }
+}
+
+/// sum w_j (q_j - c_j)^2 over SQ8 codes (16 independent accumulators; LLVM vectorises it).
+#[inline]
+pub fn sq8_l2(q: &[f32], w: &[f32], c: &[u8]) -> f32 {
+    let mut acc = [0f32; 16];
+    for ((q, w), c) in q.chunks_exact(16).zip(w.chunks_exact(16)).zip(c.chunks_exact(16)) {
+        for l in 0..16 {
+            let d = q[l] - c[l] as f32;
+            acc[l] += w[l] * d * d;
+        }
+    }
+    acc.iter().sum()
+}
+
+/// sum w_j c_j over SQ8 codes.
+#[inline]
+pub fn sq8_dot(w: &[f32], c: &[u8]) -> f32 {
+    let mut acc = [0f32; 16];
+    for (w, c) in w.chunks_exact(16).zip(c.chunks_exact(16)) {
+        for l in 0..16 {
+            acc[l] += w[l] * c[l] as f32;
+        }
+    }
+    acc.iter().sum()
+}
+
+/// Normalise `v` in place to unit length (zero vectors stay zero).
+pub fn normalize(v: &mut [f32]) {
+    let n: f64 = v.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>().sqrt();
+    if n > 0.0 {
+        for x in v {
+            *x = (*x as f64 / n) as f32;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+use super::*;
+use crate::testutil::*;
+
+fn rng_data(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n * dim)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+        })
+        .collect()
+}
+
+fn brute(data: &[f32], n: usize, dim: usize, q: &[f32], k: usize, metric: Metric) -> Vec<u64> {
+    let mut v: Vec<(f64, u64)> = (0..n)
+        .map(|r| {
+            let row = &data[r * dim..(r + 1) * dim];
+            let d = match metric {
+                Metric::L2 => row.iter().zip(q).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>(),
+                _ => -row.iter().zip(q).map(|(a, b)| (a * b) as f64).sum::<f64>(),
+            };
+            (d, r as u64)
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    v.into_iter().take(k).map(|x| x.1).collect()
+}
+
+fn recall(idx: &VectorIndex, data: &[f32], n: usize, dim: usize, qs: &[f32], p: &SearchParams, metric: Metric) -> f64 {
+    let r = idx.search(qs, p, &CancelToken::new()).unwrap();
+    let nq = qs.len() / dim;
+    let mut hit = 0;
+    for q in 0..nq {
+        let truth = brute(data, n, dim, &qs[q * dim..(q + 1) * dim], p.k, metric);
+        hit += r.ids[q * p.k..(q + 1) * p.k].iter().filter(|&&id| truth.contains(&(id as u64))).count();
+    }
+    hit as f64 / (nq * p.k) as f64
+}
+
+fn params(k: usize, ef: usize, nprobe: usize, rerank: usize) -> SearchParams {
+    SearchParams { k, ef, nprobe, rerank, threads: 2 }
+}
+
+#[test]
+fn flat_equals_brute_force_exactly() {
+    let (n, dim) = (500, 37);
+    let data = rng_data(n, dim, 1);
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let qs = rng_data(20, dim, 2);
+    for metric in [Metric::L2, Metric::Ip] {
+        let idx = VectorIndex::build(&data, &ids, dim, &BuildOptions { kind: IndexType::Flat, metric, ..Default::default() }, &CancelToken::new()).unwrap();
+        assert_eq!(recall(&idx, &data, n, dim, &qs, &params(10, 0, 0, 0), metric), 1.0, "{metric:?}");
+    }
+}
+
+#[test]
+fn hnsw_and_ivf_find_the_neighbours_and_rebuild_identically() {
+    let (n, dim) = (3000, 24);
+    let data = rng_data(n, dim, 3);
+    let ids: Vec<u64> = (0..n as u64).map(|i| i * 7 + 1).collect();
+    let qs = rng_data(50, dim, 4);
+    let dir = scratch("vector");
+    for (kind, quant) in [(IndexType::Hnsw, Quant::F32), (IndexType::Hnsw, Quant::F16), (IndexType::Hnsw, Quant::Sq8), (IndexType::Ivf, Quant::F32), (IndexType::Ivf, Quant::Sq8)] {
+        let mk = |threads| BuildOptions { kind, quant, m: 12, ef_construction: 100, nlist: 40, seed: 9, threads, keep_f32: true, ..Default::default() };
+        let a = VectorIndex::build(&data, &ids, dim, &mk(1), &CancelToken::new()).unwrap();
+        let b = VectorIndex::build(&data, &ids, dim, &mk(3), &CancelToken::new()).unwrap();
+        let (pa, pb) = (dir.join("a.rvec"), dir.join("b.rvec"));
+        a.write(&pa, Default::default(), "{}").unwrap();
+        b.write(&pb, Default::default(), "{}").unwrap();
+        assert_eq!(std::fs::read(&pa).unwrap(), std::fs::read(&pb).unwrap(), "{kind:?} {quant:?}: thread count changed the bytes");
+        let loaded = VectorIndex::open(&pa).unwrap();
+        let mapped: Vec<f32> = data.clone();
+        let p = params(10, 200, 40, 40);
+        let r = loaded.search(&qs, &p, &CancelToken::new()).unwrap();
+        let nq = qs.len() / dim;
+        let mut hit = 0;
+        for q in 0..nq {
+            let truth: Vec<u64> = brute(&mapped, n, dim, &qs[q * dim..(q + 1) * dim], 10, Metric::L2).into_iter().map(|r| r * 7 + 1).collect();
+            hit += r.ids[q * 10..(q + 1) * 10].iter().filter(|&&id| truth.contains(&(id as u64))).count();
+        }
+        let rec = hit as f64 / (nq * 10) as f64;
+        assert!(rec >= 0.97, "{kind:?} {quant:?}: recall {rec}");
+    }
+}
+
+#[test]
+fn bad_input_is_refused_with_the_row() {
+    let data = vec![0.0, 1.0, f32::NAN, 2.0];
+    let e = VectorIndex::build(&data, &[1, 2], 2, &BuildOptions::default(), &CancelToken::new()).err().unwrap();
+    assert!(e.to_string().contains("row 1: element 0"), "{e}");
+    let ok = VectorIndex::build(&[0.0, 1.0, 2.0, 3.0], &[1, 2], 2, &BuildOptions { kind: IndexType::Flat, ..Default::default() }, &CancelToken::new()).unwrap();
+    assert!(ok.search(&[0.0, 1.0], &params(3, 0, 0, 0), &CancelToken::new()).err().unwrap().to_string().contains("k 3 is larger than the index"));
+    assert!(ok.search(&[0.0, 1.0, 2.0], &params(1, 0, 0, 0), &CancelToken::new()).is_err());
+}
