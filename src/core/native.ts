@@ -153,10 +153,46 @@ export interface Native {
     token?: CancelToken,
   ): Promise<{ rowOff: BigUint64Array; nb: Uint32Array; sc: Float32Array; work: number; keptInteractions: number; prepSeconds: number; computeSeconds: number; computeCpuSeconds: number }>;
 
+  vectorBuild(
+    path: string,
+    header: { version?: number; shard?: number; shardCount?: number },
+    paramsJson: string,
+    data: Float32Array,
+    ids: BigUint64Array,
+    dim: number,
+    options: VectorBuildOptions,
+    token?: CancelToken,
+  ): Promise<{ fileBytes: number; buildSeconds: number; buildCpuSeconds: number }>;
+  vectorOpen(path: string): VectorHandle;
+  vectorInfo(index: VectorHandle): { n: number; dim: number; type: string; metric: string; quant: string; m: number; nlist: number; hasF32: number; vectorBytes: number };
+  vectorSearch(
+    index: VectorHandle,
+    queries: Float32Array,
+    options: { k: number; ef?: number; nprobe?: number; rerank?: number; threads?: number },
+    token?: CancelToken,
+  ): Promise<{ ids: BigInt64Array; distances: Float32Array; searchSeconds: number; searchCpuSeconds: number }>;
+
   hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity: number): HashBenchHandle;
   hashBenchLookup(table: HashBenchHandle, keys: BigUint64Array, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random', ring?: number): number;
   hashBenchApcl(table: HashBenchHandle): number;
 }
+
+export interface VectorBuildOptions {
+  type: 'flat' | 'hnsw' | 'ivf';
+  metric: 'l2' | 'ip' | 'cosine';
+  quant: 'f32' | 'f16' | 'int8';
+  m?: number;
+  efConstruction?: number;
+  nlist?: number;
+  kmeansIters?: number;
+  seed?: bigint;
+  threads?: number;
+  /** 1: keep the f32 rows for re-ranking (quantised stores). */
+  keepF32?: number;
+}
+
+/** An opened vector index (a Node external). */
+export type VectorHandle = { readonly __brand: 'VectorHandle' };
 
 let cached: Native | undefined;
 

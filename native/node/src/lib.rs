@@ -15,6 +15,7 @@ mod container;
 mod hash;
 mod kernels;
 mod sys;
+mod vector;
 mod x2i;
 
 use napi::{Args, Env, JsResult, define, export};
@@ -57,6 +58,7 @@ fn init(env: Env, exports: napi_value) -> JsResult<napi_value> {
     cancel::register(env, exports)?;
     container::register(env, exports)?;
     x2i::register(env, exports)?;
+    vector::register(env, exports)?;
     Ok(exports)
 }
 

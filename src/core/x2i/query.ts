@@ -4,11 +4,9 @@
  * (the same function `recall shard` used), looked up in one native call per
  * shard, and answered in query order; missing keys are reported, not errors.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { badInput } from '../cli/errors.js';
 import { readContainerInfo } from '../index/container.js';
-import { CURRENT, MANIFEST, readCurrent, readManifest } from '../index/versions.js';
+import { resolveIndexFiles } from '../index/resolve.js';
 import { loadNative, type X2iHandle } from '../native.js';
 import { routeKeys } from '../routing/hash.js';
 import { X2I_FILE_EXT } from './build.js';
@@ -32,21 +30,7 @@ export interface X2iQueryResult {
 }
 
 /** The shard files of an index path, in shard order. */
-async function resolveIndex(path: string): Promise<{ files: string[]; version: number | null }> {
-  const st = await stat(path);
-  if (st.isFile()) return { files: [path], version: null };
-  const names = await readdir(path);
-  if (names.includes(CURRENT)) {
-    const cur = await readCurrent(path);
-    if (!cur) throw badInput('ERR_RECALL_NO_VERSION', `${path}: no published version`, { file: path });
-    return { files: cur.manifest.files.filter((f) => f.path.endsWith(X2I_FILE_EXT)).map((f) => join(cur.dir, f.path)).sort(), version: cur.version };
-  }
-  if (names.includes(MANIFEST)) {
-    const m = await readManifest(path);
-    return { files: m.files.filter((f) => f.path.endsWith(X2I_FILE_EXT)).map((f) => join(path, f.path)).sort(), version: m.version };
-  }
-  throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: neither an x2i file nor a version or channel folder`, { file: path, fix: 'pass the --out folder of `recall build x2i`, or one of its files' });
-}
+const resolveIndex = (path: string) => resolveIndexFiles(path, X2I_FILE_EXT, 'an x2i');
 
 export function parseKeys(text: string, source: string): bigint[] {
   return text

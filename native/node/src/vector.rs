@@ -1,0 +1,181 @@
+//! The vector index: build (async), open, info, batch search (async).
+
+use crate::napi::{Args, Env, JsError, JsResult, Task, define, err, export, spawn};
+use crate::sys::*;
+use recall_core::container::HeaderFields;
+use recall_core::vector::store::{Metric, Quant};
+use recall_core::vector::{BuildOptions, IndexType, Results, SearchParams, VectorIndex};
+use std::ffi::CStr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const INDEX_TAG: napi_type_tag = napi_type_tag { lower: 0x51c3_77a0_9e24_8b1d, upper: 0x2d6f_0b84_c1e9_3a57 };
+
+js_fn! {
+    async js_vector_build => vector_build;
+    js_vector_open => vector_open;
+    js_vector_info => vector_info;
+    async js_vector_search => vector_search;
+}
+
+pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
+    define(
+        env,
+        exports,
+        &[
+            export(c"vectorBuild", Some(js_vector_build)),
+            export(c"vectorOpen", Some(js_vector_open)),
+            export(c"vectorInfo", Some(js_vector_info)),
+            export(c"vectorSearch", Some(js_vector_search)),
+        ],
+    )
+}
+
+fn opt_number(env: Env, obj: napi_value, name: &CStr) -> JsResult<Option<f64>> {
+    if env.is_nullish(obj)? {
+        return Ok(None);
+    }
+    let v = env.get(obj, name)?;
+    if env.is_nullish(v)? { Ok(None) } else { env.number(v, &name.to_string_lossy()).map(Some) }
+}
+
+fn opt_string(env: Env, obj: napi_value, name: &CStr, default: &str) -> JsResult<String> {
+    let v = env.get(obj, name)?;
+    if env.is_nullish(v)? { Ok(default.to_string()) } else { env.string_arg(v, &name.to_string_lossy()) }
+}
+
+struct Build {
+    path: PathBuf,
+    fields: HeaderFields,
+    params: String,
+    data: Vec<f32>,
+    ids: Vec<u64>,
+    dim: usize,
+    opts: BuildOptions,
+    cancel: recall_core::CancelToken,
+}
+
+impl Task for Build {
+    type Output = (u64, f64, f64);
+    fn compute(&mut self) -> Result<(u64, f64, f64), JsError> {
+        let t0 = std::time::Instant::now();
+        let c0 = recall_core::cputime::process_cpu_seconds();
+        let idx = VectorIndex::build(&self.data, &self.ids, self.dim, &self.opts, &self.cancel)?;
+        let (secs, cpu) = (t0.elapsed().as_secs_f64(), recall_core::cputime::process_cpu_seconds() - c0);
+        let bytes = idx.write(&self.path, self.fields.clone(), &self.params)?;
+        Ok((bytes, secs, cpu))
+    }
+    fn resolve(self, env: Env, (bytes, secs, cpu): (u64, f64, f64)) -> JsResult<napi_value> {
+        let o = env.object()?;
+        env.set(o, c"fileBytes", env.double(bytes as f64)?)?;
+        env.set(o, c"buildSeconds", env.double(secs)?)?;
+        env.set(o, c"buildCpuSeconds", env.double(cpu)?)?;
+        Ok(o)
+    }
+}
+
+/// vectorBuild(path, header, paramsJson, data: Float32Array, ids: BigUint64Array, dim,
+///             {type, metric, quant, m, efConstruction, nlist, kmeansIters, seed: bigint, threads, keepF32}, token?)
+fn vector_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<8>::get(env, info)?;
+    let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
+    let h = a.argv[1];
+    let hnum = |name: &CStr| -> JsResult<u32> { Ok(opt_number(env, h, name)?.unwrap_or(0.0) as u32) };
+    let fields = HeaderFields { version: hnum(c"version")?, shard: hnum(c"shard")?, shard_count: hnum(c"shardCount")?, ..Default::default() };
+    let params = env.string_arg(a.argv[2], "paramsJson")?;
+    let (data, ids) = unsafe { (env.typed_array::<f32>(a.argv[3], "data")?.to_vec(), env.typed_array::<u64>(a.argv[4], "ids")?.to_vec()) };
+    let dim = env.index(a.argv[5], "dim")? as usize;
+    let o = a.argv[6];
+    let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(opt_number(env, o, name)?.unwrap_or(default)) };
+    let bad = |what: &str, v: &str| err("ERR_RECALL_INVALID_ARG", format!("unknown {what} {v}"));
+    let kind_s = opt_string(env, o, c"type", "hnsw")?;
+    let metric_s = opt_string(env, o, c"metric", "l2")?;
+    let quant_s = opt_string(env, o, c"quant", "f32")?;
+    let seed_v = env.get(o, c"seed")?;
+    let opts = BuildOptions {
+        kind: IndexType::parse(&kind_s).ok_or_else(|| bad("index type", &kind_s))?,
+        metric: Metric::parse(&metric_s).ok_or_else(|| bad("metric", &metric_s))?,
+        quant: Quant::parse(&quant_s).ok_or_else(|| bad("quantisation", &quant_s))?,
+        m: num(c"m", 16.0)? as usize,
+        ef_construction: num(c"efConstruction", 200.0)? as usize,
+        nlist: num(c"nlist", 0.0)? as usize,
+        kmeans_iters: num(c"kmeansIters", 10.0)? as usize,
+        seed: if env.is_nullish(seed_v)? { 0 } else { env.bigint_u64_arg(seed_v, "seed")? },
+        threads: num(c"threads", 1.0)? as usize,
+        keep_f32: num(c"keepF32", 0.0)? != 0.0,
+    };
+    let cancel = crate::cancel::token_arg(env, a.argv[7])?;
+    spawn(env, "recall.vectorBuild", Build { path, fields, params, data, ids, dim, opts, cancel })
+}
+
+fn index<'a>(env: Env, v: napi_value) -> JsResult<&'a Arc<VectorIndex>> {
+    env.external_ref::<Arc<VectorIndex>>(v, &INDEX_TAG, "index")
+}
+
+/// vectorOpen(path): handle
+fn vector_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
+    env.external(Arc::new(VectorIndex::open(&path)?), &INDEX_TAG)
+}
+
+/// vectorInfo(handle): {n, dim, type, metric, quant, m, nlist, hasF32, vectorBytes}
+fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    let idx = index(env, a.argv[0])?;
+    let o = env.object()?;
+    env.set(o, c"n", env.double(idx.n as f64)?)?;
+    env.set(o, c"dim", env.double(idx.dim as f64)?)?;
+    env.set(o, c"type", env.string(idx.kind.name())?)?;
+    env.set(o, c"metric", env.string(idx.metric.name())?)?;
+    env.set(o, c"quant", env.string(idx.store.quant.name())?)?;
+    env.set(o, c"m", env.double(idx.hnsw.as_ref().map_or(0, |h| h.m) as f64)?)?;
+    env.set(o, c"nlist", env.double(idx.ivf.as_ref().map_or(0, |v| v.nlist) as f64)?)?;
+    env.set(o, c"hasF32", env.double(idx.f32.is_some() as u8 as f64)?)?;
+    env.set(o, c"vectorBytes", env.double(idx.store.raw().len() as f64)?)?;
+    Ok(o)
+}
+
+struct Search {
+    idx: Arc<VectorIndex>,
+    queries: Vec<f32>,
+    params: SearchParams,
+    cancel: recall_core::CancelToken,
+}
+
+impl Task for Search {
+    type Output = (Results, f64, f64);
+    fn compute(&mut self) -> Result<(Results, f64, f64), JsError> {
+        let t0 = std::time::Instant::now();
+        let c0 = recall_core::cputime::process_cpu_seconds();
+        let r = self.idx.search(&self.queries, &self.params, &self.cancel)?;
+        Ok((r, t0.elapsed().as_secs_f64(), recall_core::cputime::process_cpu_seconds() - c0))
+    }
+    fn resolve(self, env: Env, (r, secs, cpu): (Results, f64, f64)) -> JsResult<napi_value> {
+        let o = env.object()?;
+        env.set(o, c"ids", env.typed_array_from_vec(r.ids)?)?;
+        env.set(o, c"distances", env.typed_array_from_vec(r.distances)?)?;
+        env.set(o, c"searchSeconds", env.double(secs)?)?;
+        env.set(o, c"searchCpuSeconds", env.double(cpu)?)?;
+        Ok(o)
+    }
+}
+
+/// vectorSearch(handle, queries: Float32Array, {k, ef, nprobe, rerank, threads}, token?):
+/// Promise<{ids: BigInt64Array, distances: Float32Array, searchSeconds, searchCpuSeconds}>
+fn vector_search(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<4>::get(env, info)?;
+    let idx = Arc::clone(index(env, a.argv[0])?);
+    let queries = unsafe { env.typed_array::<f32>(a.argv[1], "queries")?.to_vec() };
+    let o = a.argv[2];
+    let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(opt_number(env, o, name)?.unwrap_or(default)) };
+    let params = SearchParams {
+        k: num(c"k", 10.0)? as usize,
+        ef: num(c"ef", 64.0)? as usize,
+        nprobe: num(c"nprobe", 8.0)? as usize,
+        rerank: num(c"rerank", 0.0)? as usize,
+        threads: num(c"threads", 1.0)? as usize,
+    };
+    let cancel = crate::cancel::token_arg(env, a.argv[3])?;
+    spawn(env, "recall.vectorSearch", Search { idx, queries, params, cancel })
+}

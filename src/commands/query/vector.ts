@@ -1,0 +1,53 @@
+import { Flags } from '@oclif/core';
+import { RecallCommand } from '../../core/cli/base-command.js';
+import type { QueryVectorResult } from '../../core/vector/query.js';
+
+export default class QueryVector extends RecallCommand<QueryVectorResult> {
+  static override summary = 'Search a vector index with a batch of queries: ids and distances of the k nearest.';
+  static override description = `Queries come from an fbin file, parquet (--vector COL) or JSON lines. One native call searches the batch;
+search_s / search_cpu_s exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.`;
+  static override examples = [
+    '<%= config.bin %> query vector --index out/vector --queries test.f32 --k 10 --ef 64 --json',
+    '<%= config.bin %> query vector --index out/vec-int8 --queries q.jsonl --k 10 --rerank 40',
+    '<%= config.bin %> query vector --index out/vec-ivf --queries test.f32 --k 10 --nprobe 16 --ids-out ids.i32',
+  ];
+  static override flags = {
+    index: Flags.string({ description: 'vector file, version folder or channel folder', required: true }),
+    queries: Flags.string({ description: 'queries: fbin (.f32/.fbin), parquet or JSON lines', required: true }),
+    'queries-format': Flags.string({ description: 'queries format (default: from the file name)', options: ['parquet', 'fbin', 'jsonl'] }),
+    vector: Flags.string({ description: 'parquet queries: the vector column' }),
+    k: Flags.integer({ description: 'neighbours per query', default: 10, min: 1 }),
+    ef: Flags.integer({ description: 'hnsw: candidates per query (default max(64, k))', min: 1 }),
+    nprobe: Flags.integer({ description: 'ivf: lists scanned per query', default: 8, min: 1 }),
+    rerank: Flags.integer({ description: 're-rank the top R with exact f32 distances (int8/f16 indexes built with --rerank)', default: 0, min: 0 }),
+    threads: Flags.integer({ description: 'search threads', default: 1, min: 1 }),
+    'ids-out': Flags.string({ description: 'also write the ids as an int32 fbin (nq x k)' }),
+  };
+
+  async run(): Promise<QueryVectorResult> {
+    const { flags } = await this.parse(QueryVector);
+    const { queryVector } = await import('../../core/vector/query.js');
+    const r = await queryVector(
+      {
+        index: flags.index,
+        queries: flags.queries,
+        queriesFormat: flags['queries-format'],
+        vector: flags.vector,
+        k: flags.k,
+        ef: flags.ef,
+        nprobe: flags.nprobe,
+        rerank: flags.rerank,
+        threads: flags.threads,
+        idsOut: flags['ids-out'],
+      },
+      this.signal,
+    );
+    if (!this.jsonEnabled()) {
+      const show = Math.min(r.queries, 20);
+      for (let i = 0; i < show; i++) this.say(`${i}\t${r.ids[i]!.map((id, j) => `${id}:${r.distances[i]![j]}`).join(' ')}`);
+      if (r.queries > show) this.say(`... ${r.queries - show} more (use --json or --ids-out)`);
+      process.stderr.write(`recall: ${r.queries} queries in ${r.search_s.toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${r.load_s.toFixed(3)} s\n`);
+    }
+    return r;
+  }
+}

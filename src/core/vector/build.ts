@@ -1,0 +1,65 @@
+/**
+ * `recall build vector`: vectors in (fbin, parquet), one index file out, in a
+ * new version of the channel folder `--out` (published only when complete).
+ */
+import { join } from 'node:path';
+import { badInput } from '../cli/errors.js';
+import { canonicalJson } from '../index/container.js';
+import { beginVersion, type CurrentVersion } from '../index/versions.js';
+import { loadNative, type VectorBuildOptions } from '../native.js';
+import { readVectors } from './input.js';
+
+export const VECTOR_FILE_EXT = '.rvec';
+
+export interface BuildVectorOptions {
+  inputs: string[];
+  inputFormat?: string;
+  id?: string;
+  vector?: string;
+  out: string;
+  build: VectorBuildOptions;
+}
+
+export interface BuildVectorResult {
+  version: CurrentVersion;
+  file: string;
+  n: number;
+  dim: number;
+  fileBytes: number;
+  readSeconds: number;
+  buildSeconds: number;
+  buildCpuSeconds: number;
+}
+
+export async function buildVector(o: BuildVectorOptions, signal?: AbortSignal): Promise<BuildVectorResult> {
+  const native = loadNative();
+  const t0 = performance.now();
+  const v = await readVectors(o.inputs, { format: o.inputFormat, id: o.id, vector: o.vector });
+  const readSeconds = (performance.now() - t0) / 1000;
+  if (o.build.type === 'ivf' && o.build.nlist && o.build.nlist > v.n)
+    throw badInput('ERR_RECALL_USAGE', `--nlist ${o.build.nlist} is larger than the ${v.n} vectors`, { fix: 'pass a smaller --nlist (about sqrt(n) to 16 sqrt(n))' });
+  const params = {
+    channel: 'vector',
+    source: { inputs: o.inputs, id: o.id ?? null, vector: o.vector ?? null },
+    rows: v.n,
+    dim: v.dim,
+    // the thread count is left out: it does not change the bytes
+    index: { ...o.build, threads: undefined, seed: String(o.build.seed ?? 0n), keepF32: !!o.build.keepF32 },
+    distances: o.build.metric === 'l2' ? 'euclidean' : o.build.metric === 'ip' ? 'minus inner product' : '1 - cosine',
+  };
+  const staged = await beginVersion(o.out, 'vector');
+  const file = `shard-00000-of-00001${VECTOR_FILE_EXT}`;
+  const token = native.cancelToken();
+  const onAbort = () => native.cancel(token);
+  signal?.addEventListener('abort', onAbort);
+  try {
+    const stats = await native.vectorBuild(join(staged.dir, file), { version: staged.version, shard: 0, shardCount: 1 }, canonicalJson(params), v.data, v.ids, v.dim, o.build, token);
+    const version = await staged.publish(params);
+    return { version, file, n: v.n, dim: v.dim, readSeconds, ...stats };
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
