@@ -8,7 +8,7 @@
 use std::ops::{Deref, DerefMut};
 
 #[cfg(target_os = "linux")]
-mod sys {
+pub(crate) mod sys {
     use std::ffi::c_void;
     pub const PROT_READ: i32 = 1;
     pub const PROT_WRITE: i32 = 2;

@@ -17,6 +17,7 @@ pub mod hash;
 pub mod hugebuf;
 pub mod isa;
 pub mod kernels;
+pub mod mapped;
 pub mod neighborhash;
 pub mod vector;
 pub mod x2i;

@@ -12,6 +12,7 @@
 pub mod heap;
 pub mod hnsw;
 pub mod ivf;
+pub mod sq8;
 pub mod store;
 
 use crate::cancel::CancelToken;
@@ -93,6 +94,29 @@ pub struct SearchParams {
     pub threads: usize,
 }
 
+/// The f32 rows kept for re-ranking: in memory after a build, mapped (read on
+/// first touch) after an open, so a quantised index does not pay for them in RAM.
+pub enum F32Rows {
+    Owned(Store),
+    Mapped { map: crate::mapped::Mapped, stride: usize },
+}
+
+impl F32Rows {
+    #[inline]
+    pub fn row(&self, r: usize) -> &[f32] {
+        match self {
+            F32Rows::Owned(s) => s.f32_row(r),
+            F32Rows::Mapped { map, stride } => &map.f32s()[r * stride..(r + 1) * stride],
+        }
+    }
+    fn bytes(&self) -> &[u8] {
+        match self {
+            F32Rows::Owned(s) => s.raw(),
+            F32Rows::Mapped { map, .. } => map.bytes(),
+        }
+    }
+}
+
 pub struct VectorIndex {
     pub kind: IndexType,
     pub metric: Metric,
@@ -100,7 +124,7 @@ pub struct VectorIndex {
     pub dim: usize,
     pub ids: Vec<u64>,
     pub store: Store,
-    pub f32: Option<Store>,
+    pub f32: Option<F32Rows>,
     pub hnsw: Option<Hnsw>,
     pub ivf: Option<Ivf>,
     pub header: Option<container::Header>,
@@ -175,7 +199,7 @@ impl VectorIndex {
         } else {
             None
         };
-        let (store, f32) = if o.quant == Quant::F32 { (f32_store, None) } else { (Store::encode(&rows, n, dim, o.quant), o.keep_f32.then_some(f32_store)) };
+        let (store, f32) = if o.quant == Quant::F32 { (f32_store, None) } else { (Store::encode(&rows, n, dim, o.quant), o.keep_f32.then_some(F32Rows::Owned(f32_store))) };
         Ok(VectorIndex { kind: o.kind, metric: o.metric, n, dim, ids, store, f32, hnsw, ivf, header: None })
     }
 
@@ -225,7 +249,7 @@ impl VectorIndex {
             sections.push((SECTION_SQ8, 1, [le_f32(&q.min), le_f32(&q.step)].concat()));
         }
         if let Some(f) = &self.f32 {
-            sections.push((SECTION_F32, 1, f.raw().to_vec()));
+            sections.push((SECTION_F32, 1, f.bytes().to_vec()));
         }
         if let Some(h) = &self.hnsw {
             sections.push((SECTION_HNSW_LEVELS, 1, h.levels.clone()));
@@ -272,8 +296,9 @@ impl VectorIndex {
             None
         };
         let store = Store::from_bytes(&vec_bytes, n, dim, quant, sq8);
-        let f32 = match c.read_section(SECTION_F32)? {
-            Some(b) if b.len() == n * padded(dim) * 4 => Some(Store::from_bytes(&b, n, dim, Quant::F32, None)),
+        // Mapped, not read: only the rows a query re-ranks are paged in (`recall verify` checks its checksum).
+        let f32 = match c.sections.iter().find(|s| s.kind == SECTION_F32) {
+            Some(s) if s.length as usize == n * padded(dim) * 4 => Some(F32Rows::Mapped { map: crate::mapped::Mapped::map(path, s.offset, s.length as usize)?, stride: padded(dim) }),
             Some(_) => return Err(corrupt("f32 section has the wrong length".into())),
             None => None,
         };
@@ -400,11 +425,12 @@ impl VectorIndex {
         if want > p.k
             && let Some(f) = &self.f32
         {
-            let exact = Scorer::new(f, self.metric);
-            let mut qp = vec![0f32; f.stride];
+            let k = crate::kernels::kernels();
+            let mut qp = vec![0f32; self.store.stride];
             qp[..self.dim].copy_from_slice(q);
             for c in found.iter_mut() {
-                c.d = exact.dist_vec(&qp, c.id as usize);
+                let row = f.row(c.id as usize);
+                c.d = if self.metric.is_l2() { (k.l2sq_f32)(&qp, row) } else { -(k.dot_f32)(&qp, row) };
             }
             found.sort_unstable();
         }

@@ -150,6 +150,8 @@ pub struct Store {
     pub stride: usize,
     pub quant: Quant,
     pub sq8: Option<Sq8>,
+    /// SQ8: per row, sum of step_j^2 code_j^2 (the row's own term of the L2 expansion).
+    sq8_norm: Vec<f32>,
     bytes: AlignedBytes,
 }
 
@@ -157,7 +159,7 @@ impl Store {
     /// Encode `n` rows of `dim` f32 (dense, row-major) at `quant`.
     pub fn encode(data: &[f32], n: usize, dim: usize, quant: Quant) -> Store {
         let stride = padded(dim);
-        let mut s = Store { n, dim, stride, quant, sq8: None, bytes: AlignedBytes::zeroed(n * stride * quant.bytes()) };
+        let mut s = Store { n, dim, stride, quant, sq8: None, sq8_norm: Vec::new(), bytes: AlignedBytes::zeroed(n * stride * quant.bytes()) };
         match quant {
             Quant::F32 => {
                 let out = s.bytes.typed_mut::<f32>();
@@ -182,9 +184,20 @@ impl Store {
                     }
                 }
                 s.sq8 = Some(q);
+                s.sq8_norm = s.norms();
             }
         }
         s
+    }
+
+    fn norms(&self) -> Vec<f32> {
+        let q = self.sq8.as_ref().expect("sq8 parameters");
+        (0..self.n)
+            .map(|r| {
+                let c = self.u8_row(r);
+                (0..self.dim).map(|j| (q.step[j] as f64 * c[j] as f64).powi(2)).sum::<f64>() as f32
+            })
+            .collect()
     }
 
     /// From stored bytes (a loaded file): `bytes` is `n * stride * quant.bytes()` long.
@@ -192,7 +205,11 @@ impl Store {
         let stride = padded(dim);
         let mut b = AlignedBytes::zeroed(n * stride * quant.bytes());
         b.as_mut_slice().copy_from_slice(&bytes[..n * stride * quant.bytes()]);
-        Store { n, dim, stride, quant, sq8, bytes: b }
+        let mut s = Store { n, dim, stride, quant, sq8, sq8_norm: Vec::new(), bytes: b };
+        if quant == Quant::Sq8 {
+            s.sq8_norm = s.norms();
+        }
+        s
     }
 
     pub fn raw(&self) -> &[u8] {
@@ -221,10 +238,10 @@ impl Store {
 pub struct Query {
     f32: Vec<f32>,
     f16: Vec<u16>,
-    /// SQ8: q' = (q - min) / step per dimension, and weights step^2 (L2) or step (IP) ...
-    sq8_q: Vec<f32>,
-    sq8_w: Vec<f32>,
-    /// ... and the constant of the IP form: sum q_j * min_j.
+    /// SQ8: the weights w_j of the code term, quantised to i16 (w_j ~ sq8_scale * sq8_q[j]) ...
+    sq8_q: Vec<i16>,
+    sq8_scale: f32,
+    /// ... and the query's constant term.
     sq8_c: f32,
 }
 
@@ -245,29 +262,32 @@ impl<'a> Scorer<'a> {
         let s = self.store;
         let mut f = vec![0f32; s.stride];
         f[..s.dim].copy_from_slice(&q[..s.dim]);
-        let mut out = Query { f32: Vec::new(), f16: Vec::new(), sq8_q: Vec::new(), sq8_w: Vec::new(), sq8_c: 0.0 };
+        let mut out = Query { f32: Vec::new(), f16: Vec::new(), sq8_q: Vec::new(), sq8_scale: 0.0, sq8_c: 0.0 };
         match s.quant {
             Quant::F32 => {}
             Quant::F16 => out.f16 = f.iter().map(|&x| f32_to_f16(x)).collect(),
             Quant::Sq8 => {
                 let p = s.sq8.as_ref().expect("sq8 store has parameters");
-                out.sq8_q = vec![0.0; s.stride];
-                out.sq8_w = vec![0.0; s.stride];
+                // L2: |q - x|^2 = sum (q_j - min_j)^2 - 2 sum step_j (q_j - min_j) c_j + sum step_j^2 c_j^2
+                // IP: q . x = sum q_j min_j + sum q_j step_j c_j
+                let mut w = vec![0f64; s.stride];
+                let mut c = 0f64;
                 for j in 0..s.dim {
+                    let (q, m, st) = (f[j] as f64, p.min[j] as f64, p.step[j] as f64);
                     if self.metric.is_l2() {
-                        // sum step^2 (q' - c)^2 with q' = (q - min) / step; a flat dimension adds (q - min)^2.
-                        if p.step[j] > 0.0 {
-                            out.sq8_q[j] = (f[j] - p.min[j]) / p.step[j];
-                            out.sq8_w[j] = p.step[j] * p.step[j];
-                        } else {
-                            out.sq8_c += (f[j] - p.min[j]) * (f[j] - p.min[j]);
-                        }
+                        w[j] = st * (q - m);
+                        c += (q - m) * (q - m);
                     } else {
-                        // -(q . x) = -(sum q_j min_j + sum (q_j step_j) c_j)
-                        out.sq8_w[j] = f[j] * p.step[j];
-                        out.sq8_c += f[j] * p.min[j];
+                        w[j] = q * st;
+                        c += q * m;
                     }
                 }
+                let max = w.iter().fold(0f64, |a, &x| a.max(x.abs()));
+                let lim = ((1i32 << super::sq8::QUERY_BITS) - 1) as f64;
+                let scale = if max > 0.0 { max / lim } else { 1.0 };
+                out.sq8_q = w.iter().map(|&x| (x / scale).round() as i16).collect();
+                out.sq8_scale = scale as f32;
+                out.sq8_c = c as f32;
             }
         }
         out.f32 = f;
@@ -282,8 +302,8 @@ impl<'a> Scorer<'a> {
             (Quant::F32, false) => -(self.k.dot_f32)(&q.f32, s.f32_row(r)),
             (Quant::F16, true) => (self.k.l2sq_f16)(&q.f16, s.f16_row(r)),
             (Quant::F16, false) => -(self.k.dot_f16)(&q.f16, s.f16_row(r)),
-            (Quant::Sq8, true) => sq8_l2(&q.sq8_q, &q.sq8_w, s.u8_row(r)) + q.sq8_c,
-            (Quant::Sq8, false) => -(sq8_dot(&q.sq8_w, s.u8_row(r)) + q.sq8_c),
+            (Quant::Sq8, true) => q.sq8_c + s.sq8_norm[r] - 2.0 * q.sq8_scale * super::sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32,
+            (Quant::Sq8, false) => -(q.sq8_c + q.sq8_scale * super::sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32),
         }
     }
 
@@ -298,41 +318,6 @@ impl<'a> Scorer<'a> {
             -(self.k.dot_f32)(s.f32_row(a), s.f32_row(b))
         }
     }
-
-    /// Distance from a padded f32 vector to a stored f32 row.
-    #[inline]
-    pub fn dist_vec(&self, v: &[f32], r: usize) -> f32 {
-        if self.metric.is_l2() {
-            (self.k.l2sq_f32)(v, self.store.f32_row(r))
-        } else {
-            -(self.k.dot_f32)(v, self.store.f32_row(r))
-        }
-    }
-}
-
-/// sum w_j (q_j - c_j)^2 over SQ8 codes (16 independent accumulators; LLVM vectorises it).
-#[inline]
-pub fn sq8_l2(q: &[f32], w: &[f32], c: &[u8]) -> f32 {
-    let mut acc = [0f32; 16];
-    for ((q, w), c) in q.chunks_exact(16).zip(w.chunks_exact(16)).zip(c.chunks_exact(16)) {
-        for l in 0..16 {
-            let d = q[l] - c[l] as f32;
-            acc[l] += w[l] * d * d;
-        }
-    }
-    acc.iter().sum()
-}
-
-/// sum w_j c_j over SQ8 codes.
-#[inline]
-pub fn sq8_dot(w: &[f32], c: &[u8]) -> f32 {
-    let mut acc = [0f32; 16];
-    for (w, c) in w.chunks_exact(16).zip(c.chunks_exact(16)) {
-        for l in 0..16 {
-            acc[l] += w[l] * c[l] as f32;
-        }
-    }
-    acc.iter().sum()
 }
 
 /// Normalise `v` in place to unit length (zero vectors stay zero).
