@@ -23,6 +23,19 @@ const SHARED_SECTIONS: Record<number, string> = { 1: 'params' };
 const SECTION_NAMES: Record<string, Record<number, string>> = {
   sample: { 16: 'body', 17: 'empty', 18: 'tail' },
   x2i: { 16: 'hashmeta', 17: 'slots', 18: 'lists' },
+  vector: {
+    32: 'meta',
+    33: 'ids',
+    34: 'vectors',
+    35: 'sq8',
+    36: 'f32',
+    37: 'hnsw-levels',
+    38: 'hnsw-level0',
+    39: 'hnsw-upper-offsets',
+    40: 'hnsw-upper',
+    41: 'ivf-centroids',
+    42: 'ivf-offsets',
+  },
 };
 
 export function sectionName(fileKind: number, sectionKind: number): string {

@@ -126,7 +126,7 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
     );
     if (bad.length) {
       const row = Number(bad[0]!.row);
-      const len = bad[0]!.len;
+      const len = bad[0]!.len === null ? null : Number(bad[0]!.len);
       const what = len === null ? 'the vector is null' : len !== dim ? `the vector has ${len} values, row 0 has ${dim}` : `${idCol} is null`;
       throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: row ${row}: ${what}`, { file: files[0], row, fix: 'every row needs an id and a vector of the same length; nothing was written' });
     }

@@ -38,6 +38,9 @@ pub const SECTION_HNSW_UPPER: u32 = 40;
 pub const SECTION_IVF_CENTROIDS: u32 = 41;
 pub const SECTION_IVF_OFFSETS: u32 = 42;
 
+/// Queries a flat scan serves per pass over the rows.
+const FLAT_BATCH: usize = 16;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndexType {
     Flat,
@@ -357,20 +360,32 @@ impl VectorIndex {
                 .map(|(from, out_ids, out_d)| {
                     s.spawn(move || -> Result<()> {
                         let mut vis = Visited::new(if self.hnsw.is_some() { self.n } else { 0 });
-                        let mut qv = vec![0f32; dim];
-                        for (qi, q) in (from..from + out_ids.len() / k).enumerate() {
-                            if qi % 64 == 0 {
-                                cancel.check()?;
+                        let nq_here = out_ids.len() / k;
+                        // Flat scans take queries FLAT_BATCH at a time, so each row is read from
+                        // memory once per batch instead of once per query.
+                        let batch = if self.kind == IndexType::Flat { FLAT_BATCH } else { 1 };
+                        let mut qi = 0;
+                        while qi < nq_here {
+                            cancel.check()?;
+                            let b = batch.min(nq_here - qi);
+                            let qs: Vec<Vec<f32>> = (0..b)
+                                .map(|t| {
+                                    let q = from + qi + t;
+                                    let mut qv = queries[q * dim..(q + 1) * dim].to_vec();
+                                    if self.metric == Metric::Cosine {
+                                        normalize(&mut qv);
+                                    }
+                                    qv
+                                })
+                                .collect();
+                            let found = if self.kind == IndexType::Flat { self.search_flat(&qs, p) } else { vec![self.search_one(&qs[0], p, &mut vis)] };
+                            for (t, f) in found.iter().enumerate() {
+                                for (j, c) in f.iter().take(k).enumerate() {
+                                    out_ids[(qi + t) * k + j] = self.ids[c.id as usize] as i64;
+                                    out_d[(qi + t) * k + j] = self.report(c.d);
+                                }
                             }
-                            qv.copy_from_slice(&queries[q * dim..(q + 1) * dim]);
-                            if self.metric == Metric::Cosine {
-                                normalize(&mut qv);
-                            }
-                            let found = self.search_one(&qv, p, &mut vis);
-                            for (j, c) in found.iter().take(k).enumerate() {
-                                out_ids[qi * k + j] = self.ids[c.id as usize] as i64;
-                                out_d[qi * k + j] = self.report(c.d);
-                            }
+                            qi += b;
                         }
                         Ok(())
                     })
@@ -393,6 +408,34 @@ impl VectorIndex {
         }
     }
 
+    /// Exact scan for a batch of queries: rows in blocks that stay in cache while every query of the batch scores them.
+    fn search_flat(&self, qs: &[Vec<f32>], p: &SearchParams) -> Vec<Vec<Cand>> {
+        let scorer = Scorer::new(&self.store, self.metric);
+        let prepared: Vec<_> = qs.iter().map(|q| scorer.prepare(q)).collect();
+        let want = self.wanted(p);
+        let mut tops: Vec<TopK> = qs.iter().map(|_| TopK::new(want)).collect();
+        let block = (256 * 1024 / self.store.row_bytes()).max(1);
+        for start in (0..self.n).step_by(block) {
+            let end = (start + block).min(self.n);
+            for (pq, top) in prepared.iter().zip(tops.iter_mut()) {
+                let mut bound = top.bound();
+                for r in start..end {
+                    let d = scorer.dist(pq, r);
+                    if d <= bound {
+                        top.push(Cand { d, id: r as u32 });
+                        bound = top.bound();
+                    }
+                }
+            }
+        }
+        tops.into_iter().zip(qs).map(|(t, q)| self.finish(q, t.into_sorted(), p)).collect()
+    }
+
+    /// Candidates wanted from the index: k, or R when re-ranking.
+    fn wanted(&self, p: &SearchParams) -> usize {
+        if p.rerank > 0 && self.store.quant != Quant::F32 { p.rerank.max(p.k) } else { p.k }
+    }
+
     fn search_one(&self, q: &[f32], p: &SearchParams, vis: &mut Visited) -> Vec<Cand> {
         let scorer = Scorer::new(&self.store, self.metric);
         let prepared = scorer.prepare(q);
@@ -406,23 +449,22 @@ impl VectorIndex {
                 prefetch_line(ptr.wrapping_add(64));
             }
         };
-        let want = if p.rerank > 0 && self.store.quant != Quant::F32 { p.rerank.max(p.k) } else { p.k };
-        let mut found = match self.kind {
+        let want = self.wanted(p);
+        let found = match self.kind {
             IndexType::Hnsw => self.hnsw.as_ref().expect("hnsw").search(&dist, &prefetch, want, p.ef.max(want), vis),
             IndexType::Ivf => {
                 let mut padded_q = vec![0f32; self.store.stride];
                 padded_q[..self.dim].copy_from_slice(q);
                 self.ivf.as_ref().expect("ivf").search(&scorer, &padded_q, &dist, want, p.nprobe.max(1))
             }
-            IndexType::Flat => {
-                let mut top = TopK::new(want);
-                for r in 0..self.n as u32 {
-                    top.push(Cand { d: dist(r), id: r });
-                }
-                top.into_sorted()
-            }
+            IndexType::Flat => return self.search_flat(&[q.to_vec()], p).pop().unwrap_or_default(),
         };
-        if want > p.k
+        self.finish(q, found, p)
+    }
+
+    /// Re-rank with exact f32 distances when asked, then keep k.
+    fn finish(&self, q: &[f32], mut found: Vec<Cand>, p: &SearchParams) -> Vec<Cand> {
+        if found.len() > p.k
             && let Some(f) = &self.f32
         {
             let k = crate::kernels::kernels();
