@@ -164,7 +164,7 @@ export interface Native {
     token?: CancelToken,
   ): Promise<{ fileBytes: number; buildSeconds: number; buildCpuSeconds: number }>;
   vectorOpen(path: string): VectorHandle;
-  vectorInfo(index: VectorHandle): { n: number; dim: number; type: string; metric: string; quant: string; m: number; nlist: number; hasF32: number; vectorBytes: number };
+  vectorInfo(index: VectorHandle): { n: number; dim: number; type: string; metric: string; quant: string; m: number; nlist: number; hasF32: number; vectorBytes: number; memoryBytes: number };
   vectorSearch(
     index: VectorHandle,
     queries: Float32Array,

@@ -119,7 +119,7 @@ fn vector_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.external(Arc::new(VectorIndex::open(&path)?), &INDEX_TAG)
 }
 
-/// vectorInfo(handle): {n, dim, type, metric, quant, m, nlist, hasF32, vectorBytes}
+/// vectorInfo(handle): {n, dim, type, metric, quant, m, nlist, hasF32, vectorBytes, memoryBytes}
 fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<1>::get(env, info)?;
     let idx = index(env, a.argv[0])?;
@@ -133,6 +133,7 @@ fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.set(o, c"nlist", env.double(idx.ivf.as_ref().map_or(0, |v| v.nlist) as f64)?)?;
     env.set(o, c"hasF32", env.double(idx.f32.is_some() as u8 as f64)?)?;
     env.set(o, c"vectorBytes", env.double(idx.store.raw().len() as f64)?)?;
+    env.set(o, c"memoryBytes", env.double(idx.memory_bytes() as f64)?)?;
     Ok(o)
 }
 

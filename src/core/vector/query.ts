@@ -31,6 +31,8 @@ export interface QueryVectorResult {
   /** Row i: the ids of query i's k nearest (-1 when fewer exist), nearest first. */
   ids: Array<Array<number | string>>;
   distances: number[][];
+  /** Bytes the loaded index holds in memory (rows, ids, graph or lists; not the mapped f32 re-rank rows). */
+  index_memory_bytes: number;
   load_s: number;
   search_s: number;
   search_cpu_s: number;
@@ -87,6 +89,7 @@ export async function queryVector(o: QueryVectorOptions, signal?: AbortSignal): 
     params: { ef: info.type === 'hnsw' ? (o.ef ?? Math.max(64, o.k)) : null, nprobe: info.type === 'ivf' ? (o.nprobe ?? 8) : null, rerank: o.rerank ?? 0, threads },
     ids,
     distances,
+    index_memory_bytes: info.memoryBytes,
     load_s: +load_s.toFixed(4),
     search_s: +r.searchSeconds.toFixed(6),
     search_cpu_s: +r.searchCpuSeconds.toFixed(6),

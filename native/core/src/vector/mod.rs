@@ -9,6 +9,7 @@
 //! kernels, so the same input, parameters and seed give the same bytes on any
 //! machine and for any thread count.
 
+pub mod fast;
 pub mod heap;
 pub mod hnsw;
 pub mod ivf;
@@ -397,6 +398,17 @@ impl VectorIndex {
             Ok(())
         })?;
         Ok(Results { ids, distances: dists })
+    }
+
+    /// Bytes held in memory: rows, ids, graph or lists (not the mapped f32 re-rank rows).
+    pub fn memory_bytes(&self) -> usize {
+        let graph = self.hnsw.as_ref().map_or(0, |h| h.levels.len() + 4 * (h.links0.len() + h.upper_off.len() + h.upper.len()));
+        let lists = self.ivf.as_ref().map_or(0, |v| 4 * v.centroids.len() + 8 * v.offsets.len());
+        let owned_f32 = match &self.f32 {
+            Some(F32Rows::Owned(s)) => s.raw().len(),
+            _ => 0,
+        };
+        self.store.raw().len() + 8 * self.ids.len() + graph + lists + owned_f32
     }
 
     /// The user-facing distance of an internal one.

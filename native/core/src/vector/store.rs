@@ -237,7 +237,6 @@ impl Store {
 /// A query prepared for one store: padded, converted, and for SQ8 mapped to code space.
 pub struct Query {
     f32: Vec<f32>,
-    f16: Vec<u16>,
     /// SQ8: the weights w_j of the code term, quantised to i16 (w_j ~ sq8_scale * sq8_q[j]) ...
     sq8_q: Vec<i16>,
     sq8_scale: f32,
@@ -249,12 +248,15 @@ pub struct Query {
 pub struct Scorer<'a> {
     pub store: &'a Store,
     pub metric: Metric,
+    /// Bit-identical kernels: builds (graph links, k-means) use these.
     k: &'static Kernels,
+    /// FMA kernels for ranking at query time.
+    fast: super::fast::Fast,
 }
 
 impl<'a> Scorer<'a> {
     pub fn new(store: &'a Store, metric: Metric) -> Scorer<'a> {
-        Scorer { store, metric, k: kernels::kernels() }
+        Scorer { store, metric, k: kernels::kernels(), fast: super::fast::fast() }
     }
 
     /// `q` has `dim` elements (already normalised for cosine).
@@ -262,10 +264,10 @@ impl<'a> Scorer<'a> {
         let s = self.store;
         let mut f = vec![0f32; s.stride];
         f[..s.dim].copy_from_slice(&q[..s.dim]);
-        let mut out = Query { f32: Vec::new(), f16: Vec::new(), sq8_q: Vec::new(), sq8_scale: 0.0, sq8_c: 0.0 };
+        let mut out = Query { f32: Vec::new(), sq8_q: Vec::new(), sq8_scale: 0.0, sq8_c: 0.0 };
         match s.quant {
             Quant::F32 => {}
-            Quant::F16 => out.f16 = f.iter().map(|&x| f32_to_f16(x)).collect(),
+            Quant::F16 => {}
             Quant::Sq8 => {
                 let p = s.sq8.as_ref().expect("sq8 store has parameters");
                 // L2: |q - x|^2 = sum (q_j - min_j)^2 - 2 sum step_j (q_j - min_j) c_j + sum step_j^2 c_j^2
@@ -298,10 +300,10 @@ impl<'a> Scorer<'a> {
     pub fn dist(&self, q: &Query, r: usize) -> f32 {
         let s = self.store;
         match (s.quant, self.metric.is_l2()) {
-            (Quant::F32, true) => (self.k.l2sq_f32)(&q.f32, s.f32_row(r)),
-            (Quant::F32, false) => -(self.k.dot_f32)(&q.f32, s.f32_row(r)),
-            (Quant::F16, true) => (self.k.l2sq_f16)(&q.f16, s.f16_row(r)),
-            (Quant::F16, false) => -(self.k.dot_f16)(&q.f16, s.f16_row(r)),
+            (Quant::F32, true) => (self.fast.l2_f32)(&q.f32, s.f32_row(r)),
+            (Quant::F32, false) => -(self.fast.dot_f32)(&q.f32, s.f32_row(r)),
+            (Quant::F16, true) => (self.fast.l2_f16)(&q.f32, s.f16_row(r)),
+            (Quant::F16, false) => -(self.fast.dot_f16)(&q.f32, s.f16_row(r)),
             (Quant::Sq8, true) => q.sq8_c + s.sq8_norm[r] - 2.0 * q.sq8_scale * super::sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32,
             (Quant::Sq8, false) => -(q.sq8_c + q.sq8_scale * super::sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32),
         }

@@ -92,3 +92,41 @@ fn bad_input_is_refused_with_the_row() {
     assert!(ok.search(&[0.0, 1.0], &params(3, 0, 0, 0), &CancelToken::new()).err().unwrap().to_string().contains("k 3 is larger than the index"));
     assert!(ok.search(&[0.0, 1.0, 2.0], &params(1, 0, 0, 0), &CancelToken::new()).is_err());
 }
+
+#[test]
+fn sq8_round_trips_within_half_a_step_and_scores_like_f32() {
+    let (n, dim) = (400, 50);
+    let mut data = rng_data(n, dim, 11);
+    // anisotropic: dimension j scaled by 1/(j+1), one flat dimension
+    for r in 0..n {
+        for j in 0..dim {
+            data[r * dim + j] /= (j + 1) as f32;
+        }
+        data[r * dim + 3] = 0.25;
+    }
+    let s = store::Store::encode(&data, n, dim, Quant::Sq8);
+    let q = s.sq8.as_ref().unwrap();
+    for r in 0..n {
+        let codes = s.u8_row(r);
+        for j in 0..dim {
+            let back = q.decode(codes[j], j);
+            assert!((back - data[r * dim + j]).abs() <= q.step[j] / 2.0 + 1e-6, "row {r} dim {j}");
+        }
+    }
+    // the SQ8 distance equals the f32 distance to the decoded row, up to the query's i16 rounding
+    for metric in [Metric::L2, Metric::Ip] {
+        let sc = store::Scorer::new(&s, metric);
+        let query: Vec<f32> = rng_data(1, dim, 12);
+        let prepared = sc.prepare(&query);
+        for r in 0..20 {
+            let decoded: Vec<f32> = (0..dim).map(|j| q.decode(s.u8_row(r)[j], j)).collect();
+            let exact: f32 = if metric == Metric::L2 {
+                decoded.iter().zip(&query).map(|(a, b)| (a - b) * (a - b)).sum()
+            } else {
+                -decoded.iter().zip(&query).map(|(a, b)| a * b).sum::<f32>()
+            };
+            let got = sc.dist(&prepared, r);
+            assert!((got - exact).abs() <= 1e-3 * exact.abs().max(1.0), "{metric:?} row {r}: {got} vs {exact}");
+        }
+    }
+}

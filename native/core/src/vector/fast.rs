@@ -1,0 +1,218 @@
+//! Search-time kernels: f32 query against f32 or f16 rows, with FMA and four
+//! independent accumulators. Used only to rank candidates at query time, so
+//! unlike the build kernels (`crate::kernels`, bit-identical on every tier)
+//! their last bits may differ between tiers; graphs and centroids never
+//! depend on them. Rows are padded to a multiple of 32 elements.
+
+use crate::isa::{Isa, selected};
+
+#[derive(Clone, Copy)]
+pub struct Fast {
+    pub l2_f32: fn(&[f32], &[f32]) -> f32,
+    pub dot_f32: fn(&[f32], &[f32]) -> f32,
+    pub l2_f16: fn(&[f32], &[u16]) -> f32,
+    pub dot_f16: fn(&[f32], &[u16]) -> f32,
+}
+
+/// The table of this process's tier.
+pub fn fast() -> Fast {
+    match selected() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY (every entry): the selected tier's features are present.
+        Isa::Avx512 => Fast {
+            l2_f32: |a, b| unsafe { x86::f32_512::<true>(a, b) },
+            dot_f32: |a, b| unsafe { x86::f32_512::<false>(a, b) },
+            l2_f16: |a, b| unsafe { x86::f16_512::<true>(a, b) },
+            dot_f16: |a, b| unsafe { x86::f16_512::<false>(a, b) },
+        },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => Fast {
+            l2_f32: |a, b| unsafe { x86::f32_256::<true>(a, b) },
+            dot_f32: |a, b| unsafe { x86::f32_256::<false>(a, b) },
+            l2_f16: |a, b| unsafe { x86::f16_256::<true>(a, b) },
+            dot_f16: |a, b| unsafe { x86::f16_256::<false>(a, b) },
+        },
+        _ => Fast { l2_f32: scalar::l2_f32, dot_f32: scalar::dot_f32, l2_f16: scalar::l2_f16, dot_f16: scalar::dot_f16 },
+    }
+}
+
+pub mod scalar {
+    use crate::kernels::f16_to_f32;
+    pub fn l2_f32(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+    }
+    pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+    pub fn l2_f16(a: &[f32], b: &[u16]) -> f32 {
+        a.iter().zip(b).map(|(x, &y)| (x - f16_to_f32(y)) * (x - f16_to_f32(y))).sum()
+    }
+    pub fn dot_f16(a: &[f32], b: &[u16]) -> f32 {
+        a.iter().zip(b).map(|(x, &y)| x * f16_to_f32(y)).sum()
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn step512<const L2: bool>(acc: __m512, x: __m512, y: __m512) -> __m512 {
+        if L2 {
+            let d = _mm512_sub_ps(x, y);
+            _mm512_fmadd_ps(d, d, acc)
+        } else {
+            _mm512_fmadd_ps(x, y, acc)
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub fn f32_512<const L2: bool>(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len()) / 16 * 16;
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        while i + 64 <= n {
+            for (k, acc_k) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 64 <= n.
+                let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i + 16 * k)), _mm512_loadu_ps(b.as_ptr().add(i + 16 * k))) };
+                *acc_k = step512::<L2>(*acc_k, x, y);
+            }
+            i += 64;
+        }
+        while i < n {
+            // SAFETY: i + 16 <= n.
+            let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i)), _mm512_loadu_ps(b.as_ptr().add(i))) };
+            acc[0] = step512::<L2>(acc[0], x, y);
+            i += 16;
+        }
+        let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+        _mm512_reduce_add_ps(s) + if L2 { super::scalar::l2_f32(&a[n..], &b[n..]) } else { super::scalar::dot_f32(&a[n..], &b[n..]) }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub fn f16_512<const L2: bool>(a: &[f32], b: &[u16]) -> f32 {
+        let n = a.len().min(b.len()) / 16 * 16;
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        while i + 64 <= n {
+            for (k, acc_k) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 64 <= n.
+                let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i + 16 * k)), _mm512_cvtph_ps(_mm256_loadu_si256(b.as_ptr().add(i + 16 * k).cast()))) };
+                *acc_k = step512::<L2>(*acc_k, x, y);
+            }
+            i += 64;
+        }
+        while i < n {
+            // SAFETY: i + 16 <= n.
+            let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i)), _mm512_cvtph_ps(_mm256_loadu_si256(b.as_ptr().add(i).cast()))) };
+            acc[0] = step512::<L2>(acc[0], x, y);
+            i += 16;
+        }
+        let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+        _mm512_reduce_add_ps(s) + if L2 { super::scalar::l2_f16(&a[n..], &b[n..]) } else { super::scalar::dot_f16(&a[n..], &b[n..]) }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn step256<const L2: bool>(acc: __m256, x: __m256, y: __m256) -> __m256 {
+        if L2 {
+            let d = _mm256_sub_ps(x, y);
+            _mm256_fmadd_ps(d, d, acc)
+        } else {
+            _mm256_fmadd_ps(x, y, acc)
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn hsum256(v: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub fn f32_256<const L2: bool>(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len()) / 8 * 8;
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        while i + 32 <= n {
+            for (k, acc_k) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 32 <= n.
+                let (x, y) = unsafe { (_mm256_loadu_ps(a.as_ptr().add(i + 8 * k)), _mm256_loadu_ps(b.as_ptr().add(i + 8 * k))) };
+                *acc_k = step256::<L2>(*acc_k, x, y);
+            }
+            i += 32;
+        }
+        while i < n {
+            // SAFETY: i + 8 <= n.
+            let (x, y) = unsafe { (_mm256_loadu_ps(a.as_ptr().add(i)), _mm256_loadu_ps(b.as_ptr().add(i))) };
+            acc[0] = step256::<L2>(acc[0], x, y);
+            i += 8;
+        }
+        let s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+        hsum256(s) + if L2 { super::scalar::l2_f32(&a[n..], &b[n..]) } else { super::scalar::dot_f32(&a[n..], &b[n..]) }
+    }
+
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub fn f16_256<const L2: bool>(a: &[f32], b: &[u16]) -> f32 {
+        let n = a.len().min(b.len()) / 8 * 8;
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        while i + 32 <= n {
+            for (k, acc_k) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 32 <= n.
+                let (x, y) = unsafe { (_mm256_loadu_ps(a.as_ptr().add(i + 8 * k)), _mm256_cvtph_ps(_mm_loadu_si128(b.as_ptr().add(i + 8 * k).cast()))) };
+                *acc_k = step256::<L2>(*acc_k, x, y);
+            }
+            i += 32;
+        }
+        while i < n {
+            // SAFETY: i + 8 <= n.
+            let (x, y) = unsafe { (_mm256_loadu_ps(a.as_ptr().add(i)), _mm256_cvtph_ps(_mm_loadu_si128(b.as_ptr().add(i).cast()))) };
+            acc[0] = step256::<L2>(acc[0], x, y);
+            i += 8;
+        }
+        let s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+        hsum256(s) + if L2 { super::scalar::l2_f16(&a[n..], &b[n..]) } else { super::scalar::dot_f16(&a[n..], &b[n..]) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::f32_to_f16;
+
+    #[test]
+    fn every_tier_equals_scalar_within_float_tolerance() {
+        let mut s = 3u64;
+        let mut next = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+        };
+        for len in [0usize, 8, 16, 32, 48, 64, 96, 800, 1536] {
+            let a: Vec<f32> = (0..len).map(|_| next()).collect();
+            let b: Vec<f32> = (0..len).map(|_| next()).collect();
+            let h: Vec<u16> = b.iter().map(|&x| f32_to_f16(x)).collect();
+            let want = [scalar::l2_f32(&a, &b), scalar::dot_f32(&a, &b), scalar::l2_f16(&a, &h), scalar::dot_f16(&a, &h)];
+            let f = fast();
+            let mut tiers = vec![[(f.l2_f32)(&a, &b), (f.dot_f32)(&a, &b), (f.l2_f16)(&a, &h), (f.dot_f16)(&a, &h)]];
+            #[cfg(target_arch = "x86_64")]
+            {
+                use crate::isa::{Isa, supported};
+                // SAFETY: each tier runs only where the CPU has it.
+                if supported(Isa::Avx2) {
+                    tiers.push(unsafe { [x86::f32_256::<true>(&a, &b), x86::f32_256::<false>(&a, &b), x86::f16_256::<true>(&a, &h), x86::f16_256::<false>(&a, &h)] });
+                }
+                if supported(Isa::Avx512) {
+                    tiers.push(unsafe { [x86::f32_512::<true>(&a, &b), x86::f32_512::<false>(&a, &b), x86::f16_512::<true>(&a, &h), x86::f16_512::<false>(&a, &h)] });
+                }
+            }
+            for got in tiers {
+                for (g, w) in got.iter().zip(want) {
+                    assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "len {len}: {g} vs {w}");
+                }
+            }
+        }
+    }
+}
