@@ -17,6 +17,9 @@ const steps = [
   ['query it', ['query', 'x2i', '--index', 'demo-out/index/x2i', '--keys', '1,2,3,424242', '--top', '5']],
   ['inspect one index file', ['inspect', 'demo-out/index/x2i/v00000001/shard-00000-of-00002.rx2i']],
   ['verify everything built', ['verify', 'demo-out/index/x2i']],
+  ['build the vector channel (HNSW, int8 + f32 re-rank rows)', ['build', 'vector', '-i', 'fixtures/parquet/embeddings.parquet', '--id', 'item_id', '--vector', 'embedding', '--type', 'hnsw', '--quant', 'int8', '--rerank', '-o', 'demo-out/index/vector']],
+  ['search it with its own rows as queries', ['query', 'vector', '--index', 'demo-out/index/vector', '--queries', 'fixtures/parquet/embeddings.parquet', '--vector', 'embedding', '--k', '5', '--rerank', '20']],
+  ['verify the vector index', ['verify', 'demo-out/index/vector']],
   ['hash-table lookups against their anchors (small table)', ['bench', 'hash', '--slots', '18', '--reps', '3']],
   [
     'diff base against head CPU profiles (2 pods each; the head has a known regression: exit 4)',

@@ -37,6 +37,10 @@ export async function makeParquetFixtures(dir, rows = 20000) {
     from range(${Math.floor(rows / 4)})`);
   await c.run(`create or replace table x2i as select item_id, neighbors,
       case when neighbors is null then null else list_transform(range(len(neighbors)), x -> (1.0 / (x + 1))::float) end as scores from x2i`);
+  // 32-dim embeddings in 20 clusters (made after the other tables, so their data is unchanged)
+  await c.run(`create table emb as select (range * 7 + 3)::bigint as item_id,
+      list_transform(range(32), j -> ((((range % 20) * 0.37 + j * 0.11) % 1.0) + random() * 0.05)::float) as embedding
+    from range(${Math.floor(rows / 10)})`);
   const files = {
     ev_snappy: ['events', 'compression snappy'],
     ev_zstd_v2: ['events', 'compression zstd, parquet_version v2'],
@@ -44,6 +48,7 @@ export async function makeParquetFixtures(dir, rows = 20000) {
     ev_nodict: ['events', 'compression snappy, dictionary_size_limit 1'],
     docs_zstd: ['docs', 'compression zstd'],
     x2i_snappy: ['x2i', 'compression snappy'],
+    emb_zstd: ['emb', 'compression zstd'],
   };
   const out = {};
   for (const [name, [table, opts]] of Object.entries(files)) {

@@ -122,6 +122,8 @@ function specsFor(dataset: string, queries: number): Spec[] {
   ];
 }
 
+const round1 = (x: number | undefined) => (x === undefined || x === null ? null : Math.round(x * 10) / 10);
+
 /** Best QPS per search setting over the runs, sorted by recall. */
 function curveOf(rows: ResultLine[], label: string): CurvePoint[] {
   const best = new Map<string, ResultLine>();
@@ -131,7 +133,7 @@ function curveOf(rows: ResultLine[], label: string): CurvePoint[] {
   }
   return [...best.values()]
     .sort((a, b) => a.recall! - b.recall!)
-    .map((r) => ({ search: r.search, recall: r.recall!, qps: Math.round(r.qps!), build_cpu_s: r.build_cpu_s ?? null, index_mb: r.index_mb ?? null, index_disk_mb: r.index_disk_mb ?? null }));
+    .map((r) => ({ search: r.search, recall: r.recall!, qps: Math.round(r.qps!), build_cpu_s: round1(r.build_cpu_s), index_mb: round1(r.index_mb), index_disk_mb: round1(r.index_disk_mb) }));
 }
 
 export function runVectorBench(o: VectorBenchOptions): VectorBenchResult {
