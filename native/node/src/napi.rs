@@ -244,6 +244,15 @@ impl Env {
         Ok(matches!(self.type_of(v)?, t if t == napi_undefined || t == napi_null))
     }
 
+    /// `obj[name]` as a number, `None` when `obj` or the property is nullish.
+    pub fn opt_number(self, obj: napi_value, name: &CStr) -> JsResult<Option<f64>> {
+        if self.is_nullish(obj)? {
+            return Ok(None);
+        }
+        let v = self.get(obj, name)?;
+        if self.is_nullish(v)? { Ok(None) } else { self.number(v, &name.to_string_lossy()).map(Some) }
+    }
+
     pub fn get(self, obj: napi_value, name: &CStr) -> JsResult<napi_value> {
         let mut v = null_mut();
         match unsafe { napi_get_named_property(self.0, obj, name.as_ptr(), &mut v) } {

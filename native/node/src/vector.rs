@@ -31,13 +31,6 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
     )
 }
 
-fn opt_number(env: Env, obj: napi_value, name: &CStr) -> JsResult<Option<f64>> {
-    if env.is_nullish(obj)? {
-        return Ok(None);
-    }
-    let v = env.get(obj, name)?;
-    if env.is_nullish(v)? { Ok(None) } else { env.number(v, &name.to_string_lossy()).map(Some) }
-}
 
 fn opt_string(env: Env, obj: napi_value, name: &CStr, default: &str) -> JsResult<String> {
     let v = env.get(obj, name)?;
@@ -80,13 +73,13 @@ fn vector_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<8>::get(env, info)?;
     let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
     let h = a.argv[1];
-    let hnum = |name: &CStr| -> JsResult<u32> { Ok(opt_number(env, h, name)?.unwrap_or(0.0) as u32) };
+    let hnum = |name: &CStr| -> JsResult<u32> { Ok(env.opt_number(h, name)?.unwrap_or(0.0) as u32) };
     let fields = HeaderFields { version: hnum(c"version")?, shard: hnum(c"shard")?, shard_count: hnum(c"shardCount")?, ..Default::default() };
     let params = env.string_arg(a.argv[2], "paramsJson")?;
     let (data, ids) = unsafe { (env.typed_array::<f32>(a.argv[3], "data")?.to_vec(), env.typed_array::<u64>(a.argv[4], "ids")?.to_vec()) };
     let dim = env.index(a.argv[5], "dim")? as usize;
     let o = a.argv[6];
-    let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(opt_number(env, o, name)?.unwrap_or(default)) };
+    let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(env.opt_number(o, name)?.unwrap_or(default)) };
     let bad = |what: &str, v: &str| err("ERR_RECALL_INVALID_ARG", format!("unknown {what} {v}"));
     let kind_s = opt_string(env, o, c"type", "hnsw")?;
     let metric_s = opt_string(env, o, c"metric", "l2")?;
@@ -169,7 +162,7 @@ fn vector_search(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let idx = Arc::clone(index(env, a.argv[0])?);
     let queries = unsafe { env.typed_array::<f32>(a.argv[1], "queries")?.to_vec() };
     let o = a.argv[2];
-    let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(opt_number(env, o, name)?.unwrap_or(default)) };
+    let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(env.opt_number(o, name)?.unwrap_or(default)) };
     let params = SearchParams {
         k: num(c"k", 10.0)? as usize,
         ef: num(c"ef", 64.0)? as usize,

@@ -43,13 +43,6 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
     )
 }
 
-fn opt_number(env: Env, obj: napi_value, name: &CStr) -> JsResult<Option<f64>> {
-    if env.is_nullish(obj)? {
-        return Ok(None);
-    }
-    let v = env.get(obj, name)?;
-    if env.is_nullish(v)? { Ok(None) } else { env.number(v, &name.to_string_lossy()).map(Some) }
-}
 
 struct Write {
     path: PathBuf,
@@ -82,7 +75,7 @@ fn x2i_write(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<8>::get(env, info)?;
     let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
     let h = a.argv[1];
-    let num = |name: &CStr| -> JsResult<u32> { Ok(opt_number(env, h, name)?.unwrap_or(0.0) as u32) };
+    let num = |name: &CStr| -> JsResult<u32> { Ok(env.opt_number(h, name)?.unwrap_or(0.0) as u32) };
     let fields = HeaderFields { version: num(c"version")?, shard: num(c"shard")?, shard_count: num(c"shardCount")?, ..Default::default() };
     let params = env.string_arg(a.argv[2], "paramsJson")?;
     // Async work must own its inputs: copy the views now.
@@ -98,8 +91,8 @@ fn x2i_write(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let seed_v = if env.is_nullish(o)? { o } else { env.get(o, c"seed")? };
     let opts = BuildOptions {
         seed: if env.is_nullish(seed_v)? { 0 } else { env.bigint_u64_arg(seed_v, "seed")? },
-        top_k: opt_number(env, o, c"topK")?.unwrap_or(0.0) as usize,
-        min_score: opt_number(env, o, c"minScore")?.map(|x| x as f32),
+        top_k: env.opt_number(o, c"topK")?.unwrap_or(0.0) as usize,
+        min_score: env.opt_number(o, c"minScore")?.map(|x| x as f32),
     };
     spawn(env, "recall.x2iWrite", Write { path, fields, params, keys, offsets, items, scores, opts })
 }
@@ -289,7 +282,7 @@ fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let users = env.index(a.argv[4], "users")? as usize;
     let items = env.index(a.argv[5], "items")? as usize;
     let o = a.argv[6];
-    let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(opt_number(env, o, name)?.unwrap_or(default)) };
+    let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(env.opt_number(o, name)?.unwrap_or(default)) };
     let algo_name = env.string_arg(env.get(o, c"algo")?, "algo")?;
     let seed_v = env.get(o, c"seed")?;
     let seed = if env.is_nullish(seed_v)? { 0 } else { env.bigint_u64_arg(seed_v, "seed")? };

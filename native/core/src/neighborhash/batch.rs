@@ -3,21 +3,11 @@
 //! prefetches it and yields to the next, so W memory accesses overlap instead
 //! of one dependent miss at a time. Results land at the query's own index.
 
-use super::{Slot, Table};
+use super::Table;
+use crate::prefetch::prefetch;
 
 /// Ring size: 32 was best or within noise of best at 2^22 and 2^25 slots (bench/hash.mjs).
 pub const DEFAULT_RING: usize = 32;
-
-#[inline(always)]
-fn prefetch(p: *const Slot) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetch is a hint; it never faults, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
 
 /// Look up `keys[q]` for every q; `out[q] = payload`, `found[q] = 1` on a hit
 /// (`out[q] = 0`, `found[q] = 0` on a miss). `ring` is rounded up to a power

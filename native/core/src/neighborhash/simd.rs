@@ -76,8 +76,7 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64], 
         // SAFETY: an unaligned store into a local array of 8 u64.
         unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), idx) };
         for &i in &a {
-            // SAFETY: prefetch never faults; i <= mask keeps it inside the table anyway.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(base.add((i as usize) * 16).cast()) };
+            crate::prefetch::prefetch(base.wrapping_add((i as usize) * 16));
         }
     };
     for j in 0..W {

@@ -456,9 +456,9 @@ impl VectorIndex {
         let prefetch = |r: u32| {
             let ptr = self.store.row_ptr(r as usize);
             // Two lines: enough for the hardware prefetcher to follow the row.
-            prefetch_line(ptr);
+            crate::prefetch::prefetch(ptr);
             if row_bytes > 64 {
-                prefetch_line(ptr.wrapping_add(64));
+                crate::prefetch::prefetch(ptr.wrapping_add(64));
             }
         };
         let want = self.wanted(p);
@@ -491,17 +491,6 @@ impl VectorIndex {
         found.truncate(p.k);
         found
     }
-}
-
-#[inline(always)]
-fn prefetch_line(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetch is a hint and never faults.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// Every link points at a row, counts fit their blocks, levels agree with the upper blocks.

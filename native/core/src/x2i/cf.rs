@@ -361,17 +361,6 @@ fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
     pairs
 }
 
-#[inline(always)]
-fn prefetch_read<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint and never faults, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast())
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 /// SplitMix64, for the seeded per-item user sample of Swing.
 fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -447,7 +436,7 @@ fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], 
                     // The users' lists lie at scattered places of the CSR: fetch a later
                     // user's list while this one is summed.
                     if p + 4 < end {
-                        prefetch_read(uc.idx.as_ptr().wrapping_add(uc.off[ic.idx[p + 4] as usize]));
+                        crate::prefetch::prefetch(uc.idx.as_ptr().wrapping_add(uc.off[ic.idx[p + 4] as usize]));
                     }
                     let u = ic.idx[p] as usize;
                     let row = uc.off[u]..uc.off[u + 1];
