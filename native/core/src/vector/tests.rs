@@ -130,3 +130,29 @@ fn sq8_round_trips_within_half_a_step_and_scores_like_f32() {
         }
     }
 }
+
+#[test]
+fn hnsw_and_ivf_with_inner_product_and_cosine() {
+    let (n, dim) = (2000, 16);
+    let data = rng_data(n, dim, 21);
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let qs = rng_data(30, dim, 22);
+    for metric in [Metric::Ip, Metric::Cosine] {
+        // the truth: inner product of (normalised, for cosine) vectors
+        let prep = |v: &[f32]| -> Vec<f32> {
+            let mut v = v.to_vec();
+            if metric == Metric::Cosine {
+                for r in 0..v.len() / dim {
+                    store::normalize(&mut v[r * dim..(r + 1) * dim]);
+                }
+            }
+            v
+        };
+        let (d2, q2) = (prep(&data), prep(&qs));
+        for kind in [IndexType::Hnsw, IndexType::Ivf] {
+            let idx = VectorIndex::build(&data, &ids, dim, &BuildOptions { kind, metric, m: 12, ef_construction: 100, nlist: 20, ..Default::default() }, &CancelToken::new()).unwrap();
+            let rec = recall(&idx, &d2, n, dim, &q2, &params(10, 200, 20, 0), Metric::Ip);
+            assert!(rec >= 0.95, "{metric:?} {kind:?}: recall {rec}");
+        }
+    }
+}
