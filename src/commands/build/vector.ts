@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { RecallCommand } from '../../core/cli/base-command.js';
-import { requireFiles } from '../../core/cli/args.js';
 import type { BuildVectorResult } from '../../core/vector/build.js';
 
 export default class BuildVector extends RecallCommand<BuildVectorResult> {
@@ -39,7 +38,7 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
     this.progress.start('building the vector index');
     const r = await buildVector(
       {
-        inputs: flags['input-format'] === 'parquet' || !/\.(f32|fbin|jsonl)$/i.test(flags.input[0]!) ? flags.input : requireFiles(flags.input),
+        inputs: flags.input,
         inputFormat: flags['input-format'],
         id: flags.id,
         vector: flags.vector,

@@ -6,6 +6,7 @@
  * shape and finiteness and names the row of the first bad vector.
  */
 import { open, readFile, stat } from 'node:fs/promises';
+import { requireFiles } from '../cli/args.js';
 import { badInput } from '../cli/errors.js';
 import { readColumns } from '../io/columns.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
@@ -146,6 +147,7 @@ export async function readVectors(inputs: string[], o: { format?: string; id?: s
   const fmt = formatOf(inputs[0]!, o.format);
   if (fmt === 'fbin' || fmt === 'jsonl') {
     if (inputs.length !== 1) throw badInput('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
+    requireFiles(inputs);
     return fmt === 'fbin' ? readFbin(inputs[0]!) : readJsonLines(inputs[0]!);
   }
   if (!o.vector) throw badInput('ERR_RECALL_USAGE', 'parquet input needs --vector COL (and --id COL)', { fix: 'pass --vector embedding --id item_id' });
