@@ -179,7 +179,7 @@ export function runVectorBench(o: VectorBenchOptions): VectorBenchResult {
 export function vectorBenchMarkdown(r: VectorBenchResult): string {
   const lines = ['| index | QPS @0.95 | QPS @0.99 | max recall | build CPU-s | disk MB |', '|---|---|---|---|---|---|'];
   for (const s of r.summary) lines.push(`| ${s.label} | ${s.qps_at_095} | ${s.qps_at_099} | ${s.max_recall.toFixed(4)} | ${s.build_cpu_s ?? '-'} | ${s.index_disk_mb ?? '-'} |`);
-  lines.push('', ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v ?? 'n/a'}x`));
+  lines.push('', ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v === null ? 'n/a' : `${v}x`}`));
   return lines.join('\n');
 }
 
