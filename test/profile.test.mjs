@@ -3,7 +3,7 @@
 // ../shared/data/profiles), and the diff against the known answers of the
 // generated base/head pairs (generated/EXPECTED.md).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
@@ -412,14 +412,37 @@ describe('recall profile: outputs, determinism and bad input', () => {
   });
 
   it('Ctrl-C during a long parse exits 130 and writes nothing', async () => {
-    // ~40 MB of perf text: long enough to interrupt mid-read.
+    // ~80 MB of perf text: long enough to interrupt mid-read.
     const big = join(dir, 'big.perf.txt');
     const pod = readFileSync(join(G, 'base/pod-1.perf.txt'));
-    writeFileSync(big, Buffer.concat(Array.from({ length: 60 }, () => pod)));
+    writeFileSync(big, Buffer.concat(Array.from({ length: 120 }, () => pod)));
     const html = join(dir, 'interrupted.html');
+    let sent = false;
     const r = await recall(['profile', 'diff', '--base', big, '--head', big, '-o', html, '--threads', '1'], {
-      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 400),
+      // Interrupt once the command is reading the input (its fd is open), not while Node is still starting.
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          try {
+            const fds = readdirSync(`/proc/${child.pid}/fd`).map((fd) => {
+              try {
+                return readlinkSync(`/proc/${child.pid}/fd/${fd}`);
+              } catch {
+                return '';
+              }
+            });
+            if (fds.includes(big)) {
+              clearInterval(poll);
+              sent = true;
+              child.kill('SIGINT');
+            }
+          } catch {
+            // the process is gone
+          }
+        }, 10);
+        child.on('close', () => clearInterval(poll));
+      },
     });
+    assert.ok(sent, `the diff ended before it could be interrupted: ${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     assert.ok(!existsSync(html));
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
