@@ -40,6 +40,17 @@ fn u16_of(x: u32, what: &str) -> JsResult<u16> {
     u16::try_from(x).map_err(|_| crate::napi::err("ERR_OUT_OF_RANGE", format!("{what} must fit in 16 bits, got {x}")))
 }
 
+/// `{version, shard, shardCount}` of an index build (the writer sets kind and format): the header
+/// fields every build export takes.
+pub(crate) fn build_header(env: Env, h: napi_value) -> JsResult<HeaderFields> {
+    Ok(HeaderFields {
+        version: field_u32(env, h, c"version", Some(0))?,
+        shard: field_u32(env, h, c"shard", Some(0))?,
+        shard_count: field_u32(env, h, c"shardCount", Some(0))?,
+        ..Default::default()
+    })
+}
+
 /// containerWrite(path, header, sections): number (file length)
 fn container_write(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<3>::get(env, info)?;

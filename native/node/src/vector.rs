@@ -72,9 +72,7 @@ impl Task for Build {
 fn vector_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<8>::get(env, info)?;
     let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
-    let h = a.argv[1];
-    let hnum = |name: &CStr| -> JsResult<u32> { Ok(env.opt_number(h, name)?.unwrap_or(0.0) as u32) };
-    let fields = HeaderFields { version: hnum(c"version")?, shard: hnum(c"shard")?, shard_count: hnum(c"shardCount")?, ..Default::default() };
+    let fields = crate::container::build_header(env, a.argv[1])?;
     let params = env.string_arg(a.argv[2], "paramsJson")?;
     let (data, ids) = unsafe { (env.typed_array::<f32>(a.argv[3], "data")?.to_vec(), env.typed_array::<u64>(a.argv[4], "ids")?.to_vec()) };
     let dim = env.index(a.argv[5], "dim")? as usize;

@@ -74,9 +74,7 @@ impl Task for Write {
 fn x2i_write(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<8>::get(env, info)?;
     let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
-    let h = a.argv[1];
-    let num = |name: &CStr| -> JsResult<u32> { Ok(env.opt_number(h, name)?.unwrap_or(0.0) as u32) };
-    let fields = HeaderFields { version: num(c"version")?, shard: num(c"shard")?, shard_count: num(c"shardCount")?, ..Default::default() };
+    let fields = crate::container::build_header(env, a.argv[1])?;
     let params = env.string_arg(a.argv[2], "paramsJson")?;
     // Async work must own its inputs: copy the views now.
     let (keys, offsets, items, scores) = unsafe {

@@ -61,9 +61,10 @@ export async function queryVector(o: QueryVectorOptions, signal?: AbortSignal): 
   const onAbort = () => native.cancel(token);
   signal?.addEventListener('abort', onAbort);
   const threads = o.threads ?? 1;
+  const ef = o.ef ?? Math.max(64, o.k);
   let r: Awaited<ReturnType<typeof native.vectorSearch>>;
   try {
-    r = await native.vectorSearch(h, q.data, { k: o.k, ef: o.ef ?? Math.max(64, o.k), nprobe: o.nprobe ?? 8, rerank: o.rerank ?? 0, threads }, token);
+    r = await native.vectorSearch(h, q.data, { k: o.k, ef, nprobe: o.nprobe ?? 8, rerank: o.rerank ?? 0, threads }, token);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -86,7 +87,7 @@ export async function queryVector(o: QueryVectorOptions, signal?: AbortSignal): 
     version,
     queries: q.n,
     k: o.k,
-    params: { ef: info.type === 'hnsw' ? (o.ef ?? Math.max(64, o.k)) : null, nprobe: info.type === 'ivf' ? (o.nprobe ?? 8) : null, rerank: o.rerank ?? 0, threads },
+    params: { ef: info.type === 'hnsw' ? ef : null, nprobe: info.type === 'ivf' ? (o.nprobe ?? 8) : null, rerank: o.rerank ?? 0, threads },
     ids,
     distances,
     index_memory_bytes: info.memoryBytes,
