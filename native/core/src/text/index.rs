@@ -1,0 +1,584 @@
+//! Reading a text index: sections loaded (checksums checked), term lookup via
+//! the dictionary index + one front-coded block, posting cursors with lazy tf
+//! decoding and skip-table `advance`.
+
+use super::analyzer::{Analyzer, Segmentation};
+use super::codec::{BLOCK, get_vint, u16_at, u32_at, u64_at, unpack};
+use super::*;
+use crate::container::{Container, kind};
+use crate::error::{Error, Result};
+use std::path::Path;
+
+#[derive(Clone, Debug)]
+pub struct FieldInfo {
+    pub name: String,
+    pub total_tokens: u64,
+    pub docs_with: u32,
+    pub k1: f64,
+    pub b: f64,
+    pub weight: f64,
+}
+
+pub enum ExtIdStore {
+    U64(Vec<u64>),
+    Str { off: Vec<u64>, bytes: Vec<u8> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TermInfo {
+    pub ord: u32,
+    pub field: u8,
+    pub df: u32,
+    pub total_tf: u64,
+    pub max_tf_sat: u8,
+    pub min_len_code: u8,
+    /// df == 1: (doc, tf) inlined in the dictionary.
+    pub singleton: Option<(u32, u32)>,
+    pub post_off: u64,
+    pub post_len: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct PairInfo {
+    pub df: u32,
+    pub max_tf: [u8; 2],
+    pub min_len_code: u8,
+    pub post_off: u64,
+    pub post_len: u64,
+}
+
+pub struct TextIndex {
+    pub path: String,
+    pub n: u32,
+    pub flags: u32,
+    pub num_terms: u64,
+    pub fields: Vec<FieldInfo>,
+    pub analyzer: Analyzer,
+    pub analyzer_desc: String,
+    n_blocks: usize,
+    dict_index: Vec<u8>,
+    dict_blocks: Vec<u8>,
+    postings: Vec<u8>,
+    pub len_table: [u32; 256],
+    /// DOC_LENS codes, field-major (`F * N`).
+    codes: Vec<u8>,
+    forward: Option<Vec<u8>>,
+    pub pair_kind: PairKind,
+    pair_dict: Vec<u8>,
+    n_pairs: usize,
+    pair_postings: Vec<u8>,
+    pub ext: ExtIdStore,
+    perm: Vec<u32>,
+    /// Deleted internal ids as a bitset (TOMBSTONES).
+    deleted: Option<Vec<u64>>,
+    pub deleted_count: u64,
+}
+
+fn corrupt(path: &str, what: impl Into<String>) -> Error {
+    Error::Corrupt { path: path.to_string(), offset: 0, length: 0, message: what.into() }
+}
+
+impl TextIndex {
+    pub fn open(path: &Path) -> Result<TextIndex> {
+        let c = Container::open_kind(path, kind::INVERTED, MAJOR)?;
+        let p = path.display().to_string();
+        let need = |k: u32| -> Result<Vec<u8>> { c.read_section(k)?.ok_or_else(|| corrupt(&p, format!("no {} section", super::build::section_label(k)))) };
+        let fl = need(SECTION_FIELDS)?;
+        let bad = |m: &str| corrupt(&p, format!("fields section: {m}"));
+        if fl.len() < 28 {
+            return Err(bad("too short"));
+        }
+        let n = u32_at(&fl, 0);
+        let flags = u32_at(&fl, 4);
+        let num_terms = u64_at(&fl, 8);
+        if u16_at(&fl, 16) as usize != BLOCK || u16_at(&fl, 18) as usize != TERMS_PER_DICT_BLOCK {
+            return Err(bad("unsupported block sizes"));
+        }
+        let nf = u16_at(&fl, 20) as usize;
+        let seg = match fl[22] {
+            0 => Segmentation::Standard,
+            1 => Segmentation::Segmented,
+            x => return Err(bad(&format!("unknown segmentation {x}"))),
+        };
+        let max_tok = u32_at(&fl, 24) as usize;
+        let mut pos = 28;
+        let mut fields = Vec::with_capacity(nf);
+        for _ in 0..nf {
+            let get = |pos: usize, len: usize| fl.get(pos..pos + len).ok_or_else(|| bad("truncated field entry"));
+            let nl = u16_at(get(pos, 2)?, 0) as usize;
+            let name = String::from_utf8_lossy(get(pos + 2, nl)?).into_owned();
+            pos += 2 + nl;
+            let e = get(pos, 36)?;
+            let f64_at = |i: usize| f64::from_le_bytes(e[i..i + 8].try_into().unwrap());
+            fields.push(FieldInfo { name, total_tokens: u64_at(e, 0), docs_with: u32_at(e, 8), k1: f64_at(12), b: f64_at(20), weight: f64_at(28) });
+            pos += 36;
+        }
+        let al = u32_at(fl.get(pos..pos + 4).ok_or_else(|| bad("no analyzer"))?, 0) as usize;
+        let analyzer_desc = String::from_utf8_lossy(fl.get(pos + 4..pos + 4 + al).ok_or_else(|| bad("truncated analyzer"))?).into_owned();
+
+        let dict_index = need(SECTION_DICT_INDEX)?;
+        let n_blocks = u32_at(&dict_index, 0) as usize;
+        if dict_index.len() < 8 + (n_blocks + 1) * 12 || (num_terms as usize).div_ceil(TERMS_PER_DICT_BLOCK) != n_blocks {
+            return Err(corrupt(&p, "dictionary index does not match the term count"));
+        }
+        let lens = need(SECTION_DOC_LENS)?;
+        if lens.len() != 1024 + nf * n as usize {
+            return Err(corrupt(&p, "doc-lens section has the wrong size"));
+        }
+        let mut len_table = [0u32; 256];
+        for (i, v) in len_table.iter_mut().enumerate() {
+            *v = u32_at(&lens, 4 * i);
+        }
+        let codes = lens[1024..].to_vec();
+        let (pair_kind, pair_dict, pair_postings, n_pairs) = if flags & FLAG_PAIRS != 0 {
+            let d = need(SECTION_PAIR_DICT)?;
+            let k = match d.first() {
+                Some(1) => PairKind::Cooc,
+                Some(2) => PairKind::Adjacent,
+                _ => return Err(corrupt(&p, "pair dictionary: unknown kind")),
+            };
+            let np = u64_at(&d, 8) as usize;
+            if d.len() != 16 + 24 * np {
+                return Err(corrupt(&p, "pair dictionary has the wrong size"));
+            }
+            (k, d, need(SECTION_PAIR_POSTINGS)?, np)
+        } else {
+            (PairKind::Off, Vec::new(), Vec::new(), 0)
+        };
+        let ext_b = need(SECTION_EXT_IDS)?;
+        let nn = n as usize;
+        let (ext, perm_at) = if flags & FLAG_EXT_ID_U64 != 0 {
+            if ext_b.len() != 12 * nn {
+                return Err(corrupt(&p, "ext-ids section has the wrong size"));
+            }
+            ((ExtIdStore::U64((0..nn).map(|i| u64_at(&ext_b, 8 * i)).collect())), 8 * nn)
+        } else {
+            let off: Vec<u64> = (0..=nn).map(|i| u64_at(&ext_b, 8 * i)).collect();
+            let start = 8 * (nn + 1);
+            let blen = off[nn] as usize;
+            let bytes = ext_b.get(start..start + blen).ok_or_else(|| corrupt(&p, "ext-ids strings truncated"))?.to_vec();
+            (ExtIdStore::Str { off, bytes }, (start + blen).div_ceil(4) * 4)
+        };
+        let perm: Vec<u32> = (0..nn).map(|i| u32_at(&ext_b, perm_at + 4 * i)).collect();
+        let (deleted, deleted_count) = if flags & FLAG_TOMBSTONES != 0 {
+            let vals = super::roaring::deserialize(&need(SECTION_TOMBSTONES)?).ok_or_else(|| corrupt(&p, "tombstones are not a Roaring bitmap"))?;
+            let mut bits = vec![0u64; nn.div_ceil(64)];
+            for &d in &vals {
+                if d as usize >= nn {
+                    return Err(corrupt(&p, format!("tombstone {d} is not a document")));
+                }
+                bits[d as usize / 64] |= 1 << (d % 64);
+            }
+            (Some(bits), vals.len() as u64)
+        } else {
+            (None, 0)
+        };
+        Ok(TextIndex {
+            path: p.clone(),
+            n,
+            flags,
+            num_terms,
+            fields,
+            analyzer: Analyzer::new(seg, max_tok),
+            analyzer_desc,
+            n_blocks,
+            dict_index,
+            dict_blocks: need(SECTION_DICT_BLOCKS)?,
+            postings: need(SECTION_POSTINGS)?,
+            len_table,
+            codes,
+            forward: if flags & FLAG_FORWARD != 0 { Some(need(SECTION_FORWARD)?) } else { None },
+            pair_kind,
+            pair_dict,
+            n_pairs,
+            pair_postings,
+            ext,
+            perm,
+            deleted,
+            deleted_count,
+        })
+    }
+
+    /// DOC_LENS codes of one field.
+    pub fn codes(&self, field: usize) -> &[u8] {
+        let n = self.n as usize;
+        &self.codes[field * n..(field + 1) * n]
+    }
+
+    #[inline]
+    pub fn is_deleted(&self, doc: u32) -> bool {
+        self.deleted.as_ref().is_some_and(|b| b[doc as usize / 64] >> (doc % 64) & 1 == 1)
+    }
+    pub fn has_deletes(&self) -> bool {
+        self.deleted.is_some()
+    }
+
+    fn first_key(&self, b: usize) -> &[u8] {
+        let fo = 8 + (self.n_blocks + 1) * 8;
+        let ko = fo + (self.n_blocks + 1) * 4;
+        let (s, e) = (u32_at(&self.dict_index, fo + 4 * b) as usize, u32_at(&self.dict_index, fo + 4 * b + 4) as usize);
+        &self.dict_index[ko + s..ko + e]
+    }
+
+    fn block_bytes(&self, b: usize) -> &[u8] {
+        let s = u64_at(&self.dict_index, 8 + 8 * b) as usize;
+        let e = u64_at(&self.dict_index, 8 + 8 * (b + 1)) as usize;
+        &self.dict_blocks[s..e]
+    }
+
+    /// Decode dictionary block `b`, calling `f(ord, key, info)` per term until it returns true.
+    fn scan_block(&self, b: usize, mut f: impl FnMut(&[u8], TermInfo) -> bool) -> Option<TermInfo> {
+        let blk = self.block_bytes(b);
+        let mut post = u64_at(blk, 0);
+        let count = u16_at(blk, 8) as usize;
+        let mut pos = 10;
+        let mut key: Vec<u8> = Vec::with_capacity(64);
+        for i in 0..count {
+            let shared = get_vint(blk, &mut pos)? as usize;
+            let sl = get_vint(blk, &mut pos)? as usize;
+            key.truncate(shared);
+            key.extend_from_slice(blk.get(pos..pos + sl)?);
+            pos += sl;
+            let df = get_vint(blk, &mut pos)? as u32;
+            let ord = (b * TERMS_PER_DICT_BLOCK + i) as u32;
+            let field = *key.first()?;
+            let info = if df == 1 {
+                let doc = get_vint(blk, &mut pos)? as u32;
+                let tf = get_vint(blk, &mut pos)? as u32;
+                let code = *self.codes(field as usize).get(doc as usize)?;
+                TermInfo { ord, field, df, total_tf: tf as u64, max_tf_sat: tf_sat(tf), min_len_code: code, singleton: Some((doc, tf)), post_off: 0, post_len: 0 }
+            } else {
+                let len = get_vint(blk, &mut pos)?;
+                let extra = get_vint(blk, &mut pos)?;
+                let mt = *blk.get(pos)?;
+                let ml = *blk.get(pos + 1)?;
+                pos += 2;
+                let t = TermInfo { ord, field, df, total_tf: extra + df as u64, max_tf_sat: mt, min_len_code: ml, singleton: None, post_off: post, post_len: len };
+                post += len;
+                t
+            };
+            if f(&key, info) {
+                return Some(info);
+            }
+        }
+        None
+    }
+
+    /// Look up a term key (field byte + token bytes).
+    pub fn lookup(&self, key: &[u8]) -> Option<TermInfo> {
+        if self.n_blocks == 0 {
+            return None;
+        }
+        // the last block whose first key <= key
+        let (mut lo, mut hi) = (0usize, self.n_blocks);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.first_key(mid) <= key { lo = mid + 1 } else { hi = mid }
+        }
+        if lo == 0 {
+            return None;
+        }
+        self.scan_block(lo - 1, |k, _| k == key)
+    }
+
+    /// The key of an ordinal.
+    pub fn term_key(&self, ord: u32) -> Option<Vec<u8>> {
+        let mut out = None;
+        self.scan_block(ord as usize / TERMS_PER_DICT_BLOCK, |k, t| {
+            if t.ord == ord {
+                out = Some(k.to_vec());
+                true
+            } else {
+                false
+            }
+        });
+        out
+    }
+
+    pub fn lookup_pair(&self, a: u32, b: u32) -> Option<PairInfo> {
+        if self.n_pairs == 0 {
+            return None;
+        }
+        let key = (a as u64) << 32 | b as u64;
+        let rec = |i: usize| &self.pair_dict[16 + 24 * i..16 + 24 * (i + 1)];
+        let (mut lo, mut hi) = (0usize, self.n_pairs);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if u64_at(rec(mid), 0) < key { lo = mid + 1 } else { hi = mid }
+        }
+        if lo == self.n_pairs || u64_at(rec(lo), 0) != key {
+            return None;
+        }
+        let r = rec(lo);
+        let off = u64_at(r, 16);
+        let end = if lo + 1 < self.n_pairs { u64_at(rec(lo + 1), 16) } else { self.pair_postings.len() as u64 };
+        Some(PairInfo { df: u32_at(r, 8), max_tf: [r[12], r[13]], min_len_code: r[14], post_off: off, post_len: end - off })
+    }
+
+    pub fn term_cursor(&self, t: &TermInfo) -> Cursor<'_> {
+        match t.singleton {
+            Some((doc, tf)) => Cursor::singleton(doc, tf),
+            None => Cursor::new(&self.postings[t.post_off as usize..(t.post_off + t.post_len) as usize], t.df, 1),
+        }
+    }
+
+    pub fn pair_cursor(&self, p: &PairInfo) -> Cursor<'_> {
+        Cursor::new(&self.pair_postings[p.post_off as usize..(p.post_off + p.post_len) as usize], p.df, 2)
+    }
+
+    pub fn ext_id_string(&self, doc: u32) -> String {
+        match &self.ext {
+            ExtIdStore::U64(v) => v[doc as usize].to_string(),
+            ExtIdStore::Str { off, bytes } => String::from_utf8_lossy(&bytes[off[doc as usize] as usize..off[doc as usize + 1] as usize]).into_owned(),
+        }
+    }
+
+    /// Internal id of an external id (u64 ids: its decimal text).
+    pub fn internal_id(&self, ext: &str) -> Option<u32> {
+        let (mut lo, mut hi) = (0usize, self.perm.len());
+        let cmp = |d: u32| -> std::cmp::Ordering {
+            match &self.ext {
+                ExtIdStore::U64(v) => match ext.parse::<u64>() {
+                    Ok(x) => v[d as usize].cmp(&x),
+                    Err(_) => std::cmp::Ordering::Greater,
+                },
+                ExtIdStore::Str { off, bytes } => bytes[off[d as usize] as usize..off[d as usize + 1] as usize].cmp(ext.as_bytes()),
+            }
+        };
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if cmp(self.perm[mid]) == std::cmp::Ordering::Less { lo = mid + 1 } else { hi = mid }
+        }
+        (lo < self.perm.len() && cmp(self.perm[lo]) == std::cmp::Ordering::Equal).then(|| self.perm[lo])
+    }
+
+    /// Forward list of a doc: (ord, tf), ords increasing.
+    pub fn forward(&self, doc: u32) -> Option<Vec<(u32, u32)>> {
+        let f = self.forward.as_ref()?;
+        let groups = (self.n as usize).div_ceil(BLOCK);
+        let g = doc as usize / BLOCK;
+        let body = 8 * (groups + 1);
+        let mut pos = body + u64_at(f, 8 * g) as usize;
+        for _ in 0..doc as usize % BLOCK {
+            let k = get_vint(f, &mut pos)?;
+            for _ in 0..2 * k {
+                get_vint(f, &mut pos)?;
+            }
+        }
+        let k = get_vint(f, &mut pos)? as usize;
+        let mut out = Vec::with_capacity(k);
+        let mut ord = 0u32;
+        for _ in 0..k {
+            ord += get_vint(f, &mut pos)? as u32;
+            out.push((ord, get_vint(f, &mut pos)? as u32));
+        }
+        Some(out)
+    }
+
+    /// Bytes of the index held in memory.
+    pub fn memory_bytes(&self) -> u64 {
+        (self.dict_index.len() + self.dict_blocks.len() + self.postings.len() + self.codes.len() + self.forward.as_ref().map_or(0, |f| f.len()) + self.pair_dict.len() + self.pair_postings.len() + self.perm.len() * 4
+            + match &self.ext {
+                ExtIdStore::U64(v) => v.len() * 8,
+                ExtIdStore::Str { off, bytes } => off.len() * 8 + bytes.len(),
+            }) as u64
+    }
+}
+
+/// A posting-list cursor (terms: one tf stream; pairs: two).
+pub struct Cursor<'a> {
+    ntf: usize,
+    df: u32,
+    n_full: usize,
+    skip: &'a [u8],
+    entry: usize,
+    blocks: &'a [u8],
+    tail_off: usize,
+    /// Current block (n_full = the tail).
+    pub bi: usize,
+    docs: [u32; BLOCK],
+    tfs: [[u32; BLOCK]; 2],
+    len: usize,
+    pos: usize,
+    tf_ready: bool,
+    tf_at: usize,
+    pub doc: u32,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(list: &'a [u8], df: u32, ntf: usize) -> Cursor<'a> {
+        let n_full = df as usize / BLOCK;
+        let entry = if ntf == 1 { SKIP_ENTRY } else { PAIR_SKIP_ENTRY };
+        let skip = &list[..n_full * entry];
+        let blocks = &list[n_full * entry..];
+        let tail_off = if n_full == 0 {
+            0
+        } else {
+            let e = &skip[(n_full - 1) * entry..];
+            let widths: usize = if ntf == 1 { e[8] as usize + e[9] as usize } else { e[8] as usize + e[9] as usize + e[10] as usize };
+            u32_at(e, 4) as usize + 16 * widths
+        };
+        let mut c = Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 0, pos: 0, tf_ready: false, tf_at: 0, doc: 0 };
+        c.load(0);
+        c
+    }
+
+    fn singleton(doc: u32, tf: u32) -> Cursor<'static> {
+        let mut c = Cursor { ntf: 1, df: 1, n_full: 0, skip: &[], entry: SKIP_ENTRY, blocks: &[], tail_off: 0, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 1, pos: 0, tf_ready: true, tf_at: 0, doc };
+        c.docs[0] = doc;
+        c.tfs[0][0] = tf;
+        c
+    }
+
+    pub fn df(&self) -> u32 {
+        self.df
+    }
+    pub fn n_full(&self) -> usize {
+        self.n_full
+    }
+
+    #[inline]
+    fn last_doc(&self, b: usize) -> u32 {
+        u32_at(self.skip, b * self.entry)
+    }
+
+    /// (max tf per stream, min len code) of full block `b`.
+    #[inline]
+    pub fn block_bound(&self, b: usize) -> ([u8; 2], u8) {
+        let e = &self.skip[b * self.entry..];
+        if self.ntf == 1 { ([e[10], 0], e[11]) } else { ([e[11], e[12]], e[13]) }
+    }
+
+    /// Last doc of the current block (the tail: NO_MORE - 1).
+    #[inline]
+    pub fn block_last(&self) -> u32 {
+        if self.bi < self.n_full { self.last_doc(self.bi) } else { NO_MORE - 1 }
+    }
+
+    fn load(&mut self, b: usize) {
+        self.bi = b;
+        self.pos = 0;
+        let prev_last: i64 = if b == 0 { -1 } else { self.last_doc(b - 1) as i64 };
+        if b < self.n_full {
+            let e = &self.skip[b * self.entry..(b + 1) * self.entry];
+            let off = u32_at(e, 4) as usize;
+            let w = e[8];
+            unpack(&self.blocks[off..], w, &mut self.docs);
+            let mut p = prev_last;
+            for d in self.docs.iter_mut() {
+                p += *d as i64 + 1;
+                *d = p as u32;
+            }
+            self.len = BLOCK;
+            self.tf_ready = false;
+            self.tf_at = off + 16 * w as usize;
+            self.doc = self.docs[0];
+            return;
+        }
+        // the VInt tail
+        let count = self.df as usize - self.n_full * BLOCK;
+        let mut pos = self.tail_off;
+        let mut p = prev_last;
+        for k in 0..count {
+            let v = get_vint(self.blocks, &mut pos).unwrap_or(0);
+            if self.ntf == 1 {
+                p += (v >> 1) as i64 + 1;
+                self.tfs[0][k] = if v & 1 == 1 { 1 } else { get_vint(self.blocks, &mut pos).unwrap_or(0) as u32 + 1 };
+            } else {
+                p += v as i64 + 1;
+                self.tfs[0][k] = get_vint(self.blocks, &mut pos).unwrap_or(0) as u32 + 1;
+                self.tfs[1][k] = get_vint(self.blocks, &mut pos).unwrap_or(0) as u32 + 1;
+            }
+            self.docs[k] = p as u32;
+        }
+        self.len = count;
+        self.tf_ready = true;
+        self.doc = if count == 0 { NO_MORE } else { self.docs[0] };
+    }
+
+    #[inline]
+    pub fn next(&mut self) -> u32 {
+        self.pos += 1;
+        if self.pos < self.len {
+            self.doc = self.docs[self.pos];
+        } else if self.bi < self.n_full {
+            self.load(self.bi + 1);
+        } else {
+            self.doc = NO_MORE;
+        }
+        self.doc
+    }
+
+    /// First doc >= target.
+    #[inline]
+    pub fn advance(&mut self, target: u32) -> u32 {
+        if self.doc >= target {
+            return self.doc;
+        }
+        if self.bi < self.n_full && target > self.last_doc(self.bi) {
+            // binary search the skip table for the first block whose last doc >= target
+            let (mut lo, mut hi) = (self.bi + 1, self.n_full);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.last_doc(mid) < target { lo = mid + 1 } else { hi = mid }
+            }
+            self.load(lo);
+            if self.doc == NO_MORE {
+                return NO_MORE;
+            }
+        }
+        while self.pos < self.len && self.docs[self.pos] < target {
+            self.pos += 1;
+        }
+        if self.pos < self.len {
+            self.doc = self.docs[self.pos];
+        } else if self.bi < self.n_full {
+            self.load(self.bi + 1);
+        } else {
+            self.doc = NO_MORE;
+        }
+        self.doc
+    }
+
+    /// Move to the first doc of the block after the current one (block-max skipping).
+    pub fn skip_block(&mut self) -> u32 {
+        if self.bi < self.n_full {
+            self.load(self.bi + 1);
+        } else {
+            self.pos = self.len;
+            self.doc = NO_MORE;
+        }
+        self.doc
+    }
+
+    #[inline]
+    fn decode_tfs(&mut self) {
+        let e = &self.skip[self.bi * self.entry..];
+        let mut at = self.tf_at;
+        for s in 0..self.ntf {
+            let w = e[9 + s];
+            unpack(&self.blocks[at..], w, &mut self.tfs[s]);
+            for t in self.tfs[s].iter_mut() {
+                *t += 1;
+            }
+            at += 16 * w as usize;
+        }
+        self.tf_ready = true;
+    }
+
+    /// tf of stream `s` (0, or 1 for a pair's second term) at the current doc.
+    #[inline]
+    pub fn tf(&mut self, s: usize) -> u32 {
+        if !self.tf_ready {
+            self.decode_tfs();
+        }
+        self.tfs[s][self.pos]
+    }
+}
+
+#[cfg(test)]
+impl<'a> Cursor<'a> {
+    pub fn new_for_test(list: &'a [u8], df: u32) -> Cursor<'a> {
+        Cursor::new(list, df, 1)
+    }
+}

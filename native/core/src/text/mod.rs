@@ -1,0 +1,107 @@
+//! The text channel: an inverted index with BM25 top-k (spec `inverted.md`),
+//! stored in the shared container (kind INVERTED) rather than the spec's own
+//! `.rti` framing: header, section table, footer and CRCs are the container's;
+//! the sections' contents follow the spec. Section kinds:
+//!
+//! | kind | section | contents |
+//! |---|---|---|
+//! | 16 | FIELDS | counts, flags, per-field totals / BM25 defaults / weight, analyzer JSON |
+//! | 17 | DICT_INDEX | block offsets + first keys (binary search) |
+//! | 18 | DICT_BLOCKS | front-coded 64-term blocks with TermInfo |
+//! | 19 | POSTINGS | per non-singleton term: skip table, 128-doc packed blocks, VInt tail |
+//! | 20 | DOC_LENS | the 256-entry length table, then one code per doc and field |
+//! | 21 | FORWARD | doc -> (ord gap, tf) lists, 128-doc groups (optional) |
+//! | 22 | PAIR_DICT | 24-byte records, sorted by (ordA, ordB) (optional) |
+//! | 23 | PAIR_POSTINGS | pair lists with two tf streams (optional) |
+//! | 24 | EXT_IDS | external ids (u64 or strings) + the permutation sorted by them |
+//! | 25 | TOMBSTONES | deleted internal ids, Roaring portable serialization (optional) |
+
+pub mod analyzer;
+pub mod build;
+pub mod build_pairs;
+pub mod codec;
+pub mod index;
+pub mod query;
+pub mod roaring;
+pub mod search;
+pub mod unicode_tables;
+
+#[cfg(test)]
+mod tests;
+
+pub const MAJOR: u16 = 1;
+pub const MINOR: u16 = 0;
+
+pub const SECTION_FIELDS: u32 = 16;
+pub const SECTION_DICT_INDEX: u32 = 17;
+pub const SECTION_DICT_BLOCKS: u32 = 18;
+pub const SECTION_POSTINGS: u32 = 19;
+pub const SECTION_DOC_LENS: u32 = 20;
+pub const SECTION_FORWARD: u32 = 21;
+pub const SECTION_PAIR_DICT: u32 = 22;
+pub const SECTION_PAIR_POSTINGS: u32 = 23;
+pub const SECTION_EXT_IDS: u32 = 24;
+pub const SECTION_TOMBSTONES: u32 = 25;
+
+pub const FLAG_FREQS: u32 = 1;
+pub const FLAG_FORWARD: u32 = 1 << 2;
+pub const FLAG_PAIRS: u32 = 1 << 3;
+pub const FLAG_EXT_ID_U64: u32 = 1 << 5;
+pub const FLAG_EXT_ID_STR: u32 = 1 << 6;
+pub const FLAG_TOMBSTONES: u32 = 1 << 7;
+
+pub const TERMS_PER_DICT_BLOCK: usize = 64;
+pub const SKIP_ENTRY: usize = 12;
+pub const PAIR_SKIP_ENTRY: usize = 16;
+/// Highest internal doc id + 1 (spec: N <= 2^31 - 1).
+pub const MAX_DOCS: usize = (1 << 31) - 1;
+/// The end-of-list doc id of iterators.
+pub const NO_MORE: u32 = u32::MAX;
+
+/// Pair kinds in PAIR_DICT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairKind {
+    Off = 0,
+    Cooc = 1,
+    Adjacent = 2,
+}
+
+impl PairKind {
+    pub fn parse(s: &str) -> Option<PairKind> {
+        match s {
+            "off" => Some(PairKind::Off),
+            "cooc" => Some(PairKind::Cooc),
+            "adjacent" => Some(PairKind::Adjacent),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            PairKind::Off => "off",
+            PairKind::Cooc => "cooc",
+            PairKind::Adjacent => "adjacent",
+        }
+    }
+}
+
+/// The v1 DOC_LENS table: exact below 48, then steps of at most 6.25%.
+pub fn len_table() -> [u32; 256] {
+    let mut t = [0u32; 256];
+    for c in 1..256 {
+        t[c] = if c < 48 { c as u32 } else { (t[c - 1] + 1).max((t[c - 1] as u64 * 17 / 16) as u32) };
+    }
+    t
+}
+
+/// `max { c : table[c] <= len }`.
+pub fn len_code(table: &[u32; 256], len: u32) -> u8 {
+    match table.binary_search(&len) {
+        Ok(i) => i as u8,
+        Err(i) => (i - 1) as u8,
+    }
+}
+
+/// Saturated max tf of a block or list (255 means ">= 255").
+pub fn tf_sat(tf: u32) -> u8 {
+    tf.min(255) as u8
+}

@@ -1,0 +1,632 @@
+//! Query evaluation (spec §4.2–4.4): term lookup and the pair planner turn the
+//! normalised tree into document-at-a-time iterators; a lone term scans with
+//! block-max skipping, a top-level OR runs MaxScore, everything else is an
+//! exhaustive leapfrog. Scores are BM25 summed in f64 in ascending (term ordinal,
+//! leaf position) order, so the TypeScript oracle reproduces them bit for bit.
+
+use super::index::{Cursor, PairInfo, TermInfo, TextIndex};
+use super::query::{Norm, QueryError, normalize};
+use super::{NO_MORE, PairKind};
+
+#[derive(Clone, Debug)]
+pub struct SearchParams {
+    pub k: usize,
+    pub default_or: bool,
+    pub use_pairs: bool,
+    pub match_all_pure_not: bool,
+    pub k1: Option<f64>,
+    pub b: Option<f64>,
+}
+
+impl Default for SearchParams {
+    fn default() -> Self {
+        SearchParams { k: 10, default_or: false, use_pairs: true, match_all_pure_not: false, k1: None, b: None }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Hits {
+    pub docs: Vec<u32>,
+    pub scores: Vec<f64>,
+    pub total: u64,
+    /// false: `total` is a lower bound (pruning skipped documents).
+    pub total_exact: bool,
+    /// Pair lists the planner used.
+    pub pairs_used: u32,
+}
+
+/// Per-field BM25 constants.
+struct Scorer<'a> {
+    codes: Vec<&'a [u8]>,
+    norm: Vec<[f64; 256]>,
+    k1p1: Vec<f64>,
+    zero: Vec<bool>,
+}
+
+/// Bounds are inflated so a bound never falls below a score computed with other rounding.
+const BOUND_SLACK: f64 = 1.0 + 1e-9;
+
+impl Scorer<'_> {
+    #[inline]
+    fn contrib(&self, f: usize, w: f64, tf: u32, doc: u32) -> f64 {
+        if self.zero[f] {
+            return 0.0;
+        }
+        let tf = tf as f64;
+        w * ((tf * self.k1p1[f]) / (tf + self.norm[f][self.codes[f][doc as usize] as usize]))
+    }
+
+    fn bound(&self, f: usize, w: f64, max_tf_sat: u8, min_code: u8) -> f64 {
+        if self.zero[f] {
+            return 0.0;
+        }
+        if max_tf_sat == 255 {
+            return w * self.k1p1[f] * BOUND_SLACK;
+        }
+        let tf = max_tf_sat as f64;
+        w * ((tf * self.k1p1[f]) / (tf + self.norm[f][min_code as usize])) * BOUND_SLACK
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Leaf {
+    slot: usize,
+    w: f64,
+    f: usize,
+}
+
+enum Node<'a> {
+    Term { c: Cursor<'a>, leaf: Leaf, ub: f64 },
+    Pair { c: Cursor<'a>, la: Leaf, lb: Leaf, ub: f64 },
+    And { pos: Vec<Node<'a>>, neg: Vec<Node<'a>>, doc: u32, ub: f64 },
+    Or { kids: Vec<Node<'a>>, doc: u32, ub: f64 },
+    All { doc: u32, n: u32 },
+}
+
+impl<'a> Node<'a> {
+    #[inline]
+    fn doc(&self) -> u32 {
+        match self {
+            Node::Term { c, .. } | Node::Pair { c, .. } => c.doc,
+            Node::And { doc, .. } | Node::Or { doc, .. } | Node::All { doc, .. } => *doc,
+        }
+    }
+
+    fn ub(&self) -> f64 {
+        match self {
+            Node::Term { ub, .. } | Node::Pair { ub, .. } | Node::And { ub, .. } | Node::Or { ub, .. } => *ub,
+            Node::All { .. } => 0.0,
+        }
+    }
+
+    fn cost(&self) -> u64 {
+        match self {
+            Node::Term { c, .. } | Node::Pair { c, .. } => c.df() as u64,
+            Node::And { pos, .. } => pos.iter().map(|p| p.cost()).min().unwrap_or(0),
+            Node::Or { kids, .. } => kids.iter().map(|k| k.cost()).sum(),
+            Node::All { n, .. } => *n as u64,
+        }
+    }
+
+    fn next(&mut self) -> u32 {
+        match self {
+            Node::Term { c, .. } | Node::Pair { c, .. } => c.next(),
+            Node::And { pos, .. } => {
+                let d = pos[0].next();
+                self.align(d)
+            }
+            Node::Or { kids, doc, .. } => {
+                let cur = *doc;
+                let mut m = NO_MORE;
+                for k in kids.iter_mut() {
+                    if k.doc() == cur {
+                        k.next();
+                    }
+                    m = m.min(k.doc());
+                }
+                *doc = m;
+                m
+            }
+            Node::All { doc, n } => {
+                *doc = if *doc + 1 >= *n { NO_MORE } else { *doc + 1 };
+                *doc
+            }
+        }
+    }
+
+    fn advance(&mut self, t: u32) -> u32 {
+        if self.doc() >= t {
+            return self.doc();
+        }
+        match self {
+            Node::Term { c, .. } | Node::Pair { c, .. } => c.advance(t),
+            Node::And { pos, .. } => {
+                let d = pos[0].advance(t);
+                self.align(d)
+            }
+            Node::Or { kids, doc, .. } => {
+                let mut m = NO_MORE;
+                for k in kids.iter_mut() {
+                    if k.doc() < t {
+                        k.advance(t);
+                    }
+                    m = m.min(k.doc());
+                }
+                *doc = m;
+                m
+            }
+            Node::All { doc, n } => {
+                *doc = if t >= *n { NO_MORE } else { t };
+                *doc
+            }
+        }
+    }
+
+    /// And: leapfrog from candidate `d` (the leader is on it) to the next doc all positives share and no negative has.
+    fn align(&mut self, mut d: u32) -> u32 {
+        let Node::And { pos, neg, doc, .. } = self else { unreachable!() };
+        'outer: loop {
+            if d == NO_MORE {
+                break;
+            }
+            for i in 1..pos.len() {
+                let x = pos[i].advance(d);
+                if x > d {
+                    d = pos[0].advance(x);
+                    continue 'outer;
+                }
+            }
+            for n in neg.iter_mut() {
+                if n.advance(d) == d {
+                    d = pos[0].next();
+                    continue 'outer;
+                }
+            }
+            break;
+        }
+        *doc = d;
+        d
+    }
+
+    /// Write this subtree's contributions at `d` (it is on `d`) into `slots`; returns their sum.
+    fn score(&mut self, d: u32, s: &Scorer, slots: &mut [f64]) -> f64 {
+        match self {
+            Node::Term { c, leaf, .. } => {
+                let x = s.contrib(leaf.f, leaf.w, c.tf(0), d);
+                slots[leaf.slot] = x;
+                x
+            }
+            Node::Pair { c, la, lb, .. } => {
+                let x = s.contrib(la.f, la.w, c.tf(0), d);
+                let y = s.contrib(lb.f, lb.w, c.tf(1), d);
+                slots[la.slot] = x;
+                slots[lb.slot] = y;
+                x + y
+            }
+            Node::And { pos, .. } => pos.iter_mut().map(|p| p.score(d, s, slots)).sum(),
+            Node::Or { kids, .. } => {
+                let mut t = 0.0;
+                for k in kids.iter_mut() {
+                    if k.doc() == d {
+                        t += k.score(d, s, slots);
+                    }
+                }
+                t
+            }
+            Node::All { .. } => 0.0,
+        }
+    }
+}
+
+/// Resolved plan (terms looked up), before cursors exist.
+enum Plan {
+    Term(TermInfo, f64),
+    Pair(PairInfo, TermInfo, TermInfo, f64, f64),
+    And(Vec<Plan>, Vec<Plan>),
+    Or(Vec<Plan>),
+    All,
+}
+
+enum Resolved {
+    /// Matches nothing (an unknown term in an And, or an empty Or).
+    Empty,
+    /// An unknown term (dropped from Or / Not, empties an And).
+    Unknown,
+    P(Plan),
+}
+
+struct Resolver<'a> {
+    idx: &'a TextIndex,
+    p: &'a SearchParams,
+    pairs_used: u32,
+}
+
+impl Resolver<'_> {
+    fn resolve(&mut self, n: &Norm, top: bool) -> Result<Resolved, QueryError> {
+        Ok(match n {
+            Norm::Term { key, boost } => match self.idx.lookup(key) {
+                Some(t) => Resolved::P(Plan::Term(t, *boost)),
+                None => Resolved::Unknown,
+            },
+            Norm::Phrase { a, b, boost } => {
+                let (Some(ta), Some(tb)) = (self.idx.lookup(a), self.idx.lookup(b)) else { return Ok(Resolved::Unknown) };
+                if self.p.use_pairs && self.idx.pair_kind == PairKind::Adjacent {
+                    if let Some(pi) = self.idx.lookup_pair(ta.ord, tb.ord) {
+                        self.pairs_used += 1;
+                        return Ok(Resolved::P(Plan::Pair(pi, ta, tb, *boost, *boost)));
+                    }
+                }
+                if ta.ord == tb.ord {
+                    Resolved::P(Plan::Term(ta, *boost))
+                } else {
+                    Resolved::P(Plan::And(vec![Plan::Term(ta, *boost), Plan::Term(tb, *boost)], vec![]))
+                }
+            }
+            Norm::Not(_) if top => return self.resolve(&Norm::And(vec![n.clone()]), false),
+            Norm::Not(_) => unreachable!("Not only appears inside And"),
+            Norm::Or(kids) => {
+                let mut out = Vec::new();
+                for k in kids {
+                    if let Resolved::P(p) = self.resolve(k, false)? {
+                        out.push(p);
+                    }
+                }
+                match out.len() {
+                    0 => Resolved::Empty,
+                    1 => Resolved::P(out.pop().unwrap()),
+                    _ => Resolved::P(Plan::Or(out)),
+                }
+            }
+            Norm::And(kids) => {
+                let (mut pos, mut neg) = (Vec::new(), Vec::new());
+                let mut empty = false;
+                for k in kids {
+                    if let Norm::Not(inner) = k {
+                        if let Resolved::P(p) = self.resolve(inner, false)? {
+                            neg.push(p);
+                        }
+                        continue;
+                    }
+                    match self.resolve(k, false)? {
+                        Resolved::P(p) => pos.push(p),
+                        _ => empty = true,
+                    }
+                }
+                if pos.is_empty() && !empty {
+                    if !self.p.match_all_pure_not {
+                        return Err(QueryError::NotOnly);
+                    }
+                    pos.push(Plan::All);
+                }
+                if empty {
+                    return Ok(Resolved::Empty);
+                }
+                self.plan_pairs(&mut pos);
+                if pos.len() == 1 && neg.is_empty() { Resolved::P(pos.pop().unwrap()) } else { Resolved::P(Plan::And(pos, neg)) }
+            }
+        })
+    }
+
+    /// Greedy cover of an And's positive terms by co-occurrence pair lists (spec §4.4).
+    fn plan_pairs(&mut self, pos: &mut Vec<Plan>) {
+        if !self.p.use_pairs || self.idx.pair_kind != PairKind::Cooc {
+            return;
+        }
+        let terms: Vec<usize> = (0..pos.len()).filter(|&i| matches!(pos[i], Plan::Term(..))).collect();
+        if terms.len() < 2 || terms.len() > 16 {
+            return;
+        }
+        let info = |i: usize| match &pos[i] {
+            Plan::Term(t, b) => (*t, *b),
+            _ => unreachable!(),
+        };
+        let mut cands: Vec<(u32, usize, usize, PairInfo)> = Vec::new();
+        for (x, &i) in terms.iter().enumerate() {
+            for &j in &terms[x + 1..] {
+                let (a, b) = (info(i).0, info(j).0);
+                let (lo, hi) = if a.ord < b.ord { (i, j) } else { (j, i) };
+                if let Some(pi) = self.idx.lookup_pair(info(lo).0.ord, info(hi).0.ord) {
+                    if (pi.df as f64) < 0.5 * a.df.min(b.df) as f64 {
+                        cands.push((pi.df, lo, hi, pi));
+                    }
+                }
+            }
+        }
+        cands.sort_by_key(|c| (c.0, c.1.min(c.2), c.1.max(c.2)));
+        let mut covered = vec![false; pos.len()];
+        let mut pairs = Vec::new();
+        for (_, i, j, pi) in cands {
+            if covered[i] || covered[j] {
+                continue;
+            }
+            covered[i] = true;
+            covered[j] = true;
+            let ((ta, ba), (tb, bb)) = (info(i), info(j));
+            pairs.push(Plan::Pair(pi, ta, tb, ba, bb));
+        }
+        if pairs.is_empty() {
+            return;
+        }
+        self.pairs_used += pairs.len() as u32;
+        let old = std::mem::take(pos);
+        *pos = old.into_iter().enumerate().filter(|(i, _)| !covered[*i]).map(|(_, p)| p).collect();
+        pos.extend(pairs);
+    }
+}
+
+struct Builder<'a, 's> {
+    idx: &'a TextIndex,
+    s: &'s Scorer<'a>,
+    /// (ord, position) of every positive leaf, in visiting order.
+    leaves: Vec<(u32, usize)>,
+}
+
+impl<'a> Builder<'a, '_> {
+    fn idf(&self, df: u32) -> f64 {
+        let n = self.idx.n as f64;
+        let df = df as f64;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    fn leaf(&mut self, t: &TermInfo, boost: f64) -> Leaf {
+        let slot = self.leaves.len();
+        self.leaves.push((t.ord, slot));
+        Leaf { slot, w: boost * self.idf(t.df), f: t.field as usize }
+    }
+
+    fn build(&mut self, p: Plan) -> Node<'a> {
+        match p {
+            Plan::Term(t, boost) => {
+                let leaf = self.leaf(&t, boost);
+                let ub = self.s.bound(leaf.f, leaf.w, t.max_tf_sat, t.min_len_code);
+                Node::Term { c: self.idx.term_cursor(&t), leaf, ub }
+            }
+            Plan::Pair(pi, ta, tb, ba, bb) => {
+                let la = self.leaf(&ta, ba);
+                let lb = self.leaf(&tb, bb);
+                let ub = self.s.bound(la.f, la.w, pi.max_tf[0], pi.min_len_code) + self.s.bound(lb.f, lb.w, pi.max_tf[1], pi.min_len_code);
+                Node::Pair { c: self.idx.pair_cursor(&pi), la, lb, ub }
+            }
+            Plan::All => Node::All { doc: if self.idx.n == 0 { NO_MORE } else { 0 }, n: self.idx.n },
+            Plan::Or(kids) => {
+                let kids: Vec<Node> = kids.into_iter().map(|k| self.build(k)).collect();
+                let ub = kids.iter().map(|k| k.ub()).sum();
+                let doc = kids.iter().map(|k| k.doc()).min().unwrap_or(NO_MORE);
+                Node::Or { kids, doc, ub }
+            }
+            Plan::And(pos, neg) => {
+                let mut pos: Vec<Node> = pos.into_iter().map(|k| self.build(k)).collect();
+                let neg: Vec<Node> = neg.into_iter().map(|k| self.build_neg(k)).collect();
+                pos.sort_by_key(|n| n.cost());
+                let ub = pos.iter().map(|k| k.ub()).sum();
+                let d = pos[0].doc();
+                let mut n = Node::And { pos, neg, doc: d, ub };
+                n.align(d);
+                n
+            }
+        }
+    }
+
+    /// Negative subtrees only match; their leaves never score (no slots).
+    fn build_neg(&mut self, p: Plan) -> Node<'a> {
+        let saved = self.leaves.len();
+        let n = self.build(p);
+        // their slots stay zero; keep the slot numbering but mark them unused
+        for l in &mut self.leaves[saved..] {
+            l.0 = u32::MAX;
+        }
+        n
+    }
+}
+
+/// Top-k by (score desc, doc asc): a min-heap whose root is the worst kept hit.
+struct TopK {
+    k: usize,
+    heap: Vec<(f64, u32)>,
+}
+
+impl TopK {
+    #[inline]
+    fn worse(a: (f64, u32), b: (f64, u32)) -> bool {
+        a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
+    }
+    #[inline]
+    fn theta(&self) -> f64 {
+        if self.heap.len() < self.k { f64::NEG_INFINITY } else { self.heap[0].0 }
+    }
+    fn push(&mut self, s: f64, d: u32) {
+        let h = &mut self.heap;
+        if h.len() < self.k {
+            h.push((s, d));
+            let mut i = h.len() - 1;
+            while i > 0 {
+                let p = (i - 1) / 2;
+                if Self::worse(h[i], h[p]) {
+                    h.swap(i, p);
+                    i = p;
+                } else {
+                    break;
+                }
+            }
+        } else if Self::worse(h[0], (s, d)) {
+            h[0] = (s, d);
+            let mut i = 0;
+            loop {
+                let (l, r) = (2 * i + 1, 2 * i + 2);
+                let mut m = i;
+                if l < h.len() && Self::worse(h[l], h[m]) {
+                    m = l;
+                }
+                if r < h.len() && Self::worse(h[r], h[m]) {
+                    m = r;
+                }
+                if m == i {
+                    break;
+                }
+                h.swap(i, m);
+                i = m;
+            }
+        }
+    }
+    fn into_sorted(mut self) -> (Vec<u32>, Vec<f64>) {
+        self.heap.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        (self.heap.iter().map(|x| x.1).collect(), self.heap.iter().map(|x| x.0).collect())
+    }
+}
+
+/// Exact score at the current doc: slots summed in (ordinal, position) order, then cleared.
+#[inline]
+fn exact_sum(slots: &mut [f64], order: &[usize]) -> f64 {
+    let mut t = 0.0;
+    for &i in order {
+        t += slots[i];
+        slots[i] = 0.0;
+    }
+    t
+}
+
+pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryError> {
+    let Some(norm) = normalize(q, p.default_or, idx)? else { return Ok(Hits { total_exact: true, ..Default::default() }) };
+    let mut r = Resolver { idx, p, pairs_used: 0 };
+    let plan = match r.resolve(&norm, true)? {
+        Resolved::P(plan) => plan,
+        _ => return Ok(Hits { total_exact: true, ..Default::default() }),
+    };
+    // BM25 constants per field.
+    let table = idx.len_table;
+    let nf = idx.fields.len();
+    let mut sc = Scorer { codes: Vec::with_capacity(nf), norm: vec![[0.0; 256]; nf], k1p1: vec![0.0; nf], zero: vec![false; nf] };
+    for (f, fi) in idx.fields.iter().enumerate() {
+        let k1 = p.k1.unwrap_or(fi.k1);
+        let b = p.b.unwrap_or(fi.b);
+        let avgdl = if idx.n == 0 { 0.0 } else { fi.total_tokens as f64 / idx.n as f64 };
+        sc.codes.push(idx.codes(f));
+        sc.k1p1[f] = k1 + 1.0;
+        sc.zero[f] = avgdl == 0.0;
+        for c in 0..256 {
+            let dl = table[c] as f64;
+            sc.norm[f][c] = k1 * (1.0 - b + b * dl / avgdl);
+        }
+    }
+    let mut b = Builder { idx, s: &sc, leaves: Vec::new() };
+    let mut root = b.build(plan);
+    let mut order: Vec<(u32, usize)> = b.leaves.iter().copied().filter(|l| l.0 != u32::MAX).collect();
+    order.sort_unstable();
+    let order: Vec<usize> = order.into_iter().map(|l| l.1).collect();
+    let mut slots = vec![0.0f64; b.leaves.len()];
+    let mut hits = Hits { pairs_used: r.pairs_used, total_exact: true, ..Default::default() };
+    let deleted = idx.has_deletes();
+
+    if p.k == 0 {
+        let mut d = root.doc();
+        while d != NO_MORE {
+            if !idx.is_deleted(d) {
+                hits.total += 1;
+            }
+            d = root.next();
+        }
+        return Ok(hits);
+    }
+    let mut top = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
+    match &mut root {
+        Node::Term { c, leaf, .. } => {
+            // One list: skip whole blocks whose bound cannot beat the k-th score.
+            let leaf = *leaf;
+            let mut skipped = false;
+            while c.doc != NO_MORE {
+                let bi = c.bi;
+                if bi < c.n_full() && top.heap.len() == top.k {
+                    let (mt, ml) = c.block_bound(bi);
+                    if sc.bound(leaf.f, leaf.w, mt[0], ml) <= top.theta() {
+                        skipped = true;
+                        c.skip_block();
+                        continue;
+                    }
+                }
+                while c.doc != NO_MORE && c.bi == bi {
+                    let d = c.doc;
+                    if !(deleted && idx.is_deleted(d)) {
+                        hits.total += 1;
+                        top.push(sc.contrib(leaf.f, leaf.w, c.tf(0), d), d);
+                    }
+                    c.next();
+                }
+            }
+            if skipped {
+                hits.total = c.df() as u64 - if deleted { idx.deleted_count.min(c.df() as u64) } else { 0 };
+                hits.total_exact = !deleted;
+            }
+        }
+        Node::Or { kids, .. } => {
+            // MaxScore: children by bound ascending; a prefix whose bounds sum <= theta cannot
+            // produce a hit alone, so only the rest (essential) propose candidates.
+            kids.sort_by(|a, b| a.ub().total_cmp(&b.ub()));
+            let n = kids.len();
+            let mut prefix = vec![0.0; n];
+            let mut acc = 0.0;
+            for i in 0..n {
+                acc += kids[i].ub();
+                prefix[i] = acc * BOUND_SLACK;
+            }
+            let mut ess = 0;
+            loop {
+                let theta = top.theta();
+                while ess < n && prefix[ess] <= theta {
+                    ess += 1;
+                    hits.total_exact = false;
+                }
+                if ess == n {
+                    break;
+                }
+                let mut d = NO_MORE;
+                for k in &kids[ess..] {
+                    d = d.min(k.doc());
+                }
+                if d == NO_MORE {
+                    break;
+                }
+                let mut approx = 0.0;
+                for k in kids[ess..].iter_mut() {
+                    if k.doc() == d {
+                        approx += k.score(d, &sc, &mut slots);
+                    }
+                }
+                let mut ok = true;
+                for i in (0..ess).rev() {
+                    if approx + prefix[i] <= theta {
+                        ok = false;
+                        break;
+                    }
+                    if kids[i].advance(d) == d {
+                        approx += kids[i].score(d, &sc, &mut slots);
+                    }
+                }
+                let s = exact_sum(&mut slots, &order);
+                if ok && !(deleted && idx.is_deleted(d)) {
+                    hits.total += 1;
+                    top.push(s, d);
+                }
+                for k in kids[ess..].iter_mut() {
+                    if k.doc() == d {
+                        k.next();
+                    }
+                }
+            }
+        }
+        _ => {
+            let mut d = root.doc();
+            while d != NO_MORE {
+                if !(deleted && idx.is_deleted(d)) {
+                    root.score(d, &sc, &mut slots);
+                    hits.total += 1;
+                    top.push(exact_sum(&mut slots, &order), d);
+                } else {
+                    slots.iter_mut().for_each(|x| *x = 0.0);
+                }
+                d = root.next();
+            }
+        }
+    }
+    (hits.docs, hits.scores) = top.into_sorted();
+    Ok(hits)
+}

@@ -1,0 +1,150 @@
+use super::analyzer::{Analyzer, Segmentation};
+use super::build::{BuildOptions, ExtIds, FieldInput, PairOptions, build, encode_list};
+use super::index::{Cursor, TextIndex};
+use super::search::{SearchParams, search};
+use super::*;
+use crate::CancelToken;
+use crate::container::HeaderFields;
+
+fn opts(pairs: PairKind) -> BuildOptions {
+    BuildOptions {
+        analyzer: Analyzer::new(Segmentation::Standard, 255),
+        analyzer_desc: "{\"name\":\"test\"}".into(),
+        pairs: PairOptions { kind: pairs, min_df: 2, min_pair_df: 2, ..Default::default() },
+        forward: true,
+        threads: 2,
+        k1: 1.2,
+        b: 0.75,
+    }
+}
+
+fn concat(texts: &[&str]) -> (Vec<u8>, Vec<u32>) {
+    let mut b = Vec::new();
+    let mut o = vec![0u32];
+    for t in texts {
+        b.extend_from_slice(t.as_bytes());
+        o.push(b.len() as u32);
+    }
+    (b, o)
+}
+
+fn build_index(dir: &std::path::Path, name: &str, texts: &[&str], ids: &[u64], pairs: PairKind) -> TextIndex {
+    let (b, o) = concat(texts);
+    let f = [FieldInput { name: "body".into(), weight: 1.0, text: &b, offsets: &o }];
+    let path = dir.join(name);
+    build(&path, HeaderFields::default(), "{}", &ExtIds::U64(ids), &f, &ExtIds::U64(&[]), &opts(pairs), &CancelToken::new()).unwrap();
+    TextIndex::open(&path).unwrap()
+}
+
+fn corpus(n: usize) -> Vec<String> {
+    // deterministic pseudo-random docs over a Zipf-ish vocabulary
+    let mut s = 7u64;
+    (0..n)
+        .map(|_| {
+            let len = 1 + (s % 13) as usize;
+            (0..len)
+                .map(|_| {
+                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let r = (s >> 33) % 1000;
+                    format!("w{}", (r * r) / 4000)
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn cursors_walk_blocks_and_skip_near_the_top_of_the_id_space() {
+    let top = (1u32 << 31) - 2;
+    for df in [1usize, 2, 127, 128, 129, 256, 300] {
+        let docs: Vec<u32> = (0..df as u32).map(|i| top - (df as u32 - 1 - i) * 3).collect();
+        let tfs: Vec<u32> = (0..df as u32).map(|i| 1 + (i % 7) * 50).collect();
+        let mut b = Vec::new();
+        encode_list(&mut b, &docs, &[&tfs], &[]);
+        if df == 128 || df == 256 {
+            // no tail: the skip table has df / 128 entries and the blocks end the list
+            let n_full = df / 128;
+            let e = &b[(n_full - 1) * SKIP_ENTRY..];
+            let end = codec::u32_at(e, 4) as usize + 16 * (e[8] as usize + e[9] as usize);
+            assert_eq!(b.len(), n_full * SKIP_ENTRY + end);
+        }
+        let mut c = Cursor::new_for_test(&b, df as u32);
+        let mut got = Vec::new();
+        while c.doc != NO_MORE {
+            got.push((c.doc, c.tf(0)));
+            c.next();
+        }
+        assert_eq!(got, docs.iter().copied().zip(tfs.iter().copied()).collect::<Vec<_>>(), "df {df}");
+        for (i, &d) in docs.iter().enumerate() {
+            let mut c = Cursor::new_for_test(&b, df as u32);
+            assert_eq!(c.advance(d - 1), d);
+            assert_eq!(c.tf(0), tfs[i]);
+            assert_eq!(c.advance(d + 1), docs.get(i + 1).copied().unwrap_or(NO_MORE));
+        }
+        let mut c = Cursor::new_for_test(&b, df as u32);
+        assert_eq!(c.advance(u32::MAX - 1), NO_MORE);
+    }
+}
+
+#[test]
+fn builds_identical_bytes_for_any_thread_count_and_finds_every_term() {
+    let dir = crate::testutil::scratch("text-build");
+    let docs = corpus(3000);
+    let texts: Vec<&str> = docs.iter().map(|s| s.as_str()).collect();
+    let ids: Vec<u64> = (0..docs.len() as u64).map(|i| i * 10).collect();
+    let (b, o) = concat(&texts);
+    let f = [FieldInput { name: "body".into(), weight: 1.0, text: &b, offsets: &o }];
+    let mut bytes = Vec::new();
+    for threads in [1, 3] {
+        let mut op = opts(PairKind::Cooc);
+        op.threads = threads;
+        let p = dir.join(format!("t{threads}.rti"));
+        build(&p, HeaderFields::default(), "{}", &ExtIds::U64(&ids), &f, &ExtIds::U64(&[]), &op, &CancelToken::new()).unwrap();
+        bytes.push(std::fs::read(&p).unwrap());
+    }
+    assert_eq!(bytes[0], bytes[1]);
+    let idx = TextIndex::open(&dir.join("t1.rti")).unwrap();
+    assert_eq!(idx.n, 3000);
+    for o in 0..idx.num_terms as u32 {
+        let k = idx.term_key(o).unwrap();
+        assert_eq!(idx.lookup(&k).unwrap().ord, o);
+    }
+    assert!(idx.lookup(b"\x00zzz").is_none());
+    assert_eq!(idx.internal_id("20"), Some(2));
+    assert_eq!(idx.internal_id("21"), None);
+    // forward list of doc 5 = its distinct tokens with counts
+    let fw = idx.forward(5).unwrap();
+    let mut want: Vec<(Vec<u8>, u32)> = Vec::new();
+    for t in docs[5].split(' ') {
+        let mut k = vec![0u8];
+        k.extend_from_slice(t.as_bytes());
+        match want.iter_mut().find(|x| x.0 == k) {
+            Some(x) => x.1 += 1,
+            None => want.push((k, 1)),
+        }
+    }
+    want.sort();
+    assert_eq!(fw.iter().map(|&(o, tf)| (idx.term_key(o).unwrap(), tf)).collect::<Vec<_>>(), want);
+}
+
+#[test]
+fn pairs_do_not_change_results() {
+    let dir = crate::testutil::scratch("text-pairs");
+    let docs = corpus(4000);
+    let texts: Vec<&str> = docs.iter().map(|s| s.as_str()).collect();
+    let ids: Vec<u64> = (0..docs.len() as u64).collect();
+    let with = build_index(&dir, "p.rti", &texts, &ids, PairKind::Cooc);
+    let without = build_index(&dir, "n.rti", &texts, &ids, PairKind::Off);
+    let mut used = 0;
+    for q in ["w0 w1", "w0 w2", "w1 w3 w0", "w0 OR w1", "w2 -w0", "(w0 OR w5) w1", "w0", "w7 AND w0"] {
+        for k in [0, 1, 10, 5000] {
+            let p = SearchParams { k, ..Default::default() };
+            let a = search(&with, q, &p).unwrap();
+            let b = search(&without, q, &p).unwrap();
+            used += a.pairs_used;
+            assert_eq!((a.docs, a.scores, a.total), (b.docs, b.scores, b.total), "{q} k={k}");
+        }
+    }
+    assert!(used > 0, "the planner never used a pair");
+}
