@@ -172,6 +172,21 @@ export interface Native {
     token?: CancelToken,
   ): Promise<{ ids: BigInt64Array; distances: Float32Array; searchSeconds: number; searchCpuSeconds: number }>;
 
+  textTables(): { unicode: string; hash: string };
+  textAnalyze(text: string, options: { segmentation?: TextSegmentation; maxTokenBytes?: number }): string[];
+  textBuild(
+    path: string,
+    header: { version?: number; shard?: number; shardCount?: number },
+    paramsJson: string,
+    input: TextBuildInput,
+    options: TextBuildOptions,
+    token?: CancelToken,
+  ): Promise<TextBuildStats>;
+  textOpen(path: string): TextHandle;
+  textInfo(index: TextHandle): TextInfo;
+  textSearch(index: TextHandle, queries: string[], options: TextSearchOptions, token?: CancelToken): Promise<TextSearchBatch>;
+  textExtIds(index: TextHandle, docs: Uint32Array): BigUint64Array | string[];
+
   hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity: number): HashBenchHandle;
   hashBenchLookup(table: HashBenchHandle, keys: BigUint64Array, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random', ring?: number): number;
   hashBenchApcl(table: HashBenchHandle): number;
@@ -190,6 +205,100 @@ export interface VectorBuildOptions {
   /** 1: keep the f32 rows for re-ranking (quantised stores). */
   keepF32?: number;
 }
+
+export type TextSegmentation = 'standard' | 'segmented';
+
+export interface TextBuildInput {
+  /** Integer ids, or string ids as UTF-8 bytes + rows + 1 offsets. */
+  ids?: BigUint64Array | null;
+  idBytes?: Uint8Array | null;
+  idOffsets?: Uint32Array | null;
+  /** Per field: every row's (prepared) text concatenated, rows + 1 offsets. */
+  fields: { name: string; weight: number; text: Uint8Array; offsets: Uint32Array }[];
+  tombstones?: BigUint64Array | null;
+  tombstoneBytes?: Uint8Array | null;
+  tombstoneOffsets?: Uint32Array | null;
+}
+
+export interface TextBuildOptions {
+  segmentation: TextSegmentation;
+  maxTokenBytes: number;
+  /** Canonical JSON of the analyzer (stored; queries must reproduce it). */
+  analyzer: string;
+  pairs: 'off' | 'cooc' | 'adjacent';
+  maxPairs?: number;
+  pairMinDf?: number;
+  pairMinPairDf?: number;
+  pairMaxTerms?: number;
+  /** 1: write the forward index. */
+  forward?: number;
+  threads?: number;
+  k1?: number;
+  b?: number;
+}
+
+export interface TextBuildStats {
+  rows: number;
+  docs: number;
+  duplicates: number;
+  duplicateExamples: string[];
+  terms: number;
+  singletons: number;
+  postings: number;
+  tokens: number;
+  droppedTokens: number;
+  pairs: number;
+  tombstones: number;
+  unknownTombstones: number;
+  fileBytes: number;
+  buildSeconds: number;
+  buildCpuSeconds: number;
+  sectionBytes: Record<string, number>;
+}
+
+export interface TextInfo {
+  docs: number;
+  terms: number;
+  flags: number;
+  analyzer: string;
+  segmentation: TextSegmentation;
+  maxTokenBytes: number;
+  pairs: 'off' | 'cooc' | 'adjacent';
+  deleted: number;
+  memoryBytes: number;
+  stringIds: number;
+  fields: { name: string; totalTokens: number; docsWithField: number; k1: number; b: number; weight: number }[];
+}
+
+export interface TextSearchOptions {
+  k?: number;
+  /** 1: words next to each other are ORed (default: ANDed). */
+  defaultOr?: number;
+  /** 0: ignore the pair index. */
+  usePairs?: number;
+  matchAllPureNot?: number;
+  k1?: number;
+  b?: number;
+  threads?: number;
+}
+
+export interface TextSearchBatch {
+  /** Query q's hits are docs/scores[offsets[q]..offsets[q+1]]. */
+  offsets: Uint32Array;
+  docs: Uint32Array;
+  scores: Float64Array;
+  totals: Float64Array;
+  totalExact: Uint8Array;
+  pairsUsed: Uint32Array;
+  /** Per-query wall time in microseconds (measured in the native code). */
+  micros: Float64Array;
+  errors: ({ code: string; message: string } | null)[];
+  searchSeconds: number;
+  searchCpuSeconds: number;
+}
+
+/** An opened text index (a Node external). */
+export type TextHandle = { readonly __brand: 'TextHandle' };
 
 /** An opened vector index (a Node external). */
 export type VectorHandle = { readonly __brand: 'VectorHandle' };

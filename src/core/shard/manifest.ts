@@ -3,6 +3,8 @@
  * out (with sha256 of every input and output: parquet pages carry no
  * checksums). No timestamps, so the same run gives the same bytes.
  */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Column } from './inputs.js';
 import type { KeyEncoding } from './route-udf.js';
 
@@ -31,4 +33,13 @@ export interface ShardManifest {
   inputs: { path: string; bytes: number; rows: number; sha256: string }[];
   rows: number;
   shards: { shard: number; file: string; rows: number; bytes: number; sha256: string }[];
+}
+
+/** The manifest of a `recall shard` output folder, or null if `input` is not one. */
+export async function shardFolder(input: string): Promise<ShardManifest | null> {
+  if (!(await stat(input).catch(() => null))?.isDirectory()) return null;
+  const text = await readFile(join(input, SHARD_MANIFEST), 'utf8').catch(() => null);
+  if (!text) return null;
+  const m = JSON.parse(text) as ShardManifest;
+  return m.format === 'recall-shards' ? m : null;
 }

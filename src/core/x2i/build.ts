@@ -4,7 +4,6 @@
  * folder. Inputs are parquet files / folders / globs, or a `recall shard`
  * folder (its manifest), which gives one index file per shard.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { badInput, RecallError } from '../cli/errors.js';
@@ -16,7 +15,7 @@ import { loadNative, type X2iStats } from '../native.js';
 import { describeInputs, expandInputs } from '../shard/inputs.js';
 import { type InteractionColumns, listsFromInteractions } from './interactions.js';
 import type { X2iComputeOptions } from '../native.js';
-import { SHARD_MANIFEST, type ShardManifest } from '../shard/manifest.js';
+import { shardFolder } from '../shard/manifest.js';
 
 export const X2I_FILE_EXT = '.rx2i';
 const INT_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
@@ -49,14 +48,6 @@ export interface BuildX2iResult {
 interface Part {
   shard: number;
   files: string[];
-}
-
-async function shardFolder(input: string): Promise<ShardManifest | null> {
-  if (!(await stat(input).catch(() => null))?.isDirectory()) return null;
-  const text = await readFile(join(input, SHARD_MANIFEST), 'utf8').catch(() => null);
-  if (!text) return null;
-  const m = JSON.parse(text) as ShardManifest;
-  return m.format === 'recall-shards' ? m : null;
 }
 
 function checkTypes(file: string, schema: { name: string; type: string }[], o: Required<Pick<BuildX2iOptions, 'key' | 'neighbors' | 'scores'>>): void {

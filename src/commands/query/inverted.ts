@@ -1,0 +1,62 @@
+import { Flags } from '@oclif/core';
+import { RecallCommand } from '../../core/cli/base-command.js';
+import type { QueryInvertedResult } from '../../core/inverted/query.js';
+
+export default class QueryInverted extends RecallCommand<QueryInvertedResult> {
+  static override summary = 'Search a text index: BM25 top-k for a query string or a file of queries.';
+  static override description = `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words"
+(a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
+Results: score descending, then document order; scores are BM25 (k1, b from the index unless given).
+--index is a .rti file, a version folder or a channel folder (its CURRENT version).
+Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUERY_TOO_LARGE); with
+--queries-file such errors are reported per query.`;
+  static override examples = [
+    '<%= config.bin %> query inverted --index out/text --q "apple AND (pie OR tart) -recipe"',
+    '<%= config.bin %> query inverted --index out/text --queries-file queries.txt --k 10 --json',
+  ];
+  static override flags = {
+    index: Flags.string({ description: 'text index file, version folder or channel folder', required: true }),
+    q: Flags.string({ description: 'one query', exclusive: ['queries-file'] }),
+    'queries-file': Flags.string({ description: 'file with one query per line' }),
+    k: Flags.integer({ description: 'hits per query (0: count only)', default: 10, min: 0 }),
+    or: Flags.boolean({ description: 'words next to each other are ORed (default: ANDed)' }),
+    'no-pairs': Flags.boolean({ description: 'do not use the term-pair postings (same results, for comparison)' }),
+    'match-all-pure-not': Flags.boolean({ description: 'let a query of only NOT terms match every other document' }),
+    k1: Flags.string({ description: 'BM25 k1 (default: the index\'s)' }),
+    b: Flags.string({ description: 'BM25 b (default: the index\'s)' }),
+    threads: Flags.integer({ description: 'query threads for --queries-file', default: 1, min: 1 }),
+    'analyzer-override': Flags.boolean({ description: 'query even if this installation analyzes differently from the index' }),
+  };
+
+  async run(): Promise<QueryInvertedResult> {
+    const { flags } = await this.parse(QueryInverted);
+    const { queryInverted } = await import('../../core/inverted/query.js');
+    const r = await queryInverted(
+      {
+        index: flags.index,
+        q: flags.q,
+        queriesFile: flags['queries-file'],
+        k: flags.k,
+        defaultOr: flags.or,
+        usePairs: !flags['no-pairs'],
+        matchAllPureNot: flags['match-all-pure-not'],
+        k1: flags.k1 === undefined ? undefined : Number(flags.k1),
+        b: flags.b === undefined ? undefined : Number(flags.b),
+        threads: flags.threads,
+        analyzerOverride: flags['analyzer-override'],
+      },
+      this.signal,
+    );
+    for (const q of r.results) {
+      if (r.results.length > 1) this.say(`# ${q.query}`);
+      if (q.error) {
+        this.say(`error ${q.error.code}: ${q.error.message}`);
+        continue;
+      }
+      this.say(`${q.totalHitsRelation === 'gte' ? '>= ' : ''}${q.totalHits} hits`);
+      for (const h of q.hits) this.say(`${h.id}\t${+h.score.toPrecision(8)}`);
+    }
+    if (r.errors) process.stderr.write(`recall: ${r.errors} of ${r.results.length} queries failed (listed above)\n`);
+    return r;
+  }
+}
