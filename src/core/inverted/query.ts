@@ -110,7 +110,7 @@ export interface QueryInvertedOptions extends InvertedSearchOptions {
 }
 
 export async function queryInverted(o: QueryInvertedOptions, signal?: AbortSignal): Promise<QueryInvertedResult> {
-  if (!o.q && !o.queriesFile) throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
+  if (o.q === undefined && o.queriesFile === undefined) throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
   const queries = o.q !== undefined ? [o.q] : (await readFile(o.queriesFile!, 'utf8')).split('\n').filter((l) => l.trim());
   const ix = await openInverted(o.index, o.analyzerOverride);
   const r = await searchInverted(ix, queries, o, signal);

@@ -454,6 +454,27 @@ fn write_dict(keys: &[u8], key_off: &[u64], enc: &[Encoded]) -> (Vec<u8>, Vec<u8
     (index, blocks)
 }
 
+/// Integer ids, frame-of-reference packed: `u64 base, u8 width, u8 sorted, u8 perm_width, 5 reserved`,
+/// the `n` values `id - base`, then (unless the ids ascend, so the order is its own permutation)
+/// the internal ids sorted by external id.
+fn write_u64_ids(vals: &[u64]) -> Vec<u8> {
+    let n = vals.len();
+    let base = vals.iter().copied().min().unwrap_or(0);
+    let width = super::codec::bits64(vals.iter().map(|&v| v - base).max().unwrap_or(0));
+    let sorted = vals.windows(2).all(|w| w[0] < w[1]);
+    let perm_width = if sorted { 0 } else { super::codec::bits64(n.saturating_sub(1) as u64) };
+    let mut out = Vec::new();
+    out.extend_from_slice(&base.to_le_bytes());
+    out.extend_from_slice(&[width, sorted as u8, perm_width, 0, 0, 0, 0, 0]);
+    out.extend_from_slice(&super::codec::pack_stream(&vals.iter().map(|&v| v - base).collect::<Vec<_>>(), width));
+    if !sorted {
+        let mut perm: Vec<u32> = (0..n as u32).collect();
+        perm.sort_unstable_by_key(|&d| vals[d as usize]);
+        out.extend_from_slice(&super::codec::pack_stream(&perm.iter().map(|&p| p as u64).collect::<Vec<_>>(), perm_width));
+    }
+    out
+}
+
 /// Forward lists: group offsets per 128 docs, then per doc VInt n, (ord gap, tf) pairs.
 fn write_forward(doc_off: &[u64], ords: &[u32], tfs: &[u32]) -> Vec<u8> {
     let n = doc_off.len() - 1;
@@ -688,29 +709,24 @@ pub fn build_sections(ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, 
     }
 
     // 10. External ids (+ permutation sorted by id), tombstones.
-    let mut ext = Vec::new();
-    let mut perm: Vec<u32> = (0..n as u32).collect();
     let mut ext_index: FastMap<Vec<u8>, u32> = FastMap::default();
-    match ids {
+    let ext = match ids {
         ExtIds::U64(v) => {
             flags |= FLAG_EXT_ID_U64;
             let vals: Vec<u64> = kept.iter().map(|&r| v[r as usize]).collect();
-            perm.sort_unstable_by_key(|&d| vals[d as usize]);
-            for x in &vals {
-                ext.extend_from_slice(&x.to_le_bytes());
-            }
-            if let ExtIds::U64(t) = tombstones {
+            if tombstones.len() > 0 {
                 for (d, x) in vals.iter().enumerate() {
-                    if !t.is_empty() {
-                        ext_index.insert(x.to_le_bytes().to_vec(), d as u32);
-                    }
+                    ext_index.insert(x.to_le_bytes().to_vec(), d as u32);
                 }
             }
+            write_u64_ids(&vals)
         }
         ExtIds::Str { bytes, offsets } => {
             flags |= FLAG_EXT_ID_STR;
             let s = |r: u32| &bytes[offsets[r as usize] as usize..offsets[r as usize + 1] as usize];
+            let mut perm: Vec<u32> = (0..n as u32).collect();
             perm.sort_unstable_by(|&a, &b| s(kept[a as usize]).cmp(s(kept[b as usize])));
+            let mut ext = Vec::new();
             let mut pos = 0u64;
             ext.extend_from_slice(&pos.to_le_bytes());
             for &r in &kept {
@@ -723,16 +739,17 @@ pub fn build_sections(ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, 
             while ext.len() % 4 != 0 {
                 ext.push(0);
             }
+            for p in &perm {
+                ext.extend_from_slice(&p.to_le_bytes());
+            }
             if tombstones.len() > 0 {
                 for (d, &r) in kept.iter().enumerate() {
                     ext_index.insert(s(r).to_vec(), d as u32);
                 }
             }
+            ext
         }
-    }
-    for p in &perm {
-        ext.extend_from_slice(&p.to_le_bytes());
-    }
+    };
     sections.push((SECTION_EXT_IDS, ext));
     if tombstones.len() > 0 {
         let mut dead: Vec<u32> = Vec::new();

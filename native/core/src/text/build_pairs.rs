@@ -9,7 +9,7 @@ use crate::cancel::CancelToken;
 use crate::error::Result;
 
 /// The candidate pairs of one doc: (key, tf of a, tf of b).
-fn doc_pairs(d: usize, kind: PairKind, cand: &[bool], term_df: &[u32], term_field: &[u8], doc_off: &[u64], ords: &[u32], tfs: &[u32], adj_off: &[u64], adj: &[u64], buf: &mut Vec<(u32, u32)>, out: &mut Vec<(u64, u32, u32)>) {
+fn doc_pairs(d: usize, kind: PairKind, cap: bool, cand: &[bool], term_df: &[u32], term_field: &[u8], doc_off: &[u64], ords: &[u32], tfs: &[u32], adj_off: &[u64], adj: &[u64], buf: &mut Vec<(u32, u32)>, out: &mut Vec<(u64, u32, u32)>) {
     out.clear();
     buf.clear();
     let (s, e) = (doc_off[d] as usize, doc_off[d + 1] as usize);
@@ -21,8 +21,9 @@ fn doc_pairs(d: usize, kind: PairKind, cand: &[bool], term_df: &[u32], term_fiel
     let tf_of = |buf: &[(u32, u32)], o: u32| buf.binary_search_by_key(&o, |x| x.0).ok().map(|i| buf[i].1);
     match kind {
         PairKind::Cooc => {
-            if buf.len() > 64 {
-                // bound the quadratic work: keep the 64 rarest candidates
+            if cap && buf.len() > 64 {
+                // bound the quadratic work of counting: keep the 64 rarest candidates (the lists
+                // of the pairs kept are then filled from every candidate, so they are complete)
                 buf.sort_unstable_by_key(|&(o, _)| (term_df[o as usize], o));
                 buf.truncate(64);
                 buf.sort_unstable();
@@ -68,7 +69,7 @@ pub fn build(p: &PairOptions, n: usize, term_df: &[u32], term_field: &[u8], doc_
             if d % 8192 == 0 {
                 cancel.check()?;
             }
-            doc_pairs(d, p.kind, &cand, term_df, term_field, doc_off, ords, tfs, adj_off, adj, &mut buf, &mut out);
+            doc_pairs(d, p.kind, true, &cand, term_df, term_field, doc_off, ords, tfs, adj_off, adj, &mut buf, &mut out);
             for &(k, _, _) in &out {
                 *m.entry(k).or_insert(0) += 1;
             }
@@ -94,7 +95,7 @@ pub fn build(p: &PairOptions, n: usize, term_df: &[u32], term_field: &[u8], doc_
     let mut lists: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = keep.iter().map(|&(_, c)| (Vec::with_capacity(c as usize), Vec::with_capacity(c as usize), Vec::with_capacity(c as usize))).collect();
     let (mut buf, mut out) = (Vec::new(), Vec::new());
     for d in 0..n {
-        doc_pairs(d, p.kind, &cand, term_df, term_field, doc_off, ords, tfs, adj_off, adj, &mut buf, &mut out);
+        doc_pairs(d, p.kind, false, &cand, term_df, term_field, doc_off, ords, tfs, adj_off, adj, &mut buf, &mut out);
         for &(k, ta, tb) in &out {
             if let Some(&i) = index.get(&k) {
                 let l = &mut lists[i as usize];
@@ -109,8 +110,10 @@ pub fn build(p: &PairOptions, n: usize, term_df: &[u32], term_field: &[u8], doc_
     dict.extend_from_slice(&[0u8; 7]);
     dict.extend_from_slice(&(keep.len() as u64).to_le_bytes());
     let mut post = Vec::new();
-    for (i, &(k, c)) in keep.iter().enumerate() {
+    for (i, &(k, _)) in keep.iter().enumerate() {
         let (docs, ta, tb) = &lists[i];
+        // the list's own length: the capped count above may be lower for docs with > 64 candidates
+        let c = docs.len() as u32;
         let start = post.len() as u64;
         let field = term_field[(k >> 32) as usize] as usize;
         let (max_tf, min_len) = encode_list(&mut post, docs, &[ta, tb], &codes[field]);

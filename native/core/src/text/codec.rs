@@ -89,6 +89,51 @@ pub fn unpack(src: &[u8], w: u8, out: &mut [u32; BLOCK]) {
     }
 }
 
+/// Pack `vals` at `w` bits each (0..=64) into an LSB-first bit stream, padded to 8 bytes.
+pub fn pack_stream(vals: &[u64], w: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity((vals.len() * w as usize).div_ceil(64) * 8);
+    let (mut acc, mut nbits) = (0u128, 0u32);
+    for &v in vals {
+        acc |= (v as u128) << nbits;
+        nbits += w as u32;
+        while nbits >= 64 {
+            out.extend_from_slice(&(acc as u64).to_le_bytes());
+            acc >>= 64;
+            nbits -= 64;
+        }
+    }
+    if nbits > 0 {
+        out.extend_from_slice(&(acc as u64).to_le_bytes());
+    }
+    out
+}
+
+/// Unpack `n` values of `w` bits from a `pack_stream` stream; `None` if it is too short.
+pub fn unpack_stream(b: &[u8], n: usize, w: u8) -> Option<Vec<u64>> {
+    if b.len() < (n * w as usize).div_ceil(64) * 8 {
+        return None;
+    }
+    let mask: u128 = if w == 64 { u64::MAX as u128 } else { (1u128 << w) - 1 };
+    let mut out = Vec::with_capacity(n);
+    let (mut acc, mut nbits, mut pos) = (0u128, 0u32, 0usize);
+    for _ in 0..n {
+        if nbits < w as u32 {
+            acc |= (u64::from_le_bytes(b[pos..pos + 8].try_into().unwrap()) as u128) << nbits;
+            pos += 8;
+            nbits += 64;
+        }
+        out.push((acc & mask) as u64);
+        acc >>= w;
+        nbits -= w as u32;
+    }
+    Some(out)
+}
+
+/// Bits needed for `v` (0 for 0), 64-bit.
+pub fn bits64(v: u64) -> u8 {
+    (64 - v.leading_zeros()) as u8
+}
+
 #[inline]
 pub fn u16_at(b: &[u8], i: usize) -> u16 {
     u16::from_le_bytes([b[i], b[i + 1]])
@@ -119,6 +164,16 @@ mod tests {
         }
         assert_eq!(p, b.len());
         assert_eq!(get_vint(&[0x80], &mut 0), None);
+    }
+
+    #[test]
+    fn streams_round_trip_every_width() {
+        for w in 0..=64u8 {
+            let vals: Vec<u64> = (0..77u64).map(|i| if w == 0 { 0 } else { i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - w as u32) }).collect();
+            let b = pack_stream(&vals, w);
+            assert_eq!(b.len() % 8, 0);
+            assert_eq!(unpack_stream(&b, vals.len(), w).unwrap(), vals, "width {w}");
+        }
     }
 
     #[test]

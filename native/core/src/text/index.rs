@@ -147,19 +147,38 @@ impl TextIndex {
         };
         let ext_b = need(SECTION_EXT_IDS)?;
         let nn = n as usize;
-        let (ext, perm_at) = if flags & FLAG_EXT_ID_U64 != 0 {
-            if ext_b.len() != 12 * nn {
-                return Err(corrupt(&p, "ext-ids section has the wrong size"));
+        let bad_ids = || corrupt(&p, "ext-ids section is truncated");
+        let (ext, perm) = if flags & FLAG_EXT_ID_U64 != 0 {
+            if ext_b.len() < 16 {
+                return Err(bad_ids());
             }
-            ((ExtIdStore::U64((0..nn).map(|i| u64_at(&ext_b, 8 * i)).collect())), 8 * nn)
+            let (base, width, sorted, pw) = (u64_at(&ext_b, 0), ext_b[8], ext_b[9] == 1, ext_b[10]);
+            let vals = super::codec::unpack_stream(&ext_b[16..], nn, width).ok_or_else(bad_ids)?;
+            let vals: Vec<u64> = vals.into_iter().map(|v| v.wrapping_add(base)).collect();
+            let perm: Vec<u32> = if sorted {
+                (0..nn as u32).collect()
+            } else {
+                let at = 16 + (nn * width as usize).div_ceil(64) * 8;
+                super::codec::unpack_stream(ext_b.get(at..).ok_or_else(bad_ids)?, nn, pw).ok_or_else(bad_ids)?.into_iter().map(|v| v as u32).collect()
+            };
+            (ExtIdStore::U64(vals), perm)
         } else {
+            if ext_b.len() < 8 * (nn + 1) {
+                return Err(bad_ids());
+            }
             let off: Vec<u64> = (0..=nn).map(|i| u64_at(&ext_b, 8 * i)).collect();
             let start = 8 * (nn + 1);
             let blen = off[nn] as usize;
-            let bytes = ext_b.get(start..start + blen).ok_or_else(|| corrupt(&p, "ext-ids strings truncated"))?.to_vec();
-            (ExtIdStore::Str { off, bytes }, (start + blen).div_ceil(4) * 4)
+            let bytes = ext_b.get(start..start + blen).ok_or_else(bad_ids)?.to_vec();
+            let at = (start + blen).div_ceil(4) * 4;
+            if ext_b.len() < at + 4 * nn {
+                return Err(bad_ids());
+            }
+            (ExtIdStore::Str { off, bytes }, (0..nn).map(|i| u32_at(&ext_b, at + 4 * i)).collect())
         };
-        let perm: Vec<u32> = (0..nn).map(|i| u32_at(&ext_b, perm_at + 4 * i)).collect();
+        if perm.iter().any(|&d| d as usize >= nn) {
+            return Err(corrupt(&p, "ext-ids permutation names a missing document"));
+        }
         let (deleted, deleted_count) = if flags & FLAG_TOMBSTONES != 0 {
             let vals = super::roaring::deserialize(&need(SECTION_TOMBSTONES)?).ok_or_else(|| corrupt(&p, "tombstones are not a Roaring bitmap"))?;
             let mut bits = vec![0u64; nn.div_ceil(64)];

@@ -259,7 +259,7 @@ pub enum Norm {
 pub const MAX_LEAVES: usize = 64;
 pub const MAX_DEPTH: usize = 8;
 
-fn expand(a: &Ast, idx: &TextIndex) -> Result<Option<Norm>, QueryError> {
+fn expand(a: &Ast, idx: &TextIndex, pairs: bool) -> Result<Option<Norm>, QueryError> {
     Ok(match a {
         Ast::Term { field, text, boost, phrase } => {
             let fields: Vec<usize> = match field {
@@ -272,7 +272,7 @@ fn expand(a: &Ast, idx: &TextIndex) -> Result<Option<Norm>, QueryError> {
                 k.extend_from_slice(t.as_bytes());
                 k
             };
-            if *phrase && toks.len() == 2 {
+            if *phrase && pairs && toks.len() == 2 {
                 let alts: Vec<Norm> = fields.iter().map(|&f| Norm::Phrase { a: per_field(f, &toks[0]), b: per_field(f, &toks[1]), boost: boost * idx.fields[f].weight }).collect();
                 return Ok(Some(if alts.len() == 1 { alts.into_iter().next().unwrap() } else { Norm::Or(alts) }));
             }
@@ -287,11 +287,11 @@ fn expand(a: &Ast, idx: &TextIndex) -> Result<Option<Norm>, QueryError> {
                 _ => Some(Norm::And(ands)),
             }
         }
-        Ast::Not(c) => expand(c, idx)?.map(|c| Norm::Not(Box::new(c))),
+        Ast::Not(c) => expand(c, idx, pairs)?.map(|c| Norm::Not(Box::new(c))),
         Ast::And(cs) | Ast::Or(cs) => {
             let mut kids = Vec::new();
             for c in cs {
-                if let Some(n) = expand(c, idx)? {
+                if let Some(n) = expand(c, idx, pairs)? {
                     kids.push(n);
                 }
             }
@@ -379,10 +379,12 @@ fn measure(n: &Norm) -> (usize, usize) {
 }
 
 /// Parse, analyse, simplify and check limits. `Ok(None)`: nothing left (empty result, no error).
-pub fn normalize(q: &str, default_or: bool, idx: &TextIndex) -> Result<Option<Norm>, QueryError> {
+/// `adjacent_pairs`: two-word phrases become `Phrase` nodes (the index has adjacent pair lists);
+/// otherwise a phrase is the And of its words.
+pub fn normalize(q: &str, default_or: bool, adjacent_pairs: bool, idx: &TextIndex) -> Result<Option<Norm>, QueryError> {
     let names: Vec<String> = idx.fields.iter().map(|f| f.name.clone()).collect();
     let Some(ast) = parse(q, default_or, &names)? else { return Ok(None) };
-    let Some(n) = expand(&ast, idx)? else { return Ok(None) };
+    let Some(n) = expand(&ast, idx, adjacent_pairs)? else { return Ok(None) };
     let n = simplify(n)?;
     let (leaves, depth) = measure(&n);
     if leaves > MAX_LEAVES {

@@ -486,7 +486,7 @@ fn exact_sum(slots: &mut [f64], order: &[usize]) -> f64 {
 }
 
 pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryError> {
-    let Some(norm) = normalize(q, p.default_or, idx)? else { return Ok(Hits { total_exact: true, ..Default::default() }) };
+    let Some(norm) = normalize(q, p.default_or, p.use_pairs && idx.pair_kind == PairKind::Adjacent, idx)? else { return Ok(Hits { total_exact: true, ..Default::default() }) };
     let mut r = Resolver { idx, p, pairs_used: 0 };
     let plan = match r.resolve(&norm, true)? {
         Resolved::P(plan) => plan,
