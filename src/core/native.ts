@@ -227,6 +227,8 @@ export interface TextBuildOptions {
   analyzer: string;
   pairs: 'off' | 'cooc' | 'adjacent';
   maxPairs?: number;
+  /** About this many bytes of pair postings at most. */
+  pairBudgetBytes?: number;
   pairMinDf?: number;
   pairMinPairDf?: number;
   pairMaxTerms?: number;

@@ -167,6 +167,7 @@ fn text_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         pairs: PairOptions {
             kind,
             max_pairs: num(c"maxPairs", d.max_pairs as f64)? as usize,
+            max_bytes: num(c"pairBudgetBytes", d.max_bytes as f64)? as usize,
             min_df: num(c"pairMinDf", 0.0)? as u32,
             min_pair_df: num(c"pairMinPairDf", d.min_pair_df as f64)? as u32,
             max_terms: num(c"pairMaxTerms", d.max_terms as f64)? as usize,

@@ -28,6 +28,7 @@ export interface BuildInvertedOptions {
   maxTokenBytes?: number;
   maxDocBytes?: number;
   pairs: 'off' | 'cooc' | 'adjacent';
+  /** Bytes of pair postings at most. */
   pairBudget?: number;
   pairMinDf?: number;
   pairMinPairDf?: number;
@@ -104,7 +105,7 @@ export async function buildInverted(o: BuildInvertedOptions, signal?: AbortSigna
     channel: 'inverted',
     source: { inputs: o.inputs, id: o.id, text: o.text, weights, shards: shardCount },
     analyzer: JSON.parse(analyzer.description) as unknown,
-    pairs: { kind: o.pairs, maxPairs: o.pairBudget ?? null, minDf: o.pairMinDf ?? null, minPairDf: o.pairMinPairDf ?? null, maxTerms: o.pairMaxTerms ?? null },
+    pairs: { kind: o.pairs, budgetBytes: o.pairBudget ?? null, minDf: o.pairMinDf ?? null, minPairDf: o.pairMinPairDf ?? null, maxTerms: o.pairMaxTerms ?? null },
     forward: !!o.forward,
     bm25: { k1: o.k1 ?? 1.2, b: o.b ?? 0.75 },
     duplicates: 'last row wins',
@@ -138,7 +139,7 @@ export async function buildInverted(o: BuildInvertedOptions, signal?: AbortSigna
           maxTokenBytes: analyzer.maxTokenBytes,
           analyzer: analyzer.description,
           pairs: o.pairs,
-          maxPairs: o.pairBudget,
+          pairBudgetBytes: o.pairBudget,
           pairMinDf: o.pairMinDf,
           pairMinPairDf: o.pairMinPairDf,
           pairMaxTerms: o.pairMaxTerms,

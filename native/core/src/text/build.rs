@@ -71,6 +71,8 @@ pub struct PairOptions {
     pub kind: PairKind,
     /// Keep at most this many pairs.
     pub max_pairs: usize,
+    /// ... and about this many bytes of pair postings.
+    pub max_bytes: usize,
     /// Candidate terms need at least this df (0 = max(1000, N / 1000)).
     pub min_df: u32,
     /// A pair needs at least this df.
@@ -81,7 +83,7 @@ pub struct PairOptions {
 
 impl Default for PairOptions {
     fn default() -> Self {
-        PairOptions { kind: PairKind::Off, max_pairs: 1_000_000, min_df: 0, min_pair_df: 64, max_terms: 20_000 }
+        PairOptions { kind: PairKind::Off, max_pairs: 1_000_000, max_bytes: 4 << 20, min_df: 0, min_pair_df: 64, max_terms: super::build_pairs::MAX_CANDIDATES }
     }
 }
 

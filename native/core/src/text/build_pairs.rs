@@ -3,7 +3,10 @@
 //! `b` right after `a`), kept by the postings they save, stored as one list
 //! carrying both tfs so `AND(a, b)` reads one short list.
 
-use super::build::{FastMap, PairOptions, encode_list, parallel_ranges};
+use super::build::{PairOptions, encode_list, parallel_ranges};
+
+/// At most this many candidate terms (their pair counts are a dense matrix: 16 MiB per thread).
+pub const MAX_CANDIDATES: usize = 2048;
 use super::PairKind;
 use crate::cancel::CancelToken;
 use crate::error::Result;
@@ -55,15 +58,19 @@ pub fn build(p: &PairOptions, n: usize, term_df: &[u32], term_field: &[u8], doc_
     let min_df = if p.min_df == 0 { (n as u32 / 1000).max(1000) } else { p.min_df };
     let mut by_df: Vec<u32> = (0..term_df.len() as u32).filter(|&t| term_df[t as usize] >= min_df).collect();
     by_df.sort_unstable_by_key(|&t| (std::cmp::Reverse(term_df[t as usize]), t));
-    by_df.truncate(p.max_terms);
-    let mut cand = vec![false; term_df.len()];
-    for &t in &by_df {
-        cand[t as usize] = true;
+    by_df.truncate(p.max_terms.min(MAX_CANDIDATES));
+    // Candidates by rank; pair counts live in a dense rank x rank matrix (no hashing).
+    let nc = by_df.len();
+    let mut rank = vec![u32::MAX; term_df.len()];
+    for (r, &t) in by_df.iter().enumerate() {
+        rank[t as usize] = r as u32;
     }
+    let cand: Vec<bool> = rank.iter().map(|&r| r != u32::MAX).collect();
+    let cell = |k: u64| rank[(k >> 32) as usize] as usize * nc + rank[k as u32 as usize] as usize;
     // Count pair dfs in parallel doc ranges; the sums do not depend on the split.
-    let parts = (threads * 4).clamp(1, n.max(1));
+    let parts = threads.clamp(1, n.max(1));
     let counts = parallel_ranges(n, parts, threads, |r| {
-        let mut m: FastMap<u64, u32> = FastMap::default();
+        let mut m = vec![0u32; nc * nc];
         let (mut buf, mut out) = (Vec::new(), Vec::new());
         for d in r {
             if d % 8192 == 0 {
@@ -71,33 +78,57 @@ pub fn build(p: &PairOptions, n: usize, term_df: &[u32], term_field: &[u8], doc_
             }
             doc_pairs(d, p.kind, true, &cand, term_df, term_field, doc_off, ords, tfs, adj_off, adj, &mut buf, &mut out);
             for &(k, _, _) in &out {
-                *m.entry(k).or_insert(0) += 1;
+                m[cell(k)] += 1;
             }
         }
         Ok(m)
     })?;
-    let mut total: FastMap<u64, u32> = FastMap::default();
+    let mut total = vec![0u32; nc * nc];
     for m in counts {
-        for (k, c) in m {
-            *total.entry(k).or_insert(0) += c;
+        for (t, c) in total.iter_mut().zip(m) {
+            *t += c;
         }
     }
     let min_pair_df = p.min_pair_df.max(2);
-    let mut keep: Vec<(u64, u32)> = total.into_iter().filter(|&(_, c)| c >= min_pair_df).collect();
-    let saving = |&(k, c): &(u64, u32)| term_df[(k >> 32) as usize].min(term_df[k as u32 as usize]) - c;
-    keep.sort_unstable_by(|a, b| saving(b).cmp(&saving(a)).then(a.0.cmp(&b.0)));
-    keep.truncate(p.max_pairs);
+    let mut keep: Vec<(u64, u32)> = Vec::new();
+    for (i, &c) in total.iter().enumerate() {
+        if c >= min_pair_df {
+            let (a, b) = (by_df[i / nc], by_df[i % nc]);
+            keep.push(((a as u64) << 32 | b as u64, c));
+        }
+    }
+    drop(total);
+    // A knapsack by bytes: rank by postings saved per posting stored (the shorter list is what an
+    // AND reads; the pair list replaces it), keep within the count and byte budgets (~4 bytes a
+    // posting). Pairs saving less than half of the shorter list are never used by the planner.
+    let worth = |&(k, c): &(u64, u32)| term_df[(k >> 32) as usize].min(term_df[k as u32 as usize]) as f64 / c as f64;
+    keep.retain(|x| worth(x) > 2.0);
+    keep.sort_unstable_by(|a, b| worth(b).total_cmp(&worth(a)).then(a.0.cmp(&b.0)));
+    let mut bytes = 0usize;
+    let mut cut = 0;
+    while cut < keep.len() && cut < p.max_pairs && bytes + 4 * keep[cut].1 as usize + 24 <= p.max_bytes {
+        bytes += 4 * keep[cut].1 as usize + 24;
+        cut += 1;
+    }
+    keep.truncate(cut);
     keep.sort_unstable();
     cancel.check()?;
 
     // Lists of the kept pairs, docs in increasing order.
-    let index: FastMap<u64, u32> = keep.iter().enumerate().map(|(i, &(k, _))| (k, i as u32)).collect();
+    let mut index = vec![u32::MAX; nc * nc];
+    for (i, &(k, _)) in keep.iter().enumerate() {
+        index[cell(k)] = i as u32;
+    }
     let mut lists: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = keep.iter().map(|&(_, c)| (Vec::with_capacity(c as usize), Vec::with_capacity(c as usize), Vec::with_capacity(c as usize))).collect();
     let (mut buf, mut out) = (Vec::new(), Vec::new());
     for d in 0..n {
+        if d % 8192 == 0 {
+            cancel.check()?;
+        }
         doc_pairs(d, p.kind, false, &cand, term_df, term_field, doc_off, ords, tfs, adj_off, adj, &mut buf, &mut out);
         for &(k, ta, tb) in &out {
-            if let Some(&i) = index.get(&k) {
+            let i = index[cell(k)];
+            if i != u32::MAX {
                 let l = &mut lists[i as usize];
                 l.0.push(d as u32);
                 l.1.push(ta);

@@ -13,8 +13,19 @@ pub fn put_vint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Decode a VInt at `*pos`; `None` on a truncated or over-long value.
-#[inline]
+#[inline(always)]
 pub fn get_vint(b: &[u8], pos: &mut usize) -> Option<u64> {
+    // most values are below 128: one byte
+    let first = *b.get(*pos)?;
+    if first < 0x80 {
+        *pos += 1;
+        return Some(first as u64);
+    }
+    get_vint_long(b, pos)
+}
+
+#[inline(never)]
+fn get_vint_long(b: &[u8], pos: &mut usize) -> Option<u64> {
     let mut v = 0u64;
     let mut shift = 0u32;
     loop {
@@ -71,6 +82,16 @@ pub fn unpack(src: &[u8], w: u8, out: &mut [u32; BLOCK]) {
     let w = w as u32;
     let mask: u64 = if w == 32 { u32::MAX as u64 } else { (1u64 << w) - 1 };
     let n = 16 * w as usize;
+    if src.len() >= n + 8 {
+        // the common case: 8 readable bytes past the block, so every value is one unaligned load
+        let mut bitpos = 0usize;
+        for v in out.iter_mut() {
+            let word = u64::from_le_bytes(src[bitpos >> 3..(bitpos >> 3) + 8].try_into().unwrap());
+            *v = ((word >> (bitpos & 7)) & mask) as u32;
+            bitpos += w as usize;
+        }
+        return;
+    }
     let src = &src[..n];
     // Read 8 bytes at the value's first byte; a value spans at most 5 bytes past its bit offset.
     let mut bitpos = 0u32;

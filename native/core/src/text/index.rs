@@ -69,6 +69,9 @@ pub struct TextIndex {
     pair_postings: Vec<u8>,
     pub ext: ExtIdStore,
     perm: Vec<u32>,
+    /// Per field: k1 * (1 - b + b * table[code] / avgdl) for the stored k1 and b (queries that
+    /// keep the defaults use these instead of recomputing 256 values).
+    pub norms: Vec<[f64; 256]>,
     /// Deleted internal ids as a bitset (TOMBSTONES).
     deleted: Option<Vec<u64>>,
     pub deleted_count: u64,
@@ -192,7 +195,9 @@ impl TextIndex {
         } else {
             (None, 0)
         };
+        let norms = fields.iter().map(|f| bm25_norms(&len_table, f.k1, f.b, f.total_tokens, n)).collect();
         Ok(TextIndex {
+            norms,
             path: p.clone(),
             n,
             flags,
@@ -245,8 +250,9 @@ impl TextIndex {
         &self.dict_blocks[s..e]
     }
 
-    /// Decode dictionary block `b`, calling `f(ord, key, info)` per term until it returns true.
-    fn scan_block(&self, b: usize, mut f: impl FnMut(&[u8], TermInfo) -> bool) -> Option<TermInfo> {
+    /// Decode dictionary block `b`, calling `f(key, info)` per term until it returns Some(found):
+    /// true ends with that term, false ends without one (keys are sorted, so a lookup stops early).
+    fn scan_block(&self, b: usize, mut f: impl FnMut(&[u8], TermInfo) -> Option<bool>) -> Option<TermInfo> {
         let blk = self.block_bytes(b);
         let mut post = u64_at(blk, 0);
         let count = u16_at(blk, 8) as usize;
@@ -276,8 +282,10 @@ impl TextIndex {
                 post += len;
                 t
             };
-            if f(&key, info) {
-                return Some(info);
+            match f(&key, info) {
+                Some(true) => return Some(info),
+                Some(false) => return None,
+                None => {}
             }
         }
         None
@@ -297,19 +305,21 @@ impl TextIndex {
         if lo == 0 {
             return None;
         }
-        self.scan_block(lo - 1, |k, _| k == key)
+        self.scan_block(lo - 1, |k, _| match k.cmp(key) {
+            std::cmp::Ordering::Less => None,
+            std::cmp::Ordering::Equal => Some(true),
+            std::cmp::Ordering::Greater => Some(false),
+        })
     }
 
     /// The key of an ordinal.
     pub fn term_key(&self, ord: u32) -> Option<Vec<u8>> {
         let mut out = None;
         self.scan_block(ord as usize / TERMS_PER_DICT_BLOCK, |k, t| {
-            if t.ord == ord {
+            (t.ord == ord).then(|| {
                 out = Some(k.to_vec());
                 true
-            } else {
-                false
-            }
+            })
         });
         out
     }
@@ -404,6 +414,17 @@ impl TextIndex {
     }
 }
 
+/// `k1 * (1 - b + b * dl / avgdl)` for every length code (the BM25 length normalisation).
+pub fn bm25_norms(table: &[u32; 256], k1: f64, b: f64, total_tokens: u64, n: u32) -> [f64; 256] {
+    let avgdl = if n == 0 { 0.0 } else { total_tokens as f64 / n as f64 };
+    let mut out = [0.0; 256];
+    for (c, o) in out.iter_mut().enumerate() {
+        let dl = table[c] as f64;
+        *o = k1 * (1.0 - b + b * dl / avgdl);
+    }
+    out
+}
+
 /// A posting-list cursor (terms: one tf stream; pairs: two).
 pub struct Cursor<'a> {
     ntf: usize,
@@ -419,9 +440,36 @@ pub struct Cursor<'a> {
     tfs: [[u32; BLOCK]; 2],
     len: usize,
     pos: usize,
+    /// Docs of the current block decoded so far (a probe that lands early in a block decodes
+    /// only the gaps up to its target): docs[..dec] are valid; `prev` is docs[dec - 1].
+    dec: usize,
+    prev: i64,
+    gap_at: usize,
+    gap_w: u8,
     tf_ready: bool,
     tf_at: usize,
     pub doc: u32,
+}
+
+/// Value `i` of a packed run of `w`-bit values starting at byte `at`.
+#[inline(always)]
+fn packed_at(b: &[u8], at: usize, w: u32, i: usize) -> u32 {
+    if w == 0 {
+        return 0;
+    }
+    let bit = i * w as usize;
+    let byte = at + (bit >> 3);
+    let word = if byte + 8 <= b.len() {
+        u64::from_le_bytes(b[byte..byte + 8].try_into().unwrap())
+    } else {
+        let mut tmp = [0u8; 8];
+        for (k, t) in tmp.iter_mut().enumerate().take(b.len() - byte) {
+            *t = b[byte + k];
+        }
+        u64::from_le_bytes(tmp)
+    } >> (bit & 7);
+    let mask = if w == 32 { u32::MAX as u64 } else { (1u64 << w) - 1 };
+    (word & mask) as u32
 }
 
 impl<'a> Cursor<'a> {
@@ -437,13 +485,13 @@ impl<'a> Cursor<'a> {
             let widths: usize = if ntf == 1 { e[8] as usize + e[9] as usize } else { e[8] as usize + e[9] as usize + e[10] as usize };
             u32_at(e, 4) as usize + 16 * widths
         };
-        let mut c = Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 0, pos: 0, tf_ready: false, tf_at: 0, doc: 0 };
+        let mut c = Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 0, pos: 0, dec: 0, prev: -1, gap_at: 0, gap_w: 0, tf_ready: false, tf_at: 0, doc: 0 };
         c.load(0);
         c
     }
 
     fn singleton(doc: u32, tf: u32) -> Cursor<'static> {
-        let mut c = Cursor { ntf: 1, df: 1, n_full: 0, skip: &[], entry: SKIP_ENTRY, blocks: &[], tail_off: 0, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 1, pos: 0, tf_ready: true, tf_at: 0, doc };
+        let mut c = Cursor { ntf: 1, df: 1, n_full: 0, skip: &[], entry: SKIP_ENTRY, blocks: &[], tail_off: 0, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 1, pos: 0, dec: 1, prev: doc as i64, gap_at: 0, gap_w: 0, tf_ready: true, tf_at: 0, doc };
         c.docs[0] = doc;
         c.tfs[0][0] = tf;
         c
@@ -468,6 +516,21 @@ impl<'a> Cursor<'a> {
         if self.ntf == 1 { ([e[10], 0], e[11]) } else { ([e[11], e[12]], e[13]) }
     }
 
+    /// Bound data of the block that holds `target` or would (no decoding): (max tf per stream,
+    /// min len code, the block's last doc); `None` in the tail (use the list's bound).
+    #[inline]
+    pub fn bound_at(&self, target: u32) -> Option<([u8; 2], u8, u32)> {
+        let (mut lo, mut hi) = (self.bi.min(self.n_full), self.n_full);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.last_doc(mid) < target { lo = mid + 1 } else { hi = mid }
+        }
+        (lo < self.n_full).then(|| {
+            let (mt, ml) = self.block_bound(lo);
+            (mt, ml, self.last_doc(lo))
+        })
+    }
+
     /// Last doc of the current block (the tail: NO_MORE - 1).
     #[inline]
     pub fn block_last(&self) -> u32 {
@@ -482,15 +545,14 @@ impl<'a> Cursor<'a> {
             let e = &self.skip[b * self.entry..(b + 1) * self.entry];
             let off = u32_at(e, 4) as usize;
             let w = e[8];
-            unpack(&self.blocks[off..], w, &mut self.docs);
-            let mut p = prev_last;
-            for d in self.docs.iter_mut() {
-                p += *d as i64 + 1;
-                *d = p as u32;
-            }
             self.len = BLOCK;
+            self.dec = 0;
+            self.prev = prev_last;
+            self.gap_at = off;
+            self.gap_w = w;
             self.tf_ready = false;
             self.tf_at = off + 16 * w as usize;
+            self.decode_to(1);
             self.doc = self.docs[0];
             return;
         }
@@ -511,14 +573,59 @@ impl<'a> Cursor<'a> {
             self.docs[k] = p as u32;
         }
         self.len = count;
+        self.dec = count;
         self.tf_ready = true;
         self.doc = if count == 0 { NO_MORE } else { self.docs[0] };
     }
 
+    /// Move `pos` to the first doc >= target in the current block (or to `len`): a binary search
+    /// over what is decoded, then decoding only as far as the target.
     #[inline]
+    fn seek_in_block(&mut self, target: u32) {
+        let pos = self.pos + self.docs[self.pos.min(self.dec)..self.dec].partition_point(|&d| d < target);
+        if pos < self.dec || self.dec == self.len {
+            self.pos = pos;
+            return;
+        }
+        let (mut p, w, mut i) = (self.prev, self.gap_w as u32, self.dec);
+        let target = target as i64;
+        while i < self.len {
+            p += packed_at(self.blocks, self.gap_at, w, i) as i64 + 1;
+            self.docs[i] = p as u32;
+            i += 1;
+            if p >= target {
+                break;
+            }
+        }
+        self.prev = p;
+        self.dec = i;
+        self.pos = if p >= target { i - 1 } else { self.len };
+    }
+
+    /// Decode the current full block's docs up to (at least) `upto`, 8 at a time.
+    #[inline]
+    fn decode_to(&mut self, upto: usize) {
+        if self.dec >= upto {
+            return;
+        }
+        let end = (upto.div_ceil(8) * 8).min(self.len);
+        let mut p = self.prev;
+        let w = self.gap_w as u32;
+        for i in self.dec..end {
+            p += packed_at(self.blocks, self.gap_at, w, i) as i64 + 1;
+            self.docs[i] = p as u32;
+        }
+        self.prev = p;
+        self.dec = end;
+    }
+
+    #[inline(always)]
     pub fn next(&mut self) -> u32 {
         self.pos += 1;
         if self.pos < self.len {
+            if self.pos >= self.dec {
+                self.decode_to(self.pos + 1);
+            }
             self.doc = self.docs[self.pos];
         } else if self.bi < self.n_full {
             self.load(self.bi + 1);
@@ -546,9 +653,7 @@ impl<'a> Cursor<'a> {
                 return NO_MORE;
             }
         }
-        while self.pos < self.len && self.docs[self.pos] < target {
-            self.pos += 1;
-        }
+        self.seek_in_block(target);
         if self.pos < self.len {
             self.doc = self.docs[self.pos];
         } else if self.bi < self.n_full {
@@ -585,13 +690,48 @@ impl<'a> Cursor<'a> {
         self.tf_ready = true;
     }
 
-    /// tf of stream `s` (0, or 1 for a pair's second term) at the current doc.
+    /// tf of stream `s` (0, or 1 for a pair's second term) at the current doc: from the
+    /// decoded block, or read out of the packed block alone (an AND needs few tfs per block).
     #[inline]
     pub fn tf(&mut self, s: usize) -> u32 {
+        if self.tf_ready {
+            return self.tfs[s][self.pos];
+        }
+        let e = &self.skip[self.bi * self.entry..];
+        let mut at = self.tf_at;
+        for k in 0..s {
+            at += 16 * e[9 + k] as usize;
+        }
+        packed_at(self.blocks, at, e[9 + s] as u32, self.pos) + 1
+    }
+
+    /// Decode the whole current block, docs and tfs (a scan reads them all).
+    #[inline]
+    pub fn ensure_block(&mut self) {
+        if self.dec < self.len {
+            // the rest of the block in one pass (a plain unpack when nothing was decoded yet)
+            if self.dec == 0 && self.blocks.len() >= self.gap_at + 16 * self.gap_w as usize + 8 {
+                unpack(&self.blocks[self.gap_at..], self.gap_w, &mut self.docs);
+                let mut p = self.prev;
+                for d in self.docs.iter_mut() {
+                    p += *d as i64 + 1;
+                    *d = p as u32;
+                }
+                self.prev = p;
+                self.dec = self.len;
+            } else {
+                self.decode_to(self.len);
+            }
+        }
         if !self.tf_ready {
             self.decode_tfs();
         }
-        self.tfs[s][self.pos]
+    }
+
+    /// The rest of the current block from the cursor: (docs, tfs of stream 0); call `ensure_block` first.
+    #[inline]
+    pub fn rest(&self) -> (&[u32], &[u32]) {
+        (&self.docs[self.pos..self.len], &self.tfs[0][self.pos..self.len])
     }
 }
 

@@ -4,7 +4,7 @@
 //! exhaustive leapfrog. Scores are BM25 summed in f64 in ascending (term ordinal,
 //! leaf position) order, so the TypeScript oracle reproduces them bit for bit.
 
-use super::index::{Cursor, PairInfo, TermInfo, TextIndex};
+use super::index::{Cursor, PairInfo, TermInfo, TextIndex, bm25_norms};
 use super::query::{Norm, QueryError, normalize};
 use super::{NO_MORE, PairKind};
 
@@ -38,7 +38,7 @@ pub struct Hits {
 /// Per-field BM25 constants.
 struct Scorer<'a> {
     codes: Vec<&'a [u8]>,
-    norm: Vec<[f64; 256]>,
+    norm: Vec<std::borrow::Cow<'a, [f64; 256]>>,
     k1p1: Vec<f64>,
     zero: Vec<bool>,
 }
@@ -47,7 +47,7 @@ struct Scorer<'a> {
 const BOUND_SLACK: f64 = 1.0 + 1e-9;
 
 impl Scorer<'_> {
-    #[inline]
+    #[inline(always)]
     fn contrib(&self, f: usize, w: f64, tf: u32, doc: u32) -> f64 {
         if self.zero[f] {
             return 0.0;
@@ -76,8 +76,9 @@ struct Leaf {
 }
 
 enum Node<'a> {
-    Term { c: Cursor<'a>, leaf: Leaf, ub: f64 },
-    Pair { c: Cursor<'a>, la: Leaf, lb: Leaf, ub: f64 },
+    // boxed: a cursor holds its decoded block (1.5 KB), which must not move with the node
+    Term { c: Box<Cursor<'a>>, leaf: Leaf, ub: f64, info: TermInfo },
+    Pair { c: Box<Cursor<'a>>, la: Leaf, lb: Leaf, ub: f64 },
     And { pos: Vec<Node<'a>>, neg: Vec<Node<'a>>, doc: u32, ub: f64 },
     Or { kids: Vec<Node<'a>>, doc: u32, ub: f64 },
     All { doc: u32, n: u32 },
@@ -379,13 +380,13 @@ impl<'a> Builder<'a, '_> {
             Plan::Term(t, boost) => {
                 let leaf = self.leaf(&t, boost);
                 let ub = self.s.bound(leaf.f, leaf.w, t.max_tf_sat, t.min_len_code);
-                Node::Term { c: self.idx.term_cursor(&t), leaf, ub }
+                Node::Term { c: Box::new(self.idx.term_cursor(&t)), leaf, ub, info: t }
             }
             Plan::Pair(pi, ta, tb, ba, bb) => {
                 let la = self.leaf(&ta, ba);
                 let lb = self.leaf(&tb, bb);
                 let ub = self.s.bound(la.f, la.w, pi.max_tf[0], pi.min_len_code) + self.s.bound(lb.f, lb.w, pi.max_tf[1], pi.min_len_code);
-                Node::Pair { c: self.idx.pair_cursor(&pi), la, lb, ub }
+                Node::Pair { c: Box::new(self.idx.pair_cursor(&pi)), la, lb, ub }
             }
             Plan::All => Node::All { doc: if self.idx.n == 0 { NO_MORE } else { 0 }, n: self.idx.n },
             Plan::Or(kids) => {
@@ -434,7 +435,8 @@ impl TopK {
     fn theta(&self) -> f64 {
         if self.heap.len() < self.k { f64::NEG_INFINITY } else { self.heap[0].0 }
     }
-    fn push(&mut self, s: f64, d: u32) {
+    /// Offer a hit; true if it was kept.
+    fn push(&mut self, s: f64, d: u32) -> bool {
         let h = &mut self.heap;
         if h.len() < self.k {
             h.push((s, d));
@@ -448,6 +450,7 @@ impl TopK {
                     break;
                 }
             }
+            true
         } else if Self::worse(h[0], (s, d)) {
             h[0] = (s, d);
             let mut i = 0;
@@ -466,11 +469,37 @@ impl TopK {
                 h.swap(i, m);
                 i = m;
             }
+            true
+        } else {
+            false
         }
     }
     fn into_sorted(mut self) -> (Vec<u32>, Vec<f64>) {
         self.heap.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         (self.heap.iter().map(|x| x.1).collect(), self.heap.iter().map(|x| x.0).collect())
+    }
+}
+
+/// Leapfrog the children of a root And from the leader's candidate `d` (as `Node::align`).
+fn root_align(pos: &mut [Node], neg: &mut [Node], mut d: u32) -> u32 {
+    'outer: loop {
+        if d == NO_MORE {
+            return d;
+        }
+        for i in 1..pos.len() {
+            let x = pos[i].advance(d);
+            if x > d {
+                d = pos[0].advance(x);
+                continue 'outer;
+            }
+        }
+        for n in neg.iter_mut() {
+            if n.advance(d) == d {
+                d = pos[0].next();
+                continue 'outer;
+            }
+        }
+        return d;
     }
 }
 
@@ -495,18 +524,14 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
     // BM25 constants per field.
     let table = idx.len_table;
     let nf = idx.fields.len();
-    let mut sc = Scorer { codes: Vec::with_capacity(nf), norm: vec![[0.0; 256]; nf], k1p1: vec![0.0; nf], zero: vec![false; nf] };
+    let mut sc = Scorer { codes: Vec::with_capacity(nf), norm: Vec::with_capacity(nf), k1p1: vec![0.0; nf], zero: vec![false; nf] };
     for (f, fi) in idx.fields.iter().enumerate() {
         let k1 = p.k1.unwrap_or(fi.k1);
         let b = p.b.unwrap_or(fi.b);
-        let avgdl = if idx.n == 0 { 0.0 } else { fi.total_tokens as f64 / idx.n as f64 };
         sc.codes.push(idx.codes(f));
         sc.k1p1[f] = k1 + 1.0;
-        sc.zero[f] = avgdl == 0.0;
-        for c in 0..256 {
-            let dl = table[c] as f64;
-            sc.norm[f][c] = k1 * (1.0 - b + b * dl / avgdl);
-        }
+        sc.zero[f] = fi.total_tokens == 0;
+        sc.norm.push(if k1 == fi.k1 && b == fi.b { std::borrow::Cow::Borrowed(&idx.norms[f]) } else { std::borrow::Cow::Owned(bm25_norms(&table, k1, b, fi.total_tokens, idx.n)) });
     }
     let mut b = Builder { idx, s: &sc, leaves: Vec::new() };
     let mut root = b.build(plan);
@@ -530,8 +555,14 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
     let mut top = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
     match &mut root {
         Node::Term { c, leaf, .. } => {
-            // One list: skip whole blocks whose bound cannot beat the k-th score.
+            // One list: skip whole blocks whose bound cannot beat the k-th score; inside a block, a
+            // posting is first judged without a division (w tf (k1+1) against theta (tf + norm)),
+            // with a margin far above rounding, and only possible entrants are scored exactly.
             let leaf = *leaf;
+            let codes = sc.codes[leaf.f];
+            let norm: &[f64; 256] = &sc.norm[leaf.f];
+            let wk = leaf.w * sc.k1p1[leaf.f];
+            let mut theta_lo = f64::NEG_INFINITY;
             let mut skipped = false;
             while c.doc != NO_MORE {
                 let bi = c.bi;
@@ -543,14 +574,24 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
                         continue;
                     }
                 }
-                while c.doc != NO_MORE && c.bi == bi {
-                    let d = c.doc;
-                    if !(deleted && idx.is_deleted(d)) {
-                        hits.total += 1;
-                        top.push(sc.contrib(leaf.f, leaf.w, c.tf(0), d), d);
+                c.ensure_block();
+                let (docs, tfs) = c.rest();
+                hits.total += docs.len() as u64;
+                for (&d, &tf) in docs.iter().zip(tfs) {
+                    if deleted && idx.is_deleted(d) {
+                        hits.total -= 1;
+                        continue;
                     }
-                    c.next();
+                    let code = codes[d as usize] as usize;
+                    let t = tf as f64;
+                    if wk * t < theta_lo * (t + norm[code]) {
+                        continue;
+                    }
+                    if top.push(sc.contrib(leaf.f, leaf.w, tf, d), d) && top.heap.len() == top.k {
+                        theta_lo = top.theta() * (1.0 - 1e-9);
+                    }
                 }
+                c.skip_block();
             }
             if skipped {
                 hits.total = c.df() as u64 - if deleted { idx.deleted_count.min(c.df() as u64) } else { 0 };
@@ -559,7 +600,9 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
         }
         Node::Or { kids, .. } => {
             // MaxScore: children by bound ascending; a prefix whose bounds sum <= theta cannot
-            // produce a hit alone, so only the rest (essential) propose candidates.
+            // produce a hit alone, so only the rest (essential) propose candidates. With a single
+            // essential term, its blocks and docs are first judged against theta minus the
+            // non-essential bounds (block maxima, then a division-free test per doc).
             kids.sort_by(|a, b| a.ub().total_cmp(&b.ub()));
             let n = kids.len();
             let mut prefix = vec![0.0; n];
@@ -568,15 +611,63 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
                 acc += kids[i].ub();
                 prefix[i] = acc * BOUND_SLACK;
             }
+            // Seed theta: the k best contributions of the shortest term child are k docs' lower
+            // bounds, so a doc whose bound is below the k-th of them cannot make the top k.
+            let mut seed = f64::NEG_INFINITY;
+            let shortest = kids.iter().filter_map(|k| if let Node::Term { info, leaf, .. } = k { Some((info.df, *info, *leaf)) } else { None }).min_by_key(|x| x.0);
+            if let Some((df, info, leaf)) = shortest {
+                if df as usize >= p.k && df <= 1 << 16 && !deleted {
+                    let mut c = idx.term_cursor(&info);
+                    let mut best = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
+                    while c.doc != NO_MORE {
+                        c.ensure_block();
+                        let (docs, tfs) = c.rest();
+                        for (&d, &tf) in docs.iter().zip(tfs) {
+                            best.push(sc.contrib(leaf.f, leaf.w, tf, d), d);
+                        }
+                        c.skip_block();
+                    }
+                    let kth = best.theta();
+                    if kth > 0.0 {
+                        seed = f64::from_bits(kth.to_bits() - 1); // prune strictly below the k-th
+                    }
+                }
+            }
             let mut ess = 0;
+            let mut last_block = usize::MAX;
             loop {
-                let theta = top.theta();
+                let theta = top.theta().max(seed);
                 while ess < n && prefix[ess] <= theta {
                     ess += 1;
                     hits.total_exact = false;
                 }
                 if ess == n {
                     break;
+                }
+                if ess == n - 1 && ess > 0 {
+                    if let Node::Term { c, leaf, .. } = &mut kids[ess] {
+                        if c.doc == NO_MORE {
+                            break;
+                        }
+                        let need = theta - prefix[ess - 1];
+                        if c.bi != last_block {
+                            last_block = c.bi;
+                            if c.bi < c.n_full() {
+                                let (mt, ml) = c.block_bound(c.bi);
+                                if sc.bound(leaf.f, leaf.w, mt[0], ml) <= need {
+                                    c.skip_block();
+                                    continue;
+                                }
+                            }
+                        }
+                        let d = c.doc;
+                        let t = c.tf(0) as f64;
+                        let norm = sc.norm[leaf.f][sc.codes[leaf.f][d as usize] as usize];
+                        if leaf.w * sc.k1p1[leaf.f] * t < need * (t + norm) * (1.0 - 1e-9) {
+                            c.next();
+                            continue;
+                        }
+                    }
                 }
                 let mut d = NO_MORE;
                 for k in &kids[ess..] {
@@ -611,6 +702,51 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
                         k.next();
                     }
                 }
+            }
+        }
+        Node::And { pos, neg, .. } if top.k > 0 && pos.iter().all(|p| matches!(p, Node::Term { .. })) => {
+            // Conjunction of terms: leapfrog; at each new block of the leader, the block maxima of
+            // every term around the leader's doc are summed, and a block that cannot beat theta
+            // is skipped whole.
+            let mut last_block = usize::MAX;
+            let mut d = pos[0].doc();
+            while d != NO_MORE {
+                if top.heap.len() == top.k {
+                    let Node::Term { c, .. } = &pos[0] else { unreachable!() };
+                    if c.bi != last_block && c.bi < c.n_full() {
+                        last_block = c.bi;
+                        let mut ub = 0.0;
+                        let mut until = c.block_last();
+                        for p in pos.iter() {
+                            let Node::Term { c, leaf, ub: list_ub, .. } = p else { unreachable!() };
+                            ub += match c.bound_at(d) {
+                                Some((mt, ml, last)) => {
+                                    until = until.min(last);
+                                    sc.bound(leaf.f, leaf.w, mt[0], ml)
+                                }
+                                None => *list_ub,
+                            };
+                        }
+                        if ub <= top.theta() {
+                            hits.total_exact = false;
+                            // nothing up to `until` can enter: move the leader past it
+                            d = if until >= NO_MORE - 1 { NO_MORE } else { pos[0].advance(until + 1) };
+                            d = root_align(pos, neg, d);
+                            continue;
+                        }
+                    }
+                }
+                if !(deleted && idx.is_deleted(d)) {
+                    for p in pos.iter_mut() {
+                        p.score(d, &sc, &mut slots);
+                    }
+                    hits.total += 1;
+                    top.push(exact_sum(&mut slots, &order), d);
+                } else {
+                    slots.iter_mut().for_each(|x| *x = 0.0);
+                }
+                d = pos[0].next();
+                d = root_align(pos, neg, d);
             }
         }
         _ => {

@@ -1,0 +1,51 @@
+//! Time one query against a text index: cargo run --release --example text_query -- FILE QUERY [REPS]
+use recall_core::text::index::TextIndex;
+use recall_core::text::search::{SearchParams, search};
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let idx = TextIndex::open(std::path::Path::new(&a[1])).expect("open");
+    let reps: usize = a.get(3).map_or(10000, |s| s.parse().unwrap());
+    let p = SearchParams { k: std::env::var("K").map_or(10, |v| v.parse().unwrap()), ..SearchParams::default() };
+    if let Some(file) = a[2].strip_prefix('@') {
+        // a file of queries, one per line: mean time per query over `reps` passes
+        let qs: Vec<String> = std::fs::read_to_string(file).unwrap().lines().map(String::from).collect();
+        let t0 = std::time::Instant::now();
+        for _ in 0..reps {
+            for q in &qs {
+                std::hint::black_box(search(&idx, q, &p).unwrap());
+            }
+        }
+        println!("{} queries, {:.2} us/query", qs.len(), t0.elapsed().as_secs_f64() * 1e6 / (reps * qs.len()) as f64);
+        return;
+    }
+    let h = search(&idx, &a[2], &p).unwrap();
+    let t0 = std::time::Instant::now();
+    for _ in 0..reps {
+        std::hint::black_box(search(&idx, &a[2], &p).unwrap());
+    }
+    println!("{} hits, {:.2} us/query", h.total, t0.elapsed().as_secs_f64() * 1e6 / reps as f64);
+    // the phases: lookup alone, then walking the list
+    let mut key = vec![0u8];
+    key.extend_from_slice(a[2].as_bytes());
+    if let Some(t) = idx.lookup(&key) {
+        let t0 = std::time::Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(idx.lookup(std::hint::black_box(&key)));
+        }
+        let lk = t0.elapsed().as_secs_f64() * 1e6 / reps as f64;
+        let t0 = std::time::Instant::now();
+        let mut sum = 0u64;
+        for _ in 0..reps {
+            let mut c = idx.term_cursor(&t);
+            while c.doc != recall_core::text::NO_MORE {
+                sum += c.tf(0) as u64;
+                c.next();
+            }
+        }
+        println!("lookup {lk:.2} us, walk {:.2} us ({sum})", t0.elapsed().as_secs_f64() * 1e6 / reps as f64);
+    }
+}
+
+#[allow(dead_code)]
+fn unused() {}
