@@ -109,7 +109,7 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
   for (const pairs of ['off', 'cooc']) {
     it(`top-10 and scores equal the oracle for 1-term, AND, OR and mixed queries (pairs ${pairs})`, async () => {
       const out = join(dir, `wn-${pairs}`);
-      const b = await build(['--input', parquet, '--id', 'id', '--text', 'text', '--pairs', pairs, '--pair-min-df', '20', '--pair-min-pair-df', '4', '--out', out]);
+      const b = await build(['--input', parquet, '--id', 'id', '--text', 'text', '--pairs', pairs, '--pair-min-df', '20', '--pair-min-pair-df', '4', '--pair-budget', '100000000', '--out', out]);
       assert.equal(b.json.docs, N_DOCS);
       if (pairs === 'cooc') assert.ok(b.json.files[0].pairs > 100, `pairs kept: ${b.json.files[0].pairs}`);
       assert.equal(b.json.files[0].terms, oracle.terms);

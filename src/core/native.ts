@@ -186,6 +186,12 @@ export interface Native {
   textInfo(index: TextHandle): TextInfo;
   textSearch(index: TextHandle, queries: string[], options: TextSearchOptions, token?: CancelToken): Promise<TextSearchBatch>;
   textExtIds(index: TextHandle, docs: Uint32Array): BigUint64Array | string[];
+  /**
+   * One query on the calling thread, no allocation: hits into `out` (arrays of at least k),
+   * meta = [total hits, total exact 1/0, pair lists used]; returns the hit count. flags: 1 words
+   * ORed, 2 ignore pairs, 4 match-all for pure NOT. Throws ERR_RECALL_QUERY_SYNTAX etc.
+   */
+  textQueryInto(index: TextHandle, query: string, k: number, flags: number, out: { docs: Uint32Array; scores: Float64Array; ids: BigUint64Array | null; meta: Float64Array }): number;
 
   hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity: number): HashBenchHandle;
   hashBenchLookup(table: HashBenchHandle, keys: BigUint64Array, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random', ring?: number): number;

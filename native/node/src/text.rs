@@ -21,6 +21,7 @@ js_fn! {
     js_text_open => text_open;
     js_text_info => text_info;
     async js_text_search => text_search;
+    js_text_query_into => text_query_into;
     js_text_ext_ids => text_ext_ids;
 }
 
@@ -35,6 +36,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"textOpen", Some(js_text_open)),
             export(c"textInfo", Some(js_text_info)),
             export(c"textSearch", Some(js_text_search)),
+            export(c"textQueryInto", Some(js_text_query_into)),
             export(c"textExtIds", Some(js_text_ext_ids)),
         ],
     )
@@ -327,22 +329,78 @@ impl Task for Search {
     }
 }
 
-/// textSearch(handle, queries: string[], {k, defaultOr, usePairs, matchAllPureNot, k1, b, threads}, token?)
-fn text_search(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<4>::get(env, info)?;
-    let idx = Arc::clone(index(env, a.argv[0])?);
-    let queries = env.array_items(a.argv[1], "queries")?.into_iter().map(|q| env.string_arg(q, "query")).collect::<JsResult<Vec<_>>>()?;
-    let o = a.argv[2];
+fn search_params(env: Env, o: napi_value) -> JsResult<SearchParams> {
     let num = |name: &CStr| env.opt_number(o, name);
-    let params = SearchParams {
+    Ok(SearchParams {
         k: num(c"k")?.unwrap_or(10.0) as usize,
         default_or: num(c"defaultOr")?.unwrap_or(0.0) != 0.0,
         use_pairs: num(c"usePairs")?.unwrap_or(1.0) != 0.0,
         match_all_pure_not: num(c"matchAllPureNot")?.unwrap_or(0.0) != 0.0,
         k1: num(c"k1")?,
         b: num(c"b")?,
-    };
-    let threads = num(c"threads")?.unwrap_or(1.0) as usize;
+    })
+}
+
+/// textQueryInto(handle, query, k, flags, out: {docs: Uint32Array, scores: Float64Array, ids: BigUint64Array | null,
+///                meta: Float64Array}): hit count
+/// One query on the calling thread with no allocation on either side (a thread-pool round trip and
+/// result objects would cost more than the query): hits go into the caller's arrays (at most their
+/// length), `meta` gets [total hits, total exact (1/0), pair lists used]. `flags`: bit 0 words are
+/// ORed, bit 1 ignore pairs, bit 2 match-all for pure NOT. Integer ids are written to `ids`.
+fn text_query_into(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<5>::get(env, info)?;
+    let idx = index(env, a.argv[0])?;
+    let q = env.string_arg(a.argv[1], "query")?;
+    let k = env.index(a.argv[2], "k")? as usize;
+    let flags = env.index(a.argv[3], "flags")?;
+    let o = a.argv[4];
+    // SAFETY of the borrows: the arrays belong to the caller for the duration of this call.
+    let docs = unsafe { env.typed_array_mut::<u32>(env.get(o, c"docs")?, "out.docs")? };
+    let scores = unsafe { env.typed_array_mut::<f64>(env.get(o, c"scores")?, "out.scores")? };
+    let meta = unsafe { env.typed_array_mut::<f64>(env.get(o, c"meta")?, "out.meta")? };
+    let ids_v = env.get(o, c"ids")?;
+    let ids = if env.is_nullish(ids_v)? { None } else { Some(unsafe { env.typed_array_mut::<u64>(ids_v, "out.ids")? }) };
+    if docs.len() < k || scores.len() < k || meta.len() < 3 || ids.as_ref().is_some_and(|x| x.len() < k) {
+        return Err(err("ERR_RECALL_INVALID_ARG", "out arrays must hold k hits (meta: 3 numbers)"));
+    }
+    let p = SearchParams { k, default_or: flags & 1 != 0, use_pairs: flags & 2 == 0, match_all_pure_not: flags & 4 != 0, k1: None, b: None };
+    let h = search(idx, &q, &p).map_err(|e| err(query_code(&e), e.message()))?;
+    let n = h.docs.len();
+    docs[..n].copy_from_slice(&h.docs);
+    scores[..n].copy_from_slice(&h.scores);
+    if let Some(ids) = ids {
+        match &idx.ext {
+            ExtIdStore::U64(v) => {
+                for (o, &d) in ids.iter_mut().zip(&h.docs) {
+                    *o = v[d as usize];
+                }
+            }
+            ExtIdStore::Str { .. } => return Err(err("ERR_RECALL_INVALID_ARG", "the index has string ids: pass ids: null and use textExtIds")),
+        }
+    }
+    meta[0] = h.total as f64;
+    meta[1] = h.total_exact as u8 as f64;
+    meta[2] = h.pairs_used as f64;
+    env.uint32(n as u32)
+}
+
+fn query_code(e: &recall_core::text::query::QueryError) -> &'static str {
+    use recall_core::text::query::QueryError::*;
+    match e {
+        Syntax(_) => "ERR_RECALL_QUERY_SYNTAX",
+        NotOnly => "ERR_RECALL_NOT_ONLY_QUERY",
+        TooLarge(_) => "ERR_RECALL_QUERY_TOO_LARGE",
+        BadBoost(_) => "ERR_RECALL_BAD_BOOST",
+    }
+}
+
+/// textSearch(handle, queries: string[], {k, defaultOr, usePairs, matchAllPureNot, k1, b, threads}, token?)
+fn text_search(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<4>::get(env, info)?;
+    let idx = Arc::clone(index(env, a.argv[0])?);
+    let queries = env.array_items(a.argv[1], "queries")?.into_iter().map(|q| env.string_arg(q, "query")).collect::<JsResult<Vec<_>>>()?;
+    let params = search_params(env, a.argv[2])?;
+    let threads = env.opt_number(a.argv[2], c"threads")?.unwrap_or(1.0) as usize;
     let cancel = crate::cancel::token_arg(env, a.argv[3])?;
     spawn(env, "recall.textSearch", Search { idx, queries, params, threads, cancel })
 }

@@ -98,19 +98,25 @@ pub fn build(p: &PairOptions, n: usize, term_df: &[u32], term_field: &[u8], doc_
         }
     }
     drop(total);
-    // A knapsack by bytes: rank by postings saved per posting stored (the shorter list is what an
-    // AND reads; the pair list replaces it), keep within the count and byte budgets (~4 bytes a
-    // posting). Pairs saving less than half of the shorter list are never used by the planner.
-    let worth = |&(k, c): &(u64, u32)| term_df[(k >> 32) as usize].min(term_df[k as u32 as usize]) as f64 / c as f64;
-    keep.retain(|x| worth(x) > 2.0);
-    keep.sort_unstable_by(|a, b| worth(b).total_cmp(&worth(a)).then(a.0.cmp(&b.0)));
+    // A knapsack by bytes. Queries pair terms that occur together, about in proportion to the
+    // pair's df, and a pair list costs bytes in proportion to the same df, so the postings a query
+    // no longer reads (both lists, df_a + df_b, instead of the pair's df_ab) rank the pairs per byte.
+    // Pairs the planner would not use (see search::PAIR_MAX_FRACTION) are dropped.
+    let (dfa, dfb) = (|k: u64| term_df[(k >> 32) as usize] as u64, |k: u64| term_df[k as u32 as usize] as u64);
+    keep.retain(|&(k, c)| (c as f64) < super::search::PAIR_MAX_FRACTION * dfa(k).min(dfb(k)) as f64);
+    let saving = |&(k, c): &(u64, u32)| dfa(k) + dfb(k) - c as u64;
+    keep.sort_unstable_by(|a, b| saving(b).cmp(&saving(a)).then(a.0.cmp(&b.0)));
+    // greedy: a pair that does not fit is passed over, smaller ones after it may
     let mut bytes = 0usize;
-    let mut cut = 0;
-    while cut < keep.len() && cut < p.max_pairs && bytes + 4 * keep[cut].1 as usize + 24 <= p.max_bytes {
-        bytes += 4 * keep[cut].1 as usize + 24;
-        cut += 1;
-    }
-    keep.truncate(cut);
+    keep.retain(|&(_, c)| {
+        let b = 4 * c as usize + 24;
+        let fits = bytes + b <= p.max_bytes;
+        if fits {
+            bytes += b;
+        }
+        fits
+    });
+    keep.truncate(p.max_pairs);
     keep.sort_unstable();
     cancel.check()?;
 

@@ -251,7 +251,7 @@ impl TextIndex {
     }
 
     /// Decode dictionary block `b`, calling `f(key, info)` per term until it returns Some(found):
-    /// true ends with that term, false ends without one (keys are sorted, so a lookup stops early).
+    /// true ends with that term, false ends without one.
     fn scan_block(&self, b: usize, mut f: impl FnMut(&[u8], TermInfo) -> Option<bool>) -> Option<TermInfo> {
         let blk = self.block_bytes(b);
         let mut post = u64_at(blk, 0);
@@ -291,12 +291,15 @@ impl TextIndex {
         None
     }
 
-    /// Look up a term key (field byte + token bytes).
+    /// Look up a term key (field byte + token bytes): binary search of the blocks' first keys,
+    /// then one pass over the block that never rebuilds a key. With `m` = the prefix the previous
+    /// key shares with the target (previous < target), an entry sharing more than `m` with its
+    /// predecessor is still below the target, one sharing less is above it (not found), and only
+    /// an entry sharing exactly `m` needs its suffix compared.
     pub fn lookup(&self, key: &[u8]) -> Option<TermInfo> {
         if self.n_blocks == 0 {
             return None;
         }
-        // the last block whose first key <= key
         let (mut lo, mut hi) = (0usize, self.n_blocks);
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -305,11 +308,57 @@ impl TextIndex {
         if lo == 0 {
             return None;
         }
-        self.scan_block(lo - 1, |k, _| match k.cmp(key) {
-            std::cmp::Ordering::Less => None,
-            std::cmp::Ordering::Equal => Some(true),
-            std::cmp::Ordering::Greater => Some(false),
-        })
+        let b = lo - 1;
+        let blk = self.block_bytes(b);
+        let mut post = u64_at(blk, 0);
+        let count = u16_at(blk, 8) as usize;
+        let mut pos = 10;
+        let mut m = 0usize;
+        for i in 0..count {
+            let shared = get_vint(blk, &mut pos)? as usize;
+            let sl = get_vint(blk, &mut pos)? as usize;
+            let suffix = blk.get(pos..pos + sl)?;
+            pos += sl;
+            // Ordering of this entry against the target (the first entry compares in full).
+            let found = if i > 0 && shared > m {
+                false
+            } else if i > 0 && shared < m {
+                return None;
+            } else {
+                let rest = &key[shared.min(key.len())..];
+                let c = rest.iter().zip(suffix).take_while(|(a, b)| a == b).count();
+                match suffix.cmp(rest) {
+                    std::cmp::Ordering::Equal => true,
+                    std::cmp::Ordering::Greater => return None,
+                    std::cmp::Ordering::Less => {
+                        m = shared + c;
+                        false
+                    }
+                }
+            };
+            let df = get_vint(blk, &mut pos)? as u32;
+            if df == 1 {
+                let doc = get_vint(blk, &mut pos)? as u32;
+                let tf = get_vint(blk, &mut pos)? as u32;
+                if found {
+                    let field = key[0];
+                    let code = *self.codes(field as usize).get(doc as usize)?;
+                    let ord = (b * TERMS_PER_DICT_BLOCK + i) as u32;
+                    return Some(TermInfo { ord, field, df, total_tf: tf as u64, max_tf_sat: tf_sat(tf), min_len_code: code, singleton: Some((doc, tf)), post_off: 0, post_len: 0 });
+                }
+            } else {
+                let len = get_vint(blk, &mut pos)?;
+                let extra = get_vint(blk, &mut pos)?;
+                let (mt, ml) = (*blk.get(pos)?, *blk.get(pos + 1)?);
+                pos += 2;
+                if found {
+                    let ord = (b * TERMS_PER_DICT_BLOCK + i) as u32;
+                    return Some(TermInfo { ord, field: key[0], df, total_tf: extra + df as u64, max_tf_sat: mt, min_len_code: ml, singleton: None, post_off: post, post_len: len });
+                }
+                post += len;
+            }
+        }
+        None
     }
 
     /// The key of an ordinal.
@@ -440,12 +489,6 @@ pub struct Cursor<'a> {
     tfs: [[u32; BLOCK]; 2],
     len: usize,
     pos: usize,
-    /// Docs of the current block decoded so far (a probe that lands early in a block decodes
-    /// only the gaps up to its target): docs[..dec] are valid; `prev` is docs[dec - 1].
-    dec: usize,
-    prev: i64,
-    gap_at: usize,
-    gap_w: u8,
     tf_ready: bool,
     tf_at: usize,
     pub doc: u32,
@@ -485,13 +528,13 @@ impl<'a> Cursor<'a> {
             let widths: usize = if ntf == 1 { e[8] as usize + e[9] as usize } else { e[8] as usize + e[9] as usize + e[10] as usize };
             u32_at(e, 4) as usize + 16 * widths
         };
-        let mut c = Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 0, pos: 0, dec: 0, prev: -1, gap_at: 0, gap_w: 0, tf_ready: false, tf_at: 0, doc: 0 };
+        let mut c = Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 0, pos: 0, tf_ready: false, tf_at: 0, doc: 0 };
         c.load(0);
         c
     }
 
     fn singleton(doc: u32, tf: u32) -> Cursor<'static> {
-        let mut c = Cursor { ntf: 1, df: 1, n_full: 0, skip: &[], entry: SKIP_ENTRY, blocks: &[], tail_off: 0, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 1, pos: 0, dec: 1, prev: doc as i64, gap_at: 0, gap_w: 0, tf_ready: true, tf_at: 0, doc };
+        let mut c = Cursor { ntf: 1, df: 1, n_full: 0, skip: &[], entry: SKIP_ENTRY, blocks: &[], tail_off: 0, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 1, pos: 0, tf_ready: true, tf_at: 0, doc };
         c.docs[0] = doc;
         c.tfs[0][0] = tf;
         c
@@ -520,15 +563,32 @@ impl<'a> Cursor<'a> {
     /// min len code, the block's last doc); `None` in the tail (use the list's bound).
     #[inline]
     pub fn bound_at(&self, target: u32) -> Option<([u8; 2], u8, u32)> {
-        let (mut lo, mut hi) = (self.bi.min(self.n_full), self.n_full);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.last_doc(mid) < target { lo = mid + 1 } else { hi = mid }
-        }
+        let lo = if self.bi < self.n_full && self.last_doc(self.bi) >= target { self.bi } else { self.block_for(target) };
         (lo < self.n_full).then(|| {
             let (mt, ml) = self.block_bound(lo);
             (mt, ml, self.last_doc(lo))
         })
+    }
+
+    /// The first full block after the current one whose last doc >= target (`n_full`: the tail).
+    /// Galloping from the current block: successive probes of one query land close together, so
+    /// the first steps stay in the cache lines already read.
+    #[inline]
+    fn block_for(&self, target: u32) -> usize {
+        let mut lo = self.bi + 1;
+        let mut step = 1;
+        let mut hi = lo;
+        while hi < self.n_full && self.last_doc(hi) < target {
+            lo = hi + 1;
+            hi += step;
+            step *= 2;
+        }
+        let mut hi = hi.min(self.n_full);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.last_doc(mid) < target { lo = mid + 1 } else { hi = mid }
+        }
+        lo
     }
 
     /// Last doc of the current block (the tail: NO_MORE - 1).
@@ -545,14 +605,17 @@ impl<'a> Cursor<'a> {
             let e = &self.skip[b * self.entry..(b + 1) * self.entry];
             let off = u32_at(e, 4) as usize;
             let w = e[8];
+            // whole-block decoding: a plain unpack and prefix sum beats value-by-value
+            // extraction even when a probe needs only part of the block
+            unpack(&self.blocks[off..], w, &mut self.docs);
+            let mut p = prev_last;
+            for d in self.docs.iter_mut() {
+                p += *d as i64 + 1;
+                *d = p as u32;
+            }
             self.len = BLOCK;
-            self.dec = 0;
-            self.prev = prev_last;
-            self.gap_at = off;
-            self.gap_w = w;
             self.tf_ready = false;
             self.tf_at = off + 16 * w as usize;
-            self.decode_to(1);
             self.doc = self.docs[0];
             return;
         }
@@ -573,59 +636,28 @@ impl<'a> Cursor<'a> {
             self.docs[k] = p as u32;
         }
         self.len = count;
-        self.dec = count;
         self.tf_ready = true;
         self.doc = if count == 0 { NO_MORE } else { self.docs[0] };
     }
 
-    /// Move `pos` to the first doc >= target in the current block (or to `len`): a binary search
-    /// over what is decoded, then decoding only as far as the target.
+    /// Move `pos` to the first doc >= target in the current block (or to `len`).
+    /// Targets of one query rise slowly, so a short linear look comes first.
     #[inline]
     fn seek_in_block(&mut self, target: u32) {
-        let pos = self.pos + self.docs[self.pos.min(self.dec)..self.dec].partition_point(|&d| d < target);
-        if pos < self.dec || self.dec == self.len {
-            self.pos = pos;
-            return;
-        }
-        let (mut p, w, mut i) = (self.prev, self.gap_w as u32, self.dec);
-        let target = target as i64;
-        while i < self.len {
-            p += packed_at(self.blocks, self.gap_at, w, i) as i64 + 1;
-            self.docs[i] = p as u32;
-            i += 1;
-            if p >= target {
-                break;
+        let end = (self.pos + 8).min(self.len);
+        while self.pos < end {
+            if self.docs[self.pos] >= target {
+                return;
             }
+            self.pos += 1;
         }
-        self.prev = p;
-        self.dec = i;
-        self.pos = if p >= target { i - 1 } else { self.len };
-    }
-
-    /// Decode the current full block's docs up to (at least) `upto`, 8 at a time.
-    #[inline]
-    fn decode_to(&mut self, upto: usize) {
-        if self.dec >= upto {
-            return;
-        }
-        let end = (upto.div_ceil(8) * 8).min(self.len);
-        let mut p = self.prev;
-        let w = self.gap_w as u32;
-        for i in self.dec..end {
-            p += packed_at(self.blocks, self.gap_at, w, i) as i64 + 1;
-            self.docs[i] = p as u32;
-        }
-        self.prev = p;
-        self.dec = end;
+        self.pos += self.docs[self.pos..self.len].partition_point(|&d| d < target);
     }
 
     #[inline(always)]
     pub fn next(&mut self) -> u32 {
         self.pos += 1;
         if self.pos < self.len {
-            if self.pos >= self.dec {
-                self.decode_to(self.pos + 1);
-            }
             self.doc = self.docs[self.pos];
         } else if self.bi < self.n_full {
             self.load(self.bi + 1);
@@ -642,12 +674,7 @@ impl<'a> Cursor<'a> {
             return self.doc;
         }
         if self.bi < self.n_full && target > self.last_doc(self.bi) {
-            // binary search the skip table for the first block whose last doc >= target
-            let (mut lo, mut hi) = (self.bi + 1, self.n_full);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if self.last_doc(mid) < target { lo = mid + 1 } else { hi = mid }
-            }
+            let lo = self.block_for(target);
             self.load(lo);
             if self.doc == NO_MORE {
                 return NO_MORE;
@@ -705,24 +732,9 @@ impl<'a> Cursor<'a> {
         packed_at(self.blocks, at, e[9 + s] as u32, self.pos) + 1
     }
 
-    /// Decode the whole current block, docs and tfs (a scan reads them all).
+    /// Decode the current block's tfs too (a scan reads them all).
     #[inline]
     pub fn ensure_block(&mut self) {
-        if self.dec < self.len {
-            // the rest of the block in one pass (a plain unpack when nothing was decoded yet)
-            if self.dec == 0 && self.blocks.len() >= self.gap_at + 16 * self.gap_w as usize + 8 {
-                unpack(&self.blocks[self.gap_at..], self.gap_w, &mut self.docs);
-                let mut p = self.prev;
-                for d in self.docs.iter_mut() {
-                    p += *d as i64 + 1;
-                    *d = p as u32;
-                }
-                self.prev = p;
-                self.dec = self.len;
-            } else {
-                self.decode_to(self.len);
-            }
-        }
         if !self.tf_ready {
             self.decode_tfs();
         }

@@ -43,6 +43,9 @@ struct Scorer<'a> {
     zero: Vec<bool>,
 }
 
+/// The planner uses a pair list when it is shorter than this fraction of its shorter term's list.
+pub const PAIR_MAX_FRACTION: f64 = 0.9;
+
 /// Bounds are inflated so a bound never falls below a score computed with other rounding.
 const BOUND_SLACK: f64 = 1.0 + 1e-9;
 
@@ -54,6 +57,15 @@ impl Scorer<'_> {
         }
         let tf = tf as f64;
         w * ((tf * self.k1p1[f]) / (tf + self.norm[f][self.codes[f][doc as usize] as usize]))
+    }
+
+    /// `contrib` by length code (the same arithmetic, so the same value).
+    fn contrib_code(&self, f: usize, w: f64, tf: u32, code: usize) -> f64 {
+        if self.zero[f] {
+            return 0.0;
+        }
+        let tf = tf as f64;
+        w * ((tf * self.k1p1[f]) / (tf + self.norm[f][code]))
     }
 
     fn bound(&self, f: usize, w: f64, max_tf_sat: u8, min_code: u8) -> f64 {
@@ -77,7 +89,9 @@ struct Leaf {
 
 enum Node<'a> {
     // boxed: a cursor holds its decoded block (1.5 KB), which must not move with the node
-    Term { c: Box<Cursor<'a>>, leaf: Leaf, ub: f64, info: TermInfo },
+    /// `s1`: for long lists, the exact contribution of a tf = 1 posting by length code (most
+    /// postings: a lookup instead of a division).
+    Term { c: Box<Cursor<'a>>, leaf: Leaf, ub: f64, info: TermInfo, s1: Option<Box<[f64; 256]>> },
     Pair { c: Box<Cursor<'a>>, la: Leaf, lb: Leaf, ub: f64 },
     And { pos: Vec<Node<'a>>, neg: Vec<Node<'a>>, doc: u32, ub: f64 },
     Or { kids: Vec<Node<'a>>, doc: u32, ub: f64 },
@@ -192,8 +206,12 @@ impl<'a> Node<'a> {
     /// Write this subtree's contributions at `d` (it is on `d`) into `slots`; returns their sum.
     fn score(&mut self, d: u32, s: &Scorer, slots: &mut [f64]) -> f64 {
         match self {
-            Node::Term { c, leaf, .. } => {
-                let x = s.contrib(leaf.f, leaf.w, c.tf(0), d);
+            Node::Term { c, leaf, s1, .. } => {
+                let tf = c.tf(0);
+                let x = match s1 {
+                    Some(t) if tf == 1 => t[s.codes[leaf.f][d as usize] as usize],
+                    _ => s.contrib(leaf.f, leaf.w, tf, d),
+                };
                 slots[leaf.slot] = x;
                 x
             }
@@ -327,7 +345,9 @@ impl Resolver<'_> {
                 let (a, b) = (info(i).0, info(j).0);
                 let (lo, hi) = if a.ord < b.ord { (i, j) } else { (j, i) };
                 if let Some(pi) = self.idx.lookup_pair(info(lo).0.ord, info(hi).0.ord) {
-                    if (pi.df as f64) < 0.5 * a.df.min(b.df) as f64 {
+                    // spec §4.4 skips pairs with df_ab >= 0.5 min(df); one sequential list beats a
+                    // leapfrog of two long ones well beyond that here, so only near-equal lists are skipped
+                    if (pi.df as f64) < PAIR_MAX_FRACTION * a.df.min(b.df) as f64 {
                         cands.push((pi.df, lo, hi, pi));
                     }
                 }
@@ -380,7 +400,15 @@ impl<'a> Builder<'a, '_> {
             Plan::Term(t, boost) => {
                 let leaf = self.leaf(&t, boost);
                 let ub = self.s.bound(leaf.f, leaf.w, t.max_tf_sat, t.min_len_code);
-                Node::Term { c: Box::new(self.idx.term_cursor(&t)), leaf, ub, info: t }
+                // 256 divisions up front pay off once a list is a few thousand postings long
+                let s1 = (t.df >= 2048).then(|| {
+                    let mut tab = Box::new([0.0f64; 256]);
+                    for (code, v) in tab.iter_mut().enumerate() {
+                        *v = self.s.contrib_code(leaf.f, leaf.w, 1, code);
+                    }
+                    tab
+                });
+                Node::Term { c: Box::new(self.idx.term_cursor(&t)), leaf, ub, info: t, s1 }
             }
             Plan::Pair(pi, ta, tb, ba, bb) => {
                 let la = self.leaf(&ta, ba);

@@ -1,0 +1,102 @@
+// recall's adapter for the text benchmark: the same protocol as ../shared/tools/text-bench/bench-text.mjs
+// (corpus loaded first, then build timed; 100 warm-up queries per class, then all timed; CPU from
+// process.cpuUsage), one query per call through the synchronous native entry point.
+//   node --expose-gc bench/helpers/text-recall.mjs <dataDir> <variant: recall | recall-pairs> [maxDocs]
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { makeAnalyzer } from '../../dist/core/inverted/analyzer.js';
+import { packTexts } from '../../dist/core/inverted/input.js';
+import { loadNative } from '../../dist/core/native.js';
+
+const [dir, variant = 'recall', maxDocsArg] = process.argv.slice(2);
+const maxDocs = maxDocsArg ? +maxDocsArg : Infinity;
+const pairs = variant === 'recall-pairs' ? 'cooc' : 'off';
+const gc = () => {
+  global.gc();
+  global.gc();
+};
+const mem = () => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external + m.arrayBuffers;
+};
+const MB = (b) => +(b / 1048576).toFixed(1);
+const cpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};
+
+let docs = [];
+for (const line of fs.readFileSync(join(dir, 'corpus.jsonl'), 'utf8').split('\n')) {
+  if (!line) continue;
+  if (docs.length >= maxDocs) break;
+  const d = JSON.parse(line);
+  docs.push({ id: d.id, text: d.text });
+}
+const textBytes = docs.reduce((a, d) => a + Buffer.byteLength(d.text), 0);
+const Q = JSON.parse(fs.readFileSync(join(dir, 'queries.json'), 'utf8'));
+gc();
+const memBase = mem();
+const native = loadNative();
+const file = join(dir, 'bench-out', `${variant}.rti`);
+fs.mkdirSync(join(dir, 'bench-out'), { recursive: true });
+
+const t0 = process.hrtime.bigint();
+const c0 = cpu();
+const an = makeAnalyzer('standard');
+const ids = BigUint64Array.from(docs, (d) => BigInt(d.id));
+const field = packTexts(
+  docs.map((d) => d.text),
+  an.prepareDoc,
+  'corpus',
+);
+const stats = await native.textBuild(file, {}, '{}', { ids, fields: [{ name: 'text', weight: 1, ...field }] }, { segmentation: an.segmentation, maxTokenBytes: 255, analyzer: an.description, pairs, threads: 1 });
+const h = native.textOpen(file);
+const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
+const buildCpuS = cpu() - c0;
+const nDocs = docs.length;
+docs = null;
+gc();
+const memIndex = mem() - memBase;
+const out = {
+  lib: variant,
+  docs: nDocs,
+  textMB: MB(textBytes),
+  buildS: +(buildMs / 1000).toFixed(2),
+  buildCpuS: +buildCpuS.toFixed(2),
+  nativeBuildCpuS: +stats.buildCpuSeconds.toFixed(2),
+  docsPerS: Math.round(nDocs / (buildMs / 1000)),
+  heapIndexMB: MB(memIndex),
+  indexMemoryMB: MB(native.textInfo(h).memoryBytes),
+  rssMB: MB(process.memoryUsage().rss),
+  pairs: stats.pairs,
+};
+const out10 = { docs: new Uint32Array(10), scores: new Float64Array(10), ids: new BigUint64Array(10), meta: new Float64Array(3) };
+const search = (terms, mode) => {
+  const n = native.textQueryInto(h, terms.join(mode === 'AND' ? ' AND ' : ' OR '), 10, 0, out10);
+  return { ids: out10.ids.subarray(0, n), hits: out10.meta[0] };
+};
+for (const [name, qs, mode] of [
+  ['q1', Q.q1, 'OR'],
+  ['and2', Q.q2and, 'AND'],
+  ['or2', Q.q2or, 'OR'],
+]) {
+  for (let i = 0; i < Math.min(100, qs.length); i++) search(qs[i], mode);
+  const lat = [];
+  let hits = 0;
+  const t1 = process.hrtime.bigint();
+  const qc0 = cpu();
+  for (const q of qs) {
+    const s = process.hrtime.bigint();
+    const r = search(q, mode);
+    lat.push(Number(process.hrtime.bigint() - s) / 1e3);
+    hits += r.hits;
+  }
+  const wall = Number(process.hrtime.bigint() - t1) / 1e9;
+  const qcpu = cpu() - qc0;
+  lat.sort((a, b) => a - b);
+  out[name] = { n: qs.length, qps: Math.round(qs.length / wall), cpuUsPerQ: Math.round((qcpu * 1e6) / qs.length), p50us: Math.round(lat[Math.floor(lat.length * 0.5)]), p99us: Math.round(lat[Math.floor(lat.length * 0.99)]), meanHits: Math.round(hits / qs.length) };
+}
+out.serializedMB = MB(fs.statSync(file).size);
+out.peakRssMB = MB(process.resourceUsage().maxRSS * 1024);
+out.sample = { q1: Array.from(search(Q.q1[0], 'OR').ids.slice(0, 5), Number), and2: Array.from(search(Q.q2and[0], 'AND').ids.slice(0, 5), Number) };
+console.log(JSON.stringify(out));
