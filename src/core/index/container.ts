@@ -23,6 +23,18 @@ const SHARED_SECTIONS: Record<number, string> = { 1: 'params' };
 const SECTION_NAMES: Record<string, Record<number, string>> = {
   sample: { 16: 'body', 17: 'empty', 18: 'tail' },
   x2i: { 16: 'hashmeta', 17: 'slots', 18: 'lists' },
+  inverted: {
+    16: 'fields',
+    17: 'dict-index',
+    18: 'dict-blocks',
+    19: 'postings',
+    20: 'doc-lens',
+    21: 'forward',
+    22: 'pair-dict',
+    23: 'pair-postings',
+    24: 'ext-ids',
+    25: 'tombstones',
+  },
   vector: {
     32: 'meta',
     33: 'ids',
