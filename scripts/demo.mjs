@@ -20,6 +20,9 @@ const steps = [
   ['build the vector channel (HNSW, int8 + f32 re-rank rows)', ['build', 'vector', '-i', 'fixtures/parquet/embeddings.parquet', '--id', 'item_id', '--vector', 'embedding', '--type', 'hnsw', '--quant', 'int8', '--rerank', '-o', 'demo-out/index/vector']],
   ['search it with its own rows as queries', ['query', 'vector', '--index', 'demo-out/index/vector', '--queries', 'fixtures/parquet/embeddings.parquet', '--vector', 'embedding', '--k', '5', '--rerank', '20']],
   ['verify the vector index', ['verify', 'demo-out/index/vector']],
+  ['build the text channel (WordNet entries; headword weighted 2x, co-occurrence pairs)', ['build', 'inverted', '-i', 'fixtures/parquet/wordnet-3000.parquet', '--id', 'id', '--text', 'headword,text', '--field-weights', '2,1', '--pairs', 'cooc', '--pair-min-df', '50', '-o', 'demo-out/index/text']],
+  ['search it', ['query', 'inverted', '--index', 'demo-out/index/text', '--q', 'acid AND (amino OR fatty)', '--k', '5']],
+  ['verify the text index', ['verify', 'demo-out/index/text']],
   ['hash-table lookups against their anchors (small table)', ['bench', 'hash', '--slots', '18', '--reps', '3']],
   [
     'diff base against head CPU profiles (2 pods each; the head has a known regression: exit 4)',

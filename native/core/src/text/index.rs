@@ -732,6 +732,16 @@ impl<'a> Cursor<'a> {
         packed_at(self.blocks, at, e[9 + s] as u32, self.pos) + 1
     }
 
+    /// tf of stream 0 at the current doc without changing the cursor's state (no block decode).
+    #[inline]
+    pub fn tf_peek(&self) -> u32 {
+        if self.tf_ready {
+            return self.tfs[0][self.pos];
+        }
+        let e = &self.skip[self.bi * self.entry..];
+        packed_at(self.blocks, self.tf_at, e[9] as u32, self.pos) + 1
+    }
+
     /// Decode the current block's tfs too (a scan reads them all).
     #[inline]
     pub fn ensure_block(&mut self) {

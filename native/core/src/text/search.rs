@@ -508,29 +508,6 @@ impl TopK {
     }
 }
 
-/// Leapfrog the children of a root And from the leader's candidate `d` (as `Node::align`).
-fn root_align(pos: &mut [Node], neg: &mut [Node], mut d: u32) -> u32 {
-    'outer: loop {
-        if d == NO_MORE {
-            return d;
-        }
-        for i in 1..pos.len() {
-            let x = pos[i].advance(d);
-            if x > d {
-                d = pos[0].advance(x);
-                continue 'outer;
-            }
-        }
-        for n in neg.iter_mut() {
-            if n.advance(d) == d {
-                d = pos[0].next();
-                continue 'outer;
-            }
-        }
-        return d;
-    }
-}
-
 /// Exact score at the current doc: slots summed in (ordinal, position) order, then cleared.
 #[inline]
 fn exact_sum(slots: &mut [f64], order: &[usize]) -> f64 {
@@ -663,6 +640,7 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
             }
             let mut ess = 0;
             let mut last_block = usize::MAX;
+            let mut checked_until = 0u32;
             loop {
                 let theta = top.theta().max(seed);
                 while ess < n && prefix[ess] <= theta {
@@ -704,6 +682,54 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
                 if d == NO_MORE {
                     break;
                 }
+                // Block-max over several essential terms: once per block region, the block maxima
+                // of the essential terms around d plus the non-essential bounds; a region that
+                // cannot beat theta is skipped by every essential term at once.
+                if ess < n - 1 && d > checked_until && theta > f64::NEG_INFINITY && kids[ess..].iter().all(|k| matches!(k, Node::Term { .. })) {
+                    let mut ub = if ess > 0 { prefix[ess - 1] } else { 0.0 };
+                    let mut until = NO_MORE - 1;
+                    for k in &kids[ess..] {
+                        let Node::Term { c, leaf, ub: list_ub, .. } = k else { unreachable!() };
+                        if c.doc > d {
+                            // nothing of this term before its next doc
+                            until = until.min(c.doc - 1);
+                            continue;
+                        }
+                        ub += match c.bound_at(d) {
+                            Some((mt, ml, last)) => {
+                                until = until.min(last);
+                                sc.bound(leaf.f, leaf.w, mt[0], ml)
+                            }
+                            None => *list_ub,
+                        };
+                    }
+                    if ub * BOUND_SLACK <= theta && until < NO_MORE - 1 {
+                        hits.total_exact = false;
+                        for k in kids[ess..].iter_mut() {
+                            k.advance(until + 1);
+                        }
+                        continue;
+                    }
+                    checked_until = until;
+                }
+                // One essential term on d alone: judge its posting without a division first.
+                let mut on = kids[ess..].iter().filter(|k| k.doc() == d);
+                if let (Some(Node::Term { c, leaf, .. }), None) = (on.next(), on.next()) {
+                    if theta > f64::NEG_INFINITY {
+                        let need = theta - if ess > 0 { prefix[ess - 1] } else { 0.0 };
+                        let t = c.tf_peek() as f64;
+                        let norm = sc.norm[leaf.f][sc.codes[leaf.f][d as usize] as usize];
+                        if leaf.w * sc.k1p1[leaf.f] * t < need * (t + norm) * (1.0 - 1e-9) {
+                            hits.total_exact = false;
+                            for k in kids[ess..].iter_mut() {
+                                if k.doc() == d {
+                                    k.next();
+                                }
+                            }
+                            continue;
+                        }
+                    }
+                }
                 let mut approx = 0.0;
                 for k in kids[ess..].iter_mut() {
                     if k.doc() == d {
@@ -733,48 +759,71 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
             }
         }
         Node::And { pos, neg, .. } if top.k > 0 && pos.iter().all(|p| matches!(p, Node::Term { .. })) => {
-            // Conjunction of terms: leapfrog; at each new block of the leader, the block maxima of
-            // every term around the leader's doc are summed, and a block that cannot beat theta
-            // is skipped whole.
+            // Conjunction of terms, on the cursors themselves (no node dispatch per step): leapfrog
+            // in cost order; at each new block of the leader the block maxima of every term around
+            // the leader's doc are summed, and a block that cannot beat theta is skipped whole.
+            struct T<'c, 'a> {
+                c: &'c mut Cursor<'a>,
+                leaf: Leaf,
+                ub: f64,
+                s1: Option<&'c [f64; 256]>,
+            }
+            let mut ts: Vec<T> = pos
+                .iter_mut()
+                .map(|p| match p {
+                    Node::Term { c, leaf, ub, s1, .. } => T { c: &mut **c, leaf: *leaf, ub: *ub, s1: s1.as_deref() },
+                    _ => unreachable!(),
+                })
+                .collect();
             let mut last_block = usize::MAX;
-            let mut d = pos[0].doc();
-            while d != NO_MORE {
-                if top.heap.len() == top.k {
-                    let Node::Term { c, .. } = &pos[0] else { unreachable!() };
-                    if c.bi != last_block && c.bi < c.n_full() {
-                        last_block = c.bi;
-                        let mut ub = 0.0;
-                        let mut until = c.block_last();
-                        for p in pos.iter() {
-                            let Node::Term { c, leaf, ub: list_ub, .. } = p else { unreachable!() };
-                            ub += match c.bound_at(d) {
-                                Some((mt, ml, last)) => {
-                                    until = until.min(last);
-                                    sc.bound(leaf.f, leaf.w, mt[0], ml)
-                                }
-                                None => *list_ub,
-                            };
-                        }
-                        if ub <= top.theta() {
-                            hits.total_exact = false;
-                            // nothing up to `until` can enter: move the leader past it
-                            d = if until >= NO_MORE - 1 { NO_MORE } else { pos[0].advance(until + 1) };
-                            d = root_align(pos, neg, d);
-                            continue;
-                        }
+            let mut d = ts[0].c.doc;
+            'docs: while d != NO_MORE {
+                if top.heap.len() == top.k && ts[0].c.bi != last_block && ts[0].c.bi < ts[0].c.n_full() {
+                    last_block = ts[0].c.bi;
+                    let mut ub = 0.0;
+                    let mut until = ts[0].c.block_last();
+                    for t in ts.iter() {
+                        ub += match t.c.bound_at(d) {
+                            Some((mt, ml, last)) => {
+                                until = until.min(last);
+                                sc.bound(t.leaf.f, t.leaf.w, mt[0], ml)
+                            }
+                            None => t.ub,
+                        };
+                    }
+                    if ub <= top.theta() {
+                        hits.total_exact = false;
+                        // nothing up to `until` can enter: move the leader past it
+                        d = if until >= NO_MORE - 1 { NO_MORE } else { ts[0].c.advance(until + 1) };
+                        continue;
+                    }
+                }
+                // leapfrog: every term on d, else restart from the larger doc
+                for i in 1..ts.len() {
+                    let x = ts[i].c.advance(d);
+                    if x > d {
+                        d = ts[0].c.advance(x);
+                        continue 'docs;
+                    }
+                }
+                for n in neg.iter_mut() {
+                    if n.advance(d) == d {
+                        d = ts[0].c.next();
+                        continue 'docs;
                     }
                 }
                 if !(deleted && idx.is_deleted(d)) {
-                    for p in pos.iter_mut() {
-                        p.score(d, &sc, &mut slots);
+                    for t in ts.iter_mut() {
+                        let tf = t.c.tf(0);
+                        slots[t.leaf.slot] = match t.s1 {
+                            Some(tab) if tf == 1 => tab[sc.codes[t.leaf.f][d as usize] as usize],
+                            _ => sc.contrib(t.leaf.f, t.leaf.w, tf, d),
+                        };
                     }
                     hits.total += 1;
                     top.push(exact_sum(&mut slots, &order), d);
-                } else {
-                    slots.iter_mut().for_each(|x| *x = 0.0);
                 }
-                d = pos[0].next();
-                d = root_align(pos, neg, d);
+                d = ts[0].c.next();
             }
         }
         _ => {
