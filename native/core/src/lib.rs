@@ -19,6 +19,7 @@ pub mod isa;
 pub mod kernels;
 pub mod mapped;
 pub mod neighborhash;
+pub mod parallel;
 pub mod text;
 pub mod prefetch;
 pub mod vector;

@@ -239,40 +239,22 @@ impl Task for Search {
         let t0 = std::time::Instant::now();
         let c0 = recall_core::cputime::process_cpu_seconds();
         let n = self.queries.len();
-        let threads = self.threads.clamp(1, n.max(1));
+        if n == 0 {
+            return Ok((Vec::new(), 0.0, 0.0));
+        }
+        let threads = self.threads.clamp(1, n);
         let run = |i: usize| -> QueryOutcome {
             let s = std::time::Instant::now();
             let r = search(&self.idx, &self.queries[i], &self.params).map_err(|e| (e.code(), e.message()));
             (r, s.elapsed().as_secs_f64() * 1e6)
         };
-        let mut out: Vec<Option<QueryOutcome>> = (0..n).map(|_| None).collect();
-        if threads == 1 {
-            for (i, slot) in out.iter_mut().enumerate() {
-                if i % 256 == 0 {
-                    self.cancel.check()?;
-                }
-                *slot = Some(run(i));
+        // one query per range: a thread takes the next query when done
+        let out: Vec<QueryOutcome> = recall_core::parallel::parallel_ranges(n, n, threads, |r| {
+            if r.start % 256 == 0 {
+                self.cancel.check()?;
             }
-        } else {
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let results = std::sync::Mutex::new(&mut out);
-            std::thread::scope(|s| {
-                for _ in 0..threads {
-                    s.spawn(|| {
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            if i >= n || self.cancel.is_cancelled() {
-                                break;
-                            }
-                            let r = run(i);
-                            results.lock().unwrap()[i] = Some(r);
-                        }
-                    });
-                }
-            });
-            self.cancel.check()?;
-        }
-        let out = out.into_iter().map(|r| r.expect("every query ran")).collect();
+            Ok(run(r.start))
+        })?;
         Ok((out, t0.elapsed().as_secs_f64(), recall_core::cputime::process_cpu_seconds() - c0))
     }
     fn resolve(self, env: Env, (out, secs, cpu): Self::Output) -> JsResult<napi_value> {

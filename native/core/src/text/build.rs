@@ -7,6 +7,7 @@ use super::analyzer::Analyzer;
 use super::codec::{BLOCK, bits, pack, put_vint};
 use super::*;
 use crate::cancel::CancelToken;
+use crate::parallel::parallel_ranges;
 use crate::container::{self, HeaderFields, kind};
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -199,34 +200,6 @@ fn analyze_chunk(rows: std::ops::Range<usize>, fields: &[FieldInput], opts: &Bui
         }
     }
     Ok(c)
-}
-
-/// Run `f` over `parts` contiguous ranges of `0..n` on up to `threads` threads; results in order.
-pub(crate) fn parallel_ranges<T: Send>(n: usize, parts: usize, threads: usize, f: impl Fn(std::ops::Range<usize>) -> Result<T> + Sync) -> Result<Vec<T>> {
-    let parts = parts.max(1);
-    let ranges: Vec<_> = (0..parts).map(|p| (n * p / parts)..(n * (p + 1) / parts)).collect();
-    let threads = threads.clamp(1, parts);
-    if threads == 1 {
-        return ranges.into_iter().map(&f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut slots: Vec<Option<Result<T>>> = (0..parts).map(|_| None).collect();
-    let slot_ptr = std::sync::Mutex::new(&mut slots);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let p = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if p >= parts {
-                        break;
-                    }
-                    let r = f(ranges[p].clone());
-                    slot_ptr.lock().unwrap()[p] = Some(r);
-                }
-            });
-        }
-    });
-    slots.into_iter().map(|r| r.expect("every part ran")).collect()
 }
 
 fn ext_text(ids: &ExtIds, row: usize) -> String {

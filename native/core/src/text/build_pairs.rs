@@ -3,7 +3,8 @@
 //! `b` right after `a`), kept by the postings they save, stored as one list
 //! carrying both tfs so `AND(a, b)` reads one short list.
 
-use super::build::{PairOptions, encode_list, parallel_ranges};
+use super::build::{PairOptions, encode_list};
+use crate::parallel::parallel_ranges;
 
 /// At most this many candidate terms (their pair counts are a dense matrix: 16 MiB per thread).
 pub const MAX_CANDIDATES: usize = 2048;

@@ -657,6 +657,12 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     pub fn next(&mut self) -> u32 {
         self.pos += 1;
+        self.settle()
+    }
+
+    /// After `pos` moved: the doc there, or the next block's first, or the end.
+    #[inline(always)]
+    fn settle(&mut self) -> u32 {
         if self.pos < self.len {
             self.doc = self.docs[self.pos];
         } else if self.bi < self.n_full {
@@ -681,14 +687,7 @@ impl<'a> Cursor<'a> {
             }
         }
         self.seek_in_block(target);
-        if self.pos < self.len {
-            self.doc = self.docs[self.pos];
-        } else if self.bi < self.n_full {
-            self.load(self.bi + 1);
-        } else {
-            self.doc = NO_MORE;
-        }
-        self.doc
+        self.settle()
     }
 
     /// Move to the first doc of the block after the current one (block-max skipping).
