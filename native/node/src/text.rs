@@ -346,7 +346,7 @@ fn text_query_into(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         return Err(err("ERR_RECALL_INVALID_ARG", "out arrays must hold k hits (meta: 3 numbers)"));
     }
     let p = SearchParams { k, default_or: flags & 1 != 0, use_pairs: flags & 2 == 0, match_all_pure_not: flags & 4 != 0, k1: None, b: None };
-    let h = search(idx, &q, &p).map_err(|e| err(query_code(&e), e.message()))?;
+    let h = search(idx, &q, &p).map_err(|e| err(e.code(), e.message()))?;
     let n = h.docs.len();
     docs[..n].copy_from_slice(&h.docs);
     scores[..n].copy_from_slice(&h.scores);
@@ -364,16 +364,6 @@ fn text_query_into(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     meta[1] = h.total_exact as u8 as f64;
     meta[2] = h.pairs_used as f64;
     env.uint32(n as u32)
-}
-
-fn query_code(e: &recall_core::text::query::QueryError) -> &'static str {
-    use recall_core::text::query::QueryError::*;
-    match e {
-        Syntax(_) => "ERR_RECALL_QUERY_SYNTAX",
-        NotOnly => "ERR_RECALL_NOT_ONLY_QUERY",
-        TooLarge(_) => "ERR_RECALL_QUERY_TOO_LARGE",
-        BadBoost(_) => "ERR_RECALL_BAD_BOOST",
-    }
 }
 
 /// textSearch(handle, queries: string[], {k, defaultOr, usePairs, matchAllPureNot, k1, b, threads}, token?)

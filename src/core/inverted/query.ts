@@ -115,7 +115,7 @@ export async function queryInverted(o: QueryInvertedOptions, signal?: AbortSigna
   const ix = await openInverted(o.index, o.analyzerOverride);
   const r = await searchInverted(ix, queries, o, signal);
   const single = o.q !== undefined ? r.results[0]! : undefined;
-  if (single?.error) throw usage(`ERR_RECALL_${single.error.code}`, `query "${single.query}": ${single.error.message}`, { fix: 'see `recall query inverted --help` for the syntax' });
+  if (single?.error) throw usage(single.error.code, `query "${single.query}": ${single.error.message}`, { fix: 'see `recall query inverted --help` for the syntax' });
   return {
     index: o.index,
     version: ix.version,

@@ -17,10 +17,10 @@ pub enum QueryError {
 impl QueryError {
     pub fn code(&self) -> &'static str {
         match self {
-            QueryError::Syntax(_) => "QUERY_SYNTAX",
-            QueryError::NotOnly => "NOT_ONLY_QUERY",
-            QueryError::TooLarge(_) => "QUERY_TOO_LARGE",
-            QueryError::BadBoost(_) => "BAD_BOOST",
+            QueryError::Syntax(_) => "ERR_RECALL_QUERY_SYNTAX",
+            QueryError::NotOnly => "ERR_RECALL_NOT_ONLY_QUERY",
+            QueryError::TooLarge(_) => "ERR_RECALL_QUERY_TOO_LARGE",
+            QueryError::BadBoost(_) => "ERR_RECALL_BAD_BOOST",
         }
     }
     pub fn message(&self) -> String {
