@@ -1,4 +1,5 @@
-//! Time one query against a text index: cargo run --release --example text_query -- FILE QUERY [REPS]
+//! Time a query (or `@FILE`: every line of a file) against a text index, with K=hits from the
+//! environment: cargo run --release --example text_query -- FILE QUERY|@FILE [REPS]
 use recall_core::text::index::TextIndex;
 use recall_core::text::search::{SearchParams, search};
 
@@ -46,6 +47,3 @@ fn main() {
         println!("lookup {lk:.2} us, walk {:.2} us ({sum})", t0.elapsed().as_secs_f64() * 1e6 / reps as f64);
     }
 }
-
-#[allow(dead_code)]
-fn unused() {}
