@@ -141,6 +141,32 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
     });
   }
 
+  it('a shard folder is one collection: the shards score with summed statistics, like one index', async () => {
+    const shards = join(dir, 'wn-shards');
+    const s = await recall(['shard', '-i', parquet, '-k', 'id', '-n', '3', '-o', shards, '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const out = join(dir, 'wn-sharded');
+    const b = await build(['--input', shards, '--id', 'id', '--text', 'text', '--out', out]);
+    assert.equal(b.json.files.length, 3);
+    assert.equal(b.json.docs, N_DOCS);
+    if (!existsSync(join(dir, 'wn-off'))) await build(['--input', parquet, '--id', 'id', '--text', 'text', '--out', join(dir, 'wn-off')]);
+    const one = await openInverted(join(dir, 'wn-off'));
+    const three = await openInverted(out);
+    const qs = [...queries.q1.slice(0, 200), ...queries.and2.slice(0, 200), ...queries.or2.slice(0, 200), ...queries.mixed.slice(0, 200)];
+    const a = await searchInverted(one, qs, { k: 10 });
+    const c = await searchInverted(three, qs, { k: 10 });
+    qs.forEach((q, i) => {
+      const [x, y] = [a.results[i], c.results[i]];
+      assert.equal(y.hits.length, x.hits.length, q);
+      x.hits.forEach((h, r) => assert.ok(Math.abs(h.score - y.hits[r].score) <= 1e-9 * h.score, `${q}: rank ${r}: ${h.score} vs ${y.hits[r].score}`));
+      // ids agree except inside a tie at the cut
+      const last = x.hits.at(-1)?.score;
+      const above = (hs) => hs.filter((h) => h.score > last * (1 + 1e-12)).map((h) => String(h.id)).sort();
+      assert.deepEqual(above(y.hits), above(x.hits), q);
+      if (x.totalHitsRelation === 'eq' && y.totalHitsRelation === 'eq') assert.equal(y.totalHits, x.totalHits, q);
+    });
+  });
+
   it('builds byte-identical files with 1 and 2 threads; the CLI answers like the core', async () => {
     const files = [];
     for (const t of ['1', '2']) {

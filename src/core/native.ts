@@ -184,7 +184,8 @@ export interface Native {
   ): Promise<TextBuildStats>;
   textOpen(path: string): TextHandle;
   textInfo(index: TextHandle): TextInfo;
-  textSearch(index: TextHandle, queries: string[], options: TextSearchOptions, token?: CancelToken): Promise<TextSearchBatch>;
+  /** One index, or the shards of one collection (searched with its summed N, df and lengths, merged). */
+  textSearch(index: TextHandle | TextHandle[], queries: string[], options: TextSearchOptions, token?: CancelToken): Promise<TextSearchBatch>;
   textExtIds(index: TextHandle, docs: Uint32Array): BigUint64Array | string[];
   /**
    * One query on the calling thread, no allocation: hits into `out` (arrays of at least k),
@@ -294,6 +295,8 @@ export interface TextSearchBatch {
   /** Query q's hits are docs/scores[offsets[q]..offsets[q+1]]. */
   offsets: Uint32Array;
   docs: Uint32Array;
+  /** The shard (index in the handles passed) of each hit. */
+  shards: Uint32Array;
   scores: Float64Array;
   totals: Float64Array;
   totalExact: Uint8Array;

@@ -6,7 +6,7 @@ use recall_core::container::HeaderFields;
 use recall_core::text::analyzer::{Analyzer, Segmentation};
 use recall_core::text::build::{self, BuildOptions, BuildStats, ExtIds, FieldInput, PairOptions};
 use recall_core::text::index::{ExtIdStore, TextIndex};
-use recall_core::text::search::{Hits, SearchParams, search};
+use recall_core::text::search::{Hits, SearchParams, search, search_shards};
 use recall_core::text::PairKind;
 use std::ffi::CStr;
 use std::path::PathBuf;
@@ -223,15 +223,17 @@ fn text_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     Ok(o)
 }
 
+/// One index, or the shards of one collection (searched with its statistics, merged).
 struct Search {
-    idx: Arc<TextIndex>,
+    idx: Vec<Arc<TextIndex>>,
     queries: Vec<String>,
     params: SearchParams,
     threads: usize,
     cancel: recall_core::CancelToken,
 }
 
-type QueryOutcome = (Result<Hits, (&'static str, String)>, f64);
+/// (hits with the shard of each, or the error) and microseconds.
+type QueryOutcome = (Result<(Hits, Vec<u32>), (&'static str, String)>, f64);
 
 impl Task for Search {
     type Output = (Vec<QueryOutcome>, f64, f64);
@@ -245,7 +247,20 @@ impl Task for Search {
         let threads = self.threads.clamp(1, n);
         let run = |i: usize| -> QueryOutcome {
             let s = std::time::Instant::now();
-            let r = search(&self.idx, &self.queries[i], &self.params).map_err(|e| (e.code(), e.message()));
+            let q = &self.queries[i];
+            let r = if self.idx.len() == 1 {
+                search(&self.idx[0], q, &self.params).map(|h| {
+                    let shards = vec![0; h.docs.len()];
+                    (h, shards)
+                })
+            } else {
+                let shards: Vec<&TextIndex> = self.idx.iter().map(|x| &**x).collect();
+                search_shards(&shards, q, &self.params).map(|(hits, total, exact, pairs)| {
+                    let h = Hits { docs: hits.iter().map(|x| x.1).collect(), scores: hits.iter().map(|x| x.2).collect(), total, total_exact: exact, pairs_used: pairs };
+                    (h, hits.iter().map(|x| x.0).collect())
+                })
+            }
+            .map_err(|e| (e.code(), e.message()));
             (r, s.elapsed().as_secs_f64() * 1e6)
         };
         // one query per range: a thread takes the next query when done
@@ -261,7 +276,7 @@ impl Task for Search {
         let n = out.len();
         let mut offsets = Vec::with_capacity(n + 1);
         offsets.push(0u32);
-        let (mut docs, mut scores) = (Vec::new(), Vec::new());
+        let (mut docs, mut scores, mut shard_of) = (Vec::new(), Vec::new(), Vec::new());
         let mut totals = Vec::with_capacity(n);
         let mut exact = Vec::with_capacity(n);
         let mut pairs = Vec::with_capacity(n);
@@ -270,7 +285,8 @@ impl Task for Search {
         for (r, us) in &out {
             micros.push(*us);
             match r {
-                Ok(h) => {
+                Ok((h, sh)) => {
+                    shard_of.extend_from_slice(sh);
                     docs.extend_from_slice(&h.docs);
                     scores.extend_from_slice(&h.scores);
                     totals.push(h.total as f64);
@@ -290,6 +306,7 @@ impl Task for Search {
         let o = env.object()?;
         env.set(o, c"offsets", env.typed_array_from_vec(offsets)?)?;
         env.set(o, c"docs", env.typed_array_from_vec(docs)?)?;
+        env.set(o, c"shards", env.typed_array_from_vec(shard_of)?)?;
         env.set(o, c"scores", env.typed_array_from_vec(scores)?)?;
         env.set(o, c"totals", env.typed_array_from_vec(totals)?)?;
         env.set(o, c"totalExact", env.typed_array_from_vec(exact)?)?;
@@ -366,10 +383,15 @@ fn text_query_into(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.uint32(n as u32)
 }
 
-/// textSearch(handle, queries: string[], {k, defaultOr, usePairs, matchAllPureNot, k1, b, threads}, token?)
+/// textSearch(handle | handles[], queries: string[], {k, defaultOr, usePairs, matchAllPureNot, k1, b, threads}, token?)
+/// Several handles: the shards of one collection, searched with its summed statistics and merged.
 fn text_search(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<4>::get(env, info)?;
-    let idx = Arc::clone(index(env, a.argv[0])?);
+    let idx = match env.array_items(a.argv[0], "indexes") {
+        Ok(handles) if handles.is_empty() => return Err(err("ERR_RECALL_INVALID_ARG", "textSearch: no index handles")),
+        Ok(handles) => handles.into_iter().map(|h| index(env, h).map(Arc::clone)).collect::<JsResult<Vec<_>>>()?,
+        Err(_) => vec![Arc::clone(index(env, a.argv[0])?)],
+    };
     let queries = env.array_items(a.argv[1], "queries")?.into_iter().map(|q| env.string_arg(q, "query")).collect::<JsResult<Vec<_>>>()?;
     let params = search_params(env, a.argv[2])?;
     let threads = env.opt_number(a.argv[2], c"threads")?.unwrap_or(1.0) as usize;

@@ -1,7 +1,8 @@
 /**
  * `recall query inverted`: BM25 top-k over a text index (a file, a version
- * folder or a channel folder). A version with several shard files is searched
- * shard by shard and merged by score (each shard scores with its own N and df).
+ * folder or a channel folder). A version with several shard files is one
+ * collection: every shard scores with the summed N, df and token totals, so the
+ * merged top k equals that of one index over all the documents.
  */
 import { readFile } from 'node:fs/promises';
 import { badInput, usage } from '../cli/errors.js';
@@ -66,39 +67,29 @@ export async function searchInverted(ix: OpenTextIndex, queries: string[], o: In
   const native = loadNative();
   const prepared = queries.map(ix.prepareQuery);
   const token = tokenFor(native, signal);
-  const per: QueryResult[] = queries.map((query) => ({ query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, micros: 0 }));
-  // (score, shard, doc, id) candidates of each query across shards
-  const cand: { score: number; shard: number; doc: number; id: string | number }[][] = queries.map(() => []);
-  let searchSeconds = 0;
-  let searchCpuSeconds = 0;
+  // several shards: one collection, scored with its summed statistics and merged natively
+  const r = await native.textSearch(
+    ix.shards.length === 1 ? ix.shards[0]!.handle : ix.shards.map((s) => s.handle),
+    prepared,
+    { k: o.k, defaultOr: o.defaultOr ? 1 : 0, usePairs: o.usePairs === false ? 0 : 1, matchAllPureNot: o.matchAllPureNot ? 1 : 0, k1: o.k1, b: o.b, threads: o.threads ?? 1 },
+    token,
+  );
+  // external ids, fetched per shard
+  const ids: (string | number)[] = new Array(r.docs.length);
   for (const [s, shard] of ix.shards.entries()) {
-    const r = await native.textSearch(
-      shard.handle,
-      prepared,
-      { k: o.k, defaultOr: o.defaultOr ? 1 : 0, usePairs: o.usePairs === false ? 0 : 1, matchAllPureNot: o.matchAllPureNot ? 1 : 0, k1: o.k1, b: o.b, threads: o.threads ?? 1 },
-      token,
-    );
-    searchSeconds += r.searchSeconds;
-    searchCpuSeconds += r.searchCpuSeconds;
-    const ids = native.textExtIds(shard.handle, r.docs);
-    for (let q = 0; q < queries.length; q++) {
-      const res = per[q]!;
-      const err = r.errors[q];
-      if (err) {
-        res.error = err;
-        continue;
-      }
-      res.totalHits += r.totals[q]!;
-      if (!r.totalExact[q]) res.totalHitsRelation = 'gte';
-      res.pairsUsed += r.pairsUsed[q]!;
-      res.micros += r.micros[q]!;
-      for (let i = r.offsets[q]!; i < r.offsets[q + 1]!; i++) cand[q]!.push({ score: r.scores[i]!, shard: s, doc: r.docs[i]!, id: idValue(ids[i]!) });
-    }
+    const at = [...r.shards.keys()].filter((i) => r.shards[i] === s);
+    const ext = native.textExtIds(shard.handle, Uint32Array.from(at, (i) => r.docs[i]!));
+    at.forEach((i, j) => (ids[i] = idValue(ext[j]!)));
   }
-  for (let q = 0; q < queries.length; q++) {
-    const c = cand[q]!.sort((a, b) => b.score - a.score || a.shard - b.shard || a.doc - b.doc);
-    per[q]!.hits = c.slice(0, o.k).map((x) => ({ id: x.id, score: x.score }));
-  }
+  const per: QueryResult[] = queries.map((query, q) => {
+    const err = r.errors[q];
+    if (err) return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, micros: r.micros[q]!, error: err };
+    const hits = [];
+    for (let i = r.offsets[q]!; i < r.offsets[q + 1]!; i++) hits.push({ id: ids[i]!, score: r.scores[i]! });
+    return { query, hits, totalHits: r.totals[q]!, totalHitsRelation: r.totalExact[q] ? 'eq' : 'gte', pairsUsed: r.pairsUsed[q]!, micros: r.micros[q]! };
+  });
+  const searchSeconds = r.searchSeconds;
+  const searchCpuSeconds = r.searchCpuSeconds;
   return { results: per, errors: per.filter((r) => r.error).length, searchSeconds, searchCpuSeconds };
 }
 

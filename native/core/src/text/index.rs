@@ -195,7 +195,7 @@ impl TextIndex {
         } else {
             (None, 0)
         };
-        let norms = fields.iter().map(|f| bm25_norms(&len_table, f.k1, f.b, f.total_tokens, n)).collect();
+        let norms = fields.iter().map(|f| bm25_norms(&len_table, f.k1, f.b, f.total_tokens, n as u64)).collect();
         Ok(TextIndex {
             norms,
             path: p.clone(),
@@ -464,7 +464,7 @@ impl TextIndex {
 }
 
 /// `k1 * (1 - b + b * dl / avgdl)` for every length code (the BM25 length normalisation).
-pub fn bm25_norms(table: &[u32; 256], k1: f64, b: f64, total_tokens: u64, n: u32) -> [f64; 256] {
+pub fn bm25_norms(table: &[u32; 256], k1: f64, b: f64, total_tokens: u64, n: u64) -> [f64; 256] {
     let avgdl = if n == 0 { 0.0 } else { total_tokens as f64 / n as f64 };
     let mut out = [0.0; 256];
     for (c, o) in out.iter_mut().enumerate() {

@@ -5,6 +5,7 @@
 //! leaf position) order, so the TypeScript oracle reproduces them bit for bit.
 
 use super::index::{Cursor, PairInfo, TermInfo, TextIndex, bm25_norms};
+use super::build::FastMap;
 use super::query::{Norm, QueryError, normalize};
 use super::{NO_MORE, PairKind};
 
@@ -380,19 +381,22 @@ struct Builder<'a, 's> {
     s: &'s Scorer<'a>,
     /// (ord, position) of every positive leaf, in visiting order.
     leaves: Vec<(u32, usize)>,
+    global: Option<&'s GlobalStats>,
 }
 
 impl<'a> Builder<'a, '_> {
-    fn idf(&self, df: u32) -> f64 {
-        let n = self.idx.n as f64;
-        let df = df as f64;
+    fn idf(&self, t: &TermInfo) -> f64 {
+        let (n, df) = match self.global {
+            Some(g) => (g.n as f64, self.idx.term_key(t.ord).and_then(|k| g.df.get(&k).copied()).unwrap_or(t.df as u64) as f64),
+            None => (self.idx.n as f64, t.df as f64),
+        };
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
     fn leaf(&mut self, t: &TermInfo, boost: f64) -> Leaf {
         let slot = self.leaves.len();
         self.leaves.push((t.ord, slot));
-        Leaf { slot, w: boost * self.idf(t.df), f: t.field as usize }
+        Leaf { slot, w: boost * self.idf(t), f: t.field as usize }
     }
 
     fn build(&mut self, p: Plan) -> Node<'a> {
@@ -519,7 +523,67 @@ fn exact_sum(slots: &mut [f64], order: &[usize]) -> f64 {
     t
 }
 
+/// Collection-wide statistics for searching one shard of several (spec §4.2): N, the per-field
+/// token totals (avgdl) and the df of every query term summed over the shards, so each shard
+/// scores exactly like one index over all the documents.
+pub struct GlobalStats {
+    pub n: u64,
+    pub total_tokens: Vec<u64>,
+    pub df: FastMap<Vec<u8>, u64>,
+}
+
+/// The term keys a normalised query looks up.
+fn query_keys(n: &Norm, out: &mut Vec<Vec<u8>>) {
+    match n {
+        Norm::Term { key, .. } => out.push(key.clone()),
+        Norm::Phrase { a, b, .. } => {
+            out.push(a.clone());
+            out.push(b.clone());
+        }
+        Norm::Not(c) => query_keys(c, out),
+        Norm::And(k) | Norm::Or(k) => k.iter().for_each(|c| query_keys(c, out)),
+    }
+}
+
+/// Search every shard of a collection with the collection's statistics and merge the top k
+/// (score descending, then shard, then doc). Returns (shard, doc, score) hits, the total and
+/// whether it is exact, and the pair lists used. The shards share fields and analyzer.
+pub fn search_shards(shards: &[&TextIndex], q: &str, p: &SearchParams) -> Result<(Vec<(u32, u32, f64)>, u64, bool, u32), QueryError> {
+    let Some(first) = shards.first() else { return Ok((Vec::new(), 0, true, 0)) };
+    let Some(norm) = normalize(q, p.default_or, false, first)? else { return Ok((Vec::new(), 0, true, 0)) };
+    let mut keys = Vec::new();
+    query_keys(&norm, &mut keys);
+    let nf = first.fields.len();
+    let mut g = GlobalStats { n: 0, total_tokens: vec![0; nf], df: FastMap::default() };
+    for s in shards {
+        g.n += s.n as u64;
+        for (f, fi) in s.fields.iter().enumerate().take(nf) {
+            g.total_tokens[f] += fi.total_tokens;
+        }
+        for k in &keys {
+            if let Some(t) = s.lookup(k) {
+                *g.df.entry(k.clone()).or_insert(0) += t.df as u64;
+            }
+        }
+    }
+    let (mut all, mut total, mut exact, mut pairs) = (Vec::new(), 0u64, true, 0u32);
+    for (i, s) in shards.iter().enumerate() {
+        let h = search_with(s, q, p, Some(&g))?;
+        total += h.total;
+        exact &= h.total_exact;
+        pairs += h.pairs_used;
+        all.extend(h.docs.iter().zip(&h.scores).map(|(&d, &sc)| (i as u32, d, sc)));
+    }
+    all.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+    all.truncate(p.k);
+    Ok((all, total, exact, pairs))
+}
+
 pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryError> {
+    search_with(idx, q, p, None)
+}
+
+fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&GlobalStats>) -> Result<Hits, QueryError> {
     let Some(norm) = normalize(q, p.default_or, p.use_pairs && idx.pair_kind == PairKind::Adjacent, idx)? else { return Ok(Hits { total_exact: true, ..Default::default() }) };
     let mut r = Resolver { idx, p, pairs_used: 0 };
     let plan = match r.resolve(&norm, true)? {
@@ -535,10 +599,14 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
         let b = p.b.unwrap_or(fi.b);
         sc.codes.push(idx.codes(f));
         sc.k1p1[f] = k1 + 1.0;
-        sc.zero[f] = fi.total_tokens == 0;
-        sc.norm.push(if k1 == fi.k1 && b == fi.b { std::borrow::Cow::Borrowed(&idx.norms[f]) } else { std::borrow::Cow::Owned(bm25_norms(&table, k1, b, fi.total_tokens, idx.n)) });
+        let (total, n) = match global {
+            Some(g) => (g.total_tokens[f], g.n),
+            None => (fi.total_tokens, idx.n as u64),
+        };
+        sc.zero[f] = total == 0;
+        sc.norm.push(if k1 == fi.k1 && b == fi.b && global.is_none() { std::borrow::Cow::Borrowed(&idx.norms[f]) } else { std::borrow::Cow::Owned(bm25_norms(&table, k1, b, total, n)) });
     }
-    let mut b = Builder { idx, s: &sc, leaves: Vec::new() };
+    let mut b = Builder { idx, s: &sc, leaves: Vec::new(), global };
     let mut root = b.build(plan);
     let mut order: Vec<(u32, usize)> = b.leaves.iter().copied().filter(|l| l.0 != u32::MAX).collect();
     order.sort_unstable();
