@@ -433,6 +433,28 @@ describe('bad input: clear messages, nothing published', () => {
     const s = JSON.parse((await recall(['query', 'inverted', '--index', out, '--q', 'version', '--json'])).stdout).results[0];
     assert.deepEqual(s.hits.map((h) => h.id), ['a']);
   });
+  it('Ctrl-C during the build exits 130 and leaves no version or staging folder', async () => {
+    const src = jsonl('wn-all.jsonl', dictdEntries('wn').map((text, id) => ({ id, text })));
+    const out = join(dir, 'interrupted');
+    let sent = false;
+    const r = await recall(['build', 'inverted', '--input', src, '--id', 'id', '--text', 'text', '--pairs', 'cooc', '--threads', '1', '--out', out], {
+      onSpawn: (child) => {
+        child.stdin.end();
+        const poll = setInterval(() => {
+          // interrupt once the native build runs (its staging folder exists)
+          if (existsSync(out) && readdirSync(out).some((f) => f.includes('.staging-'))) {
+            clearInterval(poll);
+            sent = true;
+            child.kill('SIGINT');
+          }
+        }, 20);
+        child.on('close', () => clearInterval(poll));
+      },
+    });
+    assert.ok(sent, `the build ended before it could be interrupted: ${r.stderr}`);
+    assert.equal(r.code, 130, r.stderr);
+    assert.deepEqual(existsSync(out) ? readdirSync(out) : [], []);
+  });
   it('a 10 MB document is indexed; one over --max-doc-bytes is refused with its line', async () => {
     const words = [];
     const r = rng(3);
