@@ -75,23 +75,57 @@ pub fn pack(out: &mut Vec<u8>, vals: &[u32; BLOCK], w: u8) {
 /// Unpack 128 values of width `w` from `src` (at least `16 * w` bytes).
 #[inline]
 pub fn unpack(src: &[u8], w: u8, out: &mut [u32; BLOCK]) {
+    unpack_gaps(src, w, None, out)
+}
+
+/// Unpack 128 doc gaps and turn them into doc ids in the same pass: doc_i = doc_{i-1} + gap_i + 1,
+/// starting after `prev` (-1 before the first block).
+pub fn unpack_docs(src: &[u8], w: u8, prev: i64, out: &mut [u32; BLOCK]) {
+    unpack_gaps(src, w, Some(prev), out)
+}
+
+#[inline(always)]
+fn unpack_gaps(src: &[u8], w: u8, prefix: Option<i64>, out: &mut [u32; BLOCK]) {
     if w == 0 {
-        *out = [0; BLOCK];
-        return;
-    }
-    let w = w as u32;
-    let mask: u64 = if w == 32 { u32::MAX as u64 } else { (1u64 << w) - 1 };
-    let n = 16 * w as usize;
-    if src.len() >= n + 8 {
-        // the common case: 8 readable bytes past the block, so every value is one unaligned load
-        let mut bitpos = 0usize;
-        for v in out.iter_mut() {
-            let word = u64::from_le_bytes(src[bitpos >> 3..(bitpos >> 3) + 8].try_into().unwrap());
-            *v = ((word >> (bitpos & 7)) & mask) as u32;
-            bitpos += w as usize;
+        match prefix {
+            None => *out = [0; BLOCK],
+            Some(p) => {
+                for (i, v) in out.iter_mut().enumerate() {
+                    *v = (p + 1 + i as i64) as u32;
+                }
+            }
         }
         return;
     }
+    let n = 16 * w as usize;
+    if src.len() >= n + 8 {
+        // the common case: 8 readable bytes past the block, so every value is one unaligned load;
+        // one function per width makes every offset and shift a constant
+        macro_rules! widths {
+            ($($k:literal)*) => {
+                match w {
+                    $($k => unpack_fixed::<$k>(&src[..16 * $k + 8], prefix, out),)*
+                    _ => unreachable!(),
+                }
+            };
+        }
+        widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
+        return;
+    }
+    unpack_tail_safe(src, w, out);
+    if let Some(mut p) = prefix {
+        for d in out.iter_mut() {
+            p += *d as i64 + 1;
+            *d = p as u32;
+        }
+    }
+}
+
+/// The slow path for a block that ends the section (no slack bytes after it).
+fn unpack_tail_safe(src: &[u8], w: u8, out: &mut [u32; BLOCK]) {
+    let w = w as u32;
+    let mask: u64 = if w == 32 { u32::MAX as u64 } else { (1u64 << w) - 1 };
+    let n = 16 * w as usize;
     let src = &src[..n];
     // Read 8 bytes at the value's first byte; a value spans at most 5 bytes past its bit offset.
     let mut bitpos = 0u32;
@@ -155,6 +189,31 @@ pub fn bits64(v: u64) -> u8 {
     (64 - v.leading_zeros()) as u8
 }
 
+#[inline(always)]
+fn unpack_fixed<const W: usize>(src: &[u8], prefix: Option<i64>, out: &mut [u32; BLOCK]) {
+    let mask: u64 = if W == 32 { u32::MAX as u64 } else { (1u64 << W) - 1 };
+    // a slice of known length: with W constant the compiler proves every read in bounds
+    let src = &src[..16 * W + 8];
+    let value = |i: usize| {
+        let bit = i * W;
+        let word = u64::from_le_bytes(src[bit >> 3..(bit >> 3) + 8].try_into().unwrap());
+        (word >> (bit & 7)) & mask
+    };
+    match prefix {
+        None => {
+            for (i, v) in out.iter_mut().enumerate() {
+                *v = value(i) as u32;
+            }
+        }
+        Some(mut p) => {
+            for (i, v) in out.iter_mut().enumerate() {
+                p += value(i) as i64 + 1;
+                *v = p as u32;
+            }
+        }
+    }
+}
+
 #[inline]
 pub fn u16_at(b: &[u8], i: usize) -> u16 {
     u16::from_le_bytes([b[i], b[i + 1]])
@@ -212,6 +271,27 @@ mod tests {
             let mut out = [7u32; BLOCK];
             unpack(&b, w, &mut out);
             assert_eq!(out, vals, "width {w}");
+        }
+        // doc ids from gaps, in one pass, with and without slack bytes after the block
+        for w in [0u8, 1, 5, 13, 32] {
+            let mut vals = [0u32; BLOCK];
+            for (i, v) in vals.iter_mut().enumerate() {
+                *v = if w == 0 { 0 } else { (i as u32 * 7919) & (u32::MAX >> (32 - w as u32)) };
+            }
+            let mut b = Vec::new();
+            pack(&mut b, &vals, w);
+            let mut want = [0u32; BLOCK];
+            let mut p = 99i64;
+            for (i, &g) in vals.iter().enumerate() {
+                p += g as i64 + 1;
+                want[i] = p as u32;
+            }
+            let mut out = [0u32; BLOCK];
+            unpack_docs(&b, w, 99, &mut out);
+            assert_eq!(out, want, "width {w}, no slack");
+            b.extend_from_slice(&[0xff; 8]);
+            unpack_docs(&b, w, 99, &mut out);
+            assert_eq!(out, want, "width {w}, slack");
         }
         // LSB first: values 1,0,1,... at width 1 are bits of byte 0 from bit 0.
         let mut vals = [0u32; BLOCK];

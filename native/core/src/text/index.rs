@@ -3,7 +3,7 @@
 //! decoding and skip-table `advance`.
 
 use super::analyzer::{Analyzer, Segmentation};
-use super::codec::{BLOCK, get_vint, u16_at, u32_at, u64_at, unpack};
+use super::codec::{BLOCK, get_vint, u16_at, u32_at, u64_at, unpack, unpack_docs};
 use super::*;
 use crate::container::{Container, kind};
 use crate::error::{Error, Result};
@@ -607,12 +607,7 @@ impl<'a> Cursor<'a> {
             let w = e[8];
             // whole-block decoding: a plain unpack and prefix sum beats value-by-value
             // extraction even when a probe needs only part of the block
-            unpack(&self.blocks[off..], w, &mut self.docs);
-            let mut p = prev_last;
-            for d in self.docs.iter_mut() {
-                p += *d as i64 + 1;
-                *d = p as u32;
-            }
+            unpack_docs(&self.blocks[off..], w, prev_last, &mut self.docs);
             self.len = BLOCK;
             self.tf_ready = false;
             self.tf_at = off + 16 * w as usize;
@@ -644,14 +639,16 @@ impl<'a> Cursor<'a> {
     /// Targets of one query rise slowly, so a short linear look comes first.
     #[inline]
     fn seek_in_block(&mut self, target: u32) {
-        let end = (self.pos + 8).min(self.len);
-        while self.pos < end {
-            if self.docs[self.pos] >= target {
-                return;
-            }
-            self.pos += 1;
+        let docs = &self.docs[..self.len];
+        let mut p = self.pos;
+        let end = (p + 8).min(docs.len());
+        while p < end && docs[p] < target {
+            p += 1;
         }
-        self.pos += self.docs[self.pos..self.len].partition_point(|&d| d < target);
+        if p == end {
+            p += docs[p..].partition_point(|&d| d < target);
+        }
+        self.pos = p;
     }
 
     #[inline(always)]

@@ -452,6 +452,36 @@ impl<'a> Builder<'a, '_> {
     }
 }
 
+/// A term node's parts, borrowed for the root loops that run on cursors directly.
+struct TermRef<'c, 'a> {
+    c: &'c mut Cursor<'a>,
+    leaf: Leaf,
+    ub: f64,
+    info: TermInfo,
+    s1: Option<&'c [f64; 256]>,
+}
+
+impl<'c, 'a> TermRef<'c, 'a> {
+    fn of(n: &'c mut Node<'a>) -> TermRef<'c, 'a> {
+        match n {
+            Node::Term { c, leaf, ub, info, s1 } => TermRef { c: &mut **c, leaf: *leaf, ub: *ub, info: *info, s1: s1.as_deref() },
+            _ => unreachable!("a root loop over terms got another node"),
+        }
+    }
+
+    /// This term's contribution at `d` (the cursor is on d), written to its slot.
+    #[inline]
+    fn score(&mut self, d: u32, sc: &Scorer, slots: &mut [f64]) -> f64 {
+        let tf = self.c.tf(0);
+        let x = match self.s1 {
+            Some(tab) if tf == 1 => tab[sc.codes[self.leaf.f][d as usize] as usize],
+            _ => sc.contrib(self.leaf.f, self.leaf.w, tf, d),
+        };
+        slots[self.leaf.slot] = x;
+        x
+    }
+}
+
 /// Top-k by (score desc, doc asc): a min-heap whose root is the worst kept hit.
 struct TopK {
     k: usize,
@@ -671,32 +701,32 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                 hits.total_exact = !deleted;
             }
         }
-        Node::Or { kids, .. } => {
-            // MaxScore: children by bound ascending; a prefix whose bounds sum <= theta cannot
-            // produce a hit alone, so only the rest (essential) propose candidates. With a single
-            // essential term, its blocks and docs are first judged against theta minus the
-            // non-essential bounds (block maxima, then a division-free test per doc).
+        Node::Or { kids, .. } if kids.iter().all(|k| matches!(k, Node::Term { .. })) => {
+            // MaxScore over term cursors: terms by bound ascending; a prefix whose bounds sum
+            // <= theta cannot produce a hit alone, so only the rest (essential) propose candidates.
+            // Theta is seeded with the k-th best score of the shortest term; candidates are judged
+            // first by block maxima over regions, then without a division, then exactly.
             kids.sort_by(|a, b| a.ub().total_cmp(&b.ub()));
-            let n = kids.len();
+            let mut ts: Vec<TermRef> = kids.iter_mut().map(TermRef::of).collect();
+            let n = ts.len();
             let mut prefix = vec![0.0; n];
             let mut acc = 0.0;
             for i in 0..n {
-                acc += kids[i].ub();
+                acc += ts[i].ub;
                 prefix[i] = acc * BOUND_SLACK;
             }
-            // Seed theta: the k best contributions of the shortest term child are k docs' lower
-            // bounds, so a doc whose bound is below the k-th of them cannot make the top k.
+            // Seed theta: the k best contributions of the shortest term are k docs' lower bounds, so a
+            // doc whose bound is below the k-th of them cannot make the top k.
             let mut seed = f64::NEG_INFINITY;
-            let shortest = kids.iter().filter_map(|k| if let Node::Term { info, leaf, .. } = k { Some((info.df, *info, *leaf)) } else { None }).min_by_key(|x| x.0);
-            if let Some((df, info, leaf)) = shortest {
-                if df as usize >= p.k && df <= 1 << 16 && !deleted {
-                    let mut c = idx.term_cursor(&info);
+            if let Some(t) = ts.iter().min_by_key(|t| t.c.df()) {
+                if t.c.df() as usize >= p.k && t.c.df() <= 1 << 16 && !deleted {
+                    let mut c = idx.term_cursor(&t.info);
                     let mut best = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
                     while c.doc != NO_MORE {
                         c.ensure_block();
                         let (docs, tfs) = c.rest();
                         for (&d, &tf) in docs.iter().zip(tfs) {
-                            best.push(sc.contrib(leaf.f, leaf.w, tf, d), d);
+                            best.push(sc.contrib(t.leaf.f, t.leaf.w, tf, d), d);
                         }
                         c.skip_block();
                     }
@@ -718,80 +748,76 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                 if ess == n {
                     break;
                 }
+                let rest = if ess > 0 { prefix[ess - 1] } else { 0.0 };
                 if ess == n - 1 && ess > 0 {
-                    if let Node::Term { c, leaf, .. } = &mut kids[ess] {
-                        if c.doc == NO_MORE {
-                            break;
-                        }
-                        let need = theta - prefix[ess - 1];
-                        if c.bi != last_block {
-                            last_block = c.bi;
-                            if c.bi < c.n_full() {
-                                let (mt, ml) = c.block_bound(c.bi);
-                                if sc.bound(leaf.f, leaf.w, mt[0], ml) <= need {
-                                    c.skip_block();
-                                    continue;
-                                }
+                    // one essential term: skip its blocks and docs that cannot reach theta - rest
+                    let t = &mut ts[ess];
+                    if t.c.doc == NO_MORE {
+                        break;
+                    }
+                    let need = theta - rest;
+                    if t.c.bi != last_block {
+                        last_block = t.c.bi;
+                        if t.c.bi < t.c.n_full() {
+                            let (mt, ml) = t.c.block_bound(t.c.bi);
+                            if sc.bound(t.leaf.f, t.leaf.w, mt[0], ml) <= need {
+                                t.c.skip_block();
+                                continue;
                             }
                         }
-                        let d = c.doc;
-                        let t = c.tf(0) as f64;
-                        let norm = sc.norm[leaf.f][sc.codes[leaf.f][d as usize] as usize];
-                        if leaf.w * sc.k1p1[leaf.f] * t < need * (t + norm) * (1.0 - 1e-9) {
-                            c.next();
-                            continue;
-                        }
+                    }
+                    let d = t.c.doc;
+                    let tf = t.c.tf(0) as f64;
+                    if t.leaf.w * sc.k1p1[t.leaf.f] * tf < need * (tf + sc.norm[t.leaf.f][sc.codes[t.leaf.f][d as usize] as usize]) * (1.0 - 1e-9) {
+                        t.c.next();
+                        continue;
                     }
                 }
                 let mut d = NO_MORE;
-                for k in &kids[ess..] {
-                    d = d.min(k.doc());
+                for t in &ts[ess..] {
+                    d = d.min(t.c.doc);
                 }
                 if d == NO_MORE {
                     break;
                 }
-                // Block-max over several essential terms: once per block region, the block maxima
-                // of the essential terms around d plus the non-essential bounds; a region that
-                // cannot beat theta is skipped by every essential term at once.
-                if ess < n - 1 && d > checked_until && theta > f64::NEG_INFINITY && kids[ess..].iter().all(|k| matches!(k, Node::Term { .. })) {
-                    let mut ub = if ess > 0 { prefix[ess - 1] } else { 0.0 };
+                if ess < n - 1 && d > checked_until && theta > f64::NEG_INFINITY {
+                    // several essential terms: once per region, their block maxima around d (a term
+                    // adds nothing before its next doc) plus the non-essential bounds
+                    let mut ub = rest;
                     let mut until = NO_MORE - 1;
-                    for k in &kids[ess..] {
-                        let Node::Term { c, leaf, ub: list_ub, .. } = k else { unreachable!() };
-                        if c.doc > d {
-                            // nothing of this term before its next doc
-                            until = until.min(c.doc - 1);
+                    for t in &ts[ess..] {
+                        if t.c.doc > d {
+                            until = until.min(t.c.doc - 1);
                             continue;
                         }
-                        ub += match c.bound_at(d) {
+                        ub += match t.c.bound_at(d) {
                             Some((mt, ml, last)) => {
                                 until = until.min(last);
-                                sc.bound(leaf.f, leaf.w, mt[0], ml)
+                                sc.bound(t.leaf.f, t.leaf.w, mt[0], ml)
                             }
-                            None => *list_ub,
+                            None => t.ub,
                         };
                     }
                     if ub * BOUND_SLACK <= theta && until < NO_MORE - 1 {
                         hits.total_exact = false;
-                        for k in kids[ess..].iter_mut() {
-                            k.advance(until + 1);
+                        for t in ts[ess..].iter_mut() {
+                            t.c.advance(until + 1);
                         }
                         continue;
                     }
                     checked_until = until;
                 }
-                // One essential term on d alone: judge its posting without a division first.
-                let mut on = kids[ess..].iter().filter(|k| k.doc() == d);
-                if let (Some(Node::Term { c, leaf, .. }), None) = (on.next(), on.next()) {
-                    if theta > f64::NEG_INFINITY {
-                        let need = theta - if ess > 0 { prefix[ess - 1] } else { 0.0 };
-                        let t = c.tf_peek() as f64;
-                        let norm = sc.norm[leaf.f][sc.codes[leaf.f][d as usize] as usize];
-                        if leaf.w * sc.k1p1[leaf.f] * t < need * (t + norm) * (1.0 - 1e-9) {
+                if ess < n - 1 && theta > f64::NEG_INFINITY {
+                    // one essential term on d alone: judge its posting without a division first
+                    let mut on = ts[ess..].iter().filter(|t| t.c.doc == d);
+                    if let (Some(t), None) = (on.next(), on.next()) {
+                        let tf = t.c.tf_peek() as f64;
+                        let norm = sc.norm[t.leaf.f][sc.codes[t.leaf.f][d as usize] as usize];
+                        if t.leaf.w * sc.k1p1[t.leaf.f] * tf < (theta - rest) * (tf + norm) * (1.0 - 1e-9) {
                             hits.total_exact = false;
-                            for k in kids[ess..].iter_mut() {
-                                if k.doc() == d {
-                                    k.next();
+                            for t in ts[ess..].iter_mut() {
+                                if t.c.doc == d {
+                                    t.c.next();
                                 }
                             }
                             continue;
@@ -799,9 +825,9 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                     }
                 }
                 let mut approx = 0.0;
-                for k in kids[ess..].iter_mut() {
-                    if k.doc() == d {
-                        approx += k.score(d, &sc, &mut slots);
+                for t in ts[ess..].iter_mut() {
+                    if t.c.doc == d {
+                        approx += t.score(d, &sc, &mut slots);
                     }
                 }
                 let mut ok = true;
@@ -810,8 +836,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         ok = false;
                         break;
                     }
-                    if kids[i].advance(d) == d {
-                        approx += kids[i].score(d, &sc, &mut slots);
+                    if ts[i].c.advance(d) == d {
+                        approx += ts[i].score(d, &sc, &mut slots);
                     }
                 }
                 let s = exact_sum(&mut slots, &order);
@@ -819,9 +845,9 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                     hits.total += 1;
                     top.push(s, d);
                 }
-                for k in kids[ess..].iter_mut() {
-                    if k.doc() == d {
-                        k.next();
+                for t in ts[ess..].iter_mut() {
+                    if t.c.doc == d {
+                        t.c.next();
                     }
                 }
             }
@@ -830,19 +856,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // Conjunction of terms, on the cursors themselves (no node dispatch per step): leapfrog
             // in cost order; at each new block of the leader the block maxima of every term around
             // the leader's doc are summed, and a block that cannot beat theta is skipped whole.
-            struct T<'c, 'a> {
-                c: &'c mut Cursor<'a>,
-                leaf: Leaf,
-                ub: f64,
-                s1: Option<&'c [f64; 256]>,
-            }
-            let mut ts: Vec<T> = pos
-                .iter_mut()
-                .map(|p| match p {
-                    Node::Term { c, leaf, ub, s1, .. } => T { c: &mut **c, leaf: *leaf, ub: *ub, s1: s1.as_deref() },
-                    _ => unreachable!(),
-                })
-                .collect();
+            let mut ts: Vec<TermRef> = pos.iter_mut().map(TermRef::of).collect();
             let mut last_block = usize::MAX;
             let mut d = ts[0].c.doc;
             'docs: while d != NO_MORE {
@@ -882,11 +896,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                 }
                 if !(deleted && idx.is_deleted(d)) {
                     for t in ts.iter_mut() {
-                        let tf = t.c.tf(0);
-                        slots[t.leaf.slot] = match t.s1 {
-                            Some(tab) if tf == 1 => tab[sc.codes[t.leaf.f][d as usize] as usize],
-                            _ => sc.contrib(t.leaf.f, t.leaf.w, tf, d),
-                        };
+                        t.score(d, &sc, &mut slots);
                     }
                     hits.total += 1;
                     top.push(exact_sum(&mut slots, &order), d);
