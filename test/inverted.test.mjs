@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { interruptWhen, recall, scratchDir } from './helpers/cli.mjs';
 import { dictdEntries, fortunes, rng } from './helpers/text-corpus.mjs';
 import { makeAnalyzer, nfkc } from '../dist/core/inverted/analyzer.js';
 import { OracleIndex, OracleQueryError, oracleTokens } from '../dist/core/inverted/oracle.js';
@@ -436,22 +436,12 @@ describe('bad input: clear messages, nothing published', () => {
   it('Ctrl-C during the build exits 130 and leaves no version or staging folder', async () => {
     const src = jsonl('wn-all.jsonl', dictdEntries('wn').map((text, id) => ({ id, text })));
     const out = join(dir, 'interrupted');
-    let sent = false;
+    const state = { sent: false };
+    // interrupt once the native build runs (its staging folder exists)
     const r = await recall(['build', 'inverted', '--input', src, '--id', 'id', '--text', 'text', '--pairs', 'cooc', '--threads', '1', '--out', out], {
-      onSpawn: (child) => {
-        child.stdin.end();
-        const poll = setInterval(() => {
-          // interrupt once the native build runs (its staging folder exists)
-          if (existsSync(out) && readdirSync(out).some((f) => f.includes('.staging-'))) {
-            clearInterval(poll);
-            sent = true;
-            child.kill('SIGINT');
-          }
-        }, 20);
-        child.on('close', () => clearInterval(poll));
-      },
+      onSpawn: interruptWhen(() => existsSync(out) && readdirSync(out).some((f) => f.includes('.staging-')), state),
     });
-    assert.ok(sent, `the build ended before it could be interrupted: ${r.stderr}`);
+    assert.ok(state.sent, `the build ended before it could be interrupted: ${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     assert.deepEqual(existsSync(out) ? readdirSync(out) : [], []);
   });

@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import xxhash from 'xxhash-wasm';
 import { REF_SQL } from '../../shared/tools/parquet-corpus/common.mjs';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recall, root, scratchDir, interruptWhen } from './helpers/cli.mjs';
 
 const dir = scratchDir('shard');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -217,22 +217,12 @@ describe('recall shard', () => {
     const big = join(dir, 'big.parquet');
     await c.run(`copy (select range as user_id, range * 2 as item_id, md5(range::varchar) as payload from range(3000000)) to '${big}' (format parquet)`);
     const out = join(dir, 'interrupted');
-    let sent = false;
+    const state = { sent: false };
+    // interrupt once the job is writing (its staging folder exists)
     const r = await recall(['shard', '-i', big, '-k', 'user_id', '-n', '8', '-o', out, '--threads', '1'], {
-      onSpawn: (child) => {
-        child.stdin.end();
-        const poll = setInterval(() => {
-          // interrupt once the job is writing (its staging folder exists)
-          if (existsSync(out) && readdirSync(out).some((f) => f.startsWith('.recall-shard-'))) {
-            clearInterval(poll);
-            sent = true;
-            child.kill('SIGINT');
-          }
-        }, 20);
-        child.on('close', () => clearInterval(poll));
-      },
+      onSpawn: interruptWhen(() => existsSync(out) && readdirSync(out).some((f) => f.startsWith('.recall-shard-')), state),
     });
-    assert.ok(sent, `the job ended before it could be interrupted: ${r.stderr}`);
+    assert.ok(state.sent, `the job ended before it could be interrupted: ${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     assert.equal(existsSync(out), false, 'no shard, manifest or staging file left');
   });

@@ -31,3 +31,21 @@ export function recall(args, { input, env, nodeArgs = [], onSpawn } = {}) {
 export function scratchDir(name) {
   return mkdtempSync(join(tmpdir(), `recall-test-${name}-`));
 }
+
+/**
+ * An `onSpawn` hook for `recall()` that sends one SIGINT as soon as `ready()` holds (polled every
+ * 20 ms), e.g. once the job's staging folder exists; `state.sent` says whether it did.
+ */
+export function interruptWhen(ready, state) {
+  return (child) => {
+    child.stdin.end();
+    const poll = setInterval(() => {
+      if (ready()) {
+        clearInterval(poll);
+        state.sent = true;
+        child.kill('SIGINT');
+      }
+    }, 20);
+    child.on('close', () => clearInterval(poll));
+  };
+}
