@@ -275,7 +275,6 @@ export interface TextInfo {
   pairs: 'off' | 'cooc' | 'adjacent';
   deleted: number;
   memoryBytes: number;
-  stringIds: number;
   fields: { name: string; totalTokens: number; docsWithField: number; k1: number; b: number; weight: number }[];
 }
 

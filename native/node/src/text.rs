@@ -208,7 +208,6 @@ fn text_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.set(o, c"pairs", env.string(idx.pair_kind.name())?)?;
     env.set(o, c"deleted", env.double(idx.deleted_count as f64)?)?;
     env.set(o, c"memoryBytes", env.double(idx.memory_bytes() as f64)?)?;
-    env.set(o, c"stringIds", env.double(matches!(idx.ext, ExtIdStore::Str { .. }) as u8 as f64)?)?;
     let fields = env.array(idx.fields.iter().map(|f| {
         let x = env.object()?;
         env.set(x, c"name", env.string(&f.name)?)?;

@@ -84,13 +84,11 @@ export async function searchInverted(ix: OpenTextIndex, queries: string[], o: In
   const per: QueryResult[] = queries.map((query, q) => {
     const err = r.errors[q];
     if (err) return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, micros: r.micros[q]!, error: err };
-    const hits = [];
+    const hits: QueryResult['hits'] = [];
     for (let i = r.offsets[q]!; i < r.offsets[q + 1]!; i++) hits.push({ id: ids[i]!, score: r.scores[i]! });
     return { query, hits, totalHits: r.totals[q]!, totalHitsRelation: r.totalExact[q] ? 'eq' : 'gte', pairsUsed: r.pairsUsed[q]!, micros: r.micros[q]! };
   });
-  const searchSeconds = r.searchSeconds;
-  const searchCpuSeconds = r.searchCpuSeconds;
-  return { results: per, errors: per.filter((r) => r.error).length, searchSeconds, searchCpuSeconds };
+  return { results: per, errors: per.filter((x) => x.error).length, searchSeconds: r.searchSeconds, searchCpuSeconds: r.searchCpuSeconds };
 }
 
 export interface QueryInvertedOptions extends InvertedSearchOptions {
