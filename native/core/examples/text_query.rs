@@ -11,6 +11,18 @@ fn main() {
     if let Some(file) = a[2].strip_prefix('@') {
         // a file of queries, one per line: mean time per query over `reps` passes
         let qs: Vec<String> = std::fs::read_to_string(file).unwrap().lines().map(String::from).collect();
+        if std::env::var("PERQ").is_ok() {
+            // per query: mean µs over `reps` runs and the hit count, one line each
+            for q in &qs {
+                let h = search(&idx, q, &p).unwrap();
+                let t0 = std::time::Instant::now();
+                for _ in 0..reps {
+                    std::hint::black_box(search(&idx, q, &p).unwrap());
+                }
+                println!("{:.2}\t{}\t{}", t0.elapsed().as_secs_f64() * 1e6 / reps as f64, h.total, q);
+            }
+            return;
+        }
         let t0 = std::time::Instant::now();
         for _ in 0..reps {
             for q in &qs {

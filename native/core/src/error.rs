@@ -20,6 +20,8 @@ pub enum Error {
     Corrupt { path: String, offset: u64, length: u64, message: String },
     /// The work was cancelled through a [`crate::CancelToken`].
     Cancelled,
+    /// Another process holds the lock of a resource that takes one writer (a WAL).
+    Locked { path: String, message: String },
 }
 
 impl Error {
@@ -32,6 +34,7 @@ impl Error {
             Error::UnsupportedFormat { .. } => "ERR_RECALL_UNSUPPORTED_FORMAT",
             Error::Corrupt { .. } => "ERR_RECALL_CORRUPT",
             Error::Cancelled => "ERR_RECALL_CANCELLED",
+            Error::Locked { .. } => "ERR_RECALL_LOCKED",
         }
     }
 
@@ -41,7 +44,8 @@ impl Error {
             Error::Io { path, .. }
             | Error::NotAnIndex { path, .. }
             | Error::UnsupportedFormat { path, .. }
-            | Error::Corrupt { path, .. } => Some(path),
+            | Error::Corrupt { path, .. }
+            | Error::Locked { path, .. } => Some(path),
             _ => None,
         }
     }
@@ -73,6 +77,7 @@ impl fmt::Display for Error {
                 write!(f, "{path}: corrupt at bytes {offset}..{}: {message}", offset + length)
             }
             Error::Cancelled => f.write_str("cancelled"),
+            Error::Locked { path, message } => write!(f, "{path}: {message}"),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod parallel;
 pub mod text;
 pub mod prefetch;
 pub mod vector;
+pub mod wal;
 pub mod x2i;
 
 #[cfg(test)]

@@ -1,0 +1,130 @@
+//! The write-ahead log (DESIGN.md "Versions, WAL and dumps"): incremental
+//! upserts and deletes, appended in order and replayed into dumps.
+//!
+//! A WAL is a folder of segment files `<first seq, 20 digits>.wal`, each a run
+//! of records `[u32 length][u32 crc32c][u64 seq][u8 op][payload]`, little-endian;
+//! `length` counts seq + op + payload and the CRC-32C covers those same bytes.
+//! Sequence numbers start at 1 and rise by one across segments, so a dump can
+//! record the last one it applied and a replay is idempotent. One writer at a
+//! time (an `flock` on `LOCK`); readers need no lock: they stop at the first
+//! record that is not complete, which is what a writer that is still running
+//! (or died mid-write) leaves at the end.
+
+mod lock;
+mod scan;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+pub use lock::WalLock;
+pub use scan::{Issue, ScanOptions, ScanReport, scan, segments};
+pub use write::{Fsync, Writer, WriterOptions, truncate_before};
+
+use crate::error::{Error, Result};
+
+/// Bytes before the record body: length and CRC.
+pub const HEADER: usize = 8;
+/// seq + op.
+pub const BODY_FIXED: usize = 9;
+/// A record body larger than this is taken as damage, not data (a 1 GiB list is not an update).
+pub const MAX_BODY: usize = 1 << 30;
+pub const SEGMENT_EXT: &str = "wal";
+
+/// The segment file that starts with `seq`.
+pub fn segment_name(first_seq: u64) -> String {
+    format!("{first_seq:020}.{SEGMENT_EXT}")
+}
+
+/// What a record does: an upsert or a delete, per channel. The op byte is
+/// `1 + 2 * channel + (1 for a delete)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    X2i = 0,
+    Vector = 1,
+    Inverted = 2,
+}
+
+impl Channel {
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "x2i" => Some(Channel::X2i),
+            "vector" => Some(Channel::Vector),
+            "inverted" => Some(Channel::Inverted),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::X2i => "x2i",
+            Channel::Vector => "vector",
+            Channel::Inverted => "inverted",
+        }
+    }
+    pub fn op(self, delete: bool) -> u8 {
+        1 + 2 * self as u8 + delete as u8
+    }
+}
+
+/// (channel, is delete) of an op byte; None for an unknown op.
+pub fn decode_op(op: u8) -> Option<(Channel, bool)> {
+    let c = match op.checked_sub(1)? / 2 {
+        0 => Channel::X2i,
+        1 => Channel::Vector,
+        2 => Channel::Inverted,
+        _ => return None,
+    };
+    Some((c, op % 2 == 0))
+}
+
+fn bad_payload(what: &str) -> Error {
+    Error::InvalidArgument(format!("WAL record payload: {what}"))
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// Payload codecs. x2i upsert: `i64 key, u32 n, n × u64 item, n × f32 score`;
+/// vector upsert: `u64 id, u32 dim, dim × f32`; inverted upsert: `u32 id bytes,
+/// id (UTF-8), fields as JSON`; a delete is the key / id alone (inverted: the id's bytes).
+pub mod payload {
+    use super::*;
+
+    pub fn x2i_upsert(key: u64, items: &[u64], scores: &[f32], out: &mut Vec<u8>) {
+        out.extend_from_slice(&key.to_le_bytes());
+        out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+        for i in items {
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        for s in scores {
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+    }
+
+    /// The key of an x2i or vector record (upsert or delete).
+    pub fn key(p: &[u8]) -> Result<u64> {
+        if p.len() < 8 {
+            return Err(bad_payload("shorter than its 8-byte key"));
+        }
+        Ok(u64_at(p, 0))
+    }
+
+    /// (key, items, scores) of an x2i upsert.
+    pub fn read_x2i_upsert(p: &[u8]) -> Result<(u64, Vec<u64>, Vec<f32>)> {
+        if p.len() < 12 {
+            return Err(bad_payload("x2i upsert shorter than its header"));
+        }
+        let n = u32_at(p, 8) as usize;
+        if p.len() != 12 + n * 12 {
+            return Err(bad_payload("x2i upsert length disagrees with its item count"));
+        }
+        let items = (0..n).map(|i| u64_at(p, 12 + 8 * i)).collect();
+        let at = 12 + 8 * n;
+        let scores = (0..n).map(|i| f32::from_bits(u32_at(p, at + 4 * i))).collect();
+        Ok((u64_at(p, 0), items, scores))
+    }
+}
