@@ -58,7 +58,7 @@ struct Write {
 impl Task for Write {
     type Output = X2iStats;
     fn compute(&mut self) -> Result<X2iStats, JsError> {
-        let lists = Lists { keys: &self.keys, offsets: &self.offsets, items: &self.items, scores: &self.scores };
+        let lists = Lists { keys: &self.keys, offsets: &self.offsets, items: &self.items, scores: &self.scores, deleted: &[] };
         Ok(x2i::write(&self.path, self.fields.clone(), &self.params, &lists, &self.opts)?)
     }
     fn resolve(self, env: Env, s: X2iStats) -> JsResult<napi_value> {

@@ -4,9 +4,12 @@
 //! seed, capacity, counts), SLOTS (the NeighborHash, 16 bytes a slot) and
 //! LISTS (u64 words: per key a header word `len | reserved << 32`, then `len`
 //! item ids, then `len` f32 scores two to a word; score desc, item asc).
-//! A slot's 52-bit payload is the word offset of its key's list.
+//! A slot's 52-bit payload is the word offset of its key's list. Bit 32 of a
+//! header word marks a tombstone (a delta dump's deleted key: no list; the
+//! key is gone, whatever older layers hold).
 
 pub mod cf;
+pub mod dump;
 
 use crate::container::{self, Container, HeaderFields, kind};
 use crate::error::{Error, Result};
@@ -25,7 +28,12 @@ pub struct Lists<'a> {
     pub offsets: &'a [u64],
     pub items: &'a [u64],
     pub scores: &'a [f32],
+    /// Keys written as tombstones (delta dumps), after the lists.
+    pub deleted: &'a [u64],
 }
+
+/// Header-word bit of a tombstone.
+pub const TOMBSTONE: u64 = 1 << 32;
 
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
@@ -44,6 +52,8 @@ pub struct X2iStats {
     pub capacity: u64,
     pub load: f64,
     pub file_bytes: u64,
+    /// Tombstones among `keys`.
+    pub deleted: u64,
 }
 
 fn bad(row: usize, msg: String) -> Error {
@@ -97,6 +107,10 @@ fn pack(l: &Lists, opts: &BuildOptions) -> Result<(Vec<(u64, u64)>, Vec<u64>, u6
         edges += len as u64;
         max_len = max_len.max(len);
     }
+    for &key in l.deleted {
+        pairs.push((key, words.len() as u64));
+        words.push(TOMBSTONE);
+    }
     Ok((pairs, words, edges, max_len))
 }
 
@@ -136,7 +150,7 @@ pub fn write(path: &Path, mut fields: HeaderFields, params_json: &str, lists: &L
             (SECTION_LISTS, 1, &le_bytes(words.iter().copied(), words.len())),
         ],
     )?;
-    Ok(X2iStats { keys: pairs.len() as u64, edges, max_len, capacity: stats.capacity as u64, load: stats.load, file_bytes })
+    Ok(X2iStats { keys: pairs.len() as u64, edges, max_len, capacity: stats.capacity as u64, load: stats.load, file_bytes, deleted: lists.deleted.len() as u64 })
 }
 
 /// A loaded x2i file: slots in 2 MiB-aligned, huge-page-advised memory.
@@ -153,6 +167,7 @@ pub struct X2iIndex {
 /// Results of a batch lookup, flattened in query order.
 #[derive(Debug, Default, PartialEq)]
 pub struct Found {
+    /// 0 missing, 1 found, 2 a tombstone (deleted in this layer).
     pub found: Vec<u8>,
     /// Items returned per query (0 for a miss).
     pub counts: Vec<u32>,
@@ -206,6 +221,10 @@ impl X2iIndex {
                 continue;
             }
             let w = at[q] as usize;
+            if self.lists[w] & TOMBSTONE != 0 {
+                out.found[q] = 2;
+                continue;
+            }
             let len = (self.lists[w] & 0xffff_ffff) as usize;
             let n = if top > 0 { len.min(top) } else { len };
             out.counts[q] = n as u32;
@@ -214,6 +233,32 @@ impl X2iIndex {
             out.scores.extend((0..n).map(|i| f32::from_bits((scores[i / 2] >> (32 * (i % 2))) as u32)));
         }
         out
+    }
+
+    /// Every stored key in slot order: `f(key, items, scores)`, `None` for a tombstone.
+    pub fn for_each(&self, mut f: impl FnMut(u64, Option<(&[u64], &[f32])>)) {
+        let slots = self.slot_slice();
+        if slots.is_empty() || self.lists.is_empty() {
+            return;
+        }
+        // the reserved slot of key 0 holds a decoy unless key 0 is stored
+        let z = self.table().home(0);
+        let mut scores = Vec::new();
+        for (i, s) in slots.iter().enumerate() {
+            if (i == z && s.key != 0) || (i != z && s.key == 0 && s.word == 0) {
+                continue;
+            }
+            let w = s.payload() as usize;
+            if self.lists[w] & TOMBSTONE != 0 {
+                f(s.key, None);
+                continue;
+            }
+            let len = (self.lists[w] & 0xffff_ffff) as usize;
+            let packed = &self.lists[w + 1 + len..];
+            scores.clear();
+            scores.extend((0..len).map(|i| f32::from_bits((packed[i / 2] >> (32 * (i % 2))) as u32)));
+            f(s.key, Some((&self.lists[w + 1..w + 1 + len], &scores)));
+        }
     }
 
     /// NeighborHash invariants (I1-I4) plus: every list lies inside the lists section.

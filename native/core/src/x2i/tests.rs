@@ -12,7 +12,7 @@ fn write_open_lookup_round_trip() {
     let offsets = [0u64, 3, 3, 5, 9];
     let items = [5u64, 6, 7, 1, 2, 9, 8, 7, 6];
     let scores = [0.5f32, 0.9, 0.5, 1.0, 2.0, 0.1, 0.2, 0.3, 0.3];
-    let lists = Lists { keys: &keys, offsets: &offsets, items: &items, scores: &scores };
+    let lists = Lists { keys: &keys, offsets: &offsets, items: &items, scores: &scores, deleted: &[] };
     let p = d.join("a.rx2i");
     let stats = write(&p, HeaderFields::default(), "{}", &lists, &BuildOptions { seed: 3, top_k: 3, min_score: Some(0.15) }).unwrap();
     assert_eq!((stats.keys, stats.edges, stats.max_len), (4, 8, 3));
@@ -36,10 +36,118 @@ fn write_open_lookup_round_trip() {
 fn bad_lists_name_the_row() {
     let d = scratch("bad");
     let p = d.join("x.rx2i");
-    let nan = write(&p, HeaderFields::default(), "{}", &Lists { keys: &[1, 2], offsets: &[0, 1, 2], items: &[5, 6], scores: &[1.0, f32::NAN] }, &BuildOptions::default());
+    let nan = write(&p, HeaderFields::default(), "{}", &Lists { keys: &[1, 2], offsets: &[0, 1, 2], items: &[5, 6], scores: &[1.0, f32::NAN], deleted: &[] }, &BuildOptions::default());
     assert!(nan.unwrap_err().to_string().contains("row 1: score 0 of key 2 is NaN"));
-    let dup = write(&p, HeaderFields::default(), "{}", &Lists { keys: &[4, 9, 4], offsets: &[0, 0, 0, 0], items: &[], scores: &[] }, &BuildOptions::default());
+    let dup = write(&p, HeaderFields::default(), "{}", &Lists { keys: &[4, 9, 4], offsets: &[0, 0, 0, 0], items: &[], scores: &[], deleted: &[] }, &BuildOptions::default());
     assert!(dup.unwrap_err().to_string().contains("row 0: key 4 appears twice"), "duplicate key");
     assert!(!p.exists());
     fs::remove_dir_all(&d).unwrap();
+}
+
+/// Random upserts / deletes through a WAL, dumped as deltas and majors over 3 shards: after every
+/// dump, each key's answer through the layers (newest first, tombstones honoured) equals a model.
+#[test]
+fn dumps_through_the_wal_equal_a_model() {
+    use crate::wal::{self, Channel, Fsync, ScanOptions, WriterOptions, payload};
+    use dump::{ShardDump, replay, shard_of, write_delta, write_major};
+    use std::collections::BTreeMap;
+    let d = scratch("dump-model");
+    let walp = d.join("wal");
+    let shards = 3u32;
+    let opts = BuildOptions { seed: 5, top_k: 4, min_score: None };
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rand = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    // the model: key -> normalised list (score desc, item asc, top 4)
+    let norm = |mut l: Vec<(u64, f32)>| {
+        l.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut seen = std::collections::HashSet::new();
+        l.retain(|p| seen.insert(p.0)); // a repeated item keeps its best score
+        l.truncate(4);
+        l
+    };
+    let mut model: BTreeMap<u64, Vec<(u64, f32)>> = BTreeMap::new();
+    // base: keys 0..60 (key 0 included: it lives in the reserved slot)
+    let mut cols: Vec<Vec<(u64, Vec<u64>, Vec<f32>)>> = vec![Vec::new(); shards as usize];
+    for k in 0..60u64 {
+        let l: Vec<(u64, f32)> = (0..1 + k % 5).map(|i| (k * 100 + i, (i * 7 % 5) as f32)).collect();
+        model.insert(k, norm(l.clone()));
+        cols[shard_of(k, shards) as usize].push((k, l.iter().map(|p| p.0).collect(), l.iter().map(|p| p.1).collect()));
+    }
+    let mut layers: Vec<Vec<std::path::PathBuf>> = vec![Vec::new(); shards as usize];
+    for (s, c) in cols.iter().enumerate() {
+        let keys: Vec<u64> = c.iter().map(|x| x.0).collect();
+        let mut offsets = vec![0u64];
+        let (mut items, mut scores) = (Vec::new(), Vec::new());
+        for x in c {
+            items.extend_from_slice(&x.1);
+            scores.extend_from_slice(&x.2);
+            offsets.push(items.len() as u64);
+        }
+        let p = d.join(format!("base-{s}.rx2i"));
+        write(&p, HeaderFields::default(), "{}", &Lists { keys: &keys, offsets: &offsets, items: &items, scores: &scores, deleted: &[] }, &opts).unwrap();
+        layers[s].push(p);
+    }
+    let mut applied = 0u64;
+    for round in 0..12 {
+        let mut w = wal::Writer::open(&walp, WriterOptions { segment_bytes: 512, fsync: Fsync::Off }).unwrap();
+        let mut recs: Vec<(u8, Vec<u8>)> = Vec::new();
+        for _ in 0..25 {
+            let key = rand(90);
+            if rand(3) == 0 {
+                recs.push((Channel::X2i.op(true), key.to_le_bytes().to_vec()));
+                model.remove(&key);
+            } else {
+                let l: Vec<(u64, f32)> = (0..rand(7)).map(|_| (rand(1000), rand(10) as f32 / 4.0)).collect();
+                let mut p = Vec::new();
+                payload::x2i_upsert(key, &l.iter().map(|x| x.0).collect::<Vec<_>>(), &l.iter().map(|x| x.1).collect::<Vec<_>>(), &mut p);
+                recs.push((Channel::X2i.op(false), p));
+                model.insert(key, norm(l));
+            }
+        }
+        // a record of another channel is skipped by the x2i replay
+        recs.push((Channel::Vector.op(true), 5u64.to_le_bytes().to_vec()));
+        let (_, last) = w.append(recs.iter().map(|r| (r.0, r.1.as_slice()))).unwrap();
+        drop(w);
+        let (changes, rep) = replay(&walp, &ScanOptions { after: applied, ..Default::default() }).unwrap();
+        assert_eq!((changes.records, rep.last_seq), (25, last));
+        applied = last;
+        let major = round % 4 == 3;
+        for s in 0..shards {
+            let idx: Vec<X2iIndex> = layers[s as usize].iter().map(|p| X2iIndex::open(p).unwrap()).collect();
+            let sd = ShardDump { shard: s, shard_count: shards, layers: &idx, changes: &changes, opts: opts.clone() };
+            let p = d.join(format!("r{round}-{s}.rx2i"));
+            if major {
+                write_major(&sd, &p, HeaderFields::default(), "{}").unwrap();
+                layers[s as usize] = vec![p];
+            } else {
+                write_delta(&sd, &p, HeaderFields::default(), "{}").unwrap();
+                layers[s as usize].push(p);
+            }
+        }
+        // every key 0..100 through the layers, newest first
+        for key in 0..100u64 {
+            let s = shard_of(key, shards) as usize;
+            let mut got = None;
+            for p in layers[s].iter().rev() {
+                let idx = X2iIndex::open(p).unwrap();
+                idx.verify().unwrap();
+                let r = idx.lookup(&[key], 0, 4);
+                match r.found[0] {
+                    0 => continue,
+                    1 => got = Some(r.items.iter().copied().zip(r.scores.iter().copied()).collect::<Vec<_>>()),
+                    _ => got = None,
+                }
+                break;
+            }
+            assert_eq!(got.as_ref(), model.get(&key), "round {round} key {key}");
+        }
+        if major {
+            assert!(layers.iter().all(|l| l.len() == 1));
+        }
+    }
 }
