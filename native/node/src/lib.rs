@@ -17,6 +17,7 @@ mod kernels;
 mod sys;
 mod vector;
 mod text;
+mod wal;
 mod x2i;
 
 use napi::{Args, Env, JsResult, define, export};
@@ -59,6 +60,7 @@ fn init(env: Env, exports: napi_value) -> JsResult<napi_value> {
     cancel::register(env, exports)?;
     container::register(env, exports)?;
     x2i::register(env, exports)?;
+    wal::register(env, exports)?;
     vector::register(env, exports)?;
     text::register(env, exports)?;
     Ok(exports)

@@ -253,6 +253,22 @@ impl Env {
         if self.is_nullish(v)? { Ok(None) } else { self.number(v, &name.to_string_lossy()).map(Some) }
     }
 
+    /// `obj[name]` as a boolean: false when `obj` or the property is nullish.
+    pub fn opt_bool(self, obj: napi_value, name: &CStr) -> JsResult<bool> {
+        if self.is_nullish(obj)? {
+            return Ok(false);
+        }
+        let v = self.get(obj, name)?;
+        if self.is_nullish(v)? {
+            return Ok(false);
+        }
+        let mut b = false;
+        match unsafe { napi_get_value_bool(self.0, v, &mut b) } {
+            s if s == napi_boolean_expected => Err(type_err(format!("'{}' must be a boolean", name.to_string_lossy()))),
+            s => self.check(s).map(|_| b),
+        }
+    }
+
     pub fn get(self, obj: napi_value, name: &CStr) -> JsResult<napi_value> {
         let mut v = null_mut();
         match unsafe { napi_get_named_property(self.0, obj, name.as_ptr(), &mut v) } {

@@ -74,23 +74,7 @@ fn pack(l: &Lists, opts: &BuildOptions) -> Result<(Vec<(u64, u64)>, Vec<u64>, u6
         if s > e || e > l.items.len() {
             return Err(bad(r, format!("list bounds {s}..{e} are invalid")));
         }
-        list.clear();
-        for i in s..e {
-            let score = l.scores[i];
-            if score.is_nan() {
-                return Err(bad(r, format!("score {} of key {key} is NaN", i - s)));
-            }
-            if opts.min_score.is_none_or(|m| score >= m) {
-                list.push((l.items[i], score));
-            }
-        }
-        // score desc, then item asc; a repeated item keeps its best score
-        list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut seen = std::collections::HashSet::with_capacity(list.len());
-        list.retain(|p| seen.insert(p.0));
-        if opts.top_k > 0 {
-            list.truncate(opts.top_k);
-        }
+        normalize_list(&l.items[s..e], &l.scores[s..e], opts, &mut list).map_err(|i| bad(r, format!("score {i} of key {key} is NaN")))?;
         let len = u32::try_from(list.len()).map_err(|_| bad(r, "list longer than 2^32".into()))?;
         let at = words.len() as u64;
         if at > PAYLOAD_MASK {
@@ -112,6 +96,39 @@ fn pack(l: &Lists, opts: &BuildOptions) -> Result<(Vec<(u64, u64)>, Vec<u64>, u6
         words.push(TOMBSTONE);
     }
     Ok((pairs, words, edges, max_len))
+}
+
+/// A list as the index stores it: min-score filter, score desc then item asc, a repeated item
+/// keeps its best score, top-k. `Err(i)`: score `i` is NaN.
+pub fn normalize_list(items: &[u64], scores: &[f32], opts: &BuildOptions, list: &mut Vec<(u64, f32)>) -> std::result::Result<(), usize> {
+    list.clear();
+    for (i, (&item, &score)) in items.iter().zip(scores).enumerate() {
+        if score.is_nan() {
+            return Err(i);
+        }
+        if opts.min_score.is_none_or(|m| score >= m) {
+            list.push((item, score));
+        }
+    }
+    list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    if list.len() <= 32 {
+        // short lists (most): a scan of the kept prefix instead of a hash set
+        let mut kept = 0;
+        for i in 0..list.len() {
+            if !list[..kept].iter().any(|p| p.0 == list[i].0) {
+                list[kept] = list[i];
+                kept += 1;
+            }
+        }
+        list.truncate(kept);
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(list.len());
+        list.retain(|p| seen.insert(p.0));
+    }
+    if opts.top_k > 0 {
+        list.truncate(opts.top_k);
+    }
+    Ok(())
 }
 
 fn le_bytes(words: impl Iterator<Item = u64>, n: usize) -> Vec<u8> {
