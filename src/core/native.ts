@@ -62,12 +62,72 @@ export interface X2iStats {
 }
 
 export interface X2iFound {
-  /** 1 where the key is in the index. */
+  /** 1 where the key is in the index, 2 where it is a tombstone (deleted in this delta layer). */
   found: Uint8Array;
   /** Items returned per key (0 for a miss). */
   counts: Uint32Array;
   items: BigUint64Array;
   scores: Float32Array;
+}
+
+export type WalFsync = 'always' | 'batch' | 'off';
+export type WalWriterHandle = { readonly __brand: 'WalWriter' };
+
+/** Records with after < seq <= upto. */
+export interface WalRange {
+  after?: number;
+  upto?: number;
+  skipCorrupt?: boolean;
+}
+
+/** A damaged byte range of a WAL segment. */
+export interface WalIssue {
+  segment: string;
+  offset: number;
+  bytes: number;
+  message: string;
+}
+
+export interface WalScanReport {
+  segments: number;
+  /** Valid records read; `visited`: those in the range. */
+  read: number;
+  visited: number;
+  /** Last valid seq of the log (0: empty). */
+  lastSeq: number;
+  torn: WalIssue | null;
+  corrupt: WalIssue[];
+}
+
+export interface X2iChangeSummary {
+  /** x2i records applied, and the distinct keys they touched. */
+  records: number;
+  upserts: number;
+  deletes: number;
+  changedKeys: number;
+  report: WalScanReport;
+}
+
+/** The WAL's last state per x2i key, sorted by key; lists as the index stores them. */
+export interface X2iReplay extends X2iChangeSummary {
+  keys: BigUint64Array;
+  deleted: Uint8Array;
+  counts: Uint32Array;
+  items: BigUint64Array;
+  scores: Float32Array;
+}
+
+export interface X2iDumpJob extends WalRange {
+  walDir: string;
+  delta: boolean;
+  /** Per shard: the layer files, oldest first (the base, then its deltas). */
+  layers: string[][];
+  outs: string[];
+  headers: { version?: number; shard?: number; shardCount?: number }[];
+  params: string[];
+  seed?: bigint;
+  topK?: number;
+  minScore?: number;
 }
 
 export type X2iAlgo = 'cooc' | 'cosine' | 'jaccard' | 'condprob' | 'iuf' | 'decay' | 'swing';
@@ -140,6 +200,15 @@ export interface Native {
   ): Promise<X2iStats>;
   x2iOpen(path: string): X2iHandle;
   x2iLookup(index: X2iHandle, keys: BigUint64Array, top?: number): X2iFound;
+  x2iReplay(walDir: string, range: WalRange, options?: { topK?: number; minScore?: number }): X2iReplay;
+  x2iDump(job: X2iDumpJob): Promise<X2iChangeSummary & { shards: (X2iStats & { deleted: number })[] }>;
+
+  walOpen(dir: string, options?: { segmentBytes?: number; fsync?: WalFsync }): { handle: WalWriterHandle; nextSeq: number; recovered: WalIssue | null };
+  walAppend(writer: WalWriterHandle, ops: Uint8Array, ends: Uint32Array, payloads: Uint8Array): { first: number; last: number };
+  walClose(writer: WalWriterHandle): void;
+  walScan(dir: string, range: WalRange): { seqs: Float64Array; ops: Uint8Array; ends: Uint32Array; payloads: Uint8Array; report: WalScanReport };
+  walTruncate(dir: string, before: number): string[];
+
   x2iInfo(index: X2iHandle): { keys: number; edges: number; maxLen: number; capacity: number; seed: bigint; apcl: number; probes: number };
   x2iVerify(index: X2iHandle): string | null;
   x2iCompute(

@@ -167,7 +167,7 @@ fn build_options(env: Env, o: napi_value) -> JsResult<BuildOptions> {
 }
 
 fn changes_summary(env: Env, o: napi_value, c: &Changes, r: &ScanReport) -> JsResult<()> {
-    for (name, v) in [(c"records", c.records), (c"upserts", c.upserts), (c"deletes", c.deletes), (c"keys", c.by_key.len() as u64)] {
+    for (name, v) in [(c"records", c.records), (c"upserts", c.upserts), (c"deletes", c.deletes), (c"changedKeys", c.by_key.len() as u64)] {
         env.set(o, name, env.double(v as f64)?)?;
     }
     env.set(o, c"report", report(env, r)?)

@@ -8,17 +8,23 @@ import type { X2iQueryResult } from '../../core/x2i/query.js';
 export default class QueryX2i extends RecallCommand<X2iQueryResult> {
   static override summary = 'Look up keys in an x2i index: each key\'s ranked (item, score) list.';
   static override description = `--index is an x2i file, a version folder or a channel folder (its CURRENT version). Keys are routed to their
-shard with the routing hash; missing keys are reported, not errors.`;
+shard with the routing hash; missing keys are reported, not errors. A delta version is read with the layers under
+it (newest first); with --wal, the WAL records after the version's dump seq come first (last writer wins, a
+delete hides the key); --as-of SEQ answers as of that seq.`;
   static override examples = [
     '<%= config.bin %> query x2i --index out/x2i --keys 1,2,3',
     '<%= config.bin %> query x2i --index out/x2i --keys-file keys.txt --top 10 --json',
     'seq 1 100 | <%= config.bin %> query x2i --index out/x2i --keys-file -',
+    '<%= config.bin %> query x2i --index out/x2i --wal out/wal --keys 1,2,3',
   ];
   static override flags = {
     index: Flags.string({ description: 'x2i file, version folder or channel folder', required: true }),
     keys: Flags.string({ description: 'comma-separated integer keys', exclusive: ['keys-file'] }),
     'keys-file': Flags.string({ description: 'file with keys (whitespace or comma separated); - for stdin' }),
     top: Flags.integer({ description: 'items per key (0 = all)', default: 10, min: 0 }),
+    wal: Flags.string({ description: 'also read this WAL: records after the version\'s dump seq win over the index (deletes honoured)' }),
+    'as-of': Flags.integer({ description: 'a consistent older view: the newest version at or before this seq, plus WAL records up to it', min: 0 }),
+    'skip-corrupt': Flags.boolean({ description: 'skip corrupt WAL records (counted) instead of stopping' }),
   };
 
   async run(): Promise<X2iQueryResult> {
@@ -31,11 +37,13 @@ shard with the routing hash; missing keys are reported, not errors.`;
       source = flags['keys-file'];
       raw = source === '-' ? await text(process.stdin) : await readFile(source, 'utf8');
     } else throw usage('ERR_RECALL_NO_KEYS', 'no keys given', { fix: 'pass --keys 1,2,3 or --keys-file FILE' });
-    const result = await queryX2i(flags.index, parseKeys(raw, source), flags.top);
+    const result = await queryX2i(flags.index, parseKeys(raw, source), flags.top, { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] });
+    if (result.wal?.torn) process.stderr.write(`recall: ${result.wal.torn.segment}: ${result.wal.torn.message}\n`);
     for (const r of result.results) {
-      this.say(r.found ? `${r.key}\t${r.items.map((x) => `${x.item}:${+x.score.toPrecision(6)}`).join(' ')}` : `${r.key}\t(missing)`);
+      this.say(r.found ? `${r.key}\t${r.items.map((x) => `${x.item}:${+x.score.toPrecision(6)}`).join(' ')}` : `${r.key}\t(${r.deleted ? 'deleted' : 'missing'})`);
     }
-    if (result.missing.length) process.stderr.write(`recall: ${result.missing.length} of ${result.keys} key(s) not in the index\n`);
+    const deleted = result.results.filter((r) => r.deleted).length;
+    if (result.missing.length) process.stderr.write(`recall: ${result.missing.length} of ${result.keys} key(s) not in the index${deleted ? ` (${deleted} deleted)` : ''}\n`);
     return result;
   }
 }

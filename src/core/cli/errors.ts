@@ -81,8 +81,11 @@ const NATIVE: Record<string, { exit: ExitCode; fix?: string }> = {
   ERR_RECALL_UNSUPPORTED_FORMAT: { exit: ExitCode.BadInput, fix: 'use the recall version that wrote the file, or rebuild it' },
   ERR_RECALL_IO: { exit: ExitCode.BadInput },
   ERR_RECALL_CANCELLED: { exit: ExitCode.Interrupted },
+  ERR_RECALL_LOCKED: { exit: ExitCode.Usage, fix: 'wait for the other process to finish (the lock goes with it)' },
   ERR_RECALL_NATIVE_MISSING: { exit: ExitCode.Internal, fix: 'run `npm run build:native` (needs cargo)' },
 };
+
+const WAL_CORRUPT_FIX = 'restore the segment from a copy; `recall dump` and `recall query` can pass --skip-corrupt to skip and count the record';
 
 const NODE_IO: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -113,7 +116,8 @@ export function toRecallError(e: unknown, context: { command?: string } = {}): R
   }
   if (err.code && NATIVE[err.code]) {
     const m = NATIVE[err.code];
-    return new RecallError(err.code, err.message, { exit: m.exit, fix: m.fix, file: err.path, offset: err.offset, length: err.length, cause: e });
+    const fix = err.code === 'ERR_RECALL_CORRUPT' && err.path?.endsWith('.wal') ? WAL_CORRUPT_FIX : m.fix;
+    return new RecallError(err.code, err.message, { exit: m.exit, fix, file: err.path, offset: err.offset, length: err.length, cause: e });
   }
   if (err.code && NODE_IO[err.code] && err.path) {
     return new RecallError(`ERR_RECALL_IO`, `${err.path}: ${NODE_IO[err.code]}`, { exit: ExitCode.BadInput, file: err.path, cause: e });

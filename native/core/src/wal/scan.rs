@@ -127,7 +127,7 @@ pub(super) fn parse_segment(
                 path: path.display().to_string(),
                 offset: o as u64,
                 length: (next.unwrap_or(b.len()) - o) as u64,
-                message: format!("{what}; replay stopped (fix: restore the segment, or pass --skip-corrupt to skip and count it)"),
+                message: format!("{what}; replay stopped"),
             });
         }
         let n = next.unwrap_or(b.len());
