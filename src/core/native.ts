@@ -105,6 +105,8 @@ export interface X2iChangeSummary {
   upserts: number;
   deletes: number;
   changedKeys: number;
+  /** Wall seconds of the native replay (scan, checks, last writer wins). */
+  replaySeconds: number;
   report: WalScanReport;
 }
 

@@ -170,6 +170,7 @@ fn changes_summary(env: Env, o: napi_value, c: &Changes, r: &ScanReport) -> JsRe
     for (name, v) in [(c"records", c.records), (c"upserts", c.upserts), (c"deletes", c.deletes), (c"changedKeys", c.by_key.len() as u64)] {
         env.set(o, name, env.double(v as f64)?)?;
     }
+    env.set(o, c"replaySeconds", env.double(c.seconds)?)?;
     env.set(o, c"report", report(env, r)?)
 }
 

@@ -113,8 +113,8 @@ pub mod payload {
         Ok(u64_at(p, 0))
     }
 
-    /// (key, items, scores) of an x2i upsert.
-    pub fn read_x2i_upsert(p: &[u8]) -> Result<(u64, Vec<u64>, Vec<f32>)> {
+    /// The key of an x2i upsert; its items and scores are appended to `items` / `scores`.
+    pub fn read_x2i_upsert_into(p: &[u8], items: &mut Vec<u64>, scores: &mut Vec<f32>) -> Result<u64> {
         if p.len() < 12 {
             return Err(bad_payload("x2i upsert shorter than its header"));
         }
@@ -122,9 +122,9 @@ pub mod payload {
         if p.len() != 12 + n * 12 {
             return Err(bad_payload("x2i upsert length disagrees with its item count"));
         }
-        let items = (0..n).map(|i| u64_at(p, 12 + 8 * i)).collect();
         let at = 12 + 8 * n;
-        let scores = (0..n).map(|i| f32::from_bits(u32_at(p, at + 4 * i))).collect();
-        Ok((u64_at(p, 0), items, scores))
+        items.extend(p[12..at].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())));
+        scores.extend(p[at..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())));
+        Ok(u64_at(p, 0))
     }
 }

@@ -163,6 +163,8 @@ fn ops_and_payloads_round_trip() {
     assert_eq!(decode_op(7), None);
     let mut p = Vec::new();
     payload::x2i_upsert(u64::MAX, &[1, 2], &[0.5, -1.0], &mut p);
-    assert_eq!(payload::read_x2i_upsert(&p).unwrap(), (u64::MAX, vec![1, 2], vec![0.5, -1.0]));
-    assert!(payload::read_x2i_upsert(&p[..p.len() - 1]).is_err());
+    let (mut items, mut scores) = (vec![9], vec![9.0]);
+    assert_eq!(payload::read_x2i_upsert_into(&p, &mut items, &mut scores).unwrap(), u64::MAX);
+    assert_eq!((items, scores), (vec![9, 1, 2], vec![9.0, 0.5, -1.0]));
+    assert!(payload::read_x2i_upsert_into(&p[..p.len() - 1], &mut Vec::new(), &mut Vec::new()).is_err());
 }

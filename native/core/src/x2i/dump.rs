@@ -32,6 +32,8 @@ pub struct Changes {
     pub records: u64,
     pub upserts: u64,
     pub deletes: u64,
+    /// Wall time of the replay (scan, checks, last writer wins).
+    pub seconds: f64,
 }
 
 impl Changes {
@@ -44,11 +46,9 @@ impl Changes {
             self.by_key.insert(payload::key(p).map_err(bad)?, Change::Delete);
         } else {
             self.upserts += 1;
-            let (key, items, scores) = payload::read_x2i_upsert(p).map_err(bad)?;
             let start = self.items.len();
-            self.items.extend_from_slice(&items);
-            self.scores.extend_from_slice(&scores);
-            self.by_key.insert(key, Change::Upsert { start, len: items.len() });
+            let key = payload::read_x2i_upsert_into(p, &mut self.items, &mut self.scores).map_err(bad)?;
+            self.by_key.insert(key, Change::Upsert { start, len: self.items.len() - start });
         }
         Ok(())
     }
@@ -60,8 +60,10 @@ impl Changes {
 
 /// Replay the x2i records of a WAL in a seq range.
 pub fn replay(wal_dir: &Path, opts: &ScanOptions) -> Result<(Changes, ScanReport)> {
+    let t0 = std::time::Instant::now();
     let mut ch = Changes::default();
     let r = wal::scan(wal_dir, opts, |seq, op, p| ch.apply(seq, op, p))?;
+    ch.seconds = t0.elapsed().as_secs_f64();
     Ok((ch, r))
 }
 
