@@ -7,7 +7,8 @@ export default class Dump extends RecallCommand<DumpResult> {
   static override description = `Reads the channel's CURRENT version, applies the WAL records after the seq that version applied (last writer
 wins per key, deletes honoured) and publishes the next version: complete files (major) or, with --delta, only
 the changed keys plus tombstones, read on top of the layers below. The version records the last seq applied, so
-a second run applies nothing twice (and publishes nothing when the WAL holds nothing new). Publishing is atomic
+a second run applies nothing twice (and publishes nothing when the WAL holds nothing new, except that a major dump
+over a delta version always folds the layers into one complete version). Publishing is atomic
 (temp folder, manifest, rename, CURRENT replaced by temp + fsync + rename): a crash or Ctrl-C at any point
 leaves CURRENT on a complete version; a second concurrent dump of the same channel is refused (exit 2).
 A torn WAL tail is reported and ignored; a corrupt record stops the dump with its segment and offset (exit 3)
@@ -39,8 +40,9 @@ unless --skip-corrupt. x2i channels for now.`;
       return r;
     }
     const keys = r.shards.reduce((s, x) => s + x.keys, 0);
+    const applied = r.records ? `seq ${r.fromSeq + 1}..${r.walSeq}, ${r.records} record(s) (${r.upserts} upserts, ${r.deletes} deletes) over ${r.keys} key(s)` : `no new records (seq ${r.walSeq}); layers folded`;
     this.say(
-      `${r.channel} v${r.version} (${r.kind} over v${r.baseVersion}): seq ${r.fromSeq + 1}..${r.walSeq}, ${r.records} record(s) (${r.upserts} upserts, ${r.deletes} deletes) over ${r.keys} key(s); ` +
+      `${r.channel} v${r.version} (${r.kind} over v${r.baseVersion}): ${applied}; ` +
         `${keys} keys in ${r.shards.length} shard file(s) (${(r.elapsedMs / 1000).toFixed(1)} s)${r.removedVersions.length ? `; removed v${r.removedVersions.join(', v')}` : ''}`,
     );
     return r;

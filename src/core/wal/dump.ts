@@ -129,7 +129,8 @@ export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal 
       removedVersions: [],
       elapsedMs: 0,
     };
-    if (r.records === 0) {
+    // nothing new: no version, unless a major dump folds a delta's layers into one (compaction)
+    if (r.records === 0 && !(kind === 'major' && info.layers.length > 1)) {
       await staged.abort();
       result.walSeq = info.walSeq;
       result.elapsedMs = Date.now() - started;
