@@ -164,6 +164,69 @@ describe('wal', () => {
     assert.equal(v.ok, true);
   });
 
+  it('vector model-based: upserts, deletes, delta and major dumps; every search equals brute force over the model', async () => {
+    const idx = join(dir, 'vec');
+    const wal = join(dir, 'vec-wal');
+    await run(['build', 'vector', '-i', fx.emb_zstd, '--id', 'item_id', '--vector', 'embedding', '--type', 'flat', '-o', idx]);
+    const rand = rng(99);
+    // the model: id -> row, read back from the base
+    const native0 = loadNative();
+    const base = native0.vectorRows(native0.vectorOpen(join(idx, 'v00000001', 'shard-00000-of-00001.rvec')));
+    const model = new Map();
+    base.ids.forEach((id, i) => model.set(id, Array.from(base.data.subarray(i * 32, (i + 1) * 32))));
+    assert.equal(model.size, 400);
+    const ids = [...model.keys()];
+    const queries = Array.from({ length: 8 }, () => Array.from({ length: 32 }, () => rand(1000) / 1000));
+    writeFileSync(join(dir, 'vq.jsonl'), jsonl(queries.map((v) => ({ vector: v }))));
+    const brute = (k) =>
+      queries.map((q) =>
+        [...model]
+          .map(([id, v]) => ({ id, d: Math.sqrt(v.reduce((s, x, j) => s + (Math.fround(x) - q[j]) ** 2, 0)) }))
+          .sort((a, b) => a.d - b.d)
+          .slice(0, k),
+      );
+    const check = async (what, extra = []) => {
+      const r = await run(['query', 'vector', '--index', idx, '--queries', join(dir, 'vq.jsonl'), '--k', '6', ...extra]);
+      const want = brute(6);
+      want.forEach((w, qi) =>
+        w.forEach((x, j) => {
+          assert.ok(Math.abs(r.distances[qi][j] - x.d) < 1e-4, `${what}: query ${qi} rank ${j}: distance ${r.distances[qi][j]} vs ${x.d}`);
+          const tie = (w[j - 1] && w[j - 1].d > x.d - 1e-5) || (w[j + 1] && w[j + 1].d < x.d + 1e-5);
+          if (!tie) assert.equal(String(r.ids[qi][j]), String(x.id), `${what}: query ${qi} rank ${j}`);
+        }),
+      );
+    };
+    let dumps = 0;
+    for (let step = 0; step < 10; step++) {
+      const recs = [];
+      for (let n = 1 + rand(15); n > 0; n--) {
+        if (rand(3) === 0 && ids.length) recs.push({ op: 'delete', id: Number(ids[rand(ids.length)]) });
+        else {
+          // near a query, so updates show up in the answers
+          const q = queries[rand(queries.length)];
+          const id = rand(2) ? ids[rand(ids.length)] : BigInt(5000 + rand(100));
+          recs.push({ op: 'upsert', id: Number(id), vector: q.map((x) => x + (rand(100) - 50) / 2000) });
+        }
+      }
+      for (const r of recs) {
+        if (r.op === 'delete') model.delete(BigInt(r.id));
+        else model.set(BigInt(r.id), r.vector.map(Math.fround));
+      }
+      writeFileSync(join(dir, 'vu.jsonl'), jsonl(recs));
+      await run(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'vu.jsonl')]);
+      await check(`step ${step}: index + WAL`, ['--wal', wal]);
+      if (step % 3 === 1) {
+        const d = await run(['dump', '--index', idx, '--wal', wal, ...(step % 2 ? ['--delta'] : [])]);
+        assert.equal(d.published, true);
+        dumps++;
+        await check(`step ${step}: after the ${d.kind} dump, the version alone`);
+      }
+    }
+    assert.ok(dumps >= 3);
+    const v = await run(['verify', idx]);
+    assert.equal(v.ok, true);
+  });
+
   it('SIGKILL of `recall dump` at 20 random moments: verify passes, answers are all old or all new', async (t) => {
     // a bigger channel so a dump takes a while: 200,000 keys
     const db = await DuckDBInstance.create(':memory:', { threads: '1' });

@@ -12,7 +12,8 @@ over a delta version always folds the layers into one complete version). Publish
 (temp folder, manifest, rename, CURRENT replaced by temp + fsync + rename): a crash or Ctrl-C at any point
 leaves CURRENT on a complete version; a second concurrent dump of the same channel is refused (exit 2).
 A torn WAL tail is reported and ignored; a corrupt record stops the dump with its segment and offset (exit 3)
-unless --skip-corrupt. x2i channels for now.`;
+unless --skip-corrupt. Channels: x2i (per shard, natively) and vector (a delta is a flat exact index of the upserted rows
+plus the deleted ids; a major dump rebuilds the index with its build parameters).`;
   static override examples = [
     '<%= config.bin %> dump --index out/x2i --wal out/wal',
     '<%= config.bin %> dump --index out/x2i --wal out/wal --delta',
@@ -39,11 +40,11 @@ unless --skip-corrupt. x2i channels for now.`;
       this.say(`${r.channel} v${r.baseVersion} is up to date with ${flags.wal} (seq ${r.walSeq}); nothing to dump`);
       return r;
     }
-    const keys = r.shards.reduce((s, x) => s + x.keys, 0);
+    const keys = r.files.reduce((s, x) => s + x.keys, 0);
     const applied = r.records ? `seq ${r.fromSeq + 1}..${r.walSeq}, ${r.records} record(s) (${r.upserts} upserts, ${r.deletes} deletes) over ${r.keys} key(s)` : `no new records (seq ${r.walSeq}); layers folded`;
     this.say(
       `${r.channel} v${r.version} (${r.kind} over v${r.baseVersion}): ${applied}; ` +
-        `${keys} keys in ${r.shards.length} shard file(s) (${(r.elapsedMs / 1000).toFixed(1)} s)${r.removedVersions.length ? `; removed v${r.removedVersions.join(', v')}` : ''}`,
+        `${keys} keys in ${r.files.length} file(s) (${(r.elapsedMs / 1000).toFixed(1)} s)${r.removedVersions.length ? `; removed v${r.removedVersions.join(', v')}` : ''}`,
     );
     return r;
   }

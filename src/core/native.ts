@@ -236,6 +236,8 @@ export interface Native {
   ): Promise<{ fileBytes: number; buildSeconds: number; buildCpuSeconds: number }>;
   vectorOpen(path: string): VectorHandle;
   vectorInfo(index: VectorHandle): { n: number; dim: number; type: string; metric: string; quant: string; m: number; nlist: number; hasF32: number; vectorBytes: number; memoryBytes: number };
+  /** Every row as dense f32 with its id; null for an int8 index built without f32 rows. */
+  vectorRows(index: VectorHandle): { ids: BigUint64Array; data: Float32Array } | null;
   vectorSearch(
     index: VectorHandle,
     queries: Float32Array,

@@ -15,6 +15,7 @@ js_fn! {
     async js_vector_build => vector_build;
     js_vector_open => vector_open;
     js_vector_info => vector_info;
+    js_vector_rows => vector_rows;
     async js_vector_search => vector_search;
 }
 
@@ -26,6 +27,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"vectorBuild", Some(js_vector_build)),
             export(c"vectorOpen", Some(js_vector_open)),
             export(c"vectorInfo", Some(js_vector_info)),
+            export(c"vectorRows", Some(js_vector_rows)),
             export(c"vectorSearch", Some(js_vector_search)),
         ],
     )
@@ -125,6 +127,17 @@ fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.set(o, c"hasF32", env.double(idx.f32.is_some() as u8 as f64)?)?;
     env.set(o, c"vectorBytes", env.double(idx.store.raw().len() as f64)?)?;
     env.set(o, c"memoryBytes", env.double(idx.memory_bytes() as f64)?)?;
+    Ok(o)
+}
+
+/// vectorRows(handle): {ids: BigUint64Array, data: Float32Array (n x dim)} or null (SQ8 without f32 rows)
+fn vector_rows(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    let idx = index(env, a.argv[0])?;
+    let Some(data) = idx.rows_f32() else { return env.null() };
+    let o = env.object()?;
+    env.set(o, c"ids", env.typed_array_copy(&idx.ids)?)?;
+    env.set(o, c"data", env.typed_array_from_vec(data)?)?;
     Ok(o)
 }
 

@@ -5,11 +5,14 @@ import type { QueryVectorResult } from '../../core/vector/query.js';
 export default class QueryVector extends RecallCommand<QueryVectorResult> {
   static override summary = 'Search a vector index with a batch of queries: ids and distances of the k nearest.';
   static override description = `Queries come from an fbin file, parquet (--vector COL) or JSON lines. One native call searches the batch;
-search_s / search_cpu_s exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.`;
+search_s / search_cpu_s exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.
+A version with delta layers (recall dump --delta) is searched layer by layer (ids a newer layer replaced or deleted are
+dropped); --wal adds the vectors upserted after the version's dump seq (scored exactly) and hides the deleted ones.`;
   static override examples = [
     '<%= config.bin %> query vector --index out/vector --queries test.f32 --k 10 --ef 64 --json',
     '<%= config.bin %> query vector --index out/vec-int8 --queries q.jsonl --k 10 --rerank 40',
     '<%= config.bin %> query vector --index out/vec-ivf --queries test.f32 --k 10 --nprobe 16 --ids-out ids.i32',
+    '<%= config.bin %> query vector --index out/vector --wal out/wal --queries q.jsonl --k 10',
   ];
   static override flags = {
     index: Flags.string({ description: 'vector file, version folder or channel folder', required: true }),
@@ -22,6 +25,9 @@ search_s / search_cpu_s exclude loading. Distances: Euclidean for l2, minus the 
     rerank: Flags.integer({ description: 're-rank the top R with exact f32 distances (int8/f16 indexes built with --rerank)', default: 0, min: 0 }),
     threads: Flags.integer({ description: 'search threads', default: 1, min: 1 }),
     'ids-out': Flags.string({ description: 'also write the ids as an int32 fbin (nq x k)' }),
+    wal: Flags.string({ description: 'also read this WAL: vectors upserted or deleted after the version\'s dump seq' }),
+    'as-of': Flags.integer({ description: 'a consistent older view: the newest version at or before this seq, plus WAL records up to it', min: 0 }),
+    'skip-corrupt': Flags.boolean({ description: 'skip corrupt WAL records (counted) instead of stopping' }),
   };
 
   async run(): Promise<QueryVectorResult> {
@@ -39,6 +45,9 @@ search_s / search_cpu_s exclude loading. Distances: Euclidean for l2, minus the 
         rerank: flags.rerank,
         threads: flags.threads,
         idsOut: flags['ids-out'],
+        wal: flags.wal,
+        asOf: flags['as-of'],
+        skipCorrupt: flags['skip-corrupt'],
       },
       this.signal,
     );
@@ -46,6 +55,7 @@ search_s / search_cpu_s exclude loading. Distances: Euclidean for l2, minus the 
       const show = Math.min(r.queries, 20);
       for (let i = 0; i < show; i++) this.say(`${i}\t${r.ids[i]!.map((id, j) => `${id}:${r.distances[i]![j]}`).join(' ')}`);
       if (r.queries > show) this.say(`... ${r.queries - show} more (use --json or --ids-out)`);
+      if (r.wal?.torn) process.stderr.write(`recall: ${r.wal.torn.segment}: ${r.wal.torn.message}\n`);
       process.stderr.write(`recall: ${r.queries} queries in ${r.search_s.toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${r.load_s.toFixed(3)} s\n`);
     }
     return r;

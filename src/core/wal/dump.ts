@@ -8,13 +8,15 @@
  * temp + fsync + rename) under the channel's build lock, so a crash leaves
  * CURRENT on a complete version and a second concurrent dump is refused.
  */
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { badInput, RecallError } from '../cli/errors.js';
 import { canonicalJson } from '../index/container.js';
 import { dumpInfo, type DumpInfo, resolveLayered } from '../index/layers.js';
 import { beginVersion, listVersions, readCurrent, readManifest, versionName } from '../index/versions.js';
-import { loadNative, type WalScanReport, type X2iStats } from '../native.js';
+import { loadNative, type VectorBuildOptions, type WalScanReport } from '../native.js';
+import { VECTOR_FILE_EXT } from '../vector/build.js';
+import { encodeDeletes, openLayers, VECTOR_DELETES_FILE, vectorChanges } from '../vector/layers.js';
 import { X2I_FILE_EXT } from '../x2i/build.js';
 
 export interface DumpOptions {
@@ -27,6 +29,34 @@ export interface DumpOptions {
   skipCorrupt?: boolean;
   /** Apply records up to this seq only. */
   upto?: number;
+}
+
+export interface DumpedFile {
+  file: string;
+  keys: number;
+  deleted: number;
+  fileBytes: number;
+}
+
+/** What one channel's dump wrote into the staging folder. */
+interface ChannelDump {
+  records: number;
+  upserts: number;
+  deletes: number;
+  changedKeys: number;
+  report: WalScanReport;
+  files: DumpedFile[];
+}
+
+interface DumpContext {
+  o: DumpOptions;
+  stagedDir: string;
+  version: number;
+  params: Record<string, unknown>;
+  info: DumpInfo;
+  kind: 'major' | 'delta';
+  /** The dump's layer list (for the files' params). */
+  layers: number[];
 }
 
 export interface DumpResult {
@@ -44,7 +74,8 @@ export interface DumpResult {
   upserts: number;
   deletes: number;
   keys: number;
-  shards: (X2iStats & { deleted: number; file: string })[];
+  /** The files of the new version: keys (x2i) or vectors, tombstones or deletes, bytes. */
+  files: DumpedFile[];
   wal: WalScanReport;
   removedVersions: number[];
   elapsedMs: number;
@@ -65,50 +96,117 @@ async function prune(channelDir: string, keep: number): Promise<number[]> {
   return removed;
 }
 
+/** x2i: replay and write every shard natively (x2i/dump.rs). */
+async function dumpX2i(c: DumpContext): Promise<ChannelDump> {
+  const native = loadNative();
+  const base = await resolveLayered(c.o.index, X2I_FILE_EXT, 'an x2i');
+  const shardCount = base.layers[0].files.length;
+  const names = base.layers[0].files.map((f) => basename(f));
+  const outs = names.map((n) => join(c.stagedDir, n));
+  const table = c.params.table as { seed?: string } | undefined;
+  const r = await native.x2iDump({
+    walDir: c.o.wal,
+    after: c.info.walSeq,
+    upto: c.o.upto,
+    skipCorrupt: c.o.skipCorrupt,
+    delta: c.kind === 'delta',
+    layers: Array.from({ length: shardCount }, (_, s) => base.layers.map((l) => l.files[s])),
+    outs,
+    headers: outs.map((_, shard) => ({ version: c.version, shard, shardCount })),
+    // the applied seq is known only after the scan: the manifest records it, the files their layering
+    params: outs.map((_, shard) => canonicalJson({ ...c.params, shard, dump: { kind: c.kind, layers: c.layers } })),
+    seed: BigInt(table?.seed ?? '0'),
+    topK: Number(c.params.topK ?? 0),
+    minScore: c.params.minScore === null || c.params.minScore === undefined ? undefined : Number(c.params.minScore),
+  });
+  return { ...r, files: r.shards.map((s, i) => ({ file: names[i], keys: s.keys, deleted: s.deleted, fileBytes: s.fileBytes })) };
+}
+
+/**
+ * vector: a delta is a flat exact index of the upserted rows plus the deleted ids; a major dump
+ * rebuilds the index with the base's parameters from every live row (layers and changes applied).
+ */
+async function dumpVector(c: DumpContext): Promise<ChannelDump> {
+  const native = loadNative();
+  const ch = vectorChanges(c.o.wal, { after: c.info.walSeq, upto: c.o.upto, skipCorrupt: c.o.skipCorrupt });
+  const done = (files: DumpedFile[]): ChannelDump => ({ records: ch.records, upserts: ch.upserts, deletes: ch.deletes, changedKeys: ch.rows.size, report: ch.report, files });
+  const foldOnly = ch.records === 0 && !(c.kind === 'major' && c.info.layers.length > 1);
+  if (foldOnly) return done([]);
+  const base = await resolveLayered(c.o.index, VECTOR_FILE_EXT, 'a vector');
+  const index = c.params.index as Omit<VectorBuildOptions, 'seed'> & { seed?: string };
+  const dim = Number(c.params.dim);
+  if (ch.dim && ch.dim !== dim) {
+    throw badInput('ERR_RECALL_DIM_MISMATCH', `${c.o.wal}: the WAL holds ${ch.dim}-dimensional vectors, the index ${dim}`, { file: c.o.wal, fix: 'append vectors of the index dimension only' });
+  }
+  // the live rows: layers oldest first, then the changes
+  const rows = new Map<bigint, Float32Array>();
+  const deleted: bigint[] = [];
+  if (c.kind === 'major') {
+    const open = await openLayers(base.layers);
+    for (const [i, l] of open.entries()) {
+      for (const id of l.deletes) rows.delete(id);
+      if (!l.handle) continue;
+      const r = native.vectorRows(l.handle);
+      if (!r) {
+        throw badInput('ERR_RECALL_NO_F32', `${base.layers[i].files[0]}: an int8 index built without f32 rows cannot be rebuilt by a major dump`, {
+          file: base.layers[i].files[0],
+          fix: 'use --delta, or rebuild from the source with --rerank (which keeps the f32 rows)',
+        });
+      }
+      for (let j = 0; j < r.ids.length; j++) rows.set(r.ids[j], r.data.subarray(j * dim, (j + 1) * dim));
+    }
+  }
+  for (const [id, row] of ch.rows) {
+    if (row) rows.set(id, row);
+    else {
+      rows.delete(id);
+      deleted.push(id);
+    }
+  }
+  const files: DumpedFile[] = [];
+  const ids = BigUint64Array.from(rows.keys());
+  const data = new Float32Array(ids.length * dim);
+  [...rows.values()].forEach((r, i) => data.set(r, i * dim));
+  const build: VectorBuildOptions =
+    c.kind === 'delta'
+      ? { type: 'flat', metric: index.metric, quant: 'f32' }
+      : { ...index, seed: BigInt(index.seed ?? '0'), threads: 2, keepF32: (index.keepF32 as unknown) === true || index.keepF32 === 1 ? 1 : 0 };
+  if (ids.length > 0) {
+    const file = `shard-00000-of-00001${VECTOR_FILE_EXT}`;
+    const params = canonicalJson({ ...c.params, rows: ids.length, dump: { kind: c.kind, layers: c.layers } });
+    const st = await native.vectorBuild(join(c.stagedDir, file), { version: c.version, shard: 0, shardCount: 1 }, params, data, ids, dim, build);
+    files.push({ file, keys: ids.length, deleted: 0, fileBytes: st.fileBytes });
+  }
+  if (c.kind === 'delta') {
+    const b = encodeDeletes(deleted);
+    await writeFile(join(c.stagedDir, VECTOR_DELETES_FILE), b);
+    files.push({ file: VECTOR_DELETES_FILE, keys: 0, deleted: b.length / 8, fileBytes: b.length });
+  }
+  return done(files);
+}
+
+const DUMPERS: Record<string, (c: DumpContext) => Promise<ChannelDump>> = { x2i: dumpX2i, vector: dumpVector };
+
 export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal } = {}): Promise<DumpResult> {
   const started = Date.now();
-  const native = loadNative();
   const first = await readCurrent(o.index).catch(() => null);
   if (!first) {
     throw badInput('ERR_RECALL_NO_VERSION', `${o.index}: no published version to dump over`, { file: o.index, fix: 'build the channel first (recall build ...), then dump' });
   }
   const channel = first.manifest.channel;
-  if (channel !== 'x2i') {
-    throw badInput('ERR_RECALL_UNSUPPORTED', `${o.index}: dumps of the ${channel} channel are not supported yet (x2i only)`, { file: o.index, fix: 'dump an x2i channel folder' });
+  const dumper = DUMPERS[channel];
+  if (!dumper) {
+    throw badInput('ERR_RECALL_UNSUPPORTED', `${o.index}: dumps of the ${channel} channel are not supported yet (x2i and vector)`, { file: o.index, fix: 'rebuild the channel from its source with the updates applied' });
   }
   const staged = await beginVersion(o.index, channel);
   try {
     // under the lock: CURRENT cannot move now
     const cur = (await readCurrent(o.index))!;
-    const base = await resolveLayered(o.index, X2I_FILE_EXT, 'an x2i');
     const info: DumpInfo = dumpInfo(cur.manifest);
-    const shardCount = base.layers[0].files.length;
-    const params = cur.manifest.params;
     const kind = o.delta ? 'delta' : 'major';
     // a delta reads through every layer under it; a major dump replaces them all
     const layers = kind === 'delta' ? [...info.layers, staged.version] : [staged.version];
-    const names = base.layers[0].files.map((f) => basename(f));
-    const outs = names.map((n) => join(staged.dir, n));
-    const table = params.table as { seed?: string } | undefined;
-    // the applied seq is known only after the scan: the manifest records it, the files their layering
-    const fileParams = (shard: number) => canonicalJson({ ...params, shard, dump: { kind, layers } });
-    const seed = BigInt(table?.seed ?? '0');
-    const topK = Number(params.topK ?? 0);
-    const minScore = params.minScore === null || params.minScore === undefined ? undefined : Number(params.minScore);
-    const r = await native.x2iDump({
-      walDir: o.wal,
-      after: info.walSeq,
-      upto: o.upto,
-      skipCorrupt: o.skipCorrupt,
-      delta: kind === 'delta',
-      layers: Array.from({ length: shardCount }, (_, s) => base.layers.map((l) => l.files[s])),
-      outs,
-      headers: outs.map((_, shard) => ({ version: staged.version, shard, shardCount })),
-      params: outs.map((_, shard) => fileParams(shard)),
-      seed,
-      topK,
-      minScore,
-    });
+    const r = await dumper({ o, stagedDir: staged.dir, version: staged.version, params: cur.manifest.params, info, kind, layers });
     hooks.signal?.throwIfAborted();
     const walSeq = Math.max(info.walSeq, o.upto === undefined ? r.report.lastSeq : Math.min(o.upto, r.report.lastSeq));
     const result: DumpResult = {
@@ -124,7 +222,7 @@ export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal 
       upserts: r.upserts,
       deletes: r.deletes,
       keys: r.changedKeys,
-      shards: r.shards.map((s, i) => ({ ...s, file: names[i] })),
+      files: r.files,
       wal: r.report,
       removedVersions: [],
       elapsedMs: 0,
@@ -136,7 +234,7 @@ export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal 
       result.elapsedMs = Date.now() - started;
       return result;
     }
-    const published = await staged.publish({ ...params, dump: { kind, walSeq, layers, wal: o.wal, base: cur.version } });
+    const published = await staged.publish({ ...cur.manifest.params, dump: { kind, walSeq, layers, wal: o.wal, base: cur.version } });
     result.published = true;
     result.version = published.version;
     if (o.keep !== undefined) result.removedVersions = await prune(o.index, o.keep);

@@ -400,6 +400,24 @@ impl VectorIndex {
         Ok(Results { ids, distances: dists })
     }
 
+    /// Every row as dense f32 (`n x dim`, in row order, with `ids`): from the f32 store or the kept
+    /// f32 rows, or decoded from f16 (re-encoding gives the same codes). None for an SQ8 index
+    /// without f32 rows: decoding and re-quantising would drift, so such an index cannot be rebuilt.
+    /// Cosine rows come back normalised, as stored.
+    pub fn rows_f32(&self) -> Option<Vec<f32>> {
+        let (n, dim) = (self.n, self.dim);
+        let mut out = Vec::with_capacity(n * dim);
+        for r in 0..n {
+            match (&self.f32, self.store.quant) {
+                (_, Quant::F32) => out.extend_from_slice(&self.store.f32_row(r)[..dim]),
+                (Some(f), _) => out.extend_from_slice(&f.row(r)[..dim]),
+                (None, Quant::F16) => out.extend(self.store.f16_row(r)[..dim].iter().map(|&h| crate::kernels::f16_to_f32(h))),
+                (None, Quant::Sq8) => return None,
+            }
+        }
+        Some(out)
+    }
+
     /// Bytes held in memory: rows, ids, graph or lists (not the mapped f32 re-rank rows).
     pub fn memory_bytes(&self) -> usize {
         let graph = self.hnsw.as_ref().map_or(0, |h| h.levels.len() + 4 * (h.links0.len() + h.upper_off.len() + h.upper.len()));
