@@ -260,6 +260,13 @@ export interface Native {
   /** One index, or the shards of one collection (searched with its summed N, df and lengths, merged). */
   textSearch(index: TextHandle | TextHandle[], queries: string[], options: TextSearchOptions, token?: CancelToken): Promise<TextSearchBatch>;
   textExtIds(index: TextHandle, docs: Uint32Array): BigUint64Array | string[];
+  /** Copy a text index with more documents deleted (external ids as text); statistics unchanged. */
+  textAddTombstones(
+    src: string,
+    dst: string,
+    header: { version?: number; shard?: number; shardCount?: number },
+    extIds: string[],
+  ): Promise<{ tombstones: number; added: number; unknown: number; fileBytes: number }>;
   /**
    * One query on the calling thread, no allocation: hits into `out` (arrays of at least k),
    * meta = [total hits, total exact 1/0, pair lists used]; returns the hit count. flags: 1 words

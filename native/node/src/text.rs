@@ -23,6 +23,7 @@ js_fn! {
     async js_text_search => text_search;
     js_text_query_into => text_query_into;
     js_text_ext_ids => text_ext_ids;
+    async js_text_add_tombstones => text_add_tombstones;
 }
 
 pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
@@ -38,6 +39,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"textSearch", Some(js_text_search)),
             export(c"textQueryInto", Some(js_text_query_into)),
             export(c"textExtIds", Some(js_text_ext_ids)),
+            export(c"textAddTombstones", Some(js_text_add_tombstones)),
         ],
     )
 }
@@ -410,4 +412,36 @@ fn text_ext_ids(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         ExtIdStore::U64(v) => env.typed_array_from_vec(docs.iter().map(|&d| v[d as usize]).collect::<Vec<u64>>()),
         ExtIdStore::Str { .. } => env.array(docs.iter().map(|&d| env.string(&idx.ext_id_string(d)))),
     }
+}
+
+struct AddTombstones {
+    src: PathBuf,
+    dst: PathBuf,
+    fields: HeaderFields,
+    ext_ids: Vec<String>,
+}
+
+impl Task for AddTombstones {
+    type Output = recall_core::text::retombstone::Retombstoned;
+    fn compute(&mut self) -> Result<Self::Output, JsError> {
+        let f = &self.fields;
+        Ok(recall_core::text::retombstone::add_tombstones(&self.src, &self.dst, f.version, f.shard, f.shard_count, &self.ext_ids)?)
+    }
+    fn resolve(self, env: Env, r: Self::Output) -> JsResult<napi_value> {
+        let o = env.object()?;
+        for (name, v) in [(c"tombstones", r.tombstones), (c"added", r.added), (c"unknown", r.unknown), (c"fileBytes", r.file_bytes)] {
+            env.set(o, name, env.double(v as f64)?)?;
+        }
+        Ok(o)
+    }
+}
+
+/// textAddTombstones(src, dst, header {version, shard, shardCount}, extIds: string[]): Promise<{tombstones, added, unknown, fileBytes}>
+fn text_add_tombstones(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<4>::get(env, info)?;
+    let src = PathBuf::from(env.string_arg(a.argv[0], "src")?);
+    let dst = PathBuf::from(env.string_arg(a.argv[1], "dst")?);
+    let fields = crate::container::build_header(env, a.argv[2])?;
+    let ext_ids = env.array_items(a.argv[3], "extIds")?.into_iter().map(|v| env.string_arg(v, "extIds")).collect::<JsResult<Vec<_>>>()?;
+    spawn(env, "recall.textAddTombstones", AddTombstones { src, dst, fields, ext_ids })
 }

@@ -22,6 +22,7 @@ pub mod build_pairs;
 pub mod codec;
 pub mod index;
 pub mod query;
+pub mod retombstone;
 pub mod roaring;
 pub mod search;
 pub mod unicode_tables;

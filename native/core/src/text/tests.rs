@@ -148,3 +148,32 @@ fn pairs_do_not_change_results() {
     }
     assert!(used > 0, "the planner never used a pair");
 }
+
+#[test]
+fn add_tombstones_hides_documents_and_keeps_everything_else() {
+    let d = crate::testutil::scratch("text-retomb");
+    let docs = ["apple pie", "apple tart", "apple crumble", "pear tart"];
+    let idx = build_index(&d, "a.rti", &docs, &[10, 20, 30, 40], PairKind::Off);
+    let p = SearchParams::default();
+    assert_eq!(search(&idx, "apple", &p).unwrap().total, 3);
+    let src = d.join("a.rti");
+    let dst = d.join("b.rti");
+    let r = retombstone::add_tombstones(&src, &dst, 7, 0, 1, &["20".into(), "99".into(), "nope".into()]).unwrap();
+    assert_eq!((r.tombstones, r.added, r.unknown), (1, 1, 2));
+    let b = TextIndex::open(&dst).unwrap();
+    let h = search(&b, "apple", &p).unwrap();
+    assert_eq!(h.docs.iter().map(|&x| b.ext_id_string(x)).collect::<Vec<_>>().len(), 2);
+    assert!(h.docs.iter().all(|&x| b.ext_id_string(x) != "20"));
+    // statistics are those of the file (deleted documents still count), so the scores do not move
+    let a = search(&idx, "apple", &p).unwrap();
+    for (i, &doc) in h.docs.iter().enumerate() {
+        let j = a.docs.iter().position(|&x| x == doc).unwrap();
+        assert_eq!(h.scores[i], a.scores[j]);
+    }
+    // again on the result: the union
+    let e = d.join("c.rti");
+    let r2 = retombstone::add_tombstones(&dst, &e, 8, 0, 1, &["30".into(), "20".into()]).unwrap();
+    assert_eq!((r2.tombstones, r2.added), (2, 1));
+    assert_eq!(search(&TextIndex::open(&e).unwrap(), "apple", &p).unwrap().total, 1);
+    assert_eq!(crate::container::Container::open(&e).unwrap().header.fields.version, 8);
+}
