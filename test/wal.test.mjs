@@ -223,6 +223,73 @@ describe('wal', () => {
       }
     }
     assert.ok(dumps >= 3);
+    // as of seq 0: the base version alone, whatever came after
+    const old = await run(['query', 'vector', '--index', idx, '--queries', join(dir, 'vq.jsonl'), '--k', '6', '--as-of', '0', '--wal', wal]);
+    const first = await run(['query', 'vector', '--index', join(idx, 'v00000001'), '--queries', join(dir, 'vq.jsonl'), '--k', '6']);
+    assert.deepEqual(old.ids, first.ids);
+    const v = await run(['verify', idx]);
+    assert.equal(v.ok, true);
+  });
+
+  it('text model-based: upserts, deletes, delta and major dumps; every word finds exactly the live documents holding it', async () => {
+    const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+    const c = await db.connect();
+    await c.run('select setseed(0.3)');
+    const pq = join(dir, 'text-docs.parquet');
+    await c.run(`copy (select range::bigint as id, 'w' || (random() * 30)::int as title,
+      list_aggregate(list_transform(range(1 + (random() * 7)::int), x -> 'w' || (random() * 30)::int), 'string_agg', ' ') as body
+      from range(300)) to '${pq}' (format parquet, compression zstd)`);
+    const idx = join(dir, 'text');
+    const wal = join(dir, 'text-wal');
+    await run(['build', 'inverted', '-i', pq, '--id', 'id', '--text', 'title,body', '--field-weights', '2,1', '-o', idx]);
+    const model = new Map();
+    for (const r of (await c.runAndReadAll(`select id::varchar id, title, body from read_parquet('${pq}')`)).getRowObjectsJson()) model.set(r.id, r);
+    const rand = rng(4242);
+    const words = Array.from({ length: 30 }, (_, i) => `w${i}`);
+    writeFileSync(join(dir, 'words.txt'), `${words.join('\n')}\n`);
+    const check = async (what, extra = []) => {
+      const r = await run(['query', 'inverted', '--index', idx, '--queries-file', join(dir, 'words.txt'), '--k', '1000', ...extra]);
+      r.results.forEach((q, i) => {
+        const w = words[i];
+        const want = [...model.values()].filter((d) => `${d.title} ${d.body}`.split(' ').includes(w)).map((d) => d.id).sort();
+        const got = q.hits.map((h) => String(h.id)).sort();
+        assert.deepEqual(got, want, `${what}: "${w}"`);
+        for (let j = 1; j < q.hits.length; j++) assert.ok(q.hits[j - 1].score >= q.hits[j].score, `${what}: "${w}" in score order`);
+      });
+    };
+    await check('base');
+    const phrase = () => Array.from({ length: 1 + rand(6) }, () => words[rand(30)]).join(' ');
+    let dumps = 0;
+    for (let step = 0; step < 9; step++) {
+      const recs = [];
+      for (let n = 1 + rand(20); n > 0; n--) {
+        const id = String(rand(2) ? rand(300) : 1000 + rand(50));
+        if (rand(3) === 0) {
+          recs.push({ op: 'delete', id: Number(id) });
+          model.delete(id);
+        } else {
+          const doc = { title: words[rand(30)], body: phrase() };
+          recs.push({ op: 'upsert', id: Number(id), fields: doc });
+          model.set(id, { id, ...doc });
+        }
+      }
+      writeFileSync(join(dir, 'tu.jsonl'), jsonl(recs));
+      await run(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', join(dir, 'tu.jsonl')]);
+      await check(`step ${step}: index + WAL`, ['--wal', wal]);
+      if (step % 2 === 1) {
+        const d = await run(['dump', '--index', idx, '--wal', wal, ...(step % 4 === 1 ? ['--delta'] : [])]);
+        assert.equal(d.published, true);
+        dumps++;
+        await check(`step ${step}: after the ${d.kind} dump, the version alone`);
+      }
+    }
+    assert.ok(dumps >= 4);
+    // a field the index does not have is refused by the dump, with the document named
+    writeFileSync(join(dir, 'tf.jsonl'), jsonl([{ op: 'upsert', id: 7, fields: { summary: 'x' } }]));
+    await run(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', join(dir, 'tf.jsonl')]);
+    const bad = await recall(['dump', '--index', idx, '--wal', wal]);
+    assert.equal(bad.code, 3, bad.stderr);
+    assert.match(bad.stderr, /document "7" has a field "summary" the index does not have/);
     const v = await run(['verify', idx]);
     assert.equal(v.ok, true);
   });

@@ -7,12 +7,16 @@ export default class QueryInverted extends RecallCommand<QueryInvertedResult> {
   static override description = `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words"
 (a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
 Results: score descending, then document order; scores are BM25 (k1, b from the index unless given).
---index is a .rti file, a version folder or a channel folder (its CURRENT version).
+--index is a .rti file, a version folder or a channel folder (its CURRENT version). A version with delta layers
+(recall dump --delta) and, with --wal, the documents of the WAL tail are searched as one collection; documents
+a newer layer replaced or deleted are dropped (they still count in the BM25 statistics, and in the hit count,
+shown as ~N, until the index is rebuilt from its source).
 Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUERY_TOO_LARGE); with
 --queries-file such errors are reported per query.`;
   static override examples = [
     '<%= config.bin %> query inverted --index out/text --q "apple AND (pie OR tart) -recipe"',
     '<%= config.bin %> query inverted --index out/text --queries-file queries.txt --k 10 --json',
+    '<%= config.bin %> query inverted --index out/text --wal out/wal --q "new words"',
   ];
   static override flags = {
     index: Flags.string({ description: 'text index file, version folder or channel folder', required: true }),
@@ -26,6 +30,9 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
     b: Flags.string({ description: 'BM25 b (default: the index\'s)' }),
     threads: Flags.integer({ description: 'query threads for --queries-file', default: 1, min: 1 }),
     'analyzer-override': Flags.boolean({ description: 'query even if this installation analyzes differently from the index' }),
+    wal: Flags.string({ description: 'also read this WAL: documents upserted or deleted after the version\'s dump seq' }),
+    'as-of': Flags.integer({ description: 'a consistent older view: the newest version at or before this seq, plus WAL records up to it', min: 0 }),
+    'skip-corrupt': Flags.boolean({ description: 'skip corrupt WAL records (counted) instead of stopping' }),
   };
 
   async run(): Promise<QueryInvertedResult> {
@@ -44,6 +51,9 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
         b: flags.b === undefined ? undefined : Number(flags.b),
         threads: flags.threads,
         analyzerOverride: flags['analyzer-override'],
+        wal: flags.wal,
+        asOf: flags['as-of'],
+        skipCorrupt: flags['skip-corrupt'],
       },
       this.signal,
     );
@@ -53,9 +63,10 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
         this.say(`error ${q.error.code}: ${q.error.message}`);
         continue;
       }
-      this.say(`${q.totalHitsRelation === 'gte' ? '>= ' : ''}${q.totalHits} hits`);
+      this.say(`${q.totalHitsRelation === 'gte' ? '>= ' : q.totalHitsRelation === 'approx' ? '~' : ''}${q.totalHits} hits`);
       for (const h of q.hits) this.say(`${h.id}\t${+h.score.toPrecision(8)}`);
     }
+    if (r.wal?.torn) process.stderr.write(`recall: ${r.wal.torn.segment}: ${r.wal.torn.message}\n`);
     if (r.errors) process.stderr.write(`recall: ${r.errors} of ${r.results.length} queries failed (listed above)\n`);
     return r;
   }
