@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { badInput } from '../cli/errors.js';
+import { badInput, ExitCode, RecallError } from '../cli/errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { loadNative, type WalFsync, type WalIssue } from '../native.js';
 import { expandInputs } from '../shard/inputs.js';
@@ -114,7 +114,12 @@ export async function appendWal(o: AppendOptions, hooks: { signal?: AbortSignal;
   }
   const appendMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const records = lastSeq ? lastSeq - firstSeq + 1 : 0;
-  hooks.signal?.throwIfAborted();
+  if (hooks.signal?.aborted) {
+    throw new RecallError('ERR_RECALL_CANCELLED', `interrupted: ${records} of ${enc.count} records were appended${records ? ` (seq ${firstSeq}..${lastSeq})` : ''}; appended batches are complete and durable`, {
+      exit: ExitCode.Interrupted,
+      fix: records ? `append the rest: the input's records after the first ${records}` : 'run it again',
+    });
+  }
   return {
     wal: o.wal,
     channel: o.channel,
