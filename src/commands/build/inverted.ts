@@ -35,6 +35,7 @@ The file is written as the next version of the --out channel folder and publishe
     k1: Flags.string({ description: 'BM25 k1 stored as the default', default: '1.2' }),
     b: Flags.string({ description: 'BM25 b stored as the default', default: '0.75' }),
     threads: Flags.integer({ description: 'build threads (the bytes do not depend on it)', min: 1 }),
+    shard: Flags.integer({ description: 'with a shard folder: build only shard K (one job of a distributed build)', min: 0 }),
     out: Flags.string({ char: 'o', description: 'channel folder (a new version is published in it)', required: true }),
   };
 

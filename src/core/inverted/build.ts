@@ -39,6 +39,10 @@ export interface BuildInvertedOptions {
   threads?: number;
   /** A file of external ids (one per line) to mark deleted. */
   tombstones?: string;
+  /** With a shard folder: build only this shard (one job of a distributed build). */
+  shard?: number;
+  /** Recorded in the parameters instead of the input paths (so where the data sits does not change the bytes). */
+  sourceLabel?: string;
   out: string;
 }
 
@@ -90,6 +94,26 @@ async function readTombstones(file: string, strIds: boolean): Promise<Pick<TextB
 }
 
 export async function buildInverted(o: BuildInvertedOptions, signal?: AbortSignal): Promise<BuildInvertedResult> {
+  const staged = await beginVersion(o.out, 'inverted');
+  try {
+    const r = await writeInvertedParts(o, staged, signal);
+    const version = await staged.publish(r.params);
+    return { version, ...r.result };
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  }
+}
+
+/**
+ * Read and check the input and write this build's index files (every shard, or `o.shard`) into
+ * `target`; returns their figures and the version parameters (`recall build --config` calls it per shard).
+ */
+export async function writeInvertedParts(
+  o: BuildInvertedOptions,
+  target: { dir: string; version: number },
+  signal?: AbortSignal,
+): Promise<{ result: Omit<BuildInvertedResult, 'version'>; params: Record<string, unknown> }> {
   const native = loadNative();
   const weights = o.text.map((_, i) => o.weights?.[i] ?? 1);
   if (o.weights && o.weights.length !== o.text.length)
@@ -101,72 +125,69 @@ export async function buildInverted(o: BuildInvertedOptions, signal?: AbortSigna
   signal?.throwIfAborted();
   const readSeconds = (performance.now() - t0) / 1000;
   const shardCount = parts.length;
+  if (o.shard !== undefined && (o.shard >= shardCount || (shardCount === 1 && !(await shardFolder(o.inputs[0]!))))) {
+    throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard}: the input is not a shard folder with that shard (${shardCount} part(s))`, { fix: 'pass a `recall shard` folder as --input, and a shard in 0..count-1' });
+  }
   const params = {
     channel: 'inverted',
-    source: { inputs: o.inputs, id: o.id, text: o.text, weights, shards: shardCount },
+    source: { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs, id: o.id, text: o.text, weights, shards: shardCount },
     analyzer: JSON.parse(analyzer.description) as unknown,
     pairs: { kind: o.pairs, budgetBytes: o.pairBudget ?? null, minDf: o.pairMinDf ?? null, minPairDf: o.pairMinPairDf ?? null, maxTerms: o.pairMaxTerms ?? null },
     forward: !!o.forward,
     bm25: { k1: o.k1 ?? 1.2, b: o.b ?? 0.75 },
     duplicates: 'last row wins',
   };
-  const staged = await beginVersion(o.out, 'inverted');
   const files: BuildInvertedResult['files'] = [];
   const token = tokenFor(native, signal);
-  try {
-    for (const [shard, docs] of parts.entries()) {
-      const t1 = performance.now();
-      const input: TextBuildInput = {
-        fields: docs.fields.map((f, i) => ({ name: f.name, weight: weights[i]!, ...packTexts(f.texts, analyzer.prepareDoc, docs.source) })),
-      };
-      if (docs.ids.kind === 'u64') input.ids = docs.ids.values;
-      else {
-        const { bytes, offsets } = packStrings(docs.ids.values);
-        input.idBytes = bytes;
-        input.idOffsets = offsets;
-      }
-      if (o.tombstones) Object.assign(input, await readTombstones(o.tombstones, docs.ids.kind === 'str'));
-      const prepSeconds = (performance.now() - t1) / 1000;
-      signal?.throwIfAborted();
-      const file = `shard-${String(shard).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}${TEXT_FILE_EXT}`;
-      const stats = await native.textBuild(
-        join(staged.dir, file),
-        { version: staged.version, shard, shardCount },
-        canonicalJson({ ...params, shard }),
-        input,
-        {
-          segmentation: analyzer.segmentation,
-          maxTokenBytes: analyzer.maxTokenBytes,
-          analyzer: analyzer.description,
-          pairs: o.pairs,
-          pairBudgetBytes: o.pairBudget,
-          pairMinDf: o.pairMinDf,
-          pairMinPairDf: o.pairMinPairDf,
-          pairMaxTerms: o.pairMaxTerms,
-          forward: o.forward ? 1 : 0,
-          threads: o.threads ?? 1,
-          k1: o.k1,
-          b: o.b,
-        },
-        token,
-      );
-      files.push({ ...stats, buildSeconds: stats.buildSeconds + prepSeconds, file, shard });
-    }
-    const version = await staged.publish(params);
-    const sum = (f: (x: (typeof files)[number]) => number) => files.reduce((a, x) => a + f(x), 0);
-    return {
-      version,
-      files,
-      docs: sum((x) => x.docs),
-      rows: sum((x) => x.rows),
-      duplicates: sum((x) => x.duplicates),
-      fileBytes: sum((x) => x.fileBytes),
-      readSeconds,
-      buildSeconds: sum((x) => x.buildSeconds),
-      buildCpuSeconds: sum((x) => x.buildCpuSeconds),
+  for (const [shard, docs] of parts.entries()) {
+    if (o.shard !== undefined && shard !== o.shard) continue;
+    const t1 = performance.now();
+    const input: TextBuildInput = {
+      fields: docs.fields.map((f, i) => ({ name: f.name, weight: weights[i]!, ...packTexts(f.texts, analyzer.prepareDoc, docs.source) })),
     };
-  } catch (e) {
-    await staged.abort();
-    throw e;
+    if (docs.ids.kind === 'u64') input.ids = docs.ids.values;
+    else {
+      const { bytes, offsets } = packStrings(docs.ids.values);
+      input.idBytes = bytes;
+      input.idOffsets = offsets;
+    }
+    if (o.tombstones) Object.assign(input, await readTombstones(o.tombstones, docs.ids.kind === 'str'));
+    const prepSeconds = (performance.now() - t1) / 1000;
+    signal?.throwIfAborted();
+    const file = `shard-${String(shard).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}${TEXT_FILE_EXT}`;
+    const stats = await native.textBuild(
+      join(target.dir, file),
+      { version: target.version, shard, shardCount },
+      canonicalJson({ ...params, shard }),
+      input,
+      {
+        segmentation: analyzer.segmentation,
+        maxTokenBytes: analyzer.maxTokenBytes,
+        analyzer: analyzer.description,
+        pairs: o.pairs,
+        pairBudgetBytes: o.pairBudget,
+        pairMinDf: o.pairMinDf,
+        pairMinPairDf: o.pairMinPairDf,
+        pairMaxTerms: o.pairMaxTerms,
+        forward: o.forward ? 1 : 0,
+        threads: o.threads ?? 1,
+        k1: o.k1,
+        b: o.b,
+      },
+      token,
+    );
+    files.push({ ...stats, buildSeconds: stats.buildSeconds + prepSeconds, file, shard });
   }
+  const sum = (f: (x: (typeof files)[number]) => number) => files.reduce((a, x) => a + f(x), 0);
+  const result = {
+    files,
+    docs: sum((x) => x.docs),
+    rows: sum((x) => x.rows),
+    duplicates: sum((x) => x.duplicates),
+    fileBytes: sum((x) => x.fileBytes),
+    readSeconds,
+    buildSeconds: sum((x) => x.buildSeconds),
+    buildCpuSeconds: sum((x) => x.buildCpuSeconds),
+  };
+  return { result, params };
 }

@@ -18,6 +18,8 @@ export interface BuildVectorOptions {
   vector?: string;
   out: string;
   build: VectorBuildOptions;
+  /** Recorded in the parameters instead of the input paths (so where the data sits does not change the bytes). */
+  sourceLabel?: string;
 }
 
 export interface BuildVectorResult {
@@ -32,6 +34,23 @@ export interface BuildVectorResult {
 }
 
 export async function buildVector(o: BuildVectorOptions, signal?: AbortSignal): Promise<BuildVectorResult> {
+  const staged = await beginVersion(o.out, 'vector');
+  try {
+    const r = await writeVectorPart(o, staged, signal);
+    const version = await staged.publish(r.params);
+    return { version, ...r.result };
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  }
+}
+
+/** Read and check the vectors and write the index file into `target` (`recall build --config` calls it too). */
+export async function writeVectorPart(
+  o: BuildVectorOptions,
+  target: { dir: string; version: number },
+  signal?: AbortSignal,
+): Promise<{ result: Omit<BuildVectorResult, 'version'>; params: Record<string, unknown> }> {
   const native = loadNative();
   const t0 = performance.now();
   const v = await readVectors(o.inputs, { format: o.inputFormat, id: o.id, vector: o.vector });
@@ -40,25 +59,20 @@ export async function buildVector(o: BuildVectorOptions, signal?: AbortSignal): 
     throw badInput('ERR_RECALL_USAGE', `--nlist ${o.build.nlist} is larger than the ${v.n} vectors`, { fix: 'pass a smaller --nlist (about sqrt(n) to 16 sqrt(n))' });
   const params = {
     channel: 'vector',
-    source: { inputs: o.inputs, id: o.id ?? null, vector: o.vector ?? null },
+    source: { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs, id: o.id ?? null, vector: o.vector ?? null },
     rows: v.n,
     dim: v.dim,
     // the thread count is left out: it does not change the bytes
     index: { ...o.build, threads: undefined, seed: String(o.build.seed ?? 0n), keepF32: !!o.build.keepF32 },
     distances: o.build.metric === 'l2' ? 'euclidean' : o.build.metric === 'ip' ? 'minus inner product' : '1 - cosine',
   };
-  const staged = await beginVersion(o.out, 'vector');
   const file = `shard-00000-of-00001${VECTOR_FILE_EXT}`;
   const token = native.cancelToken();
   const onAbort = () => native.cancel(token);
   signal?.addEventListener('abort', onAbort);
   try {
-    const stats = await native.vectorBuild(join(staged.dir, file), { version: staged.version, shard: 0, shardCount: 1 }, canonicalJson(params), v.data, v.ids, v.dim, o.build, token);
-    const version = await staged.publish(params);
-    return { version, file, n: v.n, dim: v.dim, readSeconds, ...stats };
-  } catch (e) {
-    await staged.abort();
-    throw e;
+    const stats = await native.vectorBuild(join(target.dir, file), { version: target.version, shard: 0, shardCount: 1 }, canonicalJson(params), v.data, v.ids, v.dim, o.build, token);
+    return { result: { file, n: v.n, dim: v.dim, readSeconds, ...stats }, params };
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

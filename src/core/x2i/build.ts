@@ -35,6 +35,8 @@ export interface BuildX2iOptions {
   seed?: bigint;
   /** With a shard folder: build only this shard (one job of a distributed build). */
   shard?: number;
+  /** Recorded in the parameters instead of the input paths (so where the data sits does not change the bytes). */
+  sourceLabel?: string;
   command?: string;
 }
 
@@ -106,8 +108,18 @@ async function readLists(c: DuckDBConnection, files: string[], l: { key: string;
   return { keys: u64(keys), offsets, items: u64(items), scores };
 }
 
-export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {}): Promise<BuildX2iResult> {
-  const started = Date.now();
+/** Where parts are written: a staging folder and the version number their headers carry. */
+export interface PartTarget {
+  dir: string;
+  version: number;
+}
+
+/**
+ * Check the input and write this build's index files (all shards, or `o.shard`) into `target`;
+ * returns them and the version parameters. `buildX2i` wraps it in a version; `recall build --config`
+ * calls it per shard.
+ */
+export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {}): Promise<{ shards: BuildX2iResult['shards']; params: Record<string, unknown> }> {
   const native = loadNative();
   const db = await openDuckDB({ threads: 1 }); // one thread: rows come back in file order
   const c = await db.connect();
@@ -140,7 +152,7 @@ export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal
     // 3. build every part into a staged version
     const params = {
       channel: 'x2i',
-      source: manifest ? { shardFolder: o.inputs[0], key: manifest.key, hash: manifest.hash } : { inputs: o.inputs },
+      source: manifest ? { shardFolder: o.sourceLabel ?? o.inputs[0], key: manifest.key, hash: manifest.hash } : { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs },
       columns: lists ?? { user: o.interactions!.user, item: o.interactions!.item, ts: o.interactions!.ts ?? null, weight: o.interactions!.weight ?? null, actionWeights: o.interactions!.actionWeights ?? null },
       // the thread count is left out: it does not change the result, so it must not change the bytes
       algorithm: o.interactions ? { ...o.interactions.compute, threads: undefined, seed: String(o.interactions.compute.seed ?? 0n) } : 'precomputed',
@@ -151,34 +163,27 @@ export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal
       table: { hash: 'nh-mix64-v1', seed: String(o.seed ?? 0n), keyZero: 'decoy' },
       lists: { encoding: 'u64 item ids + f32 scores, score desc then item asc' },
     };
-    const staged = await beginVersion(o.out, 'x2i');
     const shards: BuildX2iResult['shards'] = [];
-    try {
-      for (const p of parts) {
-        hooks.signal?.throwIfAborted();
-        const { keys, offsets, items, scores } = lists ? await readLists(c, p.files, lists) : await listsFromInteractions(c, p.files, o.interactions!, o.interactions!.compute, hooks.signal);
-        const file = `shard-${String(p.shard).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}${X2I_FILE_EXT}`;
-        let stats: X2iStats;
-        try {
-          stats = await native.x2iWrite(join(staged.dir, file), { version: staged.version, shard: p.shard, shardCount }, canonicalJson({ ...params, shard: p.shard }), keys, offsets, items, scores, {
-            seed: o.seed ?? 0n,
-            topK: o.topK ?? 0,
-            minScore: o.minScore,
-          });
-        } catch (e) {
-          const m = /^row (\d+): (.*)$/.exec((e as Error).message);
-          if (m) throw badInput('ERR_RECALL_BAD_ROW', `${p.files.join(', ')}: row ${m[1]}: ${m[2]}`, { file: p.files[0], row: Number(m[1]), fix: 'fix the input; nothing was written' });
-          throw e;
-        }
-        shards.push({ ...stats, file, shard: p.shard });
-        hooks.onShard?.(shards.length, parts.length);
+    for (const p of parts) {
+      hooks.signal?.throwIfAborted();
+      const { keys, offsets, items, scores } = lists ? await readLists(c, p.files, lists) : await listsFromInteractions(c, p.files, o.interactions!, o.interactions!.compute, hooks.signal);
+      const file = `shard-${String(p.shard).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}${X2I_FILE_EXT}`;
+      let stats: X2iStats;
+      try {
+        stats = await native.x2iWrite(join(target.dir, file), { version: target.version, shard: p.shard, shardCount }, canonicalJson({ ...params, shard: p.shard }), keys, offsets, items, scores, {
+          seed: o.seed ?? 0n,
+          topK: o.topK ?? 0,
+          minScore: o.minScore,
+        });
+      } catch (e) {
+        const m = /^row (\d+): (.*)$/.exec((e as Error).message);
+        if (m) throw badInput('ERR_RECALL_BAD_ROW', `${p.files.join(', ')}: row ${m[1]}: ${m[2]}`, { file: p.files[0], row: Number(m[1]), fix: 'fix the input; nothing was written' });
+        throw e;
       }
-      const version = await staged.publish(params);
-      return { version, shards, elapsedMs: Date.now() - started };
-    } catch (e) {
-      await staged.abort();
-      throw e;
+      shards.push({ ...stats, file, shard: p.shard });
+      hooks.onShard?.(shards.length, parts.length);
     }
+    return { shards, params };
   } catch (e) {
     if (hooks.signal?.aborted && !(e instanceof RecallError)) throw Object.assign(new Error('interrupted'), { name: 'AbortError' });
     throw e;
@@ -188,3 +193,15 @@ export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal
   }
 }
 
+export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {}): Promise<BuildX2iResult> {
+  const started = Date.now();
+  const staged = await beginVersion(o.out, 'x2i');
+  try {
+    const { shards, params } = await writeX2iParts(o, staged, hooks);
+    const version = await staged.publish(params);
+    return { version, shards, elapsedMs: Date.now() - started };
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  }
+}

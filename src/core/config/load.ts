@@ -1,0 +1,126 @@
+/**
+ * `recall.config.json`: read, validated against the JSON Schema shipped in
+ * the package (schema/recall.config.schema.json, with Ajv), then the checks a
+ * schema cannot express (a channel names a known source, names are unique,
+ * one weight per text column). Every message names the file and the JSON path.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { badInput } from '../cli/errors.js';
+
+export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../../schema/recall.config.schema.json', import.meta.url));
+
+export interface SourceConfig {
+  inputs: string[];
+  key: string;
+  where?: string;
+}
+
+interface ChannelBase {
+  name: string;
+  source: string;
+}
+export interface X2iChannelConfig extends ChannelBase {
+  kind: 'x2i';
+  neighbors: string;
+  scores: string;
+  topK?: number;
+  minScore?: number;
+  seed?: string;
+}
+export interface VectorChannelConfig extends ChannelBase {
+  kind: 'vector';
+  vector: string;
+  type?: 'hnsw' | 'ivf' | 'flat';
+  metric?: 'l2' | 'ip' | 'cosine';
+  quant?: 'f32' | 'f16' | 'int8';
+  m?: number;
+  efConstruction?: number;
+  nlist?: number;
+  kmeansIters?: number;
+  rerank?: boolean;
+  seed?: string;
+}
+export interface InvertedChannelConfig extends ChannelBase {
+  kind: 'inverted';
+  text: string[];
+  weights?: number[];
+  analyzer?: 'standard' | 'jieba';
+  pairs?: 'off' | 'cooc' | 'adjacent';
+  pairBudget?: number;
+  pairMinDf?: number;
+  forward?: boolean;
+  k1?: number;
+  b?: number;
+}
+export type ChannelConfig = X2iChannelConfig | VectorChannelConfig | InvertedChannelConfig;
+
+export interface RecallConfig {
+  out: string;
+  shards: number;
+  threads?: number;
+  sources: Record<string, SourceConfig>;
+  channels: ChannelConfig[];
+  /** The config file (paths in it are relative to its folder). */
+  file: string;
+}
+
+let validator: ReturnType<Ajv2020['compile']> | undefined;
+async function validate(doc: unknown): Promise<ErrorObject[]> {
+  if (!validator) {
+    const schema = JSON.parse(await readFile(CONFIG_SCHEMA_PATH, 'utf8')) as object;
+    validator = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+  }
+  return validator(doc) ? [] : (validator.errors ?? []);
+}
+
+/** One line per problem: the JSON path and what is wrong there (if/then wrappers left out). */
+function describe(errors: ErrorObject[]): string[] {
+  const lines = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === 'if') continue;
+    const path = e.instancePath || '/';
+    if (e.keyword === 'required') lines.add(`${path}: missing "${(e.params as { missingProperty: string }).missingProperty}"`);
+    else if (e.keyword === 'additionalProperties') lines.add(`${path}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`);
+    else if (e.keyword === 'enum') lines.add(`${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`);
+    else lines.add(`${path}: ${e.message}`);
+  }
+  return [...lines];
+}
+
+export async function loadConfig(file: string): Promise<RecallConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw badInput('ERR_RECALL_NO_SUCH_PATH', `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file, fix: 'pass --config recall.config.json' });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw badInput('ERR_RECALL_BAD_CONFIG', `${file}: not valid JSON (${(e as Error).message})`, { file, fix: 'fix the JSON syntax' });
+  }
+  const problems = describe(await validate(doc));
+  const c = doc as Omit<RecallConfig, 'file'> & { out?: string; shards?: number };
+  if (problems.length === 0) {
+    const names = new Set<string>();
+    c.channels.forEach((ch, i) => {
+      if (!(ch.source in c.sources)) problems.push(`/channels/${i}/source: no source named "${ch.source}" (sources: ${Object.keys(c.sources).join(', ')})`);
+      if (names.has(ch.name)) problems.push(`/channels/${i}/name: "${ch.name}" is used twice`);
+      if (ch.name === 'shards') problems.push(`/channels/${i}/name: "shards" is the folder of the sharded sources`);
+      names.add(ch.name);
+      if (ch.kind === 'inverted' && ch.weights && ch.weights.length !== ch.text.length) problems.push(`/channels/${i}/weights: ${ch.weights.length} weights for ${ch.text.length} text columns`);
+    });
+  }
+  if (problems.length) {
+    throw badInput('ERR_RECALL_BAD_CONFIG', `${file}: ${problems.join('; ')}`, { file, fix: `see ${CONFIG_SCHEMA_PATH}` });
+  }
+  // paths relative to the config file
+  const base = dirname(resolve(file));
+  const at = (p: string) => (isAbsolute(p) ? p : join(base, p));
+  const sources = Object.fromEntries(Object.entries(c.sources).map(([k, s]) => [k, { ...s, inputs: s.inputs.map(at) }]));
+  return { out: at(c.out ?? 'out'), shards: c.shards ?? 1, threads: c.threads, sources, channels: c.channels, file };
+}
