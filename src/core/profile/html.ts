@@ -3,9 +3,9 @@
  * the report data and the page script all inlined) that works offline and renders
  * byte-identically for the same report.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { d3Script, embedJson, escapeHtml, inlineSafe, packageDir } from '../io/html.js';
 import type { HtmlReport } from './model.js';
 
 interface VendorAssets {
@@ -19,45 +19,14 @@ let vendorCache: VendorAssets | undefined;
 /** Read lazily: importing this module must stay cheap for commands that never write HTML. */
 function vendorAssets(): VendorAssets {
   if (!vendorCache) {
-    const d3Dir = packageDir('d3');
     const flamegraphDir = packageDir('d3-flame-graph');
     vendorCache = {
-      d3Js: inlineSafe(readFileSync(join(d3Dir, 'dist/d3.min.js'), 'utf8'), 'script'),
+      d3Js: d3Script(),
       flamegraphJs: inlineSafe(readFileSync(join(flamegraphDir, 'dist/d3-flamegraph.umd.min.js'), 'utf8'), 'script'),
       flamegraphCss: inlineSafe(readFileSync(join(flamegraphDir, 'dist/d3-flamegraph.css'), 'utf8'), 'style'),
     };
   }
   return vendorCache;
-}
-
-/** Both packages' `exports` maps hide `dist/`, so resolve the entry point and walk up to the package root. */
-function packageDir(name: string): string {
-  const require = createRequire(import.meta.url);
-  let dir = dirname(require.resolve(name));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the folder of the ${name} package`);
-    dir = parent;
-  }
-}
-
-/**
- * A closing tag inside inlined code would end the element early. In JS it can only
- * sit in a string, regex or comment, where `<\/` means the same thing.
- */
-function inlineSafe(code: string, tag: 'script' | 'style'): string {
-  return code.replace(new RegExp(`</(${tag})`, 'gi'), '<\\/$1');
-}
-
-/** JSON that cannot close its <script> element nor break JS parsers that predate ES2019. */
-function embedJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export function renderDiffHtml(report: HtmlReport): string {

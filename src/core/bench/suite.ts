@@ -1,0 +1,347 @@
+/**
+ * `recall bench` (the umbrella): a CI-sized run of every channel's benchmark,
+ * each with its anchor measured in the same run, with warm-up, repetitions,
+ * medians and spread:
+ * - hash: NeighborHash batch lookups against a JavaScript Map;
+ * - vector: HNSW recall@10 and QPS over an ef sweep against exact flat search;
+ * - text: 2-term AND query latency against the TypeScript oracle index;
+ * - wal: append (group commit) and replay rates.
+ * A figure's `ratio` is its median over its anchor's, oriented so that > 1 is
+ * better; a baseline comparison uses ratios where both runs have them (they
+ * cancel machine speed), else medians. `slowdown` makes a benchmark do its
+ * measured work several times per sample, to check the gate.
+ */
+import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RecallError, usage } from '../cli/errors.js';
+import { makeAnalyzer } from '../inverted/analyzer.js';
+import { packTexts } from '../inverted/input.js';
+import { OracleIndex } from '../inverted/oracle.js';
+import { openDuckDB, queryRows } from '../io/duckdb.js';
+import { loadNative } from '../native.js';
+import { opCode } from '../wal/records.js';
+
+export const BENCHES = ['hash', 'vector', 'text', 'wal'] as const;
+export type BenchName = (typeof BENCHES)[number];
+
+export interface Figure {
+  id: string;
+  bench: BenchName;
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  samples: number[];
+  median: number;
+  min: number;
+  max: number;
+  p25: number;
+  p75: number;
+  /** The figure this one is measured against in the same run. */
+  anchor?: string;
+  /** median / anchor median, oriented so that > 1 means better than the anchor. */
+  ratio?: number;
+}
+
+export interface BenchResult {
+  format: 'recall-bench';
+  formatVersion: 1;
+  date: string;
+  machine: { cpus: number; model: string; memoryGB: number; platform: string; arch: string };
+  versions: { recall: string; node: string; addon: string };
+  params: { reps: number; warmup: number; scale: 'small' | 'full'; only: BenchName[]; slowdown: Record<string, number> };
+  figures: Figure[];
+  /** Plot data: recall-vs-QPS points per index, and per-query latencies (µs) per engine. */
+  curves: { vector: { ef: number; recall: number; qps: number }[]; vectorExactQps: number };
+  latencies: Record<string, number[]>;
+}
+
+export interface SuiteOptions {
+  reps?: number;
+  only?: BenchName[];
+  scale?: 'small' | 'full';
+  slowdown?: Record<string, number>;
+  onLine?: (line: string) => void;
+}
+
+const q = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = (s.length - 1) * p;
+  const lo = Math.floor(i);
+  return s[lo]! + (s[Math.ceil(i)]! - s[lo]!) * (i - lo);
+};
+
+function figure(bench: BenchName, id: string, label: string, unit: string, better: Figure['better'], samples: number[], anchor?: string): Figure {
+  return { id: `${bench}.${id}`, bench, label, unit, better, samples, median: q(samples, 0.5), min: Math.min(...samples), max: Math.max(...samples), p25: q(samples, 0.25), p75: q(samples, 0.75), anchor: anchor && `${bench}.${anchor}` };
+}
+
+/** Seconds of one call of `fn`. */
+function time(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** A deterministic float in [0, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}
+
+interface Ctx {
+  reps: number;
+  warmup: number;
+  small: boolean;
+  slow: (bench: string) => number;
+  say: (l: string) => void;
+}
+
+/** Samples of `work` (returns units done) as units per second: warm-up runs first. */
+function rate(c: Ctx, work: () => number): number[] {
+  for (let i = 0; i < c.warmup; i++) work();
+  const out: number[] = [];
+  for (let r = 0; r < c.reps; r++) {
+    let units = 0;
+    const s = time(() => (units = work()));
+    out.push(units / s);
+  }
+  return out;
+}
+
+function benchHash(c: Ctx): Figure[] {
+  const native = loadNative();
+  const bits = c.small ? 18 : 22;
+  const cap = 2 ** bits;
+  const n = Math.floor(cap * 0.79);
+  const rand = rng(7);
+  const keys = BigUint64Array.from({ length: n }, () => (BigInt(Math.floor(rand() * 2 ** 31)) << 32n) | BigInt(Math.floor(rand() * 2 ** 31)) | 1n);
+  const payloads = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
+  const queries = BigUint64Array.from({ length: n }, (_, i) => keys[Math.floor(rand() * n)]! + (i % 10 === 9 ? 2n : 0n));
+  const out = new BigUint64Array(n);
+  const nh = native.hashBenchBuild(keys, payloads, 'neighbor', cap);
+  const map = new Map<bigint, bigint>();
+  keys.forEach((k, i) => map.set(k, payloads[i]!));
+  const slow = c.slow('hash');
+  const ours = rate(c, () => {
+    for (let s = 0; s < slow; s++) native.hashBenchLookup(nh, queries, out, 'amac', 16);
+    return n / 1e6;
+  });
+  const js = rate(c, () => {
+    for (let i = 0; i < n; i++) out[i] = map.get(queries[i]!) ?? 0n;
+    return n / 1e6;
+  });
+  c.say(`hash: NeighborHash ${q(ours, 0.5).toFixed(1)} M lookups/s, JS Map ${q(js, 0.5).toFixed(1)} (2^${bits} slots, load 0.79)`);
+  return [figure('hash', 'jsmap', 'JavaScript Map<bigint, bigint>', 'M lookups/s', 'higher', js), figure('hash', 'neighborhash', 'NeighborHash, AMAC batch', 'M lookups/s', 'higher', ours, 'jsmap')];
+}
+
+async function benchVector(c: Ctx, res: BenchResult): Promise<Figure[]> {
+  const native = loadNative();
+  const [n, dim, nq, k] = c.small ? [6000, 32, 200, 10] : [50000, 64, 1000, 10];
+  const rand = rng(11);
+  // clustered rows: 40 centres, uniform noise
+  const centres = Array.from({ length: 40 }, () => Array.from({ length: dim }, () => rand()));
+  const row = () => centres[Math.floor(rand() * centres.length)]!.map((x) => x + (rand() - 0.5) * 0.3);
+  const data = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) data.set(row(), i * dim);
+  const queries = new Float32Array(nq * dim);
+  for (let i = 0; i < nq; i++) queries.set(row(), i * dim);
+  const ids = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
+  const dir = mkdtempSync(join(tmpdir(), 'recall-bench-'));
+  try {
+    const build = async (type: 'flat' | 'hnsw') => {
+      const file = join(dir, `${type}.rvec`);
+      await native.vectorBuild(file, {}, '{}', data, ids, dim, { type, metric: 'l2', quant: 'f32', m: 16, efConstruction: 100, threads: 2 });
+      return native.vectorOpen(file);
+    };
+    const flat = await build('flat');
+    const hnsw = await build('hnsw');
+    const exact = await native.vectorSearch(flat, queries, { k, threads: 1 });
+    const truth = Array.from({ length: nq }, (_, i) => new Set(exact.ids.subarray(i * k, (i + 1) * k)));
+    const slow = c.slow('vector');
+    const run = async (h: typeof flat, ef?: number) => {
+      const samples: number[] = [];
+      let found = 0;
+      for (let r = 0; r < c.warmup + c.reps; r++) {
+        let cpu = 0;
+        let x: Awaited<ReturnType<typeof native.vectorSearch>> | undefined;
+        for (let s = 0; s < (h === flat ? 1 : slow); s++) {
+          x = await native.vectorSearch(h, queries, { k, ef, threads: 1 });
+          cpu += x.searchCpuSeconds;
+        }
+        if (r >= c.warmup) samples.push(nq / cpu);
+        found = 0;
+        for (let i = 0; i < nq; i++) for (const id of x!.ids.subarray(i * k, (i + 1) * k)) if (truth[i]!.has(id)) found++;
+      }
+      return { samples, recall: found / (nq * k) };
+    };
+    const exactRun = await run(flat);
+    const figs = [figure('vector', 'flat.qps', 'flat (exact) search, k 10', 'QPS', 'higher', exactRun.samples)];
+    res.curves.vectorExactQps = q(exactRun.samples, 0.5);
+    for (const ef of [10, 20, 40, 80, 160]) {
+      const r = await run(hnsw, ef);
+      res.curves.vector.push({ ef, recall: r.recall, qps: q(r.samples, 0.5) });
+      if (ef === 40) {
+        figs.push(figure('vector', 'hnsw.qps@ef40', 'HNSW M16, ef 40, k 10', 'QPS', 'higher', r.samples, 'flat.qps'));
+        figs.push(figure('vector', 'hnsw.recall@ef40', 'HNSW M16 recall@10 at ef 40', 'recall', 'higher', [r.recall]));
+      }
+    }
+    c.say(`vector: ${res.curves.vector.map((p) => `ef ${p.ef}: recall ${p.recall.toFixed(3)} at ${p.qps.toFixed(0)} QPS`).join('; ')}; exact ${res.curves.vectorExactQps.toFixed(0)} QPS (${n} x ${dim})`);
+    return figs;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchText(c: Ctx, res: BenchResult): Promise<Figure[]> {
+  const native = loadNative();
+  const fixture = fileURLToPath(new URL('../../../fixtures/parquet/wordnet-3000.parquet', import.meta.url));
+  const db = await openDuckDB({ threads: 1 });
+  const conn = await db.connect();
+  const rows = await queryRows<{ id: string; text: string }>(conn, `SELECT id::VARCHAR AS id, headword || ' ' || text AS text FROM read_parquet('${fixture.replaceAll("'", "''")}')`);
+  conn.closeSync();
+  db.closeSync();
+  const an = makeAnalyzer('standard');
+  const dir = mkdtempSync(join(tmpdir(), 'recall-bench-'));
+  try {
+    const file = join(dir, 'text.rti');
+    await native.textBuild(file, {}, '{}', { ids: BigUint64Array.from(rows, (r) => BigInt(r.id)), fields: [{ name: 'text', weight: 1, ...packTexts(rows.map((r) => r.text), an.prepareDoc, 'bench') }] }, { segmentation: an.segmentation, maxTokenBytes: 255, analyzer: an.description, pairs: 'off', threads: 1 });
+    const h = native.textOpen(file);
+    const oracle = new OracleIndex(rows.map((r) => [BigInt(r.id), [r.text]] as const), { fields: ['text'], prepare: an.prepareDoc });
+    // 2-term AND queries of words that occur together
+    const rand = rng(5);
+    const words = rows.map((r) => r.text.toLowerCase().match(/[a-z]{4,}/g) ?? []).filter((w) => w.length >= 2);
+    const queries = Array.from({ length: c.small ? 300 : 2000 }, () => {
+      const w = words[Math.floor(rand() * words.length)]!;
+      return `${w[Math.floor(rand() * w.length)]} AND ${w[Math.floor(rand() * w.length)]}`;
+    });
+    const out = { docs: new Uint32Array(10), scores: new Float64Array(10), ids: new BigUint64Array(10), meta: new Float64Array(3) };
+    const slow = c.slow('text');
+    const lat = (fn: (query: string) => void) => {
+      const per: number[] = [];
+      const samples = rate(c, () => {
+        per.length = 0;
+        for (const query of queries) {
+          const t0 = process.hrtime.bigint();
+          fn(query);
+          per.push(Number(process.hrtime.bigint() - t0) / 1e3);
+        }
+        return queries.length;
+      });
+      return { qps: samples, per: [...per] };
+    };
+    const ours = lat((query) => {
+      for (let s = 0; s < slow; s++) native.textQueryInto(h, query, 10, 0, out);
+    });
+    const naive = lat((query) => oracle.search(query, { k: 10 }));
+    res.latencies['recall'] = ours.per;
+    res.latencies['TypeScript oracle'] = naive.per;
+    c.say(`text: 2-term AND p50 ${q(ours.per, 0.5).toFixed(1)} µs (oracle ${q(naive.per, 0.5).toFixed(1)} µs), ${q(ours.qps, 0.5).toFixed(0)} vs ${q(naive.qps, 0.5).toFixed(0)} QPS (${rows.length} WordNet entries)`);
+    return [figure('text', 'oracle.qps', 'TypeScript oracle index, 2-term AND', 'QPS', 'higher', naive.qps), figure('text', 'and.qps', 'recall, 2-term AND, top 10', 'QPS', 'higher', ours.qps, 'oracle.qps')];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function benchWal(c: Ctx): Figure[] {
+  const native = loadNative();
+  const n = c.small ? 200_000 : 2_000_000;
+  const payload = 24;
+  const payloads = Buffer.alloc(n * payload);
+  const ops = new Uint8Array(n).fill(opCode('x2i', false));
+  const ends = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    payloads.writeBigUInt64LE(BigInt((i * 2654435761) % 100_000), i * payload);
+    payloads.writeUInt32LE(1, i * payload + 8);
+    payloads.writeBigUInt64LE(BigInt(i), i * payload + 12);
+    payloads.writeFloatLE(1, i * payload + 20);
+    ends[i] = (i + 1) * payload;
+  }
+  const dirs: string[] = [];
+  const append = rate(c, () => {
+    const d = mkdtempSync(join(tmpdir(), 'recall-bench-wal-'));
+    dirs.push(d);
+    const w = native.walOpen(d, { fsync: 'batch' });
+    for (let from = 0; from < n; from += 65536) {
+      const to = Math.min(n, from + 65536);
+      const base = from === 0 ? 0 : ends[from - 1]!;
+      native.walAppend(w.handle, ops.subarray(from, to), ends.subarray(from, to).map((e) => e - base), payloads.subarray(base, ends[to - 1]));
+    }
+    native.walClose(w.handle);
+    return n / 1e6;
+  });
+  const replay = rate(c, () => {
+    const r = native.x2iReplay(dirs[0]!, {});
+    return r.records / 1e6;
+  });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  c.say(`wal: append ${q(append, 0.5).toFixed(2)} M records/s (fsync per batch), replay ${q(replay, 0.5).toFixed(2)} M records/s`);
+  return [figure('wal', 'append', 'WAL append, 41-byte records, fsync per 64k batch', 'M records/s', 'higher', append), figure('wal', 'replay', 'WAL replay into x2i changes', 'M records/s', 'higher', replay)];
+}
+
+export async function runBenchSuite(o: SuiteOptions = {}): Promise<BenchResult> {
+  const native = loadNative();
+  const only = o.only?.length ? o.only : [...BENCHES];
+  for (const b of Object.keys(o.slowdown ?? {})) {
+    if (!BENCHES.includes(b as BenchName)) throw usage('ERR_RECALL_USAGE', `--slowdown ${b}: no such benchmark (${BENCHES.join(', ')})`);
+  }
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  const res: BenchResult = {
+    format: 'recall-bench',
+    formatVersion: 1,
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(totalmem() / 2 ** 30), platform: process.platform, arch: process.arch },
+    versions: { recall: pkg.version, node: process.version, addon: native.buildInfo().version },
+    params: { reps: o.reps ?? 5, warmup: 1, scale: o.scale ?? 'small', only, slowdown: o.slowdown ?? {} },
+    figures: [],
+    curves: { vector: [], vectorExactQps: 0 },
+    latencies: {},
+  };
+  const c: Ctx = { reps: res.params.reps, warmup: 1, small: res.params.scale === 'small', slow: (b) => Math.max(1, Math.round(o.slowdown?.[b] ?? 1)), say: o.onLine ?? (() => {}) };
+  for (const b of only) {
+    if (b === 'hash') res.figures.push(...benchHash(c));
+    if (b === 'vector') res.figures.push(...(await benchVector(c, res)));
+    if (b === 'text') res.figures.push(...(await benchText(c, res)));
+    if (b === 'wal') res.figures.push(...benchWal(c));
+  }
+  for (const f of res.figures) {
+    const a = f.anchor && res.figures.find((x) => x.id === f.anchor);
+    if (a) f.ratio = f.better === 'higher' ? f.median / a.median : a.median / f.median;
+  }
+  return res;
+}
+
+export interface Comparison {
+  id: string;
+  label: string;
+  /** What was compared: the anchor ratio when both runs have it, else the median. */
+  basis: 'ratio' | 'median';
+  base: number;
+  head: number;
+  /** Relative change, oriented so that negative is worse. */
+  change: number;
+  regressed: boolean;
+}
+
+/** Compare `head` with a baseline run; a figure regresses when it is worse by more than `maxRegression` (0.05 = 5%). */
+export function compareToBaseline(head: BenchResult, base: BenchResult, maxRegression: number): Comparison[] {
+  if (base.format !== 'recall-bench') throw new RecallError('ERR_RECALL_BAD_BASELINE', 'the baseline is not a recall bench result', { exit: 3 });
+  const out: Comparison[] = [];
+  for (const f of head.figures) {
+    const b = base.figures.find((x) => x.id === f.id);
+    if (!b) continue;
+    const byRatio = f.ratio !== undefined && b.ratio !== undefined;
+    const [hv, bv] = byRatio ? [f.ratio!, b.ratio!] : [f.median, b.median];
+    const change = byRatio || f.better === 'higher' ? hv / bv - 1 : bv / hv - 1;
+    out.push({ id: f.id, label: f.label, basis: byRatio ? 'ratio' : 'median', base: bv, head: hv, change, regressed: change < -maxRegression });
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+// `recall bench` (the umbrella): result JSON with medians, spread and anchor ratios; the baseline gate exits 4
+// on a deliberately slowed run and 0 on a normal one; the HTML report renders its plots in headless Chromium
+// without console errors (screenshot in test-artifacts/).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { recall, scratchDir } from './helpers/cli.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const artifactsDir = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+const dir = scratchDir('bench');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function bench(args, code = 0) {
+  const r = await recall(['bench', ...args, '--json']);
+  assert.equal(r.code, code, `recall bench ${args.join(' ')}\n${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe('recall bench', () => {
+  it('gates on a baseline: 0 for a normal run, 4 for a slowed one', async () => {
+    const a = await bench(['--only', 'hash,wal', '--reps', '3', '--out', join(dir, 'a')]);
+    const figs = Object.fromEntries(a.result.figures.map((f) => [f.id, f]));
+    assert.deepEqual(Object.keys(figs).sort(), ['hash.jsmap', 'hash.neighborhash', 'wal.append', 'wal.replay']);
+    for (const f of Object.values(figs)) {
+      assert.equal(f.samples.length, 3);
+      assert.ok(f.min <= f.p25 && f.p25 <= f.median && f.median <= f.p75 && f.p75 <= f.max, f.id);
+    }
+    assert.equal(figs['hash.neighborhash'].anchor, 'hash.jsmap');
+    assert.ok(figs['hash.neighborhash'].ratio > 3, `NeighborHash beats a JS Map (${figs['hash.neighborhash'].ratio})`);
+    const saved = JSON.parse(readFileSync(join(dir, 'a', 'bench-result.json'), 'utf8'));
+    assert.equal(saved.format, 'recall-bench');
+    assert.ok(saved.machine.cpus >= 1 && saved.versions.node.startsWith('v'));
+    const baseline = join(dir, 'a', 'bench-result.json');
+    // a normal run against it passes (a generous bound: this machine is shared and noisy)
+    const ok = await bench(['--only', 'hash', '--reps', '3', '--out', join(dir, 'b'), '--baseline', baseline, '--max-regression', '60%']);
+    assert.equal(ok.regressions, 0);
+    assert.deepEqual(ok.comparison.map((c) => [c.id, c.basis]), [['hash.jsmap', 'median'], ['hash.neighborhash', 'ratio']]);
+    // the same benchmark made 8x slower on purpose fails the gate with exit 4
+    const slow = await bench(['--only', 'hash', '--reps', '3', '--out', join(dir, 'c'), '--baseline', baseline, '--max-regression', '60%', '--slowdown', 'hash=8'], 4);
+    const reg = slow.comparison.find((c) => c.id === 'hash.neighborhash');
+    assert.equal(reg.regressed, true);
+    assert.ok(reg.change < -0.6, `${reg.change}`);
+    assert.match(readFileSync(join(dir, 'c', 'bench-report.html'), 'utf8'), /REGRESSED/);
+    const badFlag = await recall(['bench', '--slowdown', 'nope=2', '--only', 'hash']);
+    assert.equal(badFlag.code, 2);
+  });
+
+  it('the HTML report draws its plots in headless Chromium without console errors', async () => {
+    const r = await bench(['--reps', '2', '--out', join(dir, 'full')]);
+    assert.equal(r.result.curves.vector.length, 5);
+    assert.ok(r.result.curves.vector.at(-1).recall > 0.95, 'HNSW reaches recall 0.95 at ef 160');
+    assert.ok(r.result.latencies.recall.length > 0 && r.result.latencies['TypeScript oracle'].length > 0);
+    const html = readFileSync(r.files.html, 'utf8');
+    assert.doesNotMatch(html, /\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?\/\//i, 'self-contained');
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does so in CI)`);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
+      const problems = [];
+      page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && problems.push(`console.${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      page.on('request', (q) => !q.url().startsWith('file:') && problems.push(`request: ${q.url()}`));
+      await page.goto(pathToFileURL(r.files.html).href);
+      await page.waitForSelector('#plot-latency svg path.cdf');
+      assert.deepEqual(problems, []);
+      assert.equal(await page.$$eval('svg', (s) => s.length), 3);
+      assert.equal(await page.$$eval('#plot-vector circle.pt', (c) => c.length), 5);
+      assert.equal(await page.$$eval('#plot-throughput rect.bar', (b) => b.length), r.result.figures.filter((f) => /\/s|QPS/.test(f.unit)).length);
+      assert.equal(await page.$$eval('#plot-latency path.cdf', (p) => p.length), 2);
+      assert.equal(await page.$$eval('table tbody tr', (t) => t.length), r.result.figures.length);
+      mkdirSync(artifactsDir, { recursive: true });
+      await page.screenshot({ path: join(artifactsDir, 'bench-report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});
