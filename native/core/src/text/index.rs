@@ -75,7 +75,21 @@ pub struct TextIndex {
     /// Deleted internal ids as a bitset (TOMBSTONES).
     deleted: Option<Vec<u64>>,
     pub deleted_count: u64,
+    /// Doc bitsets of dense terms, made on first use (see `dense_bits`).
+    dense: std::sync::Mutex<DenseCache>,
 }
+
+/// Bitsets of the documents of dense terms (df >= max(DENSE_MIN_DF, n / 64)), by term ordinal, up to
+/// DENSE_BUDGET bytes: a conjunction or a MaxScore probe then tests a bit where it would otherwise
+/// advance a cursor through blocks (most probes of a dense list miss).
+#[derive(Default)]
+struct DenseCache {
+    bits: super::build::FastMap<u32, std::sync::Arc<Vec<u64>>>,
+    bytes: usize,
+}
+
+const DENSE_MIN_DF: u32 = 2048;
+const DENSE_BUDGET: usize = 64 << 20;
 
 fn corrupt(path: &str, what: impl Into<String>) -> Error {
     Error::Corrupt { path: path.to_string(), offset: 0, length: 0, message: what.into() }
@@ -220,7 +234,35 @@ impl TextIndex {
             perm,
             deleted,
             deleted_count,
+            dense: Default::default(),
         })
+    }
+
+    /// The doc bitset of a dense term (made once, cached within the budget); None for other terms.
+    pub fn dense_bits(&self, t: &TermInfo) -> Option<std::sync::Arc<Vec<u64>>> {
+        if t.df < DENSE_MIN_DF.max(self.n / 64) || t.singleton.is_some() {
+            return None;
+        }
+        let key = t.ord | (t.field as u32) << 31; // ordinals are per index; the field keeps per-field terms apart
+        if let Some(b) = self.dense.lock().ok()?.bits.get(&key) {
+            return Some(b.clone());
+        }
+        let words = (self.n as usize).div_ceil(64);
+        let mut bits = vec![0u64; words];
+        let mut c = self.term_cursor(t);
+        while c.doc != NO_MORE {
+            for &d in c.rest_docs() {
+                bits[d as usize / 64] |= 1 << (d % 64);
+            }
+            c.skip_block();
+        }
+        let bits = std::sync::Arc::new(bits);
+        let mut cache = self.dense.lock().ok()?;
+        if cache.bytes + words * 8 <= DENSE_BUDGET {
+            cache.bytes += words * 8;
+            cache.bits.insert(key, bits.clone());
+        }
+        Some(bits)
     }
 
     /// DOC_LENS codes of one field.
@@ -736,6 +778,12 @@ impl<'a> Cursor<'a> {
         }
         let e = &self.skip[self.bi * self.entry..];
         packed_at(self.blocks, self.tf_at, e[9] as u32, self.pos) + 1
+    }
+
+    /// The rest of the current block's docs from the cursor (always decoded; tfs are not needed).
+    #[inline]
+    pub fn rest_docs(&self) -> &[u32] {
+        &self.docs[self.pos..self.len]
     }
 
     /// Decode the current block's tfs too (a scan reads them all).

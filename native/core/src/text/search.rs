@@ -708,6 +708,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // first by block maxima over regions, then without a division, then exactly.
             kids.sort_by(|a, b| a.ub().total_cmp(&b.ub()));
             let mut ts: Vec<TermRef> = kids.iter_mut().map(TermRef::of).collect();
+            let dense: Vec<Option<std::sync::Arc<Vec<u64>>>> = ts.iter().map(|t| idx.dense_bits(&t.info)).collect();
             let n = ts.len();
             let mut prefix = vec![0.0; n];
             let mut acc = 0.0;
@@ -836,6 +837,9 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         ok = false;
                         break;
                     }
+                    if dense[i].as_ref().is_some_and(|b| b[d as usize / 64] >> (d % 64) & 1 == 0) {
+                        continue; // not in this list: no need to move its cursor
+                    }
                     if ts[i].c.advance(d) == d {
                         approx += ts[i].score(d, &sc, &mut slots);
                     }
@@ -857,6 +861,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // in cost order; at each new block of the leader the block maxima of every term around
             // the leader's doc are summed, and a block that cannot beat theta is skipped whole.
             let mut ts: Vec<TermRef> = pos.iter_mut().map(TermRef::of).collect();
+            // dense followers answer "is d in the list" from a bitset (most leader docs miss them)
+            let dense: Vec<Option<std::sync::Arc<Vec<u64>>>> = ts.iter().enumerate().map(|(i, t)| if i == 0 { None } else { idx.dense_bits(&t.info) }).collect();
             let mut last_block = usize::MAX;
             let mut d = ts[0].c.doc;
             'docs: while d != NO_MORE {
@@ -882,6 +888,12 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                 }
                 // leapfrog: every term on d, else restart from the larger doc
                 for i in 1..ts.len() {
+                    if let Some(b) = &dense[i] {
+                        if b[d as usize / 64] >> (d % 64) & 1 == 0 {
+                            d = ts[0].c.next();
+                            continue 'docs;
+                        }
+                    }
                     let x = ts[i].c.advance(d);
                     if x > d {
                         d = ts[0].c.advance(x);

@@ -177,3 +177,58 @@ fn add_tombstones_hides_documents_and_keeps_everything_else() {
     assert_eq!(search(&TextIndex::open(&e).unwrap(), "apple", &p).unwrap().total, 1);
     assert_eq!(crate::container::Container::open(&e).unwrap().header.fields.version, 8);
 }
+
+/// AND and OR over a dense term (its doc bitset answers the probes) rank like the sum of the
+/// single-term scores over the docs both (AND) or either (OR) hold.
+#[test]
+fn dense_terms_answer_and_or_like_brute_force() {
+    let d = crate::testutil::scratch("text-dense");
+    let n = 6000usize;
+    let texts: Vec<String> = (0..n)
+        .map(|i| {
+            let mut t = vec!["filler"; 1 + i % 7];
+            if i % 2 == 0 {
+                t.push("common");
+            }
+            if i % 19 == 0 {
+                t.push("rare");
+            }
+            if i % 3 == 0 && i % 4 == 0 {
+                t.push("common");
+            }
+            t.join(" ")
+        })
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let idx = build_index(&d, "dense.rti", &refs, &ids, PairKind::Off);
+    let common = idx.lookup(b"\0common").unwrap();
+    assert!(idx.dense_bits(&common).is_some(), "df {} makes a dense term", common.df);
+    let all = SearchParams { k: n, ..SearchParams::default() };
+    let single = |q: &str| -> std::collections::HashMap<u32, f64> {
+        let h = search(&idx, q, &all).unwrap();
+        h.docs.into_iter().zip(h.scores).collect()
+    };
+    let (c, r) = (single("common"), single("rare"));
+    for (q, and) in [("rare AND common", true), ("rare OR common", false)] {
+        let mut want: Vec<(f64, u32)> = if and {
+            r.iter().filter_map(|(doc, s)| c.get(doc).map(|cs| (s + cs, *doc))).collect()
+        } else {
+            let mut m = c.clone();
+            for (doc, s) in &r {
+                *m.entry(*doc).or_insert(0.0) += s;
+            }
+            m.into_iter().map(|(doc, s)| (s, doc)).collect()
+        };
+        want.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let got = search(&idx, q, &SearchParams { k: 10, ..SearchParams::default() }).unwrap();
+        assert_eq!(got.docs.len(), 10, "{q}");
+        for (i, (&doc, &s)) in got.docs.iter().zip(&got.scores).enumerate() {
+            assert!((s - want[i].0).abs() < 1e-9, "{q}: rank {i}: {s} vs {}", want[i].0);
+            // equal scores may list their docs in either order only if they tie
+            if (want[i].0 - want.get(i + 1).map_or(f64::MIN, |w| w.0)).abs() > 1e-12 && (i == 0 || (want[i - 1].0 - want[i].0).abs() > 1e-12) {
+                assert_eq!(doc, want[i].1, "{q}: rank {i}");
+            }
+        }
+    }
+}
