@@ -729,6 +729,13 @@ impl<'a> Cursor<'a> {
         self.settle()
     }
 
+    /// Move `j` postings forward inside the current block (`j` < what `rest` holds).
+    #[inline]
+    pub fn step(&mut self, j: usize) {
+        self.pos += j;
+        self.doc = self.docs[self.pos];
+    }
+
     /// Move to the first doc of the block after the current one (block-max skipping).
     pub fn skip_block(&mut self) -> u32 {
         if self.bi < self.n_full {

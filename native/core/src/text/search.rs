@@ -767,11 +767,22 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                             }
                         }
                     }
-                    let d = t.c.doc;
-                    let tf = t.c.tf(0) as f64;
-                    if t.leaf.w * sc.k1p1[t.leaf.f] * tf < need * (tf + sc.norm[t.leaf.f][sc.codes[t.leaf.f][d as usize] as usize]) * (1.0 - 1e-9) {
-                        t.c.next();
-                        continue;
+                    // the rest of the block in one tight pass (tfs decoded once): the first posting that
+                    // could reach `need` without a division, else the next block
+                    t.c.ensure_block();
+                    let (docs, tfs) = t.c.rest();
+                    let (wk, need_lo) = (t.leaf.w * sc.k1p1[t.leaf.f], need * (1.0 - 1e-9));
+                    let (norm, codes) = (&sc.norm[t.leaf.f], sc.codes[t.leaf.f]);
+                    let hit = docs.iter().zip(tfs).position(|(&d, &tf)| {
+                        let tf = tf as f64;
+                        wk * tf >= need_lo * (tf + norm[codes[d as usize] as usize])
+                    });
+                    match hit {
+                        Some(j) => t.c.step(j),
+                        None => {
+                            t.c.skip_block();
+                            continue;
+                        }
                     }
                 }
                 let mut d = NO_MORE;
@@ -809,19 +820,34 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                     checked_until = until;
                 }
                 if ess < n - 1 && theta > f64::NEG_INFINITY {
-                    // one essential term on d alone: judge its posting without a division first
-                    let mut on = ts[ess..].iter().filter(|t| t.c.doc == d);
-                    if let (Some(t), None) = (on.next(), on.next()) {
-                        let tf = t.c.tf_peek() as f64;
-                        let norm = sc.norm[t.leaf.f][sc.codes[t.leaf.f][d as usize] as usize];
-                        if t.leaf.w * sc.k1p1[t.leaf.f] * tf < (theta - rest) * (tf + norm) * (1.0 - 1e-9) {
-                            hits.total_exact = false;
-                            for t in ts[ess..].iter_mut() {
-                                if t.c.doc == d {
-                                    t.c.next();
-                                }
+                    // one essential term on d alone: its postings before the other essential terms' next
+                    // doc are alone too; judge them in one tight pass over its block (no division), and
+                    // go straight to the first that could reach theta - rest
+                    let mut on = ts[ess..].iter().enumerate().filter(|(_, t)| t.c.doc == d);
+                    if let (Some((li, _)), None) = (on.next(), on.next()) {
+                        let li = ess + li;
+                        let next_other = ts[ess..].iter().enumerate().filter(|&(i, _)| ess + i != li).map(|(_, t)| t.c.doc).min().unwrap_or(NO_MORE);
+                        let t = &mut ts[li];
+                        t.c.ensure_block();
+                        let (docs, tfs) = t.c.rest();
+                        let (wk, need_lo) = (t.leaf.w * sc.k1p1[t.leaf.f], (theta - rest) * (1.0 - 1e-9));
+                        let (norm, codes) = (&sc.norm[t.leaf.f], sc.codes[t.leaf.f]);
+                        let stop = docs.iter().zip(tfs).position(|(&x, &tf)| {
+                            let tf = tf as f64;
+                            x >= next_other || wk * tf >= need_lo * (tf + norm[codes[x as usize] as usize])
+                        });
+                        match stop {
+                            Some(0) => {}
+                            Some(j) => {
+                                hits.total_exact = false;
+                                t.c.step(j);
+                                continue;
                             }
-                            continue;
+                            None => {
+                                hits.total_exact = false;
+                                t.c.skip_block();
+                                continue;
+                            }
                         }
                     }
                 }
