@@ -72,6 +72,8 @@ pub struct TextIndex {
     /// Per field: k1 * (1 - b + b * table[code] / avgdl) for the stored k1 and b (queries that
     /// keep the defaults use these instead of recomputing 256 values).
     pub norms: Vec<[f64; 256]>,
+    /// Per field: the tf = 1 factor (k1 + 1) / (1 + norm) by length code, for the stored k1 and b.
+    pub ones: Vec<[f64; 256]>,
     /// Deleted internal ids as a bitset (TOMBSTONES).
     deleted: Option<Vec<u64>>,
     pub deleted_count: u64,
@@ -209,9 +211,11 @@ impl TextIndex {
         } else {
             (None, 0)
         };
-        let norms = fields.iter().map(|f| bm25_norms(&len_table, f.k1, f.b, f.total_tokens, n as u64)).collect();
+        let norms: Vec<[f64; 256]> = fields.iter().map(|f| bm25_norms(&len_table, f.k1, f.b, f.total_tokens, n as u64)).collect();
+        let ones = fields.iter().zip(&norms).map(|(f, nm)| tf1_factors(f.k1, nm)).collect();
         Ok(TextIndex {
             norms,
+            ones,
             path: p.clone(),
             n,
             flags,
@@ -506,6 +510,13 @@ impl TextIndex {
 }
 
 /// `k1 * (1 - b + b * dl / avgdl)` for every length code (the BM25 length normalisation).
+/// (k1 + 1) / (1 + norm[code]): a tf = 1 posting's BM25 factor, computed as `tf (k1 + 1) / (tf + norm)`
+/// is with tf = 1 (so the same value).
+pub fn tf1_factors(k1: f64, norm: &[f64; 256]) -> [f64; 256] {
+    let k1p1 = k1 + 1.0;
+    std::array::from_fn(|code| (1.0 * k1p1) / (1.0 + norm[code]))
+}
+
 pub fn bm25_norms(table: &[u32; 256], k1: f64, b: f64, total_tokens: u64, n: u64) -> [f64; 256] {
     let avgdl = if n == 0 { 0.0 } else { total_tokens as f64 / n as f64 };
     let mut out = [0.0; 256];

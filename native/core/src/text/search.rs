@@ -4,7 +4,7 @@
 //! exhaustive leapfrog. Scores are BM25 summed in f64 in ascending (term ordinal,
 //! leaf position) order, so the TypeScript oracle reproduces them bit for bit.
 
-use super::index::{Cursor, PairInfo, TermInfo, TextIndex, bm25_norms};
+use super::index::{Cursor, PairInfo, TermInfo, TextIndex, bm25_norms, tf1_factors};
 use super::build::FastMap;
 use super::query::{Norm, QueryError, normalize};
 use super::{NO_MORE, PairKind};
@@ -40,6 +40,9 @@ pub struct Hits {
 struct Scorer<'a> {
     codes: Vec<&'a [u8]>,
     norm: Vec<std::borrow::Cow<'a, [f64; 256]>>,
+    /// Per field and length code: (k1 + 1) / (1 + norm), the tf = 1 factor (most postings): the
+    /// contribution is then one multiplication, with the same arithmetic as `contrib`.
+    one: Vec<std::borrow::Cow<'a, [f64; 256]>>,
     k1p1: Vec<f64>,
     zero: Vec<bool>,
 }
@@ -60,13 +63,13 @@ impl Scorer<'_> {
         w * ((tf * self.k1p1[f]) / (tf + self.norm[f][self.codes[f][doc as usize] as usize]))
     }
 
-    /// `contrib` by length code (the same arithmetic, so the same value).
-    fn contrib_code(&self, f: usize, w: f64, tf: u32, code: usize) -> f64 {
-        if self.zero[f] {
-            return 0.0;
+    /// `contrib` of a posting: tf = 1 through the `one` table (the same arithmetic, so the same value).
+    #[inline(always)]
+    fn contrib_fast(&self, f: usize, w: f64, tf: u32, doc: u32) -> f64 {
+        if tf == 1 && !self.zero[f] {
+            return w * self.one[f][self.codes[f][doc as usize] as usize];
         }
-        let tf = tf as f64;
-        w * ((tf * self.k1p1[f]) / (tf + self.norm[f][code]))
+        self.contrib(f, w, tf, doc)
     }
 
     fn bound(&self, f: usize, w: f64, max_tf_sat: u8, min_code: u8) -> f64 {
@@ -90,9 +93,7 @@ struct Leaf {
 
 enum Node<'a> {
     // boxed: a cursor holds its decoded block (1.5 KB), which must not move with the node
-    /// `s1`: for long lists, the exact contribution of a tf = 1 posting by length code (most
-    /// postings: a lookup instead of a division).
-    Term { c: Box<Cursor<'a>>, leaf: Leaf, ub: f64, info: TermInfo, s1: Option<Box<[f64; 256]>> },
+    Term { c: Box<Cursor<'a>>, leaf: Leaf, ub: f64, info: TermInfo },
     Pair { c: Box<Cursor<'a>>, la: Leaf, lb: Leaf, ub: f64 },
     And { pos: Vec<Node<'a>>, neg: Vec<Node<'a>>, doc: u32, ub: f64 },
     Or { kids: Vec<Node<'a>>, doc: u32, ub: f64 },
@@ -207,12 +208,8 @@ impl<'a> Node<'a> {
     /// Write this subtree's contributions at `d` (it is on `d`) into `slots`; returns their sum.
     fn score(&mut self, d: u32, s: &Scorer, slots: &mut [f64]) -> f64 {
         match self {
-            Node::Term { c, leaf, s1, .. } => {
-                let tf = c.tf(0);
-                let x = match s1 {
-                    Some(t) if tf == 1 => t[s.codes[leaf.f][d as usize] as usize],
-                    _ => s.contrib(leaf.f, leaf.w, tf, d),
-                };
+            Node::Term { c, leaf, .. } => {
+                let x = s.contrib_fast(leaf.f, leaf.w, c.tf(0), d);
                 slots[leaf.slot] = x;
                 x
             }
@@ -404,15 +401,7 @@ impl<'a> Builder<'a, '_> {
             Plan::Term(t, boost) => {
                 let leaf = self.leaf(&t, boost);
                 let ub = self.s.bound(leaf.f, leaf.w, t.max_tf_sat, t.min_len_code);
-                // 256 divisions up front pay off once a list is a few thousand postings long
-                let s1 = (t.df >= 2048).then(|| {
-                    let mut tab = Box::new([0.0f64; 256]);
-                    for (code, v) in tab.iter_mut().enumerate() {
-                        *v = self.s.contrib_code(leaf.f, leaf.w, 1, code);
-                    }
-                    tab
-                });
-                Node::Term { c: Box::new(self.idx.term_cursor(&t)), leaf, ub, info: t, s1 }
+                Node::Term { c: Box::new(self.idx.term_cursor(&t)), leaf, ub, info: t }
             }
             Plan::Pair(pi, ta, tb, ba, bb) => {
                 let la = self.leaf(&ta, ba);
@@ -458,13 +447,12 @@ struct TermRef<'c, 'a> {
     leaf: Leaf,
     ub: f64,
     info: TermInfo,
-    s1: Option<&'c [f64; 256]>,
 }
 
 impl<'c, 'a> TermRef<'c, 'a> {
     fn of(n: &'c mut Node<'a>) -> TermRef<'c, 'a> {
         match n {
-            Node::Term { c, leaf, ub, info, s1 } => TermRef { c: &mut **c, leaf: *leaf, ub: *ub, info: *info, s1: s1.as_deref() },
+            Node::Term { c, leaf, ub, info } => TermRef { c: &mut **c, leaf: *leaf, ub: *ub, info: *info },
             _ => unreachable!("a root loop over terms got another node"),
         }
     }
@@ -472,11 +460,7 @@ impl<'c, 'a> TermRef<'c, 'a> {
     /// This term's contribution at `d` (the cursor is on d), written to its slot.
     #[inline]
     fn score(&mut self, d: u32, sc: &Scorer, slots: &mut [f64]) -> f64 {
-        let tf = self.c.tf(0);
-        let x = match self.s1 {
-            Some(tab) if tf == 1 => tab[sc.codes[self.leaf.f][d as usize] as usize],
-            _ => sc.contrib(self.leaf.f, self.leaf.w, tf, d),
-        };
+        let x = sc.contrib_fast(self.leaf.f, self.leaf.w, self.c.tf(0), d);
         slots[self.leaf.slot] = x;
         x
     }
@@ -623,7 +607,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
     // BM25 constants per field.
     let table = idx.len_table;
     let nf = idx.fields.len();
-    let mut sc = Scorer { codes: Vec::with_capacity(nf), norm: Vec::with_capacity(nf), k1p1: vec![0.0; nf], zero: vec![false; nf] };
+    let mut sc = Scorer { codes: Vec::with_capacity(nf), norm: Vec::with_capacity(nf), one: Vec::with_capacity(nf), k1p1: vec![0.0; nf], zero: vec![false; nf] };
     for (f, fi) in idx.fields.iter().enumerate() {
         let k1 = p.k1.unwrap_or(fi.k1);
         let b = p.b.unwrap_or(fi.b);
@@ -634,7 +618,14 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             None => (fi.total_tokens, idx.n as u64),
         };
         sc.zero[f] = total == 0;
-        sc.norm.push(if k1 == fi.k1 && b == fi.b && global.is_none() { std::borrow::Cow::Borrowed(&idx.norms[f]) } else { std::borrow::Cow::Owned(bm25_norms(&table, k1, b, total, n)) });
+        if k1 == fi.k1 && b == fi.b && global.is_none() {
+            sc.norm.push(std::borrow::Cow::Borrowed(&idx.norms[f]));
+            sc.one.push(std::borrow::Cow::Borrowed(&idx.ones[f]));
+        } else {
+            let norm = bm25_norms(&table, k1, b, total, n);
+            sc.one.push(std::borrow::Cow::Owned(tf1_factors(k1, &norm)));
+            sc.norm.push(std::borrow::Cow::Owned(norm));
+        }
     }
     let mut b = Builder { idx, s: &sc, leaves: Vec::new(), global };
     let mut root = b.build(plan);
