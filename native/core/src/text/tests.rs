@@ -196,6 +196,9 @@ fn dense_terms_answer_and_or_like_brute_force() {
             if i % 3 == 0 && i % 4 == 0 {
                 t.push("common");
             }
+            if i % 3 != 1 {
+                t.push("also");
+            }
             t.join(" ")
         })
         .collect();
@@ -209,13 +212,15 @@ fn dense_terms_answer_and_or_like_brute_force() {
         let h = search(&idx, q, &all).unwrap();
         h.docs.into_iter().zip(h.scores).collect()
     };
-    let (c, r) = (single("common"), single("rare"));
-    for (q, and) in [("rare AND common", true), ("rare OR common", false)] {
+    let (c, r, a) = (single("common"), single("rare"), single("also"));
+    assert!(idx.dense_bits(&idx.lookup(b"\0also").unwrap()).is_some());
+    for (q, and) in [("rare AND common", true), ("rare OR common", false), ("also AND common", true)] {
+        let r = if q.starts_with("also") { &a } else { &r };
         let mut want: Vec<(f64, u32)> = if and {
             r.iter().filter_map(|(doc, s)| c.get(doc).map(|cs| (s + cs, *doc))).collect()
         } else {
             let mut m = c.clone();
-            for (doc, s) in &r {
+            for (doc, s) in r.iter() {
                 *m.entry(*doc).or_insert(0.0) += s;
             }
             m.into_iter().map(|(doc, s)| (s, doc)).collect()
