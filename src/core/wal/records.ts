@@ -43,9 +43,13 @@ class Bytes {
     this.buf.writeUInt32LE(x, this.len);
     this.len += 4;
   }
-  u64(x: bigint): void {
+  /** A u64 given as its bits (bigint) or as a non-negative safe integer (no BigInt on the common path). */
+  u64(x: bigint | number): void {
     this.room(8);
-    this.buf.writeBigUInt64LE(x, this.len);
+    if (typeof x === 'number') {
+      this.buf.writeUInt32LE(x % 0x1_0000_0000, this.len);
+      this.buf.writeUInt32LE(Math.floor(x / 0x1_0000_0000), this.len + 4);
+    } else this.buf.writeBigUInt64LE(x, this.len);
     this.len += 8;
   }
   f32(x: number): void {
@@ -94,8 +98,9 @@ export class RecordEncoder {
     });
   }
 
-  /** An integer key or id (JSON number or decimal string), as its u64 two's-complement bits. */
-  private key(o: Origin, v: unknown, name: string): bigint {
+  /** An integer key or id (JSON number or decimal string), as its u64 two's-complement bits (a non-negative safe integer stays a number). */
+  private key(o: Origin, v: unknown, name: string): bigint | number {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
     let b: bigint | null = null;
     if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
     else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) b = BigInt(v);
