@@ -403,6 +403,14 @@ describe('wal', () => {
     const again = await run(['dump', '--index', idx, '--wal', wal]);
     assert.equal(again.published, false);
     assert.equal(again.walSeq, 1);
+    // a delta whose base layer went missing is damage that verify names
+    writeFileSync(join(dir, 'c2.jsonl'), jsonl([{ op: 'delete', key: 6 }]));
+    await appendWal({ wal, channel: 'x2i', input: join(dir, 'c2.jsonl') });
+    assert.equal((await run(['dump', '--index', idx, '--wal', wal, '--delta'])).version, 3);
+    rmSync(join(idx, 'v00000002'), { recursive: true });
+    const v = await recall(['verify', idx]);
+    assert.equal(v.code, 3, v.stdout);
+    assert.match(v.stdout + v.stderr, /v00000003 reads layer v00000002, which is not in/);
   });
 
   it('a torn last record is reported and ignored; the next append cuts it', async () => {

@@ -4,7 +4,8 @@
  *   (in Rust, off the JS thread, cancellable);
  * - a version folder (has manifest.json): every listed file exists with the
  *   recorded size and sha256, and nothing unlisted hides there;
- * - a channel folder (has CURRENT): CURRENT names a complete version;
+ * - a channel folder (has CURRENT): CURRENT names a complete version, and every layer a delta
+ *   version reads is there;
  * - any other folder: every container file below it.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -13,7 +14,8 @@ import { loadNative, tokenFor } from '../native.js';
 import { isContainerFile } from './container.js';
 
 const FILE_KIND_X2I = 2;
-import { CURRENT, MANIFEST, readManifest, sha256File } from './versions.js';
+import { dumpInfo } from './layers.js';
+import { CURRENT, MANIFEST, readManifest, sha256File, versionName } from './versions.js';
 import type { ShardManifest } from '../shard/manifest.js';
 
 export interface Problem {
@@ -135,7 +137,17 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
       if (!names.has(name)) {
         files.push({ file: currentFile, bytes: 0, sections: 0, problems: [{ file: currentFile, region: 'file', message: `names ${JSON.stringify(name)}, which is not a version folder here` }] });
       }
-      for (const v of [...names].filter((n) => /^v\d{8}$/.test(n)).sort()) files.push(...(await checkVersionDir(join(path, v), opts)));
+      for (const v of [...names].filter((n) => /^v\d{8}$/.test(n)).sort()) {
+        files.push(...(await checkVersionDir(join(path, v), opts)));
+        // a delta version reads the layers under it: each must be here
+        const m = await readManifest(join(path, v)).catch(() => null);
+        for (const layer of m ? dumpInfo(m).layers : []) {
+          if (!names.has(versionName(layer))) {
+            const file = join(path, v, MANIFEST);
+            files.push({ file, bytes: 0, sections: 0, problems: [{ file, region: 'layers', message: `${v} reads layer ${versionName(layer)}, which is not in ${path}` }] });
+          }
+        }
+      }
     } else if (names.has(MANIFEST) && (await isShardFolder(path))) {
       files = await checkShardDir(path, opts);
     } else if (names.has(MANIFEST)) {
