@@ -8,7 +8,8 @@ export default class Verify extends RecallCommand<VerifyResult> {
   static override description = `A file: header, section table, footer, every section checksum and every padding byte.
 A version folder (manifest.json): each listed file's size and sha256, and no unlisted files.
 A \`recall shard\` folder: each shard's size and sha256 against its manifest.
-A channel folder (CURRENT): CURRENT names a complete version, and every version is checked.
+A channel folder (CURRENT): CURRENT names a complete version, every version is checked, and every layer a delta
+version (recall dump --delta) reads is there.
 Exits 3 when anything is damaged, naming the file and the first bad byte range.`;
   static override examples = [
     '<%= config.bin %> verify fixtures/container/sample-v1.rcl',
