@@ -11,7 +11,7 @@ import { dictdEntries, fortunes, rng } from './helpers/text-corpus.mjs';
 import { makeAnalyzer, nfkc } from '../dist/core/inverted/analyzer.js';
 import { OracleIndex, OracleQueryError, oracleTokens } from '../dist/core/inverted/oracle.js';
 import { openInverted, searchInverted } from '../dist/core/inverted/query.js';
-import { loadNative } from '../dist/core/native.js';
+import { loadNative, textQueryBuffer } from '../dist/core/native.js';
 
 const dir = scratchDir('inverted');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -140,6 +140,25 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
       }
     });
   }
+
+  it('the synchronous per-query entry point (textQueryInto) answers like textSearch', async () => {
+    if (!existsSync(join(dir, 'wn-off'))) await build(['--input', parquet, '--id', 'id', '--text', 'text', '--out', join(dir, 'wn-off')]);
+    const ix = await openInverted(join(dir, 'wn-off'));
+    const native = loadNative();
+    const out = textQueryBuffer(10);
+    const qs = [...queries.q1.slice(0, 50), ...queries.and2.slice(0, 50), ...queries.or2.slice(0, 50), ...queries.mixed.slice(0, 50)];
+    const want = await searchInverted(ix, qs, { k: 10 });
+    qs.forEach((q, i) => {
+      const w = want.results[i];
+      if (w.error) return assert.throws(() => native.textQueryInto(ix.shards[0].handle, ix.prepareQuery(q), 10, 0, out.bytes), { code: w.error.code });
+      const n = native.textQueryInto(ix.shards[0].handle, ix.prepareQuery(q), 10, 0, out.bytes);
+      assert.equal(n, w.hits.length, q);
+      assert.deepEqual(Array.from(out.ids.subarray(0, n), String), w.hits.map((h) => String(h.id)), q);
+      assert.deepEqual(Array.from(out.scores.subarray(0, n)), w.hits.map((h) => h.score), q);
+      assert.equal(out.meta[0], w.totalHits, q);
+    });
+    assert.throws(() => native.textQueryInto(ix.shards[0].handle, 'a', 10, 0, new Uint8Array(100)), /out must hold 24 \+ 20 k bytes/);
+  });
 
   it('a shard folder is one collection: the shards score with summed statistics, like one index', async () => {
     const shards = join(dir, 'wn-shards');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { makeAnalyzer } from '../../dist/core/inverted/analyzer.js';
 import { packTexts } from '../../dist/core/inverted/input.js';
-import { loadNative } from '../../dist/core/native.js';
+import { loadNative, textQueryBuffer } from '../../dist/core/native.js';
 
 const [dir, variant = 'recall', maxDocsArg] = process.argv.slice(2);
 const maxDocs = maxDocsArg ? +maxDocsArg : Infinity;
@@ -70,9 +70,9 @@ const out = {
   rssMB: MB(process.memoryUsage().rss),
   pairs: stats.pairs,
 };
-const out10 = { docs: new Uint32Array(10), scores: new Float64Array(10), ids: new BigUint64Array(10), meta: new Float64Array(3) };
+const out10 = textQueryBuffer(10);
 const search = (terms, mode) => {
-  const n = native.textQueryInto(h, terms.join(mode === 'AND' ? ' AND ' : ' OR '), 10, 0, out10);
+  const n = native.textQueryInto(h, terms.join(mode === 'AND' ? ' AND ' : ' OR '), 10, 0, out10.bytes);
   return { ids: out10.ids.subarray(0, n), hits: out10.meta[0] };
 };
 for (const [name, qs, mode] of [

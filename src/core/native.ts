@@ -272,7 +272,8 @@ export interface Native {
    * meta = [total hits, total exact 1/0, pair lists used]; returns the hit count. flags: 1 words
    * ORed, 2 ignore pairs, 4 match-all for pure NOT. Throws ERR_RECALL_QUERY_SYNTAX etc.
    */
-  textQueryInto(index: TextHandle, query: string, k: number, flags: number, out: { docs: Uint32Array; scores: Float64Array; ids: BigUint64Array | null; meta: Float64Array }): number;
+  /** One query on the calling thread; `out` (see `textQueryBuffer`) receives meta, scores, ids and docs. */
+  textQueryInto(index: TextHandle, query: string, k: number, flags: number, out: Uint8Array): number;
 
   hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity: number): HashBenchHandle;
   hashBenchLookup(table: HashBenchHandle, keys: BigUint64Array, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random', ring?: number): number;
@@ -343,6 +344,12 @@ export interface TextBuildStats {
   buildSeconds: number;
   buildCpuSeconds: number;
   sectionBytes: Record<string, number>;
+}
+
+/** Typed views over one buffer, the out argument of `textQueryInto` for up to `k` hits. */
+export function textQueryBuffer(k: number): { bytes: Uint8Array; meta: Float64Array; scores: Float64Array; ids: BigUint64Array; docs: Uint32Array } {
+  const buf = new ArrayBuffer(24 + 20 * k);
+  return { bytes: new Uint8Array(buf), meta: new Float64Array(buf, 0, 3), scores: new Float64Array(buf, 24, k), ids: new BigUint64Array(buf, 24 + 8 * k, k), docs: new Uint32Array(buf, 24 + 16 * k, k) };
 }
 
 export interface TextInfo {

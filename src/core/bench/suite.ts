@@ -21,7 +21,7 @@ import { makeAnalyzer } from '../inverted/analyzer.js';
 import { packTexts } from '../inverted/input.js';
 import { OracleIndex } from '../inverted/oracle.js';
 import { openDuckDB, queryRows } from '../io/duckdb.js';
-import { loadNative } from '../native.js';
+import { loadNative, textQueryBuffer } from '../native.js';
 import { opCode } from '../wal/records.js';
 
 export const BENCHES = ['hash', 'vector', 'text', 'wal'] as const;
@@ -223,7 +223,7 @@ async function benchText(c: Ctx, res: BenchResult): Promise<Figure[]> {
       const w = words[Math.floor(rand() * words.length)]!;
       return `${w[Math.floor(rand() * w.length)]} AND ${w[Math.floor(rand() * w.length)]}`;
     });
-    const out = { docs: new Uint32Array(10), scores: new Float64Array(10), ids: new BigUint64Array(10), meta: new Float64Array(3) };
+    const out = textQueryBuffer(10).bytes;
     const slow = c.slow('text');
     const lat = (fn: (query: string) => void) => {
       const per: number[] = [];
