@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../core/cli/base-command.js';
+import { walQueryFlags, warnTorn } from '../../core/cli/wal-flags.js';
 import type { QueryInvertedResult } from '../../core/inverted/query.js';
 
 export default class QueryInverted extends RecallCommand<QueryInvertedResult> {
@@ -30,9 +31,7 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
     b: Flags.string({ description: 'BM25 b (default: the index\'s)' }),
     threads: Flags.integer({ description: 'query threads for --queries-file', default: 1, min: 1 }),
     'analyzer-override': Flags.boolean({ description: 'query even if this installation analyzes differently from the index' }),
-    wal: Flags.string({ description: 'also read this WAL: documents upserted or deleted after the version\'s dump seq' }),
-    'as-of': Flags.integer({ description: 'a consistent older view: the newest version at or before this seq, plus WAL records up to it', min: 0 }),
-    'skip-corrupt': Flags.boolean({ description: 'skip corrupt WAL records (counted) instead of stopping' }),
+    ...walQueryFlags,
   };
 
   async run(): Promise<QueryInvertedResult> {
@@ -66,7 +65,7 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
       this.say(`${q.totalHitsRelation === 'gte' ? '>= ' : q.totalHitsRelation === 'approx' ? '~' : ''}${q.totalHits} hits`);
       for (const h of q.hits) this.say(`${h.id}\t${+h.score.toPrecision(8)}`);
     }
-    if (r.wal?.torn) process.stderr.write(`recall: ${r.wal.torn.segment}: ${r.wal.torn.message}\n`);
+    warnTorn(r.wal);
     if (r.errors) process.stderr.write(`recall: ${r.errors} of ${r.results.length} queries failed (listed above)\n`);
     return r;
   }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../core/cli/base-command.js';
+import { walQueryFlags, warnTorn } from '../../core/cli/wal-flags.js';
 import type { QueryVectorResult } from '../../core/vector/query.js';
 
 export default class QueryVector extends RecallCommand<QueryVectorResult> {
@@ -25,9 +26,7 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
     rerank: Flags.integer({ description: 're-rank the top R with exact f32 distances (int8/f16 indexes built with --rerank)', default: 0, min: 0 }),
     threads: Flags.integer({ description: 'search threads', default: 1, min: 1 }),
     'ids-out': Flags.string({ description: 'also write the ids as an int32 fbin (nq x k)' }),
-    wal: Flags.string({ description: 'also read this WAL: vectors upserted or deleted after the version\'s dump seq' }),
-    'as-of': Flags.integer({ description: 'a consistent older view: the newest version at or before this seq, plus WAL records up to it', min: 0 }),
-    'skip-corrupt': Flags.boolean({ description: 'skip corrupt WAL records (counted) instead of stopping' }),
+    ...walQueryFlags,
   };
 
   async run(): Promise<QueryVectorResult> {
@@ -55,7 +54,7 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
       const show = Math.min(r.queries, 20);
       for (let i = 0; i < show; i++) this.say(`${i}\t${r.ids[i]!.map((id, j) => `${id}:${r.distances[i]![j]}`).join(' ')}`);
       if (r.queries > show) this.say(`... ${r.queries - show} more (use --json or --ids-out)`);
-      if (r.wal?.torn) process.stderr.write(`recall: ${r.wal.torn.segment}: ${r.wal.torn.message}\n`);
+      warnTorn(r.wal);
       process.stderr.write(`recall: ${r.queries} queries in ${r.search_s.toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${r.load_s.toFixed(3)} s\n`);
     }
     return r;

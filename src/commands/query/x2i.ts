@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { RecallCommand } from '../../core/cli/base-command.js';
+import { walQueryFlags, warnTorn } from '../../core/cli/wal-flags.js';
 import { usage } from '../../core/cli/errors.js';
 import type { X2iQueryResult } from '../../core/x2i/query.js';
 
@@ -22,9 +23,7 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
     keys: Flags.string({ description: 'comma-separated integer keys', exclusive: ['keys-file'] }),
     'keys-file': Flags.string({ description: 'file with keys (whitespace or comma separated); - for stdin' }),
     top: Flags.integer({ description: 'items per key (0 = all)', default: 10, min: 0 }),
-    wal: Flags.string({ description: 'also read this WAL: records after the version\'s dump seq win over the index (deletes honoured)' }),
-    'as-of': Flags.integer({ description: 'a consistent older view: the newest version at or before this seq, plus WAL records up to it', min: 0 }),
-    'skip-corrupt': Flags.boolean({ description: 'skip corrupt WAL records (counted) instead of stopping' }),
+    ...walQueryFlags,
   };
 
   async run(): Promise<X2iQueryResult> {
@@ -38,7 +37,7 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
       raw = source === '-' ? await text(process.stdin) : await readFile(source, 'utf8');
     } else throw usage('ERR_RECALL_NO_KEYS', 'no keys given', { fix: 'pass --keys 1,2,3 or --keys-file FILE' });
     const result = await queryX2i(flags.index, parseKeys(raw, source), flags.top, { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] });
-    if (result.wal?.torn) process.stderr.write(`recall: ${result.wal.torn.segment}: ${result.wal.torn.message}\n`);
+    warnTorn(result.wal);
     for (const r of result.results) {
       this.say(r.found ? `${r.key}\t${r.items.map((x) => `${x.item}:${+x.score.toPrecision(6)}`).join(' ')}` : `${r.key}\t(${r.deleted ? 'deleted' : 'missing'})`);
     }

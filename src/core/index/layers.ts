@@ -6,7 +6,7 @@
  * with itself). Every dump records the last WAL seq it applied (`walSeq`), so
  * a query reads the layers plus the WAL records after it.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { badInput } from '../cli/errors.js';
 import { CURRENT, listVersions, MANIFEST, readCurrent, readManifest, versionName, type VersionManifest } from './versions.js';
@@ -23,6 +23,11 @@ export function dumpInfo(m: VersionManifest): DumpInfo {
   const d = m.params.dump as Partial<DumpInfo> | undefined;
   if (!d) return { kind: 'build', walSeq: 0, layers: [m.version] };
   return { kind: d.kind ?? 'major', walSeq: d.walSeq ?? 0, layers: d.layers ?? [m.version] };
+}
+
+/** A side file of a layer (deletes, WAL documents), or null when the layer has none. */
+export async function readLayerFile(layerDir: string, name: string): Promise<Buffer | null> {
+  return readFile(join(layerDir, name)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
 }
 
 export interface Layer {

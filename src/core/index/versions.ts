@@ -210,3 +210,18 @@ export async function beginVersion(channelDir: string, channel: string): Promise
     throw e;
   }
 }
+
+/**
+ * Write the next version of `channelDir` with `write` (it fills the staging folder and returns the
+ * version parameters and its own result), then publish it; any failure removes the staging folder.
+ */
+export async function inNewVersion<T>(channelDir: string, channel: string, write: (staged: StagedVersion) => Promise<{ params: Record<string, unknown>; result: T }>): Promise<T & { version: CurrentVersion }> {
+  const staged = await beginVersion(channelDir, channel);
+  try {
+    const { params, result } = await write(staged);
+    return { ...result, version: await staged.publish(params) };
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  }
+}

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput } from '../cli/errors.js';
 import { canonicalJson } from '../index/container.js';
-import { beginVersion, type CurrentVersion } from '../index/versions.js';
+import { type CurrentVersion, inNewVersion } from '../index/versions.js';
 import { openDuckDB } from '../io/duckdb.js';
 import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../native.js';
 import { expandInputs } from '../shard/inputs.js';
@@ -94,15 +94,7 @@ async function readTombstones(file: string, strIds: boolean): Promise<Pick<TextB
 }
 
 export async function buildInverted(o: BuildInvertedOptions, signal?: AbortSignal): Promise<BuildInvertedResult> {
-  const staged = await beginVersion(o.out, 'inverted');
-  try {
-    const r = await writeInvertedParts(o, staged, signal);
-    const version = await staged.publish(r.params);
-    return { version, ...r.result };
-  } catch (e) {
-    await staged.abort();
-    throw e;
-  }
+  return inNewVersion(o.out, 'inverted', (staged) => writeInvertedParts(o, staged, signal));
 }
 
 /**

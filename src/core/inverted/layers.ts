@@ -11,12 +11,12 @@
  * for k plus the ids newer layers override, and drops those.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { badInput } from '../cli/errors.js';
 import { canonicalJson } from '../index/container.js';
-import type { Layer } from '../index/layers.js';
+import { type Layer, readLayerFile } from '../index/layers.js';
 import { loadNative, type TextBuildStats, type TextHandle, type TextInfo, type WalRange, type WalScanReport } from '../native.js';
 import { decodeOp } from '../wal/records.js';
 import { type Analyzer, analyzerFor } from './analyzer.js';
@@ -66,13 +66,11 @@ export function textChanges(walDir: string, range: WalRange): TextChanges {
 }
 
 export async function readDeletes(layerDir: string): Promise<string[]> {
-  const t = await readFile(join(layerDir, TEXT_DELETES_FILE), 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '[]' : Promise.reject(e)));
-  return JSON.parse(t) as string[];
+  return JSON.parse((await readLayerFile(layerDir, TEXT_DELETES_FILE))?.toString('utf8') ?? '[]') as string[];
 }
 
 export async function readLayerDocs(layerDir: string): Promise<TextDoc[]> {
-  const t = await readFile(join(layerDir, TEXT_DOCS_FILE), 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
-  return t
+  return ((await readLayerFile(layerDir, TEXT_DOCS_FILE))?.toString('utf8') ?? '')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as TextDoc);

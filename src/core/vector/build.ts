@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { badInput } from '../cli/errors.js';
 import { canonicalJson } from '../index/container.js';
-import { beginVersion, type CurrentVersion } from '../index/versions.js';
+import { type CurrentVersion, inNewVersion } from '../index/versions.js';
 import { loadNative, type VectorBuildOptions } from '../native.js';
 import { readVectors } from './input.js';
 
@@ -34,15 +34,7 @@ export interface BuildVectorResult {
 }
 
 export async function buildVector(o: BuildVectorOptions, signal?: AbortSignal): Promise<BuildVectorResult> {
-  const staged = await beginVersion(o.out, 'vector');
-  try {
-    const r = await writeVectorPart(o, staged, signal);
-    const version = await staged.publish(r.params);
-    return { version, ...r.result };
-  } catch (e) {
-    await staged.abort();
-    throw e;
-  }
+  return inNewVersion(o.out, 'vector', (staged) => writeVectorPart(o, staged, signal));
 }
 
 /** Read and check the vectors and write the index file into `target` (`recall build --config` calls it too). */

@@ -6,10 +6,9 @@
  * for k plus the number of ids newer layers override (so k survive the
  * filter), drops those ids, scores the tail exactly, and merges by distance.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput } from '../cli/errors.js';
-import type { Layer } from '../index/layers.js';
+import { type Layer, readLayerFile } from '../index/layers.js';
 import { type CancelToken, loadNative, type VectorHandle, type WalRange, type WalScanReport } from '../native.js';
 import { decodeOp } from '../wal/records.js';
 
@@ -61,10 +60,7 @@ export function encodeDeletes(ids: Iterable<bigint>): Buffer {
 }
 
 export async function readDeletes(layerDir: string): Promise<Set<bigint>> {
-  const b = await readFile(join(layerDir, VECTOR_DELETES_FILE)).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return Buffer.alloc(0);
-    throw e;
-  });
+  const b = (await readLayerFile(layerDir, VECTOR_DELETES_FILE)) ?? Buffer.alloc(0);
   if (b.length % 8) throw badInput('ERR_RECALL_CORRUPT', `${join(layerDir, VECTOR_DELETES_FILE)}: ${b.length} bytes is not a list of u64 ids`, { file: join(layerDir, VECTOR_DELETES_FILE) });
   const copy = new Uint8Array(b); // aligned
   return new Set(new BigUint64Array(copy.buffer, 0, b.length / 8));

@@ -10,7 +10,7 @@ import { badInput, RecallError } from '../cli/errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { readColumns } from '../io/columns.js';
 import { canonicalJson } from '../index/container.js';
-import { beginVersion, type CurrentVersion } from '../index/versions.js';
+import { type CurrentVersion, inNewVersion } from '../index/versions.js';
 import { loadNative, type X2iStats } from '../native.js';
 import { describeInputs, expandInputs } from '../shard/inputs.js';
 import { type InteractionColumns, listsFromInteractions } from './interactions.js';
@@ -195,13 +195,8 @@ export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hook
 
 export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {}): Promise<BuildX2iResult> {
   const started = Date.now();
-  const staged = await beginVersion(o.out, 'x2i');
-  try {
+  return inNewVersion(o.out, 'x2i', async (staged) => {
     const { shards, params } = await writeX2iParts(o, staged, hooks);
-    const version = await staged.publish(params);
-    return { version, shards, elapsedMs: Date.now() - started };
-  } catch (e) {
-    await staged.abort();
-    throw e;
-  }
+    return { params, result: { shards, elapsedMs: Date.now() - started } };
+  });
 }
