@@ -6,6 +6,7 @@
 
 use super::index::{Cursor, PairInfo, TermInfo, TextIndex, bm25_norms, tf1_factors};
 use super::build::FastMap;
+use super::codec::BLOCK;
 use super::query::{Norm, QueryError, normalize};
 use super::{NO_MORE, PairKind};
 
@@ -699,7 +700,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // first by block maxima over regions, then without a division, then exactly.
             kids.sort_by(|a, b| a.ub().total_cmp(&b.ub()));
             let mut ts: Vec<TermRef> = kids.iter_mut().map(TermRef::of).collect();
-            let dense: Vec<Option<std::sync::Arc<Vec<u64>>>> = ts.iter().map(|t| idx.dense_bits(&t.info)).collect();
+            let dense: Vec<Option<&[u64]>> = ts.iter().map(|t| idx.dense_bits(&t.info)).collect();
             let n = ts.len();
             let mut prefix = vec![0.0; n];
             let mut acc = 0.0;
@@ -874,15 +875,30 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             }
         }
         Node::And { pos, neg, .. } if top.k > 0 && pos.iter().all(|p| matches!(p, Node::Term { .. })) => {
-            // Conjunction of terms, on the cursors themselves (no node dispatch per step): leapfrog
-            // in cost order; at each new block of the leader the block maxima of every term around
-            // the leader's doc are summed, and a block that cannot beat theta is skipped whole.
+            // Conjunction of terms, block at a time on the cursors themselves: the rest of the
+            // leader's block is the candidate list; each follower in cost order keeps the candidates
+            // it holds (a dense one by its doc bitset, the others by a branch-free merge that also
+            // reads their tfs); the survivors are counted, bounded with their own doc length and
+            // scored exactly only if they could enter. At each new leader block the block maxima of
+            // every term around the leader's doc are summed, and a block that cannot beat theta is
+            // skipped whole.
             let mut ts: Vec<TermRef> = pos.iter_mut().map(TermRef::of).collect();
-            // dense followers answer "is d in the list" from a bitset (most leader docs miss them)
-            let dense: Vec<Option<std::sync::Arc<Vec<u64>>>> = ts.iter().enumerate().map(|(i, t)| if i == 0 { None } else { idx.dense_bits(&t.info) }).collect();
+            let nt = ts.len();
+            let dense: Vec<Option<&[u64]>> = ts.iter().enumerate().map(|(i, t)| if i == 0 { None } else { idx.dense_bits(&t.info) }).collect();
+            // dense followers first: their filter is the cheapest and leaves fewer docs to merge
+            let mut followers: Vec<usize> = (1..nt).collect();
+            followers.sort_by_key(|&i| dense[i].is_none());
+            let n_dense = dense.iter().filter(|b| b.is_some()).count();
+            let any_dense = n_dense > 0;
+            // terms whose tf a window reads (the leader and merged followers), and the dense ones' bounds
+            let known_terms: Vec<usize> = (0..nt).filter(|&i| dense[i].is_none()).collect();
+            let dense_ub: f64 = (0..nt).filter(|&i| dense[i].is_some()).map(|i| ts[i].ub).sum();
+            let mut docs = [0u32; BLOCK];
+            let mut sel = [0u8; BLOCK];
+            let mut tfs = vec![[0u32; BLOCK]; nt];
             let mut last_block = usize::MAX;
-            let mut d = ts[0].c.doc;
-            'docs: while d != NO_MORE {
+            while ts[0].c.doc != NO_MORE {
+                let d = ts[0].c.doc;
                 if top.heap.len() == top.k && ts[0].c.bi != last_block && ts[0].c.bi < ts[0].c.n_full() {
                     last_block = ts[0].c.bi;
                     let mut ub = 0.0;
@@ -899,38 +915,86 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                     if ub <= top.theta() {
                         hits.total_exact = false;
                         // nothing up to `until` can enter: move the leader past it
-                        d = if until >= NO_MORE - 1 { NO_MORE } else { ts[0].c.advance(until + 1) };
+                        if until >= NO_MORE - 1 {
+                            break;
+                        }
+                        ts[0].c.advance(until + 1);
                         continue;
                     }
                 }
-                // leapfrog: every term on d, else restart from the larger doc
-                for i in 1..ts.len() {
-                    if let Some(b) = &dense[i] {
-                        if b[d as usize / 64] >> (d % 64) & 1 == 0 {
-                            d = ts[0].c.next();
-                            continue 'docs;
+                let rest = ts[0].c.rest_docs();
+                let mut n = rest.len();
+                docs[..n].copy_from_slice(rest);
+                for (j, s) in sel[..n].iter_mut().enumerate() {
+                    *s = j as u8;
+                }
+                for &i in &followers {
+                    if n == 0 {
+                        break;
+                    }
+                    n = match &dense[i] {
+                        Some(b) => {
+                            let mut k = 0;
+                            for j in 0..n {
+                                let x = docs[j];
+                                docs[k] = x;
+                                sel[k] = sel[j];
+                                k += (b[x as usize / 64] >> (x % 64) & 1) as usize;
+                            }
+                            k
                         }
-                    }
-                    let x = ts[i].c.advance(d);
-                    if x > d {
-                        d = ts[0].c.advance(x);
-                        continue 'docs;
-                    }
+                        None => ts[i].c.intersect(&mut docs, &mut sel, n, &mut tfs[i]),
+                    };
                 }
-                for n in neg.iter_mut() {
-                    if n.advance(d) == d {
-                        d = ts[0].c.next();
-                        continue 'docs;
+                let p0 = ts[0].c.pos();
+                for m in 0..n {
+                    let (d, j) = (docs[m], sel[m] as usize);
+                    if deleted && idx.is_deleted(d) {
+                        continue;
                     }
-                }
-                if !(deleted && idx.is_deleted(d)) {
-                    for t in ts.iter_mut() {
-                        t.score(d, &sc, &mut slots);
+                    if neg.iter_mut().any(|x| x.advance(d) == d) {
+                        continue;
                     }
                     hits.total += 1;
+                    let theta = top.theta();
+                    // judged in tiers before the exact sum: the known contributions (leader and merged
+                    // followers, tfs read) plus the list bounds of the dense followers; then their
+                    // block's max tf at this doc's own length
+                    tfs[0][j] = ts[0].c.tf_at(p0 + j);
+                    let mut known = 0.0;
+                    for &i in &known_terms {
+                        let t = &ts[i];
+                        known += sc.contrib_fast(t.leaf.f, t.leaf.w, tfs[i][j], d);
+                    }
+                    if (known + dense_ub) * BOUND_SLACK <= theta {
+                        continue;
+                    }
+                    if any_dense && theta > f64::NEG_INFINITY {
+                        let mut ub = known;
+                        for &i in &followers[..n_dense] {
+                            let t = &ts[i];
+                            let f = t.leaf.f;
+                            ub += match t.c.bound_at(d) {
+                                Some((mt, _, _)) => sc.bound(f, t.leaf.w, mt[0], sc.codes[f][d as usize]),
+                                None => t.ub,
+                            };
+                        }
+                        if ub * BOUND_SLACK <= theta {
+                            continue;
+                        }
+                    }
+                    for (i, t) in ts.iter_mut().enumerate() {
+                        let tf = if dense[i].is_some() {
+                            t.c.advance(d);
+                            t.c.tf(0)
+                        } else {
+                            tfs[i][j]
+                        };
+                        slots[t.leaf.slot] = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
+                    }
                     top.push(exact_sum(&mut slots, &order), d);
                 }
-                d = ts[0].c.next();
+                ts[0].c.skip_block();
             }
         }
         _ => {

@@ -237,3 +237,72 @@ fn dense_terms_answer_and_or_like_brute_force() {
         }
     }
 }
+
+/// Conjunctions of 2 and 3 terms, some with a NOT, over terms of every kind (dense with a bitset,
+/// merged blocks, a short tail) rank like the sum of the single-term scores over the docs all hold.
+#[test]
+fn conjunctions_rank_like_brute_force() {
+    let d = crate::testutil::scratch("text-and");
+    let n = 12000;
+    let texts = corpus(n);
+    let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let idx = build_index(&d, "and.rti", &refs, &ids, PairKind::Off);
+    let all = SearchParams { k: n, ..SearchParams::default() };
+    let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
+    let single: Vec<std::collections::HashMap<u32, f64>> = words
+        .iter()
+        .map(|w| {
+            let h = search(&idx, w, &all).unwrap();
+            h.docs.into_iter().zip(h.scores).collect()
+        })
+        .collect();
+    let dense = words.iter().filter(|w| idx.lookup(format!("\0{w}").as_bytes()).is_some_and(|t| idx.dense_bits(&t).is_some())).count();
+    assert!(dense >= 1 && dense < 30, "{dense} dense terms: the test needs both kinds");
+    let mut s = 99u64;
+    let mut pick = |m: usize| {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (s >> 33) as usize % m
+    };
+    let mut checked = 0;
+    for q in 0..300 {
+        let k = 2 + q % 2;
+        let mut terms: Vec<usize> = Vec::new();
+        while terms.len() < k {
+            let t = pick(if q % 3 == 0 { 8 } else { 60 });
+            if !terms.contains(&t) {
+                terms.push(t);
+            }
+        }
+        let not = (q % 5 == 0).then(|| loop {
+            let t = pick(20);
+            if !terms.contains(&t) {
+                break t;
+            }
+        });
+        let mut text = terms.iter().map(|&t| words[t].as_str()).collect::<Vec<_>>().join(" AND ");
+        if let Some(t) = not {
+            text = format!("{text} NOT {}", words[t]);
+        }
+        let mut want: Vec<(f64, u32)> = single[terms[0]]
+            .iter()
+            .filter(|(doc, _)| terms[1..].iter().all(|&t| single[t].contains_key(doc)) && not.is_none_or(|t| !single[t].contains_key(doc)))
+            .map(|(doc, _)| (terms.iter().map(|&t| single[t][doc]).sum(), *doc))
+            .collect();
+        want.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let got = search(&idx, &text, &SearchParams { k: 10, ..SearchParams::default() }).unwrap();
+        assert_eq!(got.docs.len(), want.len().min(10), "{text}");
+        if got.total_exact {
+            assert_eq!(got.total, want.len() as u64, "{text}");
+        }
+        for (i, (&doc, &sc)) in got.docs.iter().zip(&got.scores).enumerate() {
+            assert!((sc - want[i].0).abs() < 1e-9, "{text}: rank {i}: {sc} vs {}", want[i].0);
+            let tie = |j: usize| want.get(j).is_some_and(|w| (w.0 - want[i].0).abs() < 1e-12);
+            if !tie(i + 1) && (i == 0 || !tie(i - 1)) {
+                assert_eq!(doc, want[i].1, "{text}: rank {i}");
+            }
+        }
+        checked += !want.is_empty() as usize;
+    }
+    assert!(checked > 200, "only {checked} queries matched anything");
+}
