@@ -378,13 +378,72 @@ fn measure(n: &Norm) -> (usize, usize) {
     }
 }
 
+/// The most common query, ASCII words (letters and digits) joined by spaces, all by `AND`, all by
+/// `OR` or all by juxtaposition: the tree `expand` would give, made without lexing, parsing or
+/// running the analyzer (whose tokens of such a word are the word in lower case). None for any
+/// other query (it takes the general path).
+fn plain_words(q: &str, default_or: bool, idx: &TextIndex) -> Option<Norm> {
+    let toks: Vec<&[u8]> = q.as_bytes().split(|&b| b == b' ').filter(|w| !w.is_empty()).collect();
+    let is_word = |w: &[u8]| w.iter().all(|b| b.is_ascii_alphanumeric()) && w.len() <= idx.analyzer.max_token_bytes && !matches!(w, b"AND" | b"OR" | b"NOT");
+    // `w OP w OP w ...` with one operator throughout, or words alone
+    let op = match toks.get(1).copied() {
+        Some(o @ (b"AND" | b"OR")) => Some(o == b"AND"),
+        _ => None,
+    };
+    let words: Vec<&[u8]> = match op {
+        Some(_) => {
+            if toks.len() % 2 == 0 || toks.iter().skip(1).step_by(2).any(|&o| o != toks[1]) {
+                return None;
+            }
+            toks.iter().step_by(2).copied().collect()
+        }
+        None => toks,
+    };
+    if words.is_empty() || !words.iter().all(|w| is_word(w)) {
+        return None;
+    }
+    let nf = idx.fields.len();
+    let mut kids: Vec<Norm> = words
+        .iter()
+        .map(|w| {
+            let mut alts: Vec<Norm> = (0..nf)
+                .map(|f| {
+                    let mut key = Vec::with_capacity(1 + w.len());
+                    key.push(f as u8);
+                    key.extend(w.iter().map(|b| b.to_ascii_lowercase()));
+                    Norm::Term { key, boost: idx.fields[f].weight }
+                })
+                .collect();
+            if alts.len() == 1 { alts.pop().unwrap() } else { Norm::Or(alts) }
+        })
+        .collect();
+    Some(match kids.len() {
+        1 => kids.pop().unwrap(),
+        _ if op.unwrap_or(!default_or) => Norm::And(kids),
+        _ => Norm::Or(kids),
+    })
+}
+
 /// Parse, analyse, simplify and check limits. `Ok(None)`: nothing left (empty result, no error).
 /// `adjacent_pairs`: two-word phrases become `Phrase` nodes (the index has adjacent pair lists);
 /// otherwise a phrase is the And of its words.
 pub fn normalize(q: &str, default_or: bool, adjacent_pairs: bool, idx: &TextIndex) -> Result<Option<Norm>, QueryError> {
+    match plain_words(q, default_or, idx) {
+        Some(n) => finish(n),
+        None => normalize_general(q, default_or, adjacent_pairs, idx),
+    }
+}
+
+/// `normalize` without the plain-word fast path.
+pub(crate) fn normalize_general(q: &str, default_or: bool, adjacent_pairs: bool, idx: &TextIndex) -> Result<Option<Norm>, QueryError> {
     let names: Vec<String> = idx.fields.iter().map(|f| f.name.clone()).collect();
     let Some(ast) = parse(q, default_or, &names)? else { return Ok(None) };
     let Some(n) = expand(&ast, idx, adjacent_pairs)? else { return Ok(None) };
+    finish(n)
+}
+
+/// Simplify and check the limits.
+fn finish(n: Norm) -> Result<Option<Norm>, QueryError> {
     let n = simplify(n)?;
     let (leaves, depth) = measure(&n);
     if leaves > MAX_LEAVES {

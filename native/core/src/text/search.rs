@@ -379,6 +379,9 @@ struct Builder<'a, 's> {
     s: &'s Scorer<'a>,
     /// (ord, position) of every positive leaf, in visiting order.
     leaves: Vec<(u32, usize)>,
+    /// The root is a conjunction of terms that the block-at-a-time loop evaluates: it need not be
+    /// aligned on its first match (the loop finds it faster).
+    unaligned_root: bool,
     global: Option<&'s GlobalStats>,
 }
 
@@ -418,13 +421,16 @@ impl<'a> Builder<'a, '_> {
                 Node::Or { kids, doc, ub }
             }
             Plan::And(pos, neg) => {
+                let unaligned = std::mem::take(&mut self.unaligned_root);
                 let mut pos: Vec<Node> = pos.into_iter().map(|k| self.build(k)).collect();
                 let neg: Vec<Node> = neg.into_iter().map(|k| self.build_neg(k)).collect();
                 pos.sort_by_key(|n| n.cost());
                 let ub = pos.iter().map(|k| k.ub()).sum();
                 let d = pos[0].doc();
                 let mut n = Node::And { pos, neg, doc: d, ub };
-                n.align(d);
+                if !unaligned {
+                    n.align(d);
+                }
                 n
             }
         }
@@ -628,7 +634,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             sc.norm.push(std::borrow::Cow::Owned(norm));
         }
     }
-    let mut b = Builder { idx, s: &sc, leaves: Vec::new(), global };
+    let unaligned_root = p.k > 0 && matches!(&plan, Plan::And(pos, _) if pos.iter().all(|x| matches!(x, Plan::Term(..))));
+    let mut b = Builder { idx, s: &sc, leaves: Vec::new(), global, unaligned_root };
     let mut root = b.build(plan);
     let mut order: Vec<(u32, usize)> = b.leaves.iter().copied().filter(|l| l.0 != u32::MAX).collect();
     order.sort_unstable();

@@ -306,3 +306,31 @@ fn conjunctions_rank_like_brute_force() {
     }
     assert!(checked > 200, "only {checked} queries matched anything");
 }
+
+/// Plain-word queries (the fast path of `normalize`) give the tree the parser and analyzer give,
+/// with one field and with two; anything else falls through to the general path.
+#[test]
+fn plain_word_queries_normalize_like_the_parser() {
+    use super::query::{Norm, normalize, normalize_general};
+    let d = crate::testutil::scratch("text-plain");
+    let one = build_index(&d, "one.rti", &["alpha beta", "gamma"], &[1, 2], PairKind::Off);
+    let (b, o) = concat(&["alpha", "beta"]);
+    let f = [FieldInput { name: "title".into(), weight: 2.0, text: &b, offsets: &o }, FieldInput { name: "body".into(), weight: 1.0, text: &b, offsets: &o }];
+    let path = d.join("two.rti");
+    build(&path, HeaderFields::default(), "{}", &ExtIds::U64(&[1, 2]), &f, &ExtIds::U64(&[]), &opts(PairKind::Off), &CancelToken::new()).unwrap();
+    let two = TextIndex::open(&path).unwrap();
+    let long = "x".repeat(300);
+    let queries = [
+        "alpha", "Alpha BETA", "a AND b", "a OR b OR c", "a AND b AND a", "a OR A", "x y z", "  spaced   words ", "a AND b OR c", "a b AND c", "AND a", "a AND",
+        "a OR", "a NOT b", "NOT a", "e-mail", "a\tb", "title:a", "\"a b\"", "a^2", "(a)", "é", "a AND AND b", "OR", "", "12 AND 3x", long.as_str(), "and or",
+    ];
+    for idx in [&one, &two] {
+        for q in queries {
+            for default_or in [false, true] {
+                let fast: Result<Option<Norm>, _> = normalize(q, default_or, false, idx);
+                let general = normalize_general(q, default_or, false, idx);
+                assert_eq!(fast, general, "{q:?} (default_or {default_or}, {} fields)", idx.fields.len());
+            }
+        }
+    }
+}
