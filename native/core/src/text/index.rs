@@ -78,14 +78,63 @@ pub struct TextIndex {
     deleted: Option<Vec<u64>>,
     pub deleted_count: u64,
     /// Doc bitsets of the dense terms, made at open (see `dense_bits`).
-    dense: super::build::FastMap<u32, Vec<u64>>,
+    dense: super::build::FastMap<u32, DenseBits>,
+    /// Every DICT_SKIP-th dictionary entry with its full key (made at open): a lookup binary-searches
+    /// these and decodes at most DICT_SKIP entries instead of half a 64-term block.
+    skips: DictSkips,
 }
+
+/// A dense term's documents as a bitset, with the count of set bits before every word: the position
+/// of a doc in the list, and so its tf, is found without decoding a block.
+pub struct DenseBits {
+    bits: Vec<u64>,
+    ranks: Vec<u32>,
+}
+
+impl DenseBits {
+    #[inline(always)]
+    pub fn has(&self, d: u32) -> bool {
+        self.bits[d as usize / 64] >> (d % 64) & 1 == 1
+    }
+    /// Docs of the list below `d`.
+    #[inline]
+    pub fn rank(&self, d: u32) -> usize {
+        let w = d as usize / 64;
+        self.ranks[w] as usize + (self.bits[w] & ((1u64 << (d % 64)) - 1)).count_ones() as usize
+    }
+    fn bytes(&self) -> usize {
+        self.bits.len() * 8 + self.ranks.len() * 4
+    }
+}
+
+/// See `TextIndex::skips`.
+#[derive(Default)]
+struct DictSkips {
+    keys: Vec<u8>,
+    /// keys[key_end[i - 1]..key_end[i]] is entry i's key.
+    key_end: Vec<u32>,
+    /// (dictionary block, entry index in it, byte position of the entry, postings offset there).
+    at: Vec<(u32, u16, u32, u64)>,
+}
+
+impl DictSkips {
+    fn key(&self, i: usize) -> &[u8] {
+        let s = if i == 0 { 0 } else { self.key_end[i - 1] as usize };
+        &self.keys[s..self.key_end[i] as usize]
+    }
+    fn bytes(&self) -> usize {
+        self.keys.len() + self.key_end.len() * 4 + self.at.len() * 24
+    }
+}
+
+const DICT_SKIP: usize = 8;
 
 /// Dense terms (df >= max(DENSE_MIN_DF, n / 256)) get a bitset of their documents when the index
 /// is opened, the most frequent first, up to DENSE_BUDGET bytes: a conjunction or a MaxScore probe
 /// then tests a bit where it would otherwise move a cursor through blocks (most probes of a long
-/// list miss). Made at open, not on first use, so no query pays for one and none takes a lock:
-/// for the 273k-entry dictionary corpus, 319 terms, 11 MB and about 110 M instructions.
+/// list miss), and the rank of a doc in the bitset gives its tf. Made at open, not on first use, so
+/// no query pays for one and none takes a lock: for the 273k-entry dictionary corpus, 319 terms,
+/// 16 MB and about 110 M instructions.
 const DENSE_MIN_DF: u32 = 2048;
 const DENSE_BUDGET: usize = 64 << 20;
 
@@ -235,8 +284,15 @@ impl TextIndex {
             deleted,
             deleted_count,
             dense: Default::default(),
+            skips: Default::default(),
         };
-        idx.dense = idx.make_dense_bits();
+        // one pass over the dictionary: the lookup skips and the dense terms
+        let (mut dense_terms, mut skips) = (Vec::new(), DictSkips::default());
+        for b in 0..idx.n_blocks {
+            idx.read_dict_block(b, &mut dense_terms, &mut skips).ok_or_else(|| corrupt(&p, format!("dictionary block {b} is truncated")))?;
+        }
+        idx.skips = skips;
+        idx.dense = idx.make_dense_bits(dense_terms);
         Ok(idx)
     }
 
@@ -249,17 +305,11 @@ impl TextIndex {
     }
 
     /// The bitsets of the dense terms, most frequent first, within the budget.
-    fn make_dense_bits(&self) -> super::build::FastMap<u32, Vec<u64>> {
-        let mut terms = Vec::new();
-        if self.n >= DENSE_MIN_DF {
-            for b in 0..self.n_blocks {
-                self.dense_terms_of_block(b, &mut terms);
-            }
-        }
+    fn make_dense_bits(&self, mut terms: Vec<TermInfo>) -> super::build::FastMap<u32, DenseBits> {
         terms.sort_by_key(|t| std::cmp::Reverse(t.df));
         let words = (self.n as usize).div_ceil(64);
         let mut out = super::build::FastMap::default();
-        for t in terms.iter().take(DENSE_BUDGET / (8 * words.max(1))) {
+        for t in terms.iter().take(DENSE_BUDGET / (12 * words.max(1))) {
             let mut bits = vec![0u64; words];
             let mut c = self.term_cursor(t);
             while c.doc != NO_MORE {
@@ -268,26 +318,40 @@ impl TextIndex {
                 }
                 c.skip_block();
             }
-            out.insert(Self::dense_key(t), bits);
+            let mut acc = 0u32;
+            let ranks = bits
+                .iter()
+                .map(|w| {
+                    let r = acc;
+                    acc += w.count_ones();
+                    r
+                })
+                .collect();
+            out.insert(Self::dense_key(t), DenseBits { bits, ranks });
         }
         out
     }
 
-    /// The dense terms of dictionary block `b` (the entries of `scan_block`, read without rebuilding
-    /// keys: only the field byte, the first of a key, is kept).
-    fn dense_terms_of_block(&self, b: usize, out: &mut Vec<TermInfo>) -> Option<()> {
+    /// Read dictionary block `b` at open: every DICT_SKIP-th entry into `skips` (with its full key)
+    /// and the dense terms into `dense`. Keys are rebuilt only as far as the skips need them.
+    fn read_dict_block(&self, b: usize, dense: &mut Vec<TermInfo>, skips: &mut DictSkips) -> Option<()> {
         let blk = self.block_bytes(b);
         let mut post = u64_at(blk, 0);
         let count = u16_at(blk, 8) as usize;
         let mut pos = 10;
-        let mut field = 0u8;
+        let mut key: Vec<u8> = Vec::with_capacity(64);
         for i in 0..count {
-            let shared = get_vint(blk, &mut pos)?;
+            let start = pos;
+            let shared = get_vint(blk, &mut pos)? as usize;
             let sl = get_vint(blk, &mut pos)? as usize;
-            if shared == 0 {
-                field = *blk.get(pos)?;
-            }
+            key.truncate(shared);
+            key.extend_from_slice(blk.get(pos..pos + sl)?);
             pos += sl;
+            if i % DICT_SKIP == 0 {
+                skips.keys.extend_from_slice(&key);
+                skips.key_end.push(skips.keys.len() as u32);
+                skips.at.push((b as u32, i as u16, start as u32, post));
+            }
             let df = get_vint(blk, &mut pos)? as u32;
             if df == 1 {
                 get_vint(blk, &mut pos)?;
@@ -298,10 +362,10 @@ impl TextIndex {
             let extra = get_vint(blk, &mut pos)?;
             let (mt, ml) = (*blk.get(pos)?, *blk.get(pos + 1)?);
             pos += 2;
-            let t = TermInfo { ord: (b * TERMS_PER_DICT_BLOCK + i) as u32, field, df, total_tf: extra + df as u64, max_tf_sat: mt, min_len_code: ml, singleton: None, post_off: post, post_len: len };
+            let t = TermInfo { ord: (b * TERMS_PER_DICT_BLOCK + i) as u32, field: *key.first()?, df, total_tf: extra + df as u64, max_tf_sat: mt, min_len_code: ml, singleton: None, post_off: post, post_len: len };
             post += len;
             if self.is_dense(&t) {
-                out.push(t);
+                dense.push(t);
             }
         }
         Some(())
@@ -309,11 +373,39 @@ impl TextIndex {
 
     /// The doc bitset of a dense term; None for other terms (and dense ones past the budget).
     #[inline]
-    pub fn dense_bits(&self, t: &TermInfo) -> Option<&[u64]> {
+    pub fn dense_bits(&self, t: &TermInfo) -> Option<&DenseBits> {
         if !self.is_dense(t) {
             return None;
         }
-        self.dense.get(&Self::dense_key(t)).map(|b| b.as_slice())
+        self.dense.get(&Self::dense_key(t))
+    }
+
+    /// Where doc `d` (which holds dense term `t`) sits in `t`'s list, by its rank in the bitset:
+    /// (the skip entry of its block, the list's blocks, its index in the block); None in the VInt tail.
+    #[inline]
+    fn dense_place(&self, t: &TermInfo, bits: &DenseBits, d: u32) -> Option<(&[u8], &[u8], usize)> {
+        let r = bits.rank(d);
+        let n_full = t.df as usize / BLOCK;
+        if r / BLOCK >= n_full {
+            return None;
+        }
+        let list = &self.postings[t.post_off as usize..(t.post_off + t.post_len) as usize];
+        Some((&list[r / BLOCK * SKIP_ENTRY..], &list[n_full * SKIP_ENTRY..], r % BLOCK))
+    }
+
+    /// tf of dense term `t` in doc `d` (which holds it), read from its packed block without decoding
+    /// the block; None in the list's VInt tail.
+    #[inline]
+    pub fn dense_tf(&self, t: &TermInfo, bits: &DenseBits, d: u32) -> Option<u32> {
+        let (e, blocks, i) = self.dense_place(t, bits, d)?;
+        let tf_at = u32_at(e, 4) as usize + 16 * e[8] as usize;
+        Some(packed_at(blocks, tf_at, e[9] as u32, i) + 1)
+    }
+
+    /// The saturated max tf of the block of dense term `t` that holds doc `d`; None in the VInt tail.
+    #[inline]
+    pub fn dense_block_max_tf(&self, t: &TermInfo, bits: &DenseBits, d: u32) -> Option<u8> {
+        self.dense_place(t, bits, d).map(|(e, _, _)| e[10])
     }
 
     /// DOC_LENS codes of one field.
@@ -328,13 +420,6 @@ impl TextIndex {
     }
     pub fn has_deletes(&self) -> bool {
         self.deleted.is_some()
-    }
-
-    fn first_key(&self, b: usize) -> &[u8] {
-        let fo = 8 + (self.n_blocks + 1) * 8;
-        let ko = fo + (self.n_blocks + 1) * 4;
-        let (s, e) = (u32_at(&self.dict_index, fo + 4 * b) as usize, u32_at(&self.dict_index, fo + 4 * b + 4) as usize);
-        &self.dict_index[ko + s..ko + e]
     }
 
     fn block_bytes(&self, b: usize) -> &[u8] {
@@ -390,32 +475,36 @@ impl TextIndex {
     /// predecessor is still below the target, one sharing less is above it (not found), and only
     /// an entry sharing exactly `m` needs its suffix compared.
     pub fn lookup(&self, key: &[u8]) -> Option<TermInfo> {
-        if self.n_blocks == 0 {
-            return None;
-        }
-        let (mut lo, mut hi) = (0usize, self.n_blocks);
+        // the last skip entry at or below the key, then the entries after it in its block
+        let sk = &self.skips;
+        let (mut lo, mut hi) = (0usize, sk.at.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if self.first_key(mid) <= key { lo = mid + 1 } else { hi = mid }
+            if sk.key(mid) <= key { lo = mid + 1 } else { hi = mid }
         }
         if lo == 0 {
             return None;
         }
-        let b = lo - 1;
+        let (b, i0, pos0, post0) = sk.at[lo - 1];
+        let first = sk.key(lo - 1);
+        let (b, i0) = (b as usize, i0 as usize);
         let blk = self.block_bytes(b);
-        let mut post = u64_at(blk, 0);
+        let mut post = post0;
         let count = u16_at(blk, 8) as usize;
-        let mut pos = 10;
-        let mut m = 0usize;
-        for i in 0..count {
+        let mut pos = pos0 as usize;
+        // what the first entry shares with the key (it is at or below it)
+        let mut m = first.iter().zip(key).take_while(|(a, b)| a == b).count();
+        for i in i0..count {
             let shared = get_vint(blk, &mut pos)? as usize;
             let sl = get_vint(blk, &mut pos)? as usize;
             let suffix = blk.get(pos..pos + sl)?;
             pos += sl;
-            // Ordering of this entry against the target (the first entry compares in full).
-            let found = if i > 0 && shared > m {
+            // Ordering of this entry against the target (the first entry was compared in full).
+            let found = if i == i0 {
+                first == key
+            } else if shared > m {
                 false
-            } else if i > 0 && shared < m {
+            } else if shared < m {
                 return None;
             } else {
                 let rest = &key[shared.min(key.len())..];
@@ -549,7 +638,8 @@ impl TextIndex {
     /// Bytes of the index held in memory.
     pub fn memory_bytes(&self) -> u64 {
         (self.dict_index.len() + self.dict_blocks.len() + self.postings.len() + self.codes.len() + self.forward.as_ref().map_or(0, |f| f.len()) + self.pair_dict.len() + self.pair_postings.len() + self.perm.len() * 4
-            + self.dense.values().map(|b| b.len() * 8).sum::<usize>()
+            + self.dense.values().map(|b| b.bytes()).sum::<usize>()
+            + self.skips.bytes()
             + match &self.ext {
                 ExtIdStore::U64(v) => v.len() * 8,
                 ExtIdStore::Str { off, bytes } => off.len() * 8 + bytes.len(),
@@ -877,17 +967,32 @@ impl<'a> Cursor<'a> {
                 break;
             }
             let (len, mut p, k0) = (self.len, self.pos, k);
-            let block = &self.docs;
-            // indexes masked to the block size: every access provably in bounds, no checks in the loop
-            const M: usize = BLOCK - 1;
-            while j < n && p < len {
-                let (a, b) = (docs[j & M], block[p & M]);
-                docs[k & M] = a;
-                sel[k & M] = sel[j & M];
-                at[k & M] = p as u8;
-                k += (a == b) as usize;
-                j += (a <= b) as usize;
-                p += (b <= a) as usize;
+            // the candidates this block can hold; the next one after them moves to another block
+            let jend = j + docs[j..n].partition_point(|&d| d <= self.docs[len - 1]);
+            if (jend - j) * 8 < len - p {
+                // few candidates for many postings: look each one up
+                while j < jend {
+                    let a = docs[j];
+                    p += self.docs[p..len].partition_point(|&d| d < a);
+                    if self.docs[p] == a {
+                        (docs[k], sel[k], at[k]) = (a, sel[j], p as u8);
+                        k += 1;
+                    }
+                    j += 1;
+                }
+            } else {
+                let block = &self.docs;
+                // indexes masked to the block size: every access provably in bounds, no checks in the loop
+                const M: usize = BLOCK - 1;
+                while j < jend && p < len {
+                    let (a, b) = (docs[j & M], block[p & M]);
+                    docs[k & M] = a;
+                    sel[k & M] = sel[j & M];
+                    at[k & M] = p as u8;
+                    k += (a == b) as usize;
+                    j += (a <= b) as usize;
+                    p += (b <= a) as usize;
+                }
             }
             for m in k0..k {
                 tfs[sel[m] as usize] = self.tf_at(at[m] as usize);

@@ -4,7 +4,7 @@
 //! exhaustive leapfrog. Scores are BM25 summed in f64 in ascending (term ordinal,
 //! leaf position) order, so the TypeScript oracle reproduces them bit for bit.
 
-use super::index::{Cursor, PairInfo, TermInfo, TextIndex, bm25_norms, tf1_factors};
+use super::index::{Cursor, DenseBits, PairInfo, TermInfo, TextIndex, bm25_norms, tf1_factors};
 use super::build::FastMap;
 use super::codec::BLOCK;
 use super::query::{Norm, QueryError, normalize};
@@ -707,7 +707,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // first by block maxima over regions, then without a division, then exactly.
             kids.sort_by(|a, b| a.ub().total_cmp(&b.ub()));
             let mut ts: Vec<TermRef> = kids.iter_mut().map(TermRef::of).collect();
-            let dense: Vec<Option<&[u64]>> = ts.iter().map(|t| idx.dense_bits(&t.info)).collect();
+            let dense: Vec<Option<&DenseBits>> = ts.iter().map(|t| idx.dense_bits(&t.info)).collect();
             let n = ts.len();
             let mut prefix = vec![0.0; n];
             let mut acc = 0.0;
@@ -862,7 +862,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         ok = false;
                         break;
                     }
-                    if dense[i].as_ref().is_some_and(|b| b[d as usize / 64] >> (d % 64) & 1 == 0) {
+                    if dense[i].is_some_and(|b| !b.has(d)) {
                         continue; // not in this list: no need to move its cursor
                     }
                     if ts[i].c.advance(d) == d {
@@ -891,7 +891,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // skipped whole.
             let mut ts: Vec<TermRef> = pos.iter_mut().map(TermRef::of).collect();
             let nt = ts.len();
-            let dense: Vec<Option<&[u64]>> = ts.iter().enumerate().map(|(i, t)| if i == 0 { None } else { idx.dense_bits(&t.info) }).collect();
+            let dense: Vec<Option<&DenseBits>> = ts.iter().enumerate().map(|(i, t)| if i == 0 { None } else { idx.dense_bits(&t.info) }).collect();
             // dense followers first: their filter is the cheapest and leaves fewer docs to merge
             let mut followers: Vec<usize> = (1..nt).collect();
             followers.sort_by_key(|&i| dense[i].is_none());
@@ -946,7 +946,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                                 let x = docs[j];
                                 docs[k] = x;
                                 sel[k] = sel[j];
-                                k += (b[x as usize / 64] >> (x % 64) & 1) as usize;
+                                k += b.has(x) as usize;
                             }
                             k
                         }
@@ -981,8 +981,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         for &i in &followers[..n_dense] {
                             let t = &ts[i];
                             let f = t.leaf.f;
-                            ub += match t.c.bound_at(d) {
-                                Some((mt, _, _)) => sc.bound(f, t.leaf.w, mt[0], sc.codes[f][d as usize]),
+                            ub += match dense[i].and_then(|b| idx.dense_block_max_tf(&t.info, b, d)) {
+                                Some(mt) => sc.bound(f, t.leaf.w, mt, sc.codes[f][d as usize]),
                                 None => t.ub,
                             };
                         }
@@ -991,11 +991,13 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         }
                     }
                     for (i, t) in ts.iter_mut().enumerate() {
-                        let tf = if dense[i].is_some() {
-                            t.c.advance(d);
-                            t.c.tf(0)
-                        } else {
-                            tfs[i][j]
+                        let tf = match dense[i] {
+                            // a dense follower's tf by the doc's rank in its bitset (its cursor stays put)
+                            Some(b) => idx.dense_tf(&t.info, b, d).unwrap_or_else(|| {
+                                t.c.advance(d);
+                                t.c.tf(0)
+                            }),
+                            None => tfs[i][j],
                         };
                         slots[t.leaf.slot] = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
                     }
