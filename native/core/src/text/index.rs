@@ -885,6 +885,11 @@ impl<'a> Cursor<'a> {
         self.doc = self.docs[self.pos];
     }
 
+    /// Move to the first doc of block `b` (`n_full`: the tail).
+    pub fn goto_block(&mut self, b: usize) {
+        self.load(b.min(self.n_full));
+    }
+
     /// Move to the first doc of the block after the current one (block-max skipping).
     pub fn skip_block(&mut self) -> u32 {
         if self.bi < self.n_full {

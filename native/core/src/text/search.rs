@@ -51,6 +51,9 @@ struct Scorer<'a> {
 /// The planner uses a pair list when it is shorter than this fraction of its shorter term's list.
 pub const PAIR_MAX_FRACTION: f64 = 0.9;
 
+/// Blocks of the shortest term an OR reads to seed its threshold.
+const SEED_BLOCKS: usize = 4;
+
 /// Bounds are inflated so a bound never falls below a score computed with other rounding.
 const BOUND_SLACK: f64 = 1.0 + 1e-9;
 
@@ -708,6 +711,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             kids.sort_by(|a, b| a.ub().total_cmp(&b.ub()));
             let mut ts: Vec<TermRef> = kids.iter_mut().map(TermRef::of).collect();
             let dense: Vec<Option<&DenseBits>> = ts.iter().map(|t| idx.dense_bits(&t.info)).collect();
+            let dense_terms: Vec<(usize, &DenseBits)> = dense.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
             let n = ts.len();
             let mut prefix = vec![0.0; n];
             let mut acc = 0.0;
@@ -715,20 +719,35 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                 acc += ts[i].ub;
                 prefix[i] = acc * BOUND_SLACK;
             }
-            // Seed theta: the k best contributions of the shortest term are k docs' lower bounds, so a
-            // doc whose bound is below the k-th of them cannot make the top k.
+            // Seed theta: the contributions of the shortest term in any k docs are lower bounds of
+            // those docs' scores, so a doc whose bound is below the k-th best of them cannot make
+            // the top k. Its few blocks with the highest bounds (or its tail) give them cheaply.
             let mut seed = f64::NEG_INFINITY;
             if let Some(t) = ts.iter().min_by_key(|t| t.c.df()) {
-                if t.c.df() as usize >= p.k && t.c.df() <= 1 << 16 && !deleted {
+                if t.c.df() as usize >= p.k && !deleted {
                     let mut c = idx.term_cursor(&t.info);
+                    let mut blocks: Vec<(f64, usize)> = (0..c.n_full())
+                        .map(|b| {
+                            let (mt, ml) = c.block_bound(b);
+                            (sc.bound(t.leaf.f, t.leaf.w, mt[0], ml), b)
+                        })
+                        .collect();
+                    blocks.sort_by(|a, b| b.0.total_cmp(&a.0));
+                    blocks.truncate(SEED_BLOCKS);
+                    if blocks.len() * BLOCK < p.k {
+                        blocks.push((0.0, c.n_full())); // the tail too
+                    }
                     let mut best = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
-                    while c.doc != NO_MORE {
+                    for &(_, b) in &blocks {
+                        c.goto_block(b);
                         c.ensure_block();
                         let (docs, tfs) = c.rest();
                         for (&d, &tf) in docs.iter().zip(tfs) {
-                            best.push(sc.contrib(t.leaf.f, t.leaf.w, tf, d), d);
+                            let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
+                            if x >= best.theta() {
+                                best.push(x, d);
+                            }
                         }
-                        c.skip_block();
                     }
                     let kth = best.theta();
                     if kth > 0.0 {
@@ -767,14 +786,20 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         }
                     }
                     // the rest of the block in one tight pass (tfs decoded once): the first posting that
-                    // could reach `need` without a division, else the next block
+                    // could reach `need` without a division, else the next block. A doc outside the
+                    // lists of the non-essential terms with a bitset gets nothing from them, so it
+                    // needs more from this term (for two common words, most docs hold only one).
+                    let bits_ne: &[(usize, &DenseBits)] = &dense_terms[..dense_terms.partition_point(|&(i, _)| i < ess)];
+                    let sparse_rest = (0..ess).filter(|&i| dense[i].is_none()).map(|i| ts[i].ub).sum::<f64>() * BOUND_SLACK;
+                    let t = &mut ts[ess];
                     t.c.ensure_block();
                     let (docs, tfs) = t.c.rest();
-                    let (wk, need_lo) = (t.leaf.w * sc.k1p1[t.leaf.f], need * (1.0 - 1e-9));
+                    let (wk, need_lo, need_out) = (t.leaf.w * sc.k1p1[t.leaf.f], need * (1.0 - 1e-9), (theta - sparse_rest) * (1.0 - 1e-9));
                     let (norm, codes) = (&sc.norm[t.leaf.f], sc.codes[t.leaf.f]);
                     let hit = docs.iter().zip(tfs).position(|(&d, &tf)| {
                         let tf = tf as f64;
-                        wk * tf >= need_lo * (tf + norm[codes[d as usize] as usize])
+                        let need = if bits_ne.iter().any(|(_, b)| b.has(d)) { need_lo } else { need_out };
+                        wk * tf >= need * (tf + norm[codes[d as usize] as usize])
                     });
                     match hit {
                         Some(j) => t.c.step(j),
@@ -862,8 +887,17 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         ok = false;
                         break;
                     }
-                    if dense[i].is_some_and(|b| !b.has(d)) {
-                        continue; // not in this list: no need to move its cursor
+                    if let Some(b) = dense[i] {
+                        if !b.has(d) {
+                            continue; // not in this list: no need to move its cursor
+                        }
+                        if let Some(tf) = idx.dense_tf(&ts[i].info, b, d) {
+                            let t = &ts[i];
+                            let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
+                            slots[t.leaf.slot] = x;
+                            approx += x;
+                            continue;
+                        }
                     }
                     if ts[i].c.advance(d) == d {
                         approx += ts[i].score(d, &sc, &mut slots);

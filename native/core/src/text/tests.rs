@@ -239,9 +239,10 @@ fn dense_terms_answer_and_or_like_brute_force() {
 }
 
 /// Conjunctions of 2 and 3 terms, some with a NOT, over terms of every kind (dense with a bitset,
-/// merged blocks, a short tail) rank like the sum of the single-term scores over the docs all hold.
+/// merged blocks, a short tail) rank like the sum of the single-term scores over the docs all hold;
+/// disjunctions like the sum over the docs any holds.
 #[test]
-fn conjunctions_rank_like_brute_force() {
+fn conjunctions_and_disjunctions_rank_like_brute_force() {
     let d = crate::testutil::scratch("text-and");
     let n = 12000;
     let texts = corpus(n);
@@ -305,6 +306,31 @@ fn conjunctions_rank_like_brute_force() {
         checked += !want.is_empty() as usize;
     }
     assert!(checked > 200, "only {checked} queries matched anything");
+    // disjunctions of the same mix (MaxScore, dense terms judged by membership)
+    for q in 0..200 {
+        let k = 2 + q % 2;
+        let mut terms: Vec<usize> = Vec::new();
+        while terms.len() < k {
+            let t = pick(if q % 3 == 0 { 6 } else { 40 });
+            if !terms.contains(&t) {
+                terms.push(t);
+            }
+        }
+        let text = terms.iter().map(|&t| words[t].as_str()).collect::<Vec<_>>().join(" OR ");
+        let mut sum: std::collections::HashMap<u32, f64> = std::collections::HashMap::new();
+        for &t in &terms {
+            for (doc, s) in &single[t] {
+                *sum.entry(*doc).or_insert(0.0) += s;
+            }
+        }
+        let mut want: Vec<(f64, u32)> = sum.into_iter().map(|(d, s)| (s, d)).collect();
+        want.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let got = search(&idx, &text, &SearchParams { k: 10, ..SearchParams::default() }).unwrap();
+        assert_eq!(got.docs.len(), want.len().min(10), "{text}");
+        for (i, &sc) in got.scores.iter().enumerate() {
+            assert!((sc - want[i].0).abs() < 1e-9, "{text}: rank {i}: {sc} vs {}", want[i].0);
+        }
+    }
 }
 
 /// Plain-word queries (the fast path of `normalize`) give the tree the parser and analyzer give,
