@@ -115,6 +115,16 @@ struct DictSkips {
     key_end: Vec<u32>,
     /// (dictionary block, entry index in it, byte position of the entry, postings offset there).
     at: Vec<(u32, u16, u32, u64)>,
+    /// The first 8 bytes of each key, big-endian and zero-padded: they order the keys except
+    /// on a tie, so the binary search compares integers and reads a key only then.
+    head: Vec<u64>,
+}
+
+fn key_head(k: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = k.len().min(8);
+    b[..n].copy_from_slice(&k[..n]);
+    u64::from_be_bytes(b)
 }
 
 impl DictSkips {
@@ -123,7 +133,7 @@ impl DictSkips {
         &self.keys[s..self.key_end[i] as usize]
     }
     fn bytes(&self) -> usize {
-        self.keys.len() + self.key_end.len() * 4 + self.at.len() * 24
+        self.keys.len() + self.key_end.len() * 4 + self.at.len() * 24 + self.head.len() * 8
     }
 }
 
@@ -348,6 +358,7 @@ impl TextIndex {
             key.extend_from_slice(blk.get(pos..pos + sl)?);
             pos += sl;
             if i % DICT_SKIP == 0 {
+                skips.head.push(key_head(&key));
                 skips.keys.extend_from_slice(&key);
                 skips.key_end.push(skips.keys.len() as u32);
                 skips.at.push((b as u32, i as u16, start as u32, post));
@@ -477,10 +488,16 @@ impl TextIndex {
     pub fn lookup(&self, key: &[u8]) -> Option<TermInfo> {
         // the last skip entry at or below the key, then the entries after it in its block
         let sk = &self.skips;
+        let h = key_head(key);
         let (mut lo, mut hi) = (0usize, sk.at.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if sk.key(mid) <= key { lo = mid + 1 } else { hi = mid }
+            let below = match sk.head[mid].cmp(&h) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Greater => false,
+                std::cmp::Ordering::Equal => sk.key(mid) <= key,
+            };
+            if below { lo = mid + 1 } else { hi = mid }
         }
         if lo == 0 {
             return None;
@@ -676,13 +693,26 @@ pub struct Cursor<'a> {
     tail_off: usize,
     /// Current block (n_full = the tail).
     pub bi: usize,
-    docs: [u32; BLOCK],
-    tfs: [[u32; BLOCK]; 2],
+    /// The decoded block, on the heap so a cursor moves cheaply.
+    buf: Box<CursorBuf>,
     len: usize,
     pos: usize,
     tf_ready: bool,
     tf_at: usize,
     pub doc: u32,
+}
+
+struct CursorBuf {
+    docs: [u32; BLOCK],
+    tfs: [[u32; BLOCK]; 2],
+}
+
+impl CursorBuf {
+    fn new() -> Box<CursorBuf> {
+        // SAFETY: all-zero bytes are a valid CursorBuf (arrays of u32). Zeroed allocation, not a
+        // 1.5 KB value built on the stack and copied.
+        unsafe { Box::<CursorBuf>::new_zeroed().assume_init() }
+    }
 }
 
 /// Value `i` of a packed run of `w`-bit values starting at byte `at`.
@@ -719,15 +749,15 @@ impl<'a> Cursor<'a> {
             let widths: usize = if ntf == 1 { e[8] as usize + e[9] as usize } else { e[8] as usize + e[9] as usize + e[10] as usize };
             u32_at(e, 4) as usize + 16 * widths
         };
-        let mut c = Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 0, pos: 0, tf_ready: false, tf_at: 0, doc: 0 };
+        let mut c = Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, buf: CursorBuf::new(), len: 0, pos: 0, tf_ready: false, tf_at: 0, doc: 0 };
         c.load(0);
         c
     }
 
     fn singleton(doc: u32, tf: u32) -> Cursor<'static> {
-        let mut c = Cursor { ntf: 1, df: 1, n_full: 0, skip: &[], entry: SKIP_ENTRY, blocks: &[], tail_off: 0, bi: 0, docs: [0; BLOCK], tfs: [[0; BLOCK]; 2], len: 1, pos: 0, tf_ready: true, tf_at: 0, doc };
-        c.docs[0] = doc;
-        c.tfs[0][0] = tf;
+        let mut c = Cursor { ntf: 1, df: 1, n_full: 0, skip: &[], entry: SKIP_ENTRY, blocks: &[], tail_off: 0, bi: 0, buf: CursorBuf::new(), len: 1, pos: 0, tf_ready: true, tf_at: 0, doc };
+        c.buf.docs[0] = doc;
+        c.buf.tfs[0][0] = tf;
         c
     }
 
@@ -798,11 +828,11 @@ impl<'a> Cursor<'a> {
             let w = e[8];
             // whole-block decoding: a plain unpack and prefix sum beats value-by-value
             // extraction even when a probe needs only part of the block
-            unpack_docs(&self.blocks[off..], w, prev_last, &mut self.docs);
+            unpack_docs(&self.blocks[off..], w, prev_last, &mut self.buf.docs);
             self.len = BLOCK;
             self.tf_ready = false;
             self.tf_at = off + 16 * w as usize;
-            self.doc = self.docs[0];
+            self.doc = self.buf.docs[0];
             return;
         }
         // the VInt tail
@@ -813,24 +843,24 @@ impl<'a> Cursor<'a> {
             let v = get_vint(self.blocks, &mut pos).unwrap_or(0);
             if self.ntf == 1 {
                 p += (v >> 1) as i64 + 1;
-                self.tfs[0][k] = if v & 1 == 1 { 1 } else { get_vint(self.blocks, &mut pos).unwrap_or(0) as u32 + 1 };
+                self.buf.tfs[0][k] = if v & 1 == 1 { 1 } else { get_vint(self.blocks, &mut pos).unwrap_or(0) as u32 + 1 };
             } else {
                 p += v as i64 + 1;
-                self.tfs[0][k] = get_vint(self.blocks, &mut pos).unwrap_or(0) as u32 + 1;
-                self.tfs[1][k] = get_vint(self.blocks, &mut pos).unwrap_or(0) as u32 + 1;
+                self.buf.tfs[0][k] = get_vint(self.blocks, &mut pos).unwrap_or(0) as u32 + 1;
+                self.buf.tfs[1][k] = get_vint(self.blocks, &mut pos).unwrap_or(0) as u32 + 1;
             }
-            self.docs[k] = p as u32;
+            self.buf.docs[k] = p as u32;
         }
         self.len = count;
         self.tf_ready = true;
-        self.doc = if count == 0 { NO_MORE } else { self.docs[0] };
+        self.doc = if count == 0 { NO_MORE } else { self.buf.docs[0] };
     }
 
     /// Move `pos` to the first doc >= target in the current block (or to `len`).
     /// Targets of one query rise slowly, so a short linear look comes first.
     #[inline]
     fn seek_in_block(&mut self, target: u32) {
-        let docs = &self.docs[..self.len];
+        let docs = &self.buf.docs[..self.len];
         let mut p = self.pos;
         let end = (p + 8).min(docs.len());
         while p < end && docs[p] < target {
@@ -852,7 +882,7 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     fn settle(&mut self) -> u32 {
         if self.pos < self.len {
-            self.doc = self.docs[self.pos];
+            self.doc = self.buf.docs[self.pos];
         } else if self.bi < self.n_full {
             self.load(self.bi + 1);
         } else {
@@ -882,7 +912,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub fn step(&mut self, j: usize) {
         self.pos += j;
-        self.doc = self.docs[self.pos];
+        self.doc = self.buf.docs[self.pos];
     }
 
     /// Move to the first doc of block `b` (`n_full`: the tail).
@@ -907,8 +937,8 @@ impl<'a> Cursor<'a> {
         let mut at = self.tf_at;
         for s in 0..self.ntf {
             let w = e[9 + s];
-            unpack(&self.blocks[at..], w, &mut self.tfs[s]);
-            for t in self.tfs[s].iter_mut() {
+            unpack(&self.blocks[at..], w, &mut self.buf.tfs[s]);
+            for t in self.buf.tfs[s].iter_mut() {
                 *t += 1;
             }
             at += 16 * w as usize;
@@ -921,7 +951,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub fn tf(&mut self, s: usize) -> u32 {
         if self.tf_ready {
-            return self.tfs[s][self.pos];
+            return self.buf.tfs[s][self.pos];
         }
         let e = &self.skip[self.bi * self.entry..];
         let mut at = self.tf_at;
@@ -935,7 +965,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub fn tf_peek(&self) -> u32 {
         if self.tf_ready {
-            return self.tfs[0][self.pos];
+            return self.buf.tfs[0][self.pos];
         }
         let e = &self.skip[self.bi * self.entry..];
         packed_at(self.blocks, self.tf_at, e[9] as u32, self.pos) + 1
@@ -951,7 +981,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub fn tf_at(&self, p: usize) -> u32 {
         if self.tf_ready {
-            return self.tfs[0][p];
+            return self.buf.tfs[0][p];
         }
         let e = &self.skip[self.bi * self.entry..];
         packed_at(self.blocks, self.tf_at, e[9] as u32, p) + 1
@@ -973,20 +1003,20 @@ impl<'a> Cursor<'a> {
             }
             let (len, mut p, k0) = (self.len, self.pos, k);
             // the candidates this block can hold; the next one after them moves to another block
-            let jend = j + docs[j..n].partition_point(|&d| d <= self.docs[len - 1]);
+            let jend = j + docs[j..n].partition_point(|&d| d <= self.buf.docs[len - 1]);
             if (jend - j) * 8 < len - p {
                 // few candidates for many postings: look each one up
                 while j < jend {
                     let a = docs[j];
-                    p += self.docs[p..len].partition_point(|&d| d < a);
-                    if self.docs[p] == a {
+                    p += self.buf.docs[p..len].partition_point(|&d| d < a);
+                    if self.buf.docs[p] == a {
                         (docs[k], sel[k], at[k]) = (a, sel[j], p as u8);
                         k += 1;
                     }
                     j += 1;
                 }
             } else {
-                let block = &self.docs;
+                let block = &self.buf.docs;
                 // indexes masked to the block size: every access provably in bounds, no checks in the loop
                 const M: usize = BLOCK - 1;
                 while j < jend && p < len {
@@ -1004,7 +1034,7 @@ impl<'a> Cursor<'a> {
             }
             self.pos = p;
             if p < len {
-                self.doc = self.docs[p];
+                self.doc = self.buf.docs[p];
             }
         }
         k
@@ -1013,7 +1043,7 @@ impl<'a> Cursor<'a> {
     /// The rest of the current block's docs from the cursor (always decoded; tfs are not needed).
     #[inline]
     pub fn rest_docs(&self) -> &[u32] {
-        &self.docs[self.pos..self.len]
+        &self.buf.docs[self.pos..self.len]
     }
 
     /// Decode the current block's tfs too (a scan reads them all).
@@ -1027,7 +1057,7 @@ impl<'a> Cursor<'a> {
     /// The rest of the current block from the cursor: (docs, tfs of stream 0); call `ensure_block` first.
     #[inline]
     pub fn rest(&self) -> (&[u32], &[u32]) {
-        (&self.docs[self.pos..self.len], &self.tfs[0][self.pos..self.len])
+        (&self.buf.docs[self.pos..self.len], &self.buf.tfs[0][self.pos..self.len])
     }
 }
 

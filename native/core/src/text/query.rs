@@ -380,9 +380,9 @@ fn measure(n: &Norm) -> (usize, usize) {
 
 /// The most common query, ASCII words (letters and digits) joined by spaces, all by `AND`, all by
 /// `OR` or all by juxtaposition: the tree `expand` would give, made without lexing, parsing or
-/// running the analyzer (whose tokens of such a word are the word in lower case). None for any
-/// other query (it takes the general path).
-fn plain_words(q: &str, default_or: bool, idx: &TextIndex) -> Option<Norm> {
+/// running the analyzer (whose tokens of such a word are the word in lower case), and with one
+/// field already simplified (true). None for any other query (it takes the general path).
+fn plain_words(q: &str, default_or: bool, idx: &TextIndex) -> Option<(Norm, bool)> {
     let toks: Vec<&[u8]> = q.as_bytes().split(|&b| b == b' ').filter(|w| !w.is_empty()).collect();
     let is_word = |w: &[u8]| w.iter().all(|b| b.is_ascii_alphanumeric()) && w.len() <= idx.analyzer.max_token_bytes && !matches!(w, b"AND" | b"OR" | b"NOT");
     // `w OP w OP w ...` with one operator throughout, or words alone
@@ -390,38 +390,50 @@ fn plain_words(q: &str, default_or: bool, idx: &TextIndex) -> Option<Norm> {
         Some(o @ (b"AND" | b"OR")) => Some(o == b"AND"),
         _ => None,
     };
-    let words: Vec<&[u8]> = match op {
-        Some(_) => {
-            if toks.len() % 2 == 0 || toks.iter().skip(1).step_by(2).any(|&o| o != toks[1]) {
-                return None;
-            }
-            toks.iter().step_by(2).copied().collect()
-        }
-        None => toks,
-    };
-    if words.is_empty() || !words.iter().all(|w| is_word(w)) {
+    if op.is_some() && (toks.len() % 2 == 0 || toks.iter().skip(1).step_by(2).any(|&o| o != toks[1])) {
         return None;
     }
+    let words = toks.iter().step_by(if op.is_some() { 2 } else { 1 });
+    if toks.is_empty() || !words.clone().all(|w| is_word(w)) {
+        return None;
+    }
+    let and = op.unwrap_or(!default_or);
+    let key = |f: usize, w: &[u8]| {
+        let mut key = Vec::with_capacity(1 + w.len());
+        key.push(f as u8);
+        key.extend(w.iter().map(|b| b.to_ascii_lowercase()));
+        key
+    };
     let nf = idx.fields.len();
+    if nf == 1 && toks.len() <= MAX_LEAVES {
+        // one field: the simplified tree straight away (siblings de-duplicated, a lone one unwrapped)
+        let boost = idx.fields[0].weight;
+        let mut kids: Vec<Norm> = Vec::with_capacity(toks.len());
+        for w in words {
+            let k = key(0, w);
+            if !kids.iter().any(|n| matches!(n, Norm::Term { key, .. } if *key == k)) {
+                kids.push(Norm::Term { key: k, boost });
+            }
+        }
+        let n = match kids.len() {
+            1 => kids.pop().unwrap(),
+            _ if and => Norm::And(kids),
+            _ => Norm::Or(kids),
+        };
+        return Some((n, true));
+    }
     let mut kids: Vec<Norm> = words
-        .iter()
         .map(|w| {
-            let mut alts: Vec<Norm> = (0..nf)
-                .map(|f| {
-                    let mut key = Vec::with_capacity(1 + w.len());
-                    key.push(f as u8);
-                    key.extend(w.iter().map(|b| b.to_ascii_lowercase()));
-                    Norm::Term { key, boost: idx.fields[f].weight }
-                })
-                .collect();
+            let mut alts: Vec<Norm> = (0..nf).map(|f| Norm::Term { key: key(f, w), boost: idx.fields[f].weight }).collect();
             if alts.len() == 1 { alts.pop().unwrap() } else { Norm::Or(alts) }
         })
         .collect();
-    Some(match kids.len() {
+    let n = match kids.len() {
         1 => kids.pop().unwrap(),
-        _ if op.unwrap_or(!default_or) => Norm::And(kids),
+        _ if and => Norm::And(kids),
         _ => Norm::Or(kids),
-    })
+    };
+    Some((n, false))
 }
 
 /// Parse, analyse, simplify and check limits. `Ok(None)`: nothing left (empty result, no error).
@@ -429,7 +441,8 @@ fn plain_words(q: &str, default_or: bool, idx: &TextIndex) -> Option<Norm> {
 /// otherwise a phrase is the And of its words.
 pub fn normalize(q: &str, default_or: bool, adjacent_pairs: bool, idx: &TextIndex) -> Result<Option<Norm>, QueryError> {
     match plain_words(q, default_or, idx) {
-        Some(n) => finish(n),
+        Some((n, true)) => Ok(Some(n)),
+        Some((n, false)) => finish(n),
         None => normalize_general(q, default_or, adjacent_pairs, idx),
     }
 }

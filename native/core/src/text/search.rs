@@ -39,13 +39,17 @@ pub struct Hits {
 
 /// Per-field BM25 constants.
 struct Scorer<'a> {
-    codes: Vec<&'a [u8]>,
-    norm: Vec<std::borrow::Cow<'a, [f64; 256]>>,
-    /// Per field and length code: (k1 + 1) / (1 + norm), the tf = 1 factor (most postings): the
-    /// contribution is then one multiplication, with the same arithmetic as `contrib`.
-    one: Vec<std::borrow::Cow<'a, [f64; 256]>>,
-    k1p1: Vec<f64>,
-    zero: Vec<bool>,
+    f: Vec<FieldScorer<'a>>,
+}
+
+struct FieldScorer<'a> {
+    codes: &'a [u8],
+    norm: std::borrow::Cow<'a, [f64; 256]>,
+    /// Per length code: (k1 + 1) / (1 + norm), the tf = 1 factor (most postings): the contribution
+    /// is then one multiplication, with the same arithmetic as `contrib`.
+    one: std::borrow::Cow<'a, [f64; 256]>,
+    k1p1: f64,
+    zero: bool,
 }
 
 /// The planner uses a pair list when it is shorter than this fraction of its shorter term's list.
@@ -60,31 +64,31 @@ const BOUND_SLACK: f64 = 1.0 + 1e-9;
 impl Scorer<'_> {
     #[inline(always)]
     fn contrib(&self, f: usize, w: f64, tf: u32, doc: u32) -> f64 {
-        if self.zero[f] {
+        if self.f[f].zero {
             return 0.0;
         }
         let tf = tf as f64;
-        w * ((tf * self.k1p1[f]) / (tf + self.norm[f][self.codes[f][doc as usize] as usize]))
+        w * ((tf * self.f[f].k1p1) / (tf + self.f[f].norm[self.f[f].codes[doc as usize] as usize]))
     }
 
     /// `contrib` of a posting: tf = 1 through the `one` table (the same arithmetic, so the same value).
     #[inline(always)]
     fn contrib_fast(&self, f: usize, w: f64, tf: u32, doc: u32) -> f64 {
-        if tf == 1 && !self.zero[f] {
-            return w * self.one[f][self.codes[f][doc as usize] as usize];
+        if tf == 1 && !self.f[f].zero {
+            return w * self.f[f].one[self.f[f].codes[doc as usize] as usize];
         }
         self.contrib(f, w, tf, doc)
     }
 
     fn bound(&self, f: usize, w: f64, max_tf_sat: u8, min_code: u8) -> f64 {
-        if self.zero[f] {
+        if self.f[f].zero {
             return 0.0;
         }
         if max_tf_sat == 255 {
-            return w * self.k1p1[f] * BOUND_SLACK;
+            return w * self.f[f].k1p1 * BOUND_SLACK;
         }
         let tf = max_tf_sat as f64;
-        w * ((tf * self.k1p1[f]) / (tf + self.norm[f][min_code as usize])) * BOUND_SLACK
+        w * ((tf * self.f[f].k1p1) / (tf + self.f[f].norm[min_code as usize])) * BOUND_SLACK
     }
 }
 
@@ -96,9 +100,8 @@ struct Leaf {
 }
 
 enum Node<'a> {
-    // boxed: a cursor holds its decoded block (1.5 KB), which must not move with the node
-    Term { c: Box<Cursor<'a>>, leaf: Leaf, ub: f64, info: TermInfo },
-    Pair { c: Box<Cursor<'a>>, la: Leaf, lb: Leaf, ub: f64 },
+    Term { c: Cursor<'a>, leaf: Leaf, ub: f64, info: TermInfo },
+    Pair { c: Cursor<'a>, la: Leaf, lb: Leaf, ub: f64 },
     And { pos: Vec<Node<'a>>, neg: Vec<Node<'a>>, doc: u32, ub: f64 },
     Or { kids: Vec<Node<'a>>, doc: u32, ub: f64 },
     All { doc: u32, n: u32 },
@@ -408,13 +411,13 @@ impl<'a> Builder<'a, '_> {
             Plan::Term(t, boost) => {
                 let leaf = self.leaf(&t, boost);
                 let ub = self.s.bound(leaf.f, leaf.w, t.max_tf_sat, t.min_len_code);
-                Node::Term { c: Box::new(self.idx.term_cursor(&t)), leaf, ub, info: t }
+                Node::Term { c: self.idx.term_cursor(&t), leaf, ub, info: t }
             }
             Plan::Pair(pi, ta, tb, ba, bb) => {
                 let la = self.leaf(&ta, ba);
                 let lb = self.leaf(&tb, bb);
                 let ub = self.s.bound(la.f, la.w, pi.max_tf[0], pi.min_len_code) + self.s.bound(lb.f, lb.w, pi.max_tf[1], pi.min_len_code);
-                Node::Pair { c: Box::new(self.idx.pair_cursor(&pi)), la, lb, ub }
+                Node::Pair { c: self.idx.pair_cursor(&pi), la, lb, ub }
             }
             Plan::All => Node::All { doc: if self.idx.n == 0 { NO_MORE } else { 0 }, n: self.idx.n },
             Plan::Or(kids) => {
@@ -462,7 +465,7 @@ struct TermRef<'c, 'a> {
 impl<'c, 'a> TermRef<'c, 'a> {
     fn of(n: &'c mut Node<'a>) -> TermRef<'c, 'a> {
         match n {
-            Node::Term { c, leaf, ub, info } => TermRef { c: &mut **c, leaf: *leaf, ub: *ub, info: *info },
+            Node::Term { c, leaf, ub, info } => TermRef { c, leaf: *leaf, ub: *ub, info: *info },
             _ => unreachable!("a root loop over terms got another node"),
         }
     }
@@ -617,25 +620,21 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
     // BM25 constants per field.
     let table = idx.len_table;
     let nf = idx.fields.len();
-    let mut sc = Scorer { codes: Vec::with_capacity(nf), norm: Vec::with_capacity(nf), one: Vec::with_capacity(nf), k1p1: vec![0.0; nf], zero: vec![false; nf] };
+    let mut sc = Scorer { f: Vec::with_capacity(nf) };
     for (f, fi) in idx.fields.iter().enumerate() {
         let k1 = p.k1.unwrap_or(fi.k1);
         let b = p.b.unwrap_or(fi.b);
-        sc.codes.push(idx.codes(f));
-        sc.k1p1[f] = k1 + 1.0;
         let (total, n) = match global {
             Some(g) => (g.total_tokens[f], g.n),
             None => (fi.total_tokens, idx.n as u64),
         };
-        sc.zero[f] = total == 0;
-        if k1 == fi.k1 && b == fi.b && global.is_none() {
-            sc.norm.push(std::borrow::Cow::Borrowed(&idx.norms[f]));
-            sc.one.push(std::borrow::Cow::Borrowed(&idx.ones[f]));
+        let (norm, one) = if k1 == fi.k1 && b == fi.b && global.is_none() {
+            (std::borrow::Cow::Borrowed(&idx.norms[f]), std::borrow::Cow::Borrowed(&idx.ones[f]))
         } else {
             let norm = bm25_norms(&table, k1, b, total, n);
-            sc.one.push(std::borrow::Cow::Owned(tf1_factors(k1, &norm)));
-            sc.norm.push(std::borrow::Cow::Owned(norm));
-        }
+            (std::borrow::Cow::Owned(norm), std::borrow::Cow::Owned(tf1_factors(k1, &norm)))
+        };
+        sc.f.push(FieldScorer { codes: idx.codes(f), norm, one, k1p1: k1 + 1.0, zero: total == 0 });
     }
     let unaligned_root = p.k > 0 && matches!(&plan, Plan::And(pos, _) if pos.iter().all(|x| matches!(x, Plan::Term(..))));
     let mut b = Builder { idx, s: &sc, leaves: Vec::new(), global, unaligned_root };
@@ -664,9 +663,9 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // posting is first judged without a division (w tf (k1+1) against theta (tf + norm)),
             // with a margin far above rounding, and only possible entrants are scored exactly.
             let leaf = *leaf;
-            let codes = sc.codes[leaf.f];
-            let norm: &[f64; 256] = &sc.norm[leaf.f];
-            let wk = leaf.w * sc.k1p1[leaf.f];
+            let codes = sc.f[leaf.f].codes;
+            let norm: &[f64; 256] = &sc.f[leaf.f].norm;
+            let wk = leaf.w * sc.f[leaf.f].k1p1;
             let mut theta_lo = f64::NEG_INFINITY;
             let mut skipped = false;
             while c.doc != NO_MORE {
@@ -794,8 +793,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                     let t = &mut ts[ess];
                     t.c.ensure_block();
                     let (docs, tfs) = t.c.rest();
-                    let (wk, need_lo, need_out) = (t.leaf.w * sc.k1p1[t.leaf.f], need * (1.0 - 1e-9), (theta - sparse_rest) * (1.0 - 1e-9));
-                    let (norm, codes) = (&sc.norm[t.leaf.f], sc.codes[t.leaf.f]);
+                    let (wk, need_lo, need_out) = (t.leaf.w * sc.f[t.leaf.f].k1p1, need * (1.0 - 1e-9), (theta - sparse_rest) * (1.0 - 1e-9));
+                    let (norm, codes) = (&sc.f[t.leaf.f].norm, sc.f[t.leaf.f].codes);
                     let hit = docs.iter().zip(tfs).position(|(&d, &tf)| {
                         let tf = tf as f64;
                         let need = if bits_ne.iter().any(|(_, b)| b.has(d)) { need_lo } else { need_out };
@@ -854,8 +853,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         let t = &mut ts[li];
                         t.c.ensure_block();
                         let (docs, tfs) = t.c.rest();
-                        let (wk, need_lo) = (t.leaf.w * sc.k1p1[t.leaf.f], (theta - rest) * (1.0 - 1e-9));
-                        let (norm, codes) = (&sc.norm[t.leaf.f], sc.codes[t.leaf.f]);
+                        let (wk, need_lo) = (t.leaf.w * sc.f[t.leaf.f].k1p1, (theta - rest) * (1.0 - 1e-9));
+                        let (norm, codes) = (&sc.f[t.leaf.f].norm, sc.f[t.leaf.f].codes);
                         let stop = docs.iter().zip(tfs).position(|(&x, &tf)| {
                             let tf = tf as f64;
                             x >= next_other || wk * tf >= need_lo * (tf + norm[codes[x as usize] as usize])
@@ -1016,7 +1015,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                             let t = &ts[i];
                             let f = t.leaf.f;
                             ub += match dense[i].and_then(|b| idx.dense_block_max_tf(&t.info, b, d)) {
-                                Some(mt) => sc.bound(f, t.leaf.w, mt, sc.codes[f][d as usize]),
+                                Some(mt) => sc.bound(f, t.leaf.w, mt, sc.f[f].codes[d as usize]),
                                 None => t.ub,
                             };
                         }
