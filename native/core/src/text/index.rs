@@ -89,6 +89,8 @@ pub struct TextIndex {
 pub struct DenseBits {
     bits: Vec<u64>,
     ranks: Vec<u32>,
+    /// The tf of every posting in list order, saturated at 255: a doc's tf is tf8[rank].
+    tf8: Vec<u8>,
 }
 
 impl DenseBits {
@@ -102,8 +104,14 @@ impl DenseBits {
         let w = d as usize / 64;
         self.ranks[w] as usize + (self.bits[w] & ((1u64 << (d % 64)) - 1)).count_ones() as usize
     }
+    /// tf of doc `d` (which the list holds); None when it is 255 or more (read it from the list).
+    #[inline]
+    pub fn tf(&self, d: u32) -> Option<u32> {
+        let t = self.tf8[self.rank(d)];
+        (t != u8::MAX).then_some(t as u32)
+    }
     fn bytes(&self) -> usize {
-        self.bits.len() * 8 + self.ranks.len() * 4
+        self.bits.len() * 8 + self.ranks.len() * 4 + self.tf8.len()
     }
 }
 
@@ -139,12 +147,13 @@ impl DictSkips {
 
 const DICT_SKIP: usize = 8;
 
-/// Dense terms (df >= max(DENSE_MIN_DF, n / 256)) get a bitset of their documents when the index
-/// is opened, the most frequent first, up to DENSE_BUDGET bytes: a conjunction or a MaxScore probe
-/// then tests a bit where it would otherwise move a cursor through blocks (most probes of a long
-/// list miss), and the rank of a doc in the bitset gives its tf. Made at open, not on first use, so
-/// no query pays for one and none takes a lock: for the 273k-entry dictionary corpus, 319 terms,
-/// 16 MB and about 110 M instructions.
+/// Dense terms (df >= max(DENSE_MIN_DF, n / 256)) get a bitset of their documents, with per-word
+/// ranks and a byte of tf per posting, when the index is opened, the most frequent first, up to
+/// DENSE_BUDGET bytes: a conjunction or a MaxScore probe then tests a bit where it would otherwise
+/// move a cursor through blocks (most probes of a long list miss), and reads the tf of a doc that
+/// has the term at its rank. Made at open, not on first use, so no query pays for one and none
+/// takes a lock: for the 273k-entry dictionary corpus, 319 terms, 20 MB and about 170 M
+/// instructions (the dictionary pass included).
 const DENSE_MIN_DF: u32 = 2048;
 const DENSE_BUDGET: usize = 64 << 20;
 
@@ -319,13 +328,22 @@ impl TextIndex {
         terms.sort_by_key(|t| std::cmp::Reverse(t.df));
         let words = (self.n as usize).div_ceil(64);
         let mut out = super::build::FastMap::default();
-        for t in terms.iter().take(DENSE_BUDGET / (12 * words.max(1))) {
+        let mut budget = DENSE_BUDGET;
+        for t in terms.iter().take_while(|t| {
+            let need = 12 * words + t.df as usize;
+            budget = budget.saturating_sub(need);
+            budget > 0
+        }) {
             let mut bits = vec![0u64; words];
+            let mut tf8 = Vec::with_capacity(t.df as usize);
             let mut c = self.term_cursor(t);
             while c.doc != NO_MORE {
-                for &d in c.rest_docs() {
+                c.ensure_block();
+                let (docs, tfs) = c.rest();
+                for &d in docs {
                     bits[d as usize / 64] |= 1 << (d % 64);
                 }
+                tf8.extend(tfs.iter().map(|&tf| tf.min(255) as u8));
                 c.skip_block();
             }
             let mut acc = 0u32;
@@ -337,7 +355,7 @@ impl TextIndex {
                     r
                 })
                 .collect();
-            out.insert(Self::dense_key(t), DenseBits { bits, ranks });
+            out.insert(Self::dense_key(t), DenseBits { bits, ranks, tf8 });
         }
         out
     }
@@ -411,12 +429,6 @@ impl TextIndex {
         let (e, blocks, i) = self.dense_place(t, bits, d)?;
         let tf_at = u32_at(e, 4) as usize + 16 * e[8] as usize;
         Some(packed_at(blocks, tf_at, e[9] as u32, i) + 1)
-    }
-
-    /// The saturated max tf of the block of dense term `t` that holds doc `d`; None in the VInt tail.
-    #[inline]
-    pub fn dense_block_max_tf(&self, t: &TermInfo, bits: &DenseBits, d: u32) -> Option<u8> {
-        self.dense_place(t, bits, d).map(|(e, _, _)| e[10])
     }
 
     /// DOC_LENS codes of one field.

@@ -890,7 +890,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         if !b.has(d) {
                             continue; // not in this list: no need to move its cursor
                         }
-                        if let Some(tf) = idx.dense_tf(&ts[i].info, b, d) {
+                        if let Some(tf) = b.tf(d).or_else(|| idx.dense_tf(&ts[i].info, b, d)) {
                             let t = &ts[i];
                             let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
                             slots[t.leaf.slot] = x;
@@ -918,21 +918,16 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // Conjunction of terms, block at a time on the cursors themselves: the rest of the
             // leader's block is the candidate list; each follower in cost order keeps the candidates
             // it holds (a dense one by its doc bitset, the others by a branch-free merge that also
-            // reads their tfs); the survivors are counted, bounded with their own doc length and
-            // scored exactly only if they could enter. At each new leader block the block maxima of
-            // every term around the leader's doc are summed, and a block that cannot beat theta is
-            // skipped whole.
+            // reads their tfs); the survivors are counted, their contributions summed (a dense
+            // term's tf from its bitset's tf column) and only a doc that could enter gets the exact
+            // sum. At each new leader block the block maxima of every term around the leader's doc
+            // are summed, and a block that cannot beat theta is skipped whole.
             let mut ts: Vec<TermRef> = pos.iter_mut().map(TermRef::of).collect();
             let nt = ts.len();
             let dense: Vec<Option<&DenseBits>> = ts.iter().enumerate().map(|(i, t)| if i == 0 { None } else { idx.dense_bits(&t.info) }).collect();
             // dense followers first: their filter is the cheapest and leaves fewer docs to merge
             let mut followers: Vec<usize> = (1..nt).collect();
             followers.sort_by_key(|&i| dense[i].is_none());
-            let n_dense = dense.iter().filter(|b| b.is_some()).count();
-            let any_dense = n_dense > 0;
-            // terms whose tf a window reads (the leader and merged followers), and the dense ones' bounds
-            let known_terms: Vec<usize> = (0..nt).filter(|&i| dense[i].is_none()).collect();
-            let dense_ub: f64 = (0..nt).filter(|&i| dense[i].is_some()).map(|i| ts[i].ub).sum();
             let mut docs = [0u32; BLOCK];
             let mut sel = [0u8; BLOCK];
             let mut tfs = vec![[0u32; BLOCK]; nt];
@@ -996,43 +991,24 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         continue;
                     }
                     hits.total += 1;
-                    let theta = top.theta();
-                    // judged in tiers before the exact sum: the known contributions (leader and merged
-                    // followers, tfs read) plus the list bounds of the dense followers; then their
-                    // block's max tf at this doc's own length
+                    // every term's contribution (a dense follower's tf from its bitset's tf column);
+                    // the exact sum, in the canonical order, only for a doc that could enter
                     tfs[0][j] = ts[0].c.tf_at(p0 + j);
-                    let mut known = 0.0;
-                    for &i in &known_terms {
-                        let t = &ts[i];
-                        known += sc.contrib_fast(t.leaf.f, t.leaf.w, tfs[i][j], d);
-                    }
-                    if (known + dense_ub) * BOUND_SLACK <= theta {
-                        continue;
-                    }
-                    if any_dense && theta > f64::NEG_INFINITY {
-                        let mut ub = known;
-                        for &i in &followers[..n_dense] {
-                            let t = &ts[i];
-                            let f = t.leaf.f;
-                            ub += match dense[i].and_then(|b| idx.dense_block_max_tf(&t.info, b, d)) {
-                                Some(mt) => sc.bound(f, t.leaf.w, mt, sc.f[f].codes[d as usize]),
-                                None => t.ub,
-                            };
-                        }
-                        if ub * BOUND_SLACK <= theta {
-                            continue;
-                        }
-                    }
+                    let mut approx = 0.0;
                     for (i, t) in ts.iter_mut().enumerate() {
                         let tf = match dense[i] {
-                            // a dense follower's tf by the doc's rank in its bitset (its cursor stays put)
-                            Some(b) => idx.dense_tf(&t.info, b, d).unwrap_or_else(|| {
+                            Some(b) => b.tf(d).or_else(|| idx.dense_tf(&t.info, b, d)).unwrap_or_else(|| {
                                 t.c.advance(d);
                                 t.c.tf(0)
                             }),
                             None => tfs[i][j],
                         };
-                        slots[t.leaf.slot] = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
+                        let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
+                        slots[t.leaf.slot] = x;
+                        approx += x;
+                    }
+                    if approx * BOUND_SLACK <= top.theta() {
+                        continue; // (every survivor writes all its slots: nothing stale is summed)
                     }
                     top.push(exact_sum(&mut slots, &order), d);
                 }
