@@ -610,17 +610,114 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
     search_with(idx, q, p, None)
 }
 
-fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&GlobalStats>) -> Result<Hits, QueryError> {
-    let Some(norm) = normalize(q, p.default_or, p.use_pairs && idx.pair_kind == PairKind::Adjacent, idx)? else { return Ok(Hits { total_exact: true, ..Default::default() }) };
-    let mut r = Resolver { idx, p, pairs_used: 0 };
-    let plan = match r.resolve(&norm, true)? {
-        Resolved::P(plan) => plan,
-        _ => return Ok(Hits { total_exact: true, ..Default::default() }),
-    };
-    // BM25 constants per field.
+/// Conjunction of terms, block at a time on the cursors themselves: the rest of the
+/// leader's block is the candidate list; each follower in cost order keeps the candidates
+/// it holds (a dense one by its doc bitset, the others by a branch-free merge that also
+/// reads their tfs); the survivors are counted, their contributions summed (a dense
+/// term's tf from its bitset's tf column) and only a doc that could enter gets the exact
+/// sum. At each new leader block the block maxima of every term around the leader's doc
+/// are summed, and a block that cannot beat theta is skipped whole.
+#[allow(clippy::too_many_arguments)]
+fn and_terms(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [Node], top: &mut TopK, hits: &mut Hits, slots: &mut [f64], order: &[usize]) {
+    let deleted = idx.has_deletes();
+    let nt = ts.len();
+    let dense: Vec<Option<&DenseBits>> = ts.iter().enumerate().map(|(i, t)| if i == 0 { None } else { idx.dense_bits(&t.info) }).collect();
+    // dense followers first: their filter is the cheapest and leaves fewer docs to merge
+    let mut followers: Vec<usize> = (1..nt).collect();
+    followers.sort_by_key(|&i| dense[i].is_none());
+    let mut docs = [0u32; BLOCK];
+    let mut sel = [0u8; BLOCK];
+    let mut tfs = vec![[0u32; BLOCK]; nt];
+    let mut last_block = usize::MAX;
+    while ts[0].c.doc != NO_MORE {
+        let d = ts[0].c.doc;
+        if top.heap.len() == top.k && ts[0].c.bi != last_block && ts[0].c.bi < ts[0].c.n_full() {
+            last_block = ts[0].c.bi;
+            let mut ub = 0.0;
+            let mut until = ts[0].c.block_last();
+            for t in ts.iter() {
+                ub += match t.c.bound_at(d) {
+                    Some((mt, ml, last)) => {
+                        until = until.min(last);
+                        sc.bound(t.leaf.f, t.leaf.w, mt[0], ml)
+                    }
+                    None => t.ub,
+                };
+            }
+            if ub <= top.theta() {
+                hits.total_exact = false;
+                // nothing up to `until` can enter: move the leader past it
+                if until >= NO_MORE - 1 {
+                    break;
+                }
+                ts[0].c.advance(until + 1);
+                continue;
+            }
+        }
+        let rest = ts[0].c.rest_docs();
+        let mut n = rest.len();
+        docs[..n].copy_from_slice(rest);
+        for (j, s) in sel[..n].iter_mut().enumerate() {
+            *s = j as u8;
+        }
+        for &i in &followers {
+            if n == 0 {
+                break;
+            }
+            n = match &dense[i] {
+                Some(b) => {
+                    let mut k = 0;
+                    for j in 0..n {
+                        let x = docs[j];
+                        docs[k] = x;
+                        sel[k] = sel[j];
+                        k += b.has(x) as usize;
+                    }
+                    k
+                }
+                None => ts[i].c.intersect(&mut docs, &mut sel, n, &mut tfs[i]),
+            };
+        }
+        let p0 = ts[0].c.pos();
+        for m in 0..n {
+            let (d, j) = (docs[m], sel[m] as usize);
+            if deleted && idx.is_deleted(d) {
+                continue;
+            }
+            if neg.iter_mut().any(|x| x.advance(d) == d) {
+                continue;
+            }
+            hits.total += 1;
+            // every term's contribution (a dense follower's tf from its bitset's tf column);
+            // the exact sum, in the canonical order, only for a doc that could enter
+            tfs[0][j] = ts[0].c.tf_at(p0 + j);
+            let mut approx = 0.0;
+            for (i, t) in ts.iter_mut().enumerate() {
+                let tf = match dense[i] {
+                    Some(b) => b.tf(d).or_else(|| idx.dense_tf(&t.info, b, d)).unwrap_or_else(|| {
+                        t.c.advance(d);
+                        t.c.tf(0)
+                    }),
+                    None => tfs[i][j],
+                };
+                let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
+                slots[t.leaf.slot] = x;
+                approx += x;
+            }
+            if approx * BOUND_SLACK <= top.theta() {
+                continue; // (every survivor writes all its slots: nothing stale is summed)
+            }
+            top.push(exact_sum(slots, order), d);
+        }
+        ts[0].c.skip_block();
+    }
+}
+
+/// BM25 constants per field (the index's own unless k1 / b are overridden or a collection's
+/// statistics are given).
+fn scorer<'a>(idx: &'a TextIndex, p: &SearchParams, global: Option<&GlobalStats>) -> Scorer<'a> {
     let table = idx.len_table;
-    let nf = idx.fields.len();
-    let mut sc = Scorer { f: Vec::with_capacity(nf) };
+    let mut sc = Scorer { f: Vec::with_capacity(idx.fields.len()) };
     for (f, fi) in idx.fields.iter().enumerate() {
         let k1 = p.k1.unwrap_or(fi.k1);
         let b = p.b.unwrap_or(fi.b);
@@ -636,6 +733,114 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
         };
         sc.f.push(FieldScorer { codes: idx.codes(f), norm, one, k1p1: k1 + 1.0, zero: total == 0 });
     }
+    sc
+}
+
+/// The most common query, two to eight plain words ANDed (`a b`, `a AND b`) in a one-field index
+/// without pair lists, evaluated like the general path (`and_terms` on the same cursors, in the
+/// same order, with the same leaves) but without a parse, a plan or a tree: nothing is allocated
+/// but the cursors' blocks and the results. None: take the general path.
+fn plain_conjunction(idx: &TextIndex, q: &str, p: &SearchParams) -> Option<Hits> {
+    const MAXW: usize = 8;
+    if idx.fields.len() != 1 || p.k == 0 || (p.use_pairs && idx.pair_kind != PairKind::Off) {
+        return None;
+    }
+    let mut toks: [&[u8]; 2 * MAXW - 1] = [&[]; 2 * MAXW - 1];
+    let mut nt = 0;
+    for t in q.as_bytes().split(|&b| b == b' ').filter(|w| !w.is_empty()) {
+        if nt == toks.len() {
+            return None;
+        }
+        toks[nt] = t;
+        nt += 1;
+    }
+    let toks = &toks[..nt];
+    let step = if toks.len() >= 3 && toks[1] == b"AND" {
+        if toks.len() % 2 == 0 || toks.iter().skip(1).step_by(2).any(|&o| o != b"AND") {
+            return None;
+        }
+        2
+    } else if p.default_or {
+        return None;
+    } else {
+        1
+    };
+    // the words' keys (field 0, lower case), de-duplicated in order
+    let mut buf = [0u8; 512];
+    let mut ends = [0usize; MAXW];
+    let (mut nw, mut used) = (0, 0);
+    for w in toks.iter().step_by(step) {
+        if !w.iter().all(|b| b.is_ascii_alphanumeric()) || w.len() > idx.analyzer.max_token_bytes || matches!(*w, b"AND" | b"OR" | b"NOT") {
+            return None;
+        }
+        if nw == MAXW || used + 1 + w.len() > buf.len() {
+            return None;
+        }
+        buf[used] = 0;
+        for (o, b) in buf[used + 1..used + 1 + w.len()].iter_mut().zip(w.iter()) {
+            *o = b.to_ascii_lowercase();
+        }
+        let key = used..used + 1 + w.len();
+        let start = |i: usize| if i == 0 { 0 } else { ends[i - 1] };
+        if (0..nw).any(|i| buf[start(i)..ends[i]] == buf[key.clone()]) {
+            continue;
+        }
+        used = key.end;
+        ends[nw] = used;
+        nw += 1;
+    }
+    if nw < 2 {
+        return None;
+    }
+    let mut infos = [None; MAXW];
+    for i in 0..nw {
+        let s = if i == 0 { 0 } else { ends[i - 1] };
+        match idx.lookup(&buf[s..ends[i]]) {
+            Some(t) => infos[i] = Some(t),
+            None => return Some(Hits { total_exact: true, ..Default::default() }),
+        }
+    }
+    let sc = scorer(idx, p, None);
+    let weight = idx.fields[0].weight;
+    let mut cursors: Vec<Cursor> = infos[..nw].iter().map(|t| idx.term_cursor(&t.unwrap())).collect();
+    let mut ts: Vec<TermRef> = cursors
+        .iter_mut()
+        .zip(&infos[..nw])
+        .enumerate()
+        .map(|(slot, (c, t))| {
+            let info = t.unwrap();
+            let (n, df) = (idx.n as f64, info.df as f64);
+            let w = weight * (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            TermRef { c, leaf: Leaf { slot, w, f: 0 }, ub: sc.bound(0, w, info.max_tf_sat, info.min_len_code), info }
+        })
+        .collect();
+    ts.sort_by_key(|t| t.c.df());
+    let mut order = [0usize; MAXW];
+    for (i, o) in order[..nw].iter_mut().enumerate() {
+        *o = i;
+    }
+    order[..nw].sort_by_key(|&i| infos[i].unwrap().ord);
+    let mut slots = [0.0f64; MAXW];
+    let mut hits = Hits { total_exact: true, ..Default::default() };
+    let mut top = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
+    and_terms(idx, &sc, &mut ts, &mut [], &mut top, &mut hits, &mut slots[..nw], &order[..nw]);
+    (hits.docs, hits.scores) = top.into_sorted();
+    Some(hits)
+}
+
+fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&GlobalStats>) -> Result<Hits, QueryError> {
+    if global.is_none() {
+        if let Some(h) = plain_conjunction(idx, q, p) {
+            return Ok(h);
+        }
+    }
+    let Some(norm) = normalize(q, p.default_or, p.use_pairs && idx.pair_kind == PairKind::Adjacent, idx)? else { return Ok(Hits { total_exact: true, ..Default::default() }) };
+    let mut r = Resolver { idx, p, pairs_used: 0 };
+    let plan = match r.resolve(&norm, true)? {
+        Resolved::P(plan) => plan,
+        _ => return Ok(Hits { total_exact: true, ..Default::default() }),
+    };
+    let sc = scorer(idx, p, global);
     let unaligned_root = p.k > 0 && matches!(&plan, Plan::And(pos, _) if pos.iter().all(|x| matches!(x, Plan::Term(..))));
     let mut b = Builder { idx, s: &sc, leaves: Vec::new(), global, unaligned_root };
     let mut root = b.build(plan);
@@ -915,105 +1120,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             }
         }
         Node::And { pos, neg, .. } if top.k > 0 && pos.iter().all(|p| matches!(p, Node::Term { .. })) => {
-            // Conjunction of terms, block at a time on the cursors themselves: the rest of the
-            // leader's block is the candidate list; each follower in cost order keeps the candidates
-            // it holds (a dense one by its doc bitset, the others by a branch-free merge that also
-            // reads their tfs); the survivors are counted, their contributions summed (a dense
-            // term's tf from its bitset's tf column) and only a doc that could enter gets the exact
-            // sum. At each new leader block the block maxima of every term around the leader's doc
-            // are summed, and a block that cannot beat theta is skipped whole.
             let mut ts: Vec<TermRef> = pos.iter_mut().map(TermRef::of).collect();
-            let nt = ts.len();
-            let dense: Vec<Option<&DenseBits>> = ts.iter().enumerate().map(|(i, t)| if i == 0 { None } else { idx.dense_bits(&t.info) }).collect();
-            // dense followers first: their filter is the cheapest and leaves fewer docs to merge
-            let mut followers: Vec<usize> = (1..nt).collect();
-            followers.sort_by_key(|&i| dense[i].is_none());
-            let mut docs = [0u32; BLOCK];
-            let mut sel = [0u8; BLOCK];
-            let mut tfs = vec![[0u32; BLOCK]; nt];
-            let mut last_block = usize::MAX;
-            while ts[0].c.doc != NO_MORE {
-                let d = ts[0].c.doc;
-                if top.heap.len() == top.k && ts[0].c.bi != last_block && ts[0].c.bi < ts[0].c.n_full() {
-                    last_block = ts[0].c.bi;
-                    let mut ub = 0.0;
-                    let mut until = ts[0].c.block_last();
-                    for t in ts.iter() {
-                        ub += match t.c.bound_at(d) {
-                            Some((mt, ml, last)) => {
-                                until = until.min(last);
-                                sc.bound(t.leaf.f, t.leaf.w, mt[0], ml)
-                            }
-                            None => t.ub,
-                        };
-                    }
-                    if ub <= top.theta() {
-                        hits.total_exact = false;
-                        // nothing up to `until` can enter: move the leader past it
-                        if until >= NO_MORE - 1 {
-                            break;
-                        }
-                        ts[0].c.advance(until + 1);
-                        continue;
-                    }
-                }
-                let rest = ts[0].c.rest_docs();
-                let mut n = rest.len();
-                docs[..n].copy_from_slice(rest);
-                for (j, s) in sel[..n].iter_mut().enumerate() {
-                    *s = j as u8;
-                }
-                for &i in &followers {
-                    if n == 0 {
-                        break;
-                    }
-                    n = match &dense[i] {
-                        Some(b) => {
-                            let mut k = 0;
-                            for j in 0..n {
-                                let x = docs[j];
-                                docs[k] = x;
-                                sel[k] = sel[j];
-                                k += b.has(x) as usize;
-                            }
-                            k
-                        }
-                        None => ts[i].c.intersect(&mut docs, &mut sel, n, &mut tfs[i]),
-                    };
-                }
-                let p0 = ts[0].c.pos();
-                for m in 0..n {
-                    let (d, j) = (docs[m], sel[m] as usize);
-                    if deleted && idx.is_deleted(d) {
-                        continue;
-                    }
-                    if neg.iter_mut().any(|x| x.advance(d) == d) {
-                        continue;
-                    }
-                    hits.total += 1;
-                    // every term's contribution (a dense follower's tf from its bitset's tf column);
-                    // the exact sum, in the canonical order, only for a doc that could enter
-                    tfs[0][j] = ts[0].c.tf_at(p0 + j);
-                    let mut approx = 0.0;
-                    for (i, t) in ts.iter_mut().enumerate() {
-                        let tf = match dense[i] {
-                            Some(b) => b.tf(d).or_else(|| idx.dense_tf(&t.info, b, d)).unwrap_or_else(|| {
-                                t.c.advance(d);
-                                t.c.tf(0)
-                            }),
-                            None => tfs[i][j],
-                        };
-                        let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
-                        slots[t.leaf.slot] = x;
-                        approx += x;
-                    }
-                    if approx * BOUND_SLACK <= top.theta() {
-                        continue; // (every survivor writes all its slots: nothing stale is summed)
-                    }
-                    top.push(exact_sum(&mut slots, &order), d);
-                }
-                ts[0].c.skip_block();
-            }
+            and_terms(idx, &sc, &mut ts, neg, &mut top, &mut hits, &mut slots, &order);
         }
         _ => {
             let mut d = root.doc();

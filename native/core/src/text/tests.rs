@@ -292,6 +292,8 @@ fn conjunctions_and_disjunctions_rank_like_brute_force() {
             .collect();
         want.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let got = search(&idx, &text, &SearchParams { k: 10, ..SearchParams::default() }).unwrap();
+        // the plain-word fast path gives exactly what the general path (parentheses) gives
+        assert_eq!(got, search(&idx, &format!("({text})"), &SearchParams { k: 10, ..SearchParams::default() }).unwrap(), "{text}");
         assert_eq!(got.docs.len(), want.len().min(10), "{text}");
         if got.total_exact {
             assert_eq!(got.total, want.len() as u64, "{text}");
