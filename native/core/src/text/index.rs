@@ -1066,6 +1066,13 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// The rest of the current block from the cursor with both tf streams of a pair list; call
+    /// `ensure_block` first.
+    #[inline]
+    pub fn rest2(&self) -> (&[u32], &[u32], &[u32]) {
+        (&self.buf.docs[self.pos..self.len], &self.buf.tfs[0][self.pos..self.len], &self.buf.tfs[1][self.pos..self.len])
+    }
+
     /// The rest of the current block from the cursor: (docs, tfs of stream 0); call `ensure_block` first.
     #[inline]
     pub fn rest(&self) -> (&[u32], &[u32]) {

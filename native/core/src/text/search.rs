@@ -713,6 +713,46 @@ fn and_terms(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [Node],
     }
 }
 
+/// One pair list (a conjunction of two terms the pair index holds): a block whose two bounds
+/// cannot beat theta is skipped whole, and inside a block each posting's two contributions are
+/// summed and only a doc that could enter gets the exact sum.
+#[allow(clippy::too_many_arguments)]
+fn pair_scan(idx: &TextIndex, sc: &Scorer, c: &mut Cursor, la: Leaf, lb: Leaf, top: &mut TopK, hits: &mut Hits, slots: &mut [f64], order: &[usize]) {
+    let deleted = idx.has_deletes();
+    let mut skipped = false;
+    while c.doc != NO_MORE {
+        let bi = c.bi;
+        if bi < c.n_full() && top.heap.len() == top.k {
+            let (mt, ml) = c.block_bound(bi);
+            if sc.bound(la.f, la.w, mt[0], ml) + sc.bound(lb.f, lb.w, mt[1], ml) <= top.theta() {
+                skipped = true;
+                c.skip_block();
+                continue;
+            }
+        }
+        c.ensure_block();
+        let (docs, ta, tb) = c.rest2();
+        for ((&d, &x), &y) in docs.iter().zip(ta).zip(tb) {
+            if deleted && idx.is_deleted(d) {
+                continue;
+            }
+            hits.total += 1;
+            let (x, y) = (sc.contrib_fast(la.f, la.w, x, d), sc.contrib_fast(lb.f, lb.w, y, d));
+            if (x + y) * BOUND_SLACK <= top.theta() {
+                continue;
+            }
+            slots[la.slot] = x;
+            slots[lb.slot] = y;
+            top.push(exact_sum(slots, order), d);
+        }
+        c.skip_block();
+    }
+    if skipped {
+        hits.total = c.df() as u64 - if deleted { idx.deleted_count.min(c.df() as u64) } else { 0 };
+        hits.total_exact = !deleted;
+    }
+}
+
 /// BM25 constants per field (the index's own unless k1 / b are overridden or a collection's
 /// statistics are given).
 fn scorer<'a>(idx: &'a TextIndex, p: &SearchParams, global: Option<&GlobalStats>) -> Scorer<'a> {
@@ -1118,6 +1158,15 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                     }
                 }
             }
+        }
+        Node::Pair { c, la, lb, .. } => {
+            let (la, lb) = (*la, *lb);
+            pair_scan(idx, &sc, c, la, lb, &mut top, &mut hits, &mut slots, &order);
+        }
+        Node::And { pos, neg, .. } if neg.is_empty() && pos.len() == 1 && matches!(pos[0], Node::Pair { .. }) => {
+            let Node::Pair { c, la, lb, .. } = &mut pos[0] else { unreachable!() };
+            let (la, lb) = (*la, *lb);
+            pair_scan(idx, &sc, c, la, lb, &mut top, &mut hits, &mut slots, &order);
         }
         Node::And { pos, neg, .. } if top.k > 0 && pos.iter().all(|p| matches!(p, Node::Term { .. })) => {
             let mut ts: Vec<TermRef> = pos.iter_mut().map(TermRef::of).collect();
