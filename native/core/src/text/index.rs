@@ -498,22 +498,81 @@ impl TextIndex {
     /// predecessor is still below the target, one sharing less is above it (not found), and only
     /// an entry sharing exactly `m` needs its suffix compared.
     pub fn lookup(&self, key: &[u8]) -> Option<TermInfo> {
-        // the last skip entry at or below the key, then the entries after it in its block
+        let mut e = [None];
+        self.skip_entries(&[key], &mut e);
+        self.lookup_from(key, e[0]?)
+    }
+
+    /// Look up several keys at once: their searches run in lockstep, so the cache misses of one
+    /// overlap those of the others, and what each then reads is prefetched before any is read.
+    pub fn lookup_many(&self, keys: &[&[u8]], out: &mut [Option<TermInfo>]) {
+        let mut e = [None; 16];
+        for (ks, os) in keys.chunks(16).zip(out.chunks_mut(16)) {
+            let e = &mut e[..ks.len()];
+            self.skip_entries(ks, e);
+            for ((k, o), x) in ks.iter().zip(os.iter_mut()).zip(e.iter()) {
+                *o = x.and_then(|x| self.lookup_from(k, x));
+            }
+        }
+    }
+
+    /// Prefetch the start of a term's postings (its skip data and first block).
+    pub fn prefetch_postings(&self, t: &TermInfo) {
+        if t.singleton.is_none() {
+            let p = &self.postings[t.post_off as usize..];
+            crate::prefetch::prefetch(p.as_ptr());
+            if t.post_len > 64 {
+                crate::prefetch::prefetch(p[64..].as_ptr());
+            }
+        }
+    }
+
+    /// For each key, the last dictionary skip entry at or below it (None: below every term).
+    fn skip_entries(&self, keys: &[&[u8]], out: &mut [Option<usize>]) {
         let sk = &self.skips;
-        let h = key_head(key);
-        let (mut lo, mut hi) = (0usize, sk.at.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let below = match sk.head[mid].cmp(&h) {
-                std::cmp::Ordering::Less => true,
-                std::cmp::Ordering::Greater => false,
-                std::cmp::Ordering::Equal => sk.key(mid) <= key,
-            };
-            if below { lo = mid + 1 } else { hi = mid }
+        let n = sk.head.len();
+        if n == 0 {
+            out.fill(None);
+            return;
         }
-        if lo == 0 {
-            return None;
+        let below = |i: usize, key: &[u8], h: u64| match sk.head[i].cmp(&h) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            std::cmp::Ordering::Equal => sk.key(i) <= key,
+        };
+        let mut heads = [0u64; 16];
+        let mut base = [0usize; 16];
+        let nk = keys.len().min(16);
+        for k in 0..nk {
+            heads[k] = key_head(keys[k]);
         }
+        // the last index whose entry is at or below the key, for every key at once
+        let mut len = n;
+        while len > 1 {
+            let half = len / 2;
+            for k in 0..nk {
+                let m = base[k] + half;
+                if below(m, keys[k], heads[k]) {
+                    base[k] = m;
+                }
+            }
+            len -= half;
+        }
+        for k in 0..nk {
+            let e = base[k];
+            out[k] = below(e, keys[k], heads[k]).then_some(e);
+            if out[k].is_some() {
+                let (b, _, pos, _) = sk.at[e];
+                crate::prefetch::prefetch(self.block_bytes(b as usize)[pos as usize..].as_ptr());
+                crate::prefetch::prefetch(sk.key(e).as_ptr());
+            }
+        }
+    }
+
+    /// `lookup` from skip entry `e` (at or below the key).
+    fn lookup_from(&self, key: &[u8], e: usize) -> Option<TermInfo> {
+        let sk = &self.skips;
+        let lo = e + 1;
         let (b, i0, pos0, post0) = sk.at[lo - 1];
         let first = sk.key(lo - 1);
         let (b, i0) = (b as usize, i0 as usize);

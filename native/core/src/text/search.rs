@@ -832,13 +832,17 @@ fn plain_conjunction(idx: &TextIndex, q: &str, p: &SearchParams) -> Option<Hits>
     if nw < 2 {
         return None;
     }
+    let mut keys: [&[u8]; MAXW] = [&[]; MAXW];
+    for (i, k) in keys[..nw].iter_mut().enumerate() {
+        *k = &buf[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
+    }
     let mut infos = [None; MAXW];
-    for i in 0..nw {
-        let s = if i == 0 { 0 } else { ends[i - 1] };
-        match idx.lookup(&buf[s..ends[i]]) {
-            Some(t) => infos[i] = Some(t),
-            None => return Some(Hits { total_exact: true, ..Default::default() }),
-        }
+    idx.lookup_many(&keys[..nw], &mut infos[..nw]);
+    if infos[..nw].iter().any(|t| t.is_none()) {
+        return Some(Hits { total_exact: true, ..Default::default() });
+    }
+    for t in infos[..nw].iter().flatten() {
+        idx.prefetch_postings(t);
     }
     let sc = scorer(idx, p, None);
     let weight = idx.fields[0].weight;
