@@ -361,7 +361,8 @@ impl TextIndex {
     }
 
     /// Read dictionary block `b` at open: every DICT_SKIP-th entry into `skips` (with its full key)
-    /// and the dense terms into `dense`. Keys are rebuilt only as far as the skips need them.
+    /// and the dense terms into `dense`. The entry parsing of `scan_block`, without its length-code
+    /// lookup per singleton term (random reads this pass over every entry does not need).
     fn read_dict_block(&self, b: usize, dense: &mut Vec<TermInfo>, skips: &mut DictSkips) -> Option<()> {
         let blk = self.block_bytes(b);
         let mut post = u64_at(blk, 0);
