@@ -361,44 +361,41 @@ impl TextIndex {
     }
 
     /// Read dictionary block `b` at open: every DICT_SKIP-th entry into `skips` (with its full key)
-    /// and the dense terms into `dense`. The entry parsing of `scan_block`, without its length-code
-    /// lookup per singleton term (random reads this pass over every entry does not need).
+    /// and the dense terms into `dense` (singletons are skipped without their length-code lookup).
     fn read_dict_block(&self, b: usize, dense: &mut Vec<TermInfo>, skips: &mut DictSkips) -> Option<()> {
         let blk = self.block_bytes(b);
         let mut post = u64_at(blk, 0);
-        let count = u16_at(blk, 8) as usize;
         let mut pos = 10;
         let mut key: Vec<u8> = Vec::with_capacity(64);
-        for i in 0..count {
-            let start = pos;
-            let shared = get_vint(blk, &mut pos)? as usize;
-            let sl = get_vint(blk, &mut pos)? as usize;
-            key.truncate(shared);
-            key.extend_from_slice(blk.get(pos..pos + sl)?);
-            pos += sl;
+        for i in 0..u16_at(blk, 8) as usize {
+            let e = read_entry(blk, &mut pos, &mut key)?;
             if i % DICT_SKIP == 0 {
                 skips.head.push(key_head(&key));
                 skips.keys.extend_from_slice(&key);
                 skips.key_end.push(skips.keys.len() as u32);
-                skips.at.push((b as u32, i as u16, start as u32, post));
+                skips.at.push((b as u32, i as u16, e.start as u32, post));
             }
-            let df = get_vint(blk, &mut pos)? as u32;
-            if df == 1 {
-                get_vint(blk, &mut pos)?;
-                get_vint(blk, &mut pos)?;
-                continue;
-            }
-            let len = get_vint(blk, &mut pos)?;
-            let extra = get_vint(blk, &mut pos)?;
-            let (mt, ml) = (*blk.get(pos)?, *blk.get(pos + 1)?);
-            pos += 2;
-            let t = TermInfo { ord: (b * TERMS_PER_DICT_BLOCK + i) as u32, field: *key.first()?, df, total_tf: extra + df as u64, max_tf_sat: mt, min_len_code: ml, singleton: None, post_off: post, post_len: len };
-            post += len;
-            if self.is_dense(&t) {
-                dense.push(t);
+            if e.df > 1 {
+                let t = self.term_info(b, i, &key, &e, post)?;
+                post += e.len;
+                if self.is_dense(&t) {
+                    dense.push(t);
+                }
             }
         }
         Some(())
+    }
+
+    /// The TermInfo of entry `i` of dictionary block `b` (its postings at `post`).
+    fn term_info(&self, b: usize, i: usize, key: &[u8], e: &RawEntry, post: u64) -> Option<TermInfo> {
+        let (ord, field, df) = ((b * TERMS_PER_DICT_BLOCK + i) as u32, *key.first()?, e.df);
+        Some(match e.singleton {
+            Some((doc, tf)) => {
+                let code = *self.codes(field as usize).get(doc as usize)?;
+                TermInfo { ord, field, df, total_tf: tf as u64, max_tf_sat: tf_sat(tf), min_len_code: code, singleton: Some((doc, tf)), post_off: 0, post_len: 0 }
+            }
+            None => TermInfo { ord, field, df, total_tf: e.extra + df as u64, max_tf_sat: e.mt, min_len_code: e.ml, singleton: None, post_off: post, post_len: e.len },
+        })
     }
 
     /// The doc bitset of a dense term; None for other terms (and dense ones past the budget).
@@ -457,33 +454,12 @@ impl TextIndex {
     fn scan_block(&self, b: usize, mut f: impl FnMut(&[u8], TermInfo) -> Option<bool>) -> Option<TermInfo> {
         let blk = self.block_bytes(b);
         let mut post = u64_at(blk, 0);
-        let count = u16_at(blk, 8) as usize;
         let mut pos = 10;
         let mut key: Vec<u8> = Vec::with_capacity(64);
-        for i in 0..count {
-            let shared = get_vint(blk, &mut pos)? as usize;
-            let sl = get_vint(blk, &mut pos)? as usize;
-            key.truncate(shared);
-            key.extend_from_slice(blk.get(pos..pos + sl)?);
-            pos += sl;
-            let df = get_vint(blk, &mut pos)? as u32;
-            let ord = (b * TERMS_PER_DICT_BLOCK + i) as u32;
-            let field = *key.first()?;
-            let info = if df == 1 {
-                let doc = get_vint(blk, &mut pos)? as u32;
-                let tf = get_vint(blk, &mut pos)? as u32;
-                let code = *self.codes(field as usize).get(doc as usize)?;
-                TermInfo { ord, field, df, total_tf: tf as u64, max_tf_sat: tf_sat(tf), min_len_code: code, singleton: Some((doc, tf)), post_off: 0, post_len: 0 }
-            } else {
-                let len = get_vint(blk, &mut pos)?;
-                let extra = get_vint(blk, &mut pos)?;
-                let mt = *blk.get(pos)?;
-                let ml = *blk.get(pos + 1)?;
-                pos += 2;
-                let t = TermInfo { ord, field, df, total_tf: extra + df as u64, max_tf_sat: mt, min_len_code: ml, singleton: None, post_off: post, post_len: len };
-                post += len;
-                t
-            };
+        for i in 0..u16_at(blk, 8) as usize {
+            let e = read_entry(blk, &mut pos, &mut key)?;
+            let info = self.term_info(b, i, &key, &e, post)?;
+            post += e.len;
             match f(&key, info) {
                 Some(true) => return Some(info),
                 Some(false) => return None,
@@ -493,8 +469,8 @@ impl TextIndex {
         None
     }
 
-    /// Look up a term key (field byte + token bytes): binary search of the blocks' first keys,
-    /// then one pass over the block that never rebuilds a key. With `m` = the prefix the previous
+    /// Look up a term key (field byte + token bytes): binary search of the dictionary skips, then
+    /// one pass over at most DICT_SKIP entries of the block that never rebuilds a key. With `m` = the prefix the previous
     /// key shares with the target (previous < target), an entry sharing more than `m` with its
     /// predecessor is still below the target, one sharing less is above it (not found), and only
     /// an entry sharing exactly `m` needs its suffix compared.
@@ -785,6 +761,42 @@ impl CursorBuf {
         // 1.5 KB value built on the stack and copied.
         unsafe { Box::<CursorBuf>::new_zeroed().assume_init() }
     }
+}
+
+/// One dictionary entry as stored (see `read_entry`).
+struct RawEntry {
+    /// Byte position of the entry in its block.
+    start: usize,
+    df: u32,
+    /// df == 1: (doc, tf) inlined.
+    singleton: Option<(u32, u32)>,
+    /// Postings bytes (0 for a singleton), sum of (tf - 1), max tf (saturated), min length code.
+    len: u64,
+    extra: u64,
+    mt: u8,
+    ml: u8,
+}
+
+/// Read the dictionary entry at `*pos` of a block, rebuilding its key in `key` (front coding).
+#[inline(always)]
+fn read_entry(blk: &[u8], pos: &mut usize, key: &mut Vec<u8>) -> Option<RawEntry> {
+    let start = *pos;
+    let shared = get_vint(blk, pos)? as usize;
+    let sl = get_vint(blk, pos)? as usize;
+    key.truncate(shared);
+    key.extend_from_slice(blk.get(*pos..*pos + sl)?);
+    *pos += sl;
+    let df = get_vint(blk, pos)? as u32;
+    if df == 1 {
+        let doc = get_vint(blk, pos)? as u32;
+        let tf = get_vint(blk, pos)? as u32;
+        return Some(RawEntry { start, df, singleton: Some((doc, tf)), len: 0, extra: 0, mt: 0, ml: 0 });
+    }
+    let len = get_vint(blk, pos)?;
+    let extra = get_vint(blk, pos)?;
+    let (mt, ml) = (*blk.get(*pos)?, *blk.get(*pos + 1)?);
+    *pos += 2;
+    Some(RawEntry { start, df, singleton: None, len, extra, mt, ml })
 }
 
 /// Value `i` of a packed run of `w`-bit values starting at byte `at`.
