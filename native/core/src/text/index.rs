@@ -123,16 +123,66 @@ struct DictSkips {
     key_end: Vec<u32>,
     /// (dictionary block, entry index in it, byte position of the entry, postings offset there).
     at: Vec<(u32, u16, u32, u64)>,
-    /// The first 8 bytes of each key, big-endian and zero-padded: they order the keys except
-    /// on a tie, so the binary search compares integers and reads a key only then.
-    head: Vec<u64>,
+    /// Every term's skip entry by the hash of its key: a lookup reads one slot (rarely two) and
+    /// then decodes at most DICT_SKIP entries; a binary search of the skips chained ~15 reads,
+    /// each a likely cache miss on a cold index.
+    by_hash: DictHash,
 }
 
-fn key_head(k: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = k.len().min(8);
-    b[..n].copy_from_slice(&k[..n]);
-    u64::from_be_bytes(b)
+/// Open addressing with linear probing; a slot is (the key hash's high 32 bits) << 32 | (skip
+/// entry + 1), 0 when empty. Keys are not stored: a tag match is confirmed by decoding the entry.
+#[derive(Default)]
+struct DictHash {
+    slots: Vec<u64>,
+}
+
+impl DictHash {
+    fn hash(key: &[u8]) -> u64 {
+        use std::hash::Hasher;
+        let mut h = super::build::FoldHasher::default();
+        h.write(key);
+        h.finish()
+    }
+
+    /// From (key hash, skip entry) of every term; at most 2/3 full.
+    fn new(terms: &[(u64, u32)]) -> DictHash {
+        let n = (terms.len() * 3 / 2 + 1).next_power_of_two();
+        let mut slots = vec![0u64; n];
+        for &(h, e) in terms {
+            let mut i = h as usize & (n - 1);
+            while slots[i] != 0 {
+                i = (i + 1) & (n - 1);
+            }
+            slots[i] = (h >> 32) << 32 | (e as u64 + 1);
+        }
+        DictHash { slots }
+    }
+
+    /// The skip entries whose terms' hashes share `h`'s tag, in probe order (the first is the
+    /// key's own unless two tags collide).
+    #[inline]
+    fn candidates(&self, h: u64) -> impl Iterator<Item = usize> + '_ {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = h as usize & mask;
+        std::iter::from_fn(move || {
+            loop {
+                let s = *self.slots.get(i)?;
+                if s == 0 {
+                    return None;
+                }
+                i = (i + 1) & mask;
+                if s >> 32 == h >> 32 {
+                    return Some((s as u32 - 1) as usize);
+                }
+            }
+        })
+    }
+
+    fn prefetch(&self, h: u64) {
+        if let Some(s) = self.slots.get(h as usize & self.slots.len().wrapping_sub(1)) {
+            crate::prefetch::prefetch(s);
+        }
+    }
 }
 
 impl DictSkips {
@@ -141,7 +191,7 @@ impl DictSkips {
         &self.keys[s..self.key_end[i] as usize]
     }
     fn bytes(&self) -> usize {
-        self.keys.len() + self.key_end.len() * 4 + self.at.len() * 24 + self.head.len() * 8
+        self.keys.len() + self.key_end.len() * 4 + self.at.len() * 24 + self.by_hash.slots.len() * 8
     }
 }
 
@@ -306,10 +356,11 @@ impl TextIndex {
             skips: Default::default(),
         };
         // one pass over the dictionary: the lookup skips and the dense terms
-        let (mut dense_terms, mut skips) = (Vec::new(), DictSkips::default());
+        let (mut dense_terms, mut skips, mut hashes) = (Vec::new(), DictSkips::default(), Vec::new());
         for b in 0..idx.n_blocks {
-            idx.read_dict_block(b, &mut dense_terms, &mut skips).ok_or_else(|| corrupt(&p, format!("dictionary block {b} is truncated")))?;
+            idx.read_dict_block(b, &mut dense_terms, &mut skips, &mut hashes).ok_or_else(|| corrupt(&p, format!("dictionary block {b} is truncated")))?;
         }
+        skips.by_hash = DictHash::new(&hashes);
         idx.skips = skips;
         idx.dense = idx.make_dense_bits(dense_terms);
         Ok(idx)
@@ -362,7 +413,7 @@ impl TextIndex {
 
     /// Read dictionary block `b` at open: every DICT_SKIP-th entry into `skips` (with its full key)
     /// and the dense terms into `dense` (singletons are skipped without their length-code lookup).
-    fn read_dict_block(&self, b: usize, dense: &mut Vec<TermInfo>, skips: &mut DictSkips) -> Option<()> {
+    fn read_dict_block(&self, b: usize, dense: &mut Vec<TermInfo>, skips: &mut DictSkips, hashes: &mut Vec<(u64, u32)>) -> Option<()> {
         let blk = self.block_bytes(b);
         let mut post = u64_at(blk, 0);
         let mut pos = 10;
@@ -370,11 +421,11 @@ impl TextIndex {
         for i in 0..u16_at(blk, 8) as usize {
             let e = read_entry(blk, &mut pos, &mut key)?;
             if i % DICT_SKIP == 0 {
-                skips.head.push(key_head(&key));
                 skips.keys.extend_from_slice(&key);
                 skips.key_end.push(skips.keys.len() as u32);
                 skips.at.push((b as u32, i as u16, e.start as u32, post));
             }
+            hashes.push((DictHash::hash(&key), (skips.at.len() - 1) as u32));
             if e.df > 1 {
                 let t = self.term_info(b, i, &key, &e, post)?;
                 post += e.len;
@@ -475,20 +526,29 @@ impl TextIndex {
     /// predecessor is still below the target, one sharing less is above it (not found), and only
     /// an entry sharing exactly `m` needs its suffix compared.
     pub fn lookup(&self, key: &[u8]) -> Option<TermInfo> {
-        let mut e = [None];
-        self.skip_entries(&[key], &mut e);
-        self.lookup_from(key, e[0]?)
+        let h = DictHash::hash(key);
+        self.skips.by_hash.candidates(h).find_map(|e| self.lookup_from(key, e))
     }
 
-    /// Look up several keys at once: their searches run in lockstep, so the cache misses of one
-    /// overlap those of the others, and what each then reads is prefetched before any is read.
+    /// Look up several keys at once: each step (hash slot, then dictionary entry) is prefetched
+    /// for every key before any is read, so the cache misses of one overlap those of the others.
     pub fn lookup_many(&self, keys: &[&[u8]], out: &mut [Option<TermInfo>]) {
-        let mut e = [None; 16];
+        let mut hs = [0u64; 16];
         for (ks, os) in keys.chunks(16).zip(out.chunks_mut(16)) {
-            let e = &mut e[..ks.len()];
-            self.skip_entries(ks, e);
-            for ((k, o), x) in ks.iter().zip(os.iter_mut()).zip(e.iter()) {
-                *o = x.and_then(|x| self.lookup_from(k, x));
+            let hs = &mut hs[..ks.len()];
+            for (h, k) in hs.iter_mut().zip(ks) {
+                *h = DictHash::hash(k);
+                self.skips.by_hash.prefetch(*h);
+            }
+            for &h in hs.iter() {
+                if let Some(e) = self.skips.by_hash.candidates(h).next() {
+                    let (b, _, pos, _) = self.skips.at[e];
+                    crate::prefetch::prefetch(self.block_bytes(b as usize)[pos as usize..].as_ptr());
+                    crate::prefetch::prefetch(self.skips.key(e).as_ptr());
+                }
+            }
+            for ((k, o), &h) in ks.iter().zip(os.iter_mut()).zip(hs.iter()) {
+                *o = self.skips.by_hash.candidates(h).find_map(|e| self.lookup_from(k, e));
             }
         }
     }
@@ -500,48 +560,6 @@ impl TextIndex {
             crate::prefetch::prefetch(p.as_ptr());
             if t.post_len > 64 {
                 crate::prefetch::prefetch(p[64..].as_ptr());
-            }
-        }
-    }
-
-    /// For each key, the last dictionary skip entry at or below it (None: below every term).
-    fn skip_entries(&self, keys: &[&[u8]], out: &mut [Option<usize>]) {
-        let sk = &self.skips;
-        let n = sk.head.len();
-        if n == 0 {
-            out.fill(None);
-            return;
-        }
-        let below = |i: usize, key: &[u8], h: u64| match sk.head[i].cmp(&h) {
-            std::cmp::Ordering::Less => true,
-            std::cmp::Ordering::Greater => false,
-            std::cmp::Ordering::Equal => sk.key(i) <= key,
-        };
-        let mut heads = [0u64; 16];
-        let mut base = [0usize; 16];
-        let nk = keys.len().min(16);
-        for k in 0..nk {
-            heads[k] = key_head(keys[k]);
-        }
-        // the last index whose entry is at or below the key, for every key at once
-        let mut len = n;
-        while len > 1 {
-            let half = len / 2;
-            for k in 0..nk {
-                let m = base[k] + half;
-                if below(m, keys[k], heads[k]) {
-                    base[k] = m;
-                }
-            }
-            len -= half;
-        }
-        for k in 0..nk {
-            let e = base[k];
-            out[k] = below(e, keys[k], heads[k]).then_some(e);
-            if out[k].is_some() {
-                let (b, _, pos, _) = sk.at[e];
-                crate::prefetch::prefetch(self.block_bytes(b as usize)[pos as usize..].as_ptr());
-                crate::prefetch::prefetch(sk.key(e).as_ptr());
             }
         }
     }
@@ -644,6 +662,15 @@ impl TextIndex {
         match t.singleton {
             Some((doc, tf)) => Cursor::singleton(doc, tf),
             None => Cursor::new(&self.postings[t.post_off as usize..(t.post_off + t.post_len) as usize], t.df, 1),
+        }
+    }
+
+    /// `term_cursor` without its first block decoded: a conjunction's follower starts at the
+    /// leader's first doc (`Cursor::start_at`), or never moves if its bitset answers for it.
+    pub fn term_cursor_unloaded(&self, t: &TermInfo) -> Cursor<'_> {
+        match t.singleton {
+            Some((doc, tf)) => Cursor::singleton(doc, tf),
+            None => Cursor::unloaded(&self.postings[t.post_off as usize..(t.post_off + t.post_len) as usize], t.df, 1),
         }
     }
 
@@ -822,6 +849,14 @@ fn packed_at(b: &[u8], at: usize, w: u32, i: usize) -> u32 {
 
 impl<'a> Cursor<'a> {
     fn new(list: &'a [u8], df: u32, ntf: usize) -> Cursor<'a> {
+        let mut c = Cursor::unloaded(list, df, ntf);
+        c.load(0);
+        c
+    }
+
+    /// A cursor before its first block is decoded (`is_unloaded`): only its skip data may be read
+    /// until `start_at`.
+    fn unloaded(list: &'a [u8], df: u32, ntf: usize) -> Cursor<'a> {
         let n_full = df as usize / BLOCK;
         let entry = if ntf == 1 { SKIP_ENTRY } else { PAIR_SKIP_ENTRY };
         let skip = &list[..n_full * entry];
@@ -833,9 +868,23 @@ impl<'a> Cursor<'a> {
             let widths: usize = if ntf == 1 { e[8] as usize + e[9] as usize } else { e[8] as usize + e[9] as usize + e[10] as usize };
             u32_at(e, 4) as usize + 16 * widths
         };
-        let mut c = Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, buf: CursorBuf::new(), len: 0, pos: 0, tf_ready: false, tf_at: 0, doc: 0 };
-        c.load(0);
-        c
+        Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, buf: CursorBuf::new(), len: 0, pos: 0, tf_ready: false, tf_at: 0, doc: 0 }
+    }
+
+    pub fn is_unloaded(&self) -> bool {
+        self.len == 0 && self.doc != NO_MORE
+    }
+
+    /// First move of an unloaded cursor: decode the block that can hold `target` (not block 0)
+    /// and stop at its first doc >= target.
+    pub fn start_at(&mut self, target: u32) -> u32 {
+        let b = if self.n_full == 0 || self.last_doc(0) >= target { 0 } else { self.block_for(target) };
+        self.load(b);
+        if self.doc == NO_MORE {
+            return NO_MORE;
+        }
+        self.seek_in_block(target);
+        self.settle()
     }
 
     fn singleton(doc: u32, tf: u32) -> Cursor<'static> {
@@ -1069,6 +1118,24 @@ impl<'a> Cursor<'a> {
         }
         let e = &self.skip[self.bi * self.entry..];
         packed_at(self.blocks, self.tf_at, e[9] as u32, p) + 1
+    }
+
+    /// tfs of stream 0 at the positions `pos + at[m]` of the current block (the cursor does not
+    /// move): read one by one out of the packed block for a few, else the block is decoded.
+    pub fn tfs_at(&mut self, at: &[u8], out: &mut [u32]) {
+        if !self.tf_ready && at.len() >= 8 {
+            self.decode_tfs();
+        }
+        let p0 = self.pos;
+        if self.tf_ready {
+            for (o, &j) in out.iter_mut().zip(at) {
+                *o = self.buf.tfs[0][p0 + j as usize];
+            }
+        } else {
+            for (o, &j) in out.iter_mut().zip(at) {
+                *o = self.tf_at(p0 + j as usize);
+            }
+        }
     }
 
     /// One step of a conjunction: keep those of the ascending candidates `docs[..n]` that this list
