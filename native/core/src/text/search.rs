@@ -662,11 +662,6 @@ fn and_terms_body(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [N
     // dense followers first: their filter is the cheapest and leaves fewer docs to merge
     let mut followers: Vec<usize> = (1..nt).collect();
     followers.sort_by_key(|&i| dense[i].is_none());
-    for &i in &followers {
-        if dense[i].is_none() && ts[i].c.is_unloaded() {
-            ts[i].c.start_at(ts[0].c.doc);
-        }
-    }
     let mut docs = [0u32; BLOCK];
     let mut sel = [0u8; BLOCK];
     let mut tfs = vec![[0u32; BLOCK]; nt];
@@ -938,7 +933,12 @@ fn plain_conjunction(idx: &TextIndex, q: &str, p: &SearchParams) -> Option<Hits>
     // the leader (shortest list, the first of equals: `ts` is sorted stably below) starts on its
     // first block; the followers start where the leader's docs are (see `and_terms`)
     let lead = (0..nw).min_by_key(|&i| infos[i].unwrap().df).unwrap_or(0);
-    idx.prefetch_postings(&infos[lead].unwrap());
+    for (i, t) in infos[..nw].iter().flatten().enumerate() {
+        // the leader's first block; a follower's skip data (a dense one is read by bitset)
+        if i == lead || idx.dense_bits(t).is_none() {
+            idx.prefetch_postings(t);
+        }
+    }
     let sc = scorer(idx, p, None);
     let weight = idx.fields[0].weight;
     let mut cursors: Vec<Cursor> = infos[..nw].iter().enumerate().map(|(i, t)| if i == lead { idx.term_cursor(&t.unwrap()) } else { idx.term_cursor_unloaded(&t.unwrap()) }).collect();

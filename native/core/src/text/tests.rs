@@ -1,6 +1,7 @@
 use super::analyzer::{Analyzer, Segmentation};
 use super::build::{BuildOptions, ExtIds, FieldInput, PairOptions, build, encode_list};
 use super::index::{Cursor, TextIndex};
+use super::codec::BLOCK;
 use super::search::{SearchParams, search};
 use super::*;
 use crate::CancelToken;
@@ -52,6 +53,45 @@ fn corpus(n: usize) -> Vec<String> {
                 .join(" ")
         })
         .collect()
+}
+
+#[test]
+fn intersect_finds_exactly_the_listed_candidates_whatever_the_buffers_held() {
+    for df in [1usize, 2, 9, 127, 128, 129, 300, 1000] {
+        let docs: Vec<u32> = (0..df as u32).map(|i| 10 + i * 7).collect();
+        let tfs: Vec<u32> = (0..df as u32).map(|i| 1 + i % 3).collect();
+        let mut b = Vec::new();
+        encode_list(&mut b, &docs, &[&tfs], &[]);
+        // candidates: every 3rd listed doc and the doc after every 5th (never listed), ascending,
+        // in leader-sized batches; few and many per block, so both lookup branches run
+        let mut all: Vec<u32> = docs.iter().step_by(3).copied().chain(docs.iter().step_by(5).map(|d| d + 1)).collect();
+        all.sort_unstable();
+        for batch in [1usize, 3, 16, 128] {
+            for fresh in [false, true] {
+                // recycled buffers hold stale docs: zeros, below every candidate
+                Cursor::poison_spare_bufs_for_test();
+                let mut c = match (df, fresh) {
+                    (1, _) => Cursor::singleton_for_test(docs[0], tfs[0]),
+                    (_, true) => Cursor::unloaded_for_test(&b, df as u32),
+                    _ => Cursor::new_for_test(&b, df as u32),
+                };
+                let mut got = Vec::new();
+                for chunk in all.chunks(batch) {
+                    let mut cand = [0u32; BLOCK];
+                    let mut sel = [0u8; BLOCK];
+                    let mut tf = [0u32; BLOCK];
+                    cand[..chunk.len()].copy_from_slice(chunk);
+                    for (j, s) in sel[..chunk.len()].iter_mut().enumerate() {
+                        *s = j as u8;
+                    }
+                    let k = c.intersect(&mut cand, &mut sel, chunk.len(), &mut tf);
+                    got.extend((0..k).map(|m| (cand[m], tf[sel[m] as usize])));
+                }
+                let want: Vec<(u32, u32)> = all.iter().filter_map(|d| docs.binary_search(d).ok().map(|i| (*d, tfs[i]))).collect();
+                assert_eq!(got, want, "df {df}, batches of {batch}, unloaded {fresh}");
+            }
+        }
+    }
 }
 
 #[test]
@@ -245,12 +285,23 @@ fn dense_terms_answer_and_or_like_brute_force() {
 fn conjunctions_and_disjunctions_rank_like_brute_force() {
     let d = crate::testutil::scratch("text-and");
     let n = 20000;
-    let texts = corpus(n);
+    let mut texts = corpus(n);
+    // rare terms too: two singletons in one doc, lists of 2, 7 and 207 docs (one full block and
+    // a tail), so followers that are singletons and tails are merged as well
+    for (doc, w) in [(5, "s0 s1 s2 s5"), (77, "s2"), (6000, "s5")] {
+        texts[doc] += &format!(" {w}");
+    }
+    for i in (0..n).step_by(97) {
+        texts[i] += " s3";
+    }
+    for i in (0..n).step_by(3001) {
+        texts[i] += " s4";
+    }
     let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
     let ids: Vec<u64> = (0..n as u64).collect();
     let idx = build_index(&d, "and.rti", &refs, &ids, PairKind::Off);
     let all = SearchParams { k: n, ..SearchParams::default() };
-    let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
+    let words: Vec<String> = (0..60).map(|i| format!("w{i}")).chain((0..6).map(|i| format!("s{i}"))).collect();
     let single: Vec<std::collections::HashMap<u32, f64>> = words
         .iter()
         .map(|w| {
@@ -266,16 +317,24 @@ fn conjunctions_and_disjunctions_rank_like_brute_force() {
         (s >> 33) as usize % m
     };
     let mut checked = 0;
-    for q in 0..300 {
-        let k = 2 + q % 2;
-        let mut terms: Vec<usize> = Vec::new();
+    // rare terms as leader and follower: singletons, tails, one block
+    let fixed: [&[usize]; 8] = [&[60, 61], &[61, 60], &[60, 62], &[62, 65], &[63, 1], &[64, 63], &[62, 63, 0], &[61, 65, 62]];
+    for q in 0..300 + fixed.len() {
+        let mut terms: Vec<usize> = fixed.get(q.wrapping_sub(300)).map_or(Vec::new(), |f| f.to_vec());
+        let k = if terms.is_empty() { 2 + q % 2 } else { terms.len() };
         while terms.len() < k {
-            let t = pick(if q % 3 == 0 { 8 } else { 60 });
+            let t = match q % 4 {
+                0 => pick(8),
+                // a rare term with any other
+                1 if terms.is_empty() => 60 + pick(6),
+                1 => pick(66),
+                _ => pick(60),
+            };
             if !terms.contains(&t) {
                 terms.push(t);
             }
         }
-        let not = (q % 5 == 0).then(|| loop {
+        let not = (q % 5 == 0 && q < 300).then(|| loop {
             let t = pick(20);
             if !terms.contains(&t) {
                 break t;
