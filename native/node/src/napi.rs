@@ -327,6 +327,22 @@ impl Env {
         String::from_utf8(buf).map_err(|_| type_err(format!("{what} is not valid UTF-8")))
     }
 
+    /// `string_arg` into a caller's buffer in one Node-API call when the string fits (a query per
+    /// call is short: no length probe and no allocation), else the allocated way.
+    pub fn str_arg_in<'b>(self, v: napi_value, what: &str, buf: &'b mut [u8], owned: &'b mut String) -> JsResult<&'b str> {
+        let mut len = 0usize;
+        match unsafe { napi_get_value_string_utf8(self.0, v, buf.as_mut_ptr().cast(), buf.len(), &mut len) } {
+            s if s == napi_string_expected || s == napi_invalid_arg => return Err(type_err(format!("{what} must be a string"))),
+            s => self.check(s)?,
+        }
+        // whole unless it came within a character (4 bytes) and the terminator of the end
+        if len + 5 <= buf.len() {
+            return std::str::from_utf8(&buf[..len]).map_err(|_| type_err(format!("{what} is not valid UTF-8")));
+        }
+        *owned = self.string_arg(v, what)?;
+        Ok(owned)
+    }
+
     /// Elements of a JS array (not array-like objects).
     pub fn array_items(self, v: napi_value, what: &str) -> JsResult<Vec<napi_value>> {
         let mut is = false;

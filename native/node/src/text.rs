@@ -350,7 +350,8 @@ fn search_params(env: Env, o: napi_value) -> JsResult<SearchParams> {
 fn text_query_into(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<5>::get(env, info)?;
     let idx = index(env, a.argv[0])?;
-    let q = env.string_arg(a.argv[1], "query")?;
+    let (mut buf, mut owned) = ([0u8; 512], String::new());
+    let q = env.str_arg_in(a.argv[1], "query", &mut buf, &mut owned)?;
     let k = env.index(a.argv[2], "k")? as usize;
     let flags = env.index(a.argv[3], "flags")?;
     // one byte view for every output (one Node-API call instead of eight): meta (3 f64), scores (k f64),
@@ -361,7 +362,7 @@ fn text_query_into(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         return Err(err("ERR_RECALL_INVALID_ARG", format!("out must hold 24 + 20 k bytes ({} for k = {k})", 24 + 20 * k)));
     }
     let p = SearchParams { k, default_or: flags & 1 != 0, use_pairs: flags & 2 == 0, match_all_pure_not: flags & 4 != 0, k1: None, b: None };
-    let h = search(idx, &q, &p).map_err(|e| err(e.code(), e.message()))?;
+    let h = search(idx, q, &p).map_err(|e| err(e.code(), e.message()))?;
     let n = h.docs.len();
     let (meta, rest) = out.split_at_mut(24);
     let (scores, rest) = rest.split_at_mut(8 * k);

@@ -658,16 +658,27 @@ fn and_terms_popcnt(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut 
 fn and_terms_body(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [Node], top: &mut TopK, hits: &mut Hits, slots: &mut [f64], order: &[usize]) {
     let deleted = idx.has_deletes();
     let nt = ts.len();
-    let dense: Vec<Option<&DenseBits>> = ts.iter().enumerate().map(|(i, t)| if i == 0 { None } else { idx.dense_bits(&t.info) }).collect();
+    assert!(nt <= MAX_AND_TERMS, "and_terms: {nt} terms");
+    let mut dense = [None; MAX_AND_TERMS];
+    for (d, t) in dense[1..nt].iter_mut().zip(&ts[1..]) {
+        *d = idx.dense_bits(&t.info);
+    }
     // dense followers first: their filter is the cheapest and leaves fewer docs to merge
-    let mut followers: Vec<usize> = (1..nt).collect();
+    let mut followers = [0usize; MAX_AND_TERMS];
+    let followers = &mut followers[..nt - 1];
+    for (i, f) in followers.iter_mut().enumerate() {
+        *f = i + 1;
+    }
     followers.sort_by_key(|&i| dense[i].is_none());
     let mut docs = [0u32; BLOCK];
     let mut sel = [0u8; BLOCK];
-    let mut tfs = vec![[0u32; BLOCK]; nt];
-    let mut contrib = vec![[0f64; BLOCK]; nt];
+    // per term: tfs by candidate index (a merged follower's), tfm by survivor
+    let mut scratch = AND_SCRATCH.take();
+    if scratch.len() < 2 * nt {
+        scratch.resize(2 * nt, [0; BLOCK]);
+    }
+    let (tfs, tfm) = scratch.split_at_mut(nt);
     let mut approx = [0f64; BLOCK];
-    let mut tf_buf = [0u32; BLOCK];
     let mut last_block = usize::MAX;
     while ts[0].c.doc != NO_MORE {
         let d = ts[0].c.doc;
@@ -700,7 +711,7 @@ fn and_terms_body(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [N
         for (j, s) in sel[..n].iter_mut().enumerate() {
             *s = j as u8;
         }
-        for &i in &followers {
+        for &i in followers.iter() {
             if n == 0 {
                 break;
             }
@@ -734,8 +745,8 @@ fn and_terms_body(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [N
         // tf column), summed in term order; the exact sum, in the canonical order, only for a
         // doc that could enter. Term by term over the block: short loops without dispatch.
         let (docs, sel) = (&docs[..n], &sel[..n]);
-        let tf = &mut tf_buf[..n];
         for (i, t) in ts.iter_mut().enumerate() {
+            let tf = &mut tfm[i][..n];
             match dense[i] {
                 _ if i == 0 => t.c.tfs_at(sel, tf),
                 Some(b) => {
@@ -753,24 +764,24 @@ fn and_terms_body(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [N
                 }
             }
             let fs = &sc.f[t.leaf.f];
-            let (c, a) = (&mut contrib[i][..n], &mut approx[..n]);
+            let a = &mut approx[..n];
             if fs.zero {
-                c.fill(0.0);
+                if i == 0 {
+                    a.fill(0.0);
+                }
             } else {
                 let (codes, one, norm, w) = (fs.codes, &*fs.one, &*fs.norm, t.leaf.w);
                 for m in 0..n {
                     let code = codes[docs[m] as usize] as usize;
                     // the arithmetic of `Scorer::contrib_fast`, so the same values
-                    c[m] = if tf[m] == 1 {
+                    let c = if tf[m] == 1 {
                         w * one[code]
                     } else {
                         let x = tf[m] as f64;
                         w * ((x * fs.k1p1) / (x + norm[code]))
                     };
+                    a[m] = if i == 0 { c } else { a[m] + c };
                 }
-            }
-            for m in 0..n {
-                a[m] = if i == 0 { c[m] } else { a[m] + c[m] };
             }
         }
         let mut theta = top.theta();
@@ -779,13 +790,22 @@ fn and_terms_body(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [N
                 continue;
             }
             for (i, t) in ts.iter().enumerate() {
-                slots[t.leaf.slot] = contrib[i][m];
+                slots[t.leaf.slot] = sc.contrib_fast(t.leaf.f, t.leaf.w, tfm[i][m], docs[m]);
             }
             top.push(exact_sum(slots, order), docs[m]);
             theta = top.theta();
         }
         ts[0].c.skip_block();
     }
+    AND_SCRATCH.set(scratch);
+}
+
+/// Most terms `and_terms` takes (a longer conjunction is evaluated document at a time).
+const MAX_AND_TERMS: usize = 16;
+
+thread_local! {
+    /// `and_terms`' per-term tf arrays, kept for the next query on this thread.
+    static AND_SCRATCH: std::cell::Cell<Vec<[u32; BLOCK]>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// The tf of a dense term's doc whose tf column saturated (255 or more): from its postings.
@@ -1267,7 +1287,7 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             let (la, lb) = (*la, *lb);
             pair_scan(idx, &sc, c, la, lb, &mut top, &mut hits, &mut slots, &order);
         }
-        Node::And { pos, neg, .. } if top.k > 0 && pos.iter().all(|p| matches!(p, Node::Term { .. })) => {
+        Node::And { pos, neg, .. } if top.k > 0 && pos.len() <= MAX_AND_TERMS && pos.iter().all(|p| matches!(p, Node::Term { .. })) => {
             let mut ts: Vec<TermRef> = pos.iter_mut().map(TermRef::of).collect();
             and_terms(idx, &sc, &mut ts, neg, &mut top, &mut hits, &mut slots, &order);
         }
