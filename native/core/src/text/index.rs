@@ -1186,6 +1186,7 @@ impl<'a> Cursor<'a> {
     /// most steps, and mispredictions, not instructions, were its cost). Afterwards the cursor
     /// lies past the last candidate, or at the end of the block it merged last (`doc` is then
     /// stale but below every later target, which `advance` handles).
+    #[inline(always)]
     pub fn intersect(&mut self, docs: &mut [u32; BLOCK], sel: &mut [u8; BLOCK], n: usize, tfs: &mut [u32; BLOCK]) -> usize {
         if n <= 16 {
             self.prefetch_blocks(&docs[..n]);
