@@ -75,13 +75,116 @@ pub fn pack(out: &mut Vec<u8>, vals: &[u32; BLOCK], w: u8) {
 /// Unpack 128 values of width `w` from `src` (at least `16 * w` bytes).
 #[inline]
 pub fn unpack(src: &[u8], w: u8, out: &mut [u32; BLOCK]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2::usable(src, w) {
+        // SAFETY: `usable` checked that the CPU has AVX2.
+        return unsafe { avx2::unpack(src, w, None, out) };
+    }
     unpack_gaps(src, w, None, out)
 }
 
 /// Unpack 128 doc gaps and turn them into doc ids in the same pass: doc_i = doc_{i-1} + gap_i + 1,
 /// starting after `prev` (-1 before the first block).
 pub fn unpack_docs(src: &[u8], w: u8, prev: i64, out: &mut [u32; BLOCK]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2::usable(src, w) {
+        // SAFETY: `usable` checked that the CPU has AVX2.
+        return unsafe { avx2::unpack(src, w, Some(prev), out) };
+    }
     unpack_gaps(src, w, Some(prev), out)
+}
+
+/// Unpacking eight values at a time in AVX2 registers (the AVX2 tier, widths 1..=25, a block
+/// with 32 readable bytes after it): two 16-byte loads per group of eight (values 0-3 from the
+/// group's first byte, 4-7 from its middle byte), a byte shuffle that puts each value's 4 bytes
+/// in its lane, a shift per lane and a mask; doc ids then by an in-register prefix sum. About 15
+/// instructions per eight values where the scalar loop takes ~40.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::BLOCK;
+    use std::arch::x86_64::*;
+
+    const MAX_W: usize = 25;
+
+    /// Per width: the byte shuffle (lane 0: values 0-3; lane 1: values 4-7 from byte W / 2) and
+    /// the shift of each value within its 4 bytes.
+    struct Table {
+        shuffle: [u8; 32],
+        shift: [u32; 8],
+    }
+
+    const fn table(w: usize) -> Table {
+        let mut shuffle = [0x80u8; 32];
+        let mut shift = [0u32; 8];
+        let half = (4 * w) >> 3;
+        let mut j = 0;
+        while j < 8 {
+            let bit = j * w;
+            let (base, lane) = if j < 4 { (0, 0) } else { (half, 16) };
+            let mut k = 0;
+            while k < 4 {
+                shuffle[lane + 4 * (j % 4) + k] = ((bit >> 3) - base + k) as u8;
+                k += 1;
+            }
+            shift[j] = (bit & 7) as u32;
+            j += 1;
+        }
+        Table { shuffle, shift }
+    }
+
+    static TABLES: [Table; MAX_W + 1] = {
+        let mut t = [const { Table { shuffle: [0; 32], shift: [0; 8] } }; MAX_W + 1];
+        let mut w = 1;
+        while w <= MAX_W {
+            t[w] = table(w);
+            w += 1;
+        }
+        t
+    };
+
+    #[inline]
+    pub fn usable(src: &[u8], w: u8) -> bool {
+        (1..=MAX_W as u8).contains(&w) && src.len() >= 16 * w as usize + 32 && crate::isa::selected() >= crate::isa::Isa::Avx2
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2. `src` holds 16 * w + 32 bytes, 1 <= w <= 25.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn unpack(src: &[u8], w: u8, prefix: Option<i64>, out: &mut [u32; BLOCK]) {
+        let w = w as usize;
+        let t = &TABLES[w];
+        let src = &src[..16 * w + 32];
+        // SAFETY: 32 bytes each, read unaligned.
+        let (shuffle, shift) = unsafe { (_mm256_loadu_si256(t.shuffle.as_ptr().cast()), _mm256_loadu_si256(t.shift.as_ptr().cast())) };
+        let mask = _mm256_set1_epi32(((1u64 << w) - 1) as i32);
+        let half = (4 * w) >> 3;
+        let ones = _mm256_set1_epi32(1);
+        let last = _mm256_set1_epi32(7);
+        let mut carry = _mm256_set1_epi32(prefix.unwrap_or(0) as i32);
+        for g in 0..BLOCK / 8 {
+            let at = g * w;
+            // SAFETY: at + half + 16 <= 15 w + w / 2 + 16 < 16 w + 32 = src.len() (both loads)
+            let lo = unsafe { _mm_loadu_si128(src[at..at + 16].as_ptr().cast()) };
+            let hi = unsafe { _mm_loadu_si128(src[at + half..at + half + 16].as_ptr().cast()) };
+            let v = _mm256_set_m128i(hi, lo);
+            let v = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, shuffle), shift), mask);
+            let v = if prefix.is_some() {
+                // doc = previous doc + gap + 1: a prefix sum over the eight lanes, then the carry
+                let x = _mm256_add_epi32(v, ones);
+                let x = _mm256_add_epi32(x, _mm256_slli_si256::<4>(x));
+                let x = _mm256_add_epi32(x, _mm256_slli_si256::<8>(x));
+                let low_total = _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(3));
+                let x = _mm256_add_epi32(x, _mm256_blend_epi32::<0xF0>(_mm256_setzero_si256(), low_total));
+                let x = _mm256_add_epi32(x, carry);
+                carry = _mm256_permutevar8x32_epi32(x, last);
+                x
+            } else {
+                v
+            };
+            // SAFETY: out holds 128 values; g * 8 + 8 <= 128.
+            unsafe { _mm256_storeu_si256(out[g * 8..g * 8 + 8].as_mut_ptr().cast(), v) };
+        }
+    }
 }
 
 #[inline(always)]
@@ -266,6 +369,32 @@ mod tests {
             let b = pack_stream(&vals, w);
             assert_eq!(b.len() % 8, 0);
             assert_eq!(unpack_stream(&b, vals.len(), w).unwrap(), vals, "width {w}");
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_unpacking_equals_the_scalar_one() {
+        if !crate::isa::supported(crate::isa::Isa::Avx2) {
+            return;
+        }
+        let mut s = 777u64;
+        for w in 1..=25u8 {
+            for prefix in [None, Some(-1i64), Some(123_456)] {
+                let mut vals = [0u32; BLOCK];
+                for v in vals.iter_mut() {
+                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    *v = ((s >> 20) as u32) & (u32::MAX >> (32 - w as u32));
+                }
+                let mut b = Vec::new();
+                pack(&mut b, &vals, w);
+                b.extend_from_slice(&[0xa5; 32]);
+                let (mut want, mut got) = ([0u32; BLOCK], [0u32; BLOCK]);
+                unpack_gaps(&b, w, prefix, &mut want);
+                // SAFETY: AVX2 is supported (checked above); b has 16 w + 32 bytes.
+                unsafe { avx2::unpack(&b, w, prefix, &mut got) };
+                assert_eq!(got, want, "width {w}, prefix {prefix:?}");
+            }
         }
     }
 
