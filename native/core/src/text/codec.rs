@@ -360,6 +360,22 @@ mod tests {
         }
         assert_eq!(p, b.len());
         assert_eq!(get_vint(&[0x80], &mut 0), None);
+        // every length (1..=10 bytes) at both edges, alone (the byte loop) and followed by other
+        // bytes (the 8-byte path), which must not leak into the value
+        let mut vals: Vec<u64> = (0..64).flat_map(|k| [(1u64 << k) - 1, 1u64 << k]).collect();
+        vals.extend((1..200u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (i % 64)));
+        for &v in &vals {
+            let mut b = Vec::new();
+            put_vint(&mut b, v);
+            let n = b.len();
+            let mut p = 0;
+            assert_eq!(get_vint(&b, &mut p), Some(v), "{v} alone");
+            assert_eq!(p, n);
+            b.extend_from_slice(&[0xff, 0x81, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0x01]);
+            let mut p = 0;
+            assert_eq!(get_vint(&b, &mut p), Some(v), "{v} followed by bytes");
+            assert_eq!(p, n);
+        }
     }
 
     #[test]
