@@ -79,8 +79,9 @@ pub struct TextIndex {
     pub deleted_count: u64,
     /// Doc bitsets of the dense terms, made at open (see `dense_bits`).
     dense: super::build::FastMap<u32, DenseBits>,
-    /// Every DICT_SKIP-th dictionary entry with its full key (made at open): a lookup binary-searches
-    /// these and decodes at most DICT_SKIP entries instead of half a 64-term block.
+    /// Every DICT_SKIP-th dictionary entry with its full key, and every term's skip entry by the
+    /// hash of its key (made at open): a lookup reads a hash slot and decodes at most DICT_SKIP
+    /// entries instead of half a 64-term block.
     skips: DictSkips,
 }
 
@@ -520,7 +521,7 @@ impl TextIndex {
         None
     }
 
-    /// Look up a term key (field byte + token bytes): binary search of the dictionary skips, then
+    /// Look up a term key (field byte + token bytes): its skip entry by hash (`DictHash`), then
     /// one pass over at most DICT_SKIP entries of the block that never rebuilds a key. With `m` = the prefix the previous
     /// key shares with the target (previous < target), an entry sharing more than `m` with its
     /// predecessor is still below the target, one sharing less is above it (not found), and only
@@ -564,7 +565,8 @@ impl TextIndex {
         }
     }
 
-    /// `lookup` from skip entry `e` (at or below the key).
+    /// `lookup` from skip entry `e`: the key's group, or (a hash tag collision) another one, where
+    /// the key is then not found (entries are matched only when equal).
     fn lookup_from(&self, key: &[u8], e: usize) -> Option<TermInfo> {
         let sk = &self.skips;
         let lo = e + 1;
