@@ -1318,3 +1318,21 @@ impl<'a> Cursor<'a> {
         });
     }
 }
+
+#[cfg(test)]
+mod dict_hash_tests {
+    use super::DictHash;
+
+    #[test]
+    fn every_term_with_the_tag_is_a_candidate_in_probe_order() {
+        // two terms with one hash (their groups 3 and 7), one with the same start slot but another
+        // tag, and one elsewhere: a lookup is offered 3 then 7, and nothing for an absent tag
+        let h = 0xabcd_1234_0000_0005u64;
+        let other_tag = 0x1111_1111_0000_0005u64;
+        let t = DictHash::new(&[(h, 3), (other_tag, 5), (h, 7), (0x2222_2222_0000_0009, 1)]);
+        assert_eq!(t.candidates(h).collect::<Vec<_>>(), [3, 7]);
+        assert_eq!(t.candidates(other_tag).collect::<Vec<_>>(), [5]);
+        assert_eq!(t.candidates(0x3333_3333_0000_0005).count(), 0);
+        assert_eq!(DictHash::default().candidates(h).count(), 0);
+    }
+}
