@@ -17,7 +17,7 @@ const r = runTextBench({
   harness: join(root, '../shared/tools/text-bench'),
   work: join(root, 'bench/data/text'),
   adapter: join(root, 'bench/helpers/text-recall.mjs'),
-  rounds: Number(arg('rounds') ?? 2),
+  rounds: Number(arg('rounds') ?? 5),
   libs: (arg('libs') ?? 'naive,flexsearch,minisearch,recall,recall-pairs').split(','),
   maxDocs: arg('max-docs') ? Number(arg('max-docs')) : undefined,
   onProgress: (m) => console.error(`# ${m}`),

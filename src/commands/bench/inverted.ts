@@ -15,7 +15,7 @@ Every engine runs in its own process with the same protocol; rounds alternate th
 figure is kept. Writes inverted.json and inverted.md to --out-dir. Takes about 5 minutes a round.`;
   static override examples = ['<%= config.bin %> bench inverted', '<%= config.bin %> bench inverted --rounds 1 --libs naive,recall'];
   static override flags = {
-    rounds: Flags.integer({ description: 'rounds (each engine once per round)', default: 2, min: 1 }),
+    rounds: Flags.integer({ description: 'rounds (each engine once per round; the best round per engine and class counts: one run of an engine varies by a quarter on a busy machine)', default: 5, min: 1 }),
     libs: Flags.string({ description: 'engines, comma-separated: naive, flexsearch, minisearch, recall, recall-pairs', default: 'naive,flexsearch,minisearch,recall,recall-pairs' }),
     'max-docs': Flags.integer({ description: 'use only the first N documents', min: 1 }),
     harness: Flags.string({ description: 'the text benchmark harness folder', default: join(root, '../shared/tools/text-bench') }),
