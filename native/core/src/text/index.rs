@@ -1184,8 +1184,10 @@ impl<'a> Cursor<'a> {
     /// One step of a conjunction: keep those of the ascending candidates `docs[..n]` that this list
     /// holds (compacting `sel`, their indexes into `tfs`, alongside) and write each kept one's tf
     /// to `tfs[sel]`; returns how many were kept. Blocks without a candidate are skipped through
-    /// the skip data; a block with some is merged with them branch-free (a leapfrog mispredicts on
-    /// most steps, and mispredictions, not instructions, were its cost). Afterwards the cursor
+    /// the skip data (the blocks that few candidates fall in are prefetched together first); in a
+    /// block, a few candidates are binary-searched, many are placed by counting the postings
+    /// below each eight at a time (about one step per candidate, not one per candidate and
+    /// posting as a merge takes, and no branch on the data but a rare skip of eight). Afterwards the cursor
     /// lies past the last candidate, or at the end of the block it merged last (`doc` is then
     /// stale but below every later target, which `advance` handles).
     #[inline(always)]

@@ -629,10 +629,10 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
 
 /// Conjunction of terms, block at a time on the cursors themselves: the rest of the
 /// leader's block is the candidate list; each follower in cost order keeps the candidates
-/// it holds (a dense one by its doc bitset, the others by a branch-free merge that also
-/// reads their tfs); the survivors are counted, their contributions summed (a dense
-/// term's tf from its bitset's tf column) and only a doc that could enter gets the exact
-/// sum. At each new leader block the block maxima of every term around the leader's doc
+/// it holds (a dense one by its doc bitset, the others by `Cursor::intersect`, which also
+/// reads their tfs); the survivors are counted, their contributions summed term by term over
+/// the block (a dense term's tf from its bitset's tf column) and only a doc that could enter
+/// gets the exact sum. At each new leader block the block maxima of every term around the leader's doc
 /// are summed, and a block that cannot beat theta is skipped whole.
 #[allow(clippy::too_many_arguments)]
 fn and_terms(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [Node], top: &mut TopK, hits: &mut Hits, slots: &mut [f64], order: &[usize]) {
