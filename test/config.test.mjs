@@ -102,8 +102,9 @@ describe('build --config', () => {
     // --publish refuses while a part is missing
     await run(['build', '--config', file, '--shard', '2']);
     const early = await recall(['build', '--config', file, '--publish']);
-    assert.equal(early.code, 3);
-    assert.match(early.stderr, /part\(s\) of x2i v1 missing: shard-00000-of-00003\.rx2i, shard-00001-of-00003\.rx2i/);
+    assert.equal(early.code, 2, 'parts missing is a step run too early (usage), not bad data');
+    assert.match(early.stderr, /parts missing, nothing published \(x2i: shard-00000-of-00003\.rx2i, shard-00001-of-00003\.rx2i, built-00000\.json, built-00001\.json; vector: shard-00000-of-00001\.rvec, built-00000\.json; text: /);
+    assert.equal(existsSync(join(out, 'x2i', 'CURRENT')), false);
     // the other shards as separate processes running side by side, as an Indexed Job's pods would
     const jobs = await Promise.all([0, 1].map((k) => recall(['build', '--config', file, '--shard', String(k), '--json'])));
     for (const j of jobs) assert.equal(j.code, 0, j.stderr);

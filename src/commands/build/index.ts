@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../core/cli/base-command.js';
-import type { ConfigBuildResult } from '../../core/build/config.js';
+import type { BuildPlan, ConfigBuildResult } from '../../core/build/config.js';
 
-export default class Build extends RecallCommand<ConfigBuildResult> {
+export default class Build extends RecallCommand<ConfigBuildResult | BuildPlan> {
   static override summary = 'Build every channel of a recall service from recall.config.json: shard, build all shards, publish.';
   static override description = `The config (JSON Schema: schema/recall.config.schema.json in the package) names the sources (parquet inputs and
 their key column), the shard count and the channels (x2i, vector, inverted) with their parameters. Steps:
@@ -11,26 +11,39 @@ count), build every channel's shards in a pool of worker threads sized to the co
 per channel (OUT/<channel>/v<N>/, CURRENT replaced atomically). Ctrl-C leaves no visible partial version.
 Scale-out: --prepare shards the sources only; --shard K builds shard K of every channel into OUT/<channel>/.parts/
 (a Kubernetes Indexed Job runs one K per pod); --publish checks every part is there and publishes. The files are
-byte-identical to a one-shot build. A vector channel is one index over its whole source (built with shard 0).`;
+byte-identical to a one-shot build. A vector channel is one index over its whole source (built with shard 0).
+Parts are kept per version and build id (a digest of the channel's config and inputs): shard jobs may run twice
+at once, be killed and re-run, or run after --publish (then they do nothing); --publish refuses with exit 2,
+naming the missing parts, until every part is there, and a second --publish of the same build is a no-op.
+--plan prints the steps and every part (channel, shard, inputs, output, command) for a scheduler to fan out.`;
   static override examples = [
     '<%= config.bin %> build --config recall.config.json',
     '<%= config.bin %> build --config recall.config.json --only x2i,text --json',
     '<%= config.bin %> build --config recall.config.json --prepare',
     '<%= config.bin %> build --config recall.config.json --shard $JOB_COMPLETION_INDEX',
     '<%= config.bin %> build --config recall.config.json --publish',
+    '<%= config.bin %> build --config recall.config.json --plan --json',
   ];
   static override flags = {
     config: Flags.string({ char: 'c', description: 'recall.config.json', required: true }),
     out: Flags.string({ char: 'o', description: 'output folder (default: the config\'s "out")' }),
     only: Flags.string({ description: 'build only these channels (comma-separated names)' }),
-    shard: Flags.integer({ description: 'build only shard K of every channel, as parts for --publish', min: 0, exclusive: ['prepare', 'publish'] }),
-    prepare: Flags.boolean({ description: 'only shard the sources (the first step of a distributed build)', exclusive: ['publish'] }),
+    shard: Flags.integer({ description: 'build only shard K of every channel, as parts for --publish', min: 0, exclusive: ['prepare', 'publish', 'plan'] }),
+    prepare: Flags.boolean({ description: 'only shard the sources (the first step of a distributed build)', exclusive: ['publish', 'plan'] }),
+    plan: Flags.boolean({ description: 'print the steps and parts of a distributed build (for a scheduler) and build nothing', exclusive: ['publish'] }),
     publish: Flags.boolean({ description: 'publish the parts the --shard jobs built (the last step)' }),
     threads: Flags.integer({ description: 'parts built at once (default: the config\'s "threads", else the CPU count)', min: 1 }),
   };
 
-  async run(): Promise<ConfigBuildResult> {
+  async run(): Promise<ConfigBuildResult | BuildPlan> {
     const { flags } = await this.parse(Build);
+    if (flags.plan) {
+      const { planBuild } = await import('../../core/build/config.js');
+      const plan = await planBuild({ config: flags.config, out: flags.out, only: flags.only?.split(',').filter(Boolean) });
+      for (const s of plan.steps) this.say(`${s.step.padEnd(7)}  ${s.jobs} job(s)  ${s.command.join(' ')}`);
+      for (const p of plan.parts) this.say(`part  ${p.channel} shard ${p.shard}  ${p.inputs.join(',')} -> ${p.output}`);
+      return plan;
+    }
     const { buildFromConfig } = await import('../../core/build/config.js');
     this.progress.start('building', 0, 'parts');
     const r = await buildFromConfig(

@@ -7,12 +7,15 @@
 import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 const inFlight = new Set<string>();
 let counter = 0;
+// The pid alone is not unique on a shared volume: two pods of one Job both run as pid 1.
+const nonce = randomBytes(4).toString('hex');
 
 export function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${counter++}`);
+  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${nonce}-${counter++}`);
 }
 
 /** Remove every temp file or folder still in flight (SIGINT path; sync on purpose). */
