@@ -53,7 +53,7 @@ naming the missing parts, until every part is there, and a second --publish of t
     this.progress.stop();
     for (const s of r.sources) this.say(`source ${s.source}: ${s.rows} rows in ${s.folder} (${s.reused ? 'reused: same inputs' : `sharded in ${s.seconds.toFixed(1)} s`})`);
     if (r.channels.length) {
-      const rows = [['channel', 'kind', 'version', 'files', 'keys/docs', 'items', 'MB', 'CPU s'], ...r.channels.map((c) => [c.channel, c.kind, c.version === null ? 'parts' : `v${c.version}`, String(c.files), String(c.keys), String(c.items), (c.bytes / 1e6).toFixed(1), c.cpuSeconds.toFixed(1)])];
+      const rows = [['channel', 'kind', 'version', 'files', 'keys/docs', 'items', 'MB', 'CPU s'], ...r.channels.map((c) => [c.channel, c.kind, c.version === null ? 'parts' : `v${c.version}${c.alreadyPublished ? ' (already live)' : ''}`, String(c.files), String(c.keys), String(c.items), (c.bytes / 1e6).toFixed(1), c.cpuSeconds.toFixed(1)])];
       const w = rows[0]!.map((_, i) => Math.max(...rows.map((x) => x[i]!.length)));
       for (const x of rows) this.say(x.map((v, i) => (i < 2 ? v.padEnd(w[i]!) : v.padStart(w[i]!))).join('  '));
     }
