@@ -15,8 +15,8 @@ mod container;
 mod hash;
 mod kernels;
 mod sys;
-mod vector;
 mod text;
+mod vector;
 mod wal;
 mod x2i;
 

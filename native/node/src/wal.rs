@@ -56,7 +56,9 @@ fn opt_issue(env: Env, i: &Option<Issue>) -> JsResult<napi_value> {
 
 fn report(env: Env, r: &ScanReport) -> JsResult<napi_value> {
     let o = env.object()?;
-    for (name, v) in [(c"segments", r.segments as f64), (c"read", r.read as f64), (c"visited", r.visited as f64), (c"lastSeq", r.last_seq as f64)] {
+    for (name, v) in
+        [(c"segments", r.segments as f64), (c"read", r.read as f64), (c"visited", r.visited as f64), (c"lastSeq", r.last_seq as f64)]
+    {
         env.set(o, name, env.double(v)?)?;
     }
     env.set(o, c"torn", opt_issue(env, &r.torn)?)?;
@@ -89,7 +91,8 @@ fn wal_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         let f = env.get(a.argv[1], c"fsync")?;
         if !env.is_nullish(f)? {
             let s = env.string_arg(f, "fsync")?;
-            opts.fsync = Fsync::parse(&s).ok_or_else(|| err("ERR_RECALL_INVALID_ARG", format!("fsync must be always, batch or off, not {s:?}")))?;
+            opts.fsync =
+                Fsync::parse(&s).ok_or_else(|| err("ERR_RECALL_INVALID_ARG", format!("fsync must be always, batch or off, not {s:?}")))?;
         }
     }
     let w = Writer::open(&dir, opts)?;
@@ -105,7 +108,13 @@ fn wal_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
 fn wal_append(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<4>::get(env, info)?;
     let m = writer(env, a.argv[0])?;
-    let (ops, ends, bytes) = unsafe { (env.typed_array::<u8>(a.argv[1], "ops")?, env.typed_array::<u32>(a.argv[2], "ends")?, env.typed_array::<u8>(a.argv[3], "payloads")?) };
+    let (ops, ends, bytes) = unsafe {
+        (
+            env.typed_array::<u8>(a.argv[1], "ops")?,
+            env.typed_array::<u32>(a.argv[2], "ends")?,
+            env.typed_array::<u8>(a.argv[3], "payloads")?,
+        )
+    };
     if ops.len() != ends.len() || ends.last().is_some_and(|&e| e as usize > bytes.len()) || ends.windows(2).any(|w| w[0] > w[1]) {
         return Err(err("ERR_RECALL_INVALID_ARG", "walAppend: ends must rise, one per op, within the payload bytes"));
     }
@@ -137,7 +146,10 @@ fn wal_scan(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         seqs.push(seq as f64);
         ops.push(op);
         bytes.extend_from_slice(p);
-        ends.push(u32::try_from(bytes.len()).map_err(|_| recall_core::Error::InvalidArgument("the scanned range holds over 4 GiB; scan a smaller range".into()))?);
+        ends.push(
+            u32::try_from(bytes.len())
+                .map_err(|_| recall_core::Error::InvalidArgument("the scanned range holds over 4 GiB; scan a smaller range".into()))?,
+        );
         Ok(())
     })?;
     let o = env.object()?;
@@ -195,7 +207,8 @@ fn x2i_replay(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
             }
             Change::Upsert { start, len } => {
                 let (i, s) = c.list(start, len);
-                normalize_list(i, s, &opts, &mut list).map_err(|i| err("ERR_RECALL_CORRUPT", format!("WAL: score {i} of key {key} is NaN")))?;
+                normalize_list(i, s, &opts, &mut list)
+                    .map_err(|i| err("ERR_RECALL_CORRUPT", format!("WAL: score {i} of key {key} is NaN")))?;
                 deleted.push(0);
                 counts.push(list.len() as u32);
                 items.extend(list.iter().map(|p| p.0));
@@ -246,7 +259,15 @@ impl Task for Dump {
         let o = env.object()?;
         let shards = env.array(stats.iter().map(|s| {
             let x = env.object()?;
-            for (name, v) in [(c"keys", s.keys as f64), (c"deleted", s.deleted as f64), (c"edges", s.edges as f64), (c"maxLen", s.max_len as f64), (c"capacity", s.capacity as f64), (c"load", s.load), (c"fileBytes", s.file_bytes as f64)] {
+            for (name, v) in [
+                (c"keys", s.keys as f64),
+                (c"deleted", s.deleted as f64),
+                (c"edges", s.edges as f64),
+                (c"maxLen", s.max_len as f64),
+                (c"capacity", s.capacity as f64),
+                (c"load", s.load),
+                (c"fileBytes", s.file_bytes as f64),
+            ] {
                 env.set(x, name, env.double(v)?)?;
             }
             Ok(x)
@@ -262,13 +283,31 @@ impl Task for Dump {
 fn x2i_dump(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<1>::get(env, info)?;
     let o = a.argv[0];
-    let strings = |v: napi_value, what: &str| -> JsResult<Vec<String>> { env.array_items(v, what)?.into_iter().map(|s| env.string_arg(s, what)).collect() };
+    let strings = |v: napi_value, what: &str| -> JsResult<Vec<String>> {
+        env.array_items(v, what)?.into_iter().map(|s| env.string_arg(s, what)).collect()
+    };
     let outs: Vec<PathBuf> = strings(env.get(o, c"outs")?, "outs")?.into_iter().map(PathBuf::from).collect();
-    let layers: Vec<Vec<PathBuf>> = env.array_items(env.get(o, c"layers")?, "layers")?.into_iter().map(|l| strings(l, "layers").map(|v| v.into_iter().map(PathBuf::from).collect())).collect::<JsResult<_>>()?;
-    let headers = env.array_items(env.get(o, c"headers")?, "headers")?.into_iter().map(|h| crate::container::build_header(env, h)).collect::<JsResult<Vec<_>>>()?;
+    let layers: Vec<Vec<PathBuf>> = env
+        .array_items(env.get(o, c"layers")?, "layers")?
+        .into_iter()
+        .map(|l| strings(l, "layers").map(|v| v.into_iter().map(PathBuf::from).collect()))
+        .collect::<JsResult<_>>()?;
+    let headers = env
+        .array_items(env.get(o, c"headers")?, "headers")?
+        .into_iter()
+        .map(|h| crate::container::build_header(env, h))
+        .collect::<JsResult<Vec<_>>>()?;
     let params = strings(env.get(o, c"params")?, "params")?;
-    if layers.len() != outs.len() || headers.len() != outs.len() || params.len() != outs.len() || outs.is_empty() || layers.iter().any(|l| l.is_empty()) {
-        return Err(err("ERR_RECALL_INVALID_ARG", "x2iDump: layers, outs, headers and params need one entry per shard, each shard at least its base"));
+    if layers.len() != outs.len()
+        || headers.len() != outs.len()
+        || params.len() != outs.len()
+        || outs.is_empty()
+        || layers.iter().any(|l| l.is_empty())
+    {
+        return Err(err(
+            "ERR_RECALL_INVALID_ARG",
+            "x2iDump: layers, outs, headers and params need one entry per shard, each shard at least its base",
+        ));
     }
     let task = Dump {
         wal: PathBuf::from(env.string_arg(env.get(o, c"walDir")?, "walDir")?),

@@ -43,7 +43,6 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
     )
 }
 
-
 struct Write {
     path: PathBuf,
     fields: HeaderFields,
@@ -63,7 +62,14 @@ impl Task for Write {
     }
     fn resolve(self, env: Env, s: X2iStats) -> JsResult<napi_value> {
         let o = env.object()?;
-        for (name, v) in [(c"keys", s.keys as f64), (c"edges", s.edges as f64), (c"maxLen", s.max_len as f64), (c"capacity", s.capacity as f64), (c"load", s.load), (c"fileBytes", s.file_bytes as f64)] {
+        for (name, v) in [
+            (c"keys", s.keys as f64),
+            (c"edges", s.edges as f64),
+            (c"maxLen", s.max_len as f64),
+            (c"capacity", s.capacity as f64),
+            (c"load", s.load),
+            (c"fileBytes", s.file_bytes as f64),
+        ] {
             env.set(o, name, env.double(v)?)?;
         }
         Ok(o)
@@ -128,7 +134,14 @@ fn x2i_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let t = idx.table();
     let ap = neighborhash::apcl(&t);
     let o = env.object()?;
-    for (name, v) in [(c"keys", idx.keys as f64), (c"edges", idx.edges as f64), (c"maxLen", idx.max_len as f64), (c"capacity", t.slots.len() as f64), (c"apcl", ap.lines), (c"probes", ap.probes)] {
+    for (name, v) in [
+        (c"keys", idx.keys as f64),
+        (c"edges", idx.edges as f64),
+        (c"maxLen", idx.max_len as f64),
+        (c"capacity", t.slots.len() as f64),
+        (c"apcl", ap.lines),
+        (c"probes", ap.probes),
+    ] {
         env.set(o, name, env.double(v)?)?;
     }
     env.set(o, c"seed", env.bigint_u64(idx.seed)?)?;
@@ -164,8 +177,15 @@ fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> 
     let seed = 0x5eed;
     let t = match kind.as_str() {
         "neighbor" => BenchTable { slots: SlotBuf::from_slots(&neighborhash::build(&pairs, seed)?.0), seed, linear: false },
-        "linear" if cap.is_power_of_two() && cap > keys.len() => BenchTable { slots: SlotBuf::from_slots(&baseline::linear_build(&pairs, cap, seed)), seed, linear: true },
-        _ => return Err(err("ERR_RECALL_INVALID_ARG", format!("kind must be 'neighbor' or 'linear' (with a power-of-two capacity above the key count), got {kind}"))),
+        "linear" if cap.is_power_of_two() && cap > keys.len() => {
+            BenchTable { slots: SlotBuf::from_slots(&baseline::linear_build(&pairs, cap, seed)), seed, linear: true }
+        }
+        _ => {
+            return Err(err(
+                "ERR_RECALL_INVALID_ARG",
+                format!("kind must be 'neighbor' or 'linear' (with a power-of-two capacity above the key count), got {kind}"),
+            ));
+        }
     };
     env.external(t, &BENCH_TAG)
 }
@@ -248,7 +268,14 @@ struct Compute {
 impl Task for Compute {
     type Output = Rows;
     fn compute(&mut self) -> Result<Rows, JsError> {
-        let d = Interactions { user: &self.user, item: &self.item, ts: &self.ts, weight: self.weight.as_deref(), users: self.users, items: self.items };
+        let d = Interactions {
+            user: &self.user,
+            item: &self.item,
+            ts: &self.ts,
+            weight: self.weight.as_deref(),
+            users: self.users,
+            items: self.items,
+        };
         Ok(cf::compute(&d, &self.opts, &self.cancel)?)
     }
     fn resolve(self, env: Env, r: Rows) -> JsResult<napi_value> {
@@ -291,12 +318,27 @@ fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         "condprob" => Algo::CondProb { alpha: num(c"alpha", 0.5)? },
         "iuf" => Algo::Iuf,
         "decay" => Algo::Decay { tau: num(c"tauSeconds", 86400.0)? },
-        "swing" => Algo::Swing { alpha1: num(c"alpha1", 15.0)?, alpha2: num(c"alpha2", 0.0)?, beta: num(c"beta", 0.3)?, item_user_cap: num(c"itemUserCap", 200.0)? as usize, seed },
-        other => return Err(err("ERR_RECALL_INVALID_ARG", format!("unknown algorithm {other} (cooc, cosine, jaccard, condprob, iuf, decay, swing)"))),
+        "swing" => Algo::Swing {
+            alpha1: num(c"alpha1", 15.0)?,
+            alpha2: num(c"alpha2", 0.0)?,
+            beta: num(c"beta", 0.3)?,
+            item_user_cap: num(c"itemUserCap", 200.0)? as usize,
+            seed,
+        },
+        other => {
+            return Err(err(
+                "ERR_RECALL_INVALID_ARG",
+                format!("unknown algorithm {other} (cooc, cosine, jaccard, condprob, iuf, decay, swing)"),
+            ));
+        }
     };
     let opts = CfOptions {
         algo,
-        prep: Prep { min_user_items: num(c"minUserItems", 1.0)? as usize, max_user_items: num(c"maxUserItems", f64::MAX)?.min(usize::MAX as f64) as usize, user_cap: num(c"userCap", 200.0)? as usize },
+        prep: Prep {
+            min_user_items: num(c"minUserItems", 1.0)? as usize,
+            max_user_items: num(c"maxUserItems", f64::MAX)?.min(usize::MAX as f64) as usize,
+            user_cap: num(c"userCap", 200.0)? as usize,
+        },
         top_k: num(c"topK", 100.0)? as usize,
         min_score: num(c"minScore", 0.0)?,
         min_common: num(c"minCommon", 1.0)? as u32,

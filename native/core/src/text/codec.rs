@@ -388,7 +388,8 @@ mod tests {
     #[test]
     fn streams_round_trip_every_width() {
         for w in 0..=64u8 {
-            let vals: Vec<u64> = (0..77u64).map(|i| if w == 0 { 0 } else { i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - w as u32) }).collect();
+            let vals: Vec<u64> =
+                (0..77u64).map(|i| if w == 0 { 0 } else { i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - w as u32) }).collect();
             let b = pack_stream(&vals, w);
             assert_eq!(b.len() % 8, 0);
             assert_eq!(unpack_stream(&b, vals.len(), w).unwrap(), vals, "width {w}");

@@ -88,7 +88,8 @@ pub(super) fn parse_segment(
 ) -> Result<SegmentEnd> {
     let mut o = 0usize;
     let mut valid_end = 0u64;
-    let issue = |o: usize, bytes: usize, message: String| Issue { segment: path.to_path_buf(), offset: o as u64, bytes: bytes as u64, message };
+    let issue =
+        |o: usize, bytes: usize, message: String| Issue { segment: path.to_path_buf(), offset: o as u64, bytes: bytes as u64, message };
     while o < b.len() {
         // what is wrong with the record at o, and where the next one starts if that is known
         let (problem, next): (String, Option<usize>) = if b.len() - o < HEADER + BODY_FIXED {
