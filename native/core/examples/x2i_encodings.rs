@@ -3,6 +3,9 @@
 //! shared/tools/x2i-data), in one run: bytes per edge, and nanoseconds to
 //! decode a key's top 10 into (u64 item, f32 score) for random keys.
 //! cargo run --release --example x2i_encodings -- bench/data/x2i-1000000.bin
+
+// Index loops over parallel arrays read more plainly than zipped iterators here.
+#![allow(clippy::needless_range_loop)]
 use recall_core::CancelToken;
 use recall_core::kernels::{f16_to_f32, f32_to_f16};
 use recall_core::x2i::cf::{self, Algo, CfOptions, Interactions, Prep};
@@ -14,9 +17,7 @@ fn main() {
     let buf = std::fs::read(&path).unwrap();
     let nl = buf.iter().position(|&b| b == b'\n').unwrap();
     let head = std::str::from_utf8(&buf[..nl]).unwrap();
-    let num = |k: &str| -> usize {
-        head.split(&format!("\"{k}\":")).nth(1).unwrap().split(|c| c == ',' || c == '}').next().unwrap().parse().unwrap()
-    };
+    let num = |k: &str| -> usize { head.split(&format!("\"{k}\":")).nth(1).unwrap().split([',', '}']).next().unwrap().parse().unwrap() };
     let (n, users, items) = (num("interactions"), num("users"), num("items"));
     let col = |c: usize| -> Vec<u32> {
         buf[nl + 1 + 4 * n * c..nl + 1 + 4 * n * (c + 1)].chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().unwrap())).collect()

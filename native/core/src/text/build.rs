@@ -526,10 +526,10 @@ pub fn build_sections(
             return Err(Error::InvalidArgument(format!("field {}: weight must be a positive number, got {}", f.name, f.weight)));
         }
     }
-    if let ExtIds::Str { bytes, offsets } = ids {
-        if offsets.len() != rows + 1 || offsets[rows] as usize != bytes.len() {
-            return Err(Error::InvalidArgument("string ids: offsets must have rows + 1 entries ending at the byte length".into()));
-        }
+    if let ExtIds::Str { bytes, offsets } = ids
+        && (offsets.len() != rows + 1 || offsets[rows] as usize != bytes.len())
+    {
+        return Err(Error::InvalidArgument("string ids: offsets must have rows + 1 entries ending at the byte length".into()));
     }
     let mut stats = BuildStats { rows: rows as u64, ..Default::default() };
     let threads = opts.threads.max(1);

@@ -291,11 +291,12 @@ impl Resolver<'_> {
             },
             Norm::Phrase { a, b, boost } => {
                 let (Some(ta), Some(tb)) = (self.idx.lookup(a), self.idx.lookup(b)) else { return Ok(Resolved::Unknown) };
-                if self.p.use_pairs && self.idx.pair_kind == PairKind::Adjacent {
-                    if let Some(pi) = self.idx.lookup_pair(ta.ord, tb.ord) {
-                        self.pairs_used += 1;
-                        return Ok(Resolved::P(Plan::Pair(pi, ta, tb, *boost, *boost)));
-                    }
+                if self.p.use_pairs
+                    && self.idx.pair_kind == PairKind::Adjacent
+                    && let Some(pi) = self.idx.lookup_pair(ta.ord, tb.ord)
+                {
+                    self.pairs_used += 1;
+                    return Ok(Resolved::P(Plan::Pair(pi, ta, tb, *boost, *boost)));
                 }
                 if ta.ord == tb.ord {
                     Resolved::P(Plan::Term(ta, *boost))
@@ -943,7 +944,7 @@ fn plain_conjunction(idx: &TextIndex, q: &str, p: &SearchParams) -> Option<Hits>
     }
     let toks = &toks[..nt];
     let step = if toks.len() >= 3 && toks[1] == b"AND" {
-        if toks.len() % 2 == 0 || toks.iter().skip(1).step_by(2).any(|&o| o != b"AND") {
+        if toks.len().is_multiple_of(2) || toks.iter().skip(1).step_by(2).any(|&o| o != b"AND") {
             return None;
         }
         2
@@ -1030,10 +1031,10 @@ fn plain_conjunction(idx: &TextIndex, q: &str, p: &SearchParams) -> Option<Hits>
 }
 
 fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&GlobalStats>) -> Result<Hits, QueryError> {
-    if global.is_none() {
-        if let Some(h) = plain_conjunction(idx, q, p) {
-            return Ok(h);
-        }
+    if global.is_none()
+        && let Some(h) = plain_conjunction(idx, q, p)
+    {
+        return Ok(h);
     }
     let Some(norm) = normalize(q, p.default_or, p.use_pairs && idx.pair_kind == PairKind::Adjacent, idx)? else {
         return Ok(Hits { total_exact: true, ..Default::default() });
@@ -1130,36 +1131,37 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // those docs' scores, so a doc whose bound is below the k-th best of them cannot make
             // the top k. Its few blocks with the highest bounds (or its tail) give them cheaply.
             let mut seed = f64::NEG_INFINITY;
-            if let Some(t) = ts.iter().min_by_key(|t| t.c.df()) {
-                if t.c.df() as usize >= p.k && !deleted {
-                    let mut c = idx.term_cursor(&t.info);
-                    let mut blocks: Vec<(f64, usize)> = (0..c.n_full())
-                        .map(|b| {
-                            let (mt, ml) = c.block_bound(b);
-                            (sc.bound(t.leaf.f, t.leaf.w, mt[0], ml), b)
-                        })
-                        .collect();
-                    blocks.sort_by(|a, b| b.0.total_cmp(&a.0));
-                    blocks.truncate(SEED_BLOCKS);
-                    if blocks.len() * BLOCK < p.k {
-                        blocks.push((0.0, c.n_full())); // the tail too
-                    }
-                    let mut best = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
-                    for &(_, b) in &blocks {
-                        c.goto_block(b);
-                        c.ensure_block();
-                        let (docs, tfs) = c.rest();
-                        for (&d, &tf) in docs.iter().zip(tfs) {
-                            let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
-                            if x >= best.theta() {
-                                best.push(x, d);
-                            }
+            if let Some(t) = ts.iter().min_by_key(|t| t.c.df())
+                && t.c.df() as usize >= p.k
+                && !deleted
+            {
+                let mut c = idx.term_cursor(&t.info);
+                let mut blocks: Vec<(f64, usize)> = (0..c.n_full())
+                    .map(|b| {
+                        let (mt, ml) = c.block_bound(b);
+                        (sc.bound(t.leaf.f, t.leaf.w, mt[0], ml), b)
+                    })
+                    .collect();
+                blocks.sort_by(|a, b| b.0.total_cmp(&a.0));
+                blocks.truncate(SEED_BLOCKS);
+                if blocks.len() * BLOCK < p.k {
+                    blocks.push((0.0, c.n_full())); // the tail too
+                }
+                let mut best = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
+                for &(_, b) in &blocks {
+                    c.goto_block(b);
+                    c.ensure_block();
+                    let (docs, tfs) = c.rest();
+                    for (&d, &tf) in docs.iter().zip(tfs) {
+                        let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
+                        if x >= best.theta() {
+                            best.push(x, d);
                         }
                     }
-                    let kth = best.theta();
-                    if kth > 0.0 {
-                        seed = f64::from_bits(kth.to_bits() - 1); // prune strictly below the k-th
-                    }
+                }
+                let kth = best.theta();
+                if kth > 0.0 {
+                    seed = f64::from_bits(kth.to_bits() - 1); // prune strictly below the k-th
                 }
             }
             let mut ess = 0;

@@ -74,7 +74,7 @@ pub fn decode_op(op: u8) -> Option<(Channel, bool)> {
         2 => Channel::Inverted,
         _ => return None,
     };
-    Some((c, op % 2 == 0))
+    Some((c, op.is_multiple_of(2)))
 }
 
 fn bad_payload(what: &str) -> Error {
