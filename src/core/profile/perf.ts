@@ -113,7 +113,8 @@ export class PerfCollapser {
   private readonly opt: Required<Omit<PerfOptions, 'event'>> & { event?: string };
   /** Frame ids of the current event, leaf first. */
   private frames: number[] = [];
-  private pname: string | undefined;
+  /** Java name tidying applies to the current event's comm. */
+  private java = false;
   private pnameId = 0;
   /** Frame lines of the current event so far, and the last event's lines and frames by depth. */
   private depth = 0;
@@ -196,7 +197,6 @@ export class PerfCollapser {
     this.depth = 0;
     this.inEvent = false;
     this.skip = false;
-    this.pname = undefined;
   }
 
   /** The part after `comm [pid/]tid`: `[cpu] [time:] [period] event: [one frame]`. */
@@ -263,7 +263,8 @@ export class PerfCollapser {
       this.pnameId = this.trie.id(pname);
       this.lastPname = pname;
     }
-    this.pname = pname;
+    // perl tidies Java names for every comm starting with "java" (`java-<pid>` too), inferno for "java".
+    this.java = this.opt.tidy === 'first-paren' ? pname.startsWith('java') : pname === 'java';
     this.period = period;
     // A one-frame stack printed on the event line itself.
     while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
@@ -276,7 +277,7 @@ export class PerfCollapser {
     // Consecutive samples of one code path repeat their outer frames line for line:
     // an equal line at the same depth as in the last event needs no parsing or hashing.
     const depth = this.depth++;
-    const java = this.opt.tidy === 'first-paren' ? (this.pname ?? '').startsWith('java') : this.pname === 'java';
+    const java = this.java;
     if (this.memoLine[depth] === line && this.memoJava === java) {
       pushFrames(this.frames, this.memoFrames[depth]!);
       return true;
@@ -296,8 +297,7 @@ export class PerfCollapser {
     if (sp < 0 || line.charCodeAt(line.length - 1) !== 41 /* ) */) return false;
     const rest = line.slice(sp);
     const perl = this.opt.tidy === 'first-paren';
-    // perl tidies Java names for every comm starting with "java" (`java-<pid>` too), inferno for "java".
-    const java = perl ? (this.pname ?? '').startsWith('java') : this.pname === 'java';
+    const java = this.java;
     const cacheKey = java ? `j${rest}` : rest;
     let funcs = this.frameCache.get(cacheKey);
     if (funcs === undefined) {
