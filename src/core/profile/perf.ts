@@ -56,6 +56,8 @@ const isDigit = (c: number) => c >= 48 && c <= 57;
 const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 
 const ANON = '(anonymous namespace)';
+const HEX = /^[0-9a-fA-F]+$/;
+const LOWER_HEX = /^[0-9a-f]+$/;
 
 /** Cut a parameter list: at the first `(` (perl) or only at a top-level one (bracket-aware). */
 export function stripParams(func: string, mode: 'bracket' | 'first-paren'): string {
@@ -115,6 +117,8 @@ export class PerfCollapser {
   private frames: number[] = [];
   /** Java name tidying applies to the current event's comm. */
   private java = false;
+  /** `--compat flamegraph`: stackcollapse-perf.pl's frame rules. */
+  private readonly perl: boolean;
   private pnameId = 0;
   /** Frame lines of the current event so far, and the last event's lines and frames by depth. */
   private depth = 0;
@@ -145,6 +149,7 @@ export class PerfCollapser {
       event: options.event === undefined ? undefined : eventName(options.event),
     };
     this.event = this.opt.event;
+    this.perl = this.opt.tidy === 'first-paren';
   }
 
   line(line: string, lineNo: number): void {
@@ -264,7 +269,7 @@ export class PerfCollapser {
       this.lastPname = pname;
     }
     // perl tidies Java names for every comm starting with "java" (`java-<pid>` too), inferno for "java".
-    this.java = this.opt.tidy === 'first-paren' ? pname.startsWith('java') : pname === 'java';
+    this.java = this.perl ? pname.startsWith('java') : pname === 'java';
     this.period = period;
     // A one-frame stack printed on the event line itself.
     while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
@@ -296,7 +301,6 @@ export class PerfCollapser {
     const sp = line.indexOf(' ', s);
     if (sp < 0 || line.charCodeAt(line.length - 1) !== 41 /* ) */) return false;
     const rest = line.slice(sp);
-    const perl = this.opt.tidy === 'first-paren';
     const java = this.java;
     const cacheKey = java ? `j${rest}` : rest;
     let funcs = this.frameCache.get(cacheKey);
@@ -308,7 +312,8 @@ export class PerfCollapser {
       const dso = line.slice(open + 2, line.length - 1);
       let raw = line.slice(sp, open).trim() || ' ';
       const off = raw.lastIndexOf('+0x');
-      if (off > 0 && (perl ? /^[0-9a-f]+$/ : /^[0-9a-fA-F]+$/).test(raw.slice(off + 3))) raw = raw.slice(0, off);
+      const perl = this.perl;
+      if (off > 0 && (perl ? LOWER_HEX : HEX).test(raw.slice(off + 3))) raw = raw.slice(0, off);
       // "Skip process names": perl and inferno drop every symbol that starts with "(",
       // C++ functions of a top-level anonymous namespace too; the default keeps those.
       if (raw.charCodeAt(0) === 40 /* ( */ && (perl || !raw.startsWith(ANON))) {
@@ -332,7 +337,7 @@ export class PerfCollapser {
   /** One raw symbol -> its frames, leaf first (Java `a->b->c` inlining gives several). */
   private tidyFrames(raw: string, dso: string, pc: string, java: boolean): string[] {
     const out: string[] = [];
-    const perl = this.opt.tidy === 'first-paren';
+    const perl = this.perl;
     // `a->b->c`: perf's inlined frames. perl's split drops trailing empty fields, so
     // `Handle<T>::operator->` becomes `Handle<T>::operator`; the default keeps `operator->`.
     const parts = perl ? perlSplitArrow(raw) : raw.split(/(?<!operator)->/);
