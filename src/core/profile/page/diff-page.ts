@@ -369,8 +369,11 @@ function compareRows(column: Column, descending: boolean) {
     const x = column.get(a.f);
     const y = column.get(b.f);
     let order: number;
-    if (column.text) order = x! < y! ? -1 : x! > y! ? 1 : 0;
-    else {
+    if (column.text) {
+      const xs = String(x);
+      const ys = String(y);
+      order = xs < ys ? -1 : xs > ys ? 1 : 0;
+    } else {
       // Missing numbers (null, non-finite) sort last either way.
       if (!isNum(x) || !isNum(y)) {
         const xMissing = !isNum(x);
