@@ -55,6 +55,10 @@ export function eventName(token: string): string {
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 
+const ANON = '(anonymous namespace)';
+const HEX = /^[0-9a-fA-F]+$/;
+const LOWER_HEX = /^[0-9a-f]+$/;
+
 /** Cut a parameter list: at the first `(` (perl) or only at a top-level one (bracket-aware). */
 export function stripParams(func: string, mode: 'bracket' | 'first-paren'): string {
   const first = func.indexOf('(');
@@ -62,21 +66,21 @@ export function stripParams(func: string, mode: 'bracket' | 'first-paren'): stri
   if (mode === 'first-paren') {
     // Go method names such as net/http.(*Client).Do keep their parentheses.
     if (/\.\(.*\)\./.test(func)) return func;
-    const anon = func.indexOf('(anonymous namespace)');
-    if (anon === first) {
-      const rest = func.indexOf('(', first + 1);
-      return rest < 0 ? func : func.slice(0, rest);
-    }
-    return func.slice(0, first);
+    // perl: s/\((?!anonymous namespace\)).*// -- the first "(" that does not open an
+    // "(anonymous namespace)", wherever that is (template arguments included).
+    let at = first;
+    while (at >= 0 && func.startsWith(ANON, at)) at = func.indexOf('(', at + ANON.length);
+    return at < 0 ? func : func.slice(0, at);
   }
   let depth = 0;
   for (let i = 0; i < func.length; i++) {
     const c = func.charCodeAt(i);
+    if ((c === 60 /* < */ || c === 62) /* > */ && isOperatorName(func, i)) continue; // operator<, operator<<=, operator->, ...
     if (c === 60 /* < */ || c === 91 /* [ */ || c === 123 /* { */) depth++;
     else if ((c === 62 /* > */ && func.charCodeAt(i - 1) !== 45) /* not -> */ || c === 93 || c === 125) depth = Math.max(0, depth - 1);
     else if (c === 40 /* ( */ && depth === 0) {
-      if (func.startsWith('(anonymous namespace)', i)) {
-        i += 20;
+      if (func.startsWith(ANON, i)) {
+        i += ANON.length - 1;
         continue;
       }
       if (i > 0 && func.charCodeAt(i - 1) === 46 /* . */) {
@@ -94,6 +98,13 @@ export function stripParams(func: string, mode: 'bracket' | 'first-paren'): stri
   return func;
 }
 
+/** The `<`/`>` at `i` belongs to a C++ operator's name (`operator<`, `operator>>=`, `operator->`, `operator<=>`). */
+function isOperatorName(func: string, i: number): boolean {
+  let j = i;
+  while (j > 0 && /[<>=-]/.test(func.charAt(j - 1))) j--;
+  return func.endsWith('operator', j);
+}
+
 /**
  * A streaming collapser: feed it lines, then `finish()`.
  */
@@ -104,7 +115,10 @@ export class PerfCollapser {
   private readonly opt: Required<Omit<PerfOptions, 'event'>> & { event?: string };
   /** Frame ids of the current event, leaf first. */
   private frames: number[] = [];
-  private pname: string | undefined;
+  /** Java name tidying applies to the current event's comm. */
+  private java = false;
+  /** `--compat flamegraph`: stackcollapse-perf.pl's frame rules. */
+  private readonly perl: boolean;
   private pnameId = 0;
   /** Frame lines of the current event so far, and the last event's lines and frames by depth. */
   private depth = 0;
@@ -135,6 +149,7 @@ export class PerfCollapser {
       event: options.event === undefined ? undefined : eventName(options.event),
     };
     this.event = this.opt.event;
+    this.perl = this.opt.tidy === 'first-paren';
   }
 
   line(line: string, lineNo: number): void {
@@ -187,7 +202,6 @@ export class PerfCollapser {
     this.depth = 0;
     this.inEvent = false;
     this.skip = false;
-    this.pname = undefined;
   }
 
   /** The part after `comm [pid/]tid`: `[cpu] [time:] [period] event: [one frame]`. */
@@ -254,7 +268,8 @@ export class PerfCollapser {
       this.pnameId = this.trie.id(pname);
       this.lastPname = pname;
     }
-    this.pname = pname;
+    // perl tidies Java names for every comm starting with "java" (`java-<pid>` too), inferno for "java".
+    this.java = this.perl ? pname.startsWith('java') : pname === 'java';
     this.period = period;
     // A one-frame stack printed on the event line itself.
     while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
@@ -267,7 +282,8 @@ export class PerfCollapser {
     // Consecutive samples of one code path repeat their outer frames line for line:
     // an equal line at the same depth as in the last event needs no parsing or hashing.
     const depth = this.depth++;
-    if (this.memoLine[depth] === line && this.memoJava === (this.pname === 'java')) {
+    const java = this.java;
+    if (this.memoLine[depth] === line && this.memoJava === java) {
       pushFrames(this.frames, this.memoFrames[depth]!);
       return true;
     }
@@ -275,7 +291,7 @@ export class PerfCollapser {
     if (!this.parseFrameLine(line)) return false;
     this.memoLine[depth] = line;
     this.memoFrames[depth] = this.frames.slice(before);
-    this.memoJava = this.pname === 'java';
+    this.memoJava = java;
     return true;
   }
 
@@ -285,7 +301,7 @@ export class PerfCollapser {
     const sp = line.indexOf(' ', s);
     if (sp < 0 || line.charCodeAt(line.length - 1) !== 41 /* ) */) return false;
     const rest = line.slice(sp);
-    const java = this.pname === 'java';
+    const java = this.java;
     const cacheKey = java ? `j${rest}` : rest;
     let funcs = this.frameCache.get(cacheKey);
     if (funcs === undefined) {
@@ -296,9 +312,12 @@ export class PerfCollapser {
       const dso = line.slice(open + 2, line.length - 1);
       let raw = line.slice(sp, open).trim() || ' ';
       const off = raw.lastIndexOf('+0x');
-      if (off > 0 && /^[0-9a-fA-F]+$/.test(raw.slice(off + 3))) raw = raw.slice(0, off);
-      if (raw.charCodeAt(0) === 40 /* ( */ && raw !== '(anonymous namespace)') {
-        funcs = []; // perl: "skip process names"
+      const perl = this.perl;
+      if (off > 0 && (perl ? LOWER_HEX : HEX).test(raw.slice(off + 3))) raw = raw.slice(0, off);
+      // "Skip process names": perl and inferno drop every symbol that starts with "(",
+      // C++ functions of a top-level anonymous namespace too; the default keeps those.
+      if (raw.charCodeAt(0) === 40 /* ( */ && (perl || !raw.startsWith(ANON))) {
+        funcs = [];
       } else {
         const unknownAddr = this.opt.addrs && raw === '[unknown]';
         funcs = this.tidyFrames(raw, dso, pc, java).map((f) => this.trie.id(f));
@@ -318,7 +337,10 @@ export class PerfCollapser {
   /** One raw symbol -> its frames, leaf first (Java `a->b->c` inlining gives several). */
   private tidyFrames(raw: string, dso: string, pc: string, java: boolean): string[] {
     const out: string[] = [];
-    const parts = raw.split('->');
+    const perl = this.perl;
+    // `a->b->c`: perf's inlined frames. perl's split drops trailing empty fields, so
+    // `Handle<T>::operator->` becomes `Handle<T>::operator`; the default keeps `operator->`.
+    const parts = perl ? perlSplitArrow(raw) : raw.split(/(?<!operator)->/);
     for (let p = 0; p < parts.length; p++) {
       let func = parts[p]!;
       if (func === '[unknown]') {
@@ -332,7 +354,15 @@ export class PerfCollapser {
       func = stripParams(func, this.opt.tidy);
       if (this.opt.tidy === 'first-paren') func = func.replace(/["']/g, '');
       if (java && func.charCodeAt(0) === 76 /* L */ && func.includes('/')) func = func.slice(1);
-      if (p > 0) {
+      if (perl) {
+        // stackcollapse-perf.pl: `_[i]`/`_[j]` unless already anywhere in the name; its own DSO tests.
+        if (p > 0) {
+          if (!func.includes('_[i]')) func += '_[i]';
+        } else if (this.opt.kernel && /^\[|vmlinux$/.test(dso) && !dso.includes('unknown')) func += '_[k]';
+        else if (this.opt.jit && /\/tmp\/perf-\d+\.map/.test(dso)) {
+          if (!func.includes('_[j]')) func += '_[j]';
+        }
+      } else if (p > 0) {
         if (!func.endsWith('_[i]')) func += '_[i]';
       } else if (this.opt.kernel && isKernelDso(dso)) func += '_[k]';
       else if (this.opt.jit && isJitDso(dso)) {
@@ -343,6 +373,13 @@ export class PerfCollapser {
     // Leaf first: the last inlined function is the innermost.
     return out.reverse();
   }
+}
+
+/** Perl's `split /\->/`: trailing empty fields are dropped (all of them when every field is empty). */
+function perlSplitArrow(raw: string): string[] {
+  const parts = raw.split('->');
+  while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
 }
 
 const RUST_ESCAPES: Record<string, string> = {
