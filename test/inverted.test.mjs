@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { interruptWhen, recall, scratchDir } from './helpers/cli.mjs';
 import { dictdEntries, fortunes, rng } from './helpers/text-corpus.mjs';
-import { makeAnalyzer, nfkc } from '../dist/core/inverted/analyzer.js';
-import { OracleIndex, OracleQueryError, oracleTokens } from '../dist/core/inverted/oracle.js';
-import { openInverted, searchInverted } from '../dist/core/inverted/query.js';
+import { makeAnalyzer, nfkc } from '../dist/core/channels/text/analyzer.js';
+import { OracleIndex, OracleQueryError, oracleTokens } from '../dist/core/bench/anchors/text-oracle.js';
+import { openInverted, searchInverted } from '../dist/core/channels/text/query.js';
 import { loadNative, textQueryBuffer } from '../dist/core/native.js';
 
 const dir = scratchDir('inverted');

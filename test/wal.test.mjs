@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadNative } from '../dist/core/native.js';
 import { appendWal } from '../dist/core/wal/append.js';
-import { dumpChannel } from '../dist/core/wal/dump.js';
+import { dumpChannel } from '../dist/core/pipeline/dump.js';
 import { inspectWal } from '../dist/core/wal/read.js';
-import { queryX2i } from '../dist/core/x2i/query.js';
+import { queryX2i } from '../dist/core/channels/x2i/query.js';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
 import { recall, scratchDir } from './helpers/cli.mjs';
 

@@ -4,8 +4,8 @@
 //   node --expose-gc bench/helpers/text-recall.mjs <dataDir> <variant: recall | recall-pairs> [maxDocs]
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { makeAnalyzer } from '../../dist/core/inverted/analyzer.js';
-import { packTexts } from '../../dist/core/inverted/input.js';
+import { makeAnalyzer } from '../../dist/core/channels/text/analyzer.js';
+import { packTexts } from '../../dist/core/channels/text/input.js';
 import { loadNative, textQueryBuffer } from '../../dist/core/native.js';
 
 const [dir, variant = 'recall', maxDocsArg] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../core/cli/base-command.js';
-import type { DumpResult } from '../core/wal/dump.js';
+import { RecallCommand } from '../cli/base-command.js';
+import type { DumpResult } from '../core/pipeline/dump.js';
 
 export default class Dump extends RecallCommand<DumpResult> {
   static override summary = 'Replay a write-ahead log into a new index version: a major dump, or a delta of the changed keys.';
@@ -30,7 +30,7 @@ plus the deleted ids; a major dump rebuilds the index with its build parameters)
 
   async run(): Promise<DumpResult> {
     const { flags } = await this.parse(Dump);
-    const { dumpChannel } = await import('../core/wal/dump.js');
+    const { dumpChannel } = await import('../core/pipeline/dump.js');
     this.progress.start(flags.delta ? 'delta dump' : 'major dump', 0, '');
     const r = await dumpChannel({ index: flags.index, wal: flags.wal, delta: flags.delta, keep: flags.keep, skipCorrupt: flags['skip-corrupt'], upto: flags.upto }, { signal: this.signal });
     this.progress.stop();

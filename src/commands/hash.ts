@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { text } from 'node:stream/consumers';
-import { RecallCommand } from '../core/cli/base-command.js';
-import { usage } from '../core/cli/errors.js';
+import { RecallCommand } from '../cli/base-command.js';
+import { usage } from '../core/errors.js';
 import { ROUTING_HASH, type RoutedKey, routeKeys } from '../core/routing/hash.js';
 
 export interface HashResult {

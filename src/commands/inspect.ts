@@ -1,5 +1,5 @@
-import { existingPath } from '../core/cli/args.js';
-import { RecallCommand } from '../core/cli/base-command.js';
+import { existingPath } from '../cli/args.js';
+import { RecallCommand } from '../cli/base-command.js';
 import { type ContainerInfo, readContainerInfo } from '../core/index/container.js';
 
 export type InspectResult = Omit<ContainerInfo, 'header'> & { header: Omit<ContainerInfo['header'], 'buildId'> & { buildId: string } };

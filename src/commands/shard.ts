@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../core/cli/base-command.js';
+import { RecallCommand } from '../cli/base-command.js';
 import type { ShardResult } from '../core/shard/shard.js';
 
 export default class Shard extends RecallCommand<ShardResult> {

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { RecallError } from './cli/errors.js';
+import { RecallError } from './errors.js';
 
 export type IsaTier = 'scalar' | 'avx2' | 'avx512';
 

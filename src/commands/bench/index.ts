@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { badInput, ExitCode, usage } from '../../core/cli/errors.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { badInput, ExitCode, usage } from '../../core/errors.js';
 import type { BenchName, BenchResult, Comparison } from '../../core/bench/suite.js';
 
 export interface BenchRunResult {

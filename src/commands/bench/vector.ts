@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RecallCommand } from '../../core/cli/base-command.js';
+import { RecallCommand } from '../../cli/base-command.js';
 import type { VectorBenchResult } from '../../core/bench/vector.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));

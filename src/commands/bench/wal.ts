@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
+import { RecallCommand } from '../../cli/base-command.js';
 import type { WalBenchResult } from '../../core/bench/wal.js';
 
 export default class BenchWal extends RecallCommand<WalBenchResult> {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { join } from 'node:path';
-import { RecallCommand } from '../../core/cli/base-command.js';
+import { RecallCommand } from '../../cli/base-command.js';
 import type { X2iBenchRow } from '../../core/bench/x2i.js';
 
 export interface BenchX2iResult {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import type { ConfigBuildResult } from '../../core/build/config.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import type { ConfigBuildResult } from '../../core/pipeline/config-build.js';
 
 export default class Build extends RecallCommand<ConfigBuildResult> {
   static override summary = 'Build every channel of a recall service from recall.config.json: shard, build all shards, publish.';
@@ -31,7 +31,7 @@ byte-identical to a one-shot build. A vector channel is one index over its whole
 
   async run(): Promise<ConfigBuildResult> {
     const { flags } = await this.parse(Build);
-    const { buildFromConfig } = await import('../../core/build/config.js');
+    const { buildFromConfig } = await import('../../core/pipeline/config-build.js');
     this.progress.start('building', 0, 'parts');
     const r = await buildFromConfig(
       { config: flags.config, out: flags.out, only: flags.only?.split(',').filter(Boolean), shard: flags.shard, prepare: flags.prepare, publish: flags.publish, threads: flags.threads },

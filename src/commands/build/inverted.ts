@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { usage } from '../../core/cli/errors.js';
-import type { BuildInvertedResult } from '../../core/inverted/build.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { usage } from '../../core/errors.js';
+import type { BuildInvertedResult } from '../../core/channels/text/build.js';
 
 export default class BuildInverted extends RecallCommand<BuildInvertedResult> {
   static override summary = 'Build a text index (inverted + optional forward index and term-pair postings, BM25) from documents.';
@@ -41,7 +41,7 @@ The file is written as the next version of the --out channel folder and publishe
 
   async run(): Promise<BuildInvertedResult> {
     const { flags } = await this.parse(BuildInverted);
-    const { buildInverted } = await import('../../core/inverted/build.js');
+    const { buildInverted } = await import('../../core/channels/text/build.js');
     const num = (v: string, name: string) => {
       const x = Number(v);
       if (!Number.isFinite(x) || x < 0) throw usage('ERR_RECALL_USAGE', `--${name} ${v} is not a non-negative number`, { fix: `e.g. --${name} 1.2` });

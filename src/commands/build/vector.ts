@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import type { BuildVectorResult } from '../../core/vector/build.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import type { BuildVectorResult } from '../../core/channels/vector/build.js';
 
 export default class BuildVector extends RecallCommand<BuildVectorResult> {
   static override summary = 'Build a vector index (HNSW, IVF or flat; f32, f16 or int8) from parquet or fbin vectors.';
@@ -34,7 +34,7 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
 
   async run(): Promise<BuildVectorResult> {
     const { flags } = await this.parse(BuildVector);
-    const { buildVector } = await import('../../core/vector/build.js');
+    const { buildVector } = await import('../../core/channels/vector/build.js');
     this.progress.start('building the vector index');
     const r = await buildVector(
       {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { usage } from '../../core/cli/errors.js';
-import type { BuildX2iResult } from '../../core/x2i/build.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { usage } from '../../core/errors.js';
+import type { BuildX2iResult } from '../../core/channels/x2i/build.js';
 
 export default class BuildX2i extends RecallCommand<BuildX2iResult> {
   static override summary = 'Build an x2i (item-to-item) index: key -> ranked (item, score), from precomputed lists or from interactions.';
@@ -50,8 +50,8 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
 
   async run(): Promise<BuildX2iResult> {
     const { flags } = await this.parse(BuildX2i);
-    const { buildX2i } = await import('../../core/x2i/build.js');
-    const { parseActionWeights } = await import('../../core/x2i/interactions.js');
+    const { buildX2i } = await import('../../core/channels/x2i/build.js');
+    const { parseActionWeights } = await import('../../core/channels/x2i/interactions.js');
     const number = (flag: string, v: string | undefined) => {
       if (v === undefined) return undefined;
       const x = Number(v);

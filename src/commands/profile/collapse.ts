@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { requireFiles } from '../../core/cli/args.js';
-import { profileReadFlags, readOptions } from '../../core/cli/profile-flags.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { requireFiles } from '../../core/io/paths.js';
+import { profileReadFlags, readOptions } from '../../cli/flags/profile.js';
 import type { CollapseResult } from '../../core/profile/run.js';
 
 export default class ProfileCollapse extends RecallCommand<CollapseResult> {

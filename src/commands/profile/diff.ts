@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { requireFiles } from '../../core/cli/args.js';
-import { ExitCode, usage } from '../../core/cli/errors.js';
-import { parseLabels, profileReadFlags, readOptions } from '../../core/cli/profile-flags.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { requireFiles } from '../../core/io/paths.js';
+import { ExitCode, usage } from '../../core/errors.js';
+import { parseLabels, profileReadFlags, readOptions } from '../../cli/flags/profile.js';
 import type { DiffJobResult } from '../../core/profile/run.js';
 
 const GATE = 'GATE';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { walQueryFlags, warnTorn } from '../../core/cli/wal-flags.js';
-import type { QueryInvertedResult } from '../../core/inverted/query.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
+import type { QueryInvertedResult } from '../../core/channels/text/query.js';
 
 export default class QueryInverted extends RecallCommand<QueryInvertedResult> {
   static override summary = 'Search a text index: BM25 top-k for a query string or a file of queries.';
@@ -36,7 +36,7 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
 
   async run(): Promise<QueryInvertedResult> {
     const { flags } = await this.parse(QueryInverted);
-    const { queryInverted } = await import('../../core/inverted/query.js');
+    const { queryInverted } = await import('../../core/channels/text/query.js');
     const r = await queryInverted(
       {
         index: flags.index,

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { walQueryFlags, warnTorn } from '../../core/cli/wal-flags.js';
-import type { QueryVectorResult } from '../../core/vector/query.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
+import type { QueryVectorResult } from '../../core/channels/vector/query.js';
 
 export default class QueryVector extends RecallCommand<QueryVectorResult> {
   static override summary = 'Search a vector index with a batch of queries: ids and distances of the k nearest.';
@@ -31,7 +31,7 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
 
   async run(): Promise<QueryVectorResult> {
     const { flags } = await this.parse(QueryVector);
-    const { queryVector } = await import('../../core/vector/query.js');
+    const { queryVector } = await import('../../core/channels/vector/query.js');
     const r = await queryVector(
       {
         index: flags.index,

@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { walQueryFlags, warnTorn } from '../../core/cli/wal-flags.js';
-import { usage } from '../../core/cli/errors.js';
-import type { X2iQueryResult } from '../../core/x2i/query.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
+import { usage } from '../../core/errors.js';
+import type { X2iQueryResult } from '../../core/channels/x2i/query.js';
 
 export default class QueryX2i extends RecallCommand<X2iQueryResult> {
   static override summary = 'Look up keys in an x2i index: each key\'s ranked (item, score) list.';
@@ -28,7 +28,7 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
 
   async run(): Promise<X2iQueryResult> {
     const { flags } = await this.parse(QueryX2i);
-    const { parseKeys, queryX2i } = await import('../../core/x2i/query.js');
+    const { parseKeys, queryX2i } = await import('../../core/channels/x2i/query.js');
     let raw: string;
     let source = '--keys';
     if (flags.keys !== undefined) raw = flags.keys;

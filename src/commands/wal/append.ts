@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { usage } from '../../core/cli/errors.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { kindOfName } from '../../core/channels/kinds.js';
+import { usage } from '../../core/errors.js';
 import type { AppendResult } from '../../core/wal/append.js';
 
 export default class WalAppend extends RecallCommand<AppendResult> {
@@ -43,7 +44,7 @@ the OS. A torn tail left by a crashed writer is cut off (and reported) before ap
     const r = await appendWal(
       {
         wal: flags.wal,
-        channel: flags.channel,
+        channel: kindOfName(flags.channel),
         input: flags.input,
         fsync: flags.fsync,
         segmentBytes: flags['segment-bytes'],

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { ExitCode } from '../../core/cli/errors.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { ExitCode } from '../../core/errors.js';
 import type { WalInspection } from '../../core/wal/read.js';
 
 export default class WalInspect extends RecallCommand<WalInspection> {

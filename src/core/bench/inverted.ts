@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 
 export interface TextBenchOptions {
   /** ../shared/tools/text-bench */

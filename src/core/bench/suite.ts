@@ -16,13 +16,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RecallError, usage } from '../cli/errors.js';
-import { makeAnalyzer } from '../inverted/analyzer.js';
-import { packTexts } from '../inverted/input.js';
-import { OracleIndex } from '../inverted/oracle.js';
+import { RecallError, usage } from '../errors.js';
+import { makeAnalyzer } from '../channels/text/analyzer.js';
+import { packTexts } from '../channels/text/input.js';
+import { OracleIndex } from './anchors/text-oracle.js';
 import { openDuckDB, queryRows } from '../io/duckdb.js';
 import { loadNative, textQueryBuffer } from '../native.js';
-import { opCode } from '../wal/records.js';
+import { opCode } from '../channels/kinds.js';
 
 export const BENCHES = ['hash', 'vector', 'text', 'wal'] as const;
 export type BenchName = (typeof BENCHES)[number];

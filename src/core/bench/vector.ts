@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 
 export interface VectorBenchOptions {
   /** ../shared/tools/ann-bench */

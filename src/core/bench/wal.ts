@@ -8,12 +8,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RecallError } from '../cli/errors.js';
-import { canonicalJson } from '../index/container.js';
+import { RecallError } from '../errors.js';
+import { canonicalJson } from '../io/canonical-json.js';
 import { beginVersion } from '../index/versions.js';
 import { loadNative } from '../native.js';
-import { dumpChannel } from '../wal/dump.js';
-import { opCode } from '../wal/records.js';
+import { dumpChannel } from '../pipeline/dump.js';
+import { opCode } from '../channels/kinds.js';
 
 export interface WalBenchOptions {
   dir: string;

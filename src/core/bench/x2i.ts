@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { loadNative } from '../native.js';
 
 export interface X2iBenchRow {

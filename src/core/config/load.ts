@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../../schema/recall.config.schema.json', import.meta.url));
 

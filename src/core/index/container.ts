@@ -7,7 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import CRC32C from 'crc-32/crc32c.js';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 
 export const MAGIC = Buffer.from('RCLIDX\0\x01', 'latin1');
 export const FOOTER_MAGIC = Buffer.from('RCLIDEND', 'latin1');
@@ -181,15 +181,3 @@ export async function isContainerFile(file: string): Promise<boolean> {
   }
 }
 
-/** Canonical JSON (sorted keys, no spaces): the PARAMS encoding, so the same
- * parameters always give the same bytes. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}

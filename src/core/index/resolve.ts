@@ -4,7 +4,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from './versions.js';
 
 /** The index files (ending in `ext`) of `path`, sorted (= shard order), and the version they belong to. */

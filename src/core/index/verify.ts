@@ -15,7 +15,8 @@ import { isContainerFile } from './container.js';
 
 const FILE_KIND_X2I = 2;
 import { dumpInfo } from './layers.js';
-import { CURRENT, MANIFEST, readManifest, sha256File, versionName } from './versions.js';
+import { CURRENT, MANIFEST, readManifest, versionName } from './versions.js';
+import { sha256File } from '../io/sha256.js';
 import type { ShardManifest } from '../shard/manifest.js';
 
 export interface Problem {

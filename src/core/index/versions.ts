@@ -8,12 +8,11 @@
  * folder that the next build removes. One build at a time per channel
  * (`.lock`, with a stale-pid check).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { badInput, RecallError, usage } from '../cli/errors.js';
+import { badInput, RecallError, usage } from '../errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
+import { sha256File } from '../io/sha256.js';
 
 export const MANIFEST = 'manifest.json';
 export const CURRENT = 'CURRENT';
@@ -92,12 +91,6 @@ export async function readManifest(versionDir: string): Promise<VersionManifest>
     throw badInput('ERR_RECALL_CORRUPT', `${file}: not a recall version manifest`, { file });
   }
   return m;
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 async function listFiles(dir: string): Promise<string[]> {

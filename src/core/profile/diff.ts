@@ -8,7 +8,7 @@
  * threshold and significant: two-proportion z on sample counts and, with
  * two or more pods per side, every head pod beyond every base pod.
  */
-import { badInput, usage } from '../cli/errors.js';
+import { badInput, usage } from '../errors.js';
 import type {
   DiffMode,
   DiffThresholds,

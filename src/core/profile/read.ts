@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { FoldedReader } from './folded.js';
 import type { PodProfile, ProfileFormat } from './model.js';
 import { PerfCollapser, type PerfOptions } from './perf.js';

@@ -13,8 +13,8 @@ async function writeOutput(path: string, data: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, data);
 }
-import type { Progress } from '../cli/progress.js';
-import { usage } from '../cli/errors.js';
+import type { ProgressSink as Progress } from '../io/progress.js';
+import { usage } from '../errors.js';
 import { diffProfiles, type DiffOptions, type DiffSummary } from './diff.js';
 import { renderDiffHtml } from './html.js';
 import type { HtmlReport, PodProfile } from './model.js';

@@ -3,7 +3,7 @@
  * hash % N. The same function `recall shard` partitions with and a serving
  * process routes queries with (native/core/src/hash.rs has the definition).
  */
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { loadNative } from '../native.js';
 
 export type KeyType = 'string' | 'int64';

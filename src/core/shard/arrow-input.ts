@@ -7,7 +7,7 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { duckdb, ident, literal } from '../io/duckdb.js';
 
 const ARROW_MAGIC = 'ARROW1';

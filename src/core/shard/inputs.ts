@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { badInput, usage } from '../cli/errors.js';
+import { badInput, usage } from '../errors.js';
 import { literal, queryRows } from '../io/duckdb.js';
 
 export interface Column {

@@ -6,7 +6,7 @@
  * and no row is ever materialised in JS.
  */
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBVector } from '@duckdb/node-api';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { duckdb, ident } from '../io/duckdb.js';
 import { loadNative } from '../native.js';
 

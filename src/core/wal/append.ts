@@ -6,15 +6,16 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { badInput, ExitCode, RecallError } from '../cli/errors.js';
+import { badInput, ExitCode, RecallError } from '../errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { loadNative, type WalFsync, type WalIssue } from '../native.js';
 import { expandInputs } from '../shard/inputs.js';
-import { encodeJsonLines, RecordEncoder, type WalChannel } from './records.js';
+import { type ChannelKind, type ChannelName, channelName } from '../channels/kinds.js';
+import { encodeJsonLines, RecordEncoder } from './records.js';
 
 export interface AppendOptions {
   wal: string;
-  channel: WalChannel;
+  channel: ChannelKind;
   /** A JSON-lines file, `-` for stdin, or parquet files / folders / globs. */
   input: string;
   fsync?: WalFsync;
@@ -27,7 +28,8 @@ export interface AppendOptions {
 
 export interface AppendResult {
   wal: string;
-  channel: WalChannel;
+  /** The channel's name as users give it (`inverted` for text). */
+  channel: ChannelName;
   input: string;
   records: number;
   upserts: number;
@@ -44,7 +46,7 @@ export interface AppendResult {
 const isParquet = async (input: string) => /\.parquet$/i.test(input) || /[*?]/.test(input) || ((await stat(input).catch(() => null))?.isDirectory() ?? false);
 
 /** Parquet rows as record objects (the JSON-lines shape), each checked with its row number. */
-async function encodeParquet(input: string, channel: WalChannel, cols: NonNullable<AppendOptions['columns']>, enc: RecordEncoder): Promise<void> {
+async function encodeParquet(input: string, channel: ChannelKind, cols: NonNullable<AppendOptions['columns']>, enc: RecordEncoder): Promise<void> {
   const db = await openDuckDB({ threads: 1 });
   const c = await db.connect();
   try {
@@ -71,7 +73,7 @@ async function encodeParquet(input: string, channel: WalChannel, cols: NonNullab
     }
     const rows = await queryRows<Record<string, unknown>>(c, `SELECT ${opSql} AS op, ${select} FROM ${src}`);
     rows.forEach((r, row) => {
-      if (channel === 'inverted' && typeof r.fields === 'string') r.fields = JSON.parse(r.fields);
+      if (channel === 'text' && typeof r.fields === 'string') r.fields = JSON.parse(r.fields);
       if (r.op === 'delete') r.neighbors = r.scores = r.vector = r.fields = undefined;
       enc.add({ file: input, at: row, unit: 'row' }, r);
     });
@@ -122,7 +124,7 @@ export async function appendWal(o: AppendOptions, hooks: { signal?: AbortSignal;
   }
   return {
     wal: o.wal,
-    channel: o.channel,
+    channel: channelName(o.channel),
     input: o.input,
     records,
     upserts: enc.upserts,

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeOp } from './records.js';
+import { channelName, decodeOp } from '../channels/kinds.js';
 
 const SEGMENT_RE = /^(\d{20})\.wal$/;
 const HEADER = 8;
@@ -123,7 +123,7 @@ export async function inspectWal(dir: string, visit?: (r: WalRecord) => void): P
     const r = parseSegment(b, i === segs.length - 1, Math.max(prev, firstSeq - 1), (rec) => {
       minSeq ||= rec.seq;
       const d = decodeOp(rec.op);
-      const name = d ? `${d.channel}.${d.delete ? 'delete' : 'upsert'}` : `op${rec.op}`;
+      const name = d ? `${channelName(d.channel)}.${d.delete ? 'delete' : 'upsert'}` : `op${rec.op}`;
       ops[name] = (ops[name] ?? 0) + 1;
       visit?.(rec);
     });

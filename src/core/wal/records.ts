@@ -6,18 +6,9 @@
  * `u64 id, u32 dim, dim × f32`; inverted upsert `u32 id bytes, id, fields JSON`;
  * a delete is the key / id alone.
  */
-import { badInput } from '../cli/errors.js';
+import { type ChannelKind, opCode } from '../channels/kinds.js';
+import { badInput } from '../errors.js';
 
-export const WAL_CHANNELS = ['x2i', 'vector', 'inverted'] as const;
-export type WalChannel = (typeof WAL_CHANNELS)[number];
-
-/** The op byte: `1 + 2 * channel + (1 for a delete)`. */
-export const opCode = (channel: WalChannel, del: boolean): number => 1 + 2 * WAL_CHANNELS.indexOf(channel) + (del ? 1 : 0);
-
-export function decodeOp(op: number): { channel: WalChannel; delete: boolean } | null {
-  const c = WAL_CHANNELS[Math.floor((op - 1) / 2)];
-  return op >= 1 && c ? { channel: c, delete: op % 2 === 0 } : null;
-}
 
 /** Encoded records in the layout `walAppend` takes. */
 export interface EncodedRecords {
@@ -84,7 +75,7 @@ export class RecordEncoder {
   upserts = 0;
   deletes = 0;
 
-  constructor(readonly channel: WalChannel) {}
+  constructor(readonly channel: ChannelKind) {}
 
   get count(): number {
     return this.ops.length;

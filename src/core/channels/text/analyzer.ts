@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { badInput } from '../cli/errors.js';
-import { canonicalJson } from '../index/container.js';
-import { loadNative, type TextSegmentation } from '../native.js';
+import { badInput } from '../../errors.js';
+import { canonicalJson } from '../../io/canonical-json.js';
+import { loadNative, type TextSegmentation } from '../../native.js';
 
 export type AnalyzerName = 'standard' | 'jieba';
 export const ANALYZERS: readonly AnalyzerName[] = ['standard', 'jieba'];

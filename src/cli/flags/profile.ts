@@ -3,8 +3,8 @@
  * read (format, perf event and frame rules, pprof sample type, folded units).
  */
 import { Flags } from '@oclif/core';
-import type { ReadOptions } from '../profile/read.js';
-import { usage } from './errors.js';
+import type { ReadOptions } from '../../core/profile/read.js';
+import { usage } from '../../core/errors.js';
 
 const INPUT = 'INPUT';
 

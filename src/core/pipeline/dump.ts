@@ -10,16 +10,16 @@
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { badInput, RecallError } from '../cli/errors.js';
-import { canonicalJson } from '../index/container.js';
+import { badInput, RecallError } from '../errors.js';
+import { canonicalJson } from '../io/canonical-json.js';
 import { dumpInfo, type DumpInfo, resolveLayered } from '../index/layers.js';
 import { beginVersion, listVersions, readCurrent, readManifest, versionName } from '../index/versions.js';
 import { loadNative, type VectorBuildOptions, type WalScanReport } from '../native.js';
-import { VECTOR_FILE_EXT } from '../vector/build.js';
-import { encodeDeletes, openLayers, VECTOR_DELETES_FILE, vectorChanges } from '../vector/layers.js';
-import { TEXT_FILE_EXT } from '../inverted/build.js';
-import { buildDocsIndex, docsJsonl, layersAnalyzer, openTextLayers, readDeletes, readLayerDocs, TEXT_DELETES_FILE, TEXT_DOCS_FILE, type TextDoc, textChanges, UPDATES_FILE } from '../inverted/layers.js';
-import { X2I_FILE_EXT } from '../x2i/build.js';
+import { VECTOR_FILE_EXT } from '../channels/vector/build.js';
+import { encodeDeletes, openLayers, VECTOR_DELETES_FILE, vectorChanges } from '../channels/vector/layers.js';
+import { TEXT_FILE_EXT } from '../channels/text/build.js';
+import { buildDocsIndex, docsJsonl, layersAnalyzer, openTextLayers, readDeletes, readLayerDocs, TEXT_DELETES_FILE, TEXT_DOCS_FILE, type TextDoc, textChanges, UPDATES_FILE } from '../channels/text/layers.js';
+import { X2I_FILE_EXT } from '../channels/x2i/build.js';
 
 export interface DumpOptions {
   /** The channel folder (holds CURRENT). */

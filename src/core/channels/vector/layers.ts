@@ -7,10 +7,10 @@
  * filter), drops those ids, scores the tail exactly, and merges by distance.
  */
 import { join } from 'node:path';
-import { badInput } from '../cli/errors.js';
-import { type Layer, readLayerFile } from '../index/layers.js';
-import { type CancelToken, loadNative, type VectorHandle, type WalRange, type WalScanReport } from '../native.js';
-import { decodeOp } from '../wal/records.js';
+import { badInput } from '../../errors.js';
+import { type Layer, readLayerFile } from '../../index/layers.js';
+import { type CancelToken, loadNative, type VectorHandle, type WalRange, type WalScanReport } from '../../native.js';
+import { decodeOp } from '../kinds.js';
 
 export const VECTOR_DELETES_FILE = 'deletes.u64';
 

@@ -6,11 +6,11 @@
  * shape and finiteness and names the row of the first bad vector.
  */
 import { open, readFile, stat } from 'node:fs/promises';
-import { requireFiles } from '../cli/args.js';
-import { badInput } from '../cli/errors.js';
-import { readColumns } from '../io/columns.js';
-import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
-import { expandInputs } from '../shard/inputs.js';
+import { requireFiles } from '../../io/paths.js';
+import { badInput } from '../../errors.js';
+import { readColumns } from '../../io/columns.js';
+import { ident, literalList, openDuckDB, queryRows } from '../../io/duckdb.js';
+import { expandInputs } from '../../shard/inputs.js';
 
 export interface Vectors {
   n: number;

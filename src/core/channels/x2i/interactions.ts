@@ -4,11 +4,11 @@
  * rows (parallel, deterministic), and the rows become the x2i lists.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { badInput, usage } from '../cli/errors.js';
-import { readColumns } from '../io/columns.js';
-import { ident, literal, literalList, queryRows } from '../io/duckdb.js';
-import { loadNative, tokenFor, type X2iComputeOptions } from '../native.js';
-import { describeInputs } from '../shard/inputs.js';
+import { badInput, usage } from '../../errors.js';
+import { readColumns } from '../../io/columns.js';
+import { ident, literal, literalList, queryRows } from '../../io/duckdb.js';
+import { loadNative, tokenFor, type X2iComputeOptions } from '../../native.js';
+import { describeInputs } from '../../shard/inputs.js';
 
 export interface InteractionColumns {
   user: string;

@@ -6,16 +6,16 @@
  */
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { badInput, RecallError } from '../cli/errors.js';
-import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
-import { readColumns } from '../io/columns.js';
-import { canonicalJson } from '../index/container.js';
-import { type CurrentVersion, inNewVersion } from '../index/versions.js';
-import { loadNative, type X2iStats } from '../native.js';
-import { describeInputs, expandInputs } from '../shard/inputs.js';
+import { badInput, RecallError } from '../../errors.js';
+import { ident, literalList, openDuckDB, queryRows } from '../../io/duckdb.js';
+import { readColumns } from '../../io/columns.js';
+import { canonicalJson } from '../../io/canonical-json.js';
+import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
+import { loadNative, type X2iStats } from '../../native.js';
+import { describeInputs, expandInputs } from '../../shard/inputs.js';
 import { type InteractionColumns, listsFromInteractions } from './interactions.js';
-import type { X2iComputeOptions } from '../native.js';
-import { shardFolder } from '../shard/manifest.js';
+import type { X2iComputeOptions } from '../../native.js';
+import { shardFolder } from '../../shard/manifest.js';
 
 export const X2I_FILE_EXT = '.rx2i';
 const INT_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);

@@ -14,9 +14,9 @@
  * - progress on stderr only for a person watching (progress.ts).
  */
 import { Command, type Config, Flags, type Interfaces } from '@oclif/core';
-import { ExitCode, type RecallError, toRecallError } from './errors.js';
+import { ExitCode, type RecallError, toRecallError } from '../core/errors.js';
 import { Progress } from './progress.js';
-import { removeInFlight } from '../io/atomic.js';
+import { removeInFlight } from '../core/io/atomic.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof RecallCommand)['baseFlags'] & T['flags']>;
 

@@ -4,7 +4,7 @@
  */
 import { Args } from '@oclif/core';
 import { existsSync } from 'node:fs';
-import { usage } from './errors.js';
+import { usage } from '../core/errors.js';
 
 export const existingPath = Args.custom<string>({
   parse: async (input) => {
@@ -13,8 +13,3 @@ export const existingPath = Args.custom<string>({
   },
 });
 
-/** Check a list of input paths (variadic arguments, repeatable flags). */
-export function requireFiles(paths: string[]): string[] {
-  for (const p of paths) if (!existsSync(p)) throw usage('ERR_RECALL_NO_SUCH_PATH', `${p}: no such file or directory`, { file: p, fix: 'check the path' });
-  return paths;
-}

@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { requireFiles } from '../cli/args.js';
-import { badInput } from '../cli/errors.js';
-import { ident, literalList, queryRows } from '../io/duckdb.js';
+import { requireFiles } from '../../io/paths.js';
+import { badInput } from '../../errors.js';
+import { ident, literalList, queryRows } from '../../io/duckdb.js';
 
 export interface TextDocs {
   rows: number;

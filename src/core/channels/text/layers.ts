@@ -14,11 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { badInput } from '../cli/errors.js';
-import { canonicalJson } from '../index/container.js';
-import { type Layer, readLayerFile } from '../index/layers.js';
-import { loadNative, type TextBuildStats, type TextHandle, type TextInfo, type WalRange, type WalScanReport } from '../native.js';
-import { decodeOp } from '../wal/records.js';
+import { badInput } from '../../errors.js';
+import { canonicalJson } from '../../io/canonical-json.js';
+import { type Layer, readLayerFile } from '../../index/layers.js';
+import { loadNative, type TextBuildStats, type TextHandle, type TextInfo, type WalRange, type WalScanReport } from '../../native.js';
+import { decodeOp } from '../kinds.js';
 import { type Analyzer, analyzerFor } from './analyzer.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { packStrings, packTexts } from './input.js';
@@ -50,7 +50,7 @@ export function textChanges(walDir: string, range: WalRange): TextChanges {
   const buf = Buffer.from(s.payloads.buffer, s.payloads.byteOffset, s.payloads.byteLength);
   for (let i = 0; i < s.ops.length; i++) {
     const op = decodeOp(s.ops[i]);
-    if (op?.channel !== 'inverted') continue;
+    if (op?.channel !== 'text') continue;
     const at = i === 0 ? 0 : s.ends[i - 1];
     if (op.delete) {
       deletes++;

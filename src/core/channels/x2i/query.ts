@@ -4,11 +4,11 @@
  * (the same function `recall shard` used), looked up in one native call per
  * shard, and answered in query order; missing keys are reported, not errors.
  */
-import { badInput } from '../cli/errors.js';
-import { readContainerInfo } from '../index/container.js';
-import { resolveLayered } from '../index/layers.js';
-import { loadNative, type WalIssue } from '../native.js';
-import { routeKeys } from '../routing/hash.js';
+import { badInput } from '../../errors.js';
+import { readContainerInfo } from '../../index/container.js';
+import { resolveLayered } from '../../index/layers.js';
+import { loadNative, type WalIssue } from '../../native.js';
+import { routeKeys } from '../../routing/hash.js';
 import { X2I_FILE_EXT } from './build.js';
 
 export interface X2iAnswer {

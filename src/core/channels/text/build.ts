@@ -5,13 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { badInput } from '../cli/errors.js';
-import { canonicalJson } from '../index/container.js';
-import { type CurrentVersion, inNewVersion } from '../index/versions.js';
-import { openDuckDB } from '../io/duckdb.js';
-import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../native.js';
-import { expandInputs } from '../shard/inputs.js';
-import { shardFolder } from '../shard/manifest.js';
+import { badInput } from '../../errors.js';
+import { canonicalJson } from '../../io/canonical-json.js';
+import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
+import { openDuckDB } from '../../io/duckdb.js';
+import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../../native.js';
+import { expandInputs } from '../../shard/inputs.js';
+import { shardFolder } from '../../shard/manifest.js';
 import { type AnalyzerName, makeAnalyzer } from './analyzer.js';
 import { type DocColumns, packStrings, packTexts, readJsonLineDocs, readParquetDocs, type TextDocs } from './input.js';
 

@@ -2,9 +2,9 @@
  * Piscina worker of `recall build --config`: build one part (one shard of
  * one channel) into a target folder. The native addon loads per worker.
  */
-import { writeInvertedParts, type BuildInvertedOptions } from '../inverted/build.js';
-import { writeVectorPart, type BuildVectorOptions } from '../vector/build.js';
-import { writeX2iParts, type BuildX2iOptions } from '../x2i/build.js';
+import { writeInvertedParts, type BuildInvertedOptions } from '../channels/text/build.js';
+import { writeVectorPart, type BuildVectorOptions } from '../channels/vector/build.js';
+import { writeX2iParts, type BuildX2iOptions } from '../channels/x2i/build.js';
 
 export type PartTask =
   | { kind: 'x2i'; options: BuildX2iOptions; target: { dir: string; version: number } }

@@ -2,12 +2,14 @@
  * Progress on stderr, only for a person watching: stderr is a TTY, no
  * `--json`, no `--quiet`, not in CI. Redraws at most every 100 ms.
  */
+import type { ProgressSink } from '../core/io/progress.js';
+
 export interface ProgressOptions {
   enabled: boolean;
   stream?: NodeJS.WriteStream;
 }
 
-export class Progress {
+export class Progress implements ProgressSink {
   private readonly stream: NodeJS.WriteStream;
   readonly enabled: boolean;
   private label = '';

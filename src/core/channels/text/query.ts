@@ -5,9 +5,9 @@
  * merged top k equals that of one index over all the documents.
  */
 import { readFile } from 'node:fs/promises';
-import { badInput, usage } from '../cli/errors.js';
-import { resolveLayered } from '../index/layers.js';
-import { loadNative, tokenFor, type TextHandle, type TextInfo, type WalIssue } from '../native.js';
+import { badInput, usage } from '../../errors.js';
+import { resolveLayered } from '../../index/layers.js';
+import { loadNative, tokenFor, type TextHandle, type TextInfo, type WalIssue } from '../../native.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { layersAnalyzer, openTextLayers, tailIndex, textChanges } from './layers.js';
 

@@ -3,10 +3,10 @@
  * new version of the channel folder `--out` (published only when complete).
  */
 import { join } from 'node:path';
-import { badInput } from '../cli/errors.js';
-import { canonicalJson } from '../index/container.js';
-import { type CurrentVersion, inNewVersion } from '../index/versions.js';
-import { loadNative, type VectorBuildOptions } from '../native.js';
+import { badInput } from '../../errors.js';
+import { canonicalJson } from '../../io/canonical-json.js';
+import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
+import { loadNative, type VectorBuildOptions } from '../../native.js';
 import { readVectors } from './input.js';
 
 export const VECTOR_FILE_EXT = '.rvec';

@@ -3,9 +3,9 @@
  * time is measured apart from loading the index and the queries.
  */
 import { writeFile } from 'node:fs/promises';
-import { badInput } from '../cli/errors.js';
-import { type LayeredVersion, resolveLayered } from '../index/layers.js';
-import { loadNative, type WalIssue } from '../native.js';
+import { badInput } from '../../errors.js';
+import { type LayeredVersion, resolveLayered } from '../../index/layers.js';
+import { loadNative, type WalIssue } from '../../native.js';
 import { VECTOR_FILE_EXT } from './build.js';
 import { readVectors } from './input.js';
 import { openLayers, searchLayers, vectorChanges } from './layers.js';
