@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecallCommand } from '../../cli/base-command.js';
+import { parseShare } from '../../cli/flags/percent.js';
 import { badInput, ExitCode, usage } from '../../core/errors.js';
 import type { BenchName, BenchResult, Comparison } from '../../core/bench/suite.js';
 
@@ -46,9 +47,7 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
     const only = (flags.only?.split(',').filter(Boolean) ?? []) as BenchName[];
     const bad = only.filter((b) => !BENCHES.includes(b));
     if (bad.length) throw usage('ERR_RECALL_USAGE', `--only ${bad.join(',')}: no such benchmark`, { fix: `pick from ${BENCHES.join(', ')}` });
-    const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(flags['max-regression'].trim());
-    if (!m) throw usage('ERR_RECALL_USAGE', `--max-regression ${flags['max-regression']} is not a share`, { fix: 'write it like 5% or 0.05' });
-    const maxRegression = Number(m[1]) / (m[2] ? 100 : 1);
+    const maxRegression = parseShare('max-regression', flags['max-regression']);
     const slowdown: Record<string, number> = {};
     for (const s of flags.slowdown ?? []) {
       const x = /^([a-z]+)=(\d+(?:\.\d+)?)$/.exec(s);

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
+import { parseU64 } from '../../cli/flags/u64.js';
 import { usage } from '../../core/errors.js';
 import type { BuildX2iResult } from '../../core/channels/x2i/build.js';
 
@@ -59,8 +60,7 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
       return x;
     };
     const minScore = number('min-score', flags['min-score']);
-    if (!/^\d+$/.test(flags.seed) || BigInt(flags.seed) >= 2n ** 64n) throw usage('ERR_RECALL_USAGE', `--seed ${flags.seed} is not an unsigned 64-bit integer`);
-    const seed = BigInt(flags.seed);
+    const seed = parseU64('seed', flags.seed);
     if (!flags['from-interactions'] && !(flags.key && flags.neighbors && flags.scores)) {
       throw usage('ERR_RECALL_USAGE', 'precomputed lists need --key, --neighbors and --scores', { fix: 'pass them, or --from-interactions' });
     }

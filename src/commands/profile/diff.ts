@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
+import { parseNumberOrPercent } from '../../cli/flags/percent.js';
 import { requireFiles } from '../../core/io/paths.js';
 import { ExitCode, usage } from '../../core/errors.js';
 import { parseLabels, profileReadFlags, readOptions } from '../../cli/flags/profile.js';
@@ -61,13 +62,7 @@ Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, 
 
   async run(): Promise<DiffJobResult> {
     const { flags } = await this.parse(ProfileDiff);
-    const num = (name: string, v: string | undefined, min = 0): number | undefined => {
-      if (v === undefined) return undefined;
-      const pct = v.endsWith('%');
-      const n = Number(pct ? v.slice(0, -1) : v) / (pct ? 100 : 1);
-      if (!Number.isFinite(n) || n < min) throw usage('ERR_RECALL_FLAG', `--${name} ${v} is not a number >= ${min}`, { fix: `pass e.g. --${name} 1` });
-      return n;
-    };
+    const num = parseNumberOrPercent;
     for (const re of ['ignore', 'allow'] as const) {
       const v = flags[re];
       if (v !== undefined) {

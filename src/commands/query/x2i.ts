@@ -1,9 +1,7 @@
 import { Flags } from '@oclif/core';
-import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
 import { RecallCommand } from '../../cli/base-command.js';
+import { readKeysFlags } from '../../cli/flags/keys.js';
 import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
-import { usage } from '../../core/errors.js';
 import type { X2iQueryResult } from '../../core/channels/x2i/query.js';
 
 export default class QueryX2i extends RecallCommand<X2iQueryResult> {
@@ -29,13 +27,7 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
   async run(): Promise<X2iQueryResult> {
     const { flags } = await this.parse(QueryX2i);
     const { parseKeys, queryX2i } = await import('../../core/channels/x2i/query.js');
-    let raw: string;
-    let source = '--keys';
-    if (flags.keys !== undefined) raw = flags.keys;
-    else if (flags['keys-file'] !== undefined) {
-      source = flags['keys-file'];
-      raw = source === '-' ? await text(process.stdin) : await readFile(source, 'utf8');
-    } else throw usage('ERR_RECALL_NO_KEYS', 'no keys given', { fix: 'pass --keys 1,2,3 or --keys-file FILE' });
+    const { raw, source } = await readKeysFlags(flags);
     const result = await queryX2i(flags.index, parseKeys(raw, source), flags.top, { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] });
     warnTorn(result.wal);
     for (const r of result.results) {
