@@ -26,7 +26,12 @@ export function layerOf(file) {
 }
 
 const channelOf = (file) => /^core\/channels\/([^/]+)\//.exec(file)?.[1] ?? null;
-const folderOf = (file) => dirname(file);
+// A folder whose files sit in two layers (core/channels: the contract below the channels, the registry
+// above them) counts as one unit per layer.
+const folderOf = (file) => {
+  const d = dirname(file);
+  return d === 'core/channels' ? `${d} (${LAYERS[layerOf(file)]?.name})` : d;
+};
 
 /** The import graph of src/: [{from, to}] with paths relative to src/ (.ts). */
 export function importGraph(srcDir) {

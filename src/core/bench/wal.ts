@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { RecallError } from '../errors.js';
 import { canonicalJson } from '../io/canonical-json.js';
 import { beginVersion } from '../index/versions.js';
+import { X2I_FILE_EXT } from '../channels/x2i/build.js';
 import { loadNative } from '../native.js';
+import { shardFileName } from '../shard/manifest.js';
 import { dumpChannel } from '../pipeline/dump.js';
 import { opCode } from '../channels/kinds.js';
 
@@ -159,7 +161,7 @@ export async function runWalBench(o: WalBenchOptions): Promise<WalBenchResult> {
   const params = { channel: 'x2i', source: { bench: 'wal' }, topK: 0, minScore: null, shardCount: 1, table: { hash: 'nh-mix64-v1', seed: '0' } };
   const tb = now();
   const staged = await beginVersion(index, 'x2i');
-  await native.x2iWrite(join(staged.dir, 'shard-00000-of-00001.rx2i'), { version: staged.version, shard: 0, shardCount: 1 }, canonicalJson({ ...params, shard: 0 }), keys, offsets, items, scores, {});
+  await native.x2iWrite(join(staged.dir, shardFileName(0, 1, X2I_FILE_EXT)), { version: staged.version, shard: 0, shardCount: 1 }, canonicalJson({ ...params, shard: 0 }), keys, offsets, items, scores, {});
   await staged.publish(params);
   const buildS = now() - tb;
   const dwal = join(o.dir, 'dump-wal');
@@ -170,7 +172,7 @@ export async function runWalBench(o: WalBenchOptions): Promise<WalBenchResult> {
   const td = now();
   const d = await dumpChannel({ index, wal: dwal });
   const dumpS = now() - td;
-  const outputBytes = statSync(join(index, `v${String(d.version).padStart(8, '0')}`, 'shard-00000-of-00001.rx2i')).size;
+  const outputBytes = statSync(join(index, `v${String(d.version).padStart(8, '0')}`, shardFileName(0, 1, X2I_FILE_EXT))).size;
   const ddFloorSeconds = outputBytes / 1e6 / ddWriteMBps;
   const dump = { keys: n, edges: n * L, changes: o.dumpChanges, buildSeconds: buildS, seconds: dumpS, outputBytes, ddFloorSeconds, ratioToDdFloor: dumpS / ddFloorSeconds };
   say(

@@ -43,7 +43,8 @@ export interface VectorChannelConfig extends ChannelBase {
   rerank?: boolean;
   seed?: string;
 }
-export interface InvertedChannelConfig extends ChannelBase {
+/** The text channel; `kind` is the name users write in recall.config.json. */
+export interface TextChannelConfig extends ChannelBase {
   kind: 'inverted';
   text: string[];
   weights?: number[];
@@ -55,7 +56,7 @@ export interface InvertedChannelConfig extends ChannelBase {
   k1?: number;
   b?: number;
 }
-export type ChannelConfig = X2iChannelConfig | VectorChannelConfig | InvertedChannelConfig;
+export type ChannelConfig = X2iChannelConfig | VectorChannelConfig | TextChannelConfig;
 
 export interface RecallConfig {
   out: string;

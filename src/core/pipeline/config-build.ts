@@ -21,9 +21,10 @@ import { sha256File } from '../io/sha256.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { openDuckDB } from '../io/duckdb.js';
 import { expandInputs } from '../shard/inputs.js';
-import { shardFolder } from '../shard/manifest.js';
+import { shardFileName, shardFolder } from '../shard/manifest.js';
 import { shardParquet } from '../shard/shard.js';
 import type { PartResult, PartTask } from './part-worker.js';
+import { driverOfConfig } from '../channels/registry.js';
 
 export interface ConfigBuildOptions {
   config: string;
@@ -72,7 +73,7 @@ export interface ConfigBuildResult {
   elapsedMs: number;
 }
 
-const sharded = (ch: ChannelConfig) => ch.kind !== 'vector';
+const sharded = (ch: ChannelConfig) => driverOfConfig(ch).sharded;
 const PARTS = '.parts';
 /** What one shard job built (its files and the version parameters), beside its parts. */
 const partsRecord = (shard: number) => `built-${String(shard).padStart(5, '0')}.json`;
@@ -113,69 +114,15 @@ function tasksFor(ch: ChannelConfig, cfg: RecallConfig, out: string, dir: string
   const shards = shard === undefined ? Array.from({ length: cfg.shards }, (_, k) => k) : [shard];
   // the config's source, not a path: a version is the same bytes wherever the build ran
   const label = `config source "${ch.source}" (${cfg.shards} shards by ${src.key})`;
-  if (ch.kind === 'x2i') {
-    return shards.map((k) => ({
-      kind: 'x2i',
-      target,
-      options: { inputs: [folder], sourceLabel: label, key: src.key, neighbors: ch.neighbors, scores: ch.scores, topK: ch.topK, minScore: ch.minScore, seed: BigInt(ch.seed ?? '0'), shard: k, out: dir },
-    }));
-  }
-  if (ch.kind === 'inverted') {
-    return shards.map((k) => ({
-      kind: 'inverted',
-      target,
-      options: {
-        inputs: [folder],
-        sourceLabel: label,
-        id: src.key,
-        text: ch.text,
-        weights: ch.weights,
-        analyzer: ch.analyzer ?? 'standard',
-        pairs: ch.pairs ?? 'off',
-        pairBudget: ch.pairBudget,
-        pairMinDf: ch.pairMinDf,
-        forward: ch.forward,
-        k1: ch.k1,
-        b: ch.b,
-        shard: k,
-        out: dir,
-      },
-    }));
-  }
-  // a vector channel is one index over the whole source, built with shard 0
-  if (shard !== undefined && shard !== 0) return [];
-  return [
-    {
-      kind: 'vector',
-      target,
-      options: {
-        inputs: src.inputs,
-        sourceLabel: label,
-        id: src.key,
-        vector: ch.vector,
-        out: dir,
-        build: {
-          type: ch.type ?? 'hnsw',
-          metric: ch.metric ?? 'l2',
-          quant: ch.quant ?? 'f32',
-          m: ch.m,
-          efConstruction: ch.efConstruction,
-          nlist: ch.nlist,
-          kmeansIters: ch.kmeansIters,
-          seed: BigInt(ch.seed ?? '0'),
-          threads: 1,
-          keepF32: ch.rerank ? 1 : 0,
-        },
-      },
-    },
-  ];
+  const driver = driverOfConfig(ch);
+  return driver.partTasks({ channel: ch, config: cfg, shardFolder: folder, shards, dir, sourceLabel: label }).map((options) => ({ kind: driver.kind, options, target }));
 }
 
 /** The files a complete version of `ch` holds. */
 function expectedFiles(ch: ChannelConfig, cfg: RecallConfig): string[] {
-  const ext = { x2i: '.rx2i', inverted: '.rti', vector: '.rvec' }[ch.kind];
+  const ext = driverOfConfig(ch).fileExt;
   const n = sharded(ch) ? cfg.shards : 1;
-  return Array.from({ length: n }, (_, k) => `shard-${String(k).padStart(5, '0')}-of-${String(n).padStart(5, '0')}${ext}`);
+  return Array.from({ length: n }, (_, k) => shardFileName(k, n, ext));
 }
 
 async function nextVersion(channelDir: string): Promise<number> {

@@ -11,6 +11,7 @@ import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { loadNative, type WalFsync, type WalIssue } from '../native.js';
 import { expandInputs } from '../shard/inputs.js';
 import { type ChannelKind, type ChannelName, channelName } from '../channels/kinds.js';
+import { driverFor } from '../channels/registry.js';
 import { encodeJsonLines, RecordEncoder } from './records.js';
 
 export interface AppendOptions {
@@ -62,18 +63,16 @@ async function encodeParquet(input: string, channel: ChannelKind, cols: NonNulla
     };
     const op = cols.op ?? 'op';
     const opSql = names.includes(op) ? ident(op) : `'upsert'`;
-    let select: string;
-    if (channel === 'x2i') select = `${ident(need(cols.key ?? 'key', 'key'))} AS key, ${ident(need(cols.neighbors ?? 'neighbors', 'neighbors'))} AS neighbors, ${ident(need(cols.scores ?? 'scores', 'scores'))} AS scores`;
-    else if (channel === 'vector') select = `${ident(need(cols.id ?? 'id', 'id'))} AS id, ${ident(need(cols.vector ?? 'vector', 'vector'))} AS vector`;
-    else {
-      const id = need(cols.id ?? 'id', 'id');
+    const textColumns = (id: string) => {
       const text = cols.text ?? schema.filter((s) => s.column_type === 'VARCHAR' && s.column_name !== id && s.column_name !== op).map((s) => s.column_name);
       if (text.length === 0) throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${input}: no text columns besides "${id}"`, { file: input, fix: 'pass --text' });
-      select = `${ident(id)} AS id, json_object(${text.map((t) => `'${t.replaceAll("'", "''")}', ${ident(need(t, 'text'))}`).join(', ')}) AS fields`;
-    }
+      return text;
+    };
+    const codec = driverFor(channel).record;
+    const select = codec.parquetSelect(cols, need, textColumns);
     const rows = await queryRows<Record<string, unknown>>(c, `SELECT ${opSql} AS op, ${select} FROM ${src}`);
     rows.forEach((r, row) => {
-      if (channel === 'text' && typeof r.fields === 'string') r.fields = JSON.parse(r.fields);
+      codec.parquetRow?.(r);
       if (r.op === 'delete') r.neighbors = r.scores = r.vector = r.fields = undefined;
       enc.add({ file: input, at: row, unit: 'row' }, r);
     });

@@ -1,12 +1,13 @@
 /**
  * WAL records on the TypeScript side: the op codes, and turning JSON lines
  * (or parquet rows shaped the same way) into encoded records, every line
- * checked before anything is appended. Payloads (native/core/src/wal/mod.rs):
- * x2i upsert `i64 key, u32 n, n × u64 item, n × f32 score`; vector upsert
- * `u64 id, u32 dim, dim × f32`; inverted upsert `u32 id bytes, id, fields JSON`;
- * a delete is the key / id alone.
+ * checked before anything is appended. The payload of each channel is its
+ * driver's record codec (core/channels/<kind>/records.ts).
  */
+import type { RecordCodec } from '../channels/driver.js';
 import { type ChannelKind, opCode } from '../channels/kinds.js';
+import { driverFor } from '../channels/registry.js';
+import { Bytes } from '../io/bytes.js';
 import { badInput } from '../errors.js';
 
 
@@ -19,42 +20,6 @@ export interface EncodedRecords {
   deletes: number;
 }
 
-/** A growable little-endian byte buffer. */
-class Bytes {
-  buf = Buffer.allocUnsafe(1 << 16);
-  len = 0;
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-  }
-  u32(x: number): void {
-    this.room(4);
-    this.buf.writeUInt32LE(x, this.len);
-    this.len += 4;
-  }
-  /** A u64 given as its bits (bigint) or as a non-negative safe integer (no BigInt on the common path). */
-  u64(x: bigint | number): void {
-    this.room(8);
-    if (typeof x === 'number') {
-      this.buf.writeUInt32LE(x % 0x1_0000_0000, this.len);
-      this.buf.writeUInt32LE(Math.floor(x / 0x1_0000_0000), this.len + 4);
-    } else this.buf.writeBigUInt64LE(x, this.len);
-    this.len += 8;
-  }
-  f32(x: number): void {
-    this.room(4);
-    this.buf.writeFloatLE(x, this.len);
-    this.len += 4;
-  }
-  utf8(s: string): void {
-    const n = Buffer.byteLength(s);
-    this.room(n);
-    this.buf.write(s, this.len, 'utf8');
-    this.len += n;
-  }
-}
 
 /** Where a record came from, for error messages: "FILE: line N" or "FILE: row N". */
 export interface Origin {
@@ -71,11 +36,13 @@ export class RecordEncoder {
   private ops: number[] = [];
   private ends: number[] = [];
   private bytes = new Bytes();
-  private dim = 0;
+  private readonly encode: ReturnType<RecordCodec['encoder']>;
   upserts = 0;
   deletes = 0;
 
-  constructor(readonly channel: ChannelKind) {}
+  constructor(readonly channel: ChannelKind) {
+    this.encode = driverFor(channel).record.encoder();
+  }
 
   get count(): number {
     return this.ops.length;
@@ -115,57 +82,7 @@ export class RecordEncoder {
     const op = rec.op;
     if (op !== 'upsert' && op !== 'delete') this.fail(o, `"op" is ${JSON.stringify(op) ?? 'missing'}`, 'set "op" to "upsert" or "delete"');
     const del = op === 'delete';
-    const b = this.bytes;
-    if (this.channel === 'x2i') {
-      const key = this.key(o, rec.key, 'key');
-      if (del) {
-        b.u64(key);
-      } else {
-        const { neighbors: n, scores: s } = rec;
-        if (!Array.isArray(n) || !Array.isArray(s)) this.fail(o, 'an x2i upsert needs "neighbors" and "scores" arrays', 'add both lists');
-        if (n.length !== s.length) this.fail(o, `"neighbors" has ${n.length} items and "scores" ${s.length}`, 'give one score per neighbor');
-        const items = n.map((x) => this.key(o, x, 'neighbors[]'));
-        s.forEach((x, i) => {
-          if (typeof x !== 'number' || !Number.isFinite(x)) this.fail(o, `scores[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the score');
-        });
-        b.u64(key);
-        b.u32(items.length);
-        for (const x of items) b.u64(x);
-        for (const x of s as number[]) b.f32(x);
-      }
-    } else if (this.channel === 'vector') {
-      const id = this.key(o, rec.id, 'id');
-      b.u64(id);
-      if (!del) {
-        const v = rec.vector;
-        if (!Array.isArray(v) || v.length === 0) this.fail(o, 'a vector upsert needs a non-empty "vector" array', 'add the embedding');
-        if (this.dim && v.length !== this.dim) this.fail(o, `"vector" has ${v.length} dimensions, earlier records ${this.dim}`, 'give every vector the index dimension');
-        this.dim = v.length;
-        b.u32(v.length);
-        v.forEach((x, i) => {
-          if (typeof x !== 'number' || !Number.isFinite(x)) this.fail(o, `vector[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the embedding');
-          b.f32(x);
-        });
-      }
-    } else {
-      const id = rec.id;
-      if (!((typeof id === 'number' && Number.isSafeInteger(id)) || (typeof id === 'string' && id.length > 0))) {
-        this.fail(o, `"id" is ${JSON.stringify(id) ?? 'missing'}`, 'give "id" as an integer or a non-empty string');
-      }
-      const idText = String(id);
-      if (del) {
-        b.utf8(idText);
-      } else {
-        const f = rec.fields;
-        if (typeof f !== 'object' || f === null || Array.isArray(f) || Object.keys(f).length === 0) this.fail(o, 'an inverted upsert needs a "fields" object', 'add e.g. {"body": "..."}');
-        for (const [name, v] of Object.entries(f)) {
-          if (typeof v !== 'string' && v !== null) this.fail(o, `field "${name}" is ${typeof v}, not text`, 'give each field as a string (or null)');
-        }
-        b.u32(Buffer.byteLength(idText));
-        b.utf8(idText);
-        b.utf8(JSON.stringify(f));
-      }
-    }
+    this.encode({ bytes: this.bytes, key: (v, name) => this.key(o, v, name), fail: (what, fix) => this.fail(o, what, fix) }, rec, del);
     if (del) this.deletes++;
     else this.upserts++;
     this.push(opCode(this.channel, del));

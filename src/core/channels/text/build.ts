@@ -6,12 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput } from '../../errors.js';
+import { channelName } from '../kinds.js';
 import { canonicalJson } from '../../io/canonical-json.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { openDuckDB } from '../../io/duckdb.js';
 import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../../native.js';
 import { expandInputs } from '../../shard/inputs.js';
-import { shardFolder } from '../../shard/manifest.js';
+import { shardFileName, shardFolder } from '../../shard/manifest.js';
 import { type AnalyzerName, makeAnalyzer } from './analyzer.js';
 import { type DocColumns, packStrings, packTexts, readJsonLineDocs, readParquetDocs, type TextDocs } from './input.js';
 
@@ -94,7 +95,7 @@ async function readTombstones(file: string, strIds: boolean): Promise<Pick<TextB
 }
 
 export async function buildInverted(o: BuildInvertedOptions, signal?: AbortSignal): Promise<BuildInvertedResult> {
-  return inNewVersion(o.out, 'inverted', (staged) => writeInvertedParts(o, staged, signal));
+  return inNewVersion(o.out, channelName('text'), (staged) => writeInvertedParts(o, staged, signal));
 }
 
 /**
@@ -121,7 +122,7 @@ export async function writeInvertedParts(
     throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard}: the input is not a shard folder with that shard (${shardCount} part(s))`, { fix: 'pass a `recall shard` folder as --input, and a shard in 0..count-1' });
   }
   const params = {
-    channel: 'inverted',
+    channel: channelName('text'),
     source: { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs, id: o.id, text: o.text, weights, shards: shardCount },
     analyzer: JSON.parse(analyzer.description) as unknown,
     pairs: { kind: o.pairs, budgetBytes: o.pairBudget ?? null, minDf: o.pairMinDf ?? null, minPairDf: o.pairMinPairDf ?? null, maxTerms: o.pairMaxTerms ?? null },
@@ -146,7 +147,7 @@ export async function writeInvertedParts(
     if (o.tombstones) Object.assign(input, await readTombstones(o.tombstones, docs.ids.kind === 'str'));
     const prepSeconds = (performance.now() - t1) / 1000;
     signal?.throwIfAborted();
-    const file = `shard-${String(shard).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}${TEXT_FILE_EXT}`;
+    const file = shardFileName(shard, shardCount, TEXT_FILE_EXT);
     const stats = await native.textBuild(
       join(target.dir, file),
       { version: target.version, shard, shardCount },

@@ -18,7 +18,7 @@ import { badInput } from '../../errors.js';
 import { canonicalJson } from '../../io/canonical-json.js';
 import { type Layer, readLayerFile } from '../../index/layers.js';
 import { loadNative, type TextBuildStats, type TextHandle, type TextInfo, type WalRange, type WalScanReport } from '../../native.js';
-import { decodeOp } from '../kinds.js';
+import { channelName, decodeOp } from '../kinds.js';
 import { type Analyzer, analyzerFor } from './analyzer.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { packStrings, packTexts } from './input.js';
@@ -149,7 +149,7 @@ export async function tailIndex(tail: TextChanges, like: TextInfo, analyzer: Ana
   if (docs.length === 0) return { layer: { shards: [], shadows }, close: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'recall-tail-'));
   const file = join(dir, `tail-${randomBytes(4).toString('hex')}${TEXT_FILE_EXT}`);
-  await buildDocsIndex(file, { version: 0, shard: 0, shardCount: 1 }, canonicalJson({ channel: 'inverted', walTail: true }), docs, like, analyzer, false, 'WAL tail');
+  await buildDocsIndex(file, { version: 0, shard: 0, shardCount: 1 }, canonicalJson({ channel: channelName('text'), walTail: true }), docs, like, analyzer, false, 'WAL tail');
   const native = loadNative();
   const handle = native.textOpen(file);
   return { layer: { shards: [{ file, handle, info: native.textInfo(handle) }], shadows }, close: () => rm(dir, { recursive: true, force: true }) };

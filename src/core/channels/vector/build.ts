@@ -7,6 +7,7 @@ import { badInput } from '../../errors.js';
 import { canonicalJson } from '../../io/canonical-json.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { loadNative, type VectorBuildOptions } from '../../native.js';
+import { shardFileName } from '../../shard/manifest.js';
 import { readVectors } from './input.js';
 
 export const VECTOR_FILE_EXT = '.rvec';
@@ -58,7 +59,7 @@ export async function writeVectorPart(
     index: { ...o.build, threads: undefined, seed: String(o.build.seed ?? 0n), keepF32: !!o.build.keepF32 },
     distances: o.build.metric === 'l2' ? 'euclidean' : o.build.metric === 'ip' ? 'minus inner product' : '1 - cosine',
   };
-  const file = `shard-00000-of-00001${VECTOR_FILE_EXT}`;
+  const file = shardFileName(0, 1, VECTOR_FILE_EXT);
   const token = native.cancelToken();
   const onAbort = () => native.cancel(token);
   signal?.addEventListener('abort', onAbort);

@@ -15,7 +15,7 @@ import { loadNative, type X2iStats } from '../../native.js';
 import { describeInputs, expandInputs } from '../../shard/inputs.js';
 import { type InteractionColumns, listsFromInteractions } from './interactions.js';
 import type { X2iComputeOptions } from '../../native.js';
-import { shardFolder } from '../../shard/manifest.js';
+import { shardFileName, shardFolder } from '../../shard/manifest.js';
 
 export const X2I_FILE_EXT = '.rx2i';
 const INT_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
@@ -167,7 +167,7 @@ export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hook
     for (const p of parts) {
       hooks.signal?.throwIfAborted();
       const { keys, offsets, items, scores } = lists ? await readLists(c, p.files, lists) : await listsFromInteractions(c, p.files, o.interactions!, o.interactions!.compute, hooks.signal);
-      const file = `shard-${String(p.shard).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}${X2I_FILE_EXT}`;
+      const file = shardFileName(p.shard, shardCount, X2I_FILE_EXT);
       let stats: X2iStats;
       try {
         stats = await native.x2iWrite(join(target.dir, file), { version: target.version, shard: p.shard, shardCount }, canonicalJson({ ...params, shard: p.shard }), keys, offsets, items, scores, {
