@@ -10,7 +10,7 @@ import { interruptWhen, recall, scratchDir } from './helpers/cli.mjs';
 import { dictdEntries, fortunes, rng } from './helpers/text-corpus.mjs';
 import { makeAnalyzer, nfkc } from '../dist/core/channels/text/analyzer.js';
 import { OracleIndex, OracleQueryError, oracleTokens } from '../dist/core/bench/anchors/text-oracle.js';
-import { openInverted, searchInverted } from '../dist/core/channels/text/query.js';
+import { openText, searchText } from '../dist/core/channels/text/query.js';
 import { loadNative, textQueryBuffer } from '../dist/core/native.js';
 
 const dir = scratchDir('inverted');
@@ -113,10 +113,10 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
       assert.equal(b.json.docs, N_DOCS);
       if (pairs === 'cooc') assert.ok(b.json.files[0].pairs > 100, `pairs kept: ${b.json.files[0].pairs}`);
       assert.equal(b.json.files[0].terms, oracle.terms);
-      const ix = await openInverted(out);
+      const ix = await openText(out);
       let pairsUsed = 0;
       for (const [cls, qs] of Object.entries(queries)) {
-        const got = await searchInverted(ix, qs, { k: 10, usePairs: true });
+        const got = await searchText(ix, qs, { k: 10, usePairs: true });
         qs.forEach((q, i) => {
           const res = got.results[i];
           assert.equal(res.error, undefined, `${q}: ${res.error?.message}`);
@@ -131,8 +131,8 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
       // the same queries without the pair lists give the same answers
       if (pairs === 'cooc') {
         const all = [...queries.and2, ...queries.mixed];
-        const a = await searchInverted(ix, all, { k: 10, usePairs: true });
-        const n = await searchInverted(ix, all, { k: 10, usePairs: false });
+        const a = await searchText(ix, all, { k: 10, usePairs: true });
+        const n = await searchText(ix, all, { k: 10, usePairs: false });
         assert.deepEqual(
           a.results.map((x) => [x.hits, x.totalHits]),
           n.results.map((x) => [x.hits, x.totalHits]),
@@ -143,11 +143,11 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
 
   it('the synchronous per-query entry point (textQueryInto) answers like textSearch', async () => {
     if (!existsSync(join(dir, 'wn-off'))) await build(['--input', parquet, '--id', 'id', '--text', 'text', '--out', join(dir, 'wn-off')]);
-    const ix = await openInverted(join(dir, 'wn-off'));
+    const ix = await openText(join(dir, 'wn-off'));
     const native = loadNative();
     const out = textQueryBuffer(10);
     const qs = [...queries.q1.slice(0, 50), ...queries.and2.slice(0, 50), ...queries.or2.slice(0, 50), ...queries.mixed.slice(0, 50)];
-    const want = await searchInverted(ix, qs, { k: 10 });
+    const want = await searchText(ix, qs, { k: 10 });
     qs.forEach((q, i) => {
       const w = want.results[i];
       if (w.error) return assert.throws(() => native.textQueryInto(ix.shards[0].handle, ix.prepareQuery(q), 10, 0, out.bytes), { code: w.error.code });
@@ -169,11 +169,11 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
     assert.equal(b.json.files.length, 3);
     assert.equal(b.json.docs, N_DOCS);
     if (!existsSync(join(dir, 'wn-off'))) await build(['--input', parquet, '--id', 'id', '--text', 'text', '--out', join(dir, 'wn-off')]);
-    const one = await openInverted(join(dir, 'wn-off'));
-    const three = await openInverted(out);
+    const one = await openText(join(dir, 'wn-off'));
+    const three = await openText(out);
     const qs = [...queries.q1.slice(0, 200), ...queries.and2.slice(0, 200), ...queries.or2.slice(0, 200), ...queries.mixed.slice(0, 200)];
-    const a = await searchInverted(one, qs, { k: 10 });
-    const c = await searchInverted(three, qs, { k: 10 });
+    const a = await searchText(one, qs, { k: 10 });
+    const c = await searchText(three, qs, { k: 10 });
     qs.forEach((q, i) => {
       const [x, y] = [a.results[i], c.results[i]];
       assert.equal(y.hits.length, x.hits.length, q);
@@ -375,26 +375,26 @@ describe('Chinese text (Debian fortunes-zh)', () => {
     assert.equal(b.json.docs, rows.length);
     const an = makeAnalyzer('jieba');
     const oracle = new OracleIndex(rows.map((r) => [BigInt(r.id), [r.text]]), { fields: ['text'], bigrams: false, prepare: an.prepareDoc });
-    const ix = await openInverted(out);
+    const ix = await openText(out);
     const qs = ['长江', '明月', '明月 OR 故乡', '春风 AND 杨柳', '人生 -朋友', '孤帆远影碧空尽', '白日依山尽'];
-    const got = await searchInverted(ix, qs, { k: 10, usePairs: false });
+    const got = await searchText(ix, qs, { k: 10, usePairs: false });
     qs.forEach((q, i) => {
       assertSame(got.results[i], oracle.search(an.prepareQuery(q), { k: 10 }), q);
       assert.ok(got.results[i].totalHits > 0, `${q}: no hits`);
     });
     // a two-word phrase with the adjacent pair list: only docs where the words are adjacent
-    const p = await searchInverted(ix, ['"明月 故乡"', '明月 故乡'], { k: 100 });
+    const p = await searchText(ix, ['"明月 故乡"', '明月 故乡'], { k: 100 });
     assert.ok(p.results[0].totalHits <= p.results[1].totalHits);
     const poem = rows.find((r) => r.text.includes('明月光'));
-    assert.ok((await searchInverted(ix, ['床前明月光'], { k: 100 })).results[0].hits.some((h) => h.id === poem.id));
+    assert.ok((await searchText(ix, ['床前明月光'], { k: 100 })).results[0].hits.some((h) => h.id === poem.id));
   });
   it('the standard analyzer indexes Han bigrams, like the oracle', async () => {
     const out = join(dir, 'zh-std');
     await build(['--input', src, '--id', 'id', '--text', 'text', '--out', out]);
     const oracle = new OracleIndex(rows.map((r) => [BigInt(r.id), [r.text]]), { fields: ['text'], prepare: nfkc });
-    const ix = await openInverted(out);
+    const ix = await openText(out);
     const qs = ['长江', '明月 OR 故乡', '举头望明月', 'Debian 项目'];
-    const got = await searchInverted(ix, qs, { k: 10 });
+    const got = await searchText(ix, qs, { k: 10 });
     qs.forEach((q, i) => assertSame(got.results[i], oracle.search(nfkc(q), { k: 10 }), q));
   });
 });

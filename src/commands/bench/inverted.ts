@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RecallCommand } from '../../cli/base-command.js';
-import type { TextBenchResult } from '../../core/bench/inverted.js';
+import type { TextBenchResult } from '../../core/bench/text.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -25,7 +25,7 @@ figure is kept. Writes inverted.json and inverted.md to --out-dir. Takes about 5
 
   async run(): Promise<TextBenchResult> {
     const { flags } = await this.parse(BenchInverted);
-    const { runTextBench, textBenchMarkdown } = await import('../../core/bench/inverted.js');
+    const { runTextBench, textBenchMarkdown } = await import('../../core/bench/text.js');
     const r = runTextBench({
       harness: flags.harness,
       work: flags.work,

@@ -2,9 +2,9 @@ import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { RecallCommand } from '../../cli/base-command.js';
 import { usage } from '../../core/errors.js';
-import type { BuildInvertedResult } from '../../core/channels/text/build.js';
+import type { BuildTextResult } from '../../core/channels/text/build.js';
 
-export default class BuildInverted extends RecallCommand<BuildInvertedResult> {
+export default class BuildInverted extends RecallCommand<BuildTextResult> {
   static override summary = 'Build a text index (inverted + optional forward index and term-pair postings, BM25) from documents.';
   static override description = `Documents come from parquet files/folders/globs, a \`recall shard\` folder (one index file per shard) or JSON
 lines, as an id column and one or more text columns (each a field; weights multiply its BM25 contribution).
@@ -39,16 +39,16 @@ The file is written as the next version of the --out channel folder and publishe
     out: Flags.string({ char: 'o', description: 'channel folder (a new version is published in it)', required: true }),
   };
 
-  async run(): Promise<BuildInvertedResult> {
+  async run(): Promise<BuildTextResult> {
     const { flags } = await this.parse(BuildInverted);
-    const { buildInverted } = await import('../../core/channels/text/build.js');
+    const { buildText } = await import('../../core/channels/text/build.js');
     const num = (v: string, name: string) => {
       const x = Number(v);
       if (!Number.isFinite(x) || x < 0) throw usage('ERR_RECALL_USAGE', `--${name} ${v} is not a non-negative number`, { fix: `e.g. --${name} 1.2` });
       return x;
     };
     this.progress.start('building the text index');
-    const r = await buildInverted(
+    const r = await buildText(
       {
         inputs: flags.input,
         inputFormat: flags['input-format'] as 'parquet' | 'jsonl' | undefined,

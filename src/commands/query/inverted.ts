@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
-import type { QueryInvertedResult } from '../../core/channels/text/query.js';
+import type { QueryTextResult } from '../../core/channels/text/query.js';
 
-export default class QueryInverted extends RecallCommand<QueryInvertedResult> {
+export default class QueryInverted extends RecallCommand<QueryTextResult> {
   static override summary = 'Search a text index: BM25 top-k for a query string or a file of queries.';
   static override description = `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words"
 (a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
@@ -34,10 +34,10 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
     ...walQueryFlags,
   };
 
-  async run(): Promise<QueryInvertedResult> {
+  async run(): Promise<QueryTextResult> {
     const { flags } = await this.parse(QueryInverted);
-    const { queryInverted } = await import('../../core/channels/text/query.js');
-    const r = await queryInverted(
+    const { queryText } = await import('../../core/channels/text/query.js');
+    const r = await queryText(
       {
         index: flags.index,
         q: flags.q,

@@ -159,7 +159,7 @@ export function runVectorBench(o: VectorBenchOptions): VectorBenchResult {
     const c = curveOf(rows, label);
     return { label, curve: c, qps_at_095: qpsAt(c, 0.95), qps_at_099: qpsAt(c, 0.99), max_recall: Math.max(...c.map((p) => p.recall)), build_cpu_s: c[0]?.build_cpu_s ?? null, index_disk_mb: c[0]?.index_disk_mb ?? null, index_mb: c[0]?.index_mb ?? null };
   });
-  // The peers to beat: f32 (f16 rows are compared with f32 peers too, as the issue asks).
+  // The peers to beat: f32 (f16 rows are compared with f32 peers too).
   const f32Peers = summary.filter((s) => !s.label.startsWith('recall') && !s.label.includes('f16'));
   const bestPeer = (field: 'qps_at_095' | 'qps_at_099') => Math.max(0, ...f32Peers.map((s) => s[field]));
   const get = (label: string) => summary.find((s) => s.label === label);

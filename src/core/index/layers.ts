@@ -1,5 +1,5 @@
 /**
- * Layered versions (DESIGN.md "Versions, WAL and dumps"). A version made by
+ * Layered versions. A version made by
  * `recall build` or a major dump is complete by itself; a delta dump's
  * version holds only the changed keys and names the versions under it in
  * its manifest (`params.dump.layers`: version numbers, oldest first, ending

@@ -1,5 +1,5 @@
 /**
- * Index versions (DESIGN.md "Versions"). A channel directory holds complete
+ * Index versions. A channel directory holds complete
  * versions `v00000001/`, `v00000002/`, ... (all shards + manifest.json) and
  * a `CURRENT` file naming the live one. A build stages into a hidden
  * `.v00000003.staging-<pid>` folder, writes manifest.json last, renames the

@@ -5,7 +5,7 @@
  *    it was made from the same inputs (sha256), key and shard count;
  * 2. build every (channel, shard) part in a piscina pool sized to the cores;
  * 3. publish one new version per channel (staged, manifest, rename, CURRENT).
- * Scale-out (DESIGN.md "Scale-out"): `--prepare` does step 1 alone; `--shard K`
+ * Scale-out: `--prepare` does step 1 alone; `--shard K`
  * builds only shard K's parts into <out>/<channel>/.parts/v<N>/ (a vector
  * channel is one part, built with shard 0); `--publish` checks every part is
  * there and publishes them. The files are byte-identical to a one-shot build.

@@ -18,7 +18,7 @@ import { type DocColumns, packStrings, packTexts, readJsonLineDocs, readParquetD
 
 export const TEXT_FILE_EXT = '.rti';
 
-export interface BuildInvertedOptions {
+export interface BuildTextOptions {
   inputs: string[];
   inputFormat?: 'parquet' | 'jsonl';
   id: string;
@@ -47,7 +47,7 @@ export interface BuildInvertedOptions {
   out: string;
 }
 
-export interface BuildInvertedResult {
+export interface BuildTextResult {
   version: CurrentVersion;
   files: (TextBuildStats & { file: string; shard: number })[];
   docs: number;
@@ -62,7 +62,7 @@ export interface BuildInvertedResult {
 const isJsonl = (p: string, forced?: string) => (forced ? forced === 'jsonl' : /\.(jsonl|ndjson)$/i.test(p));
 
 /** Read every part: one per shard of a shard folder, else one. */
-async function readParts(o: BuildInvertedOptions, cols: DocColumns): Promise<TextDocs[]> {
+async function readParts(o: BuildTextOptions, cols: DocColumns): Promise<TextDocs[]> {
   if (o.inputs.length === 1 && isJsonl(o.inputs[0]!, o.inputFormat)) return [await readJsonLineDocs(o.inputs[0]!, cols)];
   const db = await openDuckDB({ threads: 1 }); // one thread: rows come back in file order
   const c = await db.connect();
@@ -94,19 +94,19 @@ async function readTombstones(file: string, strIds: boolean): Promise<Pick<TextB
   return { tombstones: out };
 }
 
-export async function buildInverted(o: BuildInvertedOptions, signal?: AbortSignal): Promise<BuildInvertedResult> {
-  return inNewVersion(o.out, channelName('text'), (staged) => writeInvertedParts(o, staged, signal));
+export async function buildText(o: BuildTextOptions, signal?: AbortSignal): Promise<BuildTextResult> {
+  return inNewVersion(o.out, channelName('text'), (staged) => writeTextParts(o, staged, signal));
 }
 
 /**
  * Read and check the input and write this build's index files (every shard, or `o.shard`) into
  * `target`; returns their figures and the version parameters (`recall build --config` calls it per shard).
  */
-export async function writeInvertedParts(
-  o: BuildInvertedOptions,
+export async function writeTextParts(
+  o: BuildTextOptions,
   target: { dir: string; version: number },
   signal?: AbortSignal,
-): Promise<{ result: Omit<BuildInvertedResult, 'version'>; params: Record<string, unknown> }> {
+): Promise<{ result: Omit<BuildTextResult, 'version'>; params: Record<string, unknown> }> {
   const native = loadNative();
   const weights = o.text.map((_, i) => o.weights?.[i] ?? 1);
   if (o.weights && o.weights.length !== o.text.length)
@@ -130,7 +130,7 @@ export async function writeInvertedParts(
     bm25: { k1: o.k1 ?? 1.2, b: o.b ?? 0.75 },
     duplicates: 'last row wins',
   };
-  const files: BuildInvertedResult['files'] = [];
+  const files: BuildTextResult['files'] = [];
   const token = tokenFor(native, signal);
   for (const [shard, docs] of parts.entries()) {
     if (o.shard !== undefined && shard !== o.shard) continue;

@@ -1,12 +1,12 @@
 /** The text channel (`inverted` in configs, manifests and the CLI): BM25 over analyzed fields, sharded by the routing hash. */
 import type { TextChannelConfig } from '../../config/load.js';
 import type { ChannelDriver } from '../driver.js';
-import { type BuildInvertedOptions, TEXT_FILE_EXT, writeInvertedParts } from './build.js';
+import { type BuildTextOptions, TEXT_FILE_EXT, writeTextParts } from './build.js';
 import { dumpText } from './dump.js';
-import { queryInverted } from './query.js';
+import { queryText } from './query.js';
 import { textRecords } from './records.js';
 
-export const textDriver: ChannelDriver<TextChannelConfig, BuildInvertedOptions, typeof queryInverted> = {
+export const textDriver: ChannelDriver<TextChannelConfig, BuildTextOptions, typeof queryText> = {
   kind: 'text',
   name: 'inverted',
   fileExt: TEXT_FILE_EXT,
@@ -31,10 +31,10 @@ export const textDriver: ChannelDriver<TextChannelConfig, BuildInvertedOptions, 
     }));
   },
   writePart: async (options, target) => {
-    const r = await writeInvertedParts(options, target);
+    const r = await writeTextParts(options, target);
     return { files: r.result.files.map((f) => ({ file: f.file, bytes: f.fileBytes, keys: f.docs, items: f.postings })), params: r.params };
   },
-  query: queryInverted,
+  query: queryText,
   record: textRecords,
   dump: dumpText,
 };

@@ -1,5 +1,5 @@
 /**
- * Text versions in layers (DESIGN.md "Versions, WAL and dumps"). Documents
+ * Text versions in layers. Documents
  * that arrive through the WAL live in an "updates" index of their own
  * (`updates.rti`, with their fields kept in `docs.jsonl` so a later dump can
  * rebuild it); a delta layer is that plus `deletes.json` (ids deleted). A

@@ -24,7 +24,7 @@ export interface OpenTextIndex {
   close(): Promise<void>;
 }
 
-export interface OpenInvertedOptions {
+export interface OpenTextOptions {
   analyzerOverride?: boolean;
   /** Merge the WAL tail after the version's dump seq. */
   wal?: string;
@@ -32,7 +32,7 @@ export interface OpenInvertedOptions {
   skipCorrupt?: boolean;
 }
 
-export async function openInverted(path: string, o: OpenInvertedOptions = {}): Promise<OpenTextIndex> {
+export async function openText(path: string, o: OpenTextOptions = {}): Promise<OpenTextIndex> {
   const lv = await resolveLayered(path, TEXT_FILE_EXT, 'a text index', o.asOf);
   if (!lv.layers.some((l) => l.files.length)) throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: the version holds no ${TEXT_FILE_EXT} file`, { file: path });
   const layers = await openTextLayers(lv.layers);
@@ -58,7 +58,7 @@ export async function openInverted(path: string, o: OpenInvertedOptions = {}): P
   return { files: shards.map((s) => s.file), version: lv.version, shards, hidden, layers: lv.layers.map((l) => l.version), wal, prepareQuery: analyzer.prepareQuery, close };
 }
 
-export interface InvertedSearchOptions {
+export interface SearchTextOptions {
   k: number;
   defaultOr?: boolean;
   usePairs?: boolean;
@@ -79,7 +79,7 @@ export interface QueryResult {
   error?: { code: string; message: string };
 }
 
-export interface QueryInvertedResult {
+export interface QueryTextResult {
   index: string;
   version: number | null;
   docs: number;
@@ -94,7 +94,7 @@ export interface QueryInvertedResult {
 
 const idValue = (x: bigint | string): string | number => (typeof x === 'string' ? x : x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString());
 
-export async function searchInverted(ix: OpenTextIndex, queries: string[], o: InvertedSearchOptions, signal?: AbortSignal): Promise<Omit<QueryInvertedResult, 'index' | 'version' | 'docs' | 'memoryBytes' | 'layers' | 'wal'>> {
+export async function searchText(ix: OpenTextIndex, queries: string[], o: SearchTextOptions, signal?: AbortSignal): Promise<Omit<QueryTextResult, 'index' | 'version' | 'docs' | 'memoryBytes' | 'layers' | 'wal'>> {
   const native = loadNative();
   const prepared = queries.map(ix.prepareQuery);
   const token = tokenFor(native, signal);
@@ -130,19 +130,19 @@ export async function searchInverted(ix: OpenTextIndex, queries: string[], o: In
   return { results: per, errors: per.filter((x) => x.error).length, searchSeconds: r.searchSeconds, searchCpuSeconds: r.searchCpuSeconds };
 }
 
-export interface QueryInvertedOptions extends InvertedSearchOptions, OpenInvertedOptions {
+export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {
   index: string;
   q?: string;
   queriesFile?: string;
 }
 
-export async function queryInverted(o: QueryInvertedOptions, signal?: AbortSignal): Promise<QueryInvertedResult> {
+export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Promise<QueryTextResult> {
   if (o.q === undefined && o.queriesFile === undefined) throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
   const queries = o.q !== undefined ? [o.q] : (await readFile(o.queriesFile!, 'utf8')).split('\n').filter((l) => l.trim());
-  const ix = await openInverted(o.index, o);
-  let r: Awaited<ReturnType<typeof searchInverted>>;
+  const ix = await openText(o.index, o);
+  let r: Awaited<ReturnType<typeof searchText>>;
   try {
-    r = await searchInverted(ix, queries, o, signal);
+    r = await searchText(ix, queries, o, signal);
   } finally {
     await ix.close();
   }

@@ -1,5 +1,5 @@
 /**
- * Vector versions in layers (DESIGN.md "Versions, WAL and dumps"): a delta
+ * Vector versions in layers: a delta
  * layer is a flat exact index of the vectors upserted since the layer under
  * it plus `deletes.u64` (the ids deleted, sorted u64); a WAL tail is the
  * vector records after the version's dump seq. A query searches every layer

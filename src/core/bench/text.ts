@@ -1,7 +1,7 @@
 /**
  * `recall bench inverted`: the text index side by side with what a Node user would pick instead,
  * in one run, on a real corpus nobody on the team wrote: Debian's dict-gcide + dict-wn
- * (273,546 dictionary entries, 70.8 MB; ../shared/specs/text-x2i-anchors.md). The corpus and the
+ * (273,546 dictionary entries, 70.8 MB). The corpus and the
  * 1,000 queries per class (1 term, 2-term AND, 2-term OR; seeded) come from the team's harness
  * (../shared/tools/text-bench); each engine runs in its own process with the harness's protocol
  * (documents loaded first, then the build timed; 100 warm-up queries, then all timed, one query
