@@ -22,8 +22,8 @@ export default class Inspect extends RecallCommand<InspectResult> {
     for (const s of info.sections) {
       rows.push([s.index, s.kind, s.name, s.version, s.offset, s.length, `0x${s.crc32c.toString(16).padStart(8, '0')}`].map(String));
     }
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const r of rows) this.say(`    ${r.map((cell, c) => cell.padEnd(widths[c])).join('  ')}`.trimEnd());
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) this.say(`    ${r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')}`.trimEnd());
     if (info.params !== null) this.say(`  params: ${JSON.stringify(info.params)}`);
     return { ...info, header: { ...h, buildId: h.buildId.toString() } };
   }

@@ -115,7 +115,7 @@ export function toRecallError(e: unknown, context: { command?: string } = {}): R
     return new RecallError('ERR_RECALL_USAGE', message, { exit: err.oclif.exit as ExitCode, fix: `see \`${help}\``, cause: e });
   }
   if (err.code && NATIVE[err.code]) {
-    const m = NATIVE[err.code];
+    const m = NATIVE[err.code]!;
     const fix = err.code === 'ERR_RECALL_CORRUPT' && err.path?.endsWith('.wal') ? WAL_CORRUPT_FIX : m.fix;
     return new RecallError(err.code, err.message, { exit: m.exit, fix, file: err.path, offset: err.offset, length: err.length, cause: e });
   }

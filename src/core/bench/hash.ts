@@ -53,7 +53,7 @@ export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (
     }
     const q = Math.min(1 << 22, n);
     const queries = new BigUint64Array(q);
-    for (let i = 0; i < q; i++) queries[i] = i % 10 === 9 ? rand() | 1n : keys[Number(rand() % BigInt(n))];
+    for (let i = 0; i < q; i++) queries[i] = i % 10 === 9 ? rand() | 1n : keys[Number(rand() % BigInt(n))]!;
     const out = new BigUint64Array(q);
     const nh = native.hashBenchBuild(keys, payloads, 'neighbor', cap);
     const lp = native.hashBenchBuild(keys, payloads, 'linear', cap);
@@ -74,9 +74,9 @@ export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (
     if (Math.abs(hits / q - 0.9) > 0.01) throw new Error(`hash bench: hit rate ${hits / q}, expected 0.9`);
     if (n < MAP_LIMIT) {
       const map = new Map<bigint, bigint>();
-      for (let i = 0; i < n; i++) map.set(keys[i], payloads[i]);
+      for (let i = 0; i < n; i++) map.set(keys[i]!, payloads[i]!);
       ns['JS Map<bigint>'] = best(() => {
-        for (let i = 0; i < q; i++) out[i] = map.get(queries[i]) ?? 0n;
+        for (let i = 0; i < q; i++) out[i] = map.get(queries[i]!) ?? 0n;
       }, q);
     } else {
       ns['JS Map<bigint>'] = null;
@@ -106,7 +106,7 @@ export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (
 }
 
 export function hashBenchMarkdown(rows: HashBenchRow[], reps: number): string {
-  const names = Object.keys(rows[0].nsPerLookup);
+  const names = Object.keys(rows[0]!.nsPerLookup);
   return [
     `| ns per lookup (best of ${reps}) | ${rows.map((r) => `2^${Math.log2(r.slots)} slots`).join(' | ')} |`,
     `|---|${rows.map(() => '---').join('|')}|`,

@@ -23,6 +23,7 @@ import { OracleIndex } from './anchors/text-oracle.js';
 import { openDuckDB, queryRows } from '../io/duckdb.js';
 import { loadNative, textQueryBuffer } from '../native.js';
 import { opCode } from '../channels/kinds.js';
+import { recordStart } from '../io/records.js';
 
 export const BENCHES = ['hash', 'vector', 'text', 'wal'] as const;
 export type BenchName = (typeof BENCHES)[number];
@@ -272,8 +273,8 @@ function benchWal(c: Ctx): Figure[] {
     const w = native.walOpen(d, { fsync: 'batch' });
     for (let from = 0; from < n; from += 65536) {
       const to = Math.min(n, from + 65536);
-      const base = from === 0 ? 0 : ends[from - 1]!;
-      native.walAppend(w.handle, ops.subarray(from, to), ends.subarray(from, to).map((e) => e - base), payloads.subarray(base, ends[to - 1]));
+      const base = recordStart(ends, from);
+      native.walAppend(w.handle, ops.subarray(from, to), ends.subarray(from, to).map((e) => e - base), payloads.subarray(base, recordStart(ends, to)));
     }
     native.walClose(w.handle);
     return n / 1e6;

@@ -16,6 +16,7 @@ import { loadNative } from '../native.js';
 import { shardFileName } from '../shard/manifest.js';
 import { dumpChannel } from '../pipeline/dump.js';
 import { opCode } from '../channels/kinds.js';
+import { recordStart } from '../io/records.js';
 
 export interface WalBenchOptions {
   dir: string;
@@ -98,8 +99,8 @@ export async function runWalBench(o: WalBenchOptions): Promise<WalBenchResult> {
   const t0 = now();
   for (let from = 0; from < o.records; from += batch) {
     const to = Math.min(o.records, from + batch);
-    const base = from === 0 ? 0 : recs.ends[from - 1];
-    native.walAppend(w.handle, recs.ops.subarray(from, to), recs.ends.subarray(from, to).map((e) => e - base), recs.payloads.subarray(base, recs.ends[to - 1]));
+    const base = recordStart(recs.ends, from);
+    native.walAppend(w.handle, recs.ops.subarray(from, to), recs.ends.subarray(from, to).map((e) => e - base), recs.payloads.subarray(base, recordStart(recs.ends, to)));
   }
   const appendS = now() - t0;
   native.walClose(w.handle);
@@ -165,7 +166,7 @@ export async function runWalBench(o: WalBenchOptions): Promise<WalBenchResult> {
   await staged.publish(params);
   const buildS = now() - tb;
   const dwal = join(o.dir, 'dump-wal');
-  const ch = smallRecords(o.dumpChanges, (i) => keys[(i * 2654435761) % n], 3); // a third are deletes
+  const ch = smallRecords(o.dumpChanges, (i) => keys[(i * 2654435761) % n]!, 3); // a third are deletes
   const w3 = native.walOpen(dwal, { fsync: 'off' });
   native.walAppend(w3.handle, ch.ops, ch.ends, ch.payloads);
   native.walClose(w3.handle);

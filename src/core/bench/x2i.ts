@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { badInput } from '../errors.js';
 import { loadNative } from '../native.js';
+import { firstLine } from '../io/text.js';
 
 export interface X2iBenchRow {
   algo: 'cosine' | 'swing';
@@ -60,7 +61,7 @@ export async function runX2iBench(o: X2iBenchOptions): Promise<X2iBenchRow[]> {
     let hit = 0;
     let total = 0;
     for (const [a, b] of truth.pairs) {
-      for (const [x, y] of [[a, b], [b, a]]) {
+      for (const [x, y] of [[a, b], [b, a]] as [number, number][]) {
         total++;
         for (let p = Number(rowOff[x]), r = 0; p < Number(rowOff[x + 1]) && r < 10; p++, r++) {
           if (nb[p] === y) {
@@ -84,7 +85,7 @@ export async function runX2iBench(o: X2iBenchOptions): Promise<X2iBenchRow[]> {
     for (let rep = 0; rep < 2; rep++) {
       const f = spawnSync(process.execPath, [floorScript, data, floorAlgo, 'topk=50', 'userCap=200', 'itemUserCap=200'], { encoding: 'utf8' });
       if (f.status !== 0) throw new Error(`x2i.mjs ${floorAlgo} failed: ${f.stderr}`);
-      const run = JSON.parse(f.stdout.trim().split('\n')[0]) as { computeCpuS: number; pairs: number; partnerRecall10: number };
+      const run = JSON.parse(firstLine(f.stdout.trim())) as { computeCpuS: number; pairs: number; partnerRecall10: number };
       if (!floor || run.computeCpuS < floor.computeCpuS) floor = run;
     }
     if (!floor) throw new Error('x2i.mjs gave no result');

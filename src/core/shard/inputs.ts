@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { badInput, usage } from '../errors.js';
 import { literal, queryRows } from '../io/duckdb.js';
+import { firstLine } from '../io/text.js';
 
 export interface Column {
   name: string;
@@ -59,9 +60,10 @@ export async function describeInputs(c: DuckDBConnection, files: readonly string
         type: r.column_type,
       }));
       const [meta] = await queryRows<{ rows: string }>(c, `SELECT num_rows::VARCHAR AS rows FROM parquet_file_metadata(${literal(path)})`);
+      if (!meta) throw new Error('no file metadata');
       out.push({ path, bytes: (await stat(path)).size, rows: Number(meta.rows), schema });
     } catch (e) {
-      const msg = (e as Error).message.split('\n')[0].replace(/^[A-Za-z]+ Error: /, '');
+      const msg = firstLine((e as Error).message).replace(/^[A-Za-z]+ Error: /, '');
       throw badInput('ERR_RECALL_BAD_PARQUET', `${path}: cannot read as parquet: ${msg}`, {
         file: path,
         fix: 'the file is damaged or not parquet: re-export it, or leave it out of --input',
@@ -70,6 +72,7 @@ export async function describeInputs(c: DuckDBConnection, files: readonly string
     }
   }
   const first = out[0];
+  if (!first) return out;
   for (const f of out.slice(1)) {
     const a = first.schema.map((col) => `${col.name} ${col.type}`);
     const b = f.schema.map((col) => `${col.name} ${col.type}`);

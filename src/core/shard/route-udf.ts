@@ -95,7 +95,7 @@ export async function registerShardFunction(
       const out = output as unknown as ValidityVector;
       const nulls = native.routeInt64(new BigInt64Array(v.items.buffer, v.items.byteOffset, rows), bits, shardCount, out.items as unknown as Uint16Array, counts.perShard);
       if (nulls > 0) {
-        for (let i = 0; i < rows; i++) if (!((bits![i >> 3] >> (i & 7)) & 1)) out.setItem(i, null); // null key -> null shard
+        for (let i = 0; i < rows; i++) if (!((bits![i >> 3]! >> (i & 7)) & 1)) out.setItem(i, null); // null key -> null shard
         counts.nullKeys += nulls;
       }
       out.flush();
@@ -112,7 +112,7 @@ export async function registerShardFunction(
     const bits = mask ? new Uint8Array(mask.buffer, mask.byteOffset, Math.ceil(rows / 8)) : null;
     const perShard = counts.perShard;
     for (let i = 0; i < rows; i++) {
-      if (bits === null || (bits[i >> 3] >> (i & 7)) & 1) perShard[shards[i]] += 1;
+      if (bits === null || (bits[i >> 3]! >> (i & 7)) & 1) perShard[shards[i]!]! += 1;
       else {
         out.setItem(i, null); // null key -> null shard
         counts.nullKeys += 1;

@@ -27,6 +27,7 @@ import { arrowToParquet, isArrowFile } from './arrow-input.js';
 import { describeInputs, expandInputs } from './inputs.js';
 import { type Compression, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
 import { keyEncoding, registerShardFunction, type RouteCounts } from './route-udf.js';
+import { firstLine } from '../io/text.js';
 
 export const MAX_SHARDS = 65536;
 /** Shard files one lane keeps open in one pass; more shards take more passes. */
@@ -103,7 +104,7 @@ function laneMemory(limit: string | undefined, lanes: number): string | undefine
 }
 
 function readError(e: unknown, where: string | undefined): RecallError {
-  const msg = (e as Error).message.split('\n')[0];
+  const msg = firstLine((e as Error).message);
   if (where && /Parser|Binder/.test(msg)) {
     return usage('ERR_RECALL_BAD_WHERE', `--where ${JSON.stringify(where)}: ${msg}`, { fix: 'write a DuckDB SQL predicate over the input columns' });
   }
@@ -157,15 +158,15 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
       files.push(dest);
     }
     const inputs = await describeInputs(main, files);
-    const schema = inputs[0].schema;
+    const schema = inputs[0]!.schema;
     const keyCol = schema.find((col) => col.name === opts.key);
     if (!keyCol) {
-      throw badInput('ERR_RECALL_NO_KEY_COLUMN', `${inputs[0].path}: no column "${opts.key}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
-        file: inputs[0].path,
+      throw badInput('ERR_RECALL_NO_KEY_COLUMN', `${inputs[0]!.path}: no column "${opts.key}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
+        file: inputs[0]!.path,
         fix: 'pass one of those as --key',
       });
     }
-    const key = keyEncoding(opts.key, keyCol.type, inputs[0].path);
+    const key = keyEncoding(opts.key, keyCol.type, inputs[0]!.path);
     const selected = opts.columns?.length ? opts.columns : schema.map((s) => s.name);
     for (const name of selected) {
       if (!schema.some((s) => s.name === name)) {
@@ -205,7 +206,7 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
     const codec = compression === 'none' ? 'uncompressed' : compression;
     // Input checksums overlap with the scans (the files are being read anyway).
     const inputSums = Promise.all(
-      inputs.map(async (f, i) => ({ path: given[i], bytes: (await stat(given[i])).size, rows: f.rows, sha256: await sha256File(given[i]) })),
+      inputs.map(async (f, i) => ({ path: given[i]!, bytes: (await stat(given[i]!)).size, rows: f.rows, sha256: await sha256File(given[i]!) })),
     );
     inputSums.catch(() => undefined); // awaited below
     for (let pass = 0; pass < passes; pass++) {
@@ -225,17 +226,20 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
           } catch (e) {
             throw signal?.aborted ? e : readError(e, opts.where);
           }
-          for (let k = lo; k <= hi; k++) if (k % lanes === lane) rowsOf[k] = counts.perShard[k];
+          for (let k = lo; k <= hi; k++) if (k % lanes === lane) rowsOf[k] = counts.perShard[k]!;
           if (pass === 0 && lane === 0) nullKeys = counts.nullKeys; // every lane sees every key
         }),
       );
       // Null keys are counted during the first pass (no extra scan); refused
       // ones abort here, and the staging folder goes with them.
       if (nullKeys > 0 && !opts.dropNullKeys) {
-        const [first] = await queryRows<{ filename: string; row: string }>(
+        // nullKeys > 0: there is a first one
+        const first = (
+          await queryRows<{ filename: string; row: string }>(
           main,
           `SELECT filename, file_row_number::VARCHAR AS row FROM read_parquet(${literalList(files)}, filename = true, file_row_number = true) WHERE ${where} AND ${ident(opts.key)} IS NULL LIMIT 1`,
-        );
+        )
+        )[0]!;
         throw badInput('ERR_RECALL_NULL_KEYS', `${first.filename}: ${nullKeys} row(s) have a null "${opts.key}", the first at row ${first.row}`, {
           file: first.filename,
           row: Number(first.row),
@@ -253,9 +257,9 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
       const partDir = join(staging, `lane-${Math.floor(k / perPass)}-${k % lanes}`, `${SHARD_COL}=${k}`);
       const parts = await readdir(partDir).catch(() => [] as string[]);
       if (parts.length > 1) throw new RecallError('ERR_RECALL_INTERNAL', `shard ${k} came out as ${parts.length} files`);
-      if (parts.length === 1) await rename(join(partDir, parts[0]), dest);
+      if (parts.length === 1) await rename(join(partDir, parts[0]!), dest);
       else await main.run(`COPY (SELECT ${cols} FROM ${source} LIMIT 0) TO ${literal(dest)} (FORMAT parquet, COMPRESSION ${codec})`);
-      shardEntries.push({ shard: k, file: name, rows: rowsOf[k], bytes: (await stat(dest)).size, sha256: await sha256File(dest) });
+      shardEntries.push({ shard: k, file: name, rows: rowsOf[k]!, bytes: (await stat(dest)).size, sha256: await sha256File(dest) });
       signal?.throwIfAborted();
     }
     const manifest: ShardManifest = {

@@ -27,7 +27,7 @@ const CRC_TABLE = (() => {
 /** CRC-32C (Castagnoli), as the native writer computes it. */
 export function crc32c(b: Uint8Array): number {
   let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -92,7 +92,7 @@ export function parseSegment(b: Uint8Array, last: boolean, prevSeq: number, visi
         if (crc32c(body) !== dv.getUint32(o + 4, true)) problem = 'a checksum mismatch';
         else if (seq <= prevSeq) problem = `seq ${seq} after seq ${prevSeq} (seqs must rise)`;
         else {
-          visit?.({ seq, op: body[8], payload: body.subarray(BODY_FIXED) });
+          visit?.({ seq, op: body[8]!, payload: body.subarray(BODY_FIXED) });
           prevSeq = seq;
           records++;
           o = next;
@@ -116,7 +116,7 @@ export async function inspectWal(dir: string, visit?: (r: WalRecord) => void): P
   const out: SegmentSummary[] = [];
   let prev = 0;
   for (let i = 0; i < segs.length; i++) {
-    const { file, firstSeq } = segs[i];
+    const { file, firstSeq } = segs[i]!;
     const b = await readFile(file);
     const ops: Record<string, number> = {};
     let minSeq = 0;

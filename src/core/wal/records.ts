@@ -9,6 +9,7 @@ import { type ChannelKind, opCode } from '../channels/kinds.js';
 import { driverFor } from '../channels/registry.js';
 import { Bytes } from '../io/bytes.js';
 import { badInput } from '../errors.js';
+import { recordStart } from '../io/records.js';
 
 
 /** Encoded records in the layout `walAppend` takes. */
@@ -90,8 +91,8 @@ export class RecordEncoder {
 
   /** Records [from, to) in walAppend's layout. */
   slice(from = 0, to = this.ops.length): EncodedRecords {
-    const start = from === 0 ? 0 : this.ends[from - 1];
-    const end = to === 0 ? 0 : this.ends[to - 1];
+    const start = recordStart(this.ends, from);
+    const end = recordStart(this.ends, to);
     return {
       ops: Uint8Array.from(this.ops.slice(from, to)),
       ends: Uint32Array.from(this.ends.slice(from, to), (e) => e - start),

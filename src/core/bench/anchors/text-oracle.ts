@@ -4,7 +4,7 @@
  * typed-array inverted index, its own query parser and normalisation, and
  * exhaustive BM25 evaluation (no skipping, no pruning, no pair lists). Tests
  * compare the native index with it; `bench inverted` times it as the anchor.
- * Scores follow the spec exactly (quantised doc lengths, f64 sums in ascending
+ * Scores follow the native scorer exactly (quantised doc lengths, f64 sums in ascending
  * term-ordinal order), so they agree with the native ones to the last bits.
  */
 
@@ -48,7 +48,7 @@ export function oracleTokens(text: string, bigrams: boolean, maxTokenBytes = 255
   return out;
 }
 
-/** The DOC_LENS table of the spec (exact below 48, then steps <= 6.25%). */
+/** The DOC_LENS table of the native scorer (exact below 48, then steps <= 6.25%). */
 export const LEN_TABLE: number[] = (() => {
   const t = [0];
   for (let c = 1; c < 256; c++) t.push(c < 48 ? c : Math.max(t[c - 1]! + 1, Math.floor((t[c - 1]! * 17) / 16)));

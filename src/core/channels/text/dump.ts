@@ -56,7 +56,7 @@ export async function dumpText(c: DumpContext): Promise<ChannelDump> {
     if (d) live.set(id, d);
     else live.delete(id);
   }
-  const originals = base.layers[0].files.filter((f) => basename(f) !== UPDATES_FILE);
+  const originals = base.layers[0]!.files.filter((f) => basename(f) !== UPDATES_FILE);
   const hide = [...touched];
   for (const [shard, src] of originals.entries()) {
     const name = basename(src);

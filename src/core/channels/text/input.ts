@@ -8,6 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { requireFiles } from '../../io/paths.js';
 import { badInput } from '../../errors.js';
 import { ident, literalList, queryRows } from '../../io/duckdb.js';
+import { firstLine } from '../../io/text.js';
 
 export interface TextDocs {
   rows: number;
@@ -109,7 +110,7 @@ export async function readParquetDocs(c: DuckDBConnection, files: string[], cols
   } catch (e) {
     const m = (e as Error).message ?? '';
     if (/utf-?8|unicode/i.test(m) && !(e as { exit?: number }).exit)
-      throw badInput('ERR_RECALL_BAD_UTF8', `${source}: a text column is not valid UTF-8 (${m.split('\n')[0]})`, { file: files[0], fix: 'repair or re-encode the text as UTF-8; nothing was written' });
+      throw badInput('ERR_RECALL_BAD_UTF8', `${source}: a text column is not valid UTF-8 (${firstLine(m)})`, { file: files[0], fix: 'repair or re-encode the text as UTF-8; nothing was written' });
     throw e;
   }
   return {

@@ -22,6 +22,7 @@ import { channelName, decodeOp } from '../kinds.js';
 import { type Analyzer, analyzerFor } from './analyzer.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { packStrings, packTexts } from './input.js';
+import { recordStart } from '../../io/records.js';
 
 export const TEXT_DELETES_FILE = 'deletes.json';
 export const TEXT_DOCS_FILE = 'docs.jsonl';
@@ -49,9 +50,9 @@ export function textChanges(walDir: string, range: WalRange): TextChanges {
   let deletes = 0;
   const buf = Buffer.from(s.payloads.buffer, s.payloads.byteOffset, s.payloads.byteLength);
   for (let i = 0; i < s.ops.length; i++) {
-    const op = decodeOp(s.ops[i]);
+    const op = decodeOp(s.ops[i]!);
     if (op?.channel !== 'text') continue;
-    const at = i === 0 ? 0 : s.ends[i - 1];
+    const at = recordStart(s.ends, i);
     if (op.delete) {
       deletes++;
       docs.set(buf.toString('utf8', at, s.ends[i]), null);

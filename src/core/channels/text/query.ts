@@ -51,8 +51,8 @@ export async function openText(path: string, o: OpenTextOptions = {}): Promise<O
   // what each layer must not answer: everything a newer layer (or the tail) replaced or deleted
   const hidden = layers.map(() => new Set<string>());
   for (let i = layers.length - 2; i >= 0; i--) {
-    for (const id of hidden[i + 1]) hidden[i].add(id);
-    for (const id of layers[i + 1].shadows) hidden[i].add(id);
+    for (const id of hidden[i + 1]!) hidden[i]!.add(id);
+    for (const id of layers[i + 1]!.shadows) hidden[i]!.add(id);
   }
   const shards = layers.flatMap((l, layer) => l.shards.map((s) => ({ ...s, layer })));
   return { files: shards.map((s) => s.file), version: lv.version, shards, hidden, layers: lv.layers.map((l) => l.version), wal, prepareQuery: analyzer.prepareQuery, close };

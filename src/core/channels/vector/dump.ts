@@ -35,12 +35,12 @@ export async function dumpVector(c: DumpContext): Promise<ChannelDump> {
       if (!l.handle) continue;
       const r = native.vectorRows(l.handle);
       if (!r) {
-        throw badInput('ERR_RECALL_NO_F32', `${base.layers[i].files[0]}: an int8 index built without f32 rows cannot be rebuilt by a major dump`, {
-          file: base.layers[i].files[0],
+        throw badInput('ERR_RECALL_NO_F32', `${base.layers[i]!.files[0]}: an int8 index built without f32 rows cannot be rebuilt by a major dump`, {
+          file: base.layers[i]!.files[0],
           fix: 'use --delta, or rebuild from the source with --rerank (which keeps the f32 rows)',
         });
       }
-      for (let j = 0; j < r.ids.length; j++) rows.set(r.ids[j], r.data.subarray(j * dim, (j + 1) * dim));
+      for (let j = 0; j < r.ids.length; j++) rows.set(r.ids[j]!, r.data.subarray(j * dim, (j + 1) * dim));
     }
   }
   for (const [id, row] of ch.rows) {

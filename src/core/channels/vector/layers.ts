@@ -11,6 +11,7 @@ import { badInput } from '../../errors.js';
 import { type Layer, readLayerFile } from '../../index/layers.js';
 import { type CancelToken, loadNative, type VectorHandle, type WalRange, type WalScanReport } from '../../native.js';
 import { decodeOp } from '../kinds.js';
+import { recordStart } from '../../io/records.js';
 
 export const VECTOR_DELETES_FILE = 'deletes.u64';
 
@@ -33,9 +34,9 @@ export function vectorChanges(walDir: string, range: WalRange): VectorChanges {
   let deletes = 0;
   const dv = new DataView(s.payloads.buffer, s.payloads.byteOffset, s.payloads.byteLength);
   for (let i = 0; i < s.ops.length; i++) {
-    const op = decodeOp(s.ops[i]);
+    const op = decodeOp(s.ops[i]!);
     if (op?.channel !== 'vector') continue;
-    const at = i === 0 ? 0 : s.ends[i - 1];
+    const at = recordStart(s.ends, i);
     const id = dv.getBigUint64(at, true);
     if (op.delete) {
       deletes++;
@@ -94,10 +95,10 @@ export function distance(metric: string, q: Float32Array, x: Float32Array): numb
   let xx = 0;
   let l2 = 0;
   for (let j = 0; j < q.length; j++) {
-    dot += q[j] * x[j];
-    qq += q[j] * q[j];
-    xx += x[j] * x[j];
-    l2 += (q[j] - x[j]) ** 2;
+    dot += q[j]! * x[j]!;
+    qq += q[j]! * q[j]!;
+    xx += x[j]! * x[j]!;
+    l2 += (q[j]! - x[j]!) ** 2;
   }
   if (metric === 'l2') return Math.sqrt(l2);
   if (metric === 'ip') return -dot;
@@ -128,16 +129,16 @@ export async function searchLayers(
   const cands: { id: bigint; d: number }[][] = Array.from({ length: nq }, () => []);
   const shadow = new Set<bigint>(tail.keys());
   for (let i = layers.length - 1; i >= 0; i--) {
-    const l = layers[i];
+    const l = layers[i]!;
     if (l.handle && l.n > 0) {
       const kk = Math.min(l.n, k + shadow.size);
       const r = await native.vectorSearch(l.handle, queries, { ...p, k: kk, ef: Math.max(p.ef ?? 0, kk) }, token);
       for (let q = 0; q < nq; q++) {
         for (let j = 0; j < kk; j++) {
-          const raw = r.ids[q * kk + j];
+          const raw = r.ids[q * kk + j]!;
           if (raw < 0n) continue;
           const id = BigInt.asUintN(64, raw);
-          if (!shadow.has(id)) cands[q].push({ id, d: r.distances[q * kk + j] });
+          if (!shadow.has(id)) cands[q]!.push({ id, d: r.distances[q * kk + j]! });
         }
       }
     }
@@ -146,7 +147,7 @@ export async function searchLayers(
   }
   for (const [id, row] of tail) {
     if (!row) continue;
-    for (let q = 0; q < nq; q++) cands[q].push({ id, d: distance(metric, queries.subarray(q * dim, (q + 1) * dim), row) });
+    for (let q = 0; q < nq; q++) cands[q]!.push({ id, d: distance(metric, queries.subarray(q * dim, (q + 1) * dim), row) });
   }
   const ids: bigint[][] = [];
   const distances: number[][] = [];

@@ -57,7 +57,7 @@ export async function queryVector(o: QueryVectorOptions, signal?: AbortSignal): 
   const t0 = performance.now();
   const lv = await resolveLayered(o.index, VECTOR_FILE_EXT, 'a vector', o.asOf);
   if (lv.layers.length > 1 || o.wal) return queryLayered(o, lv, signal);
-  const { files } = lv.layers[0];
+  const { files } = lv.layers[0]!;
   const version = lv.version;
   if (files.length !== 1) throw badInput('ERR_RECALL_NOT_AN_INDEX', `${o.index}: ${files.length} vector files; one expected`, { file: o.index });
   const h = native.vectorOpen(files[0]!);

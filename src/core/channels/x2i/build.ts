@@ -103,7 +103,7 @@ async function readLists(c: DuckDBConnection, files: string[], l: { key: string;
   );
   const [items, scores] = await readColumns<[BigInt64Array, Float32Array]>(c, `SELECT unnest(${ident(l.neighbors)})::BIGINT, unnest(${ident(l.scores)})::FLOAT FROM ${src}`, [BigInt64Array, Float32Array]);
   const offsets = new BigUint64Array(keys.length + 1);
-  for (let r = 0; r < keys.length; r++) offsets[r + 1] = offsets[r] + BigInt.asUintN(64, counts[r]);
+  for (let r = 0; r < keys.length; r++) offsets[r + 1] = offsets[r]! + BigInt.asUintN(64, counts[r]!);
   const u64 = (a: BigInt64Array) => new BigUint64Array(a.buffer, a.byteOffset, a.length);
   return { keys: u64(keys), offsets, items: u64(items), scores };
 }
@@ -125,8 +125,8 @@ export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hook
   const c = await db.connect();
   try {
     // 1. what to build: a shard folder gives one part per shard, anything else one part
-    const manifest = o.inputs.length === 1 ? await shardFolder(o.inputs[0]) : null;
-    const shardFiles = manifest?.shards.map((s) => join(o.inputs[0], s.file));
+    const manifest = o.inputs.length === 1 ? await shardFolder(o.inputs[0]!) : null;
+    const shardFiles = manifest?.shards.map((s) => join(o.inputs[0]!, s.file));
     // Interactions need every user's whole history: all shards go into one computation.
     const parts: Part[] = o.interactions
       ? [{ shard: 0, files: shardFiles ?? (await expandInputs(c, o.inputs)) }]
@@ -137,14 +137,14 @@ export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hook
     if (o.shard !== undefined) {
       if (!shardFiles || o.interactions) throw badInput('ERR_RECALL_USAGE', '--shard needs a `recall shard` folder of precomputed lists as --input', { fix: 'drop --shard, or pass the shard folder' });
       if (o.shard >= shardCount) throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the folder holds ${shardCount} shards`, { fix: `pass 0..${shardCount - 1}` });
-      parts.splice(0, parts.length, parts[o.shard]);
+      parts.splice(0, parts.length, parts[o.shard]!);
     }
     const lists = o.interactions ? null : { key: o.key ?? '', neighbors: o.neighbors ?? '', scores: o.scores ?? '' };
     // 2. check everything before writing anything (interaction rows are checked as they are read)
     if (lists) {
       for (const p of parts) {
         const described = await describeInputs(c, p.files);
-        checkTypes(described[0].path, described[0].schema, lists);
+        checkTypes(described[0]!.path, described[0]!.schema, lists);
         await refuseRows(c, p.files, lists);
       }
     }

@@ -9,8 +9,8 @@ import { X2I_FILE_EXT } from './build.js';
 export async function dumpX2i(c: DumpContext): Promise<ChannelDump> {
   const native = loadNative();
   const base = await resolveLayered(c.o.index, X2I_FILE_EXT, 'an x2i');
-  const shardCount = base.layers[0].files.length;
-  const names = base.layers[0].files.map((f) => basename(f));
+  const shardCount = base.layers[0]!.files.length;
+  const names = base.layers[0]!.files.map((f) => basename(f));
   const outs = names.map((n) => join(c.stagedDir, n));
   const table = c.params.table as { seed?: string } | undefined;
   const r = await native.x2iDump({
@@ -19,7 +19,7 @@ export async function dumpX2i(c: DumpContext): Promise<ChannelDump> {
     upto: c.o.upto,
     skipCorrupt: c.o.skipCorrupt,
     delta: c.kind === 'delta',
-    layers: Array.from({ length: shardCount }, (_, s) => base.layers.map((l) => l.files[s])),
+    layers: Array.from({ length: shardCount }, (_, s) => base.layers.map((l) => l.files[s]!)),
     outs,
     headers: outs.map((_, shard) => ({ version: c.version, shard, shardCount })),
     // the applied seq is known only after the scan: the manifest records it, the files their layering
@@ -28,5 +28,5 @@ export async function dumpX2i(c: DumpContext): Promise<ChannelDump> {
     topK: Number(c.params.topK ?? 0),
     minScore: c.params.minScore === null || c.params.minScore === undefined ? undefined : Number(c.params.minScore),
   });
-  return { ...r, files: r.shards.map((s, i) => ({ file: names[i], keys: s.keys, deleted: s.deleted, fileBytes: s.fileBytes })) };
+  return { ...r, files: r.shards.map((s, i) => ({ file: names[i]!, keys: s.keys, deleted: s.deleted, fileBytes: s.fileBytes })) };
 }

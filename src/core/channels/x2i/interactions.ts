@@ -45,7 +45,8 @@ export function parseActionWeights(text: string): Record<string, number> {
 }
 
 export async function listsFromInteractions(c: DuckDBConnection, files: string[], cols: InteractionColumns, options: X2iComputeOptions, signal?: AbortSignal): Promise<ComputedLists> {
-  const [first] = await describeInputs(c, files);
+  // files is never empty: expandInputs refuses an input that matches nothing
+  const first = (await describeInputs(c, files))[0]!;
   const typeOf = (name: string | undefined, flag: string) => {
     if (name === undefined) return undefined;
     const col = first.schema.find((s) => s.name === name);
@@ -89,6 +90,6 @@ export async function listsFromInteractions(c: DuckDBConnection, files: string[]
   const rows = await native.x2iCompute(u32(user), u32(item), u32(tsCol), cols.weight || cols.actionWeights ? w : null, users, ids.length, options, tokenFor(native, signal));
   const keys = new BigUint64Array(ids.buffer, ids.byteOffset, ids.length);
   const items = new BigUint64Array(rows.nb.length);
-  for (let p = 0; p < rows.nb.length; p++) items[p] = keys[rows.nb[p]];
+  for (let p = 0; p < rows.nb.length; p++) items[p] = keys[rows.nb[p]!]!;
   return { keys, offsets: rows.rowOff, items, scores: rows.sc, interactions: user.length, keptInteractions: rows.keptInteractions, users, work: rows.work };
 }

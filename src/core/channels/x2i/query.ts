@@ -59,17 +59,17 @@ export function parseKeys(text: string, source: string): bigint[] {
 }
 
 const toItems = (items: BigUint64Array, scores: Float32Array, at: number, n: number) =>
-  Array.from({ length: n }, (_, j) => ({ item: String(BigInt.asIntN(64, items[at + j])), score: scores[at + j] }));
+  Array.from({ length: n }, (_, j) => ({ item: String(BigInt.asIntN(64, items[at + j]!)), score: scores[at + j]! }));
 
 export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2iQueryOptions = {}): Promise<X2iQueryResult> {
   const native = loadNative();
   const lv = await resolveLayered(indexPath, X2I_FILE_EXT, 'an x2i', o.asOf);
-  const files0 = lv.layers[0].files;
+  const files0 = lv.layers[0]!.files;
   if (files0.length === 0) throw badInput('ERR_RECALL_NOT_AN_INDEX', `${indexPath}: holds no x2i file`, { file: indexPath });
-  const shardCount = files0.length === 1 ? 1 : (await readContainerInfo(files0[0])).header.shardCount;
+  const shardCount = files0.length === 1 ? 1 : (await readContainerInfo(files0[0]!)).header.shardCount;
   const shards = shardCount > 1 ? routeKeys(keys.map(String), 'int64', shardCount).map((r) => r.shard) : keys.map(() => 0);
   const t0 = process.hrtime.bigint();
-  const answers: X2iAnswer[] = keys.map((k, i) => ({ key: String(k), found: false, shard: shards[i], from: null, deleted: false, items: [] }));
+  const answers: X2iAnswer[] = keys.map((k, i) => ({ key: String(k), found: false, shard: shards[i]!, from: null, deleted: false, items: [] }));
   const open = new Array<number>(); // rows still unanswered
   // 1. the WAL tail, newest of all
   let wal: X2iQueryResult['wal'] = null;
@@ -80,16 +80,16 @@ export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2
     const at = new Map<bigint, number>();
     r.keys.forEach((k, i) => at.set(k, i));
     const starts = new Uint32Array(r.counts.length + 1);
-    r.counts.forEach((c, i) => (starts[i + 1] = starts[i] + c));
+    r.counts.forEach((c, i) => (starts[i + 1] = starts[i]! + c));
     keys.forEach((k, row) => {
       const i = at.get(BigInt.asUintN(64, k));
       if (i === undefined) return open.push(row);
-      const a = answers[row];
+      const a = answers[row]!;
       a.from = 'wal';
       if (r.deleted[i]) a.deleted = true;
       else {
         a.found = true;
-        a.items = toItems(r.items, r.scores, starts[i], top > 0 ? Math.min(top, r.counts[i]) : r.counts[i]);
+        a.items = toItems(r.items, r.scores, starts[i]!, top > 0 ? Math.min(top, r.counts[i]!) : r.counts[i]!);
       }
     });
   } else keys.forEach((_, row) => open.push(row));
@@ -99,21 +99,21 @@ export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2
     if (pending.length === 0) break;
     const next: number[] = [];
     for (let s = 0; s < layer.files.length; s++) {
-      const rows = pending.filter((row) => answers[row].shard === s);
+      const rows = pending.filter((row) => answers[row]!.shard === s);
       if (rows.length === 0) continue;
-      const h = native.x2iOpen(layer.files[s]);
-      const r = native.x2iLookup(h, BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i])), top);
+      const h = native.x2iOpen(layer.files[s]!);
+      const r = native.x2iLookup(h, BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!)), top);
       let at = 0;
       rows.forEach((row, j) => {
-        const a = answers[row];
+        const a = answers[row]!;
         if (r.found[j] === 0) return next.push(row);
         a.from = layer.version;
         if (r.found[j] === 2) a.deleted = true;
         else {
           a.found = true;
-          a.items = toItems(r.items, r.scores, at, r.counts[j]);
+          a.items = toItems(r.items, r.scores, at, r.counts[j]!);
         }
-        at += r.counts[j];
+        at += r.counts[j]!;
       });
     }
     pending = next;
