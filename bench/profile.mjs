@@ -78,7 +78,7 @@ async function naiveCollapse(file) {
     }
     const m = /^(\S.*?)\s+\d+(\/\d+)?\s.*?(\d+)?\s+\S+:\s*$/.exec(line);
     comm = m ? m[1].replaceAll(' ', '_') : '?';
-    period = m && m[3] ? Number(m[3]) : 1;
+    period = m?.[3] ? Number(m[3]) : 1;
   };
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const lines = (carry + chunk).split('\n');

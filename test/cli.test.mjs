@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { recall, root, scratchDir } from './helpers/cli.mjs';
 
-const fixture = join(root, 'fixtures/container/sample-v1.rcl');
 const dir = scratchDir('cli');
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -147,7 +147,7 @@ function makeReport() {
 }
 
 function embeddedJson(html) {
-  const m = html.match(/<script type="application\/json" id="recall-data">([^]*?)<\/script>/);
+  const m = html.match(/<script type="application\/json" id="recall-data">([\s\S]*?)<\/script>/);
   assert.ok(m, 'the report data is embedded');
   return m[1];
 }

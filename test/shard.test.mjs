@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import xxhash from 'xxhash-wasm';
 import { REF_SQL } from '../../shared/tools/parquet-corpus/common.mjs';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
-import { recall, root, scratchDir, interruptWhen } from './helpers/cli.mjs';
+import { recall, scratchDir, interruptWhen } from './helpers/cli.mjs';
 
 const dir = scratchDir('shard');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -130,7 +130,7 @@ describe('recall shard', () => {
       action: arrow.vectorFromArray(src.map((r) => r.action), new arrow.Utf8()),
       ts: arrow.vectorFromArray(src.map((r) => Number(r.ts) / 1000), new arrow.TimestampMicrosecond()),
       weight: arrow.vectorFromArray(src.map((r) => r.weight), new arrow.Float32()),
-      tags: arrow.vectorFromArray(src.map((r, k) => (k % 7 === 0 ? null : [k % 5, k % 3])), new arrow.List(new arrow.Field('item', new arrow.Int32(), true))),
+      tags: arrow.vectorFromArray(src.map((_r, k) => (k % 7 === 0 ? null : [k % 5, k % 3])), new arrow.List(new arrow.Field('item', new arrow.Int32(), true))),
     });
     const file = join(dir, 'events.arrow');
     writeFileSync(file, arrow.tableToIPC(table, 'file'));

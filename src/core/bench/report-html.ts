@@ -51,7 +51,7 @@ if (bars.length) {
   const svg = frame('plot-throughput', 'Throughput (median, min-max whiskers; blue: ours)');
   const x = d3.scaleBand().domain(bars.map((f) => f.id)).range([M.l, W - M.r]).padding(0.25);
   const y = d3.scaleLog().domain([d3.min(bars, (f) => f.min) / 2, d3.max(bars, (f) => f.max) * 2]).range([H - M.b, M.t]);
-  svg.append('g').attr('class', 'axis').attr('transform', 'translate(0,' + (H - M.b) + ')').call(d3.axisBottom(x).tickFormat((id) => id.split('.').slice(-2).join('.').replace(/^(hash|wal|text|vector)\./, '')));
+  svg.append('g').attr('class', 'axis').attr('transform', 'translate(0,' + (H - M.b) + ')').call(d3.axisBottom(x).tickFormat((id) => id.split('.').slice(-2).join('.').replace(/^(hash|wal|text|vector)\\./, '')));
   svg.append('g').attr('class', 'axis').attr('transform', 'translate(' + M.l + ',0)').call(d3.axisLeft(y).ticks(6, '~s'));
   svg.selectAll('rect.bar').data(bars).join('rect').attr('class', 'bar').attr('x', (f) => x(f.id)).attr('width', x.bandwidth()).attr('y', (f) => y(f.median)).attr('height', (f) => H - M.b - y(f.median)).attr('fill', (f) => (f.anchor ? '#3366cc' : '#aaa'));
   svg.selectAll('line.whisker').data(bars).join('line').attr('class', 'whisker').attr('x1', (f) => x(f.id) + x.bandwidth() / 2).attr('x2', (f) => x(f.id) + x.bandwidth() / 2).attr('y1', (f) => y(f.min)).attr('y2', (f) => y(f.max)).attr('stroke', '#222');

@@ -243,7 +243,7 @@ async function benchText(c: Ctx, res: BenchResult): Promise<Figure[]> {
       for (let s = 0; s < slow; s++) native.textQueryInto(h, query, 10, 0, out);
     });
     const naive = lat((query) => oracle.search(query, { k: 10 }));
-    res.latencies['recall'] = ours.per;
+    res.latencies.recall = ours.per;
     res.latencies['TypeScript oracle'] = naive.per;
     c.say(`text: 2-term AND p50 ${q(ours.per, 0.5).toFixed(1)} µs (oracle ${q(naive.per, 0.5).toFixed(1)} µs), ${q(ours.qps, 0.5).toFixed(0)} vs ${q(naive.qps, 0.5).toFixed(0)} QPS (${rows.length} WordNet entries)`);
     return [figure('text', 'oracle.qps', 'TypeScript oracle index, 2-term AND', 'QPS', 'higher', naive.qps), figure('text', 'and.qps', 'recall, 2-term AND, top 10', 'QPS', 'higher', ours.qps, 'oracle.qps')];

@@ -76,7 +76,7 @@ export async function readParquetDocs(c: DuckDBConnection, files: string[], cols
   const sql = `SELECT ${idExpr}, ${cols.text.map(ident).join(', ')} FROM ${src}`;
   const ids: (bigint | string)[] = [];
   const fields = cols.text.map((name) => ({ name, texts: [] as (string | null)[] }));
-  let result;
+  let result: Awaited<ReturnType<DuckDBConnection['stream']>>;
   try {
     result = await c.stream(sql);
     for (;;) {

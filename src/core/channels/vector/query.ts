@@ -121,7 +121,7 @@ async function queryLayered(o: QueryVectorOptions, lv: LayeredVersion, signal?: 
   if (info && q.dim !== info.dim)
     throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.queries}: queries have ${q.dim} dimensions, the index ${info.dim}`, { file: o.queries, fix: 'query with vectors of the dimension the index was built with' });
   const tail = o.wal ? vectorChanges(o.wal, { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt }) : null;
-  if (tail && tail.dim && tail.dim !== q.dim)
+  if (tail?.dim && tail.dim !== q.dim)
     throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.wal}: the WAL holds ${tail.dim}-dimensional vectors, the queries ${q.dim}`, { file: o.wal });
   const metric = (lv.manifest?.params.index as { metric?: string } | undefined)?.metric ?? info?.metric ?? 'l2';
   const load_s = (performance.now() - t0) / 1000;

@@ -70,7 +70,7 @@ export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2
   const shards = shardCount > 1 ? routeKeys(keys.map(String), 'int64', shardCount).map((r) => r.shard) : keys.map(() => 0);
   const t0 = process.hrtime.bigint();
   const answers: X2iAnswer[] = keys.map((k, i) => ({ key: String(k), found: false, shard: shards[i]!, from: null, deleted: false, items: [] }));
-  const open = new Array<number>(); // rows still unanswered
+  const open: number[] = []; // rows still unanswered
   // 1. the WAL tail, newest of all
   let wal: X2iQueryResult['wal'] = null;
   if (o.wal) {
