@@ -1,6 +1,6 @@
 // The text channel on real text nobody on the team wrote: WordNet entries (Debian dict-wn),
 // Chinese fortunes (fortunes-zh), DuckDB-written parquet. The native index is compared with the
-// TypeScript oracle (src/core/inverted/oracle.ts: its own analyzer, parser and exhaustive BM25).
+// TypeScript oracle (src/core/bench/anchors/text-oracle.ts: its own analyzer, parser and exhaustive BM25).
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -113,7 +113,7 @@ export async function loadConfig(file: string): Promise<RecallConfig> {
       if (names.has(ch.name)) problems.push(`/channels/${i}/name: "${ch.name}" is used twice`);
       if (ch.name === 'shards') problems.push(`/channels/${i}/name: "shards" is the folder of the sharded sources`);
       names.add(ch.name);
-      if (ch.kind === 'inverted' && ch.weights && ch.weights.length !== ch.text.length) problems.push(`/channels/${i}/weights: ${ch.weights.length} weights for ${ch.text.length} text columns`);
+      if ('weights' in ch && ch.weights && ch.weights.length !== ch.text.length) problems.push(`/channels/${i}/weights: ${ch.weights.length} weights for ${ch.text.length} text columns`);
     });
   }
   if (problems.length) {
