@@ -1,6 +1,7 @@
 /** The text channel (`inverted` in configs, manifests and the CLI): BM25 over analyzed fields, sharded by the routing hash. */
 import type { TextChannelConfig } from '../../config/load.js';
 import type { ChannelDriver } from '../driver.js';
+import { channelName } from '../kinds.js';
 import { type BuildTextOptions, TEXT_FILE_EXT, writeTextParts } from './build.js';
 import { dumpText } from './dump.js';
 import { queryText } from './query.js';
@@ -8,7 +9,7 @@ import { textRecords } from './records.js';
 
 export const textDriver: ChannelDriver<TextChannelConfig, BuildTextOptions, typeof queryText> = {
   kind: 'text',
-  name: 'inverted',
+  name: channelName('text'),
   fileExt: TEXT_FILE_EXT,
   sharded: true,
   partTasks: ({ channel: ch, config, shardFolder, shards, dir, sourceLabel }) => {
