@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench -- inverted` (also `recall bench inverted`): the text index against the plain
 // typed-array index (naive), FlexSearch and MiniSearch in one run on Debian's dict-gcide + dict-wn
-// (src/core/bench/inverted.ts). Writes bench/results/inverted.json and .md.
+// (src/core/bench/text.ts). Writes bench/results/inverted.json and .md.
 //   node bench/inverted.mjs [--rounds N] [--libs naive,flexsearch,...] [--max-docs N]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runTextBench, textBenchMarkdown } from '../dist/core/bench/inverted.js';
+import { runTextBench, textBenchMarkdown } from '../dist/core/bench/text.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name) => {

@@ -16,7 +16,9 @@ const pageDir = join(root, 'src/core/profile/page');
 const outDir = join(root, 'dist/core/profile/page');
 const require = createRequire(import.meta.url);
 
-const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(pageDir, 'tsconfig.json')], { stdio: 'inherit' });
+const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(pageDir, 'tsconfig.json')], {
+  stdio: 'inherit',
+});
 if (tsc.status !== 0) {
   console.error('build-page-assets: the page script does not type-check (src/core/profile/page)');
   process.exit(1);

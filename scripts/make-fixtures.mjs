@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadNative } from '../dist/core/native.js';
-import { canonicalJson } from '../dist/core/index/container.js';
+import { canonicalJson } from '../dist/core/io/canonical-json.js';
 
 export const SAMPLE_HEADER = { kind: 15, major: 1, minor: 2, flags: 5, buildId: 77n, version: 3, shard: 1, shardCount: 4 };
 export function sampleSections() {

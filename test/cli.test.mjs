@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { recall, root, scratchDir } from './helpers/cli.mjs';
 
-const fixture = join(root, 'fixtures/container/sample-v1.rcl');
 const dir = scratchDir('cli');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -90,7 +89,8 @@ describe('recall CLI', () => {
     for (const [id, cmd] of Object.entries(manifest.commands)) {
       const usage = `recall ${id.replaceAll(':', ' ')}`;
       assert.ok(readme.includes(`## \`${usage}`), `README lacks a section for ${usage}: run npm run readme`);
-      for (const flag of Object.keys(cmd.flags)) assert.ok(readme.includes(`--${flag}`), `README lacks --${flag} of ${usage}: run npm run readme`);
+      for (const flag of Object.keys(cmd.flags))
+        assert.ok(readme.includes(`--${flag}`), `README lacks --${flag} of ${usage}: run npm run readme`);
     }
   });
 });

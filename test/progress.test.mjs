@@ -1,7 +1,7 @@
 // Progress lines: only for a person at a terminal; rate, MB/s and ETA.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Progress } from '../dist/core/cli/progress.js';
+import { Progress } from '../dist/cli/progress.js';
 
 const fakeTty = () => {
   const chunks = [];

@@ -87,10 +87,20 @@ describe('scale-out under a scheduler: duplicates, kills, any order', () => {
     assert.deepEqual(parts, ['text/0', 'text/1', 'text/2', 'vector/0', 'x2i/0', 'x2i/1', 'x2i/2']);
     for (const p of plan.parts) {
       assert.deepEqual(p.command, ['recall', 'build', '--config', c.file, '--shard', String(p.shard)]);
-      if (p.channel !== 'vector') assert.equal(p.inputs[0], join(dir, 'default-out', 'shards', p.channel === 'x2i' ? 'lists' : 'dictionary', `shard-0000${p.shard}-of-0000${SHARDS}.parquet`));
-      assert.ok(p.inputs.length > 0 && p.output.endsWith(p.channel === 'text' ? '.rti' : p.channel === 'x2i' ? '.rx2i' : '.rvec'), JSON.stringify(p));
+      if (p.channel !== 'vector')
+        assert.equal(
+          p.inputs[0],
+          join(dir, 'default-out', 'shards', p.channel === 'x2i' ? 'lists' : 'dictionary', `shard-0000${p.shard}-of-0000${SHARDS}.parquet`),
+        );
+      assert.ok(
+        p.inputs.length > 0 && p.output.endsWith(p.channel === 'text' ? '.rti' : p.channel === 'x2i' ? '.rx2i' : '.rvec'),
+        JSON.stringify(p),
+      );
     }
-    assert.deepEqual(plan.steps.map((s) => s.step), ['prepare', 'shard', 'publish']);
+    assert.deepEqual(
+      plan.steps.map((s) => s.step),
+      ['prepare', 'shard', 'publish'],
+    );
   });
 
   it(`${SCHEDULES} random schedules publish versions byte-identical to a one-process build`, { timeout: 600_000 }, async () => {
@@ -125,12 +135,16 @@ describe('scale-out under a scheduler: duplicates, kills, any order', () => {
       if (rand() < 0.4) {
         const again = await recall(['build', '--config', c.file, '--out', c.out, '--publish', '--json']);
         assert.equal(again.code, 0, `schedule ${s}: a second publish of the same parts is a no-op: ${again.stderr}`);
-        assert.deepEqual(JSON.parse(again.stdout).channels.map((x) => x.version), [1, 1, 1]);
+        assert.deepEqual(
+          JSON.parse(again.stdout).channels.map((x) => x.version),
+          [1, 1, 1],
+        );
         events.push('publish twice');
       }
       const got = versions(c.out);
       assert.deepEqual(Object.keys(got).sort(), Object.keys(reference).sort(), `schedule ${s} (${events.join(', ')})`);
-      for (const [f, bytes] of Object.entries(reference)) assert.ok(bytes.equals(got[f]), `schedule ${s} (${events.join(', ')}): ${f} differs`);
+      for (const [f, bytes] of Object.entries(reference))
+        assert.ok(bytes.equals(got[f]), `schedule ${s} (${events.join(', ')}): ${f} differs`);
       const v = await recall(['verify', c.out, '--json']);
       assert.equal(v.code, 0, `schedule ${s}: verify\n${v.stdout}${v.stderr}`);
       log.push(`${s}: ${events.join(', ')}`);

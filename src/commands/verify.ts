@@ -1,6 +1,6 @@
-import { existingPath } from '../core/cli/args.js';
-import { RecallCommand } from '../core/cli/base-command.js';
-import { ExitCode } from '../core/cli/errors.js';
+import { existingPath } from '../cli/args.js';
+import { RecallCommand } from '../cli/base-command.js';
+import { ExitCode } from '../core/errors.js';
 import { type VerifyResult, verifyPath } from '../core/index/verify.js';
 
 export default class Verify extends RecallCommand<VerifyResult> {

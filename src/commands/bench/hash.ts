@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
+import { RecallCommand } from '../../cli/base-command.js';
 import type { HashBenchRow } from '../../core/bench/hash.js';
 
 export interface BenchHashResult {

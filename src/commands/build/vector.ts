@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import type { BuildVectorResult } from '../../core/vector/build.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import type { BuildVectorResult } from '../../core/channels/vector/build.js';
 
 export default class BuildVector extends RecallCommand<BuildVectorResult> {
   static override summary = 'Build a vector index (HNSW, IVF or flat; f32, f16 or int8) from parquet or fbin vectors.';
@@ -15,7 +15,12 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
     '<%= config.bin %> build vector --input train.f32 --type ivf --nlist 1024 --quant f16 --out out/vec-ivf',
   ];
   static override flags = {
-    input: Flags.string({ char: 'i', description: 'parquet files/folders/globs, or one fbin (.f32/.fbin) file', required: true, multiple: true }),
+    input: Flags.string({
+      char: 'i',
+      description: 'parquet files/folders/globs, or one fbin (.f32/.fbin) file',
+      required: true,
+      multiple: true,
+    }),
     'input-format': Flags.string({ description: 'input format (default: from the file name)', options: ['parquet', 'fbin', 'jsonl'] }),
     id: Flags.string({ description: 'parquet: integer id column (default: the row number)' }),
     vector: Flags.string({ description: 'parquet: list/array column of numbers' }),
@@ -34,7 +39,7 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
 
   async run(): Promise<BuildVectorResult> {
     const { flags } = await this.parse(BuildVector);
-    const { buildVector } = await import('../../core/vector/build.js');
+    const { buildVector } = await import('../../core/channels/vector/build.js');
     this.progress.start('building the vector index');
     const r = await buildVector(
       {
@@ -59,7 +64,9 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
       this.signal,
     );
     this.progress.stop();
-    this.say(`${r.n} vectors of ${r.dim} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, build ${r.buildSeconds.toFixed(2)} s, ${r.buildCpuSeconds.toFixed(2)} CPU-s)`);
+    this.say(
+      `${r.n} vectors of ${r.dim} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, build ${r.buildSeconds.toFixed(2)} s, ${r.buildCpuSeconds.toFixed(2)} CPU-s)`,
+    );
     return r;
   }
 }

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { requireFiles } from '../../core/cli/args.js';
-import { parseLabels, profileReadFlags, readOptions } from '../../core/cli/profile-flags.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { requireFiles } from '../../core/io/paths.js';
+import { parseLabels, profileReadFlags, readOptions } from '../../cli/flags/profile.js';
 import type { MergeResult } from '../../core/profile/run.js';
 
 export default class ProfileMerge extends RecallCommand<MergeResult> {

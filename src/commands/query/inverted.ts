@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
-import { RecallCommand } from '../../core/cli/base-command.js';
-import { walQueryFlags, warnTorn } from '../../core/cli/wal-flags.js';
-import type { QueryInvertedResult } from '../../core/inverted/query.js';
+import { RecallCommand } from '../../cli/base-command.js';
+import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
+import type { QueryTextResult } from '../../core/channels/text/query.js';
 
-export default class QueryInverted extends RecallCommand<QueryInvertedResult> {
+export default class QueryInverted extends RecallCommand<QueryTextResult> {
   static override summary = 'Search a text index: BM25 top-k for a query string or a file of queries.';
   static override description = `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words"
 (a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
@@ -27,17 +27,17 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
     or: Flags.boolean({ description: 'words next to each other are ORed (default: ANDed)' }),
     'no-pairs': Flags.boolean({ description: 'do not use the term-pair postings (same results, for comparison)' }),
     'match-all-pure-not': Flags.boolean({ description: 'let a query of only NOT terms match every other document' }),
-    k1: Flags.string({ description: 'BM25 k1 (default: the index\'s)' }),
-    b: Flags.string({ description: 'BM25 b (default: the index\'s)' }),
+    k1: Flags.string({ description: "BM25 k1 (default: the index's)" }),
+    b: Flags.string({ description: "BM25 b (default: the index's)" }),
     threads: Flags.integer({ description: 'query threads for --queries-file', default: 1, min: 1 }),
     'analyzer-override': Flags.boolean({ description: 'query even if this installation analyzes differently from the index' }),
     ...walQueryFlags,
   };
 
-  async run(): Promise<QueryInvertedResult> {
+  async run(): Promise<QueryTextResult> {
     const { flags } = await this.parse(QueryInverted);
-    const { queryInverted } = await import('../../core/inverted/query.js');
-    const r = await queryInverted(
+    const { queryText } = await import('../../core/channels/text/query.js');
+    const r = await queryText(
       {
         index: flags.index,
         q: flags.q,

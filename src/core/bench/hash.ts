@@ -53,14 +53,15 @@ export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (
     }
     const q = Math.min(1 << 22, n);
     const queries = new BigUint64Array(q);
-    for (let i = 0; i < q; i++) queries[i] = i % 10 === 9 ? rand() | 1n : keys[Number(rand() % BigInt(n))];
+    for (let i = 0; i < q; i++) queries[i] = i % 10 === 9 ? rand() | 1n : keys[Number(rand() % BigInt(n))]!;
     const out = new BigUint64Array(q);
     const nh = native.hashBenchBuild(keys, payloads, 'neighbor', cap);
     const lp = native.hashBenchBuild(keys, payloads, 'linear', cap);
     const ns: Record<string, number | null> = {};
     ns['random-access bound'] = best(() => native.hashBenchLookup(nh, queries, out, 'random'), q);
     ns['NeighborHash scalar'] = best(() => native.hashBenchLookup(nh, queries, out, 'scalar'), q);
-    for (const ring of [8, 16, 32, 64]) ns[`NeighborHash AMAC W=${ring}`] = best(() => native.hashBenchLookup(nh, queries, out, 'amac-scalar', ring), q);
+    for (const ring of [8, 16, 32, 64])
+      ns[`NeighborHash AMAC W=${ring}`] = best(() => native.hashBenchLookup(nh, queries, out, 'amac-scalar', ring), q);
     // The AVX-512 multi-key variant: W vectors of 8 lookups in flight (only on CPUs with AVX-512F/DQ).
     for (const ring of [2, 4, 8, 16]) {
       try {
@@ -74,9 +75,9 @@ export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (
     if (Math.abs(hits / q - 0.9) > 0.01) throw new Error(`hash bench: hit rate ${hits / q}, expected 0.9`);
     if (n < MAP_LIMIT) {
       const map = new Map<bigint, bigint>();
-      for (let i = 0; i < n; i++) map.set(keys[i], payloads[i]);
+      for (let i = 0; i < n; i++) map.set(keys[i]!, payloads[i]!);
       ns['JS Map<bigint>'] = best(() => {
-        for (let i = 0; i < q; i++) out[i] = map.get(queries[i]) ?? 0n;
+        for (let i = 0; i < q; i++) out[i] = map.get(queries[i]!) ?? 0n;
       }, q);
     } else {
       ns['JS Map<bigint>'] = null;
@@ -106,11 +107,13 @@ export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (
 }
 
 export function hashBenchMarkdown(rows: HashBenchRow[], reps: number): string {
-  const names = Object.keys(rows[0].nsPerLookup);
+  const names = Object.keys(rows[0]!.nsPerLookup);
   return [
     `| ns per lookup (best of ${reps}) | ${rows.map((r) => `2^${Math.log2(r.slots)} slots`).join(' | ')} |`,
     `|---|${rows.map(() => '---').join('|')}|`,
-    ...names.map((n) => `| ${n} | ${rows.map((r) => (r.nsPerLookup[n] == null ? 'n/a' : (r.nsPerLookup[n] as number).toFixed(1))).join(' | ')} |`),
+    ...names.map(
+      (n) => `| ${n} | ${rows.map((r) => (r.nsPerLookup[n] == null ? 'n/a' : (r.nsPerLookup[n] as number).toFixed(1))).join(' | ')} |`,
+    ),
     `| APCL NeighborHash / linear probing | ${rows.map((r) => `${r.apcl.neighborHash.toFixed(4)} / ${r.apcl.linearProbing.toFixed(4)}`).join(' | ')} |`,
     `| AMAC / random-access bound | ${rows.map((r) => `${r.ratios.amacVsRandomAccess}x`).join(' | ')} |`,
     `| AMAC vs JS Map | ${rows.map((r) => (r.ratios.amacVsJsMap === null ? 'n/a' : `${r.ratios.amacVsJsMap}x`)).join(' | ')} |`,

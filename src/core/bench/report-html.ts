@@ -51,7 +51,7 @@ if (bars.length) {
   const svg = frame('plot-throughput', 'Throughput (median, min-max whiskers; blue: ours)');
   const x = d3.scaleBand().domain(bars.map((f) => f.id)).range([M.l, W - M.r]).padding(0.25);
   const y = d3.scaleLog().domain([d3.min(bars, (f) => f.min) / 2, d3.max(bars, (f) => f.max) * 2]).range([H - M.b, M.t]);
-  svg.append('g').attr('class', 'axis').attr('transform', 'translate(0,' + (H - M.b) + ')').call(d3.axisBottom(x).tickFormat((id) => id.split('.').slice(-2).join('.').replace(/^(hash|wal|text|vector)\./, '')));
+  svg.append('g').attr('class', 'axis').attr('transform', 'translate(0,' + (H - M.b) + ')').call(d3.axisBottom(x).tickFormat((id) => id.split('.').slice(-2).join('.').replace(/^(hash|wal|text|vector)\\./, '')));
   svg.append('g').attr('class', 'axis').attr('transform', 'translate(' + M.l + ',0)').call(d3.axisLeft(y).ticks(6, '~s'));
   svg.selectAll('rect.bar').data(bars).join('rect').attr('class', 'bar').attr('x', (f) => x(f.id)).attr('width', x.bandwidth()).attr('y', (f) => y(f.median)).attr('height', (f) => H - M.b - y(f.median)).attr('fill', (f) => (f.anchor ? '#3366cc' : '#aaa'));
   svg.selectAll('line.whisker').data(bars).join('line').attr('class', 'whisker').attr('x1', (f) => x(f.id) + x.bandwidth() / 2).attr('x2', (f) => x(f.id) + x.bandwidth() / 2).attr('y1', (f) => y(f.min)).attr('y2', (f) => y(f.max)).attr('stroke', '#222');
@@ -83,7 +83,9 @@ export function renderBenchHtml(result: BenchResult, comparison: Comparison[] | 
   const rows = result.figures
     .map((f) => {
       const c = cmp.get(f.id);
-      const change = c ? `<td class="${c.regressed ? 'bad' : c.change >= 0 ? 'good' : ''}">${(c.change * 100).toFixed(1)}% (${c.basis})${c.regressed ? ' REGRESSED' : ''}</td>` : '<td></td>';
+      const change = c
+        ? `<td class="${c.regressed ? 'bad' : c.change >= 0 ? 'good' : ''}">${(c.change * 100).toFixed(1)}% (${c.basis})${c.regressed ? ' REGRESSED' : ''}</td>`
+        : '<td></td>';
       return `<tr><td>${escapeHtml(f.id)}</td><td>${escapeHtml(f.label)}</td><td>${fmt(f.median)} ${escapeHtml(f.unit)}</td><td>${fmt(f.p25)}–${fmt(f.p75)} (${fmt(f.min)}–${fmt(f.max)})</td><td>${f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}x ${escapeHtml(f.anchor ?? '')}`}</td>${change}</tr>`;
     })
     .join('\n');
@@ -97,7 +99,9 @@ export function renderBenchHtml(result: BenchResult, comparison: Comparison[] | 
     '</head><body>',
     '<h1>recall bench</h1>',
     `<p class="meta">${escapeHtml(result.date)} · ${m.cpus} × ${escapeHtml(m.model)}, ${m.memoryGB} GB, ${escapeHtml(m.platform)}/${escapeHtml(m.arch)} · recall ${escapeHtml(result.versions.recall)}, Node ${escapeHtml(result.versions.node)} · ${result.params.reps} repetitions after ${result.params.warmup} warm-up, scale ${result.params.scale}${Object.keys(result.params.slowdown).length ? ` · slowdown ${escapeHtml(JSON.stringify(result.params.slowdown))}` : ''}</p>`,
-    comparison ? `<p>Compared with a baseline: a figure regresses when it is more than ${((maxRegression ?? 0) * 100).toFixed(1)}% worse (anchor ratios where both runs have them, else medians).</p>` : '',
+    comparison
+      ? `<p>Compared with a baseline: a figure regresses when it is more than ${((maxRegression ?? 0) * 100).toFixed(1)}% worse (anchor ratios where both runs have them, else medians).</p>`
+      : '',
     '<h2>Figures</h2>',
     `<table><thead><tr><th>id</th><th>what</th><th>median</th><th>p25–p75 (min–max)</th><th>vs anchor</th><th>vs baseline</th></tr></thead><tbody>${rows}</tbody></table>`,
     '<h2>Plots</h2>',

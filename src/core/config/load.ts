@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../../schema/recall.config.schema.json', import.meta.url));
 
@@ -43,7 +43,8 @@ export interface VectorChannelConfig extends ChannelBase {
   rerank?: boolean;
   seed?: string;
 }
-export interface InvertedChannelConfig extends ChannelBase {
+/** The text channel; `kind` is the name users write in recall.config.json. */
+export interface TextChannelConfig extends ChannelBase {
   kind: 'inverted';
   text: string[];
   weights?: number[];
@@ -55,7 +56,7 @@ export interface InvertedChannelConfig extends ChannelBase {
   k1?: number;
   b?: number;
 }
-export type ChannelConfig = X2iChannelConfig | VectorChannelConfig | InvertedChannelConfig;
+export type ChannelConfig = X2iChannelConfig | VectorChannelConfig | TextChannelConfig;
 
 export interface RecallConfig {
   out: string;
@@ -83,8 +84,12 @@ function describe(errors: ErrorObject[]): string[] {
     if (e.keyword === 'if') continue;
     const path = e.instancePath || '/';
     if (e.keyword === 'required') lines.add(`${path}: missing "${(e.params as { missingProperty: string }).missingProperty}"`);
-    else if (e.keyword === 'additionalProperties') lines.add(`${path}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`);
-    else if (e.keyword === 'enum') lines.add(`${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`);
+    else if (e.keyword === 'additionalProperties')
+      lines.add(`${path}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`);
+    else if (e.keyword === 'enum')
+      lines.add(
+        `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
+      );
     else lines.add(`${path}: ${e.message}`);
   }
   return [...lines];
@@ -95,7 +100,11 @@ export async function loadConfig(file: string): Promise<RecallConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw badInput('ERR_RECALL_NO_SUCH_PATH', `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file, fix: 'pass --config recall.config.json' });
+    throw badInput(
+      'ERR_RECALL_NO_SUCH_PATH',
+      `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      { file, fix: 'pass --config recall.config.json' },
+    );
   }
   let doc: unknown;
   try {
@@ -108,11 +117,13 @@ export async function loadConfig(file: string): Promise<RecallConfig> {
   if (problems.length === 0) {
     const names = new Set<string>();
     c.channels.forEach((ch, i) => {
-      if (!(ch.source in c.sources)) problems.push(`/channels/${i}/source: no source named "${ch.source}" (sources: ${Object.keys(c.sources).join(', ')})`);
+      if (!(ch.source in c.sources))
+        problems.push(`/channels/${i}/source: no source named "${ch.source}" (sources: ${Object.keys(c.sources).join(', ')})`);
       if (names.has(ch.name)) problems.push(`/channels/${i}/name: "${ch.name}" is used twice`);
       if (ch.name === 'shards') problems.push(`/channels/${i}/name: "shards" is the folder of the sharded sources`);
       names.add(ch.name);
-      if (ch.kind === 'inverted' && ch.weights && ch.weights.length !== ch.text.length) problems.push(`/channels/${i}/weights: ${ch.weights.length} weights for ${ch.text.length} text columns`);
+      if ('weights' in ch && ch.weights && ch.weights.length !== ch.text.length)
+        problems.push(`/channels/${i}/weights: ${ch.weights.length} weights for ${ch.text.length} text columns`);
     });
   }
   if (problems.length) {

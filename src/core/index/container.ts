@@ -7,7 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import CRC32C from 'crc-32/crc32c.js';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 
 export const MAGIC = Buffer.from('RCLIDX\0\x01', 'latin1');
 export const FOOTER_MAGIC = Buffer.from('RCLIDEND', 'latin1');
@@ -110,7 +110,11 @@ export async function readContainerInfo(file: string): Promise<ContainerInfo> {
       });
     }
     if (size < HEADER_LEN + FOOTER_LEN) {
-      throw badInput('ERR_RECALL_CORRUPT', `${file}: only ${size} bytes, truncated`, { file, offset: size, fix: 'rebuild or re-copy the file' });
+      throw badInput('ERR_RECALL_CORRUPT', `${file}: only ${size} bytes, truncated`, {
+        file,
+        offset: size,
+        fix: 'rebuild or re-copy the file',
+      });
     }
     const header: ContainerHeader = {
       kind: h.readUInt16LE(8),
@@ -138,7 +142,11 @@ export async function readContainerInfo(file: string): Promise<ContainerInfo> {
     }
     const table = await read(header.tableOffset, tableLen);
     if (crc32c(table) !== header.tableCrc32c) {
-      throw badInput('ERR_RECALL_CORRUPT', `${file}: section table checksum mismatch`, { file, offset: header.tableOffset, length: tableLen });
+      throw badInput('ERR_RECALL_CORRUPT', `${file}: section table checksum mismatch`, {
+        file,
+        offset: header.tableOffset,
+        length: tableLen,
+      });
     }
     const sections: ContainerSection[] = [];
     for (let i = 0; i < header.sectionCount; i++) {
@@ -179,17 +187,4 @@ export async function isContainerFile(file: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
-}
-
-/** Canonical JSON (sorted keys, no spaces): the PARAMS encoding, so the same
- * parameters always give the same bytes. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

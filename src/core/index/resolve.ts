@@ -4,7 +4,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from './versions.js';
 
 /** The index files (ending in `ext`) of `path`, sorted (= shard order), and the version they belong to. */
@@ -17,11 +17,23 @@ export async function resolveIndexFiles(path: string, ext: string, what: string)
   if (names.includes(CURRENT)) {
     const cur = await readCurrent(path);
     if (!cur) throw badInput('ERR_RECALL_NO_VERSION', `${path}: no published version`, { file: path });
-    return { files: cur.manifest.files.filter((f) => f.path.endsWith(ext)).map((f) => join(cur.dir, f.path)).sort(), version: cur.version };
+    return {
+      files: cur.manifest.files
+        .filter((f) => f.path.endsWith(ext))
+        .map((f) => join(cur.dir, f.path))
+        .sort(),
+      version: cur.version,
+    };
   }
   if (names.includes(MANIFEST)) {
     const m = await readManifest(path);
-    return { files: m.files.filter((f) => f.path.endsWith(ext)).map((f) => join(path, f.path)).sort(), version: m.version };
+    return {
+      files: m.files
+        .filter((f) => f.path.endsWith(ext))
+        .map((f) => join(path, f.path))
+        .sort(),
+      version: m.version,
+    };
   }
   throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: neither ${what} file nor a version or channel folder`, {
     file: path,

@@ -1,5 +1,5 @@
 /**
- * Index versions (DESIGN.md "Versions"). A channel directory holds complete
+ * Index versions. A channel directory holds complete
  * versions `v00000001/`, `v00000002/`, ... (all shards + manifest.json) and
  * a `CURRENT` file naming the live one. A build stages into a hidden
  * `.v00000003.staging-<pid>` folder, writes manifest.json last, renames the
@@ -8,12 +8,11 @@
  * folder that the next build removes. One build at a time per channel
  * (`.lock`, with a stale-pid check).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { badInput, RecallError, usage } from '../cli/errors.js';
+import { badInput, RecallError, usage } from '../errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
+import { sha256File } from '../io/sha256.js';
 
 export const MANIFEST = 'manifest.json';
 export const CURRENT = 'CURRENT';
@@ -66,10 +65,14 @@ export async function readCurrent(channelDir: string): Promise<CurrentVersion | 
   }
   const name = text.trim();
   if (!VERSION_RE.test(name)) {
-    throw badInput('ERR_RECALL_CORRUPT', `${currentPath}: expected a version name like v00000001, found ${JSON.stringify(name.slice(0, 40))}`, {
-      file: currentPath,
-      fix: 'write the live version name into CURRENT, or rebuild',
-    });
+    throw badInput(
+      'ERR_RECALL_CORRUPT',
+      `${currentPath}: expected a version name like v00000001, found ${JSON.stringify(name.slice(0, 40))}`,
+      {
+        file: currentPath,
+        fix: 'write the live version name into CURRENT, or rebuild',
+      },
+    );
   }
   const dir = join(channelDir, name);
   return { version: Number(name.slice(1)), dir, manifest: await readManifest(dir) };
@@ -82,22 +85,20 @@ export async function readManifest(versionDir: string): Promise<VersionManifest>
     m = JSON.parse(await readFile(file, 'utf8')) as VersionManifest;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw badInput(code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT', `${file}: ${code === 'ENOENT' ? 'missing' : 'not valid JSON'}`, {
-      file,
-      fix: 'the version is incomplete or damaged: rebuild it',
-      cause: e,
-    });
+    throw badInput(
+      code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT',
+      `${file}: ${code === 'ENOENT' ? 'missing' : 'not valid JSON'}`,
+      {
+        file,
+        fix: 'the version is incomplete or damaged: rebuild it',
+        cause: e,
+      },
+    );
   }
   if (m.format !== 'recall-version' || !Array.isArray(m.files)) {
     throw badInput('ERR_RECALL_CORRUPT', `${file}: not a recall version manifest`, { file });
   }
   return m;
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -215,7 +216,11 @@ export async function beginVersion(channelDir: string, channel: string): Promise
  * Write the next version of `channelDir` with `write` (it fills the staging folder and returns the
  * version parameters and its own result), then publish it; any failure removes the staging folder.
  */
-export async function inNewVersion<T>(channelDir: string, channel: string, write: (staged: StagedVersion) => Promise<{ params: Record<string, unknown>; result: T }>): Promise<T & { version: CurrentVersion }> {
+export async function inNewVersion<T>(
+  channelDir: string,
+  channel: string,
+  write: (staged: StagedVersion) => Promise<{ params: Record<string, unknown>; result: T }>,
+): Promise<T & { version: CurrentVersion }> {
   const staged = await beginVersion(channelDir, channel);
   try {
     const { params, result } = await write(staged);

@@ -21,7 +21,7 @@ export async function readColumns<T extends Fixed[]>(c: DuckDBConnection, sql: s
     if (len + rows > cap) {
       while (len + rows > cap) cap *= 2;
       cols = cols.map((old, i) => {
-        const grown = new types[i](cap);
+        const grown = new types[i]!(cap);
         grown.set(old.subarray(0, len) as never);
         return grown;
       });

@@ -1,5 +1,5 @@
 /**
- * DuckDB, recall's parquet engine (DESIGN.md "Parquet"), opened per job.
+ * DuckDB, recall's parquet engine, opened per job.
  * Loaded lazily: `@duckdb/node-api` is a 70 MB native module that commands
  * which never touch parquet must not pay for.
  */

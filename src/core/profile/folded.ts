@@ -28,7 +28,10 @@ export class FoldedReader {
     if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) return;
     const sp = line.lastIndexOf(' ');
     const count = sp > 0 ? line.slice(sp + 1) : '';
-    if (!NUMBER.test(count)) return this.bad(line, lineNo);
+    if (!NUMBER.test(count)) {
+      this.bad(line, lineNo);
+      return;
+    }
     let stack = line.slice(0, sp).trimEnd();
     // A differential line: `stack base head`.
     const sp2 = stack.lastIndexOf(' ');
@@ -37,7 +40,10 @@ export class FoldedReader {
       this.result.differential++;
     }
     const weight = Number(count);
-    if (!stack || !Number.isFinite(weight) || weight < 0) return this.bad(line, lineNo);
+    if (!stack || !Number.isFinite(weight) || weight < 0) {
+      this.bad(line, lineNo);
+      return;
+    }
     this.result.lines++;
     if (weight === 0) return;
     this.stacks.add(stack, weight, this.period ? weight / this.period : weight);

@@ -65,7 +65,7 @@ export function renderDiffHtml(report: HtmlReport): string {
 
 // Static skeleton only: everything that comes from the report is filled in by the
 // page script through textContent, so no data is ever parsed as HTML.
-const PAGE_BODY = String.raw`<header>
+const PAGE_BODY = `<header>
 <h1 id="report-title"></h1>
 <div class="sides"><section class="side" id="side-base"></section><section class="side" id="side-head"></section></div>
 <dl class="facts" id="report-meta"></dl>

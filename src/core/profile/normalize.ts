@@ -4,7 +4,7 @@
  * without this every such frame is "added" on one side and "removed" on the
  * other. Each step can be switched off. Applied once per distinct frame.
  */
-import { usage } from '../cli/errors.js';
+import { usage } from '../errors.js';
 import { demangleRustLegacy, stripParams } from './perf.js';
 
 export interface NormalizeOptions {

@@ -6,7 +6,7 @@
  * Inlined functions of a location become frames of their own.
  */
 import { Profile } from 'pprof-format';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { StackCounter } from './stacks.js';
 
 export interface PprofResult {

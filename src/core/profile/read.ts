@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { FoldedReader } from './folded.js';
 import type { PodProfile, ProfileFormat } from './model.js';
 import { PerfCollapser, type PerfOptions } from './perf.js';
@@ -71,7 +71,10 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       try {
         bytes = gunzipSync(bytes);
       } catch (e) {
-        throw badInput('ERR_RECALL_PROFILE', `${path}: damaged gzip stream (${(e as Error).message})`, { file: path, fix: 're-copy the file' });
+        throw badInput('ERR_RECALL_PROFILE', `${path}: damaged gzip stream (${(e as Error).message})`, {
+          file: path,
+          fix: 're-copy the file',
+        });
       }
     }
     const { stacks, result } = readPprof(bytes, path, opt.sampleType);

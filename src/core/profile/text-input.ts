@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 
 const CHUNK = 1 << 20;
 

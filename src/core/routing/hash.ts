@@ -3,7 +3,7 @@
  * hash % N. The same function `recall shard` partitions with and a serving
  * process routes queries with (native/core/src/hash.rs has the definition).
  */
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { loadNative } from '../native.js';
 
 export type KeyType = 'string' | 'int64';
@@ -38,11 +38,11 @@ export function routeKeys(keys: string[], type: KeyType, shards: number, seed = 
     const enc = new TextEncoder();
     const parts = keys.map((k) => enc.encode(k));
     const offsets = new Int32Array(keys.length + 1);
-    parts.forEach((p, i) => (offsets[i + 1] = offsets[i] + p.length));
-    const data = new Uint8Array(offsets[keys.length]);
+    parts.forEach((p, i) => (offsets[i + 1] = offsets[i]! + p.length));
+    const data = new Uint8Array(offsets[keys.length]!);
     parts.forEach((p, i) => data.set(p, offsets[i]));
     hashes = native.hashStrings(offsets, data, seed);
   }
   const shardIds = native.shardsOf(hashes, shards);
-  return keys.map((key, i) => ({ key, hash: hashes[i].toString(16).padStart(16, '0'), shard: shardIds[i] }));
+  return keys.map((key, i) => ({ key, hash: hashes[i]!.toString(16).padStart(16, '0'), shard: shardIds[i]! }));
 }

@@ -7,8 +7,9 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import { badInput } from '../cli/errors.js';
+import { badInput } from '../errors.js';
 import { duckdb, ident, literal } from '../io/duckdb.js';
+import { firstLine } from '../io/text.js';
 
 const ARROW_MAGIC = 'ARROW1';
 
@@ -37,10 +38,17 @@ async function mapType(arrow: Arrow, t: ArrowType, where: string): Promise<{ typ
   if (arrow.DataType.isDictionary(t)) return mapType(arrow, t.dictionary, where);
   if (arrow.DataType.isInt(t)) {
     const table: Record<string, DuckDBType> = {
-      '8true': d.TINYINT, '16true': d.SMALLINT, '32true': d.INTEGER, '64true': d.BIGINT,
-      '8false': d.UTINYINT, '16false': d.USMALLINT, '32false': d.UINTEGER, '64false': d.UBIGINT,
+      '8true': d.TINYINT,
+      '16true': d.SMALLINT,
+      '32true': d.INTEGER,
+      '64true': d.BIGINT,
+      '8false': d.UTINYINT,
+      '16false': d.USMALLINT,
+      '32false': d.UINTEGER,
+      '64false': d.UBIGINT,
     };
-    return { type: table[`${t.bitWidth}${t.isSigned}`], convert: same };
+    const type = table[`${t.bitWidth}${t.isSigned}`];
+    if (type) return { type, convert: same };
   }
   if (arrow.DataType.isFloat(t)) return { type: t.precision === arrow.Precision.DOUBLE ? d.DOUBLE : d.FLOAT, convert: same };
   if (arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t)) return { type: d.VARCHAR, convert: same };
@@ -51,7 +59,7 @@ async function mapType(arrow: Arrow, t: ArrowType, where: string): Promise<{ typ
     return { type: d.TIMESTAMP, convert: (v) => (v == null ? null : d.timestampValue(BigInt(Math.round((v as number) * 1000)))) };
   }
   if (arrow.DataType.isList(t)) {
-    const child = await mapType(arrow, t.children[0].type, where);
+    const child = await mapType(arrow, t.children[0]!.type, where);
     return {
       type: d.LIST(child.type),
       convert: (v) => (v == null ? null : d.listValue([...(v as Iterable<unknown>)].map(child.convert))),
@@ -71,20 +79,23 @@ export async function arrowToParquet(c: DuckDBConnection, file: string, dest: st
   try {
     t = arrow.tableFromIPC(await readFile(file));
   } catch (e) {
-    throw badInput('ERR_RECALL_BAD_ARROW', `${file}: cannot read as Arrow IPC: ${(e as Error).message.split('\n')[0]}`, {
+    throw badInput('ERR_RECALL_BAD_ARROW', `${file}: cannot read as Arrow IPC: ${firstLine((e as Error).message)}`, {
       file,
       fix: 'the file is damaged or not Arrow IPC / Feather v2',
       cause: e,
     });
   }
   const cols = await Promise.all(t.schema.fields.map((f) => mapType(arrow, f.type, `${file}: column "${f.name}"`)));
-  await c.run(`CREATE TABLE ${ident(table)} (${t.schema.fields.map((f, i) => `${ident(f.name)} ${cols[i].type.toString()}`).join(', ')})`);
+  await c.run(`CREATE TABLE ${ident(table)} (${t.schema.fields.map((f, i) => `${ident(f.name)} ${cols[i]!.type.toString()}`).join(', ')})`);
   const appender = await c.createAppender(table);
   const columns = t.schema.fields.map((_, i) => t.getChildAt(i)!);
   for (let start = 0; start < t.numRows; start += 2048) {
     const rows = Math.min(2048, t.numRows - start);
-    const chunk = d.DuckDBDataChunk.create(cols.map((x) => x.type), rows);
-    chunk.setColumns(columns.map((col, i) => Array.from({ length: rows }, (_, r) => cols[i].convert(col.get(start + r)))));
+    const chunk = d.DuckDBDataChunk.create(
+      cols.map((x) => x.type),
+      rows,
+    );
+    chunk.setColumns(columns.map((col, i) => Array.from({ length: rows }, (_, r) => cols[i]!.convert(col.get(start + r)))));
     appender.appendDataChunk(chunk);
   }
   appender.closeSync();

@@ -6,8 +6,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { badInput, usage } from '../cli/errors.js';
+import { badInput, usage } from '../errors.js';
 import { literal, queryRows } from '../io/duckdb.js';
+import { firstLine } from '../io/text.js';
 
 export interface Column {
   name: string;
@@ -26,7 +27,8 @@ const GLOB_CHARS = /[*?[]/;
 async function walkParquet(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && /\.(parquet|arrow|arrows|feather|ipc)$/i.test(e.name) && !e.name.startsWith('.')) out.push(join(e.parentPath, e.name));
+    if (e.isFile() && /\.(parquet|arrow|arrows|feather|ipc)$/i.test(e.name) && !e.name.startsWith('.'))
+      out.push(join(e.parentPath, e.name));
   }
   return out.sort();
 }
@@ -43,7 +45,8 @@ export async function expandInputs(c: DuckDBConnection, inputs: readonly string[
       if (!st) throw usage('ERR_RECALL_NO_SUCH_PATH', `${input}: no such file or directory`, { file: input, fix: 'check --input' });
       matches = st.isDirectory() ? await walkParquet(input) : [input];
     }
-    if (matches.length === 0) throw usage('ERR_RECALL_NO_INPUT', `${input}: matches no parquet file`, { file: input, fix: 'check --input' });
+    if (matches.length === 0)
+      throw usage('ERR_RECALL_NO_INPUT', `${input}: matches no parquet file`, { file: input, fix: 'check --input' });
     for (const m of matches) if (!files.includes(m)) files.push(m);
   }
   return files;
@@ -54,14 +57,17 @@ export async function describeInputs(c: DuckDBConnection, files: readonly string
   const out: InputFile[] = [];
   for (const path of files) {
     try {
-      const schema = (await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`)).map((r) => ({
+      const schema = (
+        await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`)
+      ).map((r) => ({
         name: r.column_name,
         type: r.column_type,
       }));
       const [meta] = await queryRows<{ rows: string }>(c, `SELECT num_rows::VARCHAR AS rows FROM parquet_file_metadata(${literal(path)})`);
+      if (!meta) throw new Error('no file metadata');
       out.push({ path, bytes: (await stat(path)).size, rows: Number(meta.rows), schema });
     } catch (e) {
-      const msg = (e as Error).message.split('\n')[0].replace(/^[A-Za-z]+ Error: /, '');
+      const msg = firstLine((e as Error).message).replace(/^[A-Za-z]+ Error: /, '');
       throw badInput('ERR_RECALL_BAD_PARQUET', `${path}: cannot read as parquet: ${msg}`, {
         file: path,
         fix: 'the file is damaged or not parquet: re-export it, or leave it out of --input',
@@ -70,6 +76,7 @@ export async function describeInputs(c: DuckDBConnection, files: readonly string
     }
   }
   const first = out[0];
+  if (!first) return out;
   for (const f of out.slice(1)) {
     const a = first.schema.map((col) => `${col.name} ${col.type}`);
     const b = f.schema.map((col) => `${col.name} ${col.type}`);

@@ -9,8 +9,9 @@ import type { Column } from './inputs.js';
 import type { KeyEncoding } from './route-udf.js';
 
 export const SHARD_MANIFEST = 'manifest.json';
-export const shardFileName = (shard: number, count: number): string =>
-  `shard-${String(shard).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.parquet`;
+/** The one spelling of a shard file's name: `shard-00003-of-00016.parquet` (or the index file's extension). */
+export const shardFileName = (shard: number, count: number, ext = '.parquet'): string =>
+  `shard-${String(shard).padStart(5, '0')}-of-${String(count).padStart(5, '0')}${ext}`;
 export const SHARD_FILE_RE = /^shard-(\d{5})-of-(\d{5})\.parquet$/;
 
 export type Compression = 'zstd' | 'snappy' | 'gzip' | 'none';

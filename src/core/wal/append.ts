@@ -6,15 +6,17 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { badInput, ExitCode, RecallError } from '../cli/errors.js';
+import { badInput, ExitCode, RecallError } from '../errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { loadNative, type WalFsync, type WalIssue } from '../native.js';
 import { expandInputs } from '../shard/inputs.js';
-import { encodeJsonLines, RecordEncoder, type WalChannel } from './records.js';
+import { type ChannelKind, type ChannelName, channelName } from '../channels/kinds.js';
+import { driverFor } from '../channels/registry.js';
+import { encodeJsonLines, RecordEncoder } from './records.js';
 
 export interface AppendOptions {
   wal: string;
-  channel: WalChannel;
+  channel: ChannelKind;
   /** A JSON-lines file, `-` for stdin, or parquet files / folders / globs. */
   input: string;
   fsync?: WalFsync;
@@ -27,7 +29,8 @@ export interface AppendOptions {
 
 export interface AppendResult {
   wal: string;
-  channel: WalChannel;
+  /** The channel's name as users give it (`inverted` for text). */
+  channel: ChannelName;
   input: string;
   records: number;
   upserts: number;
@@ -41,10 +44,16 @@ export interface AppendResult {
 }
 
 /** Parquet: a .parquet file, a glob or a folder; anything else is JSON lines. */
-const isParquet = async (input: string) => /\.parquet$/i.test(input) || /[*?]/.test(input) || ((await stat(input).catch(() => null))?.isDirectory() ?? false);
+const isParquet = async (input: string) =>
+  /\.parquet$/i.test(input) || /[*?]/.test(input) || ((await stat(input).catch(() => null))?.isDirectory() ?? false);
 
 /** Parquet rows as record objects (the JSON-lines shape), each checked with its row number. */
-async function encodeParquet(input: string, channel: WalChannel, cols: NonNullable<AppendOptions['columns']>, enc: RecordEncoder): Promise<void> {
+async function encodeParquet(
+  input: string,
+  channel: ChannelKind,
+  cols: NonNullable<AppendOptions['columns']>,
+  enc: RecordEncoder,
+): Promise<void> {
   const db = await openDuckDB({ threads: 1 });
   const c = await db.connect();
   try {
@@ -54,24 +63,28 @@ async function encodeParquet(input: string, channel: WalChannel, cols: NonNullab
     const names = schema.map((s) => s.column_name);
     const need = (name: string, flag: string) => {
       if (!names.includes(name)) {
-        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${input}: no column "${name}"; columns are ${names.join(', ')}`, { file: input, fix: `pass --${flag}` });
+        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${input}: no column "${name}"; columns are ${names.join(', ')}`, {
+          file: input,
+          fix: `pass --${flag}`,
+        });
       }
       return name;
     };
     const op = cols.op ?? 'op';
     const opSql = names.includes(op) ? ident(op) : `'upsert'`;
-    let select: string;
-    if (channel === 'x2i') select = `${ident(need(cols.key ?? 'key', 'key'))} AS key, ${ident(need(cols.neighbors ?? 'neighbors', 'neighbors'))} AS neighbors, ${ident(need(cols.scores ?? 'scores', 'scores'))} AS scores`;
-    else if (channel === 'vector') select = `${ident(need(cols.id ?? 'id', 'id'))} AS id, ${ident(need(cols.vector ?? 'vector', 'vector'))} AS vector`;
-    else {
-      const id = need(cols.id ?? 'id', 'id');
-      const text = cols.text ?? schema.filter((s) => s.column_type === 'VARCHAR' && s.column_name !== id && s.column_name !== op).map((s) => s.column_name);
-      if (text.length === 0) throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${input}: no text columns besides "${id}"`, { file: input, fix: 'pass --text' });
-      select = `${ident(id)} AS id, json_object(${text.map((t) => `'${t.replaceAll("'", "''")}', ${ident(need(t, 'text'))}`).join(', ')}) AS fields`;
-    }
+    const textColumns = (id: string) => {
+      const text =
+        cols.text ??
+        schema.filter((s) => s.column_type === 'VARCHAR' && s.column_name !== id && s.column_name !== op).map((s) => s.column_name);
+      if (text.length === 0)
+        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${input}: no text columns besides "${id}"`, { file: input, fix: 'pass --text' });
+      return text;
+    };
+    const codec = driverFor(channel).record;
+    const select = codec.parquetSelect(cols, need, textColumns);
     const rows = await queryRows<Record<string, unknown>>(c, `SELECT ${opSql} AS op, ${select} FROM ${src}`);
     rows.forEach((r, row) => {
-      if (channel === 'inverted' && typeof r.fields === 'string') r.fields = JSON.parse(r.fields);
+      codec.parquetRow?.(r);
       if (r.op === 'delete') r.neighbors = r.scores = r.vector = r.fields = undefined;
       enc.add({ file: input, at: row, unit: 'row' }, r);
     });
@@ -81,14 +94,21 @@ async function encodeParquet(input: string, channel: WalChannel, cols: NonNullab
   }
 }
 
-export async function appendWal(o: AppendOptions, hooks: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {}): Promise<AppendResult> {
+export async function appendWal(
+  o: AppendOptions,
+  hooks: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {},
+): Promise<AppendResult> {
   const enc = new RecordEncoder(o.channel);
   // 1. read and check everything
   if (o.input === '-') encodeJsonLines(await text(process.stdin), 'stdin', enc);
   else if (await isParquet(o.input)) await encodeParquet(o.input, o.channel, o.columns ?? {}, enc);
   else {
     const raw = await readFile(o.input, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw badInput(e.code === 'ENOENT' ? 'ERR_RECALL_NO_SUCH_PATH' : 'ERR_RECALL_IO', `${o.input}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { file: o.input });
+      throw badInput(
+        e.code === 'ENOENT' ? 'ERR_RECALL_NO_SUCH_PATH' : 'ERR_RECALL_IO',
+        `${o.input}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
+        { file: o.input },
+      );
     });
     encodeJsonLines(raw, o.input, enc);
   }
@@ -115,14 +135,18 @@ export async function appendWal(o: AppendOptions, hooks: { signal?: AbortSignal;
   const appendMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const records = lastSeq ? lastSeq - firstSeq + 1 : 0;
   if (hooks.signal?.aborted) {
-    throw new RecallError('ERR_RECALL_CANCELLED', `interrupted: ${records} of ${enc.count} records were appended${records ? ` (seq ${firstSeq}..${lastSeq})` : ''}; appended batches are complete and durable`, {
-      exit: ExitCode.Interrupted,
-      fix: records ? `append the rest: the input's records after the first ${records}` : 'run it again',
-    });
+    throw new RecallError(
+      'ERR_RECALL_CANCELLED',
+      `interrupted: ${records} of ${enc.count} records were appended${records ? ` (seq ${firstSeq}..${lastSeq})` : ''}; appended batches are complete and durable`,
+      {
+        exit: ExitCode.Interrupted,
+        fix: records ? `append the rest: the input's records after the first ${records}` : 'run it again',
+      },
+    );
   }
   return {
     wal: o.wal,
-    channel: o.channel,
+    channel: channelName(o.channel),
     input: o.input,
     records,
     upserts: enc.upserts,

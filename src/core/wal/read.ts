@@ -7,7 +7,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeOp } from './records.js';
+import { channelName, decodeOp } from '../channels/kinds.js';
 
 const SEGMENT_RE = /^(\d{20})\.wal$/;
 const HEADER = 8;
@@ -27,7 +27,7 @@ const CRC_TABLE = (() => {
 /** CRC-32C (Castagnoli), as the native writer computes it. */
 export function crc32c(b: Uint8Array): number {
   let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -72,7 +72,12 @@ export async function listSegments(dir: string): Promise<{ firstSeq: number; fil
 }
 
 /** Every valid record of one segment, and what is wrong with the rest (bad records are skipped where their length allows). */
-export function parseSegment(b: Uint8Array, last: boolean, prevSeq: number, visit?: (r: WalRecord) => void): { maxSeq: number; records: number; torn: SegmentIssue | null; corrupt: SegmentIssue[] } {
+export function parseSegment(
+  b: Uint8Array,
+  last: boolean,
+  prevSeq: number,
+  visit?: (r: WalRecord) => void,
+): { maxSeq: number; records: number; torn: SegmentIssue | null; corrupt: SegmentIssue[] } {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const corrupt: SegmentIssue[] = [];
   let o = 0;
@@ -92,7 +97,7 @@ export function parseSegment(b: Uint8Array, last: boolean, prevSeq: number, visi
         if (crc32c(body) !== dv.getUint32(o + 4, true)) problem = 'a checksum mismatch';
         else if (seq <= prevSeq) problem = `seq ${seq} after seq ${prevSeq} (seqs must rise)`;
         else {
-          visit?.({ seq, op: body[8], payload: body.subarray(BODY_FIXED) });
+          visit?.({ seq, op: body[8]!, payload: body.subarray(BODY_FIXED) });
           prevSeq = seq;
           records++;
           o = next;
@@ -101,7 +106,12 @@ export function parseSegment(b: Uint8Array, last: boolean, prevSeq: number, visi
       }
     }
     if (last && (next === null || next === b.length)) {
-      return { maxSeq: prevSeq, records, torn: { offset: o, bytes: b.length - o, message: `torn tail: ${problem} (a write that did not finish); ignored` }, corrupt };
+      return {
+        maxSeq: prevSeq,
+        records,
+        torn: { offset: o, bytes: b.length - o, message: `torn tail: ${problem} (a write that did not finish); ignored` },
+        corrupt,
+      };
     }
     const end = next ?? b.length;
     corrupt.push({ offset: o, bytes: end - o, message: `corrupt record at offset ${o}: ${problem}` });
@@ -116,19 +126,29 @@ export async function inspectWal(dir: string, visit?: (r: WalRecord) => void): P
   const out: SegmentSummary[] = [];
   let prev = 0;
   for (let i = 0; i < segs.length; i++) {
-    const { file, firstSeq } = segs[i];
+    const { file, firstSeq } = segs[i]!;
     const b = await readFile(file);
     const ops: Record<string, number> = {};
     let minSeq = 0;
     const r = parseSegment(b, i === segs.length - 1, Math.max(prev, firstSeq - 1), (rec) => {
       minSeq ||= rec.seq;
       const d = decodeOp(rec.op);
-      const name = d ? `${d.channel}.${d.delete ? 'delete' : 'upsert'}` : `op${rec.op}`;
+      const name = d ? `${channelName(d.channel)}.${d.delete ? 'delete' : 'upsert'}` : `op${rec.op}`;
       ops[name] = (ops[name] ?? 0) + 1;
       visit?.(rec);
     });
     prev = r.maxSeq;
-    out.push({ file, firstSeq, bytes: b.length, records: r.records, minSeq, maxSeq: r.records ? r.maxSeq : 0, ops, torn: r.torn, corrupt: r.corrupt });
+    out.push({
+      file,
+      firstSeq,
+      bytes: b.length,
+      records: r.records,
+      minSeq,
+      maxSeq: r.records ? r.maxSeq : 0,
+      ops,
+      torn: r.torn,
+      corrupt: r.corrupt,
+    });
   }
   return out;
 }

@@ -56,5 +56,3 @@ declare global {
     select(element: Element): D3Selection;
   };
 }
-
-export {};

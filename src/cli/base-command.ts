@@ -1,0 +1,94 @@
+/**
+ * RecallCommand: the one base class. It owns what every command shares, so a
+ * command reads like a recipe (parse flags, call src/core, return a result):
+ * - `--json`: the returned object is printed as JSON on stdout; errors as
+ *   `{"error": {code, exit, message, file, row, offset, fix}}`.
+ * - exit codes 0 / 1 / 2 / 3 / 4 / 130 (errors.ts), kept under `--json` too
+ *   (oclif 4 alone would exit 1 there); a command that finishes with a
+ *   verdict (verify found damage, a gate failed) sets `this.exitCode`.
+ * - errors print as one line on stderr: where, what, fix (`--verbose` adds
+ *   the stack).
+ * - SIGINT: aborts `this.signal`, the running job stops and removes its
+ *   partial output, exit 130; a second Ctrl-C exits at once after removing
+ *   temp files.
+ * - progress on stderr only for a person watching (progress.ts).
+ */
+import { Command, type Config, Flags, type Interfaces } from '@oclif/core';
+import { ExitCode, type RecallError, toRecallError } from '../core/errors.js';
+import { Progress } from './progress.js';
+import { removeInFlight } from '../core/io/atomic.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof RecallCommand)['baseFlags'] & T['flags']>;
+
+export abstract class RecallCommand<T> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    quiet: Flags.boolean({ char: 'q', description: 'Print no progress.', helpGroup: 'GLOBAL' }),
+    verbose: Flags.boolean({ char: 'v', description: 'Print stack traces with errors.', helpGroup: 'GLOBAL' }),
+  };
+
+  /** Aborted on Ctrl-C; pass it to every long job. */
+  protected readonly signal: AbortSignal;
+  protected progress = new Progress({ enabled: false });
+  /** Set when a command completes with a non-zero verdict (e.g. 3 or 4). */
+  protected exitCode: ExitCode = ExitCode.Ok;
+  private readonly abort = new AbortController();
+  private verbose = false;
+  private readonly onSigint = () => this.interrupt();
+  private interrupts = 0;
+
+  constructor(argv: string[], config: Config) {
+    super(argv, config);
+    this.signal = this.abort.signal;
+  }
+
+  abstract override run(): Promise<T>;
+
+  override async init(): Promise<void> {
+    await super.init();
+    // Cheap pre-scan: base flags are needed before run() parses everything.
+    const argv = this.argv;
+    const quiet = argv.includes('--quiet') || argv.includes('-q');
+    this.verbose = argv.includes('--verbose') || argv.includes('-v');
+    this.progress = new Progress({ enabled: Progress.shouldShow({ json: this.jsonEnabled(), quiet }) });
+    process.on('SIGINT', this.onSigint);
+  }
+
+  private interrupt(): void {
+    this.interrupts += 1;
+    this.progress.stop();
+    if (this.interrupts === 1) {
+      process.stderr.write('recall: interrupting (Ctrl-C again to quit at once)\n');
+      this.abort.abort();
+      return;
+    }
+    removeInFlight();
+    process.exit(ExitCode.Interrupted);
+  }
+
+  override async catch(err: Error & { exitCode?: number }): Promise<void> {
+    this.progress.stop();
+    const e: RecallError = toRecallError(err, { command: this.id?.replaceAll(':', ' ') });
+    process.exitCode = e.exit;
+    if (e.exit === ExitCode.Interrupted) removeInFlight();
+    if (this.jsonEnabled()) {
+      this.logJson({ error: e.toJSON() });
+    } else {
+      process.stderr.write(`recall: error: ${e.oneLine()}\n`);
+      if (this.verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+    }
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    process.off('SIGINT', this.onSigint);
+    this.progress.stop();
+    if (!err && this.exitCode !== ExitCode.Ok) process.exitCode = this.exitCode;
+    await super.finally(err);
+  }
+
+  /** A line of human output (suppressed under --json). */
+  protected say(line = ''): void {
+    if (!this.jsonEnabled()) this.log(line);
+  }
+}

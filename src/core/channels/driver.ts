@@ -1,0 +1,131 @@
+/**
+ * The contract every channel implements (core/channels/<kind>/driver.ts) and
+ * the registry (registry.ts) hands out. The pipeline (config build, part
+ * worker, dumps) and the WAL reach a channel only through it.
+ */
+import type { ChannelConfig, RecallConfig } from '../config/load.js';
+import type { DumpInfo } from '../index/layers.js';
+import type { Bytes } from '../io/bytes.js';
+import type { WalScanReport } from '../native.js';
+import type { ChannelKind, ChannelName } from './kinds.js';
+
+/** Where a part is written: a staging (or parts) folder and the version its headers carry. */
+export interface PartTarget {
+  dir: string;
+  version: number;
+}
+
+/** What one part (one shard of one channel) wrote. */
+export interface PartResult {
+  files: { file: string; bytes: number; keys: number; items: number }[];
+  params: Record<string, unknown>;
+  cpuSeconds: number;
+}
+
+/** The inputs of a channel's part tasks in a config build. */
+export interface PartPlan<C extends ChannelConfig = ChannelConfig> {
+  channel: C;
+  config: RecallConfig;
+  /** The source's shard folder (<out>/shards/<source>). */
+  shardFolder: string;
+  /** The shards to build (every one, or one job's). */
+  shards: number[];
+  /** Where the parts are written. */
+  dir: string;
+  /** How the source is named in the files' params (never a path: the bytes must not depend on where the build ran). */
+  sourceLabel: string;
+}
+
+/** One WAL record being encoded: the payload buffer and the checks shared by every channel. */
+export interface RecordWriter {
+  bytes: Bytes;
+  /** An integer key or id (JSON number or decimal string) as its u64 bits; fails on anything else. */
+  key(v: unknown, name: string): bigint | number;
+  /** Stop with the record's origin: what is wrong and how to fix it. */
+  fail(what: string, fix: string): never;
+}
+
+/** The channel's WAL payloads (native/core/src/wal/mod.rs has the layouts). */
+export interface RecordCodec {
+  /** A fresh encoder state (e.g. the vector dimension seen so far) per append. */
+  encoder(): (w: RecordWriter, rec: Record<string, unknown>, del: boolean) => void;
+  /** The SQL select list that shapes parquet rows like the JSON-lines records (`op` comes first, separately). */
+  parquetSelect(columns: ParquetColumns, need: (name: string, flag: string) => string, textColumns: (idColumn: string) => string[]): string;
+  /** Fix up a row read from parquet before it is encoded (e.g. a JSON text column parsed). */
+  parquetRow?(row: Record<string, unknown>): void;
+}
+
+export interface ParquetColumns {
+  op?: string;
+  key?: string;
+  neighbors?: string;
+  scores?: string;
+  id?: string;
+  vector?: string;
+  text?: string[];
+}
+
+export interface DumpOptions {
+  /** The channel folder (holds CURRENT). */
+  index: string;
+  wal: string;
+  delta?: boolean;
+  /** Keep this many newest versions (and the layers they read); undefined keeps all. */
+  keep?: number;
+  skipCorrupt?: boolean;
+  /** Apply records up to this seq only. */
+  upto?: number;
+}
+
+export interface DumpedFile {
+  file: string;
+  keys: number;
+  deleted: number;
+  fileBytes: number;
+}
+
+/** What a dump gives a channel: the options, the staging folder and the base version's facts. */
+export interface DumpContext {
+  o: DumpOptions;
+  stagedDir: string;
+  version: number;
+  params: Record<string, unknown>;
+  info: DumpInfo;
+  kind: 'major' | 'delta';
+  /** The dump's layer list (for the files' params). */
+  layers: number[];
+}
+
+/** What one channel's dump wrote into the staging folder. */
+export interface ChannelDump {
+  records: number;
+  upserts: number;
+  deletes: number;
+  changedKeys: number;
+  report: WalScanReport;
+  files: DumpedFile[];
+}
+
+export interface ChannelDriver<
+  C extends ChannelConfig = ChannelConfig,
+  PartOptions = unknown,
+  Query extends (...args: never[]) => unknown = (...args: never[]) => unknown,
+> {
+  kind: ChannelKind;
+  /** The name in configs, manifests and the CLI (`inverted` for text). */
+  name: ChannelName;
+  /** The extension of its index files (`.rx2i`, `.rvec`, `.rti`). */
+  fileExt: string;
+  /** One part per shard of the source (true), or one index over the whole source built as shard 0 (false). */
+  sharded: boolean;
+  /** The part tasks of a config build. */
+  partTasks(plan: PartPlan<C>): PartOptions[];
+  /** Build one part into `target` (in a piscina worker). */
+  writePart(options: PartOptions, target: PartTarget): Promise<Omit<PartResult, 'cpuSeconds'>>;
+  /** The query entry point (`recall query <name>`). */
+  query: Query;
+  /** WAL record payloads. */
+  record: RecordCodec;
+  /** Replay the WAL over the base version into the staging folder. */
+  dump(c: DumpContext): Promise<ChannelDump>;
+}

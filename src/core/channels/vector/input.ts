@@ -1,0 +1,184 @@
+/**
+ * Vectors in: fbin files (the big-ann-benchmarks layout the ANN harness uses:
+ * u32 rows, u32 dim, row-major f32), parquet (an id column and a list or
+ * array column of numbers, read through DuckDB as typed arrays), or JSON lines
+ * (queries: `[..]` or `{"vector": [..]}` per line). Every reader checks the
+ * shape and finiteness and names the row of the first bad vector.
+ */
+import { open, readFile, stat } from 'node:fs/promises';
+import { requireFiles } from '../../io/paths.js';
+import { badInput } from '../../errors.js';
+import { readColumns } from '../../io/columns.js';
+import { ident, literalList, openDuckDB, queryRows } from '../../io/duckdb.js';
+import { expandInputs } from '../../shard/inputs.js';
+
+export interface Vectors {
+  n: number;
+  dim: number;
+  data: Float32Array;
+  /** Row ids (fbin and JSON lines: the row number). */
+  ids: BigUint64Array;
+  source: string;
+}
+
+export type VectorFormat = 'fbin' | 'parquet' | 'jsonl';
+
+export function formatOf(path: string, forced?: string): VectorFormat {
+  if (forced) return forced as VectorFormat;
+  if (/\.(f32|fbin)$/i.test(path)) return 'fbin';
+  if (/\.(jsonl|ndjson|json)$/i.test(path)) return 'jsonl';
+  return 'parquet';
+}
+
+function checkFinite(v: Vectors): Vectors {
+  const { data, dim } = v;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      throw badInput(
+        'ERR_RECALL_BAD_VECTOR',
+        `${v.source}: row ${Math.floor(i / dim)}: element ${i % dim} is ${data[i]} (vectors must be finite)`,
+        {
+          file: v.source,
+          row: Math.floor(i / dim),
+          fix: 'drop or repair that row; nothing was written',
+        },
+      );
+    }
+  }
+  return v;
+}
+
+export async function readFbin(path: string): Promise<Vectors> {
+  const size = (await stat(path)).size;
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    await fh.read(head, 0, 8, 0);
+    const n = head.readUInt32LE(0);
+    const dim = head.readUInt32LE(4);
+    if (size < 8 || dim === 0 || size !== 8 + n * dim * 4) {
+      throw badInput('ERR_RECALL_BAD_FBIN', `${path}: ${size} bytes is not an fbin of ${n} rows x ${dim} (expected ${8 + n * dim * 4})`, {
+        file: path,
+        offset: 0,
+        fix: 'pass an fbin file (u32 rows, u32 dim, then rows*dim little-endian f32)',
+      });
+    }
+    const data = new Float32Array(n * dim);
+    const bytes = new Uint8Array(data.buffer);
+    for (let off = 0; off < bytes.length; ) {
+      const { bytesRead } = await fh.read(bytes, off, Math.min(1 << 28, bytes.length - off), 8 + off);
+      if (bytesRead <= 0) throw badInput('ERR_RECALL_BAD_FBIN', `${path}: short read at byte ${8 + off}`, { file: path, offset: 8 + off });
+      off += bytesRead;
+    }
+    const ids = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) ids[i] = BigInt(i);
+    return checkFinite({ n, dim, data, ids, source: path });
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function readJsonLines(path: string): Promise<Vectors> {
+  const text = await readFile(path, 'utf8');
+  const rows: number[][] = [];
+  let lineNo = 0;
+  for (const line of text.split('\n')) {
+    lineNo++;
+    if (!line.trim()) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: line ${lineNo} is not JSON`, {
+        file: path,
+        row: rows.length,
+        fix: 'one JSON array (or {"vector": [...]}) per line',
+      });
+    }
+    const vec = Array.isArray(v) ? v : (v as { vector?: unknown }).vector;
+    if (!Array.isArray(vec) || vec.some((x) => typeof x !== 'number')) {
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: line ${lineNo} holds no array of numbers`, {
+        file: path,
+        row: rows.length,
+        fix: 'one JSON array (or {"vector": [...]}) per line',
+      });
+    }
+    if (rows.length && vec.length !== rows[0]!.length) {
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: line ${lineNo}: ${vec.length} values, the first line has ${rows[0]!.length}`, {
+        file: path,
+        row: rows.length,
+      });
+    }
+    rows.push(vec as number[]);
+  }
+  const dim = rows[0]?.length ?? 0;
+  if (!rows.length || !dim) throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: no vectors`, { file: path });
+  const data = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => data.set(r, i * dim));
+  return checkFinite({ n: rows.length, dim, data, ids: BigUint64Array.from(rows, (_, i) => BigInt(i)), source: path });
+}
+
+/** Parquet files (or folders/globs): `idCol` (integer) and `vecCol` (list/array of numbers). */
+export async function readParquetVectors(inputs: string[], idCol: string | undefined, vecCol: string): Promise<Vectors> {
+  const db = await openDuckDB({ threads: 2 });
+  const c = await db.connect();
+  try {
+    const files = await expandInputs(c, inputs);
+    const src = `read_parquet(${literalList(files)})`;
+    const source = files.length === 1 ? files[0]! : `${inputs.join(', ')}`;
+    const cols = await queryRows<{ column_name: string }>(c, `DESCRIBE SELECT * FROM ${src}`);
+    for (const col of [vecCol, idCol].filter((x): x is string => !!x)) {
+      if (!cols.some((r) => r.column_name === col))
+        throw badInput('ERR_RECALL_NO_COLUMN', `${source}: no column "${col}" (columns: ${cols.map((r) => r.column_name).join(', ')})`, {
+          file: files[0],
+          fix: 'pass --id and --vector with existing column names',
+        });
+    }
+    const v = ident(vecCol);
+    const shape = await queryRows<{ n: bigint; dim: number | null }>(
+      c,
+      `SELECT count(*) AS n, (SELECT len(${v}) FROM ${src} WHERE ${v} IS NOT NULL LIMIT 1) AS dim FROM ${src}`,
+    );
+    const n = Number(shape[0]!.n);
+    const dim = Number(shape[0]!.dim ?? 0);
+    if (!n || !dim) throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: no vectors in column "${vecCol}"`, { file: files[0] });
+    const bad = await queryRows<{ row: bigint; len: number | null }>(
+      c,
+      `SELECT row - 1 AS row, len FROM (SELECT row_number() OVER () AS row, len(${v}) AS len${idCol ? `, ${ident(idCol)} AS id` : ''} FROM ${src}) WHERE len IS DISTINCT FROM ${dim}${idCol ? ' OR id IS NULL' : ''} LIMIT 1`,
+    );
+    if (bad.length) {
+      const row = Number(bad[0]!.row);
+      const len = bad[0]!.len === null ? null : Number(bad[0]!.len);
+      const what =
+        len === null ? 'the vector is null' : len !== dim ? `the vector has ${len} values, row 0 has ${dim}` : `${idCol} is null`;
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: row ${row}: ${what}`, {
+        file: files[0],
+        row,
+        fix: 'every row needs an id and a vector of the same length; nothing was written',
+      });
+    }
+    const [ids] = idCol
+      ? await readColumns<[BigInt64Array]>(c, `SELECT CAST(${ident(idCol)} AS BIGINT) FROM ${src}`, [BigInt64Array])
+      : [BigInt64Array.from({ length: n }, (_, i) => BigInt(i))];
+    const [data] = await readColumns<[Float32Array]>(c, `SELECT CAST(unnest(${v}) AS FLOAT) FROM ${src}`, [Float32Array]);
+    if (data.length !== n * dim)
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: ${data.length} values for ${n} rows of ${dim}`, { file: files[0] });
+    return checkFinite({ n, dim, data, ids: new BigUint64Array(ids.buffer, ids.byteOffset, ids.length), source });
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+export async function readVectors(inputs: string[], o: { format?: string; id?: string; vector?: string }): Promise<Vectors> {
+  const fmt = formatOf(inputs[0]!, o.format);
+  if (fmt === 'fbin' || fmt === 'jsonl') {
+    if (inputs.length !== 1)
+      throw badInput('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
+    requireFiles(inputs);
+    return fmt === 'fbin' ? readFbin(inputs[0]!) : readJsonLines(inputs[0]!);
+  }
+  if (!o.vector)
+    throw badInput('ERR_RECALL_USAGE', 'parquet input needs --vector COL (and --id COL)', { fix: 'pass --vector embedding --id item_id' });
+  return readParquetVectors(inputs, o.id, o.vector);
+}

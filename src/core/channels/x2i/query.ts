@@ -1,0 +1,172 @@
+/**
+ * `recall query x2i`: batch lookups against an x2i index file, version folder
+ * or channel folder. Keys are routed to their shard with the routing hash
+ * (the same function `recall shard` used), looked up in one native call per
+ * shard, and answered in query order; missing keys are reported, not errors.
+ */
+import { badInput } from '../../errors.js';
+import { readContainerInfo } from '../../index/container.js';
+import { resolveLayered } from '../../index/layers.js';
+import { loadNative, type WalIssue } from '../../native.js';
+import { routeKeys } from '../../routing/hash.js';
+import { X2I_FILE_EXT } from './build.js';
+
+export interface X2iAnswer {
+  key: string;
+  found: boolean;
+  shard: number;
+  /** Where the answer came from: 'wal' (the tail), a version number, or null (nowhere). */
+  from: 'wal' | number | null;
+  /** True when the newest state of the key is a delete (WAL or a delta's tombstone). */
+  deleted: boolean;
+  items: { item: string; score: number }[];
+}
+
+export interface X2iQueryResult {
+  index: string;
+  version: number | null;
+  /** Layers read, oldest first (a delta dump reads through to its base). */
+  layers: (number | null)[];
+  /** WAL: the seq the version applied, the records read after it, the log's last valid seq. */
+  wal: {
+    dir: string;
+    walSeq: number;
+    asOf: number | null;
+    tailRecords: number;
+    tailKeys: number;
+    lastSeq: number;
+    torn: WalIssue | null;
+    corrupt: number;
+  } | null;
+  shardCount: number;
+  keys: number;
+  found: number;
+  missing: string[];
+  results: X2iAnswer[];
+  lookupMs: number;
+}
+
+export interface X2iQueryOptions {
+  /** Merge the WAL tail after the version's dump seq (last writer wins, deletes honoured). */
+  wal?: string;
+  /** A consistent older view: the newest version at or before this seq, plus WAL records up to it. */
+  asOf?: number;
+  skipCorrupt?: boolean;
+}
+
+export function parseKeys(text: string, source: string): bigint[] {
+  return text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((k, row) => {
+      try {
+        return BigInt.asIntN(64, BigInt(k));
+      } catch {
+        throw badInput('ERR_RECALL_BAD_KEY', `${source}: key ${JSON.stringify(k)} is not an integer`, {
+          file: source,
+          row,
+          fix: 'x2i keys are integers',
+        });
+      }
+    });
+}
+
+const toItems = (items: BigUint64Array, scores: Float32Array, at: number, n: number) =>
+  Array.from({ length: n }, (_, j) => ({ item: String(BigInt.asIntN(64, items[at + j]!)), score: scores[at + j]! }));
+
+export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2iQueryOptions = {}): Promise<X2iQueryResult> {
+  const native = loadNative();
+  const lv = await resolveLayered(indexPath, X2I_FILE_EXT, 'an x2i', o.asOf);
+  const files0 = lv.layers[0]!.files;
+  if (files0.length === 0) throw badInput('ERR_RECALL_NOT_AN_INDEX', `${indexPath}: holds no x2i file`, { file: indexPath });
+  const shardCount = files0.length === 1 ? 1 : (await readContainerInfo(files0[0]!)).header.shardCount;
+  const shards = shardCount > 1 ? routeKeys(keys.map(String), 'int64', shardCount).map((r) => r.shard) : keys.map(() => 0);
+  const t0 = process.hrtime.bigint();
+  const answers: X2iAnswer[] = keys.map((k, i) => ({
+    key: String(k),
+    found: false,
+    shard: shards[i]!,
+    from: null,
+    deleted: false,
+    items: [],
+  }));
+  const open: number[] = []; // rows still unanswered
+  // 1. the WAL tail, newest of all
+  let wal: X2iQueryResult['wal'] = null;
+  if (o.wal) {
+    const p = lv.manifest?.params ?? {};
+    const r = native.x2iReplay(
+      o.wal,
+      { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt },
+      { topK: Number(p.topK ?? 0), minScore: p.minScore == null ? undefined : Number(p.minScore) },
+    );
+    wal = {
+      dir: o.wal,
+      walSeq: lv.info.walSeq,
+      asOf: o.asOf ?? null,
+      tailRecords: r.records,
+      tailKeys: r.keys.length,
+      lastSeq: r.report.lastSeq,
+      torn: r.report.torn,
+      corrupt: r.report.corrupt.length,
+    };
+    const at = new Map<bigint, number>();
+    r.keys.forEach((k, i) => at.set(k, i));
+    const starts = new Uint32Array(r.counts.length + 1);
+    r.counts.forEach((c, i) => (starts[i + 1] = starts[i]! + c));
+    keys.forEach((k, row) => {
+      const i = at.get(BigInt.asUintN(64, k));
+      if (i === undefined) return open.push(row);
+      const a = answers[row]!;
+      a.from = 'wal';
+      if (r.deleted[i]) a.deleted = true;
+      else {
+        a.found = true;
+        a.items = toItems(r.items, r.scores, starts[i]!, top > 0 ? Math.min(top, r.counts[i]!) : r.counts[i]!);
+      }
+    });
+  } else keys.forEach((_, row) => open.push(row));
+  // 2. the layers, newest first: the first that knows a key answers it
+  let pending = open;
+  for (const layer of [...lv.layers].reverse()) {
+    if (pending.length === 0) break;
+    const next: number[] = [];
+    for (let s = 0; s < layer.files.length; s++) {
+      const rows = pending.filter((row) => answers[row]!.shard === s);
+      if (rows.length === 0) continue;
+      const h = native.x2iOpen(layer.files[s]!);
+      const r = native.x2iLookup(
+        h,
+        BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!)),
+        top,
+      );
+      let at = 0;
+      rows.forEach((row, j) => {
+        const a = answers[row]!;
+        if (r.found[j] === 0) return next.push(row);
+        a.from = layer.version;
+        if (r.found[j] === 2) a.deleted = true;
+        else {
+          a.found = true;
+          a.items = toItems(r.items, r.scores, at, r.counts[j]!);
+        }
+        at += r.counts[j]!;
+      });
+    }
+    pending = next;
+  }
+  const lookupMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const missing = answers.filter((a) => !a.found).map((a) => a.key);
+  return {
+    index: indexPath,
+    version: lv.version,
+    layers: lv.layers.map((l) => l.version),
+    wal,
+    shardCount,
+    keys: keys.length,
+    found: keys.length - missing.length,
+    missing,
+    results: answers,
+    lookupMs,
+  };
+}

@@ -1,0 +1,28 @@
+/** x2i WAL payloads: upsert `i64 key, u32 n, n × u64 item, n × f32 score`; delete `i64 key`. */
+import { ident } from '../../io/duckdb.js';
+import type { RecordCodec, RecordWriter } from '../driver.js';
+
+export const x2iRecords: RecordCodec = {
+  encoder: () => (w: RecordWriter, rec: Record<string, unknown>, del: boolean) => {
+    const b = w.bytes;
+    const key = w.key(rec.key, 'key');
+    if (del) {
+      b.u64(key);
+      return;
+    }
+    const { neighbors: n, scores: s } = rec;
+    if (!Array.isArray(n) || !Array.isArray(s)) w.fail('an x2i upsert needs "neighbors" and "scores" arrays', 'add both lists');
+    if (n.length !== s.length) w.fail(`"neighbors" has ${n.length} items and "scores" ${s.length}`, 'give one score per neighbor');
+    const items = n.map((x) => w.key(x, 'neighbors[]'));
+    s.forEach((x, i) => {
+      if (typeof x !== 'number' || !Number.isFinite(x))
+        w.fail(`scores[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the score');
+    });
+    b.u64(key);
+    b.u32(items.length);
+    for (const x of items) b.u64(x);
+    for (const x of s as number[]) b.f32(x);
+  },
+  parquetSelect: (cols, need, _text) =>
+    `${ident(need(cols.key ?? 'key', 'key'))} AS key, ${ident(need(cols.neighbors ?? 'neighbors', 'neighbors'))} AS neighbors, ${ident(need(cols.scores ?? 'scores', 'scores'))} AS scores`,
+};

@@ -1,0 +1,123 @@
+/**
+ * `recall dump`: replay the WAL over the CURRENT version of a channel into a
+ * new version: a major dump (every live key in complete files) or a delta
+ * (only the keys changed since CURRENT, deletes as tombstones, reading
+ * through to the layers below). The new version records the last WAL seq it
+ * applied, so running it again applies nothing twice. It is staged and
+ * published like a build (temp folder, manifest, rename, CURRENT replaced by
+ * temp + fsync + rename) under the channel's build lock, so a crash leaves
+ * CURRENT on a complete version and a second concurrent dump is refused.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DumpedFile, DumpOptions } from '../channels/driver.js';
+import { driverNamed } from '../channels/registry.js';
+import { badInput, RecallError } from '../errors.js';
+import { dumpInfo, type DumpInfo } from '../index/layers.js';
+import { beginVersion, listVersions, readCurrent, readManifest, versionName } from '../index/versions.js';
+import type { WalScanReport } from '../native.js';
+
+export type { DumpedFile, DumpOptions } from '../channels/driver.js';
+
+export interface DumpResult {
+  index: string;
+  channel: string;
+  /** False when the WAL held nothing new for this channel (no version was made). */
+  published: boolean;
+  kind: 'major' | 'delta';
+  baseVersion: number;
+  version: number | null;
+  /** The WAL seqs applied: (fromSeq, walSeq]. */
+  fromSeq: number;
+  walSeq: number;
+  records: number;
+  upserts: number;
+  deletes: number;
+  keys: number;
+  /** The files of the new version: keys (x2i) or vectors, tombstones or deletes, bytes. */
+  files: DumpedFile[];
+  wal: WalScanReport;
+  removedVersions: number[];
+  elapsedMs: number;
+}
+
+/** Remove versions beyond the newest `keep`, except CURRENT and the layers kept versions read. */
+async function prune(channelDir: string, keep: number): Promise<number[]> {
+  const all = await listVersions(channelDir);
+  const kept = new Set(all.slice(-keep));
+  const cur = await readCurrent(channelDir);
+  if (cur) kept.add(cur.version);
+  for (const v of [...kept]) {
+    const m = await readManifest(join(channelDir, versionName(v))).catch(() => null);
+    for (const l of m ? dumpInfo(m).layers : []) kept.add(l);
+  }
+  const removed = all.filter((v) => !kept.has(v));
+  for (const v of removed) await rm(join(channelDir, versionName(v)), { recursive: true, force: true });
+  return removed;
+}
+
+export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal } = {}): Promise<DumpResult> {
+  const started = Date.now();
+  const first = await readCurrent(o.index).catch(() => null);
+  if (!first) {
+    throw badInput('ERR_RECALL_NO_VERSION', `${o.index}: no published version to dump over`, {
+      file: o.index,
+      fix: 'build the channel first (recall build ...), then dump',
+    });
+  }
+  const channel = first.manifest.channel;
+  const driver = driverNamed(channel);
+  if (!driver) {
+    throw badInput('ERR_RECALL_UNSUPPORTED', `${o.index}: a ${channel} channel cannot be dumped`, {
+      file: o.index,
+      fix: 'dump an x2i, vector or inverted channel folder',
+    });
+  }
+  const staged = await beginVersion(o.index, channel);
+  try {
+    // under the lock: CURRENT cannot move now
+    const cur = (await readCurrent(o.index))!;
+    const info: DumpInfo = dumpInfo(cur.manifest);
+    const kind = o.delta ? 'delta' : 'major';
+    // a delta reads through every layer under it; a major dump replaces them all
+    const layers = kind === 'delta' ? [...info.layers, staged.version] : [staged.version];
+    const r = await driver.dump({ o, stagedDir: staged.dir, version: staged.version, params: cur.manifest.params, info, kind, layers });
+    hooks.signal?.throwIfAborted();
+    const walSeq = Math.max(info.walSeq, o.upto === undefined ? r.report.lastSeq : Math.min(o.upto, r.report.lastSeq));
+    const result: DumpResult = {
+      index: o.index,
+      channel,
+      published: false,
+      kind,
+      baseVersion: cur.version,
+      version: null,
+      fromSeq: info.walSeq,
+      walSeq,
+      records: r.records,
+      upserts: r.upserts,
+      deletes: r.deletes,
+      keys: r.changedKeys,
+      files: r.files,
+      wal: r.report,
+      removedVersions: [],
+      elapsedMs: 0,
+    };
+    // nothing new: no version, unless a major dump folds a delta's layers into one (compaction)
+    if (r.records === 0 && !(kind === 'major' && info.layers.length > 1)) {
+      await staged.abort();
+      result.walSeq = info.walSeq;
+      result.elapsedMs = Date.now() - started;
+      return result;
+    }
+    const published = await staged.publish({ ...cur.manifest.params, dump: { kind, walSeq, layers, wal: o.wal, base: cur.version } });
+    result.published = true;
+    result.version = published.version;
+    if (o.keep !== undefined) result.removedVersions = await prune(o.index, o.keep);
+    result.elapsedMs = Date.now() - started;
+    return result;
+  } catch (e) {
+    await staged.abort();
+    if (hooks.signal?.aborted && !(e instanceof RecallError)) throw Object.assign(new Error('interrupted'), { name: 'AbortError' });
+    throw e;
+  }
+}
