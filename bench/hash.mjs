@@ -14,5 +14,8 @@ const rows = runHashBench({ slotBits, reps, onRow: (r) => console.log(`2^${Math.
 const md = hashBenchMarkdown(rows, reps);
 console.log(md);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/hash.json'), `${JSON.stringify({ bench: 'hash', date: new Date().toISOString(), reps, rows }, null, 2)}\n`);
+writeFileSync(
+  join(root, 'bench/results/hash.json'),
+  `${JSON.stringify({ bench: 'hash', date: new Date().toISOString(), reps, rows }, null, 2)}\n`,
+);
 writeFileSync(join(root, 'bench/results/hash.md'), `${md}\n`);

@@ -29,9 +29,18 @@ function corpus(side) {
   if (existsSync(file)) return file;
   mkdirSync(dataDir, { recursive: true });
   const fixtures = [
-    ...['perf-vertx-stacks-01', 'perf-numa-stacks-01', 'perf-iperf-stacks-pidtid-01', 'perf-mirageos-stacks-01', 'perf-funcab-cmd-01', 'perf-dd-stacks-01'].map((f) => join(shared, 'flamegraph/test', `${f}.txt`)),
+    ...[
+      'perf-vertx-stacks-01',
+      'perf-numa-stacks-01',
+      'perf-iperf-stacks-pidtid-01',
+      'perf-mirageos-stacks-01',
+      'perf-funcab-cmd-01',
+      'perf-dd-stacks-01',
+    ].map((f) => join(shared, 'flamegraph/test', `${f}.txt`)),
     ...['system-wide', 'forks', 'simple-with-pid'].map((f) => join(shared, 'speedscope/linux-perf', `${f}.linux-perf.txt`)),
-    ...readdirSync(join(shared, 'generated/c-recsvc', side)).filter((f) => f.endsWith('.perf.txt')).map((f) => join(shared, 'generated/c-recsvc', side, f)),
+    ...readdirSync(join(shared, 'generated/c-recsvc', side))
+      .filter((f) => f.endsWith('.perf.txt'))
+      .map((f) => join(shared, 'generated/c-recsvc', side, f)),
   ];
   // Each piece ends with a blank line so events never run together.
   const unit = fixtures.map((f) => `${readFileSync(f, 'utf8').replace(/\n*$/, '')}\n\n`).join('');
@@ -108,7 +117,14 @@ const head = corpus('head');
 const sizeMB = (f) => statSync(f).size / 1e6;
 const rows = [];
 const row = (name, mbIn, t, extra = {}) => {
-  const r = { name, mb: +mbIn.toFixed(1), cpu_s: +t.cpu_s.toFixed(3), wall_s: +t.wall_s.toFixed(3), mb_per_cpu_s: +(mbIn / t.cpu_s).toFixed(1), ...extra };
+  const r = {
+    name,
+    mb: +mbIn.toFixed(1),
+    cpu_s: +t.cpu_s.toFixed(3),
+    wall_s: +t.wall_s.toFixed(3),
+    mb_per_cpu_s: +(mbIn / t.cpu_s).toFixed(1),
+    ...extra,
+  };
   rows.push(r);
   console.log(`${name.padEnd(40)} ${r.mb} MB  cpu ${r.cpu_s}s  wall ${r.wall_s}s  ${r.mb_per_cpu_s} MB/s cpu`);
   return r;
@@ -126,12 +142,19 @@ const best = async (fn) => {
 const ours = row('recall: parse perf text (base)', sizeMB(base), await best(() => timed(() => readProfile(base))));
 const naive = row('naive JS collapser (anchor)', sizeMB(base), await best(() => timed(() => naiveCollapse(base))));
 // Memory stays flat with input size (streaming): peak RSS of a child that parses the base side.
-const rssChild = spawnSync(process.execPath, ['--input-type=module', '-e', `import { readProfile } from ${JSON.stringify(new URL('../dist/core/profile/read.js', import.meta.url).href)}; await readProfile(${JSON.stringify(base)}); console.log(process.resourceUsage().maxRSS);`]);
+const rssChild = spawnSync(process.execPath, [
+  '--input-type=module',
+  '-e',
+  `import { readProfile } from ${JSON.stringify(new URL('../dist/core/profile/read.js', import.meta.url).href)}; await readProfile(${JSON.stringify(base)}); console.log(process.resourceUsage().maxRSS);`,
+]);
 const peakRssMB = Number(String(rssChild.stdout).trim()) / 1024;
 console.log(`peak RSS parsing ${sizeMB(base).toFixed(0)} MB: ${peakRssMB.toFixed(0)} MB`);
 const out = join(dataDir, 'out');
 mkdirSync(out, { recursive: true });
-const wholeDiff = (threads) => timed(() => diff([base], [head], {}, { html: join(out, 'diff.html'), json: join(out, 'summary.json'), tool: 'bench' }, { read: {}, threads }));
+const wholeDiff = (threads) =>
+  timed(() =>
+    diff([base], [head], {}, { html: join(out, 'diff.html'), json: join(out, 'summary.json'), tool: 'bench' }, { read: {}, threads }),
+  );
 const whole1 = row('recall: whole diff, 1 thread (html+json)', sizeMB(base) + sizeMB(head), await best(() => wholeDiff(1)));
 const whole = row('recall: whole diff, 2 threads (html+json)', sizeMB(base) + sizeMB(head), await best(() => wholeDiff(2)));
 
@@ -157,7 +180,11 @@ const result = {
     parse_vs_naive_cpu: +(naive.cpu_s / ours.cpu_s).toFixed(2),
     whole_2_threads_vs_1_wall: +(whole1.wall_s / whole.wall_s).toFixed(2),
     ...(perl
-      ? { parse_vs_perl_cpu: +(rows.find((r) => r.name.startsWith('perl stackcollapse')).cpu_s / ours.cpu_s).toFixed(2), whole_vs_perl_wall: +(perl.wall_s / whole.wall_s).toFixed(2), whole_1_thread_vs_perl_cpu: +(perl.cpu_s / whole1.cpu_s).toFixed(2) }
+      ? {
+          parse_vs_perl_cpu: +(rows.find((r) => r.name.startsWith('perl stackcollapse')).cpu_s / ours.cpu_s).toFixed(2),
+          whole_vs_perl_wall: +(perl.wall_s / whole.wall_s).toFixed(2),
+          whole_1_thread_vs_perl_cpu: +(perl.cpu_s / whole1.cpu_s).toFixed(2),
+        }
       : { note: 'FlameGraph not timed (set FLAMEGRAPH_DIR); spec anchor: stackcollapse-perf.pl 11-20 MB/s CPU, pipeline 13-17 MB/s CPU' }),
   },
 };

@@ -37,7 +37,19 @@ for (const rows of sizes) {
   }
   const sides = {
     'duckdb COPY PARTITION_BY hash()': () => [join(root, 'bench/helpers/duckdb-partition.mjs'), file, join(scratch, 'duck'), '16'],
-    'recall shard': () => [join(root, 'bin/run.js'), 'shard', '-i', file, '-k', 'user_id', '-n', '16', '-o', join(scratch, 'recall'), '--json'],
+    'recall shard': () => [
+      join(root, 'bin/run.js'),
+      'shard',
+      '-i',
+      file,
+      '-k',
+      'user_id',
+      '-n',
+      '16',
+      '-o',
+      join(scratch, 'recall'),
+      '--json',
+    ],
   };
   const samples = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
   for (let i = 0; i < runs; i++) {
@@ -60,7 +72,21 @@ for (const rows of sizes) {
   // Bounded memory: the same job with a DuckDB memory limit far below the data's in-memory size.
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
-  const limited = timed([join(root, 'bin/run.js'), 'shard', '-i', file, '-k', 'user_id', '-n', '16', '-o', join(scratch, 'limited'), '--memory-limit', '64MB', '--json']);
+  const limited = timed([
+    join(root, 'bin/run.js'),
+    'shard',
+    '-i',
+    file,
+    '-k',
+    'user_id',
+    '-n',
+    '16',
+    '-o',
+    join(scratch, 'limited'),
+    '--memory-limit',
+    '64MB',
+    '--json',
+  ]);
   rmSync(scratch, { recursive: true, force: true });
   const memoryLimited = { memoryLimit: '64MB', ms: Math.round(limited.ms), peakRssMb: Math.round(limited.rssMb) };
   results.push({ rows, runs, anchor, ours, ratio, cpuRatio, memoryLimited });
@@ -71,4 +97,7 @@ for (const rows of sizes) {
   );
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/shard.json'), `${JSON.stringify({ bench: 'shard', date: new Date().toISOString(), results }, null, 2)}\n`);
+writeFileSync(
+  join(root, 'bench/results/shard.json'),
+  `${JSON.stringify({ bench: 'shard', date: new Date().toISOString(), results }, null, 2)}\n`,
+);

@@ -27,9 +27,21 @@ for (let i = 0; i < runs + 2; i++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
 const anchor = median(times['node -e 0']);
-const results = Object.entries(times).map(([name, xs]) => ({ name, runs: xs.length, medianMs: +median(xs).toFixed(1), p90Ms: +p90(xs).toFixed(1), ratioToNode: +(median(xs) / anchor).toFixed(2) }));
-for (const r of results) console.log(`${r.name.padEnd(22)} median ${String(r.medianMs).padStart(7)} ms  p90 ${String(r.p90Ms).padStart(7)} ms  ${r.ratioToNode}x node`);
+const results = Object.entries(times).map(([name, xs]) => ({
+  name,
+  runs: xs.length,
+  medianMs: +median(xs).toFixed(1),
+  p90Ms: +p90(xs).toFixed(1),
+  ratioToNode: +(median(xs) / anchor).toFixed(2),
+}));
+for (const r of results)
+  console.log(
+    `${r.name.padEnd(22)} median ${String(r.medianMs).padStart(7)} ms  p90 ${String(r.p90Ms).padStart(7)} ms  ${r.ratioToNode}x node`,
+  );
 const help = results.find((r) => r.name === 'recall --help');
 console.log(`recall --help / node -e 0 = ${help.ratioToNode}x (goal <= 2.5x)`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/startup.json'), `${JSON.stringify({ bench: 'startup', date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`);
+writeFileSync(
+  join(root, 'bench/results/startup.json'),
+  `${JSON.stringify({ bench: 'startup', date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
+);

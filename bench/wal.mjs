@@ -8,6 +8,13 @@ import { runWalBench } from '../dist/core/bench/wal.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const [records, dumpKeys] = (process.env.WAL_SIZE ?? '4000000,10000000').split(',').map(Number);
-const r = await runWalBench({ dir: join(root, 'bench/data/wal'), records, dumpKeys, listLen: 4, dumpChanges: 1_000_000, onLine: (l) => console.log(l) });
+const r = await runWalBench({
+  dir: join(root, 'bench/data/wal'),
+  records,
+  dumpKeys,
+  listLen: 4,
+  dumpChanges: 1_000_000,
+  onLine: (l) => console.log(l),
+});
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/wal.json'), `${JSON.stringify({ bench: 'wal', date: new Date().toISOString(), ...r }, null, 2)}\n`);

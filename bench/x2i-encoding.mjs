@@ -9,11 +9,35 @@ import { fileURLToPath } from 'node:url';
 import { ensureX2iData } from '../dist/core/bench/x2i.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const data = ensureX2iData({ toolsDir: join(root, '../shared/tools/x2i-data'), dataDir: join(root, 'bench/data'), users: 100000, items: 50000, events: 1000000 });
-const r = spawnSync('cargo', ['run', '--release', '--offline', '--locked', '--quiet', '--manifest-path', join(root, 'native/Cargo.toml'), '-p', 'recall-core', '--example', 'x2i_encodings', '--', data], {
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
+const data = ensureX2iData({
+  toolsDir: join(root, '../shared/tools/x2i-data'),
+  dataDir: join(root, 'bench/data'),
+  users: 100000,
+  items: 50000,
+  events: 1000000,
 });
+const r = spawnSync(
+  'cargo',
+  [
+    'run',
+    '--release',
+    '--offline',
+    '--locked',
+    '--quiet',
+    '--manifest-path',
+    join(root, 'native/Cargo.toml'),
+    '-p',
+    'recall-core',
+    '--example',
+    'x2i_encodings',
+    '--',
+    data,
+  ],
+  {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 if (r.status !== 0) process.exit(r.status ?? 1);
 process.stdout.write(r.stdout);
 mkdirSync(join(root, 'bench/results'), { recursive: true });

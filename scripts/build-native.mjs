@@ -18,14 +18,23 @@ if (process.env.RECALL_SKIP_NATIVE === '1') {
 }
 const profile = process.env.RECALL_NATIVE_PROFILE === 'dev' ? 'dev' : 'release';
 const args = [
-  'build', '--offline', '--locked', '--profile', profile,
-  '--manifest-path', join(root, 'native', 'Cargo.toml'),
-  '-p', 'recall-node', '--message-format=json-render-diagnostics',
+  'build',
+  '--offline',
+  '--locked',
+  '--profile',
+  profile,
+  '--manifest-path',
+  join(root, 'native', 'Cargo.toml'),
+  '-p',
+  'recall-node',
+  '--message-format=json-render-diagnostics',
 ];
 const started = Date.now();
 const res = spawnSync('cargo', args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20 });
 if (res.error?.code === 'ENOENT') {
-  console.error('recall: `cargo` is not on PATH. Install Rust >= 1.85 (rustup, or Debian: apt-get install cargo), then run `npm run build:native`.');
+  console.error(
+    'recall: `cargo` is not on PATH. Install Rust >= 1.85 (rustup, or Debian: apt-get install cargo), then run `npm run build:native`.',
+  );
   process.exit(1);
 }
 if (res.status !== 0) {

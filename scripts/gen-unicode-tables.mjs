@@ -15,7 +15,10 @@ const ranges = (pred) => {
   for (let c = 0x80; c <= 0x110000; c++) {
     const ok = c < 0x110000 && !(c >= 0xd800 && c <= 0xdfff) && pred(String.fromCodePoint(c));
     if (ok && start < 0) start = c;
-    if (!ok && start >= 0) { out.push([start, c - 1]); start = -1; }
+    if (!ok && start >= 0) {
+      out.push([start, c - 1]);
+      start = -1;
+    }
   }
   return out;
 };
@@ -61,4 +64,6 @@ pub const TABLES_HASH: &str = "${hash}";
 ${body}`;
 const target = fileURLToPath(new URL('../native/core/src/text/unicode_tables.rs', import.meta.url));
 writeFileSync(target, out);
-console.log(JSON.stringify({ target, word: wordRanges.length, cjk: cjkRanges.length, lower: lower1.length, lowerMulti: lowerMulti.length, hash }));
+console.log(
+  JSON.stringify({ target, word: wordRanges.length, cjk: cjkRanges.length, lower: lower1.length, lowerMulti: lowerMulti.length, hash }),
+);

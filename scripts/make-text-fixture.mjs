@@ -15,7 +15,9 @@ writeFileSync(tmp, entries.map((text, i) => JSON.stringify({ id: i + 1, headword
 const db = await DuckDBInstance.create(':memory:');
 const c = await db.connect();
 const out = join(root, 'fixtures/parquet/wordnet-3000.parquet');
-await c.run(`COPY (SELECT id::BIGINT AS id, headword, text FROM read_json('${tmp}', format='newline_delimited') ORDER BY id) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`);
+await c.run(
+  `COPY (SELECT id::BIGINT AS id, headword, text FROM read_json('${tmp}', format='newline_delimited') ORDER BY id) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`,
+);
 c.closeSync();
 db.closeSync();
 rmSync(tmp);

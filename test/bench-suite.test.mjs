@@ -37,9 +37,18 @@ describe('recall bench', () => {
     // a normal run against it passes (a generous bound: this machine is shared and noisy)
     const ok = await bench(['--only', 'hash', '--reps', '3', '--out', join(dir, 'b'), '--baseline', baseline, '--max-regression', '60%']);
     assert.equal(ok.regressions, 0);
-    assert.deepEqual(ok.comparison.map((c) => [c.id, c.basis]), [['hash.jsmap', 'median'], ['hash.neighborhash', 'ratio']]);
+    assert.deepEqual(
+      ok.comparison.map((c) => [c.id, c.basis]),
+      [
+        ['hash.jsmap', 'median'],
+        ['hash.neighborhash', 'ratio'],
+      ],
+    );
     // the same benchmark made 8x slower on purpose fails the gate with exit 4
-    const slow = await bench(['--only', 'hash', '--reps', '3', '--out', join(dir, 'c'), '--baseline', baseline, '--max-regression', '60%', '--slowdown', 'hash=8'], 4);
+    const slow = await bench(
+      ['--only', 'hash', '--reps', '3', '--out', join(dir, 'c'), '--baseline', baseline, '--max-regression', '60%', '--slowdown', 'hash=8'],
+      4,
+    );
     const reg = slow.comparison.find((c) => c.id === 'hash.neighborhash');
     assert.equal(reg.regressed, true);
     assert.ok(reg.change < -0.6, `${reg.change}`);
@@ -57,7 +66,10 @@ describe('recall bench', () => {
     assert.doesNotMatch(html, /\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?\/\//i, 'self-contained');
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does so in CI)`);
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
       const problems = [];
@@ -69,7 +81,10 @@ describe('recall bench', () => {
       assert.deepEqual(problems, []);
       assert.equal(await page.$$eval('svg', (s) => s.length), 3);
       assert.equal(await page.$$eval('#plot-vector circle.pt', (c) => c.length), 5);
-      assert.equal(await page.$$eval('#plot-throughput rect.bar', (b) => b.length), r.result.figures.filter((f) => /\/s|QPS/.test(f.unit)).length);
+      assert.equal(
+        await page.$$eval('#plot-throughput rect.bar', (b) => b.length),
+        r.result.figures.filter((f) => /\/s|QPS/.test(f.unit)).length,
+      );
       assert.equal(await page.$$eval('#plot-latency path.cdf', (p) => p.length), 2);
       assert.equal(await page.$$eval('table tbody tr', (t) => t.length), r.result.figures.length);
       mkdirSync(artifactsDir, { recursive: true });

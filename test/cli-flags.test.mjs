@@ -29,7 +29,10 @@ describe('flags: percent', () => {
     assert.equal(parseShare('max-regression', '5%'), 0.05);
     assert.equal(parseShare('max-regression', ' 0.05 '), 0.05);
     assert.throws(() => parseShare('max-regression', '-5%'), usageError(/--max-regression -5% is not a share/));
-    assert.throws(() => parseShare('max-regression', 'five'), (e) => e.fix === 'write it like 5% or 0.05');
+    assert.throws(
+      () => parseShare('max-regression', 'five'),
+      (e) => e.fix === 'write it like 5% or 0.05',
+    );
   });
   it('a number or a percentage, at least min', () => {
     assert.equal(parseNumberOrPercent('threshold-pp', undefined), undefined);
@@ -37,7 +40,10 @@ describe('flags: percent', () => {
     assert.equal(parseNumberOrPercent('prune-pct', '50%'), 0.5);
     assert.throws(() => parseNumberOrPercent('z', '-1'), usageError(/--z -1 is not a number >= 0/));
     assert.throws(() => parseNumberOrPercent('z', '0.5', 1), usageError(/--z 0.5 is not a number >= 1/));
-    assert.throws(() => parseNumberOrPercent('z', 'abc'), (e) => e.code === 'ERR_RECALL_FLAG');
+    assert.throws(
+      () => parseNumberOrPercent('z', 'abc'),
+      (e) => e.code === 'ERR_RECALL_FLAG',
+    );
   });
 });
 

@@ -89,7 +89,8 @@ describe('recall CLI', () => {
     for (const [id, cmd] of Object.entries(manifest.commands)) {
       const usage = `recall ${id.replaceAll(':', ' ')}`;
       assert.ok(readme.includes(`## \`${usage}`), `README lacks a section for ${usage}: run npm run readme`);
-      for (const flag of Object.keys(cmd.flags)) assert.ok(readme.includes(`--${flag}`), `README lacks --${flag} of ${usage}: run npm run readme`);
+      for (const flag of Object.keys(cmd.flags))
+        assert.ok(readme.includes(`--${flag}`), `README lacks --${flag} of ${usage}: run npm run readme`);
     }
   });
 });

@@ -72,10 +72,13 @@ describe('build --config', () => {
         ['text', 'inverted', 1, 2],
       ],
     );
-    assert.deepEqual(r.sources.map((s) => [s.source, s.reused, s.rows]), [
-      ['lists', false, 5000],
-      ['dictionary', false, 3000],
-    ]);
+    assert.deepEqual(
+      r.sources.map((s) => [s.source, s.reused, s.rows]),
+      [
+        ['lists', false, 5000],
+        ['dictionary', false, 3000],
+      ],
+    );
     const out = join(dir, 'all-out');
     assert.equal((await run(['verify', join(out, 'x2i')])).ok, true);
     const q = await run(['query', 'x2i', '--index', join(out, 'x2i'), '--keys', '1,2,3']);
@@ -85,8 +88,14 @@ describe('build --config', () => {
     assert.equal(t.results[0].hits.length, 3);
     // unchanged inputs: the shards are reused; --only builds one channel
     const again = await run(['build', '--config', file, '--only', 'x2i']);
-    assert.deepEqual(again.sources.map((s) => s.reused), [true]);
-    assert.deepEqual(again.channels.map((c) => [c.channel, c.version]), [['x2i', 2]]);
+    assert.deepEqual(
+      again.sources.map((s) => s.reused),
+      [true],
+    );
+    assert.deepEqual(
+      again.channels.map((c) => [c.channel, c.version]),
+      [['x2i', 2]],
+    );
     const only = await recall(['build', '--config', file, '--only', 'nope']);
     assert.equal(only.code, 2);
     assert.match(only.stderr, /--only nope: no such channel/);
@@ -108,7 +117,10 @@ describe('build --config', () => {
     const jobs = await Promise.all([0, 1].map((k) => recall(['build', '--config', file, '--shard', String(k), '--json'])));
     for (const j of jobs) assert.equal(j.code, 0, j.stderr);
     const pub = await run(['build', '--config', file, '--publish']);
-    assert.deepEqual(pub.channels.map((c) => c.version), [1, 1, 1]);
+    assert.deepEqual(
+      pub.channels.map((c) => c.version),
+      [1, 1, 1],
+    );
     const split = tree(out);
     const versions = (t) => Object.fromEntries(Object.entries(t).filter(([k]) => !k.startsWith('shards')));
     assert.deepEqual(Object.keys(versions(split)).sort(), Object.keys(versions(oneShot)).sort());
@@ -120,16 +132,25 @@ describe('build --config', () => {
     const file = config('interrupt');
     const out = join(dir, 'interrupt-out');
     const state = { sent: false };
-    const staging = () => existsSync(out) && ['x2i', 'vector', 'text'].some((ch) => existsSync(join(out, ch)) && readdirSync(join(out, ch)).some((n) => n.includes('.staging-')));
+    const staging = () =>
+      existsSync(out) &&
+      ['x2i', 'vector', 'text'].some((ch) => existsSync(join(out, ch)) && readdirSync(join(out, ch)).some((n) => n.includes('.staging-')));
     const r = await recall(['build', '--config', file], { onSpawn: interruptWhen(staging, state) });
     assert.ok(state.sent, 'the interrupt was sent while a version was staged');
     assert.equal(r.code, 130, r.stderr);
     for (const ch of ['x2i', 'vector', 'text']) {
       const names = existsSync(join(out, ch)) ? readdirSync(join(out, ch)) : [];
-      assert.deepEqual(names.filter((n) => n !== '.lock'), [], `${ch}: ${names}`);
+      assert.deepEqual(
+        names.filter((n) => n !== '.lock'),
+        [],
+        `${ch}: ${names}`,
+      );
     }
     // and the next build goes through
     const ok = await run(['build', '--config', file]);
-    assert.deepEqual(ok.channels.map((c) => c.version), [1, 1, 1]);
+    assert.deepEqual(
+      ok.channels.map((c) => c.version),
+      [1, 1, 1],
+    );
   });
 });

@@ -24,7 +24,7 @@ function damaged(name, mutate) {
 }
 
 describe('container format v1', () => {
-  it('today\'s writer reproduces the committed fixture byte for byte', () => {
+  it("today's writer reproduces the committed fixture byte for byte", () => {
     const out = join(dir, 'rewrite.rcl');
     native.containerWrite(out, SAMPLE_HEADER, sampleSections());
     assert.deepEqual(readFileSync(out), readFileSync(fixture));
@@ -34,7 +34,10 @@ describe('container format v1', () => {
     const info = await readContainerInfo(fixture);
     assert.equal(info.header.kindName, 'sample');
     assert.equal(info.header.buildId, 77n);
-    assert.deepEqual([info.header.major, info.header.minor, info.header.version, info.header.shard, info.header.shardCount], [1, 2, 3, 1, 4]);
+    assert.deepEqual(
+      [info.header.major, info.header.minor, info.header.version, info.header.shard, info.header.shardCount],
+      [1, 2, 3, 1, 4],
+    );
     assert.deepEqual(info.params, { hash: 'xxh64', note: 'recall container format fixture v1', seed: 0 });
     const report = await native.containerVerify(fixture);
     assert.deepEqual(report.problems, []);
@@ -62,7 +65,13 @@ describe('container format v1', () => {
     const places = [
       ['header', 5, /\(header\) bad magic \(not a recall index file\)/],
       ['header crc field', 61, /\(header\) header checksum mismatch/],
-      ...info.sections.filter((s) => s.length > 0).map((s) => [`section ${s.index}`, s.offset + Math.floor(s.length / 2), new RegExp(`\\(section ${s.index} \\(kind ${s.kind}\\)\\) checksum mismatch`)]),
+      ...info.sections
+        .filter((s) => s.length > 0)
+        .map((s) => [
+          `section ${s.index}`,
+          s.offset + Math.floor(s.length / 2),
+          new RegExp(`\\(section ${s.index} \\(kind ${s.kind}\\)\\) checksum mismatch`),
+        ]),
       ['padding', 64 + 69, /\(padding after section 0 \(kind 1\)\) padding bytes must be zero/],
       ['section table', info.header.tableOffset + 40, /\(section table\) checksum mismatch/],
       ['footer', info.fileLength - 3, /\(footer\) footer magic missing/],
@@ -71,7 +80,10 @@ describe('container format v1', () => {
     for (const [name, at, want] of places) {
       it(`in the ${name} (byte ${at})`, async () => {
         const p = damaged(`flip-${at}.rcl`, (b) => (b[at] ^= 0x10));
-        for (const args of [['verify', p], ['verify', p, '--json']]) {
+        for (const args of [
+          ['verify', p],
+          ['verify', p, '--json'],
+        ]) {
           const r = await recall(args);
           assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
           assert.equal(r.stderr.includes('panicked'), false);
@@ -109,7 +121,10 @@ describe('container format v1', () => {
         writeFileSync(p, b);
         const { problems } = await native.containerVerify(p);
         assert.ok(problems.length > 0, `flip at ${at} missed`);
-        assert.ok(problems[0].offset <= at && at < problems[0].offset + Math.max(problems[0].length, 1), `flip at ${at}: ${JSON.stringify(problems[0])}`);
+        assert.ok(
+          problems[0].offset <= at && at < problems[0].offset + Math.max(problems[0].length, 1),
+          `flip at ${at}: ${JSON.stringify(problems[0])}`,
+        );
       }
     });
   });

@@ -64,7 +64,10 @@ describe('xxHash64 routing hash', () => {
   });
 
   it('refuses broken offsets with the row', () => {
-    assert.throws(() => native.hashStrings(Int32Array.of(0, 9, 3), new Uint8Array(4)), (e) => e.code === 'ERR_RECALL_INVALID_ARG' && /row 0/.test(e.message));
+    assert.throws(
+      () => native.hashStrings(Int32Array.of(0, 9, 3), new Uint8Array(4)),
+      (e) => e.code === 'ERR_RECALL_INVALID_ARG' && /row 0/.test(e.message),
+    );
   });
 
   it('routes keys from the CLI the same way (args, stdin, --json)', async () => {
@@ -78,8 +81,14 @@ describe('xxHash64 routing hash', () => {
     }
     const ints = await recall(['hash', '--type', 'int64', '--shards', '3'], { input: '-1\n9223372036854775807\n0\n' });
     assert.equal(ints.code, 0, ints.stderr);
-    const lines = ints.stdout.trim().split('\n').map((l) => l.split('\t'));
-    assert.deepEqual(lines.map((l) => l[0]), ['-1', '9223372036854775807', '0']);
+    const lines = ints.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    assert.deepEqual(
+      lines.map((l) => l[0]),
+      ['-1', '9223372036854775807', '0'],
+    );
     for (const [key, hash, shard] of lines) {
       const h = h64Raw(le64(BigInt(key)), 0n);
       assert.equal(hash, h.toString(16).padStart(16, '0'));

@@ -40,7 +40,10 @@ function assertSame(got, want, label) {
     if (String(g.id) !== String(want.ids[i])) {
       // only a near-tie may swap: the oracle's score for this id must equal the rank's score
       const j = want.ids.findIndex((x) => String(x) === String(g.id));
-      assert.ok(j >= 0 && Math.abs(want.scores[j] - want.scores[i]) <= 1e-12 * want.scores[i], `${label}: rank ${i}: id ${g.id} vs ${want.ids[i]}`);
+      assert.ok(
+        j >= 0 && Math.abs(want.scores[j] - want.scores[i]) <= 1e-12 * want.scores[i],
+        `${label}: rank ${i}: id ${g.id} vs ${want.ids[i]}`,
+      );
     }
   }
 }
@@ -60,11 +63,16 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
       [ids[i], ids[j]] = [ids[j], ids[i]];
     }
     docs = texts.map((t, i) => [ids[i], [t]]);
-    const src = jsonl('wn.jsonl', docs.map(([id, [text]]) => ({ id: Number(id), text })));
+    const src = jsonl(
+      'wn.jsonl',
+      docs.map(([id, [text]]) => ({ id: Number(id), text })),
+    );
     parquet = join(dir, 'wn.parquet');
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
-    await c.run(`COPY (SELECT id::BIGINT AS id, text FROM read_json('${src}', format='newline_delimited')) TO '${parquet}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 4096)`);
+    await c.run(
+      `COPY (SELECT id::BIGINT AS id, text FROM read_json('${src}', format='newline_delimited')) TO '${parquet}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 4096)`,
+    );
     c.closeSync();
     db.closeSync();
     oracle = new OracleIndex(docs, { fields: ['text'], prepare: nfkc });
@@ -72,7 +80,12 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
     const df = new Map();
     const toks = docs.map(([, [t]]) => oracleTokens(nfkc(t), true));
     for (const t of toks) for (const w of new Set(t)) df.set(w, (df.get(w) ?? 0) + 1);
-    const stop = new Set([...df.entries()].sort((a, b) => b[1] - a[1]).slice(0, 50).map((e) => e[0]));
+    const stop = new Set(
+      [...df.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 50)
+        .map((e) => e[0]),
+    );
     const ok = (w) => w.length >= 3 && !/^\d+$/.test(w) && !stop.has(w);
     const pick = (k) => {
       for (;;) {
@@ -109,7 +122,24 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
   for (const pairs of ['off', 'cooc']) {
     it(`top-10 and scores equal the oracle for 1-term, AND, OR and mixed queries (pairs ${pairs})`, async () => {
       const out = join(dir, `wn-${pairs}`);
-      const b = await build(['--input', parquet, '--id', 'id', '--text', 'text', '--pairs', pairs, '--pair-min-df', '20', '--pair-min-pair-df', '4', '--pair-budget', '100000000', '--out', out]);
+      const b = await build([
+        '--input',
+        parquet,
+        '--id',
+        'id',
+        '--text',
+        'text',
+        '--pairs',
+        pairs,
+        '--pair-min-df',
+        '20',
+        '--pair-min-pair-df',
+        '4',
+        '--pair-budget',
+        '100000000',
+        '--out',
+        out,
+      ]);
       assert.equal(b.json.docs, N_DOCS);
       if (pairs === 'cooc') assert.ok(b.json.files[0].pairs > 100, `pairs kept: ${b.json.files[0].pairs}`);
       assert.equal(b.json.files[0].terms, oracle.terms);
@@ -123,7 +153,11 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
           const want = oracle.search(q, { k: 10 });
           assertSame(res, want, `${cls} "${q}"`);
           if (res.totalHitsRelation === 'eq') assert.equal(res.totalHits, want.total, `${q}: total hits`);
-          else assert.ok(res.totalHits <= want.total && res.totalHits >= Math.min(10, want.total), `${q}: total ${res.totalHits} >= ${want.total}`);
+          else
+            assert.ok(
+              res.totalHits <= want.total && res.totalHits >= Math.min(10, want.total),
+              `${q}: total ${res.totalHits} >= ${want.total}`,
+            );
           pairsUsed += res.pairsUsed;
         });
       }
@@ -150,11 +184,20 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
     const want = await searchText(ix, qs, { k: 10 });
     qs.forEach((q, i) => {
       const w = want.results[i];
-      if (w.error) return assert.throws(() => native.textQueryInto(ix.shards[0].handle, ix.prepareQuery(q), 10, 0, out.bytes), { code: w.error.code });
+      if (w.error)
+        return assert.throws(() => native.textQueryInto(ix.shards[0].handle, ix.prepareQuery(q), 10, 0, out.bytes), { code: w.error.code });
       const n = native.textQueryInto(ix.shards[0].handle, ix.prepareQuery(q), 10, 0, out.bytes);
       assert.equal(n, w.hits.length, q);
-      assert.deepEqual(Array.from(out.ids.subarray(0, n), String), w.hits.map((h) => String(h.id)), q);
-      assert.deepEqual(Array.from(out.scores.subarray(0, n)), w.hits.map((h) => h.score), q);
+      assert.deepEqual(
+        Array.from(out.ids.subarray(0, n), String),
+        w.hits.map((h) => String(h.id)),
+        q,
+      );
+      assert.deepEqual(
+        Array.from(out.scores.subarray(0, n)),
+        w.hits.map((h) => h.score),
+        q,
+      );
       assert.equal(out.meta[0], w.totalHits, q);
     });
     assert.throws(() => native.textQueryInto(ix.shards[0].handle, 'a', 10, 0, new Uint8Array(100)), /out must hold 24 \+ 20 k bytes/);
@@ -177,10 +220,16 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
     qs.forEach((q, i) => {
       const [x, y] = [a.results[i], c.results[i]];
       assert.equal(y.hits.length, x.hits.length, q);
-      x.hits.forEach((h, r) => assert.ok(Math.abs(h.score - y.hits[r].score) <= 1e-9 * h.score, `${q}: rank ${r}: ${h.score} vs ${y.hits[r].score}`));
+      x.hits.forEach((h, r) =>
+        assert.ok(Math.abs(h.score - y.hits[r].score) <= 1e-9 * h.score, `${q}: rank ${r}: ${h.score} vs ${y.hits[r].score}`),
+      );
       // ids agree except inside a tie at the cut
       const last = x.hits.at(-1)?.score;
-      const above = (hs) => hs.filter((h) => h.score > last * (1 + 1e-12)).map((h) => String(h.id)).sort();
+      const above = (hs) =>
+        hs
+          .filter((h) => h.score > last * (1 + 1e-12))
+          .map((h) => String(h.id))
+          .sort();
       assert.deepEqual(above(y.hits), above(x.hits), q);
       if (x.totalHitsRelation === 'eq' && y.totalHitsRelation === 'eq') assert.equal(y.totalHits, x.totalHits, q);
     });
@@ -218,8 +267,26 @@ describe('spec edge cases (inverted.md §4.5)', () => {
     }
     rows.push({ id: 'ligature', text: 'ﬁle Ｃａｆé ÉCOLE' });
     out = join(dir, 'edge');
-    await build(['--input', jsonl('edge.jsonl', rows), '--id', 'id', '--text', 'text', '--pairs', 'cooc', '--pair-min-df', '10', '--pair-min-pair-df', '2', '--out', out]);
-    oracle = new OracleIndex(rows.map((r) => [r.id, [r.text]]), { fields: ['text'], prepare: nfkc });
+    await build([
+      '--input',
+      jsonl('edge.jsonl', rows),
+      '--id',
+      'id',
+      '--text',
+      'text',
+      '--pairs',
+      'cooc',
+      '--pair-min-df',
+      '10',
+      '--pair-min-pair-df',
+      '2',
+      '--out',
+      out,
+    ]);
+    oracle = new OracleIndex(
+      rows.map((r) => [r.id, [r.text]]),
+      { fields: ['text'], prepare: nfkc },
+    );
   });
   const q = async (query, extra = []) => {
     const r = await recall(['query', 'inverted', '--index', out, '--q', query, '--json', ...extra]);
@@ -255,7 +322,10 @@ describe('spec edge cases (inverted.md §4.5)', () => {
     }
     const r = await q('-blk', ['--match-all-pure-not', '--k', '5']);
     assert.equal(r.code, 0);
-    assert.deepEqual(r.json.hits, [1, 3, 5, 7, 9].map((i) => ({ id: `doc-${String(i).padStart(4, '0')}`, score: 0 })));
+    assert.deepEqual(
+      r.json.hits,
+      [1, 3, 5, 7, 9].map((i) => ({ id: `doc-${String(i).padStart(4, '0')}`, score: 0 })),
+    );
   });
   it('duplicate terms count once; a AND NOT a is empty', async () => {
     const one = (await same('w3')).hits;
@@ -276,7 +346,10 @@ describe('spec edge cases (inverted.md §4.5)', () => {
   });
   it('an empty document never matches; ties go to the lower document', async () => {
     const r = await same('twin', { k: 5 });
-    assert.deepEqual(r.hits.map((h) => h.id), ['doc-0540', 'doc-0541', 'doc-0542', 'doc-0543', 'doc-0544']);
+    assert.deepEqual(
+      r.hits.map((h) => h.id),
+      ['doc-0540', 'doc-0541', 'doc-0542', 'doc-0543', 'doc-0544'],
+    );
     assert.ok(!(await same('all', { k: 700 })).hits.some((h) => h.id === 'doc-0599'));
   });
   it('tf >= 255 is exact in the score (only the block bound saturates)', async () => {
@@ -286,7 +359,12 @@ describe('spec edge cases (inverted.md §4.5)', () => {
     assert.equal(a.hits[0].id, 'doc-0003');
   });
   it('full-width, ligature and case variants meet their NFKC lowercase forms', async () => {
-    for (const s of ['file', 'ＦＩＬＥ', 'café', 'CAFÉ', 'école']) assert.deepEqual((await q(s)).json.hits.map((h) => h.id), ['ligature'], s);
+    for (const s of ['file', 'ＦＩＬＥ', 'café', 'CAFÉ', 'école'])
+      assert.deepEqual(
+        (await q(s)).json.hits.map((h) => h.id),
+        ['ligature'],
+        s,
+      );
   });
   it('bad boosts are BAD_BOOST, oversized queries QUERY_TOO_LARGE, bad syntax QUERY_SYNTAX (exit 2)', async () => {
     for (const [s, code] of [
@@ -303,7 +381,11 @@ describe('spec edge cases (inverted.md §4.5)', () => {
       const r = await q(s);
       assert.equal(r.code, 2, `${s}: ${r.stdout}`);
       assert.equal(r.json.error.code, `ERR_RECALL_${code}`, s);
-      assert.throws(() => oracle.search(s, { k: 10 }), (e) => e instanceof OracleQueryError && e.code === code, `oracle: ${s}`);
+      assert.throws(
+        () => oracle.search(s, { k: 10 }),
+        (e) => e instanceof OracleQueryError && e.code === code,
+        `oracle: ${s}`,
+      );
     }
   });
   it('singletons, a list of exactly 2 x 128 docs, and pairs next to their own terms', async () => {
@@ -318,7 +400,7 @@ describe('spec edge cases (inverted.md §4.5)', () => {
     const n = await q('blk AND v3', ['--k', '50', '--no-pairs']);
     assert.deepEqual(r.json.hits, n.json.hits);
   });
-  it('tombstoned documents are never returned; statistics stay the file\'s', async () => {
+  it("tombstoned documents are never returned; statistics stay the file's", async () => {
     const t = join(dir, 'tomb.txt');
     writeFileSync(t, 'doc-0002\ndoc-0540\nnot-an-id\n');
     const o2 = join(dir, 'edge-tomb');
@@ -327,7 +409,10 @@ describe('spec edge cases (inverted.md §4.5)', () => {
     const full = (await q('twin', ['--k', '30'])).json.hits;
     const r = await recall(['query', 'inverted', '--index', o2, '--q', 'twin', '--k', '30', '--json']);
     const hits = JSON.parse(r.stdout).results[0].hits;
-    assert.deepEqual(hits, full.filter((h) => h.id !== 'doc-0540'));
+    assert.deepEqual(
+      hits,
+      full.filter((h) => h.id !== 'doc-0540'),
+    );
   });
   it('a flipped byte fails the open and `recall verify` (exit 3)', async () => {
     const file = join(out, 'v00000001', 'shard-00000-of-00001.rti');
@@ -347,12 +432,18 @@ describe('spec edge cases (inverted.md §4.5)', () => {
     const native = loadNative();
     const file = join(dir, 'other-analyzer.rti');
     const text = Buffer.from('hello world');
-    await native.textBuild(file, {}, '{}', { ids: new BigUint64Array([1n]), fields: [{ name: 'text', weight: 1, text, offsets: new Uint32Array([0, text.length]) }] }, {
-      segmentation: 'standard',
-      maxTokenBytes: 255,
-      analyzer: makeAnalyzer('standard').description.replace('"bigrams"', '"unigrams"'),
-      pairs: 'off',
-    });
+    await native.textBuild(
+      file,
+      {},
+      '{}',
+      { ids: new BigUint64Array([1n]), fields: [{ name: 'text', weight: 1, text, offsets: new Uint32Array([0, text.length]) }] },
+      {
+        segmentation: 'standard',
+        maxTokenBytes: 255,
+        analyzer: makeAnalyzer('standard').description.replace('"bigrams"', '"unigrams"'),
+        pairs: 'off',
+      },
+    );
     const r = await recall(['query', 'inverted', '--index', file, '--q', 'hello']);
     assert.equal(r.code, 3);
     assert.match(r.stderr, /ANALYZER_MISMATCH|analyzed with/);
@@ -363,7 +454,11 @@ describe('spec edge cases (inverted.md §4.5)', () => {
 });
 
 describe('Chinese text (Debian fortunes-zh)', () => {
-  const texts = [...fortunes('/usr/share/games/fortunes/chinese.u8'), ...fortunes('/usr/share/games/fortunes/tang300.u8'), ...fortunes('/usr/share/games/fortunes/song100.u8')];
+  const texts = [
+    ...fortunes('/usr/share/games/fortunes/chinese.u8'),
+    ...fortunes('/usr/share/games/fortunes/tang300.u8'),
+    ...fortunes('/usr/share/games/fortunes/song100.u8'),
+  ];
   const rows = texts.map((text, i) => ({ id: i, text }));
   let src;
   before(() => {
@@ -371,10 +466,30 @@ describe('Chinese text (Debian fortunes-zh)', () => {
   });
   it('jieba (search mode, adjacent pairs) builds and answers like the oracle', async () => {
     const out = join(dir, 'zh-jieba');
-    const b = await build(['--input', src, '--id', 'id', '--text', 'text', '--analyzer', 'jieba', '--pairs', 'adjacent', '--pair-min-df', '5', '--pair-min-pair-df', '3', '--out', out]);
+    const b = await build([
+      '--input',
+      src,
+      '--id',
+      'id',
+      '--text',
+      'text',
+      '--analyzer',
+      'jieba',
+      '--pairs',
+      'adjacent',
+      '--pair-min-df',
+      '5',
+      '--pair-min-pair-df',
+      '3',
+      '--out',
+      out,
+    ]);
     assert.equal(b.json.docs, rows.length);
     const an = makeAnalyzer('jieba');
-    const oracle = new OracleIndex(rows.map((r) => [BigInt(r.id), [r.text]]), { fields: ['text'], bigrams: false, prepare: an.prepareDoc });
+    const oracle = new OracleIndex(
+      rows.map((r) => [BigInt(r.id), [r.text]]),
+      { fields: ['text'], bigrams: false, prepare: an.prepareDoc },
+    );
     const ix = await openText(out);
     const qs = ['长江', '明月', '明月 OR 故乡', '春风 AND 杨柳', '人生 -朋友', '孤帆远影碧空尽', '白日依山尽'];
     const got = await searchText(ix, qs, { k: 10, usePairs: false });
@@ -391,7 +506,10 @@ describe('Chinese text (Debian fortunes-zh)', () => {
   it('the standard analyzer indexes Han bigrams, like the oracle', async () => {
     const out = join(dir, 'zh-std');
     await build(['--input', src, '--id', 'id', '--text', 'text', '--out', out]);
-    const oracle = new OracleIndex(rows.map((r) => [BigInt(r.id), [r.text]]), { fields: ['text'], prepare: nfkc });
+    const oracle = new OracleIndex(
+      rows.map((r) => [BigInt(r.id), [r.text]]),
+      { fields: ['text'], prepare: nfkc },
+    );
     const ix = await openText(out);
     const qs = ['长江', '明月 OR 故乡', '举头望明月', 'Debian 项目'];
     const got = await searchText(ix, qs, { k: 10 });
@@ -405,7 +523,9 @@ describe('bad input: clear messages, nothing published', () => {
     pq = join(dir, 'bad.parquet');
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
-    await c.run(`COPY (SELECT * FROM (VALUES (1, 'alpha beta', 'x'::BLOB), (2, 'gamma', '\\xC3\\x28'::BLOB), (NULL, 'delta', 'y'::BLOB), (4, NULL, 'z'::BLOB)) t(id, body, raw)) TO '${pq}' (FORMAT parquet)`);
+    await c.run(
+      `COPY (SELECT * FROM (VALUES (1, 'alpha beta', 'x'::BLOB), (2, 'gamma', '\\xC3\\x28'::BLOB), (NULL, 'delta', 'y'::BLOB), (4, NULL, 'z'::BLOB)) t(id, body, raw)) TO '${pq}' (FORMAT parquet)`,
+    );
     c.closeSync();
     db.closeSync();
   });
@@ -432,7 +552,10 @@ describe('bad input: clear messages, nothing published', () => {
     const r = await build(['--input', p2, '--id', 'id', '--text', 'raw', '--out', out], 3);
     assert.match(r.json.error.message, /row 1: column "raw" is not valid UTF-8/);
     const j = join(dir, 'bad.jsonl');
-    writeFileSync(j, Buffer.concat([Buffer.from('{"id":1,"text":"ok"}\n{"id":2,"text":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]));
+    writeFileSync(
+      j,
+      Buffer.concat([Buffer.from('{"id":1,"text":"ok"}\n{"id":2,"text":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]),
+    );
     const r2 = await build(['--input', j, '--id', 'id', '--text', 'text', '--out', out], 3);
     assert.match(r2.json.error.message, /line 2: not valid UTF-8 \(the line starts at byte 21\)/);
     assert.ok(noVersion(out));
@@ -450,16 +573,25 @@ describe('bad input: clear messages, nothing published', () => {
     const f = JSON.parse((await recall(['query', 'inverted', '--index', out, '--q', 'first', '--json'])).stdout).results[0];
     assert.equal(f.totalHits, 0);
     const s = JSON.parse((await recall(['query', 'inverted', '--index', out, '--q', 'version', '--json'])).stdout).results[0];
-    assert.deepEqual(s.hits.map((h) => h.id), ['a']);
+    assert.deepEqual(
+      s.hits.map((h) => h.id),
+      ['a'],
+    );
   });
   it('Ctrl-C during the build exits 130 and leaves no version or staging folder', async () => {
-    const src = jsonl('wn-all.jsonl', dictdEntries('wn').map((text, id) => ({ id, text })));
+    const src = jsonl(
+      'wn-all.jsonl',
+      dictdEntries('wn').map((text, id) => ({ id, text })),
+    );
     const out = join(dir, 'interrupted');
     const state = { sent: false };
     // interrupt once the native build runs (its staging folder exists)
-    const r = await recall(['build', 'inverted', '--input', src, '--id', 'id', '--text', 'text', '--pairs', 'cooc', '--threads', '1', '--out', out], {
-      onSpawn: interruptWhen(() => existsSync(out) && readdirSync(out).some((f) => f.includes('.staging-')), state),
-    });
+    const r = await recall(
+      ['build', 'inverted', '--input', src, '--id', 'id', '--text', 'text', '--pairs', 'cooc', '--threads', '1', '--out', out],
+      {
+        onSpawn: interruptWhen(() => existsSync(out) && readdirSync(out).some((f) => f.includes('.staging-')), state),
+      },
+    );
     assert.ok(state.sent, `the build ended before it could be interrupted: ${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     assert.deepEqual(existsSync(out) ? readdirSync(out) : [], []);

@@ -20,12 +20,18 @@ const ts = require('typescript');
 /** kind -> where its model lives and its interface name. */
 const MODELS = {
   'batch/v1/Job': { module: 'kubernetes-models/batch/v1/Job', cls: 'Job', iface: 'IJob' },
-  'v1/PersistentVolumeClaim': { module: 'kubernetes-models/v1/PersistentVolumeClaim', cls: 'PersistentVolumeClaim', iface: 'IPersistentVolumeClaim' },
+  'v1/PersistentVolumeClaim': {
+    module: 'kubernetes-models/v1/PersistentVolumeClaim',
+    cls: 'PersistentVolumeClaim',
+    iface: 'IPersistentVolumeClaim',
+  },
 };
 
 function manifests() {
   const out = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.yaml'))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, f), 'utf8'))) {
       assert.equal(doc.errors.length, 0, `${f}: ${doc.errors.join('; ')}`);
       out.push({ file: f, object: doc.toJS() });
@@ -113,6 +119,9 @@ describe('Kubernetes manifests in examples/', () => {
   it('the README shows the build Job exactly as the file has it', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const file = readFileSync(join(dir, 'build-shards-job.yaml'), 'utf8');
-    assert.ok(readme.includes(`\`\`\`yaml\n${file}\`\`\``), 'README.md must hold examples/kubernetes/build-shards-job.yaml in a yaml block');
+    assert.ok(
+      readme.includes(`\`\`\`yaml\n${file}\`\`\``),
+      'README.md must hold examples/kubernetes/build-shards-job.yaml in a yaml block',
+    );
   });
 });

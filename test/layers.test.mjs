@@ -17,7 +17,10 @@ describe('layers', () => {
 
   it('every src/ file is in a layer', () => {
     const files = new Set(importGraph(src).flatMap((e) => [e.from, e.to]));
-    assert.deepEqual([...files].filter((f) => layerOf(f) < 0), []);
+    assert.deepEqual(
+      [...files].filter((f) => layerOf(f) < 0),
+      [],
+    );
   });
 
   it('the checker reports an upward edge, naming both files', () => {

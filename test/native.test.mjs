@@ -65,10 +65,14 @@ describe('native addon', () => {
 
   it('RECALL_ISA forces the process-wide tier', () => {
     for (const isa of ['scalar', 'avx2']) {
-      const out = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(join(root, 'build/Release/recall.node'))}).cpuInfo().selected)`], {
-        env: { ...process.env, RECALL_ISA: isa },
-        encoding: 'utf8',
-      });
+      const out = spawnSync(
+        process.execPath,
+        ['-e', `console.log(require(${JSON.stringify(join(root, 'build/Release/recall.node'))}).cpuInfo().selected)`],
+        {
+          env: { ...process.env, RECALL_ISA: isa },
+          encoding: 'utf8',
+        },
+      );
       const supported = native.cpuInfo().supported.includes(isa);
       assert.equal(out.stdout.trim(), supported ? isa : native.cpuInfo().detected);
     }
@@ -82,7 +86,10 @@ describe('native addon', () => {
   });
 
   it('turns a Rust panic into a JS error and keeps working', () => {
-    assert.throws(() => native.panicForTest(), (e) => e.code === 'ERR_RECALL_PANIC' && /index out of bounds/.test(e.message));
+    assert.throws(
+      () => native.panicForTest(),
+      (e) => e.code === 'ERR_RECALL_PANIC' && /index out of bounds/.test(e.message),
+    );
     assert.equal(native.dotF32(Float32Array.of(1, 2), Float32Array.of(3, 4)), 11);
   });
 

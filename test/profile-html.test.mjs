@@ -94,7 +94,16 @@ function makeReport() {
   ];
   for (let i = 0; i < FILLER_ROWS; i++) {
     const share = 0.001 * (1 + (i % 7));
-    functions.push(fn(`libc.so.6::helper_${String(i).padStart(3, '0')}`, 'common', { self: share, total: share }, { self: share, total: share }, 0, false));
+    functions.push(
+      fn(
+        `libc.so.6::helper_${String(i).padStart(3, '0')}`,
+        'common',
+        { self: share, total: share },
+        { self: share, total: share },
+        0,
+        false,
+      ),
+    );
   }
   return {
     title: 'recall-api CPU: v1.41.0 -> v1.42.0-rc1 <&> "quoted"',
@@ -189,7 +198,16 @@ describe('profile diff HTML', () => {
       const { chromium } = await import('playwright-core');
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       page.on('console', (msg) => {
@@ -236,7 +254,16 @@ describe('profile diff HTML', () => {
       assert.equal(await page.textContent('#report-title'), report.title);
       assert.equal(await page.evaluate(() => document.body.dataset.view), 'head');
       const header = await page.textContent('header');
-      for (const text of ['v1.41.0 (dc-east)', 'pod-c.perf.txt', '10,000', '100.00 s CPU', '2.50', 'share', '|z| >= 2', 'head view 17 nodes']) {
+      for (const text of [
+        'v1.41.0 (dc-east)',
+        'pod-c.perf.txt',
+        '10,000',
+        '100.00 s CPU',
+        '2.50',
+        'share',
+        '|z| >= 2',
+        'head view 17 nodes',
+      ]) {
         assert.ok(header.includes(text), `header shows ${text}`);
       }
       assert.ok(!header.includes('Generated'), 'no generation time unless asked');
@@ -260,7 +287,11 @@ describe('profile diff HTML', () => {
       assert.equal(rowCount, 200);
       assert.match(await page.textContent('#table-note'), /^213 functions \(the first 200 shown, 13 left out/);
       const firstRows = await page.$$eval('#functions tbody tr', (trs) => trs.slice(0, 3).map((tr) => tr.dataset.name));
-      assert.deepEqual(firstRows, [ADDED, REGRESSED, 'recall::Server::serve_request(Request const&)'], 'largest gated-metric increase first');
+      assert.deepEqual(
+        firstRows,
+        [ADDED, REGRESSED, 'recall::Server::serve_request(Request const&)'],
+        'largest gated-metric increase first',
+      );
       assert.equal(await page.getAttribute('#functions th[data-key="delta_total"]', 'aria-sort'), 'descending');
       assert.equal(await deltaTotalClass(REGRESSED), 'more');
     });
@@ -272,7 +303,10 @@ describe('profile diff HTML', () => {
       assert.match(await page.textContent('#search-result'), /^matched 8\.00% of total \(1 frame\)$/);
       // d3-flame-graph 5.0.0 marks matched nodes with `highlight` and hands the mapper its magenta.
       const highlighted = (await frames()).filter((f) => f.highlight);
-      assert.deepEqual(highlighted.map((f) => f.name), [FUNNY]);
+      assert.deepEqual(
+        highlighted.map((f) => f.name),
+        [FUNNY],
+      );
       assert.equal(highlighted[0].fill.toLowerCase(), (await swatch('match')).toLowerCase());
 
       await page.fill('#search', '');
@@ -311,10 +345,15 @@ describe('profile diff HTML', () => {
       // Icicle: the root row moves from the bottom to the top (d3 rewrites the transform while animating).
       const rootYIs = (y) =>
         page.waitForFunction((want) => {
-          const m = document.querySelector('#chart g.frame[name="all"]').getAttribute('transform').match(/,\s*([-\d.]+)\)/);
+          const m = document
+            .querySelector('#chart g.frame[name="all"]')
+            .getAttribute('transform')
+            .match(/,\s*([-\d.]+)\)/);
           return Math.abs(Number(m[1]) - want) < 0.5;
         }, y);
-      const bottomY = await page.$eval('#chart g.frame[name="all"]', (g) => Number(g.getAttribute('transform').match(/,\s*([-\d.]+)\)/)[1]));
+      const bottomY = await page.$eval('#chart g.frame[name="all"]', (g) =>
+        Number(g.getAttribute('transform').match(/,\s*([-\d.]+)\)/)[1]),
+      );
       assert.ok(bottomY > 0);
       await page.click('#invert');
       assert.equal(await page.getAttribute('#invert', 'aria-pressed'), 'true');
@@ -340,7 +379,10 @@ describe('profile diff HTML', () => {
       await page.click(`#functions tbody tr:nth-child(2)`);
       assert.equal(await page.inputValue('#search'), REGRESSED);
       assert.match(await page.textContent('#search-result'), /^matched 24\.20% of total/);
-      assert.deepEqual((await frames()).filter((f) => f.highlight).map((f) => f.name), [REGRESSED]);
+      assert.deepEqual(
+        (await frames()).filter((f) => f.highlight).map((f) => f.name),
+        [REGRESSED],
+      );
     });
 
     it('follows the container width and leaves a screenshot', async () => {

@@ -20,7 +20,14 @@ const GEN = join(P, 'generated');
 const dir = scratchDir('profile');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const OPTIONS = { pid: { pid: true }, tid: { tid: true }, kernel: { kernel: true }, jit: { jit: true }, all: { kernel: true, jit: true }, addrs: { addrs: true } };
+const OPTIONS = {
+  pid: { pid: true },
+  tid: { tid: true },
+  kernel: { kernel: true },
+  jit: { jit: true },
+  all: { kernel: true, jit: true },
+  addrs: { addrs: true },
+};
 const folded = (pod) => {
   const c = new StackCounter();
   for (const [k, v] of pod.stacks) c.add(k, v.weight, v.samples);
@@ -38,7 +45,7 @@ async function run(args, code = 0) {
 describe('perf script collapse', () => {
   const inputs = readdirSync(FG).filter((f) => f.endsWith('.txt'));
 
-  it('every FlameGraph fixture x option equals stackcollapse-perf.pl\'s expected output (--compat flamegraph)', async () => {
+  it("every FlameGraph fixture x option equals stackcollapse-perf.pl's expected output (--compat flamegraph)", async () => {
     let compared = 0;
     for (const f of inputs)
       for (const [opt, o] of Object.entries(OPTIONS)) {
@@ -79,7 +86,14 @@ describe('perf script collapse', () => {
       const pod = await readProfile(join(FG, f), { kernel: true, keepUnterminated: false });
       const back = new StackCounter();
       for (const [k, v] of pod.stacks)
-        back.add(k.split(';').map((fr) => stripParams(fr, 'first-paren').replace(/["']/g, '')).join(';'), v.weight, v.samples);
+        back.add(
+          k
+            .split(';')
+            .map((fr) => stripParams(fr, 'first-paren').replace(/["']/g, ''))
+            .join(';'),
+          v.weight,
+          v.samples,
+        );
       const expected = readFileSync(join(FG, 'results', `${f.replace('.txt', '')}-collapsed-kernel.txt`), 'utf8');
       assert.deepEqual(lines(back.toFolded()), lines(expected), f);
       if (folded(pod) !== back.toFolded()) differing++;
@@ -146,18 +160,27 @@ describe('folded and pprof readers', () => {
     assert.equal(frac.stacks.get('cksum;cksum').weight, 6.1);
     assert.equal(folded(await readProfile(join(FR, 'zero-fractionals.txt'))), folded(await readProfile(join(FR, 'no-fractionals.txt'))));
     const sp = await readProfile(join(FR, 'with-space.txt'));
-    assert.ok([...sp.stacks.keys()].some((k) => k.includes(' ')), 'a frame with a space');
+    assert.ok(
+      [...sp.stacks.keys()].some((k) => k.includes(' ')),
+      'a frame with a space',
+    );
   });
 
   it('pprof: cpu is picked over wall, inlined functions become frames, the result equals pprof2folded', async () => {
-    for (const [type, sampleType] of [['cpu', undefined], ['wall', 'wall']]) {
+    for (const [type, sampleType] of [
+      ['cpu', undefined],
+      ['wall', 'wall'],
+    ]) {
       const pod = await readProfile(join(GEN, 'node-nodesvc/base/pod-1.pb.gz'), { sampleType });
       assert.equal(pod.format, 'pprof');
       assert.equal(pod.event, type);
       assert.equal(folded(pod), readFileSync(join(GEN, `node-nodesvc/base/pod-1.${type}.folded`), 'utf8'), type);
     }
     const go = await readProfile(join(P, 'pprof/sample.cpu.pb.gz'));
-    assert.ok([...go.stacks.keys()].some((k) => k.endsWith('runtime.mapassign_fast64;runtime.tooManyOverflowBuckets')), 'inlined frame expanded under its caller');
+    assert.ok(
+      [...go.stacks.keys()].some((k) => k.endsWith('runtime.mapassign_fast64;runtime.tooManyOverflowBuckets')),
+      'inlined frame expanded under its caller',
+    );
     await assert.rejects(readProfile(join(GEN, 'node-nodesvc/base/pod-1.pb.gz'), { sampleType: 'heap' }), (e) => {
       assert.match(e.message, /pod-1\.pb\.gz: no sample type "heap"/);
       assert.match(e.fix, /sample, wall, cpu with --sample-type/);
@@ -189,8 +212,7 @@ describe('folded and pprof readers', () => {
       if (wire === 2) {
         const length = varint();
         i += length;
-      }
-      else if (wire === 0) varint();
+      } else if (wire === 0) varint();
       else i += wire === 1 ? 8 : 4;
       if (Math.floor(tag / 8) === 2) records++;
     }
@@ -233,7 +255,8 @@ describe('recall profile diff: known answers', () => {
           [g.delta_pp.total, e.delta_total_pp],
         ])
           assert.ok(Math.abs(ours - theirs) < 0.01, `${e.function}: ${ours} vs ${theirs}`);
-        if (pair === 'c-recsvc') assert.ok(Math.abs(g.z_self - e.z_self) < 0.01 && Math.abs(g.z_total - e.z_total) < 0.01, `${e.function} z`);
+        if (pair === 'c-recsvc')
+          assert.ok(Math.abs(g.z_self - e.z_self) < 0.01 && Math.abs(g.z_total - e.z_total) < 0.01, `${e.function} z`);
       }
     });
   }
@@ -244,7 +267,10 @@ describe('recall profile diff: known answers', () => {
     assert.equal(s.verdict, 'regression');
     const fn = (n) => s.functions.find((f) => f.name === n);
     const common = s.functions.filter((f) => f.status === 'common' && f.gated);
-    assert.deepEqual(common.map((f) => f.name), ['score_candidates']);
+    assert.deepEqual(
+      common.map((f) => f.name),
+      ['score_candidates'],
+    );
     assert.ok(fn('score_candidates').delta_pp.self > 1.2 && fn('score_candidates').delta_pp.self < 3.2);
     assert.equal(fn('dedup_results').status, 'added');
     assert.ok(fn('dedup_results').gated && fn('dedup_results').delta_pp.self > 1.5);
@@ -261,7 +287,14 @@ describe('recall profile diff: known answers', () => {
   });
 
   it('node-nodesvc from pprof: cpu sample type, exit 4 at 1 pp and 0 at 6 pp', async () => {
-    const args = ['profile', 'diff', '--base', ...pods('node-nodesvc/base', 3, 'pb.gz'), '--head', ...pods('node-nodesvc/head', 3, 'pb.gz')];
+    const args = [
+      'profile',
+      'diff',
+      '--base',
+      ...pods('node-nodesvc/base', 3, 'pb.gz'),
+      '--head',
+      ...pods('node-nodesvc/head', 3, 'pb.gz'),
+    ];
     const s = await run([...args, '--metric', 'self'], 4);
     assert.equal(s.sides.base.event, 'cpu');
     const fn = (n) => s.functions.find((f) => f.name === n);
@@ -277,7 +310,12 @@ describe('recall profile diff: known answers', () => {
     const share = diffProfiles(base, high, { thresholds: { metric: 'self' } });
     const fn = (d, n) => d.summary.functions.find((f) => f.name === n);
     // EXPECTED.md: +2.50, +2.16, -3.27, -0.03 pp
-    for (const [n, v] of [['score_candidates', 2.5], ['dedup_results', 2.16], ['serialize_response', -3.27], ['parse_query', -0.03]])
+    for (const [n, v] of [
+      ['score_candidates', 2.5],
+      ['dedup_results', 2.16],
+      ['serialize_response', -3.27],
+      ['parse_query', -0.03],
+    ])
       assert.ok(Math.abs(fn(share, n).delta_pp.self - v) < 0.01, `${n}: ${fn(share, n).delta_pp.self}`);
     assert.equal(share.summary.mode, 'share');
     const abs = diffProfiles(base, high, { mode: 'absolute', thresholds: { metric: 'self' } });
@@ -293,7 +331,16 @@ describe('recall profile diff: known answers', () => {
   });
 
   it('async-profiler pair: annotations stripped for identity, BusyClient.run self 4 -> 1, new ByteBuffer frames added', async () => {
-    const s = await run(['profile', 'diff', '--base', join(P, 'async-profiler/sample1.collapsed'), '--head', join(P, 'async-profiler/sample2.collapsed'), '--mode', 'absolute']);
+    const s = await run([
+      'profile',
+      'diff',
+      '--base',
+      join(P, 'async-profiler/sample1.collapsed'),
+      '--head',
+      join(P, 'async-profiler/sample2.collapsed'),
+      '--mode',
+      'absolute',
+    ]);
     const run_ = s.functions.find((f) => f.name === 'BusyClient.run');
     assert.equal(run_.base.self, 4);
     assert.equal(run_.head.self, 1);
@@ -313,13 +360,34 @@ describe('recall profile diff: known answers', () => {
 
   it('inferno diff-folded: union, --mode absolute raw counts, truncating normalisation and hex stripping reproduce', async () => {
     const D = join(INF, 'diff-folded');
-    const parse = (t) => new Map(lines(t).map((l) => {
-      const [s, b, h] = [l.slice(0, l.lastIndexOf(' ', l.lastIndexOf(' ') - 1)), ...l.slice(l.lastIndexOf(' ', l.lastIndexOf(' ') - 1) + 1).split(' ').map(Number)];
-      return [s, [b, h]];
-    }));
+    const parse = (t) =>
+      new Map(
+        lines(t).map((l) => {
+          const [s, b, h] = [
+            l.slice(0, l.lastIndexOf(' ', l.lastIndexOf(' ') - 1)),
+            ...l
+              .slice(l.lastIndexOf(' ', l.lastIndexOf(' ') - 1) + 1)
+              .split(' ')
+              .map(Number),
+          ];
+          return [s, [b, h]];
+        }),
+      );
     const diffFolded = async (extra) => {
       const out = join(dir, `d-${extra.join('')}.folded`);
-      await run(['profile', 'diff', '--base', join(D, 'before.txt'), '--head', join(D, 'after.txt'), '--folded-out', out, '--threshold-pp', '100', ...extra]);
+      await run([
+        'profile',
+        'diff',
+        '--base',
+        join(D, 'before.txt'),
+        '--head',
+        join(D, 'after.txt'),
+        '--folded-out',
+        out,
+        '--threshold-pp',
+        '100',
+        ...extra,
+      ]);
       return parse(readFileSync(out, 'utf8'));
     };
     const raw = await diffFolded(['--mode', 'absolute', '--no-strip-hex', '--no-strip-annotations']);
@@ -328,15 +396,43 @@ describe('recall profile diff: known answers', () => {
     assert.deepEqual(hex, parse(readFileSync(join(D, 'results/strip_hex.txt'), 'utf8')));
     // Fractional counts are kept (inferno truncates them with a warning): truncated, they give its result.
     const fracOut = join(dir, 'frac.folded');
-    await run(['profile', 'diff', '--base', join(D, 'before_fractionals.txt'), '--head', join(D, 'after.txt'), '--folded-out', fracOut, '--threshold-pp', '100', '--mode', 'absolute', '--no-strip-hex', '--no-strip-annotations']);
+    await run([
+      'profile',
+      'diff',
+      '--base',
+      join(D, 'before_fractionals.txt'),
+      '--head',
+      join(D, 'after.txt'),
+      '--folded-out',
+      fracOut,
+      '--threshold-pp',
+      '100',
+      '--mode',
+      'absolute',
+      '--no-strip-hex',
+      '--no-strip-annotations',
+    ]);
     const frac = parse(readFileSync(fracOut, 'utf8'));
     assert.equal(frac.get('dd;write;system_call_[k];sys_write_[k];vfs_write_[k];fsnotify_[k];__srcu_read_unlock_[k]')[0], 7.56);
     const fracRef = parse(readFileSync(join(D, 'results/fractionals.txt'), 'utf8'));
     assert.deepEqual(new Map([...frac].map(([k, [b, h]]) => [k, [Math.trunc(b), h]])), fracRef);
     // A file with one unparsable line: the line is counted and skipped, the rest is diffed.
-    const bad = await recall(['profile', 'diff', '--base', join(D, 'bad_before.txt'), '--head', join(D, 'after.txt'), '--threshold-pp', '100', '--json']);
+    const bad = await recall([
+      'profile',
+      'diff',
+      '--base',
+      join(D, 'bad_before.txt'),
+      '--head',
+      join(D, 'after.txt'),
+      '--threshold-pp',
+      '100',
+      '--json',
+    ]);
     assert.equal(bad.code, 0, bad.stderr);
-    assert.match(JSON.parse(bad.stdout).warnings.join('\n'), /bad_before\.txt: 1 line\(s\) did not parse as folded, skipped \(first: line 3:/);
+    assert.match(
+      JSON.parse(bad.stdout).warnings.join('\n'),
+      /bad_before\.txt: 1 line\(s\) did not parse as folded, skipped \(first: line 3:/,
+    );
     // share mode scales the base to the head total in floating point; difffolded -n truncates
     const share = await diffFolded(['--no-strip-hex', '--no-strip-annotations']);
     const norm = parse(readFileSync(join(D, 'results/normalize.txt'), 'utf8'));
@@ -349,9 +445,33 @@ describe('recall profile diff: known answers', () => {
 
   it('c-recsvc --folded-out matches the reference difffolded.pl -n output (within its truncation)', async () => {
     const out = join(dir, 'recsvc-diff.folded');
-    await run(['profile', 'diff', '--base', ...pods('c-recsvc/base', 3), '--head', ...pods('c-recsvc/head', 3), '--unit', 'ns', '--folded-out', out], 4);
-    const ref = new Map(lines(readFileSync(join(GEN, 'c-recsvc/reference-difffolded-n.txt'), 'utf8')).map((l) => { const p = l.split(' '); return [p.slice(0, -2).join(' '), p.slice(-2).map(Number)]; }));
-    const ours = new Map(lines(readFileSync(out, 'utf8')).map((l) => { const p = l.split(' '); return [p.slice(0, -2).join(' '), p.slice(-2).map(Number)]; }));
+    await run(
+      [
+        'profile',
+        'diff',
+        '--base',
+        ...pods('c-recsvc/base', 3),
+        '--head',
+        ...pods('c-recsvc/head', 3),
+        '--unit',
+        'ns',
+        '--folded-out',
+        out,
+      ],
+      4,
+    );
+    const ref = new Map(
+      lines(readFileSync(join(GEN, 'c-recsvc/reference-difffolded-n.txt'), 'utf8')).map((l) => {
+        const p = l.split(' ');
+        return [p.slice(0, -2).join(' '), p.slice(-2).map(Number)];
+      }),
+    );
+    const ours = new Map(
+      lines(readFileSync(out, 'utf8')).map((l) => {
+        const p = l.split(' ');
+        return [p.slice(0, -2).join(' '), p.slice(-2).map(Number)];
+      }),
+    );
     assert.deepEqual([...ours.keys()].sort(), [...ref.keys()].sort());
     for (const [k, [b, h]] of ref) {
       assert.ok(ours.get(k)[0] - b >= 0 && ours.get(k)[0] - b < 1, `${k}: ${ours.get(k)[0]} vs ${b}`);
@@ -366,19 +486,40 @@ describe('recall profile: outputs, determinism and bad input', () => {
   const head = ['--head', join(G, 'head/pod-1.perf.txt'), join(G, 'head/pod-2.perf.txt')];
 
   it('writes HTML, JSON, Markdown and folded outputs, byte-identical across runs', async () => {
-    const outs = (n) => ['-o', join(dir, `d${n}.html`), '--json-out', join(dir, `d${n}.json`), '--md-out', join(dir, `d${n}.md`), '--folded-out', join(dir, `d${n}.folded`)];
+    const outs = (n) => [
+      '-o',
+      join(dir, `d${n}.html`),
+      '--json-out',
+      join(dir, `d${n}.json`),
+      '--md-out',
+      join(dir, `d${n}.md`),
+      '--folded-out',
+      join(dir, `d${n}.folded`),
+    ];
     const a = await recall(['profile', 'diff', ...base, ...head, ...outs(1)]);
     const b = await recall(['profile', 'diff', ...base, ...head, ...outs(2), '--threads', '1']);
     assert.equal(a.code, 4, a.stderr);
     assert.equal(b.code, 4, b.stderr);
-    for (const ext of ['html', 'json', 'md', 'folded']) assert.equal(readFileSync(join(dir, `d1.${ext}`), 'utf8'), readFileSync(join(dir, `d2.${ext}`), 'utf8'), ext);
+    for (const ext of ['html', 'json', 'md', 'folded'])
+      assert.equal(readFileSync(join(dir, `d1.${ext}`), 'utf8'), readFileSync(join(dir, `d2.${ext}`), 'utf8'), ext);
     const md = readFileSync(join(dir, 'd1.md'), 'utf8');
     assert.match(md, /## Profile diff: \d gated regression/);
     assert.match(md, /percentage points of each side's total/);
     assert.match(a.stdout, /score\\_candidates/);
     const json = JSON.parse(readFileSync(join(dir, 'd1.json'), 'utf8'));
     assert.equal(json.version, 1);
-    assert.deepEqual(Object.keys(json.sides.base).sort(), ['cores', 'duration_s', 'event', 'inputs', 'label', 'labels', 'pods', 'samples', 'total', 'unit']);
+    assert.deepEqual(Object.keys(json.sides.base).sort(), [
+      'cores',
+      'duration_s',
+      'event',
+      'inputs',
+      'label',
+      'labels',
+      'pods',
+      'samples',
+      'total',
+      'unit',
+    ]);
     const html = readFileSync(join(dir, 'd1.html'), 'utf8');
     assert.ok(!/(src|href)="https?:/.test(html), 'no external resources');
     assert.ok(html.includes('score_candidates'));
@@ -389,9 +530,23 @@ describe('recall profile: outputs, determinism and bad input', () => {
     const c = await run(['profile', 'collapse', join(G, 'base/pod-1.perf.txt'), '--compat', 'flamegraph', '-o', out]);
     assert.equal(readFileSync(out, 'utf8'), readFileSync(join(G, 'base/pod-1.folded'), 'utf8'));
     assert.equal(c.samples, 1940);
-    const m = await run(['profile', 'merge', join(G, 'base/pod-1.perf.txt'), join(G, 'base/pod-2.perf.txt'), '-o', join(dir, 'm.folded'), '--json-out', join(dir, 'm.json'), '--label', 'app=recsvc,version=1.3']);
+    const m = await run([
+      'profile',
+      'merge',
+      join(G, 'base/pod-1.perf.txt'),
+      join(G, 'base/pod-2.perf.txt'),
+      '-o',
+      join(dir, 'm.folded'),
+      '--json-out',
+      join(dir, 'm.json'),
+      '--label',
+      'app=recsvc,version=1.3',
+    ]);
     assert.deepEqual(m.labels, { app: 'recsvc', version: '1.3' });
-    assert.deepEqual(m.pods.map((p) => p.samples), [1940, 2058]);
+    assert.deepEqual(
+      m.pods.map((p) => p.samples),
+      [1940, 2058],
+    );
     assert.ok(m.pods.every((p) => p.duration_s > 0));
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')).pods, m.pods);
     // stdout when no -o
@@ -445,7 +600,10 @@ describe('recall profile: outputs, determinism and bad input', () => {
     assert.ok(sent, `the diff ended before it could be interrupted: ${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     assert.ok(!existsSync(html));
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 
   it('bad input: nothing parses -> exit 3 naming the file and line; mixed units -> 3; bad regex -> 2; nothing written', async () => {
@@ -457,7 +615,16 @@ describe('recall profile: outputs, determinism and bad input', () => {
     assert.match(r.stderr, /junk\.txt: no samples parsed as folded \(first bad line 1: "this is not a profile"\)/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.ok(!existsSync(html));
-    const mixed = await recall(['profile', 'diff', '--base', join(G, 'base/pod-1.perf.txt'), '--head', join(P, 'speedscope/stackcollapse/simple.txt'), '-o', html]);
+    const mixed = await recall([
+      'profile',
+      'diff',
+      '--base',
+      join(G, 'base/pod-1.perf.txt'),
+      '--head',
+      join(P, 'speedscope/stackcollapse/simple.txt'),
+      '-o',
+      html,
+    ]);
     assert.equal(mixed.code, 3, mixed.stderr);
     assert.match(mixed.stderr, /unit samples differs from .*pod-1\.perf\.txt's nanoseconds/);
     const re = await recall(['profile', 'diff', ...base, ...head, '--ignore', '(unclosed', '-o', html]);
@@ -466,6 +633,9 @@ describe('recall profile: outputs, determinism and bad input', () => {
     const missing = await recall(['profile', 'collapse', join(dir, 'nope.perf')]);
     assert.equal(missing.code, 2);
     assert.ok(!existsSync(html));
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 });

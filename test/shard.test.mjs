@@ -26,8 +26,16 @@ before(async () => {
 });
 const rows = async (sql) => (await c.runAndReadAll(sql)).getRowObjectsJson();
 const fingerprint = async (kind, glob) => (await rows(REF_SQL[kind](glob)))[0];
-const shardFiles = (out) => readdirSync(out).filter((f) => f.endsWith('.parquet')).sort();
-const snapshot = (out) => Object.fromEntries(readdirSync(out).sort().map((f) => [f, readFileSync(join(out, f))]));
+const shardFiles = (out) =>
+  readdirSync(out)
+    .filter((f) => f.endsWith('.parquet'))
+    .sort();
+const snapshot = (out) =>
+  Object.fromEntries(
+    readdirSync(out)
+      .sort()
+      .map((f) => [f, readFileSync(join(out, f))]),
+  );
 
 async function shard(args, expectCode = 0) {
   const r = await recall(['shard', ...args, '--json']);
@@ -64,12 +72,18 @@ describe('recall shard', () => {
       const out = join(dir, `out-${name}`);
       const res = await shard(['-i', fx[name], '-k', key, '-n', '7', '-o', out]);
       assert.equal(res.manifest.key.hashedAs, hashedAs);
-      assert.deepEqual(shardFiles(out), Array.from({ length: 7 }, (_, k) => `shard-0000${k}-of-00007.parquet`));
+      assert.deepEqual(
+        shardFiles(out),
+        Array.from({ length: 7 }, (_, k) => `shard-0000${k}-of-00007.parquet`),
+      );
       assert.deepEqual(await fingerprint(kind, join(out, '*.parquet')), await fingerprint(kind, fx[name]));
       await checkPlacement(out, key, 7, hashedAs);
       const counts = await rows(`select count(*)::int n from read_parquet('${fx[name]}')`);
       assert.equal(res.manifest.rows, counts[0].n);
-      assert.equal(res.manifest.shards.reduce((s, e) => s + e.rows, 0), counts[0].n);
+      assert.equal(
+        res.manifest.shards.reduce((s, e) => s + e.rows, 0),
+        counts[0].n,
+      );
       if (kind === 'events') {
         const [{ backwards }] = await rows(`select count(*) filter (where d < interval 0 second)::int backwards from
           (select ts - lag(ts) over (partition by filename order by file_row_number) d from read_parquet('${join(out, '*.parquet')}', filename = true, file_row_number = true))`);
@@ -109,28 +123,77 @@ describe('recall shard', () => {
 
   it('several inputs, a glob and a folder; --columns, --where, --compression', async () => {
     const out = join(dir, 'multi');
-    const res = await shard(['-i', fx.ev_snappy, '-i', join(dir, 'in', 'ev_g*.parquet'), '-k', 'user_id', '-n', '3', '-o', out, '--columns', 'user_id,action', '--where', "action = 'like'", '--compression', 'snappy']);
-    assert.deepEqual(res.manifest.inputs.map((i) => i.path), [fx.ev_snappy, fx.ev_gzip_rg]);
+    const res = await shard([
+      '-i',
+      fx.ev_snappy,
+      '-i',
+      join(dir, 'in', 'ev_g*.parquet'),
+      '-k',
+      'user_id',
+      '-n',
+      '3',
+      '-o',
+      out,
+      '--columns',
+      'user_id,action',
+      '--where',
+      "action = 'like'",
+      '--compression',
+      'snappy',
+    ]);
+    assert.deepEqual(
+      res.manifest.inputs.map((i) => i.path),
+      [fx.ev_snappy, fx.ev_gzip_rg],
+    );
     const [{ n }] = await rows(`select count(*)::int n from read_parquet(['${fx.ev_snappy}', '${fx.ev_gzip_rg}']) where action = 'like'`);
     assert.equal(res.manifest.rows, n);
     const cols = await rows(`describe select * from read_parquet('${join(out, '*.parquet')}')`);
-    assert.deepEqual(cols.map((r) => r.column_name), ['user_id', 'action']);
+    assert.deepEqual(
+      cols.map((r) => r.column_name),
+      ['user_id', 'action'],
+    );
     const codecs = await rows(`select distinct compression from parquet_metadata('${join(out, '*.parquet')}')`);
-    assert.deepEqual(codecs.map((r) => r.compression), ['SNAPPY']);
-    const folder = await shard(['-i', join(dir, 'in'), '-k', 'user_id', '-n', '2', '-o', join(dir, 'folder'), '--where', 'false', '--overwrite'], 3);
+    assert.deepEqual(
+      codecs.map((r) => r.compression),
+      ['SNAPPY'],
+    );
+    const folder = await shard(
+      ['-i', join(dir, 'in'), '-k', 'user_id', '-n', '2', '-o', join(dir, 'folder'), '--where', 'false', '--overwrite'],
+      3,
+    );
     assert.equal(folder.error.code, 'ERR_RECALL_SCHEMA_MISMATCH', 'a folder of mixed files is refused');
   });
 
   it('reads Arrow IPC files written by apache-arrow (lists, timestamps, nulls)', async () => {
     const arrow = await import('apache-arrow');
-    const src = await rows(`select user_id::varchar u, item_id::varchar i, action, epoch_us(ts)::varchar ts, weight from read_parquet('${fx.ev_snappy}')`);
+    const src = await rows(
+      `select user_id::varchar u, item_id::varchar i, action, epoch_us(ts)::varchar ts, weight from read_parquet('${fx.ev_snappy}')`,
+    );
     const table = new arrow.Table({
-      user_id: arrow.vectorFromArray(src.map((r) => BigInt(r.u)), new arrow.Int64()),
-      item_id: arrow.vectorFromArray(src.map((r) => BigInt(r.i)), new arrow.Int64()),
-      action: arrow.vectorFromArray(src.map((r) => r.action), new arrow.Utf8()),
-      ts: arrow.vectorFromArray(src.map((r) => Number(r.ts) / 1000), new arrow.TimestampMicrosecond()),
-      weight: arrow.vectorFromArray(src.map((r) => r.weight), new arrow.Float32()),
-      tags: arrow.vectorFromArray(src.map((_r, k) => (k % 7 === 0 ? null : [k % 5, k % 3])), new arrow.List(new arrow.Field('item', new arrow.Int32(), true))),
+      user_id: arrow.vectorFromArray(
+        src.map((r) => BigInt(r.u)),
+        new arrow.Int64(),
+      ),
+      item_id: arrow.vectorFromArray(
+        src.map((r) => BigInt(r.i)),
+        new arrow.Int64(),
+      ),
+      action: arrow.vectorFromArray(
+        src.map((r) => r.action),
+        new arrow.Utf8(),
+      ),
+      ts: arrow.vectorFromArray(
+        src.map((r) => Number(r.ts) / 1000),
+        new arrow.TimestampMicrosecond(),
+      ),
+      weight: arrow.vectorFromArray(
+        src.map((r) => r.weight),
+        new arrow.Float32(),
+      ),
+      tags: arrow.vectorFromArray(
+        src.map((_r, k) => (k % 7 === 0 ? null : [k % 5, k % 3])),
+        new arrow.List(new arrow.Field('item', new arrow.Int32(), true)),
+      ),
     });
     const file = join(dir, 'events.arrow');
     writeFileSync(file, arrow.tableToIPC(table, 'file'));
@@ -139,7 +202,10 @@ describe('recall shard', () => {
     assert.equal(res.manifest.inputs[0].path, file);
     assert.deepEqual(await fingerprint('events', join(out, '*.parquet')), await fingerprint('events', fx.ev_snappy));
     const [{ tags }] = await rows(`select sum(list_sum(tags))::int tags from read_parquet('${join(out, '*.parquet')}')`);
-    assert.equal(tags, src.reduce((s, _, k) => s + (k % 7 === 0 ? 0 : (k % 5) + (k % 3)), 0));
+    assert.equal(
+      tags,
+      src.reduce((s, _, k) => s + (k % 7 === 0 ? 0 : (k % 5) + (k % 3)), 0),
+    );
     await checkPlacement(out, 'user_id', 4, 'int64');
   });
 
@@ -163,11 +229,26 @@ describe('recall shard', () => {
   });
 
   const badCases = [
-    ['a missing key column lists the columns', () => ['-i', fx.ev_snappy, '-k', 'uid', '-n', '2'], 3, /no column "uid"; columns are user_id, item_id, action, ts, weight/],
-    ['a list key', () => ['-i', fx.x2i_snappy, '-k', 'neighbors', '-n', '2'], 3, /key column "neighbors" has type BIGINT\[\]; keys must be integers or strings/],
+    [
+      'a missing key column lists the columns',
+      () => ['-i', fx.ev_snappy, '-k', 'uid', '-n', '2'],
+      3,
+      /no column "uid"; columns are user_id, item_id, action, ts, weight/,
+    ],
+    [
+      'a list key',
+      () => ['-i', fx.x2i_snappy, '-k', 'neighbors', '-n', '2'],
+      3,
+      /key column "neighbors" has type BIGINT\[\]; keys must be integers or strings/,
+    ],
     ['a truncated file is named', () => ['-i', fx.truncated, '-k', 'user_id', '-n', '2'], 3, /truncated\.parquet: cannot read as parquet/],
     ['an empty file is named', () => ['-i', fx.empty, '-k', 'user_id', '-n', '2'], 3, /empty\.parquet: cannot read as parquet/],
-    ['different schemas', () => ['-i', fx.ev_snappy, '-i', fx.docs_zstd, '-k', 'user_id', '-n', '2'], 3, /docs_zstd\.parquet: schema differs from .*ev_snappy\.parquet/],
+    [
+      'different schemas',
+      () => ['-i', fx.ev_snappy, '-i', fx.docs_zstd, '-k', 'user_id', '-n', '2'],
+      3,
+      /docs_zstd\.parquet: schema differs from .*ev_snappy\.parquet/,
+    ],
     ['N = 0', () => ['-i', fx.ev_snappy, '-k', 'user_id', '-n', '0'], 2, /greater than or equal to 1/],
     ['N = 65537', () => ['-i', fx.ev_snappy, '-k', 'user_id', '-n', '65537'], 2, /less than or equal to 65536/],
     ['a bad --where', () => ['-i', fx.ev_snappy, '-k', 'user_id', '-n', '2', '--where', 'nosuchcol = 1'], 2, /--where "nosuchcol = 1"/],
@@ -215,7 +296,9 @@ describe('recall shard', () => {
 
   it('Ctrl-C leaves nothing behind', async () => {
     const big = join(dir, 'big.parquet');
-    await c.run(`copy (select range as user_id, range * 2 as item_id, md5(range::varchar) as payload from range(3000000)) to '${big}' (format parquet)`);
+    await c.run(
+      `copy (select range as user_id, range * 2 as item_id, md5(range::varchar) as payload from range(3000000)) to '${big}' (format parquet)`,
+    );
     const out = join(dir, 'interrupted');
     const state = { sent: false };
     // interrupt once the job is writing (its staging folder exists)

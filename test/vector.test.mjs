@@ -55,7 +55,8 @@ async function run(args, code = 0) {
   assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout.slice(0, 2000)}${r.stderr}`);
   return JSON.parse(r.stdout);
 }
-const query = (index, extra = [], code = 0) => run(['query', 'vector', '--index', index, '--queries', join(dir, 'test.f32'), '--k', '10', ...extra], code);
+const query = (index, extra = [], code = 0) =>
+  run(['query', 'vector', '--index', index, '--queries', join(dir, 'test.f32'), '--k', '10', ...extra], code);
 /** ann-benchmarks recall@10: a returned id counts when its true distance is within the 10th true distance + 1e-3. */
 function recallAt10(r, gt, base) {
   let hit = 0;
@@ -89,9 +90,12 @@ describe('vector index on Fashion-MNIST (8,000 x 784, 150 queries)', () => {
       r.ids.forEach((ids, q) => {
         // the same ids in the same order, except where true distances tie
         ids.forEach((id, j) => {
-          if (id !== gt[q].ids[j]) assert.ok(Math.abs(gt[q].dist[j] - r.distances[q][j]) < 1e-3 * gt[q].dist[j], `query ${q} rank ${j}: ${id} vs ${gt[q].ids[j]}`);
+          if (id !== gt[q].ids[j])
+            assert.ok(Math.abs(gt[q].dist[j] - r.distances[q][j]) < 1e-3 * gt[q].dist[j], `query ${q} rank ${j}: ${id} vs ${gt[q].ids[j]}`);
         });
-        r.distances[q].forEach((d, j) => assert.ok(Math.abs(d - gt[q].dist[j]) <= 1e-4 * Math.max(1, gt[q].dist[j]), `query ${q} rank ${j}: ${d} vs ${gt[q].dist[j]}`));
+        r.distances[q].forEach((d, j) =>
+          assert.ok(Math.abs(d - gt[q].dist[j]) <= 1e-4 * Math.max(1, gt[q].dist[j]), `query ${q} rank ${j}: ${d} vs ${gt[q].dist[j]}`),
+        );
       });
       assert.ok(r.search_s > 0 && r.load_s >= 0);
     }
@@ -101,28 +105,101 @@ describe('vector index on Fashion-MNIST (8,000 x 784, 150 queries)', () => {
     const files = [];
     for (const threads of ['1', '2']) {
       const out = join(dir, `hnsw-t${threads}`);
-      const b = await run(['build', 'vector', '-i', join(dir, 'train.f32'), '--type', 'hnsw', '--m', '16', '--ef-construction', '100', '--seed', '7', '--threads', threads, '-o', out]);
+      const b = await run([
+        'build',
+        'vector',
+        '-i',
+        join(dir, 'train.f32'),
+        '--type',
+        'hnsw',
+        '--m',
+        '16',
+        '--ef-construction',
+        '100',
+        '--seed',
+        '7',
+        '--threads',
+        threads,
+        '-o',
+        out,
+      ]);
       files.push(join(b.version.dir, b.file));
     }
     assert.deepEqual(readFileSync(files[0]), readFileSync(files[1]));
     const curve = [];
     for (const ef of [10, 20, 40, 80]) curve.push([ef, recallAt10(await query(join(dir, 'hnsw-t2'), ['--ef', String(ef)]), gt, base)]);
-    assert.ok(curve.some(([, r]) => r >= 0.99), `curve ${JSON.stringify(curve)}`);
+    assert.ok(
+      curve.some(([, r]) => r >= 0.99),
+      `curve ${JSON.stringify(curve)}`,
+    );
     assert.ok(curve[0][1] < curve.at(-1)[1] + 1e-9, 'recall grows with ef');
   });
 
   it('IVF reaches recall@10 0.99 at some nprobe; rebuilds are byte-identical', async () => {
-    const a = await run(['build', 'vector', '-i', join(dir, 'train.f32'), '--type', 'ivf', '--nlist', '64', '--threads', '1', '-o', join(dir, 'ivf1')]);
-    const b = await run(['build', 'vector', '-i', join(dir, 'train.f32'), '--type', 'ivf', '--nlist', '64', '--threads', '2', '-o', join(dir, 'ivf2')]);
+    const a = await run([
+      'build',
+      'vector',
+      '-i',
+      join(dir, 'train.f32'),
+      '--type',
+      'ivf',
+      '--nlist',
+      '64',
+      '--threads',
+      '1',
+      '-o',
+      join(dir, 'ivf1'),
+    ]);
+    const b = await run([
+      'build',
+      'vector',
+      '-i',
+      join(dir, 'train.f32'),
+      '--type',
+      'ivf',
+      '--nlist',
+      '64',
+      '--threads',
+      '2',
+      '-o',
+      join(dir, 'ivf2'),
+    ]);
     assert.deepEqual(readFileSync(join(a.version.dir, a.file)), readFileSync(join(b.version.dir, b.file)));
     const curve = [];
-    for (const nprobe of [2, 8, 24]) curve.push([nprobe, recallAt10(await query(join(dir, 'ivf1'), ['--nprobe', String(nprobe)]), gt, base)]);
-    assert.ok(curve.some(([, r]) => r >= 0.99), `curve ${JSON.stringify(curve)}`);
+    for (const nprobe of [2, 8, 24])
+      curve.push([nprobe, recallAt10(await query(join(dir, 'ivf1'), ['--nprobe', String(nprobe)]), gt, base)]);
+    assert.ok(
+      curve.some(([, r]) => r >= 0.99),
+      `curve ${JSON.stringify(curve)}`,
+    );
   });
 
   it('f16 and int8 (+ f32 re-rank) reach 0.99; int8 stores a quarter of the bytes', async () => {
-    const f16 = await run(['build', 'vector', '-i', join(dir, 'train.f32'), '--quant', 'f16', '--ef-construction', '100', '-o', join(dir, 'f16')]);
-    const i8 = await run(['build', 'vector', '-i', join(dir, 'train.f32'), '--quant', 'int8', '--rerank', '--ef-construction', '100', '-o', join(dir, 'int8')]);
+    const f16 = await run([
+      'build',
+      'vector',
+      '-i',
+      join(dir, 'train.f32'),
+      '--quant',
+      'f16',
+      '--ef-construction',
+      '100',
+      '-o',
+      join(dir, 'f16'),
+    ]);
+    const i8 = await run([
+      'build',
+      'vector',
+      '-i',
+      join(dir, 'train.f32'),
+      '--quant',
+      'int8',
+      '--rerank',
+      '--ef-construction',
+      '100',
+      '-o',
+      join(dir, 'int8'),
+    ]);
     assert.ok(recallAt10(await query(join(dir, 'f16'), ['--ef', '80']), gt, base) >= 0.99);
     assert.ok(recallAt10(await query(join(dir, 'int8'), ['--ef', '80', '--rerank', '40']), gt, base) >= 0.99);
     const info = JSON.parse((await recall(['inspect', join(i8.version.dir, i8.file), '--json'])).stdout);
@@ -168,22 +245,54 @@ describe('vector index from DuckDB-written parquet', () => {
   });
 
   it('ids come from the id column, the vector from a list column, queries from JSON lines', async () => {
-    const b = await run(['build', 'vector', '-i', join(dir, 'emb.parquet'), '--id', 'item_id', '--vector', 'emb', '--type', 'flat', '--metric', 'cosine', '-o', join(dir, 'pq')]);
+    const b = await run([
+      'build',
+      'vector',
+      '-i',
+      join(dir, 'emb.parquet'),
+      '--id',
+      'item_id',
+      '--vector',
+      'emb',
+      '--type',
+      'flat',
+      '--metric',
+      'cosine',
+      '-o',
+      join(dir, 'pq'),
+    ]);
     assert.equal(b.n, 600);
     assert.equal(b.dim, 16);
-    const rows = (await c.runAndReadAll(`select item_id, emb from '${join(dir, 'emb.parquet')}' where item_id in (5, 5005)`)).getRowObjectsJson();
+    const rows = (
+      await c.runAndReadAll(`select item_id, emb from '${join(dir, 'emb.parquet')}' where item_id in (5, 5005)`)
+    ).getRowObjectsJson();
     writeFileSync(join(dir, 'q.jsonl'), rows.map((r) => JSON.stringify({ vector: r.emb.map(Number) })).join('\n'));
     const r = await run(['query', 'vector', '--index', join(dir, 'pq'), '--queries', join(dir, 'q.jsonl'), '--k', '3']);
     // each row finds itself first, at cosine distance ~0
-    assert.deepEqual(r.ids.map((x) => x[0]), rows.map((x) => Number(x.item_id)));
+    assert.deepEqual(
+      r.ids.map((x) => x[0]),
+      rows.map((x) => Number(x.item_id)),
+    );
     for (const d of r.distances) assert.ok(Math.abs(d[0]) < 1e-5);
   });
 
   it('bad rows: wrong length, NaN, null id -> exit 3 naming the row; nothing published', async () => {
     const cases = [
-      ['short', `select range::bigint as id, case when range = 7 then [1.0::float, 2.0] else [1.0::float, 2.0, 3.0] end as v from range(20)`, /row 7: the vector has 2 values, row 0 has 3/],
-      ['nan', `select range::bigint as id, case when range = 4 then [1.0::float, 'nan'::float, 3.0] else [1.0::float, 2.0, 3.0] end as v from range(20)`, /row 4: element 1 is NaN/],
-      ['nullid', `select case when range = 9 then null else range end::bigint as id, [1.0::float, 2.0, 3.0] as v from range(20)`, /row 9: id is null/],
+      [
+        'short',
+        `select range::bigint as id, case when range = 7 then [1.0::float, 2.0] else [1.0::float, 2.0, 3.0] end as v from range(20)`,
+        /row 7: the vector has 2 values, row 0 has 3/,
+      ],
+      [
+        'nan',
+        `select range::bigint as id, case when range = 4 then [1.0::float, 'nan'::float, 3.0] else [1.0::float, 2.0, 3.0] end as v from range(20)`,
+        /row 4: element 1 is NaN/,
+      ],
+      [
+        'nullid',
+        `select case when range = 9 then null else range end::bigint as id, [1.0::float, 2.0, 3.0] as v from range(20)`,
+        /row 9: id is null/,
+      ],
     ];
     for (const [name, sql, msg] of cases) {
       const file = join(dir, `${name}.parquet`);

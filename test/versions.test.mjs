@@ -16,10 +16,14 @@ const native = loadNative();
 async function build(channelDir, shards, tag) {
   const staged = await beginVersion(channelDir, 'sample');
   for (let s = 0; s < shards; s++) {
-    native.containerWrite(join(staged.dir, `shard-${s}.rcl`), { kind: 15, major: 1, version: staged.version, shard: s, shardCount: shards }, [
-      { kind: 1, data: new TextEncoder().encode(JSON.stringify({ tag })) },
-      { kind: 16, data: Uint8Array.from({ length: 100 + s }, (_, i) => i) },
-    ]);
+    native.containerWrite(
+      join(staged.dir, `shard-${s}.rcl`),
+      { kind: 15, major: 1, version: staged.version, shard: s, shardCount: shards },
+      [
+        { kind: 1, data: new TextEncoder().encode(JSON.stringify({ tag })) },
+        { kind: 16, data: Uint8Array.from({ length: 100 + s }, (_, i) => i) },
+      ],
+    );
   }
   return staged.publish({ shards, tag });
 }
@@ -35,7 +39,10 @@ describe('versions', () => {
     assert.equal(v2.version, 2);
     const cur = await readCurrent(ch);
     assert.equal(cur.version, 2);
-    assert.deepEqual(cur.manifest.files.map((f) => f.path), ['shard-0.rcl', 'shard-1.rcl', 'shard-2.rcl']);
+    assert.deepEqual(
+      cur.manifest.files.map((f) => f.path),
+      ['shard-0.rcl', 'shard-1.rcl', 'shard-2.rcl'],
+    );
     assert.deepEqual(cur.manifest.params, { shards: 3, tag: 'b' });
     assert.deepEqual(await listVersions(ch), [1, 2]);
     assert.deepEqual(readdirSync(ch).sort(), ['CURRENT', 'v00000001', 'v00000002'], 'no lock, temp or staging left');

@@ -37,7 +37,22 @@ async function channel(name) {
   if (!pristine) {
     pristine = join(dir, 'pristine');
     await run(['shard', '-i', fx.x2i_snappy, '-k', 'item_id', '-n', '3', '-o', join(dir, 'shards')]);
-    await run(['build', 'x2i', '-i', join(dir, 'shards'), '-k', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '--top-k', String(TOP_K), '-o', pristine]);
+    await run([
+      'build',
+      'x2i',
+      '-i',
+      join(dir, 'shards'),
+      '-k',
+      'item_id',
+      '--neighbors',
+      'neighbors',
+      '--scores',
+      'scores',
+      '--top-k',
+      String(TOP_K),
+      '-o',
+      pristine,
+    ]);
   }
   const out = join(dir, name);
   cpSync(pristine, out, { recursive: true });
@@ -98,7 +113,9 @@ describe('wal', () => {
       assert.deepEqual(answersOf(await queryX2i(idx, keys, 0, { wal })), cur, `${what}: index + WAL`);
       // the version alone answers as of its dump seq, and --as-of any earlier seq as of that seq
       const alone = await queryX2i(idx, keys, 0);
-      const walSeq = JSON.parse(readFileSync(join(idx, readFileSync(join(idx, 'CURRENT'), 'utf8').trim(), 'manifest.json'), 'utf8')).params.dump?.walSeq ?? 0;
+      const walSeq =
+        JSON.parse(readFileSync(join(idx, readFileSync(join(idx, 'CURRENT'), 'utf8').trim(), 'manifest.json'), 'utf8')).params.dump
+          ?.walSeq ?? 0;
       assert.deepEqual(answersOf(alone), modelAt(walSeq), `${what}: the version alone (seq ${walSeq})`);
       // the oldest kept version bounds how far back --as-of can go
       const kept = readdirSync(idx)
@@ -143,7 +160,9 @@ describe('wal', () => {
         assert.equal(r.walSeq, seq);
       } else if (action === 8) {
         // a writer that died mid-record: the torn tail is ignored by readers and cut by the next writer
-        const segs = readdirSync(wal).filter((f) => f.endsWith('.wal')).sort();
+        const segs = readdirSync(wal)
+          .filter((f) => f.endsWith('.wal'))
+          .sort();
         appendFileSync(join(wal, segs.at(-1)), Buffer.from([40, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7]));
         crashes++;
       } else {
@@ -159,7 +178,10 @@ describe('wal', () => {
     assert.ok(dumps >= 3 && deltas >= 1 && crashes >= 2, `dumps ${dumps}, deltas ${deltas}, crashes ${crashes}`);
     // leftovers of crashed dumps are gone once a dump ran after them
     await dumpChannel({ index: idx, wal });
-    assert.deepEqual(readdirSync(idx).filter((n) => n.startsWith('.')), []);
+    assert.deepEqual(
+      readdirSync(idx).filter((n) => n.startsWith('.')),
+      [],
+    );
     const v = await run(['verify', idx]);
     assert.equal(v.ok, true);
   });
@@ -224,7 +246,20 @@ describe('wal', () => {
     }
     assert.ok(dumps >= 3);
     // as of seq 0: the base version alone, whatever came after
-    const old = await run(['query', 'vector', '--index', idx, '--queries', join(dir, 'vq.jsonl'), '--k', '6', '--as-of', '0', '--wal', wal]);
+    const old = await run([
+      'query',
+      'vector',
+      '--index',
+      idx,
+      '--queries',
+      join(dir, 'vq.jsonl'),
+      '--k',
+      '6',
+      '--as-of',
+      '0',
+      '--wal',
+      wal,
+    ]);
     const first = await run(['query', 'vector', '--index', join(idx, 'v00000001'), '--queries', join(dir, 'vq.jsonl'), '--k', '6']);
     assert.deepEqual(old.ids, first.ids);
     const v = await run(['verify', idx]);
@@ -243,7 +278,8 @@ describe('wal', () => {
     const wal = join(dir, 'text-wal');
     await run(['build', 'inverted', '-i', pq, '--id', 'id', '--text', 'title,body', '--field-weights', '2,1', '-o', idx]);
     const model = new Map();
-    for (const r of (await c.runAndReadAll(`select id::varchar id, title, body from read_parquet('${pq}')`)).getRowObjectsJson()) model.set(r.id, r);
+    for (const r of (await c.runAndReadAll(`select id::varchar id, title, body from read_parquet('${pq}')`)).getRowObjectsJson())
+      model.set(r.id, r);
     const rand = rng(4242);
     const words = Array.from({ length: 30 }, (_, i) => `w${i}`);
     writeFileSync(join(dir, 'words.txt'), `${words.join('\n')}\n`);
@@ -251,7 +287,10 @@ describe('wal', () => {
       const r = await run(['query', 'inverted', '--index', idx, '--queries-file', join(dir, 'words.txt'), '--k', '1000', ...extra]);
       r.results.forEach((q, i) => {
         const w = words[i];
-        const want = [...model.values()].filter((d) => `${d.title} ${d.body}`.split(' ').includes(w)).map((d) => d.id).sort();
+        const want = [...model.values()]
+          .filter((d) => `${d.title} ${d.body}`.split(' ').includes(w))
+          .map((d) => d.id)
+          .sort();
         const got = q.hits.map((h) => String(h.id)).sort();
         assert.deepEqual(got, want, `${what}: "${w}"`);
         for (let j = 1; j < q.hits.length; j++) assert.ok(q.hits[j - 1].score >= q.hits[j].score, `${what}: "${w}" in score order`);
@@ -305,32 +344,38 @@ describe('wal', () => {
     await run(['build', 'x2i', '-i', lists, '-k', 'key', '--neighbors', 'neighbors', '--scores', 'scores', '-o', pristineBig]);
     const wal = join(dir, 'big-wal');
     const recs = [];
-    for (let k = 0; k < 200000; k += 40) recs.push(k % 80 === 0 ? { op: 'delete', key: k } : { op: 'upsert', key: k, neighbors: [k + 1], scores: [9] });
+    for (let k = 0; k < 200000; k += 40)
+      recs.push(k % 80 === 0 ? { op: 'delete', key: k } : { op: 'upsert', key: k, neighbors: [k + 1], scores: [9] });
     for (let k = 0; k < 300; k++) recs.push({ op: 'upsert', key: 1_000_000 + k, neighbors: [1], scores: [1] });
     writeFileSync(join(dir, 'big.jsonl'), jsonl(recs));
     await run(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(dir, 'big.jsonl')]);
-    const probe = [...Array.from({ length: 200 }, (_, i) => BigInt(i * 20)), ...Array.from({ length: 20 }, (_, i) => BigInt(1_000_000 + i))];
+    const probe = [
+      ...Array.from({ length: 200 }, (_, i) => BigInt(i * 20)),
+      ...Array.from({ length: 20 }, (_, i) => BigInt(1_000_000 + i)),
+    ];
     const oldAnswers = answersOf(await queryX2i(pristineBig, probe, 0));
     const newAnswers = answersOf(await queryX2i(pristineBig, probe, 0, { wal }));
     assert.notDeepEqual(oldAnswers, newAnswers);
     // the window a kill can tear: from the dump's staging folder appearing to its rename into place
     const staging = (idx) => readdirSync(idx).some((n) => n.includes('.staging-'));
-    const watch = (idx, onStaging, onGone = () => {}) => (child) => {
-      child.stdin.end();
-      let seen = false;
-      const t0 = Date.now();
-      const poll = setInterval(() => {
-        const now = staging(idx);
-        if (now && !seen) {
-          seen = true;
-          onStaging(child, Date.now() - t0);
-        } else if (seen && !now) {
-          clearInterval(poll);
-          onGone(Date.now() - t0);
-        }
-      }, 2);
-      child.on('close', () => clearInterval(poll));
-    };
+    const watch =
+      (idx, onStaging, onGone = () => {}) =>
+      (child) => {
+        child.stdin.end();
+        let seen = false;
+        const t0 = Date.now();
+        const poll = setInterval(() => {
+          const now = staging(idx);
+          if (now && !seen) {
+            seen = true;
+            onStaging(child, Date.now() - t0);
+          } else if (seen && !now) {
+            clearInterval(poll);
+            onGone(Date.now() - t0);
+          }
+        }, 2);
+        child.on('close', () => clearInterval(poll));
+      };
     // measured once per kind: a major dump rewrites every key, a delta only the changed ones
     const windows = {};
     for (const mode of ['major', 'delta']) {
@@ -338,7 +383,13 @@ describe('wal', () => {
       cpSync(pristineBig, probeIdx, { recursive: true });
       let stagedAt = 0;
       let goneAt = 0;
-      await recall(['dump', '--index', probeIdx, '--wal', wal, ...(mode === 'delta' ? ['--delta'] : [])], { onSpawn: watch(probeIdx, (_, ms) => (stagedAt = ms), (ms) => (goneAt = ms)) });
+      await recall(['dump', '--index', probeIdx, '--wal', wal, ...(mode === 'delta' ? ['--delta'] : [])], {
+        onSpawn: watch(
+          probeIdx,
+          (_, ms) => (stagedAt = ms),
+          (ms) => (goneAt = ms),
+        ),
+      });
       windows[mode] = { stagedAt, windowMs: Math.max(10, goneAt - stagedAt) };
     }
     const rand = rng(7);
@@ -366,12 +417,13 @@ describe('wal', () => {
               setTimeout(() => child.kill('SIGKILL'), delayMs);
             }),
       });
-      if (r.signal === "SIGKILL" && began) midDump++; // killed after the dump began staging, before it exited
+      if (r.signal === 'SIGKILL' && began) midDump++; // killed after the dump began staging, before it exited
       const v = await recall(['verify', idx, '--json']);
       assert.equal(v.code, 0, `kill ${i} after ${delayMs} ms: verify\n${v.stdout}${v.stderr}`);
       const current = readFileSync(join(idx, 'CURRENT'), 'utf8').trim();
       assert.ok(['v00000001', 'v00000002'].includes(current), current);
-      for (const n of readdirSync(idx).filter((n) => /^v\d{8}$/.test(n))) assert.ok(existsSync(join(idx, n, 'manifest.json')), `${n} is complete`);
+      for (const n of readdirSync(idx).filter((n) => /^v\d{8}$/.test(n)))
+        assert.ok(existsSync(join(idx, n, 'manifest.json')), `${n} is complete`);
       const got = answersOf(await queryX2i(idx, probe, 0));
       assert.deepEqual(got, current === 'v00000001' ? oldAnswers : newAnswers, `kill ${i}: ${current} answers as itself, never a mix`);
       if (i % 4 === 1) {
@@ -416,9 +468,19 @@ describe('wal', () => {
   it('a torn last record is reported and ignored; the next append cuts it', async () => {
     const idx = await channel('torn');
     const wal = join(dir, 'torn-wal');
-    writeFileSync(join(dir, 't.jsonl'), jsonl([{ op: 'delete', key: 1 }, { op: 'delete', key: 2 }, { op: 'delete', key: 3 }]));
+    writeFileSync(
+      join(dir, 't.jsonl'),
+      jsonl([
+        { op: 'delete', key: 1 },
+        { op: 'delete', key: 2 },
+        { op: 'delete', key: 3 },
+      ]),
+    );
     await run(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(dir, 't.jsonl')]);
-    const seg = join(wal, readdirSync(wal).find((f) => f.endsWith('.wal')));
+    const seg = join(
+      wal,
+      readdirSync(wal).find((f) => f.endsWith('.wal')),
+    );
     const b = readFileSync(seg);
     writeFileSync(seg, b.subarray(0, b.length - 5));
     const ins = await run(['wal', 'inspect', '--wal', wal]);
@@ -428,7 +490,10 @@ describe('wal', () => {
     const q = await recall(['query', 'x2i', '--index', idx, '--wal', wal, '--keys', '1,2,3', '--json']);
     assert.equal(q.code, 0);
     const res = JSON.parse(q.stdout);
-    assert.deepEqual(res.results.map((r) => r.deleted), [true, true, false]);
+    assert.deepEqual(
+      res.results.map((r) => r.deleted),
+      [true, true, false],
+    );
     assert.equal(res.wal.torn.offset, b.length - Math.floor(b.length / 3));
     const d = await run(['dump', '--index', idx, '--wal', wal]);
     assert.equal(d.records, 2);
@@ -442,9 +507,19 @@ describe('wal', () => {
   it('a corrupt record in the middle stops replay with segment and offset unless --skip-corrupt', async () => {
     const idx = await channel('corrupt');
     const wal = join(dir, 'corrupt-wal');
-    writeFileSync(join(dir, 'k.jsonl'), jsonl([{ op: 'delete', key: 1 }, { op: 'delete', key: 2 }, { op: 'delete', key: 3 }]));
+    writeFileSync(
+      join(dir, 'k.jsonl'),
+      jsonl([
+        { op: 'delete', key: 1 },
+        { op: 'delete', key: 2 },
+        { op: 'delete', key: 3 },
+      ]),
+    );
     await appendWal({ wal, channel: 'x2i', input: join(dir, 'k.jsonl') });
-    const seg = join(wal, readdirSync(wal).find((f) => f.endsWith('.wal')));
+    const seg = join(
+      wal,
+      readdirSync(wal).find((f) => f.endsWith('.wal')),
+    );
     const b = readFileSync(seg);
     const rec = b.length / 3;
     b[rec + 20] ^= 0xff; // the second record's key
@@ -465,7 +540,11 @@ describe('wal', () => {
     assert.equal(d.wal.corrupt.length, 1);
     assert.equal(d.wal.corrupt[0].offset, rec);
     const after = await run(['query', 'x2i', '--index', idx, '--keys', '1,2,3']);
-    assert.deepEqual(after.results.map((x) => x.found), [false, true, false], 'the skipped delete of key 2 was not applied');
+    assert.deepEqual(
+      after.results.map((x) => x.found),
+      [false, true, false],
+      'the skipped delete of key 2 was not applied',
+    );
   });
 
   it('wal append refuses a bad line (numbered) before appending anything', async () => {
@@ -489,7 +568,13 @@ describe('wal', () => {
       assert.ok(!existsSync(wal) || (await inspectWal(wal)).every((s) => s.records === 0), 'nothing appended');
     }
     // vector and inverted records are checked as well
-    writeFileSync(join(dir, 'v.jsonl'), jsonl([{ op: 'upsert', id: 1, vector: [1, 2] }, { op: 'upsert', id: 2, vector: [1, 2, 3] }]));
+    writeFileSync(
+      join(dir, 'v.jsonl'),
+      jsonl([
+        { op: 'upsert', id: 1, vector: [1, 2] },
+        { op: 'upsert', id: 2, vector: [1, 2, 3] },
+      ]),
+    );
     const v = await recall(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'v.jsonl')]);
     assert.match(v.stderr, /line 2: "vector" has 3 dimensions, earlier records 2/);
     writeFileSync(join(dir, 'i.jsonl'), jsonl([{ op: 'upsert', id: 'a', fields: { body: 7 } }]));
@@ -507,18 +592,41 @@ describe('wal', () => {
       [range, range + 1]::bigint[] as neighbors, [0.5, 0.25]::float[] as scores from range(500)) to '${pq}' (format parquet, compression zstd)`);
     const a = await run(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', pq, '--segment-bytes', '4096']);
     assert.deepEqual([a.records, a.upserts, a.deletes], [500, 375, 125]);
-    writeFileSync(join(dir, 'vi.jsonl'), jsonl([{ op: 'upsert', id: '18446744073709551615', vector: [0.5, -1, 3e38] }, { op: 'delete', id: 3 }]));
+    writeFileSync(
+      join(dir, 'vi.jsonl'),
+      jsonl([
+        { op: 'upsert', id: '18446744073709551615', vector: [0.5, -1, 3e38] },
+        { op: 'delete', id: 3 },
+      ]),
+    );
     await run(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'vi.jsonl'), '--fsync', 'always']);
-    writeFileSync(join(dir, 'in.jsonl'), jsonl([{ op: 'upsert', id: 'doc-ü', fields: { title: 'Grüße', body: null } }, { op: 'delete', id: 'doc-ü' }]));
+    writeFileSync(
+      join(dir, 'in.jsonl'),
+      jsonl([
+        { op: 'upsert', id: 'doc-ü', fields: { title: 'Grüße', body: null } },
+        { op: 'delete', id: 'doc-ü' },
+      ]),
+    );
     await run(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', join(dir, 'in.jsonl')]);
     const ts = [];
     const segs = await inspectWal(wal, (r) => ts.push([r.seq, r.op, Buffer.from(r.payload).toString('hex')]));
     assert.ok(segs.length > 3, 'rotated at 4 KiB');
     const n = native.walScan(wal, {});
-    const nat = Array.from(n.seqs, (s, i) => [s, n.ops[i], Buffer.from(n.payloads.subarray(i ? n.ends[i - 1] : 0, n.ends[i])).toString('hex')]);
+    const nat = Array.from(n.seqs, (s, i) => [
+      s,
+      n.ops[i],
+      Buffer.from(n.payloads.subarray(i ? n.ends[i - 1] : 0, n.ends[i])).toString('hex'),
+    ]);
     assert.deepEqual(ts, nat);
-    assert.deepEqual(ts.map((r) => r[0]), Array.from({ length: 504 }, (_, i) => i + 1));
-    assert.deepEqual(ts.slice(-4).map((r) => r[1]), [3, 4, 5, 6], 'vector upsert, vector delete, inverted upsert, inverted delete');
+    assert.deepEqual(
+      ts.map((r) => r[0]),
+      Array.from({ length: 504 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      ts.slice(-4).map((r) => r[1]),
+      [3, 4, 5, 6],
+      'vector upsert, vector delete, inverted upsert, inverted delete',
+    );
     // the first parquet row: a delete of key -500
     assert.equal(ts[0][2], Buffer.from(new BigInt64Array([-500n]).buffer).toString('hex'));
     const ins = await run(['wal', 'inspect', '--wal', wal]);

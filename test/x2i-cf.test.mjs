@@ -51,7 +51,8 @@ function brute(algo) {
       else if (algo === 'jaccard') s = c / (ni + nj - c);
       else if (algo === 'condprob') s = c / (ni * Math.pow(nj, 0.5));
       else if (algo === 'iuf') s = common.reduce((a, u) => a + 1 / Math.log(1 + byUser.get(u).size), 0) / Math.sqrt(ni * nj);
-      else if (algo === 'decay') s = common.reduce((a, u) => a + 1 / (1 + Math.abs(byUser.get(u).get(i) - byUser.get(u).get(j)) / 86400), 0) / Math.sqrt(ni * nj);
+      else if (algo === 'decay')
+        s = common.reduce((a, u) => a + 1 / (1 + Math.abs(byUser.get(u).get(i) - byUser.get(u).get(j)) / 86400), 0) / Math.sqrt(ni * nj);
       else if (algo === 'swing') {
         s = 0;
         const w = (u) => Math.pow(15 + byUser.get(u).size, -0.3);
@@ -72,7 +73,30 @@ function brute(algo) {
 }
 
 async function build(out, algo, threads = 2) {
-  const r = await recall(['build', 'x2i', '--from-interactions', '-i', file, '--user', 'user_id', '--item', 'item_id', '--ts', 'ts', '--algo', algo, '--top-k', '0', '--threads', String(threads), '--item-user-cap', '1000', '-o', out, '--json']);
+  const r = await recall([
+    'build',
+    'x2i',
+    '--from-interactions',
+    '-i',
+    file,
+    '--user',
+    'user_id',
+    '--item',
+    'item_id',
+    '--ts',
+    'ts',
+    '--algo',
+    algo,
+    '--top-k',
+    '0',
+    '--threads',
+    String(threads),
+    '--item-user-cap',
+    '1000',
+    '-o',
+    out,
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -93,9 +117,16 @@ describe('x2i from interactions', () => {
         const g = got.results[n].items;
         assert.deepEqual(g.map((x) => x.item).sort(), w.map((x) => x.item).sort(), `${algo} row ${key}: items`);
         const ws = new Map(w.map((x) => [x.item, x.score]));
-        for (const x of g) assert.ok(Math.abs(x.score - ws.get(x.item)) <= 1e-6 * Math.max(1, ws.get(x.item)), `${algo} ${key}->${x.item}: ${x.score} vs ${ws.get(x.item)}`);
+        for (const x of g)
+          assert.ok(
+            Math.abs(x.score - ws.get(x.item)) <= 1e-6 * Math.max(1, ws.get(x.item)),
+            `${algo} ${key}->${x.item}: ${x.score} vs ${ws.get(x.item)}`,
+          );
         for (let p = 1; p < g.length; p++) {
-          assert.ok(g[p - 1].score > g[p].score || (g[p - 1].score === g[p].score && Number(g[p - 1].item) < Number(g[p].item)), `${algo} ${key}: order`);
+          assert.ok(
+            g[p - 1].score > g[p].score || (g[p - 1].score === g[p].score && Number(g[p - 1].item) < Number(g[p].item)),
+            `${algo} ${key}: order`,
+          );
         }
         pairs += g.length;
       }
@@ -114,9 +145,27 @@ describe('x2i from interactions', () => {
   it('refuses a null item with its row', async () => {
     const bad = join(dir, 'bad.parquet');
     const c = await (await DuckDBInstance.create(':memory:')).connect();
-    await c.run(`copy (select user_id, case when ts % 17 = 3 then null else item_id end item_id, ts from '${file}') to '${bad}' (format parquet)`);
-    const [{ row }] = (await c.runAndReadAll(`select (min(file_row_number))::int as "row" from read_parquet('${bad}', file_row_number = true) where item_id is null`)).getRowObjectsJson();
-    const r = await recall(['build', 'x2i', '--from-interactions', '-i', bad, '--user', 'user_id', '--item', 'item_id', '-o', join(dir, 'bad-out')]);
+    await c.run(
+      `copy (select user_id, case when ts % 17 = 3 then null else item_id end item_id, ts from '${file}') to '${bad}' (format parquet)`,
+    );
+    const [{ row }] = (
+      await c.runAndReadAll(
+        `select (min(file_row_number))::int as "row" from read_parquet('${bad}', file_row_number = true) where item_id is null`,
+      )
+    ).getRowObjectsJson();
+    const r = await recall([
+      'build',
+      'x2i',
+      '--from-interactions',
+      '-i',
+      bad,
+      '--user',
+      'user_id',
+      '--item',
+      'item_id',
+      '-o',
+      join(dir, 'bad-out'),
+    ]);
     assert.equal(r.code, 3);
     assert.match(r.stderr, new RegExp(`row ${row}: null item`));
   });

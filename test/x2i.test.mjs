@@ -24,7 +24,8 @@ async function run(args, code = 0) {
   assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout);
 }
-const build = (input, out, extra = []) => run(['build', 'x2i', '-i', input, '-k', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out, ...extra]);
+const build = (input, out, extra = []) =>
+  run(['build', 'x2i', '-i', input, '-k', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out, ...extra]);
 const query = (index, keys, extra = []) => run(['query', 'x2i', '--index', index, '--keys', keys.join(','), '--top', '0', ...extra]);
 
 describe('x2i', () => {
@@ -43,8 +44,16 @@ describe('x2i', () => {
     assert.equal(got.found, keys.length);
     assert.deepEqual(got.missing, []);
     for (const [i, w] of want.entries()) {
-      assert.deepEqual(got.results[i].items.map((x) => x.item), w.items, `key ${w.k} items`);
-      assert.deepEqual(got.results[i].items.map((x) => x.score), w.scores, `key ${w.k} scores`);
+      assert.deepEqual(
+        got.results[i].items.map((x) => x.item),
+        w.items,
+        `key ${w.k} items`,
+      );
+      assert.deepEqual(
+        got.results[i].items.map((x) => x.score),
+        w.scores,
+        `key ${w.k} scores`,
+      );
     }
     assert.equal(want.length, 5000);
     const missing = await query(out, [123456789, -5]);
@@ -56,20 +65,32 @@ describe('x2i', () => {
     await run(['shard', '-i', fx.x2i_snappy, '-k', 'item_id', '-n', '3', '-o', shards]);
     const out = join(dir, 'sharded');
     const res = await build(shards, out, ['--top-k', '5']);
-    assert.deepEqual(res.shards.map((s) => s.file), ['shard-00000-of-00003.rx2i', 'shard-00001-of-00003.rx2i', 'shard-00002-of-00003.rx2i']);
+    assert.deepEqual(
+      res.shards.map((s) => s.file),
+      ['shard-00000-of-00003.rx2i', 'shard-00001-of-00003.rx2i', 'shard-00002-of-00003.rx2i'],
+    );
     const single = join(dir, 'single-top5');
     await build(fx.x2i_snappy, single, ['--top-k', '5']);
     const keys = Array.from({ length: 300 }, (_, i) => i * 13);
     const a = await query(out, keys);
     const b = await query(single, keys);
     assert.equal(a.shardCount, 3);
-    assert.deepEqual(a.results.map((r) => [r.key, r.items]), b.results.map((r) => [r.key, r.items]));
+    assert.deepEqual(
+      a.results.map((r) => [r.key, r.items]),
+      b.results.map((r) => [r.key, r.items]),
+    );
     assert.ok(a.results.every((r) => r.items.length <= 5));
     // one job of a distributed build: --shard K builds exactly that shard, byte-identical to the one-shot file
     const one = join(dir, 'shard-1-only');
     const only = await build(shards, one, ['--top-k', '5', '--shard', '1']);
-    assert.deepEqual(only.shards.map((s) => s.file), ['shard-00001-of-00003.rx2i']);
-    assert.deepEqual(readFileSync(join(one, 'v00000001/shard-00001-of-00003.rx2i')), readFileSync(join(out, 'v00000001/shard-00001-of-00003.rx2i')));
+    assert.deepEqual(
+      only.shards.map((s) => s.file),
+      ['shard-00001-of-00003.rx2i'],
+    );
+    assert.deepEqual(
+      readFileSync(join(one, 'v00000001/shard-00001-of-00003.rx2i')),
+      readFileSync(join(out, 'v00000001/shard-00001-of-00003.rx2i')),
+    );
   });
 
   it('a rebuild is byte-identical; recall verify catches a flipped byte', async () => {
@@ -79,7 +100,10 @@ describe('x2i', () => {
     const f = 'v00000001/shard-00000-of-00001.rx2i';
     assert.deepEqual(readFileSync(join(p, f)), readFileSync(join(q, f)));
     const info = await run(['inspect', join(p, f)]);
-    assert.deepEqual(info.sections.map((s) => s.name), ['params', 'hashmeta', 'slots', 'lists']);
+    assert.deepEqual(
+      info.sections.map((s) => s.name),
+      ['params', 'hashmeta', 'slots', 'lists'],
+    );
     const bytes = readFileSync(join(p, f));
     const slots = info.sections.find((s) => s.name === 'slots');
     bytes[slots.offset + 100] ^= 0x04;
@@ -92,9 +116,21 @@ describe('x2i', () => {
   // x keeps every row of the fixture in order (row r has item_id r); row 40 is damaged
   const bad = [
     ['a null key', `select case when item_id = 40 then null else item_id end as item_id, neighbors, scores from x`, /row 40: null key/],
-    ['unequal list lengths', `select item_id, neighbors, case when item_id = 40 then [1.0::float] || coalesce(scores, []) else scores end as scores from x`, /row 40: "neighbors" and "scores" have unequal lengths/],
-    ['a NaN score', `select item_id, neighbors, case when item_id = 40 then ['nan'::float] || scores[2:] else scores end as scores from x`, /row 40: a null or NaN score/],
-    ['a string key', `select item_id::varchar as item_id, neighbors, scores from x`, /key column "item_id" is VARCHAR; x2i keys must be integers/],
+    [
+      'unequal list lengths',
+      `select item_id, neighbors, case when item_id = 40 then [1.0::float] || coalesce(scores, []) else scores end as scores from x`,
+      /row 40: "neighbors" and "scores" have unequal lengths/,
+    ],
+    [
+      'a NaN score',
+      `select item_id, neighbors, case when item_id = 40 then ['nan'::float] || scores[2:] else scores end as scores from x`,
+      /row 40: a null or NaN score/,
+    ],
+    [
+      'a string key',
+      `select item_id::varchar as item_id, neighbors, scores from x`,
+      /key column "item_id" is VARCHAR; x2i keys must be integers/,
+    ],
   ];
   for (const [name, sql, message] of bad) {
     it(`refuses ${name} with exit 3 and the row; nothing written`, async () => {
@@ -116,6 +152,7 @@ describe('x2i', () => {
     const [row] = r.rows;
     assert.equal(row.slots, 16384);
     assert.ok(row.apcl.neighborHash < row.apcl.linearProbing);
-    for (const k of ['random-access bound', 'NeighborHash scalar', 'NeighborHash AMAC W=16', 'linear probing scalar', 'JS Map<bigint>']) assert.ok(row.nsPerLookup[k] > 0, k);
+    for (const k of ['random-access bound', 'NeighborHash scalar', 'NeighborHash AMAC W=16', 'linear probing scalar', 'JS Map<bigint>'])
+      assert.ok(row.nsPerLookup[k] > 0, k);
   });
 });

@@ -49,7 +49,13 @@ const field = packTexts(
   an.prepareDoc,
   'corpus',
 );
-const stats = await native.textBuild(file, {}, '{}', { ids, fields: [{ name: 'text', weight: 1, ...field }] }, { segmentation: an.segmentation, maxTokenBytes: 255, analyzer: an.description, pairs, threads: 1 });
+const stats = await native.textBuild(
+  file,
+  {},
+  '{}',
+  { ids, fields: [{ name: 'text', weight: 1, ...field }] },
+  { segmentation: an.segmentation, maxTokenBytes: 255, analyzer: an.description, pairs, threads: 1 },
+);
 const h = native.textOpen(file);
 const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
 const buildCpuS = cpu() - c0;
@@ -99,7 +105,14 @@ for (const [name, qs, mode] of [
   const wall = Number(process.hrtime.bigint() - t1) / 1e9;
   const qcpu = cpu() - qc0;
   lat.sort((a, b) => a - b);
-  out[name] = { n: qs.length, qps: Math.round(qs.length / wall), cpuUsPerQ: Math.round((qcpu * 1e6) / qs.length), p50us: Math.round(lat[Math.floor(lat.length * 0.5)]), p99us: Math.round(lat[Math.floor(lat.length * 0.99)]), meanHits: Math.round(hits / qs.length) };
+  out[name] = {
+    n: qs.length,
+    qps: Math.round(qs.length / wall),
+    cpuUsPerQ: Math.round((qcpu * 1e6) / qs.length),
+    p50us: Math.round(lat[Math.floor(lat.length * 0.5)]),
+    p99us: Math.round(lat[Math.floor(lat.length * 0.99)]),
+    meanHits: Math.round(hits / qs.length),
+  };
 }
 out.serializedMB = MB(fs.statSync(file).size);
 out.peakRssMB = MB(process.resourceUsage().maxRSS * 1024);

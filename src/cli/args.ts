@@ -8,8 +8,8 @@ import { usage } from '../core/errors.js';
 
 export const existingPath = Args.custom<string>({
   parse: async (input) => {
-    if (!existsSync(input)) throw usage('ERR_RECALL_NO_SUCH_PATH', `${input}: no such file or directory`, { file: input, fix: 'check the path' });
+    if (!existsSync(input))
+      throw usage('ERR_RECALL_NO_SUCH_PATH', `${input}: no such file or directory`, { file: input, fix: 'check the path' });
     return input;
   },
 });
-

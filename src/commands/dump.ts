@@ -4,7 +4,8 @@ import type { DumpResult } from '../core/pipeline/dump.js';
 
 export default class Dump extends RecallCommand<DumpResult> {
   static override summary = 'Replay a write-ahead log into a new index version: a major dump, or a delta of the changed keys.';
-  static override description = `Reads the channel's CURRENT version, applies the WAL records after the seq that version applied (last writer
+  static override description =
+    `Reads the channel's CURRENT version, applies the WAL records after the seq that version applied (last writer
 wins per key, deletes honoured) and publishes the next version: complete files (major) or, with --delta, only
 the changed keys plus tombstones, read on top of the layers below. The version records the last seq applied, so
 a second run applies nothing twice (and publishes nothing when the WAL holds nothing new, except that a major dump
@@ -32,7 +33,10 @@ plus the deleted ids; a major dump rebuilds the index with its build parameters)
     const { flags } = await this.parse(Dump);
     const { dumpChannel } = await import('../core/pipeline/dump.js');
     this.progress.start(flags.delta ? 'delta dump' : 'major dump', 0, '');
-    const r = await dumpChannel({ index: flags.index, wal: flags.wal, delta: flags.delta, keep: flags.keep, skipCorrupt: flags['skip-corrupt'], upto: flags.upto }, { signal: this.signal });
+    const r = await dumpChannel(
+      { index: flags.index, wal: flags.wal, delta: flags.delta, keep: flags.keep, skipCorrupt: flags['skip-corrupt'], upto: flags.upto },
+      { signal: this.signal },
+    );
     this.progress.stop();
     if (r.wal.torn) process.stderr.write(`recall: ${r.wal.torn.segment}: ${r.wal.torn.message}\n`);
     for (const c of r.wal.corrupt) process.stderr.write(`recall: ${c.segment}: ${c.message} (skipped)\n`);
@@ -41,7 +45,9 @@ plus the deleted ids; a major dump rebuilds the index with its build parameters)
       return r;
     }
     const keys = r.files.reduce((s, x) => s + x.keys, 0);
-    const applied = r.records ? `seq ${r.fromSeq + 1}..${r.walSeq}, ${r.records} record(s) (${r.upserts} upserts, ${r.deletes} deletes) over ${r.keys} key(s)` : `no new records (seq ${r.walSeq}); layers folded`;
+    const applied = r.records
+      ? `seq ${r.fromSeq + 1}..${r.walSeq}, ${r.records} record(s) (${r.upserts} upserts, ${r.deletes} deletes) over ${r.keys} key(s)`
+      : `no new records (seq ${r.walSeq}); layers folded`;
     this.say(
       `${r.channel} v${r.version} (${r.kind} over v${r.baseVersion}): ${applied}; ` +
         `${keys} keys in ${r.files.length} file(s) (${(r.elapsedMs / 1000).toFixed(1)} s)${r.removedVersions.length ? `; removed v${r.removedVersions.join(', v')}` : ''}`,

@@ -14,10 +14,14 @@ export interface HashResult {
 
 export default class Hash extends RecallCommand<HashResult> {
   static override summary = 'Show the routing hash and shard of keys (the function `recall shard` and query routing use).';
-  static override description = `xxHash64 with seed 0 over the key's canonical bytes (int64: 8 bytes little-endian; string: UTF-8), shard = hash % N.
+  static override description =
+    `xxHash64 with seed 0 over the key's canonical bytes (int64: 8 bytes little-endian; string: UTF-8), shard = hash % N.
 Keys come from the arguments, or one per line from stdin when there are none (or "-").`;
   static override strict = false;
-  static override examples = ['<%= config.bin %> hash item-42 item-43 --shards 16', 'seq 1 5 | <%= config.bin %> hash --type int64 --shards 4 --json'];
+  static override examples = [
+    '<%= config.bin %> hash item-42 item-43 --shards 16',
+    'seq 1 5 | <%= config.bin %> hash --type int64 --shards 4 --json',
+  ];
   static override args = { keys: Args.string({ description: 'keys (none or "-": read stdin)', ignoreStdin: true }) };
   static override flags = {
     shards: Flags.integer({ char: 'n', description: 'number of shards', default: 1, min: 1, max: 2 ** 32 - 1 }),
@@ -28,8 +32,12 @@ Keys come from the arguments, or one per line from stdin when there are none (or
     const { argv, flags } = await this.parse(Hash);
     let keys = argv as string[];
     if (keys.length === 0 || (keys.length === 1 && keys[0] === '-')) {
-      if (process.stdin.isTTY) throw usage('ERR_RECALL_NO_KEYS', 'no keys given', { fix: 'pass keys as arguments or pipe them in, one per line' });
-      keys = (await text(process.stdin)).split('\n').map((k) => k.replace(/\r$/, '')).filter((k) => k.length > 0);
+      if (process.stdin.isTTY)
+        throw usage('ERR_RECALL_NO_KEYS', 'no keys given', { fix: 'pass keys as arguments or pipe them in, one per line' });
+      keys = (await text(process.stdin))
+        .split('\n')
+        .map((k) => k.replace(/\r$/, ''))
+        .filter((k) => k.length > 0);
     }
     const routed = routeKeys(keys, flags.type, flags.shards);
     for (const r of routed) this.say(`${r.key}\t${r.hash}\t${r.shard}`);

@@ -8,7 +8,10 @@ export default class Inspect extends RecallCommand<InspectResult> {
   static override summary = 'Show the header, sections and parameters of a recall index file.';
   static override description =
     'Reads only the structure (header, section table, footer, params), so it is fast on any size of file. Use `recall verify` to check every byte.';
-  static override examples = ['<%= config.bin %> inspect fixtures/container/sample-v1.rcl', '<%= config.bin %> inspect out/x2i/v00000001/shard-00000-of-00004.rx2i --json'];
+  static override examples = [
+    '<%= config.bin %> inspect fixtures/container/sample-v1.rcl',
+    '<%= config.bin %> inspect out/x2i/v00000001/shard-00000-of-00004.rx2i --json',
+  ];
   static override args = { file: existingPath({ description: 'index file', required: true }) };
 
   async run(): Promise<InspectResult> {
@@ -16,7 +19,9 @@ export default class Inspect extends RecallCommand<InspectResult> {
     const info = await readContainerInfo(args.file);
     const h = info.header;
     this.say(`${info.file}: recall ${h.kindName} index, format ${h.major}.${h.minor}, ${info.fileLength} bytes`);
-    this.say(`  version ${h.version}, shard ${h.shard} of ${h.shardCount}, build id ${h.buildId}, flags 0x${h.flags.toString(16).padStart(8, '0')}`);
+    this.say(
+      `  version ${h.version}, shard ${h.shard} of ${h.shardCount}, build id ${h.buildId}, flags 0x${h.flags.toString(16).padStart(8, '0')}`,
+    );
     this.say(`  sections (${info.sections.length}):`);
     const rows = [['#', 'kind', 'name', 'version', 'offset', 'length', 'crc32c']];
     for (const s of info.sections) {

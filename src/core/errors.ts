@@ -85,7 +85,8 @@ const NATIVE: Record<string, { exit: ExitCode; fix?: string }> = {
   ERR_RECALL_NATIVE_MISSING: { exit: ExitCode.Internal, fix: 'run `npm run build:native` (needs cargo)' },
 };
 
-const WAL_CORRUPT_FIX = 'restore the segment from a copy; `recall dump` and `recall query` can pass --skip-corrupt to skip and count the record';
+const WAL_CORRUPT_FIX =
+  'restore the segment from a copy; `recall dump` and `recall query` can pass --skip-corrupt to skip and count the record';
 
 const NODE_IO: Record<string, string> = {
   ENOENT: 'no such file or directory',

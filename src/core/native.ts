@@ -205,10 +205,16 @@ export interface Native {
   x2iReplay(walDir: string, range: WalRange, options?: { topK?: number; minScore?: number }): X2iReplay;
   x2iDump(job: X2iDumpJob): Promise<X2iChangeSummary & { shards: (X2iStats & { deleted: number })[] }>;
 
-  walOpen(dir: string, options?: { segmentBytes?: number; fsync?: WalFsync }): { handle: WalWriterHandle; nextSeq: number; recovered: WalIssue | null };
+  walOpen(
+    dir: string,
+    options?: { segmentBytes?: number; fsync?: WalFsync },
+  ): { handle: WalWriterHandle; nextSeq: number; recovered: WalIssue | null };
   walAppend(writer: WalWriterHandle, ops: Uint8Array, ends: Uint32Array, payloads: Uint8Array): { first: number; last: number };
   walClose(writer: WalWriterHandle): void;
-  walScan(dir: string, range: WalRange): { seqs: Float64Array; ops: Uint8Array; ends: Uint32Array; payloads: Uint8Array; report: WalScanReport };
+  walScan(
+    dir: string,
+    range: WalRange,
+  ): { seqs: Float64Array; ops: Uint8Array; ends: Uint32Array; payloads: Uint8Array; report: WalScanReport };
   walTruncate(dir: string, before: number): string[];
 
   x2iInfo(index: X2iHandle): { keys: number; edges: number; maxLen: number; capacity: number; seed: bigint; apcl: number; probes: number };
@@ -222,7 +228,16 @@ export interface Native {
     items: number,
     options: X2iComputeOptions,
     token?: CancelToken,
-  ): Promise<{ rowOff: BigUint64Array; nb: Uint32Array; sc: Float32Array; work: number; keptInteractions: number; prepSeconds: number; computeSeconds: number; computeCpuSeconds: number }>;
+  ): Promise<{
+    rowOff: BigUint64Array;
+    nb: Uint32Array;
+    sc: Float32Array;
+    work: number;
+    keptInteractions: number;
+    prepSeconds: number;
+    computeSeconds: number;
+    computeCpuSeconds: number;
+  }>;
 
   vectorBuild(
     path: string,
@@ -235,7 +250,18 @@ export interface Native {
     token?: CancelToken,
   ): Promise<{ fileBytes: number; buildSeconds: number; buildCpuSeconds: number }>;
   vectorOpen(path: string): VectorHandle;
-  vectorInfo(index: VectorHandle): { n: number; dim: number; type: string; metric: string; quant: string; m: number; nlist: number; hasF32: number; vectorBytes: number; memoryBytes: number };
+  vectorInfo(index: VectorHandle): {
+    n: number;
+    dim: number;
+    type: string;
+    metric: string;
+    quant: string;
+    m: number;
+    nlist: number;
+    hasF32: number;
+    vectorBytes: number;
+    memoryBytes: number;
+  };
   /** Every row as dense f32 with its id; null for an int8 index built without f32 rows. */
   vectorRows(index: VectorHandle): { ids: BigUint64Array; data: Float32Array } | null;
   vectorSearch(
@@ -258,7 +284,12 @@ export interface Native {
   textOpen(path: string): TextHandle;
   textInfo(index: TextHandle): TextInfo;
   /** One index, or the shards of one collection (searched with its summed N, df and lengths, merged). */
-  textSearch(index: TextHandle | TextHandle[], queries: string[], options: TextSearchOptions, token?: CancelToken): Promise<TextSearchBatch>;
+  textSearch(
+    index: TextHandle | TextHandle[],
+    queries: string[],
+    options: TextSearchOptions,
+    token?: CancelToken,
+  ): Promise<TextSearchBatch>;
   textExtIds(index: TextHandle, docs: Uint32Array): BigUint64Array | string[];
   /** Copy a text index with more documents deleted (external ids as text); statistics unchanged. */
   textAddTombstones(
@@ -276,7 +307,13 @@ export interface Native {
   textQueryInto(index: TextHandle, query: string, k: number, flags: number, out: Uint8Array): number;
 
   hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity: number): HashBenchHandle;
-  hashBenchLookup(table: HashBenchHandle, keys: BigUint64Array, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random', ring?: number): number;
+  hashBenchLookup(
+    table: HashBenchHandle,
+    keys: BigUint64Array,
+    out: BigUint64Array,
+    mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random',
+    ring?: number,
+  ): number;
   hashBenchApcl(table: HashBenchHandle): number;
 }
 
@@ -347,9 +384,21 @@ export interface TextBuildStats {
 }
 
 /** Typed views over one buffer, the out argument of `textQueryInto` for up to `k` hits. */
-export function textQueryBuffer(k: number): { bytes: Uint8Array; meta: Float64Array; scores: Float64Array; ids: BigUint64Array; docs: Uint32Array } {
+export function textQueryBuffer(k: number): {
+  bytes: Uint8Array;
+  meta: Float64Array;
+  scores: Float64Array;
+  ids: BigUint64Array;
+  docs: Uint32Array;
+} {
   const buf = new ArrayBuffer(24 + 20 * k);
-  return { bytes: new Uint8Array(buf), meta: new Float64Array(buf, 0, 3), scores: new Float64Array(buf, 24, k), ids: new BigUint64Array(buf, 24 + 8 * k, k), docs: new Uint32Array(buf, 24 + 16 * k, k) };
+  return {
+    bytes: new Uint8Array(buf),
+    meta: new Float64Array(buf, 0, 3),
+    scores: new Float64Array(buf, 24, k),
+    ids: new BigUint64Array(buf, 24 + 8 * k, k),
+    docs: new Uint32Array(buf, 24 + 16 * k, k),
+  };
 }
 
 export interface TextInfo {
@@ -412,10 +461,14 @@ export function loadNative(): Native {
   try {
     cached = createRequire(import.meta.url)(path) as Native;
   } catch (e) {
-    throw new RecallError('ERR_RECALL_NATIVE_MISSING', `cannot load the native addon at ${path} (${(e as { code?: string }).code ?? (e as Error).message})`, {
-      fix: 'run `npm run build:native` (needs cargo, Rust >= 1.85)',
-      cause: e,
-    });
+    throw new RecallError(
+      'ERR_RECALL_NATIVE_MISSING',
+      `cannot load the native addon at ${path} (${(e as { code?: string }).code ?? (e as Error).message})`,
+      {
+        fix: 'run `npm run build:native` (needs cargo, Rust >= 1.85)',
+        cause: e,
+      },
+    );
   }
   return cached;
 }

@@ -35,10 +35,11 @@ const folderOf = (file) => {
 
 /** The import graph of src/: [{from, to}] with paths relative to src/ (.ts). */
 export function importGraph(srcDir) {
-  const walk = (d) => readdirSync(d).flatMap((f) => {
-    const p = join(d, f);
-    return statSync(p).isDirectory() ? walk(p) : /\.ts$/.test(f) ? [p] : [];
-  });
+  const walk = (d) =>
+    readdirSync(d).flatMap((f) => {
+      const p = join(d, f);
+      return statSync(p).isDirectory() ? walk(p) : /\.ts$/.test(f) ? [p] : [];
+    });
   const edges = [];
   for (const file of walk(srcDir)) {
     const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
@@ -55,17 +56,31 @@ export function importGraph(srcDir) {
 /** Strongly connected components (Tarjan) of a graph given as a Map node -> Set of nodes. */
 function sccs(adj) {
   let index = 0;
-  const idx = new Map(), low = new Map(), on = new Set(), stack = [], out = [];
+  const idx = new Map(),
+    low = new Map(),
+    on = new Set(),
+    stack = [],
+    out = [];
   const visit = (v) => {
-    idx.set(v, index); low.set(v, index); index++; stack.push(v); on.add(v);
+    idx.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    on.add(v);
     for (const w of adj.get(v) ?? []) {
-      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-      else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
     }
     if (low.get(v) === idx.get(v)) {
       const c = [];
       let w;
-      do { w = stack.pop(); on.delete(w); c.push(w); } while (w !== v);
+      do {
+        w = stack.pop();
+        on.delete(w);
+        c.push(w);
+      } while (w !== v);
       out.push(c);
     }
   };
@@ -77,17 +92,26 @@ function sccs(adj) {
 export function checkLayers(edges) {
   const problems = [];
   for (const { from, to } of edges) {
-    const a = layerOf(from), b = layerOf(to);
+    const a = layerOf(from),
+      b = layerOf(to);
     if (a < 0) problems.push(`${from}: in no layer (add it to test/helpers/layers.mjs and ARCHITECTURE.md)`);
-    if (b < 0) { if (a >= 0) problems.push(`${to}: in no layer (imported by ${from})`); continue; }
+    if (b < 0) {
+      if (a >= 0) problems.push(`${to}: in no layer (imported by ${from})`);
+      continue;
+    }
     if (a >= 0 && b > a) problems.push(`upward import: ${from} (${LAYERS[a].name}) -> ${to} (${LAYERS[b].name})`);
-    const ca = channelOf(from), cb = channelOf(to);
+    const ca = channelOf(from),
+      cb = channelOf(to);
     if (ca && cb && ca !== cb) problems.push(`channel imports another channel: ${from} -> ${to}`);
   }
-  for (const [key, label] of [[folderOf, 'folder'], [(f) => f, 'file']]) {
+  for (const [key, label] of [
+    [folderOf, 'folder'],
+    [(f) => f, 'file'],
+  ]) {
     const adj = new Map();
     for (const { from, to } of edges) {
-      const a = key(from), b = key(to);
+      const a = key(from),
+        b = key(to);
       if (!adj.has(a)) adj.set(a, new Set());
       if (!adj.has(b)) adj.set(b, new Set());
       if (a !== b) adj.get(a).add(b);

@@ -57,9 +57,13 @@ export async function makeParquetFixtures(dir, rows = 20000) {
   }
   // the same events with some null keys, and an INTEGER-keyed copy
   out.ev_nullkeys = join(dir, 'ev_nullkeys.parquet');
-  await c.run(`copy (select case when i % 1000 = 17 then null else user_id end as user_id, * exclude (user_id) from (select row_number() over () - 1 as i, * from events)) to '${out.ev_nullkeys}' (format parquet)`);
+  await c.run(
+    `copy (select case when i % 1000 = 17 then null else user_id end as user_id, * exclude (user_id) from (select row_number() over () - 1 as i, * from events)) to '${out.ev_nullkeys}' (format parquet)`,
+  );
   out.ev_int32 = join(dir, 'ev_int32.parquet');
-  await c.run(`copy (select (user_id % 100000)::integer as user_id, * exclude (user_id) from events) to '${out.ev_int32}' (format parquet)`);
+  await c.run(
+    `copy (select (user_id % 100000)::integer as user_id, * exclude (user_id) from events) to '${out.ev_int32}' (format parquet)`,
+  );
   c.closeSync();
   db.closeSync();
   return out;

@@ -9,7 +9,10 @@ export interface KeysSource {
   source: string;
 }
 
-export async function readKeysFlags(flags: { keys?: string; 'keys-file'?: string }, stdin: NodeJS.ReadableStream = process.stdin): Promise<KeysSource> {
+export async function readKeysFlags(
+  flags: { keys?: string; 'keys-file'?: string },
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<KeysSource> {
   if (flags.keys !== undefined) return { raw: flags.keys, source: '--keys' };
   const file = flags['keys-file'];
   if (file !== undefined) return { raw: file === '-' ? await text(stdin) : await readFile(file, 'utf8'), source: file };

@@ -13,6 +13,7 @@ export function parseNumberOrPercent(flag: string, value: string | undefined, mi
   if (value === undefined) return undefined;
   const pct = value.endsWith('%');
   const n = Number(pct ? value.slice(0, -1) : value) / (pct ? 100 : 1);
-  if (!Number.isFinite(n) || n < min) throw usage('ERR_RECALL_FLAG', `--${flag} ${value} is not a number >= ${min}`, { fix: `pass e.g. --${flag} 1` });
+  if (!Number.isFinite(n) || n < min)
+    throw usage('ERR_RECALL_FLAG', `--${flag} ${value} is not a number >= ${min}`, { fix: `pass e.g. --${flag} 1` });
   return n;
 }

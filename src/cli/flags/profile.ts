@@ -9,7 +9,11 @@ import { usage } from '../../core/errors.js';
 const INPUT = 'INPUT';
 
 export const profileReadFlags = {
-  format: Flags.string({ description: 'input format (default: detected from the content)', options: ['perf', 'folded', 'pprof'], helpGroup: INPUT }),
+  format: Flags.string({
+    description: 'input format (default: detected from the content)',
+    options: ['perf', 'folded', 'pprof'],
+    helpGroup: INPUT,
+  }),
   event: Flags.string({ description: 'perf: keep only this event (default: the first one seen)', helpGroup: INPUT }),
   pid: Flags.boolean({ description: 'perf: root frame comm-PID', helpGroup: INPUT }),
   tid: Flags.boolean({ description: 'perf: root frame comm-PID/TID', helpGroup: INPUT }),
@@ -24,10 +28,16 @@ export const profileReadFlags = {
     default: 'inferno',
     helpGroup: INPUT,
   }),
-  'sample-type': Flags.string({ description: 'pprof: sample type to read (default: cpu, else the profile default, else the last)', helpGroup: INPUT }),
+  'sample-type': Flags.string({
+    description: 'pprof: sample type to read (default: cpu, else the profile default, else the last)',
+    helpGroup: INPUT,
+  }),
   unit: Flags.string({ description: 'folded: unit of the counts (samples, nanoseconds, ...)', helpGroup: INPUT }),
   threads: Flags.integer({ description: 'files parsed in parallel on worker threads (default: the cores)', min: 1, helpGroup: INPUT }),
-  period: Flags.string({ description: 'folded: weight of one sample (e.g. 10000000 ns), to recover sample counts for the statistics', helpGroup: INPUT }),
+  period: Flags.string({
+    description: 'folded: weight of one sample (e.g. 10000000 ns), to recover sample counts for the statistics',
+    helpGroup: INPUT,
+  }),
 };
 
 export interface ProfileReadFlagValues {
@@ -49,7 +59,10 @@ export function readOptions(f: ProfileReadFlagValues): ReadOptions {
   let period: number | undefined;
   if (f.period !== undefined) {
     period = Number(f.period);
-    if (!(period > 0)) throw usage('ERR_RECALL_FLAG', `--period ${f.period} is not a positive number`, { fix: 'pass the sampling period, e.g. --period 10000000' });
+    if (!(period > 0))
+      throw usage('ERR_RECALL_FLAG', `--period ${f.period} is not a positive number`, {
+        fix: 'pass the sampling period, e.g. --period 10000000',
+      });
   }
   return {
     format: f.format as ReadOptions['format'],

@@ -2,8 +2,11 @@
 import { Flags } from '@oclif/core';
 
 export const walQueryFlags = {
-  wal: Flags.string({ description: 'also read this WAL: records after the version\'s dump seq win over the index (deletes honoured)' }),
-  'as-of': Flags.integer({ description: 'a consistent older view: the newest version at or before this seq, plus WAL records up to it', min: 0 }),
+  wal: Flags.string({ description: "also read this WAL: records after the version's dump seq win over the index (deletes honoured)" }),
+  'as-of': Flags.integer({
+    description: 'a consistent older view: the newest version at or before this seq, plus WAL records up to it',
+    min: 0,
+  }),
   'skip-corrupt': Flags.boolean({ description: 'skip corrupt WAL records (counted) instead of stopping' }),
 };
 

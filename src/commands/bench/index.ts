@@ -14,8 +14,10 @@ export interface BenchRunResult {
 }
 
 export default class Bench extends RecallCommand<BenchRunResult> {
-  static override summary = 'Run every channel benchmark (CI-sized) with its anchor; write bench-result.json and an HTML report; gate on a baseline.';
-  static override description = `hash (NeighborHash vs a JavaScript Map), vector (HNSW recall@10 and QPS over an ef sweep vs exact search), text
+  static override summary =
+    'Run every channel benchmark (CI-sized) with its anchor; write bench-result.json and an HTML report; gate on a baseline.';
+  static override description =
+    `hash (NeighborHash vs a JavaScript Map), vector (HNSW recall@10 and QPS over an ef sweep vs exact search), text
 (2-term AND latency vs the TypeScript oracle index), wal (append and replay rates): each with a warm-up run, then
 --reps repetitions; the median, quartiles and min/max of each figure, and its ratio to the anchor measured in the
 same run. Writes OUT/bench-result.json (machine, versions, parameters, figures) and OUT/bench-report.html (one
@@ -32,11 +34,15 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
   static override flags = {
     only: Flags.string({ description: 'benchmarks to run, comma-separated: hash, vector, text, wal (default: all)' }),
     reps: Flags.integer({ description: 'repetitions per figure (after one warm-up run)', default: 5, min: 1 }),
-    scale: Flags.option({ options: ['small', 'full'] as const, description: 'data sizes: small for CI, full for a workstation', default: 'small' })(),
+    scale: Flags.option({
+      options: ['small', 'full'] as const,
+      description: 'data sizes: small for CI, full for a workstation',
+      default: 'small',
+    })(),
     out: Flags.string({ char: 'o', description: 'folder for bench-result.json and bench-report.html', default: 'bench-out' }),
     baseline: Flags.string({ description: 'an earlier bench-result.json to compare with' }),
     'max-regression': Flags.string({ description: 'with --baseline: the largest allowed loss, e.g. 5% or 0.05', default: '5%' }),
-    slowdown: Flags.string({ description: 'BENCH=FACTOR: repeat that benchmark\'s measured work (to test the gate)', multiple: true }),
+    slowdown: Flags.string({ description: "BENCH=FACTOR: repeat that benchmark's measured work (to test the gate)", multiple: true }),
   };
 
   async run(): Promise<BenchRunResult> {
@@ -46,7 +52,8 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
     const { writeFileAtomic } = await import('../../core/io/atomic.js');
     const only = (flags.only?.split(',').filter(Boolean) ?? []) as BenchName[];
     const bad = only.filter((b) => !BENCHES.includes(b));
-    if (bad.length) throw usage('ERR_RECALL_USAGE', `--only ${bad.join(',')}: no such benchmark`, { fix: `pick from ${BENCHES.join(', ')}` });
+    if (bad.length)
+      throw usage('ERR_RECALL_USAGE', `--only ${bad.join(',')}: no such benchmark`, { fix: `pick from ${BENCHES.join(', ')}` });
     const maxRegression = parseShare('max-regression', flags['max-regression']);
     const slowdown: Record<string, number> = {};
     for (const s of flags.slowdown ?? []) {
@@ -59,7 +66,10 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
       try {
         base = JSON.parse(await readFile(flags.baseline, 'utf8')) as BenchResult;
       } catch (e) {
-        throw badInput('ERR_RECALL_BAD_BASELINE', `${flags.baseline}: ${(e as Error).message}`, { file: flags.baseline, fix: 'pass a bench-result.json written by recall bench' });
+        throw badInput('ERR_RECALL_BAD_BASELINE', `${flags.baseline}: ${(e as Error).message}`, {
+          file: flags.baseline,
+          fix: 'pass a bench-result.json written by recall bench',
+        });
       }
     }
     const result = await runBenchSuite({ reps: flags.reps, only, scale: flags.scale, slowdown, onLine: (l) => this.say(l) });
@@ -70,9 +80,13 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
     await writeFileAtomic(files.html, renderBenchHtml(result, comparison, maxRegression));
     const regressions = comparison?.filter((c) => c.regressed).length ?? 0;
     for (const c of comparison ?? []) {
-      this.say(`${c.regressed ? 'REGRESSED' : 'ok       '} ${c.id}: ${(c.change * 100).toFixed(1)}% (${c.basis} ${c.base.toPrecision(4)} -> ${c.head.toPrecision(4)})`);
+      this.say(
+        `${c.regressed ? 'REGRESSED' : 'ok       '} ${c.id}: ${(c.change * 100).toFixed(1)}% (${c.basis} ${c.base.toPrecision(4)} -> ${c.head.toPrecision(4)})`,
+      );
     }
-    this.say(`wrote ${files.json} and ${files.html}${comparison ? `; ${regressions} regression(s) beyond ${(maxRegression * 100).toFixed(1)}%` : ''}`);
+    this.say(
+      `wrote ${files.json} and ${files.html}${comparison ? `; ${regressions} regression(s) beyond ${(maxRegression * 100).toFixed(1)}%` : ''}`,
+    );
     if (regressions) this.exitCode = ExitCode.GateFailed;
     return { result, comparison, regressions, files };
   }

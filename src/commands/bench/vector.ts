@@ -9,7 +9,8 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 export default class BenchVector extends RecallCommand<VectorBenchResult> {
   static override summary = 'Benchmark the vector indexes against hnswlib-node and usearch in one run of the team ANN harness.';
-  static override description = `Drives ../shared/tools/ann-bench: Fashion-MNIST (Debian's dataset-fashion-mnist, installed with apt-get on first
+  static override description =
+    `Drives ../shared/tools/ann-bench: Fashion-MNIST (Debian's dataset-fashion-mnist, installed with apt-get on first
 use) or a synthetic 1M x 128 set, exact ground truth, recall@10 by the ann-benchmarks rule, QPS per CPU-second, single
 thread. Writes the curves as JSON and an HTML plot to --out-dir. Takes minutes (the 1M set: an hour).`;
   static override examples = ['<%= config.bin %> bench vector', '<%= config.bin %> bench vector --data synth1m --runs 1'];
@@ -25,7 +26,14 @@ thread. Writes the curves as JSON and an HTML plot to --out-dir. Takes minutes (
   async run(): Promise<VectorBenchResult> {
     const { flags } = await this.parse(BenchVector);
     const { runVectorBench, vectorBenchHtml, vectorBenchMarkdown } = await import('../../core/bench/vector.js');
-    const r = runVectorBench({ harness: flags.harness, work: flags.work, dataset: flags.data as 'fashion' | 'synth1m', queries: flags.queries, runs: flags.runs, recallBin: join(root, 'bin/run.js') });
+    const r = runVectorBench({
+      harness: flags.harness,
+      work: flags.work,
+      dataset: flags.data as 'fashion' | 'synth1m',
+      queries: flags.queries,
+      runs: flags.runs,
+      recallBin: join(root, 'bin/run.js'),
+    });
     mkdirSync(flags['out-dir'], { recursive: true });
     writeFileSync(join(flags['out-dir'], `vector-${flags.data}.json`), `${JSON.stringify(r, null, 2)}\n`);
     writeFileSync(join(flags['out-dir'], `vector-${flags.data}.html`), vectorBenchHtml(r));

@@ -19,6 +19,13 @@ a major dump of a large x2i index with changes from a WAL (its output size over 
   async run(): Promise<WalBenchResult> {
     const { flags } = await this.parse(BenchWal);
     const { runWalBench } = await import('../../core/bench/wal.js');
-    return runWalBench({ dir: flags.dir, records: flags.records, dumpKeys: flags['dump-keys'], listLen: flags['list-len'], dumpChanges: flags['dump-changes'], onLine: (l) => this.say(l) });
+    return runWalBench({
+      dir: flags.dir,
+      records: flags.records,
+      dumpKeys: flags['dump-keys'],
+      listLen: flags['list-len'],
+      dumpChanges: flags['dump-changes'],
+      onLine: (l) => this.say(l),
+    });
   }
 }

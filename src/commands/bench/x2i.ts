@@ -10,9 +10,13 @@ export interface BenchX2iResult {
 
 export default class BenchX2i extends RecallCommand<BenchX2iResult> {
   static override summary = 'Benchmark item-CF and Swing against a plain JavaScript implementation of the same formulas.';
-  static override description = `Uses ../shared/tools/x2i-data (the synthetic generator with planted partner pairs, and the JavaScript floor):
+  static override description =
+    `Uses ../shared/tools/x2i-data (the synthetic generator with planted partner pairs, and the JavaScript floor):
 reports compute seconds (1 and 2 threads), the ratio to the floor, and partner recall@10 of both, measured in one run.`;
-  static override examples = ['<%= config.bin %> bench x2i', '<%= config.bin %> bench x2i --events 200000 --users 20000 --items 10000 --json'];
+  static override examples = [
+    '<%= config.bin %> bench x2i',
+    '<%= config.bin %> bench x2i --events 200000 --users 20000 --items 10000 --json',
+  ];
   static override flags = {
     users: Flags.integer({ default: 100_000, min: 10 }),
     items: Flags.integer({ default: 50_000, min: 10 }),

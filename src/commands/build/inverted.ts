@@ -6,7 +6,8 @@ import type { BuildTextResult } from '../../core/channels/text/build.js';
 
 export default class BuildInverted extends RecallCommand<BuildTextResult> {
   static override summary = 'Build a text index (inverted + optional forward index and term-pair postings, BM25) from documents.';
-  static override description = `Documents come from parquet files/folders/globs, a \`recall shard\` folder (one index file per shard) or JSON
+  static override description =
+    `Documents come from parquet files/folders/globs, a \`recall shard\` folder (one index file per shard) or JSON
 lines, as an id column and one or more text columns (each a field; weights multiply its BM25 contribution).
 Analyzers: standard (NFKC, lowercase, runs of letters/digits/marks; Han/kana as overlapping bigrams) and jieba
 (Chinese words via @node-rs/jieba: search mode at index time, plain cut at query time). A duplicated id keeps
@@ -18,7 +19,12 @@ The file is written as the next version of the --out channel folder and publishe
     '<%= config.bin %> build inverted --input zh.parquet --id id --text body --analyzer jieba --pairs adjacent --out out/text-zh',
   ];
   static override flags = {
-    input: Flags.string({ char: 'i', description: 'parquet files/folders/globs, a shard folder, or one .jsonl file', required: true, multiple: true }),
+    input: Flags.string({
+      char: 'i',
+      description: 'parquet files/folders/globs, a shard folder, or one .jsonl file',
+      required: true,
+      multiple: true,
+    }),
     'input-format': Flags.string({ description: 'input format (default: from the file name)', options: ['parquet', 'jsonl'] }),
     id: Flags.string({ description: 'id column (integers or strings)', required: true }),
     text: Flags.string({ description: 'text column(s), comma-separated: one field each', required: true }),
@@ -26,9 +32,20 @@ The file is written as the next version of the --out channel folder and publishe
     analyzer: Flags.string({ description: 'text analyzer', options: ['standard', 'jieba'], default: 'standard' }),
     'max-token-bytes': Flags.integer({ description: 'longer tokens are dropped (and counted)', default: 255, min: 1, max: 255 }),
     'max-doc-bytes': Flags.integer({ description: 'refuse a document with more text than this', default: 32 << 20, min: 1 }),
-    pairs: Flags.string({ description: 'term-pair postings: co-occurring (speeds up AND), adjacent (phrases of two words), or none', options: ['off', 'cooc', 'adjacent'], default: 'off' }),
-    'pair-budget': Flags.integer({ description: 'bytes of pair postings at most (the pairs saving the most postings are kept)', default: 4 << 20, min: 0 }),
-    'pair-min-df': Flags.integer({ description: 'pair candidates: the (at most 2048) terms in at least this many docs (default max(1000, docs/1000))', min: 1 }),
+    pairs: Flags.string({
+      description: 'term-pair postings: co-occurring (speeds up AND), adjacent (phrases of two words), or none',
+      options: ['off', 'cooc', 'adjacent'],
+      default: 'off',
+    }),
+    'pair-budget': Flags.integer({
+      description: 'bytes of pair postings at most (the pairs saving the most postings are kept)',
+      default: 4 << 20,
+      min: 0,
+    }),
+    'pair-min-df': Flags.integer({
+      description: 'pair candidates: the (at most 2048) terms in at least this many docs (default max(1000, docs/1000))',
+      min: 1,
+    }),
     'pair-min-pair-df': Flags.integer({ description: 'keep pairs found in at least this many docs', default: 64, min: 2 }),
     forward: Flags.boolean({ description: 'also write the forward index (doc -> terms)' }),
     tombstones: Flags.string({ description: 'file of ids (one per line) to mark deleted: never returned, statistics unchanged' }),
@@ -44,7 +61,8 @@ The file is written as the next version of the --out channel folder and publishe
     const { buildText } = await import('../../core/channels/text/build.js');
     const num = (v: string, name: string) => {
       const x = Number(v);
-      if (!Number.isFinite(x) || x < 0) throw usage('ERR_RECALL_USAGE', `--${name} ${v} is not a non-negative number`, { fix: `e.g. --${name} 1.2` });
+      if (!Number.isFinite(x) || x < 0)
+        throw usage('ERR_RECALL_USAGE', `--${name} ${v} is not a non-negative number`, { fix: `e.g. --${name} 1.2` });
       return x;
     };
     this.progress.start('building the text index');
@@ -53,7 +71,10 @@ The file is written as the next version of the --out channel folder and publishe
         inputs: flags.input,
         inputFormat: flags['input-format'] as 'parquet' | 'jsonl' | undefined,
         id: flags.id,
-        text: flags.text.split(',').map((s) => s.trim()).filter(Boolean),
+        text: flags.text
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
         weights: flags['field-weights']?.split(',').map((w) => num(w, 'field-weights')),
         analyzer: flags.analyzer as 'standard' | 'jieba',
         maxTokenBytes: flags['max-token-bytes'],
@@ -73,7 +94,10 @@ The file is written as the next version of the --out channel folder and publishe
     );
     this.progress.stop();
     for (const f of r.files) {
-      if (f.duplicates) process.stderr.write(`recall: ${f.file}: ${f.duplicates} duplicated id(s), the last row of each kept (e.g. ${f.duplicateExamples.join(', ')})\n`);
+      if (f.duplicates)
+        process.stderr.write(
+          `recall: ${f.file}: ${f.duplicates} duplicated id(s), the last row of each kept (e.g. ${f.duplicateExamples.join(', ')})\n`,
+        );
       if (f.droppedTokens) process.stderr.write(`recall: ${f.file}: ${f.droppedTokens} token(s) longer than --max-token-bytes dropped\n`);
       if (f.unknownTombstones) process.stderr.write(`recall: ${f.file}: ${f.unknownTombstones} tombstone id(s) not in the index\n`);
     }

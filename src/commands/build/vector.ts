@@ -15,7 +15,12 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
     '<%= config.bin %> build vector --input train.f32 --type ivf --nlist 1024 --quant f16 --out out/vec-ivf',
   ];
   static override flags = {
-    input: Flags.string({ char: 'i', description: 'parquet files/folders/globs, or one fbin (.f32/.fbin) file', required: true, multiple: true }),
+    input: Flags.string({
+      char: 'i',
+      description: 'parquet files/folders/globs, or one fbin (.f32/.fbin) file',
+      required: true,
+      multiple: true,
+    }),
     'input-format': Flags.string({ description: 'input format (default: from the file name)', options: ['parquet', 'fbin', 'jsonl'] }),
     id: Flags.string({ description: 'parquet: integer id column (default: the row number)' }),
     vector: Flags.string({ description: 'parquet: list/array column of numbers' }),
@@ -59,7 +64,9 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
       this.signal,
     );
     this.progress.stop();
-    this.say(`${r.n} vectors of ${r.dim} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, build ${r.buildSeconds.toFixed(2)} s, ${r.buildCpuSeconds.toFixed(2)} CPU-s)`);
+    this.say(
+      `${r.n} vectors of ${r.dim} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, build ${r.buildSeconds.toFixed(2)} s, ${r.buildCpuSeconds.toFixed(2)} CPU-s)`,
+    );
     return r;
   }
 }

@@ -19,7 +19,12 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
     '<%= config.bin %> build x2i --input shards/lists --key item_id --neighbors nb --scores sc --out out/x2i --top-k 50',
   ];
   static override flags = {
-    input: Flags.string({ char: 'i', description: 'parquet file, folder, glob, or a `recall shard` folder (repeatable)', required: true, multiple: true }),
+    input: Flags.string({
+      char: 'i',
+      description: 'parquet file, folder, glob, or a `recall shard` folder (repeatable)',
+      required: true,
+      multiple: true,
+    }),
     key: Flags.string({ char: 'k', description: 'lists: key column (integer)' }),
     neighbors: Flags.string({ description: 'lists: list-of-item-ids column' }),
     scores: Flags.string({ description: 'lists: list-of-scores column, same lengths as --neighbors' }),
@@ -30,7 +35,11 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
     weight: Flags.string({ description: 'interactions: positive weight column', exclusive: ['action-weights'] }),
     action: Flags.string({ description: 'interactions: event-type column for --action-weights', default: 'action' }),
     'action-weights': Flags.string({ description: 'interactions: weights per event type, e.g. click=1,like=2,share=3' }),
-    algo: Flags.option({ options: ['cooc', 'cosine', 'jaccard', 'condprob', 'iuf', 'decay', 'swing'] as const, description: 'interactions: similarity', default: 'cosine' })(),
+    algo: Flags.option({
+      options: ['cooc', 'cosine', 'jaccard', 'condprob', 'iuf', 'decay', 'swing'] as const,
+      description: 'interactions: similarity',
+      default: 'cosine',
+    })(),
     'user-cap': Flags.integer({ description: 'most recent items kept per user', default: 200, min: 1 }),
     'min-user-items': Flags.integer({ description: 'drop users with fewer distinct items', default: 1, min: 1 }),
     'max-user-items': Flags.integer({ description: 'drop users with more distinct items (bots)', default: 1000, min: 1 }),
@@ -62,7 +71,9 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
     const minScore = number('min-score', flags['min-score']);
     const seed = parseU64('seed', flags.seed);
     if (!flags['from-interactions'] && !(flags.key && flags.neighbors && flags.scores)) {
-      throw usage('ERR_RECALL_USAGE', 'precomputed lists need --key, --neighbors and --scores', { fix: 'pass them, or --from-interactions' });
+      throw usage('ERR_RECALL_USAGE', 'precomputed lists need --key, --neighbors and --scores', {
+        fix: 'pass them, or --from-interactions',
+      });
     }
     const interactions = flags['from-interactions']
       ? {
@@ -111,7 +122,9 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
     this.progress.stop();
     const keys = result.shards.reduce((s, x) => s + x.keys, 0);
     const edges = result.shards.reduce((s, x) => s + x.edges, 0);
-    this.say(`x2i v${result.version.version}: ${keys} keys, ${edges} items in ${result.shards.length} shard file(s) at ${result.version.dir} (${(result.elapsedMs / 1000).toFixed(1)} s)`);
+    this.say(
+      `x2i v${result.version.version}: ${keys} keys, ${edges} items in ${result.shards.length} shard file(s) at ${result.version.dir} (${(result.elapsedMs / 1000).toFixed(1)} s)`,
+    );
     return result;
   }
 }

@@ -25,7 +25,12 @@ sample type and expands inlined frames. Bad lines are counted and reported; a fi
     const { argv, flags } = await this.parse(ProfileCollapse);
     const files = requireFiles(argv as string[]);
     const { collapse } = await import('../../core/profile/run.js');
-    const { result, folded } = await collapse(files, flags.output, { read: readOptions(flags), threads: flags.threads, progress: this.progress, signal: this.signal });
+    const { result, folded } = await collapse(files, flags.output, {
+      read: readOptions(flags),
+      threads: flags.threads,
+      progress: this.progress,
+      signal: this.signal,
+    });
     for (const w of result.warnings) process.stderr.write(`recall: warning: ${w}\n`);
     if (!flags.output && !this.jsonEnabled()) process.stdout.write(folded);
     return result;

@@ -34,26 +34,72 @@ Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, 
     'head-label': Flags.string({ description: 'name of the head side', default: 'head' }),
     'base-meta': Flags.string({ description: 'base metadata key=value[,...] (app, version, dc)', multiple: true }),
     'head-meta': Flags.string({ description: 'head metadata key=value[,...]', multiple: true }),
-    mode: Flags.string({ description: 'share (pp of each side total), absolute (per pod), per-unit (per unit of load)', options: ['share', 'absolute', 'per-unit'], default: 'share', helpGroup: GATE }),
+    mode: Flags.string({
+      description: 'share (pp of each side total), absolute (per pod), per-unit (per unit of load)',
+      options: ['share', 'absolute', 'per-unit'],
+      default: 'share',
+      helpGroup: GATE,
+    }),
     'base-units': Flags.string({ description: 'per-unit mode: base load (e.g. requests)', helpGroup: GATE }),
     'head-units': Flags.string({ description: 'per-unit mode: head load', helpGroup: GATE }),
     'threshold-pp': Flags.string({ description: 'gate: minimum delta in percentage points', default: '1', helpGroup: GATE }),
-    metric: Flags.string({ description: 'gate on inclusive (total) or self time', options: ['total', 'self'], default: 'total', helpGroup: GATE }),
-    'threshold-rel': Flags.string({ description: 'gate also on a relative increase (e.g. 10%) of functions above --min-share', helpGroup: GATE }),
+    metric: Flags.string({
+      description: 'gate on inclusive (total) or self time',
+      options: ['total', 'self'],
+      default: 'total',
+      helpGroup: GATE,
+    }),
+    'threshold-rel': Flags.string({
+      description: 'gate also on a relative increase (e.g. 10%) of functions above --min-share',
+      helpGroup: GATE,
+    }),
     'min-share': Flags.string({ description: 'minimum head share (%) for --threshold-rel', default: '0.5', helpGroup: GATE }),
-    'min-samples': Flags.integer({ description: 'samples (both sides) below which nothing is gated or coloured', default: 20, min: 0, helpGroup: GATE }),
+    'min-samples': Flags.integer({
+      description: 'samples (both sides) below which nothing is gated or coloured',
+      default: 20,
+      min: 0,
+      helpGroup: GATE,
+    }),
     z: Flags.string({ description: 'minimum |z| (two-proportion test on sample counts)', default: '2', helpGroup: GATE }),
     ignore: Flags.string({ description: 'regex of functions never gated (noise)', helpGroup: GATE }),
     allow: Flags.string({ description: 'regex of functions allowed to grow (accepted regressions)', helpGroup: GATE }),
     'fail-on-added': Flags.boolean({ description: 'any added function with enough samples fails the gate', helpGroup: GATE }),
-    'fail-on-insufficient': Flags.boolean({ description: 'a delta over the threshold without enough evidence fails the gate', helpGroup: GATE }),
-    'strip-annotations': Flags.boolean({ description: 'strip _[k] _[j] _[i] _[0] _[1] suffixes', default: true, allowNo: true, helpGroup: NAMES }),
+    'fail-on-insufficient': Flags.boolean({
+      description: 'a delta over the threshold without enough evidence fails the gate',
+      helpGroup: GATE,
+    }),
+    'strip-annotations': Flags.boolean({
+      description: 'strip _[k] _[j] _[i] _[0] _[1] suffixes',
+      default: true,
+      allowNo: true,
+      helpGroup: NAMES,
+    }),
     'strip-hex': Flags.boolean({ description: 'hex literals -> 0x...', default: true, allowNo: true, helpGroup: NAMES }),
-    'normalize-lambdas': Flags.boolean({ description: 'Java $$Lambda+0x.../123 -> $$Lambda', default: true, allowNo: true, helpGroup: NAMES }),
-    'normalize-paths': Flags.boolean({ description: '/tmp/perf-PID.map and per-run temp folders', default: true, allowNo: true, helpGroup: NAMES }),
+    'normalize-lambdas': Flags.boolean({
+      description: 'Java $$Lambda+0x.../123 -> $$Lambda',
+      default: true,
+      allowNo: true,
+      helpGroup: NAMES,
+    }),
+    'normalize-paths': Flags.boolean({
+      description: '/tmp/perf-PID.map and per-run temp folders',
+      default: true,
+      allowNo: true,
+      helpGroup: NAMES,
+    }),
     'fix-rust': Flags.boolean({ description: 'Rust legacy hashes and $LT$ escapes', default: true, allowNo: true, helpGroup: NAMES }),
-    'strip-params': Flags.boolean({ description: 'top-level parameter lists and trailing " const"', default: true, allowNo: true, helpGroup: NAMES }),
-    root: Flags.string({ description: 'root frame: keep (comm) or drop (across apps / PIDs in roots)', options: ['keep', 'drop'], default: 'keep', helpGroup: NAMES }),
+    'strip-params': Flags.boolean({
+      description: 'top-level parameter lists and trailing " const"',
+      default: true,
+      allowNo: true,
+      helpGroup: NAMES,
+    }),
+    root: Flags.string({
+      description: 'root frame: keep (comm) or drop (across apps / PIDs in roots)',
+      options: ['keep', 'drop'],
+      default: 'keep',
+      helpGroup: NAMES,
+    }),
     'fold-regex': Flags.string({ description: 'REGEX=>REPLACEMENT applied to every frame (repeatable)', multiple: true, helpGroup: NAMES }),
     'drop-frames': Flags.string({ description: 'regex of frames to remove from stacks (e.g. runtime\\.asyncPreempt)', helpGroup: NAMES }),
     'prune-pct': Flags.string({ description: 'graph: leave out paths under this share (%) on both sides', default: '0.01' }),
@@ -69,7 +115,9 @@ Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, 
         try {
           new RegExp(v);
         } catch (e) {
-          throw usage('ERR_RECALL_REGEX', `--${re} "${v}" is not a valid regular expression (${(e as Error).message})`, { fix: 'escape ( [ + * with \\' });
+          throw usage('ERR_RECALL_REGEX', `--${re} "${v}" is not a valid regular expression (${(e as Error).message})`, {
+            fix: 'escape ( [ + * with \\',
+          });
         }
       }
     }

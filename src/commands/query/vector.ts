@@ -23,7 +23,11 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
     k: Flags.integer({ description: 'neighbours per query', default: 10, min: 1 }),
     ef: Flags.integer({ description: 'hnsw: candidates per query (default max(64, k))', min: 1 }),
     nprobe: Flags.integer({ description: 'ivf: lists scanned per query', default: 8, min: 1 }),
-    rerank: Flags.integer({ description: 're-rank the top R with exact f32 distances (int8/f16 indexes built with --rerank)', default: 0, min: 0 }),
+    rerank: Flags.integer({
+      description: 're-rank the top R with exact f32 distances (int8/f16 indexes built with --rerank)',
+      default: 0,
+      min: 0,
+    }),
     threads: Flags.integer({ description: 'search threads', default: 1, min: 1 }),
     'ids-out': Flags.string({ description: 'also write the ids as an int32 fbin (nq x k)' }),
     ...walQueryFlags,
@@ -55,7 +59,9 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
       for (let i = 0; i < show; i++) this.say(`${i}\t${r.ids[i]!.map((id, j) => `${id}:${r.distances[i]![j]}`).join(' ')}`);
       if (r.queries > show) this.say(`... ${r.queries - show} more (use --json or --ids-out)`);
       warnTorn(r.wal);
-      process.stderr.write(`recall: ${r.queries} queries in ${r.search_s.toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${r.load_s.toFixed(3)} s\n`);
+      process.stderr.write(
+        `recall: ${r.queries} queries in ${r.search_s.toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${r.load_s.toFixed(3)} s\n`,
+      );
     }
     return r;
   }

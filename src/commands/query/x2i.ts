@@ -5,8 +5,9 @@ import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
 import type { X2iQueryResult } from '../../core/channels/x2i/query.js';
 
 export default class QueryX2i extends RecallCommand<X2iQueryResult> {
-  static override summary = 'Look up keys in an x2i index: each key\'s ranked (item, score) list.';
-  static override description = `--index is an x2i file, a version folder or a channel folder (its CURRENT version). Keys are routed to their
+  static override summary = "Look up keys in an x2i index: each key's ranked (item, score) list.";
+  static override description =
+    `--index is an x2i file, a version folder or a channel folder (its CURRENT version). Keys are routed to their
 shard with the routing hash; missing keys are reported, not errors. A delta version is read with the layers under
 it (newest first); with --wal, the WAL records after the version's dump seq come first (last writer wins, a
 delete hides the key); --as-of SEQ answers as of that seq.`;
@@ -28,13 +29,24 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
     const { flags } = await this.parse(QueryX2i);
     const { parseKeys, queryX2i } = await import('../../core/channels/x2i/query.js');
     const { raw, source } = await readKeysFlags(flags);
-    const result = await queryX2i(flags.index, parseKeys(raw, source), flags.top, { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] });
+    const result = await queryX2i(flags.index, parseKeys(raw, source), flags.top, {
+      wal: flags.wal,
+      asOf: flags['as-of'],
+      skipCorrupt: flags['skip-corrupt'],
+    });
     warnTorn(result.wal);
     for (const r of result.results) {
-      this.say(r.found ? `${r.key}\t${r.items.map((x) => `${x.item}:${+x.score.toPrecision(6)}`).join(' ')}` : `${r.key}\t(${r.deleted ? 'deleted' : 'missing'})`);
+      this.say(
+        r.found
+          ? `${r.key}\t${r.items.map((x) => `${x.item}:${+x.score.toPrecision(6)}`).join(' ')}`
+          : `${r.key}\t(${r.deleted ? 'deleted' : 'missing'})`,
+      );
     }
     const deleted = result.results.filter((r) => r.deleted).length;
-    if (result.missing.length) process.stderr.write(`recall: ${result.missing.length} of ${result.keys} key(s) not in the index${deleted ? ` (${deleted} deleted)` : ''}\n`);
+    if (result.missing.length)
+      process.stderr.write(
+        `recall: ${result.missing.length} of ${result.keys} key(s) not in the index${deleted ? ` (${deleted} deleted)` : ''}\n`,
+      );
     return result;
   }
 }

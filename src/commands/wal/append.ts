@@ -23,9 +23,17 @@ the OS. A torn tail left by a crashed writer is cut off (and reported) before ap
   ];
   static override flags = {
     wal: Flags.string({ description: 'WAL folder (created if missing)', required: true }),
-    channel: Flags.option({ options: ['x2i', 'vector', 'inverted'] as const, description: 'which index the records update', required: true })(),
+    channel: Flags.option({
+      options: ['x2i', 'vector', 'inverted'] as const,
+      description: 'which index the records update',
+      required: true,
+    })(),
     input: Flags.string({ char: 'i', description: 'JSON-lines file, - for stdin, or parquet file / folder / glob', required: true }),
-    fsync: Flags.option({ options: ['always', 'batch', 'off'] as const, description: 'durability: per record, per batch, or left to the OS', default: 'batch' })(),
+    fsync: Flags.option({
+      options: ['always', 'batch', 'off'] as const,
+      description: 'durability: per record, per batch, or left to the OS',
+      default: 'batch',
+    })(),
     'segment-bytes': Flags.integer({ description: 'start a new segment file past this size', default: 64 << 20, min: 1 }),
     batch: Flags.integer({ description: 'records per append (one fsync each with --fsync batch)', default: 65536, min: 1 }),
     key: Flags.string({ description: 'parquet: x2i key column', default: 'key' }),
@@ -49,13 +57,22 @@ the OS. A torn tail left by a crashed writer is cut off (and reported) before ap
         fsync: flags.fsync,
         segmentBytes: flags['segment-bytes'],
         batch: flags.batch,
-        columns: { key: flags.key, neighbors: flags.neighbors, scores: flags.scores, id: flags.id, vector: flags.vector, text: flags.text?.split(',') },
+        columns: {
+          key: flags.key,
+          neighbors: flags.neighbors,
+          scores: flags.scores,
+          id: flags.id,
+          vector: flags.vector,
+          text: flags.text?.split(','),
+        },
       },
       { signal: this.signal, onBatch: (done, total) => this.progress.update(done, undefined, total) },
     );
     this.progress.stop();
     if (r.recovered) process.stderr.write(`recall: ${r.recovered.segment}: ${r.recovered.message}; cut off before appending\n`);
-    this.say(`${r.records} record(s) appended to ${r.wal} (seq ${r.firstSeq}..${r.lastSeq}: ${r.upserts} upserts, ${r.deletes} deletes, ${r.recordsPerSecond.toLocaleString('en-US')} records/s)`);
+    this.say(
+      `${r.records} record(s) appended to ${r.wal} (seq ${r.firstSeq}..${r.lastSeq}: ${r.upserts} upserts, ${r.deletes} deletes, ${r.recordsPerSecond.toLocaleString('en-US')} records/s)`,
+    );
     return r;
   }
 }

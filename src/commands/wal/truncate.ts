@@ -10,7 +10,8 @@ interface TruncateResult {
 
 export default class WalTruncate extends RecallCommand<TruncateResult> {
   static override summary = 'Remove WAL segments whose records all come before a seq (after a dump applied them).';
-  static override description = `Whole segments only: a segment is removed when every record in it has seq < --before; the newest segment always
+  static override description =
+    `Whole segments only: a segment is removed when every record in it has seq < --before; the newest segment always
 stays, so seqs go on from where they were. Takes the writer lock. Pass the walSeq of the oldest version you
 keep (recall dump prints it), so every kept version can still be brought up to date.`;
   static override examples = ['<%= config.bin %> wal truncate --wal out/wal --before 120000'];

@@ -60,7 +60,8 @@ export function runHashBench(opts: { slotBits: number[]; reps: number; onRow?: (
     const ns: Record<string, number | null> = {};
     ns['random-access bound'] = best(() => native.hashBenchLookup(nh, queries, out, 'random'), q);
     ns['NeighborHash scalar'] = best(() => native.hashBenchLookup(nh, queries, out, 'scalar'), q);
-    for (const ring of [8, 16, 32, 64]) ns[`NeighborHash AMAC W=${ring}`] = best(() => native.hashBenchLookup(nh, queries, out, 'amac-scalar', ring), q);
+    for (const ring of [8, 16, 32, 64])
+      ns[`NeighborHash AMAC W=${ring}`] = best(() => native.hashBenchLookup(nh, queries, out, 'amac-scalar', ring), q);
     // The AVX-512 multi-key variant: W vectors of 8 lookups in flight (only on CPUs with AVX-512F/DQ).
     for (const ring of [2, 4, 8, 16]) {
       try {
@@ -110,7 +111,9 @@ export function hashBenchMarkdown(rows: HashBenchRow[], reps: number): string {
   return [
     `| ns per lookup (best of ${reps}) | ${rows.map((r) => `2^${Math.log2(r.slots)} slots`).join(' | ')} |`,
     `|---|${rows.map(() => '---').join('|')}|`,
-    ...names.map((n) => `| ${n} | ${rows.map((r) => (r.nsPerLookup[n] == null ? 'n/a' : (r.nsPerLookup[n] as number).toFixed(1))).join(' | ')} |`),
+    ...names.map(
+      (n) => `| ${n} | ${rows.map((r) => (r.nsPerLookup[n] == null ? 'n/a' : (r.nsPerLookup[n] as number).toFixed(1))).join(' | ')} |`,
+    ),
     `| APCL NeighborHash / linear probing | ${rows.map((r) => `${r.apcl.neighborHash.toFixed(4)} / ${r.apcl.linearProbing.toFixed(4)}`).join(' | ')} |`,
     `| AMAC / random-access bound | ${rows.map((r) => `${r.ratios.amacVsRandomAccess}x`).join(' | ')} |`,
     `| AMAC vs JS Map | ${rows.map((r) => (r.ratios.amacVsJsMap === null ? 'n/a' : `${r.ratios.amacVsJsMap}x`)).join(' | ')} |`,

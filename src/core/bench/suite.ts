@@ -74,8 +74,29 @@ const q = (xs: number[], p: number) => {
   return s[lo]! + (s[Math.ceil(i)]! - s[lo]!) * (i - lo);
 };
 
-function figure(bench: BenchName, id: string, label: string, unit: string, better: Figure['better'], samples: number[], anchor?: string): Figure {
-  return { id: `${bench}.${id}`, bench, label, unit, better, samples, median: q(samples, 0.5), min: Math.min(...samples), max: Math.max(...samples), p25: q(samples, 0.25), p75: q(samples, 0.75), anchor: anchor && `${bench}.${anchor}` };
+function figure(
+  bench: BenchName,
+  id: string,
+  label: string,
+  unit: string,
+  better: Figure['better'],
+  samples: number[],
+  anchor?: string,
+): Figure {
+  return {
+    id: `${bench}.${id}`,
+    bench,
+    label,
+    unit,
+    better,
+    samples,
+    median: q(samples, 0.5),
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+    p25: q(samples, 0.25),
+    p75: q(samples, 0.75),
+    anchor: anchor && `${bench}.${anchor}`,
+  };
 }
 
 /** Seconds of one call of `fn`. */
@@ -124,7 +145,10 @@ function benchHash(c: Ctx): Figure[] {
   const cap = 2 ** bits;
   const n = Math.floor(cap * 0.79);
   const rand = rng(7);
-  const keys = BigUint64Array.from({ length: n }, () => (BigInt(Math.floor(rand() * 2 ** 31)) << 32n) | BigInt(Math.floor(rand() * 2 ** 31)) | 1n);
+  const keys = BigUint64Array.from(
+    { length: n },
+    () => (BigInt(Math.floor(rand() * 2 ** 31)) << 32n) | BigInt(Math.floor(rand() * 2 ** 31)) | 1n,
+  );
   const payloads = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
   const queries = BigUint64Array.from({ length: n }, (_, i) => keys[Math.floor(rand() * n)]! + (i % 10 === 9 ? 2n : 0n));
   const out = new BigUint64Array(n);
@@ -141,7 +165,10 @@ function benchHash(c: Ctx): Figure[] {
     return n / 1e6;
   });
   c.say(`hash: NeighborHash ${q(ours, 0.5).toFixed(1)} M lookups/s, JS Map ${q(js, 0.5).toFixed(1)} (2^${bits} slots, load 0.79)`);
-  return [figure('hash', 'jsmap', 'JavaScript Map<bigint, bigint>', 'M lookups/s', 'higher', js), figure('hash', 'neighborhash', 'NeighborHash, AMAC batch', 'M lookups/s', 'higher', ours, 'jsmap')];
+  return [
+    figure('hash', 'jsmap', 'JavaScript Map<bigint, bigint>', 'M lookups/s', 'higher', js),
+    figure('hash', 'neighborhash', 'NeighborHash, AMAC batch', 'M lookups/s', 'higher', ours, 'jsmap'),
+  ];
 }
 
 async function benchVector(c: Ctx, res: BenchResult): Promise<Figure[]> {
@@ -160,7 +187,14 @@ async function benchVector(c: Ctx, res: BenchResult): Promise<Figure[]> {
   try {
     const build = async (type: 'flat' | 'hnsw') => {
       const file = join(dir, `${type}.rvec`);
-      await native.vectorBuild(file, {}, '{}', data, ids, dim, { type, metric: 'l2', quant: 'f32', m: 16, efConstruction: 100, threads: 2 });
+      await native.vectorBuild(file, {}, '{}', data, ids, dim, {
+        type,
+        metric: 'l2',
+        quant: 'f32',
+        m: 16,
+        efConstruction: 100,
+        threads: 2,
+      });
       return native.vectorOpen(file);
     };
     const flat = await build('flat');
@@ -195,7 +229,9 @@ async function benchVector(c: Ctx, res: BenchResult): Promise<Figure[]> {
         figs.push(figure('vector', 'hnsw.recall@ef40', 'HNSW M16 recall@10 at ef 40', 'recall', 'higher', [r.recall]));
       }
     }
-    c.say(`vector: ${res.curves.vector.map((p) => `ef ${p.ef}: recall ${p.recall.toFixed(3)} at ${p.qps.toFixed(0)} QPS`).join('; ')}; exact ${res.curves.vectorExactQps.toFixed(0)} QPS (${n} x ${dim})`);
+    c.say(
+      `vector: ${res.curves.vector.map((p) => `ef ${p.ef}: recall ${p.recall.toFixed(3)} at ${p.qps.toFixed(0)} QPS`).join('; ')}; exact ${res.curves.vectorExactQps.toFixed(0)} QPS (${n} x ${dim})`,
+    );
     return figs;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -207,16 +243,41 @@ async function benchText(c: Ctx, res: BenchResult): Promise<Figure[]> {
   const fixture = fileURLToPath(new URL('../../../fixtures/parquet/wordnet-3000.parquet', import.meta.url));
   const db = await openDuckDB({ threads: 1 });
   const conn = await db.connect();
-  const rows = await queryRows<{ id: string; text: string }>(conn, `SELECT id::VARCHAR AS id, headword || ' ' || text AS text FROM read_parquet('${fixture.replaceAll("'", "''")}')`);
+  const rows = await queryRows<{ id: string; text: string }>(
+    conn,
+    `SELECT id::VARCHAR AS id, headword || ' ' || text AS text FROM read_parquet('${fixture.replaceAll("'", "''")}')`,
+  );
   conn.closeSync();
   db.closeSync();
   const an = makeAnalyzer('standard');
   const dir = mkdtempSync(join(tmpdir(), 'recall-bench-'));
   try {
     const file = join(dir, 'text.rti');
-    await native.textBuild(file, {}, '{}', { ids: BigUint64Array.from(rows, (r) => BigInt(r.id)), fields: [{ name: 'text', weight: 1, ...packTexts(rows.map((r) => r.text), an.prepareDoc, 'bench') }] }, { segmentation: an.segmentation, maxTokenBytes: 255, analyzer: an.description, pairs: 'off', threads: 1 });
+    await native.textBuild(
+      file,
+      {},
+      '{}',
+      {
+        ids: BigUint64Array.from(rows, (r) => BigInt(r.id)),
+        fields: [
+          {
+            name: 'text',
+            weight: 1,
+            ...packTexts(
+              rows.map((r) => r.text),
+              an.prepareDoc,
+              'bench',
+            ),
+          },
+        ],
+      },
+      { segmentation: an.segmentation, maxTokenBytes: 255, analyzer: an.description, pairs: 'off', threads: 1 },
+    );
     const h = native.textOpen(file);
-    const oracle = new OracleIndex(rows.map((r) => [BigInt(r.id), [r.text]] as const), { fields: ['text'], prepare: an.prepareDoc });
+    const oracle = new OracleIndex(
+      rows.map((r) => [BigInt(r.id), [r.text]] as const),
+      { fields: ['text'], prepare: an.prepareDoc },
+    );
     // 2-term AND queries of words that occur together
     const rand = rng(5);
     const words = rows.map((r) => r.text.toLowerCase().match(/[a-z]{4,}/g) ?? []).filter((w) => w.length >= 2);
@@ -245,8 +306,13 @@ async function benchText(c: Ctx, res: BenchResult): Promise<Figure[]> {
     const naive = lat((query) => oracle.search(query, { k: 10 }));
     res.latencies.recall = ours.per;
     res.latencies['TypeScript oracle'] = naive.per;
-    c.say(`text: 2-term AND p50 ${q(ours.per, 0.5).toFixed(1)} µs (oracle ${q(naive.per, 0.5).toFixed(1)} µs), ${q(ours.qps, 0.5).toFixed(0)} vs ${q(naive.qps, 0.5).toFixed(0)} QPS (${rows.length} WordNet entries)`);
-    return [figure('text', 'oracle.qps', 'TypeScript oracle index, 2-term AND', 'QPS', 'higher', naive.qps), figure('text', 'and.qps', 'recall, 2-term AND, top 10', 'QPS', 'higher', ours.qps, 'oracle.qps')];
+    c.say(
+      `text: 2-term AND p50 ${q(ours.per, 0.5).toFixed(1)} µs (oracle ${q(naive.per, 0.5).toFixed(1)} µs), ${q(ours.qps, 0.5).toFixed(0)} vs ${q(naive.qps, 0.5).toFixed(0)} QPS (${rows.length} WordNet entries)`,
+    );
+    return [
+      figure('text', 'oracle.qps', 'TypeScript oracle index, 2-term AND', 'QPS', 'higher', naive.qps),
+      figure('text', 'and.qps', 'recall, 2-term AND, top 10', 'QPS', 'higher', ours.qps, 'oracle.qps'),
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -274,7 +340,12 @@ function benchWal(c: Ctx): Figure[] {
     for (let from = 0; from < n; from += 65536) {
       const to = Math.min(n, from + 65536);
       const base = recordStart(ends, from);
-      native.walAppend(w.handle, ops.subarray(from, to), ends.subarray(from, to).map((e) => e - base), payloads.subarray(base, recordStart(ends, to)));
+      native.walAppend(
+        w.handle,
+        ops.subarray(from, to),
+        ends.subarray(from, to).map((e) => e - base),
+        payloads.subarray(base, recordStart(ends, to)),
+      );
     }
     native.walClose(w.handle);
     return n / 1e6;
@@ -285,7 +356,10 @@ function benchWal(c: Ctx): Figure[] {
   });
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   c.say(`wal: append ${q(append, 0.5).toFixed(2)} M records/s (fsync per batch), replay ${q(replay, 0.5).toFixed(2)} M records/s`);
-  return [figure('wal', 'append', 'WAL append, 41-byte records, fsync per 64k batch', 'M records/s', 'higher', append), figure('wal', 'replay', 'WAL replay into x2i changes', 'M records/s', 'higher', replay)];
+  return [
+    figure('wal', 'append', 'WAL append, 41-byte records, fsync per 64k batch', 'M records/s', 'higher', append),
+    figure('wal', 'replay', 'WAL replay into x2i changes', 'M records/s', 'higher', replay),
+  ];
 }
 
 export async function runBenchSuite(o: SuiteOptions = {}): Promise<BenchResult> {
@@ -299,14 +373,26 @@ export async function runBenchSuite(o: SuiteOptions = {}): Promise<BenchResult> 
     format: 'recall-bench',
     formatVersion: 1,
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(totalmem() / 2 ** 30), platform: process.platform, arch: process.arch },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+      platform: process.platform,
+      arch: process.arch,
+    },
     versions: { recall: pkg.version, node: process.version, addon: native.buildInfo().version },
     params: { reps: o.reps ?? 5, warmup: 1, scale: o.scale ?? 'small', only, slowdown: o.slowdown ?? {} },
     figures: [],
     curves: { vector: [], vectorExactQps: 0 },
     latencies: {},
   };
-  const c: Ctx = { reps: res.params.reps, warmup: 1, small: res.params.scale === 'small', slow: (b) => Math.max(1, Math.round(o.slowdown?.[b] ?? 1)), say: o.onLine ?? (() => {}) };
+  const c: Ctx = {
+    reps: res.params.reps,
+    warmup: 1,
+    small: res.params.scale === 'small',
+    slow: (b) => Math.max(1, Math.round(o.slowdown?.[b] ?? 1)),
+    say: o.onLine ?? (() => {}),
+  };
   for (const b of only) {
     if (b === 'hash') res.figures.push(...benchHash(c));
     if (b === 'vector') res.figures.push(...(await benchVector(c, res)));
@@ -334,7 +420,8 @@ export interface Comparison {
 
 /** Compare `head` with a baseline run; a figure regresses when it is worse by more than `maxRegression` (0.05 = 5%). */
 export function compareToBaseline(head: BenchResult, base: BenchResult, maxRegression: number): Comparison[] {
-  if (base.format !== 'recall-bench') throw new RecallError('ERR_RECALL_BAD_BASELINE', 'the baseline is not a recall bench result', { exit: 3 });
+  if (base.format !== 'recall-bench')
+    throw new RecallError('ERR_RECALL_BAD_BASELINE', 'the baseline is not a recall bench result', { exit: 3 });
   const out: Comparison[] = [];
   for (const f of head.figures) {
     const b = base.figures.find((x) => x.id === f.id);
@@ -342,7 +429,15 @@ export function compareToBaseline(head: BenchResult, base: BenchResult, maxRegre
     const byRatio = f.ratio !== undefined && b.ratio !== undefined;
     const [hv, bv] = byRatio ? [f.ratio!, b.ratio!] : [f.median, b.median];
     const change = byRatio || f.better === 'higher' ? hv / bv - 1 : bv / hv - 1;
-    out.push({ id: f.id, label: f.label, basis: byRatio ? 'ratio' : 'median', base: bv, head: hv, change, regressed: change < -maxRegression });
+    out.push({
+      id: f.id,
+      label: f.label,
+      basis: byRatio ? 'ratio' : 'median',
+      base: bv,
+      head: hv,
+      change,
+      regressed: change < -maxRegression,
+    });
   }
   return out;
 }

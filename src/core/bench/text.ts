@@ -81,7 +81,9 @@ export function prepareTextCorpus(o: Pick<TextBenchOptions, 'harness' | 'work'>)
   if (!existsSync(join(dictd, 'gcide.index')) || !existsSync(join(dictd, 'wn.index'))) {
     const r = spawnSync('apt-get', ['install', '-y', '-qq', 'dict-gcide', 'dict-wn'], { stdio: 'inherit' });
     if (r.status !== 0)
-      throw badInput('ERR_RECALL_BENCH_DATA', `${dictd}: Debian's dict-gcide and dict-wn are not installed and apt-get failed`, { fix: 'run `apt-get install dict-gcide dict-wn` as root, then rerun' });
+      throw badInput('ERR_RECALL_BENCH_DATA', `${dictd}: Debian's dict-gcide and dict-wn are not installed and apt-get failed`, {
+        fix: 'run `apt-get install dict-gcide dict-wn` as root, then rerun',
+      });
   }
   mkdirSync(join(o.work, 'x/usr/share'), { recursive: true });
   if (!existsSync(join(o.work, 'x/usr/share/dictd'))) symlinkSync(dictd, join(o.work, 'x/usr/share/dictd'));
@@ -141,7 +143,15 @@ export function runTextBench(o: TextBenchOptions): TextBenchResult {
       ratios[peer.lib] = x;
     }
   }
-  return { bench: 'inverted', date: new Date().toISOString(), corpus: { docs: rows[0]!.docs, textMB: rows[0]!.textMB, source: 'Debian dict-gcide + dict-wn, ../shared/tools/text-bench' }, rounds: o.rounds, rows, ratios, raw };
+  return {
+    bench: 'inverted',
+    date: new Date().toISOString(),
+    corpus: { docs: rows[0]!.docs, textMB: rows[0]!.textMB, source: 'Debian dict-gcide + dict-wn, ../shared/tools/text-bench' },
+    rounds: o.rounds,
+    rows,
+    ratios,
+    raw,
+  };
 }
 
 export function textBenchMarkdown(r: TextBenchResult): string {
@@ -150,13 +160,19 @@ export function textBenchMarkdown(r: TextBenchResult): string {
     '',
     '| engine | build CPU s | index MB | RSS MB | 1-term | AND | OR |',
     '|---|---|---|---|---|---|---|',
-    ...r.rows.map((x) => `| ${x.lib} | ${x.buildCpuS} | ${x.serializedMB} | ${x.rssMB} | ${CLASSES.map((c) => `${x[c].cpuUsPerQ} (${x[c].p50us})`).join(' | ')} |`),
+    ...r.rows.map(
+      (x) =>
+        `| ${x.lib} | ${x.buildCpuS} | ${x.serializedMB} | ${x.rssMB} | ${CLASSES.map((c) => `${x[c].cpuUsPerQ} (${x[c].p50us})`).join(' | ')} |`,
+    ),
     '',
     'Ratios (peer / recall; > 1: recall is faster or smaller):',
     '',
     '| peer | 1-term CPU | AND CPU | OR CPU | 1-term p50 | AND p50 | OR p50 | build CPU | size |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...Object.entries(r.ratios).map(([peer, x]) => `| ${peer} | ${x['q1 cpu/q']} | ${x['and2 cpu/q']} | ${x['or2 cpu/q']} | ${x['q1 p50']} | ${x['and2 p50']} | ${x['or2 p50']} | ${x['build cpu']} | ${x.size} |`),
+    ...Object.entries(r.ratios).map(
+      ([peer, x]) =>
+        `| ${peer} | ${x['q1 cpu/q']} | ${x['and2 cpu/q']} | ${x['or2 cpu/q']} | ${x['q1 p50']} | ${x['and2 p50']} | ${x['or2 p50']} | ${x['build cpu']} | ${x.size} |`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -84,7 +84,18 @@ function setUp(o: VectorBenchOptions, dataDir: string, modules: string) {
       if (!existsSync('/usr/share/datasets/fashion-mnist')) sh('apt-get', ['install', '-y', '-qq', 'dataset-fashion-mnist']);
       sh(process.execPath, [join(o.harness, 'prepare-data.mjs'), 'fashion', '--out', dataDir]);
     } else {
-      sh(process.execPath, [join(o.harness, 'prepare-data.mjs'), 'synthetic', '--out', dataDir, '--n', '1000000', '--dim', '128', '--queries', '1000']);
+      sh(process.execPath, [
+        join(o.harness, 'prepare-data.mjs'),
+        'synthetic',
+        '--out',
+        dataDir,
+        '--n',
+        '1000000',
+        '--dim',
+        '128',
+        '--queries',
+        '1000',
+      ]);
     }
   }
   if (!existsSync(join(modules, 'node_modules/usearch')) || !existsSync(join(modules, 'node_modules/hnswlib-node'))) {
@@ -99,7 +110,13 @@ function specsFor(dataset: string, queries: number): Spec[] {
   const efs = dataset === 'fashion' ? [10, 15, 20, 30, 40, 80, 160] : [10, 20, 40, 80, 160, 320];
   const efC = dataset === 'fashion' ? 200 : 100;
   const nlist = dataset === 'fashion' ? 1024 : 4096;
-  const peer = (adapter: string, label: string, build: Record<string, unknown>): Spec => ({ adapter, label, build: { M: 16, efC, ...build }, search: efs.map((ef) => ({ ef })), maxQueries: queries });
+  const peer = (adapter: string, label: string, build: Record<string, unknown>): Spec => ({
+    adapter,
+    label,
+    build: { M: 16, efC, ...build },
+    search: efs.map((ef) => ({ ef })),
+    maxQueries: queries,
+  });
   // Builds use both cores (the bytes do not depend on it); searches one thread, like the peers.
   const ours = (label: string, type: string, quant: string, buildArgs: string[], search: string[][]): Spec => ({
     adapter: 'recall-cli',
@@ -117,7 +134,13 @@ function specsFor(dataset: string, queries: number): Spec[] {
     ours('recall hnsw f32', 'hnsw', 'f32', hnsw, sweep()),
     ours('recall hnsw f16', 'hnsw', 'f16', hnsw, sweep()),
     ours('recall hnsw int8+rerank', 'hnsw', 'int8', [...hnsw, '--rerank'], sweep(true)),
-    ours('recall ivf f32', 'ivf', 'f32', ['--nlist', String(nlist)], [4, 8, 16, 32, 64].map((np) => ['--nprobe', String(np)])),
+    ours(
+      'recall ivf f32',
+      'ivf',
+      'f32',
+      ['--nlist', String(nlist)],
+      [4, 8, 16, 32, 64].map((np) => ['--nprobe', String(np)]),
+    ),
     ours('recall flat f32 (batched)', 'flat', 'f32', [], [[]]),
   ];
 }
@@ -133,13 +156,23 @@ function curveOf(rows: ResultLine[], label: string): CurvePoint[] {
   }
   return [...best.values()]
     .sort((a, b) => a.recall! - b.recall!)
-    .map((r) => ({ search: r.search, recall: r.recall!, qps: Math.round(r.qps!), build_cpu_s: round1(r.build_cpu_s), index_mb: round1(r.index_mb), index_disk_mb: round1(r.index_disk_mb) }));
+    .map((r) => ({
+      search: r.search,
+      recall: r.recall!,
+      qps: Math.round(r.qps!),
+      build_cpu_s: round1(r.build_cpu_s),
+      index_mb: round1(r.index_mb),
+      index_disk_mb: round1(r.index_disk_mb),
+    }));
 }
 
 export function runVectorBench(o: VectorBenchOptions): VectorBenchResult {
   const { harness, work, dataset } = o;
   if (!existsSync(join(harness, 'bench.mjs')))
-    throw badInput('ERR_RECALL_NO_TOOLS', `${harness}: the ANN harness (bench.mjs) is not there`, { file: harness, fix: 'check out ../shared beside the repository, or pass --harness' });
+    throw badInput('ERR_RECALL_NO_TOOLS', `${harness}: the ANN harness (bench.mjs) is not there`, {
+      file: harness,
+      fix: 'check out ../shared beside the repository, or pass --harness',
+    });
   const queries = o.queries ?? (dataset === 'fashion' ? 10000 : 1000);
   const runs = o.runs ?? 2;
   mkdirSync(work, { recursive: true });
@@ -150,14 +183,46 @@ export function runVectorBench(o: VectorBenchOptions): VectorBenchResult {
   writeFileSync(config, JSON.stringify({ k: 10, runs, baseline: 'hnswlib-node M16', specs: specsFor(dataset, queries) }, null, 1));
   const out = join(work, `${dataset}-results.jsonl`);
   rmSync(out, { force: true });
-  sh(process.execPath, [join(harness, 'bench.mjs'), '--data', dataDir, '--config', config, '--modules', join(modules, 'node_modules'), '--out', out, '--runs', String(runs), '--timeout', '1800'], {
-    env: { ...process.env, RECALL_BIN: o.recallBin },
-  });
-  const rows = (readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) as ResultLine[]).filter((r) => r.recall !== undefined && r.qps);
+  sh(
+    process.execPath,
+    [
+      join(harness, 'bench.mjs'),
+      '--data',
+      dataDir,
+      '--config',
+      config,
+      '--modules',
+      join(modules, 'node_modules'),
+      '--out',
+      out,
+      '--runs',
+      String(runs),
+      '--timeout',
+      '1800',
+    ],
+    {
+      env: { ...process.env, RECALL_BIN: o.recallBin },
+    },
+  );
+  const rows = (
+    readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)) as ResultLine[]
+  ).filter((r) => r.recall !== undefined && r.qps);
   const qpsAt = (c: CurvePoint[], target: number) => Math.max(0, ...c.filter((p) => p.recall >= target).map((p) => p.qps));
   const summary: VectorBenchSummary[] = [...new Set(rows.map((r) => r.label))].map((label) => {
     const c = curveOf(rows, label);
-    return { label, curve: c, qps_at_095: qpsAt(c, 0.95), qps_at_099: qpsAt(c, 0.99), max_recall: Math.max(...c.map((p) => p.recall)), build_cpu_s: c[0]?.build_cpu_s ?? null, index_disk_mb: c[0]?.index_disk_mb ?? null, index_mb: c[0]?.index_mb ?? null };
+    return {
+      label,
+      curve: c,
+      qps_at_095: qpsAt(c, 0.95),
+      qps_at_099: qpsAt(c, 0.99),
+      max_recall: Math.max(...c.map((p) => p.recall)),
+      build_cpu_s: c[0]?.build_cpu_s ?? null,
+      index_disk_mb: c[0]?.index_disk_mb ?? null,
+      index_mb: c[0]?.index_mb ?? null,
+    };
   });
   // The peers to beat: f32 (f16 rows are compared with f32 peers too).
   const f32Peers = summary.filter((s) => !s.label.startsWith('recall') && !s.label.includes('f16'));
@@ -178,7 +243,10 @@ export function runVectorBench(o: VectorBenchOptions): VectorBenchResult {
 /** The summary as a Markdown table. */
 export function vectorBenchMarkdown(r: VectorBenchResult): string {
   const lines = ['| index | QPS @0.95 | QPS @0.99 | max recall | build CPU-s | disk MB |', '|---|---|---|---|---|---|'];
-  for (const s of r.summary) lines.push(`| ${s.label} | ${s.qps_at_095} | ${s.qps_at_099} | ${s.max_recall.toFixed(4)} | ${s.build_cpu_s ?? '-'} | ${s.index_disk_mb ?? '-'} |`);
+  for (const s of r.summary)
+    lines.push(
+      `| ${s.label} | ${s.qps_at_095} | ${s.qps_at_099} | ${s.max_recall.toFixed(4)} | ${s.build_cpu_s ?? '-'} | ${s.index_disk_mb ?? '-'} |`,
+    );
   lines.push('', ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v === null ? 'n/a' : `${v}x`}`));
   return lines.join('\n');
 }
@@ -198,7 +266,8 @@ export function vectorBenchHtml(r: VectorBenchResult): string {
   const colors = ['#888', '#e08a00', '#c9b200', '#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#17becf'];
   const esc = (s: unknown) => String(s).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
   let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`;
-  for (let v = 0.85; v <= 1.0001; v += 0.05) svg += `<line x1="${X(v)}" x2="${X(v)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${X(v)}" y="${H - m.b + 16}" text-anchor="middle">${v.toFixed(2)}</text>`;
+  for (let v = 0.85; v <= 1.0001; v += 0.05)
+    svg += `<line x1="${X(v)}" x2="${X(v)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${X(v)}" y="${H - m.b + 16}" text-anchor="middle">${v.toFixed(2)}</text>`;
   for (let e = Math.floor(y0); e <= Math.ceil(y1); e++)
     for (const mul of [1, 2, 5]) {
       const q = mul * 10 ** e;
@@ -209,12 +278,19 @@ export function vectorBenchHtml(r: VectorBenchResult): string {
   r.summary.forEach((s, i) => {
     const c = s.curve.filter((p) => p.recall >= 0.85);
     const col = colors[i % colors.length];
-    if (c.length) svg += `<polyline fill="none" stroke="${col}" stroke-width="2" points="${c.map((p) => `${X(p.recall).toFixed(1)},${Y(p.qps).toFixed(1)}`).join(' ')}"/>`;
-    for (const p of c) svg += `<circle cx="${X(p.recall).toFixed(1)}" cy="${Y(p.qps).toFixed(1)}" r="3" fill="${col}"><title>${esc(s.label)}: recall ${p.recall}, ${p.qps} QPS, ${esc(JSON.stringify(p.search))}</title></circle>`;
+    if (c.length)
+      svg += `<polyline fill="none" stroke="${col}" stroke-width="2" points="${c.map((p) => `${X(p.recall).toFixed(1)},${Y(p.qps).toFixed(1)}`).join(' ')}"/>`;
+    for (const p of c)
+      svg += `<circle cx="${X(p.recall).toFixed(1)}" cy="${Y(p.qps).toFixed(1)}" r="3" fill="${col}"><title>${esc(s.label)}: recall ${p.recall}, ${p.qps} QPS, ${esc(JSON.stringify(p.search))}</title></circle>`;
     svg += `<rect x="${W - m.r + 12}" y="${m.t + i * 20}" width="12" height="12" fill="${col}"/><text x="${W - m.r + 30}" y="${m.t + i * 20 + 10}">${esc(s.label)}</text>`;
   });
   svg += '</svg>';
-  const table = r.summary.map((s) => `<tr><td>${esc(s.label)}</td><td>${s.qps_at_095}</td><td>${s.qps_at_099}</td><td>${s.max_recall.toFixed(4)}</td><td>${s.build_cpu_s ?? '-'}</td><td>${s.index_disk_mb ?? '-'}</td></tr>`).join('');
+  const table = r.summary
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.label)}</td><td>${s.qps_at_095}</td><td>${s.qps_at_099}</td><td>${s.max_recall.toFixed(4)}</td><td>${s.build_cpu_s ?? '-'}</td><td>${s.index_disk_mb ?? '-'}</td></tr>`,
+    )
+    .join('');
   return `<!doctype html><meta charset="utf-8"><title>recall bench vector: ${esc(r.dataset)}</title>
 <h1>recall@10 vs QPS: ${esc(r.dataset)} (${r.queries} queries, single thread, best of ${r.runs})</h1>${svg}
 <table border="1" cellpadding="4"><tr><th>index</th><th>QPS @0.95</th><th>QPS @0.99</th><th>max recall</th><th>build CPU-s</th><th>disk MB</th></tr>${table}</table>

@@ -33,12 +33,29 @@ export interface WalBenchOptions {
 
 export interface WalBenchResult {
   machine: { ddWriteMBps: number; ddBytes: number };
-  append: { records: number; recordBytes: number; batch: number; seconds: number; recordsPerSecond: number; MBps: number; fractionOfDd: number };
+  append: {
+    records: number;
+    recordBytes: number;
+    batch: number;
+    seconds: number;
+    recordsPerSecond: number;
+    MBps: number;
+    fractionOfDd: number;
+  };
   appendFsyncAlways: { records: number; seconds: number; recordsPerSecond: number };
   /** `seconds`: the native replay; `withResultSeconds`: plus normalising and handing every key's state to JS. */
   replay: { records: number; keys: number; seconds: number; recordsPerSecond: number; MBps: number; withResultSeconds: number };
   scan: { records: number; seconds: number; recordsPerSecond: number };
-  dump: { keys: number; edges: number; changes: number; buildSeconds: number; seconds: number; outputBytes: number; ddFloorSeconds: number; ratioToDdFloor: number };
+  dump: {
+    keys: number;
+    edges: number;
+    changes: number;
+    buildSeconds: number;
+    seconds: number;
+    outputBytes: number;
+    ddFloorSeconds: number;
+    ratioToDdFloor: number;
+  };
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
@@ -100,7 +117,12 @@ export async function runWalBench(o: WalBenchOptions): Promise<WalBenchResult> {
   for (let from = 0; from < o.records; from += batch) {
     const to = Math.min(o.records, from + batch);
     const base = recordStart(recs.ends, from);
-    native.walAppend(w.handle, recs.ops.subarray(from, to), recs.ends.subarray(from, to).map((e) => e - base), recs.payloads.subarray(base, recordStart(recs.ends, to)));
+    native.walAppend(
+      w.handle,
+      recs.ops.subarray(from, to),
+      recs.ends.subarray(from, to).map((e) => e - base),
+      recs.payloads.subarray(base, recordStart(recs.ends, to)),
+    );
   }
   const appendS = now() - t0;
   native.walClose(w.handle);
@@ -114,7 +136,9 @@ export async function runWalBench(o: WalBenchOptions): Promise<WalBenchResult> {
     MBps: walBytes / appendS / 1e6,
     fractionOfDd: walBytes / appendS / 1e6 / ddWriteMBps,
   };
-  say(`append (--fsync batch, ${batch} per batch): ${o.records.toLocaleString('en-US')} × ${recs.recordBytes} B in ${appendS.toFixed(2)} s = ${(append.recordsPerSecond / 1e6).toFixed(2)} M records/s, ${append.MBps.toFixed(0)} MB/s (${(append.fractionOfDd * 100).toFixed(0)}% of dd)`);
+  say(
+    `append (--fsync batch, ${batch} per batch): ${o.records.toLocaleString('en-US')} × ${recs.recordBytes} B in ${appendS.toFixed(2)} s = ${(append.recordsPerSecond / 1e6).toFixed(2)} M records/s, ${append.MBps.toFixed(0)} MB/s (${(append.fractionOfDd * 100).toFixed(0)}% of dd)`,
+  );
 
   // 2. fsync per record, for scale
   const few = 2000;
@@ -125,14 +149,23 @@ export async function runWalBench(o: WalBenchOptions): Promise<WalBenchResult> {
   const alwaysS = now() - t1;
   native.walClose(w2.handle);
   const appendFsyncAlways = { records: few, seconds: alwaysS, recordsPerSecond: few / alwaysS };
-  say(`append (--fsync always): ${few} records in ${alwaysS.toFixed(2)} s = ${appendFsyncAlways.recordsPerSecond.toFixed(0)} records/s (one fdatasync each)`);
+  say(
+    `append (--fsync always): ${few} records in ${alwaysS.toFixed(2)} s = ${appendFsyncAlways.recordsPerSecond.toFixed(0)} records/s (one fdatasync each)`,
+  );
 
   // 3. replay: scan + CRC + per-key last-writer-wins, and a plain scan into JS arrays
   const t2 = now();
   const rp = native.x2iReplay(wal, {});
   const withResultSeconds = now() - t2;
   const replayS = rp.replaySeconds;
-  const replay = { records: rp.records, keys: rp.keys.length, seconds: replayS, recordsPerSecond: rp.records / replayS, MBps: walBytes / replayS / 1e6, withResultSeconds };
+  const replay = {
+    records: rp.records,
+    keys: rp.keys.length,
+    seconds: replayS,
+    recordsPerSecond: rp.records / replayS,
+    MBps: walBytes / replayS / 1e6,
+    withResultSeconds,
+  };
   say(
     `replay (x2i, last writer wins): ${rp.records.toLocaleString('en-US')} records over ${rp.keys.length.toLocaleString('en-US')} keys in ${replayS.toFixed(2)} s = ` +
       `${(replay.recordsPerSecond / 1e6).toFixed(2)} M records/s (${replay.MBps.toFixed(0)} MB/s); ${withResultSeconds.toFixed(2)} s with every key's state handed to JS`,
@@ -152,17 +185,33 @@ export async function runWalBench(o: WalBenchOptions): Promise<WalBenchResult> {
   const items = new BigUint64Array(n * L);
   const scores = new Float32Array(n * L);
   for (let i = 0; i < n; i++) {
-    keys[i] = BigInt(i) * 11400714819323198485n & 0xffff_ffff_ffffn;
+    keys[i] = (BigInt(i) * 11400714819323198485n) & 0xffff_ffff_ffffn;
     offsets[i + 1] = BigInt((i + 1) * L);
     for (let j = 0; j < L; j++) {
       items[i * L + j] = BigInt((i * 31 + j * 7919) % 5_000_000);
       scores[i * L + j] = 1 / (j + 1);
     }
   }
-  const params = { channel: 'x2i', source: { bench: 'wal' }, topK: 0, minScore: null, shardCount: 1, table: { hash: 'nh-mix64-v1', seed: '0' } };
+  const params = {
+    channel: 'x2i',
+    source: { bench: 'wal' },
+    topK: 0,
+    minScore: null,
+    shardCount: 1,
+    table: { hash: 'nh-mix64-v1', seed: '0' },
+  };
   const tb = now();
   const staged = await beginVersion(index, 'x2i');
-  await native.x2iWrite(join(staged.dir, shardFileName(0, 1, X2I_FILE_EXT)), { version: staged.version, shard: 0, shardCount: 1 }, canonicalJson({ ...params, shard: 0 }), keys, offsets, items, scores, {});
+  await native.x2iWrite(
+    join(staged.dir, shardFileName(0, 1, X2I_FILE_EXT)),
+    { version: staged.version, shard: 0, shardCount: 1 },
+    canonicalJson({ ...params, shard: 0 }),
+    keys,
+    offsets,
+    items,
+    scores,
+    {},
+  );
   await staged.publish(params);
   const buildS = now() - tb;
   const dwal = join(o.dir, 'dump-wal');
@@ -175,7 +224,16 @@ export async function runWalBench(o: WalBenchOptions): Promise<WalBenchResult> {
   const dumpS = now() - td;
   const outputBytes = statSync(join(index, `v${String(d.version).padStart(8, '0')}`, shardFileName(0, 1, X2I_FILE_EXT))).size;
   const ddFloorSeconds = outputBytes / 1e6 / ddWriteMBps;
-  const dump = { keys: n, edges: n * L, changes: o.dumpChanges, buildSeconds: buildS, seconds: dumpS, outputBytes, ddFloorSeconds, ratioToDdFloor: dumpS / ddFloorSeconds };
+  const dump = {
+    keys: n,
+    edges: n * L,
+    changes: o.dumpChanges,
+    buildSeconds: buildS,
+    seconds: dumpS,
+    outputBytes,
+    ddFloorSeconds,
+    ratioToDdFloor: dumpS / ddFloorSeconds,
+  };
   say(
     `major dump: ${n.toLocaleString('en-US')} keys × ${L} items + ${o.dumpChanges.toLocaleString('en-US')} WAL changes in ${dumpS.toFixed(1)} s ` +
       `(writes ${(outputBytes / 1e6).toFixed(0)} MB: dd alone needs ${ddFloorSeconds.toFixed(1)} s, ${dump.ratioToDdFloor.toFixed(1)}x that; building the base took ${buildS.toFixed(1)} s)`,

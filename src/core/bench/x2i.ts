@@ -16,7 +16,10 @@ export interface X2iBenchRow {
   algo: 'cosine' | 'swing';
   interactions: number;
   floor: { cpuS: number; work: number; recall10: number };
-  ours: Record<'threads1' | 'threads2', { cpuS: number; wallS: number; prepS: number; computeS: number; computeCpuS: number; work: number; recall10: number }>;
+  ours: Record<
+    'threads1' | 'threads2',
+    { cpuS: number; wallS: number; prepS: number; computeS: number; computeCpuS: number; work: number; recall10: number }
+  >;
   /** Floor compute CPU-seconds / ours (1 thread) compute CPU-seconds: both without preparation. */
   speedupVsFloor: number;
   speedupVsFloorWithPrep: number;
@@ -36,12 +39,17 @@ export interface X2iBenchOptions {
 export function ensureX2iData(o: Omit<X2iBenchOptions, 'onRow'>): string {
   const gen = join(o.toolsDir, 'gen.mjs');
   if (!existsSync(gen) || !existsSync(join(o.toolsDir, 'x2i.mjs'))) {
-    throw badInput('ERR_RECALL_NO_TOOLS', `${o.toolsDir}: the x2i-data tools (gen.mjs, x2i.mjs) are not there`, { file: o.toolsDir, fix: 'check out ../shared beside the repository, or pass --tools' });
+    throw badInput('ERR_RECALL_NO_TOOLS', `${o.toolsDir}: the x2i-data tools (gen.mjs, x2i.mjs) are not there`, {
+      file: o.toolsDir,
+      fix: 'check out ../shared beside the repository, or pass --tools',
+    });
   }
   mkdirSync(o.dataDir, { recursive: true });
   const data = join(o.dataDir, `x2i-${o.users}-${o.items}-${o.events}.bin`);
   if (!existsSync(data)) {
-    const g = spawnSync(process.execPath, [gen, data, String(o.users), String(o.items), String(o.events), '7', '0.1', '0.5'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const g = spawnSync(process.execPath, [gen, data, String(o.users), String(o.items), String(o.events), '7', '0.1', '0.5'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     if (g.status !== 0) throw new Error(`gen.mjs failed (exit ${g.status})`);
   }
   return data;
@@ -61,7 +69,10 @@ export async function runX2iBench(o: X2iBenchOptions): Promise<X2iBenchRow[]> {
     let hit = 0;
     let total = 0;
     for (const [a, b] of truth.pairs) {
-      for (const [x, y] of [[a, b], [b, a]] as [number, number][]) {
+      for (const [x, y] of [
+        [a, b],
+        [b, a],
+      ] as [number, number][]) {
         total++;
         for (let p = Number(rowOff[x]), r = 0; p < Number(rowOff[x + 1]) && r < 10; p++, r++) {
           if (nb[p] === y) {
@@ -83,32 +94,35 @@ export async function runX2iBench(o: X2iBenchOptions): Promise<X2iBenchRow[]> {
     // Best of 2 for the floor and of 3 for ours: the machine is noisy, and a first run pays for cold memory.
     let floor: { computeCpuS: number; pairs: number; partnerRecall10: number } | undefined;
     for (let rep = 0; rep < 2; rep++) {
-      const f = spawnSync(process.execPath, [floorScript, data, floorAlgo, 'topk=50', 'userCap=200', 'itemUserCap=200'], { encoding: 'utf8' });
+      const f = spawnSync(process.execPath, [floorScript, data, floorAlgo, 'topk=50', 'userCap=200', 'itemUserCap=200'], {
+        encoding: 'utf8',
+      });
       if (f.status !== 0) throw new Error(`x2i.mjs ${floorAlgo} failed: ${f.stderr}`);
       const run = JSON.parse(firstLine(f.stdout.trim())) as { computeCpuS: number; pairs: number; partnerRecall10: number };
       if (!floor || run.computeCpuS < floor.computeCpuS) floor = run;
     }
     if (!floor) throw new Error('x2i.mjs gave no result');
     const ours = {} as X2iBenchRow['ours'];
-    for (const threads of [1, 2] as const) for (let rep = 0; rep < 3; rep++) {
-      const c0 = process.cpuUsage();
-      const t0 = process.hrtime.bigint();
-      const r = await native.x2iCompute(d.user, d.item, d.ts, null, h.users, h.items, { algo, ...opts, threads });
-      const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
-      const c = process.cpuUsage(c0);
-      const prev = ours[`threads${threads}`];
-      if (prev && prev.computeCpuS <= r.computeCpuSeconds && threads === 1) continue;
-      if (prev && prev.computeS <= r.computeSeconds && threads === 2) continue;
-      ours[`threads${threads}`] = {
-        cpuS: +((c.user + c.system) / 1e6).toFixed(3),
-        wallS: +wallS.toFixed(3),
-        prepS: +r.prepSeconds.toFixed(3),
-        computeS: +r.computeSeconds.toFixed(3),
-        computeCpuS: +r.computeCpuSeconds.toFixed(3),
-        work: r.work,
-        recall10: recall10(r.rowOff, r.nb),
-      };
-    }
+    for (const threads of [1, 2] as const)
+      for (let rep = 0; rep < 3; rep++) {
+        const c0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        const r = await native.x2iCompute(d.user, d.item, d.ts, null, h.users, h.items, { algo, ...opts, threads });
+        const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+        const c = process.cpuUsage(c0);
+        const prev = ours[`threads${threads}`];
+        if (prev && prev.computeCpuS <= r.computeCpuSeconds && threads === 1) continue;
+        if (prev && prev.computeS <= r.computeSeconds && threads === 2) continue;
+        ours[`threads${threads}`] = {
+          cpuS: +((c.user + c.system) / 1e6).toFixed(3),
+          wallS: +wallS.toFixed(3),
+          prepS: +r.prepSeconds.toFixed(3),
+          computeS: +r.computeSeconds.toFixed(3),
+          computeCpuS: +r.computeCpuSeconds.toFixed(3),
+          work: r.work,
+          recall10: recall10(r.rowOff, r.nb),
+        };
+      }
     const row: X2iBenchRow = {
       algo,
       interactions: n,

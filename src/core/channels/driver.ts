@@ -106,7 +106,11 @@ export interface ChannelDump {
   files: DumpedFile[];
 }
 
-export interface ChannelDriver<C extends ChannelConfig = ChannelConfig, PartOptions = unknown, Query extends (...args: never[]) => unknown = (...args: never[]) => unknown> {
+export interface ChannelDriver<
+  C extends ChannelConfig = ChannelConfig,
+  PartOptions = unknown,
+  Query extends (...args: never[]) => unknown = (...args: never[]) => unknown,
+> {
   kind: ChannelKind;
   /** The name in configs, manifests and the CLI (`inverted` for text). */
   name: ChannelName;

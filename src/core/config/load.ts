@@ -84,8 +84,12 @@ function describe(errors: ErrorObject[]): string[] {
     if (e.keyword === 'if') continue;
     const path = e.instancePath || '/';
     if (e.keyword === 'required') lines.add(`${path}: missing "${(e.params as { missingProperty: string }).missingProperty}"`);
-    else if (e.keyword === 'additionalProperties') lines.add(`${path}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`);
-    else if (e.keyword === 'enum') lines.add(`${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`);
+    else if (e.keyword === 'additionalProperties')
+      lines.add(`${path}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`);
+    else if (e.keyword === 'enum')
+      lines.add(
+        `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
+      );
     else lines.add(`${path}: ${e.message}`);
   }
   return [...lines];
@@ -96,7 +100,11 @@ export async function loadConfig(file: string): Promise<RecallConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw badInput('ERR_RECALL_NO_SUCH_PATH', `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file, fix: 'pass --config recall.config.json' });
+    throw badInput(
+      'ERR_RECALL_NO_SUCH_PATH',
+      `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      { file, fix: 'pass --config recall.config.json' },
+    );
   }
   let doc: unknown;
   try {
@@ -109,11 +117,13 @@ export async function loadConfig(file: string): Promise<RecallConfig> {
   if (problems.length === 0) {
     const names = new Set<string>();
     c.channels.forEach((ch, i) => {
-      if (!(ch.source in c.sources)) problems.push(`/channels/${i}/source: no source named "${ch.source}" (sources: ${Object.keys(c.sources).join(', ')})`);
+      if (!(ch.source in c.sources))
+        problems.push(`/channels/${i}/source: no source named "${ch.source}" (sources: ${Object.keys(c.sources).join(', ')})`);
       if (names.has(ch.name)) problems.push(`/channels/${i}/name: "${ch.name}" is used twice`);
       if (ch.name === 'shards') problems.push(`/channels/${i}/name: "shards" is the folder of the sharded sources`);
       names.add(ch.name);
-      if ('weights' in ch && ch.weights && ch.weights.length !== ch.text.length) problems.push(`/channels/${i}/weights: ${ch.weights.length} weights for ${ch.text.length} text columns`);
+      if ('weights' in ch && ch.weights && ch.weights.length !== ch.text.length)
+        problems.push(`/channels/${i}/weights: ${ch.weights.length} weights for ${ch.text.length} text columns`);
     });
   }
   if (problems.length) {

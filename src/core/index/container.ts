@@ -110,7 +110,11 @@ export async function readContainerInfo(file: string): Promise<ContainerInfo> {
       });
     }
     if (size < HEADER_LEN + FOOTER_LEN) {
-      throw badInput('ERR_RECALL_CORRUPT', `${file}: only ${size} bytes, truncated`, { file, offset: size, fix: 'rebuild or re-copy the file' });
+      throw badInput('ERR_RECALL_CORRUPT', `${file}: only ${size} bytes, truncated`, {
+        file,
+        offset: size,
+        fix: 'rebuild or re-copy the file',
+      });
     }
     const header: ContainerHeader = {
       kind: h.readUInt16LE(8),
@@ -138,7 +142,11 @@ export async function readContainerInfo(file: string): Promise<ContainerInfo> {
     }
     const table = await read(header.tableOffset, tableLen);
     if (crc32c(table) !== header.tableCrc32c) {
-      throw badInput('ERR_RECALL_CORRUPT', `${file}: section table checksum mismatch`, { file, offset: header.tableOffset, length: tableLen });
+      throw badInput('ERR_RECALL_CORRUPT', `${file}: section table checksum mismatch`, {
+        file,
+        offset: header.tableOffset,
+        length: tableLen,
+      });
     }
     const sections: ContainerSection[] = [];
     for (let i = 0; i < header.sectionCount; i++) {
@@ -180,4 +188,3 @@ export async function isContainerFile(file: string): Promise<boolean> {
     await fh.close();
   }
 }
-

@@ -53,7 +53,12 @@ const filesOf = (dir: string, m: VersionManifest, ext: string) =>
     .map((f) => join(dir, f.path))
     .sort();
 
-async function layered(channelDir: string, m: VersionManifest, ext: string, selfDir = join(channelDir, versionName(m.version))): Promise<LayeredVersion> {
+async function layered(
+  channelDir: string,
+  m: VersionManifest,
+  ext: string,
+  selfDir = join(channelDir, versionName(m.version)),
+): Promise<LayeredVersion> {
   const info = dumpInfo(m);
   const layers: Layer[] = [];
   for (const v of info.layers) {
@@ -85,7 +90,13 @@ export async function resolveLayered(path: string, ext: string, what: string, as
     throw badInput('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, { file: path, fix: 'check --index' });
   });
   if (st.isFile()) {
-    return { channelDir: null, version: null, manifest: null, info: { kind: 'build', walSeq: 0, layers: [] }, layers: [{ version: null, dir: dirname(path), files: [path] }] };
+    return {
+      channelDir: null,
+      version: null,
+      manifest: null,
+      info: { kind: 'build', walSeq: 0, layers: [] },
+      layers: [{ version: null, dir: dirname(path), files: [path] }],
+    };
   }
   const names = await readdir(path);
   if (names.includes(CURRENT)) {
@@ -97,7 +108,10 @@ export async function resolveLayered(path: string, ext: string, what: string, as
   if (names.includes(MANIFEST)) {
     const m = await readManifest(path);
     if (!/^v\d{8}$/.test(basename(path)) && dumpInfo(m).layers.length > 1) {
-      throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: a delta version outside its channel folder`, { file: path, fix: 'pass the channel folder' });
+      throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: a delta version outside its channel folder`, {
+        file: path,
+        fix: 'pass the channel folder',
+      });
     }
     return layered(dirname(path), m, ext, path);
   }

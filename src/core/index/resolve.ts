@@ -17,11 +17,23 @@ export async function resolveIndexFiles(path: string, ext: string, what: string)
   if (names.includes(CURRENT)) {
     const cur = await readCurrent(path);
     if (!cur) throw badInput('ERR_RECALL_NO_VERSION', `${path}: no published version`, { file: path });
-    return { files: cur.manifest.files.filter((f) => f.path.endsWith(ext)).map((f) => join(cur.dir, f.path)).sort(), version: cur.version };
+    return {
+      files: cur.manifest.files
+        .filter((f) => f.path.endsWith(ext))
+        .map((f) => join(cur.dir, f.path))
+        .sort(),
+      version: cur.version,
+    };
   }
   if (names.includes(MANIFEST)) {
     const m = await readManifest(path);
-    return { files: m.files.filter((f) => f.path.endsWith(ext)).map((f) => join(path, f.path)).sort(), version: m.version };
+    return {
+      files: m.files
+        .filter((f) => f.path.endsWith(ext))
+        .map((f) => join(path, f.path))
+        .sort(),
+      version: m.version,
+    };
   }
   throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: neither ${what} file nor a version or channel folder`, {
     file: path,

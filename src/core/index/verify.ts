@@ -54,7 +54,13 @@ export interface VerifyOptions {
 export async function verifyContainer(file: string, signal?: AbortSignal): Promise<FileCheck> {
   const native = loadNative();
   const report = await native.containerVerify(file, tokenFor(native, signal));
-  const problems: Problem[] = report.problems.map((p) => ({ file, offset: p.offset, length: p.length, region: p.region, message: p.message }));
+  const problems: Problem[] = report.problems.map((p) => ({
+    file,
+    offset: p.offset,
+    length: p.length,
+    region: p.region,
+    message: p.message,
+  }));
   // Checksums prove the bytes are the ones written; the kind's own checks prove they make sense.
   if (problems.length === 0 && report.header?.kind === FILE_KIND_X2I) {
     const broken = native.x2iVerify(native.x2iOpen(file));
@@ -83,9 +89,16 @@ async function checkVersionDir(dir: string, opts: VerifyOptions): Promise<FileCh
       checks.push({ file, bytes: 0, sections: 0, problems: [{ file, region: 'file', message: `listed in ${MANIFEST} but missing` }] });
       continue;
     }
-    const check = (await isContainerFile(file)) ? await verifyContainer(file, opts.signal) : { file, bytes: st.size, sections: 0, problems: [] as Problem[] };
+    const check = (await isContainerFile(file))
+      ? await verifyContainer(file, opts.signal)
+      : { file, bytes: st.size, sections: 0, problems: [] as Problem[] };
     if (st.size !== entry.bytes) {
-      check.problems.push({ file, offset: Math.min(st.size, entry.bytes), region: 'file', message: `${st.size} bytes, ${MANIFEST} says ${entry.bytes}` });
+      check.problems.push({
+        file,
+        offset: Math.min(st.size, entry.bytes),
+        region: 'file',
+        message: `${st.size} bytes, ${MANIFEST} says ${entry.bytes}`,
+      });
     } else if (check.problems.length === 0 && (await sha256File(file)) !== entry.sha256) {
       check.problems.push({ file, region: 'file', message: `sha256 differs from ${MANIFEST}` });
     }
@@ -94,7 +107,12 @@ async function checkVersionDir(dir: string, opts: VerifyOptions): Promise<FileCh
   for (const file of await walk(dir)) {
     const rel = relative(dir, file).split(sep).join('/');
     if (rel !== MANIFEST && !listed.has(rel)) {
-      checks.push({ file, bytes: (await stat(file)).size, sections: 0, problems: [{ file, region: 'file', message: `not listed in ${MANIFEST}` }] });
+      checks.push({
+        file,
+        bytes: (await stat(file)).size,
+        sections: 0,
+        problems: [{ file, region: 'file', message: `not listed in ${MANIFEST}` }],
+      });
     }
   }
   return checks;
@@ -116,7 +134,8 @@ async function checkShardDir(dir: string, opts: VerifyOptions): Promise<FileChec
     const st = await stat(file).catch(() => null);
     const problems: Problem[] = [];
     if (!st) problems.push({ file, region: 'file', message: `listed in ${MANIFEST} but missing` });
-    else if (st.size !== s.bytes) problems.push({ file, offset: Math.min(st.size, s.bytes), region: 'file', message: `${st.size} bytes, ${MANIFEST} says ${s.bytes}` });
+    else if (st.size !== s.bytes)
+      problems.push({ file, offset: Math.min(st.size, s.bytes), region: 'file', message: `${st.size} bytes, ${MANIFEST} says ${s.bytes}` });
     else if ((await sha256File(file)) !== s.sha256) problems.push({ file, region: 'file', message: `sha256 differs from ${MANIFEST}` });
     checks.push({ file, bytes: st?.size ?? 0, sections: 0, problems });
   }
@@ -136,7 +155,12 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
       const currentFile = join(path, CURRENT);
       const name = (await readFile(currentFile, 'utf8')).trim();
       if (!names.has(name)) {
-        files.push({ file: currentFile, bytes: 0, sections: 0, problems: [{ file: currentFile, region: 'file', message: `names ${JSON.stringify(name)}, which is not a version folder here` }] });
+        files.push({
+          file: currentFile,
+          bytes: 0,
+          sections: 0,
+          problems: [{ file: currentFile, region: 'file', message: `names ${JSON.stringify(name)}, which is not a version folder here` }],
+        });
       }
       for (const v of [...names].filter((n) => /^v\d{8}$/.test(n)).sort()) {
         files.push(...(await checkVersionDir(join(path, v), opts)));
@@ -145,7 +169,12 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
         for (const layer of m ? dumpInfo(m).layers : []) {
           if (!names.has(versionName(layer))) {
             const file = join(path, v, MANIFEST);
-            files.push({ file, bytes: 0, sections: 0, problems: [{ file, region: 'layers', message: `${v} reads layer ${versionName(layer)}, which is not in ${path}` }] });
+            files.push({
+              file,
+              bytes: 0,
+              sections: 0,
+              problems: [{ file, region: 'layers', message: `${v} reads layer ${versionName(layer)}, which is not in ${path}` }],
+            });
           }
         }
       }

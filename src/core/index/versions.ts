@@ -65,10 +65,14 @@ export async function readCurrent(channelDir: string): Promise<CurrentVersion | 
   }
   const name = text.trim();
   if (!VERSION_RE.test(name)) {
-    throw badInput('ERR_RECALL_CORRUPT', `${currentPath}: expected a version name like v00000001, found ${JSON.stringify(name.slice(0, 40))}`, {
-      file: currentPath,
-      fix: 'write the live version name into CURRENT, or rebuild',
-    });
+    throw badInput(
+      'ERR_RECALL_CORRUPT',
+      `${currentPath}: expected a version name like v00000001, found ${JSON.stringify(name.slice(0, 40))}`,
+      {
+        file: currentPath,
+        fix: 'write the live version name into CURRENT, or rebuild',
+      },
+    );
   }
   const dir = join(channelDir, name);
   return { version: Number(name.slice(1)), dir, manifest: await readManifest(dir) };
@@ -81,11 +85,15 @@ export async function readManifest(versionDir: string): Promise<VersionManifest>
     m = JSON.parse(await readFile(file, 'utf8')) as VersionManifest;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw badInput(code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT', `${file}: ${code === 'ENOENT' ? 'missing' : 'not valid JSON'}`, {
-      file,
-      fix: 'the version is incomplete or damaged: rebuild it',
-      cause: e,
-    });
+    throw badInput(
+      code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT',
+      `${file}: ${code === 'ENOENT' ? 'missing' : 'not valid JSON'}`,
+      {
+        file,
+        fix: 'the version is incomplete or damaged: rebuild it',
+        cause: e,
+      },
+    );
   }
   if (m.format !== 'recall-version' || !Array.isArray(m.files)) {
     throw badInput('ERR_RECALL_CORRUPT', `${file}: not a recall version manifest`, { file });
@@ -208,7 +216,11 @@ export async function beginVersion(channelDir: string, channel: string): Promise
  * Write the next version of `channelDir` with `write` (it fills the staging folder and returns the
  * version parameters and its own result), then publish it; any failure removes the staging folder.
  */
-export async function inNewVersion<T>(channelDir: string, channel: string, write: (staged: StagedVersion) => Promise<{ params: Record<string, unknown>; result: T }>): Promise<T & { version: CurrentVersion }> {
+export async function inNewVersion<T>(
+  channelDir: string,
+  channel: string,
+  write: (staged: StagedVersion) => Promise<{ params: Record<string, unknown>; result: T }>,
+): Promise<T & { version: CurrentVersion }> {
   const staged = await beginVersion(channelDir, channel);
   try {
     const { params, result } = await write(staged);

@@ -36,7 +36,6 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-
 let d3Cache: string | undefined;
 /** d3's minified bundle, safe to inline in a <script> element (read once, lazily). */
 export function d3Script(): string {

@@ -4,6 +4,7 @@ import { usage } from '../errors.js';
 
 /** Check a list of input paths (variadic arguments, repeatable flags). */
 export function requireFiles(paths: string[]): string[] {
-  for (const p of paths) if (!existsSync(p)) throw usage('ERR_RECALL_NO_SUCH_PATH', `${p}: no such file or directory`, { file: p, fix: 'check the path' });
+  for (const p of paths)
+    if (!existsSync(p)) throw usage('ERR_RECALL_NO_SUCH_PATH', `${p}: no such file or directory`, { file: p, fix: 'check the path' });
   return paths;
 }

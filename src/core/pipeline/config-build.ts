@@ -102,7 +102,18 @@ async function prepareSource(cfg: RecallConfig, out: string, name: string, signa
     const key = (x: { path: string; sha256: string }[]) => JSON.stringify([...x].sort((a, b) => a.path.localeCompare(b.path)));
     if (key(want) === key(have)) return { source: name, folder, reused: true, rows: m.rows, seconds: (Date.now() - t0) / 1000 };
   }
-  const r = await shardParquet({ inputs: s.inputs, key: s.key, shards: cfg.shards, out: folder, where: s.where, overwrite: true, command: `recall build --config ${cfg.file}` }, { signal });
+  const r = await shardParquet(
+    {
+      inputs: s.inputs,
+      key: s.key,
+      shards: cfg.shards,
+      out: folder,
+      where: s.where,
+      overwrite: true,
+      command: `recall build --config ${cfg.file}`,
+    },
+    { signal },
+  );
   return { source: name, folder, reused: false, rows: r.manifest.rows, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -115,7 +126,9 @@ function tasksFor(ch: ChannelConfig, cfg: RecallConfig, out: string, dir: string
   // the config's source, not a path: a version is the same bytes wherever the build ran
   const label = `config source "${ch.source}" (${cfg.shards} shards by ${src.key})`;
   const driver = driverOfConfig(ch);
-  return driver.partTasks({ channel: ch, config: cfg, shardFolder: folder, shards, dir, sourceLabel: label }).map((options) => ({ kind: driver.kind, options, target }));
+  return driver
+    .partTasks({ channel: ch, config: cfg, shardFolder: folder, shards, dir, sourceLabel: label })
+    .map((options) => ({ kind: driver.kind, options, target }));
 }
 
 /** The files a complete version of `ch` holds. */
@@ -144,16 +157,30 @@ function summarize(ch: ChannelConfig, version: number | null, results: PartResul
 }
 
 /** The version parameters: what the parts say, without the per-shard field. */
-const versionParams = (ch: ChannelConfig, cfg: RecallConfig, p: Record<string, unknown>) => ({ ...p, config: { file: cfg.file, channel: ch.name } });
+const versionParams = (ch: ChannelConfig, cfg: RecallConfig, p: Record<string, unknown>) => ({
+  ...p,
+  config: { file: cfg.file, channel: ch.name },
+});
 
-export async function buildFromConfig(o: ConfigBuildOptions, hooks: { signal?: AbortSignal; onPart?: (done: number, total: number) => void } = {}): Promise<ConfigBuildResult> {
+export async function buildFromConfig(
+  o: ConfigBuildOptions,
+  hooks: { signal?: AbortSignal; onPart?: (done: number, total: number) => void } = {},
+): Promise<ConfigBuildResult> {
   const started = Date.now();
   const cfg = await loadConfig(o.config);
   const out = o.out ?? cfg.out;
   const channels = o.only?.length ? cfg.channels.filter((c) => o.only!.includes(c.name)) : cfg.channels;
   const unknown = (o.only ?? []).filter((n) => !cfg.channels.some((c) => c.name === n));
-  if (unknown.length) throw usage('ERR_RECALL_USAGE', `--only ${unknown.join(',')}: no such channel in ${o.config} (channels: ${cfg.channels.map((c) => c.name).join(', ')})`, { fix: 'pass channel names from the config' });
-  if (o.shard !== undefined && o.shard >= cfg.shards) throw usage('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the config has ${cfg.shards} shards`, { fix: `pass 0..${cfg.shards - 1}` });
+  if (unknown.length)
+    throw usage(
+      'ERR_RECALL_USAGE',
+      `--only ${unknown.join(',')}: no such channel in ${o.config} (channels: ${cfg.channels.map((c) => c.name).join(', ')})`,
+      { fix: 'pass channel names from the config' },
+    );
+  if (o.shard !== undefined && o.shard >= cfg.shards)
+    throw usage('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the config has ${cfg.shards} shards`, {
+      fix: `pass 0..${cfg.shards - 1}`,
+    });
   const mode: ConfigBuildResult['mode'] = o.prepare ? 'prepare' : o.publish ? 'publish' : o.shard !== undefined ? 'shard' : 'all';
   const result: ConfigBuildResult = { config: o.config, out, mode, shard: o.shard ?? null, sources: [], channels: [], elapsedMs: 0 };
 
@@ -165,7 +192,9 @@ export async function buildFromConfig(o: ConfigBuildOptions, hooks: { signal?: A
   } else if (mode === 'shard') {
     for (const s of needed) {
       if (!(await shardFolder(join(out, 'shards', s)))) {
-        throw badInput('ERR_RECALL_NOT_PREPARED', `${join(out, 'shards', s)}: source "${s}" is not sharded yet`, { fix: `run \`recall build --config ${o.config} --prepare\` first` });
+        throw badInput('ERR_RECALL_NOT_PREPARED', `${join(out, 'shards', s)}: source "${s}" is not sharded yet`, {
+          fix: `run \`recall build --config ${o.config} --prepare\` first`,
+        });
       }
     }
   }
@@ -180,13 +209,19 @@ export async function buildFromConfig(o: ConfigBuildOptions, hooks: { signal?: A
         const have = await readdir(parts).catch(() => [] as string[]);
         const missing = expectedFiles(ch, cfg).filter((f) => !have.includes(f));
         if (missing.length) {
-          throw badInput('ERR_RECALL_PARTS_MISSING', `${parts}: ${missing.length} part(s) of ${ch.name} v${staged.version} missing: ${missing.join(', ')}`, {
-            file: parts,
-            fix: 'run `recall build --config ... --shard K` for each missing shard (parts are built for the next version number)',
-          });
+          throw badInput(
+            'ERR_RECALL_PARTS_MISSING',
+            `${parts}: ${missing.length} part(s) of ${ch.name} v${staged.version} missing: ${missing.join(', ')}`,
+            {
+              file: parts,
+              fix: 'run `recall build --config ... --shard K` for each missing shard (parts are built for the next version number)',
+            },
+          );
         }
         const records = have.filter((f) => /^built-\d{5}\.json$/.test(f)).sort();
-        const results = (await Promise.all(records.map(async (f) => JSON.parse(await readFile(join(parts, f), 'utf8')) as PartResult[]))).flat();
+        const results = (
+          await Promise.all(records.map(async (f) => JSON.parse(await readFile(join(parts, f), 'utf8')) as PartResult[]))
+        ).flat();
         for (const f of expectedFiles(ch, cfg)) await rename(join(parts, f), join(staged.dir, f));
         const v = await staged.publish(versionParams(ch, cfg, results[0]!.params));
         await rm(parts, { recursive: true, force: true });
@@ -202,7 +237,12 @@ export async function buildFromConfig(o: ConfigBuildOptions, hooks: { signal?: A
 
   // 2. parts, in a pool
   const threads = o.threads ?? cfg.threads ?? availableParallelism();
-  const pool = new Piscina({ filename: new URL('./part-worker.js', import.meta.url).href, maxThreads: threads, minThreads: 1, idleTimeout: 100 });
+  const pool = new Piscina({
+    filename: new URL('./part-worker.js', import.meta.url).href,
+    maxThreads: threads,
+    minThreads: 1,
+    idleTimeout: 100,
+  });
   const staged = new Map<string, StagedVersion>();
   try {
     const jobs: { ch: ChannelConfig; task: PartTask }[] = [];
@@ -232,11 +272,23 @@ export async function buildFromConfig(o: ConfigBuildOptions, hooks: { signal?: A
       const s = staged.get(ch.name);
       if (s) {
         const v = await s.publish(versionParams(ch, cfg, mine[0]?.r.params ?? {}));
-        result.channels.push(summarize(ch, v.version, mine.map((x) => x.r)));
+        result.channels.push(
+          summarize(
+            ch,
+            v.version,
+            mine.map((x) => x.r),
+          ),
+        );
       } else if (mine.length) {
         // a shard job: record what it built for --publish (one file per job: jobs run side by side)
         await writeFileAtomic(join(mine[0]!.task.target.dir, partsRecord(o.shard ?? 0)), JSON.stringify(mine.map((x) => x.r)));
-        result.channels.push(summarize(ch, null, mine.map((x) => x.r)));
+        result.channels.push(
+          summarize(
+            ch,
+            null,
+            mine.map((x) => x.r),
+          ),
+        );
       }
     }
   } catch (e) {

@@ -60,12 +60,18 @@ export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal 
   const started = Date.now();
   const first = await readCurrent(o.index).catch(() => null);
   if (!first) {
-    throw badInput('ERR_RECALL_NO_VERSION', `${o.index}: no published version to dump over`, { file: o.index, fix: 'build the channel first (recall build ...), then dump' });
+    throw badInput('ERR_RECALL_NO_VERSION', `${o.index}: no published version to dump over`, {
+      file: o.index,
+      fix: 'build the channel first (recall build ...), then dump',
+    });
   }
   const channel = first.manifest.channel;
   const driver = driverNamed(channel);
   if (!driver) {
-    throw badInput('ERR_RECALL_UNSUPPORTED', `${o.index}: a ${channel} channel cannot be dumped`, { file: o.index, fix: 'dump an x2i, vector or inverted channel folder' });
+    throw badInput('ERR_RECALL_UNSUPPORTED', `${o.index}: a ${channel} channel cannot be dumped`, {
+      file: o.index,
+      fix: 'dump an x2i, vector or inverted channel folder',
+    });
   }
   const staged = await beginVersion(o.index, channel);
   try {

@@ -9,15 +9,7 @@
  * two or more pods per side, every head pod beyond every base pod.
  */
 import { badInput, usage } from '../errors.js';
-import type {
-  DiffMode,
-  DiffThresholds,
-  FlameNode,
-  FunctionDelta,
-  FunctionSide,
-  PodProfile,
-  SideSummary,
-} from './model.js';
+import type { DiffMode, DiffThresholds, FlameNode, FunctionDelta, FunctionSide, PodProfile, SideSummary } from './model.js';
 import { FrameNormalizer, type NormalizeOptions } from './normalize.js';
 import { byteOrder } from './stacks.js';
 
@@ -105,7 +97,10 @@ class Side {
   total = 0;
   samples = 0;
 
-  constructor(readonly pods: PodProfile[], norm: FrameNormalizer) {
+  constructor(
+    readonly pods: PodProfile[],
+    norm: FrameNormalizer,
+  ) {
     for (const pod of pods) {
       const flat = new Map<string, FlatAcc>();
       let podTotal = 0;
@@ -229,10 +224,14 @@ function checkComparable(base: PodProfile[], head: PodProfile[]) {
 }
 
 export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], options: DiffOptions = {}): DiffResult {
-  if (!basePods.length || !headPods.length) throw badInput('ERR_RECALL_PROFILE_EMPTY', 'a side has no inputs', { fix: 'pass --base and --head files' });
+  if (!basePods.length || !headPods.length)
+    throw badInput('ERR_RECALL_PROFILE_EMPTY', 'a side has no inputs', { fix: 'pass --base and --head files' });
   checkComparable(basePods, headPods);
   const mode = options.mode ?? 'share';
-  const t: DiffThresholds = { ...DEFAULT_THRESHOLDS, ...Object.fromEntries(Object.entries(options.thresholds ?? {}).filter(([, v]) => v !== undefined)) };
+  const t: DiffThresholds = {
+    ...DEFAULT_THRESHOLDS,
+    ...Object.fromEntries(Object.entries(options.thresholds ?? {}).filter(([, v]) => v !== undefined)),
+  };
   const ignore = t.ignore ? new RegExp(t.ignore) : undefined;
   const allow = t.allow ? new RegExp(t.allow) : undefined;
   const norm = new FrameNormalizer(options.normalize);
@@ -254,7 +253,9 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
     warnings.push('absolute mode compares CPU per pod: valid only when base and head pods ran the same load');
   } else if (mode === 'per-unit') {
     if (!(options.baseUnits! > 0) || !(options.headUnits! > 0))
-      throw usage('ERR_RECALL_PER_UNIT', 'per-unit mode needs the load of both sides', { fix: 'pass --base-units N --head-units M (requests)' });
+      throw usage('ERR_RECALL_PER_UNIT', 'per-unit mode needs the load of both sides', {
+        fix: 'pass --base-units N --head-units M (requests)',
+      });
     divB = options.baseUnits!;
     divH = options.headUnits!;
   }
@@ -292,7 +293,8 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
     const deltaRel = bm > 0 ? shareH / shareB - 1 : null;
     const podsAgree = podsAgreement(B, H, name, metricSelf, dGate);
     const samples = metricSelf ? b.selfSamples + h.selfSamples : b.samples + h.samples;
-    const over = dGate >= t.threshold_pp || (t.threshold_rel !== null && deltaRel !== null && deltaRel >= t.threshold_rel && shareH >= t.min_share);
+    const over =
+      dGate >= t.threshold_pp || (t.threshold_rel !== null && deltaRel !== null && deltaRel >= t.threshold_rel && shareH >= t.min_share);
     const excluded = (ignore?.test(name) ?? false) || (allow?.test(name) ?? false);
     const evidence = samples >= t.min_samples && Math.abs(z) >= t.z && podsAgree !== false;
     let gated = dGate > 0 && over && evidence && !excluded;
@@ -309,7 +311,7 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
       status,
       base: side(b, B),
       head: side(h, H),
-      delta_pp: { self: round(((h.self / H.total) - b.self / B.total) * 100), total: round(((h.total / H.total) - b.total / B.total) * 100) },
+      delta_pp: { self: round((h.self / H.total - b.self / B.total) * 100), total: round((h.total / H.total - b.total / B.total) * 100) },
       delta_gate_pp: round(dGate),
       delta_rel: deltaRel === null ? null : round(deltaRel),
       delta_abs: round(mode === 'share' ? (hm / H.total - bm / B.total) * H.total : hm / divH - bm / divB, 3),
@@ -325,7 +327,8 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
   const brief = (f: FunctionDelta): BriefDelta => ({ name: f.name, status: f.status, delta_pp: f.delta_gate_pp, z: f.z, gated: f.gated });
   const regressions = functions.filter((f) => f.gated || (f.delta_gate_pp >= t.threshold_pp && Math.abs(f.z) >= t.z)).map(brief);
   const improvements = functions.filter((f) => f.delta_gate_pp <= -t.threshold_pp && Math.abs(f.z) >= t.z).map(brief);
-  if (insufficient && !options.failOnInsufficient) warnings.push(`${insufficient} function(s) over the threshold lacked evidence (--fail-on-insufficient gates them)`);
+  if (insufficient && !options.failOnInsufficient)
+    warnings.push(`${insufficient} function(s) over the threshold lacked evidence (--fail-on-insufficient gates them)`);
 
   const summary: DiffSummary = {
     version: 1,
@@ -340,8 +343,14 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
     functions,
     regressions,
     improvements,
-    added: functions.filter((f) => f.status === 'added').map((f) => f.name).sort(byteOrder),
-    removed: functions.filter((f) => f.status === 'removed').map((f) => f.name).sort(byteOrder),
+    added: functions
+      .filter((f) => f.status === 'added')
+      .map((f) => f.name)
+      .sort(byteOrder),
+    removed: functions
+      .filter((f) => f.status === 'removed')
+      .map((f) => f.name)
+      .sort(byteOrder),
     warnings,
   };
 
@@ -400,10 +409,11 @@ function meanDuration(pods: PodProfile[]): number | undefined {
 /** Every head pod's share beyond every base pod's, in the delta's direction (null with < 2 pods a side). */
 function podsAgreement(B: Side, H: Side, name: string, self: boolean, delta: number): boolean | null {
   if (B.podFlat.length < 2 || H.podFlat.length < 2) return null;
-  const shares = (s: Side) => s.podFlat.map((p) => {
-    const a = p.flat.get(name);
-    return a ? (self ? a.self : a.total) / p.total : 0;
-  });
+  const shares = (s: Side) =>
+    s.podFlat.map((p) => {
+      const a = p.flat.get(name);
+      return a ? (self ? a.self : a.total) / p.total : 0;
+    });
   const b = shares(B);
   const h = shares(H);
   return delta >= 0 ? Math.min(...h) > Math.max(...b) : Math.max(...h) < Math.min(...b);

@@ -261,7 +261,6 @@ export class PerfCollapser {
     if (i < n && isHex(line.charCodeAt(i)) && line.charCodeAt(n - 1) === 41) this.frameLine(line.slice(i));
   }
 
-
   /** `<addr> <symbol>[+0x<off>] (<dso>)`; false when the line is not a frame. */
   private frameLine(line: string): boolean {
     // Consecutive samples of one code path repeat their outer frames line for line:
@@ -346,7 +345,14 @@ export class PerfCollapser {
 }
 
 const RUST_ESCAPES: Record<string, string> = {
-  $SP$: '@', $BP$: '*', $RF$: '&', $LT$: '<', $GT$: '>', $LP$: '(', $RP$: ')', $C$: ',',
+  $SP$: '@',
+  $BP$: '*',
+  $RF$: '&',
+  $LT$: '<',
+  $GT$: '>',
+  $LP$: '(',
+  $RP$: ')',
+  $C$: ',',
 };
 const RUST_HASH = /::h[0-9a-f]{16}$/;
 

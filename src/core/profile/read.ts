@@ -71,7 +71,10 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       try {
         bytes = gunzipSync(bytes);
       } catch (e) {
-        throw badInput('ERR_RECALL_PROFILE', `${path}: damaged gzip stream (${(e as Error).message})`, { file: path, fix: 're-copy the file' });
+        throw badInput('ERR_RECALL_PROFILE', `${path}: damaged gzip stream (${(e as Error).message})`, {
+          file: path,
+          fix: 're-copy the file',
+        });
       }
     }
     const { stacks, result } = readPprof(bytes, path, opt.sampleType);

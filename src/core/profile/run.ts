@@ -44,7 +44,12 @@ export async function readAll(files: string[], job: ReadJob, label = 'reading'):
   try {
     const threads = Math.min(files.length, job.threads ?? availableParallelism());
     if (threads > 1 && bytes >= PARALLEL_BYTES) {
-      const pool = new Piscina({ filename: new URL('./read-worker.js', import.meta.url).href, maxThreads: threads, minThreads: threads, idleTimeout: 100 });
+      const pool = new Piscina({
+        filename: new URL('./read-worker.js', import.meta.url).href,
+        maxThreads: threads,
+        minThreads: threads,
+        idleTimeout: 100,
+      });
       try {
         const { signal, ...read } = { ...job.read, signal: job.signal };
         return await Promise.all(
@@ -95,7 +100,11 @@ export interface CollapseResult {
 }
 
 /** Many inputs -> one folded text (inputs summed, as `cat a b | stackcollapse`). */
-export async function collapse(files: string[], out: string | undefined, job: ReadJob): Promise<{ result: CollapseResult; folded: string }> {
+export async function collapse(
+  files: string[],
+  out: string | undefined,
+  job: ReadJob,
+): Promise<{ result: CollapseResult; folded: string }> {
   const pods = await readAll(files, job);
   const merged = new StackCounter();
   for (const p of pods) for (const [k, c] of p.stacks) merged.add(k, c.weight, c.samples);
@@ -170,7 +179,9 @@ export async function diff(
   job: ReadJob,
 ): Promise<{ result: DiffJobResult; markdown: string }> {
   if (outputs.html && [outputs.json, outputs.md, outputs.folded].includes(outputs.html))
-    throw usage('ERR_RECALL_OUTPUTS', 'two outputs would overwrite each other', { fix: 'give -o, --json-out, --md-out and --folded-out different paths' });
+    throw usage('ERR_RECALL_OUTPUTS', 'two outputs would overwrite each other', {
+      fix: 'give -o, --json-out, --md-out and --folded-out different paths',
+    });
   const [base, head] = await readSides(baseFiles, headFiles, job);
   const d = diffProfiles(base, head, options);
   const markdown = diffMarkdown(d.summary);

@@ -26,7 +26,7 @@ export function diffMarkdown(summary: DiffSummary, top = 15): string {
   out.push('');
   const denom =
     summary.mode === 'share'
-      ? 'pp = percentage points of each side\'s total'
+      ? "pp = percentage points of each side's total"
       : `pp = change per ${summary.mode === 'absolute' ? 'pod' : 'unit of load'} as % of the base's per-${summary.mode === 'absolute' ? 'pod' : 'unit'} total (load-dependent)`;
   out.push(
     `Mode **${summary.mode}** (${denom}); gate: ${t.metric} Δ ≥ ${t.threshold_pp} pp${t.threshold_rel !== null ? ` or ≥ ${(t.threshold_rel * 100).toFixed(0)}% relative above ${t.min_share}% share` : ''}, |z| ≥ ${t.z}, ≥ ${t.min_samples} samples, pods agreeing${t.fail_on_added ? ', any added function' : ''}.`,
@@ -49,11 +49,20 @@ export function diffMarkdown(summary: DiffSummary, top = 15): string {
     out.push('');
   };
   const byName = new Map(summary.functions.map((f) => [f.name, f]));
-  table('Regressions', summary.regressions.map((r) => byName.get(r.name)!));
-  table('Improvements', summary.improvements.map((r) => byName.get(r.name)!));
+  table(
+    'Regressions',
+    summary.regressions.map((r) => byName.get(r.name)!),
+  );
+  table(
+    'Improvements',
+    summary.improvements.map((r) => byName.get(r.name)!),
+  );
   const list = (title: string, names: string[]) => {
     if (!names.length) return;
-    const shown = names.slice(0, 30).map((n) => `\`${n.replaceAll('`', "'")}\``).join(', ');
+    const shown = names
+      .slice(0, 30)
+      .map((n) => `\`${n.replaceAll('`', "'")}\``)
+      .join(', ');
     out.push(`**${title}** (${names.length}): ${shown}${names.length > 30 ? ', …' : ''}`, '');
   };
   list('Added in head', summary.added);

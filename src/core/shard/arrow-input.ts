@@ -38,8 +38,14 @@ async function mapType(arrow: Arrow, t: ArrowType, where: string): Promise<{ typ
   if (arrow.DataType.isDictionary(t)) return mapType(arrow, t.dictionary, where);
   if (arrow.DataType.isInt(t)) {
     const table: Record<string, DuckDBType> = {
-      '8true': d.TINYINT, '16true': d.SMALLINT, '32true': d.INTEGER, '64true': d.BIGINT,
-      '8false': d.UTINYINT, '16false': d.USMALLINT, '32false': d.UINTEGER, '64false': d.UBIGINT,
+      '8true': d.TINYINT,
+      '16true': d.SMALLINT,
+      '32true': d.INTEGER,
+      '64true': d.BIGINT,
+      '8false': d.UTINYINT,
+      '16false': d.USMALLINT,
+      '32false': d.UINTEGER,
+      '64false': d.UBIGINT,
     };
     const type = table[`${t.bitWidth}${t.isSigned}`];
     if (type) return { type, convert: same };
@@ -85,7 +91,10 @@ export async function arrowToParquet(c: DuckDBConnection, file: string, dest: st
   const columns = t.schema.fields.map((_, i) => t.getChildAt(i)!);
   for (let start = 0; start < t.numRows; start += 2048) {
     const rows = Math.min(2048, t.numRows - start);
-    const chunk = d.DuckDBDataChunk.create(cols.map((x) => x.type), rows);
+    const chunk = d.DuckDBDataChunk.create(
+      cols.map((x) => x.type),
+      rows,
+    );
     chunk.setColumns(columns.map((col, i) => Array.from({ length: rows }, (_, r) => cols[i]!.convert(col.get(start + r)))));
     appender.appendDataChunk(chunk);
   }

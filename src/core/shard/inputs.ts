@@ -27,7 +27,8 @@ const GLOB_CHARS = /[*?[]/;
 async function walkParquet(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && /\.(parquet|arrow|arrows|feather|ipc)$/i.test(e.name) && !e.name.startsWith('.')) out.push(join(e.parentPath, e.name));
+    if (e.isFile() && /\.(parquet|arrow|arrows|feather|ipc)$/i.test(e.name) && !e.name.startsWith('.'))
+      out.push(join(e.parentPath, e.name));
   }
   return out.sort();
 }
@@ -44,7 +45,8 @@ export async function expandInputs(c: DuckDBConnection, inputs: readonly string[
       if (!st) throw usage('ERR_RECALL_NO_SUCH_PATH', `${input}: no such file or directory`, { file: input, fix: 'check --input' });
       matches = st.isDirectory() ? await walkParquet(input) : [input];
     }
-    if (matches.length === 0) throw usage('ERR_RECALL_NO_INPUT', `${input}: matches no parquet file`, { file: input, fix: 'check --input' });
+    if (matches.length === 0)
+      throw usage('ERR_RECALL_NO_INPUT', `${input}: matches no parquet file`, { file: input, fix: 'check --input' });
     for (const m of matches) if (!files.includes(m)) files.push(m);
   }
   return files;
@@ -55,7 +57,9 @@ export async function describeInputs(c: DuckDBConnection, files: readonly string
   const out: InputFile[] = [];
   for (const path of files) {
     try {
-      const schema = (await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`)).map((r) => ({
+      const schema = (
+        await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`)
+      ).map((r) => ({
         name: r.column_name,
         type: r.column_type,
       }));

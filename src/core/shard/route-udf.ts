@@ -93,7 +93,13 @@ export async function registerShardFunction(
       const mask = v.validity.data;
       const bits = mask ? new Uint8Array(mask.buffer, mask.byteOffset, Math.ceil(rows / 8)) : null;
       const out = output as unknown as ValidityVector;
-      const nulls = native.routeInt64(new BigInt64Array(v.items.buffer, v.items.byteOffset, rows), bits, shardCount, out.items as unknown as Uint16Array, counts.perShard);
+      const nulls = native.routeInt64(
+        new BigInt64Array(v.items.buffer, v.items.byteOffset, rows),
+        bits,
+        shardCount,
+        out.items as unknown as Uint16Array,
+        counts.perShard,
+      );
       if (nulls > 0) {
         for (let i = 0; i < rows; i++) if (!((bits![i >> 3]! >> (i & 7)) & 1)) out.setItem(i, null); // null key -> null shard
         counts.nullKeys += nulls;
@@ -126,7 +132,14 @@ export async function registerShardFunction(
   const paramType = encoding === 'int64' ? BIGINT : encoding === 'uint64' ? UBIGINT : VARCHAR;
   connection.registerScalarFunction(
     // volatile: evaluated exactly once per row, never duplicated into a pushed-down filter
-    DuckDBScalarFunction.create({ name: 'recall_shard', returnType: USMALLINT, parameterTypes: [paramType], mainFunction: main, specialHandling: true, volatile: true }),
+    DuckDBScalarFunction.create({
+      name: 'recall_shard',
+      returnType: USMALLINT,
+      parameterTypes: [paramType],
+      mainFunction: main,
+      specialHandling: true,
+      volatile: true,
+    }),
   );
   return counts;
 }

@@ -97,7 +97,10 @@ async function checkOutputFolder(out: string, shards: number, overwrite: boolean
 function laneMemory(limit: string | undefined, lanes: number): string | undefined {
   if (!limit) return undefined;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/i.exec(limit);
-  if (!m) throw usage('ERR_RECALL_BAD_MEMORY_LIMIT', `--memory-limit ${JSON.stringify(limit)} is not a size`, { fix: 'write it like 512MB or 2GB' });
+  if (!m)
+    throw usage('ERR_RECALL_BAD_MEMORY_LIMIT', `--memory-limit ${JSON.stringify(limit)} is not a size`, {
+      fix: 'write it like 512MB or 2GB',
+    });
   const unit = (m[2] ?? 'MB').toUpperCase().replace('I', '');
   const mb = Number(m[1]) * { KB: 1 / 1000, MB: 1, GB: 1000, TB: 1e6 }[unit as 'KB' | 'MB' | 'GB' | 'TB']!;
   return `${Math.max(16, Math.floor(mb / lanes))}MB`;
@@ -106,17 +109,27 @@ function laneMemory(limit: string | undefined, lanes: number): string | undefine
 function readError(e: unknown, where: string | undefined): RecallError {
   const msg = firstLine((e as Error).message);
   if (where && /Parser|Binder/.test(msg)) {
-    return usage('ERR_RECALL_BAD_WHERE', `--where ${JSON.stringify(where)}: ${msg}`, { fix: 'write a DuckDB SQL predicate over the input columns' });
+    return usage('ERR_RECALL_BAD_WHERE', `--where ${JSON.stringify(where)}: ${msg}`, {
+      fix: 'write a DuckDB SQL predicate over the input columns',
+    });
   }
-  return badInput('ERR_RECALL_READ_FAILED', `reading the inputs failed: ${msg}`, { fix: 'run `recall shard` on each input alone to find the damaged one', cause: e });
+  return badInput('ERR_RECALL_READ_FAILED', `reading the inputs failed: ${msg}`, {
+    fix: 'run `recall shard` on each input alone to find the damaged one',
+    cause: e,
+  });
 }
 
-export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSignal; onProgress?: (p: ShardProgress) => void } = {}): Promise<ShardResult> {
+export async function shardParquet(
+  opts: ShardOptions,
+  hooks: { signal?: AbortSignal; onProgress?: (p: ShardProgress) => void } = {},
+): Promise<ShardResult> {
   const started = Date.now();
   const { signal, onProgress } = hooks;
   const n = opts.shards;
   if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS) {
-    throw usage('ERR_RECALL_BAD_SHARD_COUNT', `shard count ${n} is outside 1..${MAX_SHARDS}`, { fix: `pass --shards between 1 and ${MAX_SHARDS}` });
+    throw usage('ERR_RECALL_BAD_SHARD_COUNT', `shard count ${n} is outside 1..${MAX_SHARDS}`, {
+      fix: `pass --shards between 1 and ${MAX_SHARDS}`,
+    });
   }
   const compression = opts.compression ?? 'zstd';
   const lanes = Math.max(1, Math.min(opts.threads ?? DEFAULT_LANES, n));
@@ -161,16 +174,22 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
     const schema = inputs[0]!.schema;
     const keyCol = schema.find((col) => col.name === opts.key);
     if (!keyCol) {
-      throw badInput('ERR_RECALL_NO_KEY_COLUMN', `${inputs[0]!.path}: no column "${opts.key}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
-        file: inputs[0]!.path,
-        fix: 'pass one of those as --key',
-      });
+      throw badInput(
+        'ERR_RECALL_NO_KEY_COLUMN',
+        `${inputs[0]!.path}: no column "${opts.key}"; columns are ${schema.map((s) => s.name).join(', ')}`,
+        {
+          file: inputs[0]!.path,
+          fix: 'pass one of those as --key',
+        },
+      );
     }
     const key = keyEncoding(opts.key, keyCol.type, inputs[0]!.path);
     const selected = opts.columns?.length ? opts.columns : schema.map((s) => s.name);
     for (const name of selected) {
       if (!schema.some((s) => s.name === name)) {
-        throw usage('ERR_RECALL_NO_SUCH_COLUMN', `--columns: no column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`, { fix: 'fix --columns' });
+        throw usage('ERR_RECALL_NO_SUCH_COLUMN', `--columns: no column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
+          fix: 'fix --columns',
+        });
       }
     }
     const source = `read_parquet(${literalList(files)})`;
@@ -206,7 +225,12 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
     const codec = compression === 'none' ? 'uncompressed' : compression;
     // Input checksums overlap with the scans (the files are being read anyway).
     const inputSums = Promise.all(
-      inputs.map(async (f, i) => ({ path: given[i]!, bytes: (await stat(given[i]!)).size, rows: f.rows, sha256: await sha256File(given[i]!) })),
+      inputs.map(async (f, i) => ({
+        path: given[i]!,
+        bytes: (await stat(given[i]!)).size,
+        rows: f.rows,
+        sha256: await sha256File(given[i]!),
+      })),
     );
     inputSums.catch(() => undefined); // awaited below
     for (let pass = 0; pass < passes; pass++) {
@@ -236,15 +260,19 @@ export async function shardParquet(opts: ShardOptions, hooks: { signal?: AbortSi
         // nullKeys > 0: there is a first one
         const first = (
           await queryRows<{ filename: string; row: string }>(
-          main,
-          `SELECT filename, file_row_number::VARCHAR AS row FROM read_parquet(${literalList(files)}, filename = true, file_row_number = true) WHERE ${where} AND ${ident(opts.key)} IS NULL LIMIT 1`,
-        )
+            main,
+            `SELECT filename, file_row_number::VARCHAR AS row FROM read_parquet(${literalList(files)}, filename = true, file_row_number = true) WHERE ${where} AND ${ident(opts.key)} IS NULL LIMIT 1`,
+          )
         )[0]!;
-        throw badInput('ERR_RECALL_NULL_KEYS', `${first.filename}: ${nullKeys} row(s) have a null "${opts.key}", the first at row ${first.row}`, {
-          file: first.filename,
-          row: Number(first.row),
-          fix: 'pass --drop-null-keys to leave those rows out, or fill the keys',
-        });
+        throw badInput(
+          'ERR_RECALL_NULL_KEYS',
+          `${first.filename}: ${nullKeys} row(s) have a null "${opts.key}", the first at row ${first.row}`,
+          {
+            file: first.filename,
+            row: Number(first.row),
+            fix: 'pass --drop-null-keys to leave those rows out, or fill the keys',
+          },
+        );
       }
     }
     signal?.throwIfAborted();

@@ -44,10 +44,16 @@ export interface AppendResult {
 }
 
 /** Parquet: a .parquet file, a glob or a folder; anything else is JSON lines. */
-const isParquet = async (input: string) => /\.parquet$/i.test(input) || /[*?]/.test(input) || ((await stat(input).catch(() => null))?.isDirectory() ?? false);
+const isParquet = async (input: string) =>
+  /\.parquet$/i.test(input) || /[*?]/.test(input) || ((await stat(input).catch(() => null))?.isDirectory() ?? false);
 
 /** Parquet rows as record objects (the JSON-lines shape), each checked with its row number. */
-async function encodeParquet(input: string, channel: ChannelKind, cols: NonNullable<AppendOptions['columns']>, enc: RecordEncoder): Promise<void> {
+async function encodeParquet(
+  input: string,
+  channel: ChannelKind,
+  cols: NonNullable<AppendOptions['columns']>,
+  enc: RecordEncoder,
+): Promise<void> {
   const db = await openDuckDB({ threads: 1 });
   const c = await db.connect();
   try {
@@ -57,15 +63,21 @@ async function encodeParquet(input: string, channel: ChannelKind, cols: NonNulla
     const names = schema.map((s) => s.column_name);
     const need = (name: string, flag: string) => {
       if (!names.includes(name)) {
-        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${input}: no column "${name}"; columns are ${names.join(', ')}`, { file: input, fix: `pass --${flag}` });
+        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${input}: no column "${name}"; columns are ${names.join(', ')}`, {
+          file: input,
+          fix: `pass --${flag}`,
+        });
       }
       return name;
     };
     const op = cols.op ?? 'op';
     const opSql = names.includes(op) ? ident(op) : `'upsert'`;
     const textColumns = (id: string) => {
-      const text = cols.text ?? schema.filter((s) => s.column_type === 'VARCHAR' && s.column_name !== id && s.column_name !== op).map((s) => s.column_name);
-      if (text.length === 0) throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${input}: no text columns besides "${id}"`, { file: input, fix: 'pass --text' });
+      const text =
+        cols.text ??
+        schema.filter((s) => s.column_type === 'VARCHAR' && s.column_name !== id && s.column_name !== op).map((s) => s.column_name);
+      if (text.length === 0)
+        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${input}: no text columns besides "${id}"`, { file: input, fix: 'pass --text' });
       return text;
     };
     const codec = driverFor(channel).record;
@@ -82,14 +94,21 @@ async function encodeParquet(input: string, channel: ChannelKind, cols: NonNulla
   }
 }
 
-export async function appendWal(o: AppendOptions, hooks: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {}): Promise<AppendResult> {
+export async function appendWal(
+  o: AppendOptions,
+  hooks: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {},
+): Promise<AppendResult> {
   const enc = new RecordEncoder(o.channel);
   // 1. read and check everything
   if (o.input === '-') encodeJsonLines(await text(process.stdin), 'stdin', enc);
   else if (await isParquet(o.input)) await encodeParquet(o.input, o.channel, o.columns ?? {}, enc);
   else {
     const raw = await readFile(o.input, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw badInput(e.code === 'ENOENT' ? 'ERR_RECALL_NO_SUCH_PATH' : 'ERR_RECALL_IO', `${o.input}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { file: o.input });
+      throw badInput(
+        e.code === 'ENOENT' ? 'ERR_RECALL_NO_SUCH_PATH' : 'ERR_RECALL_IO',
+        `${o.input}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
+        { file: o.input },
+      );
     });
     encodeJsonLines(raw, o.input, enc);
   }
@@ -116,10 +135,14 @@ export async function appendWal(o: AppendOptions, hooks: { signal?: AbortSignal;
   const appendMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const records = lastSeq ? lastSeq - firstSeq + 1 : 0;
   if (hooks.signal?.aborted) {
-    throw new RecallError('ERR_RECALL_CANCELLED', `interrupted: ${records} of ${enc.count} records were appended${records ? ` (seq ${firstSeq}..${lastSeq})` : ''}; appended batches are complete and durable`, {
-      exit: ExitCode.Interrupted,
-      fix: records ? `append the rest: the input's records after the first ${records}` : 'run it again',
-    });
+    throw new RecallError(
+      'ERR_RECALL_CANCELLED',
+      `interrupted: ${records} of ${enc.count} records were appended${records ? ` (seq ${firstSeq}..${lastSeq})` : ''}; appended batches are complete and durable`,
+      {
+        exit: ExitCode.Interrupted,
+        fix: records ? `append the rest: the input's records after the first ${records}` : 'run it again',
+      },
+    );
   }
   return {
     wal: o.wal,

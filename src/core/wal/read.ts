@@ -72,7 +72,12 @@ export async function listSegments(dir: string): Promise<{ firstSeq: number; fil
 }
 
 /** Every valid record of one segment, and what is wrong with the rest (bad records are skipped where their length allows). */
-export function parseSegment(b: Uint8Array, last: boolean, prevSeq: number, visit?: (r: WalRecord) => void): { maxSeq: number; records: number; torn: SegmentIssue | null; corrupt: SegmentIssue[] } {
+export function parseSegment(
+  b: Uint8Array,
+  last: boolean,
+  prevSeq: number,
+  visit?: (r: WalRecord) => void,
+): { maxSeq: number; records: number; torn: SegmentIssue | null; corrupt: SegmentIssue[] } {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const corrupt: SegmentIssue[] = [];
   let o = 0;
@@ -101,7 +106,12 @@ export function parseSegment(b: Uint8Array, last: boolean, prevSeq: number, visi
       }
     }
     if (last && (next === null || next === b.length)) {
-      return { maxSeq: prevSeq, records, torn: { offset: o, bytes: b.length - o, message: `torn tail: ${problem} (a write that did not finish); ignored` }, corrupt };
+      return {
+        maxSeq: prevSeq,
+        records,
+        torn: { offset: o, bytes: b.length - o, message: `torn tail: ${problem} (a write that did not finish); ignored` },
+        corrupt,
+      };
     }
     const end = next ?? b.length;
     corrupt.push({ offset: o, bytes: end - o, message: `corrupt record at offset ${o}: ${problem}` });
@@ -128,7 +138,17 @@ export async function inspectWal(dir: string, visit?: (r: WalRecord) => void): P
       visit?.(rec);
     });
     prev = r.maxSeq;
-    out.push({ file, firstSeq, bytes: b.length, records: r.records, minSeq, maxSeq: r.records ? r.maxSeq : 0, ops, torn: r.torn, corrupt: r.corrupt });
+    out.push({
+      file,
+      firstSeq,
+      bytes: b.length,
+      records: r.records,
+      minSeq,
+      maxSeq: r.records ? r.maxSeq : 0,
+      ops,
+      torn: r.torn,
+      corrupt: r.corrupt,
+    });
   }
   return out;
 }

@@ -11,7 +11,6 @@ import { Bytes } from '../io/bytes.js';
 import { badInput } from '../errors.js';
 import { recordStart } from '../io/records.js';
 
-
 /** Encoded records in the layout `walAppend` takes. */
 export interface EncodedRecords {
   ops: Uint8Array;
@@ -20,7 +19,6 @@ export interface EncodedRecords {
   upserts: number;
   deletes: number;
 }
-
 
 /** Where a record came from, for error messages: "FILE: line N" or "FILE: row N". */
 export interface Origin {
@@ -72,7 +70,11 @@ export class RecordEncoder {
     else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) b = BigInt(v);
     else if (typeof v === 'bigint') b = v;
     if (b === null || b < I64_MIN || b > U64_MAX) {
-      this.fail(o, `"${name}" is ${JSON.stringify(v) ?? String(v)}, not a 64-bit integer`, `give "${name}" as an integer (a string for values beyond 2^53)`);
+      this.fail(
+        o,
+        `"${name}" is ${JSON.stringify(v) ?? String(v)}, not a 64-bit integer`,
+        `give "${name}" as an integer (a string for values beyond 2^53)`,
+      );
     }
     return BigInt.asUintN(64, b);
   }
@@ -80,7 +82,8 @@ export class RecordEncoder {
   private push(op: number): void {
     this.ops.push(op);
     this.ends.push(this.bytes.len);
-    if (this.bytes.len > 0xffff_ffff) throw badInput('ERR_RECALL_TOO_LARGE', 'more than 4 GiB of records in one append', { fix: 'split the input' });
+    if (this.bytes.len > 0xffff_ffff)
+      throw badInput('ERR_RECALL_TOO_LARGE', 'more than 4 GiB of records in one append', { fix: 'split the input' });
   }
 
   /** Check and encode one record object. */
@@ -126,7 +129,11 @@ export function encodeJsonLines(text: string, file: string, enc: RecordEncoder):
     try {
       obj = JSON.parse(s);
     } catch (e) {
-      throw badInput('ERR_RECALL_BAD_RECORD', `${file}: line ${line}: not valid JSON (${(e as Error).message})`, { file, row: line - 1, fix: 'fix the line; nothing was appended' });
+      throw badInput('ERR_RECALL_BAD_RECORD', `${file}: line ${line}: not valid JSON (${(e as Error).message})`, {
+        file,
+        row: line - 1,
+        fix: 'fix the line; nothing was appended',
+      });
     }
     enc.add({ file, at: line, unit: 'line' }, obj);
   }

@@ -65,7 +65,10 @@ const lenCode = (len: number): number => {
   return lo;
 };
 
-type Q = { t: 'term'; field?: string; text: string; boost: number; phrase: boolean } | { t: 'and' | 'or'; kids: Q[] } | { t: 'not'; kid: Q };
+type Q =
+  | { t: 'term'; field?: string; text: string; boost: number; phrase: boolean }
+  | { t: 'and' | 'or'; kids: Q[] }
+  | { t: 'not'; kid: Q };
 
 export class OracleQueryError extends Error {
   constructor(readonly code: string) {
@@ -81,7 +84,7 @@ function parse(q: string, defaultOr: boolean, fields: string[]): Q | null {
   for (let i = 0; i < cs.length; ) {
     const c = cs[i]!;
     if (isSpace(c)) i++;
-    else if (c === '(' || c === ')') (toks.push({ k: c }), i++);
+    else if (c === '(' || c === ')') toks.push({ k: c }), i++;
     else if (c === '"') {
       const j = cs.indexOf('"', i + 1);
       if (j < 0) throw new OracleQueryError('QUERY_SYNTAX');
@@ -161,12 +164,12 @@ function parse(q: string, defaultOr: boolean, fields: string[]): Q | null {
   };
   const andExpr = (): Q => {
     const parts = [juxt()];
-    while (toks[p]?.k === 'AND') (p++, parts.push(juxt()));
+    while (toks[p]?.k === 'AND') p++, parts.push(juxt());
     return parts.length === 1 ? parts[0]! : { t: 'and', kids: parts };
   };
   const orExpr = (): Q => {
     const parts = [andExpr()];
-    while (toks[p]?.k === 'OR') (p++, parts.push(andExpr()));
+    while (toks[p]?.k === 'OR') p++, parts.push(andExpr());
     return parts.length === 1 ? parts[0]! : { t: 'or', kids: parts };
   };
   const r = orExpr();
@@ -276,7 +279,11 @@ export class OracleIndex {
     const dedup = (v: N[]): N[] => {
       const out: N[] = [];
       for (const n of v) {
-        const d = out.find((o) => (o.t === 'term' && n.t === 'term' && o.key === n.key) || (o.t === 'not' && n.t === 'not' && o.kid.t === 'term' && n.kid.t === 'term' && o.kid.key === n.kid.key));
+        const d = out.find(
+          (o) =>
+            (o.t === 'term' && n.t === 'term' && o.key === n.key) ||
+            (o.t === 'not' && n.t === 'not' && o.kid.t === 'term' && n.kid.t === 'term' && o.kid.key === n.kid.key),
+        );
         if (!d) out.push(n);
         else if (d.t === 'term' && n.t === 'term') d.boost = Math.max(d.boost, n.boost);
       }
@@ -328,14 +335,21 @@ export class OracleIndex {
   }
 
   /** Top-k (score desc, doc asc) by exhaustive evaluation; throws OracleQueryError like the native codes. */
-  search(query: string, o: { k: number; defaultOr?: boolean; matchAllPureNot?: boolean; k1?: number; b?: number }): { ids: (bigint | string)[]; scores: number[]; total: number } {
+  search(
+    query: string,
+    o: { k: number; defaultOr?: boolean; matchAllPureNot?: boolean; k1?: number; b?: number },
+  ): { ids: (bigint | string)[]; scores: number[]; total: number } {
     const empty = { ids: [], scores: [], total: 0 };
     const q = parse(query, !!o.defaultOr, this.o.fields);
     if (!q) return empty;
     const norm = this.normalize(q);
     if (!norm) return empty;
     // resolve: unknown terms empty an And, drop from Or / Not; pure Not is an error
-    type R = { t: 'term'; key: string; boost: number; p: Posting; reg: number } | { t: 'and'; pos: R[]; neg: R[] } | { t: 'or'; kids: R[] } | { t: 'all' };
+    type R =
+      | { t: 'term'; key: string; boost: number; p: Posting; reg: number }
+      | { t: 'and'; pos: R[]; neg: R[] }
+      | { t: 'or'; kids: R[] }
+      | { t: 'all' };
     let reg = 0;
     const resolve = (n: N, top: boolean): R | 'empty' | 'unknown' => {
       if (n.t === 'term') {

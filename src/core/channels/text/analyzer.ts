@@ -51,7 +51,13 @@ const HAN_RUN = /\p{Script=Han}+/gu;
 
 export function makeAnalyzer(name: AnalyzerName, maxTokenBytes = 255): Analyzer {
   const tables = loadNative().textTables();
-  const common = { nfkc: `unicode-${process.versions.unicode}`, lowercase: 'per-code-point', tokens: 'runs of L|N|M', maxTokenBytes, tables: `unicode-${tables.unicode}/${tables.hash}` };
+  const common = {
+    nfkc: `unicode-${process.versions.unicode}`,
+    lowercase: 'per-code-point',
+    tokens: 'runs of L|N|M',
+    maxTokenBytes,
+    tables: `unicode-${tables.unicode}/${tables.hash}`,
+  };
   if (name === 'standard') {
     return {
       name,
@@ -67,7 +73,15 @@ export function makeAnalyzer(name: AnalyzerName, maxTokenBytes = 255): Analyzer 
     name,
     segmentation: 'segmented',
     maxTokenBytes,
-    description: canonicalJson({ name, ...common, cjk: 'words', tokenizer: `@node-rs/jieba@${j.version}`, dict: j.dictHash, index: 'cutForSearch(hmm)', query: 'cut(hmm)' }),
+    description: canonicalJson({
+      name,
+      ...common,
+      cjk: 'words',
+      tokenizer: `@node-rs/jieba@${j.version}`,
+      dict: j.dictHash,
+      index: 'cutForSearch(hmm)',
+      query: 'cut(hmm)',
+    }),
     // words separated by NUL: the native side splits there and on non-word characters
     prepareDoc: (text) => {
       const t = nfkc(text);
@@ -88,13 +102,21 @@ export function analyzerFor(description: string, file: string, override = false)
   } catch {
     /* reported below */
   }
-  if (!name) throw badInput('ERR_RECALL_ANALYZER_MISMATCH', `${file}: unknown analyzer ${description}`, { file, fix: 'query it with the recall version that built it' });
+  if (!name)
+    throw badInput('ERR_RECALL_ANALYZER_MISMATCH', `${file}: unknown analyzer ${description}`, {
+      file,
+      fix: 'query it with the recall version that built it',
+    });
   const mine = makeAnalyzer(name, maxTokenBytes);
   if (mine.description !== description && !override) {
-    throw badInput('ERR_RECALL_ANALYZER_MISMATCH', `${file}: the index was analyzed with ${description}, this installation analyzes with ${mine.description}`, {
-      file,
-      fix: 'rebuild the index with this installation, or pass --analyzer-override to query anyway',
-    });
+    throw badInput(
+      'ERR_RECALL_ANALYZER_MISMATCH',
+      `${file}: the index was analyzed with ${description}, this installation analyzes with ${mine.description}`,
+      {
+        file,
+        fix: 'rebuild the index with this installation, or pass --analyzer-override to query anyway',
+      },
+    );
   }
   return mine;
 }

@@ -80,15 +80,26 @@ async function readParts(o: BuildTextOptions, cols: DocColumns): Promise<TextDoc
   }
 }
 
-async function readTombstones(file: string, strIds: boolean): Promise<Pick<TextBuildInput, 'tombstones' | 'tombstoneBytes' | 'tombstoneOffsets'>> {
-  const lines = (await readFile(file, 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean);
+async function readTombstones(
+  file: string,
+  strIds: boolean,
+): Promise<Pick<TextBuildInput, 'tombstones' | 'tombstoneBytes' | 'tombstoneOffsets'>> {
+  const lines = (await readFile(file, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (strIds) {
     const { bytes, offsets } = packStrings(lines);
     return { tombstoneBytes: bytes, tombstoneOffsets: offsets };
   }
   const out = new BigUint64Array(lines.length);
   lines.forEach((l, i) => {
-    if (!/^\d+$/.test(l)) throw badInput('ERR_RECALL_BAD_ROW', `${file}: line ${i + 1}: "${l}" is not an integer id`, { file, row: i, fix: 'one integer id per line (the index has integer ids)' });
+    if (!/^\d+$/.test(l))
+      throw badInput('ERR_RECALL_BAD_ROW', `${file}: line ${i + 1}: "${l}" is not an integer id`, {
+        file,
+        row: i,
+        fix: 'one integer id per line (the index has integer ids)',
+      });
     out[i] = BigInt(l);
   });
   return { tombstones: out };
@@ -110,8 +121,13 @@ export async function writeTextParts(
   const native = loadNative();
   const weights = o.text.map((_, i) => o.weights?.[i] ?? 1);
   if (o.weights && o.weights.length !== o.text.length)
-    throw badInput('ERR_RECALL_USAGE', `${o.weights.length} field weights for ${o.text.length} text columns`, { fix: 'pass one weight per --text column' });
-  if (weights.some((w) => !(w > 0) || !Number.isFinite(w))) throw badInput('ERR_RECALL_USAGE', `field weights must be positive numbers, got ${weights.join(',')}`, { fix: 'pass e.g. --field-weights 2,1' });
+    throw badInput('ERR_RECALL_USAGE', `${o.weights.length} field weights for ${o.text.length} text columns`, {
+      fix: 'pass one weight per --text column',
+    });
+  if (weights.some((w) => !(w > 0) || !Number.isFinite(w)))
+    throw badInput('ERR_RECALL_USAGE', `field weights must be positive numbers, got ${weights.join(',')}`, {
+      fix: 'pass e.g. --field-weights 2,1',
+    });
   const analyzer = makeAnalyzer(o.analyzer, o.maxTokenBytes ?? 255);
   const t0 = performance.now();
   const parts = await readParts(o, { id: o.id, text: o.text, maxDocBytes: o.maxDocBytes ?? 32 << 20 });
@@ -119,13 +135,21 @@ export async function writeTextParts(
   const readSeconds = (performance.now() - t0) / 1000;
   const shardCount = parts.length;
   if (o.shard !== undefined && (o.shard >= shardCount || (shardCount === 1 && !(await shardFolder(o.inputs[0]!))))) {
-    throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard}: the input is not a shard folder with that shard (${shardCount} part(s))`, { fix: 'pass a `recall shard` folder as --input, and a shard in 0..count-1' });
+    throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard}: the input is not a shard folder with that shard (${shardCount} part(s))`, {
+      fix: 'pass a `recall shard` folder as --input, and a shard in 0..count-1',
+    });
   }
   const params = {
     channel: channelName('text'),
     source: { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs, id: o.id, text: o.text, weights, shards: shardCount },
     analyzer: JSON.parse(analyzer.description) as unknown,
-    pairs: { kind: o.pairs, budgetBytes: o.pairBudget ?? null, minDf: o.pairMinDf ?? null, minPairDf: o.pairMinPairDf ?? null, maxTerms: o.pairMaxTerms ?? null },
+    pairs: {
+      kind: o.pairs,
+      budgetBytes: o.pairBudget ?? null,
+      minDf: o.pairMinDf ?? null,
+      minPairDf: o.pairMinPairDf ?? null,
+      maxTerms: o.pairMaxTerms ?? null,
+    },
     forward: !!o.forward,
     bm25: { k1: o.k1 ?? 1.2, b: o.b ?? 0.75 },
     duplicates: 'last row wins',

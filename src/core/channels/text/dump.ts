@@ -5,7 +5,19 @@ import { canonicalJson } from '../../io/canonical-json.js';
 import { loadNative } from '../../native.js';
 import type { ChannelDump, DumpContext, DumpedFile } from '../driver.js';
 import { TEXT_FILE_EXT } from './build.js';
-import { buildDocsIndex, docsJsonl, layersAnalyzer, openTextLayers, readDeletes, readLayerDocs, TEXT_DELETES_FILE, TEXT_DOCS_FILE, type TextDoc, textChanges, UPDATES_FILE } from './layers.js';
+import {
+  buildDocsIndex,
+  docsJsonl,
+  layersAnalyzer,
+  openTextLayers,
+  readDeletes,
+  readLayerDocs,
+  TEXT_DELETES_FILE,
+  TEXT_DOCS_FILE,
+  type TextDoc,
+  textChanges,
+  UPDATES_FILE,
+} from './layers.js';
 
 /**
  * text: a delta is an index of the documents upserted in the range (`updates.rti`, fields kept in
@@ -16,7 +28,14 @@ import { buildDocsIndex, docsJsonl, layersAnalyzer, openTextLayers, readDeletes,
 export async function dumpText(c: DumpContext): Promise<ChannelDump> {
   const native = loadNative();
   const ch = textChanges(c.o.wal, { after: c.info.walSeq, upto: c.o.upto, skipCorrupt: c.o.skipCorrupt });
-  const done = (files: DumpedFile[]): ChannelDump => ({ records: ch.records, upserts: ch.upserts, deletes: ch.deletes, changedKeys: ch.docs.size, report: ch.report, files });
+  const done = (files: DumpedFile[]): ChannelDump => ({
+    records: ch.records,
+    upserts: ch.upserts,
+    deletes: ch.deletes,
+    changedKeys: ch.docs.size,
+    report: ch.report,
+    files,
+  });
   if (ch.records === 0 && !(c.kind === 'major' && c.info.layers.length > 1)) return done([]);
   const base = await resolveLayered(c.o.index, TEXT_FILE_EXT, 'a text index');
   const open = await openTextLayers(base.layers);
@@ -60,7 +79,12 @@ export async function dumpText(c: DumpContext): Promise<ChannelDump> {
   const hide = [...touched];
   for (const [shard, src] of originals.entries()) {
     const name = basename(src);
-    const r = await native.textAddTombstones(src, join(c.stagedDir, name), { version: c.version, shard, shardCount: originals.length }, hide);
+    const r = await native.textAddTombstones(
+      src,
+      join(c.stagedDir, name),
+      { version: c.version, shard, shardCount: originals.length },
+      hide,
+    );
     files.push({ file: name, keys: 0, deleted: r.tombstones, fileBytes: r.fileBytes });
   }
   await writeUpdates([...live.values()]);

@@ -86,20 +86,41 @@ const U64_TEXT = /^(0|[1-9]\d{0,19})$/;
  * integer ids when `intIds` and every id is one, else string ids. No pair lists (the planner uses
  * pairs only where a file has them; results are the same without).
  */
-export async function buildDocsIndex(path: string, header: { version: number; shard: number; shardCount: number }, paramsJson: string, docs: TextDoc[], like: TextInfo, analyzer: Analyzer, intIds: boolean, what: string): Promise<TextBuildStats> {
+export async function buildDocsIndex(
+  path: string,
+  header: { version: number; shard: number; shardCount: number },
+  paramsJson: string,
+  docs: TextDoc[],
+  like: TextInfo,
+  analyzer: Analyzer,
+  intIds: boolean,
+  what: string,
+): Promise<TextBuildStats> {
   const names = new Set(like.fields.map((f) => f.name));
   for (const d of docs) {
     for (const name of Object.keys(d.fields)) {
       if (!names.has(name)) {
-        throw badInput('ERR_RECALL_BAD_RECORD', `${what}: document ${JSON.stringify(d.id)} has a field "${name}" the index does not have (fields: ${[...names].join(', ')})`, {
-          fix: 'append upserts with the index fields only',
-        });
+        throw badInput(
+          'ERR_RECALL_BAD_RECORD',
+          `${what}: document ${JSON.stringify(d.id)} has a field "${name}" the index does not have (fields: ${[...names].join(', ')})`,
+          {
+            fix: 'append upserts with the index fields only',
+          },
+        );
       }
     }
   }
   const ints = intIds && docs.every((d) => U64_TEXT.test(d.id) && BigInt(d.id) < 2n ** 64n);
   const input = {
-    fields: like.fields.map((f) => ({ name: f.name, weight: f.weight, ...packTexts(docs.map((d) => d.fields[f.name] ?? null), analyzer.prepareDoc, what) })),
+    fields: like.fields.map((f) => ({
+      name: f.name,
+      weight: f.weight,
+      ...packTexts(
+        docs.map((d) => d.fields[f.name] ?? null),
+        analyzer.prepareDoc,
+        what,
+      ),
+    })),
     ...(ints
       ? { ids: BigUint64Array.from(docs, (d) => BigInt(d.id)) }
       : (({ bytes, offsets }) => ({ idBytes: bytes, idOffsets: offsets }))(packStrings(docs.map((d) => d.id)))),
@@ -144,16 +165,32 @@ export async function openTextLayers(layers: Layer[]): Promise<OpenTextLayer[]> 
 }
 
 /** A temporary index of the WAL tail's live documents (removed by `close`), or null when it has none. */
-export async function tailIndex(tail: TextChanges, like: TextInfo, analyzer: Analyzer): Promise<{ layer: OpenTextLayer; close: () => Promise<void> } | null> {
+export async function tailIndex(
+  tail: TextChanges,
+  like: TextInfo,
+  analyzer: Analyzer,
+): Promise<{ layer: OpenTextLayer; close: () => Promise<void> } | null> {
   const docs = [...tail.docs.values()].filter((d): d is TextDoc => d !== null);
   const shadows = new Set(tail.docs.keys());
   if (docs.length === 0) return { layer: { shards: [], shadows }, close: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'recall-tail-'));
   const file = join(dir, `tail-${randomBytes(4).toString('hex')}${TEXT_FILE_EXT}`);
-  await buildDocsIndex(file, { version: 0, shard: 0, shardCount: 1 }, canonicalJson({ channel: channelName('text'), walTail: true }), docs, like, analyzer, false, 'WAL tail');
+  await buildDocsIndex(
+    file,
+    { version: 0, shard: 0, shardCount: 1 },
+    canonicalJson({ channel: channelName('text'), walTail: true }),
+    docs,
+    like,
+    analyzer,
+    false,
+    'WAL tail',
+  );
   const native = loadNative();
   const handle = native.textOpen(file);
-  return { layer: { shards: [{ file, handle, info: native.textInfo(handle) }], shadows }, close: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    layer: { shards: [{ file, handle, info: native.textInfo(handle) }], shadows },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 /** The analyzer of the first file of the layers. */

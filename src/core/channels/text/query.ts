@@ -34,7 +34,8 @@ export interface OpenTextOptions {
 
 export async function openText(path: string, o: OpenTextOptions = {}): Promise<OpenTextIndex> {
   const lv = await resolveLayered(path, TEXT_FILE_EXT, 'a text index', o.asOf);
-  if (!lv.layers.some((l) => l.files.length)) throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: the version holds no ${TEXT_FILE_EXT} file`, { file: path });
+  if (!lv.layers.some((l) => l.files.length))
+    throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: the version holds no ${TEXT_FILE_EXT} file`, { file: path });
   const layers = await openTextLayers(lv.layers);
   const { analyzer, like } = layersAnalyzer(layers, !!o.analyzerOverride);
   let close = async () => {};
@@ -46,7 +47,14 @@ export async function openText(path: string, o: OpenTextOptions = {}): Promise<O
       layers.push(t.layer);
       close = t.close;
     }
-    wal = { dir: o.wal, walSeq: lv.info.walSeq, tailRecords: tail.records, lastSeq: tail.report.lastSeq, torn: tail.report.torn, corrupt: tail.report.corrupt.length };
+    wal = {
+      dir: o.wal,
+      walSeq: lv.info.walSeq,
+      tailRecords: tail.records,
+      lastSeq: tail.report.lastSeq,
+      torn: tail.report.torn,
+      corrupt: tail.report.corrupt.length,
+    };
   }
   // what each layer must not answer: everything a newer layer (or the tail) replaced or deleted
   const hidden = layers.map(() => new Set<string>());
@@ -55,7 +63,16 @@ export async function openText(path: string, o: OpenTextOptions = {}): Promise<O
     for (const id of layers[i + 1]!.shadows) hidden[i]!.add(id);
   }
   const shards = layers.flatMap((l, layer) => l.shards.map((s) => ({ ...s, layer })));
-  return { files: shards.map((s) => s.file), version: lv.version, shards, hidden, layers: lv.layers.map((l) => l.version), wal, prepareQuery: analyzer.prepareQuery, close };
+  return {
+    files: shards.map((s) => s.file),
+    version: lv.version,
+    shards,
+    hidden,
+    layers: lv.layers.map((l) => l.version),
+    wal,
+    prepareQuery: analyzer.prepareQuery,
+    close,
+  };
 }
 
 export interface SearchTextOptions {
@@ -92,9 +109,15 @@ export interface QueryTextResult {
   wal: OpenTextIndex['wal'];
 }
 
-const idValue = (x: bigint | string): string | number => (typeof x === 'string' ? x : x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString());
+const idValue = (x: bigint | string): string | number =>
+  typeof x === 'string' ? x : x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString();
 
-export async function searchText(ix: OpenTextIndex, queries: string[], o: SearchTextOptions, signal?: AbortSignal): Promise<Omit<QueryTextResult, 'index' | 'version' | 'docs' | 'memoryBytes' | 'layers' | 'wal'>> {
+export async function searchText(
+  ix: OpenTextIndex,
+  queries: string[],
+  o: SearchTextOptions,
+  signal?: AbortSignal,
+): Promise<Omit<QueryTextResult, 'index' | 'version' | 'docs' | 'memoryBytes' | 'layers' | 'wal'>> {
   const native = loadNative();
   const prepared = queries.map(ix.prepareQuery);
   const token = tokenFor(native, signal);
@@ -105,7 +128,15 @@ export async function searchText(ix: OpenTextIndex, queries: string[], o: Search
   const r = await native.textSearch(
     ix.shards.length === 1 ? ix.shards[0]!.handle : ix.shards.map((s) => s.handle),
     prepared,
-    { k, defaultOr: o.defaultOr ? 1 : 0, usePairs: o.usePairs === false ? 0 : 1, matchAllPureNot: o.matchAllPureNot ? 1 : 0, k1: o.k1, b: o.b, threads: o.threads ?? 1 },
+    {
+      k,
+      defaultOr: o.defaultOr ? 1 : 0,
+      usePairs: o.usePairs === false ? 0 : 1,
+      matchAllPureNot: o.matchAllPureNot ? 1 : 0,
+      k1: o.k1,
+      b: o.b,
+      threads: o.threads ?? 1,
+    },
     token,
   );
   // external ids, fetched per shard
@@ -113,7 +144,10 @@ export async function searchText(ix: OpenTextIndex, queries: string[], o: Search
   const hide: boolean[] = new Array(r.docs.length).fill(false);
   for (const [s, shard] of ix.shards.entries()) {
     const at = [...r.shards.keys()].filter((i) => r.shards[i] === s);
-    const ext = native.textExtIds(shard.handle, Uint32Array.from(at, (i) => r.docs[i]!));
+    const ext = native.textExtIds(
+      shard.handle,
+      Uint32Array.from(at, (i) => r.docs[i]!),
+    );
     const hidden = ix.hidden[shard.layer]!;
     at.forEach((i, j) => {
       ids[i] = idValue(ext[j]!);
@@ -124,8 +158,16 @@ export async function searchText(ix: OpenTextIndex, queries: string[], o: Search
     const err = r.errors[q];
     if (err) return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, micros: r.micros[q]!, error: err };
     const hits: QueryResult['hits'] = [];
-    for (let i = r.offsets[q]!; i < r.offsets[q + 1]! && hits.length < o.k; i++) if (!hide[i]) hits.push({ id: ids[i]!, score: r.scores[i]! });
-    return { query, hits, totalHits: r.totals[q]!, totalHitsRelation: extra ? 'approx' : r.totalExact[q] ? 'eq' : 'gte', pairsUsed: r.pairsUsed[q]!, micros: r.micros[q]! };
+    for (let i = r.offsets[q]!; i < r.offsets[q + 1]! && hits.length < o.k; i++)
+      if (!hide[i]) hits.push({ id: ids[i]!, score: r.scores[i]! });
+    return {
+      query,
+      hits,
+      totalHits: r.totals[q]!,
+      totalHitsRelation: extra ? 'approx' : r.totalExact[q] ? 'eq' : 'gte',
+      pairsUsed: r.pairsUsed[q]!,
+      micros: r.micros[q]!,
+    };
   });
   return { results: per, errors: per.filter((x) => x.error).length, searchSeconds: r.searchSeconds, searchCpuSeconds: r.searchCpuSeconds };
 }
@@ -137,7 +179,8 @@ export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {
 }
 
 export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Promise<QueryTextResult> {
-  if (o.q === undefined && o.queriesFile === undefined) throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
+  if (o.q === undefined && o.queriesFile === undefined)
+    throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
   const queries = o.q !== undefined ? [o.q] : (await readFile(o.queriesFile!, 'utf8')).split('\n').filter((l) => l.trim());
   const ix = await openText(o.index, o);
   let r: Awaited<ReturnType<typeof searchText>>;
@@ -147,7 +190,10 @@ export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Prom
     await ix.close();
   }
   const single = o.q !== undefined ? r.results[0]! : undefined;
-  if (single?.error) throw usage(single.error.code, `query "${single.query}": ${single.error.message}`, { fix: 'see `recall query inverted --help` for the syntax' });
+  if (single?.error)
+    throw usage(single.error.code, `query "${single.query}": ${single.error.message}`, {
+      fix: 'see `recall query inverted --help` for the syntax',
+    });
   return {
     index: o.index,
     version: ix.version,

@@ -16,7 +16,8 @@ export const textRecords: RecordCodec = {
     }
     const f = rec.fields;
     // "inverted" is what users call this channel: the message keeps their word
-    if (typeof f !== 'object' || f === null || Array.isArray(f) || Object.keys(f).length === 0) w.fail('an inverted upsert needs a "fields" object', 'add e.g. {"body": "..."}');
+    if (typeof f !== 'object' || f === null || Array.isArray(f) || Object.keys(f).length === 0)
+      w.fail('an inverted upsert needs a "fields" object', 'add e.g. {"body": "..."}');
     for (const [name, v] of Object.entries(f)) {
       if (typeof v !== 'string' && v !== null) w.fail(`field "${name}" is ${typeof v}, not text`, 'give each field as a string (or null)');
     }

@@ -49,7 +49,9 @@ export async function writeVectorPart(
   const v = await readVectors(o.inputs, { format: o.inputFormat, id: o.id, vector: o.vector });
   const readSeconds = (performance.now() - t0) / 1000;
   if (o.build.type === 'ivf' && o.build.nlist && o.build.nlist > v.n)
-    throw badInput('ERR_RECALL_USAGE', `--nlist ${o.build.nlist} is larger than the ${v.n} vectors`, { fix: 'pass a smaller --nlist (about sqrt(n) to 16 sqrt(n))' });
+    throw badInput('ERR_RECALL_USAGE', `--nlist ${o.build.nlist} is larger than the ${v.n} vectors`, {
+      fix: 'pass a smaller --nlist (about sqrt(n) to 16 sqrt(n))',
+    });
   const params = {
     channel: 'vector',
     source: { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs, id: o.id ?? null, vector: o.vector ?? null },
@@ -64,7 +66,16 @@ export async function writeVectorPart(
   const onAbort = () => native.cancel(token);
   signal?.addEventListener('abort', onAbort);
   try {
-    const stats = await native.vectorBuild(join(target.dir, file), { version: target.version, shard: 0, shardCount: 1 }, canonicalJson(params), v.data, v.ids, v.dim, o.build, token);
+    const stats = await native.vectorBuild(
+      join(target.dir, file),
+      { version: target.version, shard: 0, shardCount: 1 },
+      canonicalJson(params),
+      v.data,
+      v.ids,
+      v.dim,
+      o.build,
+      token,
+    );
     return { result: { file, n: v.n, dim: v.dim, readSeconds, ...stats }, params };
   } finally {
     signal?.removeEventListener('abort', onAbort);

@@ -17,29 +17,32 @@ export const vectorDriver: ChannelDriver<VectorChannelConfig, BuildVectorOptions
     if (!shards.includes(0)) return [];
     return [
       {
-      inputs: src.inputs,
-      sourceLabel: label,
-      id: src.key,
-      vector: ch.vector,
-      out: dir,
-      build: {
-        type: ch.type ?? 'hnsw',
-        metric: ch.metric ?? 'l2',
-        quant: ch.quant ?? 'f32',
-        m: ch.m,
-        efConstruction: ch.efConstruction,
-        nlist: ch.nlist,
-        kmeansIters: ch.kmeansIters,
-        seed: BigInt(ch.seed ?? '0'),
-        threads: 1,
-        keepF32: ch.rerank ? 1 : 0,
+        inputs: src.inputs,
+        sourceLabel: label,
+        id: src.key,
+        vector: ch.vector,
+        out: dir,
+        build: {
+          type: ch.type ?? 'hnsw',
+          metric: ch.metric ?? 'l2',
+          quant: ch.quant ?? 'f32',
+          m: ch.m,
+          efConstruction: ch.efConstruction,
+          nlist: ch.nlist,
+          kmeansIters: ch.kmeansIters,
+          seed: BigInt(ch.seed ?? '0'),
+          threads: 1,
+          keepF32: ch.rerank ? 1 : 0,
+        },
       },
-    },
     ];
   },
   writePart: async (options, target) => {
     const r = await writeVectorPart(options, target);
-    return { files: [{ file: r.result.file, bytes: r.result.fileBytes, keys: r.result.n, items: r.result.n * r.result.dim }], params: r.params };
+    return {
+      files: [{ file: r.result.file, bytes: r.result.fileBytes, keys: r.result.n, items: r.result.n * r.result.dim }],
+      params: r.params,
+    };
   },
   query: queryVector,
   record: vectorRecords,

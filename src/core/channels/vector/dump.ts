@@ -16,14 +16,24 @@ import { encodeDeletes, openLayers, VECTOR_DELETES_FILE, vectorChanges } from '.
 export async function dumpVector(c: DumpContext): Promise<ChannelDump> {
   const native = loadNative();
   const ch = vectorChanges(c.o.wal, { after: c.info.walSeq, upto: c.o.upto, skipCorrupt: c.o.skipCorrupt });
-  const done = (files: DumpedFile[]): ChannelDump => ({ records: ch.records, upserts: ch.upserts, deletes: ch.deletes, changedKeys: ch.rows.size, report: ch.report, files });
+  const done = (files: DumpedFile[]): ChannelDump => ({
+    records: ch.records,
+    upserts: ch.upserts,
+    deletes: ch.deletes,
+    changedKeys: ch.rows.size,
+    report: ch.report,
+    files,
+  });
   const foldOnly = ch.records === 0 && !(c.kind === 'major' && c.info.layers.length > 1);
   if (foldOnly) return done([]);
   const base = await resolveLayered(c.o.index, VECTOR_FILE_EXT, 'a vector');
   const index = c.params.index as Omit<VectorBuildOptions, 'seed'> & { seed?: string };
   const dim = Number(c.params.dim);
   if (ch.dim && ch.dim !== dim) {
-    throw badInput('ERR_RECALL_DIM_MISMATCH', `${c.o.wal}: the WAL holds ${ch.dim}-dimensional vectors, the index ${dim}`, { file: c.o.wal, fix: 'append vectors of the index dimension only' });
+    throw badInput('ERR_RECALL_DIM_MISMATCH', `${c.o.wal}: the WAL holds ${ch.dim}-dimensional vectors, the index ${dim}`, {
+      file: c.o.wal,
+      fix: 'append vectors of the index dimension only',
+    });
   }
   // the live rows: layers oldest first, then the changes
   const rows = new Map<bigint, Float32Array>();
@@ -35,10 +45,14 @@ export async function dumpVector(c: DumpContext): Promise<ChannelDump> {
       if (!l.handle) continue;
       const r = native.vectorRows(l.handle);
       if (!r) {
-        throw badInput('ERR_RECALL_NO_F32', `${base.layers[i]!.files[0]}: an int8 index built without f32 rows cannot be rebuilt by a major dump`, {
-          file: base.layers[i]!.files[0],
-          fix: 'use --delta, or rebuild from the source with --rerank (which keeps the f32 rows)',
-        });
+        throw badInput(
+          'ERR_RECALL_NO_F32',
+          `${base.layers[i]!.files[0]}: an int8 index built without f32 rows cannot be rebuilt by a major dump`,
+          {
+            file: base.layers[i]!.files[0],
+            fix: 'use --delta, or rebuild from the source with --rerank (which keeps the f32 rows)',
+          },
+        );
       }
       for (let j = 0; j < r.ids.length; j++) rows.set(r.ids[j]!, r.data.subarray(j * dim, (j + 1) * dim));
     }
@@ -57,11 +71,24 @@ export async function dumpVector(c: DumpContext): Promise<ChannelDump> {
   const build: VectorBuildOptions =
     c.kind === 'delta'
       ? { type: 'flat', metric: index.metric, quant: 'f32' }
-      : { ...index, seed: BigInt(index.seed ?? '0'), threads: 2, keepF32: (index.keepF32 as unknown) === true || index.keepF32 === 1 ? 1 : 0 };
+      : {
+          ...index,
+          seed: BigInt(index.seed ?? '0'),
+          threads: 2,
+          keepF32: (index.keepF32 as unknown) === true || index.keepF32 === 1 ? 1 : 0,
+        };
   if (ids.length > 0) {
     const file = shardFileName(0, 1, VECTOR_FILE_EXT);
     const params = canonicalJson({ ...c.params, rows: ids.length, dump: { kind: c.kind, layers: c.layers } });
-    const st = await native.vectorBuild(join(c.stagedDir, file), { version: c.version, shard: 0, shardCount: 1 }, params, data, ids, dim, build);
+    const st = await native.vectorBuild(
+      join(c.stagedDir, file),
+      { version: c.version, shard: 0, shardCount: 1 },
+      params,
+      data,
+      ids,
+      dim,
+      build,
+    );
     files.push({ file, keys: ids.length, deleted: 0, fileBytes: st.fileBytes });
   }
   if (c.kind === 'delta') {

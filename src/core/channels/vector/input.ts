@@ -34,11 +34,15 @@ function checkFinite(v: Vectors): Vectors {
   const { data, dim } = v;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {
-      throw badInput('ERR_RECALL_BAD_VECTOR', `${v.source}: row ${Math.floor(i / dim)}: element ${i % dim} is ${data[i]} (vectors must be finite)`, {
-        file: v.source,
-        row: Math.floor(i / dim),
-        fix: 'drop or repair that row; nothing was written',
-      });
+      throw badInput(
+        'ERR_RECALL_BAD_VECTOR',
+        `${v.source}: row ${Math.floor(i / dim)}: element ${i % dim} is ${data[i]} (vectors must be finite)`,
+        {
+          file: v.source,
+          row: Math.floor(i / dim),
+          fix: 'drop or repair that row; nothing was written',
+        },
+      );
     }
   }
   return v;
@@ -85,14 +89,25 @@ export async function readJsonLines(path: string): Promise<Vectors> {
     try {
       v = JSON.parse(line);
     } catch {
-      throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: line ${lineNo} is not JSON`, { file: path, row: rows.length, fix: 'one JSON array (or {"vector": [...]}) per line' });
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: line ${lineNo} is not JSON`, {
+        file: path,
+        row: rows.length,
+        fix: 'one JSON array (or {"vector": [...]}) per line',
+      });
     }
     const vec = Array.isArray(v) ? v : (v as { vector?: unknown }).vector;
     if (!Array.isArray(vec) || vec.some((x) => typeof x !== 'number')) {
-      throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: line ${lineNo} holds no array of numbers`, { file: path, row: rows.length, fix: 'one JSON array (or {"vector": [...]}) per line' });
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: line ${lineNo} holds no array of numbers`, {
+        file: path,
+        row: rows.length,
+        fix: 'one JSON array (or {"vector": [...]}) per line',
+      });
     }
     if (rows.length && vec.length !== rows[0]!.length) {
-      throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: line ${lineNo}: ${vec.length} values, the first line has ${rows[0]!.length}`, { file: path, row: rows.length });
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${path}: line ${lineNo}: ${vec.length} values, the first line has ${rows[0]!.length}`, {
+        file: path,
+        row: rows.length,
+      });
     }
     rows.push(vec as number[]);
   }
@@ -114,10 +129,16 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
     const cols = await queryRows<{ column_name: string }>(c, `DESCRIBE SELECT * FROM ${src}`);
     for (const col of [vecCol, idCol].filter((x): x is string => !!x)) {
       if (!cols.some((r) => r.column_name === col))
-        throw badInput('ERR_RECALL_NO_COLUMN', `${source}: no column "${col}" (columns: ${cols.map((r) => r.column_name).join(', ')})`, { file: files[0], fix: 'pass --id and --vector with existing column names' });
+        throw badInput('ERR_RECALL_NO_COLUMN', `${source}: no column "${col}" (columns: ${cols.map((r) => r.column_name).join(', ')})`, {
+          file: files[0],
+          fix: 'pass --id and --vector with existing column names',
+        });
     }
     const v = ident(vecCol);
-    const shape = await queryRows<{ n: bigint; dim: number | null }>(c, `SELECT count(*) AS n, (SELECT len(${v}) FROM ${src} WHERE ${v} IS NOT NULL LIMIT 1) AS dim FROM ${src}`);
+    const shape = await queryRows<{ n: bigint; dim: number | null }>(
+      c,
+      `SELECT count(*) AS n, (SELECT len(${v}) FROM ${src} WHERE ${v} IS NOT NULL LIMIT 1) AS dim FROM ${src}`,
+    );
     const n = Number(shape[0]!.n);
     const dim = Number(shape[0]!.dim ?? 0);
     if (!n || !dim) throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: no vectors in column "${vecCol}"`, { file: files[0] });
@@ -128,14 +149,20 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
     if (bad.length) {
       const row = Number(bad[0]!.row);
       const len = bad[0]!.len === null ? null : Number(bad[0]!.len);
-      const what = len === null ? 'the vector is null' : len !== dim ? `the vector has ${len} values, row 0 has ${dim}` : `${idCol} is null`;
-      throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: row ${row}: ${what}`, { file: files[0], row, fix: 'every row needs an id and a vector of the same length; nothing was written' });
+      const what =
+        len === null ? 'the vector is null' : len !== dim ? `the vector has ${len} values, row 0 has ${dim}` : `${idCol} is null`;
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: row ${row}: ${what}`, {
+        file: files[0],
+        row,
+        fix: 'every row needs an id and a vector of the same length; nothing was written',
+      });
     }
     const [ids] = idCol
       ? await readColumns<[BigInt64Array]>(c, `SELECT CAST(${ident(idCol)} AS BIGINT) FROM ${src}`, [BigInt64Array])
       : [BigInt64Array.from({ length: n }, (_, i) => BigInt(i))];
     const [data] = await readColumns<[Float32Array]>(c, `SELECT CAST(unnest(${v}) AS FLOAT) FROM ${src}`, [Float32Array]);
-    if (data.length !== n * dim) throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: ${data.length} values for ${n} rows of ${dim}`, { file: files[0] });
+    if (data.length !== n * dim)
+      throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: ${data.length} values for ${n} rows of ${dim}`, { file: files[0] });
     return checkFinite({ n, dim, data, ids: new BigUint64Array(ids.buffer, ids.byteOffset, ids.length), source });
   } finally {
     c.closeSync();
@@ -146,10 +173,12 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
 export async function readVectors(inputs: string[], o: { format?: string; id?: string; vector?: string }): Promise<Vectors> {
   const fmt = formatOf(inputs[0]!, o.format);
   if (fmt === 'fbin' || fmt === 'jsonl') {
-    if (inputs.length !== 1) throw badInput('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
+    if (inputs.length !== 1)
+      throw badInput('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
     requireFiles(inputs);
     return fmt === 'fbin' ? readFbin(inputs[0]!) : readJsonLines(inputs[0]!);
   }
-  if (!o.vector) throw badInput('ERR_RECALL_USAGE', 'parquet input needs --vector COL (and --id COL)', { fix: 'pass --vector embedding --id item_id' });
+  if (!o.vector)
+    throw badInput('ERR_RECALL_USAGE', 'parquet input needs --vector COL (and --id COL)', { fix: 'pass --vector embedding --id item_id' });
   return readParquetVectors(inputs, o.id, o.vector);
 }

@@ -46,7 +46,11 @@ export function vectorChanges(walDir: string, range: WalRange): VectorChanges {
     upserts++;
     const d = dv.getUint32(at + 8, true);
     if (dim && d !== dim) {
-      throw badInput('ERR_RECALL_DIM_MISMATCH', `${walDir}: WAL record seq ${s.seqs[i]} has a ${d}-dimensional vector, earlier ones ${dim}`, { file: walDir, fix: 'append vectors of the index dimension only' });
+      throw badInput(
+        'ERR_RECALL_DIM_MISMATCH',
+        `${walDir}: WAL record seq ${s.seqs[i]} has a ${d}-dimensional vector, earlier ones ${dim}`,
+        { file: walDir, fix: 'append vectors of the index dimension only' },
+      );
     }
     dim = d;
     // copy out: the payload buffer is one allocation for the whole scan
@@ -62,7 +66,10 @@ export function encodeDeletes(ids: Iterable<bigint>): Buffer {
 
 export async function readDeletes(layerDir: string): Promise<Set<bigint>> {
   const b = (await readLayerFile(layerDir, VECTOR_DELETES_FILE)) ?? Buffer.alloc(0);
-  if (b.length % 8) throw badInput('ERR_RECALL_CORRUPT', `${join(layerDir, VECTOR_DELETES_FILE)}: ${b.length} bytes is not a list of u64 ids`, { file: join(layerDir, VECTOR_DELETES_FILE) });
+  if (b.length % 8)
+    throw badInput('ERR_RECALL_CORRUPT', `${join(layerDir, VECTOR_DELETES_FILE)}: ${b.length} bytes is not a list of u64 ids`, {
+      file: join(layerDir, VECTOR_DELETES_FILE),
+    });
   const copy = new Uint8Array(b); // aligned
   return new Set(new BigUint64Array(copy.buffer, 0, b.length / 8));
 }

@@ -59,15 +59,25 @@ export async function queryVector(o: QueryVectorOptions, signal?: AbortSignal): 
   if (lv.layers.length > 1 || o.wal) return queryLayered(o, lv, signal);
   const { files } = lv.layers[0]!;
   const version = lv.version;
-  if (files.length !== 1) throw badInput('ERR_RECALL_NOT_AN_INDEX', `${o.index}: ${files.length} vector files; one expected`, { file: o.index });
+  if (files.length !== 1)
+    throw badInput('ERR_RECALL_NOT_AN_INDEX', `${o.index}: ${files.length} vector files; one expected`, { file: o.index });
   const h = native.vectorOpen(files[0]!);
   const info = native.vectorInfo(h);
   const q = await readVectors([o.queries], { format: o.queriesFormat, vector: o.vector });
   if (q.dim !== info.dim)
-    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.queries}: queries have ${q.dim} dimensions, the index ${info.dim}`, { file: o.queries, fix: 'query with vectors of the dimension the index was built with' });
-  if (o.k > info.n) throw badInput('ERR_RECALL_K_TOO_LARGE', `--k ${o.k} is larger than the index (${info.n} vectors)`, { fix: `pass --k ${info.n} or less` });
+    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.queries}: queries have ${q.dim} dimensions, the index ${info.dim}`, {
+      file: o.queries,
+      fix: 'query with vectors of the dimension the index was built with',
+    });
+  if (o.k > info.n)
+    throw badInput('ERR_RECALL_K_TOO_LARGE', `--k ${o.k} is larger than the index (${info.n} vectors)`, {
+      fix: `pass --k ${info.n} or less`,
+    });
   if (o.rerank && info.quant !== 'f32' && !info.hasF32)
-    throw badInput('ERR_RECALL_NO_F32', `${files[0]}: --rerank needs the f32 rows, and this ${info.quant} index was built without them`, { file: files[0], fix: 'rebuild with --rerank, or query without it' });
+    throw badInput('ERR_RECALL_NO_F32', `${files[0]}: --rerank needs the f32 rows, and this ${info.quant} index was built without them`, {
+      file: files[0],
+      fix: 'rebuild with --rerank, or query without it',
+    });
   const load_s = (performance.now() - t0) / 1000;
   const token = native.cancelToken();
   const onAbort = () => native.cancel(token);
@@ -119,10 +129,15 @@ async function queryLayered(o: QueryVectorOptions, lv: LayeredVersion, signal?: 
   const info = first?.handle ? native.vectorInfo(first.handle) : null;
   const q = await readVectors([o.queries], { format: o.queriesFormat, vector: o.vector });
   if (info && q.dim !== info.dim)
-    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.queries}: queries have ${q.dim} dimensions, the index ${info.dim}`, { file: o.queries, fix: 'query with vectors of the dimension the index was built with' });
+    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.queries}: queries have ${q.dim} dimensions, the index ${info.dim}`, {
+      file: o.queries,
+      fix: 'query with vectors of the dimension the index was built with',
+    });
   const tail = o.wal ? vectorChanges(o.wal, { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt }) : null;
   if (tail?.dim && tail.dim !== q.dim)
-    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.wal}: the WAL holds ${tail.dim}-dimensional vectors, the queries ${q.dim}`, { file: o.wal });
+    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.wal}: the WAL holds ${tail.dim}-dimensional vectors, the queries ${q.dim}`, {
+      file: o.wal,
+    });
   const metric = (lv.manifest?.params.index as { metric?: string } | undefined)?.metric ?? info?.metric ?? 'l2';
   const load_s = (performance.now() - t0) / 1000;
   const token = native.cancelToken();
@@ -133,7 +148,16 @@ async function queryLayered(o: QueryVectorOptions, lv: LayeredVersion, signal?: 
   const c0 = process.cpuUsage();
   let r: Awaited<ReturnType<typeof searchLayers>>;
   try {
-    r = await searchLayers(layers, tail?.rows ?? new Map(), metric, q.data, q.dim, o.k, { ef: o.ef ?? Math.max(64, o.k), nprobe: o.nprobe ?? 8, rerank: o.rerank ?? 0, threads }, token);
+    r = await searchLayers(
+      layers,
+      tail?.rows ?? new Map(),
+      metric,
+      q.data,
+      q.dim,
+      o.k,
+      { ef: o.ef ?? Math.max(64, o.k), nprobe: o.nprobe ?? 8, rerank: o.rerank ?? 0, threads },
+      token,
+    );
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -146,15 +170,40 @@ async function queryLayered(o: QueryVectorOptions, lv: LayeredVersion, signal?: 
     version: lv.version,
     queries: q.n,
     k: o.k,
-    params: { ef: info?.type === 'hnsw' ? (o.ef ?? Math.max(64, o.k)) : null, nprobe: info?.type === 'ivf' ? (o.nprobe ?? 8) : null, rerank: o.rerank ?? 0, threads },
-    ids: r.ids.map((row) => pad(row.map((x) => jsonId(BigInt.asIntN(64, x))), -1 as number | string)),
-    distances: r.distances.map((row) => pad(row.map((x) => +x.toPrecision(7)), Infinity)),
+    params: {
+      ef: info?.type === 'hnsw' ? (o.ef ?? Math.max(64, o.k)) : null,
+      nprobe: info?.type === 'ivf' ? (o.nprobe ?? 8) : null,
+      rerank: o.rerank ?? 0,
+      threads,
+    },
+    ids: r.ids.map((row) =>
+      pad(
+        row.map((x) => jsonId(BigInt.asIntN(64, x))),
+        -1 as number | string,
+      ),
+    ),
+    distances: r.distances.map((row) =>
+      pad(
+        row.map((x) => +x.toPrecision(7)),
+        Infinity,
+      ),
+    ),
     index_memory_bytes: layers.reduce((s, l) => s + (l.handle ? native.vectorInfo(l.handle).memoryBytes : 0), 0),
     load_s: +load_s.toFixed(4),
     search_s: +search_s.toFixed(6),
     search_cpu_s: +search_cpu_s.toFixed(6),
     qps: +(q.n / Math.max(search_cpu_s, 1e-9)).toFixed(1),
     layers: lv.layers.map((l) => l.version),
-    wal: tail && o.wal ? { dir: o.wal, walSeq: lv.info.walSeq, tailRecords: tail.records, lastSeq: tail.report.lastSeq, torn: tail.report.torn, corrupt: tail.report.corrupt.length } : null,
+    wal:
+      tail && o.wal
+        ? {
+            dir: o.wal,
+            walSeq: lv.info.walSeq,
+            tailRecords: tail.records,
+            lastSeq: tail.report.lastSeq,
+            torn: tail.report.torn,
+            corrupt: tail.report.corrupt.length,
+          }
+        : null,
   };
 }

@@ -12,14 +12,17 @@ export const vectorRecords: RecordCodec = {
       if (del) return;
       const v = rec.vector;
       if (!Array.isArray(v) || v.length === 0) w.fail('a vector upsert needs a non-empty "vector" array', 'add the embedding');
-      if (dim && v.length !== dim) w.fail(`"vector" has ${v.length} dimensions, earlier records ${dim}`, 'give every vector the index dimension');
+      if (dim && v.length !== dim)
+        w.fail(`"vector" has ${v.length} dimensions, earlier records ${dim}`, 'give every vector the index dimension');
       dim = v.length;
       b.u32(v.length);
       v.forEach((x, i) => {
-        if (typeof x !== 'number' || !Number.isFinite(x)) w.fail(`vector[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the embedding');
+        if (typeof x !== 'number' || !Number.isFinite(x))
+          w.fail(`vector[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the embedding');
         b.f32(x);
       });
     };
   },
-  parquetSelect: (cols, need, _text) => `${ident(need(cols.id ?? 'id', 'id'))} AS id, ${ident(need(cols.vector ?? 'vector', 'vector'))} AS vector`,
+  parquetSelect: (cols, need, _text) =>
+    `${ident(need(cols.id ?? 'id', 'id'))} AS id, ${ident(need(cols.vector ?? 'vector', 'vector'))} AS vector`,
 };

@@ -52,22 +52,33 @@ interface Part {
   files: string[];
 }
 
-function checkTypes(file: string, schema: { name: string; type: string }[], o: Required<Pick<BuildX2iOptions, 'key' | 'neighbors' | 'scores'>>): void {
+function checkTypes(
+  file: string,
+  schema: { name: string; type: string }[],
+  o: Required<Pick<BuildX2iOptions, 'key' | 'neighbors' | 'scores'>>,
+): void {
   const type = (name: string, what: string) => {
     const col = schema.find((s) => s.name === name);
     if (!col) {
-      throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${file}: no ${what} column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
-        file,
-        fix: `pass one of those as --${what}`,
-      });
+      throw badInput(
+        'ERR_RECALL_NO_SUCH_COLUMN',
+        `${file}: no ${what} column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`,
+        {
+          file,
+          fix: `pass one of those as --${what}`,
+        },
+      );
     }
     return col.type;
   };
   const k = type(o.key, 'key');
-  if (!INT_TYPES.has(k)) throw badInput('ERR_RECALL_BAD_KEY_TYPE', `${file}: key column "${o.key}" is ${k}; x2i keys must be integers`, { file });
+  if (!INT_TYPES.has(k))
+    throw badInput('ERR_RECALL_BAD_KEY_TYPE', `${file}: key column "${o.key}" is ${k}; x2i keys must be integers`, { file });
   const n = type(o.neighbors, 'neighbors');
   if (!(n.endsWith('[]') && INT_TYPES.has(n.slice(0, -2)))) {
-    throw badInput('ERR_RECALL_BAD_LIST_TYPE', `${file}: neighbors column "${o.neighbors}" is ${n}; expected a list of integer item ids`, { file });
+    throw badInput('ERR_RECALL_BAD_LIST_TYPE', `${file}: neighbors column "${o.neighbors}" is ${n}; expected a list of integer item ids`, {
+      file,
+    });
   }
   const s = type(o.scores, 'scores');
   if (!(s.endsWith('[]') && FLOAT_TYPES.has(s.slice(0, -2).replace(/\(.*\)/, '')))) {
@@ -76,7 +87,11 @@ function checkTypes(file: string, schema: { name: string; type: string }[], o: R
 }
 
 /** The first row breaking a rule, as a one-line error naming file and row. */
-async function refuseRows(c: DuckDBConnection, files: string[], o: Required<Pick<BuildX2iOptions, 'key' | 'neighbors' | 'scores'>>): Promise<void> {
+async function refuseRows(
+  c: DuckDBConnection,
+  files: string[],
+  o: Required<Pick<BuildX2iOptions, 'key' | 'neighbors' | 'scores'>>,
+): Promise<void> {
   const src = `read_parquet(${literalList(files)}, filename = true, file_row_number = true)`;
   const [k, n, s] = [ident(o.key), ident(o.neighbors), ident(o.scores)];
   const rules: [string, string][] = [
@@ -86,9 +101,16 @@ async function refuseRows(c: DuckDBConnection, files: string[], o: Required<Pick
     [`list_bool_or(list_transform(${s}, x -> x IS NULL OR isnan(x::DOUBLE)))`, `a null or NaN score in "${o.scores}"`],
   ];
   for (const [where, what] of rules) {
-    const [bad] = await queryRows<{ filename: string; row: string }>(c, `SELECT filename, file_row_number::VARCHAR AS row FROM ${src} WHERE ${where} LIMIT 1`);
+    const [bad] = await queryRows<{ filename: string; row: string }>(
+      c,
+      `SELECT filename, file_row_number::VARCHAR AS row FROM ${src} WHERE ${where} LIMIT 1`,
+    );
     if (bad) {
-      throw badInput('ERR_RECALL_BAD_ROW', `${bad.filename}: row ${bad.row}: ${what}`, { file: bad.filename, row: Number(bad.row), fix: 'fix or filter the row; nothing was written' });
+      throw badInput('ERR_RECALL_BAD_ROW', `${bad.filename}: row ${bad.row}: ${what}`, {
+        file: bad.filename,
+        row: Number(bad.row),
+        fix: 'fix or filter the row; nothing was written',
+      });
     }
   }
 }
@@ -101,7 +123,11 @@ async function readLists(c: DuckDBConnection, files: string[], l: { key: string;
     `SELECT ${ident(l.key)}::BIGINT, coalesce(len(${ident(l.neighbors)}), 0)::BIGINT FROM ${src}`,
     [BigInt64Array, BigInt64Array],
   );
-  const [items, scores] = await readColumns<[BigInt64Array, Float32Array]>(c, `SELECT unnest(${ident(l.neighbors)})::BIGINT, unnest(${ident(l.scores)})::FLOAT FROM ${src}`, [BigInt64Array, Float32Array]);
+  const [items, scores] = await readColumns<[BigInt64Array, Float32Array]>(
+    c,
+    `SELECT unnest(${ident(l.neighbors)})::BIGINT, unnest(${ident(l.scores)})::FLOAT FROM ${src}`,
+    [BigInt64Array, Float32Array],
+  );
   const offsets = new BigUint64Array(keys.length + 1);
   for (let r = 0; r < keys.length; r++) offsets[r + 1] = offsets[r]! + BigInt.asUintN(64, counts[r]!);
   const u64 = (a: BigInt64Array) => new BigUint64Array(a.buffer, a.byteOffset, a.length);
@@ -119,7 +145,11 @@ export interface PartTarget {
  * returns them and the version parameters. `buildX2i` wraps it in a version; `recall build --config`
  * calls it per shard.
  */
-export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {}): Promise<{ shards: BuildX2iResult['shards']; params: Record<string, unknown> }> {
+export async function writeX2iParts(
+  o: BuildX2iOptions,
+  target: PartTarget,
+  hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {},
+): Promise<{ shards: BuildX2iResult['shards']; params: Record<string, unknown> }> {
   const native = loadNative();
   const db = await openDuckDB({ threads: 1 }); // one thread: rows come back in file order
   const c = await db.connect();
@@ -135,8 +165,14 @@ export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hook
         : [{ shard: 0, files: await expandInputs(c, o.inputs) }];
     const shardCount = parts.length;
     if (o.shard !== undefined) {
-      if (!shardFiles || o.interactions) throw badInput('ERR_RECALL_USAGE', '--shard needs a `recall shard` folder of precomputed lists as --input', { fix: 'drop --shard, or pass the shard folder' });
-      if (o.shard >= shardCount) throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the folder holds ${shardCount} shards`, { fix: `pass 0..${shardCount - 1}` });
+      if (!shardFiles || o.interactions)
+        throw badInput('ERR_RECALL_USAGE', '--shard needs a `recall shard` folder of precomputed lists as --input', {
+          fix: 'drop --shard, or pass the shard folder',
+        });
+      if (o.shard >= shardCount)
+        throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the folder holds ${shardCount} shards`, {
+          fix: `pass 0..${shardCount - 1}`,
+        });
       parts.splice(0, parts.length, parts[o.shard]!);
     }
     const lists = o.interactions ? null : { key: o.key ?? '', neighbors: o.neighbors ?? '', scores: o.scores ?? '' };
@@ -152,10 +188,20 @@ export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hook
     // 3. build every part into a staged version
     const params = {
       channel: 'x2i',
-      source: manifest ? { shardFolder: o.sourceLabel ?? o.inputs[0], key: manifest.key, hash: manifest.hash } : { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs },
-      columns: lists ?? { user: o.interactions!.user, item: o.interactions!.item, ts: o.interactions!.ts ?? null, weight: o.interactions!.weight ?? null, actionWeights: o.interactions!.actionWeights ?? null },
+      source: manifest
+        ? { shardFolder: o.sourceLabel ?? o.inputs[0], key: manifest.key, hash: manifest.hash }
+        : { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs },
+      columns: lists ?? {
+        user: o.interactions!.user,
+        item: o.interactions!.item,
+        ts: o.interactions!.ts ?? null,
+        weight: o.interactions!.weight ?? null,
+        actionWeights: o.interactions!.actionWeights ?? null,
+      },
       // the thread count is left out: it does not change the result, so it must not change the bytes
-      algorithm: o.interactions ? { ...o.interactions.compute, threads: undefined, seed: String(o.interactions.compute.seed ?? 0n) } : 'precomputed',
+      algorithm: o.interactions
+        ? { ...o.interactions.compute, threads: undefined, seed: String(o.interactions.compute.seed ?? 0n) }
+        : 'precomputed',
       topK: o.topK ?? 0,
       minScore: o.minScore ?? null,
       shardCount,
@@ -166,18 +212,34 @@ export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hook
     const shards: BuildX2iResult['shards'] = [];
     for (const p of parts) {
       hooks.signal?.throwIfAborted();
-      const { keys, offsets, items, scores } = lists ? await readLists(c, p.files, lists) : await listsFromInteractions(c, p.files, o.interactions!, o.interactions!.compute, hooks.signal);
+      const { keys, offsets, items, scores } = lists
+        ? await readLists(c, p.files, lists)
+        : await listsFromInteractions(c, p.files, o.interactions!, o.interactions!.compute, hooks.signal);
       const file = shardFileName(p.shard, shardCount, X2I_FILE_EXT);
       let stats: X2iStats;
       try {
-        stats = await native.x2iWrite(join(target.dir, file), { version: target.version, shard: p.shard, shardCount }, canonicalJson({ ...params, shard: p.shard }), keys, offsets, items, scores, {
-          seed: o.seed ?? 0n,
-          topK: o.topK ?? 0,
-          minScore: o.minScore,
-        });
+        stats = await native.x2iWrite(
+          join(target.dir, file),
+          { version: target.version, shard: p.shard, shardCount },
+          canonicalJson({ ...params, shard: p.shard }),
+          keys,
+          offsets,
+          items,
+          scores,
+          {
+            seed: o.seed ?? 0n,
+            topK: o.topK ?? 0,
+            minScore: o.minScore,
+          },
+        );
       } catch (e) {
         const m = /^row (\d+): (.*)$/.exec((e as Error).message);
-        if (m) throw badInput('ERR_RECALL_BAD_ROW', `${p.files.join(', ')}: row ${m[1]}: ${m[2]}`, { file: p.files[0], row: Number(m[1]), fix: 'fix the input; nothing was written' });
+        if (m)
+          throw badInput('ERR_RECALL_BAD_ROW', `${p.files.join(', ')}: row ${m[1]}: ${m[2]}`, {
+            file: p.files[0],
+            row: Number(m[1]),
+            fix: 'fix the input; nothing was written',
+          });
         throw e;
       }
       shards.push({ ...stats, file, shard: p.shard });
@@ -193,7 +255,10 @@ export async function writeX2iParts(o: BuildX2iOptions, target: PartTarget, hook
   }
 }
 
-export async function buildX2i(o: BuildX2iOptions, hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {}): Promise<BuildX2iResult> {
+export async function buildX2i(
+  o: BuildX2iOptions,
+  hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {},
+): Promise<BuildX2iResult> {
   const started = Date.now();
   return inNewVersion(o.out, 'x2i', async (staged) => {
     const { shards, params } = await writeX2iParts(o, staged, hooks);

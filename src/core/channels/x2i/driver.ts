@@ -13,7 +13,18 @@ export const x2iDriver: ChannelDriver<X2iChannelConfig, BuildX2iOptions, typeof 
   sharded: true,
   partTasks: ({ channel: ch, config, shardFolder, shards, dir, sourceLabel }) => {
     const src = config.sources[ch.source]!;
-    return shards.map((k) => ({ inputs: [shardFolder], sourceLabel, key: src.key, neighbors: ch.neighbors, scores: ch.scores, topK: ch.topK, minScore: ch.minScore, seed: BigInt(ch.seed ?? '0'), shard: k, out: dir }));
+    return shards.map((k) => ({
+      inputs: [shardFolder],
+      sourceLabel,
+      key: src.key,
+      neighbors: ch.neighbors,
+      scores: ch.scores,
+      topK: ch.topK,
+      minScore: ch.minScore,
+      seed: BigInt(ch.seed ?? '0'),
+      shard: k,
+      out: dir,
+    }));
   },
   writePart: async (options, target) => {
     const r = await writeX2iParts(options, target);

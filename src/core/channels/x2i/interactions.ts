@@ -38,24 +38,41 @@ export function parseActionWeights(text: string): Record<string, number> {
   for (const part of text.split(',').filter(Boolean)) {
     const [k, v] = part.split('=');
     const w = Number(v);
-    if (!k || !Number.isFinite(w) || w <= 0) throw usage('ERR_RECALL_USAGE', `--action-weights: "${part}" is not action=positive-number`, { fix: 'write e.g. click=1,like=2,share=3' });
+    if (!k || !Number.isFinite(w) || w <= 0)
+      throw usage('ERR_RECALL_USAGE', `--action-weights: "${part}" is not action=positive-number`, {
+        fix: 'write e.g. click=1,like=2,share=3',
+      });
     out[k] = w;
   }
   return out;
 }
 
-export async function listsFromInteractions(c: DuckDBConnection, files: string[], cols: InteractionColumns, options: X2iComputeOptions, signal?: AbortSignal): Promise<ComputedLists> {
+export async function listsFromInteractions(
+  c: DuckDBConnection,
+  files: string[],
+  cols: InteractionColumns,
+  options: X2iComputeOptions,
+  signal?: AbortSignal,
+): Promise<ComputedLists> {
   // files is never empty: expandInputs refuses an input that matches nothing
   const first = (await describeInputs(c, files))[0]!;
   const typeOf = (name: string | undefined, flag: string) => {
     if (name === undefined) return undefined;
     const col = first.schema.find((s) => s.name === name);
-    if (!col) throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${first.path}: no column "${name}" (--${flag}); columns are ${first.schema.map((s) => s.name).join(', ')}`, { file: first.path });
+    if (!col)
+      throw badInput(
+        'ERR_RECALL_NO_SUCH_COLUMN',
+        `${first.path}: no column "${name}" (--${flag}); columns are ${first.schema.map((s) => s.name).join(', ')}`,
+        { file: first.path },
+      );
     return col.type;
   };
   typeOf(cols.user, 'user');
   const itemType = typeOf(cols.item, 'item')!;
-  if (!INT_TYPES.test(itemType)) throw badInput('ERR_RECALL_BAD_KEY_TYPE', `${first.path}: item column "${cols.item}" is ${itemType}; x2i items must be integers`, { file: first.path });
+  if (!INT_TYPES.test(itemType))
+    throw badInput('ERR_RECALL_BAD_KEY_TYPE', `${first.path}: item column "${cols.item}" is ${itemType}; x2i items must be integers`, {
+      file: first.path,
+    });
   const tsType = typeOf(cols.ts, 'ts');
   typeOf(cols.weight, 'weight');
   typeOf(cols.action, 'action');
@@ -65,16 +82,32 @@ export async function listsFromInteractions(c: DuckDBConnection, files: string[]
   const weight = cols.weight
     ? ident(cols.weight)
     : cols.actionWeights
-      ? `CASE ${ident(cols.action ?? 'action')} ${Object.entries(cols.actionWeights).map(([k, v]) => `WHEN ${literal(k)} THEN ${v}`).join(' ')} ELSE NULL END`
+      ? `CASE ${ident(cols.action ?? 'action')} ${Object.entries(cols.actionWeights)
+          .map(([k, v]) => `WHEN ${literal(k)} THEN ${v}`)
+          .join(' ')} ELSE NULL END`
       : '1.0';
   for (const [where, what] of [
     [`${u} IS NULL`, 'null user'],
     [`${i} IS NULL`, 'null item'],
-    [cols.ts ? `${ident(cols.ts)} IS NULL OR ${ts} < 0 OR ${ts} >= 4294967296` : 'false', `null or out-of-range time in "${cols.ts}" (seconds since 1970 up to 2106)`],
-    [cols.weight || cols.actionWeights ? `(${weight}) IS NULL OR isnan((${weight})::DOUBLE) OR (${weight}) <= 0` : 'false', cols.actionWeights ? `an action with no weight in --action-weights` : `a null, NaN or non-positive weight in "${cols.weight}"`],
+    [
+      cols.ts ? `${ident(cols.ts)} IS NULL OR ${ts} < 0 OR ${ts} >= 4294967296` : 'false',
+      `null or out-of-range time in "${cols.ts}" (seconds since 1970 up to 2106)`,
+    ],
+    [
+      cols.weight || cols.actionWeights ? `(${weight}) IS NULL OR isnan((${weight})::DOUBLE) OR (${weight}) <= 0` : 'false',
+      cols.actionWeights ? `an action with no weight in --action-weights` : `a null, NaN or non-positive weight in "${cols.weight}"`,
+    ],
   ] as const) {
-    const [bad] = await queryRows<{ filename: string; row: string }>(c, `SELECT filename, file_row_number::VARCHAR AS row FROM ${src} WHERE ${where} LIMIT 1`);
-    if (bad) throw badInput('ERR_RECALL_BAD_ROW', `${bad.filename}: row ${bad.row}: ${what}`, { file: bad.filename, row: Number(bad.row), fix: 'fix or filter the row; nothing was written' });
+    const [bad] = await queryRows<{ filename: string; row: string }>(
+      c,
+      `SELECT filename, file_row_number::VARCHAR AS row FROM ${src} WHERE ${where} LIMIT 1`,
+    );
+    if (bad)
+      throw badInput('ERR_RECALL_BAD_ROW', `${bad.filename}: row ${bad.row}: ${what}`, {
+        file: bad.filename,
+        row: Number(bad.row),
+        fix: 'fix or filter the row; nothing was written',
+      });
   }
   signal?.throwIfAborted();
   const base = `SELECT ${u} AS u, ${i} AS i, (${ts})::UINTEGER AS t, (${weight})::FLOAT AS w FROM ${src}`;
@@ -87,9 +120,27 @@ export async function listsFromInteractions(c: DuckDBConnection, files: string[]
   const users = user.reduce((m, x) => Math.max(m, x + 1), 0);
   const native = loadNative();
   const u32 = (a: Int32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const rows = await native.x2iCompute(u32(user), u32(item), u32(tsCol), cols.weight || cols.actionWeights ? w : null, users, ids.length, options, tokenFor(native, signal));
+  const rows = await native.x2iCompute(
+    u32(user),
+    u32(item),
+    u32(tsCol),
+    cols.weight || cols.actionWeights ? w : null,
+    users,
+    ids.length,
+    options,
+    tokenFor(native, signal),
+  );
   const keys = new BigUint64Array(ids.buffer, ids.byteOffset, ids.length);
   const items = new BigUint64Array(rows.nb.length);
   for (let p = 0; p < rows.nb.length; p++) items[p] = keys[rows.nb[p]!]!;
-  return { keys, offsets: rows.rowOff, items, scores: rows.sc, interactions: user.length, keptInteractions: rows.keptInteractions, users, work: rows.work };
+  return {
+    keys,
+    offsets: rows.rowOff,
+    items,
+    scores: rows.sc,
+    interactions: user.length,
+    keptInteractions: rows.keptInteractions,
+    users,
+    work: rows.work,
+  };
 }

@@ -28,7 +28,16 @@ export interface X2iQueryResult {
   /** Layers read, oldest first (a delta dump reads through to its base). */
   layers: (number | null)[];
   /** WAL: the seq the version applied, the records read after it, the log's last valid seq. */
-  wal: { dir: string; walSeq: number; asOf: number | null; tailRecords: number; tailKeys: number; lastSeq: number; torn: WalIssue | null; corrupt: number } | null;
+  wal: {
+    dir: string;
+    walSeq: number;
+    asOf: number | null;
+    tailRecords: number;
+    tailKeys: number;
+    lastSeq: number;
+    torn: WalIssue | null;
+    corrupt: number;
+  } | null;
   shardCount: number;
   keys: number;
   found: number;
@@ -53,7 +62,11 @@ export function parseKeys(text: string, source: string): bigint[] {
       try {
         return BigInt.asIntN(64, BigInt(k));
       } catch {
-        throw badInput('ERR_RECALL_BAD_KEY', `${source}: key ${JSON.stringify(k)} is not an integer`, { file: source, row, fix: 'x2i keys are integers' });
+        throw badInput('ERR_RECALL_BAD_KEY', `${source}: key ${JSON.stringify(k)} is not an integer`, {
+          file: source,
+          row,
+          fix: 'x2i keys are integers',
+        });
       }
     });
 }
@@ -69,14 +82,34 @@ export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2
   const shardCount = files0.length === 1 ? 1 : (await readContainerInfo(files0[0]!)).header.shardCount;
   const shards = shardCount > 1 ? routeKeys(keys.map(String), 'int64', shardCount).map((r) => r.shard) : keys.map(() => 0);
   const t0 = process.hrtime.bigint();
-  const answers: X2iAnswer[] = keys.map((k, i) => ({ key: String(k), found: false, shard: shards[i]!, from: null, deleted: false, items: [] }));
+  const answers: X2iAnswer[] = keys.map((k, i) => ({
+    key: String(k),
+    found: false,
+    shard: shards[i]!,
+    from: null,
+    deleted: false,
+    items: [],
+  }));
   const open: number[] = []; // rows still unanswered
   // 1. the WAL tail, newest of all
   let wal: X2iQueryResult['wal'] = null;
   if (o.wal) {
     const p = lv.manifest?.params ?? {};
-    const r = native.x2iReplay(o.wal, { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt }, { topK: Number(p.topK ?? 0), minScore: p.minScore == null ? undefined : Number(p.minScore) });
-    wal = { dir: o.wal, walSeq: lv.info.walSeq, asOf: o.asOf ?? null, tailRecords: r.records, tailKeys: r.keys.length, lastSeq: r.report.lastSeq, torn: r.report.torn, corrupt: r.report.corrupt.length };
+    const r = native.x2iReplay(
+      o.wal,
+      { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt },
+      { topK: Number(p.topK ?? 0), minScore: p.minScore == null ? undefined : Number(p.minScore) },
+    );
+    wal = {
+      dir: o.wal,
+      walSeq: lv.info.walSeq,
+      asOf: o.asOf ?? null,
+      tailRecords: r.records,
+      tailKeys: r.keys.length,
+      lastSeq: r.report.lastSeq,
+      torn: r.report.torn,
+      corrupt: r.report.corrupt.length,
+    };
     const at = new Map<bigint, number>();
     r.keys.forEach((k, i) => at.set(k, i));
     const starts = new Uint32Array(r.counts.length + 1);
@@ -102,7 +135,11 @@ export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2
       const rows = pending.filter((row) => answers[row]!.shard === s);
       if (rows.length === 0) continue;
       const h = native.x2iOpen(layer.files[s]!);
-      const r = native.x2iLookup(h, BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!)), top);
+      const r = native.x2iLookup(
+        h,
+        BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!)),
+        top,
+      );
       let at = 0;
       rows.forEach((row, j) => {
         const a = answers[row]!;
@@ -120,5 +157,16 @@ export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2
   }
   const lookupMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const missing = answers.filter((a) => !a.found).map((a) => a.key);
-  return { index: indexPath, version: lv.version, layers: lv.layers.map((l) => l.version), wal, shardCount, keys: keys.length, found: keys.length - missing.length, missing, results: answers, lookupMs };
+  return {
+    index: indexPath,
+    version: lv.version,
+    layers: lv.layers.map((l) => l.version),
+    wal,
+    shardCount,
+    keys: keys.length,
+    found: keys.length - missing.length,
+    missing,
+    results: answers,
+    lookupMs,
+  };
 }

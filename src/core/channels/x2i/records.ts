@@ -15,7 +15,8 @@ export const x2iRecords: RecordCodec = {
     if (n.length !== s.length) w.fail(`"neighbors" has ${n.length} items and "scores" ${s.length}`, 'give one score per neighbor');
     const items = n.map((x) => w.key(x, 'neighbors[]'));
     s.forEach((x, i) => {
-      if (typeof x !== 'number' || !Number.isFinite(x)) w.fail(`scores[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the score');
+      if (typeof x !== 'number' || !Number.isFinite(x))
+        w.fail(`scores[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the score');
     });
     b.u64(key);
     b.u32(items.length);
