@@ -4,7 +4,7 @@
  * checked before anything is appended. The payload of each channel is its
  * driver's record codec (core/channels/<kind>/records.ts).
  */
-import type { RecordCodec } from '../channels/driver.js';
+import type { RecordCodec, RecordWriter } from '../channels/driver.js';
 import { type ChannelKind, opCode } from '../channels/kinds.js';
 import { driverFor } from '../channels/registry.js';
 import { Bytes } from '../io/bytes.js';
@@ -36,6 +36,13 @@ export class RecordEncoder {
   private ends: number[] = [];
   private bytes = new Bytes();
   private readonly encode: ReturnType<RecordCodec['encoder']>;
+  /** The record being encoded (for errors), and the one writer the codec gets for every record. */
+  private origin: Origin = { file: '', at: 0, unit: 'line' };
+  private readonly writer: RecordWriter = {
+    bytes: this.bytes,
+    key: (v, name) => this.key(this.origin, v, name),
+    fail: (what, fix) => this.fail(this.origin, what, fix),
+  };
   upserts = 0;
   deletes = 0;
 
@@ -86,7 +93,8 @@ export class RecordEncoder {
     const op = rec.op;
     if (op !== 'upsert' && op !== 'delete') this.fail(o, `"op" is ${JSON.stringify(op) ?? 'missing'}`, 'set "op" to "upsert" or "delete"');
     const del = op === 'delete';
-    this.encode({ bytes: this.bytes, key: (v, name) => this.key(o, v, name), fail: (what, fix) => this.fail(o, what, fix) }, rec, del);
+    this.origin = o;
+    this.encode(this.writer, rec, del);
     if (del) this.deletes++;
     else this.upserts++;
     this.push(opCode(this.channel, del));
