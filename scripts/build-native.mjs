@@ -25,7 +25,7 @@ const args = [
 const started = Date.now();
 const res = spawnSync('cargo', args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20 });
 if (res.error?.code === 'ENOENT') {
-  console.error('recall: `cargo` is not on PATH. Install Rust >= 1.85 (rustup, or Debian: apt-get install cargo), then run `npm run build:native`.');
+  console.error('recall: `cargo` is not on PATH. Install Rust >= 1.92 (rustup, or Debian: apt-get install cargo), then run `npm run build:native`.');
   process.exit(1);
 }
 if (res.status !== 0) {
