@@ -14,7 +14,7 @@ fn main() {
     let buf = std::fs::read(&path).unwrap();
     let nl = buf.iter().position(|&b| b == b'\n').unwrap();
     let head = std::str::from_utf8(&buf[..nl]).unwrap();
-    let num = |k: &str| -> usize { head.split(&format!("\"{k}\":")).nth(1).unwrap().split(|c| c == ',' || c == '}').next().unwrap().parse().unwrap() };
+    let num = |k: &str| -> usize { head.split(&format!("\"{k}\":")).nth(1).unwrap().split([',', '}']).next().unwrap().parse().unwrap() };
     let (n, users, items) = (num("interactions"), num("users"), num("items"));
     let col = |c: usize| -> Vec<u32> { buf[nl + 1 + 4 * n * c..nl + 1 + 4 * n * (c + 1)].chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().unwrap())).collect() };
     let (u, i, t) = (col(0), col(1), col(2));
@@ -129,6 +129,7 @@ fn main() {
         let len = e4[p] as usize;
         p += 1;
         let n = len.min(top);
+        #[allow(clippy::needless_range_loop)] // every varint is decoded, only the first n are kept
         for q in 0..len {
             let (mut v, mut sh) = (0u32, 0);
             loop {

@@ -1,7 +1,7 @@
 //! Page-aligned anonymous memory with transparent huge pages requested
 //! (`madvise(MADV_HUGEPAGE)`), for hash tables read from index files: a
 //! file-backed mmap would not get huge pages, and at 2^24+ slots the TLB
-//! misses cost 16-32% of batch lookup throughput (spec: neighborhash.md 13.9).
+//! misses cost 16-32% of batch lookup throughput (measured on the NeighborHash batch lookup).
 //! The libc calls are declared here (no crates); Linux only, with a plain
 //! allocation elsewhere.
 

@@ -55,7 +55,7 @@ impl Mapped {
     /// The bytes as f32 (the range must start 4-byte aligned, as container sections do).
     pub fn f32s(&self) -> &[f32] {
         let b = self.bytes();
-        assert!(b.as_ptr() as usize % 4 == 0 || b.is_empty(), "f32 section is not 4-byte aligned");
+        assert!((b.as_ptr() as usize).is_multiple_of(4) || b.is_empty(), "f32 section is not 4-byte aligned");
         // SAFETY: aligned as checked, any bit pattern is a valid f32.
         unsafe { std::slice::from_raw_parts(b.as_ptr().cast::<f32>(), b.len() / 4) }
     }

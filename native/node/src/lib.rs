@@ -31,6 +31,9 @@ pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
 }
 
 /// What `process.dlopen` looks up (what NAPI_MODULE_INIT expands to).
+///
+/// # Safety
+/// Called by Node once per environment with a live `env` and `exports` object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);

@@ -393,7 +393,7 @@ impl Env {
         if data.is_null() {
             return Err(err("ERR_INVALID_STATE", format!("{what} is backed by a detached ArrayBuffer")));
         }
-        if (data as usize) % std::mem::align_of::<T>() != 0 {
+        if !(data as usize).is_multiple_of(std::mem::align_of::<T>()) {
             return Err(err("ERR_RECALL_UNALIGNED", format!("{what} is not aligned to {} bytes", std::mem::align_of::<T>())));
         }
         // `data` already points at element 0 (Node applies the byte offset).

@@ -1,5 +1,5 @@
-//! The one file container every recall index kind uses (DESIGN.md "One
-//! container"). All integers little-endian.
+//! The one file container every recall index kind uses.
+//! All integers little-endian.
 //!
 //! ```text
 //! [header 64 B][section 1]..[section S][section table S x 32 B][footer 32 B]

@@ -379,7 +379,7 @@ fn encode_terms(range: std::ops::Range<usize>, inv: &Inverted, term_field: &[u8]
     e
 }
 
-/// Front-coded dictionary blocks and their index (spec §2.5).
+/// Front-coded dictionary blocks and their index.
 fn write_dict(keys: &[u8], key_off: &[u64], enc: &[Encoded]) -> (Vec<u8>, Vec<u8>) {
     let t_count = key_off.len() - 1;
     let n_blocks = t_count.div_ceil(TERMS_PER_DICT_BLOCK);
@@ -404,6 +404,7 @@ fn write_dict(keys: &[u8], key_off: &[u64], enc: &[Encoded]) -> (Vec<u8>, Vec<u8
         first_keys.extend_from_slice(key(s));
         first_off.push(first_keys.len() as u32);
         let mut prev: &[u8] = &[];
+        #[allow(clippy::needless_range_loop)] // t is the term ordinal: key(t), t == s and infos[t]
         for t in s..e {
             let k = key(t);
             let shared = if t == s { 0 } else { k.iter().zip(prev).take_while(|(a, b)| a == b).count() };
@@ -498,11 +499,10 @@ pub fn build_sections(ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, 
             return Err(Error::InvalidArgument(format!("field {}: weight must be a positive number, got {}", f.name, f.weight)));
         }
     }
-    if let ExtIds::Str { bytes, offsets } = ids {
-        if offsets.len() != rows + 1 || offsets[rows] as usize != bytes.len() {
+    if let ExtIds::Str { bytes, offsets } = ids
+        && (offsets.len() != rows + 1 || offsets[rows] as usize != bytes.len()) {
             return Err(Error::InvalidArgument("string ids: offsets must have rows + 1 entries ending at the byte length".into()));
         }
-    }
     let mut stats = BuildStats { rows: rows as u64, ..Default::default() };
     let threads = opts.threads.max(1);
     let nf = fields.len();
@@ -794,6 +794,7 @@ pub fn section_label(kind: u32) -> &'static str {
 }
 
 /// Build and write the index file (temp name, fsync, rename).
+#[allow(clippy::too_many_arguments)] // the inputs of one build, each distinct; a struct would only wrap them
 pub fn build(path: &Path, mut fields_h: HeaderFields, params_json: &str, ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, opts: &BuildOptions, cancel: &CancelToken) -> Result<BuildStats> {
     let built = build_sections(ids, fields, tombstones, opts, cancel)?;
     cancel.check()?;

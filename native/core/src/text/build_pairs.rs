@@ -1,4 +1,4 @@
-//! Term-pair postings (spec §2.9): candidates are the frequent terms, pairs are
+//! Term-pair postings: candidates are the frequent terms, pairs are
 //! counted over the forward lists (`cooc`: both terms in the doc's field; `adjacent`:
 //! `b` right after `a`), kept by the postings they save, stored as one list
 //! carrying both tfs so `AND(a, b)` reads one short list.
@@ -13,6 +13,7 @@ use crate::cancel::CancelToken;
 use crate::error::Result;
 
 /// The candidate pairs of one doc: (key, tf of a, tf of b).
+#[allow(clippy::too_many_arguments)] // the hot per-doc step takes the slices it reads and its scratch buffers by value
 fn doc_pairs(d: usize, kind: PairKind, cap: bool, cand: &[bool], term_df: &[u32], term_field: &[u8], doc_off: &[u64], ords: &[u32], tfs: &[u32], adj_off: &[u64], adj: &[u64], buf: &mut Vec<(u32, u32)>, out: &mut Vec<(u64, u32, u32)>) {
     out.clear();
     buf.clear();

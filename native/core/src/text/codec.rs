@@ -1,5 +1,5 @@
 //! Integer codecs of the text index: LEB128 VInts and LSB-first bit packing of
-//! 128-value blocks (spec `inverted.md` §2.6), plus little-endian readers.
+//! 128-value blocks, plus little-endian readers.
 
 pub const BLOCK: usize = 128;
 
@@ -22,12 +22,11 @@ pub fn get_vint(b: &[u8], pos: &mut usize) -> Option<u64> {
         return Some(first as u64);
     }
     // two bytes (a doc gap below 16384) without the call
-    if let Some(&second) = b.get(*pos + 1) {
-        if second < 0x80 {
+    if let Some(&second) = b.get(*pos + 1)
+        && second < 0x80 {
             *pos += 2;
             return Some((first & 0x7f) as u64 | (second as u64) << 7);
         }
-    }
     get_vint_long(b, pos)
 }
 

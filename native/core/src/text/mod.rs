@@ -1,7 +1,7 @@
-//! The text channel: an inverted index with BM25 top-k (spec `inverted.md`),
-//! stored in the shared container (kind INVERTED) rather than the spec's own
-//! `.rti` framing: header, section table, footer and CRCs are the container's;
-//! the sections' contents follow the spec. Section kinds:
+//! The text channel: an inverted index with BM25 top-k,
+//! stored in the shared container (kind INVERTED) rather than a format of its
+//! own: header, section table, footer and CRCs are the container's;
+//! the sections' contents are the text index's. Section kinds:
 //!
 //! | kind | section | contents |
 //! |---|---|---|
@@ -54,7 +54,7 @@ pub const FLAG_TOMBSTONES: u32 = 1 << 7;
 pub const TERMS_PER_DICT_BLOCK: usize = 64;
 pub const SKIP_ENTRY: usize = 12;
 pub const PAIR_SKIP_ENTRY: usize = 16;
-/// Highest internal doc id + 1 (spec: N <= 2^31 - 1).
+/// Highest internal doc id + 1 (N <= 2^31 - 1).
 pub const MAX_DOCS: usize = (1 << 31) - 1;
 /// The end-of-list doc id of iterators.
 pub const NO_MORE: u32 = u32::MAX;

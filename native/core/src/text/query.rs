@@ -1,4 +1,4 @@
-//! Query strings -> AST -> normalised tree (spec §4.1).
+//! Query strings -> AST -> normalised tree.
 //!
 //! Syntax: words are ANDed (or ORed with `default_or`); `AND`, `OR`, `NOT`
 //! (upper case), `-word`, parentheses, `"a phrase"`, `field:word`, `word^2`
@@ -390,7 +390,7 @@ fn plain_words(q: &str, default_or: bool, idx: &TextIndex) -> Option<(Norm, bool
         Some(o @ (b"AND" | b"OR")) => Some(o == b"AND"),
         _ => None,
     };
-    if op.is_some() && (toks.len() % 2 == 0 || toks.iter().skip(1).step_by(2).any(|&o| o != toks[1])) {
+    if op.is_some() && (toks.len().is_multiple_of(2) || toks.iter().skip(1).step_by(2).any(|&o| o != toks[1])) {
         return None;
     }
     let words = toks.iter().step_by(if op.is_some() { 2 } else { 1 });

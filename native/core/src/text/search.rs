@@ -1,4 +1,4 @@
-//! Query evaluation (spec §4.2–4.4): term lookup and the pair planner turn the
+//! Query evaluation: term lookup and the pair planner turn the
 //! normalised tree into document-at-a-time iterators; a lone term scans with
 //! block-max skipping, a top-level OR runs MaxScore, everything else is an
 //! exhaustive leapfrog. Scores are BM25 summed in f64 in ascending (term ordinal,
@@ -291,12 +291,11 @@ impl Resolver<'_> {
             },
             Norm::Phrase { a, b, boost } => {
                 let (Some(ta), Some(tb)) = (self.idx.lookup(a), self.idx.lookup(b)) else { return Ok(Resolved::Unknown) };
-                if self.p.use_pairs && self.idx.pair_kind == PairKind::Adjacent {
-                    if let Some(pi) = self.idx.lookup_pair(ta.ord, tb.ord) {
+                if self.p.use_pairs && self.idx.pair_kind == PairKind::Adjacent
+                    && let Some(pi) = self.idx.lookup_pair(ta.ord, tb.ord) {
                         self.pairs_used += 1;
                         return Ok(Resolved::P(Plan::Pair(pi, ta, tb, *boost, *boost)));
                     }
-                }
                 if ta.ord == tb.ord {
                     Resolved::P(Plan::Term(ta, *boost))
                 } else {
@@ -348,7 +347,7 @@ impl Resolver<'_> {
         })
     }
 
-    /// Greedy cover of an And's positive terms by co-occurrence pair lists (spec §4.4).
+    /// Greedy cover of an And's positive terms by co-occurrence pair lists.
     fn plan_pairs(&mut self, pos: &mut Vec<Plan>) {
         if !self.p.use_pairs || self.idx.pair_kind != PairKind::Cooc {
             return;
@@ -367,7 +366,7 @@ impl Resolver<'_> {
                 let (a, b) = (info(i).0, info(j).0);
                 let (lo, hi) = if a.ord < b.ord { (i, j) } else { (j, i) };
                 if let Some(pi) = self.idx.lookup_pair(info(lo).0.ord, info(hi).0.ord) {
-                    // spec §4.4 skips pairs with df_ab >= 0.5 min(df); one sequential list beats a
+                    // the plain rule skips pairs with df_ab >= 0.5 min(df); one sequential list beats a
                     // leapfrog of two long ones well beyond that here, so only near-equal lists are skipped
                     if (pi.df as f64) < PAIR_MAX_FRACTION * a.df.min(b.df) as f64 {
                         cands.push((pi.df, lo, hi, pi));
@@ -567,7 +566,7 @@ fn exact_sum(slots: &mut [f64], order: &[usize]) -> f64 {
     t
 }
 
-/// Collection-wide statistics for searching one shard of several (spec §4.2): N, the per-field
+/// Collection-wide statistics for searching one shard of several: N, the per-field
 /// token totals (avgdl) and the df of every query term summed over the shards, so each shard
 /// scores exactly like one index over all the documents.
 pub struct GlobalStats {
@@ -589,10 +588,13 @@ fn query_keys(n: &Norm, out: &mut Vec<Vec<u8>>) {
     }
 }
 
+/// (shard, doc, score) hits, the total, whether it is exact, and the pair lists used.
+pub type ShardHits = (Vec<(u32, u32, f64)>, u64, bool, u32);
+
 /// Search every shard of a collection with the collection's statistics and merge the top k
 /// (score descending, then shard, then doc). Returns (shard, doc, score) hits, the total and
 /// whether it is exact, and the pair lists used. The shards share fields and analyzer.
-pub fn search_shards(shards: &[&TextIndex], q: &str, p: &SearchParams) -> Result<(Vec<(u32, u32, f64)>, u64, bool, u32), QueryError> {
+pub fn search_shards(shards: &[&TextIndex], q: &str, p: &SearchParams) -> Result<ShardHits, QueryError> {
     let Some(first) = shards.first() else { return Ok((Vec::new(), 0, true, 0)) };
     let Some(norm) = normalize(q, p.default_or, false, first)? else { return Ok((Vec::new(), 0, true, 0)) };
     let mut keys = Vec::new();
@@ -906,7 +908,7 @@ fn plain_conjunction(idx: &TextIndex, q: &str, p: &SearchParams) -> Option<Hits>
     }
     let toks = &toks[..nt];
     let step = if toks.len() >= 3 && toks[1] == b"AND" {
-        if toks.len() % 2 == 0 || toks.iter().skip(1).step_by(2).any(|&o| o != b"AND") {
+        if toks.len().is_multiple_of(2) || toks.iter().skip(1).step_by(2).any(|&o| o != b"AND") {
             return None;
         }
         2
@@ -989,11 +991,10 @@ fn plain_conjunction(idx: &TextIndex, q: &str, p: &SearchParams) -> Option<Hits>
 }
 
 fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&GlobalStats>) -> Result<Hits, QueryError> {
-    if global.is_none() {
-        if let Some(h) = plain_conjunction(idx, q, p) {
+    if global.is_none()
+        && let Some(h) = plain_conjunction(idx, q, p) {
             return Ok(h);
         }
-    }
     let Some(norm) = normalize(q, p.default_or, p.use_pairs && idx.pair_kind == PairKind::Adjacent, idx)? else { return Ok(Hits { total_exact: true, ..Default::default() }) };
     let mut r = Resolver { idx, p, pairs_used: 0 };
     let plan = match r.resolve(&norm, true)? {
@@ -1087,8 +1088,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // those docs' scores, so a doc whose bound is below the k-th best of them cannot make
             // the top k. Its few blocks with the highest bounds (or its tail) give them cheaply.
             let mut seed = f64::NEG_INFINITY;
-            if let Some(t) = ts.iter().min_by_key(|t| t.c.df()) {
-                if t.c.df() as usize >= p.k && !deleted {
+            if let Some(t) = ts.iter().min_by_key(|t| t.c.df())
+                && t.c.df() as usize >= p.k && !deleted {
                     let mut c = idx.term_cursor(&t.info);
                     let mut blocks: Vec<(f64, usize)> = (0..c.n_full())
                         .map(|b| {
@@ -1118,7 +1119,6 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                         seed = f64::from_bits(kth.to_bits() - 1); // prune strictly below the k-th
                     }
                 }
-            }
             let mut ess = 0;
             let mut last_block = usize::MAX;
             let mut checked_until = 0u32;

@@ -310,7 +310,7 @@ fn conjunctions_and_disjunctions_rank_like_brute_force() {
         })
         .collect();
     let dense = words.iter().filter(|w| idx.lookup(format!("\0{w}").as_bytes()).is_some_and(|t| idx.dense_bits(&t).is_some())).count();
-    assert!(dense >= 2 && dense < 30, "{dense} dense terms: the test needs pairs of them and other terms");
+    assert!((2..30).contains(&dense), "{dense} dense terms: the test needs pairs of them and other terms");
     let mut s = 99u64;
     let mut pick = |m: usize| {
         s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);

@@ -65,6 +65,7 @@ fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, thread
 }
 
 /// Train centroids and return them with every row's list. `data` is dense `n x dim`.
+#[allow(clippy::too_many_arguments)] // training parameters, each distinct
 pub fn train(data: &[f32], n: usize, dim: usize, nlist: usize, metric: Metric, seed: u64, iters: usize, threads: usize, cancel: &CancelToken) -> Result<(Vec<f32>, Vec<u32>)> {
     let stride = padded(dim);
     let nlist = nlist.clamp(1, n.max(1));

@@ -335,7 +335,7 @@ impl VectorIndex {
     /// Search `queries` (dense `nq x dim`), in parallel over queries.
     pub fn search(&self, queries: &[f32], p: &SearchParams, cancel: &CancelToken) -> Result<Results> {
         let dim = self.dim;
-        if queries.len() % dim != 0 {
+        if !queries.len().is_multiple_of(dim) {
             return Err(Error::InvalidArgument(format!("queries: {} values are not rows of {dim}", queries.len())));
         }
         let nq = queries.len() / dim;

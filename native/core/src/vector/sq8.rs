@@ -32,6 +32,9 @@ pub mod x86 {
     use std::arch::x86_64::*;
 
     /// Lengths must be equal multiples of 32 (rows are padded to 32).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F and AVX-512BW (callers check the ISA first).
     #[target_feature(enable = "avx512f,avx512bw")]
     pub fn avx512(c: &[u8], q: &[i16]) -> i64 {
         let n = c.len().min(q.len()) / 32 * 32;
@@ -49,6 +52,8 @@ pub mod x86 {
         lanes.iter().map(|&x| x as i64).sum::<i64>() + super::scalar(&c[n..], &q[n..])
     }
 
+    /// # Safety
+    /// The CPU must have AVX2 (callers check the ISA first).
     #[target_feature(enable = "avx2")]
     pub fn avx2(c: &[u8], q: &[i16]) -> i64 {
         let n = c.len().min(q.len()) / 16 * 16;

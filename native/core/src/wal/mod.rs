@@ -1,4 +1,4 @@
-//! The write-ahead log (DESIGN.md "Versions, WAL and dumps"): incremental
+//! The write-ahead log: incremental
 //! upserts and deletes, appended in order and replayed into dumps.
 //!
 //! A WAL is a folder of segment files `<first seq, 20 digits>.wal`, each a run
@@ -74,7 +74,7 @@ pub fn decode_op(op: u8) -> Option<(Channel, bool)> {
         2 => Channel::Inverted,
         _ => return None,
     };
-    Some((c, op % 2 == 0))
+    Some((c, op.is_multiple_of(2)))
 }
 
 fn bad_payload(what: &str) -> Error {

@@ -58,11 +58,10 @@ pub fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     for e in rd {
         let e = e.map_err(|e| Error::io(dir, "list", e))?;
         let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = name.strip_suffix(&format!(".{SEGMENT_EXT}")) {
-            if stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(stem) = name.strip_suffix(&format!(".{SEGMENT_EXT}"))
+            && stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()) {
                 out.push((stem.parse::<u64>().unwrap_or(0), e.path()));
             }
-        }
     }
     out.sort();
     Ok(out)

@@ -1,4 +1,4 @@
-//! Item-to-item lists computed from interactions (spec: shared/specs/x2i.md):
+//! Item-to-item lists computed from interactions:
 //! the item-CF family (cooc, cosine, jaccard, condprob, iuf, decay) row by
 //! row with a dense accumulator (Gustavson SpGEMM: no hash maps, no pair
 //! shuffle), and Swing item-centric with a seeded per-item user sample.
@@ -218,6 +218,7 @@ impl Acc {
     /// Top-k of the touched entries (score desc, ordinal asc); resets them.
     /// `score(j, sum, count)`: the sum is the count in count-only mode, and
     /// the count is the sum's integer part in sum-only mode (unused there).
+    #[allow(clippy::too_many_arguments)] // the scoring closure and thresholds of one emit, plus its output buffers
     fn emit(&mut self, i: u32, k: usize, min_score: f64, min_common: u32, score: impl Fn(u32, f64, u32) -> f64, nb: &mut Vec<u32>, sc: &mut Vec<f32>) {
         let mut cand: Vec<(f64, u32)> = Vec::with_capacity(self.n_touched);
         let (sums, counts) = (!self.val.is_empty(), !self.cnt.is_empty());

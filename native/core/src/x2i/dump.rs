@@ -124,10 +124,13 @@ pub struct ShardDump<'a> {
     pub opts: BuildOptions,
 }
 
+/// One key's items and scores.
+type ItemList = (Vec<u64>, Vec<f32>);
+
 /// A major dump of one shard: every live key of the layers and the changes, in one file.
 pub fn write_major(d: &ShardDump, path: &Path, fields: HeaderFields, params_json: &str) -> Result<X2iStats> {
     // the newest state of every key the deltas or the changes touch
-    let mut over: FastMap<u64, Option<(Vec<u64>, Vec<f32>)>> = FastMap::default();
+    let mut over: FastMap<u64, Option<ItemList>> = FastMap::default();
     let mut out = Collect::default();
     for (&key, ch) in &d.changes.by_key {
         if shard_of(key, d.shard_count) == d.shard {

@@ -72,7 +72,8 @@ fn dumps_through_the_wal_equal_a_model() {
     };
     let mut model: BTreeMap<u64, Vec<(u64, f32)>> = BTreeMap::new();
     // base: keys 0..60 (key 0 included: it lives in the reserved slot)
-    let mut cols: Vec<Vec<(u64, Vec<u64>, Vec<f32>)>> = vec![Vec::new(); shards as usize];
+    type Column = Vec<(u64, Vec<u64>, Vec<f32>)>;
+    let mut cols: Vec<Column> = vec![Vec::new(); shards as usize];
     for k in 0..60u64 {
         let l: Vec<(u64, f32)> = (0..1 + k % 5).map(|i| (k * 100 + i, (i * 7 % 5) as f32)).collect();
         model.insert(k, norm(l.clone()));
