@@ -5,13 +5,17 @@
 //!
 //! Modules by subsystem: `isa` (CPU tier chosen once per process), `kernels`
 //! (distance kernels), `checksum` (CRC-32C), `hash` (xxHash64 key routing),
-//! `container` (the one file format every index kind uses), `cancel`.
+//! `container` (the one file format every index kind uses), `cancel`; leaves
+//! shared by them: `bytes` (little-endian reads), `fastmap`, `rand` (SplitMix64) and
+//! `sys` (the libc declarations).
 
+pub mod bytes;
 pub mod cancel;
 pub mod checksum;
 pub mod container;
 pub mod cputime;
 pub mod error;
+pub mod fastmap;
 pub mod fsutil;
 pub mod hash;
 pub mod hugebuf;
@@ -22,6 +26,8 @@ pub mod neighborhash;
 pub mod parallel;
 pub mod text;
 pub mod prefetch;
+pub mod rand;
+pub mod sys;
 pub mod vector;
 pub mod wal;
 pub mod x2i;

@@ -78,7 +78,7 @@ pub struct TextIndex {
     deleted: Option<Vec<u64>>,
     pub deleted_count: u64,
     /// Doc bitsets of the dense terms, made at open (see `dense_bits`).
-    dense: super::build::FastMap<u32, DenseBits>,
+    dense: crate::fastmap::FastMap<u32, DenseBits>,
     /// Every DICT_SKIP-th dictionary entry with its full key, and every term's skip entry by the
     /// hash of its key (made at open): a lookup reads a hash slot and decodes at most DICT_SKIP
     /// entries instead of half a 64-term block.
@@ -140,7 +140,7 @@ struct DictHash {
 impl DictHash {
     fn hash(key: &[u8]) -> u64 {
         use std::hash::Hasher;
-        let mut h = super::build::FoldHasher::default();
+        let mut h = crate::fastmap::FoldHasher::default();
         h.write(key);
         h.finish()
     }
@@ -376,10 +376,10 @@ impl TextIndex {
     }
 
     /// The bitsets of the dense terms, most frequent first, within the budget.
-    fn make_dense_bits(&self, mut terms: Vec<TermInfo>) -> super::build::FastMap<u32, DenseBits> {
+    fn make_dense_bits(&self, mut terms: Vec<TermInfo>) -> crate::fastmap::FastMap<u32, DenseBits> {
         terms.sort_by_key(|t| std::cmp::Reverse(t.df));
         let words = (self.n as usize).div_ceil(64);
-        let mut out = super::build::FastMap::default();
+        let mut out = crate::fastmap::FastMap::default();
         let mut budget = DENSE_BUDGET;
         for t in terms.iter().take_while(|t| {
             let need = 12 * words + t.df as usize;

@@ -5,7 +5,7 @@
 //! leaf position) order, so the TypeScript oracle reproduces them bit for bit.
 
 use super::index::{Cursor, DenseBits, PairInfo, TermInfo, TextIndex, bm25_norms, tf1_factors};
-use super::build::FastMap;
+use crate::fastmap::FastMap;
 use super::codec::BLOCK;
 use super::query::{Norm, QueryError, normalize};
 use super::{NO_MORE, PairKind};

@@ -16,6 +16,7 @@ use crate::cancel::CancelToken;
 use crate::error::Result;
 use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use crate::rand::splitmix;
 
 const MAX_LEVEL: usize = 15;
 
@@ -59,12 +60,6 @@ impl Visited {
     }
 }
 
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// A node's level: floor(-ln(u) / ln(M)), u uniform in (0, 1] from (seed, id).
 pub fn level_of(seed: u64, id: usize, m: usize) -> usize {

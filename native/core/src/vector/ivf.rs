@@ -7,6 +7,7 @@ use super::store::{Metric, Scorer, padded};
 use crate::cancel::CancelToken;
 use crate::error::Result;
 use crate::kernels;
+use crate::rand::splitmix;
 
 pub struct Ivf {
     pub nlist: usize,
@@ -16,12 +17,6 @@ pub struct Ivf {
     pub offsets: Vec<u64>,
 }
 
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// Nearest centroid of every row of `rows` (f32 rows of `stride`), in parallel blocks.
 fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, threads: usize, cancel: &CancelToken) -> Result<Vec<u32>> {

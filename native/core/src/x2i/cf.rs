@@ -8,6 +8,7 @@
 
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
+use crate::rand::splitmix;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Algo {
@@ -362,13 +363,6 @@ fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
     pairs
 }
 
-/// SplitMix64, for the seeded per-item user sample of Swing.
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 struct Part {
     cpu_seconds: f64,

@@ -10,7 +10,7 @@ use super::{BuildOptions, Lists, X2iIndex, X2iStats, write};
 use crate::container::HeaderFields;
 use crate::error::{Error, Result};
 use crate::hash::xxh64_u64;
-use crate::text::build::FastMap;
+use crate::fastmap::FastMap;
 use crate::wal::{self, Channel, ScanOptions, ScanReport, decode_op, payload};
 use std::path::Path;
 
