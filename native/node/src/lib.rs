@@ -13,6 +13,7 @@ mod napi;
 mod cancel;
 mod container;
 mod hash;
+mod hash_bench;
 mod kernels;
 mod sys;
 mod vector;
@@ -60,6 +61,7 @@ fn init(env: Env, exports: napi_value) -> JsResult<napi_value> {
     define(env, exports, &[export(c"buildInfo", Some(js_build_info)), export(c"panicForTest", Some(js_panic_for_test))])?;
     kernels::register(env, exports)?;
     hash::register(env, exports)?;
+    hash_bench::register(env, exports)?;
     cancel::register(env, exports)?;
     container::register(env, exports)?;
     x2i::register(env, exports)?;

@@ -17,6 +17,7 @@
 //! | 25 | TOMBSTONES | deleted internal ids, Roaring portable serialization (optional) |
 
 pub mod analyzer;
+pub mod batch;
 pub mod build;
 pub mod build_pairs;
 pub mod codec;
