@@ -9,7 +9,7 @@ import { join, relative, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const dir = join(root, process.argv[2] ?? 'native/core/src/text');
+const dir = join(root, process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'native/core/src/text');
 const crateSrc = join(root, 'native/core/src');
 const modPath = relative(crateSrc, dir).split('/').join('::'); // e.g. "text"
 

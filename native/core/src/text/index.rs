@@ -216,7 +216,7 @@ impl TextIndex {
     pub fn open(path: &Path) -> Result<TextIndex> {
         let c = Container::open_kind(path, kind::INVERTED, MAJOR)?;
         let p = path.display().to_string();
-        let need = |k: u32| -> Result<Vec<u8>> { c.read_section(k)?.ok_or_else(|| corrupt(&p, format!("no {} section", super::build::section_label(k)))) };
+        let need = |k: u32| -> Result<Vec<u8>> { c.read_section(k)?.ok_or_else(|| corrupt(&p, format!("no {} section", section_label(k)))) };
         let fl = need(SECTION_FIELDS)?;
         let bad = |m: &str| corrupt(&p, format!("fields section: {m}"));
         if fl.len() < 28 {

@@ -69,8 +69,7 @@ impl std::ops::Deref for CodeTable<'_> {
     }
 }
 
-/// The planner uses a pair list when it is shorter than this fraction of its shorter term's list.
-pub const PAIR_MAX_FRACTION: f64 = 0.9;
+pub use super::format::PAIR_MAX_FRACTION;
 
 /// Blocks of the shortest term an OR reads to seed its threshold.
 const SEED_BLOCKS: usize = 4;

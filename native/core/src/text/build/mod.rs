@@ -3,6 +3,8 @@
 //! parallel ranges of ordinals and concatenated in order, so the bytes depend
 //! only on the input and the options (never on the thread count).
 
+pub mod pairs;
+
 use super::analyzer::Analyzer;
 use super::codec::{BLOCK, bits, pack, put_vint};
 use super::*;
@@ -53,7 +55,7 @@ pub struct PairOptions {
 
 impl Default for PairOptions {
     fn default() -> Self {
-        PairOptions { kind: PairKind::Off, max_pairs: 1_000_000, max_bytes: 4 << 20, min_df: 0, min_pair_df: 64, max_terms: super::build_pairs::MAX_CANDIDATES }
+        PairOptions { kind: PairKind::Off, max_pairs: 1_000_000, max_bytes: 4 << 20, min_df: 0, min_pair_df: 64, max_terms: pairs::MAX_CANDIDATES }
     }
 }
 
@@ -641,7 +643,7 @@ pub fn build_sections(ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, 
     let mut sections: Vec<(u32, Vec<u8>)> = Vec::new();
     // 9. Pairs.
     if opts.pairs.kind != PairKind::Off {
-        let (dict, post, count) = super::build_pairs::build(&opts.pairs, n, &term_df, &term_field, &doc_off, &f_ords, &f_tfs, &adj_off, &adj, &codes, threads, cancel)?;
+        let (dict, post, count) = pairs::build(&opts.pairs, n, &term_df, &term_field, &doc_off, &f_ords, &f_tfs, &adj_off, &adj, &codes, threads, cancel)?;
         stats.pairs = count;
         flags |= FLAG_PAIRS;
         sections.push((SECTION_PAIR_DICT, dict));
@@ -744,22 +746,6 @@ pub fn build_sections(ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, 
     all.extend(sections);
     all.sort_by_key(|s| s.0);
     Ok(Built { sections: all, flags, stats })
-}
-
-pub fn section_label(kind: u32) -> &'static str {
-    match kind {
-        SECTION_FIELDS => "fields",
-        SECTION_DICT_INDEX => "dict-index",
-        SECTION_DICT_BLOCKS => "dict-blocks",
-        SECTION_POSTINGS => "postings",
-        SECTION_DOC_LENS => "doc-lens",
-        SECTION_FORWARD => "forward",
-        SECTION_PAIR_DICT => "pair-dict",
-        SECTION_PAIR_POSTINGS => "pair-postings",
-        SECTION_EXT_IDS => "ext-ids",
-        SECTION_TOMBSTONES => "tombstones",
-        _ => "other",
-    }
 }
 
 /// Build and write the index file (temp name, fsync, rename).
