@@ -46,10 +46,8 @@ fn main() {
         }
     }
     if json {
-        let items: Vec<String> = rows
-            .iter()
-            .map(|(d, k, t, ns)| format!("{{\"dim\":{d},\"kernel\":\"{k}\",\"tier\":\"{t}\",\"nsPerPair\":{ns:.2}}}"))
-            .collect();
+        let items: Vec<String> =
+            rows.iter().map(|(d, k, t, ns)| format!("{{\"dim\":{d},\"kernel\":\"{k}\",\"tier\":\"{t}\",\"nsPerPair\":{ns:.2}}}")).collect();
         println!("[{}]", items.join(","));
     } else {
         for (d, k, t, ns) in rows {

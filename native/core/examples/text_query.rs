@@ -13,7 +13,10 @@ fn main() {
         let qs: Vec<String> = std::fs::read_to_string(file).unwrap().lines().map(String::from).collect();
         if std::env::var("LOOKUP").is_ok() {
             // the dictionary lookups alone (every word of every line, cold): mean µs per line
-            let keys: Vec<Vec<Vec<u8>>> = qs.iter().map(|q| q.split(' ').filter(|w| *w != "AND" && *w != "OR").map(|w| [&[0u8][..], w.as_bytes()].concat()).collect()).collect();
+            let keys: Vec<Vec<Vec<u8>>> = qs
+                .iter()
+                .map(|q| q.split(' ').filter(|w| *w != "AND" && *w != "OR").map(|w| [&[0u8][..], w.as_bytes()].concat()).collect())
+                .collect();
             let t0 = std::time::Instant::now();
             let mut found = 0;
             for _ in 0..reps {

@@ -40,6 +40,11 @@ fn main() {
             }
             best[1] = best[1].min(t0.elapsed().as_secs_f64());
         }
-        println!("width {w}: unpack {:.1} ns/block, loop {:.1} ns/block ({:.2}x)", best[0] * 1e9 / reps as f64, best[1] * 1e9 / reps as f64, best[1] / best[0]);
+        println!(
+            "width {w}: unpack {:.1} ns/block, loop {:.1} ns/block ({:.2}x)",
+            best[0] * 1e9 / reps as f64,
+            best[1] * 1e9 / reps as f64,
+            best[1] / best[0]
+        );
     }
 }

@@ -16,7 +16,9 @@ fn main() {
     let head = std::str::from_utf8(&buf[..nl]).unwrap();
     let num = |k: &str| -> usize { head.split(&format!("\"{k}\":")).nth(1).unwrap().split([',', '}']).next().unwrap().parse().unwrap() };
     let (n, users, items) = (num("interactions"), num("users"), num("items"));
-    let col = |c: usize| -> Vec<u32> { buf[nl + 1 + 4 * n * c..nl + 1 + 4 * n * (c + 1)].chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().unwrap())).collect() };
+    let col = |c: usize| -> Vec<u32> {
+        buf[nl + 1 + 4 * n * c..nl + 1 + 4 * n * (c + 1)].chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().unwrap())).collect()
+    };
     let (u, i, t) = (col(0), col(1), col(2));
     let d = Interactions { user: &u, item: &i, ts: &t, weight: None, users, items };
     let o = CfOptions { algo: Algo::Cosine, prep: Prep::default(), top_k: 50, min_score: 0.0, min_common: 1, threads: 2 };
@@ -153,6 +155,11 @@ fn main() {
     println!("{keys} keys, {edges} edges (cosine top-50 of {n} interactions)");
     let names = ["u64 ids + f32 scores (v1)", "u64 ids + f16 scores", "u32 ordinals + f16 + id dict", "varint ordinals + f16 + id dict"];
     for (q, name) in names.iter().enumerate() {
-        println!("{name:32} {:6.2} B/edge  {:6.1} MB  top-10 decode {:6.1} ns/key", per_edge(sizes[q]), sizes[q] as f64 / 1e6, [t1, t2, t3, t4][q]);
+        println!(
+            "{name:32} {:6.2} B/edge  {:6.1} MB  top-10 decode {:6.1} ns/key",
+            per_edge(sizes[q]),
+            sizes[q] as f64 / 1e6,
+            [t1, t2, t3, t4][q]
+        );
     }
 }

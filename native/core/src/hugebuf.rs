@@ -33,7 +33,9 @@ impl HugeBuf {
             // Over-map by 2 MiB and use the aligned part; the slack stays mapped (cheap, lazy).
             let mapped = len + HUGE;
             // SAFETY: a fresh private anonymous mapping; checked for failure.
-            let p = unsafe { sys::mmap(std::ptr::null_mut(), mapped, sys::PROT_READ | sys::PROT_WRITE, sys::MAP_PRIVATE | sys::MAP_ANONYMOUS, -1, 0) };
+            let p = unsafe {
+                sys::mmap(std::ptr::null_mut(), mapped, sys::PROT_READ | sys::PROT_WRITE, sys::MAP_PRIVATE | sys::MAP_ANONYMOUS, -1, 0)
+            };
             if p != sys::MAP_FAILED {
                 let aligned = ((p as usize + HUGE - 1) & !(HUGE - 1)) as *mut u8;
                 // SAFETY: [aligned, aligned+len) lies inside the mapping; the advice is only a hint.

@@ -32,7 +32,8 @@ impl Mapped {
             let mapped = (offset - start) as usize + len;
             if len > 0 {
                 // SAFETY: a fresh read-only private mapping of an open file; checked for failure.
-                let p = unsafe { sys::mmap(std::ptr::null_mut(), mapped, sys::PROT_READ, sys::MAP_PRIVATE, file.as_raw_fd(), start as i64) };
+                let p =
+                    unsafe { sys::mmap(std::ptr::null_mut(), mapped, sys::PROT_READ, sys::MAP_PRIVATE, file.as_raw_fd(), start as i64) };
                 if p != sys::MAP_FAILED {
                     let ptr = (p as usize + (offset - start) as usize) as *const u8;
                     return Ok(Mapped { ptr, len, map: (p as usize, mapped), _fallback: Vec::new() });

@@ -5,7 +5,12 @@
 use crate::error::Result;
 
 /// Run `f` over `parts` contiguous ranges of `0..n` on up to `threads` threads; results in order.
-pub fn parallel_ranges<T: Send>(n: usize, parts: usize, threads: usize, f: impl Fn(std::ops::Range<usize>) -> Result<T> + Sync) -> Result<Vec<T>> {
+pub fn parallel_ranges<T: Send>(
+    n: usize,
+    parts: usize,
+    threads: usize,
+    f: impl Fn(std::ops::Range<usize>) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
     let parts = parts.max(1);
     let ranges: Vec<_> = (0..parts).map(|p| (n * p / parts)..(n * (p + 1) / parts)).collect();
     let threads = threads.clamp(1, parts);
@@ -31,4 +36,3 @@ pub fn parallel_ranges<T: Send>(n: usize, parts: usize, threads: usize, f: impl 
     });
     slots.into_iter().map(|r| r.expect("every part ran")).collect()
 }
-

@@ -45,8 +45,15 @@ fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> 
     let seed = 0x5eed;
     let t = match kind.as_str() {
         "neighbor" => BenchTable { slots: SlotBuf::from_slots(&neighborhash::build(&pairs, seed)?.0), seed, linear: false },
-        "linear" if cap.is_power_of_two() && cap > keys.len() => BenchTable { slots: SlotBuf::from_slots(&baseline::linear_build(&pairs, cap, seed)), seed, linear: true },
-        _ => return Err(err("ERR_RECALL_INVALID_ARG", format!("kind must be 'neighbor' or 'linear' (with a power-of-two capacity above the key count), got {kind}"))),
+        "linear" if cap.is_power_of_two() && cap > keys.len() => {
+            BenchTable { slots: SlotBuf::from_slots(&baseline::linear_build(&pairs, cap, seed)), seed, linear: true }
+        }
+        _ => {
+            return Err(err(
+                "ERR_RECALL_INVALID_ARG",
+                format!("kind must be 'neighbor' or 'linear' (with a power-of-two capacity above the key count), got {kind}"),
+            ));
+        }
     };
     env.external(t, &BENCH_TAG)
 }

@@ -52,7 +52,8 @@ fn table(env: Env, v: napi_value) -> JsResult<&'static Kernels> {
         return Ok(kernels::kernels());
     }
     let name = env.string_arg(v, "isa")?;
-    let tier = Isa::parse(&name).ok_or_else(|| err("ERR_RECALL_INVALID_ARG", format!("unknown ISA tier '{name}' (scalar, avx2, avx512)")))?;
+    let tier =
+        Isa::parse(&name).ok_or_else(|| err("ERR_RECALL_INVALID_ARG", format!("unknown ISA tier '{name}' (scalar, avx2, avx512)")))?;
     kernels::kernels_for(tier).ok_or_else(|| err("ERR_RECALL_ISA_UNSUPPORTED", format!("this CPU cannot run the {name} tier")))
 }
 

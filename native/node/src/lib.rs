@@ -16,8 +16,8 @@ mod hash;
 mod hash_bench;
 mod kernels;
 mod sys;
-mod vector;
 mod text;
+mod vector;
 mod wal;
 mod x2i;
 

@@ -421,12 +421,23 @@ impl Env {
         let data = Box::into_raw(v.into_boxed_slice()) as *mut T;
         let mut ab = null_mut();
         let status = unsafe {
-            napi_create_external_arraybuffer(self.0, data.cast(), len * size_of::<T>(), Some(free_boxed_slice::<T>), len as *mut c_void, &mut ab)
+            napi_create_external_arraybuffer(
+                self.0,
+                data.cast(),
+                len * size_of::<T>(),
+                Some(free_boxed_slice::<T>),
+                len as *mut c_void,
+                &mut ab,
+            )
         };
         if status != napi_ok {
             // No finalizer was registered: take the memory back.
             let boxed = unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(data, len)) };
-            return if status == napi_no_external_buffers_allowed { self.typed_array_copy(&boxed) } else { self.check(status).map(|_| null_mut()) };
+            return if status == napi_no_external_buffers_allowed {
+                self.typed_array_copy(&boxed)
+            } else {
+                self.check(status).map(|_| null_mut())
+            };
         }
         self.typed_array_over(ab, T::TYPE, len)
     }

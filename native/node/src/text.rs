@@ -3,12 +3,12 @@
 use crate::napi::{Args, Env, JsError, JsResult, Task, define, err, export, spawn};
 use crate::sys::*;
 use recall_core::container::HeaderFields;
+use recall_core::text::PairKind;
 use recall_core::text::analyzer::{Analyzer, Segmentation};
+use recall_core::text::batch::{QueryOutcome, search_batch};
 use recall_core::text::build::{self, BuildOptions, BuildStats, ExtIds, FieldInput, PairOptions};
 use recall_core::text::index::{ExtIdStore, TextIndex};
-use recall_core::text::batch::{QueryOutcome, search_batch};
 use recall_core::text::search::{SearchParams, search};
-use recall_core::text::PairKind;
 use std::ffi::CStr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -97,7 +97,8 @@ impl Task for Build {
             Some((b, o)) => ExtIds::Str { bytes: b, offsets: o },
             None => ExtIds::U64(&self.tomb_u64),
         };
-        let fields: Vec<FieldInput> = self.fields.iter().map(|(name, w, t, o)| FieldInput { name: name.clone(), weight: *w, text: t, offsets: o }).collect();
+        let fields: Vec<FieldInput> =
+            self.fields.iter().map(|(name, w, t, o)| FieldInput { name: name.clone(), weight: *w, text: t, offsets: o }).collect();
         let stats = build::build(&self.path, self.header.clone(), &self.params, &ids, &fields, &tomb, &self.opts, &self.cancel)?;
         Ok((stats, t0.elapsed().as_secs_f64(), recall_core::cputime::process_cpu_seconds() - c0))
     }
@@ -154,7 +155,12 @@ fn text_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     for f in env.array_items(env.get(input, c"fields")?, "fields")? {
         let name = env.string_arg(env.get(f, c"name")?, "field name")?;
         let weight = env.opt_number(f, c"weight")?.unwrap_or(1.0);
-        let (text, offsets) = unsafe { (env.typed_array::<u8>(env.get(f, c"text")?, "field text")?.to_vec(), env.typed_array::<u32>(env.get(f, c"offsets")?, "field offsets")?.to_vec()) };
+        let (text, offsets) = unsafe {
+            (
+                env.typed_array::<u8>(env.get(f, c"text")?, "field text")?.to_vec(),
+                env.typed_array::<u32>(env.get(f, c"offsets")?, "field offsets")?.to_vec(),
+            )
+        };
         fields.push((name, weight, text, offsets));
     }
     let tv = env.get(input, c"tombstones")?;
@@ -164,7 +170,8 @@ fn text_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(env.opt_number(o, name)?.unwrap_or(default)) };
     let pv = env.get(o, c"pairs")?;
     let pairs_s = if env.is_nullish(pv)? { "off".to_string() } else { env.string_arg(pv, "pairs")? };
-    let kind = PairKind::parse(&pairs_s).ok_or_else(|| err("ERR_RECALL_INVALID_ARG", format!("unknown pair kind {pairs_s} (adjacent, cooc or off)")))?;
+    let kind = PairKind::parse(&pairs_s)
+        .ok_or_else(|| err("ERR_RECALL_INVALID_ARG", format!("unknown pair kind {pairs_s} (adjacent, cooc or off)")))?;
     let d = PairOptions::default();
     let opts = BuildOptions {
         analyzer: Analyzer::new(segmentation(env, o)?, num(c"maxTokenBytes", 255.0)? as usize),
@@ -334,7 +341,8 @@ fn text_query_into(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     if out.len() < 24 + 20 * k {
         return Err(err("ERR_RECALL_INVALID_ARG", format!("out must hold 24 + 20 k bytes ({} for k = {k})", 24 + 20 * k)));
     }
-    let p = SearchParams { k, default_or: flags & 1 != 0, use_pairs: flags & 2 == 0, match_all_pure_not: flags & 4 != 0, k1: None, b: None };
+    let p =
+        SearchParams { k, default_or: flags & 1 != 0, use_pairs: flags & 2 == 0, match_all_pure_not: flags & 4 != 0, k1: None, b: None };
     let h = search(idx, q, &p).map_err(|e| err(e.code(), e.message()))?;
     let n = h.docs.len();
     let (meta, rest) = out.split_at_mut(24);

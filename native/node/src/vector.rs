@@ -33,7 +33,6 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
     )
 }
 
-
 fn opt_string(env: Env, obj: napi_value, name: &CStr, default: &str) -> JsResult<String> {
     let v = env.get(obj, name)?;
     if env.is_nullish(v)? { Ok(default.to_string()) } else { env.string_arg(v, &name.to_string_lossy()) }

@@ -49,7 +49,9 @@ fn opt_issue(env: Env, i: &Option<Issue>) -> JsResult<napi_value> {
 
 pub(crate) fn report(env: Env, r: &ScanReport) -> JsResult<napi_value> {
     let o = env.object()?;
-    for (name, v) in [(c"segments", r.segments as f64), (c"read", r.read as f64), (c"visited", r.visited as f64), (c"lastSeq", r.last_seq as f64)] {
+    for (name, v) in
+        [(c"segments", r.segments as f64), (c"read", r.read as f64), (c"visited", r.visited as f64), (c"lastSeq", r.last_seq as f64)]
+    {
         env.set(o, name, env.double(v)?)?;
     }
     env.set(o, c"torn", opt_issue(env, &r.torn)?)?;
@@ -82,7 +84,8 @@ fn wal_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         let f = env.get(a.argv[1], c"fsync")?;
         if !env.is_nullish(f)? {
             let s = env.string_arg(f, "fsync")?;
-            opts.fsync = Fsync::parse(&s).ok_or_else(|| err("ERR_RECALL_INVALID_ARG", format!("fsync must be always, batch or off, not {s:?}")))?;
+            opts.fsync =
+                Fsync::parse(&s).ok_or_else(|| err("ERR_RECALL_INVALID_ARG", format!("fsync must be always, batch or off, not {s:?}")))?;
         }
     }
     let w = Writer::open(&dir, opts)?;
@@ -98,7 +101,13 @@ fn wal_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
 fn wal_append(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<4>::get(env, info)?;
     let m = writer(env, a.argv[0])?;
-    let (ops, ends, bytes) = unsafe { (env.typed_array::<u8>(a.argv[1], "ops")?, env.typed_array::<u32>(a.argv[2], "ends")?, env.typed_array::<u8>(a.argv[3], "payloads")?) };
+    let (ops, ends, bytes) = unsafe {
+        (
+            env.typed_array::<u8>(a.argv[1], "ops")?,
+            env.typed_array::<u32>(a.argv[2], "ends")?,
+            env.typed_array::<u8>(a.argv[3], "payloads")?,
+        )
+    };
     if ops.len() != ends.len() || ends.last().is_some_and(|&e| e as usize > bytes.len()) || ends.windows(2).any(|w| w[0] > w[1]) {
         return Err(err("ERR_RECALL_INVALID_ARG", "walAppend: ends must rise, one per op, within the payload bytes"));
     }
@@ -130,7 +139,10 @@ fn wal_scan(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         seqs.push(seq as f64);
         ops.push(op);
         bytes.extend_from_slice(p);
-        ends.push(u32::try_from(bytes.len()).map_err(|_| recall_core::Error::InvalidArgument("the scanned range holds over 4 GiB; scan a smaller range".into()))?);
+        ends.push(
+            u32::try_from(bytes.len())
+                .map_err(|_| recall_core::Error::InvalidArgument("the scanned range holds over 4 GiB; scan a smaller range".into()))?,
+        );
         Ok(())
     })?;
     let o = env.object()?;

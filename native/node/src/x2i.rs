@@ -40,7 +40,6 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
     )
 }
 
-
 struct Write {
     path: PathBuf,
     fields: HeaderFields,
@@ -60,7 +59,14 @@ impl Task for Write {
     }
     fn resolve(self, env: Env, s: X2iStats) -> JsResult<napi_value> {
         let o = env.object()?;
-        for (name, v) in [(c"keys", s.keys as f64), (c"edges", s.edges as f64), (c"maxLen", s.max_len as f64), (c"capacity", s.capacity as f64), (c"load", s.load), (c"fileBytes", s.file_bytes as f64)] {
+        for (name, v) in [
+            (c"keys", s.keys as f64),
+            (c"edges", s.edges as f64),
+            (c"maxLen", s.max_len as f64),
+            (c"capacity", s.capacity as f64),
+            (c"load", s.load),
+            (c"fileBytes", s.file_bytes as f64),
+        ] {
             env.set(o, name, env.double(v)?)?;
         }
         Ok(o)
@@ -125,7 +131,14 @@ fn x2i_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let t = idx.table();
     let ap = neighborhash::apcl(&t);
     let o = env.object()?;
-    for (name, v) in [(c"keys", idx.keys as f64), (c"edges", idx.edges as f64), (c"maxLen", idx.max_len as f64), (c"capacity", t.slots.len() as f64), (c"apcl", ap.lines), (c"probes", ap.probes)] {
+    for (name, v) in [
+        (c"keys", idx.keys as f64),
+        (c"edges", idx.edges as f64),
+        (c"maxLen", idx.max_len as f64),
+        (c"capacity", t.slots.len() as f64),
+        (c"apcl", ap.lines),
+        (c"probes", ap.probes),
+    ] {
         env.set(o, name, env.double(v)?)?;
     }
     env.set(o, c"seed", env.bigint_u64(idx.seed)?)?;
@@ -159,7 +172,14 @@ struct Compute {
 impl Task for Compute {
     type Output = Rows;
     fn compute(&mut self) -> Result<Rows, JsError> {
-        let d = Interactions { user: &self.user, item: &self.item, ts: &self.ts, weight: self.weight.as_deref(), users: self.users, items: self.items };
+        let d = Interactions {
+            user: &self.user,
+            item: &self.item,
+            ts: &self.ts,
+            weight: self.weight.as_deref(),
+            users: self.users,
+            items: self.items,
+        };
         Ok(cf::compute(&d, &self.opts, &self.cancel)?)
     }
     fn resolve(self, env: Env, r: Rows) -> JsResult<napi_value> {
@@ -202,12 +222,27 @@ fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         "condprob" => Algo::CondProb { alpha: num(c"alpha", 0.5)? },
         "iuf" => Algo::Iuf,
         "decay" => Algo::Decay { tau: num(c"tauSeconds", 86400.0)? },
-        "swing" => Algo::Swing { alpha1: num(c"alpha1", 15.0)?, alpha2: num(c"alpha2", 0.0)?, beta: num(c"beta", 0.3)?, item_user_cap: num(c"itemUserCap", 200.0)? as usize, seed },
-        other => return Err(err("ERR_RECALL_INVALID_ARG", format!("unknown algorithm {other} (cooc, cosine, jaccard, condprob, iuf, decay, swing)"))),
+        "swing" => Algo::Swing {
+            alpha1: num(c"alpha1", 15.0)?,
+            alpha2: num(c"alpha2", 0.0)?,
+            beta: num(c"beta", 0.3)?,
+            item_user_cap: num(c"itemUserCap", 200.0)? as usize,
+            seed,
+        },
+        other => {
+            return Err(err(
+                "ERR_RECALL_INVALID_ARG",
+                format!("unknown algorithm {other} (cooc, cosine, jaccard, condprob, iuf, decay, swing)"),
+            ));
+        }
     };
     let opts = CfOptions {
         algo,
-        prep: Prep { min_user_items: num(c"minUserItems", 1.0)? as usize, max_user_items: num(c"maxUserItems", f64::MAX)?.min(usize::MAX as f64) as usize, user_cap: num(c"userCap", 200.0)? as usize },
+        prep: Prep {
+            min_user_items: num(c"minUserItems", 1.0)? as usize,
+            max_user_items: num(c"maxUserItems", f64::MAX)?.min(usize::MAX as f64) as usize,
+            user_cap: num(c"userCap", 200.0)? as usize,
+        },
         top_k: num(c"topK", 100.0)? as usize,
         min_score: num(c"minScore", 0.0)?,
         min_common: num(c"minCommon", 1.0)? as u32,
@@ -249,7 +284,8 @@ fn x2i_replay(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let dir = PathBuf::from(env.string_arg(a.argv[0], "walDir")?);
     let (c, r) = dump::replay(&dir, &scan_options(env, a.argv[1])?)?;
     let opts = build_options(env, a.argv[2])?;
-    let ReplayLists { keys, deleted, counts, items, scores } = dump::replay_lists(&c, &opts).map_err(|(key, i)| err("ERR_RECALL_CORRUPT", format!("WAL: score {i} of key {key} is NaN")))?;
+    let ReplayLists { keys, deleted, counts, items, scores } =
+        dump::replay_lists(&c, &opts).map_err(|(key, i)| err("ERR_RECALL_CORRUPT", format!("WAL: score {i} of key {key} is NaN")))?;
     let o = env.object()?;
     env.set(o, c"keys", env.typed_array_from_vec(keys)?)?;
     env.set(o, c"deleted", env.typed_array_from_vec(deleted)?)?;
@@ -293,7 +329,15 @@ impl Task for Dump {
         let o = env.object()?;
         let shards = env.array(stats.iter().map(|s| {
             let x = env.object()?;
-            for (name, v) in [(c"keys", s.keys as f64), (c"deleted", s.deleted as f64), (c"edges", s.edges as f64), (c"maxLen", s.max_len as f64), (c"capacity", s.capacity as f64), (c"load", s.load), (c"fileBytes", s.file_bytes as f64)] {
+            for (name, v) in [
+                (c"keys", s.keys as f64),
+                (c"deleted", s.deleted as f64),
+                (c"edges", s.edges as f64),
+                (c"maxLen", s.max_len as f64),
+                (c"capacity", s.capacity as f64),
+                (c"load", s.load),
+                (c"fileBytes", s.file_bytes as f64),
+            ] {
                 env.set(x, name, env.double(v)?)?;
             }
             Ok(x)
@@ -309,13 +353,31 @@ impl Task for Dump {
 fn x2i_dump(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<1>::get(env, info)?;
     let o = a.argv[0];
-    let strings = |v: napi_value, what: &str| -> JsResult<Vec<String>> { env.array_items(v, what)?.into_iter().map(|s| env.string_arg(s, what)).collect() };
+    let strings = |v: napi_value, what: &str| -> JsResult<Vec<String>> {
+        env.array_items(v, what)?.into_iter().map(|s| env.string_arg(s, what)).collect()
+    };
     let outs: Vec<PathBuf> = strings(env.get(o, c"outs")?, "outs")?.into_iter().map(PathBuf::from).collect();
-    let layers: Vec<Vec<PathBuf>> = env.array_items(env.get(o, c"layers")?, "layers")?.into_iter().map(|l| strings(l, "layers").map(|v| v.into_iter().map(PathBuf::from).collect())).collect::<JsResult<_>>()?;
-    let headers = env.array_items(env.get(o, c"headers")?, "headers")?.into_iter().map(|h| crate::container::build_header(env, h)).collect::<JsResult<Vec<_>>>()?;
+    let layers: Vec<Vec<PathBuf>> = env
+        .array_items(env.get(o, c"layers")?, "layers")?
+        .into_iter()
+        .map(|l| strings(l, "layers").map(|v| v.into_iter().map(PathBuf::from).collect()))
+        .collect::<JsResult<_>>()?;
+    let headers = env
+        .array_items(env.get(o, c"headers")?, "headers")?
+        .into_iter()
+        .map(|h| crate::container::build_header(env, h))
+        .collect::<JsResult<Vec<_>>>()?;
     let params = strings(env.get(o, c"params")?, "params")?;
-    if layers.len() != outs.len() || headers.len() != outs.len() || params.len() != outs.len() || outs.is_empty() || layers.iter().any(|l| l.is_empty()) {
-        return Err(err("ERR_RECALL_INVALID_ARG", "x2iDump: layers, outs, headers and params need one entry per shard, each shard at least its base"));
+    if layers.len() != outs.len()
+        || headers.len() != outs.len()
+        || params.len() != outs.len()
+        || outs.is_empty()
+        || layers.iter().any(|l| l.is_empty())
+    {
+        return Err(err(
+            "ERR_RECALL_INVALID_ARG",
+            "x2iDump: layers, outs, headers and params need one entry per shard, each shard at least its base",
+        ));
     }
     let task = Dump {
         wal: PathBuf::from(env.string_arg(env.get(o, c"walDir")?, "walDir")?),

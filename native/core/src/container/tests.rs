@@ -28,7 +28,10 @@ fn round_trip_and_byte_reproducible() {
     assert_eq!(fs::metadata(&a).unwrap().len(), len);
     let c = Container::open(&a).unwrap();
     assert_eq!(c.header.fields, fields());
-    assert_eq!(c.sections.iter().map(|s| (s.kind, s.version, s.length)).collect::<Vec<_>>(), vec![(1, 1, 25), (16, 1, 37), (17, 2, 0), (18, 1, 4)]);
+    assert_eq!(
+        c.sections.iter().map(|s| (s.kind, s.version, s.length)).collect::<Vec<_>>(),
+        vec![(1, 1, 25), (16, 1, 37), (17, 2, 0), (18, 1, 4)]
+    );
     assert!(c.sections.iter().all(|s| s.offset % ALIGN == 0));
     assert_eq!(c.read_section(18).unwrap().unwrap(), b"tail");
     assert_eq!(c.read_section(17).unwrap().unwrap(), b"");

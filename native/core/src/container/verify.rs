@@ -78,9 +78,20 @@ pub(super) fn read_layout(f: &File, path: &Path) -> Result<Layout> {
         let mut head = vec![0u8; len.min(8) as usize];
         read_exact_at(f, path, &mut head, 0)?;
         if head.len() >= 6 && head[..6] == MAGIC[..6] {
-            p.push(Problem::corrupt(len, MIN_LEN - len, "file", format!("only {len} bytes; a recall index has at least {MIN_LEN} (truncated)")));
+            p.push(Problem::corrupt(
+                len,
+                MIN_LEN - len,
+                "file",
+                format!("only {len} bytes; a recall index has at least {MIN_LEN} (truncated)"),
+            ));
         } else {
-            p.push(Problem { kind: ProblemKind::NotAnIndex, offset: 0, length: len, region: "file".into(), message: format!("only {len} bytes and no recall magic: not a recall index file") });
+            p.push(Problem {
+                kind: ProblemKind::NotAnIndex,
+                offset: 0,
+                length: len,
+                region: "file".into(),
+                message: format!("only {len} bytes and no recall magic: not a recall index file"),
+            });
         }
         return Ok(lay);
     }
@@ -117,7 +128,15 @@ pub(super) fn read_layout(f: &File, path: &Path) -> Result<Layout> {
             } else {
                 match footer {
                     None => p.push(Problem::corrupt(footer_at, FOOTER_LEN, "footer", "footer magic missing")),
-                    Some(ft) if ft != (Footer { file_length: want, table_offset: h.table_offset, table_crc: h.table_crc, section_count: h.section_count }) => {
+                    Some(ft)
+                        if ft
+                            != (Footer {
+                                file_length: want,
+                                table_offset: h.table_offset,
+                                table_crc: h.table_crc,
+                                section_count: h.section_count,
+                            }) =>
+                    {
                         p.push(Problem::corrupt(footer_at, FOOTER_LEN, "footer", "footer fields disagree with the header"))
                     }
                     Some(_) => {}
@@ -148,7 +167,12 @@ pub(super) fn read_layout(f: &File, path: &Path) -> Result<Layout> {
     read_exact_at(f, path, &mut tb, table_offset)?;
     let actual = crc32c_update(0, &tb);
     if actual != table_crc {
-        p.push(Problem::corrupt(table_offset, table_len, "section table", format!("checksum mismatch (stored {table_crc:#010x}, computed {actual:#010x})")));
+        p.push(Problem::corrupt(
+            table_offset,
+            table_len,
+            "section table",
+            format!("checksum mismatch (stored {table_crc:#010x}, computed {actual:#010x})"),
+        ));
     } else {
         lay.table_trusted = true;
         let mut expect = HEADER_LEN;
@@ -156,7 +180,12 @@ pub(super) fn read_layout(f: &File, path: &Path) -> Result<Layout> {
             let s = SectionEntry::decode(chunk);
             let entry_at = table_offset + i as u64 * ENTRY_LEN;
             if s.offset != expect || s.offset.checked_add(s.length).is_none_or(|end| end > table_offset) {
-                p.push(Problem::corrupt(entry_at, ENTRY_LEN, "section table", format!("section {i} at {}+{} breaks the layout (expected to start at {expect})", s.offset, s.length)));
+                p.push(Problem::corrupt(
+                    entry_at,
+                    ENTRY_LEN,
+                    "section table",
+                    format!("section {i} at {}+{} breaks the layout (expected to start at {expect})", s.offset, s.length),
+                ));
                 lay.table_trusted = false;
                 break;
             }
@@ -164,7 +193,12 @@ pub(super) fn read_layout(f: &File, path: &Path) -> Result<Layout> {
             lay.sections.push(s);
         }
         if lay.table_trusted && expect != table_offset {
-            p.push(Problem::corrupt(expect, table_offset.saturating_sub(expect), "section table", "table does not follow the last section"));
+            p.push(Problem::corrupt(
+                expect,
+                table_offset.saturating_sub(expect),
+                "section table",
+                "table does not follow the last section",
+            ));
             lay.table_trusted = false;
         }
     }
@@ -196,14 +230,24 @@ pub fn verify_file(path: &Path, cancel: &CancelToken) -> Result<VerifyReport> {
                 at += n as u64;
             }
             if crc != s.crc {
-                lay.problems.push(Problem::corrupt(s.offset, s.length, section_name(i, s), format!("checksum mismatch (stored {:#010x}, computed {crc:#010x})", s.crc)));
+                lay.problems.push(Problem::corrupt(
+                    s.offset,
+                    s.length,
+                    section_name(i, s),
+                    format!("checksum mismatch (stored {:#010x}, computed {crc:#010x})", s.crc),
+                ));
             }
             let pad = align_up(end) - end;
             if pad > 0 {
                 let mut pb = [0u8; ALIGN as usize];
                 read_exact_at(&f, path, &mut pb[..pad as usize], end)?;
                 if pb.iter().any(|&b| b != 0) {
-                    lay.problems.push(Problem::corrupt(end, pad, format!("padding after {}", section_name(i, s)), "padding bytes must be zero"));
+                    lay.problems.push(Problem::corrupt(
+                        end,
+                        pad,
+                        format!("padding after {}", section_name(i, s)),
+                        "padding bytes must be zero",
+                    ));
                 }
             }
         }

@@ -98,7 +98,9 @@ mod x86 {
         while i + 64 <= n {
             for (k, acc_k) in acc.iter_mut().enumerate() {
                 // SAFETY: i + 64 <= n.
-                let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i + 16 * k)), _mm512_cvtph_ps(_mm256_loadu_si256(b.as_ptr().add(i + 16 * k).cast()))) };
+                let (x, y) = unsafe {
+                    (_mm512_loadu_ps(a.as_ptr().add(i + 16 * k)), _mm512_cvtph_ps(_mm256_loadu_si256(b.as_ptr().add(i + 16 * k).cast())))
+                };
                 *acc_k = step512::<L2>(*acc_k, x, y);
             }
             i += 64;
@@ -162,7 +164,9 @@ mod x86 {
         while i + 32 <= n {
             for (k, acc_k) in acc.iter_mut().enumerate() {
                 // SAFETY: i + 32 <= n.
-                let (x, y) = unsafe { (_mm256_loadu_ps(a.as_ptr().add(i + 8 * k)), _mm256_cvtph_ps(_mm_loadu_si128(b.as_ptr().add(i + 8 * k).cast()))) };
+                let (x, y) = unsafe {
+                    (_mm256_loadu_ps(a.as_ptr().add(i + 8 * k)), _mm256_cvtph_ps(_mm_loadu_si128(b.as_ptr().add(i + 8 * k).cast())))
+                };
                 *acc_k = step256::<L2>(*acc_k, x, y);
             }
             i += 32;
@@ -202,10 +206,24 @@ mod tests {
                 use crate::isa::{Isa, supported};
                 // SAFETY: each tier runs only where the CPU has it.
                 if supported(Isa::Avx2) {
-                    tiers.push(unsafe { [x86::f32_256::<true>(&a, &b), x86::f32_256::<false>(&a, &b), x86::f16_256::<true>(&a, &h), x86::f16_256::<false>(&a, &h)] });
+                    tiers.push(unsafe {
+                        [
+                            x86::f32_256::<true>(&a, &b),
+                            x86::f32_256::<false>(&a, &b),
+                            x86::f16_256::<true>(&a, &h),
+                            x86::f16_256::<false>(&a, &h),
+                        ]
+                    });
                 }
                 if supported(Isa::Avx512) {
-                    tiers.push(unsafe { [x86::f32_512::<true>(&a, &b), x86::f32_512::<false>(&a, &b), x86::f16_512::<true>(&a, &h), x86::f16_512::<false>(&a, &h)] });
+                    tiers.push(unsafe {
+                        [
+                            x86::f32_512::<true>(&a, &b),
+                            x86::f32_512::<false>(&a, &b),
+                            x86::f16_512::<true>(&a, &h),
+                            x86::f16_512::<false>(&a, &h),
+                        ]
+                    });
                 }
             }
             for got in tiers {

@@ -3,15 +3,7 @@
 
 use super::{Isa, Kernels, LANES, f16_to_f32, reduce_lanes};
 
-pub const KERNELS: Kernels = Kernels {
-    isa: Isa::Scalar,
-    dot_f32,
-    l2sq_f32,
-    dot_f16,
-    l2sq_f16,
-    dot_i8,
-    l2sq_i8,
-};
+pub const KERNELS: Kernels = Kernels { isa: Isa::Scalar, dot_f32, l2sq_f32, dot_f16, l2sq_f16, dot_i8, l2sq_i8 };
 
 /// Accumulate `f(a[i], b[i])` into lane `i % 32`, then reduce.
 #[inline(always)]

@@ -101,12 +101,8 @@ fn avx2_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
 unsafe fn chunk256_f16<const OP: u8>(acc: &mut [__m256; 4], pa: *const u16, pb: *const u16) {
     for (k, acc_k) in acc.iter_mut().enumerate() {
         // SAFETY: the caller guarantees 32 readable halves at pa and pb.
-        let (x, y) = unsafe {
-            (
-                _mm256_cvtph_ps(_mm_loadu_si128(pa.add(8 * k).cast())),
-                _mm256_cvtph_ps(_mm_loadu_si128(pb.add(8 * k).cast())),
-            )
-        };
+        let (x, y) =
+            unsafe { (_mm256_cvtph_ps(_mm_loadu_si128(pa.add(8 * k).cast())), _mm256_cvtph_ps(_mm_loadu_si128(pb.add(8 * k).cast()))) };
         *acc_k = _mm256_add_ps(*acc_k, term256::<OP>(x, y));
     }
 }
@@ -221,10 +217,7 @@ unsafe fn chunk512_f16<const OP: u8>(acc: &mut [__m512; 2], pa: *const u16, pb: 
     for (k, acc_k) in acc.iter_mut().enumerate() {
         // SAFETY: the caller guarantees 32 readable halves at pa and pb.
         let (x, y) = unsafe {
-            (
-                _mm512_cvtph_ps(_mm256_loadu_si256(pa.add(16 * k).cast())),
-                _mm512_cvtph_ps(_mm256_loadu_si256(pb.add(16 * k).cast())),
-            )
+            (_mm512_cvtph_ps(_mm256_loadu_si256(pa.add(16 * k).cast())), _mm512_cvtph_ps(_mm256_loadu_si256(pb.add(16 * k).cast())))
         };
         *acc_k = _mm512_add_ps(*acc_k, term512::<OP>(x, y));
     }

@@ -12,9 +12,9 @@
 //! bytes and no lodger relocation is ever needed.
 
 pub mod baseline;
-pub mod simd;
 mod batch;
 mod build;
+pub mod simd;
 mod verify;
 
 pub use batch::{DEFAULT_RING, get_batch, get_batch_scalar};

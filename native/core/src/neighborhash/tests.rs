@@ -87,7 +87,8 @@ fn sequential_ids_and_colliding_homes() {
         let k = rng.next();
         by_home.entry(mix(k, 3) & (cap as u64 - 1)).or_default().push(k);
     }
-    let mut pairs: Vec<(u64, u64)> = by_home.values().filter(|v| v.len() >= 30).flat_map(|v| v.iter().take(30)).map(|&k| (k, k & 0xffff)).collect();
+    let mut pairs: Vec<(u64, u64)> =
+        by_home.values().filter(|v| v.len() >= 30).flat_map(|v| v.iter().take(30)).map(|&k| (k, k & 0xffff)).collect();
     pairs.extend((0..500).map(|_| (rng.next(), 1)));
     pairs.sort();
     pairs.dedup_by_key(|p| p.0);

@@ -67,7 +67,11 @@ impl<F: FnMut(&[u8])> Sink<F> {
     /// Emit (or drop, if too long) a non-empty token and clear the buffer.
     fn put(&mut self, t: &mut Vec<u8>) {
         if !t.is_empty() {
-            if t.len() > self.max { self.dropped += 1 } else { (self.emit)(t) }
+            if t.len() > self.max {
+                self.dropped += 1
+            } else {
+                (self.emit)(t)
+            }
             t.clear();
         }
     }

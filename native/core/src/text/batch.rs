@@ -13,7 +13,13 @@ pub type QueryOutcome = (std::result::Result<(Hits, Vec<u32>), QueryError>, f64)
 /// Run `queries` against `idx` (one index, or several shards) on up to `threads` threads, one
 /// query at a time per thread (a thread takes the next query when done); outcomes in query
 /// order. Checks `cancel` every 256 queries.
-pub fn search_batch(idx: &[&TextIndex], queries: &[String], params: &SearchParams, threads: usize, cancel: &CancelToken) -> Result<Vec<QueryOutcome>> {
+pub fn search_batch(
+    idx: &[&TextIndex],
+    queries: &[String],
+    params: &SearchParams,
+    threads: usize,
+    cancel: &CancelToken,
+) -> Result<Vec<QueryOutcome>> {
     let n = queries.len();
     if n == 0 {
         return Ok(Vec::new());
@@ -29,7 +35,13 @@ pub fn search_batch(idx: &[&TextIndex], queries: &[String], params: &SearchParam
             })
         } else {
             search_shards(idx, q, params).map(|(hits, total, exact, pairs)| {
-                let h = Hits { docs: hits.iter().map(|x| x.1).collect(), scores: hits.iter().map(|x| x.2).collect(), total, total_exact: exact, pairs_used: pairs };
+                let h = Hits {
+                    docs: hits.iter().map(|x| x.1).collect(),
+                    scores: hits.iter().map(|x| x.2).collect(),
+                    total,
+                    total_exact: exact,
+                    pairs_used: pairs,
+                };
                 (h, hits.iter().map(|x| x.0).collect())
             })
         };

@@ -23,10 +23,11 @@ pub fn get_vint(b: &[u8], pos: &mut usize) -> Option<u64> {
     }
     // two bytes (a doc gap below 16384) without the call
     if let Some(&second) = b.get(*pos + 1)
-        && second < 0x80 {
-            *pos += 2;
-            return Some((first & 0x7f) as u64 | (second as u64) << 7);
-        }
+        && second < 0x80
+    {
+        *pos += 2;
+        return Some((first & 0x7f) as u64 | (second as u64) << 7);
+    }
     get_vint_long(b, pos)
 }
 
@@ -376,7 +377,8 @@ mod tests {
     #[test]
     fn streams_round_trip_every_width() {
         for w in 0..=64u8 {
-            let vals: Vec<u64> = (0..77u64).map(|i| if w == 0 { 0 } else { i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - w as u32) }).collect();
+            let vals: Vec<u64> =
+                (0..77u64).map(|i| if w == 0 { 0 } else { i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - w as u32) }).collect();
             let b = pack_stream(&vals, w);
             assert_eq!(b.len() % 8, 0);
             assert_eq!(unpack_stream(&b, vals.len(), w).unwrap(), vals, "width {w}");

@@ -216,7 +216,8 @@ impl TextIndex {
     pub fn open(path: &Path) -> Result<TextIndex> {
         let c = Container::open_kind(path, kind::INVERTED, MAJOR)?;
         let p = path.display().to_string();
-        let need = |k: u32| -> Result<Vec<u8>> { c.read_section(k)?.ok_or_else(|| corrupt(&p, format!("no {} section", section_label(k)))) };
+        let need =
+            |k: u32| -> Result<Vec<u8>> { c.read_section(k)?.ok_or_else(|| corrupt(&p, format!("no {} section", section_label(k)))) };
         let fl = need(SECTION_FIELDS)?;
         let bad = |m: &str| corrupt(&p, format!("fields section: {m}"));
         if fl.len() < 28 {
@@ -244,7 +245,14 @@ impl TextIndex {
             pos += 2 + nl;
             let e = get(pos, 36)?;
             let f64_at = |i: usize| f64::from_le_bytes(e[i..i + 8].try_into().unwrap());
-            fields.push(FieldInfo { name, total_tokens: u64_at(e, 0), docs_with: u32_at(e, 8), k1: f64_at(12), b: f64_at(20), weight: f64_at(28) });
+            fields.push(FieldInfo {
+                name,
+                total_tokens: u64_at(e, 0),
+                docs_with: u32_at(e, 8),
+                k1: f64_at(12),
+                b: f64_at(20),
+                weight: f64_at(28),
+            });
             pos += 36;
         }
         let al = u32_at(fl.get(pos..pos + 4).ok_or_else(|| bad("no analyzer"))?, 0) as usize;
@@ -293,7 +301,11 @@ impl TextIndex {
                 (0..nn as u32).collect()
             } else {
                 let at = 16 + (nn * width as usize).div_ceil(64) * 8;
-                super::codec::unpack_stream(ext_b.get(at..).ok_or_else(bad_ids)?, nn, pw).ok_or_else(bad_ids)?.into_iter().map(|v| v as u32).collect()
+                super::codec::unpack_stream(ext_b.get(at..).ok_or_else(bad_ids)?, nn, pw)
+                    .ok_or_else(bad_ids)?
+                    .into_iter()
+                    .map(|v| v as u32)
+                    .collect()
             };
             (ExtIdStore::U64(vals), perm)
         } else {
@@ -314,7 +326,8 @@ impl TextIndex {
             return Err(corrupt(&p, "ext-ids permutation names a missing document"));
         }
         let (deleted, deleted_count) = if flags & FLAG_TOMBSTONES != 0 {
-            let vals = super::roaring::deserialize(&need(SECTION_TOMBSTONES)?).ok_or_else(|| corrupt(&p, "tombstones are not a Roaring bitmap"))?;
+            let vals = super::roaring::deserialize(&need(SECTION_TOMBSTONES)?)
+                .ok_or_else(|| corrupt(&p, "tombstones are not a Roaring bitmap"))?;
             let mut bits = vec![0u64; nn.div_ceil(64)];
             for &d in &vals {
                 if d as usize >= nn {
@@ -359,7 +372,8 @@ impl TextIndex {
         // one pass over the dictionary: the lookup skips and the dense terms
         let (mut dense_terms, mut skips, mut hashes) = (Vec::new(), DictSkips::default(), Vec::new());
         for b in 0..idx.n_blocks {
-            idx.read_dict_block(b, &mut dense_terms, &mut skips, &mut hashes).ok_or_else(|| corrupt(&p, format!("dictionary block {b} is truncated")))?;
+            idx.read_dict_block(b, &mut dense_terms, &mut skips, &mut hashes)
+                .ok_or_else(|| corrupt(&p, format!("dictionary block {b} is truncated")))?;
         }
         skips.by_hash = DictHash::new(&hashes);
         idx.skips = skips;
@@ -444,9 +458,29 @@ impl TextIndex {
         Some(match e.singleton {
             Some((doc, tf)) => {
                 let code = *self.codes(field as usize).get(doc as usize)?;
-                TermInfo { ord, field, df, total_tf: tf as u64, max_tf_sat: tf_sat(tf), min_len_code: code, singleton: Some((doc, tf)), post_off: 0, post_len: 0 }
+                TermInfo {
+                    ord,
+                    field,
+                    df,
+                    total_tf: tf as u64,
+                    max_tf_sat: tf_sat(tf),
+                    min_len_code: code,
+                    singleton: Some((doc, tf)),
+                    post_off: 0,
+                    post_len: 0,
+                }
             }
-            None => TermInfo { ord, field, df, total_tf: e.extra + df as u64, max_tf_sat: e.mt, min_len_code: e.ml, singleton: None, post_off: post, post_len: e.len },
+            None => TermInfo {
+                ord,
+                field,
+                df,
+                total_tf: e.extra + df as u64,
+                max_tf_sat: e.mt,
+                min_len_code: e.ml,
+                singleton: None,
+                post_off: post,
+                post_len: e.len,
+            },
         })
     }
 
@@ -611,7 +645,17 @@ impl TextIndex {
                     let field = key[0];
                     let code = *self.codes(field as usize).get(doc as usize)?;
                     let ord = (b * TERMS_PER_DICT_BLOCK + i) as u32;
-                    return Some(TermInfo { ord, field, df, total_tf: tf as u64, max_tf_sat: tf_sat(tf), min_len_code: code, singleton: Some((doc, tf)), post_off: 0, post_len: 0 });
+                    return Some(TermInfo {
+                        ord,
+                        field,
+                        df,
+                        total_tf: tf as u64,
+                        max_tf_sat: tf_sat(tf),
+                        min_len_code: code,
+                        singleton: Some((doc, tf)),
+                        post_off: 0,
+                        post_len: 0,
+                    });
                 }
             } else {
                 let len = get_vint(blk, &mut pos)?;
@@ -620,7 +664,17 @@ impl TextIndex {
                 pos += 2;
                 if found {
                     let ord = (b * TERMS_PER_DICT_BLOCK + i) as u32;
-                    return Some(TermInfo { ord, field: key[0], df, total_tf: extra + df as u64, max_tf_sat: mt, min_len_code: ml, singleton: None, post_off: post, post_len: len });
+                    return Some(TermInfo {
+                        ord,
+                        field: key[0],
+                        df,
+                        total_tf: extra + df as u64,
+                        max_tf_sat: mt,
+                        min_len_code: ml,
+                        singleton: None,
+                        post_off: post,
+                        post_len: len,
+                    });
                 }
                 post += len;
             }
@@ -683,7 +737,9 @@ impl TextIndex {
     pub fn ext_id_string(&self, doc: u32) -> String {
         match &self.ext {
             ExtIdStore::U64(v) => v[doc as usize].to_string(),
-            ExtIdStore::Str { off, bytes } => String::from_utf8_lossy(&bytes[off[doc as usize] as usize..off[doc as usize + 1] as usize]).into_owned(),
+            ExtIdStore::Str { off, bytes } => {
+                String::from_utf8_lossy(&bytes[off[doc as usize] as usize..off[doc as usize + 1] as usize]).into_owned()
+            }
         }
     }
 
@@ -731,7 +787,14 @@ impl TextIndex {
 
     /// Bytes of the index held in memory.
     pub fn memory_bytes(&self) -> u64 {
-        (self.dict_index.len() + self.dict_blocks.len() + self.postings.len() + self.codes.len() + self.forward.as_ref().map_or(0, |f| f.len()) + self.pair_dict.len() + self.pair_postings.len() + self.perm.len() * 4
+        (self.dict_index.len()
+            + self.dict_blocks.len()
+            + self.postings.len()
+            + self.codes.len()
+            + self.forward.as_ref().map_or(0, |f| f.len())
+            + self.pair_dict.len()
+            + self.pair_postings.len()
+            + self.perm.len() * 4
             + self.dense.values().map(|b| b.bytes()).sum::<usize>()
             + self.skips.bytes()
             + match &self.ext {
@@ -905,7 +968,22 @@ impl<'a> Cursor<'a> {
             let widths: usize = if ntf == 1 { e[8] as usize + e[9] as usize } else { e[8] as usize + e[9] as usize + e[10] as usize };
             u32_at(e, 4) as usize + 16 * widths
         };
-        Cursor { ntf, df, n_full, skip, entry, blocks, tail_off, bi: 0, buf: CursorBuf::take(), len: 0, pos: 0, tf_ready: false, tf_at: 0, doc: 0 }
+        Cursor {
+            ntf,
+            df,
+            n_full,
+            skip,
+            entry,
+            blocks,
+            tail_off,
+            bi: 0,
+            buf: CursorBuf::take(),
+            len: 0,
+            pos: 0,
+            tf_ready: false,
+            tf_at: 0,
+            doc: 0,
+        }
     }
 
     pub fn is_unloaded(&self) -> bool {
@@ -925,7 +1003,22 @@ impl<'a> Cursor<'a> {
     }
 
     fn singleton(doc: u32, tf: u32) -> Cursor<'static> {
-        let mut c = Cursor { ntf: 1, df: 1, n_full: 0, skip: &[], entry: SKIP_ENTRY, blocks: &[], tail_off: 0, bi: 0, buf: CursorBuf::take(), len: 1, pos: 0, tf_ready: true, tf_at: 0, doc };
+        let mut c = Cursor {
+            ntf: 1,
+            df: 1,
+            n_full: 0,
+            skip: &[],
+            entry: SKIP_ENTRY,
+            blocks: &[],
+            tail_off: 0,
+            bi: 0,
+            buf: CursorBuf::take(),
+            len: 1,
+            pos: 0,
+            tf_ready: true,
+            tf_at: 0,
+            doc,
+        };
         c.buf.docs[0] = doc;
         c.buf.docs[1..BLOCK].fill(u32::MAX);
         c.buf.tfs[0][0] = tf;

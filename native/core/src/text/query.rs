@@ -26,7 +26,9 @@ impl QueryError {
     pub fn message(&self) -> String {
         match self {
             QueryError::Syntax(m) => m.clone(),
-            QueryError::NotOnly => "the query only excludes documents (NOT without a positive term); add a term, or allow match-all for pure NOT".into(),
+            QueryError::NotOnly => {
+                "the query only excludes documents (NOT without a positive term); add a term, or allow match-all for pure NOT".into()
+            }
             QueryError::TooLarge(m) => m.clone(),
             QueryError::BadBoost(m) => m.clone(),
         }
@@ -248,9 +250,16 @@ pub fn parse(q: &str, default_or: bool, fields: &[String]) -> Result<Option<Ast>
 /// The tree after analysis, flattening and de-duplication (before term lookup).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Norm {
-    Term { key: Vec<u8>, boost: f64 },
+    Term {
+        key: Vec<u8>,
+        boost: f64,
+    },
     /// A quoted two-token phrase: served by an adjacent pair list when the index has one.
-    Phrase { a: Vec<u8>, b: Vec<u8>, boost: f64 },
+    Phrase {
+        a: Vec<u8>,
+        b: Vec<u8>,
+        boost: f64,
+    },
     And(Vec<Norm>),
     Or(Vec<Norm>),
     Not(Box<Norm>),
@@ -273,12 +282,16 @@ fn expand(a: &Ast, idx: &TextIndex, pairs: bool) -> Result<Option<Norm>, QueryEr
                 k
             };
             if *phrase && pairs && toks.len() == 2 {
-                let alts: Vec<Norm> = fields.iter().map(|&f| Norm::Phrase { a: per_field(f, &toks[0]), b: per_field(f, &toks[1]), boost: boost * idx.fields[f].weight }).collect();
+                let alts: Vec<Norm> = fields
+                    .iter()
+                    .map(|&f| Norm::Phrase { a: per_field(f, &toks[0]), b: per_field(f, &toks[1]), boost: boost * idx.fields[f].weight })
+                    .collect();
                 return Ok(Some(if alts.len() == 1 { alts.into_iter().next().unwrap() } else { Norm::Or(alts) }));
             }
             let mut ands = Vec::new();
             for t in &toks {
-                let alts: Vec<Norm> = fields.iter().map(|&f| Norm::Term { key: per_field(f, t), boost: boost * idx.fields[f].weight }).collect();
+                let alts: Vec<Norm> =
+                    fields.iter().map(|&f| Norm::Term { key: per_field(f, t), boost: boost * idx.fields[f].weight }).collect();
                 ands.push(if alts.len() == 1 { alts.into_iter().next().unwrap() } else { Norm::Or(alts) });
             }
             match ands.len() {
@@ -332,7 +345,11 @@ fn simplify(n: Norm) -> Result<Norm, QueryError> {
             for k in kids {
                 match simplify(k)? {
                     Norm::Or(g) => out.extend(g),
-                    Norm::Not(_) => return Err(QueryError::Syntax("NOT only excludes from an AND: write `a AND NOT b` (or `a -b`), not `a OR NOT b`".into())),
+                    Norm::Not(_) => {
+                        return Err(QueryError::Syntax(
+                            "NOT only excludes from an AND: write `a AND NOT b` (or `a -b`), not `a OR NOT b`".into(),
+                        ));
+                    }
                     x => out.push(x),
                 }
             }
@@ -384,7 +401,9 @@ fn measure(n: &Norm) -> (usize, usize) {
 /// field already simplified (true). None for any other query (it takes the general path).
 fn plain_words(q: &str, default_or: bool, idx: &TextIndex) -> Option<(Norm, bool)> {
     let toks: Vec<&[u8]> = q.as_bytes().split(|&b| b == b' ').filter(|w| !w.is_empty()).collect();
-    let is_word = |w: &[u8]| w.iter().all(|b| b.is_ascii_alphanumeric()) && w.len() <= idx.analyzer.max_token_bytes && !matches!(w, b"AND" | b"OR" | b"NOT");
+    let is_word = |w: &[u8]| {
+        w.iter().all(|b| b.is_ascii_alphanumeric()) && w.len() <= idx.analyzer.max_token_bytes && !matches!(w, b"AND" | b"OR" | b"NOT")
+    };
     // `w OP w OP w ...` with one operator throughout, or words alone
     let op = match toks.get(1).copied() {
         Some(o @ (b"AND" | b"OR")) => Some(o == b"AND"),

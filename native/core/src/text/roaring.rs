@@ -104,7 +104,15 @@ mod tests {
     fn matches_the_portable_layout() {
         // {1, 2, 65536}: cookie, 2 containers, (0, 1), (1, 0), offsets 24 and 28, then values.
         let b = serialize(&[1, 2, 65536]);
-        let want: Vec<u8> = [&12346u32.to_le_bytes()[..], &2u32.to_le_bytes(), &[0, 0, 1, 0, 1, 0, 0, 0], &24u32.to_le_bytes(), &28u32.to_le_bytes(), &[1, 0, 2, 0, 0, 0]].concat();
+        let want: Vec<u8> = [
+            &12346u32.to_le_bytes()[..],
+            &2u32.to_le_bytes(),
+            &[0, 0, 1, 0, 1, 0, 0, 0],
+            &24u32.to_le_bytes(),
+            &28u32.to_le_bytes(),
+            &[1, 0, 2, 0, 0, 0],
+        ]
+        .concat();
         assert_eq!(b, want);
     }
 }

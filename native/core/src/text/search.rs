@@ -4,11 +4,11 @@
 //! exhaustive leapfrog. Scores are BM25 summed in f64 in ascending (term ordinal,
 //! leaf position) order, so the TypeScript oracle reproduces them bit for bit.
 
-use super::index::{Cursor, DenseBits, PairInfo, TermInfo, TextIndex, bm25_norms, tf1_factors};
-use crate::fastmap::FastMap;
 use super::codec::BLOCK;
+use super::index::{Cursor, DenseBits, PairInfo, TermInfo, TextIndex, bm25_norms, tf1_factors};
 use super::query::{Norm, QueryError, normalize};
 use super::{NO_MORE, PairKind};
+use crate::fastmap::FastMap;
 
 #[derive(Clone, Debug)]
 pub struct SearchParams {
@@ -290,11 +290,13 @@ impl Resolver<'_> {
             },
             Norm::Phrase { a, b, boost } => {
                 let (Some(ta), Some(tb)) = (self.idx.lookup(a), self.idx.lookup(b)) else { return Ok(Resolved::Unknown) };
-                if self.p.use_pairs && self.idx.pair_kind == PairKind::Adjacent
-                    && let Some(pi) = self.idx.lookup_pair(ta.ord, tb.ord) {
-                        self.pairs_used += 1;
-                        return Ok(Resolved::P(Plan::Pair(pi, ta, tb, *boost, *boost)));
-                    }
+                if self.p.use_pairs
+                    && self.idx.pair_kind == PairKind::Adjacent
+                    && let Some(pi) = self.idx.lookup_pair(ta.ord, tb.ord)
+                {
+                    self.pairs_used += 1;
+                    return Ok(Resolved::P(Plan::Pair(pi, ta, tb, *boost, *boost)));
+                }
                 if ta.ord == tb.ord {
                     Resolved::P(Plan::Term(ta, *boost))
                 } else {
@@ -636,7 +638,16 @@ pub fn search(idx: &TextIndex, q: &str, p: &SearchParams) -> Result<Hits, QueryE
 /// gets the exact sum. At each new leader block the block maxima of every term around the leader's doc
 /// are summed, and a block that cannot beat theta is skipped whole.
 #[allow(clippy::too_many_arguments)]
-fn and_terms(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [Node], top: &mut TopK, hits: &mut Hits, slots: &mut [f64], order: &[usize]) {
+fn and_terms(
+    idx: &TextIndex,
+    sc: &Scorer,
+    ts: &mut [TermRef],
+    neg: &mut [Node],
+    top: &mut TopK,
+    hits: &mut Hits,
+    slots: &mut [f64],
+    order: &[usize],
+) {
     #[cfg(target_arch = "x86_64")]
     if crate::isa::selected() >= crate::isa::Isa::Avx2 && std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: the CPU has AVX2 and POPCNT (checked just above).
@@ -651,13 +662,31 @@ fn and_terms(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [Node],
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,popcnt")]
 #[allow(clippy::too_many_arguments)]
-fn and_terms_avx2(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [Node], top: &mut TopK, hits: &mut Hits, slots: &mut [f64], order: &[usize]) {
+fn and_terms_avx2(
+    idx: &TextIndex,
+    sc: &Scorer,
+    ts: &mut [TermRef],
+    neg: &mut [Node],
+    top: &mut TopK,
+    hits: &mut Hits,
+    slots: &mut [f64],
+    order: &[usize],
+) {
     and_terms_body(idx, sc, ts, neg, top, hits, slots, order)
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn and_terms_body(idx: &TextIndex, sc: &Scorer, ts: &mut [TermRef], neg: &mut [Node], top: &mut TopK, hits: &mut Hits, slots: &mut [f64], order: &[usize]) {
+fn and_terms_body(
+    idx: &TextIndex,
+    sc: &Scorer,
+    ts: &mut [TermRef],
+    neg: &mut [Node],
+    top: &mut TopK,
+    hits: &mut Hits,
+    slots: &mut [f64],
+    order: &[usize],
+) {
     let deleted = idx.has_deletes();
     let nt = ts.len();
     assert!(nt <= MAX_AND_TERMS, "and_terms: {nt} terms");
@@ -827,7 +856,17 @@ fn dense_tf_slow(idx: &TextIndex, t: &mut TermRef, b: &DenseBits, d: u32) -> u32
 /// cannot beat theta is skipped whole, and inside a block each posting's two contributions are
 /// summed and only a doc that could enter gets the exact sum.
 #[allow(clippy::too_many_arguments)]
-fn pair_scan(idx: &TextIndex, sc: &Scorer, c: &mut Cursor, la: Leaf, lb: Leaf, top: &mut TopK, hits: &mut Hits, slots: &mut [f64], order: &[usize]) {
+fn pair_scan(
+    idx: &TextIndex,
+    sc: &Scorer,
+    c: &mut Cursor,
+    la: Leaf,
+    lb: Leaf,
+    top: &mut TopK,
+    hits: &mut Hits,
+    slots: &mut [f64],
+    order: &[usize],
+) {
     let deleted = idx.has_deletes();
     let mut skipped = false;
     while c.doc != NO_MORE {
@@ -963,7 +1002,11 @@ fn plain_conjunction(idx: &TextIndex, q: &str, p: &SearchParams) -> Option<Hits>
     }
     let sc = scorer(idx, p, None);
     let weight = idx.fields[0].weight;
-    let mut cursors: Vec<Cursor> = infos[..nw].iter().enumerate().map(|(i, t)| if i == lead { idx.term_cursor(&t.unwrap()) } else { idx.term_cursor_unloaded(&t.unwrap()) }).collect();
+    let mut cursors: Vec<Cursor> = infos[..nw]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| if i == lead { idx.term_cursor(&t.unwrap()) } else { idx.term_cursor_unloaded(&t.unwrap()) })
+        .collect();
     let mut ts: Vec<TermRef> = cursors
         .iter_mut()
         .zip(&infos[..nw])
@@ -991,10 +1034,13 @@ fn plain_conjunction(idx: &TextIndex, q: &str, p: &SearchParams) -> Option<Hits>
 
 fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&GlobalStats>) -> Result<Hits, QueryError> {
     if global.is_none()
-        && let Some(h) = plain_conjunction(idx, q, p) {
-            return Ok(h);
-        }
-    let Some(norm) = normalize(q, p.default_or, p.use_pairs && idx.pair_kind == PairKind::Adjacent, idx)? else { return Ok(Hits { total_exact: true, ..Default::default() }) };
+        && let Some(h) = plain_conjunction(idx, q, p)
+    {
+        return Ok(h);
+    }
+    let Some(norm) = normalize(q, p.default_or, p.use_pairs && idx.pair_kind == PairKind::Adjacent, idx)? else {
+        return Ok(Hits { total_exact: true, ..Default::default() });
+    };
     let mut r = Resolver { idx, p, pairs_used: 0 };
     let plan = match r.resolve(&norm, true)? {
         Resolved::P(plan) => plan,
@@ -1088,36 +1134,38 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
             // the top k. Its few blocks with the highest bounds (or its tail) give them cheaply.
             let mut seed = f64::NEG_INFINITY;
             if let Some(t) = ts.iter().min_by_key(|t| t.c.df())
-                && t.c.df() as usize >= p.k && !deleted {
-                    let mut c = idx.term_cursor(&t.info);
-                    let mut blocks: Vec<(f64, usize)> = (0..c.n_full())
-                        .map(|b| {
-                            let (mt, ml) = c.block_bound(b);
-                            (sc.bound(t.leaf.f, t.leaf.w, mt[0], ml), b)
-                        })
-                        .collect();
-                    blocks.sort_by(|a, b| b.0.total_cmp(&a.0));
-                    blocks.truncate(SEED_BLOCKS);
-                    if blocks.len() * BLOCK < p.k {
-                        blocks.push((0.0, c.n_full())); // the tail too
-                    }
-                    let mut best = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
-                    for &(_, b) in &blocks {
-                        c.goto_block(b);
-                        c.ensure_block();
-                        let (docs, tfs) = c.rest();
-                        for (&d, &tf) in docs.iter().zip(tfs) {
-                            let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
-                            if x >= best.theta() {
-                                best.push(x, d);
-                            }
+                && t.c.df() as usize >= p.k
+                && !deleted
+            {
+                let mut c = idx.term_cursor(&t.info);
+                let mut blocks: Vec<(f64, usize)> = (0..c.n_full())
+                    .map(|b| {
+                        let (mt, ml) = c.block_bound(b);
+                        (sc.bound(t.leaf.f, t.leaf.w, mt[0], ml), b)
+                    })
+                    .collect();
+                blocks.sort_by(|a, b| b.0.total_cmp(&a.0));
+                blocks.truncate(SEED_BLOCKS);
+                if blocks.len() * BLOCK < p.k {
+                    blocks.push((0.0, c.n_full())); // the tail too
+                }
+                let mut best = TopK { k: p.k, heap: Vec::with_capacity(p.k + 1) };
+                for &(_, b) in &blocks {
+                    c.goto_block(b);
+                    c.ensure_block();
+                    let (docs, tfs) = c.rest();
+                    for (&d, &tf) in docs.iter().zip(tfs) {
+                        let x = sc.contrib_fast(t.leaf.f, t.leaf.w, tf, d);
+                        if x >= best.theta() {
+                            best.push(x, d);
                         }
                     }
-                    let kth = best.theta();
-                    if kth > 0.0 {
-                        seed = f64::from_bits(kth.to_bits() - 1); // prune strictly below the k-th
-                    }
                 }
+                let kth = best.theta();
+                if kth > 0.0 {
+                    seed = f64::from_bits(kth.to_bits() - 1); // prune strictly below the k-th
+                }
+            }
             let mut ess = 0;
             let mut last_block = usize::MAX;
             let mut checked_until = 0u32;
@@ -1157,7 +1205,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                     let t = &mut ts[ess];
                     t.c.ensure_block();
                     let (docs, tfs) = t.c.rest();
-                    let (wk, need_lo, need_out) = (t.leaf.w * sc.f[t.leaf.f].k1p1, need * (1.0 - 1e-9), (theta - sparse_rest) * (1.0 - 1e-9));
+                    let (wk, need_lo, need_out) =
+                        (t.leaf.w * sc.f[t.leaf.f].k1p1, need * (1.0 - 1e-9), (theta - sparse_rest) * (1.0 - 1e-9));
                     let (norm, codes) = (&sc.f[t.leaf.f].norm, sc.f[t.leaf.f].codes);
                     let hit = docs.iter().zip(tfs).position(|(&d, &tf)| {
                         let tf = tf as f64;
@@ -1213,7 +1262,8 @@ fn search_with(idx: &TextIndex, q: &str, p: &SearchParams, global: Option<&Globa
                     let mut on = ts[ess..].iter().enumerate().filter(|(_, t)| t.c.doc == d);
                     if let (Some((li, _)), None) = (on.next(), on.next()) {
                         let li = ess + li;
-                        let next_other = ts[ess..].iter().enumerate().filter(|&(i, _)| ess + i != li).map(|(_, t)| t.c.doc).min().unwrap_or(NO_MORE);
+                        let next_other =
+                            ts[ess..].iter().enumerate().filter(|&(i, _)| ess + i != li).map(|(_, t)| t.c.doc).min().unwrap_or(NO_MORE);
                         let t = &mut ts[li];
                         t.c.ensure_block();
                         let (docs, tfs) = t.c.rest();

@@ -1,7 +1,7 @@
 use super::analyzer::{Analyzer, Segmentation};
 use super::build::{BuildOptions, ExtIds, FieldInput, PairOptions, build, encode_list};
-use super::index::{Cursor, TextIndex};
 use super::codec::BLOCK;
+use super::index::{Cursor, TextIndex};
 use super::search::{SearchParams, search};
 use super::*;
 use crate::CancelToken;
@@ -271,7 +271,9 @@ fn dense_terms_answer_and_or_like_brute_force() {
         for (i, (&doc, &s)) in got.docs.iter().zip(&got.scores).enumerate() {
             assert!((s - want[i].0).abs() < 1e-9, "{q}: rank {i}: {s} vs {}", want[i].0);
             // equal scores may list their docs in either order only if they tie
-            if (want[i].0 - want.get(i + 1).map_or(f64::MIN, |w| w.0)).abs() > 1e-12 && (i == 0 || (want[i - 1].0 - want[i].0).abs() > 1e-12) {
+            if (want[i].0 - want.get(i + 1).map_or(f64::MIN, |w| w.0)).abs() > 1e-12
+                && (i == 0 || (want[i - 1].0 - want[i].0).abs() > 1e-12)
+            {
                 assert_eq!(doc, want[i].1, "{q}: rank {i}");
             }
         }
@@ -334,10 +336,12 @@ fn conjunctions_and_disjunctions_rank_like_brute_force() {
                 terms.push(t);
             }
         }
-        let not = (q % 5 == 0 && q < 300).then(|| loop {
-            let t = pick(20);
-            if !terms.contains(&t) {
-                break t;
+        let not = (q % 5 == 0 && q < 300).then(|| {
+            loop {
+                let t = pick(20);
+                if !terms.contains(&t) {
+                    break t;
+                }
             }
         });
         let mut text = terms.iter().map(|&t| words[t].as_str()).collect::<Vec<_>>().join(" AND ");
@@ -402,14 +406,44 @@ fn plain_word_queries_normalize_like_the_parser() {
     let d = crate::testutil::scratch("text-plain");
     let one = build_index(&d, "one.rti", &["alpha beta", "gamma"], &[1, 2], PairKind::Off);
     let (b, o) = concat(&["alpha", "beta"]);
-    let f = [FieldInput { name: "title".into(), weight: 2.0, text: &b, offsets: &o }, FieldInput { name: "body".into(), weight: 1.0, text: &b, offsets: &o }];
+    let f = [
+        FieldInput { name: "title".into(), weight: 2.0, text: &b, offsets: &o },
+        FieldInput { name: "body".into(), weight: 1.0, text: &b, offsets: &o },
+    ];
     let path = d.join("two.rti");
-    build(&path, HeaderFields::default(), "{}", &ExtIds::U64(&[1, 2]), &f, &ExtIds::U64(&[]), &opts(PairKind::Off), &CancelToken::new()).unwrap();
+    build(&path, HeaderFields::default(), "{}", &ExtIds::U64(&[1, 2]), &f, &ExtIds::U64(&[]), &opts(PairKind::Off), &CancelToken::new())
+        .unwrap();
     let two = TextIndex::open(&path).unwrap();
     let long = "x".repeat(300);
     let queries = [
-        "alpha", "Alpha BETA", "a AND b", "a OR b OR c", "a AND b AND a", "a OR A", "x y z", "  spaced   words ", "a AND b OR c", "a b AND c", "AND a", "a AND",
-        "a OR", "a NOT b", "NOT a", "e-mail", "a\tb", "title:a", "\"a b\"", "a^2", "(a)", "é", "a AND AND b", "OR", "", "12 AND 3x", long.as_str(), "and or",
+        "alpha",
+        "Alpha BETA",
+        "a AND b",
+        "a OR b OR c",
+        "a AND b AND a",
+        "a OR A",
+        "x y z",
+        "  spaced   words ",
+        "a AND b OR c",
+        "a b AND c",
+        "AND a",
+        "a AND",
+        "a OR",
+        "a NOT b",
+        "NOT a",
+        "e-mail",
+        "a\tb",
+        "title:a",
+        "\"a b\"",
+        "a^2",
+        "(a)",
+        "é",
+        "a AND AND b",
+        "OR",
+        "",
+        "12 AND 3x",
+        long.as_str(),
+        "and or",
     ];
     for idx in [&one, &two] {
         for q in queries {
@@ -433,7 +467,8 @@ fn batch_search_matches_one_query_at_a_time_on_one_index_and_on_shards() {
     let whole = build_index(&dir, "w.rti", &texts, &ids, PairKind::Cooc);
     let a = build_index(&dir, "a.rti", &texts[..1500], &ids[..1500], PairKind::Cooc);
     let b = build_index(&dir, "b.rti", &texts[1500..], &ids[1500..], PairKind::Cooc);
-    let queries: Vec<String> = ["w0 w1", "w0 OR w1", "w2 -w0", "-w0", "(w0 OR w5) w1", "w7 AND w0", "zzz", "w1 w3 w0"].iter().map(|s| s.to_string()).collect();
+    let queries: Vec<String> =
+        ["w0 w1", "w0 OR w1", "w2 -w0", "-w0", "(w0 OR w5) w1", "w7 AND w0", "zzz", "w1 w3 w0"].iter().map(|s| s.to_string()).collect();
     let p = SearchParams { k: 7, ..Default::default() };
     let cancel = CancelToken::new();
     assert!(search_batch(&[&whole], &[], &p, 4, &cancel).unwrap().is_empty());

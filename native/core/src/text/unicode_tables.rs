@@ -2331,6 +2331,4 @@ pub const LOWER: &[(u32, u32)] = &[
     (0x1e921, 0x1e943),
 ];
 
-pub const LOWER_MULTI: &[(u32, &str)] = &[
-    (0x130, "i\u{307}"),
-];
+pub const LOWER_MULTI: &[(u32, &str)] = &[(0x130, "i\u{307}")];

@@ -14,9 +14,9 @@ use super::heap::{Cand, TopK};
 use super::store::Scorer;
 use crate::cancel::CancelToken;
 use crate::error::Result;
-use std::collections::BinaryHeap;
-use std::cmp::Reverse;
 use crate::rand::splitmix;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 const MAX_LEVEL: usize = 15;
 
@@ -59,7 +59,6 @@ impl Visited {
         new
     }
 }
-
 
 /// A node's level: floor(-ln(u) / ln(M)), u uniform in (0, 1] from (seed, id).
 pub fn level_of(seed: u64, id: usize, m: usize) -> usize {
@@ -114,7 +113,15 @@ impl Hnsw {
     }
 
     /// Best-first search of one level from `eps`; the `ef` nearest, ascending.
-    fn search_level(&self, dist: &impl Fn(u32) -> f32, prefetch: &impl Fn(u32), eps: &[Cand], ef: usize, level: usize, vis: &mut Visited) -> Vec<Cand> {
+    fn search_level(
+        &self,
+        dist: &impl Fn(u32) -> f32,
+        prefetch: &impl Fn(u32),
+        eps: &[Cand],
+        ef: usize,
+        level: usize,
+        vis: &mut Visited,
+    ) -> Vec<Cand> {
         vis.next();
         let mut cand: BinaryHeap<Reverse<Cand>> = BinaryHeap::with_capacity(ef * 2);
         let mut best = TopK::new(ef);
@@ -189,7 +196,8 @@ impl Hnsw {
                 blocks += levels[i] as usize;
             }
         }
-        let mut g = Hnsw { m, m0, entry: 0, max_level: 0, links0: vec![0; n * (m0 + 1)], upper_off, upper: vec![0; blocks * (m + 1)], levels };
+        let mut g =
+            Hnsw { m, m0, entry: 0, max_level: 0, links0: vec![0; n * (m0 + 1)], upper_off, upper: vec![0; blocks * (m + 1)], levels };
         if n == 0 {
             return Ok(g);
         }
@@ -263,7 +271,8 @@ impl Hnsw {
                                     let mut list: Vec<u32> = gref.links(t, level).to_vec();
                                     list.extend(grp.iter().map(|x| x.2));
                                     if list.len() > cap {
-                                        let mut c: Vec<Cand> = list.iter().map(|&j| Cand { d: scorer.dist_rows(t as usize, j as usize), id: j }).collect();
+                                        let mut c: Vec<Cand> =
+                                            list.iter().map(|&j| Cand { d: scorer.dist_rows(t as usize, j as usize), id: j }).collect();
                                         c.sort_unstable();
                                         list = Hnsw::select(scorer, &c, cap);
                                     }

@@ -17,7 +17,6 @@ pub struct Ivf {
     pub offsets: Vec<u64>,
 }
 
-
 /// Nearest centroid of every row of `rows` (f32 rows of `stride`), in parallel blocks.
 fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, threads: usize, cancel: &CancelToken) -> Result<Vec<u32>> {
     let n = rows.len() / stride;
@@ -61,7 +60,17 @@ fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, thread
 
 /// Train centroids and return them with every row's list. `data` is dense `n x dim`.
 #[allow(clippy::too_many_arguments)] // training parameters, each distinct
-pub fn train(data: &[f32], n: usize, dim: usize, nlist: usize, metric: Metric, seed: u64, iters: usize, threads: usize, cancel: &CancelToken) -> Result<(Vec<f32>, Vec<u32>)> {
+pub fn train(
+    data: &[f32],
+    n: usize,
+    dim: usize,
+    nlist: usize,
+    metric: Metric,
+    seed: u64,
+    iters: usize,
+    threads: usize,
+    cancel: &CancelToken,
+) -> Result<(Vec<f32>, Vec<u32>)> {
     let stride = padded(dim);
     let nlist = nlist.clamp(1, n.max(1));
     // A seeded sample of at most 64 rows per list (partial Fisher-Yates).
@@ -161,4 +170,3 @@ pub fn layout(lists: &[u32], nlist: usize) -> (Vec<u32>, Vec<u64>) {
     }
     (perm, offsets)
 }
-

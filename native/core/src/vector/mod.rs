@@ -83,7 +83,18 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { kind: IndexType::Hnsw, metric: Metric::L2, quant: Quant::F32, m: 16, ef_construction: 200, nlist: 0, kmeans_iters: 10, seed: 0, threads: 1, keep_f32: false }
+        BuildOptions {
+            kind: IndexType::Hnsw,
+            metric: Metric::L2,
+            quant: Quant::F32,
+            m: 16,
+            ef_construction: 200,
+            nlist: 0,
+            kmeans_iters: 10,
+            seed: 0,
+            threads: 1,
+            keep_f32: false,
+        }
     }
 }
 
@@ -202,7 +213,11 @@ impl VectorIndex {
         } else {
             None
         };
-        let (store, f32) = if o.quant == Quant::F32 { (f32_store, None) } else { (Store::encode(&rows, n, dim, o.quant), o.keep_f32.then_some(F32Rows::Owned(f32_store))) };
+        let (store, f32) = if o.quant == Quant::F32 {
+            (f32_store, None)
+        } else {
+            (Store::encode(&rows, n, dim, o.quant), o.keep_f32.then_some(F32Rows::Owned(f32_store)))
+        };
         Ok(VectorIndex { kind: o.kind, metric: o.metric, n, dim, ids, store, f32, hnsw, ivf, header: None })
     }
 
@@ -278,9 +293,14 @@ impl VectorIndex {
             return Err(corrupt("meta section is not version 1".into()));
         }
         let (n, dim) = (meta[1] as usize, meta[2] as usize);
-        let quant = [Quant::F32, Quant::F16, Quant::Sq8].get(meta[4] as usize).copied().ok_or_else(|| corrupt("unknown quantisation".into()))?;
-        let metric = [Metric::L2, Metric::Ip, Metric::Cosine].get(meta[5] as usize).copied().ok_or_else(|| corrupt("unknown metric".into()))?;
-        let kind_ = [IndexType::Flat, IndexType::Hnsw, IndexType::Ivf].get(meta[6] as usize).copied().ok_or_else(|| corrupt("unknown index type".into()))?;
+        let quant =
+            [Quant::F32, Quant::F16, Quant::Sq8].get(meta[4] as usize).copied().ok_or_else(|| corrupt("unknown quantisation".into()))?;
+        let metric =
+            [Metric::L2, Metric::Ip, Metric::Cosine].get(meta[5] as usize).copied().ok_or_else(|| corrupt("unknown metric".into()))?;
+        let kind_ = [IndexType::Flat, IndexType::Hnsw, IndexType::Ivf]
+            .get(meta[6] as usize)
+            .copied()
+            .ok_or_else(|| corrupt("unknown index type".into()))?;
         if meta[3] as usize != padded(dim) {
             return Err(corrupt("row stride disagrees with the dimension".into()));
         }
@@ -301,7 +321,9 @@ impl VectorIndex {
         let store = Store::from_bytes(&vec_bytes, n, dim, quant, sq8);
         // Mapped, not read: only the rows a query re-ranks are paged in (`recall verify` checks its checksum).
         let f32 = match c.sections.iter().find(|s| s.kind == SECTION_F32) {
-            Some(s) if s.length as usize == n * padded(dim) * 4 => Some(F32Rows::Mapped { map: crate::mapped::Mapped::map(path, s.offset, s.length as usize)?, stride: padded(dim) }),
+            Some(s) if s.length as usize == n * padded(dim) * 4 => {
+                Some(F32Rows::Mapped { map: crate::mapped::Mapped::map(path, s.offset, s.length as usize)?, stride: padded(dim) })
+            }
             Some(_) => return Err(corrupt("f32 section has the wrong length".into())),
             None => None,
         };
@@ -321,7 +343,11 @@ impl VectorIndex {
             let nlist = meta[11] as usize;
             let centroids = f32s(&need(SECTION_IVF_CENTROIDS, "ivf centroids")?);
             let offsets = u64s(&need(SECTION_IVF_OFFSETS, "ivf offsets")?);
-            if centroids.len() != nlist * padded(dim) || offsets.len() != nlist + 1 || offsets[nlist] as usize != n || offsets.windows(2).any(|w| w[0] > w[1]) {
+            if centroids.len() != nlist * padded(dim)
+                || offsets.len() != nlist + 1
+                || offsets[nlist] as usize != n
+                || offsets.windows(2).any(|w| w[0] > w[1])
+            {
                 return Err(corrupt("ivf lists disagree with the rows".into()));
             }
             Some(Ivf { nlist, centroids, offsets })
@@ -353,7 +379,8 @@ impl VectorIndex {
         let mut dists = vec![f32::INFINITY; nq * k];
         let threads = p.threads.max(1).min(nq.max(1));
         let per = nq.div_ceil(threads).max(1);
-        let chunks: Vec<(usize, &mut [i64], &mut [f32])> = ids.chunks_mut(per * k).zip(dists.chunks_mut(per * k)).enumerate().map(|(c, (a, b))| (c * per, a, b)).collect();
+        let chunks: Vec<(usize, &mut [i64], &mut [f32])> =
+            ids.chunks_mut(per * k).zip(dists.chunks_mut(per * k)).enumerate().map(|(c, (a, b))| (c * per, a, b)).collect();
         std::thread::scope(|s| -> Result<()> {
             let hs: Vec<_> = chunks
                 .into_iter()
@@ -378,7 +405,11 @@ impl VectorIndex {
                                     qv
                                 })
                                 .collect();
-                            let found = if self.kind == IndexType::Flat { self.search_flat(&qs, p) } else { vec![self.search_one(&qs[0], p, &mut vis)] };
+                            let found = if self.kind == IndexType::Flat {
+                                self.search_flat(&qs, p)
+                            } else {
+                                vec![self.search_one(&qs[0], p, &mut vis)]
+                            };
                             for (t, f) in found.iter().enumerate() {
                                 for (j, c) in f.iter().take(k).enumerate() {
                                     out_ids[(qi + t) * k + j] = self.ids[c.id as usize] as i64;

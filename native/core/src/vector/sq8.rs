@@ -42,7 +42,9 @@ pub mod x86 {
         let mut i = 0;
         while i < n {
             // SAFETY: i + 32 <= n elements of both.
-            let (x, y) = unsafe { (_mm512_cvtepu8_epi16(_mm256_loadu_si256(c.as_ptr().add(i).cast())), _mm512_loadu_si512(q.as_ptr().add(i).cast())) };
+            let (x, y) = unsafe {
+                (_mm512_cvtepu8_epi16(_mm256_loadu_si256(c.as_ptr().add(i).cast())), _mm512_loadu_si512(q.as_ptr().add(i).cast()))
+            };
             acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
             i += 32;
         }
@@ -61,7 +63,8 @@ pub mod x86 {
         let mut i = 0;
         while i < n {
             // SAFETY: i + 16 <= n elements of both.
-            let (x, y) = unsafe { (_mm256_cvtepu8_epi16(_mm_loadu_si128(c.as_ptr().add(i).cast())), _mm256_loadu_si256(q.as_ptr().add(i).cast())) };
+            let (x, y) =
+                unsafe { (_mm256_cvtepu8_epi16(_mm_loadu_si128(c.as_ptr().add(i).cast())), _mm256_loadu_si256(q.as_ptr().add(i).cast())) };
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
             i += 16;
         }

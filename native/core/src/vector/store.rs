@@ -132,11 +132,7 @@ impl Sq8 {
         Sq8 { min: lo.into_iter().map(|l| if l.is_finite() { l } else { 0.0 }).collect(), step }
     }
     pub fn encode(&self, x: f32, j: usize) -> u8 {
-        if self.step[j] == 0.0 {
-            0
-        } else {
-            ((x - self.min[j]) / self.step[j]).round().clamp(0.0, 255.0) as u8
-        }
+        if self.step[j] == 0.0 { 0 } else { ((x - self.min[j]) / self.step[j]).round().clamp(0.0, 255.0) as u8 }
     }
     pub fn decode(&self, c: u8, j: usize) -> f32 {
         self.min[j] + self.step[j] * c as f32
@@ -159,7 +155,8 @@ impl Store {
     /// Encode `n` rows of `dim` f32 (dense, row-major) at `quant`.
     pub fn encode(data: &[f32], n: usize, dim: usize, quant: Quant) -> Store {
         let stride = padded(dim);
-        let mut s = Store { n, dim, stride, quant, sq8: None, sq8_norm: Vec::new(), bytes: AlignedBytes::zeroed(n * stride * quant.bytes()) };
+        let mut s =
+            Store { n, dim, stride, quant, sq8: None, sq8_norm: Vec::new(), bytes: AlignedBytes::zeroed(n * stride * quant.bytes()) };
         match quant {
             Quant::F32 => {
                 let out = s.bytes.typed_mut::<f32>();
@@ -314,11 +311,7 @@ impl<'a> Scorer<'a> {
     pub fn dist_rows(&self, a: usize, b: usize) -> f32 {
         let s = self.store;
         debug_assert_eq!(s.quant, Quant::F32);
-        if self.metric.is_l2() {
-            (self.k.l2sq_f32)(s.f32_row(a), s.f32_row(b))
-        } else {
-            -(self.k.dot_f32)(s.f32_row(a), s.f32_row(b))
-        }
+        if self.metric.is_l2() { (self.k.l2sq_f32)(s.f32_row(a), s.f32_row(b)) } else { -(self.k.dot_f32)(s.f32_row(a), s.f32_row(b)) }
     }
 }
 

@@ -48,7 +48,14 @@ fn flat_equals_brute_force_exactly() {
     let ids: Vec<u64> = (0..n as u64).collect();
     let qs = rng_data(20, dim, 2);
     for metric in [Metric::L2, Metric::Ip] {
-        let idx = VectorIndex::build(&data, &ids, dim, &BuildOptions { kind: IndexType::Flat, metric, ..Default::default() }, &CancelToken::new()).unwrap();
+        let idx = VectorIndex::build(
+            &data,
+            &ids,
+            dim,
+            &BuildOptions { kind: IndexType::Flat, metric, ..Default::default() },
+            &CancelToken::new(),
+        )
+        .unwrap();
         assert_eq!(recall(&idx, &data, n, dim, &qs, &params(10, 0, 0, 0), metric), 1.0, "{metric:?}");
     }
 }
@@ -60,8 +67,24 @@ fn hnsw_and_ivf_find_the_neighbours_and_rebuild_identically() {
     let ids: Vec<u64> = (0..n as u64).map(|i| i * 7 + 1).collect();
     let qs = rng_data(50, dim, 4);
     let dir = scratch("vector");
-    for (kind, quant) in [(IndexType::Hnsw, Quant::F32), (IndexType::Hnsw, Quant::F16), (IndexType::Hnsw, Quant::Sq8), (IndexType::Ivf, Quant::F32), (IndexType::Ivf, Quant::Sq8)] {
-        let mk = |threads| BuildOptions { kind, quant, m: 12, ef_construction: 100, nlist: 40, seed: 9, threads, keep_f32: true, ..Default::default() };
+    for (kind, quant) in [
+        (IndexType::Hnsw, Quant::F32),
+        (IndexType::Hnsw, Quant::F16),
+        (IndexType::Hnsw, Quant::Sq8),
+        (IndexType::Ivf, Quant::F32),
+        (IndexType::Ivf, Quant::Sq8),
+    ] {
+        let mk = |threads| BuildOptions {
+            kind,
+            quant,
+            m: 12,
+            ef_construction: 100,
+            nlist: 40,
+            seed: 9,
+            threads,
+            keep_f32: true,
+            ..Default::default()
+        };
         let a = VectorIndex::build(&data, &ids, dim, &mk(1), &CancelToken::new()).unwrap();
         let b = VectorIndex::build(&data, &ids, dim, &mk(3), &CancelToken::new()).unwrap();
         let (pa, pb) = (dir.join("a.rvec"), dir.join("b.rvec"));
@@ -75,7 +98,8 @@ fn hnsw_and_ivf_find_the_neighbours_and_rebuild_identically() {
         let nq = qs.len() / dim;
         let mut hit = 0;
         for q in 0..nq {
-            let truth: Vec<u64> = brute(&mapped, n, dim, &qs[q * dim..(q + 1) * dim], 10, Metric::L2).into_iter().map(|r| r * 7 + 1).collect();
+            let truth: Vec<u64> =
+                brute(&mapped, n, dim, &qs[q * dim..(q + 1) * dim], 10, Metric::L2).into_iter().map(|r| r * 7 + 1).collect();
             hit += r.ids[q * 10..(q + 1) * 10].iter().filter(|&&id| truth.contains(&(id as u64))).count();
         }
         let rec = hit as f64 / (nq * 10) as f64;
@@ -88,8 +112,21 @@ fn bad_input_is_refused_with_the_row() {
     let data = vec![0.0, 1.0, f32::NAN, 2.0];
     let e = VectorIndex::build(&data, &[1, 2], 2, &BuildOptions::default(), &CancelToken::new()).err().unwrap();
     assert!(e.to_string().contains("row 1: element 0"), "{e}");
-    let ok = VectorIndex::build(&[0.0, 1.0, 2.0, 3.0], &[1, 2], 2, &BuildOptions { kind: IndexType::Flat, ..Default::default() }, &CancelToken::new()).unwrap();
-    assert!(ok.search(&[0.0, 1.0], &params(3, 0, 0, 0), &CancelToken::new()).err().unwrap().to_string().contains("k 3 is larger than the index"));
+    let ok = VectorIndex::build(
+        &[0.0, 1.0, 2.0, 3.0],
+        &[1, 2],
+        2,
+        &BuildOptions { kind: IndexType::Flat, ..Default::default() },
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert!(
+        ok.search(&[0.0, 1.0], &params(3, 0, 0, 0), &CancelToken::new())
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("k 3 is larger than the index")
+    );
     assert!(ok.search(&[0.0, 1.0, 2.0], &params(1, 0, 0, 0), &CancelToken::new()).is_err());
 }
 
@@ -150,7 +187,14 @@ fn hnsw_and_ivf_with_inner_product_and_cosine() {
         };
         let (d2, q2) = (prep(&data), prep(&qs));
         for kind in [IndexType::Hnsw, IndexType::Ivf] {
-            let idx = VectorIndex::build(&data, &ids, dim, &BuildOptions { kind, metric, m: 12, ef_construction: 100, nlist: 20, ..Default::default() }, &CancelToken::new()).unwrap();
+            let idx = VectorIndex::build(
+                &data,
+                &ids,
+                dim,
+                &BuildOptions { kind, metric, m: 12, ef_construction: 100, nlist: 20, ..Default::default() },
+                &CancelToken::new(),
+            )
+            .unwrap();
             let rec = recall(&idx, &d2, n, dim, &q2, &params(10, 200, 20, 0), Metric::Ip);
             assert!(rec >= 0.95, "{metric:?} {kind:?}: recall {rec}");
         }

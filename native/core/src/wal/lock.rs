@@ -19,7 +19,8 @@ pub struct WalLock {
 impl WalLock {
     pub fn acquire(dir: &Path) -> Result<WalLock> {
         let path = dir.join("LOCK");
-        let mut f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let mut f =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| Error::io(&path, "open", e))?;
         #[cfg(target_os = "linux")]
         {
             use std::os::fd::AsRawFd;
@@ -29,7 +30,10 @@ impl WalLock {
                 let _ = f.read_to_string(&mut holder);
                 let holder = holder.trim();
                 let who = if holder.is_empty() { String::from("another process") } else { format!("process {holder}") };
-                return Err(Error::Locked { path: dir.display().to_string(), message: format!("{who} is writing this WAL; one writer at a time") });
+                return Err(Error::Locked {
+                    path: dir.display().to_string(),
+                    message: format!("{who} is writing this WAL; one writer at a time"),
+                });
             }
         }
         let _ = f.set_len(0).and_then(|_| f.seek(SeekFrom::Start(0))).and_then(|_| writeln!(f, "{}", std::process::id()));

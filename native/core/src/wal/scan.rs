@@ -59,9 +59,11 @@ pub fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
         let e = e.map_err(|e| Error::io(dir, "list", e))?;
         let name = e.file_name().to_string_lossy().into_owned();
         if let Some(stem) = name.strip_suffix(&format!(".{SEGMENT_EXT}"))
-            && stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()) {
-                out.push((stem.parse::<u64>().unwrap_or(0), e.path()));
-            }
+            && stem.len() == 20
+            && stem.bytes().all(|b| b.is_ascii_digit())
+        {
+            out.push((stem.parse::<u64>().unwrap_or(0), e.path()));
+        }
     }
     out.sort();
     Ok(out)
@@ -87,7 +89,8 @@ pub(super) fn parse_segment(
 ) -> Result<SegmentEnd> {
     let mut o = 0usize;
     let mut valid_end = 0u64;
-    let issue = |o: usize, bytes: usize, message: String| Issue { segment: path.to_path_buf(), offset: o as u64, bytes: bytes as u64, message };
+    let issue =
+        |o: usize, bytes: usize, message: String| Issue { segment: path.to_path_buf(), offset: o as u64, bytes: bytes as u64, message };
     while o < b.len() {
         // what is wrong with the record at o, and where the next one starts if that is known
         let (problem, next): (String, Option<usize>) = if b.len() - o < HEADER + BODY_FIXED {

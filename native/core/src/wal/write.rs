@@ -87,7 +87,17 @@ impl Writer {
         if segs.is_empty() {
             sync_dir(dir);
         }
-        Ok(Writer { dir: dir.to_path_buf(), _lock: lock, opts, file, seg_path, seg_len, next_seq, buf: Vec::with_capacity(FLUSH_BYTES + 4096), recovered })
+        Ok(Writer {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+            opts,
+            file,
+            seg_path,
+            seg_len,
+            next_seq,
+            buf: Vec::with_capacity(FLUSH_BYTES + 4096),
+            recovered,
+        })
     }
 
     /// The seq the next record gets.

@@ -220,7 +220,16 @@ impl Acc {
     /// `score(j, sum, count)`: the sum is the count in count-only mode, and
     /// the count is the sum's integer part in sum-only mode (unused there).
     #[allow(clippy::too_many_arguments)] // the scoring closure and thresholds of one emit, plus its output buffers
-    fn emit(&mut self, i: u32, k: usize, min_score: f64, min_common: u32, score: impl Fn(u32, f64, u32) -> f64, nb: &mut Vec<u32>, sc: &mut Vec<f32>) {
+    fn emit(
+        &mut self,
+        i: u32,
+        k: usize,
+        min_score: f64,
+        min_common: u32,
+        score: impl Fn(u32, f64, u32) -> f64,
+        nb: &mut Vec<u32>,
+        sc: &mut Vec<f32>,
+    ) {
         let mut cand: Vec<(f64, u32)> = Vec::with_capacity(self.n_touched);
         let (sums, counts) = (!self.val.is_empty(), !self.cnt.is_empty());
         for &j in &self.touched[..self.n_touched] {
@@ -363,7 +372,6 @@ fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
     pairs
 }
 
-
 struct Part {
     cpu_seconds: f64,
     nb: Vec<u32>,
@@ -372,7 +380,15 @@ struct Part {
     work: u64,
 }
 
-fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, user_w: &[f64], item_norm: &[f64], o: &CfOptions, cancel: &CancelToken) -> Result<Part> {
+fn row_block(
+    items: std::ops::Range<usize>,
+    uc: &Csr,
+    ic: &Csr,
+    user_w: &[f64],
+    item_norm: &[f64],
+    o: &CfOptions,
+    cancel: &CancelToken,
+) -> Result<Part> {
     let n_items = ic.off.len() - 1;
     let weighted_cooc = matches!(o.algo, Algo::Cooc) && uc.w.iter().any(|&w| w != 1.0);
     let (sums, counts) = match o.algo {
@@ -547,7 +563,8 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
             parts[b] = Some(p);
         }
     }
-    let mut rows = Rows { row_off: Vec::with_capacity(d.items + 1), kept_interactions: uc.idx.len() as u64, prep_seconds, ..Default::default() };
+    let mut rows =
+        Rows { row_off: Vec::with_capacity(d.items + 1), kept_interactions: uc.idx.len() as u64, prep_seconds, ..Default::default() };
     rows.row_off.push(0);
     for p in parts.into_iter().flatten() {
         for len in &p.lens {

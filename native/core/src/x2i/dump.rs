@@ -9,8 +9,8 @@
 use super::{BuildOptions, Lists, X2iIndex, X2iStats, normalize_list, write};
 use crate::container::HeaderFields;
 use crate::error::{Error, Result};
-use crate::hash::xxh64_u64;
 use crate::fastmap::FastMap;
+use crate::hash::xxh64_u64;
 use crate::wal::{self, Channel, ScanOptions, ScanReport, decode_op, payload};
 use std::path::Path;
 

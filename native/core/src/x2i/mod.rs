@@ -65,8 +65,13 @@ type Packed = (Vec<(u64, u64)>, Vec<u64>, u64, u32);
 
 /// Validate, sort and pack the lists; returns (key, word offset) pairs and the words.
 fn pack(l: &Lists, opts: &BuildOptions) -> Result<Packed> {
-    if l.offsets.len() != l.keys.len() + 1 || l.items.len() != l.scores.len() || l.offsets.last().copied().unwrap_or(0) as usize != l.items.len() {
-        return Err(Error::InvalidArgument("lists: offsets must have keys + 1 entries ending at the item count, and items and scores equal lengths".into()));
+    if l.offsets.len() != l.keys.len() + 1
+        || l.items.len() != l.scores.len()
+        || l.offsets.last().copied().unwrap_or(0) as usize != l.items.len()
+    {
+        return Err(Error::InvalidArgument(
+            "lists: offsets must have keys + 1 entries ending at the item count, and items and scores equal lengths".into(),
+        ));
     }
     let mut words: Vec<u64> = Vec::with_capacity(l.keys.len() * 2 + l.items.len() * 3 / 2);
     let mut pairs = Vec::with_capacity(l.keys.len());
@@ -147,7 +152,11 @@ pub fn write(path: &Path, mut fields: HeaderFields, params_json: &str, lists: &L
     let (pairs, words, edges, max_len) = pack(lists, opts)?;
     let (slots, stats) = neighborhash::build(&pairs, opts.seed).map_err(|e| match e {
         Error::InvalidArgument(m) => {
-            let row = m.strip_prefix("key ").and_then(|x| x.split(' ').next()).and_then(|k| k.parse::<u64>().ok()).and_then(|k| lists.keys.iter().position(|&x| x == k));
+            let row = m
+                .strip_prefix("key ")
+                .and_then(|x| x.split(' ').next())
+                .and_then(|k| k.parse::<u64>().ok())
+                .and_then(|k| lists.keys.iter().position(|&x| x == k));
             Error::InvalidArgument(match row {
                 Some(r) => format!("row {r}: {m}"),
                 None => m,
@@ -170,7 +179,15 @@ pub fn write(path: &Path, mut fields: HeaderFields, params_json: &str, lists: &L
             (SECTION_LISTS, 1, &le_bytes(words.iter().copied(), words.len())),
         ],
     )?;
-    Ok(X2iStats { keys: pairs.len() as u64, edges, max_len, capacity: stats.capacity as u64, load: stats.load, file_bytes, deleted: lists.deleted.len() as u64 })
+    Ok(X2iStats {
+        keys: pairs.len() as u64,
+        edges,
+        max_len,
+        capacity: stats.capacity as u64,
+        load: stats.load,
+        file_bytes,
+        deleted: lists.deleted.len() as u64,
+    })
 }
 
 /// A loaded x2i file: slots in 2 MiB-aligned, huge-page-advised memory.
@@ -204,7 +221,12 @@ impl X2iIndex {
         let c = Container::open_kind(path, kind::X2I, MAJOR)?;
         let p = path.display().to_string();
         let need = |kind: u32, what: &str| -> Result<Vec<u8>> {
-            c.read_section(kind)?.ok_or_else(|| Error::Corrupt { path: p.clone(), offset: 0, length: 0, message: format!("no {what} section") })
+            c.read_section(kind)?.ok_or_else(|| Error::Corrupt {
+                path: p.clone(),
+                offset: 0,
+                length: 0,
+                message: format!("no {what} section"),
+            })
         };
         let meta = words_of(&need(SECTION_HASHMETA, "hash meta")?);
         let slot_bytes = need(SECTION_SLOTS, "slots")?;
@@ -214,9 +236,14 @@ impl X2iIndex {
             return Err(Error::Corrupt { path: p, offset: 0, length: 0, message: "hash meta disagrees with the slots section".into() });
         }
         let slots = SlotBuf::from_le_bytes(&slot_bytes);
-        let idx = X2iIndex { slots, lists, seed: meta[0], keys: meta[2], edges: meta[3], max_len: meta[4] as u32, header: c.header.clone() };
+        let idx =
+            X2iIndex { slots, lists, seed: meta[0], keys: meta[2], edges: meta[3], max_len: meta[4] as u32, header: c.header.clone() };
         // Payloads must point inside the lists: checked once here, so lookups need no bounds checks beyond Rust's own.
-        if let Some(s) = idx.slot_slice().iter().find(|s| (s.key != 0 || s.word != 0) && !idx.lists.is_empty() && s.payload() as usize >= idx.lists.len()) {
+        if let Some(s) = idx
+            .slot_slice()
+            .iter()
+            .find(|s| (s.key != 0 || s.word != 0) && !idx.lists.is_empty() && s.payload() as usize >= idx.lists.len())
+        {
             return Err(Error::Corrupt { path: p, offset: 0, length: 0, message: format!("key {} points outside the lists", s.key) });
         }
         Ok(idx)

@@ -36,9 +36,21 @@ fn write_open_lookup_round_trip() {
 fn bad_lists_name_the_row() {
     let d = scratch("bad");
     let p = d.join("x.rx2i");
-    let nan = write(&p, HeaderFields::default(), "{}", &Lists { keys: &[1, 2], offsets: &[0, 1, 2], items: &[5, 6], scores: &[1.0, f32::NAN], deleted: &[] }, &BuildOptions::default());
+    let nan = write(
+        &p,
+        HeaderFields::default(),
+        "{}",
+        &Lists { keys: &[1, 2], offsets: &[0, 1, 2], items: &[5, 6], scores: &[1.0, f32::NAN], deleted: &[] },
+        &BuildOptions::default(),
+    );
     assert!(nan.unwrap_err().to_string().contains("row 1: score 0 of key 2 is NaN"));
-    let dup = write(&p, HeaderFields::default(), "{}", &Lists { keys: &[4, 9, 4], offsets: &[0, 0, 0, 0], items: &[], scores: &[], deleted: &[] }, &BuildOptions::default());
+    let dup = write(
+        &p,
+        HeaderFields::default(),
+        "{}",
+        &Lists { keys: &[4, 9, 4], offsets: &[0, 0, 0, 0], items: &[], scores: &[], deleted: &[] },
+        &BuildOptions::default(),
+    );
     assert!(dup.unwrap_err().to_string().contains("row 0: key 4 appears twice"), "duplicate key");
     assert!(!p.exists());
     fs::remove_dir_all(&d).unwrap();
@@ -90,7 +102,14 @@ fn dumps_through_the_wal_equal_a_model() {
             offsets.push(items.len() as u64);
         }
         let p = d.join(format!("base-{s}.rx2i"));
-        write(&p, HeaderFields::default(), "{}", &Lists { keys: &keys, offsets: &offsets, items: &items, scores: &scores, deleted: &[] }, &opts).unwrap();
+        write(
+            &p,
+            HeaderFields::default(),
+            "{}",
+            &Lists { keys: &keys, offsets: &offsets, items: &items, scores: &scores, deleted: &[] },
+            &opts,
+        )
+        .unwrap();
         layers[s].push(p);
     }
     let mut applied = 0u64;
@@ -162,7 +181,13 @@ fn replay_lists_sorts_keys_and_normalises_lists_as_the_index_stores_them() {
     c.by_key.insert(3, Change::Delete);
     c.by_key.insert(5, Change::Upsert { start: 2, len: 4 });
     let opts = BuildOptions { min_score: Some(0.2), ..Default::default() };
-    let want = ReplayLists { keys: vec![3, 5, 9], deleted: vec![1, 0, 0], counts: vec![0, 2, 2], items: vec![7, 4, 2, 1], scores: vec![3.0, 2.0, 2.0, 1.0] };
+    let want = ReplayLists {
+        keys: vec![3, 5, 9],
+        deleted: vec![1, 0, 0],
+        counts: vec![0, 2, 2],
+        items: vec![7, 4, 2, 1],
+        scores: vec![3.0, 2.0, 2.0, 1.0],
+    };
     assert_eq!(replay_lists(&c, &opts).unwrap(), want);
     let top1 = replay_lists(&c, &BuildOptions { top_k: 1, ..Default::default() }).unwrap();
     assert_eq!((top1.counts, top1.items), (vec![0, 1, 1], vec![7, 2]));

@@ -9,10 +9,10 @@ use super::analyzer::Analyzer;
 use super::codec::{BLOCK, bits, pack, put_vint};
 use super::*;
 use crate::cancel::CancelToken;
-use crate::parallel::parallel_ranges;
 use crate::container::{self, HeaderFields, kind};
 use crate::error::{Error, Result};
 use crate::fastmap::FastMap;
+use crate::parallel::parallel_ranges;
 use std::path::Path;
 
 /// One text field: all docs' UTF-8 texts concatenated, `offsets` has n + 1 entries.
@@ -55,7 +55,14 @@ pub struct PairOptions {
 
 impl Default for PairOptions {
     fn default() -> Self {
-        PairOptions { kind: PairKind::Off, max_pairs: 1_000_000, max_bytes: 4 << 20, min_df: 0, min_pair_df: 64, max_terms: pairs::MAX_CANDIDATES }
+        PairOptions {
+            kind: PairKind::Off,
+            max_pairs: 1_000_000,
+            max_bytes: 4 << 20,
+            min_df: 0,
+            min_pair_df: 64,
+            max_terms: pairs::MAX_CANDIDATES,
+        }
     }
 }
 
@@ -109,7 +116,16 @@ struct Chunk {
 fn analyze_chunk(rows: std::ops::Range<usize>, fields: &[FieldInput], opts: &BuildOptions, cancel: &CancelToken) -> Result<Chunk> {
     let nf = fields.len();
     let mut vocab: FastMap<Vec<u8>, u32> = FastMap::default();
-    let mut c = Chunk { keys: Vec::new(), key_off: vec![0], entries: Vec::new(), row_off: vec![0], lens: Vec::with_capacity(rows.len() * nf), adj: Vec::new(), adj_off: vec![0], dropped: 0 };
+    let mut c = Chunk {
+        keys: Vec::new(),
+        key_off: vec![0],
+        entries: Vec::new(),
+        row_off: vec![0],
+        lens: Vec::with_capacity(rows.len() * nf),
+        adj: Vec::new(),
+        adj_off: vec![0],
+        dropped: 0,
+    };
     let adjacent = opts.pairs.kind == PairKind::Adjacent;
     let mut doc_terms: Vec<u32> = Vec::new();
     let mut seq: Vec<(u32, u32)> = Vec::new();
@@ -123,7 +139,9 @@ fn analyze_chunk(rows: std::ops::Range<usize>, fields: &[FieldInput], opts: &Bui
         for (f, field) in fields.iter().enumerate() {
             let (s, e) = (field.offsets[row] as usize, field.offsets[row + 1] as usize);
             // Validated as UTF-8 by the caller (JS strings), checked again here for direct callers.
-            let text = std::str::from_utf8(&field.text[s..e]).map_err(|err| Error::InvalidArgument(format!("row {row}, field {}: invalid UTF-8 at byte {}", field.name, err.valid_up_to())))?;
+            let text = std::str::from_utf8(&field.text[s..e]).map_err(|err| {
+                Error::InvalidArgument(format!("row {row}, field {}: invalid UTF-8 at byte {}", field.name, err.valid_up_to()))
+            })?;
             let mut n = 0u32;
             let mut last: Option<u32> = None;
             c.dropped += opts.analyzer.tokens(text, |tok| {
@@ -457,23 +475,34 @@ pub struct Built {
 }
 
 /// Build every section in memory.
-pub fn build_sections(ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, opts: &BuildOptions, cancel: &CancelToken) -> Result<Built> {
+pub fn build_sections(
+    ids: &ExtIds,
+    fields: &[FieldInput],
+    tombstones: &ExtIds,
+    opts: &BuildOptions,
+    cancel: &CancelToken,
+) -> Result<Built> {
     let rows = ids.len();
     if fields.is_empty() || fields.len() > 255 {
         return Err(Error::InvalidArgument(format!("a text index needs 1 to 255 fields, got {}", fields.len())));
     }
     for f in fields {
         if f.offsets.len() != rows + 1 || f.offsets[rows] as usize != f.text.len() {
-            return Err(Error::LengthMismatch { what: "field offsets (rows + 1, ending at the text length)", expected: rows + 1, got: f.offsets.len() });
+            return Err(Error::LengthMismatch {
+                what: "field offsets (rows + 1, ending at the text length)",
+                expected: rows + 1,
+                got: f.offsets.len(),
+            });
         }
         if !(f.weight > 0.0 && f.weight.is_finite()) {
             return Err(Error::InvalidArgument(format!("field {}: weight must be a positive number, got {}", f.name, f.weight)));
         }
     }
     if let ExtIds::Str { bytes, offsets } = ids
-        && (offsets.len() != rows + 1 || offsets[rows] as usize != bytes.len()) {
-            return Err(Error::InvalidArgument("string ids: offsets must have rows + 1 entries ending at the byte length".into()));
-        }
+        && (offsets.len() != rows + 1 || offsets[rows] as usize != bytes.len())
+    {
+        return Err(Error::InvalidArgument("string ids: offsets must have rows + 1 entries ending at the byte length".into()));
+    }
     let mut stats = BuildStats { rows: rows as u64, ..Default::default() };
     let threads = opts.threads.max(1);
     let nf = fields.len();
@@ -643,7 +672,8 @@ pub fn build_sections(ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, 
     let mut sections: Vec<(u32, Vec<u8>)> = Vec::new();
     // 9. Pairs.
     if opts.pairs.kind != PairKind::Off {
-        let (dict, post, count) = pairs::build(&opts.pairs, n, &term_df, &term_field, &doc_off, &f_ords, &f_tfs, &adj_off, &adj, &codes, threads, cancel)?;
+        let (dict, post, count) =
+            pairs::build(&opts.pairs, n, &term_df, &term_field, &doc_off, &f_ords, &f_tfs, &adj_off, &adj, &codes, threads, cancel)?;
         stats.pairs = count;
         flags |= FLAG_PAIRS;
         sections.push((SECTION_PAIR_DICT, dict));
@@ -742,7 +772,13 @@ pub fn build_sections(ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, 
     fl.extend_from_slice(&(opts.analyzer_desc.len() as u32).to_le_bytes());
     fl.extend_from_slice(opts.analyzer_desc.as_bytes());
 
-    let mut all = vec![(SECTION_FIELDS, fl), (SECTION_DICT_INDEX, dict_index), (SECTION_DICT_BLOCKS, dict_blocks), (SECTION_POSTINGS, postings), (SECTION_DOC_LENS, lens)];
+    let mut all = vec![
+        (SECTION_FIELDS, fl),
+        (SECTION_DICT_INDEX, dict_index),
+        (SECTION_DICT_BLOCKS, dict_blocks),
+        (SECTION_POSTINGS, postings),
+        (SECTION_DOC_LENS, lens),
+    ];
     all.extend(sections);
     all.sort_by_key(|s| s.0);
     Ok(Built { sections: all, flags, stats })
@@ -750,7 +786,16 @@ pub fn build_sections(ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, 
 
 /// Build and write the index file (temp name, fsync, rename).
 #[allow(clippy::too_many_arguments)] // the inputs of one build, each distinct; a struct would only wrap them
-pub fn build(path: &Path, mut fields_h: HeaderFields, params_json: &str, ids: &ExtIds, fields: &[FieldInput], tombstones: &ExtIds, opts: &BuildOptions, cancel: &CancelToken) -> Result<BuildStats> {
+pub fn build(
+    path: &Path,
+    mut fields_h: HeaderFields,
+    params_json: &str,
+    ids: &ExtIds,
+    fields: &[FieldInput],
+    tombstones: &ExtIds,
+    opts: &BuildOptions,
+    cancel: &CancelToken,
+) -> Result<BuildStats> {
     let built = build_sections(ids, fields, tombstones, opts, cancel)?;
     cancel.check()?;
     fields_h.kind = kind::INVERTED;

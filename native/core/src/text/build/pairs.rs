@@ -14,7 +14,21 @@ use crate::error::Result;
 
 /// The candidate pairs of one doc: (key, tf of a, tf of b).
 #[allow(clippy::too_many_arguments)] // the hot per-doc step takes the slices it reads and its scratch buffers by value
-fn doc_pairs(d: usize, kind: PairKind, cap: bool, cand: &[bool], term_df: &[u32], term_field: &[u8], doc_off: &[u64], ords: &[u32], tfs: &[u32], adj_off: &[u64], adj: &[u64], buf: &mut Vec<(u32, u32)>, out: &mut Vec<(u64, u32, u32)>) {
+fn doc_pairs(
+    d: usize,
+    kind: PairKind,
+    cap: bool,
+    cand: &[bool],
+    term_df: &[u32],
+    term_field: &[u8],
+    doc_off: &[u64],
+    ords: &[u32],
+    tfs: &[u32],
+    adj_off: &[u64],
+    adj: &[u64],
+    buf: &mut Vec<(u32, u32)>,
+    out: &mut Vec<(u64, u32, u32)>,
+) {
     out.clear();
     buf.clear();
     let (s, e) = (doc_off[d] as usize, doc_off[d + 1] as usize);
@@ -56,7 +70,20 @@ fn doc_pairs(d: usize, kind: PairKind, cap: bool, cand: &[bool], term_df: &[u32]
 
 /// Returns (PAIR_DICT bytes, PAIR_POSTINGS bytes, pair count).
 #[allow(clippy::too_many_arguments)]
-pub fn build(p: &PairOptions, n: usize, term_df: &[u32], term_field: &[u8], doc_off: &[u64], ords: &[u32], tfs: &[u32], adj_off: &[u64], adj: &[u64], codes: &[Vec<u8>], threads: usize, cancel: &CancelToken) -> Result<(Vec<u8>, Vec<u8>, u64)> {
+pub fn build(
+    p: &PairOptions,
+    n: usize,
+    term_df: &[u32],
+    term_field: &[u8],
+    doc_off: &[u64],
+    ords: &[u32],
+    tfs: &[u32],
+    adj_off: &[u64],
+    adj: &[u64],
+    codes: &[Vec<u8>],
+    threads: usize,
+    cancel: &CancelToken,
+) -> Result<(Vec<u8>, Vec<u8>, u64)> {
     let min_df = if p.min_df == 0 { (n as u32 / 1000).max(1000) } else { p.min_df };
     let mut by_df: Vec<u32> = (0..term_df.len() as u32).filter(|&t| term_df[t as usize] >= min_df).collect();
     by_df.sort_unstable_by_key(|&t| (std::cmp::Reverse(term_df[t as usize]), t));
@@ -127,7 +154,10 @@ pub fn build(p: &PairOptions, n: usize, term_df: &[u32], term_field: &[u8], doc_
     for (i, &(k, _)) in keep.iter().enumerate() {
         index[cell(k)] = i as u32;
     }
-    let mut lists: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = keep.iter().map(|&(_, c)| (Vec::with_capacity(c as usize), Vec::with_capacity(c as usize), Vec::with_capacity(c as usize))).collect();
+    let mut lists: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = keep
+        .iter()
+        .map(|&(_, c)| (Vec::with_capacity(c as usize), Vec::with_capacity(c as usize), Vec::with_capacity(c as usize)))
+        .collect();
     let (mut buf, mut out) = (Vec::new(), Vec::new());
     for d in 0..n {
         if d % 8192 == 0 {
