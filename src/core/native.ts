@@ -465,7 +465,7 @@ export function loadNative(): Native {
       'ERR_RECALL_NATIVE_MISSING',
       `cannot load the native addon at ${path} (${(e as { code?: string }).code ?? (e as Error).message})`,
       {
-        fix: 'run `npm run build:native` (needs cargo, Rust >= 1.85)',
+        fix: 'run `npm run build:native` (needs cargo, Rust >= 1.92)',
         cause: e,
       },
     );

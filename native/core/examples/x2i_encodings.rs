@@ -3,9 +3,6 @@
 //! shared/tools/x2i-data), in one run: bytes per edge, and nanoseconds to
 //! decode a key's top 10 into (u64 item, f32 score) for random keys.
 //! cargo run --release --example x2i_encodings -- bench/data/x2i-1000000.bin
-
-// Index loops over parallel arrays read more plainly than zipped iterators here.
-#![allow(clippy::needless_range_loop)]
 use recall_core::CancelToken;
 use recall_core::kernels::{f16_to_f32, f32_to_f16};
 use recall_core::x2i::cf::{self, Algo, CfOptions, Interactions, Prep};
@@ -134,6 +131,7 @@ fn main() {
         let len = e4[p] as usize;
         p += 1;
         let n = len.min(top);
+        #[allow(clippy::needless_range_loop)] // every varint is decoded, only the first n are kept
         for q in 0..len {
             let (mut v, mut sh) = (0u32, 0);
             loop {

@@ -1,21 +1,10 @@
 //! CPU time of the calling thread or the whole process (`clock_gettime`,
-//! declared here: no crates). Benchmarks report work per CPU-second with
+//! declared in `crate::sys`: no crates). Benchmarks report work per CPU-second with
 //! it, which, unlike wall time, does not grow when a busy machine preempts
 //! the thread.
 
 #[cfg(target_os = "linux")]
-mod sys {
-    #[repr(C)]
-    pub struct Timespec {
-        pub tv_sec: i64,
-        pub tv_nsec: i64,
-    }
-    pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-    pub const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    unsafe extern "C" {
-        pub fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-}
+use crate::sys;
 
 /// Seconds of CPU this thread has used (0 where the clock is unavailable).
 pub fn thread_cpu_seconds() -> f64 {

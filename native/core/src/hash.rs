@@ -32,14 +32,12 @@ fn avalanche(mut h: u64) -> u64 {
     h ^ (h >> 32)
 }
 
-#[inline(always)]
-fn u64_at(d: &[u8], i: usize) -> u64 {
-    u64::from_le_bytes(d[i..i + 8].try_into().unwrap())
-}
+use crate::bytes::u64_at;
 
+/// The u32 at `i`, widened (XXH64 mixes 4-byte lanes as u64).
 #[inline(always)]
 fn u32_at(d: &[u8], i: usize) -> u64 {
-    u32::from_le_bytes(d[i..i + 4].try_into().unwrap()) as u64
+    crate::bytes::u32_at(d, i) as u64
 }
 
 /// XXH64 of `data` (the reference algorithm, xxhash.h `XXH64`).

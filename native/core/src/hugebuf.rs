@@ -1,27 +1,14 @@
 //! Page-aligned anonymous memory with transparent huge pages requested
 //! (`madvise(MADV_HUGEPAGE)`), for hash tables read from index files: a
 //! file-backed mmap would not get huge pages, and at 2^24+ slots the TLB
-//! misses cost 16-32% of batch lookup throughput (spec: neighborhash.md 13.9).
-//! The libc calls are declared here (no crates); Linux only, with a plain
+//! misses cost 16-32% of batch lookup throughput (measured on the NeighborHash batch lookup).
+//! The libc calls are declared in `crate::sys` (no crates); Linux only, with a plain
 //! allocation elsewhere.
 
 use std::ops::{Deref, DerefMut};
 
 #[cfg(target_os = "linux")]
-pub(crate) mod sys {
-    use std::ffi::c_void;
-    pub const PROT_READ: i32 = 1;
-    pub const PROT_WRITE: i32 = 2;
-    pub const MAP_PRIVATE: i32 = 2;
-    pub const MAP_ANONYMOUS: i32 = 0x20;
-    pub const MADV_HUGEPAGE: i32 = 14;
-    pub const MAP_FAILED: *mut c_void = !0usize as *mut c_void;
-    unsafe extern "C" {
-        pub fn mmap(addr: *mut c_void, len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> *mut c_void;
-        pub fn munmap(addr: *mut c_void, len: usize) -> i32;
-        pub fn madvise(addr: *mut c_void, len: usize, advice: i32) -> i32;
-    }
-}
+use crate::sys;
 
 const HUGE: usize = 2 << 20;
 

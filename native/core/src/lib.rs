@@ -5,19 +5,17 @@
 //!
 //! Modules by subsystem: `isa` (CPU tier chosen once per process), `kernels`
 //! (distance kernels), `checksum` (CRC-32C), `hash` (xxHash64 key routing),
-//! `container` (the one file format every index kind uses), `cancel`.
+//! `container` (the one file format every index kind uses), `cancel`; leaves
+//! shared by them: `bytes` (little-endian reads), `fastmap`, `rand` (SplitMix64) and
+//! `sys` (the libc declarations).
 
-// Lints allowed crate-wide, each for a reason:
-// - too_many_arguments: builders and kernels take flat column slices and options, as the binding passes them;
-// - needless_range_loop: index loops over parallel arrays read more plainly than zipped iterators here;
-// - type_complexity: the few tuple-heavy types are local to one function each.
-#![allow(clippy::too_many_arguments, clippy::needless_range_loop, clippy::type_complexity)]
-
+pub mod bytes;
 pub mod cancel;
 pub mod checksum;
 pub mod container;
 pub mod cputime;
 pub mod error;
+pub mod fastmap;
 pub mod fsutil;
 pub mod hash;
 pub mod hugebuf;
@@ -27,6 +25,8 @@ pub mod mapped;
 pub mod neighborhash;
 pub mod parallel;
 pub mod prefetch;
+pub mod rand;
+pub mod sys;
 pub mod text;
 pub mod vector;
 pub mod wal;

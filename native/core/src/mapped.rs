@@ -25,7 +25,7 @@ impl Mapped {
         let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
         #[cfg(target_os = "linux")]
         {
-            use crate::hugebuf::sys;
+            use crate::sys;
             use std::os::fd::AsRawFd;
             const PAGE: u64 = 4096;
             let start = offset / PAGE * PAGE;
@@ -67,7 +67,7 @@ impl Drop for Mapped {
         #[cfg(target_os = "linux")]
         if self.map.1 > 0 {
             // SAFETY: the mapping made in `map`, unmapped once.
-            unsafe { crate::hugebuf::sys::munmap(self.map.0 as *mut std::ffi::c_void, self.map.1) };
+            unsafe { crate::sys::munmap(self.map.0 as *mut std::ffi::c_void, self.map.1) };
         }
     }
 }

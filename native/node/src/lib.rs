@@ -13,6 +13,7 @@ mod napi;
 mod cancel;
 mod container;
 mod hash;
+mod hash_bench;
 mod kernels;
 mod sys;
 mod text;
@@ -33,7 +34,7 @@ pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
 /// What `process.dlopen` looks up (what NAPI_MODULE_INIT expands to).
 ///
 /// # Safety
-/// Called by Node with a live environment and exports object, once per environment.
+/// Called by Node once per environment with a live `env` and `exports` object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
@@ -60,6 +61,7 @@ fn init(env: Env, exports: napi_value) -> JsResult<napi_value> {
     define(env, exports, &[export(c"buildInfo", Some(js_build_info)), export(c"panicForTest", Some(js_panic_for_test))])?;
     kernels::register(env, exports)?;
     hash::register(env, exports)?;
+    hash_bench::register(env, exports)?;
     cancel::register(env, exports)?;
     container::register(env, exports)?;
     x2i::register(env, exports)?;

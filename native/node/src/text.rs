@@ -5,9 +5,10 @@ use crate::sys::*;
 use recall_core::container::HeaderFields;
 use recall_core::text::PairKind;
 use recall_core::text::analyzer::{Analyzer, Segmentation};
+use recall_core::text::batch::{QueryOutcome, search_batch};
 use recall_core::text::build::{self, BuildOptions, BuildStats, ExtIds, FieldInput, PairOptions};
 use recall_core::text::index::{ExtIdStore, TextIndex};
-use recall_core::text::search::{Hits, SearchParams, search, search_shards};
+use recall_core::text::search::{SearchParams, search};
 use std::ffi::CStr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -240,50 +241,16 @@ struct Search {
     cancel: recall_core::CancelToken,
 }
 
-/// (hits with the shard of each, or the error) and microseconds.
-type QueryOutcome = (Result<(Hits, Vec<u32>), (&'static str, String)>, f64);
-
 impl Task for Search {
     type Output = (Vec<QueryOutcome>, f64, f64);
     fn compute(&mut self) -> Result<Self::Output, JsError> {
         let t0 = std::time::Instant::now();
         let c0 = recall_core::cputime::process_cpu_seconds();
-        let n = self.queries.len();
-        if n == 0 {
+        if self.queries.is_empty() {
             return Ok((Vec::new(), 0.0, 0.0));
         }
-        let threads = self.threads.clamp(1, n);
-        let run = |i: usize| -> QueryOutcome {
-            let s = std::time::Instant::now();
-            let q = &self.queries[i];
-            let r = if self.idx.len() == 1 {
-                search(&self.idx[0], q, &self.params).map(|h| {
-                    let shards = vec![0; h.docs.len()];
-                    (h, shards)
-                })
-            } else {
-                let shards: Vec<&TextIndex> = self.idx.iter().map(|x| &**x).collect();
-                search_shards(&shards, q, &self.params).map(|(hits, total, exact, pairs)| {
-                    let h = Hits {
-                        docs: hits.iter().map(|x| x.1).collect(),
-                        scores: hits.iter().map(|x| x.2).collect(),
-                        total,
-                        total_exact: exact,
-                        pairs_used: pairs,
-                    };
-                    (h, hits.iter().map(|x| x.0).collect())
-                })
-            }
-            .map_err(|e| (e.code(), e.message()));
-            (r, s.elapsed().as_secs_f64() * 1e6)
-        };
-        // one query per range: a thread takes the next query when done
-        let out: Vec<QueryOutcome> = recall_core::parallel::parallel_ranges(n, n, threads, |r| {
-            if r.start % 256 == 0 {
-                self.cancel.check()?;
-            }
-            Ok(run(r.start))
-        })?;
+        let idx: Vec<&TextIndex> = self.idx.iter().map(|x| &**x).collect();
+        let out = search_batch(&idx, &self.queries, &self.params, self.threads, &self.cancel)?;
         Ok((out, t0.elapsed().as_secs_f64(), recall_core::cputime::process_cpu_seconds() - c0))
     }
     fn resolve(self, env: Env, (out, secs, cpu): Self::Output) -> JsResult<napi_value> {
@@ -312,7 +279,7 @@ impl Task for Search {
                     totals.push(0.0);
                     exact.push(1);
                     pairs.push(0);
-                    errors.push(Some(e.clone()));
+                    errors.push(Some((e.code(), e.message())));
                 }
             }
             offsets.push(docs.len() as u32);

@@ -1,13 +1,10 @@
-//! The write-ahead log (append through a writer handle, scan, truncate) and
-//! the x2i replay and dump built on it.
+//! The write-ahead log (append through a writer handle, scan, truncate); the x2i replay and
+//! dump built on it are exported from `x2i.rs`.
 
-use crate::napi::{Args, Env, JsError, JsResult, Task, define, err, export, spawn};
+use crate::napi::{Args, Env, JsResult, define, err, export};
 use crate::sys::*;
-use recall_core::container::HeaderFields;
 use recall_core::wal::{self, Fsync, Issue, ScanOptions, ScanReport, Writer, WriterOptions};
-use recall_core::x2i::dump::{self, Change, Changes, ShardDump};
-use recall_core::x2i::{BuildOptions, X2iIndex, X2iStats, normalize_list};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 const WRITER_TAG: napi_type_tag = napi_type_tag { lower: 0x5a17_c0de_2b4e_9f31, upper: 0x0d8e_61f4_a7b2_c905 };
@@ -18,8 +15,6 @@ js_fn! {
     js_wal_close => wal_close;
     js_wal_scan => wal_scan;
     js_wal_truncate => wal_truncate;
-    js_x2i_replay => x2i_replay;
-    async js_x2i_dump => x2i_dump;
 }
 
 pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
@@ -32,8 +27,6 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"walClose", Some(js_wal_close)),
             export(c"walScan", Some(js_wal_scan)),
             export(c"walTruncate", Some(js_wal_truncate)),
-            export(c"x2iReplay", Some(js_x2i_replay)),
-            export(c"x2iDump", Some(js_x2i_dump)),
         ],
     )
 }
@@ -54,7 +47,7 @@ fn opt_issue(env: Env, i: &Option<Issue>) -> JsResult<napi_value> {
     }
 }
 
-fn report(env: Env, r: &ScanReport) -> JsResult<napi_value> {
+pub(crate) fn report(env: Env, r: &ScanReport) -> JsResult<napi_value> {
     let o = env.object()?;
     for (name, v) in
         [(c"segments", r.segments as f64), (c"read", r.read as f64), (c"visited", r.visited as f64), (c"lastSeq", r.last_seq as f64)]
@@ -67,7 +60,7 @@ fn report(env: Env, r: &ScanReport) -> JsResult<napi_value> {
 }
 
 /// {after, upto, skipCorrupt}; seqs are numbers (exact below 2^53).
-fn scan_options(env: Env, o: napi_value) -> JsResult<ScanOptions> {
+pub(crate) fn scan_options(env: Env, o: napi_value) -> JsResult<ScanOptions> {
     Ok(ScanOptions {
         after: env.opt_number(o, c"after")?.unwrap_or(0.0) as u64,
         upto: env.opt_number(o, c"upto")?.map_or(u64::MAX, |x| x as u64),
@@ -167,157 +160,4 @@ fn wal_truncate(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let dir = PathBuf::from(env.string_arg(a.argv[0], "dir")?);
     let removed = wal::truncate_before(&dir, env.number(a.argv[1], "before")? as u64)?;
     env.array(removed.iter().map(|p| env.string(&p.display().to_string())))
-}
-
-fn build_options(env: Env, o: napi_value) -> JsResult<BuildOptions> {
-    let seed_v = if env.is_nullish(o)? { o } else { env.get(o, c"seed")? };
-    Ok(BuildOptions {
-        seed: if env.is_nullish(seed_v)? { 0 } else { env.bigint_u64_arg(seed_v, "seed")? },
-        top_k: env.opt_number(o, c"topK")?.unwrap_or(0.0) as usize,
-        min_score: env.opt_number(o, c"minScore")?.map(|x| x as f32),
-    })
-}
-
-fn changes_summary(env: Env, o: napi_value, c: &Changes, r: &ScanReport) -> JsResult<()> {
-    for (name, v) in [(c"records", c.records), (c"upserts", c.upserts), (c"deletes", c.deletes), (c"changedKeys", c.by_key.len() as u64)] {
-        env.set(o, name, env.double(v as f64)?)?;
-    }
-    env.set(o, c"replaySeconds", env.double(c.seconds)?)?;
-    env.set(o, c"report", report(env, r)?)
-}
-
-/// x2iReplay(walDir, {after, upto, skipCorrupt}, {topK, minScore}): the WAL's last state per x2i key,
-/// lists normalised as the index stores them: {keys: BigUint64Array, deleted: Uint8Array, counts:
-/// Uint32Array, items: BigUint64Array, scores: Float32Array, records, upserts, deletes, report}
-fn x2i_replay(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<3>::get(env, info)?;
-    let dir = PathBuf::from(env.string_arg(a.argv[0], "walDir")?);
-    let (c, r) = dump::replay(&dir, &scan_options(env, a.argv[1])?)?;
-    let opts = build_options(env, a.argv[2])?;
-    let mut entries: Vec<(&u64, &Change)> = c.by_key.iter().collect();
-    entries.sort_unstable_by_key(|e| *e.0);
-    let (mut keys, mut deleted, mut counts, mut items, mut scores) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut list = Vec::new();
-    for (&key, ch) in entries {
-        keys.push(key);
-        match *ch {
-            Change::Delete => {
-                deleted.push(1u8);
-                counts.push(0u32);
-            }
-            Change::Upsert { start, len } => {
-                let (i, s) = c.list(start, len);
-                normalize_list(i, s, &opts, &mut list)
-                    .map_err(|i| err("ERR_RECALL_CORRUPT", format!("WAL: score {i} of key {key} is NaN")))?;
-                deleted.push(0);
-                counts.push(list.len() as u32);
-                items.extend(list.iter().map(|p| p.0));
-                scores.extend(list.iter().map(|p| p.1));
-            }
-        }
-    }
-    let o = env.object()?;
-    env.set(o, c"keys", env.typed_array_from_vec(keys)?)?;
-    env.set(o, c"deleted", env.typed_array_from_vec(deleted)?)?;
-    env.set(o, c"counts", env.typed_array_from_vec(counts)?)?;
-    env.set(o, c"items", env.typed_array_from_vec(items)?)?;
-    env.set(o, c"scores", env.typed_array_from_vec(scores)?)?;
-    changes_summary(env, o, &c, &r)?;
-    Ok(o)
-}
-
-struct Dump {
-    wal: PathBuf,
-    scan: ScanOptions,
-    delta: bool,
-    layers: Vec<Vec<PathBuf>>,
-    outs: Vec<PathBuf>,
-    headers: Vec<HeaderFields>,
-    params: Vec<String>,
-    opts: BuildOptions,
-}
-
-impl Task for Dump {
-    type Output = (Vec<X2iStats>, Changes, ScanReport);
-    fn compute(&mut self) -> Result<Self::Output, JsError> {
-        let (changes, report) = dump::replay(&self.wal, &self.scan)?;
-        let shard_count = self.outs.len() as u32;
-        let mut stats = Vec::new();
-        for s in 0..self.outs.len() {
-            let layers = self.layers[s].iter().map(|p| X2iIndex::open(p)).collect::<recall_core::Result<Vec<_>>>()?;
-            let d = ShardDump { shard: s as u32, shard_count, layers: &layers, changes: &changes, opts: self.opts.clone() };
-            let out: &Path = &self.outs[s];
-            stats.push(if self.delta {
-                dump::write_delta(&d, out, self.headers[s].clone(), &self.params[s])?
-            } else {
-                dump::write_major(&d, out, self.headers[s].clone(), &self.params[s])?
-            });
-        }
-        Ok((stats, changes, report))
-    }
-    fn resolve(self, env: Env, (stats, c, r): Self::Output) -> JsResult<napi_value> {
-        let o = env.object()?;
-        let shards = env.array(stats.iter().map(|s| {
-            let x = env.object()?;
-            for (name, v) in [
-                (c"keys", s.keys as f64),
-                (c"deleted", s.deleted as f64),
-                (c"edges", s.edges as f64),
-                (c"maxLen", s.max_len as f64),
-                (c"capacity", s.capacity as f64),
-                (c"load", s.load),
-                (c"fileBytes", s.file_bytes as f64),
-            ] {
-                env.set(x, name, env.double(v)?)?;
-            }
-            Ok(x)
-        }))?;
-        env.set(o, c"shards", shards)?;
-        changes_summary(env, o, &c, &r)?;
-        Ok(o)
-    }
-}
-
-/// x2iDump({walDir, after, upto, skipCorrupt, delta, layers: string[][] (per shard, oldest first), outs: string[],
-/// headers: object[], params: string[], seed, topK, minScore}): Promise<{shards, records, upserts, deletes, keys, report}>
-fn x2i_dump(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<1>::get(env, info)?;
-    let o = a.argv[0];
-    let strings = |v: napi_value, what: &str| -> JsResult<Vec<String>> {
-        env.array_items(v, what)?.into_iter().map(|s| env.string_arg(s, what)).collect()
-    };
-    let outs: Vec<PathBuf> = strings(env.get(o, c"outs")?, "outs")?.into_iter().map(PathBuf::from).collect();
-    let layers: Vec<Vec<PathBuf>> = env
-        .array_items(env.get(o, c"layers")?, "layers")?
-        .into_iter()
-        .map(|l| strings(l, "layers").map(|v| v.into_iter().map(PathBuf::from).collect()))
-        .collect::<JsResult<_>>()?;
-    let headers = env
-        .array_items(env.get(o, c"headers")?, "headers")?
-        .into_iter()
-        .map(|h| crate::container::build_header(env, h))
-        .collect::<JsResult<Vec<_>>>()?;
-    let params = strings(env.get(o, c"params")?, "params")?;
-    if layers.len() != outs.len()
-        || headers.len() != outs.len()
-        || params.len() != outs.len()
-        || outs.is_empty()
-        || layers.iter().any(|l| l.is_empty())
-    {
-        return Err(err(
-            "ERR_RECALL_INVALID_ARG",
-            "x2iDump: layers, outs, headers and params need one entry per shard, each shard at least its base",
-        ));
-    }
-    let task = Dump {
-        wal: PathBuf::from(env.string_arg(env.get(o, c"walDir")?, "walDir")?),
-        scan: scan_options(env, o)?,
-        delta: env.opt_bool(o, c"delta")?,
-        layers,
-        outs,
-        headers,
-        params,
-        opts: build_options(env, o)?,
-    };
-    spawn(env, "recall.x2iDump", task)
 }

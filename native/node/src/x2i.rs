@@ -1,17 +1,16 @@
-//! The x2i index (write, open, batch lookup, verify) and the hash-table
-//! benchmark entry points behind `recall bench hash`.
+//! The x2i index: write, open, batch lookup, verify, lists computed from interactions, and the
+//! WAL replay and dumps (x2iReplay, x2iDump).
 
 use crate::napi::{Args, Env, JsError, JsResult, Task, define, err, export, spawn};
 use crate::sys::*;
 use recall_core::container::HeaderFields;
-use recall_core::neighborhash::{self, SlotBuf, Table, baseline};
+use recall_core::neighborhash;
 use recall_core::x2i::{self, BuildOptions, Lists, X2iIndex, X2iStats};
 use std::ffi::CStr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 const INDEX_TAG: napi_type_tag = napi_type_tag { lower: 0x3c51_9e0a_77d2_41f8, upper: 0x0e6b_d4a3_95c7_2f11 };
-const BENCH_TAG: napi_type_tag = napi_type_tag { lower: 0x6a0f_1b2c_3d4e_5f60, upper: 0x7182_93a4_b5c6_d7e8 };
 
 js_fn! {
     async js_x2i_write => x2i_write;
@@ -19,10 +18,9 @@ js_fn! {
     js_x2i_lookup => x2i_lookup;
     js_x2i_info => x2i_info;
     js_x2i_verify => x2i_verify;
-    js_hash_bench_build => hash_bench_build;
-    js_hash_bench_lookup => hash_bench_lookup;
-    js_hash_bench_apcl => hash_bench_apcl;
     async js_x2i_compute => x2i_compute;
+    js_x2i_replay => x2i_replay;
+    async js_x2i_dump => x2i_dump;
 }
 
 pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
@@ -35,10 +33,9 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"x2iLookup", Some(js_x2i_lookup)),
             export(c"x2iInfo", Some(js_x2i_info)),
             export(c"x2iVerify", Some(js_x2i_verify)),
-            export(c"hashBenchBuild", Some(js_hash_bench_build)),
-            export(c"hashBenchLookup", Some(js_hash_bench_lookup)),
-            export(c"hashBenchApcl", Some(js_hash_bench_apcl)),
             export(c"x2iCompute", Some(js_x2i_compute)),
+            export(c"x2iReplay", Some(js_x2i_replay)),
+            export(c"x2iDump", Some(js_x2i_dump)),
         ],
     )
 }
@@ -157,99 +154,6 @@ fn x2i_verify(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     }
 }
 
-struct BenchTable {
-    slots: SlotBuf,
-    seed: u64,
-    linear: bool,
-}
-
-/// hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity): handle
-fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<4>::get(env, info)?;
-    let keys = unsafe { env.typed_array::<u64>(a.argv[0], "keys")? };
-    let payloads = unsafe { env.typed_array::<u64>(a.argv[1], "payloads")? };
-    if keys.len() != payloads.len() {
-        return Err(recall_core::Error::LengthMismatch { what: "payloads", expected: keys.len(), got: payloads.len() }.into());
-    }
-    let kind = env.string_arg(a.argv[2], "kind")?;
-    let cap = env.index(a.argv[3], "capacity")? as usize;
-    let pairs: Vec<(u64, u64)> = keys.iter().copied().zip(payloads.iter().copied()).collect();
-    let seed = 0x5eed;
-    let t = match kind.as_str() {
-        "neighbor" => BenchTable { slots: SlotBuf::from_slots(&neighborhash::build(&pairs, seed)?.0), seed, linear: false },
-        "linear" if cap.is_power_of_two() && cap > keys.len() => {
-            BenchTable { slots: SlotBuf::from_slots(&baseline::linear_build(&pairs, cap, seed)), seed, linear: true }
-        }
-        _ => {
-            return Err(err(
-                "ERR_RECALL_INVALID_ARG",
-                format!("kind must be 'neighbor' or 'linear' (with a power-of-two capacity above the key count), got {kind}"),
-            ));
-        }
-    };
-    env.external(t, &BENCH_TAG)
-}
-
-/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random', ring = 16): number of hits (or a checksum for 'random')
-fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<5>::get(env, info)?;
-    let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
-    let keys = unsafe { env.typed_array::<u64>(a.argv[1], "keys")? };
-    let out = unsafe { env.typed_array_mut::<u64>(a.argv[2], "out")? };
-    if out.len() != keys.len() {
-        return Err(recall_core::Error::LengthMismatch { what: "out", expected: keys.len(), got: out.len() }.into());
-    }
-    let mode = env.string_arg(a.argv[3], "mode")?;
-    let ring = if env.is_nullish(a.argv[4])? { neighborhash::DEFAULT_RING } else { env.index(a.argv[4], "ring")? as usize };
-    let slots = t.slots.as_slice();
-    let table = Table::new(slots, t.seed);
-    let hits = match (mode.as_str(), t.linear) {
-        ("random", _) => return env.double((baseline::random_access(slots, keys, t.seed) & ((1 << 52) - 1)) as f64),
-        ("scalar", false) => fill(out, keys, |k| table.get(k)),
-        ("scalar", true) => fill(out, keys, |k| baseline::linear_get(slots, k, t.seed)),
-        ("amac", false) => {
-            let mut found = vec![0u8; keys.len()];
-            neighborhash::get_batch(&table, keys, out, &mut found, ring);
-            found.iter().filter(|&&f| f == 1).count()
-        }
-        ("amac-scalar", false) => {
-            let mut found = vec![0u8; keys.len()];
-            neighborhash::get_batch_scalar(&table, keys, out, &mut found, ring);
-            found.iter().filter(|&&f| f == 1).count()
-        }
-        ("amac-avx512", false) if neighborhash::simd::available() => {
-            let mut found = vec![0u8; keys.len()];
-            neighborhash::simd::get_batch_avx512(&table, keys, out, &mut found, ring);
-            found.iter().filter(|&&f| f == 1).count()
-        }
-        _ => return Err(err("ERR_RECALL_INVALID_ARG", format!("mode {mode} is not available for this table"))),
-    };
-    env.double(hits as f64)
-}
-
-fn fill(out: &mut [u64], keys: &[u64], get: impl Fn(u64) -> Option<u64>) -> usize {
-    let mut hits = 0;
-    for (o, &k) in out.iter_mut().zip(keys) {
-        match get(k) {
-            Some(v) => {
-                *o = v;
-                hits += 1;
-            }
-            None => *o = 0,
-        }
-    }
-    hits
-}
-
-/// hashBenchApcl(handle): average cache lines per hit lookup
-fn hash_bench_apcl(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<1>::get(env, info)?;
-    let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
-    let slots = t.slots.as_slice();
-    let v = if t.linear { baseline::linear_apcl(slots, t.seed) } else { neighborhash::apcl(&Table::new(slots, t.seed)).lines };
-    env.double(v)
-}
-
 // ------------------------------------------------------- lists from interactions
 
 use recall_core::x2i::cf::{self, Algo, CfOptions, Interactions, Prep, Rows};
@@ -346,4 +250,144 @@ fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     };
     let cancel = crate::cancel::token_arg(env, a.argv[7])?;
     spawn(env, "recall.x2iCompute", Compute { user, item, ts, weight, users, items, opts, cancel })
+}
+
+// ------------------------------------------------------- WAL replay and dumps
+
+use crate::wal::{report, scan_options};
+use recall_core::wal::{ScanOptions, ScanReport};
+use recall_core::x2i::dump::{self, Changes, ReplayLists, ShardDump};
+use std::path::Path;
+
+fn build_options(env: Env, o: napi_value) -> JsResult<BuildOptions> {
+    let seed_v = if env.is_nullish(o)? { o } else { env.get(o, c"seed")? };
+    Ok(BuildOptions {
+        seed: if env.is_nullish(seed_v)? { 0 } else { env.bigint_u64_arg(seed_v, "seed")? },
+        top_k: env.opt_number(o, c"topK")?.unwrap_or(0.0) as usize,
+        min_score: env.opt_number(o, c"minScore")?.map(|x| x as f32),
+    })
+}
+
+fn changes_summary(env: Env, o: napi_value, c: &Changes, r: &ScanReport) -> JsResult<()> {
+    for (name, v) in [(c"records", c.records), (c"upserts", c.upserts), (c"deletes", c.deletes), (c"changedKeys", c.by_key.len() as u64)] {
+        env.set(o, name, env.double(v as f64)?)?;
+    }
+    env.set(o, c"replaySeconds", env.double(c.seconds)?)?;
+    env.set(o, c"report", report(env, r)?)
+}
+
+/// x2iReplay(walDir, {after, upto, skipCorrupt}, {topK, minScore}): the WAL's last state per x2i key,
+/// lists normalised as the index stores them: {keys: BigUint64Array, deleted: Uint8Array, counts:
+/// Uint32Array, items: BigUint64Array, scores: Float32Array, records, upserts, deletes, report}
+fn x2i_replay(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<3>::get(env, info)?;
+    let dir = PathBuf::from(env.string_arg(a.argv[0], "walDir")?);
+    let (c, r) = dump::replay(&dir, &scan_options(env, a.argv[1])?)?;
+    let opts = build_options(env, a.argv[2])?;
+    let ReplayLists { keys, deleted, counts, items, scores } =
+        dump::replay_lists(&c, &opts).map_err(|(key, i)| err("ERR_RECALL_CORRUPT", format!("WAL: score {i} of key {key} is NaN")))?;
+    let o = env.object()?;
+    env.set(o, c"keys", env.typed_array_from_vec(keys)?)?;
+    env.set(o, c"deleted", env.typed_array_from_vec(deleted)?)?;
+    env.set(o, c"counts", env.typed_array_from_vec(counts)?)?;
+    env.set(o, c"items", env.typed_array_from_vec(items)?)?;
+    env.set(o, c"scores", env.typed_array_from_vec(scores)?)?;
+    changes_summary(env, o, &c, &r)?;
+    Ok(o)
+}
+
+struct Dump {
+    wal: PathBuf,
+    scan: ScanOptions,
+    delta: bool,
+    layers: Vec<Vec<PathBuf>>,
+    outs: Vec<PathBuf>,
+    headers: Vec<HeaderFields>,
+    params: Vec<String>,
+    opts: BuildOptions,
+}
+
+impl Task for Dump {
+    type Output = (Vec<X2iStats>, Changes, ScanReport);
+    fn compute(&mut self) -> Result<Self::Output, JsError> {
+        let (changes, report) = dump::replay(&self.wal, &self.scan)?;
+        let shard_count = self.outs.len() as u32;
+        let mut stats = Vec::new();
+        for s in 0..self.outs.len() {
+            let layers = self.layers[s].iter().map(|p| X2iIndex::open(p)).collect::<recall_core::Result<Vec<_>>>()?;
+            let d = ShardDump { shard: s as u32, shard_count, layers: &layers, changes: &changes, opts: self.opts.clone() };
+            let out: &Path = &self.outs[s];
+            stats.push(if self.delta {
+                dump::write_delta(&d, out, self.headers[s].clone(), &self.params[s])?
+            } else {
+                dump::write_major(&d, out, self.headers[s].clone(), &self.params[s])?
+            });
+        }
+        Ok((stats, changes, report))
+    }
+    fn resolve(self, env: Env, (stats, c, r): Self::Output) -> JsResult<napi_value> {
+        let o = env.object()?;
+        let shards = env.array(stats.iter().map(|s| {
+            let x = env.object()?;
+            for (name, v) in [
+                (c"keys", s.keys as f64),
+                (c"deleted", s.deleted as f64),
+                (c"edges", s.edges as f64),
+                (c"maxLen", s.max_len as f64),
+                (c"capacity", s.capacity as f64),
+                (c"load", s.load),
+                (c"fileBytes", s.file_bytes as f64),
+            ] {
+                env.set(x, name, env.double(v)?)?;
+            }
+            Ok(x)
+        }))?;
+        env.set(o, c"shards", shards)?;
+        changes_summary(env, o, &c, &r)?;
+        Ok(o)
+    }
+}
+
+/// x2iDump({walDir, after, upto, skipCorrupt, delta, layers: string[][] (per shard, oldest first), outs: string[],
+/// headers: object[], params: string[], seed, topK, minScore}): Promise<{shards, records, upserts, deletes, keys, report}>
+fn x2i_dump(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    let o = a.argv[0];
+    let strings = |v: napi_value, what: &str| -> JsResult<Vec<String>> {
+        env.array_items(v, what)?.into_iter().map(|s| env.string_arg(s, what)).collect()
+    };
+    let outs: Vec<PathBuf> = strings(env.get(o, c"outs")?, "outs")?.into_iter().map(PathBuf::from).collect();
+    let layers: Vec<Vec<PathBuf>> = env
+        .array_items(env.get(o, c"layers")?, "layers")?
+        .into_iter()
+        .map(|l| strings(l, "layers").map(|v| v.into_iter().map(PathBuf::from).collect()))
+        .collect::<JsResult<_>>()?;
+    let headers = env
+        .array_items(env.get(o, c"headers")?, "headers")?
+        .into_iter()
+        .map(|h| crate::container::build_header(env, h))
+        .collect::<JsResult<Vec<_>>>()?;
+    let params = strings(env.get(o, c"params")?, "params")?;
+    if layers.len() != outs.len()
+        || headers.len() != outs.len()
+        || params.len() != outs.len()
+        || outs.is_empty()
+        || layers.iter().any(|l| l.is_empty())
+    {
+        return Err(err(
+            "ERR_RECALL_INVALID_ARG",
+            "x2iDump: layers, outs, headers and params need one entry per shard, each shard at least its base",
+        ));
+    }
+    let task = Dump {
+        wal: PathBuf::from(env.string_arg(env.get(o, c"walDir")?, "walDir")?),
+        scan: scan_options(env, o)?,
+        delta: env.opt_bool(o, c"delta")?,
+        layers,
+        outs,
+        headers,
+        params,
+        opts: build_options(env, o)?,
+    };
+    spawn(env, "recall.x2iDump", task)
 }

@@ -1,5 +1,5 @@
-//! The one file container every recall index kind uses (DESIGN.md "One
-//! container"). All integers little-endian.
+//! The one file container every recall index kind uses.
+//! All integers little-endian.
 //!
 //! ```text
 //! [header 64 B][section 1]..[section S][section table S x 32 B][footer 32 B]
@@ -93,15 +93,7 @@ pub(crate) fn align_up(x: u64) -> u64 {
     x.div_ceil(ALIGN) * ALIGN
 }
 
-fn u16_at(b: &[u8], i: usize) -> u16 {
-    u16::from_le_bytes([b[i], b[i + 1]])
-}
-fn u32_at(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes(b[i..i + 4].try_into().unwrap())
-}
-fn u64_at(b: &[u8], i: usize) -> u64 {
-    u64::from_le_bytes(b[i..i + 8].try_into().unwrap())
-}
+use crate::bytes::{u16_at, u32_at, u64_at};
 
 impl Header {
     pub fn encode(&self) -> [u8; HEADER_LEN as usize] {

@@ -13,8 +13,12 @@
 //!
 //! Callers that score many vectors fetch the table once (`kernels()`) and
 //! call through it: dispatch costs one indirect call per vector.
+//!
+//! `fast` holds the search-time kernels (FMA, last bits may differ between tiers), used
+//! only to rank candidates.
 
 mod f16;
+pub mod fast;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;

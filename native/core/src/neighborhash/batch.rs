@@ -1,4 +1,4 @@
-//! Batch lookup with AMAC (Kocberber et al., VLDB 2015; spec section 9): a
+//! Batch lookup with AMAC (Kocberber et al., VLDB 2015): a
 //! ring of W in-flight lookups; whenever one would touch a new cache line it
 //! prefetches it and yields to the next, so W memory accesses overlap instead
 //! of one dependent miss at a time. Results land at the query's own index.

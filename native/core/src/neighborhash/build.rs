@@ -1,4 +1,4 @@
-//! The deterministic two-phase offline build (spec 7.5) with the
+//! The deterministic two-phase offline build with the
 //! cache-line-aware, bidirectional free-slot search (7.3).
 
 use super::*;

@@ -1,4 +1,4 @@
-//! NeighborHash (Zhang et al., CIKM 2024; spec: shared/specs/neighborhash.md):
+//! NeighborHash (Zhang et al., CIKM 2024):
 //! an immutable u64 -> u52 table for the x2i key index. Coalesced hashing
 //! with the chain links inside the slots (a 12-bit signed slot delta in the
 //! top of the value word), so a slot is 16 bytes and 4 share a cache line;
@@ -7,7 +7,7 @@
 //! moving a stray tail), else to the nearest free slot alternating right and
 //! left in power-of-two bands. A hit touches ~1.13 cache lines at load 0.79.
 //!
-//! Built offline in two phases (spec section 7.5): heads first, then chain
+//! Built offline in two phases: heads first, then chain
 //! members in ascending key order, so the same keys always give the same
 //! bytes and no lodger relocation is ever needed.
 
@@ -113,7 +113,7 @@ impl<'a> Table<'a> {
 
 /// The reserved slot Z = home(0) holds key 0 when it is stored, else a decoy
 /// key whose own home is elsewhere, so a lookup of 0 never matches an empty
-/// slot and the hot loop needs no emptiness test (spec section 3).
+/// slot and the hot loop needs no emptiness test.
 pub fn decoy(cap: usize, seed: u64) -> u64 {
     let mask = cap as u64 - 1;
     let z = mix(0, seed) & mask;

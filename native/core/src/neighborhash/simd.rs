@@ -1,4 +1,4 @@
-//! AVX-512 multi-key AMAC (spec section 10): each ring entry is a vector of 8
+//! AVX-512 multi-key AMAC: each ring entry is a vector of 8
 //! lookups. One step gathers the 8 slots (key word and value word), compares,
 //! writes the finished lanes' answers at their query index, refills those
 //! lanes from the key stream (expand-load, hashed 8 at a time) and advances

@@ -126,7 +126,7 @@ fn corruption_breaks_the_invariants() {
 
 #[test]
 fn apcl_at_load_079_is_near_the_papers_figure() {
-    // 0.79 of 2^16 slots, random keys: the spec measured 1.134 for the two-phase build at 2^22.
+    // 0.79 of 2^16 slots, random keys: the two-phase build measured 1.134 at 2^22.
     let cap = 1usize << 16;
     let n = (cap as f64 * 0.79) as usize;
     let mut rng = Rng(2);

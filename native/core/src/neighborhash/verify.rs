@@ -1,4 +1,4 @@
-//! Invariants I1-I4 (spec section 5) and APCL, the average number of 64-byte
+//! Invariants I1-I4 and APCL, the average number of 64-byte
 //! cache lines a hit touches.
 
 use super::*;

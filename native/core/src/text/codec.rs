@@ -1,5 +1,5 @@
 //! Integer codecs of the text index: LEB128 VInts and LSB-first bit packing of
-//! 128-value blocks (spec `inverted.md` §2.6), plus little-endian readers.
+//! 128-value blocks, plus little-endian readers.
 
 pub const BLOCK: usize = 128;
 
@@ -337,18 +337,7 @@ fn group_of_eight<const W: usize>(src: &[u8], g: usize) -> [u64; 8] {
     })
 }
 
-#[inline]
-pub fn u16_at(b: &[u8], i: usize) -> u16 {
-    u16::from_le_bytes([b[i], b[i + 1]])
-}
-#[inline]
-pub fn u32_at(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes(b[i..i + 4].try_into().unwrap())
-}
-#[inline]
-pub fn u64_at(b: &[u8], i: usize) -> u64 {
-    u64::from_le_bytes(b[i..i + 8].try_into().unwrap())
-}
+pub use crate::bytes::{u16_at, u32_at, u64_at};
 
 #[cfg(test)]
 mod tests {

@@ -78,7 +78,7 @@ pub struct TextIndex {
     deleted: Option<Vec<u64>>,
     pub deleted_count: u64,
     /// Doc bitsets of the dense terms, made at open (see `dense_bits`).
-    dense: super::build::FastMap<u32, DenseBits>,
+    dense: crate::fastmap::FastMap<u32, DenseBits>,
     /// Every DICT_SKIP-th dictionary entry with its full key, and every term's skip entry by the
     /// hash of its key (made at open): a lookup reads a hash slot and decodes at most DICT_SKIP
     /// entries instead of half a 64-term block.
@@ -140,7 +140,7 @@ struct DictHash {
 impl DictHash {
     fn hash(key: &[u8]) -> u64 {
         use std::hash::Hasher;
-        let mut h = super::build::FoldHasher::default();
+        let mut h = crate::fastmap::FoldHasher::default();
         h.write(key);
         h.finish()
     }
@@ -216,9 +216,8 @@ impl TextIndex {
     pub fn open(path: &Path) -> Result<TextIndex> {
         let c = Container::open_kind(path, kind::INVERTED, MAJOR)?;
         let p = path.display().to_string();
-        let need = |k: u32| -> Result<Vec<u8>> {
-            c.read_section(k)?.ok_or_else(|| corrupt(&p, format!("no {} section", super::build::section_label(k))))
-        };
+        let need =
+            |k: u32| -> Result<Vec<u8>> { c.read_section(k)?.ok_or_else(|| corrupt(&p, format!("no {} section", section_label(k)))) };
         let fl = need(SECTION_FIELDS)?;
         let bad = |m: &str| corrupt(&p, format!("fields section: {m}"));
         if fl.len() < 28 {
@@ -391,10 +390,10 @@ impl TextIndex {
     }
 
     /// The bitsets of the dense terms, most frequent first, within the budget.
-    fn make_dense_bits(&self, mut terms: Vec<TermInfo>) -> super::build::FastMap<u32, DenseBits> {
+    fn make_dense_bits(&self, mut terms: Vec<TermInfo>) -> crate::fastmap::FastMap<u32, DenseBits> {
         terms.sort_by_key(|t| std::cmp::Reverse(t.df));
         let words = (self.n as usize).div_ceil(64);
-        let mut out = super::build::FastMap::default();
+        let mut out = crate::fastmap::FastMap::default();
         let mut budget = DENSE_BUDGET;
         for t in terms.iter().take_while(|t| {
             let need = 12 * words + t.df as usize;
@@ -855,8 +854,7 @@ thread_local! {
     /// cursor per term, and a fresh zeroed 1.5 KB allocation each time was a tenth of a light
     /// query's cost. Every read of a buffer is below `len` or in the padding, so what a previous
     /// cursor left in it is never seen.
-    // Boxed: each buffer moves in and out of a cursor on its own, without copying 1.5 KB.
-    #[allow(clippy::vec_box)]
+    #[allow(clippy::vec_box)] // the boxes are reused as they are: no 1.5 KB move in or out
     static SPARE_BUFS: std::cell::RefCell<Vec<Box<CursorBuf>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -1144,9 +1142,8 @@ impl<'a> Cursor<'a> {
         self.pos = p;
     }
 
-    /// Advances to the next posting and returns its doc id (a cursor, not an `Iterator`: the end is a sentinel doc).
-    #[allow(clippy::should_implement_trait)]
     #[inline(always)]
+    #[allow(clippy::should_implement_trait)] // a cursor returning a sentinel doc id, not an Iterator
     pub fn next(&mut self) -> u32 {
         self.pos += 1;
         self.settle()

@@ -1,7 +1,7 @@
-//! The text channel: an inverted index with BM25 top-k (spec `inverted.md`),
-//! stored in the shared container (kind INVERTED) rather than the spec's own
-//! `.rti` framing: header, section table, footer and CRCs are the container's;
-//! the sections' contents follow the spec. Section kinds:
+//! The text channel: an inverted index with BM25 top-k,
+//! stored in the shared container (kind INVERTED) rather than a format of its
+//! own: header, section table, footer and CRCs are the container's;
+//! the sections' contents are the text index's. Section kinds:
 //!
 //! | kind | section | contents |
 //! |---|---|---|
@@ -17,9 +17,10 @@
 //! | 25 | TOMBSTONES | deleted internal ids, Roaring portable serialization (optional) |
 
 pub mod analyzer;
+pub mod batch;
 pub mod build;
-pub mod build_pairs;
 pub mod codec;
+pub mod format;
 pub mod index;
 pub mod query;
 pub mod retombstone;
@@ -30,79 +31,4 @@ pub mod unicode_tables;
 #[cfg(test)]
 mod tests;
 
-pub const MAJOR: u16 = 1;
-pub const MINOR: u16 = 0;
-
-pub const SECTION_FIELDS: u32 = 16;
-pub const SECTION_DICT_INDEX: u32 = 17;
-pub const SECTION_DICT_BLOCKS: u32 = 18;
-pub const SECTION_POSTINGS: u32 = 19;
-pub const SECTION_DOC_LENS: u32 = 20;
-pub const SECTION_FORWARD: u32 = 21;
-pub const SECTION_PAIR_DICT: u32 = 22;
-pub const SECTION_PAIR_POSTINGS: u32 = 23;
-pub const SECTION_EXT_IDS: u32 = 24;
-pub const SECTION_TOMBSTONES: u32 = 25;
-
-pub const FLAG_FREQS: u32 = 1;
-pub const FLAG_FORWARD: u32 = 1 << 2;
-pub const FLAG_PAIRS: u32 = 1 << 3;
-pub const FLAG_EXT_ID_U64: u32 = 1 << 5;
-pub const FLAG_EXT_ID_STR: u32 = 1 << 6;
-pub const FLAG_TOMBSTONES: u32 = 1 << 7;
-
-pub const TERMS_PER_DICT_BLOCK: usize = 64;
-pub const SKIP_ENTRY: usize = 12;
-pub const PAIR_SKIP_ENTRY: usize = 16;
-/// Highest internal doc id + 1 (spec: N <= 2^31 - 1).
-pub const MAX_DOCS: usize = (1 << 31) - 1;
-/// The end-of-list doc id of iterators.
-pub const NO_MORE: u32 = u32::MAX;
-
-/// Pair kinds in PAIR_DICT.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PairKind {
-    Off = 0,
-    Cooc = 1,
-    Adjacent = 2,
-}
-
-impl PairKind {
-    pub fn parse(s: &str) -> Option<PairKind> {
-        match s {
-            "off" => Some(PairKind::Off),
-            "cooc" => Some(PairKind::Cooc),
-            "adjacent" => Some(PairKind::Adjacent),
-            _ => None,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            PairKind::Off => "off",
-            PairKind::Cooc => "cooc",
-            PairKind::Adjacent => "adjacent",
-        }
-    }
-}
-
-/// The v1 DOC_LENS table: exact below 48, then steps of at most 6.25%.
-pub fn len_table() -> [u32; 256] {
-    let mut t = [0u32; 256];
-    for c in 1..256 {
-        t[c] = if c < 48 { c as u32 } else { (t[c - 1] + 1).max((t[c - 1] as u64 * 17 / 16) as u32) };
-    }
-    t
-}
-
-/// `max { c : table[c] <= len }`.
-pub fn len_code(table: &[u32; 256], len: u32) -> u8 {
-    match table.binary_search(&len) {
-        Ok(i) => i as u8,
-        Err(i) => (i - 1) as u8,
-    }
-}
-
-/// Saturated max tf of a block or list (255 means ">= 255").
-pub fn tf_sat(tf: u32) -> u8 {
-    tf.min(255) as u8
-}
+pub use format::*;

@@ -1,4 +1,4 @@
-//! Query strings -> AST -> normalised tree (spec §4.1).
+//! Query strings -> AST -> normalised tree.
 //!
 //! Syntax: words are ANDed (or ORed with `default_or`); `AND`, `OR`, `NOT`
 //! (upper case), `-word`, parentheses, `"a phrase"`, `field:word`, `word^2`

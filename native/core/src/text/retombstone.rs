@@ -2,7 +2,7 @@
 //! rebuilding it: every section is copied byte for byte except TOMBSTONES,
 //! which becomes the union of the old and the new deletions (a major dump of
 //! the text channel hides the documents the WAL replaced or deleted this
-//! way; statistics stay those of the file, as spec §2 says for tombstones).
+//! way; statistics stay those of the file, as for every tombstone).
 
 use super::index::TextIndex;
 use super::{FLAG_TOMBSTONES, SECTION_FIELDS, SECTION_TOMBSTONES, roaring};

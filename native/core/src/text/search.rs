@@ -1,14 +1,14 @@
-//! Query evaluation (spec §4.2–4.4): term lookup and the pair planner turn the
+//! Query evaluation: term lookup and the pair planner turn the
 //! normalised tree into document-at-a-time iterators; a lone term scans with
 //! block-max skipping, a top-level OR runs MaxScore, everything else is an
 //! exhaustive leapfrog. Scores are BM25 summed in f64 in ascending (term ordinal,
 //! leaf position) order, so the TypeScript oracle reproduces them bit for bit.
 
-use super::build::FastMap;
 use super::codec::BLOCK;
 use super::index::{Cursor, DenseBits, PairInfo, TermInfo, TextIndex, bm25_norms, tf1_factors};
 use super::query::{Norm, QueryError, normalize};
 use super::{NO_MORE, PairKind};
+use crate::fastmap::FastMap;
 
 #[derive(Clone, Debug)]
 pub struct SearchParams {
@@ -69,8 +69,7 @@ impl std::ops::Deref for CodeTable<'_> {
     }
 }
 
-/// The planner uses a pair list when it is shorter than this fraction of its shorter term's list.
-pub const PAIR_MAX_FRACTION: f64 = 0.9;
+pub use super::format::PAIR_MAX_FRACTION;
 
 /// Blocks of the shortest term an OR reads to seed its threshold.
 const SEED_BLOCKS: usize = 4;
@@ -349,7 +348,7 @@ impl Resolver<'_> {
         })
     }
 
-    /// Greedy cover of an And's positive terms by co-occurrence pair lists (spec §4.4).
+    /// Greedy cover of an And's positive terms by co-occurrence pair lists.
     fn plan_pairs(&mut self, pos: &mut Vec<Plan>) {
         if !self.p.use_pairs || self.idx.pair_kind != PairKind::Cooc {
             return;
@@ -368,7 +367,7 @@ impl Resolver<'_> {
                 let (a, b) = (info(i).0, info(j).0);
                 let (lo, hi) = if a.ord < b.ord { (i, j) } else { (j, i) };
                 if let Some(pi) = self.idx.lookup_pair(info(lo).0.ord, info(hi).0.ord) {
-                    // spec §4.4 skips pairs with df_ab >= 0.5 min(df); one sequential list beats a
+                    // the plain rule skips pairs with df_ab >= 0.5 min(df); one sequential list beats a
                     // leapfrog of two long ones well beyond that here, so only near-equal lists are skipped
                     if (pi.df as f64) < PAIR_MAX_FRACTION * a.df.min(b.df) as f64 {
                         cands.push((pi.df, lo, hi, pi));
@@ -568,7 +567,7 @@ fn exact_sum(slots: &mut [f64], order: &[usize]) -> f64 {
     t
 }
 
-/// Collection-wide statistics for searching one shard of several (spec §4.2): N, the per-field
+/// Collection-wide statistics for searching one shard of several: N, the per-field
 /// token totals (avgdl) and the df of every query term summed over the shards, so each shard
 /// scores exactly like one index over all the documents.
 pub struct GlobalStats {
@@ -590,10 +589,13 @@ fn query_keys(n: &Norm, out: &mut Vec<Vec<u8>>) {
     }
 }
 
+/// (shard, doc, score) hits, the total, whether it is exact, and the pair lists used.
+pub type ShardHits = (Vec<(u32, u32, f64)>, u64, bool, u32);
+
 /// Search every shard of a collection with the collection's statistics and merge the top k
 /// (score descending, then shard, then doc). Returns (shard, doc, score) hits, the total and
 /// whether it is exact, and the pair lists used. The shards share fields and analyzer.
-pub fn search_shards(shards: &[&TextIndex], q: &str, p: &SearchParams) -> Result<(Vec<(u32, u32, f64)>, u64, bool, u32), QueryError> {
+pub fn search_shards(shards: &[&TextIndex], q: &str, p: &SearchParams) -> Result<ShardHits, QueryError> {
     let Some(first) = shards.first() else { return Ok((Vec::new(), 0, true, 0)) };
     let Some(norm) = normalize(q, p.default_or, false, first)? else { return Ok((Vec::new(), 0, true, 0)) };
     let mut keys = Vec::new();

@@ -455,3 +455,53 @@ fn plain_word_queries_normalize_like_the_parser() {
         }
     }
 }
+
+#[test]
+fn batch_search_matches_one_query_at_a_time_on_one_index_and_on_shards() {
+    use super::batch::search_batch;
+    use super::search::search_shards;
+    let dir = crate::testutil::scratch("text-batch");
+    let docs = corpus(3000);
+    let texts: Vec<&str> = docs.iter().map(|s| s.as_str()).collect();
+    let ids: Vec<u64> = (0..docs.len() as u64).collect();
+    let whole = build_index(&dir, "w.rti", &texts, &ids, PairKind::Cooc);
+    let a = build_index(&dir, "a.rti", &texts[..1500], &ids[..1500], PairKind::Cooc);
+    let b = build_index(&dir, "b.rti", &texts[1500..], &ids[1500..], PairKind::Cooc);
+    let queries: Vec<String> =
+        ["w0 w1", "w0 OR w1", "w2 -w0", "-w0", "(w0 OR w5) w1", "w7 AND w0", "zzz", "w1 w3 w0"].iter().map(|s| s.to_string()).collect();
+    let p = SearchParams { k: 7, ..Default::default() };
+    let cancel = CancelToken::new();
+    assert!(search_batch(&[&whole], &[], &p, 4, &cancel).unwrap().is_empty());
+    for threads in [1, 3] {
+        let one = search_batch(&[&whole], &queries, &p, threads, &cancel).unwrap();
+        assert_eq!(one.len(), queries.len());
+        for (q, (r, us)) in queries.iter().zip(&one) {
+            assert!(*us >= 0.0);
+            match (r, search(&whole, q, &p)) {
+                (Ok((h, shards)), Ok(want)) => {
+                    assert_eq!(h, &want, "{q}");
+                    assert_eq!(shards, &vec![0; want.docs.len()], "{q}");
+                }
+                (Err(e), Err(want)) => assert_eq!(e, &want, "{q}"),
+                (got, want) => panic!("{q}: {got:?} vs {want:?}"),
+            }
+        }
+        assert!(one[3].0.is_err(), "a pure NOT query is an error unless allowed");
+        let both = search_batch(&[&a, &b], &queries, &p, threads, &cancel).unwrap();
+        for (q, (r, _)) in queries.iter().zip(&both) {
+            match (r, search_shards(&[&a, &b], q, &p)) {
+                (Ok((h, shards)), Ok((hits, total, exact, pairs))) => {
+                    assert_eq!(h.docs, hits.iter().map(|x| x.1).collect::<Vec<_>>(), "{q}");
+                    assert_eq!(h.scores, hits.iter().map(|x| x.2).collect::<Vec<_>>(), "{q}");
+                    assert_eq!(shards, &hits.iter().map(|x| x.0).collect::<Vec<_>>(), "{q}");
+                    assert_eq!((h.total, h.total_exact, h.pairs_used), (total, exact, pairs), "{q}");
+                }
+                (Err(e), Err(want)) => assert_eq!(e, &want, "{q}"),
+                (got, want) => panic!("{q}: {got:?} vs {want:?}"),
+            }
+        }
+    }
+    let stop = CancelToken::new();
+    stop.cancel();
+    assert!(search_batch(&[&whole], &queries, &p, 2, &stop).is_err());
+}

@@ -14,6 +14,7 @@ use super::heap::{Cand, TopK};
 use super::store::Scorer;
 use crate::cancel::CancelToken;
 use crate::error::Result;
+use crate::rand::splitmix;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -57,13 +58,6 @@ impl Visited {
         *m = self.epoch;
         new
     }
-}
-
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// A node's level: floor(-ln(u) / ln(M)), u uniform in (0, 1] from (seed, id).

@@ -7,6 +7,7 @@ use super::store::{Metric, Scorer, padded};
 use crate::cancel::CancelToken;
 use crate::error::Result;
 use crate::kernels;
+use crate::rand::splitmix;
 
 pub struct Ivf {
     pub nlist: usize,
@@ -14,13 +15,6 @@ pub struct Ivf {
     pub centroids: Vec<f32>,
     /// Row ranges of the (reordered) store: list c is rows offsets[c]..offsets[c+1].
     pub offsets: Vec<u64>,
-}
-
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// Nearest centroid of every row of `rows` (f32 rows of `stride`), in parallel blocks.
@@ -65,6 +59,7 @@ fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, thread
 }
 
 /// Train centroids and return them with every row's list. `data` is dense `n x dim`.
+#[allow(clippy::too_many_arguments)] // training parameters, each distinct
 pub fn train(
     data: &[f32],
     n: usize,

@@ -9,7 +9,6 @@
 //! kernels, so the same input, parameters and seed give the same bytes on any
 //! machine and for any thread count.
 
-pub mod fast;
 pub mod heap;
 pub mod hnsw;
 pub mod ivf;

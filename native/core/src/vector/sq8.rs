@@ -32,8 +32,9 @@ pub mod x86 {
     use std::arch::x86_64::*;
 
     /// Lengths must be equal multiples of 32 (rows are padded to 32).
+    ///
     /// # Safety
-    /// The CPU must have AVX-512F and AVX-512BW (callers dispatch on `isa::selected()`).
+    /// The CPU must have AVX-512F and AVX-512BW (callers check the ISA first).
     #[target_feature(enable = "avx512f,avx512bw")]
     pub fn avx512(c: &[u8], q: &[i16]) -> i64 {
         let n = c.len().min(q.len()) / 32 * 32;
@@ -54,7 +55,7 @@ pub mod x86 {
     }
 
     /// # Safety
-    /// The CPU must have AVX2 (callers dispatch on `isa::selected()`).
+    /// The CPU must have AVX2 (callers check the ISA first).
     #[target_feature(enable = "avx2")]
     pub fn avx2(c: &[u8], q: &[i16]) -> i64 {
         let n = c.len().min(q.len()) / 16 * 16;

@@ -248,12 +248,12 @@ pub struct Scorer<'a> {
     /// Bit-identical kernels: builds (graph links, k-means) use these.
     k: &'static Kernels,
     /// FMA kernels for ranking at query time.
-    fast: super::fast::Fast,
+    fast: crate::kernels::fast::Fast,
 }
 
 impl<'a> Scorer<'a> {
     pub fn new(store: &'a Store, metric: Metric) -> Scorer<'a> {
-        Scorer { store, metric, k: kernels::kernels(), fast: super::fast::fast() }
+        Scorer { store, metric, k: kernels::kernels(), fast: crate::kernels::fast::fast() }
     }
 
     /// `q` has `dim` elements (already normalised for cosine).

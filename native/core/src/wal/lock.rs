@@ -9,13 +9,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 #[cfg(target_os = "linux")]
-mod sys {
-    pub const LOCK_EX: i32 = 2;
-    pub const LOCK_NB: i32 = 4;
-    unsafe extern "C" {
-        pub fn flock(fd: i32, operation: i32) -> i32;
-    }
-}
+use crate::sys;
 
 /// Held while alive.
 pub struct WalLock {

@@ -1,4 +1,4 @@
-//! The write-ahead log (DESIGN.md "Versions, WAL and dumps"): incremental
+//! The write-ahead log: incremental
 //! upserts and deletes, appended in order and replayed into dumps.
 //!
 //! A WAL is a folder of segment files `<first seq, 20 digits>.wal`, each a run
@@ -81,12 +81,7 @@ fn bad_payload(what: &str) -> Error {
     Error::InvalidArgument(format!("WAL record payload: {what}"))
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
-}
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
-}
+use crate::bytes::{u32_at, u64_at};
 
 /// Payload codecs. x2i upsert: `i64 key, u32 n, n × u64 item, n × f32 score`;
 /// vector upsert: `u64 id, u32 dim, dim × f32`; inverted upsert: `u32 id bytes,

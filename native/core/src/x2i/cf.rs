@@ -1,4 +1,4 @@
-//! Item-to-item lists computed from interactions (spec: shared/specs/x2i.md):
+//! Item-to-item lists computed from interactions:
 //! the item-CF family (cooc, cosine, jaccard, condprob, iuf, decay) row by
 //! row with a dense accumulator (Gustavson SpGEMM: no hash maps, no pair
 //! shuffle), and Swing item-centric with a seeded per-item user sample.
@@ -8,6 +8,7 @@
 
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
+use crate::rand::splitmix;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Algo {
@@ -218,6 +219,7 @@ impl Acc {
     /// Top-k of the touched entries (score desc, ordinal asc); resets them.
     /// `score(j, sum, count)`: the sum is the count in count-only mode, and
     /// the count is the sum's integer part in sum-only mode (unused there).
+    #[allow(clippy::too_many_arguments)] // the scoring closure and thresholds of one emit, plus its output buffers
     fn emit(
         &mut self,
         i: u32,
@@ -368,14 +370,6 @@ fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
         sw.pair[a * n + a + 1..(a + 1) * n].fill(0.0);
     }
     pairs
-}
-
-/// SplitMix64, for the seeded per-item user sample of Swing.
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 struct Part {

@@ -6,11 +6,11 @@
 //! Keys are routed to shards as `recall shard` and `recall query x2i` route
 //! them: xxHash64 of the key's 8 little-endian bytes, seed 0, modulo the shard count.
 
-use super::{BuildOptions, Lists, X2iIndex, X2iStats, write};
+use super::{BuildOptions, Lists, X2iIndex, X2iStats, normalize_list, write};
 use crate::container::HeaderFields;
 use crate::error::{Error, Result};
+use crate::fastmap::FastMap;
 use crate::hash::xxh64_u64;
-use crate::text::build::FastMap;
 use crate::wal::{self, Channel, ScanOptions, ScanReport, decode_op, payload};
 use std::path::Path;
 
@@ -56,6 +56,43 @@ impl Changes {
     pub fn list(&self, start: usize, len: usize) -> (&[u64], &[f32]) {
         (&self.items[start..start + len], &self.scores[start..start + len])
     }
+}
+
+/// The last state of every key a replay touched, keys ascending, lists normalised as the
+/// index stores them (`normalize_list`); a deleted key has count 0.
+#[derive(Debug, Default, PartialEq)]
+pub struct ReplayLists {
+    pub keys: Vec<u64>,
+    pub deleted: Vec<u8>,
+    pub counts: Vec<u32>,
+    pub items: Vec<u64>,
+    pub scores: Vec<f32>,
+}
+
+/// `changes` as sorted, normalised lists. `Err((key, i))`: score `i` of `key`'s list is NaN.
+pub fn replay_lists(changes: &Changes, opts: &BuildOptions) -> std::result::Result<ReplayLists, (u64, usize)> {
+    let mut entries: Vec<(&u64, &Change)> = changes.by_key.iter().collect();
+    entries.sort_unstable_by_key(|e| *e.0);
+    let mut out = ReplayLists::default();
+    let mut list = Vec::new();
+    for (&key, ch) in entries {
+        out.keys.push(key);
+        match *ch {
+            Change::Delete => {
+                out.deleted.push(1u8);
+                out.counts.push(0u32);
+            }
+            Change::Upsert { start, len } => {
+                let (i, s) = changes.list(start, len);
+                normalize_list(i, s, opts, &mut list).map_err(|i| (key, i))?;
+                out.deleted.push(0);
+                out.counts.push(list.len() as u32);
+                out.items.extend(list.iter().map(|p| p.0));
+                out.scores.extend(list.iter().map(|p| p.1));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Replay the x2i records of a WAL in a seq range.
@@ -124,10 +161,13 @@ pub struct ShardDump<'a> {
     pub opts: BuildOptions,
 }
 
+/// One key's items and scores.
+type ItemList = (Vec<u64>, Vec<f32>);
+
 /// A major dump of one shard: every live key of the layers and the changes, in one file.
 pub fn write_major(d: &ShardDump, path: &Path, fields: HeaderFields, params_json: &str) -> Result<X2iStats> {
     // the newest state of every key the deltas or the changes touch
-    let mut over: FastMap<u64, Option<(Vec<u64>, Vec<f32>)>> = FastMap::default();
+    let mut over: FastMap<u64, Option<ItemList>> = FastMap::default();
     let mut out = Collect::default();
     for (&key, ch) in &d.changes.by_key {
         if shard_of(key, d.shard_count) == d.shard {

@@ -60,8 +60,11 @@ fn bad(row: usize, msg: String) -> Error {
     Error::InvalidArgument(format!("row {row}: {msg}"))
 }
 
+/// (key, word offset) pairs, the words, and two counts of the packed lists.
+type Packed = (Vec<(u64, u64)>, Vec<u64>, u64, u32);
+
 /// Validate, sort and pack the lists; returns (key, word offset) pairs and the words.
-fn pack(l: &Lists, opts: &BuildOptions) -> Result<(Vec<(u64, u64)>, Vec<u64>, u64, u32)> {
+fn pack(l: &Lists, opts: &BuildOptions) -> Result<Packed> {
     if l.offsets.len() != l.keys.len() + 1
         || l.items.len() != l.scores.len()
         || l.offsets.last().copied().unwrap_or(0) as usize != l.items.len()
@@ -260,6 +263,7 @@ impl X2iIndex {
         let (mut at, mut hit) = (vec![0u64; keys.len()], vec![0u8; keys.len()]);
         neighborhash::get_batch(&t, keys, &mut at, &mut hit, ring);
         let mut out = Found { found: hit, counts: vec![0; keys.len()], ..Default::default() };
+        #[allow(clippy::needless_range_loop)] // q indexes three parallel arrays (found, at, counts)
         for q in 0..keys.len() {
             if out.found[q] == 0 || self.lists.is_empty() {
                 continue;

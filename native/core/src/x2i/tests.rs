@@ -84,7 +84,8 @@ fn dumps_through_the_wal_equal_a_model() {
     };
     let mut model: BTreeMap<u64, Vec<(u64, f32)>> = BTreeMap::new();
     // base: keys 0..60 (key 0 included: it lives in the reserved slot)
-    let mut cols: Vec<Vec<(u64, Vec<u64>, Vec<f32>)>> = vec![Vec::new(); shards as usize];
+    type Column = Vec<(u64, Vec<u64>, Vec<f32>)>;
+    let mut cols: Vec<Column> = vec![Vec::new(); shards as usize];
     for k in 0..60u64 {
         let l: Vec<(u64, f32)> = (0..1 + k % 5).map(|i| (k * 100 + i, (i * 7 % 5) as f32)).collect();
         model.insert(k, norm(l.clone()));
@@ -169,4 +170,27 @@ fn dumps_through_the_wal_equal_a_model() {
             assert!(layers.iter().all(|l| l.len() == 1));
         }
     }
+}
+
+#[test]
+fn replay_lists_sorts_keys_and_normalises_lists_as_the_index_stores_them() {
+    use dump::{Change, Changes, ReplayLists, replay_lists};
+    // key 9: two items; key 3: deleted; key 5: a repeated item (best score kept) and one below min_score
+    let mut c = Changes { items: vec![1, 2, 7, 7, 8, 4], scores: vec![1.0, 2.0, 0.5, 3.0, 0.1, 2.0], ..Default::default() };
+    c.by_key.insert(9, Change::Upsert { start: 0, len: 2 });
+    c.by_key.insert(3, Change::Delete);
+    c.by_key.insert(5, Change::Upsert { start: 2, len: 4 });
+    let opts = BuildOptions { min_score: Some(0.2), ..Default::default() };
+    let want = ReplayLists {
+        keys: vec![3, 5, 9],
+        deleted: vec![1, 0, 0],
+        counts: vec![0, 2, 2],
+        items: vec![7, 4, 2, 1],
+        scores: vec![3.0, 2.0, 2.0, 1.0],
+    };
+    assert_eq!(replay_lists(&c, &opts).unwrap(), want);
+    let top1 = replay_lists(&c, &BuildOptions { top_k: 1, ..Default::default() }).unwrap();
+    assert_eq!((top1.counts, top1.items), (vec![0, 1, 1], vec![7, 2]));
+    c.scores[3] = f32::NAN;
+    assert_eq!(replay_lists(&c, &opts), Err((5, 1)));
 }

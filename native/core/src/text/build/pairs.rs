@@ -1,18 +1,19 @@
-//! Term-pair postings (spec §2.9): candidates are the frequent terms, pairs are
+//! Term-pair postings: candidates are the frequent terms, pairs are
 //! counted over the forward lists (`cooc`: both terms in the doc's field; `adjacent`:
 //! `b` right after `a`), kept by the postings they save, stored as one list
 //! carrying both tfs so `AND(a, b)` reads one short list.
 
-use super::build::{PairOptions, encode_list};
+use super::{PairOptions, encode_list};
 use crate::parallel::parallel_ranges;
 
 /// At most this many candidate terms (their pair counts are a dense matrix: 16 MiB per thread).
 pub const MAX_CANDIDATES: usize = 2048;
-use super::PairKind;
+use super::super::PairKind;
 use crate::cancel::CancelToken;
 use crate::error::Result;
 
 /// The candidate pairs of one doc: (key, tf of a, tf of b).
+#[allow(clippy::too_many_arguments)] // the hot per-doc step takes the slices it reads and its scratch buffers by value
 fn doc_pairs(
     d: usize,
     kind: PairKind,
@@ -129,9 +130,9 @@ pub fn build(
     // A knapsack by bytes. Queries pair terms that occur together, about in proportion to the
     // pair's df, and a pair list costs bytes in proportion to the same df, so the postings a query
     // no longer reads (both lists, df_a + df_b, instead of the pair's df_ab) rank the pairs per byte.
-    // Pairs the planner would not use (see search::PAIR_MAX_FRACTION) are dropped.
+    // Pairs the planner would not use (see format::PAIR_MAX_FRACTION) are dropped.
     let (dfa, dfb) = (|k: u64| term_df[(k >> 32) as usize] as u64, |k: u64| term_df[k as u32 as usize] as u64);
-    keep.retain(|&(k, c)| (c as f64) < super::search::PAIR_MAX_FRACTION * dfa(k).min(dfb(k)) as f64);
+    keep.retain(|&(k, c)| (c as f64) < super::super::format::PAIR_MAX_FRACTION * dfa(k).min(dfb(k)) as f64);
     let saving = |&(k, c): &(u64, u32)| dfa(k) + dfb(k) - c as u64;
     keep.sort_unstable_by(|a, b| saving(b).cmp(&saving(a)).then(a.0.cmp(&b.0)));
     // greedy: a pair that does not fit is passed over, smaller ones after it may

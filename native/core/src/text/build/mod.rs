@@ -3,46 +3,17 @@
 //! parallel ranges of ordinals and concatenated in order, so the bytes depend
 //! only on the input and the options (never on the thread count).
 
+pub mod pairs;
+
 use super::analyzer::Analyzer;
 use super::codec::{BLOCK, bits, pack, put_vint};
 use super::*;
 use crate::cancel::CancelToken;
 use crate::container::{self, HeaderFields, kind};
 use crate::error::{Error, Result};
+use crate::fastmap::FastMap;
 use crate::parallel::parallel_ranges;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
-
-/// A fast, deterministic hasher for term bytes and ids (iteration order never reaches the output).
-#[derive(Default)]
-pub struct FoldHasher(u64);
-
-impl Hasher for FoldHasher {
-    fn finish(&self) -> u64 {
-        let h = self.0 ^ (self.0 >> 29);
-        h.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            h = (h ^ u64::from_le_bytes(c.try_into().unwrap())).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut t = [0u8; 8];
-            t[..rest.len()].copy_from_slice(rest);
-            h = (h ^ u64::from_le_bytes(t) ^ ((rest.len() as u64) << 59)).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-        }
-        self.0 = h;
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-    }
-}
-
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FoldHasher>>;
 
 /// One text field: all docs' UTF-8 texts concatenated, `offsets` has n + 1 entries.
 pub struct FieldInput<'a> {
@@ -90,7 +61,7 @@ impl Default for PairOptions {
             max_bytes: 4 << 20,
             min_df: 0,
             min_pair_df: 64,
-            max_terms: super::build_pairs::MAX_CANDIDATES,
+            max_terms: pairs::MAX_CANDIDATES,
         }
     }
 }
@@ -397,7 +368,7 @@ fn encode_terms(range: std::ops::Range<usize>, inv: &Inverted, term_field: &[u8]
     e
 }
 
-/// Front-coded dictionary blocks and their index (spec §2.5).
+/// Front-coded dictionary blocks and their index.
 fn write_dict(keys: &[u8], key_off: &[u64], enc: &[Encoded]) -> (Vec<u8>, Vec<u8>) {
     let t_count = key_off.len() - 1;
     let n_blocks = t_count.div_ceil(TERMS_PER_DICT_BLOCK);
@@ -422,6 +393,7 @@ fn write_dict(keys: &[u8], key_off: &[u64], enc: &[Encoded]) -> (Vec<u8>, Vec<u8
         first_keys.extend_from_slice(key(s));
         first_off.push(first_keys.len() as u32);
         let mut prev: &[u8] = &[];
+        #[allow(clippy::needless_range_loop)] // t is the term ordinal: key(t), t == s and infos[t]
         for t in s..e {
             let k = key(t);
             let shared = if t == s { 0 } else { k.iter().zip(prev).take_while(|(a, b)| a == b).count() };
@@ -700,20 +672,8 @@ pub fn build_sections(
     let mut sections: Vec<(u32, Vec<u8>)> = Vec::new();
     // 9. Pairs.
     if opts.pairs.kind != PairKind::Off {
-        let (dict, post, count) = super::build_pairs::build(
-            &opts.pairs,
-            n,
-            &term_df,
-            &term_field,
-            &doc_off,
-            &f_ords,
-            &f_tfs,
-            &adj_off,
-            &adj,
-            &codes,
-            threads,
-            cancel,
-        )?;
+        let (dict, post, count) =
+            pairs::build(&opts.pairs, n, &term_df, &term_field, &doc_off, &f_ords, &f_tfs, &adj_off, &adj, &codes, threads, cancel)?;
         stats.pairs = count;
         flags |= FLAG_PAIRS;
         sections.push((SECTION_PAIR_DICT, dict));
@@ -824,23 +784,8 @@ pub fn build_sections(
     Ok(Built { sections: all, flags, stats })
 }
 
-pub fn section_label(kind: u32) -> &'static str {
-    match kind {
-        SECTION_FIELDS => "fields",
-        SECTION_DICT_INDEX => "dict-index",
-        SECTION_DICT_BLOCKS => "dict-blocks",
-        SECTION_POSTINGS => "postings",
-        SECTION_DOC_LENS => "doc-lens",
-        SECTION_FORWARD => "forward",
-        SECTION_PAIR_DICT => "pair-dict",
-        SECTION_PAIR_POSTINGS => "pair-postings",
-        SECTION_EXT_IDS => "ext-ids",
-        SECTION_TOMBSTONES => "tombstones",
-        _ => "other",
-    }
-}
-
 /// Build and write the index file (temp name, fsync, rename).
+#[allow(clippy::too_many_arguments)] // the inputs of one build, each distinct; a struct would only wrap them
 pub fn build(
     path: &Path,
     mut fields_h: HeaderFields,
