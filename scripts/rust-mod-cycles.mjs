@@ -19,7 +19,12 @@ for (const e of readdirSync(dir)) {
   const p = join(dir, e);
   if (statSync(p).isDirectory()) {
     const files = [];
-    const walk = (d) => { for (const f of readdirSync(d)) { const q = join(d, f); statSync(q).isDirectory() ? walk(q) : f.endsWith('.rs') && files.push(q); } };
+    const walk = (d) => {
+      for (const f of readdirSync(d)) {
+        const q = join(d, f);
+        statSync(q).isDirectory() ? walk(q) : f.endsWith('.rs') && files.push(q);
+      }
+    };
     walk(p);
     nodes.set(e, files);
   } else if (e.endsWith('.rs') && e !== 'mod.rs') {
@@ -48,14 +53,34 @@ for (const [name, files] of nodes) {
   }
 }
 // Tarjan
-let index = 0; const idx = new Map(), low = new Map(), stack = [], on = new Set(), sccs = [];
+let index = 0;
+const idx = new Map(),
+  low = new Map(),
+  stack = [],
+  on = new Set(),
+  sccs = [];
 const visit = (v) => {
-  idx.set(v, index); low.set(v, index); index++; stack.push(v); on.add(v);
+  idx.set(v, index);
+  low.set(v, index);
+  index++;
+  stack.push(v);
+  on.add(v);
   for (const w of edges.get(v)) {
-    if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-    else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+    if (!idx.has(w)) {
+      visit(w);
+      low.set(v, Math.min(low.get(v), low.get(w)));
+    } else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
   }
-  if (low.get(v) === idx.get(v)) { const c = []; let w; do { w = stack.pop(); on.delete(w); c.push(w); } while (w !== v); sccs.push(c); }
+  if (low.get(v) === idx.get(v)) {
+    const c = [];
+    let w;
+    do {
+      w = stack.pop();
+      on.delete(w);
+      c.push(w);
+    } while (w !== v);
+    sccs.push(c);
+  }
 };
 for (const v of edges.keys()) if (!idx.has(v)) visit(v);
 const cyclic = sccs.filter((c) => c.length > 1);
