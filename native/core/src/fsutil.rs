@@ -7,15 +7,29 @@ use crate::error::{Error, Result};
 use std::fs::{self, File};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Temp files are `.<name>.tmp-<pid>-<n>` beside the target, so the rename
-/// never crosses file systems and a stray one is easy to recognise.
+/// Temp files are `.<name>.tmp-<pid>-<nonce>-<n>` beside the target, so the rename
+/// never crosses file systems and a stray one is easy to recognise. The pid alone
+/// is not unique on a shared volume (two pods of one Job both run as pid 1), so a
+/// per-process nonce is part of the name.
 pub fn temp_path_for(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()))
+    path.with_file_name(format!(".{name}.tmp-{}-{:08x}-{n}", std::process::id(), process_nonce()))
+}
+
+/// Random per process: the clock's nanoseconds mixed with an address the loader randomised.
+fn process_nonce() -> u32 {
+    static NONCE: OnceLock<u32> = OnceLock::new();
+    *NONCE.get_or_init(|| {
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        let here = &NONCE as *const _ as u64;
+        (crate::rand::splitmix(nanos ^ here.rotate_left(32) ^ std::process::id() as u64) >> 32) as u32
+    })
 }
 
 pub struct AtomicFile {
