@@ -199,6 +199,28 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
     assert.equal(pods.reduce((a, p) => a + p.totalSamples, 0), expected);
   });
 
+  it('lifecycle: an open regression is marked fixed once its share returns; --since limits the scan', async () => {
+    // rank_topk +3 pp from v02, reverted at v06 (a real regression, later fixed).
+    const plan = [{ kind: 'transient', fn: 'rank_topk', pp: 3, at: 2, until: 6 }];
+    const s = writeSeries(join(dir, 'fix'), { versions: 8, pods: 3, samples: 4000, seed: 8, plan });
+    const store = join(dir, 'fix-store');
+    const add = (v) => run(['profile', 'ingest', ...v.files, '--store', store, '--label', `app=svc,version=${v.version},commit=${v.commit}`, '--time', v.time, '-q']);
+    for (const v of s.versions.slice(0, 6)) await add(v);
+    const r1 = await recall(['profile', 'regressions', '--store', store, '--app', 'svc', '--repo', s.repo, '--json']);
+    assert.equal(r1.code, 4, r1.stderr);
+    const open = JSON.parse(r1.stdout);
+    assert.deepEqual(open.regressions.map((g) => `${g.function}@${g.version}:${g.status}`), ['rank_topk@v02:open']);
+    for (const v of s.versions.slice(6)) await add(v);
+    const r2 = await run(['profile', 'regressions', '--store', store, '--app', 'svc']);
+    const e = r2.lifecycle.find((x) => x.id === open.regressions[0].id);
+    assert.equal(e.status, 'fixed');
+    assert.equal(r2.newRegressions, 0);
+    // --since after the regression: nothing to report, the first compared version is v04 -> v05.
+    const r3 = await run(['profile', 'regressions', '--store', store, '--app', 'svc', '--since', 'v05']);
+    assert.deepEqual(r3.versions.map((v) => v.version), ['v04', 'v05', 'v06', 'v07']);
+    assert.equal(r3.regressions.length, 0);
+  });
+
   it('two concurrent ingests both land', async () => {
     const store = join(dir, 'concurrent-store');
     const [a, b] = await Promise.all(
