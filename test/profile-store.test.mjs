@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StoreReader } from '../dist/core/profile/store/query.js';
+import { readProfile } from '../dist/core/profile/read.js';
+import { gzipSync } from 'node:zlib';
 import { bin, recall, root, scratchDir } from './helpers/cli.mjs';
 import { mulberry32, selfShareOfText, writeSeries } from './helpers/profile-series.mjs';
 
@@ -219,6 +221,26 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
     const r3 = await run(['profile', 'regressions', '--store', store, '--app', 'svc', '--since', 'v05']);
     assert.deepEqual(r3.versions.map((v) => v.version), ['v04', 'v05', 'v06', 'v07']);
     assert.equal(r3.regressions.length, 0);
+  });
+
+  it('pprof, async-profiler collapsed and gzipped perf text read back equal to the readers', async () => {
+    const gz = join(dir, 'pod.perf.txt.gz');
+    writeFileSync(gz, gzipSync(readFileSync(small.versions[0].files[0])));
+    const inputs = [join(root, '../shared/data/profiles/pprof/sample.cpu.pb.gz'), join(root, '../shared/data/profiles/async-profiler/sample1.collapsed'), gz];
+    const store = join(dir, 'formats-store');
+    for (const [i, f] of inputs.entries()) await run(['profile', 'ingest', f, '--store', store, '--label', `app=f${i},version=1`]);
+    const r = await StoreReader.open(store);
+    try {
+      for (const [i, f] of inputs.entries()) {
+        const want = await readProfile(f);
+        const [pod] = await r.pods(r.select({ app: `f${i}` }));
+        assert.equal(pod.unit, want.unit);
+        assert.equal(pod.totalSamples, want.totalSamples);
+        assert.deepEqual(new Map([...pod.stacks].sort()), new Map([...want.stacks].sort()), f);
+      }
+    } finally {
+      r.dispose();
+    }
   });
 
   it('two concurrent ingests both land', async () => {
