@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { usage } from '../../cli/errors.js';
 import { syncDir, tempPathFor, trackTemp, writeFileAtomic } from '../../io/atomic.js';
@@ -67,6 +67,25 @@ export function labelPattern(pattern: string): (path: string) => Record<string, 
 
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest();
 
+/** Streamed through one reused buffer: reading a large file whole costs more than hashing it. */
+async function sha256File(path: string): Promise<{ sha: string; bytes: number }> {
+  const h = createHash('sha256');
+  const fh = await open(path, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (!bytesRead) break;
+      bytes += bytesRead;
+      h.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+  return { sha: h.digest('hex'), bytes };
+}
+
 /** Stable across runs and machines: content hash of the folded stack. */
 export function stackId(folded: string): bigint {
   return sha256(folded).readBigInt64BE(0);
@@ -108,9 +127,8 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
       if (!got) throw usage('ERR_RECALL_LABELS_FROM', `${f}: path does not match --labels-from '${opt.labelsFrom}'`, { file: f, fix: "write the pattern for the path's tail, e.g. '{app}/{version}/{pod}.perf.gz'" });
       labels = { ...got, ...opt.labels };
     }
-    const bytes = await readFile(f);
-    result.bytesRead += bytes.length;
-    const sha = sha256(bytes).toString('hex');
+    const { sha, bytes } = await sha256File(f);
+    result.bytesRead += bytes;
     const time = fixedTime ?? (await stat(f)).mtime;
     pending.push({ source: f, sha, labels, id: '', time });
   }
