@@ -58,7 +58,7 @@ describe('profile store on a 22-version x 3-pod series', () => {
   });
 
   it('regressions: persistent rises >= 1 pp found at their first version, transients and cost shifts not, the changing commit ranks first', async () => {
-    const r = await recall(['profile', 'regressions', '--store', store, '--app', 'svc', '--repo', series.repo, '--confirm', '2', '--json', '-o', join(dir, 'reg.html'), '--md-out', join(dir, 'reg.md')]);
+    const r = await recall(['profile', 'regressions', '--store', store, '--app', 'svc', '--repo', series.repo, '--confirm', '2', '--json', '-o', join(dir, 'reg.html'), '--md-out', join(dir, 'reg.md'), '--diff-dir', join(dir, 'diffs')]);
     assert.equal(r.code, 4, r.stderr);
     const out = JSON.parse(r.stdout);
     const flagged = out.regressions.map((g) => `${g.function}@${g.version}`);
@@ -82,7 +82,13 @@ describe('profile store on a 22-version x 3-pod series', () => {
     const reasons = new Map(out.suppressed.map((s) => [`${s.function}@${s.version}`, s.reason]));
     for (const p of series.plan.filter((x) => x.kind === 'transient')) assert.equal(reasons.get(`${p.fn}@${ver(p.at)}`), 'went-away');
     for (const p of series.plan.filter((x) => x.kind === 'shift' && x.pp >= 1)) assert.equal(reasons.get(`${p.fn}@${ver(p.at)}`), 'cost-shift');
-    assert.match(readFileSync(join(dir, 'reg.html'), 'utf8'), /<svg/);
+    const html = readFileSync(join(dir, 'reg.html'), 'utf8');
+    assert.match(html, /<svg/);
+    for (const g of out.regressions) {
+      assert.equal(g.diffPage, join('diffs', `${g.id}.html`));
+      assert.ok(html.includes(`href="${g.diffPage}"`));
+      assert.match(readFileSync(join(dir, g.diffPage), 'utf8'), new RegExp(g.function));
+    }
     assert.match(readFileSync(join(dir, 'reg.md'), 'utf8'), /rank_topk/);
 
     // Lifecycle: a second scan finds nothing new (exit 0); --accept records status and reason.

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { RecallCommand } from '../../core/cli/base-command.js';
 import { ExitCode, usage } from '../../core/cli/errors.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
@@ -32,6 +32,7 @@ Exit codes: 0 no new regression, 4 a new one, 2 bad flags, 3 bad store.`;
     output: Flags.string({ char: 'o', description: 'HTML report (one row per regression, sparkline)' }),
     'json-out': Flags.string({ description: 'JSON report' }),
     'md-out': Flags.string({ description: 'Markdown report (PR comment, chat alert)' }),
+    'diff-dir': Flags.string({ description: 'write each regression\'s diff page (ID.html) here; the HTML report links them' }),
     'threshold-pp': Flags.string({ description: 'gate: minimum rise in percentage points', default: '1', helpGroup: GATE }),
     metric: Flags.string({ description: 'gate on self or inclusive (total) share', options: ['self', 'total'], default: 'self', helpGroup: GATE }),
     z: Flags.string({ description: 'minimum |z| (two-proportion test on sample counts)', default: '2', helpGroup: GATE }),
@@ -71,6 +72,16 @@ Exit codes: 0 no new regression, 4 a new one, 2 bad flags, 3 bad store.`;
       },
       this.signal,
     );
+    if (flags['diff-dir']) {
+      const { diffFromStore } = await import('../../core/profile/store/diff.js');
+      for (const g of result.regressions) {
+        const page = join(flags['diff-dir'], `${g.id}.html`);
+        await diffFromStore(flags.store, undefined, [`app=${flags.app},version=${g.previousVersion}`], [`app=${flags.app},version=${g.version}`],
+          { thresholds: result.thresholds }, { html: page, title: `${flags.app}: ${g.function} ${g.previousVersion} → ${g.version}`, tool: `recall ${this.config.version}` },
+          { read: {}, signal: this.signal });
+        g.diffPage = flags.output ? relative(dirname(resolve(flags.output)), resolve(page)) : page;
+      }
+    }
     const { regressionsMarkdown, regressionsHtml } = await import('../../core/profile/store/render.js');
     const md = regressionsMarkdown(result);
     const write = async (path: string | undefined, text: string) => {

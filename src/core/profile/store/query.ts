@@ -98,7 +98,6 @@ export class StoreReader {
    */
   async pods(selected: StoredProfile[]): Promise<PodProfile[]> {
     if (!selected.length) return [];
-    const want = new Map(selected.map((p) => [p.id, p]));
     const ingests = new Set(selected.map((p) => p.ingestId));
     const samples = this.view.commits.filter((c) => ingests.has(c.ingestId)).flatMap((c) => c.files.samples.map((f) => `${this.view.dir}/${f}`));
     const pairs = selected.map((p) => `(${literal(p.id)}, ${literal(p.ingestId)})`).join(', ');
@@ -134,7 +133,6 @@ export class StoreReader {
       pod.totalWeight += values[i]!;
       pod.totalSamples += n;
     }
-    void want;
     return [...pods.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
   }
 }

@@ -49,6 +49,8 @@ export interface Regression {
   status: Status;
   isNew: boolean;
   diffCommand: string;
+  /** The diff page written for it (--diff-dir), relative to the HTML report when both are given. */
+  diffPage: string | null;
 }
 
 export interface Suppressed {
@@ -292,6 +294,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
           candidates,
           status: prev?.status ?? 'open',
           isNew: !prev,
+          diffPage: null,
           diffCommand: `recall profile diff --store ${opt.store} --base 'app=${opt.app},version=${s.previousVersion}' --head 'app=${opt.app},version=${s.version}' -o diff.html`,
         });
       }

@@ -47,7 +47,7 @@ export function regressionsHtml(r: RegressionsResult): string {
       (g) => `<tr><td>${esc(g.id)}</td><td><code>${esc(g.function)}</code></td><td>${esc(g.previousVersion)} → ${esc(g.version)}</td><td>+${g.deltaPp.toFixed(2)} pp</td><td>${sparkline(g.series.map((s) => s.sharePct))}</td><td>${esc(g.status)}</td><td>${g.candidates
         .slice(0, 3)
         .map((c) => `<code>${esc(c.commit.slice(0, 10))}</code> ${esc(c.subject)}`)
-        .join('<br>')}</td><td><code class="muted">${esc(g.diffCommand)}</code></td></tr>`,
+        .join('<br>')}</td><td>${g.diffPage ? `<a href="${esc(g.diffPage)}">diff</a>` : `<code class="muted">${esc(g.diffCommand)}</code>`}</td></tr>`,
     )
     .join('\n');
   return page(
