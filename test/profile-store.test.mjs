@@ -118,6 +118,10 @@ describe('profile store on a 22-version x 3-pod series', () => {
       assert.ok(Math.abs(p.selfPodMaxPct - Math.max(...per)) < 1e-9);
     }
     assert.match(readFileSync(join(dir, 'hist.html'), 'utf8'), /<polyline/);
+    // --by day: one point per UTC day of the start times (one version a day here), same values.
+    const byDay = await run(['profile', 'history', '--store', store, '--app', 'svc', '--function', fn, '--by', 'day']);
+    assert.deepEqual(byDay.functions[0].points.map((p) => p.key), series.versions.map((v) => v.time.slice(0, 10)));
+    assert.deepEqual(byDay.functions[0].points.map((p) => p.selfPct), h.functions[0].points.map((p) => p.selfPct));
     // --top: the function with the largest planted net move leads.
     const top = await run(['profile', 'history', '--store', store, '--app', 'svc', '--top', '3']);
     assert.equal(top.functions.length, 3);
