@@ -178,11 +178,24 @@ export async function diff(
   outputs: DiffJobOutputs,
   job: ReadJob,
 ): Promise<{ result: DiffJobResult; markdown: string }> {
-  if (outputs.html && [outputs.json, outputs.md, outputs.folded].includes(outputs.html))
-    throw usage('ERR_RECALL_OUTPUTS', 'two outputs would overwrite each other', {
-      fix: 'give -o, --json-out, --md-out and --folded-out different paths',
-    });
+  checkOutputs(outputs);
   const [base, head] = await readSides(baseFiles, headFiles, job);
+  return diffPods(base, head, options, outputs);
+}
+
+function checkOutputs(outputs: DiffJobOutputs): void {
+  if (outputs.html && [outputs.json, outputs.md, outputs.folded].includes(outputs.html))
+    throw usage('ERR_RECALL_OUTPUTS', 'two outputs would overwrite each other', { fix: 'give -o, --json-out, --md-out and --folded-out different paths' });
+}
+
+/** The diff and its outputs from pods already read (files or the profile store). */
+export async function diffPods(
+  base: PodProfile[],
+  head: PodProfile[],
+  options: DiffOptions,
+  outputs: DiffJobOutputs,
+): Promise<{ result: DiffJobResult; markdown: string }> {
+  checkOutputs(outputs);
   const d = diffProfiles(base, head, options);
   const markdown = diffMarkdown(d.summary);
   const written = { html: null as string | null, json: null as string | null, md: null as string | null, folded: null as string | null };

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// The profile store at modest sizes, every ratio measured in this one run:
+//  1. ingest vs parse: `recall profile ingest` (parse + sha256 + Parquet + commit) against the
+//     reader alone (what `profile collapse` does) on the same perf text; MB/s of CPU time.
+//  2. store size vs gzip -6 of the same samples' folded text.
+//  3. `profile diff --store` (2 versions x PODS pods) against `profile diff` on the same files.
+//  4. `profile regressions` over VERSIONS x PODS: wall and CPU, and the ratio to one DuckDB scan
+//     of the store (every sample joined to its stack and profile).
+// Sizes: STORE_MB (perf text for 1-2, default 40), PODS (20), VERSIONS (30), POD_SAMPLES (1500),
+// DIFF_SAMPLES (10000 samples a pod for 3).
+// Writes bench/results/profile-store.json.
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { readProfile } from '../dist/core/profile/read.js';
+import { diff } from '../dist/core/profile/run.js';
+import { StackCounter } from '../dist/core/profile/stacks.js';
+import { ingest } from '../dist/core/profile/store/ingest.js';
+import { diffFromStore } from '../dist/core/profile/store/diff.js';
+import { scanRegressions } from '../dist/core/profile/store/regressions.js';
+import { openStore } from '../dist/core/profile/store/layout.js';
+import { literal, openDuckDB } from '../dist/core/io/duckdb.js';
+import { writeSeries } from '../test/helpers/profile-series.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const shared = join(root, '../shared/data/profiles');
+const MB = Number(process.env.STORE_MB ?? 40);
+const PODS = Number(process.env.PODS ?? 20);
+const VERSIONS = Number(process.env.VERSIONS ?? 30);
+const POD_SAMPLES = Number(process.env.POD_SAMPLES ?? 1500);
+const DIFF_SAMPLES = Number(process.env.DIFF_SAMPLES ?? 10000);
+const work = mkdtempSync(join(tmpdir(), 'recall-bench-store-'));
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+async function timed(fn) {
+  const c0 = cpu();
+  const t0 = performance.now();
+  const out = await fn();
+  return { cpu_s: cpu() - c0, wall_s: (performance.now() - t0) / 1000, out };
+}
+const best = async (n, fn) => {
+  let b;
+  for (let i = 0; i < n; i++) {
+    const r = await timed(fn);
+    if (!b || r.cpu_s < b.cpu_s) b = r;
+  }
+  return b;
+};
+const du = (dir) => {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n += statSync(join(e.parentPath ?? e.path, e.name)).size;
+  return n;
+};
+const job = { read: {}, threads: 1 };
+const results = { sizes: { MB, PODS, VERSIONS, POD_SAMPLES } };
+
+try {
+  // 1 + 2: real perf captures (the fixtures bench/profile.mjs uses), split into 8 pod files.
+  const fixtures = [
+    ...['perf-vertx-stacks-01', 'perf-numa-stacks-01', 'perf-iperf-stacks-pidtid-01', 'perf-mirageos-stacks-01', 'perf-funcab-cmd-01', 'perf-dd-stacks-01'].map((f) => join(shared, 'flamegraph/test', `${f}.txt`)),
+    ...['system-wide', 'forks', 'simple-with-pid'].map((f) => join(shared, 'speedscope/linux-perf', `${f}.linux-perf.txt`)),
+  ];
+  const unit = Buffer.from(fixtures.map((f) => `${readFileSync(f, 'utf8').replace(/\n*$/, '')}\n\n`).join(''));
+  const podDir = join(work, 'pods');
+  mkdirSync(podDir);
+  const files = [];
+  const perPod = Math.max(1, Math.round((MB * 1e6) / 8 / unit.length));
+  for (let k = 0; k < 8; k++) {
+    const f = join(podDir, `pod-${k}.perf.txt`);
+    writeFileSync(f, Buffer.concat(Array.from({ length: perPod }, () => unit)));
+    files.push(f);
+  }
+  const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
+  const parse = await best(3, async () => {
+    const pods = [];
+    for (const f of files) pods.push(await readProfile(f));
+    return pods;
+  });
+  let n = 0;
+  const ing = await best(3, async () => ingest(files, { store: join(work, `s1-${n++}`), labels: { app: 'a', version: '1' } }, job));
+  const storeDir = join(work, `s1-${n - 1}`);
+  const folded = new StackCounter();
+  for (const p of parse.out) for (const [k, c] of p.stacks) folded.add(k, c.weight, c.samples);
+  // Per-pod folded text (what a user would otherwise keep), gzip -6.
+  const gz = parse.out.reduce((a, p) => {
+    const c = new StackCounter();
+    for (const [k, v] of p.stacks) c.add(k, v.weight, v.samples);
+    return a + gzipSync(c.toFolded(), { level: 6 }).length;
+  }, 0);
+  const storeBytes = du(storeDir) - statSync(join(storeDir, 'commits')).size;
+  results.ingest = {
+    input_MB: bytes / 1e6,
+    parse_cpu_s: parse.cpu_s,
+    ingest_cpu_s: ing.cpu_s,
+    parse_MB_per_cpu_s: bytes / 1e6 / parse.cpu_s,
+    ingest_MB_per_cpu_s: bytes / 1e6 / ing.cpu_s,
+    ingest_over_parse: ing.cpu_s / parse.cpu_s,
+  };
+  results.size = { store_bytes: storeBytes, folded_gzip_bytes: gz, store_over_gzip: storeBytes / gz, samples: parse.out.reduce((a, p) => a + p.totalSamples, 0) };
+  console.log('ingest', results.ingest);
+  console.log('size', results.size);
+
+  // 3 + 4: a VERSIONS x PODS series.
+  const t0 = performance.now();
+  const series = writeSeries(join(work, 'series'), { versions: VERSIONS, pods: PODS, samples: POD_SAMPLES, seed: 3 });
+  const gen_s = (performance.now() - t0) / 1000;
+  const store = join(work, 'series-store');
+  const ingAll = await timed(async () => {
+    for (const v of series.versions) await ingest(v.files, { store, labels: { app: 'svc', version: v.version, commit: v.commit }, time: v.time }, job);
+  });
+  // Diff: 2 versions x PODS pods of DIFF_SAMPLES samples each (bigger pods: the diff's own size).
+  const big = writeSeries(join(work, 'diff-series'), { versions: 2, pods: PODS, samples: DIFF_SAMPLES, seed: 4 });
+  const bigStore = join(work, 'diff-store');
+  for (const v of big.versions) await ingest(v.files, { store: bigStore, labels: { app: 'svc', version: v.version } }, job);
+  const [b, h] = big.versions;
+  const outputs = { tool: 'bench' };
+  const files2 = await best(3, () => diff(b.files, h.files, {}, outputs, job));
+  const store2 = await best(3, () => diffFromStore(bigStore, undefined, [`app=svc,version=${b.version}`], [`app=svc,version=${h.version}`], {}, outputs, job));
+  results.diff = { pods: PODS, pod_MB: statSync(b.files[0]).size / 1e6, files_cpu_s: files2.cpu_s, store_cpu_s: store2.cpu_s, files_wall_s: files2.wall_s, store_wall_s: store2.wall_s, store_over_files_wall: store2.wall_s / files2.wall_s };
+  console.log('diff', results.diff);
+  const scan = await best(2, () => scanRegressions({ store, app: 'svc', repo: series.repo, confirm: 2, thresholds: {} }));
+  const view = await openStore(store);
+  const db = await openDuckDB();
+  const c = await db.connect();
+  const sql = `SELECT p.version, k.frames[-1] AS leaf, sum(s.value) AS v FROM read_parquet([${view.files.samples.map(literal).join(',')}]) s
+    JOIN read_parquet([${view.files.profiles.map(literal).join(',')}]) p USING (profile_id)
+    JOIN read_parquet([${view.files.stacks.map(literal).join(',')}]) k USING (stack_id) GROUP BY ALL`;
+  const one = await best(3, () => c.runAndReadAll(sql));
+  c.closeSync();
+  db.closeSync();
+  results.regressions = {
+    versions: VERSIONS, pods: PODS, pod_MB: statSync(series.versions[0].files[0]).size / 1e6, generate_s: gen_s, ingest_all_wall_s: ingAll.wall_s,
+    scan_wall_s: scan.wall_s, scan_cpu_s: scan.cpu_s, duckdb_scan_wall_s: one.wall_s, duckdb_scan_cpu_s: one.cpu_s,
+    scan_over_duckdb_wall: scan.wall_s / one.wall_s, found: scan.out.regressions.length, suppressed: scan.out.suppressed.length,
+  };
+  console.log('regressions', results.regressions);
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/profile-store.json'), `${JSON.stringify(results, null, 2)}\n`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,286 @@
+/**
+ * `recall profile ingest`: parse profiles with the existing readers and append them to the store
+ * (layout.ts). Everything is parsed and checked before anything is written: a missing app or
+ * version label is exit 2, an unparsable file exit 3, and in both cases nothing is stored.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { usage } from '../../errors.js';
+import { syncDir, tempPathFor, trackTemp, writeFileAtomic } from '../../io/atomic.js';
+import { literal, openDuckDB } from '../../io/duckdb.js';
+import type { PodProfile } from '../model.js';
+import { readAll, type ReadJob } from '../run.js';
+import { COMMITS, type CommitRecord, newIngestId, openStore, partition } from './layout.js';
+
+export interface IngestOptions {
+  store: string;
+  labels: Record<string, string>;
+  /** Start time of every profile (ISO); default: the file's modification time. */
+  time?: string;
+  /** '{app}/{version}/{pod}.perf.gz': labels from the tail of each path. */
+  labelsFrom?: string;
+}
+
+export interface IngestResult {
+  store: string;
+  ingestId: string | null;
+  added: Array<{ id: string; source: string; labels: Record<string, string>; samples: number; stacks: number; day: string }>;
+  skipped: Array<{ id: string; source: string; reason: 'already in the store' | 'duplicate input' }>;
+  newStacks: number;
+  bytesRead: number;
+  filesWritten: string[];
+  warnings: string[];
+}
+
+/** Files under the given paths (folders walked, dot files skipped), in a stable order. */
+export async function expandInputs(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (p: string): Promise<void> => {
+    const s = await stat(p);
+    if (!s.isDirectory()) return void out.push(p);
+    for (const n of (await readdir(p)).sort()) if (!n.startsWith('.')) await walk(join(p, n));
+  };
+  for (const p of paths) await walk(p);
+  return out;
+}
+
+/** `{name}` = one path segment (or part of one), `*` = anything inside a segment. */
+export function labelPattern(pattern: string): (path: string) => Record<string, string> | null {
+  const names: string[] = [];
+  let re = '';
+  for (const part of pattern.split(/(\{[A-Za-z_][\w.-]*\}|\*)/)) {
+    if (part === '*') re += '[^/]*';
+    else if (/^\{.+\}$/.test(part)) {
+      names.push(part.slice(1, -1));
+      re += '([^/]+?)';
+    } else re += part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  const rx = new RegExp(`(?:^|/)${re}$`);
+  return (path) => {
+    const m = rx.exec(path.split(sep).join('/'));
+    if (!m) return null;
+    return Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+  };
+}
+
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest();
+
+/** Streamed through one reused buffer: reading a large file whole costs more than hashing it. */
+async function sha256File(path: string): Promise<{ sha: string; bytes: number }> {
+  const h = createHash('sha256');
+  const fh = await open(path, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (!bytesRead) break;
+      bytes += bytesRead;
+      h.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+  return { sha: h.digest('hex'), bytes };
+}
+
+/** Stable across runs and machines: content hash of the folded stack. */
+export function stackId(folded: string): bigint {
+  return sha256(folded).readBigInt64BE(0);
+}
+
+export function profileId(sourceSha: string, labels: Record<string, string>): string {
+  const canon = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  return sha256(`${sourceSha}\n${canon}`).toString('hex').slice(0, 16);
+}
+
+interface Pending {
+  source: string;
+  sha: string;
+  labels: Record<string, string>;
+  id: string;
+  time: Date;
+}
+
+export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob): Promise<IngestResult> {
+  let fixedTime: Date | undefined;
+  if (opt.time !== undefined) {
+    fixedTime = new Date(opt.time);
+    if (Number.isNaN(fixedTime.getTime())) throw usage('ERR_RECALL_FLAG', `--time ${opt.time} is not an ISO time`, { fix: 'pass e.g. --time 2026-12-01T10:00:00Z' });
+  }
+  const fromPath = opt.labelsFrom ? labelPattern(opt.labelsFrom) : null;
+  const files = await expandInputs(inputs);
+  if (!files.length) throw usage('ERR_RECALL_NO_INPUT', 'no profile files under the given paths', { fix: 'pass profile files or folders holding them' });
+  const view = await openStore(opt.store);
+  const result: IngestResult = { store: opt.store, ingestId: null, added: [], skipped: [], newStacks: 0, bytesRead: 0, filesWritten: [], warnings: [] };
+
+  // 1. Labels and identity of every file (no parsing yet: a missing label is exit 2 before any work).
+  const pending: Pending[] = [];
+  const seen = new Set<string>();
+  for (const f of files) {
+    let labels = { ...opt.labels };
+    if (fromPath) {
+      const rel = inputs.some((i) => f.startsWith(i + sep)) ? relative(inputs.find((i) => f.startsWith(i + sep))!, f) : f;
+      const got = fromPath(rel) ?? fromPath(f);
+      if (!got) throw usage('ERR_RECALL_LABELS_FROM', `${f}: path does not match --labels-from '${opt.labelsFrom}'`, { file: f, fix: "write the pattern for the path's tail, e.g. '{app}/{version}/{pod}.perf.gz'" });
+      labels = { ...got, ...opt.labels };
+    }
+    const { sha, bytes } = await sha256File(f);
+    result.bytesRead += bytes;
+    const time = fixedTime ?? (await stat(f)).mtime;
+    pending.push({ source: f, sha, labels, id: '', time });
+  }
+
+  // 2. Parse everything (exit 3 on a file where nothing parses: nothing stored).
+  const pods = await readAll(pending.map((p) => p.source), job, 'parsing');
+  const todo: Array<{ p: Pending; pod: PodProfile }> = [];
+  pods.forEach((pod, i) => {
+    const p = pending[i]!;
+    p.labels = { ...pod.labels, ...p.labels };
+    for (const k of ['app', 'version'])
+      if (!p.labels[k])
+        throw usage('ERR_RECALL_LABEL_MISSING', `${p.source}: no ${k} label`, { file: p.source, fix: `pass --label ${k}=... or --labels-from '{app}/{version}/{pod}.perf'` });
+    p.id = profileId(p.sha, p.labels);
+    result.warnings.push(...pod.warnings);
+    if (view.owner.has(p.id)) result.skipped.push({ id: p.id, source: p.source, reason: 'already in the store' });
+    else if (seen.has(p.id)) result.skipped.push({ id: p.id, source: p.source, reason: 'duplicate input' });
+    else {
+      seen.add(p.id);
+      todo.push({ p, pod });
+    }
+  });
+  if (!todo.length) return result;
+  job.signal?.throwIfAborted();
+
+  // 3. Write this ingest's files, then its commit record.
+  const ingestId = newIngestId();
+  result.ingestId = ingestId;
+  const db = await openDuckDB({ threads: 1 });
+  const c = await db.connect();
+  const d = await import('@duckdb/node-api');
+  const temps: string[] = [];
+  try {
+    const known = new Set<bigint>();
+    if (view.files.stacks.length) {
+      const r = await c.runAndReadAll(`SELECT DISTINCT stack_id FROM read_parquet([${view.files.stacks.map(literal).join(', ')}])`);
+      for (const [v] of r.getRowsJS()) known.add(v as bigint);
+    }
+    await c.run(`CREATE TABLE p (profile_id VARCHAR, app VARCHAR, version VARCHAR, day VARCHAR, start_time VARCHAR, labels VARCHAR, format VARCHAR,
+      event VARCHAR, unit VARCHAR, duration_ns BIGINT, period DOUBLE, total_value DOUBLE, total_samples BIGINT, stacks BIGINT, source VARCHAR, source_sha256 VARCHAR, ingest_id VARCHAR)`);
+    await c.run('CREATE TABLE s (app VARCHAR, day VARCHAR, profile_id VARCHAR, stack_id BIGINT, value DOUBLE, count BIGINT)');
+    await c.run('CREATE TABLE k (stack_id BIGINT, stack VARCHAR)');
+    const pa = await c.createAppender('p');
+    const sa = await c.createAppender('s');
+    const ka = await c.createAppender('k');
+    const { VARCHAR, BIGINT, DOUBLE } = d;
+    const flush = (app: typeof sa, types: Array<typeof VARCHAR | typeof BIGINT | typeof DOUBLE>, cols: unknown[][]) => {
+      const n = cols[0]!.length;
+      if (!n) return;
+      const chunk = d.DuckDBDataChunk.create(types, n);
+      chunk.setColumns(cols as never);
+      app.appendDataChunk(chunk);
+    };
+    const groups = new Map<string, { app: string; day: string }>();
+    for (const { p, pod } of todo) {
+      const app = p.labels.app!;
+      const day = p.time.toISOString().slice(0, 10);
+      groups.set(`${app}\0${day}`, { app, day });
+      const cols: unknown[][] = [[], [], [], [], [], []];
+      let newStacks = 0;
+      const kcols: unknown[][] = [[], []];
+      for (const [stack, cnt] of pod.stacks) {
+        const id = stackId(stack);
+        cols[0]!.push(app);
+        cols[1]!.push(day);
+        cols[2]!.push(p.id);
+        cols[3]!.push(id);
+        cols[4]!.push(cnt.weight);
+        cols[5]!.push(BigInt(Math.round(cnt.samples)));
+        if (!known.has(id)) {
+          known.add(id);
+          kcols[0]!.push(id);
+          kcols[1]!.push(stack);
+          newStacks++;
+        }
+        if (cols[0]!.length === 2048) {
+          flush(sa, [VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, BIGINT], cols);
+          for (const col of cols) col.length = 0;
+        }
+        if (kcols[0]!.length === 2048) {
+          flush(ka, [BIGINT, VARCHAR], kcols);
+          for (const col of kcols) col.length = 0;
+        }
+      }
+      flush(sa, [VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, BIGINT], cols);
+      flush(ka, [BIGINT, VARCHAR], kcols);
+      const period = pod.totalSamples ? pod.totalWeight / pod.totalSamples : null;
+      flush(pa, [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, DOUBLE, BIGINT, BIGINT, VARCHAR, VARCHAR, VARCHAR], [
+        [p.id], [app], [p.labels.version!], [day], [p.time.toISOString()], [JSON.stringify(p.labels)], [pod.format], [pod.event ?? null], [pod.unit],
+        [pod.durationNs !== undefined ? BigInt(Math.round(pod.durationNs)) : null], [period], [pod.totalWeight], [BigInt(Math.round(pod.totalSamples))],
+        [BigInt(pod.stacks.size)], [p.source], [p.sha], [ingestId],
+      ]);
+      result.newStacks += newStacks;
+      result.added.push({ id: p.id, source: p.source, labels: p.labels, samples: pod.totalSamples, stacks: pod.stacks.size, day });
+    }
+    pa.closeSync();
+    sa.closeSync();
+    ka.closeSync();
+
+    const files: CommitRecord['files'] = { profiles: [], samples: [], stacks: [] };
+    const write = async (rel: string, select: string) => {
+      const target = join(opt.store, rel);
+      await mkdir(dirname(target), { recursive: true });
+      const temp = tempPathFor(target);
+      temps.push(temp);
+      const untrack = trackTemp(temp);
+      try {
+        await c.run(`COPY (${select}) TO ${literal(temp)} (FORMAT parquet, COMPRESSION zstd)`);
+        const fd = openSync(temp, 'r');
+        try {
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        job.signal?.throwIfAborted();
+        await rename(temp, target);
+        syncDir(dirname(target));
+      } finally {
+        untrack();
+      }
+      result.filesWritten.push(rel);
+      return rel;
+    };
+    for (const { app, day } of groups.values()) {
+      const where = `WHERE app = ${literal(app)} AND day = ${literal(day)}`;
+      const part = join(`app=${partition(app)}`, `day=${day}`);
+      files.profiles.push(await write(join('profiles', part, `${ingestId}.parquet`),
+        `SELECT profile_id, app, version, CAST(day AS DATE) AS day, CAST(start_time AS TIMESTAMP) AS start_time, labels, format, event, unit, duration_ns, period, total_value, total_samples, stacks, source, source_sha256, ingest_id FROM p ${where} ORDER BY profile_id`));
+      files.samples.push(await write(join('samples', part, `${ingestId}.parquet`),
+        `SELECT profile_id, stack_id, value, count FROM s ${where} ORDER BY profile_id, stack_id`));
+    }
+    result.newStacks = Number((await c.runAndReadAll('SELECT count(*) FROM k')).getRowsJS()[0]![0]);
+    if (result.newStacks) files.stacks.push(await write(join('stacks', `${ingestId}.parquet`), `SELECT stack_id, string_split(stack, ';') AS frames FROM k ORDER BY stack_id`));
+    const record: CommitRecord = {
+      version: 1,
+      ingestId,
+      committed: new Date().toISOString(),
+      files,
+      profiles: todo.map(({ p }) => ({ id: p.id, source: p.source, sha256: p.sha, labels: p.labels })),
+    };
+    job.signal?.throwIfAborted();
+    await mkdir(join(opt.store, COMMITS), { recursive: true });
+    // The commit point: before this rename the ingest is invisible, after it complete.
+    await writeFileAtomic(join(opt.store, COMMITS, `${ingestId}.json`), `${JSON.stringify(record, null, 1)}\n`);
+  } catch (e) {
+    // Interrupted or failed before the commit: remove what this ingest wrote (unreferenced anyway).
+    await Promise.all(temps.map((t) => rm(t, { force: true })));
+    await Promise.all(result.filesWritten.map((f) => rm(join(opt.store, f), { force: true })));
+    throw e;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+  return result;
+}

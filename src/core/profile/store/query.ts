@@ -1,0 +1,138 @@
+/**
+ * Reading the store back: profiles selected by labels, merged into the PodProfile model the
+ * readers produce, so `profile diff`, history and regressions run the same code as on files.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { usage } from '../../errors.js';
+import { literal, openDuckDB } from '../../io/duckdb.js';
+import type { PodProfile, ProfileFormat } from '../model.js';
+import { openStore, type StoreView } from './layout.js';
+
+export interface StoredProfile {
+  id: string;
+  ingestId: string;
+  app: string;
+  version: string;
+  startTime: Date;
+  labels: Record<string, string>;
+  format: ProfileFormat;
+  event: string | null;
+  unit: string;
+  durationNs: number | null;
+  totalValue: number;
+  totalSamples: number;
+  source: string;
+}
+
+export type Selector = Record<string, string>;
+
+/** 'app=A,version=V1' -> {app: 'A', version: 'V1'}. */
+export function parseSelector(text: string, flag: string): Selector {
+  const out: Selector = {};
+  for (const pair of text.split(',')) {
+    if (!pair.trim()) continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw usage('ERR_RECALL_FLAG', `${flag} "${pair}" is not key=value`, { fix: `write ${flag} 'app=search,version=1.3'` });
+    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+export const matches = (labels: Record<string, string>, sel: Selector): boolean => Object.entries(sel).every(([k, v]) => labels[k] === v);
+
+export class StoreReader {
+  private constructor(
+    readonly view: StoreView,
+    private readonly c: DuckDBConnection,
+    private readonly close: () => void,
+    readonly profiles: StoredProfile[],
+  ) {}
+
+  static async open(dir: string): Promise<StoreReader> {
+    const view = await openStore(dir);
+    const db = await openDuckDB();
+    const c = await db.connect();
+    const profiles: StoredProfile[] = [];
+    if (view.files.profiles.length) {
+      const r = await c.runAndReadAll(`SELECT profile_id, ingest_id, app, version, epoch_ms(start_time) AS t, labels, format, event, unit, duration_ns, total_value, total_samples, source
+        FROM read_parquet([${view.files.profiles.map(literal).join(', ')}]) ORDER BY start_time, profile_id`);
+      for (const row of r.getRowsJS()) {
+        const [id, ingestId, app, version, t, labels, format, event, unit, durationNs, totalValue, totalSamples, source] = row as [string, string, string, string, bigint | number, string, ProfileFormat, string | null, string, bigint | null, number, bigint, string];
+        if (view.owner.get(id) !== ingestId) continue;
+        profiles.push({
+          id, ingestId, app, version, startTime: new Date(Number(t)), labels: JSON.parse(labels) as Record<string, string>, format, event, unit,
+          durationNs: durationNs === null ? null : Number(durationNs), totalValue, totalSamples: Number(totalSamples), source,
+        });
+      }
+    }
+    return new StoreReader(view, c, () => {
+      c.closeSync();
+      db.closeSync();
+    }, profiles);
+  }
+
+  dispose(): void {
+    this.close();
+  }
+
+  select(sel: Selector, where: Selector = {}): StoredProfile[] {
+    return this.profiles.filter((p) => matches(p.labels, sel) && matches(p.labels, where));
+  }
+
+  /** Versions of an app ordered by first-seen time. */
+  versions(app: string): Array<{ version: string; firstSeen: Date; profiles: StoredProfile[] }> {
+    const by = new Map<string, { version: string; firstSeen: Date; profiles: StoredProfile[] }>();
+    for (const p of this.profiles) {
+      if (p.app !== app) continue;
+      const v = by.get(p.version) ?? { version: p.version, firstSeen: p.startTime, profiles: [] };
+      if (p.startTime < v.firstSeen) v.firstSeen = p.startTime;
+      v.profiles.push(p);
+      by.set(p.version, v);
+    }
+    return [...by.values()].sort((a, b) => a.firstSeen.getTime() - b.firstSeen.getTime() || (a.version < b.version ? -1 : 1));
+  }
+
+  /**
+   * The selected profiles as pods: profiles sharing a `pod` label are merged into one pod
+   * (several captures of one pod), others are a pod each. Order: by pod name / profile id.
+   */
+  async pods(selected: StoredProfile[]): Promise<PodProfile[]> {
+    if (!selected.length) return [];
+    const ingests = new Set(selected.map((p) => p.ingestId));
+    const samples = this.view.commits.filter((c) => ingests.has(c.ingestId)).flatMap((c) => c.files.samples.map((f) => `${this.view.dir}/${f}`));
+    const pairs = selected.map((p) => `(${literal(p.id)}, ${literal(p.ingestId)})`).join(', ');
+    const r = await this.c.runAndReadAll(`
+      WITH want(profile_id, ingest_id) AS (VALUES ${pairs}),
+      s AS (SELECT profile_id, stack_id, value, count, regexp_extract(filename, '([^/]+)\\.parquet$', 1) AS ingest_id FROM read_parquet([${samples.map(literal).join(', ')}], filename = true)),
+      k AS (SELECT stack_id, any_value(frames) AS frames FROM read_parquet([${this.view.files.stacks.map(literal).join(', ')}]) GROUP BY stack_id)
+      SELECT s.profile_id, array_to_string(k.frames, ';') AS stack, s.value, s.count
+      FROM s JOIN want USING (profile_id, ingest_id) JOIN k USING (stack_id)`);
+    const cols = r.getColumnsJS() as [string[], string[], number[], bigint[]];
+    const pods = new Map<string, PodProfile>();
+    const podOf = new Map<string, PodProfile>();
+    for (const p of [...selected].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      const key = p.labels.pod !== undefined ? `pod:${p.labels.pod}` : `id:${p.id}`;
+      let pod = pods.get(key);
+      if (!pod) {
+        pod = { source: p.source, format: p.format, unit: p.unit, event: p.event ?? undefined, stacks: new Map(), totalWeight: 0, totalSamples: 0, badLines: 0, warnings: [], labels: { ...p.labels } };
+        if (p.durationNs !== null) pod.durationNs = 0;
+        pods.set(key, pod);
+      } else pod.source += `+${p.source}`;
+      if (pod.durationNs !== undefined) pod.durationNs = p.durationNs === null ? undefined : pod.durationNs + p.durationNs;
+      podOf.set(p.id, pod);
+    }
+    const [ids, stacks, values, counts] = cols;
+    for (let i = 0; i < ids.length; i++) {
+      const pod = podOf.get(ids[i]!)!;
+      const n = Number(counts[i]);
+      const e = pod.stacks.get(stacks[i]!);
+      if (e) {
+        e.weight += values[i]!;
+        e.samples += n;
+      } else pod.stacks.set(stacks[i]!, { weight: values[i]!, samples: n });
+      pod.totalWeight += values[i]!;
+      pod.totalSamples += n;
+    }
+    return [...pods.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+  }
+}
