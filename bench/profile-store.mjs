@@ -52,7 +52,8 @@ const best = async (n, fn) => {
 };
 const du = (dir) => {
   let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n += statSync(join(e.parentPath ?? e.path, e.name)).size;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) n += statSync(join(e.parentPath ?? e.path, e.name)).size;
   return n;
 };
 const job = { read: {}, threads: 1 };
@@ -61,7 +62,14 @@ const results = { sizes: { MB, PODS, VERSIONS, POD_SAMPLES } };
 try {
   // 1 + 2: real perf captures (the fixtures bench/profile.mjs uses), split into 8 pod files.
   const fixtures = [
-    ...['perf-vertx-stacks-01', 'perf-numa-stacks-01', 'perf-iperf-stacks-pidtid-01', 'perf-mirageos-stacks-01', 'perf-funcab-cmd-01', 'perf-dd-stacks-01'].map((f) => join(shared, 'flamegraph/test', `${f}.txt`)),
+    ...[
+      'perf-vertx-stacks-01',
+      'perf-numa-stacks-01',
+      'perf-iperf-stacks-pidtid-01',
+      'perf-mirageos-stacks-01',
+      'perf-funcab-cmd-01',
+      'perf-dd-stacks-01',
+    ].map((f) => join(shared, 'flamegraph/test', `${f}.txt`)),
     ...['system-wide', 'forks', 'simple-with-pid'].map((f) => join(shared, 'speedscope/linux-perf', `${f}.linux-perf.txt`)),
   ];
   const unit = Buffer.from(fixtures.map((f) => `${readFileSync(f, 'utf8').replace(/\n*$/, '')}\n\n`).join(''));
@@ -100,7 +108,12 @@ try {
     ingest_MB_per_cpu_s: bytes / 1e6 / ing.cpu_s,
     ingest_over_parse: ing.cpu_s / parse.cpu_s,
   };
-  results.size = { store_bytes: storeBytes, folded_gzip_bytes: gz, store_over_gzip: storeBytes / gz, samples: parse.out.reduce((a, p) => a + p.totalSamples, 0) };
+  results.size = {
+    store_bytes: storeBytes,
+    folded_gzip_bytes: gz,
+    store_over_gzip: storeBytes / gz,
+    samples: parse.out.reduce((a, p) => a + p.totalSamples, 0),
+  };
   console.log('ingest', results.ingest);
   console.log('size', results.size);
 
@@ -110,7 +123,8 @@ try {
   const gen_s = (performance.now() - t0) / 1000;
   const store = join(work, 'series-store');
   const ingAll = await timed(async () => {
-    for (const v of series.versions) await ingest(v.files, { store, labels: { app: 'svc', version: v.version, commit: v.commit }, time: v.time }, job);
+    for (const v of series.versions)
+      await ingest(v.files, { store, labels: { app: 'svc', version: v.version, commit: v.commit }, time: v.time }, job);
   });
   // Diff: 2 versions x PODS pods of DIFF_SAMPLES samples each (bigger pods: the diff's own size).
   const big = writeSeries(join(work, 'diff-series'), { versions: 2, pods: PODS, samples: DIFF_SAMPLES, seed: 4 });
@@ -119,8 +133,18 @@ try {
   const [b, h] = big.versions;
   const outputs = { tool: 'bench' };
   const files2 = await best(3, () => diff(b.files, h.files, {}, outputs, job));
-  const store2 = await best(3, () => diffFromStore(bigStore, undefined, [`app=svc,version=${b.version}`], [`app=svc,version=${h.version}`], {}, outputs, job));
-  results.diff = { pods: PODS, pod_MB: statSync(b.files[0]).size / 1e6, files_cpu_s: files2.cpu_s, store_cpu_s: store2.cpu_s, files_wall_s: files2.wall_s, store_wall_s: store2.wall_s, store_over_files_wall: store2.wall_s / files2.wall_s };
+  const store2 = await best(3, () =>
+    diffFromStore(bigStore, undefined, [`app=svc,version=${b.version}`], [`app=svc,version=${h.version}`], {}, outputs, job),
+  );
+  results.diff = {
+    pods: PODS,
+    pod_MB: statSync(b.files[0]).size / 1e6,
+    files_cpu_s: files2.cpu_s,
+    store_cpu_s: store2.cpu_s,
+    files_wall_s: files2.wall_s,
+    store_wall_s: store2.wall_s,
+    store_over_files_wall: store2.wall_s / files2.wall_s,
+  };
   console.log('diff', results.diff);
   const scan = await best(2, () => scanRegressions({ store, app: 'svc', repo: series.repo, confirm: 2, thresholds: {} }));
   const view = await openStore(store);
@@ -133,9 +157,18 @@ try {
   c.closeSync();
   db.closeSync();
   results.regressions = {
-    versions: VERSIONS, pods: PODS, pod_MB: statSync(series.versions[0].files[0]).size / 1e6, generate_s: gen_s, ingest_all_wall_s: ingAll.wall_s,
-    scan_wall_s: scan.wall_s, scan_cpu_s: scan.cpu_s, duckdb_scan_wall_s: one.wall_s, duckdb_scan_cpu_s: one.cpu_s,
-    scan_over_duckdb_wall: scan.wall_s / one.wall_s, found: scan.out.regressions.length, suppressed: scan.out.suppressed.length,
+    versions: VERSIONS,
+    pods: PODS,
+    pod_MB: statSync(series.versions[0].files[0]).size / 1e6,
+    generate_s: gen_s,
+    ingest_all_wall_s: ingAll.wall_s,
+    scan_wall_s: scan.wall_s,
+    scan_cpu_s: scan.cpu_s,
+    duckdb_scan_wall_s: one.wall_s,
+    duckdb_scan_cpu_s: one.cpu_s,
+    scan_over_duckdb_wall: scan.wall_s / one.wall_s,
+    found: scan.out.regressions.length,
+    suppressed: scan.out.suppressed.length,
   };
   console.log('regressions', results.regressions);
   mkdirSync(join(root, 'bench/results'), { recursive: true });

@@ -38,13 +38,43 @@ describe('profile store on a 22-version x 3-pod series', () => {
 
   before(async () => {
     for (const v of series.versions)
-      ingested.push(await run(['profile', 'ingest', ...v.files, '--store', store, '--label', `app=svc,version=${v.version}`, '--label', `commit=${v.commit}`, '--time', v.time, '-q']));
+      ingested.push(
+        await run([
+          'profile',
+          'ingest',
+          ...v.files,
+          '--store',
+          store,
+          '--label',
+          `app=svc,version=${v.version}`,
+          '--label',
+          `commit=${v.commit}`,
+          '--time',
+          v.time,
+          '-q',
+        ]),
+      );
   });
 
   it('ingest stores every pod once with its labels; ingesting again adds nothing', async () => {
-    assert.equal(ingested.reduce((a, r) => a + r.added.length, 0), 22 * 3);
+    assert.equal(
+      ingested.reduce((a, r) => a + r.added.length, 0),
+      22 * 3,
+    );
     const v = series.versions[4];
-    const again = await run(['profile', 'ingest', ...v.files, '--store', store, '--label', `app=svc,version=${v.version}`, '--label', `commit=${v.commit}`, '--time', v.time]);
+    const again = await run([
+      'profile',
+      'ingest',
+      ...v.files,
+      '--store',
+      store,
+      '--label',
+      `app=svc,version=${v.version}`,
+      '--label',
+      `commit=${v.commit}`,
+      '--time',
+      v.time,
+    ]);
     assert.equal(again.added.length, 0);
     assert.equal(again.skipped.length, 3);
     assert.ok(again.skipped.every((s) => s.reason === 'already in the store'));
@@ -52,13 +82,34 @@ describe('profile store on a 22-version x 3-pod series', () => {
     assert.equal(profiles.length, 66);
     // Totals read back equal the sample counts in the text (one event per sample, fixed period).
     const events = series.versions.flatMap((x) => x.files).map((f) => (readFileSync(f, 'utf8').match(/cpu-clock/g) ?? []).length);
-    assert.equal(pods.reduce((a, p) => a + p.totalSamples, 0), events.reduce((a, b) => a + b, 0));
+    assert.equal(
+      pods.reduce((a, p) => a + p.totalSamples, 0),
+      events.reduce((a, b) => a + b, 0),
+    );
     // Partitioned by app and day.
     assert.ok(existsSync(join(store, 'profiles', 'app=svc', `day=${series.versions[0].time.slice(0, 10)}`)));
   });
 
   it('regressions: persistent rises >= 1 pp found at their first version, transients and cost shifts not, the changing commit ranks first', async () => {
-    const r = await recall(['profile', 'regressions', '--store', store, '--app', 'svc', '--repo', series.repo, '--confirm', '2', '--json', '-o', join(dir, 'reg.html'), '--md-out', join(dir, 'reg.md'), '--diff-dir', join(dir, 'diffs')]);
+    const r = await recall([
+      'profile',
+      'regressions',
+      '--store',
+      store,
+      '--app',
+      'svc',
+      '--repo',
+      series.repo,
+      '--confirm',
+      '2',
+      '--json',
+      '-o',
+      join(dir, 'reg.html'),
+      '--md-out',
+      join(dir, 'reg.md'),
+      '--diff-dir',
+      join(dir, 'diffs'),
+    ]);
     assert.equal(r.code, 4, r.stderr);
     const out = JSON.parse(r.stdout);
     const flagged = out.regressions.map((g) => `${g.function}@${g.version}`);
@@ -81,7 +132,8 @@ describe('profile store on a 22-version x 3-pod series', () => {
     // The suppressed list names why.
     const reasons = new Map(out.suppressed.map((s) => [`${s.function}@${s.version}`, s.reason]));
     for (const p of series.plan.filter((x) => x.kind === 'transient')) assert.equal(reasons.get(`${p.fn}@${ver(p.at)}`), 'went-away');
-    for (const p of series.plan.filter((x) => x.kind === 'shift' && x.pp >= 1)) assert.equal(reasons.get(`${p.fn}@${ver(p.at)}`), 'cost-shift');
+    for (const p of series.plan.filter((x) => x.kind === 'shift' && x.pp >= 1))
+      assert.equal(reasons.get(`${p.fn}@${ver(p.at)}`), 'cost-shift');
     const html = readFileSync(join(dir, 'reg.html'), 'utf8');
     assert.match(html, /<svg/);
     for (const g of out.regressions) {
@@ -120,8 +172,14 @@ describe('profile store on a 22-version x 3-pod series', () => {
     assert.match(readFileSync(join(dir, 'hist.html'), 'utf8'), /<polyline/);
     // --by day: one point per UTC day of the start times (one version a day here), same values.
     const byDay = await run(['profile', 'history', '--store', store, '--app', 'svc', '--function', fn, '--by', 'day']);
-    assert.deepEqual(byDay.functions[0].points.map((p) => p.key), series.versions.map((v) => v.time.slice(0, 10)));
-    assert.deepEqual(byDay.functions[0].points.map((p) => p.selfPct), h.functions[0].points.map((p) => p.selfPct));
+    assert.deepEqual(
+      byDay.functions[0].points.map((p) => p.key),
+      series.versions.map((v) => v.time.slice(0, 10)),
+    );
+    assert.deepEqual(
+      byDay.functions[0].points.map((p) => p.selfPct),
+      h.functions[0].points.map((p) => p.selfPct),
+    );
     // --top: the function with the largest planted net move leads.
     const top = await run(['profile', 'history', '--store', store, '--app', 'svc', '--top', '3']);
     assert.equal(top.functions.length, 3);
@@ -133,13 +191,41 @@ describe('profile store on a 22-version x 3-pod series', () => {
   it('diff --store equals diff of the same files (functions, verdict), --where filters, no match is exit 2', async () => {
     const p = series.plan.find((x) => x.kind === 'persistent' && x.pp >= 2);
     const [b, h] = [series.versions[p.at - 1], series.versions[p.at]];
-    const fromStore = await run(['profile', 'diff', '--store', store, '--base', `app=svc,version=${b.version}`, '--head', `app=svc,version=${h.version}`, '--metric', 'self'], 4);
+    const fromStore = await run(
+      [
+        'profile',
+        'diff',
+        '--store',
+        store,
+        '--base',
+        `app=svc,version=${b.version}`,
+        '--head',
+        `app=svc,version=${h.version}`,
+        '--metric',
+        'self',
+      ],
+      4,
+    );
     const fromFiles = await run(['profile', 'diff', '--base', ...b.files, '--head', ...h.files, '--metric', 'self'], 4);
     const strip = (d) => d.functions.map((f) => [f.name, f.delta_pp, f.z, f.pods_agree, f.gated]);
     assert.deepEqual(strip(fromStore), strip(fromFiles));
     assert.ok(fromStore.functions.find((f) => f.name === p.fn).gated);
     assert.equal(fromStore.sides.base.pods, 3);
-    await run(['profile', 'diff', '--store', store, '--base', `app=svc,version=${b.version}`, '--head', `app=svc,version=${h.version}`, '--where', 'dc=nowhere'], 2);
+    await run(
+      [
+        'profile',
+        'diff',
+        '--store',
+        store,
+        '--base',
+        `app=svc,version=${b.version}`,
+        '--head',
+        `app=svc,version=${h.version}`,
+        '--where',
+        'dc=nowhere',
+      ],
+      2,
+    );
   });
 });
 
@@ -154,7 +240,17 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
         copyFileSync(f, join(src, 'svc', v.version, `pod${k}.perf.txt`));
       }
     const store = join(dir, 'bulk-store');
-    const r = await run(['profile', 'ingest', src, '--store', store, '--labels-from', '{app}/{version}/{pod}.perf.txt', '--label', 'dc=eu']);
+    const r = await run([
+      'profile',
+      'ingest',
+      src,
+      '--store',
+      store,
+      '--labels-from',
+      '{app}/{version}/{pod}.perf.txt',
+      '--label',
+      'dc=eu',
+    ]);
     assert.equal(r.added.length, 12);
     const got = r.added.map((a) => a.labels).find((l) => l.version === 'v02' && l.pod === 'pod1');
     assert.deepEqual(got, { app: 'svc', version: 'v02', pod: 'pod1', dc: 'eu' });
@@ -200,7 +296,11 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
       const { profiles, pods } = await storedProfiles(store);
       // Either nothing of this ingest or all of it.
       assert.ok(profiles.length === 0 || profiles.length === files.length, `after kill ${i} at ${delay} ms: ${profiles.length} profiles`);
-      if (profiles.length) assert.equal(pods.reduce((a, p) => a + p.totalSamples, 0), expected);
+      if (profiles.length)
+        assert.equal(
+          pods.reduce((a, p) => a + p.totalSamples, 0),
+          expected,
+        );
       if (profiles.length) rmSync(store, { recursive: true, force: true }); // start over so later kills hit a fresh ingest
     }
     assert.ok(killedMidway >= 10, `only ${killedMidway} kills landed before the ingest finished`);
@@ -208,7 +308,10 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
     assert.equal(last.added.length, files.length);
     const { profiles, pods } = await storedProfiles(store);
     assert.equal(profiles.length, files.length);
-    assert.equal(pods.reduce((a, p) => a + p.totalSamples, 0), expected);
+    assert.equal(
+      pods.reduce((a, p) => a + p.totalSamples, 0),
+      expected,
+    );
   });
 
   it('lifecycle: an open regression is marked fixed once its share returns; --since limits the scan', async () => {
@@ -216,12 +319,27 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
     const plan = [{ kind: 'transient', fn: 'rank_topk', pp: 3, at: 2, until: 6 }];
     const s = writeSeries(join(dir, 'fix'), { versions: 8, pods: 3, samples: 4000, seed: 8, plan });
     const store = join(dir, 'fix-store');
-    const add = (v) => run(['profile', 'ingest', ...v.files, '--store', store, '--label', `app=svc,version=${v.version},commit=${v.commit}`, '--time', v.time, '-q']);
+    const add = (v) =>
+      run([
+        'profile',
+        'ingest',
+        ...v.files,
+        '--store',
+        store,
+        '--label',
+        `app=svc,version=${v.version},commit=${v.commit}`,
+        '--time',
+        v.time,
+        '-q',
+      ]);
     for (const v of s.versions.slice(0, 6)) await add(v);
     const r1 = await recall(['profile', 'regressions', '--store', store, '--app', 'svc', '--repo', s.repo, '--json']);
     assert.equal(r1.code, 4, r1.stderr);
     const open = JSON.parse(r1.stdout);
-    assert.deepEqual(open.regressions.map((g) => `${g.function}@${g.version}:${g.status}`), ['rank_topk@v02:open']);
+    assert.deepEqual(
+      open.regressions.map((g) => `${g.function}@${g.version}:${g.status}`),
+      ['rank_topk@v02:open'],
+    );
     for (const v of s.versions.slice(6)) await add(v);
     const r2 = await run(['profile', 'regressions', '--store', store, '--app', 'svc']);
     const e = r2.lifecycle.find((x) => x.id === open.regressions[0].id);
@@ -229,14 +347,21 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
     assert.equal(r2.newRegressions, 0);
     // --since after the regression: nothing to report, the first compared version is v04 -> v05.
     const r3 = await run(['profile', 'regressions', '--store', store, '--app', 'svc', '--since', 'v05']);
-    assert.deepEqual(r3.versions.map((v) => v.version), ['v04', 'v05', 'v06', 'v07']);
+    assert.deepEqual(
+      r3.versions.map((v) => v.version),
+      ['v04', 'v05', 'v06', 'v07'],
+    );
     assert.equal(r3.regressions.length, 0);
   });
 
   it('pprof, async-profiler collapsed and gzipped perf text read back equal to the readers', async () => {
     const gz = join(dir, 'pod.perf.txt.gz');
     writeFileSync(gz, gzipSync(readFileSync(small.versions[0].files[0])));
-    const inputs = [join(root, '../shared/data/profiles/pprof/sample.cpu.pb.gz'), join(root, '../shared/data/profiles/async-profiler/sample1.collapsed'), gz];
+    const inputs = [
+      join(root, '../shared/data/profiles/pprof/sample.cpu.pb.gz'),
+      join(root, '../shared/data/profiles/async-profiler/sample1.collapsed'),
+      gz,
+    ];
     const store = join(dir, 'formats-store');
     for (const [i, f] of inputs.entries()) await run(['profile', 'ingest', f, '--store', store, '--label', `app=f${i},version=1`]);
     const r = await StoreReader.open(store);
@@ -256,7 +381,9 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
   it('two concurrent ingests both land', async () => {
     const store = join(dir, 'concurrent-store');
     const [a, b] = await Promise.all(
-      [small.versions[1], small.versions[2]].map((v) => run(['profile', 'ingest', ...v.files, '--store', store, '--label', `app=svc,version=${v.version}`, '-q'])),
+      [small.versions[1], small.versions[2]].map((v) =>
+        run(['profile', 'ingest', ...v.files, '--store', store, '--label', `app=svc,version=${v.version}`, '-q']),
+      ),
     );
     assert.equal(a.added.length + b.added.length, 6);
     const { profiles } = await storedProfiles(store);

@@ -108,7 +108,15 @@ export function perfText(shares, samples, rnd, noise) {
 function git(repo, ...args) {
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x', GIT_CONFIG_NOSYSTEM: '1', HOME: repo },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@x',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@x',
+      GIT_CONFIG_NOSYSTEM: '1',
+      HOME: repo,
+    },
   }).trim();
 }
 
@@ -173,7 +181,10 @@ export function selfShareOfText(text, fn) {
     if (lines.length < 2) continue;
     const w = Number(/:\s+(\d+)\s+cpu-clock/.exec(lines[0])[1]);
     total += w;
-    const leaf = lines[1].trim().split(' ')[1].replace(/\+0x[0-9a-f]+$/, '');
+    const leaf = lines[1]
+      .trim()
+      .split(' ')[1]
+      .replace(/\+0x[0-9a-f]+$/, '');
     if (leaf === fn) self += w;
   }
   return (self / total) * 100;

@@ -22,8 +22,16 @@ Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, 
     '<%= config.bin %> profile diff --base v1/*.pb.gz --head v2/*.pb.gz --threshold-pp 1 --json-out summary.json --fail-on-added',
   ];
   static override flags = {
-    base: Flags.string({ description: "base profile files (one per pod); with --store a selector 'app=A,version=V1'", multiple: true, required: true }),
-    head: Flags.string({ description: "head profile files (one per pod); with --store a selector 'app=A,version=V2'", multiple: true, required: true }),
+    base: Flags.string({
+      description: "base profile files (one per pod); with --store a selector 'app=A,version=V1'",
+      multiple: true,
+      required: true,
+    }),
+    head: Flags.string({
+      description: "head profile files (one per pod); with --store a selector 'app=A,version=V2'",
+      multiple: true,
+      required: true,
+    }),
     store: Flags.string({ description: 'profile store (recall profile ingest): --base/--head select labels in it' }),
     where: Flags.string({ description: "with --store: labels both sides must have, e.g. 'dc=X'" }),
     output: Flags.string({ char: 'o', description: 'differential flame graph HTML (self-contained, offline)' }),
@@ -125,7 +133,8 @@ Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, 
     }
     const { diff } = await import('../../core/profile/run.js');
     const fromStore = flags.store
-      ? async (...args: Parameters<typeof diff>) => (await import('../../core/profile/store/diff.js')).diffFromStore(flags.store!, flags.where, ...args)
+      ? async (...args: Parameters<typeof diff>) =>
+          (await import('../../core/profile/store/diff.js')).diffFromStore(flags.store!, flags.where, ...args)
       : undefined;
     if (!flags.store && flags.where) throw usage('ERR_RECALL_FLAG', '--where needs --store', { fix: 'add --store DIR' });
     const { result, markdown } = await (fromStore ?? diff)(

@@ -18,7 +18,11 @@ range. Markdown on stdout, --json, -o a self-contained HTML line chart.`;
     app: Flags.string({ description: 'app label', required: true }),
     function: Flags.string({ description: 'function name (as stored)', exclusive: ['top'] }),
     top: Flags.integer({ description: 'the N functions that moved most', min: 1, exclusive: ['function'] }),
-    by: Flags.string({ description: 'one point per version (first-seen order) or per day', options: ['version', 'day'], default: 'version' }),
+    by: Flags.string({
+      description: 'one point per version (first-seen order) or per day',
+      options: ['version', 'day'],
+      default: 'version',
+    }),
     output: Flags.string({ char: 'o', description: 'HTML line chart' }),
     'md-out': Flags.string({ description: 'Markdown table' }),
   };
@@ -27,9 +31,15 @@ range. Markdown on stdout, --json, -o a self-contained HTML line chart.`;
     const { flags } = await this.parse(ProfileHistory);
     const { history } = await import('../../core/profile/store/history.js');
     const { historyMarkdown, historyHtml } = await import('../../core/profile/store/render.js');
-    const result = await history({ store: flags.store, app: flags.app, function: flags.function, top: flags.top, by: flags.by as 'version' | 'day' }, this.signal);
+    const result = await history(
+      { store: flags.store, app: flags.app, function: flags.function, top: flags.top, by: flags.by as 'version' | 'day' },
+      this.signal,
+    );
     const md = historyMarkdown(result);
-    for (const [path, text] of [[flags.output, historyHtml(result)], [flags['md-out'], `${md}\n`]] as const) {
+    for (const [path, text] of [
+      [flags.output, historyHtml(result)],
+      [flags['md-out'], `${md}\n`],
+    ] as const) {
       if (!path) continue;
       await mkdir(dirname(path), { recursive: true });
       await writeFileAtomic(path, text);

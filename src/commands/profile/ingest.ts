@@ -18,7 +18,10 @@ Layout and schema: docs/profile-store.md.`;
   static override args = { files: Args.string({ description: 'profile files or folders of them', required: true }) };
   static override flags = {
     store: Flags.string({ description: 'store folder (created when absent)', required: true }),
-    label: Flags.string({ description: 'label key=value[,key=value] (repeatable): app and version required; commit, dc, pod...', multiple: true }),
+    label: Flags.string({
+      description: 'label key=value[,key=value] (repeatable): app and version required; commit, dc, pod...',
+      multiple: true,
+    }),
     time: Flags.string({ description: 'start time of the profiles (ISO 8601; default: file modification time)' }),
     'labels-from': Flags.string({ description: "labels from each path's tail, e.g. '{app}/{version}/{pod}.perf.gz' (--label wins)" }),
     ...profileReadFlags,
@@ -34,7 +37,9 @@ Layout and schema: docs/profile-store.md.`;
       { read: readOptions(flags), threads: flags.threads, progress: this.progress, signal: this.signal },
     );
     for (const w of result.warnings) process.stderr.write(`recall: warning: ${w}\n`);
-    this.say(`${result.added.length} profile(s) added, ${result.skipped.length} already stored${result.ingestId ? ` (ingest ${result.ingestId})` : ''}`);
+    this.say(
+      `${result.added.length} profile(s) added, ${result.skipped.length} already stored${result.ingestId ? ` (ingest ${result.ingestId})` : ''}`,
+    );
     for (const s of result.skipped) this.say(`  skipped ${s.source}: ${s.reason} (${s.id})`);
     return result;
   }

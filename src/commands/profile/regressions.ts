@@ -9,7 +9,8 @@ import type { LifecycleEntry, RegressionsResult } from '../../core/profile/store
 const GATE = 'GATE';
 
 export default class ProfileRegressions extends RecallCommand<RegressionsResult | { accepted: LifecycleEntry }> {
-  static override summary = 'Scan consecutive versions in a profile store for CPU regressions and name the commits that likely caused them.';
+  static override summary =
+    'Scan consecutive versions in a profile store for CPU regressions and name the commits that likely caused them.';
   static override description = `Versions are ordered by first-seen time; each is diffed against the one before with the gate of
 \`profile diff\` (threshold, z, pod agreement). Rises that go away within --confirm N versions and cost that only moved
 between a function and its callers, callees or siblings are suppressed. With --repo, the commits between the versions'
@@ -32,9 +33,14 @@ Exit codes: 0 no new regression, 4 a new one, 2 bad flags, 3 bad store.`;
     output: Flags.string({ char: 'o', description: 'HTML report (one row per regression, sparkline)' }),
     'json-out': Flags.string({ description: 'JSON report' }),
     'md-out': Flags.string({ description: 'Markdown report (PR comment, chat alert)' }),
-    'diff-dir': Flags.string({ description: 'write each regression\'s diff page (ID.html) here; the HTML report links them' }),
+    'diff-dir': Flags.string({ description: "write each regression's diff page (ID.html) here; the HTML report links them" }),
     'threshold-pp': Flags.string({ description: 'gate: minimum rise in percentage points', default: '1', helpGroup: GATE }),
-    metric: Flags.string({ description: 'gate on self or inclusive (total) share', options: ['self', 'total'], default: 'self', helpGroup: GATE }),
+    metric: Flags.string({
+      description: 'gate on self or inclusive (total) share',
+      options: ['self', 'total'],
+      default: 'self',
+      helpGroup: GATE,
+    }),
     z: Flags.string({ description: 'minimum |z| (two-proportion test on sample counts)', default: '2', helpGroup: GATE }),
     'min-samples': Flags.integer({ description: 'samples below which nothing is gated', default: 20, min: 0, helpGroup: GATE }),
     ignore: Flags.string({ description: 'regex of functions never flagged', helpGroup: GATE }),
@@ -52,7 +58,8 @@ Exit codes: 0 no new regression, 4 a new one, 2 bad flags, 3 bad store.`;
     if (!flags.app) throw usage('ERR_RECALL_FLAG', '--app is required for a scan', { fix: 'add --app NAME' });
     const num = (name: string, v: string) => {
       const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw usage('ERR_RECALL_FLAG', `--${name} ${v} is not a number >= 0`, { fix: `pass e.g. --${name} 1` });
+      if (!Number.isFinite(n) || n < 0)
+        throw usage('ERR_RECALL_FLAG', `--${name} ${v} is not a number >= 0`, { fix: `pass e.g. --${name} 1` });
       return n;
     };
     const result = await m.scanRegressions(
@@ -76,9 +83,15 @@ Exit codes: 0 no new regression, 4 a new one, 2 bad flags, 3 bad store.`;
       const { diffFromStore } = await import('../../core/profile/store/diff.js');
       for (const g of result.regressions) {
         const page = join(flags['diff-dir'], `${g.id}.html`);
-        await diffFromStore(flags.store, undefined, [`app=${flags.app},version=${g.previousVersion}`], [`app=${flags.app},version=${g.version}`],
-          { thresholds: result.thresholds }, { html: page, title: `${flags.app}: ${g.function} ${g.previousVersion} → ${g.version}`, tool: `recall ${this.config.version}` },
-          { read: {}, signal: this.signal });
+        await diffFromStore(
+          flags.store,
+          undefined,
+          [`app=${flags.app},version=${g.previousVersion}`],
+          [`app=${flags.app},version=${g.version}`],
+          { thresholds: result.thresholds },
+          { html: page, title: `${flags.app}: ${g.function} ${g.previousVersion} → ${g.version}`, tool: `recall ${this.config.version}` },
+          { read: {}, signal: this.signal },
+        );
         g.diffPage = flags.output ? relative(dirname(resolve(flags.output)), resolve(page)) : page;
       }
     }

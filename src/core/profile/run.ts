@@ -185,7 +185,9 @@ export async function diff(
 
 function checkOutputs(outputs: DiffJobOutputs): void {
   if (outputs.html && [outputs.json, outputs.md, outputs.folded].includes(outputs.html))
-    throw usage('ERR_RECALL_OUTPUTS', 'two outputs would overwrite each other', { fix: 'give -o, --json-out, --md-out and --folded-out different paths' });
+    throw usage('ERR_RECALL_OUTPUTS', 'two outputs would overwrite each other', {
+      fix: 'give -o, --json-out, --md-out and --folded-out different paths',
+    });
 }
 
 /** The diff and its outputs from pods already read (files or the profile store). */

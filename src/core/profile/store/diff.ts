@@ -21,15 +21,24 @@ export async function diffFromStore(
         const sel = parseSelector((side === 'base' ? base : head).join(','), `--${side}`);
         const picked = reader.select(sel, w);
         if (!picked.length)
-          throw usage('ERR_RECALL_STORE_EMPTY_SELECTION', `--${side} '${Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',')}'${where ? ` --where '${where}'` : ''}: no profile in ${store} matches`, {
-            fix: 'check the labels with `recall profile history` or the profiles table',
-          });
+          throw usage(
+            'ERR_RECALL_STORE_EMPTY_SELECTION',
+            `--${side} '${Object.entries(sel)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')}'${where ? ` --where '${where}'` : ''}: no profile in ${store} matches`,
+            {
+              fix: 'check the labels with `recall profile history` or the profiles table',
+            },
+          );
         job.signal?.throwIfAborted();
         return { sel, pods: await reader.pods(picked) };
       }),
     );
     const [b, h] = sides as [(typeof sides)[0], (typeof sides)[0]];
-    const label = (s: Record<string, string>) => Object.entries(s).map(([k, v]) => `${k}=${v}`).join(',');
+    const label = (s: Record<string, string>) =>
+      Object.entries(s)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
     const opts: DiffOptions = {
       ...options,
       labels: {

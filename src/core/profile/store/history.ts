@@ -43,8 +43,12 @@ function sharesOf(pod: PodProfile): Shares {
   return s;
 }
 
-export async function history(opt: { store: string; app: string; function?: string; top?: number; by: 'version' | 'day' }, signal?: AbortSignal): Promise<HistoryResult> {
-  if ((opt.function === undefined) === (opt.top === undefined)) throw usage('ERR_RECALL_FLAG', 'pass one of --function F or --top N', { fix: 'e.g. --top 5' });
+export async function history(
+  opt: { store: string; app: string; function?: string; top?: number; by: 'version' | 'day' },
+  signal?: AbortSignal,
+): Promise<HistoryResult> {
+  if ((opt.function === undefined) === (opt.top === undefined))
+    throw usage('ERR_RECALL_FLAG', 'pass one of --function F or --top N', { fix: 'e.g. --top 5' });
   const reader = await StoreReader.open(opt.store);
   try {
     const groups: Array<{ key: string; profiles: StoredProfile[] }> = [];
@@ -57,7 +61,8 @@ export async function history(opt: { store: string; app: string; function?: stri
       }
       for (const k of [...by.keys()].sort()) groups.push({ key: k, profiles: by.get(k)! });
     }
-    if (!groups.length) throw usage('ERR_RECALL_STORE_EMPTY_SELECTION', `no profile of app ${opt.app} in ${opt.store}`, { fix: 'check --app' });
+    if (!groups.length)
+      throw usage('ERR_RECALL_STORE_EMPTY_SELECTION', `no profile of app ${opt.app} in ${opt.store}`, { fix: 'check --app' });
     const per: Array<{ key: string; pods: Shares[]; merged: Shares }> = [];
     for (const g of groups) {
       signal?.throwIfAborted();
@@ -74,8 +79,14 @@ export async function history(opt: { store: string; app: string; function?: stri
       const ps = g.pods.map((p) => pc(p, 'self'));
       const pt = g.pods.map((p) => pc(p, 'incl'));
       return {
-        key: g.key, pods: g.pods.length, selfPct: pc(g.merged, 'self'), totalPct: pc(g.merged, 'incl'),
-        selfPodMinPct: Math.min(...ps), selfPodMaxPct: Math.max(...ps), totalPodMinPct: Math.min(...pt), totalPodMaxPct: Math.max(...pt),
+        key: g.key,
+        pods: g.pods.length,
+        selfPct: pc(g.merged, 'self'),
+        totalPct: pc(g.merged, 'incl'),
+        selfPodMinPct: Math.min(...ps),
+        selfPodMaxPct: Math.max(...ps),
+        totalPodMinPct: Math.min(...pt),
+        totalPodMaxPct: Math.max(...pt),
       };
     };
     let names: string[];

@@ -92,7 +92,11 @@ export function stackId(folded: string): bigint {
 }
 
 export function profileId(sourceSha: string, labels: Record<string, string>): string {
-  const canon = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  const canon = JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
   return sha256(`${sourceSha}\n${canon}`).toString('hex').slice(0, 16);
 }
 
@@ -108,13 +112,24 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
   let fixedTime: Date | undefined;
   if (opt.time !== undefined) {
     fixedTime = new Date(opt.time);
-    if (Number.isNaN(fixedTime.getTime())) throw usage('ERR_RECALL_FLAG', `--time ${opt.time} is not an ISO time`, { fix: 'pass e.g. --time 2026-12-01T10:00:00Z' });
+    if (Number.isNaN(fixedTime.getTime()))
+      throw usage('ERR_RECALL_FLAG', `--time ${opt.time} is not an ISO time`, { fix: 'pass e.g. --time 2026-12-01T10:00:00Z' });
   }
   const fromPath = opt.labelsFrom ? labelPattern(opt.labelsFrom) : null;
   const files = await expandInputs(inputs);
-  if (!files.length) throw usage('ERR_RECALL_NO_INPUT', 'no profile files under the given paths', { fix: 'pass profile files or folders holding them' });
+  if (!files.length)
+    throw usage('ERR_RECALL_NO_INPUT', 'no profile files under the given paths', { fix: 'pass profile files or folders holding them' });
   const view = await openStore(opt.store);
-  const result: IngestResult = { store: opt.store, ingestId: null, added: [], skipped: [], newStacks: 0, bytesRead: 0, filesWritten: [], warnings: [] };
+  const result: IngestResult = {
+    store: opt.store,
+    ingestId: null,
+    added: [],
+    skipped: [],
+    newStacks: 0,
+    bytesRead: 0,
+    filesWritten: [],
+    warnings: [],
+  };
 
   // 1. Labels and identity of every file (no parsing yet: a missing label is exit 2 before any work).
   const pending: Pending[] = [];
@@ -124,7 +139,11 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     if (fromPath) {
       const rel = inputs.some((i) => f.startsWith(i + sep)) ? relative(inputs.find((i) => f.startsWith(i + sep))!, f) : f;
       const got = fromPath(rel) ?? fromPath(f);
-      if (!got) throw usage('ERR_RECALL_LABELS_FROM', `${f}: path does not match --labels-from '${opt.labelsFrom}'`, { file: f, fix: "write the pattern for the path's tail, e.g. '{app}/{version}/{pod}.perf.gz'" });
+      if (!got)
+        throw usage('ERR_RECALL_LABELS_FROM', `${f}: path does not match --labels-from '${opt.labelsFrom}'`, {
+          file: f,
+          fix: "write the pattern for the path's tail, e.g. '{app}/{version}/{pod}.perf.gz'",
+        });
       labels = { ...got, ...opt.labels };
     }
     const { sha, bytes } = await sha256File(f);
@@ -134,14 +153,21 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
   }
 
   // 2. Parse everything (exit 3 on a file where nothing parses: nothing stored).
-  const pods = await readAll(pending.map((p) => p.source), job, 'parsing');
+  const pods = await readAll(
+    pending.map((p) => p.source),
+    job,
+    'parsing',
+  );
   const todo: Array<{ p: Pending; pod: PodProfile }> = [];
   pods.forEach((pod, i) => {
     const p = pending[i]!;
     p.labels = { ...pod.labels, ...p.labels };
     for (const k of ['app', 'version'])
       if (!p.labels[k])
-        throw usage('ERR_RECALL_LABEL_MISSING', `${p.source}: no ${k} label`, { file: p.source, fix: `pass --label ${k}=... or --labels-from '{app}/{version}/{pod}.perf'` });
+        throw usage('ERR_RECALL_LABEL_MISSING', `${p.source}: no ${k} label`, {
+          file: p.source,
+          fix: `pass --label ${k}=... or --labels-from '{app}/{version}/{pod}.perf'`,
+        });
     p.id = profileId(p.sha, p.labels);
     result.warnings.push(...pod.warnings);
     if (view.owner.has(p.id)) result.skipped.push({ id: p.id, source: p.source, reason: 'already in the store' });
@@ -216,11 +242,47 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
       flush(sa, [VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, BIGINT], cols);
       flush(ka, [BIGINT, VARCHAR], kcols);
       const period = pod.totalSamples ? pod.totalWeight / pod.totalSamples : null;
-      flush(pa, [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, DOUBLE, BIGINT, BIGINT, VARCHAR, VARCHAR, VARCHAR], [
-        [p.id], [app], [p.labels.version!], [day], [p.time.toISOString()], [JSON.stringify(p.labels)], [pod.format], [pod.event ?? null], [pod.unit],
-        [pod.durationNs !== undefined ? BigInt(Math.round(pod.durationNs)) : null], [period], [pod.totalWeight], [BigInt(Math.round(pod.totalSamples))],
-        [BigInt(pod.stacks.size)], [p.source], [p.sha], [ingestId],
-      ]);
+      flush(
+        pa,
+        [
+          VARCHAR,
+          VARCHAR,
+          VARCHAR,
+          VARCHAR,
+          VARCHAR,
+          VARCHAR,
+          VARCHAR,
+          VARCHAR,
+          VARCHAR,
+          BIGINT,
+          DOUBLE,
+          DOUBLE,
+          BIGINT,
+          BIGINT,
+          VARCHAR,
+          VARCHAR,
+          VARCHAR,
+        ],
+        [
+          [p.id],
+          [app],
+          [p.labels.version!],
+          [day],
+          [p.time.toISOString()],
+          [JSON.stringify(p.labels)],
+          [pod.format],
+          [pod.event ?? null],
+          [pod.unit],
+          [pod.durationNs !== undefined ? BigInt(Math.round(pod.durationNs)) : null],
+          [period],
+          [pod.totalWeight],
+          [BigInt(Math.round(pod.totalSamples))],
+          [BigInt(pod.stacks.size)],
+          [p.source],
+          [p.sha],
+          [ingestId],
+        ],
+      );
       result.newStacks += newStacks;
       result.added.push({ id: p.id, source: p.source, labels: p.labels, samples: pod.totalSamples, stacks: pod.stacks.size, day });
     }
@@ -255,13 +317,24 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     for (const { app, day } of groups.values()) {
       const where = `WHERE app = ${literal(app)} AND day = ${literal(day)}`;
       const part = join(`app=${partition(app)}`, `day=${day}`);
-      files.profiles.push(await write(join('profiles', part, `${ingestId}.parquet`),
-        `SELECT profile_id, app, version, CAST(day AS DATE) AS day, CAST(start_time AS TIMESTAMP) AS start_time, labels, format, event, unit, duration_ns, period, total_value, total_samples, stacks, source, source_sha256, ingest_id FROM p ${where} ORDER BY profile_id`));
-      files.samples.push(await write(join('samples', part, `${ingestId}.parquet`),
-        `SELECT profile_id, stack_id, value, count FROM s ${where} ORDER BY profile_id, stack_id`));
+      files.profiles.push(
+        await write(
+          join('profiles', part, `${ingestId}.parquet`),
+          `SELECT profile_id, app, version, CAST(day AS DATE) AS day, CAST(start_time AS TIMESTAMP) AS start_time, labels, format, event, unit, duration_ns, period, total_value, total_samples, stacks, source, source_sha256, ingest_id FROM p ${where} ORDER BY profile_id`,
+        ),
+      );
+      files.samples.push(
+        await write(
+          join('samples', part, `${ingestId}.parquet`),
+          `SELECT profile_id, stack_id, value, count FROM s ${where} ORDER BY profile_id, stack_id`,
+        ),
+      );
     }
     result.newStacks = Number((await c.runAndReadAll('SELECT count(*) FROM k')).getRowsJS()[0]![0]);
-    if (result.newStacks) files.stacks.push(await write(join('stacks', `${ingestId}.parquet`), `SELECT stack_id, string_split(stack, ';') AS frames FROM k ORDER BY stack_id`));
+    if (result.newStacks)
+      files.stacks.push(
+        await write(join('stacks', `${ingestId}.parquet`), `SELECT stack_id, string_split(stack, ';') AS frames FROM k ORDER BY stack_id`),
+      );
     const record: CommitRecord = {
       version: 1,
       ingestId,

@@ -61,7 +61,10 @@ export async function openStore(dir: string): Promise<StoreView> {
     try {
       rec = JSON.parse(await readFile(path, 'utf8')) as CommitRecord;
     } catch (e) {
-      throw badInput('ERR_RECALL_STORE', `${path}: damaged commit record (${(e as Error).message})`, { file: path, fix: 'remove the file: its ingest is then not part of the store' });
+      throw badInput('ERR_RECALL_STORE', `${path}: damaged commit record (${(e as Error).message})`, {
+        file: path,
+        fix: 'remove the file: its ingest is then not part of the store',
+      });
     }
     commits.push(rec);
   }

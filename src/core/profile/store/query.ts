@@ -54,21 +54,52 @@ export class StoreReader {
     const c = await db.connect();
     const profiles: StoredProfile[] = [];
     if (view.files.profiles.length) {
-      const r = await c.runAndReadAll(`SELECT profile_id, ingest_id, app, version, epoch_ms(start_time) AS t, labels, format, event, unit, duration_ns, total_value, total_samples, source
+      const r =
+        await c.runAndReadAll(`SELECT profile_id, ingest_id, app, version, epoch_ms(start_time) AS t, labels, format, event, unit, duration_ns, total_value, total_samples, source
         FROM read_parquet([${view.files.profiles.map(literal).join(', ')}]) ORDER BY start_time, profile_id`);
       for (const row of r.getRowsJS()) {
-        const [id, ingestId, app, version, t, labels, format, event, unit, durationNs, totalValue, totalSamples, source] = row as [string, string, string, string, bigint | number, string, ProfileFormat, string | null, string, bigint | null, number, bigint, string];
+        const [id, ingestId, app, version, t, labels, format, event, unit, durationNs, totalValue, totalSamples, source] = row as [
+          string,
+          string,
+          string,
+          string,
+          bigint | number,
+          string,
+          ProfileFormat,
+          string | null,
+          string,
+          bigint | null,
+          number,
+          bigint,
+          string,
+        ];
         if (view.owner.get(id) !== ingestId) continue;
         profiles.push({
-          id, ingestId, app, version, startTime: new Date(Number(t)), labels: JSON.parse(labels) as Record<string, string>, format, event, unit,
-          durationNs: durationNs === null ? null : Number(durationNs), totalValue, totalSamples: Number(totalSamples), source,
+          id,
+          ingestId,
+          app,
+          version,
+          startTime: new Date(Number(t)),
+          labels: JSON.parse(labels) as Record<string, string>,
+          format,
+          event,
+          unit,
+          durationNs: durationNs === null ? null : Number(durationNs),
+          totalValue,
+          totalSamples: Number(totalSamples),
+          source,
         });
       }
     }
-    return new StoreReader(view, c, () => {
-      c.closeSync();
-      db.closeSync();
-    }, profiles);
+    return new StoreReader(
+      view,
+      c,
+      () => {
+        c.closeSync();
+        db.closeSync();
+      },
+      profiles,
+    );
   }
 
   dispose(): void {
@@ -99,7 +130,9 @@ export class StoreReader {
   async pods(selected: StoredProfile[]): Promise<PodProfile[]> {
     if (!selected.length) return [];
     const ingests = new Set(selected.map((p) => p.ingestId));
-    const samples = this.view.commits.filter((c) => ingests.has(c.ingestId)).flatMap((c) => c.files.samples.map((f) => `${this.view.dir}/${f}`));
+    const samples = this.view.commits
+      .filter((c) => ingests.has(c.ingestId))
+      .flatMap((c) => c.files.samples.map((f) => `${this.view.dir}/${f}`));
     const pairs = selected.map((p) => `(${literal(p.id)}, ${literal(p.ingestId)})`).join(', ');
     const r = await this.c.runAndReadAll(`
       WITH want(profile_id, ingest_id) AS (VALUES ${pairs}),
@@ -114,7 +147,18 @@ export class StoreReader {
       const key = p.labels.pod !== undefined ? `pod:${p.labels.pod}` : `id:${p.id}`;
       let pod = pods.get(key);
       if (!pod) {
-        pod = { source: p.source, format: p.format, unit: p.unit, event: p.event ?? undefined, stacks: new Map(), totalWeight: 0, totalSamples: 0, badLines: 0, warnings: [], labels: { ...p.labels } };
+        pod = {
+          source: p.source,
+          format: p.format,
+          unit: p.unit,
+          event: p.event ?? undefined,
+          stacks: new Map(),
+          totalWeight: 0,
+          totalSamples: 0,
+          badLines: 0,
+          warnings: [],
+          labels: { ...p.labels },
+        };
         if (p.durationNs !== null) pod.durationNs = 0;
         pods.set(key, pod);
       } else pod.source += `+${p.source}`;

@@ -106,7 +106,10 @@ async function loadState(store: string): Promise<LifecycleEntry[]> {
     return (JSON.parse(await readFile(join(store, STATE), 'utf8')) as { entries: LifecycleEntry[] }).entries;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw badInput('ERR_RECALL_STORE', `${join(store, STATE)}: damaged (${(e as Error).message})`, { file: join(store, STATE), fix: 'remove it: the next scan rebuilds the open regressions' });
+    throw badInput('ERR_RECALL_STORE', `${join(store, STATE)}: damaged (${(e as Error).message})`, {
+      file: join(store, STATE),
+      fix: 'remove it: the next scan rebuilds the open regressions',
+    });
   }
 }
 
@@ -116,7 +119,10 @@ const saveState = (store: string, entries: LifecycleEntry[]) =>
 export async function acceptRegression(store: string, id: string, reason: string): Promise<LifecycleEntry> {
   const entries = await loadState(store);
   const e = entries.find((x) => x.id === id);
-  if (!e) throw usage('ERR_RECALL_NO_SUCH_REGRESSION', `no regression ${id} in ${store}`, { fix: 'list them with `recall profile regressions --store DIR --app A --json`' });
+  if (!e)
+    throw usage('ERR_RECALL_NO_SUCH_REGRESSION', `no regression ${id} in ${store}`, {
+      fix: 'list them with `recall profile regressions --store DIR --app A --json`',
+    });
   e.status = 'accepted';
   e.reason = reason;
   e.updated = new Date().toISOString();
@@ -124,7 +130,8 @@ export async function acceptRegression(store: string, id: string, reason: string
   return e;
 }
 
-const regressionId = (app: string, fn: string, version: string) => createHash('sha256').update(`${app}\n${fn}\n${version}`).digest('hex').slice(0, 10);
+const regressionId = (app: string, fn: string, version: string) =>
+  createHash('sha256').update(`${app}\n${fn}\n${version}`).digest('hex').slice(0, 10);
 
 /** Neighbours of a function in the call graph: callers, callees, and the callers' other children. */
 function neighbours(pods: PodProfile[], norm: FrameNormalizer, fn: string): Set<string> {
@@ -155,9 +162,13 @@ function git(repo: string, args: string[]): string {
   try {
     return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
-    throw usage('ERR_RECALL_GIT', `git ${args.slice(0, 2).join(' ')} in ${repo} failed: ${((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n')[0]}`, {
-      fix: 'pass --repo with a clone that has both versions\' commits',
-    });
+    throw usage(
+      'ERR_RECALL_GIT',
+      `git ${args.slice(0, 2).join(' ')} in ${repo} failed: ${((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n')[0]}`,
+      {
+        fix: "pass --repo with a clone that has both versions' commits",
+      },
+    );
   }
 }
 
@@ -170,7 +181,9 @@ export function candidateCommits(repo: string, base: string, head: string, fn: s
   if (ident) {
     try {
       definedIn = execFileSync('git', ['-C', repo, 'grep', '-l', '-w', '-F', '-e', ident, head], { encoding: 'utf8' })
-        .split('\n').filter(Boolean).map((l) => l.slice(head.length + 1));
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(head.length + 1));
     } catch {
       definedIn = []; // git grep exits 1 when nothing matches
     }
@@ -185,7 +198,15 @@ export function candidateCommits(repo: string, base: string, head: string, fn: s
     const files = [...patch.matchAll(/^diff --git a\/(.+?) b\//gm)].map((m) => m[1]!);
     const touchesDefinition = files.some((f) => defs.has(f));
     const mentionsFunction = !!ident && new RegExp(`^[+-@].*\\b${ident.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'm').test(patch);
-    candidates.push({ commit, subject, author, files, touchesDefinition, mentionsFunction, score: (touchesDefinition ? 2 : 0) + (mentionsFunction ? 1 : 0) });
+    candidates.push({
+      commit,
+      subject,
+      author,
+      files,
+      touchesDefinition,
+      mentionsFunction,
+      score: (touchesDefinition ? 2 : 0) + (mentionsFunction ? 1 : 0),
+    });
   }
   // Stable: equal scores keep git's order (newest first).
   candidates.sort((a, b) => b.score - a.score);
@@ -193,18 +214,28 @@ export function candidateCommits(repo: string, base: string, head: string, fn: s
 }
 
 export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSignal): Promise<RegressionsResult> {
-  const t: DiffThresholds = { ...DEFAULT_THRESHOLDS, metric: 'self', ...Object.fromEntries(Object.entries(opt.thresholds).filter(([, v]) => v !== undefined)) };
+  const t: DiffThresholds = {
+    ...DEFAULT_THRESHOLDS,
+    metric: 'self',
+    ...Object.fromEntries(Object.entries(opt.thresholds).filter(([, v]) => v !== undefined)),
+  };
   const reader = await StoreReader.open(opt.store);
   try {
     const all = reader.versions(opt.app);
-    if (all.length < 2) throw usage('ERR_RECALL_STORE_VERSIONS', `app ${opt.app}: ${all.length} version(s) in ${opt.store}, a scan needs 2`, { fix: 'ingest more versions (recall profile ingest --label version=...)' });
+    if (all.length < 2)
+      throw usage('ERR_RECALL_STORE_VERSIONS', `app ${opt.app}: ${all.length} version(s) in ${opt.store}, a scan needs 2`, {
+        fix: 'ingest more versions (recall profile ingest --label version=...)',
+      });
     let start = 0;
     if (opt.since) {
       const i = all.findIndex((v) => v.version === opt.since);
       if (i >= 0) start = i;
       else {
         const d = new Date(opt.since);
-        if (Number.isNaN(d.getTime())) throw usage('ERR_RECALL_FLAG', `--since ${opt.since} is neither a version of ${opt.app} nor a date`, { fix: 'pass a version label or an ISO date' });
+        if (Number.isNaN(d.getTime()))
+          throw usage('ERR_RECALL_FLAG', `--since ${opt.since} is neither a version of ${opt.app} nor a date`, {
+            fix: 'pass a version label or an ISO date',
+          });
         start = all.findIndex((v) => v.firstSeen >= d);
         if (start < 0) start = all.length;
       }
@@ -251,7 +282,11 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
           }
         }
         if (wentAway !== null) {
-          suppressed.push({ ...s, reason: 'went-away', detail: `back to ${(share(wentAway, f.name) ?? 0).toFixed(2)}% (was ${before.toFixed(2)}%) at ${versions[wentAway]!.version}` });
+          suppressed.push({
+            ...s,
+            reason: 'went-away',
+            detail: `back to ${(share(wentAway, f.name) ?? 0).toFixed(2)}% (was ${before.toFixed(2)}%) at ${versions[wentAway]!.version}`,
+          });
           continue;
         }
         // Cost shift: neighbours' self share fell by at least half the rise, beyond the renormalisation fall.
@@ -278,7 +313,8 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
         const id = regressionId(opt.app, f.name, versions[i]!.version);
         const base = commitOf(i - 1);
         const head = commitOf(i);
-        const { definedIn, candidates } = opt.repo && base && head ? candidateCommits(opt.repo, base, head, f.name) : { definedIn: [], candidates: [] };
+        const { definedIn, candidates } =
+          opt.repo && base && head ? candidateCommits(opt.repo, base, head, f.name) : { definedIn: [], candidates: [] };
         const prev = known.get(id);
         regressions.push({
           id,
@@ -304,12 +340,25 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
     for (const r of regressions) {
       let e = known.get(r.id);
       if (!e) {
-        e = { id: r.id, app: opt.app, function: r.function, firstVersion: r.version, status: 'open', lastSeen: r.version, candidates: r.candidates.slice(0, 5).map((c) => c.commit), updated: now };
+        e = {
+          id: r.id,
+          app: opt.app,
+          function: r.function,
+          firstVersion: r.version,
+          status: 'open',
+          lastSeen: r.version,
+          candidates: r.candidates.slice(0, 5).map((c) => c.commit),
+          updated: now,
+        };
         state.push(e);
         known.set(r.id, e);
       }
       const latest = share(last, r.function) ?? 0;
-      if (e.status === 'open' && latest - r.baseSharePct < t.threshold_pp / 2 && last > versions.findIndex((v) => v.version === r.version)) {
+      if (
+        e.status === 'open' &&
+        latest - r.baseSharePct < t.threshold_pp / 2 &&
+        last > versions.findIndex((v) => v.version === r.version)
+      ) {
         e.status = 'fixed';
         e.updated = now;
       } else if (e.status !== 'fixed') e.lastSeen = versions[last]!.version;
@@ -319,7 +368,12 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
     return {
       store: opt.store,
       app: opt.app,
-      versions: versions.map((v, i) => ({ version: v.version, firstSeen: v.firstSeen.toISOString(), pods: pods[i]!.length, commit: commitOf(i) })),
+      versions: versions.map((v, i) => ({
+        version: v.version,
+        firstSeen: v.firstSeen.toISOString(),
+        pods: pods[i]!.length,
+        commit: commitOf(i),
+      })),
       metric: t.metric,
       thresholds: t,
       confirm: opt.confirm,
