@@ -1,6 +1,6 @@
 //! Time a query (or `@FILE`: every line of a file) against a text index, with K=hits from the
 //! environment: cargo run --release --example text_query -- FILE QUERY|@FILE [REPS]
-use recall_core::text::index::TextIndex;
+use recall_core::text::reader::TextIndex;
 use recall_core::text::search::{SearchParams, search};
 
 fn main() {

@@ -1,8 +1,8 @@
 //! Many queries on a thread pool: one index, or the shards of one collection (searched with
 //! the collection's statistics and merged).
 
-use super::index::TextIndex;
 use super::query::QueryError;
+use super::reader::TextIndex;
 use super::search::{Hits, SearchParams, search, search_shards};
 use crate::{CancelToken, Result};
 

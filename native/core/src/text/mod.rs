@@ -18,11 +18,18 @@
 
 pub mod analyzer;
 pub mod batch;
+pub mod bm25;
 pub mod build;
 pub mod codec;
+pub mod dense;
+pub mod dict;
+pub mod doc_lens;
+pub mod ext_ids;
 pub mod format;
-pub mod index;
+pub mod pair_lists;
+pub mod postings;
 pub mod query;
+pub mod reader;
 pub mod retombstone;
 pub mod roaring;
 pub mod search;

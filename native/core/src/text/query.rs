@@ -4,7 +4,7 @@
 //! (upper case), `-word`, parentheses, `"a phrase"`, `field:word`, `word^2`
 //! (boost). Precedence: NOT binds tightest, then AND / juxtaposition, then OR.
 
-use super::index::TextIndex;
+use super::reader::TextIndex;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum QueryError {

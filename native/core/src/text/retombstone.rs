@@ -4,7 +4,7 @@
 //! the text channel hides the documents the WAL replaced or deleted this
 //! way; statistics stay those of the file, as for every tombstone).
 
-use super::index::TextIndex;
+use super::reader::TextIndex;
 use super::{FLAG_TOMBSTONES, SECTION_FIELDS, SECTION_TOMBSTONES, roaring};
 use crate::container::{self, Container, HeaderFields};
 use crate::error::Result;

@@ -1,7 +1,8 @@
 use super::analyzer::{Analyzer, Segmentation};
 use super::build::{BuildOptions, ExtIds, FieldInput, PairOptions, build, encode_list};
 use super::codec::BLOCK;
-use super::index::{Cursor, TextIndex};
+use super::postings::Cursor;
+use super::reader::TextIndex;
 use super::search::{SearchParams, search};
 use super::*;
 use crate::CancelToken;

@@ -1,0 +1,414 @@
+//! The term dictionary: DICT_INDEX (block offsets) and DICT_BLOCKS (front-coded 64-term blocks
+//! with each term's TermInfo), and the lookup structures made at open: every DICT_SKIP-th entry
+//! with its full key, and a hash of every term's key to its skip entry.
+
+use super::codec::{get_vint, u16_at, u32_at, u64_at};
+use super::doc_lens::DocLens;
+use super::{TERMS_PER_DICT_BLOCK, tf_sat};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TermInfo {
+    pub ord: u32,
+    pub field: u8,
+    pub df: u32,
+    pub total_tf: u64,
+    pub max_tf_sat: u8,
+    pub min_len_code: u8,
+    /// df == 1: (doc, tf) inlined in the dictionary.
+    pub singleton: Option<(u32, u32)>,
+    pub post_off: u64,
+    pub post_len: u64,
+}
+
+/// The dictionary sections and the lookup structures made from them at open.
+pub struct TermDict {
+    n_blocks: usize,
+    index: Vec<u8>,
+    blocks: Vec<u8>,
+    /// Every DICT_SKIP-th dictionary entry with its full key, and every term's skip entry by the
+    /// hash of its key (made at open): a lookup reads a hash slot and decodes at most DICT_SKIP
+    /// entries instead of half a 64-term block.
+    skips: DictSkips,
+}
+
+/// See `TermDict::skips`.
+#[derive(Default)]
+struct DictSkips {
+    keys: Vec<u8>,
+    /// keys[key_end[i - 1]..key_end[i]] is entry i's key.
+    key_end: Vec<u32>,
+    /// (dictionary block, entry index in it, byte position of the entry, postings offset there).
+    at: Vec<(u32, u16, u32, u64)>,
+    /// Every term's skip entry by the hash of its key: a lookup reads one slot (rarely two) and
+    /// then decodes at most DICT_SKIP entries; a binary search of the skips chained ~15 reads,
+    /// each a likely cache miss on a cold index.
+    by_hash: DictHash,
+}
+
+/// Open addressing with linear probing; a slot is (the key hash's high 32 bits) << 32 | (skip
+/// entry + 1), 0 when empty. Keys are not stored: a tag match is confirmed by decoding the entry.
+#[derive(Default)]
+struct DictHash {
+    slots: Vec<u64>,
+}
+
+impl DictHash {
+    fn hash(key: &[u8]) -> u64 {
+        use std::hash::Hasher;
+        let mut h = crate::fastmap::FoldHasher::default();
+        h.write(key);
+        h.finish()
+    }
+
+    /// From (key hash, skip entry) of every term; at most 2/3 full.
+    fn new(terms: &[(u64, u32)]) -> DictHash {
+        let n = (terms.len() * 3 / 2 + 1).next_power_of_two();
+        let mut slots = vec![0u64; n];
+        for &(h, e) in terms {
+            let mut i = h as usize & (n - 1);
+            while slots[i] != 0 {
+                i = (i + 1) & (n - 1);
+            }
+            slots[i] = (h >> 32) << 32 | (e as u64 + 1);
+        }
+        DictHash { slots }
+    }
+
+    /// The skip entries whose terms' hashes share `h`'s tag, in probe order (the first is the
+    /// key's own unless two tags collide).
+    #[inline]
+    fn candidates(&self, h: u64) -> impl Iterator<Item = usize> + '_ {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = h as usize & mask;
+        std::iter::from_fn(move || {
+            loop {
+                let s = *self.slots.get(i)?;
+                if s == 0 {
+                    return None;
+                }
+                i = (i + 1) & mask;
+                if s >> 32 == h >> 32 {
+                    return Some((s as u32 - 1) as usize);
+                }
+            }
+        })
+    }
+
+    fn prefetch(&self, h: u64) {
+        if let Some(s) = self.slots.get(h as usize & self.slots.len().wrapping_sub(1)) {
+            crate::prefetch::prefetch(s);
+        }
+    }
+}
+
+impl DictSkips {
+    fn key(&self, i: usize) -> &[u8] {
+        let s = if i == 0 { 0 } else { self.key_end[i - 1] as usize };
+        &self.keys[s..self.key_end[i] as usize]
+    }
+    fn bytes(&self) -> usize {
+        self.keys.len() + self.key_end.len() * 4 + self.at.len() * 24 + self.by_hash.slots.len() * 8
+    }
+}
+
+const DICT_SKIP: usize = 8;
+
+/// One dictionary entry as stored (see `read_entry`).
+struct RawEntry {
+    /// Byte position of the entry in its block.
+    start: usize,
+    df: u32,
+    /// df == 1: (doc, tf) inlined.
+    singleton: Option<(u32, u32)>,
+    /// Postings bytes (0 for a singleton), sum of (tf - 1), max tf (saturated), min length code.
+    len: u64,
+    extra: u64,
+    mt: u8,
+    ml: u8,
+}
+
+/// Read the dictionary entry at `*pos` of a block, rebuilding its key in `key` (front coding).
+#[inline(always)]
+fn read_entry(blk: &[u8], pos: &mut usize, key: &mut Vec<u8>) -> Option<RawEntry> {
+    let start = *pos;
+    let shared = get_vint(blk, pos)? as usize;
+    let sl = get_vint(blk, pos)? as usize;
+    key.truncate(shared);
+    key.extend_from_slice(blk.get(*pos..*pos + sl)?);
+    *pos += sl;
+    let df = get_vint(blk, pos)? as u32;
+    if df == 1 {
+        let doc = get_vint(blk, pos)? as u32;
+        let tf = get_vint(blk, pos)? as u32;
+        return Some(RawEntry { start, df, singleton: Some((doc, tf)), len: 0, extra: 0, mt: 0, ml: 0 });
+    }
+    let len = get_vint(blk, pos)?;
+    let extra = get_vint(blk, pos)?;
+    let (mt, ml) = (*blk.get(*pos)?, *blk.get(*pos + 1)?);
+    *pos += 2;
+    Some(RawEntry { start, df, singleton: None, len, extra, mt, ml })
+}
+
+impl TermDict {
+    /// The two sections, checked against the term count; `read_blocks` then makes the lookup
+    /// structures.
+    pub fn new(index: Vec<u8>, blocks: Vec<u8>, num_terms: u64) -> Result<TermDict, String> {
+        let n_blocks = u32_at(&index, 0) as usize;
+        if index.len() < 8 + (n_blocks + 1) * 12 || (num_terms as usize).div_ceil(TERMS_PER_DICT_BLOCK) != n_blocks {
+            return Err("dictionary index does not match the term count".into());
+        }
+        Ok(TermDict { n_blocks, index, blocks, skips: DictSkips::default() })
+    }
+
+    /// One pass over the dictionary at open: the lookup skips and hash, and `each` called with
+    /// every term that has a postings list (df > 1).
+    pub fn read_blocks(&mut self, lens: &DocLens, mut each: impl FnMut(TermInfo)) -> Result<(), String> {
+        let (mut skips, mut hashes) = (DictSkips::default(), Vec::new());
+        for b in 0..self.n_blocks {
+            self.read_block(b, lens, &mut each, &mut skips, &mut hashes).ok_or_else(|| format!("dictionary block {b} is truncated"))?;
+        }
+        skips.by_hash = DictHash::new(&hashes);
+        self.skips = skips;
+        Ok(())
+    }
+
+    /// Read dictionary block `b` at open: every DICT_SKIP-th entry into `skips` (with its full key)
+    /// and the terms with a list to `each` (singletons are skipped without their length-code lookup).
+    fn read_block(
+        &self,
+        b: usize,
+        lens: &DocLens,
+        each: &mut impl FnMut(TermInfo),
+        skips: &mut DictSkips,
+        hashes: &mut Vec<(u64, u32)>,
+    ) -> Option<()> {
+        let blk = self.block_bytes(b);
+        let mut post = u64_at(blk, 0);
+        let mut pos = 10;
+        let mut key: Vec<u8> = Vec::with_capacity(64);
+        for i in 0..u16_at(blk, 8) as usize {
+            let e = read_entry(blk, &mut pos, &mut key)?;
+            if i % DICT_SKIP == 0 {
+                skips.keys.extend_from_slice(&key);
+                skips.key_end.push(skips.keys.len() as u32);
+                skips.at.push((b as u32, i as u16, e.start as u32, post));
+            }
+            hashes.push((DictHash::hash(&key), (skips.at.len() - 1) as u32));
+            if e.df > 1 {
+                let t = Self::term_info(b, i, &key, &e, post, lens)?;
+                post += e.len;
+                each(t);
+            }
+        }
+        Some(())
+    }
+
+    /// The TermInfo of entry `i` of dictionary block `b` (its postings at `post`).
+    fn term_info(b: usize, i: usize, key: &[u8], e: &RawEntry, post: u64, lens: &DocLens) -> Option<TermInfo> {
+        let (ord, field, df) = ((b * TERMS_PER_DICT_BLOCK + i) as u32, *key.first()?, e.df);
+        Some(match e.singleton {
+            Some((doc, tf)) => {
+                let code = *lens.codes(field as usize).get(doc as usize)?;
+                TermInfo {
+                    ord,
+                    field,
+                    df,
+                    total_tf: tf as u64,
+                    max_tf_sat: tf_sat(tf),
+                    min_len_code: code,
+                    singleton: Some((doc, tf)),
+                    post_off: 0,
+                    post_len: 0,
+                }
+            }
+            None => TermInfo {
+                ord,
+                field,
+                df,
+                total_tf: e.extra + df as u64,
+                max_tf_sat: e.mt,
+                min_len_code: e.ml,
+                singleton: None,
+                post_off: post,
+                post_len: e.len,
+            },
+        })
+    }
+
+    fn block_bytes(&self, b: usize) -> &[u8] {
+        let s = u64_at(&self.index, 8 + 8 * b) as usize;
+        let e = u64_at(&self.index, 8 + 8 * (b + 1)) as usize;
+        &self.blocks[s..e]
+    }
+
+    /// Decode dictionary block `b`, calling `f(key, info)` per term until it returns Some(found):
+    /// true ends with that term, false ends without one.
+    fn scan_block(&self, b: usize, lens: &DocLens, mut f: impl FnMut(&[u8], TermInfo) -> Option<bool>) -> Option<TermInfo> {
+        let blk = self.block_bytes(b);
+        let mut post = u64_at(blk, 0);
+        let mut pos = 10;
+        let mut key: Vec<u8> = Vec::with_capacity(64);
+        for i in 0..u16_at(blk, 8) as usize {
+            let e = read_entry(blk, &mut pos, &mut key)?;
+            let info = Self::term_info(b, i, &key, &e, post, lens)?;
+            post += e.len;
+            match f(&key, info) {
+                Some(true) => return Some(info),
+                Some(false) => return None,
+                None => {}
+            }
+        }
+        None
+    }
+
+    /// Look up a term key (field byte + token bytes): its skip entry by hash (`DictHash`), then
+    /// one pass over at most DICT_SKIP entries of the block that never rebuilds a key. With `m` = the prefix the previous
+    /// key shares with the target (previous < target), an entry sharing more than `m` with its
+    /// predecessor is still below the target, one sharing less is above it (not found), and only
+    /// an entry sharing exactly `m` needs its suffix compared.
+    pub fn lookup(&self, key: &[u8], lens: &DocLens) -> Option<TermInfo> {
+        let h = DictHash::hash(key);
+        self.skips.by_hash.candidates(h).find_map(|e| self.lookup_from(key, e, lens))
+    }
+
+    /// Look up several keys at once: each step (hash slot, then dictionary entry) is prefetched
+    /// for every key before any is read, so the cache misses of one overlap those of the others.
+    pub fn lookup_many(&self, keys: &[&[u8]], lens: &DocLens, out: &mut [Option<TermInfo>]) {
+        let mut hs = [0u64; 16];
+        for (ks, os) in keys.chunks(16).zip(out.chunks_mut(16)) {
+            let hs = &mut hs[..ks.len()];
+            for (h, k) in hs.iter_mut().zip(ks) {
+                *h = DictHash::hash(k);
+                self.skips.by_hash.prefetch(*h);
+            }
+            for &h in hs.iter() {
+                if let Some(e) = self.skips.by_hash.candidates(h).next() {
+                    let (b, _, pos, _) = self.skips.at[e];
+                    crate::prefetch::prefetch(self.block_bytes(b as usize)[pos as usize..].as_ptr());
+                    crate::prefetch::prefetch(self.skips.key(e).as_ptr());
+                }
+            }
+            for ((k, o), &h) in ks.iter().zip(os.iter_mut()).zip(hs.iter()) {
+                *o = self.skips.by_hash.candidates(h).find_map(|e| self.lookup_from(k, e, lens));
+            }
+        }
+    }
+
+    /// `lookup` from skip entry `e`: the key's group, or (a hash tag collision) another one, where
+    /// the key is then not found (entries are matched only when equal).
+    fn lookup_from(&self, key: &[u8], e: usize, lens: &DocLens) -> Option<TermInfo> {
+        let sk = &self.skips;
+        let lo = e + 1;
+        let (b, i0, pos0, post0) = sk.at[lo - 1];
+        let first = sk.key(lo - 1);
+        let (b, i0) = (b as usize, i0 as usize);
+        let blk = self.block_bytes(b);
+        let mut post = post0;
+        let count = u16_at(blk, 8) as usize;
+        let mut pos = pos0 as usize;
+        // what the first entry shares with the key (it is at or below it)
+        let mut m = first.iter().zip(key).take_while(|(a, b)| a == b).count();
+        for i in i0..count {
+            let shared = get_vint(blk, &mut pos)? as usize;
+            let sl = get_vint(blk, &mut pos)? as usize;
+            let suffix = blk.get(pos..pos + sl)?;
+            pos += sl;
+            // Ordering of this entry against the target (the first entry was compared in full).
+            let found = if i == i0 {
+                first == key
+            } else if shared > m {
+                false
+            } else if shared < m {
+                return None;
+            } else {
+                let rest = &key[shared.min(key.len())..];
+                let c = rest.iter().zip(suffix).take_while(|(a, b)| a == b).count();
+                match suffix.cmp(rest) {
+                    std::cmp::Ordering::Equal => true,
+                    std::cmp::Ordering::Greater => return None,
+                    std::cmp::Ordering::Less => {
+                        m = shared + c;
+                        false
+                    }
+                }
+            };
+            let df = get_vint(blk, &mut pos)? as u32;
+            if df == 1 {
+                let doc = get_vint(blk, &mut pos)? as u32;
+                let tf = get_vint(blk, &mut pos)? as u32;
+                if found {
+                    let field = key[0];
+                    let code = *lens.codes(field as usize).get(doc as usize)?;
+                    let ord = (b * TERMS_PER_DICT_BLOCK + i) as u32;
+                    return Some(TermInfo {
+                        ord,
+                        field,
+                        df,
+                        total_tf: tf as u64,
+                        max_tf_sat: tf_sat(tf),
+                        min_len_code: code,
+                        singleton: Some((doc, tf)),
+                        post_off: 0,
+                        post_len: 0,
+                    });
+                }
+            } else {
+                let len = get_vint(blk, &mut pos)?;
+                let extra = get_vint(blk, &mut pos)?;
+                let (mt, ml) = (*blk.get(pos)?, *blk.get(pos + 1)?);
+                pos += 2;
+                if found {
+                    let ord = (b * TERMS_PER_DICT_BLOCK + i) as u32;
+                    return Some(TermInfo {
+                        ord,
+                        field: key[0],
+                        df,
+                        total_tf: extra + df as u64,
+                        max_tf_sat: mt,
+                        min_len_code: ml,
+                        singleton: None,
+                        post_off: post,
+                        post_len: len,
+                    });
+                }
+                post += len;
+            }
+        }
+        None
+    }
+
+    /// The key of an ordinal.
+    pub fn term_key(&self, ord: u32, lens: &DocLens) -> Option<Vec<u8>> {
+        let mut out = None;
+        self.scan_block(ord as usize / TERMS_PER_DICT_BLOCK, lens, |k, t| {
+            (t.ord == ord).then(|| {
+                out = Some(k.to_vec());
+                true
+            })
+        });
+        out
+    }
+
+    /// Bytes held in memory.
+    pub fn bytes(&self) -> usize {
+        self.index.len() + self.blocks.len() + self.skips.bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DictHash;
+
+    #[test]
+    fn every_term_with_the_tag_is_a_candidate_in_probe_order() {
+        // two terms with one hash (their groups 3 and 7), one with the same start slot but another
+        // tag, and one elsewhere: a lookup is offered 3 then 7, and nothing for an absent tag
+        let h = 0xabcd_1234_0000_0005u64;
+        let other_tag = 0x1111_1111_0000_0005u64;
+        let t = DictHash::new(&[(h, 3), (other_tag, 5), (h, 7), (0x2222_2222_0000_0009, 1)]);
+        assert_eq!(t.candidates(h).collect::<Vec<_>>(), [3, 7]);
+        assert_eq!(t.candidates(other_tag).collect::<Vec<_>>(), [5]);
+        assert_eq!(t.candidates(0x3333_3333_0000_0005).count(), 0);
+        assert_eq!(DictHash::default().candidates(h).count(), 0);
+    }
+}
