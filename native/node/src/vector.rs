@@ -133,7 +133,7 @@ fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
 fn vector_rows(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<1>::get(env, info)?;
     let idx = index(env, a.argv[0])?;
-    let Some(data) = idx.rows_f32() else { return env.null() };
+    let Some(data) = idx.rows_f32()? else { return env.null() };
     let o = env.object()?;
     env.set(o, c"ids", env.typed_array_copy(&idx.ids)?)?;
     env.set(o, c"data", env.typed_array_from_vec(data)?)?;
