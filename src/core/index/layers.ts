@@ -84,6 +84,9 @@ const SHARD_NAME_RE = /^shard-(\d{5})-of-(\d{5})\.[a-z0-9]+$/;
  */
 async function checkLayerFiles(dir: string, m: VersionManifest, version: number, ext: string): Promise<number> {
   const entries = m.files.filter((f) => f.path.endsWith(ext));
+  const listed = new Set(entries.map((f) => f.path));
+  const stray = (await readdir(dir)).find((n) => n.endsWith(ext) && !listed.has(n));
+  if (stray) throw damaged(join(dir, stray), `not listed in ${MANIFEST} (the manifest's file list is damaged, or the file does not belong here)`);
   let count = 0;
   const seen = new Set<number>();
   for (const entry of entries) {

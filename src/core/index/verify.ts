@@ -16,7 +16,7 @@ import { isContainerFile } from './container.js';
 const FILE_KIND_X2I = 2;
 const FILE_KIND_VECTOR = 3;
 import { dumpInfo } from './layers.js';
-import { CURRENT, MANIFEST, MANIFEST_FIELDS, parseCurrent, readManifest, type VersionManifest, versionName } from './versions.js';
+import { CURRENT, containerHeaderCrc, MANIFEST, MANIFEST_FIELDS, parseCurrent, readManifest, type VersionManifest, versionName } from './versions.js';
 import { sha256File } from '../io/sha256.js';
 import type { ShardManifest } from '../shard/manifest.js';
 
@@ -127,6 +127,8 @@ async function checkVersionDir(dir: string, opts: VerifyOptions): Promise<FileCh
       });
     } else if (check.problems.length === 0 && (await sha256File(file)) !== entry.sha256) {
       check.problems.push({ file, region: 'file', message: `sha256 differs from ${MANIFEST}` });
+    } else if (entry.headerCrc32c !== undefined && (await containerHeaderCrc(file)) !== entry.headerCrc32c) {
+      check.problems.push({ file, offset: 60, length: 4, region: 'header', message: `header checksum differs from ${MANIFEST}` });
     }
     checks.push(check);
   }
