@@ -149,7 +149,11 @@ function truncate(file, rng) {
 /** Semantic equality of a damaged manifest or CURRENT with the original (a whitespace flip). */
 function harmlessText(kind, before, after) {
   try {
-    if (kind === 'CURRENT') return isDeepStrictEqual(parseCurrent(before), parseCurrent(after)) && parseCurrent(after) !== null;
+    // a pointer cut to the name alone is the older form of the same pointer
+    if (kind === 'CURRENT') {
+      const [a, b] = [parseCurrent(before), parseCurrent(after)];
+      return b !== null && a.name === b.name && (b.checksum === null || b.checksum === a.checksum);
+    }
     return isDeepStrictEqual(JSON.parse(before), JSON.parse(after));
   } catch {
     return false;
@@ -187,7 +191,8 @@ async function runCase(c) {
     } else what = flip(target, rng);
   } else if (c.kind === 'manifest') what = resealManifest(target, ch, rng);
   else what = resealContainer(target, rng);
-  const harmless = ['manifest', 'CURRENT'].includes(c.kind) ? harmlessText(c.kind, before.toString('latin1'), readFileSync(target, 'latin1')) : false;
+  const after = readFileSync(target);
+  const harmless = after.equals(before) || (['manifest', 'CURRENT'].includes(c.kind) && harmlessText(c.kind, before.toString('latin1'), after.toString('latin1')));
   const out = { id: c.id, kind: c.kind, fault: c.fault, mode: c.mode, seed: c.seed, target: relative(dir, target), what, harmless };
   if (c.mode === 'lone') {
     const pristineFile = join(pristine, relative(ch, target));

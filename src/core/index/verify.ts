@@ -68,7 +68,7 @@ export async function verifyContainer(file: string, signal?: AbortSignal): Promi
   if (problems.length === 0 && (kind === FILE_KIND_X2I || kind === FILE_KIND_VECTOR)) {
     try {
       if (kind === FILE_KIND_X2I) native.x2iOpen(file);
-      else native.vectorRows(native.vectorOpen(file));
+      else native.vectorVerify(native.vectorOpen(file));
     } catch (e) {
       const err = e as Error & { code?: string; offset?: number; length?: number };
       if (err.code !== 'ERR_RECALL_CORRUPT') throw e;

@@ -572,6 +572,17 @@ impl VectorIndex {
         Ok(Some(out))
     }
 
+    /// Check every kept f32 re-rank row (its CRC, or the whole section's for older files): what
+    /// `recall verify` runs beyond the container checksums, without holding the rows in memory.
+    pub fn verify_rows(&self) -> Result<()> {
+        if let Some(f) = &self.f32 {
+            for r in 0..self.n {
+                f.row(r)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Bytes held in memory: rows, ids, graph or lists (not the mapped f32 re-rank rows).
     pub fn memory_bytes(&self) -> usize {
         let graph = self.hnsw.as_ref().map_or(0, |h| h.levels.len() + 4 * (h.links0.len() + h.upper_off.len() + h.upper.len()));
