@@ -50,9 +50,13 @@ const cols = ['exit3', 'exit0-same', 'exit0-differs', 'exit0-wrong', 'exit1', 'e
 console.log(`| kind fault | ${cols.join(' | ')} |`);
 console.log(`|---|${cols.map(() => '---').join('|')}|`);
 for (const [k, row] of rows) console.log(`| ${k} | ${cols.map((c) => row[c] ?? 0).join(' | ')} |`);
-console.log(`\n${outcomes.length} cases in ${((Date.now() - t0) / 1000).toFixed(0)} s; failures: ${failures.filter((f) => !f.todo).length}` +
-  ` (+ ${failures.filter((f) => f.todo).length} in the text reader's lone-file subset)`);
+console.log(
+  `\n${outcomes.length} cases in ${((Date.now() - t0) / 1000).toFixed(0)} s; failures: ${failures.filter((f) => !f.todo).length}` +
+    ` (+ ${failures.filter((f) => f.todo).length} in the text reader's lone-file subset)`,
+);
 for (const f of failures.slice(0, 40))
-  console.log(`${f.todo ? 'TODO(text reader) ' : ''}${f.why}: ${f.o.kind} ${f.o.fault} ${f.o.mode} seed ${f.o.seed} ${f.o.target} (${f.o.what}) -> ${JSON.stringify(f.o.query).slice(0, 300)}`);
+  console.log(
+    `${f.todo ? 'TODO(text reader) ' : ''}${f.why}: ${f.o.kind} ${f.o.fault} ${f.o.mode} seed ${f.o.seed} ${f.o.target} (${f.o.what}) -> ${JSON.stringify(f.o.query).slice(0, 300)}`,
+  );
 if (!values.keep) rmSync(dir, { recursive: true, force: true });
 process.exitCode = failures.some((f) => !f.todo) ? 1 : 0;

@@ -18,7 +18,7 @@ before(async () => {
 });
 
 const SEED = 18;
-const PER_TYPE = Number(process.env.RECALL_FAULTS_PER_TYPE ?? 6);
+const PER_TYPE = Number(process.env.RECALL_FAULTS_PER_TYPE ?? 8);
 const strictText = process.env.RECALL_FAULTS_STRICT_TEXT === '1';
 
 describe('faults', () => {
@@ -28,14 +28,21 @@ describe('faults', () => {
     const failures = outcomes.map((o) => ({ o, why: judge(o) })).filter((f) => f.why !== 'ok');
     const todo = failures.filter((f) => !strictText && TEXT_READER_TODO(f.o));
     const real = failures.filter((f) => !todo.includes(f));
-    if (todo.length) console.log(`# ${todo.length} text-reader case(s) left to the text reader's own checks (RECALL_FAULTS_STRICT_TEXT=1 counts them)`);
+    if (todo.length)
+      console.log(`# ${todo.length} text-reader case(s) left to the text reader's own checks (RECALL_FAULTS_STRICT_TEXT=1 counts them)`);
     assert.deepEqual(
-      real.map((f) => `${f.why}: ${f.o.kind} ${f.o.fault} ${f.o.mode} seed ${f.o.seed} ${f.o.target} (${f.o.what}) -> ${JSON.stringify(f.o.query)} ${JSON.stringify(f.o.verify)}`),
+      real.map(
+        (f) =>
+          `${f.why}: ${f.o.kind} ${f.o.fault} ${f.o.mode} seed ${f.o.seed} ${f.o.target} (${f.o.what}) -> ${JSON.stringify(f.o.query)} ${JSON.stringify(f.o.verify)}`,
+      ),
       [],
     );
     // the harness reaches each kind, and damage is reported, not just survived
     for (const kind of ['x2i', 'vector', 'text', 'manifest', 'CURRENT', 'side'])
-      assert.ok(outcomes.some((o) => o.kind === kind && o.query.exit === 3), `${kind}: some damage is exit 3`);
+      assert.ok(
+        outcomes.some((o) => o.kind === kind && o.query.exit === 3),
+        `${kind}: some damage is exit 3`,
+      );
   });
 
   it('through the CLI: a swapped shard file and a re-sealed x2i file are exit 3 naming the file', async () => {

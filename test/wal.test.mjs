@@ -114,8 +114,8 @@ describe('wal', () => {
       // the version alone answers as of its dump seq, and --as-of any earlier seq as of that seq
       const alone = await queryX2i(idx, keys, 0);
       const walSeq =
-        JSON.parse(readFileSync(join(idx, readFileSync(join(idx, 'CURRENT'), 'utf8').split(' ')[0].trim(), 'manifest.json'), 'utf8')).params.dump
-          ?.walSeq ?? 0;
+        JSON.parse(readFileSync(join(idx, readFileSync(join(idx, 'CURRENT'), 'utf8').split(' ')[0].trim(), 'manifest.json'), 'utf8')).params
+          .dump?.walSeq ?? 0;
       assert.deepEqual(answersOf(alone), modelAt(walSeq), `${what}: the version alone (seq ${walSeq})`);
       // the oldest kept version bounds how far back --as-of can go
       const kept = readdirSync(idx)

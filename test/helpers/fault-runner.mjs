@@ -162,8 +162,7 @@ function harmlessText(kind, before, after) {
 
 async function runCase(c) {
   const rng = new Rng(c.seed);
-  const channel =
-    CHANNEL[c.kind] ?? (c.kind === 'side' ? rng.pick(['vector', 'text']) : rng.pick(['x2i', 'vector', 'text']));
+  const channel = CHANNEL[c.kind] ?? (c.kind === 'side' ? rng.pick(['vector', 'text']) : rng.pick(['x2i', 'vector', 'text']));
   const qkind = channel;
   const pristine = join(spec.service, channel);
   const dir = join(work, `case-${c.id}`);
@@ -192,7 +191,9 @@ async function runCase(c) {
   } else if (c.kind === 'manifest') what = resealManifest(target, ch, rng);
   else what = resealContainer(target, rng);
   const after = readFileSync(target);
-  const harmless = after.equals(before) || (['manifest', 'CURRENT'].includes(c.kind) && harmlessText(c.kind, before.toString('latin1'), after.toString('latin1')));
+  const harmless =
+    after.equals(before) ||
+    (['manifest', 'CURRENT'].includes(c.kind) && harmlessText(c.kind, before.toString('latin1'), after.toString('latin1')));
   const out = { id: c.id, kind: c.kind, fault: c.fault, mode: c.mode, seed: c.seed, target: relative(dir, target), what, harmless };
   if (c.mode === 'lone') {
     const pristineFile = join(pristine, relative(ch, target));

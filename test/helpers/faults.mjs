@@ -59,25 +59,38 @@ export async function buildFixtures(dir) {
   const emb = join(fixtures, 'parquet/embeddings.parquet');
   const queries = join(dir, 'queries.parquet');
   await c.run(`COPY (SELECT item_id, embedding FROM read_parquet('${emb}') ORDER BY item_id LIMIT 12) TO '${queries}' (FORMAT parquet)`);
-  const rows = (await c.runAndReadAll(`SELECT item_id, embedding FROM read_parquet('${emb}') ORDER BY item_id LIMIT 3`)).getRowObjectsJson();
+  const rows = (
+    await c.runAndReadAll(`SELECT item_id, embedding FROM read_parquet('${emb}') ORDER BY item_id LIMIT 3`)
+  ).getRowObjectsJson();
   // a delta of each channel through the WAL: upserts and deletes
   const wal = join(dir, 'wal');
   const lines = (recs) => `${recs.map((r) => JSON.stringify(r)).join('\n')}\n`;
-  writeFileSync(join(dir, 'vector.jsonl'), lines([
-    { op: 'upsert', id: 900001, vector: rows[0].embedding.map((x) => Number(x) + 0.01) },
-    { op: 'delete', id: Number(rows[1].item_id) },
-  ]));
-  writeFileSync(join(dir, 'text.jsonl'), lines([
-    { op: 'upsert', id: 900001, fields: { headword: 'zebrafish acid', text: 'a small fatty fish of amino acid streams' } },
-    { op: 'delete', id: 1 },
-  ]));
+  writeFileSync(
+    join(dir, 'vector.jsonl'),
+    lines([
+      { op: 'upsert', id: 900001, vector: rows[0].embedding.map((x) => Number(x) + 0.01) },
+      { op: 'delete', id: Number(rows[1].item_id) },
+    ]),
+  );
+  writeFileSync(
+    join(dir, 'text.jsonl'),
+    lines([
+      { op: 'upsert', id: 900001, fields: { headword: 'zebrafish acid', text: 'a small fatty fish of amino acid streams' } },
+      { op: 'delete', id: 1 },
+    ]),
+  );
   await run(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(fixtures, 'wal/x2i-updates.jsonl')]);
   await run(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'vector.jsonl')]);
   await run(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', join(dir, 'text.jsonl')]);
   for (const ch of ['x2i', 'vector', 'text']) await run(['dump', '--index', join(dir, 'service', ch), '--wal', wal, '--delta']);
   const queriesFile = join(dir, 'text-queries.txt');
   writeFileSync(queriesFile, ['acid AND (amino OR fatty)', 'fish', 'water OR fire', '"small fish"', 'abandon -zebrafish'].join('\n'));
-  const spec = { service: join(dir, 'service'), queries, queriesFile, keys: [1, 2, 3, 424242, ...Array.from({ length: 30 }, (_, i) => 5 + 7 * i)] };
+  const spec = {
+    service: join(dir, 'service'),
+    queries,
+    queriesFile,
+    keys: [1, 2, 3, 424242, ...Array.from({ length: 30 }, (_, i) => 5 + 7 * i)],
+  };
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
   return spec;
 }
@@ -143,7 +156,11 @@ export async function runCases(spec, work, cases, { timeoutMs = 30_000, onOutcom
     if (next < cases.length && out.length === next) {
       // the runner stopped inside case `next`: a hang (killed) or a crash of the process
       const c = cases[next];
-      const o = { ...c, query: { exit: signal === 'SIGKILL' ? 'hang' : `crash ${code ?? signal}`, message: stderr.slice(-500) }, verify: null };
+      const o = {
+        ...c,
+        query: { exit: signal === 'SIGKILL' ? 'hang' : `crash ${code ?? signal}`, message: stderr.slice(-500) },
+        verify: null,
+      };
       out.push(o);
       onOutcome?.(o);
       next++;

@@ -86,7 +86,8 @@ async function checkLayerFiles(dir: string, m: VersionManifest, version: number,
   const entries = m.files.filter((f) => f.path.endsWith(ext));
   const listed = new Set(entries.map((f) => f.path));
   const stray = (await readdir(dir)).find((n) => n.endsWith(ext) && !listed.has(n));
-  if (stray) throw damaged(join(dir, stray), `not listed in ${MANIFEST} (the manifest's file list is damaged, or the file does not belong here)`);
+  if (stray)
+    throw damaged(join(dir, stray), `not listed in ${MANIFEST} (the manifest's file list is damaged, or the file does not belong here)`);
   let count = 0;
   const seen = new Set<number>();
   for (const entry of entries) {
@@ -120,7 +121,11 @@ async function readHeader(file: string, entry: ManifestFile): Promise<{ version:
     const h = Buffer.alloc(64);
     const { bytesRead } = await fh.read(h, 0, 64, 0);
     if (bytesRead < 64 || crc32c(h.subarray(0, 60)) !== h.readUInt32LE(60))
-      throw damaged(file, 'the header is damaged (checksum mismatch)', 'run `recall verify` for the exact byte ranges; rebuild or re-copy the file');
+      throw damaged(
+        file,
+        'the header is damaged (checksum mismatch)',
+        'run `recall verify` for the exact byte ranges; rebuild or re-copy the file',
+      );
     if (entry.headerCrc32c !== undefined && h.readUInt32LE(60) !== entry.headerCrc32c)
       throw damaged(file, `is not the file ${MANIFEST} lists (header checksum differs): replaced, swapped or re-sealed`);
     return { version: h.readUInt32LE(40), shard: h.readUInt32LE(44), shardCount: h.readUInt32LE(48) };
@@ -166,7 +171,10 @@ async function layered(
     const lm = v === m.version ? m : await readManifest(dir);
     const count = await checkLayerFiles(dir, lm, v, ext);
     if (count && shards && count !== shards)
-      throw damaged(join(dir, MANIFEST), `version ${v} has ${count} shards, the layer under it ${shards}: layers of one channel share a shard count`);
+      throw damaged(
+        join(dir, MANIFEST),
+        `version ${v} has ${count} shards, the layer under it ${shards}: layers of one channel share a shard count`,
+      );
     shards ||= count;
     layers.push({ version: v, dir, files: filesOf(dir, lm, ext) });
   }

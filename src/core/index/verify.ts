@@ -16,7 +16,16 @@ import { isContainerFile } from './container.js';
 const FILE_KIND_X2I = 2;
 const FILE_KIND_VECTOR = 3;
 import { dumpInfo } from './layers.js';
-import { CURRENT, containerHeaderCrc, MANIFEST, MANIFEST_FIELDS, parseCurrent, readManifest, type VersionManifest, versionName } from './versions.js';
+import {
+  CURRENT,
+  containerHeaderCrc,
+  MANIFEST,
+  MANIFEST_FIELDS,
+  parseCurrent,
+  readManifest,
+  type VersionManifest,
+  versionName,
+} from './versions.js';
 import { sha256File } from '../io/sha256.js';
 import type { ShardManifest } from '../shard/manifest.js';
 
@@ -72,7 +81,13 @@ export async function verifyContainer(file: string, signal?: AbortSignal): Promi
     } catch (e) {
       const err = e as Error & { code?: string; offset?: number; length?: number };
       if (err.code !== 'ERR_RECALL_CORRUPT') throw e;
-      problems.push({ file, offset: err.offset, length: err.length, region: kind === FILE_KIND_X2I ? 'x2i structure' : 'vector structure', message: err.message });
+      problems.push({
+        file,
+        offset: err.offset,
+        length: err.length,
+        region: kind === FILE_KIND_X2I ? 'x2i structure' : 'vector structure',
+        message: err.message,
+      });
     }
   }
   return { file, bytes: report.fileLength, sections: report.sections.length, problems };
@@ -104,7 +119,9 @@ async function checkVersionDir(dir: string, opts: VerifyOptions): Promise<FileCh
       file: manifestFile,
       bytes: 0,
       sections: 0,
-      problems: [{ file: manifestFile, region: 'manifest', message: `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (damaged?)` }],
+      problems: [
+        { file: manifestFile, region: 'manifest', message: `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (damaged?)` },
+      ],
     });
   const listed = new Set(manifest.files.map((f) => f.path));
   for (const entry of manifest.files) {

@@ -131,7 +131,8 @@ const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isS
 
 /** The first thing wrong with a parsed manifest of `dir`, or null. */
 function manifestProblem(m: VersionManifest, dir: string): string | null {
-  if (m === null || typeof m !== 'object' || m.format !== 'recall-version' || !Array.isArray(m.files)) return 'not a recall version manifest';
+  if (m === null || typeof m !== 'object' || m.format !== 'recall-version' || !Array.isArray(m.files))
+    return 'not a recall version manifest';
   if (m.checksum !== undefined && m.checksum !== manifestChecksum(m))
     return 'checksum mismatch: the manifest was edited or damaged after it was written';
   if (!isCount(m.version) || m.version < 1) return `version ${JSON.stringify(m.version)} is not a version number`;

@@ -234,10 +234,10 @@ fn check_stored_rows(bytes: &[u8], n: usize, dim: usize, quant: Quant) -> std::r
     for r in 0..n {
         let row = &bytes[r * stride * quant.bytes()..(r + 1) * stride * quant.bytes()];
         let ok = match quant {
-            Quant::F32 => {
-                let v: Vec<f32> = f32s(row);
-                row_is_clean(&v, dim)
-            }
+            Quant::F32 => row.chunks_exact(4).enumerate().all(|(j, x)| {
+                let x = f32::from_le_bytes([x[0], x[1], x[2], x[3]]);
+                if j < dim { x.is_finite() } else { x.to_bits() == 0 }
+            }),
             // an f16 whose exponent bits are all set is an infinity or a NaN
             Quant::F16 => row.chunks_exact(2).enumerate().all(|(j, h)| {
                 let h = u16::from_le_bytes([h[0], h[1]]);
@@ -447,7 +447,10 @@ impl VectorIndex {
         let hnsw = if kind_ == IndexType::Hnsw {
             let (m, m0, entry, max_level) = (meta[7] as usize, meta[8] as usize, meta[9] as u32, meta[10] as u32);
             if m == 0 || m > MAX_LINKS || m0 == 0 || m0 > MAX_LINKS || meta[9] > u32::MAX as u64 || meta[10] > hnsw::MAX_LEVEL as u64 {
-                return Err(corrupt(format!("meta: hnsw parameters m {m}, m0 {m0}, entry {}, top level {} are out of range", meta[9], meta[10])));
+                return Err(corrupt(format!(
+                    "meta: hnsw parameters m {m}, m0 {m0}, entry {}, top level {} are out of range",
+                    meta[9], meta[10]
+                )));
             }
             let levels = need(SECTION_HNSW_LEVELS, "hnsw levels")?;
             let links0 = u32s(&need(SECTION_HNSW_L0, "hnsw level 0")?);
@@ -679,10 +682,7 @@ impl VectorIndex {
 /// Every link points at a row that lives on the link's level, counts fit their blocks, levels agree
 /// with the upper blocks, and the entry point is on the top level: what a search walks without checks.
 fn validate_graph(h: &Hnsw, n: usize) -> std::result::Result<(), String> {
-    if h.levels.len() != n
-        || n.checked_mul(h.m0 + 1) != Some(h.links0.len())
-        || h.upper_off.len() != n
-        || (n > 0 && h.entry as usize >= n)
+    if h.levels.len() != n || n.checked_mul(h.m0 + 1) != Some(h.links0.len()) || h.upper_off.len() != n || (n > 0 && h.entry as usize >= n)
     {
         return Err("hnsw sections disagree with the row count".into());
     }

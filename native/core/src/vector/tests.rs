@@ -282,7 +282,9 @@ fn resealed_damage_is_refused_or_harmless() {
         SECTION_IVF_CENTROIDS,
         SECTION_IVF_OFFSETS,
     ];
-    for (kind, quant) in [(IndexType::Hnsw, Quant::Sq8), (IndexType::Ivf, Quant::F16), (IndexType::Flat, Quant::F32), (IndexType::Hnsw, Quant::F32)] {
+    for (kind, quant) in
+        [(IndexType::Hnsw, Quant::Sq8), (IndexType::Ivf, Quant::F16), (IndexType::Flat, Quant::F32), (IndexType::Hnsw, Quant::F32)]
+    {
         let o = BuildOptions { kind, quant, keep_f32: quant != Quant::F32, m: 6, nlist: 8, ..Default::default() };
         let idx = VectorIndex::build(&data, &ids, dim, &o, &CancelToken::new()).unwrap();
         let (p, _) = opened(&idx, &format!("reseal-{}-{}", kind.name(), quant.name()));

@@ -325,7 +325,10 @@ impl X2iIndex {
                 continue;
             }
             let w = s.payload() as usize;
-            let head = *self.lists.get(w).ok_or_else(|| format!("key {}: list at word {w} is outside the lists ({} words)", s.key, self.lists.len()))?;
+            let head = *self
+                .lists
+                .get(w)
+                .ok_or_else(|| format!("key {}: list at word {w} is outside the lists ({} words)", s.key, self.lists.len()))?;
             if head == TOMBSTONE {
                 spans.push((w, 1, s.key));
                 continue;

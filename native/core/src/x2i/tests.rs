@@ -252,7 +252,14 @@ fn a_looping_chain_is_refused() {
     let p = d.join("a.rx2i");
     let keys: Vec<u64> = (0..40).collect();
     let offsets: Vec<u64> = vec![0; 41];
-    write(&p, HeaderFields::default(), "{}", &Lists { keys: &keys, offsets: &offsets, items: &[], scores: &[], deleted: &[] }, &BuildOptions::default()).unwrap();
+    write(
+        &p,
+        HeaderFields::default(),
+        "{}",
+        &Lists { keys: &keys, offsets: &offsets, items: &[], scores: &[], deleted: &[] },
+        &BuildOptions::default(),
+    )
+    .unwrap();
     let idx = X2iIndex::open(&p).unwrap();
     // a chain i -> j: point j back at i, so a lookup that misses on this chain never ends
     let (i, s) = idx.slot_slice().iter().enumerate().find(|(_, s)| s.next() != 0).map(|(i, s)| (i, *s)).expect("some chain");
