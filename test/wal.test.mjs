@@ -114,8 +114,8 @@ describe('wal', () => {
       // the version alone answers as of its dump seq, and --as-of any earlier seq as of that seq
       const alone = await queryX2i(idx, keys, 0);
       const walSeq =
-        JSON.parse(readFileSync(join(idx, readFileSync(join(idx, 'CURRENT'), 'utf8').trim(), 'manifest.json'), 'utf8')).params.dump
-          ?.walSeq ?? 0;
+        JSON.parse(readFileSync(join(idx, readFileSync(join(idx, 'CURRENT'), 'utf8').split(' ')[0].trim(), 'manifest.json'), 'utf8')).params
+          .dump?.walSeq ?? 0;
       assert.deepEqual(answersOf(alone), modelAt(walSeq), `${what}: the version alone (seq ${walSeq})`);
       // the oldest kept version bounds how far back --as-of can go
       const kept = readdirSync(idx)
@@ -420,7 +420,7 @@ describe('wal', () => {
       if (r.signal === 'SIGKILL' && began) midDump++; // killed after the dump began staging, before it exited
       const v = await recall(['verify', idx, '--json']);
       assert.equal(v.code, 0, `kill ${i} after ${delayMs} ms: verify\n${v.stdout}${v.stderr}`);
-      const current = readFileSync(join(idx, 'CURRENT'), 'utf8').trim();
+      const current = readFileSync(join(idx, 'CURRENT'), 'utf8').split(' ')[0].trim();
       assert.ok(['v00000001', 'v00000002'].includes(current), current);
       for (const n of readdirSync(idx).filter((n) => /^v\d{8}$/.test(n)))
         assert.ok(existsSync(join(idx, n, 'manifest.json')), `${n} is complete`);
@@ -531,7 +531,7 @@ describe('wal', () => {
     assert.equal(e.file, seg);
     assert.equal(e.offset, rec);
     assert.match(e.fix, /--skip-corrupt/);
-    assert.equal(readFileSync(join(idx, 'CURRENT'), 'utf8').trim(), 'v00000001', 'nothing published');
+    assert.equal(readFileSync(join(idx, 'CURRENT'), 'utf8').split(' ')[0].trim(), 'v00000001', 'nothing published');
     assert.equal((await recall(['wal', 'inspect', '--wal', wal])).code, 3);
     const q = await recall(['query', 'x2i', '--index', idx, '--wal', wal, '--keys', '1']);
     assert.equal(q.code, 3);

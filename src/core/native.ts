@@ -264,6 +264,8 @@ export interface Native {
   };
   /** Every row as dense f32 with its id; null for an int8 index built without f32 rows. */
   vectorRows(index: VectorHandle): { ids: BigUint64Array; data: Float32Array } | null;
+  /** Check every kept f32 re-rank row's checksum; throws ERR_RECALL_CORRUPT naming the first bad row. */
+  vectorVerify(index: VectorHandle): null;
   vectorSearch(
     index: VectorHandle,
     queries: Float32Array,

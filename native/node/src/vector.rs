@@ -16,6 +16,7 @@ js_fn! {
     js_vector_open => vector_open;
     js_vector_info => vector_info;
     js_vector_rows => vector_rows;
+    js_vector_verify => vector_verify;
     async js_vector_search => vector_search;
 }
 
@@ -28,6 +29,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"vectorOpen", Some(js_vector_open)),
             export(c"vectorInfo", Some(js_vector_info)),
             export(c"vectorRows", Some(js_vector_rows)),
+            export(c"vectorVerify", Some(js_vector_verify)),
             export(c"vectorSearch", Some(js_vector_search)),
         ],
     )
@@ -133,11 +135,18 @@ fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
 fn vector_rows(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<1>::get(env, info)?;
     let idx = index(env, a.argv[0])?;
-    let Some(data) = idx.rows_f32() else { return env.null() };
+    let Some(data) = idx.rows_f32()? else { return env.null() };
     let o = env.object()?;
     env.set(o, c"ids", env.typed_array_copy(&idx.ids)?)?;
     env.set(o, c"data", env.typed_array_from_vec(data)?)?;
     Ok(o)
+}
+
+/// vectorVerify(handle): undefined, or throws ERR_RECALL_CORRUPT naming the first damaged re-rank row
+fn vector_verify(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    index(env, a.argv[0])?.verify_rows()?;
+    env.null()
 }
 
 struct Search {

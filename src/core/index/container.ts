@@ -47,6 +47,7 @@ const SECTION_NAMES: Record<string, Record<number, string>> = {
     40: 'hnsw-upper',
     41: 'ivf-centroids',
     42: 'ivf-offsets',
+    43: 'f32-crc',
   },
 };
 
@@ -169,7 +170,11 @@ export async function readContainerInfo(file: string): Promise<ContainerInfo> {
       if (crc32c(bytes) !== p.crc32c) {
         throw badInput('ERR_RECALL_CORRUPT', `${file}: params section checksum mismatch`, { file, offset: p.offset, length: p.length });
       }
-      params = JSON.parse(bytes.toString('utf8'));
+      try {
+        params = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw badInput('ERR_RECALL_CORRUPT', `${file}: params section is not JSON`, { file, offset: p.offset, length: p.length });
+      }
     }
     return { file, fileLength: size, header, sections, params };
   } finally {

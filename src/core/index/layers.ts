@@ -6,10 +6,21 @@
  * with itself). Every dump records the last WAL seq it applied (`walSeq`), so
  * a query reads the layers plus the WAL records after it.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { badInput } from '../errors.js';
-import { CURRENT, listVersions, MANIFEST, readCurrent, readManifest, versionName, type VersionManifest } from './versions.js';
+import { badInput, type RecallError } from '../errors.js';
+import { crc32c } from './container.js';
+import {
+  CURRENT,
+  listVersions,
+  MANIFEST,
+  type ManifestFile,
+  readCurrent,
+  readManifest,
+  versionName,
+  type VersionManifest,
+} from './versions.js';
 
 export interface DumpInfo {
   kind: 'build' | 'major' | 'delta';
@@ -22,12 +33,105 @@ export interface DumpInfo {
 export function dumpInfo(m: VersionManifest): DumpInfo {
   const d = m.params.dump as Partial<DumpInfo> | undefined;
   if (!d) return { kind: 'build', walSeq: 0, layers: [m.version] };
-  return { kind: d.kind ?? 'major', walSeq: d.walSeq ?? 0, layers: d.layers ?? [m.version] };
+  const info = { kind: d.kind ?? 'major', walSeq: d.walSeq ?? 0, layers: d.layers ?? [m.version] };
+  const isVersion = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
+  if (
+    !Number.isSafeInteger(info.walSeq) ||
+    info.walSeq < 0 ||
+    !Array.isArray(info.layers) ||
+    !info.layers.every(isVersion) ||
+    info.layers.at(-1) !== m.version ||
+    info.layers.some((v, i) => i > 0 && v <= info.layers[i - 1]!)
+  ) {
+    throw badInput('ERR_RECALL_CORRUPT', `version ${m.version}: ${MANIFEST} params.dump is not {kind, walSeq, layers} (damaged)`, {
+      fix: 'the version is damaged: rebuild it',
+    });
+  }
+  return info;
 }
 
-/** A side file of a layer (deletes, WAL documents), or null when the layer has none. */
+const damaged = (file: string, message: string, fix = 'the version is damaged: rebuild it, or restore the file') =>
+  badInput('ERR_RECALL_CORRUPT', `${file}: ${message}`, { file, fix });
+
+/**
+ * A side file of a layer (deletes, WAL documents), or null when the layer has none. In a version
+ * folder the manifest says whether the file belongs there, and its size and sha256 (the file is
+ * read whole anyway): a missing, extra or damaged side file is refused, not read as "nothing".
+ */
 export async function readLayerFile(layerDir: string, name: string): Promise<Buffer | null> {
-  return readFile(join(layerDir, name)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+  const file = join(layerDir, name);
+  const m = await readManifest(layerDir).catch((e: RecallError) => (e.code === 'ERR_RECALL_MISSING' ? null : Promise.reject(e)));
+  const entry = m?.files.find((f) => f.path === name);
+  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+  if (!m) return bytes;
+  if (!entry) {
+    if (bytes) throw damaged(file, `not listed in ${MANIFEST}`);
+    return null;
+  }
+  if (!bytes) throw damaged(file, `listed in ${MANIFEST} but missing`);
+  if (bytes.length !== entry.bytes || createHash('sha256').update(bytes).digest('hex') !== entry.sha256)
+    throw damaged(file, `${bytes.length} bytes that are not the ones ${MANIFEST} lists (size or sha256 differs)`);
+  return bytes;
+}
+
+const SHARD_NAME_RE = /^shard-(\d{5})-of-(\d{5})\.[a-z0-9]+$/;
+
+/**
+ * The index files of one layer are the ones its manifest lists, in their places: each has the size
+ * and the header checksum the manifest recorded (so a swapped, replaced or re-sealed file is
+ * refused without hashing it), the layer's version, and the shard number and count its name says;
+ * a sharded layer holds every shard. Returns the layer's shard count (0 when it has no shard files).
+ */
+async function checkLayerFiles(dir: string, m: VersionManifest, version: number, ext: string): Promise<number> {
+  const entries = m.files.filter((f) => f.path.endsWith(ext));
+  const listed = new Set(entries.map((f) => f.path));
+  const stray = (await readdir(dir)).find((n) => n.endsWith(ext) && !listed.has(n));
+  if (stray)
+    throw damaged(join(dir, stray), `not listed in ${MANIFEST} (the manifest's file list is damaged, or the file does not belong here)`);
+  let count = 0;
+  const seen = new Set<number>();
+  for (const entry of entries) {
+    const file = join(dir, entry.path);
+    const h = await readHeader(file, entry);
+    if (h.version !== version) throw damaged(file, `header says version ${h.version}, the file is listed in version ${version}`);
+    const named = SHARD_NAME_RE.exec(basename(entry.path));
+    if (!named) continue;
+    const [shard, of] = [Number(named[1]), Number(named[2])];
+    if (h.shard !== shard || h.shardCount !== of)
+      throw damaged(file, `holds shard ${h.shard} of ${h.shardCount}, its name says shard ${shard} of ${of} (swapped or misnamed files)`);
+    if (count && of !== count) throw damaged(file, `is one of ${of} shards, another file of this version one of ${count}`);
+    count = of;
+    seen.add(shard);
+  }
+  if (count && seen.size !== count) {
+    const absent = Array.from({ length: count }, (_, s) => s).filter((s) => !seen.has(s));
+    throw damaged(join(dir, MANIFEST), `lists ${seen.size} of ${count} shard files; shard ${absent.join(', ')} missing`);
+  }
+  return count;
+}
+
+/** Size, header checksum and header fields of an index file, checked against its manifest entry. */
+async function readHeader(file: string, entry: ManifestFile): Promise<{ version: number; shard: number; shardCount: number }> {
+  const fh = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw e.code === 'ENOENT' ? damaged(file, `listed in ${MANIFEST} but missing`) : e;
+  });
+  try {
+    const { size } = await fh.stat();
+    if (size !== entry.bytes) throw damaged(file, `${size} bytes, ${MANIFEST} says ${entry.bytes} (truncated, replaced or damaged)`);
+    const h = Buffer.alloc(64);
+    const { bytesRead } = await fh.read(h, 0, 64, 0);
+    if (bytesRead < 64 || crc32c(h.subarray(0, 60)) !== h.readUInt32LE(60))
+      throw damaged(
+        file,
+        'the header is damaged (checksum mismatch)',
+        'run `recall verify` for the exact byte ranges; rebuild or re-copy the file',
+      );
+    if (entry.headerCrc32c !== undefined && h.readUInt32LE(60) !== entry.headerCrc32c)
+      throw damaged(file, `is not the file ${MANIFEST} lists (header checksum differs): replaced, swapped or re-sealed`);
+    return { version: h.readUInt32LE(40), shard: h.readUInt32LE(44), shardCount: h.readUInt32LE(48) };
+  } finally {
+    await fh.close();
+  }
 }
 
 export interface Layer {
@@ -61,9 +165,17 @@ async function layered(
 ): Promise<LayeredVersion> {
   const info = dumpInfo(m);
   const layers: Layer[] = [];
+  let shards = 0;
   for (const v of info.layers) {
     const dir = v === m.version ? selfDir : join(channelDir, versionName(v));
     const lm = v === m.version ? m : await readManifest(dir);
+    const count = await checkLayerFiles(dir, lm, v, ext);
+    if (count && shards && count !== shards)
+      throw damaged(
+        join(dir, MANIFEST),
+        `version ${v} has ${count} shards, the layer under it ${shards}: layers of one channel share a shard count`,
+      );
+    shards ||= count;
     layers.push({ version: v, dir, files: filesOf(dir, lm, ext) });
   }
   return { channelDir, version: m.version, manifest: m, info, layers };

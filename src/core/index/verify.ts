@@ -14,8 +14,18 @@ import { loadNative, tokenFor } from '../native.js';
 import { isContainerFile } from './container.js';
 
 const FILE_KIND_X2I = 2;
+const FILE_KIND_VECTOR = 3;
 import { dumpInfo } from './layers.js';
-import { CURRENT, MANIFEST, readManifest, versionName } from './versions.js';
+import {
+  CURRENT,
+  containerHeaderCrc,
+  MANIFEST,
+  MANIFEST_FIELDS,
+  parseCurrent,
+  readManifest,
+  type VersionManifest,
+  versionName,
+} from './versions.js';
 import { sha256File } from '../io/sha256.js';
 import type { ShardManifest } from '../shard/manifest.js';
 
@@ -61,10 +71,24 @@ export async function verifyContainer(file: string, signal?: AbortSignal): Promi
     region: p.region,
     message: p.message,
   }));
-  // Checksums prove the bytes are the ones written; the kind's own checks prove they make sense.
-  if (problems.length === 0 && report.header?.kind === FILE_KIND_X2I) {
-    const broken = native.x2iVerify(native.x2iOpen(file));
-    if (broken) problems.push({ file, region: 'x2i hash table', message: broken });
+  // Checksums prove the bytes are the ones written; the kind's own checks (run by open) prove they
+  // make sense, and a vector file's re-rank rows each carry a checksum of their own.
+  const kind = report.header?.kind;
+  if (problems.length === 0 && (kind === FILE_KIND_X2I || kind === FILE_KIND_VECTOR)) {
+    try {
+      if (kind === FILE_KIND_X2I) native.x2iOpen(file);
+      else native.vectorVerify(native.vectorOpen(file));
+    } catch (e) {
+      const err = e as Error & { code?: string; offset?: number; length?: number };
+      if (err.code !== 'ERR_RECALL_CORRUPT') throw e;
+      problems.push({
+        file,
+        offset: err.offset,
+        length: err.length,
+        region: kind === FILE_KIND_X2I ? 'x2i structure' : 'vector structure',
+        message: err.message,
+      });
+    }
   }
   return { file, bytes: report.fileLength, sections: report.sections.length, problems };
 }
@@ -78,8 +102,27 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 async function checkVersionDir(dir: string, opts: VerifyOptions): Promise<FileCheck[]> {
-  const manifest = await readManifest(dir);
+  const manifestFile = join(dir, MANIFEST);
+  let manifest: VersionManifest;
+  try {
+    manifest = await readManifest(dir);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (!err.code?.startsWith('ERR_RECALL_')) throw e;
+    const bytes = (await stat(manifestFile).catch(() => null))?.size ?? 0;
+    return [{ file: manifestFile, bytes, sections: 0, problems: [{ file: manifestFile, region: 'manifest', message: err.message }] }];
+  }
   const checks: FileCheck[] = [];
+  const unknown = Object.keys(manifest).filter((k) => !MANIFEST_FIELDS.includes(k));
+  if (unknown.length)
+    checks.push({
+      file: manifestFile,
+      bytes: 0,
+      sections: 0,
+      problems: [
+        { file: manifestFile, region: 'manifest', message: `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (damaged?)` },
+      ],
+    });
   const listed = new Set(manifest.files.map((f) => f.path));
   for (const entry of manifest.files) {
     const file = join(dir, ...entry.path.split('/'));
@@ -101,6 +144,8 @@ async function checkVersionDir(dir: string, opts: VerifyOptions): Promise<FileCh
       });
     } else if (check.problems.length === 0 && (await sha256File(file)) !== entry.sha256) {
       check.problems.push({ file, region: 'file', message: `sha256 differs from ${MANIFEST}` });
+    } else if (entry.headerCrc32c !== undefined && (await containerHeaderCrc(file)) !== entry.headerCrc32c) {
+      check.problems.push({ file, offset: 60, length: 4, region: 'header', message: `header checksum differs from ${MANIFEST}` });
     }
     checks.push(check);
   }
@@ -153,20 +198,28 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
     const names = new Set(await readdir(path));
     if (names.has(CURRENT)) {
       const currentFile = join(path, CURRENT);
-      const name = (await readFile(currentFile, 'utf8')).trim();
-      if (!names.has(name)) {
-        files.push({
-          file: currentFile,
-          bytes: 0,
-          sections: 0,
-          problems: [{ file: currentFile, region: 'file', message: `names ${JSON.stringify(name)}, which is not a version folder here` }],
-        });
+      const text = await readFile(currentFile, 'utf8');
+      const ptr = parseCurrent(text);
+      const current = (message: string) =>
+        files.push({ file: currentFile, bytes: text.length, sections: 0, problems: [{ file: currentFile, region: 'file', message }] });
+      if (!ptr) current(`${JSON.stringify(text.trim().slice(0, 40))} is not a version pointer (v00000001 and a manifest checksum)`);
+      else if (!names.has(ptr.name)) current(`names ${JSON.stringify(ptr.name)}, which is not a version folder here`);
+      else if (ptr.checksum !== null) {
+        const m = await readManifest(join(path, ptr.name)).catch(() => null);
+        if (m && m.checksum !== ptr.checksum) current(`names ${ptr.name}, but records another manifest checksum than that version's`);
       }
       for (const v of [...names].filter((n) => /^v\d{8}$/.test(n)).sort()) {
         files.push(...(await checkVersionDir(join(path, v), opts)));
         // a delta version reads the layers under it: each must be here
         const m = await readManifest(join(path, v)).catch(() => null);
-        for (const layer of m ? dumpInfo(m).layers : []) {
+        let layers: number[] = [];
+        try {
+          layers = m ? dumpInfo(m).layers : [];
+        } catch (e) {
+          const file = join(path, v, MANIFEST);
+          files.push({ file, bytes: 0, sections: 0, problems: [{ file, region: 'layers', message: (e as Error).message }] });
+        }
+        for (const layer of layers) {
           if (!names.has(versionName(layer))) {
             const file = join(path, v, MANIFEST);
             files.push({

@@ -7,11 +7,21 @@
  * never see a half-built version, and a crash leaves at most a staging
  * folder that the next build removes. One build at a time per channel
  * (`.lock`, with a stale-pid check).
+ *
+ * Both files carry their own check, so a damaged or edited one is refused (exit 3) instead of
+ * silently serving another version or another file list: manifest.json has `checksum` (sha256 of
+ * its canonical JSON without that field) and, per index file, the container header's CRC-32C
+ * (which covers the section table and through it every section: a cheap identity a query can
+ * check without hashing the file); CURRENT is `v00000002 <that manifest checksum>`. Files written
+ * before these existed (no checksum; CURRENT with a name only, as a hand-written rollback) are
+ * read as before.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { badInput, RecallError, usage } from '../errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
+import { canonicalJson } from '../io/canonical-json.js';
 import { sha256File } from '../io/sha256.js';
 
 export const MANIFEST = 'manifest.json';
@@ -26,6 +36,8 @@ export interface ManifestFile {
   path: string;
   bytes: number;
   sha256: string;
+  /** For an index file: the CRC-32C its header stores (bytes 60..64), the file's cheap identity. */
+  headerCrc32c?: number;
 }
 
 export interface VersionManifest {
@@ -36,7 +48,36 @@ export interface VersionManifest {
   /** Build parameters, channel specific (shard count, hash, metric, ...). */
   params: Record<string, unknown>;
   files: ManifestFile[];
+  /** sha256 (hex) of the canonical JSON of every other field; absent in older manifests. */
+  checksum?: string;
 }
+
+/** The fields a version manifest has; `verify` reports any other (a damaged key name). */
+export const MANIFEST_FIELDS = ['format', 'formatVersion', 'channel', 'version', 'params', 'files', 'checksum'];
+
+/** sha256 of the manifest's canonical JSON without its `checksum` field. */
+export const manifestChecksum = (m: VersionManifest): string =>
+  createHash('sha256')
+    .update(canonicalJson({ ...m, checksum: undefined }))
+    .digest('hex');
+
+/** What CURRENT says: a version name and, when written by this recall, the checksum of its manifest. */
+export interface CurrentPointer {
+  name: string;
+  checksum: string | null;
+}
+
+const CURRENT_RE = /^(v\d{8})(?:[ \t]+([0-9a-f]{64}))?\s*$/;
+
+/** Parse CURRENT's text, or null when it is not a version pointer. */
+export function parseCurrent(text: string): CurrentPointer | null {
+  const m = CURRENT_RE.exec(text.replace(/^\s+/, ''));
+  return m ? { name: m[1]!, checksum: m[2] ?? null } : null;
+}
+
+/** The line CURRENT holds for `version` with `manifest`. */
+export const currentLine = (version: number, manifest: VersionManifest): string =>
+  `${versionName(version)}${manifest.checksum ? ` ${manifest.checksum}` : ''}\n`;
 
 /** Version numbers present in `channelDir`, ascending. */
 export async function listVersions(channelDir: string): Promise<number[]> {
@@ -63,19 +104,48 @@ export async function readCurrent(channelDir: string): Promise<CurrentVersion | 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
-  const name = text.trim();
-  if (!VERSION_RE.test(name)) {
+  const ptr = parseCurrent(text);
+  if (!ptr) {
     throw badInput(
       'ERR_RECALL_CORRUPT',
-      `${currentPath}: expected a version name like v00000001, found ${JSON.stringify(name.slice(0, 40))}`,
+      `${currentPath}: expected a version name like v00000001, found ${JSON.stringify(text.trim().slice(0, 40))}`,
       {
         file: currentPath,
         fix: 'write the live version name into CURRENT, or rebuild',
       },
     );
   }
-  const dir = join(channelDir, name);
-  return { version: Number(name.slice(1)), dir, manifest: await readManifest(dir) };
+  const dir = join(channelDir, ptr.name);
+  const manifest = await readManifest(dir);
+  if (ptr.checksum !== null && manifest.checksum !== ptr.checksum) {
+    throw badInput(
+      'ERR_RECALL_CORRUPT',
+      `${currentPath}: names ${ptr.name}, but the manifest checksum it records is not that version's (CURRENT is damaged)`,
+      { file: currentPath, fix: `write the live version name into CURRENT (e.g. "${ptr.name}"), or rebuild` },
+    );
+  }
+  return { version: Number(ptr.name.slice(1)), dir, manifest };
+}
+
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+/** The first thing wrong with a parsed manifest of `dir`, or null. */
+function manifestProblem(m: VersionManifest, dir: string): string | null {
+  if (m === null || typeof m !== 'object' || m.format !== 'recall-version' || !Array.isArray(m.files))
+    return 'not a recall version manifest';
+  if (m.checksum !== undefined && m.checksum !== manifestChecksum(m))
+    return 'checksum mismatch: the manifest was edited or damaged after it was written';
+  if (!isCount(m.version) || m.version < 1) return `version ${JSON.stringify(m.version)} is not a version number`;
+  const folder = basename(dir);
+  if (VERSION_RE.test(folder) && Number(folder.slice(1)) !== m.version) return `says version ${m.version}, but lies in ${folder}`;
+  if (m.params === null || typeof m.params !== 'object' || Array.isArray(m.params)) return 'params is not an object';
+  for (const [i, f] of m.files.entries()) {
+    if (f === null || typeof f !== 'object' || typeof f.path !== 'string' || !isCount(f.bytes) || typeof f.sha256 !== 'string')
+      return `files[${i}] is not {path, bytes, sha256}`;
+    if (f.headerCrc32c !== undefined && !(isCount(f.headerCrc32c) && f.headerCrc32c <= 0xffffffff))
+      return `files[${i}].headerCrc32c is not a CRC-32C`;
+  }
+  return null;
 }
 
 export async function readManifest(versionDir: string): Promise<VersionManifest> {
@@ -95,10 +165,21 @@ export async function readManifest(versionDir: string): Promise<VersionManifest>
       },
     );
   }
-  if (m.format !== 'recall-version' || !Array.isArray(m.files)) {
-    throw badInput('ERR_RECALL_CORRUPT', `${file}: not a recall version manifest`, { file });
-  }
+  const problem = manifestProblem(m, versionDir);
+  if (problem) throw badInput('ERR_RECALL_CORRUPT', `${file}: ${problem}`, { file, fix: 'the version is damaged: rebuild it' });
   return m;
+}
+
+/** The CRC-32C an index file's header stores (its identity), or null for any other file. */
+export async function containerHeaderCrc(file: string): Promise<number | null> {
+  const fh = await open(file, 'r');
+  try {
+    const h = Buffer.alloc(64);
+    const { bytesRead } = await fh.read(h, 0, 64, 0);
+    return bytesRead === 64 && h.subarray(0, 6).toString('latin1') === 'RCLIDX' ? h.readUInt32LE(60) : null;
+  } finally {
+    await fh.close();
+  }
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -184,14 +265,22 @@ export async function beginVersion(channelDir: string, channel: string): Promise
         try {
           const files: ManifestFile[] = [];
           for (const f of await listFiles(dir)) {
-            files.push({ path: relative(dir, f).split(sep).join('/'), bytes: (await stat(f)).size, sha256: await sha256File(f) });
+            const headerCrc32c = await containerHeaderCrc(f);
+            files.push({
+              path: relative(dir, f).split(sep).join('/'),
+              bytes: (await stat(f)).size,
+              sha256: await sha256File(f),
+              ...(headerCrc32c === null ? {} : { headerCrc32c }),
+            });
           }
           const manifest: VersionManifest = { format: 'recall-version', formatVersion: 1, channel, version, params, files };
+          // of the manifest as a reader will parse it back
+          manifest.checksum = manifestChecksum(JSON.parse(JSON.stringify(manifest)) as VersionManifest);
           await writeFileAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
           const final = join(channelDir, versionName(version));
           await rename(dir, final);
           syncDir(channelDir);
-          await writeFileAtomic(join(channelDir, CURRENT), `${versionName(version)}\n`);
+          await writeFileAtomic(join(channelDir, CURRENT), currentLine(version, manifest));
           return { version, dir: final, manifest };
         } catch (e) {
           await rm(dir, { recursive: true, force: true });

@@ -25,6 +25,15 @@ impl Container {
             return Err(first.into_error(path));
         }
         let header = lay.header.expect("no problems implies a header");
+        let f = &header.fields;
+        if f.shard_count > 0 && f.shard >= f.shard_count {
+            return Err(Error::Corrupt {
+                path: path.display().to_string(),
+                offset: 44,
+                length: 8,
+                message: format!("header: shard {} of {} is out of range", f.shard, f.shard_count),
+            });
+        }
         Ok(Container { path: path.to_path_buf(), file, header, sections: lay.sections })
     }
 

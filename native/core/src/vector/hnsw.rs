@@ -18,7 +18,7 @@ use crate::rand::splitmix;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-const MAX_LEVEL: usize = 15;
+pub const MAX_LEVEL: usize = 15;
 
 pub struct Hnsw {
     pub m: usize,

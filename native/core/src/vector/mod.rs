@@ -2,8 +2,8 @@
 //! (per-dimension int8) storage, L2 / inner product / cosine, with optional
 //! exact f32 re-ranking of the top R. One container (kind VECTOR):
 //! PARAMS (JSON), META (u64 words), IDS (u64 per row), VECTORS (the rows, padded
-//! to 32 elements), SQ8 (per-dimension min and step), F32 (re-rank rows), and
-//! the graph (HNSW_*) or the lists (IVF_*).
+//! to 32 elements), SQ8 (per-dimension min and step), F32 (re-rank rows), F32_CRC
+//! (CRC-32C of each re-rank row), and the graph (HNSW_*) or the lists (IVF_*).
 //!
 //! Graphs and centroids are computed from f32 rows with the bit-identical
 //! kernels, so the same input, parameters and seed give the same bytes on any
@@ -37,6 +37,15 @@ pub const SECTION_HNSW_UPPER_OFF: u32 = 39;
 pub const SECTION_HNSW_UPPER: u32 = 40;
 pub const SECTION_IVF_CENTROIDS: u32 = 41;
 pub const SECTION_IVF_OFFSETS: u32 = 42;
+/// CRC-32C of every F32 row (u32 each): the F32 section is mapped, not read, so a query checks
+/// the rows it re-ranks instead of the whole section. Files written before it have none; their
+/// F32 section is checked whole on first use.
+pub const SECTION_F32_CRC: u32 = 43;
+
+/// Upper bounds a reader accepts for parameters a file states (a damaged or re-sealed file must be
+/// refused, not drive an allocation); far above anything a build writes.
+const MAX_DIM: usize = 1 << 16;
+const MAX_LINKS: usize = 1 << 12;
 
 /// Queries a flat scan serves per pass over the rows.
 const FLAT_BATCH: usize = 16;
@@ -112,22 +121,74 @@ pub struct SearchParams {
 /// first touch) after an open, so a quantised index does not pay for them in RAM.
 pub enum F32Rows {
     Owned(Store),
-    Mapped { map: crate::mapped::Mapped, stride: usize },
+    Mapped(MappedRows),
+}
+
+/// The F32 section of an opened file and how its rows are checked before use.
+pub struct MappedRows {
+    map: crate::mapped::Mapped,
+    stride: usize,
+    dim: usize,
+    path: String,
+    /// Where the section lies and its stored CRC (for messages and the whole-section check).
+    offset: u64,
+    crc: u32,
+    /// Per-row CRC-32C (F32_CRC section), or None for a file written before it.
+    row_crcs: Option<Vec<u32>>,
+    /// Files without row CRCs: the whole section's checksum, computed once on first use.
+    whole_ok: std::sync::OnceLock<bool>,
+}
+
+impl MappedRows {
+    fn damaged(&self, r: Option<usize>) -> Error {
+        let row_bytes = (self.stride * 4) as u64;
+        let (offset, length, what) = match r {
+            Some(r) => (self.offset + r as u64 * row_bytes, row_bytes, format!("f32 row {r}: checksum mismatch")),
+            None => (self.offset, self.map.bytes().len() as u64, "f32 section: checksum mismatch".to_string()),
+        };
+        Error::Corrupt { path: self.path.clone(), offset, length, message: what }
+    }
+
+    /// Row `r`, its checksum checked (a row's or, for older files, the section's once).
+    fn checked(&self, r: usize) -> Result<&[f32]> {
+        let row = &self.map.f32s()[r * self.stride..(r + 1) * self.stride];
+        match &self.row_crcs {
+            Some(crcs) => {
+                let bytes = &self.map.bytes()[r * self.stride * 4..(r + 1) * self.stride * 4];
+                if crate::checksum::crc32c(bytes) != crcs[r] || !row_is_clean(row, self.dim) {
+                    return Err(self.damaged(Some(r)));
+                }
+            }
+            None => {
+                if !*self.whole_ok.get_or_init(|| crate::checksum::crc32c(self.map.bytes()) == self.crc) {
+                    return Err(self.damaged(None));
+                }
+            }
+        }
+        Ok(row)
+    }
 }
 
 impl F32Rows {
+    /// Row `r` of a built index (owned rows need no check).
     #[inline]
-    pub fn row(&self, r: usize) -> &[f32] {
+    pub fn row(&self, r: usize) -> Result<&[f32]> {
         match self {
-            F32Rows::Owned(s) => s.f32_row(r),
-            F32Rows::Mapped { map, stride } => &map.f32s()[r * stride..(r + 1) * stride],
+            F32Rows::Owned(s) => Ok(s.f32_row(r)),
+            F32Rows::Mapped(m) => m.checked(r),
         }
     }
     fn bytes(&self) -> &[u8] {
         match self {
             F32Rows::Owned(s) => s.raw(),
-            F32Rows::Mapped { map, .. } => map.bytes(),
+            F32Rows::Mapped(m) => m.map.bytes(),
         }
+    }
+
+    /// CRC-32C of every row (`stride` f32 each).
+    fn row_crcs(&self, n: usize, stride: usize) -> Vec<u32> {
+        let b = self.bytes();
+        (0..n).map(|r| crate::checksum::crc32c(&b[r * stride * 4..(r + 1) * stride * 4])).collect()
     }
 }
 
@@ -157,6 +218,36 @@ fn check_rows(data: &[f32], n: usize, dim: usize) -> Result<()> {
     }
     if let Some(p) = data.iter().position(|x| !x.is_finite()) {
         return Err(Error::InvalidArgument(format!("row {}: element {} is {} (vectors must be finite)", p / dim, p % dim, data[p])));
+    }
+    Ok(())
+}
+
+/// A stored f32 row: finite values, zero padding (the kernels read the whole padded row).
+fn row_is_clean(row: &[f32], dim: usize) -> bool {
+    row[..dim].iter().all(|x| x.is_finite()) && row[dim..].iter().all(|&x| x.to_bits() == 0)
+}
+
+/// The VECTORS section as a reader relies on it: finite values and zero padding in every row.
+fn check_stored_rows(bytes: &[u8], n: usize, dim: usize, quant: Quant) -> std::result::Result<(), String> {
+    let stride = padded(dim);
+    let bad = |r: usize| Err(format!("vectors: row {r} holds a value that is not a finite number, or non-zero padding"));
+    for r in 0..n {
+        let row = &bytes[r * stride * quant.bytes()..(r + 1) * stride * quant.bytes()];
+        let ok = match quant {
+            Quant::F32 => row.chunks_exact(4).enumerate().all(|(j, x)| {
+                let x = f32::from_le_bytes([x[0], x[1], x[2], x[3]]);
+                if j < dim { x.is_finite() } else { x.to_bits() == 0 }
+            }),
+            // an f16 whose exponent bits are all set is an infinity or a NaN
+            Quant::F16 => row.chunks_exact(2).enumerate().all(|(j, h)| {
+                let h = u16::from_le_bytes([h[0], h[1]]);
+                if j < dim { h & 0x7c00 != 0x7c00 } else { h == 0 }
+            }),
+            Quant::Sq8 => row[dim..].iter().all(|&c| c == 0),
+        };
+        if !ok {
+            return bad(r);
+        }
     }
     Ok(())
 }
@@ -268,6 +359,7 @@ impl VectorIndex {
         }
         if let Some(f) = &self.f32 {
             sections.push((SECTION_F32, 1, f.bytes().to_vec()));
+            sections.push((SECTION_F32_CRC, 1, le_u32(&f.row_crcs(self.n, self.store.stride))));
         }
         if let Some(h) = &self.hnsw {
             sections.push((SECTION_HNSW_LEVELS, 1, h.levels.clone()));
@@ -293,6 +385,9 @@ impl VectorIndex {
             return Err(corrupt("meta section is not version 1".into()));
         }
         let (n, dim) = (meta[1] as usize, meta[2] as usize);
+        if dim == 0 || dim > MAX_DIM {
+            return Err(corrupt(format!("meta: dimension {dim} is out of range (1..={MAX_DIM})")));
+        }
         let quant =
             [Quant::F32, Quant::F16, Quant::Sq8].get(meta[4] as usize).copied().ok_or_else(|| corrupt("unknown quantisation".into()))?;
         let metric =
@@ -306,7 +401,7 @@ impl VectorIndex {
         }
         let ids = u64s(&need(SECTION_IDS, "ids")?);
         let vec_bytes = need(SECTION_VECTORS, "vectors")?;
-        if ids.len() != n || vec_bytes.len() != n * padded(dim) * quant.bytes() {
+        if ids.len() != n || n > u32::MAX as usize || vec_bytes.len() != n * padded(dim) * quant.bytes() {
             return Err(corrupt("ids or vectors disagree with the row count".into()));
         }
         let sq8 = if quant == Quant::Sq8 {
@@ -314,21 +409,49 @@ impl VectorIndex {
             if b.len() != 2 * dim {
                 return Err(corrupt("sq8 section has the wrong length".into()));
             }
+            if b.iter().any(|x| !x.is_finite()) || b[dim..].iter().any(|&x| x < 0.0) {
+                return Err(corrupt("sq8: a dimension's min or step is not a finite number (step >= 0)".into()));
+            }
             Some(Sq8 { min: b[..dim].to_vec(), step: b[dim..].to_vec() })
         } else {
             None
         };
+        check_stored_rows(&vec_bytes, n, dim, quant).map_err(corrupt)?;
         let store = Store::from_bytes(&vec_bytes, n, dim, quant, sq8);
         // Mapped, not read: only the rows a query re-ranks are paged in (`recall verify` checks its checksum).
+        // Each row's checksum is checked when a query first re-ranks it (F32_CRC).
         let f32 = match c.sections.iter().find(|s| s.kind == SECTION_F32) {
             Some(s) if s.length as usize == n * padded(dim) * 4 => {
-                Some(F32Rows::Mapped { map: crate::mapped::Mapped::map(path, s.offset, s.length as usize)?, stride: padded(dim) })
+                let row_crcs = match c.read_section(SECTION_F32_CRC)? {
+                    Some(b) if b.len() == 4 * n => Some(u32s(&b)),
+                    Some(_) => return Err(corrupt("f32 row checksums disagree with the row count".into())),
+                    None => None,
+                };
+                Some(F32Rows::Mapped(MappedRows {
+                    map: crate::mapped::Mapped::map(path, s.offset, s.length as usize)?,
+                    stride: padded(dim),
+                    dim,
+                    path: p.clone(),
+                    offset: s.offset,
+                    crc: s.crc,
+                    row_crcs,
+                    whole_ok: std::sync::OnceLock::new(),
+                }))
             }
             Some(_) => return Err(corrupt("f32 section has the wrong length".into())),
             None => None,
         };
+        if meta[12] != f32.is_some() as u64 {
+            return Err(corrupt("meta and the f32 section disagree on whether re-rank rows are kept".into()));
+        }
         let hnsw = if kind_ == IndexType::Hnsw {
             let (m, m0, entry, max_level) = (meta[7] as usize, meta[8] as usize, meta[9] as u32, meta[10] as u32);
+            if m == 0 || m > MAX_LINKS || m0 == 0 || m0 > MAX_LINKS || meta[9] > u32::MAX as u64 || meta[10] > hnsw::MAX_LEVEL as u64 {
+                return Err(corrupt(format!(
+                    "meta: hnsw parameters m {m}, m0 {m0}, entry {}, top level {} are out of range",
+                    meta[9], meta[10]
+                )));
+            }
             let levels = need(SECTION_HNSW_LEVELS, "hnsw levels")?;
             let links0 = u32s(&need(SECTION_HNSW_L0, "hnsw level 0")?);
             let upper_off = u32s(&need(SECTION_HNSW_UPPER_OFF, "hnsw upper offsets")?);
@@ -343,10 +466,14 @@ impl VectorIndex {
             let nlist = meta[11] as usize;
             let centroids = f32s(&need(SECTION_IVF_CENTROIDS, "ivf centroids")?);
             let offsets = u64s(&need(SECTION_IVF_OFFSETS, "ivf offsets")?);
-            if centroids.len() != nlist * padded(dim)
+            if nlist == 0
+                || nlist > n.max(1)
+                || centroids.len() != nlist * padded(dim)
                 || offsets.len() != nlist + 1
+                || offsets[0] != 0
                 || offsets[nlist] as usize != n
                 || offsets.windows(2).any(|w| w[0] > w[1])
+                || centroids.iter().any(|x| !x.is_finite())
             {
                 return Err(corrupt("ivf lists disagree with the rows".into()));
             }
@@ -406,9 +533,9 @@ impl VectorIndex {
                                 })
                                 .collect();
                             let found = if self.kind == IndexType::Flat {
-                                self.search_flat(&qs, p)
+                                self.search_flat(&qs, p)?
                             } else {
-                                vec![self.search_one(&qs[0], p, &mut vis)]
+                                vec![self.search_one(&qs[0], p, &mut vis)?]
                             };
                             for (t, f) in found.iter().enumerate() {
                                 for (j, c) in f.iter().take(k).enumerate() {
@@ -434,18 +561,29 @@ impl VectorIndex {
     /// f32 rows, or decoded from f16 (re-encoding gives the same codes). None for an SQ8 index
     /// without f32 rows: decoding and re-quantising would drift, so such an index cannot be rebuilt.
     /// Cosine rows come back normalised, as stored.
-    pub fn rows_f32(&self) -> Option<Vec<f32>> {
+    pub fn rows_f32(&self) -> Result<Option<Vec<f32>>> {
         let (n, dim) = (self.n, self.dim);
         let mut out = Vec::with_capacity(n * dim);
         for r in 0..n {
             match (&self.f32, self.store.quant) {
                 (_, Quant::F32) => out.extend_from_slice(&self.store.f32_row(r)[..dim]),
-                (Some(f), _) => out.extend_from_slice(&f.row(r)[..dim]),
+                (Some(f), _) => out.extend_from_slice(&f.row(r)?[..dim]),
                 (None, Quant::F16) => out.extend(self.store.f16_row(r)[..dim].iter().map(|&h| crate::kernels::f16_to_f32(h))),
-                (None, Quant::Sq8) => return None,
+                (None, Quant::Sq8) => return Ok(None),
             }
         }
-        Some(out)
+        Ok(Some(out))
+    }
+
+    /// Check every kept f32 re-rank row (its CRC, or the whole section's for older files): what
+    /// `recall verify` runs beyond the container checksums, without holding the rows in memory.
+    pub fn verify_rows(&self) -> Result<()> {
+        if let Some(f) = &self.f32 {
+            for r in 0..self.n {
+                f.row(r)?;
+            }
+        }
+        Ok(())
     }
 
     /// Bytes held in memory: rows, ids, graph or lists (not the mapped f32 re-rank rows).
@@ -469,7 +607,7 @@ impl VectorIndex {
     }
 
     /// Exact scan for a batch of queries: rows in blocks that stay in cache while every query of the batch scores them.
-    fn search_flat(&self, qs: &[Vec<f32>], p: &SearchParams) -> Vec<Vec<Cand>> {
+    fn search_flat(&self, qs: &[Vec<f32>], p: &SearchParams) -> Result<Vec<Vec<Cand>>> {
         let scorer = Scorer::new(&self.store, self.metric);
         let prepared: Vec<_> = qs.iter().map(|q| scorer.prepare(q)).collect();
         let want = self.wanted(p);
@@ -496,7 +634,7 @@ impl VectorIndex {
         if p.rerank > 0 && self.store.quant != Quant::F32 { p.rerank.max(p.k) } else { p.k }
     }
 
-    fn search_one(&self, q: &[f32], p: &SearchParams, vis: &mut Visited) -> Vec<Cand> {
+    fn search_one(&self, q: &[f32], p: &SearchParams, vis: &mut Visited) -> Result<Vec<Cand>> {
         let scorer = Scorer::new(&self.store, self.metric);
         let prepared = scorer.prepare(q);
         let dist = |r: u32| scorer.dist(&prepared, r as usize);
@@ -517,13 +655,13 @@ impl VectorIndex {
                 padded_q[..self.dim].copy_from_slice(q);
                 self.ivf.as_ref().expect("ivf").search(&scorer, &padded_q, &dist, want, p.nprobe.max(1))
             }
-            IndexType::Flat => return self.search_flat(&[q.to_vec()], p).pop().unwrap_or_default(),
+            IndexType::Flat => return Ok(self.search_flat(&[q.to_vec()], p)?.pop().unwrap_or_default()),
         };
         self.finish(q, found, p)
     }
 
     /// Re-rank with exact f32 distances when asked, then keep k.
-    fn finish(&self, q: &[f32], mut found: Vec<Cand>, p: &SearchParams) -> Vec<Cand> {
+    fn finish(&self, q: &[f32], mut found: Vec<Cand>, p: &SearchParams) -> Result<Vec<Cand>> {
         if found.len() > p.k
             && let Some(f) = &self.f32
         {
@@ -531,20 +669,25 @@ impl VectorIndex {
             let mut qp = vec![0f32; self.store.stride];
             qp[..self.dim].copy_from_slice(q);
             for c in found.iter_mut() {
-                let row = f.row(c.id as usize);
+                let row = f.row(c.id as usize)?;
                 c.d = if self.metric.is_l2() { (k.l2sq_f32)(&qp, row) } else { -(k.dot_f32)(&qp, row) };
             }
             found.sort_unstable();
         }
         found.truncate(p.k);
-        found
+        Ok(found)
     }
 }
 
-/// Every link points at a row, counts fit their blocks, levels agree with the upper blocks.
+/// Every link points at a row that lives on the link's level, counts fit their blocks, levels agree
+/// with the upper blocks, and the entry point is on the top level: what a search walks without checks.
 fn validate_graph(h: &Hnsw, n: usize) -> std::result::Result<(), String> {
-    if h.levels.len() != n || h.links0.len() != n * (h.m0 + 1) || h.upper_off.len() != n || (n > 0 && h.entry as usize >= n) {
+    if h.levels.len() != n || n.checked_mul(h.m0 + 1) != Some(h.links0.len()) || h.upper_off.len() != n || (n > 0 && h.entry as usize >= n)
+    {
         return Err("hnsw sections disagree with the row count".into());
+    }
+    if let Some(i) = h.levels.iter().position(|&l| l as usize > hnsw::MAX_LEVEL) {
+        return Err(format!("hnsw: node {i} has level {}, above {}", h.levels[i], hnsw::MAX_LEVEL));
     }
     let mut blocks = 0usize;
     for i in 0..n {
@@ -559,13 +702,16 @@ fn validate_graph(h: &Hnsw, n: usize) -> std::result::Result<(), String> {
             blocks += h.levels[i] as usize;
         }
     }
-    if h.upper.len() != blocks * (h.m + 1) {
+    if blocks.checked_mul(h.m + 1) != Some(h.upper.len()) {
         return Err("hnsw: upper links have the wrong length".into());
     }
-    for b in 0..blocks {
-        let c = h.upper[b * (h.m + 1)] as usize;
-        if c > h.m || h.upper[b * (h.m + 1) + 1..b * (h.m + 1) + 1 + c].iter().any(|&t| t as usize >= n) {
-            return Err(format!("hnsw: upper block {b} has bad links"));
+    for i in 0..n {
+        for level in 1..=h.levels[i] as usize {
+            let b = (h.upper_off[i] as usize + level - 1) * (h.m + 1);
+            let c = h.upper[b] as usize;
+            if c > h.m || h.upper[b + 1..b + 1 + c].iter().any(|&t| t as usize >= n || (h.levels[t as usize] as usize) < level) {
+                return Err(format!("hnsw: node {i} has bad links on level {level}"));
+            }
         }
     }
     if n > 0 && h.levels[h.entry as usize] as u32 != h.max_level {

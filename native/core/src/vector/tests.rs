@@ -200,3 +200,109 @@ fn hnsw_and_ivf_with_inner_product_and_cosine() {
         }
     }
 }
+
+fn opened(idx: &VectorIndex, name: &str) -> (std::path::PathBuf, VectorIndex) {
+    let d = scratch(name);
+    let p = d.join("v.rvec");
+    idx.write(&p, HeaderFields::default(), "{}").unwrap();
+    let o = VectorIndex::open(&p).unwrap();
+    (p, o)
+}
+
+/// The f32 re-rank rows are mapped, not read at open: a flipped byte there is found by the row's
+/// checksum when a query re-ranks that row (exit 3), never a silently different answer.
+#[test]
+fn a_damaged_rerank_row_is_refused_when_used() {
+    let (n, dim) = (300, 24);
+    let data = rng_data(n, dim, 11);
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let o = BuildOptions { kind: IndexType::Flat, quant: Quant::Sq8, keep_f32: true, ..Default::default() };
+    let idx = VectorIndex::build(&data, &ids, dim, &o, &CancelToken::new()).unwrap();
+    let (p, good) = opened(&idx, "f32-flip");
+    let qs = rng_data(5, dim, 12);
+    let want = good.search(&qs, &params(5, 0, 0, n), &CancelToken::new()).unwrap();
+    let c = Container::open(&p).unwrap();
+    let f32s = *c.sections.iter().find(|s| s.kind == SECTION_F32).unwrap();
+    let orig = std::fs::read(&p).unwrap();
+    let mut rng = crate::testutil::Rng(77);
+    for case in 0..40 {
+        let mut b = orig.clone();
+        let at = f32s.offset as usize + rng.below(f32s.length) as usize;
+        b[at] ^= 1 << rng.below(8);
+        std::fs::write(&p, &b).unwrap();
+        let idx = VectorIndex::open(&p).expect("the f32 rows are not read at open");
+        match idx.search(&qs, &params(5, 0, 0, n), &CancelToken::new()) {
+            Err(Error::Corrupt { message, offset, length, .. }) => {
+                assert!(message.contains("f32 row"), "{message}");
+                assert!((offset..offset + length).contains(&(at as u64)), "case {case}: {offset}+{length} does not hold {at}");
+            }
+            Err(e) => panic!("case {case}: {e}"),
+            Ok(r) => panic!("case {case}: a damaged row was used (same ids: {})", r.ids == want.ids),
+        }
+    }
+    // a file written before the row checksums (their section renamed to a kind this reader skips):
+    // the whole section's checksum is checked on first use
+    let mut b = orig.clone();
+    let crc_at = c.sections.iter().position(|s| s.kind == SECTION_F32_CRC).unwrap();
+    let t = c.header.table_offset as usize + 32 * crc_at;
+    b[t..t + 4].copy_from_slice(&999u32.to_le_bytes());
+    crate::testutil::reseal(&mut b);
+    std::fs::write(&p, &b).unwrap();
+    let old = VectorIndex::open(&p).unwrap();
+    assert_eq!(old.search(&qs, &params(5, 0, 0, n), &CancelToken::new()).unwrap().ids, want.ids);
+    b[f32s.offset as usize + 5] ^= 4;
+    std::fs::write(&p, &b).unwrap();
+    let old = VectorIndex::open(&p).unwrap();
+    let e = old.search(&qs, &params(5, 0, 0, n), &CancelToken::new()).err().expect("refused");
+    assert!(e.to_string().contains("f32 section: checksum mismatch"), "{e}");
+    assert!(old.rows_f32().is_err());
+}
+
+/// Re-sealed damage of every section of HNSW / IVF / flat files at each precision: refused as
+/// corrupt at open, or searches run to the end (no panic, no endless walk).
+#[test]
+fn resealed_damage_is_refused_or_harmless() {
+    use crate::testutil::{Rng, resealed_edit};
+    let (n, dim) = (200, 20);
+    let data = rng_data(n, dim, 21);
+    let ids: Vec<u64> = (0..n as u64).map(|i| i * 3).collect();
+    let qs = rng_data(4, dim, 22);
+    let mut rng = Rng(0xfa17);
+    let all = [
+        SECTION_META,
+        SECTION_IDS,
+        SECTION_VECTORS,
+        SECTION_SQ8,
+        SECTION_F32,
+        SECTION_F32_CRC,
+        SECTION_HNSW_LEVELS,
+        SECTION_HNSW_L0,
+        SECTION_HNSW_UPPER_OFF,
+        SECTION_HNSW_UPPER,
+        SECTION_IVF_CENTROIDS,
+        SECTION_IVF_OFFSETS,
+    ];
+    for (kind, quant) in
+        [(IndexType::Hnsw, Quant::Sq8), (IndexType::Ivf, Quant::F16), (IndexType::Flat, Quant::F32), (IndexType::Hnsw, Quant::F32)]
+    {
+        let o = BuildOptions { kind, quant, keep_f32: quant != Quant::F32, m: 6, nlist: 8, ..Default::default() };
+        let idx = VectorIndex::build(&data, &ids, dim, &o, &CancelToken::new()).unwrap();
+        let (p, _) = opened(&idx, &format!("reseal-{}-{}", kind.name(), quant.name()));
+        let orig = std::fs::read(&p).unwrap();
+        let mut refused = 0;
+        for i in 0..400 {
+            let (bytes, what) = resealed_edit(&orig, &all, &mut rng);
+            std::fs::write(&p, &bytes).unwrap();
+            let r = std::panic::catch_unwind(|| match VectorIndex::open(&p) {
+                Err(Error::Corrupt { .. }) => true,
+                Err(e) => panic!("{e}"),
+                Ok(idx) => match idx.search(&qs, &params(5, 32, 4, 20), &CancelToken::new()) {
+                    Ok(_) | Err(Error::Corrupt { .. }) => false,
+                    Err(e) => panic!("{e}"),
+                },
+            });
+            refused += r.unwrap_or_else(|_| panic!("{} {}: case {i} ({what}) panicked", kind.name(), quant.name())) as u32;
+        }
+        assert!(refused > 100, "{} {}: refused {refused}", kind.name(), quant.name());
+    }
+}

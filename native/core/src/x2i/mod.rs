@@ -238,13 +238,12 @@ impl X2iIndex {
         let slots = SlotBuf::from_le_bytes(&slot_bytes);
         let idx =
             X2iIndex { slots, lists, seed: meta[0], keys: meta[2], edges: meta[3], max_len: meta[4] as u32, header: c.header.clone() };
-        // Payloads must point inside the lists: checked once here, so lookups need no bounds checks beyond Rust's own.
-        if let Some(s) = idx
-            .slot_slice()
-            .iter()
-            .find(|s| (s.key != 0 || s.word != 0) && !idx.lists.is_empty() && s.payload() as usize >= idx.lists.len())
-        {
-            return Err(Error::Corrupt { path: p, offset: 0, length: 0, message: format!("key {} points outside the lists", s.key) });
+        // Checksums prove the bytes are the ones written, not that the writer was right (or that no
+        // one re-sealed an edit): every invariant lookups rely on is checked once, here, so a
+        // damaged file is refused instead of panicking, looping or answering wrongly.
+        if let Err(m) = idx.verify() {
+            let at = c.sections.iter().find(|s| s.kind == SECTION_SLOTS).map_or((0, 0), |s| (s.offset, s.length));
+            return Err(Error::Corrupt { path: p, offset: at.0, length: at.1, message: format!("x2i structure: {m}") });
         }
         Ok(idx)
     }
@@ -309,18 +308,73 @@ impl X2iIndex {
         }
     }
 
-    /// NeighborHash invariants (I1-I4) plus: every list lies inside the lists section.
+    /// NeighborHash invariants (I1-I4: chains end, stay in the table and hold every key once) plus
+    /// the lists: every key's list lies inside the lists section, the lists tile it exactly (no
+    /// two keys share words, no word is unowned), header words have no unknown bits, scores are
+    /// numbers in descending order, and the counts in the hash meta agree.
     pub fn verify(&self) -> std::result::Result<(), String> {
-        neighborhash::verify(&self.table(), self.keys as usize)?;
-        if self.lists.is_empty() {
-            return Ok(());
-        }
-        for s in self.slot_slice().iter().filter(|s| s.key != 0 || s.word != 0) {
+        let t = self.table();
+        neighborhash::verify(&t, usize::try_from(self.keys).map_err(|_| "key count out of range")?)?;
+        let slots = self.slot_slice();
+        let z = t.home(0);
+        let mut spans: Vec<(usize, usize, u64)> = Vec::with_capacity(self.keys as usize);
+        let (mut edges, mut max_len) = (0u64, 0u32);
+        for (i, s) in slots.iter().enumerate() {
+            // free slots, and the reserved slot's decoy, own no list
+            if (i == z && s.key != 0) || (i != z && s.key == 0 && s.word == 0) {
+                continue;
+            }
             let w = s.payload() as usize;
-            let len = (self.lists.get(w).copied().ok_or("list offset out of range")? & 0xffff_ffff) as usize;
-            if w + 1 + len + len.div_ceil(2) > self.lists.len() {
+            let head = *self
+                .lists
+                .get(w)
+                .ok_or_else(|| format!("key {}: list at word {w} is outside the lists ({} words)", s.key, self.lists.len()))?;
+            if head == TOMBSTONE {
+                spans.push((w, 1, s.key));
+                continue;
+            }
+            if head >> 32 != 0 {
+                return Err(format!("key {}: list header word {head:#x} has unknown bits", s.key));
+            }
+            let len = head as usize;
+            let span = 1 + len + len.div_ceil(2);
+            if w + span > self.lists.len() {
                 return Err(format!("key {}: list of {len} runs past the lists section", s.key));
             }
+            let packed = &self.lists[w + 1 + len..w + span];
+            let score = |i: usize| f32::from_bits((packed[i / 2] >> (32 * (i % 2))) as u32);
+            for i in 0..len {
+                let x = score(i);
+                if x.is_nan() {
+                    return Err(format!("key {}: score {i} is NaN", s.key));
+                }
+                if i > 0 && score(i - 1).total_cmp(&x).is_lt() {
+                    return Err(format!("key {}: scores are not in descending order at {i}", s.key));
+                }
+            }
+            if len % 2 == 1 && packed[len / 2] >> 32 != 0 {
+                return Err(format!("key {}: padding after the last score is not zero", s.key));
+            }
+            spans.push((w, span, s.key));
+            edges += len as u64;
+            max_len = max_len.max(len as u32);
+        }
+        spans.sort_unstable();
+        let mut at = 0usize;
+        for &(w, span, key) in &spans {
+            if w != at {
+                return Err(format!("key {key}: list at word {w}, expected word {at} (lists overlap or leave a gap)"));
+            }
+            at += span;
+        }
+        if at != self.lists.len() {
+            return Err(format!("the lists section holds {} words, the keys' lists {at}", self.lists.len()));
+        }
+        if edges != self.edges || max_len != self.max_len {
+            return Err(format!(
+                "hash meta says {} edges (longest {}), the lists hold {edges} (longest {max_len})",
+                self.edges, self.max_len
+            ));
         }
         Ok(())
     }

@@ -194,3 +194,85 @@ fn replay_lists_sorts_keys_and_normalises_lists_as_the_index_stores_them() {
     c.scores[3] = f32::NAN;
     assert_eq!(replay_lists(&c, &opts), Err((5, 1)));
 }
+
+/// Re-sealed damage (bytes changed, every checksum recomputed): open refuses the file as corrupt
+/// or every lookup and walk still runs to the end; never a panic or an endless chain.
+#[test]
+fn resealed_damage_is_refused_or_harmless() {
+    use crate::testutil::{Rng, resealed_edit};
+    let d = scratch("reseal");
+    let p = d.join("a.rx2i");
+    let n = 300u64;
+    let keys: Vec<u64> = (0..n).map(|k| k * 7 + (k % 3)).collect();
+    let mut offsets = vec![0u64];
+    let (mut items, mut scores) = (Vec::new(), Vec::new());
+    for k in 0..n {
+        for j in 0..(k % 7) {
+            items.push(1000 + k + j);
+            scores.push(1.0 / (1 + j) as f32);
+        }
+        offsets.push(items.len() as u64);
+    }
+    let lists = Lists { keys: &keys, offsets: &offsets, items: &items, scores: &scores, deleted: &[5000, 5001] };
+    write(&p, HeaderFields::default(), "{}", &lists, &BuildOptions { seed: 9, ..Default::default() }).unwrap();
+    let orig = fs::read(&p).unwrap();
+    let good = X2iIndex::open(&p).unwrap().lookup(&keys, 0, 8);
+    let mut rng = Rng(0x5eed_1234);
+    let (mut refused, mut same, mut differ) = (0, 0, 0);
+    let q = d.join("damaged.rx2i");
+    for i in 0..1500 {
+        let (bytes, what) = resealed_edit(&orig, &[SECTION_HASHMETA, SECTION_SLOTS, SECTION_LISTS], &mut rng);
+        fs::write(&q, &bytes).unwrap();
+        let r = std::panic::catch_unwind(|| match X2iIndex::open(&q) {
+            Err(Error::Corrupt { .. }) => None,
+            Err(e) => panic!("case {i} ({what}): not reported as corrupt: {e}"),
+            Ok(idx) => {
+                let mut walked = 0;
+                idx.for_each(|_, _| walked += 1);
+                Some(idx.lookup(&keys, 0, 8))
+            }
+        });
+        match r {
+            Err(_) => panic!("case {i} ({what}): panicked"),
+            Ok(None) => refused += 1,
+            Ok(Some(f)) if f == good => same += 1,
+            Ok(Some(_)) => differ += 1,
+        }
+    }
+    // a re-sealed edit of a score or an item id keeps every invariant: only an outside record
+    // (the version manifest's header checksum) can tell; the structure edits are all refused
+    assert!(refused > 1000, "refused {refused}, same {same}, differ {differ}");
+    fs::remove_dir_all(&d).unwrap();
+}
+
+/// A chain that loops forever after a re-sealed edit is refused at open (a lookup would never end).
+#[test]
+fn a_looping_chain_is_refused() {
+    let d = scratch("loop");
+    let p = d.join("a.rx2i");
+    let keys: Vec<u64> = (0..40).collect();
+    let offsets: Vec<u64> = vec![0; 41];
+    write(
+        &p,
+        HeaderFields::default(),
+        "{}",
+        &Lists { keys: &keys, offsets: &offsets, items: &[], scores: &[], deleted: &[] },
+        &BuildOptions::default(),
+    )
+    .unwrap();
+    let idx = X2iIndex::open(&p).unwrap();
+    // a chain i -> j: point j back at i, so a lookup that misses on this chain never ends
+    let (i, s) = idx.slot_slice().iter().enumerate().find(|(_, s)| s.next() != 0).map(|(i, s)| (i, *s)).expect("some chain");
+    let j = (i as i64 + s.next()) as usize;
+    let mut b = fs::read(&p).unwrap();
+    let c = Container::open(&p).unwrap();
+    let slots = c.sections.iter().find(|s| s.kind == SECTION_SLOTS).unwrap().offset as usize;
+    let w = slots + 16 * j + 8;
+    let payload = u64::from_le_bytes(b[w..w + 8].try_into().unwrap()) & crate::neighborhash::PAYLOAD_MASK;
+    b[w..w + 8].copy_from_slice(&(payload | ((i as i64 - j as i64) as u64) << 52).to_le_bytes());
+    crate::testutil::reseal(&mut b);
+    fs::write(&p, &b).unwrap();
+    let e = X2iIndex::open(&p).err().expect("refused");
+    assert!(matches!(e, Error::Corrupt { .. }) && e.to_string().contains("x2i structure"), "{e}");
+    fs::remove_dir_all(&d).unwrap();
+}
