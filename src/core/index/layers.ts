@@ -15,14 +15,16 @@ export interface DumpInfo {
   kind: 'build' | 'major' | 'delta';
   /** Last WAL seq applied (0 for a build). */
   walSeq: number;
+  /** The id of the WAL applied (wal-identity.ts); null for a build or a WAL made before ids. */
+  walId: string | null;
   /** Versions to read, oldest first; the last is the version itself. */
   layers: number[];
 }
 
 export function dumpInfo(m: VersionManifest): DumpInfo {
   const d = m.params.dump as Partial<DumpInfo> | undefined;
-  if (!d) return { kind: 'build', walSeq: 0, layers: [m.version] };
-  return { kind: d.kind ?? 'major', walSeq: d.walSeq ?? 0, layers: d.layers ?? [m.version] };
+  if (!d) return { kind: 'build', walSeq: 0, walId: null, layers: [m.version] };
+  return { kind: d.kind ?? 'major', walSeq: d.walSeq ?? 0, walId: d.walId ?? null, layers: d.layers ?? [m.version] };
 }
 
 /** A side file of a layer (deletes, WAL documents), or null when the layer has none. */
@@ -94,7 +96,7 @@ export async function resolveLayered(path: string, ext: string, what: string, as
       channelDir: null,
       version: null,
       manifest: null,
-      info: { kind: 'build', walSeq: 0, layers: [] },
+      info: { kind: 'build', walSeq: 0, walId: null, layers: [] },
       layers: [{ version: null, dir: dirname(path), files: [path] }],
     };
   }
