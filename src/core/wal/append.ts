@@ -65,7 +65,7 @@ type Pass = (visit: (o: Origin, rec: unknown) => void) => Promise<void>;
 /** JSON lines of a regular file, streamed. */
 function jsonLinesPass(file: string, label: string): Pass {
   return async (visit) => {
-    const chunks = createReadStream(file, { highWaterMark: 1 << 22 });
+    const chunks = createReadStream(file, { highWaterMark: 1 << 20 });
     await eachLine(chunks, (text, line) => {
       let obj: unknown;
       try {
@@ -176,7 +176,7 @@ async function fitFor(o: AppendOptions, bound: WalBinding | undefined): Promise<
 }
 
 /** Encoded records per append call are also bounded in bytes, so a batch of large records stays small. */
-const BATCH_BYTES = 32 << 20;
+const BATCH_BYTES = 8 << 20;
 
 export async function appendWal(
   o: AppendOptions,
