@@ -51,11 +51,13 @@ fn opt_issue(env: Env, i: &Option<Issue>) -> JsResult<napi_value> {
 
 pub(crate) fn report(env: Env, r: &ScanReport) -> JsResult<napi_value> {
     let o = env.object()?;
-    for (name, v) in
-        [(c"segments", r.segments as f64), (c"read", r.read as f64), (c"visited", r.visited as f64), (c"lastSeq", r.last_seq as f64),
+    for (name, v) in [
+        (c"segments", r.segments as f64),
+        (c"read", r.read as f64),
+        (c"visited", r.visited as f64),
+        (c"lastSeq", r.last_seq as f64),
         (c"firstSeq", r.first_seq as f64),
-    ]
-    {
+    ] {
         env.set(o, name, env.double(v)?)?;
     }
     env.set(o, c"torn", opt_issue(env, &r.torn)?)?;

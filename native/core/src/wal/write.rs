@@ -6,8 +6,8 @@
 //! `append` call (group commit) and at each rotation, `Off` leaves it to the OS.
 
 use super::scan::{Issue, parse_segment, segments};
-use crate::bytes::u32_at;
 use super::{BODY_FIXED, DROPPED, HEADER, MAX_BODY, WalLock, segment_name};
+use crate::bytes::u32_at;
 use crate::checksum::crc32c;
 use crate::error::{Error, Result};
 use crate::fsutil::{AtomicFile, sync_dir};
