@@ -257,7 +257,9 @@ describe('wal safety', () => {
     const db = await DuckDBInstance.create(':memory:', { threads: '1' });
     const c = await db.connect();
     const pq = join(dir, 'docs.parquet');
-    await c.run(`copy (select range::bigint as id, 'w' || range as title, 'body ' || range as body from range(50)) to '${pq}' (format parquet)`);
+    await c.run(
+      `copy (select range::bigint as id, 'w' || range as title, 'body ' || range as body from range(50)) to '${pq}' (format parquet)`,
+    );
     const tidx = join(dir, 'text');
     await run(['build', 'inverted', '-i', pq, '--id', 'id', '--text', 'title,body', '-o', tidx]);
     const twal = join(dir, 'text-wal');
@@ -327,7 +329,9 @@ describe('wal safety', () => {
     });
     assert.equal(s.code, 0, s.stderr);
     assert.deepEqual([JSON.parse(s.stdout).firstSeq, JSON.parse(s.stdout).lastSeq], [20001, 20010]);
-    const bad = await recall(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', '-'], { input: `${jsonl(recs.slice(0, 5))}{oops\n` });
+    const bad = await recall(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', '-'], {
+      input: `${jsonl(recs.slice(0, 5))}{oops\n`,
+    });
     assert.equal(bad.code, 3);
     assert.match(bad.stderr, /stdin: line 6: not valid JSON/);
     assert.equal((await run(['wal', 'inspect', '--wal', wal])).lastSeq, 20010);

@@ -12,12 +12,15 @@ export const walQueryFlags = {
 
 /** The notices a query or dump prints on stderr: a torn tail, and records quarantined (not applied). */
 export function warnTorn(
-  wal: { dir?: string; torn: { segment: string; message: string } | null; quarantined?: { seq: number; reason: string }[] } | null | undefined,
+  wal:
+    | { dir?: string; torn: { segment: string; message: string } | null; quarantined?: { seq: number; reason: string }[] }
+    | null
+    | undefined,
 ): void {
   if (wal?.torn) process.stderr.write(`recall: ${wal.torn.segment}: ${wal.torn.message}\n`);
   for (const q of wal?.quarantined ?? []) {
     process.stderr.write(
-      `recall: ${wal?.dir ?? "WAL"}: record seq ${q.seq} quarantined (not applied): ${q.reason}; remove it with \`recall wal drop --seq ${q.seq}\`\n`,
+      `recall: ${wal?.dir ?? 'WAL'}: record seq ${q.seq} quarantined (not applied): ${q.reason}; remove it with \`recall wal drop --seq ${q.seq}\`\n`,
     );
   }
 }

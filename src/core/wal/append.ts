@@ -199,7 +199,11 @@ export async function appendWal(
           { file: o.input },
         );
       });
-      if (!st.isFile()) throw badInput('ERR_RECALL_IO', `${o.input}: not a regular file`, { file: o.input, fix: 'pass a JSON-lines file, - for stdin, or parquet' });
+      if (!st.isFile())
+        throw badInput('ERR_RECALL_IO', `${o.input}: not a regular file`, {
+          file: o.input,
+          fix: 'pass a JSON-lines file, - for stdin, or parquet',
+        });
       pass = jsonLinesPass(o.input, o.input);
     }
     // 1. check everything, holding one batch of encoded bytes at most
@@ -279,11 +283,15 @@ export async function appendWal(
       );
     }
     if (records !== total) {
-      throw new RecallError('ERR_RECALL_INPUT_CHANGED', `${o.input}: ${total} records were checked, ${records} appended: the input changed`, {
-        exit: ExitCode.BadInput,
-        file: o.input,
-        fix: 'do not change an input while it is appended',
-      });
+      throw new RecallError(
+        'ERR_RECALL_INPUT_CHANGED',
+        `${o.input}: ${total} records were checked, ${records} appended: the input changed`,
+        {
+          exit: ExitCode.BadInput,
+          file: o.input,
+          fix: 'do not change an input while it is appended',
+        },
+      );
     }
     return {
       wal: o.wal,

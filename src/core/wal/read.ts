@@ -131,7 +131,11 @@ export function parseSegment(
     const partial = b.length - o < MIN_RECORD;
     const len = partial ? 0 : dv.getUint32(o, true);
     let problem: string;
-    if (r) problem = r.seq <= prevSeq ? `seq ${r.seq} after seq ${prevSeq} (seqs must rise)` : `seq ${r.seq} after seq ${prevSeq}: seqs ${prevSeq + 1}..${r.seq - 1} are missing`;
+    if (r)
+      problem =
+        r.seq <= prevSeq
+          ? `seq ${r.seq} after seq ${prevSeq} (seqs must rise)`
+          : `seq ${r.seq} after seq ${prevSeq}: seqs ${prevSeq + 1}..${r.seq - 1} are missing`;
     else if (partial) problem = `a partial record of ${b.length - o} bytes`;
     else if (len < BODY_FIXED || len > MAX_BODY) problem = `an impossible record length ${len}`;
     else if (o + HEADER + len > b.length) problem = `a record of ${len} bytes that runs past the end of the segment`;

@@ -138,20 +138,20 @@ pub(super) fn parse_segment(
     // damage skipped since the last good record: its issue (seqs lost are named once known)
     let mut skipped: Option<usize> = None;
     while o < b.len() {
-        if let Some((seq, end)) = record_at(b, o) {
-            if seq == prev_seq + 1 || (skipped.is_some() && seq > prev_seq) {
-                if let Some(i) = skipped.take()
-                    && seq > prev_seq + 1
-                {
-                    corrupt[i].message.push_str(&format!(" (seqs {}..{} lost)", prev_seq + 1, seq - 1));
-                }
-                let body = &b[o + HEADER..end];
-                visit(seq, body[8], &body[BODY_FIXED..])?;
-                prev_seq = seq;
-                o = end;
-                valid_end = o as u64;
-                continue;
+        if let Some((seq, end)) = record_at(b, o)
+            && (seq == prev_seq + 1 || (skipped.is_some() && seq > prev_seq))
+        {
+            if let Some(i) = skipped.take()
+                && seq > prev_seq + 1
+            {
+                corrupt[i].message.push_str(&format!(" (seqs {}..{} lost)", prev_seq + 1, seq - 1));
             }
+            let body = &b[o + HEADER..end];
+            visit(seq, body[8], &body[BODY_FIXED..])?;
+            prev_seq = seq;
+            o = end;
+            valid_end = o as u64;
+            continue;
         }
         // what is wrong with the record at o
         let problem = match record_at(b, o) {

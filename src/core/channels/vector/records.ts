@@ -15,7 +15,10 @@ export const vectorRecords: RecordCodec = {
       const v = rec.vector;
       if (!Array.isArray(v) || v.length === 0) w.fail('a vector upsert needs a non-empty "vector" array', 'add the embedding');
       if (fit.dim && v.length !== fit.dim)
-        w.fail(`"vector" has ${v.length} dimensions, ${fit.dimFrom ?? 'earlier records'} ${fit.dim}`, 'give every vector the index dimension');
+        w.fail(
+          `"vector" has ${v.length} dimensions, ${fit.dimFrom ?? 'earlier records'} ${fit.dim}`,
+          'give every vector the index dimension',
+        );
       if (!fit.dim) {
         fit.dim = v.length;
         fit.dimFrom = 'earlier records';

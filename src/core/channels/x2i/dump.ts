@@ -29,5 +29,9 @@ export async function dumpX2i(c: DumpContext): Promise<ChannelDump> {
     minScore: c.params.minScore === null || c.params.minScore === undefined ? undefined : Number(c.params.minScore),
   });
   // x2i records fit every x2i index: nothing to quarantine
-  return { ...r, quarantined: [], files: r.shards.map((s, i) => ({ file: names[i]!, keys: s.keys, deleted: s.deleted, fileBytes: s.fileBytes })) };
+  return {
+    ...r,
+    quarantined: [],
+    files: r.shards.map((s, i) => ({ file: names[i]!, keys: s.keys, deleted: s.deleted, fileBytes: s.fileBytes })),
+  };
 }
