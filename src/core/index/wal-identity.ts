@@ -54,7 +54,13 @@ export async function readWalIdentity(walDir: string): Promise<WalIdentity | nul
   } catch {
     // reported below
   }
-  if (!w || w.format !== 'recall-wal' || typeof w.id !== 'string' || !/^[0-9a-f]{32}$/.test(w.id) || typeof w.channels !== 'object') {
+  if (
+    w?.format !== 'recall-wal' ||
+    typeof w.id !== 'string' ||
+    !/^[0-9a-f]{32}$/.test(w.id) ||
+    typeof w.channels !== 'object' ||
+    !w.channels
+  ) {
     throw badInput('ERR_RECALL_CORRUPT', `${file}: not a recall WAL identity (format "recall-wal", a 32-hex-digit id, channels)`, {
       file,
       fix: 'restore wal.json from a copy of the WAL folder; without it the WAL cannot be matched to the versions dumped from it',
