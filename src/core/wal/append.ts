@@ -208,7 +208,9 @@ export async function appendWal(
     }
     // 1. check everything, holding one batch of encoded bytes at most
     const check = new RecordEncoder(o.channel, fit);
+    let seen = 0;
     await pass((origin, rec) => {
+      if ((++seen & 4095) === 0) hooks.signal?.throwIfAborted(); // nothing appended yet: stop at once
       check.add(origin, rec);
       if (check.count >= 65536 || check.bytesHeld >= BATCH_BYTES) check.clear();
     });
