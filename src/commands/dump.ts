@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { warnTorn } from '../cli/flags/wal.js';
 import { RecallCommand } from '../cli/base-command.js';
 import type { DumpResult } from '../core/pipeline/dump.js';
 
@@ -13,7 +14,9 @@ over a delta version always folds the layers into one complete version). Publish
 (temp folder, manifest, rename, CURRENT replaced by temp + fsync + rename): a crash or Ctrl-C at any point
 leaves CURRENT on a complete version; a second concurrent dump of the same channel is refused (exit 2).
 A torn WAL tail is reported and ignored; a corrupt record stops the dump with its segment and offset (exit 3)
-unless --skip-corrupt. Channels: x2i (per shard, natively) and vector (a delta is a flat exact index of the upserted rows
+unless --skip-corrupt, as does a WAL other than the one the version applied (WAL ids, exit 3) or one missing
+records after its seq. A record that cannot apply to the index (a vector of another dimension, a text field the
+index does not have) is quarantined: not applied, reported, named in the manifest; \`recall wal drop\` removes it. Channels: x2i (per shard, natively) and vector (a delta is a flat exact index of the upserted rows
 plus the deleted ids; a major dump rebuilds the index with its build parameters).`;
   static override examples = [
     '<%= config.bin %> dump --index out/x2i --wal out/wal',
@@ -38,7 +41,7 @@ plus the deleted ids; a major dump rebuilds the index with its build parameters)
       { signal: this.signal },
     );
     this.progress.stop();
-    if (r.wal.torn) process.stderr.write(`recall: ${r.wal.torn.segment}: ${r.wal.torn.message}\n`);
+    warnTorn({ dir: flags.wal, torn: r.wal.torn, quarantined: r.quarantined });
     for (const c of r.wal.corrupt) process.stderr.write(`recall: ${c.segment}: ${c.message} (skipped)\n`);
     if (!r.published) {
       this.say(`${r.channel} v${r.baseVersion} is up to date with ${flags.wal} (seq ${r.walSeq}); nothing to dump`);

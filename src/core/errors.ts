@@ -86,7 +86,7 @@ const NATIVE: Record<string, { exit: ExitCode; fix?: string }> = {
 };
 
 const WAL_CORRUPT_FIX =
-  'restore the segment from a copy; `recall dump` and `recall query` can pass --skip-corrupt to skip and count the record';
+  'restore the segment from a copy (`recall wal inspect` lists the damage); `recall dump` and `recall query` can pass --skip-corrupt to skip and count the damaged records; `wal append` never writes behind damage';
 
 const NODE_IO: Record<string, string> = {
   ENOENT: 'no such file or directory',

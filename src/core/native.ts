@@ -95,6 +95,8 @@ export interface WalScanReport {
   visited: number;
   /** Last valid seq of the log (0: empty). */
   lastSeq: number;
+  /** The seq the oldest segment starts at (0: no segment); records before it were truncated. */
+  firstSeq: number;
   torn: WalIssue | null;
   corrupt: WalIssue[];
 }
@@ -216,6 +218,8 @@ export interface Native {
     range: WalRange,
   ): { seqs: Float64Array; ops: Uint8Array; ends: Uint32Array; payloads: Uint8Array; report: WalScanReport };
   walTruncate(dir: string, before: number): string[];
+  /** Take record `seq` out of replay (its op gets the dropped bit); returns its segment and original op. */
+  walDrop(dir: string, seq: number): { segment: string; op: number };
 
   x2iInfo(index: X2iHandle): { keys: number; edges: number; maxLen: number; capacity: number; seed: bigint; apcl: number; probes: number };
   x2iVerify(index: X2iHandle): string | null;

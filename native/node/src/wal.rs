@@ -15,6 +15,7 @@ js_fn! {
     js_wal_close => wal_close;
     js_wal_scan => wal_scan;
     js_wal_truncate => wal_truncate;
+    js_wal_drop => wal_drop;
 }
 
 pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
@@ -27,6 +28,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"walClose", Some(js_wal_close)),
             export(c"walScan", Some(js_wal_scan)),
             export(c"walTruncate", Some(js_wal_truncate)),
+            export(c"walDrop", Some(js_wal_drop)),
         ],
     )
 }
@@ -49,9 +51,13 @@ fn opt_issue(env: Env, i: &Option<Issue>) -> JsResult<napi_value> {
 
 pub(crate) fn report(env: Env, r: &ScanReport) -> JsResult<napi_value> {
     let o = env.object()?;
-    for (name, v) in
-        [(c"segments", r.segments as f64), (c"read", r.read as f64), (c"visited", r.visited as f64), (c"lastSeq", r.last_seq as f64)]
-    {
+    for (name, v) in [
+        (c"segments", r.segments as f64),
+        (c"read", r.read as f64),
+        (c"visited", r.visited as f64),
+        (c"lastSeq", r.last_seq as f64),
+        (c"firstSeq", r.first_seq as f64),
+    ] {
         env.set(o, name, env.double(v)?)?;
     }
     env.set(o, c"torn", opt_issue(env, &r.torn)?)?;
@@ -160,4 +166,15 @@ fn wal_truncate(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let dir = PathBuf::from(env.string_arg(a.argv[0], "dir")?);
     let removed = wal::truncate_before(&dir, env.number(a.argv[1], "before")? as u64)?;
     env.array(removed.iter().map(|p| env.string(&p.display().to_string())))
+}
+
+/// walDrop(dir, seq): {segment, op} (the record's original op)
+fn wal_drop(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<2>::get(env, info)?;
+    let dir = PathBuf::from(env.string_arg(a.argv[0], "dir")?);
+    let (segment, op) = wal::drop_record(&dir, env.number(a.argv[1], "seq")? as u64)?;
+    let o = env.object()?;
+    env.set(o, c"segment", env.string(&segment.display().to_string())?)?;
+    env.set(o, c"op", env.double(op as f64)?)?;
+    Ok(o)
 }

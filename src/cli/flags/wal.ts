@@ -10,7 +10,17 @@ export const walQueryFlags = {
   'skip-corrupt': Flags.boolean({ description: 'skip corrupt WAL records (counted) instead of stopping' }),
 };
 
-/** The torn-tail notice a query prints on stderr. */
-export function warnTorn(wal: { torn: { segment: string; message: string } | null } | null | undefined): void {
+/** The notices a query or dump prints on stderr: a torn tail, and records quarantined (not applied). */
+export function warnTorn(
+  wal:
+    | { dir?: string; torn: { segment: string; message: string } | null; quarantined?: { seq: number; reason: string }[] }
+    | null
+    | undefined,
+): void {
   if (wal?.torn) process.stderr.write(`recall: ${wal.torn.segment}: ${wal.torn.message}\n`);
+  for (const q of wal?.quarantined ?? []) {
+    process.stderr.write(
+      `recall: ${wal?.dir ?? 'WAL'}: record seq ${q.seq} quarantined (not applied): ${q.reason}; remove it with \`recall wal drop --seq ${q.seq}\`\n`,
+    );
+  }
 }

@@ -15,11 +15,17 @@ Keys and ids beyond 2^53 are given as strings. Parquet (a .parquet file, folder 
 (op optional, default upsert; inverted: every other text column is a field unless --text).
 The WAL is a folder of segment files (rotated at --segment-bytes); one writer at a time. --fsync batch
 (default) makes each batch of records durable with one fsync, always after every record, off leaves it to
-the OS. A torn tail left by a crashed writer is cut off (and reported) before appending.`;
+the OS. A torn tail left by a crashed writer is cut off (and reported) before appending; damage anywhere else
+stops it (exit 3), so no acknowledged record is ever cut or its seq reused.
+The input is read twice, streaming (bounded memory at any size): every record is checked, then appended in
+batches. The WAL's wal.json holds its id and per channel what records must fit (the vector dimension of its
+first vector append; the text fields of the index given with --index); a record that does not fit stops the
+append. stdin is spooled to a temp file ($TMPDIR) between the passes.`;
   static override examples = [
     '<%= config.bin %> wal append --wal out/wal --channel x2i --input updates.jsonl',
     'cat deletes.jsonl | <%= config.bin %> wal append --wal out/wal --channel x2i --input -',
     '<%= config.bin %> wal append --wal out/wal --channel vector --input new-vectors.parquet --fsync always',
+    '<%= config.bin %> wal append --wal out/wal --channel inverted --input docs.jsonl --index out/inverted',
   ];
   static override flags = {
     wal: Flags.string({ description: 'WAL folder (created if missing)', required: true }),
@@ -42,6 +48,9 @@ the OS. A torn tail left by a crashed writer is cut off (and reported) before ap
     id: Flags.string({ description: 'parquet: vector / inverted id column', default: 'id' }),
     vector: Flags.string({ description: 'parquet: vector column', default: 'vector' }),
     text: Flags.string({ description: 'parquet: inverted text columns, comma-separated (default: every other text column)' }),
+    index: Flags.string({
+      description: 'check records against this index (vector dimension, text fields) and bind the WAL to it',
+    }),
   };
 
   async run(): Promise<AppendResult> {
@@ -57,6 +66,7 @@ the OS. A torn tail left by a crashed writer is cut off (and reported) before ap
         fsync: flags.fsync,
         segmentBytes: flags['segment-bytes'],
         batch: flags.batch,
+        index: flags.index,
         columns: {
           key: flags.key,
           neighbors: flags.neighbors,

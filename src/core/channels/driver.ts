@@ -5,6 +5,7 @@
  */
 import type { ChannelConfig, RecallConfig } from '../config/load.js';
 import type { DumpInfo } from '../index/layers.js';
+import type { WalBinding } from '../index/wal-identity.js';
 import type { Bytes } from '../io/bytes.js';
 import type { WalScanReport } from '../native.js';
 import type { ChannelKind, ChannelName } from './kinds.js';
@@ -45,10 +46,24 @@ export interface RecordWriter {
   fail(what: string, fix: string): never;
 }
 
+/**
+ * What a channel's records must fit to apply to its index, and where that was learned (for
+ * messages): the WAL's binding (wal.json), the index given with --index, or earlier records.
+ * An encoder fills in what it learns (the first vector's dimension).
+ */
+export interface RecordFit extends WalBinding {
+  dimFrom?: string;
+  fieldsFrom?: string;
+}
+
 /** The channel's WAL payloads (native/core/src/wal/mod.rs has the layouts). */
 export interface RecordCodec {
-  /** A fresh encoder state (e.g. the vector dimension seen so far) per append. */
-  encoder(): (w: RecordWriter, rec: Record<string, unknown>, del: boolean) => void;
+  /** A fresh encoder state per append; records are checked against `fit`, which learns what the first record fixes. */
+  encoder(fit: RecordFit): (w: RecordWriter, rec: Record<string, unknown>, del: boolean) => void;
+  /** Why a whole record (CRC valid) cannot apply to an index that fits `fit`, or null: replay quarantines it. */
+  inapplicable(payload: Uint8Array, del: boolean, fit: WalBinding): string | null;
+  /** What records must fit to apply to the index at `index` (a channel, version folder or file). */
+  fitOf?(index: string): Promise<WalBinding>;
   /** The SQL select list that shapes parquet rows like the JSON-lines records (`op` comes first, separately). */
   parquetSelect(columns: ParquetColumns, need: (name: string, flag: string) => string, textColumns: (idColumn: string) => string[]): string;
   /** Fix up a row read from parquet before it is encoded (e.g. a JSON text column parsed). */
@@ -96,9 +111,17 @@ export interface DumpContext {
   layers: number[];
 }
 
+/** A WAL record replay skipped because it cannot apply to the index (wrong dimension, unknown field). */
+export interface QuarantinedRecord {
+  seq: number;
+  reason: string;
+}
+
 /** What one channel's dump wrote into the staging folder. */
 export interface ChannelDump {
   records: number;
+  /** Records not applied: kept in the WAL, listed by `wal inspect --index`, removable with `wal drop`. */
+  quarantined: QuarantinedRecord[];
   upserts: number;
   deletes: number;
   changedKeys: number;

@@ -33,7 +33,11 @@ export function kindOfName(name: ChannelName): ChannelKind {
 /** The WAL op byte of an upsert or a delete of `kind`. */
 export const opCode = (kind: ChannelKind, del: boolean): number => 1 + 2 * CHANNEL_KINDS.indexOf(kind) + (del ? 1 : 0);
 
+/** The bit `recall wal drop` sets on a record's op: every reader skips it; the original op is `op & ~OP_DROPPED`. */
+export const OP_DROPPED = 0x80;
+
 export function decodeOp(op: number): { channel: ChannelKind; delete: boolean } | null {
+  if (op & OP_DROPPED) return null;
   const c = CHANNEL_KINDS[Math.floor((op - 1) / 2)];
   return op >= 1 && c ? { channel: c, delete: op % 2 === 0 } : null;
 }

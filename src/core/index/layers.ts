@@ -26,24 +26,27 @@ export interface DumpInfo {
   kind: 'build' | 'major' | 'delta';
   /** Last WAL seq applied (0 for a build). */
   walSeq: number;
+  /** The id of the WAL applied (wal-identity.ts); null for a build or a WAL made before ids. */
+  walId: string | null;
   /** Versions to read, oldest first; the last is the version itself. */
   layers: number[];
 }
 
 export function dumpInfo(m: VersionManifest): DumpInfo {
   const d = m.params.dump as Partial<DumpInfo> | undefined;
-  if (!d) return { kind: 'build', walSeq: 0, layers: [m.version] };
-  const info = { kind: d.kind ?? 'major', walSeq: d.walSeq ?? 0, layers: d.layers ?? [m.version] };
+  if (!d) return { kind: 'build', walSeq: 0, walId: null, layers: [m.version] };
+  const info = { kind: d.kind ?? 'major', walSeq: d.walSeq ?? 0, walId: d.walId ?? null, layers: d.layers ?? [m.version] };
   const isVersion = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
   if (
     !Number.isSafeInteger(info.walSeq) ||
     info.walSeq < 0 ||
+    (info.walId !== null && typeof info.walId !== 'string') ||
     !Array.isArray(info.layers) ||
     !info.layers.every(isVersion) ||
     info.layers.at(-1) !== m.version ||
     info.layers.some((v, i) => i > 0 && v <= info.layers[i - 1]!)
   ) {
-    throw badInput('ERR_RECALL_CORRUPT', `version ${m.version}: ${MANIFEST} params.dump is not {kind, walSeq, layers} (damaged)`, {
+    throw badInput('ERR_RECALL_CORRUPT', `version ${m.version}: ${MANIFEST} params.dump is not {kind, walSeq, walId, layers} (damaged)`, {
       fix: 'the version is damaged: rebuild it',
     });
   }
@@ -206,7 +209,7 @@ export async function resolveLayered(path: string, ext: string, what: string, as
       channelDir: null,
       version: null,
       manifest: null,
-      info: { kind: 'build', walSeq: 0, layers: [] },
+      info: { kind: 'build', walSeq: 0, walId: null, layers: [] },
       layers: [{ version: null, dir: dirname(path), files: [path] }],
     };
   }

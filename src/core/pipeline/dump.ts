@@ -3,17 +3,21 @@
  * new version: a major dump (every live key in complete files) or a delta
  * (only the keys changed since CURRENT, deletes as tombstones, reading
  * through to the layers below). The new version records the last WAL seq it
- * applied, so running it again applies nothing twice. It is staged and
+ * applied and the id of the WAL (index/wal-identity.ts), so running it again
+ * applies nothing twice and another WAL is refused. Records that cannot apply
+ * (a vector of another dimension, an unknown text field) are quarantined:
+ * skipped, reported and named in the manifest (`params.dump.quarantined`). It is staged and
  * published like a build (temp folder, manifest, rename, CURRENT replaced by
  * temp + fsync + rename) under the channel's build lock, so a crash leaves
  * CURRENT on a complete version and a second concurrent dump is refused.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DumpedFile, DumpOptions } from '../channels/driver.js';
+import type { DumpedFile, DumpOptions, QuarantinedRecord } from '../channels/driver.js';
 import { driverNamed } from '../channels/registry.js';
 import { badInput, RecallError } from '../errors.js';
 import { dumpInfo, type DumpInfo } from '../index/layers.js';
+import { checkWalCovers, checkWalIdentity, readWalIdentity } from '../index/wal-identity.js';
 import { beginVersion, listVersions, readCurrent, readManifest, versionName } from '../index/versions.js';
 import type { WalScanReport } from '../native.js';
 
@@ -31,6 +35,8 @@ export interface DumpResult {
   fromSeq: number;
   walSeq: number;
   records: number;
+  /** Records that cannot apply to the index (wrong dimension, unknown field): skipped, named in the manifest. */
+  quarantined: QuarantinedRecord[];
   upserts: number;
   deletes: number;
   keys: number;
@@ -81,7 +87,11 @@ export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal 
     const kind = o.delta ? 'delta' : 'major';
     // a delta reads through every layer under it; a major dump replaces them all
     const layers = kind === 'delta' ? [...info.layers, staged.version] : [staged.version];
+    // the WAL must be the one this version applied, holding every record after its seq
+    const walIdentity = await readWalIdentity(o.wal);
+    checkWalIdentity(info, walIdentity, o.wal, `version ${cur.version}`);
     const r = await driver.dump({ o, stagedDir: staged.dir, version: staged.version, params: cur.manifest.params, info, kind, layers });
+    checkWalCovers(r.report, info, o.wal, `version ${cur.version}`);
     hooks.signal?.throwIfAborted();
     const walSeq = Math.max(info.walSeq, o.upto === undefined ? r.report.lastSeq : Math.min(o.upto, r.report.lastSeq));
     const result: DumpResult = {
@@ -94,6 +104,7 @@ export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal 
       fromSeq: info.walSeq,
       walSeq,
       records: r.records,
+      quarantined: r.quarantined,
       upserts: r.upserts,
       deletes: r.deletes,
       keys: r.changedKeys,
@@ -109,7 +120,16 @@ export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal 
       result.elapsedMs = Date.now() - started;
       return result;
     }
-    const published = await staged.publish({ ...cur.manifest.params, dump: { kind, walSeq, layers, wal: o.wal, base: cur.version } });
+    const dump = {
+      kind,
+      walSeq,
+      walId: walIdentity?.id ?? null,
+      layers,
+      wal: o.wal,
+      base: cur.version,
+      ...(r.quarantined.length ? { quarantined: r.quarantined } : {}),
+    };
+    const published = await staged.publish({ ...cur.manifest.params, dump });
     result.published = true;
     result.version = published.version;
     if (o.keep !== undefined) result.removedVersions = await prune(o.index, o.keep);

@@ -4,7 +4,7 @@
  * checked before anything is appended. The payload of each channel is its
  * driver's record codec (core/channels/<kind>/records.ts).
  */
-import type { RecordCodec, RecordWriter } from '../channels/driver.js';
+import type { RecordCodec, RecordFit, RecordWriter } from '../channels/driver.js';
 import { type ChannelKind, opCode } from '../channels/kinds.js';
 import { driverFor } from '../channels/registry.js';
 import { Bytes } from '../io/bytes.js';
@@ -46,12 +46,29 @@ export class RecordEncoder {
   upserts = 0;
   deletes = 0;
 
-  constructor(readonly channel: ChannelKind) {
-    this.encode = driverFor(channel).record.encoder();
+  /** `fit`: what the records must fit (the WAL's binding, the index); it learns what the first record fixes. */
+  constructor(
+    readonly channel: ChannelKind,
+    readonly fit: RecordFit = {},
+  ) {
+    this.encode = driverFor(channel).record.encoder(fit);
   }
 
+  /** Records held (since the last `clear`). */
   get count(): number {
     return this.ops.length;
+  }
+
+  /** Bytes of payload held. */
+  get bytesHeld(): number {
+    return this.bytes.len;
+  }
+
+  /** Forget the records held (counts of upserts and deletes go on): the next batch starts empty. */
+  clear(): void {
+    this.ops.length = 0;
+    this.ends.length = 0;
+    this.bytes.len = 0;
   }
 
   private fail(o: Origin, what: string, fix: string): never {
@@ -114,27 +131,35 @@ export class RecordEncoder {
   }
 }
 
-/** Parse JSON lines into `enc`; a bad line stops with its number. */
-export function encodeJsonLines(text: string, file: string, enc: RecordEncoder): void {
+/** A JSON line that does not parse: stop with its number. */
+export function badJsonLine(file: string, line: number, e: unknown): never {
+  throw badInput('ERR_RECALL_BAD_RECORD', `${file}: line ${line}: not valid JSON (${(e as Error).message})`, {
+    file,
+    row: line - 1,
+    fix: 'fix the line; nothing was appended',
+  });
+}
+
+/**
+ * Call `visit` with every non-blank line of a stream of chunks (1-based line numbers), holding one
+ * chunk and the line being read, never the whole input. A line split across chunks is joined once.
+ */
+export async function eachLine(chunks: AsyncIterable<Buffer>, visit: (text: string, line: number) => void): Promise<void> {
+  let carry: Buffer[] = [];
   let line = 0;
-  let at = 0;
-  while (at < text.length) {
-    let nl = text.indexOf('\n', at);
-    if (nl < 0) nl = text.length;
+  const emit = (b: Buffer) => {
     line++;
-    const s = text.slice(at, nl).trim();
-    at = nl + 1;
-    if (!s) continue;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(s);
-    } catch (e) {
-      throw badInput('ERR_RECALL_BAD_RECORD', `${file}: line ${line}: not valid JSON (${(e as Error).message})`, {
-        file,
-        row: line - 1,
-        fix: 'fix the line; nothing was appended',
-      });
+    const s = b.toString('utf8').trim();
+    if (s) visit(s, line);
+  };
+  for await (const chunk of chunks) {
+    let at = 0;
+    for (let nl = chunk.indexOf(10, at); nl !== -1; nl = chunk.indexOf(10, at)) {
+      emit(carry.length ? Buffer.concat([...carry, chunk.subarray(at, nl)]) : chunk.subarray(at, nl));
+      carry = [];
+      at = nl + 1;
     }
-    enc.add({ file, at: line, unit: 'line' }, obj);
+    if (at < chunk.length) carry.push(chunk.subarray(at));
   }
+  if (carry.length) emit(Buffer.concat(carry));
 }

@@ -19,7 +19,7 @@ mod tests;
 
 pub use lock::WalLock;
 pub use scan::{Issue, ScanOptions, ScanReport, scan, segments};
-pub use write::{Fsync, Writer, WriterOptions, truncate_before};
+pub use write::{Fsync, Writer, WriterOptions, drop_record, truncate_before};
 
 use crate::error::{Error, Result};
 
@@ -66,8 +66,15 @@ impl Channel {
     }
 }
 
-/// (channel, is delete) of an op byte; None for an unknown op.
+/// The op bit of a dropped record: an operator took it out of replay (`drop_record`); the
+/// original op and payload stay for the record, and every reader skips it.
+pub const DROPPED: u8 = 0x80;
+
+/// (channel, is delete) of an op byte; None for an unknown or dropped op.
 pub fn decode_op(op: u8) -> Option<(Channel, bool)> {
+    if op & DROPPED != 0 {
+        return None;
+    }
     let c = match op.checked_sub(1)? / 2 {
         0 => Channel::X2i,
         1 => Channel::Vector,

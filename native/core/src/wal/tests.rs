@@ -60,7 +60,7 @@ fn appends_rotate_and_continue_across_reopen() {
 
 #[test]
 fn a_torn_tail_is_reported_ignored_and_cut_by_the_next_writer() {
-    for damage in ["truncate", "zeros", "garbage"] {
+    for damage in ["truncate", "zeros", "partial"] {
         let d = scratch(&format!("wal-torn-{damage}"));
         let mut w = Writer::open(&d, opts(1 << 20)).unwrap();
         append_n(&mut w, 0, 10);
@@ -71,15 +71,12 @@ fn a_torn_tail_is_reported_ignored_and_cut_by_the_next_writer() {
         match damage {
             "truncate" => b.truncate(full - 7),
             "zeros" => b.extend_from_slice(&[0u8; 100]),
-            _ => {
-                let n = b.len();
-                b[n - 3] ^= 0x40; // the last record's bytes, as if its page was half written
-            }
+            _ => b.extend_from_slice(&[40, 0, 0, 0, 1, 2, 3]), // a length and part of a CRC
         }
         fs::write(&seg, &b).unwrap();
         let (got, r) = all(&d, &ScanOptions::default()).unwrap();
         let torn = r.torn.expect("torn tail reported");
-        let expect_last = if damage == "zeros" { 10 } else { 9 };
+        let expect_last = if damage == "truncate" { 9 } else { 10 };
         assert_eq!(got.len() as u64, expect_last, "{damage}");
         assert_eq!(r.last_seq, expect_last);
         assert!(torn.message.starts_with("torn tail"), "{}", torn.message);
@@ -167,4 +164,115 @@ fn ops_and_payloads_round_trip() {
     assert_eq!(payload::read_x2i_upsert_into(&p, &mut items, &mut scores).unwrap(), u64::MAX);
     assert_eq!((items, scores), (vec![9, 1, 2], vec![9.0, 0.5, -1.0]));
     assert!(payload::read_x2i_upsert_into(&p[..p.len() - 1], &mut Vec::new(), &mut Vec::new()).is_err());
+}
+
+/// Ten records in one segment; returns the folder, the segment and the record size.
+fn ten(name: &str) -> (std::path::PathBuf, std::path::PathBuf, usize) {
+    let d = scratch(name);
+    let mut w = Writer::open(&d, opts(1 << 20)).unwrap();
+    append_n(&mut w, 0, 10);
+    drop(w);
+    let seg = segments(&d).unwrap()[0].1.clone();
+    let rec = fs::read(&seg).unwrap().len() / 10;
+    (d, seg, rec)
+}
+
+#[test]
+fn damage_followed_by_valid_records_is_corruption_and_no_writer_reuses_their_seqs() {
+    // every byte of the 4th record's length field, and bits low and high
+    for byte in 0..4 {
+        for bit in [0u8, 3, 7] {
+            let (d, seg, rec) = ten(&format!("wal-len-{byte}-{bit}"));
+            let mut b = fs::read(&seg).unwrap();
+            b[3 * rec + byte] ^= 1 << bit;
+            fs::write(&seg, &b).unwrap();
+            match all(&d, &ScanOptions::default()) {
+                Err(Error::Corrupt { offset, message, .. }) => {
+                    assert_eq!(offset, 3 * rec as u64, "{message}");
+                    assert!(message.contains(&format!("a valid record follows at offset {}", 4 * rec)), "{message}");
+                }
+                other => panic!("byte {byte} bit {bit}: {:?}", other.map(|g| g.0)),
+            }
+            // skipped: the records after it are all read, and the seq lost is named
+            let (got, r) = all(&d, &ScanOptions { skip_corrupt: true, ..Default::default() }).unwrap();
+            assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![1, 2, 3, 5, 6, 7, 8, 9, 10]);
+            assert!(r.torn.is_none());
+            assert!(r.corrupt[0].message.contains("(seqs 4..4 lost)"), "{}", r.corrupt[0].message);
+            // the writer neither cuts them nor reuses seqs 4..10
+            assert!(matches!(Writer::open(&d, opts(1 << 20)), Err(Error::Corrupt { .. })));
+            assert_eq!(fs::read(&seg).unwrap(), b, "nothing was cut");
+        }
+    }
+}
+
+#[test]
+fn a_whole_last_record_that_fails_its_crc_is_corruption_not_a_torn_tail() {
+    for damage in ["payload", "longer length", "impossible length"] {
+        let (d, seg, rec) = ten(&format!("wal-last-{damage}"));
+        let mut b = fs::read(&seg).unwrap();
+        match damage {
+            "payload" => b[9 * rec + HEADER + 12] ^= 1,
+            "longer length" => b[9 * rec] += 16, // runs past the end, but the bytes there are the whole record
+            _ => b[9 * rec + 3] = 0xff,
+        }
+        fs::write(&seg, &b).unwrap();
+        match all(&d, &ScanOptions::default()) {
+            Err(Error::Corrupt { offset, .. }) => assert_eq!(offset, 9 * rec as u64, "{damage}"),
+            other => panic!("{damage}: {:?}", other.map(|g| g.1.torn)),
+        }
+        assert!(matches!(Writer::open(&d, opts(1 << 20)), Err(Error::Corrupt { .. })), "{damage}");
+        let (got, r) = all(&d, &ScanOptions { skip_corrupt: true, ..Default::default() }).unwrap();
+        assert_eq!((got.len(), r.corrupt.len(), r.torn.is_none()), (9, 1, true), "{damage}");
+    }
+}
+
+#[test]
+fn a_missing_segment_is_a_gap_named_by_its_seqs() {
+    let d = scratch("wal-gap");
+    let mut w = Writer::open(&d, opts(100)).unwrap();
+    append_n(&mut w, 0, 12);
+    drop(w);
+    let segs = segments(&d).unwrap();
+    assert!(segs.len() >= 4, "{segs:?}");
+    fs::remove_file(&segs[1].1).unwrap();
+    let (from, to) = (segs[1].0, segs[2].0 - 1);
+    match all(&d, &ScanOptions::default()) {
+        Err(Error::Corrupt { path, message, .. }) => {
+            assert_eq!(path, segs[2].1.display().to_string());
+            assert!(message.contains(&format!("seqs {from}..{to} are missing")), "{message}");
+        }
+        other => panic!("{:?}", other.map(|g| g.0)),
+    }
+    let (got, r) = all(&d, &ScanOptions { skip_corrupt: true, ..Default::default() }).unwrap();
+    assert_eq!(got.len() as u64, 12 - (to - from + 1));
+    assert_eq!(r.corrupt.len(), 1);
+    // a range wholly after the gap reads without it
+    let (got, _) = all(&d, &ScanOptions { after: to, ..Default::default() }).unwrap();
+    assert_eq!(got.first().unwrap().0, to + 1);
+    // a segment named for a seq that is not the next one is a gap too
+    let segs = segments(&d).unwrap();
+    let last = segs.last().unwrap();
+    fs::rename(&last.1, d.join(segment_name(last.0 + 3))).unwrap();
+    let e = all(&d, &ScanOptions { after: to, ..Default::default() }).unwrap_err();
+    assert!(e.to_string().contains("are missing"), "{e}");
+}
+
+#[test]
+fn a_dropped_record_is_skipped_by_every_reader_and_seqs_stay_continuous() {
+    let (d, _, _) = ten("wal-drop");
+    let (seg, op) = drop_record(&d, 4).unwrap();
+    assert_eq!(op, Channel::X2i.op(false));
+    assert_eq!(seg, segments(&d).unwrap()[0].1);
+    let mut seen = Vec::new();
+    scan(&d, &ScanOptions::default(), |seq, op, _| {
+        seen.push((seq, decode_op(op).is_some()));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen.len(), 10);
+    assert_eq!(seen.iter().filter(|s| !s.1).map(|s| s.0).collect::<Vec<_>>(), vec![4]);
+    assert!(matches!(drop_record(&d, 4), Err(Error::InvalidArgument(_))));
+    assert!(matches!(drop_record(&d, 11), Err(Error::InvalidArgument(_))));
+    let mut w = Writer::open(&d, opts(1 << 20)).unwrap();
+    assert_eq!(append_n(&mut w, 0, 1), (11, 11));
 }

@@ -6,10 +6,11 @@
 //! `append` call (group commit) and at each rotation, `Off` leaves it to the OS.
 
 use super::scan::{Issue, parse_segment, segments};
-use super::{BODY_FIXED, HEADER, MAX_BODY, WalLock, segment_name};
+use super::{BODY_FIXED, DROPPED, HEADER, MAX_BODY, WalLock, segment_name};
+use crate::bytes::u32_at;
 use crate::checksum::crc32c;
 use crate::error::{Error, Result};
-use crate::fsutil::sync_dir;
+use crate::fsutil::{AtomicFile, sync_dir};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -184,4 +185,42 @@ pub fn truncate_before(dir: &Path, before: u64) -> Result<Vec<PathBuf>> {
         sync_dir(dir);
     }
     Ok(removed)
+}
+
+/// Take the record `seq` out of replay: its op byte gets the `DROPPED` bit (its CRC is
+/// recomputed; seqs stay continuous, the original op and payload stay readable). The segment
+/// is rewritten to a temp name and renamed into place under the writer lock. Returns the
+/// segment and the record's original op. A record already dropped is refused.
+pub fn drop_record(dir: &Path, seq: u64) -> Result<(PathBuf, u8)> {
+    let _lock = WalLock::acquire(dir)?;
+    let segs = segments(dir)?;
+    let Some(i) = segs.iter().rposition(|s| s.0 <= seq) else {
+        return Err(Error::InvalidArgument(format!("{}: no segment holds seq {seq}", dir.display())));
+    };
+    let (first, path) = &segs[i];
+    let mut bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
+    let mut at = None;
+    let mut corrupt = Vec::new();
+    let mut o = 0usize;
+    parse_segment(path, &bytes, i + 1 == segs.len(), first - 1, false, &mut corrupt, |s, op, p| {
+        if s == seq {
+            at = Some((o, op));
+        }
+        o += HEADER + BODY_FIXED + p.len();
+        Ok(())
+    })?;
+    let Some((o, op)) = at else {
+        return Err(Error::InvalidArgument(format!("{}: no record with seq {seq} (the WAL's records are in wal inspect)", dir.display())));
+    };
+    if op & DROPPED != 0 {
+        return Err(Error::InvalidArgument(format!("{}: record seq {seq} is already dropped", path.display())));
+    }
+    let len = u32_at(&bytes, o) as usize;
+    bytes[o + HEADER + 8] = op | DROPPED;
+    let crc = crc32c(&bytes[o + HEADER..o + HEADER + len]);
+    bytes[o + 4..o + 8].copy_from_slice(&crc.to_le_bytes());
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(&bytes)?;
+    f.commit()?;
+    Ok((path.clone(), op))
 }

@@ -27,9 +27,17 @@ import {
  */
 export async function dumpText(c: DumpContext): Promise<ChannelDump> {
   const native = loadNative();
-  const ch = textChanges(c.o.wal, { after: c.info.walSeq, upto: c.o.upto, skipCorrupt: c.o.skipCorrupt });
+  const base = await resolveLayered(c.o.index, TEXT_FILE_EXT, 'a text index');
+  const open = await openTextLayers(base.layers);
+  const { analyzer, like } = layersAnalyzer(open, false);
+  const ch = textChanges(
+    c.o.wal,
+    { after: c.info.walSeq, upto: c.o.upto, skipCorrupt: c.o.skipCorrupt },
+    like.fields.map((f) => f.name),
+  );
   const done = (files: DumpedFile[]): ChannelDump => ({
     records: ch.records,
+    quarantined: ch.quarantined,
     upserts: ch.upserts,
     deletes: ch.deletes,
     changedKeys: ch.docs.size,
@@ -37,9 +45,6 @@ export async function dumpText(c: DumpContext): Promise<ChannelDump> {
     files,
   });
   if (ch.records === 0 && !(c.kind === 'major' && c.info.layers.length > 1)) return done([]);
-  const base = await resolveLayered(c.o.index, TEXT_FILE_EXT, 'a text index');
-  const open = await openTextLayers(base.layers);
-  const { analyzer, like } = layersAnalyzer(open, false);
   const intIds = native.textExtIds(open.flatMap((l) => l.shards)[0]!.handle, new Uint32Array(0)) instanceof BigUint64Array;
   const header = { version: c.version, shard: 0, shardCount: 1 };
   const files: DumpedFile[] = [];

@@ -18,7 +18,9 @@ import { badInput } from '../../errors.js';
 import { canonicalJson } from '../../io/canonical-json.js';
 import { type Layer, readLayerFile } from '../../index/layers.js';
 import { loadNative, type TextBuildStats, type TextHandle, type TextInfo, type WalRange, type WalScanReport } from '../../native.js';
+import type { QuarantinedRecord } from '../driver.js';
 import { channelName, decodeOp } from '../kinds.js';
+import { textRecords } from './records.js';
 import { type Analyzer, analyzerFor } from './analyzer.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { packStrings, packTexts } from './input.js';
@@ -39,13 +41,20 @@ export interface TextChanges {
   records: number;
   upserts: number;
   deletes: number;
+  /** Records that cannot apply to the index (a field it does not have): skipped, reported. */
+  quarantined: QuarantinedRecord[];
   report: WalScanReport;
 }
 
-/** The inverted records of a WAL range, last writer wins. */
-export function textChanges(walDir: string, range: WalRange): TextChanges {
+/**
+ * The inverted records of a WAL range, last writer wins. An upsert with a field not in `fields` (the
+ * index's) is quarantined: skipped as if absent and reported, so one bad record does not stop every
+ * query and dump of the channel.
+ */
+export function textChanges(walDir: string, range: WalRange, fields: string[]): TextChanges {
   const s = loadNative().walScan(walDir, range);
   const docs = new Map<string, TextDoc | null>();
+  const quarantined: QuarantinedRecord[] = [];
   let upserts = 0;
   let deletes = 0;
   const buf = Buffer.from(s.payloads.buffer, s.payloads.byteOffset, s.payloads.byteLength);
@@ -53,6 +62,11 @@ export function textChanges(walDir: string, range: WalRange): TextChanges {
     const op = decodeOp(s.ops[i]!);
     if (op?.channel !== 'text') continue;
     const at = recordStart(s.ends, i);
+    const why = textRecords.inapplicable(s.payloads.subarray(at, s.ends[i]), op.delete, { fields });
+    if (why) {
+      quarantined.push({ seq: s.seqs[i]!, reason: why });
+      continue;
+    }
     if (op.delete) {
       deletes++;
       docs.set(buf.toString('utf8', at, s.ends[i]), null);
@@ -63,7 +77,7 @@ export function textChanges(walDir: string, range: WalRange): TextChanges {
     const id = buf.toString('utf8', at + 4, at + 4 + n);
     docs.set(id, { id, fields: JSON.parse(buf.toString('utf8', at + 4 + n, s.ends[i])) as TextDoc['fields'] });
   }
-  return { docs, records: upserts + deletes, upserts, deletes, report: s.report };
+  return { docs, records: upserts + deletes, upserts, deletes, quarantined, report: s.report };
 }
 
 export async function readDeletes(layerDir: string): Promise<string[]> {

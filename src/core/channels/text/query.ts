@@ -7,6 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { badInput, usage } from '../../errors.js';
 import { resolveLayered } from '../../index/layers.js';
+import { guardWal } from '../../index/wal-identity.js';
+import type { QuarantinedRecord } from '../driver.js';
 import { loadNative, tokenFor, type TextHandle, type TextInfo, type WalIssue } from '../../native.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { layersAnalyzer, openTextLayers, tailIndex, textChanges } from './layers.js';
@@ -19,7 +21,16 @@ export interface OpenTextIndex {
   /** Per layer: the ids newer layers or the WAL tail replaced or deleted (dropped from its hits). */
   hidden: Set<string>[];
   layers: (number | null)[];
-  wal: { dir: string; walSeq: number; tailRecords: number; lastSeq: number; torn: WalIssue | null; corrupt: number } | null;
+  wal: {
+    dir: string;
+    walSeq: number;
+    tailRecords: number;
+    lastSeq: number;
+    torn: WalIssue | null;
+    corrupt: number;
+    /** WAL records with a field the index does not have: skipped, not applied. */
+    quarantined: QuarantinedRecord[];
+  } | null;
   prepareQuery(q: string): string;
   close(): Promise<void>;
 }
@@ -41,7 +52,13 @@ export async function openText(path: string, o: OpenTextOptions = {}): Promise<O
   let close = async () => {};
   let wal: OpenTextIndex['wal'] = null;
   if (o.wal) {
-    const tail = textChanges(o.wal, { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt });
+    const covered = await guardWal(o.wal, lv.info, lv.version);
+    const tail = textChanges(
+      o.wal,
+      { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt },
+      like.fields.map((f) => f.name),
+    );
+    covered(tail.report);
     const t = await tailIndex(tail, like, analyzer);
     if (t) {
       layers.push(t.layer);
@@ -54,6 +71,7 @@ export async function openText(path: string, o: OpenTextOptions = {}): Promise<O
       lastSeq: tail.report.lastSeq,
       torn: tail.report.torn,
       corrupt: tail.report.corrupt.length,
+      quarantined: tail.quarantined,
     };
   }
   // what each layer must not answer: everything a newer layer (or the tail) replaced or deleted

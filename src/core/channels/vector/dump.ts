@@ -15,9 +15,11 @@ import { encodeDeletes, openLayers, VECTOR_DELETES_FILE, vectorChanges } from '.
  */
 export async function dumpVector(c: DumpContext): Promise<ChannelDump> {
   const native = loadNative();
-  const ch = vectorChanges(c.o.wal, { after: c.info.walSeq, upto: c.o.upto, skipCorrupt: c.o.skipCorrupt });
+  const dim = Number(c.params.dim);
+  const ch = vectorChanges(c.o.wal, { after: c.info.walSeq, upto: c.o.upto, skipCorrupt: c.o.skipCorrupt }, dim);
   const done = (files: DumpedFile[]): ChannelDump => ({
     records: ch.records,
+    quarantined: ch.quarantined,
     upserts: ch.upserts,
     deletes: ch.deletes,
     changedKeys: ch.rows.size,
@@ -28,13 +30,6 @@ export async function dumpVector(c: DumpContext): Promise<ChannelDump> {
   if (foldOnly) return done([]);
   const base = await resolveLayered(c.o.index, VECTOR_FILE_EXT, 'a vector');
   const index = c.params.index as Omit<VectorBuildOptions, 'seed'> & { seed?: string };
-  const dim = Number(c.params.dim);
-  if (ch.dim && ch.dim !== dim) {
-    throw badInput('ERR_RECALL_DIM_MISMATCH', `${c.o.wal}: the WAL holds ${ch.dim}-dimensional vectors, the index ${dim}`, {
-      file: c.o.wal,
-      fix: 'append vectors of the index dimension only',
-    });
-  }
   // the live rows: layers oldest first, then the changes
   const rows = new Map<bigint, Float32Array>();
   const deleted: bigint[] = [];

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { badInput } from '../../errors.js';
 import { type Layer, readLayerFile } from '../../index/layers.js';
 import { type CancelToken, loadNative, type VectorHandle, type WalRange, type WalScanReport } from '../../native.js';
+import type { QuarantinedRecord } from '../driver.js';
 import { decodeOp } from '../kinds.js';
+import { vectorRecords } from './records.js';
 import { recordStart } from '../../io/records.js';
 
 export const VECTOR_DELETES_FILE = 'deletes.u64';
@@ -22,14 +24,20 @@ export interface VectorChanges {
   records: number;
   upserts: number;
   deletes: number;
+  /** Records that cannot apply to the index (another dimension): skipped, reported. */
+  quarantined: QuarantinedRecord[];
   report: WalScanReport;
 }
 
-/** The vector records of a WAL range, last writer wins. */
-export function vectorChanges(walDir: string, range: WalRange): VectorChanges {
+/**
+ * The vector records of a WAL range, last writer wins. A record that cannot apply (a vector of
+ * another dimension than `dim`) is quarantined: skipped as if absent and reported, so one bad
+ * record does not stop every query and dump of the channel.
+ */
+export function vectorChanges(walDir: string, range: WalRange, dim: number): VectorChanges {
   const s = loadNative().walScan(walDir, range);
   const rows = new Map<bigint, Float32Array | null>();
-  let dim = 0;
+  const quarantined: QuarantinedRecord[] = [];
   let upserts = 0;
   let deletes = 0;
   const dv = new DataView(s.payloads.buffer, s.payloads.byteOffset, s.payloads.byteLength);
@@ -37,6 +45,11 @@ export function vectorChanges(walDir: string, range: WalRange): VectorChanges {
     const op = decodeOp(s.ops[i]!);
     if (op?.channel !== 'vector') continue;
     const at = recordStart(s.ends, i);
+    const why = vectorRecords.inapplicable(s.payloads.subarray(at, s.ends[i]), op.delete, { dim });
+    if (why) {
+      quarantined.push({ seq: s.seqs[i]!, reason: why });
+      continue;
+    }
     const id = dv.getBigUint64(at, true);
     if (op.delete) {
       deletes++;
@@ -44,19 +57,10 @@ export function vectorChanges(walDir: string, range: WalRange): VectorChanges {
       continue;
     }
     upserts++;
-    const d = dv.getUint32(at + 8, true);
-    if (dim && d !== dim) {
-      throw badInput(
-        'ERR_RECALL_DIM_MISMATCH',
-        `${walDir}: WAL record seq ${s.seqs[i]} has a ${d}-dimensional vector, earlier ones ${dim}`,
-        { file: walDir, fix: 'append vectors of the index dimension only' },
-      );
-    }
-    dim = d;
     // copy out: the payload buffer is one allocation for the whole scan
-    rows.set(id, new Float32Array(s.payloads.slice(at + 12, at + 12 + 4 * d).buffer));
+    rows.set(id, new Float32Array(s.payloads.slice(at + 12, at + 12 + 4 * dim).buffer));
   }
-  return { rows, dim, records: upserts + deletes, upserts, deletes, report: s.report };
+  return { rows, dim, records: upserts + deletes, upserts, deletes, quarantined, report: s.report };
 }
 
 export function encodeDeletes(ids: Iterable<bigint>): Buffer {

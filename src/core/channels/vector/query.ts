@@ -5,6 +5,8 @@
 import { writeFile } from 'node:fs/promises';
 import { badInput } from '../../errors.js';
 import { type LayeredVersion, resolveLayered } from '../../index/layers.js';
+import { guardWal } from '../../index/wal-identity.js';
+import type { QuarantinedRecord } from '../driver.js';
 import { loadNative, type WalIssue } from '../../native.js';
 import { VECTOR_FILE_EXT } from './build.js';
 import { readVectors } from './input.js';
@@ -45,7 +47,16 @@ export interface QueryVectorResult {
   qps: number;
   /** Layers searched (oldest first) and the WAL tail merged, when the version has deltas or --wal was given. */
   layers?: (number | null)[];
-  wal?: { dir: string; walSeq: number; tailRecords: number; lastSeq: number; torn: WalIssue | null; corrupt: number } | null;
+  wal?: {
+    dir: string;
+    walSeq: number;
+    tailRecords: number;
+    lastSeq: number;
+    torn: WalIssue | null;
+    corrupt: number;
+    /** WAL records of another dimension: skipped, not applied. */
+    quarantined: QuarantinedRecord[];
+  } | null;
 }
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -133,11 +144,12 @@ async function queryLayered(o: QueryVectorOptions, lv: LayeredVersion, signal?: 
       file: o.queries,
       fix: 'query with vectors of the dimension the index was built with',
     });
-  const tail = o.wal ? vectorChanges(o.wal, { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt }) : null;
-  if (tail?.dim && tail.dim !== q.dim)
-    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.wal}: the WAL holds ${tail.dim}-dimensional vectors, the queries ${q.dim}`, {
-      file: o.wal,
-    });
+  let tail: ReturnType<typeof vectorChanges> | null = null;
+  if (o.wal) {
+    const covered = await guardWal(o.wal, lv.info, lv.version);
+    tail = vectorChanges(o.wal, { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt }, info?.dim ?? q.dim);
+    covered(tail.report);
+  }
   const metric = (lv.manifest?.params.index as { metric?: string } | undefined)?.metric ?? info?.metric ?? 'l2';
   const load_s = (performance.now() - t0) / 1000;
   const token = native.cancelToken();
@@ -203,6 +215,7 @@ async function queryLayered(o: QueryVectorOptions, lv: LayeredVersion, signal?: 
             lastSeq: tail.report.lastSeq,
             torn: tail.report.torn,
             corrupt: tail.report.corrupt.length,
+            quarantined: tail.quarantined,
           }
         : null,
   };

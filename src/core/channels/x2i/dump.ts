@@ -28,5 +28,10 @@ export async function dumpX2i(c: DumpContext): Promise<ChannelDump> {
     topK: Number(c.params.topK ?? 0),
     minScore: c.params.minScore === null || c.params.minScore === undefined ? undefined : Number(c.params.minScore),
   });
-  return { ...r, files: r.shards.map((s, i) => ({ file: names[i]!, keys: s.keys, deleted: s.deleted, fileBytes: s.fileBytes })) };
+  // x2i records fit every x2i index: nothing to quarantine
+  return {
+    ...r,
+    quarantined: [],
+    files: r.shards.map((s, i) => ({ file: names[i]!, keys: s.keys, deleted: s.deleted, fileBytes: s.fileBytes })),
+  };
 }

@@ -7,6 +7,7 @@
 import { badInput } from '../../errors.js';
 import { readContainerInfo } from '../../index/container.js';
 import { resolveLayered } from '../../index/layers.js';
+import { guardWal } from '../../index/wal-identity.js';
 import { loadNative, type WalIssue } from '../../native.js';
 import { routeKeys } from '../../routing/hash.js';
 import { X2I_FILE_EXT } from './build.js';
@@ -95,11 +96,13 @@ export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2
   let wal: X2iQueryResult['wal'] = null;
   if (o.wal) {
     const p = lv.manifest?.params ?? {};
+    const covered = await guardWal(o.wal, lv.info, lv.version);
     const r = native.x2iReplay(
       o.wal,
       { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt },
       { topK: Number(p.topK ?? 0), minScore: p.minScore == null ? undefined : Number(p.minScore) },
     );
+    covered(r.report);
     wal = {
       dir: o.wal,
       walSeq: lv.info.walSeq,

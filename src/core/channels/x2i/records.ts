@@ -23,6 +23,12 @@ export const x2iRecords: RecordCodec = {
     for (const x of items) b.u64(x);
     for (const x of s as number[]) b.f32(x);
   },
+  // x2i records fit every x2i index (keys, items and scores are checked when appended)
+  inapplicable: (p, del) => {
+    if (del) return p.length === 8 ? null : `a delete of ${p.length} bytes, not an 8-byte key`;
+    const n = p.length >= 12 ? new DataView(p.buffer, p.byteOffset, p.byteLength).getUint32(8, true) : -1;
+    return n >= 0 && p.length === 12 + 12 * n ? null : `an upsert of ${p.length} bytes disagrees with its item count`;
+  },
   parquetSelect: (cols, need, _text) =>
     `${ident(need(cols.key ?? 'key', 'key'))} AS key, ${ident(need(cols.neighbors ?? 'neighbors', 'neighbors'))} AS neighbors, ${ident(need(cols.scores ?? 'scores', 'scores'))} AS scores`,
 };
