@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../cli/base-command.js';
 import type { DumpResult } from '../core/pipeline/dump.js';
+import { requirePath } from '../core/io/paths.js';
 
 export default class Dump extends RecallCommand<DumpResult> {
   static override summary = 'Replay a write-ahead log into a new index version: a major dump, or a delta of the changed keys.';
@@ -31,6 +32,8 @@ plus the deleted ids; a major dump rebuilds the index with its build parameters)
 
   async run(): Promise<DumpResult> {
     const { flags } = await this.parse(Dump);
+    await requirePath(flags.index, 'folder', '--index');
+    await requirePath(flags.wal, 'folder', '--wal');
     const { dumpChannel } = await import('../core/pipeline/dump.js');
     this.progress.start(flags.delta ? 'delta dump' : 'major dump', 0, '');
     const r = await dumpChannel(

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { ExitCode } from '../../core/errors.js';
 import type { WalInspection } from '../../core/wal/read.js';
+import { requirePath } from '../../core/io/paths.js';
 
 export default class WalInspect extends RecallCommand<WalInspection> {
   static override summary = 'Show a write-ahead log: segments, seq ranges, records per op, torn tail and corrupt records.';
@@ -17,6 +18,7 @@ unless --skip-corrupt).`;
 
   async run(): Promise<WalInspection> {
     const { flags } = await this.parse(WalInspect);
+    await requirePath(flags.wal, 'folder', '--wal');
     const { inspectWalFolder } = await import('../../core/wal/read.js');
     const r = await inspectWalFolder(flags.wal);
     for (const s of r.segments) {

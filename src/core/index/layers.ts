@@ -8,7 +8,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { badInput } from '../errors.js';
+import { badInput, usage } from '../errors.js';
 import { CURRENT, listVersions, MANIFEST, readCurrent, readManifest, versionName, type VersionManifest } from './versions.js';
 
 export interface DumpInfo {
@@ -87,7 +87,7 @@ async function versionAsOf(channelDir: string, asOf: number): Promise<VersionMan
  */
 export async function resolveLayered(path: string, ext: string, what: string, asOf?: number): Promise<LayeredVersion> {
   const st = await stat(path).catch(() => {
-    throw badInput('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, { file: path, fix: 'check --index' });
+    throw usage('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, { file: path, fix: 'check --index' });
   });
   if (st.isFile()) {
     return {

@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { mkdir, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import { badInput, RecallError, usage } from '../errors.js';
+import { RecallError, usage } from '../errors.js';
 import { type ChannelConfig, loadConfig, type RecallConfig, type SourceConfig } from '../config/load.js';
 import { beginVersion, listVersions, type StagedVersion } from '../index/versions.js';
 import { sha256File } from '../io/sha256.js';
@@ -220,7 +220,7 @@ export async function buildFromConfig(
   } else if (mode === 'shard') {
     for (const s of needed) {
       if (!(await shardFolder(join(out, 'shards', s)))) {
-        throw badInput('ERR_RECALL_NOT_PREPARED', `${join(out, 'shards', s)}: source "${s}" is not sharded yet`, {
+        throw usage('ERR_RECALL_NOT_PREPARED', `${join(out, 'shards', s)}: source "${s}" is not sharded yet`, {
           fix: `run \`recall build --config ${o.config} --prepare\` first`,
         });
       }

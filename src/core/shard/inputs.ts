@@ -9,6 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { badInput, usage } from '../errors.js';
 import { literal, queryRows } from '../io/duckdb.js';
 import { firstLine } from '../io/text.js';
+import { refuseRemote } from '../io/paths.js';
 
 export interface Column {
   name: string;
@@ -38,6 +39,7 @@ export async function expandInputs(c: DuckDBConnection, inputs: readonly string[
   const files: string[] = [];
   for (const input of inputs) {
     let matches: string[];
+    refuseRemote(input, '--input');
     if (GLOB_CHARS.test(input)) {
       matches = (await queryRows<{ file: string }>(c, `SELECT file FROM glob(${literal(input)}) ORDER BY file`)).map((r) => r.file);
     } else {

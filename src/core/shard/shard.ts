@@ -86,7 +86,7 @@ async function checkOutputFolder(out: string, shards: number, overwrite: boolean
   }
   const existing = [...counts].find((n) => n !== shards);
   if (existing !== undefined && !overwrite) {
-    throw badInput('ERR_RECALL_OUT_CONFLICT', `${out}: already holds a ${existing}-shard set, this run makes ${shards}`, {
+    throw usage('ERR_RECALL_OUT_CONFLICT', `${out}: already holds a ${existing}-shard set, this run makes ${shards}`, {
       file: out,
       fix: 'pick another --out, or pass --overwrite to replace it',
     });
@@ -187,7 +187,7 @@ export async function shardParquet(
     const selected = opts.columns?.length ? opts.columns : schema.map((s) => s.name);
     for (const name of selected) {
       if (!schema.some((s) => s.name === name)) {
-        throw usage('ERR_RECALL_NO_SUCH_COLUMN', `--columns: no column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
+        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `--columns: no column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
           fix: 'fix --columns',
         });
       }

@@ -13,6 +13,7 @@ import { expandInputs } from '../shard/inputs.js';
 import { type ChannelKind, type ChannelName, channelName } from '../channels/kinds.js';
 import { driverFor } from '../channels/registry.js';
 import { encodeJsonLines, RecordEncoder } from './records.js';
+import { requirePath } from '../io/paths.js';
 
 export interface AppendOptions {
   wal: string;
@@ -103,13 +104,7 @@ export async function appendWal(
   if (o.input === '-') encodeJsonLines(await text(process.stdin), 'stdin', enc);
   else if (await isParquet(o.input)) await encodeParquet(o.input, o.channel, o.columns ?? {}, enc);
   else {
-    const raw = await readFile(o.input, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw badInput(
-        e.code === 'ENOENT' ? 'ERR_RECALL_NO_SUCH_PATH' : 'ERR_RECALL_IO',
-        `${o.input}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
-        { file: o.input },
-      );
-    });
+    const raw = await readFile(await requirePath(o.input, 'file', '--input'), 'utf8');
     encodeJsonLines(raw, o.input, enc);
   }
   hooks.signal?.throwIfAborted();

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { badInput } from '../../errors.js';
+import { badInput, usage } from '../../errors.js';
 import { channelName } from '../kinds.js';
 import { canonicalJson } from '../../io/canonical-json.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
@@ -121,11 +121,11 @@ export async function writeTextParts(
   const native = loadNative();
   const weights = o.text.map((_, i) => o.weights?.[i] ?? 1);
   if (o.weights && o.weights.length !== o.text.length)
-    throw badInput('ERR_RECALL_USAGE', `${o.weights.length} field weights for ${o.text.length} text columns`, {
+    throw usage('ERR_RECALL_USAGE', `${o.weights.length} field weights for ${o.text.length} text columns`, {
       fix: 'pass one weight per --text column',
     });
   if (weights.some((w) => !(w > 0) || !Number.isFinite(w)))
-    throw badInput('ERR_RECALL_USAGE', `field weights must be positive numbers, got ${weights.join(',')}`, {
+    throw usage('ERR_RECALL_USAGE', `field weights must be positive numbers, got ${weights.join(',')}`, {
       fix: 'pass e.g. --field-weights 2,1',
     });
   const analyzer = makeAnalyzer(o.analyzer, o.maxTokenBytes ?? 255);
@@ -135,7 +135,7 @@ export async function writeTextParts(
   const readSeconds = (performance.now() - t0) / 1000;
   const shardCount = parts.length;
   if (o.shard !== undefined && (o.shard >= shardCount || (shardCount === 1 && !(await shardFolder(o.inputs[0]!))))) {
-    throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard}: the input is not a shard folder with that shard (${shardCount} part(s))`, {
+    throw usage('ERR_RECALL_USAGE', `--shard ${o.shard}: the input is not a shard folder with that shard (${shardCount} part(s))`, {
       fix: 'pass a `recall shard` folder as --input, and a shard in 0..count-1',
     });
   }

@@ -6,8 +6,8 @@
  * shape and finiteness and names the row of the first bad vector.
  */
 import { open, readFile, stat } from 'node:fs/promises';
-import { requireFiles } from '../../io/paths.js';
-import { badInput } from '../../errors.js';
+import { requirePath } from '../../io/paths.js';
+import { badInput, usage } from '../../errors.js';
 import { readColumns } from '../../io/columns.js';
 import { ident, literalList, openDuckDB, queryRows } from '../../io/duckdb.js';
 import { expandInputs } from '../../shard/inputs.js';
@@ -174,11 +174,11 @@ export async function readVectors(inputs: string[], o: { format?: string; id?: s
   const fmt = formatOf(inputs[0]!, o.format);
   if (fmt === 'fbin' || fmt === 'jsonl') {
     if (inputs.length !== 1)
-      throw badInput('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
-    requireFiles(inputs);
+      throw usage('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
+    await requirePath(inputs[0]!, 'file', '--input');
     return fmt === 'fbin' ? readFbin(inputs[0]!) : readJsonLines(inputs[0]!);
   }
   if (!o.vector)
-    throw badInput('ERR_RECALL_USAGE', 'parquet input needs --vector COL (and --id COL)', { fix: 'pass --vector embedding --id item_id' });
+    throw usage('ERR_RECALL_USAGE', 'parquet input needs --vector COL (and --id COL)', { fix: 'pass --vector embedding --id item_id' });
   return readParquetVectors(inputs, o.id, o.vector);
 }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { badInput, RecallError } from '../../errors.js';
+import { badInput, RecallError, usage } from '../../errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../../io/duckdb.js';
 import { readColumns } from '../../io/columns.js';
 import { canonicalJson } from '../../io/canonical-json.js';
@@ -166,11 +166,11 @@ export async function writeX2iParts(
     const shardCount = parts.length;
     if (o.shard !== undefined) {
       if (!shardFiles || o.interactions)
-        throw badInput('ERR_RECALL_USAGE', '--shard needs a `recall shard` folder of precomputed lists as --input', {
+        throw usage('ERR_RECALL_USAGE', '--shard needs a `recall shard` folder of precomputed lists as --input', {
           fix: 'drop --shard, or pass the shard folder',
         });
       if (o.shard >= shardCount)
-        throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the folder holds ${shardCount} shards`, {
+        throw usage('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the folder holds ${shardCount} shards`, {
           fix: `pass 0..${shardCount - 1}`,
         });
       parts.splice(0, parts.length, parts[o.shard]!);
