@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { parseNumberOrPercent } from '../../cli/flags/percent.js';
-import { requireInputFiles } from '../../core/io/paths.js';
+import { requireInputFiles, requirePath } from '../../core/io/paths.js';
 import { ExitCode, usage } from '../../core/errors.js';
 import { parseLabels, profileReadFlags, readOptions } from '../../cli/flags/profile.js';
 import type { DiffJobResult } from '../../core/profile/run.js';
@@ -118,6 +118,7 @@ Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, 
 
   async run(): Promise<DiffJobResult> {
     const { flags } = await this.parse(ProfileDiff);
+    if (flags.store) await requirePath(flags.store, 'folder', '--store');
     const num = parseNumberOrPercent;
     for (const re of ['ignore', 'allow'] as const) {
       const v = flags[re];

@@ -23,7 +23,8 @@ export function refuseRemote(path: string, flag = 'the path'): void {
     });
 }
 
-type Kind = 'file' | 'folder';
+/** What the path must be: a file, a folder, or either (a parquet input: a file or a folder of files). */
+type Kind = 'file' | 'folder' | 'any';
 
 function check(path: string, st: { isDirectory(): boolean } | undefined, kind: Kind, flag: string): string {
   if (!st) throw usage('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, { file: path, fix: `check ${flag}` });

@@ -49,7 +49,7 @@ export function routeKeys(keys: string[], type: KeyTypeChoice, shards: number, s
         const what = `key ${JSON.stringify(k)} ${v === undefined ? 'is not an integer' : 'does not fit in 64 bits'}`;
         const fix = 'use --key-type string (or auto) for text keys';
         if (source === undefined) throw usage('ERR_RECALL_FLAG', `${what} (argument ${row + 1})`, { fix });
-        throw badInput('ERR_RECALL_BAD_KEY', `${source}: ${what}`, { file: source, row, fix });
+        throw badInput('ERR_RECALL_BAD_KEY', `${source}: row ${row}: ${what}`, { file: source, row, fix });
       }
       ints[i] = BigInt.asIntN(64, v); // uint64 keys above 2^63 share int64's bytes
     });

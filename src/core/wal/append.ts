@@ -14,6 +14,7 @@ import { type ChannelKind, type ChannelName, channelName } from '../channels/kin
 import { driverFor } from '../channels/registry.js';
 import { encodeJsonLines, RecordEncoder } from './records.js';
 import { requirePath } from '../io/paths.js';
+import { existsSync } from 'node:fs';
 
 export interface AppendOptions {
   wal: string;
@@ -99,6 +100,7 @@ export async function appendWal(
   o: AppendOptions,
   hooks: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {},
 ): Promise<AppendResult> {
+  if (existsSync(o.wal)) await requirePath(o.wal, 'folder', '--wal');
   const enc = new RecordEncoder(o.channel);
   // 1. read and check everything
   if (o.input === '-') encodeJsonLines(await text(process.stdin), 'stdin', enc);

@@ -171,6 +171,7 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
 }
 
 export async function readVectors(inputs: string[], o: { format?: string; id?: string; vector?: string }): Promise<Vectors> {
+  for (const input of inputs) if (!/[*?[]/.test(input)) await requirePath(input, 'any', '--input');
   const fmt = formatOf(inputs[0]!, o.format);
   if (fmt === 'fbin' || fmt === 'jsonl') {
     if (inputs.length !== 1)

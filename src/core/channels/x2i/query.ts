@@ -74,7 +74,7 @@ export function parseKeys(text: string, source: string): bigint[] {
       const what = v === undefined ? 'is not an integer' : 'does not fit in int64';
       const fix = 'x2i keys are integers from -9223372036854775808 to 9223372036854775807';
       if (inFlag) throw usage('ERR_RECALL_FLAG', `${source}: key ${JSON.stringify(k)} ${what}`, { fix });
-      throw badInput('ERR_RECALL_BAD_KEY', `${source}: key ${JSON.stringify(k)} ${what}`, { file: source, row, fix });
+      throw badInput('ERR_RECALL_BAD_KEY', `${source}: key ${row + 1}: ${JSON.stringify(k)} ${what}`, { file: source, row, fix });
     });
 }
 
