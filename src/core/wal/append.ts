@@ -9,7 +9,7 @@ import { text } from 'node:stream/consumers';
 import { badInput, ExitCode, RecallError } from '../errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { loadNative, type WalFsync, type WalIssue } from '../native.js';
-import { expandInputs } from '../shard/inputs.js';
+import { checkRowCount, describeInputs, expandInputs, readingParquet } from '../shard/inputs.js';
 import { type ChannelKind, type ChannelName, channelName } from '../channels/kinds.js';
 import { driverFor } from '../channels/registry.js';
 import { encodeJsonLines, RecordEncoder } from './records.js';
@@ -60,6 +60,7 @@ async function encodeParquet(
   const c = await db.connect();
   try {
     const files = await expandInputs(c, [input]);
+    const described = await describeInputs(c, files, { sameSchema: false }); // union_by_name reads them
     const src = `read_parquet(${literalList(files)}, union_by_name = true)`;
     const schema = await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM ${src}`);
     const names = schema.map((s) => s.column_name);
@@ -84,7 +85,8 @@ async function encodeParquet(
     };
     const codec = driverFor(channel).record;
     const select = codec.parquetSelect(cols, need, textColumns);
-    const rows = await queryRows<Record<string, unknown>>(c, `SELECT ${opSql} AS op, ${select} FROM ${src}`);
+    const rows = await readingParquet(c, files, () => queryRows<Record<string, unknown>>(c, `SELECT ${opSql} AS op, ${select} FROM ${src}`));
+    checkRowCount(described, rows.length);
     rows.forEach((r, row) => {
       codec.parquetRow?.(r);
       if (r.op === 'delete') r.neighbors = r.scores = r.vector = r.fields = undefined;

@@ -11,10 +11,11 @@ import { canonicalJson } from '../../io/canonical-json.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { openDuckDB } from '../../io/duckdb.js';
 import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../../native.js';
-import { expandInputs } from '../../shard/inputs.js';
+import { checkRowCount, describeInputs, expandInputs, readingParquet } from '../../shard/inputs.js';
 import { shardFileName, shardFolder } from '../../shard/manifest.js';
 import { type AnalyzerName, makeAnalyzer } from './analyzer.js';
 import { type DocColumns, packStrings, packTexts, readJsonLineDocs, readParquetDocs, type TextDocs } from './input.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 
 export const TEXT_FILE_EXT = '.rti';
 
@@ -70,14 +71,22 @@ async function readParts(o: BuildTextOptions, cols: DocColumns): Promise<TextDoc
     const manifest = o.inputs.length === 1 ? await shardFolder(o.inputs[0]!) : null;
     if (manifest) {
       const parts: TextDocs[] = [];
-      for (const s of manifest.shards) parts.push(await readParquetDocs(c, [join(o.inputs[0]!, s.file)], cols));
+      for (const s of manifest.shards) parts.push(await readCheckedDocs(c, [join(o.inputs[0]!, s.file)], cols));
       return parts;
     }
-    return [await readParquetDocs(c, await expandInputs(c, o.inputs), cols)];
+    return [await readCheckedDocs(c, await expandInputs(c, o.inputs), cols)];
   } finally {
     c.closeSync();
     db.closeSync();
   }
+}
+
+/** Footers first (a truncated file is named), then the rows; as many rows as the footers promise. */
+async function readCheckedDocs(c: DuckDBConnection, files: string[], cols: DocColumns): Promise<TextDocs> {
+  const described = await describeInputs(c, files);
+  const docs = await readingParquet(c, files, () => readParquetDocs(c, files, cols));
+  checkRowCount(described, docs.rows);
+  return docs;
 }
 
 async function readTombstones(
