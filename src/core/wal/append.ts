@@ -5,7 +5,7 @@
  * unless every record is valid.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
+import { buffer } from 'node:stream/consumers';
 import { badInput, ExitCode, RecallError } from '../errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { loadNative, type WalFsync, type WalIssue } from '../native.js';
@@ -15,6 +15,7 @@ import { driverFor } from '../channels/registry.js';
 import { encodeJsonLines, RecordEncoder } from './records.js';
 import { requirePath } from '../io/paths.js';
 import { existsSync } from 'node:fs';
+import { decodeUtf8Strict } from '../io/text.js';
 
 export interface AppendOptions {
   wal: string;
@@ -98,6 +99,18 @@ async function encodeParquet(
   }
 }
 
+/** JSON lines are UTF-8: an invalid byte is refused with its line, never replaced by U+FFFD. */
+function utf8Text(bytes: Uint8Array, file: string): string {
+  const decoded = decodeUtf8Strict(bytes);
+  if ('text' in decoded) return decoded.text;
+  throw badInput('ERR_RECALL_BAD_UTF8', `${file}: line ${decoded.line}: not valid UTF-8 (byte ${decoded.offset})`, {
+    file,
+    row: decoded.line - 1,
+    offset: decoded.offset,
+    fix: 'repair or re-encode the file as UTF-8; nothing was appended',
+  });
+}
+
 export async function appendWal(
   o: AppendOptions,
   hooks: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {},
@@ -105,10 +118,10 @@ export async function appendWal(
   if (existsSync(o.wal)) await requirePath(o.wal, 'folder', '--wal');
   const enc = new RecordEncoder(o.channel);
   // 1. read and check everything
-  if (o.input === '-') encodeJsonLines(await text(process.stdin), 'stdin', enc);
+  if (o.input === '-') encodeJsonLines(utf8Text(await buffer(process.stdin), 'stdin'), 'stdin', enc);
   else if (await isParquet(o.input)) await encodeParquet(o.input, o.channel, o.columns ?? {}, enc);
   else {
-    const raw = await readFile(await requirePath(o.input, 'file', '--input'), 'utf8');
+    const raw = utf8Text(await readFile(await requirePath(o.input, 'file', '--input')), o.input);
     encodeJsonLines(raw, o.input, enc);
   }
   hooks.signal?.throwIfAborted();

@@ -1,6 +1,7 @@
 /** vector WAL payloads: upsert `u64 id, u32 dim, dim × f32`; delete `u64 id`. */
 import { ident } from '../../io/duckdb.js';
 import type { RecordCodec, RecordWriter } from '../driver.js';
+import { isF32 } from '../../io/text.js';
 
 export const vectorRecords: RecordCodec = {
   encoder: () => {
@@ -17,8 +18,7 @@ export const vectorRecords: RecordCodec = {
       dim = v.length;
       b.u32(v.length);
       v.forEach((x, i) => {
-        if (typeof x !== 'number' || !Number.isFinite(x))
-          w.fail(`vector[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the embedding');
+        if (!isF32(x)) w.fail(`vector[${i}] is ${JSON.stringify(x)}, not a finite f32 number`, 'fix the embedding');
         b.f32(x);
       });
     };
