@@ -228,3 +228,26 @@ export function toRecallError(e: unknown, context: { command?: string } = {}): R
     cause: e,
   });
 }
+
+/**
+ * An error as plain data, to cross a worker thread: a thrown error loses its class and every own
+ * property there (structured clone keeps only the message), so workers return this instead.
+ */
+export interface WireError {
+  recallError: ReturnType<RecallError['toJSON']> & { stack?: string };
+}
+
+export const toWire = (e: unknown): WireError => {
+  const r = toRecallError(e);
+  return { recallError: { ...r.toJSON(), stack: (r.cause as Error | undefined)?.stack ?? r.stack } };
+};
+
+export const isWireError = (x: unknown): x is WireError => typeof x === 'object' && x !== null && 'recallError' in x;
+
+export function fromWire(w: WireError): RecallError {
+  const r = w.recallError as unknown as { code: string; exit: ExitCode; message: string; fix?: string; stack?: string } & Where;
+  const { code, exit, message, file, row, offset, length, fix, stack } = r;
+  const e = new RecallError(code, message, { exit, file, row, offset, length, fix });
+  if (stack) e.stack = stack;
+  return e;
+}

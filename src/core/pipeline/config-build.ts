@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { mkdir, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import { RecallError, usage } from '../errors.js';
+import { fromWire, isWireError, RecallError, usage, type WireError } from '../errors.js';
 import { type ChannelConfig, loadConfig, type RecallConfig, type SourceConfig } from '../config/load.js';
 import { beginVersion, listVersions, type StagedVersion } from '../index/versions.js';
 import { sha256File } from '../io/sha256.js';
@@ -317,7 +317,9 @@ export async function buildFromConfig(
       jobs.map(async (j) => {
         let r: PartResult;
         try {
-          r = (await pool.run(j.task, { signal: hooks.signal })) as PartResult;
+          const out = (await pool.run(j.task, { signal: hooks.signal })) as PartResult | WireError;
+          if (isWireError(out)) throw fromWire(out);
+          r = out;
         } catch (e) {
           // a duplicate whose parts folder --publish took away under it: the build is published
           const id = ids.get(j.ch.name)!;
