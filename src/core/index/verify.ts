@@ -153,14 +153,16 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
     const names = new Set(await readdir(path));
     if (names.has(CURRENT)) {
       const currentFile = join(path, CURRENT);
-      const name = (await readFile(currentFile, 'utf8')).trim();
-      if (!names.has(name)) {
-        files.push({
-          file: currentFile,
-          bytes: 0,
-          sections: 0,
-          problems: [{ file: currentFile, region: 'file', message: `names ${JSON.stringify(name)}, which is not a version folder here` }],
-        });
+      const name = await readFile(currentFile, 'utf8').then(
+        (t) => t.trim(),
+        (e: NodeJS.ErrnoException) => e,
+      );
+      if (typeof name !== 'string' || !names.has(name)) {
+        const message =
+          typeof name !== 'string'
+            ? `cannot be read (${name.code === 'EISDIR' ? 'it is a folder' : (name.code ?? name.message)}); CURRENT is a file naming the live version`
+            : `names ${JSON.stringify(name)}, which is not a version folder here`;
+        files.push({ file: currentFile, bytes: 0, sections: 0, problems: [{ file: currentFile, region: 'file', message }] });
       }
       for (const v of [...names].filter((n) => /^v\d{8}$/.test(n)).sort()) {
         files.push(...(await checkVersionDir(join(path, v), opts)));

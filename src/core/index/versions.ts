@@ -60,8 +60,13 @@ export async function readCurrent(channelDir: string): Promise<CurrentVersion | 
   try {
     text = await readFile(currentPath, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw badInput('ERR_RECALL_CORRUPT', `${currentPath}: ${code === 'EISDIR' ? 'is a folder' : `cannot read (${code ?? (e as Error).message})`}; CURRENT is a file naming the live version`, {
+      file: currentPath,
+      fix: 'write the live version name (like v00000001) into a file CURRENT, or rebuild',
+      cause: e,
+    });
   }
   const name = text.trim();
   if (!VERSION_RE.test(name)) {
@@ -85,9 +90,10 @@ export async function readManifest(versionDir: string): Promise<VersionManifest>
     m = JSON.parse(await readFile(file, 'utf8')) as VersionManifest;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'missing' : e instanceof SyntaxError ? 'not valid JSON' : `cannot read (${code ?? (e as Error).message})`;
     throw badInput(
       code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT',
-      `${file}: ${code === 'ENOENT' ? 'missing' : 'not valid JSON'}`,
+      `${file}: ${what}`,
       {
         file,
         fix: 'the version is incomplete or damaged: rebuild it',
@@ -95,10 +101,28 @@ export async function readManifest(versionDir: string): Promise<VersionManifest>
       },
     );
   }
-  if (m.format !== 'recall-version' || !Array.isArray(m.files)) {
+  if (typeof m !== 'object' || m === null || m.format !== 'recall-version' || !Array.isArray(m.files)) {
     throw badInput('ERR_RECALL_CORRUPT', `${file}: not a recall version manifest`, { file });
   }
+  const problem = manifestProblem(m);
+  if (problem)
+    throw badInput('ERR_RECALL_CORRUPT', `${file}: ${problem}`, { file, fix: 'the manifest was edited or damaged: rebuild the version' });
   return m;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** The shape every reader relies on (readers then index into params and files without checks). */
+function manifestProblem(m: VersionManifest): string | null {
+  const u = m as unknown as Record<string, unknown>;
+  if (typeof u.channel !== 'string') return '"channel" is not a string';
+  if (!Number.isSafeInteger(u.version) || (u.version as number) < 1) return '"version" is not a positive integer';
+  if (!isObject(u.params)) return `"params" is ${JSON.stringify(u.params) ?? 'missing'}, not an object`;
+  for (const [i, f] of (u.files as unknown[]).entries()) {
+    if (!isObject(f) || typeof f.path !== 'string' || !Number.isSafeInteger(f.bytes) || typeof f.sha256 !== 'string')
+      return `files[${i}] is not {path, bytes, sha256}`;
+  }
+  return null;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
