@@ -8,6 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { channelName, decodeOp } from '../channels/kinds.js';
+import { badInput } from '../errors.js';
 
 const SEGMENT_RE = /^(\d{20})\.wal$/;
 const HEADER = 8;
@@ -127,7 +128,12 @@ export async function inspectWal(dir: string, visit?: (r: WalRecord) => void): P
   let prev = 0;
   for (let i = 0; i < segs.length; i++) {
     const { file, firstSeq } = segs[i]!;
-    const b = await readFile(file);
+    const b = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+      throw badInput('ERR_RECALL_IO', `${file}: cannot read (${e.code === 'EISDIR' ? 'a folder where a segment file belongs' : (e.code ?? e.message)})`, {
+        file,
+        fix: 'a WAL folder holds only segment files: move the folder away or restore the segment',
+      });
+    });
     const ops: Record<string, number> = {};
     let minSeq = 0;
     const r = parseSegment(b, i === segs.length - 1, Math.max(prev, firstSeq - 1), (rec) => {
