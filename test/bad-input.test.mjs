@@ -44,6 +44,14 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
     holed.fill(0, 2000, 6000); // inside the first column chunk
     writeFileSync(P('holed.parquet'), holed);
     writeFileSync(P('empty.parquet'), Buffer.alloc(0));
+    // The footer's row count (FileMetaData field 3, a compact-thrift i64 before the row-group list)
+    // raised by one: the data decodes to fewer rows than the footer promises, as a damaged page can.
+    const rows = Buffer.from(good);
+    const footerAt = rows.length - 8 - rows.readUInt32LE(rows.length - 8);
+    const numRows = rows.indexOf(Buffer.from([0x16, 0x90, 0x4e, 0x19]), footerAt); // 5000 = zigzag 10000
+    assert.ok(numRows > footerAt, 'the num_rows field is where compact thrift puts it');
+    rows[numRows + 1] = 0x92; // 5001
+    writeFileSync(P('rows.parquet'), rows);
     const copy = (name, sql) => c.run(`copy (${sql}) to '${P(name)}' (format parquet)`);
     await copy('varchar-vec.parquet', `select range::bigint as item_id, 'x' as embedding from range(10)`);
     await copy('ubig.parquet', `select range::ubigint as item_id, [18446744073709551615::ubigint, 1::ubigint] as neighbors, [0.5, 0.25]::float[] as scores from range(10)`);
@@ -76,6 +84,12 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
     await refuses(vec(holed), 3, /holed\.parquet: cannot read as parquet/);
     await refuses(['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', holed, '--key', 'item_id'], 3, /holed\.parquet: cannot read as parquet/);
     await refuses(['shard', '--input', holed, '--key', 'item_id', '--shards', '2', '--out', out()], 3, /holed\.parquet/);
+    // rows read are checked against the footer, whichever reader
+    const rows = /rows\.parquet: read 5000 rows, the footers say 5001/;
+    await refuses(x2i(P('rows.parquet')), 3, rows);
+    await refuses(vec(P('rows.parquet')), 3, rows);
+    await refuses(text(P('rows.parquet')), 3, rows);
+    await refuses(['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', P('rows.parquet'), '--key', 'item_id'], 3, rows);
     // the text build reads only doc_id and title, which the hole does not touch: every row comes back
     const ok = await recall([...text(holed), '--json']);
     assert.equal(ok.code, 0, ok.stderr);

@@ -313,7 +313,9 @@ export async function buildFromConfig(
       }
     }
     let done = 0;
-    const results = await Promise.all(
+    // Every part is waited for, even after one fails: the staging folder and the pool go only when
+    // no worker still writes into them (tearing them down under a running part aborts the process).
+    const settled = await Promise.allSettled(
       jobs.map(async (j) => {
         let r: PartResult;
         try {
@@ -332,6 +334,9 @@ export async function buildFromConfig(
         return { ch: j.ch, task: j.task, r, published: null };
       }),
     );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     for (const ch of channels) {
       const all = results.filter((x) => x.ch === ch);
       const mine = all.flatMap((x) => (x.r ? [{ task: x.task, r: x.r }] : []));
