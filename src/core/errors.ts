@@ -78,7 +78,6 @@ export const EXIT_CODES: Readonly<Record<string, ExitCode>> = {
   ERR_RECALL_NOT_ONLY_QUERY: Usage,
   ERR_RECALL_QUERY_TOO_LARGE: Usage,
   ERR_RECALL_BAD_BOOST: Usage,
-  ERR_RECALL_K_TOO_LARGE: Usage,
   // bad data: input files, index files, records
   ERR_RECALL_IO: BadInput,
   ERR_RECALL_INPUT: BadInput,
@@ -110,6 +109,7 @@ export const EXIT_CODES: Readonly<Record<string, ExitCode>> = {
   ERR_RECALL_NO_F32: BadInput,
   ERR_RECALL_MISSING: BadInput,
   ERR_RECALL_DIM_MISMATCH: BadInput,
+  ERR_RECALL_K_TOO_LARGE: BadInput,
   ERR_RECALL_DOC_TOO_LARGE: BadInput,
   ERR_RECALL_TOO_LARGE: BadInput,
   ERR_RECALL_ANALYZER_MISMATCH: BadInput,
