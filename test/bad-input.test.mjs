@@ -26,7 +26,20 @@ async function refuses(args, code, ...patterns) {
   return r;
 }
 
-const x2i = (input, o = out()) => ['build', 'x2i', '--input', input, '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '--out', o];
+const x2i = (input, o = out()) => [
+  'build',
+  'x2i',
+  '--input',
+  input,
+  '--key',
+  'item_id',
+  '--neighbors',
+  'neighbors',
+  '--scores',
+  'scores',
+  '--out',
+  o,
+];
 const vec = (input, o = out()) => ['build', 'vector', '--input', input, '--id', 'item_id', '--vector', 'embedding', '--out', o];
 const text = (input, o = out()) => ['build', 'inverted', '--input', input, '--id', 'doc_id', '--text', 'title', '--out', o];
 
@@ -54,17 +67,39 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
     writeFileSync(P('rows.parquet'), rows);
     const copy = (name, sql) => c.run(`copy (${sql}) to '${P(name)}' (format parquet)`);
     await copy('varchar-vec.parquet', `select range::bigint as item_id, 'x' as embedding from range(10)`);
-    await copy('ubig.parquet', `select range::ubigint as item_id, [18446744073709551615::ubigint, 1::ubigint] as neighbors, [0.5, 0.25]::float[] as scores from range(10)`);
-    await copy('nan.parquet', `select range::bigint as item_id, [range + 1, range + 2]::bigint[] as neighbors,
-        case when range = 3 then ['nan'::float, 0.25::float] else [0.5, 0.25]::float[] end as scores from range(10)`);
-    for (const [name, v] of [['inf', `'inf'::double`], ['ninf', `'-inf'::double`], ['e39', '1e39::double']])
-      await copy(`${name}.parquet`, `select range::bigint as item_id, [range + 1, range + 2]::bigint[] as neighbors,
-          case when range = 4 then [${v}, 0.25]::double[] else [0.5, 0.25]::double[] end as scores from range(10)`);
-    await copy('null-elem.parquet', `select range::bigint as item_id,
-        case when range = 2 then [1.0, null, 2.0]::float[] else [1.0, 2.0, 3.0]::float[] end as embedding from range(10)`);
-    await copy('e39-vec.parquet', `select range::bigint as item_id,
-        case when range = 6 then [1.0, 1e39, 2.0]::double[] else [1.0, 2.0, 3.0]::double[] end as embedding from range(10)`);
-    await copy('frac-id.parquet', `select case when range = 2 then 1.5 else range::double end as item_id, [1.0, 2.0, 3.0]::float[] as embedding from range(10)`);
+    await copy(
+      'ubig.parquet',
+      `select range::ubigint as item_id, [18446744073709551615::ubigint, 1::ubigint] as neighbors, [0.5, 0.25]::float[] as scores from range(10)`,
+    );
+    await copy(
+      'nan.parquet',
+      `select range::bigint as item_id, [range + 1, range + 2]::bigint[] as neighbors,
+        case when range = 3 then ['nan'::float, 0.25::float] else [0.5, 0.25]::float[] end as scores from range(10)`,
+    );
+    for (const [name, v] of [
+      ['inf', `'inf'::double`],
+      ['ninf', `'-inf'::double`],
+      ['e39', '1e39::double'],
+    ])
+      await copy(
+        `${name}.parquet`,
+        `select range::bigint as item_id, [range + 1, range + 2]::bigint[] as neighbors,
+          case when range = 4 then [${v}, 0.25]::double[] else [0.5, 0.25]::double[] end as scores from range(10)`,
+      );
+    await copy(
+      'null-elem.parquet',
+      `select range::bigint as item_id,
+        case when range = 2 then [1.0, null, 2.0]::float[] else [1.0, 2.0, 3.0]::float[] end as embedding from range(10)`,
+    );
+    await copy(
+      'e39-vec.parquet',
+      `select range::bigint as item_id,
+        case when range = 6 then [1.0, 1e39, 2.0]::double[] else [1.0, 2.0, 3.0]::double[] end as embedding from range(10)`,
+    );
+    await copy(
+      'frac-id.parquet',
+      `select case when range = 2 then 1.5 else range::double end as item_id, [1.0, 2.0, 3.0]::float[] as embedding from range(10)`,
+    );
     c.closeSync();
     db.closeSync();
   });
@@ -82,7 +117,11 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
     const holed = P('holed.parquet');
     await refuses(x2i(holed), 3, /holed\.parquet: cannot read as parquet/);
     await refuses(vec(holed), 3, /holed\.parquet: cannot read as parquet/);
-    await refuses(['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', holed, '--key', 'item_id'], 3, /holed\.parquet: cannot read as parquet/);
+    await refuses(
+      ['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', holed, '--key', 'item_id'],
+      3,
+      /holed\.parquet: cannot read as parquet/,
+    );
     await refuses(['shard', '--input', holed, '--key', 'item_id', '--shards', '2', '--out', out()], 3, /holed\.parquet/);
     // rows read are checked against the footer, whichever reader
     const rows = /rows\.parquet: read 5000 rows, the footers say 5001/;
@@ -102,7 +141,8 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
     await refuses(vec(P('frac-id.parquet')), 3, /frac-id\.parquet: id column "item_id" is DOUBLE; ids are integers/);
     await refuses(x2i(P('ubig.parquet')), 3, /ubig\.parquet: row 0: an item id in "neighbors" does not fit in int64/);
     await refuses(x2i(P('nan.parquet')), 3, /nan\.parquet: row 3: a null, NaN, infinite or beyond-f32 score/);
-    for (const f of ['inf', 'ninf', 'e39']) await refuses(x2i(P(`${f}.parquet`)), 3, new RegExp(`${f}\\.parquet: row 4: .*beyond-f32 score`));
+    for (const f of ['inf', 'ninf', 'e39'])
+      await refuses(x2i(P(`${f}.parquet`)), 3, new RegExp(`${f}\\.parquet: row 4: .*beyond-f32 score`));
   });
 
   it('a NaN score exits 3 through `build --config` too (a worker thread keeps the error)', async () => {
@@ -121,14 +161,31 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
 
   it('WAL input: beyond-f32 scores and invalid UTF-8 are refused with the line, nothing appended', async () => {
     const wal = out();
-    writeFileSync(P('e39.jsonl'), '{"op":"upsert","key":1,"neighbors":[2],"scores":[0.5]}\n{"op":"upsert","key":2,"neighbors":[3],"scores":[1e39]}\n');
-    await refuses(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', P('e39.jsonl')], 3, /e39\.jsonl: line 2: scores\[0\] is 1e\+39, not a finite f32/);
+    writeFileSync(
+      P('e39.jsonl'),
+      '{"op":"upsert","key":1,"neighbors":[2],"scores":[0.5]}\n{"op":"upsert","key":2,"neighbors":[3],"scores":[1e39]}\n',
+    );
+    await refuses(
+      ['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', P('e39.jsonl')],
+      3,
+      /e39\.jsonl: line 2: scores\[0\] is 1e\+39, not a finite f32/,
+    );
     writeFileSync(
       P('utf.jsonl'),
-      Buffer.concat([Buffer.from('{"op":"upsert","id":1,"fields":{"title":"ok"}}\n{"op":"upsert","id":2,"fields":{"title":"bad '), Buffer.from([0xff, 0xfe]), Buffer.from('"}}\n')]),
+      Buffer.concat([
+        Buffer.from('{"op":"upsert","id":1,"fields":{"title":"ok"}}\n{"op":"upsert","id":2,"fields":{"title":"bad '),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}}\n'),
+      ]),
     );
-    await refuses(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', P('utf.jsonl')], 3, /utf\.jsonl: line 2: not valid UTF-8 \(byte 92\)/);
-    const stdin = await recall(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', '-'], { input: readFileSync(P('utf.jsonl')) });
+    await refuses(
+      ['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', P('utf.jsonl')],
+      3,
+      /utf\.jsonl: line 2: not valid UTF-8 \(byte 92\)/,
+    );
+    const stdin = await recall(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', '-'], {
+      input: readFileSync(P('utf.jsonl')),
+    });
     assert.equal(stdin.code, 3, stdin.stderr);
     const inspect = await recall(['wal', 'inspect', '--wal', wal, '--json']);
     assert.equal(JSON.parse(inspect.stdout).lastSeq ?? 0, 0, 'nothing was appended');
@@ -166,10 +223,18 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
 
   it('`--keys` outside int64 is a bad flag value (exit 2), not wrapped; in a keys file, bad data (exit 3)', async () => {
     await recall([...x2i(P('good.parquet'), P('x2i-keys')), '-q']);
-    await refuses(['query', 'x2i', '--index', P('x2i-keys'), '--keys', '9223372036854775808'], 2, /--keys: key "9223372036854775808" does not fit in int64/);
+    await refuses(
+      ['query', 'x2i', '--index', P('x2i-keys'), '--keys', '9223372036854775808'],
+      2,
+      /--keys: key "9223372036854775808" does not fit in int64/,
+    );
     await refuses(['query', 'x2i', '--index', P('x2i-keys'), '--keys', '-9223372036854775809'], 2, /does not fit in int64/);
     writeFileSync(P('keys.txt'), '1\n2\n1.5\n');
-    await refuses(['query', 'x2i', '--index', P('x2i-keys'), '--keys-file', P('keys.txt')], 3, /keys\.txt: key 3: "1\.5" is not an integer/);
+    await refuses(
+      ['query', 'x2i', '--index', P('x2i-keys'), '--keys-file', P('keys.txt')],
+      3,
+      /keys\.txt: key 3: "1\.5" is not an integer/,
+    );
     const ok = await recall(['query', 'x2i', '--index', P('x2i-keys'), '--keys', '9223372036854775807,-9223372036854775808,1', '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(

@@ -78,7 +78,7 @@ describe('profile inputs at the edges', () => {
     const out = createWriteStream(P('zeros.pb.gz'));
     gz.pipe(out);
     const chunk = Buffer.alloc(1 << 24);
-    for (let i = 0; i < 16; i++) if (!gz.write(chunk)) await once(gz, "drain"); // 256 MiB of zeros
+    for (let i = 0; i < 16; i++) if (!gz.write(chunk)) await once(gz, 'drain'); // 256 MiB of zeros
     gz.end();
     await once(out, 'close');
     let t = Date.now();

@@ -87,15 +87,29 @@ export function readOptions(f: ProfileReadFlagValues): ReadOptions {
   };
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, kb: 1e3, kib: 2 ** 10, m: 2 ** 20, mb: 1e6, mib: 2 ** 20, g: 2 ** 30, gb: 1e9, gib: 2 ** 30, t: 2 ** 40, tb: 1e12, tib: 2 ** 40 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 2 ** 10,
+  kb: 1e3,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mb: 1e6,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gb: 1e9,
+  gib: 2 ** 30,
+  t: 2 ** 40,
+  tb: 1e12,
+  tib: 2 ** 40,
+};
 
 /** A byte size: 1000000, 64MiB, 2GB, 1.5GiB. */
 export function parseBytes(flag: string, value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
   const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
   const n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : Number.NaN;
-  if (!(n >= 1))
-    throw usage('ERR_RECALL_FLAG', `--${flag} ${value} is not a size`, { fix: `write it like --${flag} 512MiB or 4GiB` });
+  if (!(n >= 1)) throw usage('ERR_RECALL_FLAG', `--${flag} ${value} is not a size`, { fix: `write it like --${flag} 512MiB or 4GiB` });
   return n;
 }
 

@@ -62,11 +62,15 @@ export async function readCurrent(channelDir: string): Promise<CurrentVersion | 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    throw badInput('ERR_RECALL_CORRUPT', `${currentPath}: ${code === 'EISDIR' ? 'is a folder' : `cannot read (${code ?? (e as Error).message})`}; CURRENT is a file naming the live version`, {
-      file: currentPath,
-      fix: 'write the live version name (like v00000001) into a file CURRENT, or rebuild',
-      cause: e,
-    });
+    throw badInput(
+      'ERR_RECALL_CORRUPT',
+      `${currentPath}: ${code === 'EISDIR' ? 'is a folder' : `cannot read (${code ?? (e as Error).message})`}; CURRENT is a file naming the live version`,
+      {
+        file: currentPath,
+        fix: 'write the live version name (like v00000001) into a file CURRENT, or rebuild',
+        cause: e,
+      },
+    );
   }
   const name = text.trim();
   if (!VERSION_RE.test(name)) {
@@ -90,16 +94,13 @@ export async function readManifest(versionDir: string): Promise<VersionManifest>
     m = JSON.parse(await readFile(file, 'utf8')) as VersionManifest;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'missing' : e instanceof SyntaxError ? 'not valid JSON' : `cannot read (${code ?? (e as Error).message})`;
-    throw badInput(
-      code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT',
-      `${file}: ${what}`,
-      {
-        file,
-        fix: 'the version is incomplete or damaged: rebuild it',
-        cause: e,
-      },
-    );
+    const what =
+      code === 'ENOENT' ? 'missing' : e instanceof SyntaxError ? 'not valid JSON' : `cannot read (${code ?? (e as Error).message})`;
+    throw badInput(code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT', `${file}: ${what}`, {
+      file,
+      fix: 'the version is incomplete or damaged: rebuild it',
+      cause: e,
+    });
   }
   if (typeof m !== 'object' || m === null || m.format !== 'recall-version' || !Array.isArray(m.files)) {
     throw badInput('ERR_RECALL_CORRUPT', `${file}: not a recall version manifest`, { file });

@@ -415,7 +415,9 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
   const headTree = tree(H.root, B.root, true);
   const baseTree = tree(B.root, H.root, false);
   if (truncated)
-    warnings.push(`the flame graph draws ${FLAME_MAX_DEPTH} frames deep; ${truncated} deeper subtree(s) are in the table and folded output only`);
+    warnings.push(
+      `the flame graph draws ${FLAME_MAX_DEPTH} frames deep; ${truncated} deeper subtree(s) are in the table and folded output only`,
+    );
 
   // Differential folded: union of stacks, base scaled to the head total in share mode.
   const scale = mode === 'share' ? H.total / B.total : 1;

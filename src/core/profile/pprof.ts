@@ -82,7 +82,8 @@ export function readPprof(bytes: Uint8Array, path: string, sampleType?: string):
       );
     else {
       const mapping = num(loc.mappingId) ? mappings.get(num(loc.mappingId)) : 'unknown';
-      if (mapping === undefined) damaged(`location ${num(loc.id)} names mapping id ${num(loc.mappingId)}, which is not in the mapping table`);
+      if (mapping === undefined)
+        damaged(`location ${num(loc.id)} names mapping id ${num(loc.mappingId)}, which is not in the mapping table`);
       names = [`${mapping}+0x${num(loc.address).toString(16)}`];
     }
     locations.set(num(loc.id), names.reverse().join(';'));
@@ -91,14 +92,14 @@ export function readPprof(bytes: Uint8Array, path: string, sampleType?: string):
   const stacks = new StackCounter();
   const labelValues = new Map<string, Set<string>>();
   for (const [at, s] of p.sample.entries()) {
-    if (s.value.length !== types.length)
-      damaged(`sample ${at} has ${s.value.length} values for ${types.length} sample types`);
+    if (s.value.length !== types.length) damaged(`sample ${at} has ${s.value.length} values for ${types.length} sample types`);
     const weight = num(s.value[index]);
     if (!weight) continue;
     const ids = s.locationId;
     let key = '';
     for (let i = ids.length - 1; i >= 0; i--) {
-      const frag = locations.get(num(ids[i]!)) ?? damaged(`sample ${at} names location id ${num(ids[i]!)}, which is not in the location table`);
+      const frag =
+        locations.get(num(ids[i]!)) ?? damaged(`sample ${at} names location id ${num(ids[i]!)}, which is not in the location table`);
       key = key ? `${key};${frag}` : frag;
     }
     if (!key) key = '[no stack]';

@@ -86,7 +86,9 @@ async function encodeParquet(
     };
     const codec = driverFor(channel).record;
     const select = codec.parquetSelect(cols, need, textColumns);
-    const rows = await readingParquet(c, files, () => queryRows<Record<string, unknown>>(c, `SELECT ${opSql} AS op, ${select} FROM ${src}`));
+    const rows = await readingParquet(c, files, () =>
+      queryRows<Record<string, unknown>>(c, `SELECT ${opSql} AS op, ${select} FROM ${src}`),
+    );
     checkRowCount(described, rows.length);
     rows.forEach((r, row) => {
       codec.parquetRow?.(r);

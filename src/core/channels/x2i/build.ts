@@ -98,7 +98,10 @@ async function refuseRows(
   const rules: [string, string][] = [
     [`${k} IS NULL`, `null key`],
     [`${k}::HUGEINT > ${INT64_MAX}`, `the key does not fit in int64 (x2i ids are int64)`],
-    [`list_bool_or(list_transform(${n}, x -> x::HUGEINT > ${INT64_MAX}))`, `an item id in "${o.neighbors}" does not fit in int64 (x2i ids are int64)`],
+    [
+      `list_bool_or(list_transform(${n}, x -> x::HUGEINT > ${INT64_MAX}))`,
+      `an item id in "${o.neighbors}" does not fit in int64 (x2i ids are int64)`,
+    ],
     [`coalesce(len(${n}), 0) <> coalesce(len(${s}), 0)`, `"${o.neighbors}" and "${o.scores}" have unequal lengths`],
     [`list_bool_or(list_transform(${n}, x -> x IS NULL))`, `a null item id in "${o.neighbors}"`],
     [
@@ -108,7 +111,10 @@ async function refuseRows(
   ];
   for (const [where, what] of rules) {
     const [bad] = await readingParquet(c, files, () =>
-      queryRows<{ filename: string; row: string }>(c, `SELECT filename, file_row_number::VARCHAR AS row FROM ${src} WHERE ${where} LIMIT 1`),
+      queryRows<{ filename: string; row: string }>(
+        c,
+        `SELECT filename, file_row_number::VARCHAR AS row FROM ${src} WHERE ${where} LIMIT 1`,
+      ),
     );
     if (bad) {
       throw badInput('ERR_RECALL_BAD_ROW', `${bad.filename}: row ${bad.row}: ${what}`, {
