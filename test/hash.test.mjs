@@ -94,8 +94,12 @@ describe('xxHash64 routing hash', () => {
       assert.equal(hash, h.toString(16).padStart(16, '0'));
       assert.equal(Number(shard), Number(h % 3n));
     }
+    // a bad key on the command line is a bad argument (2); on stdin, bad data naming the row (3)
     const bad = await recall(['hash', '--type', 'int64', 'abc']);
-    assert.equal(bad.code, 3);
-    assert.match(bad.stderr, /row 0.*not an integer/);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /"abc" is not an integer \(argument 1\)/);
+    const badIn = await recall(['hash', '--key-type', 'int64'], { input: '1\nabc\n' });
+    assert.equal(badIn.code, 3);
+    assert.match(badIn.stderr, /stdin: row 1: key "abc" is not an integer/);
   });
 });

@@ -304,7 +304,7 @@ describe('wal safety', () => {
       for (let at = 0, n = 1; at < bytes.length; at += n, n = (n % 7) + 1) yield bytes.subarray(at, at + n);
     }
     const got = [];
-    await eachLine(chunks(), (s, line) => got.push([line, s]));
+    await eachLine(chunks(), 'test', (s, line) => got.push([line, s]));
     assert.deepEqual(got, [
       [1, '{"a":1}'],
       [3, '{"b":"ü"}'],

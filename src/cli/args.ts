@@ -5,6 +5,7 @@
 import { Args } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { usage } from '../core/errors.js';
+import { requirePath } from '../core/io/paths.js';
 
 export const existingPath = Args.custom<string>({
   parse: async (input) => {
@@ -12,4 +13,9 @@ export const existingPath = Args.custom<string>({
       throw usage('ERR_RECALL_NO_SUCH_PATH', `${input}: no such file or directory`, { file: input, fix: 'check the path' });
     return input;
   },
+});
+
+/** An existing file (a folder is exit 2 naming it, not EISDIR). */
+export const existingFile = Args.custom<string>({
+  parse: async (input) => requirePath(input, 'file'),
 });

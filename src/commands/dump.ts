@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { warnTorn } from '../cli/flags/wal.js';
 import { RecallCommand } from '../cli/base-command.js';
 import type { DumpResult } from '../core/pipeline/dump.js';
+import { requirePath } from '../core/io/paths.js';
 
 export default class Dump extends RecallCommand<DumpResult> {
   static override summary = 'Replay a write-ahead log into a new index version: a major dump, or a delta of the changed keys.';
@@ -34,6 +35,8 @@ plus the deleted ids; a major dump rebuilds the index with its build parameters)
 
   async run(): Promise<DumpResult> {
     const { flags } = await this.parse(Dump);
+    await requirePath(flags.index, 'folder', '--index');
+    await requirePath(flags.wal, 'folder', '--wal');
     const { dumpChannel } = await import('../core/pipeline/dump.js');
     this.progress.start(flags.delta ? 'delta dump' : 'major dump', 0, '');
     const r = await dumpChannel(

@@ -1,4 +1,4 @@
-import { existingPath } from '../cli/args.js';
+import { existingFile } from '../cli/args.js';
 import { RecallCommand } from '../cli/base-command.js';
 import { type ContainerInfo, readContainerInfo } from '../core/index/container.js';
 
@@ -12,7 +12,7 @@ export default class Inspect extends RecallCommand<InspectResult> {
     '<%= config.bin %> inspect fixtures/container/sample-v1.rcl',
     '<%= config.bin %> inspect out/x2i/v00000001/shard-00000-of-00004.rx2i --json',
   ];
-  static override args = { file: existingPath({ description: 'index file', required: true }) };
+  static override args = { file: existingFile({ description: 'index file', required: true }) };
 
   async run(): Promise<InspectResult> {
     const { args } = await this.parse(Inspect);

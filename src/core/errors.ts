@@ -37,6 +37,106 @@ export interface RecallErrorOptions extends Where {
   cause?: unknown;
 }
 
+const { Internal, Usage, BadInput, GateFailed, Interrupted } = ExitCode;
+
+/**
+ * Every error code and the one exit code it ends with, whichever command raises it
+ * (test/exit-codes.test.mjs checks that every code in src/ and native/ is listed here and that
+ * `usage()` / `badInput()` agree with it). 2: the command line is wrong (a flag value, a path that
+ * does not exist or is a folder where a file is expected, a lock held by another process); 3: the
+ * data is wrong (a file's bytes, rows or values; a column a flag names that the input lacks).
+ */
+export const EXIT_CODES: Readonly<Record<string, ExitCode>> = {
+  // usage: the command line
+  ERR_RECALL_USAGE: Usage,
+  ERR_RECALL_FLAG: Usage,
+  ERR_RECALL_NO_SUCH_PATH: Usage,
+  ERR_RECALL_NOT_A_FILE: Usage,
+  ERR_RECALL_NOT_A_FOLDER: Usage,
+  ERR_RECALL_REMOTE_PATH: Usage,
+  ERR_RECALL_NO_INPUT: Usage,
+  ERR_RECALL_NO_KEYS: Usage,
+  ERR_RECALL_NO_TOOLS: Usage,
+  ERR_RECALL_LOCKED: Usage,
+  ERR_RECALL_OUT_CONFLICT: Usage,
+  ERR_RECALL_OUTPUTS: Usage,
+  ERR_RECALL_NOT_PREPARED: Usage,
+  ERR_RECALL_PARTS_MISSING: Usage,
+  ERR_RECALL_BAD_SHARD_COUNT: Usage,
+  ERR_RECALL_BAD_MEMORY_LIMIT: Usage,
+  ERR_RECALL_BAD_WHERE: Usage,
+  ERR_RECALL_REGEX: Usage,
+  ERR_RECALL_FOLD_REGEX: Usage,
+  ERR_RECALL_PER_UNIT: Usage,
+  ERR_RECALL_LABELS_FROM: Usage,
+  ERR_RECALL_LABEL_MISSING: Usage,
+  ERR_RECALL_STORE_EMPTY_SELECTION: Usage,
+  ERR_RECALL_STORE_VERSIONS: Usage,
+  ERR_RECALL_NO_SUCH_REGRESSION: Usage,
+  ERR_RECALL_GIT: Usage,
+  ERR_RECALL_QUERY_SYNTAX: Usage,
+  ERR_RECALL_NOT_ONLY_QUERY: Usage,
+  ERR_RECALL_QUERY_TOO_LARGE: Usage,
+  ERR_RECALL_BAD_BOOST: Usage,
+  // bad data: input files, index files, records
+  ERR_RECALL_IO: BadInput,
+  ERR_RECALL_INPUT: BadInput,
+  ERR_RECALL_CORRUPT: BadInput,
+  ERR_RECALL_NOT_AN_INDEX: BadInput,
+  ERR_RECALL_UNSUPPORTED_FORMAT: BadInput,
+  ERR_RECALL_UNSUPPORTED: BadInput,
+  ERR_RECALL_UNSUPPORTED_TYPE: BadInput,
+  ERR_RECALL_NO_VERSION: BadInput,
+  ERR_RECALL_BAD_CONFIG: BadInput,
+  ERR_RECALL_BAD_PARQUET: BadInput,
+  ERR_RECALL_BAD_ARROW: BadInput,
+  ERR_RECALL_BAD_FBIN: BadInput,
+  ERR_RECALL_READ_FAILED: BadInput,
+  ERR_RECALL_SCHEMA_MISMATCH: BadInput,
+  ERR_RECALL_NO_SUCH_COLUMN: BadInput,
+  ERR_RECALL_NO_COLUMN: BadInput,
+  ERR_RECALL_NO_KEY_COLUMN: BadInput,
+  ERR_RECALL_BAD_COLUMN: BadInput,
+  ERR_RECALL_BAD_KEY_TYPE: BadInput,
+  ERR_RECALL_BAD_LIST_TYPE: BadInput,
+  ERR_RECALL_BAD_KEY: BadInput,
+  ERR_RECALL_NULL_KEYS: BadInput,
+  ERR_RECALL_NULL_ID: BadInput,
+  ERR_RECALL_BAD_ROW: BadInput,
+  ERR_RECALL_BAD_VECTOR: BadInput,
+  ERR_RECALL_BAD_RECORD: BadInput,
+  ERR_RECALL_BAD_UTF8: BadInput,
+  ERR_RECALL_NO_F32: BadInput,
+  ERR_RECALL_MISSING: BadInput,
+  ERR_RECALL_DIM_MISMATCH: BadInput,
+  ERR_RECALL_K_TOO_LARGE: BadInput,
+  ERR_RECALL_DOC_TOO_LARGE: BadInput,
+  ERR_RECALL_TOO_LARGE: BadInput,
+  ERR_RECALL_ANALYZER_MISMATCH: BadInput,
+  ERR_RECALL_BAD_BASELINE: BadInput,
+  ERR_RECALL_BENCH_DATA: BadInput,
+  ERR_RECALL_PROFILE: BadInput,
+  ERR_RECALL_PROFILE_EMPTY: BadInput,
+  ERR_RECALL_PROFILE_UNITS: BadInput,
+  ERR_RECALL_PROFILE_EVENTS: BadInput,
+  ERR_RECALL_STORE: BadInput,
+  // gates, interrupts, and our own bugs
+  ERR_RECALL_GATE: GateFailed,
+  ERR_RECALL_CANCELLED: Interrupted,
+  ERR_RECALL_INTERNAL: Internal,
+  ERR_RECALL_PANIC: Internal,
+  ERR_RECALL_NAPI: Internal,
+  ERR_RECALL_INVALID_ARG: Internal,
+  ERR_RECALL_LENGTH_MISMATCH: Internal,
+  ERR_RECALL_UNALIGNED: Internal,
+  ERR_RECALL_ISA_UNSUPPORTED: Internal,
+  ERR_RECALL_NATIVE_MISSING: Internal,
+  ERR_RECALL_BENCH: Internal,
+};
+
+/** The exit code of an error code: the table, else the raiser's choice, else a bug (1). */
+export const exitCodeOf = (code: string, fallback: ExitCode = Internal): ExitCode => EXIT_CODES[code] ?? fallback;
+
 export class RecallError extends Error {
   readonly code: string;
   readonly exit: ExitCode;
@@ -47,7 +147,7 @@ export class RecallError extends Error {
     super(message, { cause: options.cause });
     this.name = 'RecallError';
     this.code = code;
-    this.exit = options.exit ?? ExitCode.Internal;
+    this.exit = exitCodeOf(code, options.exit);
     this.fix = options.fix;
     const { file, row, offset, length } = options;
     this.where = Object.fromEntries(Object.entries({ file, row, offset, length }).filter(([, v]) => v !== undefined));
@@ -75,14 +175,12 @@ export const usage = (code: string, message: string, options: Omit<RecallErrorOp
   new RecallError(code, message, { ...options, exit: ExitCode.Usage });
 
 /** How native error codes map to exit codes and fixes. */
-const NATIVE: Record<string, { exit: ExitCode; fix?: string }> = {
-  ERR_RECALL_CORRUPT: { exit: ExitCode.BadInput, fix: 'rebuild or re-copy the file; `recall verify` lists every bad range' },
-  ERR_RECALL_NOT_AN_INDEX: { exit: ExitCode.BadInput, fix: 'pass a file written by `recall build`' },
-  ERR_RECALL_UNSUPPORTED_FORMAT: { exit: ExitCode.BadInput, fix: 'use the recall version that wrote the file, or rebuild it' },
-  ERR_RECALL_IO: { exit: ExitCode.BadInput },
-  ERR_RECALL_CANCELLED: { exit: ExitCode.Interrupted },
-  ERR_RECALL_LOCKED: { exit: ExitCode.Usage, fix: 'wait for the other process to finish (the lock goes with it)' },
-  ERR_RECALL_NATIVE_MISSING: { exit: ExitCode.Internal, fix: 'run `npm run build:native` (needs cargo)' },
+const NATIVE_FIX: Record<string, string> = {
+  ERR_RECALL_CORRUPT: 'rebuild or re-copy the file; `recall verify` lists every bad range',
+  ERR_RECALL_NOT_AN_INDEX: 'pass a file written by `recall build`',
+  ERR_RECALL_UNSUPPORTED_FORMAT: 'use the recall version that wrote the file, or rebuild it',
+  ERR_RECALL_LOCKED: 'wait for the other process to finish (the lock goes with it)',
+  ERR_RECALL_NATIVE_MISSING: 'run `npm run build:native` (needs cargo)',
 };
 
 const WAL_CORRUPT_FIX =
@@ -115,11 +213,12 @@ export function toRecallError(e: unknown, context: { command?: string } = {}): R
     const help = context.command ? `recall ${context.command} --help` : 'recall --help';
     return new RecallError('ERR_RECALL_USAGE', message, { exit: err.oclif.exit as ExitCode, fix: `see \`${help}\``, cause: e });
   }
-  if (err.code && NATIVE[err.code]) {
-    const m = NATIVE[err.code]!;
-    const fix = err.code === 'ERR_RECALL_CORRUPT' && err.path?.endsWith('.wal') ? WAL_CORRUPT_FIX : m.fix;
-    return new RecallError(err.code, err.message, { exit: m.exit, fix, file: err.path, offset: err.offset, length: err.length, cause: e });
+  if (err.code?.startsWith('ERR_RECALL_') && EXIT_CODES[err.code] !== undefined && EXIT_CODES[err.code] !== Internal) {
+    const fix = err.code === 'ERR_RECALL_CORRUPT' && err.path?.endsWith('.wal') ? WAL_CORRUPT_FIX : NATIVE_FIX[err.code];
+    return new RecallError(err.code, err.message, { fix, file: err.path, offset: err.offset, length: err.length, cause: e });
   }
+  if (err.code === 'ERR_RECALL_NATIVE_MISSING')
+    return new RecallError(err.code, err.message, { fix: NATIVE_FIX[err.code], file: err.path, cause: e });
   if (err.code && NODE_IO[err.code] && err.path) {
     return new RecallError(`ERR_RECALL_IO`, `${err.path}: ${NODE_IO[err.code]}`, { exit: ExitCode.BadInput, file: err.path, cause: e });
   }
@@ -128,4 +227,27 @@ export function toRecallError(e: unknown, context: { command?: string } = {}): R
     fix: 'this is a bug in recall: please report it with the output of --verbose',
     cause: e,
   });
+}
+
+/**
+ * An error as plain data, to cross a worker thread: a thrown error loses its class and every own
+ * property there (structured clone keeps only the message), so workers return this instead.
+ */
+export interface WireError {
+  recallError: ReturnType<RecallError['toJSON']> & { stack?: string };
+}
+
+export const toWire = (e: unknown): WireError => {
+  const r = toRecallError(e);
+  return { recallError: { ...r.toJSON(), stack: (r.cause as Error | undefined)?.stack ?? r.stack } };
+};
+
+export const isWireError = (x: unknown): x is WireError => typeof x === 'object' && x !== null && 'recallError' in x;
+
+export function fromWire(w: WireError): RecallError {
+  const r = w.recallError as unknown as { code: string; exit: ExitCode; message: string; fix?: string; stack?: string } & Where;
+  const { code, exit, message, file, row, offset, length, fix, stack } = r;
+  const e = new RecallError(code, message, { exit, file, row, offset, length, fix });
+  if (stack) e.stack = stack;
+  return e;
 }

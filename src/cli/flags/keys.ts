@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { usage } from '../../core/errors.js';
+import { requirePath } from '../../core/io/paths.js';
 
 export interface KeysSource {
   raw: string;
@@ -15,6 +16,7 @@ export async function readKeysFlags(
 ): Promise<KeysSource> {
   if (flags.keys !== undefined) return { raw: flags.keys, source: '--keys' };
   const file = flags['keys-file'];
-  if (file !== undefined) return { raw: file === '-' ? await text(stdin) : await readFile(file, 'utf8'), source: file };
+  if (file !== undefined)
+    return { raw: file === '-' ? await text(stdin) : await readFile(await requirePath(file, 'file', '--keys-file'), 'utf8'), source: file };
   throw usage('ERR_RECALL_NO_KEYS', 'no keys given', { fix: 'pass --keys 1,2,3 or --keys-file FILE' });
 }

@@ -34,6 +34,11 @@ export const profileReadFlags = {
   }),
   unit: Flags.string({ description: 'folded: unit of the counts (samples, nanoseconds, ...)', helpGroup: INPUT }),
   threads: Flags.integer({ description: 'files parsed in parallel on worker threads (default: the cores)', min: 1, helpGroup: INPUT }),
+  'max-input-bytes': Flags.string({
+    description: 'refuse an input larger than this after gunzip (a gzip bomb, a file that is not a profile)',
+    default: '2GiB',
+    helpGroup: INPUT,
+  }),
   period: Flags.string({
     description: 'folded: weight of one sample (e.g. 10000000 ns), to recover sample counts for the statistics',
     helpGroup: INPUT,
@@ -53,6 +58,7 @@ export interface ProfileReadFlagValues {
   'sample-type'?: string;
   unit?: string;
   period?: string;
+  'max-input-bytes'?: string;
 }
 
 export function readOptions(f: ProfileReadFlagValues): ReadOptions {
@@ -77,7 +83,34 @@ export function readOptions(f: ProfileReadFlagValues): ReadOptions {
     sampleType: f['sample-type'],
     unit: f.unit === 'ns' ? 'nanoseconds' : f.unit,
     period,
+    maxInputBytes: f['max-input-bytes'] === undefined ? undefined : parseBytes('max-input-bytes', f['max-input-bytes']),
   };
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 2 ** 10,
+  kb: 1e3,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mb: 1e6,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gb: 1e9,
+  gib: 2 ** 30,
+  t: 2 ** 40,
+  tb: 1e12,
+  tib: 2 ** 40,
+};
+
+/** A byte size: 1000000, 64MiB, 2GB, 1.5GiB. */
+export function parseBytes(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  const n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : Number.NaN;
+  if (!(n >= 1)) throw usage('ERR_RECALL_FLAG', `--${flag} ${value} is not a size`, { fix: `write it like --${flag} 512MiB or 4GiB` });
+  return n;
 }
 
 /** `--label k=v,k2=v2` (repeatable) -> a record. */

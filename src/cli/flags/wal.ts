@@ -1,8 +1,12 @@
 /** Flags shared by `recall query x2i | vector | inverted`: reading the WAL tail and older views. */
 import { Flags } from '@oclif/core';
+import { requirePath } from '../../core/io/paths.js';
 
 export const walQueryFlags = {
-  wal: Flags.string({ description: "also read this WAL: records after the version's dump seq win over the index (deletes honoured)" }),
+  wal: Flags.string({
+    description: "also read this WAL: records after the version's dump seq win over the index (deletes honoured)",
+    parse: async (input) => requirePath(input, 'folder', '--wal'),
+  }),
   'as-of': Flags.integer({
     description: 'a consistent older view: the newest version at or before this seq, plus WAL records up to it',
     min: 0,

@@ -5,6 +5,7 @@ import { RecallCommand } from '../../cli/base-command.js';
 import { parseShare } from '../../cli/flags/percent.js';
 import { badInput, ExitCode, usage } from '../../core/errors.js';
 import type { BenchName, BenchResult, Comparison } from '../../core/bench/suite.js';
+import { requirePath } from '../../core/io/paths.js';
 
 export interface BenchRunResult {
   result: BenchResult;
@@ -63,6 +64,7 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
     }
     let base: BenchResult | null = null;
     if (flags.baseline) {
+      await requirePath(flags.baseline, 'file', '--baseline');
       try {
         base = JSON.parse(await readFile(flags.baseline, 'utf8')) as BenchResult;
       } catch (e) {

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { RecallCommand } from '../../cli/base-command.js';
 import type { BuildVectorResult } from '../../core/channels/vector/build.js';
+import { parseU64 } from '../../cli/flags/u64.js';
 
 export default class BuildVector extends RecallCommand<BuildVectorResult> {
   static override summary = 'Build a vector index (HNSW, IVF or flat; f32, f16 or int8) from parquet or fbin vectors.';
@@ -56,7 +57,7 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
           efConstruction: flags['ef-construction'],
           nlist: flags.nlist,
           kmeansIters: flags['kmeans-iters'],
-          seed: BigInt.asUintN(64, BigInt(flags.seed)),
+          seed: parseU64('seed', flags.seed),
           threads: flags.threads ?? availableParallelism(),
           keepF32: flags.rerank ? 1 : 0,
         },

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
-import { requireFiles } from '../../core/io/paths.js';
+import { requireInputFiles } from '../../core/io/paths.js';
 import { profileReadFlags, readOptions } from '../../cli/flags/profile.js';
 import type { CollapseResult } from '../../core/profile/run.js';
 
@@ -23,7 +23,7 @@ sample type and expands inlined frames. Bad lines are counted and reported; a fi
 
   async run(): Promise<CollapseResult> {
     const { argv, flags } = await this.parse(ProfileCollapse);
-    const files = requireFiles(argv as string[]);
+    const files = requireInputFiles(argv as string[]);
     const { collapse } = await import('../../core/profile/run.js');
     const { result, folded } = await collapse(files, flags.output, {
       read: readOptions(flags),

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { parseNumberOrPercent } from '../../cli/flags/percent.js';
-import { requireFiles } from '../../core/io/paths.js';
+import { requireInputFiles, requirePath } from '../../core/io/paths.js';
 import { ExitCode, usage } from '../../core/errors.js';
 import { parseLabels, profileReadFlags, readOptions } from '../../cli/flags/profile.js';
 import type { DiffJobResult } from '../../core/profile/run.js';
@@ -118,6 +118,7 @@ Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, 
 
   async run(): Promise<DiffJobResult> {
     const { flags } = await this.parse(ProfileDiff);
+    if (flags.store) await requirePath(flags.store, 'folder', '--store');
     const num = parseNumberOrPercent;
     for (const re of ['ignore', 'allow'] as const) {
       const v = flags[re];
@@ -138,8 +139,8 @@ Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, 
       : undefined;
     if (!flags.store && flags.where) throw usage('ERR_RECALL_FLAG', '--where needs --store', { fix: 'add --store DIR' });
     const { result, markdown } = await (fromStore ?? diff)(
-      flags.store ? flags.base : requireFiles(flags.base),
-      flags.store ? flags.head : requireFiles(flags.head),
+      flags.store ? flags.base : requireInputFiles(flags.base, '--base'),
+      flags.store ? flags.head : requireInputFiles(flags.head, '--head'),
       {
         mode: flags.mode as 'share' | 'absolute' | 'per-unit',
         baseUnits: num('base-units', flags['base-units']),

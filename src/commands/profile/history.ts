@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { RecallCommand } from '../../cli/base-command.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import type { HistoryResult } from '../../core/profile/store/history.js';
+import { requirePath } from '../../core/io/paths.js';
 
 export default class ProfileHistory extends RecallCommand<HistoryResult> {
   static override summary = "A function's self and total share per version (or day) from a profile store, with its pod spread.";
@@ -29,6 +30,7 @@ range. Markdown on stdout, --json, -o a self-contained HTML line chart.`;
 
   async run(): Promise<HistoryResult> {
     const { flags } = await this.parse(ProfileHistory);
+    await requirePath(flags.store, 'folder', '--store');
     const { history } = await import('../../core/profile/store/history.js');
     const { historyMarkdown, historyHtml } = await import('../../core/profile/store/render.js');
     const result = await history(

@@ -3,6 +3,8 @@ import { RecallCommand } from '../../cli/base-command.js';
 import { requireFiles } from '../../core/io/paths.js';
 import { parseLabels, profileReadFlags, readOptions } from '../../cli/flags/profile.js';
 import type { IngestResult } from '../../core/profile/store/ingest.js';
+import { requirePath } from '../../core/io/paths.js';
+import { existsSync } from 'node:fs';
 
 export default class ProfileIngest extends RecallCommand<IngestResult> {
   static override summary = 'Append profiles (perf text, pprof, async-profiler, folded; gz) to a Parquet profile store.';
@@ -29,6 +31,7 @@ Layout and schema: docs/profile-store.md.`;
 
   async run(): Promise<IngestResult> {
     const { argv, flags } = await this.parse(ProfileIngest);
+    if (existsSync(flags.store)) await requirePath(flags.store, 'folder', '--store');
     const files = requireFiles(argv as string[]);
     const { ingest } = await import('../../core/profile/store/ingest.js');
     const result = await ingest(

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
-import { requireFiles } from '../../core/io/paths.js';
+import { requireInputFiles } from '../../core/io/paths.js';
 import { parseLabels, profileReadFlags, readOptions } from '../../cli/flags/profile.js';
 import type { MergeResult } from '../../core/profile/run.js';
 
@@ -22,7 +22,7 @@ statistics of a later diff) and the --label metadata (app, version, dc, ...).`;
 
   async run(): Promise<MergeResult> {
     const { argv, flags } = await this.parse(ProfileMerge);
-    const files = requireFiles(argv as string[]);
+    const files = requireInputFiles(argv as string[]);
     const labels = parseLabels(flags.label);
     const { merge } = await import('../../core/profile/run.js');
     const job = { read: readOptions(flags), threads: flags.threads, progress: this.progress, signal: this.signal };

@@ -5,6 +5,7 @@ import { RecallCommand } from '../../cli/base-command.js';
 import { ExitCode, usage } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import type { LifecycleEntry, RegressionsResult } from '../../core/profile/store/regressions.js';
+import { requirePath } from '../../core/io/paths.js';
 
 const GATE = 'GATE';
 
@@ -48,6 +49,7 @@ Exit codes: 0 no new regression, 4 a new one, 2 bad flags, 3 bad store.`;
 
   async run(): Promise<RegressionsResult | { accepted: LifecycleEntry }> {
     const { flags } = await this.parse(ProfileRegressions);
+    await requirePath(flags.store, 'folder', '--store');
     const m = await import('../../core/profile/store/regressions.js');
     if (flags.accept !== undefined) {
       if (!flags.reason) throw usage('ERR_RECALL_FLAG', '--accept needs --reason', { fix: "add --reason 'why it is fine'" });

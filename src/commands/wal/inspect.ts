@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { ExitCode } from '../../core/errors.js';
 import type { WalInspection } from '../../core/wal/read.js';
+import { requirePath } from '../../core/io/paths.js';
 
 export default class WalInspect extends RecallCommand<WalInspection> {
   static override summary =
@@ -24,6 +25,7 @@ and \`recall wal drop\` removes, and the records already dropped.`;
 
   async run(): Promise<WalInspection> {
     const { flags } = await this.parse(WalInspect);
+    await requirePath(flags.wal, 'folder', '--wal');
     const { inspectWalFolder } = await import('../../core/wal/read.js');
     const r = await inspectWalFolder(flags.wal, { index: flags.index });
     this.say(`${flags.wal}: WAL id ${r.id ?? '(none: made before WAL ids; adopted on the next append)'}`);

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { loadNative } from '../../core/native.js';
+import { requirePath } from '../../core/io/paths.js';
 
 interface TruncateResult {
   wal: string;
@@ -22,6 +23,7 @@ keep (recall dump prints it), so every kept version can still be brought up to d
 
   async run(): Promise<TruncateResult> {
     const { flags } = await this.parse(WalTruncate);
+    await requirePath(flags.wal, 'folder', '--wal');
     const removed = loadNative().walTruncate(flags.wal, flags.before);
     this.say(`${removed.length} segment(s) removed from ${flags.wal}`);
     return { wal: flags.wal, before: flags.before, removed };

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { badInput } from '../errors.js';
+import { requirePathSync } from '../io/paths.js';
 
 export interface TextBenchOptions {
   /** ../shared/tools/text-bench */
@@ -76,6 +77,7 @@ function sh(cmd: string, args: string[]) {
 
 /** Corpus and queries in `work`, made the first time (Debian's dictd files, installed if missing). */
 export function prepareTextCorpus(o: Pick<TextBenchOptions, 'harness' | 'work'>): void {
+  requirePathSync(join(o.harness, 'prep-corpus.mjs'), 'file', '--harness');
   if (existsSync(join(o.work, 'corpus.jsonl')) && existsSync(join(o.work, 'queries.json'))) return;
   const dictd = '/usr/share/dictd';
   if (!existsSync(join(dictd, 'gcide.index')) || !existsSync(join(dictd, 'wn.index'))) {

@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { badInput } from '../errors.js';
+import { usage } from '../errors.js';
 
 export interface VectorBenchOptions {
   /** ../shared/tools/ann-bench */
@@ -169,7 +169,7 @@ function curveOf(rows: ResultLine[], label: string): CurvePoint[] {
 export function runVectorBench(o: VectorBenchOptions): VectorBenchResult {
   const { harness, work, dataset } = o;
   if (!existsSync(join(harness, 'bench.mjs')))
-    throw badInput('ERR_RECALL_NO_TOOLS', `${harness}: the ANN harness (bench.mjs) is not there`, {
+    throw usage('ERR_RECALL_NO_TOOLS', `${harness}: the ANN harness (bench.mjs) is not there`, {
       file: harness,
       fix: 'check out ../shared beside the repository, or pass --harness',
     });

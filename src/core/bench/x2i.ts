@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { badInput } from '../errors.js';
+import { usage } from '../errors.js';
 import { loadNative } from '../native.js';
 import { firstLine } from '../io/text.js';
 
@@ -39,7 +39,7 @@ export interface X2iBenchOptions {
 export function ensureX2iData(o: Omit<X2iBenchOptions, 'onRow'>): string {
   const gen = join(o.toolsDir, 'gen.mjs');
   if (!existsSync(gen) || !existsSync(join(o.toolsDir, 'x2i.mjs'))) {
-    throw badInput('ERR_RECALL_NO_TOOLS', `${o.toolsDir}: the x2i-data tools (gen.mjs, x2i.mjs) are not there`, {
+    throw usage('ERR_RECALL_NO_TOOLS', `${o.toolsDir}: the x2i-data tools (gen.mjs, x2i.mjs) are not there`, {
       file: o.toolsDir,
       fix: 'check out ../shared beside the repository, or pass --tools',
     });

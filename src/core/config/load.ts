@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { badInput } from '../errors.js';
+import { badInput, usage } from '../errors.js';
+import { requirePath } from '../io/paths.js';
 
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../../schema/recall.config.schema.json', import.meta.url));
 
@@ -97,10 +98,11 @@ function describe(errors: ErrorObject[]): string[] {
 
 export async function loadConfig(file: string): Promise<RecallConfig> {
   let text: string;
+  await requirePath(file, 'file', '--config');
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw badInput(
+    throw usage(
       'ERR_RECALL_NO_SUCH_PATH',
       `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
       { file, fix: 'pass --config recall.config.json' },

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { badInput, type RecallError } from '../errors.js';
+import { badInput, type RecallError, usage } from '../errors.js';
 import { crc32c } from './container.js';
 import {
   CURRENT,
@@ -202,7 +202,7 @@ async function versionAsOf(channelDir: string, asOf: number): Promise<VersionMan
  */
 export async function resolveLayered(path: string, ext: string, what: string, asOf?: number): Promise<LayeredVersion> {
   const st = await stat(path).catch(() => {
-    throw badInput('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, { file: path, fix: 'check --index' });
+    throw usage('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, { file: path, fix: 'check --index' });
   });
   if (st.isFile()) {
     return {

@@ -4,13 +4,13 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { badInput } from '../errors.js';
+import { badInput, usage } from '../errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from './versions.js';
 
 /** The index files (ending in `ext`) of `path`, sorted (= shard order), and the version they belong to. */
 export async function resolveIndexFiles(path: string, ext: string, what: string): Promise<{ files: string[]; version: number | null }> {
   const st = await stat(path).catch(() => {
-    throw badInput('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, { file: path, fix: 'check --index' });
+    throw usage('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, { file: path, fix: 'check --index' });
   });
   if (st.isFile()) return { files: [path], version: null };
   const names = await readdir(path);

@@ -198,11 +198,20 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
     const names = new Set(await readdir(path));
     if (names.has(CURRENT)) {
       const currentFile = join(path, CURRENT);
-      const text = await readFile(currentFile, 'utf8');
-      const ptr = parseCurrent(text);
+      const text = await readFile(currentFile, 'utf8').catch((e: NodeJS.ErrnoException) => e);
       const current = (message: string) =>
-        files.push({ file: currentFile, bytes: text.length, sections: 0, problems: [{ file: currentFile, region: 'file', message }] });
-      if (!ptr) current(`${JSON.stringify(text.trim().slice(0, 40))} is not a version pointer (v00000001 and a manifest checksum)`);
+        files.push({
+          file: currentFile,
+          bytes: typeof text === 'string' ? text.length : 0,
+          sections: 0,
+          problems: [{ file: currentFile, region: 'file', message }],
+        });
+      const ptr = typeof text === 'string' ? parseCurrent(text) : null;
+      if (typeof text !== 'string')
+        current(
+          `cannot be read (${text.code === 'EISDIR' ? 'it is a folder' : (text.code ?? text.message)}); CURRENT is a file naming the live version`,
+        );
+      else if (!ptr) current(`${JSON.stringify(text.trim().slice(0, 40))} is not a version pointer (v00000001 and a manifest checksum)`);
       else if (!names.has(ptr.name)) current(`names ${JSON.stringify(ptr.name)}, which is not a version folder here`);
       else if (ptr.checksum !== null) {
         const m = await readManifest(join(path, ptr.name)).catch(() => null);

@@ -101,8 +101,17 @@ export async function readCurrent(channelDir: string): Promise<CurrentVersion | 
   try {
     text = await readFile(currentPath, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw badInput(
+      'ERR_RECALL_CORRUPT',
+      `${currentPath}: ${code === 'EISDIR' ? 'is a folder' : `cannot read (${code ?? (e as Error).message})`}; CURRENT is a file naming the live version`,
+      {
+        file: currentPath,
+        fix: 'write the live version name (like v00000001) into a file CURRENT, or rebuild',
+        cause: e,
+      },
+    );
   }
   const ptr = parseCurrent(text);
   if (!ptr) {
@@ -135,10 +144,12 @@ function manifestProblem(m: VersionManifest, dir: string): string | null {
     return 'not a recall version manifest';
   if (m.checksum !== undefined && m.checksum !== manifestChecksum(m))
     return 'checksum mismatch: the manifest was edited or damaged after it was written';
+  if (typeof m.channel !== 'string') return '"channel" is not a string';
   if (!isCount(m.version) || m.version < 1) return `version ${JSON.stringify(m.version)} is not a version number`;
   const folder = basename(dir);
   if (VERSION_RE.test(folder) && Number(folder.slice(1)) !== m.version) return `says version ${m.version}, but lies in ${folder}`;
-  if (m.params === null || typeof m.params !== 'object' || Array.isArray(m.params)) return 'params is not an object';
+  if (m.params === null || typeof m.params !== 'object' || Array.isArray(m.params))
+    return `"params" is ${JSON.stringify(m.params) ?? 'missing'}, not an object`;
   for (const [i, f] of m.files.entries()) {
     if (f === null || typeof f !== 'object' || typeof f.path !== 'string' || !isCount(f.bytes) || typeof f.sha256 !== 'string')
       return `files[${i}] is not {path, bytes, sha256}`;
@@ -155,15 +166,13 @@ export async function readManifest(versionDir: string): Promise<VersionManifest>
     m = JSON.parse(await readFile(file, 'utf8')) as VersionManifest;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw badInput(
-      code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT',
-      `${file}: ${code === 'ENOENT' ? 'missing' : 'not valid JSON'}`,
-      {
-        file,
-        fix: 'the version is incomplete or damaged: rebuild it',
-        cause: e,
-      },
-    );
+    const what =
+      code === 'ENOENT' ? 'missing' : e instanceof SyntaxError ? 'not valid JSON' : `cannot read (${code ?? (e as Error).message})`;
+    throw badInput(code === 'ENOENT' ? 'ERR_RECALL_MISSING' : 'ERR_RECALL_CORRUPT', `${file}: ${what}`, {
+      file,
+      fix: 'the version is incomplete or damaged: rebuild it',
+      cause: e,
+    });
   }
   const problem = manifestProblem(m, versionDir);
   if (problem) throw badInput('ERR_RECALL_CORRUPT', `${file}: ${problem}`, { file, fix: 'the version is damaged: rebuild it' });

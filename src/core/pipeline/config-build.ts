@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { mkdir, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import { badInput, RecallError, usage } from '../errors.js';
+import { fromWire, isWireError, RecallError, usage, type WireError } from '../errors.js';
 import { type ChannelConfig, loadConfig, type RecallConfig, type SourceConfig } from '../config/load.js';
 import { beginVersion, listVersions, type StagedVersion } from '../index/versions.js';
 import { sha256File } from '../io/sha256.js';
@@ -220,7 +220,7 @@ export async function buildFromConfig(
   } else if (mode === 'shard') {
     for (const s of needed) {
       if (!(await shardFolder(join(out, 'shards', s)))) {
-        throw badInput('ERR_RECALL_NOT_PREPARED', `${join(out, 'shards', s)}: source "${s}" is not sharded yet`, {
+        throw usage('ERR_RECALL_NOT_PREPARED', `${join(out, 'shards', s)}: source "${s}" is not sharded yet`, {
           fix: `run \`recall build --config ${o.config} --prepare\` first`,
         });
       }
@@ -313,11 +313,15 @@ export async function buildFromConfig(
       }
     }
     let done = 0;
-    const results = await Promise.all(
+    // Every part is waited for, even after one fails: the staging folder and the pool go only when
+    // no worker still writes into them (tearing them down under a running part aborts the process).
+    const settled = await Promise.allSettled(
       jobs.map(async (j) => {
         let r: PartResult;
         try {
-          r = (await pool.run(j.task, { signal: hooks.signal })) as PartResult;
+          const out = (await pool.run(j.task, { signal: hooks.signal })) as PartResult | WireError;
+          if (isWireError(out)) throw fromWire(out);
+          r = out;
         } catch (e) {
           // a duplicate whose parts folder --publish took away under it: the build is published
           const id = ids.get(j.ch.name)!;
@@ -330,6 +334,9 @@ export async function buildFromConfig(
         return { ch: j.ch, task: j.task, r, published: null };
       }),
     );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     for (const ch of channels) {
       const all = results.filter((x) => x.ch === ch);
       const mine = all.flatMap((x) => (x.r ? [{ task: x.task, r: x.r }] : []));

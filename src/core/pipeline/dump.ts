@@ -64,7 +64,7 @@ async function prune(channelDir: string, keep: number): Promise<number[]> {
 
 export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal } = {}): Promise<DumpResult> {
   const started = Date.now();
-  const first = await readCurrent(o.index).catch(() => null);
+  const first = await readCurrent(o.index); // null: nothing published; a damaged CURRENT or manifest is exit 3
   if (!first) {
     throw badInput('ERR_RECALL_NO_VERSION', `${o.index}: no published version to dump over`, {
       file: o.index,

@@ -6,6 +6,7 @@
 import type { PartResult, PartTarget } from '../channels/driver.js';
 import type { ChannelKind } from '../channels/kinds.js';
 import { driverFor } from '../channels/registry.js';
+import { toWire, type WireError } from '../errors.js';
 
 export type { PartResult } from '../channels/driver.js';
 
@@ -16,9 +17,14 @@ export interface PartTask {
   target: PartTarget;
 }
 
-export default async function buildPart(t: PartTask): Promise<PartResult> {
-  const c0 = process.cpuUsage();
-  const r = await driverFor(t.kind).writePart(t.options as never, t.target);
-  const c = process.cpuUsage(c0);
-  return { ...r, cpuSeconds: (c.user + c.system) / 1e6 };
+/** The part, or its error as data (a thrown error would reach the caller as a bare Error: exit 1). */
+export default async function buildPart(t: PartTask): Promise<PartResult | WireError> {
+  try {
+    const c0 = process.cpuUsage();
+    const r = await driverFor(t.kind).writePart(t.options as never, t.target);
+    const c = process.cpuUsage(c0);
+    return { ...r, cpuSeconds: (c.user + c.system) / 1e6 };
+  } catch (e) {
+    return toWire(e);
+  }
 }

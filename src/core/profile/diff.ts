@@ -223,6 +223,9 @@ function checkComparable(base: PodProfile[], head: PodProfile[]) {
   }
 }
 
+/** How many frames deep the flame graph is drawn (deeper stacks are summed into the frame at this depth). */
+export const FLAME_MAX_DEPTH = 1000;
+
 export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], options: DiffOptions = {}): DiffResult {
   if (!basePods.length || !headPods.length)
     throw badInput('ERR_RECALL_PROFILE_EMPTY', 'a side has no inputs', { fix: 'pass --base and --head files' });
@@ -356,7 +359,8 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
 
   const prune = options.prunePct ?? 0.01;
   const pruned = { head: 0, base: 0 };
-  const node = (shape: TrieNode, other: TrieNode | undefined, shapeIsHead: boolean): FlameNode => {
+  let truncated = 0;
+  const flameNode = (shape: TrieNode, other: TrieNode | undefined, shapeIsHead: boolean): FlameNode => {
     const [h, b] = shapeIsHead ? [shape, other] : [other, shape];
     const hw = h?.total ?? 0;
     const bw = b?.total ?? 0;
@@ -376,21 +380,44 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
       z: bn + hn >= t.min_samples ? round(zScore(bn, B.samples, hn, H.samples), 3) : 0,
       st: other ? 'common' : shapeIsHead ? 'added' : 'removed',
     };
-    const kids = [...shape.children.values()].sort((x, y) => byteOrder(x.name, y.name));
-    for (const c of kids) {
-      const oc = other?.children.get(c.name);
-      const shareHere = (c.total / (shapeIsHead ? H.total : B.total)) * 100;
-      const shareThere = oc ? (oc.total / (shapeIsHead ? B.total : H.total)) * 100 : 0;
-      if (shareHere < prune && shareThere < prune) {
-        pruned[shapeIsHead ? 'head' : 'base']++;
-        continue;
-      }
-      out.children.push(node(c, oc, shapeIsHead));
-    }
     return out;
   };
-  const headTree = node(H.root, B.root, true);
-  const baseTree = node(B.root, H.root, false);
+  // Built with an explicit stack (stacks can be 100,000 frames deep); the drawn tree stops at
+  // FLAME_MAX_DEPTH frames (the page, JSON and the browser nest one level per frame), deeper
+  // frames stay in the function table and the folded output.
+  const tree = (rootShape: TrieNode, rootOther: TrieNode, shapeIsHead: boolean): FlameNode => {
+    const top = flameNode(rootShape, rootOther, shapeIsHead);
+    const todo: Array<{ shape: TrieNode; other: TrieNode | undefined; out: FlameNode; depth: number }> = [
+      { shape: rootShape, other: rootOther, out: top, depth: 0 },
+    ];
+    while (todo.length) {
+      const { shape, other, out, depth } = todo.pop()!;
+      if (shape.children.size && depth >= FLAME_MAX_DEPTH) {
+        truncated++;
+        continue;
+      }
+      const kids = [...shape.children.values()].sort((x, y) => byteOrder(x.name, y.name));
+      for (const c of kids) {
+        const oc = other?.children.get(c.name);
+        const shareHere = (c.total / (shapeIsHead ? H.total : B.total)) * 100;
+        const shareThere = oc ? (oc.total / (shapeIsHead ? B.total : H.total)) * 100 : 0;
+        if (shareHere < prune && shareThere < prune) {
+          pruned[shapeIsHead ? 'head' : 'base']++;
+          continue;
+        }
+        const child = flameNode(c, oc, shapeIsHead);
+        out.children.push(child);
+        todo.push({ shape: c, other: oc, out: child, depth: depth + 1 });
+      }
+    }
+    return top;
+  };
+  const headTree = tree(H.root, B.root, true);
+  const baseTree = tree(B.root, H.root, false);
+  if (truncated)
+    warnings.push(
+      `the flame graph draws ${FLAME_MAX_DEPTH} frames deep; ${truncated} deeper subtree(s) are in the table and folded output only`,
+    );
 
   // Differential folded: union of stacks, base scaled to the head total in share mode.
   const scale = mode === 'share' ? H.total / B.total : 1;

@@ -32,7 +32,19 @@ export function readPprof(bytes: Uint8Array, path: string, sampleType?: string):
       fix: 'pass a pprof protobuf (gzipped or not), perf script text or folded stacks; or force --format',
     });
   }
-  const str = (i: number | bigint) => p.stringTable.strings[Number(i)] ?? '';
+  // A reference that points nowhere is damage (exit 3), never an empty name or an "[unknown]" frame.
+  const damaged = (what: string): never => {
+    throw badInput('ERR_RECALL_PROFILE', `${path}: damaged pprof profile: ${what}`, {
+      file: path,
+      fix: 're-copy or re-record the profile',
+    });
+  };
+  const strings = p.stringTable.strings;
+  const str = (i: number | bigint) => {
+    const n = Number(i);
+    if (!(n >= 0 && n < strings.length)) damaged(`string index ${n} is outside the string table (${strings.length} strings)`);
+    return strings[n]!;
+  };
   const types = p.sampleType.map((t) => ({ type: str(t.type), unit: str(t.unit) }));
   if (!types.length) throw badInput('ERR_RECALL_PROFILE', `${path}: pprof profile has no sample types`, { file: path });
   let index: number;
@@ -62,20 +74,32 @@ export function readPprof(bytes: Uint8Array, path: string, sampleType?: string):
   const locations = new Map<number, string>();
   for (const loc of p.location) {
     let names: string[];
-    if (loc.line.length) names = loc.line.map((l) => (functions.get(num(l.functionId)) ?? '[unknown]').replaceAll(';', ':'));
-    else names = [`${mappings.get(num(loc.mappingId)) ?? 'unknown'}+0x${num(loc.address).toString(16)}`];
+    if (loc.line.length)
+      names = loc.line.map(
+        (l) =>
+          functions.get(num(l.functionId))?.replaceAll(';', ':') ??
+          damaged(`location ${num(loc.id)} names function id ${num(l.functionId)}, which is not in the function table`),
+      );
+    else {
+      const mapping = num(loc.mappingId) ? mappings.get(num(loc.mappingId)) : 'unknown';
+      if (mapping === undefined)
+        damaged(`location ${num(loc.id)} names mapping id ${num(loc.mappingId)}, which is not in the mapping table`);
+      names = [`${mapping}+0x${num(loc.address).toString(16)}`];
+    }
     locations.set(num(loc.id), names.reverse().join(';'));
   }
 
   const stacks = new StackCounter();
   const labelValues = new Map<string, Set<string>>();
-  for (const s of p.sample) {
+  for (const [at, s] of p.sample.entries()) {
+    if (s.value.length !== types.length) damaged(`sample ${at} has ${s.value.length} values for ${types.length} sample types`);
     const weight = num(s.value[index]);
     if (!weight) continue;
     const ids = s.locationId;
     let key = '';
     for (let i = ids.length - 1; i >= 0; i--) {
-      const frag = locations.get(num(ids[i]!)) ?? '[unknown]';
+      const frag =
+        locations.get(num(ids[i]!)) ?? damaged(`sample ${at} names location id ${num(ids[i]!)}, which is not in the location table`);
       key = key ? `${key};${frag}` : frag;
     }
     if (!key) key = '[no stack]';

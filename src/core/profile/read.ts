@@ -3,7 +3,8 @@
  * content (gzip undone first), `format` forces it. Bad lines are counted and
  * reported; only a file where nothing parses is an error (exit 3).
  */
-import { readFile } from 'node:fs/promises';
+import buffer from 'node:buffer';
+import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { badInput } from '../errors.js';
 import { FoldedReader } from './folded.js';
@@ -11,7 +12,7 @@ import type { PodProfile, ProfileFormat } from './model.js';
 import { PerfCollapser, type PerfOptions } from './perf.js';
 import { readPprof } from './pprof.js';
 import type { StackCounter } from './stacks.js';
-import { encodingOf, forEachLine, isGzip, readHead } from './text-input.js';
+import { DEFAULT_MAX_INPUT_BYTES, encodingOf, forEachLine, isGzip, readHead, tooLarge } from './text-input.js';
 
 export interface ReadOptions extends PerfOptions {
   format?: ProfileFormat;
@@ -23,12 +24,23 @@ export interface ReadOptions extends PerfOptions {
   period?: number;
   signal?: AbortSignal;
   onBytes?: (n: number) => void;
+  /** Bytes of one input after gunzip (--max-input-bytes); past it the file is refused. */
+  maxInputBytes?: number;
 }
 
 export async function detectFormat(path: string): Promise<ProfileFormat> {
   const head = await readHead(path, 16 * 1024);
   const enc = encodingOf(head);
-  if (enc === 'utf-8' && looksBinary(head)) return 'pprof';
+  if (enc === 'utf-8' && looksBinary(head)) {
+    // Binary that does not start like a pprof message (zeros, say) is refused here, before
+    // anything is inflated: a gzip of zeros would otherwise be read to its end.
+    if (!startsLikePprof(head))
+      throw badInput('ERR_RECALL_PROFILE', `${path}: binary data that is not a pprof profile`, {
+        file: path,
+        fix: 'pass a pprof protobuf (gzipped or not), perf script text or folded stacks; or force --format',
+      });
+    return 'pprof';
+  }
   const text = new TextDecoder(enc).decode(head);
   const lines = text.split('\n', 200);
   // A frame line (`<addr> <symbol> (<dso>)`, indented), or an event line `comm [pid/]tid [cpu] time: `.
@@ -37,6 +49,14 @@ export async function detectFormat(path: string): Promise<ProfileFormat> {
   // Old perf: `comm tid event:` lines without a time.
   for (const l of lines) if (/^\S.*?\s\d+(\/\d+)?\s+\S+:\s*$/.test(l)) return 'perf';
   return 'folded';
+}
+
+/** The first field of a pprof `Profile`: a tag of field 1..15 with wire type 0 (varint) or 2 (bytes). */
+function startsLikePprof(b: Uint8Array): boolean {
+  if (!b.length) return false;
+  const field = b[0]! >> 3;
+  const wire = b[0]! & 7;
+  return field >= 1 && field <= 15 && (wire === 0 || wire === 2);
 }
 
 function looksBinary(b: Uint8Array): boolean {
@@ -66,11 +86,14 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
     labels: {},
   };
   if (format === 'pprof') {
+    const max = opt.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
+    if ((await stat(path)).size > max) tooLarge(path, max, false);
     let bytes: Uint8Array = await readFile(path);
     if (isGzip(bytes)) {
       try {
-        bytes = gunzipSync(bytes);
+        bytes = gunzipSync(bytes, { maxOutputLength: Math.min(max, buffer.constants.MAX_LENGTH) });
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') tooLarge(path, max, true);
         throw badInput('ERR_RECALL_PROFILE', `${path}: damaged gzip stream (${(e as Error).message})`, {
           file: path,
           fix: 're-copy the file',
@@ -88,7 +111,7 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       pod.warnings.push(`${path}: no cpu sample type; using ${result.sampleType} (types: ${result.sampleTypes.join(', ')})`);
   } else if (format === 'perf') {
     const c = new PerfCollapser(opt);
-    await forEachLine(path, (l, n) => c.line(l, n), opt);
+    await forEachLine(path, (l, n) => c.line(l, n), { ...opt, maxBytes: opt.maxInputBytes });
     const r = c.finish();
     Object.assign(pod, stacksOf(c.stacks), {
       unit: r.event && /clock$/.test(r.event) ? 'nanoseconds' : 'events',
@@ -101,7 +124,7 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       pod.warnings.push(`${path}: ${n} sample(s) of event ${event} skipped: only ${r.event} is kept (pick one with --event)`);
   } else {
     const f = new FoldedReader(opt.period);
-    await forEachLine(path, (l, n) => f.line(l, n), opt);
+    await forEachLine(path, (l, n) => f.line(l, n), { ...opt, maxBytes: opt.maxInputBytes });
     const r = f.finish();
     Object.assign(pod, stacksOf(f.stacks), {
       unit: opt.unit ?? 'samples',

@@ -14,7 +14,7 @@ async function writeOutput(path: string, data: string): Promise<void> {
   await writeFileAtomic(path, data);
 }
 import type { ProgressSink as Progress } from '../io/progress.js';
-import { usage } from '../errors.js';
+import { fromWire, isWireError, usage, type WireError } from '../errors.js';
 import { diffProfiles, type DiffOptions, type DiffSummary } from './diff.js';
 import { renderDiffHtml } from './html.js';
 import type { HtmlReport, PodProfile } from './model.js';
@@ -54,7 +54,9 @@ export async function readAll(files: string[], job: ReadJob, label = 'reading'):
         const { signal, ...read } = { ...job.read, signal: job.signal };
         return await Promise.all(
           files.map(async (path, i) => {
-            const pod: PodProfile = await pool.run({ path, options: read }, { signal });
+            const out = (await pool.run({ path, options: read }, { signal })) as PodProfile | WireError;
+            if (isWireError(out)) throw fromWire(out);
+            const pod: PodProfile = out;
             job.progress?.tick(sizes[i]);
             return pod;
           }),

@@ -82,11 +82,22 @@ export class StackTrie {
 
   toCounter(): StackCounter {
     const out = new StackCounter();
-    const walk = (node: TrieNode, prefix: string) => {
-      if (node.samples > 0 || node.weight > 0) out.add(prefix, node.weight, node.samples);
-      if (node.kids) for (const [id, c] of node.kids) walk(c, prefix ? `${prefix};${this.names[id]}` : this.names[id]!);
+    // Depth-first with an explicit stack (stacks can be 100,000 frames deep), children in insertion order.
+    const todo: Array<[TrieNode, string]> = [];
+    const pushKids = (node: TrieNode, prefix: string) => {
+      if (!node.kids) return;
+      const kids = [...node.kids];
+      for (let i = kids.length - 1; i >= 0; i--) {
+        const [id, c] = kids[i]!;
+        todo.push([c, prefix ? `${prefix};${this.names[id]}` : this.names[id]!]);
+      }
     };
-    if (this.root.kids) for (const [id, c] of this.root.kids) walk(c, this.names[id]!);
+    pushKids(this.root, '');
+    while (todo.length) {
+      const [node, prefix] = todo.pop()!;
+      if (node.samples > 0 || node.weight > 0) out.add(prefix, node.weight, node.samples);
+      pushKids(node, prefix);
+    }
     return out;
   }
 }

@@ -2,7 +2,9 @@
  * Streaming text input for the profile readers: gzip is undone on the fly,
  * the encoding comes from the BOM (UTF-8, UTF-16 LE/BE), CRLF is accepted,
  * and lines are handed to a synchronous callback a chunk at a time, so a
- * 1 GB `perf script` file never needs 1 GB of heap.
+ * 1 GB `perf script` file never needs 1 GB of heap. A line longer than one
+ * chunk is gathered in pieces and joined once (linear in its length); the
+ * bytes read after gunzip are bounded by `maxBytes` (--max-input-bytes).
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -56,6 +58,18 @@ function openStream(path: string, gz: boolean): Readable {
   return raw.pipe(gunzip);
 }
 
+/** The default of --max-input-bytes: bytes of one profile input after gunzip. */
+export const DEFAULT_MAX_INPUT_BYTES = 2 ** 31;
+/** The longest line kept as one string (V8 strings stop at about 2^29 characters). */
+const MAX_LINE_CHARS = 2 ** 28;
+
+export function tooLarge(path: string, maxBytes: number, gz: boolean): never {
+  throw badInput('ERR_RECALL_TOO_LARGE', `${path}: more than ${maxBytes} bytes${gz ? ' after gunzip' : ''} (--max-input-bytes)`, {
+    file: path,
+    fix: 'pass a larger --max-input-bytes if the file is really a profile this large',
+  });
+}
+
 export interface LineStats {
   bytes: number;
   lines: number;
@@ -68,28 +82,40 @@ export interface LineStats {
 export async function forEachLine(
   path: string,
   onLine: (line: string, lineNo: number) => void,
-  options: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
+  options: { signal?: AbortSignal; onBytes?: (n: number) => void; maxBytes?: number } = {},
 ): Promise<LineStats> {
   const { head, gzip: gz } = await sniff(path, 4096);
   const encoding = encodingOf(head);
   const utf8 = encoding === 'utf-8';
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_INPUT_BYTES;
   let decoder: TextDecoder | undefined;
-  let carry = '';
+  // The unfinished last line, in pieces: joined once when its end arrives, never re-scanned.
+  let pieces: string[] = [];
+  let pieceChars = 0;
   let lineNo = 0;
   let bytes = 0;
-  const emit = (text: string, final: boolean) => {
+  const line = (s: string) => onLine(s.endsWith('\r') ? s.slice(0, -1) : s, ++lineNo);
+  const emit = (text: string) => {
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl === -1) break;
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      onLine(text.slice(start, end), ++lineNo);
+      if (pieces.length) {
+        pieces.push(text.slice(start, nl));
+        line(pieces.join(''));
+        pieces = [];
+        pieceChars = 0;
+      } else line(text.slice(start, nl));
       start = nl + 1;
     }
-    carry = text.slice(start);
-    if (final && carry.length) {
-      onLine(carry.endsWith('\r') ? carry.slice(0, -1) : carry, ++lineNo);
-      carry = '';
+    if (start < text.length) {
+      pieces.push(text.slice(start));
+      pieceChars += text.length - start;
+      if (pieceChars > MAX_LINE_CHARS)
+        throw badInput('ERR_RECALL_TOO_LARGE', `${path}: line ${lineNo + 1} is longer than ${MAX_LINE_CHARS} characters`, {
+          file: path,
+          fix: 'pass perf script text, folded stacks (one stack per line) or a pprof protobuf',
+        });
     }
   };
   const stream = openStream(path, gz);
@@ -97,24 +123,28 @@ export async function forEachLine(
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       options.signal?.throwIfAborted();
       bytes += chunk.length;
+      if (bytes > maxBytes) tooLarge(path, maxBytes, gz);
       options.onBytes?.(chunk.length);
       // Pure ASCII (the common case for profiles) decodes as latin1, several times faster;
       // from the first other chunk on, the streaming decoder takes over for good.
       if (decoder === undefined && utf8 && isAscii(chunk)) {
-        emit(carry + chunk.toString('latin1'), false);
+        emit(chunk.toString('latin1'));
         continue;
       }
       decoder ??= new TextDecoder(encoding, { ignoreBOM: false });
-      emit(carry + decoder.decode(chunk, { stream: true }), false);
+      emit(decoder.decode(chunk, { stream: true }));
     }
   } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
+    if ((e as Error).name === 'AbortError' || (e as { code?: string }).code?.startsWith('ERR_RECALL_')) throw e;
     const err = e as NodeJS.ErrnoException;
     throw badInput('ERR_RECALL_INPUT', `${path}: cannot read (${err.code ?? err.message})`, {
       file: path,
       fix: gz ? 'the gzip stream is damaged or truncated; re-copy the file' : 'check the file',
     });
+  } finally {
+    stream.destroy();
   }
-  emit(carry + (decoder?.decode() ?? ''), true);
+  emit(decoder?.decode() ?? '');
+  if (pieces.length) line(pieces.join(''));
   return { bytes, lines: lineNo };
 }

@@ -9,6 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { badInput, usage } from '../errors.js';
 import { literal, queryRows } from '../io/duckdb.js';
 import { firstLine } from '../io/text.js';
+import { refuseRemote } from '../io/paths.js';
 
 export interface Column {
   name: string;
@@ -38,6 +39,7 @@ export async function expandInputs(c: DuckDBConnection, inputs: readonly string[
   const files: string[] = [];
   for (const input of inputs) {
     let matches: string[];
+    refuseRemote(input, '--input');
     if (GLOB_CHARS.test(input)) {
       matches = (await queryRows<{ file: string }>(c, `SELECT file FROM glob(${literal(input)}) ORDER BY file`)).map((r) => r.file);
     } else {
@@ -53,7 +55,7 @@ export async function expandInputs(c: DuckDBConnection, inputs: readonly string[
 }
 
 /** Schema and row count of each file, from its footer; a damaged file is named. */
-export async function describeInputs(c: DuckDBConnection, files: readonly string[]): Promise<InputFile[]> {
+export async function describeInputs(c: DuckDBConnection, files: readonly string[], o = { sameSchema: true }): Promise<InputFile[]> {
   const out: InputFile[] = [];
   for (const path of files) {
     try {
@@ -67,7 +69,7 @@ export async function describeInputs(c: DuckDBConnection, files: readonly string
       if (!meta) throw new Error('no file metadata');
       out.push({ path, bytes: (await stat(path)).size, rows: Number(meta.rows), schema });
     } catch (e) {
-      const msg = firstLine((e as Error).message).replace(/^[A-Za-z]+ Error: /, '');
+      const msg = firstLine((e as Error).message).replace(/^[A-Za-z ]+ Error: /, '');
       throw badInput('ERR_RECALL_BAD_PARQUET', `${path}: cannot read as parquet: ${msg}`, {
         file: path,
         fix: 'the file is damaged or not parquet: re-export it, or leave it out of --input',
@@ -76,7 +78,7 @@ export async function describeInputs(c: DuckDBConnection, files: readonly string
     }
   }
   const first = out[0];
-  if (!first) return out;
+  if (!first || !o.sameSchema) return out;
   for (const f of out.slice(1)) {
     const a = first.schema.map((col) => `${col.name} ${col.type}`);
     const b = f.schema.map((col) => `${col.name} ${col.type}`);
@@ -89,4 +91,53 @@ export async function describeInputs(c: DuckDBConnection, files: readonly string
     }
   }
   return out;
+}
+
+/** A DuckDB error (not one of ours): its message starts with its class, "Invalid Input Error: ...". */
+const isEngineError = (e: unknown): e is Error =>
+  e instanceof Error && !(e as { code?: string }).code?.startsWith('ERR_RECALL_') && /^[A-Z][A-Za-z ]* Error: /.test(e.message);
+
+/**
+ * Run a read over parquet `files`: a DuckDB failure while decoding (a damaged page, a bad
+ * compression stream, a value that does not convert) is bad data, exit 3, naming the file. When
+ * the message does not name one, each file is read alone to find it.
+ */
+export async function readingParquet<T>(c: DuckDBConnection, files: readonly string[], read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!isEngineError(e)) throw e;
+    const msg = firstLine(e.message).replace(/^[A-Za-z ]+ Error: /, '');
+    let file = files.find((f) => e.message.includes(f));
+    if (!file && files.length > 1) {
+      for (const f of files) {
+        const failed = await queryRows(c, `SELECT sum(hash(t)) FROM read_parquet(${literal(f)}) t`).then(
+          () => false,
+          () => true,
+        );
+        if (failed) {
+          file = f;
+          break;
+        }
+      }
+    }
+    file ??= files[0]!;
+    throw badInput('ERR_RECALL_BAD_PARQUET', `${file}: cannot read as parquet: ${msg}`, {
+      file,
+      fix: 'the file is damaged, or a value does not fit its column: re-export it, or leave it out of --input',
+      cause: e,
+    });
+  }
+}
+
+/** Rows read against the rows the footers promise: a damaged page that decodes to garbage shows here. */
+export function checkRowCount(described: readonly InputFile[], got: number): void {
+  const want = described.reduce((s, f) => s + f.rows, 0);
+  if (got !== want) {
+    const file = described.length === 1 ? described[0]!.path : `${described[0]!.path} (+${described.length - 1} more)`;
+    throw badInput('ERR_RECALL_BAD_PARQUET', `${file}: read ${got} rows, the footers say ${want}`, {
+      file: described[0]!.path,
+      fix: 'the file is damaged: re-export it',
+    });
+  }
 }

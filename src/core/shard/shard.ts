@@ -86,7 +86,7 @@ async function checkOutputFolder(out: string, shards: number, overwrite: boolean
   }
   const existing = [...counts].find((n) => n !== shards);
   if (existing !== undefined && !overwrite) {
-    throw badInput('ERR_RECALL_OUT_CONFLICT', `${out}: already holds a ${existing}-shard set, this run makes ${shards}`, {
+    throw usage('ERR_RECALL_OUT_CONFLICT', `${out}: already holds a ${existing}-shard set, this run makes ${shards}`, {
       file: out,
       fix: 'pick another --out, or pass --overwrite to replace it',
     });
@@ -113,6 +113,14 @@ function readError(e: unknown, where: string | undefined): RecallError {
       fix: 'write a DuckDB SQL predicate over the input columns',
     });
   }
+  // DuckDB names the file it failed on in most read errors ('Failed to read file "X": ...').
+  const file = /\bfile ["']([^"']+)["']/.exec(msg)?.[1];
+  if (file)
+    return badInput('ERR_RECALL_READ_FAILED', `${file}: cannot read as parquet: ${msg.replace(/^[A-Za-z ]+ Error: /, '')}`, {
+      file,
+      fix: 'the file is damaged: re-export it, or leave it out of --input',
+      cause: e,
+    });
   return badInput('ERR_RECALL_READ_FAILED', `reading the inputs failed: ${msg}`, {
     fix: 'run `recall shard` on each input alone to find the damaged one',
     cause: e,
@@ -187,7 +195,7 @@ export async function shardParquet(
     const selected = opts.columns?.length ? opts.columns : schema.map((s) => s.name);
     for (const name of selected) {
       if (!schema.some((s) => s.name === name)) {
-        throw usage('ERR_RECALL_NO_SUCH_COLUMN', `--columns: no column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
+        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `--columns: no column "${name}"; columns are ${schema.map((s) => s.name).join(', ')}`, {
           fix: 'fix --columns',
         });
       }
@@ -235,7 +243,10 @@ export async function shardParquet(
     inputSums.catch(() => undefined); // awaited below
     for (let pass = 0; pass < passes; pass++) {
       const [lo, hi] = [pass * perPass, Math.min(n, (pass + 1) * perPass) - 1];
-      await Promise.all(
+      // One lane failing stops the others, and all are waited for before anything is closed: a
+      // connection closed under a running COPY crashes or hangs the process.
+      let failure: { error: unknown } | undefined;
+      const settled = await Promise.allSettled(
         Array.from({ length: lanes }, async (_, lane) => {
           const dir = join(staging!, `lane-${pass}-${lane}`);
           const c = await connect(1, join(staging!, `spill-${pass}-${lane}`));
@@ -248,12 +259,19 @@ export async function shardParquet(
                TO ${literal(dir)} (FORMAT parquet, PARTITION_BY (${SHARD_COL}), COMPRESSION ${codec})`,
             );
           } catch (e) {
-            throw signal?.aborted ? e : readError(e, opts.where);
+            if (!failure) {
+              failure = { error: signal?.aborted ? e : readError(e, opts.where) };
+              interrupt();
+            }
+            throw failure.error;
           }
           for (let k = lo; k <= hi; k++) if (k % lanes === lane) rowsOf[k] = counts.perShard[k]!;
           if (pass === 0 && lane === 0) nullKeys = counts.nullKeys; // every lane sees every key
         }),
       );
+      const rejected = settled.find((r) => r.status === 'rejected');
+      if (failure) throw failure.error;
+      if (rejected) throw rejected.reason;
       // Null keys are counted during the first pass (no extra scan); refused
       // ones abort here, and the staging folder goes with them.
       if (nullKeys > 0 && !opts.dropNullKeys) {

@@ -7,7 +7,7 @@
  * `--fsync batch`). Stdin is spooled to a temp file during the first pass so
  * the second reads exactly what was checked.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,8 @@ import { badInput, ExitCode, RecallError } from '../errors.js';
 import { newWalIdentity, readWalIdentity, WAL_IDENTITY_FILE, type WalBinding, writeWalIdentity } from '../index/wal-identity.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { loadNative, type WalFsync, type WalIssue } from '../native.js';
-import { expandInputs } from '../shard/inputs.js';
+import { requirePath } from '../io/paths.js';
+import { checkRowCount, describeInputs, expandInputs, readingParquet } from '../shard/inputs.js';
 import { badJsonLine, eachLine, type Origin, RecordEncoder } from './records.js';
 
 export interface AppendOptions {
@@ -66,7 +67,7 @@ type Pass = (visit: (o: Origin, rec: unknown) => void) => Promise<void>;
 function jsonLinesPass(file: string, label: string): Pass {
   return async (visit) => {
     const chunks = createReadStream(file, { highWaterMark: 1 << 20 });
-    await eachLine(chunks, (text, line) => {
+    await eachLine(chunks, label, (text, line) => {
       let obj: unknown;
       try {
         obj = JSON.parse(text);
@@ -85,6 +86,7 @@ function parquetPass(input: string, channel: ChannelKind, cols: NonNullable<Appe
     const c = await db.connect();
     try {
       const files = await expandInputs(c, [input]);
+      const described = await describeInputs(c, files, { sameSchema: false }); // union_by_name reads them
       const src = `read_parquet(${literalList(files)}, union_by_name = true)`;
       const schema = await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM ${src}`);
       const names = schema.map((s) => s.column_name);
@@ -109,15 +111,18 @@ function parquetPass(input: string, channel: ChannelKind, cols: NonNullable<Appe
       };
       const codec = driverFor(channel).record;
       const select = codec.parquetSelect(cols, need, textColumns);
-      const result = await c.stream(`SELECT ${opSql} AS op, ${select} FROM ${src}`);
       let row = 0;
-      for await (const rows of result.yieldRowObjectJson()) {
-        for (const r of rows as Record<string, unknown>[]) {
-          codec.parquetRow?.(r);
-          if (r.op === 'delete') r.neighbors = r.scores = r.vector = r.fields = undefined;
-          visit({ file: input, at: row++, unit: 'row' }, r);
+      await readingParquet(c, files, async () => {
+        const result = await c.stream(`SELECT ${opSql} AS op, ${select} FROM ${src}`);
+        for await (const rows of result.yieldRowObjectJson()) {
+          for (const r of rows as Record<string, unknown>[]) {
+            codec.parquetRow?.(r);
+            if (r.op === 'delete') r.neighbors = r.scores = r.vector = r.fields = undefined;
+            visit({ file: input, at: row++, unit: 'row' }, r);
+          }
         }
-      }
+      });
+      checkRowCount(described, row);
     } finally {
       c.closeSync();
       db.closeSync();
@@ -138,7 +143,7 @@ function stdinPass(spool: string): Pass {
           yield chunk;
         }
       }
-      await eachLine(tee(), (text, line) => {
+      await eachLine(tee(), 'stdin', (text, line) => {
         let obj: unknown;
         try {
           obj = JSON.parse(text);
@@ -182,6 +187,7 @@ export async function appendWal(
   o: AppendOptions,
   hooks: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {},
 ): Promise<AppendResult> {
+  if (existsSync(o.wal)) await requirePath(o.wal, 'folder', '--wal');
   const name = channelName(o.channel);
   const fit = await fitFor(o, (await readWalIdentity(o.wal))?.channels[name]);
   let spoolDir: string | null = null;

@@ -178,7 +178,16 @@ export async function inspectWal(dir: string, visit?: (r: WalRecord) => void): P
   let prevDamaged = false;
   for (let i = 0; i < segs.length; i++) {
     const { file, firstSeq } = segs[i]!;
-    const b = await readFile(file);
+    const b = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+      throw badInput(
+        'ERR_RECALL_IO',
+        `${file}: cannot read (${e.code === 'EISDIR' ? 'a folder where a segment file belongs' : (e.code ?? e.message)})`,
+        {
+          file,
+          fix: 'a WAL folder holds only segment files: move the folder away or restore the segment',
+        },
+      );
+    });
     const ops: Record<string, number> = {};
     const dropped: number[] = [];
     let minSeq = 0;

@@ -10,6 +10,7 @@ import { driverFor } from '../channels/registry.js';
 import { Bytes } from '../io/bytes.js';
 import { badInput } from '../errors.js';
 import { recordStart } from '../io/records.js';
+import { decodeUtf8Strict } from '../io/text.js';
 
 /** Encoded records in the layout `walAppend` takes. */
 export interface EncodedRecords {
@@ -144,12 +145,28 @@ export function badJsonLine(file: string, line: number, e: unknown): never {
  * Call `visit` with every non-blank line of a stream of chunks (1-based line numbers), holding one
  * chunk and the line being read, never the whole input. A line split across chunks is joined once.
  */
-export async function eachLine(chunks: AsyncIterable<Buffer>, visit: (text: string, line: number) => void): Promise<void> {
+export async function eachLine(chunks: AsyncIterable<Buffer>, label: string, visit: (text: string, line: number) => void): Promise<void> {
+  // JSON lines are UTF-8: an invalid byte is refused with its line, never replaced by U+FFFD.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   let carry: Buffer[] = [];
   let line = 0;
+  let lineStart = 0;
   const emit = (b: Buffer) => {
     line++;
-    const s = b.toString('utf8').trim();
+    let s: string;
+    try {
+      s = utf8.decode(b).trim();
+    } catch {
+      const bad = decodeUtf8Strict(b);
+      const offset = lineStart + ('offset' in bad ? bad.offset : 0);
+      throw badInput('ERR_RECALL_BAD_UTF8', `${label}: line ${line}: not valid UTF-8 (byte ${offset})`, {
+        file: label,
+        row: line - 1,
+        offset,
+        fix: 'repair or re-encode the file as UTF-8; nothing was appended',
+      });
+    }
+    lineStart += b.length + 1;
     if (s) visit(s, line);
   };
   for await (const chunk of chunks) {

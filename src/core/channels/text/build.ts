@@ -5,16 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { badInput } from '../../errors.js';
+import { badInput, usage } from '../../errors.js';
 import { channelName } from '../kinds.js';
 import { canonicalJson } from '../../io/canonical-json.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { openDuckDB } from '../../io/duckdb.js';
 import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../../native.js';
-import { expandInputs } from '../../shard/inputs.js';
+import { checkRowCount, describeInputs, expandInputs, readingParquet } from '../../shard/inputs.js';
 import { shardFileName, shardFolder } from '../../shard/manifest.js';
 import { type AnalyzerName, makeAnalyzer } from './analyzer.js';
 import { type DocColumns, packStrings, packTexts, readJsonLineDocs, readParquetDocs, type TextDocs } from './input.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 
 export const TEXT_FILE_EXT = '.rti';
 
@@ -70,14 +71,22 @@ async function readParts(o: BuildTextOptions, cols: DocColumns): Promise<TextDoc
     const manifest = o.inputs.length === 1 ? await shardFolder(o.inputs[0]!) : null;
     if (manifest) {
       const parts: TextDocs[] = [];
-      for (const s of manifest.shards) parts.push(await readParquetDocs(c, [join(o.inputs[0]!, s.file)], cols));
+      for (const s of manifest.shards) parts.push(await readCheckedDocs(c, [join(o.inputs[0]!, s.file)], cols));
       return parts;
     }
-    return [await readParquetDocs(c, await expandInputs(c, o.inputs), cols)];
+    return [await readCheckedDocs(c, await expandInputs(c, o.inputs), cols)];
   } finally {
     c.closeSync();
     db.closeSync();
   }
+}
+
+/** Footers first (a truncated file is named), then the rows; as many rows as the footers promise. */
+async function readCheckedDocs(c: DuckDBConnection, files: string[], cols: DocColumns): Promise<TextDocs> {
+  const described = await describeInputs(c, files);
+  const docs = await readingParquet(c, files, () => readParquetDocs(c, files, cols));
+  checkRowCount(described, docs.rows);
+  return docs;
 }
 
 async function readTombstones(
@@ -121,11 +130,11 @@ export async function writeTextParts(
   const native = loadNative();
   const weights = o.text.map((_, i) => o.weights?.[i] ?? 1);
   if (o.weights && o.weights.length !== o.text.length)
-    throw badInput('ERR_RECALL_USAGE', `${o.weights.length} field weights for ${o.text.length} text columns`, {
+    throw usage('ERR_RECALL_USAGE', `${o.weights.length} field weights for ${o.text.length} text columns`, {
       fix: 'pass one weight per --text column',
     });
   if (weights.some((w) => !(w > 0) || !Number.isFinite(w)))
-    throw badInput('ERR_RECALL_USAGE', `field weights must be positive numbers, got ${weights.join(',')}`, {
+    throw usage('ERR_RECALL_USAGE', `field weights must be positive numbers, got ${weights.join(',')}`, {
       fix: 'pass e.g. --field-weights 2,1',
     });
   const analyzer = makeAnalyzer(o.analyzer, o.maxTokenBytes ?? 255);
@@ -135,7 +144,7 @@ export async function writeTextParts(
   const readSeconds = (performance.now() - t0) / 1000;
   const shardCount = parts.length;
   if (o.shard !== undefined && (o.shard >= shardCount || (shardCount === 1 && !(await shardFolder(o.inputs[0]!))))) {
-    throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard}: the input is not a shard folder with that shard (${shardCount} part(s))`, {
+    throw usage('ERR_RECALL_USAGE', `--shard ${o.shard}: the input is not a shard folder with that shard (${shardCount} part(s))`, {
       fix: 'pass a `recall shard` folder as --input, and a shard in 0..count-1',
     });
   }

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { requireFiles } from '../../io/paths.js';
+import { requirePath } from '../../io/paths.js';
 import { badInput } from '../../errors.js';
 import { ident, literalList, queryRows } from '../../io/duckdb.js';
 import { firstLine } from '../../io/text.js';
@@ -153,7 +153,7 @@ export async function readParquetDocs(c: DuckDBConnection, files: string[], cols
 
 /** JSON lines: one object per line with the id and text fields; lines are checked as UTF-8 first. */
 export async function readJsonLineDocs(path: string, cols: DocColumns): Promise<TextDocs> {
-  requireFiles([path]);
+  await requirePath(path, 'file', '--input');
   const buf = await readFile(path);
   const ids: (bigint | string)[] = [];
   const fields = cols.text.map((name) => ({ name, texts: [] as (string | null)[], seen: false }));

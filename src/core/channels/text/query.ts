@@ -12,6 +12,7 @@ import type { QuarantinedRecord } from '../driver.js';
 import { loadNative, tokenFor, type TextHandle, type TextInfo, type WalIssue } from '../../native.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { layersAnalyzer, openTextLayers, tailIndex, textChanges } from './layers.js';
+import { requirePath } from '../../io/paths.js';
 
 export interface OpenTextIndex {
   files: string[];
@@ -199,7 +200,10 @@ export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {
 export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Promise<QueryTextResult> {
   if (o.q === undefined && o.queriesFile === undefined)
     throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
-  const queries = o.q !== undefined ? [o.q] : (await readFile(o.queriesFile!, 'utf8')).split('\n').filter((l) => l.trim());
+  const queries =
+    o.q !== undefined
+      ? [o.q]
+      : (await readFile(await requirePath(o.queriesFile!, 'file', '--queries-file'), 'utf8')).split('\n').filter((l) => l.trim());
   const ix = await openText(o.index, o);
   let r: Awaited<ReturnType<typeof searchText>>;
   try {

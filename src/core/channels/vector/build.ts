@@ -3,7 +3,7 @@
  * new version of the channel folder `--out` (published only when complete).
  */
 import { join } from 'node:path';
-import { badInput } from '../../errors.js';
+import { usage } from '../../errors.js';
 import { canonicalJson } from '../../io/canonical-json.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { loadNative, type VectorBuildOptions } from '../../native.js';
@@ -49,7 +49,7 @@ export async function writeVectorPart(
   const v = await readVectors(o.inputs, { format: o.inputFormat, id: o.id, vector: o.vector });
   const readSeconds = (performance.now() - t0) / 1000;
   if (o.build.type === 'ivf' && o.build.nlist && o.build.nlist > v.n)
-    throw badInput('ERR_RECALL_USAGE', `--nlist ${o.build.nlist} is larger than the ${v.n} vectors`, {
+    throw usage('ERR_RECALL_USAGE', `--nlist ${o.build.nlist} is larger than the ${v.n} vectors`, {
       fix: 'pass a smaller --nlist (about sqrt(n) to 16 sqrt(n))',
     });
   const params = {

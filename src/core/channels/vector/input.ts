@@ -6,11 +6,11 @@
  * shape and finiteness and names the row of the first bad vector.
  */
 import { open, readFile, stat } from 'node:fs/promises';
-import { requireFiles } from '../../io/paths.js';
-import { badInput } from '../../errors.js';
+import { requirePath } from '../../io/paths.js';
+import { badInput, usage } from '../../errors.js';
 import { readColumns } from '../../io/columns.js';
 import { ident, literalList, openDuckDB, queryRows } from '../../io/duckdb.js';
-import { expandInputs } from '../../shard/inputs.js';
+import { checkRowCount, describeInputs, expandInputs, readingParquet } from '../../shard/inputs.js';
 
 export interface Vectors {
   n: number;
@@ -124,6 +124,7 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
   const c = await db.connect();
   try {
     const files = await expandInputs(c, inputs);
+    const described = await describeInputs(c, files);
     const src = `read_parquet(${literalList(files)})`;
     const source = files.length === 1 ? files[0]! : `${inputs.join(', ')}`;
     const cols = await queryRows<{ column_name: string }>(c, `DESCRIBE SELECT * FROM ${src}`);
@@ -135,22 +136,52 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
         });
     }
     const v = ident(vecCol);
-    const shape = await queryRows<{ n: bigint; dim: number | null }>(
-      c,
-      `SELECT count(*) AS n, (SELECT len(${v}) FROM ${src} WHERE ${v} IS NOT NULL LIMIT 1) AS dim FROM ${src}`,
+    const shape = await readingParquet(c, files, () =>
+      queryRows<{ n: bigint; dim: number | null }>(
+        c,
+        `SELECT count(*) AS n, (SELECT len(${v}) FROM ${src} WHERE ${v} IS NOT NULL LIMIT 1) AS dim FROM ${src}`,
+      ),
     );
     const n = Number(shape[0]!.n);
     const dim = Number(shape[0]!.dim ?? 0);
     if (!n || !dim) throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: no vectors in column "${vecCol}"`, { file: files[0] });
-    const bad = await queryRows<{ row: bigint; len: number | null }>(
-      c,
-      `SELECT row - 1 AS row, len FROM (SELECT row_number() OVER () AS row, len(${v}) AS len${idCol ? `, ${ident(idCol)} AS id` : ''} FROM ${src}) WHERE len IS DISTINCT FROM ${dim}${idCol ? ' OR id IS NULL' : ''} LIMIT 1`,
+    const vecType = described[0]!.schema.find((s) => s.name === vecCol)!.type;
+    if (!/^(FLOAT|DOUBLE|DECIMAL.*|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)(\[\d*\])$/.test(vecType))
+      throw badInput('ERR_RECALL_BAD_COLUMN', `${source}: vector column "${vecCol}" is ${vecType}; vectors are lists of numbers`, {
+        file: files[0],
+        fix: 'pass a FLOAT[] / DOUBLE[] column as --vector',
+      });
+    if (idCol) {
+      const idType = described[0]!.schema.find((s) => s.name === idCol)!.type;
+      if (!/^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/.test(idType))
+        throw badInput('ERR_RECALL_BAD_COLUMN', `${source}: id column "${idCol}" is ${idType}; ids are integers`, {
+          file: files[0],
+          fix: 'cast the id column to BIGINT (a fractional id is never rounded)',
+        });
+    }
+    // A null element would be cast to 0, and a number past f32 to infinity: refused, with its row.
+    const bad = await readingParquet(c, files, () =>
+      queryRows<{ row: bigint; len: number | null; nulls: boolean; big: boolean }>(
+        c,
+        `SELECT row - 1 AS row, len, nulls, big FROM (SELECT row_number() OVER () AS row, len(${v}) AS len,
+           list_bool_or(list_transform(${v}, x -> x IS NULL)) AS nulls,
+           list_bool_or(list_transform(${v}, x -> abs(x::DOUBLE) > 3.4028234663852886e38)) AS big${idCol ? `, ${ident(idCol)} AS id` : ''} FROM ${src})
+         WHERE len IS DISTINCT FROM ${dim} OR nulls OR big${idCol ? ' OR id IS NULL' : ''} LIMIT 1`,
+      ),
     );
     if (bad.length) {
       const row = Number(bad[0]!.row);
       const len = bad[0]!.len === null ? null : Number(bad[0]!.len);
       const what =
-        len === null ? 'the vector is null' : len !== dim ? `the vector has ${len} values, row 0 has ${dim}` : `${idCol} is null`;
+        len === null
+          ? 'the vector is null'
+          : len !== dim
+            ? `the vector has ${len} values, row 0 has ${dim}`
+            : bad[0]!.nulls
+              ? 'the vector holds a null element'
+              : bad[0]!.big
+                ? 'the vector holds a value beyond the f32 range'
+                : `${idCol} is null`;
       throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: row ${row}: ${what}`, {
         file: files[0],
         row,
@@ -158,9 +189,14 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
       });
     }
     const [ids] = idCol
-      ? await readColumns<[BigInt64Array]>(c, `SELECT CAST(${ident(idCol)} AS BIGINT) FROM ${src}`, [BigInt64Array])
+      ? await readingParquet(c, files, () =>
+          readColumns<[BigInt64Array]>(c, `SELECT CAST(${ident(idCol)} AS BIGINT) FROM ${src}`, [BigInt64Array]),
+        )
       : [BigInt64Array.from({ length: n }, (_, i) => BigInt(i))];
-    const [data] = await readColumns<[Float32Array]>(c, `SELECT CAST(unnest(${v}) AS FLOAT) FROM ${src}`, [Float32Array]);
+    checkRowCount(described, ids.length);
+    const [data] = await readingParquet(c, files, () =>
+      readColumns<[Float32Array]>(c, `SELECT CAST(unnest(${v}) AS FLOAT) FROM ${src}`, [Float32Array]),
+    );
     if (data.length !== n * dim)
       throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: ${data.length} values for ${n} rows of ${dim}`, { file: files[0] });
     return checkFinite({ n, dim, data, ids: new BigUint64Array(ids.buffer, ids.byteOffset, ids.length), source });
@@ -171,14 +207,15 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
 }
 
 export async function readVectors(inputs: string[], o: { format?: string; id?: string; vector?: string }): Promise<Vectors> {
+  for (const input of inputs) if (!/[*?[]/.test(input)) await requirePath(input, 'any', '--input');
   const fmt = formatOf(inputs[0]!, o.format);
   if (fmt === 'fbin' || fmt === 'jsonl') {
     if (inputs.length !== 1)
-      throw badInput('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
-    requireFiles(inputs);
+      throw usage('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
+    await requirePath(inputs[0]!, 'file', '--input');
     return fmt === 'fbin' ? readFbin(inputs[0]!) : readJsonLines(inputs[0]!);
   }
   if (!o.vector)
-    throw badInput('ERR_RECALL_USAGE', 'parquet input needs --vector COL (and --id COL)', { fix: 'pass --vector embedding --id item_id' });
+    throw usage('ERR_RECALL_USAGE', 'parquet input needs --vector COL (and --id COL)', { fix: 'pass --vector embedding --id item_id' });
   return readParquetVectors(inputs, o.id, o.vector);
 }

@@ -4,6 +4,7 @@ import { resolveLayered } from '../../index/layers.js';
 import { loadNative } from '../../native.js';
 import type { RecordCodec, RecordFit, RecordWriter } from '../driver.js';
 import { VECTOR_FILE_EXT } from './build.js';
+import { isF32 } from '../../io/text.js';
 
 export const vectorRecords: RecordCodec = {
   encoder: (fit: RecordFit) => {
@@ -25,8 +26,7 @@ export const vectorRecords: RecordCodec = {
       }
       b.u32(v.length);
       v.forEach((x, i) => {
-        if (typeof x !== 'number' || !Number.isFinite(x))
-          w.fail(`vector[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the embedding');
+        if (!isF32(x)) w.fail(`vector[${i}] is ${JSON.stringify(x)}, not a finite f32 number`, 'fix the embedding');
         b.f32(x);
       });
     };

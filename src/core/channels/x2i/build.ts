@@ -6,13 +6,13 @@
  */
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { badInput, RecallError } from '../../errors.js';
+import { badInput, RecallError, usage } from '../../errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../../io/duckdb.js';
 import { readColumns } from '../../io/columns.js';
 import { canonicalJson } from '../../io/canonical-json.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { loadNative, type X2iStats } from '../../native.js';
-import { describeInputs, expandInputs } from '../../shard/inputs.js';
+import { checkRowCount, describeInputs, expandInputs, readingParquet } from '../../shard/inputs.js';
 import { type InteractionColumns, listsFromInteractions } from './interactions.js';
 import type { X2iComputeOptions } from '../../native.js';
 import { shardFileName, shardFolder } from '../../shard/manifest.js';
@@ -94,16 +94,27 @@ async function refuseRows(
 ): Promise<void> {
   const src = `read_parquet(${literalList(files)}, filename = true, file_row_number = true)`;
   const [k, n, s] = [ident(o.key), ident(o.neighbors), ident(o.scores)];
+  const INT64_MAX = '9223372036854775807';
   const rules: [string, string][] = [
     [`${k} IS NULL`, `null key`],
+    [`${k}::HUGEINT > ${INT64_MAX}`, `the key does not fit in int64 (x2i ids are int64)`],
+    [
+      `list_bool_or(list_transform(${n}, x -> x::HUGEINT > ${INT64_MAX}))`,
+      `an item id in "${o.neighbors}" does not fit in int64 (x2i ids are int64)`,
+    ],
     [`coalesce(len(${n}), 0) <> coalesce(len(${s}), 0)`, `"${o.neighbors}" and "${o.scores}" have unequal lengths`],
     [`list_bool_or(list_transform(${n}, x -> x IS NULL))`, `a null item id in "${o.neighbors}"`],
-    [`list_bool_or(list_transform(${s}, x -> x IS NULL OR isnan(x::DOUBLE)))`, `a null or NaN score in "${o.scores}"`],
+    [
+      `list_bool_or(list_transform(${s}, x -> x IS NULL OR isnan(x::DOUBLE) OR NOT isfinite(x::DOUBLE) OR abs(x::DOUBLE) > 3.4028234663852886e38))`,
+      `a null, NaN, infinite or beyond-f32 score in "${o.scores}"`,
+    ],
   ];
   for (const [where, what] of rules) {
-    const [bad] = await queryRows<{ filename: string; row: string }>(
-      c,
-      `SELECT filename, file_row_number::VARCHAR AS row FROM ${src} WHERE ${where} LIMIT 1`,
+    const [bad] = await readingParquet(c, files, () =>
+      queryRows<{ filename: string; row: string }>(
+        c,
+        `SELECT filename, file_row_number::VARCHAR AS row FROM ${src} WHERE ${where} LIMIT 1`,
+      ),
     );
     if (bad) {
       throw badInput('ERR_RECALL_BAD_ROW', `${bad.filename}: row ${bad.row}: ${what}`, {
@@ -118,15 +129,20 @@ async function refuseRows(
 /** Precomputed lists of one part as columns (keys, list offsets, items, scores). */
 async function readLists(c: DuckDBConnection, files: string[], l: { key: string; neighbors: string; scores: string }) {
   const src = `read_parquet(${literalList(files)})`;
-  const [keys, counts] = await readColumns<[BigInt64Array, BigInt64Array]>(
-    c,
-    `SELECT ${ident(l.key)}::BIGINT, coalesce(len(${ident(l.neighbors)}), 0)::BIGINT FROM ${src}`,
-    [BigInt64Array, BigInt64Array],
+  const [keys, counts] = await readingParquet(c, files, () =>
+    readColumns<[BigInt64Array, BigInt64Array]>(
+      c,
+      `SELECT ${ident(l.key)}::BIGINT, coalesce(len(${ident(l.neighbors)}), 0)::BIGINT FROM ${src}`,
+      [BigInt64Array, BigInt64Array],
+    ),
   );
-  const [items, scores] = await readColumns<[BigInt64Array, Float32Array]>(
-    c,
-    `SELECT unnest(${ident(l.neighbors)})::BIGINT, unnest(${ident(l.scores)})::FLOAT FROM ${src}`,
-    [BigInt64Array, Float32Array],
+  checkRowCount(await describeInputs(c, files), keys.length);
+  const [items, scores] = await readingParquet(c, files, () =>
+    readColumns<[BigInt64Array, Float32Array]>(
+      c,
+      `SELECT unnest(${ident(l.neighbors)})::BIGINT, unnest(${ident(l.scores)})::FLOAT FROM ${src}`,
+      [BigInt64Array, Float32Array],
+    ),
   );
   const offsets = new BigUint64Array(keys.length + 1);
   for (let r = 0; r < keys.length; r++) offsets[r + 1] = offsets[r]! + BigInt.asUintN(64, counts[r]!);
@@ -166,11 +182,11 @@ export async function writeX2iParts(
     const shardCount = parts.length;
     if (o.shard !== undefined) {
       if (!shardFiles || o.interactions)
-        throw badInput('ERR_RECALL_USAGE', '--shard needs a `recall shard` folder of precomputed lists as --input', {
+        throw usage('ERR_RECALL_USAGE', '--shard needs a `recall shard` folder of precomputed lists as --input', {
           fix: 'drop --shard, or pass the shard folder',
         });
       if (o.shard >= shardCount)
-        throw badInput('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the folder holds ${shardCount} shards`, {
+        throw usage('ERR_RECALL_USAGE', `--shard ${o.shard} is out of range: the folder holds ${shardCount} shards`, {
           fix: `pass 0..${shardCount - 1}`,
         });
       parts.splice(0, parts.length, parts[o.shard]!);
@@ -214,7 +230,7 @@ export async function writeX2iParts(
       hooks.signal?.throwIfAborted();
       const { keys, offsets, items, scores } = lists
         ? await readLists(c, p.files, lists)
-        : await listsFromInteractions(c, p.files, o.interactions!, o.interactions!.compute, hooks.signal);
+        : await readingParquet(c, p.files, () => listsFromInteractions(c, p.files, o.interactions!, o.interactions!.compute, hooks.signal));
       const file = shardFileName(p.shard, shardCount, X2I_FILE_EXT);
       let stats: X2iStats;
       try {

@@ -4,7 +4,7 @@
  * (the same function `recall shard` used), looked up in one native call per
  * shard, and answered in query order; missing keys are reported, not errors.
  */
-import { badInput } from '../../errors.js';
+import { badInput, usage } from '../../errors.js';
 import { readContainerInfo } from '../../index/container.js';
 import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
@@ -55,20 +55,27 @@ export interface X2iQueryOptions {
   skipCorrupt?: boolean;
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * x2i keys are int64 (what the index stores and prints). A key that is not an integer, or does not
+ * fit in int64, is refused rather than wrapped: in `--keys` it is a bad flag value (exit 2), in a
+ * keys file bad data (exit 3, naming the file and the key's 0-based position).
+ */
 export function parseKeys(text: string, source: string): bigint[] {
+  const inFlag = source.startsWith('--');
   return text
     .split(/[\s,]+/)
     .filter(Boolean)
     .map((k, row) => {
-      try {
-        return BigInt.asIntN(64, BigInt(k));
-      } catch {
-        throw badInput('ERR_RECALL_BAD_KEY', `${source}: key ${JSON.stringify(k)} is not an integer`, {
-          file: source,
-          row,
-          fix: 'x2i keys are integers',
-        });
-      }
+      let v: bigint | undefined;
+      if (/^[+-]?\d+$/.test(k)) v = BigInt(k);
+      if (v !== undefined && v >= INT64_MIN && v <= INT64_MAX) return v;
+      const what = v === undefined ? 'is not an integer' : 'does not fit in int64';
+      const fix = 'x2i keys are integers from -9223372036854775808 to 9223372036854775807';
+      if (inFlag) throw usage('ERR_RECALL_FLAG', `${source}: key ${JSON.stringify(k)} ${what}`, { fix });
+      throw badInput('ERR_RECALL_BAD_KEY', `${source}: key ${row + 1}: ${JSON.stringify(k)} ${what}`, { file: source, row, fix });
     });
 }
 

@@ -1,6 +1,7 @@
 /** x2i WAL payloads: upsert `i64 key, u32 n, n × u64 item, n × f32 score`; delete `i64 key`. */
 import { ident } from '../../io/duckdb.js';
 import type { RecordCodec, RecordWriter } from '../driver.js';
+import { isF32 } from '../../io/text.js';
 
 export const x2iRecords: RecordCodec = {
   encoder: () => (w: RecordWriter, rec: Record<string, unknown>, del: boolean) => {
@@ -15,8 +16,7 @@ export const x2iRecords: RecordCodec = {
     if (n.length !== s.length) w.fail(`"neighbors" has ${n.length} items and "scores" ${s.length}`, 'give one score per neighbor');
     const items = n.map((x) => w.key(x, 'neighbors[]'));
     s.forEach((x, i) => {
-      if (typeof x !== 'number' || !Number.isFinite(x))
-        w.fail(`scores[${i}] is ${JSON.stringify(x)}, not a finite number`, 'fix the score');
+      if (!isF32(x)) w.fail(`scores[${i}] is ${JSON.stringify(x)}, not a finite f32 number`, 'fix the score');
     });
     b.u64(key);
     b.u32(items.length);

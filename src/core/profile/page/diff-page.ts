@@ -250,10 +250,14 @@ function runSearch() {
 }
 
 // The library keeps zoom state (fade/hide) on the data objects; clear it so a rebuilt view starts unzoomed.
-function clearZoomState(frame: FlameNode & { fade?: boolean; hide?: boolean }) {
-  delete frame.fade;
-  delete frame.hide;
-  for (const child of frame.children || []) clearZoomState(child);
+function clearZoomState(root: FlameNode) {
+  const todo: Array<FlameNode & { fade?: boolean; hide?: boolean }> = [root];
+  while (todo.length) {
+    const frame = todo.pop()!;
+    delete frame.fade;
+    delete frame.hide;
+    for (const child of frame.children || []) todo.push(child);
+  }
 }
 
 function buildChart() {
