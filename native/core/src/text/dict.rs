@@ -153,54 +153,108 @@ impl TermDict {
     /// The two sections, checked against the term count; `read_blocks` then makes the lookup
     /// structures.
     pub fn new(index: Vec<u8>, blocks: Vec<u8>, num_terms: u64) -> Result<TermDict, String> {
-        let n_blocks = u32_at(&index, 0) as usize;
-        if index.len() < 8 + (n_blocks + 1) * 12 || (num_terms as usize).div_ceil(TERMS_PER_DICT_BLOCK) != n_blocks {
+        let n_blocks = if index.len() >= 8 { u32_at(&index, 0) as usize } else { usize::MAX };
+        if n_blocks == usize::MAX
+            || index.len() < 8 + (n_blocks + 1) * 12
+            || num_terms > u32::MAX as u64
+            || (num_terms as usize).div_ceil(TERMS_PER_DICT_BLOCK) != n_blocks
+        {
             return Err("dictionary index does not match the term count".into());
+        }
+        // block b is blocks[offset b..offset b + 1]: ascending, inside the section
+        let mut at = 0;
+        for b in 0..=n_blocks {
+            let o = u64_at(&index, 8 + 8 * b);
+            if o < at || o > blocks.len() as u64 || (b == 0 && o != 0) {
+                return Err(format!("dictionary index: block {b} starts outside the blocks"));
+            }
+            at = o;
         }
         Ok(TermDict { n_blocks, index, blocks, skips: DictSkips::default() })
     }
 
-    /// One pass over the dictionary at open: the lookup skips and hash, and `each` called with
-    /// every term that has a postings list (df > 1).
-    pub fn read_blocks(&mut self, lens: &DocLens, mut each: impl FnMut(TermInfo)) -> Result<(), String> {
+    /// One pass over the dictionary at open, checking every entry (keys ascending over the whole
+    /// dictionary, each of a field below `nf`; df and inlined docs within `n` documents; 64 terms a
+    /// block but the last, `num_terms` in all): the lookup skips and hash, and `each` called with
+    /// every term that has a postings list (df > 1), which checks that list.
+    pub fn read_blocks(
+        &mut self,
+        lens: &DocLens,
+        (n, nf, num_terms): (u32, usize, u64),
+        mut each: impl FnMut(&TermInfo) -> Result<(), &'static str>,
+    ) -> Result<(), String> {
         let (mut skips, mut hashes) = (DictSkips::default(), Vec::new());
+        let mut key: Vec<u8> = Vec::with_capacity(64);
         for b in 0..self.n_blocks {
-            self.read_block(b, lens, &mut each, &mut skips, &mut hashes).ok_or_else(|| format!("dictionary block {b} is truncated"))?;
+            let want = if b + 1 < self.n_blocks { TERMS_PER_DICT_BLOCK } else { num_terms as usize - b * TERMS_PER_DICT_BLOCK };
+            self.read_block(b, want, lens, (n, nf), &mut key, &mut each, &mut skips, &mut hashes)
+                .map_err(|m| format!("dictionary block {b}: {m}"))?;
         }
         skips.by_hash = DictHash::new(&hashes);
         self.skips = skips;
         Ok(())
     }
 
-    /// Read dictionary block `b` at open: every DICT_SKIP-th entry into `skips` (with its full key)
-    /// and the terms with a list to `each` (singletons are skipped without their length-code lookup).
+    /// Read and check dictionary block `b` (`want` terms) at open: every DICT_SKIP-th entry into
+    /// `skips` (with its full key) and the terms with a list to `each`. `key` holds the previous
+    /// block's last key.
+    #[allow(clippy::too_many_arguments)]
     fn read_block(
         &self,
         b: usize,
+        want: usize,
         lens: &DocLens,
-        each: &mut impl FnMut(TermInfo),
+        (n, nf): (u32, usize),
+        key: &mut Vec<u8>,
+        each: &mut impl FnMut(&TermInfo) -> Result<(), &'static str>,
         skips: &mut DictSkips,
         hashes: &mut Vec<(u64, u32)>,
-    ) -> Option<()> {
+    ) -> Result<(), &'static str> {
         let blk = self.block_bytes(b);
+        if blk.len() < 10 || u16_at(blk, 8) as usize != want {
+            return Err("the wrong number of terms");
+        }
         let mut post = u64_at(blk, 0);
         let mut pos = 10;
-        let mut key: Vec<u8> = Vec::with_capacity(64);
-        for i in 0..u16_at(blk, 8) as usize {
-            let e = read_entry(blk, &mut pos, &mut key)?;
+        let mut prev = std::mem::take(key);
+        for i in 0..want {
+            // front coding: the shared prefix is of the previous key in this block
+            let shared = get_vint(blk, &mut { pos }).ok_or("truncated")?;
+            let most = if i == 0 { 0 } else { prev.len() as u64 };
+            if shared > most {
+                return Err("a key shares more than the previous key holds");
+            }
+            key.clear();
+            key.extend_from_slice(&prev);
+            let e = read_entry(blk, &mut pos, key).ok_or("truncated")?;
+            if key.first().is_none_or(|&f| f as usize >= nf) {
+                return Err("a key names no field");
+            }
+            if key.as_slice() <= prev.as_slice() && !(b == 0 && i == 0) {
+                return Err("keys are not ascending");
+            }
+            if e.df == 0 || e.df > n {
+                return Err("a document frequency is out of range");
+            }
             if i % DICT_SKIP == 0 {
-                skips.keys.extend_from_slice(&key);
+                skips.keys.extend_from_slice(key);
                 skips.key_end.push(skips.keys.len() as u32);
                 skips.at.push((b as u32, i as u16, e.start as u32, post));
             }
-            hashes.push((DictHash::hash(&key), (skips.at.len() - 1) as u32));
-            if e.df > 1 {
-                let t = Self::term_info(b, i, &key, &e, post, lens)?;
-                post += e.len;
-                each(t);
+            hashes.push((DictHash::hash(key), (skips.at.len() - 1) as u32));
+            match e.singleton {
+                Some((doc, tf)) if doc >= n || tf == 0 => return Err("an inlined posting is out of range"),
+                Some(_) => {}
+                None => {
+                    let t = Self::term_info(b, i, key, &e, post, lens).ok_or("truncated")?;
+                    post = post.checked_add(e.len).ok_or("postings offsets overflow")?;
+                    each(&t)?;
+                }
             }
+            std::mem::swap(&mut prev, key);
         }
-        Some(())
+        *key = prev;
+        Ok(())
     }
 
     /// The TermInfo of entry `i` of dictionary block `b` (its postings at `post`).

@@ -17,6 +17,9 @@ pub fn parse(ext_b: &[u8], n: u32, u64_ids: bool) -> Result<(ExtIdStore, Vec<u32
             return Err(truncated);
         }
         let (base, width, sorted, pw) = (u64_at(ext_b, 0), ext_b[8], ext_b[9] == 1, ext_b[10]);
+        if width > 64 || pw > 32 {
+            return Err("ext-ids bit widths are out of range");
+        }
         let vals = unpack_stream(&ext_b[16..], nn, width).ok_or(truncated)?;
         let vals: Vec<u64> = vals.into_iter().map(|v| v.wrapping_add(base)).collect();
         let perm: Vec<u32> = if sorted {
@@ -31,6 +34,9 @@ pub fn parse(ext_b: &[u8], n: u32, u64_ids: bool) -> Result<(ExtIdStore, Vec<u32
             return Err(truncated);
         }
         let off: Vec<u64> = (0..=nn).map(|i| u64_at(ext_b, 8 * i)).collect();
+        if off[0] != 0 || off.windows(2).any(|w| w[0] > w[1]) {
+            return Err("ext-ids offsets are not ascending");
+        }
         let start = 8 * (nn + 1);
         let blen = off[nn] as usize;
         let bytes = ext_b.get(start..start + blen).ok_or(truncated)?.to_vec();
@@ -42,6 +48,17 @@ pub fn parse(ext_b: &[u8], n: u32, u64_ids: bool) -> Result<(ExtIdStore, Vec<u32
     };
     if perm.iter().any(|&d| d as usize >= nn) {
         return Err("ext-ids permutation names a missing document");
+    }
+    // lookups binary-search the ids in permutation order: strictly ascending (so each doc once)
+    let ascending = match &ext {
+        ExtIdStore::U64(v) => perm.windows(2).all(|w| v[w[0] as usize] < v[w[1] as usize]),
+        ExtIdStore::Str { off, bytes } => {
+            let id = |d: u32| &bytes[off[d as usize] as usize..off[d as usize + 1] as usize];
+            perm.windows(2).all(|w| id(w[0]) < id(w[1]))
+        }
+    };
+    if !ascending {
+        return Err("ext-ids permutation is not in id order");
     }
     Ok((ext, perm))
 }

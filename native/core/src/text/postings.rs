@@ -563,3 +563,60 @@ impl<'a> Cursor<'a> {
         });
     }
 }
+
+/// Check a posting list (`ntf` tf streams, `df` postings) against everything a cursor relies on,
+/// at open: the skip table inside the list, blocks back to back inside it with bit widths of at
+/// most 32, every doc below `n` and strictly ascending across the list, each full block ending on
+/// the doc its skip entry names, and a VInt tail that decodes to the remaining postings. Only doc
+/// ids are decoded from the packed blocks (tfs of any value are safe to read).
+pub fn check_list(list: &[u8], df: u32, ntf: usize, n: u32, scratch: &mut [u32; BLOCK]) -> Result<(), &'static str> {
+    let n_full = df as usize / BLOCK;
+    let entry = if ntf == 1 { SKIP_ENTRY } else { PAIR_SKIP_ENTRY };
+    let skip = list.get(..n_full * entry).ok_or("skip table runs past its list")?;
+    let blocks = &list[n_full * entry..];
+    let (mut prev, mut off) = (-1i64, 0usize);
+    for e in skip.chunks_exact(entry) {
+        let (last, at) = (u32_at(e, 0), u32_at(e, 4) as usize);
+        let widths = &e[8..9 + ntf];
+        if widths.iter().any(|&w| w > 32) {
+            return Err("a block's bit width is above 32");
+        }
+        if at != off {
+            return Err("blocks are not back to back");
+        }
+        off += 16 * widths.iter().map(|&w| w as usize).sum::<usize>();
+        if off > blocks.len() {
+            return Err("a block runs past its list");
+        }
+        if last >= n || (last as i64) < prev + BLOCK as i64 {
+            return Err("a block's last doc is out of order or not a document");
+        }
+        unpack_docs(&blocks[at..], e[8], prev, scratch);
+        let mut p = prev;
+        for &d in scratch.iter() {
+            if d as i64 <= p {
+                return Err("docs are not ascending");
+            }
+            p = d as i64;
+        }
+        if p != last as i64 {
+            return Err("a block does not end on its skip entry's last doc");
+        }
+        prev = p;
+    }
+    let mut pos = off;
+    for _ in 0..df as usize - n_full * BLOCK {
+        let v = get_vint(blocks, &mut pos).ok_or("the tail is truncated")?;
+        let (gap, tfs) = if ntf == 1 { (v >> 1, (v & 1 == 0) as usize) } else { (v, 2) };
+        for _ in 0..tfs {
+            if get_vint(blocks, &mut pos).ok_or("the tail is truncated")? >= u32::MAX as u64 {
+                return Err("a tf is out of range");
+            }
+        }
+        if gap >= n as u64 || prev + gap as i64 + 1 >= n as i64 {
+            return Err("a tail doc is not a document");
+        }
+        prev += gap as i64 + 1;
+    }
+    Ok(())
+}

@@ -10,7 +10,7 @@ use super::dict::{TermDict, TermInfo};
 use super::doc_lens::DocLens;
 use super::ext_ids::{self, ExtIdStore};
 use super::pair_lists::{PairInfo, PairLists};
-use super::postings::Cursor;
+use super::postings::{Cursor, check_list};
 use super::*;
 use crate::container::{Container, kind};
 use crate::error::{Error, Result};
@@ -105,6 +105,13 @@ fn parse_fields(fl: &[u8]) -> std::result::Result<FieldsSection, String> {
             weight: f64_at(28),
         });
         pos += 36;
+        let f = fields.last().unwrap();
+        if !(f.k1.is_finite() && f.k1 >= 0.0 && f.b.is_finite() && f.b >= 0.0 && f.weight.is_finite() && f.weight > 0.0) {
+            return Err(bad(&format!("field {}: k1 {}, b {}, weight {} are not BM25 parameters", f.name, f.k1, f.b, f.weight)));
+        }
+    }
+    if n as usize > MAX_DOCS || nf == 0 || nf > 256 {
+        return Err(bad(&format!("{n} documents in {nf} fields")));
     }
     let al = u32_at(fl.get(pos..pos + 4).ok_or_else(|| bad("no analyzer"))?, 0) as usize;
     let analyzer_desc = String::from_utf8_lossy(fl.get(pos + 4..pos + 4 + al).ok_or_else(|| bad("truncated analyzer"))?).into_owned();
@@ -149,6 +156,16 @@ impl TextIndex {
         };
         let norms: Vec<[f64; 256]> = fields.iter().map(|f| bm25_norms(&lens.table, f.k1, f.b, f.total_tokens, n as u64)).collect();
         let ones = fields.iter().zip(&norms).map(|(f, nm)| tf1_factors(f.k1, nm)).collect();
+        let forward = if flags & FLAG_FORWARD != 0 {
+            let f = need(SECTION_FORWARD)?;
+            let groups = (n as usize).div_ceil(BLOCK);
+            if f.len() < 8 * (groups + 1) || (0..=groups).any(|g| u64_at(&f, 8 * g) > (f.len() - 8 * (groups + 1)) as u64) {
+                return Err(corrupt(&p, "forward section: a group starts outside it"));
+            }
+            Some(f)
+        } else {
+            None
+        };
         let mut idx = TextIndex {
             norms,
             ones,
@@ -162,7 +179,7 @@ impl TextIndex {
             dict,
             postings: need(SECTION_POSTINGS)?,
             lens,
-            forward: if flags & FLAG_FORWARD != 0 { Some(need(SECTION_FORWARD)?) } else { None },
+            forward,
             pair_kind: pairs.kind,
             pairs,
             ext,
@@ -171,15 +188,26 @@ impl TextIndex {
             deleted_count,
             dense: DenseTerms::default(),
         };
-        // one pass over the dictionary: the lookup skips and the dense terms
+        // one pass over the dictionary, every entry and posting list checked: the lookup skips
+        // and the dense terms
         let mut dense_terms = Vec::new();
+        let mut scratch = [0u32; BLOCK];
+        let postings = &idx.postings;
         idx.dict
-            .read_blocks(&idx.lens, |t| {
-                if DenseTerms::is_dense(&t, n) {
-                    dense_terms.push(t);
+            .read_blocks(&idx.lens, (n, idx.fields.len(), num_terms), |t| {
+                let end = t
+                    .post_off
+                    .checked_add(t.post_len)
+                    .filter(|&e| e <= postings.len() as u64)
+                    .ok_or("a postings list runs past its section")?;
+                check_list(&postings[t.post_off as usize..end as usize], t.df, 1, n, &mut scratch)?;
+                if DenseTerms::is_dense(t, n) {
+                    dense_terms.push(*t);
                 }
+                Ok(())
             })
             .map_err(|m| corrupt(&p, m))?;
+        idx.pairs.check(n, num_terms).map_err(|m| corrupt(&p, format!("pair lists: {m}")))?;
         idx.dense = DenseTerms::new(n, dense_terms, |t| idx.term_cursor(t));
         Ok(idx)
     }

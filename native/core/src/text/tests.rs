@@ -506,3 +506,151 @@ fn batch_search_matches_one_query_at_a_time_on_one_index_and_on_shards() {
     stop.cancel();
     assert!(search_batch(&[&whole], &queries, &p, 2, &stop).is_err());
 }
+
+/// Recompute every CRC of a container image (sections, table, header, footer), as a writer bug or
+/// a bad copy that re-sealed damaged bytes would leave it: only the structure can tell.
+fn reseal(b: &mut [u8]) {
+    use crate::checksum::crc32c;
+    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+    let u64_at = |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
+    let (count, table) = (u32_at(b, 20) as usize, u64_at(b, 24) as usize);
+    for s in 0..count {
+        let e = table + 32 * s;
+        let (off, len) = (u64_at(b, e + 8) as usize, u64_at(b, e + 16) as usize);
+        if let Some(body) = b.get(off..off.saturating_add(len)) {
+            let c = crc32c(body);
+            b[e + 24..e + 28].copy_from_slice(&c.to_le_bytes());
+        }
+    }
+    let tc = crc32c(&b[table..table + 32 * count]);
+    b[52..56].copy_from_slice(&tc.to_le_bytes());
+    let f = b.len() - 32;
+    b[f + 16..f + 20].copy_from_slice(&tc.to_le_bytes());
+    let hc = crc32c(&b[..60]);
+    b[60..64].copy_from_slice(&hc.to_le_bytes());
+}
+
+/// Where each section's body lies: (kind, offset, length).
+fn sections(b: &[u8]) -> Vec<(u32, usize, usize)> {
+    let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap()) as usize;
+    let (count, table) = (u32::from_le_bytes(b[20..24].try_into().unwrap()) as usize, u64_at(24));
+    (0..count)
+        .map(|s| {
+            (u32::from_le_bytes(b[table + 32 * s..][..4].try_into().unwrap()), u64_at(table + 32 * s + 8), u64_at(table + 32 * s + 16))
+        })
+        .collect()
+}
+
+/// One query's (docs, scores, total) or its error message.
+type Answer = Result<(Vec<u32>, Vec<f64>, u64), String>;
+
+/// What queries return, for comparing a damaged copy with the original.
+fn answers(idx: &TextIndex, queries: &[&str]) -> Vec<Answer> {
+    queries
+        .iter()
+        .map(|q| search(idx, q, &SearchParams { k: 7, ..Default::default() }).map(|h| (h.docs, h.scores, h.total)).map_err(|e| e.message()))
+        .collect()
+}
+
+#[test]
+fn resealed_damage_is_a_corrupt_error_or_a_well_formed_answer_never_a_panic() {
+    let d = crate::testutil::scratch("text-reseal");
+    let texts = corpus(3000);
+    let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+    let ids: Vec<u64> = (0..refs.len() as u64).map(|i| 1000 + 3 * i).collect();
+    let queries = ["w0", "w1 w2", "w0 OR w5 OR w30", "w3 AND NOT w0", "\"w1 w2\"", "w0 w1 w2 w3", "w200", "w7 OR w249"];
+    for pairs in [PairKind::Off, PairKind::Cooc] {
+        let idx = build_index(&d, "good.rti", &refs, &ids, pairs);
+        let want = answers(&idx, &queries);
+        let good = std::fs::read(d.join("good.rti")).unwrap();
+        let secs: Vec<_> = sections(&good).into_iter().filter(|s| s.2 > 0).collect();
+        let (mut corrupt, mut same, mut other) = (0, 0, 0);
+        let mut seed = 18u64 + pairs as u64;
+        let mut next = || {
+            seed = crate::rand::splitmix(seed);
+            seed
+        };
+        for round in 0..300 {
+            let mut b = good.clone();
+            let (kind, off, len) = secs[next() as usize % secs.len()];
+            // 1-3 bytes: random values, or +-1 (a near miss that keeps most structure)
+            for _ in 0..1 + next() % 3 {
+                let at = off + next() as usize % len;
+                b[at] = match next() % 3 {
+                    0 => next() as u8,
+                    1 => b[at].wrapping_add(1),
+                    _ => b[at].wrapping_sub(1),
+                };
+            }
+            if b == good {
+                continue;
+            }
+            reseal(&mut b);
+            let path = d.join("bad.rti");
+            std::fs::write(&path, &b).unwrap();
+            let opened = std::panic::catch_unwind(|| TextIndex::open(&path));
+            let idx = match opened {
+                Err(_) => panic!("round {round}: open panicked on an edit of section {kind}"),
+                Ok(Err(crate::error::Error::Corrupt { path: p, .. })) => {
+                    assert!(p.ends_with("bad.rti"));
+                    corrupt += 1;
+                    continue;
+                }
+                Ok(Err(e)) => panic!("round {round}: section {kind}: not a corrupt-file error: {e}"),
+                Ok(Ok(idx)) => idx,
+            };
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answers(&idx, &queries)))
+                .unwrap_or_else(|_| panic!("round {round}: a query panicked on an edit of section {kind}"));
+            for h in got.iter().flatten() {
+                assert!(h.0.iter().all(|&doc| doc < idx.n), "round {round}: a hit is not a document");
+            }
+            if got == want { same += 1 } else { other += 1 }
+        }
+        // most edits are caught; the rest (a tf, a length code, a block maximum, an id's digits)
+        // leave a well-formed index that no check can tell from the one the writer meant
+        eprintln!("{pairs:?}: {corrupt} corrupt, {same} same answers, {other} other well-formed answers");
+        assert!(corrupt > 100, "{corrupt} of 300 edits caught");
+    }
+}
+
+#[test]
+fn structural_damage_is_caught_at_open() {
+    let d = crate::testutil::scratch("text-structure");
+    let texts = corpus(1000);
+    let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+    let ids: Vec<u64> = (0..refs.len() as u64).collect();
+    build_index(&d, "good.rti", &refs, &ids, PairKind::Off);
+    let good = std::fs::read(d.join("good.rti")).unwrap();
+    let body = |b: &[u8], k: u32| sections(b).into_iter().find(|s| s.0 == k).map(|s| (s.1, s.2)).unwrap();
+    let (post, _) = body(&good, SECTION_POSTINGS);
+    let (fields, _) = body(&good, SECTION_FIELDS);
+    let (blocks, _) = body(&good, SECTION_DICT_BLOCKS);
+    type Edit = Box<dyn Fn(&mut [u8])>;
+    let cases: Vec<(&str, Edit)> = vec![
+        // the first list's first skip entry: its last doc past the documents
+        ("a block's last doc", Box::new(move |b| b[post..post + 4].copy_from_slice(&5000u32.to_le_bytes()))),
+        // its doc bit width above 32 (a panic in the unpacker before)
+        ("a block's bit width", Box::new(move |b| b[post + 8] = 40)),
+        // its block offset
+        ("blocks are not back to back", Box::new(move |b| b[post + 4] ^= 0x10)),
+        // the document count far above the doc-lens section
+        ("doc-lens", Box::new(move |b| b[fields..fields + 4].copy_from_slice(&u32::MAX.to_le_bytes()))),
+        // k1 = NaN
+        ("BM25 parameters", Box::new(move |b| b[fields + 28 + 2 + 4 + 12..][..8].copy_from_slice(&f64::NAN.to_le_bytes()))),
+        // the first dictionary block's term count
+        ("wrong number of terms", Box::new(move |b| b[blocks + 8] ^= 1)),
+    ];
+    for (what, edit) in cases {
+        let mut b = good.clone();
+        edit(&mut b);
+        reseal(&mut b);
+        let path = d.join("bad.rti");
+        std::fs::write(&path, &b).unwrap();
+        match std::panic::catch_unwind(|| TextIndex::open(&path)) {
+            Ok(Err(crate::error::Error::Corrupt { message, .. })) => eprintln!("{what}: {message}"),
+            Ok(Err(e)) => panic!("{what}: {e}"),
+            Ok(Ok(_)) => panic!("{what}: opened"),
+            Err(_) => panic!("{what}: panicked"),
+        }
+    }
+}
