@@ -1,5 +1,7 @@
 #!/usr/bin/env -S node --import tsx --no-warnings=ExperimentalWarning
 // Runs the TypeScript sources directly (no `npm run build`); slower to start.
-import { execute } from '@oclif/core';
+import { installSignalHandlers } from '../src/cli/signals.ts';
 
+installSignalHandlers();
+const { execute } = await import('@oclif/core');
 await execute({ development: true, dir: import.meta.url });

@@ -289,6 +289,12 @@ export async function buildFromConfig(
   });
   const staged = new Map<string, StagedVersion>();
   const ids = new Map<string, string>();
+  // Parts stop cooperatively (see part-worker.ts): on Ctrl-C, or when another part failed.
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  const cancelParts = () => {
+    Atomics.store(cancel, 0, 1);
+  };
+  hooks.signal?.addEventListener('abort', cancelParts, { once: true });
   try {
     const jobs: { ch: ChannelConfig; task: PartTask }[] = [];
     for (const ch of channels) {
@@ -313,16 +319,24 @@ export async function buildFromConfig(
       }
     }
     let done = 0;
-    const results = await Promise.all(
+    let firstFailure: { error: unknown } | undefined;
+    // every part settles before anything is removed: a part still writing into a removed folder
+    // (or a worker terminated under it) is what must not happen
+    const settled = await Promise.allSettled(
       jobs.map(async (j) => {
         let r: PartResult;
         try {
-          r = (await pool.run(j.task, { signal: hooks.signal })) as PartResult;
+          if (hooks.signal?.aborted) cancelParts();
+          r = (await pool.run({ ...j.task, cancel })) as PartResult;
         } catch (e) {
           // a duplicate whose parts folder --publish took away under it: the build is published
           const id = ids.get(j.ch.name)!;
           const published = mode === 'shard' ? await publishedBuild(join(out, j.ch.name), id) : null;
-          if (published === null) throw e;
+          if (published === null) {
+            firstFailure ??= { error: e };
+            cancelParts();
+            throw e;
+          }
           await removeParts(join(out, j.ch.name), id);
           return { ch: j.ch, task: j.task, r: null, published };
         }
@@ -330,6 +344,9 @@ export async function buildFromConfig(
         return { ch: j.ch, task: j.task, r, published: null };
       }),
     );
+    if (firstFailure) throw firstFailure.error;
+    hooks.signal?.throwIfAborted();
+    const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     for (const ch of channels) {
       const all = results.filter((x) => x.ch === ch);
       const mine = all.flatMap((x) => (x.r ? [{ task: x.task, r: x.r }] : []));
@@ -374,6 +391,7 @@ export async function buildFromConfig(
     if (hooks.signal?.aborted && !(e instanceof RecallError)) throw Object.assign(new Error('interrupted'), { name: 'AbortError' });
     throw e;
   } finally {
+    hooks.signal?.removeEventListener('abort', cancelParts);
     await pool.destroy();
   }
   return { ...result, elapsedMs: Date.now() - started };

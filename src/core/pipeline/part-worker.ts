@@ -2,6 +2,10 @@
  * Piscina worker of `recall build --config`: build one part (one shard of
  * one channel) into a target folder with the channel driver's part writer.
  * The native addon loads per worker.
+ *
+ * Cancelling is cooperative: the caller sets `cancel[0]` (shared memory) and the part stops at its
+ * next check and removes what it wrote. Terminating a worker instead (piscina's abort) kills DuckDB's
+ * addon mid-call, which aborts the whole process.
  */
 import type { PartResult, PartTarget } from '../channels/driver.js';
 import type { ChannelKind } from '../channels/kinds.js';
@@ -14,11 +18,35 @@ export interface PartTask {
   kind: ChannelKind;
   options: unknown;
   target: PartTarget;
+  /** Over a SharedArrayBuffer: non-zero once the build is cancelled. */
+  cancel?: Int32Array;
+}
+
+/** How often a running part looks at its cancel flag. */
+const CANCEL_POLL_MS = 20;
+
+/** An AbortSignal that aborts once `flag[0]` is set (polled: the worker's event loop stays free). */
+function signalOf(flag: Int32Array | undefined): { signal?: AbortSignal; stop(): void } {
+  if (!flag) return { stop() {} };
+  const ac = new AbortController();
+  const check = () => {
+    if (Atomics.load(flag, 0) !== 0) ac.abort();
+  };
+  check();
+  const timer = setInterval(check, CANCEL_POLL_MS);
+  return { signal: ac.signal, stop: () => clearInterval(timer) };
 }
 
 export default async function buildPart(t: PartTask): Promise<PartResult> {
   const c0 = process.cpuUsage();
-  const r = await driverFor(t.kind).writePart(t.options as never, t.target);
+  const cancel = signalOf(t.cancel);
+  let r: Omit<PartResult, 'cpuSeconds'>;
+  try {
+    cancel.signal?.throwIfAborted();
+    r = await driverFor(t.kind).writePart(t.options as never, t.target, cancel.signal);
+  } finally {
+    cancel.stop();
+  }
   const c = process.cpuUsage(c0);
   return { ...r, cpuSeconds: (c.user + c.system) / 1e6 };
 }
