@@ -14,6 +14,8 @@
  *    writer interleaves rows by timing); lanes give the parallelism; memory
  *    stays at a few row groups per open shard, whatever the input size.
  * 3. Publish: checksum, rename the shards into place, manifest.json last.
+ * One writer per output folder (OUT_LOCK, a flock): its holder knows any
+ * `.recall-shard-*` staging folder there belongs to a run that died, and removes it.
  */
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { badInput, RecallError, usage } from '../errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
+import { type HeldLock, lockOrFail } from '../io/lock.js';
 import { ident, literal, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
 import { sha256File } from '../io/sha256.js';
 import { arrowToParquet, isArrowFile } from './arrow-input.js';
@@ -69,6 +72,9 @@ export interface ShardResult {
 }
 
 const SHARD_COL = '__recall_shard';
+/** The output folder's writer lock, and the prefix of its staging folders. */
+export const OUT_LOCK = '.recall-shard.lock';
+const STAGING_PREFIX = '.recall-shard-';
 
 async function checkOutputFolder(out: string, shards: number, overwrite: boolean): Promise<void> {
   const names = await readdir(out).catch((e: NodeJS.ErrnoException) => {
@@ -151,6 +157,7 @@ export async function shardParquet(
   let createdOut = false;
   let published = false;
   let untrack = () => {};
+  let outLock: HeldLock | undefined;
   try {
     // 1. check
     const main = await connect(lanes);
@@ -204,7 +211,11 @@ export async function shardParquet(
 
     // 2. route + write, L lanes per pass
     createdOut = (await mkdir(opts.out, { recursive: true })) !== undefined;
-    staging = join(opts.out, `.recall-shard-${process.pid}`);
+    outLock = lockOrFail(join(opts.out, OUT_LOCK), `${opts.out}: another recall shard is writing this folder`);
+    for (const name of await readdir(opts.out)) {
+      if (name.startsWith(STAGING_PREFIX) && name !== OUT_LOCK) await rm(join(opts.out, name), { recursive: true, force: true });
+    }
+    staging = join(opts.out, `${STAGING_PREFIX}${process.pid}`);
     await mkdir(staging);
     untrack = trackTemp(staging);
     const totalRows = inputs.reduce((s, f) => s + f.rows, 0);
@@ -329,6 +340,7 @@ export async function shardParquet(
     for (const c of conns) c.closeSync();
     for (const db of instances) db.closeSync();
     if (staging) await rm(staging, { recursive: true, force: true });
+    outLock?.release();
     if (createdOut && !published) await rm(opts.out, { recursive: true, force: true }); // it held nothing before us
     if (arrowDir) await rm(arrowDir, { recursive: true, force: true });
     untrack();

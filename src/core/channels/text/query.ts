@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { badInput, usage } from '../../errors.js';
 import { resolveLayered } from '../../index/layers.js';
+import { retryOnNewCurrent } from '../../index/resolve.js';
 import { loadNative, tokenFor, type TextHandle, type TextInfo, type WalIssue } from '../../native.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { layersAnalyzer, openTextLayers, tailIndex, textChanges } from './layers.js';
@@ -182,7 +183,8 @@ export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Prom
   if (o.q === undefined && o.queriesFile === undefined)
     throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
   const queries = o.q !== undefined ? [o.q] : (await readFile(o.queriesFile!, 'utf8')).split('\n').filter((l) => l.trim());
-  const ix = await openText(o.index, o);
+  // the index is opened (and, when its version was pruned under it, reopened) before searching
+  const ix = await retryOnNewCurrent(o.index, () => openText(o.index, o));
   let r: Awaited<ReturnType<typeof searchText>>;
   try {
     r = await searchText(ix, queries, o, signal);
