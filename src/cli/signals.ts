@@ -38,6 +38,15 @@ export function installSignalHandlers(): void {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 }
 
+/**
+ * For an entry point whose own listeners are already in place (bin/run.js): they call the returned
+ * handler from now on. Swapping listeners instead would drop a signal that arrives in between.
+ */
+export function adoptSignalHandlers(): (sig: StopSignal) => void {
+  installed = true;
+  return onSignal;
+}
+
 /** Route the first signal to `fn` until the returned function is called. */
 export function onStopSignal(fn: (sig: StopSignal) => void): () => void {
   installSignalHandlers(); // bin/dev.js and tests that load commands directly
