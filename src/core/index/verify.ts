@@ -8,7 +8,7 @@
  *   version reads is there;
  * - any other folder: every container file below it.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { loadNative, tokenFor } from '../native.js';
 import { isContainerFile } from './container.js';
@@ -17,7 +17,7 @@ const FILE_KIND_X2I = 2;
 import { dumpInfo } from './layers.js';
 import { CURRENT, MANIFEST, readManifest, versionName } from './versions.js';
 import { sha256File } from '../io/sha256.js';
-import type { ShardManifest } from '../shard/manifest.js';
+import { type ShardManifest, shardFolder } from '../shard/manifest.js';
 
 export interface Problem {
   file: string;
@@ -125,7 +125,7 @@ async function isShardFolder(dir: string): Promise<boolean> {
 
 /** A `recall shard` folder: every shard file has the size and sha256 its manifest recorded. */
 async function checkShardDir(dir: string, opts: VerifyOptions): Promise<FileCheck[]> {
-  const m = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as ShardManifest;
+  const m = (await shardFolder(dir)) as ShardManifest; // checks every shard file name
   const checks: FileCheck[] = [];
   for (const s of m.shards) {
     const file = join(dir, s.file);
@@ -151,19 +151,23 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
     files = [await verifyContainer(path, opts.signal)];
   } else {
     const names = new Set(await readdir(path));
-    if (names.has(CURRENT)) {
+    const versions = [...names].filter((n) => /^v\d{8}$/.test(n)).sort();
+    if (names.has(CURRENT) || versions.length) {
       const currentFile = join(path, CURRENT);
-      const name = (await readFile(currentFile, 'utf8')).trim();
-      if (!names.has(name)) {
-        files.push({
-          file: currentFile,
-          bytes: 0,
-          sections: 0,
-          problems: [{ file: currentFile, region: 'file', message: `names ${JSON.stringify(name)}, which is not a version folder here` }],
-        });
-      }
-      for (const v of [...names].filter((n) => /^v\d{8}$/.test(n)).sort()) {
-        files.push(...(await checkVersionDir(join(path, v), opts)));
+      const problem = (file: string, message: string, region = 'file') => files.push({ file, bytes: 0, sections: 0, problems: [{ file, region, message }] });
+      const name = names.has(CURRENT) ? (await readFile(currentFile, 'utf8')).trim() : null;
+      if (name === null) problem(currentFile, `missing: ${path} holds versions but names none live`);
+      else if (!/^v\d{8}$/.test(name) || !names.has(name)) problem(currentFile, `names ${JSON.stringify(name)}, which is not a version folder here`);
+      for (const v of versions) {
+        // a version is a real folder of this channel: not a link to another channel's, not a copy of another version
+        const dir = join(path, v);
+        if ((await lstat(dir)).isSymbolicLink()) {
+          problem(dir, 'is a symbolic link; a version folder must be a folder inside its channel');
+          continue;
+        }
+        const own = await readManifest(dir).catch(() => null);
+        if (own && own.version !== Number(v.slice(1))) problem(join(dir, MANIFEST), `says version ${own.version}, its folder is ${v}`);
+        files.push(...(await checkVersionDir(dir, opts)));
         // a delta version reads the layers under it: each must be here
         const m = await readManifest(join(path, v)).catch(() => null);
         for (const layer of m ? dumpInfo(m).layers : []) {

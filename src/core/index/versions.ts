@@ -14,6 +14,7 @@ import { join, relative, sep } from 'node:path';
 import { badInput, RecallError } from '../errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
 import { lockOrFail } from '../io/lock.js';
+import { isInsidePath } from '../io/paths.js';
 import { sha256File } from '../io/sha256.js';
 
 export const MANIFEST = 'manifest.json';
@@ -99,6 +100,13 @@ export async function readManifest(versionDir: string): Promise<VersionManifest>
   }
   if (m.format !== 'recall-version' || !Array.isArray(m.files)) {
     throw badInput('ERR_RECALL_CORRUPT', `${file}: not a recall version manifest`, { file });
+  }
+  const outside = m.files.find((f) => !isInsidePath(f?.path));
+  if (outside) {
+    throw badInput('ERR_RECALL_CORRUPT', `${file}: files[].path ${JSON.stringify(outside?.path)} is not a path inside the version folder`, {
+      file,
+      fix: 'the manifest was edited or damaged: rebuild the version',
+    });
   }
   return m;
 }

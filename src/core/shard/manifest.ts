@@ -5,6 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { badInput } from '../errors.js';
 import type { Column } from './inputs.js';
 import type { KeyEncoding } from './route-udf.js';
 
@@ -42,5 +43,15 @@ export async function shardFolder(input: string): Promise<ShardManifest | null> 
   const text = await readFile(join(input, SHARD_MANIFEST), 'utf8').catch(() => null);
   if (!text) return null;
   const m = JSON.parse(text) as ShardManifest;
-  return m.format === 'recall-shards' ? m : null;
+  if (m.format !== 'recall-shards') return null;
+  // every shard file is named by its number and count, so an edited name cannot point outside
+  const stray = (m.shards ?? []).find((s) => s?.file !== shardFileName(s?.shard, m.shardCount));
+  if (stray) {
+    const file = join(input, SHARD_MANIFEST);
+    throw badInput('ERR_RECALL_CORRUPT', `${file}: shard file ${JSON.stringify(stray?.file)} is not the name of shard ${stray?.shard} of ${m.shardCount}`, {
+      file,
+      fix: 'the manifest was edited or damaged: shard the inputs again',
+    });
+  }
+  return m;
 }

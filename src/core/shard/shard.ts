@@ -19,12 +19,12 @@
  */
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { badInput, RecallError, usage } from '../errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
 import { type HeldLock, lockOrFail } from '../io/lock.js';
-import { ident, literal, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
+import { ident, literal, literalList, openDuckDB, queryRows, restrictFileAccess } from '../io/duckdb.js';
 import { sha256File } from '../io/sha256.js';
 import { arrowToParquet, isArrowFile } from './arrow-input.js';
 import { describeInputs, expandInputs } from './inputs.js';
@@ -114,9 +114,9 @@ function laneMemory(limit: string | undefined, lanes: number): string | undefine
 
 function readError(e: unknown, where: string | undefined): RecallError {
   const msg = firstLine((e as Error).message);
-  if (where && /Parser|Binder/.test(msg)) {
+  if (where && /Parser|Binder|Permission/.test(msg)) {
     return usage('ERR_RECALL_BAD_WHERE', `--where ${JSON.stringify(where)}: ${msg}`, {
-      fix: 'write a DuckDB SQL predicate over the input columns',
+      fix: 'write a DuckDB SQL predicate over the input columns (it cannot read other files)',
     });
   }
   return badInput('ERR_RECALL_READ_FAILED', `reading the inputs failed: ${msg}`, {
@@ -177,6 +177,11 @@ export async function shardParquet(
       await arrowToParquet(main, f, dest, `arrow_input_${i}`);
       files.push(dest);
     }
+    // the where filter is SQL from a config or flag: it runs with file access limited to the
+    // inputs and the staging folder (see restrictFileAccess), on every connection that sees it
+    for (const [i, f] of files.entries()) files[i] = resolve(f);
+    const stagingDir = join(resolve(opts.out), `${STAGING_PREFIX}${process.pid}`);
+    const access = { read: files, write: [stagingDir] };
     const inputs = await describeInputs(main, files);
     const schema = inputs[0]!.schema;
     const keyCol = schema.find((col) => col.name === opts.key);
@@ -201,6 +206,7 @@ export async function shardParquet(
     }
     const source = `read_parquet(${literalList(files)})`;
     const where = opts.where ? `(${opts.where})` : 'true';
+    await restrictFileAccess(main, access);
     try {
       await main.run(`SELECT * FROM ${source} WHERE ${where} LIMIT 0`); // binds --where
     } catch (e) {
@@ -215,7 +221,7 @@ export async function shardParquet(
     for (const name of await readdir(opts.out)) {
       if (name.startsWith(STAGING_PREFIX) && name !== OUT_LOCK) await rm(join(opts.out, name), { recursive: true, force: true });
     }
-    staging = join(opts.out, `${STAGING_PREFIX}${process.pid}`);
+    staging = stagingDir;
     await mkdir(staging);
     untrack = trackTemp(staging);
     const totalRows = inputs.reduce((s, f) => s + f.rows, 0);
@@ -252,6 +258,7 @@ export async function shardParquet(
           const c = await connect(1, join(staging!, `spill-${pass}-${lane}`));
           const counts: RouteCounts = await registerShardFunction(c, key.encoding, n, report);
           await c.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PER_LANE + 1}`);
+          await restrictFileAccess(c, access);
           try {
             await c.run(
               `COPY (SELECT ${cols}, ${SHARD_COL} FROM (SELECT *, recall_shard(${key.sql}) AS ${SHARD_COL} FROM ${source} WHERE ${where})
