@@ -2,13 +2,23 @@
  * A path that does not exist is a usage error (exit 2) naming the path, not a crash; a path read
  * from a file recall wrote (a manifest) must stay inside its folder.
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { usage } from '../errors.js';
 
-/** Check a list of input paths (variadic arguments, repeatable flags). */
+/**
+ * Check a list of input paths (variadic arguments, repeatable flags): each exists and is a regular
+ * file or a folder. A FIFO, socket or device is refused: reading one can block for ever.
+ */
 export function requireFiles(paths: string[]): string[] {
-  for (const p of paths)
-    if (!existsSync(p)) throw usage('ERR_RECALL_NO_SUCH_PATH', `${p}: no such file or directory`, { file: p, fix: 'check the path' });
+  for (const p of paths) {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) throw usage('ERR_RECALL_NO_SUCH_PATH', `${p}: no such file or directory`, { file: p, fix: 'check the path' });
+    if (!st.isFile() && !st.isDirectory())
+      throw usage('ERR_RECALL_NOT_A_FILE', `${p}: not a regular file (a FIFO, socket or device)`, {
+        file: p,
+        fix: 'write the data to a file first and pass that (- reads stdin where a command accepts it)',
+      });
+  }
   return paths;
 }
 

@@ -28,11 +28,10 @@ import { ident, literal, literalList, openDuckDB, queryRows, restrictFileAccess 
 import { sha256File } from '../io/sha256.js';
 import { arrowToParquet, isArrowFile } from './arrow-input.js';
 import { describeInputs, expandInputs } from './inputs.js';
-import { type Compression, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
+import { type Compression, MAX_SHARDS, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
 import { keyEncoding, registerShardFunction, type RouteCounts } from './route-udf.js';
 import { firstLine } from '../io/text.js';
 
-export const MAX_SHARDS = 65536;
 /** Shard files one lane keeps open in one pass; more shards take more passes. */
 const MAX_OPEN_PER_LANE = 256;
 /** Default lanes: fixed, not the core count, so the same flags give the same bytes on every machine. */

@@ -5,6 +5,7 @@
  * merged top k equals that of one index over all the documents.
  */
 import { readFile } from 'node:fs/promises';
+import { requireFiles } from '../../io/paths.js';
 import { badInput, usage } from '../../errors.js';
 import { resolveLayered } from '../../index/layers.js';
 import { retryOnNewCurrent } from '../../index/resolve.js';
@@ -182,7 +183,7 @@ export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {
 export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Promise<QueryTextResult> {
   if (o.q === undefined && o.queriesFile === undefined)
     throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
-  const queries = o.q !== undefined ? [o.q] : (await readFile(o.queriesFile!, 'utf8')).split('\n').filter((l) => l.trim());
+  const queries = o.q !== undefined ? [o.q] : (await readFile(requireFiles([o.queriesFile!])[0]!, 'utf8')).split('\n').filter((l) => l.trim());
   // the index is opened (and, when its version was pruned under it, reopened) before searching
   const ix = await retryOnNewCurrent(o.index, () => openText(o.index, o));
   let r: Awaited<ReturnType<typeof searchText>>;
