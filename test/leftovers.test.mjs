@@ -45,7 +45,10 @@ describe('leftovers of killed runs', () => {
     const args = ['shard', '-i', lists, '-k', 'item_id', '-n', '4', '-o', out];
     const k = await killWhen(args, () => hidden(out).some((n) => n.startsWith('.recall-shard-')));
     assert.ok(k.sent && k.signal === 'SIGKILL', 'killed while staging');
-    assert.ok(hidden(out).some((n) => n.startsWith('.recall-shard-')), 'a staging folder was left');
+    assert.ok(
+      hidden(out).some((n) => n.startsWith('.recall-shard-')),
+      'a staging folder was left',
+    );
     await run([...args, '--overwrite']);
     assert.deepEqual(hidden(out), [], 'no staging folder or lock file left');
   });

@@ -86,7 +86,11 @@ describe('paths stay under their roots', () => {
   it("a config's where cannot read other files; a filter over the columns still works", async () => {
     const secret = join(dir, 'secret.txt');
     writeFileSync(secret, '12345');
-    const bad = await recall(['build', '--config', config('where-read', { where: `item_id > (SELECT length(content) FROM read_text('${secret}'))` })]);
+    const bad = await recall([
+      'build',
+      '--config',
+      config('where-read', { where: `item_id > (SELECT length(content) FROM read_text('${secret}'))` }),
+    ]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /Permission Error: Cannot access file/);
     const ok = await recall(['build', '--config', config('where-ok', { where: 'item_id % 3 = 0' }), '--json']);

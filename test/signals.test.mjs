@@ -130,7 +130,8 @@ describe('signals at random moments', () => {
       if (r.signal !== null) problems.push(`${what}: killed by ${r.signal} (${r.stderr.split('\n').slice(-3).join(' | ')})`);
       // exit 0 only when the run was ending anyway: it finished before the signal, or within
       // FINISHING_MS of it (a signal that lands while Node shuts its loop down is never delivered)
-      else if (r.code !== want && !(r.code === 0 && r.lateMs < FINISHING_MS)) problems.push(`${what}: exit ${r.code}, wanted ${want}: ${r.stderr}`);
+      else if (r.code !== want && !(r.code === 0 && r.lateMs < FINISHING_MS))
+        problems.push(`${what}: exit ${r.code}, wanted ${want}: ${r.stderr}`);
       if (r.lateMs > 6000) problems.push(`${what}: lived ${r.lateMs} ms after the signal`);
       const left = leftovers(c.watch);
       if (left.length) problems.push(`${what}: left ${left.join(', ')}`);

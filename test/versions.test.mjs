@@ -88,8 +88,12 @@ describe('versions', () => {
     // another process holds the lock; the file is emptied: still held
     const holder = spawn(
       process.execPath,
-      ['--input-type=module', '-e', `import { loadNative } from ${JSON.stringify(new URL('../dist/core/native.js', import.meta.url).href)};
-       loadNative().lockTry(${JSON.stringify(join(ch, '.lock'))}); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`],
+      [
+        '--input-type=module',
+        '-e',
+        `import { loadNative } from ${JSON.stringify(new URL('../dist/core/native.js', import.meta.url).href)};
+       loadNative().lockTry(${JSON.stringify(join(ch, '.lock'))}); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await new Promise((r) => holder.stdout.once('data', r));

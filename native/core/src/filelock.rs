@@ -26,7 +26,9 @@ pub struct FileLock {
 pub enum TryLock {
     Acquired(FileLock),
     /// Another process holds it; `holder` is what it wrote ("pid 12 on host-a"), possibly empty.
-    Held { holder: String },
+    Held {
+        holder: String,
+    },
 }
 
 impl FileLock {

@@ -90,7 +90,8 @@ function describe(errors: ErrorObject[]): string[] {
       lines.add(
         `${path}: source name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} is not an identifier (letters, digits, _ and -)`,
       );
-    else if (e.keyword === 'pattern' && e.propertyName !== undefined) continue; // reported by its propertyNames line
+    else if (e.keyword === 'pattern' && e.propertyName !== undefined)
+      continue; // reported by its propertyNames line
     else if (e.keyword === 'enum')
       lines.add(
         `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,

@@ -154,10 +154,12 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
     const versions = [...names].filter((n) => /^v\d{8}$/.test(n)).sort();
     if (names.has(CURRENT) || versions.length) {
       const currentFile = join(path, CURRENT);
-      const problem = (file: string, message: string, region = 'file') => files.push({ file, bytes: 0, sections: 0, problems: [{ file, region, message }] });
+      const problem = (file: string, message: string, region = 'file') =>
+        files.push({ file, bytes: 0, sections: 0, problems: [{ file, region, message }] });
       const name = names.has(CURRENT) ? (await readFile(currentFile, 'utf8')).trim() : null;
       if (name === null) problem(currentFile, `missing: ${path} holds versions but names none live`);
-      else if (!/^v\d{8}$/.test(name) || !names.has(name)) problem(currentFile, `names ${JSON.stringify(name)}, which is not a version folder here`);
+      else if (!/^v\d{8}$/.test(name) || !names.has(name))
+        problem(currentFile, `names ${JSON.stringify(name)}, which is not a version folder here`);
       for (const v of versions) {
         // a version is a real folder of this channel: not a link to another channel's, not a copy of another version
         const dir = join(path, v);

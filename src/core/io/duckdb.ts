@@ -49,7 +49,10 @@ export async function queryRows<T = Record<string, unknown>>(c: DuckDBConnection
  * path (`read_text('/etc/...')`, a COPY elsewhere, ATTACH) is refused, and the settings are locked
  * so the SQL cannot turn access back on. Everything else the connection needs must be set first.
  */
-export async function restrictFileAccess(c: DuckDBConnection, access: { read: readonly string[]; write: readonly string[] }): Promise<void> {
+export async function restrictFileAccess(
+  c: DuckDBConnection,
+  access: { read: readonly string[]; write: readonly string[] },
+): Promise<void> {
   await c.run(`SET allowed_paths = ${literalList(access.read)}`);
   await c.run(`SET allowed_directories = ${literalList(access.write)}`);
   await c.run('SET enable_external_access = false');

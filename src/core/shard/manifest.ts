@@ -58,10 +58,14 @@ export async function shardFolder(input: string): Promise<ShardManifest | null> 
   const stray = (m.shards ?? []).find((s) => s?.file !== shardFileName(s?.shard, m.shardCount));
   if (stray) {
     const file = join(input, SHARD_MANIFEST);
-    throw badInput('ERR_RECALL_CORRUPT', `${file}: shard file ${JSON.stringify(stray?.file)} is not the name of shard ${stray?.shard} of ${m.shardCount}`, {
-      file,
-      fix: 'the manifest was edited or damaged: shard the inputs again',
-    });
+    throw badInput(
+      'ERR_RECALL_CORRUPT',
+      `${file}: shard file ${JSON.stringify(stray?.file)} is not the name of shard ${stray?.shard} of ${m.shardCount}`,
+      {
+        file,
+        fix: 'the manifest was edited or damaged: shard the inputs again',
+      },
+    );
   }
   return m;
 }

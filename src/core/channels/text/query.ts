@@ -183,7 +183,8 @@ export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {
 export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Promise<QueryTextResult> {
   if (o.q === undefined && o.queriesFile === undefined)
     throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
-  const queries = o.q !== undefined ? [o.q] : (await readFile(requireFiles([o.queriesFile!])[0]!, 'utf8')).split('\n').filter((l) => l.trim());
+  const queries =
+    o.q !== undefined ? [o.q] : (await readFile(requireFiles([o.queriesFile!])[0]!, 'utf8')).split('\n').filter((l) => l.trim());
   // the index is opened (and, when its version was pruned under it, reopened) before searching
   const ix = await retryOnNewCurrent(o.index, () => openText(o.index, o));
   let r: Awaited<ReturnType<typeof searchText>>;
