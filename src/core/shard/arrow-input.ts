@@ -88,7 +88,13 @@ function badArrow(file: string, e: unknown): RecallError {
  * joined into `dest` by DuckDB (parquet to parquet, in order), so memory stays at about PART_ROWS
  * rows plus the largest record batch whatever the file's size.
  */
-export async function arrowToParquet(c: DuckDBConnection, file: string, dest: string, table: string): Promise<number> {
+export async function arrowToParquet(
+  c: DuckDBConnection,
+  file: string,
+  dest: string,
+  table: string,
+  signal?: AbortSignal,
+): Promise<number> {
   const arrow = await import('apache-arrow');
   const d = await duckdb();
   const fh = await open(file, 'r');
@@ -123,6 +129,7 @@ export async function arrowToParquet(c: DuckDBConnection, file: string, dest: st
     };
     try {
       for await (const batch of reader) {
+        signal?.throwIfAborted();
         const columns = fields.map((_, i) => batch.getChildAt(i)!);
         for (let start = 0; start < batch.numRows; start += 2048) {
           const n = Math.min(2048, batch.numRows - start);
@@ -136,7 +143,7 @@ export async function arrowToParquet(c: DuckDBConnection, file: string, dest: st
         if (pending >= PART_ROWS) await flush();
       }
     } catch (e) {
-      throw e instanceof RecallError ? e : badArrow(file, e);
+      throw e instanceof RecallError || signal?.aborted ? e : badArrow(file, e);
     }
     if (pending > 0 || parts.length === 0) await flush();
     appender.closeSync();

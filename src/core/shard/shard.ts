@@ -173,7 +173,7 @@ export async function shardParquet(
         untrackArrow = trackTemp(arrowDir);
       }
       const dest = join(arrowDir, `input-${i}.parquet`);
-      await arrowToParquet(main, f, dest, `arrow_input_${i}`);
+      await arrowToParquet(main, f, dest, `arrow_input_${i}`, signal);
       files.push(dest);
     }
     // the where filter is SQL from a config or flag: it runs with file access limited to the
@@ -258,6 +258,8 @@ export async function shardParquet(
           const counts: RouteCounts = await registerShardFunction(c, key.encoding, n, report);
           await c.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PER_LANE + 1}`);
           await restrictFileAccess(c, access);
+          // a lane connected after Ctrl-C was not there to be interrupted
+          signal?.throwIfAborted();
           try {
             await c.run(
               `COPY (SELECT ${cols}, ${SHARD_COL} FROM (SELECT *, recall_shard(${key.sql}) AS ${SHARD_COL} FROM ${source} WHERE ${where})
