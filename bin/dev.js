@@ -1,7 +1,5 @@
 #!/usr/bin/env -S node --import tsx --no-warnings=ExperimentalWarning
 // Runs the TypeScript sources directly (no `npm run build`); slower to start.
-import { installSignalHandlers } from '../src/cli/signals.ts';
+import { execute } from '@oclif/core';
 
-installSignalHandlers();
-const { execute } = await import('@oclif/core');
 await execute({ development: true, dir: import.meta.url });
