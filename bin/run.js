@@ -1,4 +1,9 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core/execute';
-
+// Signal listeners first, before anything loads: until signals.js takes them over, a Ctrl-C or
+// SIGTERM exits 130 / 143 at once (nothing has been written yet).
+let handle = (sig) => process.exit(sig === 'SIGTERM' ? 143 : 130);
+process.on('SIGINT', () => handle('SIGINT')).on('SIGTERM', () => handle('SIGTERM'));
+const { adoptSignalHandlers } = await import('../dist/cli/signals.js');
+handle = adoptSignalHandlers();
+const { execute } = await import('@oclif/core/execute');
 await execute({ dir: import.meta.url });

@@ -77,6 +77,37 @@ describe('versions', () => {
     assert.deepEqual(readdirSync(ch).sort(), ['CURRENT', 'v00000001']);
   });
 
+  it('the build lock is a flock: a live pid from an earlier boot or an empty .lock means nothing, a holder blocks whatever the file says', async () => {
+    const ch = join(dir, 'ch-flock');
+    mkdirSync(ch, { recursive: true });
+    // pid 1 is alive here, as it is after a container restart: the file alone must not block
+    writeFileSync(join(ch, '.lock'), '1\n');
+    mkdirSync(join(ch, '.v00000001.staging-1')); // that build's staging folder
+    assert.equal((await build(ch, 1, 'after-restart')).version, 1);
+    assert.deepEqual(readdirSync(ch).sort(), ['CURRENT', 'v00000001'], 'lock released and removed, staging cleaned');
+    // another process holds the lock; the file is emptied: still held
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { loadNative } from ${JSON.stringify(new URL('../dist/core/native.js', import.meta.url).href)};
+       loadNative().lockTry(${JSON.stringify(join(ch, '.lock'))}); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((r) => holder.stdout.once('data', r));
+    try {
+      writeFileSync(join(ch, '.lock'), '');
+      await assert.rejects(beginVersion(ch, 'sample'), { code: 'ERR_RECALL_LOCKED', exit: 2 });
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.on('close', r));
+    }
+    // killed holder: the kernel released its lock; the leftover file is taken over
+    assert.equal((await build(ch, 1, 'after-kill')).version, 2);
+  });
+
   it('verify names a damaged shard, a size mismatch, a missing and an unlisted file', async () => {
     const ch = join(dir, 'ch4');
     const v = await build(ch, 3, 'x');

@@ -445,11 +445,11 @@ describe('wal', () => {
     writeFileSync(join(dir, 'c.jsonl'), jsonl([{ op: 'delete', key: 5 }]));
     await appendWal({ wal, channel: 'x2i', input: join(dir, 'c.jsonl') });
     // a live process holds the channel lock (as a running dump does)
-    writeFileSync(join(idx, '.lock'), `${process.pid}\n`);
+    const held = native.lockTry(join(idx, '.lock'));
     const r = await recall(['dump', '--index', idx, '--wal', wal, '--json']);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.equal(JSON.parse(r.stdout).error.code, 'ERR_RECALL_LOCKED');
-    rmSync(join(idx, '.lock'));
+    native.lockRelease(held.handle);
     const ok = await run(['dump', '--index', idx, '--wal', wal]);
     assert.equal(ok.version, 2);
     // a second run has nothing new: idempotent, no version

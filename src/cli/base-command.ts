@@ -8,15 +8,16 @@
  *   verdict (verify found damage, a gate failed) sets `this.exitCode`.
  * - errors print as one line on stderr: where, what, fix (`--verbose` adds
  *   the stack).
- * - SIGINT: aborts `this.signal`, the running job stops and removes its
- *   partial output, exit 130; a second Ctrl-C exits at once after removing
- *   temp files.
+ * - SIGINT / SIGTERM (signals.ts): aborts `this.signal`, the running job
+ *   stops and removes its partial output, exit 130 / 143; a second signal
+ *   exits at once after removing temp files.
  * - progress on stderr only for a person watching (progress.ts).
  */
 import { Command, type Config, Flags, type Interfaces } from '@oclif/core';
 import { ExitCode, type RecallError, toRecallError } from '../core/errors.js';
 import { Progress } from './progress.js';
 import { removeInFlight } from '../core/io/atomic.js';
+import { exitCodeOf, onStopSignal, type StopSignal, stopSignal } from './signals.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof RecallCommand)['baseFlags'] & T['flags']>;
 
@@ -35,8 +36,7 @@ export abstract class RecallCommand<T> extends Command {
   protected exitCode: ExitCode = ExitCode.Ok;
   private readonly abort = new AbortController();
   private verbose = false;
-  private readonly onSigint = () => this.interrupt();
-  private interrupts = 0;
+  private stopListening = () => {};
 
   constructor(argv: string[], config: Config) {
     super(argv, config);
@@ -52,26 +52,22 @@ export abstract class RecallCommand<T> extends Command {
     const quiet = argv.includes('--quiet') || argv.includes('-q');
     this.verbose = argv.includes('--verbose') || argv.includes('-v');
     this.progress = new Progress({ enabled: Progress.shouldShow({ json: this.jsonEnabled(), quiet }) });
-    process.on('SIGINT', this.onSigint);
+    this.stopListening = onStopSignal((sig) => this.interrupt(sig));
   }
 
-  private interrupt(): void {
-    this.interrupts += 1;
+  private interrupt(sig: StopSignal): void {
     this.progress.stop();
-    if (this.interrupts === 1) {
-      process.stderr.write('recall: interrupting (Ctrl-C again to quit at once)\n');
-      this.abort.abort();
-      return;
-    }
-    removeInFlight();
-    process.exit(ExitCode.Interrupted);
+    process.stderr.write(`recall: interrupting (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)\n`);
+    this.abort.abort();
   }
 
   override async catch(err: Error & { exitCode?: number }): Promise<void> {
     this.progress.stop();
     const e: RecallError = toRecallError(err, { command: this.id?.replaceAll(':', ' ') });
-    process.exitCode = e.exit;
-    if (e.exit === ExitCode.Interrupted) removeInFlight();
+    const sig = stopSignal();
+    // the job's own error (say, a DuckDB query cut short) after a signal is still the signal's exit
+    process.exitCode = sig ? exitCodeOf(sig) : e.exit;
+    if (sig || e.exit === ExitCode.Interrupted) removeInFlight();
     if (this.jsonEnabled()) {
       this.logJson({ error: e.toJSON() });
     } else {
@@ -81,7 +77,7 @@ export abstract class RecallCommand<T> extends Command {
   }
 
   override async finally(err: Error | undefined): Promise<void> {
-    process.off('SIGINT', this.onSigint);
+    this.stopListening();
     this.progress.stop();
     if (!err && this.exitCode !== ExitCode.Ok) process.exitCode = this.exitCode;
     await super.finally(err);

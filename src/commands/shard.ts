@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../cli/base-command.js';
+import { MAX_SHARDS } from '../core/shard/manifest.js';
 import type { ShardResult } from '../core/shard/shard.js';
 
 export default class Shard extends RecallCommand<ShardResult> {
@@ -17,7 +18,7 @@ Shards appear only when all are complete; Ctrl-C leaves nothing behind.`;
   static override flags = {
     input: Flags.string({ char: 'i', description: 'parquet file, folder or glob (repeatable)', required: true, multiple: true }),
     key: Flags.string({ char: 'k', description: 'key column (integer or string)', required: true }),
-    shards: Flags.integer({ char: 'n', description: 'number of shards (1..65536)', required: true, min: 1, max: 65536 }),
+    shards: Flags.integer({ char: 'n', description: `number of shards (1..${MAX_SHARDS})`, required: true, min: 1, max: MAX_SHARDS }),
     out: Flags.string({ char: 'o', description: 'output folder', required: true }),
     columns: Flags.string({ description: 'columns to keep, comma separated (default: all)', delimiter: ',', multiple: true }),
     where: Flags.string({ description: 'keep only rows matching this SQL predicate (DuckDB syntax)' }),

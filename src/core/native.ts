@@ -163,6 +163,7 @@ export type HashBenchHandle = { readonly __brand: 'HashBenchTable' };
 
 /** An opaque cancel token (an Arc<AtomicBool> inside the addon). */
 export type CancelToken = { readonly __brand: 'CancelToken' };
+export type FileLockHandle = { readonly __brand: 'FileLock' };
 
 export interface Native {
   buildInfo(): { version: string; napiVersion: number; profile: string };
@@ -187,6 +188,10 @@ export interface Native {
 
   cancelToken(): CancelToken;
   cancel(token: CancelToken): void;
+
+  /** An exclusive flock on `path` (created if missing), or who holds it. */
+  lockTry(path: string): { handle: FileLockHandle } | { holder: string };
+  lockRelease(handle: FileLockHandle): void;
 
   containerWrite(path: string, header: ContainerHeaderInput, sections: { kind: number; version?: number; data: Uint8Array }[]): number;
   containerVerify(path: string, token?: CancelToken): Promise<NativeVerifyReport>;

@@ -16,6 +16,7 @@ pub mod container;
 pub mod cputime;
 pub mod error;
 pub mod fastmap;
+pub mod filelock;
 pub mod fsutil;
 pub mod hash;
 pub mod hugebuf;

@@ -11,9 +11,10 @@ pub const MAP_ANONYMOUS: i32 = 0x20;
 pub const MADV_HUGEPAGE: i32 = 14;
 pub const MAP_FAILED: *mut c_void = !0usize as *mut c_void;
 
-// flock (wal::lock)
+// flock (wal::lock, filelock)
 pub const LOCK_EX: i32 = 2;
 pub const LOCK_NB: i32 = 4;
+pub const EWOULDBLOCK: i32 = 11;
 
 // clock_gettime (cputime)
 #[repr(C)]

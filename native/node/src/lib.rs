@@ -12,6 +12,7 @@
 mod napi;
 mod cancel;
 mod container;
+mod filelock;
 mod hash;
 mod hash_bench;
 mod kernels;
@@ -64,6 +65,7 @@ fn init(env: Env, exports: napi_value) -> JsResult<napi_value> {
     hash_bench::register(env, exports)?;
     cancel::register(env, exports)?;
     container::register(env, exports)?;
+    filelock::register(env, exports)?;
     x2i::register(env, exports)?;
     wal::register(env, exports)?;
     vector::register(env, exports)?;

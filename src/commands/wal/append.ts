@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { kindOfName } from '../../core/channels/kinds.js';
 import { usage } from '../../core/errors.js';
+import { requireFiles } from '../../core/io/paths.js';
 import type { AppendResult } from '../../core/wal/append.js';
 
 export default class WalAppend extends RecallCommand<AppendResult> {
@@ -57,6 +58,7 @@ append. stdin is spooled to a temp file ($TMPDIR) between the passes.`;
     const { flags } = await this.parse(WalAppend);
     const { appendWal } = await import('../../core/wal/append.js');
     if (flags.text !== undefined && flags.channel !== 'inverted') throw usage('ERR_RECALL_USAGE', '--text is for --channel inverted');
+    if (flags.input !== '-') requireFiles([flags.input]);
     this.progress.start('appending', 0, 'records');
     const r = await appendWal(
       {

@@ -143,8 +143,8 @@ export interface ChannelDriver<
   sharded: boolean;
   /** The part tasks of a config build. */
   partTasks(plan: PartPlan<C>): PartOptions[];
-  /** Build one part into `target` (in a piscina worker). */
-  writePart(options: PartOptions, target: PartTarget): Promise<Omit<PartResult, 'cpuSeconds'>>;
+  /** Build one part into `target` (in a piscina worker); stops with an AbortError once `signal` aborts. */
+  writePart(options: PartOptions, target: PartTarget, signal?: AbortSignal): Promise<Omit<PartResult, 'cpuSeconds'>>;
   /** The query entry point (`recall query <name>`). */
   query: Query;
   /** WAL record payloads. */

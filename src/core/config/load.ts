@@ -87,6 +87,12 @@ function describe(errors: ErrorObject[]): string[] {
     if (e.keyword === 'required') lines.add(`${path}: missing "${(e.params as { missingProperty: string }).missingProperty}"`);
     else if (e.keyword === 'additionalProperties')
       lines.add(`${path}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`);
+    else if (e.keyword === 'propertyNames')
+      lines.add(
+        `${path}: source name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} is not an identifier (letters, digits, _ and -)`,
+      );
+    else if (e.keyword === 'pattern' && e.propertyName !== undefined)
+      continue; // reported by its propertyNames line
     else if (e.keyword === 'enum')
       lines.add(
         `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,

@@ -2,7 +2,7 @@
  * What an `--index PATH` names: one index file, a version folder (its
  * manifest lists the files) or a channel folder (its CURRENT version).
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput, usage } from '../errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from './versions.js';
@@ -39,4 +39,24 @@ export async function resolveIndexFiles(path: string, ext: string, what: string)
     file: path,
     fix: `pass the --out folder of \`recall build\`, or one of its ${ext} files`,
   });
+}
+
+/** Attempts of a read whose version was replaced under it (by a dump or build that then pruned it). */
+const READ_ATTEMPTS = 3;
+
+/**
+ * Run `read` (which resolves `path` and opens what it names) again when it failed while the
+ * channel's CURRENT moved: a query that read CURRENT just before `dump --keep` removed that version
+ * answers from the new one instead of failing. A failure with CURRENT unchanged is the answer.
+ */
+export async function retryOnNewCurrent<T>(path: string, read: () => Promise<T>): Promise<T> {
+  const current = () => readFile(join(path, CURRENT), 'utf8').catch(() => null);
+  for (let attempt = 1; ; attempt++) {
+    const before = await current();
+    try {
+      return await read();
+    } catch (e) {
+      if (before === null || attempt >= READ_ATTEMPTS || (await current()) === before) throw e;
+    }
+  }
 }

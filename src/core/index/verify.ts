@@ -8,7 +8,7 @@
  *   version reads is there;
  * - any other folder: every container file below it.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { loadNative, tokenFor } from '../native.js';
 import { isContainerFile } from './container.js';
@@ -27,7 +27,7 @@ import {
   versionName,
 } from './versions.js';
 import { sha256File } from '../io/sha256.js';
-import type { ShardManifest } from '../shard/manifest.js';
+import { type ShardManifest, shardFolder } from '../shard/manifest.js';
 
 export interface Problem {
   file: string;
@@ -170,7 +170,7 @@ async function isShardFolder(dir: string): Promise<boolean> {
 
 /** A `recall shard` folder: every shard file has the size and sha256 its manifest recorded. */
 async function checkShardDir(dir: string, opts: VerifyOptions): Promise<FileCheck[]> {
-  const m = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as ShardManifest;
+  const m = (await shardFolder(dir)) as ShardManifest; // checks every shard file name
   const checks: FileCheck[] = [];
   for (const s of m.shards) {
     const file = join(dir, s.file);
@@ -196,18 +196,16 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
     files = [await verifyContainer(path, opts.signal)];
   } else {
     const names = new Set(await readdir(path));
-    if (names.has(CURRENT)) {
+    const versions = [...names].filter((n) => /^v\d{8}$/.test(n)).sort();
+    if (names.has(CURRENT) || versions.length) {
       const currentFile = join(path, CURRENT);
-      const text = await readFile(currentFile, 'utf8').catch((e: NodeJS.ErrnoException) => e);
-      const current = (message: string) =>
-        files.push({
-          file: currentFile,
-          bytes: typeof text === 'string' ? text.length : 0,
-          sections: 0,
-          problems: [{ file: currentFile, region: 'file', message }],
-        });
+      const text = names.has(CURRENT) ? await readFile(currentFile, 'utf8').catch((e: NodeJS.ErrnoException) => e) : null;
+      const problem = (file: string, message: string, region = 'file') =>
+        files.push({ file, bytes: 0, sections: 0, problems: [{ file, region, message }] });
+      const current = (message: string) => problem(currentFile, message);
       const ptr = typeof text === 'string' ? parseCurrent(text) : null;
-      if (typeof text !== 'string')
+      if (text === null) current(`missing: ${path} holds versions but names none live`);
+      else if (typeof text !== 'string')
         current(
           `cannot be read (${text.code === 'EISDIR' ? 'it is a folder' : (text.code ?? text.message)}); CURRENT is a file naming the live version`,
         );
@@ -217,8 +215,14 @@ export async function verifyPath(path: string, opts: VerifyOptions = {}): Promis
         const m = await readManifest(join(path, ptr.name)).catch(() => null);
         if (m && m.checksum !== ptr.checksum) current(`names ${ptr.name}, but records another manifest checksum than that version's`);
       }
-      for (const v of [...names].filter((n) => /^v\d{8}$/.test(n)).sort()) {
-        files.push(...(await checkVersionDir(join(path, v), opts)));
+      for (const v of versions) {
+        // a version is a real folder of this channel: not a link to another channel's, not a copy of another version
+        const dir = join(path, v);
+        if ((await lstat(dir)).isSymbolicLink()) {
+          problem(dir, 'is a symbolic link; a version folder must be a folder inside its channel');
+          continue;
+        }
+        files.push(...(await checkVersionDir(dir, opts)));
         // a delta version reads the layers under it: each must be here
         const m = await readManifest(join(path, v)).catch(() => null);
         let layers: number[] = [];

@@ -6,7 +6,8 @@
  * folder into place and then replaces CURRENT (temp, fsync, rename): readers
  * never see a half-built version, and a crash leaves at most a staging
  * folder that the next build removes. One build at a time per channel
- * (`.lock`, with a stale-pid check).
+ * (`.lock`, a flock: io/lock.ts); whoever holds it knows every staging folder
+ * it finds belongs to a builder that died.
  *
  * Both files carry their own check, so a damaged or edited one is refused (exit 3) instead of
  * silently serving another version or another file list: manifest.json has `checksum` (sha256 of
@@ -17,11 +18,13 @@
  * read as before.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
-import { badInput, RecallError, usage } from '../errors.js';
+import { badInput, RecallError } from '../errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
 import { canonicalJson } from '../io/canonical-json.js';
+import { lockOrFail } from '../io/lock.js';
+import { isInsidePath } from '../io/paths.js';
 import { sha256File } from '../io/sha256.js';
 
 export const MANIFEST = 'manifest.json';
@@ -153,6 +156,7 @@ function manifestProblem(m: VersionManifest, dir: string): string | null {
   for (const [i, f] of m.files.entries()) {
     if (f === null || typeof f !== 'object' || typeof f.path !== 'string' || !isCount(f.bytes) || typeof f.sha256 !== 'string')
       return `files[${i}] is not {path, bytes, sha256}`;
+    if (!isInsidePath(f.path)) return `files[${i}].path ${JSON.stringify(f.path)} is not a path inside the version folder`;
     if (f.headerCrc32c !== undefined && !(isCount(f.headerCrc32c) && f.headerCrc32c <= 0xffffffff))
       return `files[${i}].headerCrc32c is not a CRC-32C`;
   }
@@ -199,36 +203,12 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** The channel's build lock: one build or dump publishes into a channel at a time. */
+export const BUILD_LOCK = '.lock';
 
 async function acquireLock(channelDir: string): Promise<() => Promise<void>> {
-  const lock = join(channelDir, '.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fh = await open(lock, 'wx');
-      await fh.writeFile(`${process.pid}\n`);
-      await fh.close();
-      return () => unlink(lock).catch(() => undefined);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (pid && pidAlive(pid)) {
-        throw usage('ERR_RECALL_LOCKED', `${channelDir}: another build (pid ${pid}) is writing this channel`, {
-          file: lock,
-          fix: 'wait for it to finish, or remove .lock if that process is gone',
-        });
-      }
-      await unlink(lock).catch(() => undefined); // stale: its owner died
-    }
-  }
-  throw new RecallError('ERR_RECALL_LOCKED', `${channelDir}: could not take the build lock`);
+  const lock = lockOrFail(join(channelDir, BUILD_LOCK), `${channelDir}: another build is writing this channel`);
+  return async () => lock.release();
 }
 
 export interface StagedVersion {
@@ -250,10 +230,9 @@ export async function beginVersion(channelDir: string, channel: string): Promise
   await mkdir(channelDir, { recursive: true });
   const release = await acquireLock(channelDir);
   try {
-    // Staging folders of builds that died are garbage.
+    // Staging folders are made under the lock: any found now belongs to a build that died.
     for (const name of await readdir(channelDir)) {
-      const m = STAGING_RE.exec(name);
-      if (m && !pidAlive(Number(m[2]))) await rm(join(channelDir, name), { recursive: true, force: true });
+      if (STAGING_RE.test(name)) await rm(join(channelDir, name), { recursive: true, force: true });
     }
     const version = ((await listVersions(channelDir)).at(-1) ?? 0) + 1;
     const dir = join(channelDir, `.${versionName(version)}.staging-${process.pid}`);

@@ -42,3 +42,19 @@ export async function openDuckDB(options: OpenOptions = {}): Promise<DuckDBInsta
 export async function queryRows<T = Record<string, unknown>>(c: DuckDBConnection, sql: string): Promise<T[]> {
   return (await c.runAndReadAll(sql)).getRowObjectsJson() as T[];
 }
+
+/**
+ * Lock a connection's instance down to the files it needs before running SQL that came from a user's
+ * config or flags (a `where` filter): `read` files and `write` folders stay reachable, every other
+ * path (`read_text('/etc/...')`, a COPY elsewhere, ATTACH) is refused, and the settings are locked
+ * so the SQL cannot turn access back on. Everything else the connection needs must be set first.
+ */
+export async function restrictFileAccess(
+  c: DuckDBConnection,
+  access: { read: readonly string[]; write: readonly string[] },
+): Promise<void> {
+  await c.run(`SET allowed_paths = ${literalList(access.read)}`);
+  await c.run(`SET allowed_directories = ${literalList(access.write)}`);
+  await c.run('SET enable_external_access = false');
+  await c.run('SET lock_configuration = true');
+}

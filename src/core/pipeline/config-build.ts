@@ -289,6 +289,12 @@ export async function buildFromConfig(
   });
   const staged = new Map<string, StagedVersion>();
   const ids = new Map<string, string>();
+  // Parts stop cooperatively (see part-worker.ts): on Ctrl-C, or when another part failed.
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  const cancelParts = () => {
+    Atomics.store(cancel, 0, 1);
+  };
+  hooks.signal?.addEventListener('abort', cancelParts, { once: true });
   try {
     const jobs: { ch: ChannelConfig; task: PartTask }[] = [];
     for (const ch of channels) {
@@ -313,20 +319,26 @@ export async function buildFromConfig(
       }
     }
     let done = 0;
-    // Every part is waited for, even after one fails: the staging folder and the pool go only when
-    // no worker still writes into them (tearing them down under a running part aborts the process).
+    let firstFailure: { error: unknown } | undefined;
+    // every part settles before anything is removed: a part still writing into a removed folder
+    // (or a worker terminated under it) is what must not happen
     const settled = await Promise.allSettled(
       jobs.map(async (j) => {
         let r: PartResult;
         try {
-          const out = (await pool.run(j.task, { signal: hooks.signal })) as PartResult | WireError;
+          if (hooks.signal?.aborted) cancelParts();
+          const out = (await pool.run({ ...j.task, cancel })) as PartResult | WireError;
           if (isWireError(out)) throw fromWire(out);
           r = out;
         } catch (e) {
           // a duplicate whose parts folder --publish took away under it: the build is published
           const id = ids.get(j.ch.name)!;
           const published = mode === 'shard' ? await publishedBuild(join(out, j.ch.name), id) : null;
-          if (published === null) throw e;
+          if (published === null) {
+            firstFailure ??= { error: e };
+            cancelParts();
+            throw e;
+          }
           await removeParts(join(out, j.ch.name), id);
           return { ch: j.ch, task: j.task, r: null, published };
         }
@@ -334,9 +346,9 @@ export async function buildFromConfig(
         return { ch: j.ch, task: j.task, r, published: null };
       }),
     );
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (firstFailure) throw firstFailure.error;
+    hooks.signal?.throwIfAborted();
+    const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     for (const ch of channels) {
       const all = results.filter((x) => x.ch === ch);
       const mine = all.flatMap((x) => (x.r ? [{ task: x.task, r: x.r }] : []));
@@ -381,6 +393,7 @@ export async function buildFromConfig(
     if (hooks.signal?.aborted && !(e instanceof RecallError)) throw Object.assign(new Error('interrupted'), { name: 'AbortError' });
     throw e;
   } finally {
+    hooks.signal?.removeEventListener('abort', cancelParts);
     await pool.destroy();
   }
   return { ...result, elapsedMs: Date.now() - started };

@@ -2,13 +2,13 @@
  * Arrow IPC / Feather v2 input (what pandas and polars users hand around):
  * read with apache-arrow, appended into DuckDB in 2048-row data chunks, and
  * written as a parquet file that `recall shard` then reads like any other.
- * The whole IPC file is read into memory (arrow-js needs random access to
- * the file format); convert very large files to parquet first.
+ * Record batches are streamed (see arrowToParquet): memory does not grow
+ * with the file.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import { badInput } from '../errors.js';
-import { duckdb, ident, literal } from '../io/duckdb.js';
+import { badInput, RecallError } from '../errors.js';
+import { duckdb, ident, literal, literalList } from '../io/duckdb.js';
 import { firstLine } from '../io/text.js';
 
 const ARROW_MAGIC = 'ARROW1';
@@ -71,35 +71,87 @@ async function mapType(arrow: Arrow, t: ArrowType, where: string): Promise<{ typ
   });
 }
 
-/** Convert an Arrow IPC file into a parquet file at `dest`; returns the row count. */
-export async function arrowToParquet(c: DuckDBConnection, file: string, dest: string, table: string): Promise<number> {
+/** Rows collected in DuckDB before they go out as one part file: what bounds the memory here. */
+const PART_ROWS = 65536;
+
+function badArrow(file: string, e: unknown): RecallError {
+  return badInput('ERR_RECALL_BAD_ARROW', `${file}: cannot read as Arrow IPC: ${firstLine((e as Error).message)}`, {
+    file,
+    fix: 'the file is damaged or not Arrow IPC / Feather v2',
+    cause: e,
+  });
+}
+
+/**
+ * Convert an Arrow IPC file into a parquet file at `dest`; returns the row count. Streams: record
+ * batches are read one at a time, every PART_ROWS rows go out as a part file, and the parts are
+ * joined into `dest` by DuckDB (parquet to parquet, in order), so memory stays at about PART_ROWS
+ * rows plus the largest record batch whatever the file's size.
+ */
+export async function arrowToParquet(
+  c: DuckDBConnection,
+  file: string,
+  dest: string,
+  table: string,
+  signal?: AbortSignal,
+): Promise<number> {
   const arrow = await import('apache-arrow');
   const d = await duckdb();
-  let t: import('apache-arrow').Table;
+  const fh = await open(file, 'r');
+  const parts: string[] = [];
+  let rows = 0;
   try {
-    t = arrow.tableFromIPC(await readFile(file));
-  } catch (e) {
-    throw badInput('ERR_RECALL_BAD_ARROW', `${file}: cannot read as Arrow IPC: ${firstLine((e as Error).message)}`, {
-      file,
-      fix: 'the file is damaged or not Arrow IPC / Feather v2',
-      cause: e,
-    });
+    let reader: import('apache-arrow').AsyncRecordBatchFileReader | import('apache-arrow').AsyncRecordBatchStreamReader;
+    try {
+      reader = await arrow.RecordBatchReader.from(fh);
+      await reader.open();
+    } catch (e) {
+      throw badArrow(file, e);
+    }
+    const fields = reader.schema.fields;
+    const cols = await Promise.all(fields.map((f) => mapType(arrow, f.type, `${file}: column "${f.name}"`)));
+    const create = `CREATE TABLE ${ident(table)} (${fields.map((f, i) => `${ident(f.name)} ${cols[i]!.type.toString()}`).join(', ')})`;
+    await c.run(create);
+    let appender = await c.createAppender(table);
+    let pending = 0;
+    // one chunk, reused: a chunk's native memory goes only when the GC collects its small JS
+    // handle, which a small heap rarely does
+    const chunk = d.DuckDBDataChunk.create(cols.map((x) => x.type));
+    const flush = async () => {
+      appender.closeSync();
+      const part = `${dest}.part-${String(parts.length).padStart(6, '0')}.parquet`;
+      parts.push(part);
+      await c.run(`COPY ${ident(table)} TO ${literal(part)} (FORMAT parquet, COMPRESSION zstd)`);
+      await c.run(`DROP TABLE ${ident(table)}`);
+      await c.run(create);
+      appender = await c.createAppender(table);
+      pending = 0;
+    };
+    try {
+      for await (const batch of reader) {
+        signal?.throwIfAborted();
+        const columns = fields.map((_, i) => batch.getChildAt(i)!);
+        for (let start = 0; start < batch.numRows; start += 2048) {
+          const n = Math.min(2048, batch.numRows - start);
+          chunk.reset();
+          chunk.rowCount = n;
+          chunk.setColumns(columns.map((col, i) => Array.from({ length: n }, (_, r) => cols[i]!.convert(col.get(start + r)))));
+          appender.appendDataChunk(chunk);
+        }
+        rows += batch.numRows;
+        pending += batch.numRows;
+        if (pending >= PART_ROWS) await flush();
+      }
+    } catch (e) {
+      throw e instanceof RecallError || signal?.aborted ? e : badArrow(file, e);
+    }
+    if (pending > 0 || parts.length === 0) await flush();
+    appender.closeSync();
+    await c.run(`DROP TABLE ${ident(table)}`);
+    await c.run(`COPY (SELECT * FROM read_parquet(${literalList(parts)})) TO ${literal(dest)} (FORMAT parquet, COMPRESSION zstd)`);
+  } finally {
+    await fh.close();
+    for (const p of parts) await rm(p, { force: true });
   }
-  const cols = await Promise.all(t.schema.fields.map((f) => mapType(arrow, f.type, `${file}: column "${f.name}"`)));
-  await c.run(`CREATE TABLE ${ident(table)} (${t.schema.fields.map((f, i) => `${ident(f.name)} ${cols[i]!.type.toString()}`).join(', ')})`);
-  const appender = await c.createAppender(table);
-  const columns = t.schema.fields.map((_, i) => t.getChildAt(i)!);
-  for (let start = 0; start < t.numRows; start += 2048) {
-    const rows = Math.min(2048, t.numRows - start);
-    const chunk = d.DuckDBDataChunk.create(
-      cols.map((x) => x.type),
-      rows,
-    );
-    chunk.setColumns(columns.map((col, i) => Array.from({ length: rows }, (_, r) => cols[i]!.convert(col.get(start + r)))));
-    appender.appendDataChunk(chunk);
-  }
-  appender.closeSync();
-  await c.run(`COPY ${ident(table)} TO ${literal(dest)} (FORMAT parquet, COMPRESSION zstd)`);
-  await c.run(`DROP TABLE ${ident(table)}`);
-  return t.numRows;
+  return rows;
 }

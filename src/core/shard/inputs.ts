@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { badInput, usage } from '../errors.js';
 import { literal, queryRows } from '../io/duckdb.js';
+import { requireFiles } from '../io/paths.js';
 import { firstLine } from '../io/text.js';
 import { refuseRemote } from '../io/paths.js';
 
@@ -49,6 +50,8 @@ export async function expandInputs(c: DuckDBConnection, inputs: readonly string[
     }
     if (matches.length === 0)
       throw usage('ERR_RECALL_NO_INPUT', `${input}: matches no parquet file`, { file: input, fix: 'check --input' });
+    requireFiles(matches);
+    requireFiles(matches);
     for (const m of matches) if (!files.includes(m)) files.push(m);
   }
   return files;

@@ -14,22 +14,24 @@
  *    writer interleaves rows by timing); lanes give the parallelism; memory
  *    stays at a few row groups per open shard, whatever the input size.
  * 3. Publish: checksum, rename the shards into place, manifest.json last.
+ * One writer per output folder (OUT_LOCK, a flock): its holder knows any
+ * `.recall-shard-*` staging folder there belongs to a run that died, and removes it.
  */
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { badInput, RecallError, usage } from '../errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
-import { ident, literal, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
+import { type HeldLock, lockOrFail } from '../io/lock.js';
+import { ident, literal, literalList, openDuckDB, queryRows, restrictFileAccess } from '../io/duckdb.js';
 import { sha256File } from '../io/sha256.js';
 import { arrowToParquet, isArrowFile } from './arrow-input.js';
 import { describeInputs, expandInputs } from './inputs.js';
-import { type Compression, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
+import { type Compression, MAX_SHARDS, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
 import { keyEncoding, registerShardFunction, type RouteCounts } from './route-udf.js';
 import { firstLine } from '../io/text.js';
 
-export const MAX_SHARDS = 65536;
 /** Shard files one lane keeps open in one pass; more shards take more passes. */
 const MAX_OPEN_PER_LANE = 256;
 /** Default lanes: fixed, not the core count, so the same flags give the same bytes on every machine. */
@@ -69,6 +71,9 @@ export interface ShardResult {
 }
 
 const SHARD_COL = '__recall_shard';
+/** The output folder's writer lock, and the prefix of its staging folders. */
+export const OUT_LOCK = '.recall-shard.lock';
+const STAGING_PREFIX = '.recall-shard-';
 
 async function checkOutputFolder(out: string, shards: number, overwrite: boolean): Promise<void> {
   const names = await readdir(out).catch((e: NodeJS.ErrnoException) => {
@@ -108,9 +113,9 @@ function laneMemory(limit: string | undefined, lanes: number): string | undefine
 
 function readError(e: unknown, where: string | undefined): RecallError {
   const msg = firstLine((e as Error).message);
-  if (where && /Parser|Binder/.test(msg)) {
+  if (where && /Parser|Binder|Permission/.test(msg)) {
     return usage('ERR_RECALL_BAD_WHERE', `--where ${JSON.stringify(where)}: ${msg}`, {
-      fix: 'write a DuckDB SQL predicate over the input columns',
+      fix: 'write a DuckDB SQL predicate over the input columns (it cannot read other files)',
     });
   }
   // DuckDB names the file it failed on in most read errors ('Failed to read file "X": ...').
@@ -159,6 +164,7 @@ export async function shardParquet(
   let createdOut = false;
   let published = false;
   let untrack = () => {};
+  let outLock: HeldLock | undefined;
   try {
     // 1. check
     const main = await connect(lanes);
@@ -175,9 +181,14 @@ export async function shardParquet(
         untrackArrow = trackTemp(arrowDir);
       }
       const dest = join(arrowDir, `input-${i}.parquet`);
-      await arrowToParquet(main, f, dest, `arrow_input_${i}`);
+      await arrowToParquet(main, f, dest, `arrow_input_${i}`, signal);
       files.push(dest);
     }
+    // the where filter is SQL from a config or flag: it runs with file access limited to the
+    // inputs and the staging folder (see restrictFileAccess), on every connection that sees it
+    for (const [i, f] of files.entries()) files[i] = resolve(f);
+    const stagingDir = join(resolve(opts.out), `${STAGING_PREFIX}${process.pid}`);
+    const access = { read: files, write: [stagingDir] };
     const inputs = await describeInputs(main, files);
     const schema = inputs[0]!.schema;
     const keyCol = schema.find((col) => col.name === opts.key);
@@ -202,6 +213,7 @@ export async function shardParquet(
     }
     const source = `read_parquet(${literalList(files)})`;
     const where = opts.where ? `(${opts.where})` : 'true';
+    await restrictFileAccess(main, access);
     try {
       await main.run(`SELECT * FROM ${source} WHERE ${where} LIMIT 0`); // binds --where
     } catch (e) {
@@ -212,7 +224,11 @@ export async function shardParquet(
 
     // 2. route + write, L lanes per pass
     createdOut = (await mkdir(opts.out, { recursive: true })) !== undefined;
-    staging = join(opts.out, `.recall-shard-${process.pid}`);
+    outLock = lockOrFail(join(opts.out, OUT_LOCK), `${opts.out}: another recall shard is writing this folder`);
+    for (const name of await readdir(opts.out)) {
+      if (name.startsWith(STAGING_PREFIX) && name !== OUT_LOCK) await rm(join(opts.out, name), { recursive: true, force: true });
+    }
+    staging = stagingDir;
     await mkdir(staging);
     untrack = trackTemp(staging);
     const totalRows = inputs.reduce((s, f) => s + f.rows, 0);
@@ -252,6 +268,9 @@ export async function shardParquet(
           const c = await connect(1, join(staging!, `spill-${pass}-${lane}`));
           const counts: RouteCounts = await registerShardFunction(c, key.encoding, n, report);
           await c.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PER_LANE + 1}`);
+          await restrictFileAccess(c, access);
+          // a lane connected after Ctrl-C was not there to be interrupted
+          signal?.throwIfAborted();
           try {
             await c.run(
               `COPY (SELECT ${cols}, ${SHARD_COL} FROM (SELECT *, recall_shard(${key.sql}) AS ${SHARD_COL} FROM ${source} WHERE ${where})
@@ -347,6 +366,7 @@ export async function shardParquet(
     for (const c of conns) c.closeSync();
     for (const db of instances) db.closeSync();
     if (staging) await rm(staging, { recursive: true, force: true });
+    outLock?.release();
     if (createdOut && !published) await rm(opts.out, { recursive: true, force: true }); // it held nothing before us
     if (arrowDir) await rm(arrowDir, { recursive: true, force: true });
     untrack();

@@ -31,8 +31,8 @@ export const textDriver: ChannelDriver<TextChannelConfig, BuildTextOptions, type
       out: dir,
     }));
   },
-  writePart: async (options, target) => {
-    const r = await writeTextParts(options, target);
+  writePart: async (options, target, signal) => {
+    const r = await writeTextParts(options, target, signal);
     return { files: r.result.files.map((f) => ({ file: f.file, bytes: f.fileBytes, keys: f.docs, items: f.postings })), params: r.params };
   },
   query: queryText,

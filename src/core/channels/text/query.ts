@@ -9,6 +9,7 @@ import { badInput, usage } from '../../errors.js';
 import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
 import type { QuarantinedRecord } from '../driver.js';
+import { retryOnNewCurrent } from '../../index/resolve.js';
 import { loadNative, tokenFor, type TextHandle, type TextInfo, type WalIssue } from '../../native.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { layersAnalyzer, openTextLayers, tailIndex, textChanges } from './layers.js';
@@ -204,7 +205,8 @@ export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Prom
     o.q !== undefined
       ? [o.q]
       : (await readFile(await requirePath(o.queriesFile!, 'file', '--queries-file'), 'utf8')).split('\n').filter((l) => l.trim());
-  const ix = await openText(o.index, o);
+  // the index is opened (and, when its version was pruned under it, reopened) before searching
+  const ix = await retryOnNewCurrent(o.index, () => openText(o.index, o));
   let r: Awaited<ReturnType<typeof searchText>>;
   try {
     r = await searchText(ix, queries, o, signal);

@@ -37,8 +37,8 @@ export const vectorDriver: ChannelDriver<VectorChannelConfig, BuildVectorOptions
       },
     ];
   },
-  writePart: async (options, target) => {
-    const r = await writeVectorPart(options, target);
+  writePart: async (options, target, signal) => {
+    const r = await writeVectorPart(options, target, signal);
     return {
       files: [{ file: r.result.file, bytes: r.result.fileBytes, keys: r.result.n, items: r.result.n * r.result.dim }],
       params: r.params,

@@ -7,6 +7,7 @@ import { badInput } from '../../errors.js';
 import { type LayeredVersion, resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
 import type { QuarantinedRecord } from '../driver.js';
+import { retryOnNewCurrent } from '../../index/resolve.js';
 import { loadNative, type WalIssue } from '../../native.js';
 import { VECTOR_FILE_EXT } from './build.js';
 import { readVectors } from './input.js';
@@ -63,7 +64,11 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** Ids as JSON numbers while exact, else as strings. */
 const jsonId = (x: bigint): number | string => (x <= SAFE && x >= -SAFE ? Number(x) : BigInt.asUintN(64, x).toString());
 
-export async function queryVector(o: QueryVectorOptions, signal?: AbortSignal): Promise<QueryVectorResult> {
+export function queryVector(o: QueryVectorOptions, signal?: AbortSignal): Promise<QueryVectorResult> {
+  return retryOnNewCurrent(o.index, () => queryVectorOnce(o, signal));
+}
+
+async function queryVectorOnce(o: QueryVectorOptions, signal?: AbortSignal): Promise<QueryVectorResult> {
   const native = loadNative();
   const t0 = performance.now();
   const lv = await resolveLayered(o.index, VECTOR_FILE_EXT, 'a vector', o.asOf);

@@ -26,8 +26,8 @@ export const x2iDriver: ChannelDriver<X2iChannelConfig, BuildX2iOptions, typeof 
       out: dir,
     }));
   },
-  writePart: async (options, target) => {
-    const r = await writeX2iParts(options, target);
+  writePart: async (options, target, signal) => {
+    const r = await writeX2iParts(options, target, { signal });
     return { files: r.shards.map((s) => ({ file: s.file, bytes: s.fileBytes, keys: s.keys, items: s.edges })), params: r.params };
   },
   query: queryX2i,

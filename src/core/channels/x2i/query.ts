@@ -8,6 +8,7 @@ import { badInput, usage } from '../../errors.js';
 import { readContainerInfo } from '../../index/container.js';
 import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
+import { retryOnNewCurrent } from '../../index/resolve.js';
 import { loadNative, type WalIssue } from '../../native.js';
 import { routeKeys } from '../../routing/hash.js';
 import { X2I_FILE_EXT } from './build.js';
@@ -82,7 +83,11 @@ export function parseKeys(text: string, source: string): bigint[] {
 const toItems = (items: BigUint64Array, scores: Float32Array, at: number, n: number) =>
   Array.from({ length: n }, (_, j) => ({ item: String(BigInt.asIntN(64, items[at + j]!)), score: scores[at + j]! }));
 
-export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2iQueryOptions = {}): Promise<X2iQueryResult> {
+export function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2iQueryOptions = {}): Promise<X2iQueryResult> {
+  return retryOnNewCurrent(indexPath, () => queryX2iOnce(indexPath, keys, top, o));
+}
+
+async function queryX2iOnce(indexPath: string, keys: bigint[], top: number, o: X2iQueryOptions): Promise<X2iQueryResult> {
   const native = loadNative();
   const lv = await resolveLayered(indexPath, X2I_FILE_EXT, 'an x2i', o.asOf);
   const files0 = lv.layers[0]!.files;
