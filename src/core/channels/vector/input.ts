@@ -165,7 +165,7 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
         c,
         `SELECT row - 1 AS row, len, nulls, big FROM (SELECT row_number() OVER () AS row, len(${v}) AS len,
            list_bool_or(list_transform(${v}, x -> x IS NULL)) AS nulls,
-           list_bool_or(list_transform(${v}, x -> abs(x::DOUBLE) > 3.4028234663852886e38)) AS big${idCol ? `, ${ident(idCol)} AS id` : ''} FROM ${src})
+           list_bool_or(list_transform(${v}, x -> isfinite(x::DOUBLE) AND abs(x::DOUBLE) > 3.4028234663852886e38)) AS big${idCol ? `, ${ident(idCol)} AS id` : ''} FROM ${src})
          WHERE len IS DISTINCT FROM ${dim} OR nulls OR big${idCol ? ' OR id IS NULL' : ''} LIMIT 1`,
       ),
     );
