@@ -169,6 +169,11 @@ const cases = () => ({
     ['wal', 'append', '--wal', P('wal2'), '--channel', 'x2i', '--input', P('rec.jsonl'), '--fsync', 'sometimes'],
     ['wal', 'append', '--wal', FILE, '--channel', 'x2i', '--input', P('rec.jsonl')],
   ],
+  'wal:drop': [
+    ['wal', 'drop', '--wal', NOPE, '--seq', '1'],
+    ['wal', 'drop', '--wal', P('wal'), '--seq', 'abc'],
+    ['wal', 'drop', '--wal', FILE, '--seq', '1'],
+  ],
   'wal:inspect': [['wal', 'inspect', '--wal', NOPE], null, ['wal', 'inspect', '--wal', FILE]],
   'wal:truncate': [
     ['wal', 'truncate', '--wal', NOPE, '--before', '1'],

@@ -94,7 +94,8 @@ describe('hangs and size limits', () => {
       assert.equal(JSON.parse(r.stdout).manifest.rows, name === 'small' ? 250000 : 2000000);
       peak[name] = r.peakMb;
     }
-    // reading the file whole grew the peak by ~180 MB here (54 MB file); streaming by ~35 MB
-    assert.ok(peak.big - peak.small < 100, `peak RSS ${peak.small.toFixed(0)} MB -> ${peak.big.toFixed(0)} MB`);
+    // reading the file whole grew the peak by 180-250 MB here (54 MB file); streaming by ~35 MB, up to
+    // 130 MB when DuckDB runs beside other heavy jobs on this 2-core machine
+    assert.ok(peak.big - peak.small < 160, `peak RSS ${peak.small.toFixed(0)} MB -> ${peak.big.toFixed(0)} MB`);
   });
 });

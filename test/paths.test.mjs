@@ -53,6 +53,7 @@ describe('paths stay under their roots', () => {
       const mf = join(ch, 'v00000001', 'manifest.json');
       const m = JSON.parse(readFileSync(mf, 'utf8'));
       m.files[0].path = bad;
+      delete m.checksum; // as a manifest written before manifests carried a checksum: the path itself must be refused
       writeFileSync(mf, JSON.stringify(m));
       const q = await recall(['query', 'x2i', '--index', ch, '--keys', '1']);
       assert.equal(q.code, 3, `query with ${bad}: ${q.stderr}`);
@@ -73,7 +74,7 @@ describe('paths stay under their roots', () => {
     writeFileSync(join(self, 'CURRENT'), 'CURRENT\n');
     const b = await recall(['verify', self]);
     assert.equal(b.code, 3, b.stdout);
-    assert.match(b.stdout, /names "CURRENT", which is not a version folder/);
+    assert.match(b.stdout, /"CURRENT" is not a version pointer/);
 
     const linked = copy('linked');
     rmSync(join(linked, 'v00000001'), { recursive: true });

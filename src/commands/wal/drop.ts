@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
+import { requirePath } from '../../core/io/paths.js';
 
 interface DropResult {
   wal: string;
@@ -24,6 +25,7 @@ dimension, a text field the index does not have), which queries and dumps quaran
 
   async run(): Promise<DropResult> {
     const { flags } = await this.parse(WalDrop);
+    await requirePath(flags.wal, 'folder', '--wal');
     const { loadNative } = await import('../../core/native.js');
     const r = loadNative().walDrop(flags.wal, flags.seq);
     this.say(`record seq ${flags.seq} dropped from ${r.segment}`);
