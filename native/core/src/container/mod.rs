@@ -22,10 +22,12 @@
 //! Section kind 1 is PARAMS (canonical JSON: hash id and seed, tokenizer,
 //! metric, ...) in every kind: a reader never guesses parameters.
 
+mod backing;
 mod read;
 pub mod verify;
 mod write;
 
+pub use backing::{Backing, Section};
 pub use read::Container;
 pub use verify::{Problem, VerifyReport, verify_file};
 pub use write::{ContainerWriter, write_container};

@@ -16,7 +16,7 @@ pub mod sq8;
 pub mod store;
 
 use crate::cancel::CancelToken;
-use crate::container::{self, Container, HeaderFields, kind};
+use crate::container::{self, Container, HeaderFields, Section, kind};
 use crate::error::{Error, Result};
 use heap::{Cand, TopK};
 use hnsw::{Hnsw, Visited};
@@ -287,7 +287,8 @@ impl VectorIndex {
         let c = Container::open_kind(path, kind::VECTOR, MAJOR)?;
         let p = path.display().to_string();
         let corrupt = |m: String| Error::Corrupt { path: p.clone(), offset: 0, length: 0, message: m };
-        let need = |k: u32, what: &str| -> Result<Vec<u8>> { c.read_section(k)?.ok_or_else(|| corrupt(format!("no {what} section"))) };
+        // checked views of the mapped file: the typed copies below are the only copies
+        let need = |k: u32, what: &str| -> Result<Section> { c.section(k)?.ok_or_else(|| corrupt(format!("no {what} section"))) };
         let meta = u64s(&need(SECTION_META, "meta")?);
         if meta.len() < 13 || meta[0] != 1 {
             return Err(corrupt("meta section is not version 1".into()));
@@ -329,7 +330,7 @@ impl VectorIndex {
         };
         let hnsw = if kind_ == IndexType::Hnsw {
             let (m, m0, entry, max_level) = (meta[7] as usize, meta[8] as usize, meta[9] as u32, meta[10] as u32);
-            let levels = need(SECTION_HNSW_LEVELS, "hnsw levels")?;
+            let levels = need(SECTION_HNSW_LEVELS, "hnsw levels")?.to_vec();
             let links0 = u32s(&need(SECTION_HNSW_L0, "hnsw level 0")?);
             let upper_off = u32s(&need(SECTION_HNSW_UPPER_OFF, "hnsw upper offsets")?);
             let upper = u32s(&need(SECTION_HNSW_UPPER, "hnsw upper links")?);

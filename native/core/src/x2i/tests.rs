@@ -18,13 +18,13 @@ fn write_open_lookup_round_trip() {
     assert_eq!((stats.keys, stats.edges, stats.max_len), (4, 8, 3));
     let idx = X2iIndex::open(&p).unwrap();
     idx.verify().unwrap();
-    let r = idx.lookup(&[10, 0, 99, u64::MAX, 7], 0, 4);
+    let r = idx.lookup(&[10, 0, 99, u64::MAX, 7], 0, 4).unwrap();
     assert_eq!(r.found, vec![1, 1, 0, 1, 1]);
     assert_eq!(r.counts, vec![3, 0, 0, 2, 3]);
     // score desc, item asc; min_score dropped 0.1; top_k kept 3
     assert_eq!(r.items, vec![6, 5, 7, 2, 1, 6, 7, 8]);
     assert_eq!(r.scores, vec![0.9, 0.5, 0.5, 2.0, 1.0, 0.3, 0.3, 0.2]);
-    assert_eq!(idx.lookup(&[10], 1, 16).items, vec![6]);
+    assert_eq!(idx.lookup(&[10], 1, 16).unwrap().items, vec![6]);
     // byte-reproducible
     let q = d.join("b.rx2i");
     write(&q, HeaderFields::default(), "{}", &lists, &BuildOptions { seed: 3, top_k: 3, min_score: Some(0.15) }).unwrap();
@@ -156,7 +156,7 @@ fn dumps_through_the_wal_equal_a_model() {
             for p in layers[s].iter().rev() {
                 let idx = X2iIndex::open(p).unwrap();
                 idx.verify().unwrap();
-                let r = idx.lookup(&[key], 0, 4);
+                let r = idx.lookup(&[key], 0, 4).unwrap();
                 match r.found[0] {
                     0 => continue,
                     1 => got = Some(r.items.iter().copied().zip(r.scores.iter().copied()).collect::<Vec<_>>()),
@@ -193,4 +193,38 @@ fn replay_lists_sorts_keys_and_normalises_lists_as_the_index_stores_them() {
     assert_eq!((top1.counts, top1.items), (vec![0, 1, 1], vec![7, 2]));
     c.scores[3] = f32::NAN;
     assert_eq!(replay_lists(&c, &opts), Err((5, 1)));
+}
+
+#[test]
+fn mapped_and_read_all_answer_alike_and_a_bad_payload_is_an_error_not_a_panic() {
+    let d = scratch("mapped");
+    let keys: Vec<u64> = (0..500).map(|k| k * 7 + 1).collect();
+    let offsets: Vec<u64> = (0..=500).map(|i| i * 3).collect();
+    let items: Vec<u64> = (0..1500).collect();
+    let scores: Vec<f32> = (0..1500).map(|i| (i % 13) as f32).collect();
+    let lists = Lists { keys: &keys, offsets: &offsets, items: &items, scores: &scores, deleted: &[] };
+    let p = d.join("m.rx2i");
+    write(&p, HeaderFields::default(), "{}", &lists, &BuildOptions { seed: 9, ..Default::default() }).unwrap();
+    let (mapped, read) = (X2iIndex::open(&p).unwrap(), X2iIndex::open_with(&p, Backing::Read).unwrap());
+    let probe: Vec<u64> = (0..4000).collect();
+    assert_eq!(mapped.lookup(&probe, 0, 8).unwrap(), read.lookup(&probe, 0, 8).unwrap());
+    assert!(matches!(mapped.slots, SlotStore::Mapped(_)) && matches!(read.slots, SlotStore::Copied(_)));
+    // point key 8's slot far past the lists (the slots' checksum is not checked when mapped)
+    let c = Container::open(&p).unwrap();
+    let s = c.sections.iter().find(|s| s.kind == SECTION_SLOTS).unwrap();
+    let mut bytes = fs::read(&p).unwrap();
+    let at = (0..s.length as usize / 16)
+        .map(|i| s.offset as usize + 16 * i)
+        .find(|&o| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap()) == 8)
+        .unwrap();
+    bytes[at + 8..at + 14].copy_from_slice(&[0xff; 6]);
+    let q = d.join("bad.rx2i");
+    fs::write(&q, &bytes).unwrap();
+    let bad = X2iIndex::open(&q).unwrap();
+    assert_eq!(bad.lookup(&[1, 15], 0, 8).unwrap().found, vec![1, 1], "other keys still answer");
+    let e = bad.lookup(&[8], 0, 8).unwrap_err();
+    assert!(matches!(&e, Error::Corrupt { message, .. } if message.contains("key 8 points outside the lists")), "{e:?}");
+    assert!(bad.for_each(|_, _| {}).is_err());
+    assert!(matches!(X2iIndex::open_with(&q, Backing::Read), Err(Error::Corrupt { .. })), "read-all checks the sections on open");
+    fs::remove_dir_all(&d).unwrap();
 }
