@@ -24,7 +24,7 @@ import { loadNative } from '../core/native.js';
 import { routeKeys } from '../core/routing/hash.js';
 
 export type { X2iAnswer } from '../core/channels/x2i/query.js';
-export { RecallError } from '../core/errors.js';
+export { RecallError, usage } from '../core/errors.js';
 
 export interface OpenIndexOptions {
   /** A WAL folder: its records after each version's dump seq are served too (last writer wins). */
@@ -70,6 +70,8 @@ export interface X2iReader {
   /** The version the next call is answered from. */
   readonly version: number | null;
   readonly shardCount: number;
+  /** The layers read (oldest first) and the WAL tail, of the current snapshot. */
+  readonly info: Pick<OpenX2i, 'layers' | 'wal'>;
   /** Ranked (item, score) lists of integer keys, in key order; missing and deleted keys are reported, not errors. */
   get(keys: Iterable<bigint | number | string>, o?: X2iGetOptions): Served & { results: X2iAnswer[] };
   /** The same for a typed array of keys, answered in typed arrays. */
@@ -293,6 +295,10 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
         },
         get shardCount() {
           return opened(take(), name, 'x2i').shardCount;
+        },
+        get info() {
+          const x = opened(take(), name, 'x2i');
+          return { layers: x.layers, wal: x.wal };
         },
         get(keys, g = {}) {
           const s = take();

@@ -306,7 +306,8 @@ impl VectorIndex {
             return Err(corrupt("row stride disagrees with the dimension".into()));
         }
         let ids = u64s(&need(SECTION_IDS, "ids")?);
-        let vec_bytes = need(SECTION_VECTORS, "vectors")?;
+        // the rows stay in the mapping: a search pages in the rows it visits (`verify` checks their checksum)
+        let vec_bytes = c.section_unchecked(SECTION_VECTORS).ok_or_else(|| corrupt("no vectors section".into()))?;
         if ids.len() != n || vec_bytes.len() != n * padded(dim) * quant.bytes() {
             return Err(corrupt("ids or vectors disagree with the row count".into()));
         }
@@ -319,7 +320,7 @@ impl VectorIndex {
         } else {
             None
         };
-        let store = Store::from_bytes(&vec_bytes, n, dim, quant, sq8);
+        let store = Store::from_section(vec_bytes, n, dim, quant, sq8);
         // Mapped, not read: only the rows a query re-ranks are paged in (`recall verify` checks its checksum).
         let f32 = match c.sections.iter().find(|s| s.kind == SECTION_F32) {
             Some(s) if s.length as usize == n * padded(dim) * 4 => {
