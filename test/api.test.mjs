@@ -235,6 +235,24 @@ console.log(n, first, items, id, t, s, h, changed);
     );
   });
 
+  it("the README's library example runs against a build output", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = /## Use it from Node: the library API[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block, 'README has the example');
+    assert.ok(block.split('\n').length <= 31, 'about 30 lines');
+    const c = join(dir, 'consumer');
+    const wal = join(dir, 'wal');
+    const code = block
+      .replaceAll("'demo-out/service'", JSON.stringify(out))
+      .replaceAll("'demo-out/wal'", JSON.stringify(wal))
+      // the example follows new versions forever; here it stops after one look
+      .replace(/setInterval\(async \(\) => \{([\s\S]*?)\}, 1000\);/, 'await (async () => {$1})();');
+    writeFileSync(join(c, 'readme-example.mjs'), `${code}\nawait index.close();\n`);
+    const r = spawnSync(process.execPath, [join(c, 'readme-example.mjs')], { cwd: c, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^1 \[ '11', '12', '13' \]\n2 \[ '21', '22', '23' \]\n3 \[ '31', '32', '33' \]\n/);
+  });
+
   it('examples/serve.mjs answers x2i, vector and text lookups while a new version is published', async () => {
     const wal = join(dir, 'serve-wal');
     const server = spawn(

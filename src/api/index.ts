@@ -14,7 +14,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { X2iAnswer } from '../core/channels/x2i/query.js';
 import type { OpenVector } from '../core/channels/vector/query.js';
-import type { OpenTextIndex } from '../core/channels/text/query.js';
+import type { OpenTextIndex, QueryResult } from '../core/channels/text/query.js';
 import type { OpenX2i } from '../core/channels/x2i/query.js';
 import { channelKind, type ChannelKind } from '../core/channels/kinds.js';
 import { drivers, openers, searchText } from '../core/channels/registry.js';
@@ -24,6 +24,7 @@ import { loadNative } from '../core/native.js';
 import { routeKeys } from '../core/routing/hash.js';
 
 export type { X2iAnswer } from '../core/channels/x2i/query.js';
+export type { QueryResult as TextQueryResult } from '../core/channels/text/query.js';
 export { RecallError, usage } from '../core/errors.js';
 
 export interface OpenIndexOptions {
@@ -33,6 +34,8 @@ export interface OpenIndexOptions {
   asOf?: number;
   /** Skip corrupt WAL records instead of failing (they are counted in `wal.corrupt`). */
   skipCorrupt?: boolean;
+  /** Text: query even if this installation analyzes text differently from the index. */
+  analyzerOverride?: boolean;
 }
 
 /** Where the WAL tail stood when the snapshot was made. */
@@ -103,7 +106,28 @@ export interface TextSearchOptions {
   k: number;
   /** Words without an operator are OR'ed (default: AND). */
   defaultOr?: boolean;
+  /** Use the index's term-pair lists when it has them (default true). */
+  usePairs?: boolean;
+  /** A query of NOT terms only matches every other document (default: no document). */
+  matchAllPureNot?: boolean;
+  /** BM25 parameters (default: the index's). */
+  k1?: number;
+  b?: number;
+  /** Threads for `searchMany`. */
+  threads?: number;
   signal?: AbortSignal;
+}
+
+/** What `searchMany` answers: per query its hits or its error, and the whole batch's figures. */
+export interface TextBatch extends Served {
+  results: QueryResult[];
+  errors: number;
+  searchSeconds: number;
+  searchCpuSeconds: number;
+  docs: number;
+  memoryBytes: number;
+  layers: (number | null)[];
+  wal: OpenTextIndex['wal'];
 }
 
 export interface TextHit {
@@ -116,6 +140,8 @@ export interface TextReader {
   readonly version: number | null;
   /** BM25 top k of one query (the `recall query inverted` syntax). */
   search(query: string, o: TextSearchOptions): Promise<Served & { hits: TextHit[]; totalHits: number }>;
+  /** Many queries in one native call; a query's syntax error is its answer, not a failure. */
+  searchMany(queries: string[], o: TextSearchOptions): Promise<TextBatch>;
 }
 
 export type ChannelReader = X2iReader | VectorReader | TextReader;
@@ -223,7 +249,7 @@ async function openSnapshot(targets: Target[], o: OpenIndexOptions): Promise<Sna
   const walSeen: Record<string, number | null> = {};
   try {
     for (const t of targets) {
-      const op = { wal: o.wal, asOf: o.asOf, skipCorrupt: o.skipCorrupt };
+      const op = { wal: o.wal, asOf: o.asOf, skipCorrupt: o.skipCorrupt, analyzerOverride: o.analyzerOverride };
       // the registry's openers, by kind: one table, no kind switch
       const ix = (await (openers[t.kind] as (p: string, o: object) => Promise<unknown>)(t.path, op)) as Opened['ix'];
       opened.set(t.name, { kind: t.kind, ix } as Opened);
@@ -352,11 +378,26 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
       },
       search: (query, q) =>
         withSnap(async (s) => {
-          const r = await searchText(opened(s, name, 'text'), [query], { k: q.k, defaultOr: q.defaultOr }, q.signal);
+          const r = await searchText(opened(s, name, 'text'), [query], q, q.signal);
           const one = r.results[0]!;
           if (one.error)
-            throw usage(one.error.code, `query "${query}": ${one.error.message}`, { fix: 'see `recall query inverted --help`' });
+            throw usage(one.error.code, `query "${query}": ${one.error.message}`, {
+              fix: 'see `recall query inverted --help` for the syntax',
+            });
           return { ...served(s, name), hits: one.hits, totalHits: one.totalHits };
+        }),
+      searchMany: (queries, q) =>
+        withSnap(async (s) => {
+          const ix = opened(s, name, 'text');
+          const r = await searchText(ix, queries, q, q.signal);
+          return {
+            ...served(s, name),
+            ...r,
+            docs: ix.shards.reduce((a, x) => a + x.info.docs, 0),
+            memoryBytes: ix.shards.reduce((a, x) => a + x.info.memoryBytes, 0),
+            layers: ix.layers,
+            wal: ix.wal,
+          };
         }),
     } satisfies TextReader;
   };
