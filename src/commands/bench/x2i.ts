@@ -10,8 +10,7 @@ export interface BenchX2iResult {
 
 export default class BenchX2i extends RecallCommand<BenchX2iResult> {
   static override summary = 'Benchmark item-CF and Swing against a plain JavaScript implementation of the same formulas.';
-  static override description =
-    `Generates synthetic interactions with planted partner pairs (cached in $XDG_CACHE_HOME/recall, or
+  static override description = `Generates synthetic interactions with planted partner pairs (cached in $XDG_CACHE_HOME/recall, or
 --data) and runs the package's plain JavaScript floor on them: reports compute seconds (1 and 2 threads),
 the ratio to the floor, and partner recall@10 of both, measured in one run.`;
   static override examples = [
