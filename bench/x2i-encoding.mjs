@@ -10,7 +10,6 @@ import { ensureX2iData } from '../dist/core/bench/x2i.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const data = ensureX2iData({
-  toolsDir: join(root, '../shared/tools/x2i-data'),
   dataDir: join(root, 'bench/data'),
   users: 100000,
   items: 50000,

@@ -9,7 +9,6 @@ import { runX2iBench, x2iBenchLine } from '../dist/core/bench/x2i.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const [users, items, events] = (process.env.X2I_SIZE ?? '100000,50000,1000000').split(',').map(Number);
 const rows = await runX2iBench({
-  toolsDir: join(root, '../shared/tools/x2i-data'),
   dataDir: join(root, 'bench/data'),
   users,
   items,

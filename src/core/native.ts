@@ -207,7 +207,8 @@ export interface Native {
     scores: Float32Array,
     options?: { seed?: bigint; topK?: number; minScore?: number },
   ): Promise<X2iStats>;
-  x2iOpen(path: string): X2iHandle;
+  /** Mapped by default; `readAll` copies the sections into memory (the path before mapping, kept for benchmarks). */
+  x2iOpen(path: string, options?: { readAll?: boolean }): X2iHandle;
   x2iLookup(index: X2iHandle, keys: BigUint64Array, top?: number): X2iFound;
   x2iReplay(walDir: string, range: WalRange, options?: { topK?: number; minScore?: number }): X2iReplay;
   x2iDump(job: X2iDumpJob): Promise<X2iChangeSummary & { shards: (X2iStats & { deleted: number })[] }>;

@@ -16,6 +16,7 @@ export const LAYERS = [
   { name: 'wal', match: [/^core\/wal\//] },
   { name: 'pipeline', match: [/^core\/pipeline\//] },
   { name: 'tools', match: [/^core\/bench\//, /^core\/profile\//] },
+  { name: 'api', match: [/^api\//] },
   { name: 'cli', match: [/^cli\//] },
   { name: 'commands', match: [/^commands\//] },
 ];

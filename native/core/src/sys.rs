@@ -3,9 +3,10 @@
 
 use std::ffi::c_void;
 
-// mmap / madvise (hugebuf, mapped)
+// mmap / madvise (hugebuf, mapped, container::backing)
 pub const PROT_READ: i32 = 1;
 pub const PROT_WRITE: i32 = 2;
+pub const MAP_SHARED: i32 = 1;
 pub const MAP_PRIVATE: i32 = 2;
 pub const MAP_ANONYMOUS: i32 = 0x20;
 pub const MADV_HUGEPAGE: i32 = 14;

@@ -3,7 +3,7 @@
 
 use crate::napi::{Args, Env, JsError, JsResult, Task, define, err, export, spawn};
 use crate::sys::*;
-use recall_core::container::HeaderFields;
+use recall_core::container::{Backing, HeaderFields};
 use recall_core::neighborhash;
 use recall_core::x2i::{self, BuildOptions, Lists, X2iIndex, X2iStats};
 use std::ffi::CStr;
@@ -102,11 +102,13 @@ fn index<'a>(env: Env, v: napi_value) -> JsResult<&'a Arc<X2iIndex>> {
     env.external_ref::<Arc<X2iIndex>>(v, &INDEX_TAG, "index")
 }
 
-/// x2iOpen(path): handle
+/// x2iOpen(path, {readAll?}): handle (mapped; `readAll` copies the file into memory instead)
 fn x2i_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<1>::get(env, info)?;
+    let a = Args::<2>::get(env, info)?;
     let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
-    env.external(Arc::new(X2iIndex::open(&path)?), &INDEX_TAG)
+    let read_all = env.opt_bool(a.argv[1], c"readAll")?;
+    let backing = if read_all { Backing::Read } else { Backing::Map };
+    env.external(Arc::new(X2iIndex::open_with(&path, backing)?), &INDEX_TAG)
 }
 
 /// x2iLookup(handle, keys: BigUint64Array, top = 0): {found, counts, items, scores}
@@ -115,7 +117,7 @@ fn x2i_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let idx = index(env, a.argv[0])?;
     let keys = unsafe { env.typed_array::<u64>(a.argv[1], "keys")? };
     let top = if env.is_nullish(a.argv[2])? { 0 } else { env.index(a.argv[2], "top")? as usize };
-    let r = idx.lookup(keys, top, neighborhash::DEFAULT_RING);
+    let r = idx.lookup(keys, top, neighborhash::DEFAULT_RING)?;
     let o = env.object()?;
     env.set(o, c"found", env.typed_array_from_vec(r.found)?)?;
     env.set(o, c"counts", env.typed_array_from_vec(r.counts)?)?;

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RecallCommand } from '../../cli/base-command.js';
@@ -27,17 +28,17 @@ figure is kept. Writes inverted.json and inverted.md to --out-dir. Takes about 5
       default: 'naive,flexsearch,minisearch,recall,recall-pairs',
     }),
     'max-docs': Flags.integer({ description: 'use only the first N documents', min: 1 }),
-    harness: Flags.string({ description: 'the text benchmark harness folder', default: join(root, '../shared/tools/text-bench') }),
-    work: Flags.string({ description: 'corpus, queries and index files', default: join(root, 'bench/data/text') }),
-    'out-dir': Flags.string({ description: 'where inverted.json and .md go', default: join(root, 'bench/results') }),
+    harness: Flags.string({ description: 'the text benchmark harness folder (default: ../shared/tools/text-bench beside the package)' }),
+    work: Flags.string({ description: 'corpus, queries and index files (default: $XDG_CACHE_HOME/recall/text)' }),
+    'out-dir': Flags.string({ description: 'where inverted.json and .md go (default: bench/results in the package)' }),
   };
 
   async run(): Promise<TextBenchResult> {
     const { flags } = await this.parse(BenchInverted);
     const { runTextBench, textBenchMarkdown } = await import('../../core/bench/text.js');
     const r = runTextBench({
-      harness: flags.harness,
-      work: flags.work,
+      harness: flags.harness ?? join(root, '../shared/tools/text-bench'),
+      work: flags.work ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'recall', 'text'),
       adapter: join(root, 'bench/helpers/text-recall.mjs'),
       rounds: flags.rounds,
       libs: flags.libs.split(','),
@@ -45,9 +46,10 @@ figure is kept. Writes inverted.json and inverted.md to --out-dir. Takes about 5
       onProgress: (m) => this.progress.start(m),
     });
     this.progress.stop();
-    mkdirSync(flags['out-dir'], { recursive: true });
-    writeFileSync(join(flags['out-dir'], 'inverted.json'), `${JSON.stringify(r, null, 2)}\n`);
-    writeFileSync(join(flags['out-dir'], 'inverted.md'), `${textBenchMarkdown(r)}\n`);
+    const outDir = flags['out-dir'] ?? join(root, 'bench/results');
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'inverted.json'), `${JSON.stringify(r, null, 2)}\n`);
+    writeFileSync(join(outDir, 'inverted.md'), `${textBenchMarkdown(r)}\n`);
     this.say(textBenchMarkdown(r));
     return r;
   }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
@@ -36,12 +37,25 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
 
   async run(): Promise<QueryTextResult> {
     const { flags } = await this.parse(QueryInverted);
-    const { queryText } = await import('../../core/channels/text/query.js');
-    const r = await queryText(
-      {
-        index: flags.index,
-        q: flags.q,
-        queriesFile: flags['queries-file'],
+    const { openIndex, usage } = await import('../../api/index.js');
+    if (flags.q === undefined && flags['queries-file'] === undefined)
+      throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
+    const queries =
+      flags.q !== undefined ? [flags.q] : (await readFile(flags['queries-file']!, 'utf8')).split('\n').filter((l) => l.trim());
+    const ix = await openIndex(flags.index, {
+      wal: flags.wal,
+      asOf: flags['as-of'],
+      skipCorrupt: flags['skip-corrupt'],
+      analyzerOverride: flags['analyzer-override'],
+    });
+    let batch: Awaited<ReturnType<NonNullable<typeof ix.text>['searchMany']>>;
+    try {
+      if (!ix.text)
+        throw usage('ERR_RECALL_NOT_AN_INDEX', `${flags.index}: holds no text (inverted) channel, or more than one`, {
+          file: flags.index,
+          fix: 'pass an inverted channel folder, version folder or .rti file',
+        });
+      batch = await ix.text.searchMany(queries, {
         k: flags.k,
         defaultOr: flags.or,
         usePairs: !flags['no-pairs'],
@@ -49,13 +63,18 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
         k1: flags.k1 === undefined ? undefined : Number(flags.k1),
         b: flags.b === undefined ? undefined : Number(flags.b),
         threads: flags.threads,
-        analyzerOverride: flags['analyzer-override'],
-        wal: flags.wal,
-        asOf: flags['as-of'],
-        skipCorrupt: flags['skip-corrupt'],
-      },
-      this.signal,
-    );
+        signal: this.signal,
+      });
+    } finally {
+      await ix.close();
+    }
+    const single = flags.q !== undefined ? batch.results[0]! : undefined;
+    if (single?.error)
+      throw usage(single.error.code, `query "${single.query}": ${single.error.message}`, {
+        fix: 'see `recall query inverted --help` for the syntax',
+      });
+    const { walSeq: _walSeq, ...rest } = batch;
+    const r: QueryTextResult = { index: flags.index, ...rest };
     for (const q of r.results) {
       if (r.results.length > 1) this.say(`# ${q.query}`);
       if (q.error) {

@@ -27,13 +27,32 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
 
   async run(): Promise<X2iQueryResult> {
     const { flags } = await this.parse(QueryX2i);
-    const { parseKeys, queryX2i } = await import('../../core/channels/x2i/query.js');
+    const { openIndex, usage } = await import('../../api/index.js');
+    const { parseKeys } = await import('../../core/channels/x2i/query.js');
     const { raw, source } = await readKeysFlags(flags);
-    const result = await queryX2i(flags.index, parseKeys(raw, source), flags.top, {
-      wal: flags.wal,
-      asOf: flags['as-of'],
-      skipCorrupt: flags['skip-corrupt'],
-    });
+    const keys = parseKeys(raw, source);
+    const ix = await openIndex(flags.index, { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] });
+    if (!ix.x2i)
+      throw usage('ERR_RECALL_NOT_AN_INDEX', `${flags.index}: holds no x2i channel, or more than one`, {
+        file: flags.index,
+        fix: 'pass an x2i channel folder, version folder or .rx2i file',
+      });
+    const t0 = process.hrtime.bigint();
+    const r = ix.x2i.get(keys, { top: flags.top });
+    const lookupMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const missing = r.results.filter((a) => !a.found).map((a) => a.key);
+    const result: X2iQueryResult = {
+      index: flags.index,
+      version: r.version,
+      ...ix.x2i.info,
+      shardCount: ix.x2i.shardCount,
+      keys: keys.length,
+      found: keys.length - missing.length,
+      missing,
+      results: r.results,
+      lookupMs,
+    };
+    await ix.close();
     warnTorn(result.wal);
     for (const r of result.results) {
       this.say(

@@ -1,13 +1,15 @@
 /**
  * `recall bench x2i`: item-CF (cosine) and Swing computed by recall (1 and 2
  * threads) against the plain JavaScript implementation of the same formulas
- * in ../shared/tools/x2i-data/x2i.mjs (the floor), on that folder's
- * synthetic generator with planted partner pairs: compute seconds, work per
- * second, partner recall@10, all in one run.
+ * in scripts/bench-tools/x2i-floor.mjs (the floor), on the synthetic
+ * interactions of scripts/bench-tools/x2i-gen.mjs with planted partner pairs:
+ * compute seconds, work per second, partner recall@10, all in one run.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { usage } from '../errors.js';
 import { loadNative } from '../native.js';
 import { firstLine } from '../io/text.js';
@@ -26,8 +28,16 @@ export interface X2iBenchRow {
   speedup2Threads: number;
 }
 
+/** The package's own generator and floor (scripts/bench-tools, shipped with the package). */
+export const X2I_TOOLS_DIR = fileURLToPath(new URL('../../../scripts/bench-tools/', import.meta.url));
+
+/** Where generated benchmark data is cached: `$XDG_CACHE_HOME/recall` (or ~/.cache/recall). */
+export function benchCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'recall');
+}
+
 export interface X2iBenchOptions {
-  toolsDir: string;
+  toolsDir?: string;
   dataDir: string;
   users: number;
   items: number;
@@ -35,13 +45,14 @@ export interface X2iBenchOptions {
   onRow?: (r: X2iBenchRow) => void;
 }
 
-/** The synthetic interactions file (generated once with the shared generator); returns its path. */
+/** The synthetic interactions file (generated once); returns its path. */
 export function ensureX2iData(o: Omit<X2iBenchOptions, 'onRow'>): string {
-  const gen = join(o.toolsDir, 'gen.mjs');
-  if (!existsSync(gen) || !existsSync(join(o.toolsDir, 'x2i.mjs'))) {
-    throw usage('ERR_RECALL_NO_TOOLS', `${o.toolsDir}: the x2i-data tools (gen.mjs, x2i.mjs) are not there`, {
-      file: o.toolsDir,
-      fix: 'check out ../shared beside the repository, or pass --tools',
+  const tools = o.toolsDir ?? X2I_TOOLS_DIR;
+  const gen = join(tools, 'x2i-gen.mjs');
+  if (!existsSync(gen) || !existsSync(join(tools, 'x2i-floor.mjs'))) {
+    throw usage('ERR_RECALL_NO_TOOLS', `${tools}: the x2i benchmark tools (x2i-gen.mjs, x2i-floor.mjs) are not there`, {
+      file: tools,
+      fix: 'reinstall recall (the package ships them in scripts/bench-tools)',
     });
   }
   mkdirSync(o.dataDir, { recursive: true });
@@ -56,7 +67,7 @@ export function ensureX2iData(o: Omit<X2iBenchOptions, 'onRow'>): string {
 }
 
 export async function runX2iBench(o: X2iBenchOptions): Promise<X2iBenchRow[]> {
-  const floorScript = join(o.toolsDir, 'x2i.mjs');
+  const floorScript = join(o.toolsDir ?? X2I_TOOLS_DIR, 'x2i-floor.mjs');
   const data = ensureX2iData(o);
   const truth = JSON.parse(readFileSync(`${data}.truth.json`, 'utf8')) as { pairs: [number, number][] };
   const buf = readFileSync(data);

@@ -6,8 +6,13 @@ import type { ChannelConfig } from '../config/load.js';
 import type { ChannelDriver } from './driver.js';
 import { type ChannelKind, channelKind } from './kinds.js';
 import { textDriver } from './text/driver.js';
+import { openText } from './text/query.js';
+
+export { searchText } from './text/query.js';
 import { vectorDriver } from './vector/driver.js';
+import { openVector } from './vector/query.js';
 import { x2iDriver } from './x2i/driver.js';
+import { openX2i } from './x2i/query.js';
 
 const DRIVERS: Record<ChannelKind, ChannelDriver<never, unknown>> = {
   x2i: x2iDriver as ChannelDriver<never, unknown>,
@@ -32,3 +37,10 @@ export function driverOfConfig<C extends ChannelConfig>(ch: C): ChannelDriver<C,
   if (!d) throw new Error(`no driver for channel kind ${ch.kind}`);
   return d as unknown as ChannelDriver<C, unknown>;
 }
+
+/** What opens a channel's published version for reading, by kind (the library API's readers sit on these). */
+export const openers = {
+  x2i: openX2i,
+  vector: openVector,
+  text: openText,
+} satisfies Record<ChannelKind, (path: string, o: { wal?: string; asOf?: number; skipCorrupt?: boolean }) => Promise<unknown>>;

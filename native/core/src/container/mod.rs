@@ -22,10 +22,12 @@
 //! Section kind 1 is PARAMS (canonical JSON: hash id and seed, tokenizer,
 //! metric, ...) in every kind: a reader never guesses parameters.
 
+mod backing;
 mod read;
 pub mod verify;
 mod write;
 
+pub use backing::{Backing, Section};
 pub use read::Container;
 pub use verify::{Problem, VerifyReport, verify_file};
 pub use write::{ContainerWriter, write_container};
@@ -50,6 +52,11 @@ pub mod kind {
     /// Format fixtures and tests.
     pub const SAMPLE: u16 = 15;
 }
+
+/// Mapped sections up to this size get every structural check of their reader at open; larger
+/// ones are checked where a query reads them (paging in a whole large file at open would undo the
+/// mapping), and `recall verify` checks everything.
+pub const CHECK_AT_OPEN_BYTES: usize = 64 << 20;
 
 /// What a writer chooses; the rest of the header is derived.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -124,3 +124,31 @@ fn writer_misuse_and_cancel() {
     assert_eq!(verify_file(&p, &t).unwrap_err(), Error::Cancelled);
     fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn sections_are_views_of_the_mapped_file_or_of_one_read() {
+    let d = scratch("backing");
+    let a = d.join("a.rcl");
+    sample(&a);
+    for backing in [Backing::Map, Backing::Read] {
+        let c = Container::open_with(&a, backing).unwrap();
+        let v = c.section(16).unwrap().unwrap();
+        assert_eq!(&*v, (0..37u8).collect::<Vec<_>>().as_slice());
+        assert_eq!(v.is_mapped(), backing == Backing::Map);
+        assert_eq!(v.u64s().len(), 4, "whole words only");
+        assert_eq!(&*c.section_unchecked(18).unwrap(), b"tail");
+        drop(c); // the view keeps the bytes alive
+        assert_eq!(v[36], 36);
+    }
+    // a damaged section: a checked view fails, an unchecked one does not look
+    let mut bytes = fs::read(&a).unwrap();
+    let c = Container::open(&a).unwrap();
+    let s = *c.sections.iter().find(|s| s.kind == 16).unwrap();
+    bytes[s.offset as usize + 3] ^= 1;
+    let b = d.join("b.rcl");
+    fs::write(&b, &bytes).unwrap();
+    let c = Container::open(&b).unwrap();
+    assert!(matches!(c.section(16), Err(Error::Corrupt { .. })));
+    assert_eq!(c.section_unchecked(16).unwrap()[3], 2);
+    fs::remove_dir_all(&d).unwrap();
+}

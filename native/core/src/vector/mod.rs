@@ -16,7 +16,7 @@ pub mod sq8;
 pub mod store;
 
 use crate::cancel::CancelToken;
-use crate::container::{self, Container, HeaderFields, kind};
+use crate::container::{self, Container, HeaderFields, Section, kind};
 use crate::error::{Error, Result};
 use heap::{Cand, TopK};
 use hnsw::{Hnsw, Visited};
@@ -379,7 +379,8 @@ impl VectorIndex {
         let c = Container::open_kind(path, kind::VECTOR, MAJOR)?;
         let p = path.display().to_string();
         let corrupt = |m: String| Error::Corrupt { path: p.clone(), offset: 0, length: 0, message: m };
-        let need = |k: u32, what: &str| -> Result<Vec<u8>> { c.read_section(k)?.ok_or_else(|| corrupt(format!("no {what} section"))) };
+        // checked views of the mapped file: the typed copies below are the only copies
+        let need = |k: u32, what: &str| -> Result<Section> { c.section(k)?.ok_or_else(|| corrupt(format!("no {what} section"))) };
         let meta = u64s(&need(SECTION_META, "meta")?);
         if meta.len() < 13 || meta[0] != 1 {
             return Err(corrupt("meta section is not version 1".into()));
@@ -400,7 +401,8 @@ impl VectorIndex {
             return Err(corrupt("row stride disagrees with the dimension".into()));
         }
         let ids = u64s(&need(SECTION_IDS, "ids")?);
-        let vec_bytes = need(SECTION_VECTORS, "vectors")?;
+        // the rows stay in the mapping: a search pages in the rows it visits (`verify` checks their checksum)
+        let vec_bytes = c.section_unchecked(SECTION_VECTORS).ok_or_else(|| corrupt("no vectors section".into()))?;
         if ids.len() != n || n > u32::MAX as usize || vec_bytes.len() != n * padded(dim) * quant.bytes() {
             return Err(corrupt("ids or vectors disagree with the row count".into()));
         }
@@ -416,8 +418,10 @@ impl VectorIndex {
         } else {
             None
         };
-        check_stored_rows(&vec_bytes, n, dim, quant).map_err(corrupt)?;
-        let store = Store::from_bytes(&vec_bytes, n, dim, quant, sq8);
+        if !vec_bytes.is_mapped() || vec_bytes.len() <= crate::container::CHECK_AT_OPEN_BYTES {
+            check_stored_rows(&vec_bytes, n, dim, quant).map_err(corrupt)?;
+        }
+        let store = Store::from_section(vec_bytes, n, dim, quant, sq8);
         // Mapped, not read: only the rows a query re-ranks are paged in (`recall verify` checks its checksum).
         // Each row's checksum is checked when a query first re-ranks it (F32_CRC).
         let f32 = match c.sections.iter().find(|s| s.kind == SECTION_F32) {
@@ -452,7 +456,7 @@ impl VectorIndex {
                     meta[9], meta[10]
                 )));
             }
-            let levels = need(SECTION_HNSW_LEVELS, "hnsw levels")?;
+            let levels = need(SECTION_HNSW_LEVELS, "hnsw levels")?.to_vec();
             let links0 = u32s(&need(SECTION_HNSW_L0, "hnsw level 0")?);
             let upper_off = u32s(&need(SECTION_HNSW_UPPER_OFF, "hnsw upper offsets")?);
             let upper = u32s(&need(SECTION_HNSW_UPPER, "hnsw upper links")?);

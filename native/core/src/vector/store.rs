@@ -75,11 +75,13 @@ pub fn padded(dim: usize) -> usize {
     dim.div_ceil(PAD).max(1) * PAD
 }
 
-/// 64-byte-aligned, zero-initialised bytes (a Vec of 64-byte lines viewed as bytes).
+/// 64-byte-aligned, zero-initialised bytes (a Vec of 64-byte lines viewed as bytes), or a
+/// read-only view of an opened file's section (8-byte aligned, enough for f32 / u16 / u8).
 #[derive(Clone)]
 pub struct AlignedBytes {
     lines: Vec<Line>,
     len: usize,
+    mapped: Option<crate::container::Section>,
 }
 
 #[repr(C, align(64))]
@@ -88,19 +90,24 @@ struct Line([u8; 64]);
 
 impl AlignedBytes {
     pub fn zeroed(len: usize) -> AlignedBytes {
-        AlignedBytes { lines: vec![Line([0; 64]); len.div_ceil(64)], len }
+        AlignedBytes { lines: vec![Line([0; 64]); len.div_ceil(64)], len, mapped: None }
     }
     pub fn as_slice(&self) -> &[u8] {
+        if let Some(m) = &self.mapped {
+            return &m[..self.len];
+        }
         // SAFETY: the lines are `len.div_ceil(64) * 64 >= len` initialised bytes.
         unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast::<u8>(), self.len) }
     }
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        assert!(self.mapped.is_none(), "a mapped section is read-only");
         // SAFETY: as in `as_slice`, and `&mut self` makes the view unique.
         unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<u8>(), self.len) }
     }
     fn typed<T: Copy>(&self) -> &[T] {
         let b = self.as_slice();
-        // SAFETY: 64-byte-aligned start; T is f32/u16/u8 (every bit pattern valid).
+        assert!((b.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()), "rows are not aligned for their type");
+        // SAFETY: aligned as checked (64 bytes when owned, 8 when mapped); T is f32/u16/u8 (every bit pattern valid).
         unsafe { std::slice::from_raw_parts(b.as_ptr().cast::<T>(), b.len() / std::mem::size_of::<T>()) }
     }
     fn typed_mut<T: Copy>(&mut self) -> &mut [T] {
@@ -198,6 +205,19 @@ impl Store {
     }
 
     /// From stored bytes (a loaded file): `bytes` is `n * stride * quant.bytes()` long.
+    /// The rows of an opened file, in place (no copy): `section` holds at least `n` rows.
+    pub fn from_section(section: crate::container::Section, n: usize, dim: usize, quant: Quant, sq8: Option<Sq8>) -> Store {
+        let stride = padded(dim);
+        let len = n * stride * quant.bytes();
+        assert!(section.len() >= len, "vectors section shorter than its rows");
+        let bytes = AlignedBytes { lines: Vec::new(), len, mapped: Some(section) };
+        let mut s = Store { n, dim, stride, quant, sq8, sq8_norm: Vec::new(), bytes };
+        if quant == Quant::Sq8 {
+            s.sq8_norm = s.norms();
+        }
+        s
+    }
+
     pub fn from_bytes(bytes: &[u8], n: usize, dim: usize, quant: Quant, sq8: Option<Sq8>) -> Store {
         let stride = padded(dim);
         let mut b = AlignedBytes::zeroed(n * stride * quant.bytes());

@@ -191,13 +191,13 @@ pub fn write_major(d: &ShardDump, path: &Path, fields: HeaderFields, params_json
             if let Some((i, s)) = list {
                 out.push(key, i, s);
             }
-        });
+        })?;
     }
     base.for_each(|key, list| {
         if let (false, Some((i, s))) = (over.contains_key(&key), list) {
             out.push(key, i, s);
         }
-    });
+    })?;
     out.write(path, fields, params_json, &d.opts)
 }
 

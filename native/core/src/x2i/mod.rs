@@ -11,7 +11,7 @@
 pub mod cf;
 pub mod dump;
 
-use crate::container::{self, Container, HeaderFields, kind};
+use crate::container::{self, Backing, Container, HeaderFields, Section, kind};
 use crate::error::{Error, Result};
 use crate::neighborhash::{self, PAYLOAD_MASK, Slot, SlotBuf, Table};
 use std::path::Path;
@@ -190,15 +190,30 @@ pub fn write(path: &Path, mut fields: HeaderFields, params_json: &str, lists: &L
     })
 }
 
-/// A loaded x2i file: slots in 2 MiB-aligned, huge-page-advised memory.
+/// An opened x2i file. Mapped (the default): slots and lists are views of the
+/// file, so opening reads only the header, table and hash meta, and a lookup
+/// pages in the slots and lists it touches. Read: the sections are copied into
+/// memory, the slots into 2 MiB-aligned, huge-page-advised memory (fewer TLB
+/// misses for long batch lookups) and every payload is checked once.
 pub struct X2iIndex {
-    slots: SlotBuf,
-    lists: Vec<u64>,
+    slots: SlotStore,
+    lists: Words,
     pub seed: u64,
     pub keys: u64,
     pub edges: u64,
     pub max_len: u32,
     pub header: container::Header,
+    path: String,
+}
+
+enum SlotStore {
+    Copied(SlotBuf),
+    Mapped(Section),
+}
+
+enum Words {
+    Copied(Vec<u64>),
+    Mapped(Section),
 }
 
 /// Results of a batch lookup, flattened in query order.
@@ -218,38 +233,92 @@ fn words_of(bytes: &[u8]) -> Vec<u64> {
 
 impl X2iIndex {
     pub fn open(path: &Path) -> Result<X2iIndex> {
-        let c = Container::open_kind(path, kind::X2I, MAJOR)?;
+        X2iIndex::open_with(path, Backing::Map)
+    }
+
+    pub fn open_with(path: &Path, backing: Backing) -> Result<X2iIndex> {
+        let c = Container::open_kind_with(path, kind::X2I, MAJOR, backing)?;
         let p = path.display().to_string();
-        let need = |kind: u32, what: &str| -> Result<Vec<u8>> {
-            c.read_section(kind)?.ok_or_else(|| Error::Corrupt {
-                path: p.clone(),
-                offset: 0,
-                length: 0,
-                message: format!("no {what} section"),
-            })
+        let missing = |what: &str| Error::Corrupt { path: p.clone(), offset: 0, length: 0, message: format!("no {what} section") };
+        let meta = words_of(&c.section(SECTION_HASHMETA)?.ok_or_else(|| missing("hash meta"))?);
+        let (slots, lists) = match backing {
+            Backing::Map => (
+                SlotStore::Mapped(c.section_unchecked(SECTION_SLOTS).ok_or_else(|| missing("slots"))?),
+                Words::Mapped(c.section_unchecked(SECTION_LISTS).ok_or_else(|| missing("lists"))?),
+            ),
+            Backing::Read => (
+                SlotStore::Copied(SlotBuf::from_le_bytes(&c.read_section(SECTION_SLOTS)?.ok_or_else(|| missing("slots"))?)),
+                Words::Copied(words_of(&c.read_section(SECTION_LISTS)?.ok_or_else(|| missing("lists"))?)),
+            ),
         };
-        let meta = words_of(&need(SECTION_HASHMETA, "hash meta")?);
-        let slot_bytes = need(SECTION_SLOTS, "slots")?;
-        let lists = words_of(&need(SECTION_LISTS, "lists")?);
-        let capacity = slot_bytes.len() / 16;
+        let capacity = match &slots {
+            SlotStore::Copied(b) => b.as_slice().len(),
+            SlotStore::Mapped(s) => s.len() / 16,
+        };
         if meta.len() < 5 || meta[1] as usize != capacity || !capacity.is_power_of_two() || capacity < 8 {
             return Err(Error::Corrupt { path: p, offset: 0, length: 0, message: "hash meta disagrees with the slots section".into() });
         }
-        let slots = SlotBuf::from_le_bytes(&slot_bytes);
-        let idx =
-            X2iIndex { slots, lists, seed: meta[0], keys: meta[2], edges: meta[3], max_len: meta[4] as u32, header: c.header.clone() };
+        let idx = X2iIndex {
+            slots,
+            lists,
+            seed: meta[0],
+            keys: meta[2],
+            edges: meta[3],
+            max_len: meta[4] as u32,
+            header: c.header.clone(),
+            path: p.clone(),
+        };
         // Checksums prove the bytes are the ones written, not that the writer was right (or that no
-        // one re-sealed an edit): every invariant lookups rely on is checked once, here, so a
-        // damaged file is refused instead of panicking, looping or answering wrongly.
-        if let Err(m) = idx.verify() {
+        // one re-sealed an edit): every invariant lookups rely on is checked once, here, so a damaged
+        // file is refused instead of panicking, looping or answering wrongly. A large mapped file
+        // would be paged in whole by that: there each lookup checks the list it reads (`list_at`)
+        // and `recall verify` checks everything.
+        let mapped_bytes = idx.slot_slice().len() * 16 + idx.lists().len() * 8;
+        if (backing == Backing::Read || mapped_bytes <= container::CHECK_AT_OPEN_BYTES)
+            && let Err(m) = idx.verify()
+        {
             let at = c.sections.iter().find(|s| s.kind == SECTION_SLOTS).map_or((0, 0), |s| (s.offset, s.length));
             return Err(Error::Corrupt { path: p, offset: at.0, length: at.1, message: format!("x2i structure: {m}") });
         }
         Ok(idx)
     }
 
+    fn lists(&self) -> &[u64] {
+        match &self.lists {
+            Words::Copied(v) => v,
+            Words::Mapped(s) => s.u64s(),
+        }
+    }
+
+    /// Key `key`'s list at word `w`: (header word, length), or a corruption error when it does not
+    /// lie inside the lists section.
+    fn list_at(&self, key: u64, w: usize) -> Result<(u64, usize)> {
+        let lists = self.lists();
+        let head = *lists.get(w).ok_or_else(|| self.outside(key))?;
+        if head & TOMBSTONE != 0 {
+            return Ok((head, 0));
+        }
+        let len = (head & 0xffff_ffff) as usize;
+        if w + 1 + len + len.div_ceil(2) > lists.len() {
+            return Err(self.outside(key));
+        }
+        Ok((head, len))
+    }
+
+    fn outside(&self, key: u64) -> Error {
+        Error::Corrupt {
+            path: self.path.clone(),
+            offset: 0,
+            length: 0,
+            message: format!("key {key} points outside the lists (run `recall verify` on the file)"),
+        }
+    }
+
     fn slot_slice(&self) -> &[Slot] {
-        self.slots.as_slice()
+        match &self.slots {
+            SlotStore::Copied(b) => b.as_slice(),
+            SlotStore::Mapped(s) => s.cast::<Slot>(),
+        }
     }
 
     pub fn table(&self) -> Table<'_> {
@@ -257,36 +326,38 @@ impl X2iIndex {
     }
 
     /// Look up many keys (AMAC batch), returning up to `top` items each (0 = all).
-    pub fn lookup(&self, keys: &[u64], top: usize, ring: usize) -> Found {
+    pub fn lookup(&self, keys: &[u64], top: usize, ring: usize) -> Result<Found> {
         let t = self.table();
         let (mut at, mut hit) = (vec![0u64; keys.len()], vec![0u8; keys.len()]);
         neighborhash::get_batch(&t, keys, &mut at, &mut hit, ring);
+        let lists = self.lists();
         let mut out = Found { found: hit, counts: vec![0; keys.len()], ..Default::default() };
         #[allow(clippy::needless_range_loop)] // q indexes three parallel arrays (found, at, counts)
         for q in 0..keys.len() {
-            if out.found[q] == 0 || self.lists.is_empty() {
+            if out.found[q] == 0 || lists.is_empty() {
                 continue;
             }
             let w = at[q] as usize;
-            if self.lists[w] & TOMBSTONE != 0 {
+            let (head, len) = self.list_at(keys[q], w)?;
+            if head & TOMBSTONE != 0 {
                 out.found[q] = 2;
                 continue;
             }
-            let len = (self.lists[w] & 0xffff_ffff) as usize;
             let n = if top > 0 { len.min(top) } else { len };
             out.counts[q] = n as u32;
-            out.items.extend_from_slice(&self.lists[w + 1..w + 1 + n]);
-            let scores = &self.lists[w + 1 + len..];
+            out.items.extend_from_slice(&lists[w + 1..w + 1 + n]);
+            let scores = &lists[w + 1 + len..];
             out.scores.extend((0..n).map(|i| f32::from_bits((scores[i / 2] >> (32 * (i % 2))) as u32)));
         }
-        out
+        Ok(out)
     }
 
     /// Every stored key in slot order: `f(key, items, scores)`, `None` for a tombstone.
-    pub fn for_each(&self, mut f: impl FnMut(u64, Option<(&[u64], &[f32])>)) {
+    pub fn for_each(&self, mut f: impl FnMut(u64, Option<(&[u64], &[f32])>)) -> Result<()> {
         let slots = self.slot_slice();
-        if slots.is_empty() || self.lists.is_empty() {
-            return;
+        let lists = self.lists();
+        if slots.is_empty() || lists.is_empty() {
+            return Ok(());
         }
         // the reserved slot of key 0 holds a decoy unless key 0 is stored
         let z = self.table().home(0);
@@ -296,16 +367,17 @@ impl X2iIndex {
                 continue;
             }
             let w = s.payload() as usize;
-            if self.lists[w] & TOMBSTONE != 0 {
+            let (head, len) = self.list_at(s.key, w)?;
+            if head & TOMBSTONE != 0 {
                 f(s.key, None);
                 continue;
             }
-            let len = (self.lists[w] & 0xffff_ffff) as usize;
-            let packed = &self.lists[w + 1 + len..];
+            let packed = &lists[w + 1 + len..];
             scores.clear();
             scores.extend((0..len).map(|i| f32::from_bits((packed[i / 2] >> (32 * (i % 2))) as u32)));
-            f(s.key, Some((&self.lists[w + 1..w + 1 + len], &scores)));
+            f(s.key, Some((&lists[w + 1..w + 1 + len], &scores)));
         }
+        Ok(())
     }
 
     /// NeighborHash invariants (I1-I4: chains end, stay in the table and hold every key once) plus
@@ -328,7 +400,7 @@ impl X2iIndex {
             let head = *self
                 .lists
                 .get(w)
-                .ok_or_else(|| format!("key {}: list at word {w} is outside the lists ({} words)", s.key, self.lists.len()))?;
+                .ok_or_else(|| format!("key {}: list at word {w} is outside the lists ({} words)", s.key, self.lists().len()))?;
             if head == TOMBSTONE {
                 spans.push((w, 1, s.key));
                 continue;
@@ -338,10 +410,10 @@ impl X2iIndex {
             }
             let len = head as usize;
             let span = 1 + len + len.div_ceil(2);
-            if w + span > self.lists.len() {
+            if w + span > self.lists().len() {
                 return Err(format!("key {}: list of {len} runs past the lists section", s.key));
             }
-            let packed = &self.lists[w + 1 + len..w + span];
+            let packed = &self.lists()[w + 1 + len..w + span];
             let score = |i: usize| f32::from_bits((packed[i / 2] >> (32 * (i % 2))) as u32);
             for i in 0..len {
                 let x = score(i);
@@ -367,8 +439,8 @@ impl X2iIndex {
             }
             at += span;
         }
-        if at != self.lists.len() {
-            return Err(format!("the lists section holds {} words, the keys' lists {at}", self.lists.len()));
+        if at != self.lists().len() {
+            return Err(format!("the lists section holds {} words, the keys' lists {at}", self.lists().len()));
         }
         if edges != self.edges || max_len != self.max_len {
             return Err(format!(

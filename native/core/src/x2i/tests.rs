@@ -18,13 +18,13 @@ fn write_open_lookup_round_trip() {
     assert_eq!((stats.keys, stats.edges, stats.max_len), (4, 8, 3));
     let idx = X2iIndex::open(&p).unwrap();
     idx.verify().unwrap();
-    let r = idx.lookup(&[10, 0, 99, u64::MAX, 7], 0, 4);
+    let r = idx.lookup(&[10, 0, 99, u64::MAX, 7], 0, 4).unwrap();
     assert_eq!(r.found, vec![1, 1, 0, 1, 1]);
     assert_eq!(r.counts, vec![3, 0, 0, 2, 3]);
     // score desc, item asc; min_score dropped 0.1; top_k kept 3
     assert_eq!(r.items, vec![6, 5, 7, 2, 1, 6, 7, 8]);
     assert_eq!(r.scores, vec![0.9, 0.5, 0.5, 2.0, 1.0, 0.3, 0.3, 0.2]);
-    assert_eq!(idx.lookup(&[10], 1, 16).items, vec![6]);
+    assert_eq!(idx.lookup(&[10], 1, 16).unwrap().items, vec![6]);
     // byte-reproducible
     let q = d.join("b.rx2i");
     write(&q, HeaderFields::default(), "{}", &lists, &BuildOptions { seed: 3, top_k: 3, min_score: Some(0.15) }).unwrap();
@@ -156,7 +156,7 @@ fn dumps_through_the_wal_equal_a_model() {
             for p in layers[s].iter().rev() {
                 let idx = X2iIndex::open(p).unwrap();
                 idx.verify().unwrap();
-                let r = idx.lookup(&[key], 0, 4);
+                let r = idx.lookup(&[key], 0, 4).unwrap();
                 match r.found[0] {
                     0 => continue,
                     1 => got = Some(r.items.iter().copied().zip(r.scores.iter().copied()).collect::<Vec<_>>()),
@@ -216,7 +216,7 @@ fn resealed_damage_is_refused_or_harmless() {
     let lists = Lists { keys: &keys, offsets: &offsets, items: &items, scores: &scores, deleted: &[5000, 5001] };
     write(&p, HeaderFields::default(), "{}", &lists, &BuildOptions { seed: 9, ..Default::default() }).unwrap();
     let orig = fs::read(&p).unwrap();
-    let good = X2iIndex::open(&p).unwrap().lookup(&keys, 0, 8);
+    let good = X2iIndex::open(&p).unwrap().lookup(&keys, 0, 8).unwrap();
     let mut rng = Rng(0x5eed_1234);
     let (mut refused, mut same, mut differ) = (0, 0, 0);
     let q = d.join("damaged.rx2i");
@@ -228,8 +228,12 @@ fn resealed_damage_is_refused_or_harmless() {
             Err(e) => panic!("case {i} ({what}): not reported as corrupt: {e}"),
             Ok(idx) => {
                 let mut walked = 0;
-                idx.for_each(|_, _| walked += 1);
-                Some(idx.lookup(&keys, 0, 8))
+                let walk = idx.for_each(|_, _| walked += 1);
+                match (walk, idx.lookup(&keys, 0, 8)) {
+                    (Ok(()), Ok(f)) => Some(f),
+                    (Err(Error::Corrupt { .. }), _) | (_, Err(Error::Corrupt { .. })) => None,
+                    (Err(e), _) | (_, Err(e)) => panic!("case {i} ({what}): not reported as corrupt: {e}"),
+                }
             }
         });
         match r {
@@ -274,5 +278,36 @@ fn a_looping_chain_is_refused() {
     fs::write(&p, &b).unwrap();
     let e = X2iIndex::open(&p).err().expect("refused");
     assert!(matches!(e, Error::Corrupt { .. }) && e.to_string().contains("x2i structure"), "{e}");
+#[test]
+fn mapped_and_read_all_answer_alike_and_a_bad_payload_is_an_error_not_a_panic() {
+    let d = scratch("mapped");
+    let keys: Vec<u64> = (0..500).map(|k| k * 7 + 1).collect();
+    let offsets: Vec<u64> = (0..=500).map(|i| i * 3).collect();
+    let items: Vec<u64> = (0..1500).collect();
+    let scores: Vec<f32> = (0..1500).map(|i| (i % 13) as f32).collect();
+    let lists = Lists { keys: &keys, offsets: &offsets, items: &items, scores: &scores, deleted: &[] };
+    let p = d.join("m.rx2i");
+    write(&p, HeaderFields::default(), "{}", &lists, &BuildOptions { seed: 9, ..Default::default() }).unwrap();
+    let (mapped, read) = (X2iIndex::open(&p).unwrap(), X2iIndex::open_with(&p, Backing::Read).unwrap());
+    let probe: Vec<u64> = (0..4000).collect();
+    assert_eq!(mapped.lookup(&probe, 0, 8).unwrap(), read.lookup(&probe, 0, 8).unwrap());
+    assert!(matches!(mapped.slots, SlotStore::Mapped(_)) && matches!(read.slots, SlotStore::Copied(_)));
+    // point key 8's slot far past the lists (the slots' checksum is not checked when mapped)
+    let c = Container::open(&p).unwrap();
+    let s = c.sections.iter().find(|s| s.kind == SECTION_SLOTS).unwrap();
+    let mut bytes = fs::read(&p).unwrap();
+    let at = (0..s.length as usize / 16)
+        .map(|i| s.offset as usize + 16 * i)
+        .find(|&o| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap()) == 8)
+        .unwrap();
+    bytes[at + 8..at + 14].copy_from_slice(&[0xff; 6]);
+    let q = d.join("bad.rx2i");
+    fs::write(&q, &bytes).unwrap();
+    let bad = X2iIndex::open(&q).unwrap();
+    assert_eq!(bad.lookup(&[1, 15], 0, 8).unwrap().found, vec![1, 1], "other keys still answer");
+    let e = bad.lookup(&[8], 0, 8).unwrap_err();
+    assert!(matches!(&e, Error::Corrupt { message, .. } if message.contains("key 8 points outside the lists")), "{e:?}");
+    assert!(bad.for_each(|_, _| {}).is_err());
+    assert!(matches!(X2iIndex::open_with(&q, Backing::Read), Err(Error::Corrupt { .. })), "read-all checks the sections on open");
     fs::remove_dir_all(&d).unwrap();
 }

@@ -8,7 +8,7 @@ import { type LayeredVersion, resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
 import type { QuarantinedRecord } from '../driver.js';
 import { retryOnNewCurrent } from '../../index/resolve.js';
-import { loadNative, type WalIssue } from '../../native.js';
+import { loadNative, tokenFor, type WalIssue } from '../../native.js';
 import { VECTOR_FILE_EXT } from './build.js';
 import { readVectors } from './input.js';
 import { openLayers, searchLayers, vectorChanges } from './layers.js';
@@ -223,5 +223,80 @@ async function queryLayered(o: QueryVectorOptions, lv: LayeredVersion, signal?: 
             quarantined: tail.quarantined,
           }
         : null,
+  };
+}
+
+/** A vector version opened for search: every layer, and the WAL tail read once. */
+export interface OpenVector {
+  version: number | null;
+  layers: (number | null)[];
+  /** Dimensions (0 when the version and the tail hold no vector). */
+  dim: number;
+  metric: string;
+  /** Live vectors at most (rows of every layer plus the tail's upserts). */
+  rows: number;
+  wal: QueryVectorResult['wal'];
+  /** k nearest live ids per query (`queries` is nq x dim, row-major), nearest first. */
+  search(
+    queries: Float32Array,
+    k: number,
+    p?: { ef?: number; nprobe?: number; rerank?: number; threads?: number },
+    signal?: AbortSignal,
+  ): Promise<{ ids: bigint[][]; distances: number[][] }>;
+}
+
+export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal' | 'asOf' | 'skipCorrupt'> = {}): Promise<OpenVector> {
+  const native = loadNative();
+  const lv = await resolveLayered(index, VECTOR_FILE_EXT, 'a vector', o.asOf);
+  const layers = await openLayers(lv.layers);
+  const first = layers.find((l) => l.handle);
+  const info = first?.handle ? native.vectorInfo(first.handle) : null;
+  let tail: ReturnType<typeof vectorChanges> | null = null;
+  if (o.wal) {
+    const covered = await guardWal(o.wal, lv.info, lv.version);
+    tail = vectorChanges(o.wal, { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt }, info?.dim ?? 0);
+    covered(tail.report);
+  }
+  const dim = info?.dim ?? tail?.dim ?? 0;
+  if (info && tail?.dim && tail.dim !== info.dim)
+    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.wal}: the WAL holds ${tail.dim}-dimensional vectors, the index ${info.dim}`, {
+      file: o.wal,
+    });
+  const metric = (lv.manifest?.params.index as { metric?: string } | undefined)?.metric ?? info?.metric ?? 'l2';
+  return {
+    version: lv.version,
+    layers: lv.layers.map((l) => l.version),
+    dim,
+    metric,
+    rows: layers.reduce((s, l) => s + l.n, 0) + (tail?.upserts ?? 0),
+    wal:
+      tail && o.wal
+        ? {
+            dir: o.wal,
+            walSeq: lv.info.walSeq,
+            tailRecords: tail.records,
+            lastSeq: tail.report.lastSeq,
+            torn: tail.report.torn,
+            corrupt: tail.report.corrupt.length,
+            quarantined: tail.quarantined,
+          }
+        : null,
+    async search(queries, k, p = {}, signal) {
+      if (dim && queries.length % dim)
+        throw badInput('ERR_RECALL_DIM_MISMATCH', `queries have ${queries.length} values, not a multiple of the index dimension ${dim}`, {
+          fix: 'query with vectors of the dimension the index was built with',
+        });
+      const token = tokenFor(native, signal);
+      return searchLayers(
+        layers,
+        tail?.rows ?? new Map(),
+        metric,
+        queries,
+        dim,
+        k,
+        { ef: p.ef ?? Math.max(64, k), nprobe: p.nprobe ?? 8, rerank: p.rerank ?? 0, threads: p.threads ?? 1 },
+        token,
+      );
+    },
   };
 }

@@ -83,29 +83,26 @@ export function parseKeys(text: string, source: string): bigint[] {
 const toItems = (items: BigUint64Array, scores: Float32Array, at: number, n: number) =>
   Array.from({ length: n }, (_, j) => ({ item: String(BigInt.asIntN(64, items[at + j]!)), score: scores[at + j]! }));
 
-export function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2iQueryOptions = {}): Promise<X2iQueryResult> {
-  return retryOnNewCurrent(indexPath, () => queryX2iOnce(indexPath, keys, top, o));
+/** An x2i version opened for lookups: every shard of every layer, and the WAL tail replayed once. */
+export interface OpenX2i {
+  version: number | null;
+  layers: (number | null)[];
+  shardCount: number;
+  wal: X2iQueryResult['wal'];
+  /** Answers in query order; every shard and layer of this open version. */
+  lookup(keys: bigint[], top?: number): X2iAnswer[];
 }
 
-async function queryX2iOnce(indexPath: string, keys: bigint[], top: number, o: X2iQueryOptions): Promise<X2iQueryResult> {
+export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promise<OpenX2i> {
   const native = loadNative();
   const lv = await resolveLayered(indexPath, X2I_FILE_EXT, 'an x2i', o.asOf);
   const files0 = lv.layers[0]!.files;
   if (files0.length === 0) throw badInput('ERR_RECALL_NOT_AN_INDEX', `${indexPath}: holds no x2i file`, { file: indexPath });
   const shardCount = files0.length === 1 ? 1 : (await readContainerInfo(files0[0]!)).header.shardCount;
-  const shards = shardCount > 1 ? routeKeys(keys.map(String), 'int64', shardCount).map((r) => r.shard) : keys.map(() => 0);
-  const t0 = process.hrtime.bigint();
-  const answers: X2iAnswer[] = keys.map((k, i) => ({
-    key: String(k),
-    found: false,
-    shard: shards[i]!,
-    from: null,
-    deleted: false,
-    items: [],
-  }));
-  const open: number[] = []; // rows still unanswered
-  // 1. the WAL tail, newest of all
+  // opened once (mapped: no copy); newest layer first
+  const handles = [...lv.layers].reverse().map((l) => ({ version: l.version, shards: l.files.map((f) => native.x2iOpen(f)) }));
   let wal: X2iQueryResult['wal'] = null;
+  let tail: { at: Map<bigint, number>; starts: Uint32Array; r: ReturnType<typeof native.x2iReplay> } | null = null;
   if (o.wal) {
     const p = lv.manifest?.params ?? {};
     const covered = await guardWal(o.wal, lv.info, lv.version);
@@ -129,59 +126,88 @@ async function queryX2iOnce(indexPath: string, keys: bigint[], top: number, o: X
     r.keys.forEach((k, i) => at.set(k, i));
     const starts = new Uint32Array(r.counts.length + 1);
     r.counts.forEach((c, i) => (starts[i + 1] = starts[i]! + c));
-    keys.forEach((k, row) => {
-      const i = at.get(BigInt.asUintN(64, k));
-      if (i === undefined) return open.push(row);
-      const a = answers[row]!;
-      a.from = 'wal';
-      if (r.deleted[i]) a.deleted = true;
-      else {
-        a.found = true;
-        a.items = toItems(r.items, r.scores, starts[i]!, top > 0 ? Math.min(top, r.counts[i]!) : r.counts[i]!);
-      }
-    });
-  } else keys.forEach((_, row) => open.push(row));
-  // 2. the layers, newest first: the first that knows a key answers it
-  let pending = open;
-  for (const layer of [...lv.layers].reverse()) {
-    if (pending.length === 0) break;
-    const next: number[] = [];
-    for (let s = 0; s < layer.files.length; s++) {
-      const rows = pending.filter((row) => answers[row]!.shard === s);
-      if (rows.length === 0) continue;
-      const h = native.x2iOpen(layer.files[s]!);
-      const r = native.x2iLookup(
-        h,
-        BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!)),
-        top,
-      );
-      let at = 0;
-      rows.forEach((row, j) => {
+    tail = { at, starts, r };
+  }
+  const lookup = (keys: bigint[], top = 0): X2iAnswer[] => {
+    const shards = shardCount > 1 ? routeKeys(keys.map(String), 'int64', shardCount).map((r) => r.shard) : keys.map(() => 0);
+    const answers: X2iAnswer[] = keys.map((k, i) => ({
+      key: String(k),
+      found: false,
+      shard: shards[i]!,
+      from: null,
+      deleted: false,
+      items: [],
+    }));
+    const open: number[] = []; // rows still unanswered
+    // 1. the WAL tail, newest of all
+    if (tail) {
+      const { at, starts, r } = tail;
+      keys.forEach((k, row) => {
+        const i = at.get(BigInt.asUintN(64, k));
+        if (i === undefined) return open.push(row);
         const a = answers[row]!;
-        if (r.found[j] === 0) return next.push(row);
-        a.from = layer.version;
-        if (r.found[j] === 2) a.deleted = true;
+        a.from = 'wal';
+        if (r.deleted[i]) a.deleted = true;
         else {
           a.found = true;
-          a.items = toItems(r.items, r.scores, at, r.counts[j]!);
+          a.items = toItems(r.items, r.scores, starts[i]!, top > 0 ? Math.min(top, r.counts[i]!) : r.counts[i]!);
         }
-        at += r.counts[j]!;
       });
+    } else keys.forEach((_, row) => open.push(row));
+    // 2. the layers, newest first: the first that knows a key answers it
+    let pending = open;
+    for (const layer of handles) {
+      if (pending.length === 0) break;
+      const next: number[] = [];
+      for (let s = 0; s < layer.shards.length; s++) {
+        const rows = pending.filter((row) => answers[row]!.shard === s);
+        if (rows.length === 0) continue;
+        const r = native.x2iLookup(
+          layer.shards[s]!,
+          BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!)),
+          top,
+        );
+        let at = 0;
+        rows.forEach((row, j) => {
+          const a = answers[row]!;
+          if (r.found[j] === 0) return next.push(row);
+          a.from = layer.version;
+          if (r.found[j] === 2) a.deleted = true;
+          else {
+            a.found = true;
+            a.items = toItems(r.items, r.scores, at, r.counts[j]!);
+          }
+          at += r.counts[j]!;
+        });
+      }
+      pending = next;
     }
-    pending = next;
-  }
+    return answers;
+  };
+  return { version: lv.version, layers: lv.layers.map((l) => l.version), shardCount, wal, lookup };
+}
+
+/** The report of `recall query x2i` from an opened index. */
+export function x2iReport(ix: OpenX2i, indexPath: string, keys: bigint[], top = 0): X2iQueryResult {
+  const t0 = process.hrtime.bigint();
+  const results = ix.lookup(keys, top);
   const lookupMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const missing = answers.filter((a) => !a.found).map((a) => a.key);
+  const missing = results.filter((a) => !a.found).map((a) => a.key);
   return {
     index: indexPath,
-    version: lv.version,
-    layers: lv.layers.map((l) => l.version),
-    wal,
-    shardCount,
+    version: ix.version,
+    layers: ix.layers,
+    wal: ix.wal,
+    shardCount: ix.shardCount,
     keys: keys.length,
     found: keys.length - missing.length,
     missing,
-    results: answers,
+    results,
     lookupMs,
   };
+}
+
+export function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2iQueryOptions = {}): Promise<X2iQueryResult> {
+  // opened (and, when its version was pruned under it, reopened) before the lookups
+  return retryOnNewCurrent(indexPath, async () => x2iReport(await openX2i(indexPath, o), indexPath, keys, top));
 }

@@ -1,0 +1,458 @@
+/**
+ * The library API: `import { openIndex, shardOf, routingHash } from 'recall'`.
+ *
+ * `openIndex(path)` opens what `recall build` published (a build output folder with one folder per
+ * channel, one channel folder, a version folder or one index file) and gives a typed reader per
+ * channel. Index files are mapped, not read, so opening is cheap and processes share the page cache.
+ *
+ * Versions: every call takes the readers of one snapshot (all channels, all shards, all layers and
+ * the WAL tail read when it was made) and finishes on it. `reload()` builds a new snapshot when a
+ * channel's CURRENT or its WAL moved on and swaps it in at once; calls already running finish on
+ * the old one, which is released when the last of them returns.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { X2iAnswer } from '../core/channels/x2i/query.js';
+import type { OpenVector } from '../core/channels/vector/query.js';
+import type { OpenTextIndex, QueryResult } from '../core/channels/text/query.js';
+import type { OpenX2i } from '../core/channels/x2i/query.js';
+import { channelKind, type ChannelKind } from '../core/channels/kinds.js';
+import { drivers, openers, searchText } from '../core/channels/registry.js';
+import { badInput, RecallError, usage } from '../core/errors.js';
+import { CURRENT, MANIFEST, readCurrent, readManifest } from '../core/index/versions.js';
+import { loadNative } from '../core/native.js';
+import { routeKeys } from '../core/routing/hash.js';
+
+export type { X2iAnswer } from '../core/channels/x2i/query.js';
+export type { QueryResult as TextQueryResult } from '../core/channels/text/query.js';
+export { RecallError, usage } from '../core/errors.js';
+
+export interface OpenIndexOptions {
+  /** A WAL folder: its records after each version's dump seq are served too (last writer wins). */
+  wal?: string;
+  /** A fixed past view: the newest version at or before this WAL seq, plus WAL records up to it. `reload()` keeps it. */
+  asOf?: number;
+  /** Skip corrupt WAL records instead of failing (they are counted in `wal.corrupt`). */
+  skipCorrupt?: boolean;
+  /** Text: query even if this installation analyzes text differently from the index. */
+  analyzerOverride?: boolean;
+}
+
+/** Where the WAL tail stood when the snapshot was made. */
+export interface WalState {
+  dir: string;
+  /** The last seq the version's dump applied; records after it come from the WAL. */
+  walSeq: number;
+  tailRecords: number;
+  lastSeq: number;
+}
+
+/** What every answer carries: the version (of the channel) and the WAL seq it was answered at. */
+export interface Served {
+  version: number | null;
+  walSeq: number | null;
+}
+
+export interface X2iGetOptions {
+  /** Items per key (0 = all). */
+  top?: number;
+}
+
+export interface X2iBatch extends Served {
+  /** Per key: 0 missing, 1 found, 2 deleted. */
+  found: Uint8Array;
+  /** Items per key (0 unless found). */
+  counts: Uint32Array;
+  /** The found keys' items, in key order, `counts[i]` each. */
+  items: BigInt64Array;
+  scores: Float32Array;
+}
+
+export interface X2iReader {
+  readonly kind: 'x2i';
+  /** The version the next call is answered from. */
+  readonly version: number | null;
+  readonly shardCount: number;
+  /** The layers read (oldest first) and the WAL tail, of the current snapshot. */
+  readonly info: Pick<OpenX2i, 'layers' | 'wal'>;
+  /** Ranked (item, score) lists of integer keys, in key order; missing and deleted keys are reported, not errors. */
+  get(keys: Iterable<bigint | number | string>, o?: X2iGetOptions): Served & { results: X2iAnswer[] };
+  /** The same for a typed array of keys, answered in typed arrays. */
+  getBatch(keys: BigInt64Array | BigUint64Array, o?: X2iGetOptions): X2iBatch;
+}
+
+export interface VectorSearchOptions {
+  k: number;
+  /** HNSW beam width (default max(64, k)). */
+  ef?: number;
+  /** IVF lists probed (default 8). */
+  nprobe?: number;
+  /** Re-rank this many candidates with exact f32 distances (0 = off). */
+  rerank?: number;
+  threads?: number;
+  signal?: AbortSignal;
+}
+
+export interface VectorReader {
+  readonly kind: 'vector';
+  readonly version: number | null;
+  readonly dim: number;
+  readonly metric: string;
+  /** k nearest live ids per query; `queries` holds one or more vectors of `dim` values, row after row. */
+  search(queries: Float32Array, o: VectorSearchOptions): Promise<Served & { ids: bigint[][]; distances: number[][] }>;
+}
+
+export interface TextSearchOptions {
+  k: number;
+  /** Words without an operator are OR'ed (default: AND). */
+  defaultOr?: boolean;
+  /** Use the index's term-pair lists when it has them (default true). */
+  usePairs?: boolean;
+  /** A query of NOT terms only matches every other document (default: no document). */
+  matchAllPureNot?: boolean;
+  /** BM25 parameters (default: the index's). */
+  k1?: number;
+  b?: number;
+  /** Threads for `searchMany`. */
+  threads?: number;
+  signal?: AbortSignal;
+}
+
+/** What `searchMany` answers: per query its hits or its error, and the whole batch's figures. */
+export interface TextBatch extends Served {
+  results: QueryResult[];
+  errors: number;
+  searchSeconds: number;
+  searchCpuSeconds: number;
+  docs: number;
+  memoryBytes: number;
+  layers: (number | null)[];
+  wal: OpenTextIndex['wal'];
+}
+
+export interface TextHit {
+  id: string | number;
+  score: number;
+}
+
+export interface TextReader {
+  readonly kind: 'text';
+  readonly version: number | null;
+  /** BM25 top k of one query (the `recall query inverted` syntax). */
+  search(query: string, o: TextSearchOptions): Promise<Served & { hits: TextHit[]; totalHits: number }>;
+  /** Many queries in one native call; a query's syntax error is its answer, not a failure. */
+  searchMany(queries: string[], o: TextSearchOptions): Promise<TextBatch>;
+}
+
+export type ChannelReader = X2iReader | VectorReader | TextReader;
+
+export interface RecallIndex {
+  readonly path: string;
+  /** Readers by channel folder name (by kind name for a lone channel or file). */
+  readonly channels: Readonly<Record<string, ChannelReader>>;
+  /** The reader of the one channel of that kind, if exactly one is open. */
+  readonly x2i?: X2iReader;
+  readonly vector?: VectorReader;
+  readonly text?: TextReader;
+  /** Version per channel name, of the current snapshot. */
+  readonly versions: Readonly<Record<string, number | null>>;
+  /** Switch to what CURRENT and the WAL say now; true when something changed. Calls in flight finish on the old snapshot. */
+  reload(): Promise<boolean>;
+  /** Release the readers (after the calls in flight). */
+  close(): Promise<void>;
+}
+
+/** Hash a key with the routing hash (xxHash64, seed 0, over the key's canonical bytes) as u64. */
+export function routingHash(
+  key: bigint | number | string,
+  type: 'int64' | 'string' = typeof key === 'string' ? 'string' : 'int64',
+): bigint {
+  return BigInt(`0x${routeKeys([String(key)], type, 1)[0]!.hash}`);
+}
+
+/** The shard (of `shards`) a key is routed to: what `recall shard` and the readers use. */
+export function shardOf(key: bigint | number | string, shards: number, type?: 'int64' | 'string'): number {
+  if (!Number.isInteger(shards) || shards < 1) throw usage('ERR_RECALL_USAGE', `shards must be a positive integer, not ${shards}`);
+  return Number(routingHash(key, type) % BigInt(shards));
+}
+
+type Opened = { kind: 'x2i'; ix: OpenX2i } | { kind: 'vector'; ix: OpenVector } | { kind: 'text'; ix: OpenTextIndex };
+
+interface Target {
+  name: string;
+  kind: ChannelKind;
+  path: string;
+  /** A channel folder (has CURRENT): followed by reload(). */
+  follows: boolean;
+}
+
+interface Snapshot {
+  opened: Map<string, Opened>;
+  versions: Record<string, number | null>;
+  walSeen: Record<string, number | null>;
+  refs: number;
+  retired: boolean;
+}
+
+const kindOfFile = (file: string) => drivers().find((d) => file.endsWith(d.fileExt))?.kind;
+
+async function channelOfFolder(dir: string): Promise<ChannelKind | undefined> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const m = names.includes(CURRENT) ? (await readCurrent(dir))?.manifest : names.includes(MANIFEST) ? await readManifest(dir) : undefined;
+  return m ? channelKind(m.channel) : undefined;
+}
+
+/** What `path` holds: channels to open. */
+async function targetsOf(path: string): Promise<Target[]> {
+  const st = await stat(path).catch(() => {
+    throw badInput('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, {
+      file: path,
+      fix: 'pass a folder `recall build` wrote',
+    });
+  });
+  if (st.isFile()) {
+    const kind = kindOfFile(path);
+    if (!kind)
+      throw badInput(
+        'ERR_RECALL_NOT_AN_INDEX',
+        `${path}: not an index file (${drivers()
+          .map((d) => d.fileExt)
+          .join(', ')})`,
+        { file: path },
+      );
+    return [{ name: kind, kind, path, follows: false }];
+  }
+  const names = await readdir(path);
+  if (names.includes(CURRENT) || names.includes(MANIFEST)) {
+    const kind = await channelOfFolder(path);
+    if (!kind) throw badInput('ERR_RECALL_NO_VERSION', `${path}: no published version of a known channel`, { file: path });
+    return [{ name: basename(path), kind, path, follows: names.includes(CURRENT) }];
+  }
+  const out: Target[] = [];
+  for (const n of names.sort()) {
+    const dir = join(path, n);
+    if (!(await readdir(dir).catch(() => [] as string[])).includes(CURRENT)) continue;
+    const kind = await channelOfFolder(dir);
+    if (kind) out.push({ name: n, kind, path: dir, follows: true });
+  }
+  if (!out.length)
+    throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: holds no channel folder with a CURRENT version`, {
+      file: path,
+      fix: 'pass the --out folder of `recall build`, a channel folder in it, or an index file',
+    });
+  return out;
+}
+
+async function openSnapshot(targets: Target[], o: OpenIndexOptions): Promise<Snapshot> {
+  const opened = new Map<string, Opened>();
+  const versions: Record<string, number | null> = {};
+  const walSeen: Record<string, number | null> = {};
+  try {
+    for (const t of targets) {
+      const op = { wal: o.wal, asOf: o.asOf, skipCorrupt: o.skipCorrupt, analyzerOverride: o.analyzerOverride };
+      // the registry's openers, by kind: one table, no kind switch
+      const ix = (await (openers[t.kind] as (p: string, o: object) => Promise<unknown>)(t.path, op)) as Opened['ix'];
+      opened.set(t.name, { kind: t.kind, ix } as Opened);
+      versions[t.name] = ix.version;
+      walSeen[t.name] = ix.wal?.lastSeq ?? null;
+    }
+  } catch (e) {
+    for (const x of opened.values()) if (x.kind === 'text') await x.ix.close();
+    throw e;
+  }
+  return { opened, versions, walSeen, refs: 0, retired: false };
+}
+
+async function release(s: Snapshot): Promise<void> {
+  for (const x of s.opened.values()) if (x.kind === 'text') await x.ix.close();
+  s.opened.clear();
+}
+
+export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise<RecallIndex> {
+  const targets = await targetsOf(path);
+  let snap = await openSnapshot(targets, o);
+  let closed = false;
+  let reloading: Promise<boolean> = Promise.resolve(false);
+
+  const take = (): Snapshot => {
+    if (closed) throw usage('ERR_RECALL_CLOSED', `${path}: the index was closed`, { fix: 'open it again with openIndex()' });
+    return snap;
+  };
+  const drop = (s: Snapshot) => {
+    if (s.retired && s.refs === 0) void release(s);
+  };
+  const withSnap = async <T>(fn: (s: Snapshot) => Promise<T>): Promise<T> => {
+    const s = take();
+    s.refs++;
+    try {
+      return await fn(s);
+    } finally {
+      s.refs--;
+      drop(s);
+    }
+  };
+  type IxOf = { x2i: OpenX2i; vector: OpenVector; text: OpenTextIndex };
+  const opened = <K extends ChannelKind>(s: Snapshot, name: string, kind: K): IxOf[K] =>
+    (s.opened.get(name)?.ix as IxOf[K] | undefined) ?? fail(name, kind);
+  const fail = (name: string, kind: string): never => {
+    throw new RecallError('ERR_RECALL_CLOSED', `${path}: channel ${name} (${kind}) is no longer open`);
+  };
+  const served = (s: Snapshot, name: string): Served => ({ version: s.versions[name] ?? null, walSeq: s.walSeen[name] ?? null });
+
+  const toKeys = (keys: Iterable<bigint | number | string>) =>
+    Array.from(keys, (k, row) => {
+      try {
+        return BigInt.asIntN(64, BigInt(k));
+      } catch {
+        throw badInput('ERR_RECALL_BAD_KEY', `key ${JSON.stringify(String(k))} (row ${row}) is not an integer`, {
+          row,
+          fix: 'x2i keys are integers',
+        });
+      }
+    });
+
+  const readerOf = (t: Target): ChannelReader => {
+    const name = t.name;
+    if (t.kind === 'x2i')
+      return {
+        kind: 'x2i',
+        get version() {
+          return take().versions[name] ?? null;
+        },
+        get shardCount() {
+          return opened(take(), name, 'x2i').shardCount;
+        },
+        get info() {
+          const x = opened(take(), name, 'x2i');
+          return { layers: x.layers, wal: x.wal };
+        },
+        get(keys, g = {}) {
+          const s = take();
+          return { ...served(s, name), results: opened(s, name, 'x2i').lookup(toKeys(keys), g.top ?? 0) };
+        },
+        getBatch(keys, g = {}) {
+          const s = take();
+          const answers = opened(s, name, 'x2i').lookup(
+            Array.from(keys, (k) => BigInt.asIntN(64, k)),
+            g.top ?? 0,
+          );
+          const counts = Uint32Array.from(answers, (a) => a.items.length);
+          const items = new BigInt64Array(counts.reduce((a, b) => a + b, 0));
+          const scores = new Float32Array(items.length);
+          let at = 0;
+          for (const a of answers)
+            for (const x of a.items) {
+              items[at] = BigInt(x.item);
+              scores[at++] = x.score;
+            }
+          return { ...served(s, name), found: Uint8Array.from(answers, (a) => (a.found ? 1 : a.deleted ? 2 : 0)), counts, items, scores };
+        },
+      } satisfies X2iReader;
+    if (t.kind === 'vector')
+      return {
+        kind: 'vector',
+        get version() {
+          return take().versions[name] ?? null;
+        },
+        get dim() {
+          return opened(take(), name, 'vector').dim;
+        },
+        get metric() {
+          return opened(take(), name, 'vector').metric;
+        },
+        search: (queries, v) =>
+          withSnap(async (s) => {
+            const ix = opened(s, name, 'vector');
+            if (ix.dim && queries.length % ix.dim)
+              throw badInput('ERR_RECALL_DIM_MISMATCH', `queries hold ${queries.length} values; the index has ${ix.dim} dimensions`, {
+                fix: 'pass whole vectors of the index dimension',
+              });
+            const r = await ix.search(queries, v.k, v, v.signal);
+            return { ...served(s, name), ...r };
+          }),
+      } satisfies VectorReader;
+    return {
+      kind: 'text',
+      get version() {
+        return take().versions[name] ?? null;
+      },
+      search: (query, q) =>
+        withSnap(async (s) => {
+          const r = await searchText(opened(s, name, 'text'), [query], q, q.signal);
+          const one = r.results[0]!;
+          if (one.error)
+            throw usage(one.error.code, `query "${query}": ${one.error.message}`, {
+              fix: 'see `recall query inverted --help` for the syntax',
+            });
+          return { ...served(s, name), hits: one.hits, totalHits: one.totalHits };
+        }),
+      searchMany: (queries, q) =>
+        withSnap(async (s) => {
+          const ix = opened(s, name, 'text');
+          const r = await searchText(ix, queries, q, q.signal);
+          return {
+            ...served(s, name),
+            ...r,
+            docs: ix.shards.reduce((a, x) => a + x.info.docs, 0),
+            memoryBytes: ix.shards.reduce((a, x) => a + x.info.memoryBytes, 0),
+            layers: ix.layers,
+            wal: ix.wal,
+          };
+        }),
+    } satisfies TextReader;
+  };
+
+  const channels: Record<string, ChannelReader> = {};
+  for (const t of targets) channels[t.name] = readerOf(t);
+  const only = <K extends ChannelKind>(kind: K) => {
+    const of = targets.filter((t) => t.kind === kind);
+    return of.length === 1 ? channels[of[0]!.name] : undefined;
+  };
+
+  /** True when a followed channel's CURRENT names another version or its WAL has records past the ones served. */
+  const moved = async (): Promise<boolean> => {
+    if (o.asOf !== undefined) return false;
+    for (const t of targets) {
+      if (t.follows && (await readCurrent(t.path))?.version !== snap.versions[t.name]) return true;
+    }
+    if (o.wal) {
+      const seen = Math.min(...Object.values(snap.walSeen).map((x) => x ?? 0));
+      if (loadNative().walScan(o.wal, { after: seen, skipCorrupt: o.skipCorrupt }).ops.length > 0) return true;
+    }
+    return false;
+  };
+
+  const index: RecallIndex = {
+    path,
+    channels,
+    x2i: only('x2i') as X2iReader | undefined,
+    vector: only('vector') as VectorReader | undefined,
+    text: only('text') as TextReader | undefined,
+    get versions() {
+      return { ...take().versions };
+    },
+    reload() {
+      // one reload at a time; a second caller waits for the first and then looks again
+      reloading = reloading
+        .catch(() => false)
+        .then(async () => {
+          take();
+          if (!(await moved())) return false;
+          const next = await openSnapshot(targets, o);
+          const old = snap;
+          snap = next; // the swap: every call from here on sees the new snapshot only
+          old.retired = true;
+          drop(old);
+          return true;
+        });
+      return reloading;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      snap.retired = true;
+      drop(snap);
+    },
+  };
+  return index;
+}
