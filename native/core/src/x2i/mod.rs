@@ -237,6 +237,11 @@ impl X2iIndex {
     }
 
     pub fn open_with(path: &Path, backing: Backing) -> Result<X2iIndex> {
+        X2iIndex::open_limited(path, backing, container::CHECK_AT_OPEN_BYTES)
+    }
+
+    /// `check_at_open_bytes`: mapped files up to this size (slots + lists) get every structural check at open.
+    pub(crate) fn open_limited(path: &Path, backing: Backing, check_at_open_bytes: usize) -> Result<X2iIndex> {
         let c = Container::open_kind_with(path, kind::X2I, MAJOR, backing)?;
         let p = path.display().to_string();
         let missing = |what: &str| Error::Corrupt { path: p.clone(), offset: 0, length: 0, message: format!("no {what} section") };
@@ -274,7 +279,7 @@ impl X2iIndex {
         // would be paged in whole by that: there each lookup checks the list it reads (`list_at`)
         // and `recall verify` checks everything.
         let mapped_bytes = idx.slot_slice().len() * 16 + idx.lists().len() * 8;
-        if (backing == Backing::Read || mapped_bytes <= container::CHECK_AT_OPEN_BYTES)
+        if (backing == Backing::Read || mapped_bytes <= check_at_open_bytes)
             && let Err(m) = idx.verify()
         {
             let at = c.sections.iter().find(|s| s.kind == SECTION_SLOTS).map_or((0, 0), |s| (s.offset, s.length));
@@ -398,7 +403,7 @@ impl X2iIndex {
             }
             let w = s.payload() as usize;
             let head = *self
-                .lists
+                .lists()
                 .get(w)
                 .ok_or_else(|| format!("key {}: list at word {w} is outside the lists ({} words)", s.key, self.lists().len()))?;
             if head == TOMBSTONE {

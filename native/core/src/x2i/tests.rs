@@ -278,6 +278,9 @@ fn a_looping_chain_is_refused() {
     fs::write(&p, &b).unwrap();
     let e = X2iIndex::open(&p).err().expect("refused");
     assert!(matches!(e, Error::Corrupt { .. }) && e.to_string().contains("x2i structure"), "{e}");
+    fs::remove_dir_all(&d).unwrap();
+}
+
 #[test]
 fn mapped_and_read_all_answer_alike_and_a_bad_payload_is_an_error_not_a_panic() {
     let d = scratch("mapped");
@@ -303,7 +306,9 @@ fn mapped_and_read_all_answer_alike_and_a_bad_payload_is_an_error_not_a_panic() 
     bytes[at + 8..at + 14].copy_from_slice(&[0xff; 6]);
     let q = d.join("bad.rx2i");
     fs::write(&q, &bytes).unwrap();
-    let bad = X2iIndex::open(&q).unwrap();
+    // a small file is checked whole at open; a large mapped one (here: a limit of 0) per lookup
+    assert!(matches!(X2iIndex::open(&q), Err(Error::Corrupt { .. })), "small files get every check at open");
+    let bad = X2iIndex::open_limited(&q, Backing::Map, 0).unwrap();
     assert_eq!(bad.lookup(&[1, 15], 0, 8).unwrap().found, vec![1, 1], "other keys still answer");
     let e = bad.lookup(&[8], 0, 8).unwrap_err();
     assert!(matches!(&e, Error::Corrupt { message, .. } if message.contains("key 8 points outside the lists")), "{e:?}");
