@@ -72,7 +72,7 @@ naming the missing parts, until every part is there, and a second --publish of t
     this.progress.stop();
     for (const s of r.sources)
       this.say(
-        `source ${s.source}: ${s.rows} rows in ${s.folder} (${s.reused ? 'reused: same inputs' : `sharded in ${s.seconds.toFixed(1)} s`})`,
+        `source ${s.source}: ${s.rows} rows in ${s.folder} (${s.reused ? 'reused: same inputs' : `sharded in ${(s.elapsedMs / 1000).toFixed(1)} s`})`,
       );
     if (r.channels.length) {
       const rows = [
@@ -82,10 +82,10 @@ naming the missing parts, until every part is there, and a second --publish of t
           c.kind,
           c.version === null ? 'parts' : `v${c.version}${c.alreadyPublished ? ' (already live)' : ''}`,
           String(c.files),
-          String(c.keys),
+          String(c.entries),
           String(c.items),
-          (c.bytes / 1e6).toFixed(1),
-          c.cpuSeconds.toFixed(1),
+          (c.fileBytes / 1e6).toFixed(1),
+          (c.cpuMs / 1000).toFixed(1),
         ]),
       ];
       const w = rows[0]!.map((_, i) => Math.max(...rows.map((x) => x[i]!.length)));

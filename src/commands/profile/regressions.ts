@@ -70,10 +70,10 @@ Exit codes: 0 no new regression, 4 a new one, 2 bad flags, 3 bad store.`;
         repo: flags.repo,
         confirm: flags.confirm,
         thresholds: {
-          threshold_pp: num('threshold-pp', flags['threshold-pp']),
+          thresholdPp: num('threshold-pp', flags['threshold-pp']),
           metric: flags.metric as 'self' | 'total',
           z: num('z', flags.z),
-          min_samples: flags['min-samples'],
+          minSamples: flags['min-samples'],
           ignore: flags.ignore ?? null,
         },
       },

@@ -6,7 +6,7 @@ import type { QueryVectorResult } from '../../core/channels/vector/query.js';
 export default class QueryVector extends RecallCommand<QueryVectorResult> {
   static override summary = 'Search a vector index with a batch of queries: ids and distances of the k nearest.';
   static override description = `Queries come from an fbin file, parquet (--vector COL) or JSON lines. One native call searches the batch;
-search_s / search_cpu_s exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.
+searchMs / searchCpuMs exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.
 A version with delta layers (recall dump --delta) is searched layer by layer (ids a newer layer replaced or deleted are
 dropped); --wal adds the vectors upserted after the version's dump seq (scored exactly) and hides the deleted ones.`;
   static override examples = [
@@ -60,7 +60,7 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
       if (r.queries > show) this.say(`... ${r.queries - show} more (use --json or --ids-out)`);
       warnTorn(r.wal);
       process.stderr.write(
-        `recall: ${r.queries} queries in ${r.search_s.toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${r.load_s.toFixed(3)} s\n`,
+        `recall: ${r.queries} queries in ${(r.searchMs / 1000).toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${(r.loadMs / 1000).toFixed(3)} s\n`,
       );
     }
     return r;

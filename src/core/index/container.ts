@@ -82,7 +82,7 @@ export interface ContainerSection {
 
 export interface ContainerInfo {
   file: string;
-  fileLength: number;
+  fileBytes: number;
   header: ContainerHeader;
   sections: ContainerSection[];
   /** Parsed PARAMS section, if present and intact. */
@@ -171,7 +171,7 @@ export async function readContainerInfo(file: string): Promise<ContainerInfo> {
       }
       params = JSON.parse(bytes.toString('utf8'));
     }
-    return { file, fileLength: size, header, sections, params };
+    return { file, fileBytes: size, header, sections, params };
   } finally {
     await fh.close();
   }

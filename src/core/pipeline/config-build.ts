@@ -20,6 +20,7 @@ import { beginVersion, listVersions, type StagedVersion } from '../index/version
 import { sha256File } from '../io/sha256.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { openDuckDB } from '../io/duckdb.js';
+import { ms } from '../io/units.js';
 import { expandInputs } from '../shard/inputs.js';
 import { shardFileName, shardFolder } from '../shard/manifest.js';
 import { shardParquet } from '../shard/shard.js';
@@ -47,7 +48,7 @@ export interface SourceSummary {
   folder: string;
   reused: boolean;
   rows: number;
-  seconds: number;
+  elapsedMs: number;
 }
 
 export interface ChannelSummary {
@@ -57,11 +58,11 @@ export interface ChannelSummary {
   version: number | null;
   files: number;
   /** Keys (x2i), documents (inverted) or vectors. */
-  keys: number;
+  entries: number;
   /** Items (x2i), postings (inverted) or values (vector). */
   items: number;
-  bytes: number;
-  cpuSeconds: number;
+  fileBytes: number;
+  cpuMs: number;
   /** The live version was already published from the same build (same config and inputs): nothing done. */
   alreadyPublished: boolean;
 }
@@ -100,7 +101,7 @@ async function prepareSource(cfg: RecallConfig, out: string, name: string, signa
     const want = await inputDigests(s);
     const have = m.inputs.map((i) => ({ path: i.path, sha256: i.sha256 }));
     const key = (x: { path: string; sha256: string }[]) => JSON.stringify([...x].sort((a, b) => a.path.localeCompare(b.path)));
-    if (key(want) === key(have)) return { source: name, folder, reused: true, rows: m.rows, seconds: (Date.now() - t0) / 1000 };
+    if (key(want) === key(have)) return { source: name, folder, reused: true, rows: m.rows, elapsedMs: Date.now() - t0 };
   }
   const r = await shardParquet(
     {
@@ -114,7 +115,7 @@ async function prepareSource(cfg: RecallConfig, out: string, name: string, signa
     },
     { signal },
   );
-  return { source: name, folder, reused: false, rows: r.manifest.rows, seconds: (Date.now() - t0) / 1000 };
+  return { source: name, folder, reused: false, rows: r.manifest.rows, elapsedMs: Date.now() - t0 };
 }
 
 /** The part tasks of one channel (every shard, or one), writing into `dir` under `version`. */
@@ -158,10 +159,10 @@ function summarize(ch: ChannelConfig, version: number | null, results: PartResul
     kind: ch.kind,
     version,
     files: files.length,
-    keys: files.reduce((a, f) => a + f.keys, 0),
+    entries: files.reduce((a, f) => a + f.keys, 0),
     items: files.reduce((a, f) => a + f.items, 0),
-    bytes: files.reduce((a, f) => a + f.bytes, 0),
-    cpuSeconds: results.reduce((a, r) => a + r.cpuSeconds, 0),
+    fileBytes: files.reduce((a, f) => a + f.bytes, 0),
+    cpuMs: ms(results.reduce((a, r) => a + r.cpuSeconds, 0)),
     alreadyPublished,
   };
 }

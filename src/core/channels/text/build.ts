@@ -13,6 +13,7 @@ import { openDuckDB } from '../../io/duckdb.js';
 import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../../native.js';
 import { expandInputs } from '../../shard/inputs.js';
 import { shardFileName, shardFolder } from '../../shard/manifest.js';
+import { ms, roundMs } from '../../io/units.js';
 import { type AnalyzerName, makeAnalyzer } from './analyzer.js';
 import { type DocColumns, packStrings, packTexts, readJsonLineDocs, readParquetDocs, type TextDocs } from './input.js';
 
@@ -49,14 +50,14 @@ export interface BuildTextOptions {
 
 export interface BuildTextResult {
   version: CurrentVersion;
-  files: (TextBuildStats & { file: string; shard: number })[];
+  files: (Omit<TextBuildStats, 'buildSeconds' | 'buildCpuSeconds'> & { buildMs: number; buildCpuMs: number; file: string; shard: number })[];
   docs: number;
   rows: number;
   duplicates: number;
   fileBytes: number;
-  readSeconds: number;
-  buildSeconds: number;
-  buildCpuSeconds: number;
+  readMs: number;
+  buildMs: number;
+  buildCpuMs: number;
 }
 
 const isJsonl = (p: string, forced?: string) => (forced ? forced === 'jsonl' : /\.(jsonl|ndjson)$/i.test(p));
@@ -193,7 +194,8 @@ export async function writeTextParts(
       },
       token,
     );
-    files.push({ ...stats, buildSeconds: stats.buildSeconds + prepSeconds, file, shard });
+    const { buildSeconds, buildCpuSeconds, ...counts } = stats;
+    files.push({ ...counts, buildMs: ms(buildSeconds + prepSeconds), buildCpuMs: ms(buildCpuSeconds), file, shard });
   }
   const sum = (f: (x: (typeof files)[number]) => number) => files.reduce((a, x) => a + f(x), 0);
   const result = {
@@ -202,9 +204,9 @@ export async function writeTextParts(
     rows: sum((x) => x.rows),
     duplicates: sum((x) => x.duplicates),
     fileBytes: sum((x) => x.fileBytes),
-    readSeconds,
-    buildSeconds: sum((x) => x.buildSeconds),
-    buildCpuSeconds: sum((x) => x.buildCpuSeconds),
+    readMs: ms(readSeconds),
+    buildMs: roundMs(sum((x) => x.buildMs)),
+    buildCpuMs: roundMs(sum((x) => x.buildCpuMs)),
   };
   return { result, params };
 }

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { badInput, usage } from '../../errors.js';
+import { ms, roundMs } from '../../io/units.js';
 import { resolveLayered } from '../../index/layers.js';
 import { loadNative, tokenFor, type TextHandle, type TextInfo, type WalIssue } from '../../native.js';
 import { TEXT_FILE_EXT } from './build.js';
@@ -87,12 +88,14 @@ export interface SearchTextOptions {
 
 export interface QueryResult {
   query: string;
-  hits: { id: string | number; score: number }[];
+  /** Document ids as strings (64-bit integers are not safe as JSON numbers). */
+  hits: { id: string; score: number }[];
   totalHits: number;
   /** eq: exact; gte: a lower bound (pruning skipped documents); approx: counted over layers that include replaced documents. */
   totalHitsRelation: 'eq' | 'gte' | 'approx';
   pairsUsed: number;
-  micros: number;
+  /** This query's search time, measured natively. */
+  searchMs: number;
   error?: { code: string; message: string };
 }
 
@@ -102,15 +105,14 @@ export interface QueryTextResult {
   docs: number;
   results: QueryResult[];
   errors: number;
-  searchSeconds: number;
-  searchCpuSeconds: number;
+  searchMs: number;
+  searchCpuMs: number;
   memoryBytes: number;
   layers: (number | null)[];
   wal: OpenTextIndex['wal'];
 }
 
-const idValue = (x: bigint | string): string | number =>
-  typeof x === 'string' ? x : x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString();
+const idValue = (x: bigint | string): string => (typeof x === 'string' ? x : x.toString());
 
 export async function searchText(
   ix: OpenTextIndex,
@@ -140,7 +142,7 @@ export async function searchText(
     token,
   );
   // external ids, fetched per shard
-  const ids: (string | number)[] = new Array(r.docs.length);
+  const ids: string[] = new Array(r.docs.length);
   const hide: boolean[] = new Array(r.docs.length).fill(false);
   for (const [s, shard] of ix.shards.entries()) {
     const at = [...r.shards.keys()].filter((i) => r.shards[i] === s);
@@ -156,7 +158,7 @@ export async function searchText(
   }
   const per: QueryResult[] = queries.map((query, q) => {
     const err = r.errors[q];
-    if (err) return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, micros: r.micros[q]!, error: err };
+    if (err) return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, searchMs: roundMs(r.micros[q]! / 1e3), error: err };
     const hits: QueryResult['hits'] = [];
     for (let i = r.offsets[q]!; i < r.offsets[q + 1]! && hits.length < o.k; i++)
       if (!hide[i]) hits.push({ id: ids[i]!, score: r.scores[i]! });
@@ -166,10 +168,15 @@ export async function searchText(
       totalHits: r.totals[q]!,
       totalHitsRelation: extra ? 'approx' : r.totalExact[q] ? 'eq' : 'gte',
       pairsUsed: r.pairsUsed[q]!,
-      micros: r.micros[q]!,
+      searchMs: roundMs(r.micros[q]! / 1e3),
     };
   });
-  return { results: per, errors: per.filter((x) => x.error).length, searchSeconds: r.searchSeconds, searchCpuSeconds: r.searchCpuSeconds };
+  return {
+    results: per,
+    errors: per.filter((x) => x.error).length,
+    searchMs: ms(r.searchSeconds),
+    searchCpuMs: ms(r.searchCpuSeconds),
+  };
 }
 
 export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { badInput } from '../../errors.js';
 import { canonicalJson } from '../../io/canonical-json.js';
+import { ms } from '../../io/units.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { loadNative, type VectorBuildOptions } from '../../native.js';
 import { shardFileName } from '../../shard/manifest.js';
@@ -26,12 +27,12 @@ export interface BuildVectorOptions {
 export interface BuildVectorResult {
   version: CurrentVersion;
   file: string;
-  n: number;
+  vectors: number;
   dim: number;
   fileBytes: number;
-  readSeconds: number;
-  buildSeconds: number;
-  buildCpuSeconds: number;
+  readMs: number;
+  buildMs: number;
+  buildCpuMs: number;
 }
 
 export async function buildVector(o: BuildVectorOptions, signal?: AbortSignal): Promise<BuildVectorResult> {
@@ -76,7 +77,16 @@ export async function writeVectorPart(
       o.build,
       token,
     );
-    return { result: { file, n: v.n, dim: v.dim, readSeconds, ...stats }, params };
+    const result = {
+      file,
+      vectors: v.n,
+      dim: v.dim,
+      fileBytes: stats.fileBytes,
+      readMs: ms(readSeconds),
+      buildMs: ms(stats.buildSeconds),
+      buildCpuMs: ms(stats.buildCpuSeconds),
+    };
+    return { result, params };
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
