@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
+import { ExitCode } from '../../core/errors.js';
 import type { QueryTextResult } from '../../core/channels/text/query.js';
 
 export default class QueryInverted extends RecallCommand<QueryTextResult> {
@@ -66,7 +67,10 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
       for (const h of q.hits) this.say(`${h.id}\t${+h.score.toPrecision(8)}`);
     }
     warnTorn(r.wal);
-    if (r.errors) process.stderr.write(`recall: ${r.errors} of ${r.results.length} queries failed (listed above)\n`);
+    if (r.errors) {
+      process.stderr.write(`recall: ${r.errors} of ${r.results.length} queries failed (listed above)\n`);
+      this.exitCode = ExitCode.BadInput;
+    }
     return r;
   }
 }

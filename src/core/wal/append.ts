@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { badInput, ExitCode, RecallError } from '../errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
+import { roundMs } from '../io/units.js';
 import { loadNative, type WalFsync, type WalIssue } from '../native.js';
 import { expandInputs } from '../shard/inputs.js';
 import { type ChannelKind, type ChannelName, channelName } from '../channels/kinds.js';
@@ -132,7 +133,7 @@ export async function appendWal(
   } finally {
     native.walClose(w.handle);
   }
-  const appendMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const appendMs = roundMs(Number(process.hrtime.bigint() - t0) / 1e6);
   const records = lastSeq ? lastSeq - firstSeq + 1 : 0;
   if (hooks.signal?.aborted) {
     throw new RecallError(

@@ -7,6 +7,7 @@
 import { badInput } from '../../errors.js';
 import { readContainerInfo } from '../../index/container.js';
 import { resolveLayered } from '../../index/layers.js';
+import { roundMs } from '../../io/units.js';
 import { loadNative, type WalIssue } from '../../native.js';
 import { routeKeys } from '../../routing/hash.js';
 import { X2I_FILE_EXT } from './build.js';
@@ -155,7 +156,7 @@ export async function queryX2i(indexPath: string, keys: bigint[], top = 0, o: X2
     }
     pending = next;
   }
-  const lookupMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const lookupMs = roundMs(Number(process.hrtime.bigint() - t0) / 1e6);
   const missing = answers.filter((a) => !a.found).map((a) => a.key);
   return {
     index: indexPath,
