@@ -1,7 +1,7 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
-import { ExitCode } from '../../core/errors.js';
+import { ExitCode, usage } from '../../core/errors.js';
 import type { QueryTextResult } from '../../core/channels/text/query.js';
 
 export default class QueryInverted extends RecallCommand<QueryTextResult> {
@@ -13,18 +13,22 @@ Results: score descending, then document order; scores are BM25 (k1, b from the 
 (recall dump --delta) and, with --wal, the documents of the WAL tail are searched as one collection; documents
 a newer layer replaced or deleted are dropped (they still count in the BM25 statistics, and in the hit count,
 shown as ~N, until the index is rebuilt from its source).
-Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUERY_TOO_LARGE); with
---queries-file such errors are reported per query.`;
+A word with a colon after a name that is no field of the index (zzz:walleye) is an error (UNKNOWN_FIELD); quote it to search the words.
+--queries-file: one query per line (plain text, not JSON); - reads them from stdin.
+Exit codes: 2 for an error in the one query (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUERY_TOO_LARGE, UNKNOWN_FIELD); with
+--queries-file each failed line is reported with its error, the others are answered, and the exit code is 3.`;
   static override examples = [
-    '<%= config.bin %> query inverted --index out/text --q "apple AND (pie OR tart) -recipe"',
-    '<%= config.bin %> query inverted --index out/text --queries-file queries.txt --k 10 --json',
-    '<%= config.bin %> query inverted --index out/text --wal out/wal --q "new words"',
+    '<%= config.bin %> query inverted --index out/text "apple AND (pie OR tart) -recipe"',
+    '<%= config.bin %> query inverted --index out/text --queries-file queries.txt -k 10 --json',
+    'cat queries.txt | <%= config.bin %> query inverted --index out/text --queries-file -',
+    '<%= config.bin %> query inverted --index out/text --wal out/wal "new words"',
   ];
+  static override args = { query: Args.string({ description: 'the query (or --queries-file)' }) };
   static override flags = {
     index: Flags.string({ description: 'text index file, version folder or channel folder', required: true }),
-    q: Flags.string({ description: 'one query', exclusive: ['queries-file'] }),
-    'queries-file': Flags.string({ description: 'file with one query per line' }),
-    k: Flags.integer({ description: 'hits per query (0: count only)', default: 10, min: 0 }),
+    q: Flags.string({ description: 'one query, the same as the argument (kept for old scripts)', exclusive: ['queries-file'] }),
+    'queries-file': Flags.string({ description: 'file with one query per line; - for stdin' }),
+    k: Flags.integer({ char: 'k', description: 'hits per query (0: count only)', default: 10, min: 0 }),
     or: Flags.boolean({ description: 'words next to each other are ORed (default: ANDed)' }),
     'no-pairs': Flags.boolean({ description: 'do not use the term-pair postings (same results, for comparison)' }),
     'match-all-pure-not': Flags.boolean({ description: 'let a query of only NOT terms match every other document' }),
@@ -36,12 +40,16 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
   };
 
   async run(): Promise<QueryTextResult> {
-    const { flags } = await this.parse(QueryInverted);
+    const { args, flags } = await this.parse(QueryInverted);
+    if (args.query !== undefined && (flags.q !== undefined || flags['queries-file'] !== undefined))
+      throw usage('ERR_RECALL_USAGE', 'pass the query as the argument or --queries-file, not both', {
+        fix: 'drop one of them',
+      });
     const { queryText } = await import('../../core/channels/text/query.js');
     const r = await queryText(
       {
         index: flags.index,
-        q: flags.q,
+        q: args.query ?? flags.q,
         queriesFile: flags['queries-file'],
         k: flags.k,
         defaultOr: flags.or,

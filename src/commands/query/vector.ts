@@ -5,8 +5,10 @@ import type { QueryVectorResult } from '../../core/channels/vector/query.js';
 
 export default class QueryVector extends RecallCommand<QueryVectorResult> {
   static override summary = 'Search a vector index with a batch of queries: ids and distances of the k nearest.';
-  static override description = `Queries come from an fbin file, parquet (--vector COL) or JSON lines. One native call searches the batch;
-searchMs / searchCpuMs exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.
+  static override description = `Queries come from an fbin file, parquet (--vector COL) or JSON lines; --queries - reads JSON lines (or, with
+--queries-format fbin, an fbin) from stdin. JSON lines: one query per line, a JSON array of numbers or an object
+{"vector": [...]}, e.g. [0.1, 0.2, 0.3] or {"vector": [0.1, 0.2, 0.3]}; every line has the index's dimension.
+One native call searches the batch; searchMs / searchCpuMs exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.
 A version with delta layers (recall dump --delta) is searched layer by layer (ids a newer layer replaced or deleted are
 dropped); --wal adds the vectors upserted after the version's dump seq (scored exactly) and hides the deleted ones.`;
   static override examples = [
@@ -17,10 +19,10 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
   ];
   static override flags = {
     index: Flags.string({ description: 'vector file, version folder or channel folder', required: true }),
-    queries: Flags.string({ description: 'queries: fbin (.f32/.fbin), parquet or JSON lines', required: true }),
+    queries: Flags.string({ description: 'queries: fbin (.f32/.fbin), parquet or JSON lines; - for stdin', required: true }),
     'queries-format': Flags.string({ description: 'queries format (default: from the file name)', options: ['parquet', 'fbin', 'jsonl'] }),
     vector: Flags.string({ description: 'parquet queries: the vector column' }),
-    k: Flags.integer({ description: 'neighbours per query', default: 10, min: 1 }),
+    k: Flags.integer({ char: 'k', description: 'neighbours per query', default: 10, min: 1 }),
     ef: Flags.integer({ description: 'hnsw: candidates per query (default max(64, k))', min: 1 }),
     nprobe: Flags.integer({ description: 'ivf: lists scanned per query', default: 8, min: 1 }),
     rerank: Flags.integer({

@@ -13,7 +13,7 @@ it (newest first); with --wal, the WAL records after the version's dump seq come
 delete hides the key); --as-of SEQ answers as of that seq.`;
   static override examples = [
     '<%= config.bin %> query x2i --index out/x2i --keys 1,2,3',
-    '<%= config.bin %> query x2i --index out/x2i --keys-file keys.txt --top 10 --json',
+    '<%= config.bin %> query x2i --index out/x2i --keys-file keys.txt -k 10 --json',
     'seq 1 100 | <%= config.bin %> query x2i --index out/x2i --keys-file -',
     '<%= config.bin %> query x2i --index out/x2i --wal out/wal --keys 1,2,3',
   ];
@@ -21,7 +21,14 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
     index: Flags.string({ description: 'x2i file, version folder or channel folder', required: true }),
     keys: Flags.string({ description: 'comma-separated integer keys', exclusive: ['keys-file'] }),
     'keys-file': Flags.string({ description: 'file with keys (whitespace or comma separated); - for stdin' }),
-    top: Flags.integer({ description: 'items per key (0 = all)', default: 10, min: 0 }),
+    k: Flags.integer({
+      char: 'k',
+      description: 'items per key (0 = all)',
+      default: 10,
+      min: 0,
+      aliases: ['top'],
+      deprecateAliases: true,
+    }),
     ...walQueryFlags,
   };
 
@@ -29,7 +36,7 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
     const { flags } = await this.parse(QueryX2i);
     const { parseKeys, queryX2i } = await import('../../core/channels/x2i/query.js');
     const { raw, source } = await readKeysFlags(flags);
-    const result = await queryX2i(flags.index, parseKeys(raw, source), flags.top, {
+    const result = await queryX2i(flags.index, parseKeys(raw, source), flags.k, {
       wal: flags.wal,
       asOf: flags['as-of'],
       skipCorrupt: flags['skip-corrupt'],

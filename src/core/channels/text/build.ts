@@ -3,7 +3,6 @@
  * JSON lines) -> one text index file per shard in a new version of the channel
  * folder `--out`, published only when every file is complete.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput } from '../../errors.js';
 import { channelName } from '../kinds.js';
@@ -13,6 +12,7 @@ import { openDuckDB } from '../../io/duckdb.js';
 import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../../native.js';
 import { expandInputs } from '../../shard/inputs.js';
 import { shardFileName, shardFolder } from '../../shard/manifest.js';
+import { inputName, readInputText } from '../../io/stdin.js';
 import { ms, roundMs } from '../../io/units.js';
 import { type AnalyzerName, makeAnalyzer } from './analyzer.js';
 import { type DocColumns, packStrings, packTexts, readJsonLineDocs, readParquetDocs, type TextDocs } from './input.js';
@@ -81,11 +81,12 @@ async function readParts(o: BuildTextOptions, cols: DocColumns): Promise<TextDoc
   }
 }
 
-async function readTombstones(
+function readTombstones(
+  text: string,
   file: string,
   strIds: boolean,
-): Promise<Pick<TextBuildInput, 'tombstones' | 'tombstoneBytes' | 'tombstoneOffsets'>> {
-  const lines = (await readFile(file, 'utf8'))
+): Pick<TextBuildInput, 'tombstones' | 'tombstoneBytes' | 'tombstoneOffsets'> {
+  const lines = text
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
@@ -156,6 +157,8 @@ export async function writeTextParts(
     duplicates: 'last row wins',
   };
   const files: BuildTextResult['files'] = [];
+  // read once: `-` (stdin) cannot be read per shard
+  const tombstones = o.tombstones ? await readInputText(o.tombstones) : null;
   const token = tokenFor(native, signal);
   for (const [shard, docs] of parts.entries()) {
     if (o.shard !== undefined && shard !== o.shard) continue;
@@ -169,7 +172,7 @@ export async function writeTextParts(
       input.idBytes = bytes;
       input.idOffsets = offsets;
     }
-    if (o.tombstones) Object.assign(input, await readTombstones(o.tombstones, docs.ids.kind === 'str'));
+    if (tombstones !== null) Object.assign(input, readTombstones(tombstones, inputName(o.tombstones!), docs.ids.kind === 'str'));
     const prepSeconds = (performance.now() - t1) / 1000;
     signal?.throwIfAborted();
     const file = shardFileName(shard, shardCount, TEXT_FILE_EXT);

@@ -4,8 +4,8 @@
  * collection: every shard scores with the summed N, df and token totals, so the
  * merged top k equals that of one index over all the documents.
  */
-import { readFile } from 'node:fs/promises';
 import { badInput, usage } from '../../errors.js';
+import { readInputText } from '../../io/stdin.js';
 import { ms, roundMs } from '../../io/units.js';
 import { resolveLayered } from '../../index/layers.js';
 import { loadNative, tokenFor, type TextHandle, type TextInfo, type WalIssue } from '../../native.js';
@@ -187,8 +187,10 @@ export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {
 
 export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Promise<QueryTextResult> {
   if (o.q === undefined && o.queriesFile === undefined)
-    throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
-  const queries = o.q !== undefined ? [o.q] : (await readFile(o.queriesFile!, 'utf8')).split('\n').filter((l) => l.trim());
+    throw usage('ERR_RECALL_USAGE', 'no query: pass one as an argument or --queries-file FILE', {
+      fix: 'e.g. recall query inverted --index DIR "apple AND pie"',
+    });
+  const queries = o.q !== undefined ? [o.q] : (await readInputText(o.queriesFile!)).split('\n').filter((l) => l.trim());
   const ix = await openText(o.index, o);
   let r: Awaited<ReturnType<typeof searchText>>;
   try {
