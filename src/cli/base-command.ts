@@ -24,7 +24,7 @@ export abstract class RecallCommand<T> extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
-    quiet: Flags.boolean({ char: 'q', description: 'Print no progress.', helpGroup: 'GLOBAL' }),
+    quiet: Flags.boolean({ char: 'q', description: 'Print no progress and no summary lines (results and errors still print).', helpGroup: 'GLOBAL' }),
     verbose: Flags.boolean({ char: 'v', description: 'Print stack traces with errors.', helpGroup: 'GLOBAL' }),
   };
 
@@ -35,6 +35,7 @@ export abstract class RecallCommand<T> extends Command {
   protected exitCode: ExitCode = ExitCode.Ok;
   private readonly abort = new AbortController();
   private verbose = false;
+  private quiet = false;
   private readonly onSigint = () => this.interrupt();
   private interrupts = 0;
 
@@ -50,6 +51,7 @@ export abstract class RecallCommand<T> extends Command {
     // Cheap pre-scan: base flags are needed before run() parses everything.
     const argv = this.argv;
     const quiet = argv.includes('--quiet') || argv.includes('-q');
+    this.quiet = quiet;
     this.verbose = argv.includes('--verbose') || argv.includes('-v');
     this.progress = new Progress({ enabled: Progress.shouldShow({ json: this.jsonEnabled(), quiet }) });
     process.on('SIGINT', this.onSigint);
@@ -87,8 +89,18 @@ export abstract class RecallCommand<T> extends Command {
     await super.finally(err);
   }
 
-  /** A line of human output (suppressed under --json). */
+  /** A line of human output: a result (suppressed under --json). */
   protected say(line = ''): void {
     if (!this.jsonEnabled()) this.log(line);
+  }
+
+  /** A summary line ("N rows -> DIR (3.1 s)"): suppressed under --json and -q. */
+  protected summary(line = ''): void {
+    if (!this.jsonEnabled() && !this.quiet) this.log(line);
+  }
+
+  /** A note on stderr (timings, counts of skipped input): suppressed under --json and -q. */
+  protected note(line: string): void {
+    if (!this.jsonEnabled() && !this.quiet) process.stderr.write(`recall: ${line}\n`);
   }
 }

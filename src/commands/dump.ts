@@ -41,14 +41,14 @@ plus the deleted ids; a major dump rebuilds the index with its build parameters)
     if (r.wal.torn) process.stderr.write(`recall: ${r.wal.torn.segment}: ${r.wal.torn.message}\n`);
     for (const c of r.wal.corrupt) process.stderr.write(`recall: ${c.segment}: ${c.message} (skipped)\n`);
     if (!r.published) {
-      this.say(`${r.channel} v${r.baseVersion} is up to date with ${flags.wal} (seq ${r.walSeq}); nothing to dump`);
+      this.summary(`${r.channel} v${r.baseVersion} is up to date with ${flags.wal} (seq ${r.walSeq}); nothing to dump`);
       return r;
     }
     const keys = r.files.reduce((s, x) => s + x.keys, 0);
     const applied = r.records
       ? `seq ${r.fromSeq + 1}..${r.walSeq}, ${r.records} record(s) (${r.upserts} upserts, ${r.deletes} deletes) over ${r.keys} key(s)`
       : `no new records (seq ${r.walSeq}); layers folded`;
-    this.say(
+    this.summary(
       `${r.channel} v${r.version} (${r.kind} over v${r.baseVersion}): ${applied}; ` +
         `${keys} keys in ${r.files.length} file(s) (${(r.elapsedMs / 1000).toFixed(1)} s)${r.removedVersions.length ? `; removed v${r.removedVersions.join(', v')}` : ''}`,
     );

@@ -40,6 +40,7 @@ Keys come from the arguments, or one per line from stdin when there are none (or
         .filter((k) => k.length > 0);
     }
     const routed = routeKeys(keys, flags.type, flags.shards);
+    this.say('key\thash\tshard');
     for (const r of routed) this.say(`${r.key}\t${r.hash}\t${r.shard}`);
     return { hash: ROUTING_HASH, seed: '0', shards: flags.shards, type: flags.type, keys: routed };
   }

@@ -63,10 +63,10 @@ Shards appear only when all are complete; Ctrl-C leaves nothing behind.`;
     );
     this.progress.stop();
     const m = result.manifest;
-    this.say(
+    this.summary(
       `${m.rows} rows from ${m.inputs.length} file(s) -> ${m.shardCount} shards in ${result.out} (${(result.elapsedMs / 1000).toFixed(1)} s, ${result.rowsPerSecond} rows/s)`,
     );
-    if (m.droppedNullKeys) this.say(`dropped ${m.droppedNullKeys} row(s) with a null key`);
+    if (m.droppedNullKeys) this.summary(`dropped ${m.droppedNullKeys} row(s) with a null key`);
     return result;
   }
 }

@@ -71,7 +71,7 @@ naming the missing parts, until every part is there, and a second --publish of t
     );
     this.progress.stop();
     for (const s of r.sources)
-      this.say(
+      this.summary(
         `source ${s.source}: ${s.rows} rows in ${s.folder} (${s.reused ? 'reused: same inputs' : `sharded in ${(s.elapsedMs / 1000).toFixed(1)} s`})`,
       );
     if (r.channels.length) {
@@ -89,9 +89,9 @@ naming the missing parts, until every part is there, and a second --publish of t
         ]),
       ];
       const w = rows[0]!.map((_, i) => Math.max(...rows.map((x) => x[i]!.length)));
-      for (const x of rows) this.say(x.map((v, i) => (i < 2 ? v.padEnd(w[i]!) : v.padStart(w[i]!))).join('  '));
+      for (const x of rows) this.summary(x.map((v, i) => (i < 2 ? v.padEnd(w[i]!) : v.padStart(w[i]!))).join('  '));
     }
-    this.say(`${r.mode === 'all' ? 'built' : r.mode} in ${(r.elapsedMs / 1000).toFixed(1)} s -> ${r.out}`);
+    this.summary(`${r.mode === 'all' ? 'built' : r.mode} in ${(r.elapsedMs / 1000).toFixed(1)} s -> ${r.out}`);
     return r;
   }
 }

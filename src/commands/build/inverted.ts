@@ -103,7 +103,7 @@ The file is written as the next version of the --out channel folder and publishe
     }
     const terms = r.files.reduce((a, f) => a + f.terms, 0);
     const pairs = r.files.reduce((a, f) => a + f.pairs, 0);
-    this.say(
+    this.summary(
       `${r.docs} docs (${r.rows} rows), ${terms} terms${pairs ? `, ${pairs} pairs` : ''} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, read ${(r.readMs / 1000).toFixed(2)} s, build ${(r.buildMs / 1000).toFixed(2)} s, ${(r.buildCpuMs / 1000).toFixed(2)} CPU-s)`,
     );
     return r;

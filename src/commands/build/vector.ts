@@ -64,7 +64,7 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
       this.signal,
     );
     this.progress.stop();
-    this.say(
+    this.summary(
       `${r.vectors} vectors of ${r.dim} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, build ${(r.buildMs / 1000).toFixed(2)} s, ${(r.buildCpuMs / 1000).toFixed(2)} CPU-s)`,
     );
     return r;

@@ -122,7 +122,7 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
     this.progress.stop();
     const keys = result.shards.reduce((s, x) => s + x.keys, 0);
     const edges = result.shards.reduce((s, x) => s + x.edges, 0);
-    this.say(
+    this.summary(
       `x2i v${result.version.version}: ${keys} keys, ${edges} items in ${result.shards.length} shard file(s) at ${result.version.dir} (${(result.elapsedMs / 1000).toFixed(1)} s)`,
     );
     return result;

@@ -37,7 +37,7 @@ Layout and schema: docs/profile-store.md.`;
       { read: readOptions(flags), threads: flags.threads, progress: this.progress, signal: this.signal },
     );
     for (const w of result.warnings) process.stderr.write(`recall: warning: ${w}\n`);
-    this.say(
+    this.summary(
       `${result.added.length} profile(s) added, ${result.skipped.length} already stored${result.ingestId ? ` (ingest ${result.ingestId})` : ''}`,
     );
     for (const s of result.skipped) this.say(`  skipped ${s.source}: ${s.reason} (${s.id})`);

@@ -65,6 +65,7 @@ Exit codes: 2 for an error in the one query (syntax, NOT_ONLY_QUERY, BAD_BOOST, 
       },
       this.signal,
     );
+    this.say('id\tscore');
     for (const q of r.results) {
       if (r.results.length > 1) this.say(`# ${q.query}`);
       if (q.error) {

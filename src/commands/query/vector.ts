@@ -58,11 +58,12 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
     );
     if (!this.jsonEnabled()) {
       const show = Math.min(r.queries, 20);
+      this.say('query\tneighbors (id:distance, nearest first)');
       for (let i = 0; i < show; i++) this.say(`${i}\t${r.ids[i]!.map((id, j) => `${id}:${r.distances[i]![j]}`).join(' ')}`);
       if (r.queries > show) this.say(`... ${r.queries - show} more (use --json or --ids-out)`);
       warnTorn(r.wal);
-      process.stderr.write(
-        `recall: ${r.queries} queries in ${(r.searchMs / 1000).toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${(r.loadMs / 1000).toFixed(3)} s\n`,
+      this.note(
+        `${r.queries} queries in ${(r.searchMs / 1000).toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${(r.loadMs / 1000).toFixed(3)} s`,
       );
     }
     return r;

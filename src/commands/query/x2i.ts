@@ -42,6 +42,7 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
       skipCorrupt: flags['skip-corrupt'],
     });
     warnTorn(result.wal);
+    this.say('key\titems (item:score)');
     for (const r of result.results) {
       this.say(
         r.found

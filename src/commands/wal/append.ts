@@ -70,7 +70,7 @@ the OS. A torn tail left by a crashed writer is cut off (and reported) before ap
     );
     this.progress.stop();
     if (r.recovered) process.stderr.write(`recall: ${r.recovered.segment}: ${r.recovered.message}; cut off before appending\n`);
-    this.say(
+    this.summary(
       `${r.records} record(s) appended to ${r.wal} (seq ${r.firstSeq}..${r.lastSeq}: ${r.upserts} upserts, ${r.deletes} deletes, ${r.recordsPerSecond.toLocaleString('en-US')} records/s)`,
     );
     return r;

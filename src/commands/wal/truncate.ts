@@ -23,7 +23,7 @@ keep (recall dump prints it), so every kept version can still be brought up to d
   async run(): Promise<TruncateResult> {
     const { flags } = await this.parse(WalTruncate);
     const removed = loadNative().walTruncate(flags.wal, flags.before);
-    this.say(`${removed.length} segment(s) removed from ${flags.wal}`);
+    this.summary(`${removed.length} segment(s) removed from ${flags.wal}`);
     return { wal: flags.wal, before: flags.before, removed };
   }
 }
