@@ -271,7 +271,7 @@ describe('vector index from DuckDB-written parquet', () => {
     // each row finds itself first, at cosine distance ~0
     assert.deepEqual(
       r.ids.map((x) => x[0]),
-      rows.map((x) => Number(x.item_id)),
+      rows.map((x) => String(x.item_id)),
     );
     for (const d of r.distances) assert.ok(Math.abs(d[0]) < 1e-5);
   });

@@ -15,6 +15,7 @@
  */
 import { Command, type Config, Flags, type Interfaces } from '@oclif/core';
 import { ExitCode, type RecallError, toRecallError } from '../core/errors.js';
+import { colourFor } from './colour.js';
 import { Progress } from './progress.js';
 import { removeInFlight } from '../core/io/atomic.js';
 
@@ -77,7 +78,7 @@ export abstract class RecallCommand<T> extends Command {
     if (this.jsonEnabled()) {
       this.logJson({ error: e.toJSON() });
     } else {
-      process.stderr.write(`recall: error: ${e.oneLine()}\n`);
+      process.stderr.write(`recall: ${colourFor(process.stderr).red('error:')} ${e.oneLine()}\n`);
       if (this.verbose && err.stack) process.stderr.write(`${err.stack}\n`);
     }
   }
@@ -87,6 +88,11 @@ export abstract class RecallCommand<T> extends Command {
     this.progress.stop();
     if (!err && this.exitCode !== ExitCode.Ok) process.exitCode = this.exitCode;
     await super.finally(err);
+  }
+
+  /** Colours for stdout (verdicts): none unless a terminal, none with NO_COLOR. */
+  protected get colour() {
+    return colourFor(process.stdout);
   }
 
   /** A line of human output: a result (suppressed under --json). */

@@ -5,16 +5,8 @@ import type { DumpResult } from '../core/pipeline/dump.js';
 export default class Dump extends RecallCommand<DumpResult> {
   static override summary = 'Replay a write-ahead log into a new index version: a major dump, or a delta of the changed keys.';
   static override description =
-    `Reads the channel's CURRENT version, applies the WAL records after the seq that version applied (last writer
-wins per key, deletes honoured) and publishes the next version: complete files (major) or, with --delta, only
-the changed keys plus tombstones, read on top of the layers below. The version records the last seq applied, so
-a second run applies nothing twice (and publishes nothing when the WAL holds nothing new, except that a major dump
-over a delta version always folds the layers into one complete version). Publishing is atomic
-(temp folder, manifest, rename, CURRENT replaced by temp + fsync + rename): a crash or Ctrl-C at any point
-leaves CURRENT on a complete version; a second concurrent dump of the same channel is refused (exit 2).
-A torn WAL tail is reported and ignored; a corrupt record stops the dump with its segment and offset (exit 3)
-unless --skip-corrupt. Channels: x2i (per shard, natively) and vector (a delta is a flat exact index of the upserted rows
-plus the deleted ids; a major dump rebuilds the index with its build parameters).`;
+    `Reads the channel's CURRENT version, applies the WAL records after the seq that version applied (last writer wins per key, deletes honoured) and publishes the next version: complete files (major) or, with --delta, only the changed keys plus tombstones, read on top of the layers below. The version records the last seq applied, so a second run applies nothing twice (and publishes nothing when the WAL holds nothing new, except that a major dump over a delta version always folds the layers into one complete version). Publishing is atomic (temp folder, manifest, rename, CURRENT replaced by temp + fsync + rename): a crash or Ctrl-C at any point leaves CURRENT on a complete version; a second concurrent dump of the same channel is refused (exit 2).
+A torn WAL tail is reported and ignored; a corrupt record stops the dump with its segment and offset (exit 3) unless --skip-corrupt. Channels: x2i (per shard, natively) and vector (a delta is a flat exact index of the upserted rows plus the deleted ids; a major dump rebuilds the index with its build parameters).`;
   static override examples = [
     '<%= config.bin %> dump --index out/x2i --wal out/wal',
     '<%= config.bin %> dump --index out/x2i --wal out/wal --delta',

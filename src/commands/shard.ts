@@ -5,8 +5,7 @@ import type { ShardResult } from '../core/shard/shard.js';
 export default class Shard extends RecallCommand<ShardResult> {
   static override summary = 'Split parquet into N shards by the routing hash of a key column, plus a manifest.';
   static override description =
-    `Reads parquet as Spark, pyarrow, polars or DuckDB write it (any codec, v1/v2 pages, lists, nulls) and writes
-DIR/shard-00000-of-000NN.parquet ... and DIR/manifest.json. A row's shard is xxh64(key, seed 0) % N (see \`recall hash\`);
+    `Reads parquet as Spark, pyarrow, polars or DuckDB write it (any codec, v1/v2 pages, lists, nulls) and writes DIR/shard-00000-of-000NN.parquet ... and DIR/manifest.json. A row's shard is xxh64(key, seed 0) % N (see \`recall hash\`);
 rows keep their input order inside a shard; the same input gives byte-identical shards and manifest.
 Shards appear only when all are complete; Ctrl-C leaves nothing behind.`;
   static override examples = [

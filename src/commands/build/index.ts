@@ -5,17 +5,10 @@ import type { BuildPlan, ConfigBuildResult } from '../../core/pipeline/config-bu
 export default class Build extends RecallCommand<ConfigBuildResult | BuildPlan> {
   static override summary = 'Build every channel of a recall service from recall.config.json: shard, build all shards, publish.';
   static override description =
-    `The config (JSON Schema: schema/recall.config.schema.json in the package) names the sources (parquet inputs and
-their key column), the shard count and the channels (x2i, vector, inverted) with their parameters. Steps:
-shard each source into OUT/shards/<source>/ (reused when its manifest matches the inputs' sha256, key and shard
-count), build every channel's shards in a pool of worker threads sized to the cores, and publish one new version
-per channel (OUT/<channel>/v<N>/, CURRENT replaced atomically). Ctrl-C leaves no visible partial version.
-Scale-out: --prepare shards the sources only; --shard K builds shard K of every channel into OUT/<channel>/.parts/
-(a Kubernetes Indexed Job runs one K per pod); --publish checks every part is there and publishes. The files are
-byte-identical to a one-shot build. A vector channel is one index over its whole source (built with shard 0).
-Parts are kept per version and build id (a digest of the channel's config and inputs): shard jobs may run twice
-at once, be killed and re-run, or run after --publish (then they do nothing); --publish refuses with exit 2,
-naming the missing parts, until every part is there, and a second --publish of the same build is a no-op.
+    `The config (JSON Schema: schema/recall.config.schema.json in the package) names the sources (parquet inputs and their key column), the shard count and the channels (x2i, vector, inverted) with their parameters. Steps:
+shard each source into OUT/shards/<source>/ (reused when its manifest matches the inputs' sha256, key and shard count), build every channel's shards in a pool of worker threads sized to the cores, and publish one new version per channel (OUT/<channel>/v<N>/, CURRENT replaced atomically). Ctrl-C leaves no visible partial version.
+Scale-out: --prepare shards the sources only; --shard K builds shard K of every channel into OUT/<channel>/.parts/ (a Kubernetes Indexed Job runs one K per pod); --publish checks every part is there and publishes. The files are byte-identical to a one-shot build. A vector channel is one index over its whole source (built with shard 0).
+Parts are kept per version and build id (a digest of the channel's config and inputs): shard jobs may run twice at once, be killed and re-run, or run after --publish (then they do nothing); --publish refuses with exit 2, naming the missing parts, until every part is there, and a second --publish of the same build is a no-op.
 --plan prints the steps and every part (channel, shard, inputs, output, command) for a scheduler to fan out.`;
   static override examples = [
     '<%= config.bin %> build --config recall.config.json',

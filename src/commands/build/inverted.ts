@@ -7,11 +7,8 @@ import type { BuildTextResult } from '../../core/channels/text/build.js';
 export default class BuildInverted extends RecallCommand<BuildTextResult> {
   static override summary = 'Build a text index (inverted + optional forward index and term-pair postings, BM25) from documents.';
   static override description =
-    `Documents come from parquet files/folders/globs, a \`recall shard\` folder (one index file per shard) or JSON
-lines, as an id column and one or more text columns (each a field; weights multiply its BM25 contribution).
-Analyzers: standard (NFKC, lowercase, runs of letters/digits/marks; Han/kana as overlapping bigrams) and jieba
-(Chinese words via @node-rs/jieba: search mode at index time, plain cut at query time). A duplicated id keeps
-its last row (the count is reported). The bytes depend only on the input and the flags, never on --threads.
+    `Documents come from parquet files/folders/globs, a \`recall shard\` folder (one index file per shard) or JSON lines, as an id column and one or more text columns (each a field; weights multiply its BM25 contribution).
+Analyzers: standard (NFKC, lowercase, runs of letters/digits/marks; Han/kana as overlapping bigrams) and jieba (Chinese words via @node-rs/jieba: search mode at index time, plain cut at query time). A duplicated id keeps its last row (the count is reported). The bytes depend only on the input and the flags, never on --threads.
 The file is written as the next version of the --out channel folder and published only when complete.`;
   static override examples = [
     '<%= config.bin %> build inverted --input docs.parquet --id doc_id --text title,body --field-weights 2,1 --out out/text',

@@ -6,8 +6,7 @@ import type { BuildVectorResult } from '../../core/channels/vector/build.js';
 export default class BuildVector extends RecallCommand<BuildVectorResult> {
   static override summary = 'Build a vector index (HNSW, IVF or flat; f32, f16 or int8) from parquet or fbin vectors.';
   static override description = `The index is written as the next version of the --out channel folder and published only when complete.
-Graphs and centroids are computed from f32 vectors with bit-identical kernels: the same input, flags and --seed give
-the same bytes on any machine and for any --threads. int8 is per-dimension affine quantisation trained on the data;
+Graphs and centroids are computed from f32 vectors with bit-identical kernels: the same input, flags and --seed give the same bytes on any machine and for any --threads. int8 is per-dimension affine quantisation trained on the data;
 --rerank keeps the f32 vectors in their own section so queries can re-rank the top R exactly.`;
   static override examples = [
     '<%= config.bin %> build vector --input emb.parquet --id item_id --vector embedding --type hnsw --out out/vector',

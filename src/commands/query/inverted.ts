@@ -6,17 +6,12 @@ import type { QueryTextResult } from '../../core/channels/text/query.js';
 
 export default class QueryInverted extends RecallCommand<QueryTextResult> {
   static override summary = 'Search a text index: BM25 top-k for a query string or a file of queries.';
-  static override description = `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words"
-(a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
+  static override description = `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words" (a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
 Results: score descending, then document order; scores are BM25 (k1, b from the index unless given).
---index is a .rti file, a version folder or a channel folder (its CURRENT version). A version with delta layers
-(recall dump --delta) and, with --wal, the documents of the WAL tail are searched as one collection; documents
-a newer layer replaced or deleted are dropped (they still count in the BM25 statistics, and in the hit count,
-shown as ~N, until the index is rebuilt from its source).
+--index is a .rti file, a version folder or a channel folder (its CURRENT version). A version with delta layers (recall dump --delta) and, with --wal, the documents of the WAL tail are searched as one collection; documents a newer layer replaced or deleted are dropped (they still count in the BM25 statistics, and in the hit count, shown as ~N, until the index is rebuilt from its source).
 A word with a colon after a name that is no field of the index (zzz:walleye) is an error (UNKNOWN_FIELD); quote it to search the words.
 --queries-file: one query per line (plain text, not JSON); - reads them from stdin.
-Exit codes: 2 for an error in the one query (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUERY_TOO_LARGE, UNKNOWN_FIELD); with
---queries-file each failed line is reported with its error, the others are answered, and the exit code is 3.`;
+Exit codes: 2 for an error in the one query (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUERY_TOO_LARGE, UNKNOWN_FIELD); with --queries-file each failed line is reported with its error, the others are answered, and the exit code is 3.`;
   static override examples = [
     '<%= config.bin %> query inverted --index out/text "apple AND (pie OR tart) -recipe"',
     '<%= config.bin %> query inverted --index out/text --queries-file queries.txt -k 10 --json',

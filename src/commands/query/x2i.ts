@@ -7,10 +7,7 @@ import type { X2iQueryResult } from '../../core/channels/x2i/query.js';
 export default class QueryX2i extends RecallCommand<X2iQueryResult> {
   static override summary = "Look up keys in an x2i index: each key's ranked (item, score) list.";
   static override description =
-    `--index is an x2i file, a version folder or a channel folder (its CURRENT version). Keys are routed to their
-shard with the routing hash; missing keys are reported, not errors. A delta version is read with the layers under
-it (newest first); with --wal, the WAL records after the version's dump seq come first (last writer wins, a
-delete hides the key); --as-of SEQ answers as of that seq.`;
+    `--index is an x2i file, a version folder or a channel folder (its CURRENT version). Keys are routed to their shard with the routing hash; missing keys are reported, not errors. A delta version is read with the layers under it (newest first); with --wal, the WAL records after the version's dump seq come first (last writer wins, a delete hides the key); --as-of SEQ answers as of that seq.`;
   static override examples = [
     '<%= config.bin %> query x2i --index out/x2i --keys 1,2,3',
     '<%= config.bin %> query x2i --index out/x2i --keys-file keys.txt -k 10 --json',

@@ -11,11 +11,8 @@ JSON lines, one record per line:
   x2i       {"op":"upsert","key":K,"neighbors":[...],"scores":[...]}   {"op":"delete","key":K}
   vector    {"op":"upsert","id":K,"vector":[...]}                      {"op":"delete","id":K}
   inverted  {"op":"upsert","id":K,"fields":{"body":"..."}}             {"op":"delete","id":K}
-Keys and ids beyond 2^53 are given as strings. Parquet (a .parquet file, folder or glob): the same columns
-(op optional, default upsert; inverted: every other text column is a field unless --text).
-The WAL is a folder of segment files (rotated at --segment-bytes); one writer at a time. --fsync batch
-(default) makes each batch of records durable with one fsync, always after every record, off leaves it to
-the OS. A torn tail left by a crashed writer is cut off (and reported) before appending.`;
+Keys and ids beyond 2^53 are given as strings. Parquet (a .parquet file, folder or glob): the same columns (op optional, default upsert; inverted: every other text column is a field unless --text).
+The WAL is a folder of segment files (rotated at --segment-bytes); one writer at a time. --fsync batch (default) makes each batch of records durable with one fsync, always after every record, off leaves it to the OS. A torn tail left by a crashed writer is cut off (and reported) before appending.`;
   static override examples = [
     '<%= config.bin %> wal append --wal out/wal --channel x2i --input updates.jsonl',
     'cat deletes.jsonl | <%= config.bin %> wal append --wal out/wal --channel x2i --input -',

@@ -6,10 +6,7 @@ import type { WalInspection } from '../../core/wal/read.js';
 export default class WalInspect extends RecallCommand<WalInspection> {
   static override summary = 'Show a write-ahead log: segments, seq ranges, records per op, torn tail and corrupt records.';
   static override description =
-    `Reads every segment with recall's TypeScript reader (independent of the native one) and checks every record's
-length, CRC-32C and seq order. A torn tail (a write that did not finish, at the end of the newest segment) is
-reported and is not an error; a corrupt record anywhere else makes the exit code 3 (a dump would stop there
-unless --skip-corrupt).`;
+    `Reads every segment with recall's TypeScript reader (independent of the native one) and checks every record's length, CRC-32C and seq order. A torn tail (a write that did not finish, at the end of the newest segment) is reported and is not an error; a corrupt record anywhere else makes the exit code 3 (a dump would stop there unless --skip-corrupt).`;
   static override examples = ['<%= config.bin %> wal inspect --wal out/wal', '<%= config.bin %> wal inspect --wal out/wal --json'];
   static override flags = {
     wal: Flags.string({ description: 'WAL folder', required: true }),
