@@ -18,7 +18,7 @@ Exit codes: 2 for an error in the one query (syntax, NOT_ONLY_QUERY, BAD_BOOST, 
     'cat queries.txt | <%= config.bin %> query inverted --index out/text --queries-file -',
     '<%= config.bin %> query inverted --index out/text --wal out/wal "new words"',
   ];
-  static override args = { query: Args.string({ description: 'the query (or --queries-file)' }) };
+  static override args = { query: Args.string({ description: 'the query (or --queries-file)', ignoreStdin: true }) };
   static override flags = {
     index: Flags.string({ description: 'text index file, version folder or channel folder', required: true }),
     q: Flags.string({ description: 'one query, the same as the argument (kept for old scripts)', exclusive: ['queries-file'] }),

@@ -1,0 +1,186 @@
+// The conventions every command shares beyond exit codes: query flags (-k, the query argument, -
+// for stdin, unknown fields, bad lines), help text, -q, TSV headers, colour, did-you-mean.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { bin, recall, root, scratchDir } from './helpers/cli.mjs';
+
+const dir = scratchDir('contract');
+after(() => rmSync(dir, { recursive: true, force: true }));
+const P = join(root, 'fixtures/parquet');
+const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'));
+
+async function ok(args, opts) {
+  const r = await recall(args, opts);
+  assert.equal(r.code, 0, `recall ${args.join(' ')}\n${r.stdout.slice(0, 1000)}${r.stderr}`);
+  return r;
+}
+
+describe('query flags', () => {
+  const x2i = join(dir, 'x2i');
+  const vec = join(dir, 'vec');
+  const text = join(dir, 'text');
+  const emb = Array.from({ length: 3 }, (_, i) => Array.from({ length: 32 }, (_, j) => Math.cos(i + j)));
+  before(async () => {
+    writeFileSync(join(dir, 'q.jsonl'), emb.map((v) => JSON.stringify(v)).join('\n'));
+    await ok(['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', x2i]);
+    await ok(['build', 'vector', '-i', join(P, 'embeddings.parquet'), '--id', 'item_id', '--vector', 'embedding', '--type', 'flat', '-o', vec]);
+    await ok(['build', 'inverted', '-i', join(P, 'wordnet-3000.parquet'), '--id', 'id', '--text', 'headword,text', '-o', text]);
+  });
+
+  it('-k is the one name for results per query (--top stays as a deprecated alias of query x2i)', async () => {
+    const k = JSON.parse((await ok(['query', 'x2i', '--index', x2i, '--keys', '1', '-k', '2', '--json'])).stdout);
+    assert.equal(k.results[0].items.length, 2);
+    const top = await ok(['query', 'x2i', '--index', x2i, '--keys', '1', '--top', '2', '--json']);
+    assert.deepEqual(
+      JSON.parse(top.stdout).results.map((r) => r.items),
+      k.results.map((r) => r.items),
+    );
+    assert.match((await ok(['query', 'x2i', '--index', x2i, '--keys', '1', '--top', '2'])).stderr, /"--top" flag has been deprecated/);
+    const v = JSON.parse((await ok(['query', 'vector', '--index', vec, '--queries', join(dir, 'q.jsonl'), '-k', '4', '--json'])).stdout);
+    assert.deepEqual(
+      v.ids.map((r) => r.length),
+      [3, 3, 3].map(() => 4),
+    );
+    const t = JSON.parse((await ok(['query', 'inverted', '--index', text, 'acid', '-k', '2', '--json'])).stdout);
+    assert.equal(t.results[0].hits.length, 2);
+  });
+
+  it('query inverted takes the query as its argument, the same as --q', async () => {
+    const a = JSON.parse((await ok(['query', 'inverted', '--index', text, 'amino acid', '--json'])).stdout);
+    const b = JSON.parse((await ok(['query', 'inverted', '--index', text, '--q', 'amino acid', '--json'])).stdout);
+    assert.ok(a.results[0].hits.length > 0);
+    assert.deepEqual(
+      a.results[0].hits.map((h) => h.id),
+      b.results[0].hits.map((h) => h.id),
+    );
+    const both = await recall(['query', 'inverted', '--index', text, 'acid', '--queries-file', join(dir, 'q.txt')]);
+    assert.equal(both.code, 2, both.stderr);
+  });
+
+  it('- reads stdin: query vector --queries -, query inverted --queries-file -, query x2i --keys-file -', async () => {
+    const lines = emb.map((v) => JSON.stringify(v)).join('\n');
+    writeFileSync(join(dir, 'q.jsonl'), lines);
+    const fromFile = JSON.parse((await ok(['query', 'vector', '--index', vec, '--queries', join(dir, 'q.jsonl'), '--json'])).stdout);
+    const fromStdin = JSON.parse((await ok(['query', 'vector', '--index', vec, '--queries', '-', '--json'], { input: lines })).stdout);
+    assert.equal(fromStdin.queries, 3);
+    assert.deepEqual(fromStdin.ids, fromFile.ids);
+    const qs = 'acid\nfatty acid\n';
+    const t = JSON.parse((await ok(['query', 'inverted', '--index', text, '--queries-file', '-', '--json'], { input: qs })).stdout);
+    assert.deepEqual(
+      t.results.map((r) => r.query),
+      ['acid', 'fatty acid'],
+    );
+    const x = JSON.parse((await ok(['query', 'x2i', '--index', x2i, '--keys-file', '-', '--json'], { input: '1 2\n3' })).stdout);
+    assert.equal(x.keys, 3);
+  });
+
+  it('a word naming no field of the index (zzz:walleye) is an error; a field, a time or a quoted phrase is not', async () => {
+    const bad = await recall(['query', 'inverted', '--index', text, 'zzz:walleye']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /unknown field zzz.*headword, text/);
+    await ok(['query', 'inverted', '--index', text, 'headword:acid']);
+    await ok(['query', 'inverted', '--index', text, '12:30']);
+    await ok(['query', 'inverted', '--index', text, '"zzz:walleye"']);
+  });
+
+  it('a bad line in --queries-file is reported and makes the exit code 3; the other lines are answered', async () => {
+    writeFileSync(join(dir, 'q.txt'), 'acid\n(unclosed\nzzz:walleye\nfatty acid\n');
+    const r = await recall(['query', 'inverted', '--index', text, '--queries-file', join(dir, 'q.txt'), '--json']);
+    assert.equal(r.code, 3, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.errors, 2);
+    assert.deepEqual(
+      out.results.map((q) => q.error?.code ?? 'ok'),
+      ['ok', 'ERR_RECALL_QUERY_SYNTAX', 'ERR_RECALL_UNKNOWN_FIELD', 'ok'],
+    );
+    assert.ok(out.results[3].hits.length > 0);
+  });
+
+  it('--help documents the query file formats', async () => {
+    assert.match((await ok(['query', 'vector', '--help'])).stdout, /JSON lines: one query per line, a JSON array of numbers or an object\s+\{"vector": \[\.\.\.\]\}/);
+    assert.match((await ok(['query', 'inverted', '--help'])).stdout, /--queries-file: one query per line \(plain text/);
+  });
+
+  it('TSV outputs start with a header line', async () => {
+    assert.equal((await ok(['hash', 'a', 'b'])).stdout.split('\n')[0], 'key\thash\tshard');
+    assert.equal((await ok(['query', 'x2i', '--index', x2i, '--keys', '1'])).stdout.split('\n')[0], 'key\titems (item:score)');
+    assert.equal((await ok(['query', 'inverted', '--index', text, 'acid'])).stdout.split('\n')[0], 'id\tscore');
+    assert.match((await ok(['query', 'vector', '--index', vec, '--queries', join(dir, 'q.jsonl')])).stdout.split('\n')[0], /^query\tneighbors/);
+  });
+
+  it('-q silences summary lines and timings; results still print', async () => {
+    const out = join(dir, 'x2i-q');
+    const loud = await ok(['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out]);
+    assert.match(loud.stdout, /x2i v1: 5000 keys/);
+    const quiet = await ok(['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out, '-q']);
+    assert.equal(quiet.stdout, '');
+    const q = await ok(['query', 'vector', '--index', vec, '--queries', join(dir, 'q.jsonl'), '-q']);
+    assert.equal(q.stderr, '');
+    assert.equal(q.stdout.trim().split('\n').length, 4, 'header + 3 result rows');
+  });
+});
+
+describe('help and conventions', () => {
+  it('descriptions are not hard-wrapped: a line ends a sentence or introduces an indented block', () => {
+    for (const [id, cmd] of Object.entries(manifest.commands)) {
+      if (!cmd.description) continue;
+      const lines = cmd.description.split('\n');
+      lines.forEach((l, i) => {
+        const next = lines[i + 1];
+        if (!l.trim() || l.startsWith(' ') || next === undefined || next.startsWith(' ') || !next.trim()) return;
+        assert.match(l.trimEnd(), /[.:;!?)]$/, `${id}: line ${i + 1} is wrapped mid-sentence: "${l}"`);
+      });
+    }
+  });
+
+  it('each topic summary names every command under it', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    for (const [topic, { description }] of Object.entries(pkg.oclif.topics)) {
+      const subs = Object.keys(manifest.commands).filter((id) => id.startsWith(`${topic}:`));
+      assert.ok(subs.length > 0, topic);
+      for (const id of subs) assert.ok(description.includes(id.split(':')[1]), `topic ${topic}: "${description}" does not name ${id}`);
+    }
+  });
+
+  it('missing required flags are named in one message', async () => {
+    const r = await recall(['shard', '-i', 'x']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim(), 'recall: error: missing required flags --key, --out, --shards (fix: see `recall shard --help`)');
+  });
+
+  it('verify over many files prints no MaxListenersExceededWarning', async () => {
+    const many = join(dir, 'many');
+    mkdirSync(many, { recursive: true });
+    for (let i = 0; i < 14; i++) copyFileSync(join(root, 'fixtures/container/sample-v1.rcl'), join(many, `f${i}.rcl`));
+    const r = await ok(['verify', many]);
+    assert.match(r.stdout, /ok: 14 file\(s\)/);
+    assert.doesNotMatch(r.stderr, /MaxListeners/);
+  });
+
+  it('colour only on a terminal or with FORCE_COLOR, never with NO_COLOR', async () => {
+    const missing = ['inspect', join(dir, 'no-such.rcl')];
+    const plain = await recall(missing, { env: { FORCE_COLOR: '0', NO_COLOR: '' } });
+    assert.doesNotMatch(plain.stderr, /\x1b\[/);
+    const forced = await recall(missing, { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
+    assert.match(forced.stderr, /\x1b\[31merror:\x1b\[39m/);
+    const no = await recall(missing, { env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
+    assert.doesNotMatch(no.stderr, /\x1b\[/);
+    assert.match(no.stderr, /^recall: error: /);
+  });
+
+  it('a mistyped command suggests the right one (on a terminal)', () => {
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${bin} qeury x2i --index x`, '/dev/null'], {
+      input: 'n\n',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.match(r.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''), /Did you mean query x2i\?/);
+  });
+
+  it('autocomplete is available', async () => {
+    assert.match((await ok(['autocomplete', '--help'])).stdout, /autocomplete/);
+  });
+});
