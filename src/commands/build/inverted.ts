@@ -2,9 +2,10 @@ import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { RecallCommand } from '../../cli/base-command.js';
 import { usage } from '../../core/errors.js';
+import { type KeptVersions, keepVersions } from '../../cli/keep.js';
 import type { BuildTextResult } from '../../core/channels/text/build.js';
 
-export default class BuildInverted extends RecallCommand<BuildTextResult> {
+export default class BuildInverted extends RecallCommand<BuildTextResult & KeptVersions> {
   static override summary = 'Build a text index (inverted + optional forward index and term-pair postings, BM25) from documents.';
   static override description =
     `Documents come from parquet files/folders/globs, a \`recall shard\` folder (one index file per shard) or JSON lines, as an id column and one or more text columns (each a field; weights multiply its BM25 contribution).
@@ -50,10 +51,11 @@ The file is written as the next version of the --out channel folder and publishe
     b: Flags.string({ description: 'BM25 b stored as the default', default: '0.75' }),
     threads: Flags.integer({ description: 'build threads (the bytes do not depend on it)', min: 1 }),
     shard: Flags.integer({ description: 'with a shard folder: build only shard K (one job of a distributed build)', min: 0 }),
+    keep: Flags.integer({ description: 'keep this many newest versions (and the layers they read); default: keep all', min: 1 }),
     out: Flags.string({ char: 'o', description: 'channel folder (a new version is published in it)', required: true }),
   };
 
-  async run(): Promise<BuildTextResult> {
+  async run(): Promise<BuildTextResult & KeptVersions> {
     const { flags } = await this.parse(BuildInverted);
     const { buildText } = await import('../../core/channels/text/build.js');
     const num = (v: string, name: string) => {
@@ -103,6 +105,6 @@ The file is written as the next version of the --out channel folder and publishe
     this.summary(
       `${r.docs} docs (${r.rows} rows), ${terms} terms${pairs ? `, ${pairs} pairs` : ''} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, read ${(r.readMs / 1000).toFixed(2)} s, build ${(r.buildMs / 1000).toFixed(2)} s, ${(r.buildCpuMs / 1000).toFixed(2)} CPU-s)`,
     );
-    return r;
+    return { ...r, ...(await keepVersions(flags.out, flags.keep, (l) => this.summary(l))) };
   }
 }

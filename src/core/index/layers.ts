@@ -6,7 +6,7 @@
  * with itself). Every dump records the last WAL seq it applied (`walSeq`), so
  * a query reads the layers plus the WAL records after it.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { badInput } from '../errors.js';
 import { CURRENT, listVersions, MANIFEST, readCurrent, readManifest, versionName, type VersionManifest } from './versions.js';
@@ -119,4 +119,19 @@ export async function resolveLayered(path: string, ext: string, what: string, as
     file: path,
     fix: `pass the --out folder of \`recall build\`, or one of its ${ext} files`,
   });
+}
+
+/** Remove versions beyond the newest `keep`, except CURRENT and the layers kept versions read. */
+export async function pruneVersions(channelDir: string, keep: number): Promise<number[]> {
+  const all = await listVersions(channelDir);
+  const kept = new Set(all.slice(-keep));
+  const cur = await readCurrent(channelDir);
+  if (cur) kept.add(cur.version);
+  for (const v of [...kept]) {
+    const m = await readManifest(join(channelDir, versionName(v))).catch(() => null);
+    for (const l of m ? dumpInfo(m).layers : []) kept.add(l);
+  }
+  const removed = all.filter((v) => !kept.has(v));
+  for (const v of removed) await rm(join(channelDir, versionName(v)), { recursive: true, force: true });
+  return removed;
 }

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { badInput, RecallError, usage } from '../errors.js';
 import { type ChannelConfig, loadConfig, type RecallConfig, type SourceConfig } from '../config/load.js';
+import { pruneVersions } from '../index/layers.js';
 import { beginVersion, listVersions, type StagedVersion } from '../index/versions.js';
 import { sha256File } from '../io/sha256.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -41,6 +42,8 @@ export interface ConfigBuildOptions {
   /** Publish the parts built by `--shard` jobs. */
   publish?: boolean;
   threads?: number;
+  /** After publishing, keep this many newest versions of each channel (and the layers they read). */
+  keep?: number;
 }
 
 export interface SourceSummary {
@@ -65,6 +68,8 @@ export interface ChannelSummary {
   cpuMs: number;
   /** The live version was already published from the same build (same config and inputs): nothing done. */
   alreadyPublished: boolean;
+  /** Versions removed by --keep. */
+  removedVersions: number[];
 }
 
 export interface ConfigBuildResult {
@@ -77,7 +82,10 @@ export interface ConfigBuildResult {
   elapsedMs: number;
 }
 
-const sharded = (ch: ChannelConfig) => driverOfConfig(ch).sharded;
+const sharded = (ch: ChannelConfig) => {
+  const d = driverOfConfig(ch);
+  return d.isSharded ? d.isSharded(ch as never) : d.sharded;
+};
 
 /** The source's inputs with their sha256, as a shard manifest records them. */
 async function inputDigests(s: SourceConfig): Promise<{ path: string; sha256: string }[]> {
@@ -164,7 +172,14 @@ function summarize(ch: ChannelConfig, version: number | null, results: PartResul
     fileBytes: files.reduce((a, f) => a + f.bytes, 0),
     cpuMs: ms(results.reduce((a, r) => a + r.cpuSeconds, 0)),
     alreadyPublished,
+    removedVersions: [],
   };
+}
+
+/** --keep: prune each published channel once its new version is live. */
+async function pruneChannels(result: ConfigBuildResult, keep: number | undefined): Promise<void> {
+  if (keep === undefined) return;
+  for (const c of result.channels) if (c.version !== null) c.removedVersions = await pruneVersions(join(result.out, c.channel), keep);
 }
 
 /** The version parameters: what the parts say, without the per-shard field. */
@@ -277,6 +292,7 @@ export async function buildFromConfig(
         throw e;
       }
     }
+    await pruneChannels(result, o.keep);
     return { ...result, elapsedMs: Date.now() - started };
   }
 
@@ -377,6 +393,7 @@ export async function buildFromConfig(
   } finally {
     await pool.destroy();
   }
+  if (mode !== 'shard') await pruneChannels(result, o.keep);
   return { ...result, elapsedMs: Date.now() - started };
 }
 
