@@ -184,3 +184,72 @@ describe('help and conventions', () => {
     assert.match((await ok(['autocomplete', '--help'])).stdout, /autocomplete/);
   });
 });
+
+describe('recall build --config', () => {
+  const work = join(dir, 'cfg');
+  const run = (args, cwd = work) => spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', input: '' });
+
+  it('builds x2i from interactions with every build x2i option; finds ./recall.config.json; --keep N prunes', async () => {
+    mkdirSync(work, { recursive: true });
+    const options = { algo: 'swing', userCap: 50, minUserItems: 2, maxUserItems: 500, itemUserCap: 20, swingAlpha1: 10, swingBeta: 0.5, topK: 5, seed: '7' };
+    writeFileSync(
+      join(work, 'recall.config.json'),
+      JSON.stringify({
+        out: 'svc',
+        shards: 2,
+        sources: { events: { inputs: [join(P, 'events.parquet')], key: 'item_id' } },
+        channels: [{ name: 'cf', kind: 'x2i', source: 'events', fromInteractions: true, user: 'user_id', ...options }],
+      }),
+    );
+    const first = run(['build', '--json']);
+    assert.equal(first.status, 0, first.stderr);
+    const r = JSON.parse(first.stdout);
+    assert.equal(r.channels[0].files, 1, 'one index over the whole source');
+    // the same lists as recall build x2i --from-interactions with the same options
+    const flags = ['--algo', 'swing', '--user-cap', '50', '--min-user-items', '2', '--max-user-items', '500', '--item-user-cap', '20'];
+    const cli = join(dir, 'cf-cli');
+    await ok(['build', 'x2i', '-i', join(P, 'events.parquet'), '--from-interactions', ...flags, '--swing-alpha1', '10', '--swing-beta', '0.5', '--top-k', '5', '--seed', '7', '-o', cli]);
+    const keys = '1,2,3,4,5,6,7,8,9,10,11,12';
+    const a = JSON.parse((await ok(['query', 'x2i', '--index', join(work, 'svc/cf'), '--keys', keys, '--json'])).stdout);
+    const b = JSON.parse((await ok(['query', 'x2i', '--index', cli, '--keys', keys, '--json'])).stdout);
+    assert.ok(a.found > 0);
+    assert.deepEqual(
+      a.results.map((x) => x.items),
+      b.results.map((x) => x.items),
+    );
+    // a second and third build with another option publish v2, v3; --keep 1 leaves only the live one
+    const cfg = JSON.parse(readFileSync(join(work, 'recall.config.json'), 'utf8'));
+    for (const topK of [4, 3]) {
+      cfg.channels[0].topK = topK;
+      writeFileSync(join(work, 'recall.config.json'), JSON.stringify(cfg));
+      const again = run(['build', '--keep', '1', '--json']);
+      assert.equal(again.status, 0, again.stderr);
+      assert.deepEqual(JSON.parse(again.stdout).channels[0].removedVersions, topK === 4 ? [1] : [2]);
+    }
+    const none = run(['build'], dir);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /no --config given and no recall\.config\.json/);
+  });
+
+  it('the schema refuses lists options mixed with fromInteractions, and neither', async () => {
+    const bad = join(dir, 'bad.json');
+    for (const [ch, msg] of [
+      [{ fromInteractions: true, neighbors: 'n', scores: 's' }, /must NOT be valid/],
+      [{ algo: 'cosine' }, /missing "neighbors"/],
+    ]) {
+      writeFileSync(bad, JSON.stringify({ sources: { s: { inputs: ['x.parquet'], key: 'k' } }, channels: [{ name: 'c', kind: 'x2i', source: 's', ...ch }] }));
+      const r = await recall(['build', '--config', bad]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, msg);
+    }
+  });
+
+  it('build x2i keeps --keep N like dump', async () => {
+    const out = join(dir, 'keep');
+    const args = ['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out];
+    await ok(args);
+    await ok(args);
+    const r = JSON.parse((await ok([...args, '--keep', '2', '--json'])).stdout);
+    assert.deepEqual(r.removedVersions, [1]);
+  });
+});
