@@ -253,3 +253,37 @@ describe('recall build --config', () => {
     assert.deepEqual(r.removedVersions, [1]);
   });
 });
+
+describe('nothing replaced silently', () => {
+  it('build over a live version holding WAL updates needs --discard-updates', async () => {
+    const out = join(dir, 'updated');
+    const wal = join(dir, 'updated-wal');
+    const args = ['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out];
+    await ok(args);
+    await ok(args); // a rebuild over a plain build is fine
+    await ok(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(root, 'fixtures/wal/x2i-updates.jsonl')]);
+    await ok(['dump', '--index', out, '--wal', wal]);
+    const refused = await recall(args);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /live version v3 holds the WAL updates up to seq 4.*--discard-updates/);
+    assert.equal(readFileSync(join(out, 'CURRENT'), 'utf8').trim(), 'v00000003', 'nothing published');
+    const forced = JSON.parse((await ok([...args, '--discard-updates', '--json'])).stdout);
+    assert.equal(forced.version.version, 4);
+  });
+
+  it('recall shard over a same-count shard set with another key or inputs needs --overwrite', async () => {
+    const out = join(dir, 'shards');
+    const base = ['shard', '-i', join(P, 'events.parquet'), '-n', '2', '-o', out];
+    await ok([...base, '-k', 'user_id']);
+    await ok([...base, '-k', 'user_id']); // the same set again: fine
+    const key = await recall([...base, '-k', 'item_id']);
+    assert.equal(key.code, 2, key.stderr);
+    assert.match(key.stderr, /already holds a 2-shard set with another key user_id \(this run: item_id\).*--overwrite/);
+    copyFileSync(join(P, 'events.parquet'), join(dir, 'events-copy.parquet'));
+    const inputs = await recall(['shard', '-i', join(dir, 'events-copy.parquet'), '-n', '2', '-o', out, '-k', 'user_id']);
+    assert.equal(inputs.code, 2, inputs.stderr);
+    assert.match(inputs.stderr, /another inputs/);
+    await ok([...base, '-k', 'item_id', '--overwrite']);
+    assert.equal(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).key.column, 'item_id');
+  });
+});

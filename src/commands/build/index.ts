@@ -42,6 +42,7 @@ Parts are kept per version and build id (a digest of the channel's config and in
     }),
     publish: Flags.boolean({ description: 'publish the parts the --shard jobs built (the last step)' }),
     threads: Flags.integer({ description: 'parts built at once (default: the config\'s "threads", else the CPU count)', min: 1 }),
+    'discard-updates': Flags.boolean({ description: 'build over a live version holding WAL updates (from recall dump), dropping them' }),
     keep: Flags.integer({ description: 'keep this many newest versions of each channel (and the layers they read); default: keep all', min: 1 }),
   };
 
@@ -71,6 +72,7 @@ Parts are kept per version and build id (a digest of the channel's config and in
         publish: flags.publish,
         threads: flags.threads,
         keep: flags.keep,
+        discardUpdates: flags['discard-updates'],
       },
       { signal: this.signal, onPart: (done, total) => this.progress.update(done, undefined, total) },
     );

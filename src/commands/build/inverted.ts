@@ -51,6 +51,7 @@ The file is written as the next version of the --out channel folder and publishe
     b: Flags.string({ description: 'BM25 b stored as the default', default: '0.75' }),
     threads: Flags.integer({ description: 'build threads (the bytes do not depend on it)', min: 1 }),
     shard: Flags.integer({ description: 'with a shard folder: build only shard K (one job of a distributed build)', min: 0 }),
+    'discard-updates': Flags.boolean({ description: 'build over a live version holding WAL updates (from recall dump), dropping them' }),
     keep: Flags.integer({ description: 'keep this many newest versions (and the layers they read); default: keep all', min: 1 }),
     out: Flags.string({ char: 'o', description: 'channel folder (a new version is published in it)', required: true }),
   };
@@ -88,6 +89,7 @@ The file is written as the next version of the --out channel folder and publishe
         b: num(flags.b, 'b'),
         threads: flags.threads ?? availableParallelism(),
         out: flags.out,
+        discardUpdates: flags['discard-updates'],
       },
       this.signal,
     );

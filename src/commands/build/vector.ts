@@ -34,6 +34,7 @@ Graphs and centroids are computed from f32 vectors with bit-identical kernels: t
     rerank: Flags.boolean({ description: 'keep the f32 vectors too (int8/f16), for `query vector --rerank R`' }),
     seed: Flags.string({ description: 'seed of HNSW levels and the k-means sample', default: '0' }),
     threads: Flags.integer({ description: 'build threads (the bytes do not depend on it)', min: 1 }),
+    'discard-updates': Flags.boolean({ description: 'build over a live version holding WAL updates (from recall dump), dropping them' }),
     keep: Flags.integer({ description: 'keep this many newest versions (and the layers they read); default: keep all', min: 1 }),
     out: Flags.string({ char: 'o', description: 'channel folder (a new version is published in it)', required: true }),
   };
@@ -49,6 +50,7 @@ Graphs and centroids are computed from f32 vectors with bit-identical kernels: t
         id: flags.id,
         vector: flags.vector,
         out: flags.out,
+        discardUpdates: flags['discard-updates'],
         build: {
           type: flags.type as 'hnsw' | 'ivf' | 'flat',
           quant: flags.quant as 'f32' | 'f16' | 'int8',

@@ -8,7 +8,7 @@
  */
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { badInput } from '../errors.js';
+import { badInput, usage } from '../errors.js';
 import { CURRENT, listVersions, MANIFEST, readCurrent, readManifest, versionName, type VersionManifest } from './versions.js';
 
 export interface DumpInfo {
@@ -134,4 +134,21 @@ export async function pruneVersions(channelDir: string, keep: number): Promise<n
   const removed = all.filter((v) => !kept.has(v));
   for (const v of removed) await rm(join(channelDir, versionName(v)), { recursive: true, force: true });
   return removed;
+}
+
+/**
+ * A build from the source replaces the live version; when that version holds updates a dump applied
+ * from the WAL (walSeq > 0), the new version would silently lack them. Refused unless `discard`.
+ */
+export async function checkNoUpdatesLost(channelDir: string, discard = false): Promise<void> {
+  if (discard) return;
+  const cur = await readCurrent(channelDir).catch(() => null);
+  if (!cur) return;
+  const { walSeq } = dumpInfo(cur.manifest);
+  if (walSeq > 0)
+    throw usage(
+      'ERR_RECALL_UPDATES_WOULD_BE_LOST',
+      `${channelDir}: the live version v${cur.version} holds the WAL updates up to seq ${walSeq} (recall dump); a build from the source would drop them`,
+      { file: channelDir, fix: 'add the updates to the source first, or pass --discard-updates to rebuild without them' },
+    );
 }

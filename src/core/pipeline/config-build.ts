@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { badInput, RecallError, usage } from '../errors.js';
 import { type ChannelConfig, loadConfig, type RecallConfig, type SourceConfig } from '../config/load.js';
-import { pruneVersions } from '../index/layers.js';
+import { checkNoUpdatesLost, pruneVersions } from '../index/layers.js';
 import { beginVersion, listVersions, type StagedVersion } from '../index/versions.js';
 import { sha256File } from '../io/sha256.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -42,6 +42,8 @@ export interface ConfigBuildOptions {
   /** Publish the parts built by `--shard` jobs. */
   publish?: boolean;
   threads?: number;
+  /** Publish over live versions that hold WAL updates, dropping them. */
+  discardUpdates?: boolean;
   /** After publishing, keep this many newest versions of each channel (and the layers they read). */
   keep?: number;
 }
@@ -269,6 +271,7 @@ export async function buildFromConfig(
         result.channels.push(summarize(ch, published, [], true));
         continue;
       }
+      await checkNoUpdatesLost(channelDir, o.discardUpdates);
       const staged = await beginVersion(channelDir, ch.kind);
       try {
         const parts = partsDir(channelDir, staged.version, id);
@@ -313,6 +316,7 @@ export async function buildFromConfig(
       const id = await channelBuildId(ch, cfg, out);
       ids.set(ch.name, id);
       if (mode === 'all') {
+        await checkNoUpdatesLost(channelDir, o.discardUpdates);
         const s = await beginVersion(channelDir, ch.kind);
         staged.set(ch.name, s);
         for (const task of tasksFor(ch, cfg, out, s.dir, s.version)) jobs.push({ ch, task });

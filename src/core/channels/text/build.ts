@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { badInput } from '../../errors.js';
 import { channelName } from '../kinds.js';
 import { canonicalJson } from '../../io/canonical-json.js';
+import { checkNoUpdatesLost } from '../../index/layers.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { openDuckDB } from '../../io/duckdb.js';
 import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../../native.js';
@@ -20,6 +21,8 @@ import { type DocColumns, packStrings, packTexts, readJsonLineDocs, readParquetD
 export const TEXT_FILE_EXT = '.rti';
 
 export interface BuildTextOptions {
+  /** Build over a live version that holds WAL updates (a dump applied them), dropping them. */
+  discardUpdates?: boolean;
   inputs: string[];
   inputFormat?: 'parquet' | 'jsonl';
   id: string;
@@ -108,6 +111,7 @@ function readTombstones(
 }
 
 export async function buildText(o: BuildTextOptions, signal?: AbortSignal): Promise<BuildTextResult> {
+  await checkNoUpdatesLost(o.out, o.discardUpdates);
   return inNewVersion(o.out, channelName('text'), (staged) => writeTextParts(o, staged, signal));
 }
 

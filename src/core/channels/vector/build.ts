@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { badInput } from '../../errors.js';
 import { canonicalJson } from '../../io/canonical-json.js';
 import { ms } from '../../io/units.js';
+import { checkNoUpdatesLost } from '../../index/layers.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { loadNative, type VectorBuildOptions } from '../../native.js';
 import { shardFileName } from '../../shard/manifest.js';
@@ -14,6 +15,8 @@ import { readVectors } from './input.js';
 export const VECTOR_FILE_EXT = '.rvec';
 
 export interface BuildVectorOptions {
+  /** Build over a live version that holds WAL updates (a dump applied them), dropping them. */
+  discardUpdates?: boolean;
   inputs: string[];
   inputFormat?: string;
   id?: string;
@@ -36,6 +39,7 @@ export interface BuildVectorResult {
 }
 
 export async function buildVector(o: BuildVectorOptions, signal?: AbortSignal): Promise<BuildVectorResult> {
+  await checkNoUpdatesLost(o.out, o.discardUpdates);
   return inNewVersion(o.out, 'vector', (staged) => writeVectorPart(o, staged, signal));
 }
 
