@@ -124,6 +124,8 @@ interface Ctx {
   warmup: number;
   small: boolean;
   slow: (bench: string) => number;
+  /** The --slowdown factor as given (fractional). */
+  factor: (bench: string) => number;
   say: (l: string) => void;
 }
 
@@ -155,9 +157,13 @@ function benchHash(c: Ctx): Figure[] {
   const nh = native.hashBenchBuild(keys, payloads, 'neighbor', cap);
   const map = new Map<bigint, bigint>();
   keys.forEach((k, i) => map.set(k, payloads[i]!));
-  const slow = c.slow('hash');
+  // --slowdown hash=F: F times the lookups per sample, the fraction as a prefix of the batch
+  const factor = c.factor('hash');
+  const whole = Math.floor(factor);
+  const part = Math.round((factor - whole) * n);
   const ours = rate(c, () => {
-    for (let s = 0; s < slow; s++) native.hashBenchLookup(nh, queries, out, 'amac', 16);
+    for (let s = 0; s < whole; s++) native.hashBenchLookup(nh, queries, out, 'amac', 16);
+    if (part > 0) native.hashBenchLookup(nh, queries.subarray(0, part), out.subarray(0, part), 'amac', 16);
     return n / 1e6;
   });
   const js = rate(c, () => {
@@ -391,6 +397,7 @@ export async function runBenchSuite(o: SuiteOptions = {}): Promise<BenchResult> 
     warmup: 1,
     small: res.params.scale === 'small',
     slow: (b) => Math.max(1, Math.round(o.slowdown?.[b] ?? 1)),
+    factor: (b) => Math.max(1, o.slowdown?.[b] ?? 1),
     say: o.onLine ?? (() => {}),
   };
   for (const b of only) {
@@ -409,34 +416,81 @@ export async function runBenchSuite(o: SuiteOptions = {}): Promise<BenchResult> 
 export interface Comparison {
   id: string;
   label: string;
-  /** What was compared: the anchor ratio when both runs have it, else the median. */
-  basis: 'ratio' | 'median';
+  /**
+   * What was compared: the anchor ratio when both runs have it, else the median; `anchor` for a
+   * figure other figures are measured against (machine speed: reported, never gated).
+   */
+  basis: 'ratio' | 'median' | 'anchor';
   base: number;
   head: number;
   /** Relative change, oriented so that negative is worse. */
   change: number;
+  /** The noise band: the larger relative spread (max - min over the median) of the two runs' repetitions. */
+  noise: number;
   regressed: boolean;
 }
 
-/** Compare `head` with a baseline run; a figure regresses when it is worse by more than `maxRegression` (0.05 = 5%). */
+export interface GateDecision {
+  change: number;
+  noise: number;
+  regressed: boolean;
+}
+
+/** Relative spread of repeated measurements: (max - min) / median. */
+export function relativeSpread(samples: number[]): number {
+  if (samples.length < 2) return 0;
+  const m = q(samples, 0.5);
+  return m > 0 ? (Math.max(...samples) - Math.min(...samples)) / m : 0;
+}
+
+/**
+ * The gate on one figure, from the repetitions of the baseline and the head (oriented so that
+ * higher is better): the change of the medians fails only when it is a loss beyond both the bound
+ * and the noise band (the larger spread of the two runs), so a run-to-run wobble never fails it.
+ */
+export function gateDecision(base: number[], head: number[], maxRegression: number): GateDecision {
+  const change = q(head, 0.5) / q(base, 0.5) - 1;
+  const noise = Math.max(relativeSpread(base), relativeSpread(head));
+  return { change, noise, regressed: change < -maxRegression && -change > noise };
+}
+
+/** Per-repetition values of a figure, oriented so that higher is better: ratios to its anchor when it has one. */
+function orientedSamples(f: Figure, all: Figure[], byRatio: boolean): number[] {
+  const sign = (x: number) => (f.better === 'higher' ? x : 1 / x);
+  if (!byRatio) return f.samples.map(sign);
+  const a = all.find((x) => x.id === f.anchor);
+  if (!a || a.samples.length !== f.samples.length) return [sign(f.ratio ?? f.median)];
+  return f.samples.map((x, i) => (f.better === 'higher' ? x / a.samples[i]! : a.samples[i]! / x));
+}
+
+/**
+ * Compare `head` with a baseline run. Anchors are never gated; a figure with an anchor is compared by
+ * its ratio to the anchor (which cancels machine speed), others by their medians; a figure regresses
+ * when it is worse by more than `maxRegression` (0.05 = 5%) and by more than its noise band.
+ */
 export function compareToBaseline(head: BenchResult, base: BenchResult, maxRegression: number): Comparison[] {
   if (base.format !== 'recall-bench')
     throw new RecallError('ERR_RECALL_BAD_BASELINE', 'the baseline is not a recall bench result', { exit: 3 });
+  const anchors = new Set(head.figures.flatMap((f) => (f.anchor ? [f.anchor] : [])));
   const out: Comparison[] = [];
   for (const f of head.figures) {
     const b = base.figures.find((x) => x.id === f.id);
     if (!b) continue;
-    const byRatio = f.ratio !== undefined && b.ratio !== undefined;
+    const isAnchor = anchors.has(f.id);
+    const byRatio = !isAnchor && f.ratio !== undefined && b.ratio !== undefined;
+    const hs = orientedSamples(f, head.figures, byRatio);
+    const bs = orientedSamples(b, base.figures, byRatio);
+    const d = gateDecision(bs, hs, maxRegression);
     const [hv, bv] = byRatio ? [f.ratio!, b.ratio!] : [f.median, b.median];
-    const change = byRatio || f.better === 'higher' ? hv / bv - 1 : bv / hv - 1;
     out.push({
       id: f.id,
       label: f.label,
-      basis: byRatio ? 'ratio' : 'median',
+      basis: isAnchor ? 'anchor' : byRatio ? 'ratio' : 'median',
       base: bv,
       head: hv,
-      change,
-      regressed: change < -maxRegression,
+      change: d.change,
+      noise: d.noise,
+      regressed: !isAnchor && d.regressed,
     });
   }
   return out;
