@@ -335,7 +335,7 @@ describe('recall profile diff: known answers', () => {
         ])
           assert.ok(Math.abs(ours - theirs) < 0.01, `${e.function}: ${ours} vs ${theirs}`);
         if (pair === 'c-recsvc')
-          assert.ok(Math.abs(g.zSelf - e.zSelf) < 0.01 && Math.abs(g.zTotal - e.zTotal) < 0.01, `${e.function} z`);
+          assert.ok(Math.abs(g.zSelf - e.z_self) < 0.01 && Math.abs(g.zTotal - e.z_total) < 0.01, `${e.function} z`);
       }
     });
   }
