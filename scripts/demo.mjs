@@ -52,10 +52,7 @@ const steps = [
     ['query', 'x2i', '--index', `${S}/x2i`, '--wal', 'demo-out/wal', '--keys', '1,2,3,424242', '-k', '5'],
   ],
   ['dump the WAL into a delta version', ['dump', '--index', `${S}/x2i`, '--wal', 'demo-out/wal', '--delta']],
-  [
-    'the new version answers by itself (base + delta layers)',
-    ['query', 'x2i', '--index', `${S}/x2i`, '--keys', '1,2,3,424242', '-k', '5'],
-  ],
+  ['the new version answers by itself (base + delta layers)', ['query', 'x2i', '--index', `${S}/x2i`, '--keys', '1,2,3,424242', '-k', '5']],
   [
     'a consistent older view: as of seq 0, before the updates',
     ['query', 'x2i', '--index', `${S}/x2i`, '--wal', 'demo-out/wal', '--as-of', '0', '--keys', '1,2,3,424242', '-k', '5'],

@@ -25,8 +25,34 @@ describe('query flags', () => {
   const emb = Array.from({ length: 3 }, (_, i) => Array.from({ length: 32 }, (_, j) => Math.cos(i + j)));
   before(async () => {
     writeFileSync(join(dir, 'q.jsonl'), emb.map((v) => JSON.stringify(v)).join('\n'));
-    await ok(['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', x2i]);
-    await ok(['build', 'vector', '-i', join(P, 'embeddings.parquet'), '--id', 'item_id', '--vector', 'embedding', '--type', 'flat', '-o', vec]);
+    await ok([
+      'build',
+      'x2i',
+      '-i',
+      join(P, 'x2i-lists.parquet'),
+      '--key',
+      'item_id',
+      '--neighbors',
+      'neighbors',
+      '--scores',
+      'scores',
+      '-o',
+      x2i,
+    ]);
+    await ok([
+      'build',
+      'vector',
+      '-i',
+      join(P, 'embeddings.parquet'),
+      '--id',
+      'item_id',
+      '--vector',
+      'embedding',
+      '--type',
+      'flat',
+      '-o',
+      vec,
+    ]);
     await ok(['build', 'inverted', '-i', join(P, 'wordnet-3000.parquet'), '--id', 'id', '--text', 'headword,text', '-o', text]);
   });
 
@@ -100,7 +126,10 @@ describe('query flags', () => {
   });
 
   it('--help documents the query file formats', async () => {
-    assert.match((await ok(['query', 'vector', '--help'])).stdout, /JSON lines: one query per line, a JSON array of numbers or an object\s+\{"vector": \[\.\.\.\]\}/);
+    assert.match(
+      (await ok(['query', 'vector', '--help'])).stdout,
+      /JSON lines: one query per line, a JSON array of numbers or an object\s+\{"vector": \[\.\.\.\]\}/,
+    );
     assert.match((await ok(['query', 'inverted', '--help'])).stdout, /--queries-file: one query per line \(plain text/);
   });
 
@@ -108,14 +137,44 @@ describe('query flags', () => {
     assert.equal((await ok(['hash', 'a', 'b'])).stdout.split('\n')[0], 'key\thash\tshard');
     assert.equal((await ok(['query', 'x2i', '--index', x2i, '--keys', '1'])).stdout.split('\n')[0], 'key\titems (item:score)');
     assert.equal((await ok(['query', 'inverted', '--index', text, 'acid'])).stdout.split('\n')[0], 'id\tscore');
-    assert.match((await ok(['query', 'vector', '--index', vec, '--queries', join(dir, 'q.jsonl')])).stdout.split('\n')[0], /^query\tneighbors/);
+    assert.match(
+      (await ok(['query', 'vector', '--index', vec, '--queries', join(dir, 'q.jsonl')])).stdout.split('\n')[0],
+      /^query\tneighbors/,
+    );
   });
 
   it('-q silences summary lines and timings; results still print', async () => {
     const out = join(dir, 'x2i-q');
-    const loud = await ok(['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out]);
+    const loud = await ok([
+      'build',
+      'x2i',
+      '-i',
+      join(P, 'x2i-lists.parquet'),
+      '--key',
+      'item_id',
+      '--neighbors',
+      'neighbors',
+      '--scores',
+      'scores',
+      '-o',
+      out,
+    ]);
     assert.match(loud.stdout, /x2i v1: 5000 keys/);
-    const quiet = await ok(['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out, '-q']);
+    const quiet = await ok([
+      'build',
+      'x2i',
+      '-i',
+      join(P, 'x2i-lists.parquet'),
+      '--key',
+      'item_id',
+      '--neighbors',
+      'neighbors',
+      '--scores',
+      'scores',
+      '-o',
+      out,
+      '-q',
+    ]);
     assert.equal(quiet.stdout, '');
     const q = await ok(['query', 'vector', '--index', vec, '--queries', join(dir, 'q.jsonl'), '-q']);
     assert.equal(q.stderr, '');
@@ -191,7 +250,17 @@ describe('recall build --config', () => {
 
   it('builds x2i from interactions with every build x2i option; finds ./recall.config.json; --keep N prunes', async () => {
     mkdirSync(work, { recursive: true });
-    const options = { algo: 'swing', userCap: 50, minUserItems: 2, maxUserItems: 500, itemUserCap: 20, swingAlpha1: 10, swingBeta: 0.5, topK: 5, seed: '7' };
+    const options = {
+      algo: 'swing',
+      userCap: 50,
+      minUserItems: 2,
+      maxUserItems: 500,
+      itemUserCap: 20,
+      swingAlpha1: 10,
+      swingBeta: 0.5,
+      topK: 5,
+      seed: '7',
+    };
     writeFileSync(
       join(work, 'recall.config.json'),
       JSON.stringify({
@@ -208,7 +277,24 @@ describe('recall build --config', () => {
     // the same lists as recall build x2i --from-interactions with the same options
     const flags = ['--algo', 'swing', '--user-cap', '50', '--min-user-items', '2', '--max-user-items', '500', '--item-user-cap', '20'];
     const cli = join(dir, 'cf-cli');
-    await ok(['build', 'x2i', '-i', join(P, 'events.parquet'), '--from-interactions', ...flags, '--swing-alpha1', '10', '--swing-beta', '0.5', '--top-k', '5', '--seed', '7', '-o', cli]);
+    await ok([
+      'build',
+      'x2i',
+      '-i',
+      join(P, 'events.parquet'),
+      '--from-interactions',
+      ...flags,
+      '--swing-alpha1',
+      '10',
+      '--swing-beta',
+      '0.5',
+      '--top-k',
+      '5',
+      '--seed',
+      '7',
+      '-o',
+      cli,
+    ]);
     const keys = '1,2,3,4,5,6,7,8,9,10,11,12';
     const a = JSON.parse((await ok(['query', 'x2i', '--index', join(work, 'svc/cf'), '--keys', keys, '--json'])).stdout);
     const b = JSON.parse((await ok(['query', 'x2i', '--index', cli, '--keys', keys, '--json'])).stdout);
@@ -237,7 +323,10 @@ describe('recall build --config', () => {
       [{ fromInteractions: true, neighbors: 'n', scores: 's' }, /must NOT be valid/],
       [{ algo: 'cosine' }, /missing "neighbors"/],
     ]) {
-      writeFileSync(bad, JSON.stringify({ sources: { s: { inputs: ['x.parquet'], key: 'k' } }, channels: [{ name: 'c', kind: 'x2i', source: 's', ...ch }] }));
+      writeFileSync(
+        bad,
+        JSON.stringify({ sources: { s: { inputs: ['x.parquet'], key: 'k' } }, channels: [{ name: 'c', kind: 'x2i', source: 's', ...ch }] }),
+      );
       const r = await recall(['build', '--config', bad]);
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, msg);
@@ -246,7 +335,20 @@ describe('recall build --config', () => {
 
   it('build x2i keeps --keep N like dump', async () => {
     const out = join(dir, 'keep');
-    const args = ['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out];
+    const args = [
+      'build',
+      'x2i',
+      '-i',
+      join(P, 'x2i-lists.parquet'),
+      '--key',
+      'item_id',
+      '--neighbors',
+      'neighbors',
+      '--scores',
+      'scores',
+      '-o',
+      out,
+    ];
     await ok(args);
     await ok(args);
     const r = JSON.parse((await ok([...args, '--keep', '2', '--json'])).stdout);
@@ -258,7 +360,20 @@ describe('nothing replaced silently', () => {
   it('build over a live version holding WAL updates needs --discard-updates', async () => {
     const out = join(dir, 'updated');
     const wal = join(dir, 'updated-wal');
-    const args = ['build', 'x2i', '-i', join(P, 'x2i-lists.parquet'), '--key', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out];
+    const args = [
+      'build',
+      'x2i',
+      '-i',
+      join(P, 'x2i-lists.parquet'),
+      '--key',
+      'item_id',
+      '--neighbors',
+      'neighbors',
+      '--scores',
+      'scores',
+      '-o',
+      out,
+    ];
     await ok(args);
     await ok(args); // a rebuild over a plain build is fine
     await ok(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(root, 'fixtures/wal/x2i-updates.jsonl')]);

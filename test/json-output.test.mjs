@@ -141,7 +141,11 @@ describe('--json outputs', () => {
       for (const [path, key, value] of fixedKeys(out, JSON.parse(readFileSync(join(schemaDir, `${name}.schema.json`), 'utf8')))) {
         const where = `recall ${args.slice(0, 2).join(' ')}: ${path}`;
         assert.match(key, /^[a-z][a-zA-Z0-9]*$/, `${where} is not camelCase`);
-        assert.doesNotMatch(key, /(^|[a-z])(seconds|Seconds|micros|Micros|S|Us)$|^n$/, `${where}: durations are ...Ms, counts say what they count`);
+        assert.doesNotMatch(
+          key,
+          /(^|[a-z])(seconds|Seconds|micros|Micros|S|Us)$|^n$/,
+          `${where}: durations are ...Ms, counts say what they count`,
+        );
         if (typeof value === 'number' && /Ms$/.test(key))
           assert.equal(value, Math.round(value * 1000) / 1000, `${where} = ${value}: rounded to the microsecond`);
       }

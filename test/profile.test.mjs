@@ -334,8 +334,7 @@ describe('recall profile diff: known answers', () => {
           [g.deltaPp.total, e.delta_total_pp],
         ])
           assert.ok(Math.abs(ours - theirs) < 0.01, `${e.function}: ${ours} vs ${theirs}`);
-        if (pair === 'c-recsvc')
-          assert.ok(Math.abs(g.zSelf - e.z_self) < 0.01 && Math.abs(g.zTotal - e.z_total) < 0.01, `${e.function} z`);
+        if (pair === 'c-recsvc') assert.ok(Math.abs(g.zSelf - e.z_self) < 0.01 && Math.abs(g.zTotal - e.z_total) < 0.01, `${e.function} z`);
       }
     });
   }

@@ -25,7 +25,11 @@ export abstract class RecallCommand<T> extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
-    quiet: Flags.boolean({ char: 'q', description: 'Print no progress and no summary lines (results and errors still print).', helpGroup: 'GLOBAL' }),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'Print no progress and no summary lines (results and errors still print).',
+      helpGroup: 'GLOBAL',
+    }),
     verbose: Flags.boolean({ char: 'v', description: 'Print stack traces with errors.', helpGroup: 'GLOBAL' }),
   };
 

@@ -43,7 +43,10 @@ Parts are kept per version and build id (a digest of the channel's config and in
     publish: Flags.boolean({ description: 'publish the parts the --shard jobs built (the last step)' }),
     threads: Flags.integer({ description: 'parts built at once (default: the config\'s "threads", else the CPU count)', min: 1 }),
     'discard-updates': Flags.boolean({ description: 'build over a live version holding WAL updates (from recall dump), dropping them' }),
-    keep: Flags.integer({ description: 'keep this many newest versions of each channel (and the layers they read); default: keep all', min: 1 }),
+    keep: Flags.integer({
+      description: 'keep this many newest versions of each channel (and the layers they read); default: keep all',
+      min: 1,
+    }),
   };
 
   async run(): Promise<ConfigBuildResult | BuildPlan> {
@@ -98,8 +101,7 @@ Parts are kept per version and build id (a digest of the channel's config and in
       const w = rows[0]!.map((_, i) => Math.max(...rows.map((x) => x[i]!.length)));
       for (const x of rows) this.summary(x.map((v, i) => (i < 2 ? v.padEnd(w[i]!) : v.padStart(w[i]!))).join('  '));
     }
-    for (const c of r.channels)
-      if (c.removedVersions.length) this.summary(`${c.channel}: removed v${c.removedVersions.join(', v')}`);
+    for (const c of r.channels) if (c.removedVersions.length) this.summary(`${c.channel}: removed v${c.removedVersions.join(', v')}`);
     this.summary(`${r.mode === 'all' ? 'built' : r.mode} in ${(r.elapsedMs / 1000).toFixed(1)} s -> ${r.out}`);
     return r;
   }

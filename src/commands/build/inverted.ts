@@ -46,7 +46,9 @@ The file is written as the next version of the --out channel folder and publishe
     }),
     'pair-min-pair-df': Flags.integer({ description: 'keep pairs found in at least this many docs', default: 64, min: 2 }),
     forward: Flags.boolean({ description: 'also write the forward index (doc -> terms)' }),
-    tombstones: Flags.string({ description: 'file of ids (one per line; - for stdin) to mark deleted: never returned, statistics unchanged' }),
+    tombstones: Flags.string({
+      description: 'file of ids (one per line; - for stdin) to mark deleted: never returned, statistics unchanged',
+    }),
     k1: Flags.string({ description: 'BM25 k1 stored as the default', default: '1.2' }),
     b: Flags.string({ description: 'BM25 b stored as the default', default: '0.75' }),
     threads: Flags.integer({ description: 'build threads (the bytes do not depend on it)', min: 1 }),

@@ -7,7 +7,8 @@ import type { BuildX2iResult } from '../../core/channels/x2i/build.js';
 
 export default class BuildX2i extends RecallCommand<BuildX2iResult & KeptVersions> {
   static override summary = 'Build an x2i (item-to-item) index: key -> ranked (item, score), from precomputed lists or from interactions.';
-  static override description = `Precomputed lists: parquet rows with an integer key, a list of integer item ids and a list of scores of the same length (files, folders, globs), or a \`recall shard\` folder, which gives one index file per shard.
+  static override description =
+    `Precomputed lists: parquet rows with an integer key, a list of integer item ids and a list of scores of the same length (files, folders, globs), or a \`recall shard\` folder, which gives one index file per shard.
 Interactions (--from-interactions): rows of user, item, optional time and weight (or an action column with --action-weights); --algo cooc | cosine | jaccard | condprob | iuf | decay | swing computes each item's list (item-CF row by row, Swing item-centric with a seeded user sample per item), in parallel, deterministically.
 Output: the next version DIR/v0000000N/ (shard-*.rx2i + manifest.json), then DIR/CURRENT points at it.
 Lists are stored score desc, item asc; keys are found through a NeighborHash (about 1.13 cache lines per hit).

@@ -6,7 +6,8 @@ import type { QueryTextResult } from '../../core/channels/text/query.js';
 
 export default class QueryInverted extends RecallCommand<QueryTextResult> {
   static override summary = 'Search a text index: BM25 top-k for a query string or a file of queries.';
-  static override description = `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words" (a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
+  static override description =
+    `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words" (a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
 Results: score descending, then document order; scores are BM25 (k1, b from the index unless given).
 --index is a .rti file, a version folder or a channel folder (its CURRENT version). A version with delta layers (recall dump --delta) and, with --wal, the documents of the WAL tail are searched as one collection; documents a newer layer replaced or deleted are dropped (they still count in the BM25 statistics, and in the hit count, shown as ~N, until the index is rebuilt from its source).
 A word with a colon after a name that is no field of the index (zzz:walleye) is an error (UNKNOWN_FIELD); quote it to search the words.

@@ -53,7 +53,12 @@ export interface BuildTextOptions {
 
 export interface BuildTextResult {
   version: CurrentVersion;
-  files: (Omit<TextBuildStats, 'buildSeconds' | 'buildCpuSeconds'> & { buildMs: number; buildCpuMs: number; file: string; shard: number })[];
+  files: (Omit<TextBuildStats, 'buildSeconds' | 'buildCpuSeconds'> & {
+    buildMs: number;
+    buildCpuMs: number;
+    file: string;
+    shard: number;
+  })[];
   docs: number;
   rows: number;
   duplicates: number;

@@ -158,7 +158,8 @@ export async function searchText(
   }
   const per: QueryResult[] = queries.map((query, q) => {
     const err = r.errors[q];
-    if (err) return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, searchMs: roundMs(r.micros[q]! / 1e3), error: err };
+    if (err)
+      return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, searchMs: roundMs(r.micros[q]! / 1e3), error: err };
     const hits: QueryResult['hits'] = [];
     for (let i = r.offsets[q]!; i < r.offsets[q + 1]! && hits.length < o.k; i++)
       if (!hide[i]) hits.push({ id: ids[i]!, score: r.scores[i]! });

@@ -354,11 +354,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
         known.set(r.id, e);
       }
       const latest = share(last, r.function) ?? 0;
-      if (
-        e.status === 'open' &&
-        latest - r.baseSharePct < t.thresholdPp / 2 &&
-        last > versions.findIndex((v) => v.version === r.version)
-      ) {
+      if (e.status === 'open' && latest - r.baseSharePct < t.thresholdPp / 2 && last > versions.findIndex((v) => v.version === r.version)) {
         e.status = 'fixed';
         e.updated = now;
       } else if (e.status !== 'fixed') e.lastSeen = versions[last]!.version;
