@@ -216,7 +216,11 @@ impl Parser<'_> {
                     Some((f, t)) if looks_like_field(f) && !t.is_empty() && !t.starts_with('/') => {
                         return Err(QueryError::UnknownField(format!(
                             "unknown field {f} in {w}: the index has {}; quote it (\"{w}\") to search the words",
-                            if self.fields.is_empty() { "no named fields".to_string() } else { format!("fields {}", self.fields.join(", ")) }
+                            if self.fields.is_empty() {
+                                "no named fields".to_string()
+                            } else {
+                                format!("fields {}", self.fields.join(", "))
+                            }
                         )));
                     }
                     _ => (None, w),
