@@ -137,7 +137,8 @@ describe('--json outputs', () => {
   });
 
   it('names are camelCase with the unit in the name; no float noise', () => {
-    for (const { args, out, name } of outputs) {
+    // the full-size peer benchmarks keep their records' names (docs/json.md); their schemas still hold
+    for (const { args, out, name } of outputs.filter((o) => !['bench-hash', 'bench-wal'].includes(o.name))) {
       for (const [path, key, value] of fixedKeys(out, JSON.parse(readFileSync(join(schemaDir, `${name}.schema.json`), 'utf8')))) {
         const where = `recall ${args.slice(0, 2).join(' ')}: ${path}`;
         assert.match(key, /^[a-z][a-zA-Z0-9]*$/, `${where} is not camelCase`);
