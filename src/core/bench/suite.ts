@@ -141,6 +141,19 @@ function rate(c: Ctx, work: () => number): number[] {
   return out;
 }
 
+/** `rate` for several bodies, measured in turn within each repetition. */
+function ratesInterleaved(c: Ctx, works: (() => number)[]): number[][] {
+  for (let i = 0; i < c.warmup; i++) for (const w of works) w();
+  const out = works.map(() => [] as number[]);
+  for (let r = 0; r < c.reps; r++)
+    works.forEach((w, k) => {
+      let units = 0;
+      const s = time(() => (units = w()));
+      out[k]!.push(units / s);
+    });
+  return out;
+}
+
 function benchHash(c: Ctx): Figure[] {
   const native = loadNative();
   const bits = c.small ? 18 : 22;
@@ -161,15 +174,19 @@ function benchHash(c: Ctx): Figure[] {
   const factor = c.factor('hash');
   const whole = Math.floor(factor);
   const part = Math.round((factor - whole) * n);
-  const ours = rate(c, () => {
-    for (let s = 0; s < whole; s++) native.hashBenchLookup(nh, queries, out, 'amac', 16);
-    if (part > 0) native.hashBenchLookup(nh, queries.subarray(0, part), out.subarray(0, part), 'amac', 16);
-    return n / 1e6;
-  });
-  const js = rate(c, () => {
-    for (let i = 0; i < n; i++) out[i] = map.get(queries[i]!) ?? 0n;
-    return n / 1e6;
-  });
+  // interleaved: each repetition measures both back to back, so a busy moment of the machine
+  // touches both and the per-repetition ratio cancels it
+  const [ours = [], js = []] = ratesInterleaved(c, [
+    () => {
+      for (let s = 0; s < whole; s++) native.hashBenchLookup(nh, queries, out, 'amac', 16);
+      if (part > 0) native.hashBenchLookup(nh, queries.subarray(0, part), out.subarray(0, part), 'amac', 16);
+      return n / 1e6;
+    },
+    () => {
+      for (let i = 0; i < n; i++) out[i] = map.get(queries[i]!) ?? 0n;
+      return n / 1e6;
+    },
+  ]);
   c.say(`hash: NeighborHash ${q(ours, 0.5).toFixed(1)} M lookups/s, JS Map ${q(js, 0.5).toFixed(1)} (2^${bits} slots, load 0.79)`);
   return [
     figure('hash', 'jsmap', 'JavaScript Map<bigint, bigint>', 'M lookups/s', 'higher', js),
@@ -426,7 +443,7 @@ export interface Comparison {
   head: number;
   /** Relative change, oriented so that negative is worse. */
   change: number;
-  /** The noise band: the larger relative spread (max - min over the median) of the two runs' repetitions. */
+  /** The noise band: the larger relative spread (interquartile range over the median) of the two runs' repetitions. */
   noise: number;
   /**
    * Whether the gate applies: ratios to an anchor and machine-independent figures (recall) are gated;
@@ -442,11 +459,15 @@ export interface GateDecision {
   regressed: boolean;
 }
 
-/** Relative spread of repeated measurements: (max - min) / median. */
+/**
+ * Relative spread of repeated measurements: the interquartile range over the median (with fewer than
+ * 4 repetitions, max - min), so one disturbed repetition on a shared machine does not widen it alone.
+ */
 export function relativeSpread(samples: number[]): number {
   if (samples.length < 2) return 0;
   const m = q(samples, 0.5);
-  return m > 0 ? (Math.max(...samples) - Math.min(...samples)) / m : 0;
+  const width = samples.length < 4 ? Math.max(...samples) - Math.min(...samples) : q(samples, 0.75) - q(samples, 0.25);
+  return m > 0 ? width / m : 0;
 }
 
 /**
