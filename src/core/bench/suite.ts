@@ -447,7 +447,7 @@ export interface Comparison {
   head: number;
   /** Relative change, oriented so that negative is worse. */
   change: number;
-  /** The noise band: the larger relative spread (interquartile range over the median) of the two runs' repetitions. */
+  /** The noise band: the larger relative spread (max - min over the median) of the two runs' repetitions. */
   noise: number;
   /**
    * Whether the gate applies: ratios to an anchor and machine-independent figures (recall) are gated;
@@ -464,14 +464,14 @@ export interface GateDecision {
 }
 
 /**
- * Relative spread of repeated measurements: the interquartile range over the median (with fewer than
- * 4 repetitions, max - min), so one disturbed repetition on a shared machine does not widen it alone.
+ * Relative spread of repeated measurements: (max - min) / median. The full range, not the quartiles:
+ * on a shared machine whole runs shift by as much as their worst repetition, and a narrower band
+ * failed unchanged code.
  */
 export function relativeSpread(samples: number[]): number {
   if (samples.length < 2) return 0;
   const m = q(samples, 0.5);
-  const width = samples.length < 4 ? Math.max(...samples) - Math.min(...samples) : q(samples, 0.75) - q(samples, 0.25);
-  return m > 0 ? width / m : 0;
+  return m > 0 ? (Math.max(...samples) - Math.min(...samples)) / m : 0;
 }
 
 /**
