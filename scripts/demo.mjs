@@ -20,7 +20,7 @@ const steps = [
     'build every channel of fixtures/recall.config.json: shard the sources, build x2i, vector and text in parallel, publish a version each',
     ['build', '--config', 'fixtures/recall.config.json'],
   ],
-  ['look up item-to-item lists', ['query', 'x2i', '--index', `${S}/x2i`, '--keys', '1,2,3,424242', '--top', '5']],
+  ['look up item-to-item lists', ['query', 'x2i', '--index', `${S}/x2i`, '--keys', '1,2,3,424242', '-k', '5']],
   [
     'search the vector index with its own rows (first 3 shown of 2000)',
     [
@@ -49,16 +49,13 @@ const steps = [
   ],
   [
     'query with the WAL tail merged (key 2 is deleted, 424242 is new)',
-    ['query', 'x2i', '--index', `${S}/x2i`, '--wal', 'demo-out/wal', '--keys', '1,2,3,424242', '--top', '5'],
+    ['query', 'x2i', '--index', `${S}/x2i`, '--wal', 'demo-out/wal', '--keys', '1,2,3,424242', '-k', '5'],
   ],
   ['dump the WAL into a delta version', ['dump', '--index', `${S}/x2i`, '--wal', 'demo-out/wal', '--delta']],
-  [
-    'the new version answers by itself (base + delta layers)',
-    ['query', 'x2i', '--index', `${S}/x2i`, '--keys', '1,2,3,424242', '--top', '5'],
-  ],
+  ['the new version answers by itself (base + delta layers)', ['query', 'x2i', '--index', `${S}/x2i`, '--keys', '1,2,3,424242', '-k', '5']],
   [
     'a consistent older view: as of seq 0, before the updates',
-    ['query', 'x2i', '--index', `${S}/x2i`, '--wal', 'demo-out/wal', '--as-of', '0', '--keys', '1,2,3,424242', '--top', '5'],
+    ['query', 'x2i', '--index', `${S}/x2i`, '--wal', 'demo-out/wal', '--as-of', '0', '--keys', '1,2,3,424242', '-k', '5'],
   ],
   [
     'fold base and delta into a major version, keeping the two newest',

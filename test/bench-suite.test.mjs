@@ -40,7 +40,7 @@ describe('recall bench', () => {
     assert.deepEqual(
       ok.comparison.map((c) => [c.id, c.basis]),
       [
-        ['hash.jsmap', 'median'],
+        ['hash.jsmap', 'anchor'],
         ['hash.neighborhash', 'ratio'],
       ],
     );
@@ -55,6 +55,53 @@ describe('recall bench', () => {
     assert.match(readFileSync(join(dir, 'c', 'bench-report.html'), 'utf8'), /REGRESSED/);
     const badFlag = await recall(['bench', '--slowdown', 'nope=2', '--only', 'hash']);
     assert.equal(badFlag.code, 2);
+  });
+
+  it('the gate: unchanged code passes in all 20 ordered pairs of 5 runs; a slowdown fails beyond the noise band; anchors are never gated', async () => {
+    const runs = [];
+    for (let i = 0; i < 5; i++) {
+      // after the first, a real `recall bench --baseline` pair of unchanged code: exit 0
+      const base = i ? ['--baseline', join(dir, 'g0', 'bench-result.json')] : [];
+      const r = await bench(['--only', 'hash', '--reps', '5', '--out', join(dir, `g${i}`), ...base]);
+      if (i) assert.equal(r.regressions, 0, JSON.stringify(r.comparison));
+      runs.push(r.result);
+    }
+    const slow = [];
+    for (let i = 0; i < 2; i++) {
+      const args = ['--only', 'hash', '--reps', '5', '--out', join(dir, `s${i}`), '--slowdown', 'hash=1.3'];
+      const r = await recall(['bench', ...args, '--baseline', join(dir, 'g0', 'bench-result.json'), '--json']);
+      const out = JSON.parse(r.stdout);
+      // the CLI's exit code is the gate's verdict on its comparison
+      assert.equal(r.code, out.regressions ? 4 : 0, r.stderr);
+      slow.push(out.result);
+    }
+    const { compareToBaseline, gateDecision } = await import('../dist/core/bench/suite.js');
+    let pairs = 0;
+    for (const a of runs)
+      for (const b of runs) {
+        if (a === b) continue;
+        const c = compareToBaseline(b, a, 0.05);
+        assert.deepEqual(
+          c.filter((x) => x.regressed).map((x) => x.id),
+          [],
+          JSON.stringify(c),
+        );
+        assert.equal(c.find((x) => x.id === 'hash.jsmap').gated, false, 'the anchor is reported, not gated');
+        pairs++;
+      }
+    assert.equal(pairs, 20);
+    // 1.3x slower: the gate fails it exactly when the loss is beyond the bound and the noise band (on
+    // this shared machine the JS Map anchor's own spread is often wider than 23%, and then the gate
+    // says it cannot tell rather than failing unchanged code)
+    for (const s of slow)
+      for (const a of runs) {
+        const nh = compareToBaseline(s, a, 0.05).find((x) => x.id === 'hash.neighborhash');
+        assert.equal(nh.regressed, nh.change < -0.05 && -nh.change > nh.noise, JSON.stringify(nh));
+      }
+    // the decision itself: a loss within the noise band passes, beyond it and the bound fails
+    assert.equal(gateDecision([10, 11, 12], [9, 10, 11], 0.05).regressed, false);
+    assert.equal(gateDecision([10, 10.1, 10.2], [7.6, 7.7, 7.8], 0.05).regressed, true);
+    assert.equal(gateDecision([10, 10.1, 10.2], [9.8, 9.85, 9.9], 0.05).regressed, false, 'within the bound');
   });
 
   it('the HTML report draws its plots in headless Chromium without console errors', async () => {
@@ -79,7 +126,11 @@ describe('recall bench', () => {
       await page.goto(pathToFileURL(r.files.html).href);
       await page.waitForSelector('#plot-latency svg path.cdf');
       assert.deepEqual(problems, []);
-      assert.equal(await page.$$eval('svg', (s) => s.length), 3);
+      // one throughput panel per unit, each with its unit as the y label
+      const units = [...new Set(r.result.figures.filter((f) => /\/s|QPS/.test(f.unit)).map((f) => f.unit))];
+      assert.ok(units.length >= 3, units.join(', '));
+      assert.equal(await page.$$eval('svg', (s) => s.length), 2 + units.length);
+      assert.deepEqual((await page.$$eval('#plot-throughput text.ylabel', (t) => t.map((x) => x.textContent))).sort(), [...units].sort());
       assert.equal(await page.$$eval('#plot-vector circle.pt', (c) => c.length), 5);
       assert.equal(
         await page.$$eval('#plot-throughput rect.bar', (b) => b.length),

@@ -74,8 +74,8 @@ describe('container format v1', () => {
         ]),
       ['padding', 64 + 69, /\(padding after section 0 \(kind 1\)\) padding bytes must be zero/],
       ['section table', info.header.tableOffset + 40, /\(section table\) checksum mismatch/],
-      ['footer', info.fileLength - 3, /\(footer\) footer magic missing/],
-      ['footer length field', info.fileLength - 32, /\(footer\) footer fields disagree/],
+      ['footer', info.fileBytes - 3, /\(footer\) footer magic missing/],
+      ['footer length field', info.fileBytes - 32, /\(footer\) footer fields disagree/],
     ];
     for (const [name, at, want] of places) {
       it(`in the ${name} (byte ${at})`, async () => {
@@ -103,10 +103,10 @@ describe('container format v1', () => {
     it('truncated by one byte', async () => {
       const p = join(dir, 'truncated.rcl');
       copyFileSync(fixture, p);
-      truncateSync(p, info.fileLength - 1);
+      truncateSync(p, info.fileBytes - 1);
       const r = await recall(['verify', p]);
       assert.equal(r.code, 3);
-      assert.match(r.stdout, new RegExp(`bytes ${info.fileLength - 1}\\.\\.${info.fileLength} \\(file\\) truncated`));
+      assert.match(r.stdout, new RegExp(`bytes ${info.fileBytes - 1}\\.\\.${info.fileBytes} \\(file\\) truncated`));
       const i = await recall(['inspect', p, '--json']);
       assert.equal(i.code, 3);
       assert.equal(JSON.parse(i.stdout).error.code, 'ERR_RECALL_CORRUPT');

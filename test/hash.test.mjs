@@ -81,10 +81,11 @@ describe('xxHash64 routing hash', () => {
     }
     const ints = await recall(['hash', '--type', 'int64', '--shards', '3'], { input: '-1\n9223372036854775807\n0\n' });
     assert.equal(ints.code, 0, ints.stderr);
-    const lines = ints.stdout
+    const [header, ...lines] = ints.stdout
       .trim()
       .split('\n')
       .map((l) => l.split('\t'));
+    assert.deepEqual(header, ['key', 'hash', 'shard'], 'a TSV header line');
     assert.deepEqual(
       lines.map((l) => l[0]),
       ['-1', '9223372036854775807', '0'],

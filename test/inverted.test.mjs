@@ -449,7 +449,7 @@ describe('spec edge cases (inverted.md §4.5)', () => {
     assert.match(r.stderr, /ANALYZER_MISMATCH|analyzed with/);
     const o = await recall(['query', 'inverted', '--index', file, '--q', 'hello', '--analyzer-override', '--json']);
     assert.equal(o.code, 0, o.stderr);
-    assert.equal(JSON.parse(o.stdout).results[0].hits[0].id, 1);
+    assert.equal(JSON.parse(o.stdout).results[0].hits[0].id, '1');
   });
 });
 
@@ -501,7 +501,7 @@ describe('Chinese text (Debian fortunes-zh)', () => {
     const p = await searchText(ix, ['"明月 故乡"', '明月 故乡'], { k: 100 });
     assert.ok(p.results[0].totalHits <= p.results[1].totalHits);
     const poem = rows.find((r) => r.text.includes('明月光'));
-    assert.ok((await searchText(ix, ['床前明月光'], { k: 100 })).results[0].hits.some((h) => h.id === poem.id));
+    assert.ok((await searchText(ix, ['床前明月光'], { k: 100 })).results[0].hits.some((h) => h.id === String(poem.id)));
   });
   it('the standard analyzer indexes Han bigrams, like the oracle', async () => {
     const out = join(dir, 'zh-std');
@@ -610,7 +610,7 @@ describe('bad input: clear messages, nothing published', () => {
     const b = await build(['--input', src, '--id', 'id', '--text', 'text', '--out', out]);
     assert.equal(b.json.docs, 2);
     const hit = JSON.parse((await recall(['query', 'inverted', '--index', out, '--q', words[0], '--json'])).stdout).results[0];
-    assert.deepEqual(hit.hits.map((h) => h.id).sort(), [1, 2]);
+    assert.deepEqual(hit.hits.map((h) => h.id).sort(), ['1', '2']);
     const out2 = join(dir, 'big2');
     const e = await build(['--input', src, '--id', 'id', '--text', 'text', '--max-doc-bytes', '1000000', '--out', out2], 3);
     assert.match(e.json.error.message, /line 2: the document has \d+ bytes of text, more than --max-doc-bytes 1000000/);

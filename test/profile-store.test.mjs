@@ -207,7 +207,7 @@ describe('profile store on a 22-version x 3-pod series', () => {
       4,
     );
     const fromFiles = await run(['profile', 'diff', '--base', ...b.files, '--head', ...h.files, '--metric', 'self'], 4);
-    const strip = (d) => d.functions.map((f) => [f.name, f.delta_pp, f.z, f.pods_agree, f.gated]);
+    const strip = (d) => d.functions.map((f) => [f.name, f.deltaPp, f.z, f.podsAgree, f.gated]);
     assert.deepEqual(strip(fromStore), strip(fromFiles));
     assert.ok(fromStore.functions.find((f) => f.name === p.fn).gated);
     assert.equal(fromStore.sides.base.pods, 3);

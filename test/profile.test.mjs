@@ -326,16 +326,15 @@ describe('recall profile diff: known answers', () => {
         assert.ok(g, e.function);
         assert.equal(g.status, e.status, e.function);
         for (const [ours, theirs] of [
-          [g.base.self_pct, e.base_self_pct],
-          [g.head.self_pct, e.head_self_pct],
-          [g.base.total_pct, e.base_total_pct],
-          [g.head.total_pct, e.head_total_pct],
-          [g.delta_pp.self, e.delta_self_pp],
-          [g.delta_pp.total, e.delta_total_pp],
+          [g.base.selfPct, e.base_self_pct],
+          [g.head.selfPct, e.head_self_pct],
+          [g.base.totalPct, e.base_total_pct],
+          [g.head.totalPct, e.head_total_pct],
+          [g.deltaPp.self, e.delta_self_pp],
+          [g.deltaPp.total, e.delta_total_pp],
         ])
           assert.ok(Math.abs(ours - theirs) < 0.01, `${e.function}: ${ours} vs ${theirs}`);
-        if (pair === 'c-recsvc')
-          assert.ok(Math.abs(g.z_self - e.z_self) < 0.01 && Math.abs(g.z_total - e.z_total) < 0.01, `${e.function} z`);
+        if (pair === 'c-recsvc') assert.ok(Math.abs(g.zSelf - e.z_self) < 0.01 && Math.abs(g.zTotal - e.z_total) < 0.01, `${e.function} z`);
       }
     });
   }
@@ -350,17 +349,17 @@ describe('recall profile diff: known answers', () => {
       common.map((f) => f.name),
       ['score_candidates'],
     );
-    assert.ok(fn('score_candidates').delta_pp.self > 1.2 && fn('score_candidates').delta_pp.self < 3.2);
+    assert.ok(fn('score_candidates').deltaPp.self > 1.2 && fn('score_candidates').deltaPp.self < 3.2);
     assert.equal(fn('dedup_results').status, 'added');
-    assert.ok(fn('dedup_results').gated && fn('dedup_results').delta_pp.self > 1.5);
-    assert.ok(s.improvements.some((i) => i.name === 'serialize_response' && i.delta_pp < -2));
-    assert.ok(Math.abs(fn('parse_query').delta_pp.self) < 0.5 && !fn('parse_query').gated);
+    assert.ok(fn('dedup_results').gated && fn('dedup_results').deltaPp.self > 1.5);
+    assert.ok(s.improvements.some((i) => i.name === 'serialize_response' && i.deltaPp < -2));
+    assert.ok(Math.abs(fn('parse_query').deltaPp.self) < 0.5 && !fn('parse_query').gated);
     // rank_topk: self share falls, inclusive rises (the new callee)
-    assert.ok(fn('rank_topk').delta_pp.self < 0 && fn('rank_topk').delta_pp.total > 0);
+    assert.ok(fn('rank_topk').deltaPp.self < 0 && fn('rank_topk').deltaPp.total > 0);
     assert.equal(s.sides.base.pods, 3);
     assert.equal(s.sides.base.samples, 6056);
     assert.equal(s.sides.head.samples, 6253);
-    assert.ok(s.sides.base.cores > 0 && s.sides.base.duration_s > 0);
+    assert.ok(s.sides.base.cores > 0 && s.sides.base.durationMs > 0);
     const pass = await run([...args, '--threshold-pp', '6'], 0);
     assert.equal(pass.verdict, 'pass');
   });
@@ -377,8 +376,8 @@ describe('recall profile diff: known answers', () => {
     const s = await run([...args, '--metric', 'self'], 4);
     assert.equal(s.sides.base.event, 'cpu');
     const fn = (n) => s.functions.find((f) => f.name === n);
-    assert.ok(Math.abs(fn('scoreCandidates').delta_pp.self - 2.83) < 0.01);
-    assert.ok(Math.abs(fn('serializeResponse').delta_pp.self + 4.61) < 0.01);
+    assert.ok(Math.abs(fn('scoreCandidates').deltaPp.self - 2.83) < 0.01);
+    assert.ok(Math.abs(fn('serializeResponse').deltaPp.self + 4.61) < 0.01);
     assert.equal(fn('dedupResults').status, 'added');
     await run([...args, '--threshold-pp', '6'], 0);
   });
@@ -395,17 +394,17 @@ describe('recall profile diff: known answers', () => {
       ['serialize_response', -3.27],
       ['parse_query', -0.03],
     ])
-      assert.ok(Math.abs(fn(share, n).delta_pp.self - v) < 0.01, `${n}: ${fn(share, n).delta_pp.self}`);
+      assert.ok(Math.abs(fn(share, n).deltaPp.self - v) < 0.01, `${n}: ${fn(share, n).deltaPp.self}`);
     assert.equal(share.summary.mode, 'share');
     const abs = diffProfiles(base, high, { mode: 'absolute', thresholds: { metric: 'self' } });
     for (const n of ['score_candidates', 'dedup_results', 'serialize_response', 'parse_query', 'rank_topk'])
-      assert.ok(fn(abs, n).delta_gate_pp > 0, `absolute per pod: ${n} reads as a regression`);
+      assert.ok(fn(abs, n).deltaGatePp > 0, `absolute per pod: ${n} reads as a regression`);
     assert.match(abs.summary.warnings.join('\n'), /absolute mode compares CPU per pod: valid only when/);
     // per-unit: both sides served 3,000 requests (3 x 1000, 2 x 1500), so CPU per request tells the truth again.
     const unit = diffProfiles(base, high, { mode: 'per-unit', baseUnits: 3000, headUnits: 3000, thresholds: { metric: 'self' } });
-    assert.ok(fn(unit, 'serialize_response').delta_gate_pp < -2, 'serialize_response costs less per request');
-    assert.ok(fn(unit, 'score_candidates').delta_gate_pp > 1);
-    assert.ok(Math.abs(fn(unit, 'parse_query').delta_gate_pp) < 0.5);
+    assert.ok(fn(unit, 'serialize_response').deltaGatePp < -2, 'serialize_response costs less per request');
+    assert.ok(fn(unit, 'score_candidates').deltaGatePp > 1);
+    assert.ok(Math.abs(fn(unit, 'parse_query').deltaGatePp) < 0.5);
     assert.throws(() => diffProfiles(base, high, { mode: 'per-unit' }), /per-unit mode needs the load of both sides/);
   });
 
@@ -434,7 +433,7 @@ describe('recall profile diff: known answers', () => {
     // a is on 9 of the 10 stacks (18 occurrences, counting every recursive frame); it is the leaf of a;a only.
     assert.equal(a.base.total, 9);
     assert.equal(a.base.self, 1);
-    assert.equal(a.base.total_pct, 90);
+    assert.equal(a.base.totalPct, 90);
   });
 
   it('inferno diff-folded: union, --mode absolute raw counts, truncating normalisation and hex stripping reproduce', async () => {
@@ -586,10 +585,10 @@ describe('recall profile: outputs, determinism and bad input', () => {
     assert.match(md, /percentage points of each side's total/);
     assert.match(a.stdout, /score\\_candidates/);
     const json = JSON.parse(readFileSync(join(dir, 'd1.json'), 'utf8'));
-    assert.equal(json.version, 1);
+    assert.equal(json.version, 2);
     assert.deepEqual(Object.keys(json.sides.base).sort(), [
       'cores',
-      'duration_s',
+      'durationMs',
       'event',
       'inputs',
       'label',
@@ -626,7 +625,7 @@ describe('recall profile: outputs, determinism and bad input', () => {
       m.pods.map((p) => p.samples),
       [1940, 2058],
     );
-    assert.ok(m.pods.every((p) => p.duration_s > 0));
+    assert.ok(m.pods.every((p) => p.durationMs > 0));
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')).pods, m.pods);
     // stdout when no -o
     const r = await recall(['profile', 'collapse', join(P, 'speedscope/stackcollapse/simple.txt')]);

@@ -97,7 +97,7 @@ describe('vector index on Fashion-MNIST (8,000 x 784, 150 queries)', () => {
           assert.ok(Math.abs(d - gt[q].dist[j]) <= 1e-4 * Math.max(1, gt[q].dist[j]), `query ${q} rank ${j}: ${d} vs ${gt[q].dist[j]}`),
         );
       });
-      assert.ok(r.search_s > 0 && r.load_s >= 0);
+      assert.ok(r.searchMs > 0 && r.loadMs >= 0);
     }
   });
 
@@ -261,7 +261,7 @@ describe('vector index from DuckDB-written parquet', () => {
       '-o',
       join(dir, 'pq'),
     ]);
-    assert.equal(b.n, 600);
+    assert.equal(b.vectors, 600);
     assert.equal(b.dim, 16);
     const rows = (
       await c.runAndReadAll(`select item_id, emb from '${join(dir, 'emb.parquet')}' where item_id in (5, 5005)`)
@@ -271,7 +271,7 @@ describe('vector index from DuckDB-written parquet', () => {
     // each row finds itself first, at cosine distance ~0
     assert.deepEqual(
       r.ids.map((x) => x[0]),
-      rows.map((x) => Number(x.item_id)),
+      rows.map((x) => String(x.item_id)),
     );
     for (const d of r.distances) assert.ok(Math.abs(d[0]) < 1e-5);
   });

@@ -108,7 +108,7 @@ describe('x2i from interactions', () => {
       await build(out, algo);
       const want = brute(algo);
       const keys = [...want.keys()];
-      const q = await recall(['query', 'x2i', '--index', out, '--keys', keys.join(','), '--top', '0', '--json']);
+      const q = await recall(['query', 'x2i', '--index', out, '--keys', keys.join(','), '--k', '0', '--json']);
       const got = JSON.parse(q.stdout);
       assert.equal(got.found, keys.length, 'every item with an interaction is a key');
       let pairs = 0;

@@ -26,7 +26,7 @@ async function run(args, code = 0) {
 }
 const build = (input, out, extra = []) =>
   run(['build', 'x2i', '-i', input, '-k', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out, ...extra]);
-const query = (index, keys, extra = []) => run(['query', 'x2i', '--index', index, '--keys', keys.join(','), '--top', '0', ...extra]);
+const query = (index, keys, extra = []) => run(['query', 'x2i', '--index', index, '--keys', keys.join(','), '--k', '0', ...extra]);
 
 describe('x2i', () => {
   it('every key answers its input list: best score per item, score desc then item asc', async () => {

@@ -122,8 +122,8 @@ export interface TextSearchOptions {
 export interface TextBatch extends Served {
   results: QueryResult[];
   errors: number;
-  searchSeconds: number;
-  searchCpuSeconds: number;
+  searchMs: number;
+  searchCpuMs: number;
   docs: number;
   memoryBytes: number;
   layers: (number | null)[];

@@ -15,6 +15,7 @@
  */
 import { Command, type Config, Flags, type Interfaces } from '@oclif/core';
 import { ExitCode, type RecallError, toRecallError } from '../core/errors.js';
+import { colourFor } from './colour.js';
 import { Progress } from './progress.js';
 import { removeInFlight } from '../core/io/atomic.js';
 import { exitCodeOf, onStopSignal, type StopSignal, stopSignal } from './signals.js';
@@ -25,7 +26,11 @@ export abstract class RecallCommand<T> extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
-    quiet: Flags.boolean({ char: 'q', description: 'Print no progress.', helpGroup: 'GLOBAL' }),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'Print no progress and no summary lines (results and errors still print).',
+      helpGroup: 'GLOBAL',
+    }),
     verbose: Flags.boolean({ char: 'v', description: 'Print stack traces with errors.', helpGroup: 'GLOBAL' }),
   };
 
@@ -37,6 +42,7 @@ export abstract class RecallCommand<T> extends Command {
   private readonly abort = new AbortController();
   private verbose = false;
   private stopListening = () => {};
+  private quiet = false;
 
   constructor(argv: string[], config: Config) {
     super(argv, config);
@@ -50,6 +56,7 @@ export abstract class RecallCommand<T> extends Command {
     // Cheap pre-scan: base flags are needed before run() parses everything.
     const argv = this.argv;
     const quiet = argv.includes('--quiet') || argv.includes('-q');
+    this.quiet = quiet;
     this.verbose = argv.includes('--verbose') || argv.includes('-v');
     this.progress = new Progress({ enabled: Progress.shouldShow({ json: this.jsonEnabled(), quiet }) });
     this.stopListening = onStopSignal((sig) => this.interrupt(sig));
@@ -71,7 +78,7 @@ export abstract class RecallCommand<T> extends Command {
     if (this.jsonEnabled()) {
       this.logJson({ error: e.toJSON() });
     } else {
-      process.stderr.write(`recall: error: ${e.oneLine()}\n`);
+      process.stderr.write(`recall: ${colourFor(process.stderr).red('error:')} ${e.oneLine()}\n`);
       if (this.verbose && err.stack) process.stderr.write(`${err.stack}\n`);
     }
   }
@@ -83,8 +90,23 @@ export abstract class RecallCommand<T> extends Command {
     await super.finally(err);
   }
 
-  /** A line of human output (suppressed under --json). */
+  /** Colours for stdout (verdicts): none unless a terminal, none with NO_COLOR. */
+  protected get colour() {
+    return colourFor(process.stdout);
+  }
+
+  /** A line of human output: a result (suppressed under --json). */
   protected say(line = ''): void {
     if (!this.jsonEnabled()) this.log(line);
+  }
+
+  /** A summary line ("N rows -> DIR (3.1 s)"): suppressed under --json and -q. */
+  protected summary(line = ''): void {
+    if (!this.jsonEnabled() && !this.quiet) this.log(line);
+  }
+
+  /** A note on stderr (timings, counts of skipped input): suppressed under --json and -q. */
+  protected note(line: string): void {
+    if (!this.jsonEnabled() && !this.quiet) process.stderr.write(`recall: ${line}\n`);
   }
 }

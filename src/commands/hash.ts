@@ -50,6 +50,7 @@ column route it, and anything else as a string; each output line ends with the t
         .filter((k) => k.length > 0);
     }
     const routed = routeKeys(keys, flags['key-type'], flags.shards, 0n, source);
+    this.say('key\thash\tshard\ttype');
     for (const r of routed) this.say(`${r.key}\t${r.hash}\t${r.shard}\t${r.type}`);
     return { hash: ROUTING_HASH, seed: '0', shards: flags.shards, keyType: flags['key-type'], keys: routed };
   }

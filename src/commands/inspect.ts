@@ -18,7 +18,7 @@ export default class Inspect extends RecallCommand<InspectResult> {
     const { args } = await this.parse(Inspect);
     const info = await readContainerInfo(args.file);
     const h = info.header;
-    this.say(`${info.file}: recall ${h.kindName} index, format ${h.major}.${h.minor}, ${info.fileLength} bytes`);
+    this.say(`${info.file}: recall ${h.kindName} index, format ${h.major}.${h.minor}, ${info.fileBytes} bytes`);
     this.say(
       `  version ${h.version}, shard ${h.shard} of ${h.shardCount}, build id ${h.buildId}, flags 0x${h.flags.toString(16).padStart(8, '0')}`,
     );

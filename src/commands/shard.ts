@@ -6,8 +6,7 @@ import type { ShardResult } from '../core/shard/shard.js';
 export default class Shard extends RecallCommand<ShardResult> {
   static override summary = 'Split parquet into N shards by the routing hash of a key column, plus a manifest.';
   static override description =
-    `Reads parquet as Spark, pyarrow, polars or DuckDB write it (any codec, v1/v2 pages, lists, nulls) and writes
-DIR/shard-00000-of-000NN.parquet ... and DIR/manifest.json. A row's shard is xxh64(key, seed 0) % N (see \`recall hash\`);
+    `Reads parquet as Spark, pyarrow, polars or DuckDB write it (any codec, v1/v2 pages, lists, nulls) and writes DIR/shard-00000-of-000NN.parquet ... and DIR/manifest.json. A row's shard is xxh64(key, seed 0) % N (see \`recall hash\`);
 rows keep their input order inside a shard; the same input gives byte-identical shards and manifest.
 Shards appear only when all are complete; Ctrl-C leaves nothing behind.`;
   static override examples = [
@@ -64,10 +63,10 @@ Shards appear only when all are complete; Ctrl-C leaves nothing behind.`;
     );
     this.progress.stop();
     const m = result.manifest;
-    this.say(
+    this.summary(
       `${m.rows} rows from ${m.inputs.length} file(s) -> ${m.shardCount} shards in ${result.out} (${(result.elapsedMs / 1000).toFixed(1)} s, ${result.rowsPerSecond} rows/s)`,
     );
-    if (m.droppedNullKeys) this.say(`dropped ${m.droppedNullKeys} row(s) with a null key`);
+    if (m.droppedNullKeys) this.summary(`dropped ${m.droppedNullKeys} row(s) with a null key`);
     return result;
   }
 }

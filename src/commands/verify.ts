@@ -8,8 +8,7 @@ export default class Verify extends RecallCommand<VerifyResult> {
   static override description = `A file: header, section table, footer, every section checksum and every padding byte.
 A version folder (manifest.json): each listed file's size and sha256, and no unlisted files.
 A \`recall shard\` folder: each shard's size and sha256 against its manifest.
-A channel folder (CURRENT): CURRENT names a complete version, every version is checked, and every layer a delta
-version (recall dump --delta) reads is there.
+A channel folder (CURRENT): CURRENT names a complete version, every version is checked, and every layer a delta version (recall dump --delta) reads is there.
 Exits 3 when anything is damaged, naming the file and the first bad byte range.`;
   static override examples = [
     '<%= config.bin %> verify fixtures/container/sample-v1.rcl',
@@ -28,10 +27,10 @@ Exits 3 when anything is damaged, naming the file and the first bad byte range.`
       this.say(`${p.file}:${range} (${p.region}) ${p.message}`);
     }
     if (result.ok) {
-      this.say(`ok: ${result.filesChecked} file(s), ${result.bytesChecked} bytes checked`);
+      this.say(`${this.colour.green('ok:')} ${result.filesChecked} file(s), ${result.bytesChecked} bytes checked`);
     } else {
       const bad = result.files.filter((f) => f.problems.length > 0).length;
-      this.say(`damaged: ${bad} of ${result.filesChecked} file(s); rebuild or re-copy them`);
+      this.say(`${this.colour.red('damaged:')} ${bad} of ${result.filesChecked} file(s); rebuild or re-copy them`);
       this.exitCode = ExitCode.BadInput;
     }
     return result;

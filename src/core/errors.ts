@@ -198,6 +198,27 @@ const NODE_IO: Record<string, string> = {
   ENOSPC: 'no space left on device',
 };
 
+/**
+ * oclif's parse errors span lines ("Parsing --x\n\tExpected ...\nSee more help", or a list under
+ * "The following errors occurred:"): fold them to one line, the missing flags named together.
+ */
+export function foldParseError(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('See more help'));
+  if (!/^The following errors? occurred:?$/.test(lines[0] ?? '')) return lines.join(': ');
+  const missing: string[] = [];
+  const other: string[] = [];
+  for (const l of lines.slice(1)) {
+    const m = /^Missing required flag:?\s+(?:--)?([\w-]+)/.exec(l);
+    if (m) missing.push(`--${m[1]}`);
+    else other.push(l.replace(/:$/, ''));
+  }
+  if (missing.length) other.unshift(`missing required flag${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  return other.join('; ');
+}
+
 /** Turn anything thrown into a RecallError (exit 1 for the unexpected). */
 export function toRecallError(e: unknown, context: { command?: string } = {}): RecallError {
   if (e instanceof RecallError) return e;
@@ -207,12 +228,7 @@ export function toRecallError(e: unknown, context: { command?: string } = {}): R
     return new RecallError('ERR_RECALL_CANCELLED', 'interrupted; partial output was removed', { exit: ExitCode.Interrupted, cause: e });
   }
   if (err.oclif?.exit !== undefined) {
-    // oclif's parse errors span lines ("Parsing --x\n\tExpected ...\nSee more help"): fold to one.
-    const message = err.message
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('See more help'))
-      .join(': ');
+    const message = foldParseError(err.message);
     const help = context.command ? `recall ${context.command} --help` : 'recall --help';
     return new RecallError('ERR_RECALL_USAGE', message, { exit: err.oclif.exit as ExitCode, fix: `see \`${help}\``, cause: e });
   }

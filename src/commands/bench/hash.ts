@@ -10,8 +10,8 @@ export interface BenchHashResult {
 
 export default class BenchHash extends RecallCommand<BenchHashResult> {
   static override summary = 'Benchmark NeighborHash lookups against linear probing, the random-access bound and a JS Map.';
-  static override description = `Single thread, batches through the Node API, 90% hits, load 0.79. Reports ns per lookup (best of --reps),
-APCL (average cache lines per hit lookup) and the ratios, all measured in one run.`;
+  static override description =
+    `Single thread, batches through the Node API, 90% hits, load 0.79. Reports ns per lookup (best of --reps), APCL (average cache lines per hit lookup) and the ratios, all measured in one run.`;
   static override examples = ['<%= config.bin %> bench hash', '<%= config.bin %> bench hash --slots 20 --reps 3 --json'];
   static override flags = {
     slots: Flags.integer({ description: 'table sizes as powers of two (repeatable)', multiple: true, default: [22, 25], min: 10, max: 28 }),

@@ -11,10 +11,8 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 export default class BenchInverted extends RecallCommand<TextBenchResult> {
   static override summary = 'Benchmark the text index against a plain typed-array index, FlexSearch and MiniSearch in one run.';
   static override description =
-    `Corpus: Debian's dict-gcide + dict-wn (273,546 entries, 70.8 MB; installed with apt-get on first use), prepared with
-the team harness ../shared/tools/text-bench with its 1,000 seeded queries per class (1 term, 2-term AND, 2-term OR).
-Every engine runs in its own process with the same protocol; rounds alternate the engines and the best round per
-figure is kept. Writes inverted.json and inverted.md to --out-dir. Takes about 5 minutes a round.`;
+    `Corpus: Debian's dict-gcide + dict-wn (273,546 entries, 70.8 MB; installed with apt-get on first use), prepared with the team harness ../shared/tools/text-bench with its 1,000 seeded queries per class (1 term, 2-term AND, 2-term OR).
+Every engine runs in its own process with the same protocol; rounds alternate the engines and the best round per figure is kept. Writes inverted.json and inverted.md to --out-dir. Takes about 5 minutes a round.`;
   static override examples = ['<%= config.bin %> bench inverted', '<%= config.bin %> bench inverted --rounds 1 --libs naive,recall'];
   static override flags = {
     rounds: Flags.integer({

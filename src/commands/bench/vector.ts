@@ -11,9 +11,7 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 export default class BenchVector extends RecallCommand<VectorBenchResult> {
   static override summary = 'Benchmark the vector indexes against hnswlib-node and usearch in one run of the team ANN harness.';
   static override description =
-    `Drives ../shared/tools/ann-bench: Fashion-MNIST (Debian's dataset-fashion-mnist, installed with apt-get on first
-use) or a synthetic 1M x 128 set, exact ground truth, recall@10 by the ann-benchmarks rule, QPS per CPU-second, single
-thread. Writes the curves as JSON and an HTML plot to --out-dir. Takes minutes (the 1M set: an hour).`;
+    `Drives ../shared/tools/ann-bench: Fashion-MNIST (Debian's dataset-fashion-mnist, installed with apt-get on first use) or a synthetic 1M x 128 set, exact ground truth, recall@10 by the ann-benchmarks rule, QPS per CPU-second, single thread. Writes the curves as JSON and an HTML plot to --out-dir. Takes minutes (the 1M set: an hour).`;
   static override examples = ['<%= config.bin %> bench vector', '<%= config.bin %> bench vector --data synth1m --runs 1'];
   static override flags = {
     data: Flags.string({ description: 'data set', options: ['fashion', 'synth1m'], default: 'fashion' }),

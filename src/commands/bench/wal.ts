@@ -4,9 +4,8 @@ import type { WalBenchResult } from '../../core/bench/wal.js';
 
 export default class BenchWal extends RecallCommand<WalBenchResult> {
   static override summary = 'Benchmark the incremental path against the disk: WAL append, replay, and a major x2i dump.';
-  static override description = `All in one run, with dd's sequential write rate (fdatasync) measured first as the anchor: appending small
-records with one fsync per batch (and per record, for scale), replaying them into per-key changes, scanning, and
-a major dump of a large x2i index with changes from a WAL (its output size over dd's rate is the floor).`;
+  static override description =
+    `All in one run, with dd's sequential write rate (fdatasync) measured first as the anchor: appending small records with one fsync per batch (and per record, for scale), replaying them into per-key changes, scanning, and a major dump of a large x2i index with changes from a WAL (its output size over dd's rate is the floor).`;
   static override examples = ['<%= config.bin %> bench wal', '<%= config.bin %> bench wal --records 1000000 --dump-keys 1000000 --json'];
   static override flags = {
     dir: Flags.string({ description: 'scratch folder on the disk to measure (removed afterwards)', default: 'bench/data/wal' }),

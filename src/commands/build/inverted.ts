@@ -2,16 +2,14 @@ import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { RecallCommand } from '../../cli/base-command.js';
 import { usage } from '../../core/errors.js';
+import { type KeptVersions, keepVersions } from '../../cli/keep.js';
 import type { BuildTextResult } from '../../core/channels/text/build.js';
 
-export default class BuildInverted extends RecallCommand<BuildTextResult> {
+export default class BuildInverted extends RecallCommand<BuildTextResult & KeptVersions> {
   static override summary = 'Build a text index (inverted + optional forward index and term-pair postings, BM25) from documents.';
   static override description =
-    `Documents come from parquet files/folders/globs, a \`recall shard\` folder (one index file per shard) or JSON
-lines, as an id column and one or more text columns (each a field; weights multiply its BM25 contribution).
-Analyzers: standard (NFKC, lowercase, runs of letters/digits/marks; Han/kana as overlapping bigrams) and jieba
-(Chinese words via @node-rs/jieba: search mode at index time, plain cut at query time). A duplicated id keeps
-its last row (the count is reported). The bytes depend only on the input and the flags, never on --threads.
+    `Documents come from parquet files/folders/globs, a \`recall shard\` folder (one index file per shard) or JSON lines, as an id column and one or more text columns (each a field; weights multiply its BM25 contribution).
+Analyzers: standard (NFKC, lowercase, runs of letters/digits/marks; Han/kana as overlapping bigrams) and jieba (Chinese words via @node-rs/jieba: search mode at index time, plain cut at query time). A duplicated id keeps its last row (the count is reported). The bytes depend only on the input and the flags, never on --threads.
 The file is written as the next version of the --out channel folder and published only when complete.`;
   static override examples = [
     '<%= config.bin %> build inverted --input docs.parquet --id doc_id --text title,body --field-weights 2,1 --out out/text',
@@ -48,15 +46,19 @@ The file is written as the next version of the --out channel folder and publishe
     }),
     'pair-min-pair-df': Flags.integer({ description: 'keep pairs found in at least this many docs', default: 64, min: 2 }),
     forward: Flags.boolean({ description: 'also write the forward index (doc -> terms)' }),
-    tombstones: Flags.string({ description: 'file of ids (one per line) to mark deleted: never returned, statistics unchanged' }),
+    tombstones: Flags.string({
+      description: 'file of ids (one per line; - for stdin) to mark deleted: never returned, statistics unchanged',
+    }),
     k1: Flags.string({ description: 'BM25 k1 stored as the default', default: '1.2' }),
     b: Flags.string({ description: 'BM25 b stored as the default', default: '0.75' }),
     threads: Flags.integer({ description: 'build threads (the bytes do not depend on it)', min: 1 }),
     shard: Flags.integer({ description: 'with a shard folder: build only shard K (one job of a distributed build)', min: 0 }),
+    'discard-updates': Flags.boolean({ description: 'build over a live version holding WAL updates (from recall dump), dropping them' }),
+    keep: Flags.integer({ description: 'keep this many newest versions (and the layers they read); default: keep all', min: 1 }),
     out: Flags.string({ char: 'o', description: 'channel folder (a new version is published in it)', required: true }),
   };
 
-  async run(): Promise<BuildTextResult> {
+  async run(): Promise<BuildTextResult & KeptVersions> {
     const { flags } = await this.parse(BuildInverted);
     const { buildText } = await import('../../core/channels/text/build.js');
     const num = (v: string, name: string) => {
@@ -89,6 +91,7 @@ The file is written as the next version of the --out channel folder and publishe
         b: num(flags.b, 'b'),
         threads: flags.threads ?? availableParallelism(),
         out: flags.out,
+        discardUpdates: flags['discard-updates'],
       },
       this.signal,
     );
@@ -103,9 +106,9 @@ The file is written as the next version of the --out channel folder and publishe
     }
     const terms = r.files.reduce((a, f) => a + f.terms, 0);
     const pairs = r.files.reduce((a, f) => a + f.pairs, 0);
-    this.say(
-      `${r.docs} docs (${r.rows} rows), ${terms} terms${pairs ? `, ${pairs} pairs` : ''} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, read ${r.readSeconds.toFixed(2)} s, build ${r.buildSeconds.toFixed(2)} s, ${r.buildCpuSeconds.toFixed(2)} CPU-s)`,
+    this.summary(
+      `${r.docs} docs (${r.rows} rows), ${terms} terms${pairs ? `, ${pairs} pairs` : ''} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, read ${(r.readMs / 1000).toFixed(2)} s, build ${(r.buildMs / 1000).toFixed(2)} s, ${(r.buildCpuMs / 1000).toFixed(2)} CPU-s)`,
     );
-    return r;
+    return { ...r, ...(await keepVersions(flags.out, flags.keep, (l) => this.summary(l))) };
   }
 }

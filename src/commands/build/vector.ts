@@ -1,14 +1,14 @@
 import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { RecallCommand } from '../../cli/base-command.js';
+import { type KeptVersions, keepVersions } from '../../cli/keep.js';
 import type { BuildVectorResult } from '../../core/channels/vector/build.js';
 import { parseU64 } from '../../cli/flags/u64.js';
 
-export default class BuildVector extends RecallCommand<BuildVectorResult> {
+export default class BuildVector extends RecallCommand<BuildVectorResult & KeptVersions> {
   static override summary = 'Build a vector index (HNSW, IVF or flat; f32, f16 or int8) from parquet or fbin vectors.';
   static override description = `The index is written as the next version of the --out channel folder and published only when complete.
-Graphs and centroids are computed from f32 vectors with bit-identical kernels: the same input, flags and --seed give
-the same bytes on any machine and for any --threads. int8 is per-dimension affine quantisation trained on the data;
+Graphs and centroids are computed from f32 vectors with bit-identical kernels: the same input, flags and --seed give the same bytes on any machine and for any --threads. int8 is per-dimension affine quantisation trained on the data;
 --rerank keeps the f32 vectors in their own section so queries can re-rank the top R exactly.`;
   static override examples = [
     '<%= config.bin %> build vector --input emb.parquet --id item_id --vector embedding --type hnsw --out out/vector',
@@ -35,10 +35,12 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
     rerank: Flags.boolean({ description: 'keep the f32 vectors too (int8/f16), for `query vector --rerank R`' }),
     seed: Flags.string({ description: 'seed of HNSW levels and the k-means sample', default: '0' }),
     threads: Flags.integer({ description: 'build threads (the bytes do not depend on it)', min: 1 }),
+    'discard-updates': Flags.boolean({ description: 'build over a live version holding WAL updates (from recall dump), dropping them' }),
+    keep: Flags.integer({ description: 'keep this many newest versions (and the layers they read); default: keep all', min: 1 }),
     out: Flags.string({ char: 'o', description: 'channel folder (a new version is published in it)', required: true }),
   };
 
-  async run(): Promise<BuildVectorResult> {
+  async run(): Promise<BuildVectorResult & KeptVersions> {
     const { flags } = await this.parse(BuildVector);
     const { buildVector } = await import('../../core/channels/vector/build.js');
     this.progress.start('building the vector index');
@@ -49,6 +51,7 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
         id: flags.id,
         vector: flags.vector,
         out: flags.out,
+        discardUpdates: flags['discard-updates'],
         build: {
           type: flags.type as 'hnsw' | 'ivf' | 'flat',
           quant: flags.quant as 'f32' | 'f16' | 'int8',
@@ -65,9 +68,9 @@ the same bytes on any machine and for any --threads. int8 is per-dimension affin
       this.signal,
     );
     this.progress.stop();
-    this.say(
-      `${r.n} vectors of ${r.dim} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, build ${r.buildSeconds.toFixed(2)} s, ${r.buildCpuSeconds.toFixed(2)} CPU-s)`,
+    this.summary(
+      `${r.vectors} vectors of ${r.dim} -> ${r.version.dir} (${(r.fileBytes / 1e6).toFixed(1)} MB, build ${(r.buildMs / 1000).toFixed(2)} s, ${(r.buildCpuMs / 1000).toFixed(2)} CPU-s)`,
     );
-    return r;
+    return { ...r, ...(await keepVersions(flags.out, flags.keep, (l) => this.summary(l))) };
   }
 }

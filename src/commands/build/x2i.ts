@@ -2,15 +2,14 @@ import { Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { parseU64 } from '../../cli/flags/u64.js';
 import { usage } from '../../core/errors.js';
+import { type KeptVersions, keepVersions } from '../../cli/keep.js';
 import type { BuildX2iResult } from '../../core/channels/x2i/build.js';
 
-export default class BuildX2i extends RecallCommand<BuildX2iResult> {
+export default class BuildX2i extends RecallCommand<BuildX2iResult & KeptVersions> {
   static override summary = 'Build an x2i (item-to-item) index: key -> ranked (item, score), from precomputed lists or from interactions.';
-  static override description = `Precomputed lists: parquet rows with an integer key, a list of integer item ids and a list of scores of the
-same length (files, folders, globs), or a \`recall shard\` folder, which gives one index file per shard.
-Interactions (--from-interactions): rows of user, item, optional time and weight (or an action column with
---action-weights); --algo cooc | cosine | jaccard | condprob | iuf | decay | swing computes each item's list
-(item-CF row by row, Swing item-centric with a seeded user sample per item), in parallel, deterministically.
+  static override description =
+    `Precomputed lists: parquet rows with an integer key, a list of integer item ids and a list of scores of the same length (files, folders, globs), or a \`recall shard\` folder, which gives one index file per shard.
+Interactions (--from-interactions): rows of user, item, optional time and weight (or an action column with --action-weights); --algo cooc | cosine | jaccard | condprob | iuf | decay | swing computes each item's list (item-CF row by row, Swing item-centric with a seeded user sample per item), in parallel, deterministically.
 Output: the next version DIR/v0000000N/ (shard-*.rx2i + manifest.json), then DIR/CURRENT points at it.
 Lists are stored score desc, item asc; keys are found through a NeighborHash (about 1.13 cache lines per hit).
 A null key, lists of unequal length, a null item or a NaN score stops the build with the file and row; nothing is written.`;
@@ -52,13 +51,15 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
     'item-user-cap': Flags.integer({ description: 'swing: users sampled per item (seeded)', default: 200, min: 2 }),
     threads: Flags.integer({ description: 'threads for the computation (the result does not depend on it)', default: 2, min: 1 }),
     shard: Flags.integer({ description: 'with a shard folder: build only shard K (one job of a distributed build)', min: 0 }),
+    'discard-updates': Flags.boolean({ description: 'build over a live version holding WAL updates (from recall dump), dropping them' }),
+    keep: Flags.integer({ description: 'keep this many newest versions (and the layers they read); default: keep all', min: 1 }),
     out: Flags.string({ char: 'o', description: 'channel folder (versions are created inside)', required: true }),
     'top-k': Flags.integer({ description: 'keep at most this many items per key (0 = all; interactions: default 100)', min: 0 }),
     'min-score': Flags.string({ description: 'drop items scoring below this' }),
     seed: Flags.string({ description: 'seed of the hash table and the Swing sample (an unsigned 64-bit integer)', default: '0' }),
   };
 
-  async run(): Promise<BuildX2iResult> {
+  async run(): Promise<BuildX2iResult & KeptVersions> {
     const { flags } = await this.parse(BuildX2i);
     const { buildX2i } = await import('../../core/channels/x2i/build.js');
     const { parseActionWeights } = await import('../../core/channels/x2i/interactions.js');
@@ -115,6 +116,7 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
         minScore: interactions ? undefined : minScore,
         seed,
         shard: flags.shard,
+        discardUpdates: flags['discard-updates'],
         command: ['recall', 'build', 'x2i', ...this.argv].join(' '),
       },
       { signal: this.signal, onShard: (done, total) => this.progress.update(done, undefined, total) },
@@ -122,9 +124,9 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
     this.progress.stop();
     const keys = result.shards.reduce((s, x) => s + x.keys, 0);
     const edges = result.shards.reduce((s, x) => s + x.edges, 0);
-    this.say(
+    this.summary(
       `x2i v${result.version.version}: ${keys} keys, ${edges} items in ${result.shards.length} shard file(s) at ${result.version.dir} (${(result.elapsedMs / 1000).toFixed(1)} s)`,
     );
-    return result;
+    return { ...result, ...(await keepVersions(flags.out, flags.keep, (l) => this.summary(l))) };
   }
 }

@@ -6,9 +6,8 @@ import type { CollapseResult } from '../../core/profile/run.js';
 
 export default class ProfileCollapse extends RecallCommand<CollapseResult> {
   static override summary = 'Collapse perf script text, pprof or folded files into folded stacks.';
-  static override description = `Inputs are summed into one folded output, sorted by stack. perf text is weighted by the event's period
-(nanoseconds for cpu-clock), only the first event type is kept unless --event says otherwise; pprof reads the cpu
-sample type and expands inlined frames. Bad lines are counted and reported; a file where nothing parses is exit 3.`;
+  static override description =
+    `Inputs are summed into one folded output, sorted by stack. perf text is weighted by the event's period (nanoseconds for cpu-clock), only the first event type is kept unless --event says otherwise; pprof reads the cpu sample type and expands inlined frames. Bad lines are counted and reported; a file where nothing parses is exit 3.`;
   static override examples = [
     'perf script > out.perf && <%= config.bin %> profile collapse out.perf -o out.folded',
     '<%= config.bin %> profile collapse cpu.pb.gz --sample-type cpu',

@@ -11,10 +11,8 @@ const NAMES = 'NAME NORMALISATION';
 
 export default class ProfileDiff extends RecallCommand<DiffJobResult> {
   static override summary = 'Diff base against head profiles (many pods a side) into a differential flame graph and a CI gate.';
-  static override description = `Each side is the merge of its files. Deltas are in percentage points of each side's total by default
-(--mode share), so unequal load does not paint everything red; --mode absolute compares per pod, --mode per-unit per
-request (--base-units/--head-units). A function regresses when its --metric delta is at least --threshold-pp, |z| >= --z
-on sample counts, it has --min-samples, and (with 2+ pods a side) every head pod is beyond every base pod.
+  static override description =
+    `Each side is the merge of its files. Deltas are in percentage points of each side's total by default (--mode share), so unequal load does not paint everything red; --mode absolute compares per pod, --mode per-unit per request (--base-units/--head-units). A function regresses when its --metric delta is at least --threshold-pp, |z| >= --z on sample counts, it has --min-samples, and (with 2+ pods a side) every head pod is beyond every base pod.
 
 Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, mixed units or events), 2 bad flags.`;
   static override examples = [
@@ -146,13 +144,13 @@ Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, 
         baseUnits: num('base-units', flags['base-units']),
         headUnits: num('head-units', flags['head-units']),
         thresholds: {
-          threshold_pp: num('threshold-pp', flags['threshold-pp']),
+          thresholdPp: num('threshold-pp', flags['threshold-pp']),
           metric: flags.metric as 'self' | 'total',
-          threshold_rel: num('threshold-rel', flags['threshold-rel']) ?? null,
-          min_share: num('min-share', flags['min-share']),
-          min_samples: flags['min-samples'],
+          thresholdRel: num('threshold-rel', flags['threshold-rel']) ?? null,
+          minShare: num('min-share', flags['min-share']),
+          minSamples: flags['min-samples'],
           z: num('z', flags.z),
-          fail_on_added: flags['fail-on-added'],
+          failOnAdded: flags['fail-on-added'],
           ignore: flags.ignore ?? null,
           allow: flags.allow ?? null,
         },

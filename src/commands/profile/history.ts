@@ -8,8 +8,8 @@ import { requirePath } from '../../core/io/paths.js';
 
 export default class ProfileHistory extends RecallCommand<HistoryResult> {
   static override summary = "A function's self and total share per version (or day) from a profile store, with its pod spread.";
-  static override description = `--function F follows one function; --top N the N functions whose self share moved most over the
-range. Markdown on stdout, --json, -o a self-contained HTML line chart.`;
+  static override description =
+    `--function F follows one function; --top N the N functions whose self share moved most over the range. Markdown on stdout, --json, -o a self-contained HTML line chart.`;
   static override examples = [
     '<%= config.bin %> profile history --store profiles --app search --function score_candidates -o history.html',
     '<%= config.bin %> profile history --store profiles --app search --top 5 --by day',

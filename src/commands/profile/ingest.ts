@@ -9,8 +9,7 @@ import { existsSync } from 'node:fs';
 export default class ProfileIngest extends RecallCommand<IngestResult> {
   static override summary = 'Append profiles (perf text, pprof, async-profiler, folded; gz) to a Parquet profile store.';
   static override description = `Every profile needs an app and a version label (--label, --labels-from or pprof labels), else exit 2;
-a file where nothing parses is exit 3; in both cases nothing is stored. Ingesting the same file with the same labels
-again adds nothing (reported as skipped). A kill at any moment leaves a readable store; concurrent ingests both land.
+a file where nothing parses is exit 3; in both cases nothing is stored. Ingesting the same file with the same labels again adds nothing (reported as skipped). A kill at any moment leaves a readable store; concurrent ingests both land.
 Layout and schema: docs/profile-store.md.`;
   static override examples = [
     '<%= config.bin %> profile ingest pods/*.perf.gz --store profiles --label app=search --label version=1.3 --label commit=1a2b3c',
@@ -40,7 +39,7 @@ Layout and schema: docs/profile-store.md.`;
       { read: readOptions(flags), threads: flags.threads, progress: this.progress, signal: this.signal },
     );
     for (const w of result.warnings) process.stderr.write(`recall: warning: ${w}\n`);
-    this.say(
+    this.summary(
       `${result.added.length} profile(s) added, ${result.skipped.length} already stored${result.ingestId ? ` (ingest ${result.ingestId})` : ''}`,
     );
     for (const s of result.skipped) this.say(`  skipped ${s.source}: ${s.reason} (${s.id})`);

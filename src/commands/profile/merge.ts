@@ -6,8 +6,8 @@ import type { MergeResult } from '../../core/profile/run.js';
 
 export default class ProfileMerge extends RecallCommand<MergeResult> {
   static override summary = 'Merge the profiles of many pods into one side: folded stacks plus per-pod totals and labels.';
-  static override description = `The folded output is the sum of all pods; --json-out records each pod's totals (kept for the
-statistics of a later diff) and the --label metadata (app, version, dc, ...).`;
+  static override description =
+    `The folded output is the sum of all pods; --json-out records each pod's totals (kept for the statistics of a later diff) and the --label metadata (app, version, dc, ...).`;
   static override examples = [
     '<%= config.bin %> profile merge pods/*.perf.txt -o v1.3.folded --json-out v1.3.json --label app=search,version=1.3,dc=x',
   ];

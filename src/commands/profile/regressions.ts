@@ -12,11 +12,8 @@ const GATE = 'GATE';
 export default class ProfileRegressions extends RecallCommand<RegressionsResult | { accepted: LifecycleEntry }> {
   static override summary =
     'Scan consecutive versions in a profile store for CPU regressions and name the commits that likely caused them.';
-  static override description = `Versions are ordered by first-seen time; each is diffed against the one before with the gate of
-\`profile diff\` (threshold, z, pod agreement). Rises that go away within --confirm N versions and cost that only moved
-between a function and its callers, callees or siblings are suppressed. With --repo, the commits between the versions'
-commit labels are ranked by whether they touch the files defining the function. Regressions are recorded in the
-store (open, fixed when the share returns, accepted with --accept ID --reason TEXT).
+  static override description =
+    `Versions are ordered by first-seen time; each is diffed against the one before with the gate of \`profile diff\` (threshold, z, pod agreement). Rises that go away within --confirm N versions and cost that only moved between a function and its callers, callees or siblings are suppressed. With --repo, the commits between the versions' commit labels are ranked by whether they touch the files defining the function. Regressions are recorded in the store (open, fixed when the share returns, accepted with --accept ID --reason TEXT).
 
 Exit codes: 0 no new regression, 4 a new one, 2 bad flags, 3 bad store.`;
   static override examples = [
@@ -72,10 +69,10 @@ Exit codes: 0 no new regression, 4 a new one, 2 bad flags, 3 bad store.`;
         repo: flags.repo,
         confirm: flags.confirm,
         thresholds: {
-          threshold_pp: num('threshold-pp', flags['threshold-pp']),
+          thresholdPp: num('threshold-pp', flags['threshold-pp']),
           metric: flags.metric as 'self' | 'total',
           z: num('z', flags.z),
-          min_samples: flags['min-samples'],
+          minSamples: flags['min-samples'],
           ignore: flags.ignore ?? null,
         },
       },

@@ -1,30 +1,30 @@
-import { readFile } from 'node:fs/promises';
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { RecallCommand } from '../../cli/base-command.js';
 import { walQueryFlags, warnTorn } from '../../cli/flags/wal.js';
+import { ExitCode, usage } from '../../core/errors.js';
 import type { QueryTextResult } from '../../core/channels/text/query.js';
 
 export default class QueryInverted extends RecallCommand<QueryTextResult> {
   static override summary = 'Search a text index: BM25 top-k for a query string or a file of queries.';
-  static override description = `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words"
-(a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
+  static override description =
+    `Syntax: words next to each other are ANDed (--or: ORed); AND, OR, NOT (upper case), -word, ( ), "two words" (a phrase: exact adjacency when the index has --pairs adjacent, else both words), field:word, word^2 (boost).
 Results: score descending, then document order; scores are BM25 (k1, b from the index unless given).
---index is a .rti file, a version folder or a channel folder (its CURRENT version). A version with delta layers
-(recall dump --delta) and, with --wal, the documents of the WAL tail are searched as one collection; documents
-a newer layer replaced or deleted are dropped (they still count in the BM25 statistics, and in the hit count,
-shown as ~N, until the index is rebuilt from its source).
-Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUERY_TOO_LARGE); with
---queries-file such errors are reported per query.`;
+--index is a .rti file, a version folder or a channel folder (its CURRENT version). A version with delta layers (recall dump --delta) and, with --wal, the documents of the WAL tail are searched as one collection; documents a newer layer replaced or deleted are dropped (they still count in the BM25 statistics, and in the hit count, shown as ~N, until the index is rebuilt from its source).
+A word with a colon after a name that is no field of the index (zzz:walleye) is an error (UNKNOWN_FIELD); quote it to search the words.
+--queries-file: one query per line (plain text, not JSON); - reads them from stdin.
+Exit codes: 2 for an error in the one query (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUERY_TOO_LARGE, UNKNOWN_FIELD); with --queries-file each failed line is reported with its error, the others are answered, and the exit code is 3.`;
   static override examples = [
-    '<%= config.bin %> query inverted --index out/text --q "apple AND (pie OR tart) -recipe"',
-    '<%= config.bin %> query inverted --index out/text --queries-file queries.txt --k 10 --json',
-    '<%= config.bin %> query inverted --index out/text --wal out/wal --q "new words"',
+    '<%= config.bin %> query inverted --index out/text "apple AND (pie OR tart) -recipe"',
+    '<%= config.bin %> query inverted --index out/text --queries-file queries.txt -k 10 --json',
+    'cat queries.txt | <%= config.bin %> query inverted --index out/text --queries-file -',
+    '<%= config.bin %> query inverted --index out/text --wal out/wal "new words"',
   ];
+  static override args = { query: Args.string({ description: 'the query (or --queries-file)', ignoreStdin: true }) };
   static override flags = {
     index: Flags.string({ description: 'text index file, version folder or channel folder', required: true }),
-    q: Flags.string({ description: 'one query', exclusive: ['queries-file'] }),
-    'queries-file': Flags.string({ description: 'file with one query per line' }),
-    k: Flags.integer({ description: 'hits per query (0: count only)', default: 10, min: 0 }),
+    q: Flags.string({ description: 'one query, the same as the argument (kept for old scripts)', exclusive: ['queries-file'] }),
+    'queries-file': Flags.string({ description: 'file with one query per line; - for stdin' }),
+    k: Flags.integer({ char: 'k', description: 'hits per query (0: count only)', default: 10, min: 0 }),
     or: Flags.boolean({ description: 'words next to each other are ORed (default: ANDed)' }),
     'no-pairs': Flags.boolean({ description: 'do not use the term-pair postings (same results, for comparison)' }),
     'match-all-pure-not': Flags.boolean({ description: 'let a query of only NOT terms match every other document' }),
@@ -36,26 +36,17 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
   };
 
   async run(): Promise<QueryTextResult> {
-    const { flags } = await this.parse(QueryInverted);
-    const { openIndex, usage } = await import('../../api/index.js');
-    if (flags.q === undefined && flags['queries-file'] === undefined)
-      throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
-    const queries =
-      flags.q !== undefined ? [flags.q] : (await readFile(flags['queries-file']!, 'utf8')).split('\n').filter((l) => l.trim());
-    const ix = await openIndex(flags.index, {
-      wal: flags.wal,
-      asOf: flags['as-of'],
-      skipCorrupt: flags['skip-corrupt'],
-      analyzerOverride: flags['analyzer-override'],
-    });
-    let batch: Awaited<ReturnType<NonNullable<typeof ix.text>['searchMany']>>;
-    try {
-      if (!ix.text)
-        throw usage('ERR_RECALL_NOT_AN_INDEX', `${flags.index}: holds no text (inverted) channel, or more than one`, {
-          file: flags.index,
-          fix: 'pass an inverted channel folder, version folder or .rti file',
-        });
-      batch = await ix.text.searchMany(queries, {
+    const { args, flags } = await this.parse(QueryInverted);
+    if (args.query !== undefined && (flags.q !== undefined || flags['queries-file'] !== undefined))
+      throw usage('ERR_RECALL_USAGE', 'pass the query as the argument or --queries-file, not both', {
+        fix: 'drop one of them',
+      });
+    const { queryText } = await import('../../core/channels/text/query.js');
+    const r = await queryText(
+      {
+        index: flags.index,
+        q: args.query ?? flags.q,
+        queriesFile: flags['queries-file'],
         k: flags.k,
         defaultOr: flags.or,
         usePairs: !flags['no-pairs'],
@@ -63,18 +54,14 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
         k1: flags.k1 === undefined ? undefined : Number(flags.k1),
         b: flags.b === undefined ? undefined : Number(flags.b),
         threads: flags.threads,
-        signal: this.signal,
-      });
-    } finally {
-      await ix.close();
-    }
-    const single = flags.q !== undefined ? batch.results[0]! : undefined;
-    if (single?.error)
-      throw usage(single.error.code, `query "${single.query}": ${single.error.message}`, {
-        fix: 'see `recall query inverted --help` for the syntax',
-      });
-    const { walSeq: _walSeq, ...rest } = batch;
-    const r: QueryTextResult = { index: flags.index, ...rest };
+        analyzerOverride: flags['analyzer-override'],
+        wal: flags.wal,
+        asOf: flags['as-of'],
+        skipCorrupt: flags['skip-corrupt'],
+      },
+      this.signal,
+    );
+    this.say('id\tscore');
     for (const q of r.results) {
       if (r.results.length > 1) this.say(`# ${q.query}`);
       if (q.error) {
@@ -85,7 +72,10 @@ Exit codes: 2 for a query error with --q (syntax, NOT_ONLY_QUERY, BAD_BOOST, QUE
       for (const h of q.hits) this.say(`${h.id}\t${+h.score.toPrecision(8)}`);
     }
     warnTorn(r.wal);
-    if (r.errors) process.stderr.write(`recall: ${r.errors} of ${r.results.length} queries failed (listed above)\n`);
+    if (r.errors) {
+      process.stderr.write(`recall: ${r.errors} of ${r.results.length} queries failed (listed above)\n`);
+      this.exitCode = ExitCode.BadInput;
+    }
     return r;
   }
 }

@@ -5,10 +5,10 @@ import type { QueryVectorResult } from '../../core/channels/vector/query.js';
 
 export default class QueryVector extends RecallCommand<QueryVectorResult> {
   static override summary = 'Search a vector index with a batch of queries: ids and distances of the k nearest.';
-  static override description = `Queries come from an fbin file, parquet (--vector COL) or JSON lines. One native call searches the batch;
-search_s / search_cpu_s exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.
-A version with delta layers (recall dump --delta) is searched layer by layer (ids a newer layer replaced or deleted are
-dropped); --wal adds the vectors upserted after the version's dump seq (scored exactly) and hides the deleted ones.`;
+  static override description =
+    `Queries come from an fbin file, parquet (--vector COL) or JSON lines; --queries - reads JSON lines (or, with --queries-format fbin, an fbin) from stdin. JSON lines: one query per line, a JSON array of numbers or an object {"vector": [...]}, e.g. [0.1, 0.2, 0.3] or {"vector": [0.1, 0.2, 0.3]}; every line has the index's dimension.
+One native call searches the batch; searchMs / searchCpuMs exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.
+A version with delta layers (recall dump --delta) is searched layer by layer (ids a newer layer replaced or deleted are dropped); --wal adds the vectors upserted after the version's dump seq (scored exactly) and hides the deleted ones.`;
   static override examples = [
     '<%= config.bin %> query vector --index out/vector --queries test.f32 --k 10 --ef 64 --json',
     '<%= config.bin %> query vector --index out/vec-int8 --queries q.jsonl --k 10 --rerank 40',
@@ -17,10 +17,10 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
   ];
   static override flags = {
     index: Flags.string({ description: 'vector file, version folder or channel folder', required: true }),
-    queries: Flags.string({ description: 'queries: fbin (.f32/.fbin), parquet or JSON lines', required: true }),
+    queries: Flags.string({ description: 'queries: fbin (.f32/.fbin), parquet or JSON lines; - for stdin', required: true }),
     'queries-format': Flags.string({ description: 'queries format (default: from the file name)', options: ['parquet', 'fbin', 'jsonl'] }),
     vector: Flags.string({ description: 'parquet queries: the vector column' }),
-    k: Flags.integer({ description: 'neighbours per query', default: 10, min: 1 }),
+    k: Flags.integer({ char: 'k', description: 'neighbours per query', default: 10, min: 1 }),
     ef: Flags.integer({ description: 'hnsw: candidates per query (default max(64, k))', min: 1 }),
     nprobe: Flags.integer({ description: 'ivf: lists scanned per query', default: 8, min: 1 }),
     rerank: Flags.integer({
@@ -57,10 +57,12 @@ dropped); --wal adds the vectors upserted after the version's dump seq (scored e
     warnTorn(r.wal);
     if (!this.jsonEnabled()) {
       const show = Math.min(r.queries, 20);
+      this.say('query\tneighbors (id:distance, nearest first)');
       for (let i = 0; i < show; i++) this.say(`${i}\t${r.ids[i]!.map((id, j) => `${id}:${r.distances[i]![j]}`).join(' ')}`);
       if (r.queries > show) this.say(`... ${r.queries - show} more (use --json or --ids-out)`);
-      process.stderr.write(
-        `recall: ${r.queries} queries in ${r.search_s.toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${r.load_s.toFixed(3)} s\n`,
+      warnTorn(r.wal);
+      this.note(
+        `${r.queries} queries in ${(r.searchMs / 1000).toFixed(3)} s (${r.qps} QPS per CPU-second), index loaded in ${(r.loadMs / 1000).toFixed(3)} s`,
       );
     }
     return r;

@@ -7,13 +7,10 @@ import type { X2iQueryResult } from '../../core/channels/x2i/query.js';
 export default class QueryX2i extends RecallCommand<X2iQueryResult> {
   static override summary = "Look up keys in an x2i index: each key's ranked (item, score) list.";
   static override description =
-    `--index is an x2i file, a version folder or a channel folder (its CURRENT version). Keys are routed to their
-shard with the routing hash; missing keys are reported, not errors. A delta version is read with the layers under
-it (newest first); with --wal, the WAL records after the version's dump seq come first (last writer wins, a
-delete hides the key); --as-of SEQ answers as of that seq.`;
+    `--index is an x2i file, a version folder or a channel folder (its CURRENT version). Keys are routed to their shard with the routing hash; missing keys are reported, not errors. A delta version is read with the layers under it (newest first); with --wal, the WAL records after the version's dump seq come first (last writer wins, a delete hides the key); --as-of SEQ answers as of that seq.`;
   static override examples = [
     '<%= config.bin %> query x2i --index out/x2i --keys 1,2,3',
-    '<%= config.bin %> query x2i --index out/x2i --keys-file keys.txt --top 10 --json',
+    '<%= config.bin %> query x2i --index out/x2i --keys-file keys.txt -k 10 --json',
     'seq 1 100 | <%= config.bin %> query x2i --index out/x2i --keys-file -',
     '<%= config.bin %> query x2i --index out/x2i --wal out/wal --keys 1,2,3',
   ];
@@ -21,7 +18,14 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
     index: Flags.string({ description: 'x2i file, version folder or channel folder', required: true }),
     keys: Flags.string({ description: 'comma-separated integer keys', exclusive: ['keys-file'] }),
     'keys-file': Flags.string({ description: 'file with keys (whitespace or comma separated); - for stdin' }),
-    top: Flags.integer({ description: 'items per key (0 = all)', default: 10, min: 0 }),
+    k: Flags.integer({
+      char: 'k',
+      description: 'items per key (0 = all)',
+      default: 10,
+      min: 0,
+      aliases: ['top'],
+      deprecateAliases: true,
+    }),
     ...walQueryFlags,
   };
 
@@ -29,31 +33,40 @@ delete hides the key); --as-of SEQ answers as of that seq.`;
     const { flags } = await this.parse(QueryX2i);
     const { openIndex, usage } = await import('../../api/index.js');
     const { parseKeys } = await import('../../core/channels/x2i/query.js');
+    const { retryOnNewCurrent } = await import('../../core/index/resolve.js');
+    const { roundMs } = await import('../../core/io/units.js');
     const { raw, source } = await readKeysFlags(flags);
     const keys = parseKeys(raw, source);
-    const ix = await openIndex(flags.index, { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] });
-    if (!ix.x2i)
-      throw usage('ERR_RECALL_NOT_AN_INDEX', `${flags.index}: holds no x2i channel, or more than one`, {
-        file: flags.index,
-        fix: 'pass an x2i channel folder, version folder or .rx2i file',
-      });
-    const t0 = process.hrtime.bigint();
-    const r = ix.x2i.get(keys, { top: flags.top });
-    const lookupMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    const missing = r.results.filter((a) => !a.found).map((a) => a.key);
-    const result: X2iQueryResult = {
-      index: flags.index,
-      version: r.version,
-      ...ix.x2i.info,
-      shardCount: ix.x2i.shardCount,
-      keys: keys.length,
-      found: keys.length - missing.length,
-      missing,
-      results: r.results,
-      lookupMs,
-    };
-    await ix.close();
+    // opened through the library API; reopened when a dump pruned the version it read (CURRENT moved)
+    const result = await retryOnNewCurrent(flags.index, async (): Promise<X2iQueryResult> => {
+      const ix = await openIndex(flags.index, { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] });
+      try {
+        if (!ix.x2i)
+          throw usage('ERR_RECALL_NOT_AN_INDEX', `${flags.index}: holds no x2i channel, or more than one`, {
+            file: flags.index,
+            fix: 'pass an x2i channel folder, version folder or .rx2i file',
+          });
+        const t0 = process.hrtime.bigint();
+        const r = ix.x2i.get(keys, { top: flags.k });
+        const lookupMs = roundMs(Number(process.hrtime.bigint() - t0) / 1e6);
+        const missing = r.results.filter((a) => !a.found).map((a) => a.key);
+        return {
+          index: flags.index,
+          version: r.version,
+          ...ix.x2i.info,
+          shardCount: ix.x2i.shardCount,
+          keys: keys.length,
+          found: keys.length - missing.length,
+          missing,
+          results: r.results,
+          lookupMs,
+        };
+      } finally {
+        await ix.close();
+      }
+    });
     warnTorn(result.wal);
+    this.say('key\titems (item:score)');
     for (const r of result.results) {
       this.say(
         r.found

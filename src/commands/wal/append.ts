@@ -12,16 +12,8 @@ JSON lines, one record per line:
   x2i       {"op":"upsert","key":K,"neighbors":[...],"scores":[...]}   {"op":"delete","key":K}
   vector    {"op":"upsert","id":K,"vector":[...]}                      {"op":"delete","id":K}
   inverted  {"op":"upsert","id":K,"fields":{"body":"..."}}             {"op":"delete","id":K}
-Keys and ids beyond 2^53 are given as strings. Parquet (a .parquet file, folder or glob): the same columns
-(op optional, default upsert; inverted: every other text column is a field unless --text).
-The WAL is a folder of segment files (rotated at --segment-bytes); one writer at a time. --fsync batch
-(default) makes each batch of records durable with one fsync, always after every record, off leaves it to
-the OS. A torn tail left by a crashed writer is cut off (and reported) before appending; damage anywhere else
-stops it (exit 3), so no acknowledged record is ever cut or its seq reused.
-The input is read twice, streaming (bounded memory at any size): every record is checked, then appended in
-batches. The WAL's wal.json holds its id and per channel what records must fit (the vector dimension of its
-first vector append; the text fields of the index given with --index); a record that does not fit stops the
-append. stdin is spooled to a temp file ($TMPDIR) between the passes.`;
+Keys and ids beyond 2^53 are given as strings. Parquet (a .parquet file, folder or glob): the same columns (op optional, default upsert; inverted: every other text column is a field unless --text).
+The WAL is a folder of segment files (rotated at --segment-bytes); one writer at a time. --fsync batch (default) makes each batch of records durable with one fsync, always after every record, off leaves it to the OS. A torn tail left by a crashed writer is cut off (and reported) before appending; damage anywhere else stops it (exit 3), so no acknowledged record is ever cut or its seq reused. The input is read twice, streaming (bounded memory at any size): every record is checked, then appended in batches. The WAL's wal.json holds its id and per channel what records must fit (the vector dimension of its first vector append; the text fields of the index given with --index); a record that does not fit stops the append. stdin is spooled to a temp file ($TMPDIR) between the passes.`;
   static override examples = [
     '<%= config.bin %> wal append --wal out/wal --channel x2i --input updates.jsonl',
     'cat deletes.jsonl | <%= config.bin %> wal append --wal out/wal --channel x2i --input -',
@@ -82,7 +74,7 @@ append. stdin is spooled to a temp file ($TMPDIR) between the passes.`;
     );
     this.progress.stop();
     if (r.recovered) process.stderr.write(`recall: ${r.recovered.segment}: ${r.recovered.message}; cut off before appending\n`);
-    this.say(
+    this.summary(
       `${r.records} record(s) appended to ${r.wal} (seq ${r.firstSeq}..${r.lastSeq}: ${r.upserts} upserts, ${r.deletes} deletes, ${r.recordsPerSecond.toLocaleString('en-US')} records/s)`,
     );
     return r;

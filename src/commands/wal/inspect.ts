@@ -8,12 +8,7 @@ export default class WalInspect extends RecallCommand<WalInspection> {
   static override summary =
     'Show a write-ahead log: id, segments, seq ranges, records per op, torn tail, corrupt, dropped and inapplicable records.';
   static override description =
-    `Reads every segment with recall's TypeScript reader (independent of the native one) and checks every record's
-length, CRC-32C and seq order. A torn tail (a write that did not finish, at the end of the newest segment) is
-reported and is not an error; a corrupt record anywhere else, or seqs missing between segments, makes the exit
-code 3 (a dump would stop there unless --skip-corrupt). Lists the records that cannot apply to their channel's
-index (checked against the WAL's bindings in wal.json and, with --index, that index), which replay quarantines
-and \`recall wal drop\` removes, and the records already dropped.`;
+    `Reads every segment with recall's TypeScript reader (independent of the native one) and checks every record's length, CRC-32C and seq order. A torn tail (a write that did not finish, at the end of the newest segment) is reported and is not an error; a corrupt record anywhere else, or seqs missing between segments, makes the exit code 3 (a dump would stop there unless --skip-corrupt). Lists the records that cannot apply to their channel's index (checked against the WAL's bindings in wal.json and, with --index, that index), which replay quarantines and \`recall wal drop\` removes, and the records already dropped.`;
   static override examples = [
     '<%= config.bin %> wal inspect --wal out/wal',
     '<%= config.bin %> wal inspect --wal out/wal --index out/vector --json',

@@ -124,6 +124,8 @@ interface Ctx {
   warmup: number;
   small: boolean;
   slow: (bench: string) => number;
+  /** The --slowdown factor as given (fractional). */
+  factor: (bench: string) => number;
   say: (l: string) => void;
 }
 
@@ -136,6 +138,19 @@ function rate(c: Ctx, work: () => number): number[] {
     const s = time(() => (units = work()));
     out.push(units / s);
   }
+  return out;
+}
+
+/** `rate` for several bodies, measured in turn within each repetition. */
+function ratesInterleaved(c: Ctx, works: (() => number)[]): number[][] {
+  for (let i = 0; i < c.warmup; i++) for (const w of works) w();
+  const out = works.map(() => [] as number[]);
+  for (let r = 0; r < c.reps; r++)
+    works.forEach((w, k) => {
+      let units = 0;
+      const s = time(() => (units = w()));
+      out[k]!.push(units / s);
+    });
   return out;
 }
 
@@ -155,15 +170,27 @@ function benchHash(c: Ctx): Figure[] {
   const nh = native.hashBenchBuild(keys, payloads, 'neighbor', cap);
   const map = new Map<bigint, bigint>();
   keys.forEach((k, i) => map.set(k, payloads[i]!));
-  const slow = c.slow('hash');
-  const ours = rate(c, () => {
-    for (let s = 0; s < slow; s++) native.hashBenchLookup(nh, queries, out, 'amac', 16);
-    return n / 1e6;
-  });
-  const js = rate(c, () => {
-    for (let i = 0; i < n; i++) out[i] = map.get(queries[i]!) ?? 0n;
-    return n / 1e6;
-  });
+  // --slowdown hash=F: F times the lookups per sample, the fraction as a prefix of the batch
+  const factor = c.factor('hash');
+  const whole = Math.floor(factor);
+  const part = Math.round((factor - whole) * n);
+  const jsQueries = Array.from(queries);
+  // interleaved: each repetition measures both back to back, so a busy moment of the machine
+  // touches both and the per-repetition ratio cancels it
+  const [ours = [], js = []] = ratesInterleaved(c, [
+    () => {
+      for (let s = 0; s < whole; s++) native.hashBenchLookup(nh, queries, out, 'amac', 16);
+      if (part > 0) native.hashBenchLookup(nh, queries.subarray(0, part), out.subarray(0, part), 'amac', 16);
+      return n / 1e6;
+    },
+    () => {
+      // keys read from a plain array: reading a BigUint64Array allocates a BigInt per element, and the
+      // garbage collection that causes made this anchor swing by 2x between repetitions
+      let hits = 0;
+      for (let i = 0; i < n; i++) if (map.get(jsQueries[i]!) !== undefined) hits++;
+      return hits >= 0 ? n / 1e6 : 0;
+    },
+  ]);
   c.say(`hash: NeighborHash ${q(ours, 0.5).toFixed(1)} M lookups/s, JS Map ${q(js, 0.5).toFixed(1)} (2^${bits} slots, load 0.79)`);
   return [
     figure('hash', 'jsmap', 'JavaScript Map<bigint, bigint>', 'M lookups/s', 'higher', js),
@@ -220,10 +247,11 @@ async function benchVector(c: Ctx, res: BenchResult): Promise<Figure[]> {
     };
     const exactRun = await run(flat);
     const figs = [figure('vector', 'flat.qps', 'flat (exact) search, k 10', 'QPS', 'higher', exactRun.samples)];
-    res.curves.vectorExactQps = q(exactRun.samples, 0.5);
+    // the curve: best of the repetitions per point (a median of few small runs zig-zags with the machine's load)
+    res.curves.vectorExactQps = Math.max(...exactRun.samples);
     for (const ef of [10, 20, 40, 80, 160]) {
       const r = await run(hnsw, ef);
-      res.curves.vector.push({ ef, recall: r.recall, qps: q(r.samples, 0.5) });
+      res.curves.vector.push({ ef, recall: r.recall, qps: Math.max(...r.samples) });
       if (ef === 40) {
         figs.push(figure('vector', 'hnsw.qps@ef40', 'HNSW M16, ef 40, k 10', 'QPS', 'higher', r.samples, 'flat.qps'));
         figs.push(figure('vector', 'hnsw.recall@ef40', 'HNSW M16 recall@10 at ef 40', 'recall', 'higher', [r.recall]));
@@ -391,6 +419,7 @@ export async function runBenchSuite(o: SuiteOptions = {}): Promise<BenchResult> 
     warmup: 1,
     small: res.params.scale === 'small',
     slow: (b) => Math.max(1, Math.round(o.slowdown?.[b] ?? 1)),
+    factor: (b) => Math.max(1, o.slowdown?.[b] ?? 1),
     say: o.onLine ?? (() => {}),
   };
   for (const b of only) {
@@ -409,34 +438,93 @@ export async function runBenchSuite(o: SuiteOptions = {}): Promise<BenchResult> 
 export interface Comparison {
   id: string;
   label: string;
-  /** What was compared: the anchor ratio when both runs have it, else the median. */
-  basis: 'ratio' | 'median';
+  /**
+   * What was compared: the anchor ratio when both runs have it, else the median; `anchor` for a
+   * figure other figures are measured against (machine speed: reported, never gated).
+   */
+  basis: 'ratio' | 'median' | 'anchor';
   base: number;
   head: number;
   /** Relative change, oriented so that negative is worse. */
   change: number;
+  /** The noise band: the larger relative spread (max - min over the median) of the two runs' repetitions. */
+  noise: number;
+  /**
+   * Whether the gate applies: ratios to an anchor and machine-independent figures (recall) are gated;
+   * anchors and throughputs without an anchor depend on the machine's load and are only reported.
+   */
+  gated: boolean;
   regressed: boolean;
 }
 
-/** Compare `head` with a baseline run; a figure regresses when it is worse by more than `maxRegression` (0.05 = 5%). */
+export interface GateDecision {
+  change: number;
+  noise: number;
+  regressed: boolean;
+}
+
+/**
+ * Relative spread of repeated measurements: (max - min) / median. The full range, not the quartiles:
+ * on a shared machine whole runs shift by as much as their worst repetition, and a narrower band
+ * failed unchanged code.
+ */
+export function relativeSpread(samples: number[]): number {
+  if (samples.length < 2) return 0;
+  const m = q(samples, 0.5);
+  return m > 0 ? (Math.max(...samples) - Math.min(...samples)) / m : 0;
+}
+
+/**
+ * The gate on one figure, from the repetitions of the baseline and the head (oriented so that
+ * higher is better): the change of the medians fails only when it is a loss beyond both the bound
+ * and the noise band (the larger spread of the two runs), so a run-to-run wobble never fails it.
+ */
+export function gateDecision(base: number[], head: number[], maxRegression: number): GateDecision {
+  const change = q(head, 0.5) / q(base, 0.5) - 1;
+  const noise = Math.max(relativeSpread(base), relativeSpread(head));
+  return { change, noise, regressed: change < -maxRegression && -change > noise };
+}
+
+/** Per-repetition values of a figure, oriented so that higher is better: ratios to its anchor when it has one. */
+function orientedSamples(f: Figure, all: Figure[], byRatio: boolean): number[] {
+  const sign = (x: number) => (f.better === 'higher' ? x : 1 / x);
+  if (!byRatio) return f.samples.map(sign);
+  const a = all.find((x) => x.id === f.anchor);
+  if (!a || a.samples.length !== f.samples.length) return [sign(f.ratio ?? f.median)];
+  return f.samples.map((x, i) => (f.better === 'higher' ? x / a.samples[i]! : a.samples[i]! / x));
+}
+
+/**
+ * Compare `head` with a baseline run. A figure with an anchor is compared by its ratio to the anchor
+ * (which cancels machine speed) and regresses when it is worse by more than `maxRegression` (0.05 =
+ * 5%) and by more than its noise band; so does a machine-independent figure (recall) by its median.
+ * Anchors, and throughputs without an anchor, are reported and never gated.
+ */
 export function compareToBaseline(head: BenchResult, base: BenchResult, maxRegression: number): Comparison[] {
   if (base.format !== 'recall-bench')
     throw new RecallError('ERR_RECALL_BAD_BASELINE', 'the baseline is not a recall bench result', { exit: 3 });
+  const anchors = new Set(head.figures.flatMap((f) => (f.anchor ? [f.anchor] : [])));
   const out: Comparison[] = [];
   for (const f of head.figures) {
     const b = base.figures.find((x) => x.id === f.id);
     if (!b) continue;
-    const byRatio = f.ratio !== undefined && b.ratio !== undefined;
+    const isAnchor = anchors.has(f.id);
+    const byRatio = !isAnchor && f.ratio !== undefined && b.ratio !== undefined;
+    const hs = orientedSamples(f, head.figures, byRatio);
+    const bs = orientedSamples(b, base.figures, byRatio);
+    const d = gateDecision(bs, hs, maxRegression);
     const [hv, bv] = byRatio ? [f.ratio!, b.ratio!] : [f.median, b.median];
-    const change = byRatio || f.better === 'higher' ? hv / bv - 1 : bv / hv - 1;
+    const gated = !isAnchor && (byRatio || f.unit === 'recall');
     out.push({
       id: f.id,
       label: f.label,
-      basis: byRatio ? 'ratio' : 'median',
+      basis: isAnchor ? 'anchor' : byRatio ? 'ratio' : 'median',
       base: bv,
       head: hv,
-      change,
-      regressed: change < -maxRegression,
+      change: d.change,
+      noise: d.noise,
+      gated,
+      regressed: gated && d.regressed,
     });
   }
   return out;

@@ -141,6 +141,8 @@ export interface ChannelDriver<
   fileExt: string;
   /** One part per shard of the source (true), or one index over the whole source built as shard 0 (false). */
   sharded: boolean;
+  /** When it depends on the channel's config (x2i: lists are sharded, interactions are one index). */
+  isSharded?(channel: C): boolean;
   /** The part tasks of a config build. */
   partTasks(plan: PartPlan<C>): PartOptions[];
   /** Build one part into `target` (in a piscina worker); stops with an AbortError once `signal` aborts. */

@@ -25,11 +25,31 @@ interface ChannelBase {
 }
 export interface X2iChannelConfig extends ChannelBase {
   kind: 'x2i';
-  neighbors: string;
-  scores: string;
+  /** Precomputed lists: the list columns (the source's key is the key). */
+  neighbors?: string;
+  scores?: string;
   topK?: number;
   minScore?: number;
   seed?: string;
+  /** Or lists computed from interaction rows (one index over the whole source, like `build x2i --from-interactions`). */
+  fromInteractions?: boolean;
+  user?: string;
+  item?: string;
+  ts?: string;
+  weight?: string;
+  action?: string;
+  actionWeights?: Record<string, number>;
+  algo?: 'cooc' | 'cosine' | 'jaccard' | 'condprob' | 'iuf' | 'decay' | 'swing';
+  userCap?: number;
+  minUserItems?: number;
+  maxUserItems?: number;
+  minCommon?: number;
+  alpha?: number;
+  decayHours?: number;
+  swingAlpha1?: number;
+  swingAlpha2?: number;
+  swingBeta?: number;
+  itemUserCap?: number;
 }
 export interface VectorChannelConfig extends ChannelBase {
   kind: 'vector';

@@ -83,7 +83,7 @@ export interface ContainerSection {
 
 export interface ContainerInfo {
   file: string;
-  fileLength: number;
+  fileBytes: number;
   header: ContainerHeader;
   sections: ContainerSection[];
   /** Parsed PARAMS section, if present and intact. */
@@ -176,7 +176,7 @@ export async function readContainerInfo(file: string): Promise<ContainerInfo> {
         throw badInput('ERR_RECALL_CORRUPT', `${file}: params section is not JSON`, { file, offset: p.offset, length: p.length });
       }
     }
-    return { file, fileLength: size, header, sections, params };
+    return { file, fileBytes: size, header, sections, params };
   } finally {
     await fh.close();
   }

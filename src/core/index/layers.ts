@@ -7,7 +7,7 @@
  * a query reads the layers plus the WAL records after it.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { badInput, type RecallError, usage } from '../errors.js';
 import { crc32c } from './container.js';
@@ -234,4 +234,36 @@ export async function resolveLayered(path: string, ext: string, what: string, as
     file: path,
     fix: `pass the --out folder of \`recall build\`, or one of its ${ext} files`,
   });
+}
+
+/** Remove versions beyond the newest `keep`, except CURRENT and the layers kept versions read. */
+export async function pruneVersions(channelDir: string, keep: number): Promise<number[]> {
+  const all = await listVersions(channelDir);
+  const kept = new Set(all.slice(-keep));
+  const cur = await readCurrent(channelDir);
+  if (cur) kept.add(cur.version);
+  for (const v of [...kept]) {
+    const m = await readManifest(join(channelDir, versionName(v))).catch(() => null);
+    for (const l of m ? dumpInfo(m).layers : []) kept.add(l);
+  }
+  const removed = all.filter((v) => !kept.has(v));
+  for (const v of removed) await rm(join(channelDir, versionName(v)), { recursive: true, force: true });
+  return removed;
+}
+
+/**
+ * A build from the source replaces the live version; when that version holds updates a dump applied
+ * from the WAL (walSeq > 0), the new version would silently lack them. Refused unless `discard`.
+ */
+export async function checkNoUpdatesLost(channelDir: string, discard = false): Promise<void> {
+  if (discard) return;
+  const cur = await readCurrent(channelDir).catch(() => null);
+  if (!cur) return;
+  const { walSeq } = dumpInfo(cur.manifest);
+  if (walSeq > 0)
+    throw usage(
+      'ERR_RECALL_UPDATES_WOULD_BE_LOST',
+      `${channelDir}: the live version v${cur.version} holds the WAL updates up to seq ${walSeq} (recall dump); a build from the source would drop them`,
+      { file: channelDir, fix: 'add the updates to the source first, or pass --discard-updates to rebuild without them' },
+    );
 }

@@ -10,7 +10,7 @@
  */
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { loadNative, tokenFor } from '../native.js';
+import { type CancelToken, loadNative, type Native, tokenFor } from '../native.js';
 import { isContainerFile } from './container.js';
 
 const FILE_KIND_X2I = 2;
@@ -61,9 +61,18 @@ export interface VerifyOptions {
   onFile?: (file: string) => void;
 }
 
+/** One cancel token per AbortSignal: a listener per file would pile up on the signal over many files. */
+const tokens = new WeakMap<AbortSignal, CancelToken>();
+function tokenOf(native: Native, signal?: AbortSignal): CancelToken {
+  if (!signal) return tokenFor(native);
+  let t = tokens.get(signal);
+  if (!t) tokens.set(signal, (t = tokenFor(native, signal)));
+  return t;
+}
+
 export async function verifyContainer(file: string, signal?: AbortSignal): Promise<FileCheck> {
   const native = loadNative();
-  const report = await native.containerVerify(file, tokenFor(native, signal));
+  const report = await native.containerVerify(file, tokenOf(native, signal));
   const problems: Problem[] = report.problems.map((p) => ({
     file,
     offset: p.offset,

@@ -16,10 +16,12 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { fromWire, isWireError, RecallError, usage, type WireError } from '../errors.js';
 import { type ChannelConfig, loadConfig, type RecallConfig, type SourceConfig } from '../config/load.js';
+import { checkNoUpdatesLost, pruneVersions } from '../index/layers.js';
 import { beginVersion, listVersions, type StagedVersion } from '../index/versions.js';
 import { sha256File } from '../io/sha256.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { openDuckDB } from '../io/duckdb.js';
+import { ms } from '../io/units.js';
 import { expandInputs } from '../shard/inputs.js';
 import { shardFileName, shardFolder } from '../shard/manifest.js';
 import { shardParquet } from '../shard/shard.js';
@@ -40,6 +42,10 @@ export interface ConfigBuildOptions {
   /** Publish the parts built by `--shard` jobs. */
   publish?: boolean;
   threads?: number;
+  /** Publish over live versions that hold WAL updates, dropping them. */
+  discardUpdates?: boolean;
+  /** After publishing, keep this many newest versions of each channel (and the layers they read). */
+  keep?: number;
 }
 
 export interface SourceSummary {
@@ -47,7 +53,7 @@ export interface SourceSummary {
   folder: string;
   reused: boolean;
   rows: number;
-  seconds: number;
+  elapsedMs: number;
 }
 
 export interface ChannelSummary {
@@ -57,13 +63,15 @@ export interface ChannelSummary {
   version: number | null;
   files: number;
   /** Keys (x2i), documents (inverted) or vectors. */
-  keys: number;
+  entries: number;
   /** Items (x2i), postings (inverted) or values (vector). */
   items: number;
-  bytes: number;
-  cpuSeconds: number;
+  fileBytes: number;
+  cpuMs: number;
   /** The live version was already published from the same build (same config and inputs): nothing done. */
   alreadyPublished: boolean;
+  /** Versions removed by --keep. */
+  removedVersions: number[];
 }
 
 export interface ConfigBuildResult {
@@ -76,7 +84,10 @@ export interface ConfigBuildResult {
   elapsedMs: number;
 }
 
-const sharded = (ch: ChannelConfig) => driverOfConfig(ch).sharded;
+const sharded = (ch: ChannelConfig) => {
+  const d = driverOfConfig(ch);
+  return d.isSharded ? d.isSharded(ch as never) : d.sharded;
+};
 
 /** The source's inputs with their sha256, as a shard manifest records them. */
 async function inputDigests(s: SourceConfig): Promise<{ path: string; sha256: string }[]> {
@@ -100,7 +111,7 @@ async function prepareSource(cfg: RecallConfig, out: string, name: string, signa
     const want = await inputDigests(s);
     const have = m.inputs.map((i) => ({ path: i.path, sha256: i.sha256 }));
     const key = (x: { path: string; sha256: string }[]) => JSON.stringify([...x].sort((a, b) => a.path.localeCompare(b.path)));
-    if (key(want) === key(have)) return { source: name, folder, reused: true, rows: m.rows, seconds: (Date.now() - t0) / 1000 };
+    if (key(want) === key(have)) return { source: name, folder, reused: true, rows: m.rows, elapsedMs: Date.now() - t0 };
   }
   const r = await shardParquet(
     {
@@ -114,7 +125,7 @@ async function prepareSource(cfg: RecallConfig, out: string, name: string, signa
     },
     { signal },
   );
-  return { source: name, folder, reused: false, rows: r.manifest.rows, seconds: (Date.now() - t0) / 1000 };
+  return { source: name, folder, reused: false, rows: r.manifest.rows, elapsedMs: Date.now() - t0 };
 }
 
 /** The part tasks of one channel (every shard, or one), writing into `dir` under `version`. */
@@ -158,12 +169,19 @@ function summarize(ch: ChannelConfig, version: number | null, results: PartResul
     kind: ch.kind,
     version,
     files: files.length,
-    keys: files.reduce((a, f) => a + f.keys, 0),
+    entries: files.reduce((a, f) => a + f.keys, 0),
     items: files.reduce((a, f) => a + f.items, 0),
-    bytes: files.reduce((a, f) => a + f.bytes, 0),
-    cpuSeconds: results.reduce((a, r) => a + r.cpuSeconds, 0),
+    fileBytes: files.reduce((a, f) => a + f.bytes, 0),
+    cpuMs: ms(results.reduce((a, r) => a + r.cpuSeconds, 0)),
     alreadyPublished,
+    removedVersions: [],
   };
+}
+
+/** --keep: prune each published channel once its new version is live. */
+async function pruneChannels(result: ConfigBuildResult, keep: number | undefined): Promise<void> {
+  if (keep === undefined) return;
+  for (const c of result.channels) if (c.version !== null) c.removedVersions = await pruneVersions(join(result.out, c.channel), keep);
 }
 
 /** The version parameters: what the parts say, without the per-shard field. */
@@ -253,6 +271,7 @@ export async function buildFromConfig(
         result.channels.push(summarize(ch, published, [], true));
         continue;
       }
+      await checkNoUpdatesLost(channelDir, o.discardUpdates);
       const staged = await beginVersion(channelDir, ch.kind);
       try {
         const parts = partsDir(channelDir, staged.version, id);
@@ -276,6 +295,7 @@ export async function buildFromConfig(
         throw e;
       }
     }
+    await pruneChannels(result, o.keep);
     return { ...result, elapsedMs: Date.now() - started };
   }
 
@@ -302,6 +322,7 @@ export async function buildFromConfig(
       const id = await channelBuildId(ch, cfg, out);
       ids.set(ch.name, id);
       if (mode === 'all') {
+        await checkNoUpdatesLost(channelDir, o.discardUpdates);
         const s = await beginVersion(channelDir, ch.kind);
         staged.set(ch.name, s);
         for (const task of tasksFor(ch, cfg, out, s.dir, s.version)) jobs.push({ ch, task });
@@ -396,6 +417,7 @@ export async function buildFromConfig(
     hooks.signal?.removeEventListener('abort', cancelParts);
     await pool.destroy();
   }
+  if (mode !== 'shard') await pruneChannels(result, o.keep);
   return { ...result, elapsedMs: Date.now() - started };
 }
 

@@ -11,14 +11,12 @@
  * temp + fsync + rename) under the channel's build lock, so a crash leaves
  * CURRENT on a complete version and a second concurrent dump is refused.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { DumpedFile, DumpOptions, QuarantinedRecord } from '../channels/driver.js';
 import { driverNamed } from '../channels/registry.js';
 import { badInput, RecallError } from '../errors.js';
-import { dumpInfo, type DumpInfo } from '../index/layers.js';
+import { dumpInfo, type DumpInfo, pruneVersions } from '../index/layers.js';
 import { checkWalCovers, checkWalIdentity, readWalIdentity } from '../index/wal-identity.js';
-import { beginVersion, listVersions, readCurrent, readManifest, versionName } from '../index/versions.js';
+import { beginVersion, readCurrent } from '../index/versions.js';
 import type { WalScanReport } from '../native.js';
 
 export type { DumpedFile, DumpOptions } from '../channels/driver.js';
@@ -45,21 +43,6 @@ export interface DumpResult {
   wal: WalScanReport;
   removedVersions: number[];
   elapsedMs: number;
-}
-
-/** Remove versions beyond the newest `keep`, except CURRENT and the layers kept versions read. */
-async function prune(channelDir: string, keep: number): Promise<number[]> {
-  const all = await listVersions(channelDir);
-  const kept = new Set(all.slice(-keep));
-  const cur = await readCurrent(channelDir);
-  if (cur) kept.add(cur.version);
-  for (const v of [...kept]) {
-    const m = await readManifest(join(channelDir, versionName(v))).catch(() => null);
-    for (const l of m ? dumpInfo(m).layers : []) kept.add(l);
-  }
-  const removed = all.filter((v) => !kept.has(v));
-  for (const v of removed) await rm(join(channelDir, versionName(v)), { recursive: true, force: true });
-  return removed;
 }
 
 export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal } = {}): Promise<DumpResult> {
@@ -132,7 +115,7 @@ export async function dumpChannel(o: DumpOptions, hooks: { signal?: AbortSignal 
     const published = await staged.publish({ ...cur.manifest.params, dump });
     result.published = true;
     result.version = published.version;
-    if (o.keep !== undefined) result.removedVersions = await prune(o.index, o.keep);
+    if (o.keep !== undefined) result.removedVersions = await pruneVersions(o.index, o.keep);
     result.elapsedMs = Date.now() - started;
     return result;
   } catch (e) {

@@ -30,19 +30,19 @@ export interface DiffOptions {
 }
 
 export const DEFAULT_THRESHOLDS: DiffThresholds = {
-  threshold_pp: 1,
+  thresholdPp: 1,
   metric: 'total',
-  threshold_rel: null,
-  min_share: 0.5,
-  min_samples: 20,
+  thresholdRel: null,
+  minShare: 0.5,
+  minSamples: 20,
   z: 2,
-  fail_on_added: false,
+  failOnAdded: false,
   ignore: null,
   allow: null,
 };
 
 export interface DiffSummary {
-  version: 1;
+  version: 2;
   mode: DiffMode;
   unit: string;
   verdict: 'pass' | 'regression';
@@ -59,7 +59,7 @@ export interface DiffSummary {
 export interface BriefDelta {
   name: string;
   status: FunctionDelta['status'];
-  delta_pp: number;
+  deltaPp: number;
   z: number;
   gated: boolean;
 }
@@ -200,7 +200,7 @@ function sideSummary(label: string, side: Side, meta: Record<string, string>): S
     total: round(side.total, 3),
     unit,
     event: events.size ? [...events][0] : undefined,
-    duration_s: known ? round(durations.reduce<number>((a, d) => a + (d ?? 0), 0) / 1e9 / side.pods.length, 6) : null,
+    durationMs: known ? round(durations.reduce<number>((a, d) => a + (d ?? 0), 0) / 1e6 / side.pods.length, 3) : null,
     cores: cores === null ? null : round(cores, 6),
     labels,
   };
@@ -280,9 +280,9 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
     const side = (a: FlatAcc, s: Side): FunctionSide => ({
       self: round(a.self, 3),
       total: round(a.total, 3),
-      self_pct: round((a.self / s.total) * 100),
-      total_pct: round((a.total / s.total) * 100),
-      self_samples: round(a.selfSamples, 3),
+      selfPct: round((a.self / s.total) * 100),
+      totalPct: round((a.total / s.total) * 100),
+      selfSamples: round(a.selfSamples, 3),
       samples: round(a.samples, 3),
     });
     const metricSelf = t.metric === 'self';
@@ -297,11 +297,11 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
     const podsAgree = podsAgreement(B, H, name, metricSelf, dGate);
     const samples = metricSelf ? b.selfSamples + h.selfSamples : b.samples + h.samples;
     const over =
-      dGate >= t.threshold_pp || (t.threshold_rel !== null && deltaRel !== null && deltaRel >= t.threshold_rel && shareH >= t.min_share);
+      dGate >= t.thresholdPp || (t.thresholdRel !== null && deltaRel !== null && deltaRel >= t.thresholdRel && shareH >= t.minShare);
     const excluded = (ignore?.test(name) ?? false) || (allow?.test(name) ?? false);
-    const evidence = samples >= t.min_samples && Math.abs(z) >= t.z && podsAgree !== false;
+    const evidence = samples >= t.minSamples && Math.abs(z) >= t.z && podsAgree !== false;
     let gated = dGate > 0 && over && evidence && !excluded;
-    if (status === 'added' && t.fail_on_added && samples >= t.min_samples && !excluded) gated = true;
+    if (status === 'added' && t.failOnAdded && samples >= t.minSamples && !excluded) gated = true;
     if (dGate > 0 && over && !evidence && !excluded) {
       insufficient++;
       warnings.push(
@@ -314,27 +314,27 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
       status,
       base: side(b, B),
       head: side(h, H),
-      delta_pp: { self: round((h.self / H.total - b.self / B.total) * 100), total: round((h.total / H.total - b.total / B.total) * 100) },
-      delta_gate_pp: round(dGate),
-      delta_rel: deltaRel === null ? null : round(deltaRel),
-      delta_abs: round(mode === 'share' ? (hm / H.total - bm / B.total) * H.total : hm / divH - bm / divB, 3),
-      delta_cores: timeUnit && durB && durH ? round(hm / H.pods.length / durH - bm / B.pods.length / durB, 6) : null,
+      deltaPp: { self: round((h.self / H.total - b.self / B.total) * 100), total: round((h.total / H.total - b.total / B.total) * 100) },
+      deltaGatePp: round(dGate),
+      deltaRel: deltaRel === null ? null : round(deltaRel),
+      deltaAbs: round(mode === 'share' ? (hm / H.total - bm / B.total) * H.total : hm / divH - bm / divB, 3),
+      deltaCores: timeUnit && durB && durH ? round(hm / H.pods.length / durH - bm / B.pods.length / durB, 6) : null,
       z: round(z, 4),
-      z_self: round(zSelf, 4),
-      z_total: round(zTotal, 4),
-      pods_agree: podsAgree,
+      zSelf: round(zSelf, 4),
+      zTotal: round(zTotal, 4),
+      podsAgree: podsAgree,
       gated,
     });
   }
-  functions.sort((a, b) => Math.abs(b.delta_gate_pp) - Math.abs(a.delta_gate_pp) || byteOrder(a.name, b.name));
-  const brief = (f: FunctionDelta): BriefDelta => ({ name: f.name, status: f.status, delta_pp: f.delta_gate_pp, z: f.z, gated: f.gated });
-  const regressions = functions.filter((f) => f.gated || (f.delta_gate_pp >= t.threshold_pp && Math.abs(f.z) >= t.z)).map(brief);
-  const improvements = functions.filter((f) => f.delta_gate_pp <= -t.threshold_pp && Math.abs(f.z) >= t.z).map(brief);
+  functions.sort((a, b) => Math.abs(b.deltaGatePp) - Math.abs(a.deltaGatePp) || byteOrder(a.name, b.name));
+  const brief = (f: FunctionDelta): BriefDelta => ({ name: f.name, status: f.status, deltaPp: f.deltaGatePp, z: f.z, gated: f.gated });
+  const regressions = functions.filter((f) => f.gated || (f.deltaGatePp >= t.thresholdPp && Math.abs(f.z) >= t.z)).map(brief);
+  const improvements = functions.filter((f) => f.deltaGatePp <= -t.thresholdPp && Math.abs(f.z) >= t.z).map(brief);
   if (insufficient && !options.failOnInsufficient)
     warnings.push(`${insufficient} function(s) over the threshold lacked evidence (--fail-on-insufficient gates them)`);
 
   const summary: DiffSummary = {
-    version: 1,
+    version: 2,
     mode,
     unit,
     verdict: functions.some((f) => f.gated) ? 'regression' : 'pass',
@@ -377,7 +377,7 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
       hs: round(((h?.self ?? 0) / H.total) * 100, 4),
       bn: round(bn, 3),
       hn: round(hn, 3),
-      z: bn + hn >= t.min_samples ? round(zScore(bn, B.samples, hn, H.samples), 3) : 0,
+      z: bn + hn >= t.minSamples ? round(zScore(bn, B.samples, hn, H.samples), 3) : 0,
       st: other ? 'common' : shapeIsHead ? 'added' : 'removed',
     };
     return out;

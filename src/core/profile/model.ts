@@ -63,10 +63,10 @@ export type FunctionStatus = 'common' | 'added' | 'removed';
 export interface FunctionSide {
   self: number;
   total: number;
-  self_pct: number;
-  total_pct: number;
+  selfPct: number;
+  totalPct: number;
   /** Samples in which the function is the leaf / appears at all (recursion counted once). */
-  self_samples: number;
+  selfSamples: number;
   samples: number;
 }
 
@@ -77,24 +77,24 @@ export interface FunctionDelta {
   base: FunctionSide;
   head: FunctionSide;
   /** Share deltas in percentage points of each side's total. */
-  delta_pp: { self: number; total: number };
+  deltaPp: { self: number; total: number };
   /** Relative change of the gated metric's share (null for added functions). */
-  delta_rel: number | null;
+  deltaRel: number | null;
   /**
    * The gated quantity in percentage points: the share delta in share mode; in absolute and
    * per-unit modes the change per pod (per unit) as pp of the base's per-pod (per-unit) total.
    */
-  delta_gate_pp: number;
+  deltaGatePp: number;
   /** Change of the gated metric in the mode's unit: CPU cores (absolute with durations), weight per unit (per-unit), else weight. */
-  delta_abs: number;
+  deltaAbs: number;
   /** Change in CPU cores (head - base) when the unit is time and both durations are known. */
-  delta_cores: number | null;
+  deltaCores: number | null;
   /** Two-proportion z on sample counts, for the gated metric and for both. */
   z: number;
-  z_self: number;
-  z_total: number;
+  zSelf: number;
+  zTotal: number;
   /** With >= 2 pods per side: every head pod's share beyond every base pod's (in the delta's direction). null with fewer pods. */
-  pods_agree: boolean | null;
+  podsAgree: boolean | null;
   /** Over the threshold, significant and not ignored: makes the command exit 4 (regressions only). */
   gated: boolean;
 }
@@ -107,20 +107,20 @@ export interface SideSummary {
   total: number;
   unit: string;
   event?: string;
-  duration_s: number | null;
+  durationMs: number | null;
   /** CPU cores summed over pods (time units with known durations only). */
   cores: number | null;
   labels: Record<string, string>;
 }
 
 export interface DiffThresholds {
-  threshold_pp: number;
+  thresholdPp: number;
   metric: 'self' | 'total';
-  threshold_rel: number | null;
-  min_share: number;
-  min_samples: number;
+  thresholdRel: number | null;
+  minShare: number;
+  minSamples: number;
   z: number;
-  fail_on_added: boolean;
+  failOnAdded: boolean;
   ignore: string | null;
   allow: string | null;
 }

@@ -90,9 +90,9 @@ export interface CollapseResult {
     unit: string;
     samples: number;
     total: number;
-    duration_s: number | null;
+    durationMs: number | null;
     stacks: number;
-    bad_lines: number;
+    badLines: number;
   }>;
   stacks: number;
   samples: number;
@@ -122,9 +122,9 @@ export async function collapse(
         unit: p.unit,
         samples: p.totalSamples,
         total: p.totalWeight,
-        duration_s: p.durationNs ? p.durationNs / 1e9 : null,
+        durationMs: p.durationNs ? Math.round(p.durationNs / 1e3) / 1e3 : null,
         stacks: p.stacks.size,
-        bad_lines: p.badLines,
+        badLines: p.badLines,
       })),
       stacks: merged.map.size,
       samples: merged.totalSamples,
@@ -137,7 +137,7 @@ export async function collapse(
 
 export interface MergeResult extends CollapseResult {
   labels: Record<string, string>;
-  pods: Array<{ file: string; samples: number; total: number; duration_s: number | null }>;
+  pods: Array<{ file: string; samples: number; total: number; durationMs: number | null }>;
 }
 
 /** Pods -> one merged side; per-pod totals and labels recorded for the statistics. */
@@ -152,7 +152,7 @@ export async function merge(
   const merged: MergeResult = {
     ...result,
     labels,
-    pods: result.inputs.map((i) => ({ file: i.file, samples: i.samples, total: i.total, duration_s: i.duration_s })),
+    pods: result.inputs.map((i) => ({ file: i.file, samples: i.samples, total: i.total, durationMs: i.durationMs })),
   };
   if (jsonOut) await writeOutput(jsonOut, `${JSON.stringify(merged, null, 2)}\n`);
   return { result: merged, folded };

@@ -10,7 +10,7 @@ const pp = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
 const esc = (s: string) => s.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
 
 function sideLine(name: string, s: SideSummary): string {
-  const cpu = s.cores !== null ? `, ${s.cores.toFixed(3)} cores over ${s.duration_s?.toFixed(1)} s` : '';
+  const cpu = s.cores !== null ? `, ${s.cores.toFixed(3)} cores over ${((s.durationMs ?? 0) / 1000).toFixed(1)} s` : '';
   const unit = s.unit === 'nanoseconds' ? `${(s.total / 1e9).toFixed(3)} CPU-s` : `${s.total} ${s.unit}`;
   return `| ${name} | ${esc(s.label)} | ${s.pods} | ${s.samples} | ${unit}${cpu} |`;
 }
@@ -29,7 +29,7 @@ export function diffMarkdown(summary: DiffSummary, top = 15): string {
       ? "pp = percentage points of each side's total"
       : `pp = change per ${summary.mode === 'absolute' ? 'pod' : 'unit of load'} as % of the base's per-${summary.mode === 'absolute' ? 'pod' : 'unit'} total (load-dependent)`;
   out.push(
-    `Mode **${summary.mode}** (${denom}); gate: ${t.metric} Δ ≥ ${t.threshold_pp} pp${t.threshold_rel !== null ? ` or ≥ ${(t.threshold_rel * 100).toFixed(0)}% relative above ${t.min_share}% share` : ''}, |z| ≥ ${t.z}, ≥ ${t.min_samples} samples, pods agreeing${t.fail_on_added ? ', any added function' : ''}.`,
+    `Mode **${summary.mode}** (${denom}); gate: ${t.metric} Δ ≥ ${t.thresholdPp} pp${t.thresholdRel !== null ? ` or ≥ ${(t.thresholdRel * 100).toFixed(0)}% relative above ${t.minShare}% share` : ''}, |z| ≥ ${t.z}, ≥ ${t.minSamples} samples, pods agreeing${t.failOnAdded ? ', any added function' : ''}.`,
   );
   out.push('');
   const table = (title: string, rows: FunctionDelta[]) => {
@@ -40,9 +40,9 @@ export function diffMarkdown(summary: DiffSummary, top = 15): string {
       '|---|---|---:|---:|---:|---:|---:|---|---|',
     );
     for (const f of rows.slice(0, top)) {
-      const [b, h] = t.metric === 'self' ? [f.base.self_pct, f.head.self_pct] : [f.base.total_pct, f.head.total_pct];
+      const [b, h] = t.metric === 'self' ? [f.base.selfPct, f.head.selfPct] : [f.base.totalPct, f.head.totalPct];
       out.push(
-        `| ${esc(f.name)} | ${f.status} | ${pct(b)} | ${pct(h)} | ${pp(f.delta_gate_pp)} | ${pp(f.delta_pp.self)} | ${f.z.toFixed(1)} | ${f.pods_agree === null ? 'n/a' : f.pods_agree ? 'yes' : 'no'} | ${f.gated ? '**yes**' : 'no'} |`,
+        `| ${esc(f.name)} | ${f.status} | ${pct(b)} | ${pct(h)} | ${pp(f.deltaGatePp)} | ${pp(f.deltaPp.self)} | ${f.z.toFixed(1)} | ${f.podsAgree === null ? 'n/a' : f.podsAgree ? 'yes' : 'no'} | ${f.gated ? '**yes**' : 'no'} |`,
       );
     }
     if (rows.length > top) out.push(`| … ${rows.length - top} more | | | | | | | | |`);

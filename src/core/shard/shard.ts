@@ -75,7 +75,14 @@ const SHARD_COL = '__recall_shard';
 export const OUT_LOCK = '.recall-shard.lock';
 const STAGING_PREFIX = '.recall-shard-';
 
-async function checkOutputFolder(out: string, shards: number, overwrite: boolean): Promise<void> {
+/** What makes two shard sets of the same count different sets (a re-run over new data of the same inputs is not). */
+interface ShardSetIdentity {
+  key: string;
+  hashedAs: string;
+  inputs: string[];
+}
+
+async function checkOutputFolder(out: string, shards: number, overwrite: boolean, want: ShardSetIdentity): Promise<void> {
   const names = await readdir(out).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [] as string[];
     throw e;
@@ -84,6 +91,17 @@ async function checkOutputFolder(out: string, shards: number, overwrite: boolean
   if (names.includes(SHARD_MANIFEST)) {
     const m = JSON.parse(await readFile(join(out, SHARD_MANIFEST), 'utf8').catch(() => '{}')) as Partial<ShardManifest>;
     if (m.shardCount !== undefined) counts.add(m.shardCount);
+    const differs: string[] = [];
+    if (m.key && m.key.column !== want.key) differs.push(`key ${m.key.column} (this run: ${want.key})`);
+    else if (m.key && m.key.hashedAs !== want.hashedAs) differs.push(`keys hashed as ${m.key.hashedAs} (this run: ${want.hashedAs})`);
+    const had = (m.inputs ?? []).map((i) => i.path).sort();
+    const now = [...want.inputs].sort();
+    if (m.inputs && JSON.stringify(had) !== JSON.stringify(now)) differs.push(`inputs ${had.join(', ')} (this run: ${now.join(', ')})`);
+    if (m.shardCount === shards && differs.length && !overwrite)
+      throw usage('ERR_RECALL_OUT_CONFLICT', `${out}: already holds a ${shards}-shard set with another ${differs.join(' and ')}`, {
+        file: out,
+        fix: 'pick another --out, or pass --overwrite to replace it',
+      });
   }
   for (const n of names) {
     const m = SHARD_FILE_RE.exec(n);
@@ -219,7 +237,7 @@ export async function shardParquet(
     } catch (e) {
       throw readError(e, opts.where);
     }
-    await checkOutputFolder(opts.out, n, opts.overwrite ?? false);
+    await checkOutputFolder(opts.out, n, opts.overwrite ?? false, { key: opts.key, hashedAs: key.encoding, inputs: given });
     signal?.throwIfAborted();
 
     // 2. route + write, L lanes per pass

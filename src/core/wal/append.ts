@@ -17,6 +17,7 @@ import { driverFor } from '../channels/registry.js';
 import { badInput, ExitCode, RecallError } from '../errors.js';
 import { newWalIdentity, readWalIdentity, WAL_IDENTITY_FILE, type WalBinding, writeWalIdentity } from '../index/wal-identity.js';
 import { ident, literalList, openDuckDB, queryRows } from '../io/duckdb.js';
+import { roundMs } from '../io/units.js';
 import { loadNative, type WalFsync, type WalIssue } from '../native.js';
 import { requirePath } from '../io/paths.js';
 import { checkRowCount, describeInputs, expandInputs, readingParquet } from '../shard/inputs.js';
@@ -278,7 +279,7 @@ export async function appendWal(
     } finally {
       native.walClose(w.handle);
     }
-    const appendMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const appendMs = roundMs(Number(process.hrtime.bigint() - t0) / 1e6);
     const records = lastSeq ? lastSeq - firstSeq + 1 : 0;
     if (hooks.signal?.aborted) {
       throw new RecallError(

@@ -12,6 +12,7 @@ pub enum QueryError {
     NotOnly,
     TooLarge(String),
     BadBoost(String),
+    UnknownField(String),
 }
 
 impl QueryError {
@@ -21,6 +22,7 @@ impl QueryError {
             QueryError::NotOnly => "ERR_RECALL_NOT_ONLY_QUERY",
             QueryError::TooLarge(_) => "ERR_RECALL_QUERY_TOO_LARGE",
             QueryError::BadBoost(_) => "ERR_RECALL_BAD_BOOST",
+            QueryError::UnknownField(_) => "ERR_RECALL_UNKNOWN_FIELD",
         }
     }
     pub fn message(&self) -> String {
@@ -31,6 +33,7 @@ impl QueryError {
             }
             QueryError::TooLarge(m) => m.clone(),
             QueryError::BadBoost(m) => m.clone(),
+            QueryError::UnknownField(m) => m.clone(),
         }
     }
 }
@@ -208,6 +211,18 @@ impl Parser<'_> {
                         }
                         (Some(f.to_string()), t.to_string())
                     }
+                    // `name:word` with a name that is no field is a mistake, not two words (which would
+                    // quietly match nothing); times (12:30) and URLs (http://...) stay words
+                    Some((f, t)) if looks_like_field(f) && !t.is_empty() && !t.starts_with('/') => {
+                        return Err(QueryError::UnknownField(format!(
+                            "unknown field {f} in {w}: the index has {}; quote it (\"{w}\") to search the words",
+                            if self.fields.is_empty() {
+                                "no named fields".to_string()
+                            } else {
+                                format!("fields {}", self.fields.join(", "))
+                            }
+                        )));
+                    }
                     _ => (None, w),
                 };
                 Ok(Ast::Term { field, text, boost, phrase: false })
@@ -234,6 +249,11 @@ fn tok_name(t: &Tok) -> String {
 }
 
 /// Parse a query string; `None` for an empty query.
+fn looks_like_field(f: &str) -> bool {
+    let mut c = f.chars();
+    c.next().is_some_and(|x| x.is_ascii_alphabetic() || x == '_') && c.all(|x| x.is_ascii_alphanumeric() || x == '_' || x == '-')
+}
+
 pub fn parse(q: &str, default_or: bool, fields: &[String]) -> Result<Option<Ast>, QueryError> {
     let toks = lex(q)?;
     if toks.is_empty() {
@@ -505,7 +525,10 @@ mod tests {
         assert_eq!(p("a -b"), Ast::And(vec![t("a"), Ast::Not(Box::new(t("b")))]));
         assert_eq!(p("(a OR b) AND NOT c"), Ast::And(vec![Ast::Or(vec![t("a"), t("b")]), Ast::Not(Box::new(t("c")))]));
         assert_eq!(p("title:x^2"), Ast::Term { field: Some("title".into()), text: "x".into(), boost: 2.0, phrase: false });
-        assert_eq!(p("other:x"), t("other:x"));
+        assert!(matches!(parse("other:x", false, &["title".to_string()]), Err(QueryError::UnknownField(_))));
+        assert_eq!(p("12:30"), t("12:30"));
+        assert_eq!(p("http://x.org"), t("http://x.org"));
+        assert_eq!(p("\"other:x\""), Ast::Term { field: None, text: "other:x".into(), boost: 1.0, phrase: true });
         assert_eq!(p("\"a b\""), Ast::Term { field: None, text: "a b".into(), boost: 1.0, phrase: true });
         assert_eq!(p("e-mail"), t("e-mail"));
         assert_eq!(parse("a b", true, &[]).unwrap().unwrap(), Ast::Or(vec![t("a"), t("b")]));

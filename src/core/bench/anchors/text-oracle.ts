@@ -145,6 +145,9 @@ function parse(q: string, defaultOr: boolean, fields: string[]): Q | null {
         }
         return { t: 'term', field, text: rest, boost: b, phrase: false };
       }
+      // as the native parser: `name:word` naming no field is an error; times and URLs stay words
+      if (colon > 0 && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(t.v.slice(0, colon)) && colon + 1 < t.v.length && t.v[colon + 1] !== '/')
+        throw new OracleQueryError('UNKNOWN_FIELD');
       return { t: 'term', text: t.v, boost: b, phrase: false };
     }
     throw new OracleQueryError('QUERY_SYNTAX');

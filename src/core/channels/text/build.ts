@@ -3,16 +3,18 @@
  * JSON lines) -> one text index file per shard in a new version of the channel
  * folder `--out`, published only when every file is complete.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput, usage } from '../../errors.js';
 import { channelName } from '../kinds.js';
 import { canonicalJson } from '../../io/canonical-json.js';
+import { checkNoUpdatesLost } from '../../index/layers.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { openDuckDB } from '../../io/duckdb.js';
 import { loadNative, tokenFor, type TextBuildInput, type TextBuildStats } from '../../native.js';
 import { checkRowCount, describeInputs, expandInputs, readingParquet } from '../../shard/inputs.js';
 import { shardFileName, shardFolder } from '../../shard/manifest.js';
+import { inputName, readInputText } from '../../io/stdin.js';
+import { ms, roundMs } from '../../io/units.js';
 import { type AnalyzerName, makeAnalyzer } from './analyzer.js';
 import { type DocColumns, packStrings, packTexts, readJsonLineDocs, readParquetDocs, type TextDocs } from './input.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -20,6 +22,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 export const TEXT_FILE_EXT = '.rti';
 
 export interface BuildTextOptions {
+  /** Build over a live version that holds WAL updates (a dump applied them), dropping them. */
+  discardUpdates?: boolean;
   inputs: string[];
   inputFormat?: 'parquet' | 'jsonl';
   id: string;
@@ -50,14 +54,19 @@ export interface BuildTextOptions {
 
 export interface BuildTextResult {
   version: CurrentVersion;
-  files: (TextBuildStats & { file: string; shard: number })[];
+  files: (Omit<TextBuildStats, 'buildSeconds' | 'buildCpuSeconds'> & {
+    buildMs: number;
+    buildCpuMs: number;
+    file: string;
+    shard: number;
+  })[];
   docs: number;
   rows: number;
   duplicates: number;
   fileBytes: number;
-  readSeconds: number;
-  buildSeconds: number;
-  buildCpuSeconds: number;
+  readMs: number;
+  buildMs: number;
+  buildCpuMs: number;
 }
 
 const isJsonl = (p: string, forced?: string) => (forced ? forced === 'jsonl' : /\.(jsonl|ndjson)$/i.test(p));
@@ -89,11 +98,12 @@ async function readCheckedDocs(c: DuckDBConnection, files: string[], cols: DocCo
   return docs;
 }
 
-async function readTombstones(
+function readTombstones(
+  text: string,
   file: string,
   strIds: boolean,
-): Promise<Pick<TextBuildInput, 'tombstones' | 'tombstoneBytes' | 'tombstoneOffsets'>> {
-  const lines = (await readFile(file, 'utf8'))
+): Pick<TextBuildInput, 'tombstones' | 'tombstoneBytes' | 'tombstoneOffsets'> {
+  const lines = text
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
@@ -115,6 +125,7 @@ async function readTombstones(
 }
 
 export async function buildText(o: BuildTextOptions, signal?: AbortSignal): Promise<BuildTextResult> {
+  await checkNoUpdatesLost(o.out, o.discardUpdates);
   return inNewVersion(o.out, channelName('text'), (staged) => writeTextParts(o, staged, signal));
 }
 
@@ -164,6 +175,8 @@ export async function writeTextParts(
     duplicates: 'last row wins',
   };
   const files: BuildTextResult['files'] = [];
+  // read once: `-` (stdin) cannot be read per shard
+  const tombstones = o.tombstones ? await readInputText(o.tombstones) : null;
   const token = tokenFor(native, signal);
   for (const [shard, docs] of parts.entries()) {
     if (o.shard !== undefined && shard !== o.shard) continue;
@@ -177,7 +190,7 @@ export async function writeTextParts(
       input.idBytes = bytes;
       input.idOffsets = offsets;
     }
-    if (o.tombstones) Object.assign(input, await readTombstones(o.tombstones, docs.ids.kind === 'str'));
+    if (tombstones !== null) Object.assign(input, readTombstones(tombstones, inputName(o.tombstones!), docs.ids.kind === 'str'));
     const prepSeconds = (performance.now() - t1) / 1000;
     signal?.throwIfAborted();
     const file = shardFileName(shard, shardCount, TEXT_FILE_EXT);
@@ -202,7 +215,8 @@ export async function writeTextParts(
       },
       token,
     );
-    files.push({ ...stats, buildSeconds: stats.buildSeconds + prepSeconds, file, shard });
+    const { buildSeconds, buildCpuSeconds, ...counts } = stats;
+    files.push({ ...counts, buildMs: ms(buildSeconds + prepSeconds), buildCpuMs: ms(buildCpuSeconds), file, shard });
   }
   const sum = (f: (x: (typeof files)[number]) => number) => files.reduce((a, x) => a + f(x), 0);
   const result = {
@@ -211,9 +225,9 @@ export async function writeTextParts(
     rows: sum((x) => x.rows),
     duplicates: sum((x) => x.duplicates),
     fileBytes: sum((x) => x.fileBytes),
-    readSeconds,
-    buildSeconds: sum((x) => x.buildSeconds),
-    buildCpuSeconds: sum((x) => x.buildCpuSeconds),
+    readMs: ms(readSeconds),
+    buildMs: roundMs(sum((x) => x.buildMs)),
+    buildCpuMs: roundMs(sum((x) => x.buildCpuMs)),
   };
   return { result, params };
 }

@@ -58,8 +58,9 @@ export async function dumpText(c: DumpContext): Promise<ChannelDump> {
   if (c.kind === 'delta') {
     await writeUpdates([...ch.docs.values()].filter((d): d is TextDoc => d !== null));
     const deleted = [...ch.docs].filter(([, d]) => d === null).map(([id]) => id);
-    await writeFile(join(c.stagedDir, TEXT_DELETES_FILE), `${JSON.stringify(deleted)}\n`);
-    files.push({ file: TEXT_DELETES_FILE, keys: 0, deleted: deleted.length, fileBytes: 0 });
+    const text = `${JSON.stringify(deleted)}\n`;
+    await writeFile(join(c.stagedDir, TEXT_DELETES_FILE), text);
+    files.push({ file: TEXT_DELETES_FILE, keys: 0, deleted: deleted.length, fileBytes: Buffer.byteLength(text) });
     return done(files);
   }
   // major: the live WAL documents of every layer, then the changes; everything they touched is hidden in the originals

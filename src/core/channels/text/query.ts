@@ -4,8 +4,9 @@
  * collection: every shard scores with the summed N, df and token totals, so the
  * merged top k equals that of one index over all the documents.
  */
-import { readFile } from 'node:fs/promises';
 import { badInput, usage } from '../../errors.js';
+import { readInputText } from '../../io/stdin.js';
+import { ms, roundMs } from '../../io/units.js';
 import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
 import type { QuarantinedRecord } from '../driver.js';
@@ -107,12 +108,14 @@ export interface SearchTextOptions {
 
 export interface QueryResult {
   query: string;
-  hits: { id: string | number; score: number }[];
+  /** Document ids as strings (64-bit integers are not safe as JSON numbers). */
+  hits: { id: string; score: number }[];
   totalHits: number;
   /** eq: exact; gte: a lower bound (pruning skipped documents); approx: counted over layers that include replaced documents. */
   totalHitsRelation: 'eq' | 'gte' | 'approx';
   pairsUsed: number;
-  micros: number;
+  /** This query's search time, measured natively. */
+  searchMs: number;
   error?: { code: string; message: string };
 }
 
@@ -122,15 +125,14 @@ export interface QueryTextResult {
   docs: number;
   results: QueryResult[];
   errors: number;
-  searchSeconds: number;
-  searchCpuSeconds: number;
+  searchMs: number;
+  searchCpuMs: number;
   memoryBytes: number;
   layers: (number | null)[];
   wal: OpenTextIndex['wal'];
 }
 
-const idValue = (x: bigint | string): string | number =>
-  typeof x === 'string' ? x : x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString();
+const idValue = (x: bigint | string): string => (typeof x === 'string' ? x : x.toString());
 
 export async function searchText(
   ix: OpenTextIndex,
@@ -160,7 +162,7 @@ export async function searchText(
     token,
   );
   // external ids, fetched per shard
-  const ids: (string | number)[] = new Array(r.docs.length);
+  const ids: string[] = new Array(r.docs.length);
   const hide: boolean[] = new Array(r.docs.length).fill(false);
   for (const [s, shard] of ix.shards.entries()) {
     const at = [...r.shards.keys()].filter((i) => r.shards[i] === s);
@@ -176,7 +178,8 @@ export async function searchText(
   }
   const per: QueryResult[] = queries.map((query, q) => {
     const err = r.errors[q];
-    if (err) return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, micros: r.micros[q]!, error: err };
+    if (err)
+      return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, searchMs: roundMs(r.micros[q]! / 1e3), error: err };
     const hits: QueryResult['hits'] = [];
     for (let i = r.offsets[q]!; i < r.offsets[q + 1]! && hits.length < o.k; i++)
       if (!hide[i]) hits.push({ id: ids[i]!, score: r.scores[i]! });
@@ -186,10 +189,15 @@ export async function searchText(
       totalHits: r.totals[q]!,
       totalHitsRelation: extra ? 'approx' : r.totalExact[q] ? 'eq' : 'gte',
       pairsUsed: r.pairsUsed[q]!,
-      micros: r.micros[q]!,
+      searchMs: roundMs(r.micros[q]! / 1e3),
     };
   });
-  return { results: per, errors: per.filter((x) => x.error).length, searchSeconds: r.searchSeconds, searchCpuSeconds: r.searchCpuSeconds };
+  return {
+    results: per,
+    errors: per.filter((x) => x.error).length,
+    searchMs: ms(r.searchSeconds),
+    searchCpuMs: ms(r.searchCpuSeconds),
+  };
 }
 
 export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {
@@ -200,11 +208,13 @@ export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {
 
 export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Promise<QueryTextResult> {
   if (o.q === undefined && o.queriesFile === undefined)
-    throw usage('ERR_RECALL_USAGE', 'no query: pass --q "..." or --queries-file FILE', { fix: 'e.g. --q "apple AND pie"' });
+    throw usage('ERR_RECALL_USAGE', 'no query: pass one as an argument or --queries-file FILE', {
+      fix: 'e.g. recall query inverted --index DIR "apple AND pie"',
+    });
   const queries =
     o.q !== undefined
       ? [o.q]
-      : (await readFile(await requirePath(o.queriesFile!, 'file', '--queries-file'), 'utf8')).split('\n').filter((l) => l.trim());
+      : (await readInputText(await requirePath(o.queriesFile!, 'file', '--queries-file'))).split('\n').filter((l) => l.trim());
   // the index is opened (and, when its version was pruned under it, reopened) before searching
   const ix = await retryOnNewCurrent(o.index, () => openText(o.index, o));
   let r: Awaited<ReturnType<typeof searchText>>;

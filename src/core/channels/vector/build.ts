@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import { usage } from '../../errors.js';
 import { canonicalJson } from '../../io/canonical-json.js';
+import { ms } from '../../io/units.js';
+import { checkNoUpdatesLost } from '../../index/layers.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { loadNative, type VectorBuildOptions } from '../../native.js';
 import { shardFileName } from '../../shard/manifest.js';
@@ -13,6 +15,8 @@ import { readVectors } from './input.js';
 export const VECTOR_FILE_EXT = '.rvec';
 
 export interface BuildVectorOptions {
+  /** Build over a live version that holds WAL updates (a dump applied them), dropping them. */
+  discardUpdates?: boolean;
   inputs: string[];
   inputFormat?: string;
   id?: string;
@@ -26,15 +30,16 @@ export interface BuildVectorOptions {
 export interface BuildVectorResult {
   version: CurrentVersion;
   file: string;
-  n: number;
+  vectors: number;
   dim: number;
   fileBytes: number;
-  readSeconds: number;
-  buildSeconds: number;
-  buildCpuSeconds: number;
+  readMs: number;
+  buildMs: number;
+  buildCpuMs: number;
 }
 
 export async function buildVector(o: BuildVectorOptions, signal?: AbortSignal): Promise<BuildVectorResult> {
+  await checkNoUpdatesLost(o.out, o.discardUpdates);
   return inNewVersion(o.out, 'vector', (staged) => writeVectorPart(o, staged, signal));
 }
 
@@ -76,7 +81,16 @@ export async function writeVectorPart(
       o.build,
       token,
     );
-    return { result: { file, n: v.n, dim: v.dim, readSeconds, ...stats }, params };
+    const result = {
+      file,
+      vectors: v.n,
+      dim: v.dim,
+      fileBytes: stats.fileBytes,
+      readMs: ms(readSeconds),
+      buildMs: ms(stats.buildSeconds),
+      buildCpuMs: ms(stats.buildCpuSeconds),
+    };
+    return { result, params };
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

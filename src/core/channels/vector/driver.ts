@@ -40,7 +40,7 @@ export const vectorDriver: ChannelDriver<VectorChannelConfig, BuildVectorOptions
   writePart: async (options, target, signal) => {
     const r = await writeVectorPart(options, target, signal);
     return {
-      files: [{ file: r.result.file, bytes: r.result.fileBytes, keys: r.result.n, items: r.result.n * r.result.dim }],
+      files: [{ file: r.result.file, bytes: r.result.fileBytes, keys: r.result.vectors, items: r.result.vectors * r.result.dim }],
       params: r.params,
     };
   },

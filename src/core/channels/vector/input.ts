@@ -5,7 +5,8 @@
  * (queries: `[..]` or `{"vector": [..]}` per line). Every reader checks the
  * shape and finiteness and names the row of the first bad vector.
  */
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { inputName, readInputBytes, readInputText, STDIN } from '../../io/stdin.js';
 import { requirePath } from '../../io/paths.js';
 import { badInput, usage } from '../../errors.js';
 import { readColumns } from '../../io/columns.js';
@@ -25,6 +26,7 @@ export type VectorFormat = 'fbin' | 'parquet' | 'jsonl';
 
 export function formatOf(path: string, forced?: string): VectorFormat {
   if (forced) return forced as VectorFormat;
+  if (path === STDIN) return 'jsonl';
   if (/\.(f32|fbin)$/i.test(path)) return 'fbin';
   if (/\.(jsonl|ndjson|json)$/i.test(path)) return 'jsonl';
   return 'parquet';
@@ -48,7 +50,25 @@ function checkFinite(v: Vectors): Vectors {
   return v;
 }
 
+/** An fbin held in memory (standard input). */
+function parseFbin(b: Buffer, path: string): Vectors {
+  const n = b.length >= 8 ? b.readUInt32LE(0) : 0;
+  const dim = b.length >= 8 ? b.readUInt32LE(4) : 0;
+  if (b.length < 8 || dim === 0 || b.length !== 8 + n * dim * 4)
+    throw badInput('ERR_RECALL_BAD_FBIN', `${path}: ${b.length} bytes is not an fbin of ${n} rows x ${dim} (expected ${8 + n * dim * 4})`, {
+      file: path,
+      offset: 0,
+      fix: 'pass an fbin file (u32 rows, u32 dim, then rows*dim little-endian f32)',
+    });
+  const data = new Float32Array(n * dim);
+  new Uint8Array(data.buffer).set(b.subarray(8));
+  const ids = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) ids[i] = BigInt(i);
+  return checkFinite({ n, dim, data, ids, source: path });
+}
+
 export async function readFbin(path: string): Promise<Vectors> {
+  if (path === STDIN) return parseFbin(await readInputBytes(path), inputName(path));
   const size = (await stat(path)).size;
   const fh = await open(path, 'r');
   try {
@@ -78,8 +98,9 @@ export async function readFbin(path: string): Promise<Vectors> {
   }
 }
 
-export async function readJsonLines(path: string): Promise<Vectors> {
-  const text = await readFile(path, 'utf8');
+export async function readJsonLines(file: string): Promise<Vectors> {
+  const text = await readInputText(file);
+  const path = inputName(file);
   const rows: number[][] = [];
   let lineNo = 0;
   for (const line of text.split('\n')) {
@@ -212,7 +233,7 @@ export async function readVectors(inputs: string[], o: { format?: string; id?: s
   if (fmt === 'fbin' || fmt === 'jsonl') {
     if (inputs.length !== 1)
       throw usage('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
-    await requirePath(inputs[0]!, 'file', '--input');
+    if (inputs[0] !== STDIN) await requirePath(inputs[0]!, 'file', '--input');
     return fmt === 'fbin' ? readFbin(inputs[0]!) : readJsonLines(inputs[0]!);
   }
   if (!o.vector)

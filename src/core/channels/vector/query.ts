@@ -9,6 +9,7 @@ import { guardWal } from '../../index/wal-identity.js';
 import type { QuarantinedRecord } from '../driver.js';
 import { retryOnNewCurrent } from '../../index/resolve.js';
 import { loadNative, tokenFor, type WalIssue } from '../../native.js';
+import { ms } from '../../io/units.js';
 import { VECTOR_FILE_EXT } from './build.js';
 import { readVectors } from './input.js';
 import { openLayers, searchLayers, vectorChanges } from './layers.js';
@@ -37,14 +38,15 @@ export interface QueryVectorResult {
   queries: number;
   k: number;
   params: { ef: number | null; nprobe: number | null; rerank: number; threads: number };
-  /** Row i: the ids of query i's k nearest (-1 when fewer exist), nearest first. */
-  ids: Array<Array<number | string>>;
-  distances: number[][];
+  /** Row i: the ids (decimal strings) of query i's k nearest, nearest first; null when fewer exist. */
+  ids: Array<Array<string | null>>;
+  /** Row i: their distances; null when fewer exist. */
+  distances: Array<Array<number | null>>;
   /** Bytes the loaded index holds in memory (rows, ids, graph or lists; not the mapped f32 re-rank rows). */
-  index_memory_bytes: number;
-  load_s: number;
-  search_s: number;
-  search_cpu_s: number;
+  memoryBytes: number;
+  loadMs: number;
+  searchMs: number;
+  searchCpuMs: number;
   qps: number;
   /** Layers searched (oldest first) and the WAL tail merged, when the version has deltas or --wal was given. */
   layers?: (number | null)[];
@@ -60,9 +62,8 @@ export interface QueryVectorResult {
   } | null;
 }
 
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-/** Ids as JSON numbers while exact, else as strings. */
-const jsonId = (x: bigint): number | string => (x <= SAFE && x >= -SAFE ? Number(x) : BigInt.asUintN(64, x).toString());
+/** Ids as decimal strings (64-bit: not safe as JSON numbers); -1 marks a missing neighbour. */
+const jsonId = (x: bigint): string | null => (x === -1n ? null : BigInt.asUintN(64, x).toString());
 
 export function queryVector(o: QueryVectorOptions, signal?: AbortSignal): Promise<QueryVectorResult> {
   return retryOnNewCurrent(o.index, () => queryVectorOnce(o, signal));
@@ -114,11 +115,12 @@ async function queryVectorOnce(o: QueryVectorOptions, signal?: AbortSignal): Pro
     for (let i = 0; i < q.n * o.k; i++) buf.writeInt32LE(Number(r.ids[i]), 8 + 4 * i);
     await writeFile(o.idsOut, buf);
   }
-  const ids: Array<Array<number | string>> = [];
-  const distances: number[][] = [];
+  const ids: QueryVectorResult['ids'] = [];
+  const distances: QueryVectorResult['distances'] = [];
   for (let i = 0; i < q.n; i++) {
-    ids.push(Array.from(r.ids.subarray(i * o.k, (i + 1) * o.k), jsonId));
-    distances.push(Array.from(r.distances.subarray(i * o.k, (i + 1) * o.k), (x) => +x.toPrecision(7)));
+    const row = Array.from(r.ids.subarray(i * o.k, (i + 1) * o.k), (x) => jsonId(BigInt.asIntN(64, x)));
+    ids.push(row);
+    distances.push(Array.from(r.distances.subarray(i * o.k, (i + 1) * o.k), (x, j) => (row[j] === null ? null : +x.toPrecision(7))));
   }
   return {
     index: files[0]!,
@@ -128,11 +130,11 @@ async function queryVectorOnce(o: QueryVectorOptions, signal?: AbortSignal): Pro
     params: { ef: info.type === 'hnsw' ? ef : null, nprobe: info.type === 'ivf' ? (o.nprobe ?? 8) : null, rerank: o.rerank ?? 0, threads },
     ids,
     distances,
-    index_memory_bytes: info.memoryBytes,
-    load_s: +load_s.toFixed(4),
-    search_s: +r.searchSeconds.toFixed(6),
-    search_cpu_s: +r.searchCpuSeconds.toFixed(6),
-    qps: +(q.n / r.searchCpuSeconds).toFixed(1),
+    memoryBytes: info.memoryBytes,
+    loadMs: ms(load_s),
+    searchMs: ms(r.searchSeconds),
+    searchCpuMs: ms(r.searchCpuSeconds),
+    qps: +(q.n / Math.max(r.searchCpuSeconds, 1e-9)).toFixed(1),
   };
 }
 
@@ -196,19 +198,19 @@ async function queryLayered(o: QueryVectorOptions, lv: LayeredVersion, signal?: 
     ids: r.ids.map((row) =>
       pad(
         row.map((x) => jsonId(BigInt.asIntN(64, x))),
-        -1 as number | string,
+        null,
       ),
     ),
     distances: r.distances.map((row) =>
-      pad(
+      pad<number | null>(
         row.map((x) => +x.toPrecision(7)),
-        Infinity,
+        null,
       ),
     ),
-    index_memory_bytes: layers.reduce((s, l) => s + (l.handle ? native.vectorInfo(l.handle).memoryBytes : 0), 0),
-    load_s: +load_s.toFixed(4),
-    search_s: +search_s.toFixed(6),
-    search_cpu_s: +search_cpu_s.toFixed(6),
+    memoryBytes: layers.reduce((s, l) => s + (l.handle ? native.vectorInfo(l.handle).memoryBytes : 0), 0),
+    loadMs: ms(load_s),
+    searchMs: ms(search_s),
+    searchCpuMs: ms(search_cpu_s),
     qps: +(q.n / Math.max(search_cpu_s, 1e-9)).toFixed(1),
     layers: lv.layers.map((l) => l.version),
     wal:

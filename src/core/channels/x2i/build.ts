@@ -10,6 +10,7 @@ import { badInput, RecallError, usage } from '../../errors.js';
 import { ident, literalList, openDuckDB, queryRows } from '../../io/duckdb.js';
 import { readColumns } from '../../io/columns.js';
 import { canonicalJson } from '../../io/canonical-json.js';
+import { checkNoUpdatesLost } from '../../index/layers.js';
 import { type CurrentVersion, inNewVersion } from '../../index/versions.js';
 import { loadNative, type X2iStats } from '../../native.js';
 import { checkRowCount, describeInputs, expandInputs, readingParquet } from '../../shard/inputs.js';
@@ -22,6 +23,8 @@ const INT_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT
 const FLOAT_TYPES = new Set(['FLOAT', 'DOUBLE', 'DECIMAL']);
 
 export interface BuildX2iOptions {
+  /** Build over a live version that holds WAL updates (a dump applied them), dropping them. */
+  discardUpdates?: boolean;
   inputs: string[];
   /** Precomputed lists: the key, neighbours and scores columns. */
   key?: string;
@@ -276,6 +279,7 @@ export async function buildX2i(
   hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {},
 ): Promise<BuildX2iResult> {
   const started = Date.now();
+  await checkNoUpdatesLost(o.out, o.discardUpdates);
   return inNewVersion(o.out, 'x2i', async (staged) => {
     const { shards, params } = await writeX2iParts(o, staged, hooks);
     return { params, result: { shards, elapsedMs: Date.now() - started } };

@@ -33,6 +33,23 @@ export interface ComputedLists {
 
 const INT_TYPES = /^(U?(TINY|SMALL|BIG)?INT(EGER)?)$/;
 
+/** The defaults of every similarity parameter (`recall build x2i` flags and recall.config.json alike). */
+export const COMPUTE_DEFAULTS = {
+  algo: 'cosine',
+  topK: 100,
+  minScore: 0,
+  minCommon: 1,
+  userCap: 200,
+  minUserItems: 1,
+  maxUserItems: 1000,
+  alpha: 0.5,
+  tauSeconds: 24 * 3600,
+  alpha1: 15,
+  alpha2: 0,
+  beta: 0.3,
+  itemUserCap: 200,
+} as const;
+
 export function parseActionWeights(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of text.split(',').filter(Boolean)) {

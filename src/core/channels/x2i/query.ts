@@ -9,6 +9,7 @@ import { readContainerInfo } from '../../index/container.js';
 import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
 import { retryOnNewCurrent } from '../../index/resolve.js';
+import { roundMs } from '../../io/units.js';
 import { loadNative, type WalIssue } from '../../native.js';
 import { routeKeys } from '../../routing/hash.js';
 import { X2I_FILE_EXT } from './build.js';
@@ -191,7 +192,7 @@ export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promi
 export function x2iReport(ix: OpenX2i, indexPath: string, keys: bigint[], top = 0): X2iQueryResult {
   const t0 = process.hrtime.bigint();
   const results = ix.lookup(keys, top);
-  const lookupMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const lookupMs = roundMs(Number(process.hrtime.bigint() - t0) / 1e6);
   const missing = results.filter((a) => !a.found).map((a) => a.key);
   return {
     index: indexPath,

@@ -21,7 +21,7 @@ const sides = report.sides;
 const TABLE_ROW_CAP = 200;
 // Full colour at the CI threshold: "deep red" reads as "about what fails the build".
 // The floor keeps a tiny threshold from painting every wobble at full strength.
-const SATURATION_PP = Math.max(thresholds.threshold_pp, 0.5);
+const SATURATION_PP = Math.max(thresholds.thresholdPp, 0.5);
 const COLORS = {
   noise: '#d3d3d3',
   added: '#8e5bd6',
@@ -83,7 +83,7 @@ function renderSide(role: Role, side: SideSummary) {
   addFact(facts, 'Pods', side.pods);
   addFact(facts, 'Samples', fmtCount(side.samples));
   addFact(facts, 'Total', fmtQuantity(side.total, side.unit) + (isTimeUnit(side.unit) ? ' CPU' : ''));
-  if (side.duration_s !== null) addFact(facts, 'Duration', `${fmtFixed2(side.duration_s)} s`);
+  if (side.durationMs !== null) addFact(facts, 'Duration', `${fmtFixed2(side.durationMs / 1000)} s`);
   if (side.cores !== null) addFact(facts, 'CPU cores', fmtFixed2(side.cores));
   if (side.event) addFact(facts, 'Event', side.event);
   const labels = side.labels || {};
@@ -108,12 +108,12 @@ renderSide('head', sides.head);
   }
   addFact(meta, 'Mode', report.mode);
   addFact(meta, 'Unit', report.unit);
-  let gate = `${thresholds.metric} delta >= ${thresholds.threshold_pp} pp`;
-  if (thresholds.threshold_rel !== null) {
-    gate += ` or >= ${(thresholds.threshold_rel * 100).toFixed(0)}% relative above ${thresholds.min_share}% share`;
+  let gate = `${thresholds.metric} delta >= ${thresholds.thresholdPp} pp`;
+  if (thresholds.thresholdRel !== null) {
+    gate += ` or >= ${(thresholds.thresholdRel * 100).toFixed(0)}% relative above ${thresholds.minShare}% share`;
   }
-  gate += `, |z| >= ${thresholds.z}, >= ${thresholds.min_samples} samples`;
-  gate += `, fail on added: ${thresholds.fail_on_added ? 'yes' : 'no'}`;
+  gate += `, |z| >= ${thresholds.z}, >= ${thresholds.minSamples} samples`;
+  gate += `, fail on added: ${thresholds.failOnAdded ? 'yes' : 'no'}`;
   addFact(meta, 'Gate', gate);
   if (thresholds.ignore !== null) addFact(meta, 'Ignore', thresholds.ignore);
   if (thresholds.allow !== null) addFact(meta, 'Allow', thresholds.allow);
@@ -338,13 +338,13 @@ interface Row {
 const COLUMNS: Column[] = [
   { key: 'name', label: 'Function', text: true, get: (f) => f.name },
   { key: 'status', label: 'Status', text: true, get: (f) => f.status },
-  { key: 'base_self', label: 'Base self %', get: (f) => f.base.self_pct, fmt: fmtPct },
-  { key: 'base_total', label: 'Base total %', get: (f) => f.base.total_pct, fmt: fmtPct },
-  { key: 'head_self', label: 'Head self %', get: (f) => f.head.self_pct, fmt: fmtPct },
-  { key: 'head_total', label: 'Head total %', get: (f) => f.head.total_pct, fmt: fmtPct },
-  { key: 'delta_self', label: '\u0394 self pp', get: (f) => f.delta_pp.self, fmt: fmtPp, zOf: (f) => f.z_self },
-  { key: 'delta_total', label: '\u0394 total pp', get: (f) => f.delta_pp.total, fmt: fmtPp, zOf: (f) => f.z_total },
-  { key: 'delta_rel', label: '\u0394 rel', get: (f) => f.delta_rel, fmt: (v, f) => (f.status === 'added' ? 'new' : fmtRel(v)) },
+  { key: 'base_self', label: 'Base self %', get: (f) => f.base.selfPct, fmt: fmtPct },
+  { key: 'base_total', label: 'Base total %', get: (f) => f.base.totalPct, fmt: fmtPct },
+  { key: 'head_self', label: 'Head self %', get: (f) => f.head.selfPct, fmt: fmtPct },
+  { key: 'head_total', label: 'Head total %', get: (f) => f.head.totalPct, fmt: fmtPct },
+  { key: 'delta_self', label: '\u0394 self pp', get: (f) => f.deltaPp.self, fmt: fmtPp, zOf: (f) => f.zSelf },
+  { key: 'delta_total', label: '\u0394 total pp', get: (f) => f.deltaPp.total, fmt: fmtPp, zOf: (f) => f.zTotal },
+  { key: 'deltaRel', label: '\u0394 rel', get: (f) => f.deltaRel, fmt: (v, f) => (f.status === 'added' ? 'new' : fmtRel(v)) },
   { key: 'z', label: 'z', get: (f) => f.z, fmt: fmtZ },
   { key: 'gated', label: 'Gated', get: (f) => (f.gated ? 1 : 0), fmt: (v) => (v ? 'yes' : '') },
 ];

@@ -257,7 +257,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
       const r = rowOf(i, fn);
       if (!r) return null;
       const side = i === 0 ? r.base : r.head;
-      return t.metric === 'self' ? side.self_pct : side.total_pct;
+      return t.metric === 'self' ? side.selfPct : side.totalPct;
     };
     const norm = new FrameNormalizer(opt.normalize);
     const commitOf = (i: number) => versions[i]!.profiles.find((p) => p.labels.commit)?.labels.commit ?? null;
@@ -269,14 +269,14 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
     for (let i = 1; i < versions.length; i++) {
       const d = diffs[i]!.summary;
       for (const f of d.functions) {
-        if (!f.gated || f.delta_gate_pp <= 0) continue;
+        if (!f.gated || f.deltaGatePp <= 0) continue;
         const before = share(i - 1, f.name) ?? 0;
-        const s = { function: f.name, version: versions[i]!.version, previousVersion: versions[i - 1]!.version, deltaPp: f.delta_gate_pp };
+        const s = { function: f.name, version: versions[i]!.version, previousVersion: versions[i - 1]!.version, deltaPp: f.deltaGatePp };
         // Went away: back near the old level within --confirm N later versions.
         let wentAway: number | null = null;
         for (let j = i + 1; j <= Math.min(i + opt.confirm, versions.length - 1); j++) {
           const sj = share(j, f.name) ?? 0;
-          if (sj - before < t.threshold_pp / 2) {
+          if (sj - before < t.thresholdPp / 2) {
             wentAway = j;
             break;
           }
@@ -290,19 +290,19 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
           continue;
         }
         // Cost shift: neighbours' self share fell by at least half the rise, beyond the renormalisation fall.
-        const rise = f.delta_pp.self;
+        const rise = f.deltaPp.self;
         if (rise > 0) {
-          const baseF = f.base.self_pct;
+          const baseF = f.base.selfPct;
           let excess = 0;
           const movers: string[] = [];
           for (const n of neighbours([...pods[i - 1]!, ...pods[i]!], norm, f.name)) {
             const r = d.functions.find((x) => x.name === n);
-            if (!r || r.delta_pp.self >= 0) continue;
-            const expected = (r.base.self_pct * rise) / Math.max(1e-9, 100 - baseF);
-            const e = -r.delta_pp.self - expected;
+            if (!r || r.deltaPp.self >= 0) continue;
+            const expected = (r.base.selfPct * rise) / Math.max(1e-9, 100 - baseF);
+            const e = -r.deltaPp.self - expected;
             if (e > 0) {
               excess += e;
-              movers.push(`${n} ${r.delta_pp.self.toFixed(2)} pp`);
+              movers.push(`${n} ${r.deltaPp.self.toFixed(2)} pp`);
             }
           }
           if (excess >= rise / 2) {
@@ -323,7 +323,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
           baseSharePct: before,
           headSharePct: share(i, f.name) ?? 0,
           z: f.z,
-          podsAgree: f.pods_agree,
+          podsAgree: f.podsAgree,
           confirmed: versions.length - 1 - i >= opt.confirm,
           series: versions.map((v, j) => ({ version: v.version, sharePct: share(j, f.name) })),
           definedIn,
@@ -354,11 +354,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
         known.set(r.id, e);
       }
       const latest = share(last, r.function) ?? 0;
-      if (
-        e.status === 'open' &&
-        latest - r.baseSharePct < t.threshold_pp / 2 &&
-        last > versions.findIndex((v) => v.version === r.version)
-      ) {
+      if (e.status === 'open' && latest - r.baseSharePct < t.thresholdPp / 2 && last > versions.findIndex((v) => v.version === r.version)) {
         e.status = 'fixed';
         e.updated = now;
       } else if (e.status !== 'fixed') e.lastSeen = versions[last]!.version;

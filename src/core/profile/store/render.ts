@@ -7,7 +7,7 @@ const pct = (n: number | null) => (n === null ? '–' : `${n.toFixed(2)}%`);
 
 export function regressionsMarkdown(r: RegressionsResult): string {
   const out = [
-    `## Profile regressions: ${r.app} (${r.versions.length} versions, ${r.metric} share, ≥ ${r.thresholds.threshold_pp} pp, |z| ≥ ${r.thresholds.z}, confirm ${r.confirm})`,
+    `## Profile regressions: ${r.app} (${r.versions.length} versions, ${r.metric} share, ≥ ${r.thresholds.thresholdPp} pp, |z| ≥ ${r.thresholds.z}, confirm ${r.confirm})`,
     '',
   ];
   if (!r.regressions.length) out.push('No regression.');
