@@ -85,7 +85,7 @@ describe('xxHash64 routing hash', () => {
       .trim()
       .split('\n')
       .map((l) => l.split('\t'));
-    assert.deepEqual(header, ['key', 'hash', 'shard'], 'a TSV header line');
+    assert.deepEqual(header, ['key', 'hash', 'shard', 'type'], 'a TSV header line');
     assert.deepEqual(
       lines.map((l) => l[0]),
       ['-1', '9223372036854775807', '0'],

@@ -37,6 +37,7 @@ function runs(d) {
     ['wal-append', ['wal', 'append', '--wal', `${d}/wal`, '--channel', 'vector', '--input', `${d}/vu.jsonl`]],
     ['wal-append', ['wal', 'append', '--wal', `${d}/wal`, '--channel', 'inverted', '--input', `${d}/tu.jsonl`]],
     ['wal-inspect', ['wal', 'inspect', '--wal', `${d}/wal`]],
+    ['wal-drop', ['wal', 'drop', '--wal', `${d}/wal`, '--seq', '1']],
     ['query-x2i', ['query', 'x2i', '--index', `${d}/x2i`, '--wal', `${d}/wal`, '--keys', '1,2,424242']],
     ['query-vector', ['query', 'vector', '--index', `${d}/vec`, '--wal', `${d}/wal`, '--queries', `${d}/q.jsonl`, '--k', '3']],
     ['query-inverted', ['query', 'inverted', '--index', `${d}/text`, '--wal', `${d}/wal`, '--q', 'walleye', '--k', '3']],

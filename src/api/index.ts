@@ -18,7 +18,7 @@ import type { OpenTextIndex, QueryResult } from '../core/channels/text/query.js'
 import type { OpenX2i } from '../core/channels/x2i/query.js';
 import { channelKind, type ChannelKind } from '../core/channels/kinds.js';
 import { drivers, openers, searchText } from '../core/channels/registry.js';
-import { badInput, RecallError, usage } from '../core/errors.js';
+import { badInput, usage } from '../core/errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from '../core/index/versions.js';
 import { loadNative } from '../core/native.js';
 import { routeKeys } from '../core/routing/hash.js';
@@ -205,7 +205,7 @@ async function channelOfFolder(dir: string): Promise<ChannelKind | undefined> {
 /** What `path` holds: channels to open. */
 async function targetsOf(path: string): Promise<Target[]> {
   const st = await stat(path).catch(() => {
-    throw badInput('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, {
+    throw usage('ERR_RECALL_NO_SUCH_PATH', `${path}: no such file or directory`, {
       file: path,
       fix: 'pass a folder `recall build` wrote',
     });
@@ -295,7 +295,7 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
   const opened = <K extends ChannelKind>(s: Snapshot, name: string, kind: K): IxOf[K] =>
     (s.opened.get(name)?.ix as IxOf[K] | undefined) ?? fail(name, kind);
   const fail = (name: string, kind: string): never => {
-    throw new RecallError('ERR_RECALL_CLOSED', `${path}: channel ${name} (${kind}) is no longer open`);
+    throw usage('ERR_RECALL_CLOSED', `${path}: channel ${name} (${kind}) is no longer open`, { fix: 'open it again with openIndex()' });
   };
   const served = (s: Snapshot, name: string): Served => ({ version: s.versions[name] ?? null, walSeq: s.walSeen[name] ?? null });
 

@@ -17,9 +17,7 @@ export default class Hash extends RecallCommand<HashResult> {
   static override summary = 'Show the routing hash and shard of keys (the function `recall shard` and query routing use).';
   static override description =
     `xxHash64 with seed 0 over the key's canonical bytes (int64: 8 bytes little-endian; string: UTF-8), shard = hash % N.
-Keys come from the arguments, or one per line from stdin when there are none (or "-"). By default (--key-type auto)
-a decimal integer that fits in 64 bits hashes as int64, as \`recall query x2i\` and \`recall shard\` over an integer
-column route it, and anything else as a string; each output line ends with the type used.`;
+Keys come from the arguments, or one per line from stdin when there are none (or "-"). By default (--key-type auto) a decimal integer that fits in 64 bits hashes as int64, as \`recall query x2i\` and \`recall shard\` over an integer column route it, and anything else as a string; each output line ends with the type used.`;
   static override strict = false;
   static override examples = [
     '<%= config.bin %> hash item-42 item-43 --shards 16',

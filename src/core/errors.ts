@@ -49,6 +49,10 @@ const { Internal, Usage, BadInput, GateFailed, Interrupted } = ExitCode;
 export const EXIT_CODES: Readonly<Record<string, ExitCode>> = {
   // usage: the command line
   ERR_RECALL_USAGE: Usage,
+  ERR_RECALL_NO_CONFIG: Usage,
+  ERR_RECALL_UPDATES_WOULD_BE_LOST: Usage,
+  ERR_RECALL_CLOSED: Usage,
+  ERR_RECALL_UNKNOWN_FIELD: Usage,
   ERR_RECALL_FLAG: Usage,
   ERR_RECALL_NO_SUCH_PATH: Usage,
   ERR_RECALL_NOT_A_FILE: Usage,

@@ -10,9 +10,8 @@ export interface BenchX2iResult {
 
 export default class BenchX2i extends RecallCommand<BenchX2iResult> {
   static override summary = 'Benchmark item-CF and Swing against a plain JavaScript implementation of the same formulas.';
-  static override description = `Generates synthetic interactions with planted partner pairs (cached in $XDG_CACHE_HOME/recall, or
---data) and runs the package's plain JavaScript floor on them: reports compute seconds (1 and 2 threads),
-the ratio to the floor, and partner recall@10 of both, measured in one run.`;
+  static override description =
+    `Generates synthetic interactions with planted partner pairs (cached in $XDG_CACHE_HOME/recall, or --data) and runs the package's plain JavaScript floor on them: reports compute seconds (1 and 2 threads), the ratio to the floor, and partner recall@10 of both, measured in one run.`;
   static override examples = [
     '<%= config.bin %> bench x2i',
     '<%= config.bin %> bench x2i --events 200000 --users 20000 --items 10000 --json',

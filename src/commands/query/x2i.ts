@@ -31,7 +31,8 @@ export default class QueryX2i extends RecallCommand<X2iQueryResult> {
 
   async run(): Promise<X2iQueryResult> {
     const { flags } = await this.parse(QueryX2i);
-    const { openIndex, usage } = await import('../../api/index.js');
+    const { openIndex } = await import('../../api/index.js');
+    const { badInput } = await import('../../core/errors.js');
     const { parseKeys } = await import('../../core/channels/x2i/query.js');
     const { retryOnNewCurrent } = await import('../../core/index/resolve.js');
     const { roundMs } = await import('../../core/io/units.js');
@@ -42,7 +43,7 @@ export default class QueryX2i extends RecallCommand<X2iQueryResult> {
       const ix = await openIndex(flags.index, { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] });
       try {
         if (!ix.x2i)
-          throw usage('ERR_RECALL_NOT_AN_INDEX', `${flags.index}: holds no x2i channel, or more than one`, {
+          throw badInput('ERR_RECALL_NOT_AN_INDEX', `${flags.index}: holds no x2i channel, or more than one`, {
             file: flags.index,
             fix: 'pass an x2i channel folder, version folder or .rx2i file',
           });

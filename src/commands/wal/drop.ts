@@ -13,10 +13,7 @@ interface DropResult {
 export default class WalDrop extends RecallCommand<DropResult> {
   static override summary = 'Take one record out of a write-ahead log (e.g. one that replay quarantines).';
   static override description =
-    `The record keeps its seq and bytes, marked dropped (its op byte gets the 0x80 bit, its CRC is recomputed): every
-reader skips it and seqs stay continuous. For a record that cannot apply to its index (a vector of another
-dimension, a text field the index does not have), which queries and dumps quarantine and \`recall wal inspect
---index\` lists. The segment is rewritten to a temp name and renamed into place under the writer lock.`;
+    `The record keeps its seq and bytes, marked dropped (its op byte gets the 0x80 bit, its CRC is recomputed): every reader skips it and seqs stay continuous. For a record that cannot apply to its index (a vector of another dimension, a text field the index does not have), which queries and dumps quarantine and \`recall wal inspect --index\` lists. The segment is rewritten to a temp name and renamed into place under the writer lock.`;
   static override examples = ['<%= config.bin %> wal drop --wal out/wal --seq 1207'];
   static override flags = {
     wal: Flags.string({ description: 'WAL folder', required: true }),

@@ -402,7 +402,13 @@ impl VectorIndex {
         }
         let ids = u64s(&need(SECTION_IDS, "ids")?);
         // the rows stay in the mapping: a search pages in the rows it visits (`verify` checks their checksum)
-        let vec_bytes = c.section_unchecked(SECTION_VECTORS).ok_or_else(|| corrupt("no vectors section".into()))?;
+        let vec_len = c.sections.iter().find(|s| s.kind == SECTION_VECTORS).map_or(0, |s| s.length as usize);
+        let vec_bytes = if vec_len <= crate::container::CHECK_AT_OPEN_BYTES {
+            c.section(SECTION_VECTORS)?
+        } else {
+            c.section_unchecked(SECTION_VECTORS)
+        }
+        .ok_or_else(|| corrupt("no vectors section".into()))?;
         if ids.len() != n || n > u32::MAX as usize || vec_bytes.len() != n * padded(dim) * quant.bytes() {
             return Err(corrupt("ids or vectors disagree with the row count".into()));
         }

@@ -247,10 +247,17 @@ impl X2iIndex {
         let missing = |what: &str| Error::Corrupt { path: p.clone(), offset: 0, length: 0, message: format!("no {what} section") };
         let meta = words_of(&c.section(SECTION_HASHMETA)?.ok_or_else(|| missing("hash meta"))?);
         let (slots, lists) = match backing {
-            Backing::Map => (
-                SlotStore::Mapped(c.section_unchecked(SECTION_SLOTS).ok_or_else(|| missing("slots"))?),
-                Words::Mapped(c.section_unchecked(SECTION_LISTS).ok_or_else(|| missing("lists"))?),
-            ),
+            Backing::Map => {
+                // a small file's sections are checksum-checked at open (a flipped byte is refused, not
+                // answered); a large one's are left to `recall verify`, as paging it all in would undo the mapping
+                let big = c.sections.iter().filter(|s| s.kind == SECTION_SLOTS || s.kind == SECTION_LISTS).map(|s| s.length).sum::<u64>()
+                    > check_at_open_bytes as u64;
+                let view = |kind: u32| if big { Ok(c.section_unchecked(kind)) } else { c.section(kind) };
+                (
+                    SlotStore::Mapped(view(SECTION_SLOTS)?.ok_or_else(|| missing("slots"))?),
+                    Words::Mapped(view(SECTION_LISTS)?.ok_or_else(|| missing("lists"))?),
+                )
+            }
             Backing::Read => (
                 SlotStore::Copied(SlotBuf::from_le_bytes(&c.read_section(SECTION_SLOTS)?.ok_or_else(|| missing("slots"))?)),
                 Words::Copied(words_of(&c.read_section(SECTION_LISTS)?.ok_or_else(|| missing("lists"))?)),
