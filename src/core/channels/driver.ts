@@ -7,7 +7,7 @@ import type { ChannelConfig, RecallConfig } from '../config/load.js';
 import type { DumpInfo } from '../index/layers.js';
 import type { WalBinding } from '../index/wal-identity.js';
 import type { Bytes } from '../io/bytes.js';
-import type { WalScanReport } from '../native.js';
+import type { WalIssue, WalScanReport } from '../native.js';
 import type { ChannelKind, ChannelName } from './kinds.js';
 
 /** Where a part is written: a staging (or parts) folder and the version its headers carry. */
@@ -115,6 +115,18 @@ export interface DumpContext {
 export interface QuarantinedRecord {
   seq: number;
   reason: string;
+}
+
+/** What a query read of the WAL tail after its version: the range, the damage, the records set aside. */
+export interface WalTailSummary {
+  dir: string;
+  walSeq: number;
+  tailRecords: number;
+  lastSeq: number;
+  torn: WalIssue | null;
+  corrupt: number;
+  /** Records that cannot apply to the index: skipped, not applied. */
+  quarantined: QuarantinedRecord[];
 }
 
 /** What one channel's dump wrote into the staging folder. */

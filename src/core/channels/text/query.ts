@@ -9,9 +9,9 @@ import { readInputText } from '../../io/stdin.js';
 import { ms, roundMs } from '../../io/units.js';
 import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
-import type { QuarantinedRecord } from '../driver.js';
+import type { WalTailSummary } from '../driver.js';
 import { retryOnNewCurrent } from '../../index/resolve.js';
-import { loadNative, tokenFor, type TextHandle, type TextInfo, type WalIssue } from '../../native.js';
+import { loadNative, tokenFor, type TextHandle, type TextInfo } from '../../native.js';
 import { TEXT_FILE_EXT } from './build.js';
 import { layersAnalyzer, openTextLayers, tailIndex, textChanges } from './layers.js';
 import { requirePath } from '../../io/paths.js';
@@ -24,16 +24,7 @@ export interface OpenTextIndex {
   /** Per layer: the ids newer layers or the WAL tail replaced or deleted (dropped from its hits). */
   hidden: Set<string>[];
   layers: (number | null)[];
-  wal: {
-    dir: string;
-    walSeq: number;
-    tailRecords: number;
-    lastSeq: number;
-    torn: WalIssue | null;
-    corrupt: number;
-    /** WAL records with a field the index does not have: skipped, not applied. */
-    quarantined: QuarantinedRecord[];
-  } | null;
+  wal: WalTailSummary | null;
   prepareQuery(q: string): string;
   close(): Promise<void>;
 }

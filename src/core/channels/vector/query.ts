@@ -6,9 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import { badInput } from '../../errors.js';
 import { type LayeredVersion, resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
-import type { QuarantinedRecord } from '../driver.js';
+import type { WalTailSummary } from '../driver.js';
 import { retryOnNewCurrent } from '../../index/resolve.js';
-import { loadNative, tokenFor, type WalIssue } from '../../native.js';
+import { loadNative, tokenFor } from '../../native.js';
 import { ms } from '../../io/units.js';
 import { VECTOR_FILE_EXT } from './build.js';
 import { readVectors } from './input.js';
@@ -50,16 +50,7 @@ export interface QueryVectorResult {
   qps: number;
   /** Layers searched (oldest first) and the WAL tail merged, when the version has deltas or --wal was given. */
   layers?: (number | null)[];
-  wal?: {
-    dir: string;
-    walSeq: number;
-    tailRecords: number;
-    lastSeq: number;
-    torn: WalIssue | null;
-    corrupt: number;
-    /** WAL records of another dimension: skipped, not applied. */
-    quarantined: QuarantinedRecord[];
-  } | null;
+  wal?: WalTailSummary | null;
 }
 
 /** Ids as decimal strings (64-bit: not safe as JSON numbers); -1 marks a missing neighbour. */
