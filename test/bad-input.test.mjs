@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { recall, scratchDir } from './helpers/cli.mjs';
+import { mapConcurrent } from './helpers/scale.mjs';
 
 const dir = scratchDir('bad-input');
 const P = (...p) => join(dir, ...p);
@@ -105,44 +106,48 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
   });
 
   it('truncated, holed and empty parquet: exit 3 naming the file, for every reader', async () => {
+    const checks = [];
     for (const f of ['truncated', 'empty']) {
       const file = P(`${f}.parquet`);
       const named = new RegExp(`${file.replaceAll('.', '\\.')}: cannot read as parquet`);
-      await refuses(x2i(file), 3, named);
-      await refuses(vec(file), 3, named);
-      await refuses(text(file), 3, named);
-      await refuses(['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', file, '--key', 'item_id'], 3, named);
-      await refuses(['shard', '--input', file, '--key', 'item_id', '--shards', '2', '--out', out()], 3, named);
+      checks.push([x2i(file), 3, named]);
+      checks.push([vec(file), 3, named]);
+      checks.push([text(file), 3, named]);
+      checks.push([['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', file, '--key', 'item_id'], 3, named]);
+      checks.push([['shard', '--input', file, '--key', 'item_id', '--shards', '2', '--out', out()], 3, named]);
     }
     const holed = P('holed.parquet');
-    await refuses(x2i(holed), 3, /holed\.parquet: cannot read as parquet/);
-    await refuses(vec(holed), 3, /holed\.parquet: cannot read as parquet/);
-    await refuses(
+    checks.push([x2i(holed), 3, /holed\.parquet: cannot read as parquet/]);
+    checks.push([vec(holed), 3, /holed\.parquet: cannot read as parquet/]);
+    checks.push([
       ['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', holed, '--key', 'item_id'],
       3,
       /holed\.parquet: cannot read as parquet/,
-    );
-    await refuses(['shard', '--input', holed, '--key', 'item_id', '--shards', '2', '--out', out()], 3, /holed\.parquet/);
+    ]);
+    checks.push([['shard', '--input', holed, '--key', 'item_id', '--shards', '2', '--out', out()], 3, /holed\.parquet/]);
     // rows read are checked against the footer, whichever reader
     const rows = /rows\.parquet: read 5000 rows, the footers say 5001/;
-    await refuses(x2i(P('rows.parquet')), 3, rows);
-    await refuses(vec(P('rows.parquet')), 3, rows);
-    await refuses(text(P('rows.parquet')), 3, rows);
-    await refuses(['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', P('rows.parquet'), '--key', 'item_id'], 3, rows);
+    checks.push([x2i(P('rows.parquet')), 3, rows]);
+    checks.push([vec(P('rows.parquet')), 3, rows]);
+    checks.push([text(P('rows.parquet')), 3, rows]);
+    checks.push([['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', P('rows.parquet'), '--key', 'item_id'], 3, rows]);
+    await mapConcurrent(checks, (c) => refuses(...c));
     // the text build reads only doc_id and title, which the hole does not touch: every row comes back
     const ok = await recall([...text(holed), '--json']);
     assert.equal(ok.code, 0, ok.stderr);
   });
 
   it('values that do not fit are refused with file and row, not converted', async () => {
-    await refuses(vec(P('varchar-vec.parquet')), 3, /varchar-vec\.parquet: vector column "embedding" is VARCHAR/);
-    await refuses(vec(P('null-elem.parquet')), 3, /null-elem\.parquet: row 2: the vector holds a null element/);
-    await refuses(vec(P('e39-vec.parquet')), 3, /e39-vec\.parquet: row 6: the vector holds a value beyond the f32 range/);
-    await refuses(vec(P('frac-id.parquet')), 3, /frac-id\.parquet: id column "item_id" is DOUBLE; ids are integers/);
-    await refuses(x2i(P('ubig.parquet')), 3, /ubig\.parquet: row 0: an item id in "neighbors" does not fit in int64/);
-    await refuses(x2i(P('nan.parquet')), 3, /nan\.parquet: row 3: a null, NaN, infinite or beyond-f32 score/);
+    const checks = [];
+    checks.push([vec(P('varchar-vec.parquet')), 3, /varchar-vec\.parquet: vector column "embedding" is VARCHAR/]);
+    checks.push([vec(P('null-elem.parquet')), 3, /null-elem\.parquet: row 2: the vector holds a null element/]);
+    checks.push([vec(P('e39-vec.parquet')), 3, /e39-vec\.parquet: row 6: the vector holds a value beyond the f32 range/]);
+    checks.push([vec(P('frac-id.parquet')), 3, /frac-id\.parquet: id column "item_id" is DOUBLE; ids are integers/]);
+    checks.push([x2i(P('ubig.parquet')), 3, /ubig\.parquet: row 0: an item id in "neighbors" does not fit in int64/]);
+    checks.push([x2i(P('nan.parquet')), 3, /nan\.parquet: row 3: a null, NaN, infinite or beyond-f32 score/]);
     for (const f of ['inf', 'ninf', 'e39'])
-      await refuses(x2i(P(`${f}.parquet`)), 3, new RegExp(`${f}\\.parquet: row 4: .*beyond-f32 score`));
+      checks.push([x2i(P(`${f}.parquet`)), 3, new RegExp(`${f}\\.parquet: row 4: .*beyond-f32 score`)]);
+    await mapConcurrent(checks, (c) => refuses(...c));
   });
 
   it('a NaN score exits 3 through `build --config` too (a worker thread keeps the error)', async () => {

@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { EXIT_CODES, ExitCode } from '../dist/core/errors.js';
+import { mapConcurrent } from './helpers/scale.mjs';
 import { recall, root, scratchDir } from './helpers/cli.mjs';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
 
@@ -216,22 +217,23 @@ describe('exit codes: one contract across commands', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'));
     const table = cases();
     assert.deepEqual(Object.keys(table).sort(), Object.keys(manifest.commands).sort(), 'a case row per command');
-    const failures = [];
-    for (const [id, rows] of Object.entries(table)) {
-      for (const [i, args] of rows.entries()) {
-        if (!args) continue;
-        const r = await recall(args);
-        const lines = r.stderr.trim().split('\n');
-        const what = ['missing path', 'bad flag value', 'wrong kind of path'][i];
-        if (r.code !== ExitCode.Usage) failures.push(`${id} (${what}): exit ${r.code}: ${r.stderr.trim().slice(0, 300)}`);
-        else if (lines.length !== 1 || !lines[0].startsWith('recall: error: ')) failures.push(`${id} (${what}): not one line: ${r.stderr}`);
-        else if (i !== 1) {
-          const path = args.find((a) => a === NOPE || a === FOLDER || a === FILE || a.startsWith('s3://'));
-          if (!lines[0].includes(path)) failures.push(`${id} (${what}): the line does not name ${path}: ${lines[0]}`);
-        }
+    const runs = Object.entries(table).flatMap(([id, rows]) => rows.map((args, i) => ({ id, i, args })).filter((x) => x.args));
+    const failures = await mapConcurrent(runs, async ({ id, i, args }) => {
+      const r = await recall(args);
+      const lines = r.stderr.trim().split('\n');
+      const what = ['missing path', 'bad flag value', 'wrong kind of path'][i];
+      if (r.code !== ExitCode.Usage) return `${id} (${what}): exit ${r.code}: ${r.stderr.trim().slice(0, 300)}`;
+      if (lines.length !== 1 || !lines[0].startsWith('recall: error: ')) return `${id} (${what}): not one line: ${r.stderr}`;
+      if (i !== 1) {
+        const path = args.find((a) => a === NOPE || a === FOLDER || a === FILE || a.startsWith('s3://'));
+        if (!lines[0].includes(path)) return `${id} (${what}): the line does not name ${path}: ${lines[0]}`;
       }
-    }
-    assert.deepEqual(failures, []);
+      return null;
+    });
+    assert.deepEqual(
+      failures.filter((f) => f !== null),
+      [],
+    );
   });
 
   it('`recall hash` routes an integer as int64 by default, as `query x2i` does, and says so', async () => {

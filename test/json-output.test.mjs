@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { mapConcurrent } from './helpers/scale.mjs';
 
 const dir = scratchDir('json');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,7 +17,7 @@ const EMB = ['--id', 'item_id', '--vector', 'embedding'];
 const TEXT = ['build', 'inverted', '-i', `${P}wordnet-3000.parquet`, '--id', 'id', '--text', 'headword,text'];
 const PERF = (side, pod) => `fixtures/profiles/${side}/pod-${pod}.perf.txt.gz`;
 
-/** [schema name, args, expected exit code]; run in order (later steps read what earlier ones wrote). */
+/** [schema name, args, expected exit code]; run in order (later steps read what earlier ones wrote), profile and bench runs in a lane of their own. */
 function runs(d) {
   return [
     ['hash', ['hash', 'a', 'b', '--shards', '4']],
@@ -101,15 +102,21 @@ const outputs = [];
 describe('--json outputs', () => {
   before(async () => {
     inputs(dir);
-    for (const [name, args, code = 0] of runs(dir)) {
-      const r = await recall([...args, '--json']);
-      assert.equal(r.code, code, `recall ${args.join(' ')}: ${r.stdout.slice(0, 2000)}${r.stderr}`);
-      const out = JSON.parse(r.stdout);
-      // a later dump (--keep) removes older versions: sizes are read at once
-      const onDisk =
-        name === 'dump' ? out.files.map((f) => statSync(join(out.index, `v${String(out.version).padStart(8, '0')}`, f.file)).size) : null;
-      outputs.push({ name, args, out, onDisk });
-    }
+    // two lanes, each in order: the profile and bench runs read nothing the others write
+    const apart = (name) => name.startsWith('profile-') || name.startsWith('bench');
+    const all = runs(dir);
+    const lanes = [all.filter(([name]) => !apart(name)), all.filter(([name]) => apart(name))];
+    await mapConcurrent(lanes, async (lane) => {
+      for (const [name, args, code = 0] of lane) {
+        const r = await recall([...args, '--json']);
+        assert.equal(r.code, code, `recall ${args.join(' ')}: ${r.stdout.slice(0, 2000)}${r.stderr}`);
+        const out = JSON.parse(r.stdout);
+        // a later dump (--keep) removes older versions: sizes are read at once
+        const onDisk =
+          name === 'dump' ? out.files.map((f) => statSync(join(out.index, `v${String(out.version).padStart(8, '0')}`, f.file)).size) : null;
+        outputs.push({ name, args, out, onDisk });
+      }
+    });
   });
 
   it('a schema for every command, and every output validates against its schema', () => {

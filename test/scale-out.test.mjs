@@ -7,9 +7,10 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { cases } from './helpers/scale.mjs';
 
 const SHARDS = 3;
-const SCHEDULES = Number(process.env.RECALL_SCALE_OUT_SCHEDULES ?? 20);
+const SCHEDULES = Number(process.env.RECALL_SCALE_OUT_SCHEDULES ?? cases(8, 40));
 const dir = scratchDir('scale-out');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -152,7 +153,12 @@ describe('scale-out under a scheduler: duplicates, kills, any order', () => {
     };
     // two schedules at a time (separate output folders), as two Jobs would share a cluster
     for (let s = 1; s <= SCHEDULES; s += 2) await Promise.all([schedule(s), ...(s + 1 <= SCHEDULES ? [schedule(s + 1)] : [])]);
-    assert.ok(log.some((l) => l.includes('killed')) && log.some((l) => l.includes('twice at once')), log.join('\n'));
+    // the seeds are fixed, so the schedules cover every kind of event at any size
+    for (const event of ['killed', 'twice at once', 'early publish refused', 'late duplicate', 'publish twice'])
+      assert.ok(
+        log.some((l) => l.includes(event)),
+        `no schedule had "${event}":\n${log.join('\n')}`,
+      );
   });
 });
 
