@@ -39,7 +39,7 @@ function tree(d, prefix = '') {
   return out;
 }
 
-describe('build --config', () => {
+describe('build --config', { concurrency: 2 }, () => {
   it('the schema names the JSON path of a wrong type, an unknown channel kind, a missing key column', async () => {
     const cases = [
       [(c) => ((c.shards = 'two'), c), /\/shards: must be integer/],

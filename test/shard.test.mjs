@@ -59,7 +59,7 @@ async function checkPlacement(out, key, n, hashedAs) {
   }
 }
 
-describe('recall shard', () => {
+describe('recall shard', { concurrency: 2 }, () => {
   for (const [name, kind, key, hashedAs] of [
     ['ev_snappy', 'events', 'user_id', 'int64'],
     ['ev_zstd_v2', 'events', 'user_id', 'int64'],

@@ -52,7 +52,7 @@ async function appendDeletes(wal, from, to, extra = []) {
   return run(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', file, '--fsync', 'off', ...extra]);
 }
 
-describe('wal safety', () => {
+describe('wal safety', { concurrency: 2 }, () => {
   it('a flipped length byte in the middle of the newest segment is corruption: exit 3, no cut, no seq reused', async () => {
     const wal = join(dir, 'flip-wal');
     await appendDeletes(wal, 0, 300);
