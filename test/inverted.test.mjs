@@ -249,7 +249,7 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
   });
 });
 
-describe('spec edge cases (inverted.md §4.5)', () => {
+describe('spec edge cases (inverted.md §4.5)', { concurrency: 2 }, () => {
   // A small corpus with designed shapes: every doc has "all"; "blk" is in exactly 256 docs (two
   // full blocks, no tail); "solo" is a singleton; doc 3 repeats "loud" 300 times; doc 599 is empty.
   let out;
