@@ -13,11 +13,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { X2iAnswer } from '../core/channels/x2i/query.js';
-import type { OpenVector } from '../core/channels/vector/query.js';
+import type { OpenVector, VectorBatch, VectorIndexInfo } from '../core/channels/vector/query.js';
 import type { OpenTextIndex, QueryResult } from '../core/channels/text/query.js';
 import type { OpenX2i } from '../core/channels/x2i/query.js';
 import { channelKind, type ChannelKind } from '../core/channels/kinds.js';
-import { drivers, openers, searchText } from '../core/channels/registry.js';
+import { drivers, openers, searchOpenText, searchText } from '../core/channels/registry.js';
 import { badInput, usage } from '../core/errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from '../core/index/versions.js';
 import { loadNative } from '../core/native.js';
@@ -25,6 +25,7 @@ import { routeKeys } from '../core/routing/hash.js';
 
 export type { X2iAnswer } from '../core/channels/x2i/query.js';
 export type { QueryResult as TextQueryResult } from '../core/channels/text/query.js';
+export type { VectorBatch, VectorIndexInfo } from '../core/channels/vector/query.js';
 export { RecallError, usage } from '../core/errors.js';
 
 export interface OpenIndexOptions {
@@ -98,8 +99,12 @@ export interface VectorReader {
   readonly version: number | null;
   readonly dim: number;
   readonly metric: string;
+  /** The base index (type, quantisation, rows, memory), the layers read and the WAL tail, of the current snapshot. */
+  readonly info: VectorIndexInfo;
   /** k nearest live ids per query; `queries` holds one or more vectors of `dim` values, row after row. */
   search(queries: Float32Array, o: VectorSearchOptions): Promise<Served & { ids: bigint[][]; distances: number[][] }>;
+  /** The same as flat arrays (row i: query i's k nearest; -1 and NaN where fewer exist), with the search time. */
+  searchBatch(queries: Float32Array, o: VectorSearchOptions): Promise<Served & VectorBatch>;
 }
 
 export interface TextSearchOptions {
@@ -311,6 +316,13 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
       }
     });
 
+  const wholeVectors = (queries: Float32Array, dim: number) => {
+    if (dim && queries.length % dim)
+      throw badInput('ERR_RECALL_DIM_MISMATCH', `queries hold ${queries.length} values; the index has ${dim} dimensions`, {
+        fix: 'pass whole vectors of the index dimension',
+      });
+  };
+
   const readerOf = (t: Target): ChannelReader => {
     const name = t.name;
     if (t.kind === 'x2i')
@@ -360,15 +372,21 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
         get metric() {
           return opened(take(), name, 'vector').metric;
         },
+        get info() {
+          return opened(take(), name, 'vector').info;
+        },
         search: (queries, v) =>
           withSnap(async (s) => {
             const ix = opened(s, name, 'vector');
-            if (ix.dim && queries.length % ix.dim)
-              throw badInput('ERR_RECALL_DIM_MISMATCH', `queries hold ${queries.length} values; the index has ${ix.dim} dimensions`, {
-                fix: 'pass whole vectors of the index dimension',
-              });
+            wholeVectors(queries, ix.dim);
             const r = await ix.search(queries, v.k, v, v.signal);
             return { ...served(s, name), ...r };
+          }),
+        searchBatch: (queries, v) =>
+          withSnap(async (s) => {
+            const ix = opened(s, name, 'vector');
+            wholeVectors(queries, ix.dim);
+            return { ...served(s, name), ...(await ix.searchBatch(queries, v)) };
           }),
       } satisfies VectorReader;
     return {
@@ -387,18 +405,7 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
           return { ...served(s, name), hits: one.hits, totalHits: one.totalHits };
         }),
       searchMany: (queries, q) =>
-        withSnap(async (s) => {
-          const ix = opened(s, name, 'text');
-          const r = await searchText(ix, queries, q, q.signal);
-          return {
-            ...served(s, name),
-            ...r,
-            docs: ix.shards.reduce((a, x) => a + x.info.docs, 0),
-            memoryBytes: ix.shards.reduce((a, x) => a + x.info.memoryBytes, 0),
-            layers: ix.layers,
-            wal: ix.wal,
-          };
-        }),
+        withSnap(async (s) => ({ ...(await searchOpenText(opened(s, name, 'text'), queries, q, q.signal)), ...served(s, name) })),
     } satisfies TextReader;
   };
 
@@ -451,7 +458,8 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
       if (closed) return;
       closed = true;
       snap.retired = true;
-      drop(snap);
+      // with no call in flight, released before close() resolves (a WAL tail's temporary index removed)
+      if (snap.refs === 0) await release(snap);
     },
   };
   return index;
