@@ -25,6 +25,10 @@ export const drivers = (): ChannelDriver<never, unknown>[] => Object.values(DRIV
 
 export const driverFor = (kind: ChannelKind): ChannelDriver<never, unknown> => DRIVERS[kind];
 
+/** The driver whose index files have this container file kind; undefined for other kinds. */
+export const driverOfFileKind = (fileKind: number): ChannelDriver<never, unknown> | undefined =>
+  drivers().find((d) => d.fileKind === fileKind);
+
 /** The driver of a channel named in a manifest or a config (`inverted` for text); undefined for an unknown name. */
 export function driverNamed(name: string): ChannelDriver<never, unknown> | undefined {
   const kind = channelKind(name);
