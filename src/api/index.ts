@@ -248,6 +248,11 @@ async function targetsOf(path: string): Promise<Target[]> {
   return out;
 }
 
+/** An opened channel that holds something beyond mapped files (a text WAL tail's temporary index) has a close(). */
+const closeOpened = async (x: Opened): Promise<void> => {
+  if ('close' in x.ix) await x.ix.close();
+};
+
 async function openSnapshot(targets: Target[], o: OpenIndexOptions): Promise<Snapshot> {
   const opened = new Map<string, Opened>();
   const versions: Record<string, number | null> = {};
@@ -262,14 +267,14 @@ async function openSnapshot(targets: Target[], o: OpenIndexOptions): Promise<Sna
       walSeen[t.name] = ix.wal?.lastSeq ?? null;
     }
   } catch (e) {
-    for (const x of opened.values()) if (x.kind === 'text') await x.ix.close();
+    for (const x of opened.values()) await closeOpened(x);
     throw e;
   }
   return { opened, versions, walSeen, refs: 0, retired: false };
 }
 
 async function release(s: Snapshot): Promise<void> {
-  for (const x of s.opened.values()) if (x.kind === 'text') await x.ix.close();
+  for (const x of s.opened.values()) await closeOpened(x);
   s.opened.clear();
 }
 
