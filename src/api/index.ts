@@ -151,6 +151,13 @@ export interface TextReader {
 
 export type ChannelReader = X2iReader | VectorReader | TextReader;
 
+/** The reader type of each channel kind. */
+export interface ChannelReaders {
+  x2i: X2iReader;
+  vector: VectorReader;
+  text: TextReader;
+}
+
 export interface RecallIndex {
   readonly path: string;
   /** Readers by channel folder name (by kind name for a lone channel or file). */
@@ -328,10 +335,10 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
       });
   };
 
-  const readerOf = (t: Target): ChannelReader => {
-    const name = t.name;
-    if (t.kind === 'x2i')
-      return {
+  // one reader maker per kind, by kind: a table, not a switch
+  const readerMakers: { [K in ChannelKind]: (name: string) => ChannelReaders[K] } = {
+    x2i: (name) =>
+      ({
         kind: 'x2i',
         get version() {
           return take().versions[name] ?? null;
@@ -364,9 +371,9 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
             }
           return { ...served(s, name), found: Uint8Array.from(answers, (a) => (a.found ? 1 : a.deleted ? 2 : 0)), counts, items, scores };
         },
-      } satisfies X2iReader;
-    if (t.kind === 'vector')
-      return {
+      }) satisfies X2iReader,
+    vector: (name) =>
+      ({
         kind: 'vector',
         get version() {
           return take().versions[name] ?? null;
@@ -393,26 +400,28 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
             wholeVectors(queries, ix.dim);
             return { ...served(s, name), ...(await ix.searchBatch(queries, v)) };
           }),
-      } satisfies VectorReader;
-    return {
-      kind: 'text',
-      get version() {
-        return take().versions[name] ?? null;
-      },
-      search: (query, q) =>
-        withSnap(async (s) => {
-          const r = await searchText(opened(s, name, 'text'), [query], q, q.signal);
-          const one = r.results[0]!;
-          if (one.error)
-            throw usage(one.error.code, `query "${query}": ${one.error.message}`, {
-              fix: 'see `recall query inverted --help` for the syntax',
-            });
-          return { ...served(s, name), hits: one.hits, totalHits: one.totalHits };
-        }),
-      searchMany: (queries, q) =>
-        withSnap(async (s) => ({ ...(await searchOpenText(opened(s, name, 'text'), queries, q, q.signal)), ...served(s, name) })),
-    } satisfies TextReader;
+      }) satisfies VectorReader,
+    text: (name) =>
+      ({
+        kind: 'text',
+        get version() {
+          return take().versions[name] ?? null;
+        },
+        search: (query, q) =>
+          withSnap(async (s) => {
+            const r = await searchText(opened(s, name, 'text'), [query], q, q.signal);
+            const one = r.results[0]!;
+            if (one.error)
+              throw usage(one.error.code, `query "${query}": ${one.error.message}`, {
+                fix: 'see `recall query inverted --help` for the syntax',
+              });
+            return { ...served(s, name), hits: one.hits, totalHits: one.totalHits };
+          }),
+        searchMany: (queries, q) =>
+          withSnap(async (s) => ({ ...(await searchOpenText(opened(s, name, 'text'), queries, q, q.signal)), ...served(s, name) })),
+      }) satisfies TextReader,
   };
+  const readerOf = (t: Target): ChannelReader => readerMakers[t.kind](t.name);
 
   const channels: Record<string, ChannelReader> = {};
   for (const t of targets) channels[t.name] = readerOf(t);
