@@ -1,7 +1,7 @@
 // The CLI contract every command shares: help, exit codes with and without
 // --json, one-line errors, lazy loading, Ctrl-C, and the README in sync.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { recall, root, scratchDir } from './helpers/cli.mjs';
@@ -83,14 +83,37 @@ describe('recall CLI', () => {
     assert.match(r.stderr, /interrupting/);
   });
 
-  it('the README documents every command and flag', () => {
+  it('the command reference (docs/commands/, linked from the README) documents every command and flag', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'));
     for (const [id, cmd] of Object.entries(manifest.commands)) {
       const usage = `recall ${id.replaceAll(':', ' ')}`;
-      assert.ok(readme.includes(`## \`${usage}`), `README lacks a section for ${usage}: run npm run readme`);
+      const topic = id.split(':')[0];
+      const page = `docs/commands/${topic}.md`;
+      assert.ok(existsSync(join(root, page)), `${page} is missing: run npm run readme`);
+      assert.ok(readme.includes(`](${page})`), `README does not link ${page}: run npm run readme`);
+      const text = readFileSync(join(root, page), 'utf8');
+      assert.ok(text.includes(`## \`${usage}`), `${page} lacks a section for ${usage}: run npm run readme`);
       for (const flag of Object.keys(cmd.flags))
-        assert.ok(readme.includes(`--${flag}`), `README lacks --${flag} of ${usage}: run npm run readme`);
+        assert.ok(text.includes(`--${flag}`), `${page} lacks --${flag} of ${usage}: run npm run readme`);
     }
+  });
+
+  it("the README's set-up commands: .ci/run runs exactly its test command; its links resolve", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const setup = /## Set up\n\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(setup, 'README has a "Set up" block');
+    const commands = setup
+      .split('\n')
+      .map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter(Boolean);
+    assert.deepEqual(commands, ['npm ci && npm run demo', 'npm test']);
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    assert.equal(ci.at(-1), commands[1], ".ci/run ends with the README's test command");
+    for (const [, target] of readme.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g))
+      if (!/^[a-z]+:/.test(target)) assert.ok(existsSync(join(root, target)), `README links ${target}, which does not exist`);
   });
 });

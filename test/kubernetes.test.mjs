@@ -2,7 +2,7 @@
 // (kubernetes-models ships the batch/v1 and core/v1 OpenAPI definitions): types, enums and
 // required fields through its validators, and unknown fields (a typo such as `completionMod`,
 // which the API server drops silently) through the TypeScript compiler's excess-property check
-// on the same definitions. The README shows the build Job as it is in the file.
+// on the same definitions. docs/service.md shows the build Job as it is in the file.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -116,12 +116,12 @@ describe('Kubernetes manifests in examples/', () => {
     assert.ok(steps['publish-job.yaml'].includes('--publish'));
   });
 
-  it('the README shows the build Job exactly as the file has it', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  it('the service guide shows the build Job exactly as the file has it', () => {
+    const guide = readFileSync(join(root, 'docs/service.md'), 'utf8');
     const file = readFileSync(join(dir, 'build-shards-job.yaml'), 'utf8');
     assert.ok(
-      readme.includes(`\`\`\`yaml\n${file}\`\`\``),
-      'README.md must hold examples/kubernetes/build-shards-job.yaml in a yaml block',
+      guide.includes(`\`\`\`yaml\n${file}\`\`\``),
+      'docs/service.md must hold examples/kubernetes/build-shards-job.yaml in a yaml block',
     );
   });
 });

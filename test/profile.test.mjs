@@ -188,7 +188,7 @@ describe('real perf captures (fixtures/profiles/perf-captures)', () => {
     );
   });
 
-  it('default rules differ from stackcollapse-perf.pl only as the README lists', async () => {
+  it('default rules differ from stackcollapse-perf.pl only as docs/profiles.md lists', async () => {
     // Undo our deliberate differences (top-level `(anonymous namespace)::f` frames kept,
     // `operator->` kept, only a top-level `(` cut, quotes kept) and perl's output comes back.
     for (const name of CAPTURES) {

@@ -13,11 +13,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { X2iAnswer } from '../core/channels/x2i/query.js';
-import type { OpenVector } from '../core/channels/vector/query.js';
+import type { OpenVector, VectorBatch, VectorIndexInfo } from '../core/channels/vector/query.js';
 import type { OpenTextIndex, QueryResult } from '../core/channels/text/query.js';
 import type { OpenX2i } from '../core/channels/x2i/query.js';
 import { channelKind, type ChannelKind } from '../core/channels/kinds.js';
-import { drivers, openers, searchText } from '../core/channels/registry.js';
+import { drivers, openers, searchOpenText, searchText } from '../core/channels/registry.js';
 import { badInput, usage } from '../core/errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from '../core/index/versions.js';
 import { loadNative } from '../core/native.js';
@@ -25,6 +25,7 @@ import { routeKeys } from '../core/routing/hash.js';
 
 export type { X2iAnswer } from '../core/channels/x2i/query.js';
 export type { QueryResult as TextQueryResult } from '../core/channels/text/query.js';
+export type { VectorBatch, VectorIndexInfo } from '../core/channels/vector/query.js';
 export { RecallError, usage } from '../core/errors.js';
 
 export interface OpenIndexOptions {
@@ -98,8 +99,12 @@ export interface VectorReader {
   readonly version: number | null;
   readonly dim: number;
   readonly metric: string;
+  /** The base index (type, quantisation, rows, memory), the layers read and the WAL tail, of the current snapshot. */
+  readonly info: VectorIndexInfo;
   /** k nearest live ids per query; `queries` holds one or more vectors of `dim` values, row after row. */
   search(queries: Float32Array, o: VectorSearchOptions): Promise<Served & { ids: bigint[][]; distances: number[][] }>;
+  /** The same as flat arrays (row i: query i's k nearest; -1 and NaN where fewer exist), with the search time. */
+  searchBatch(queries: Float32Array, o: VectorSearchOptions): Promise<Served & VectorBatch>;
 }
 
 export interface TextSearchOptions {
@@ -145,6 +150,13 @@ export interface TextReader {
 }
 
 export type ChannelReader = X2iReader | VectorReader | TextReader;
+
+/** The reader type of each channel kind. */
+export interface ChannelReaders {
+  x2i: X2iReader;
+  vector: VectorReader;
+  text: TextReader;
+}
 
 export interface RecallIndex {
   readonly path: string;
@@ -243,6 +255,11 @@ async function targetsOf(path: string): Promise<Target[]> {
   return out;
 }
 
+/** An opened channel that holds something beyond mapped files (a text WAL tail's temporary index) has a close(). */
+const closeOpened = async (x: Opened): Promise<void> => {
+  if ('close' in x.ix) await x.ix.close();
+};
+
 async function openSnapshot(targets: Target[], o: OpenIndexOptions): Promise<Snapshot> {
   const opened = new Map<string, Opened>();
   const versions: Record<string, number | null> = {};
@@ -257,14 +274,14 @@ async function openSnapshot(targets: Target[], o: OpenIndexOptions): Promise<Sna
       walSeen[t.name] = ix.wal?.lastSeq ?? null;
     }
   } catch (e) {
-    for (const x of opened.values()) if (x.kind === 'text') await x.ix.close();
+    for (const x of opened.values()) await closeOpened(x);
     throw e;
   }
   return { opened, versions, walSeen, refs: 0, retired: false };
 }
 
 async function release(s: Snapshot): Promise<void> {
-  for (const x of s.opened.values()) if (x.kind === 'text') await x.ix.close();
+  for (const x of s.opened.values()) await closeOpened(x);
   s.opened.clear();
 }
 
@@ -311,10 +328,17 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
       }
     });
 
-  const readerOf = (t: Target): ChannelReader => {
-    const name = t.name;
-    if (t.kind === 'x2i')
-      return {
+  const wholeVectors = (queries: Float32Array, dim: number) => {
+    if (dim && queries.length % dim)
+      throw badInput('ERR_RECALL_DIM_MISMATCH', `queries hold ${queries.length} values; the index has ${dim} dimensions`, {
+        fix: 'pass whole vectors of the index dimension',
+      });
+  };
+
+  // one reader maker per kind, by kind: a table, not a switch
+  const readerMakers: { [K in ChannelKind]: (name: string) => ChannelReaders[K] } = {
+    x2i: (name) =>
+      ({
         kind: 'x2i',
         get version() {
           return take().versions[name] ?? null;
@@ -347,9 +371,9 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
             }
           return { ...served(s, name), found: Uint8Array.from(answers, (a) => (a.found ? 1 : a.deleted ? 2 : 0)), counts, items, scores };
         },
-      } satisfies X2iReader;
-    if (t.kind === 'vector')
-      return {
+      }) satisfies X2iReader,
+    vector: (name) =>
+      ({
         kind: 'vector',
         get version() {
           return take().versions[name] ?? null;
@@ -360,47 +384,44 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
         get metric() {
           return opened(take(), name, 'vector').metric;
         },
+        get info() {
+          return opened(take(), name, 'vector').info;
+        },
         search: (queries, v) =>
           withSnap(async (s) => {
             const ix = opened(s, name, 'vector');
-            if (ix.dim && queries.length % ix.dim)
-              throw badInput('ERR_RECALL_DIM_MISMATCH', `queries hold ${queries.length} values; the index has ${ix.dim} dimensions`, {
-                fix: 'pass whole vectors of the index dimension',
-              });
+            wholeVectors(queries, ix.dim);
             const r = await ix.search(queries, v.k, v, v.signal);
             return { ...served(s, name), ...r };
           }),
-      } satisfies VectorReader;
-    return {
-      kind: 'text',
-      get version() {
-        return take().versions[name] ?? null;
-      },
-      search: (query, q) =>
-        withSnap(async (s) => {
-          const r = await searchText(opened(s, name, 'text'), [query], q, q.signal);
-          const one = r.results[0]!;
-          if (one.error)
-            throw usage(one.error.code, `query "${query}": ${one.error.message}`, {
-              fix: 'see `recall query inverted --help` for the syntax',
-            });
-          return { ...served(s, name), hits: one.hits, totalHits: one.totalHits };
-        }),
-      searchMany: (queries, q) =>
-        withSnap(async (s) => {
-          const ix = opened(s, name, 'text');
-          const r = await searchText(ix, queries, q, q.signal);
-          return {
-            ...served(s, name),
-            ...r,
-            docs: ix.shards.reduce((a, x) => a + x.info.docs, 0),
-            memoryBytes: ix.shards.reduce((a, x) => a + x.info.memoryBytes, 0),
-            layers: ix.layers,
-            wal: ix.wal,
-          };
-        }),
-    } satisfies TextReader;
+        searchBatch: (queries, v) =>
+          withSnap(async (s) => {
+            const ix = opened(s, name, 'vector');
+            wholeVectors(queries, ix.dim);
+            return { ...served(s, name), ...(await ix.searchBatch(queries, v)) };
+          }),
+      }) satisfies VectorReader,
+    text: (name) =>
+      ({
+        kind: 'text',
+        get version() {
+          return take().versions[name] ?? null;
+        },
+        search: (query, q) =>
+          withSnap(async (s) => {
+            const r = await searchText(opened(s, name, 'text'), [query], q, q.signal);
+            const one = r.results[0]!;
+            if (one.error)
+              throw usage(one.error.code, `query "${query}": ${one.error.message}`, {
+                fix: 'see `recall query inverted --help` for the syntax',
+              });
+            return { ...served(s, name), hits: one.hits, totalHits: one.totalHits };
+          }),
+        searchMany: (queries, q) =>
+          withSnap(async (s) => ({ ...(await searchOpenText(opened(s, name, 'text'), queries, q, q.signal)), ...served(s, name) })),
+      }) satisfies TextReader,
   };
+  const readerOf = (t: Target): ChannelReader => readerMakers[t.kind](t.name);
 
   const channels: Record<string, ChannelReader> = {};
   for (const t of targets) channels[t.name] = readerOf(t);
@@ -451,7 +472,8 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
       if (closed) return;
       closed = true;
       snap.retired = true;
-      drop(snap);
+      // with no call in flight, released before close() resolves (a WAL tail's temporary index removed)
+      if (snap.refs === 0) await release(snap);
     },
   };
   return index;

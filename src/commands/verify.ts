@@ -1,7 +1,7 @@
 import { existingPath } from '../cli/args.js';
 import { RecallCommand } from '../cli/base-command.js';
 import { ExitCode } from '../core/errors.js';
-import { type VerifyResult, verifyPath } from '../core/index/verify.js';
+import { type VerifyResult, verifyPath } from '../core/pipeline/verify.js';
 
 export default class Verify extends RecallCommand<VerifyResult> {
   static override summary = 'Check every checksum of an index file, a version or a channel folder.';

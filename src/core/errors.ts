@@ -5,7 +5,7 @@
  * (`ERR_RECALL_*`) and from Node (`ENOENT`, ...) are mapped here, once.
  */
 
-/** Documented exit codes (README "Exit codes"). */
+/** Documented exit codes (docs/cli.md, "Exit codes"). */
 export const ExitCode = {
   Ok: 0,
   /** A bug in recall: please report it. */

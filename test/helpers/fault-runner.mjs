@@ -12,7 +12,7 @@ const load = (p) => import(new URL(p, dist).href);
 const { queryX2i } = await load('channels/x2i/query.js');
 const { queryVector } = await load('channels/vector/query.js');
 const { queryText } = await load('channels/text/query.js');
-const { verifyPath } = await load('index/verify.js');
+const { verifyPath } = await load('pipeline/verify.js');
 const { toRecallError } = await load('errors.js');
 const versions = await load('index/versions.js');
 // (a build from before manifest and CURRENT checksums has none of these: the harness still runs on it)

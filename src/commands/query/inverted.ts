@@ -41,25 +41,26 @@ Exit codes: 2 for an error in the one query (syntax, NOT_ONLY_QUERY, BAD_BOOST, 
       throw usage('ERR_RECALL_USAGE', 'pass the query as the argument or --queries-file, not both', {
         fix: 'drop one of them',
       });
-    const { queryText } = await import('../../core/channels/text/query.js');
-    const r = await queryText(
-      {
-        index: flags.index,
-        q: args.query ?? flags.q,
-        queriesFile: flags['queries-file'],
-        k: flags.k,
-        defaultOr: flags.or,
-        usePairs: !flags['no-pairs'],
-        matchAllPureNot: flags['match-all-pure-not'],
-        k1: flags.k1 === undefined ? undefined : Number(flags.k1),
-        b: flags.b === undefined ? undefined : Number(flags.b),
-        threads: flags.threads,
-        analyzerOverride: flags['analyzer-override'],
-        wal: flags.wal,
-        asOf: flags['as-of'],
-        skipCorrupt: flags['skip-corrupt'],
-      },
-      this.signal,
+    const { withChannelReader } = await import('../../cli/channel-reader.js');
+    const { readTextQueries, textQueryReport } = await import('../../core/channels/text/query.js');
+    const q = args.query ?? flags.q;
+    const queries = await readTextQueries({ q, queriesFile: flags['queries-file'] });
+    const open = { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'], analyzerOverride: flags['analyzer-override'] };
+    const r = await withChannelReader(flags.index, 'text', open, async (text) =>
+      textQueryReport(
+        flags.index,
+        q !== undefined,
+        await text.searchMany(queries, {
+          k: flags.k,
+          defaultOr: flags.or,
+          usePairs: !flags['no-pairs'],
+          matchAllPureNot: flags['match-all-pure-not'],
+          k1: flags.k1 === undefined ? undefined : Number(flags.k1),
+          b: flags.b === undefined ? undefined : Number(flags.b),
+          threads: flags.threads,
+          signal: this.signal,
+        }),
+      ),
     );
     this.say('id\tscore');
     for (const q of r.results) {

@@ -35,25 +35,22 @@ A version with delta layers (recall dump --delta) is searched layer by layer (id
 
   async run(): Promise<QueryVectorResult> {
     const { flags } = await this.parse(QueryVector);
-    const { queryVector } = await import('../../core/channels/vector/query.js');
-    const r = await queryVector(
-      {
-        index: flags.index,
-        queries: flags.queries,
-        queriesFormat: flags['queries-format'],
-        vector: flags.vector,
-        k: flags.k,
-        ef: flags.ef,
-        nprobe: flags.nprobe,
-        rerank: flags.rerank,
-        threads: flags.threads,
-        idsOut: flags['ids-out'],
-        wal: flags.wal,
-        asOf: flags['as-of'],
-        skipCorrupt: flags['skip-corrupt'],
-      },
-      this.signal,
-    );
+    const { withChannelReader } = await import('../../cli/channel-reader.js');
+    const { runVectorQuery } = await import('../../core/channels/vector/query.js');
+    const o = {
+      index: flags.index,
+      queries: flags.queries,
+      queriesFormat: flags['queries-format'],
+      vector: flags.vector,
+      k: flags.k,
+      ef: flags.ef,
+      nprobe: flags.nprobe,
+      rerank: flags.rerank,
+      threads: flags.threads,
+      idsOut: flags['ids-out'],
+    };
+    const open = { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] };
+    const r = await withChannelReader(flags.index, 'vector', open, (vector, t0) => runVectorQuery(vector, o, t0, this.signal));
     warnTorn(r.wal);
     if (!this.jsonEnabled()) {
       const show = Math.min(r.queries, 20);

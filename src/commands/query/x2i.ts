@@ -31,40 +31,28 @@ export default class QueryX2i extends RecallCommand<X2iQueryResult> {
 
   async run(): Promise<X2iQueryResult> {
     const { flags } = await this.parse(QueryX2i);
-    const { openIndex } = await import('../../api/index.js');
-    const { badInput } = await import('../../core/errors.js');
+    const { withChannelReader } = await import('../../cli/channel-reader.js');
     const { parseKeys } = await import('../../core/channels/x2i/query.js');
-    const { retryOnNewCurrent } = await import('../../core/index/resolve.js');
     const { roundMs } = await import('../../core/io/units.js');
     const { raw, source } = await readKeysFlags(flags);
     const keys = parseKeys(raw, source);
-    // opened through the library API; reopened when a dump pruned the version it read (CURRENT moved)
-    const result = await retryOnNewCurrent(flags.index, async (): Promise<X2iQueryResult> => {
-      const ix = await openIndex(flags.index, { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] });
-      try {
-        if (!ix.x2i)
-          throw badInput('ERR_RECALL_NOT_AN_INDEX', `${flags.index}: holds no x2i channel, or more than one`, {
-            file: flags.index,
-            fix: 'pass an x2i channel folder, version folder or .rx2i file',
-          });
-        const t0 = process.hrtime.bigint();
-        const r = ix.x2i.get(keys, { top: flags.k });
-        const lookupMs = roundMs(Number(process.hrtime.bigint() - t0) / 1e6);
-        const missing = r.results.filter((a) => !a.found).map((a) => a.key);
-        return {
-          index: flags.index,
-          version: r.version,
-          ...ix.x2i.info,
-          shardCount: ix.x2i.shardCount,
-          keys: keys.length,
-          found: keys.length - missing.length,
-          missing,
-          results: r.results,
-          lookupMs,
-        };
-      } finally {
-        await ix.close();
-      }
+    const open = { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] };
+    const result = await withChannelReader(flags.index, 'x2i', open, async (x2i): Promise<X2iQueryResult> => {
+      const t0 = process.hrtime.bigint();
+      const r = x2i.get(keys, { top: flags.k });
+      const lookupMs = roundMs(Number(process.hrtime.bigint() - t0) / 1e6);
+      const missing = r.results.filter((a) => !a.found).map((a) => a.key);
+      return {
+        index: flags.index,
+        version: r.version,
+        ...x2i.info,
+        shardCount: x2i.shardCount,
+        keys: keys.length,
+        found: keys.length - missing.length,
+        missing,
+        results: r.results,
+        lookupMs,
+      };
     });
     warnTorn(result.wal);
     this.say('key\titems (item:score)');

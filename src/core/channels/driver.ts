@@ -151,6 +151,13 @@ export interface ChannelDriver<
   name: ChannelName;
   /** The extension of its index files (`.rx2i`, `.rvec`, `.rti`). */
   fileExt: string;
+  /** The container file kind of its index files (the header's `kind`: native/core/src/container/mod.rs). */
+  fileKind: number;
+  /**
+   * What `recall verify` checks of an index file beyond its checksums: the structure checks opening
+   * runs (and any per-row checksums a reader checks lazily). Throws ERR_RECALL_CORRUPT naming the damage.
+   */
+  checkStructure?(file: string): void;
   /** One part per shard of the source (true), or one index over the whole source built as shard 0 (false). */
   sharded: boolean;
   /** When it depends on the channel's config (x2i: lists are sharded, interactions are one index). */
@@ -159,7 +166,7 @@ export interface ChannelDriver<
   partTasks(plan: PartPlan<C>): PartOptions[];
   /** Build one part into `target` (in a piscina worker); stops with an AbortError once `signal` aborts. */
   writePart(options: PartOptions, target: PartTarget, signal?: AbortSignal): Promise<Omit<PartResult, 'cpuSeconds'>>;
-  /** The query entry point (`recall query <name>`). */
+  /** One query of a published version without the library API (tools, the fault harness); the CLI reads through src/api. */
   query: Query;
   /** WAL record payloads. */
   record: RecordCodec;

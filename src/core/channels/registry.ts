@@ -8,7 +8,7 @@ import { type ChannelKind, channelKind } from './kinds.js';
 import { textDriver } from './text/driver.js';
 import { openText } from './text/query.js';
 
-export { searchText } from './text/query.js';
+export { searchOpenText, searchText } from './text/query.js';
 import { vectorDriver } from './vector/driver.js';
 import { openVector } from './vector/query.js';
 import { x2iDriver } from './x2i/driver.js';
@@ -24,6 +24,10 @@ const DRIVERS: Record<ChannelKind, ChannelDriver<never, unknown>> = {
 export const drivers = (): ChannelDriver<never, unknown>[] => Object.values(DRIVERS);
 
 export const driverFor = (kind: ChannelKind): ChannelDriver<never, unknown> => DRIVERS[kind];
+
+/** The driver whose index files have this container file kind; undefined for other kinds. */
+export const driverOfFileKind = (fileKind: number): ChannelDriver<never, unknown> | undefined =>
+  drivers().find((d) => d.fileKind === fileKind);
 
 /** The driver of a channel named in a manifest or a config (`inverted` for text); undefined for an unknown name. */
 export function driverNamed(name: string): ChannelDriver<never, unknown> | undefined {

@@ -3,7 +3,7 @@
  * PARAMS section (layout: native/core/src/container/mod.rs). It needs no
  * addon, so `recall inspect` starts fast and still works on a damaged file;
  * full verification (every checksum, every padding byte) is Rust's job
- * (`verifyContainer` in verify.ts).
+ * (`verifyContainer` in core/pipeline/verify.ts).
  */
 import { open } from 'node:fs/promises';
 import CRC32C from 'crc-32/crc32c.js';

@@ -4,7 +4,7 @@
  * follow stackcollapse-perf.pl: `+0x` offsets stripped, `[unknown]` replaced
  * by the DSO's base name, `;` -> `:`, Java `L...;` tidied, `_[k]`/`_[j]`/`_[i]`
  * annotations on request, only the first event type kept. Where the two
- * reference collapsers disagree, `tidy` picks one (README, "CPU profiles").
+ * reference collapsers disagree, `tidy` picks one (docs/profiles.md).
  */
 import { StackCounter, StackTrie } from './stacks.js';
 

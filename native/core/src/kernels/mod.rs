@@ -15,11 +15,13 @@
 //! call through it: dispatch costs one indirect call per vector.
 //!
 //! `fast` holds the search-time kernels (FMA, last bits may differ between tiers), used
-//! only to rank candidates.
+//! only to rank candidates; `sq8` the integer kernel of SQ8 rows (u8 codes against an
+//! i16 query, exact, so every tier returns the same integer).
 
 mod f16;
 pub mod fast;
 pub mod scalar;
+pub mod sq8;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 

@@ -12,7 +12,6 @@
 pub mod heap;
 pub mod hnsw;
 pub mod ivf;
-pub mod sq8;
 pub mod store;
 
 use crate::cancel::CancelToken;

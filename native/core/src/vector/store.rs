@@ -6,7 +6,7 @@
 //! Distances are "smaller is closer": L2 squared, or minus the inner product
 //! (cosine = inner product of vectors normalised on the way in).
 
-use crate::kernels::{self, Kernels, f32_to_f16};
+use crate::kernels::{self, Kernels, f32_to_f16, sq8};
 
 pub const PAD: usize = 32;
 
@@ -302,7 +302,7 @@ impl<'a> Scorer<'a> {
                     }
                 }
                 let max = w.iter().fold(0f64, |a, &x| a.max(x.abs()));
-                let lim = ((1i32 << super::sq8::QUERY_BITS) - 1) as f64;
+                let lim = ((1i32 << sq8::QUERY_BITS) - 1) as f64;
                 let scale = if max > 0.0 { max / lim } else { 1.0 };
                 out.sq8_q = w.iter().map(|&x| (x / scale).round() as i16).collect();
                 out.sq8_scale = scale as f32;
@@ -321,8 +321,8 @@ impl<'a> Scorer<'a> {
             (Quant::F32, false) => -(self.fast.dot_f32)(&q.f32, s.f32_row(r)),
             (Quant::F16, true) => (self.fast.l2_f16)(&q.f32, s.f16_row(r)),
             (Quant::F16, false) => -(self.fast.dot_f16)(&q.f32, s.f16_row(r)),
-            (Quant::Sq8, true) => q.sq8_c + s.sq8_norm[r] - 2.0 * q.sq8_scale * super::sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32,
-            (Quant::Sq8, false) => -(q.sq8_c + q.sq8_scale * super::sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32),
+            (Quant::Sq8, true) => q.sq8_c + s.sq8_norm[r] - 2.0 * q.sq8_scale * sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32,
+            (Quant::Sq8, false) => -(q.sq8_c + q.sq8_scale * sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32),
         }
     }
 

@@ -11,6 +11,7 @@ export const textDriver: ChannelDriver<TextChannelConfig, BuildTextOptions, type
   kind: 'text',
   name: channelName('text'),
   fileExt: TEXT_FILE_EXT,
+  fileKind: 1,
   sharded: true,
   partTasks: ({ channel: ch, config, shardFolder, shards, dir, sourceLabel }) => {
     const src = config.sources[ch.source]!;

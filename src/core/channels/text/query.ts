@@ -197,30 +197,53 @@ export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {
   queriesFile?: string;
 }
 
-export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Promise<QueryTextResult> {
+/** The queries of `recall query inverted`: the one given, or the lines of the queries file (`-`: stdin). */
+export async function readTextQueries(o: Pick<QueryTextOptions, 'q' | 'queriesFile'>): Promise<string[]> {
   if (o.q === undefined && o.queriesFile === undefined)
     throw usage('ERR_RECALL_USAGE', 'no query: pass one as an argument or --queries-file FILE', {
       fix: 'e.g. recall query inverted --index DIR "apple AND pie"',
     });
-  const queries =
-    o.q !== undefined
-      ? [o.q]
-      : (await readInputText(await requirePath(o.queriesFile!, 'file', '--queries-file'))).split('\n').filter((l) => l.trim());
-  // the index is opened (and, when its version was pruned under it, reopened) before searching
-  const ix = await retryOnNewCurrent(o.index, () => openText(o.index, o));
-  let r: Awaited<ReturnType<typeof searchText>>;
-  try {
-    r = await searchText(ix, queries, o, signal);
-  } finally {
-    await ix.close();
-  }
-  const single = o.q !== undefined ? r.results[0]! : undefined;
-  if (single?.error)
-    throw usage(single.error.code, `query "${single.query}": ${single.error.message}`, {
+  return o.q !== undefined
+    ? [o.q]
+    : (await readInputText(await requirePath(o.queriesFile!, 'file', '--queries-file'))).split('\n').filter((l) => l.trim());
+}
+
+/** What a batch search of an opened text index gives (the library API's `searchMany` answers it too). */
+export type TextBatchAnswer = Omit<QueryTextResult, 'index'>;
+
+/**
+ * The report of `recall query inverted`. A single query (not a queries file) that fails is the
+ * command's error (exit 2); in a file each failed line is its answer.
+ */
+export function textQueryReport(index: string, single: boolean, b: TextBatchAnswer): QueryTextResult {
+  const one = single ? b.results[0] : undefined;
+  if (one?.error)
+    throw usage(one.error.code, `query "${one.query}": ${one.error.message}`, {
       fix: 'see `recall query inverted --help` for the syntax',
     });
   return {
-    index: o.index,
+    index,
+    version: b.version,
+    docs: b.docs,
+    memoryBytes: b.memoryBytes,
+    layers: b.layers,
+    wal: b.wal,
+    results: b.results,
+    errors: b.errors,
+    searchMs: b.searchMs,
+    searchCpuMs: b.searchCpuMs,
+  };
+}
+
+/** The same batch answer from an index opened here (without the library API). */
+export async function searchOpenText(
+  ix: OpenTextIndex,
+  queries: string[],
+  o: SearchTextOptions,
+  signal?: AbortSignal,
+): Promise<TextBatchAnswer> {
+  const r = await searchText(ix, queries, o, signal);
+  return {
     version: ix.version,
     docs: ix.shards.reduce((a, s) => a + s.info.docs, 0),
     memoryBytes: ix.shards.reduce((a, s) => a + s.info.memoryBytes, 0),
@@ -228,4 +251,15 @@ export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Prom
     wal: ix.wal,
     ...r,
   };
+}
+
+export async function queryText(o: QueryTextOptions, signal?: AbortSignal): Promise<QueryTextResult> {
+  const queries = await readTextQueries(o);
+  // the index is opened (and, when its version was pruned under it, reopened) before searching
+  const ix = await retryOnNewCurrent(o.index, () => openText(o.index, o));
+  try {
+    return textQueryReport(o.index, o.q !== undefined, await searchOpenText(ix, queries, o, signal));
+  } finally {
+    await ix.close();
+  }
 }

@@ -1,5 +1,6 @@
 /** The vector channel: one index (HNSW, IVF or flat) over the whole source, built as shard 0. */
 import type { VectorChannelConfig } from '../../config/load.js';
+import { loadNative } from '../../native.js';
 import type { ChannelDriver } from '../driver.js';
 import { type BuildVectorOptions, VECTOR_FILE_EXT, writeVectorPart } from './build.js';
 import { dumpVector } from './dump.js';
@@ -10,6 +11,12 @@ export const vectorDriver: ChannelDriver<VectorChannelConfig, BuildVectorOptions
   kind: 'vector',
   name: 'vector',
   fileExt: VECTOR_FILE_EXT,
+  fileKind: 3,
+  // opening checks graph links, IVF offsets and finite values; the re-rank rows carry a checksum each
+  checkStructure: (file) => {
+    const native = loadNative();
+    native.vectorVerify(native.vectorOpen(file));
+  },
   sharded: false,
   partTasks: ({ channel: ch, config, shards, dir, sourceLabel: label }) => {
     const src = config.sources[ch.source]!;

@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { badInput } from '../../errors.js';
-import { type LayeredVersion, resolveLayered } from '../../index/layers.js';
+import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
 import type { WalTailSummary } from '../driver.js';
 import { retryOnNewCurrent } from '../../index/resolve.js';
@@ -56,167 +56,47 @@ export interface QueryVectorResult {
 /** Ids as decimal strings (64-bit: not safe as JSON numbers); -1 marks a missing neighbour. */
 const jsonId = (x: bigint): string | null => (x === -1n ? null : BigInt.asUintN(64, x).toString());
 
-export function queryVector(o: QueryVectorOptions, signal?: AbortSignal): Promise<QueryVectorResult> {
-  return retryOnNewCurrent(o.index, () => queryVectorOnce(o, signal));
+/** What a vector version opened for search says about itself (the facts a query report and its checks need). */
+export interface VectorIndexInfo {
+  /** hnsw | ivf | flat of the base index; null when the version holds no vectors. */
+  type: string | null;
+  /** f32 | f16 | int8 of the base index; null when it holds no vectors. */
+  quant: string | null;
+  /** Whether the base index keeps f32 rows for re-ranking (always true for f32). */
+  hasF32: boolean;
+  /** Vectors in the base index. */
+  baseRows: number;
+  /** Bytes the open layers hold in memory (rows, ids, graph or lists; not the mapped f32 re-rank rows). */
+  memoryBytes: number;
+  /** The one index file that answers every query when the version is one layer read without a WAL; null otherwise. */
+  file: string | null;
+  /** Layers searched, oldest first. */
+  layers: (number | null)[];
+  /** The WAL tail merged, when a WAL was given. */
+  wal: WalTailSummary | null;
 }
 
-async function queryVectorOnce(o: QueryVectorOptions, signal?: AbortSignal): Promise<QueryVectorResult> {
-  const native = loadNative();
-  const t0 = performance.now();
-  const lv = await resolveLayered(o.index, VECTOR_FILE_EXT, 'a vector', o.asOf);
-  if (lv.layers.length > 1 || o.wal) return queryLayered(o, lv, signal);
-  const { files } = lv.layers[0]!;
-  const version = lv.version;
-  if (files.length !== 1)
-    throw badInput('ERR_RECALL_NOT_AN_INDEX', `${o.index}: ${files.length} vector files; one expected`, { file: o.index });
-  const h = native.vectorOpen(files[0]!);
-  const info = native.vectorInfo(h);
-  const q = await readVectors([o.queries], { format: o.queriesFormat, vector: o.vector });
-  if (q.dim !== info.dim)
-    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.queries}: queries have ${q.dim} dimensions, the index ${info.dim}`, {
-      file: o.queries,
-      fix: 'query with vectors of the dimension the index was built with',
-    });
-  if (o.k > info.n)
-    throw badInput('ERR_RECALL_K_TOO_LARGE', `--k ${o.k} is larger than the index (${info.n} vectors)`, {
-      fix: `pass --k ${info.n} or less`,
-    });
-  if (o.rerank && info.quant !== 'f32' && !info.hasF32)
-    throw badInput('ERR_RECALL_NO_F32', `${files[0]}: --rerank needs the f32 rows, and this ${info.quant} index was built without them`, {
-      file: files[0],
-      fix: 'rebuild with --rerank, or query without it',
-    });
-  const load_s = (performance.now() - t0) / 1000;
-  const token = native.cancelToken();
-  const onAbort = () => native.cancel(token);
-  signal?.addEventListener('abort', onAbort);
-  const threads = o.threads ?? 1;
-  const ef = o.ef ?? Math.max(64, o.k);
-  let r: Awaited<ReturnType<typeof native.vectorSearch>>;
-  try {
-    r = await native.vectorSearch(h, q.data, { k: o.k, ef, nprobe: o.nprobe ?? 8, rerank: o.rerank ?? 0, threads }, token);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-  if (o.idsOut) {
-    // fbin int32 (nq x k), as the ANN harness reads it
-    const buf = Buffer.alloc(8 + q.n * o.k * 4);
-    buf.writeUInt32LE(q.n, 0);
-    buf.writeUInt32LE(o.k, 4);
-    for (let i = 0; i < q.n * o.k; i++) buf.writeInt32LE(Number(r.ids[i]), 8 + 4 * i);
-    await writeFile(o.idsOut, buf);
-  }
-  const ids: QueryVectorResult['ids'] = [];
-  const distances: QueryVectorResult['distances'] = [];
-  for (let i = 0; i < q.n; i++) {
-    const row = Array.from(r.ids.subarray(i * o.k, (i + 1) * o.k), (x) => jsonId(BigInt.asIntN(64, x)));
-    ids.push(row);
-    distances.push(Array.from(r.distances.subarray(i * o.k, (i + 1) * o.k), (x, j) => (row[j] === null ? null : +x.toPrecision(7))));
-  }
-  return {
-    index: files[0]!,
-    version,
-    queries: q.n,
-    k: o.k,
-    params: { ef: info.type === 'hnsw' ? ef : null, nprobe: info.type === 'ivf' ? (o.nprobe ?? 8) : null, rerank: o.rerank ?? 0, threads },
-    ids,
-    distances,
-    memoryBytes: info.memoryBytes,
-    loadMs: ms(load_s),
-    searchMs: ms(r.searchSeconds),
-    searchCpuMs: ms(r.searchCpuSeconds),
-    qps: +(q.n / Math.max(r.searchCpuSeconds, 1e-9)).toFixed(1),
-  };
+/** Options of one batch search. */
+export interface VectorSearchParams {
+  k: number;
+  /** HNSW beam width (default max(64, k)). */
+  ef?: number;
+  /** IVF lists probed (default 8). */
+  nprobe?: number;
+  /** Re-rank this many candidates with exact f32 distances (0 = off). */
+  rerank?: number;
+  threads?: number;
+  signal?: AbortSignal;
 }
 
-/** Base + delta layers + WAL tail (vector/layers.ts): k nearest live ids per query. */
-async function queryLayered(o: QueryVectorOptions, lv: LayeredVersion, signal?: AbortSignal): Promise<QueryVectorResult> {
-  const native = loadNative();
-  const t0 = performance.now();
-  const layers = await openLayers(lv.layers);
-  const first = layers.find((l) => l.handle);
-  const info = first?.handle ? native.vectorInfo(first.handle) : null;
-  const q = await readVectors([o.queries], { format: o.queriesFormat, vector: o.vector });
-  if (info && q.dim !== info.dim)
-    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.queries}: queries have ${q.dim} dimensions, the index ${info.dim}`, {
-      file: o.queries,
-      fix: 'query with vectors of the dimension the index was built with',
-    });
-  let tail: ReturnType<typeof vectorChanges> | null = null;
-  if (o.wal) {
-    const covered = await guardWal(o.wal, lv.info, lv.version);
-    tail = vectorChanges(o.wal, { after: lv.info.walSeq, upto: o.asOf, skipCorrupt: o.skipCorrupt }, info?.dim ?? q.dim);
-    covered(tail.report);
-  }
-  const metric = (lv.manifest?.params.index as { metric?: string } | undefined)?.metric ?? info?.metric ?? 'l2';
-  const load_s = (performance.now() - t0) / 1000;
-  const token = native.cancelToken();
-  const onAbort = () => native.cancel(token);
-  signal?.addEventListener('abort', onAbort);
-  const threads = o.threads ?? 1;
-  const t1 = performance.now();
-  const c0 = process.cpuUsage();
-  let r: Awaited<ReturnType<typeof searchLayers>>;
-  try {
-    r = await searchLayers(
-      layers,
-      tail?.rows ?? new Map(),
-      metric,
-      q.data,
-      q.dim,
-      o.k,
-      { ef: o.ef ?? Math.max(64, o.k), nprobe: o.nprobe ?? 8, rerank: o.rerank ?? 0, threads },
-      token,
-    );
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-  const search_s = (performance.now() - t1) / 1000;
-  const cpu = process.cpuUsage(c0);
-  const search_cpu_s = (cpu.user + cpu.system) / 1e6;
-  const pad = <T>(row: T[], fill: T) => [...row, ...Array<T>(Math.max(0, o.k - row.length)).fill(fill)];
-  return {
-    index: o.index,
-    version: lv.version,
-    queries: q.n,
-    k: o.k,
-    params: {
-      ef: info?.type === 'hnsw' ? (o.ef ?? Math.max(64, o.k)) : null,
-      nprobe: info?.type === 'ivf' ? (o.nprobe ?? 8) : null,
-      rerank: o.rerank ?? 0,
-      threads,
-    },
-    ids: r.ids.map((row) =>
-      pad(
-        row.map((x) => jsonId(BigInt.asIntN(64, x))),
-        null,
-      ),
-    ),
-    distances: r.distances.map((row) =>
-      pad<number | null>(
-        row.map((x) => +x.toPrecision(7)),
-        null,
-      ),
-    ),
-    memoryBytes: layers.reduce((s, l) => s + (l.handle ? native.vectorInfo(l.handle).memoryBytes : 0), 0),
-    loadMs: ms(load_s),
-    searchMs: ms(search_s),
-    searchCpuMs: ms(search_cpu_s),
-    qps: +(q.n / Math.max(search_cpu_s, 1e-9)).toFixed(1),
-    layers: lv.layers.map((l) => l.version),
-    wal:
-      tail && o.wal
-        ? {
-            dir: o.wal,
-            walSeq: lv.info.walSeq,
-            tailRecords: tail.records,
-            lastSeq: tail.report.lastSeq,
-            torn: tail.report.torn,
-            corrupt: tail.report.corrupt.length,
-            quarantined: tail.quarantined,
-          }
-        : null,
-  };
+/** A batch answer as flat arrays: row i holds query i's k nearest, nearest first (-1 and NaN where fewer exist). */
+export interface VectorBatch {
+  k: number;
+  ids: BigInt64Array;
+  distances: Float64Array;
+  /** Search time and the CPU time it took (loading excluded). */
+  searchSeconds: number;
+  searchCpuSeconds: number;
 }
 
 /** A vector version opened for search: every layer, and the WAL tail read once. */
@@ -228,7 +108,8 @@ export interface OpenVector {
   metric: string;
   /** Live vectors at most (rows of every layer plus the tail's upserts). */
   rows: number;
-  wal: QueryVectorResult['wal'];
+  wal: WalTailSummary | null;
+  info: VectorIndexInfo;
   /** k nearest live ids per query (`queries` is nq x dim, row-major), nearest first. */
   search(
     queries: Float32Array,
@@ -236,11 +117,24 @@ export interface OpenVector {
     p?: { ef?: number; nprobe?: number; rerank?: number; threads?: number },
     signal?: AbortSignal,
   ): Promise<{ ids: bigint[][]; distances: number[][] }>;
+  /** The same as flat arrays, with the search time: what `recall query vector` reports. */
+  searchBatch(queries: Float32Array, p: VectorSearchParams): Promise<VectorBatch>;
 }
+
+const dimCheck = (queries: Float32Array, dim: number) => {
+  if (dim && queries.length % dim)
+    throw badInput('ERR_RECALL_DIM_MISMATCH', `queries have ${queries.length} values, not a multiple of the index dimension ${dim}`, {
+      fix: 'query with vectors of the dimension the index was built with',
+    });
+};
 
 export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal' | 'asOf' | 'skipCorrupt'> = {}): Promise<OpenVector> {
   const native = loadNative();
   const lv = await resolveLayered(index, VECTOR_FILE_EXT, 'a vector', o.asOf);
+  // one layer read without a WAL: its one file answers every query directly
+  const single = lv.layers.length === 1 && !o.wal;
+  if (single && lv.layers[0]!.files.length !== 1)
+    throw badInput('ERR_RECALL_NOT_AN_INDEX', `${index}: ${lv.layers[0]!.files.length} vector files; one expected`, { file: index });
   const layers = await openLayers(lv.layers);
   const first = layers.find((l) => l.handle);
   const info = first?.handle ? native.vectorInfo(first.handle) : null;
@@ -256,40 +150,168 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
       file: o.wal,
     });
   const metric = (lv.manifest?.params.index as { metric?: string } | undefined)?.metric ?? info?.metric ?? 'l2';
+  const wal: WalTailSummary | null =
+    tail && o.wal
+      ? {
+          dir: o.wal,
+          walSeq: lv.info.walSeq,
+          tailRecords: tail.records,
+          lastSeq: tail.report.lastSeq,
+          torn: tail.report.torn,
+          corrupt: tail.report.corrupt.length,
+          quarantined: tail.quarantined,
+        }
+      : null;
+  const layerVersions = lv.layers.map((l) => l.version);
+  const layered = async (queries: Float32Array, k: number, p: Omit<VectorSearchParams, 'k'>, signal?: AbortSignal) => {
+    dimCheck(queries, dim);
+    const token = tokenFor(native, signal);
+    return searchLayers(
+      layers,
+      tail?.rows ?? new Map(),
+      metric,
+      queries,
+      dim,
+      k,
+      { ef: p.ef ?? Math.max(64, k), nprobe: p.nprobe ?? 8, rerank: p.rerank ?? 0, threads: p.threads ?? 1 },
+      token,
+    );
+  };
   return {
     version: lv.version,
-    layers: lv.layers.map((l) => l.version),
+    layers: layerVersions,
     dim,
     metric,
     rows: layers.reduce((s, l) => s + l.n, 0) + (tail?.upserts ?? 0),
-    wal:
-      tail && o.wal
-        ? {
-            dir: o.wal,
-            walSeq: lv.info.walSeq,
-            tailRecords: tail.records,
-            lastSeq: tail.report.lastSeq,
-            torn: tail.report.torn,
-            corrupt: tail.report.corrupt.length,
-            quarantined: tail.quarantined,
-          }
-        : null,
-    async search(queries, k, p = {}, signal) {
-      if (dim && queries.length % dim)
-        throw badInput('ERR_RECALL_DIM_MISMATCH', `queries have ${queries.length} values, not a multiple of the index dimension ${dim}`, {
-          fix: 'query with vectors of the dimension the index was built with',
-        });
-      const token = tokenFor(native, signal);
-      return searchLayers(
-        layers,
-        tail?.rows ?? new Map(),
-        metric,
-        queries,
-        dim,
-        k,
-        { ef: p.ef ?? Math.max(64, k), nprobe: p.nprobe ?? 8, rerank: p.rerank ?? 0, threads: p.threads ?? 1 },
-        token,
+    wal,
+    info: {
+      type: info?.type ?? null,
+      quant: info?.quant ?? null,
+      hasF32: !!info && (info.quant === 'f32' || !!info.hasF32),
+      baseRows: info?.n ?? 0,
+      memoryBytes: layers.reduce((s, l) => s + (l.handle ? native.vectorInfo(l.handle).memoryBytes : 0), 0),
+      file: single ? lv.layers[0]!.files[0]! : null,
+      layers: layerVersions,
+      wal,
+    },
+    search: (queries, k, p = {}, signal) => layered(queries, k, p, signal),
+    async searchBatch(queries, { k, signal, ...p }) {
+      if (single && first?.handle) {
+        dimCheck(queries, dim);
+        const r = await native.vectorSearch(
+          first.handle,
+          queries,
+          { k, ef: p.ef ?? Math.max(64, k), nprobe: p.nprobe ?? 8, rerank: p.rerank ?? 0, threads: p.threads ?? 1 },
+          tokenFor(native, signal),
+        );
+        return {
+          k,
+          ids: r.ids,
+          distances: Float64Array.from(r.distances),
+          searchSeconds: r.searchSeconds,
+          searchCpuSeconds: r.searchCpuSeconds,
+        };
+      }
+      const t1 = performance.now();
+      const c0 = process.cpuUsage();
+      const r = await layered(queries, k, p, signal);
+      const searchSeconds = (performance.now() - t1) / 1000;
+      const cpu = process.cpuUsage(c0);
+      const ids = new BigInt64Array(r.ids.length * k).fill(-1n);
+      const distances = new Float64Array(r.ids.length * k).fill(Number.NaN);
+      r.ids.forEach((row, q) =>
+        row.forEach((id, j) => {
+          ids[q * k + j] = BigInt.asIntN(64, id);
+          distances[q * k + j] = r.distances[q]![j]!;
+        }),
       );
+      return { k, ids, distances, searchSeconds, searchCpuSeconds: (cpu.user + cpu.system) / 1e6 };
     },
   };
+}
+
+/** What a vector query needs of the index it searches: the library API's reader or an OpenVector. */
+export interface VectorSearcher {
+  readonly version: number | null;
+  readonly dim: number;
+  readonly info: VectorIndexInfo;
+  searchBatch(queries: Float32Array, p: VectorSearchParams): Promise<VectorBatch>;
+}
+
+/**
+ * The body of `recall query vector` over an opened index: read the queries, check them against the
+ * index, search them in one batch, report. `t0` is when opening started (loadMs counts from it).
+ */
+export async function runVectorQuery(
+  ix: VectorSearcher,
+  o: QueryVectorOptions,
+  t0: number,
+  signal?: AbortSignal,
+): Promise<QueryVectorResult> {
+  const info = ix.info;
+  const q = await readVectors([o.queries], { format: o.queriesFormat, vector: o.vector });
+  if (info.type !== null && q.dim !== ix.dim)
+    throw badInput('ERR_RECALL_DIM_MISMATCH', `${o.queries}: queries have ${q.dim} dimensions, the index ${ix.dim}`, {
+      file: o.queries,
+      fix: 'query with vectors of the dimension the index was built with',
+    });
+  if (info.file !== null) {
+    if (o.k > info.baseRows)
+      throw badInput('ERR_RECALL_K_TOO_LARGE', `--k ${o.k} is larger than the index (${info.baseRows} vectors)`, {
+        fix: `pass --k ${info.baseRows} or less`,
+      });
+    if (o.rerank && !info.hasF32)
+      throw badInput(
+        'ERR_RECALL_NO_F32',
+        `${info.file}: --rerank needs the f32 rows, and this ${info.quant} index was built without them`,
+        {
+          file: info.file,
+          fix: 'rebuild with --rerank, or query without it',
+        },
+      );
+  }
+  const loadMs = ms((performance.now() - t0) / 1000);
+  const threads = o.threads ?? 1;
+  const ef = o.ef ?? Math.max(64, o.k);
+  const nprobe = o.nprobe ?? 8;
+  const r = await ix.searchBatch(q.data, { k: o.k, ef, nprobe, rerank: o.rerank ?? 0, threads, signal });
+  if (o.idsOut) {
+    // fbin int32 (nq x k), as the ANN harness reads it
+    const buf = Buffer.alloc(8 + q.n * o.k * 4);
+    buf.writeUInt32LE(q.n, 0);
+    buf.writeUInt32LE(o.k, 4);
+    for (let i = 0; i < q.n * o.k; i++) buf.writeInt32LE(Number(r.ids[i]), 8 + 4 * i);
+    await writeFile(o.idsOut, buf);
+  }
+  const ids: QueryVectorResult['ids'] = [];
+  const distances: QueryVectorResult['distances'] = [];
+  for (let i = 0; i < q.n; i++) {
+    const row = Array.from(r.ids.subarray(i * o.k, (i + 1) * o.k), jsonId);
+    ids.push(row);
+    distances.push(Array.from(r.distances.subarray(i * o.k, (i + 1) * o.k), (x, j) => (row[j] === null ? null : +x.toPrecision(7))));
+  }
+  return {
+    index: info.file ?? o.index,
+    version: ix.version,
+    queries: q.n,
+    k: o.k,
+    params: { ef: info.type === 'hnsw' ? ef : null, nprobe: info.type === 'ivf' ? nprobe : null, rerank: o.rerank ?? 0, threads },
+    ids,
+    distances,
+    memoryBytes: info.memoryBytes,
+    loadMs,
+    searchMs: ms(r.searchSeconds),
+    searchCpuMs: ms(r.searchCpuSeconds),
+    qps: +(q.n / Math.max(r.searchCpuSeconds, 1e-9)).toFixed(1),
+    // a version read in layers (deltas or a WAL) says which, and what the tail held
+    ...(info.file === null ? { layers: info.layers, wal: info.wal } : {}),
+  };
+}
+
+/** `recall query vector` without the library API: open, run, and reopen when a dump pruned the version it read. */
+export function queryVector(o: QueryVectorOptions, signal?: AbortSignal): Promise<QueryVectorResult> {
+  return retryOnNewCurrent(o.index, async () => {
+    const t0 = performance.now();
+    return runVectorQuery(await openVector(o.index, o), o, t0, signal);
+  });
 }

@@ -1,5 +1,6 @@
 /** The x2i channel: key -> ranked (item, score) lists, sharded by the routing hash. */
 import type { X2iChannelConfig } from '../../config/load.js';
+import { loadNative } from '../../native.js';
 import type { ChannelDriver } from '../driver.js';
 import { type BuildX2iOptions, writeX2iParts, X2I_FILE_EXT } from './build.js';
 import { dumpX2i } from './dump.js';
@@ -11,6 +12,9 @@ export const x2iDriver: ChannelDriver<X2iChannelConfig, BuildX2iOptions, typeof 
   kind: 'x2i',
   name: 'x2i',
   fileExt: X2I_FILE_EXT,
+  fileKind: 2,
+  // opening runs the NeighborHash invariants and checks that the lists tile their section
+  checkStructure: (file) => void loadNative().x2iOpen(file),
   sharded: true,
   isSharded: (ch) => !ch.fromInteractions,
   partTasks: ({ channel: ch, config, shardFolder, shards, dir, sourceLabel }) => {

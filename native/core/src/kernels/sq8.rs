@@ -1,7 +1,7 @@
 //! The SQ8 distance kernel: sum over j of code_j (u8) * q_j (i16), exact in
 //! integers. The query side carries the per-dimension scales (the store's
 //! codes are plain u8), so one integer dot product gives the L2 cross term or
-//! the inner product: see `store::Scorer::prepare`. AVX-512BW and AVX2 use
+//! the inner product: see `vector::store::Scorer::prepare`. AVX-512BW and AVX2 use
 //! `vpmaddwd` (pairs of i16 products summed into i32 lanes); every tier
 //! returns the same integer.
 

@@ -10,12 +10,10 @@
  */
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { driverOfFileKind } from '../channels/registry.js';
+import { isContainerFile } from '../index/container.js';
+import { dumpInfo } from '../index/layers.js';
 import { type CancelToken, loadNative, type Native, tokenFor } from '../native.js';
-import { isContainerFile } from './container.js';
-
-const FILE_KIND_X2I = 2;
-const FILE_KIND_VECTOR = 3;
-import { dumpInfo } from './layers.js';
 import {
   CURRENT,
   containerHeaderCrc,
@@ -25,7 +23,7 @@ import {
   readManifest,
   type VersionManifest,
   versionName,
-} from './versions.js';
+} from '../index/versions.js';
 import { sha256File } from '../io/sha256.js';
 import { type ShardManifest, shardFolder } from '../shard/manifest.js';
 
@@ -80,13 +78,12 @@ export async function verifyContainer(file: string, signal?: AbortSignal): Promi
     region: p.region,
     message: p.message,
   }));
-  // Checksums prove the bytes are the ones written; the kind's own checks (run by open) prove they
-  // make sense, and a vector file's re-rank rows each carry a checksum of their own.
+  // Checksums prove the bytes are the ones written; the channel's own checks prove they make sense
   const kind = report.header?.kind;
-  if (problems.length === 0 && (kind === FILE_KIND_X2I || kind === FILE_KIND_VECTOR)) {
+  const driver = kind === undefined ? undefined : driverOfFileKind(kind);
+  if (problems.length === 0 && driver?.checkStructure) {
     try {
-      if (kind === FILE_KIND_X2I) native.x2iOpen(file);
-      else native.vectorVerify(native.vectorOpen(file));
+      driver.checkStructure(file);
     } catch (e) {
       const err = e as Error & { code?: string; offset?: number; length?: number };
       if (err.code !== 'ERR_RECALL_CORRUPT') throw e;
@@ -94,7 +91,7 @@ export async function verifyContainer(file: string, signal?: AbortSignal): Promi
         file,
         offset: err.offset,
         length: err.length,
-        region: kind === FILE_KIND_X2I ? 'x2i structure' : 'vector structure',
+        region: `${driver.name} structure`,
         message: err.message,
       });
     }
