@@ -149,7 +149,7 @@ pub mod payload {
         x2i_upsert_tag(p)?;
         let at = 12 + 8 * n;
         items.extend(p[12..at].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())));
-        scores.extend(p[at..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())));
+        scores.extend(p[at..at + 4 * n].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())));
         Ok(u64_at(p, 0))
     }
 }

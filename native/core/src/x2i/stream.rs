@@ -20,7 +20,7 @@
 //!   an item outside a list only falls further), and when N_j shrank, every
 //!   item co-occurring with j (its score with j rose and may enter a list).
 //!
-//! Ties are broken by external item id, which is the batch's ordinal order.
+//! Ties are broken by external item id as int64, which is the batch's ordinal order.
 
 use super::cf::{Acc, Algo, CfOptions, SwingScratch, swing_row};
 use crate::cancel::CancelToken;
@@ -201,7 +201,7 @@ impl StreamState {
         let mut row: Vec<Entry> = hist.to_vec();
         if row.len() > p.user_cap {
             let ids = &self.item_ids;
-            row.sort_by(|a, b| b.ts.cmp(&a.ts).then(ids[a.item as usize].cmp(&ids[b.item as usize])));
+            row.sort_by(|a, b| b.ts.cmp(&a.ts).then((ids[a.item as usize] as i64).cmp(&(ids[b.item as usize] as i64))));
             row.truncate(p.user_cap);
             row.sort_unstable_by_key(|e| e.item);
         }
@@ -682,7 +682,7 @@ fn emit(
         }
     }
     acc.n_touched = 0;
-    let by = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(ids[a.1 as usize].cmp(&ids[b.1 as usize]));
+    let by = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then((ids[a.1 as usize] as i64).cmp(&(ids[b.1 as usize] as i64)));
     if k > 0 && cand.len() > k {
         cand.select_nth_unstable_by(k - 1, by);
         cand.truncate(k);

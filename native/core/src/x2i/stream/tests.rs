@@ -204,4 +204,7 @@ fn unchanged_lists_are_not_reported_and_records_carry_the_tag() {
     assert_eq!(payload::x2i_upsert_tag(first).unwrap(), b"{\"pos\":1}");
     let (mut items, mut scores) = (vec![], vec![]);
     assert_eq!(payload::read_x2i_upsert_into(first, &mut items, &mut scores).unwrap(), c.keys[0]);
+    // the tag is not read as scores
+    let n = c.offsets[1] as usize;
+    assert_eq!((items.as_slice(), scores.as_slice()), (&c.items[..n], &c.scores[..n]));
 }

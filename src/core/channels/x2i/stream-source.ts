@@ -1,0 +1,272 @@
+/**
+ * Sources of `recall x2i stream`: interaction rows in micro-batches with the position after each
+ * batch, so a stream resumes (and replays) from a recorded position. `dir:PATH` reads parquet and
+ * JSON-lines files in name order (a file is read once it appears under its final name: writers use a
+ * dot-prefixed or `.tmp` name and rename); `-` reads JSON lines from stdin.
+ */
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { usage } from '../../errors.js';
+import { ident, literal, openDuckDB, queryRows } from '../../io/duckdb.js';
+
+/** The interaction columns a stream reads (the base index's `params.columns`). */
+export interface StreamColumns {
+  user: string;
+  item: string;
+  ts: string | null;
+  weight: string | null;
+  actionWeights: Record<string, number> | null;
+  action?: string;
+}
+
+/** Where a source is: the files before `file` and its first `row` rows are read; stdin: `row` lines; Kafka: offsets. */
+export interface SourcePosition {
+  file?: string;
+  row?: number;
+  offsets?: Record<string, string>;
+}
+
+/** One parsed row, or why it is bad. */
+export type RawRow = { user: string; item: bigint; ts: number; w: number } | { bad: string };
+
+export interface RawBatch {
+  rows: RawRow[];
+  /** Position of each row ("file: row N", "stdin: line N", "partition P offset O"). */
+  at: (k: number) => string;
+  start: SourcePosition;
+  end: SourcePosition;
+}
+
+export interface StreamSource {
+  readonly label: string;
+  /** The next batch after `from` (at most `maxRows` rows, ending exactly at `until` when given), or null when nothing is ready. */
+  next(from: SourcePosition, maxRows: number, until?: SourcePosition): Promise<RawBatch | null>;
+  /** What is ready but not yet read after `from`. */
+  lag(from: SourcePosition): Promise<Record<string, number>>;
+  /** The batch ending at `end` is durable in the WAL (Kafka commits its offsets here). */
+  durable?(end: SourcePosition): Promise<void>;
+  close(): Promise<void>;
+}
+
+const U32_MAX = 4294967295;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+
+/** One JSON object -> a row, checked as the batch build checks its input. */
+export function parseRow(o: unknown, cols: StreamColumns): RawRow {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { bad: 'not a JSON object' };
+  const r = o as Record<string, unknown>;
+  const u = r[cols.user];
+  if (u === null || u === undefined) return { bad: `null user "${cols.user}"` };
+  if (typeof u === 'object') return { bad: `user "${cols.user}" is not a string or number` };
+  const iv = r[cols.item];
+  if (iv === null || iv === undefined) return { bad: `null item "${cols.item}"` };
+  let item: bigint;
+  try {
+    if (typeof iv === 'number' && !Number.isSafeInteger(iv)) throw new Error();
+    if (typeof iv !== 'number' && typeof iv !== 'string' && typeof iv !== 'bigint') throw new Error();
+    item = BigInt(iv);
+  } catch {
+    return { bad: `item "${cols.item}" is ${JSON.stringify(iv)}, not an integer (x2i items are int64; beyond 2^53 give a string)` };
+  }
+  if (item < I64_MIN || item > I64_MAX) return { bad: `item "${cols.item}" does not fit in int64` };
+  let ts = 0;
+  if (cols.ts) {
+    const t = r[cols.ts];
+    const sec = typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) / 1000 : Number.NaN;
+    ts = Math.round(sec);
+    if (!Number.isFinite(sec) || ts < 0 || ts > U32_MAX)
+      return { bad: `null or out-of-range time in "${cols.ts}" (seconds since 1970 up to 2106, or an ISO date)` };
+  }
+  let w = 1;
+  if (cols.weight) {
+    const x = r[cols.weight];
+    w = typeof x === 'number' ? Math.fround(x) : Number.NaN;
+    if (!(w > 0) || !Number.isFinite(w)) return { bad: `a null, NaN or non-positive weight in "${cols.weight}"` };
+  } else if (cols.actionWeights) {
+    const a = r[cols.action ?? 'action'];
+    const x = typeof a === 'string' ? cols.actionWeights[a] : undefined;
+    if (x === undefined) return { bad: `an action with no weight in the action weights` };
+    w = Math.fround(x);
+  }
+  return { user: String(u), item, ts, w };
+}
+
+const DATA_FILE = /\.(parquet|jsonl|ndjson|json)$/;
+
+/** Parquet rows as JSON-like objects with the stream's columns (values as text where precision matters). */
+async function parquetRows(path: string, cols: StreamColumns): Promise<Record<string, unknown>[]> {
+  const db = await openDuckDB({ threads: 1 });
+  const c = await db.connect();
+  try {
+    const schema = await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`);
+    const type = (n: string | null) => schema.find((s) => s.column_name === n)?.column_type;
+    const sel = [`${ident(cols.user)}::VARCHAR AS ${ident(cols.user)}`, `${ident(cols.item)}::VARCHAR AS ${ident(cols.item)}`];
+    if (cols.ts)
+      sel.push(`(${/^TIMESTAMP|^DATE/.test(type(cols.ts) ?? '') ? `epoch(${ident(cols.ts)})` : ident(cols.ts)})::DOUBLE AS ${ident(cols.ts)}`);
+    if (cols.weight) sel.push(`${ident(cols.weight)}::DOUBLE AS ${ident(cols.weight)}`);
+    if (cols.actionWeights) sel.push(`${ident(cols.action ?? 'action')}::VARCHAR AS ${ident(cols.action ?? 'action')}`);
+    for (const n of [cols.user, cols.item, cols.ts, cols.weight]) {
+      if (n && !type(n))
+        throw usage('ERR_RECALL_NO_SUCH_COLUMN', `${path}: no column "${n}"; columns are ${schema.map((s) => s.column_name).join(', ')}`, {
+          file: path,
+          fix: 'write the columns the base index was built from',
+        });
+    }
+    return await queryRows(c, `SELECT ${sel.join(', ')} FROM read_parquet(${literal(path)}) ORDER BY file_row_number`);
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+/** JSON lines of a file, each parsed (or the parse error). */
+async function jsonLines(path: string): Promise<(unknown | { malformed: string })[]> {
+  const out: unknown[] = [];
+  const rl = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of rl) {
+    if (line.trim() === '') {
+      out.push({ malformed: 'an empty line' });
+      continue;
+    }
+    try {
+      out.push(JSON.parse(line));
+    } catch (e) {
+      out.push({ malformed: `malformed JSON (${(e as Error).message})` });
+    }
+  }
+  return out;
+}
+
+function toRow(o: unknown, cols: StreamColumns): RawRow {
+  if (o && typeof o === 'object' && 'malformed' in o && Object.keys(o).length === 1) return { bad: String((o as { malformed: string }).malformed) };
+  return parseRow(o, cols);
+}
+
+export class DirSource implements StreamSource {
+  private cache: { file: string; size: number; mtimeMs: number; rows: RawRow[] } | null = null;
+  constructor(
+    readonly dir: string,
+    readonly cols: StreamColumns,
+  ) {}
+  get label() {
+    return `dir:${this.dir}`;
+  }
+
+  private async files(): Promise<string[]> {
+    const names = await readdir(this.dir);
+    return names.filter((n) => !n.startsWith('.') && DATA_FILE.test(n)).sort();
+  }
+
+  private async rowsOf(file: string): Promise<RawRow[]> {
+    const path = join(this.dir, file);
+    const st = await stat(path);
+    if (this.cache?.file === file && this.cache.size === st.size && this.cache.mtimeMs === st.mtimeMs) return this.cache.rows;
+    const raw = file.endsWith('.parquet') ? await parquetRows(path, this.cols) : await jsonLines(path);
+    const rows = raw.map((o) => toRow(o, this.cols));
+    this.cache = { file, size: st.size, mtimeMs: st.mtimeMs, rows };
+    return rows;
+  }
+
+  /** The file to read after `from`, and the row to start at. */
+  private async cursor(from: SourcePosition): Promise<{ file: string; row: number } | null> {
+    const files = await this.files();
+    if (from.file !== undefined && files.includes(from.file)) {
+      const rows = await this.rowsOf(from.file);
+      if ((from.row ?? 0) < rows.length) return { file: from.file, row: from.row ?? 0 };
+    }
+    const next = files.find((f) => from.file === undefined || f > from.file);
+    return next === undefined ? null : { file: next, row: 0 };
+  }
+
+  async next(from: SourcePosition, maxRows: number, until?: SourcePosition): Promise<RawBatch | null> {
+    const c = await this.cursor(from);
+    if (!c) return null;
+    const all = await this.rowsOf(c.file);
+    const stop = until?.file === c.file && until.row !== undefined ? until.row : Math.min(all.length, c.row + maxRows);
+    const file = join(this.dir, c.file);
+    return {
+      rows: all.slice(c.row, stop),
+      at: (k) => `${file}: ${c.file.endsWith('.parquet') ? `row ${c.row + k}` : `line ${c.row + k + 1}`}`,
+      start: { file: c.file, row: c.row },
+      end: { file: c.file, row: stop },
+    };
+  }
+
+  async lag(from: SourcePosition): Promise<Record<string, number>> {
+    const files = await this.files();
+    const pending = files.filter((f) => from.file === undefined || f > from.file);
+    let rows = 0;
+    if (from.file !== undefined && files.includes(from.file)) rows += Math.max(0, (await this.rowsOf(from.file)).length - (from.row ?? 0));
+    return { files: pending.length + (rows > 0 ? 1 : 0), rowsInCurrentFile: rows };
+  }
+
+  async close() {}
+}
+
+/** JSON lines on stdin. Its position is the lines read; a restart given the same input skips that many lines. */
+export class StdinSource implements StreamSource {
+  readonly label = 'stdin';
+  private lines: string[] = [];
+  private read = 0;
+  private ended = false;
+  private waiters: (() => void)[] = [];
+  constructor(readonly cols: StreamColumns) {
+    const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+    rl.on('line', (l) => {
+      this.lines.push(l);
+      this.wake();
+    });
+    rl.on('close', () => {
+      this.ended = true;
+      this.wake();
+    });
+  }
+  private wake() {
+    for (const w of this.waiters.splice(0)) w();
+  }
+  get done() {
+    return this.ended && this.lines.length === 0;
+  }
+  /** Wait for a line or the end of input, at most `ms`. */
+  async wait(ms: number): Promise<void> {
+    if (this.lines.length || this.ended) return;
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+  async next(from: SourcePosition, maxRows: number, until?: SourcePosition): Promise<RawBatch | null> {
+    // lines before the recorded position were applied by an earlier run over the same input
+    const want = from.row ?? 0;
+    while (this.read < want && (this.lines.length || !this.ended)) {
+      if (!this.lines.length) await this.wait(1000);
+      const skip = Math.min(this.lines.length, want - this.read);
+      this.lines.splice(0, skip);
+      this.read += skip;
+    }
+    const n = Math.min(this.lines.length, until?.row !== undefined ? until.row - this.read : maxRows);
+    if (n <= 0) return null;
+    const start = this.read;
+    const rows = this.lines.splice(0, n).map((l) => {
+      try {
+        return parseRow(JSON.parse(l), this.cols);
+      } catch (e) {
+        return { bad: l.trim() === '' ? 'an empty line' : `malformed JSON (${(e as Error).message})` };
+      }
+    });
+    this.read += n;
+    return { rows, at: (k) => `stdin: line ${start + k + 1}`, start: { row: start }, end: { row: start + n } };
+  }
+  async lag(): Promise<Record<string, number>> {
+    return { lines: this.lines.length };
+  }
+  async close() {
+    process.stdin.destroy();
+  }
+}
