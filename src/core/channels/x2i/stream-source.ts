@@ -40,6 +40,8 @@ export interface RawBatch {
 }
 
 export interface StreamSource {
+  /** dir, stdin or kafka: the checkpoint keeps one position per kind. */
+  readonly kind: string;
   readonly label: string;
   /** The next batch after `from` (at most `maxRows` rows, ending exactly at `until` when given), or null when nothing is ready. */
   next(from: SourcePosition, maxRows: number, until?: SourcePosition): Promise<RawBatch | null>;
@@ -146,6 +148,7 @@ function toRow(o: unknown, cols: StreamColumns): RawRow {
 }
 
 export class DirSource implements StreamSource {
+  readonly kind = 'dir';
   private cache: { file: string; size: number; mtimeMs: number; rows: RawRow[] } | null = null;
   constructor(
     readonly dir: string,
@@ -206,8 +209,9 @@ export class DirSource implements StreamSource {
   async close() {}
 }
 
-/** JSON lines on stdin. Its position is the lines read; a restart given the same input skips that many lines. */
+/** JSON lines on stdin; positions count the lines of this run. */
 export class StdinSource implements StreamSource {
+  readonly kind = 'stdin';
   readonly label = 'stdin';
   private lines: string[] = [];
   private read = 0;
@@ -241,15 +245,7 @@ export class StdinSource implements StreamSource {
       });
     });
   }
-  async next(from: SourcePosition, maxRows: number, until?: SourcePosition): Promise<RawBatch | null> {
-    // lines before the recorded position were applied by an earlier run over the same input
-    const want = from.row ?? 0;
-    while (this.read < want && (this.lines.length || !this.ended)) {
-      if (!this.lines.length) await this.wait(1000);
-      const skip = Math.min(this.lines.length, want - this.read);
-      this.lines.splice(0, skip);
-      this.read += skip;
-    }
+  async next(_from: SourcePosition, maxRows: number, until?: SourcePosition): Promise<RawBatch | null> {
     const n = Math.min(this.lines.length, until?.row !== undefined ? until.row - this.read : maxRows);
     if (n <= 0) return null;
     const start = this.read;

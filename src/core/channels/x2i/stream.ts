@@ -49,7 +49,8 @@ export interface StreamMeta {
   params: { columns: StreamColumns; algorithm: Record<string, unknown> };
   /** Batches applied and checkpointed. */
   batch: number;
-  position: SourcePosition;
+  /** Per source kind (dir, kafka): where the next batch starts. */
+  positions: Record<string, SourcePosition>;
   /** Last seq this stream appended (0: none yet). */
   walSeq: number;
   /** Latest interaction time applied (the watermark of --allowed-lateness). */
@@ -151,8 +152,8 @@ function packUsers(users: string[]): { off: Uint32Array; bytes: Uint8Array } {
 }
 
 /** This stream's records after `after`, by batch: the batch's end position and the keys already appended. */
-function recordsInWal(wal: string, after: number, id: string): Map<number, { end: SourcePosition; keys: Set<bigint> }> {
-  const out = new Map<number, { end: SourcePosition; keys: Set<bigint> }>();
+function recordsInWal(wal: string, after: number, id: string): Map<number, { end: SourcePosition; keys: Set<bigint>; lastSeq: number }> {
+  const out = new Map<number, { end: SourcePosition; keys: Set<bigint>; lastSeq: number }>();
   if (!existsSync(wal)) return out;
   const s = loadNative().walScan(wal, { after });
   const upsert = opCode('x2i', false);
@@ -167,8 +168,9 @@ function recordsInWal(wal: string, after: number, id: string): Map<number, { end
         try {
           const tag = JSON.parse(dec.decode(s.payloads.subarray(at + 4, end))) as { stream?: string; batch?: number; end?: SourcePosition };
           if (tag.stream === id && typeof tag.batch === 'number' && tag.end) {
-            const b = out.get(tag.batch) ?? { end: tag.end, keys: new Set<bigint>() };
+            const b = out.get(tag.batch) ?? { end: tag.end, keys: new Set<bigint>(), lastSeq: 0 };
             b.keys.add(v.getBigUint64(start, true));
+            b.lastSeq = s.seqs[r]!;
             out.set(tag.batch, b);
           }
         } catch {
@@ -273,10 +275,14 @@ export async function runStream(
         });
     } else {
       handle = native.x2iStreamNew(options);
-      meta = { format: 'recall-x2i-stream', formatVersion: 1, id: randomBytes(16).toString('hex'), params, batch: 0, position: {}, walSeq: 0, maxTs: 0 };
+      meta = { format: 'recall-x2i-stream', formatVersion: 1, id: randomBytes(16).toString('hex'), params, batch: 0, positions: {}, walSeq: 0, maxTs: 0 };
     }
-    // 2. batches appended after the checkpoint (a crash between append and checkpoint): replayed exactly
+    // 2. batches appended after the checkpoint (a crash between append and checkpoint): replayed exactly.
+    // stdin cannot be read again: each run starts at its first line (a producer re-sending lines does
+    // no harm: interactions already applied change nothing)
+    const replayable = source.kind !== 'stdin';
     const pending = recordsInWal(o.wal, meta.walSeq, meta.id);
+    let position: SourcePosition = replayable ? (meta.positions[source.kind] ?? {}) : {};
     const recovered = { batches: 0, alreadyInWal: 0 };
     const reports: BatchReport[] = [];
     const totals = { batches: 0, rows: 0, bad: 0, listsChanged: 0, records: 0 };
@@ -284,12 +290,17 @@ export async function runStream(
     const lateness = o.allowedLatenessSeconds;
     for (;;) {
       if (hooks.signal?.aborted) break;
-      const replay = pending.get(meta.batch + 1);
-      const b = await source.next(meta.position, o.maxBatchRows, replay?.end);
+      const replay = replayable ? pending.get(meta.batch + 1) : undefined;
+      const b = await source.next(position, o.maxBatchRows, replay?.end);
       if (!b) {
-        if (o.once || (source instanceof StdinSource && source.done)) break;
-        if (source instanceof StdinSource) await source.wait(o.everyMs);
-        else await sleep(o.everyMs, hooks.signal);
+        // stdin is read to its end, --once or not
+        if (source instanceof StdinSource) {
+          if (source.done) break;
+          await source.wait(o.everyMs);
+          continue;
+        }
+        if (o.once) break;
+        await sleep(o.everyMs, hooks.signal);
         continue;
       }
       const t0 = performance.now();
@@ -345,7 +356,9 @@ export async function runStream(
       const seqs = await appendDurably(o.wal, recs.ops, recs.ends, recs.payloads);
       const latencyMs = performance.now() - t0;
       const c0 = performance.now();
-      meta = { ...meta, batch: batchNo, position: b.end, walSeq: seqs.last || meta.walSeq, maxTs };
+      position = b.end;
+      const walSeq = Math.max(meta.walSeq, seqs.last, replay?.lastSeq ?? 0);
+      meta = { ...meta, batch: batchNo, positions: replayable ? { ...meta.positions, [source.kind]: b.end } : meta.positions, walSeq, maxTs };
       await native.x2iStreamSave(handle, statePath, JSON.stringify(meta));
       await source.durable?.(b.end);
       const checkpointMs = performance.now() - c0;
@@ -391,8 +404,8 @@ export async function runStream(
       totals,
       bad,
       lastSeq: meta.walSeq,
-      position: meta.position,
-      lag: await source.lag(meta.position),
+      position,
+      lag: await source.lag(position),
       recovered,
       stateInfo: native.x2iStreamInfo(handle),
     };
@@ -468,7 +481,7 @@ export async function keepStreamState(
       id: randomBytes(16).toString('hex'),
       params,
       batch: 0,
-      position: {},
+      positions: {},
       walSeq: 0,
       maxTs,
     };
