@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { usage } from '../../errors.js';
+import { badInput } from '../../errors.js';
 import { ident, literal, openDuckDB, queryRows } from '../../io/duckdb.js';
 
 /** The interaction columns a stream reads (the base index's `params.columns`). */
@@ -112,7 +112,7 @@ async function parquetRows(path: string, cols: StreamColumns): Promise<Record<st
     if (cols.actionWeights) sel.push(`${ident(cols.action ?? 'action')}::VARCHAR AS ${ident(cols.action ?? 'action')}`);
     for (const n of [cols.user, cols.item, cols.ts, cols.weight]) {
       if (n && !type(n))
-        throw usage('ERR_RECALL_NO_SUCH_COLUMN', `${path}: no column "${n}"; columns are ${schema.map((s) => s.column_name).join(', ')}`, {
+        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${path}: no column "${n}"; columns are ${schema.map((s) => s.column_name).join(', ')}`, {
           file: path,
           fix: 'write the columns the base index was built from',
         });
