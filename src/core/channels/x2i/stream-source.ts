@@ -2,13 +2,13 @@
  * Sources of `recall x2i stream`: interaction rows in micro-batches with the position after each
  * batch, so a stream resumes (and replays) from a recorded position. `dir:PATH` reads parquet and
  * JSON-lines files in name order (a file is read once it appears under its final name: writers use a
- * dot-prefixed or `.tmp` name and rename); `-` reads JSON lines from stdin.
+ * dot-prefixed or `.tmp` name and rename); `-` reads JSON lines from stdin; `kafka://` a topic.
  */
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { badInput } from '../../errors.js';
+import { badInput, usage } from '../../errors.js';
 import { ident, literal, openDuckDB, queryRows } from '../../io/duckdb.js';
 
 /** The interaction columns a stream reads (the base index's `params.columns`). */
@@ -264,5 +264,166 @@ export class StdinSource implements StreamSource {
   }
   async close() {
     process.stdin.destroy();
+  }
+}
+
+/**
+ * `kafka://HOST:PORT[,HOST:PORT...]/TOPIC?group=G` through kafkajs. Each message is one JSON
+ * interaction. Messages are buffered per partition; a batch takes them in partition order and
+ * ends at an offset per partition, so a replay takes exactly the same messages. The stream's
+ * checkpoint holds the offsets it resumes from (it seeks there); the group's offsets are
+ * committed only once a batch's WAL records are durable (`durable`), for tools that watch the group.
+ */
+export class KafkaSource implements StreamSource {
+  readonly kind = 'kafka';
+  readonly label: string;
+  private readonly brokers: string[];
+  private readonly topic: string;
+  private readonly group: string;
+  private queues = new Map<number, { offset: bigint; value: Buffer | null }[]>();
+  private consumer: import('kafkajs').Consumer | null = null;
+  private admin: import('kafkajs').Admin | null = null;
+  private waiters: (() => void)[] = [];
+  private started: Promise<void> | null = null;
+  private fail: Error | null = null;
+
+  constructor(
+    spec: string,
+    readonly cols: StreamColumns,
+    readonly maxBuffered = 200_000,
+  ) {
+    const m = /^kafka:\/\/([^/]+)\/([^?]+)\?(.*)$/.exec(spec);
+    const group = m ? new URLSearchParams(m[3]).get('group') : null;
+    if (!m || !group)
+      throw usage('ERR_RECALL_USAGE', `--source ${spec}: expected kafka://HOST:PORT/TOPIC?group=G`, {
+        fix: 'name the brokers, the topic and the consumer group',
+      });
+    this.brokers = m[1]!.split(',');
+    this.topic = decodeURIComponent(m[2]!);
+    this.group = group;
+    this.label = spec;
+  }
+
+  private wake() {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private buffered(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
+
+  private async start(from: SourcePosition): Promise<void> {
+    const { Kafka, logLevel } = (await import('kafkajs')).default;
+    const kafka = new Kafka({ clientId: 'recall-x2i-stream', brokers: this.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+    this.admin = kafka.admin();
+    await this.admin.connect();
+    const consumer = kafka.consumer({ groupId: this.group, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 6000 });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat }) => {
+        const q = this.queues.get(batch.partition) ?? [];
+        this.queues.set(batch.partition, q);
+        const low = BigInt(from.offsets?.[String(batch.partition)] ?? '0');
+        const last = q.length ? q[q.length - 1]!.offset : -1n;
+        for (const m of batch.messages) {
+          const o = BigInt(m.offset);
+          if (o >= low && o > last) q.push({ offset: o, value: m.value });
+        }
+        this.wake();
+        // back-pressure: the next fetch waits until the stream has taken most of what is buffered
+        while (this.buffered() > this.maxBuffered) {
+          await new Promise<void>((r) => this.waiters.push(r));
+          await heartbeat();
+        }
+      },
+    });
+    await joined;
+    // resume where the checkpoint says (the group's committed offsets may be behind it, never ahead)
+    for (const [p, o] of Object.entries(from.offsets ?? {})) consumer.seek({ topic: this.topic, partition: Number(p), offset: o });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.fail = e.payload.error;
+      this.wake();
+    });
+  }
+
+  /** Messages not yet read after `from`, per the partitions' high watermarks. */
+  private async behind(from: SourcePosition): Promise<number> {
+    const marks = await this.admin!.fetchTopicOffsets(this.topic);
+    let n = 0;
+    for (const m of marks) {
+      const at = BigInt(from.offsets?.[String(m.partition)] ?? m.low);
+      n += Math.max(0, Number(BigInt(m.high) - at));
+    }
+    return n;
+  }
+
+  async next(from: SourcePosition, maxRows: number, until?: SourcePosition): Promise<RawBatch | null> {
+    this.started ??= this.start(from);
+    await this.started;
+    const offsets: Record<string, string> = { ...(from.offsets ?? {}) };
+    const pos = (p: number) => BigInt(offsets[String(p)] ?? '0');
+    const ready = () => {
+      for (const [p, q] of this.queues) while (q.length && q[0]!.offset < pos(p)) q.shift();
+      if (!until?.offsets) return this.buffered() > 0;
+      return Object.entries(until.offsets).every(([p, end]) => {
+        const q = this.queues.get(Number(p)) ?? [];
+        return BigInt(end) <= pos(Number(p)) || (q.length > 0 && q[q.length - 1]!.offset >= BigInt(end) - 1n);
+      });
+    };
+    // wait for what is there to arrive (a replay waits for its whole range)
+    const deadline = Date.now() + 15_000;
+    while (!ready() && !this.fail && Date.now() < deadline) {
+      if (!until && (await this.behind(from)) === 0) break;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 200);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    if (this.fail) throw this.fail;
+    const rows: RawRow[] = [];
+    const where: string[] = [];
+    for (const [p, q] of [...this.queues.entries()].sort((a, b) => a[0] - b[0])) {
+      while (q.length && q[0]!.offset < pos(p)) q.shift();
+      const end = until?.offsets ? BigInt(until.offsets[String(p)] ?? String(pos(p))) : null;
+      while (q.length && (end === null ? rows.length < maxRows : q[0]!.offset < end)) {
+        const m = q.shift()!;
+        let row: RawRow;
+        try {
+          row = parseRow(JSON.parse(m.value?.toString('utf8') ?? 'null'), this.cols);
+        } catch (e) {
+          row = { bad: `malformed JSON (${(e as Error).message})` };
+        }
+        rows.push(row);
+        where.push(`kafka ${this.topic}: partition ${p} offset ${m.offset}`);
+        offsets[String(p)] = String(m.offset + 1n);
+      }
+    }
+    this.wake();
+    if (!rows.length) return null;
+    return { rows, at: (k) => where[k]!, start: { offsets: { ...(from.offsets ?? {}) } }, end: { offsets } };
+  }
+
+  async lag(from: SourcePosition): Promise<Record<string, number>> {
+    return this.admin ? { messages: await this.behind(from) } : {};
+  }
+
+  async durable(end: SourcePosition): Promise<void> {
+    if (!this.consumer || !end.offsets) return;
+    await this.consumer.commitOffsets(Object.entries(end.offsets).map(([p, offset]) => ({ topic: this.topic, partition: Number(p), offset })));
+  }
+
+  async close(): Promise<void> {
+    this.wake();
+    await this.consumer?.disconnect().catch(() => {});
+    await this.admin?.disconnect().catch(() => {});
   }
 }

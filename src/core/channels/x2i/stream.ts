@@ -20,7 +20,7 @@ import { readCurrent } from '../../index/versions.js';
 import { newWalIdentity, readWalIdentity, writeWalIdentity } from '../../index/wal-identity.js';
 import { loadNative, tokenFor, type X2iComputeOptions, type X2iStreamHandle } from '../../native.js';
 import { opCode } from '../kinds.js';
-import { DirSource, type SourcePosition, StdinSource, type StreamColumns, type StreamSource } from './stream-source.js';
+import { DirSource, KafkaSource, type SourcePosition, StdinSource, type StreamColumns, type StreamSource } from './stream-source.js';
 
 export const STATE_FILE = 'state.bin';
 export const STATUS_FILE = 'status.json';
@@ -135,6 +135,7 @@ export function computeOptions(algorithm: Record<string, unknown>, threads: numb
 function parseSource(spec: string, cols: StreamColumns): StreamSource {
   if (spec === '-') return new StdinSource(cols);
   if (spec.startsWith('dir:')) return new DirSource(spec.slice(4), cols);
+  if (spec.startsWith('kafka://')) return new KafkaSource(spec, cols);
   throw usage('ERR_RECALL_USAGE', `--source ${spec}: expected dir:PATH, - (JSON lines on stdin) or kafka://HOST:PORT/TOPIC?group=G`, {
     fix: 'pass one of those',
   });
