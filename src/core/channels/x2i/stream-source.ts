@@ -319,7 +319,8 @@ export class KafkaSource implements StreamSource {
     const kafka = new Kafka({ clientId: 'recall-x2i-stream', brokers: this.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
     this.admin = kafka.admin();
     await this.admin.connect();
-    const consumer = kafka.consumer({ groupId: this.group, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 6000 });
+    // short session and fetch waits: a stream killed with -9 is replaced within seconds, and closing does not wait out a long poll
+    const consumer = kafka.consumer({ groupId: this.group, sessionTimeout: 3000, heartbeatInterval: 300, rebalanceTimeout: 3000, maxWaitTimeInMs: 250 });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });

@@ -18,7 +18,7 @@ import { readColumns } from '../../io/columns.js';
 import { lockOrFail } from '../../io/lock.js';
 import { readCurrent } from '../../index/versions.js';
 import { newWalIdentity, readWalIdentity, writeWalIdentity } from '../../index/wal-identity.js';
-import { loadNative, tokenFor, type X2iComputeOptions, type X2iStreamHandle } from '../../native.js';
+import { loadNative, type X2iComputeOptions, type X2iStreamHandle } from '../../native.js';
 import { opCode } from '../kinds.js';
 import { DirSource, KafkaSource, type SourcePosition, StdinSource, type StreamColumns, type StreamSource } from './stream-source.js';
 
@@ -231,15 +231,13 @@ async function appendDurably(wal: string, ops: Uint8Array, ends: Uint32Array, pa
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        r();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      r();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 export async function runStream(
@@ -350,8 +348,7 @@ export async function runStream(
         weighted ? Float32Array.from(ws) : null,
         { recompute: true },
         tag,
-        tokenFor(native, hooks.signal),
-      );
+      ); // no cancel token: a signal lets the batch in flight finish (state, WAL and checkpoint stay in step)
       const applyMs = performance.now() - a0;
       const recs = replay ? withoutKeys(applied, replay.keys) : { ...applied, skipped: 0 };
       const seqs = await appendDurably(o.wal, recs.ops, recs.ends, recs.payloads);
