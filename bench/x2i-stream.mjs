@@ -212,7 +212,7 @@ try {
   const applied = await native.x2iStreamApply(state, pu.off, pu.bytes, idsOf(batch.item), batch.ts, null, { recompute: true }, new TextEncoder().encode('{"bench":1}'));
   const seqs = appendDurably(join(tmp, 'wal'), applied.ops, applied.ends, applied.payloads);
   const streamMs = performance.now() - t;
-  log(`stream: ${applied.touched} lists recomputed, ${applied.keys.length} changed, ${seqs.last} records durable in ${streamMs.toFixed(0)} ms (apply ${(applied.seconds * 1000).toFixed(0)} ms)`);
+  log(`stream: ${applied.touched} lists recomputed (${applied.touchedByUsers} held by the batch's users), ${applied.keys.length} changed, ${seqs.last} records durable in ${streamMs.toFixed(0)} ms (apply ${(applied.seconds * 1000).toFixed(0)} ms)`);
 
   // 2. rebuilding the batch lists over every interaction (compute only: no parquet read, no index write)
   t = performance.now();
@@ -272,7 +272,7 @@ try {
     algo: ALGO,
     size: { interactions: N, users: USERS, items: ITEMS, batch: BATCH, topK: TOPK, userCap: USER_CAP },
     state: { ...info0, bytesPerInteraction: Math.round((info0.heapBytes / N) * 10) / 10, rssBytesPerInteraction: Math.round((rssState / N) * 10) / 10 },
-    stream: { msToDurable: Math.round(streamMs), applyMs: Math.round(applied.seconds * 1000), itemsTouched: applied.touched, listsChanged: applied.keys.length, usersChanged: applied.usersChanged, records: seqs.last },
+    stream: { msToDurable: Math.round(streamMs), applyMs: Math.round(applied.seconds * 1000), itemsTouched: applied.touched, itemsTouchedByUsers: applied.touchedByUsers, listsChanged: applied.keys.length, usersChanged: applied.usersChanged, records: seqs.last },
     rebuild: { ms: Math.round(rebuildMs), note: 'cf::compute over every interaction only (no parquet read, no index write)' },
     typescript: ts,
     ratios: { rebuildOverStream: Math.round((rebuildMs / streamMs) * 10) / 10, typescriptOverStream: ts ? Math.round((ts.ms / streamMs) * 10) / 10 : null },

@@ -4,7 +4,7 @@
 // the WAL. The default test runs a small version; this is the full one.
 //   node scripts/x2i-stream-kill.mjs [--files 50] [--kills 20] [--algo swing] [--seed 0.17]
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,19 +25,36 @@ try {
   await build(join(dir, 'full'), paths, a.algo);
   await build(join(dir, 'base'), [paths[0]], a.algo, { keepState: join(dir, 'state') });
   const args = ['x2i', 'stream', '--index', join(dir, 'base'), '--wal', join(dir, 'wal'), '--state', join(dir, 'state')];
-  args.push('--source', `dir:${src}`, '--once', '--max-batch-rows', '20', '--json');
+  args.push('--source', `dir:${src}`, '--once', '--max-batch-rows', '20');
   let rnd = 12345;
   const next = () => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   let kills = 0;
   let runs = 0;
+  let resumedAfterAppend = 0;
   while (kills < Number(a.kills)) {
     runs++;
     const r = await recall(args, {
       onSpawn: (child) => {
         child.stdin.end();
-        setTimeout(() => child.kill('SIGKILL'), 300 + next() * 900);
+        // once this run's first records are in the WAL, kill it 0-400 ms later: mid-stream, not at start-up
+        const walSize = () => {
+          try {
+            return readdirSync(join(dir, 'wal')).reduce((n, f) => n + statSync(join(dir, 'wal', f)).size, 0);
+          } catch {
+            return 0;
+          }
+        };
+        const before = walSize();
+        const t = setInterval(() => {
+          if (walSize() > before) {
+            clearInterval(t);
+            setTimeout(() => child.kill('SIGKILL'), next() * 400);
+          }
+        }, 5);
+        child.on('close', () => clearInterval(t));
       },
     });
+    if (/resuming: batch/.test(r.stderr)) resumedAfterAppend++;
     if (r.signal === 'SIGKILL') kills++;
     else {
       assert.equal(r.code, 0, r.stderr);
@@ -46,7 +63,9 @@ try {
   }
   const r = await recall(args);
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout);
+  if (/resuming: batch/.test(r.stderr)) resumedAfterAppend++;
+  const status = JSON.parse((await recall([...args, '--json'])).stdout);
+  const out = status;
   // no (batch, key) twice in the WAL
   const s = loadNative().walScan(join(dir, 'wal'), {});
   const v = new DataView(s.payloads.buffer, s.payloads.byteOffset, s.payloads.byteLength);
@@ -70,6 +89,7 @@ try {
       algo: a.algo,
       runs,
       kills,
+      runsResumingABatchAppendedButNotCheckpointed: resumedAfterAppend,
       walRecords: s.ops.length,
       lastRun: { batches: out.totals.batches, recovered: out.recovered },
       keys: ids.length,

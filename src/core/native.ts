@@ -170,6 +170,8 @@ export interface X2iStreamApplied {
   payloads: Uint8Array;
   /** Rows recomputed, users whose active list changed, accumulator work, native seconds. */
   touched: number;
+  /** Of the rows recomputed, those of items in the changed users' lists. */
+  touchedByUsers: number;
   usersChanged: number;
   work: number;
   seconds: number;

@@ -217,7 +217,6 @@ fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     spawn(env, "recall.x2iCompute", Compute { user, item, ts, weight, users, items, opts, cancel })
 }
 
-
 /// The similarity options of `x2iCompute` and the stream state: {algo, topK, minScore, minCommon,
 /// threads, userCap, minUserItems, maxUserItems, alpha, tauSeconds, alpha1, alpha2, beta, itemUserCap, seed}.
 pub(crate) fn cf_options(env: Env, o: napi_value) -> JsResult<CfOptions> {

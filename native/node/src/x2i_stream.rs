@@ -94,7 +94,13 @@ impl Task for Apply {
     type Output = (Changed, (Vec<u8>, Vec<u32>, Vec<u8>), f64);
     fn compute(&mut self) -> Result<Self::Output, JsError> {
         let t0 = std::time::Instant::now();
-        let b = Batch { user_off: &self.user_off, user_bytes: &self.user_bytes, item: &self.item, ts: &self.ts, weight: self.weight.as_deref() };
+        let b = Batch {
+            user_off: &self.user_off,
+            user_bytes: &self.user_bytes,
+            item: &self.item,
+            ts: &self.ts,
+            weight: self.weight.as_deref(),
+        };
         let c = locked(&self.s).apply(&b, self.recompute, &self.cancel)?;
         let records = c.wal_records(&self.tag);
         Ok((c, records, t0.elapsed().as_secs_f64()))
@@ -106,6 +112,7 @@ impl Task for Apply {
         env.set(o, c"ends", env.typed_array_from_vec(ends)?)?;
         env.set(o, c"payloads", env.typed_array_from_vec(payloads)?)?;
         env.set(o, c"touched", env.double(c.touched as f64)?)?;
+        env.set(o, c"touchedByUsers", env.double(c.touched_by_users as f64)?)?;
         env.set(o, c"usersChanged", env.double(c.users_changed as f64)?)?;
         env.set(o, c"work", env.double(c.work as f64)?)?;
         env.set(o, c"seconds", env.double(seconds)?)?;

@@ -66,6 +66,8 @@ Bad rows (null user or item, malformed lines, times more than --allowed-lateness
             `batch ${b.batch}: ${b.rows} rows${b.bad ? ` (${b.bad} bad, skipped)` : ''}, ${b.itemsTouched} lists recomputed, ${b.listsChanged} changed -> ${b.lastSeq ? `seq ${b.firstSeq}..${b.lastSeq}` : 'no records'} in ${b.latencyMs} ms`,
           ),
         onBad: (b) => this.note(`skipped ${b.at}: ${b.reason}`),
+        onResume: (p) =>
+          this.note(`resuming: batch(es) ${p.join(', ')} are in the WAL after the checkpoint; replaying them (records already there are not appended again)`),
       },
     );
     if (r.recovered.batches)

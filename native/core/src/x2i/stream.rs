@@ -74,6 +74,8 @@ pub struct Changed {
     pub scores: Vec<f32>,
     /// Rows recomputed (the items the batch could have changed).
     pub touched: u64,
+    /// Of those, the items in the changed users' lists (the rest: through another item's count).
+    pub touched_by_users: u64,
     /// Users whose active list changed.
     pub users_changed: u64,
     /// Accumulator updates or Swing user pairs: the work done.
@@ -111,6 +113,10 @@ pub struct StreamState {
     users_of: Vec<Vec<u32>>,
     /// Per item: its current list (ordinal, score), score desc then id asc.
     lists: Vec<Vec<(u32, f32)>>,
+    /// Per item: each list entry's pair term (the count, or the sum) when computed here (empty when
+    /// unknown: lists set from a build), and the best score left out of the list then (+inf unknown).
+    raw: Vec<Vec<f64>>,
+    bound: Vec<f64>,
     /// Per item j: items whose list held j when written (may hold stale or repeated entries).
     rev: Vec<Vec<u32>>,
     interactions: u64,
@@ -134,6 +140,8 @@ impl StreamState {
             act: Vec::new(),
             users_of: Vec::new(),
             lists: Vec::new(),
+            raw: Vec::new(),
+            bound: Vec::new(),
             rev: Vec::new(),
             interactions: 0,
         }
@@ -159,7 +167,9 @@ impl StreamState {
         let vecs = |v: &Vec<Vec<Entry>>| v.iter().map(|x| 24 + x.capacity() * 12).sum::<usize>();
         let u32s = |v: &Vec<Vec<u32>>| v.iter().map(|x| 24 + x.capacity() * 4).sum::<usize>();
         let keys: usize = self.user_of.keys().map(|k| k.len() + 16 + 4 + 8).sum();
-        let lists: usize = self.lists.iter().map(|x| 24 + x.capacity() * 8).sum();
+        let lists: usize = self.lists.iter().map(|x| 24 + x.capacity() * 8).sum::<usize>()
+            + self.raw.iter().map(|x| 24 + x.capacity() * 8).sum::<usize>()
+            + self.bound.len() * 8;
         (vecs(&self.hist)
             + vecs(&self.act)
             + u32s(&self.users_of)
@@ -179,6 +189,8 @@ impl StreamState {
         self.item_of.insert(id, i);
         self.users_of.push(Vec::new());
         self.lists.push(Vec::new());
+        self.raw.push(Vec::new());
+        self.bound.push(f64::INFINITY);
         self.rev.push(Vec::new());
         i
     }
@@ -248,17 +260,20 @@ impl StreamState {
         self.interactions += n as u64;
         // 2. active lists, item counts, and the rows they touch
         let n_items = self.item_ids.len();
-        let mut mark = vec![false; n_items];
+        // 0: untouched, 1: only other items' counts grew (rescore the list), 2: recompute the row
+        let mut mark = vec![0u8; n_items];
         let mut affected: Vec<u32> = Vec::new();
         let mut d_n: Vec<i64> = vec![0; n_items];
         let mut changed_n: Vec<u32> = Vec::new();
         let mut out = Changed::default();
-        let add = |i: u32, mark: &mut Vec<bool>, affected: &mut Vec<u32>| {
-            if !mark[i as usize] {
-                mark[i as usize] = true;
+        let add_as = |i: u32, mode: u8, mark: &mut Vec<u8>, affected: &mut Vec<u32>| {
+            let m = &mut mark[i as usize];
+            if *m == 0 {
                 affected.push(i);
             }
+            *m = (*m).max(mode);
         };
+        let add = |i: u32, mark: &mut Vec<u8>, affected: &mut Vec<u32>| add_as(i, 2, mark, affected);
         for &u in &dirty {
             let new = self.active(&self.hist[u as usize]);
             let old = std::mem::take(&mut self.act[u as usize]);
@@ -313,6 +328,7 @@ impl StreamState {
         if !recompute {
             return Ok(out);
         }
+        out.touched_by_users = affected.len() as u64;
         // 3. rows whose scores move with another item's count
         if normalised(self.opts.algo) {
             for &j in &changed_n {
@@ -324,7 +340,7 @@ impl StreamState {
                     rev.sort_unstable();
                     rev.dedup();
                     for &i in rev.iter() {
-                        add(i, &mut mark, &mut affected);
+                        add_as(i, 1, &mut mark, &mut affected);
                     }
                 } else if d < 0 {
                     for &v in &self.users_of[j as usize] {
@@ -338,10 +354,13 @@ impl StreamState {
         affected.sort_unstable_by_key(|&i| self.item_ids[i as usize]);
         out.touched = affected.len() as u64;
         // 4. recompute those rows in parallel, keep and report the ones that changed
-        let (rows, work) = self.rows(&affected, cancel)?;
+        let rescore = |i: u32| mark[i as usize] == 1;
+        let (rows, work) = self.rows(&affected, &rescore, cancel)?;
         out.work = work;
         out.offsets.push(0);
-        for (&i, row) in affected.iter().zip(rows) {
+        for (&i, (row, raw, bound)) in affected.iter().zip(rows) {
+            self.raw[i as usize] = raw;
+            self.bound[i as usize] = bound;
             let old = &self.lists[i as usize];
             if old.len() == row.len() && old.iter().zip(&row).all(|(a, b)| a.0 == b.0 && a.1.to_bits() == b.1.to_bits()) {
                 continue;
@@ -380,6 +399,8 @@ impl StreamState {
                 self.rev[j as usize].push(i);
             }
             self.lists[i as usize] = row;
+            self.raw[i as usize] = Vec::new();
+            self.bound[i as usize] = f64::INFINITY;
         }
         Ok(())
     }
@@ -401,12 +422,12 @@ impl StreamState {
     }
 
     /// Recompute the rows of `items` (threads take blocks; the result does not depend on their count).
-    fn rows(&self, items: &[u32], cancel: &CancelToken) -> Result<(Vec<Vec<(u32, f32)>>, u64)> {
+    fn rows(&self, items: &[u32], rescore: &(dyn Fn(u32) -> bool + Sync), cancel: &CancelToken) -> Result<(Vec<RowOut>, u64)> {
         const BLOCK: usize = 64;
         let blocks: Vec<&[u32]> = items.chunks(BLOCK).collect();
         let threads = self.opts.threads.max(1).min(blocks.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<Result<Vec<(usize, Vec<Vec<(u32, f32)>>, u64)>>> = std::thread::scope(|s| {
+        let results: Vec<Result<Vec<(usize, Vec<RowOut>, u64)>>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     s.spawn(|| {
@@ -419,7 +440,12 @@ impl StreamState {
                             }
                             cancel.check()?;
                             let mut work = 0;
-                            let rows = blocks[b].iter().map(|&i| self.row(i, &mut scratch, &mut work)).collect();
+                            let rows = blocks[b]
+                                .iter()
+                                .map(|&i| {
+                                    if rescore(i) { self.rescored(i) } else { None }.unwrap_or_else(|| self.row(i, &mut scratch, &mut work))
+                                })
+                                .collect();
                             mine.push((b, rows, work));
                         }
                     })
@@ -430,7 +456,7 @@ impl StreamState {
                 .map(|h| h.join().unwrap_or_else(|_| Err(Error::InvalidArgument("a worker thread panicked".into()))))
                 .collect()
         });
-        let mut parts: Vec<Option<Vec<Vec<(u32, f32)>>>> = (0..blocks.len()).map(|_| None).collect();
+        let mut parts: Vec<Option<Vec<RowOut>>> = (0..blocks.len()).map(|_| None).collect();
         let mut work = 0;
         for r in results {
             for (b, rows, w) in r? {
@@ -441,12 +467,49 @@ impl StreamState {
         Ok((parts.into_iter().flatten().flatten().collect(), work))
     }
 
+    /// Score of pair term `v` (count `c`) between `i` (ni users) and `j`: the batch computation's arithmetic.
+    #[inline]
+    fn score(&self, ni: f64, j: u32, v: f64, c: u32) -> f64 {
+        let n_of = |j: usize| self.users_of[j].len() as f64;
+        match self.opts.algo {
+            Algo::Cooc | Algo::Swing { .. } => v,
+            Algo::Cosine | Algo::Iuf | Algo::Decay { .. } => v * (1.0 / ni.sqrt()) * (1.0 / n_of(j as usize).sqrt()),
+            Algo::Jaccard => {
+                let nj = n_of(j as usize);
+                c as f64 / (ni + nj - c as f64)
+            }
+            Algo::CondProb { alpha } => c as f64 * (1.0 / n_of(j as usize).powf(alpha)) / ni,
+        }
+    }
+
+    /// A list whose pair terms did not change, only other items' counts grew: its entries
+    /// rescored. Every item left out scored at most `bound` and can only have fallen, so the
+    /// rescored entries are the top-k while they all stay above it; otherwise None (recompute).
+    fn rescored(&self, i: u32) -> Option<RowOut> {
+        let (l, raw) = (&self.lists[i as usize], &self.raw[i as usize]);
+        let o = &self.opts;
+        if raw.len() != l.len() || l.is_empty() || matches!(o.algo, Algo::CondProb { alpha } if alpha < 0.0) {
+            return None;
+        }
+        let ni = self.users_of[i as usize].len() as f64;
+        let mut e: Vec<(f64, u32, f64)> = Vec::with_capacity(l.len());
+        for (&(j, _), &v) in l.iter().zip(raw) {
+            let s = self.score(ni, j, v, v as u32);
+            if !(s >= o.min_score && s > 0.0 && s > self.bound[i as usize]) {
+                return None;
+            }
+            e.push((s, j, v));
+        }
+        let ids = &self.item_ids;
+        e.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then((ids[a.1 as usize] as i64).cmp(&(ids[b.1 as usize] as i64))));
+        Some((e.iter().map(|x| (x.1, x.0 as f32)).collect(), e.iter().map(|x| x.2).collect(), self.bound[i as usize]))
+    }
+
     /// One item's list, as `cf::compute` computes it.
-    fn row(&self, i: u32, sc: &mut Scratch, work: &mut u64) -> Vec<(u32, f32)> {
+    fn row(&self, i: u32, sc: &mut Scratch, work: &mut u64) -> RowOut {
         let o = &self.opts;
         let users = &self.users_of[i as usize];
         let acc = &mut sc.acc;
-        let n_of = |j: usize| self.users_of[j].len() as f64;
         let ni = users.len() as f64;
         let weight_of = |row: &[Entry]| row[row.binary_search_by_key(&i, |e| e.item).expect("an active user holds the item")];
         match o.algo {
@@ -508,18 +571,7 @@ impl StreamState {
                         Algo::Swing { .. } => unreachable!(),
                     }
                 }
-                let inv_ni = 1.0 / ni.sqrt();
-                let score = |j: u32, v: f64, c: u32| match algo {
-                    Algo::Cooc => v,
-                    Algo::Cosine | Algo::Iuf | Algo::Decay { .. } => v * inv_ni * (1.0 / n_of(j as usize).sqrt()),
-                    Algo::Jaccard => {
-                        let nj = n_of(j as usize);
-                        c as f64 / (ni + nj - c as f64)
-                    }
-                    Algo::CondProb { alpha } => c as f64 * (1.0 / n_of(j as usize).powf(alpha)) / ni,
-                    Algo::Swing { .. } => unreachable!(),
-                };
-                emit(acc, i, o.top_k, o.min_score, o.min_common, &self.item_ids, score)
+                emit(acc, i, o.top_k, o.min_score, o.min_common, &self.item_ids, |j, v, c| self.score(ni, j, v, c))
             }
         }
     }
@@ -553,12 +605,17 @@ impl StreamState {
                 put_u32(&mut b, e.w.to_bits());
             }
         }
-        for l in &self.lists {
+        for (i, l) in self.lists.iter().enumerate() {
             put_u32(&mut b, l.len() as u32);
             for &(j, s) in l {
                 put_u32(&mut b, j);
                 put_u32(&mut b, s.to_bits());
             }
+            put_u32(&mut b, self.raw[i].len() as u32);
+            for &v in &self.raw[i] {
+                put_u64(&mut b, v.to_bits());
+            }
+            put_u64(&mut b, self.bound[i].to_bits());
         }
         let crc = crc32c(&b);
         put_u32(&mut b, crc);
@@ -618,6 +675,16 @@ impl StreamState {
                 s.rev[j as usize].push(i as u32);
             }
             s.lists[i] = l;
+            let m = r.u32().ok_or_else(|| bad("lists"))? as usize;
+            if m != 0 && m != n {
+                return Err(bad("list terms"));
+            }
+            let mut raw = Vec::with_capacity(m);
+            for _ in 0..m {
+                raw.push(f64::from_bits(r.u64().ok_or_else(|| bad("list terms"))?));
+            }
+            s.raw[i] = raw;
+            s.bound[i] = f64::from_bits(r.u64().ok_or_else(|| bad("list bounds"))?);
         }
         if r.at != body.len() {
             return Err(bad("trailing bytes"));
@@ -658,16 +725,8 @@ impl Scratch {
 
 /// Top-k of the touched entries (score desc, external id asc); resets them. As `Acc::emit`,
 /// with ties broken by id instead of ordinal.
-fn emit(
-    acc: &mut Acc,
-    i: u32,
-    k: usize,
-    min_score: f64,
-    min_common: u32,
-    ids: &[u64],
-    score: impl Fn(u32, f64, u32) -> f64,
-) -> Vec<(u32, f32)> {
-    let mut cand: Vec<(f64, u32)> = Vec::with_capacity(acc.n_touched);
+fn emit(acc: &mut Acc, i: u32, k: usize, min_score: f64, min_common: u32, ids: &[u64], score: impl Fn(u32, f64, u32) -> f64) -> RowOut {
+    let mut cand: Vec<(f64, u32, f64)> = Vec::with_capacity(acc.n_touched);
     let (sums, counts) = (!acc.val.is_empty(), !acc.cnt.is_empty());
     for t in 0..acc.n_touched {
         let j = acc.touched[t];
@@ -677,19 +736,25 @@ fn emit(
         if j != i && (!counts || c >= min_common) {
             let s = score(j, v, c);
             if s >= min_score && s > 0.0 {
-                cand.push((s, j));
+                cand.push((s, j, v));
             }
         }
     }
     acc.n_touched = 0;
-    let by = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then((ids[a.1 as usize] as i64).cmp(&(ids[b.1 as usize] as i64)));
+    let by =
+        |a: &(f64, u32, f64), b: &(f64, u32, f64)| b.0.total_cmp(&a.0).then((ids[a.1 as usize] as i64).cmp(&(ids[b.1 as usize] as i64)));
+    let mut bound = f64::NEG_INFINITY;
     if k > 0 && cand.len() > k {
         cand.select_nth_unstable_by(k - 1, by);
+        bound = cand[k..].iter().map(|x| x.0).fold(f64::NEG_INFINITY, f64::max);
         cand.truncate(k);
     }
     cand.sort_unstable_by(by);
-    cand.into_iter().map(|(s, j)| (j, s as f32)).collect()
+    (cand.iter().map(|x| (x.1, x.0 as f32)).collect(), cand.iter().map(|x| x.2).collect(), bound)
 }
+
+/// A recomputed list, its entries' pair terms, and the best score left out of it.
+type RowOut = (Vec<(u32, f32)>, Vec<f64>, f64);
 
 fn put_u32(b: &mut Vec<u8>, x: u32) {
     b.extend_from_slice(&x.to_le_bytes());

@@ -242,7 +242,13 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export async function runStream(
   o: StreamOptions,
-  hooks: { signal?: AbortSignal; onBatch?: (b: BatchReport) => void; onBad?: (b: BadRow) => void } = {},
+  hooks: {
+    signal?: AbortSignal;
+    onBatch?: (b: BatchReport) => void;
+    onBad?: (b: BadRow) => void;
+    /** Batches found in the WAL after the checkpoint, to be replayed (a crash came between append and checkpoint). */
+    onResume?: (pending: number[]) => void;
+  } = {},
 ): Promise<StreamResult> {
   const native = loadNative();
   const params = await streamParams(o.index);
@@ -282,6 +288,7 @@ export async function runStream(
     const replayable = source.kind !== 'stdin';
     const pending = recordsInWal(o.wal, meta.walSeq, meta.id);
     let position: SourcePosition = replayable ? (meta.positions[source.kind] ?? {}) : {};
+    if (replayable && pending.size) hooks.onResume?.([...pending.keys()].sort((a, b) => a - b));
     const recovered = { batches: 0, alreadyInWal: 0 };
     const reports: BatchReport[] = [];
     const totals = { batches: 0, rows: 0, bad: 0, listsChanged: 0, records: 0 };
