@@ -78,7 +78,18 @@ function packUsers(user) {
   return { off, bytes };
 }
 const idsOf = (item) => BigUint64Array.from(item, (i) => itemId(i));
-const options = { algo: ALGO, topK: TOPK, minScore: 0, minCommon: 1, threads: 2, userCap: USER_CAP, minUserItems: 1, maxUserItems: 1000, itemUserCap: 200, seed: 0n };
+const options = {
+  algo: ALGO,
+  topK: TOPK,
+  minScore: 0,
+  minCommon: 1,
+  threads: 2,
+  userCap: USER_CAP,
+  minUserItems: 1,
+  maxUserItems: 1000,
+  itemUserCap: 200,
+  seed: 0n,
+};
 
 // ------------------------------------------------------------- plain TypeScript incremental cosine
 class TsCosine {
@@ -109,8 +120,8 @@ class TsCosine {
       if (old.length === next.length && old.every((x, k) => x === next[k])) continue;
       const o = new Set(old);
       const n = new Set(next);
-      for (const j of old) if (!n.has(j)) (this.usersOf[j].delete(u), dN.set(j, (dN.get(j) ?? 0) - 1));
-      for (const j of next) if (!o.has(j)) (this.usersOf[j].add(u), dN.set(j, (dN.get(j) ?? 0) + 1));
+      for (const j of old) if (!n.has(j)) this.usersOf[j].delete(u), dN.set(j, (dN.get(j) ?? 0) - 1);
+      for (const j of next) if (!o.has(j)) this.usersOf[j].add(u), dN.set(j, (dN.get(j) ?? 0) + 1);
       for (const j of old) affected.add(j);
       for (const j of next) affected.add(j);
       this.act.set(u, next);
@@ -133,7 +144,7 @@ class TsCosine {
       const ni = this.usersOf[i].size;
       const cand = [];
       for (const j of touched) {
-        if (j !== i) cand.push([j, Math.fround((cnt[j] * (1 / Math.sqrt(ni))) * (1 / Math.sqrt(this.usersOf[j].size)))]);
+        if (j !== i) cand.push([j, Math.fround(cnt[j] * (1 / Math.sqrt(ni)) * (1 / Math.sqrt(this.usersOf[j].size)))]);
         cnt[j] = 0;
       }
       cand.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
@@ -200,23 +211,51 @@ try {
   keep.forEach((i, r) => (offs[r + 1] = offs[r] + rows.rowOff[i + 1] - rows.rowOff[i]));
   const nb = [];
   const sc = [];
-  for (const i of keep) for (let p = Number(rows.rowOff[i]); p < Number(rows.rowOff[i + 1]); p++) (nb.push(itemId(rows.nb[p])), sc.push(rows.sc[p]));
-  native.x2iStreamSetLists(state, BigUint64Array.from(keep, (i) => itemId(i)), offs, BigUint64Array.from(nb), Float32Array.from(sc));
+  for (const i of keep)
+    for (let p = Number(rows.rowOff[i]); p < Number(rows.rowOff[i + 1]); p++) nb.push(itemId(rows.nb[p])), sc.push(rows.sc[p]);
+  native.x2iStreamSetLists(
+    state,
+    BigUint64Array.from(keep, (i) => itemId(i)),
+    offs,
+    BigUint64Array.from(nb),
+    Float32Array.from(sc),
+  );
   const info0 = native.x2iStreamInfo(state);
-  log(`state: ${info0.users} users, ${info0.items} items, ${info0.pairs} distinct pairs, ${(info0.heapBytes / 2 ** 20).toFixed(0)} MiB (${(info0.heapBytes / N).toFixed(1)} B/interaction); graph load ${(loadMs / 1000).toFixed(1)} s, batch lists ${(baseComputeMs / 1000).toFixed(1)} s`);
+  log(
+    `state: ${info0.users} users, ${info0.items} items, ${info0.pairs} distinct pairs, ${(info0.heapBytes / 2 ** 20).toFixed(0)} MiB (${(info0.heapBytes / N).toFixed(1)} B/interaction); graph load ${(loadMs / 1000).toFixed(1)} s, batch lists ${(baseComputeMs / 1000).toFixed(1)} s`,
+  );
   const rssState = process.memoryUsage().rss - rss0;
 
   // 1. the stream: arrival -> durable WAL records
   t = performance.now();
   const pu = packUsers(batch.user);
-  const applied = await native.x2iStreamApply(state, pu.off, pu.bytes, idsOf(batch.item), batch.ts, null, { recompute: true }, new TextEncoder().encode('{"bench":1}'));
+  const applied = await native.x2iStreamApply(
+    state,
+    pu.off,
+    pu.bytes,
+    idsOf(batch.item),
+    batch.ts,
+    null,
+    { recompute: true },
+    new TextEncoder().encode('{"bench":1}'),
+  );
   const seqs = appendDurably(join(tmp, 'wal'), applied.ops, applied.ends, applied.payloads);
   const streamMs = performance.now() - t;
-  log(`stream: ${applied.touched} lists recomputed (${applied.touchedByUsers} held by the batch's users), ${applied.keys.length} changed, ${seqs.last} records durable in ${streamMs.toFixed(0)} ms (apply ${(applied.seconds * 1000).toFixed(0)} ms)`);
+  log(
+    `stream: ${applied.touched} lists recomputed (${applied.touchedByUsers} held by the batch's users), ${applied.keys.length} changed, ${seqs.last} records durable in ${streamMs.toFixed(0)} ms (apply ${(applied.seconds * 1000).toFixed(0)} ms)`,
+  );
 
   // 2. rebuilding the batch lists over every interaction (compute only: no parquet read, no index write)
   t = performance.now();
-  const full = await native.x2iCompute(allUsers, Uint32Array.from([...base.item, ...batch.item]), Uint32Array.from([...base.ts, ...batch.ts]), null, USERS, ITEMS, options);
+  const full = await native.x2iCompute(
+    allUsers,
+    Uint32Array.from([...base.item, ...batch.item]),
+    Uint32Array.from([...base.ts, ...batch.ts]),
+    null,
+    USERS,
+    ITEMS,
+    options,
+  );
   const rebuildMs = performance.now() - t;
   log(`rebuild: ${(rebuildMs / 1000).toFixed(1)} s`);
   // the stream's lists equal the rebuild's (every item; ties may swap)
@@ -271,16 +310,34 @@ try {
     date: new Date().toISOString(),
     algo: ALGO,
     size: { interactions: N, users: USERS, items: ITEMS, batch: BATCH, topK: TOPK, userCap: USER_CAP },
-    state: { ...info0, bytesPerInteraction: Math.round((info0.heapBytes / N) * 10) / 10, rssBytesPerInteraction: Math.round((rssState / N) * 10) / 10 },
-    stream: { msToDurable: Math.round(streamMs), applyMs: Math.round(applied.seconds * 1000), itemsTouched: applied.touched, itemsTouchedByUsers: applied.touchedByUsers, listsChanged: applied.keys.length, usersChanged: applied.usersChanged, records: seqs.last },
+    state: {
+      ...info0,
+      bytesPerInteraction: Math.round((info0.heapBytes / N) * 10) / 10,
+      rssBytesPerInteraction: Math.round((rssState / N) * 10) / 10,
+    },
+    stream: {
+      msToDurable: Math.round(streamMs),
+      applyMs: Math.round(applied.seconds * 1000),
+      itemsTouched: applied.touched,
+      itemsTouchedByUsers: applied.touchedByUsers,
+      listsChanged: applied.keys.length,
+      usersChanged: applied.usersChanged,
+      records: seqs.last,
+    },
     rebuild: { ms: Math.round(rebuildMs), note: 'cf::compute over every interaction only (no parquet read, no index write)' },
     typescript: ts,
-    ratios: { rebuildOverStream: Math.round((rebuildMs / streamMs) * 10) / 10, typescriptOverStream: ts ? Math.round((ts.ms / streamMs) * 10) / 10 : null },
+    ratios: {
+      rebuildOverStream: Math.round((rebuildMs / streamMs) * 10) / 10,
+      typescriptOverStream: ts ? Math.round((ts.ms / streamMs) * 10) / 10 : null,
+    },
     check: { listsCompared: compared, listsDiffering: differ },
   };
   console.log(JSON.stringify(result, null, 2));
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results', `x2i-stream${ALGO === 'cosine' ? '' : `-${ALGO}`}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(
+    join(root, 'bench/results', `x2i-stream${ALGO === 'cosine' ? '' : `-${ALGO}`}.json`),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -13,12 +13,23 @@ import { recall } from '../test/helpers/cli.mjs';
 import { assertSameLists, build, listsOf, writeInteractions } from '../test/helpers/x2i-stream.mjs';
 
 const { values: a } = parseArgs({
-  options: { files: { type: 'string', default: '50' }, kills: { type: 'string', default: '20' }, algo: { type: 'string', default: 'swing' }, seed: { type: 'string', default: '0.17' } },
+  options: {
+    files: { type: 'string', default: '50' },
+    kills: { type: 'string', default: '20' },
+    algo: { type: 'string', default: 'swing' },
+    seed: { type: 'string', default: '0.17' },
+  },
 });
 const dir = mkdtempSync(join(tmpdir(), 'recall-stream-kill-'));
 const t0 = Date.now();
 try {
-  const { paths, ids } = await writeInteractions(join(dir, 'in'), { seed: Number(a.seed), files: Number(a.files) + 1, rows: 400, users: 300, items: 200 });
+  const { paths, ids } = await writeInteractions(join(dir, 'in'), {
+    seed: Number(a.seed),
+    files: Number(a.files) + 1,
+    rows: 400,
+    users: 300,
+    items: 200,
+  });
   const src = join(dir, 'src');
   mkdirSync(src);
   for (const p of paths.slice(1)) copyFileSync(p, join(src, basename(p)));
@@ -82,7 +93,11 @@ try {
     start = end;
   }
   assert.equal(replayedTwice, 0, 'a (batch, key) appended twice');
-  const edges = assertSameLists(await listsOf(join(dir, 'base'), ids, join(dir, 'wal')), await listsOf(join(dir, 'full'), ids), 'after the kills');
+  const edges = assertSameLists(
+    await listsOf(join(dir, 'base'), ids, join(dir, 'wal')),
+    await listsOf(join(dir, 'full'), ids),
+    'after the kills',
+  );
   console.log(
     JSON.stringify({
       files: Number(a.files),

@@ -99,7 +99,12 @@ describe('x2i stream from Kafka', () => {
     const admin = kafka.admin();
     await admin.connect();
     const committed = async () =>
-      Object.fromEntries(((await admin.fetchOffsets({ groupId: 'recall-test', topics: ['events'] }))[0]?.partitions ?? []).map((p) => [String(p.partition), Number(p.offset)]));
+      Object.fromEntries(
+        ((await admin.fetchOffsets({ groupId: 'recall-test', topics: ['events'] }))[0]?.partitions ?? []).map((p) => [
+          String(p.partition),
+          Number(p.offset),
+        ]),
+      );
     // killed once the first records are durable
     const killed = await recall(args, {
       onSpawn: (child) => {
@@ -117,7 +122,8 @@ describe('x2i stream from Kafka', () => {
     });
     assert.equal(killed.signal, 'SIGKILL', killed.stderr);
     const ends = walEnds(join(dir, 'wal'));
-    for (const [p, o] of Object.entries(await committed())) if (o >= 0) assert.ok(o <= (ends[p] ?? 0), `partition ${p}: committed ${o}, WAL ${ends[p]}`);
+    for (const [p, o] of Object.entries(await committed()))
+      if (o >= 0) assert.ok(o <= (ends[p] ?? 0), `partition ${p}: committed ${o}, WAL ${ends[p]}`);
     const r = await recall(args);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);

@@ -109,7 +109,11 @@ describe('x2i stream equals the batch build', () => {
     assert.ok([...recordsPerBatchKey(join(d, 'wal')).values()].every((n) => n === 1));
     const allIds = [...new Set([...ids, ...more.ids])];
     await build(join(d, 'full2'), [...paths, more.paths[0]], 'cosine');
-    assertSameLists(await listsOf(join(d, 'base'), allIds, join(d, 'wal')), await listsOf(join(d, 'full2'), allIds), 'after the half batch');
+    assertSameLists(
+      await listsOf(join(d, 'base'), allIds, join(d, 'wal')),
+      await listsOf(join(d, 'full2'), allIds),
+      'after the half batch',
+    );
   });
 });
 
@@ -140,7 +144,10 @@ describe('x2i stream CLI', () => {
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.lag, { files: 0, rowsInCurrentFile: 0 });
     assert.ok(kills >= 3, `${kills} kills`);
-    assert.ok([...recordsPerBatchKey(join(d, 'wal')).values()].every((n) => n === 1), 'a (batch, key) twice in the WAL');
+    assert.ok(
+      [...recordsPerBatchKey(join(d, 'wal')).values()].every((n) => n === 1),
+      'a (batch, key) twice in the WAL',
+    );
     assertSameLists(await listsOf(join(d, 'base'), ids, join(d, 'wal')), await listsOf(join(d, 'full'), ids), 'after the kills');
     // a dump of the WAL gives the same lists
     const dump = await recall(['dump', '--index', join(d, 'base'), '--wal', join(d, 'wal'), '--json']);

@@ -257,7 +257,13 @@ export interface Native {
     tag: Uint8Array,
     token?: CancelToken,
   ): Promise<X2iStreamApplied>;
-  x2iStreamSetLists(state: X2iStreamHandle, keys: BigUint64Array, offsets: BigUint64Array, items: BigUint64Array, scores: Float32Array): void;
+  x2iStreamSetLists(
+    state: X2iStreamHandle,
+    keys: BigUint64Array,
+    offsets: BigUint64Array,
+    items: BigUint64Array,
+    scores: Float32Array,
+  ): void;
   x2iStreamSave(state: X2iStreamHandle, path: string, meta: string): Promise<void>;
   x2iStreamInfo(state: X2iStreamHandle): { items: number; users: number; interactions: number; pairs: number; heapBytes: number };
   x2iStreamLists(state: X2iStreamHandle): { keys: BigUint64Array; offsets: BigUint64Array; items: BigUint64Array; scores: Float32Array };

@@ -175,7 +175,10 @@ export async function writeX2iParts(
     signal?: AbortSignal;
     onShard?: (done: number, total: number) => void;
     /** Lists computed from interactions, with the files they came from (the stream state keeps them). */
-    onLists?: (files: string[], lists: { keys: BigUint64Array; offsets: BigUint64Array; items: BigUint64Array; scores: Float32Array }) => void;
+    onLists?: (
+      files: string[],
+      lists: { keys: BigUint64Array; offsets: BigUint64Array; items: BigUint64Array; scores: Float32Array },
+    ) => void;
   } = {},
 ): Promise<{ shards: BuildX2iResult['shards']; params: Record<string, unknown> }> {
   const native = loadNative();
@@ -291,8 +294,11 @@ export async function buildX2i(
   const started = Date.now();
   await checkNoUpdatesLost(o.out, o.discardUpdates);
   if (o.keepState && !o.interactions)
-    throw usage('ERR_RECALL_USAGE', '--keep-state keeps the state of a build from interactions', { fix: 'add --from-interactions, or drop --keep-state' });
-  const computed: { v: [string[], { keys: BigUint64Array; offsets: BigUint64Array; items: BigUint64Array; scores: Float32Array }] | null } = { v: null };
+    throw usage('ERR_RECALL_USAGE', '--keep-state keeps the state of a build from interactions', {
+      fix: 'add --from-interactions, or drop --keep-state',
+    });
+  const computed: { v: [string[], { keys: BigUint64Array; offsets: BigUint64Array; items: BigUint64Array; scores: Float32Array }] | null } =
+    { v: null };
   const result = await inNewVersion(o.out, 'x2i', async (staged) => {
     const { shards, params } = await writeX2iParts(o, staged, { ...hooks, onLists: (files, lists) => (computed.v = [files, lists]) });
     return { params, result: { shards, elapsedMs: Date.now() - started } as Omit<BuildX2iResult, 'version'> };

@@ -103,19 +103,28 @@ async function parquetRows(path: string, cols: StreamColumns): Promise<Record<st
   const db = await openDuckDB({ threads: 1 });
   const c = await db.connect();
   try {
-    const schema = await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`);
+    const schema = await queryRows<{ column_name: string; column_type: string }>(
+      c,
+      `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`,
+    );
     const type = (n: string | null) => schema.find((s) => s.column_name === n)?.column_type;
     const sel = [`${ident(cols.user)}::VARCHAR AS ${ident(cols.user)}`, `${ident(cols.item)}::VARCHAR AS ${ident(cols.item)}`];
     if (cols.ts)
-      sel.push(`(${/^TIMESTAMP|^DATE/.test(type(cols.ts) ?? '') ? `epoch(${ident(cols.ts)})` : ident(cols.ts)})::DOUBLE AS ${ident(cols.ts)}`);
+      sel.push(
+        `(${/^TIMESTAMP|^DATE/.test(type(cols.ts) ?? '') ? `epoch(${ident(cols.ts)})` : ident(cols.ts)})::DOUBLE AS ${ident(cols.ts)}`,
+      );
     if (cols.weight) sel.push(`${ident(cols.weight)}::DOUBLE AS ${ident(cols.weight)}`);
     if (cols.actionWeights) sel.push(`${ident(cols.action ?? 'action')}::VARCHAR AS ${ident(cols.action ?? 'action')}`);
     for (const n of [cols.user, cols.item, cols.ts, cols.weight]) {
       if (n && !type(n))
-        throw badInput('ERR_RECALL_NO_SUCH_COLUMN', `${path}: no column "${n}"; columns are ${schema.map((s) => s.column_name).join(', ')}`, {
-          file: path,
-          fix: 'write the columns the base index was built from',
-        });
+        throw badInput(
+          'ERR_RECALL_NO_SUCH_COLUMN',
+          `${path}: no column "${n}"; columns are ${schema.map((s) => s.column_name).join(', ')}`,
+          {
+            file: path,
+            fix: 'write the columns the base index was built from',
+          },
+        );
     }
     return await queryRows(c, `SELECT ${sel.join(', ')} FROM read_parquet(${literal(path)}) ORDER BY file_row_number`);
   } finally {
@@ -143,7 +152,8 @@ async function jsonLines(path: string): Promise<(unknown | { malformed: string }
 }
 
 function toRow(o: unknown, cols: StreamColumns): RawRow {
-  if (o && typeof o === 'object' && 'malformed' in o && Object.keys(o).length === 1) return { bad: String((o as { malformed: string }).malformed) };
+  if (o && typeof o === 'object' && 'malformed' in o && Object.keys(o).length === 1)
+    return { bad: String((o as { malformed: string }).malformed) };
   return parseRow(o, cols);
 }
 
@@ -320,7 +330,13 @@ export class KafkaSource implements StreamSource {
     this.admin = kafka.admin();
     await this.admin.connect();
     // short session and fetch waits: a stream killed with -9 is replaced within seconds, and closing does not wait out a long poll
-    const consumer = kafka.consumer({ groupId: this.group, sessionTimeout: 3000, heartbeatInterval: 300, rebalanceTimeout: 3000, maxWaitTimeInMs: 250 });
+    const consumer = kafka.consumer({
+      groupId: this.group,
+      sessionTimeout: 3000,
+      heartbeatInterval: 300,
+      rebalanceTimeout: 3000,
+      maxWaitTimeInMs: 250,
+    });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
@@ -419,7 +435,9 @@ export class KafkaSource implements StreamSource {
 
   async durable(end: SourcePosition): Promise<void> {
     if (!this.consumer || !end.offsets) return;
-    await this.consumer.commitOffsets(Object.entries(end.offsets).map(([p, offset]) => ({ topic: this.topic, partition: Number(p), offset })));
+    await this.consumer.commitOffsets(
+      Object.entries(end.offsets).map(([p, offset]) => ({ topic: this.topic, partition: Number(p), offset })),
+    );
   }
 
   async close(): Promise<void> {

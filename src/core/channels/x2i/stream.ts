@@ -210,7 +210,12 @@ function withoutKeys(a: { keys: BigUint64Array; ops: Uint8Array; ends: Uint32Arr
   return { ops: Uint8Array.from(ops), ends: Uint32Array.from(ends), payloads, skipped: a.keys.length - ops.length };
 }
 
-async function appendDurably(wal: string, ops: Uint8Array, ends: Uint32Array, payloads: Uint8Array): Promise<{ first: number; last: number }> {
+async function appendDurably(
+  wal: string,
+  ops: Uint8Array,
+  ends: Uint32Array,
+  payloads: Uint8Array,
+): Promise<{ first: number; last: number }> {
   if (ops.length === 0) return { first: 0, last: 0 };
   const native = loadNative();
   await mkdir(wal, { recursive: true });
@@ -218,7 +223,7 @@ async function appendDurably(wal: string, ops: Uint8Array, ends: Uint32Array, pa
   try {
     // under the writer lock: the WAL gets an identity and an x2i binding as `wal append` gives them
     const existing = await readWalIdentity(wal);
-    if (!existing || !existing.channels.x2i) {
+    if (!existing?.channels.x2i) {
       const identity = existing ?? newWalIdentity(w.nextSeq - 1);
       identity.channels.x2i = {};
       await writeWalIdentity(wal, identity);
@@ -280,7 +285,16 @@ export async function runStream(
         });
     } else {
       handle = native.x2iStreamNew(options);
-      meta = { format: 'recall-x2i-stream', formatVersion: 1, id: randomBytes(16).toString('hex'), params, batch: 0, positions: {}, walSeq: 0, maxTs: 0 };
+      meta = {
+        format: 'recall-x2i-stream',
+        formatVersion: 1,
+        id: randomBytes(16).toString('hex'),
+        params,
+        batch: 0,
+        positions: {},
+        walSeq: 0,
+        maxTs: 0,
+      };
     }
     // 2. batches appended after the checkpoint (a crash between append and checkpoint): replayed exactly.
     // stdin cannot be read again: each run starts at its first line (a producer re-sending lines does
@@ -363,7 +377,13 @@ export async function runStream(
       const c0 = performance.now();
       position = b.end;
       const walSeq = Math.max(meta.walSeq, seqs.last, replay?.lastSeq ?? 0);
-      meta = { ...meta, batch: batchNo, positions: replayable ? { ...meta.positions, [source.kind]: b.end } : meta.positions, walSeq, maxTs };
+      meta = {
+        ...meta,
+        batch: batchNo,
+        positions: replayable ? { ...meta.positions, [source.kind]: b.end } : meta.positions,
+        walSeq,
+        maxTs,
+      };
       await native.x2iStreamSave(handle, statePath, JSON.stringify(meta));
       await source.durable?.(b.end);
       const checkpointMs = performance.now() - c0;
@@ -395,7 +415,10 @@ export async function runStream(
       totals.bad += badHere;
       totals.listsChanged += applied.keys.length;
       totals.records += recs.ops.length;
-      await writeFileAtomic(join(o.state, STATUS_FILE), `${JSON.stringify({ ...report, stateId: meta.id, at: new Date().toISOString() })}\n`);
+      await writeFileAtomic(
+        join(o.state, STATUS_FILE),
+        `${JSON.stringify({ ...report, stateId: meta.id, at: new Date().toISOString() })}\n`,
+      );
       hooks.onBatch?.(report);
     }
     return {
