@@ -193,7 +193,9 @@ try {
   const base = interactions(N, 0);
   const batch = interactions(BATCH, N);
   // the base lists, by the batch computation
-  const allUsers = Uint32Array.from([...base.user, ...batch.user]);
+  const allUsers = new Uint32Array(base.user.length + batch.user.length);
+  allUsers.set(base.user);
+  allUsers.set(batch.user, base.user.length);
   const rss0 = process.memoryUsage().rss;
   const state = native.x2iStreamNew(options);
   const bu = packUsers(base.user);
@@ -246,16 +248,16 @@ try {
   );
 
   // 2. rebuilding the batch lists over every interaction (compute only: no parquet read, no index write)
+  const cat = (a, b) => {
+    const c = new Uint32Array(a.length + b.length);
+    c.set(a);
+    c.set(b, a.length);
+    return c;
+  };
+  const allItems = cat(base.item, batch.item);
+  const allTs = cat(base.ts, batch.ts);
   t = performance.now();
-  const full = await native.x2iCompute(
-    allUsers,
-    Uint32Array.from([...base.item, ...batch.item]),
-    Uint32Array.from([...base.ts, ...batch.ts]),
-    null,
-    USERS,
-    ITEMS,
-    options,
-  );
+  const full = await native.x2iCompute(allUsers, allItems, allTs, null, USERS, ITEMS, options);
   const rebuildMs = performance.now() - t;
   log(`rebuild: ${(rebuildMs / 1000).toFixed(1)} s`);
   // the stream's lists equal the rebuild's (every item; ties may swap)

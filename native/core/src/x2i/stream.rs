@@ -266,6 +266,7 @@ impl StreamState {
         let mut d_n: Vec<i64> = vec![0; n_items];
         let mut changed_n: Vec<u32> = Vec::new();
         let mut out = Changed::default();
+        let mut removals: Vec<(u32, u32)> = Vec::new();
         let add_as = |i: u32, mode: u8, mark: &mut Vec<u8>, affected: &mut Vec<u32>| {
             let m = &mut mark[i as usize];
             if *m == 0 {
@@ -309,13 +310,10 @@ impl StreamState {
                     c += 1;
                     y.unwrap()
                 };
-                let us = &mut self.users_of[j as usize];
                 if step < 0 {
-                    if let Some(p) = us.iter().position(|&v| v == u) {
-                        us.swap_remove(p);
-                    }
+                    removals.push((j, u));
                 } else {
-                    us.push(u);
+                    self.users_of[j as usize].push(u);
                 }
                 if d_n[j as usize] == 0 {
                     changed_n.push(j);
@@ -324,6 +322,13 @@ impl StreamState {
                 add(j, &mut mark, &mut affected);
             }
             self.act[u as usize] = new;
+        }
+        // removals item by item, one pass over each item's users (a popular item loses many
+        // users at the cap in one batch; finding each one alone would scan its users each time)
+        removals.sort_unstable();
+        for run in removals.chunk_by(|a, b| a.0 == b.0) {
+            let gone: Vec<u32> = run.iter().map(|x| x.1).collect(); // sorted: the pairs are
+            self.users_of[run[0].0 as usize].retain(|v| gone.binary_search(v).is_err());
         }
         if !recompute {
             return Ok(out);
@@ -541,7 +546,14 @@ impl StreamState {
             }
             algo => {
                 let weighted = matches!(algo, Algo::Cooc) && !acc.val.is_empty();
-                for &u in users {
+                for (p, &u) in users.iter().enumerate() {
+                    // two dependent misses per user (its list header, then its items): fetch both ahead
+                    if let Some(&v) = users.get(p + 8) {
+                        crate::prefetch::prefetch(&self.act[v as usize] as *const Vec<Entry>);
+                    }
+                    if let Some(&v) = users.get(p + 4) {
+                        crate::prefetch::prefetch(self.act[v as usize].as_ptr());
+                    }
                     let row = &self.act[u as usize];
                     *work += row.len() as u64;
                     match algo {
