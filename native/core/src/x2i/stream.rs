@@ -293,13 +293,7 @@ impl StreamState {
                         add(x, &mut mark, &mut affected);
                         continue;
                     }
-                    (Some(x), Some(y)) => {
-                        if x < y {
-                            -1
-                        } else {
-                            1
-                        }
-                    }
+                    (Some(x), Some(y)) if x < y => -1,
                     (Some(_), None) => -1,
                     _ => 1,
                 };
@@ -432,7 +426,8 @@ impl StreamState {
         let blocks: Vec<&[u32]> = items.chunks(BLOCK).collect();
         let threads = self.opts.threads.max(1).min(blocks.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<Result<Vec<(usize, Vec<RowOut>, u64)>>> = std::thread::scope(|s| {
+        type Block = (usize, Vec<RowOut>, u64);
+        let results: Vec<Result<Vec<Block>>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     s.spawn(|| {

@@ -47,7 +47,9 @@ fn batch_lists(rows: &[(String, u64, u32, f32)], o: &CfOptions, weighted: bool) 
     out
 }
 
-fn stream_batch(rows: &[(String, u64, u32, f32)]) -> (Vec<u32>, Vec<u8>, Vec<u64>, Vec<u32>, Vec<f32>) {
+type Columns = (Vec<u32>, Vec<u8>, Vec<u64>, Vec<u32>, Vec<f32>);
+
+fn stream_batch(rows: &[(String, u64, u32, f32)]) -> Columns {
     let mut off = vec![0u32];
     let mut bytes = Vec::new();
     for r in rows {
