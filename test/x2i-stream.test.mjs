@@ -43,8 +43,11 @@ function recordsPerBatchKey(wal) {
 }
 
 describe('x2i stream equals the batch build', () => {
-  for (const seed of [0.21, 0.62]) {
-    it(`every algorithm, from a kept state and from an empty one (seed ${seed})`, async () => {
+  for (const [seed, fromEmpty] of [
+    [0.21, true],
+    [0.62, false],
+  ]) {
+    it(`every algorithm, from a kept state${fromEmpty ? ' and from an empty one' : ''} (seed ${seed})`, async () => {
       const d = join(dir, `eq-${seed}`);
       const { paths, ids } = await writeInteractions(join(d, 'in'), { seed, files: 4, rows: 110 });
       const rest = sourceDir(`eq-${seed}/rest`, paths.slice(1));
@@ -61,6 +64,7 @@ describe('x2i stream equals the batch build', () => {
         const edges = assertSameLists(await listsOf(join(a, 'base'), ids, join(a, 'wal')), want, `${algo} from a kept state`);
         assert.ok(edges > 50, `${algo}: ${edges} edges`);
         // from an empty state over an index of B1 alone: stream B1..Bn
+        if (!fromEmpty) continue;
         await build(join(a, 'base0'), [paths[0]], algo, { weight });
         await streamOnce(join(a, 'base0'), join(a, 'wal0'), join(a, 'state0'), `dir:${all}`);
         assertSameLists(await listsOf(join(a, 'base0'), ids, join(a, 'wal0')), want, `${algo} from an empty state`);
