@@ -10,6 +10,7 @@ export const TEST_PACKAGES = [
   { pkg: 'chromium', path: '/usr/bin/chromium', usedBy: 'the profile diff and bench report pages (headless browser)' },
   { pkg: 'dataset-fashion-mnist', path: '/usr/share/datasets/fashion-mnist', usedBy: 'the vector index tests' },
   { pkg: 'dict-wn', path: '/usr/share/dictd/wn.index', usedBy: 'the text index tests (WordNet)' },
+  { pkg: 'librdkafka-dev', path: '/usr/include/librdkafka/rdkafka_mock.h', usedBy: 'the x2i stream Kafka test (a mock Kafka cluster)' },
   { pkg: 'fortunes-zh', path: '/usr/share/games/fortunes/chinese.u8', usedBy: 'the Chinese text tests' },
 ];
 

@@ -176,6 +176,11 @@ const cases = () => ({
     ['wal', 'drop', '--wal', FILE, '--seq', '1'],
   ],
   'wal:inspect': [['wal', 'inspect', '--wal', NOPE], null, ['wal', 'inspect', '--wal', FILE]],
+  'x2i:stream': [
+    ['x2i', 'stream', '--index', NOPE, '--wal', P('wal-s'), '--state', P('st'), '--source', `dir:${FOLDER}`],
+    ['x2i', 'stream', '--index', P('x2i'), '--wal', P('wal-s'), '--state', P('st'), '--source', `dir:${FOLDER}`, '--every', 'soon'],
+    ['x2i', 'stream', '--index', FILE, '--wal', P('wal-s'), '--state', P('st'), '--source', `dir:${FOLDER}`],
+  ],
   'wal:truncate': [
     ['wal', 'truncate', '--wal', NOPE, '--before', '1'],
     ['wal', 'truncate', '--wal', P('wal'), '--before', 'abc'],

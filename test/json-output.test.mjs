@@ -2,7 +2,7 @@
 // schema/output/ (docs/json.md), and follows the conventions: camelCase names, no second-based or
 // snake_case time fields, ids as strings, measured figures rounded, sizes that match the files.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -24,7 +24,28 @@ function runs(d) {
     ['inspect', ['inspect', 'fixtures/container/sample-v1.rcl']],
     ['shard', ['shard', '-i', `${P}events.parquet`, '-k', 'user_id', '-n', '2', '-o', `${d}/shards`]],
     ['build-x2i', [...X2I, '-o', `${d}/x2i`]],
-    ['build-x2i', ['build', 'x2i', '-i', `${P}events.parquet`, '--from-interactions', '-o', `${d}/x2icf`]],
+    [
+      'build-x2i',
+      ['build', 'x2i', '-i', `${P}events.parquet`, '--from-interactions', '-o', `${d}/x2icf`, '--keep-state', `${d}/x2icf-state`],
+    ],
+    [
+      'x2i-stream',
+      [
+        'x2i',
+        'stream',
+        '--index',
+        `${d}/x2icf`,
+        '--wal',
+        `${d}/wal-stream`,
+        '--state',
+        `${d}/x2icf-state`,
+        '--source',
+        `dir:${d}/events-in`,
+        '--once',
+        '--on-bad',
+        'skip',
+      ],
+    ],
     ['build-vector', ['build', 'vector', '-i', `${P}embeddings.parquet`, ...EMB, '-o', `${d}/vec`]],
     ['build-inverted', [...TEXT, '-o', `${d}/text`]],
     ['build', ['build', '--config', 'fixtures/recall.config.json', '-o', `${d}/svc`]],
@@ -74,6 +95,8 @@ function inputs(d) {
     `${JSON.stringify({ op: 'upsert', id: 900001, fields: { headword: 'walleye', text: 'a walleye is a fish' } })}\n${JSON.stringify({ op: 'delete', id: 1 })}\n`,
   );
   writeFileSync(join(d, 'q.txt'), 'acid\n(unclosed\nfatty acid\n');
+  mkdirSync(join(d, 'events-in'));
+  writeFileSync(join(d, 'events-in', 'a.jsonl'), '{"user_id":1,"item_id":2}\n{"user_id":1,"item_id":3}\n{"user_id":1,"item_id":null}\n');
   const rcl = readFileSync(join(root, 'fixtures/container/sample-v1.rcl'));
   rcl[100] ^= 0xff;
   writeFileSync(join(d, 'broken.rcl'), rcl);

@@ -82,6 +82,7 @@ export const EXIT_CODES: Readonly<Record<string, ExitCode>> = {
   ERR_RECALL_NOT_ONLY_QUERY: Usage,
   ERR_RECALL_QUERY_TOO_LARGE: Usage,
   ERR_RECALL_BAD_BOOST: Usage,
+  ERR_RECALL_STREAM_PARAMS: Usage,
   // bad data: input files, index files, records
   ERR_RECALL_IO: BadInput,
   ERR_RECALL_INPUT: BadInput,

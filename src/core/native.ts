@@ -159,6 +159,23 @@ export interface X2iComputeOptions {
 
 /** Opaque handles owned by the addon. */
 export type X2iHandle = { readonly __brand: 'X2iIndex' };
+/** The incremental item-CF / Swing state of `recall x2i stream`. */
+export type X2iStreamHandle = { readonly __brand: 'X2iStreamState' };
+
+/** What one micro-batch changed: the keys of the changed lists and their x2i upserts (tagged) for `walAppend`. */
+export interface X2iStreamApplied {
+  keys: BigUint64Array;
+  ops: Uint8Array;
+  ends: Uint32Array;
+  payloads: Uint8Array;
+  /** Rows recomputed, users whose active list changed, accumulator work, native seconds. */
+  touched: number;
+  /** Of the rows recomputed, those of items in the changed users' lists. */
+  touchedByUsers: number;
+  usersChanged: number;
+  work: number;
+  seconds: number;
+}
 export type HashBenchHandle = { readonly __brand: 'HashBenchTable' };
 
 /** An opaque cancel token (an Arc<AtomicBool> inside the addon). */
@@ -227,6 +244,29 @@ export interface Native {
   /** Take record `seq` out of replay (its op gets the dropped bit); returns its segment and original op. */
   walDrop(dir: string, seq: number): { segment: string; op: number };
 
+  x2iStreamNew(options: X2iComputeOptions): X2iStreamHandle;
+  x2iStreamLoad(path: string, options: X2iComputeOptions): Promise<{ handle: X2iStreamHandle; meta: string }>;
+  x2iStreamApply(
+    state: X2iStreamHandle,
+    userOff: Uint32Array,
+    userBytes: Uint8Array,
+    item: BigUint64Array,
+    ts: Uint32Array,
+    weight: Float32Array | null,
+    options: { recompute: boolean },
+    tag: Uint8Array,
+    token?: CancelToken,
+  ): Promise<X2iStreamApplied>;
+  x2iStreamSetLists(
+    state: X2iStreamHandle,
+    keys: BigUint64Array,
+    offsets: BigUint64Array,
+    items: BigUint64Array,
+    scores: Float32Array,
+  ): void;
+  x2iStreamSave(state: X2iStreamHandle, path: string, meta: string): Promise<void>;
+  x2iStreamInfo(state: X2iStreamHandle): { items: number; users: number; interactions: number; pairs: number; heapBytes: number };
+  x2iStreamLists(state: X2iStreamHandle): { keys: BigUint64Array; offsets: BigUint64Array; items: BigUint64Array; scores: Float32Array };
   x2iInfo(index: X2iHandle): { keys: number; edges: number; maxLen: number; capacity: number; seed: bigint; apcl: number; probes: number };
   x2iVerify(index: X2iHandle): string | null;
   x2iCompute(

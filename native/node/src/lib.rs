@@ -21,6 +21,7 @@ mod text;
 mod vector;
 mod wal;
 mod x2i;
+mod x2i_stream;
 
 use napi::{Args, Env, JsResult, define, export};
 use std::ptr::null_mut;
@@ -67,6 +68,7 @@ fn init(env: Env, exports: napi_value) -> JsResult<napi_value> {
     container::register(env, exports)?;
     filelock::register(env, exports)?;
     x2i::register(env, exports)?;
+    x2i_stream::register(env, exports)?;
     wal::register(env, exports)?;
     vector::register(env, exports)?;
     text::register(env, exports)?;

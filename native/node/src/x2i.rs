@@ -212,7 +212,14 @@ fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let weight = if env.is_nullish(a.argv[3])? { None } else { Some(unsafe { env.typed_array::<f32>(a.argv[3], "weight")? }.to_vec()) };
     let users = env.index(a.argv[4], "users")? as usize;
     let items = env.index(a.argv[5], "items")? as usize;
-    let o = a.argv[6];
+    let opts = cf_options(env, a.argv[6])?;
+    let cancel = crate::cancel::token_arg(env, a.argv[7])?;
+    spawn(env, "recall.x2iCompute", Compute { user, item, ts, weight, users, items, opts, cancel })
+}
+
+/// The similarity options of `x2iCompute` and the stream state: {algo, topK, minScore, minCommon,
+/// threads, userCap, minUserItems, maxUserItems, alpha, tauSeconds, alpha1, alpha2, beta, itemUserCap, seed}.
+pub(crate) fn cf_options(env: Env, o: napi_value) -> JsResult<CfOptions> {
     let num = |name: &CStr, default: f64| -> JsResult<f64> { Ok(env.opt_number(o, name)?.unwrap_or(default)) };
     let algo_name = env.string_arg(env.get(o, c"algo")?, "algo")?;
     let seed_v = env.get(o, c"seed")?;
@@ -238,7 +245,7 @@ fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
             ));
         }
     };
-    let opts = CfOptions {
+    Ok(CfOptions {
         algo,
         prep: Prep {
             min_user_items: num(c"minUserItems", 1.0)? as usize,
@@ -249,9 +256,7 @@ fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         min_score: num(c"minScore", 0.0)?,
         min_common: num(c"minCommon", 1.0)? as u32,
         threads: num(c"threads", 1.0)? as usize,
-    };
-    let cancel = crate::cancel::token_arg(env, a.argv[7])?;
-    spawn(env, "recall.x2iCompute", Compute { user, item, ts, weight, users, items, opts, cancel })
+    })
 }
 
 // ------------------------------------------------------- WAL replay and dumps

@@ -52,6 +52,9 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
     threads: Flags.integer({ description: 'threads for the computation (the result does not depend on it)', default: 2, min: 1 }),
     shard: Flags.integer({ description: 'with a shard folder: build only shard K (one job of a distributed build)', min: 0 }),
     'discard-updates': Flags.boolean({ description: 'build over a live version holding WAL updates (from recall dump), dropping them' }),
+    'keep-state': Flags.string({
+      description: 'interactions: also write the state `recall x2i stream` continues from into this folder',
+    }),
     keep: Flags.integer({ description: 'keep this many newest versions (and the layers they read); default: keep all', min: 1 }),
     out: Flags.string({ char: 'o', description: 'channel folder (versions are created inside)', required: true }),
     'top-k': Flags.integer({ description: 'keep at most this many items per key (0 = all; interactions: default 100)', min: 0 }),
@@ -117,6 +120,7 @@ A null key, lists of unequal length, a null item or a NaN score stops the build 
         seed,
         shard: flags.shard,
         discardUpdates: flags['discard-updates'],
+        keepState: flags['keep-state'],
         command: ['recall', 'build', 'x2i', ...this.argv].join(' '),
       },
       { signal: this.signal, onShard: (done, total) => this.progress.update(done, undefined, total) },

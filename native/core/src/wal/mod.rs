@@ -107,6 +107,31 @@ pub mod payload {
         }
     }
 
+    /// An x2i upsert followed by a tag: `u32 m, m bytes` (a stream writes its source position
+    /// there, so a replay after a crash recognises the records it already appended).
+    pub fn x2i_upsert_tagged(key: u64, items: &[u64], scores: &[f32], tag: &[u8], out: &mut Vec<u8>) {
+        x2i_upsert(key, items, scores, out);
+        if !tag.is_empty() {
+            out.extend_from_slice(&(tag.len() as u32).to_le_bytes());
+            out.extend_from_slice(tag);
+        }
+    }
+
+    /// The tag of an x2i upsert (empty when it has none).
+    pub fn x2i_upsert_tag(p: &[u8]) -> Result<&[u8]> {
+        if p.len() < 12 {
+            return Err(bad_payload("x2i upsert shorter than its header"));
+        }
+        let at = 12 + u32_at(p, 8) as usize * 12;
+        if p.len() == at {
+            return Ok(&[]);
+        }
+        if p.len() < at + 4 || p.len() != at + 4 + u32_at(p, at) as usize {
+            return Err(bad_payload("x2i upsert length disagrees with its item count"));
+        }
+        Ok(&p[at + 4..])
+    }
+
     /// The key of an x2i or vector record (upsert or delete).
     pub fn key(p: &[u8]) -> Result<u64> {
         if p.len() < 8 {
@@ -121,12 +146,10 @@ pub mod payload {
             return Err(bad_payload("x2i upsert shorter than its header"));
         }
         let n = u32_at(p, 8) as usize;
-        if p.len() != 12 + n * 12 {
-            return Err(bad_payload("x2i upsert length disagrees with its item count"));
-        }
+        x2i_upsert_tag(p)?;
         let at = 12 + 8 * n;
         items.extend(p[12..at].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())));
-        scores.extend(p[at..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())));
+        scores.extend(p[at..at + 4 * n].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())));
         Ok(u64_at(p, 0))
     }
 }

@@ -173,17 +173,17 @@ fn item_csr(uc: &Csr, users: usize, items: usize) -> Csr {
 /// item-CF only counts (integer adds, `cnt`); weighted variants sum into
 /// `val` and count too (for jaccard-style scores and --min-common); Swing
 /// only sums. Every contribution is positive, so zero means "not touched yet".
-struct Acc {
-    val: Vec<f64>,
-    cnt: Vec<u32>,
+pub(super) struct Acc {
+    pub(super) val: Vec<f64>,
+    pub(super) cnt: Vec<u32>,
     /// Touched ordinals in `touched[..n_touched]`; sized to the item count so
     /// appending needs no capacity check and no branch (see `count`).
-    touched: Vec<u32>,
-    n_touched: usize,
+    pub(super) touched: Vec<u32>,
+    pub(super) n_touched: usize,
 }
 
 impl Acc {
-    fn new(items: usize, sums: bool, counts: bool) -> Acc {
+    pub(super) fn new(items: usize, sums: bool, counts: bool) -> Acc {
         Acc {
             val: if sums { vec![0.0; items] } else { Vec::new() },
             cnt: if counts { vec![0; items] } else { Vec::new() },
@@ -200,19 +200,19 @@ impl Acc {
         self.n_touched = t + new as usize;
     }
     #[inline(always)]
-    fn count(&mut self, j: u32) {
+    pub(super) fn count(&mut self, j: u32) {
         let c = self.cnt[j as usize];
         self.cnt[j as usize] = c + 1;
         self.touch(j, c == 0);
     }
     #[inline(always)]
-    fn add(&mut self, j: u32, x: f64) {
+    pub(super) fn add(&mut self, j: u32, x: f64) {
         let v = self.val[j as usize];
         self.val[j as usize] = v + x;
         self.touch(j, v == 0.0);
     }
     #[inline(always)]
-    fn add_counted(&mut self, j: u32, x: f64) {
+    pub(super) fn add_counted(&mut self, j: u32, x: f64) {
         self.add(j, x);
         self.cnt[j as usize] += 1;
     }
@@ -263,10 +263,10 @@ impl Acc {
 /// (a < b) first counts |I_a ∩ I_b|, then holds w_a w_b / (alpha + count).
 /// Only the upper triangle is used, and it is zeroed again after each item,
 /// so the buffer is never cleared in bulk.
-struct SwingScratch {
-    local: Vec<u32>,
-    local_off: Vec<usize>,
-    weights: Vec<f64>,
+pub(super) struct SwingScratch {
+    pub(super) local: Vec<u32>,
+    pub(super) local_off: Vec<usize>,
+    pub(super) weights: Vec<f64>,
     count: Vec<u32>,
     start: Vec<u32>,
     items: Vec<u32>,
@@ -275,7 +275,7 @@ struct SwingScratch {
 }
 
 impl SwingScratch {
-    fn new(n_items: usize, swing: bool) -> SwingScratch {
+    pub(super) fn new(n_items: usize, swing: bool) -> SwingScratch {
         let n = if swing { n_items } else { 0 };
         SwingScratch {
             local: Vec::new(),
@@ -296,7 +296,7 @@ impl SwingScratch {
 /// of |I_u ∩ I_v|, which is what the definition adds anyway). Same sums,
 /// in a fixed order, so the result is deterministic.
 /// s(i,j) = sum over user pairs {a,b} sharing i and j of w_a w_b / (alpha + |I_a ∩ I_b|).
-fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
+pub(super) fn swing_row(sw: &mut SwingScratch, acc: &mut Acc, alpha2: f64, i: u32) -> u64 {
     let n = sw.local_off.len() - 1;
     // item -> sampled users (counting sort over the items the sample touches)
     sw.items.clear();

@@ -38,6 +38,8 @@ export interface BuildX2iOptions {
   seed?: bigint;
   /** With a shard folder: build only this shard (one job of a distributed build). */
   shard?: number;
+  /** Write the incremental state of `recall x2i stream` for this build (interactions only). */
+  keepState?: string;
   /** Recorded in the parameters instead of the input paths (so where the data sits does not change the bytes). */
   sourceLabel?: string;
   command?: string;
@@ -47,6 +49,8 @@ export interface BuildX2iResult {
   version: CurrentVersion;
   shards: (X2iStats & { file: string; shard: number })[];
   elapsedMs: number;
+  /** With --keep-state: the stream state written for this build. */
+  keptState?: { dir: string; stateId: string; interactions: number };
 }
 
 /** One group of parquet files that becomes one index file. */
@@ -167,7 +171,15 @@ export interface PartTarget {
 export async function writeX2iParts(
   o: BuildX2iOptions,
   target: PartTarget,
-  hooks: { signal?: AbortSignal; onShard?: (done: number, total: number) => void } = {},
+  hooks: {
+    signal?: AbortSignal;
+    onShard?: (done: number, total: number) => void;
+    /** Lists computed from interactions, with the files they came from (the stream state keeps them). */
+    onLists?: (
+      files: string[],
+      lists: { keys: BigUint64Array; offsets: BigUint64Array; items: BigUint64Array; scores: Float32Array },
+    ) => void;
+  } = {},
 ): Promise<{ shards: BuildX2iResult['shards']; params: Record<string, unknown> }> {
   const native = loadNative();
   const db = await openDuckDB({ threads: 1 }); // one thread: rows come back in file order
@@ -234,6 +246,7 @@ export async function writeX2iParts(
       const { keys, offsets, items, scores } = lists
         ? await readLists(c, p.files, lists)
         : await readingParquet(c, p.files, () => listsFromInteractions(c, p.files, o.interactions!, o.interactions!.compute, hooks.signal));
+      if (o.interactions) hooks.onLists?.(p.files, { keys, offsets, items, scores });
       const file = shardFileName(p.shard, shardCount, X2I_FILE_EXT);
       let stats: X2iStats;
       try {
@@ -280,8 +293,21 @@ export async function buildX2i(
 ): Promise<BuildX2iResult> {
   const started = Date.now();
   await checkNoUpdatesLost(o.out, o.discardUpdates);
-  return inNewVersion(o.out, 'x2i', async (staged) => {
-    const { shards, params } = await writeX2iParts(o, staged, hooks);
-    return { params, result: { shards, elapsedMs: Date.now() - started } };
+  if (o.keepState && !o.interactions)
+    throw usage('ERR_RECALL_USAGE', '--keep-state keeps the state of a build from interactions', {
+      fix: 'add --from-interactions, or drop --keep-state',
+    });
+  const computed: { v: [string[], { keys: BigUint64Array; offsets: BigUint64Array; items: BigUint64Array; scores: Float32Array }] | null } =
+    { v: null };
+  const result = await inNewVersion(o.out, 'x2i', async (staged) => {
+    const { shards, params } = await writeX2iParts(o, staged, { ...hooks, onLists: (files, lists) => (computed.v = [files, lists]) });
+    return { params, result: { shards, elapsedMs: Date.now() - started } as Omit<BuildX2iResult, 'version'> };
   });
+  if (o.keepState && computed.v) {
+    const { keepStreamState, streamParams } = await import('./stream.js');
+    const [files, lists] = computed.v;
+    const kept = await keepStreamState(o.keepState, files, await streamParams(o.out), lists, o.interactions?.compute.threads ?? 1);
+    result.keptState = { dir: o.keepState, ...kept };
+  }
+  return result;
 }

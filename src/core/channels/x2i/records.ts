@@ -1,4 +1,4 @@
-/** x2i WAL payloads: upsert `i64 key, u32 n, n × u64 item, n × f32 score`; delete `i64 key`. */
+/** x2i WAL payloads: upsert `i64 key, u32 n, n × u64 item, n × f32 score[, u32 m, m bytes tag]`; delete `i64 key`. */
 import { ident } from '../../io/duckdb.js';
 import type { RecordCodec, RecordWriter } from '../driver.js';
 import { isF32 } from '../../io/text.js';
@@ -26,8 +26,11 @@ export const x2iRecords: RecordCodec = {
   // x2i records fit every x2i index (keys, items and scores are checked when appended)
   inapplicable: (p, del) => {
     if (del) return p.length === 8 ? null : `a delete of ${p.length} bytes, not an 8-byte key`;
-    const n = p.length >= 12 ? new DataView(p.buffer, p.byteOffset, p.byteLength).getUint32(8, true) : -1;
-    return n >= 0 && p.length === 12 + 12 * n ? null : `an upsert of ${p.length} bytes disagrees with its item count`;
+    const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
+    const end = p.length >= 12 ? 12 + 12 * v.getUint32(8, true) : -1;
+    // a stream's records carry a tag after the scores: u32 length + bytes (its source position)
+    const tagged = end >= 0 && p.length >= end + 4 && p.length === end + 4 + v.getUint32(end, true);
+    return end >= 0 && (p.length === end || tagged) ? null : `an upsert of ${p.length} bytes disagrees with its item count`;
   },
   parquetSelect: (cols, need, _text) =>
     `${ident(need(cols.key ?? 'key', 'key'))} AS key, ${ident(need(cols.neighbors ?? 'neighbors', 'neighbors'))} AS neighbors, ${ident(need(cols.scores ?? 'scores', 'scores'))} AS scores`,
