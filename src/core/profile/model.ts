@@ -23,6 +23,8 @@ export interface PodProfile {
   warnings: string[];
   /** User or profile metadata (pprof labels, --label). */
   labels: Record<string, string>;
+  /** sha256 (hex) of the file as stored, when the read was asked for it. */
+  sourceSha256?: string;
 }
 
 export interface StackCount {

@@ -6,7 +6,7 @@
  * annotations on request, only the first event type kept. Where the two
  * reference collapsers disagree, `tidy` picks one (README, "CPU profiles").
  */
-import { StackCounter, StackTrie } from './stacks.js';
+import { StackCounter, StackTrie, type TrieNode } from './stacks.js';
 
 export interface PerfOptions {
   /** Root frame: comm, comm-pid, comm-pid/tid. */
@@ -135,6 +135,14 @@ export class PerfCollapser {
   private firstTime = NaN;
   private lastTime = NaN;
   private readonly frameCache = new Map<string, number[]>();
+  /**
+   * Every frame line of the current event so far equalled the last event's line at its depth:
+   * with the same root and depth it is the same stack, added to the last node without a walk.
+   */
+  private sameAsLast = true;
+  private lastNode: TrieNode | undefined;
+  private lastDepth = -1;
+  private lastRootId = -1;
   private readonly result: PerfResult = { skippedEvents: new Map(), samples: 0, badLines: 0 };
 
   constructor(options: PerfOptions = {}) {
@@ -195,9 +203,16 @@ export class PerfCollapser {
 
   private endEvent() {
     if (this.inEvent && !this.skip) {
-      this.trie.add(this.pnameId, this.frames, this.period, 1);
+      if (this.sameAsLast && this.lastNode && this.depth === this.lastDepth && this.pnameId === this.lastRootId)
+        this.trie.bump(this.lastNode, this.period, 1);
+      else {
+        this.lastNode = this.trie.add(this.pnameId, this.frames, this.period, 1);
+        this.lastDepth = this.depth;
+        this.lastRootId = this.pnameId;
+      }
       this.result.samples++;
     }
+    this.sameAsLast = true;
     this.frames.length = 0;
     this.depth = 0;
     this.inEvent = false;
@@ -286,6 +301,7 @@ export class PerfCollapser {
       pushFrames(this.frames, this.memoFrames[depth]!);
       return true;
     }
+    this.sameAsLast = false;
     const before = this.frames.length;
     if (!this.parseFrameLine(line)) return false;
     this.memoLine[depth] = line;

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { usage } from '../../errors.js';
 import { syncDir, tempPathFor, trackTemp, writeFileAtomic } from '../../io/atomic.js';
@@ -67,25 +67,6 @@ export function labelPattern(pattern: string): (path: string) => Record<string, 
 
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest();
 
-/** Streamed through one reused buffer: reading a large file whole costs more than hashing it. */
-async function sha256File(path: string): Promise<{ sha: string; bytes: number }> {
-  const h = createHash('sha256');
-  const fh = await open(path, 'r');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  let bytes = 0;
-  try {
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (!bytesRead) break;
-      bytes += bytesRead;
-      h.update(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await fh.close();
-  }
-  return { sha: h.digest('hex'), bytes };
-}
-
 /** Stable across runs and machines: content hash of the folded stack. */
 export function stackId(folded: string): bigint {
   return sha256(folded).readBigInt64BE(0);
@@ -146,22 +127,23 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
         });
       labels = { ...got, ...opt.labels };
     }
-    const { sha, bytes } = await sha256File(f);
-    result.bytesRead += bytes;
-    const time = fixedTime ?? (await stat(f)).mtime;
-    pending.push({ source: f, sha, labels, id: '', time });
+    const st = await stat(f);
+    result.bytesRead += st.size;
+    pending.push({ source: f, sha: '', labels, id: '', time: fixedTime ?? st.mtime });
   }
 
-  // 2. Parse everything (exit 3 on a file where nothing parses: nothing stored).
+  // 2. Parse everything (exit 3 on a file where nothing parses: nothing stored); the source's
+  // sha256 is taken in the same read.
   const pods = await readAll(
     pending.map((p) => p.source),
-    job,
+    { ...job, read: { ...job.read, sha256: true } },
     'parsing',
   );
   const todo: Array<{ p: Pending; pod: PodProfile }> = [];
   pods.forEach((pod, i) => {
     const p = pending[i]!;
     p.labels = { ...pod.labels, ...p.labels };
+    p.sha = pod.sourceSha256!;
     for (const k of ['app', 'version'])
       if (!p.labels[k])
         throw usage('ERR_RECALL_LABEL_MISSING', `${p.source}: no ${k} label`, {
