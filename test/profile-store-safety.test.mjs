@@ -1,12 +1,14 @@
 // The profile store under stress: many files at once, killed ingests' leftovers, concurrent
 // regression scans. Inputs come from test/helpers/profile-series.mjs (perf text, no recall output).
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ingest } from '../dist/core/profile/store/ingest.js';
 import { StoreReader } from '../dist/core/profile/store/query.js';
-import { scratchDir } from './helpers/cli.mjs';
+import { bin, root, scratchDir } from './helpers/cli.mjs';
 import { mulberry32, perfText, sharesAt } from './helpers/profile-series.mjs';
 
 const dir = scratchDir('profile-store-safety');
@@ -46,5 +48,82 @@ describe('profile store: many files', () => {
       process.off('warning', onWarning);
     }
     assert.deepEqual(warnings, []);
+  });
+});
+
+/** Every file under the store (relative paths) -> sha256. */
+function listing(store) {
+  const out = new Map();
+  for (const e of readdirSync(store, { recursive: true, withFileTypes: true }))
+    if (e.isFile()) {
+      const p = join(e.parentPath ?? e.path, e.name);
+      out.set(p.slice(store.length + 1), createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  return out;
+}
+
+/** Store-relative files some commit record names, commit records included. */
+function committedFiles(store) {
+  const names = new Set();
+  for (const n of readdirSync(join(store, 'commits')).filter((x) => x.endsWith('.json') && !x.startsWith('.'))) {
+    names.add(join('commits', n));
+    const rec = JSON.parse(readFileSync(join(store, 'commits', n), 'utf8'));
+    for (const k of ['profiles', 'samples', 'stacks']) for (const f of rec.files[k]) names.add(f);
+  }
+  return names;
+}
+
+describe('profile store: leftovers of killed ingests', () => {
+  it('kill -9 mid-write leaves orphans; the next ingest removes them and nothing committed', async () => {
+    const store = join(dir, 'gc-store');
+    const files = pods('gc', 3, 3000, 7);
+    await ingest(files.slice(0, 1), { store, labels: { app: 'svc', version: 'v1' } }, { read: {}, threads: 1 });
+    const before = listing(store);
+    let orphanParquet = 0;
+    for (let attempt = 0; attempt < 4 && !orphanParquet; attempt++) {
+      // Kill as soon as the ingest's first parquet file (or its temp) appears: before its commit.
+      await new Promise((resolve) => {
+        const child = spawn(process.execPath, [bin, 'profile', 'ingest', ...files, '--store', store, '--label', `app=svc,version=k${attempt}`, '-q'], {
+          cwd: root,
+          stdio: 'ignore',
+        });
+        const poll = setInterval(() => {
+          for (const sub of ['samples', 'profiles']) {
+            if (!existsSync(join(store, sub))) continue;
+            const now = readdirSync(join(store, sub), { recursive: true }).filter((n) => String(n).includes('.parquet'));
+            if (now.some((n) => !before.has(join(sub, String(n))))) child.kill('SIGKILL');
+          }
+        }, 1);
+        child.on('close', () => {
+          clearInterval(poll);
+          resolve();
+        });
+      });
+      const committed = committedFiles(store);
+      orphanParquet = [...listing(store).keys()].filter((f) => f.includes('.parquet') && !committed.has(f)).length;
+    }
+    assert.ok(orphanParquet > 0, 'no kill landed between the first parquet write and the commit');
+    const committed = committedFiles(store);
+    const kept = new Map([...listing(store)].filter(([f]) => committed.has(f)));
+    assert.ok([...before].every(([f, sha]) => kept.get(f) === sha), 'the first ingest is untouched by the kills');
+
+    const r = await ingest(files.slice(1, 2), { store, labels: { app: 'svc', version: 'v2' } }, { read: {}, threads: 1 });
+    assert.ok(r.orphansRemoved >= orphanParquet, `${r.orphansRemoved} removed, ${orphanParquet} orphaned parquet files`);
+    const after = listing(store);
+    const nowCommitted = committedFiles(store);
+    // Nothing uncommitted is left (no parquet, temp or lock file), and every committed byte is as it was.
+    assert.deepEqual(
+      [...after.keys()].filter((f) => !nowCommitted.has(f)),
+      [],
+    );
+    for (const [f, sha] of kept) assert.equal(after.get(f), sha, f);
+    const reader = await StoreReader.open(store);
+    try {
+      const versions = reader.profiles.map((p) => p.version);
+      assert.ok(versions.includes('v1') && versions.includes('v2'));
+      assert.ok((await reader.pods(reader.profiles)).every((p) => p.totalSamples > 0));
+    } finally {
+      reader.dispose();
+    }
   });
 });

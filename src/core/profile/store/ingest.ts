@@ -12,7 +12,9 @@ import { syncDir, tempPathFor, trackTemp, writeFileAtomic } from '../../io/atomi
 import { literal, openDuckDB } from '../../io/duckdb.js';
 import type { PodProfile } from '../model.js';
 import { readAll, type ReadJob } from '../run.js';
-import { COMMITS, type CommitRecord, newIngestId, openStore, partition } from './layout.js';
+import { lockOrFail } from '../../io/lock.js';
+import { collectOrphans } from './gc.js';
+import { COMMITS, type CommitRecord, INGESTS, newIngestId, openStore, partition } from './layout.js';
 
 export interface IngestOptions {
   store: string;
@@ -29,6 +31,8 @@ export interface IngestResult {
   added: Array<{ id: string; source: string; labels: Record<string, string>; samples: number; stacks: number; day: string }>;
   skipped: Array<{ id: string; source: string; reason: 'already in the store' | 'duplicate input' }>;
   newStacks: number;
+  /** Files of killed ingests removed before this one (gc.ts). */
+  orphansRemoved: number;
   bytesRead: number;
   filesWritten: string[];
   warnings: string[];
@@ -107,6 +111,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     added: [],
     skipped: [],
     newStacks: 0,
+    orphansRemoved: 0,
     bytesRead: 0,
     filesWritten: [],
     warnings: [],
@@ -162,10 +167,20 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
   if (!todo.length) return result;
   job.signal?.throwIfAborted();
 
-  // 3. Write this ingest's files, then its commit record.
+  // 3. Write this ingest's files, then its commit record, holding this ingest's lock throughout
+  // (what tells a collection that its files are not orphans); first, what dead ingests left.
+  result.orphansRemoved = await collectOrphans(view);
   const ingestId = newIngestId();
   result.ingestId = ingestId;
-  const db = await openDuckDB({ threads: 1 });
+  await mkdir(join(opt.store, INGESTS), { recursive: true });
+  const running = lockOrFail(join(opt.store, INGESTS, `${ingestId}.lock`), `ingest ${ingestId}`);
+  let db: Awaited<ReturnType<typeof openDuckDB>>;
+  try {
+    db = await openDuckDB({ threads: 1 });
+  } catch (e) {
+    running.release();
+    throw e;
+  }
   const c = await db.connect();
   const d = await import('@duckdb/node-api');
   const temps: string[] = [];
@@ -336,6 +351,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
   } finally {
     c.closeSync();
     db.closeSync();
+    running.release();
   }
   return result;
 }
