@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { ingest } from '../dist/core/profile/store/ingest.js';
 import { StoreReader } from '../dist/core/profile/store/query.js';
 import { bin, root, scratchDir } from './helpers/cli.mjs';
-import { mulberry32, perfText, sharesAt } from './helpers/profile-series.mjs';
+import { mulberry32, perfText, sharesAt, writeSeries } from './helpers/profile-series.mjs';
 
 const dir = scratchDir('profile-store-safety');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -125,5 +125,22 @@ describe('profile store: leftovers of killed ingests', () => {
     } finally {
       reader.dispose();
     }
+  });
+});
+
+describe('profile store: concurrent regression scans', () => {
+  it('two scans at once (two apps, one store) both keep their lifecycle entries', async () => {
+    const { scanRegressions } = await import('../dist/core/profile/store/regressions.js');
+    const plan = [{ kind: 'persistent', fn: 'rank_topk', pp: 3, at: 2 }];
+    const s = writeSeries(join(dir, 'scan-series'), { versions: 4, pods: 3, samples: 3000, seed: 12, plan });
+    const store = join(dir, 'scan-store');
+    for (const app of ['a', 'b'])
+      for (const v of s.versions)
+        await ingest(v.files, { store, labels: { app, version: v.version }, time: v.time }, { read: {}, threads: 1 });
+    const scans = await Promise.all(['a', 'b'].map((app) => scanRegressions({ store, app, confirm: 1, thresholds: {} })));
+    for (const r of scans) assert.deepEqual(r.regressions.map((g) => `${g.function}@${g.version}`), ['rank_topk@v02']);
+    const state = JSON.parse(readFileSync(join(store, 'regressions.json'), 'utf8'));
+    assert.deepEqual(state.entries.map((e) => e.app).sort(), ['a', 'b']);
+    assert.ok(!existsSync(join(store, '.regressions.lock')), 'the lock file goes with its release');
   });
 });

@@ -6,7 +6,7 @@
  * and its callers, callees or siblings (their self share fell by at least half the rise beyond
  * the fall the rise itself causes). Each regression lists the commits between the versions'
  * `commit` labels, ranked by whether they touch the files defining the function. Lifecycle state
- * lives in STORE/regressions.json (written atomically).
+ * lives in STORE/regressions.json (written atomically, read-merge-written under a flock).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput, usage } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { lockWait } from '../../io/lock.js';
 import { DEFAULT_THRESHOLDS, diffProfiles, type DiffOptions, type DiffResult } from '../diff.js';
 import type { DiffThresholds, FunctionDelta, PodProfile } from '../model.js';
 import { FrameNormalizer } from '../normalize.js';
@@ -113,21 +114,50 @@ async function loadState(store: string): Promise<LifecycleEntry[]> {
   }
 }
 
-const saveState = (store: string, entries: LifecycleEntry[]) =>
-  writeFileAtomic(join(store, STATE), `${JSON.stringify({ version: 1, entries }, null, 1)}\n`);
+/**
+ * Read, change and write the lifecycle state under the store's flock, so two scans (or a scan
+ * and an --accept) never overwrite each other's entries.
+ */
+async function updateState<T>(store: string, change: (entries: LifecycleEntry[]) => T): Promise<{ entries: LifecycleEntry[]; out: T }> {
+  const lock = await lockWait(join(store, '.regressions.lock'), `regressions state of ${store}`);
+  try {
+    const entries = await loadState(store);
+    const out = change(entries);
+    await writeFileAtomic(join(store, STATE), `${JSON.stringify({ version: 1, entries }, null, 1)}\n`);
+    return { entries, out };
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * A scan's entries merged into the state on disk: per id the one changed last wins (an --accept
+ * or another scan's verdict made meanwhile is kept); ids only one side has are kept.
+ */
+export function mergeState(disk: LifecycleEntry[], mine: LifecycleEntry[]): void {
+  const at = new Map(disk.map((e, i) => [e.id, i]));
+  for (const e of mine) {
+    const i = at.get(e.id);
+    if (i === undefined) {
+      at.set(e.id, disk.length);
+      disk.push(e);
+    } else if (e.updated >= disk[i]!.updated) disk[i] = e;
+  }
+}
 
 export async function acceptRegression(store: string, id: string, reason: string): Promise<LifecycleEntry> {
-  const entries = await loadState(store);
-  const e = entries.find((x) => x.id === id);
-  if (!e)
-    throw usage('ERR_RECALL_NO_SUCH_REGRESSION', `no regression ${id} in ${store}`, {
-      fix: 'list them with `recall profile regressions --store DIR --app A --json`',
-    });
-  e.status = 'accepted';
-  e.reason = reason;
-  e.updated = new Date().toISOString();
-  await saveState(store, entries);
-  return e;
+  const { out } = await updateState(store, (entries) => {
+    const e = entries.find((x) => x.id === id);
+    if (!e)
+      throw usage('ERR_RECALL_NO_SUCH_REGRESSION', `no regression ${id} in ${store}`, {
+        fix: 'list them with `recall profile regressions --store DIR --app A --json`',
+      });
+    e.status = 'accepted';
+    e.reason = reason;
+    e.updated = new Date().toISOString();
+    return e;
+  });
+  return out;
 }
 
 const regressionId = (app: string, fn: string, version: string) =>
@@ -360,7 +390,9 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
       } else if (e.status !== 'fixed') e.lastSeen = versions[last]!.version;
       r.status = e.status;
     }
-    await saveState(opt.store, state);
+    const { entries: merged } = await updateState(opt.store, (disk) => mergeState(disk, state));
+    const statusOf = new Map(merged.map((e) => [e.id, e.status]));
+    for (const r of regressions) r.status = statusOf.get(r.id) ?? r.status;
     return {
       store: opt.store,
       app: opt.app,
@@ -375,7 +407,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
       confirm: opt.confirm,
       regressions,
       suppressed,
-      lifecycle: state.filter((e) => e.app === opt.app),
+      lifecycle: merged.filter((e) => e.app === opt.app),
       newRegressions: regressions.filter((r) => r.isNew && r.status === 'open').length,
     };
   } finally {
