@@ -95,7 +95,10 @@ export interface FunctionDelta {
   z: number;
   zSelf: number;
   zTotal: number;
-  /** With >= 2 pods per side: every head pod's share beyond every base pod's (in the delta's direction). null with fewer pods. */
+  /**
+   * With >= 2 pods per side: every head pod's share beyond every base pod's (in the delta's
+   * direction), or with >= 5 pods a side a one-sided Mann-Whitney U test at p <= 0.01. null with fewer pods.
+   */
   podsAgree: boolean | null;
   /** Over the threshold, significant and not ignored: makes the command exit 4 (regressions only). */
   gated: boolean;
