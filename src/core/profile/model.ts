@@ -23,6 +23,8 @@ export interface PodProfile {
   warnings: string[];
   /** User or profile metadata (pprof labels, --label). */
   labels: Record<string, string>;
+  /** Frame name -> the source file defining it, where the format says (pprof Function.filename, perf srcline). */
+  frameFiles?: Map<string, string>;
   /** sha256 (hex) of the file as stored, when the read was asked for it. */
   sourceSha256?: string;
 }

@@ -106,7 +106,8 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
         });
       }
     }
-    const { stacks, result } = readPprof(bytes, path, opt.sampleType);
+    const { stacks, result, frameFiles } = readPprof(bytes, path, opt.sampleType);
+    if (frameFiles.size) pod.frameFiles = frameFiles;
     Object.assign(pod, stacksOf(stacks), {
       unit: result.unit || 'count',
       event: result.sampleType,
@@ -119,6 +120,7 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
     const c = new PerfCollapser(opt);
     await forEachLine(path, (l, n) => c.line(l, n), { ...opt, maxBytes: opt.maxInputBytes, onRaw });
     const r = c.finish();
+    if (c.frameFiles.size) pod.frameFiles = c.frameFiles;
     Object.assign(pod, stacksOf(c.stacks), {
       unit: r.event && /clock$/.test(r.event) ? 'nanoseconds' : 'events',
       event: r.event,

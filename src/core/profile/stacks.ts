@@ -64,6 +64,10 @@ export class StackTrie {
     return id;
   }
 
+  name(id: number): string {
+    return this.names[id]!;
+  }
+
   /**
    * `rootId` then `leafFirst` walked from its end (the outermost frame) to index 0 (the leaf).
    * Returns the stack's node: a caller that knows the next stack is the same adds to it with `bump`.

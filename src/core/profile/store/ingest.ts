@@ -76,6 +76,18 @@ export function stackId(folded: string): bigint {
   return sha256(folded).readBigInt64BE(0);
 }
 
+/** The source file of each frame of a folded stack, unit-separator joined ('' unknown); null when none is known. */
+function filesOfStack(stack: string, fileOf: Map<string, string>): string | null {
+  let any = false;
+  const files = stack.split(';').map((f) => {
+    const file = fileOf.get(f);
+    if (file === undefined) return '';
+    any = true;
+    return file.replaceAll('\x1f', ' ');
+  });
+  return any ? files.join('\x1f') : null;
+}
+
 export function profileId(sourceSha: string, labels: Record<string, string>): string {
   const canon = JSON.stringify(
     Object.keys(labels)
@@ -193,7 +205,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     await c.run(`CREATE TABLE p (profile_id VARCHAR, app VARCHAR, version VARCHAR, day VARCHAR, start_time VARCHAR, labels VARCHAR, format VARCHAR,
       event VARCHAR, unit VARCHAR, duration_ns BIGINT, period DOUBLE, total_value DOUBLE, total_samples BIGINT, stacks BIGINT, source VARCHAR, source_sha256 VARCHAR, ingest_id VARCHAR)`);
     await c.run('CREATE TABLE s (app VARCHAR, day VARCHAR, profile_id VARCHAR, stack_id BIGINT, value DOUBLE, count BIGINT)');
-    await c.run('CREATE TABLE k (stack_id BIGINT, stack VARCHAR)');
+    await c.run('CREATE TABLE k (stack_id BIGINT, stack VARCHAR, files VARCHAR)');
     const pa = await c.createAppender('p');
     const sa = await c.createAppender('s');
     const ka = await c.createAppender('k');
@@ -212,7 +224,8 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
       groups.set(`${app}\0${day}`, { app, day });
       const cols: unknown[][] = [[], [], [], [], [], []];
       let newStacks = 0;
-      const kcols: unknown[][] = [[], []];
+      const kcols: unknown[][] = [[], [], []];
+      const fileOf = pod.frameFiles;
       for (const [stack, cnt] of pod.stacks) {
         const id = stackId(stack);
         cols[0]!.push(app);
@@ -225,6 +238,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
           known.add(id);
           kcols[0]!.push(id);
           kcols[1]!.push(stack);
+          kcols[2]!.push(fileOf ? filesOfStack(stack, fileOf) : null);
           newStacks++;
         }
         if (cols[0]!.length === 2048) {
@@ -232,12 +246,12 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
           for (const col of cols) col.length = 0;
         }
         if (kcols[0]!.length === 2048) {
-          flush(ka, [BIGINT, VARCHAR], kcols);
+          flush(ka, [BIGINT, VARCHAR, VARCHAR], kcols);
           for (const col of kcols) col.length = 0;
         }
       }
       flush(sa, [VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, BIGINT], cols);
-      flush(ka, [BIGINT, VARCHAR], kcols);
+      flush(ka, [BIGINT, VARCHAR, VARCHAR], kcols);
       const period = pod.totalSamples ? pod.totalWeight / pod.totalSamples : null;
       flush(
         pa,
@@ -330,7 +344,9 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     result.newStacks = Number((await c.runAndReadAll('SELECT count(*) FROM k')).getRowsJS()[0]![0]);
     if (result.newStacks)
       files.stacks.push(
-        await write(join('stacks', `${ingestId}.parquet`), `SELECT stack_id, string_split(stack, ';') AS frames FROM k ORDER BY stack_id`),
+        await write(join('stacks', `${ingestId}.parquet`), `SELECT stack_id, string_split(stack, ';') AS frames,
+            CASE WHEN files IS NULL THEN NULL ELSE list_transform(string_split(files, chr(31)), f -> nullif(f, '')) END AS files
+            FROM k ORDER BY stack_id`),
       );
     const record: CommitRecord = {
       version: 1,

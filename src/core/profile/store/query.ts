@@ -124,6 +124,26 @@ export class StoreReader {
   }
 
   /**
+   * Raw frame name -> the source files the stacks dictionary gives for it (pprof
+   * Function.filename, perf srcline). Stacks files written before the `files` column read as none.
+   */
+  async frameFiles(): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    if (!this.view.files.stacks.length) return out;
+    const r = await this.c.runAndReadAll(`
+      SELECT DISTINCT frame, file FROM (
+        SELECT unnest(frames) AS frame, unnest(files) AS file
+        FROM read_parquet([${this.view.files.stacks.map(literal).join(', ')}], union_by_name = true) WHERE files IS NOT NULL)
+      WHERE file IS NOT NULL`);
+    for (const [frame, file] of r.getRowsJS() as Array<[string, string]>) {
+      let set = out.get(frame);
+      if (!set) out.set(frame, (set = new Set()));
+      set.add(file);
+    }
+    return out;
+  }
+
+  /**
    * The selected profiles as pods: profiles sharing a `pod` label are merged into one pod
    * (several captures of one pod), others are a pod each. Order: by pod name / profile id.
    */

@@ -46,6 +46,8 @@ export interface Regression {
   /** Share (metric) per version of the scan, for the sparkline. */
   series: Array<{ version: string; sharePct: number | null }>;
   definedIn: string[];
+  /** Where definedIn comes from: the profiles' source files, or a search for the name in the repository. */
+  definedBy: 'profile' | 'name-search' | null;
   candidates: Candidate[];
   status: Status;
   isNew: boolean;
@@ -205,10 +207,40 @@ function git(repo: string, args: string[]): string {
 /** The bare identifier to look for in code: last `::`/`.` component, no parameters. */
 const identifierOf = (fn: string) => fn.replace(/\(.*$/, '').split(/::|\./).pop()!.trim();
 
-export function candidateCommits(repo: string, base: string, head: string, fn: string): { definedIn: string[]; candidates: Candidate[] } {
+/**
+ * Repository paths that are the files a profile names: equal, or one a path suffix of the other
+ * (profiles carry build-machine paths, `/home/ci/svc/src/codec.c`, or perf's base names, `codec.c`).
+ */
+export function repoPathsOf(profileFiles: Iterable<string>, repoFiles: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const f of profileFiles) {
+    const file = f.replaceAll('\\', '/');
+    for (const p of repoFiles) if (file === p || file.endsWith(`/${p}`) || p.endsWith(`/${file}`)) out.add(p);
+  }
+  return [...out].sort();
+}
+
+/**
+ * Commits between two versions ranked for a function: touching a file that defines it first,
+ * then mentioning it in the patch. The defining files are the profile's (`profileFiles`: pprof
+ * Function.filename, perf srcline) when they name files of the repository, else the files holding
+ * the name (git grep).
+ */
+export function candidateCommits(
+  repo: string,
+  base: string,
+  head: string,
+  fn: string,
+  profileFiles: Iterable<string> = [],
+  repoFiles?: () => string[],
+): { definedIn: string[]; definedBy: 'profile' | 'name-search'; candidates: Candidate[] } {
   const ident = identifierOf(fn);
-  let definedIn: string[] = [];
-  if (ident) {
+  const fromProfile = [...profileFiles];
+  let definedIn: string[] = fromProfile.length
+    ? repoPathsOf(fromProfile, repoFiles?.() ?? git(repo, ['ls-tree', '-r', '--name-only', head]).split('\n').filter(Boolean))
+    : [];
+  const definedBy = definedIn.length ? 'profile' : 'name-search';
+  if (!definedIn.length && ident) {
     try {
       definedIn = execFileSync('git', ['-C', repo, 'grep', '-l', '-w', '-F', '-e', ident, head], { encoding: 'utf8' })
         .split('\n')
@@ -240,7 +272,7 @@ export function candidateCommits(repo: string, base: string, head: string, fn: s
   }
   // Stable: equal scores keep git's order (newest first).
   candidates.sort((a, b) => b.score - a.score);
-  return { definedIn, candidates };
+  return { definedIn, definedBy, candidates };
 }
 
 export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSignal): Promise<RegressionsResult> {
@@ -290,6 +322,23 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
       return t.metric === 'self' ? side.selfPct : side.totalPct;
     };
     const norm = new FrameNormalizer(opt.normalize);
+    // Source files per function (normalised name), from the stacks dictionary.
+    const filesByFunction = new Map<string, Set<string>>();
+    if (opt.repo)
+      for (const [frame, files] of await reader.frameFiles()) {
+        const name = norm.frame(frame);
+        if (name === null) continue;
+        let set = filesByFunction.get(name);
+        if (!set) filesByFunction.set(name, (set = new Set()));
+        for (const f of files) set.add(f);
+      }
+    const sourceFiles = (fn: string) => filesByFunction.get(fn) ?? [];
+    const treeAt = new Map<string, string[]>();
+    const repoFilesAt = (commit: string) => {
+      let files = treeAt.get(commit);
+      if (!files) treeAt.set(commit, (files = git(opt.repo!, ['ls-tree', '-r', '--name-only', commit]).split('\n').filter(Boolean)));
+      return files;
+    };
     const commitOf = (i: number) => versions[i]!.profiles.find((p) => p.labels.commit)?.labels.commit ?? null;
     const state = await loadState(opt.store);
     const known = new Map(state.map((e) => [e.id, e]));
@@ -343,8 +392,10 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
         const id = regressionId(opt.app, f.name, versions[i]!.version);
         const base = commitOf(i - 1);
         const head = commitOf(i);
-        const { definedIn, candidates } =
-          opt.repo && base && head ? candidateCommits(opt.repo, base, head, f.name) : { definedIn: [], candidates: [] };
+        const { definedIn, definedBy, candidates } =
+          opt.repo && base && head
+            ? candidateCommits(opt.repo, base, head, f.name, sourceFiles(f.name), () => repoFilesAt(head))
+            : { definedIn: [], definedBy: null, candidates: [] };
         const prev = known.get(id);
         regressions.push({
           id,
@@ -357,6 +408,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
           confirmed: versions.length - 1 - i >= opt.confirm,
           series: versions.map((v, j) => ({ version: v.version, sharePct: share(j, f.name) })),
           definedIn,
+          definedBy,
           candidates,
           status: prev?.status ?? 'open',
           isNew: !prev,
