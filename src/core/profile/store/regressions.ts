@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { badInput, usage } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { lockWait } from '../../io/lock.js';
-import { DEFAULT_THRESHOLDS, diffProfiles, type DiffOptions, type DiffResult } from '../diff.js';
+import { DEFAULT_THRESHOLDS, diffProfiles, type DiffOptions, type DiffSummary } from '../diff.js';
 import type { DiffThresholds, FunctionDelta, PodProfile } from '../model.js';
 import { FrameNormalizer } from '../normalize.js';
 import { StoreReader } from './query.js';
@@ -304,24 +304,36 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
     }
     // One version before --since is the baseline of the first comparison.
     const versions = all.slice(Math.max(0, start - 1));
-    const pods: PodProfile[][] = [];
-    for (const v of versions) {
+    // One pair of versions in memory at a time: each diff keeps only its rows, and the call-graph
+    // neighbours of each rising function are taken while both sides' stacks are loaded.
+    const norm = new FrameNormalizer(opt.normalize);
+    const podCounts: number[] = [];
+    const rows: Array<Map<string, FunctionDelta>> = [];
+    const summaries: DiffSummary[] = [];
+    const near = new Map<string, Set<string>>();
+    let prev: PodProfile[] | null = null;
+    for (let i = 0; i < versions.length; i++) {
       signal?.throwIfAborted();
-      pods.push(await reader.pods(v.profiles));
+      const cur = await reader.pods(versions[i]!.profiles);
+      podCounts.push(cur.length);
+      if (prev) {
+        const d = diffProfiles(prev, cur, { thresholds: t, normalize: opt.normalize }).summary;
+        summaries.push(d);
+        rows.push(new Map(d.functions.map((f) => [f.name, f])));
+        const both = [...prev, ...cur];
+        for (const f of d.functions)
+          if (f.gated && f.deltaGatePp > 0 && f.deltaPp.self > 0) near.set(`${i}\0${f.name}`, neighbours(both, norm, f.name));
+      }
+      prev = cur;
     }
-    const diffs: Array<DiffResult | null> = [null];
-    for (let i = 1; i < versions.length; i++) {
-      signal?.throwIfAborted();
-      diffs.push(diffProfiles(pods[i - 1]!, pods[i]!, { thresholds: t, normalize: opt.normalize }));
-    }
-    const rowOf = (i: number, fn: string): FunctionDelta | undefined => diffs[Math.max(1, i)]!.summary.functions.find((f) => f.name === fn);
+    prev = null;
+    const rowOf = (i: number, fn: string): FunctionDelta | undefined => rows[Math.max(1, i) - 1]!.get(fn);
     const share = (i: number, fn: string): number | null => {
       const r = rowOf(i, fn);
       if (!r) return null;
       const side = i === 0 ? r.base : r.head;
       return t.metric === 'self' ? side.selfPct : side.totalPct;
     };
-    const norm = new FrameNormalizer(opt.normalize);
     // Source files per function (normalised name), from the stacks dictionary.
     const filesByFunction = new Map<string, Set<string>>();
     if (opt.repo)
@@ -346,7 +358,8 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
     const suppressed: Suppressed[] = [];
     const now = new Date().toISOString();
     for (let i = 1; i < versions.length; i++) {
-      const d = diffs[i]!.summary;
+      const d = summaries[i - 1]!;
+      const rowsNow = rows[i - 1]!;
       for (const f of d.functions) {
         if (!f.gated || f.deltaGatePp <= 0) continue;
         const before = share(i - 1, f.name) ?? 0;
@@ -374,8 +387,8 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
           const baseF = f.base.selfPct;
           let excess = 0;
           const movers: string[] = [];
-          for (const n of neighbours([...pods[i - 1]!, ...pods[i]!], norm, f.name)) {
-            const r = d.functions.find((x) => x.name === n);
+          for (const n of near.get(`${i}\0${f.name}`) ?? []) {
+            const r = rowsNow.get(n);
             if (!r || r.deltaPp.self >= 0) continue;
             const expected = (r.base.selfPct * rise) / Math.max(1e-9, 100 - baseF);
             const e = -r.deltaPp.self - expected;
@@ -451,7 +464,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
       versions: versions.map((v, i) => ({
         version: v.version,
         firstSeen: v.firstSeen.toISOString(),
-        pods: pods[i]!.length,
+        pods: podCounts[i]!,
         commit: commitOf(i),
       })),
       metric: t.metric,
