@@ -91,7 +91,7 @@ interface TrieNode {
 
 /** One side after normalisation: merged stacks, per-pod flat views, the call tree. */
 class Side {
-  readonly stacks = new Map<string, { weight: number; samples: number }>();
+  readonly stacks = new Map<string, { weight: number; samples: number; frames: string[] }>();
   readonly flat = new Map<string, FlatAcc>();
   readonly podFlat: Array<{ total: number; flat: Map<string, FlatAcc> }> = [];
   readonly root: TrieNode = { name: 'all', total: 0, self: 0, samples: 0, children: new Map() };
@@ -100,23 +100,21 @@ class Side {
 
   constructor(
     readonly pods: PodProfile[],
-    norm: FrameNormalizer,
+    norm: StackNormalizer,
   ) {
     for (const pod of pods) {
       const flat = new Map<string, FlatAcc>();
       let podTotal = 0;
       for (const [raw, c] of pod.stacks) {
-        const frames = norm.stack(raw);
-        if (!frames.length) continue;
+        const n = norm.stack(raw);
+        if (n === null) continue;
         podTotal += c.weight;
-        addFlat(flat, frames, c.weight, c.samples);
-        const key = frames.join(';');
-        const e = this.stacks.get(key);
+        addFlat(flat, n, c.weight, c.samples);
+        const e = this.stacks.get(n.key);
         if (e) {
           e.weight += c.weight;
           e.samples += c.samples;
-        } else this.stacks.set(key, { weight: c.weight, samples: c.samples });
-        this.addPath(frames, c.weight, c.samples);
+        } else this.stacks.set(n.key, { weight: c.weight, samples: c.samples, frames: n.frames });
       }
       this.podFlat.push({ total: podTotal, flat });
       this.total += podTotal;
@@ -130,6 +128,8 @@ class Side {
         } else this.flat.set(fn, { ...a });
       }
     }
+    // The tree from the merged stacks: one walk per distinct stack, not one per pod and stack.
+    for (const e of this.stacks.values()) this.addPath(e.frames, e.weight, e.samples);
     this.samples = this.root.samples;
   }
 
@@ -148,20 +148,39 @@ class Side {
   }
 }
 
-function addFlat(flat: Map<string, FlatAcc>, frames: string[], weight: number, samples: number) {
-  const leaf = frames[frames.length - 1]!;
-  const seen = frames.length > 1 ? new Set<string>() : undefined;
-  for (const f of frames) {
-    if (seen) {
-      if (seen.has(f)) continue; // recursion: inclusive counts a function once per stack
-      seen.add(f);
-    }
+/** A normalised stack: frames root first, their folded key, each function once (recursion) and the leaf. */
+interface NormalStack {
+  frames: string[];
+  key: string;
+  distinct: string[];
+  leaf: string;
+}
+
+/** Normalised stacks by raw folded stack: pods of one diff share most of their stacks. */
+class StackNormalizer {
+  private readonly cache = new Map<string, NormalStack | null>();
+  constructor(private readonly norm: FrameNormalizer) {}
+
+  stack(raw: string): NormalStack | null {
+    let n = this.cache.get(raw);
+    if (n !== undefined) return n;
+    const frames = this.norm.stack(raw);
+    n = frames.length ? { frames, key: frames.join(';'), distinct: [...new Set(frames)], leaf: frames[frames.length - 1]! } : null;
+    if (this.cache.size > 500_000) this.cache.clear();
+    this.cache.set(raw, n);
+    return n;
+  }
+}
+
+function addFlat(flat: Map<string, FlatAcc>, n: NormalStack, weight: number, samples: number) {
+  // recursion: inclusive counts a function once per stack
+  for (const f of n.distinct) {
     let a = flat.get(f);
     if (!a) flat.set(f, (a = { self: 0, total: 0, selfSamples: 0, samples: 0 }));
     a.total += weight;
     a.samples += samples;
   }
-  const a = flat.get(leaf)!;
+  const a = flat.get(n.leaf)!;
   a.self += weight;
   a.selfSamples += samples;
 }
@@ -238,7 +257,7 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
   };
   const ignore = t.ignore ? new RegExp(t.ignore) : undefined;
   const allow = t.allow ? new RegExp(t.allow) : undefined;
-  const norm = new FrameNormalizer(options.normalize);
+  const norm = new StackNormalizer(new FrameNormalizer(options.normalize));
   const B = new Side(basePods, norm);
   const H = new Side(headPods, norm);
   if (B.total <= 0 || H.total <= 0)
