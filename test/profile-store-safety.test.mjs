@@ -35,7 +35,11 @@ describe('profile store: many files', () => {
     process.on('warning', onWarning);
     try {
       const ac = new AbortController();
-      const r = await ingest(files, { store: join(dir, 'many-store'), labels: { app: 'svc', version: '1' } }, { read: {}, signal: ac.signal, threads: 2 });
+      const r = await ingest(
+        files,
+        { store: join(dir, 'many-store'), labels: { app: 'svc', version: '1' } },
+        { read: {}, signal: ac.signal, threads: 2 },
+      );
       assert.equal(r.added.length, 12);
       const reader = await StoreReader.open(join(dir, 'many-store'));
       try {
@@ -83,10 +87,14 @@ describe('profile store: leftovers of killed ingests', () => {
     for (let attempt = 0; attempt < 4 && !orphanParquet; attempt++) {
       // Kill as soon as the ingest's first parquet file (or its temp) appears: before its commit.
       await new Promise((resolve) => {
-        const child = spawn(process.execPath, [bin, 'profile', 'ingest', ...files, '--store', store, '--label', `app=svc,version=k${attempt}`, '-q'], {
-          cwd: root,
-          stdio: 'ignore',
-        });
+        const child = spawn(
+          process.execPath,
+          [bin, 'profile', 'ingest', ...files, '--store', store, '--label', `app=svc,version=k${attempt}`, '-q'],
+          {
+            cwd: root,
+            stdio: 'ignore',
+          },
+        );
         const poll = setInterval(() => {
           for (const sub of ['samples', 'profiles']) {
             if (!existsSync(join(store, sub))) continue;
@@ -105,7 +113,10 @@ describe('profile store: leftovers of killed ingests', () => {
     assert.ok(orphanParquet > 0, 'no kill landed between the first parquet write and the commit');
     const committed = committedFiles(store);
     const kept = new Map([...listing(store)].filter(([f]) => committed.has(f)));
-    assert.ok([...before].every(([f, sha]) => kept.get(f) === sha), 'the first ingest is untouched by the kills');
+    assert.ok(
+      [...before].every(([f, sha]) => kept.get(f) === sha),
+      'the first ingest is untouched by the kills',
+    );
 
     const r = await ingest(files.slice(1, 2), { store, labels: { app: 'svc', version: 'v2' } }, { read: {}, threads: 1 });
     assert.ok(r.orphansRemoved >= orphanParquet, `${r.orphansRemoved} removed, ${orphanParquet} orphaned parquet files`);
@@ -138,7 +149,11 @@ describe('profile store: concurrent regression scans', () => {
       for (const v of s.versions)
         await ingest(v.files, { store, labels: { app, version: v.version }, time: v.time }, { read: {}, threads: 1 });
     const scans = await Promise.all(['a', 'b'].map((app) => scanRegressions({ store, app, confirm: 1, thresholds: {} })));
-    for (const r of scans) assert.deepEqual(r.regressions.map((g) => `${g.function}@${g.version}`), ['rank_topk@v02']);
+    for (const r of scans)
+      assert.deepEqual(
+        r.regressions.map((g) => `${g.function}@${g.version}`),
+        ['rank_topk@v02'],
+      );
     const state = JSON.parse(readFileSync(join(store, 'regressions.json'), 'utf8'));
     assert.deepEqual(state.entries.map((e) => e.app).sort(), ['a', 'b']);
     assert.ok(!existsSync(join(store, '.regressions.lock')), 'the lock file goes with its release');

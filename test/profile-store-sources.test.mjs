@@ -27,13 +27,21 @@ const job = { read: {}, threads: 1 };
 function withoutSrclines(name) {
   const text = gunzipSync(readFileSync(join(CAP, name))).toString('utf8');
   const f = join(dir, name.replace('.gz', ''));
-  writeFileSync(f, text.split('\n').filter((l) => !/^ {2}\S/.test(l)).join('\n'));
+  writeFileSync(
+    f,
+    text
+      .split('\n')
+      .filter((l) => !/^ {2}\S/.test(l))
+      .join('\n'),
+  );
   return f;
 }
 
 /** Frame -> file from the capture text itself: the srcline line under each frame line. */
 function srclinesOfText(name) {
-  const lines = gunzipSync(readFileSync(join(CAP, name))).toString('utf8').split('\n');
+  const lines = gunzipSync(readFileSync(join(CAP, name)))
+    .toString('utf8')
+    .split('\n');
   const out = new Map();
   for (let i = 0; i + 1 < lines.length; i++) {
     const frame = /^\t\s*[0-9a-f]+ (\S+) \(/.exec(lines[i]);
@@ -46,7 +54,15 @@ function srclinesOfText(name) {
 function git(repo, ...args) {
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x', GIT_CONFIG_NOSYSTEM: '1', HOME: repo },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@x',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@x',
+      GIT_CONFIG_NOSYSTEM: '1',
+      HOME: repo,
+    },
   }).trim();
 }
 
@@ -74,7 +90,10 @@ describe('source files per frame', () => {
     await ingest([PPROF], { store, labels: { app: 'go', version: '1' } }, job);
     // A stacks file as stores written before the files column hold it: rewritten without the column.
     const c = await ingest([join(CAP, 'srcline-base.perf.txt.gz')], { store, labels: { app: 'c', version: '1' } }, job);
-    const old = join(store, c.filesWritten.find((f) => f.startsWith('stacks/')));
+    const old = join(
+      store,
+      c.filesWritten.find((f) => f.startsWith('stacks/')),
+    );
     const db = await openDuckDB();
     const conn = await db.connect();
     await conn.run(`COPY (SELECT stack_id, frames FROM read_parquet('${old}')) TO '${old}.old' (FORMAT parquet)`);
@@ -133,11 +152,7 @@ describe('source files per frame', () => {
     assert.equal(withSources.candidates[0].commit, real);
     // The same captures without srcline lines: the name is also in lines.c, whose newer commit
     // mentions it, so the name search ranks that one first.
-    const byName = await scan(
-      'plain',
-      withoutSrclines('srcline-base.perf.txt.gz'),
-      withoutSrclines('srcline-head.perf.txt.gz'),
-    );
+    const byName = await scan('plain', withoutSrclines('srcline-base.perf.txt.gz'), withoutSrclines('srcline-head.perf.txt.gz'));
     assert.equal(byName.definedBy, 'name-search');
     assert.deepEqual(byName.definedIn.sort(), ['src/codec.c', 'src/lines.c']);
     assert.notEqual(byName.candidates[0].commit, real);

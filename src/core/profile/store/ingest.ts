@@ -344,9 +344,12 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     result.newStacks = Number((await c.runAndReadAll('SELECT count(*) FROM k')).getRowsJS()[0]![0]);
     if (result.newStacks)
       files.stacks.push(
-        await write(join('stacks', `${ingestId}.parquet`), `SELECT stack_id, string_split(stack, ';') AS frames,
+        await write(
+          join('stacks', `${ingestId}.parquet`),
+          `SELECT stack_id, string_split(stack, ';') AS frames,
             CASE WHEN files IS NULL THEN NULL ELSE list_transform(string_split(files, chr(31)), f -> nullif(f, '')) END AS files
-            FROM k ORDER BY stack_id`),
+            FROM k ORDER BY stack_id`,
+        ),
       );
     const record: CommitRecord = {
       version: 1,

@@ -190,7 +190,9 @@ export class StoreReader {
     for (let i = 0; i < newIdx.length; i++) this.folded[newIdx[i]!] = newStacks[i]!;
     if (newIdx.length) await this.c.run('INSERT INTO kloaded SELECT DISTINCT idx FROM sel WHERE idx NOT IN (SELECT idx FROM kloaded)');
     // (not io/columns.ts: a table scan can hand out constant vectors, whose items are not per row)
-    const [positions = [], idxs = [], values = [], counts = []] = (await this.c.runAndReadAll('SELECT pos, idx, value, count FROM sel')).getColumnsJS() as number[][];
+    const [positions = [], idxs = [], values = [], counts = []] = (
+      await this.c.runAndReadAll('SELECT pos, idx, value, count FROM sel')
+    ).getColumnsJS() as number[][];
     const pods = new Map<string, PodProfile>();
     const podOf = new Map<string, PodProfile>();
     for (const p of [...selected].sort((a, b) => (a.id < b.id ? -1 : 1))) {
