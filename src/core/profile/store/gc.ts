@@ -6,6 +6,7 @@
  * only past a grace period. Committed files are never touched.
  */
 import { existsSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tryLock } from '../../io/lock.js';
@@ -23,7 +24,7 @@ export function ingestOfFile(name: string): { id: string; temp: boolean } | null
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
