@@ -4,15 +4,19 @@
 //     reader alone (what `profile collapse` does) on the same perf text; MB/s of CPU time.
 //  2. store size vs gzip -6 of the same samples' folded text.
 //  3. `profile diff --store` (2 versions x PODS pods) against `profile diff` on the same files.
-//  4. `profile regressions` over VERSIONS x PODS: wall and CPU, and the ratio to one DuckDB scan
-//     of the store (every sample joined to its stack and profile).
-// Sizes: STORE_MB (perf text for 1-2, default 40), PODS (20), VERSIONS (30), POD_SAMPLES (1500),
-// DIFF_SAMPLES (10000 samples a pod for 3).
+//  4. `profile regressions` over VERSIONS x PODS pods of REG_POD_MB of perf text each (generated one
+//     version at a time, ingested, deleted; SPREAD dispatch frames give each pod thousands of
+//     distinct stacks): wall and CPU, and the ratio to one DuckDB scan of the store (every sample
+//     joined to its stack and profile).
+// Sizes: STORE_MB (perf text for 1-2, default 40), PODS (20), VERSIONS (30), REG_POD_MB (5),
+// SPREAD (400), DIFF_SAMPLES (10000 samples a pod for 3), REPS (3: best of, parse and ingest interleaved).
 // Writes bench/results/profile-store.json.
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { readProfile } from '../dist/core/profile/read.js';
 import { diff } from '../dist/core/profile/run.js';
@@ -22,21 +26,29 @@ import { diffFromStore } from '../dist/core/profile/store/diff.js';
 import { scanRegressions } from '../dist/core/profile/store/regressions.js';
 import { openStore } from '../dist/core/profile/store/layout.js';
 import { literal, openDuckDB } from '../dist/core/io/duckdb.js';
-import { writeSeries } from '../test/helpers/profile-series.mjs';
+import { mulberry32, perfText, seriesVersions, sharesAt, writeSeries } from '../test/helpers/profile-series.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = join(root, '../shared/data/profiles');
 const MB = Number(process.env.STORE_MB ?? 40);
 const PODS = Number(process.env.PODS ?? 20);
 const VERSIONS = Number(process.env.VERSIONS ?? 30);
-const POD_SAMPLES = Number(process.env.POD_SAMPLES ?? 1500);
+const REG_POD_MB = Number(process.env.REG_POD_MB ?? 5);
+const SPREAD = Number(process.env.SPREAD ?? 400);
+const REPS = Number(process.env.REPS ?? 3);
 const DIFF_SAMPLES = Number(process.env.DIFF_SAMPLES ?? 10000);
 const work = mkdtempSync(join(tmpdir(), 'recall-bench-store-'));
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+// A full collection before each measurement, so no run pays for the garbage of the one before.
+if (!globalThis.gc) {
+  setFlagsFromString('--expose-gc');
+  globalThis.gc = runInNewContext('gc');
+}
 async function timed(fn) {
+  globalThis.gc();
   const c0 = cpu();
   const t0 = performance.now();
   const out = await fn();
@@ -57,7 +69,7 @@ const du = (dir) => {
   return n;
 };
 const job = { read: {}, threads: 1 };
-const results = { sizes: { MB, PODS, VERSIONS, POD_SAMPLES } };
+const results = { sizes: { MB, PODS, VERSIONS, REG_POD_MB, SPREAD, REPS } };
 
 try {
   // 1 + 2: real perf captures (the fixtures bench/profile.mjs uses), split into 8 pod files.
@@ -83,13 +95,23 @@ try {
     files.push(f);
   }
   const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
-  const parse = await best(3, async () => {
-    const pods = [];
-    for (const f of files) pods.push(await readProfile(f));
-    return pods;
-  });
+  // Interleaved, best of REPS each: the machine's load drifts between runs.
+  let parse;
+  let ing;
   let n = 0;
-  const ing = await best(3, async () => ingest(files, { store: join(work, `s1-${n++}`), labels: { app: 'a', version: '1' } }, job));
+  const runs = [];
+  for (let r = 0; r < REPS; r++) {
+    const p = await timed(async () => {
+      const pods = [];
+      for (const f of files) pods.push(await readProfile(f));
+      return pods;
+    });
+    rmSync(join(work, `s1-${n - 1}`), { recursive: true, force: true });
+    const i = await timed(async () => ingest(files, { store: join(work, `s1-${n++}`), labels: { app: 'a', version: '1' } }, job));
+    runs.push({ parse_cpu_s: p.cpu_s, ingest_cpu_s: i.cpu_s });
+    if (!parse || p.cpu_s < parse.cpu_s) parse = p;
+    if (!ing || i.cpu_s < ing.cpu_s) ing = i;
+  }
   const storeDir = join(work, `s1-${n - 1}`);
   const folded = new StackCounter();
   for (const p of parse.out) for (const [k, c] of p.stacks) folded.add(k, c.weight, c.samples);
@@ -107,6 +129,7 @@ try {
     parse_MB_per_cpu_s: bytes / 1e6 / parse.cpu_s,
     ingest_MB_per_cpu_s: bytes / 1e6 / ing.cpu_s,
     ingest_over_parse: ing.cpu_s / parse.cpu_s,
+    runs,
   };
   results.size = {
     store_bytes: storeBytes,
@@ -117,15 +140,22 @@ try {
   console.log('ingest', results.ingest);
   console.log('size', results.size);
 
-  // 3 + 4: a VERSIONS x PODS series.
+  // 3 + 4: a VERSIONS x PODS series of REG_POD_MB pods, one version on disk at a time.
+  const probe = perfText(sharesAt(0, []), 2000, mulberry32(1), 0.02, SPREAD);
+  const podSamples = Math.round((REG_POD_MB * 1e6) / (probe.length / 2000));
   const t0 = performance.now();
-  const series = writeSeries(join(work, 'series'), { versions: VERSIONS, pods: PODS, samples: POD_SAMPLES, seed: 3 });
-  const gen_s = (performance.now() - t0) / 1000;
+  const series = seriesVersions(join(work, 'series'), { versions: VERSIONS, pods: PODS, samples: podSamples, seed: 3, spread: SPREAD });
   const store = join(work, 'series-store');
-  const ingAll = await timed(async () => {
-    for (const v of series.versions)
-      await ingest(v.files, { store, labels: { app: 'svc', version: v.version, commit: v.commit }, time: v.time }, job);
-  });
+  let podBytes = 0;
+  let ingestWall = 0;
+  for (const v of series.versions) {
+    podBytes ||= statSync(v.files[0]).size;
+    const w = performance.now();
+    await ingest(v.files, { store, labels: { app: 'svc', version: v.version, commit: v.commit }, time: v.time }, { read: {} });
+    ingestWall += (performance.now() - w) / 1000;
+    for (const f of v.files) rmSync(f);
+  }
+  const gen_s = (performance.now() - t0) / 1000 - ingestWall;
   // Diff: 2 versions x PODS pods of DIFF_SAMPLES samples each (bigger pods: the diff's own size).
   const big = writeSeries(join(work, 'diff-series'), { versions: 2, pods: PODS, samples: DIFF_SAMPLES, seed: 4 });
   const bigStore = join(work, 'diff-store');
@@ -159,9 +189,11 @@ try {
   results.regressions = {
     versions: VERSIONS,
     pods: PODS,
-    pod_MB: statSync(series.versions[0].files[0]).size / 1e6,
+    pod_MB: podBytes / 1e6,
+    pod_samples: podSamples,
+    store_MB: du(store) / 1e6,
     generate_s: gen_s,
-    ingest_all_wall_s: ingAll.wall_s,
+    ingest_all_wall_s: ingestWall,
     scan_wall_s: scan.wall_s,
     scan_cpu_s: scan.cpu_s,
     duckdb_scan_wall_s: one.wall_s,

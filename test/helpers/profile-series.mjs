@@ -81,8 +81,12 @@ export function sharesAt(v, plan) {
 
 const PERIOD = 1000000;
 
-/** One pod's perf script text: `samples` events, counts = share x per-pod noise. */
-export function perfText(shares, samples, rnd, noise) {
+/**
+ * One pod's perf script text: `samples` events, counts = share x per-pod noise. With `spread` > 0
+ * each sample runs under one of `spread` dispatch frames (`worker_N` between main and the rest),
+ * so a pod holds up to 13 x spread distinct stacks instead of 13; self shares are unchanged.
+ */
+export function perfText(shares, samples, rnd, noise, spread = 0) {
   const counts = {};
   let sum = 0;
   for (const [f, s] of Object.entries(shares)) {
@@ -91,15 +95,23 @@ export function perfText(shares, samples, rnd, noise) {
   }
   const out = [];
   let t = 1000;
+  const frame = (fn) => `\t    ${(0x1000 + fn.length * 16).toString(16)} ${fn}+0x1${fn.length} (/opt/svc/bin/svc)\n`;
   for (const [f, c] of Object.entries(counts)) {
     const n = Math.round((c / sum) * samples);
-    const frames = pathOf(f)
-      .reverse()
-      .map((fn) => `\t    ${(0x1000 + fn.length * 16).toString(16)} ${fn}+0x1${fn.length} (/opt/svc/bin/svc)\n`)
-      .join('');
+    const path = pathOf(f).reverse();
+    const frames = path.map(frame).join('');
+    const variants = new Map();
+    const framesUnder = (w) => {
+      let v = variants.get(w);
+      if (v === undefined) {
+        const p = path.length > 1 ? [...path.slice(0, -1), `worker_${w}`, path.at(-1)] : path;
+        variants.set(w, (v = p.map(frame).join('')));
+      }
+      return v;
+    };
     for (let i = 0; i < n; i++) {
       t += 0.001;
-      out.push(`svc 4242 ${t.toFixed(6)}: ${PERIOD} cpu-clock:pppH: \n${frames}\n`);
+      out.push(`svc 4242 ${t.toFixed(6)}: ${PERIOD} cpu-clock:pppH: \n${spread > 0 ? framesUnder(Math.floor(rnd() * spread)) : frames}\n`);
     }
   }
   return out.join('');
@@ -125,7 +137,16 @@ function git(repo, ...args) {
  * commit per version is returned. Between versions: unrelated commits and, where the plan changes
  * a function, one commit touching src/<fn>.c (never the newest of the range).
  */
-export function writeSeries(dir, { versions = 22, pods = 3, samples = 6000, noise = 0.02, seed = 1, plan = defaultPlan(seed) } = {}) {
+export function writeSeries(dir, options = {}) {
+  const s = seriesVersions(dir, options);
+  return { repo: s.repo, plan: s.plan, versions: [...s.versions] };
+}
+
+/** writeSeries one version at a time (`versions` is an iterator): a caller can consume and delete each. */
+export function seriesVersions(
+  dir,
+  { versions = 22, pods = 3, samples = 6000, noise = 0.02, seed = 1, plan = defaultPlan(seed), spread = 0 } = {},
+) {
   const rnd = mulberry32(seed * 7919);
   const repo = join(dir, 'repo');
   mkdirSync(join(repo, 'src'), { recursive: true });
@@ -135,41 +156,42 @@ export function writeSeries(dir, { versions = 22, pods = 3, samples = 6000, nois
   writeFileSync(join(repo, 'README.md'), '# svc\n');
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'initial');
-  const out = [];
   const t0 = Date.parse('2026-11-01T00:00:00Z');
-  for (let v = 0; v < versions; v++) {
-    if (v > 0) {
-      const changed = plan.filter((p) => p.at === v || (p.kind === 'transient' && p.until === v));
-      const unrelated = () => {
-        const f = rnd() < 0.5 ? 'README.md' : join('src', 'util.c');
-        appendFileSync(join(repo, f), `// tweak ${v} ${rnd().toString(36).slice(2, 6)}\n`);
-        git(repo, 'commit', '-q', '-am', `chore: tidy ${f} for v${v}`);
-      };
-      unrelated();
-      for (const p of changed) {
-        appendFileSync(join(repo, 'src', `${p.fn}.c`), `/* v${v}: ${p.kind} change */\nstatic int extra_${v}_${p.fn.length} = 1;\n`);
-        git(repo, 'commit', '-q', '-am', `perf-relevant change ${v}`);
-        if (p.kind === 'shift') {
-          appendFileSync(join(repo, 'src', `${p.from}.c`), `/* v${v}: moved work out */\n`);
-          git(repo, 'commit', '-q', '-am', `refactor ${v}`);
+  function* each() {
+    for (let v = 0; v < versions; v++) {
+      if (v > 0) {
+        const changed = plan.filter((p) => p.at === v || (p.kind === 'transient' && p.until === v));
+        const unrelated = () => {
+          const f = rnd() < 0.5 ? 'README.md' : join('src', 'util.c');
+          appendFileSync(join(repo, f), `// tweak ${v} ${rnd().toString(36).slice(2, 6)}\n`);
+          git(repo, 'commit', '-q', '-am', `chore: tidy ${f} for v${v}`);
+        };
+        unrelated();
+        for (const p of changed) {
+          appendFileSync(join(repo, 'src', `${p.fn}.c`), `/* v${v}: ${p.kind} change */\nstatic int extra_${v}_${p.fn.length} = 1;\n`);
+          git(repo, 'commit', '-q', '-am', `perf-relevant change ${v}`);
+          if (p.kind === 'shift') {
+            appendFileSync(join(repo, 'src', `${p.from}.c`), `/* v${v}: moved work out */\n`);
+            git(repo, 'commit', '-q', '-am', `refactor ${v}`);
+          }
         }
+        unrelated();
+        unrelated();
       }
-      unrelated();
-      unrelated();
+      const commit = git(repo, 'rev-parse', 'HEAD');
+      const version = `v${String(v).padStart(2, '0')}`;
+      const shares = sharesAt(v, plan);
+      const files = [];
+      mkdirSync(join(dir, 'profiles', version), { recursive: true });
+      for (let k = 1; k <= pods; k++) {
+        const file = join(dir, 'profiles', version, `pod-${k}.perf.txt`);
+        writeFileSync(file, perfText(shares, samples, rnd, noise, spread));
+        files.push(file);
+      }
+      yield { version, index: v, commit, time: new Date(t0 + v * 86400000).toISOString(), files, shares };
     }
-    const commit = git(repo, 'rev-parse', 'HEAD');
-    const version = `v${String(v).padStart(2, '0')}`;
-    const shares = sharesAt(v, plan);
-    const files = [];
-    mkdirSync(join(dir, 'profiles', version), { recursive: true });
-    for (let k = 1; k <= pods; k++) {
-      const file = join(dir, 'profiles', version, `pod-${k}.perf.txt`);
-      writeFileSync(file, perfText(shares, samples, rnd, noise));
-      files.push(file);
-    }
-    out.push({ version, index: v, commit, time: new Date(t0 + v * 86400000).toISOString(), files, shares });
   }
-  return { repo, plan, versions: out };
+  return { repo, plan, versions: each() };
 }
 
 /** Self share (%) of fn in perf text, computed straight from the text (leaf = first frame). */

@@ -12,7 +12,7 @@ const NAMES = 'NAME NORMALISATION';
 export default class ProfileDiff extends RecallCommand<DiffJobResult> {
   static override summary = 'Diff base against head profiles (many pods a side) into a differential flame graph and a CI gate.';
   static override description =
-    `Each side is the merge of its files. Deltas are in percentage points of each side's total by default (--mode share), so unequal load does not paint everything red; --mode absolute compares per pod, --mode per-unit per request (--base-units/--head-units). A function regresses when its --metric delta is at least --threshold-pp, |z| >= --z on sample counts, it has --min-samples, and (with 2+ pods a side) every head pod is beyond every base pod.
+    `Each side is the merge of its files. Deltas are in percentage points of each side's total by default (--mode share), so unequal load does not paint everything red; --mode absolute compares per pod, --mode per-unit per request (--base-units/--head-units). A function regresses when its --metric delta is at least --threshold-pp, |z| >= --z on sample counts, it has --min-samples, and (with 2+ pods a side) the pods agree: every head pod is beyond every base pod, or with 5+ pods a side a one-sided Mann-Whitney U test over their shares gives p <= 0.01.
 
 Exit codes: 0 no gated regression, 4 at least one, 3 bad input (nothing parsed, mixed units or events), 2 bad flags.`;
   static override examples = [

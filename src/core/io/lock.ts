@@ -35,3 +35,17 @@ export function lockOrFail(lockFile: string, what: string): HeldLock {
     fix: 'wait for it to finish; the lock goes with the process, however it ends',
   });
 }
+
+/**
+ * Take the lock on `lockFile`, waiting while another process holds it (polled: flock has no
+ * waiting call here), up to `timeoutMs`; then ERR_RECALL_LOCKED as lockOrFail.
+ */
+export async function lockWait(lockFile: string, what: string, timeoutMs = 60_000): Promise<HeldLock> {
+  const until = Date.now() + timeoutMs;
+  for (let pause = 5; ; pause = Math.min(200, pause * 2)) {
+    const r = tryLock(lockFile);
+    if ('release' in r) return r;
+    if (Date.now() + pause > until) return lockOrFail(lockFile, what);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}

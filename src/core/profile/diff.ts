@@ -6,7 +6,8 @@
  * base and a head capture; absolute (per pod) and per-unit modes are there
  * for when it is. A function regresses only when its delta is over the
  * threshold and significant: two-proportion z on sample counts and, with
- * two or more pods per side, every head pod beyond every base pod.
+ * two or more pods per side, pods that agree (every head pod beyond every base
+ * pod, or a one-sided rank test over five or more pods a side).
  */
 import { badInput, usage } from '../errors.js';
 import type { DiffMode, DiffThresholds, FlameNode, FunctionDelta, FunctionSide, PodProfile, SideSummary } from './model.js';
@@ -90,7 +91,7 @@ interface TrieNode {
 
 /** One side after normalisation: merged stacks, per-pod flat views, the call tree. */
 class Side {
-  readonly stacks = new Map<string, { weight: number; samples: number }>();
+  readonly stacks = new Map<string, { weight: number; samples: number; frames: string[] }>();
   readonly flat = new Map<string, FlatAcc>();
   readonly podFlat: Array<{ total: number; flat: Map<string, FlatAcc> }> = [];
   readonly root: TrieNode = { name: 'all', total: 0, self: 0, samples: 0, children: new Map() };
@@ -99,23 +100,21 @@ class Side {
 
   constructor(
     readonly pods: PodProfile[],
-    norm: FrameNormalizer,
+    norm: StackNormalizer,
   ) {
     for (const pod of pods) {
       const flat = new Map<string, FlatAcc>();
       let podTotal = 0;
       for (const [raw, c] of pod.stacks) {
-        const frames = norm.stack(raw);
-        if (!frames.length) continue;
+        const n = norm.stack(raw);
+        if (n === null) continue;
         podTotal += c.weight;
-        addFlat(flat, frames, c.weight, c.samples);
-        const key = frames.join(';');
-        const e = this.stacks.get(key);
+        addFlat(flat, n, c.weight, c.samples);
+        const e = this.stacks.get(n.key);
         if (e) {
           e.weight += c.weight;
           e.samples += c.samples;
-        } else this.stacks.set(key, { weight: c.weight, samples: c.samples });
-        this.addPath(frames, c.weight, c.samples);
+        } else this.stacks.set(n.key, { weight: c.weight, samples: c.samples, frames: n.frames });
       }
       this.podFlat.push({ total: podTotal, flat });
       this.total += podTotal;
@@ -129,6 +128,8 @@ class Side {
         } else this.flat.set(fn, { ...a });
       }
     }
+    // The tree from the merged stacks: one walk per distinct stack, not one per pod and stack.
+    for (const e of this.stacks.values()) this.addPath(e.frames, e.weight, e.samples);
     this.samples = this.root.samples;
   }
 
@@ -147,20 +148,39 @@ class Side {
   }
 }
 
-function addFlat(flat: Map<string, FlatAcc>, frames: string[], weight: number, samples: number) {
-  const leaf = frames[frames.length - 1]!;
-  const seen = frames.length > 1 ? new Set<string>() : undefined;
-  for (const f of frames) {
-    if (seen) {
-      if (seen.has(f)) continue; // recursion: inclusive counts a function once per stack
-      seen.add(f);
-    }
+/** A normalised stack: frames root first, their folded key, each function once (recursion) and the leaf. */
+interface NormalStack {
+  frames: string[];
+  key: string;
+  distinct: string[];
+  leaf: string;
+}
+
+/** Normalised stacks by raw folded stack: pods of one diff share most of their stacks. */
+class StackNormalizer {
+  private readonly cache = new Map<string, NormalStack | null>();
+  constructor(private readonly norm: FrameNormalizer) {}
+
+  stack(raw: string): NormalStack | null {
+    let n = this.cache.get(raw);
+    if (n !== undefined) return n;
+    const frames = this.norm.stack(raw);
+    n = frames.length ? { frames, key: frames.join(';'), distinct: [...new Set(frames)], leaf: frames[frames.length - 1]! } : null;
+    if (this.cache.size > 500_000) this.cache.clear();
+    this.cache.set(raw, n);
+    return n;
+  }
+}
+
+function addFlat(flat: Map<string, FlatAcc>, n: NormalStack, weight: number, samples: number) {
+  // recursion: inclusive counts a function once per stack
+  for (const f of n.distinct) {
     let a = flat.get(f);
     if (!a) flat.set(f, (a = { self: 0, total: 0, selfSamples: 0, samples: 0 }));
     a.total += weight;
     a.samples += samples;
   }
-  const a = flat.get(leaf)!;
+  const a = flat.get(n.leaf)!;
   a.self += weight;
   a.selfSamples += samples;
 }
@@ -237,7 +257,7 @@ export function diffProfiles(basePods: PodProfile[], headPods: PodProfile[], opt
   };
   const ignore = t.ignore ? new RegExp(t.ignore) : undefined;
   const allow = t.allow ? new RegExp(t.allow) : undefined;
-  const norm = new FrameNormalizer(options.normalize);
+  const norm = new StackNormalizer(new FrameNormalizer(options.normalize));
   const B = new Side(basePods, norm);
   const H = new Side(headPods, norm);
   if (B.total <= 0 || H.total <= 0)
@@ -433,7 +453,17 @@ function meanDuration(pods: PodProfile[]): number | undefined {
   return pods.reduce((s, p) => s + p.durationNs!, 0) / pods.length;
 }
 
-/** Every head pod's share beyond every base pod's, in the delta's direction (null with < 2 pods a side). */
+/** Pods a side from which a rank test can agree without every pod being beyond every other. */
+const RANK_TEST_PODS = 5;
+/** One-sided p-value at or below which the rank test says the pods agree. */
+const RANK_TEST_P = 0.01;
+
+/**
+ * Do the pods agree on the delta's direction (null with < 2 pods a side)? Yes when every head
+ * pod's share is beyond every base pod's; with many noisy pods one outlier must not veto a real
+ * shift, so from RANK_TEST_PODS a side a one-sided Mann-Whitney U test over the pods' shares
+ * agrees too.
+ */
 function podsAgreement(B: Side, H: Side, name: string, self: boolean, delta: number): boolean | null {
   if (B.podFlat.length < 2 || H.podFlat.length < 2) return null;
   const shares = (s: Side) =>
@@ -443,7 +473,46 @@ function podsAgreement(B: Side, H: Side, name: string, self: boolean, delta: num
     });
   const b = shares(B);
   const h = shares(H);
-  return delta >= 0 ? Math.min(...h) > Math.max(...b) : Math.max(...h) < Math.min(...b);
+  const up = delta >= 0;
+  if (up ? Math.min(...h) > Math.max(...b) : Math.max(...h) < Math.min(...b)) return true;
+  if (b.length < RANK_TEST_PODS || h.length < RANK_TEST_PODS) return false;
+  return mannWhitneyP(b, h, up) <= RANK_TEST_P;
+}
+
+/**
+ * One-sided Mann-Whitney U test: the p-value of head values being larger (`greater`) or smaller
+ * than base values, by the normal approximation with tie correction and continuity correction.
+ */
+export function mannWhitneyP(base: number[], head: number[], greater: boolean): number {
+  const nb = base.length;
+  const nh = head.length;
+  const n = nb + nh;
+  const all = [...base.map((v) => ({ v, h: false })), ...head.map((v) => ({ v, h: true }))].sort((x, y) => x.v - y.v);
+  let rankSumH = 0;
+  let ties = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && all[j + 1]!.v === all[i]!.v) j++;
+    const rank = (i + j) / 2 + 1; // average rank of the tied run
+    const t = j - i + 1;
+    ties += t * t * t - t;
+    for (let k = i; k <= j; k++) if (all[k]!.h) rankSumH += rank;
+    i = j + 1;
+  }
+  const u = rankSumH - (nh * (nh + 1)) / 2;
+  const mean = (nb * nh) / 2;
+  const variance = ((nb * nh) / 12) * (n + 1 - ties / (n * (n - 1)));
+  if (!(variance > 0)) return 1;
+  const z = ((greater ? u - mean : mean - u) - 0.5) / Math.sqrt(variance);
+  return 1 - normalCdf(z);
+}
+
+/** Standard normal CDF (Abramowitz and Stegun 7.1.26, error below 1.5e-7). */
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
 const fmtPp = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} pp`;

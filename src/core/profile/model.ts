@@ -23,6 +23,10 @@ export interface PodProfile {
   warnings: string[];
   /** User or profile metadata (pprof labels, --label). */
   labels: Record<string, string>;
+  /** Frame name -> the source file defining it, where the format says (pprof Function.filename, perf srcline). */
+  frameFiles?: Map<string, string>;
+  /** sha256 (hex) of the file as stored, when the read was asked for it. */
+  sourceSha256?: string;
 }
 
 export interface StackCount {
@@ -93,7 +97,10 @@ export interface FunctionDelta {
   z: number;
   zSelf: number;
   zTotal: number;
-  /** With >= 2 pods per side: every head pod's share beyond every base pod's (in the delta's direction). null with fewer pods. */
+  /**
+   * With >= 2 pods per side: every head pod's share beyond every base pod's (in the delta's
+   * direction), or with >= 5 pods a side a one-sided Mann-Whitney U test at p <= 0.01. null with fewer pods.
+   */
   podsAgree: boolean | null;
   /** Over the threshold, significant and not ignored: makes the command exit 4 (regressions only). */
   gated: boolean;

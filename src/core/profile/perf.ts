@@ -6,7 +6,7 @@
  * annotations on request, only the first event type kept. Where the two
  * reference collapsers disagree, `tidy` picks one (docs/profiles.md).
  */
-import { StackCounter, StackTrie } from './stacks.js';
+import { StackCounter, StackTrie, type TrieNode } from './stacks.js';
 
 export interface PerfOptions {
   /** Root frame: comm, comm-pid, comm-pid/tid. */
@@ -135,6 +135,19 @@ export class PerfCollapser {
   private firstTime = NaN;
   private lastTime = NaN;
   private readonly frameCache = new Map<string, number[]>();
+  /** Innermost frame id of the last frame line (what a following srcline line describes), -1 for none. */
+  private lastFrameId = -1;
+  private readonly fileOf = new Map<number, string>();
+  /** Frame name -> source file, from `perf script -F +srcline` lines (first seen wins). Filled by finish(). */
+  readonly frameFiles = new Map<string, string>();
+  /**
+   * Every frame line of the current event so far equalled the last event's line at its depth:
+   * with the same root and depth it is the same stack, added to the last node without a walk.
+   */
+  private sameAsLast = true;
+  private lastNode: TrieNode | undefined;
+  private lastDepth = -1;
+  private lastRootId = -1;
   private readonly result: PerfResult = { skippedEvents: new Map(), samples: 0, badLines: 0 };
 
   constructor(options: PerfOptions = {}) {
@@ -162,7 +175,7 @@ export class PerfCollapser {
       this.endEvent();
       return;
     }
-    if (this.inEvent && (c0 === 9 || c0 === 32) && (this.skip || this.frameLine(line))) return;
+    if (this.inEvent && (c0 === 9 || c0 === 32) && (this.skip || this.frameLine(line) || this.srcline(line))) return;
     const header = parseEventHeader(line);
     if (header === undefined) {
       // Old perf versions print frames unindented: a frame if it parses as one.
@@ -182,6 +195,7 @@ export class PerfCollapser {
   finish(): PerfResult {
     if (this.opt.keepUnterminated) this.endEvent();
     this.stacks = this.trie.toCounter();
+    for (const [id, file] of this.fileOf) this.frameFiles.set(this.trie.name(id), file);
     const r = this.result;
     r.event = this.event;
     if (this.lastTime > this.firstTime) r.durationNs = Math.round((this.lastTime - this.firstTime) * 1e9);
@@ -195,9 +209,16 @@ export class PerfCollapser {
 
   private endEvent() {
     if (this.inEvent && !this.skip) {
-      this.trie.add(this.pnameId, this.frames, this.period, 1);
+      if (this.sameAsLast && this.lastNode && this.depth === this.lastDepth && this.pnameId === this.lastRootId)
+        this.trie.bump(this.lastNode, this.period, 1);
+      else {
+        this.lastNode = this.trie.add(this.pnameId, this.frames, this.period, 1);
+        this.lastDepth = this.depth;
+        this.lastRootId = this.pnameId;
+      }
       this.result.samples++;
     }
+    this.sameAsLast = true;
     this.frames.length = 0;
     this.depth = 0;
     this.inEvent = false;
@@ -280,17 +301,40 @@ export class PerfCollapser {
   private frameLine(line: string): boolean {
     // Consecutive samples of one code path repeat their outer frames line for line:
     // an equal line at the same depth as in the last event needs no parsing or hashing.
-    const depth = this.depth++;
+    const depth = this.depth;
     const java = this.java;
     if (this.memoLine[depth] === line && this.memoJava === java) {
-      pushFrames(this.frames, this.memoFrames[depth]!);
+      this.depth++;
+      const funcs = this.memoFrames[depth]!;
+      this.lastFrameId = funcs.length ? funcs[0]! : -1;
+      pushFrames(this.frames, funcs);
       return true;
     }
     const before = this.frames.length;
     if (!this.parseFrameLine(line)) return false;
+    this.depth++;
+    this.sameAsLast = false;
+    this.lastFrameId = this.frames.length > before ? this.frames[before]! : -1;
     this.memoLine[depth] = line;
     this.memoFrames[depth] = this.frames.slice(before);
     this.memoJava = java;
+    return true;
+  }
+
+  /**
+   * A `perf script -F +srcline` line under a frame: `file.c:123`, `??:0`, `:0` or `[dso][addr]`.
+   * The file is kept for the frame line above it (its innermost function).
+   */
+  private srcline(line: string): boolean {
+    let s = line.trim();
+    const disc = s.indexOf(' (discriminator ');
+    if (disc > 0) s = s.slice(0, disc);
+    const colon = s.lastIndexOf(':');
+    let digits = colon >= 0 && colon < s.length - 1;
+    for (let i = colon + 1; digits && i < s.length; i++) digits = isDigit(s.charCodeAt(i));
+    if (!digits) return s.startsWith('[') && s.endsWith(']');
+    const file = s.slice(0, colon);
+    if (file && file !== '??' && this.lastFrameId >= 0 && !this.fileOf.has(this.lastFrameId)) this.fileOf.set(this.lastFrameId, file);
     return true;
   }
 

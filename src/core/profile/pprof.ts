@@ -22,7 +22,11 @@ export interface PprofResult {
 
 const num = (v: number | bigint | undefined) => (v === undefined ? 0 : Number(v));
 
-export function readPprof(bytes: Uint8Array, path: string, sampleType?: string): { stacks: StackCounter; result: PprofResult } {
+export function readPprof(
+  bytes: Uint8Array,
+  path: string,
+  sampleType?: string,
+): { stacks: StackCounter; result: PprofResult; frameFiles: Map<string, string> } {
   let p: Profile;
   try {
     p = Profile.decode(bytes);
@@ -64,7 +68,15 @@ export function readPprof(bytes: Uint8Array, path: string, sampleType?: string):
   const countIndex = types.findIndex((t) => (t.type === 'samples' || t.type === 'sample') && t.unit === 'count');
 
   const functions = new Map<number, string>();
-  for (const f of p.function) functions.set(num(f.id), str(f.name) || str(f.systemName) || `func#${num(f.id)}`);
+  /** Frame name -> Function.filename (first function of a name wins). */
+  const frameFiles = new Map<string, string>();
+  for (const f of p.function) {
+    const name = str(f.name) || str(f.systemName) || `func#${num(f.id)}`;
+    functions.set(num(f.id), name);
+    const file = str(f.filename);
+    const frame = name.replaceAll(';', ':');
+    if (file && !frameFiles.has(frame)) frameFiles.set(frame, file);
+  }
   const mappings = new Map<number, string>();
   for (const m of p.mapping) {
     const file = str(m.filename);
@@ -118,6 +130,7 @@ export function readPprof(bytes: Uint8Array, path: string, sampleType?: string):
   const periodUnit = p.periodType ? str(p.periodType.unit) : '';
   return {
     stacks,
+    frameFiles,
     result: {
       sampleType: types[index]!.type,
       unit: types[index]!.unit,

@@ -4,6 +4,7 @@
  * reported; only a file where nothing parses is an error (exit 3).
  */
 import buffer from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { badInput } from '../errors.js';
@@ -26,6 +27,8 @@ export interface ReadOptions extends PerfOptions {
   onBytes?: (n: number) => void;
   /** Bytes of one input after gunzip (--max-input-bytes); past it the file is refused. */
   maxInputBytes?: number;
+  /** Hash the file as stored while it is read (PodProfile.sourceSha256): no second read. */
+  sha256?: boolean;
 }
 
 export async function detectFormat(path: string): Promise<ProfileFormat> {
@@ -85,10 +88,13 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
     warnings: [],
     labels: {},
   };
+  const hash = opt.sha256 ? createHash('sha256') : undefined;
+  const onRaw = hash && ((chunk: Buffer) => void hash.update(chunk));
   if (format === 'pprof') {
     const max = opt.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
     if ((await stat(path)).size > max) tooLarge(path, max, false);
     let bytes: Uint8Array = await readFile(path);
+    hash?.update(bytes);
     if (isGzip(bytes)) {
       try {
         bytes = gunzipSync(bytes, { maxOutputLength: Math.min(max, buffer.constants.MAX_LENGTH) });
@@ -100,7 +106,8 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
         });
       }
     }
-    const { stacks, result } = readPprof(bytes, path, opt.sampleType);
+    const { stacks, result, frameFiles } = readPprof(bytes, path, opt.sampleType);
+    if (frameFiles.size) pod.frameFiles = frameFiles;
     Object.assign(pod, stacksOf(stacks), {
       unit: result.unit || 'count',
       event: result.sampleType,
@@ -111,8 +118,9 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       pod.warnings.push(`${path}: no cpu sample type; using ${result.sampleType} (types: ${result.sampleTypes.join(', ')})`);
   } else if (format === 'perf') {
     const c = new PerfCollapser(opt);
-    await forEachLine(path, (l, n) => c.line(l, n), { ...opt, maxBytes: opt.maxInputBytes });
+    await forEachLine(path, (l, n) => c.line(l, n), { ...opt, maxBytes: opt.maxInputBytes, onRaw });
     const r = c.finish();
+    if (c.frameFiles.size) pod.frameFiles = c.frameFiles;
     Object.assign(pod, stacksOf(c.stacks), {
       unit: r.event && /clock$/.test(r.event) ? 'nanoseconds' : 'events',
       event: r.event,
@@ -124,7 +132,7 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       pod.warnings.push(`${path}: ${n} sample(s) of event ${event} skipped: only ${r.event} is kept (pick one with --event)`);
   } else {
     const f = new FoldedReader(opt.period);
-    await forEachLine(path, (l, n) => f.line(l, n), { ...opt, maxBytes: opt.maxInputBytes });
+    await forEachLine(path, (l, n) => f.line(l, n), { ...opt, maxBytes: opt.maxInputBytes, onRaw });
     const r = f.finish();
     Object.assign(pod, stacksOf(f.stacks), {
       unit: opt.unit ?? 'samples',
@@ -144,5 +152,6 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       fix: 'pass perf script text, folded stacks or a pprof protobuf; --format forces one',
     });
   }
+  if (hash) pod.sourceSha256 = hash.digest('hex');
   return pod;
 }

@@ -52,15 +52,21 @@ export async function readAll(files: string[], job: ReadJob, label = 'reading'):
       });
       try {
         const { signal, ...read } = { ...job.read, signal: job.signal };
-        return await Promise.all(
-          files.map(async (path, i) => {
-            const out = (await pool.run({ path, options: read }, { signal })) as PodProfile | WireError;
+        // At most `threads` tasks in flight: each task adds an abort listener to the signal, and
+        // one per file would pass Node's listener limit (a warning) past ten files.
+        const pods: PodProfile[] = new Array(files.length);
+        let next = 0;
+        const lane = async () => {
+          while (next < files.length) {
+            const i = next++;
+            const out = (await pool.run({ path: files[i], options: read }, { signal })) as PodProfile | WireError;
             if (isWireError(out)) throw fromWire(out);
-            const pod: PodProfile = out;
+            pods[i] = out;
             job.progress?.tick(sizes[i]);
-            return pod;
-          }),
-        );
+          }
+        };
+        await Promise.all(Array.from({ length: threads }, lane));
+        return pods;
       } finally {
         await pool.destroy();
       }

@@ -37,7 +37,7 @@ export function formatCount(n: number): string {
   return String(+n.toFixed(6));
 }
 
-interface TrieNode {
+export interface TrieNode {
   kids: Map<number, TrieNode> | undefined;
   weight: number;
   samples: number;
@@ -64,10 +64,23 @@ export class StackTrie {
     return id;
   }
 
-  /** `rootId` then `leafFirst` walked from its end (the outermost frame) to index 0 (the leaf). */
-  add(rootId: number, leafFirst: number[], weight: number, samples: number): void {
+  name(id: number): string {
+    return this.names[id]!;
+  }
+
+  /**
+   * `rootId` then `leafFirst` walked from its end (the outermost frame) to index 0 (the leaf).
+   * Returns the stack's node: a caller that knows the next stack is the same adds to it with `bump`.
+   */
+  add(rootId: number, leafFirst: number[], weight: number, samples: number): TrieNode {
     let node = this.child(this.root, rootId);
     for (let i = leafFirst.length - 1; i >= 0; i--) node = this.child(node, leafFirst[i]!);
+    node.weight += weight;
+    node.samples += samples;
+    return node;
+  }
+
+  bump(node: TrieNode, weight: number, samples: number): void {
     node.weight += weight;
     node.samples += samples;
   }

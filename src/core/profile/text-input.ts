@@ -50,11 +50,13 @@ async function sniff(path: string, n: number): Promise<{ head: Uint8Array; gzip:
   }
 }
 
-function openStream(path: string, gz: boolean): Readable {
+function openStream(path: string, gz: boolean, onRaw?: (chunk: Buffer) => void): Readable {
   const raw = createReadStream(path, { highWaterMark: CHUNK });
   if (!gz) return raw;
   const gunzip = createGunzip({ chunkSize: CHUNK });
   raw.on('error', (e) => gunzip.destroy(e));
+  // pipe() reads by 'data' events, so one more listener sees every compressed chunk once.
+  if (onRaw) raw.on('data', (c) => onRaw(c as Buffer));
   return raw.pipe(gunzip);
 }
 
@@ -82,7 +84,13 @@ export interface LineStats {
 export async function forEachLine(
   path: string,
   onLine: (line: string, lineNo: number) => void,
-  options: { signal?: AbortSignal; onBytes?: (n: number) => void; maxBytes?: number } = {},
+  options: {
+    signal?: AbortSignal;
+    onBytes?: (n: number) => void;
+    maxBytes?: number;
+    /** Every byte of the file as stored (before gunzip), in order: hashing in the same read. */
+    onRaw?: (chunk: Buffer) => void;
+  } = {},
 ): Promise<LineStats> {
   const { head, gzip: gz } = await sniff(path, 4096);
   const encoding = encodingOf(head);
@@ -118,10 +126,12 @@ export async function forEachLine(
         });
     }
   };
-  const stream = openStream(path, gz);
+  const stream = openStream(path, gz, options.onRaw);
+  const rawInLoop = gz ? undefined : options.onRaw;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       options.signal?.throwIfAborted();
+      rawInLoop?.(chunk);
       bytes += chunk.length;
       if (bytes > maxBytes) tooLarge(path, maxBytes, gz);
       options.onBytes?.(chunk.length);

@@ -5,14 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { usage } from '../../errors.js';
 import { syncDir, tempPathFor, trackTemp, writeFileAtomic } from '../../io/atomic.js';
 import { literal, openDuckDB } from '../../io/duckdb.js';
 import type { PodProfile } from '../model.js';
 import { readAll, type ReadJob } from '../run.js';
-import { COMMITS, type CommitRecord, newIngestId, openStore, partition } from './layout.js';
+import { lockOrFail } from '../../io/lock.js';
+import { collectOrphans } from './gc.js';
+import { COMMITS, type CommitRecord, INGESTS, newIngestId, openStore, partition } from './layout.js';
 
 export interface IngestOptions {
   store: string;
@@ -29,6 +31,8 @@ export interface IngestResult {
   added: Array<{ id: string; source: string; labels: Record<string, string>; samples: number; stacks: number; day: string }>;
   skipped: Array<{ id: string; source: string; reason: 'already in the store' | 'duplicate input' }>;
   newStacks: number;
+  /** Files of killed ingests removed before this one (gc.ts). */
+  orphansRemoved: number;
   bytesRead: number;
   filesWritten: string[];
   warnings: string[];
@@ -67,28 +71,21 @@ export function labelPattern(pattern: string): (path: string) => Record<string, 
 
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest();
 
-/** Streamed through one reused buffer: reading a large file whole costs more than hashing it. */
-async function sha256File(path: string): Promise<{ sha: string; bytes: number }> {
-  const h = createHash('sha256');
-  const fh = await open(path, 'r');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  let bytes = 0;
-  try {
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (!bytesRead) break;
-      bytes += bytesRead;
-      h.update(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await fh.close();
-  }
-  return { sha: h.digest('hex'), bytes };
-}
-
 /** Stable across runs and machines: content hash of the folded stack. */
 export function stackId(folded: string): bigint {
   return sha256(folded).readBigInt64BE(0);
+}
+
+/** The source file of each frame of a folded stack, unit-separator joined ('' unknown); null when none is known. */
+function filesOfStack(stack: string, fileOf: Map<string, string>): string | null {
+  let any = false;
+  const files = stack.split(';').map((f) => {
+    const file = fileOf.get(f);
+    if (file === undefined) return '';
+    any = true;
+    return file.replaceAll('\x1f', ' ');
+  });
+  return any ? files.join('\x1f') : null;
 }
 
 export function profileId(sourceSha: string, labels: Record<string, string>): string {
@@ -126,6 +123,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     added: [],
     skipped: [],
     newStacks: 0,
+    orphansRemoved: 0,
     bytesRead: 0,
     filesWritten: [],
     warnings: [],
@@ -146,22 +144,23 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
         });
       labels = { ...got, ...opt.labels };
     }
-    const { sha, bytes } = await sha256File(f);
-    result.bytesRead += bytes;
-    const time = fixedTime ?? (await stat(f)).mtime;
-    pending.push({ source: f, sha, labels, id: '', time });
+    const st = await stat(f);
+    result.bytesRead += st.size;
+    pending.push({ source: f, sha: '', labels, id: '', time: fixedTime ?? st.mtime });
   }
 
-  // 2. Parse everything (exit 3 on a file where nothing parses: nothing stored).
+  // 2. Parse everything (exit 3 on a file where nothing parses: nothing stored); the source's
+  // sha256 is taken in the same read.
   const pods = await readAll(
     pending.map((p) => p.source),
-    job,
+    { ...job, read: { ...job.read, sha256: true } },
     'parsing',
   );
   const todo: Array<{ p: Pending; pod: PodProfile }> = [];
   pods.forEach((pod, i) => {
     const p = pending[i]!;
     p.labels = { ...pod.labels, ...p.labels };
+    p.sha = pod.sourceSha256!;
     for (const k of ['app', 'version'])
       if (!p.labels[k])
         throw usage('ERR_RECALL_LABEL_MISSING', `${p.source}: no ${k} label`, {
@@ -180,10 +179,20 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
   if (!todo.length) return result;
   job.signal?.throwIfAborted();
 
-  // 3. Write this ingest's files, then its commit record.
+  // 3. Write this ingest's files, then its commit record, holding this ingest's lock throughout
+  // (what tells a collection that its files are not orphans); first, what dead ingests left.
+  result.orphansRemoved = await collectOrphans(view);
   const ingestId = newIngestId();
   result.ingestId = ingestId;
-  const db = await openDuckDB({ threads: 1 });
+  await mkdir(join(opt.store, INGESTS), { recursive: true });
+  const running = lockOrFail(join(opt.store, INGESTS, `${ingestId}.lock`), `ingest ${ingestId}`);
+  let db: Awaited<ReturnType<typeof openDuckDB>>;
+  try {
+    db = await openDuckDB({ threads: 1 });
+  } catch (e) {
+    running.release();
+    throw e;
+  }
   const c = await db.connect();
   const d = await import('@duckdb/node-api');
   const temps: string[] = [];
@@ -196,7 +205,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     await c.run(`CREATE TABLE p (profile_id VARCHAR, app VARCHAR, version VARCHAR, day VARCHAR, start_time VARCHAR, labels VARCHAR, format VARCHAR,
       event VARCHAR, unit VARCHAR, duration_ns BIGINT, period DOUBLE, total_value DOUBLE, total_samples BIGINT, stacks BIGINT, source VARCHAR, source_sha256 VARCHAR, ingest_id VARCHAR)`);
     await c.run('CREATE TABLE s (app VARCHAR, day VARCHAR, profile_id VARCHAR, stack_id BIGINT, value DOUBLE, count BIGINT)');
-    await c.run('CREATE TABLE k (stack_id BIGINT, stack VARCHAR)');
+    await c.run('CREATE TABLE k (stack_id BIGINT, stack VARCHAR, files VARCHAR)');
     const pa = await c.createAppender('p');
     const sa = await c.createAppender('s');
     const ka = await c.createAppender('k');
@@ -215,7 +224,8 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
       groups.set(`${app}\0${day}`, { app, day });
       const cols: unknown[][] = [[], [], [], [], [], []];
       let newStacks = 0;
-      const kcols: unknown[][] = [[], []];
+      const kcols: unknown[][] = [[], [], []];
+      const fileOf = pod.frameFiles;
       for (const [stack, cnt] of pod.stacks) {
         const id = stackId(stack);
         cols[0]!.push(app);
@@ -228,6 +238,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
           known.add(id);
           kcols[0]!.push(id);
           kcols[1]!.push(stack);
+          kcols[2]!.push(fileOf ? filesOfStack(stack, fileOf) : null);
           newStacks++;
         }
         if (cols[0]!.length === 2048) {
@@ -235,12 +246,12 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
           for (const col of cols) col.length = 0;
         }
         if (kcols[0]!.length === 2048) {
-          flush(ka, [BIGINT, VARCHAR], kcols);
+          flush(ka, [BIGINT, VARCHAR, VARCHAR], kcols);
           for (const col of kcols) col.length = 0;
         }
       }
       flush(sa, [VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, BIGINT], cols);
-      flush(ka, [BIGINT, VARCHAR], kcols);
+      flush(ka, [BIGINT, VARCHAR, VARCHAR], kcols);
       const period = pod.totalSamples ? pod.totalWeight / pod.totalSamples : null;
       flush(
         pa,
@@ -333,7 +344,12 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     result.newStacks = Number((await c.runAndReadAll('SELECT count(*) FROM k')).getRowsJS()[0]![0]);
     if (result.newStacks)
       files.stacks.push(
-        await write(join('stacks', `${ingestId}.parquet`), `SELECT stack_id, string_split(stack, ';') AS frames FROM k ORDER BY stack_id`),
+        await write(
+          join('stacks', `${ingestId}.parquet`),
+          `SELECT stack_id, string_split(stack, ';') AS frames,
+            CASE WHEN files IS NULL THEN NULL ELSE list_transform(string_split(files, chr(31)), f -> nullif(f, '')) END AS files
+            FROM k ORDER BY stack_id`,
+        ),
       );
     const record: CommitRecord = {
       version: 1,
@@ -354,6 +370,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
   } finally {
     c.closeSync();
     db.closeSync();
+    running.release();
   }
   return result;
 }

@@ -7,12 +7,14 @@
  *   STORE/stacks/<ingest>.parquet                          stack_id -> frames (content hash, shared)
  *   STORE/commits/<ingest>.json                            the commit record, written last
  *   STORE/regressions.json                                 regression lifecycle (scan state)
+ *   STORE/ingests/<ingest>.lock                            flock'd while that ingest runs (gc.ts)
  *
  * Crash and concurrency scheme: every ingest writes only files named after its own unique ingest
  * id (temp name, fsync, rename), then its commit record by atomic rename. Readers list the commit
  * records and read only the files they name, so a killed ingest leaves unreferenced files at worst
- * and two concurrent ingests never touch the same file. A profile id is a hash of the source's
- * sha256 and its labels; when two commits hold the same id, the first commit (by name) wins.
+ * (the next ingest removes them, gc.ts) and two concurrent ingests never touch the same file. A
+ * profile id is a hash of the source's sha256 and its labels; when two commits hold the same id,
+ * the first commit (by name) wins.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,6 +39,8 @@ export interface StoreView {
 }
 
 export const COMMITS = 'commits';
+/** Lock files of running ingests (gc.ts). */
+export const INGESTS = 'ingests';
 
 /** Partition value: safe in a path, readable in a listing. */
 export const partition = (v: string): string => encodeURIComponent(v).replaceAll('%20', '+');

@@ -106,6 +106,25 @@ export class StoreReader {
     this.close();
   }
 
+  /** Folded stack by dense index (kidx.idx), filled as selections need them. */
+  private readonly folded: string[] = [];
+  private indexed = false;
+
+  /** The stacks dictionary once per reader, in the connection: stack_id -> dense index and folded text. */
+  private async stackIndex(): Promise<void> {
+    if (this.indexed) return;
+    const files = this.view.files.stacks;
+    await this.c.run(
+      files.length
+        ? `CREATE OR REPLACE TEMP TABLE kidx AS
+             SELECT stack_id, (row_number() OVER (ORDER BY stack_id) - 1)::INTEGER AS idx, array_to_string(frames, ';') AS stack
+             FROM (SELECT stack_id, any_value(frames) AS frames FROM read_parquet([${files.map(literal).join(', ')}]) GROUP BY stack_id)`
+        : 'CREATE OR REPLACE TEMP TABLE kidx (stack_id BIGINT, idx INTEGER, stack VARCHAR)',
+    );
+    await this.c.run('CREATE OR REPLACE TEMP TABLE kloaded (idx INTEGER)');
+    this.indexed = true;
+  }
+
   select(sel: Selector, where: Selector = {}): StoredProfile[] {
     return this.profiles.filter((p) => matches(p.labels, sel) && matches(p.labels, where));
   }
@@ -124,6 +143,26 @@ export class StoreReader {
   }
 
   /**
+   * Raw frame name -> the source files the stacks dictionary gives for it (pprof
+   * Function.filename, perf srcline). Stacks files written before the `files` column read as none.
+   */
+  async frameFiles(): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    if (!this.view.files.stacks.length) return out;
+    const r = await this.c.runAndReadAll(`
+      SELECT DISTINCT frame, file FROM (
+        SELECT unnest(frames) AS frame, unnest(files) AS file
+        FROM read_parquet([${this.view.files.stacks.map(literal).join(', ')}], union_by_name = true) WHERE files IS NOT NULL)
+      WHERE file IS NOT NULL`);
+    for (const [frame, file] of r.getRowsJS() as Array<[string, string]>) {
+      let set = out.get(frame);
+      if (!set) out.set(frame, (set = new Set()));
+      set.add(file);
+    }
+    return out;
+  }
+
+  /**
    * The selected profiles as pods: profiles sharing a `pod` label are merged into one pod
    * (several captures of one pod), others are a pod each. Order: by pod name / profile id.
    */
@@ -133,14 +172,27 @@ export class StoreReader {
     const samples = this.view.commits
       .filter((c) => ingests.has(c.ingestId))
       .flatMap((c) => c.files.samples.map((f) => `${this.view.dir}/${f}`));
-    const pairs = selected.map((p) => `(${literal(p.id)}, ${literal(p.ingestId)})`).join(', ');
-    const r = await this.c.runAndReadAll(`
-      WITH want(profile_id, ingest_id) AS (VALUES ${pairs}),
-      s AS (SELECT profile_id, stack_id, value, count, regexp_extract(filename, '([^/]+)\\.parquet$', 1) AS ingest_id FROM read_parquet([${samples.map(literal).join(', ')}], filename = true)),
-      k AS (SELECT stack_id, any_value(frames) AS frames FROM read_parquet([${this.view.files.stacks.map(literal).join(', ')}]) GROUP BY stack_id)
-      SELECT s.profile_id, array_to_string(k.frames, ';') AS stack, s.value, s.count
-      FROM s JOIN want USING (profile_id, ingest_id) JOIN k USING (stack_id)`);
-    const cols = r.getColumnsJS() as [string[], string[], number[], bigint[]];
+    await this.stackIndex();
+    const order = [...selected];
+    const pairs = order.map((p, i) => `(${i}, ${literal(p.id)}, ${literal(p.ingestId)})`).join(', ');
+    // Rows as numbers only (profile position, stack index): a folded string per row was most of
+    // the cost; each stack's string crosses over once per reader.
+    await this.c.run(`CREATE OR REPLACE TEMP TABLE sel AS
+      WITH want(pos, profile_id, ingest_id) AS (VALUES ${pairs}),
+      s AS (SELECT profile_id, stack_id, value, count, regexp_extract(filename, '([^/]+)\\.parquet$', 1) AS ingest_id FROM read_parquet([${samples.map(literal).join(', ')}], filename = true))
+      SELECT want.pos::INTEGER AS pos, k.idx, s.value, s.count::DOUBLE AS count
+      FROM s JOIN want USING (profile_id, ingest_id) JOIN kidx k USING (stack_id)`);
+    const fresh = await this.c.runAndReadAll(
+      'SELECT idx, stack FROM kidx WHERE idx IN (SELECT DISTINCT idx FROM sel) AND idx NOT IN (SELECT idx FROM kloaded)',
+    );
+    // (a result without rows has no columns)
+    const [newIdx = [], newStacks = []] = fresh.getColumnsJS() as [number[]?, string[]?];
+    for (let i = 0; i < newIdx.length; i++) this.folded[newIdx[i]!] = newStacks[i]!;
+    if (newIdx.length) await this.c.run('INSERT INTO kloaded SELECT DISTINCT idx FROM sel WHERE idx NOT IN (SELECT idx FROM kloaded)');
+    // (not io/columns.ts: a table scan can hand out constant vectors, whose items are not per row)
+    const [positions = [], idxs = [], values = [], counts = []] = (
+      await this.c.runAndReadAll('SELECT pos, idx, value, count FROM sel')
+    ).getColumnsJS() as number[][];
     const pods = new Map<string, PodProfile>();
     const podOf = new Map<string, PodProfile>();
     for (const p of [...selected].sort((a, b) => (a.id < b.id ? -1 : 1))) {
@@ -165,15 +217,17 @@ export class StoreReader {
       if (pod.durationNs !== undefined) pod.durationNs = p.durationNs === null ? undefined : pod.durationNs + p.durationNs;
       podOf.set(p.id, pod);
     }
-    const [ids, stacks, values, counts] = cols;
-    for (let i = 0; i < ids.length; i++) {
-      const pod = podOf.get(ids[i]!)!;
-      const n = Number(counts[i]);
-      const e = pod.stacks.get(stacks[i]!);
+    const podAt = order.map((p) => podOf.get(p.id)!);
+    const folded = this.folded;
+    for (let i = 0; i < positions.length; i++) {
+      const pod = podAt[positions[i]!]!;
+      const n = counts[i]!;
+      const stack = folded[idxs[i]!]!;
+      const e = pod.stacks.get(stack);
       if (e) {
         e.weight += values[i]!;
         e.samples += n;
-      } else pod.stacks.set(stacks[i]!, { weight: values[i]!, samples: n });
+      } else pod.stacks.set(stack, { weight: values[i]!, samples: n });
       pod.totalWeight += values[i]!;
       pod.totalSamples += n;
     }

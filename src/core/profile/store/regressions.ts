@@ -6,7 +6,7 @@
  * and its callers, callees or siblings (their self share fell by at least half the rise beyond
  * the fall the rise itself causes). Each regression lists the commits between the versions'
  * `commit` labels, ranked by whether they touch the files defining the function. Lifecycle state
- * lives in STORE/regressions.json (written atomically).
+ * lives in STORE/regressions.json (written atomically, read-merge-written under a flock).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,7 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput, usage } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { DEFAULT_THRESHOLDS, diffProfiles, type DiffOptions, type DiffResult } from '../diff.js';
+import { lockWait } from '../../io/lock.js';
+import { DEFAULT_THRESHOLDS, diffProfiles, type DiffOptions, type DiffSummary } from '../diff.js';
 import type { DiffThresholds, FunctionDelta, PodProfile } from '../model.js';
 import { FrameNormalizer } from '../normalize.js';
 import { StoreReader } from './query.js';
@@ -45,6 +46,8 @@ export interface Regression {
   /** Share (metric) per version of the scan, for the sparkline. */
   series: Array<{ version: string; sharePct: number | null }>;
   definedIn: string[];
+  /** Where definedIn comes from: the profiles' source files, or a search for the name in the repository. */
+  definedBy: 'profile' | 'name-search' | null;
   candidates: Candidate[];
   status: Status;
   isNew: boolean;
@@ -113,21 +116,50 @@ async function loadState(store: string): Promise<LifecycleEntry[]> {
   }
 }
 
-const saveState = (store: string, entries: LifecycleEntry[]) =>
-  writeFileAtomic(join(store, STATE), `${JSON.stringify({ version: 1, entries }, null, 1)}\n`);
+/**
+ * Read, change and write the lifecycle state under the store's flock, so two scans (or a scan
+ * and an --accept) never overwrite each other's entries.
+ */
+async function updateState<T>(store: string, change: (entries: LifecycleEntry[]) => T): Promise<{ entries: LifecycleEntry[]; out: T }> {
+  const lock = await lockWait(join(store, '.regressions.lock'), `regressions state of ${store}`);
+  try {
+    const entries = await loadState(store);
+    const out = change(entries);
+    await writeFileAtomic(join(store, STATE), `${JSON.stringify({ version: 1, entries }, null, 1)}\n`);
+    return { entries, out };
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * A scan's entries merged into the state on disk: per id the one changed last wins (an --accept
+ * or another scan's verdict made meanwhile is kept); ids only one side has are kept.
+ */
+export function mergeState(disk: LifecycleEntry[], mine: LifecycleEntry[]): void {
+  const at = new Map(disk.map((e, i) => [e.id, i]));
+  for (const e of mine) {
+    const i = at.get(e.id);
+    if (i === undefined) {
+      at.set(e.id, disk.length);
+      disk.push(e);
+    } else if (e.updated >= disk[i]!.updated) disk[i] = e;
+  }
+}
 
 export async function acceptRegression(store: string, id: string, reason: string): Promise<LifecycleEntry> {
-  const entries = await loadState(store);
-  const e = entries.find((x) => x.id === id);
-  if (!e)
-    throw usage('ERR_RECALL_NO_SUCH_REGRESSION', `no regression ${id} in ${store}`, {
-      fix: 'list them with `recall profile regressions --store DIR --app A --json`',
-    });
-  e.status = 'accepted';
-  e.reason = reason;
-  e.updated = new Date().toISOString();
-  await saveState(store, entries);
-  return e;
+  const { out } = await updateState(store, (entries) => {
+    const e = entries.find((x) => x.id === id);
+    if (!e)
+      throw usage('ERR_RECALL_NO_SUCH_REGRESSION', `no regression ${id} in ${store}`, {
+        fix: 'list them with `recall profile regressions --store DIR --app A --json`',
+      });
+    e.status = 'accepted';
+    e.reason = reason;
+    e.updated = new Date().toISOString();
+    return e;
+  });
+  return out;
 }
 
 const regressionId = (app: string, fn: string, version: string) =>
@@ -175,10 +207,40 @@ function git(repo: string, args: string[]): string {
 /** The bare identifier to look for in code: last `::`/`.` component, no parameters. */
 const identifierOf = (fn: string) => fn.replace(/\(.*$/, '').split(/::|\./).pop()!.trim();
 
-export function candidateCommits(repo: string, base: string, head: string, fn: string): { definedIn: string[]; candidates: Candidate[] } {
+/**
+ * Repository paths that are the files a profile names: equal, or one a path suffix of the other
+ * (profiles carry build-machine paths, `/home/ci/svc/src/codec.c`, or perf's base names, `codec.c`).
+ */
+export function repoPathsOf(profileFiles: Iterable<string>, repoFiles: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const f of profileFiles) {
+    const file = f.replaceAll('\\', '/');
+    for (const p of repoFiles) if (file === p || file.endsWith(`/${p}`) || p.endsWith(`/${file}`)) out.add(p);
+  }
+  return [...out].sort();
+}
+
+/**
+ * Commits between two versions ranked for a function: touching a file that defines it first,
+ * then mentioning it in the patch. The defining files are the profile's (`profileFiles`: pprof
+ * Function.filename, perf srcline) when they name files of the repository, else the files holding
+ * the name (git grep).
+ */
+export function candidateCommits(
+  repo: string,
+  base: string,
+  head: string,
+  fn: string,
+  profileFiles: Iterable<string> = [],
+  repoFiles?: () => string[],
+): { definedIn: string[]; definedBy: 'profile' | 'name-search'; candidates: Candidate[] } {
   const ident = identifierOf(fn);
-  let definedIn: string[] = [];
-  if (ident) {
+  const fromProfile = [...profileFiles];
+  let definedIn: string[] = fromProfile.length
+    ? repoPathsOf(fromProfile, repoFiles?.() ?? git(repo, ['ls-tree', '-r', '--name-only', head]).split('\n').filter(Boolean))
+    : [];
+  const definedBy = definedIn.length ? 'profile' : 'name-search';
+  if (!definedIn.length && ident) {
     try {
       definedIn = execFileSync('git', ['-C', repo, 'grep', '-l', '-w', '-F', '-e', ident, head], { encoding: 'utf8' })
         .split('\n')
@@ -210,7 +272,7 @@ export function candidateCommits(repo: string, base: string, head: string, fn: s
   }
   // Stable: equal scores keep git's order (newest first).
   candidates.sort((a, b) => b.score - a.score);
-  return { definedIn, candidates };
+  return { definedIn, definedBy, candidates };
 }
 
 export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSignal): Promise<RegressionsResult> {
@@ -242,24 +304,53 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
     }
     // One version before --since is the baseline of the first comparison.
     const versions = all.slice(Math.max(0, start - 1));
-    const pods: PodProfile[][] = [];
-    for (const v of versions) {
+    // One pair of versions in memory at a time: each diff keeps only its rows, and the call-graph
+    // neighbours of each rising function are taken while both sides' stacks are loaded.
+    const norm = new FrameNormalizer(opt.normalize);
+    const podCounts: number[] = [];
+    const rows: Array<Map<string, FunctionDelta>> = [];
+    const summaries: DiffSummary[] = [];
+    const near = new Map<string, Set<string>>();
+    let prev: PodProfile[] | null = null;
+    for (let i = 0; i < versions.length; i++) {
       signal?.throwIfAborted();
-      pods.push(await reader.pods(v.profiles));
+      const cur = await reader.pods(versions[i]!.profiles);
+      podCounts.push(cur.length);
+      if (prev) {
+        const d = diffProfiles(prev, cur, { thresholds: t, normalize: opt.normalize }).summary;
+        summaries.push(d);
+        rows.push(new Map(d.functions.map((f) => [f.name, f])));
+        const both = [...prev, ...cur];
+        for (const f of d.functions)
+          if (f.gated && f.deltaGatePp > 0 && f.deltaPp.self > 0) near.set(`${i}\0${f.name}`, neighbours(both, norm, f.name));
+      }
+      prev = cur;
     }
-    const diffs: Array<DiffResult | null> = [null];
-    for (let i = 1; i < versions.length; i++) {
-      signal?.throwIfAborted();
-      diffs.push(diffProfiles(pods[i - 1]!, pods[i]!, { thresholds: t, normalize: opt.normalize }));
-    }
-    const rowOf = (i: number, fn: string): FunctionDelta | undefined => diffs[Math.max(1, i)]!.summary.functions.find((f) => f.name === fn);
+    prev = null;
+    const rowOf = (i: number, fn: string): FunctionDelta | undefined => rows[Math.max(1, i) - 1]!.get(fn);
     const share = (i: number, fn: string): number | null => {
       const r = rowOf(i, fn);
       if (!r) return null;
       const side = i === 0 ? r.base : r.head;
       return t.metric === 'self' ? side.selfPct : side.totalPct;
     };
-    const norm = new FrameNormalizer(opt.normalize);
+    // Source files per function (normalised name), from the stacks dictionary.
+    const filesByFunction = new Map<string, Set<string>>();
+    if (opt.repo)
+      for (const [frame, files] of await reader.frameFiles()) {
+        const name = norm.frame(frame);
+        if (name === null) continue;
+        let set = filesByFunction.get(name);
+        if (!set) filesByFunction.set(name, (set = new Set()));
+        for (const f of files) set.add(f);
+      }
+    const sourceFiles = (fn: string) => filesByFunction.get(fn) ?? [];
+    const treeAt = new Map<string, string[]>();
+    const repoFilesAt = (commit: string) => {
+      let files = treeAt.get(commit);
+      if (!files) treeAt.set(commit, (files = git(opt.repo!, ['ls-tree', '-r', '--name-only', commit]).split('\n').filter(Boolean)));
+      return files;
+    };
     const commitOf = (i: number) => versions[i]!.profiles.find((p) => p.labels.commit)?.labels.commit ?? null;
     const state = await loadState(opt.store);
     const known = new Map(state.map((e) => [e.id, e]));
@@ -267,7 +358,8 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
     const suppressed: Suppressed[] = [];
     const now = new Date().toISOString();
     for (let i = 1; i < versions.length; i++) {
-      const d = diffs[i]!.summary;
+      const d = summaries[i - 1]!;
+      const rowsNow = rows[i - 1]!;
       for (const f of d.functions) {
         if (!f.gated || f.deltaGatePp <= 0) continue;
         const before = share(i - 1, f.name) ?? 0;
@@ -295,8 +387,8 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
           const baseF = f.base.selfPct;
           let excess = 0;
           const movers: string[] = [];
-          for (const n of neighbours([...pods[i - 1]!, ...pods[i]!], norm, f.name)) {
-            const r = d.functions.find((x) => x.name === n);
+          for (const n of near.get(`${i}\0${f.name}`) ?? []) {
+            const r = rowsNow.get(n);
             if (!r || r.deltaPp.self >= 0) continue;
             const expected = (r.base.selfPct * rise) / Math.max(1e-9, 100 - baseF);
             const e = -r.deltaPp.self - expected;
@@ -313,8 +405,10 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
         const id = regressionId(opt.app, f.name, versions[i]!.version);
         const base = commitOf(i - 1);
         const head = commitOf(i);
-        const { definedIn, candidates } =
-          opt.repo && base && head ? candidateCommits(opt.repo, base, head, f.name) : { definedIn: [], candidates: [] };
+        const { definedIn, definedBy, candidates } =
+          opt.repo && base && head
+            ? candidateCommits(opt.repo, base, head, f.name, sourceFiles(f.name), () => repoFilesAt(head))
+            : { definedIn: [], definedBy: null, candidates: [] };
         const prev = known.get(id);
         regressions.push({
           id,
@@ -327,6 +421,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
           confirmed: versions.length - 1 - i >= opt.confirm,
           series: versions.map((v, j) => ({ version: v.version, sharePct: share(j, f.name) })),
           definedIn,
+          definedBy,
           candidates,
           status: prev?.status ?? 'open',
           isNew: !prev,
@@ -360,14 +455,16 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
       } else if (e.status !== 'fixed') e.lastSeen = versions[last]!.version;
       r.status = e.status;
     }
-    await saveState(opt.store, state);
+    const { entries: merged } = await updateState(opt.store, (disk) => mergeState(disk, state));
+    const statusOf = new Map(merged.map((e) => [e.id, e.status]));
+    for (const r of regressions) r.status = statusOf.get(r.id) ?? r.status;
     return {
       store: opt.store,
       app: opt.app,
       versions: versions.map((v, i) => ({
         version: v.version,
         firstSeen: v.firstSeen.toISOString(),
-        pods: pods[i]!.length,
+        pods: podCounts[i]!,
         commit: commitOf(i),
       })),
       metric: t.metric,
@@ -375,7 +472,7 @@ export async function scanRegressions(opt: RegressionsOptions, signal?: AbortSig
       confirm: opt.confirm,
       regressions,
       suppressed,
-      lifecycle: state.filter((e) => e.app === opt.app),
+      lifecycle: merged.filter((e) => e.app === opt.app),
       newRegressions: regressions.filter((r) => r.isNew && r.status === 'open').length,
     };
   } finally {
