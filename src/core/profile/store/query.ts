@@ -166,7 +166,17 @@ export class StoreReader {
    * The selected profiles as pods: profiles sharing a `pod` label are merged into one pod
    * (several captures of one pod), others are a pod each. Order: by pod name / profile id.
    */
-  async pods(selected: StoredProfile[]): Promise<PodProfile[]> {
+  pods(selected: StoredProfile[]): Promise<PodProfile[]> {
+    // One selection at a time: each reads through the connection's `sel` temp table, and two sides
+    // of a diff asked for at once would otherwise read each other's rows.
+    const run = this.podsQueue.then(() => this.podsNow(selected));
+    this.podsQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private podsQueue: Promise<unknown> = Promise.resolve();
+
+  private async podsNow(selected: StoredProfile[]): Promise<PodProfile[]> {
     if (!selected.length) return [];
     const ingests = new Set(selected.map((p) => p.ingestId));
     const samples = this.view.commits
