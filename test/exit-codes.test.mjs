@@ -28,6 +28,11 @@ const cases = () => ({
     ['dump', '--index', P('x2i'), '--wal', FILE],
   ],
   hash: [null, ['hash', '1', '--shards', 'abc'], null],
+  merge: [
+    ['merge', '--config', NOPE, '--index', FOLDER, '--request', '{}'],
+    ['merge', '--config', FILE, '--index', FOLDER, '--request', '{}', '--k', 'abc'],
+    ['merge', '--config', FOLDER, '--index', FOLDER, '--request', '{}'],
+  ],
   inspect: [['inspect', NOPE], null, ['inspect', FOLDER]],
   shard: [
     ['shard', '--input', NOPE, '--key', 'user_id', '--shards', '2', '--out', P('s1')],

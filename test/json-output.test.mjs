@@ -29,6 +29,7 @@ function runs(d) {
     ['build', ['build', '--config', 'fixtures/recall.config.json', '-o', `${d}/svc`]],
     ['build', ['build', '--config', 'fixtures/recall.config.json', '-o', `${d}/svc`, '--only', 'x2i']],
     ['build-plan', ['build', '--config', 'fixtures/recall.config.json', '-o', `${d}/svc`, '--plan']],
+    ['merge', ['merge', '--config', 'fixtures/recall.config.json', '--index', `${d}/svc`, '--request', '{"seeds":[1,2],"text":"acid"}']],
     ['query-x2i', ['query', 'x2i', '--index', `${d}/x2i`, '--keys', '1,2,3,77777777']],
     ['query-vector', ['query', 'vector', '--index', `${d}/vec`, '--queries', `${d}/q.jsonl`, '--k', '3']],
     ['query-inverted', ['query', 'inverted', '--index', `${d}/text`, '--q', 'acid', '--k', '3']],

@@ -22,6 +22,7 @@ import { badInput, usage } from '../core/errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from '../core/index/versions.js';
 import { loadNative } from '../core/native.js';
 import { routeKeys } from '../core/routing/hash.js';
+import { mergeRequests } from '../core/merge/batch.js';
 
 export type { X2iAnswer } from '../core/channels/x2i/query.js';
 export type { QueryResult as TextQueryResult } from '../core/channels/text/query.js';
@@ -455,4 +456,19 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
     },
   };
   return index;
+}
+
+export { mergeCandidates, DEFAULT_RRF_K } from '../core/merge/fuse.js';
+export type { ChannelCandidates, ChannelMergeSpec, Fusion, MergedItem, MergeFilter, MergeSpec, Provenance } from '../core/merge/fuse.js';
+export type { MergeRequest } from '../core/merge/gather.js';
+export type { MergeBatchOptions, MergeBatchReport, MergeResult } from '../core/merge/batch.js';
+
+/** Merge the channels of an open index for each request: quotas, filters, de-duplication with provenance, fusion. */
+export function merge(
+  index: RecallIndex,
+  requests: readonly import('../core/merge/gather.js').MergeRequest[],
+  spec: import('../core/merge/fuse.js').MergeSpec,
+  options: import('../core/merge/batch.js').MergeBatchOptions = {},
+): Promise<import('../core/merge/batch.js').MergeBatchReport> {
+  return mergeRequests(index.channels, spec, requests, options);
 }
