@@ -28,6 +28,11 @@ const cases = () => ({
     ['dump', '--index', P('x2i'), '--wal', FILE],
   ],
   hash: [null, ['hash', '1', '--shards', 'abc'], null],
+  eval: [
+    ['eval', '--config', NOPE, '--index-root', FOLDER, '--interactions', FILE, '--split-time', '1'],
+    ['eval', '--config', FILE, '--index-root', FOLDER, '--interactions', FILE, '--split-time', '1', '--resamples', 'abc'],
+    ['eval', '--config', FOLDER, '--index-root', FOLDER, '--interactions', FILE, '--split-time', '1'],
+  ],
   merge: [
     ['merge', '--config', NOPE, '--index', FOLDER, '--request', '{}'],
     ['merge', '--config', FILE, '--index', FOLDER, '--request', '{}', '--k', 'abc'],
