@@ -29,6 +29,11 @@ function runs(d) {
     ['build', ['build', '--config', 'fixtures/recall.config.json', '-o', `${d}/svc`]],
     ['build', ['build', '--config', 'fixtures/recall.config.json', '-o', `${d}/svc`, '--only', 'x2i']],
     ['build-plan', ['build', '--config', 'fixtures/recall.config.json', '-o', `${d}/svc`, '--plan']],
+    [
+      'eval',
+      ['eval', '--config', 'fixtures/recall.config.json', '--index-root', `${d}/svc`, '--interactions', `${P}events.parquet`, '--split-time', '2026-01-10T00:00:00Z', '--k', '10,50', '--resamples', '20'],
+    ],
+    ['dqc', ['dqc', `${d}/svc`, '--against', `${d}/svc`, '--config', 'fixtures/recall.config.json']],
     ['merge', ['merge', '--config', 'fixtures/recall.config.json', '--index', `${d}/svc`, '--request', '{"seeds":[1,2],"text":"acid"}']],
     ['query-x2i', ['query', 'x2i', '--index', `${d}/x2i`, '--keys', '1,2,3,77777777']],
     ['query-vector', ['query', 'vector', '--index', `${d}/vec`, '--queries', `${d}/q.jsonl`, '--k', '3']],
