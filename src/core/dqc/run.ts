@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { driverNamed } from '../channels/registry.js';
 import type { DqcConfig } from '../config/load.js';
-import { badInput } from '../errors.js';
+import { badInput, usage } from '../errors.js';
 import { resolveLayered } from '../index/layers.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from '../index/versions.js';
 import { checkChannel, type DqcChannel, type DqcCheck } from './compare.js';
@@ -31,7 +31,7 @@ interface ChannelAt {
 /** The channels `path` holds: a build output folder (one folder per channel), a channel folder or a version folder. */
 async function channelsAt(path: string): Promise<ChannelAt[]> {
   const names = await readdir(path).catch(() => {
-    throw badInput('ERR_RECALL_NO_SUCH_PATH', `${path}: no such folder`, { file: path, fix: 'pass a build output, channel or version folder' });
+    throw usage('ERR_RECALL_NO_SUCH_PATH', `${path}: no such folder`, { file: path, fix: 'pass a build output, channel or version folder' });
   });
   if (names.includes(CURRENT)) {
     const m = (await readCurrent(path))?.manifest;
