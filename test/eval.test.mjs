@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { coverage, emptyUserMetricsForTest, scoreList } from './helpers/eval-metrics.mjs';
+import { openIndex } from '../dist/api/index.js';
 import { recall, scratchDir } from './helpers/cli.mjs';
 
 describe('eval metrics: hand-computed cases', () => {
@@ -141,6 +142,24 @@ describe('recall eval on planted clusters', () => {
         const cov = rep.versions[0].coverage.find((x) => x.scope === scope && x.k === k);
         assert.ok(Math.abs(cov.value - want.coverage) < 2e-6, `${scope} coverage@${k}`);
       }
+    // the x2i list of a user is the sum of the lists of its 10 most recent distinct items before the split
+    const lastTs = new Map();
+    for (const e of ev)
+      if (Number(e.ts) < SPLIT) {
+        if (!lastTs.has(e.u)) lastTs.set(e.u, new Map());
+        const m = lastTs.get(e.u);
+        m.set(e.i, Math.max(m.get(e.i) ?? -1, Number(e.ts)));
+      }
+    const ix = await openIndex(P('a'));
+    for (const row of rows.slice(0, 40)) {
+      const m = lastTs.get(row.user);
+      const seeds = [...m.keys()].sort((a, b) => m.get(b) - m.get(a) || (a < b ? -1 : 1)).slice(0, 10);
+      const acc = new Map();
+      for (const sd of seeds) for (const x of ix.x2i.get([sd], { top: 200 }).results[0].items) acc.set(x.item, (acc.get(x.item) ?? 0) + x.score);
+      const want = [...acc].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 200).map((x) => x[0]).filter((x) => !m.has(x));
+      assert.deepEqual(row.lists.x2i, want, `user ${row.user}: x2i list from the seeds before the split`);
+    }
+    await ix.close();
     // history is excluded from every list
     for (const row of rows.slice(0, 50)) for (const l of Object.values(row.lists)) for (const x of l) assert.ok(!seen.get(row.user)?.has(x));
     // random lists of the unseen catalogue: the planted clusters are worth far more

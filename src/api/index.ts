@@ -338,20 +338,8 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
         },
         getBatch(keys, g = {}) {
           const s = take();
-          const answers = opened(s, name, 'x2i').lookup(
-            Array.from(keys, (k) => BigInt.asIntN(64, k)),
-            g.top ?? 0,
-          );
-          const counts = Uint32Array.from(answers, (a) => a.items.length);
-          const items = new BigInt64Array(counts.reduce((a, b) => a + b, 0));
-          const scores = new Float32Array(items.length);
-          let at = 0;
-          for (const a of answers)
-            for (const x of a.items) {
-              items[at] = BigInt(x.item);
-              scores[at++] = x.score;
-            }
-          return { ...served(s, name), found: Uint8Array.from(answers, (a) => (a.found ? 1 : a.deleted ? 2 : 0)), counts, items, scores };
+          const k = keys instanceof BigInt64Array ? keys : BigInt64Array.from(keys, (x) => BigInt.asIntN(64, x));
+          return { ...served(s, name), ...opened(s, name, 'x2i').lookupTyped(k, g.top ?? 0) };
         },
       } satisfies X2iReader;
     if (t.kind === 'vector')

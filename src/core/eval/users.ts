@@ -77,12 +77,12 @@ export async function loadEvalUsers(o: EvalUsersOptions): Promise<EvalUsers> {
     if (o.holdout) {
       const hc = await columnsOf(o.holdout);
       need(hc, o.holdout, [u, i]);
-      await c.run(`CREATE TEMP TABLE h AS SELECT u, it FROM i`);
+      await c.run(`CREATE TEMP TABLE h AS SELECT u, it, t FROM i`);
       await c.run(
         `CREATE TEMP TABLE f AS SELECT CAST(${U} AS VARCHAR) AS u, CAST(${I} AS VARCHAR) AS it FROM read_parquet(${literal(o.holdout)}) WHERE ${U} IS NOT NULL AND ${I} IS NOT NULL`,
       );
     } else {
-      await c.run(`CREATE TEMP TABLE h AS SELECT u, it FROM i WHERE t < ${split}`);
+      await c.run(`CREATE TEMP TABLE h AS SELECT u, it, t FROM i WHERE t < ${split}`);
       await c.run(`CREATE TEMP TABLE f AS SELECT u, it FROM i WHERE t >= ${split}`);
     }
     const catalogue = Number(
@@ -90,7 +90,8 @@ export async function loadEvalUsers(o: EvalUsersOptions): Promise<EvalUsers> {
     );
     const hist = await queryRows<{ u: string; items: string[] }>(
       c,
-      `SELECT u, list(it ORDER BY last DESC, it) AS items FROM (SELECT h.u, h.it, max(i.t) AS last FROM h JOIN i USING (u, it) GROUP BY ALL) GROUP BY u`,
+      // recency within the history only: a seed's time is its last interaction before the split
+      `SELECT u, list(it ORDER BY last DESC, it) AS items FROM (SELECT u, it, max(t) AS last FROM h GROUP BY ALL) GROUP BY u`,
     );
     const fut = await queryRows<{ u: string; items: string[] }>(c, `SELECT u, list(DISTINCT it ORDER BY it) AS items FROM f GROUP BY u ORDER BY u`);
     const vecs = o.userVectors

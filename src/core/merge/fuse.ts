@@ -70,57 +70,125 @@ export function checkMergeSpec(spec: MergeSpec, where: string): void {
 const passes = (item: string, f: MergeFilter) =>
   !(f.exclude?.has(item) || f.deny?.has(item) || (f.allow !== undefined && !f.allow.has(item)));
 
-/** Merge the channels' candidates into the top `spec.k` with provenance. Channels not in `spec.channels` are ignored. */
+/**
+ * Merge the channels' candidates into the top `spec.k` with provenance. Channels not in `spec.channels` are ignored.
+ * Items live in parallel typed arrays (one slot per distinct item) and provenance in a linked list per slot;
+ * objects are made only for the `k` items returned.
+ */
 export function mergeCandidates(lists: readonly ChannelCandidates[], spec: MergeSpec, filter: MergeFilter = {}): MergedItem[] {
   const rrfK = spec.rrfK ?? DEFAULT_RRF_K;
-  const byItem = new Map<string, MergedItem>();
-  for (const list of lists) {
+  const rrf = spec.fusion === 'rrf';
+  let cap = 0;
+  for (const l of lists) cap += l.items.length;
+  const slotOf = new Map<string, number>();
+  const items: string[] = [];
+  const score = new Float64Array(cap);
+  const count = new Uint32Array(cap);
+  const best = new Uint32Array(cap);
+  const lastList = new Int32Array(cap).fill(-1);
+  const head = new Int32Array(cap).fill(-1);
+  const tail = new Int32Array(cap).fill(-1);
+  // provenance entries: list index, rank, raw score, next entry of the same item
+  const pList = new Int32Array(cap);
+  const pRank = new Uint32Array(cap);
+  const pScore = new Float64Array(cap);
+  const pNext = new Int32Array(cap).fill(-1);
+  let entries = 0;
+  const filtered = filter.exclude !== undefined || filter.deny !== undefined || filter.allow !== undefined;
+  const keptAt: number[] = [];
+  const keptSlot: number[] = [];
+  for (let li = 0; li < lists.length; li++) {
+    const list = lists[li]!;
     const cs = spec.channels[list.channel];
     if (!cs) continue;
     const quota = cs.quota ?? Number.POSITIVE_INFINITY;
     const weight = cs.weight ?? 1;
     // the channel's kept candidates: filtered, first occurrence of an item, up to the quota
-    const kept: number[] = [];
-    const seen = new Set<string>();
-    for (let i = 0; i < list.items.length && kept.length < quota; i++) {
+    keptAt.length = 0;
+    keptSlot.length = 0;
+    for (let i = 0; i < list.items.length && keptAt.length < quota; i++) {
       const item = list.items[i]!;
-      if (seen.has(item) || !passes(item, filter)) continue;
-      seen.add(item);
-      kept.push(i);
+      if (filtered && !passes(item, filter)) continue;
+      let slot = slotOf.get(item);
+      if (slot === undefined) {
+        slot = items.length;
+        slotOf.set(item, slot);
+        items.push(item);
+      } else if (lastList[slot] === li) continue;
+      lastList[slot] = li;
+      keptAt.push(i);
+      keptSlot.push(slot);
     }
-    if (kept.length === 0) continue;
+    if (keptAt.length === 0) continue;
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
-    for (const i of kept) {
-      const s = list.scores[i]!;
-      if (s < lo) lo = s;
-      if (s > hi) hi = s;
+    for (const i of keptAt) {
+      const v = list.scores[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
     }
     const span = hi - lo;
-    for (let r = 0; r < kept.length; r++) {
-      const i = kept[r]!;
-      const item = list.items[i]!;
-      const raw = list.scores[i]!;
+    for (let r = 0; r < keptAt.length; r++) {
+      const raw = list.scores[keptAt[r]!]!;
+      const slot = keptSlot[r]!;
       // a constant list (one candidate, or ties) normalises to 1: every candidate is its channel's best
-      const part = spec.fusion === 'rrf' ? weight / (rrfK + r + 1) : weight * (span > 0 ? (raw - lo) / span : 1);
-      let m = byItem.get(item);
-      if (!m) {
-        m = { item, score: 0, from: [] };
-        byItem.set(item, m);
-      }
-      m.score += part;
-      m.from.push({ channel: list.channel, rank: r + 1, score: raw });
+      score[slot]! += rrf ? weight / (rrfK + r + 1) : weight * (span > 0 ? (raw - lo) / span : 1);
+      if (count[slot] === 0 || r + 1 < best[slot]!) best[slot] = r + 1;
+      count[slot]!++;
+      const e = entries++;
+      pList[e] = li;
+      pRank[e] = r + 1;
+      pScore[e] = raw;
+      if (head[slot] === -1) head[slot] = e;
+      else pNext[tail[slot]!] = e;
+      tail[slot] = e;
     }
   }
-  const all = [...byItem.values()];
+  const n = items.length;
+  let order: number[] = [];
+  for (let i = 0; i < n; i++) if (count[i]! > 0) order.push(i);
+  if (order.length > spec.k) {
+    // only candidates scoring at least the k-th best can be returned: cut before the full comparison
+    const values = new Float64Array(order.length);
+    for (let j = 0; j < order.length; j++) values[j] = score[order[j]!]!;
+    const kth = kthLargest(values, spec.k);
+    order = order.filter((i) => score[i]! >= kth);
+  }
   // ties: the item found by more channels, then the better best rank, then the id (deterministic)
-  all.sort((a, b) => b.score - a.score || b.from.length - a.from.length || bestRank(a) - bestRank(b) || cmp(a.item, b.item));
-  return all.length > spec.k ? all.slice(0, spec.k) : all;
+  order.sort((a, b) => score[b]! - score[a]! || count[b]! - count[a]! || best[a]! - best[b]! || cmp(items[a]!, items[b]!));
+  if (order.length > spec.k) order.length = spec.k;
+  return order.map((slot) => {
+    const from: Provenance[] = [];
+    for (let e = head[slot]!; e !== -1; e = pNext[e]!) from.push({ channel: lists[pList[e]!]!.channel, rank: pRank[e]!, score: pScore[e]! });
+    return { item: items[slot]!, score: score[slot]!, from };
+  });
 }
 
-const bestRank = (m: MergedItem) => {
-  let r = Number.POSITIVE_INFINITY;
-  for (const p of m.from) if (p.rank < r) r = p.rank;
-  return r;
-};
+/** The k-th largest value (1-based) by quickselect; reorders `v`. */
+function kthLargest(v: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = v.length - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const pivot = v[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (v[i]! > pivot) i++;
+      while (v[j]! < pivot) j--;
+      if (i <= j) {
+        const t = v[i]!;
+        v[i] = v[j]!;
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else break;
+  }
+  return v[want]!;
+}
+
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

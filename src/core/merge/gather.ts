@@ -61,6 +61,13 @@ export interface Gathered {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
+const byText = (a: bigint, b: bigint) => {
+  if (a === b) return 0;
+  const x = String(a);
+  const y = String(b);
+  return x < y ? -1 : 1;
+};
+
 /** Score-sum of the seeds' lists: each item gets sum(weight(seed) * score(seed -> item)); best first, ties by id. */
 function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], fanout: number): ChannelCandidates[] {
   const keys: bigint[] = [];
@@ -82,7 +89,8 @@ function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], f
       owner.push(q);
     }),
   );
-  const acc = reqs.map(() => new Map<string, number>());
+  // summed by the item's bigint (no string per edge); only the kept candidates become strings
+  const acc = reqs.map(() => new Map<bigint, number>());
   if (keys.length) {
     const b = src.getBatch(BigInt64Array.from(keys), { top: fanout });
     let at = 0;
@@ -91,16 +99,18 @@ function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], f
       const m = acc[owner[i]!]!;
       const w = weights[i]!;
       for (let j = at; j < at + n; j++) {
-        const item = String(b.items[j]!);
+        const item = b.items[j]!;
         m.set(item, (m.get(item) ?? 0) + w * b.scores[j]!);
       }
       at += n;
     }
   }
   return acc.map((m) => {
-    const e = [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const e = [...m.entries()];
+    // ties by id in decimal string order (what the merge and its reference compare)
+    e.sort((a, b) => b[1] - a[1] || byText(a[0], b[0]));
     if (e.length > fanout) e.length = fanout;
-    return { channel: name, items: e.map((x) => x[0]), scores: Float64Array.from(e, (x) => x[1]) };
+    return { channel: name, items: e.map((x) => String(x[0])), scores: Float64Array.from(e, (x) => x[1]) };
   });
 }
 
