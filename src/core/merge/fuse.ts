@@ -165,7 +165,7 @@ export function mergeCandidates(lists: readonly ChannelCandidates[], spec: Merge
 }
 
 /** The k-th largest value (1-based) by quickselect; reorders `v`. */
-function kthLargest(v: Float64Array, k: number): number {
+export function kthLargest(v: Float64Array, k: number): number {
   let lo = 0;
   let hi = v.length - 1;
   const want = k - 1;

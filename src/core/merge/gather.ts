@@ -5,7 +5,7 @@
  * importing the API.
  */
 import { badInput } from '../errors.js';
-import type { ChannelCandidates, MergeSpec } from './fuse.js';
+import { type ChannelCandidates, kthLargest, type MergeSpec } from './fuse.js';
 
 export interface X2iSource {
   readonly kind: 'x2i';
@@ -61,7 +61,10 @@ export interface Gathered {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
-const byText = (a: bigint, b: bigint) => {
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+const byText = (a: number | bigint, b: number | bigint) => {
   if (a === b) return 0;
   const x = String(a);
   const y = String(b);
@@ -89,8 +92,9 @@ function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], f
       owner.push(q);
     }),
   );
-  // summed by the item's bigint (no string per edge); only the kept candidates become strings
-  const acc = reqs.map(() => new Map<bigint, number>());
+  // summed per item keyed by a number where the id is a safe integer (fast map keys), else the bigint;
+  // only the kept candidates become strings
+  const acc = reqs.map(() => new Map<number | bigint, number>());
   if (keys.length) {
     const b = src.getBatch(BigInt64Array.from(keys), { top: fanout });
     let at = 0;
@@ -99,18 +103,29 @@ function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], f
       const m = acc[owner[i]!]!;
       const w = weights[i]!;
       for (let j = at; j < at + n; j++) {
-        const item = b.items[j]!;
+        const big = b.items[j]!;
+        const item = big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
         m.set(item, (m.get(item) ?? 0) + w * b.scores[j]!);
       }
       at += n;
     }
   }
   return acc.map((m) => {
-    const e = [...m.entries()];
+    let ids = [...m.keys()];
+    let scores = Float64Array.from(m.values());
+    if (ids.length > fanout) {
+      // only items scoring at least the fanout-th best can be kept: cut before sorting
+      const kth = kthLargest(scores.slice(), fanout);
+      const keep: number[] = [];
+      for (let i = 0; i < ids.length; i++) if (scores[i]! >= kth) keep.push(i);
+      ids = keep.map((i) => ids[i]!);
+      scores = Float64Array.from(keep, (i) => scores[i]!);
+    }
+    const order = Array.from(ids, (_, i) => i);
     // ties by id in decimal string order (what the merge and its reference compare)
-    e.sort((a, b) => b[1] - a[1] || byText(a[0], b[0]));
-    if (e.length > fanout) e.length = fanout;
-    return { channel: name, items: e.map((x) => String(x[0])), scores: Float64Array.from(e, (x) => x[1]) };
+    order.sort((a, b) => scores[b]! - scores[a]! || byText(ids[a]!, ids[b]!));
+    if (order.length > fanout) order.length = fanout;
+    return { channel: name, items: order.map((i) => String(ids[i]!)), scores: Float64Array.from(order, (i) => scores[i]!) };
   });
 }
 
