@@ -61,8 +61,8 @@ export interface Gathered {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** High 32-bit halves in [-2^21, 2^21) give ids that are safe integers as numbers. */
+const SAFE_HI = 2 ** 21;
 
 const byText = (a: number | bigint, b: number | bigint) => {
   if (a === b) return 0;
@@ -97,14 +97,17 @@ function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], f
   const acc = reqs.map(() => new Map<number | bigint, number>());
   if (keys.length) {
     const b = src.getBatch(BigInt64Array.from(keys), { top: fanout });
+    // the ids read as two 32-bit halves (little-endian): reading a BigInt64Array element allocates a BigInt
+    const lo32 = new Uint32Array(b.items.buffer, b.items.byteOffset, b.items.length * 2);
+    const hi32 = new Int32Array(b.items.buffer, b.items.byteOffset, b.items.length * 2);
     let at = 0;
     for (let i = 0; i < keys.length; i++) {
       const n = b.counts[i]!;
       const m = acc[owner[i]!]!;
       const w = weights[i]!;
       for (let j = at; j < at + n; j++) {
-        const big = b.items[j]!;
-        const item = big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
+        const hi = hi32[2 * j + 1]!;
+        const item = hi >= -SAFE_HI && hi < SAFE_HI ? hi * 4294967296 + lo32[2 * j]! : b.items[j]!;
         m.set(item, (m.get(item) ?? 0) + w * b.scores[j]!);
       }
       at += n;
