@@ -92,44 +92,50 @@ function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], f
       owner.push(q);
     }),
   );
-  // summed per item keyed by a number where the id is a safe integer (fast map keys), else the bigint;
-  // only the kept candidates become strings
-  const acc = reqs.map(() => new Map<number | bigint, number>());
-  if (keys.length) {
-    const b = src.getBatch(BigInt64Array.from(keys), { top: fanout });
-    // the ids read as two 32-bit halves (little-endian): reading a BigInt64Array element allocates a BigInt
-    const lo32 = new Uint32Array(b.items.buffer, b.items.byteOffset, b.items.length * 2);
-    const hi32 = new Int32Array(b.items.buffer, b.items.byteOffset, b.items.length * 2);
-    let at = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const n = b.counts[i]!;
-      const m = acc[owner[i]!]!;
-      const w = weights[i]!;
-      for (let j = at; j < at + n; j++) {
-        const hi = hi32[2 * j + 1]!;
-        const item = hi >= -SAFE_HI && hi < SAFE_HI ? hi * 4294967296 + lo32[2 * j]! : b.items[j]!;
-        m.set(item, (m.get(item) ?? 0) + w * b.scores[j]!);
-      }
-      at += n;
+  // summed per item keyed by a number where the id is a safe integer (fast map keys), else the bigint,
+  // in one map reused request after request; only the kept candidates become strings
+  const out: ChannelCandidates[] = reqs.map(() => ({ channel: name, items: [], scores: [] }));
+  if (!keys.length) return out;
+  const b = src.getBatch(BigInt64Array.from(keys), { top: fanout });
+  // the ids read as two 32-bit halves (little-endian): reading a BigInt64Array element allocates a BigInt
+  const lo32 = new Uint32Array(b.items.buffer, b.items.byteOffset, b.items.length * 2);
+  const hi32 = new Int32Array(b.items.buffer, b.items.byteOffset, b.items.length * 2);
+  const m = new Map<number | bigint, number>();
+  let at = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const n = b.counts[i]!;
+    const w = weights[i]!;
+    for (let j = at; j < at + n; j++) {
+      const hi = hi32[2 * j + 1]!;
+      const item = hi >= -SAFE_HI && hi < SAFE_HI ? hi * 4294967296 + lo32[2 * j]! : b.items[j]!;
+      m.set(item, (m.get(item) ?? 0) + w * b.scores[j]!);
+    }
+    at += n;
+    // seeds are grouped by request: the request is complete at its last seed
+    if (i + 1 === keys.length || owner[i + 1] !== owner[i]) {
+      out[owner[i]!] = ranked(m, name, fanout);
+      m.clear();
     }
   }
-  return acc.map((m) => {
-    let ids = [...m.keys()];
-    let scores = Float64Array.from(m.values());
-    if (ids.length > fanout) {
-      // only items scoring at least the fanout-th best can be kept: cut before sorting
-      const kth = kthLargest(scores.slice(), fanout);
-      const keep: number[] = [];
-      for (let i = 0; i < ids.length; i++) if (scores[i]! >= kth) keep.push(i);
-      ids = keep.map((i) => ids[i]!);
-      scores = Float64Array.from(keep, (i) => scores[i]!);
-    }
-    const order = Array.from(ids, (_, i) => i);
-    // ties by id in decimal string order (what the merge and its reference compare)
-    order.sort((a, b) => scores[b]! - scores[a]! || byText(ids[a]!, ids[b]!));
-    if (order.length > fanout) order.length = fanout;
-    return { channel: name, items: order.map((i) => String(ids[i]!)), scores: Float64Array.from(order, (i) => scores[i]!) };
-  });
+  return out;
+}
+
+/** A request's summed candidates, best first (ties by id in decimal string order), at most `fanout`. */
+function ranked(m: Map<number | bigint, number>, name: string, fanout: number): ChannelCandidates {
+  let ids = [...m.keys()];
+  let scores = Float64Array.from(m.values());
+  if (ids.length > fanout) {
+    // only items scoring at least the fanout-th best can be kept: cut before sorting
+    const kth = kthLargest(scores.slice(), fanout);
+    const keep: number[] = [];
+    for (let i = 0; i < ids.length; i++) if (scores[i]! >= kth) keep.push(i);
+    ids = keep.map((i) => ids[i]!);
+    scores = Float64Array.from(keep, (i) => scores[i]!);
+  }
+  const order = Array.from(ids, (_, i) => i);
+  order.sort((a, b) => scores[b]! - scores[a]! || byText(ids[a]!, ids[b]!));
+  if (order.length > fanout) order.length = fanout;
+  return { channel: name, items: order.map((i) => String(ids[i]!)), scores: Float64Array.from(order, (i) => scores[i]!) };
 }
 
 async function vectorLists(

@@ -213,11 +213,10 @@ export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promi
       const rows: number[] = [];
       for (let i = 0; i < n; i++) if ((shardOfRow ? shardOfRow[i] : 0) === sh) rows.push(i);
       if (!rows.length) continue;
-      const r = native.x2iLookup(
-        layer.shards[sh]!,
-        BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!)),
-        top,
-      );
+      // one shard takes every key: the same bytes read as u64, no copy
+      const asked =
+        rows.length === n ? new BigUint64Array(keys.buffer, keys.byteOffset, n) : BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!));
+      const r = native.x2iLookup(layer.shards[sh]!, asked, top);
       const starts = new Uint32Array(rows.length);
       let at = 0;
       rows.forEach((row, j) => {
