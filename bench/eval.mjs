@@ -37,12 +37,21 @@ const t0 = Date.now();
   await c.run(`COPY (SELECT i AS item_id, ${centroid(`(i // ${PER})`, 0.6)} AS embedding,
       'c' || (i // ${PER}) || 'a c' || (i // ${PER}) || 'b w' || CAST(floor(random() * 5000) AS BIGINT) || ' w' || CAST(floor(random() * 5000) AS BIGINT) AS title
       FROM range(${C * PER}) t(i)) TO '${P('items.parquet')}' (FORMAT parquet)`);
-  await c.run(`COPY (SELECT u AS user_id, ${centroid(`(u % ${C})`, 1.5)} AS vector FROM range(${USERS}) t(u)) TO '${P('user-vectors.parquet')}' (FORMAT parquet)`);
-  await c.run(`COPY (SELECT u AS user_id, 'c' || (u % ${C}) || 'a w' || CAST(floor(random() * 5000) AS BIGINT) AS text FROM range(${USERS}) t(u)) TO '${P('user-text.parquet')}' (FORMAT parquet)`);
+  await c.run(
+    `COPY (SELECT u AS user_id, ${centroid(`(u % ${C})`, 1.5)} AS vector FROM range(${USERS}) t(u)) TO '${P('user-vectors.parquet')}' (FORMAT parquet)`,
+  );
+  await c.run(
+    `COPY (SELECT u AS user_id, 'c' || (u % ${C}) || 'a w' || CAST(floor(random() * 5000) AS BIGINT) AS text FROM range(${USERS}) t(u)) TO '${P('user-text.parquet')}' (FORMAT parquet)`,
+  );
   c.closeSync();
   db.closeSync();
 }
-const merge = { k: 200, fusion: 'rrf', channels: { x2i: { quota: 200 }, vector: { quota: 100, weight: 0.5 }, text: { quota: 100, weight: 0.5 } }, seeds: 10 };
+const merge = {
+  k: 200,
+  fusion: 'rrf',
+  channels: { x2i: { quota: 200 }, vector: { quota: 100, weight: 0.5 }, text: { quota: 100, weight: 0.5 } },
+  seeds: 10,
+};
 writeFileSync(
   P('recall.config.json'),
   JSON.stringify({
@@ -62,14 +71,28 @@ console.log(`data + build: ${((Date.now() - t0) / 1000).toFixed(1)} s (${USERS} 
 
 // 1. recall eval (the library function the command runs): batched channel calls, fusion, metrics, bootstrap
 const ks = [10, 50, 200];
-const common = { index: P('out'), merge, interactions: P('events.parquet'), splitTime: String(SPLIT), userVectors: P('user-vectors.parquet'), userText: P('user-text.parquet'), ks, resamples: 200, threads: cpus().length };
+const common = {
+  index: P('out'),
+  merge,
+  interactions: P('events.parquet'),
+  splitTime: String(SPLIT),
+  userVectors: P('user-vectors.parquet'),
+  userText: P('user-text.parquet'),
+  ks,
+  resamples: 200,
+  threads: cpus().length,
+};
 const e0 = process.hrtime.bigint();
 const report = await evaluate(common);
 const evalSeconds = Number(process.hrtime.bigint() - e0) / 1e9;
 const v = report.versions[0];
 const m = (scope, metric, k) => v.metrics.find((x) => x.scope === scope && x.metric === metric && x.k === k).mean;
-console.log(`eval: ${report.users} users in ${evalSeconds.toFixed(2)} s incl. loading and bootstrap = ${Math.round(report.users / evalSeconds)} users/s; replay alone ${v.usersPerSecond} users/s`);
-console.log(`  recall@50: x2i ${m('x2i', 'recall', 50).toFixed(4)}, vector ${m('vector', 'recall', 50).toFixed(4)}, text ${m('text', 'recall', 50).toFixed(4)}, merged ${m('merged', 'recall', 50).toFixed(4)}`);
+console.log(
+  `eval: ${report.users} users in ${evalSeconds.toFixed(2)} s incl. loading and bootstrap = ${Math.round(report.users / evalSeconds)} users/s; replay alone ${v.usersPerSecond} users/s`,
+);
+console.log(
+  `  recall@50: x2i ${m('x2i', 'recall', 50).toFixed(4)}, vector ${m('vector', 'recall', 50).toFixed(4)}, text ${m('text', 'recall', 50).toFixed(4)}, merged ${m('merged', 'recall', 50).toFixed(4)}`,
+);
 
 // 2. the plain loop over the same users (the first LOOP_USERS of the report's users, same inputs): one call per user and channel
 const lists = [];
@@ -78,8 +101,14 @@ const { users: loopUsers, l: batchedLists } = lists[0];
 const db = await DuckDBInstance.create(':memory:');
 const c = await db.connect();
 const rows = (await c.runAndReadAll(`SELECT user_id::VARCHAR u, item_id::VARCHAR i, ts FROM '${P('events.parquet')}'`)).getRowObjects();
-const vecs = new Map((await c.runAndReadAll(`SELECT user_id::VARCHAR u, vector FROM '${P('user-vectors.parquet')}'`)).getRowObjectsJson().map((r) => [r.u, r.vector]));
-const texts = new Map((await c.runAndReadAll(`SELECT user_id::VARCHAR u, text FROM '${P('user-text.parquet')}'`)).getRowObjects().map((r) => [r.u, r.text]));
+const vecs = new Map(
+  (await c.runAndReadAll(`SELECT user_id::VARCHAR u, vector FROM '${P('user-vectors.parquet')}'`))
+    .getRowObjectsJson()
+    .map((r) => [r.u, r.vector]),
+);
+const texts = new Map(
+  (await c.runAndReadAll(`SELECT user_id::VARCHAR u, text FROM '${P('user-text.parquet')}'`)).getRowObjects().map((r) => [r.u, r.text]),
+);
 c.closeSync();
 const hist = new Map();
 const fut = new Map();
@@ -99,7 +128,8 @@ for (const [n, u] of loopUsers.entries()) {
   const seen = [...last.keys()].sort((a, b) => last.get(b) - last.get(a) || (a < b ? -1 : 1));
   const truth = new Set((fut.get(u) ?? []).map((r) => r.i).filter((i) => !last.has(i)));
   const acc = new Map();
-  for (const s of seen.slice(0, merge.seeds)) for (const x of ix.x2i.get([s], { top: 200 }).results[0].items) acc.set(x.item, (acc.get(x.item) ?? 0) + x.score);
+  for (const s of seen.slice(0, merge.seeds))
+    for (const x of ix.x2i.get([s], { top: 200 }).results[0].items) acc.set(x.item, (acc.get(x.item) ?? 0) + x.score);
   const x2 = [...acc].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 200);
   const vr = await ix.vector.search(Float32Array.from(vecs.get(u)), { k: 100 });
   const tr = await ix.text.search(texts.get(u), { k: 100, defaultOr: true });
@@ -116,25 +146,31 @@ for (const [n, u] of loopUsers.entries()) {
 const loopSeconds = Number(process.hrtime.bigint() - l0) / 1e9;
 await ix.close();
 const loopUps = loopUsers.length / loopSeconds;
-console.log(`plain loop: ${loopUsers.length} users in ${loopSeconds.toFixed(2)} s = ${Math.round(loopUps)} users/s; same merged lists as eval for ${same}/${loopUsers.length} users; recall@50 ${(loopRecall / loopUsers.length).toFixed(4)}`);
+console.log(
+  `plain loop: ${loopUsers.length} users in ${loopSeconds.toFixed(2)} s = ${Math.round(loopUps)} users/s; same merged lists as eval for ${same}/${loopUsers.length} users; recall@50 ${(loopRecall / loopUsers.length).toFixed(4)}`,
+);
 const ratio = v.usersPerSecond / loopUps;
 console.log(`ratio (eval replay / plain loop): ${ratio.toFixed(1)}x (goal >= 10x)`);
 
 // 3. merge: 3 channels x 500 candidates per request, one core
 let s = 7;
-const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const reqs = Array.from({ length: 200 }, () =>
   ['x2i', 'vector', 'text'].map((channel) => {
     const items = Array.from({ length: 500 }, () => String(Math.floor(rnd() * 3000)));
     return { channel, items, scores: Float64Array.from({ length: 500 }, (_, i) => 500 - i + rnd()) };
   }),
 );
-const spec = { k: 200, fusion: 'weighted', channels: { x2i: { quota: 500 }, vector: { quota: 500, weight: 0.5 }, text: { quota: 500, weight: 0.5 } } };
+const spec = {
+  k: 200,
+  fusion: 'weighted',
+  channels: { x2i: { quota: 500 }, vector: { quota: 500, weight: 0.5 }, text: { quota: 500, weight: 0.5 } },
+};
 const mergeRate = {};
 for (const fusion of ['weighted', 'rrf']) {
   let n = 0;
   const m0 = process.hrtime.bigint();
-  while (Number(process.hrtime.bigint() - m0) < 2e9) for (const r of reqs) (mergeCandidates(r, { ...spec, fusion }), n++);
+  while (Number(process.hrtime.bigint() - m0) < 2e9) for (const r of reqs) mergeCandidates(r, { ...spec, fusion }), n++;
   mergeRate[fusion] = Math.round(n / (Number(process.hrtime.bigint() - m0) / 1e9));
   console.log(`merge 3 x 500 (${fusion}): ${mergeRate[fusion]} requests/s on one core`);
 }

@@ -51,7 +51,9 @@ describe('recall dqc', () => {
     await c.run(`COPY (SELECT item_id, neighbors, CASE WHEN item_id IN (SELECT k FROM bad_keys) THEN list_transform(scores, x -> x * 5) ELSE scores END AS scores
       FROM '${F('x2i-lists.parquet')}' WHERE item_id NOT IN (SELECT k FROM drop_keys)) TO '${P('lists-bad.parquet')}' (FORMAT parquet)`);
     // every document says one of seven words
-    await c.run(`COPY (SELECT id, headword, 'word' || (id % 7)::VARCHAR AS text FROM '${F('wordnet-3000.parquet')}') TO '${P('text-bad.parquet')}' (FORMAT parquet)`);
+    await c.run(
+      `COPY (SELECT id, headword, 'word' || (id % 7)::VARCHAR AS text FROM '${F('wordnet-3000.parquet')}') TO '${P('text-bad.parquet')}' (FORMAT parquet)`,
+    );
     c.closeSync();
     db.closeSync();
     config('bad', { lists: P('lists-bad.parquet'), text: P('text-bad.parquet') }, { m: 2, efConstruction: 2 });
@@ -74,7 +76,10 @@ describe('recall dqc', () => {
     assert.ok(!fired('badScores', 'x2i', 0), 'shard 0 scores are in range');
     const vocab = j.breaches.filter((b) => b.check === 'vocabulary' && b.channel === 'text');
     assert.equal(vocab.length, 2, 'both text shards collapsed');
-    assert.ok(vocab.every((b) => b.value < -0.5 && b.candidate < b.live / 2), JSON.stringify(vocab));
+    assert.ok(
+      vocab.every((b) => b.value < -0.5 && b.candidate < b.live / 2),
+      JSON.stringify(vocab),
+    );
     const graph = fired('graphRecall', 'vector', 0);
     assert.ok(graph && graph.value < 0.8, JSON.stringify(graph));
     assert.match(r.stderr, /dqc breach: x2i shard 0: count\.keys = -0\.5/);
@@ -92,7 +97,10 @@ describe('recall dqc', () => {
     assert.equal(ok.code, 0, ok.stderr);
     const j = JSON.parse(ok.stdout);
     assert.ok(j.dqc.checks > 20 && j.dqc.breaches === 0);
-    assert.ok(j.channels.every((c) => c.version === 2), JSON.stringify(j.channels.map((c) => c.version)));
+    assert.ok(
+      j.channels.every((c) => c.version === 2),
+      JSON.stringify(j.channels.map((c) => c.version)),
+    );
   });
 
   it('a rebuild of the same data is silent', async () => {
@@ -107,8 +115,21 @@ describe('recall dqc', () => {
       checks.push(...j.checks);
     }
     assert.ok(checks.length > 20, `${checks.length} checks ran`);
-    for (const check of ['count.keys', 'psi.length', 'psi.score', 'top10Changed', 'vocabulary', 'graphRecall', 'badScores', 'emptyLists', 'psi.norm'])
-      assert.ok(checks.some((c) => c.check === check), `${check} ran`);
+    for (const check of [
+      'count.keys',
+      'psi.length',
+      'psi.score',
+      'top10Changed',
+      'vocabulary',
+      'graphRecall',
+      'badScores',
+      'emptyLists',
+      'psi.norm',
+    ])
+      assert.ok(
+        checks.some((c) => c.check === check),
+        `${check} ran`,
+      );
     assert.ok(checks.filter((c) => c.check === 'top10Changed').every((c) => c.value === 0));
   });
 });

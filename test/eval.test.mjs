@@ -21,14 +21,38 @@ describe('eval metrics: hand-computed cases', () => {
     assert.deepEqual(at('hit'), [1, 1, 1, 1]);
     assert.deepEqual(at('mrr'), [1, 1, 1, 1]);
     // NDCG@3 = (1 + 1/log2 4) / (1 + 1/log2 3 + 1/log2 4) = 1.5 / 2.130930
-    assert.deepEqual(at('ndcg'), [1, +(1 / (1 + 1 / Math.log2(3))).toFixed(6), +(1.5 / (1.5 + 1 / Math.log2(3))).toFixed(6), +(1.5 / (1.5 + 1 / Math.log2(3))).toFixed(6)]);
+    assert.deepEqual(at('ndcg'), [
+      1,
+      +(1 / (1 + 1 / Math.log2(3))).toFixed(6),
+      +(1.5 / (1.5 + 1 / Math.log2(3))).toFixed(6),
+      +(1.5 / (1.5 + 1 / Math.log2(3))).toFixed(6),
+    ]);
     // first hit at rank 4, a short list, one truth item: IDCG is 1 at every K
     const o2 = emptyUserMetricsForTest([2, 4, 10], 1);
     scoreList(['p', 'q', 'r', 'z'], new Set(['z']), [2, 4, 10], o2, 0);
-    assert.deepEqual(Array.from(o2.recall, (v) => v[0]), [0, 1, 1]);
-    assert.deepEqual(Array.from(o2.mrr, (v) => v[0]), [0, 0.25, 0.25]);
-    assert.deepEqual(Array.from(o2.ndcg, (v) => +v[0].toFixed(6)), [0, +(1 / Math.log2(5)).toFixed(6), +(1 / Math.log2(5)).toFixed(6)]);
-    assert.equal(coverage([['a', 'b'], ['b', 'c', 'd']], 2, 8), 3 / 8);
+    assert.deepEqual(
+      Array.from(o2.recall, (v) => v[0]),
+      [0, 1, 1],
+    );
+    assert.deepEqual(
+      Array.from(o2.mrr, (v) => v[0]),
+      [0, 0.25, 0.25],
+    );
+    assert.deepEqual(
+      Array.from(o2.ndcg, (v) => +v[0].toFixed(6)),
+      [0, +(1 / Math.log2(5)).toFixed(6), +(1 / Math.log2(5)).toFixed(6)],
+    );
+    assert.equal(
+      coverage(
+        [
+          ['a', 'b'],
+          ['b', 'c', 'd'],
+        ],
+        2,
+        8,
+      ),
+      3 / 8,
+    );
   });
 });
 
@@ -53,9 +77,14 @@ async function generate() {
   await c.run(`COPY ev TO '${P('events.parquet')}' (FORMAT parquet)`);
   await c.run(`COPY (SELECT * FROM ev WHERE ts < ${SPLIT}) TO '${P('train.parquet')}' (FORMAT parquet)`);
   // embeddings: the cluster's centroid plus noise, for items and users alike
-  const centroid = (cl, noise) => `list_transform(range(16), j -> (CASE WHEN j = ${cl} % 16 THEN 1.0 WHEN j = (${cl} * 7 + 3) % 16 THEN 0.5 ELSE 0.0 END + (random() - 0.5) * ${noise})::FLOAT)`;
-  await c.run(`COPY (SELECT i AS item_id, ${centroid(`(i // ${PER})`, 0.4)} AS embedding FROM range(${CLUSTERS * PER}) t(i)) TO '${P('items.parquet')}' (FORMAT parquet)`);
-  await c.run(`COPY (SELECT u AS user_id, ${centroid(`(u % ${CLUSTERS})`, 2.5)} AS vector FROM range(800) t(u)) TO '${P('users.parquet')}' (FORMAT parquet)`);
+  const centroid = (cl, noise) =>
+    `list_transform(range(16), j -> (CASE WHEN j = ${cl} % 16 THEN 1.0 WHEN j = (${cl} * 7 + 3) % 16 THEN 0.5 ELSE 0.0 END + (random() - 0.5) * ${noise})::FLOAT)`;
+  await c.run(
+    `COPY (SELECT i AS item_id, ${centroid(`(i // ${PER})`, 0.4)} AS embedding FROM range(${CLUSTERS * PER}) t(i)) TO '${P('items.parquet')}' (FORMAT parquet)`,
+  );
+  await c.run(
+    `COPY (SELECT u AS user_id, ${centroid(`(u % ${CLUSTERS})`, 2.5)} AS vector FROM range(800) t(u)) TO '${P('users.parquet')}' (FORMAT parquet)`,
+  );
   c.closeSync();
   db.closeSync();
 }
@@ -66,7 +95,18 @@ function config(name, x2i) {
     shards: 2,
     sources: { events: { inputs: [P('train.parquet')], key: 'item_id' }, items: { inputs: [P('items.parquet')], key: 'item_id' } },
     channels: [
-      { name: 'x2i', kind: 'x2i', source: 'events', fromInteractions: true, user: 'user_id', ts: 'ts', algo: 'swing', itemUserCap: 20, topK: 50, ...x2i },
+      {
+        name: 'x2i',
+        kind: 'x2i',
+        source: 'events',
+        fromInteractions: true,
+        user: 'user_id',
+        ts: 'ts',
+        algo: 'swing',
+        itemUserCap: 20,
+        topK: 50,
+        ...x2i,
+      },
       { name: 'vector', kind: 'vector', source: 'items', vector: 'embedding', type: 'hnsw' },
     ],
     merge: { k: 50, fusion: 'rrf', channels: { x2i: { quota: 200 }, vector: { quota: 100, weight: 0.5 } }, seeds: 10 },
@@ -75,7 +115,19 @@ function config(name, x2i) {
   return P(`${name}.json`);
 }
 
-const EVAL = () => ['eval', '--interactions', P('events.parquet'), '--split-time', String(SPLIT), '--user-vectors', P('users.parquet'), '--k', '10,50', '--resamples', '200'];
+const EVAL = () => [
+  'eval',
+  '--interactions',
+  P('events.parquet'),
+  '--split-time',
+  String(SPLIT),
+  '--user-vectors',
+  P('users.parquet'),
+  '--k',
+  '10,50',
+  '--resamples',
+  '200',
+];
 
 describe('recall eval on planted clusters', () => {
   before(async () => {
@@ -91,11 +143,27 @@ describe('recall eval on planted clusters', () => {
   });
 
   it('beats random lists and equals a brute-force evaluation of the same lists', async () => {
-    const r = await recall([...EVAL(), '--config', P('a.json'), '--index-root', P('a'), '--lists', P('lists.jsonl'), '--markdown', P('e.md'), '--html', P('e.html'), '--json']);
+    const r = await recall([
+      ...EVAL(),
+      '--config',
+      P('a.json'),
+      '--index-root',
+      P('a'),
+      '--lists',
+      P('lists.jsonl'),
+      '--markdown',
+      P('e.md'),
+      '--html',
+      P('e.html'),
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const rep = JSON.parse(r.stdout);
     assert.ok(rep.users > 700, `users ${rep.users}`);
-    const rows = readFileSync(P('lists.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(P('lists.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(rows.length, rep.users);
     // the truth, rebuilt here from the events: after the split, not seen before it
     const db = await DuckDBInstance.create(':memory:');
@@ -114,7 +182,10 @@ describe('recall eval on planted clusters', () => {
     const truthOf = (u) => new Set([...after.get(u)].filter((i) => !seen.get(u)?.has(i)));
     // brute force: each metric by its definition, straight from the lists
     const brute = (scope, k) => {
-      let rec = 0, hit = 0, ndcg = 0, mrr = 0;
+      let rec = 0,
+        hit = 0,
+        ndcg = 0,
+        mrr = 0;
       const covered = new Set();
       for (const row of rows) {
         const t = truthOf(row.user);
@@ -155,16 +226,22 @@ describe('recall eval on planted clusters', () => {
       const m = lastTs.get(row.user);
       const seeds = [...m.keys()].sort((a, b) => m.get(b) - m.get(a) || (a < b ? -1 : 1)).slice(0, 10);
       const acc = new Map();
-      for (const sd of seeds) for (const x of ix.x2i.get([sd], { top: 200 }).results[0].items) acc.set(x.item, (acc.get(x.item) ?? 0) + x.score);
-      const want = [...acc].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 200).map((x) => x[0]).filter((x) => !m.has(x));
+      for (const sd of seeds)
+        for (const x of ix.x2i.get([sd], { top: 200 }).results[0].items) acc.set(x.item, (acc.get(x.item) ?? 0) + x.score);
+      const want = [...acc]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, 200)
+        .map((x) => x[0])
+        .filter((x) => !m.has(x));
       assert.deepEqual(row.lists.x2i, want, `user ${row.user}: x2i list from the seeds before the split`);
     }
     await ix.close();
     // history is excluded from every list
-    for (const row of rows.slice(0, 50)) for (const l of Object.values(row.lists)) for (const x of l) assert.ok(!seen.get(row.user)?.has(x));
+    for (const row of rows.slice(0, 50))
+      for (const l of Object.values(row.lists)) for (const x of l) assert.ok(!seen.get(row.user)?.has(x));
     // random lists of the unseen catalogue: the planted clusters are worth far more
     let s = 1;
-    const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const catalogue = [...items];
     let randomRecall = 0;
     for (const row of rows) {

@@ -27,7 +27,11 @@ const cases = () => ({
     ['dump', '--index', P('x2i'), '--wal', P('wal'), '--keep', 'abc'],
     ['dump', '--index', P('x2i'), '--wal', FILE],
   ],
-  dqc: [['dqc', NOPE], ['dqc', FOLDER, '--sample', 'abc'], ['dqc', FILE]],
+  dqc: [
+    ['dqc', NOPE],
+    ['dqc', FOLDER, '--sample', 'abc'],
+    ['dqc', FILE],
+  ],
   hash: [null, ['hash', '1', '--shards', 'abc'], null],
   eval: [
     ['eval', '--config', NOPE, '--index-root', FOLDER, '--interactions', FILE, '--split-time', '1'],

@@ -47,7 +47,9 @@ function reference(lists, spec, filter) {
   }
   const best = (m) => Math.min(...m.from.map((p) => p.rank));
   return Object.values(acc)
-    .sort((a, b) => b.score - a.score || b.from.length - a.from.length || best(a) - best(b) || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0))
+    .sort(
+      (a, b) => b.score - a.score || b.from.length - a.from.length || best(a) - best(b) || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0),
+    )
     .slice(0, spec.k);
 }
 
@@ -68,11 +70,18 @@ function randomCase(r) {
     channels: Object.fromEntries(
       channels
         .filter(() => r() < 0.9)
-        .map((c) => [c, { quota: r() < 0.3 ? undefined : Math.floor(r() * 30), weight: r() < 0.3 ? undefined : Math.round(r() * 40) / 10 }]),
+        .map((c) => [
+          c,
+          { quota: r() < 0.3 ? undefined : Math.floor(r() * 30), weight: r() < 0.3 ? undefined : Math.round(r() * 40) / 10 },
+        ]),
     ),
   };
   const ids = (p) => new Set(Array.from({ length: pool }, (_, i) => String(i)).filter(() => r() < p));
-  const filter = { exclude: r() < 0.5 ? ids(0.2) : undefined, deny: r() < 0.3 ? ids(0.1) : undefined, allow: r() < 0.3 ? ids(0.7) : undefined };
+  const filter = {
+    exclude: r() < 0.5 ? ids(0.2) : undefined,
+    deny: r() < 0.3 ? ids(0.1) : undefined,
+    allow: r() < 0.3 ? ids(0.7) : undefined,
+  };
   return { lists, spec, filter };
 }
 
@@ -113,7 +122,12 @@ describe('merge: fusion against the reference', () => {
     const w = mergeCandidates(lists, { k: 10, fusion: 'weighted', channels: { a: { weight: 1 }, b: { weight: 2 } } });
     assert.deepEqual(
       w.map((m) => [m.item, m.score]),
-      [['3', 2], ['1', 1], ['2', 0.5], ['4', 0]],
+      [
+        ['3', 2],
+        ['1', 1],
+        ['2', 0.5],
+        ['4', 0],
+      ],
     );
     assert.deepEqual(w[0].from, [
       { channel: 'a', rank: 3, score: 0 },
@@ -123,7 +137,10 @@ describe('merge: fusion against the reference', () => {
     // a after excluding 1: 2 (rank 1), 3 (rank 2); b with quota 1: 3 (rank 1)
     assert.deepEqual(
       f.map((m) => [m.item, m.score]),
-      [['3', 1.5], ['2', 1]],
+      [
+        ['3', 1.5],
+        ['2', 1],
+      ],
     );
   });
 });
@@ -138,7 +155,11 @@ describe('merge: batch over a build and the CLI', () => {
     for (const s of Object.values(c.sources)) s.inputs = s.inputs.map((p) => join(root, 'fixtures', p));
     delete c.$schema;
     c.out = out;
-    c.merge = { k: 20, fusion: 'weighted', channels: { x2i: { quota: 50, weight: 1 }, vector: { quota: 30, weight: 0.5 }, text: { quota: 30 } } };
+    c.merge = {
+      k: 20,
+      fusion: 'weighted',
+      channels: { x2i: { quota: 50, weight: 1 }, vector: { quota: 30, weight: 0.5 }, text: { quota: 30 } },
+    };
     writeFileSync(config, JSON.stringify(c));
     const b = await recall(['build', '--config', config, '--json']);
     assert.equal(b.code, 0, b.stderr);
@@ -151,7 +172,15 @@ describe('merge: batch over a build and the CLI', () => {
       const q = await ix.vector.search(new Float32Array(ix.vector.dim).fill(0.1), { k: 1 });
       const vec = Array.from({ length: ix.vector.dim }, (_, i) => Math.sin(i));
       const reqs = [
-        { id: 'a', seeds: [{ item: '1', weight: 1 }, { item: '2', weight: 0.5 }], vector: vec, text: 'acid' },
+        {
+          id: 'a',
+          seeds: [
+            { item: '1', weight: 1 },
+            { item: '2', weight: 0.5 },
+          ],
+          vector: vec,
+          text: 'acid',
+        },
         { id: 'b', seeds: [{ item: '3' }], text: 'water', exclude: [String(q.ids[0][0])] },
         { id: 'c', vector: vec.map((x) => -x) },
         { id: 'd' },
@@ -163,7 +192,8 @@ describe('merge: batch over a build and the CLI', () => {
         if (req.seeds) {
           const acc = new Map();
           for (const s of req.seeds)
-            for (const x of ix.x2i.get([s.item], { top: 50 }).results[0].items) acc.set(x.item, (acc.get(x.item) ?? 0) + (s.weight ?? 1) * x.score);
+            for (const x of ix.x2i.get([s.item], { top: 50 }).results[0].items)
+              acc.set(x.item, (acc.get(x.item) ?? 0) + (s.weight ?? 1) * x.score);
           const e = [...acc].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 50);
           lists.push({ channel: 'x2i', items: e.map((x) => x[0]), scores: e.map((x) => x[1]) });
         }
@@ -202,10 +232,27 @@ describe('merge: batch over a build and the CLI', () => {
     writeFileSync(c.merge.deny, `${denied}\n`);
     writeFileSync(config, JSON.stringify(c));
     writeFileSync(join(dir, 'reqs.jsonl'), '{"id":"u1","seeds":[1,2],"text":"acid"}\n{"id":"u2","seeds":[{"item":3,"weight":2}]}\n');
-    const batch = await recall(['merge', '--config', config, '--index', out, '--requests', join(dir, 'reqs.jsonl'), '--out', join(dir, 'm.jsonl'), '--json']);
+    const batch = await recall([
+      'merge',
+      '--config',
+      config,
+      '--index',
+      out,
+      '--requests',
+      join(dir, 'reqs.jsonl'),
+      '--out',
+      join(dir, 'm.jsonl'),
+      '--json',
+    ]);
     assert.equal(batch.code, 0, batch.stderr);
-    const lines = readFileSync(join(dir, 'm.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => l.id), ['u1', 'u2']);
+    const lines = readFileSync(join(dir, 'm.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.id),
+      ['u1', 'u2'],
+    );
     assert.ok(!lines[0].items.some((m) => m.item === denied), 'the denied item is gone');
     writeFileSync(join(dir, 'bad.jsonl'), '{"seeds":[1]}\n{"seeds":"x"}\n');
     const bad = await recall(['merge', '--config', config, '--index', out, '--requests', join(dir, 'bad.jsonl')]);

@@ -3,7 +3,8 @@ import { RecallCommand } from '../cli/base-command.js';
 import type { DqcReport } from '../core/dqc/run.js';
 
 export default class Dqc extends RecallCommand<DqcReport> {
-  static override summary = 'Check the data quality of a candidate index version against the live one, per channel and shard; exit 4 on a breach.';
+  static override summary =
+    'Check the data quality of a candidate index version against the live one, per channel and shard; exit 4 on a breach.';
   static override description =
     `NEW and --against LIVE are build output folders (channels paired by name), channel folders or version folders. Checks: key / row / document counts and their change; list length, score and norm distributions (quantiles, population stability index); the share of sampled keys whose top 10 changed (Jaccard below 0.5); empty lists, items listed twice, NaN or out-of-range scores; text vocabulary size; vector recall@10 of the index against an exact scan of its own rows. Without --against only the candidate's own checks run.
 Thresholds come from the dqc section of --config (defaults otherwise); a breach names the check, the channel, the shard and the values. See docs/eval.md.`;
@@ -11,7 +12,9 @@ Thresholds come from the dqc section of --config (defaults otherwise); a breach 
     '<%= config.bin %> dqc new-out --against live-out',
     '<%= config.bin %> dqc out/x2i/v00000007 --against out/x2i/v00000006 --config recall.config.json --json',
   ];
-  static override args = { candidate: Args.string({ description: 'the candidate: build output, channel or version folder', required: true }) };
+  static override args = {
+    candidate: Args.string({ description: 'the candidate: build output, channel or version folder', required: true }),
+  };
   static override flags = {
     against: Flags.string({ description: 'the live version: build output, channel or version folder' }),
     config: Flags.string({ char: 'c', description: 'recall.config.json with a dqc section (thresholds)' }),

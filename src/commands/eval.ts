@@ -3,7 +3,8 @@ import { RecallCommand } from '../cli/base-command.js';
 import type { EvalReport } from '../core/eval/render.js';
 
 export default class Eval extends RecallCommand<EvalReport> {
-  static override summary = 'Replay held-out interactions against an index version: Recall, HitRate, NDCG, MRR, coverage per channel and merged, with bootstrap intervals.';
+  static override summary =
+    'Replay held-out interactions against an index version: Recall, HitRate, NDCG, MRR, coverage per channel and merged, with bootstrap intervals.';
   static override description =
     `For each user, the history before --split-time (or all of --interactions, with --holdout giving the truth) builds a merge request: x2i seeds from the last N distinct items, the user's vector (--user-vectors) and text (--user-text); the history is excluded from every list, and the distinct items after the split that are not in it are the truth. Each channel's list and the merged list (the merge section of --config) are scored at every K; intervals are percentile bootstraps over users (seeded).
 --against DIR evaluates a second version on the same users and reports the paired difference with its interval; --gate 'recall@50 >= -1%' (METRIC@K, optionally SCOPE.METRIC@K, >= a relative % or an absolute value) exits 4 when the whole interval lies below the threshold. Metric definitions: docs/eval.md.`;
@@ -16,7 +17,10 @@ export default class Eval extends RecallCommand<EvalReport> {
     'index-root': Flags.string({ description: 'the build output folder to evaluate', required: true, aliases: ['index'] }),
     against: Flags.string({ description: 'a second build output folder, evaluated on the same users' }),
     interactions: Flags.string({ description: 'parquet of interactions (user, item, time)', required: true }),
-    'split-time': Flags.string({ description: 'history before, truth from (seconds since the epoch or an ISO date)', exclusive: ['holdout'] }),
+    'split-time': Flags.string({
+      description: 'history before, truth from (seconds since the epoch or an ISO date)',
+      exclusive: ['holdout'],
+    }),
     holdout: Flags.string({ description: 'parquet of held-out (user, item) rows: the truth' }),
     k: Flags.string({ char: 'k', description: 'cut-offs, comma-separated', default: '10,50,200' }),
     gate: Flags.string({ description: "a gate such as 'recall@50 >= -1%' (repeatable)", multiple: true }),
@@ -52,7 +56,8 @@ export default class Eval extends RecallCommand<EvalReport> {
         fix: 'add "merge": {"channels": {"<channel>": {"quota": 200, "weight": 1}}} (docs/eval.md)',
       });
     const ks = flags.k.split(',').map((x) => Number(x.trim()));
-    if (ks.some((k) => !Number.isInteger(k) || k < 1)) throw usage('ERR_RECALL_FLAG', `--k ${flags.k}: not a list of positive integers`, { fix: 'e.g. --k 10,50,200' });
+    if (ks.some((k) => !Number.isInteger(k) || k < 1))
+      throw usage('ERR_RECALL_FLAG', `--k ${flags.k}: not a list of positive integers`, { fix: 'e.g. --k 10,50,200' });
     await requirePath(flags['index-root'], 'folder', '--index-root');
     if (flags.against) await requirePath(flags.against, 'folder', '--against');
     const lines: string[] = [];
@@ -99,7 +104,9 @@ export default class Eval extends RecallCommand<EvalReport> {
     }
     this.say(md);
     for (const g of report.gates.filter((x) => x.breached))
-      process.stderr.write(`recall: gate breached: ${g.text}: ${g.relative ? `${(g.value * 100).toFixed(2)}%` : g.value} (interval ${g.lo} .. ${g.hi})\n`);
+      process.stderr.write(
+        `recall: gate breached: ${g.text}: ${g.relative ? `${(g.value * 100).toFixed(2)}%` : g.value} (interval ${g.lo} .. ${g.hi})\n`,
+      );
     if (report.breached) this.exitCode = ExitCode.GateFailed;
     return report;
   }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { RecallCommand } from '../cli/base-command.js';
 import type { MergeBatchReport } from '../core/merge/batch.js';
+import type { MergeRequest } from '../core/merge/gather.js';
 
 export interface MergeCommandResult extends Omit<MergeBatchReport, 'results'> {
   index: string;
@@ -48,10 +49,11 @@ export default class Merge extends RecallCommand<MergeCommandResult> {
         file: flags.config,
         fix: 'add "merge": {"channels": {"<channel>": {"quota": 200, "weight": 1}}} (docs/eval.md)',
       });
-    if (!flags.request && !flags.requests) throw usage('ERR_RECALL_USAGE', 'no request given', { fix: 'pass --request JSON or --requests FILE' });
+    if (!flags.request && !flags.requests)
+      throw usage('ERR_RECALL_USAGE', 'no request given', { fix: 'pass --request JSON or --requests FILE' });
     await requirePath(flags.index, 'folder', '--index');
     const spec = mergeSpecOf({ ...config.merge, k: flags.k ?? config.merge.k, fusion: flags.fusion ?? config.merge.fusion });
-    let reqs;
+    let reqs: MergeRequest[];
     if (flags.request) {
       let v: unknown;
       try {
@@ -92,7 +94,9 @@ export default class Merge extends RecallCommand<MergeCommandResult> {
         this.say(`# request ${x.id ?? i + 1}`);
         this.say('rank\titem\tscore\tchannels (rank:score)');
         x.items.forEach((m, j) =>
-          this.say(`${j + 1}\t${m.item}\t${+m.score.toPrecision(6)}\t${m.from.map((p) => `${p.channel}#${p.rank}:${+p.score.toPrecision(6)}`).join(' ')}`),
+          this.say(
+            `${j + 1}\t${m.item}\t${+m.score.toPrecision(6)}\t${m.from.map((p) => `${p.channel}#${p.rank}:${+p.score.toPrecision(6)}`).join(' ')}`,
+          ),
         );
       }
     }

@@ -48,7 +48,8 @@ Parts are kept per version and build id (a digest of the channel's config and in
       min: 1,
     }),
     'gate-dqc': Flags.boolean({
-      description: 'check the new versions against the live ones (recall dqc, the thresholds of the config) before publishing; exit 4 and publish nothing on a breach',
+      description:
+        'check the new versions against the live ones (recall dqc, the thresholds of the config) before publishing; exit 4 and publish nothing on a breach',
       exclusive: ['shard', 'prepare', 'publish', 'plan'],
     }),
   };

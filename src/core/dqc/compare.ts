@@ -52,7 +52,9 @@ export function quantiles(v: readonly number[], qs = QUANTILES): number[] {
 export function psi(expected: readonly number[], actual: readonly number[]): number {
   if (!expected.length || !actual.length) return expected.length === actual.length ? 0 : Number.POSITIVE_INFINITY;
   const e = Float64Array.from(expected.filter(Number.isFinite)).sort();
-  const edges = [...new Set(Array.from({ length: 9 }, (_, i) => e[Math.floor(((i + 1) / 10) * (e.length - 1))]!))].filter((x) => x !== undefined);
+  const edges = [...new Set(Array.from({ length: 9 }, (_, i) => e[Math.floor(((i + 1) / 10) * (e.length - 1))]!))].filter(
+    (x) => x !== undefined,
+  );
   const bins = (v: readonly number[]) => {
     const c = new Float64Array(edges.length + 2);
     for (const x of v) {
@@ -89,8 +91,25 @@ export function compareChannel(
   t: DqcConfig,
 ): { checks: DqcCheck[]; shards: ShardSummary[] } {
   const checks: DqcCheck[] = [];
-  const add = (shard: number | null, check: string, value: number, threshold: number, breached: boolean, candidate: number | null = null, liveV: number | null = null) =>
-    checks.push({ channel, shard, check, value: r6(value), threshold, candidate: candidate === null ? null : r6(candidate), live: liveV === null ? null : r6(liveV), breached });
+  const add = (
+    shard: number | null,
+    check: string,
+    value: number,
+    threshold: number,
+    breached: boolean,
+    candidate: number | null = null,
+    liveV: number | null = null,
+  ) =>
+    checks.push({
+      channel,
+      shard,
+      check,
+      value: r6(value),
+      threshold,
+      candidate: candidate === null ? null : r6(candidate),
+      live: liveV === null ? null : r6(liveV),
+      breached,
+    });
   const paired = live && live.length === cand.length ? live : null;
   if (live && !paired) {
     // another shard count: shards cannot be paired, the totals still can
@@ -110,7 +129,11 @@ export function compareChannel(
     // the candidate's own problems; with a live version, their rise over it (data that always had a
     // few empty lists is not a defect of this build)
     const share = (p: ShardProfile, what: 'empty' | 'duplicates' | 'badScores') =>
-      what === 'empty' ? p.empty / Math.max(1, p.sampled) : what === 'badScores' ? p.badScores / Math.max(1, p.badOf) : p.duplicates / Math.max(1, p.counts.rows ?? p.sampled);
+      what === 'empty'
+        ? p.empty / Math.max(1, p.sampled)
+        : what === 'badScores'
+          ? p.badScores / Math.max(1, p.badOf)
+          : p.duplicates / Math.max(1, p.counts.rows ?? p.sampled);
     const own = (what: 'empty' | 'duplicates' | 'badScores', check: string, threshold: number) => {
       const v = share(c, what) - (l ? share(l, what) : 0);
       add(s, check, v, threshold, v > threshold, c[what], l ? l[what] : null);
@@ -118,7 +141,8 @@ export function compareChannel(
     if (c.dists.length) own('empty', 'emptyLists', t.emptyLists);
     if (c.sampled || c.duplicates) own('duplicates', 'duplicates', t.duplicates);
     if (c.badOf) own('badScores', 'badScores', t.badScores);
-    if (c.graphRecall !== undefined) add(s, 'graphRecall', c.graphRecall, t.graphRecall, c.graphRecall < t.graphRecall, c.graphRecall, l?.graphRecall ?? null);
+    if (c.graphRecall !== undefined)
+      add(s, 'graphRecall', c.graphRecall, t.graphRecall, c.graphRecall < t.graphRecall, c.graphRecall, l?.graphRecall ?? null);
     // against the live version
     if (l) {
       for (const [name, v] of Object.entries(c.counts)) {
@@ -147,7 +171,9 @@ export function compareChannel(
     return {
       shard: s,
       counts: Object.fromEntries(Object.entries(c.counts).map(([k, v]) => [k, { candidate: v, live: l?.counts[k] ?? null }])),
-      quantiles: Object.fromEntries(Object.entries(c.dists).map(([k, v]) => [k, { candidate: quantiles(v), live: l?.dists[k] ? quantiles(l.dists[k]!) : null }])),
+      quantiles: Object.fromEntries(
+        Object.entries(c.dists).map(([k, v]) => [k, { candidate: quantiles(v), live: l?.dists[k] ? quantiles(l.dists[k]!) : null }]),
+      ),
       sampled: c.sampled,
     };
   });

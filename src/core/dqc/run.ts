@@ -31,7 +31,10 @@ interface ChannelAt {
 /** The channels `path` holds: a build output folder (one folder per channel), a channel folder or a version folder. */
 async function channelsAt(path: string): Promise<ChannelAt[]> {
   const names = await readdir(path).catch(() => {
-    throw usage('ERR_RECALL_NO_SUCH_PATH', `${path}: no such folder`, { file: path, fix: 'pass a build output, channel or version folder' });
+    throw usage('ERR_RECALL_NO_SUCH_PATH', `${path}: no such folder`, {
+      file: path,
+      fix: 'pass a build output, channel or version folder',
+    });
   });
   if (names.includes(CURRENT)) {
     const m = (await readCurrent(path))?.manifest;
@@ -74,7 +77,9 @@ export async function runDqc(candidate: string, live: string | null, t: DqcConfi
   const channels: DqcChannel[] = [];
   const checks: DqcCheck[] = [];
   for (const c of cands) {
-    const l = lives.find((x) => x.name === c.name && x.channel === c.channel) ?? (cands.length === 1 && lives.length === 1 && lives[0]!.channel === c.channel ? lives[0]! : undefined);
+    const l =
+      lives.find((x) => x.name === c.name && x.channel === c.channel) ??
+      (cands.length === 1 && lives.length === 1 && lives[0]!.channel === c.channel ? lives[0]! : undefined);
     const cf = await filesOf(c);
     const lf = l ? await filesOf(l) : null;
     const r = await checkChannel(driverOf(c), c.name, cf.files, lf?.files ?? null, t);

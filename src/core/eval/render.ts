@@ -38,7 +38,14 @@ export function renderEvalMarkdown(r: EvalReport): string {
     '',
   );
   for (const v of r.versions) {
-    out.push(`## ${v.index}`, '', `${v.usersPerSecond} users/s; ms per user: ${Object.entries(v.msPerUser).map(([c, t]) => `${c} ${t}`).join(', ')}`, '');
+    out.push(
+      `## ${v.index}`,
+      '',
+      `${v.usersPerSecond} users/s; ms per user: ${Object.entries(v.msPerUser)
+        .map(([c, t]) => `${c} ${t}`)
+        .join(', ')}`,
+      '',
+    );
     out.push(`| scope | K | ${METRICS.join(' | ')} | coverage |`, `| --- | ---: | ${METRICS.map(() => '---:').join(' | ')} | ---: |`);
     const scopes = [...new Set(v.metrics.map((m) => m.scope))];
     for (const s of scopes)
@@ -56,14 +63,24 @@ export function renderEvalMarkdown(r: EvalReport): string {
     out.push('');
   }
   if (r.diff) {
-    out.push(`## ${r.index} against ${r.against}`, '', '| scope | metric | K | against | difference [interval] | relative [interval] |', '| --- | --- | ---: | ---: | ---: | ---: |');
-    for (const d of r.diff) out.push(`| ${d.scope} | ${d.metric} | ${d.k} | ${f4(d.base)} | ${f4(d.mean)} [${f4(d.lo)}, ${f4(d.hi)}] | ${pct(d.relative)} [${pct(d.relativeLo)}, ${pct(d.relativeHi)}] |`);
+    out.push(
+      `## ${r.index} against ${r.against}`,
+      '',
+      '| scope | metric | K | against | difference [interval] | relative [interval] |',
+      '| --- | --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const d of r.diff)
+      out.push(
+        `| ${d.scope} | ${d.metric} | ${d.k} | ${f4(d.base)} | ${f4(d.mean)} [${f4(d.lo)}, ${f4(d.hi)}] | ${pct(d.relative)} [${pct(d.relativeLo)}, ${pct(d.relativeHi)}] |`,
+      );
     out.push('');
   }
   if (r.gates.length) {
     out.push('## Gates', '');
     for (const g of r.gates)
-      out.push(`- ${g.breached ? '**BREACHED**' : 'passed'}: \`${g.text}\`: ${g.relative ? pct(g.value) : f4(g.value)} [${g.relative ? pct(g.lo) : f4(g.lo)}, ${g.relative ? pct(g.hi) : f4(g.hi)}]`);
+      out.push(
+        `- ${g.breached ? '**BREACHED**' : 'passed'}: \`${g.text}\`: ${g.relative ? pct(g.value) : f4(g.value)} [${g.relative ? pct(g.lo) : f4(g.lo)}, ${g.relative ? pct(g.hi) : f4(g.hi)}]`,
+      );
     out.push('');
   }
   return out.join('\n');
@@ -142,7 +159,10 @@ export function renderEvalHtml(r: EvalReport): string {
     )
     .join('\n');
   const gates = r.gates
-    .map((g) => `<li class="${g.breached ? 'bad' : 'good'}">${g.breached ? 'BREACHED' : 'passed'}: ${escapeHtml(g.text)} (${g.relative ? pct(g.value) : f4(g.value)})</li>`)
+    .map(
+      (g) =>
+        `<li class="${g.breached ? 'bad' : 'good'}">${g.breached ? 'BREACHED' : 'passed'}: ${escapeHtml(g.text)} (${g.relative ? pct(g.value) : f4(g.value)})</li>`,
+    )
     .join('');
   return [
     '<!DOCTYPE html>',
@@ -154,7 +174,9 @@ export function renderEvalHtml(r: EvalReport): string {
     '<h1>recall eval</h1>',
     `<p class="meta">${escapeHtml(r.index)}${r.against ? ` against ${escapeHtml(r.against)}` : ''} · ${r.users} users · catalogue ${r.catalogue} · fusion ${r.fusion} · ${Math.round(r.bootstrap.level * 100)}% bootstrap intervals (${r.bootstrap.resamples} resamples, seed ${r.bootstrap.seed})</p>`,
     gates ? `<h2>Gates</h2><ul>${gates}</ul>` : '',
-    rows ? `<h2>Merged list: difference against ${escapeHtml(r.against ?? '')}</h2><table><thead><tr><th>metric</th><th>K</th><th>against</th><th>relative change [interval]</th></tr></thead><tbody>${rows}</tbody></table>` : '',
+    rows
+      ? `<h2>Merged list: difference against ${escapeHtml(r.against ?? '')}</h2><table><thead><tr><th>metric</th><th>K</th><th>against</th><th>relative change [interval]</th></tr></thead><tbody>${rows}</tbody></table>`
+      : '',
     '<h2>Curves</h2>',
     '<div class="plots" id="curves"></div>',
     '<h2>Channels</h2>',

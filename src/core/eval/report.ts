@@ -72,7 +72,8 @@ export function parseGate(text: string, ks: readonly number[]): Gate {
       fix: "e.g. --gate 'recall@50 >= -1%' (metrics: recall, hit, ndcg, mrr; a scope prefix such as x2i. picks a channel)",
     });
   const k = Number(m[3]);
-  if (!ks.includes(k)) throw usage('ERR_RECALL_FLAG', `--gate ${JSON.stringify(text)}: K ${k} is not in --k ${ks.join(',')}`, { fix: `add ${k} to --k` });
+  if (!ks.includes(k))
+    throw usage('ERR_RECALL_FLAG', `--gate ${JSON.stringify(text)}: K ${k} is not in --k ${ks.join(',')}`, { fix: `add ${k} to --k` });
   return { text: text.trim(), scope: m[1] ?? MERGED, metric, k, threshold: Number(m[4]) / (m[5] ? 100 : 1), relative: !!m[5] };
 }
 
@@ -118,7 +119,9 @@ export function summariseEval(
         return { scope: key.scope, metric: key.metric, k: key.k, mean: r6(iv.mean), lo: r6(iv.lo), hi: r6(iv.hi) };
       }),
       coverage: scopes.flatMap((scope) => ks.map((k, ki) => ({ scope, k, value: r6(v.coverage.get(scope)![ki]!) }))),
-      unique: [...v.unique].flatMap(([channel, u]) => ks.map((k, ki) => ({ channel, k, share: r6(u.share[ki]!), hitShare: r6(u.hitShare[ki]!) }))),
+      unique: [...v.unique].flatMap(([channel, u]) =>
+        ks.map((k, ki) => ({ channel, k, share: r6(u.share[ki]!), hitShare: r6(u.hitShare[ki]!) })),
+      ),
     };
   });
   let diff: DiffRow[] | undefined;
@@ -151,7 +154,8 @@ export function summariseEval(
       throw usage('ERR_RECALL_FLAG', `--gate ${JSON.stringify(g.text)}: no scope "${g.scope}" (scopes: ${scopes.join(', ')})`, {
         fix: 'name a merged channel or leave the scope out (the merged list)',
       });
-    const pick = <T extends { scope: string; metric: string; k: number }>(rows: T[]) => rows.find((r) => r.scope === g.scope && r.metric === g.metric && r.k === g.k)!;
+    const pick = <T extends { scope: string; metric: string; k: number }>(rows: T[]) =>
+      rows.find((r) => r.scope === g.scope && r.metric === g.metric && r.k === g.k)!;
     if (diff) {
       const d = pick(diff);
       const [value, lo, hi] = g.relative ? [d.relative, d.relativeLo, d.relativeHi] : [d.mean, d.lo, d.hi];

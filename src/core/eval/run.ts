@@ -127,7 +127,13 @@ export async function evaluateVersion(
     unique: new Map(
       names.map((c) => {
         const x = unique.get(c)!;
-        return [c, { share: ks.map((_, i) => (mergedItems[i] ? x.items[i]! / mergedItems[i]! : 0)), hitShare: ks.map((_, i) => (mergedHits[i] ? x.hits[i]! / mergedHits[i]! : 0)) }];
+        return [
+          c,
+          {
+            share: ks.map((_, i) => (mergedItems[i] ? x.items[i]! / mergedItems[i]! : 0)),
+            hitShare: ks.map((_, i) => (mergedHits[i] ? x.hits[i]! / mergedHits[i]! : 0)),
+          },
+        ];
       }),
     ),
     channelMs,

@@ -40,7 +40,10 @@ export interface EvalUsersOptions {
 export function parseSplitTime(t: string): number {
   if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
   const ms = Date.parse(t);
-  if (Number.isNaN(ms)) throw usage('ERR_RECALL_FLAG', `--split-time: ${JSON.stringify(t)} is neither seconds since the epoch nor an ISO date`, { fix: 'e.g. --split-time 2026-11-01T00:00:00Z' });
+  if (Number.isNaN(ms))
+    throw usage('ERR_RECALL_FLAG', `--split-time: ${JSON.stringify(t)} is neither seconds since the epoch nor an ISO date`, {
+      fix: 'e.g. --split-time 2026-11-01T00:00:00Z',
+    });
   return ms / 1000;
 }
 
@@ -55,7 +58,11 @@ export async function loadEvalUsers(o: EvalUsersOptions): Promise<EvalUsers> {
   const db = await openDuckDB();
   const c = await db.connect();
   const columnsOf = async (file: string) =>
-    new Map((await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM read_parquet(${literal(file)})`)).map((r) => [r.column_name, r.column_type]));
+    new Map(
+      (await queryRows<{ column_name: string; column_type: string }>(c, `DESCRIBE SELECT * FROM read_parquet(${literal(file)})`)).map(
+        (r) => [r.column_name, r.column_type],
+      ),
+    );
   const need = (cols: Map<string, string>, file: string, names: string[]) => {
     for (const n of names)
       if (!cols.has(n))
@@ -86,22 +93,29 @@ export async function loadEvalUsers(o: EvalUsersOptions): Promise<EvalUsers> {
       await c.run(`CREATE TEMP TABLE f AS SELECT u, it FROM i WHERE t >= ${split}`);
     }
     const catalogue = Number(
-      (await queryRows<{ n: number }>(c, 'SELECT count(DISTINCT it)::BIGINT AS n FROM (SELECT it FROM i UNION ALL SELECT it FROM f)'))[0]!.n,
+      (await queryRows<{ n: number }>(c, 'SELECT count(DISTINCT it)::BIGINT AS n FROM (SELECT it FROM i UNION ALL SELECT it FROM f)'))[0]!
+        .n,
     );
     const hist = await queryRows<{ u: string; items: string[] }>(
       c,
       // recency within the history only: a seed's time is its last interaction before the split
       `SELECT u, list(it ORDER BY last DESC, it) AS items FROM (SELECT u, it, max(t) AS last FROM h GROUP BY ALL) GROUP BY u`,
     );
-    const fut = await queryRows<{ u: string; items: string[] }>(c, `SELECT u, list(DISTINCT it ORDER BY it) AS items FROM f GROUP BY u ORDER BY u`);
+    const fut = await queryRows<{ u: string; items: string[] }>(
+      c,
+      `SELECT u, list(DISTINCT it ORDER BY it) AS items FROM f GROUP BY u ORDER BY u`,
+    );
     const vecs = o.userVectors
       ? await (async () => {
           const vc = await columnsOf(o.userVectors!);
           need(vc, o.userVectors!, [u, 'vector']);
           return new Map(
-            (await queryRows<{ u: string; v: number[] }>(c, `SELECT CAST(${U} AS VARCHAR) AS u, vector AS v FROM read_parquet(${literal(o.userVectors!)})`)).map(
-              (r) => [r.u, Float32Array.from(r.v)],
-            ),
+            (
+              await queryRows<{ u: string; v: number[] }>(
+                c,
+                `SELECT CAST(${U} AS VARCHAR) AS u, vector AS v FROM read_parquet(${literal(o.userVectors!)})`,
+              )
+            ).map((r) => [r.u, Float32Array.from(r.v)]),
           );
         })()
       : undefined;
@@ -110,9 +124,12 @@ export async function loadEvalUsers(o: EvalUsersOptions): Promise<EvalUsers> {
           const tc = await columnsOf(o.userText!);
           need(tc, o.userText!, [u, 'text']);
           return new Map(
-            (await queryRows<{ u: string; x: string }>(c, `SELECT CAST(${U} AS VARCHAR) AS u, CAST(text AS VARCHAR) AS x FROM read_parquet(${literal(o.userText!)})`)).map(
-              (r) => [r.u, r.x],
-            ),
+            (
+              await queryRows<{ u: string; x: string }>(
+                c,
+                `SELECT CAST(${U} AS VARCHAR) AS u, CAST(text AS VARCHAR) AS x FROM read_parquet(${literal(o.userText!)})`,
+              )
+            ).map((r) => [r.u, r.x]),
           );
         })()
       : undefined;

@@ -159,7 +159,8 @@ export function mergeCandidates(lists: readonly ChannelCandidates[], spec: Merge
   if (order.length > spec.k) order.length = spec.k;
   return order.map((slot) => {
     const from: Provenance[] = [];
-    for (let e = head[slot]!; e !== -1; e = pNext[e]!) from.push({ channel: lists[pList[e]!]!.channel, rank: pRank[e]!, score: pScore[e]! });
+    for (let e = head[slot]!; e !== -1; e = pNext[e]!)
+      from.push({ channel: lists[pList[e]!]!.channel, rank: pRank[e]!, score: pScore[e]! });
     return { item: items[slot]!, score: score[slot]!, from };
   });
 }

@@ -17,10 +17,7 @@ export interface X2iSource {
 export interface VectorSource {
   readonly kind: 'vector';
   readonly dim: number;
-  search(
-    queries: Float32Array,
-    o: { k: number; ef?: number; threads?: number },
-  ): Promise<{ ids: bigint[][]; distances: number[][] }>;
+  search(queries: Float32Array, o: { k: number; ef?: number; threads?: number }): Promise<{ ids: bigint[][]; distances: number[][] }>;
 }
 export interface TextSource {
   readonly kind: 'text';

@@ -8,7 +8,8 @@ import { literal, openDuckDB, queryRows } from '../io/duckdb.js';
 import { requirePath } from '../io/paths.js';
 import type { MergeRequest } from './gather.js';
 
-const isId = (v: unknown) => (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && v.length > 0) || typeof v === 'bigint';
+const isId = (v: unknown) =>
+  (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && v.length > 0) || typeof v === 'bigint';
 
 /** One request from a parsed row; `where` names the file and row in messages. */
 export function toRequest(row: unknown, where: { file: string; row: number }): MergeRequest {
@@ -29,7 +30,8 @@ export function toRequest(row: unknown, where: { file: string; row: number }): M
       if (isId(s)) return { item: String(s) };
       const o = s as { item?: unknown; weight?: unknown } | null;
       if (!o || !isId(o.item)) return fail(`seeds[${i}] is neither an item id nor {"item", "weight"}`);
-      if (o.weight != null && !(typeof o.weight === 'number' && Number.isFinite(o.weight))) return fail(`seeds[${i}].weight is not a finite number`);
+      if (o.weight != null && !(typeof o.weight === 'number' && Number.isFinite(o.weight)))
+        return fail(`seeds[${i}].weight is not a finite number`);
       return { item: String(o.item), weight: (o.weight as number | undefined) ?? 1 };
     });
   }

@@ -383,17 +383,27 @@ export async function buildFromConfig(
             .filter((ch) => staged.has(ch.name))
             .map(async (ch) => {
               const s = staged.get(ch.name)!;
-              return { name: ch.name, channel: ch.kind, channelDir: join(out, ch.name), version: s.version, files: (await readdir(s.dir)).map((f) => join(s.dir, f)) };
+              return {
+                name: ch.name,
+                channel: ch.kind,
+                channelDir: join(out, ch.name),
+                version: s.version,
+                files: (await readdir(s.dir)).map((f) => join(s.dir, f)),
+              };
             }),
         ),
         cfg.dqc,
       );
       result.dqc = { checks: report.checks.length, breaches: report.breaches.length };
       if (report.breached)
-        throw new RecallError('ERR_RECALL_GATE', `data-quality gate: ${report.breaches.map(describeBreach).join('; ')}; nothing published, the live versions stay`, {
-          file: o.config,
-          fix: 'inspect the candidate with `recall dqc`, or raise the threshold in the dqc section of the config',
-        });
+        throw new RecallError(
+          'ERR_RECALL_GATE',
+          `data-quality gate: ${report.breaches.map(describeBreach).join('; ')}; nothing published, the live versions stay`,
+          {
+            file: o.config,
+            fix: 'inspect the candidate with `recall dqc`, or raise the threshold in the dqc section of the config',
+          },
+        );
     }
     for (const ch of channels) {
       const all = results.filter((x) => x.ch === ch);

@@ -64,7 +64,10 @@ export async function profileVector(files: string[], o: ProfileOptions): Promise
     if (!rows || info.n === 0) continue; // int8 without f32 rows: counts only
     const ids = rows.ids;
     p.duplicates = ids.length - new Set(ids).size;
-    const pick = sampleByHash(BigInt64Array.from(ids, (x) => BigInt.asIntN(64, x)), o.sample);
+    const pick = sampleByHash(
+      BigInt64Array.from(ids, (x) => BigInt.asIntN(64, x)),
+      o.sample,
+    );
     const dim = info.dim;
     for (const i of pick) {
       const v = rows.data.subarray(i * dim, (i + 1) * dim);

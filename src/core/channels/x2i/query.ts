@@ -215,7 +215,9 @@ export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promi
       if (!rows.length) continue;
       // one shard takes every key: the same bytes read as u64, no copy
       const asked =
-        rows.length === n ? new BigUint64Array(keys.buffer, keys.byteOffset, n) : BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!));
+        rows.length === n
+          ? new BigUint64Array(keys.buffer, keys.byteOffset, n)
+          : BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!));
       const r = native.x2iLookup(layer.shards[sh]!, asked, top);
       const starts = new Uint32Array(rows.length);
       let at = 0;
