@@ -142,7 +142,7 @@ async function vectorLists(
   fanout: number,
   o: GatherOptions,
 ): Promise<ChannelCandidates[]> {
-  const asked = reqs.flatMap((r, q) => (r.vector && r.vector.length ? [q] : []));
+  const asked = reqs.flatMap((r, q) => (r.vector?.length ? [q] : []));
   const out: ChannelCandidates[] = reqs.map(() => ({ channel: name, items: [], scores: [] }));
   if (!asked.length) return out;
   const dim = src.dim;
@@ -171,7 +171,7 @@ async function textLists(
   fanout: number,
   o: GatherOptions,
 ): Promise<{ lists: ChannelCandidates[]; errors: number }> {
-  const asked = reqs.flatMap((r, q) => (r.text && r.text.trim() ? [q] : []));
+  const asked = reqs.flatMap((r, q) => (r.text?.trim() ? [q] : []));
   const out: ChannelCandidates[] = reqs.map(() => ({ channel: name, items: [], scores: [] }));
   if (!asked.length) return { lists: out, errors: 0 };
   const r = await src.searchMany(
