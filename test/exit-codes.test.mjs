@@ -28,7 +28,22 @@ const cases = () => ({
     ['dump', '--index', P('x2i'), '--wal', P('wal'), '--keep', 'abc'],
     ['dump', '--index', P('x2i'), '--wal', FILE],
   ],
+  dqc: [
+    ['dqc', NOPE],
+    ['dqc', FOLDER, '--sample', 'abc'],
+    ['dqc', FILE],
+  ],
   hash: [null, ['hash', '1', '--shards', 'abc'], null],
+  eval: [
+    ['eval', '--config', NOPE, '--index-root', FOLDER, '--interactions', FILE, '--split-time', '1'],
+    ['eval', '--config', FILE, '--index-root', FOLDER, '--interactions', FILE, '--split-time', '1', '--resamples', 'abc'],
+    ['eval', '--config', FOLDER, '--index-root', FOLDER, '--interactions', FILE, '--split-time', '1'],
+  ],
+  merge: [
+    ['merge', '--config', NOPE, '--index', FOLDER, '--request', '{}'],
+    ['merge', '--config', FILE, '--index', FOLDER, '--request', '{}', '--k', 'abc'],
+    ['merge', '--config', FOLDER, '--index', FOLDER, '--request', '{}'],
+  ],
   inspect: [['inspect', NOPE], null, ['inspect', FOLDER]],
   shard: [
     ['shard', '--input', NOPE, '--key', 'user_id', '--shards', '2', '--out', P('s1')],

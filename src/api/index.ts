@@ -22,6 +22,12 @@ import { badInput, usage } from '../core/errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from '../core/index/versions.js';
 import { loadNative } from '../core/native.js';
 import { routeKeys } from '../core/routing/hash.js';
+import { mergeFilterOf, mergeRequests, mergeSpecOf } from '../core/merge/batch.js';
+import type { MergeConfig } from '../core/config/load.js';
+import { type EvalVersion, evaluateVersion } from '../core/eval/run.js';
+import { parseGate, summariseEval } from '../core/eval/report.js';
+import type { EvalReport } from '../core/eval/render.js';
+import { type EvalUsersOptions, loadEvalUsers } from '../core/eval/users.js';
 
 export type { X2iAnswer } from '../core/channels/x2i/query.js';
 export type { QueryResult as TextQueryResult } from '../core/channels/text/query.js';
@@ -356,20 +362,8 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
         },
         getBatch(keys, g = {}) {
           const s = take();
-          const answers = opened(s, name, 'x2i').lookup(
-            Array.from(keys, (k) => BigInt.asIntN(64, k)),
-            g.top ?? 0,
-          );
-          const counts = Uint32Array.from(answers, (a) => a.items.length);
-          const items = new BigInt64Array(counts.reduce((a, b) => a + b, 0));
-          const scores = new Float32Array(items.length);
-          let at = 0;
-          for (const a of answers)
-            for (const x of a.items) {
-              items[at] = BigInt(x.item);
-              scores[at++] = x.score;
-            }
-          return { ...served(s, name), found: Uint8Array.from(answers, (a) => (a.found ? 1 : a.deleted ? 2 : 0)), counts, items, scores };
+          const k = keys instanceof BigInt64Array ? keys : BigInt64Array.from(keys, (x) => BigInt.asIntN(64, x));
+          return { ...served(s, name), ...opened(s, name, 'x2i').lookupTyped(k, g.top ?? 0) };
         },
       }) satisfies X2iReader,
     vector: (name) =>
@@ -478,3 +472,98 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
   };
   return index;
 }
+
+export { mergeCandidates, DEFAULT_RRF_K } from '../core/merge/fuse.js';
+export type { ChannelCandidates, ChannelMergeSpec, Fusion, MergedItem, MergeFilter, MergeSpec, Provenance } from '../core/merge/fuse.js';
+export type { MergeRequest } from '../core/merge/gather.js';
+export type { MergeBatchOptions, MergeBatchReport, MergeResult } from '../core/merge/batch.js';
+
+/** Merge the channels of an open index for each request: quotas, filters, de-duplication with provenance, fusion. */
+export function merge(
+  index: RecallIndex,
+  requests: readonly import('../core/merge/gather.js').MergeRequest[],
+  spec: import('../core/merge/fuse.js').MergeSpec,
+  options: import('../core/merge/batch.js').MergeBatchOptions = {},
+): Promise<import('../core/merge/batch.js').MergeBatchReport> {
+  return mergeRequests(index.channels, spec, requests, options);
+}
+
+export { METRICS, scoreList, coverage } from '../core/eval/metrics.js';
+export type { MetricName, UserMetrics } from '../core/eval/metrics.js';
+export type { EvalReport } from '../core/eval/render.js';
+export type { DiffRow, GateResult, MetricRow, VersionReport } from '../core/eval/report.js';
+
+export interface EvaluateOptions extends EvalUsersOptions {
+  /** The index version to evaluate (a build output folder). */
+  index: string;
+  /** A second version evaluated on the same users: the report gives the paired difference. */
+  against?: string;
+  /** How the channels are merged (the `merge` section of recall.config.json). */
+  merge: MergeConfig;
+  ks: number[];
+  /** Bootstrap resamples (default 500), seed (default 1) and level (default 0.95). */
+  resamples?: number;
+  seed?: number;
+  level?: number;
+  /** e.g. `recall@50 >= -1%`. */
+  gates?: string[];
+  threads?: number;
+  batch?: number;
+  /** Call with every user's lists of each version (channels and merged), in user order. */
+  onLists?(index: string, users: string[], lists: Record<string, string[]>[]): void | Promise<void>;
+  onProgress?(done: number, total: number): void;
+}
+
+/** Replay held-out interactions against one index version (or two, paired) and report the metrics. */
+export async function evaluate(o: EvaluateOptions): Promise<EvalReport> {
+  const ks = [...new Set(o.ks)].sort((a, b) => a - b);
+  if (!ks.length || ks.some((k) => !Number.isInteger(k) || k < 1))
+    throw usage('ERR_RECALL_FLAG', `--k ${o.ks.join(',')}: every K must be a positive integer`, { fix: 'e.g. --k 10,50,200' });
+  const gates = (o.gates ?? []).map((g) => parseGate(g, ks));
+  const spec = mergeSpecOf(o.merge);
+  const filter = await mergeFilterOf(o.merge);
+  const users = await loadEvalUsers(o);
+  const boot = { resamples: o.resamples ?? 500, seed: o.seed ?? 1, level: o.level ?? 0.95 };
+  const versions: { index: string; v: EvalVersion }[] = [];
+  for (const path of o.against ? [o.index, o.against] : [o.index]) {
+    const ix = await openIndex(path);
+    try {
+      const missing = Object.keys(spec.channels).filter((c) => !ix.channels[c]);
+      if (missing.length === Object.keys(spec.channels).length)
+        throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: holds none of the merged channels (${missing.join(', ')})`, {
+          file: path,
+          fix: 'pass the --out folder of `recall build --config`',
+        });
+      const v = await evaluateVersion(ix.channels, spec, users, {
+        ks,
+        seeds: o.merge.seeds,
+        filter,
+        threads: o.threads,
+        batch: o.batch,
+        keepLists: !!o.onLists,
+        onBatch: (d) => o.onProgress?.(d, users.users.length),
+      });
+      if (o.onLists && v.lists) await o.onLists(path, users.users, v.lists);
+      v.lists = undefined;
+      versions.push({ index: path, v });
+    } finally {
+      await ix.close();
+    }
+  }
+  const s = summariseEval(versions, users.users.length, ks, boot, gates);
+  return {
+    interactions: o.interactions,
+    index: o.index,
+    against: o.against,
+    users: users.users.length,
+    skipped: users.skipped,
+    catalogue: users.catalogue,
+    ks,
+    seeds: o.merge.seeds,
+    fusion: spec.fusion,
+    bootstrap: boot,
+    ...s,
+    breached: s.gates.some((g) => g.breached),
+  };
+}
+export type { MergeConfig } from '../core/config/load.js';

@@ -108,6 +108,8 @@ export const EXIT_CODES: Readonly<Record<string, ExitCode>> = {
   ERR_RECALL_BAD_KEY_TYPE: BadInput,
   ERR_RECALL_BAD_LIST_TYPE: BadInput,
   ERR_RECALL_BAD_KEY: BadInput,
+  ERR_RECALL_BAD_REQUEST: BadInput,
+  ERR_RECALL_BAD_INTERACTIONS: BadInput,
   ERR_RECALL_NULL_KEYS: BadInput,
   ERR_RECALL_NULL_ID: BadInput,
   ERR_RECALL_BAD_ROW: BadInput,

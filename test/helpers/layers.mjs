@@ -14,6 +14,7 @@ export const LAYERS = [
   { name: 'channels', match: [/^core\/channels\/[^/]+\//] },
   { name: 'registry', match: [/^core\/channels\/registry\.ts$/] },
   { name: 'wal', match: [/^core\/wal\//] },
+  { name: 'quality', match: [/^core\/merge\//, /^core\/eval\//, /^core\/dqc\//] },
   { name: 'pipeline', match: [/^core\/pipeline\//] },
   { name: 'tools', match: [/^core\/bench\//, /^core\/profile\//] },
   { name: 'api', match: [/^api\//] },

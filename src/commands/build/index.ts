@@ -47,6 +47,11 @@ Parts are kept per version and build id (a digest of the channel's config and in
       description: 'keep this many newest versions of each channel (and the layers they read); default: keep all',
       min: 1,
     }),
+    'gate-dqc': Flags.boolean({
+      description:
+        'check the new versions against the live ones (recall dqc, the thresholds of the config) before publishing; exit 4 and publish nothing on a breach',
+      exclusive: ['shard', 'prepare', 'publish', 'plan'],
+    }),
   };
 
   async run(): Promise<ConfigBuildResult | BuildPlan> {
@@ -76,6 +81,7 @@ Parts are kept per version and build id (a digest of the channel's config and in
         threads: flags.threads,
         keep: flags.keep,
         discardUpdates: flags['discard-updates'],
+        gateDqc: flags['gate-dqc'],
       },
       { signal: this.signal, onPart: (done, total) => this.progress.update(done, undefined, total) },
     );

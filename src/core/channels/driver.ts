@@ -141,6 +141,38 @@ export interface ChannelDump {
   files: DumpedFile[];
 }
 
+/** What a data-quality check samples of one version's files (`recall dqc`). */
+export interface ProfileOptions {
+  /** Keys (rows) sampled per shard: the ones with the smallest routing hash, so two versions sample the same keys. */
+  sample: number;
+  /** Scores outside [min, max] count as out of range (x2i). */
+  scoreRange?: [number, number];
+}
+
+/** One shard file's figures: counts, sampled distributions, sampled top-10 lists and the problems found. */
+export interface ShardProfile {
+  shard: number;
+  file: string;
+  /** Exact counts of the file (keys, edges, rows, docs, terms, ...). */
+  counts: Record<string, number>;
+  /** Sampled values by name (list length, score, norm). */
+  dists: Record<string, number[]>;
+  /** The sampled keys' first 10 items (x2i) or nearest ids (vector), by key. */
+  top10: Map<string, string[]>;
+  sampled: number;
+  /** Sampled keys with an empty list. */
+  empty: number;
+  /** Sampled lists holding an item twice (x2i), or ids held twice (vector). */
+  duplicates: number;
+  /** NaN, infinite or out-of-range scores / values among `badOf`. */
+  badScores: number;
+  badOf: number;
+  /** Text: vocabulary size. */
+  vocab?: number;
+  /** Vector: recall@10 of the index against an exact scan of its own rows, on sampled rows as queries. */
+  graphRecall?: number;
+}
+
 export interface ChannelDriver<
   C extends ChannelConfig = ChannelConfig,
   PartOptions = unknown,
@@ -172,4 +204,6 @@ export interface ChannelDriver<
   record: RecordCodec;
   /** Replay the WAL over the base version into the staging folder. */
   dump(c: DumpContext): Promise<ChannelDump>;
+  /** Profile one version's shard files (in shard order) for `recall dqc`. */
+  profile(files: string[], o: ProfileOptions): Promise<ShardProfile[]>;
 }

@@ -79,12 +79,51 @@ export interface TextChannelConfig extends ChannelBase {
 }
 export type ChannelConfig = X2iChannelConfig | VectorChannelConfig | TextChannelConfig;
 
+/** How `recall merge` and `recall eval` combine the channels (paths resolved against the config's folder). */
+export interface MergeConfig {
+  k: number;
+  fusion: 'weighted' | 'rrf';
+  rrfK?: number;
+  channels: Record<string, { quota?: number; weight?: number }>;
+  seeds: number;
+  allow?: string;
+  deny?: string;
+}
+
+/** Thresholds of `recall dqc` (every field has its default filled in). */
+export interface DqcConfig {
+  sample: number;
+  countChange: number;
+  psi: number;
+  top10Changed: number;
+  emptyLists: number;
+  duplicates: number;
+  badScores: number;
+  scoreRange?: [number, number];
+  vocabChange: number;
+  graphRecall: number;
+}
+
+export const DQC_DEFAULTS: DqcConfig = {
+  sample: 2000,
+  countChange: 0.2,
+  psi: 0.25,
+  top10Changed: 0.5,
+  emptyLists: 0.01,
+  duplicates: 0,
+  badScores: 0,
+  vocabChange: 0.3,
+  graphRecall: 0.8,
+};
+
 export interface RecallConfig {
   out: string;
   shards: number;
   threads?: number;
   sources: Record<string, SourceConfig>;
   channels: ChannelConfig[];
+  merge?: MergeConfig;
+  dqc: DqcConfig;
   /** The config file (paths in it are relative to its folder). */
   file: string;
 }
@@ -141,7 +180,12 @@ export async function loadConfig(file: string): Promise<RecallConfig> {
     throw badInput('ERR_RECALL_BAD_CONFIG', `${file}: not valid JSON (${(e as Error).message})`, { file, fix: 'fix the JSON syntax' });
   }
   const problems = describe(await validate(doc));
-  const c = doc as Omit<RecallConfig, 'file'> & { out?: string; shards?: number };
+  const c = doc as Omit<RecallConfig, 'file' | 'merge' | 'dqc'> & {
+    out?: string;
+    shards?: number;
+    merge?: Partial<MergeConfig> & Pick<MergeConfig, 'channels'>;
+    dqc?: Partial<DqcConfig>;
+  };
   if (problems.length === 0) {
     const names = new Set<string>();
     c.channels.forEach((ch, i) => {
@@ -153,6 +197,10 @@ export async function loadConfig(file: string): Promise<RecallConfig> {
       if ('weights' in ch && ch.weights && ch.weights.length !== ch.text.length)
         problems.push(`/channels/${i}/weights: ${ch.weights.length} weights for ${ch.text.length} text columns`);
     });
+    for (const name of Object.keys(c.merge?.channels ?? {}))
+      if (!names.has(name)) problems.push(`/merge/channels/${name}: no channel named "${name}" (channels: ${[...names].join(', ')})`);
+    const range = c.dqc?.scoreRange;
+    if (range && !(range[0] <= range[1])) problems.push(`/dqc/scoreRange: [${range.join(', ')}] is not [min, max]`);
   }
   if (problems.length) {
     throw badInput('ERR_RECALL_BAD_CONFIG', `${file}: ${problems.join('; ')}`, { file, fix: `see ${CONFIG_SCHEMA_PATH}` });
@@ -161,5 +209,15 @@ export async function loadConfig(file: string): Promise<RecallConfig> {
   const base = dirname(resolve(file));
   const at = (p: string) => (isAbsolute(p) ? p : join(base, p));
   const sources = Object.fromEntries(Object.entries(c.sources).map(([k, s]) => [k, { ...s, inputs: s.inputs.map(at) }]));
-  return { out: at(c.out ?? 'out'), shards: c.shards ?? 1, threads: c.threads, sources, channels: c.channels, file };
+  const merge: MergeConfig | undefined = c.merge && {
+    k: c.merge.k ?? 100,
+    fusion: c.merge.fusion ?? 'weighted',
+    rrfK: c.merge.rrfK,
+    channels: c.merge.channels,
+    seeds: c.merge.seeds ?? 20,
+    allow: c.merge.allow === undefined ? undefined : at(c.merge.allow),
+    deny: c.merge.deny === undefined ? undefined : at(c.merge.deny),
+  };
+  const dqc: DqcConfig = { ...DQC_DEFAULTS, ...c.dqc };
+  return { out: at(c.out ?? 'out'), shards: c.shards ?? 1, threads: c.threads, sources, channels: c.channels, merge, dqc, file };
 }

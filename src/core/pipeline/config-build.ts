@@ -11,6 +11,7 @@
  * there and publishes them. The files are byte-identical to a one-shot build.
  */
 import { availableParallelism } from 'node:os';
+import { describeBreach, gateStaged } from '../dqc/run.js';
 import { mkdir, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
@@ -46,6 +47,8 @@ export interface ConfigBuildOptions {
   discardUpdates?: boolean;
   /** After publishing, keep this many newest versions of each channel (and the layers they read). */
   keep?: number;
+  /** Run the data-quality checks on the staged versions against the live ones first; publish nothing on a breach. */
+  gateDqc?: boolean;
 }
 
 export interface SourceSummary {
@@ -81,6 +84,8 @@ export interface ConfigBuildResult {
   shard: number | null;
   sources: SourceSummary[];
   channels: ChannelSummary[];
+  /** With gateDqc: the checks run (none breached, or nothing was published). */
+  dqc?: { checks: number; breaches: number };
   elapsedMs: number;
 }
 
@@ -370,6 +375,36 @@ export async function buildFromConfig(
     if (firstFailure) throw firstFailure.error;
     hooks.signal?.throwIfAborted();
     const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    if (o.gateDqc && staged.size) {
+      // before any CURRENT moves: a breach leaves every live version in place
+      const report = await gateStaged(
+        await Promise.all(
+          channels
+            .filter((ch) => staged.has(ch.name))
+            .map(async (ch) => {
+              const s = staged.get(ch.name)!;
+              return {
+                name: ch.name,
+                channel: ch.kind,
+                channelDir: join(out, ch.name),
+                version: s.version,
+                files: (await readdir(s.dir)).map((f) => join(s.dir, f)),
+              };
+            }),
+        ),
+        cfg.dqc,
+      );
+      result.dqc = { checks: report.checks.length, breaches: report.breaches.length };
+      if (report.breached)
+        throw new RecallError(
+          'ERR_RECALL_GATE',
+          `data-quality gate: ${report.breaches.map(describeBreach).join('; ')}; nothing published, the live versions stay`,
+          {
+            file: o.config,
+            fix: 'inspect the candidate with `recall dqc`, or raise the threshold in the dqc section of the config',
+          },
+        );
+    }
     for (const ch of channels) {
       const all = results.filter((x) => x.ch === ch);
       const mine = all.flatMap((x) => (x.r ? [{ task: x.task, r: x.r }] : []));

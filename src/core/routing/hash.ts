@@ -70,3 +70,14 @@ export function routeKeys(keys: string[], type: KeyTypeChoice, shards: number, s
   const shardIds = native.shardsOf(hashes, shards);
   return keys.map((key, i) => ({ key, type: types[i]!, hash: hashes[i]!.toString(16).padStart(16, '0'), shard: shardIds[i]! }));
 }
+
+/**
+ * The positions of the `n` keys with the smallest routing hash (a bottom-n sketch): two versions
+ * holding mostly the same keys sample mostly the same ones, whatever their order in the files.
+ */
+export function sampleByHash(keys: BigInt64Array, n: number): number[] {
+  const h = loadNative().hashInt64(keys, 0n);
+  const order = Array.from({ length: keys.length }, (_, i) => i);
+  order.sort((a, b) => (h[a]! < h[b]! ? -1 : h[a]! > h[b]! ? 1 : a - b));
+  return order.slice(0, n);
+}

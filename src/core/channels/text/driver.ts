@@ -1,4 +1,5 @@
 /** The text channel (`inverted` in configs, manifests and the CLI): BM25 over analyzed fields, sharded by the routing hash. */
+import { profileText } from './profile.js';
 import type { TextChannelConfig } from '../../config/load.js';
 import type { ChannelDriver } from '../driver.js';
 import { channelName } from '../kinds.js';
@@ -39,4 +40,5 @@ export const textDriver: ChannelDriver<TextChannelConfig, BuildTextOptions, type
   query: queryText,
   record: textRecords,
   dump: dumpText,
+  profile: profileText,
 };

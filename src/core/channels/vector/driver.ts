@@ -1,4 +1,5 @@
 /** The vector channel: one index (HNSW, IVF or flat) over the whole source, built as shard 0. */
+import { profileVector } from './profile.js';
 import type { VectorChannelConfig } from '../../config/load.js';
 import { loadNative } from '../../native.js';
 import type { ChannelDriver } from '../driver.js';
@@ -54,4 +55,5 @@ export const vectorDriver: ChannelDriver<VectorChannelConfig, BuildVectorOptions
   query: queryVector,
   record: vectorRecords,
   dump: dumpVector,
+  profile: profileVector,
 };

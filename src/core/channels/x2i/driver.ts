@@ -1,4 +1,5 @@
 /** The x2i channel: key -> ranked (item, score) lists, sharded by the routing hash. */
+import { profileX2i } from './profile.js';
 import type { X2iChannelConfig } from '../../config/load.js';
 import { loadNative } from '../../native.js';
 import type { ChannelDriver } from '../driver.js';
@@ -78,4 +79,5 @@ export const x2iDriver: ChannelDriver<X2iChannelConfig, BuildX2iOptions, typeof 
   query: queryX2i,
   record: x2iRecords,
   dump: dumpX2i,
+  profile: profileX2i,
 };

@@ -92,6 +92,8 @@ export interface OpenX2i {
   wal: X2iQueryResult['wal'];
   /** Answers in query order; every shard and layer of this open version. */
   lookup(keys: bigint[], top?: number): X2iAnswer[];
+  /** The same answers as typed arrays (found 0 missing / 1 found / 2 deleted, counts, items, scores), without an object per item. */
+  lookupTyped(keys: BigInt64Array, top?: number): { found: Uint8Array; counts: Uint32Array; items: BigInt64Array; scores: Float32Array };
 }
 
 export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promise<OpenX2i> {
@@ -185,7 +187,62 @@ export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promi
     }
     return answers;
   };
-  return { version: lv.version, layers: lv.layers.map((l) => l.version), shardCount, wal, lookup };
+  const lookupTyped = (keys: BigInt64Array, top = 0) => {
+    if (tail || handles.length !== 1) {
+      // the WAL tail or layers: the general path
+      const answers = lookup(Array.from(keys), top);
+      const counts = Uint32Array.from(answers, (a) => a.items.length);
+      const items = new BigInt64Array(counts.reduce((a, b) => a + b, 0));
+      const scores = new Float32Array(items.length);
+      let at = 0;
+      for (const a of answers)
+        for (const x of a.items) {
+          items[at] = BigInt(x.item);
+          scores[at++] = x.score;
+        }
+      return { found: Uint8Array.from(answers, (a) => (a.found ? 1 : a.deleted ? 2 : 0)), counts, items, scores };
+    }
+    // one layer, no tail: one native lookup per shard, gathered back into key order
+    const layer = handles[0]!;
+    const n = keys.length;
+    const shardOfRow = shardCount > 1 ? routeKeys(Array.from(keys, String), 'int64', shardCount).map((r) => r.shard) : null;
+    const found = new Uint8Array(n);
+    const counts = new Uint32Array(n);
+    const parts: { rows: number[]; r: ReturnType<typeof native.x2iLookup>; starts: Uint32Array }[] = [];
+    for (let sh = 0; sh < layer.shards.length; sh++) {
+      const rows: number[] = [];
+      for (let i = 0; i < n; i++) if ((shardOfRow ? shardOfRow[i] : 0) === sh) rows.push(i);
+      if (!rows.length) continue;
+      // one shard takes every key: the same bytes read as u64, no copy
+      const asked =
+        rows.length === n
+          ? new BigUint64Array(keys.buffer, keys.byteOffset, n)
+          : BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!));
+      const r = native.x2iLookup(layer.shards[sh]!, asked, top);
+      const starts = new Uint32Array(rows.length);
+      let at = 0;
+      rows.forEach((row, j) => {
+        found[row] = r.found[j]!;
+        counts[row] = r.found[j] === 1 ? r.counts[j]! : 0;
+        starts[j] = at;
+        at += r.counts[j]!;
+      });
+      parts.push({ rows, r, starts });
+    }
+    const offsets = new Uint32Array(n + 1);
+    for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + counts[i]!;
+    const items = new BigInt64Array(offsets[n]!);
+    const scores = new Float32Array(offsets[n]!);
+    for (const { rows, r, starts } of parts)
+      rows.forEach((row, j) => {
+        const c = counts[row]!;
+        if (!c) return;
+        items.set(new BigInt64Array(r.items.buffer, r.items.byteOffset + starts[j]! * 8, c), offsets[row]!);
+        scores.set(r.scores.subarray(starts[j]!, starts[j]! + c), offsets[row]!);
+      });
+    return { found, counts, items, scores };
+  };
+  return { version: lv.version, layers: lv.layers.map((l) => l.version), shardCount, wal, lookup, lookupTyped };
 }
 
 /** The report of `recall query x2i` from an opened index. */
