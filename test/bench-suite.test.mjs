@@ -23,13 +23,14 @@ describe('recall bench', () => {
   it('gates on a baseline: 0 for a normal run, 4 for a slowed one', async () => {
     const a = await bench(['--only', 'hash,wal', '--reps', '3', '--out', join(dir, 'a')]);
     const figs = Object.fromEntries(a.result.figures.map((f) => [f.id, f]));
-    assert.deepEqual(Object.keys(figs).sort(), ['hash.jsmap', 'hash.neighborhash', 'wal.append', 'wal.replay']);
+    assert.deepEqual(Object.keys(figs).sort(), ['hash.jsmap', 'hash.neighborhash', 'hash.random', 'wal.append', 'wal.replay']);
     for (const f of Object.values(figs)) {
       assert.equal(f.samples.length, 3);
       assert.ok(f.min <= f.p25 && f.p25 <= f.median && f.median <= f.p75 && f.p75 <= f.max, f.id);
     }
-    assert.equal(figs['hash.neighborhash'].anchor, 'hash.jsmap');
-    assert.ok(figs['hash.neighborhash'].ratio > 3, `NeighborHash beats a JS Map (${figs['hash.neighborhash'].ratio})`);
+    assert.equal(figs['hash.neighborhash'].anchor, 'hash.random');
+    const overMap = figs['hash.neighborhash'].median / figs['hash.jsmap'].median;
+    assert.ok(overMap > 3, `NeighborHash beats a JS Map (${overMap})`);
     const saved = JSON.parse(readFileSync(join(dir, 'a', 'bench-result.json'), 'utf8'));
     assert.equal(saved.format, 'recall-bench');
     assert.ok(saved.machine.cpus >= 1 && saved.versions.node.startsWith('v'));
@@ -40,7 +41,8 @@ describe('recall bench', () => {
     assert.deepEqual(
       ok.comparison.map((c) => [c.id, c.basis]),
       [
-        ['hash.jsmap', 'anchor'],
+        ['hash.jsmap', 'median'],
+        ['hash.random', 'anchor'],
         ['hash.neighborhash', 'ratio'],
       ],
     );
@@ -57,56 +59,53 @@ describe('recall bench', () => {
     assert.equal(badFlag.code, 2);
   });
 
-  // Not met yet on this 2-core shared machine: the JS Map anchor itself varies up to 2x between
-  // repetitions, so an unchanged pair still fails now and then. Kept as a todo (run, reported, not
-  // failing the suite) until the gate's noise model holds here.
-  it('the gate: unchanged code passes in all 20 ordered pairs of 5 runs; a slowdown fails beyond the noise band; anchors are never gated', {
-    todo: 'unchanged pairs still fail occasionally here: the anchor varies up to 2x between repetitions',
-  }, async () => {
+  // The gate's noise model on this 2-core shared machine: NeighborHash is measured by CPU time against
+  // random reads of its own table (memory speed) in the same repetitions; 9 repetitions give a band
+  // (range without the extreme repetitions) that covers run-to-run wobble; the default bound is 10%.
+  it('the gate: unchanged code passes in all 20 ordered pairs of 5 runs; --slowdown 1.3 fails every time; anchors are never gated', async () => {
     const runs = [];
     for (let i = 0; i < 5; i++) {
       // after the first, a real `recall bench --baseline` pair of unchanged code: exit 0
       const base = i ? ['--baseline', join(dir, 'g0', 'bench-result.json')] : [];
-      const r = await bench(['--only', 'hash', '--reps', '5', '--out', join(dir, `g${i}`), ...base]);
+      const r = await bench(['--only', 'hash', '--reps', '9', '--out', join(dir, `g${i}`), ...base]);
       if (i) assert.equal(r.regressions, 0, JSON.stringify(r.comparison));
       runs.push(r.result);
     }
     const slow = [];
     for (let i = 0; i < 2; i++) {
-      const args = ['--only', 'hash', '--reps', '5', '--out', join(dir, `s${i}`), '--slowdown', 'hash=1.3'];
-      const r = await recall(['bench', ...args, '--baseline', join(dir, 'g0', 'bench-result.json'), '--json']);
-      const out = JSON.parse(r.stdout);
-      // the CLI's exit code is the gate's verdict on its comparison
-      assert.equal(r.code, out.regressions ? 4 : 0, r.stderr);
-      slow.push(out.result);
+      const args = ['--only', 'hash', '--reps', '9', '--out', join(dir, `s${i}`), '--slowdown', 'hash=1.3'];
+      const r = await bench([...args, '--baseline', join(dir, 'g0', 'bench-result.json')], 4);
+      assert.equal(r.comparison.find((x) => x.id === 'hash.neighborhash').regressed, true);
+      slow.push(r.result);
     }
     const { compareToBaseline, gateDecision } = await import('../dist/core/bench/suite.js');
     let pairs = 0;
     for (const a of runs)
       for (const b of runs) {
         if (a === b) continue;
-        const c = compareToBaseline(b, a, 0.05);
+        const c = compareToBaseline(b, a, 0.1);
         assert.deepEqual(
           c.filter((x) => x.regressed).map((x) => x.id),
           [],
           JSON.stringify(c),
         );
-        assert.equal(c.find((x) => x.id === 'hash.jsmap').gated, false, 'the anchor is reported, not gated');
+        assert.equal(c.find((x) => x.id === 'hash.random').gated, false, 'the anchor is reported, not gated');
+        assert.equal(c.find((x) => x.id === 'hash.jsmap').gated, false, 'a throughput without an anchor is reported, not gated');
         pairs++;
       }
     assert.equal(pairs, 20);
-    // 1.3x slower: the gate fails it exactly when the loss is beyond the bound and the noise band (on
-    // this shared machine the JS Map anchor's own spread is often wider than 23%, and then the gate
-    // says it cannot tell rather than failing unchanged code)
+    // 1.3x slower: beyond the bound and the band against every unchanged run
     for (const s of slow)
       for (const a of runs) {
-        const nh = compareToBaseline(s, a, 0.05).find((x) => x.id === 'hash.neighborhash');
-        assert.equal(nh.regressed, nh.change < -0.05 && -nh.change > nh.noise, JSON.stringify(nh));
+        const nh = compareToBaseline(s, a, 0.1).find((x) => x.id === 'hash.neighborhash');
+        assert.equal(nh.regressed, true, JSON.stringify(nh));
       }
     // the decision itself: a loss within the noise band passes, beyond it and the bound fails
     assert.equal(gateDecision([10, 11, 12], [9, 10, 11], 0.05).regressed, false);
     assert.equal(gateDecision([10, 10.1, 10.2], [7.6, 7.7, 7.8], 0.05).regressed, true);
     assert.equal(gateDecision([10, 10.1, 10.2], [9.8, 9.85, 9.9], 0.05).regressed, false, 'within the bound');
+    // one interrupted repetition among 9 does not widen the band
+    assert.equal(gateDecision([10, 10, 10, 10, 10, 10, 10, 10, 10], [7.7, 7.7, 7.7, 7.7, 7.7, 7.7, 7.7, 7.7, 2], 0.1).regressed, true);
   });
 
   it('the HTML report draws its plots in headless Chromium without console errors', async () => {
