@@ -1,6 +1,7 @@
 // `recall bench` (the umbrella): result JSON with medians, spread and anchor ratios; the baseline gate exits 4
 // on a deliberately slowed run and 0 on a normal one; the HTML report renders its plots in headless Chromium
 // without console errors (screenshot in test-artifacts/).
+// recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,8 +61,8 @@ describe('recall bench', () => {
   });
 
   // The gate's noise model on this 2-core shared machine: NeighborHash is measured by CPU time against
-  // random reads of its own table (memory speed) in the same repetitions; 9 repetitions give a band
-  // (range without the extreme repetitions) that covers run-to-run wobble; the default bound is 10%.
+  // random reads of its own table (memory speed) in the same repetitions; with 9 repetitions the band
+  // is twice the interquartile range; a loss within it is measured again; the default bound is 10%.
   it('the gate: unchanged code passes in all 20 ordered pairs of 5 runs; --slowdown 1.3 fails every time; anchors are never gated', async () => {
     const runs = [];
     for (let i = 0; i < 5; i++) {
@@ -104,8 +105,10 @@ describe('recall bench', () => {
     assert.equal(gateDecision([10, 11, 12], [9, 10, 11], 0.05).regressed, false);
     assert.equal(gateDecision([10, 10.1, 10.2], [7.6, 7.7, 7.8], 0.05).regressed, true);
     assert.equal(gateDecision([10, 10.1, 10.2], [9.8, 9.85, 9.9], 0.05).regressed, false, 'within the bound');
-    // one interrupted repetition among 9 does not widen the band
-    assert.equal(gateDecision([10, 10, 10, 10, 10, 10, 10, 10, 10], [7.7, 7.7, 7.7, 7.7, 7.7, 7.7, 7.7, 7.7, 2], 0.1).regressed, true);
+    // two interrupted repetitions among 9 do not widen the band
+    const clean = [10, 10.1, 9.9, 10, 10.2, 9.8, 10, 10.1, 9.9];
+    assert.equal(gateDecision(clean, [7.7, 7.8, 7.6, 7.7, 7.9, 7.5, 7.7, 2, 20], 0.1).regressed, true);
+    assert.equal(gateDecision(clean, [9.5, 9.6, 9.4, 9.5, 9.7, 9.3, 9.5, 2, 20], 0.1).regressed, false, 'within the bound');
   });
 
   it('the HTML report draws its plots in headless Chromium without console errors', async () => {

@@ -1,6 +1,7 @@
 // Hangs and size limits: a FIFO (or socket, device) as an input is refused instead of read for
 // ever, the shard count has a documented maximum, and Arrow IPC input is streamed by record batch
 // (peak memory does not grow with the file).
+// recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';

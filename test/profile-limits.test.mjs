@@ -1,5 +1,6 @@
 // Profile inputs at the edges: 100,000-frame stacks, a gzip bomb, a 50 MB single line, damaged
 // pprof references. Each ends with a right answer or exit 3 naming the file; never exit 1.
+// recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,6 @@
 // The profile store under stress: many files at once, killed ingests' leftovers, concurrent
 // regression scans. Inputs come from test/helpers/profile-series.mjs (perf text, no recall output).
+// recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

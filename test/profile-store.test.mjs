@@ -1,6 +1,7 @@
 // `recall profile ingest | diff --store | history | regressions` on a generated version series
 // (test/helpers/profile-series.mjs): expectations come from the generator's plan and from the
 // perf text itself, never from recall's own output.
+// recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';

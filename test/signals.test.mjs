@@ -4,6 +4,7 @@
 // from Node's first line of JavaScript (a preload prints a mark) plus LOAD_MS, the time Node takes to
 // read bin/run.js, whose first statements install the listeners: before that nothing can handle a
 // signal, nothing has been written, and a shell reports the same 130 / 143 for the default action.
+// recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

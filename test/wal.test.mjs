@@ -2,6 +2,7 @@
 // WAL tail, and the recovery rules, on an x2i channel built from DuckDB-written parquet. A model-based test runs
 // random upserts, deletes, dumps and crashes against an in-memory model; a crash test kills `recall dump` with
 // SIGKILL at random moments (12, or 40 under `npm run test:full`).
+// recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

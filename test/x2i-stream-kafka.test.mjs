@@ -2,6 +2,7 @@
 // cc) speaks the wire protocol on 127.0.0.1; kafkajs produces DuckDB-written interactions to it;
 // the stream, killed with -9 mid-topic and restarted, leaves the lists of the batch build over all
 // of them, and the group's committed offsets never run ahead of what the WAL holds.
+// recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';

@@ -2,6 +2,7 @@
 // build over all of them gives (every algorithm, from a kept state and from an empty one, several
 // seeds); a crash between the WAL append and the checkpoint is replayed without appending a record
 // twice; kill -9 at random moments leaves the batch build's lists; one stream per state; bad rows.
+// recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';

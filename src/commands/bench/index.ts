@@ -19,7 +19,7 @@ export default class Bench extends RecallCommand<BenchRunResult> {
     'Run every channel benchmark (CI-sized) with its anchor; write bench-result.json and an HTML report; gate on a baseline.';
   static override description =
     `hash (NeighborHash vs a JavaScript Map), vector (HNSW recall@10 and QPS over an ef sweep vs exact search), text (2-term AND latency vs the TypeScript oracle index), wal (append and replay rates): each with a warm-up run, then --reps repetitions; the median, quartiles and min/max of each figure, and its ratio to the anchor measured in the same run. Writes OUT/bench-result.json (machine, versions, parameters, figures) and OUT/bench-report.html (one self-contained file: the table, recall-vs-QPS, throughput bars, latency distributions).
---baseline FILE compares with an earlier bench-result.json: a figure with an anchor by its ratio to the anchor (which cancels machine speed), machine-independent figures (recall) by their medians; anchors, and throughputs without an anchor, are reported, never gated. A figure fails the gate (exit 4) only when it is worse by more than --max-regression and by more than its noise band (the larger spread, max - min over the median, of the two runs' repetitions, without the single highest and lowest from 7 repetitions on): more --reps give a tighter band.
+--baseline FILE compares with an earlier bench-result.json: a figure with an anchor by its ratio to the anchor (which cancels machine speed) and its own value, both of which must show the loss, machine-independent figures (recall) by their medians; anchors, and throughputs without an anchor, are reported, never gated. A figure fails the gate (exit 4) only when it is worse by more than --max-regression and by more than its noise band (the larger spread of the two runs' repetitions over their median: max - min, or twice the interquartile range from 7 repetitions on); a loss within the band is measured again, up to twice, with the repetitions pooled: more --reps give a tighter band.
 --slowdown BENCH=FACTOR makes a benchmark do its measured work FACTOR times per sample (to check the gate; fractional for hash, e.g. hash=1.3).
 The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|vector|inverted|wal\`.`;
   static override examples = [
@@ -47,7 +47,7 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
 
   async run(): Promise<BenchRunResult> {
     const { flags } = await this.parse(Bench);
-    const { BENCHES, compareToBaseline, runBenchSuite } = await import('../../core/bench/suite.js');
+    const { BENCHES, runBenchGate, runBenchSuite } = await import('../../core/bench/suite.js');
     const { renderBenchHtml } = await import('../../core/bench/report-html.js');
     const { writeFileAtomic } = await import('../../core/io/atomic.js');
     const only = (flags.only?.split(',').filter(Boolean) ?? []) as BenchName[];
@@ -73,8 +73,10 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
         });
       }
     }
-    const result = await runBenchSuite({ reps: flags.reps, only, scale: flags.scale, slowdown, onLine: (l) => this.say(l) });
-    const comparison = base ? compareToBaseline(result, base, maxRegression) : null;
+    const suite = { reps: flags.reps, only, scale: flags.scale, slowdown, onLine: (l: string) => this.say(l) };
+    const { result, comparison } = base
+      ? await runBenchGate(suite, base, maxRegression)
+      : { result: await runBenchSuite(suite), comparison: null };
     const files = { json: join(flags.out, 'bench-result.json'), html: join(flags.out, 'bench-report.html') };
     await mkdir(flags.out, { recursive: true });
     await writeFileAtomic(files.json, `${JSON.stringify(result, null, 2)}\n`);

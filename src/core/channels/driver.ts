@@ -129,6 +129,16 @@ export interface WalTailSummary {
   quarantined: QuarantinedRecord[];
 }
 
+/** The summary of a WAL tail read on top of a version that applied the WAL up to `walSeq`. */
+export function walTailSummary(
+  dir: string,
+  walSeq: number,
+  tail: { records: number; report: { lastSeq: number; torn: WalIssue | null; corrupt: unknown[] }; quarantined: QuarantinedRecord[] },
+): WalTailSummary {
+  const { lastSeq, torn, corrupt } = tail.report;
+  return { dir, walSeq, tailRecords: tail.records, lastSeq, torn, corrupt: corrupt.length, quarantined: tail.quarantined };
+}
+
 /** What one channel's dump wrote into the staging folder. */
 export interface ChannelDump {
   records: number;
@@ -171,6 +181,16 @@ export interface ShardProfile {
   vocab?: number;
   /** Vector: recall@10 of the index against an exact scan of its own rows, on sampled rows as queries. */
   graphRecall?: number;
+}
+
+/** A shard's profile before sampling: its exact counts and empty distributions, nothing found yet. */
+export function emptyShardProfile(
+  shard: number,
+  file: string,
+  counts: Record<string, number>,
+  dists: Record<string, number[]> = {},
+): ShardProfile {
+  return { shard, file, counts, dists, top10: new Map(), sampled: 0, empty: 0, duplicates: 0, badScores: 0, badOf: 0 };
 }
 
 export interface ChannelDriver<

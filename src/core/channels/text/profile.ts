@@ -3,7 +3,7 @@
  * counts, and the mean length of each field (tokens per document).
  */
 import { loadNative } from '../../native.js';
-import type { ProfileOptions, ShardProfile } from '../driver.js';
+import { emptyShardProfile, type ProfileOptions, type ShardProfile } from '../driver.js';
 
 export async function profileText(files: string[], _o: ProfileOptions): Promise<ShardProfile[]> {
   const native = loadNative();
@@ -11,18 +11,6 @@ export async function profileText(files: string[], _o: ProfileOptions): Promise<
     const info = native.textInfo(native.textOpen(file));
     const counts: Record<string, number> = { docs: info.docs, deleted: info.deleted, terms: info.terms };
     for (const f of info.fields) counts[`tokensPerDoc.${f.name}`] = info.docs ? Math.round((f.totalTokens / info.docs) * 1000) / 1000 : 0;
-    return {
-      shard,
-      file,
-      counts,
-      dists: {},
-      top10: new Map(),
-      sampled: 0,
-      empty: 0,
-      duplicates: 0,
-      badScores: 0,
-      badOf: 0,
-      vocab: info.terms,
-    };
+    return { ...emptyShardProfile(shard, file, counts), vocab: info.terms };
   });
 }

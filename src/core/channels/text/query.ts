@@ -9,7 +9,7 @@ import { readInputText } from '../../io/stdin.js';
 import { ms, roundMs } from '../../io/units.js';
 import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
-import type { WalTailSummary } from '../driver.js';
+import { type WalTailSummary, walTailSummary } from '../driver.js';
 import { retryOnNewCurrent } from '../../index/resolve.js';
 import { loadNative, tokenFor, type TextHandle, type TextInfo } from '../../native.js';
 import { TEXT_FILE_EXT } from './build.js';
@@ -58,15 +58,7 @@ export async function openText(path: string, o: OpenTextOptions = {}): Promise<O
       layers.push(t.layer);
       close = t.close;
     }
-    wal = {
-      dir: o.wal,
-      walSeq: lv.info.walSeq,
-      tailRecords: tail.records,
-      lastSeq: tail.report.lastSeq,
-      torn: tail.report.torn,
-      corrupt: tail.report.corrupt.length,
-      quarantined: tail.quarantined,
-    };
+    wal = walTailSummary(o.wal, lv.info.walSeq, tail);
   }
   // what each layer must not answer: everything a newer layer (or the tail) replaced or deleted
   const hidden = layers.map(() => new Set<string>());

@@ -5,7 +5,7 @@
  */
 import { loadNative } from '../../native.js';
 import { sampleByHash } from '../../routing/hash.js';
-import type { ProfileOptions, ShardProfile } from '../driver.js';
+import { emptyShardProfile, type ProfileOptions, type ShardProfile } from '../driver.js';
 
 /** Queries of the exact-scan comparison (each costs a pass over every row). */
 const MAX_RECALL_QUERIES = 200;
@@ -47,18 +47,7 @@ export async function profileVector(files: string[], o: ProfileOptions): Promise
   for (const [shard, file] of files.entries()) {
     const h = native.vectorOpen(file);
     const info = native.vectorInfo(h);
-    const p: ShardProfile = {
-      shard,
-      file,
-      counts: { rows: info.n },
-      dists: { norm: [] },
-      top10: new Map(),
-      sampled: 0,
-      empty: 0,
-      duplicates: 0,
-      badScores: 0,
-      badOf: 0,
-    };
+    const p: ShardProfile = emptyShardProfile(shard, file, { rows: info.n }, { norm: [] });
     out.push(p);
     const rows = native.vectorRows(h);
     if (!rows || info.n === 0) continue; // int8 without f32 rows: counts only

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { badInput } from '../../errors.js';
 import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
-import type { WalTailSummary } from '../driver.js';
+import { type WalTailSummary, walTailSummary } from '../driver.js';
 import { retryOnNewCurrent } from '../../index/resolve.js';
 import { loadNative, tokenFor } from '../../native.js';
 import { ms } from '../../io/units.js';
@@ -150,18 +150,7 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
       file: o.wal,
     });
   const metric = (lv.manifest?.params.index as { metric?: string } | undefined)?.metric ?? info?.metric ?? 'l2';
-  const wal: WalTailSummary | null =
-    tail && o.wal
-      ? {
-          dir: o.wal,
-          walSeq: lv.info.walSeq,
-          tailRecords: tail.records,
-          lastSeq: tail.report.lastSeq,
-          torn: tail.report.torn,
-          corrupt: tail.report.corrupt.length,
-          quarantined: tail.quarantined,
-        }
-      : null;
+  const wal: WalTailSummary | null = tail && o.wal ? walTailSummary(o.wal, lv.info.walSeq, tail) : null;
   const layerVersions = lv.layers.map((l) => l.version);
   const layered = async (queries: Float32Array, k: number, p: Omit<VectorSearchParams, 'k'>, signal?: AbortSignal) => {
     dimCheck(queries, dim);

@@ -5,7 +5,7 @@
  */
 import { loadNative } from '../../native.js';
 import { sampleByHash } from '../../routing/hash.js';
-import type { ProfileOptions, ShardProfile } from '../driver.js';
+import { emptyShardProfile, type ProfileOptions, type ShardProfile } from '../driver.js';
 
 /** The container section of the NeighborHash slots: 16 bytes a slot (key, link | payload); all-zero is empty. */
 const SECTION_SLOTS = 17;
@@ -32,18 +32,7 @@ export async function profileX2i(files: string[], o: ProfileOptions): Promise<Sh
     const pick = sampleByHash(candidates, o.sample + 1);
     const keys = BigUint64Array.from(pick, (i) => BigInt.asUintN(64, candidates[i]!));
     const r = native.x2iLookup(h, keys, 0);
-    const p: ShardProfile = {
-      shard,
-      file,
-      counts: { keys: info.keys, edges: info.edges },
-      dists: { length: [], score: [] },
-      top10: new Map(),
-      sampled: 0,
-      empty: 0,
-      duplicates: 0,
-      badScores: 0,
-      badOf: 0,
-    };
+    const p: ShardProfile = emptyShardProfile(shard, file, { keys: info.keys, edges: info.edges }, { length: [], score: [] });
     const [lo, hi] = o.scoreRange ?? [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
     let at = 0;
     for (let j = 0; j < keys.length; j++) {
