@@ -4,7 +4,7 @@
 // twice; kill -9 at random moments leaves the batch build's lists; one stream per state; bad rows.
 // recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runStream } from '../dist/core/channels/x2i/stream.js';
@@ -134,11 +134,27 @@ describe('x2i stream CLI', () => {
     let rnd = 7;
     const next = () => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let kills = 0;
+    // the kill lands a random moment after the run's first WAL append (whatever the machine's speed)
+    const walBytes = () => {
+      try {
+        return readdirSync(join(d, 'wal'))
+          .filter((f) => f.endsWith('.wal'))
+          .reduce((n, f) => n + statSync(join(d, 'wal', f)).size, 0);
+      } catch {
+        return 0;
+      }
+    };
     for (let k = 0; k < 5; k++) {
+      const before = walBytes();
       const r = await recall(args, {
         onSpawn: (child) => {
           child.stdin.end();
-          setTimeout(() => child.kill('SIGKILL'), 350 + next() * 700);
+          const poll = setInterval(() => {
+            if (walBytes() === before) return;
+            clearInterval(poll);
+            setTimeout(() => child.kill('SIGKILL'), next() * 120);
+          }, 2);
+          child.on('close', () => clearInterval(poll));
         },
       });
       if (r.signal === 'SIGKILL') kills++;
