@@ -5,17 +5,8 @@
  * QPS (exact search as the line to beat), throughput bars with min-max
  * whiskers (one panel per unit), and the per-query latency distributions (CDF) of the text engines.
  */
-import { d3Script, embedJson, escapeHtml } from '../io/html.js';
+import { d3Script, embedJson, escapeHtml, REPORT_CSS } from '../io/html.js';
 import type { BenchResult, Comparison } from './suite.js';
-
-const CSS = `
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #222; max-width: 1100px; }
-h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
-table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: right; }
-td:first-child, th:first-child, td:nth-child(2), th:nth-child(2) { text-align: left; }
-.bad { color: #b00020; font-weight: 600; } .good { color: #1b7f3a; } .meta { color: #555; }
-svg { background: #fafafa; border: 1px solid #eee; } .axis text { font-size: 11px; } .plots { display: flex; flex-wrap: wrap; gap: 16px; }
-`;
 
 const SCRIPT = `
 const data = JSON.parse(document.getElementById('recall-bench').textContent);
@@ -104,7 +95,7 @@ export function renderBenchHtml(result: BenchResult, comparison: Comparison[] | 
     '<html lang="en"><head><meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">`,
     '<title>recall bench</title>',
-    `<style>${CSS}</style>`,
+    `<style>${REPORT_CSS}</style>`,
     '</head><body>',
     '<h1>recall bench</h1>',
     `<p class="meta">${escapeHtml(result.date)} · ${m.cpus} × ${escapeHtml(m.model)}, ${m.memoryGB} GB, ${escapeHtml(m.platform)}/${escapeHtml(m.arch)} · recall ${escapeHtml(result.versions.recall)}, Node ${escapeHtml(result.versions.node)} · ${result.params.reps} repetitions after ${result.params.warmup} warm-up, scale ${result.params.scale}${Object.keys(result.params.slowdown).length ? ` · slowdown ${escapeHtml(JSON.stringify(result.params.slowdown))}` : ''}</p>`,

@@ -3,7 +3,7 @@
  * network, the page conventions of the bench report): metric-vs-K curves for each version with
  * their intervals, and per-channel bars (metric at the largest K, unique contribution).
  */
-import { d3Script, embedJson, escapeHtml } from '../io/html.js';
+import { d3Script, embedJson, escapeHtml, REPORT_CSS } from '../io/html.js';
 import { METRICS } from './metrics.js';
 import type { BootstrapSettings, DiffRow, GateResult, VersionReport } from './report.js';
 
@@ -86,15 +86,6 @@ export function renderEvalMarkdown(r: EvalReport): string {
   return out.join('\n');
 }
 
-const CSS = `
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #222; max-width: 1100px; }
-h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
-table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: right; }
-td:first-child, th:first-child, td:nth-child(2), th:nth-child(2) { text-align: left; }
-.bad { color: #b00020; font-weight: 600; } .good { color: #1b7f3a; } .meta { color: #555; }
-svg { background: #fafafa; border: 1px solid #eee; } .axis text { font-size: 11px; } .plots { display: flex; flex-wrap: wrap; gap: 16px; }
-`;
-
 const SCRIPT = `
 const data = JSON.parse(document.getElementById('recall-eval').textContent);
 const W = 520, H = 300, M = { t: 24, r: 110, b: 40, l: 56 };
@@ -169,7 +160,7 @@ export function renderEvalHtml(r: EvalReport): string {
     '<html lang="en"><head><meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">`,
     '<title>recall eval</title>',
-    `<style>${CSS}</style>`,
+    `<style>${REPORT_CSS}</style>`,
     '</head><body>',
     '<h1>recall eval</h1>',
     `<p class="meta">${escapeHtml(r.index)}${r.against ? ` against ${escapeHtml(r.against)}` : ''} · ${r.users} users · catalogue ${r.catalogue} · fusion ${r.fusion} · ${Math.round(r.bootstrap.level * 100)}% bootstrap intervals (${r.bootstrap.resamples} resamples, seed ${r.bootstrap.seed})</p>`,

@@ -41,3 +41,13 @@ let d3Cache: string | undefined;
 export function d3Script(): string {
   return (d3Cache ??= inlineSafe(readFileSync(join(packageDir('d3'), 'dist/d3.min.js'), 'utf8'), 'script'));
 }
+
+/** The stylesheet of the self-contained report pages (bench, eval): one look for both. */
+export const REPORT_CSS = `
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #222; max-width: 1100px; }
+h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
+table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: right; }
+td:first-child, th:first-child, td:nth-child(2), th:nth-child(2) { text-align: left; }
+.bad { color: #b00020; font-weight: 600; } .good { color: #1b7f3a; } .meta { color: #555; }
+svg { background: #fafafa; border: 1px solid #eee; } .axis text { font-size: 11px; } .plots { display: flex; flex-wrap: wrap; gap: 16px; }
+`;
