@@ -363,7 +363,7 @@ export interface Native {
     table: HashBenchHandle,
     keys: BigUint64Array,
     out: BigUint64Array,
-    mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random',
+    mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random' | 'bound' | 'bound-ring',
     ring?: number,
   ): number;
   hashBenchApcl(table: HashBenchHandle): number;

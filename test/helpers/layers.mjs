@@ -8,7 +8,7 @@ import ts from 'typescript';
 
 /** Bottom to top. */
 export const LAYERS = [
-  { name: 'leaves', match: [/^core\/io\//, /^core\/errors\.ts$/, /^core\/native\.ts$/, /^types\//] },
+  { name: 'leaves', match: [/^core\/io\//, /^core\/stats\//, /^core\/errors\.ts$/, /^core\/native\.ts$/, /^types\//] },
   { name: 'base', match: [/^core\/routing\//, /^core\/index\//, /^core\/shard\//, /^core\/config\//] },
   { name: 'channel contract', match: [/^core\/channels\/(kinds|driver)\.ts$/] },
   { name: 'channels', match: [/^core\/channels\/[^/]+\//] },

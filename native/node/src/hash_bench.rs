@@ -58,7 +58,7 @@ fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> 
     env.external(t, &BENCH_TAG)
 }
 
-/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random', ring = 16): number of hits (or a checksum for 'random')
+/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random' | 'bound' | 'bound-ring', ring = 16): number of hits (or a checksum for 'random'; 0 for the bounds: 'bound' reads through as many lookups in flight as 'amac' with `ring`, 'bound-ring' through exactly `ring`)
 fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<5>::get(env, info)?;
     let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
@@ -72,6 +72,14 @@ fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value>
     let slots = t.slots.as_slice();
     let table = Table::new(slots, t.seed);
     let hits = match (mode.as_str(), t.linear) {
+        ("bound", _) => {
+            baseline::random_access_ring(slots, keys, out, t.seed, neighborhash::in_flight(ring));
+            0
+        }
+        ("bound-ring", _) => {
+            baseline::random_access_ring(slots, keys, out, t.seed, ring);
+            0
+        }
         ("random", _) => return env.double((baseline::random_access(slots, keys, t.seed) & ((1 << 52) - 1)) as f64),
         ("scalar", false) => fill(out, keys, |k| table.get(k)),
         ("scalar", true) => fill(out, keys, |k| baseline::linear_get(slots, k, t.seed)),

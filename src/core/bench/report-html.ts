@@ -84,7 +84,7 @@ export function renderBenchHtml(result: BenchResult, comparison: Comparison[] | 
     .map((f) => {
       const c = cmp.get(f.id);
       const change = c
-        ? `<td class="${c.regressed ? 'bad' : c.change >= 0 ? 'good' : ''}">${(c.change * 100).toFixed(1)}% (${c.gated ? c.basis : `${c.basis}, not gated`}; noise ±${(c.noise * 100).toFixed(1)}%)${c.regressed ? ' REGRESSED' : ''}</td>`
+        ? `<td class="${c.regressed ? 'bad' : c.change >= 0 ? 'good' : ''}">${(c.change * 100).toFixed(1)}% (${c.gated ? c.basis : `${c.basis}, not gated`}; noise ±${(c.noise * 100).toFixed(1)}%, p ${c.pValue.toPrecision(2)})${c.regressed ? ' REGRESSED' : ''}</td>`
         : '<td></td>';
       return `<tr><td>${escapeHtml(f.id)}</td><td>${escapeHtml(f.label)}</td><td>${fmt(f.median)} ${escapeHtml(f.unit)}</td><td>${fmt(f.p25)}–${fmt(f.p75)} (${fmt(f.min)}–${fmt(f.max)})</td><td>${f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}x ${escapeHtml(f.anchor ?? '')}`}</td>${change}</tr>`;
     })
@@ -100,7 +100,7 @@ export function renderBenchHtml(result: BenchResult, comparison: Comparison[] | 
     '<h1>recall bench</h1>',
     `<p class="meta">${escapeHtml(result.date)} · ${m.cpus} × ${escapeHtml(m.model)}, ${m.memoryGB} GB, ${escapeHtml(m.platform)}/${escapeHtml(m.arch)} · recall ${escapeHtml(result.versions.recall)}, Node ${escapeHtml(result.versions.node)} · ${result.params.reps} repetitions after ${result.params.warmup} warm-up, scale ${result.params.scale}${Object.keys(result.params.slowdown).length ? ` · slowdown ${escapeHtml(JSON.stringify(result.params.slowdown))}` : ''}</p>`,
     comparison
-      ? `<p>Compared with a baseline: a figure regresses when it is more than ${((maxRegression ?? 0) * 100).toFixed(1)}% worse and worse by more than its noise band (the larger spread of the two runs' repetitions: max - min, or twice the interquartile range from 7 repetitions on; a loss within it is measured again); ratios to the anchor where both runs have them (the figure's own value must be worse too), recall by its median; anchors and throughputs without an anchor are reported, not gated.</p>`
+      ? `<p>Compared with a baseline: a figure regresses when it is more than ${((maxRegression ?? 0) * 100).toFixed(1)}% worse and either worse by more than its noise band (the larger spread of the two runs' repetitions: max - min, or twice the interquartile range from 7 repetitions on) or significantly worse by a one-sided rank test over the repetitions (p &le; 0.01, from 5 a side); a loss the gate cannot call is measured again; ratios to the anchor where both runs have them (the figure's own value must be worse too), recall by its median; anchors and throughputs without an anchor are reported, not gated.</p>`
       : '',
     '<h2>Figures</h2>',
     `<table><thead><tr><th>id</th><th>what</th><th>median</th><th>p25–p75 (min–max)</th><th>vs anchor</th><th>vs baseline</th></tr></thead><tbody>${rows}</tbody></table>`,

@@ -31,6 +31,12 @@ pub fn get_batch(t: &Table, keys: &[u64], out: &mut [u64], found: &mut [u8], rin
     }
 }
 
+/// Lookups in flight in `get_batch` with `ring`: the AVX-512 ring's vectors of
+/// 8 where it runs, else the scalar ring's size.
+pub fn in_flight(ring: usize) -> usize {
+    if super::simd::available() { AVX512_RING * 8 } else { ring.max(4).next_power_of_two().min(64) }
+}
+
 /// Vectors of 8 lookups in the AVX-512 ring (4 to 16 were within noise; 8 was best).
 pub const AVX512_RING: usize = 8;
 

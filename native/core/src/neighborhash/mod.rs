@@ -17,7 +17,7 @@ mod build;
 pub mod simd;
 mod verify;
 
-pub use batch::{DEFAULT_RING, get_batch, get_batch_scalar};
+pub use batch::{DEFAULT_RING, get_batch, get_batch_scalar, in_flight};
 pub use build::{BuildStats, build};
 pub use verify::{Apcl, apcl, verify};
 

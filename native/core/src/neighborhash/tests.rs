@@ -137,3 +137,18 @@ fn apcl_at_load_079_is_near_the_papers_figure() {
     eprintln!("APCL at 0.79: {a:?}, {stats:?}");
     assert!(a.lines < 1.16 && a.lines > 1.05, "APCL {a:?}");
 }
+
+#[test]
+fn the_ring_bound_reads_every_keys_home_slot() {
+    let mut r = Rng(7);
+    let slots: Vec<Slot> = (0..1024).map(|i| Slot { key: i, word: r.next() }).collect();
+    for n in [0usize, 1, 3, 5, 17, 64, 130, 1000] {
+        let keys: Vec<u64> = (0..n).map(|_| r.next()).collect();
+        let want: Vec<u64> = keys.iter().map(|&k| slots[(mix(k, 9) as usize) & 1023].word).collect();
+        for w in [4usize, 16, 64, 128] {
+            let mut out = vec![0u64; n];
+            baseline::random_access_ring(&slots, &keys, &mut out, 9, w);
+            assert_eq!(out, want, "{n} keys, ring {w}");
+        }
+    }
+}
