@@ -32,7 +32,7 @@ pub enum Algo {
 pub struct Prep {
     /// Users with fewer distinct items are dropped (they still count in nothing).
     pub min_user_items: usize,
-    /// Users with more distinct items are dropped (bots, shared accounts).
+    /// Users with more distinct items (counted before `user_cap`) are dropped (bots, shared accounts).
     pub max_user_items: usize,
     /// Keep at most this many most recent items per user.
     pub user_cap: usize,
@@ -126,13 +126,16 @@ fn user_csr(d: &Interactions, prep: &Prep) -> Csr {
             }
         }
         row.truncate(kept);
+        // the user filters count distinct items before the cap: a bot with 50,000 items is one
+        // whatever the cap leaves of it
+        let distinct = row.len();
         if row.len() > prep.user_cap {
             // the most recent user_cap items (ties: smaller item first), then back to item order
             row.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             row.truncate(prep.user_cap);
             row.sort_unstable_by_key(|x| x.0);
         }
-        if row.len() >= prep.min_user_items && row.len() <= prep.max_user_items {
+        if distinct >= prep.min_user_items && distinct <= prep.max_user_items {
             for &(i, t, wt) in &row {
                 idx.push(i);
                 ts.push(t);
@@ -610,5 +613,31 @@ mod tests {
         assert_eq!(r12[0].0, 3);
         assert!(close(r12[0].1, 0.0913480), "{r12:?}");
         assert!(r12[1..].iter().all(|p| close(p.1, 0.0588458)));
+    }
+
+    #[test]
+    fn the_user_filters_count_distinct_items_before_the_cap() {
+        // user 0 took items 0..6 (6 distinct), user 1 items 0 and 1; the cap keeps 2 items of user 0,
+        // but with max-user-items 4 user 0 is a "bot" and drops out entirely
+        let mut pairs: Vec<(u32, u32)> = (0..6).map(|i| (0, i)).collect();
+        pairs.extend([(1, 0), (1, 1)]);
+        let (u, i, _) = data(&pairs);
+        let t: Vec<u32> = pairs.iter().map(|p| p.1).collect(); // later items are more recent
+        let d = Interactions { user: &u, item: &i, ts: &t, weight: None, users: 2, items: 6 };
+        let run = |max_user_items| {
+            let o = CfOptions {
+                algo: Algo::Cooc,
+                prep: Prep { min_user_items: 1, max_user_items, user_cap: 2 },
+                top_k: 10,
+                min_score: 0.0,
+                min_common: 1,
+                threads: 1,
+            };
+            compute(&d, &o, &CancelToken::new()).unwrap()
+        };
+        let kept = run(100);
+        assert_eq!(kept.kept_interactions, 4, "user 0 capped to its 2 most recent items, user 1 whole");
+        let dropped = run(4);
+        assert_eq!(dropped.kept_interactions, 2, "user 0 has 6 distinct items > 4: dropped, not capped");
     }
 }

@@ -210,15 +210,16 @@ impl StreamState {
     /// The active list the batch computation derives from a user's distinct items.
     fn active(&self, hist: &[Entry]) -> Vec<Entry> {
         let p = &self.opts.prep;
+        // the user filters count distinct items before the cap, as the batch computation does
+        if hist.len() < p.min_user_items || hist.len() > p.max_user_items {
+            return Vec::new();
+        }
         let mut row: Vec<Entry> = hist.to_vec();
         if row.len() > p.user_cap {
             let ids = &self.item_ids;
             row.sort_by(|a, b| b.ts.cmp(&a.ts).then((ids[a.item as usize] as i64).cmp(&(ids[b.item as usize] as i64))));
             row.truncate(p.user_cap);
             row.sort_unstable_by_key(|e| e.item);
-        }
-        if row.len() < p.min_user_items || row.len() > p.max_user_items {
-            row.clear();
         }
         row
     }
