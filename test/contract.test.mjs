@@ -179,6 +179,9 @@ describe('query flags', () => {
     const q = await ok(['query', 'vector', '--index', vec, '--queries', join(dir, 'q.jsonl'), '-q']);
     assert.equal(q.stderr, '');
     assert.equal(q.stdout.trim().split('\n').length, 4, 'header + 3 result rows');
+    // a benchmark's per-bench lines and its "wrote" line are summaries too
+    const b = await ok(['bench', '--only', 'hash', '--reps', '2', '--out', join(dir, 'bench-q'), '-q']);
+    assert.equal(b.stdout, '');
   });
 });
 

@@ -19,7 +19,7 @@ export default class Bench extends RecallCommand<BenchRunResult> {
     'Run every channel benchmark (CI-sized) with its anchor; write bench-result.json and an HTML report; gate on a baseline.';
   static override description =
     `hash (NeighborHash vs a JavaScript Map), vector (HNSW recall@10 and QPS over an ef sweep vs exact search), text (2-term AND latency vs the TypeScript oracle index), wal (append and replay rates): each with a warm-up run, then --reps repetitions; the median, quartiles and min/max of each figure, and its ratio to the anchor measured in the same run. Writes OUT/bench-result.json (machine, versions, parameters, figures) and OUT/bench-report.html (one self-contained file: the table, recall-vs-QPS, throughput bars, latency distributions).
---baseline FILE compares with an earlier bench-result.json: a figure with an anchor by its ratio to the anchor (which cancels machine speed), set aside when its own value improved by more than the bound (an anchor swing), machine-independent figures (recall) by their medians; anchors, and throughputs without an anchor, are reported, never gated. A figure fails the gate (exit 4) only when it is worse by more than --max-regression and either by more than its noise band (the larger spread of the two runs' repetitions over their median: max - min, or twice the interquartile range from 7 repetitions on) or, with 5 or more repetitions a side, significantly by a one-sided Mann-Whitney U test (p <= 0.01); a loss the gate cannot call is measured again, up to twice, with the repetitions pooled: more --reps give a tighter band and a stronger test.
+--baseline FILE compares with an earlier bench-result.json: a figure with an anchor by its ratio to the anchor (which cancels machine speed), set aside when its own value improved by more than the bound (an anchor swing), machine-independent figures (recall) by their medians; anchors, and throughputs without an anchor, are reported, never gated. A figure fails the gate (exit 4) only when it is worse by more than --max-regression and either by more than its noise band (the larger spread of the two runs' repetitions over their median: max - min, or twice the interquartile range from 7 repetitions on) or, with 5 or more repetitions a side, significantly by a one-sided Mann-Whitney U test (p <= 0.01); a failure, and a loss the gate cannot call, is measured again, up to twice, with the repetitions pooled, and stands only when it holds over them: more --reps give a tighter band and a stronger test.
 --slowdown BENCH=FACTOR makes a benchmark do its measured work FACTOR times per sample (to check the gate; fractional for hash, e.g. hash=1.3).
 The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|vector|inverted|wal\`.`;
   static override examples = [
@@ -73,7 +73,7 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
         });
       }
     }
-    const suite = { reps: flags.reps, only, scale: flags.scale, slowdown, onLine: (l: string) => this.say(l) };
+    const suite = { reps: flags.reps, only, scale: flags.scale, slowdown, onLine: (l: string) => this.summary(l) };
     const { result, comparison } = base
       ? await runBenchGate(suite, base, maxRegression)
       : { result: await runBenchSuite(suite), comparison: null };
@@ -87,8 +87,8 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
         `${c.regressed ? this.colour.red('REGRESSED') : !c.gated ? 'reported ' : this.colour.green('ok       ')} ${c.id}: ${(c.change * 100).toFixed(1)}% (${c.basis} ${c.base.toPrecision(4)} -> ${c.head.toPrecision(4)}, noise ±${(c.noise * 100).toFixed(1)}%, p ${c.pValue.toPrecision(2)})`,
       );
     }
-    this.say(
-      `wrote ${files.json} and ${files.html}${comparison ? `; ${regressions} regression(s) beyond ${(maxRegression * 100).toFixed(1)}% and the noise band` : ''}`,
+    this.summary(
+      `wrote ${files.json} and ${files.html}${comparison ? `; ${regressions} regression(s) beyond ${(maxRegression * 100).toFixed(1)}% (beyond the noise band or significant)` : ''}`,
     );
     if (regressions) this.exitCode = ExitCode.GateFailed;
     return { result, comparison, regressions, files };

@@ -487,11 +487,13 @@ function pooled(f: Figure, more: Figure): Figure {
 }
 
 /**
- * The suite compared with a baseline. A gated figure that lost but could not be told apart from a
- * disturbed run (a loss beyond the bound but neither beyond the band nor significant, or any loss
- * while the band is wider than the bound) has its benchmark run again (up to `retries` times) and
- * the repetitions pooled, which narrows the band and gives the rank test more repetitions, so a busy
- * moment of a shared machine neither fails unchanged code nor lets a real slowdown through.
+ * The suite compared with a baseline. A gated figure that failed, or lost without the gate being able
+ * to call it (a loss beyond the bound but neither beyond the band nor significant, or any loss while
+ * the band is wider than the bound), has its benchmark run again (up to `retries` times) and the
+ * repetitions pooled, which narrows the band and gives the rank test more repetitions: a failure
+ * stands only when it holds over the pooled repetitions, so a busy moment of a shared machine
+ * (one disturbed pair of repetitions out of 2) neither fails unchanged code nor lets a real
+ * slowdown through.
  */
 export async function runBenchGate(
   o: SuiteOptions,
@@ -505,11 +507,11 @@ export async function runBenchGate(
   for (let round = 0; round < retries; round++) {
     const unsure = new Set(
       comparison
-        .filter((c) => c.gated && !c.regressed && (c.change < -maxRegression || (c.change < 0 && c.noise > maxRegression)))
+        .filter((c) => c.gated && (c.regressed || c.change < -maxRegression || (c.change < 0 && c.noise > maxRegression)))
         .map((c) => result.figures.find((f) => f.id === c.id)!.bench),
     );
     if (unsure.size === 0) break;
-    o.onLine?.(`bench: within the noise band, measuring again: ${[...unsure].join(', ')}`);
+    o.onLine?.(`bench: a loss to confirm or call, measuring again: ${[...unsure].join(', ')}`);
     const again = await runBenchSuite({ ...o, only: [...unsure] });
     result.figures = result.figures.map((f) => {
       const more = again.figures.find((x) => x.id === f.id);
