@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCacheDir } from '../dist/core/bench/peers.js';
 import { runTextBench, textBenchMarkdown } from '../dist/core/bench/text.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -13,10 +14,9 @@ const arg = (name) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const r = runTextBench({
-  harness: join(root, '../shared/tools/text-bench'),
+const r = await runTextBench({
   work: join(root, 'bench/data/text'),
-  adapter: join(root, 'bench/helpers/text-recall.mjs'),
+  cache: benchCacheDir(),
   rounds: Number(arg('rounds') ?? 5),
   libs: (arg('libs') ?? 'naive,flexsearch,minisearch,recall,recall-pairs').split(','),
   maxDocs: arg('max-docs') ? Number(arg('max-docs')) : undefined,

@@ -49,6 +49,8 @@ const { Internal, Usage, BadInput, GateFailed, Interrupted } = ExitCode;
 export const EXIT_CODES: Readonly<Record<string, ExitCode>> = {
   // usage: the command line
   ERR_RECALL_USAGE: Usage,
+  // a benchmark's data package, Python module or npm peer is not installed (the fix names the command)
+  ERR_RECALL_BENCH_SETUP: Usage,
   ERR_RECALL_NO_CONFIG: Usage,
   ERR_RECALL_UPDATES_WOULD_BE_LOST: Usage,
   ERR_RECALL_CLOSED: Usage,

@@ -1,29 +1,33 @@
 /**
  * `recall bench inverted`: the text index side by side with what a Node user would pick instead,
  * in one run, on a real corpus nobody on the team wrote: Debian's dict-gcide + dict-wn
- * (273,546 dictionary entries, 70.8 MB). The corpus and the
- * 1,000 queries per class (1 term, 2-term AND, 2-term OR; seeded) come from the team's harness
- * (../shared/tools/text-bench); each engine runs in its own process with the harness's protocol
+ * (273,546 dictionary entries, 70.8 MB; `text-corpus.ts` makes the corpus and 1,000 seeded queries
+ * per class: 1 term, 2-term AND, 2-term OR). Each engine runs in its own process with one protocol
  * (documents loaded first, then the build timed; 100 warm-up queries, then all timed, one query
- * per call, CPU time from process.cpuUsage). Peers: the plain typed-array index (`naive`, the
- * oracle the text tests follow), FlexSearch and MiniSearch (npm). Rounds alternate the engines;
- * each engine's best round per figure is kept.
+ * per call, CPU time from process.cpuUsage): recall through `scripts/bench-tools/text-recall.mjs`,
+ * the peers through `text-engine.mjs`: the plain typed-array index (`naive`, the oracle the text
+ * tests follow), FlexSearch and MiniSearch (npm, installed into the cache on first use). Rounds
+ * alternate the engines; each engine's best round per figure is kept.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
-import { badInput } from '../errors.js';
-import { requirePathSync } from '../io/paths.js';
+import { fileURLToPath } from 'node:url';
+import { ensurePeers } from './peers.js';
+import { prepareTextCorpus } from './text-corpus.js';
+
+/** The peers' versions: those the package's own tests use. */
+const PEERS = { flexsearch: '0.8.212', minisearch: '7.2.0' };
+const tools = fileURLToPath(new URL('../../../scripts/bench-tools/', import.meta.url));
 
 export interface TextBenchOptions {
-  /** ../shared/tools/text-bench */
-  harness: string;
-  /** Corpus, queries and index files go here. */
+  /** Corpus and queries go here (made the first time). */
   work: string;
-  /** bench/helpers/text-recall.mjs */
-  adapter: string;
+  /** The cache the npm peers are installed into (`<cache>/peers`). */
+  cache: string;
+  /** The dictd folder (default: Debian's /usr/share/dictd). */
+  dictd?: string;
+  /** Queries per class (default 1,000). */
+  queries?: number;
   rounds: number;
   /** Engines: naive, flexsearch, minisearch, recall, recall-pairs. */
   libs: string[];
@@ -69,38 +73,13 @@ export interface TextBenchResult {
 }
 
 const CLASSES = ['q1', 'and2', 'or2'] as const;
+export const TEXT_ENGINES = ['naive', 'flexsearch', 'minisearch', 'recall', 'recall-pairs'];
 
-function sh(cmd: string, args: string[]) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status})`);
-}
-
-/** Corpus and queries in `work`, made the first time (Debian's dictd files, installed if missing). */
-export function prepareTextCorpus(o: Pick<TextBenchOptions, 'harness' | 'work'>): void {
-  requirePathSync(join(o.harness, 'prep-corpus.mjs'), 'file', '--harness');
-  if (existsSync(join(o.work, 'corpus.jsonl')) && existsSync(join(o.work, 'queries.json'))) return;
-  const dictd = '/usr/share/dictd';
-  if (!existsSync(join(dictd, 'gcide.index')) || !existsSync(join(dictd, 'wn.index'))) {
-    const r = spawnSync('apt-get', ['install', '-y', '-qq', 'dict-gcide', 'dict-wn'], { stdio: 'inherit' });
-    if (r.status !== 0)
-      throw badInput('ERR_RECALL_BENCH_DATA', `${dictd}: Debian's dict-gcide and dict-wn are not installed and apt-get failed`, {
-        fix: 'run `apt-get install dict-gcide dict-wn` as root, then rerun',
-      });
-  }
-  mkdirSync(join(o.work, 'x/usr/share'), { recursive: true });
-  if (!existsSync(join(o.work, 'x/usr/share/dictd'))) symlinkSync(dictd, join(o.work, 'x/usr/share/dictd'));
-  for (const name of ['gcide', 'wn']) {
-    const out = join(o.work, `${name}.dict`);
-    if (!existsSync(out)) writeFileSync(out, gunzipSync(readFileSync(join(dictd, `${name}.dict.dz`))));
-  }
-  sh(process.execPath, [join(o.harness, 'prep-corpus.mjs'), o.work]);
-  sh(process.execPath, [join(o.harness, 'make-queries.mjs'), o.work, '1000']);
-}
-
-function runEngine(o: TextBenchOptions, lib: string): EngineRow {
-  const args = lib.startsWith('recall')
-    ? ['--expose-gc', '--max-old-space-size=12000', o.adapter, o.work, lib]
-    : ['--expose-gc', '--max-old-space-size=12000', join(o.harness, 'bench-text.mjs'), lib, o.work];
+function runEngine(o: TextBenchOptions, lib: string, peers: string): EngineRow {
+  const script = lib.startsWith('recall')
+    ? [join(tools, 'text-recall.mjs'), o.work, lib]
+    : [join(tools, 'text-engine.mjs'), lib, o.work, peers];
+  const args = ['--expose-gc', '--max-old-space-size=12000', ...script];
   if (o.maxDocs) args.push(String(o.maxDocs));
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
@@ -119,14 +98,16 @@ function best(rounds: EngineRow[][]): EngineRow[] {
   });
 }
 
-export function runTextBench(o: TextBenchOptions): TextBenchResult {
-  prepareTextCorpus(o);
+export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult> {
+  await prepareTextCorpus(o.work, { dictd: o.dictd, queries: o.queries });
+  const wanted = Object.fromEntries(Object.entries(PEERS).filter(([name]) => o.libs.includes(name)));
+  const peers = ensurePeers(o.cache, wanted, o.onProgress);
   const raw: EngineRow[][] = [];
   for (let round = 0; round < o.rounds; round++) {
     const rows: EngineRow[] = [];
     for (const lib of o.libs) {
       o.onProgress?.(`round ${round + 1}/${o.rounds}: ${lib}`);
-      rows.push(runEngine(o, lib));
+      rows.push(runEngine(o, lib, peers));
     }
     raw.push(rows);
   }
@@ -148,7 +129,7 @@ export function runTextBench(o: TextBenchOptions): TextBenchResult {
   return {
     bench: 'inverted',
     date: new Date().toISOString(),
-    corpus: { docs: rows[0]!.docs, textMB: rows[0]!.textMB, source: 'Debian dict-gcide + dict-wn, ../shared/tools/text-bench' },
+    corpus: { docs: rows[0]!.docs, textMB: rows[0]!.textMB, source: 'Debian dict-gcide + dict-wn' },
     rounds: o.rounds,
     rows,
     ratios,

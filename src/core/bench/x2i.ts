@@ -7,7 +7,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usage } from '../errors.js';
@@ -31,10 +30,7 @@ export interface X2iBenchRow {
 /** The package's own generator and floor (scripts/bench-tools, shipped with the package). */
 export const X2I_TOOLS_DIR = fileURLToPath(new URL('../../../scripts/bench-tools/', import.meta.url));
 
-/** Where generated benchmark data is cached: `$XDG_CACHE_HOME/recall` (or ~/.cache/recall). */
-export function benchCacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'recall');
-}
+export { benchCacheDir } from './peers.js';
 
 export interface X2iBenchOptions {
   toolsDir?: string;

@@ -1,7 +1,7 @@
-// recall's adapter for the text benchmark: the same protocol as ../shared/tools/text-bench/bench-text.mjs
+// recall's engine for `recall bench inverted`: the same protocol as text-engine.mjs beside it
 // (corpus loaded first, then build timed; 100 warm-up queries per class, then all timed; CPU from
 // process.cpuUsage), one query per call through the synchronous native entry point.
-//   node --expose-gc bench/helpers/text-recall.mjs <dataDir> <variant: recall | recall-pairs> [maxDocs]
+//   node --expose-gc scripts/bench-tools/text-recall.mjs <dataDir> <variant: recall | recall-pairs> [maxDocs]
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { makeAnalyzer } from '../../dist/core/channels/text/analyzer.js';
