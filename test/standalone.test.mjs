@@ -2,7 +2,8 @@
 // folder with no ../shared beside it, with the cache in a temporary $XDG_CACHE_HOME.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { root, scratchDir } from './helpers/cli.mjs';
@@ -31,16 +32,84 @@ const recallIn = (args) =>
   });
 
 describe('stand-alone package', () => {
-  it('src/ names no run-time path into the team folder (but the vector and text benches, not ported yet)', () => {
+  it('src/ names no run-time path into the team folder, and runs no apt-get', () => {
     const walk = (d) =>
       readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
-    const files = walk(join(root, 'src')).filter((f) => readFileSync(f, 'utf8').match(/\.\.\/shared|\/work\/shared/));
-    assert.deepEqual(files.map((f) => f.slice(root.length)).sort(), [
-      'src/commands/bench/inverted.ts',
-      'src/commands/bench/vector.ts',
-      'src/core/bench/text.ts',
-      'src/core/bench/vector.ts',
-    ]);
+    const files = [...walk(join(root, 'src')), ...walk(join(root, 'scripts', 'bench-tools'))];
+    assert.deepEqual(
+      files.filter((f) => readFileSync(f, 'utf8').match(/\.\.\/shared|\/work\/shared/)).map((f) => f.slice(root.length)),
+      [],
+    );
+    assert.deepEqual(
+      files
+        .filter((f) => readFileSync(f, 'utf8').match(/spawn\w*\(\s*['"](?:apt-get|apt|dpkg|pip3?)['"]/))
+        .map((f) => f.slice(root.length)),
+      [],
+      'a benchmark names the install command; it never runs one',
+    );
+  });
+
+  it('recall bench vector runs a tiny set from the copy, its npm peer installed into the cache', () => {
+    const out = join(dir, 'vector-out');
+    const r = recallIn(['bench', 'vector', '--data', 'tiny', '--runs', '1', '--engines', 'recall,usearch', '--out-dir', out, '--json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const res = JSON.parse(r.stdout);
+    assert.ok(existsSync(join(cache, 'recall', 'peers', 'node_modules', 'usearch', 'package.json')), 'usearch in the cache');
+    assert.ok(!existsSync(join(root, 'node_modules', 'usearch')), 'not installed into the package');
+    const labels = res.summary.map((s) => s.label);
+    assert.ok(labels.includes('usearch f32 M16') && labels.includes('recall hnsw f32'), labels.join(', '));
+    // exact ground truth: the flat index finds every true neighbour, the graphs nearly all at ef 160
+    assert.equal(res.summary.find((s) => s.label === 'recall flat f32').max_recall, 1);
+    for (const s of res.summary) assert.ok(s.max_recall > 0.95, `${s.label}: ${s.max_recall}`);
+    assert.ok(existsSync(join(out, 'vector-tiny.html')));
+  });
+
+  it('recall bench vector without Fashion-MNIST exits 2 naming the package to install', () => {
+    const r = recallIn(['bench', 'vector', '--fashion-dir', join(dir, 'no-such'), '--engines', 'recall', '--out-dir', join(dir, 'v2')]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /apt-get install dataset-fashion-mnist/);
+  });
+
+  it('recall bench inverted runs on a small dictd corpus from the copy, its npm peer installed into the cache', () => {
+    // a dictd database pair as Debian ships them: a tab-separated index (headword, base64 offset and
+    // length) over a gzip-compressed body
+    const dictd = join(dir, 'dictd');
+    mkdirSync(dictd);
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const words = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}x${'abcdefgh'[i % 8]}`);
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const b64 = (n) => (n < 64 ? B64[n] : b64(Math.floor(n / 64)) + B64[n % 64]);
+    for (const name of ['gcide', 'wn']) {
+      let body = '';
+      const index = [];
+      for (let e = 0; e < 150; e++) {
+        const text = `${name}${e}\n${Array.from({ length: 12 }, () => words[Math.floor(rnd() ** 2 * words.length)]).join(' ')}\n`;
+        index.push(`${name}${e}\t${b64(Buffer.byteLength(body))}\t${b64(Buffer.byteLength(text))}`);
+        body += text;
+      }
+      writeFileSync(join(dictd, `${name}.index`), `${index.join('\n')}\n`);
+      writeFileSync(join(dictd, `${name}.dict.dz`), gzipSync(body));
+    }
+    const out = join(dir, 'text-out');
+    const args = ['bench', 'inverted', '--dictd', dictd, '--work', join(dir, 'text-work'), '--queries', '50', '--rounds', '1'];
+    const r = recallIn([...args, '--libs', 'naive,minisearch,recall', '--out-dir', out, '--json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const res = JSON.parse(r.stdout);
+    assert.deepEqual(
+      res.rows.map((x) => x.lib),
+      ['naive', 'minisearch', 'recall'],
+    );
+    assert.ok(
+      res.rows.every((x) => x.docs === 300),
+      'every entry of both databases',
+    );
+    // the same queries, the same documents: AND hit counts agree between the oracle and MiniSearch
+    assert.equal(res.rows[0].and2.meanHits, res.rows[1].and2.meanHits);
+    assert.ok(existsSync(join(cache, 'recall', 'peers', 'node_modules', 'minisearch', 'package.json')));
+    const missing = recallIn(['bench', 'inverted', '--dictd', join(dir, 'no-dictd'), '--work', join(dir, 'text-work-2'), '--out-dir', out]);
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /apt-get install dict-gcide dict-wn/);
   });
 
   it('recall bench x2i runs at a tiny size from the copy, its data generated into the cache', () => {

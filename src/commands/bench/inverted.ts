@@ -1,12 +1,9 @@
 import { Flags } from '@oclif/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RecallCommand } from '../../cli/base-command.js';
 import type { TextBenchResult } from '../../core/bench/text.js';
 import { usage } from '../../core/errors.js';
-
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 export default class BenchInverted extends RecallCommand<TextBenchResult> {
   static override summary = 'Benchmark the text index against a plain typed-array index, FlexSearch and MiniSearch in one run.';
@@ -31,7 +28,7 @@ Every engine runs in its own process with the same protocol; rounds alternate th
     cache: Flags.string({ description: 'where the npm peers are installed (default: $XDG_CACHE_HOME/recall)' }),
     dictd: Flags.string({ description: 'the dictd folder holding gcide and wn (default: /usr/share/dictd)' }),
     queries: Flags.integer({ description: 'queries per class when the corpus is made', default: 1000, min: 10 }),
-    'out-dir': Flags.string({ description: 'where inverted.json and .md go (default: bench/results in the package)' }),
+    'out-dir': Flags.string({ description: 'where inverted.json and .md go', default: 'bench-out' }),
   };
 
   async run(): Promise<TextBenchResult> {
@@ -53,7 +50,7 @@ Every engine runs in its own process with the same protocol; rounds alternate th
       onProgress: (m) => this.progress.start(m),
     });
     this.progress.stop();
-    const outDir = flags['out-dir'] ?? join(root, 'bench/results');
+    const outDir = flags['out-dir'];
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'inverted.json'), `${JSON.stringify(r, null, 2)}\n`);
     writeFileSync(join(outDir, 'inverted.md'), `${textBenchMarkdown(r)}\n`);

@@ -1,43 +1,53 @@
 import { Flags } from '@oclif/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RecallCommand } from '../../cli/base-command.js';
 import type { VectorBenchResult } from '../../core/bench/vector.js';
+import { usage } from '../../core/errors.js';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+const ENGINES = ['recall', 'hnswlib-node', 'usearch', 'faiss'];
 
 export default class BenchVector extends RecallCommand<VectorBenchResult> {
-  static override summary = 'Benchmark the vector indexes against hnswlib-node and usearch in one run of the team ANN harness.';
+  static override summary = 'Benchmark the vector indexes against hnswlib-node, usearch and faiss in one run.';
   static override description =
-    `Drives ../shared/tools/ann-bench: Fashion-MNIST (Debian's dataset-fashion-mnist, installed with apt-get on first use) or a synthetic 1M x 128 set, exact ground truth, recall@10 by the ann-benchmarks rule, QPS per CPU-second, single thread. Writes the curves as JSON and an HTML plot to --out-dir. Takes minutes (the 1M set: an hour).`;
+    `Data: Fashion-MNIST (Debian's dataset-fashion-mnist: \`apt-get install dataset-fashion-mnist\`; a missing package is an error naming that command, exit 2), a seeded synthetic 1M x 128 set, or a tiny synthetic set; exact ground truth is computed once into --work.
+Peers: hnswlib-node and usearch from npm (installed into --cache on first use, not into the package), and faiss HNSW16 and IVF-Flat through python3 when \`import faiss\` works (\`pip install faiss-cpu\`), else skipped with a note.
+Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search; the summary gives ratios to the best peer of each kind (graph, IVF) at recall 0.95 and 0.99. Writes the curves as JSON and an HTML plot to --out-dir. Takes minutes (the 1M set: an hour).`;
   static override examples = ['<%= config.bin %> bench vector', '<%= config.bin %> bench vector --data synth1m --runs 1'];
   static override flags = {
-    data: Flags.string({ description: 'data set', options: ['fashion', 'synth1m'], default: 'fashion' }),
-    queries: Flags.integer({ description: 'queries per search setting (default: all of Fashion-MNIST, 1,000 of synth1m)', min: 1 }),
+    data: Flags.string({ description: 'data set', options: ['fashion', 'synth1m', 'tiny'], default: 'fashion' }),
     runs: Flags.integer({ description: 'search rounds per setting; the best is kept', default: 2, min: 1 }),
-    harness: Flags.string({ description: 'the ANN harness folder (default: ../shared/tools/ann-bench beside the package)' }),
-    work: Flags.string({ description: 'data, peer modules and raw results (default: $XDG_CACHE_HOME/recall/ann)' }),
-    'out-dir': Flags.string({ description: 'where vector-<data>.json and .html go (default: bench/results in the package)' }),
+    engines: Flags.string({ description: `engines, comma-separated: ${ENGINES.join(', ')}`, default: ENGINES.join(',') }),
+    'fashion-dir': Flags.string({ description: 'the Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)' }),
+    work: Flags.string({ description: 'data sets and scratch files (default: $XDG_CACHE_HOME/recall/ann)' }),
+    cache: Flags.string({ description: 'where the npm peers are installed (default: $XDG_CACHE_HOME/recall)' }),
+    'out-dir': Flags.string({ description: 'where vector-<data>.json and .html go', default: 'bench-out' }),
   };
 
   async run(): Promise<VectorBenchResult> {
     const { flags } = await this.parse(BenchVector);
     const { runVectorBench, vectorBenchHtml, vectorBenchMarkdown } = await import('../../core/bench/vector.js');
-    const r = runVectorBench({
-      harness: flags.harness ?? join(root, '../shared/tools/ann-bench'),
-      work: flags.work ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'recall', 'ann'),
-      dataset: flags.data as 'fashion' | 'synth1m',
-      queries: flags.queries,
+    const { benchCacheDir } = await import('../../core/bench/peers.js');
+    const engines = flags.engines.split(',');
+    const unknown = engines.filter((e) => !ENGINES.includes(e));
+    if (unknown.length)
+      throw usage('ERR_RECALL_USAGE', `--engines: no engine ${unknown.join(', ')}`, { fix: `choose from ${ENGINES.join(', ')}` });
+    const r = await runVectorBench({
+      work: flags.work ?? join(benchCacheDir(), 'ann'),
+      cache: flags.cache ?? benchCacheDir(),
+      dataset: flags.data as 'fashion' | 'synth1m' | 'tiny',
+      fashionDir: flags['fashion-dir'],
       runs: flags.runs,
-      recallBin: join(root, 'bin/run.js'),
+      engines,
+      onProgress: (m) => this.progress.start(m),
     });
-    const outDir = flags['out-dir'] ?? join(root, 'bench/results');
+    this.progress.stop();
+    const outDir = flags['out-dir'];
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, `vector-${flags.data}.json`), `${JSON.stringify(r, null, 2)}\n`);
     writeFileSync(join(outDir, `vector-${flags.data}.html`), vectorBenchHtml(r));
     this.say(vectorBenchMarkdown(r));
+    for (const n of r.notes) this.note(n);
     return r;
   }
 }

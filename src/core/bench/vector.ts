@@ -1,27 +1,37 @@
 /**
- * `recall bench vector`: recall's HNSW / IVF / flat indexes side by side with
- * hnswlib-node and usearch in one run of the team's ANN harness
- * (../shared/tools/ann-bench), single thread, recall@10 by the ann-benchmarks
- * rule, QPS per CPU-second. Set-up on first use: Debian's
- * dataset-fashion-mnist (apt-get, as root) -> the harness's prepare-data.mjs
- * (fbin + exact ground truth); the peers' npm packages at the versions the
- * harness pins. Our indexes run through the harness's `recall-cli` adapter.
+ * `recall bench vector`: recall's HNSW / IVF / flat indexes side by side with hnswlib-node,
+ * usearch and faiss, single-threaded search, recall@10 by the ann-benchmarks rule, QPS per
+ * CPU-second. Everything it needs is in the package: the data sets (`ann-data.ts`: Fashion-MNIST
+ * from Debian's dataset-fashion-mnist, or seeded synthetic sets, with exact ground truth), one
+ * process per index (`scripts/bench-tools/ann-run.mjs`; faiss through `ann-faiss.py` when
+ * `import faiss` works in python3, else skipped with a note), the npm peers installed into the
+ * cache on first use. It never installs system packages.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { usage } from '../errors.js';
+import { fileURLToPath } from 'node:url';
+import { type AnnDataset, prepareAnnData } from './ann-data.js';
+import { ensurePeers } from './peers.js';
+
+const tools = fileURLToPath(new URL('../../../scripts/bench-tools/', import.meta.url));
+/** The npm peers' versions. */
+const PEERS = { 'hnswlib-node': '3.0.0', usearch: '2.25.3' };
+
+export type VectorDataset = 'fashion' | 'synth1m' | 'tiny';
 
 export interface VectorBenchOptions {
-  /** ../shared/tools/ann-bench */
-  harness: string;
-  /** Data, peer modules and raw results go here. */
+  /** Data sets go here (made the first time). */
   work: string;
-  dataset: 'fashion' | 'synth1m';
-  queries?: number;
+  /** The cache the npm peers are installed into (`<cache>/peers`). */
+  cache: string;
+  dataset: VectorDataset;
+  /** Fashion-MNIST's folder (default: Debian's). */
+  fashionDir?: string;
   runs?: number;
-  /** The recall CLI the harness runs (bin/run.js). */
-  recallBin: string;
+  /** Engines to run: recall, hnswlib-node, usearch, faiss (default: all). */
+  engines?: string[];
+  onProgress?: (line: string) => void;
 }
 
 export interface CurvePoint {
@@ -52,19 +62,16 @@ export interface VectorBenchResult {
   date: string;
   summary: VectorBenchSummary[];
   ratios: Record<string, number | null>;
-}
-
-function sh(cmd: string, args: string[], opts: Parameters<typeof spawnSync>[2] = {}) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status})`);
+  /** Peers skipped, and why. */
+  notes: string[];
 }
 
 interface Spec {
-  adapter: string;
+  engine: 'recall' | 'hnswlib-node' | 'usearch' | 'faiss';
   label: string;
   build: Record<string, unknown>;
   search: Record<string, unknown>[];
-  maxQueries: number;
+  runs: number;
 }
 
 interface ResultLine {
@@ -77,72 +84,78 @@ interface ResultLine {
   index_disk_mb?: number;
 }
 
-/** Fetch what the run needs the first time: the data set with its ground truth, and the peers. */
-function setUp(o: VectorBenchOptions, dataDir: string, modules: string) {
-  if (!existsSync(join(dataDir, 'gt.i32'))) {
-    if (o.dataset === 'fashion') {
-      if (!existsSync('/usr/share/datasets/fashion-mnist')) sh('apt-get', ['install', '-y', '-qq', 'dataset-fashion-mnist']);
-      sh(process.execPath, [join(o.harness, 'prepare-data.mjs'), 'fashion', '--out', dataDir]);
-    } else {
-      sh(process.execPath, [
-        join(o.harness, 'prepare-data.mjs'),
-        'synthetic',
-        '--out',
-        dataDir,
-        '--n',
-        '1000000',
-        '--dim',
-        '128',
-        '--queries',
-        '1000',
-      ]);
-    }
-  }
-  if (!existsSync(join(modules, 'node_modules/usearch')) || !existsSync(join(modules, 'node_modules/hnswlib-node'))) {
-    const pins = JSON.parse(readFileSync(join(o.harness, 'package.json'), 'utf8')).optionalDependencies as Record<string, string>;
-    mkdirSync(modules, { recursive: true });
-    writeFileSync(join(modules, 'package.json'), '{"private":true}\n');
-    sh('npm', ['install', '--no-audit', '--no-fund', '--prefix', modules, ...Object.entries(pins).map(([n, v]) => `${n}@${v}`)]);
-  }
+const DATASETS: Record<VectorDataset, (o: VectorBenchOptions) => AnnDataset> = {
+  fashion: (o) => ({ kind: 'fashion', src: o.fashionDir }),
+  synth1m: () => ({ kind: 'synthetic', n: 1_000_000, dim: 128, nq: 1000, seed: 1 }),
+  tiny: () => ({ kind: 'synthetic', n: 3000, dim: 16, nq: 200, seed: 1 }),
+};
+
+function specsFor(dataset: VectorDataset, runs: number): Spec[] {
+  const efs = dataset === 'synth1m' ? [10, 20, 40, 80, 160, 320] : [10, 15, 20, 30, 40, 80, 160];
+  const efC = dataset === 'synth1m' ? 100 : 200;
+  const nlist = dataset === 'fashion' ? 1024 : dataset === 'synth1m' ? 4096 : 32;
+  const probes = [4, 8, 16, 32, 64].filter((p) => p <= nlist);
+  const hnsw = { m: 16, efConstruction: efC };
+  const sweep = efs.map((ef) => ({ ef }));
+  const s = (engine: Spec['engine'], label: string, build: Record<string, unknown>, search: Record<string, unknown>[]): Spec => ({
+    engine,
+    label,
+    build,
+    search,
+    runs,
+  });
+  // recall builds use both cores (the bytes do not depend on it); every search runs on one thread
+  return [
+    s('hnswlib-node', 'hnswlib-node M16', hnsw, sweep),
+    s('usearch', 'usearch f32 M16', hnsw, sweep),
+    s('faiss', 'faiss HNSW16', { type: 'hnsw', ...hnsw }, sweep),
+    s(
+      'faiss',
+      `faiss IVF${nlist},Flat`,
+      { type: 'ivf', nlist },
+      probes.map((nprobe) => ({ nprobe })),
+    ),
+    s('recall', 'recall hnsw f32', { type: 'hnsw', ...hnsw }, sweep),
+    s('recall', 'recall hnsw f16', { type: 'hnsw', quant: 'f16', ...hnsw }, sweep),
+    s(
+      'recall',
+      'recall hnsw int8+rerank',
+      { type: 'hnsw', quant: 'int8', rerank: true, ...hnsw },
+      efs.map((ef) => ({ ef, rerank: Math.max(20, ef) })),
+    ),
+    s(
+      'recall',
+      'recall ivf f32',
+      { type: 'ivf', nlist },
+      probes.map((nprobe) => ({ nprobe })),
+    ),
+    s('recall', 'recall flat f32', { type: 'flat' }, [{}]),
+  ];
 }
 
-function specsFor(dataset: string, queries: number): Spec[] {
-  const efs = dataset === 'fashion' ? [10, 15, 20, 30, 40, 80, 160] : [10, 20, 40, 80, 160, 320];
-  const efC = dataset === 'fashion' ? 200 : 100;
-  const nlist = dataset === 'fashion' ? 1024 : 4096;
-  const peer = (adapter: string, label: string, build: Record<string, unknown>): Spec => ({
-    adapter,
-    label,
-    build: { M: 16, efC, ...build },
-    search: efs.map((ef) => ({ ef })),
-    maxQueries: queries,
-  });
-  // Builds use both cores (the bytes do not depend on it); searches one thread, like the peers.
-  const ours = (label: string, type: string, quant: string, buildArgs: string[], search: string[][]): Spec => ({
-    adapter: 'recall-cli',
-    label,
-    build: { type, quant, buildArgs: [...buildArgs, '--threads', '2'] },
-    search: search.map((a) => ({ searchArgs: [...a, '--threads', '1'] })),
-    maxQueries: queries,
-  });
-  const hnsw = ['--m', '16', '--ef-construction', String(efC)];
-  const sweep = (rerank = false) => efs.map((ef) => ['--ef', String(ef), ...(rerank ? ['--rerank', String(Math.max(20, ef))] : [])]);
-  return [
-    peer('hnswlib-node', 'hnswlib-node M16', {}),
-    peer('usearch', 'usearch f32 M16', { quant: 'f32' }),
-    peer('usearch', 'usearch f16 M16', { quant: 'f16' }),
-    ours('recall hnsw f32', 'hnsw', 'f32', hnsw, sweep()),
-    ours('recall hnsw f16', 'hnsw', 'f16', hnsw, sweep()),
-    ours('recall hnsw int8+rerank', 'hnsw', 'int8', [...hnsw, '--rerank'], sweep(true)),
-    ours(
-      'recall ivf f32',
-      'ivf',
-      'f32',
-      ['--nlist', String(nlist)],
-      [4, 8, 16, 32, 64].map((np) => ['--nprobe', String(np)]),
-    ),
-    ours('recall flat f32 (batched)', 'flat', 'f32', [], [[]]),
-  ];
+/** Whether python3 can import faiss (the faiss-cpu wheel). */
+function faissAvailable(): boolean {
+  return spawnSync('python3', ['-c', 'import faiss, numpy'], { stdio: 'ignore' }).status === 0;
+}
+
+function runSpec(spec: Spec, dataDir: string, peers: string, work: string): ResultLine[] {
+  const r =
+    spec.engine === 'faiss'
+      ? spawnSync('python3', [join(tools, 'ann-faiss.py'), dataDir, JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 26 })
+      : spawnSync(
+          process.execPath,
+          ['--expose-gc', '--max-old-space-size=12000', join(tools, 'ann-run.mjs'), dataDir, JSON.stringify(spec), peers, work],
+          {
+            encoding: 'utf8',
+            maxBuffer: 1 << 26,
+          },
+        );
+  if (r.status !== 0) throw new Error(`bench vector: ${spec.label} failed (exit ${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as ResultLine);
 }
 
 const round1 = (x: number | undefined) => (x === undefined || x === null ? null : Math.round(x * 10) / 10);
@@ -166,50 +179,31 @@ function curveOf(rows: ResultLine[], label: string): CurvePoint[] {
     }));
 }
 
-export function runVectorBench(o: VectorBenchOptions): VectorBenchResult {
-  const { harness, work, dataset } = o;
-  if (!existsSync(join(harness, 'bench.mjs')))
-    throw usage('ERR_RECALL_NO_TOOLS', `${harness}: the ANN harness (bench.mjs) is not there`, {
-      file: harness,
-      fix: 'check out ../shared beside the repository, or pass --harness',
-    });
-  const queries = o.queries ?? (dataset === 'fashion' ? 10000 : 1000);
+export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBenchResult> {
   const runs = o.runs ?? 2;
-  mkdirSync(work, { recursive: true });
-  const dataDir = join(work, dataset);
-  const modules = join(work, 'modules');
-  setUp(o, dataDir, modules);
-  const config = join(work, `${dataset}-config.json`);
-  writeFileSync(config, JSON.stringify({ k: 10, runs, baseline: 'hnswlib-node M16', specs: specsFor(dataset, queries) }, null, 1));
-  const out = join(work, `${dataset}-results.jsonl`);
-  rmSync(out, { force: true });
-  sh(
-    process.execPath,
-    [
-      join(harness, 'bench.mjs'),
-      '--data',
-      dataDir,
-      '--config',
-      config,
-      '--modules',
-      join(modules, 'node_modules'),
-      '--out',
-      out,
-      '--runs',
-      String(runs),
-      '--timeout',
-      '1800',
-    ],
-    {
-      env: { ...process.env, RECALL_BIN: o.recallBin },
-    },
+  mkdirSync(o.work, { recursive: true });
+  const dataDir = join(o.work, o.dataset);
+  o.onProgress?.(`preparing ${o.dataset} (once)`);
+  const meta = await prepareAnnData(dataDir, DATASETS[o.dataset](o));
+  const wanted = o.engines ?? ['recall', 'hnswlib-node', 'usearch', 'faiss'];
+  const notes: string[] = [];
+  let specs = specsFor(o.dataset, runs).filter((s) => wanted.includes(s.engine));
+  if (specs.some((s) => s.engine === 'faiss') && !faissAvailable()) {
+    notes.push('faiss skipped: python3 cannot import faiss and numpy (pip install faiss-cpu)');
+    specs = specs.filter((s) => s.engine !== 'faiss');
+  }
+  const peers = ensurePeers(
+    o.cache,
+    Object.fromEntries(Object.entries(PEERS).filter(([name]) => specs.some((s) => s.engine === name))),
+    o.onProgress,
   );
-  const rows = (
-    readFileSync(out, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l)) as ResultLine[]
-  ).filter((r) => r.recall !== undefined && r.qps);
+  const rows: ResultLine[] = [];
+  for (const spec of specs) {
+    o.onProgress?.(`${spec.label}`);
+    rows.push(...runSpec(spec, dataDir, peers, o.work).filter((r) => r.recall !== undefined && r.qps));
+  }
+  const queries = meta.nq;
+  const dataset = o.dataset;
   const qpsAt = (c: CurvePoint[], target: number) => Math.max(0, ...c.filter((p) => p.recall >= target).map((p) => p.qps));
   const summary: VectorBenchSummary[] = [...new Set(rows.map((r) => r.label))].map((label) => {
     const c = curveOf(rows, label);
@@ -224,20 +218,22 @@ export function runVectorBench(o: VectorBenchOptions): VectorBenchResult {
       index_mb: c[0]?.index_mb ?? null,
     };
   });
-  // The peers to beat: f32 (f16 rows are compared with f32 peers too).
-  const f32Peers = summary.filter((s) => !s.label.startsWith('recall') && !s.label.includes('f16'));
-  const bestPeer = (field: 'qps_at_095' | 'qps_at_099') => Math.max(0, ...f32Peers.map((s) => s[field]));
-  const get = (label: string) => summary.find((s) => s.label === label);
+  // The peers to beat, by kind: graph indexes (hnswlib-node, usearch, faiss HNSW) and IVF (faiss).
+  const peersOf = (ivf: boolean) => summary.filter((x) => !x.label.startsWith('recall') && x.label.includes('IVF') === ivf);
+  const bestPeer = (ivf: boolean, field: 'qps_at_095' | 'qps_at_099') => Math.max(0, ...peersOf(ivf).map((x) => x[field]));
+  const get = (label: string) => summary.find((x) => x.label === label);
   const ratio = (a: number | undefined, b: number) => (a && b ? +(a / b).toFixed(2) : null);
-  const ratios = {
-    f32_hnsw_vs_best_f32_peer_at_095: ratio(get('recall hnsw f32')?.qps_at_095, bestPeer('qps_at_095')),
-    f32_hnsw_vs_best_f32_peer_at_099: ratio(get('recall hnsw f32')?.qps_at_099, bestPeer('qps_at_099')),
-    f16_hnsw_vs_best_f32_peer_at_095: ratio(get('recall hnsw f16')?.qps_at_095, bestPeer('qps_at_095')),
-    f16_hnsw_vs_best_f32_peer_at_099: ratio(get('recall hnsw f16')?.qps_at_099, bestPeer('qps_at_099')),
-    int8_rerank_vs_best_f32_peer_at_099: ratio(get('recall hnsw int8+rerank')?.qps_at_099, bestPeer('qps_at_099')),
-    ivf_f32_vs_best_f32_peer_at_099: ratio(get('recall ivf f32')?.qps_at_099, bestPeer('qps_at_099')),
-  };
-  return { bench: 'vector', dataset, queries, runs, date: new Date().toISOString(), summary, ratios };
+  const ratios: Record<string, number | null> = {};
+  for (const [name, label, ivf] of [
+    ['f32_hnsw', 'recall hnsw f32', false],
+    ['f16_hnsw', 'recall hnsw f16', false],
+    ['int8_rerank_hnsw', 'recall hnsw int8+rerank', false],
+    ['f32_ivf', 'recall ivf f32', true],
+  ] as const) {
+    ratios[`${name}_vs_best_${ivf ? 'ivf' : 'graph'}_peer_at_095`] = ratio(get(label)?.qps_at_095, bestPeer(ivf, 'qps_at_095'));
+    ratios[`${name}_vs_best_${ivf ? 'ivf' : 'graph'}_peer_at_099`] = ratio(get(label)?.qps_at_099, bestPeer(ivf, 'qps_at_099'));
+  }
+  return { bench: 'vector', dataset, queries, runs, date: new Date().toISOString(), summary, ratios, notes };
 }
 
 /** The summary as a Markdown table. */

@@ -1,0 +1,49 @@
+"""faiss as a peer of `recall bench vector`: one index per process, single-threaded search.
+   python3 ann-faiss.py <dataDir> <spec JSON>
+spec: {"label", "build": {"type": "hnsw", "m", "efConstruction"} | {"type": "ivf", "nlist"}, "search": [{"ef"} | {"nprobe"}], "runs"}
+Prints one JSON line per search setting, as ann-run.mjs does (recall@10 by the ann-benchmarks rule,
+QPS per CPU-second of this process, build CPU seconds with one thread)."""
+import json, os, sys, time
+import numpy as np
+import faiss
+
+data_dir, spec = sys.argv[1], json.loads(sys.argv[2])
+meta = json.load(open(os.path.join(data_dir, "meta.json")))
+n, dim, nq, k = meta["n"], meta["dim"], meta["nq"], meta["k"]
+base = np.fromfile(os.path.join(data_dir, "base.f32"), dtype=np.float32).reshape(n, dim)
+queries = np.fromfile(os.path.join(data_dir, "queries.f32"), dtype=np.float32).reshape(nq, dim)
+gt = np.fromfile(os.path.join(data_dir, "gt.i32"), dtype=np.int32).reshape(nq, k)
+faiss.omp_set_num_threads(1)
+b = spec["build"]
+t0 = time.process_time()
+if b["type"] == "hnsw":
+    ix = faiss.IndexHNSWFlat(dim, b.get("m", 16))
+    ix.hnsw.efConstruction = b.get("efConstruction", 200)
+    ix.add(base)
+else:
+    quant = faiss.IndexFlatL2(dim)
+    ix = faiss.IndexIVFFlat(quant, dim, b["nlist"])
+    ix.train(base)
+    ix.add(base)
+build_cpu = time.process_time() - t0
+limit = np.sqrt(((queries - base[gt[:, k - 1]]) ** 2).sum(axis=1)) + 1e-3
+for s in spec["search"]:
+    if "ef" in s:
+        ix.hnsw.efSearch = s["ef"]
+    if "nprobe" in s:
+        ix.nprobe = s["nprobe"]
+    best, ids = None, None
+    for _ in range(spec.get("runs", 2)):
+        c0 = time.process_time()
+        _, got = ix.search(queries, k)
+        c = time.process_time() - c0
+        if best is None or c < best:
+            best = c
+        if ids is None:
+            ids = got
+    hit = 0
+    for q in range(nq):
+        row = [i for i in dict.fromkeys(ids[q].tolist()) if 0 <= i < n]
+        d = np.sqrt(((base[row] - queries[q]) ** 2).sum(axis=1)) if row else np.array([])
+        hit += int((d <= limit[q]).sum())
+    print(json.dumps({"label": spec["label"], "engine": "faiss", "search": s, "recall": hit / (nq * k), "qps": nq / max(best, 1e-9), "build_cpu_s": round(build_cpu, 2)}), flush=True)

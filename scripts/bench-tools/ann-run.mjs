@@ -1,0 +1,166 @@
+// One index of `recall bench vector` per process, single-threaded search:
+//   node --expose-gc ann-run.mjs <dataDir> <spec JSON> <peersDir> <workDir>
+// spec: {"engine": "recall" | "hnswlib-node" | "usearch", "label", "build": {...}, "search": [{...}], "runs"}
+// Loads the data, builds the index (CPU time of the process), then runs every search setting
+// `runs` times over all queries and keeps each setting's lowest search CPU time. Prints one JSON
+// line per setting: recall@10 by the ann-benchmarks rule (a returned id counts when its distance is
+// within the 10th true distance + 1e-3), QPS per CPU-second, build CPU seconds, index MB.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const [dataDir, specJson, peersDir, workDir] = process.argv.slice(2);
+const spec = JSON.parse(specJson);
+const meta = JSON.parse(fs.readFileSync(join(dataDir, 'meta.json'), 'utf8'));
+const f32 = (f) => {
+  const b = fs.readFileSync(join(dataDir, f));
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+};
+const base = f32('base.f32');
+const queries = f32('queries.f32');
+const gtb = fs.readFileSync(join(dataDir, 'gt.i32'));
+const gt = new Int32Array(gtb.buffer, gtb.byteOffset, gtb.byteLength / 4);
+const { n, dim, nq, k } = meta;
+const requirePeer = createRequire(join(peersDir, 'package.json'));
+const cpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};
+const MB = (b) => +(b / 1048576).toFixed(1);
+const dist = (q, id) => {
+  let s = 0;
+  for (let j = 0; j < dim; j++) {
+    const d = queries[q * dim + j] - base[id * dim + j];
+    s += d * d;
+  }
+  return Math.sqrt(s);
+};
+
+function recallAt10(ids) {
+  let hit = 0;
+  for (let q = 0; q < nq; q++) {
+    const limit = dist(q, gt[q * k + k - 1]) + 1e-3;
+    const seen = new Set();
+    for (let j = 0; j < k; j++) {
+      const id = ids[q * k + j];
+      if (id < 0 || id >= n || seen.has(id)) continue;
+      seen.add(id);
+      if (dist(q, id) <= limit) hit++;
+    }
+  }
+  return hit / (nq * k);
+}
+
+// engine: build(params) -> { search(params) -> Int32Array of nq * k ids, bytes() -> index size }
+const engines = {
+  async recall(p) {
+    const { loadNative } = await import(new URL('../../dist/core/native.js', import.meta.url));
+    const native = loadNative();
+    const file = join(workDir, `ann-${process.pid}.rvec`);
+    await native.vectorBuild(
+      file,
+      {},
+      '{}',
+      base,
+      BigUint64Array.from({ length: n }, (_, i) => BigInt(i)),
+      dim,
+      {
+        type: p.type,
+        metric: 'l2',
+        quant: p.quant ?? 'f32',
+        m: p.m,
+        efConstruction: p.efConstruction,
+        nlist: p.nlist,
+        keepF32: p.rerank ? 1 : 0,
+        threads: p.threads ?? 2,
+      },
+    );
+    const h = native.vectorOpen(file);
+    const diskBytes = fs.statSync(file).size;
+    fs.rmSync(file, { force: true });
+    return {
+      async search(s) {
+        const r = await native.vectorSearch(h, queries, { k, ef: s.ef, nprobe: s.nprobe, rerank: s.rerank, threads: 1 });
+        return { ids: Int32Array.from(r.ids, Number), cpuS: r.searchCpuSeconds };
+      },
+      diskBytes,
+    };
+  },
+  'hnswlib-node'(p) {
+    const { HierarchicalNSW } = requirePeer('hnswlib-node');
+    const ix = new HierarchicalNSW('l2', dim);
+    ix.initIndex(n, p.m ?? 16, p.efConstruction ?? 200, 100);
+    for (let i = 0; i < n; i++) ix.addPoint(Array.from(base.subarray(i * dim, (i + 1) * dim)), i);
+    const qs = Array.from({ length: nq }, (_, q) => Array.from(queries.subarray(q * dim, (q + 1) * dim)));
+    return {
+      search(s) {
+        ix.setEf(s.ef);
+        const ids = new Int32Array(nq * k).fill(-1);
+        const c0 = cpu();
+        for (let q = 0; q < nq; q++) ix.searchKnn(qs[q], k).neighbors.forEach((id, j) => (ids[q * k + j] = id));
+        return { ids, cpuS: cpu() - c0 };
+      },
+    };
+  },
+  usearch(p) {
+    // the binding fixes expansion_search when an index is made: saved once, loaded per setting (not timed)
+    const usearch = requirePeer('usearch');
+    const cfg = { metric: 'l2sq', dimensions: dim, connectivity: p.m ?? 16, quantization: 'f32', expansion_add: p.efConstruction ?? 200 };
+    let ix = new usearch.Index({ ...cfg, expansion_search: 64 });
+    ix.add(
+      BigUint64Array.from({ length: n }, (_, i) => BigInt(i)),
+      base,
+      1,
+    );
+    const file = join(workDir, `usearch-${process.pid}.index`);
+    ix.save(file);
+    const diskBytes = fs.statSync(file).size;
+    let ef = 64;
+    return {
+      search(s) {
+        if (s.ef !== ef) {
+          ix = new usearch.Index({ ...cfg, expansion_search: s.ef });
+          ix.load(file);
+          ef = s.ef;
+        }
+        const ids = new Int32Array(nq * k).fill(-1);
+        const c0 = cpu();
+        const r = ix.search(queries, k, 1);
+        const cpuS = cpu() - c0;
+        for (let i = 0; i < nq * k; i++) if (r.keys[i] < 0xffffffffn) ids[i] = Number(r.keys[i]);
+        return { ids, cpuS };
+      },
+      diskBytes,
+      cleanup: () => fs.rmSync(file, { force: true }),
+    };
+  },
+};
+
+const engine = engines[spec.engine];
+if (!engine) throw new Error(`no engine ${spec.engine}`);
+const rss0 = process.memoryUsage().rss;
+const c0 = cpu();
+const ix = await engine(spec.build ?? {});
+const buildCpuS = cpu() - c0;
+const indexMB = MB(process.memoryUsage().rss - rss0);
+for (const s of spec.search) {
+  let best;
+  let ids;
+  for (let r = 0; r < (spec.runs ?? 2); r++) {
+    const got = await ix.search(s);
+    ids ??= got.ids;
+    if (best === undefined || got.cpuS < best) best = got.cpuS;
+  }
+  const line = {
+    label: spec.label,
+    engine: spec.engine,
+    search: s,
+    recall: recallAt10(ids),
+    qps: nq / Math.max(best, 1e-9),
+    build_cpu_s: +buildCpuS.toFixed(2),
+    index_mb: indexMB,
+  };
+  if (ix.diskBytes !== undefined) line.index_disk_mb = MB(ix.diskBytes);
+  console.log(JSON.stringify(line));
+}
+ix.cleanup?.();
