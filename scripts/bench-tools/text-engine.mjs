@@ -3,9 +3,9 @@
 // The protocol: the corpus is loaded first, then the build is timed; per query class 100 warm-up
 // queries, then all of them timed one query per call, CPU time from process.cpuUsage. Prints one
 // JSON line. The npm peers are resolved from peersDir (the user's cache), not from the package.
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { cpu, gc, loadCorpus, MB, mem, timeQueryClasses } from './text-protocol.mjs';
 
 const [engine, dir, peersDir, maxDocsArg] = process.argv.slice(2);
 const requirePeer = createRequire(join(peersDir ?? dir, 'package.json'));
@@ -15,28 +15,7 @@ const tokenize = (s) =>
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean);
-const gc = () => {
-  global.gc();
-  global.gc();
-};
-const mem = () => {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external + m.arrayBuffers;
-};
-const MB = (b) => +(b / 1048576).toFixed(1);
-const cpu = () => {
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1e6;
-};
-
-let docs = [];
-for (const line of fs.readFileSync(join(dir, 'corpus.jsonl'), 'utf8').split('\n')) {
-  if (!line || docs.length >= maxDocs) continue;
-  const d = JSON.parse(line);
-  docs.push({ id: d.id, text: d.text });
-}
-const textBytes = docs.reduce((a, d) => a + Buffer.byteLength(d.text), 0);
-const Q = JSON.parse(fs.readFileSync(join(dir, 'queries.json'), 'utf8'));
+let { docs, textBytes, queries: Q } = loadCorpus(dir, maxDocs);
 gc();
 const memBase = mem();
 
@@ -189,34 +168,7 @@ const out = {
   heapIndexMB: MB(mem() - memBase),
   rssMB: MB(process.memoryUsage().rss),
 };
-for (const [name, qs, mode] of [
-  ['q1', Q.q1, 'OR'],
-  ['and2', Q.q2and, 'AND'],
-  ['or2', Q.q2or, 'OR'],
-]) {
-  for (const q of qs.slice(0, 100)) ix.search(q, mode);
-  const lat = [];
-  let hits = 0;
-  const t1 = process.hrtime.bigint();
-  const qc0 = cpu();
-  for (const q of qs) {
-    const s = process.hrtime.bigint();
-    const r = ix.search(q, mode);
-    lat.push(Number(process.hrtime.bigint() - s) / 1e3);
-    hits += r.hits;
-  }
-  const wall = Number(process.hrtime.bigint() - t1) / 1e9;
-  const qcpu = cpu() - qc0;
-  lat.sort((a, b) => a - b);
-  out[name] = {
-    n: qs.length,
-    qps: Math.round(qs.length / wall),
-    cpuUsPerQ: Math.round((qcpu * 1e6) / qs.length),
-    p50us: Math.round(lat[Math.floor(lat.length * 0.5)]),
-    p99us: Math.round(lat[Math.floor(lat.length * 0.99)]),
-    meanHits: hits < 0 ? null : Math.round(hits / qs.length),
-  };
-}
+timeQueryClasses(Q, (terms, mode) => ix.search(terms, mode), out);
 out.serializedMB = MB(ix.size());
 out.peakRssMB = MB(process.resourceUsage().maxRSS * 1024);
 console.log(JSON.stringify(out));

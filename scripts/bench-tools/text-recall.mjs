@@ -3,6 +3,7 @@
 // process.cpuUsage), one query per call through the synchronous native entry point.
 //   node --expose-gc scripts/bench-tools/text-recall.mjs <dataDir> <variant: recall | recall-pairs> [maxDocs]
 import fs from 'node:fs';
+import { cpu, gc, loadCorpus, MB, mem, timeQueryClasses } from './text-protocol.mjs';
 import { join } from 'node:path';
 import { makeAnalyzer } from '../../dist/core/channels/text/analyzer.js';
 import { packTexts } from '../../dist/core/channels/text/input.js';
@@ -11,29 +12,7 @@ import { loadNative, textQueryBuffer } from '../../dist/core/native.js';
 const [dir, variant = 'recall', maxDocsArg] = process.argv.slice(2);
 const maxDocs = maxDocsArg ? +maxDocsArg : Infinity;
 const pairs = variant === 'recall-pairs' ? 'cooc' : 'off';
-const gc = () => {
-  global.gc();
-  global.gc();
-};
-const mem = () => {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external + m.arrayBuffers;
-};
-const MB = (b) => +(b / 1048576).toFixed(1);
-const cpu = () => {
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1e6;
-};
-
-let docs = [];
-for (const line of fs.readFileSync(join(dir, 'corpus.jsonl'), 'utf8').split('\n')) {
-  if (!line) continue;
-  if (docs.length >= maxDocs) break;
-  const d = JSON.parse(line);
-  docs.push({ id: d.id, text: d.text });
-}
-const textBytes = docs.reduce((a, d) => a + Buffer.byteLength(d.text), 0);
-const Q = JSON.parse(fs.readFileSync(join(dir, 'queries.json'), 'utf8'));
+let { docs, textBytes, queries: Q } = loadCorpus(dir, maxDocs);
 gc();
 const memBase = mem();
 const native = loadNative();
@@ -86,34 +65,7 @@ const search = (terms, mode) => {
   result.hits = out10.meta[0];
   return result;
 };
-for (const [name, qs, mode] of [
-  ['q1', Q.q1, 'OR'],
-  ['and2', Q.q2and, 'AND'],
-  ['or2', Q.q2or, 'OR'],
-]) {
-  for (let i = 0; i < Math.min(100, qs.length); i++) search(qs[i], mode);
-  const lat = [];
-  let hits = 0;
-  const t1 = process.hrtime.bigint();
-  const qc0 = cpu();
-  for (const q of qs) {
-    const s = process.hrtime.bigint();
-    const r = search(q, mode);
-    lat.push(Number(process.hrtime.bigint() - s) / 1e3);
-    hits += r.hits;
-  }
-  const wall = Number(process.hrtime.bigint() - t1) / 1e9;
-  const qcpu = cpu() - qc0;
-  lat.sort((a, b) => a - b);
-  out[name] = {
-    n: qs.length,
-    qps: Math.round(qs.length / wall),
-    cpuUsPerQ: Math.round((qcpu * 1e6) / qs.length),
-    p50us: Math.round(lat[Math.floor(lat.length * 0.5)]),
-    p99us: Math.round(lat[Math.floor(lat.length * 0.99)]),
-    meanHits: Math.round(hits / qs.length),
-  };
-}
+timeQueryClasses(Q, search, out);
 out.serializedMB = MB(fs.statSync(file).size);
 out.peakRssMB = MB(process.resourceUsage().maxRSS * 1024);
 const top5 = (r) => Array.from(r.ids.slice(0, Math.min(5, r.n)), Number);

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { usage } from '../errors.js';
+import { xorshift32 } from '../stats/seeded.js';
 import { loadNative } from '../native.js';
 
 export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
@@ -86,15 +87,7 @@ function readIdxImages(file: string): { data: Float32Array; dim: number } {
 
 /** Rows around 64 seeded centres (Box-Muller noise, sd 0.35 of the centres' spread). */
 function clustered(rows: number, dim: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return (s + 0.5) / 4294967296;
-  };
+  const rnd = xorshift32(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rnd())) * Math.cos(2 * Math.PI * rnd());
   const centres = Float32Array.from({ length: 64 * dim }, gauss);
   const out = new Float32Array(rows * dim);

@@ -25,6 +25,7 @@ import { loadNative, textQueryBuffer } from '../native.js';
 import { opCode } from '../channels/kinds.js';
 import { recordStart } from '../io/records.js';
 import { mannWhitneyP } from '../stats/rank-test.js';
+import { xorshift32 } from '../stats/seeded.js';
 
 export const BENCHES = ['hash', 'vector', 'text', 'wal'] as const;
 export type BenchName = (typeof BENCHES)[number];
@@ -118,18 +119,6 @@ function cpuTime(fn: () => void): number {
   return (d.user + d.system) / 1e6;
 }
 
-/** A deterministic float in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 
 interface Ctx {
   reps: number;
@@ -171,7 +160,7 @@ function benchHash(c: Ctx): Figure[] {
   const bits = c.small ? 18 : 22;
   const cap = 2 ** bits;
   const n = Math.floor(cap * 0.79);
-  const rand = rng(7);
+  const rand = xorshift32(7);
   const keys = BigUint64Array.from(
     { length: n },
     () => (BigInt(Math.floor(rand() * 2 ** 31)) << 32n) | BigInt(Math.floor(rand() * 2 ** 31)) | 1n,
@@ -234,7 +223,7 @@ function benchHash(c: Ctx): Figure[] {
 async function benchVector(c: Ctx, res: BenchResult): Promise<Figure[]> {
   const native = loadNative();
   const [n, dim, nq, k] = c.small ? [6000, 32, 200, 10] : [50000, 64, 1000, 10];
-  const rand = rng(11);
+  const rand = xorshift32(11);
   // clustered rows: 40 centres, uniform noise
   const centres = Array.from({ length: 40 }, () => Array.from({ length: dim }, () => rand()));
   const row = () => centres[Math.floor(rand() * centres.length)]!.map((x) => x + (rand() - 0.5) * 0.3);
@@ -340,7 +329,7 @@ async function benchText(c: Ctx, res: BenchResult): Promise<Figure[]> {
       { fields: ['text'], prepare: an.prepareDoc },
     );
     // 2-term AND queries of words that occur together
-    const rand = rng(5);
+    const rand = xorshift32(5);
     const words = rows.map((r) => r.text.toLowerCase().match(/[a-z]{4,}/g) ?? []).filter((w) => w.length >= 2);
     const queries = Array.from({ length: c.small ? 300 : 2000 }, () => {
       const w = words[Math.floor(rand() * words.length)]!;

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { usage } from '../errors.js';
+import { xorshift32 } from '../stats/seeded.js';
 
 /** Where Debian installs the dictd databases. */
 export const DEBIAN_DICTD = '/usr/share/dictd';
@@ -79,15 +80,7 @@ export async function prepareTextCorpus(work: string, o: { dictd?: string; queri
 
 /** Seeded query sets over tokenised documents (xorshift32: the same queries on every machine). */
 export function makeQueries(docs: string[][], n: number, seed: number): QuerySets {
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const rnd = xorshift32(seed);
   const df = new Map<string, number>();
   let tokens = 0;
   for (const t of docs) {
