@@ -58,7 +58,11 @@ const cases = () => ({
   ],
   'bench:hash': [null, ['bench', 'hash', '--slots', 'abc'], null],
   'bench:inverted': [['bench', 'inverted', '--dictd', NOPE, '--work', FOLDER], ['bench', 'inverted', '--rounds', 'abc'], null],
-  'bench:vector': [['bench', 'vector', '--fashion-dir', NOPE, '--work', FOLDER, '--engines', 'recall'], ['bench', 'vector', '--runs', 'abc'], null],
+  'bench:vector': [
+    ['bench', 'vector', '--fashion-dir', NOPE, '--work', FOLDER, '--engines', 'recall'],
+    ['bench', 'vector', '--runs', 'abc'],
+    null,
+  ],
   'bench:wal': [null, ['bench', 'wal', '--records', 'abc'], null],
   'bench:x2i': [null, ['bench', 'x2i', '--users', 'abc'], null], // --data is a cache folder, made when missing
   build: [

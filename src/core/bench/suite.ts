@@ -119,7 +119,6 @@ function cpuTime(fn: () => void): number {
   return (d.user + d.system) / 1e6;
 }
 
-
 interface Ctx {
   reps: number;
   warmup: number;
