@@ -103,6 +103,31 @@ describe('recall dqc', () => {
     );
   });
 
+  it('--gate-dqc gates a scale-out build at --publish, and refuses --shard/--prepare/--plan naming where it belongs', async () => {
+    const current = (ch) => readFileSync(P('out', ch, 'CURRENT'), 'utf8');
+    const before = ['x2i', 'vector', 'text'].map(current);
+    for (const extra of [['--shard', '0'], ['--prepare'], ['--plan']]) {
+      const r = await recall(['build', '--config', P('bad.json'), '-o', P('out'), '--gate-dqc', ...extra]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--gate-dqc .*--publish/, r.stderr);
+    }
+    const step = async (...a) => {
+      const r = await recall(['build', '--config', P('bad.json'), '-o', P('out'), ...a]);
+      assert.equal(r.code, 0, r.stderr);
+    };
+    await step('--prepare');
+    await step('--shard', '0');
+    await step('--shard', '1');
+    const bad = await recall(['build', '--config', P('bad.json'), '-o', P('out'), '--publish', '--gate-dqc']);
+    assert.equal(bad.code, 4, bad.stderr);
+    assert.match(bad.stderr, /data-quality gate: .*x2i shard 0: count\.keys/);
+    assert.deepEqual(['x2i', 'vector', 'text'].map(current), before, 'CURRENT did not move');
+    // the parts stay: publishing without the gate (an operator's override) still works
+    const forced = await recall(['build', '--config', P('bad.json'), '-o', P('out'), '--publish', '--json']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.notDeepEqual(['x2i', 'vector', 'text'].map(current), before, 'published once ungated');
+  });
+
   it('a rebuild of the same data is silent', async () => {
     // the gate's rebuild (v2) against the first build (v1), channel by channel (version folders)
     const v = (ch, n) => P('out', ch, `v0000000${n}`);

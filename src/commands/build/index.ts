@@ -11,7 +11,7 @@ export default class Build extends RecallCommand<ConfigBuildResult | BuildPlan> 
   static override description =
     `The config (./recall.config.json unless --config; JSON Schema: schema/recall.config.schema.json in the package) names the sources (parquet inputs and their key column), the shard count and the channels (x2i, vector, inverted) with their parameters. Steps:
 shard each source into OUT/shards/<source>/ (reused when its manifest matches the inputs' sha256, key and shard count), build every channel's shards in a pool of worker threads sized to the cores, and publish one new version per channel (OUT/<channel>/v<N>/, CURRENT replaced atomically). Ctrl-C leaves no visible partial version.
-Scale-out: --prepare shards the sources only; --shard K builds shard K of every channel into OUT/<channel>/.parts/ (a Kubernetes Indexed Job runs one K per pod); --publish checks every part is there and publishes. The files are byte-identical to a one-shot build. A vector channel is one index over its whole source (built with shard 0).
+Scale-out: --prepare shards the sources only; --shard K builds shard K of every channel into OUT/<channel>/.parts/ (a Kubernetes Indexed Job runs one K per pod); --publish checks every part is there and publishes (with --gate-dqc, only once the data-quality checks of the parts against the live versions pass). The files are byte-identical to a one-shot build. A vector channel is one index over its whole source (built with shard 0).
 Parts are kept per version and build id (a digest of the channel's config and inputs): shard jobs may run twice at once, be killed and re-run, or run after --publish (then they do nothing); --publish refuses with exit 2, naming the missing parts, until every part is there, and a second --publish of the same build is a no-op.
 --plan prints the steps and every part (channel, shard, inputs, output, command) for a scheduler to fan out.`;
   static override examples = [
@@ -49,8 +49,7 @@ Parts are kept per version and build id (a digest of the channel's config and in
     }),
     'gate-dqc': Flags.boolean({
       description:
-        'check the new versions against the live ones (recall dqc, the thresholds of the config) before publishing; exit 4 and publish nothing on a breach',
-      exclusive: ['shard', 'prepare', 'publish', 'plan'],
+        'check the new versions against the live ones (recall dqc, the thresholds of the config) before publishing; exit 4 and publish nothing on a breach (one-shot builds, or with --publish)',
     }),
   };
 
@@ -61,6 +60,12 @@ Parts are kept per version and build id (a digest of the channel's config and in
       throw usage('ERR_RECALL_NO_CONFIG', `no --config given and no ${DEFAULT_CONFIG} in ${process.cwd()}`, {
         fix: 'pass --config FILE, or run in the folder holding recall.config.json',
       });
+    if (flags['gate-dqc'] && (flags.plan || flags.prepare || flags.shard !== undefined))
+      throw usage(
+        'ERR_RECALL_USAGE',
+        `--gate-dqc with ${flags.plan ? '--plan' : flags.prepare ? '--prepare' : `--shard ${flags.shard}`}: the gate checks versions before they are published, and this step publishes nothing`,
+        { fix: 'pass --gate-dqc to the --publish step of a scale-out build (or to a one-shot build)' },
+      );
     if (flags.plan) {
       const { planBuild } = await import('../../core/pipeline/config-build.js');
       const plan = await planBuild({ config, out: flags.out, only: flags.only?.split(',').filter(Boolean) });

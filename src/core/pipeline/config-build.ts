@@ -11,7 +11,7 @@
  * there and publishes them. The files are byte-identical to a one-shot build.
  */
 import { availableParallelism } from 'node:os';
-import { describeBreach, gateStaged } from '../dqc/run.js';
+import { type DqcReport, describeBreach, gateStaged } from '../dqc/run.js';
 import { mkdir, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
@@ -183,6 +183,17 @@ function summarize(ch: ChannelConfig, version: number | null, results: PartResul
   };
 }
 
+function gateBreach(report: DqcReport, config: string): RecallError {
+  return new RecallError(
+    'ERR_RECALL_GATE',
+    `data-quality gate: ${report.breaches.map(describeBreach).join('; ')}; nothing published, the live versions stay`,
+    {
+      file: config,
+      fix: 'inspect the candidate with `recall dqc`, or raise the threshold in the dqc section of the config',
+    },
+  );
+}
+
 /** --keep: prune each published channel once its new version is live. */
 async function pruneChannels(result: ConfigBuildResult, keep: number | undefined): Promise<void> {
   if (keep === undefined) return;
@@ -233,6 +244,12 @@ export async function buildFromConfig(
       fix: `pass 0..${cfg.shards - 1}`,
     });
   const mode: ConfigBuildResult['mode'] = o.prepare ? 'prepare' : o.publish ? 'publish' : o.shard !== undefined ? 'shard' : 'all';
+  if (o.gateDqc && (mode === 'prepare' || mode === 'shard'))
+    throw usage(
+      'ERR_RECALL_USAGE',
+      `--gate-dqc with ${mode === 'prepare' ? '--prepare' : `--shard ${o.shard}`}: the gate checks versions before they are published, and this step publishes nothing`,
+      { fix: 'pass --gate-dqc to the --publish step of a scale-out build (or to a one-shot build)' },
+    );
   const result: ConfigBuildResult = { config: o.config, out, mode, shard: o.shard ?? null, sources: [], channels: [], elapsedMs: 0 };
 
   // 1. sources
@@ -270,6 +287,22 @@ export async function buildFromConfig(
         file: out,
         fix: `run \`recall build --config ${o.config} --shard K\` for each shard named (parts are kept per version and build id)`,
       });
+    }
+    const pending = plans.filter((p) => p.published === null);
+    if (o.gateDqc && pending.length) {
+      // the parts are the candidate: checked where they lie, so a breach moves nothing and leaves them for a later --publish
+      const report = await gateStaged(
+        await Promise.all(
+          pending.map(async ({ ch, id, channelDir }) => {
+            const version = await nextVersion(channelDir);
+            const parts = partsDir(channelDir, version, id);
+            return { name: ch.name, channel: ch.kind, channelDir, version, files: expectedFiles(ch, cfg).map((f) => join(parts, f)) };
+          }),
+        ),
+        cfg.dqc,
+      );
+      result.dqc = { checks: report.checks.length, breaches: report.breaches.length };
+      if (report.breached) throw gateBreach(report, o.config);
     }
     for (const { ch, id, channelDir, published } of plans) {
       if (published !== null) {
@@ -395,15 +428,7 @@ export async function buildFromConfig(
         cfg.dqc,
       );
       result.dqc = { checks: report.checks.length, breaches: report.breaches.length };
-      if (report.breached)
-        throw new RecallError(
-          'ERR_RECALL_GATE',
-          `data-quality gate: ${report.breaches.map(describeBreach).join('; ')}; nothing published, the live versions stay`,
-          {
-            file: o.config,
-            fix: 'inspect the candidate with `recall dqc`, or raise the threshold in the dqc section of the config',
-          },
-        );
+      if (report.breached) throw gateBreach(report, o.config);
     }
     for (const ch of channels) {
       const all = results.filter((x) => x.ch === ch);
