@@ -498,6 +498,11 @@ export interface EvaluateOptions extends EvalUsersOptions {
   index: string;
   /** A second version evaluated on the same users: the report gives the paired difference. */
   against?: string;
+  /**
+   * A second merge config evaluated on the same users (over `against`, else over `index`): the
+   * report gives the paired difference; `name` (e.g. its file) labels it.
+   */
+  againstMerge?: { merge: MergeConfig; name: string };
   /** How the channels are merged (the `merge` section of recall.config.json). */
   merge: MergeConfig;
   ks: number[];
@@ -521,31 +526,37 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalReport> {
     throw usage('ERR_RECALL_FLAG', `--k ${o.ks.join(',')}: every K must be a positive integer`, { fix: 'e.g. --k 10,50,200' });
   const gates = (o.gates ?? []).map((g) => parseGate(g, ks));
   const spec = mergeSpecOf(o.merge);
-  const filter = await mergeFilterOf(o.merge);
+  const runs: { path: string; label: string; merge: MergeConfig }[] = [{ path: o.index, label: o.index, merge: o.merge }];
+  if (o.againstMerge) {
+    const path = o.against ?? o.index;
+    runs.push({ path, label: `${path} with ${o.againstMerge.name}`, merge: o.againstMerge.merge });
+  } else if (o.against) runs.push({ path: o.against, label: o.against, merge: o.merge });
   const users = await loadEvalUsers(o);
   const boot = { resamples: o.resamples ?? 500, seed: o.seed ?? 1, level: o.level ?? 0.95 };
   const versions: { index: string; v: EvalVersion }[] = [];
-  for (const path of o.against ? [o.index, o.against] : [o.index]) {
+  for (const { path, label, merge: mcfg } of runs) {
+    const vspec = mergeSpecOf(mcfg);
+    const vfilter = await mergeFilterOf(mcfg);
     const ix = await openIndex(path);
     try {
-      const missing = Object.keys(spec.channels).filter((c) => !ix.channels[c]);
-      if (missing.length === Object.keys(spec.channels).length)
+      const missing = Object.keys(vspec.channels).filter((c) => !ix.channels[c]);
+      if (missing.length === Object.keys(vspec.channels).length)
         throw badInput('ERR_RECALL_NOT_AN_INDEX', `${path}: holds none of the merged channels (${missing.join(', ')})`, {
           file: path,
           fix: 'pass the --out folder of `recall build --config`',
         });
-      const v = await evaluateVersion(ix.channels, spec, users, {
+      const v = await evaluateVersion(ix.channels, vspec, users, {
         ks,
-        seeds: o.merge.seeds,
-        filter,
+        seeds: mcfg.seeds,
+        filter: vfilter,
         threads: o.threads,
         batch: o.batch,
         keepLists: !!o.onLists,
         onBatch: (d) => o.onProgress?.(d, users.users.length),
       });
-      if (o.onLists && v.lists) await o.onLists(path, users.users, v.lists);
+      if (o.onLists && v.lists) await o.onLists(label, users.users, v.lists);
       v.lists = undefined;
-      versions.push({ index: path, v });
+      versions.push({ index: label, v });
     } finally {
       await ix.close();
     }
@@ -554,7 +565,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalReport> {
   return {
     interactions: o.interactions,
     index: o.index,
-    against: o.against,
+    against: runs[1]?.label,
     users: users.users.length,
     skipped: users.skipped,
     catalogue: users.catalogue,

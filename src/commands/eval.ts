@@ -7,7 +7,7 @@ export default class Eval extends RecallCommand<EvalReport> {
     'Replay held-out interactions against an index version: Recall, HitRate, NDCG, MRR, coverage per channel and merged, with bootstrap intervals.';
   static override description =
     `For each user, the history before --split-time (or all of --interactions, with --holdout giving the truth) builds a merge request: x2i seeds from the last N distinct items, the user's vector (--user-vectors) and text (--user-text); the history is excluded from every list, and the distinct items after the split that are not in it are the truth. Each channel's list and the merged list (the merge section of --config) are scored at every K; intervals are percentile bootstraps over users (seeded).
---against DIR evaluates a second version on the same users and reports the paired difference with its interval; --gate 'recall@50 >= -1%' (METRIC@K, optionally SCOPE.METRIC@K, >= a relative % or an absolute value) exits 4 when the whole interval lies below the threshold. Metric definitions: docs/eval.md.`;
+--against DIR evaluates a second version on the same users and reports the paired difference with its interval; --against-config FILE (or a file given to --against) evaluates a second merge config the same way, over --against or the same index; --gate 'recall@50 >= -1%' (METRIC@K, optionally SCOPE.METRIC@K, >= a relative % or an absolute value) exits 4 when the whole interval lies below the threshold. Metric definitions: docs/eval.md.`;
   static override examples = [
     '<%= config.bin %> eval --config recall.config.json --index-root out --interactions events.parquet --split-time 2026-11-01T00:00:00Z --k 10,50,200',
     "<%= config.bin %> eval --config recall.config.json --index-root new --against live --interactions events.parquet --split-time 1764547200 --gate 'recall@50 >= -1%' --html eval.html",
@@ -15,7 +15,12 @@ export default class Eval extends RecallCommand<EvalReport> {
   static override flags = {
     config: Flags.string({ char: 'c', description: 'recall.config.json with a merge section', required: true }),
     'index-root': Flags.string({ description: 'the build output folder to evaluate', required: true, aliases: ['index'] }),
-    against: Flags.string({ description: 'a second build output folder, evaluated on the same users' }),
+    against: Flags.string({
+      description: 'a second build output folder, evaluated on the same users (a file here is taken as --against-config)',
+    }),
+    'against-config': Flags.string({
+      description: 'a second recall.config.json whose merge section is evaluated on the same users (over --against, else --index-root)',
+    }),
     interactions: Flags.string({ description: 'parquet of interactions (user, item, time)', required: true }),
     'split-time': Flags.string({
       description: 'history before, truth from (seconds since the epoch or an ISO date)',
@@ -46,6 +51,7 @@ export default class Eval extends RecallCommand<EvalReport> {
     const { badInput, usage, ExitCode } = await import('../core/errors.js');
     const { loadConfig } = await import('../core/config/load.js');
     const { requirePath } = await import('../core/io/paths.js');
+    const { stat } = await import('node:fs/promises');
     const { writeFileAtomic } = await import('../core/io/atomic.js');
     const { evaluate } = await import('../api/index.js');
     const { renderEvalHtml, renderEvalMarkdown } = await import('../core/eval/render.js');
@@ -59,12 +65,29 @@ export default class Eval extends RecallCommand<EvalReport> {
     if (ks.some((k) => !Number.isInteger(k) || k < 1))
       throw usage('ERR_RECALL_FLAG', `--k ${flags.k}: not a list of positive integers`, { fix: 'e.g. --k 10,50,200' });
     await requirePath(flags['index-root'], 'folder', '--index-root');
-    if (flags.against) await requirePath(flags.against, 'folder', '--against');
+    let against = flags.against;
+    let againstConfig = flags['against-config'];
+    if (against && !againstConfig && (await stat(against).catch(() => null))?.isFile()) {
+      againstConfig = against;
+      against = undefined;
+    }
+    if (against) await requirePath(against, 'folder', '--against');
+    let againstMerge: { merge: NonNullable<typeof config.merge>; name: string } | undefined;
+    if (againstConfig) {
+      const other = await loadConfig(againstConfig);
+      if (!other.merge)
+        throw badInput('ERR_RECALL_BAD_CONFIG', `${againstConfig}: has no "merge" section`, {
+          file: againstConfig,
+          fix: 'add "merge": {"channels": {"<channel>": {"quota": 200, "weight": 1}}} (docs/eval.md)',
+        });
+      againstMerge = { merge: other.merge, name: againstConfig };
+    }
     const lines: string[] = [];
     this.progress.start('users', 0, 'users');
     const report = await evaluate({
       index: flags['index-root'],
-      against: flags.against,
+      against,
+      againstMerge,
       merge: { ...config.merge, seeds: flags.seeds ?? config.merge.seeds, fusion: flags.fusion ?? config.merge.fusion },
       interactions: flags.interactions,
       splitTime: flags['split-time'],

@@ -164,7 +164,7 @@ export function summariseEval(
     const m = pick(reports[0]!.metrics);
     if (g.relative)
       throw usage('ERR_RECALL_FLAG', `--gate ${JSON.stringify(g.text)}: a % threshold compares two versions`, {
-        fix: 'pass --against DIR, or an absolute threshold',
+        fix: 'pass --against DIR or --against-config FILE, or an absolute threshold',
       });
     return { ...g, value: m.mean, lo: m.lo, hi: m.hi, breached: m.hi < g.threshold };
   });
