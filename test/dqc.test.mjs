@@ -80,6 +80,14 @@ describe('recall dqc', () => {
       vocab.every((b) => b.value < -0.5 && b.candidate < b.live / 2),
       JSON.stringify(vocab),
     );
+    // the collapsed field's top terms by df are all new; the untouched headword field keeps its own
+    const churn = j.breaches.filter((b) => b.check === 'topTermsChurn.text' && b.channel === 'text');
+    assert.equal(churn.length, 2, 'both text shards lost their top terms');
+    assert.ok(
+      churn.every((b) => b.value > 0.9),
+      JSON.stringify(churn),
+    );
+    assert.ok(!j.breaches.some((b) => b.check.startsWith('topTerms') && b.check.endsWith('.headword')), 'headword terms unchanged');
     const graph = fired('graphRecall', 'vector', 0);
     assert.ok(graph && graph.value < 0.8, JSON.stringify(graph));
     assert.match(r.stderr, /dqc breach: x2i shard 0: count\.keys = -0\.5/);
@@ -156,5 +164,11 @@ describe('recall dqc', () => {
         `${check} ran`,
       );
     assert.ok(checks.filter((c) => c.check === 'top10Changed').every((c) => c.value === 0));
+    const terms = checks.filter((c) => c.check.startsWith('topTerms'));
+    assert.equal(terms.length, 8, 'churn and df of two fields in two text shards');
+    assert.ok(
+      terms.every((c) => c.value === 0),
+      JSON.stringify(terms),
+    );
   });
 });

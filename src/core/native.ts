@@ -343,6 +343,8 @@ export interface Native {
     token?: CancelToken,
   ): Promise<TextSearchBatch>;
   textExtIds(index: TextHandle, docs: Uint32Array): BigUint64Array | string[];
+  /** Per field: its `n` terms of highest document frequency (df descending, then term). */
+  textTopTerms(index: TextHandle, n: number): { field: string; terms: string[]; df: number[] }[];
   /** Copy a text index with more documents deleted (external ids as text); statistics unchanged. */
   textAddTombstones(
     src: string,

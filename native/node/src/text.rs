@@ -25,6 +25,7 @@ js_fn! {
     async js_text_search => text_search;
     js_text_query_into => text_query_into;
     js_text_ext_ids => text_ext_ids;
+    js_text_top_terms => text_top_terms;
     async js_text_add_tombstones => text_add_tombstones;
 }
 
@@ -41,6 +42,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"textSearch", Some(js_text_search)),
             export(c"textQueryInto", Some(js_text_query_into)),
             export(c"textExtIds", Some(js_text_ext_ids)),
+            export(c"textTopTerms", Some(js_text_top_terms)),
             export(c"textAddTombstones", Some(js_text_add_tombstones)),
         ],
     )
@@ -390,6 +392,21 @@ fn text_ext_ids(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         ExtIdStore::U64(v) => env.typed_array_from_vec(docs.iter().map(|&d| v[d as usize]).collect::<Vec<u64>>()),
         ExtIdStore::Str { .. } => env.array(docs.iter().map(|&d| env.string(&idx.ext_id_string(d)))),
     }
+}
+
+/// textTopTerms(handle, n): per field, {field, terms: string[], df: number[]}: its n terms of highest df
+fn text_top_terms(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<2>::get(env, info)?;
+    let idx = index(env, a.argv[0])?;
+    let n = env.u32_in(a.argv[1], "n", 0)? as usize;
+    let top = idx.top_terms(n);
+    env.array(idx.fields.iter().zip(top).map(|(f, terms)| {
+        let x = env.object()?;
+        env.set(x, c"field", env.string(&f.name)?)?;
+        env.set(x, c"terms", env.array(terms.iter().map(|(t, _)| env.string(t)))?)?;
+        env.set(x, c"df", env.array(terms.iter().map(|&(_, df)| env.uint32(df)))?)?;
+        Ok(x)
+    }))
 }
 
 struct AddTombstones {

@@ -179,6 +179,8 @@ export interface ShardProfile {
   badOf: number;
   /** Text: vocabulary size. */
   vocab?: number;
+  /** Text: per field, its top terms by document frequency (df descending) and the shard's document count. */
+  topTerms?: { field: string; terms: string[]; df: number[]; docs: number }[];
   /** Vector: recall@10 of the index against an exact scan of its own rows, on sampled rows as queries. */
   graphRecall?: number;
 }

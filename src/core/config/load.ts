@@ -101,6 +101,10 @@ export interface DqcConfig {
   badScores: number;
   scoreRange?: [number, number];
   vocabChange: number;
+  /** Text: largest share of a field's top terms (by df) that left the top list. */
+  topTermsChurn: number;
+  /** Text: largest mean relative change of the df share (df / docs) of the terms in both top lists. */
+  topTermsDf: number;
   graphRecall: number;
 }
 
@@ -113,6 +117,8 @@ export const DQC_DEFAULTS: DqcConfig = {
   duplicates: 0,
   badScores: 0,
   vocabChange: 0.3,
+  topTermsChurn: 0.5,
+  topTermsDf: 0.5,
   graphRecall: 0.8,
 };
 

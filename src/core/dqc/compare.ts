@@ -167,6 +167,27 @@ export function compareChannel(
         if (jaccard(top, lt) < 0.5) changed++;
       }
       if (both) add(s, 'top10Changed', changed / both, t.top10Changed, changed / both > t.top10Changed, changed, both);
+      for (const f of c.topTerms ?? []) {
+        const lf = l.topTerms?.find((x) => x.field === f.field);
+        if (!lf?.terms.length) continue;
+        const mine = new Map(f.terms.map((term, i) => [term, f.df[i]!]));
+        // churn: the live top terms gone from the candidate's top list
+        let kept = 0;
+        let dfChange = 0;
+        lf.terms.forEach((term, i) => {
+          const df = mine.get(term);
+          if (df === undefined) return;
+          kept++;
+          const share = (d: number, docs: number) => d / Math.max(1, docs);
+          dfChange += Math.abs(share(df, f.docs) / share(lf.df[i]!, lf.docs) - 1);
+        });
+        const churn = 1 - kept / lf.terms.length;
+        add(s, `topTermsChurn.${f.field}`, churn, t.topTermsChurn, churn > t.topTermsChurn, f.terms.length, lf.terms.length);
+        if (kept) {
+          const mean = dfChange / kept;
+          add(s, `topTermsDf.${f.field}`, mean, t.topTermsDf, mean > t.topTermsDf, kept, lf.terms.length);
+        }
+      }
     }
     return {
       shard: s,

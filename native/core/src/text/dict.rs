@@ -443,6 +443,40 @@ impl TermDict {
         out
     }
 
+    /// Per field (below `nf`): the `n` terms of highest df, df descending then key ascending, as
+    /// (token bytes, df). One pass over every block, a bounded heap per field.
+    pub fn top_by_df(&self, lens: &DocLens, nf: usize, n: usize) -> Vec<Vec<(Vec<u8>, u32)>> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        // the heap's top is the weakest kept term: lowest df, then the largest key
+        let mut heaps: Vec<BinaryHeap<(Reverse<u32>, Vec<u8>)>> = (0..nf).map(|_| BinaryHeap::with_capacity(n.min(4096) + 1)).collect();
+        if n > 0 {
+            for b in 0..self.n_blocks {
+                self.scan_block(b, lens, |k, t| {
+                    let f = t.field as usize;
+                    if let Some(h) = heaps.get_mut(f) {
+                        let weaker = h.len() == n && h.peek().is_some_and(|(df, key)| (Reverse(t.df), &k[1..]) >= (*df, &key[..]));
+                        if !weaker {
+                            h.push((Reverse(t.df), k[1..].to_vec()));
+                            if h.len() > n {
+                                h.pop();
+                            }
+                        }
+                    }
+                    None
+                });
+            }
+        }
+        heaps
+            .into_iter()
+            .map(|h| {
+                let mut v: Vec<(Vec<u8>, u32)> = h.into_iter().map(|(Reverse(df), k)| (k, df)).collect();
+                v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                v
+            })
+            .collect()
+    }
+
     /// Bytes held in memory.
     pub fn bytes(&self) -> usize {
         self.index.len() + self.blocks.len() + self.skips.bytes()

@@ -254,6 +254,15 @@ impl TextIndex {
         self.dict.lookup_many(keys, &self.lens, out)
     }
 
+    /// Per field: the `n` terms of highest document frequency (df descending, then token), with their df.
+    pub fn top_terms(&self, n: usize) -> Vec<Vec<(String, u32)>> {
+        self.dict
+            .top_by_df(&self.lens, self.fields.len(), n)
+            .into_iter()
+            .map(|f| f.into_iter().map(|(k, df)| (String::from_utf8_lossy(&k).into_owned(), df)).collect())
+            .collect()
+    }
+
     /// The key of an ordinal.
     pub fn term_key(&self, ord: u32) -> Option<Vec<u8>> {
         self.dict.term_key(ord, &self.lens)

@@ -654,3 +654,28 @@ fn structural_damage_is_caught_at_open() {
         }
     }
 }
+
+#[test]
+fn top_terms_are_the_highest_df_terms_of_a_brute_force_count() {
+    let dir = crate::testutil::scratch("text-top-terms");
+    let texts = corpus(3000);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let ids: Vec<u64> = (0..texts.len() as u64).collect();
+    let idx = build_index(&dir, "t.rti", &refs, &ids, PairKind::Off);
+    let mut df = std::collections::HashMap::<&str, u32>::new();
+    for t in &texts {
+        let mut seen: Vec<&str> = t.split(' ').collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for w in seen {
+            *df.entry(w).or_default() += 1;
+        }
+    }
+    let mut want: Vec<(String, u32)> = df.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    want.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    for n in [0usize, 1, 7, 40, want.len() + 5] {
+        let got = idx.top_terms(n);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0], want[..n.min(want.len())].to_vec(), "top {n}");
+    }
+}
