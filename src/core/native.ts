@@ -227,6 +227,18 @@ export interface Native {
   /** Mapped by default; `readAll` copies the sections into memory (the path before mapping, kept for benchmarks). */
   x2iOpen(path: string, options?: { readAll?: boolean }): X2iHandle;
   x2iLookup(index: X2iHandle, keys: BigUint64Array, top?: number): X2iFound;
+  /**
+   * Per request, the sum of its seeds' lists (weight x score per item), best first, ties by the id's
+   * decimal text, at most `fanout`: seed s has counts[s] of the items; request r's seeds end at requestEnds[r].
+   */
+  x2iSumSeedLists(
+    items: BigInt64Array,
+    scores: Float32Array,
+    counts: Uint32Array,
+    weights: Float64Array,
+    requestEnds: Uint32Array,
+    fanout: number,
+  ): { items: BigInt64Array; scores: Float64Array; counts: Uint32Array };
   x2iReplay(walDir: string, range: WalRange, options?: { topK?: number; minScore?: number }): X2iReplay;
   x2iDump(job: X2iDumpJob): Promise<X2iChangeSummary & { shards: (X2iStats & { deleted: number })[] }>;
 

@@ -21,6 +21,7 @@ js_fn! {
     async js_x2i_compute => x2i_compute;
     js_x2i_replay => x2i_replay;
     async js_x2i_dump => x2i_dump;
+    js_x2i_sum_seed_lists => x2i_sum_seed_lists;
 }
 
 pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
@@ -36,6 +37,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"x2iCompute", Some(js_x2i_compute)),
             export(c"x2iReplay", Some(js_x2i_replay)),
             export(c"x2iDump", Some(js_x2i_dump)),
+            export(c"x2iSumSeedLists", Some(js_x2i_sum_seed_lists)),
         ],
     )
 }
@@ -397,4 +399,22 @@ fn x2i_dump(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         opts: build_options(env, o)?,
     };
     spawn(env, "recall.x2iDump", task)
+}
+
+/// x2iSumSeedLists(items: BigInt64Array, scores: Float32Array, counts: Uint32Array, weights: Float64Array,
+/// requestEnds: Uint32Array, fanout): {items: BigInt64Array, scores: Float64Array, counts: Uint32Array}
+fn x2i_sum_seed_lists(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<6>::get(env, info)?;
+    let items = unsafe { env.typed_array::<i64>(a.argv[0], "items")? };
+    let scores = unsafe { env.typed_array::<f32>(a.argv[1], "scores")? };
+    let counts = unsafe { env.typed_array::<u32>(a.argv[2], "counts")? };
+    let weights = unsafe { env.typed_array::<f64>(a.argv[3], "weights")? };
+    let ends = unsafe { env.typed_array::<u32>(a.argv[4], "requestEnds")? };
+    let fanout = env.u32_in(a.argv[5], "fanout", 0)? as usize;
+    let (i, s, c) = x2i::seedsum::sum_seed_lists(items, scores, counts, weights, ends, fanout).map_err(|m| err("ERR_RECALL_INVALID_ARG", m))?;
+    let o = env.object()?;
+    env.set(o, c"items", env.typed_array_from_vec(i)?)?;
+    env.set(o, c"scores", env.typed_array_from_vec(s)?)?;
+    env.set(o, c"counts", env.typed_array_from_vec(c)?)?;
+    Ok(o)
 }

@@ -5,7 +5,8 @@
  * importing the API.
  */
 import { badInput } from '../errors.js';
-import { type ChannelCandidates, kthLargest, type MergeSpec } from './fuse.js';
+import { loadNative } from '../native.js';
+import type { ChannelCandidates, MergeSpec } from './fuse.js';
 
 export interface X2iSource {
   readonly kind: 'x2i';
@@ -61,13 +62,6 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 /** High 32-bit halves in [-2^21, 2^21) give ids that are safe integers as numbers. */
 const SAFE_HI = 2 ** 21;
 
-const byText = (a: number | bigint, b: number | bigint) => {
-  if (a === b) return 0;
-  const x = String(a);
-  const y = String(b);
-  return x < y ? -1 : 1;
-};
-
 /** Score-sum of the seeds' lists: each item gets sum(weight(seed) * score(seed -> item)); best first, ties by id. */
 function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], fanout: number): ChannelCandidates[] {
   const keys: bigint[] = [];
@@ -89,50 +83,31 @@ function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], f
       owner.push(q);
     }),
   );
-  // summed per item keyed by a number where the id is a safe integer (fast map keys), else the bigint,
-  // in one map reused request after request; only the kept candidates become strings
   const out: ChannelCandidates[] = reqs.map(() => ({ channel: name, items: [], scores: [] }));
   if (!keys.length) return out;
   const b = src.getBatch(BigInt64Array.from(keys), { top: fanout });
+  // seeds are grouped by request; the sums and the ranking run natively, only the kept ids become strings
+  const ends = new Uint32Array(reqs.length);
+  for (let i = 0, q = 0; q < reqs.length; q++) {
+    while (i < owner.length && owner[i] === q) i++;
+    ends[q] = i;
+  }
+  const s = loadNative().x2iSumSeedLists(b.items, b.scores, b.counts, Float64Array.from(weights), ends, fanout);
   // the ids read as two 32-bit halves (little-endian): reading a BigInt64Array element allocates a BigInt
-  const lo32 = new Uint32Array(b.items.buffer, b.items.byteOffset, b.items.length * 2);
-  const hi32 = new Int32Array(b.items.buffer, b.items.byteOffset, b.items.length * 2);
-  const m = new Map<number | bigint, number>();
+  const lo32 = new Uint32Array(s.items.buffer, s.items.byteOffset, s.items.length * 2);
+  const hi32 = new Int32Array(s.items.buffer, s.items.byteOffset, s.items.length * 2);
   let at = 0;
-  for (let i = 0; i < keys.length; i++) {
-    const n = b.counts[i]!;
-    const w = weights[i]!;
-    for (let j = at; j < at + n; j++) {
-      const hi = hi32[2 * j + 1]!;
-      const item = hi >= -SAFE_HI && hi < SAFE_HI ? hi * 4294967296 + lo32[2 * j]! : b.items[j]!;
-      m.set(item, (m.get(item) ?? 0) + w * b.scores[j]!);
+  for (let q = 0; q < reqs.length; q++) {
+    const n = s.counts[q]!;
+    const items: string[] = new Array(n);
+    for (let j = 0; j < n; j++) {
+      const hi = hi32[2 * (at + j) + 1]!;
+      items[j] = String(hi >= -SAFE_HI && hi < SAFE_HI ? hi * 4294967296 + lo32[2 * (at + j)]! : s.items[at + j]!);
     }
+    out[q] = { channel: name, items, scores: s.scores.subarray(at, at + n) };
     at += n;
-    // seeds are grouped by request: the request is complete at its last seed
-    if (i + 1 === keys.length || owner[i + 1] !== owner[i]) {
-      out[owner[i]!] = ranked(m, name, fanout);
-      m.clear();
-    }
   }
   return out;
-}
-
-/** A request's summed candidates, best first (ties by id in decimal string order), at most `fanout`. */
-function ranked(m: Map<number | bigint, number>, name: string, fanout: number): ChannelCandidates {
-  let ids = [...m.keys()];
-  let scores = Float64Array.from(m.values());
-  if (ids.length > fanout) {
-    // only items scoring at least the fanout-th best can be kept: cut before sorting
-    const kth = kthLargest(scores.slice(), fanout);
-    const keep: number[] = [];
-    for (let i = 0; i < ids.length; i++) if (scores[i]! >= kth) keep.push(i);
-    ids = keep.map((i) => ids[i]!);
-    scores = Float64Array.from(keep, (i) => scores[i]!);
-  }
-  const order = Array.from(ids, (_, i) => i);
-  order.sort((a, b) => scores[b]! - scores[a]! || byText(ids[a]!, ids[b]!));
-  if (order.length > fanout) order.length = fanout;
-  return { channel: name, items: order.map((i) => String(ids[i]!)), scores: Float64Array.from(order, (i) => scores[i]!) };
 }
 
 async function vectorLists(

@@ -10,6 +10,7 @@
 
 pub mod cf;
 pub mod dump;
+pub mod seedsum;
 pub mod stream;
 
 use crate::container::{self, Backing, Container, HeaderFields, Section, kind};

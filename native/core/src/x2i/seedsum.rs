@@ -1,0 +1,141 @@
+//! The x2i channel of a merge request with several seeds: each item gets the sum over the seeds of
+//! weight(seed) * score(seed -> item), best first, ties by the id's decimal text (the order the
+//! TypeScript merge uses for every channel), at most `fanout` a request. Many requests a call.
+
+use crate::fastmap::FastMap;
+use std::cmp::Ordering;
+
+/// `counts[s]` items of seed `s` lie in `items`/`scores` one seed after another; the seeds of
+/// request `r` are `request_ends[r - 1]..request_ends[r]` (from 0). Returns the kept items, their
+/// sums and the count kept per request.
+pub fn sum_seed_lists(
+    items: &[i64],
+    scores: &[f32],
+    counts: &[u32],
+    weights: &[f64],
+    request_ends: &[u32],
+    fanout: usize,
+) -> Result<(Vec<i64>, Vec<f64>, Vec<u32>), String> {
+    if counts.len() != weights.len() {
+        return Err(format!("{} seed counts but {} weights", counts.len(), weights.len()));
+    }
+    let total: u64 = counts.iter().map(|&c| c as u64).sum();
+    if total != items.len() as u64 || items.len() != scores.len() {
+        return Err(format!("the counts add up to {total}, but {} items and {} scores came", items.len(), scores.len()));
+    }
+    if request_ends.windows(2).any(|w| w[0] > w[1]) || request_ends.last().is_some_and(|&e| e as usize > counts.len()) {
+        return Err("request ends must ascend and stay within the seeds".into());
+    }
+    let mut starts = Vec::with_capacity(counts.len() + 1);
+    let mut at = 0usize;
+    for &c in counts {
+        starts.push(at);
+        at += c as usize;
+    }
+    starts.push(at);
+    let (mut out_items, mut out_scores, mut out_counts) = (Vec::new(), Vec::new(), Vec::with_capacity(request_ends.len()));
+    let mut sums: FastMap<i64, f64> = FastMap::default();
+    let mut kept: Vec<(i64, f64)> = Vec::new();
+    let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
+    let mut prev = 0usize;
+    for &end in request_ends {
+        sums.clear();
+        for s in prev..end as usize {
+            let w = weights[s];
+            for j in starts[s]..starts[s + 1] {
+                *sums.entry(items[j]).or_insert(0.0) += w * scores[j] as f64;
+            }
+        }
+        prev = end as usize;
+        kept.clear();
+        kept.extend(sums.iter().map(|(&k, &v)| (k, v)));
+        let mut order = |x: &(i64, f64), y: &(i64, f64)| {
+            y.1.partial_cmp(&x.1).unwrap_or(Ordering::Equal).then_with(|| {
+                if x.0 == y.0 { Ordering::Equal } else { decimal(x.0, &mut a).cmp(decimal(y.0, &mut b)) }
+            })
+        };
+        if kept.len() > fanout {
+            if fanout == 0 {
+                kept.clear();
+            } else {
+                kept.select_nth_unstable_by(fanout - 1, &mut order);
+                kept.truncate(fanout);
+            }
+        }
+        kept.sort_unstable_by(&mut order);
+        out_counts.push(kept.len() as u32);
+        for &(k, v) in &kept {
+            out_items.push(k);
+            out_scores.push(v);
+        }
+    }
+    Ok((out_items, out_scores, out_counts))
+}
+
+/// The decimal text of `x` (as JavaScript's String() writes it), in `buf`.
+fn decimal(x: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut v = x.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if x < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_ranks_and_cuts_like_a_brute_force_reference() {
+        let mut rng = crate::testutil::Rng(11);
+        for _ in 0..200 {
+            let requests = 1 + rng.below(4) as usize;
+            let (mut items, mut scores, mut counts, mut weights, mut ends) = (vec![], vec![], vec![], vec![], vec![]);
+            let mut want: Vec<Vec<(i64, f64)>> = vec![];
+            let fanout = rng.below(12) as usize;
+            for _ in 0..requests {
+                let mut m: Vec<(i64, f64)> = vec![];
+                for _ in 0..rng.below(4) {
+                    let w = [1.0, 0.5, 2.0][rng.below(3) as usize];
+                    let n = rng.below(8) as u32;
+                    for _ in 0..n {
+                        // few distinct ids and scores: many ties, negative and multi-digit ids
+                        let id = [3i64, 12, 2, -7, -12, 100, 25, 9_007_199_254_740_993][rng.below(8) as usize];
+                        let s = [0.5f32, 0.25, 1.0][rng.below(3) as usize];
+                        items.push(id);
+                        scores.push(s);
+                        match m.iter_mut().find(|x| x.0 == id) {
+                            Some(x) => x.1 += w * s as f64,
+                            None => m.push((id, w * s as f64)),
+                        }
+                    }
+                    counts.push(n);
+                    weights.push(w);
+                }
+                m.sort_by(|x, y| y.1.partial_cmp(&x.1).unwrap().then_with(|| x.0.to_string().cmp(&y.0.to_string())));
+                m.truncate(fanout);
+                want.push(m);
+                ends.push(counts.len() as u32);
+            }
+            let (gi, gs, gc) = sum_seed_lists(&items, &scores, &counts, &weights, &ends, fanout).unwrap();
+            let mut at = 0;
+            for (r, w) in want.iter().enumerate() {
+                let n = gc[r] as usize;
+                let got: Vec<(i64, f64)> = (at..at + n).map(|j| (gi[j], gs[j])).collect();
+                assert_eq!(&got, w);
+                at += n;
+            }
+        }
+        assert!(sum_seed_lists(&[1], &[1.0], &[2], &[1.0], &[1], 5).is_err());
+    }
+}
