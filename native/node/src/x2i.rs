@@ -411,7 +411,8 @@ fn x2i_sum_seed_lists(env: Env, info: napi_callback_info) -> JsResult<napi_value
     let weights = unsafe { env.typed_array::<f64>(a.argv[3], "weights")? };
     let ends = unsafe { env.typed_array::<u32>(a.argv[4], "requestEnds")? };
     let fanout = env.u32_in(a.argv[5], "fanout", 0)? as usize;
-    let (i, s, c) = x2i::seedsum::sum_seed_lists(items, scores, counts, weights, ends, fanout).map_err(|m| err("ERR_RECALL_INVALID_ARG", m))?;
+    let (i, s, c) =
+        x2i::seedsum::sum_seed_lists(items, scores, counts, weights, ends, fanout).map_err(|m| err("ERR_RECALL_INVALID_ARG", m))?;
     let o = env.object()?;
     env.set(o, c"items", env.typed_array_from_vec(i)?)?;
     env.set(o, c"scores", env.typed_array_from_vec(s)?)?;

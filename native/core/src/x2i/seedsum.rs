@@ -5,6 +5,9 @@
 use crate::fastmap::FastMap;
 use std::cmp::Ordering;
 
+/// The kept items of every request one after another, their sums, and the count kept per request.
+pub type SeedSums = (Vec<i64>, Vec<f64>, Vec<u32>);
+
 /// `counts[s]` items of seed `s` lie in `items`/`scores` one seed after another; the seeds of
 /// request `r` are `request_ends[r - 1]..request_ends[r]` (from 0). Returns the kept items, their
 /// sums and the count kept per request.
@@ -15,7 +18,7 @@ pub fn sum_seed_lists(
     weights: &[f64],
     request_ends: &[u32],
     fanout: usize,
-) -> Result<(Vec<i64>, Vec<f64>, Vec<u32>), String> {
+) -> Result<SeedSums, String> {
     if counts.len() != weights.len() {
         return Err(format!("{} seed counts but {} weights", counts.len(), weights.len()));
     }
@@ -50,9 +53,9 @@ pub fn sum_seed_lists(
         kept.clear();
         kept.extend(sums.iter().map(|(&k, &v)| (k, v)));
         let mut order = |x: &(i64, f64), y: &(i64, f64)| {
-            y.1.partial_cmp(&x.1).unwrap_or(Ordering::Equal).then_with(|| {
-                if x.0 == y.0 { Ordering::Equal } else { decimal(x.0, &mut a).cmp(decimal(y.0, &mut b)) }
-            })
+            y.1.partial_cmp(&x.1)
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| if x.0 == y.0 { Ordering::Equal } else { decimal(x.0, &mut a).cmp(decimal(y.0, &mut b)) })
         };
         if kept.len() > fanout {
             if fanout == 0 {
