@@ -49,11 +49,16 @@ describe('stand-alone package', () => {
     );
   });
 
-  it('recall bench vector runs a tiny set from the copy, its npm peer installed into the cache', () => {
+  // faiss runs through python3 when it imports (pip install faiss-cpu), beside the npm peer
+  const faissImports = spawnSync('python3', ['-c', 'import faiss, numpy']).status === 0;
+
+  it(`recall bench vector runs a tiny set from the copy, its npm peer installed into the cache${faissImports ? ', faiss as a peer' : ''}`, () => {
     const out = join(dir, 'vector-out');
-    const r = recallIn(['bench', 'vector', '--data', 'tiny', '--runs', '1', '--engines', 'recall,usearch', '--out-dir', out, '--json']);
+    const engines = faissImports ? 'recall,usearch,faiss' : 'recall,usearch';
+    const r = recallIn(['bench', 'vector', '--data', 'tiny', '--runs', '1', '--engines', engines, '--out-dir', out, '--json']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const res = JSON.parse(r.stdout);
+    assert.deepEqual(res.notes, []);
     assert.ok(existsSync(join(cache, 'recall', 'peers', 'node_modules', 'usearch', 'package.json')), 'usearch in the cache');
     assert.ok(!existsSync(join(root, 'node_modules', 'usearch')), 'not installed into the package');
     const labels = res.summary.map((s) => s.label);
@@ -62,6 +67,42 @@ describe('stand-alone package', () => {
     assert.equal(res.summary.find((s) => s.label === 'recall flat f32').max_recall, 1);
     for (const s of res.summary) assert.ok(s.max_recall > 0.95, `${s.label}: ${s.max_recall}`);
     assert.ok(existsSync(join(out, 'vector-tiny.html')));
+    // each ratio is recall's QPS over the best peer of its kind (graph: usearch, faiss HNSW; IVF: faiss)
+    const qps = (label) => res.summary.find((s) => s.label === label)?.qps_at_095;
+    const graphPeer = Math.max(qps('usearch f32 M16'), faissImports ? qps('faiss HNSW16') : 0);
+    assert.equal(res.ratios.f32_hnsw_vs_best_graph_peer_at_095, +(qps('recall hnsw f32') / graphPeer).toFixed(2));
+    if (faissImports) {
+      assert.ok(labels.includes('faiss HNSW16') && labels.includes('faiss IVF32,Flat'), labels.join(', '));
+      assert.equal(res.ratios.f32_ivf_vs_best_ivf_peer_at_095, +(qps('recall ivf f32') / qps('faiss IVF32,Flat')).toFixed(2));
+    } else assert.equal(res.ratios.f32_ivf_vs_best_ivf_peer_at_095, null, 'no IVF peer, no IVF ratio');
+  });
+
+  it('recall bench vector skips faiss with a note naming pip install faiss-cpu when python3 cannot import it', () => {
+    // PYTHONHOME at an empty folder: python3 finds no standard library, so `import faiss` fails
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(pkg, 'bin', 'run.js'),
+        'bench',
+        'vector',
+        '--data',
+        'tiny',
+        '--runs',
+        '1',
+        '--engines',
+        'faiss',
+        '--out-dir',
+        join(dir, 'v-nofaiss'),
+        '--json',
+      ],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cache, PYTHONHOME: join(dir, 'no-python') } },
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const res = JSON.parse(r.stdout);
+    assert.equal(res.notes.length, 1);
+    assert.match(res.notes[0], /faiss skipped.*pip install faiss-cpu/);
+    assert.deepEqual(res.summary, []);
+    assert.equal(res.ratios.f32_ivf_vs_best_ivf_peer_at_095, null);
   });
 
   it('recall bench vector without Fashion-MNIST exits 2 naming the package to install', () => {
