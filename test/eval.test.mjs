@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { coverage, emptyUserMetricsForTest, scoreList } from './helpers/eval-metrics.mjs';
 import { openIndex } from '../dist/api/index.js';
+import { evaluateVersion } from '../dist/core/eval/run.js';
+import { loadEvalUsers } from '../dist/core/eval/users.js';
 import { recall, scratchDir } from './helpers/cli.mjs';
 
 describe('eval metrics: hand-computed cases', () => {
@@ -80,7 +82,11 @@ async function generate() {
   const centroid = (cl, noise) =>
     `list_transform(range(16), j -> (CASE WHEN j = ${cl} % 16 THEN 1.0 WHEN j = (${cl} * 7 + 3) % 16 THEN 0.5 ELSE 0.0 END + (random() - 0.5) * ${noise})::FLOAT)`;
   await c.run(
-    `COPY (SELECT i AS item_id, ${centroid(`(i // ${PER})`, 0.4)} AS embedding FROM range(${CLUSTERS * PER}) t(i)) TO '${P('items.parquet')}' (FORMAT parquet)`,
+    `COPY (SELECT i AS item_id, ${centroid(`(i // ${PER})`, 0.4)} AS embedding,
+        'c' || (i // ${PER}) || ' w' || CAST(floor(random() * 9) AS BIGINT) AS title FROM range(${CLUSTERS * PER}) t(i)) TO '${P('items.parquet')}' (FORMAT parquet)`,
+  );
+  await c.run(
+    `COPY (SELECT u AS user_id, 'c' || (u % ${CLUSTERS}) || ' w' || CAST(floor(random() * 9) AS BIGINT) AS text FROM range(800) t(u)) TO '${P('user-text.parquet')}' (FORMAT parquet)`,
   );
   await c.run(
     `COPY (SELECT u AS user_id, ${centroid(`(u % ${CLUSTERS})`, 2.5)} AS vector FROM range(800) t(u)) TO '${P('users.parquet')}' (FORMAT parquet)`,
@@ -108,6 +114,7 @@ function config(name, x2i) {
         ...x2i,
       },
       { name: 'vector', kind: 'vector', source: 'items', vector: 'embedding', type: 'hnsw' },
+      { name: 'text', kind: 'inverted', source: 'items', text: ['title'] },
     ],
     merge: { k: 50, fusion: 'rrf', channels: { x2i: { quota: 200 }, vector: { quota: 100, weight: 0.5 } }, seeds: 10 },
   };
@@ -263,6 +270,43 @@ describe('recall eval on planted clusters', () => {
     const html = readFileSync(P('e.html'), 'utf8');
     assert.match(html, /<script type="application\/json" id="recall-eval">/);
     assert.doesNotMatch(html, /<script src=|<link /);
+  });
+
+  it('the native merge and scoring equal the TypeScript reference user by user (x2i, vector and text; both fusions; a deny list)', async () => {
+    const ix = await openIndex(P('a'));
+    try {
+      const users = await loadEvalUsers({
+        interactions: P('events.parquet'),
+        splitTime: String(SPLIT),
+        userVectors: P('users.parquet'),
+        userText: P('user-text.parquet'),
+      });
+      for (const fusion of ['rrf', 'weighted']) {
+        const spec = {
+          k: 50,
+          fusion,
+          channels: { x2i: { quota: 60 }, vector: { quota: 40, weight: 0.5 }, text: { quota: 30, weight: 0.7 } },
+        };
+        // an odd batch size, so batches end mid-way through the users
+        const o = { ks: [1, 10, 50], seeds: 5, threads: 2, keepLists: true, batch: 97, filter: { deny: new Set(['3', '17', '250']) } };
+        const fast = await evaluateVersion(ix.channels, spec, users, o);
+        const ref = await evaluateVersion(ix.channels, spec, users, { ...o, reference: true });
+        assert.equal(fast.nativeBatches, Math.ceil(users.users.length / 97), 'every batch took the native path');
+        assert.equal(ref.nativeBatches, 0);
+        assert.ok(
+          ref.lists.every((l) => l.text.length > 0 && l.x2i.length > 0),
+          'every channel answered',
+        );
+        assert.deepEqual(fast.lists, ref.lists, `${fusion}: lists`);
+        for (const [scope, m] of ref.perUser)
+          for (const [metric, perK] of Object.entries(m))
+            assert.deepEqual(fast.perUser.get(scope)[metric], perK, `${fusion}: ${scope} ${metric}`);
+        assert.deepEqual([...fast.coverage], [...ref.coverage]);
+        assert.deepEqual([...fast.unique], [...ref.unique]);
+      }
+    } finally {
+      await ix.close();
+    }
   });
 
   it('--against flags a planted degradation and not a rebuild with another seed', async () => {

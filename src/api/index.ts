@@ -14,10 +14,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { X2iAnswer } from '../core/channels/x2i/query.js';
 import type { OpenVector, VectorBatch, VectorIndexInfo } from '../core/channels/vector/query.js';
-import type { OpenTextIndex, QueryResult } from '../core/channels/text/query.js';
+import type { OpenTextIndex, QueryResult, TextBatchHits } from '../core/channels/text/query.js';
 import type { OpenX2i } from '../core/channels/x2i/query.js';
 import { channelKind, type ChannelKind } from '../core/channels/kinds.js';
-import { drivers, openers, searchOpenText, searchText } from '../core/channels/registry.js';
+import { drivers, openers, searchOpenText, searchText, searchTextBatch } from '../core/channels/registry.js';
 import { badInput, usage } from '../core/errors.js';
 import { CURRENT, MANIFEST, readCurrent, readManifest } from '../core/index/versions.js';
 import { loadNative } from '../core/native.js';
@@ -30,7 +30,7 @@ import type { EvalReport } from '../core/eval/render.js';
 import { type EvalUsersOptions, loadEvalUsers } from '../core/eval/users.js';
 
 export type { X2iAnswer } from '../core/channels/x2i/query.js';
-export type { QueryResult as TextQueryResult } from '../core/channels/text/query.js';
+export type { QueryResult as TextQueryResult, TextBatchHits } from '../core/channels/text/query.js';
 export type { VectorBatch, VectorIndexInfo } from '../core/channels/vector/query.js';
 export { RecallError, usage } from '../core/errors.js';
 
@@ -153,6 +153,8 @@ export interface TextReader {
   search(query: string, o: TextSearchOptions): Promise<Served & { hits: TextHit[]; totalHits: number }>;
   /** Many queries in one native call; a query's syntax error is its answer, not a failure. */
   searchMany(queries: string[], o: TextSearchOptions): Promise<TextBatch>;
+  /** The same as flat arrays (no object per hit): ids as 64-bit integers when the index keeps integer ids. */
+  searchBatch(queries: string[], o: TextSearchOptions): Promise<Served & TextBatchHits>;
 }
 
 export type ChannelReader = X2iReader | VectorReader | TextReader;
@@ -413,6 +415,8 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
           }),
         searchMany: (queries, q) =>
           withSnap(async (s) => ({ ...(await searchOpenText(opened(s, name, 'text'), queries, q, q.signal)), ...served(s, name) })),
+        searchBatch: (queries, q) =>
+          withSnap(async (s) => ({ ...(await searchTextBatch(opened(s, name, 'text'), queries, q, q.signal)), ...served(s, name) })),
       }) satisfies TextReader,
   };
   const readerOf = (t: Target): ChannelReader => readerMakers[t.kind](t.name);

@@ -12,6 +12,23 @@ import { RecallError } from './errors.js';
 
 export type IsaTier = 'scalar' | 'avx2' | 'avx512';
 
+/** What mergeScoreBatch gives (see there); the counters are per channel then K, or per K. */
+export interface MergeScoreBatch {
+  metrics: Float64Array;
+  mergedItems: BigInt64Array;
+  mergedCounts: Uint32Array;
+  channelItems: BigInt64Array;
+  channelCounts: Uint32Array;
+  uniqueItems: Float64Array;
+  uniqueHits: Float64Array;
+  mergedTotal: Float64Array;
+  mergedHits: Float64Array;
+  /** Per scope (firstCounts[s] entries each): items in a list's first max-K and their best rank. */
+  firstItems: BigInt64Array;
+  firstRanks: Uint32Array;
+  firstCounts: Uint32Array;
+}
+
 export interface ContainerHeaderInput {
   kind: number;
   major: number;
@@ -239,6 +256,27 @@ export interface Native {
     requestEnds: Uint32Array,
     fanout: number,
   ): { items: BigInt64Array; scores: Float64Array; counts: Uint32Array };
+  /**
+   * Merge and score a batch of requests on integer ids (core/eval's fast path), on a pool thread: per request, each
+   * channel's list filtered, de-duplicated and cut to its quota, fused, and every list scored at
+   * each K. `metrics` is per request, scope (channels, then merged), metric (recall, hit, ndcg,
+   * mrr), K. null when a kept score is not finite.
+   */
+  mergeScoreBatch(
+    channels: { counts: Uint32Array; items: BigInt64Array; scores: Float64Array; quota: number; weight: number }[],
+    requests: { excludeOffsets: Uint32Array; exclude: BigInt64Array; truthOffsets: Uint32Array; truth: BigInt64Array },
+    spec: {
+      k: number;
+      rrf: boolean;
+      rrfK: number;
+      ks: Uint32Array;
+      discount: Float64Array;
+      idcg: Float64Array;
+      allow?: BigInt64Array;
+      deny?: BigInt64Array;
+    },
+    threads: number,
+  ): Promise<MergeScoreBatch | null>;
   x2iReplay(walDir: string, range: WalRange, options?: { topK?: number; minScore?: number }): X2iReplay;
   x2iDump(job: X2iDumpJob): Promise<X2iChangeSummary & { shards: (X2iStats & { deleted: number })[] }>;
 

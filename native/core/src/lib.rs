@@ -23,6 +23,7 @@ pub mod hugebuf;
 pub mod isa;
 pub mod kernels;
 pub mod mapped;
+pub mod merge;
 pub mod neighborhash;
 pub mod parallel;
 pub mod prefetch;

@@ -16,6 +16,7 @@ mod filelock;
 mod hash;
 mod hash_bench;
 mod kernels;
+mod merge;
 mod sys;
 mod text;
 mod vector;
@@ -67,6 +68,7 @@ fn init(env: Env, exports: napi_value) -> JsResult<napi_value> {
     cancel::register(env, exports)?;
     container::register(env, exports)?;
     filelock::register(env, exports)?;
+    merge::register(env, exports)?;
     x2i::register(env, exports)?;
     x2i_stream::register(env, exports)?;
     wal::register(env, exports)?;

@@ -8,7 +8,7 @@ import { type ChannelKind, channelKind } from './kinds.js';
 import { textDriver } from './text/driver.js';
 import { openText } from './text/query.js';
 
-export { searchOpenText, searchText } from './text/query.js';
+export { searchOpenText, searchText, searchTextBatch } from './text/query.js';
 import { vectorDriver } from './vector/driver.js';
 import { openVector } from './vector/query.js';
 import { x2iDriver } from './x2i/driver.js';

@@ -29,6 +29,12 @@ function ensure(n: number): void {
   }
 }
 
+/** The discount and IDCG tables up to `maxK` (index 0 unused), for the native scoring: the same numbers. */
+export function discountTables(maxK: number): { discount: Float64Array; idcg: Float64Array } {
+  ensure(maxK);
+  return { discount: Float64Array.from(discount.slice(0, maxK + 1)), idcg: Float64Array.from(idcg.slice(0, maxK + 1)) };
+}
+
 /**
  * Score one user's ranked list against the truth at each K (ascending), into `out` at row `u`.
  * `list` is best first and holds each item once.

@@ -6,6 +6,7 @@
  */
 import { badInput } from '../errors.js';
 import { loadNative } from '../native.js';
+import { idKeys } from './ids.js';
 import type { ChannelCandidates, MergeSpec } from './fuse.js';
 
 export interface X2iSource {
@@ -19,6 +20,11 @@ export interface VectorSource {
   readonly kind: 'vector';
   readonly dim: number;
   search(queries: Float32Array, o: { k: number; ef?: number; threads?: number }): Promise<{ ids: bigint[][]; distances: number[][] }>;
+  /** The same as flat arrays, k slots a query (id -1 past the last hit). */
+  searchBatch?(
+    queries: Float32Array,
+    o: { k: number; ef?: number; threads?: number },
+  ): Promise<{ k: number; ids: BigInt64Array; distances: Float64Array }>;
 }
 export interface TextSource {
   readonly kind: 'text';
@@ -26,6 +32,11 @@ export interface TextSource {
     queries: string[],
     o: { k: number; defaultOr?: boolean; threads?: number },
   ): Promise<{ results: { hits: { id: string | number; score: number }[]; error?: unknown }[] }>;
+  /** The same as flat arrays; ids null when the index keeps string ids. */
+  searchBatch?(
+    queries: string[],
+    o: { k: number; defaultOr?: boolean; threads?: number },
+  ): Promise<{ offsets: Uint32Array; ids: BigInt64Array | null; scores: Float64Array; errors: unknown[] }>;
 }
 export type ChannelSource = X2iSource | VectorSource | TextSource;
 
@@ -59,11 +70,17 @@ export interface Gathered {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
-/** High 32-bit halves in [-2^21, 2^21) give ids that are safe integers as numbers. */
-const SAFE_HI = 2 ** 21;
+/** One channel's candidates for a batch of requests, flat: `counts[q]` of them for request q, best first. */
+export interface FlatCandidates {
+  channel: string;
+  counts: Uint32Array;
+  items: BigInt64Array;
+  /** Higher is better. */
+  scores: Float64Array;
+}
 
 /** Score-sum of the seeds' lists: each item gets sum(weight(seed) * score(seed -> item)); best first, ties by id. */
-function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], fanout: number): ChannelCandidates[] {
+function x2iFlat(src: X2iSource, name: string, reqs: readonly MergeRequest[], fanout: number): FlatCandidates {
   const keys: bigint[] = [];
   const weights: number[] = [];
   const owner: number[] = [];
@@ -83,43 +100,37 @@ function x2iLists(src: X2iSource, name: string, reqs: readonly MergeRequest[], f
       owner.push(q);
     }),
   );
-  const out: ChannelCandidates[] = reqs.map(() => ({ channel: name, items: [], scores: [] }));
-  if (!keys.length) return out;
+  if (!keys.length)
+    return { channel: name, counts: new Uint32Array(reqs.length), items: new BigInt64Array(0), scores: new Float64Array(0) };
   const b = src.getBatch(BigInt64Array.from(keys), { top: fanout });
-  // seeds are grouped by request; the sums and the ranking run natively, only the kept ids become strings
+  // seeds are grouped by request; the sums and the ranking run natively
   const ends = new Uint32Array(reqs.length);
   for (let i = 0, q = 0; q < reqs.length; q++) {
     while (i < owner.length && owner[i] === q) i++;
     ends[q] = i;
   }
   const s = loadNative().x2iSumSeedLists(b.items, b.scores, b.counts, Float64Array.from(weights), ends, fanout);
-  // the ids read as two 32-bit halves (little-endian): reading a BigInt64Array element allocates a BigInt
-  const lo32 = new Uint32Array(s.items.buffer, s.items.byteOffset, s.items.length * 2);
-  const hi32 = new Int32Array(s.items.buffer, s.items.byteOffset, s.items.length * 2);
+  return { channel: name, counts: s.counts, items: s.items, scores: s.scores };
+}
+
+/** Flat candidates as the string lists the TypeScript merge takes (ids as String() writes them). */
+export function candidateLists(f: FlatCandidates): ChannelCandidates[] {
+  const keys = idKeys(f.items);
+  const out: ChannelCandidates[] = new Array(f.counts.length);
   let at = 0;
-  for (let q = 0; q < reqs.length; q++) {
-    const n = s.counts[q]!;
+  for (let q = 0; q < f.counts.length; q++) {
+    const n = f.counts[q]!;
     const items: string[] = new Array(n);
-    for (let j = 0; j < n; j++) {
-      const hi = hi32[2 * (at + j) + 1]!;
-      items[j] = String(hi >= -SAFE_HI && hi < SAFE_HI ? hi * 4294967296 + lo32[2 * (at + j)]! : s.items[at + j]!);
-    }
-    out[q] = { channel: name, items, scores: s.scores.subarray(at, at + n) };
+    for (let j = 0; j < n; j++) items[j] = String(keys[at + j]!);
+    out[q] = { channel: f.channel, items, scores: f.scores.subarray(at, at + n) };
     at += n;
   }
   return out;
 }
 
-async function vectorLists(
-  src: VectorSource,
-  name: string,
-  reqs: readonly MergeRequest[],
-  fanout: number,
-  o: GatherOptions,
-): Promise<ChannelCandidates[]> {
+/** The query vectors of the requests that have one (their request indexes), checked against the channel. */
+function queryVectors(src: VectorSource, name: string, reqs: readonly MergeRequest[]): { asked: number[]; data: Float32Array } {
   const asked = reqs.flatMap((r, q) => (r.vector?.length ? [q] : []));
-  const out: ChannelCandidates[] = reqs.map(() => ({ channel: name, items: [], scores: [] }));
-  if (!asked.length) return out;
   const dim = src.dim;
   const data = new Float32Array(asked.length * dim);
   asked.forEach((q, i) => {
@@ -131,6 +142,47 @@ async function vectorLists(
       });
     data.set(v, i * dim);
   });
+  return { asked, data };
+}
+
+/** Nearest first; a distance becomes a higher-is-better score by negation. */
+async function vectorFlat(
+  src: VectorSource & Required<Pick<VectorSource, 'searchBatch'>>,
+  name: string,
+  reqs: readonly MergeRequest[],
+  fanout: number,
+  o: GatherOptions,
+): Promise<FlatCandidates> {
+  const { asked, data } = queryVectors(src, name, reqs);
+  const counts = new Uint32Array(reqs.length);
+  if (!asked.length) return { channel: name, counts, items: new BigInt64Array(0), scores: new Float64Array(0) };
+  const r = await src.searchBatch(data, { k: fanout, ef: o.ef, threads: o.threads });
+  // id -1 marks the slots past a query's last hit; read as 32-bit halves (no BigInt per slot)
+  const halves = new Int32Array(r.ids.buffer, r.ids.byteOffset, r.ids.length * 2);
+  const items = new BigInt64Array(r.ids.length);
+  const scores = new Float64Array(r.ids.length);
+  let n = 0;
+  asked.forEach((q, i) => {
+    let c = 0;
+    while (c < r.k && !(halves[2 * (i * r.k + c)] === -1 && halves[2 * (i * r.k + c) + 1] === -1)) c++;
+    items.set(r.ids.subarray(i * r.k, i * r.k + c), n);
+    for (let j = 0; j < c; j++) scores[n + j] = -r.distances[i * r.k + j]!;
+    counts[q] = c;
+    n += c;
+  });
+  return { channel: name, counts, items: items.subarray(0, n), scores: scores.subarray(0, n) };
+}
+
+async function vectorLists(
+  src: VectorSource,
+  name: string,
+  reqs: readonly MergeRequest[],
+  fanout: number,
+  o: GatherOptions,
+): Promise<ChannelCandidates[]> {
+  const out: ChannelCandidates[] = reqs.map(() => ({ channel: name, items: [], scores: [] }));
+  const { asked, data } = queryVectors(src, name, reqs);
+  if (!asked.length) return out;
   const r = await src.search(data, { k: fanout, ef: o.ef, threads: o.threads });
   asked.forEach((q, i) => {
     // nearest first; a distance becomes a higher-is-better score by negation
@@ -178,7 +230,7 @@ export async function gatherCandidates(
     const fanout = Math.max(1, cs.quota ?? o.fanout ?? 200);
     const t0 = now();
     let got: ChannelCandidates[];
-    if (src.kind === 'x2i') got = x2iLists(src, name, reqs, fanout);
+    if (src.kind === 'x2i') got = candidateLists(x2iFlat(src, name, reqs, fanout));
     else if (src.kind === 'vector') got = await vectorLists(src, name, reqs, fanout, o);
     else {
       const t = await textLists(src, name, reqs, fanout, o);
@@ -188,5 +240,69 @@ export async function gatherCandidates(
     channelMs[name] = now() - t0;
     got.forEach((l, q) => lists[q]!.push(l));
   }
+  return { lists, channelMs, textErrors };
+}
+
+async function textFlat(
+  src: TextSource & Required<Pick<TextSource, 'searchBatch'>>,
+  name: string,
+  reqs: readonly MergeRequest[],
+  fanout: number,
+  o: GatherOptions,
+): Promise<{ flat: FlatCandidates; errors: number } | null> {
+  const asked = reqs.flatMap((r, q) => (r.text?.trim() ? [q] : []));
+  const counts = new Uint32Array(reqs.length);
+  if (!asked.length) return { flat: { channel: name, counts, items: new BigInt64Array(0), scores: new Float64Array(0) }, errors: 0 };
+  const r = await src.searchBatch(
+    asked.map((q) => reqs[q]!.text!),
+    { k: fanout, defaultOr: true, threads: o.threads },
+  );
+  if (!r.ids) return null;
+  asked.forEach((q, i) => {
+    counts[q] = r.offsets[i + 1]! - r.offsets[i]!;
+  });
+  return { flat: { channel: name, counts, items: r.ids, scores: r.scores }, errors: r.errors.filter((e) => e).length };
+}
+
+/**
+ * The same candidates flat, on integer ids (the native merge's input); null when a channel cannot
+ * give them: a text hit whose id is not an integer, or a vector reader without flat search.
+ */
+export async function gatherFlat(
+  channels: Readonly<Record<string, ChannelSource>>,
+  spec: MergeSpec,
+  reqs: readonly MergeRequest[],
+  o: GatherOptions = {},
+): Promise<{ lists: FlatCandidates[]; channelMs: Record<string, number>; textErrors: number } | null> {
+  // the searches that run on native threads start first; the x2i sums run here meanwhile
+  const jobs: { name: string; run: () => Promise<{ flat: FlatCandidates; errors: number } | null> }[] = [];
+  for (const [name, cs] of Object.entries(spec.channels)) {
+    const src = channels[name];
+    if (!src) continue;
+    const fanout = Math.max(1, cs.quota ?? o.fanout ?? 200);
+    if (src.kind === 'x2i') jobs.push({ name, run: async () => ({ flat: x2iFlat(src, name, reqs, fanout), errors: 0 }) });
+    else if (src.kind === 'vector') {
+      if (!src.searchBatch) return null;
+      const v = src as VectorSource & Required<Pick<VectorSource, 'searchBatch'>>;
+      jobs.push({ name, run: async () => ({ flat: await vectorFlat(v, name, reqs, fanout, o), errors: 0 }) });
+    } else {
+      if (!src.searchBatch) return null;
+      const t = src as TextSource & Required<Pick<TextSource, 'searchBatch'>>;
+      jobs.push({ name, run: () => textFlat(t, name, reqs, fanout, o) });
+    }
+  }
+  const channelMs: Record<string, number> = {};
+  const timed = (j: (typeof jobs)[number]) => {
+    const t0 = now();
+    return j.run().then((r) => {
+      channelMs[j.name] = now() - t0;
+      return r;
+    });
+  };
+  const pending = jobs.map((j) => (channels[j.name]!.kind === 'x2i' ? null : timed(j)));
+  const got = await Promise.all(jobs.map((j, i) => pending[i] ?? timed(j)));
+  if (got.some((g) => g === null)) return null;
+  const lists = got.map((g) => g!.flat);
+  const textErrors = got.reduce((a, g) => a + g!.errors, 0);
   return { lists, channelMs, textErrors };
 }

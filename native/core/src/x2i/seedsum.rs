@@ -3,6 +3,7 @@
 //! TypeScript merge uses for every channel), at most `fanout` a request. Many requests a call.
 
 use crate::fastmap::FastMap;
+use crate::merge::order::decimal;
 use std::cmp::Ordering;
 
 /// The kept items of every request one after another, their sums, and the count kept per request.
@@ -73,25 +74,6 @@ pub fn sum_seed_lists(
         }
     }
     Ok((out_items, out_scores, out_counts))
-}
-
-/// The decimal text of `x` (as JavaScript's String() writes it), in `buf`.
-fn decimal(x: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut v = x.unsigned_abs();
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if x < 0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    &buf[i..]
 }
 
 #[cfg(test)]

@@ -115,26 +115,27 @@ export interface QueryTextResult {
   wal: OpenTextIndex['wal'];
 }
 
-const idValue = (x: bigint | string): string => (typeof x === 'string' ? x : x.toString());
+/** What one native search of a batch found: per query its results (offsets), each with its external id and whether a later layer hides it. */
+interface RawTextSearch {
+  r: Awaited<ReturnType<ReturnType<typeof loadNative>['textSearch']>>;
+  /** External ids per result: 64-bit integers when every shard keeps integer ids, else strings. */
+  ints: BigUint64Array | null;
+  strings: string[] | null;
+  hide: Uint8Array;
+}
 
-export async function searchText(
-  ix: OpenTextIndex,
-  queries: string[],
-  o: SearchTextOptions,
-  signal?: AbortSignal,
-): Promise<Omit<QueryTextResult, 'index' | 'version' | 'docs' | 'memoryBytes' | 'layers' | 'wal'>> {
+async function runTextSearch(ix: OpenTextIndex, queries: string[], o: SearchTextOptions, signal?: AbortSignal): Promise<RawTextSearch> {
   const native = loadNative();
   const prepared = queries.map(ix.prepareQuery);
   const token = tokenFor(native, signal);
   // hidden ids may take places in the merged top k: ask for that many more, drop them after
   const extra = Math.max(0, ...ix.hidden.map((h) => h.size));
-  const k = o.k + extra;
   // several files: one collection, scored with its summed statistics and merged natively
   const r = await native.textSearch(
     ix.shards.length === 1 ? ix.shards[0]!.handle : ix.shards.map((s) => s.handle),
     prepared,
     {
-      k,
+      k: o.k + extra,
       defaultOr: o.defaultOr ? 1 : 0,
       usePairs: o.usePairs === false ? 0 : 1,
       matchAllPureNot: o.matchAllPureNot ? 1 : 0,
@@ -144,28 +145,64 @@ export async function searchText(
     },
     token,
   );
-  // external ids, fetched per shard
-  const ids: string[] = new Array(r.docs.length);
-  const hide: boolean[] = new Array(r.docs.length).fill(false);
-  for (const [s, shard] of ix.shards.entries()) {
-    const at = [...r.shards.keys()].filter((i) => r.shards[i] === s);
-    const ext = native.textExtIds(
-      shard.handle,
-      Uint32Array.from(at, (i) => r.docs[i]!),
-    );
-    const hidden = ix.hidden[shard.layer]!;
-    at.forEach((i, j) => {
-      ids[i] = idValue(ext[j]!);
-      hide[i] = hidden.size > 0 && hidden.has(String(ext[j]));
-    });
+  // external ids, fetched per shard (results grouped by shard in one pass)
+  const n = r.docs.length;
+  const byShard: Uint32Array[] = [];
+  if (ix.shards.length === 1) byShard.push(Uint32Array.from({ length: n }, (_, i) => i));
+  else {
+    const sizes = new Uint32Array(ix.shards.length);
+    for (let i = 0; i < n; i++) sizes[r.shards[i]!]!++;
+    for (const size of sizes) byShard.push(new Uint32Array(size));
+    sizes.fill(0);
+    for (let i = 0; i < n; i++) {
+      const s = r.shards[i]!;
+      byShard[s]![sizes[s]!++] = i;
+    }
   }
+  let ints: BigUint64Array | null = new BigUint64Array(n);
+  let strings: string[] | null = null;
+  const hide = new Uint8Array(n);
+  for (const [s, shard] of ix.shards.entries()) {
+    const at = byShard[s]!;
+    if (!at.length) continue;
+    const docs = new Uint32Array(at.length);
+    for (let j = 0; j < at.length; j++) docs[j] = r.docs[at[j]!]!;
+    const ext = native.textExtIds(shard.handle, docs);
+    if (!(ext instanceof BigUint64Array) && ints) {
+      // a shard with string ids: every id as text
+      strings = Array.from(ints, String);
+      ints = null;
+    }
+    const hidden = ix.hidden[shard.layer]!;
+    if (ints) {
+      // copied as 32-bit halves: reading a 64-bit element would allocate a BigInt per hit
+      const from = new Uint32Array((ext as BigUint64Array).buffer, (ext as BigUint64Array).byteOffset, at.length * 2);
+      const to = new Uint32Array(ints.buffer);
+      for (let j = 0; j < at.length; j++) {
+        to[2 * at[j]!] = from[2 * j]!;
+        to[2 * at[j]! + 1] = from[2 * j + 1]!;
+      }
+    } else for (let j = 0; j < at.length; j++) strings![at[j]!] = String(ext[j]!);
+    if (hidden.size > 0) for (let j = 0; j < at.length; j++) if (hidden.has(String(ext[j]!))) hide[at[j]!] = 1;
+  }
+  return { r, ints, strings, hide };
+}
+
+export async function searchText(
+  ix: OpenTextIndex,
+  queries: string[],
+  o: SearchTextOptions,
+  signal?: AbortSignal,
+): Promise<Omit<QueryTextResult, 'index' | 'version' | 'docs' | 'memoryBytes' | 'layers' | 'wal'>> {
+  const { r, ints, strings, hide } = await runTextSearch(ix, queries, o, signal);
+  const extra = Math.max(0, ...ix.hidden.map((h) => h.size));
   const per: QueryResult[] = queries.map((query, q) => {
     const err = r.errors[q];
     if (err)
       return { query, hits: [], totalHits: 0, totalHitsRelation: 'eq', pairsUsed: 0, searchMs: roundMs(r.micros[q]! / 1e3), error: err };
     const hits: QueryResult['hits'] = [];
     for (let i = r.offsets[q]!; i < r.offsets[q + 1]! && hits.length < o.k; i++)
-      if (!hide[i]) hits.push({ id: ids[i]!, score: r.scores[i]! });
+      if (!hide[i]) hits.push({ id: ints ? ints[i]!.toString() : strings![i]!, score: r.scores[i]! });
     return {
       query,
       hits,
@@ -181,6 +218,61 @@ export async function searchText(
     searchMs: ms(r.searchSeconds),
     searchCpuMs: ms(r.searchCpuSeconds),
   };
+}
+
+/** A batch's hits as flat arrays: query q's are offsets[q]..offsets[q+1], best first. */
+export interface TextBatchHits {
+  offsets: Uint32Array;
+  /** The ids as signed 64-bit integers when the index keeps integer ids (null otherwise: see `stringIds`). */
+  ids: BigInt64Array | null;
+  stringIds: string[] | null;
+  scores: Float64Array;
+  /** Per query: its parse error, or null. */
+  errors: (QueryResult['error'] | null)[];
+}
+
+/** The same search as `searchText`, flat (no object per hit): what batch callers such as eval take. */
+export async function searchTextBatch(
+  ix: OpenTextIndex,
+  queries: string[],
+  o: SearchTextOptions,
+  signal?: AbortSignal,
+): Promise<TextBatchHits> {
+  const { r, ints, strings, hide } = await runTextSearch(ix, queries, o, signal);
+  const offsets = new Uint32Array(queries.length + 1);
+  const keep = new Uint32Array(r.docs.length);
+  const scores = new Float64Array(r.docs.length);
+  let kept = 0;
+  for (let q = 0; q < queries.length; q++) {
+    if (!r.errors[q]) {
+      let taken = 0;
+      for (let i = r.offsets[q]!; i < r.offsets[q + 1]! && taken < o.k; i++)
+        if (!hide[i]) {
+          keep[kept] = i;
+          scores[kept++] = r.scores[i]!;
+          taken++;
+        }
+    }
+    offsets[q + 1] = kept;
+  }
+  const errors = queries.map((_, q) => r.errors[q] ?? null);
+  if (!ints)
+    return {
+      offsets,
+      ids: null,
+      stringIds: Array.from(keep.subarray(0, kept), (i) => strings![i]!),
+      scores: scores.slice(0, kept),
+      errors,
+    };
+  // copied as 32-bit halves: reading a 64-bit element would allocate a BigInt per hit
+  const from = new Uint32Array(ints.buffer, ints.byteOffset, ints.length * 2);
+  const ids = new BigInt64Array(kept);
+  const to = new Uint32Array(ids.buffer);
+  for (let j = 0; j < kept; j++) {
+    to[2 * j] = from[2 * keep[j]!]!;
+    to[2 * j + 1] = from[2 * keep[j]! + 1]!;
+  }
+  return { offsets, ids, stringIds: null, scores: scores.subarray(0, kept), errors };
 }
 
 export interface QueryTextOptions extends SearchTextOptions, OpenTextOptions {

@@ -205,7 +205,9 @@ export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promi
     // one layer, no tail: one native lookup per shard, gathered back into key order
     const layer = handles[0]!;
     const n = keys.length;
-    const shardOfRow = shardCount > 1 ? routeKeys(Array.from(keys, String), 'int64', shardCount).map((r) => r.shard) : null;
+    // the keys are int64 already: hashed and routed natively as `shard` routes them
+    const shardOfRow = shardCount > 1 ? native.shardsOf(native.hashInt64(keys, 0n), shardCount) : null;
+    const keyHalves = new Uint32Array(keys.buffer, keys.byteOffset, n * 2);
     const found = new Uint8Array(n);
     const counts = new Uint32Array(n);
     const parts: { rows: number[]; r: ReturnType<typeof native.x2iLookup>; starts: Uint32Array }[] = [];
@@ -214,10 +216,17 @@ export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promi
       for (let i = 0; i < n; i++) if ((shardOfRow ? shardOfRow[i] : 0) === sh) rows.push(i);
       if (!rows.length) continue;
       // one shard takes every key: the same bytes read as u64, no copy
-      const asked =
-        rows.length === n
-          ? new BigUint64Array(keys.buffer, keys.byteOffset, n)
-          : BigUint64Array.from(rows, (i) => BigInt.asUintN(64, keys[i]!));
+      let asked: BigUint64Array;
+      if (rows.length === n) asked = new BigUint64Array(keys.buffer, keys.byteOffset, n);
+      else {
+        // copied as 32-bit halves: reading a 64-bit element would allocate a BigInt per key
+        asked = new BigUint64Array(rows.length);
+        const to = new Uint32Array(asked.buffer);
+        rows.forEach((i, j) => {
+          to[2 * j] = keyHalves[2 * i]!;
+          to[2 * j + 1] = keyHalves[2 * i + 1]!;
+        });
+      }
       const r = native.x2iLookup(layer.shards[sh]!, asked, top);
       const starts = new Uint32Array(rows.length);
       let at = 0;
