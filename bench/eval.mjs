@@ -3,7 +3,9 @@
 // over the same query results (one library call per user and channel, a straightforward merge and
 // metrics), and the merge of 3 channels x 500 candidates per request on one core.
 // EVAL_USERS (default 20000; the issue's figure is 100000), EVAL_LOOP_USERS (users the plain loop
-// runs, default 2000: its users/s is measured on them). Writes bench/results/eval.json.
+// runs, default 2000: its users/s is measured on them), EVAL_RUNS (default 2: the replay and the
+// plain loop each run that many times, alternating, and the best of each is kept: one run on this
+// machine varies by a quarter). Writes bench/results/eval.json.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -15,6 +17,7 @@ import { evaluate, mergeCandidates, openIndex } from '../dist/api/index.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const USERS = Number(process.env.EVAL_USERS ?? 20000);
 const LOOP_USERS = Math.min(USERS, Number(process.env.EVAL_LOOP_USERS ?? 2000));
+const RUNS = Math.max(1, Number(process.env.EVAL_RUNS ?? 2));
 const C = 200;
 const PER = 100;
 const DIM = 32;
@@ -118,39 +121,53 @@ for (const r of rows) {
   mp.get(r.u).push(r);
 }
 const ix = await openIndex(P('out'));
-const l0 = process.hrtime.bigint();
 let loopRecall = 0;
 let same = 0;
-for (const [n, u] of loopUsers.entries()) {
-  const h = (hist.get(u) ?? []).slice();
-  const last = new Map();
-  for (const r of h) last.set(r.i, Math.max(last.get(r.i) ?? -1, Number(r.ts)));
-  const seen = [...last.keys()].sort((a, b) => last.get(b) - last.get(a) || (a < b ? -1 : 1));
-  const truth = new Set((fut.get(u) ?? []).map((r) => r.i).filter((i) => !last.has(i)));
-  const acc = new Map();
-  for (const s of seen.slice(0, merge.seeds))
-    for (const x of ix.x2i.get([s], { top: 200 }).results[0].items) acc.set(x.item, (acc.get(x.item) ?? 0) + x.score);
-  const x2 = [...acc].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 200);
-  const vr = await ix.vector.search(Float32Array.from(vecs.get(u)), { k: 100 });
-  const tr = await ix.text.search(texts.get(u), { k: 100, defaultOr: true });
-  const got = [
-    { channel: 'x2i', items: x2.map((x) => x[0]), scores: x2.map((x) => x[1]) },
-    { channel: 'vector', items: vr.ids[0].map(String), scores: vr.distances[0].map((d) => -d) },
-    { channel: 'text', items: tr.hits.map((x) => String(x.id)), scores: tr.hits.map((x) => x.score) },
-  ];
-  const merged = mergeCandidates(got, { ...merge, k: 200 }, { exclude: new Set(seen) }).map((x) => x.item);
-  const top = merged.slice(0, 50);
-  loopRecall += top.filter((x) => truth.has(x)).length / truth.size;
-  if (JSON.stringify(merged) === JSON.stringify(batchedLists[n].merged)) same++;
+async function plainLoop() {
+  loopRecall = 0;
+  same = 0;
+  const l0 = process.hrtime.bigint();
+  for (const [n, u] of loopUsers.entries()) {
+    const h = (hist.get(u) ?? []).slice();
+    const last = new Map();
+    for (const r of h) last.set(r.i, Math.max(last.get(r.i) ?? -1, Number(r.ts)));
+    const seen = [...last.keys()].sort((a, b) => last.get(b) - last.get(a) || (a < b ? -1 : 1));
+    const truth = new Set((fut.get(u) ?? []).map((r) => r.i).filter((i) => !last.has(i)));
+    const acc = new Map();
+    for (const s of seen.slice(0, merge.seeds))
+      for (const x of ix.x2i.get([s], { top: 200 }).results[0].items) acc.set(x.item, (acc.get(x.item) ?? 0) + x.score);
+    const x2 = [...acc].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 200);
+    const vr = await ix.vector.search(Float32Array.from(vecs.get(u)), { k: 100 });
+    const tr = await ix.text.search(texts.get(u), { k: 100, defaultOr: true });
+    const got = [
+      { channel: 'x2i', items: x2.map((x) => x[0]), scores: x2.map((x) => x[1]) },
+      { channel: 'vector', items: vr.ids[0].map(String), scores: vr.distances[0].map((d) => -d) },
+      { channel: 'text', items: tr.hits.map((x) => String(x.id)), scores: tr.hits.map((x) => x.score) },
+    ];
+    const merged = mergeCandidates(got, { ...merge, k: 200 }, { exclude: new Set(seen) }).map((x) => x.item);
+    const top = merged.slice(0, 50);
+    loopRecall += top.filter((x) => truth.has(x)).length / truth.size;
+    if (JSON.stringify(merged) === JSON.stringify(batchedLists[n].merged)) same++;
+  }
+  return Number(process.hrtime.bigint() - l0) / 1e9;
 }
-const loopSeconds = Number(process.hrtime.bigint() - l0) / 1e9;
+// best of RUNS, alternating the replay (again, as in step 1) and the plain loop
+let loopSeconds = await plainLoop();
+let bestReplay = v.usersPerSecond;
+for (let r = 1; r < RUNS; r++) {
+  const again = await evaluate(common);
+  bestReplay = Math.max(bestReplay, again.versions[0].usersPerSecond);
+  loopSeconds = Math.min(loopSeconds, await plainLoop());
+}
 await ix.close();
 const loopUps = loopUsers.length / loopSeconds;
 console.log(
   `plain loop: ${loopUsers.length} users in ${loopSeconds.toFixed(2)} s = ${Math.round(loopUps)} users/s; same merged lists as eval for ${same}/${loopUsers.length} users; recall@50 ${(loopRecall / loopUsers.length).toFixed(4)}`,
 );
-const ratio = v.usersPerSecond / loopUps;
-console.log(`ratio (eval replay / plain loop): ${ratio.toFixed(1)}x (goal >= 10x)`);
+const ratio = bestReplay / loopUps;
+console.log(
+  `ratio (eval replay / plain loop, best of ${RUNS} each): ${bestReplay} / ${Math.round(loopUps)} users/s = ${ratio.toFixed(1)}x (goal >= 10x)`,
+);
 
 // 3. merge: 3 channels x 500 candidates per request, one core
 let s = 7;
@@ -185,7 +202,8 @@ writeFileSync(
       users: report.users,
       evalSeconds,
       evalUsersPerSecond: report.users / evalSeconds,
-      replayUsersPerSecond: v.usersPerSecond,
+      replayUsersPerSecond: bestReplay,
+      runs: RUNS,
       msPerUser: v.msPerUser,
       loopUsers: loopUsers.length,
       loopUsersPerSecond: loopUps,

@@ -255,6 +255,8 @@ export interface Native {
     weights: Float64Array,
     requestEnds: Uint32Array,
     fanout: number,
+    /** With it, `counts` are per list and seed s reads list seedLists[s] (a shared seed looked up once). */
+    seedLists?: Uint32Array,
   ): { items: BigInt64Array; scores: Float64Array; counts: Uint32Array };
   /**
    * Merge and score a batch of requests on integer ids (core/eval's fast path), on a pool thread: per request, each

@@ -402,17 +402,19 @@ fn x2i_dump(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
 }
 
 /// x2iSumSeedLists(items: BigInt64Array, scores: Float32Array, counts: Uint32Array, weights: Float64Array,
-/// requestEnds: Uint32Array, fanout): {items: BigInt64Array, scores: Float64Array, counts: Uint32Array}
+/// requestEnds: Uint32Array, fanout, seedLists?: Uint32Array): {items: BigInt64Array, scores: Float64Array,
+/// counts: Uint32Array}; with seedLists, `counts` are per list and seed s reads list seedLists[s]
 fn x2i_sum_seed_lists(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<6>::get(env, info)?;
+    let a = Args::<7>::get(env, info)?;
     let items = unsafe { env.typed_array::<i64>(a.argv[0], "items")? };
     let scores = unsafe { env.typed_array::<f32>(a.argv[1], "scores")? };
     let counts = unsafe { env.typed_array::<u32>(a.argv[2], "counts")? };
     let weights = unsafe { env.typed_array::<f64>(a.argv[3], "weights")? };
     let ends = unsafe { env.typed_array::<u32>(a.argv[4], "requestEnds")? };
     let fanout = env.u32_in(a.argv[5], "fanout", 0)? as usize;
-    let (i, s, c) =
-        x2i::seedsum::sum_seed_lists(items, scores, counts, weights, ends, fanout).map_err(|m| err("ERR_RECALL_INVALID_ARG", m))?;
+    let seed_lists = if env.is_nullish(a.argv[6])? { None } else { Some(unsafe { env.typed_array::<u32>(a.argv[6], "seedLists")? }) };
+    let (i, s, c) = x2i::seedsum::sum_seed_lists(items, scores, counts, seed_lists, weights, ends, fanout)
+        .map_err(|m| err("ERR_RECALL_INVALID_ARG", m))?;
     let o = env.object()?;
     env.set(o, c"items", env.typed_array_from_vec(i)?)?;
     env.set(o, c"scores", env.typed_array_from_vec(s)?)?;

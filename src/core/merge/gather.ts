@@ -81,35 +81,47 @@ export interface FlatCandidates {
 
 /** Score-sum of the seeds' lists: each item gets sum(weight(seed) * score(seed -> item)); best first, ties by id. */
 function x2iFlat(src: X2iSource, name: string, reqs: readonly MergeRequest[], fanout: number): FlatCandidates {
+  // each distinct seed is looked up once; seeds point at their list
+  const listOf = new Map<string, number>();
   const keys: bigint[] = [];
   const weights: number[] = [];
-  const owner: number[] = [];
-  reqs.forEach((r, q) =>
+  const seedLists: number[] = [];
+  const ends = new Uint32Array(reqs.length);
+  reqs.forEach((r, q) => {
     r.seeds?.forEach((s, row) => {
-      let key: bigint;
-      try {
-        key = BigInt.asIntN(64, BigInt(s.item));
-      } catch {
-        throw badInput('ERR_RECALL_BAD_KEY', `request ${r.id ?? q}: seed ${row} ${JSON.stringify(s.item)} is not an integer`, {
-          row: q,
-          fix: 'x2i seeds are integer item ids',
-        });
+      let l = listOf.get(s.item);
+      if (l === undefined) {
+        let key: bigint;
+        try {
+          key = BigInt.asIntN(64, BigInt(s.item));
+        } catch {
+          throw badInput('ERR_RECALL_BAD_KEY', `request ${r.id ?? q}: seed ${row} ${JSON.stringify(s.item)} is not an integer`, {
+            row: q,
+            fix: 'x2i seeds are integer item ids',
+          });
+        }
+        l = keys.length;
+        listOf.set(s.item, l);
+        keys.push(key);
       }
-      keys.push(key);
+      seedLists.push(l);
       weights.push(s.weight ?? 1);
-      owner.push(q);
-    }),
-  );
+    });
+    ends[q] = seedLists.length;
+  });
   if (!keys.length)
     return { channel: name, counts: new Uint32Array(reqs.length), items: new BigInt64Array(0), scores: new Float64Array(0) };
   const b = src.getBatch(BigInt64Array.from(keys), { top: fanout });
-  // seeds are grouped by request; the sums and the ranking run natively
-  const ends = new Uint32Array(reqs.length);
-  for (let i = 0, q = 0; q < reqs.length; q++) {
-    while (i < owner.length && owner[i] === q) i++;
-    ends[q] = i;
-  }
-  const s = loadNative().x2iSumSeedLists(b.items, b.scores, b.counts, Float64Array.from(weights), ends, fanout);
+  // the sums and the ranking run natively
+  const s = loadNative().x2iSumSeedLists(
+    b.items,
+    b.scores,
+    b.counts,
+    Float64Array.from(weights),
+    ends,
+    fanout,
+    Uint32Array.from(seedLists),
+  );
   return { channel: name, counts: s.counts, items: s.items, scores: s.scores };
 }
 
@@ -167,6 +179,12 @@ async function vectorFlat(
     while (c < r.k && !(halves[2 * (i * r.k + c)] === -1 && halves[2 * (i * r.k + c) + 1] === -1)) c++;
     items.set(r.ids.subarray(i * r.k, i * r.k + c), n);
     for (let j = 0; j < c; j++) scores[n + j] = -r.distances[i * r.k + j]!;
+    // equal distances in id order (unsigned), as the layered search and `search` give them
+    for (let j = n + 1; j < n + c; j++)
+      for (let t = j; t > n && scores[t] === scores[t - 1] && BigInt.asUintN(64, items[t]!) < BigInt.asUintN(64, items[t - 1]!); t--) {
+        [items[t], items[t - 1]] = [items[t - 1]!, items[t]!];
+        [scores[t], scores[t - 1]] = [scores[t - 1]!, scores[t]!];
+      }
     counts[q] = c;
     n += c;
   });

@@ -9,25 +9,31 @@ use std::cmp::Ordering;
 /// The kept items of every request one after another, their sums, and the count kept per request.
 pub type SeedSums = (Vec<i64>, Vec<f64>, Vec<u32>);
 
-/// `counts[s]` items of seed `s` lie in `items`/`scores` one seed after another; the seeds of
-/// request `r` are `request_ends[r - 1]..request_ends[r]` (from 0). Returns the kept items, their
-/// sums and the count kept per request.
+/// `counts[l]` items of list `l` lie in `items`/`scores` one list after another; seed `s` reads
+/// list `seed_lists[s]` (list `s` without them: a seed shared by many requests is looked up once).
+/// The seeds of request `r` are `request_ends[r - 1]..request_ends[r]` (from 0). Returns the kept
+/// items, their sums and the count kept per request.
 pub fn sum_seed_lists(
     items: &[i64],
     scores: &[f32],
     counts: &[u32],
+    seed_lists: Option<&[u32]>,
     weights: &[f64],
     request_ends: &[u32],
     fanout: usize,
 ) -> Result<SeedSums, String> {
-    if counts.len() != weights.len() {
-        return Err(format!("{} seed counts but {} weights", counts.len(), weights.len()));
+    let seeds = seed_lists.map_or(counts.len(), |l| l.len());
+    if seeds != weights.len() {
+        return Err(format!("{seeds} seeds but {} weights", weights.len()));
+    }
+    if let Some(bad) = seed_lists.and_then(|l| l.iter().find(|&&x| x as usize >= counts.len())) {
+        return Err(format!("seed list {bad} of {} lists", counts.len()));
     }
     let total: u64 = counts.iter().map(|&c| c as u64).sum();
     if total != items.len() as u64 || items.len() != scores.len() {
         return Err(format!("the counts add up to {total}, but {} items and {} scores came", items.len(), scores.len()));
     }
-    if request_ends.windows(2).any(|w| w[0] > w[1]) || request_ends.last().is_some_and(|&e| e as usize > counts.len()) {
+    if request_ends.windows(2).any(|w| w[0] > w[1]) || request_ends.last().is_some_and(|&e| e as usize > seeds) {
         return Err("request ends must ascend and stay within the seeds".into());
     }
     let mut starts = Vec::with_capacity(counts.len() + 1);
@@ -46,7 +52,8 @@ pub fn sum_seed_lists(
         sums.clear();
         for s in prev..end as usize {
             let w = weights[s];
-            for j in starts[s]..starts[s + 1] {
+            let l = seed_lists.map_or(s, |x| x[s] as usize);
+            for j in starts[l]..starts[l + 1] {
                 *sums.entry(items[j]).or_insert(0.0) += w * scores[j] as f64;
             }
         }
@@ -112,7 +119,22 @@ mod tests {
                 want.push(m);
                 ends.push(counts.len() as u32);
             }
-            let (gi, gs, gc) = sum_seed_lists(&items, &scores, &counts, &weights, &ends, fanout).unwrap();
+            let (gi, gs, gc) = sum_seed_lists(&items, &scores, &counts, None, &weights, &ends, fanout).unwrap();
+            // the same seeds reading shared lists: every list once, in reverse, seeds pointing at them
+            let nl = counts.len();
+            let mut starts = vec![0usize];
+            for &c in &counts {
+                starts.push(starts.last().unwrap() + c as usize);
+            }
+            let (mut ri, mut rs, mut rc) = (vec![], vec![], vec![]);
+            for l in (0..nl).rev() {
+                ri.extend_from_slice(&items[starts[l]..starts[l + 1]]);
+                rs.extend_from_slice(&scores[starts[l]..starts[l + 1]]);
+                rc.push(counts[l]);
+            }
+            let seed_lists: Vec<u32> = (0..nl).map(|s| (nl - 1 - s) as u32).collect();
+            let shared = sum_seed_lists(&ri, &rs, &rc, Some(&seed_lists), &weights, &ends, fanout).unwrap();
+            assert_eq!(shared, (gi.clone(), gs.clone(), gc.clone()));
             let mut at = 0;
             for (r, w) in want.iter().enumerate() {
                 let n = gc[r] as usize;
@@ -121,6 +143,7 @@ mod tests {
                 at += n;
             }
         }
-        assert!(sum_seed_lists(&[1], &[1.0], &[2], &[1.0], &[1], 5).is_err());
+        assert!(sum_seed_lists(&[1], &[1.0], &[2], None, &[1.0], &[1], 5).is_err());
+        assert!(sum_seed_lists(&[1], &[1.0], &[1], Some(&[1]), &[1.0], &[1], 5).is_err());
     }
 }
