@@ -346,19 +346,31 @@ impl X2iIndex {
         neighborhash::get_batch(&t, keys, &mut at, &mut hit, ring);
         let lists = self.lists();
         let mut out = Found { found: hit, counts: vec![0; keys.len()], ..Default::default() };
+        // first the heads (counts, tombstones), then one exact allocation: no regrowth copies
+        let mut total = 0usize;
         #[allow(clippy::needless_range_loop)] // q indexes three parallel arrays (found, at, counts)
         for q in 0..keys.len() {
             if out.found[q] == 0 || lists.is_empty() {
                 continue;
             }
-            let w = at[q] as usize;
-            let (head, len) = self.list_at(keys[q], w)?;
+            let (head, len) = self.list_at(keys[q], at[q] as usize)?;
             if head & TOMBSTONE != 0 {
                 out.found[q] = 2;
                 continue;
             }
             let n = if top > 0 { len.min(top) } else { len };
             out.counts[q] = n as u32;
+            total += n;
+        }
+        out.items.reserve_exact(total);
+        out.scores.reserve_exact(total);
+        for q in 0..keys.len() {
+            let n = out.counts[q] as usize;
+            if n == 0 {
+                continue;
+            }
+            let w = at[q] as usize;
+            let len = (lists[w] & 0xffff_ffff) as usize;
             out.items.extend_from_slice(&lists[w + 1..w + 1 + n]);
             let scores = &lists[w + 1 + len..];
             out.scores.extend((0..n).map(|i| f32::from_bits((scores[i / 2] >> (32 * (i % 2))) as u32)));
