@@ -11,6 +11,7 @@ import { coverage, emptyUserMetricsForTest, scoreList } from './helpers/eval-met
 import { openIndex } from '../dist/api/index.js';
 import { evaluateVersion } from '../dist/core/eval/run.js';
 import { loadEvalUsers } from '../dist/core/eval/users.js';
+import { loadNative } from '../dist/core/native.js';
 import { recall, scratchDir } from './helpers/cli.mjs';
 
 describe('eval metrics: hand-computed cases', () => {
@@ -303,6 +304,61 @@ describe('recall eval on planted clusters', () => {
             assert.deepEqual(fast.perUser.get(scope)[metric], perK, `${fusion}: ${scope} ${metric}`);
         assert.deepEqual([...fast.coverage], [...ref.coverage]);
         assert.deepEqual([...fast.unique], [...ref.unique]);
+      }
+    } finally {
+      await ix.close();
+    }
+  });
+
+  it('x2i seed sums read in place equal a batch lookup summed, on a sharded version (missing seeds, weights, lists cut to top)', async () => {
+    // the fixture lists in 3 shards, so seeds are routed
+    const lists = 'fixtures/parquet/x2i-lists.parquet';
+    for (const args of [
+      ['shard', '-i', lists, '-k', 'item_id', '-n', '3', '-o', P('x2i-shards')],
+      ['build', 'x2i', '-i', P('x2i-shards'), '-k', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', P('x2i-sharded')],
+    ]) {
+      const r = await recall([...args, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const ids = (await c.runAndReadAll(`SELECT item_id FROM '${lists}' ORDER BY item_id`)).getRowsJS().map((x) => BigInt(x[0]));
+    c.closeSync();
+    const ix = await openIndex(P('x2i-sharded'));
+    try {
+      const x2i = ix.channels[Object.keys(ix.channels)[0]];
+      assert.equal(x2i.shardCount, 3);
+      // 300 requests of 0-6 seeds; one seed in eight is a missing key
+      let r = 7;
+      const next = (n) => {
+        r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+        return (r >>> 8) % n;
+      };
+      const keys = [];
+      const weights = [];
+      const ends = [];
+      for (let q = 0; q < 300; q++) {
+        for (let j = next(7); j > 0; j--) {
+          keys.push(next(8) === 0 ? ids.at(-1) + 1000n + BigInt(next(50)) : ids[next(ids.length)]);
+          weights.push([1, 0.5, 2][next(3)]);
+        }
+        ends.push(keys.length);
+      }
+      for (const [top, fanout] of [
+        [0, 200],
+        [3, 5],
+      ]) {
+        const k = BigInt64Array.from(keys);
+        const w = Float64Array.from(weights);
+        const e = Uint32Array.from(ends);
+        const got = x2i.sumSeeds(k, w, e, { top, fanout });
+        const b = x2i.getBatch(k, { top });
+        assert.ok(b.found.some((f) => f === 0) && b.found.some((f) => f === 1), 'both found and missing seeds');
+        const want = loadNative().x2iSumSeedLists(b.items, b.scores, b.counts, w, e, fanout);
+        assert.ok(want.items.length > 300, `${want.items.length} items`);
+        assert.deepEqual(got.counts, want.counts);
+        assert.deepEqual(got.items, want.items);
+        assert.deepEqual(got.scores, want.scores);
       }
     } finally {
       await ix.close();

@@ -86,6 +86,17 @@ export interface X2iReader {
   get(keys: Iterable<bigint | number | string>, o?: X2iGetOptions): Served & { results: X2iAnswer[] };
   /** The same for a typed array of keys, answered in typed arrays. */
   getBatch(keys: BigInt64Array | BigUint64Array, o?: X2iGetOptions): X2iBatch;
+  /**
+   * Seed lists summed per request: for each request (its seeds end at requestEnds[r]), every item
+   * scored weight x score summed over the seeds whose lists hold it, best first, ties by the id's
+   * text, at most `fanout` (lists read to `top`, all with 0). What a merge's x2i channel computes.
+   */
+  sumSeeds(
+    keys: BigInt64Array,
+    weights: Float64Array,
+    requestEnds: Uint32Array,
+    o: { top?: number; fanout: number },
+  ): Served & { items: BigInt64Array; scores: Float64Array; counts: Uint32Array };
 }
 
 export interface VectorSearchOptions {
@@ -366,6 +377,13 @@ export async function openIndex(path: string, o: OpenIndexOptions = {}): Promise
           const s = take();
           const k = keys instanceof BigInt64Array ? keys : BigInt64Array.from(keys, (x) => BigInt.asIntN(64, x));
           return { ...served(s, name), ...opened(s, name, 'x2i').lookupTyped(k, g.top ?? 0) };
+        },
+        sumSeeds(keys, weights, requestEnds, g) {
+          const s = take();
+          return {
+            ...served(s, name),
+            ...opened(s, name, 'x2i').sumSeeds(keys, weights, requestEnds, { top: g.top ?? 0, fanout: g.fanout }),
+          };
         },
       }) satisfies X2iReader,
     vector: (name) =>

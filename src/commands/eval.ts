@@ -43,7 +43,7 @@ export default class Eval extends RecallCommand<EvalReport> {
     html: Flags.string({ description: 'write the self-contained HTML report here' }),
     lists: Flags.string({ description: "write every user's lists (per channel and merged) here as JSON lines" }),
     threads: Flags.integer({ description: 'threads of the vector and text searches', default: 1, min: 1 }),
-    batch: Flags.integer({ description: 'users per batch of channel calls', default: 2048, min: 1 }),
+    batch: Flags.integer({ description: 'users per batch of channel calls', default: 512, min: 1 }),
   };
 
   async run(): Promise<EvalReport> {

@@ -279,6 +279,15 @@ export interface Native {
     },
     threads: number,
   ): Promise<MergeScoreBatch | null>;
+  /** x2iSumSeedLists over the lists of one version's shards, read in place (keys routed as `shard` routes int64). */
+  x2iSumSeedsIn(
+    shards: X2iHandle[],
+    keys: BigInt64Array,
+    weights: Float64Array,
+    requestEnds: Uint32Array,
+    top: number,
+    fanout: number,
+  ): { items: BigInt64Array; scores: Float64Array; counts: Uint32Array };
   x2iReplay(walDir: string, range: WalRange, options?: { topK?: number; minScore?: number }): X2iReplay;
   x2iDump(job: X2iDumpJob): Promise<X2iChangeSummary & { shards: (X2iStats & { deleted: number })[] }>;
 

@@ -22,6 +22,7 @@ js_fn! {
     js_x2i_replay => x2i_replay;
     async js_x2i_dump => x2i_dump;
     js_x2i_sum_seed_lists => x2i_sum_seed_lists;
+    js_x2i_sum_seeds_in => x2i_sum_seeds_in;
 }
 
 pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
@@ -38,6 +39,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"x2iReplay", Some(js_x2i_replay)),
             export(c"x2iDump", Some(js_x2i_dump)),
             export(c"x2iSumSeedLists", Some(js_x2i_sum_seed_lists)),
+            export(c"x2iSumSeedsIn", Some(js_x2i_sum_seeds_in)),
         ],
     )
 }
@@ -415,6 +417,29 @@ fn x2i_sum_seed_lists(env: Env, info: napi_callback_info) -> JsResult<napi_value
     let seed_lists = if env.is_nullish(a.argv[6])? { None } else { Some(unsafe { env.typed_array::<u32>(a.argv[6], "seedLists")? }) };
     let (i, s, c) = x2i::seedsum::sum_seed_lists(items, scores, counts, seed_lists, weights, ends, fanout)
         .map_err(|m| err("ERR_RECALL_INVALID_ARG", m))?;
+    let o = env.object()?;
+    env.set(o, c"items", env.typed_array_from_vec(i)?)?;
+    env.set(o, c"scores", env.typed_array_from_vec(s)?)?;
+    env.set(o, c"counts", env.typed_array_from_vec(c)?)?;
+    Ok(o)
+}
+
+/// x2iSumSeedsIn(shards: handle[], keys: BigInt64Array, weights: Float64Array, requestEnds: Uint32Array, top, fanout):
+/// {items: BigInt64Array, scores: Float64Array, counts: Uint32Array}: x2iSumSeedLists over the lists
+/// of one version's shards, read in place
+fn x2i_sum_seeds_in(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<6>::get(env, info)?;
+    let handles = env.array_items(a.argv[0], "shards")?;
+    let mut shards = Vec::with_capacity(handles.len());
+    for h in handles {
+        shards.push(index(env, h)?.as_ref());
+    }
+    let keys = unsafe { env.typed_array::<i64>(a.argv[1], "keys")? };
+    let weights = unsafe { env.typed_array::<f64>(a.argv[2], "weights")? };
+    let ends = unsafe { env.typed_array::<u32>(a.argv[3], "requestEnds")? };
+    let top = env.index(a.argv[4], "top")? as usize;
+    let fanout = env.u32_in(a.argv[5], "fanout", 0)? as usize;
+    let (i, s, c) = x2i::seedsum::sum_seed_lists_in(&shards, keys, weights, ends, top, fanout)?;
     let o = env.object()?;
     env.set(o, c"items", env.typed_array_from_vec(i)?)?;
     env.set(o, c"scores", env.typed_array_from_vec(s)?)?;

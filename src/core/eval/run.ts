@@ -104,7 +104,8 @@ export async function evaluateVersion(
   let mergeMs = 0;
   let nativeBatches = 0;
   const lists: Record<string, string[]>[] | undefined = o.keepLists ? [] : undefined;
-  const size = Math.max(1, o.batch ?? 2048);
+  // 512 users a batch: the batch's arrays stay in cache and reuse freed memory (2048 measured 15% slower)
+  const size = Math.max(1, o.batch ?? 512);
   // integer ids throughout: the native merge and scoring; otherwise the TypeScript reference
   const ints = o.reference ? null : integerUsers(users, filter);
   const requestsOf = (at: number, end: number): MergeRequest[] => {

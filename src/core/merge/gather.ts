@@ -15,6 +15,13 @@ export interface X2iSource {
     keys: BigInt64Array,
     o?: { top?: number },
   ): { found: Uint8Array; counts: Uint32Array; items: BigInt64Array; scores: Float32Array };
+  /** The seeds' lists summed per request, read in place (see the library's X2iReader). */
+  sumSeeds?(
+    keys: BigInt64Array,
+    weights: Float64Array,
+    requestEnds: Uint32Array,
+    o: { top?: number; fanout: number },
+  ): { items: BigInt64Array; scores: Float64Array; counts: Uint32Array };
 }
 export interface VectorSource {
   readonly kind: 'vector';
@@ -111,6 +118,16 @@ function x2iFlat(src: X2iSource, name: string, reqs: readonly MergeRequest[], fa
   });
   if (!keys.length)
     return { channel: name, counts: new Uint32Array(reqs.length), items: new BigInt64Array(0), scores: new Float64Array(0) };
+  if (src.sumSeeds) {
+    // the lists are read where they lie: no copy of every seed's list
+    const s = src.sumSeeds(
+      BigInt64Array.from(seedLists, (l) => keys[l]!),
+      Float64Array.from(weights),
+      ends,
+      { top: fanout, fanout },
+    );
+    return { channel: name, counts: s.counts, items: s.items, scores: s.scores };
+  }
   const b = src.getBatch(BigInt64Array.from(keys), { top: fanout });
   // the sums and the ranking run natively
   const s = loadNative().x2iSumSeedLists(

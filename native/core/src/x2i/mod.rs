@@ -364,18 +364,46 @@ impl X2iIndex {
         }
         out.items.reserve_exact(total);
         out.scores.reserve_exact(total);
-        for q in 0..keys.len() {
-            let n = out.counts[q] as usize;
+        for (&n, &w) in out.counts.iter().zip(&at) {
+            let (n, w) = (n as usize, w as usize);
             if n == 0 {
                 continue;
             }
-            let w = at[q] as usize;
             let len = (lists[w] & 0xffff_ffff) as usize;
             out.items.extend_from_slice(&lists[w + 1..w + 1 + n]);
             let scores = &lists[w + 1 + len..];
             out.scores.extend((0..n).map(|i| f32::from_bits((scores[i / 2] >> (32 * (i % 2))) as u32)));
         }
         Ok(out)
+    }
+
+    /// Where each key's list lies: `(word, length)`, `None` for a missing key or a tombstone.
+    pub fn find_lists(&self, keys: &[u64], ring: usize) -> Result<Vec<Option<(usize, usize)>>> {
+        let t = self.table();
+        let (mut at, mut hit) = (vec![0u64; keys.len()], vec![0u8; keys.len()]);
+        neighborhash::get_batch(&t, keys, &mut at, &mut hit, ring);
+        let empty = self.lists().is_empty();
+        let mut out = Vec::with_capacity(keys.len());
+        for q in 0..keys.len() {
+            if hit[q] == 0 || empty {
+                out.push(None);
+                continue;
+            }
+            let (head, len) = self.list_at(keys[q], at[q] as usize)?;
+            out.push(if head & TOMBSTONE != 0 { None } else { Some((at[q] as usize, len)) });
+        }
+        Ok(out)
+    }
+
+    /// The first `n` items of the list at `w` (from `find_lists`) with their scores, in order.
+    pub fn visit_list(&self, w: usize, n: usize, mut f: impl FnMut(u64, f32)) {
+        let lists = self.lists();
+        let len = (lists[w] & 0xffff_ffff) as usize;
+        let items = &lists[w + 1..w + 1 + n];
+        let scores = &lists[w + 1 + len..];
+        for (i, &item) in items.iter().enumerate() {
+            f(item, f32::from_bits((scores[i / 2] >> (32 * (i % 2))) as u32));
+        }
     }
 
     /// Every stored key in slot order: `f(key, items, scores)`, `None` for a tombstone.

@@ -2,8 +2,12 @@
 //! weight(seed) * score(seed -> item), best first, ties by the id's decimal text (the order the
 //! TypeScript merge uses for every channel), at most `fanout` a request. Many requests a call.
 
+use super::X2iIndex;
+use crate::error::Error;
 use crate::fastmap::FastMap;
+use crate::hash::{hash_i64, shards_of};
 use crate::merge::order::decimal;
+use crate::neighborhash;
 use std::cmp::Ordering;
 
 /// The kept items of every request one after another, their sums, and the count kept per request.
@@ -43,6 +47,60 @@ pub fn sum_seed_lists(
         at += c as usize;
     }
     starts.push(at);
+    Ok(rank_sums(weights, request_ends, fanout, |s, w, sums| {
+        let l = seed_lists.map_or(s, |x| x[s] as usize);
+        for j in starts[l]..starts[l + 1] {
+            *sums.entry(items[j]).or_insert(0.0) += w * scores[j] as f64;
+        }
+    }))
+}
+
+/// The same sums read straight from the shards of one x2i version (no list is copied out first):
+/// each seed key is routed to its shard as `recall shard` routes int64 keys, looked up there, and
+/// its list read to `top` items (all with 0), as a lookup returns them.
+pub fn sum_seed_lists_in(
+    shards: &[&X2iIndex],
+    keys: &[i64],
+    weights: &[f64],
+    request_ends: &[u32],
+    top: usize,
+    fanout: usize,
+) -> crate::error::Result<SeedSums> {
+    if keys.len() != weights.len() {
+        return Err(Error::InvalidArgument(format!("{} seeds but {} weights", keys.len(), weights.len())));
+    }
+    if shards.is_empty() {
+        return Err(Error::InvalidArgument("no shard".into()));
+    }
+    if request_ends.windows(2).any(|w| w[0] > w[1]) || request_ends.last().is_some_and(|&e| e as usize > keys.len()) {
+        return Err(Error::InvalidArgument("request ends must ascend and stay within the seeds".into()));
+    }
+    let mut shard_of = vec![0u32; keys.len()];
+    if shards.len() > 1 {
+        let mut hashes = vec![0u64; keys.len()];
+        hash_i64(keys, 0, &mut hashes)?;
+        shards_of(&hashes, shards.len() as u32, &mut shard_of)?;
+    }
+    // each shard's seeds found in one batched probe; a seed's list is then a position and a length
+    let mut lists: Vec<(usize, usize)> = vec![(0, 0); keys.len()];
+    for (sh, idx) in shards.iter().enumerate() {
+        let rows: Vec<usize> = (0..keys.len()).filter(|&i| shard_of[i] as usize == sh).collect();
+        let asked: Vec<u64> = rows.iter().map(|&i| keys[i] as u64).collect();
+        for (j, found) in idx.find_lists(&asked, neighborhash::DEFAULT_RING)?.into_iter().enumerate() {
+            lists[rows[j]] = found.map_or((0, 0), |(w, len)| (w, if top > 0 { len.min(top) } else { len }));
+        }
+    }
+    Ok(rank_sums(weights, request_ends, fanout, |s, w, sums| {
+        let (at, n) = lists[s];
+        if n > 0 {
+            shards[shard_of[s] as usize].visit_list(at, n, |item, score| *sums.entry(item as i64).or_insert(0.0) += w * score as f64);
+        }
+    }))
+}
+
+/// Per request: the sums its seeds add (`add(seed, weight, sums)`), best first, ties by the id's
+/// decimal text, at most `fanout`.
+fn rank_sums(weights: &[f64], request_ends: &[u32], fanout: usize, mut add: impl FnMut(usize, f64, &mut FastMap<i64, f64>)) -> SeedSums {
     let (mut out_items, mut out_scores, mut out_counts) = (Vec::new(), Vec::new(), Vec::with_capacity(request_ends.len()));
     let mut sums: FastMap<i64, f64> = FastMap::default();
     let mut kept: Vec<(i64, f64)> = Vec::new();
@@ -50,12 +108,8 @@ pub fn sum_seed_lists(
     let mut prev = 0usize;
     for &end in request_ends {
         sums.clear();
-        for s in prev..end as usize {
-            let w = weights[s];
-            let l = seed_lists.map_or(s, |x| x[s] as usize);
-            for j in starts[l]..starts[l + 1] {
-                *sums.entry(items[j]).or_insert(0.0) += w * scores[j] as f64;
-            }
+        for (s, &w) in weights.iter().enumerate().take(end as usize).skip(prev) {
+            add(s, w, &mut sums);
         }
         prev = end as usize;
         kept.clear();
@@ -80,7 +134,7 @@ pub fn sum_seed_lists(
             out_scores.push(v);
         }
     }
-    Ok((out_items, out_scores, out_counts))
+    (out_items, out_scores, out_counts)
 }
 
 #[cfg(test)]

@@ -94,6 +94,17 @@ export interface OpenX2i {
   lookup(keys: bigint[], top?: number): X2iAnswer[];
   /** The same answers as typed arrays (found 0 missing / 1 found / 2 deleted, counts, items, scores), without an object per item. */
   lookupTyped(keys: BigInt64Array, top?: number): { found: Uint8Array; counts: Uint32Array; items: BigInt64Array; scores: Float32Array };
+  /**
+   * Per request, the sum over its seeds of weight x score of every item in the seed's list (lists cut
+   * to `top`), best first, ties by the id's text, at most `fanout`; request r's seeds end at
+   * requestEnds[r]. One version without a WAL tail is read in place, natively.
+   */
+  sumSeeds(
+    keys: BigInt64Array,
+    weights: Float64Array,
+    requestEnds: Uint32Array,
+    o: { top: number; fanout: number },
+  ): { items: BigInt64Array; scores: Float64Array; counts: Uint32Array };
 }
 
 export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promise<OpenX2i> {
@@ -251,7 +262,13 @@ export async function openX2i(indexPath: string, o: X2iQueryOptions = {}): Promi
       });
     return { found, counts, items, scores };
   };
-  return { version: lv.version, layers: lv.layers.map((l) => l.version), shardCount, wal, lookup, lookupTyped };
+  const sumSeeds: OpenX2i['sumSeeds'] = (keys, weights, requestEnds, { top, fanout }) => {
+    if (!tail && handles.length === 1 && handles[0]!.shards.length === Math.max(1, shardCount))
+      return native.x2iSumSeedsIn(handles[0]!.shards, keys, weights, requestEnds, top, fanout);
+    const b = lookupTyped(keys, top);
+    return native.x2iSumSeedLists(b.items, b.scores, b.counts, weights, requestEnds, fanout);
+  };
+  return { version: lv.version, layers: lv.layers.map((l) => l.version), shardCount, wal, lookup, lookupTyped, sumSeeds };
 }
 
 /** The report of `recall query x2i` from an opened index. */
