@@ -3,7 +3,7 @@
 // over the same query results (one library call per user and channel, a straightforward merge and
 // metrics), and the merge of 3 channels x 500 candidates per request on one core.
 // EVAL_USERS (default 20000; the figure is 100000), EVAL_LOOP_USERS (users the plain loop
-// runs, default 2000: its users/s is measured on them), EVAL_RUNS (default 2: the replay and the
+// runs, default 2000: its users/s is measured on them), EVAL_RUNS (default 3: the replay and the
 // plain loop each run that many times, alternating, and the best of each is kept: one run on this
 // machine varies by a quarter). Writes bench/results/eval.json.
 import { execFileSync } from 'node:child_process';
@@ -17,7 +17,7 @@ import { evaluate, mergeCandidates, openIndex } from '../dist/api/index.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const USERS = Number(process.env.EVAL_USERS ?? 20000);
 const LOOP_USERS = Math.min(USERS, Number(process.env.EVAL_LOOP_USERS ?? 2000));
-const RUNS = Math.max(1, Number(process.env.EVAL_RUNS ?? 2));
+const RUNS = Math.max(1, Number(process.env.EVAL_RUNS ?? 3));
 const C = 200;
 const PER = 100;
 const DIM = 32;

@@ -23,7 +23,7 @@ export interface MergeScoreBatch {
   uniqueHits: Float64Array;
   mergedTotal: Float64Array;
   mergedHits: Float64Array;
-  /** Per scope (firstCounts[s] entries each): items in a list's first max-K and their best rank. */
+  /** Per scope (firstCounts[s] entries each, by id): items in a list's first max-K and their best rank, this batch's and the prior ones'. */
   firstItems: BigInt64Array;
   firstRanks: Uint32Array;
   firstCounts: Uint32Array;
@@ -278,6 +278,8 @@ export interface Native {
       deny?: BigInt64Array;
     },
     threads: number,
+    /** The first ranks of the batches before (this call's firstCounts / firstItems / firstRanks), carried over. */
+    prior?: { counts: Uint32Array; items: BigInt64Array; ranks: Uint32Array },
   ): Promise<MergeScoreBatch | null>;
   /** x2iSumSeedLists over the lists of one version's shards, read in place (keys routed as `shard` routes int64). */
   x2iSumSeedsIn(

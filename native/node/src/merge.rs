@@ -2,7 +2,7 @@
 
 use crate::napi::{Args, Env, JsError, JsResult, Task, define, err, export, spawn};
 use crate::sys::*;
-use recall_core::merge::batch::{self, Channel, Requests, Spec};
+use recall_core::merge::batch::{self, Channel, FirstRanks, Requests, Spec};
 
 js_fn! {
     async js_merge_score_batch => merge_score_batch;
@@ -15,7 +15,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
 /// mergeScoreBatch(channels: {counts: Uint32Array, items: BigInt64Array, scores: Float64Array, quota, weight}[],
 /// requests: {excludeOffsets: Uint32Array, exclude: BigInt64Array, truthOffsets: Uint32Array, truth: BigInt64Array},
 /// spec: {k, rrf: boolean, rrfK, ks: Uint32Array, discount: Float64Array, idcg: Float64Array, allow?: BigInt64Array,
-/// deny?: BigInt64Array}, threads): Promise of {metrics, mergedItems, mergedCounts, channelItems, channelCounts, uniqueItems,
+/// deny?: BigInt64Array}, threads, prior?: {counts, items, ranks}): Promise of {metrics, mergedItems, mergedCounts, channelItems, channelCounts, uniqueItems,
 /// uniqueHits, mergedTotal, mergedHits, firstItems, firstRanks, firstCounts} (counters as Float64Array), or null when a kept score is not finite.
 /// One channel's candidates, copied.
 struct OwnedChannel {
@@ -41,6 +41,7 @@ struct MergeScore {
     idcg: Vec<f64>,
     allow: Option<Vec<i64>>,
     deny: Option<Vec<i64>>,
+    prior: (Vec<u32>, Vec<i64>, Vec<u32>),
     threads: usize,
 }
 
@@ -68,7 +69,8 @@ impl Task for MergeScore {
             allow: self.allow.as_deref(),
             deny: self.deny.as_deref(),
         };
-        batch::merge_score(&channels, &req, &spec, self.threads).map_err(|m| err("ERR_RECALL_INVALID_ARG", m))
+        let prior = FirstRanks { counts: &self.prior.0, items: &self.prior.1, ranks: &self.prior.2 };
+        batch::merge_score(&channels, &req, &spec, prior, self.threads).map_err(|m| err("ERR_RECALL_INVALID_ARG", m))
     }
     fn resolve(self, env: Env, out: Self::Output) -> JsResult<napi_value> {
         let Some(out) = out else { return env.null() };
@@ -91,7 +93,7 @@ impl Task for MergeScore {
 }
 
 fn merge_score_batch(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<4>::get(env, info)?;
+    let a = Args::<5>::get(env, info)?;
     let mut channels = Vec::new();
     for c in env.array_items(a.argv[0], "channels")? {
         let quota = env.number(env.get(c, c"quota")?, "quota")?;
@@ -129,6 +131,16 @@ fn merge_score_batch(env: Env, info: napi_callback_info) -> JsResult<napi_value>
         idcg: unsafe { env.typed_array::<f64>(env.get(s, c"idcg")?, "idcg")? }.to_vec(),
         allow: opt_ids(c"allow")?,
         deny: opt_ids(c"deny")?,
+        prior: if env.is_nullish(a.argv[4])? {
+            Default::default()
+        } else {
+            let p = a.argv[4];
+            (
+                unsafe { env.typed_array::<u32>(env.get(p, c"counts")?, "prior counts")? }.to_vec(),
+                unsafe { env.typed_array::<i64>(env.get(p, c"items")?, "prior items")? }.to_vec(),
+                unsafe { env.typed_array::<u32>(env.get(p, c"ranks")?, "prior ranks")? }.to_vec(),
+            )
+        },
         threads: env.u32_in(a.argv[3], "threads", 1)? as usize,
     };
     spawn(env, "recall.mergeScoreBatch", task)

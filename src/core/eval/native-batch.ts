@@ -60,6 +60,7 @@ export function mergeScoreNative(
   at: number,
   end: number,
   threads: number,
+  prior?: { counts: Uint32Array; items: BigInt64Array; ranks: Uint32Array },
 ): Promise<MergeScoreBatch | null> {
   const ex = slice(ints.historyOffsets, ints.history, at, end);
   const tr = slice(ints.truthOffsets, ints.truth, at, end);
@@ -82,5 +83,6 @@ export function mergeScoreNative(
       deny: ints.deny,
     },
     Math.max(1, threads),
+    prior,
   );
 }

@@ -123,12 +123,14 @@ export async function evaluateVersion(
   const gatherAt = (at: number) =>
     ints && at < n ? gatherFlat(channels, spec, requestsOf(at, Math.min(n, at + size)), { threads: o.threads }) : null;
   let next = gatherAt(0);
+  // the native batches' first ranks, carried from batch to batch (merged natively, by id)
+  let carried: { counts: Uint32Array; items: BigInt64Array; ranks: Uint32Array } | undefined;
   for (let at = 0; at < n; at += size) {
     const end = Math.min(n, at + size);
     const flat = await next;
     // this batch merges on a pool thread while the next one's x2i sums run here
     const m0 = process.hrtime.bigint();
-    const merging = flat && ints ? mergeScoreNative(flat.lists, ints, mspec, ks, at, end, o.threads ?? 1) : null;
+    const merging = flat && ints ? mergeScoreNative(flat.lists, ints, mspec, ks, at, end, o.threads ?? 1, carried) : null;
     next = gatherAt(at + size);
     if (flat && merging) {
       const r = await merging;
@@ -149,6 +151,17 @@ export async function evaluateVersion(
     o.onBatch?.(end);
   }
   await next;
+  if (carried) {
+    const keys = idKeys(carried.items);
+    for (let s = 0, at = 0; s < scopes.length; s++) {
+      const first = firstRanks.get(scopes[s]!)!;
+      for (let j = at; j < at + carried.counts[s]!; j++) {
+        const had = first.get(keys[j]!);
+        if (had === undefined || carried.ranks[j]! < had) first.set(keys[j]!, carried.ranks[j]!);
+      }
+      at += carried.counts[s]!;
+    }
+  }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 
   /** The TypeScript reference for one user: each channel's list and the merged list, scored. */
@@ -196,15 +209,7 @@ export async function evaluateVersion(
           const base = ((u * (nc + 1) + s) * METRICS.length + m) * nk;
           for (let ki = 0; ki < nk; ki++) out[ki]![at + u] = r.metrics[base + ki]!;
         }
-    const fKeys = idKeys(r.firstItems);
-    for (let s = 0, at = 0; s <= nc; s++) {
-      const first = firstRanks.get(scopes[s]!)!;
-      for (let j = at; j < at + r.firstCounts[s]!; j++) {
-        const had = first.get(fKeys[j]!);
-        if (had === undefined || r.firstRanks[j]! < had) first.set(fKeys[j]!, r.firstRanks[j]!);
-      }
-      at += r.firstCounts[s]!;
-    }
+    carried = { counts: r.firstCounts, items: r.firstItems, ranks: r.firstRanks };
     if (lists) {
       const chKeys = idKeys(r.channelItems);
       const mKeys = idKeys(r.mergedItems);

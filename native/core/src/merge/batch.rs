@@ -69,8 +69,9 @@ pub struct Scored {
     /// Per K: merged top-K items, and hits among them.
     pub merged_total: Vec<u64>,
     pub merged_hits: Vec<u64>,
-    /// Per scope: every item in a list's first K (the largest K) and its best rank there, by id;
-    /// `first_counts[scope]` of them per scope (catalogue coverage without a pass per list entry).
+    /// Per scope: every item in a list's first K (the largest K) and its best rank there, by id,
+    /// over this batch and the `prior` ones passed in; `first_counts[scope]` of them per scope
+    /// (catalogue coverage without a pass per list entry).
     pub first_items: Vec<i64>,
     pub first_ranks: Vec<u32>,
     pub first_counts: Vec<u32>,
@@ -84,7 +85,27 @@ fn check_offsets(offsets: &[u32], len: usize, what: &str) -> std::result::Result
 }
 
 /// Checks the shapes; the merge itself runs on `threads` threads over parts of the requests.
-pub fn merge_score(channels: &[Channel], req: &Requests, spec: &Spec, threads: usize) -> std::result::Result<Option<Scored>, String> {
+/// First ranks carried from batch to batch, in `Scored`'s `first_*` layout (sorted by id per scope).
+#[derive(Clone, Copy, Default)]
+pub struct FirstRanks<'a> {
+    pub counts: &'a [u32],
+    pub items: &'a [i64],
+    pub ranks: &'a [u32],
+}
+
+pub fn merge_score(
+    channels: &[Channel],
+    req: &Requests,
+    spec: &Spec,
+    prior: FirstRanks,
+    threads: usize,
+) -> std::result::Result<Option<Scored>, String> {
+    if !prior.counts.is_empty() && prior.counts.len() != channels.len() + 1 {
+        return Err(format!("prior first ranks for {} scopes; {} expected", prior.counts.len(), channels.len() + 1));
+    }
+    if prior.counts.iter().map(|&c| c as usize).sum::<usize>() != prior.items.len() || prior.items.len() != prior.ranks.len() {
+        return Err("prior first ranks: counts, items and ranks disagree".into());
+    }
     let n = req.truth_offsets.len().checked_sub(1).ok_or("truth offsets are empty")?;
     check_offsets(req.truth_offsets, req.truth.len(), "truth")?;
     check_offsets(req.exclude_offsets, req.exclude.len(), "exclude")?;
@@ -150,12 +171,30 @@ pub fn merge_score(channels: &[Channel], req: &Requests, spec: &Spec, threads: u
             a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
         }
     }
-    for m in first {
+    let mut at = 0usize;
+    for (scope, m) in first.into_iter().enumerate() {
         let mut v: Vec<(i64, u32)> = m.into_iter().collect();
         v.sort_unstable();
-        all.first_counts.push(v.len() as u32);
-        all.first_items.extend(v.iter().map(|x| x.0));
-        all.first_ranks.extend(v.iter().map(|x| x.1));
+        // merged with the prior batches' (sorted) entries of this scope
+        let n = prior.counts.get(scope).map_or(0, |&c| c as usize);
+        let (pi, pr) = (&prior.items[at..at + n], &prior.ranks[at..at + n]);
+        at += n;
+        let before = all.first_items.len();
+        let (mut i, mut j) = (0, 0);
+        while i < v.len() || j < n {
+            let take_new = j == n || (i < v.len() && v[i].0 <= pi[j]);
+            let take_old = i == v.len() || (j < n && pi[j] <= v[i].0);
+            let (item, rank) = match (take_new, take_old) {
+                (true, true) => (v[i].0, v[i].1.min(pr[j])),
+                (true, false) => (v[i].0, v[i].1),
+                _ => (pi[j], pr[j]),
+            };
+            i += take_new as usize;
+            j += take_old as usize;
+            all.first_items.push(item);
+            all.first_ranks.push(rank);
+        }
+        all.first_counts.push((all.first_items.len() - before) as u32);
     }
     Ok(Some(all))
 }
@@ -473,8 +512,8 @@ mod tests {
                 chans.iter().map(|(c, i, s, q, w)| Channel { counts: c, items: i, scores: s, quota: *q, weight: *w }).collect();
             let req = Requests { exclude_offsets: &eo, exclude: &ex, truth_offsets: &to, truth: &tr };
             let spec = Spec { k, rrf, rrf_k: 60.0, ks: &ks, discount: &discount, idcg: &idcg, allow: None, deny: Some(&deny) };
-            let one = merge_score(&channels, &req, &spec, 1).unwrap().unwrap();
-            let three = merge_score(&channels, &req, &spec, 3).unwrap().unwrap();
+            let one = merge_score(&channels, &req, &spec, FirstRanks::default(), 1).unwrap().unwrap();
+            let three = merge_score(&channels, &req, &spec, FirstRanks::default(), 3).unwrap().unwrap();
             assert_eq!(one, three, "round {round}: the thread count changed the answer");
             let mut at = 0usize;
             let mut starts = vec![0usize; nc];
@@ -510,11 +549,28 @@ mod tests {
     }
 
     #[test]
+    fn first_ranks_carry_over_batches_by_id_keeping_the_best_rank() {
+        let (discount, idcg) = tables(3);
+        // one request, one channel: items 5, 9, 2 at ranks 1, 2, 3
+        let ch = Channel { counts: &[3], items: &[5, 9, 2], scores: &[3.0, 2.0, 1.0], quota: 10, weight: 1.0 };
+        let req = Requests { exclude_offsets: &[0, 0], exclude: &[], truth_offsets: &[0, 1], truth: &[9] };
+        let spec = Spec { k: 3, rrf: false, rrf_k: 60.0, ks: &[3], discount: &discount, idcg: &idcg, allow: None, deny: None };
+        // prior: channel scope {1: 1, 2: 1, 9: 3}, merged scope {7: 2}
+        let prior = FirstRanks { counts: &[3, 1], items: &[1, 2, 9, 7], ranks: &[1, 1, 3, 2] };
+        let out = merge_score(&[ch], &req, &spec, prior, 1).unwrap().unwrap();
+        assert_eq!(out.first_counts, vec![4, 4]);
+        assert_eq!(out.first_items, vec![1, 2, 5, 9, 2, 5, 7, 9]);
+        assert_eq!(out.first_ranks, vec![1, 1, 1, 2, 3, 1, 2, 2]);
+        let bad = FirstRanks { counts: &[1], items: &[1], ranks: &[1] };
+        assert!(merge_score(&[Channel { counts: &[0], items: &[], scores: &[], quota: 1, weight: 1.0 }], &req, &spec, bad, 1).is_err());
+    }
+
+    #[test]
     fn a_score_that_is_not_finite_sends_the_batch_to_the_reference_path() {
         let (discount, idcg) = tables(2);
         let ch = Channel { counts: &[2], items: &[1, 2], scores: &[1.0, f64::NAN], quota: 10, weight: 1.0 };
         let req = Requests { exclude_offsets: &[0, 0], exclude: &[], truth_offsets: &[0, 1], truth: &[2] };
         let spec = Spec { k: 2, rrf: false, rrf_k: 60.0, ks: &[2], discount: &discount, idcg: &idcg, allow: None, deny: None };
-        assert_eq!(merge_score(&[ch], &req, &spec, 1), Ok(None));
+        assert_eq!(merge_score(&[ch], &req, &spec, FirstRanks::default(), 1), Ok(None));
     }
 }
