@@ -387,47 +387,20 @@ describe('recall eval on planted clusters', () => {
     a.merge = { ...a.merge, seeds: 1, channels: { x2i: { quota: 5 }, vector: { quota: 5, weight: 0.5 } } };
     writeFileSync(P('worse.json'), JSON.stringify(a));
     const gate = ['--gate', 'recall@50 >= -5%'];
-    const self = await recall([
-      ...EVAL(),
-      '--config',
-      P('a.json'),
-      '--index-root',
-      P('a'),
-      '--against-config',
-      P('a.json'),
-      ...gate,
-      '--json',
-    ]);
+    // `config` on index a, against a.json (the config of a) given to `flag`
+    const against = (config, flag) =>
+      recall([...EVAL(), '--config', P(config), '--index-root', P('a'), flag, P('a.json'), ...gate, '--json']);
+    const self = await against('a.json', '--against-config');
     assert.equal(self.code, 0, self.stdout.slice(0, 3000) + self.stderr);
     const s = JSON.parse(self.stdout);
     assert.ok(s.diff.length > 0 && s.diff.every((d) => d.mean === 0 && d.lo === 0 && d.hi === 0), JSON.stringify(s.diff[0]));
     assert.match(s.against, /a\.json/);
-    const worse = await recall([
-      ...EVAL(),
-      '--config',
-      P('worse.json'),
-      '--index-root',
-      P('a'),
-      '--against-config',
-      P('a.json'),
-      ...gate,
-      '--json',
-    ]);
+    const worse = await against('worse.json', '--against-config');
     assert.equal(worse.code, 4, worse.stderr);
     const w = JSON.parse(worse.stdout);
     assert.ok(w.gates[0].breached && w.gates[0].hi < -0.05, JSON.stringify(w.gates[0]));
     // a file given to --against is taken as a config of the same index
-    const file = await recall([
-      ...EVAL(),
-      '--config',
-      P('worse.json'),
-      '--index-root',
-      P('a'),
-      '--against',
-      P('a.json'),
-      ...gate,
-      '--json',
-    ]);
+    const file = await against('worse.json', '--against');
     assert.equal(file.code, 4, file.stderr);
     assert.deepEqual(JSON.parse(file.stdout).diff, w.diff);
   });

@@ -4,71 +4,21 @@
 // beside other test files; the kill test and the recovery rules are in wal.test.mjs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadNative } from '../dist/core/native.js';
 import { appendWal } from '../dist/core/wal/append.js';
 import { dumpChannel } from '../dist/core/pipeline/dump.js';
 import { queryX2i } from '../dist/core/channels/x2i/query.js';
-import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
+import { rng, run, walFixture } from './helpers/wal-fixture.mjs';
 import { recall, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('wal-model');
 after(() => rmSync(dir, { recursive: true, force: true }));
 const TOP_K = 8;
-let fx;
-before(async () => {
-  fx = await makeParquetFixtures(join(dir, 'in'), 4000);
-});
-
-async function run(args, code = 0) {
-  const r = await recall([...args, '--json']);
-  assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-/** A sharded x2i channel of the fixture lists (3 shards, top 8), built once and copied per test. */
-let pristine;
-async function channel(name) {
-  if (!pristine) {
-    pristine = join(dir, 'pristine');
-    await run(['shard', '-i', fx.x2i_snappy, '-k', 'item_id', '-n', '3', '-o', join(dir, 'shards')]);
-    await run([
-      'build',
-      'x2i',
-      '-i',
-      join(dir, 'shards'),
-      '-k',
-      'item_id',
-      '--neighbors',
-      'neighbors',
-      '--scores',
-      'scores',
-      '--top-k',
-      String(TOP_K),
-      '-o',
-      pristine,
-    ]);
-  }
-  const out = join(dir, name);
-  cpSync(pristine, out, { recursive: true });
-  return out;
-}
-
-/** Seeded xorshift. */
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
+const { fx, channel } = walFixture(dir, TOP_K);
 
 /** A list as the index stores it: score desc, item asc, a repeated item keeps its best score, top k; f32 scores. */
 function normalise(items, scores) {
@@ -187,7 +137,7 @@ describe('wal: model-based', () => {
   it('vector model-based: upserts, deletes, delta and major dumps; every search equals brute force over the model', async () => {
     const idx = join(dir, 'vec');
     const wal = join(dir, 'vec-wal');
-    await run(['build', 'vector', '-i', fx.emb_zstd, '--id', 'item_id', '--vector', 'embedding', '--type', 'flat', '-o', idx]);
+    await run(['build', 'vector', '-i', fx().emb_zstd, '--id', 'item_id', '--vector', 'embedding', '--type', 'flat', '-o', idx]);
     const rand = rng(99);
     // the model: id -> row, read back from the base
     const native0 = loadNative();

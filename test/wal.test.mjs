@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadNative } from '../dist/core/native.js';
 import { appendWal } from '../dist/core/wal/append.js';
 import { inspectWal } from '../dist/core/wal/read.js';
 import { queryX2i } from '../dist/core/channels/x2i/query.js';
-import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
+import { rng, run, walFixture } from './helpers/wal-fixture.mjs';
 import { recall, scratchDir } from './helpers/cli.mjs';
 import { cases } from './helpers/scale.mjs';
 
@@ -21,57 +21,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const native = loadNative();
 const TOP_K = 8;
 const KILLS = cases(12, 40);
-let fx;
-before(async () => {
-  fx = await makeParquetFixtures(join(dir, 'in'), 4000);
-});
-
-async function run(args, code = 0) {
-  const r = await recall([...args, '--json']);
-  assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-/** A sharded x2i channel of the fixture lists (3 shards, top 8), built once and copied per test. */
-let pristine;
-async function channel(name) {
-  if (!pristine) {
-    pristine = join(dir, 'pristine');
-    await run(['shard', '-i', fx.x2i_snappy, '-k', 'item_id', '-n', '3', '-o', join(dir, 'shards')]);
-    await run([
-      'build',
-      'x2i',
-      '-i',
-      join(dir, 'shards'),
-      '-k',
-      'item_id',
-      '--neighbors',
-      'neighbors',
-      '--scores',
-      'scores',
-      '--top-k',
-      String(TOP_K),
-      '-o',
-      pristine,
-    ]);
-  }
-  const out = join(dir, name);
-  cpSync(pristine, out, { recursive: true });
-  return out;
-}
-
-/** Seeded xorshift. */
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
+const { channel } = walFixture(dir, TOP_K);
 
 const jsonl = (records) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 const answersOf = (res) => Object.fromEntries(res.results.map((r) => [r.key, r.found ? r.items : null]));
