@@ -23,17 +23,30 @@ export interface IntegerUsers {
 export function integerUsers(users: EvalUsers, filter: Pick<MergeFilter, 'allow' | 'deny'>): IntegerUsers | null {
   const flat = (sets: Iterable<Iterable<string>>) => {
     const offsets = new Uint32Array(users.users.length + 1);
-    const items: bigint[] = [];
+    let n = 0;
+    for (const set of sets) for (const _ of set) n++;
+    const items = new BigInt64Array(n);
+    // a safe integer is written as two 32-bit halves: no BigInt per id
+    const lo = new Uint32Array(items.buffer);
+    const hi = new Int32Array(items.buffer);
+    let at = 0;
     let u = 0;
     for (const set of sets) {
       for (const s of set) {
-        const v = integerId(s);
-        if (v === null) return null;
-        items.push(v);
+        const x = Number(s);
+        if (Number.isSafeInteger(x) && String(x) === s) {
+          lo[2 * at] = x >>> 0;
+          hi[2 * at + 1] = Math.floor(x / 4294967296);
+        } else {
+          const v = integerId(s);
+          if (v === null) return null;
+          items[at] = v;
+        }
+        at++;
       }
-      offsets[++u] = items.length;
+      offsets[++u] = at;
     }
-    return { offsets, items: BigInt64Array.from(items) };
+    return { offsets, items };
   };
   const h = flat(users.history);
   const t = h && flat(users.truth);

@@ -106,8 +106,7 @@ export async function evaluateVersion(
   const lists: Record<string, string[]>[] | undefined = o.keepLists ? [] : undefined;
   // 512 users a batch: the batch's arrays stay in cache and reuse freed memory (2048 measured 15% slower)
   const size = Math.max(1, o.batch ?? 512);
-  // integer ids throughout: the native merge and scoring; otherwise the TypeScript reference
-  const ints = o.reference ? null : integerUsers(users, filter);
+
   const requestsOf = (at: number, end: number): MergeRequest[] => {
     const reqs: MergeRequest[] = [];
     for (let u = at; u < end; u++)
@@ -119,6 +118,8 @@ export async function evaluateVersion(
     return reqs;
   };
   const t0 = process.hrtime.bigint();
+  // integer ids throughout: the native merge and scoring; otherwise the TypeScript reference
+  const ints = o.reference ? null : integerUsers(users, filter);
   // native path: the next batch's searches run on native threads while this one is merged
   const gatherAt = (at: number) =>
     ints && at < n ? gatherFlat(channels, spec, requestsOf(at, Math.min(n, at + size)), { threads: o.threads }) : null;
