@@ -134,7 +134,9 @@ export class PerfCollapser {
   private event: string | undefined;
   private firstTime = NaN;
   private lastTime = NaN;
+  /** Frames of a frame line's text after its address; Java names are tidied apart, so they have their own map. */
   private readonly frameCache = new Map<string, number[]>();
+  private readonly javaFrameCache = new Map<string, number[]>();
   /** Innermost frame id of the last frame line (what a following srcline line describes), -1 for none. */
   private lastFrameId = -1;
   private readonly fileOf = new Map<number, string>();
@@ -171,7 +173,8 @@ export class PerfCollapser {
       if (line.startsWith('# cmdline')) this.result.cmdline = line.slice(line.indexOf(':') + 1).trim();
       return;
     }
-    if (line.length === 0 || (c0 <= 32 && line.trim().length === 0)) {
+    // Frame lines start with whitespace too; only a line that also ends in it can be blank.
+    if (line.length === 0 || (c0 <= 32 && line.charCodeAt(line.length - 1) <= 32 && line.trim().length === 0)) {
       this.endEvent();
       return;
     }
@@ -345,8 +348,9 @@ export class PerfCollapser {
     if (sp < 0 || line.charCodeAt(line.length - 1) !== 41 /* ) */) return false;
     const rest = line.slice(sp);
     const java = this.java;
-    const cacheKey = java ? `j${rest}` : rest;
-    let funcs = this.frameCache.get(cacheKey);
+    // Two maps rather than a prefixed key: a concatenated key would be copied for every lookup.
+    const cache = java ? this.javaFrameCache : this.frameCache;
+    let funcs = cache.get(rest);
     if (funcs === undefined) {
       const open = line.lastIndexOf(' (');
       if (open < sp) return false;
@@ -370,8 +374,8 @@ export class PerfCollapser {
           return true;
         }
       }
-      if (this.frameCache.size > 500_000) this.frameCache.clear();
-      this.frameCache.set(cacheKey, funcs);
+      if (cache.size > 500_000) cache.clear();
+      cache.set(rest, funcs);
     }
     pushFrames(this.frames, funcs);
     return true;
