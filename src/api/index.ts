@@ -13,7 +13,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { X2iAnswer } from '../core/channels/x2i/query.js';
-import type { OpenVector, VectorBatch, VectorIndexInfo } from '../core/channels/vector/query.js';
+import type { OpenVector, VectorBatch, VectorFilter, VectorIndexInfo } from '../core/channels/vector/query.js';
 import type { OpenTextIndex, QueryResult, TextBatchHits } from '../core/channels/text/query.js';
 import type { OpenX2i } from '../core/channels/x2i/query.js';
 import { channelKind, type ChannelKind } from '../core/channels/kinds.js';
@@ -31,7 +31,7 @@ import { type EvalUsersOptions, loadEvalUsers } from '../core/eval/users.js';
 
 export type { X2iAnswer } from '../core/channels/x2i/query.js';
 export type { QueryResult as TextQueryResult, TextBatchHits } from '../core/channels/text/query.js';
-export type { VectorBatch, VectorIndexInfo } from '../core/channels/vector/query.js';
+export type { VectorBatch, VectorFilter, VectorIndexInfo } from '../core/channels/vector/query.js';
 export { RecallError, usage } from '../core/errors.js';
 
 export interface OpenIndexOptions {
@@ -108,6 +108,11 @@ export interface VectorSearchOptions {
   /** Re-rank this many candidates with exact f32 distances (0 = off). */
   rerank?: number;
   threads?: number;
+  /**
+   * Only rows these ids name and/or whose attribute (`build vector --attr`) satisfies `where`,
+   * applied inside the search (an exact scan of the allowed rows when the filter is very selective).
+   */
+  filter?: VectorFilter;
   signal?: AbortSignal;
 }
 

@@ -372,6 +372,8 @@ export interface Native {
     m: number;
     nlist: number;
     hasF32: number;
+    /** 1: the index keeps an integer attribute per row (built with --attr). */
+    hasAttrs: number;
     vectorBytes: number;
     memoryBytes: number;
   };
@@ -382,9 +384,17 @@ export interface Native {
   vectorSearch(
     index: VectorHandle,
     queries: Float32Array,
-    options: { k: number; ef?: number; nprobe?: number; rerank?: number; threads?: number },
+    options: { k: number; ef?: number; nprobe?: number; rerank?: number; threads?: number } & VectorFilterOptions,
     token?: CancelToken,
-  ): Promise<{ ids: BigInt64Array; distances: Float32Array; searchSeconds: number; searchCpuSeconds: number }>;
+  ): Promise<{
+    ids: BigInt64Array;
+    distances: Float32Array;
+    searchSeconds: number;
+    searchCpuSeconds: number;
+    /** With a filter: the rows it allows, and whether they were scanned exactly (else searched in the index). */
+    filterAllowed?: number;
+    filterScanned?: boolean;
+  }>;
 
   textTables(): { unicode: string; hash: string };
   textAnalyze(text: string, options: { segmentation?: TextSegmentation; maxTokenBytes?: number }): string[];
@@ -446,6 +456,18 @@ export interface VectorBuildOptions {
   threads?: number;
   /** 1: keep the f32 rows for re-ranking (quantised stores). */
   keepF32?: number;
+  /** An integer attribute per input row, kept for filtered search. */
+  attrs?: BigInt64Array;
+}
+
+/** Which rows a vector search may return (both given: rows that pass both). */
+export interface VectorFilterOptions {
+  /** Only these ids. */
+  allowIds?: BigUint64Array;
+  /** Only rows whose attribute lies in one of these closed ranges: lo0, hi0, lo1, hi1, ... */
+  attrRanges?: BigInt64Array;
+  /** auto (default): scan the allowed rows when that costs less than searching the index with the filter. */
+  filterMode?: 'auto' | 'index' | 'scan';
 }
 
 export type TextSegmentation = 'standard' | 'segmented';

@@ -196,6 +196,11 @@ impl Env {
         self.check(unsafe { napi_create_double(self.0, x, &mut v) })?;
         Ok(v)
     }
+    pub fn boolean(self, x: bool) -> JsResult<napi_value> {
+        let mut v = null_mut();
+        self.check(unsafe { napi_get_boolean(self.0, x, &mut v) })?;
+        Ok(v)
+    }
     pub fn uint32(self, x: u32) -> JsResult<napi_value> {
         let mut v = null_mut();
         self.check(unsafe { napi_create_uint32(self.0, x, &mut v) })?;

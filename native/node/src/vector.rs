@@ -3,6 +3,7 @@
 use crate::napi::{Args, Env, JsError, JsResult, Task, define, err, export, spawn};
 use crate::sys::*;
 use recall_core::container::HeaderFields;
+use recall_core::vector::filter::FilterMode;
 use recall_core::vector::store::{Metric, Quant};
 use recall_core::vector::{BuildOptions, IndexType, Results, SearchParams, VectorIndex};
 use std::ffi::CStr;
@@ -46,6 +47,7 @@ struct Build {
     params: String,
     data: Vec<f32>,
     ids: Vec<u64>,
+    attrs: Option<Vec<i64>>,
     dim: usize,
     opts: BuildOptions,
     cancel: recall_core::CancelToken,
@@ -56,7 +58,7 @@ impl Task for Build {
     fn compute(&mut self) -> Result<(u64, f64, f64), JsError> {
         let t0 = std::time::Instant::now();
         let c0 = recall_core::cputime::process_cpu_seconds();
-        let idx = VectorIndex::build(&self.data, &self.ids, self.dim, &self.opts, &self.cancel)?;
+        let idx = VectorIndex::build_with_attrs(&self.data, &self.ids, self.attrs.as_deref(), self.dim, &self.opts, &self.cancel)?;
         let (secs, cpu) = (t0.elapsed().as_secs_f64(), recall_core::cputime::process_cpu_seconds() - c0);
         let bytes = idx.write(&self.path, self.fields.clone(), &self.params)?;
         Ok((bytes, secs, cpu))
@@ -71,7 +73,8 @@ impl Task for Build {
 }
 
 /// vectorBuild(path, header, paramsJson, data: Float32Array, ids: BigUint64Array, dim,
-///             {type, metric, quant, m, efConstruction, nlist, kmeansIters, seed: bigint, threads, keepF32}, token?)
+///             {type, metric, quant, m, efConstruction, nlist, kmeansIters, seed: bigint, threads, keepF32,
+///              attrs?: BigInt64Array (one per row)}, token?)
 fn vector_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<8>::get(env, info)?;
     let path = PathBuf::from(env.string_arg(a.argv[0], "path")?);
@@ -98,8 +101,10 @@ fn vector_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         threads: num(c"threads", 1.0)? as usize,
         keep_f32: num(c"keepF32", 0.0)? != 0.0,
     };
+    let attrs_v = env.get(o, c"attrs")?;
+    let attrs = if env.is_nullish(attrs_v)? { None } else { Some(unsafe { env.typed_array::<i64>(attrs_v, "attrs")? }.to_vec()) };
     let cancel = crate::cancel::token_arg(env, a.argv[7])?;
-    spawn(env, "recall.vectorBuild", Build { path, fields, params, data, ids, dim, opts, cancel })
+    spawn(env, "recall.vectorBuild", Build { path, fields, params, data, ids, attrs, dim, opts, cancel })
 }
 
 fn index<'a>(env: Env, v: napi_value) -> JsResult<&'a Arc<VectorIndex>> {
@@ -113,7 +118,7 @@ fn vector_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.external(Arc::new(VectorIndex::open(&path)?), &INDEX_TAG)
 }
 
-/// vectorInfo(handle): {n, dim, type, metric, quant, m, nlist, hasF32, vectorBytes, memoryBytes}
+/// vectorInfo(handle): {n, dim, type, metric, quant, m, nlist, hasF32, hasAttrs, vectorBytes, memoryBytes}
 fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<1>::get(env, info)?;
     let idx = index(env, a.argv[0])?;
@@ -126,6 +131,7 @@ fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.set(o, c"m", env.double(idx.hnsw.as_ref().map_or(0, |h| h.m) as f64)?)?;
     env.set(o, c"nlist", env.double(idx.ivf.as_ref().map_or(0, |v| v.nlist) as f64)?)?;
     env.set(o, c"hasF32", env.double(idx.f32.is_some() as u8 as f64)?)?;
+    env.set(o, c"hasAttrs", env.double(idx.attrs.is_some() as u8 as f64)?)?;
     env.set(o, c"vectorBytes", env.double(idx.store.raw().len() as f64)?)?;
     env.set(o, c"memoryBytes", env.double(idx.memory_bytes() as f64)?)?;
     Ok(o)
@@ -149,33 +155,57 @@ fn vector_verify(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.null()
 }
 
+/// A filter as the caller gave it: built into rows on the worker thread (it reads every row).
+struct FilterArgs {
+    allow_ids: Option<Vec<u64>>,
+    ranges: Option<Vec<(i64, i64)>>,
+    mode: FilterMode,
+}
+
 struct Search {
     idx: Arc<VectorIndex>,
     queries: Vec<f32>,
     params: SearchParams,
+    filter: Option<FilterArgs>,
     cancel: recall_core::CancelToken,
 }
 
+/// What a filtered search reports: the rows allowed and whether they were scanned.
+type FilterUse = Option<(usize, bool)>;
+
 impl Task for Search {
-    type Output = (Results, f64, f64);
-    fn compute(&mut self) -> Result<(Results, f64, f64), JsError> {
+    type Output = (Results, f64, f64, FilterUse);
+    fn compute(&mut self) -> Result<Self::Output, JsError> {
         let t0 = std::time::Instant::now();
         let c0 = recall_core::cputime::process_cpu_seconds();
-        let r = self.idx.search(&self.queries, &self.params, &self.cancel)?;
-        Ok((r, t0.elapsed().as_secs_f64(), recall_core::cputime::process_cpu_seconds() - c0))
+        let (r, used) = match &self.filter {
+            None => (self.idx.search(&self.queries, &self.params, &self.cancel)?, None),
+            Some(f) => {
+                let rows = self.idx.row_filter(f.allow_ids.as_deref(), f.ranges.as_deref())?;
+                let used = (rows.allowed(), self.idx.filter_scans(&rows, &self.params, f.mode));
+                (self.idx.search_filtered(&self.queries, &self.params, Some(&rows), f.mode, &self.cancel)?, Some(used))
+            }
+        };
+        Ok((r, t0.elapsed().as_secs_f64(), recall_core::cputime::process_cpu_seconds() - c0, used))
     }
-    fn resolve(self, env: Env, (r, secs, cpu): (Results, f64, f64)) -> JsResult<napi_value> {
+    fn resolve(self, env: Env, (r, secs, cpu, used): Self::Output) -> JsResult<napi_value> {
         let o = env.object()?;
         env.set(o, c"ids", env.typed_array_from_vec(r.ids)?)?;
         env.set(o, c"distances", env.typed_array_from_vec(r.distances)?)?;
         env.set(o, c"searchSeconds", env.double(secs)?)?;
         env.set(o, c"searchCpuSeconds", env.double(cpu)?)?;
+        if let Some((allowed, scanned)) = used {
+            env.set(o, c"filterAllowed", env.double(allowed as f64)?)?;
+            env.set(o, c"filterScanned", env.boolean(scanned)?)?;
+        }
         Ok(o)
     }
 }
 
-/// vectorSearch(handle, queries: Float32Array, {k, ef, nprobe, rerank, threads}, token?):
-/// Promise<{ids: BigInt64Array, distances: Float32Array, searchSeconds, searchCpuSeconds}>
+/// vectorSearch(handle, queries: Float32Array, {k, ef, nprobe, rerank, threads,
+///              allowIds?: BigUint64Array, attrRanges?: BigInt64Array (lo, hi pairs), filterMode?}, token?):
+/// Promise<{ids: BigInt64Array, distances: Float32Array, searchSeconds, searchCpuSeconds,
+///          filterAllowed?, filterScanned?}>
 fn vector_search(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<4>::get(env, info)?;
     let idx = Arc::clone(index(env, a.argv[0])?);
@@ -189,6 +219,21 @@ fn vector_search(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
         rerank: num(c"rerank", 0.0)? as usize,
         threads: num(c"threads", 1.0)? as usize,
     };
+    let allow_v = env.get(o, c"allowIds")?;
+    let allow_ids = if env.is_nullish(allow_v)? { None } else { Some(unsafe { env.typed_array::<u64>(allow_v, "allowIds")? }.to_vec()) };
+    let ranges_v = env.get(o, c"attrRanges")?;
+    let ranges = if env.is_nullish(ranges_v)? {
+        None
+    } else {
+        let flat = unsafe { env.typed_array::<i64>(ranges_v, "attrRanges")? };
+        if !flat.len().is_multiple_of(2) {
+            return Err(err("ERR_RECALL_INVALID_ARG", "attrRanges: lo, hi pairs expected"));
+        }
+        Some(flat.chunks_exact(2).map(|p| (p[0], p[1])).collect())
+    };
+    let mode_s = opt_string(env, o, c"filterMode", "auto")?;
+    let mode = FilterMode::parse(&mode_s).ok_or_else(|| err("ERR_RECALL_INVALID_ARG", format!("unknown filter mode {mode_s}")))?;
+    let filter = (allow_ids.is_some() || ranges.is_some()).then_some(FilterArgs { allow_ids, ranges, mode });
     let cancel = crate::cancel::token_arg(env, a.argv[3])?;
-    spawn(env, "recall.vectorSearch", Search { idx, queries, params, cancel })
+    spawn(env, "recall.vectorSearch", Search { idx, queries, params, filter, cancel })
 }

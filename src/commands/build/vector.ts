@@ -9,11 +9,13 @@ export default class BuildVector extends RecallCommand<BuildVectorResult & KeptV
   static override summary = 'Build a vector index (HNSW, IVF or flat; f32, f16 or int8) from parquet or fbin vectors.';
   static override description = `The index is written as the next version of the --out channel folder and published only when complete.
 Graphs and centroids are computed from f32 vectors with bit-identical kernels: the same input, flags and --seed give the same bytes on any machine and for any --threads. int8 is per-dimension affine quantisation trained on the data;
---rerank keeps the f32 vectors in their own section so queries can re-rank the top R exactly.`;
+--rerank keeps the f32 vectors in their own section so queries can re-rank the top R exactly.
+--attr keeps an integer column of the parquet input with every row (a category, a shop, a price bucket), so that \`query vector --where\` can filter on it inside the search.`;
   static override examples = [
     '<%= config.bin %> build vector --input emb.parquet --id item_id --vector embedding --type hnsw --out out/vector',
     '<%= config.bin %> build vector --input train.f32 --type hnsw --quant int8 --rerank --m 16 --ef-construction 200 --out out/vec-int8',
     '<%= config.bin %> build vector --input train.f32 --type ivf --nlist 1024 --quant f16 --out out/vec-ivf',
+    '<%= config.bin %> build vector --input emb.parquet --id item_id --vector embedding --attr category --out out/vector',
   ];
   static override flags = {
     input: Flags.string({
@@ -25,6 +27,7 @@ Graphs and centroids are computed from f32 vectors with bit-identical kernels: t
     'input-format': Flags.string({ description: 'input format (default: from the file name)', options: ['parquet', 'fbin', 'jsonl'] }),
     id: Flags.string({ description: 'parquet: integer id column (default: the row number)' }),
     vector: Flags.string({ description: 'parquet: list/array column of numbers' }),
+    attr: Flags.string({ description: 'parquet: an integer column kept per row, for `query vector --where`' }),
     type: Flags.string({ description: 'index type', options: ['hnsw', 'ivf', 'flat'], default: 'hnsw' }),
     quant: Flags.string({ description: 'stored precision', options: ['f32', 'f16', 'int8'], default: 'f32' }),
     metric: Flags.string({ description: 'distance', options: ['l2', 'ip', 'cosine'], default: 'l2' }),
@@ -50,6 +53,7 @@ Graphs and centroids are computed from f32 vectors with bit-identical kernels: t
         inputFormat: flags['input-format'],
         id: flags.id,
         vector: flags.vector,
+        attr: flags.attr,
         out: flags.out,
         discardUpdates: flags['discard-updates'],
         build: {

@@ -8,12 +8,15 @@ export default class QueryVector extends RecallCommand<QueryVectorResult> {
   static override description =
     `Queries come from an fbin file, parquet (--vector COL) or JSON lines; --queries - reads JSON lines (or, with --queries-format fbin, an fbin) from stdin. JSON lines: one query per line, a JSON array of numbers or an object {"vector": [...]}, e.g. [0.1, 0.2, 0.3] or {"vector": [0.1, 0.2, 0.3]}; every line has the index's dimension.
 One native call searches the batch; searchMs / searchCpuMs exclude loading. Distances: Euclidean for l2, minus the inner product for ip, 1 - cosine for cosine.
+Filters apply inside the search: --filter FILE keeps only the ids it lists (one per line), --where a predicate over the integer attribute the index kept (build vector --attr), e.g. 'category = 3', 'price between 2 and 5', 'shop in (7, 9)', joined by and / or / not. A filter that leaves few rows is answered by an exact scan of them (--filter-mode says which; the --json filter.path reports it).
 A version with delta layers (recall dump --delta) is searched layer by layer (ids a newer layer replaced or deleted are dropped); --wal adds the vectors upserted after the version's dump seq (scored exactly) and hides the deleted ones.`;
   static override examples = [
     '<%= config.bin %> query vector --index out/vector --queries test.f32 --k 10 --ef 64 --json',
     '<%= config.bin %> query vector --index out/vec-int8 --queries q.jsonl --k 10 --rerank 40',
     '<%= config.bin %> query vector --index out/vec-ivf --queries test.f32 --k 10 --nprobe 16 --ids-out ids.i32',
     '<%= config.bin %> query vector --index out/vector --wal out/wal --queries q.jsonl --k 10',
+    "<%= config.bin %> query vector --index out/vector --queries q.jsonl --k 10 --where 'category in (3, 4)'",
+    '<%= config.bin %> query vector --index out/vector --queries q.jsonl --k 10 --filter in-stock-ids.txt',
   ];
   static override flags = {
     index: Flags.string({ description: 'vector file, version folder or channel folder', required: true }),
@@ -29,6 +32,13 @@ A version with delta layers (recall dump --delta) is searched layer by layer (id
       min: 0,
     }),
     threads: Flags.integer({ description: 'search threads', default: 1, min: 1 }),
+    filter: Flags.string({ description: 'only these ids: a file with one id per line' }),
+    where: Flags.string({ description: "only rows whose attribute passes, e.g. 'category = 3' (index built with --attr)" }),
+    'filter-mode': Flags.string({
+      description: 'auto: scan the allowed rows when cheaper than a filtered index search; index or scan to force one',
+      options: ['auto', 'index', 'scan'],
+      default: 'auto',
+    }),
     'ids-out': Flags.string({ description: 'also write the ids as an int32 fbin (nq x k)' }),
     ...walQueryFlags,
   };
@@ -47,6 +57,9 @@ A version with delta layers (recall dump --delta) is searched layer by layer (id
       nprobe: flags.nprobe,
       rerank: flags.rerank,
       threads: flags.threads,
+      filter: flags.filter,
+      where: flags.where,
+      filterMode: flags['filter-mode'] as 'auto' | 'index' | 'scan',
       idsOut: flags['ids-out'],
     };
     const open = { wal: flags.wal, asOf: flags['as-of'], skipCorrupt: flags['skip-corrupt'] };

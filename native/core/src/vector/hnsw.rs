@@ -10,6 +10,7 @@
 //! with the graph, so the result depends on the seed and the data only, not
 //! on the thread count.
 
+use super::filter::RowFilter;
 use super::heap::{Cand, TopK};
 use super::store::Scorer;
 use crate::cancel::CancelToken;
@@ -163,6 +164,61 @@ impl Hnsw {
         let ep = Cand { d: dist(self.entry), id: self.entry };
         let ep = self.greedy(dist, self.max_level as usize, 0, ep);
         let mut r = self.search_level(dist, prefetch, &[ep], ef.max(k), 0, vis);
+        r.truncate(k);
+        r
+    }
+
+    /// The k nearest allowed rows. The walk goes through every node it reaches (a disallowed node
+    /// still leads on to its neighbours, so the graph stays connected under any filter); only allowed
+    /// nodes enter the result, and the walk stops once `ef` allowed ones are held and the nearest
+    /// unexpanded candidate is farther than all of them.
+    pub fn search_filtered(
+        &self,
+        dist: &impl Fn(u32) -> f32,
+        prefetch: &impl Fn(u32),
+        k: usize,
+        ef: usize,
+        vis: &mut Visited,
+        filter: &RowFilter,
+    ) -> Vec<Cand> {
+        if self.levels.is_empty() {
+            return Vec::new();
+        }
+        let ep = Cand { d: dist(self.entry), id: self.entry };
+        let ep = self.greedy(dist, self.max_level as usize, 0, ep);
+        let ef = ef.max(k);
+        vis.next();
+        let mut cand: BinaryHeap<Reverse<Cand>> = BinaryHeap::with_capacity(ef * 2);
+        let mut best = TopK::new(ef);
+        vis.insert(ep.id);
+        cand.push(Reverse(ep));
+        if filter.allows(ep.id) {
+            best.push(ep);
+        }
+        let mut fresh: Vec<u32> = Vec::with_capacity(self.m0);
+        while let Some(Reverse(c)) = cand.pop() {
+            if c.d > best.bound() {
+                break;
+            }
+            fresh.clear();
+            for &nb in self.links(c.id, 0) {
+                if vis.insert(nb) {
+                    prefetch(nb);
+                    fresh.push(nb);
+                }
+            }
+            for &nb in &fresh {
+                let d = dist(nb);
+                if d < best.bound() {
+                    let e = Cand { d, id: nb };
+                    cand.push(Reverse(e));
+                    if filter.allows(nb) {
+                        best.push(e);
+                    }
+                }
+            }
+        }
+        let mut r = best.into_sorted();
         r.truncate(k);
         r
     }

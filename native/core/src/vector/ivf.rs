@@ -2,6 +2,7 @@
 //! its nearest centroid's list (the store is reordered so a list is one
 //! contiguous run of rows); a query scans the `nprobe` nearest lists.
 
+use super::filter::RowFilter;
 use super::heap::{Cand, TopK};
 use super::store::{Metric, Scorer, padded};
 use crate::cancel::CancelToken;
@@ -142,6 +143,47 @@ impl Ivf {
             let c = p.id as usize;
             for r in self.offsets[c]..self.offsets[c + 1] {
                 top.push(Cand { d: dist(r as u32), id: r as u32 });
+            }
+        }
+        top.into_sorted()
+    }
+
+    /// The k nearest allowed rows: lists in order of their centroid's distance until as many allowed
+    /// rows were scored as an unfiltered search of `nprobe` lists scores rows (the same distance
+    /// budget, so about the same recall), and at least k (or every list was probed).
+    pub fn search_filtered(
+        &self,
+        scorer: &Scorer,
+        q_padded: &[f32],
+        dist: &impl Fn(u32) -> f32,
+        k: usize,
+        nprobe: usize,
+        filter: &RowFilter,
+    ) -> Vec<Cand> {
+        let stride = scorer.store.stride;
+        let kern = kernels::kernels();
+        let mut order: Vec<Cand> = (0..self.nlist)
+            .map(|c| {
+                let y = &self.centroids[c * stride..(c + 1) * stride];
+                let d = if scorer.metric.is_l2() { (kern.l2sq_f32)(q_padded, y) } else { -(kern.dot_f32)(q_padded, y) };
+                Cand { d, id: c as u32 }
+            })
+            .collect();
+        order.sort_unstable();
+        let n = self.offsets[self.nlist] as usize;
+        let budget = (nprobe.max(1) * n).div_ceil(self.nlist).max(k);
+        let mut top = TopK::new(k);
+        let mut scored = 0;
+        for p in &order {
+            if scored >= budget {
+                break;
+            }
+            let c = p.id as usize;
+            for r in self.offsets[c]..self.offsets[c + 1] {
+                if filter.allows(r as u32) {
+                    top.push(Cand { d: dist(r as u32), id: r as u32 });
+                    scored += 1;
+                }
             }
         }
         top.into_sorted()

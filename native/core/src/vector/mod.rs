@@ -9,6 +9,7 @@
 //! kernels, so the same input, parameters and seed give the same bytes on any
 //! machine and for any thread count.
 
+pub mod filter;
 pub mod heap;
 pub mod hnsw;
 pub mod ivf;
@@ -17,6 +18,7 @@ pub mod store;
 use crate::cancel::CancelToken;
 use crate::container::{self, Container, HeaderFields, Section, kind};
 use crate::error::{Error, Result};
+use filter::{FilterMode, RowFilter};
 use heap::{Cand, TopK};
 use hnsw::{Hnsw, Visited};
 use ivf::Ivf;
@@ -40,6 +42,8 @@ pub const SECTION_IVF_OFFSETS: u32 = 42;
 /// the rows it re-ranks instead of the whole section. Files written before it have none; their
 /// F32 section is checked whole on first use.
 pub const SECTION_F32_CRC: u32 = 43;
+/// The integer attribute of every row (i64), kept with `--attr` for filtered search.
+pub const SECTION_ATTRS: u32 = 44;
 
 /// Upper bounds a reader accepts for parameters a file states (a damaged or re-sealed file must be
 /// refused, not drive an allocation); far above anything a build writes.
@@ -201,6 +205,8 @@ pub struct VectorIndex {
     pub f32: Option<F32Rows>,
     pub hnsw: Option<Hnsw>,
     pub ivf: Option<Ivf>,
+    /// The integer attribute of each row (in row order), when the build kept one.
+    pub attrs: Option<Vec<i64>>,
     pub header: Option<container::Header>,
 }
 
@@ -273,8 +279,26 @@ fn f32s(b: &[u8]) -> Vec<f32> {
 impl VectorIndex {
     /// Build from `n` dense rows of `dim` f32 and their ids.
     pub fn build(data: &[f32], ids: &[u64], dim: usize, o: &BuildOptions, cancel: &CancelToken) -> Result<VectorIndex> {
+        VectorIndex::build_with_attrs(data, ids, None, dim, o, cancel)
+    }
+
+    /// Build, keeping an integer attribute per row (input order) for filtered search.
+    pub fn build_with_attrs(
+        data: &[f32],
+        ids: &[u64],
+        attrs: Option<&[i64]>,
+        dim: usize,
+        o: &BuildOptions,
+        cancel: &CancelToken,
+    ) -> Result<VectorIndex> {
         let n = ids.len();
         check_rows(data, n, dim)?;
+        if let Some(a) = attrs
+            && a.len() != n
+        {
+            return Err(Error::InvalidArgument(format!("{} attribute values for {n} rows", a.len())));
+        }
+        let mut attrs = attrs.map(<[i64]>::to_vec);
         let mut rows: Vec<f32> = data.to_vec();
         if o.metric == Metric::Cosine {
             for r in 0..n {
@@ -293,6 +317,7 @@ impl VectorIndex {
                 r2.extend_from_slice(&rows[old as usize * dim..(old as usize + 1) * dim]);
             }
             ids = perm.iter().map(|&old| ids[old as usize]).collect();
+            attrs = attrs.map(|a| perm.iter().map(|&old| a[old as usize]).collect());
             rows = r2;
             ivf = Some(Ivf { nlist, centroids, offsets });
         }
@@ -308,7 +333,7 @@ impl VectorIndex {
         } else {
             (Store::encode(&rows, n, dim, o.quant), o.keep_f32.then_some(F32Rows::Owned(f32_store)))
         };
-        Ok(VectorIndex { kind: o.kind, metric: o.metric, n, dim, ids, store, f32, hnsw, ivf, header: None })
+        Ok(VectorIndex { kind: o.kind, metric: o.metric, n, dim, ids, store, f32, hnsw, ivf, attrs, header: None })
     }
 
     fn meta(&self) -> Vec<u64> {
@@ -369,6 +394,9 @@ impl VectorIndex {
         if let Some(v) = &self.ivf {
             sections.push((SECTION_IVF_CENTROIDS, 1, le_f32(&v.centroids)));
             sections.push((SECTION_IVF_OFFSETS, 1, le_u64(&v.offsets)));
+        }
+        if let Some(a) = &self.attrs {
+            sections.push((SECTION_ATTRS, 1, a.iter().flat_map(|x| x.to_le_bytes()).collect()));
         }
         let refs: Vec<(u32, u32, &[u8])> = sections.iter().map(|(k, v, b)| (*k, *v, b.as_slice())).collect();
         container::write_container(path, fields, &refs)
@@ -490,12 +518,54 @@ impl VectorIndex {
         } else {
             None
         };
-        Ok(VectorIndex { kind: kind_, metric, n, dim, ids, store, f32, hnsw, ivf, header: Some(c.header.clone()) })
+        let attrs = match c.read_section(SECTION_ATTRS)? {
+            Some(b) if b.len() == 8 * n => Some(b.chunks_exact(8).map(|x| i64::from_le_bytes(x.try_into().unwrap())).collect()),
+            Some(_) => return Err(corrupt("attribute section disagrees with the row count".into())),
+            None => None,
+        };
+        Ok(VectorIndex { kind: kind_, metric, n, dim, ids, store, f32, hnsw, ivf, attrs, header: Some(c.header.clone()) })
     }
 
     /// Search `queries` (dense `nq x dim`), in parallel over queries.
     pub fn search(&self, queries: &[f32], p: &SearchParams, cancel: &CancelToken) -> Result<Results> {
+        self.search_filtered(queries, p, None, FilterMode::Auto, cancel)
+    }
+
+    /// The rows whose id is in `ids`, or whose attribute lies in one of `ranges`, or both (AND).
+    pub fn row_filter(&self, ids: Option<&[u64]>, ranges: Option<&[(i64, i64)]>) -> Result<RowFilter> {
+        let by_attr = match ranges {
+            Some(r) => {
+                let attrs = self
+                    .attrs
+                    .as_ref()
+                    .ok_or_else(|| Error::InvalidArgument("the index keeps no attribute: build it with --attr COLUMN".into()))?;
+                Some(RowFilter::from_ranges(attrs, r))
+            }
+            None => None,
+        };
+        let by_id = ids.map(|ids| RowFilter::from_ids(&self.ids, ids));
+        Ok(match (by_id, by_attr) {
+            (Some(a), Some(b)) => a.and(&b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => RowFilter::from_fn(self.n, |_| true),
+        })
+    }
+
+    /// Search only the rows `filter` allows (all rows without one); `mode` picks the filtered path.
+    pub fn search_filtered(
+        &self,
+        queries: &[f32],
+        p: &SearchParams,
+        filter: Option<&RowFilter>,
+        mode: FilterMode,
+        cancel: &CancelToken,
+    ) -> Result<Results> {
         let dim = self.dim;
+        if let Some(f) = filter
+            && f.rows() != self.n
+        {
+            return Err(Error::InvalidArgument(format!("a filter of {} rows for an index of {}", f.rows(), self.n)));
+        }
         if !queries.len().is_multiple_of(dim) {
             return Err(Error::InvalidArgument(format!("queries: {} values are not rows of {dim}", queries.len())));
         }
@@ -526,7 +596,7 @@ impl VectorIndex {
                         let nq_here = out_ids.len() / k;
                         // Flat scans take queries FLAT_BATCH at a time, so each row is read from
                         // memory once per batch instead of once per query.
-                        let batch = if self.kind == IndexType::Flat { FLAT_BATCH } else { 1 };
+                        let batch = if self.kind == IndexType::Flat && filter.is_none() { FLAT_BATCH } else { 1 };
                         let mut qi = 0;
                         while qi < nq_here {
                             cancel.check()?;
@@ -541,7 +611,9 @@ impl VectorIndex {
                                     qv
                                 })
                                 .collect();
-                            let found = if self.kind == IndexType::Flat {
+                            let found = if let Some(f) = filter {
+                                vec![self.search_one_filtered(&qs[0], p, &mut vis, f, mode)?]
+                            } else if self.kind == IndexType::Flat {
                                 self.search_flat(&qs, p)?
                             } else {
                                 vec![self.search_one(&qs[0], p, &mut vis)?]
@@ -647,15 +719,7 @@ impl VectorIndex {
         let scorer = Scorer::new(&self.store, self.metric);
         let prepared = scorer.prepare(q);
         let dist = |r: u32| scorer.dist(&prepared, r as usize);
-        let row_bytes = self.store.row_bytes();
-        let prefetch = |r: u32| {
-            let ptr = self.store.row_ptr(r as usize);
-            // Two lines: enough for the hardware prefetcher to follow the row.
-            crate::prefetch::prefetch(ptr);
-            if row_bytes > 64 {
-                crate::prefetch::prefetch(ptr.wrapping_add(64));
-            }
-        };
+        let prefetch = |r: u32| self.prefetch_row(r);
         let want = self.wanted(p);
         let found = match self.kind {
             IndexType::Hnsw => self.hnsw.as_ref().expect("hnsw").search(&dist, &prefetch, want, p.ef.max(want), vis),
@@ -666,6 +730,66 @@ impl VectorIndex {
             }
             IndexType::Flat => return Ok(self.search_flat(&[q.to_vec()], p)?.pop().unwrap_or_default()),
         };
+        self.finish(q, found, p)
+    }
+
+    /// Start loading row `r`: two lines, enough for the hardware prefetcher to follow the row.
+    #[inline]
+    fn prefetch_row(&self, r: u32) {
+        let ptr = self.store.row_ptr(r as usize);
+        crate::prefetch::prefetch(ptr);
+        if self.store.row_bytes() > 64 {
+            crate::prefetch::prefetch(ptr.wrapping_add(64));
+        }
+    }
+
+    /// Whether a filtered query scans the allowed rows rather than searching the index with the filter.
+    pub fn filter_scans(&self, f: &RowFilter, p: &SearchParams, mode: FilterMode) -> bool {
+        match (mode, self.kind) {
+            (FilterMode::Scan, _) | (_, IndexType::Flat) => true,
+            (FilterMode::Index, _) => false,
+            (FilterMode::Auto, IndexType::Hnsw) => filter::prefer_scan(f, p.ef.max(self.wanted(p)), self.hnsw.as_ref().map_or(1, |h| h.m0)),
+            // The filtered probe scores up to the rows of nprobe lists plus one distance per centroid;
+            // the scan scores the allowed rows.
+            (FilterMode::Auto, IndexType::Ivf) => {
+                let nlist = self.ivf.as_ref().map_or(1, |v| v.nlist);
+                f.allowed() <= nlist + (p.nprobe.max(1) * self.n).div_ceil(nlist)
+            }
+        }
+    }
+
+    fn search_one_filtered(&self, q: &[f32], p: &SearchParams, vis: &mut Visited, f: &RowFilter, mode: FilterMode) -> Result<Vec<Cand>> {
+        let want = self.wanted(p);
+        let scorer = Scorer::new(&self.store, self.metric);
+        let prepared = scorer.prepare(q);
+        let dist = |r: u32| scorer.dist(&prepared, r as usize);
+        let scan = |want: usize| {
+            let mut top = TopK::new(want);
+            for r in f.iter() {
+                let d = dist(r);
+                if d <= top.bound() {
+                    top.push(Cand { d, id: r });
+                }
+            }
+            top.into_sorted()
+        };
+        if self.filter_scans(f, p, mode) {
+            return self.finish(q, scan(want), p);
+        }
+        let found = match self.kind {
+            IndexType::Hnsw => {
+                self.hnsw.as_ref().expect("hnsw").search_filtered(&dist, &|r| self.prefetch_row(r), want, p.ef.max(want), vis, f)
+            }
+            IndexType::Ivf => {
+                let mut padded_q = vec![0f32; self.store.stride];
+                padded_q[..self.dim].copy_from_slice(q);
+                self.ivf.as_ref().expect("ivf").search_filtered(&scorer, &padded_q, &dist, want, p.nprobe.max(1), f)
+            }
+            IndexType::Flat => unreachable!("a flat index always scans"),
+        };
+        // A walk that reached fewer allowed rows than exist and were asked for (a part of the graph
+        // the filter cut off) is answered exactly instead.
+        let found = if found.len() < want.min(f.allowed()) { scan(want) } else { found };
         self.finish(q, found, p)
     }
 

@@ -306,3 +306,99 @@ fn resealed_damage_is_refused_or_harmless() {
         assert!(refused > 100, "{} {}: refused {refused}", kind.name(), quant.name());
     }
 }
+
+/// The k nearest of the rows `allow` admits (row numbers), by brute force.
+fn brute_allowed(data: &[f32], n: usize, dim: usize, q: &[f32], k: usize, allow: &dyn Fn(usize) -> bool) -> Vec<u64> {
+    let mut v: Vec<(f64, u64)> = (0..n)
+        .filter(|&r| allow(r))
+        .map(|r| (data[r * dim..(r + 1) * dim].iter().zip(q).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>(), r as u64))
+        .collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    v.into_iter().take(k).map(|x| x.1).collect()
+}
+
+/// Which input rows a filter case admits.
+type Allow<'a> = Box<dyn Fn(usize) -> bool + 'a>;
+
+#[test]
+fn filtered_search_returns_only_allowed_rows_and_finds_their_neighbours() {
+    let (n, dim, k) = (4000, 16, 10);
+    let data = rng_data(n, dim, 11);
+    // ids are row * 3 + 5, attributes 0..100 spread by a hash: a filter `attr < s` keeps s%
+    let ids: Vec<u64> = (0..n as u64).map(|r| r * 3 + 5).collect();
+    let attrs: Vec<i64> = (0..n as u64).map(|r| (crate::rand::splitmix(r) % 100) as i64).collect();
+    let qs = rng_data(40, dim, 12);
+    let nq = qs.len() / dim;
+    let dir = scratch("vector-filter");
+    for kind in [IndexType::Hnsw, IndexType::Ivf, IndexType::Flat] {
+        let o = BuildOptions { kind, m: 12, ef_construction: 100, nlist: 64, threads: 2, ..Default::default() };
+        let built = VectorIndex::build_with_attrs(&data, &ids, Some(&attrs), dim, &o, &CancelToken::new()).unwrap();
+        let path = dir.join(format!("{kind:?}.rvec"));
+        built.write(&path, HeaderFields::default(), "{}").unwrap();
+        let idx = VectorIndex::open(&path).unwrap();
+        // the attributes follow their rows through the IVF reordering and the file
+        for r in 0..n {
+            let input_row = ((idx.ids[r] - 5) / 3) as usize;
+            assert_eq!(idx.attrs.as_ref().unwrap()[r], attrs[input_row], "{kind:?} row {r}");
+        }
+        let allow_list: Vec<u64> = (0..n as u64).filter(|r| r % 7 == 0).map(|r| r * 3 + 5).collect();
+        let cases: Vec<(String, RowFilter, Allow)> = vec![
+            ("attr < 1".into(), idx.row_filter(None, Some(&[(i64::MIN, 0)])).unwrap(), Box::new(|r| attrs[r] < 1)),
+            ("attr < 10".into(), idx.row_filter(None, Some(&[(0, 9)])).unwrap(), Box::new(|r| attrs[r] < 10)),
+            (
+                "attr in [20, 69]".into(),
+                idx.row_filter(None, Some(&[(20, 44), (45, 69)])).unwrap(),
+                Box::new(|r| (20..70).contains(&attrs[r])),
+            ),
+            ("ids".into(), idx.row_filter(Some(&allow_list), None).unwrap(), Box::new(|r| r % 7 == 0)),
+            (
+                "ids and attr < 50".into(),
+                idx.row_filter(Some(&allow_list), Some(&[(i64::MIN, 49)])).unwrap(),
+                Box::new(|r| r % 7 == 0 && attrs[r] < 50),
+            ),
+        ];
+        for (name, f, allow) in &cases {
+            for mode in [FilterMode::Auto, FilterMode::Index, FilterMode::Scan] {
+                let p = params(k, 64, 16, 0);
+                let r = idx.search_filtered(&qs, &p, Some(f), mode, &CancelToken::new()).unwrap();
+                let mut hit = 0;
+                let mut want = 0;
+                for q in 0..nq {
+                    let truth = brute_allowed(&data, n, dim, &qs[q * dim..(q + 1) * dim], k, allow.as_ref());
+                    let got: Vec<u64> = r.ids[q * k..(q + 1) * k].iter().filter(|&&id| id >= 0).map(|&id| (id as u64 - 5) / 3).collect();
+                    // never a row the filter refuses; as many as exist
+                    assert!(got.iter().all(|&row| allow(row as usize)), "{kind:?} {name} {mode:?}: a refused row");
+                    assert_eq!(got.len(), truth.len(), "{kind:?} {name} {mode:?}: query {q}");
+                    if mode == FilterMode::Scan || kind == IndexType::Flat {
+                        assert_eq!(got, truth, "{kind:?} {name} {mode:?}: an exact scan is exact");
+                    }
+                    hit += got.iter().filter(|x| truth.contains(x)).count();
+                    want += truth.len();
+                }
+                let recall = hit as f64 / want as f64;
+                assert!(recall >= 0.9, "{kind:?} {name} {mode:?}: recall {recall}");
+            }
+        }
+        // no filter: the same as a plain search
+        let all = idx.row_filter(None, None).unwrap();
+        let plain = idx.search(&qs, &params(k, 64, 8, 0), &CancelToken::new()).unwrap();
+        let filtered = idx.search_filtered(&qs, &params(k, 64, 8, 0), Some(&all), FilterMode::Index, &CancelToken::new()).unwrap();
+        if kind != IndexType::Ivf {
+            assert_eq!(plain.ids, filtered.ids, "{kind:?}");
+        }
+    }
+    // an index built without attributes refuses an attribute filter
+    let plain = VectorIndex::build(&data, &ids, dim, &BuildOptions::default(), &CancelToken::new()).unwrap();
+    assert!(plain.row_filter(None, Some(&[(0, 1)])).is_err());
+}
+
+#[test]
+fn a_very_selective_filter_is_scanned_and_a_wide_one_walked() {
+    let f1 = RowFilter::from_fn(60_000, |r| r % 100 == 0);
+    let f50 = RowFilter::from_fn(60_000, |r| r % 2 == 0);
+    assert!(filter::prefer_scan(&f1, 64, 32));
+    assert!(!filter::prefer_scan(&f50, 64, 32));
+    assert_eq!(f1.iter().count(), 600);
+    assert_eq!(f1.iter().nth(3), Some(300));
+    assert_eq!(f50.and(&f1).allowed(), 600);
+}

@@ -21,6 +21,8 @@ export interface BuildVectorOptions {
   inputFormat?: string;
   id?: string;
   vector?: string;
+  /** An integer column of the parquet input kept per row for filtered search (`query vector --where`). */
+  attr?: string;
   out: string;
   build: VectorBuildOptions;
   /** Recorded in the parameters instead of the input paths (so where the data sits does not change the bytes). */
@@ -51,7 +53,7 @@ export async function writeVectorPart(
 ): Promise<{ result: Omit<BuildVectorResult, 'version'>; params: Record<string, unknown> }> {
   const native = loadNative();
   const t0 = performance.now();
-  const v = await readVectors(o.inputs, { format: o.inputFormat, id: o.id, vector: o.vector });
+  const v = await readVectors(o.inputs, { format: o.inputFormat, id: o.id, vector: o.vector, attr: o.attr });
   const readSeconds = (performance.now() - t0) / 1000;
   if (o.build.type === 'ivf' && o.build.nlist && o.build.nlist > v.n)
     throw usage('ERR_RECALL_USAGE', `--nlist ${o.build.nlist} is larger than the ${v.n} vectors`, {
@@ -59,7 +61,7 @@ export async function writeVectorPart(
     });
   const params = {
     channel: 'vector',
-    source: { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs, id: o.id ?? null, vector: o.vector ?? null },
+    source: { inputs: o.sourceLabel ? [o.sourceLabel] : o.inputs, id: o.id ?? null, vector: o.vector ?? null, attr: o.attr ?? null },
     rows: v.n,
     dim: v.dim,
     // the thread count is left out: it does not change the bytes
@@ -78,7 +80,7 @@ export async function writeVectorPart(
       v.data,
       v.ids,
       v.dim,
-      o.build,
+      { ...o.build, attrs: v.attrs },
       token,
     );
     const result = {

@@ -19,6 +19,8 @@ export interface Vectors {
   data: Float32Array;
   /** Row ids (fbin and JSON lines: the row number). */
   ids: BigUint64Array;
+  /** The integer attribute of each row (parquet with an attribute column), for filtered search. */
+  attrs?: BigInt64Array;
   source: string;
 }
 
@@ -140,7 +142,7 @@ export async function readJsonLines(file: string): Promise<Vectors> {
 }
 
 /** Parquet files (or folders/globs): `idCol` (integer) and `vecCol` (list/array of numbers). */
-export async function readParquetVectors(inputs: string[], idCol: string | undefined, vecCol: string): Promise<Vectors> {
+export async function readParquetVectors(inputs: string[], idCol: string | undefined, vecCol: string, attrCol?: string): Promise<Vectors> {
   const db = await openDuckDB({ threads: 2 });
   const c = await db.connect();
   try {
@@ -149,11 +151,11 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
     const src = `read_parquet(${literalList(files)})`;
     const source = files.length === 1 ? files[0]! : `${inputs.join(', ')}`;
     const cols = await queryRows<{ column_name: string }>(c, `DESCRIBE SELECT * FROM ${src}`);
-    for (const col of [vecCol, idCol].filter((x): x is string => !!x)) {
+    for (const col of [vecCol, idCol, attrCol].filter((x): x is string => !!x)) {
       if (!cols.some((r) => r.column_name === col))
         throw badInput('ERR_RECALL_NO_COLUMN', `${source}: no column "${col}" (columns: ${cols.map((r) => r.column_name).join(', ')})`, {
           file: files[0],
-          fix: 'pass --id and --vector with existing column names',
+          fix: 'pass --id, --vector and --attr with existing column names',
         });
     }
     const v = ident(vecCol);
@@ -172,22 +174,28 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
         file: files[0],
         fix: 'pass a FLOAT[] / DOUBLE[] column as --vector',
       });
-    if (idCol) {
-      const idType = described[0]!.schema.find((s) => s.name === idCol)!.type;
-      if (!/^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/.test(idType))
-        throw badInput('ERR_RECALL_BAD_COLUMN', `${source}: id column "${idCol}" is ${idType}; ids are integers`, {
+    for (const [col, what] of [
+      [idCol, 'id'],
+      [attrCol, 'attribute'],
+    ] as const) {
+      if (!col) continue;
+      const type = described[0]!.schema.find((s) => s.name === col)!.type;
+      // UBIGINT values past 2^63 do not fit an attribute (i64); ids keep all 64 bits
+      const ints = what === 'id' ? INTEGER_TYPES : INTEGER_TYPES.filter((t) => t !== 'UBIGINT');
+      if (!ints.includes(type))
+        throw badInput('ERR_RECALL_BAD_COLUMN', `${source}: ${what} column "${col}" is ${type}; ${what}s are integers`, {
           file: files[0],
-          fix: 'cast the id column to BIGINT (a fractional id is never rounded)',
+          fix: `cast the ${what} column to BIGINT (a fractional value is never rounded)`,
         });
     }
     // A null element would be cast to 0, and a number past f32 to infinity: refused, with its row.
     const bad = await readingParquet(c, files, () =>
-      queryRows<{ row: bigint; len: number | null; nulls: boolean; big: boolean }>(
+      queryRows<{ row: bigint; len: number | null; nulls: boolean; big: boolean; id?: unknown }>(
         c,
-        `SELECT row - 1 AS row, len, nulls, big FROM (SELECT row_number() OVER () AS row, len(${v}) AS len,
+        `SELECT row - 1 AS row, len, nulls, big${idCol ? ', id' : ''}${attrCol ? ', attr' : ''} FROM (SELECT row_number() OVER () AS row, len(${v}) AS len,
            list_bool_or(list_transform(${v}, x -> x IS NULL)) AS nulls,
-           list_bool_or(list_transform(${v}, x -> isfinite(x::DOUBLE) AND abs(x::DOUBLE) > 3.4028234663852886e38)) AS big${idCol ? `, ${ident(idCol)} AS id` : ''} FROM ${src})
-         WHERE len IS DISTINCT FROM ${dim} OR nulls OR big${idCol ? ' OR id IS NULL' : ''} LIMIT 1`,
+           list_bool_or(list_transform(${v}, x -> isfinite(x::DOUBLE) AND abs(x::DOUBLE) > 3.4028234663852886e38)) AS big${idCol ? `, ${ident(idCol)} AS id` : ''}${attrCol ? `, ${ident(attrCol)} AS attr` : ''} FROM ${src})
+         WHERE len IS DISTINCT FROM ${dim} OR nulls OR big${idCol ? ' OR id IS NULL' : ''}${attrCol ? ' OR attr IS NULL' : ''} LIMIT 1`,
       ),
     );
     if (bad.length) {
@@ -202,11 +210,13 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
               ? 'the vector holds a null element'
               : bad[0]!.big
                 ? 'the vector holds a value beyond the f32 range'
-                : `${idCol} is null`;
+                : idCol && bad[0]!.id === null
+                  ? `${idCol} is null`
+                  : `${attrCol} is null`;
       throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: row ${row}: ${what}`, {
         file: files[0],
         row,
-        fix: 'every row needs an id and a vector of the same length; nothing was written',
+        fix: `every row needs an id${attrCol ? ', an attribute' : ''} and a vector of the same length; nothing was written`,
       });
     }
     const [ids] = idCol
@@ -220,16 +230,29 @@ export async function readParquetVectors(inputs: string[], idCol: string | undef
     );
     if (data.length !== n * dim)
       throw badInput('ERR_RECALL_BAD_VECTOR', `${source}: ${data.length} values for ${n} rows of ${dim}`, { file: files[0] });
-    return checkFinite({ n, dim, data, ids: new BigUint64Array(ids.buffer, ids.byteOffset, ids.length), source });
+    const attrs = attrCol
+      ? (
+          await readingParquet(c, files, () =>
+            readColumns<[BigInt64Array]>(c, `SELECT CAST(${ident(attrCol)} AS BIGINT) FROM ${src}`, [BigInt64Array]),
+          )
+        )[0]
+      : undefined;
+    return checkFinite({ n, dim, data, ids: new BigUint64Array(ids.buffer, ids.byteOffset, ids.length), attrs, source });
   } finally {
     c.closeSync();
     db.closeSync();
   }
 }
 
-export async function readVectors(inputs: string[], o: { format?: string; id?: string; vector?: string }): Promise<Vectors> {
+const INTEGER_TYPES = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT'];
+
+export async function readVectors(inputs: string[], o: { format?: string; id?: string; vector?: string; attr?: string }): Promise<Vectors> {
   for (const input of inputs) if (!/[*?[]/.test(input)) await requirePath(input, 'any', '--input');
   const fmt = formatOf(inputs[0]!, o.format);
+  if (o.attr && fmt !== 'parquet')
+    throw usage('ERR_RECALL_USAGE', `--attr reads a column of parquet input, and ${inputs[0]} is ${fmt}`, {
+      fix: 'write the vectors, ids and the attribute to parquet, or build without --attr',
+    });
   if (fmt === 'fbin' || fmt === 'jsonl') {
     if (inputs.length !== 1)
       throw usage('ERR_RECALL_USAGE', `one ${fmt} file at a time (got ${inputs.length})`, { fix: 'pass one --input file' });
@@ -238,5 +261,5 @@ export async function readVectors(inputs: string[], o: { format?: string; id?: s
   }
   if (!o.vector)
     throw usage('ERR_RECALL_USAGE', 'parquet input needs --vector COL (and --id COL)', { fix: 'pass --vector embedding --id item_id' });
-  return readParquetVectors(inputs, o.id, o.vector);
+  return readParquetVectors(inputs, o.id, o.vector, o.attr);
 }

@@ -9,7 +9,14 @@
 import { join } from 'node:path';
 import { badInput } from '../../errors.js';
 import { type Layer, readLayerFile } from '../../index/layers.js';
-import { type CancelToken, loadNative, type VectorHandle, type WalRange, type WalScanReport } from '../../native.js';
+import {
+  type CancelToken,
+  loadNative,
+  type VectorFilterOptions,
+  type VectorHandle,
+  type WalRange,
+  type WalScanReport,
+} from '../../native.js';
 import type { QuarantinedRecord } from '../driver.js';
 import { decodeOp } from '../kinds.js';
 import { vectorRecords } from './records.js';
@@ -124,6 +131,8 @@ export interface LayeredSearch {
 /**
  * Search every layer (oldest first in `layers`) and the tail; per query the k nearest live ids.
  * A layer is asked for k + (ids newer layers or the tail override) so that k survive the filter.
+ * An allow-list applies to every layer and the tail; attribute ranges to the base layer, the only
+ * one with attributes (the caller refuses them when other layers or the tail hold rows).
  */
 export async function searchLayers(
   layers: OpenLayer[],
@@ -132,9 +141,11 @@ export async function searchLayers(
   queries: Float32Array,
   dim: number,
   k: number,
-  p: { ef?: number; nprobe?: number; rerank?: number; threads?: number },
+  p: { ef?: number; nprobe?: number; rerank?: number; threads?: number } & VectorFilterOptions,
   token?: CancelToken,
 ): Promise<LayeredSearch> {
+  const { attrRanges, ...rest } = p;
+  const allowed = p.allowIds ? new Set(p.allowIds) : null;
   const native = loadNative();
   const nq = queries.length / dim;
   const cands: { id: bigint; d: number }[][] = Array.from({ length: nq }, () => []);
@@ -143,7 +154,12 @@ export async function searchLayers(
     const l = layers[i]!;
     if (l.handle && l.n > 0) {
       const kk = Math.min(l.n, k + shadow.size);
-      const r = await native.vectorSearch(l.handle, queries, { ...p, k: kk, ef: Math.max(p.ef ?? 0, kk) }, token);
+      const r = await native.vectorSearch(
+        l.handle,
+        queries,
+        { ...rest, ...(i === 0 && attrRanges ? { attrRanges } : {}), k: kk, ef: Math.max(p.ef ?? 0, kk) },
+        token,
+      );
       for (let q = 0; q < nq; q++) {
         for (let j = 0; j < kk; j++) {
           const raw = r.ids[q * kk + j]!;
@@ -157,7 +173,7 @@ export async function searchLayers(
     for (const id of l.deletes) shadow.add(id);
   }
   for (const [id, row] of tail) {
-    if (!row) continue;
+    if (!row || (allowed && !allowed.has(id))) continue;
     for (let q = 0; q < nq; q++) cands[q]!.push({ id, d: distance(metric, queries.subarray(q * dim, (q + 1) * dim), row) });
   }
   const ids: bigint[][] = [];

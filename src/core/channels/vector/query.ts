@@ -3,7 +3,7 @@
  * time is measured apart from loading the index and the queries.
  */
 import { writeFile } from 'node:fs/promises';
-import { badInput } from '../../errors.js';
+import { badInput, usage } from '../../errors.js';
 import { resolveLayered } from '../../index/layers.js';
 import { guardWal } from '../../index/wal-identity.js';
 import { type WalTailSummary, walTailSummary } from '../driver.js';
@@ -12,6 +12,7 @@ import { loadNative, tokenFor } from '../../native.js';
 import { ms } from '../../io/units.js';
 import { VECTOR_FILE_EXT } from './build.js';
 import { readVectors } from './input.js';
+import { compileWhere, readAllowList } from './filter.js';
 import { openLayers, searchLayers, vectorChanges } from './layers.js';
 
 export interface QueryVectorOptions {
@@ -24,6 +25,11 @@ export interface QueryVectorOptions {
   nprobe?: number;
   rerank?: number;
   threads?: number;
+  /** Only these ids: a file with one id per line. */
+  filter?: string;
+  /** Only rows whose attribute (kept with `build vector --attr`) satisfies this predicate. */
+  where?: string;
+  filterMode?: VectorFilter['mode'];
   idsOut?: string;
   /** Merge the WAL tail after the version's dump seq (last writer wins, deletes honoured). */
   wal?: string;
@@ -38,6 +44,8 @@ export interface QueryVectorResult {
   queries: number;
   k: number;
   params: { ef: number | null; nprobe: number | null; rerank: number; threads: number };
+  /** With --filter / --where: the rows they allow and how they were searched (scan: an exact scan of them). */
+  filter?: { allowIds: number | null; where: string | null; allowedRows: number | null; path: 'scan' | 'index' | 'layers' };
   /** Row i: the ids (decimal strings) of query i's k nearest, nearest first; null when fewer exist. */
   ids: Array<Array<string | null>>;
   /** Row i: their distances; null when fewer exist. */
@@ -64,6 +72,8 @@ export interface VectorIndexInfo {
   quant: string | null;
   /** Whether the base index keeps f32 rows for re-ranking (always true for f32). */
   hasF32: boolean;
+  /** The integer attribute the base index keeps for `where` filters (`build vector --attr`), or null. */
+  attr: string | null;
   /** Vectors in the base index. */
   baseRows: number;
   /** Bytes the open layers hold in memory (rows, ids, graph or lists; not the mapped f32 re-rank rows). */
@@ -76,6 +86,16 @@ export interface VectorIndexInfo {
   wal: WalTailSummary | null;
 }
 
+/** Which rows a search may return; both given: rows that pass both. */
+export interface VectorFilter {
+  /** Only these ids. */
+  ids?: BigUint64Array;
+  /** A predicate over the index's attribute: `category = 3`, `price between 2 and 5`, `shop in (7, 9)`, and / or / not. */
+  where?: string;
+  /** auto (default): scan the allowed rows exactly when that costs less than searching the index with the filter. */
+  mode?: 'auto' | 'index' | 'scan';
+}
+
 /** Options of one batch search. */
 export interface VectorSearchParams {
   k: number;
@@ -86,6 +106,7 @@ export interface VectorSearchParams {
   /** Re-rank this many candidates with exact f32 distances (0 = off). */
   rerank?: number;
   threads?: number;
+  filter?: VectorFilter;
   signal?: AbortSignal;
 }
 
@@ -97,6 +118,9 @@ export interface VectorBatch {
   /** Search time and the CPU time it took (loading excluded). */
   searchSeconds: number;
   searchCpuSeconds: number;
+  /** With a filter: the base index's rows it allows and whether they were scanned exactly (null: searched in layers). */
+  filterAllowed?: number | null;
+  filterScanned?: boolean | null;
 }
 
 /** A vector version opened for search: every layer, and the WAL tail read once. */
@@ -114,7 +138,7 @@ export interface OpenVector {
   search(
     queries: Float32Array,
     k: number,
-    p?: { ef?: number; nprobe?: number; rerank?: number; threads?: number },
+    p?: { ef?: number; nprobe?: number; rerank?: number; threads?: number; filter?: VectorFilter },
     signal?: AbortSignal,
   ): Promise<{ ids: bigint[][]; distances: number[][] }>;
   /** The same as flat arrays, with the search time: what `recall query vector` reports. */
@@ -150,6 +174,29 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
       file: o.wal,
     });
   const metric = (lv.manifest?.params.index as { metric?: string } | undefined)?.metric ?? info?.metric ?? 'l2';
+  const attr = info?.hasAttrs ? ((lv.manifest?.params.source as { attr?: string } | undefined)?.attr ?? null) : null;
+  // rows of newer layers and the WAL tail carry no attribute: a where filter cannot judge them
+  const unjudged = layers.slice(1).reduce((s, l) => s + l.n, 0) + (tail?.upserts ?? 0);
+  const nativeFilter = (f: VectorFilter | undefined) => {
+    if (!f || (f.ids === undefined && f.where === undefined)) return {};
+    let attrRanges: BigInt64Array | undefined;
+    if (f.where !== undefined) {
+      if (!info?.hasAttrs)
+        throw usage('ERR_RECALL_FLAG', `${index}: the index keeps no attribute, so --where has nothing to filter on`, {
+          fix: 'rebuild with build vector --attr COLUMN, or filter by ids with --filter FILE',
+        });
+      if (unjudged)
+        throw usage(
+          'ERR_RECALL_FLAG',
+          `${index}: ${unjudged} vectors upserted after the base index carry no attribute, so --where cannot judge them`,
+          {
+            fix: 'rebuild the index with --attr from data holding them, or filter by ids with --filter FILE',
+          },
+        );
+      attrRanges = compileWhere(f.where, attr);
+    }
+    return { allowIds: f.ids, attrRanges, filterMode: f.mode ?? 'auto' };
+  };
   const wal: WalTailSummary | null = tail && o.wal ? walTailSummary(o.wal, lv.info.walSeq, tail) : null;
   const layerVersions = lv.layers.map((l) => l.version);
   const layered = async (queries: Float32Array, k: number, p: Omit<VectorSearchParams, 'k'>, signal?: AbortSignal) => {
@@ -162,7 +209,7 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
       queries,
       dim,
       k,
-      { ef: p.ef ?? Math.max(64, k), nprobe: p.nprobe ?? 8, rerank: p.rerank ?? 0, threads: p.threads ?? 1 },
+      { ef: p.ef ?? Math.max(64, k), nprobe: p.nprobe ?? 8, rerank: p.rerank ?? 0, threads: p.threads ?? 1, ...nativeFilter(p.filter) },
       token,
     );
   };
@@ -177,6 +224,7 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
       type: info?.type ?? null,
       quant: info?.quant ?? null,
       hasF32: !!info && (info.quant === 'f32' || !!info.hasF32),
+      attr: info?.hasAttrs ? (attr ?? '') : null,
       baseRows: info?.n ?? 0,
       memoryBytes: layers.reduce((s, l) => s + (l.handle ? native.vectorInfo(l.handle).memoryBytes : 0), 0),
       file: single ? lv.layers[0]!.files[0]! : null,
@@ -184,13 +232,20 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
       wal,
     },
     search: (queries, k, p = {}, signal) => layered(queries, k, p, signal),
-    async searchBatch(queries, { k, signal, ...p }) {
+    async searchBatch(queries, { k, signal, filter, ...p }) {
       if (single && first?.handle) {
         dimCheck(queries, dim);
         const r = await native.vectorSearch(
           first.handle,
           queries,
-          { k, ef: p.ef ?? Math.max(64, k), nprobe: p.nprobe ?? 8, rerank: p.rerank ?? 0, threads: p.threads ?? 1 },
+          {
+            k,
+            ef: p.ef ?? Math.max(64, k),
+            nprobe: p.nprobe ?? 8,
+            rerank: p.rerank ?? 0,
+            threads: p.threads ?? 1,
+            ...nativeFilter(filter),
+          },
           tokenFor(native, signal),
         );
         return {
@@ -199,11 +254,12 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
           distances: Float64Array.from(r.distances),
           searchSeconds: r.searchSeconds,
           searchCpuSeconds: r.searchCpuSeconds,
+          ...(r.filterAllowed !== undefined ? { filterAllowed: r.filterAllowed, filterScanned: r.filterScanned ?? null } : {}),
         };
       }
       const t1 = performance.now();
       const c0 = process.cpuUsage();
-      const r = await layered(queries, k, p, signal);
+      const r = await layered(queries, k, { ...p, filter }, signal);
       const searchSeconds = (performance.now() - t1) / 1000;
       const cpu = process.cpuUsage(c0);
       const ids = new BigInt64Array(r.ids.length * k).fill(-1n);
@@ -214,7 +270,14 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
           distances[q * k + j] = r.distances[q]![j]!;
         }),
       );
-      return { k, ids, distances, searchSeconds, searchCpuSeconds: (cpu.user + cpu.system) / 1e6 };
+      return {
+        k,
+        ids,
+        distances,
+        searchSeconds,
+        searchCpuSeconds: (cpu.user + cpu.system) / 1e6,
+        ...(filter && (filter.ids || filter.where !== undefined) ? { filterAllowed: null, filterScanned: null } : {}),
+      };
     },
   };
 }
@@ -263,7 +326,11 @@ export async function runVectorQuery(
   const threads = o.threads ?? 1;
   const ef = o.ef ?? Math.max(64, o.k);
   const nprobe = o.nprobe ?? 8;
-  const r = await ix.searchBatch(q.data, { k: o.k, ef, nprobe, rerank: o.rerank ?? 0, threads, signal });
+  const filter: VectorFilter | undefined =
+    o.filter !== undefined || o.where !== undefined
+      ? { ids: o.filter !== undefined ? await readAllowList(o.filter) : undefined, where: o.where, mode: o.filterMode }
+      : undefined;
+  const r = await ix.searchBatch(q.data, { k: o.k, ef, nprobe, rerank: o.rerank ?? 0, threads, filter, signal });
   if (o.idsOut) {
     // fbin int32 (nq x k), as the ANN harness reads it
     const buf = Buffer.alloc(8 + q.n * o.k * 4);
@@ -285,6 +352,16 @@ export async function runVectorQuery(
     queries: q.n,
     k: o.k,
     params: { ef: info.type === 'hnsw' ? ef : null, nprobe: info.type === 'ivf' ? nprobe : null, rerank: o.rerank ?? 0, threads },
+    ...(filter
+      ? {
+          filter: {
+            allowIds: filter.ids?.length ?? null,
+            where: filter.where ?? null,
+            allowedRows: r.filterAllowed ?? null,
+            path: r.filterScanned === true ? ('scan' as const) : r.filterScanned === false ? ('index' as const) : ('layers' as const),
+          },
+        }
+      : {}),
     ids,
     distances,
     memoryBytes: info.memoryBytes,
