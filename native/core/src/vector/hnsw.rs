@@ -171,7 +171,9 @@ impl Hnsw {
     /// The k nearest allowed rows. The walk goes through every node it reaches (a disallowed node
     /// still leads on to its neighbours, so the graph stays connected under any filter); only allowed
     /// nodes enter the result, and the walk stops once `ef` allowed ones are held and the nearest
-    /// unexpanded candidate is farther than all of them.
+    /// unexpanded candidate is farther than all of them. None when the walk computed more than
+    /// `budget` distances: the allowed rows lie away from the query (a filter correlated with the
+    /// data), and scanning them costs less than walking on.
     pub fn search_filtered(
         &self,
         dist: &impl Fn(u32) -> f32,
@@ -180,9 +182,10 @@ impl Hnsw {
         ef: usize,
         vis: &mut Visited,
         filter: &RowFilter,
-    ) -> Vec<Cand> {
+        budget: usize,
+    ) -> Option<Vec<Cand>> {
         if self.levels.is_empty() {
-            return Vec::new();
+            return Some(Vec::new());
         }
         let ep = Cand { d: dist(self.entry), id: self.entry };
         let ep = self.greedy(dist, self.max_level as usize, 0, ep);
@@ -196,6 +199,7 @@ impl Hnsw {
             best.push(ep);
         }
         let mut fresh: Vec<u32> = Vec::with_capacity(self.m0);
+        let mut computed = 0;
         while let Some(Reverse(c)) = cand.pop() {
             if c.d > best.bound() {
                 break;
@@ -206,6 +210,10 @@ impl Hnsw {
                     prefetch(nb);
                     fresh.push(nb);
                 }
+            }
+            computed += fresh.len();
+            if computed > budget {
+                return None;
             }
             for &nb in &fresh {
                 let d = dist(nb);
@@ -220,7 +228,7 @@ impl Hnsw {
         }
         let mut r = best.into_sorted();
         r.truncate(k);
-        r
+        Some(r)
     }
 
     /// HNSW's neighbour heuristic: keep a candidate only if it is closer to the

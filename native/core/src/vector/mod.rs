@@ -778,7 +778,20 @@ impl VectorIndex {
         }
         let found = match self.kind {
             IndexType::Hnsw => {
-                self.hnsw.as_ref().expect("hnsw").search_filtered(&dist, &|r| self.prefetch_row(r), want, p.ef.max(want), vis, f)
+                // forced into the graph: no budget; on auto, a walk that costs more than the scan gives way to it
+                let budget = if mode == FilterMode::Index { usize::MAX } else { f.allowed() };
+                match self.hnsw.as_ref().expect("hnsw").search_filtered(
+                    &dist,
+                    &|r| self.prefetch_row(r),
+                    want,
+                    p.ef.max(want),
+                    vis,
+                    f,
+                    budget,
+                ) {
+                    Some(found) => found,
+                    None => return self.finish(q, scan(want), p),
+                }
             }
             IndexType::Ivf => {
                 let mut padded_q = vec![0f32; self.store.stride];
