@@ -48,6 +48,7 @@ const SECTION_NAMES: Record<string, Record<number, string>> = {
     41: 'ivf-centroids',
     42: 'ivf-offsets',
     43: 'f32-crc',
+    44: 'attrs',
   },
 };
 
