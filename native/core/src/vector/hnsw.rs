@@ -168,7 +168,7 @@ impl Hnsw {
         r
     }
 
-    /// The k nearest allowed rows. The walk goes through every node it reaches (a disallowed node
+    /// The `ef` nearest allowed rows found, ascending. The walk goes through every node it reaches (a disallowed node
     /// still leads on to its neighbours, so the graph stays connected under any filter); only allowed
     /// nodes enter the result, and the walk stops once `ef` allowed ones are held and the nearest
     /// unexpanded candidate is farther than all of them. None when the walk computed more than
@@ -178,7 +178,6 @@ impl Hnsw {
         &self,
         dist: &impl Fn(u32) -> f32,
         prefetch: &impl Fn(u32),
-        k: usize,
         ef: usize,
         vis: &mut Visited,
         filter: &RowFilter,
@@ -189,7 +188,7 @@ impl Hnsw {
         }
         let ep = Cand { d: dist(self.entry), id: self.entry };
         let ep = self.greedy(dist, self.max_level as usize, 0, ep);
-        let ef = ef.max(k);
+        let ef = ef.max(1);
         vis.next();
         let mut cand: BinaryHeap<Reverse<Cand>> = BinaryHeap::with_capacity(ef * 2);
         let mut best = TopK::new(ef);
@@ -226,9 +225,7 @@ impl Hnsw {
                 }
             }
         }
-        let mut r = best.into_sorted();
-        r.truncate(k);
-        Some(r)
+        Some(best.into_sorted())
     }
 
     /// HNSW's neighbour heuristic: keep a candidate only if it is closer to the

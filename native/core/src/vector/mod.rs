@@ -780,16 +780,11 @@ impl VectorIndex {
             IndexType::Hnsw => {
                 // forced into the graph: no budget; on auto, a walk that costs more than the scan gives way to it
                 let budget = if mode == FilterMode::Index { usize::MAX } else { f.allowed() };
-                match self.hnsw.as_ref().expect("hnsw").search_filtered(
-                    &dist,
-                    &|r| self.prefetch_row(r),
-                    want,
-                    p.ef.max(want),
-                    vis,
-                    f,
-                    budget,
-                ) {
-                    Some(found) => found,
+                match self.hnsw.as_ref().expect("hnsw").search_filtered(&dist, &|r| self.prefetch_row(r), p.ef.max(want), vis, f, budget) {
+                    Some(mut found) => {
+                        found.truncate(want);
+                        found
+                    }
                     None => return self.finish(q, scan(want), p),
                 }
             }
