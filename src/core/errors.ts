@@ -116,6 +116,7 @@ export const EXIT_CODES: Readonly<Record<string, ExitCode>> = {
   ERR_RECALL_NULL_ID: BadInput,
   ERR_RECALL_BAD_ROW: BadInput,
   ERR_RECALL_BAD_VECTOR: BadInput,
+  ERR_RECALL_BAD_FILTER: BadInput,
   ERR_RECALL_BAD_RECORD: BadInput,
   ERR_RECALL_BAD_UTF8: BadInput,
   ERR_RECALL_NO_F32: BadInput,
