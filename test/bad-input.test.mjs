@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { recall, scratchDir } from './helpers/cli.mjs';
 import { mapConcurrent } from './helpers/scale.mjs';
 
 const dir = scratchDir('bad-input');
+after(() => rmSync(dir, { recursive: true, force: true }));
 const P = (...p) => join(dir, ...p);
 let n = 0;
 const out = () => P(`out-${n++}`);

@@ -4,15 +4,16 @@
 // command without cases here fails the test. Also: every error code in src/ and native/ has one
 // exit code in errors.ts, and usage() / badInput() calls agree with it.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { EXIT_CODES, ExitCode } from '../dist/core/errors.js';
 import { mapConcurrent } from './helpers/scale.mjs';
 import { recall, root, scratchDir } from './helpers/cli.mjs';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
 
 const dir = scratchDir('exit-codes');
+after(() => rmSync(dir, { recursive: true, force: true }));
 const P = (...p) => join(dir, ...p);
 const NOPE = P('no-such-path');
 const FOLDER = P('a-folder');

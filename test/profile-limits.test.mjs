@@ -2,15 +2,16 @@
 // pprof references. Each ends with a right answer or exit 3 naming the file; never exit 1.
 // recall-test: alone (it times or kills processes, or bounds memory: run with no other test file)
 import assert from 'node:assert/strict';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { gunzipSync, gzipSync, createGzip } from 'node:zlib';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { Profile } from 'pprof-format';
 import { recall, root, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('profile-limits');
+after(() => rmSync(dir, { recursive: true, force: true }));
 const P = (...p) => join(dir, ...p);
 const SHARED = join(root, '..', 'shared', 'data', 'profiles');
 const DEPTH = 100_000;

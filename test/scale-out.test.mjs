@@ -10,7 +10,7 @@ import { recall, root, scratchDir } from './helpers/cli.mjs';
 import { cases } from './helpers/scale.mjs';
 
 const SHARDS = 3;
-const SCHEDULES = Number(process.env.RECALL_SCALE_OUT_SCHEDULES ?? cases(4, 40));
+const SCHEDULES = Number(process.env.RECALL_SCALE_OUT_SCHEDULES ?? cases(2, 40));
 const dir = scratchDir('scale-out');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
