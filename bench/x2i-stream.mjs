@@ -202,8 +202,15 @@ try {
   let t = performance.now();
   await native.x2iStreamApply(state, bu.off, bu.bytes, idsOf(base.item), base.ts, null, { recompute: false }, new Uint8Array(0));
   const loadMs = performance.now() - t;
+  // Swing's sample keys, as the build passes them: each user ordinal's key, each item ordinal's id
+  const allKeys = packUsers(Uint32Array.from({ length: USERS }, (_, u) => u));
+  const sampleKeys = {
+    userOff: allKeys.off,
+    userBytes: allKeys.bytes,
+    itemIds: BigUint64Array.from({ length: ITEMS }, (_, i) => itemId(i)),
+  };
   t = performance.now();
-  const rows = await native.x2iCompute(base.user, base.item, base.ts, null, USERS, ITEMS, options);
+  const rows = await native.x2iCompute(base.user, base.item, base.ts, null, USERS, ITEMS, options, undefined, sampleKeys);
   const baseComputeMs = performance.now() - t;
   // the lists of the items the base holds (an item never drawn has none)
   const seen = new Uint8Array(ITEMS);
@@ -257,7 +264,7 @@ try {
   const allItems = cat(base.item, batch.item);
   const allTs = cat(base.ts, batch.ts);
   t = performance.now();
-  const full = await native.x2iCompute(allUsers, allItems, allTs, null, USERS, ITEMS, options);
+  const full = await native.x2iCompute(allUsers, allItems, allTs, null, USERS, ITEMS, options, undefined, sampleKeys);
   const rebuildMs = performance.now() - t;
   log(`rebuild: ${(rebuildMs / 1000).toFixed(1)} s`);
   // the stream's lists equal the rebuild's (every item; ties may swap)

@@ -341,6 +341,8 @@ export interface Native {
     items: number,
     options: X2iComputeOptions,
     token?: CancelToken,
+    /** Swing's sample keys (user key bytes and item ids by ordinal): the sample a stream draws too. */
+    sampleKeys?: { userOff: Uint32Array; userBytes: Uint8Array; itemIds: BigUint64Array } | null,
   ): Promise<{
     rowOff: BigUint64Array;
     nb: Uint32Array;

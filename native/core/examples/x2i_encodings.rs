@@ -20,7 +20,7 @@ fn main() {
         buf[nl + 1 + 4 * n * c..nl + 1 + 4 * n * (c + 1)].chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().unwrap())).collect()
     };
     let (u, i, t) = (col(0), col(1), col(2));
-    let d = Interactions { user: &u, item: &i, ts: &t, weight: None, users, items };
+    let d = Interactions { user: &u, item: &i, ts: &t, weight: None, users, items, user_hash: &[], item_ids: &[] };
     let o = CfOptions { algo: Algo::Cosine, prep: Prep::default(), top_k: 50, min_score: 0.0, min_common: 1, threads: 2 };
     let rows = cf::compute(&d, &o, &CancelToken::new()).unwrap();
     // external ids: sparse 64-bit values, as real item ids are

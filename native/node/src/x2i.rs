@@ -171,6 +171,9 @@ struct Compute {
     weight: Option<Vec<f32>>,
     users: usize,
     items: usize,
+    /// Swing's sample keys: user key bytes by ordinal (offsets, bytes), item ids by ordinal.
+    user_keys: Option<(Vec<u32>, Vec<u8>)>,
+    item_ids: Vec<u64>,
     opts: CfOptions,
     cancel: recall_core::CancelToken,
 }
@@ -178,6 +181,10 @@ struct Compute {
 impl Task for Compute {
     type Output = Rows;
     fn compute(&mut self) -> Result<Rows, JsError> {
+        let user_hash: Vec<u64> = match &self.user_keys {
+            Some((off, bytes)) => cf::user_key_hashes(off, bytes),
+            None => Vec::new(),
+        };
         let d = Interactions {
             user: &self.user,
             item: &self.item,
@@ -185,6 +192,8 @@ impl Task for Compute {
             weight: self.weight.as_deref(),
             users: self.users,
             items: self.items,
+            user_hash: &user_hash,
+            item_ids: &self.item_ids,
         };
         Ok(cf::compute(&d, &self.opts, &self.cancel)?)
     }
@@ -203,9 +212,10 @@ impl Task for Compute {
 }
 
 /// x2iCompute(user: Uint32Array, item: Uint32Array, ts: Uint32Array, weight: Float32Array | null,
-///            users, items, options, token?): Promise<{rowOff, nb, sc, work, keptInteractions}>
+///            users, items, options, token?, sampleKeys?: {userOff: Uint32Array, userBytes: Uint8Array,
+///            itemIds: BigUint64Array}): Promise<{rowOff, nb, sc, work, keptInteractions}>
 fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<8>::get(env, info)?;
+    let a = Args::<9>::get(env, info)?;
     let (user, item, ts) = unsafe {
         (
             env.typed_array::<u32>(a.argv[0], "user")?.to_vec(),
@@ -218,7 +228,23 @@ fn x2i_compute(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let items = env.index(a.argv[5], "items")? as usize;
     let opts = cf_options(env, a.argv[6])?;
     let cancel = crate::cancel::token_arg(env, a.argv[7])?;
-    spawn(env, "recall.x2iCompute", Compute { user, item, ts, weight, users, items, opts, cancel })
+    let (user_keys, item_ids) = if env.is_nullish(a.argv[8])? {
+        (None, Vec::new())
+    } else {
+        let k = a.argv[8];
+        let off = unsafe { env.typed_array::<u32>(env.get(k, c"userOff")?, "userOff")? }.to_vec();
+        let bytes = unsafe { env.typed_array::<u8>(env.get(k, c"userBytes")?, "userBytes")? }.to_vec();
+        let ids = unsafe { env.typed_array::<u64>(env.get(k, c"itemIds")?, "itemIds")? }.to_vec();
+        if off.len() != users + 1
+            || ids.len() != items
+            || off.windows(2).any(|w| w[0] > w[1])
+            || off.last().is_some_and(|&e| e as usize > bytes.len())
+        {
+            return Err(err("ERR_RECALL_INVALID_ARG", "x2iCompute: sample keys do not match the users and items"));
+        }
+        (Some((off, bytes)), ids)
+    };
+    spawn(env, "recall.x2iCompute", Compute { user, item, ts, weight, users, items, user_keys, item_ids, opts, cancel })
 }
 
 /// The similarity options of `x2iCompute` and the stream state: {algo, topK, minScore, minCommon,

@@ -63,6 +63,33 @@ pub struct Interactions<'a> {
     pub weight: Option<&'a [f32]>,
     pub users: usize,
     pub items: usize,
+    /// Swing's sample keys: each user's key hash (`xxh64` of its bytes) and each item's
+    /// external id, so the sample does not depend on which other users and items exist and
+    /// the stream draws the same one. Empty: the ordinals stand in (callers without keys).
+    pub user_hash: &'a [u64],
+    pub item_ids: &'a [u64],
+}
+
+/// The hash a user's key bytes are sampled by (the stream state keeps it per user).
+pub fn user_key_hash(key: &[u8]) -> u64 {
+    crate::hash::xxh64(key, 0)
+}
+
+/// `user_key_hash` of every key in `bytes[off[u]..off[u + 1]]`.
+pub fn user_key_hashes(off: &[u32], bytes: &[u8]) -> Vec<u64> {
+    off.windows(2).map(|w| user_key_hash(&bytes[w[0] as usize..w[1] as usize])).collect()
+}
+
+/// Swing's user sample of an item with more than `cap` users: the `cap` users of smallest
+/// seeded hash, sorted. Adding or removing other users never reshuffles who is in it,
+/// which is what lets a stream keep the batch's sample.
+pub fn swing_sample(sample: &mut Vec<u32>, cap: usize, seed: u64, item_id: u64, user_hash: impl Fn(u32) -> u64) {
+    if sample.len() > cap {
+        let salt = seed ^ item_id.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        sample.select_nth_unstable_by_key(cap.max(1) - 1, |&v| splitmix(salt ^ user_hash(v)));
+        sample.truncate(cap);
+    }
+    sample.sort_unstable();
 }
 
 /// Rows: item i's neighbours are `nb/sc[row_off[i]..row_off[i+1]]`.
@@ -383,15 +410,15 @@ struct Part {
     work: u64,
 }
 
-fn row_block(
-    items: std::ops::Range<usize>,
-    uc: &Csr,
-    ic: &Csr,
-    user_w: &[f64],
-    item_norm: &[f64],
-    o: &CfOptions,
-    cancel: &CancelToken,
-) -> Result<Part> {
+/// What every row reads besides the graph: per-user weights, per-item normalisers, and Swing's sample keys.
+struct RowWeights<'a> {
+    user_w: Vec<f64>,
+    item_norm: Vec<f64>,
+    keys: &'a Interactions<'a>,
+}
+
+fn row_block(items: std::ops::Range<usize>, uc: &Csr, ic: &Csr, w: &RowWeights, o: &CfOptions, cancel: &CancelToken) -> Result<Part> {
+    let (user_w, item_norm, keys) = (&w.user_w[..], &w.item_norm[..], w.keys);
     let n_items = ic.off.len() - 1;
     let weighted_cooc = matches!(o.algo, Algo::Cooc) && uc.w.iter().any(|&w| w != 1.0);
     let (sums, counts) = match o.algo {
@@ -416,17 +443,10 @@ fn row_block(
             Algo::Swing { alpha2, item_user_cap, seed, .. } => {
                 sample.clear();
                 sample.extend_from_slice(&ic.idx[users]);
-                if sample.len() > item_user_cap {
-                    // seeded partial Fisher-Yates, a function of (seed, item) only
-                    let mut r = splitmix(seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-                    for a in 0..item_user_cap {
-                        r = splitmix(r);
-                        let b = a + (r % (sample.len() - a) as u64) as usize;
-                        sample.swap(a, b);
-                    }
-                    sample.truncate(item_user_cap);
-                    sample.sort_unstable();
-                }
+                let item_id = keys.item_ids.get(i).copied().unwrap_or(i as u64);
+                swing_sample(&mut sample, item_user_cap, seed, item_id, |v| {
+                    keys.user_hash.get(v as usize).copied().unwrap_or_else(|| splitmix(v as u64))
+                });
                 // alpha1 and beta are folded into `user_w`, once per computation
                 // The sampled users' item lists, copied next to each other once per
                 // item: every user pair then reads cache-warm memory instead of two
@@ -512,6 +532,9 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
     if let Some(k) = d.user.iter().position(|&u| u as usize >= d.users).or_else(|| d.item.iter().position(|&i| i as usize >= d.items)) {
         return Err(Error::InvalidArgument(format!("row {k}: user or item ordinal out of range")));
     }
+    if !(d.user_hash.is_empty() || d.user_hash.len() == d.users) || !(d.item_ids.is_empty() || d.item_ids.len() == d.items) {
+        return Err(Error::LengthMismatch { what: "sample keys", expected: d.users, got: d.user_hash.len() });
+    }
     let t0 = std::time::Instant::now();
     let uc = user_csr(d, &o.prep);
     let ic = item_csr(&uc, d.users, d.items);
@@ -538,6 +561,7 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
             }
         })
         .collect();
+    let weights = RowWeights { user_w, item_norm, keys: d };
     // Blocks of items, handed out round-robin: balanced, and the result does not depend on the thread count.
     const BLOCK: usize = 256;
     let blocks: Vec<std::ops::Range<usize>> = (0..d.items).step_by(BLOCK).map(|s| s..(s + BLOCK).min(d.items)).collect();
@@ -554,7 +578,7 @@ pub fn compute(d: &Interactions, o: &CfOptions, cancel: &CancelToken) -> Result<
                         if b >= blocks.len() {
                             return Ok(mine);
                         }
-                        mine.push((b, row_block(blocks[b].clone(), &uc, &ic, &user_w, &item_norm, o, cancel)?));
+                        mine.push((b, row_block(blocks[b].clone(), &uc, &ic, &weights, o, cancel)?));
                     }
                 })
             })
@@ -594,7 +618,7 @@ mod tests {
     fn flink_ml_swing_doc_example() {
         // users {0: 10,11,12}, {1: 13,12}, {2: 10,11,12}, {3: 13,12}; items 10..13 as ordinals 0..3
         let (u, i, t) = data(&[(0, 0), (0, 1), (0, 2), (1, 3), (1, 2), (2, 0), (2, 1), (2, 2), (3, 3), (3, 2)]);
-        let d = Interactions { user: &u, item: &i, ts: &t, weight: None, users: 4, items: 4 };
+        let d = Interactions { user: &u, item: &i, ts: &t, weight: None, users: 4, items: 4, user_hash: &[], item_ids: &[] };
         let o = CfOptions {
             algo: Algo::Swing { alpha1: 15.0, alpha2: 0.0, beta: 0.3, item_user_cap: 1000, seed: 1 },
             prep: Prep::default(),
@@ -623,7 +647,7 @@ mod tests {
         pairs.extend([(1, 0), (1, 1)]);
         let (u, i, _) = data(&pairs);
         let t: Vec<u32> = pairs.iter().map(|p| p.1).collect(); // later items are more recent
-        let d = Interactions { user: &u, item: &i, ts: &t, weight: None, users: 2, items: 6 };
+        let d = Interactions { user: &u, item: &i, ts: &t, weight: None, users: 2, items: 6, user_hash: &[], item_ids: &[] };
         let run = |max_user_items| {
             let o = CfOptions {
                 algo: Algo::Cooc,

@@ -22,13 +22,11 @@
 //!
 //! Ties are broken by external item id as int64, which is the batch's ordinal order.
 
-use super::cf::{Acc, Algo, CfOptions, SwingScratch, swing_row};
+use super::cf::{Acc, Algo, CfOptions, SwingScratch, swing_row, swing_sample, user_key_hash};
 use crate::cancel::CancelToken;
 use crate::checksum::crc32c;
 use crate::error::{Error, Result};
 use crate::fsutil::AtomicFile;
-use crate::hash::xxh64;
-use crate::rand::splitmix;
 use crate::wal::{Channel, payload};
 use std::collections::HashMap;
 use std::path::Path;
@@ -201,7 +199,7 @@ impl StreamState {
         }
         let u = self.hist.len() as u32;
         self.user_of.insert(key.into(), u);
-        self.user_hash.push(xxh64(key, 0));
+        self.user_hash.push(user_key_hash(key));
         self.hist.push(Vec::new());
         self.act.push(Vec::new());
         u
@@ -518,14 +516,7 @@ impl StreamState {
                 let sample = &mut sc.sample;
                 sample.clear();
                 sample.extend_from_slice(users);
-                if sample.len() > item_user_cap {
-                    // a sample that insertions do not reshuffle: the users of smallest seeded hash
-                    let salt = seed ^ self.item_ids[i as usize].wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                    let h = |v: &u32| splitmix(salt ^ self.user_hash[*v as usize]);
-                    sample.select_nth_unstable_by_key(item_user_cap - 1, h);
-                    sample.truncate(item_user_cap);
-                }
-                sample.sort_unstable();
+                swing_sample(sample, item_user_cap, seed, self.item_ids[i as usize], |v| self.user_hash[v as usize]);
                 let sw = &mut sc.swing;
                 sw.local.clear();
                 sw.local_off.clear();

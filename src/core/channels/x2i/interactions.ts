@@ -8,6 +8,7 @@ import { badInput, usage } from '../../errors.js';
 import { readColumns } from '../../io/columns.js';
 import { ident, literal, literalList, queryRows } from '../../io/duckdb.js';
 import { loadNative, tokenFor, type X2iComputeOptions } from '../../native.js';
+import { packUserKeys } from './user-keys.js';
 import { describeInputs } from '../../shard/inputs.js';
 
 export interface InteractionColumns {
@@ -137,6 +138,9 @@ export async function listsFromInteractions(
   const users = user.reduce((m, x) => Math.max(m, x + 1), 0);
   const native = loadNative();
   const u32 = (a: Int32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const keys = new BigUint64Array(ids.buffer, ids.byteOffset, ids.length);
+  // Swing samples an item's users by their keys as text (what a stream reads them as), in dense_rank order
+  const sampleKeys = options.algo === 'swing' ? { ...(await userKeyBytes(c, `SELECT DISTINCT u FROM (${base})`)), itemIds: keys } : null;
   const rows = await native.x2iCompute(
     u32(user),
     u32(item),
@@ -146,8 +150,8 @@ export async function listsFromInteractions(
     ids.length,
     options,
     tokenFor(native, signal),
+    sampleKeys,
   );
-  const keys = new BigUint64Array(ids.buffer, ids.byteOffset, ids.length);
   const items = new BigUint64Array(rows.nb.length);
   for (let p = 0; p < rows.nb.length; p++) items[p] = keys[rows.nb[p]!]!;
   return {
@@ -160,4 +164,10 @@ export async function listsFromInteractions(
     users,
     work: rows.work,
   };
+}
+
+/** The distinct users of `distinct` (one column u) as UTF-8 text in their typed order (dense_rank's). */
+async function userKeyBytes(c: DuckDBConnection, distinct: string): Promise<{ userOff: Uint32Array; userBytes: Uint8Array }> {
+  const rows = (await c.runAndReadAll(`SELECT u::VARCHAR FROM (${distinct}) ORDER BY u`)).getColumnsJS()[0] as string[];
+  return packUserKeys(rows);
 }

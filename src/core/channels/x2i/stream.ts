@@ -20,6 +20,7 @@ import { readCurrent } from '../../index/versions.js';
 import { newWalIdentity, readWalIdentity, writeWalIdentity } from '../../index/wal-identity.js';
 import { loadNative, type X2iComputeOptions, type X2iStreamHandle } from '../../native.js';
 import { opCode } from '../kinds.js';
+import { packUserKeys } from './user-keys.js';
 import { DirSource, KafkaSource, type SourcePosition, StdinSource, type StreamColumns, type StreamSource } from './stream-source.js';
 
 export const STATE_FILE = 'state.bin';
@@ -139,17 +140,6 @@ function parseSource(spec: string, cols: StreamColumns): StreamSource {
   throw usage('ERR_RECALL_USAGE', `--source ${spec}: expected dir:PATH, - (JSON lines on stdin) or kafka://HOST:PORT/TOPIC?group=G`, {
     fix: 'pass one of those',
   });
-}
-
-/** User keys as one UTF-8 buffer with offsets (the layout the state takes). */
-function packUsers(users: string[]): { off: Uint32Array; bytes: Uint8Array } {
-  const enc = new TextEncoder();
-  const parts = users.map((u) => enc.encode(u));
-  const off = new Uint32Array(parts.length + 1);
-  for (let k = 0; k < parts.length; k++) off[k + 1] = off[k]! + parts[k]!.length;
-  const bytes = new Uint8Array(off[parts.length]!);
-  parts.forEach((p, k) => bytes.set(p, off[k]!));
-  return { off, bytes };
 }
 
 /** This stream's records after `after`, by batch: the batch's end position and the keys already appended. */
@@ -355,15 +345,15 @@ export async function runStream(
         if (r.ts > maxTs) maxTs = r.ts;
       }
       // 4. apply, append the changed lists (durable), checkpoint
-      const packed = packUsers(users);
+      const packed = packUserKeys(users);
       const weighted = params.columns.weight !== null || params.columns.actionWeights !== null;
       const batchNo = meta.batch + 1;
       const tag = new TextEncoder().encode(JSON.stringify({ stream: meta.id, batch: batchNo, end: b.end }));
       const a0 = performance.now();
       const applied = await native.x2iStreamApply(
         handle,
-        packed.off,
-        packed.bytes,
+        packed.userOff,
+        packed.userBytes,
         BigUint64Array.from(items),
         Uint32Array.from(ts),
         weighted ? Float32Array.from(ws) : null,
@@ -487,12 +477,12 @@ export async function keepStreamState(
     );
     const userRows = await c.runAndReadAll(`SELECT ${ident(cols.user)}::VARCHAR AS u FROM ${src}`);
     const users = userRows.getColumns()[0]!.map((x) => String(x));
-    const packed = packUsers(users);
+    const packed = packUserKeys(users);
     const state = native.x2iStreamNew(computeOptions(params.algorithm, threads));
     await native.x2iStreamApply(
       state,
-      packed.off,
-      packed.bytes,
+      packed.userOff,
+      packed.userBytes,
       new BigUint64Array(item.buffer, item.byteOffset, item.length),
       new Uint32Array(t.buffer, t.byteOffset, t.length),
       cols.weight || cols.actionWeights ? w : null,

@@ -2,6 +2,7 @@
 //! however the interactions are cut into batches, and across a checkpoint.
 
 use super::*;
+use crate::rand::splitmix;
 use crate::x2i::cf::{self, Interactions, Prep};
 
 /// Random interactions with skewed items and users; user keys are strings.
@@ -35,7 +36,17 @@ fn batch_lists(rows: &[(String, u64, u32, f32)], o: &CfOptions, weighted: bool) 
     let item: Vec<u32> = rows.iter().map(|r| ids.binary_search(&r.1).unwrap() as u32).collect();
     let ts: Vec<u32> = rows.iter().map(|r| r.2).collect();
     let w: Vec<f32> = rows.iter().map(|r| r.3).collect();
-    let d = Interactions { user: &user, item: &item, ts: &ts, weight: weighted.then_some(&w[..]), users: ukeys.len(), items: ids.len() };
+    let user_hash: Vec<u64> = ukeys.iter().map(|k| cf::user_key_hash(k.as_bytes())).collect();
+    let d = Interactions {
+        user: &user,
+        item: &item,
+        ts: &ts,
+        weight: weighted.then_some(&w[..]),
+        users: ukeys.len(),
+        items: ids.len(),
+        user_hash: &user_hash,
+        item_ids: &ids,
+    };
     let r = cf::compute(&d, o, &CancelToken::new()).unwrap();
     let mut out = HashMap::new();
     for (i, &id) in ids.iter().enumerate() {
@@ -106,6 +117,8 @@ fn algos() -> Vec<(&'static str, Algo)> {
         ("iuf", Algo::Iuf),
         ("decay", Algo::Decay { tau: 600.0 }),
         ("swing", Algo::Swing { alpha1: 15.0, alpha2: 1.0, beta: 0.3, item_user_cap: 100_000, seed: 7 }),
+        // popular items hold ~40 users: the sample bites, and batch and stream draw the same one
+        ("swing sampled", Algo::Swing { alpha1: 15.0, alpha2: 1.0, beta: 0.3, item_user_cap: 6, seed: 7 }),
     ]
 }
 
