@@ -99,6 +99,7 @@ pub mod payload {
     pub fn x2i_upsert(key: u64, items: &[u64], scores: &[f32], out: &mut Vec<u8>) {
         out.extend_from_slice(&key.to_le_bytes());
         out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+        out.reserve(items.len() * 12);
         for i in items {
             out.extend_from_slice(&i.to_le_bytes());
         }

@@ -86,7 +86,8 @@ impl Changed {
         let op = Channel::X2i.op(false);
         let mut ops = Vec::with_capacity(self.keys.len());
         let mut ends = Vec::with_capacity(self.keys.len());
-        let mut out = Vec::new();
+        // sized once: a batch's records run to hundreds of megabytes
+        let mut out = Vec::with_capacity(self.items.len() * 12 + self.keys.len() * (16 + tag.len()));
         for (r, &key) in self.keys.iter().enumerate() {
             let (a, b) = (self.offsets[r] as usize, self.offsets[r + 1] as usize);
             payload::x2i_upsert_tagged(key, &self.items[a..b], &self.scores[a..b], tag, &mut out);
@@ -115,8 +116,6 @@ pub struct StreamState {
     /// unknown: lists set from a build), and the best score left out of the list then (+inf unknown).
     raw: Vec<Vec<f64>>,
     bound: Vec<f64>,
-    /// Per item j: items whose list held j when written (may hold stale or repeated entries).
-    rev: Vec<Vec<u32>>,
     interactions: u64,
 }
 
@@ -140,7 +139,6 @@ impl StreamState {
             lists: Vec::new(),
             raw: Vec::new(),
             bound: Vec::new(),
-            rev: Vec::new(),
             interactions: 0,
         }
     }
@@ -171,7 +169,6 @@ impl StreamState {
         (vecs(&self.hist)
             + vecs(&self.act)
             + u32s(&self.users_of)
-            + u32s(&self.rev)
             + keys
             + lists
             + self.item_ids.len() * (8 + 24)
@@ -189,7 +186,6 @@ impl StreamState {
         self.lists.push(Vec::new());
         self.raw.push(Vec::new());
         self.bound.push(f64::INFINITY);
-        self.rev.push(Vec::new());
         i
     }
 
@@ -329,18 +325,17 @@ impl StreamState {
         out.touched_by_users = affected.len() as u64;
         // 3. rows whose scores move with another item's count
         if normalised(self.opts.algo) {
-            for &j in &changed_n {
-                let d = d_n[j as usize];
-                if d > 0 {
-                    let lists = &self.lists;
-                    let rev = &mut self.rev[j as usize];
-                    rev.retain(|&i| lists[i as usize].iter().any(|&(x, _)| x == j));
-                    rev.sort_unstable();
-                    rev.dedup();
-                    for &i in rev.iter() {
-                        add_as(i, 1, &mut mark, &mut affected);
+            // the lists holding an item whose count grew: one pass over every list (a popular
+            // item is held by most lists, so an index of holders saves nothing on a real batch)
+            if changed_n.iter().any(|&j| d_n[j as usize] > 0) {
+                for (i, l) in self.lists.iter().enumerate() {
+                    if mark[i] == 0 && l.iter().any(|&(j, _)| d_n[j as usize] > 0) {
+                        add_as(i as u32, 1, &mut mark, &mut affected);
                     }
-                } else if d < 0 {
+                }
+            }
+            for &j in &changed_n {
+                if d_n[j as usize] < 0 {
                     for &v in &self.users_of[j as usize] {
                         for e in &self.act[v as usize] {
                             add(e.item, &mut mark, &mut affected);
@@ -356,17 +351,15 @@ impl StreamState {
         let (rows, work) = self.rows(&affected, &rescore, cancel)?;
         out.work = work;
         out.offsets.push(0);
+        let entries: usize = rows.iter().map(|r| r.0.len()).sum();
+        out.items.reserve(entries);
+        out.scores.reserve(entries);
         for (&i, (row, raw, bound)) in affected.iter().zip(rows) {
             self.raw[i as usize] = raw;
             self.bound[i as usize] = bound;
             let old = &self.lists[i as usize];
             if old.len() == row.len() && old.iter().zip(&row).all(|(a, b)| a.0 == b.0 && a.1.to_bits() == b.1.to_bits()) {
                 continue;
-            }
-            for &(j, _) in &row {
-                if !old.iter().any(|&(x, _)| x == j) {
-                    self.rev[j as usize].push(i);
-                }
             }
             out.keys.push(self.item_ids[i as usize]);
             for &(j, s) in &row {
@@ -394,7 +387,6 @@ impl StreamState {
                     .get(&items[p])
                     .ok_or_else(|| Error::InvalidArgument(format!("list item {} is not an item of the state", items[p])))?;
                 row.push((j, scores[p]));
-                self.rev[j as usize].push(i);
             }
             self.lists[i as usize] = row;
             self.raw[i as usize] = Vec::new();
@@ -422,6 +414,7 @@ impl StreamState {
     /// Recompute the rows of `items` (threads take blocks; the result does not depend on their count).
     fn rows(&self, items: &[u32], rescore: &(dyn Fn(u32) -> bool + Sync), cancel: &CancelToken) -> Result<(Vec<RowOut>, u64)> {
         const BLOCK: usize = 64;
+        let view = &BatchView::new(self, items.len());
         let blocks: Vec<&[u32]> = items.chunks(BLOCK).collect();
         let threads = self.opts.threads.max(1).min(blocks.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -442,7 +435,8 @@ impl StreamState {
                             let rows = blocks[b]
                                 .iter()
                                 .map(|&i| {
-                                    if rescore(i) { self.rescored(i) } else { None }.unwrap_or_else(|| self.row(i, &mut scratch, &mut work))
+                                    if rescore(i) { self.rescored(i, view) } else { None }
+                                        .unwrap_or_else(|| self.row(i, view, &mut scratch, &mut work))
                                 })
                                 .collect();
                             mine.push((b, rows, work));
@@ -468,23 +462,19 @@ impl StreamState {
 
     /// Score of pair term `v` (count `c`) between `i` (ni users) and `j`: the batch computation's arithmetic.
     #[inline]
-    fn score(&self, ni: f64, j: u32, v: f64, c: u32) -> f64 {
-        let n_of = |j: usize| self.users_of[j].len() as f64;
+    fn score(&self, view: &BatchView, ni: f64, j: u32, v: f64, c: u32) -> f64 {
         match self.opts.algo {
             Algo::Cooc | Algo::Swing { .. } => v,
-            Algo::Cosine | Algo::Iuf | Algo::Decay { .. } => v * (1.0 / ni.sqrt()) * (1.0 / n_of(j as usize).sqrt()),
-            Algo::Jaccard => {
-                let nj = n_of(j as usize);
-                c as f64 / (ni + nj - c as f64)
-            }
-            Algo::CondProb { alpha } => c as f64 * (1.0 / n_of(j as usize).powf(alpha)) / ni,
+            Algo::Cosine | Algo::Iuf | Algo::Decay { .. } => v * (1.0 / ni.sqrt()) * view.norm[j as usize],
+            Algo::Jaccard => c as f64 / (ni + view.n[j as usize] - c as f64),
+            Algo::CondProb { .. } => c as f64 * view.norm[j as usize] / ni,
         }
     }
 
     /// A list whose pair terms did not change, only other items' counts grew: its entries
     /// rescored. Every item left out scored at most `bound` and can only have fallen, so the
     /// rescored entries are the top-k while they all stay above it; otherwise None (recompute).
-    fn rescored(&self, i: u32) -> Option<RowOut> {
+    fn rescored(&self, i: u32, view: &BatchView) -> Option<RowOut> {
         let (l, raw) = (&self.lists[i as usize], &self.raw[i as usize]);
         let o = &self.opts;
         if raw.len() != l.len() || l.is_empty() || matches!(o.algo, Algo::CondProb { alpha } if alpha < 0.0) {
@@ -493,7 +483,7 @@ impl StreamState {
         let ni = self.users_of[i as usize].len() as f64;
         let mut e: Vec<(f64, u32, f64)> = Vec::with_capacity(l.len());
         for (&(j, _), &v) in l.iter().zip(raw) {
-            let s = self.score(ni, j, v, v as u32);
+            let s = self.score(view, ni, j, v, v as u32);
             if !(s >= o.min_score && s > 0.0 && s > self.bound[i as usize]) {
                 return None;
             }
@@ -505,7 +495,7 @@ impl StreamState {
     }
 
     /// One item's list, as `cf::compute` computes it.
-    fn row(&self, i: u32, sc: &mut Scratch, work: &mut u64) -> RowOut {
+    fn row(&self, i: u32, view: &BatchView, sc: &mut Scratch, work: &mut u64) -> RowOut {
         let o = &self.opts;
         let users = &self.users_of[i as usize];
         let acc = &mut sc.acc;
@@ -530,6 +520,28 @@ impl StreamState {
                 }
                 *work += swing_row(sw, acc, alpha2, i);
                 emit(acc, i, o.top_k, o.min_score, 0, &self.item_ids, |_, s, _| s)
+            }
+            algo @ (Algo::Cosine | Algo::Jaccard | Algo::CondProb { .. } | Algo::Iuf) if view.act.is_some() => {
+                let act = view.act.as_ref().expect("checked");
+                let iuf = matches!(algo, Algo::Iuf);
+                for (p, &u) in users.iter().enumerate() {
+                    if let Some(&v) = users.get(p + 4) {
+                        crate::prefetch::prefetch(act.items.as_ptr().wrapping_add(act.off[v as usize] as usize));
+                    }
+                    let row = &act.items[act.off[u as usize] as usize..act.off[u as usize + 1] as usize];
+                    *work += row.len() as u64;
+                    if iuf {
+                        let x = 1.0 / (1.0 + row.len() as f64).ln();
+                        for &j in row {
+                            acc.add_counted(j, x);
+                        }
+                    } else {
+                        for &j in row {
+                            acc.count(j);
+                        }
+                    }
+                }
+                emit(acc, i, o.top_k, o.min_score, o.min_common, &self.item_ids, |j, v, c| self.score(view, ni, j, v, c))
             }
             algo => {
                 let weighted = matches!(algo, Algo::Cooc) && !acc.val.is_empty();
@@ -570,7 +582,7 @@ impl StreamState {
                         Algo::Swing { .. } => unreachable!(),
                     }
                 }
-                emit(acc, i, o.top_k, o.min_score, o.min_common, &self.item_ids, |j, v, c| self.score(ni, j, v, c))
+                emit(acc, i, o.top_k, o.min_score, o.min_common, &self.item_ids, |j, v, c| self.score(view, ni, j, v, c))
             }
         }
     }
@@ -624,7 +636,7 @@ impl StreamState {
     }
 
     /// Read a checkpoint written by `save`; returns the state and its meta JSON. The derived
-    /// parts (active lists, item users, reverse lists) are rebuilt.
+    /// parts (active lists, item users) are rebuilt.
     pub fn load(path: &Path, opts: CfOptions) -> Result<(StreamState, String)> {
         let b = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
         let bad = |what: &str| Error::InvalidArgument(format!("{}: not a whole stream state ({what})", path.display()));
@@ -671,7 +683,6 @@ impl StreamState {
                     return Err(bad("lists"));
                 }
                 l.push((j, f32::from_bits(sc)));
-                s.rev[j as usize].push(i as u32);
             }
             s.lists[i] = l;
             let m = r.u32().ok_or_else(|| bad("lists"))? as usize;
@@ -696,6 +707,47 @@ impl StreamState {
             s.act[u] = a;
         }
         Ok((s, meta))
+    }
+}
+
+/// What the rows a batch recomputes read, laid out once per batch: each item's count and
+/// normaliser in flat arrays (not a division and a `users_of` header per candidate), and,
+/// when the batch recomputes many rows of a count-only algorithm, the active lists' items as
+/// one array (a third of the entries' bytes, read contiguously).
+struct BatchView {
+    n: Vec<f64>,
+    norm: Vec<f64>,
+    act: Option<ActItems>,
+}
+
+struct ActItems {
+    off: Vec<u64>,
+    items: Vec<u32>,
+}
+
+impl BatchView {
+    fn new(s: &StreamState, rows: usize) -> BatchView {
+        let n: Vec<f64> = s.users_of.iter().map(|u| u.len() as f64).collect();
+        let norm = n
+            .iter()
+            .map(|&n| match s.opts.algo {
+                Algo::CondProb { alpha } => 1.0 / n.powf(alpha),
+                _ => 1.0 / n.sqrt(),
+            })
+            .collect();
+        // copying every active list costs about what recomputing an eighth of the rows does
+        let count_only = matches!(s.opts.algo, Algo::Cosine | Algo::Jaccard | Algo::CondProb { .. } | Algo::Iuf);
+        let act = (count_only && rows * 8 >= s.item_ids.len()).then(|| {
+            let mut off = Vec::with_capacity(s.act.len() + 1);
+            off.push(0u64);
+            let mut items = Vec::with_capacity(s.act.iter().map(Vec::len).sum());
+            for a in &s.act {
+                items.extend(a.iter().map(|e| e.item));
+                off.push(items.len() as u64);
+            }
+            ActItems { off, items }
+        });
+        BatchView { n, norm, act }
     }
 }
 
