@@ -43,6 +43,12 @@ pub struct Kernels {
     pub l2sq_f16: fn(&[u16], &[u16]) -> f32,
     pub dot_i8: fn(&[i8], &[i8]) -> i32,
     pub l2sq_i8: fn(&[i8], &[i8]) -> i32,
+    /// Dot products of two vectors with four rows (`out[c][r] = cs[c] . rows[r]`), every term a
+    /// fused multiply-add into its lane (one rounding, which every tier and `f32::mul_add` share,
+    /// so the results stay bit-identical), then the fixed tree. For k-means assignment, where the
+    /// products dominate: each loaded vector feeds two or four products. Lengths are multiples
+    /// of 32 (padded rows).
+    pub dot_2x4_fma_f32: fn([&[f32]; 2], [&[f32]; 4]) -> [[f32; 4]; 2],
 }
 
 /// The table for `isa`, or `None` when this CPU cannot run it.

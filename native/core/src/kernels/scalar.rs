@@ -3,7 +3,7 @@
 
 use super::{Isa, Kernels, LANES, f16_to_f32, reduce_lanes};
 
-pub const KERNELS: Kernels = Kernels { isa: Isa::Scalar, dot_f32, l2sq_f32, dot_f16, l2sq_f16, dot_i8, l2sq_i8 };
+pub const KERNELS: Kernels = Kernels { isa: Isa::Scalar, dot_f32, l2sq_f32, dot_f16, l2sq_f16, dot_i8, l2sq_i8, dot_2x4_fma_f32 };
 
 /// Accumulate `f(a[i], b[i])` into lane `i % 32`, then reduce.
 #[inline(always)]
@@ -25,6 +25,22 @@ fn lanes<T: Copy>(a: &[T], b: &[T], f: impl Fn(T, T) -> f32) -> f32 {
 
 pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     lanes(a, b, |x, y| x * y)
+}
+
+pub fn dot_2x4_fma_f32(cs: [&[f32]; 2], rows: [&[f32]; 4]) -> [[f32; 4]; 2] {
+    let n = rows.iter().chain(&cs).fold(usize::MAX, |n, r| n.min(r.len()));
+    debug_assert_eq!(n % LANES, 0, "dot_2x4_fma_f32 takes padded rows");
+    let mut acc = [[[0f32; LANES]; 4]; 2];
+    for e in (0..n).step_by(LANES) {
+        for (c, v) in cs.iter().enumerate() {
+            for (r, row) in rows.iter().enumerate() {
+                for j in 0..LANES {
+                    acc[c][r][j] = v[e + j].mul_add(row[e + j], acc[c][r][j]);
+                }
+            }
+        }
+    }
+    acc.map(|a| a.map(|l| reduce_lanes(&l)))
 }
 
 pub fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {

@@ -44,6 +44,26 @@ fn every_tier_is_bit_identical_to_scalar() {
 }
 
 #[test]
+fn the_2x4_fma_dot_is_bit_identical_on_every_tier_and_close_to_f64() {
+    let mut rng = Lcg(11);
+    for n in [32, 64, 96, 256, 800, 1536] {
+        let v: Vec<Vec<f32>> = (0..6).map(|_| (0..n).map(|_| rng.f32()).collect()).collect();
+        let (cs, rows) = ([&v[0][..], &v[1][..]], [&v[2][..], &v[3][..], &v[4][..], &v[5][..]]);
+        let want = (scalar::KERNELS.dot_2x4_fma_f32)(cs, rows);
+        for (c, x) in cs.iter().enumerate() {
+            for (r, y) in rows.iter().enumerate() {
+                let exact: f64 = x.iter().zip(*y).map(|(&a, &b)| a as f64 * b as f64).sum();
+                assert!((want[c][r] as f64 - exact).abs() <= 1e-4 * exact.abs().max(1.0), "n={n} {c}x{r}: {} vs {exact}", want[c][r]);
+            }
+        }
+        for k in tiers() {
+            let got = (k.dot_2x4_fma_f32)(cs, rows);
+            assert_eq!(got.map(|a| a.map(f32::to_bits)), want.map(|a| a.map(f32::to_bits)), "{:?} dot_2x4_fma_f32 n={n}", k.isa);
+        }
+    }
+}
+
+#[test]
 fn results_match_a_double_precision_reference() {
     let mut rng = Lcg(11);
     for n in lengths() {

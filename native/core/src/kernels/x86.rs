@@ -17,6 +17,7 @@ pub const AVX2: Kernels = Kernels {
     l2sq_f16: |a, b| unsafe { avx2_f16::<L2>(a, b) },
     dot_i8: |a, b| unsafe { avx2_i8::<DOT>(a, b) },
     l2sq_i8: |a, b| unsafe { avx2_i8::<L2>(a, b) },
+    dot_2x4_fma_f32: |cs, rows| unsafe { avx2_dot_2x4_fma(cs, rows) },
 };
 
 pub const AVX512: Kernels = Kernels {
@@ -27,6 +28,7 @@ pub const AVX512: Kernels = Kernels {
     l2sq_f16: |a, b| unsafe { avx512_f16::<L2>(a, b) },
     dot_i8: |a, b| unsafe { avx512_i8::<DOT>(a, b) },
     l2sq_i8: |a, b| unsafe { avx512_i8::<L2>(a, b) },
+    dot_2x4_fma_f32: |cs, rows| unsafe { avx512_dot_2x4_fma(cs, rows) },
 };
 
 const DOT: u8 = 0;
@@ -94,6 +96,36 @@ fn avx2_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
         unsafe { chunk256_f32::<OP>(&mut acc, ta.as_ptr(), tb.as_ptr()) };
     }
     reduce256(acc)
+}
+
+/// Eight results, 32 lanes each: 32 ymm accumulators would spill, so the lanes go in two
+/// passes of 16 (lanes 0..16, then 16..32), each adding its elements in the same order.
+#[target_feature(enable = "avx2,fma")]
+fn avx2_dot_2x4_fma(cs: [&[f32]; 2], rows: [&[f32]; 4]) -> [[f32; 4]; 2] {
+    let n = rows.iter().chain(&cs).fold(usize::MAX, |n, r| n.min(r.len())) / LANES * LANES;
+    let mut acc = [[[_mm256_setzero_ps(); 4]; 4]; 2];
+    for half in 0..2 {
+        for e in (0..n).step_by(LANES) {
+            let at = e + 16 * half;
+            // SAFETY: at + 16 <= e + 32 <= n, so 16 floats at `at` are in every slice.
+            let x = cs.map(|c| unsafe { [_mm256_loadu_ps(c.as_ptr().add(at)), _mm256_loadu_ps(c.as_ptr().add(at + 8))] });
+            for (r, row) in rows.iter().enumerate() {
+                let y = unsafe { [_mm256_loadu_ps(row.as_ptr().add(at)), _mm256_loadu_ps(row.as_ptr().add(at + 8))] };
+                for c in 0..2 {
+                    for k in 0..2 {
+                        acc[c][r][2 * half + k] = _mm256_fmadd_ps(x[c][k], y[k], acc[c][r][2 * half + k]);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = [[0f32; 4]; 2];
+    for c in 0..2 {
+        for r in 0..4 {
+            out[c][r] = reduce256(acc[c][r]);
+        }
+    }
+    out
 }
 
 #[target_feature(enable = "avx2,f16c")]
@@ -209,6 +241,31 @@ fn avx512_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
         unsafe { chunk512_f32::<OP>(&mut acc, ta.as_ptr(), tb.as_ptr()) };
     }
     reduce512(acc)
+}
+
+#[target_feature(enable = "avx512f,avx2")]
+fn avx512_dot_2x4_fma(cs: [&[f32]; 2], rows: [&[f32]; 4]) -> [[f32; 4]; 2] {
+    let n = rows.iter().chain(&cs).fold(usize::MAX, |n, r| n.min(r.len())) / LANES * LANES;
+    let mut acc = [[[_mm512_setzero_ps(); 2]; 4]; 2];
+    for e in (0..n).step_by(LANES) {
+        // SAFETY: e + 32 <= n, so 32 floats at e are in every slice.
+        let x = cs.map(|c| unsafe { [_mm512_loadu_ps(c.as_ptr().add(e)), _mm512_loadu_ps(c.as_ptr().add(e + 16))] });
+        for (r, row) in rows.iter().enumerate() {
+            let y = unsafe { [_mm512_loadu_ps(row.as_ptr().add(e)), _mm512_loadu_ps(row.as_ptr().add(e + 16))] };
+            for c in 0..2 {
+                for k in 0..2 {
+                    acc[c][r][k] = _mm512_fmadd_ps(x[c][k], y[k], acc[c][r][k]);
+                }
+            }
+        }
+    }
+    let mut out = [[0f32; 4]; 2];
+    for c in 0..2 {
+        for r in 0..4 {
+            out[c][r] = reduce512(acc[c][r]);
+        }
+    }
+    out
 }
 
 #[target_feature(enable = "avx512f")]
