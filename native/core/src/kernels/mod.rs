@@ -32,6 +32,9 @@ use crate::isa::{self, Isa};
 /// Number of independent accumulators every tier uses.
 pub const LANES: usize = 32;
 
+/// Two vectors by four rows -> `out[c][r]` (see `Kernels::dot_2x4_fma_f32`).
+pub type Dot2x4 = fn([&[f32]; 2], [&[f32]; 4]) -> [[f32; 4]; 2];
+
 /// The kernels of one tier. Both inputs must have the same length (callers
 /// check; the kernels read `min(a.len(), b.len())` elements).
 #[derive(Clone, Copy)]
@@ -48,7 +51,7 @@ pub struct Kernels {
     /// so the results stay bit-identical), then the fixed tree. For k-means assignment, where the
     /// products dominate: each loaded vector feeds two or four products. Lengths are multiples
     /// of 32 (padded rows).
-    pub dot_2x4_fma_f32: fn([&[f32]; 2], [&[f32]; 4]) -> [[f32; 4]; 2],
+    pub dot_2x4_fma_f32: Dot2x4,
 }
 
 /// The table for `isa`, or `None` when this CPU cannot run it.

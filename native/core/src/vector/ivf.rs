@@ -16,6 +16,8 @@ pub struct Ivf {
     pub centroids: Vec<f32>,
     /// Row ranges of the (reordered) store: list c is rows offsets[c]..offsets[c+1].
     pub offsets: Vec<u64>,
+    /// |c|^2 of every centroid: L2 probes rank lists by |c|^2 - 2 q.c.
+    norms: Vec<f32>,
 }
 
 /// Rows scored against the centroids together: 8 padded 784-d rows (25 KB) and a pair of
@@ -166,18 +168,43 @@ pub fn train(
 }
 
 impl Ivf {
-    /// The k nearest of one query: the nprobe nearest lists scanned with `dist`.
-    pub fn search(&self, scorer: &Scorer, q_padded: &[f32], dist: &impl Fn(u32) -> f32, k: usize, nprobe: usize) -> Vec<Cand> {
-        let stride = scorer.store.stride;
-        let kern = kernels::kernels();
-        let mut probe = TopK::new(nprobe.clamp(1, self.nlist));
-        for c in 0..self.nlist {
-            let y = &self.centroids[c * stride..(c + 1) * stride];
-            let d = if scorer.metric.is_l2() { (kern.l2sq_f32)(q_padded, y) } else { -(kern.dot_f32)(q_padded, y) };
-            probe.push(Cand { d, id: c as u32 });
+    pub fn new(nlist: usize, centroids: Vec<f32>, offsets: Vec<u64>) -> Ivf {
+        let stride = centroids.len().checked_div(nlist).unwrap_or(0);
+        let k = kernels::kernels();
+        let norms =
+            (0..nlist).map(|c| (k.dot_f32)(&centroids[c * stride..(c + 1) * stride], &centroids[c * stride..(c + 1) * stride])).collect();
+        Ivf { nlist, centroids, offsets, norms }
+    }
+
+    /// The `nprobe` nearest lists of each padded query, nearest first. The queries go four at a
+    /// time against pairs of centroids, so a batch reads the centroids once, not once per query.
+    pub fn probes(&self, metric: Metric, queries: &[&[f32]], nprobe: usize) -> Vec<Vec<Cand>> {
+        let stride = self.centroids.len().checked_div(self.nlist).unwrap_or(0);
+        let k = kernels::kernels();
+        let l2 = metric.is_l2();
+        let mut tops: Vec<TopK> = queries.iter().map(|_| TopK::new(nprobe.clamp(1, self.nlist.max(1)))).collect();
+        for c0 in (0..self.nlist).step_by(2) {
+            let pair = [c0, (c0 + 1).min(self.nlist - 1)];
+            let ys = pair.map(|c| &self.centroids[c * stride..(c + 1) * stride]);
+            for q0 in (0..queries.len()).step_by(4) {
+                // short groups repeat their last member; its results are not used
+                let quad = [0, 1, 2, 3].map(|t| queries[(q0 + t).min(queries.len() - 1)]);
+                let dots = (k.dot_2x4_fma_f32)(ys, quad);
+                for (h, &c) in pair.iter().enumerate().take(self.nlist - c0) {
+                    for (t, &dot) in dots[h].iter().enumerate().take(queries.len() - q0) {
+                        let d = if l2 { self.norms[c] - 2.0 * dot } else { -dot };
+                        tops[q0 + t].push(Cand { d, id: c as u32 });
+                    }
+                }
+            }
         }
+        tops.into_iter().map(TopK::into_sorted).collect()
+    }
+
+    /// The k nearest of one query among the rows of `probes` (lists, nearest first).
+    pub fn scan(&self, probes: &[Cand], dist: &impl Fn(u32) -> f32, k: usize) -> Vec<Cand> {
         let mut top = TopK::new(k);
-        for p in probe.into_sorted() {
+        for p in probes {
             let c = p.id as usize;
             for r in self.offsets[c]..self.offsets[c + 1] {
                 top.push(Cand { d: dist(r as u32), id: r as u32 });
@@ -199,11 +226,10 @@ impl Ivf {
         filter: &RowFilter,
     ) -> Vec<Cand> {
         let stride = scorer.store.stride;
-        let kern = kernels::kernels();
         let mut order: Vec<Cand> = (0..self.nlist)
             .map(|c| {
                 let y = &self.centroids[c * stride..(c + 1) * stride];
-                let d = if scorer.metric.is_l2() { (kern.l2sq_f32)(q_padded, y) } else { -(kern.dot_f32)(q_padded, y) };
+                let d = scorer.dist_to(q_padded, y);
                 Cand { d, id: c as u32 }
             })
             .collect();

@@ -22,6 +22,7 @@ use filter::{FilterMode, RowFilter};
 use heap::{Cand, TopK};
 use hnsw::{Hnsw, Visited};
 use ivf::Ivf;
+use std::borrow::Cow;
 use std::path::Path;
 use store::{Metric, Quant, Scorer, Sq8, Store, normalize, padded};
 
@@ -52,6 +53,8 @@ const MAX_LINKS: usize = 1 << 12;
 
 /// Queries a flat scan serves per pass over the rows.
 const FLAT_BATCH: usize = 16;
+/// Queries probed together by IVF (their centroid distances computed in one pass).
+const IVF_BATCH: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndexType {
@@ -299,13 +302,15 @@ impl VectorIndex {
             return Err(Error::InvalidArgument(format!("{} attribute values for {n} rows", a.len())));
         }
         let mut attrs = attrs.map(<[i64]>::to_vec);
-        let mut rows: Vec<f32> = data.to_vec();
+        // the input rows as they are, or a normalised copy (cosine)
+        let mut rows: Cow<[f32]> = Cow::Borrowed(data);
         if o.metric == Metric::Cosine {
-            for r in 0..n {
-                normalize(&mut rows[r * dim..(r + 1) * dim]);
+            let r = rows.to_mut();
+            for i in 0..n {
+                normalize(&mut r[i * dim..(i + 1) * dim]);
             }
         }
-        let (mut ids, mut rows) = (ids.to_vec(), rows);
+        let mut ids = ids.to_vec();
         let mut ivf = None;
         if o.kind == IndexType::Ivf {
             let nlist = if o.nlist > 0 { o.nlist } else { ((n as f64).sqrt().round() as usize).max(1) };
@@ -318,8 +323,8 @@ impl VectorIndex {
             }
             ids = perm.iter().map(|&old| ids[old as usize]).collect();
             attrs = attrs.map(|a| perm.iter().map(|&old| a[old as usize]).collect());
-            rows = r2;
-            ivf = Some(Ivf { nlist, centroids, offsets });
+            rows = Cow::Owned(r2);
+            ivf = Some(Ivf::new(nlist, centroids, offsets));
         }
         let f32_store = Store::encode(&rows, n, dim, Quant::F32);
         let hnsw = if o.kind == IndexType::Hnsw {
@@ -372,33 +377,34 @@ impl VectorIndex {
         fields.kind = kind::VECTOR;
         fields.major = MAJOR;
         fields.minor = MINOR;
-        let mut sections: Vec<(u32, u32, Vec<u8>)> = vec![
-            (container::SECTION_PARAMS, 1, params_json.as_bytes().to_vec()),
-            (SECTION_META, 1, le_u64(&self.meta())),
-            (SECTION_IDS, 1, le_u64(&self.ids)),
-            (SECTION_VECTORS, 1, self.store.raw().to_vec()),
+        // the rows are written from where they are (a copy would double a large index's memory)
+        let mut sections: Vec<(u32, u32, Cow<[u8]>)> = vec![
+            (container::SECTION_PARAMS, 1, Cow::Borrowed(params_json.as_bytes())),
+            (SECTION_META, 1, Cow::Owned(le_u64(&self.meta()))),
+            (SECTION_IDS, 1, Cow::Owned(le_u64(&self.ids))),
+            (SECTION_VECTORS, 1, Cow::Borrowed(self.store.raw())),
         ];
         if let Some(q) = &self.store.sq8 {
-            sections.push((SECTION_SQ8, 1, [le_f32(&q.min), le_f32(&q.step)].concat()));
+            sections.push((SECTION_SQ8, 1, Cow::Owned([le_f32(&q.min), le_f32(&q.step)].concat())));
         }
         if let Some(f) = &self.f32 {
-            sections.push((SECTION_F32, 1, f.bytes().to_vec()));
-            sections.push((SECTION_F32_CRC, 1, le_u32(&f.row_crcs(self.n, self.store.stride))));
+            sections.push((SECTION_F32, 1, Cow::Borrowed(f.bytes())));
+            sections.push((SECTION_F32_CRC, 1, Cow::Owned(le_u32(&f.row_crcs(self.n, self.store.stride)))));
         }
         if let Some(h) = &self.hnsw {
-            sections.push((SECTION_HNSW_LEVELS, 1, h.levels.clone()));
-            sections.push((SECTION_HNSW_L0, 1, le_u32(&h.links0)));
-            sections.push((SECTION_HNSW_UPPER_OFF, 1, le_u32(&h.upper_off)));
-            sections.push((SECTION_HNSW_UPPER, 1, le_u32(&h.upper)));
+            sections.push((SECTION_HNSW_LEVELS, 1, Cow::Borrowed(&h.levels)));
+            sections.push((SECTION_HNSW_L0, 1, Cow::Owned(le_u32(&h.links0))));
+            sections.push((SECTION_HNSW_UPPER_OFF, 1, Cow::Owned(le_u32(&h.upper_off))));
+            sections.push((SECTION_HNSW_UPPER, 1, Cow::Owned(le_u32(&h.upper))));
         }
         if let Some(v) = &self.ivf {
-            sections.push((SECTION_IVF_CENTROIDS, 1, le_f32(&v.centroids)));
-            sections.push((SECTION_IVF_OFFSETS, 1, le_u64(&v.offsets)));
+            sections.push((SECTION_IVF_CENTROIDS, 1, Cow::Owned(le_f32(&v.centroids))));
+            sections.push((SECTION_IVF_OFFSETS, 1, Cow::Owned(le_u64(&v.offsets))));
         }
         if let Some(a) = &self.attrs {
-            sections.push((SECTION_ATTRS, 1, a.iter().flat_map(|x| x.to_le_bytes()).collect()));
+            sections.push((SECTION_ATTRS, 1, Cow::Owned(a.iter().flat_map(|x| x.to_le_bytes()).collect())));
         }
-        let refs: Vec<(u32, u32, &[u8])> = sections.iter().map(|(k, v, b)| (*k, *v, b.as_slice())).collect();
+        let refs: Vec<(u32, u32, &[u8])> = sections.iter().map(|(k, v, b)| (*k, *v, b.as_ref())).collect();
         container::write_container(path, fields, &refs)
     }
 
@@ -514,7 +520,7 @@ impl VectorIndex {
             {
                 return Err(corrupt("ivf lists disagree with the rows".into()));
             }
-            Some(Ivf { nlist, centroids, offsets })
+            Some(Ivf::new(nlist, centroids, offsets))
         } else {
             None
         };
@@ -596,7 +602,12 @@ impl VectorIndex {
                         let nq_here = out_ids.len() / k;
                         // Flat scans take queries FLAT_BATCH at a time, so each row is read from
                         // memory once per batch instead of once per query.
-                        let batch = if self.kind == IndexType::Flat && filter.is_none() { FLAT_BATCH } else { 1 };
+                        // IVF probes likewise, so the centroids are read once per batch.
+                        let batch = match (self.kind, filter) {
+                            (IndexType::Flat, None) => FLAT_BATCH,
+                            (IndexType::Ivf, None) => IVF_BATCH,
+                            _ => 1,
+                        };
                         let mut qi = 0;
                         while qi < nq_here {
                             cancel.check()?;
@@ -615,6 +626,8 @@ impl VectorIndex {
                                 vec![self.search_one_filtered(&qs[0], p, &mut vis, f, mode)?]
                             } else if self.kind == IndexType::Flat {
                                 self.search_flat(&qs, p)?
+                            } else if self.kind == IndexType::Ivf {
+                                self.search_ivf(&qs, p)?
                             } else {
                                 vec![self.search_one(&qs[0], p, &mut vis)?]
                             };
@@ -710,6 +723,21 @@ impl VectorIndex {
         tops.into_iter().zip(qs).map(|(t, q)| self.finish(q, t.into_sorted(), p)).collect()
     }
 
+    /// IVF for a batch of queries: the lists of every query probed together, then each scanned.
+    fn search_ivf(&self, qs: &[Vec<f32>], p: &SearchParams) -> Result<Vec<Vec<Cand>>> {
+        let ivf = self.ivf.as_ref().expect("ivf");
+        let scorer = Scorer::new(&self.store, self.metric);
+        let prepared: Vec<_> = qs.iter().map(|q| scorer.prepare(q)).collect();
+        let padded: Vec<&[f32]> = prepared.iter().map(|q| q.padded()).collect();
+        let probes = ivf.probes(self.metric, &padded, p.nprobe.max(1));
+        let want = self.wanted(p);
+        qs.iter()
+            .zip(&prepared)
+            .zip(&probes)
+            .map(|((q, pq), pr)| self.finish(q, ivf.scan(pr, &|r: u32| scorer.dist(pq, r as usize), want), p))
+            .collect()
+    }
+
     /// Candidates wanted from the index: k, or R when re-ranking.
     fn wanted(&self, p: &SearchParams) -> usize {
         if p.rerank > 0 && self.store.quant != Quant::F32 { p.rerank.max(p.k) } else { p.k }
@@ -724,9 +752,9 @@ impl VectorIndex {
         let found = match self.kind {
             IndexType::Hnsw => self.hnsw.as_ref().expect("hnsw").search(&dist, &prefetch, want, p.ef.max(want), vis),
             IndexType::Ivf => {
-                let mut padded_q = vec![0f32; self.store.stride];
-                padded_q[..self.dim].copy_from_slice(q);
-                self.ivf.as_ref().expect("ivf").search(&scorer, &padded_q, &dist, want, p.nprobe.max(1))
+                let ivf = self.ivf.as_ref().expect("ivf");
+                let probes = ivf.probes(self.metric, &[prepared.padded()], p.nprobe.max(1));
+                ivf.scan(&probes[0], &dist, want)
             }
             IndexType::Flat => return Ok(self.search_flat(&[q.to_vec()], p)?.pop().unwrap_or_default()),
         };

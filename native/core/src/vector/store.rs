@@ -261,6 +261,13 @@ pub struct Query {
     sq8_c: f32,
 }
 
+impl Query {
+    /// The query as f32, zero-padded to the store's stride.
+    pub fn padded(&self) -> &[f32] {
+        &self.f32
+    }
+}
+
 /// Distances for one store and metric, through the process's kernel table.
 pub struct Scorer<'a> {
     pub store: &'a Store,
@@ -324,6 +331,13 @@ impl<'a> Scorer<'a> {
             (Quant::Sq8, true) => q.sq8_c + s.sq8_norm[r] - 2.0 * q.sq8_scale * sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32,
             (Quant::Sq8, false) => -(q.sq8_c + q.sq8_scale * sq8::dot_u8_i16(s.u8_row(r), &q.sq8_q) as f32),
         }
+    }
+
+    /// Distance from a padded query to a padded f32 vector outside the store (an IVF centroid),
+    /// with the query-time kernels: it only ranks lists.
+    #[inline]
+    pub fn dist_to(&self, q_padded: &[f32], y: &[f32]) -> f32 {
+        if self.metric.is_l2() { (self.fast.l2_f32)(q_padded, y) } else { -(self.fast.dot_f32)(q_padded, y) }
     }
 
     /// Distance between two stored rows (f32 stores only: graph and k-means builds).
