@@ -5,11 +5,14 @@
 //! byte-reproducible whichever machine builds them (IVF k-means, HNSW
 //! neighbour choice and stored scores all depend on these sums), so all
 //! tiers add in one fixed order: 32 lanes (lane = element index mod 32), each
-//! lane a separate `+=` of a separately rounded product (no FMA, whose single
-//! rounding scalar code cannot match cheaply), then one fixed reduction tree
+//! lane a separate `+=` of a separately rounded product (no FMA: the scalar
+//! tier would need a software `fmaf` per term), then one fixed reduction tree
 //! (`lane j + lane j+16`, then `+8`, `+4`, `+2`, `+1`). The SIMD tiers hold
 //! the 32 lanes in registers (4 x ymm or 2 x zmm); the scalar tier in an
 //! array, which LLVM vectorises with SSE2 because lanes are independent.
+//! The one exception is `dot_2x4_fma_f32`, the k-means kernel, where the
+//! products are the whole cost: it fuses every term on every tier (the scalar
+//! tier through `f32::mul_add`, one rounding as well), so it is bit-identical too.
 //!
 //! Callers that score many vectors fetch the table once (`kernels()`) and
 //! call through it: dispatch costs one indirect call per vector.
