@@ -7,7 +7,7 @@ use super::heap::{Cand, TopK};
 use super::store::{Metric, Scorer, padded};
 use crate::cancel::CancelToken;
 use crate::error::Result;
-use crate::kernels;
+use crate::kernels::{self, Kernels};
 use crate::rand::splitmix;
 
 pub struct Ivf {
@@ -23,6 +23,29 @@ pub struct Ivf {
 /// Rows scored against the centroids together: 8 padded 784-d rows (25 KB) and a pair of
 /// centroids stay in L1 while the pairs stream past.
 const ROW_BLOCK: usize = 8;
+
+/// `visit(c, r, rows[r] . centroid c)` for every centroid and row, centroids in order for each row:
+/// two centroids by four rows per kernel call (short groups repeat their last member, whose
+/// results are not visited), so a centroid is read once per call for four rows.
+fn for_each_dot(k: &Kernels, centroids: &[f32], stride: usize, rows: &[&[f32]], mut visit: impl FnMut(usize, usize, f32)) {
+    let nlist = centroids.len().checked_div(stride).unwrap_or(0);
+    if rows.is_empty() {
+        return;
+    }
+    for c0 in (0..nlist).step_by(2) {
+        let pair = [c0, (c0 + 1).min(nlist - 1)];
+        let ys = pair.map(|c| &centroids[c * stride..(c + 1) * stride]);
+        for q in (0..rows.len()).step_by(4) {
+            let quad = [0, 1, 2, 3].map(|t| rows[(q + t).min(rows.len() - 1)]);
+            let dots = (k.dot_2x4_fma_f32)(ys, quad);
+            for (h, &c) in pair.iter().enumerate().take(nlist - c0) {
+                for (t, &dot) in dots[h].iter().enumerate().take(rows.len() - q) {
+                    visit(c, q + t, dot);
+                }
+            }
+        }
+    }
+}
 
 /// Nearest centroid of every row of `rows` (f32 rows of `stride`, a multiple of 32), in parallel
 /// blocks. L2 ranks by `|c|^2 - 2 x.c` (`|x|^2` is the same for every centroid of a row), inner
@@ -53,30 +76,18 @@ fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, thread
                     // is read from memory once per block, not once per row.
                     for first in (from..end).step_by(ROW_BLOCK) {
                         cancel.check()?;
-                        let last = (first + ROW_BLOCK).min(end) - 1;
+                        let block: Vec<&[f32]> = (first..(first + ROW_BLOCK).min(end)).map(row).collect();
                         // per row: the smallest distance so far and its centroid (the first of equals)
                         let mut best_d = [f32::INFINITY; ROW_BLOCK];
                         let mut best_c = [0u32; ROW_BLOCK];
-                        let rows_in = last - first + 1;
-                        for c0 in (0..nlist).step_by(2) {
-                            // an odd last pair repeats the last centroid (its results unused)
-                            let pair = [c0, (c0 + 1).min(nlist - 1)];
-                            let ys = pair.map(|c| &centroids[c * stride..(c + 1) * stride]);
-                            for q in (0..rows_in).step_by(4) {
-                                // a short last quad repeats the block's last row (its results unused)
-                                let quad = [0, 1, 2, 3].map(|t| row((first + q + t).min(last)));
-                                let dots = (k.dot_2x4_fma_f32)(ys, quad);
-                                for (h, &c) in pair.iter().enumerate().take(nlist - c0) {
-                                    for (t, &dot) in dots[h].iter().enumerate().take(rows_in - q) {
-                                        let d = if l2 { norms[c] - 2.0 * dot } else { -dot };
-                                        if d < best_d[q + t] {
-                                            best_d[q + t] = d;
-                                            best_c[q + t] = c as u32;
-                                        }
-                                    }
-                                }
+                        let rows_in = block.len();
+                        for_each_dot(k, centroids, stride, &block, |c, r, dot| {
+                            let d = if l2 { norms[c] - 2.0 * dot } else { -dot };
+                            if d < best_d[r] {
+                                best_d[r] = d;
+                                best_c[r] = c as u32;
                             }
-                        }
+                        });
                         out.extend_from_slice(&best_c[..rows_in]);
                     }
                     Ok(out)
@@ -183,21 +194,10 @@ impl Ivf {
         let k = kernels::kernels();
         let l2 = metric.is_l2();
         let mut tops: Vec<TopK> = queries.iter().map(|_| TopK::new(nprobe.clamp(1, self.nlist.max(1)))).collect();
-        for c0 in (0..self.nlist).step_by(2) {
-            let pair = [c0, (c0 + 1).min(self.nlist - 1)];
-            let ys = pair.map(|c| &self.centroids[c * stride..(c + 1) * stride]);
-            for q0 in (0..queries.len()).step_by(4) {
-                // short groups repeat their last member; its results are not used
-                let quad = [0, 1, 2, 3].map(|t| queries[(q0 + t).min(queries.len() - 1)]);
-                let dots = (k.dot_2x4_fma_f32)(ys, quad);
-                for (h, &c) in pair.iter().enumerate().take(self.nlist - c0) {
-                    for (t, &dot) in dots[h].iter().enumerate().take(queries.len() - q0) {
-                        let d = if l2 { self.norms[c] - 2.0 * dot } else { -dot };
-                        tops[q0 + t].push(Cand { d, id: c as u32 });
-                    }
-                }
-            }
-        }
+        for_each_dot(k, &self.centroids, stride, queries, |c, q, dot| {
+            let d = if l2 { self.norms[c] - 2.0 * dot } else { -dot };
+            tops[q].push(Cand { d, id: c as u32 });
+        });
         tops.into_iter().map(TopK::into_sorted).collect()
     }
 
