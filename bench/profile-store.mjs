@@ -104,7 +104,9 @@ try {
   const runs = [];
   // The first ingest also loads DuckDB's native module (a per-process cost, reported apart), so it
   // runs once before the measured repetitions.
-  const load = await timed(async () => ingest(files, { store: join(work, 's1-load'), labels: { app: 'a', version: '1' } }, job));
+  const load = await timed(async () =>
+    ingest(files, { store: join(work, 's1-load'), labels: { app: 'a', version: '1' }, labelsFrom: '{pod}.perf.txt' }, job),
+  );
   for (let r = 0; r < REPS; r++) {
     const parseOnce = () =>
       timed(async () => {
@@ -114,7 +116,9 @@ try {
       });
     const ingestOnce = async () => {
       rmSync(join(work, `s1-${n - 1}`), { recursive: true, force: true });
-      return timed(async () => ingest(files, { store: join(work, `s1-${n++}`), labels: { app: 'a', version: '1' } }, job));
+      return timed(async () =>
+        ingest(files, { store: join(work, `s1-${n++}`), labels: { app: 'a', version: '1' }, labelsFrom: '{pod}.perf.txt' }, job),
+      );
     };
     let p;
     let i;

@@ -202,104 +202,60 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
       const r = await c.runAndReadAll(`SELECT DISTINCT stack_id FROM read_parquet([${view.files.stacks.map(literal).join(', ')}])`);
       for (const [v] of r.getRowsJS()) known.add(v as bigint);
     }
-    await c.run(`CREATE TABLE p (profile_id VARCHAR, app VARCHAR, version VARCHAR, day VARCHAR, start_time VARCHAR, labels VARCHAR, format VARCHAR,
+    await c.run(`CREATE TABLE p (ord INTEGER, profile_id VARCHAR, app VARCHAR, version VARCHAR, day VARCHAR, start_time VARCHAR, labels VARCHAR, format VARCHAR,
       event VARCHAR, unit VARCHAR, duration_ns BIGINT, period DOUBLE, total_value DOUBLE, total_samples BIGINT, stacks BIGINT, source VARCHAR, source_sha256 VARCHAR, ingest_id VARCHAR)`);
-    await c.run('CREATE TABLE s (app VARCHAR, day VARCHAR, profile_id VARCHAR, stack_id BIGINT, value DOUBLE, count BIGINT)');
+    // A sample row names its profile by ordinal (p.ord): appending a text column costs one native
+    // call per value, and app, day and profile id are constant within a profile.
+    await c.run('CREATE TABLE s (ord INTEGER, stack_id BIGINT, value DOUBLE, count BIGINT)');
     await c.run('CREATE TABLE k (stack_id BIGINT, stack VARCHAR, files VARCHAR)');
-    const pa = await c.createAppender('p');
-    const sa = await c.createAppender('s');
-    const ka = await c.createAppender('k');
-    const { VARCHAR, BIGINT, DOUBLE } = d;
-    const flush = (app: typeof sa, types: Array<typeof VARCHAR | typeof BIGINT | typeof DOUBLE>, cols: unknown[][]) => {
-      const n = cols[0]!.length;
-      if (!n) return;
-      const chunk = d.DuckDBDataChunk.create(types, n);
-      chunk.setColumns(cols as never);
-      app.appendDataChunk(chunk);
-    };
+    const { VARCHAR, BIGINT, DOUBLE, INTEGER } = d;
+    const V = VARCHAR;
+    const profiles = await rowsInto(c, d, 'p', [INTEGER, V, V, V, V, V, V, V, V, V, BIGINT, DOUBLE, DOUBLE, BIGINT, BIGINT, V, V, V]);
+    const samples = await rowsInto(c, d, 's', [INTEGER, BIGINT, DOUBLE, BIGINT]);
+    const stacks = await rowsInto(c, d, 'k', [BIGINT, VARCHAR, VARCHAR]);
     const groups = new Map<string, { app: string; day: string }>();
-    for (const { p, pod } of todo) {
+    // Pods of one service share most stacks: each distinct stack is hashed once per ingest.
+    const idOf = new Map<string, bigint>();
+    for (const [ord, { p, pod }] of todo.entries()) {
       const app = p.labels.app!;
       const day = p.time.toISOString().slice(0, 10);
       groups.set(`${app}\0${day}`, { app, day });
-      const cols: unknown[][] = [[], [], [], [], [], []];
-      let newStacks = 0;
-      const kcols: unknown[][] = [[], [], []];
       const fileOf = pod.frameFiles;
       for (const [stack, cnt] of pod.stacks) {
-        const id = stackId(stack);
-        cols[0]!.push(app);
-        cols[1]!.push(day);
-        cols[2]!.push(p.id);
-        cols[3]!.push(id);
-        cols[4]!.push(cnt.weight);
-        cols[5]!.push(BigInt(Math.round(cnt.samples)));
+        let id = idOf.get(stack);
+        if (id === undefined) {
+          id = stackId(stack);
+          idOf.set(stack, id);
+        }
+        samples.push(ord, id, cnt.weight, BigInt(Math.round(cnt.samples)));
         if (!known.has(id)) {
           known.add(id);
-          kcols[0]!.push(id);
-          kcols[1]!.push(stack);
-          kcols[2]!.push(fileOf ? filesOfStack(stack, fileOf) : null);
-          newStacks++;
-        }
-        if (cols[0]!.length === 2048) {
-          flush(sa, [VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, BIGINT], cols);
-          for (const col of cols) col.length = 0;
-        }
-        if (kcols[0]!.length === 2048) {
-          flush(ka, [BIGINT, VARCHAR, VARCHAR], kcols);
-          for (const col of kcols) col.length = 0;
+          stacks.push(id, stack, fileOf ? filesOfStack(stack, fileOf) : null);
         }
       }
-      flush(sa, [VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, BIGINT], cols);
-      flush(ka, [BIGINT, VARCHAR, VARCHAR], kcols);
-      const period = pod.totalSamples ? pod.totalWeight / pod.totalSamples : null;
-      flush(
-        pa,
-        [
-          VARCHAR,
-          VARCHAR,
-          VARCHAR,
-          VARCHAR,
-          VARCHAR,
-          VARCHAR,
-          VARCHAR,
-          VARCHAR,
-          VARCHAR,
-          BIGINT,
-          DOUBLE,
-          DOUBLE,
-          BIGINT,
-          BIGINT,
-          VARCHAR,
-          VARCHAR,
-          VARCHAR,
-        ],
-        [
-          [p.id],
-          [app],
-          [p.labels.version!],
-          [day],
-          [p.time.toISOString()],
-          [JSON.stringify(p.labels)],
-          [pod.format],
-          [pod.event ?? null],
-          [pod.unit],
-          [pod.durationNs !== undefined ? BigInt(Math.round(pod.durationNs)) : null],
-          [period],
-          [pod.totalWeight],
-          [BigInt(Math.round(pod.totalSamples))],
-          [BigInt(pod.stacks.size)],
-          [p.source],
-          [p.sha],
-          [ingestId],
-        ],
+      profiles.push(
+        ord,
+        p.id,
+        app,
+        p.labels.version!,
+        day,
+        p.time.toISOString(),
+        JSON.stringify(p.labels),
+        pod.format,
+        pod.event ?? null,
+        pod.unit,
+        pod.durationNs !== undefined ? BigInt(Math.round(pod.durationNs)) : null,
+        pod.totalSamples ? pod.totalWeight / pod.totalSamples : null,
+        pod.totalWeight,
+        BigInt(Math.round(pod.totalSamples)),
+        BigInt(pod.stacks.size),
+        p.source,
+        p.sha,
+        ingestId,
       );
-      result.newStacks += newStacks;
       result.added.push({ id: p.id, source: p.source, labels: p.labels, samples: pod.totalSamples, stacks: pod.stacks.size, day });
     }
-    pa.closeSync();
-    sa.closeSync();
-    ka.closeSync();
+    for (const t of [profiles, samples, stacks]) t.close();
 
     const files: CommitRecord['files'] = { profiles: [], samples: [], stacks: [] };
     const write = async (rel: string, select: string) => {
@@ -337,7 +293,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
       files.samples.push(
         await write(
           join('samples', part, `${ingestId}.parquet`),
-          `SELECT profile_id, stack_id, value, count FROM s ${where} ORDER BY profile_id, stack_id`,
+          `SELECT profile_id, stack_id, value, count FROM s JOIN p USING (ord) ${where} ORDER BY profile_id, stack_id`,
         ),
       );
     }
@@ -373,4 +329,36 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     running.release();
   }
   return result;
+}
+
+type DuckDBModule = typeof import('@duckdb/node-api');
+/** DuckDB's vector size: the most rows a data chunk holds. */
+const CHUNK_ROWS = 2048;
+type Connection = Awaited<ReturnType<Awaited<ReturnType<typeof openDuckDB>>['connect']>>;
+
+/**
+ * Rows appended to table `name` a full data chunk (2048 rows) at a time: a chunk per profile
+ * would cost a native chunk and flush for every few hundred rows.
+ */
+async function rowsInto(c: Connection, d: DuckDBModule, name: string, types: Parameters<DuckDBModule['DuckDBDataChunk']['create']>[0]) {
+  const appender = await c.createAppender(name);
+  const cols: unknown[][] = types.map(() => []);
+  const flush = () => {
+    const n = cols[0]!.length;
+    if (!n) return;
+    const chunk = d.DuckDBDataChunk.create(types, n);
+    chunk.setColumns(cols as never);
+    appender.appendDataChunk(chunk);
+    for (const col of cols) col.length = 0;
+  };
+  return {
+    push(...values: unknown[]) {
+      for (let i = 0; i < values.length; i++) cols[i]!.push(values[i]);
+      if (cols[0]!.length === CHUNK_ROWS) flush();
+    },
+    close() {
+      flush();
+      appender.closeSync();
+    },
+  };
 }
