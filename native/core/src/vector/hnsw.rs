@@ -12,7 +12,7 @@
 
 use super::filter::RowFilter;
 use super::heap::{Cand, TopK};
-use super::store::Scorer;
+use super::store::{Scorer, Store};
 use crate::cancel::CancelToken;
 use crate::error::Result;
 use crate::rand::splitmix;
@@ -117,7 +117,7 @@ impl Hnsw {
     fn search_level(
         &self,
         dist: &impl Fn(u32) -> f32,
-        prefetch: &impl Fn(u32),
+        rows: &Store,
         eps: &[Cand],
         ef: usize,
         level: usize,
@@ -140,11 +140,16 @@ impl Hnsw {
             fresh.clear();
             for &nb in self.links(c.id, level) {
                 if vis.insert(nb) {
-                    prefetch(nb);
+                    rows.prefetch_row_head(nb as usize);
                     fresh.push(nb);
                 }
             }
-            for &nb in &fresh {
+            for (k, &nb) in fresh.iter().enumerate() {
+                // The whole next row loads while this one is scored: the head prefetched above
+                // is not enough for rows of many lines.
+                if let Some(&after) = fresh.get(k + 1) {
+                    rows.prefetch_row(after as usize);
+                }
                 let d = dist(nb);
                 let e = Cand { d, id: nb };
                 if d < best.bound() || best.len() < ef {
@@ -157,13 +162,13 @@ impl Hnsw {
     }
 
     /// The k nearest of a prepared query (distances from `dist`), searching with `ef`.
-    pub fn search(&self, dist: &impl Fn(u32) -> f32, prefetch: &impl Fn(u32), k: usize, ef: usize, vis: &mut Visited) -> Vec<Cand> {
+    pub fn search(&self, dist: &impl Fn(u32) -> f32, rows: &Store, k: usize, ef: usize, vis: &mut Visited) -> Vec<Cand> {
         if self.levels.is_empty() {
             return Vec::new();
         }
         let ep = Cand { d: dist(self.entry), id: self.entry };
         let ep = self.greedy(dist, self.max_level as usize, 0, ep);
-        let mut r = self.search_level(dist, prefetch, &[ep], ef.max(k), 0, vis);
+        let mut r = self.search_level(dist, rows, &[ep], ef.max(k), 0, vis);
         r.truncate(k);
         r
     }
@@ -177,7 +182,7 @@ impl Hnsw {
     pub fn search_filtered(
         &self,
         dist: &impl Fn(u32) -> f32,
-        prefetch: &impl Fn(u32),
+        rows: &Store,
         ef: usize,
         vis: &mut Visited,
         filter: &RowFilter,
@@ -206,7 +211,7 @@ impl Hnsw {
             fresh.clear();
             for &nb in self.links(c.id, 0) {
                 if vis.insert(nb) {
-                    prefetch(nb);
+                    rows.prefetch_row_head(nb as usize);
                     fresh.push(nb);
                 }
             }
@@ -294,7 +299,7 @@ impl Hnsw {
                                     let mut eps = vec![ep];
                                     let mut per_level = vec![Vec::new(); li + 1];
                                     for level in (0..=li.min(top)).rev() {
-                                        let cands = gref.search_level(&dist, &|_| {}, &eps, ef_construction, level, vis);
+                                        let cands = gref.search_level(&dist, scorer.store, &eps, ef_construction, level, vis);
                                         per_level[level] = Hnsw::select(scorer, &cands, if level == 0 { m0 } else { m });
                                         eps = cands;
                                     }

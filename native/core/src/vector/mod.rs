@@ -747,10 +747,9 @@ impl VectorIndex {
         let scorer = Scorer::new(&self.store, self.metric);
         let prepared = scorer.prepare(q);
         let dist = |r: u32| scorer.dist(&prepared, r as usize);
-        let prefetch = |r: u32| self.prefetch_row(r);
         let want = self.wanted(p);
         let found = match self.kind {
-            IndexType::Hnsw => self.hnsw.as_ref().expect("hnsw").search(&dist, &prefetch, want, p.ef.max(want), vis),
+            IndexType::Hnsw => self.hnsw.as_ref().expect("hnsw").search(&dist, &self.store, want, p.ef.max(want), vis),
             IndexType::Ivf => {
                 let ivf = self.ivf.as_ref().expect("ivf");
                 let probes = ivf.probes(self.metric, &[prepared.padded()], p.nprobe.max(1));
@@ -759,16 +758,6 @@ impl VectorIndex {
             IndexType::Flat => return Ok(self.search_flat(&[q.to_vec()], p)?.pop().unwrap_or_default()),
         };
         self.finish(q, found, p)
-    }
-
-    /// Start loading row `r`: two lines, enough for the hardware prefetcher to follow the row.
-    #[inline]
-    fn prefetch_row(&self, r: u32) {
-        let ptr = self.store.row_ptr(r as usize);
-        crate::prefetch::prefetch(ptr);
-        if self.store.row_bytes() > 64 {
-            crate::prefetch::prefetch(ptr.wrapping_add(64));
-        }
     }
 
     /// Whether a filtered query scans the allowed rows rather than searching the index with the filter.
@@ -808,7 +797,7 @@ impl VectorIndex {
             IndexType::Hnsw => {
                 // forced into the graph: no budget; on auto, a walk that costs more than the scan gives way to it
                 let budget = if mode == FilterMode::Index { usize::MAX } else { f.allowed() };
-                match self.hnsw.as_ref().expect("hnsw").search_filtered(&dist, &|r| self.prefetch_row(r), p.ef.max(want), vis, f, budget) {
+                match self.hnsw.as_ref().expect("hnsw").search_filtered(&dist, &self.store, p.ef.max(want), vis, f, budget) {
                     Some(mut found) => {
                         found.truncate(want);
                         found

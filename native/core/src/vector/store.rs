@@ -249,6 +249,23 @@ impl Store {
     pub fn row_bytes(&self) -> usize {
         self.stride * self.quant.bytes()
     }
+    /// Start loading every line of row `r`.
+    #[inline]
+    pub fn prefetch_row(&self, r: usize) {
+        let ptr = self.row_ptr(r);
+        for off in (0..self.row_bytes()).step_by(64) {
+            crate::prefetch::prefetch(ptr.wrapping_add(off));
+        }
+    }
+    /// Start loading the first two lines of row `r`: cheap enough for every neighbour a search reaches.
+    #[inline]
+    pub fn prefetch_row_head(&self, r: usize) {
+        let ptr = self.row_ptr(r);
+        crate::prefetch::prefetch(ptr);
+        if self.row_bytes() > 64 {
+            crate::prefetch::prefetch(ptr.wrapping_add(64));
+        }
+    }
 }
 
 /// A query prepared for one store: padded, converted, and for SQ8 mapped to code space.
