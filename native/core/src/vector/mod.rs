@@ -141,6 +141,10 @@ pub struct MappedRows {
     crc: u32,
     /// Per-row CRC-32C (F32_CRC section), or None for a file written before it.
     row_crcs: Option<Vec<u32>>,
+    /// Rows whose checksum already held, a bit each: a row is checked when a query first
+    /// re-ranks it, not on every read (the file under the map does not change; a read cache
+    /// of checked blocks does the same).
+    checked_rows: Vec<std::sync::atomic::AtomicU64>,
     /// Files without row CRCs: the whole section's checksum, computed once on first use.
     whole_ok: std::sync::OnceLock<bool>,
 }
@@ -160,9 +164,14 @@ impl MappedRows {
         let row = &self.map.f32s()[r * self.stride..(r + 1) * self.stride];
         match &self.row_crcs {
             Some(crcs) => {
-                let bytes = &self.map.bytes()[r * self.stride * 4..(r + 1) * self.stride * 4];
-                if crate::checksum::crc32c(bytes) != crcs[r] || !row_is_clean(row, self.dim) {
-                    return Err(self.damaged(Some(r)));
+                use std::sync::atomic::Ordering::Relaxed;
+                let (word, bit) = (&self.checked_rows[r / 64], 1u64 << (r % 64));
+                if word.load(Relaxed) & bit == 0 {
+                    let bytes = &self.map.bytes()[r * self.stride * 4..(r + 1) * self.stride * 4];
+                    if crate::checksum::crc32c(bytes) != crcs[r] || !row_is_clean(row, self.dim) {
+                        return Err(self.damaged(Some(r)));
+                    }
+                    word.fetch_or(bit, Relaxed);
                 }
             }
             None => {
@@ -478,6 +487,7 @@ impl VectorIndex {
                     offset: s.offset,
                     crc: s.crc,
                     row_crcs,
+                    checked_rows: (0..n.div_ceil(64)).map(|_| std::sync::atomic::AtomicU64::new(0)).collect(),
                     whole_ok: std::sync::OnceLock::new(),
                 }))
             }

@@ -328,7 +328,7 @@ impl<'a> Scorer<'a> {
                 let max = w.iter().fold(0f64, |a, &x| a.max(x.abs()));
                 let lim = ((1i32 << sq8::QUERY_BITS) - 1) as f64;
                 let scale = if max > 0.0 { max / lim } else { 1.0 };
-                out.sq8_q = w.iter().map(|&x| (x / scale).round() as i16).collect();
+                out.sq8_q = w.iter().map(|&x| round_half_away(x / scale) as i16).collect();
                 out.sq8_scale = scale as f32;
                 out.sq8_c = c as f32;
             }
@@ -366,12 +366,37 @@ impl<'a> Scorer<'a> {
     }
 }
 
+/// `x.round()` (half away from zero) for |x| < 2^52, without the libm call `round` is on the
+/// SSE2 baseline (no `roundsd` before SSE4.1): truncation and the fraction are exact.
+#[inline]
+fn round_half_away(x: f64) -> i64 {
+    let t = x.abs() as i64;
+    let r = if x.abs() - t as f64 >= 0.5 { t + 1 } else { t };
+    if x < 0.0 { -r } else { r }
+}
+
 /// Normalise `v` in place to unit length (zero vectors stay zero).
 pub fn normalize(v: &mut [f32]) {
     let n: f64 = v.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>().sqrt();
     if n > 0.0 {
         for x in v {
             *x = (*x as f64 / n) as f32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod round_tests {
+    #[test]
+    fn round_half_away_equals_f64_round() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut cases = vec![0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 0.49999999999999994, -0.49999999999999994, 16383.5, -16383.49];
+        for _ in 0..100_000 {
+            x = crate::rand::splitmix(x);
+            cases.push(((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 40_000.0);
+        }
+        for c in cases {
+            assert_eq!(super::round_half_away(c), c.round() as i64, "{c}");
         }
     }
 }
