@@ -74,6 +74,12 @@ describe('stand-alone package', () => {
     if (faissImports) {
       assert.ok(labels.includes('faiss HNSW16') && labels.includes('faiss IVF32,Flat'), labels.join(', '));
       assert.equal(res.ratios.f32_ivf_vs_best_ivf_peer_at_095, +(qps('recall ivf f32') / qps('faiss IVF32,Flat')).toFixed(2));
+      // resident memory after the searches, from both harnesses; the ratio is int8+rerank's over faiss HNSW's
+      const rss = (label) => res.summary.find((s) => s.label === label).rss_after_search_mb;
+      for (const label of ['faiss HNSW16', 'recall hnsw int8+rerank']) assert.equal(typeof rss(label), 'number', label);
+      const want =
+        rss('recall hnsw int8+rerank') && rss('faiss HNSW16') ? +(rss('recall hnsw int8+rerank') / rss('faiss HNSW16')).toFixed(2) : null;
+      assert.equal(res.ratios.int8_rerank_hnsw_rss_vs_faiss_hnsw, want);
     } else assert.equal(res.ratios.f32_ivf_vs_best_ivf_peer_at_095, null, 'no IVF peer, no IVF ratio');
   });
 

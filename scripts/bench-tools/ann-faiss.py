@@ -2,7 +2,8 @@
    python3 ann-faiss.py <dataDir> <spec JSON>
 spec: {"label", "build": {"type": "hnsw", "m", "efConstruction"} | {"type": "ivf", "nlist"}, "search": [{"ef"} | {"nprobe"}], "runs"}
 Prints one JSON line per search setting, as ann-run.mjs does (recall@10 by the ann-benchmarks rule,
-QPS per CPU-second of this process, build CPU seconds with one thread)."""
+QPS per CPU-second of this process, build CPU seconds with one thread, resident MB the index added
+after the build and after the searches so far)."""
 import json, os, sys, time
 import numpy as np
 import faiss
@@ -14,7 +15,16 @@ base = np.fromfile(os.path.join(data_dir, "base.f32"), dtype=np.float32).reshape
 queries = np.fromfile(os.path.join(data_dir, "queries.f32"), dtype=np.float32).reshape(nq, dim)
 gt = np.fromfile(os.path.join(data_dir, "gt.i32"), dtype=np.int32).reshape(nq, k)
 faiss.omp_set_num_threads(1)
+
+
+def rss_mb():
+    """Resident set size of this process in MB (/proc/self/statm)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576
+
+
 b = spec["build"]
+rss0 = rss_mb()
 t0 = time.process_time()
 if b["type"] == "hnsw":
     ix = faiss.IndexHNSWFlat(dim, b.get("m", 16))
@@ -26,6 +36,7 @@ else:
     ix.train(base)
     ix.add(base)
 build_cpu = time.process_time() - t0
+index_mb = round(rss_mb() - rss0, 1)
 limit = np.sqrt(((queries - base[gt[:, k - 1]]) ** 2).sum(axis=1)) + 1e-3
 for s in spec["search"]:
     if "ef" in s:
@@ -46,4 +57,4 @@ for s in spec["search"]:
         row = [i for i in dict.fromkeys(ids[q].tolist()) if 0 <= i < n]
         d = np.sqrt(((base[row] - queries[q]) ** 2).sum(axis=1)) if row else np.array([])
         hit += int((d <= limit[q]).sum())
-    print(json.dumps({"label": spec["label"], "engine": "faiss", "search": s, "recall": hit / (nq * k), "qps": nq / max(best, 1e-9), "build_cpu_s": round(build_cpu, 2)}), flush=True)
+    print(json.dumps({"label": spec["label"], "engine": "faiss", "search": s, "recall": hit / (nq * k), "qps": nq / max(best, 1e-9), "build_cpu_s": round(build_cpu, 2), "index_mb": index_mb, "rss_after_search_mb": round(rss_mb() - rss0, 1)}), flush=True)

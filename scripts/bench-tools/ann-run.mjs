@@ -159,6 +159,8 @@ for (const s of spec.search) {
     qps: nq / Math.max(best, 1e-9),
     build_cpu_s: +buildCpuS.toFixed(2),
     index_mb: indexMB,
+    // mapped sections (re-rank rows) are paged in by the searches: resident now, above the data
+    rss_after_search_mb: MB(process.memoryUsage().rss - rss0),
   };
   if (ix.diskBytes !== undefined) line.index_disk_mb = MB(ix.diskBytes);
   console.log(JSON.stringify(line));

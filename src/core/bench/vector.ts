@@ -41,6 +41,8 @@ export interface CurvePoint {
   build_cpu_s: number | null;
   index_mb: number | null;
   index_disk_mb: number | null;
+  /** Resident MB above the loaded data once this setting's searches ran (mapped sections paged in). */
+  rss_after_search_mb: number | null;
 }
 
 export interface VectorBenchSummary {
@@ -52,6 +54,8 @@ export interface VectorBenchSummary {
   build_cpu_s: number | null;
   index_disk_mb: number | null;
   index_mb: number | null;
+  /** The most resident MB over the sweep (its last, widest searches). */
+  rss_after_search_mb: number | null;
 }
 
 export interface VectorBenchResult {
@@ -82,6 +86,7 @@ interface ResultLine {
   build_cpu_s?: number;
   index_mb?: number;
   index_disk_mb?: number;
+  rss_after_search_mb?: number;
 }
 
 const DATASETS: Record<VectorDataset, (o: VectorBenchOptions) => AnnDataset> = {
@@ -176,6 +181,7 @@ function curveOf(rows: ResultLine[], label: string): CurvePoint[] {
       build_cpu_s: round1(r.build_cpu_s),
       index_mb: round1(r.index_mb),
       index_disk_mb: round1(r.index_disk_mb),
+      rss_after_search_mb: round1(r.rss_after_search_mb),
     }));
 }
 
@@ -216,6 +222,7 @@ export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBench
       build_cpu_s: c[0]?.build_cpu_s ?? null,
       index_disk_mb: c[0]?.index_disk_mb ?? null,
       index_mb: c[0]?.index_mb ?? null,
+      rss_after_search_mb: c.some((p) => p.rss_after_search_mb !== null) ? Math.max(...c.map((p) => p.rss_after_search_mb ?? 0)) : null,
     };
   });
   // The peers to beat, by kind: graph indexes (hnswlib-node, usearch, faiss HNSW) and IVF (faiss).
@@ -233,15 +240,18 @@ export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBench
     ratios[`${name}_vs_best_${ivf ? 'ivf' : 'graph'}_peer_at_095`] = ratio(get(label)?.qps_at_095, bestPeer(ivf, 'qps_at_095'));
     ratios[`${name}_vs_best_${ivf ? 'ivf' : 'graph'}_peer_at_099`] = ratio(get(label)?.qps_at_099, bestPeer(ivf, 'qps_at_099'));
   }
+  // resident memory of the quantised index with its re-rank rows against faiss's f32 HNSW
+  const rss = (label: string) => get(label)?.rss_after_search_mb ?? undefined;
+  ratios.int8_rerank_hnsw_rss_vs_faiss_hnsw = ratio(rss('recall hnsw int8+rerank'), rss('faiss HNSW16') ?? 0);
   return { bench: 'vector', dataset, queries, runs, date: new Date().toISOString(), summary, ratios, notes };
 }
 
 /** The summary as a Markdown table. */
 export function vectorBenchMarkdown(r: VectorBenchResult): string {
-  const lines = ['| index | QPS @0.95 | QPS @0.99 | max recall | build CPU-s | disk MB |', '|---|---|---|---|---|---|'];
+  const lines = ['| index | QPS @0.95 | QPS @0.99 | max recall | build CPU-s | disk MB | resident MB |', '|---|---|---|---|---|---|---|'];
   for (const s of r.summary)
     lines.push(
-      `| ${s.label} | ${s.qps_at_095} | ${s.qps_at_099} | ${s.max_recall.toFixed(4)} | ${s.build_cpu_s ?? '-'} | ${s.index_disk_mb ?? '-'} |`,
+      `| ${s.label} | ${s.qps_at_095} | ${s.qps_at_099} | ${s.max_recall.toFixed(4)} | ${s.build_cpu_s ?? '-'} | ${s.index_disk_mb ?? '-'} | ${s.rss_after_search_mb ?? '-'} |`,
     );
   lines.push('', ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v === null ? 'n/a' : `${v}x`}`));
   return lines.join('\n');
