@@ -35,10 +35,11 @@ pub struct Hnsw {
     pub upper: Vec<u32>,
 }
 
-/// Visited marks by generation, reused across searches of one thread.
+/// Visited marks by generation, reused across searches of one thread. A byte per node: the
+/// marks stay in cache four times longer than u32 ones, for a clear every 255 searches.
 pub struct Visited {
-    mark: Vec<u32>,
-    epoch: u32,
+    mark: Vec<u8>,
+    epoch: u8,
 }
 
 impl Visited {
@@ -153,12 +154,27 @@ impl Hnsw {
                 let d = dist(nb);
                 let e = Cand { d, id: nb };
                 if d < best.bound() || best.len() < ef {
+                    // a candidate is likely expanded later: its links start loading now
+                    self.prefetch_links(nb, level);
                     cand.push(Reverse(e));
                     best.push(e);
                 }
             }
         }
         best.into_sorted()
+    }
+
+    /// Start loading node `i`'s link block on `level` (count and links: up to three lines).
+    #[inline]
+    fn prefetch_links(&self, i: u32, level: usize) {
+        let block = if level == 0 {
+            self.links0[i as usize * (self.m0 + 1)..].as_ptr()
+        } else {
+            self.upper[(self.upper_off[i as usize] as usize + level - 1) * (self.m + 1)..].as_ptr()
+        };
+        for line in (0..(if level == 0 { self.m0 } else { self.m }) + 1).step_by(16) {
+            crate::prefetch::prefetch(block.wrapping_add(line));
+        }
     }
 
     /// The k nearest of a prepared query (distances from `dist`), searching with `ef`.

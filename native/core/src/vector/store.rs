@@ -249,12 +249,15 @@ impl Store {
     pub fn row_bytes(&self) -> usize {
         self.stride * self.quant.bytes()
     }
-    /// Start loading every line of row `r`.
+    /// Start loading every line of row `r` (and its SQ8 norm, which the distance adds).
     #[inline]
     pub fn prefetch_row(&self, r: usize) {
         let ptr = self.row_ptr(r);
         for off in (0..self.row_bytes()).step_by(64) {
             crate::prefetch::prefetch(ptr.wrapping_add(off));
+        }
+        if let Some(norm) = self.sq8_norm.get(r) {
+            crate::prefetch::prefetch(norm);
         }
     }
     /// Start loading the first two lines of row `r`: cheap enough for every neighbour a search reaches.
