@@ -62,6 +62,18 @@ impl Visited {
     }
 }
 
+/// Each of `fresh` with its distance, in order. The whole next row loads while one is scored:
+/// the first lines prefetched when it was reached are not enough for rows of many lines.
+#[inline]
+fn scored(fresh: &[u32], rows: &Store, dist: &impl Fn(u32) -> f32, mut each: impl FnMut(u32, f32)) {
+    for (k, &nb) in fresh.iter().enumerate() {
+        if let Some(&after) = fresh.get(k + 1) {
+            rows.prefetch_row(after as usize);
+        }
+        each(nb, dist(nb));
+    }
+}
+
 /// A node's level: floor(-ln(u) / ln(M)), u uniform in (0, 1] from (seed, id).
 pub fn level_of(seed: u64, id: usize, m: usize) -> usize {
     let u = ((splitmix(seed ^ (id as u64).wrapping_mul(0xd6e8_feb8_6659_fd93)) >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
@@ -138,20 +150,8 @@ impl Hnsw {
             if c.d > best.bound() {
                 break;
             }
-            fresh.clear();
-            for &nb in self.links(c.id, level) {
-                if vis.insert(nb) {
-                    rows.prefetch_row_head(nb as usize);
-                    fresh.push(nb);
-                }
-            }
-            for (k, &nb) in fresh.iter().enumerate() {
-                // The whole next row loads while this one is scored: the head prefetched above
-                // is not enough for rows of many lines.
-                if let Some(&after) = fresh.get(k + 1) {
-                    rows.prefetch_row(after as usize);
-                }
-                let d = dist(nb);
+            self.unvisited(c.id, level, rows, vis, &mut fresh);
+            scored(&fresh, rows, dist, |nb, d| {
                 let e = Cand { d, id: nb };
                 if d < best.bound() || best.len() < ef {
                     // a candidate is likely expanded later: its links start loading now
@@ -159,9 +159,21 @@ impl Hnsw {
                     cand.push(Reverse(e));
                     best.push(e);
                 }
-            }
+            });
         }
         best.into_sorted()
+    }
+
+    /// `c`'s neighbours on `level` not visited yet, into `fresh`, their rows' first lines loading.
+    #[inline]
+    fn unvisited(&self, c: u32, level: usize, rows: &Store, vis: &mut Visited, fresh: &mut Vec<u32>) {
+        fresh.clear();
+        for &nb in self.links(c, level) {
+            if vis.insert(nb) {
+                rows.prefetch_row_head(nb as usize);
+                fresh.push(nb);
+            }
+        }
     }
 
     /// Start loading node `i`'s link block on `level` (count and links: up to three lines).
@@ -224,27 +236,21 @@ impl Hnsw {
             if c.d > best.bound() {
                 break;
             }
-            fresh.clear();
-            for &nb in self.links(c.id, 0) {
-                if vis.insert(nb) {
-                    rows.prefetch_row_head(nb as usize);
-                    fresh.push(nb);
-                }
-            }
+            self.unvisited(c.id, 0, rows, vis, &mut fresh);
             computed += fresh.len();
             if computed > budget {
                 return None;
             }
-            for &nb in &fresh {
-                let d = dist(nb);
+            scored(&fresh, rows, dist, |nb, d| {
                 if d < best.bound() {
                     let e = Cand { d, id: nb };
+                    self.prefetch_links(nb, 0);
                     cand.push(Reverse(e));
                     if filter.allows(nb) {
                         best.push(e);
                     }
                 }
-            }
+            });
         }
         Some(best.into_sorted())
     }
