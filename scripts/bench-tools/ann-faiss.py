@@ -3,7 +3,7 @@
 spec: {"label", "build": {"type": "hnsw", "m", "efConstruction"} | {"type": "ivf", "nlist"}, "search": [{"ef"} | {"nprobe"}], "runs"}
 Prints one JSON line per search setting, as ann-run.mjs does (recall@10 by the ann-benchmarks rule,
 QPS per CPU-second of this process, build CPU seconds with one thread, resident MB the index added
-after the build and after the searches so far)."""
+after the build and after the searches so far, the latter split into anonymous and file-backed MB)."""
 import json, os, sys, time
 import numpy as np
 import faiss
@@ -23,8 +23,19 @@ def rss_mb():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576
 
 
+def rss_kinds_mb():
+    """Anonymous and file-backed resident MB (/proc/self/status RssAnon, RssFile)."""
+    kinds = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("RssAnon:", "RssFile:")):
+                kinds[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return kinds["RssAnon"], kinds["RssFile"]
+
+
 b = spec["build"]
 rss0 = rss_mb()
+anon0, file0 = rss_kinds_mb()
 t0 = time.process_time()
 if b["type"] == "hnsw":
     ix = faiss.IndexHNSWFlat(dim, b.get("m", 16))
@@ -57,4 +68,4 @@ for s in spec["search"]:
         row = [i for i in dict.fromkeys(ids[q].tolist()) if 0 <= i < n]
         d = np.sqrt(((base[row] - queries[q]) ** 2).sum(axis=1)) if row else np.array([])
         hit += int((d <= limit[q]).sum())
-    print(json.dumps({"label": spec["label"], "engine": "faiss", "search": s, "recall": hit / (nq * k), "qps": nq / max(best, 1e-9), "build_cpu_s": round(build_cpu, 2), "index_mb": index_mb, "rss_after_search_mb": round(rss_mb() - rss0, 1)}), flush=True)
+    print(json.dumps({"label": spec["label"], "engine": "faiss", "search": s, "recall": hit / (nq * k), "qps": nq / max(best, 1e-9), "build_cpu_s": round(build_cpu, 2), "index_mb": index_mb, "rss_after_search_mb": round(rss_mb() - rss0, 1), "anon_after_search_mb": round(rss_kinds_mb()[0] - anon0, 1), "file_after_search_mb": round(rss_kinds_mb()[1] - file0, 1)}), flush=True)

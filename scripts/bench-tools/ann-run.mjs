@@ -138,7 +138,14 @@ const engines = {
 
 const engine = engines[spec.engine];
 if (!engine) throw new Error(`no engine ${spec.engine}`);
+/** Anonymous and file-backed resident MB (/proc/self/status): mapped index sections are file-backed. */
+const rssKinds = () => {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
+};
 const rss0 = process.memoryUsage().rss;
+const kinds0 = rssKinds();
 const c0 = cpu();
 const ix = await engine(spec.build ?? {});
 const buildCpuS = cpu() - c0;
@@ -161,6 +168,8 @@ for (const s of spec.search) {
     index_mb: indexMB,
     // mapped sections (re-rank rows) are paged in by the searches: resident now, above the data
     rss_after_search_mb: MB(process.memoryUsage().rss - rss0),
+    anon_after_search_mb: +(rssKinds().anon - kinds0.anon).toFixed(1),
+    file_after_search_mb: +(rssKinds().file - kinds0.file).toFixed(1),
   };
   if (ix.diskBytes !== undefined) line.index_disk_mb = MB(ix.diskBytes);
   console.log(JSON.stringify(line));
