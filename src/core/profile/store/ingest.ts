@@ -9,7 +9,8 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { usage } from '../../errors.js';
 import { syncDir, tempPathFor, trackTemp, writeFileAtomic } from '../../io/atomic.js';
-import { literal, openDuckDB } from '../../io/duckdb.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDB, literal, openDuckDB } from '../../io/duckdb.js';
 import type { PodProfile } from '../model.js';
 import { readAll, type ReadJob } from '../run.js';
 import { lockOrFail } from '../../io/lock.js';
@@ -212,7 +213,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     const V = VARCHAR;
     const profiles = await rowsInto(c, d, 'p', [INTEGER, V, V, V, V, V, V, V, V, V, BIGINT, DOUBLE, DOUBLE, BIGINT, BIGINT, V, V, V]);
     const samples = await rowsInto(c, d, 's', [INTEGER, BIGINT, DOUBLE, BIGINT]);
-    const stacks = await rowsInto(c, d, 'k', [BIGINT, VARCHAR, VARCHAR]);
+    const stacks = await rowsInto(c, d, 'k', [BIGINT, V, V]);
     const groups = new Map<string, { app: string; day: string }>();
     // Pods of one service share most stacks: each distinct stack is hashed once per ingest.
     const idOf = new Map<string, bigint>();
@@ -331,16 +332,14 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
   return result;
 }
 
-type DuckDBModule = typeof import('@duckdb/node-api');
 /** DuckDB's vector size: the most rows a data chunk holds. */
 const CHUNK_ROWS = 2048;
-type Connection = Awaited<ReturnType<Awaited<ReturnType<typeof openDuckDB>>['connect']>>;
 
 /**
  * Rows appended to table `name` a full data chunk (2048 rows) at a time: a chunk per profile
  * would cost a native chunk and flush for every few hundred rows.
  */
-async function rowsInto(c: Connection, d: DuckDBModule, name: string, types: Parameters<DuckDBModule['DuckDBDataChunk']['create']>[0]) {
+async function rowsInto(c: DuckDBConnection, d: DuckDB, name: string, types: Parameters<DuckDB['DuckDBDataChunk']['create']>[0]) {
   const appender = await c.createAppender(name);
   const cols: unknown[][] = types.map(() => []);
   const flush = () => {
