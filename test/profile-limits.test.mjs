@@ -109,7 +109,7 @@ describe('profile inputs at the edges', () => {
     const time = async (file) => {
       const t = process.hrtime.bigint();
       let chars = 0;
-      const stats = await forEachLine(file, (l) => (chars += l.length));
+      const stats = await forEachLine(file, { line: (l) => (chars += l.length) });
       return { ms: Number(process.hrtime.bigint() - t) / 1e6, chars, lines: stats.lines };
     };
     const base = await time(P('short-lines.txt'));

@@ -118,7 +118,7 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       pod.warnings.push(`${path}: no cpu sample type; using ${result.sampleType} (types: ${result.sampleTypes.join(', ')})`);
   } else if (format === 'perf') {
     const c = new PerfCollapser(opt);
-    await forEachLine(path, (l, n) => c.line(l, n), { ...opt, maxBytes: opt.maxInputBytes, onRaw });
+    await forEachLine(path, c, { ...opt, maxBytes: opt.maxInputBytes, onRaw });
     const r = c.finish();
     if (c.frameFiles.size) pod.frameFiles = c.frameFiles;
     Object.assign(pod, stacksOf(c.stacks), {
@@ -132,7 +132,7 @@ export async function readProfile(path: string, opt: ReadOptions = {}): Promise<
       pod.warnings.push(`${path}: ${n} sample(s) of event ${event} skipped: only ${r.event} is kept (pick one with --event)`);
   } else {
     const f = new FoldedReader(opt.period);
-    await forEachLine(path, (l, n) => f.line(l, n), { ...opt, maxBytes: opt.maxInputBytes, onRaw });
+    await forEachLine(path, f, { ...opt, maxBytes: opt.maxInputBytes, onRaw });
     const r = f.finish();
     Object.assign(pod, stacksOf(f.stacks), {
       unit: opt.unit ?? 'samples',
