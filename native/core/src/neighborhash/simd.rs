@@ -40,6 +40,9 @@ pub fn get_batch_avx512(t: &Table, keys: &[u64], out: &mut [u64], found: &mut [u
     }
 }
 
+/// The answer of a miss until the last pass: no payload is this wide (52 bits).
+const MISS: u64 = u64::MAX;
+
 /// splitmix64-style `mix` on 8 lanes (must equal `super::mix`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq")]
@@ -87,9 +90,10 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64], 
         prefetch8(vidx[j]);
         next += 8;
     }
+    let vpayload = _mm512_set1_epi64(PAYLOAD_MASK as i64);
+    let vmiss = _mm512_set1_epi64(MISS as i64);
     let mut j = 0;
     let mut lane_q = [0u64; 8];
-    let mut lane_w = [0u64; 8];
     while next + 8 <= n {
         // Slot i's key word is at base + 16i, its value word at base + 16i + 8.
         let off = _mm512_slli_epi64::<4>(vidx[j]);
@@ -99,28 +103,17 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64], 
         let hit = _mm512_cmpeq_epi64_mask(sk, vkey[j]);
         let delta = _mm512_srai_epi64::<{ PAYLOAD_BITS }>(sw);
         let done = hit | _mm512_cmpeq_epi64_mask(delta, _mm512_setzero_si512());
-        if done != 0 {
-            // Finished lanes: answer at the query's own index.
-            // SAFETY: stores into local arrays of 8 u64.
-            unsafe {
-                _mm512_storeu_si512(lane_q.as_mut_ptr().cast(), vq[j]);
-                _mm512_storeu_si512(lane_w.as_mut_ptr().cast(), sw);
-            }
-            let mut m = done;
-            while m != 0 {
-                let l = m.trailing_zeros() as usize;
-                let q = lane_q[l] as usize;
-                let h = (hit >> l) & 1;
-                out[q] = if h != 0 { lane_w[l] & PAYLOAD_MASK } else { 0 };
-                found[q] = h;
-                m &= m - 1;
-            }
-            // Refill them with the next keys, in order.
-            // SAFETY: next + popcount(done) <= next + 8 <= n.
-            vkey[j] = unsafe { _mm512_mask_expandloadu_epi64(vkey[j], done, keys.as_ptr().add(next).cast()) };
-            vq[j] = _mm512_mask_expand_epi64(vq[j], done, _mm512_add_epi64(iota, _mm512_set1_epi64(next as i64)));
-            next += done.count_ones() as usize;
-        }
+        // Finished lanes: the payload (a miss as MISS) scattered to the query's own index. One
+        // masked scatter, not a loop over the lanes: that loop's exit, after 3 to 8 lanes,
+        // mispredicted on most steps and made the ring 2.6x slower on a cache-resident table.
+        let answer = _mm512_mask_and_epi64(vmiss, hit, sw, vpayload);
+        // SAFETY: every lane of vq in `done` is a query index < n = out.len().
+        unsafe { _mm512_mask_i64scatter_epi64::<8>(out.as_mut_ptr().cast(), done, vq[j], answer) };
+        // Refill them with the next keys, in order.
+        // SAFETY: next + popcount(done) <= next + 8 <= n.
+        vkey[j] = unsafe { _mm512_mask_expandloadu_epi64(vkey[j], done, keys.as_ptr().add(next).cast()) };
+        vq[j] = _mm512_mask_expand_epi64(vq[j], done, _mm512_add_epi64(iota, _mm512_set1_epi64(next as i64)));
+        next += done.count_ones() as usize;
         let hop = _mm512_and_si512(_mm512_add_epi64(vidx[j], delta), vmask);
         let home = _mm512_and_si512(mix8(vkey[j], vseed), vmask);
         vidx[j] = _mm512_mask_blend_epi64(done, hop, home);
@@ -138,14 +131,15 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64], 
             _mm512_storeu_si512(lane_q.as_mut_ptr().cast(), vq[j]);
         }
         for l in 0..8 {
-            let r = t.get_from(k[l], i[l] as usize);
-            out[lane_q[l] as usize] = r.unwrap_or(0);
-            found[lane_q[l] as usize] = r.is_some() as u8;
+            out[lane_q[l] as usize] = t.get_from(k[l], i[l] as usize).unwrap_or(MISS);
         }
     }
     for q in next..n {
-        let r = t.get(keys[q]);
-        out[q] = r.unwrap_or(0);
-        found[q] = r.is_some() as u8;
+        out[q] = t.get(keys[q]).unwrap_or(MISS);
+    }
+    for (o, f) in out.iter_mut().zip(found.iter_mut()) {
+        let hit = *o != MISS;
+        *f = hit as u8;
+        *o = if hit { *o } else { 0 };
     }
 }
