@@ -20,7 +20,6 @@ fn main() {
     let t = Table::new(&slots, 7);
     let q: Vec<u64> = (0..1 << 22).map(|i| if i % 10 == 9 { next() | 1 } else { pairs[(next() % n as u64) as usize].0 }).collect();
     let mut out = vec![0u64; q.len()];
-    let mut found = vec![0u8; q.len()];
     for round in 0..3 {
         let t0 = Instant::now();
         let r = baseline::random_access(&slots, &q, 7);
@@ -32,7 +31,7 @@ fn main() {
         }
         let sc = t0.elapsed().as_nanos() as f64 / q.len() as f64;
         let t0 = Instant::now();
-        neighborhash::get_batch(&t, &q, &mut out, &mut found, 16);
+        neighborhash::get_batch(&t, &q, &mut out, 16);
         let am = t0.elapsed().as_nanos() as f64 / q.len() as f64;
         println!("round {round}: random {ra:.1} ns, scalar {sc:.1} ns, amac16 {am:.1} ns ({} {})", r & 1, acc & 1);
     }

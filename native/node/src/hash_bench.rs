@@ -29,9 +29,6 @@ struct BenchTable {
     slots: SlotBuf,
     seed: u64,
     linear: bool,
-    /// The batch lookups' hit flags, kept between calls: a fresh 4 MB buffer per call cost the
-    /// AMAC rows its page faults (~0.5 ns a lookup here), which the bound rows never pay.
-    found: std::cell::RefCell<Vec<u8>>,
 }
 
 /// hashBenchBuild(keys: BigUint64Array, payloads: BigUint64Array, kind: 'neighbor' | 'linear', capacity): handle
@@ -47,15 +44,10 @@ fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> 
     let pairs: Vec<(u64, u64)> = keys.iter().copied().zip(payloads.iter().copied()).collect();
     let seed = 0x5eed;
     let t = match kind.as_str() {
-        "neighbor" => {
-            BenchTable { slots: SlotBuf::from_slots(&neighborhash::build(&pairs, seed)?.0), seed, linear: false, found: Default::default() }
+        "neighbor" => BenchTable { slots: SlotBuf::from_slots(&neighborhash::build(&pairs, seed)?.0), seed, linear: false },
+        "linear" if cap.is_power_of_two() && cap > keys.len() => {
+            BenchTable { slots: SlotBuf::from_slots(&baseline::linear_build(&pairs, cap, seed)), seed, linear: true }
         }
-        "linear" if cap.is_power_of_two() && cap > keys.len() => BenchTable {
-            slots: SlotBuf::from_slots(&baseline::linear_build(&pairs, cap, seed)),
-            seed,
-            linear: true,
-            found: Default::default(),
-        },
         _ => {
             return Err(err(
                 "ERR_RECALL_INVALID_ARG",
@@ -66,7 +58,7 @@ fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> 
     env.external(t, &BENCH_TAG)
 }
 
-/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random' | 'bound' | 'bound-ring', ring = 16): number of hits (or a checksum for 'random'; 0 for the bounds: 'bound' reads through as many lookups in flight as 'amac' with `ring`, 'bound-ring' through exactly `ring`)
+/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random' | 'bound' | 'bound-ring', ring = 16): number of hits for 'scalar' and 'amac' (a checksum for 'random'; 0 for the timed batch rows and the bounds: 'bound' reads through as many lookups in flight as 'amac' with `ring`, 'bound-ring' through exactly `ring`). Batch modes leave MISSING (2^64 - 1) in `out` for a key not in the table.
 fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<5>::get(env, info)?;
     let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
@@ -79,9 +71,6 @@ fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value>
     let ring = if env.is_nullish(a.argv[4])? { neighborhash::DEFAULT_RING } else { env.index(a.argv[4], "ring")? as usize };
     let slots = t.slots.as_slice();
     let table = Table::new(slots, t.seed);
-    let mut found = t.found.borrow_mut();
-    found.resize(keys.len(), 0);
-    let found = &mut found[..];
     let hits = match (mode.as_str(), t.linear) {
         ("bound", _) => {
             baseline::random_access_ring(slots, keys, out, t.seed, neighborhash::in_flight(ring));
@@ -95,16 +84,17 @@ fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value>
         ("scalar", false) => fill(out, keys, |k| table.get(k)),
         ("scalar", true) => fill(out, keys, |k| baseline::linear_get(slots, k, t.seed)),
         ("amac", false) => {
-            neighborhash::get_batch(&table, keys, out, found, ring);
-            found.iter().filter(|&&f| f == 1).count()
+            neighborhash::get_batch(&table, keys, out, ring);
+            out.iter().filter(|&&w| w != neighborhash::MISSING).count()
         }
+        // The timed rows: the lookups alone, as the bound (no counting pass).
         ("amac-scalar", false) => {
-            neighborhash::get_batch_scalar(&table, keys, out, found, ring);
-            found.iter().filter(|&&f| f == 1).count()
+            neighborhash::get_batch_scalar(&table, keys, out, ring);
+            0
         }
         ("amac-avx512", false) if neighborhash::simd::available() => {
-            neighborhash::simd::get_batch_avx512(&table, keys, out, found, ring);
-            found.iter().filter(|&&f| f == 1).count()
+            neighborhash::simd::get_batch_avx512(&table, keys, out, ring);
+            0
         }
         _ => return Err(err("ERR_RECALL_INVALID_ARG", format!("mode {mode} is not available for this table"))),
     };

@@ -42,8 +42,15 @@ pub fn linear_get(slots: &[Slot], key: u64, seed: u64) -> Option<u64> {
 /// (the batching and prefetch distance of `get_batch`), its word written to
 /// `out[q]`. Every lookup reads at least its home cache line and writes its
 /// answer, so no table's batch lookup can take less time.
+///
+/// Where the batch lookup runs its AVX-512 ring, so does the bound (vectors of 8
+/// keys hashed together, one gather of their words): a scalar bound did more
+/// work a key than that ring and measured slower than the table it bounds.
 pub fn random_access_ring(slots: &[Slot], keys: &[u64], out: &mut [u64], seed: u64, in_flight: usize) {
     assert!(out.len() == keys.len(), "output length must match the keys");
+    if super::simd::available() && in_flight >= 8 {
+        return super::simd::random_access_ring_avx512(slots, keys, out, seed, in_flight / 8);
+    }
     match in_flight.clamp(4, 128).next_power_of_two() {
         4 => bound_ring::<4>(slots, keys, out, seed),
         8 => bound_ring::<8>(slots, keys, out, seed),

@@ -25,6 +25,8 @@ pub use verify::{Apcl, apcl, verify};
 pub const SLOTS_PER_LINE: usize = 4;
 pub const PAYLOAD_BITS: u32 = 52;
 pub const PAYLOAD_MASK: u64 = (1 << PAYLOAD_BITS) - 1;
+/// A batch lookup's answer for a key not in the table (payloads have 52 bits).
+pub const MISSING: u64 = u64::MAX;
 /// Largest usable link delta (the most negative i12 is reserved).
 pub const MAX_DELTA: i64 = 2047;
 /// Default build load factor bound: `cap = next_pow2(n / 0.8)`.

@@ -8,7 +8,7 @@
 //! Runtime-dispatched (AVX-512F + DQ); `get_batch` uses it only where the
 //! benchmark showed it winning (see `batch.rs`).
 
-use super::{PAYLOAD_BITS, PAYLOAD_MASK, Table};
+use super::{MISSING, PAYLOAD_BITS, PAYLOAD_MASK, Slot, Table};
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
@@ -23,25 +23,22 @@ pub fn available() -> bool {
 }
 
 /// Same contract as `get_batch`. Panics when `available()` is false.
-pub fn get_batch_avx512(t: &Table, keys: &[u64], out: &mut [u64], found: &mut [u8], ring: usize) {
-    assert!(out.len() == keys.len() && found.len() == keys.len(), "output lengths must match the keys");
+pub fn get_batch_avx512(t: &Table, keys: &[u64], out: &mut [u64], ring: usize) {
+    assert!(out.len() == keys.len(), "output length must match the keys");
     assert!(available(), "AVX-512F/DQ not available");
     #[cfg(target_arch = "x86_64")]
     // SAFETY: the CPU features were checked just above.
     unsafe {
         match ring.clamp(1, 32).next_power_of_two() {
-            1 => ring_avx512::<1>(t, keys, out, found),
-            2 => ring_avx512::<2>(t, keys, out, found),
-            4 => ring_avx512::<4>(t, keys, out, found),
-            8 => ring_avx512::<8>(t, keys, out, found),
-            16 => ring_avx512::<16>(t, keys, out, found),
-            _ => ring_avx512::<32>(t, keys, out, found),
+            1 => ring_avx512::<1>(t, keys, out),
+            2 => ring_avx512::<2>(t, keys, out),
+            4 => ring_avx512::<4>(t, keys, out),
+            8 => ring_avx512::<8>(t, keys, out),
+            16 => ring_avx512::<16>(t, keys, out),
+            _ => ring_avx512::<32>(t, keys, out),
         }
     }
 }
-
-/// The answer of a miss until the last pass: no payload is this wide (52 bits).
-const MISS: u64 = u64::MAX;
 
 /// splitmix64-style `mix` on 8 lanes (must equal `super::mix`).
 #[cfg(target_arch = "x86_64")]
@@ -55,14 +52,12 @@ fn mix8(k: __m512i, seed: __m512i) -> __m512i {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64], found: &mut [u8]) {
+unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64]) {
     let n = keys.len();
     let mask = t.slots.len() - 1;
     if n < 8 * W + 8 {
         for (q, &k) in keys.iter().enumerate() {
-            let r = t.get(k);
-            out[q] = r.unwrap_or(0);
-            found[q] = r.is_some() as u8;
+            out[q] = t.get(k).unwrap_or(MISSING);
         }
         return;
     }
@@ -91,7 +86,7 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64], 
         next += 8;
     }
     let vpayload = _mm512_set1_epi64(PAYLOAD_MASK as i64);
-    let vmiss = _mm512_set1_epi64(MISS as i64);
+    let vmiss = _mm512_set1_epi64(MISSING as i64);
     let mut j = 0;
     let mut lane_q = [0u64; 8];
     while next + 8 <= n {
@@ -103,7 +98,7 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64], 
         let hit = _mm512_cmpeq_epi64_mask(sk, vkey[j]);
         let delta = _mm512_srai_epi64::<{ PAYLOAD_BITS }>(sw);
         let done = hit | _mm512_cmpeq_epi64_mask(delta, _mm512_setzero_si512());
-        // Finished lanes: the payload (a miss as MISS) scattered to the query's own index. One
+        // Finished lanes: the payload (a miss as MISSING) scattered to the query's own index. One
         // masked scatter, not a loop over the lanes: that loop's exit, after 3 to 8 lanes,
         // mispredicted on most steps and made the ring 2.6x slower on a cache-resident table.
         let answer = _mm512_mask_and_epi64(vmiss, hit, sw, vpayload);
@@ -131,15 +126,78 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64], 
             _mm512_storeu_si512(lane_q.as_mut_ptr().cast(), vq[j]);
         }
         for l in 0..8 {
-            out[lane_q[l] as usize] = t.get_from(k[l], i[l] as usize).unwrap_or(MISS);
+            out[lane_q[l] as usize] = t.get_from(k[l], i[l] as usize).unwrap_or(MISSING);
         }
     }
     for q in next..n {
-        out[q] = t.get(keys[q]).unwrap_or(MISS);
+        out[q] = t.get(keys[q]).unwrap_or(MISSING);
     }
-    for (o, f) in out.iter_mut().zip(found.iter_mut()) {
-        let hit = *o != MISS;
-        *f = hit as u8;
-        *o = if hit { *o } else { 0 };
+}
+
+/// The random-access bound on the AVX-512 ring (see `baseline::random_access_ring`): `ring`
+/// vectors of 8 consecutive keys in flight; a vector's 8 home slots are prefetched as it enters
+/// and their words gathered, stored to `out`, `ring` steps later. Panics when `available()` is false.
+pub fn random_access_ring_avx512(slots: &[Slot], keys: &[u64], out: &mut [u64], seed: u64, ring: usize) {
+    assert!(out.len() == keys.len(), "output length must match the keys");
+    assert!(available(), "AVX-512F/DQ not available");
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the CPU features were checked just above.
+    unsafe {
+        match ring.clamp(1, 16).next_power_of_two() {
+            1 => bound_avx512::<1>(slots, keys, out, seed),
+            2 => bound_avx512::<2>(slots, keys, out, seed),
+            4 => bound_avx512::<4>(slots, keys, out, seed),
+            8 => bound_avx512::<8>(slots, keys, out, seed),
+            _ => bound_avx512::<16>(slots, keys, out, seed),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn bound_avx512<const W: usize>(slots: &[Slot], keys: &[u64], out: &mut [u64], seed: u64) {
+    let n = keys.len();
+    let mask = slots.len() - 1;
+    let home = |k: u64| (super::mix(k, seed) as usize) & mask;
+    let whole = n / 8;
+    if whole < W {
+        for (o, &k) in out.iter_mut().zip(keys) {
+            *o = slots[home(k)].word;
+        }
+        return;
+    }
+    let base = slots.as_ptr() as *const u8;
+    let vmask = _mm512_set1_epi64(mask as i64);
+    let vseed = _mm512_set1_epi64(seed as i64);
+    let mut off = [_mm512_setzero_si512(); W];
+    let enter = |g: usize| {
+        // SAFETY: g < whole, so keys[8g..8g + 8] is in bounds.
+        let k = unsafe { _mm512_loadu_si512(keys.as_ptr().add(8 * g).cast()) };
+        let o = _mm512_slli_epi64::<4>(_mm512_and_si512(mix8(k, vseed), vmask));
+        let mut a = [0u64; 8];
+        // SAFETY: an unaligned store into a local array of 8 u64.
+        unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), o) };
+        for &i in &a {
+            crate::prefetch::prefetch(base.wrapping_add(i as usize));
+        }
+        o
+    };
+    for (g, o) in off.iter_mut().enumerate() {
+        *o = enter(g);
+    }
+    // Group g enters entry g mod W and leaves it W groups later, its words stored in order.
+    for g in W..whole + W {
+        let j = g % W;
+        // SAFETY: every offset is 16 * (index <= mask) + 8, inside the table; out[8(g - W)..+8] is in bounds.
+        unsafe {
+            let w = _mm512_i64gather_epi64::<1>(off[j], base.add(8).cast());
+            _mm512_storeu_si512(out.as_mut_ptr().add(8 * (g - W)).cast(), w);
+        }
+        if g < whole {
+            off[j] = enter(g);
+        }
+    }
+    for q in 8 * whole..n {
+        out[q] = slots[home(keys[q])].word;
     }
 }

@@ -342,10 +342,11 @@ impl X2iIndex {
     /// Look up many keys (AMAC batch), returning up to `top` items each (0 = all).
     pub fn lookup(&self, keys: &[u64], top: usize, ring: usize) -> Result<Found> {
         let t = self.table();
-        let (mut at, mut hit) = (vec![0u64; keys.len()], vec![0u8; keys.len()]);
-        neighborhash::get_batch(&t, keys, &mut at, &mut hit, ring);
+        let mut at = vec![0u64; keys.len()];
+        neighborhash::get_batch(&t, keys, &mut at, ring);
         let lists = self.lists();
-        let mut out = Found { found: hit, counts: vec![0; keys.len()], ..Default::default() };
+        let found = at.iter().map(|&w| (w != neighborhash::MISSING) as u8).collect();
+        let mut out = Found { found, counts: vec![0; keys.len()], ..Default::default() };
         // first the heads (counts, tombstones), then one exact allocation: no regrowth copies
         let mut total = 0usize;
         #[allow(clippy::needless_range_loop)] // q indexes three parallel arrays (found, at, counts)
@@ -380,12 +381,12 @@ impl X2iIndex {
     /// Where each key's list lies: `(word, length)`, `None` for a missing key or a tombstone.
     pub fn find_lists(&self, keys: &[u64], ring: usize) -> Result<Vec<Option<(usize, usize)>>> {
         let t = self.table();
-        let (mut at, mut hit) = (vec![0u64; keys.len()], vec![0u8; keys.len()]);
-        neighborhash::get_batch(&t, keys, &mut at, &mut hit, ring);
+        let mut at = vec![0u64; keys.len()];
+        neighborhash::get_batch(&t, keys, &mut at, ring);
         let empty = self.lists().is_empty();
         let mut out = Vec::with_capacity(keys.len());
         for q in 0..keys.len() {
-            if hit[q] == 0 || empty {
+            if at[q] == neighborhash::MISSING || empty {
                 out.push(None);
                 continue;
             }
