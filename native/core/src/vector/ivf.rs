@@ -23,6 +23,10 @@ pub struct Ivf {
 /// Rows scored against the centroids together: 8 padded 784-d rows (25 KB) and a pair of
 /// centroids stay in L1 while the pairs stream past.
 const ROW_BLOCK: usize = 8;
+/// Rows (64 x 3.2 KB at 784-d) and centroids (256 x 3.2 KB) that stay in L2 together while the
+/// row blocks meet the chunk's centroid pairs.
+const SUPER_ROWS: usize = 64;
+const CENTROID_CHUNK: usize = 256;
 
 /// `visit(c, r, rows[r] . centroid c)` for every centroid and row, centroids in order for each row:
 /// two centroids by four rows per kernel call (short groups repeat their last member, whose
@@ -72,23 +76,33 @@ fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, thread
                     let mut out = Vec::with_capacity(per);
                     let end = (from + per).min(n);
                     let row = |r: usize| &rows[r * stride..(r + 1) * stride];
-                    // A block of rows meets every centroid while both are in cache: each centroid
-                    // is read from memory once per block, not once per row.
-                    for first in (from..end).step_by(ROW_BLOCK) {
+                    // Blocked as a matrix product: a super-block of rows and a chunk of centroids
+                    // sit in L2 together, a block of rows and a pair of centroids in L1. Each
+                    // centroid then comes from L3 once per super-block rather than once per block
+                    // (all 1024 centroids of 784-d are 3.2 MB, more than L2).
+                    for sup in (from..end).step_by(SUPER_ROWS) {
                         cancel.check()?;
-                        let block: Vec<&[f32]> = (first..(first + ROW_BLOCK).min(end)).map(row).collect();
-                        // per row: the smallest distance so far and its centroid (the first of equals)
-                        let mut best_d = [f32::INFINITY; ROW_BLOCK];
-                        let mut best_c = [0u32; ROW_BLOCK];
-                        let rows_in = block.len();
-                        for_each_dot(k, centroids, stride, &block, |c, r, dot| {
-                            let d = if l2 { norms[c] - 2.0 * dot } else { -dot };
-                            if d < best_d[r] {
-                                best_d[r] = d;
-                                best_c[r] = c as u32;
+                        let sup_end = (sup + SUPER_ROWS).min(end);
+                        // per row: the smallest distance so far and its centroid (the first of equals:
+                        // every row meets the centroids in order, chunk after chunk)
+                        let mut best_d = [f32::INFINITY; SUPER_ROWS];
+                        let mut best_c = [0u32; SUPER_ROWS];
+                        for c0 in (0..nlist).step_by(CENTROID_CHUNK) {
+                            let chunk = &centroids[c0 * stride..(c0 + CENTROID_CHUNK).min(nlist) * stride];
+                            for first in (sup..sup_end).step_by(ROW_BLOCK) {
+                                let block: Vec<&[f32]> = (first..(first + ROW_BLOCK).min(sup_end)).map(row).collect();
+                                let at = first - sup;
+                                for_each_dot(k, chunk, stride, &block, |c, r, dot| {
+                                    let c = c0 + c;
+                                    let d = if l2 { norms[c] - 2.0 * dot } else { -dot };
+                                    if d < best_d[at + r] {
+                                        best_d[at + r] = d;
+                                        best_c[at + r] = c as u32;
+                                    }
+                                });
                             }
-                        });
-                        out.extend_from_slice(&best_c[..rows_in]);
+                        }
+                        out.extend_from_slice(&best_c[..sup_end - sup]);
                     }
                     Ok(out)
                 })
