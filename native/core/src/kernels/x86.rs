@@ -4,7 +4,7 @@
 //! the last partial chunk is copied into a zero-padded buffer and run as one
 //! more full chunk (adding +0.0 to a lane never changes it).
 
-use super::{Isa, Kernels, LANES};
+use super::{Isa, Kernels, LANES, PANEL_CENTROIDS as PC, PANEL_ROWS as PR, PanelBest, PanelJob};
 use std::arch::x86_64::*;
 
 // SAFETY of every `unsafe` call in these tables: `kernels_for` hands a table
@@ -18,6 +18,7 @@ pub const AVX2: Kernels = Kernels {
     dot_i8: |a, b| unsafe { avx2_i8::<DOT>(a, b) },
     l2sq_i8: |a, b| unsafe { avx2_i8::<L2>(a, b) },
     dot_2x4_fma_f32: |cs, rows| unsafe { avx2_dot_2x4_fma(cs, rows) },
+    nearest_in_panel: |job, best| unsafe { avx2_nearest_in_panel(job, best) },
 };
 
 pub const AVX512: Kernels = Kernels {
@@ -29,6 +30,7 @@ pub const AVX512: Kernels = Kernels {
     dot_i8: |a, b| unsafe { avx512_i8::<DOT>(a, b) },
     l2sq_i8: |a, b| unsafe { avx512_i8::<L2>(a, b) },
     dot_2x4_fma_f32: |cs, rows| unsafe { avx512_dot_2x4_fma(cs, rows) },
+    nearest_in_panel: |job, best| unsafe { avx512_nearest_in_panel(job, best) },
 };
 
 const DOT: u8 = 0;
@@ -317,4 +319,74 @@ fn avx512_i8<const OP: u8>(a: &[i8], b: &[i8]) -> i32 {
     }
     let rest = if OP == DOT { super::scalar::dot_i8(&a[i..n], &b[i..n]) } else { super::scalar::l2sq_i8(&a[i..n], &b[i..n]) };
     _mm512_reduce_add_epi32(acc) + rest
+}
+
+/// `nearest_in_panel` on AVX-512: the 32 rows in two zmm, 12 centroids broadcast, 24 sums.
+#[target_feature(enable = "avx512f")]
+fn avx512_nearest_in_panel(job: &PanelJob, best: &mut PanelBest) {
+    assert!(job.rows.len() >= job.dims * PR && job.centroids.len() >= job.dims * PC, "panels hold dims x 32 rows and dims x 12 centroids");
+    let (rp, cp) = (job.rows.as_ptr(), job.centroids.as_ptr());
+    // acc[j][h]: centroid j against rows 16h..16h + 16
+    let mut acc = [[_mm512_setzero_ps(); 2]; PC];
+    for k in 0..job.dims {
+        // SAFETY: k < dims, and the panels hold dims x 32 and dims x 12 floats (asserted).
+        let x = unsafe { [_mm512_loadu_ps(rp.add(k * PR)), _mm512_loadu_ps(rp.add(k * PR + 16))] };
+        for (j, a) in acc.iter_mut().enumerate() {
+            let c = _mm512_set1_ps(unsafe { *cp.add(k * PC + j) });
+            for (ah, &xh) in a.iter_mut().zip(&x) {
+                *ah = _mm512_fmadd_ps(xh, c, *ah);
+            }
+        }
+    }
+    for h in 0..2 {
+        // SAFETY: 16 f32 / u32 at 16h of arrays of 32.
+        let (bd, bc) = unsafe { (best.0.as_mut_ptr().add(16 * h), best.1.as_mut_ptr().add(16 * h)) };
+        let (mut d_best, mut c_best) = unsafe { (_mm512_loadu_ps(bd), _mm512_loadu_si512(bc.cast())) };
+        for (j, dot) in acc.iter().map(|a| a[h]).enumerate().take(job.count) {
+            let d = match job.norms {
+                Some(n) => _mm512_sub_ps(_mm512_set1_ps(n[j]), _mm512_add_ps(dot, dot)),
+                None => _mm512_sub_ps(_mm512_setzero_ps(), dot),
+            };
+            let lt = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(d, d_best);
+            d_best = _mm512_mask_mov_ps(d_best, lt, d);
+            c_best = _mm512_mask_mov_epi32(c_best, lt, _mm512_set1_epi32((job.first + j as u32) as i32));
+        }
+        unsafe {
+            _mm512_storeu_ps(bd, d_best);
+            _mm512_storeu_si512(bc.cast(), c_best);
+        }
+    }
+}
+
+/// `nearest_in_panel` on AVX2: four passes of 8 rows (one ymm) by the 12 centroids.
+#[target_feature(enable = "avx2,fma")]
+fn avx2_nearest_in_panel(job: &PanelJob, best: &mut PanelBest) {
+    assert!(job.rows.len() >= job.dims * PR && job.centroids.len() >= job.dims * PC, "panels hold dims x 32 rows and dims x 12 centroids");
+    let (rp, cp) = (job.rows.as_ptr(), job.centroids.as_ptr());
+    for h in 0..PR / 8 {
+        let mut acc = [_mm256_setzero_ps(); PC];
+        for k in 0..job.dims {
+            // SAFETY: k < dims, and the panels hold dims x 32 and dims x 12 floats (asserted).
+            let x = unsafe { _mm256_loadu_ps(rp.add(k * PR + 8 * h)) };
+            for (j, a) in acc.iter_mut().enumerate() {
+                *a = _mm256_fmadd_ps(x, _mm256_set1_ps(unsafe { *cp.add(k * PC + j) }), *a);
+            }
+        }
+        // SAFETY: 8 f32 / u32 at 8h of arrays of 32.
+        let (bd, bc) = unsafe { (best.0.as_mut_ptr().add(8 * h), best.1.as_mut_ptr().add(8 * h)) };
+        let (mut d_best, mut c_best) = unsafe { (_mm256_loadu_ps(bd), _mm256_loadu_si256(bc.cast())) };
+        for (j, &dot) in acc.iter().enumerate().take(job.count) {
+            let d = match job.norms {
+                Some(n) => _mm256_sub_ps(_mm256_set1_ps(n[j]), _mm256_add_ps(dot, dot)),
+                None => _mm256_sub_ps(_mm256_setzero_ps(), dot),
+            };
+            let lt = _mm256_cmp_ps::<_CMP_LT_OQ>(d, d_best);
+            d_best = _mm256_blendv_ps(d_best, d, lt);
+            c_best = _mm256_blendv_epi8(c_best, _mm256_set1_epi32((job.first + j as u32) as i32), _mm256_castps_si256(lt));
+        }
+        unsafe {
+            _mm256_storeu_ps(bd, d_best);
+            _mm256_storeu_si256(bc.cast(), c_best);
+        }
+    }
 }
