@@ -10,9 +10,9 @@
 //! (`lane j + lane j+16`, then `+8`, `+4`, `+2`, `+1`). The SIMD tiers hold
 //! the 32 lanes in registers (4 x ymm or 2 x zmm); the scalar tier in an
 //! array, which LLVM vectorises with SSE2 because lanes are independent.
-//! The exceptions are the k-means kernels `dot_2x4_fma_f32` and `nearest_in_panel`,
-//! where the products are the whole cost: they fuse every term on every tier (the scalar
-//! tier through `f32::mul_add`, one rounding as well), so they are bit-identical too.
+//! The exception is `panel_dots`, the k-means and IVF probe kernel, where the products
+//! are the whole cost: it fuses every term on every tier (the scalar tier through
+//! `f32::mul_add`, one rounding as well), so it is bit-identical too.
 //!
 //! Callers that score many vectors fetch the table once (`kernels()`) and
 //! call through it: dispatch costs one indirect call per vector.
@@ -35,31 +35,22 @@ use crate::isa::{self, Isa};
 /// Number of independent accumulators every tier uses.
 pub const LANES: usize = 32;
 
-/// Two vectors by four rows -> `out[c][r]` (see `Kernels::dot_2x4_fma_f32`).
-pub type Dot2x4 = fn([&[f32]; 2], [&[f32]; 4]) -> [[f32; 4]; 2];
-
-/// Rows of a k-means row panel (see `Kernels::nearest_in_panel`): two zmm.
+/// Rows of a row panel (see `Kernels::panel_dots`): two zmm.
 pub const PANEL_ROWS: usize = 32;
 /// Centroids of a k-means centroid panel: with two row vectors each, 24 of the 32 zmm hold sums.
 pub const PANEL_CENTROIDS: usize = 12;
 
-/// One row panel against one centroid panel (see `Kernels::nearest_in_panel`).
+/// One row panel against one centroid panel (see `Kernels::panel_dots`).
 pub struct PanelJob<'a> {
     /// `dims x PANEL_ROWS`, dimension-major: element k of row r at `k * PANEL_ROWS + r`.
     pub rows: &'a [f32],
     /// `dims x PANEL_CENTROIDS`, dimension-major.
     pub centroids: &'a [f32],
     pub dims: usize,
-    /// Per centroid of the panel: `|c|^2` for L2 (the distance ranked is `|c|^2 - 2 x.c`), `None`
-    /// for inner product (`-x.c`).
-    pub norms: Option<&'a [f32; PANEL_CENTROIDS]>,
-    /// The panel's first centroid number, and how many of its centroids are real (the rest padding).
-    pub first: u32,
-    pub count: usize,
 }
 
-/// Per row of the panel: the smallest distance so far and its centroid.
-pub type PanelBest = ([f32; PANEL_ROWS], [u32; PANEL_ROWS]);
+/// `dots[j][r]`: centroid j of the panel against row r.
+pub type PanelDots = [[f32; PANEL_ROWS]; PANEL_CENTROIDS];
 
 /// The kernels of one tier. Both inputs must have the same length (callers
 /// check; the kernels read `min(a.len(), b.len())` elements).
@@ -72,19 +63,11 @@ pub struct Kernels {
     pub l2sq_f16: fn(&[u16], &[u16]) -> f32,
     pub dot_i8: fn(&[i8], &[i8]) -> i32,
     pub l2sq_i8: fn(&[i8], &[i8]) -> i32,
-    /// Dot products of two vectors with four rows (`out[c][r] = cs[c] . rows[r]`), every term a
-    /// fused multiply-add into its lane (one rounding, which every tier and `f32::mul_add` share,
-    /// so the results stay bit-identical), then the fixed tree. For k-means assignment, where the
-    /// products dominate: each loaded vector feeds two or four products. Lengths are multiples
-    /// of 32 (padded rows).
-    pub dot_2x4_fma_f32: Dot2x4,
-    /// k-means assignment as a small matrix product: every dot product of a row panel with a
-    /// centroid panel is one chain of fused multiply-adds over the dimensions in order (one
-    /// rounding per term, which every tier and `f32::mul_add` share, so the results are
-    /// bit-identical), then the panel's centroids in order update each row's best where their
-    /// distance is strictly smaller (the first of equals wins). Rows are the vector lanes, so no
-    /// sum is reduced across lanes.
-    pub nearest_in_panel: fn(&PanelJob, &mut PanelBest),
+    /// The dot products of a row panel with a centroid panel, a small matrix product for k-means
+    /// assignment and IVF probes: every dot is one chain of fused multiply-adds over the dimensions
+    /// in order (one rounding per term, which every tier and `f32::mul_add` share, so the results
+    /// are bit-identical). Rows are the vector lanes, so no sum is reduced across lanes.
+    pub panel_dots: fn(&PanelJob, &mut PanelDots),
 }
 
 /// The table for `isa`, or `None` when this CPU cannot run it.

@@ -1,10 +1,9 @@
 //! The portable tier. Same lane layout and reduction order as the SIMD tiers
 //! (see the module docs), so results are bit-identical to theirs.
 
-use super::{Isa, Kernels, LANES, PANEL_CENTROIDS, PANEL_ROWS, PanelBest, PanelJob, f16_to_f32, reduce_lanes};
+use super::{Isa, Kernels, LANES, PANEL_CENTROIDS, PANEL_ROWS, PanelDots, PanelJob, f16_to_f32, reduce_lanes};
 
-pub const KERNELS: Kernels =
-    Kernels { isa: Isa::Scalar, dot_f32, l2sq_f32, dot_f16, l2sq_f16, dot_i8, l2sq_i8, dot_2x4_fma_f32, nearest_in_panel };
+pub const KERNELS: Kernels = Kernels { isa: Isa::Scalar, dot_f32, l2sq_f32, dot_f16, l2sq_f16, dot_i8, l2sq_i8, panel_dots };
 
 /// Accumulate `f(a[i], b[i])` into lane `i % 32`, then reduce.
 #[inline(always)]
@@ -28,42 +27,14 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     lanes(a, b, |x, y| x * y)
 }
 
-pub fn dot_2x4_fma_f32(cs: [&[f32]; 2], rows: [&[f32]; 4]) -> [[f32; 4]; 2] {
-    let n = rows.iter().chain(&cs).fold(usize::MAX, |n, r| n.min(r.len()));
-    debug_assert_eq!(n % LANES, 0, "dot_2x4_fma_f32 takes padded rows");
-    let mut acc = [[[0f32; LANES]; 4]; 2];
-    for e in (0..n).step_by(LANES) {
-        for (c, v) in cs.iter().enumerate() {
-            for (r, row) in rows.iter().enumerate() {
-                for j in 0..LANES {
-                    acc[c][r][j] = v[e + j].mul_add(row[e + j], acc[c][r][j]);
-                }
-            }
-        }
-    }
-    acc.map(|a| a.map(|l| reduce_lanes(&l)))
-}
-
-pub fn nearest_in_panel(job: &PanelJob, best: &mut PanelBest) {
-    let mut dots = [[0f32; PANEL_ROWS]; PANEL_CENTROIDS];
+pub fn panel_dots(job: &PanelJob, dots: &mut PanelDots) {
+    *dots = [[0f32; PANEL_ROWS]; PANEL_CENTROIDS];
     for k in 0..job.dims {
         let x = &job.rows[k * PANEL_ROWS..(k + 1) * PANEL_ROWS];
         let c = &job.centroids[k * PANEL_CENTROIDS..(k + 1) * PANEL_CENTROIDS];
         for (dj, &cj) in dots.iter_mut().zip(c) {
             for (d, &xr) in dj.iter_mut().zip(x) {
                 *d = xr.mul_add(cj, *d);
-            }
-        }
-    }
-    for (j, dj) in dots.iter().enumerate().take(job.count) {
-        for (r, &dot) in dj.iter().enumerate() {
-            let d = match job.norms {
-                Some(n) => n[j] - (dot + dot),
-                None => 0.0 - dot,
-            };
-            if d < best.0[r] {
-                best.0[r] = d;
-                best.1[r] = job.first + j as u32;
             }
         }
     }

@@ -44,76 +44,35 @@ fn every_tier_is_bit_identical_to_scalar() {
 }
 
 #[test]
-fn the_2x4_fma_dot_is_bit_identical_on_every_tier_and_close_to_f64() {
-    let mut rng = Lcg(11);
-    for n in [32, 64, 96, 256, 800, 1536] {
-        let v: Vec<Vec<f32>> = (0..6).map(|_| (0..n).map(|_| rng.f32()).collect()).collect();
-        let (cs, rows) = ([&v[0][..], &v[1][..]], [&v[2][..], &v[3][..], &v[4][..], &v[5][..]]);
-        let want = (scalar::KERNELS.dot_2x4_fma_f32)(cs, rows);
-        for (c, x) in cs.iter().enumerate() {
-            for (r, y) in rows.iter().enumerate() {
-                let exact: f64 = x.iter().zip(*y).map(|(&a, &b)| a as f64 * b as f64).sum();
-                assert!((want[c][r] as f64 - exact).abs() <= 1e-4 * exact.abs().max(1.0), "n={n} {c}x{r}: {} vs {exact}", want[c][r]);
+fn panel_dots_are_bit_identical_on_every_tier_and_close_to_f64() {
+    use super::{PANEL_CENTROIDS as PC, PANEL_ROWS as PR, PanelJob};
+    let mut rng = Lcg(23);
+    for dims in [1, 32, 96, 800] {
+        let rows: Vec<Vec<f32>> = (0..PR).map(|_| (0..dims).map(|_| rng.f32()).collect()).collect();
+        let cents: Vec<Vec<f32>> = (0..PC).map(|_| (0..dims).map(|_| rng.f32()).collect()).collect();
+        let mut rp = vec![0f32; dims * PR];
+        let mut cp = vec![0f32; dims * PC];
+        for k in 0..dims {
+            for (r, row) in rows.iter().enumerate() {
+                rp[k * PR + r] = row[k];
+            }
+            for (j, c) in cents.iter().enumerate() {
+                cp[k * PC + j] = c[k];
+            }
+        }
+        let job = PanelJob { rows: &rp, centroids: &cp, dims };
+        let mut want = [[f32::NAN; PR]; PC];
+        (scalar::KERNELS.panel_dots)(&job, &mut want);
+        for (j, c) in cents.iter().enumerate() {
+            for (r, row) in rows.iter().enumerate() {
+                let exact: f64 = row.iter().zip(c).map(|(&a, &b)| a as f64 * b as f64).sum();
+                assert!((want[j][r] as f64 - exact).abs() <= 1e-4 * exact.abs().max(1.0), "dims {dims} {j}x{r}: {} vs {exact}", want[j][r]);
             }
         }
         for k in tiers() {
-            let got = (k.dot_2x4_fma_f32)(cs, rows);
-            assert_eq!(got.map(|a| a.map(f32::to_bits)), want.map(|a| a.map(f32::to_bits)), "{:?} dot_2x4_fma_f32 n={n}", k.isa);
-        }
-    }
-}
-
-#[test]
-fn the_panel_argmin_is_bit_identical_on_every_tier_and_finds_the_nearest_centroid() {
-    use super::{PANEL_CENTROIDS as PC, PANEL_ROWS as PR, PanelJob};
-    let mut rng = Lcg(23);
-    for dims in [32, 96, 800] {
-        for count in [PC, 5, 1] {
-            let rows: Vec<Vec<f32>> = (0..PR).map(|_| (0..dims).map(|_| rng.f32()).collect()).collect();
-            let mut cents: Vec<Vec<f32>> = (0..PC).map(|_| (0..dims).map(|_| rng.f32()).collect()).collect();
-            // a tie: centroid 1 repeats centroid 0, so the first of equals must win
-            cents[1] = cents[0].clone();
-            let mut rp = vec![0f32; dims * PR];
-            let mut cp = vec![0f32; dims * PC];
-            for k in 0..dims {
-                for (r, row) in rows.iter().enumerate() {
-                    rp[k * PR + r] = row[k];
-                }
-                for (j, c) in cents.iter().enumerate() {
-                    cp[k * PC + j] = c[k];
-                }
-            }
-            let norms: [f32; PC] = std::array::from_fn(|j| cents[j].iter().map(|x| x * x).sum());
-            for l2 in [true, false] {
-                let job = PanelJob { rows: &rp, centroids: &cp, dims, norms: l2.then_some(&norms), first: 100, count };
-                // a row whose best so far beats every centroid keeps it
-                let mut start = ([f32::INFINITY; PR], [7u32; PR]);
-                start.0[3] = f32::NEG_INFINITY;
-                let mut want = start;
-                (scalar::KERNELS.nearest_in_panel)(&job, &mut want);
-                for (r, row) in rows.iter().enumerate() {
-                    if r == 3 {
-                        assert_eq!(want.1[r], 7, "a better earlier best stays");
-                        continue;
-                    }
-                    // brute force in f64: the nearest centroid (by |c|^2 - 2 x.c, or -x.c), the first of
-                    // near-equals accepted where f32 rounding cannot separate them
-                    let score = |j: usize| {
-                        let dot: f64 = row.iter().zip(&cents[j]).map(|(&a, &b)| a as f64 * b as f64).sum();
-                        if l2 { norms[j] as f64 - 2.0 * dot } else { -dot }
-                    };
-                    let best = (0..count).map(score).fold(f64::INFINITY, f64::min);
-                    let got = (want.1[r] - 100) as usize;
-                    assert!(got < count && score(got) - best <= 1e-3 * best.abs().max(1.0), "dims {dims} row {r}: centroid {got}");
-                    assert_ne!(got, 1, "the tie goes to centroid 0");
-                }
-                for k in tiers() {
-                    let mut got = start;
-                    (k.nearest_in_panel)(&job, &mut got);
-                    assert_eq!(got.1, want.1, "{:?} nearest_in_panel dims {dims} count {count}", k.isa);
-                    assert_eq!(got.0.map(f32::to_bits), want.0.map(f32::to_bits), "{:?} panel distances", k.isa);
-                }
-            }
+            let mut got = [[f32::NAN; PR]; PC];
+            (k.panel_dots)(&job, &mut got);
+            assert_eq!(got.map(|a| a.map(f32::to_bits)), want.map(|a| a.map(f32::to_bits)), "{:?} panel_dots dims {dims}", k.isa);
         }
     }
 }

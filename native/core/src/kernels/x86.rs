@@ -4,7 +4,7 @@
 //! the last partial chunk is copied into a zero-padded buffer and run as one
 //! more full chunk (adding +0.0 to a lane never changes it).
 
-use super::{Isa, Kernels, LANES, PANEL_CENTROIDS as PC, PANEL_ROWS as PR, PanelBest, PanelJob};
+use super::{Isa, Kernels, LANES, PANEL_CENTROIDS as PC, PANEL_ROWS as PR, PanelDots, PanelJob};
 use std::arch::x86_64::*;
 
 // SAFETY of every `unsafe` call in these tables: `kernels_for` hands a table
@@ -17,8 +17,7 @@ pub const AVX2: Kernels = Kernels {
     l2sq_f16: |a, b| unsafe { avx2_f16::<L2>(a, b) },
     dot_i8: |a, b| unsafe { avx2_i8::<DOT>(a, b) },
     l2sq_i8: |a, b| unsafe { avx2_i8::<L2>(a, b) },
-    dot_2x4_fma_f32: |cs, rows| unsafe { avx2_dot_2x4_fma(cs, rows) },
-    nearest_in_panel: |job, best| unsafe { avx2_nearest_in_panel(job, best) },
+    panel_dots: |job, dots| unsafe { avx2_panel_dots(job, dots) },
 };
 
 pub const AVX512: Kernels = Kernels {
@@ -29,8 +28,7 @@ pub const AVX512: Kernels = Kernels {
     l2sq_f16: |a, b| unsafe { avx512_f16::<L2>(a, b) },
     dot_i8: |a, b| unsafe { avx512_i8::<DOT>(a, b) },
     l2sq_i8: |a, b| unsafe { avx512_i8::<L2>(a, b) },
-    dot_2x4_fma_f32: |cs, rows| unsafe { avx512_dot_2x4_fma(cs, rows) },
-    nearest_in_panel: |job, best| unsafe { avx512_nearest_in_panel(job, best) },
+    panel_dots: |job, dots| unsafe { avx512_panel_dots(job, dots) },
 };
 
 const DOT: u8 = 0;
@@ -98,36 +96,6 @@ fn avx2_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
         unsafe { chunk256_f32::<OP>(&mut acc, ta.as_ptr(), tb.as_ptr()) };
     }
     reduce256(acc)
-}
-
-/// Eight results, 32 lanes each: 32 ymm accumulators would spill, so the lanes go in two
-/// passes of 16 (lanes 0..16, then 16..32), each adding its elements in the same order.
-#[target_feature(enable = "avx2,fma")]
-fn avx2_dot_2x4_fma(cs: [&[f32]; 2], rows: [&[f32]; 4]) -> [[f32; 4]; 2] {
-    let n = rows.iter().chain(&cs).fold(usize::MAX, |n, r| n.min(r.len())) / LANES * LANES;
-    let mut acc = [[[_mm256_setzero_ps(); 4]; 4]; 2];
-    for half in 0..2 {
-        for e in (0..n).step_by(LANES) {
-            let at = e + 16 * half;
-            // SAFETY: at + 16 <= e + 32 <= n, so 16 floats at `at` are in every slice.
-            let x = cs.map(|c| unsafe { [_mm256_loadu_ps(c.as_ptr().add(at)), _mm256_loadu_ps(c.as_ptr().add(at + 8))] });
-            for (r, row) in rows.iter().enumerate() {
-                let y = unsafe { [_mm256_loadu_ps(row.as_ptr().add(at)), _mm256_loadu_ps(row.as_ptr().add(at + 8))] };
-                for c in 0..2 {
-                    for k in 0..2 {
-                        acc[c][r][2 * half + k] = _mm256_fmadd_ps(x[c][k], y[k], acc[c][r][2 * half + k]);
-                    }
-                }
-            }
-        }
-    }
-    let mut out = [[0f32; 4]; 2];
-    for c in 0..2 {
-        for r in 0..4 {
-            out[c][r] = reduce256(acc[c][r]);
-        }
-    }
-    out
 }
 
 #[target_feature(enable = "avx2,f16c")]
@@ -245,31 +213,6 @@ fn avx512_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
     reduce512(acc)
 }
 
-#[target_feature(enable = "avx512f,avx2")]
-fn avx512_dot_2x4_fma(cs: [&[f32]; 2], rows: [&[f32]; 4]) -> [[f32; 4]; 2] {
-    let n = rows.iter().chain(&cs).fold(usize::MAX, |n, r| n.min(r.len())) / LANES * LANES;
-    let mut acc = [[[_mm512_setzero_ps(); 2]; 4]; 2];
-    for e in (0..n).step_by(LANES) {
-        // SAFETY: e + 32 <= n, so 32 floats at e are in every slice.
-        let x = cs.map(|c| unsafe { [_mm512_loadu_ps(c.as_ptr().add(e)), _mm512_loadu_ps(c.as_ptr().add(e + 16))] });
-        for (r, row) in rows.iter().enumerate() {
-            let y = unsafe { [_mm512_loadu_ps(row.as_ptr().add(e)), _mm512_loadu_ps(row.as_ptr().add(e + 16))] };
-            for c in 0..2 {
-                for k in 0..2 {
-                    acc[c][r][k] = _mm512_fmadd_ps(x[c][k], y[k], acc[c][r][k]);
-                }
-            }
-        }
-    }
-    let mut out = [[0f32; 4]; 2];
-    for c in 0..2 {
-        for r in 0..4 {
-            out[c][r] = reduce512(acc[c][r]);
-        }
-    }
-    out
-}
-
 #[target_feature(enable = "avx512f")]
 #[inline]
 unsafe fn chunk512_f16<const OP: u8>(acc: &mut [__m512; 2], pa: *const u16, pb: *const u16) {
@@ -321,9 +264,9 @@ fn avx512_i8<const OP: u8>(a: &[i8], b: &[i8]) -> i32 {
     _mm512_reduce_add_epi32(acc) + rest
 }
 
-/// `nearest_in_panel` on AVX-512: the 32 rows in two zmm, 12 centroids broadcast, 24 sums.
+/// `panel_dots` on AVX-512: the 32 rows in two zmm, 12 centroids broadcast, 24 sums.
 #[target_feature(enable = "avx512f")]
-fn avx512_nearest_in_panel(job: &PanelJob, best: &mut PanelBest) {
+fn avx512_panel_dots(job: &PanelJob, dots: &mut PanelDots) {
     assert!(job.rows.len() >= job.dims * PR && job.centroids.len() >= job.dims * PC, "panels hold dims x 32 rows and dims x 12 centroids");
     let (rp, cp) = (job.rows.as_ptr(), job.centroids.as_ptr());
     // acc[j][h]: centroid j against rows 16h..16h + 16
@@ -338,29 +281,17 @@ fn avx512_nearest_in_panel(job: &PanelJob, best: &mut PanelBest) {
             }
         }
     }
-    for h in 0..2 {
-        // SAFETY: 16 f32 / u32 at 16h of arrays of 32.
-        let (bd, bc) = unsafe { (best.0.as_mut_ptr().add(16 * h), best.1.as_mut_ptr().add(16 * h)) };
-        let (mut d_best, mut c_best) = unsafe { (_mm512_loadu_ps(bd), _mm512_loadu_si512(bc.cast())) };
-        for (j, dot) in acc.iter().map(|a| a[h]).enumerate().take(job.count) {
-            let d = match job.norms {
-                Some(n) => _mm512_sub_ps(_mm512_set1_ps(n[j]), _mm512_add_ps(dot, dot)),
-                None => _mm512_sub_ps(_mm512_setzero_ps(), dot),
-            };
-            let lt = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(d, d_best);
-            d_best = _mm512_mask_mov_ps(d_best, lt, d);
-            c_best = _mm512_mask_mov_epi32(c_best, lt, _mm512_set1_epi32((job.first + j as u32) as i32));
-        }
-        unsafe {
-            _mm512_storeu_ps(bd, d_best);
-            _mm512_storeu_si512(bc.cast(), c_best);
+    for (out, a) in dots.iter_mut().zip(&acc) {
+        for (h, &ah) in a.iter().enumerate() {
+            // SAFETY: 16 floats at 16h of an array of 32.
+            unsafe { _mm512_storeu_ps(out.as_mut_ptr().add(16 * h), ah) };
         }
     }
 }
 
-/// `nearest_in_panel` on AVX2: four passes of 8 rows (one ymm) by the 12 centroids.
+/// `panel_dots` on AVX2: four passes of 8 rows (one ymm) by the 12 centroids.
 #[target_feature(enable = "avx2,fma")]
-fn avx2_nearest_in_panel(job: &PanelJob, best: &mut PanelBest) {
+fn avx2_panel_dots(job: &PanelJob, dots: &mut PanelDots) {
     assert!(job.rows.len() >= job.dims * PR && job.centroids.len() >= job.dims * PC, "panels hold dims x 32 rows and dims x 12 centroids");
     let (rp, cp) = (job.rows.as_ptr(), job.centroids.as_ptr());
     for h in 0..PR / 8 {
@@ -372,21 +303,9 @@ fn avx2_nearest_in_panel(job: &PanelJob, best: &mut PanelBest) {
                 *a = _mm256_fmadd_ps(x, _mm256_set1_ps(unsafe { *cp.add(k * PC + j) }), *a);
             }
         }
-        // SAFETY: 8 f32 / u32 at 8h of arrays of 32.
-        let (bd, bc) = unsafe { (best.0.as_mut_ptr().add(8 * h), best.1.as_mut_ptr().add(8 * h)) };
-        let (mut d_best, mut c_best) = unsafe { (_mm256_loadu_ps(bd), _mm256_loadu_si256(bc.cast())) };
-        for (j, &dot) in acc.iter().enumerate().take(job.count) {
-            let d = match job.norms {
-                Some(n) => _mm256_sub_ps(_mm256_set1_ps(n[j]), _mm256_add_ps(dot, dot)),
-                None => _mm256_sub_ps(_mm256_setzero_ps(), dot),
-            };
-            let lt = _mm256_cmp_ps::<_CMP_LT_OQ>(d, d_best);
-            d_best = _mm256_blendv_ps(d_best, d, lt);
-            c_best = _mm256_blendv_epi8(c_best, _mm256_set1_epi32((job.first + j as u32) as i32), _mm256_castps_si256(lt));
-        }
-        unsafe {
-            _mm256_storeu_ps(bd, d_best);
-            _mm256_storeu_si256(bc.cast(), c_best);
+        for (out, &a) in dots.iter_mut().zip(&acc) {
+            // SAFETY: 8 floats at 8h of an array of 32.
+            unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(8 * h), a) };
         }
     }
 }

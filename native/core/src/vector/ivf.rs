@@ -7,7 +7,7 @@ use super::heap::{Cand, TopK};
 use super::store::{Metric, Scorer, padded};
 use crate::cancel::CancelToken;
 use crate::error::Result;
-use crate::kernels::{self, Kernels, PANEL_CENTROIDS as PC, PANEL_ROWS as PR, PanelJob};
+use crate::kernels::{self, PANEL_CENTROIDS as PC, PANEL_ROWS as PR, PanelJob};
 use crate::rand::splitmix;
 
 pub struct Ivf {
@@ -18,38 +18,47 @@ pub struct Ivf {
     pub offsets: Vec<u64>,
     /// |c|^2 of every centroid: L2 probes rank lists by |c|^2 - 2 q.c.
     norms: Vec<f32>,
+    /// The centroids as `centroid_panels` lays them out for the probes.
+    panels: Vec<f32>,
 }
 
-/// `visit(c, r, rows[r] . centroid c)` for every centroid and row, centroids in order for each row:
-/// two centroids by four rows per kernel call (short groups repeat their last member, whose
-/// results are not visited), so a centroid is read once per call for four rows.
-fn for_each_dot(k: &Kernels, centroids: &[f32], stride: usize, rows: &[&[f32]], mut visit: impl FnMut(usize, usize, f32)) {
+/// Centroids in panels of `PC`, dimension-major (the last panel zero-padded): what
+/// `Kernels::panel_dots` reads.
+fn centroid_panels(centroids: &[f32], stride: usize) -> Vec<f32> {
     let nlist = centroids.len().checked_div(stride).unwrap_or(0);
-    if rows.is_empty() {
-        return;
+    let mut panels = vec![0f32; nlist.div_ceil(PC) * stride * PC];
+    for c in 0..nlist {
+        let (p, j) = (c / PC, c % PC);
+        for (k, &x) in centroids[c * stride..(c + 1) * stride].iter().enumerate() {
+            panels[(p * stride + k) * PC + j] = x;
+        }
     }
-    for c0 in (0..nlist).step_by(2) {
-        let pair = [c0, (c0 + 1).min(nlist - 1)];
-        let ys = pair.map(|c| &centroids[c * stride..(c + 1) * stride]);
-        for q in (0..rows.len()).step_by(4) {
-            let quad = [0, 1, 2, 3].map(|t| rows[(q + t).min(rows.len() - 1)]);
-            let dots = (k.dot_2x4_fma_f32)(ys, quad);
-            for (h, &c) in pair.iter().enumerate().take(nlist - c0) {
-                for (t, &dot) in dots[h].iter().enumerate().take(rows.len() - q) {
-                    visit(c, q + t, dot);
-                }
-            }
+    panels
+}
+
+/// Up to `PR` rows into a dimension-major panel (a short panel repeats its last row).
+fn pack_rows<'a>(panel: &mut [f32], count: usize, row: impl Fn(usize) -> &'a [f32]) {
+    for r in 0..PR {
+        for (k, &x) in row(r.min(count - 1)).iter().enumerate() {
+            panel[k * PR + r] = x;
         }
     }
 }
 
+/// The distance `assign` and `probes` rank centroids by: `|c|^2 - 2 x.c` for L2 (`|x|^2` is the
+/// same for every centroid of a row), `-x.c` for inner product.
+#[inline]
+fn centroid_distance(l2: bool, norm: f32, dot: f32) -> f32 {
+    if l2 { norm - 2.0 * dot } else { -dot }
+}
+
 /// Nearest centroid of every row of `rows` (f32 rows of `stride`, a multiple of 32), in parallel
-/// blocks. L2 ranks by `|c|^2 - 2 x.c` (`|x|^2` is the same for every centroid of a row), inner
-/// product by `-x.c`. A matrix product in panels (`Kernels::nearest_in_panel`): 32 rows at a time,
-/// dimension-major, against the centroids 12 at a time, each dot product one chain of fused
-/// multiply-adds, bit-identical on every tier, so the lists are the same on any machine and thread
-/// count. The earlier kernel (two centroids by four rows, summed across lanes) ran at about half
-/// the speed: its sums needed a reduction across lanes per pair, and its loads one per product pair.
+/// blocks, by `centroid_distance` (the first of equals). A matrix product in panels
+/// (`Kernels::panel_dots`): 32 rows at a time, dimension-major, against the centroids 12 at a time,
+/// each dot product one chain of fused multiply-adds, bit-identical on every tier, so the lists are
+/// the same on any machine and thread count. The kernel it replaced (two centroids by four rows,
+/// summed across lanes) ran at about half the speed: its sums needed a reduction across lanes for
+/// every pair, and a load for every two products.
 fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, threads: usize, cancel: &CancelToken) -> Result<Vec<u32>> {
     let n = rows.len() / stride;
     let nlist = centroids.len() / stride;
@@ -61,18 +70,8 @@ fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, thread
             if l2 { (k.dot_f32)(y, y) } else { 0.0 }
         })
         .collect();
-    // Centroids in panels of PC, dimension-major (the last panel zero-padded), and their norms.
-    let npanels = nlist.div_ceil(PC);
-    let mut centroid_panels = vec![0f32; npanels * stride * PC];
-    let mut panel_norms = vec![[0f32; PC]; npanels];
-    for c in 0..nlist {
-        let (p, j) = (c / PC, c % PC);
-        for (k, &x) in centroids[c * stride..(c + 1) * stride].iter().enumerate() {
-            centroid_panels[(p * stride + k) * PC + j] = x;
-        }
-        panel_norms[p][j] = norms[c];
-    }
-    let (centroid_panels, panel_norms) = (&centroid_panels, &panel_norms);
+    let centroid_panels = &centroid_panels(centroids, stride);
+    let norms = &norms;
     let per = n.div_ceil(threads.max(1)).max(1);
     let parts: Vec<Result<Vec<u32>>> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..n)
@@ -83,28 +82,29 @@ fn assign(rows: &[f32], stride: usize, centroids: &[f32], metric: Metric, thread
                     let end = (from + per).min(n);
                     let row = |r: usize| &rows[r * stride..(r + 1) * stride];
                     let mut panel = vec![0f32; stride * PR];
+                    let mut dots = [[0f32; PR]; PC];
                     for first in (from..end).step_by(PR) {
                         cancel.check()?;
-                        // The rows dimension-major (a short last panel repeats its last row).
                         let rows_in = (end - first).min(PR);
-                        for r in 0..PR {
-                            for (k, &x) in row(first + r.min(rows_in - 1)).iter().enumerate() {
-                                panel[k * PR + r] = x;
+                        pack_rows(&mut panel, rows_in, |r| row(first + r));
+                        // per row: the smallest distance so far and its centroid (centroids in order,
+                        // so the first of equals stays)
+                        let mut best_d = [f32::INFINITY; PR];
+                        let mut best_c = [0u32; PR];
+                        for (p, cp) in centroid_panels.chunks_exact(stride * PC).enumerate() {
+                            (k.panel_dots)(&PanelJob { rows: &panel, centroids: cp, dims: stride }, &mut dots);
+                            for (j, dj) in dots.iter().enumerate().take(nlist - p * PC) {
+                                let c = p * PC + j;
+                                for ((bd, bc), &dot) in best_d.iter_mut().zip(&mut best_c).zip(dj) {
+                                    let d = centroid_distance(l2, norms[c], dot);
+                                    if d < *bd {
+                                        *bd = d;
+                                        *bc = c as u32;
+                                    }
+                                }
                             }
                         }
-                        let mut best = ([f32::INFINITY; PR], [0u32; PR]);
-                        for (p, cp) in centroid_panels.chunks_exact(stride * PC).enumerate() {
-                            let job = PanelJob {
-                                rows: &panel,
-                                centroids: cp,
-                                dims: stride,
-                                norms: if l2 { Some(&panel_norms[p]) } else { None },
-                                first: (p * PC) as u32,
-                                count: (nlist - p * PC).min(PC),
-                            };
-                            (k.nearest_in_panel)(&job, &mut best);
-                        }
-                        out.extend_from_slice(&best.1[..rows_in]);
+                        out.extend_from_slice(&best_c[..rows_in]);
                     }
                     Ok(out)
                 })
@@ -200,20 +200,32 @@ impl Ivf {
         let k = kernels::kernels();
         let norms =
             (0..nlist).map(|c| (k.dot_f32)(&centroids[c * stride..(c + 1) * stride], &centroids[c * stride..(c + 1) * stride])).collect();
-        Ivf { nlist, centroids, offsets, norms }
+        let panels = centroid_panels(&centroids, stride);
+        Ivf { nlist, centroids, offsets, norms, panels }
     }
 
-    /// The `nprobe` nearest lists of each padded query, nearest first. The queries go four at a
-    /// time against pairs of centroids, so a batch reads the centroids once, not once per query.
+    /// The `nprobe` nearest lists of each padded query, nearest first. The queries go 32 at a
+    /// time against the centroid panels (`Kernels::panel_dots`), so a batch reads the centroids
+    /// once, not once per query.
     pub fn probes(&self, metric: Metric, queries: &[&[f32]], nprobe: usize) -> Vec<Vec<Cand>> {
         let stride = self.centroids.len().checked_div(self.nlist).unwrap_or(0);
         let k = kernels::kernels();
         let l2 = metric.is_l2();
         let mut tops: Vec<TopK> = queries.iter().map(|_| TopK::new(nprobe.clamp(1, self.nlist.max(1)))).collect();
-        for_each_dot(k, &self.centroids, stride, queries, |c, q, dot| {
-            let d = if l2 { self.norms[c] - 2.0 * dot } else { -dot };
-            tops[q].push(Cand { d, id: c as u32 });
-        });
+        let mut panel = vec![0f32; stride * PR];
+        let mut dots = [[0f32; PR]; PC];
+        for (batch, tops) in queries.chunks(PR).zip(tops.chunks_mut(PR)) {
+            pack_rows(&mut panel, batch.len(), |q| batch[q]);
+            for (p, cp) in self.panels.chunks_exact(stride * PC).enumerate() {
+                (k.panel_dots)(&PanelJob { rows: &panel, centroids: cp, dims: stride }, &mut dots);
+                for (j, dj) in dots.iter().enumerate().take(self.nlist - p * PC) {
+                    let c = p * PC + j;
+                    for (top, &dot) in tops.iter_mut().zip(dj) {
+                        top.push(Cand { d: centroid_distance(l2, self.norms[c], dot), id: c as u32 });
+                    }
+                }
+            }
+        }
         tops.into_iter().map(TopK::into_sorted).collect()
     }
 
@@ -291,4 +303,44 @@ pub fn layout(lists: &[u32], nlist: usize) -> (Vec<u32>, Vec<u64>) {
         at[c as usize] += 1;
     }
     (perm, offsets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assign_finds_each_rows_nearest_centroid_the_first_of_equals_on_any_thread_count() {
+        let (dim, n, nlist) = (40, 203, 29);
+        let stride = padded(dim);
+        let mut r = 7u64;
+        let mut next = || {
+            r = splitmix(r);
+            (r >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let rows: Vec<f32> = (0..n).flat_map(|_| (0..stride).map(|k| if k < dim { next() } else { 0.0 }).collect::<Vec<_>>()).collect();
+        let mut cents: Vec<f32> =
+            (0..nlist).flat_map(|_| (0..stride).map(|k| if k < dim { next() } else { 0.0 }).collect::<Vec<_>>()).collect();
+        // centroid 5 repeats centroid 2, and row 0 sits on it: 2 must win every time
+        cents.copy_within(2 * stride..3 * stride, 5 * stride);
+        let mut rows = rows;
+        rows[..stride].copy_from_slice(&cents[2 * stride..3 * stride]);
+        for metric in [Metric::L2, Metric::Ip] {
+            let one = assign(&rows, stride, &cents, metric, 1, &CancelToken::new()).unwrap();
+            for threads in [2, 3] {
+                assert_eq!(assign(&rows, stride, &cents, metric, threads, &CancelToken::new()).unwrap(), one, "{threads} threads");
+            }
+            assert_eq!(one[0], 2, "{metric:?}: the first of two equal centroids");
+            assert!(!one.contains(&5), "{metric:?}: the repeated centroid is never chosen");
+            for (i, &got) in one.iter().enumerate() {
+                let score = |c: usize| {
+                    let (x, y) = (&rows[i * stride..i * stride + dim], &cents[c * stride..c * stride + dim]);
+                    let dot: f64 = x.iter().zip(y).map(|(&a, &b)| a as f64 * b as f64).sum();
+                    if metric.is_l2() { y.iter().map(|&v| v as f64 * v as f64).sum::<f64>() - 2.0 * dot } else { -dot }
+                };
+                let best = (0..nlist).map(score).fold(f64::INFINITY, f64::min);
+                assert!(score(got as usize) - best <= 1e-5, "{metric:?} row {i}: centroid {got} is not the nearest");
+            }
+        }
+    }
 }

@@ -53,8 +53,8 @@ const MAX_LINKS: usize = 1 << 12;
 
 /// Queries a flat scan serves per pass over the rows.
 const FLAT_BATCH: usize = 16;
-/// Queries probed together by IVF (their centroid distances computed in one pass).
-const IVF_BATCH: usize = 16;
+/// Queries probed together by IVF (their centroid distances computed in one pass): a row panel.
+const IVF_BATCH: usize = crate::kernels::PANEL_ROWS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndexType {
