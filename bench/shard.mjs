@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `recall shard` against DuckDB's own COPY ... PARTITION_BY (hash(user_id) % 16),
 // both as whole processes, alternating, on 2M- and 5M-row ZSTD event files.
-// Reports median wall time, peak RSS and the ratio. Data is generated once
+// Reports median and best wall time, peak RSS and the ratios (median to median, best to best). Data is generated once
 // into bench/data/ (gitignored). Writes bench/results/shard.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,6 +68,7 @@ for (const rows of sizes) {
     peakRssMb: Math.round(Math.max(...samples[k].map((s) => s.rssMb))),
   }));
   const ratio = +(ours.medianMs / anchor.medianMs).toFixed(2);
+  const bestRatio = +(ours.minMs / anchor.minMs).toFixed(2);
   const cpuRatio = +(ours.medianCpuMs / anchor.medianCpuMs).toFixed(2);
   // Bounded memory: the same job with a DuckDB memory limit far below the data's in-memory size.
   rmSync(scratch, { recursive: true, force: true });
@@ -89,11 +90,11 @@ for (const rows of sizes) {
   ]);
   rmSync(scratch, { recursive: true, force: true });
   const memoryLimited = { memoryLimit: '64MB', ms: Math.round(limited.ms), peakRssMb: Math.round(limited.rssMb) };
-  results.push({ rows, runs, anchor, ours, ratio, cpuRatio, memoryLimited });
+  results.push({ rows, runs, anchor, ours, ratio, bestRatio, cpuRatio, memoryLimited });
   console.log(`${rows} rows with --memory-limit 64MB: ${memoryLimited.ms} ms, peak RSS ${memoryLimited.peakRssMb} MB`);
   console.log(
     `${rows} rows: ${anchor.name} ${anchor.medianMs} ms wall (min ${anchor.minMs}), ${anchor.medianCpuMs} ms CPU, ${anchor.peakRssMb} MB  |  ` +
-      `recall shard ${ours.medianMs} ms wall (min ${ours.minMs}), ${ours.medianCpuMs} ms CPU, ${ours.peakRssMb} MB  |  wall ratio ${ratio}x (goal <= 1.5x), CPU ratio ${cpuRatio}x`,
+      `recall shard ${ours.medianMs} ms wall (min ${ours.minMs}), ${ours.medianCpuMs} ms CPU, ${ours.peakRssMb} MB  |  wall ratio ${ratio}x median, ${bestRatio}x best (goal <= 1.1x), CPU ratio ${cpuRatio}x`,
   );
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });

@@ -3,6 +3,7 @@
 // hashes to (checked with xxhash-wasm, not our hash), reruns are
 // byte-identical, and bad input writes nothing.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -291,6 +292,57 @@ describe('recall shard', { concurrency: 2 }, () => {
       await shard(['-i', fx.ev_zstd_v2, '-k', 'user_id', '-n', '6', '-o', out, '--threads', threads, '--memory-limit', '64MB']);
       assert.deepEqual(await fingerprint('events', join(out, '*.parquet')), await fingerprint('events', fx.ev_zstd_v2));
       outs.push(out);
+    }
+  });
+
+  it('lanes split the input inside files: 1, 2 and 3 lanes give every shard the same rows in input order', async () => {
+    // 80,000 rows in three files of 5,000-row groups: two and three lanes cut inside a file.
+    const inputs = [
+      [0, 30000],
+      [30000, 45000],
+      [45000, 80000],
+    ].map(([lo, hi], i) => {
+      const f = join(dir, `seq-${i}.parquet`);
+      return [
+        f,
+        `copy (select range::bigint as seq, (range * 7919 % 1000)::bigint as user_id,
+            case when range % 13 = 0 then null else 'p' || (range % 97)::varchar end as payload,
+            case when range % 17 = 0 then null else [range, range + 1] end as pair
+          from range(${lo}, ${hi})) to '${f}' (format parquet, row_group_size 5000)`,
+      ];
+    });
+    for (const [, sql] of inputs) await c.run(sql);
+    const files = inputs.map(([f]) => f);
+    const perShard = {};
+    for (const threads of ['1', '2', '3']) {
+      const out = join(dir, `seq-lanes-${threads}`);
+      const res = await shard([...files.flatMap((f) => ['-i', f]), '-k', 'user_id', '-n', '5', '-o', out, '--threads', threads]);
+      const got = await rows(`select filename f, count(*)::int n, count(distinct seq)::int d,
+          md5(string_agg(concat_ws('|', seq, payload, pair::varchar), ',' order by file_row_number)) h,
+          count(*) filter (where seq < prev)::int backwards
+        from (select *, lag(seq) over (partition by filename order by file_row_number) prev
+              from read_parquet('${join(out, '*.parquet')}', filename = true, file_row_number = true))
+        group by filename order by filename`);
+      assert.equal(
+        got.reduce((a, g) => a + g.n, 0),
+        80000,
+      );
+      for (const g of got) {
+        const name = g.f.split('/').pop();
+        assert.equal(g.backwards, 0, `${threads} lanes, ${name}: rows in input order`);
+        assert.equal(g.d, g.n, `${name}: no row twice`);
+        const entry = res.manifest.shards.find((s) => s.file === name);
+        assert.equal(entry.rows, g.n, `${name}: manifest rows`);
+        assert.equal(entry.sha256, createHash('sha256').update(readFileSync(g.f)).digest('hex'), `${name}: manifest sha256`);
+        perShard[name] ??= g.h;
+        assert.equal(g.h, perShard[name], `${threads} lanes, ${name}: the same rows as one lane`);
+      }
+      if (threads !== '1') {
+        const [{ groups }] = await rows(
+          `select count(distinct row_group_id)::int as groups from parquet_metadata('${join(out, 'shard-00000-of-00005.parquet')}')`,
+        );
+        assert.ok(groups >= Number(threads), `${threads} lanes: shard 0 joins a piece from every lane (${groups} row groups)`);
+      }
     }
   });
 

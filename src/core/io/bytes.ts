@@ -8,6 +8,15 @@ export class Bytes {
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
+  u8(x: number): void {
+    this.room(1);
+    this.buf[this.len++] = x & 0xff;
+  }
+  raw(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
   u32(x: number): void {
     this.room(4);
     this.buf.writeUInt32LE(x, this.len);
@@ -32,5 +41,9 @@ export class Bytes {
     this.room(n);
     this.buf.write(s, this.len, 'utf8');
     this.len += n;
+  }
+  /** What was written so far (a view, not a copy). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.len);
   }
 }

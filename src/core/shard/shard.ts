@@ -5,15 +5,18 @@
  * 1. Check everything first (inputs readable, one schema, key column and
  *    type, the output folder), so bad input writes nothing; null keys are
  *    counted in the first pass and abort it unless dropped.
- * 2. Route and write in one streaming pass per lane: L DuckDB instances
- *    (lanes, `--threads`), each single-threaded, each scanning the inputs in
- *    order, hashing every key vector natively through `recall_shard(key)`
- *    and writing the shards it owns (shard % L == lane) with PARTITION_BY.
- *    Single-threaded writers keep rows in input order and make the bytes a
- *    function of the input and the flags alone (a multi-threaded DuckDB
- *    writer interleaves rows by timing); lanes give the parallelism; memory
- *    stays at a few row groups per open shard, whatever the input size.
- * 3. Publish: checksum, rename the shards into place, manifest.json last.
+ * 2. Route and write in one streaming pass: L DuckDB instances (lanes,
+ *    `--threads`), each single-threaded, each reading its own contiguous
+ *    slice of the input (lanes.ts), hashing every key vector natively
+ *    through `recall_shard(key)` and writing its piece of every shard with
+ *    PARTITION_BY. Single-threaded writers keep rows in input order and make
+ *    the bytes a function of the input and the flags alone (a multi-threaded
+ *    DuckDB writer interleaves rows by timing); lanes give the parallelism
+ *    and no row is decoded twice; memory stays at a few row groups per open
+ *    shard, whatever the input size.
+ * 3. Join each shard's pieces in lane order (row groups copied, footer
+ *    rewritten: io/parquet-concat.ts), checksum, rename the shards into
+ *    place, manifest.json last.
  * One writer per output folder (OUT_LOCK, a flock): its holder knows any
  * `.recall-shard-*` staging folder there belongs to a run that died, and removes it.
  */
@@ -26,13 +29,15 @@ import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
 import { type HeldLock, lockOrFail } from '../io/lock.js';
 import { ident, literal, literalList, openDuckDB, queryRows, restrictFileAccess } from '../io/duckdb.js';
 import { sha256File } from '../io/sha256.js';
+import { concatParquet } from '../io/parquet-concat.js';
 import { arrowToParquet, isArrowFile } from './arrow-input.js';
 import { describeInputs, expandInputs } from './inputs.js';
 import { type Compression, MAX_SHARDS, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
 import { keyEncoding, registerShardFunction, type RouteCounts } from './route-udf.js';
+import { laneSource, planLanes, rowGroupsOf } from './lanes.js';
 import { firstLine } from '../io/text.js';
 
-/** Shard files one lane keeps open in one pass; more shards take more passes. */
+/** Shard files a lane keeps open in one pass; more shards take more passes. */
 const MAX_OPEN_PER_LANE = 256;
 /** Default lanes: fixed, not the core count, so the same flags give the same bytes on every machine. */
 export const DEFAULT_LANES = 2;
@@ -163,7 +168,7 @@ export async function shardParquet(
     });
   }
   const compression = opts.compression ?? 'zstd';
-  const lanes = Math.max(1, Math.min(opts.threads ?? DEFAULT_LANES, n));
+  const lanes = Math.max(1, opts.threads ?? DEFAULT_LANES);
   const memoryPerLane = laneMemory(opts.memoryLimit, lanes);
   const instances: DuckDBInstance[] = [];
   const conns: DuckDBConnection[] = [];
@@ -240,7 +245,7 @@ export async function shardParquet(
     await checkOutputFolder(opts.out, n, opts.overwrite ?? false, { key: opts.key, hashedAs: key.encoding, inputs: given });
     signal?.throwIfAborted();
 
-    // 2. route + write, L lanes per pass
+    // 2. route + write, L lanes per pass, each over its slice of the input
     createdOut = (await mkdir(opts.out, { recursive: true })) !== undefined;
     outLock = lockOrFail(join(opts.out, OUT_LOCK), `${opts.out}: another recall shard is writing this folder`);
     for (const name of await readdir(opts.out)) {
@@ -251,14 +256,15 @@ export async function shardParquet(
     untrack = trackTemp(staging);
     const totalRows = inputs.reduce((s, f) => s + f.rows, 0);
     const totalBytes = inputs.reduce((s, f) => s + f.bytes, 0);
-    const perPass = lanes * MAX_OPEN_PER_LANE;
-    const passes = Math.ceil(n / perPass);
+    // A column named file_row_number would clash with the one a slice reads by: one lane reads all.
+    const plan = planLanes(await rowGroupsOf(main, files), schema.some((s) => s.name === 'file_row_number') ? 1 : lanes);
+    const passes = Math.ceil(n / MAX_OPEN_PER_LANE);
     const rowsOf = new Float64Array(n);
     let nullKeys = 0;
     let hashed = 0;
     const report = (rows: number) => {
       hashed += rows;
-      const done = hashed / (lanes * passes);
+      const done = hashed / passes;
       onProgress?.({ done, total: totalRows, bytes: totalRows ? (totalBytes * done) / totalRows : 0 });
     };
     const cols = selected.map(ident).join(', ');
@@ -276,12 +282,12 @@ export async function shardParquet(
     );
     inputSums.catch(() => undefined); // awaited below
     for (let pass = 0; pass < passes; pass++) {
-      const [lo, hi] = [pass * perPass, Math.min(n, (pass + 1) * perPass) - 1];
+      const [lo, hi] = [pass * MAX_OPEN_PER_LANE, Math.min(n, (pass + 1) * MAX_OPEN_PER_LANE) - 1];
       // One lane failing stops the others, and all are waited for before anything is closed: a
       // connection closed under a running COPY crashes or hangs the process.
       let failure: { error: unknown } | undefined;
       const settled = await Promise.allSettled(
-        Array.from({ length: lanes }, async (_, lane) => {
+        plan.map(async (slices, lane) => {
           const dir = join(staging!, `lane-${pass}-${lane}`);
           const c = await connect(1, join(staging!, `spill-${pass}-${lane}`));
           const counts: RouteCounts = await registerShardFunction(c, key.encoding, n, report);
@@ -291,8 +297,8 @@ export async function shardParquet(
           signal?.throwIfAborted();
           try {
             await c.run(
-              `COPY (SELECT ${cols}, ${SHARD_COL} FROM (SELECT *, recall_shard(${key.sql}) AS ${SHARD_COL} FROM ${source} WHERE ${where})
-                     WHERE ${SHARD_COL} % ${lanes} = ${lane} AND ${SHARD_COL} BETWEEN ${lo} AND ${hi})
+              `COPY (SELECT ${cols}, ${SHARD_COL} FROM (SELECT *, recall_shard(${key.sql}) AS ${SHARD_COL} FROM ${laneSource(slices)} WHERE ${where})
+                     WHERE ${SHARD_COL} BETWEEN ${lo} AND ${hi})
                TO ${literal(dir)} (FORMAT parquet, PARTITION_BY (${SHARD_COL}), COMPRESSION ${codec})`,
             );
           } catch (e) {
@@ -302,8 +308,8 @@ export async function shardParquet(
             }
             throw failure.error;
           }
-          for (let k = lo; k <= hi; k++) if (k % lanes === lane) rowsOf[k] = counts.perShard[k]!;
-          if (pass === 0 && lane === 0) nullKeys = counts.nullKeys; // every lane sees every key
+          for (let k = lo; k <= hi; k++) rowsOf[k] = rowsOf[k]! + counts.perShard[k]!;
+          if (pass === 0) nullKeys += counts.nullKeys; // each lane sees its own rows
         }),
       );
       const rejected = settled.find((r) => r.status === 'rejected');
@@ -332,17 +338,27 @@ export async function shardParquet(
     }
     signal?.throwIfAborted();
 
-    // 3. flat names (an empty shard still gets a file with the schema), checksums, publish
+    // 3. each shard's pieces joined in lane order (an empty shard still gets a file with the
+    // schema), flat names, checksums, publish
     const shardEntries: ShardManifest['shards'] = [];
     for (let k = 0; k < n; k++) {
       const name = shardFileName(k, n);
       const dest = join(staging, name);
-      const partDir = join(staging, `lane-${Math.floor(k / perPass)}-${k % lanes}`, `${SHARD_COL}=${k}`);
-      const parts = await readdir(partDir).catch(() => [] as string[]);
-      if (parts.length > 1) throw new RecallError('ERR_RECALL_INTERNAL', `shard ${k} came out as ${parts.length} files`);
-      if (parts.length === 1) await rename(join(partDir, parts[0]!), dest);
-      else await main.run(`COPY (SELECT ${cols} FROM ${source} LIMIT 0) TO ${literal(dest)} (FORMAT parquet, COMPRESSION ${codec})`);
-      shardEntries.push({ shard: k, file: name, rows: rowsOf[k]!, bytes: (await stat(dest)).size, sha256: await sha256File(dest) });
+      const pieces: string[] = [];
+      for (let lane = 0; lane < plan.length; lane++) {
+        const partDir = join(staging, `lane-${Math.floor(k / MAX_OPEN_PER_LANE)}-${lane}`, `${SHARD_COL}=${k}`);
+        const parts = await readdir(partDir).catch(() => [] as string[]);
+        if (parts.length > 1) throw new RecallError('ERR_RECALL_INTERNAL', `shard ${k} came out of lane ${lane} as ${parts.length} files`);
+        if (parts.length === 1) pieces.push(join(partDir, parts[0]!));
+      }
+      let sum: { bytes: number; sha256: string };
+      if (pieces.length > 1) sum = concatParquet(pieces, dest);
+      else {
+        if (pieces.length === 1) await rename(pieces[0]!, dest);
+        else await main.run(`COPY (SELECT ${cols} FROM ${source} LIMIT 0) TO ${literal(dest)} (FORMAT parquet, COMPRESSION ${codec})`);
+        sum = { bytes: (await stat(dest)).size, sha256: await sha256File(dest) };
+      }
+      shardEntries.push({ shard: k, file: name, rows: rowsOf[k]!, ...sum });
       signal?.throwIfAborted();
     }
     const manifest: ShardManifest = {

@@ -1,0 +1,115 @@
+// Joining parquet files by copying row groups and rewriting the footer (io/parquet-concat.ts), on
+// files DuckDB wrote: the thrift codec gives back every footer byte for byte, and DuckDB reads the
+// joined file as the parts' rows in order, with the bloom filters of the later parts still found
+// where the footer says (DuckDB's own parquet_bloom_probe), and a schema mismatch refused.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { concatParquet } from '../dist/core/io/parquet-concat.js';
+import { readStruct, writeStruct } from '../dist/core/io/thrift-compact.js';
+import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
+import { scratchDir } from './helpers/cli.mjs';
+
+const dir = scratchDir('parquet-concat');
+after(() => rmSync(dir, { recursive: true, force: true }));
+let fx;
+let c;
+before(async () => {
+  fx = await makeParquetFixtures(join(dir, 'in'), 12000);
+  c = await (await DuckDBInstance.create(':memory:', { threads: '1' })).connect();
+});
+const rows = async (sql) => (await c.runAndReadAll(sql)).getRowObjectsJson();
+const footerOf = (file) => {
+  const b = readFileSync(file);
+  const len = b.readUInt32LE(b.length - 8);
+  return b.subarray(b.length - 8 - len, b.length - 8);
+};
+/** Every row with its position, in file order, as one digest. */
+const ordered = async (from) =>
+  (
+    await rows(
+      `select md5(string_agg(md5(t::varchar), ',' order by n)) d, count(*)::int n from (select t, row_number() over () n from ${from} t)`,
+    )
+  )[0];
+
+describe('parquet concat', () => {
+  it('the thrift codec writes back every footer DuckDB wrote, byte for byte', () => {
+    for (const [name, file] of Object.entries(fx)) {
+      const raw = footerOf(file);
+      const { struct, end } = readStruct(raw);
+      assert.equal(end, raw.length, `${name}: the whole footer is one struct`);
+      assert.ok(Buffer.from(writeStruct(struct)).equals(raw), `${name}: round trip`);
+    }
+  });
+
+  for (const [name, table] of [
+    ['events (nulls, a dictionary column with a bloom filter)', 'ev_gzip_rg'],
+    ['lists with nulls and empty lists', 'x2i_snappy'],
+    ['long unicode strings', 'docs_zstd'],
+  ])
+    it(`${name}: three parts of different codecs and row-group sizes join to the parts' rows in order`, async () => {
+      const src = fx[table];
+      const parts = [
+        ['limit 1000', 'compression snappy, row_group_size 300'],
+        ['offset 1000 limit 1500', 'compression zstd, row_group_size 2048'],
+        ['offset 2500', 'compression gzip, row_group_size 700'],
+      ].map(([range, opts], i) => {
+        const f = join(dir, `${table}-part${i}.parquet`);
+        return { f, sql: `copy (select * from read_parquet('${src}') ${range}) to '${f}' (format parquet, ${opts})` };
+      });
+      for (const p of parts) await c.run(p.sql);
+      const out = join(dir, `${table}-joined.parquet`);
+      const sum = concatParquet(
+        parts.map((p) => p.f),
+        out,
+      );
+      const bytes = readFileSync(out);
+      assert.equal(sum.bytes, bytes.length);
+      assert.equal(sum.sha256, createHash('sha256').update(bytes).digest('hex'));
+      assert.deepEqual(await ordered(`read_parquet('${out}')`), await ordered(`read_parquet('${src}')`));
+      const groups = async (f) => (await rows(`select count(distinct row_group_id)::int n from parquet_metadata('${f}')`))[0].n;
+      let want = 0;
+      for (const p of parts) want += await groups(p.f);
+      assert.equal(await groups(out), want, 'every row group kept');
+      const [{ n }] = await rows(`select num_rows::int n from parquet_file_metadata('${out}')`);
+      assert.equal(n, (await rows(`select count(*)::int n from read_parquet('${src}')`))[0].n);
+    });
+
+  it('bloom filters of a later part still answer from their new place', async () => {
+    // `action` is dictionary-encoded, so DuckDB writes a bloom filter per row group for it.
+    const a = join(dir, 'bloom-a.parquet');
+    const b = join(dir, 'bloom-b.parquet');
+    await c.run(`copy (select range::bigint id, 'a' || (range % 37)::varchar as action from range(5000)) to '${a}' (format parquet)`);
+    await c.run(`copy (select range::bigint id, 'b' || (range % 41)::varchar as action from range(4000)) to '${b}' (format parquet)`);
+    const out = join(dir, 'bloom-joined.parquet');
+    concatParquet([a, b], out);
+    const [{ offsets }] = await rows(
+      `select count(*)::int offsets from parquet_metadata('${out}') where path_in_schema = 'action' and bloom_filter_offset is not null`,
+    );
+    assert.equal(offsets, 2, 'both row groups carry a bloom filter');
+    for (const value of ['a5', 'b5', 'b40', 'zz']) {
+      const probe = await rows(
+        `select row_group_id::int g, bloom_filter_excludes e from parquet_bloom_probe('${out}', 'action', '${value}') order by 1`,
+      );
+      assert.deepEqual(
+        probe.map((p) => p.e),
+        [!value.startsWith('a'), !value.startsWith('b')],
+        `probe of ${value}`,
+      );
+      const [{ n }] = await rows(`select count(*)::int n from read_parquet('${out}') where action = '${value}'`);
+      const [{ m }] = await rows(`select count(*)::int m from read_parquet(['${a}', '${b}']) where action = '${value}'`);
+      assert.equal(n, m);
+    }
+  });
+
+  it('parts of different schemas are refused', async () => {
+    const a = join(dir, 'schema-a.parquet');
+    const b = join(dir, 'schema-b.parquet');
+    await c.run(`copy (select 1::bigint id) to '${a}' (format parquet)`);
+    await c.run(`copy (select 1::integer id) to '${b}' (format parquet)`);
+    assert.throws(() => concatParquet([a, b], join(dir, 'schema-joined.parquet')), /schema-b\.parquet: schema differs/);
+  });
+});
