@@ -12,6 +12,18 @@ pub struct Fast {
     pub dot_f32: fn(&[f32], &[f32]) -> f32,
     pub l2_f16: fn(&[f32], &[u16]) -> f32,
     pub dot_f16: fn(&[f32], &[u16]) -> f32,
+    /// `[i][j]` = `l2_f32(a[i], b[j])`, bit for bit, with each loaded vector used twice: two
+    /// queries against two rows (a batch scan's rows and queries both sit in cache).
+    pub l2_f32_2x2: Pair2x2,
+    /// `[i][j]` = `dot_f32(a[i], b[j])`, bit for bit.
+    pub dot_f32_2x2: Pair2x2,
+}
+
+pub type Pair2x2 = fn([&[f32]; 2], [&[f32]; 2]) -> [[f32; 2]; 2];
+
+/// Four calls of a one-pair kernel: the 2x2 entry of tiers without a blocked one.
+fn by_pairs(one: fn(&[f32], &[f32]) -> f32, a: [&[f32]; 2], b: [&[f32]; 2]) -> [[f32; 2]; 2] {
+    [[one(a[0], b[0]), one(a[0], b[1])], [one(a[1], b[0]), one(a[1], b[1])]]
 }
 
 /// The table of this process's tier.
@@ -24,6 +36,8 @@ pub fn fast() -> Fast {
             dot_f32: |a, b| unsafe { x86::f32_512::<false>(a, b) },
             l2_f16: |a, b| unsafe { x86::f16_512::<true>(a, b) },
             dot_f16: |a, b| unsafe { x86::f16_512::<false>(a, b) },
+            l2_f32_2x2: |a, b| unsafe { x86::f32_512_2x2::<true>(a, b) },
+            dot_f32_2x2: |a, b| unsafe { x86::f32_512_2x2::<false>(a, b) },
         },
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => Fast {
@@ -31,8 +45,17 @@ pub fn fast() -> Fast {
             dot_f32: |a, b| unsafe { x86::f32_256::<false>(a, b) },
             l2_f16: |a, b| unsafe { x86::f16_256::<true>(a, b) },
             dot_f16: |a, b| unsafe { x86::f16_256::<false>(a, b) },
+            l2_f32_2x2: |a, b| by_pairs(|x, y| unsafe { x86::f32_256::<true>(x, y) }, a, b),
+            dot_f32_2x2: |a, b| by_pairs(|x, y| unsafe { x86::f32_256::<false>(x, y) }, a, b),
         },
-        _ => Fast { l2_f32: scalar::l2_f32, dot_f32: scalar::dot_f32, l2_f16: scalar::l2_f16, dot_f16: scalar::dot_f16 },
+        _ => Fast {
+            l2_f32: scalar::l2_f32,
+            dot_f32: scalar::dot_f32,
+            l2_f16: scalar::l2_f16,
+            dot_f16: scalar::dot_f16,
+            l2_f32_2x2: |a, b| by_pairs(scalar::l2_f32, a, b),
+            dot_f32_2x2: |a, b| by_pairs(scalar::dot_f32, a, b),
+        },
     }
 }
 
@@ -88,6 +111,63 @@ mod x86 {
         }
         let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
         _mm512_reduce_add_ps(s) + if L2 { super::scalar::l2_f32(&a[n..], &b[n..]) } else { super::scalar::dot_f32(&a[n..], &b[n..]) }
+    }
+
+    /// `f32_512` for two queries against two rows at once, each pair with the same four
+    /// accumulators, steps and reductions as `f32_512`, so every result has its bits.
+    #[target_feature(enable = "avx512f")]
+    pub fn f32_512_2x2<const L2: bool>(a: [&[f32]; 2], b: [&[f32]; 2]) -> [[f32; 2]; 2] {
+        let n = a[0].len() / 16 * 16;
+        if a.iter().chain(&b).any(|v| v.len() != a[0].len()) {
+            return super::by_pairs(|x, y| f32_512::<L2>(x, y), a, b);
+        }
+        let mut acc = [[[_mm512_setzero_ps(); 4]; 2]; 2];
+        let mut i = 0;
+        while i + 64 <= n {
+            for k in 0..4 {
+                // SAFETY: i + 64 <= n and all four slices are n or longer.
+                let (x0, x1, y0, y1) = unsafe {
+                    let o = i + 16 * k;
+                    (
+                        _mm512_loadu_ps(a[0].as_ptr().add(o)),
+                        _mm512_loadu_ps(a[1].as_ptr().add(o)),
+                        _mm512_loadu_ps(b[0].as_ptr().add(o)),
+                        _mm512_loadu_ps(b[1].as_ptr().add(o)),
+                    )
+                };
+                acc[0][0][k] = step512::<L2>(acc[0][0][k], x0, y0);
+                acc[0][1][k] = step512::<L2>(acc[0][1][k], x0, y1);
+                acc[1][0][k] = step512::<L2>(acc[1][0][k], x1, y0);
+                acc[1][1][k] = step512::<L2>(acc[1][1][k], x1, y1);
+            }
+            i += 64;
+        }
+        while i < n {
+            // SAFETY: i + 16 <= n.
+            let (x0, x1, y0, y1) = unsafe {
+                (
+                    _mm512_loadu_ps(a[0].as_ptr().add(i)),
+                    _mm512_loadu_ps(a[1].as_ptr().add(i)),
+                    _mm512_loadu_ps(b[0].as_ptr().add(i)),
+                    _mm512_loadu_ps(b[1].as_ptr().add(i)),
+                )
+            };
+            acc[0][0][0] = step512::<L2>(acc[0][0][0], x0, y0);
+            acc[0][1][0] = step512::<L2>(acc[0][1][0], x0, y1);
+            acc[1][0][0] = step512::<L2>(acc[1][0][0], x1, y0);
+            acc[1][1][0] = step512::<L2>(acc[1][1][0], x1, y1);
+            i += 16;
+        }
+        let mut out = [[0f32; 2]; 2];
+        for (qi, row) in out.iter_mut().enumerate() {
+            for (ri, o) in row.iter_mut().enumerate() {
+                let c = &acc[qi][ri];
+                let s = _mm512_add_ps(_mm512_add_ps(c[0], c[1]), _mm512_add_ps(c[2], c[3]));
+                let (x, y) = (&a[qi][n..], &b[ri][n..]);
+                *o = _mm512_reduce_add_ps(s) + if L2 { super::scalar::l2_f32(x, y) } else { super::scalar::dot_f32(x, y) };
+            }
+        }
+        out
     }
 
     #[target_feature(enable = "avx512f")]
@@ -225,6 +305,22 @@ mod tests {
                         ]
                     });
                 }
+            }
+            if len >= 16 {
+                let c: Vec<f32> = (0..len).map(|_| next()).collect();
+                let d: Vec<f32> = (0..len).map(|_| next()).collect();
+                let (q, r) = ([&a[..], &c[..]], [&b[..], &d[..]]);
+                for (pair, one) in [(f.l2_f32_2x2, f.l2_f32), (f.dot_f32_2x2, f.dot_f32)] {
+                    let got = pair(q, r);
+                    for i in 0..2 {
+                        for j in 0..2 {
+                            assert_eq!(got[i][j].to_bits(), one(q[i], r[j]).to_bits(), "2x2 [{i}][{j}] at length {len}");
+                        }
+                    }
+                }
+                // rows of unequal length go pair by pair
+                let short = &d[..len - 8];
+                assert_eq!((f.l2_f32_2x2)(q, [&b[..], short])[1][1].to_bits(), (f.l2_f32)(&c, short).to_bits());
             }
             for got in tiers {
                 for (g, w) in got.iter().zip(want) {

@@ -53,8 +53,9 @@ const MAX_LINKS: usize = 1 << 12;
 
 /// Queries a flat scan serves per pass over the rows.
 const FLAT_BATCH: usize = 16;
-/// Queries probed together by IVF (their centroid distances computed in one pass): a row panel.
-const IVF_BATCH: usize = crate::kernels::PANEL_ROWS;
+/// Queries IVF serves together: probed 32 at a time (a row panel), then scanned list by list, so a
+/// list's rows are read once for every query of the batch that probes it. A multiple of the panel.
+const IVF_BATCH: usize = 64 * crate::kernels::PANEL_ROWS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndexType {
@@ -733,7 +734,7 @@ impl VectorIndex {
         tops.into_iter().zip(qs).map(|(t, q)| self.finish(q, t.into_sorted(), p)).collect()
     }
 
-    /// IVF for a batch of queries: the lists of every query probed together, then each scanned.
+    /// IVF for a batch of queries: the lists of every query probed together, then scanned list by list.
     fn search_ivf(&self, qs: &[Vec<f32>], p: &SearchParams) -> Result<Vec<Vec<Cand>>> {
         let ivf = self.ivf.as_ref().expect("ivf");
         let scorer = Scorer::new(&self.store, self.metric);
@@ -741,11 +742,13 @@ impl VectorIndex {
         let padded: Vec<&[f32]> = prepared.iter().map(|q| q.padded()).collect();
         let probes = ivf.probes(self.metric, &padded, p.nprobe.max(1));
         let want = self.wanted(p);
-        qs.iter()
-            .zip(&prepared)
-            .zip(&probes)
-            .map(|((q, pq), pr)| self.finish(q, ivf.scan(pr, &|r: u32| scorer.dist(pq, r as usize), want), p))
-            .collect()
+        let found = ivf.scan_batch(
+            &probes,
+            &|q: usize, r: u32| scorer.dist(&prepared[q], r as usize),
+            &|q: [usize; 2], r: [u32; 2]| scorer.dist_2x2([&prepared[q[0]], &prepared[q[1]]], [r[0] as usize, r[1] as usize]),
+            want,
+        );
+        qs.iter().zip(found).map(|(q, f)| self.finish(q, f, p)).collect()
     }
 
     /// Candidates wanted from the index: k, or R when re-ranking.

@@ -353,6 +353,22 @@ impl<'a> Scorer<'a> {
         }
     }
 
+    /// `[i][j]` = `dist(q[i], r[j])`, bit for bit: f32 rows through the 2x2 kernel, which loads
+    /// each query and row once for two pairs; other stores pair by pair.
+    #[inline]
+    pub fn dist_2x2(&self, q: [&Query; 2], r: [usize; 2]) -> [[f32; 2]; 2] {
+        let s = self.store;
+        if s.quant != Quant::F32 {
+            return [[self.dist(q[0], r[0]), self.dist(q[0], r[1])], [self.dist(q[1], r[0]), self.dist(q[1], r[1])]];
+        }
+        let (qs, rs) = ([&q[0].f32[..], &q[1].f32[..]], [s.f32_row(r[0]), s.f32_row(r[1])]);
+        if self.metric.is_l2() {
+            (self.fast.l2_f32_2x2)(qs, rs)
+        } else {
+            (self.fast.dot_f32_2x2)(qs, rs).map(|row| row.map(|d| -d))
+        }
+    }
+
     /// Distance from a padded query to a padded f32 vector outside the store (an IVF centroid),
     /// with the query-time kernels: it only ranks lists.
     #[inline]

@@ -402,3 +402,54 @@ fn a_very_selective_filter_is_scanned_and_a_wide_one_walked() {
     assert_eq!(f1.iter().nth(3), Some(300));
     assert_eq!(f50.and(&f1).allowed(), 600);
 }
+
+#[test]
+fn ivf_batch_scan_equals_one_query_at_a_time_bit_for_bit() {
+    // 40 dims (padded rows), an odd number of queries and of rows per list, and every 10th row a
+    // copy of the one before (ties, broken by row).
+    let (n, dim) = (3000, 40);
+    let mut data = rng_data(n, dim, 31);
+    for r in (10..n).step_by(10) {
+        data.copy_within((r - 1) * dim..r * dim, r * dim);
+    }
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let nq = 301;
+    let qs = rng_data(nq, dim, 32);
+    for (metric, quant) in [(Metric::L2, Quant::F32), (Metric::Ip, Quant::F32), (Metric::L2, Quant::F16), (Metric::L2, Quant::Sq8)] {
+        let idx = VectorIndex::build(
+            &data,
+            &ids,
+            dim,
+            &BuildOptions { kind: IndexType::Ivf, metric, quant, nlist: 30, ..Default::default() },
+            &CancelToken::new(),
+        )
+        .unwrap();
+        for threads in [1, 2] {
+            let p = SearchParams { k: 10, ef: 0, nprobe: 5, rerank: 0, threads };
+            let batch = idx.search(&qs, &p, &CancelToken::new()).unwrap();
+            for q in 0..nq {
+                let one = idx.search(&qs[q * dim..(q + 1) * dim], &p, &CancelToken::new()).unwrap();
+                let at = q * 10..(q + 1) * 10;
+                assert_eq!(batch.ids[at.clone()], one.ids[..], "{metric:?} {quant:?} query {q}: ids");
+                let bits = |d: &[f32]| d.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&batch.distances[at]), bits(&one.distances), "{metric:?} {quant:?} query {q}: distances");
+            }
+        }
+        // and each query's candidates are exactly those of a scan of its own lists
+        let ivf = idx.ivf.as_ref().unwrap();
+        let scorer = Scorer::new(&idx.store, metric);
+        let prepared: Vec<_> = (0..nq).map(|q| scorer.prepare(&qs[q * dim..(q + 1) * dim])).collect();
+        let padded: Vec<&[f32]> = prepared.iter().map(|q| q.padded()).collect();
+        let probes = ivf.probes(metric, &padded, 5);
+        let got = ivf.scan_batch(
+            &probes,
+            &|q: usize, r: u32| scorer.dist(&prepared[q], r as usize),
+            &|q: [usize; 2], r: [u32; 2]| scorer.dist_2x2([&prepared[q[0]], &prepared[q[1]]], [r[0] as usize, r[1] as usize]),
+            10,
+        );
+        for q in 0..nq {
+            let want = ivf.scan(&probes[q], &|r: u32| scorer.dist(&prepared[q], r as usize), 10);
+            assert_eq!(got[q], want, "{metric:?} {quant:?} query {q}: the batch scan's candidates");
+        }
+    }
+}
