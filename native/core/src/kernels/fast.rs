@@ -121,10 +121,17 @@ mod x86 {
         if a.iter().chain(&b).any(|v| v.len() != a[0].len()) {
             return super::by_pairs(|x, y| f32_512::<L2>(x, y), a, b);
         }
-        let mut acc = [[[_mm512_setzero_ps(); 4]; 2]; 2];
+        // acc[k][p]: accumulator k of pair p = (query p / 2, row p % 2).
+        let mut acc = [[_mm512_setzero_ps(); 4]; 4];
+        let steps = |acc: &mut [__m512; 4], x0, x1, y0, y1| {
+            acc[0] = step512::<L2>(acc[0], x0, y0);
+            acc[1] = step512::<L2>(acc[1], x0, y1);
+            acc[2] = step512::<L2>(acc[2], x1, y0);
+            acc[3] = step512::<L2>(acc[3], x1, y1);
+        };
         let mut i = 0;
         while i + 64 <= n {
-            for k in 0..4 {
+            for (k, acc_k) in acc.iter_mut().enumerate() {
                 // SAFETY: i + 64 <= n and all four slices are n or longer.
                 let (x0, x1, y0, y1) = unsafe {
                     let o = i + 16 * k;
@@ -135,10 +142,7 @@ mod x86 {
                         _mm512_loadu_ps(b[1].as_ptr().add(o)),
                     )
                 };
-                acc[0][0][k] = step512::<L2>(acc[0][0][k], x0, y0);
-                acc[0][1][k] = step512::<L2>(acc[0][1][k], x0, y1);
-                acc[1][0][k] = step512::<L2>(acc[1][0][k], x1, y0);
-                acc[1][1][k] = step512::<L2>(acc[1][1][k], x1, y1);
+                steps(acc_k, x0, x1, y0, y1);
             }
             i += 64;
         }
@@ -152,20 +156,14 @@ mod x86 {
                     _mm512_loadu_ps(b[1].as_ptr().add(i)),
                 )
             };
-            acc[0][0][0] = step512::<L2>(acc[0][0][0], x0, y0);
-            acc[0][1][0] = step512::<L2>(acc[0][1][0], x0, y1);
-            acc[1][0][0] = step512::<L2>(acc[1][0][0], x1, y0);
-            acc[1][1][0] = step512::<L2>(acc[1][1][0], x1, y1);
+            steps(&mut acc[0], x0, x1, y0, y1);
             i += 16;
         }
         let mut out = [[0f32; 2]; 2];
-        for (qi, row) in out.iter_mut().enumerate() {
-            for (ri, o) in row.iter_mut().enumerate() {
-                let c = &acc[qi][ri];
-                let s = _mm512_add_ps(_mm512_add_ps(c[0], c[1]), _mm512_add_ps(c[2], c[3]));
-                let (x, y) = (&a[qi][n..], &b[ri][n..]);
-                *o = _mm512_reduce_add_ps(s) + if L2 { super::scalar::l2_f32(x, y) } else { super::scalar::dot_f32(x, y) };
-            }
+        for (p, o) in out.iter_mut().flatten().enumerate() {
+            let s = _mm512_add_ps(_mm512_add_ps(acc[0][p], acc[1][p]), _mm512_add_ps(acc[2][p], acc[3][p]));
+            let (x, y) = (&a[p / 2][n..], &b[p % 2][n..]);
+            *o = _mm512_reduce_add_ps(s) + if L2 { super::scalar::l2_f32(x, y) } else { super::scalar::dot_f32(x, y) };
         }
         out
     }

@@ -362,11 +362,7 @@ impl<'a> Scorer<'a> {
             return [[self.dist(q[0], r[0]), self.dist(q[0], r[1])], [self.dist(q[1], r[0]), self.dist(q[1], r[1])]];
         }
         let (qs, rs) = ([&q[0].f32[..], &q[1].f32[..]], [s.f32_row(r[0]), s.f32_row(r[1])]);
-        if self.metric.is_l2() {
-            (self.fast.l2_f32_2x2)(qs, rs)
-        } else {
-            (self.fast.dot_f32_2x2)(qs, rs).map(|row| row.map(|d| -d))
-        }
+        if self.metric.is_l2() { (self.fast.l2_f32_2x2)(qs, rs) } else { (self.fast.dot_f32_2x2)(qs, rs).map(|row| row.map(|d| -d)) }
     }
 
     /// Distance from a padded query to a padded f32 vector outside the store (an IVF centroid),
