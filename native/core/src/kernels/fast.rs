@@ -17,6 +17,9 @@ pub struct Fast {
     pub l2_f32_2x2: Pair2x2,
     /// `[i][j]` = `dot_f32(a[i], b[j])`, bit for bit.
     pub dot_f32_2x2: Pair2x2,
+    /// `l2_f32(a, b)` bit for bit when that is below `bound`; otherwise some value at or above
+    /// `bound` (the sum may stop early: its partial sums can only grow).
+    pub l2_f32_below: fn(&[f32], &[f32], f32) -> f32,
 }
 
 pub type Pair2x2 = fn([&[f32]; 2], [&[f32]; 2]) -> [[f32; 2]; 2];
@@ -38,6 +41,7 @@ pub fn fast() -> Fast {
             dot_f16: |a, b| unsafe { x86::f16_512::<false>(a, b) },
             l2_f32_2x2: |a, b| unsafe { x86::f32_512_2x2::<true>(a, b) },
             dot_f32_2x2: |a, b| unsafe { x86::f32_512_2x2::<false>(a, b) },
+            l2_f32_below: |a, b, bound| unsafe { x86::l2_f32_512_below(a, b, bound) },
         },
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => Fast {
@@ -47,6 +51,7 @@ pub fn fast() -> Fast {
             dot_f16: |a, b| unsafe { x86::f16_256::<false>(a, b) },
             l2_f32_2x2: |a, b| by_pairs(|x, y| unsafe { x86::f32_256::<true>(x, y) }, a, b),
             dot_f32_2x2: |a, b| by_pairs(|x, y| unsafe { x86::f32_256::<false>(x, y) }, a, b),
+            l2_f32_below: |a, b, _| unsafe { x86::f32_256::<true>(a, b) },
         },
         _ => Fast {
             l2_f32: scalar::l2_f32,
@@ -55,6 +60,7 @@ pub fn fast() -> Fast {
             dot_f16: scalar::dot_f16,
             l2_f32_2x2: |a, b| by_pairs(scalar::l2_f32, a, b),
             dot_f32_2x2: |a, b| by_pairs(scalar::dot_f32, a, b),
+            l2_f32_below: |a, b, _| scalar::l2_f32(a, b),
         },
     }
 }
@@ -111,6 +117,39 @@ mod x86 {
         }
         let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
         _mm512_reduce_add_ps(s) + if L2 { super::scalar::l2_f32(&a[n..], &b[n..]) } else { super::scalar::dot_f32(&a[n..], &b[n..]) }
+    }
+
+    /// `f32_512::<true>` that looks at its partial sum after every 256 elements and stops once it
+    /// reaches `bound`. Every step adds a square (never negative) to an accumulator, and the
+    /// partial sum goes through the same reduction as the final one, so a partial sum at or above
+    /// `bound` means the full distance is too; below it, the result is `f32_512`'s, bit for bit.
+    #[target_feature(enable = "avx512f")]
+    pub fn l2_f32_512_below(a: &[f32], b: &[f32], bound: f32) -> f32 {
+        let n = a.len().min(b.len()) / 16 * 16;
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        while i + 64 <= n {
+            for (k, acc_k) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 64 <= n.
+                let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i + 16 * k)), _mm512_loadu_ps(b.as_ptr().add(i + 16 * k))) };
+                *acc_k = step512::<true>(*acc_k, x, y);
+            }
+            i += 64;
+            if i % 256 == 0 && i < n {
+                let partial = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+                if partial >= bound {
+                    return partial;
+                }
+            }
+        }
+        while i < n {
+            // SAFETY: i + 16 <= n.
+            let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i)), _mm512_loadu_ps(b.as_ptr().add(i))) };
+            acc[0] = step512::<true>(acc[0], x, y);
+            i += 16;
+        }
+        let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+        _mm512_reduce_add_ps(s) + super::scalar::l2_f32(&a[n..], &b[n..])
     }
 
     /// `f32_512` for two queries against two rows at once, each pair with the same four
@@ -314,6 +353,16 @@ mod tests {
                         for j in 0..2 {
                             assert_eq!(got[i][j].to_bits(), one(q[i], r[j]).to_bits(), "2x2 [{i}][{j}] at length {len}");
                         }
+                    }
+                }
+                // below a bound: the exact distance, or a value at or above the bound
+                let full = (f.l2_f32)(&a, &b);
+                for bound in [0.0, full * 0.25, full * 0.5, full, full * 1.0001, f32::INFINITY] {
+                    let got = (f.l2_f32_below)(&a, &b, bound);
+                    if full < bound {
+                        assert_eq!(got.to_bits(), full.to_bits(), "below {bound} at length {len}");
+                    } else {
+                        assert!(got >= bound, "{got} should reach the bound {bound} at length {len}");
                     }
                 }
                 // rows of unequal length go pair by pair

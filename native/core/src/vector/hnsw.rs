@@ -62,15 +62,15 @@ impl Visited {
     }
 }
 
-/// Each of `fresh` with its distance, in order. The whole next row loads while one is scored:
-/// the first lines prefetched when it was reached are not enough for rows of many lines.
+/// Each of `fresh` in order, to be scored. The whole next row loads while one is scored: the
+/// first lines prefetched when it was reached are not enough for rows of many lines.
 #[inline]
-fn scored(fresh: &[u32], rows: &Store, dist: &impl Fn(u32) -> f32, mut each: impl FnMut(u32, f32)) {
+fn each_prefetched(fresh: &[u32], rows: &Store, mut score: impl FnMut(u32)) {
     for (k, &nb) in fresh.iter().enumerate() {
         if let Some(&after) = fresh.get(k + 1) {
             rows.prefetch_row(after as usize);
         }
-        each(nb, dist(nb));
+        score(nb);
     }
 }
 
@@ -129,7 +129,7 @@ impl Hnsw {
     /// Best-first search of one level from `eps`; the `ef` nearest, ascending.
     fn search_level(
         &self,
-        dist: &impl Fn(u32) -> f32,
+        dist_below: &impl Fn(u32, f32) -> f32,
         rows: &Store,
         eps: &[Cand],
         ef: usize,
@@ -151,11 +151,14 @@ impl Hnsw {
                 break;
             }
             self.unvisited(c.id, level, rows, vis, &mut fresh);
-            scored(&fresh, rows, dist, |nb, d| {
-                let e = Cand { d, id: nb };
-                if d < best.bound() || best.len() < ef {
+            each_prefetched(&fresh, rows, |nb| {
+                // A neighbour at or above the beam's bound is never taken: its sum may stop early.
+                let bound = if best.len() < ef { f32::INFINITY } else { best.bound() };
+                let d = dist_below(nb, bound);
+                if d < bound {
                     // a candidate is likely expanded later: its links start loading now
                     self.prefetch_links(nb, level);
+                    let e = Cand { d, id: nb };
                     cand.push(Reverse(e));
                     best.push(e);
                 }
@@ -190,13 +193,24 @@ impl Hnsw {
     }
 
     /// The k nearest of a prepared query (distances from `dist`), searching with `ef`.
-    pub fn search(&self, dist: &impl Fn(u32) -> f32, rows: &Store, k: usize, ef: usize, vis: &mut Visited) -> Vec<Cand> {
+    /// The k nearest found with a beam of `ef`. `dist_below(row, bound)` is the distance when it
+    /// is below `bound` and any value at or above it otherwise (`Scorer::dist_below`): on level 0 a
+    /// neighbour is scored against the beam's current bound, so one that cannot enter stops early.
+    pub fn search(
+        &self,
+        dist: &impl Fn(u32) -> f32,
+        dist_below: &impl Fn(u32, f32) -> f32,
+        rows: &Store,
+        k: usize,
+        ef: usize,
+        vis: &mut Visited,
+    ) -> Vec<Cand> {
         if self.levels.is_empty() {
             return Vec::new();
         }
         let ep = Cand { d: dist(self.entry), id: self.entry };
         let ep = self.greedy(dist, self.max_level as usize, 0, ep);
-        let mut r = self.search_level(dist, rows, &[ep], ef.max(k), 0, vis);
+        let mut r = self.search_level(dist_below, rows, &[ep], ef.max(k), 0, vis);
         r.truncate(k);
         r
     }
@@ -241,7 +255,8 @@ impl Hnsw {
             if computed > budget {
                 return None;
             }
-            scored(&fresh, rows, dist, |nb, d| {
+            each_prefetched(&fresh, rows, |nb| {
+                let d = dist(nb);
                 if d < best.bound() {
                     let e = Cand { d, id: nb };
                     self.prefetch_links(nb, 0);
@@ -321,7 +336,7 @@ impl Hnsw {
                                     let mut eps = vec![ep];
                                     let mut per_level = vec![Vec::new(); li + 1];
                                     for level in (0..=li.min(top)).rev() {
-                                        let cands = gref.search_level(&dist, scorer.store, &eps, ef_construction, level, vis);
+                                        let cands = gref.search_level(&|r, _| dist(r), scorer.store, &eps, ef_construction, level, vis);
                                         per_level[level] = Hnsw::select(scorer, &cands, if level == 0 { m0 } else { m });
                                         eps = cands;
                                     }

@@ -762,7 +762,10 @@ impl VectorIndex {
         let dist = |r: u32| scorer.dist(&prepared, r as usize);
         let want = self.wanted(p);
         let found = match self.kind {
-            IndexType::Hnsw => self.hnsw.as_ref().expect("hnsw").search(&dist, &self.store, want, p.ef.max(want), vis),
+            IndexType::Hnsw => {
+                let below = |r: u32, bound: f32| scorer.dist_below(&prepared, r as usize, bound);
+                self.hnsw.as_ref().expect("hnsw").search(&dist, &below, &self.store, want, p.ef.max(want), vis)
+            }
             IndexType::Ivf => {
                 let ivf = self.ivf.as_ref().expect("ivf");
                 let probes = ivf.probes(self.metric, &[prepared.padded()], p.nprobe.max(1));

@@ -390,6 +390,17 @@ impl<'a> Scorer<'a> {
         }
     }
 
+    /// `dist(q, r)` bit for bit when it is below `bound`, else a value at or above `bound` (an L2
+    /// distance over f32 rows may stop summing early; every other store computes it whole).
+    #[inline]
+    pub fn dist_below(&self, q: &Query, r: usize, bound: f32) -> f32 {
+        if self.store.quant == Quant::F32 && self.metric.is_l2() {
+            (self.fast.l2_f32_below)(&q.f32, self.store.f32_row(r), bound)
+        } else {
+            self.dist(q, r)
+        }
+    }
+
     /// `[i][j]` = `dist(q[i], r[j])`, bit for bit: f32 rows through the 2x2 kernel, which loads
     /// each query and row once for two pairs; other stores pair by pair.
     #[inline]

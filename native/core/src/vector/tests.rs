@@ -453,3 +453,45 @@ fn ivf_batch_scan_equals_one_query_at_a_time_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn hnsw_search_that_stops_distances_early_finds_the_same_rows_and_bits() {
+    // 300 dims (padded to 320): the bounded L2 sum looks at its partial sum after 256.
+    let (n, dim) = (2500, 300);
+    let data = rng_data(n, dim, 41);
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let qs = rng_data(60, dim, 42);
+    let idx = VectorIndex::build(
+        &data,
+        &ids,
+        dim,
+        &BuildOptions { kind: IndexType::Hnsw, m: 8, ef_construction: 64, ..Default::default() },
+        &CancelToken::new(),
+    )
+    .unwrap();
+    let hnsw = idx.hnsw.as_ref().unwrap();
+    let scorer = Scorer::new(&idx.store, Metric::L2);
+    let mut vis = Visited::new(n);
+    let stopped = std::cell::Cell::new(0);
+    for q in 0..qs.len() / dim {
+        let pq = scorer.prepare(&qs[q * dim..(q + 1) * dim]);
+        let dist = |r: u32| scorer.dist(&pq, r as usize);
+        let below = |r: u32, bound: f32| {
+            let d = scorer.dist_below(&pq, r as usize, bound);
+            if d.to_bits() != dist(r).to_bits() {
+                assert!(d >= bound && dist(r) >= bound, "a stopped sum {d} must mean a distance at or above {bound}");
+                stopped.set(stopped.get() + 1);
+            }
+            d
+        };
+        for ef in [10, 40] {
+            let fast = hnsw.search(&dist, &below, &idx.store, 10, ef, &mut vis);
+            let whole = hnsw.search(&dist, &|r: u32, _| dist(r), &idx.store, 10, ef, &mut vis);
+            assert_eq!(fast, whole, "query {q} ef {ef}");
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if crate::isa::selected() == crate::isa::Isa::Avx512 {
+        assert!(stopped.get() > 0, "some distances stopped early");
+    }
+}

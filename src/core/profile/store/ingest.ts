@@ -231,6 +231,7 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
         samples.push(ord, id, cnt.weight, BigInt(Math.round(cnt.samples)));
         if (!known.has(id)) {
           known.add(id);
+          result.newStacks += 1;
           stacks.push(id, stack, fileOf ? filesOfStack(stack, fileOf) : null);
         }
       }
@@ -298,7 +299,6 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
         ),
       );
     }
-    result.newStacks = Number((await c.runAndReadAll('SELECT count(*) FROM k')).getRowsJS()[0]![0]);
     if (result.newStacks)
       files.stacks.push(
         await write(
