@@ -98,25 +98,7 @@ mod x86 {
 
     #[target_feature(enable = "avx512f")]
     pub fn f32_512<const L2: bool>(a: &[f32], b: &[f32]) -> f32 {
-        let n = a.len().min(b.len()) / 16 * 16;
-        let mut acc = [_mm512_setzero_ps(); 4];
-        let mut i = 0;
-        while i + 64 <= n {
-            for (k, acc_k) in acc.iter_mut().enumerate() {
-                // SAFETY: i + 64 <= n.
-                let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i + 16 * k)), _mm512_loadu_ps(b.as_ptr().add(i + 16 * k))) };
-                *acc_k = step512::<L2>(*acc_k, x, y);
-            }
-            i += 64;
-        }
-        while i < n {
-            // SAFETY: i + 16 <= n.
-            let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i)), _mm512_loadu_ps(b.as_ptr().add(i))) };
-            acc[0] = step512::<L2>(acc[0], x, y);
-            i += 16;
-        }
-        let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
-        _mm512_reduce_add_ps(s) + if L2 { super::scalar::l2_f32(&a[n..], &b[n..]) } else { super::scalar::dot_f32(&a[n..], &b[n..]) }
+        f32_512_until::<L2, false>(a, b, f32::INFINITY)
     }
 
     /// `f32_512::<true>` that looks at its partial sum after every 256 elements and stops once it
@@ -125,18 +107,27 @@ mod x86 {
     /// `bound` means the full distance is too; below it, the result is `f32_512`'s, bit for bit.
     #[target_feature(enable = "avx512f")]
     pub fn l2_f32_512_below(a: &[f32], b: &[f32], bound: f32) -> f32 {
+        f32_512_until::<true, true>(a, b, bound)
+    }
+
+    /// Four accumulators over blocks of 64, then blocks of 16 into the first, one reduction;
+    /// with `STOP`, the partial sum is compared with `bound` every 256 elements.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn f32_512_until<const L2: bool, const STOP: bool>(a: &[f32], b: &[f32], bound: f32) -> f32 {
         let n = a.len().min(b.len()) / 16 * 16;
         let mut acc = [_mm512_setzero_ps(); 4];
+        let sum = |acc: &[__m512; 4]| _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
         let mut i = 0;
         while i + 64 <= n {
             for (k, acc_k) in acc.iter_mut().enumerate() {
                 // SAFETY: i + 64 <= n.
                 let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i + 16 * k)), _mm512_loadu_ps(b.as_ptr().add(i + 16 * k))) };
-                *acc_k = step512::<true>(*acc_k, x, y);
+                *acc_k = step512::<L2>(*acc_k, x, y);
             }
             i += 64;
-            if i % 256 == 0 && i < n {
-                let partial = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+            if STOP && i % 256 == 0 && i < n {
+                let partial = sum(&acc);
                 if partial >= bound {
                     return partial;
                 }
@@ -145,11 +136,10 @@ mod x86 {
         while i < n {
             // SAFETY: i + 16 <= n.
             let (x, y) = unsafe { (_mm512_loadu_ps(a.as_ptr().add(i)), _mm512_loadu_ps(b.as_ptr().add(i))) };
-            acc[0] = step512::<true>(acc[0], x, y);
+            acc[0] = step512::<L2>(acc[0], x, y);
             i += 16;
         }
-        let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
-        _mm512_reduce_add_ps(s) + super::scalar::l2_f32(&a[n..], &b[n..])
+        sum(&acc) + if L2 { super::scalar::l2_f32(&a[n..], &b[n..]) } else { super::scalar::dot_f32(&a[n..], &b[n..]) }
     }
 
     /// `f32_512` for two queries against two rows at once, each pair with the same four
