@@ -54,8 +54,12 @@ const MAX_LINKS: usize = 1 << 12;
 /// Queries a flat scan serves per pass over the rows.
 const FLAT_BATCH: usize = 16;
 /// Queries IVF serves together: probed 32 at a time (a row panel), then scanned list by list, so a
-/// list's rows are read once for every query of the batch that probes it. A multiple of the panel.
-const IVF_BATCH: usize = 64 * crate::kernels::PANEL_ROWS;
+/// list's rows are read once for every query of the batch that probes it. At most 2048, and at
+/// most what 32 MiB of padded queries hold (a batch keeps two copies of its queries), in panels.
+fn ivf_batch(stride: usize) -> usize {
+    let panel = crate::kernels::PANEL_ROWS;
+    ((32 << 20) / (4 * stride.max(1)) / panel).clamp(1, 64) * panel
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndexType {
@@ -616,7 +620,7 @@ impl VectorIndex {
                         // IVF probes likewise, so the centroids are read once per batch.
                         let batch = match (self.kind, filter) {
                             (IndexType::Flat, None) => FLAT_BATCH,
-                            (IndexType::Ivf, None) => IVF_BATCH,
+                            (IndexType::Ivf, None) => ivf_batch(self.store.stride),
                             _ => 1,
                         };
                         let mut qi = 0;

@@ -495,3 +495,14 @@ fn hnsw_search_that_stops_distances_early_finds_the_same_rows_and_bits() {
         assert!(stopped.get() > 0, "some distances stopped early");
     }
 }
+
+#[test]
+fn an_ivf_batch_holds_at_most_32_mib_of_queries_in_whole_panels() {
+    let panel = crate::kernels::PANEL_ROWS;
+    assert_eq!(ivf_batch(800), 64 * panel, "Fashion-MNIST rows: the most queries");
+    assert_eq!(ivf_batch(1 << 16), 128, "65,536 dims: 32 MiB of queries");
+    assert_eq!(ivf_batch(1 << 22), panel, "never less than a panel");
+    for stride in [32, 800, 4096, 1 << 16] {
+        assert_eq!(ivf_batch(stride) % panel, 0);
+    }
+}
