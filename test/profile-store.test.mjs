@@ -383,4 +383,29 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
     const { profiles } = await storedProfiles(store);
     assert.deepEqual(profiles.map((p) => p.version).sort(), ['v01', 'v01', 'v01', 'v02', 'v02', 'v02']);
   });
+
+  it('concurrent ingests in one process (one shared DuckDB instance) keep their rows apart', async () => {
+    const stores = ['inproc-a', 'inproc-b', 'inproc-a'].map((s) => join(dir, s));
+    const versions = [small.versions[0], small.versions[1], small.versions[2]];
+    const results = await Promise.all(
+      versions.map((v, i) => ingest(v.files, { store: stores[i], labels: { app: 'svc', version: v.version } }, { read: {} })),
+    );
+    assert.deepEqual(
+      results.map((r) => r.added.length),
+      [3, 3, 3],
+    );
+    for (const [name, want] of [
+      ['inproc-a', [versions[0], versions[2]]],
+      ['inproc-b', [versions[1]]],
+    ]) {
+      const { profiles, pods } = await storedProfiles(join(dir, name));
+      const files = want.flatMap((v) => v.files);
+      assert.deepEqual(profiles.map((p) => p.source).sort(), [...files].sort(), name);
+      assert.equal(pods.length, files.length);
+      for (const pod of pods) {
+        const direct = await readProfile(pod.source);
+        assert.deepEqual(new Map([...pod.stacks].sort()), new Map([...direct.stacks].sort()), pod.source);
+      }
+    }
+  });
 });

@@ -44,6 +44,22 @@ export async function openDuckDB(options: OpenOptions = {}): Promise<DuckDBInsta
   return DuckDBInstance.create(':memory:', config);
 }
 
+let scratch: Promise<DuckDBInstance> | undefined;
+/**
+ * One in-memory, single-threaded instance per process, for short jobs that stage rows and COPY them
+ * out (a profile ingest). Creating an instance registers every built-in function, 10-20 ms of CPU,
+ * which is more than such a job's own work once a long-running process (a collector, a library
+ * user) repeats it. Each caller takes its own connection and keeps its rows in TEMP tables, which
+ * are private to the connection and dropped with it, so concurrent jobs never see each other.
+ */
+export function scratchDuckDB(): Promise<DuckDBInstance> {
+  scratch ??= openDuckDB({ threads: 1 }).catch((e) => {
+    scratch = undefined;
+    throw e;
+  });
+  return scratch;
+}
+
 /** Rows of a query as plain JSON-able objects (bigints as strings). */
 export async function queryRows<T = Record<string, unknown>>(c: DuckDBConnection, sql: string): Promise<T[]> {
   return (await c.runAndReadAll(sql)).getRowObjectsJson() as T[];

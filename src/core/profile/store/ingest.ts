@@ -10,7 +10,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { usage } from '../../errors.js';
 import { syncDir, tempPathFor, trackTemp, writeFileAtomic } from '../../io/atomic.js';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { type DuckDB, duckdb, literal, openDuckDB } from '../../io/duckdb.js';
+import { type DuckDB, duckdb, literal, scratchDuckDB } from '../../io/duckdb.js';
 import type { PodProfile } from '../model.js';
 import { readAll, type ReadJob } from '../run.js';
 import { lockOrFail } from '../../io/lock.js';
@@ -187,14 +187,13 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
   result.ingestId = ingestId;
   await mkdir(join(opt.store, INGESTS), { recursive: true });
   const running = lockOrFail(join(opt.store, INGESTS, `${ingestId}.lock`), `ingest ${ingestId}`);
-  let db: Awaited<ReturnType<typeof openDuckDB>>;
+  let c: DuckDBConnection;
   try {
-    db = await openDuckDB({ threads: 1 });
+    c = await (await scratchDuckDB()).connect();
   } catch (e) {
     running.release();
     throw e;
   }
-  const c = await db.connect();
   const d = await duckdb();
   const temps: string[] = [];
   try {
@@ -203,12 +202,12 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
       const r = await c.runAndReadAll(`SELECT DISTINCT stack_id FROM read_parquet([${view.files.stacks.map(literal).join(', ')}])`);
       for (const [v] of r.getRowsJS()) known.add(v as bigint);
     }
-    await c.run(`CREATE TABLE p (ord INTEGER, profile_id VARCHAR, app VARCHAR, version VARCHAR, day VARCHAR, start_time VARCHAR, labels VARCHAR, format VARCHAR,
+    await c.run(`CREATE TEMP TABLE p (ord INTEGER, profile_id VARCHAR, app VARCHAR, version VARCHAR, day VARCHAR, start_time VARCHAR, labels VARCHAR, format VARCHAR,
       event VARCHAR, unit VARCHAR, duration_ns BIGINT, period DOUBLE, total_value DOUBLE, total_samples BIGINT, stacks BIGINT, source VARCHAR, source_sha256 VARCHAR, ingest_id VARCHAR)`);
     // A sample row names its profile by ordinal (p.ord): appending a text column costs one native
     // call per value, and app, day and profile id are constant within a profile.
-    await c.run('CREATE TABLE s (ord INTEGER, stack_id BIGINT, value DOUBLE, count BIGINT)');
-    await c.run('CREATE TABLE k (stack_id BIGINT, stack VARCHAR, files VARCHAR)');
+    await c.run('CREATE TEMP TABLE s (ord INTEGER, stack_id BIGINT, value DOUBLE, count BIGINT)');
+    await c.run('CREATE TEMP TABLE k (stack_id BIGINT, stack VARCHAR, files VARCHAR)');
     const { VARCHAR, BIGINT, DOUBLE, INTEGER } = d;
     const V = VARCHAR;
     const profiles = await rowsInto(c, d, 'p', [INTEGER, V, V, V, V, V, V, V, V, V, BIGINT, DOUBLE, DOUBLE, BIGINT, BIGINT, V, V, V]);
@@ -325,8 +324,8 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     await Promise.all(result.filesWritten.map((f) => rm(join(opt.store, f), { force: true })));
     throw e;
   } finally {
+    // Closing the connection drops its TEMP tables.
     c.closeSync();
-    db.closeSync();
     running.release();
   }
   return result;
@@ -374,5 +373,5 @@ class ChunkAppender {
 type ColumnTypes = Parameters<DuckDB['DuckDBDataChunk']['create']>[0];
 
 async function rowsInto(c: DuckDBConnection, d: DuckDB, name: string, types: ColumnTypes): Promise<ChunkAppender> {
-  return new ChunkAppender(await c.createAppender(name), d, types);
+  return new ChunkAppender(await c.createAppender(name, 'main', 'temp'), d, types);
 }
