@@ -198,6 +198,15 @@ impl F32Rows {
             F32Rows::Mapped(m) => m.checked(r),
         }
     }
+    /// Start loading every line of row `r` (`stride` f32).
+    #[inline]
+    pub fn prefetch_row(&self, r: usize, stride: usize) {
+        let row = self.bytes()[r * stride * 4..].as_ptr();
+        for off in (0..stride * 4).step_by(64) {
+            crate::prefetch::prefetch(row.wrapping_add(off));
+        }
+    }
+
     fn bytes(&self) -> &[u8] {
         match self {
             F32Rows::Owned(s) => s.raw(),
@@ -846,7 +855,17 @@ impl VectorIndex {
             let k = crate::kernels::kernels();
             let mut qp = vec![0f32; self.store.stride];
             qp[..self.dim].copy_from_slice(q);
-            for c in found.iter_mut() {
+            let stride = self.store.stride;
+            if let Some(c) = found.first() {
+                f.prefetch_row(c.id as usize, stride);
+            }
+            // The next candidate's row loads while one is scored: rows are read from memory
+            // at random, so a row at a time would wait out every one's latency.
+            for i in 0..found.len() {
+                if let Some(next) = found.get(i + 1) {
+                    f.prefetch_row(next.id as usize, stride);
+                }
+                let c = &mut found[i];
                 let row = f.row(c.id as usize)?;
                 c.d = if self.metric.is_l2() { (k.l2sq_f32)(&qp, row) } else { -(k.dot_f32)(&qp, row) };
             }
