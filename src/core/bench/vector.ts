@@ -187,6 +187,26 @@ function curveOf(rows: ResultLine[], label: string): CurvePoint[] {
     }));
 }
 
+/**
+ * QPS at exactly `target` recall: log QPS interpolated linearly in recall between the two points of
+ * the curve's Pareto front (no other point both faster and at least as accurate) that bracket it.
+ * Taking the best measured point at or above the target instead favoured whichever side's sweep
+ * happened to land just above it (a doubling ef sweep overshoots by up to a step). A curve that
+ * never reaches the target has 0; one that starts above it has its fastest point's QPS.
+ */
+export function qpsAtRecall(curve: ReadonlyArray<{ recall: number; qps: number }>, target: number): number {
+  const front = [...curve]
+    .sort((a, b) => b.recall - a.recall || b.qps - a.qps)
+    .filter((p, i, all) => all.slice(0, i).every((q) => q.qps < p.qps))
+    .reverse();
+  const hi = front.findIndex((p) => p.recall >= target);
+  if (hi === -1) return 0;
+  const [a, b] = [front[hi - 1], front[hi]!];
+  if (!a || b.recall === target) return b.qps;
+  const t = (target - a.recall) / (b.recall - a.recall);
+  return Math.round(Math.exp(Math.log(a.qps) + t * (Math.log(b.qps) - Math.log(a.qps))));
+}
+
 export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBenchResult> {
   const runs = o.runs ?? 2;
   mkdirSync(o.work, { recursive: true });
@@ -212,14 +232,13 @@ export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBench
   }
   const queries = meta.nq;
   const dataset = o.dataset;
-  const qpsAt = (c: CurvePoint[], target: number) => Math.max(0, ...c.filter((p) => p.recall >= target).map((p) => p.qps));
   const summary: VectorBenchSummary[] = [...new Set(rows.map((r) => r.label))].map((label) => {
     const c = curveOf(rows, label);
     return {
       label,
       curve: c,
-      qps_at_095: qpsAt(c, 0.95),
-      qps_at_099: qpsAt(c, 0.99),
+      qps_at_095: qpsAtRecall(c, 0.95),
+      qps_at_099: qpsAtRecall(c, 0.99),
       max_recall: Math.max(...c.map((p) => p.recall)),
       build_cpu_s: c[0]?.build_cpu_s ?? null,
       index_disk_mb: c[0]?.index_disk_mb ?? null,

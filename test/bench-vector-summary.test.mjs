@@ -1,0 +1,55 @@
+// The vector bench's QPS-at-recall figure: what its ratios to faiss and the other peers rest on.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { qpsAtRecall } from '../dist/core/bench/vector.js';
+import { mulberry32 } from './helpers/profile-series.mjs';
+
+// A model speed curve: log QPS falls linearly with recall (what a sweep of ef traces between two
+// close settings), so the interpolated figure has one right answer.
+const model = (recall) => Math.exp(12 - 30 * recall);
+
+describe('bench vector: QPS at a recall target', () => {
+  it('two sweeps of one index that stop at different points give the same figure', () => {
+    const rnd = mulberry32(7);
+    for (let trial = 0; trial < 50; trial++) {
+      const target = 0.9 + 0.09 * rnd();
+      const sweep = () => {
+        // Settings either side of the target, at random distances from it (ef doubling overshoots).
+        const below = [1, 2, 3].map(() => target - 0.001 - 0.05 * rnd());
+        const above = [1, 2, 3].map(() => Math.min(1, target + 0.001 + 0.05 * rnd()));
+        return [...below, ...above].map((recall) => ({ recall, qps: model(recall) }));
+      };
+      const want = model(target);
+      for (const got of [qpsAtRecall(sweep(), target), qpsAtRecall(sweep(), target)])
+        assert.ok(Math.abs(got - want) <= 1, `target ${target}: ${got} against ${want}`);
+    }
+  });
+
+  it('the best point at or above the target alone would have flattered the sweep that landed closer', () => {
+    const near = [0.93, 0.9527].map((recall) => ({ recall, qps: model(recall) }));
+    const far = [0.93, 0.9733].map((recall) => ({ recall, qps: model(recall) }));
+    assert.ok(near[1].qps / far[1].qps > 1.8);
+    assert.equal(qpsAtRecall(near, 0.95), qpsAtRecall(far, 0.95));
+  });
+
+  it('a point that another beats on both recall and speed does not count', () => {
+    const curve = [
+      { recall: 0.94, qps: 1000 },
+      { recall: 0.96, qps: 800 },
+      // slower than the 0.96 point and less accurate: a noisy repetition
+      { recall: 0.955, qps: 300 },
+    ];
+    assert.equal(qpsAtRecall(curve, 0.95), Math.round(Math.sqrt(1000 * 800)));
+  });
+
+  it('a point exactly at the target is its figure; no point reaching it is 0; a curve above it gives its fastest point', () => {
+    const curve = [
+      { recall: 0.97, qps: 500 },
+      { recall: 0.99, qps: 200 },
+    ];
+    assert.equal(qpsAtRecall(curve, 0.99), 200);
+    assert.equal(qpsAtRecall(curve, 0.995), 0);
+    assert.equal(qpsAtRecall(curve, 0.95), 500);
+    assert.equal(qpsAtRecall([], 0.95), 0);
+  });
+});
