@@ -10,6 +10,8 @@ import { requirePath } from '../../core/io/paths.js';
 export interface BenchRunResult {
   result: BenchResult;
   comparison: Comparison[] | null;
+  /** The baseline files, pooled, that `comparison` is against (empty without --baseline). */
+  baselines: string[];
   regressions: number;
   files: { json: string; html: string };
 }
@@ -19,13 +21,14 @@ export default class Bench extends RecallCommand<BenchRunResult> {
     'Run every channel benchmark (CI-sized) with its anchor; write bench-result.json and an HTML report; gate on a baseline.';
   static override description =
     `hash (NeighborHash vs a JavaScript Map), vector (HNSW recall@10 and QPS over an ef sweep vs exact search), text (2-term AND latency vs the TypeScript oracle index), wal (append and replay rates): each with a warm-up run, then --reps repetitions; the median, quartiles and min/max of each figure, and its ratio to the anchor measured in the same run. Writes OUT/bench-result.json (machine, versions, parameters, figures) and OUT/bench-report.html (one self-contained file: the table, recall-vs-QPS, throughput bars, latency distributions).
---baseline FILE compares with an earlier bench-result.json: a figure with an anchor by its ratio to the anchor (which cancels machine speed), set aside when its own value improved by more than the bound (an anchor swing), machine-independent figures (recall) by their medians; anchors, and throughputs without an anchor, are reported, never gated. A figure fails the gate (exit 4) only when it is worse by more than --max-regression and either by more than its noise band (the larger spread of the two runs' repetitions over their median: max - min, or twice the interquartile range from 7 repetitions on) or, with 5 or more repetitions a side, significantly by a one-sided Mann-Whitney U test (p <= 0.01); a failure, and a loss the gate cannot call, is measured again, up to twice, with the repetitions pooled, and stands only when it holds over them: more --reps give a tighter band and a stronger test.
+--baseline FILE compares with an earlier bench-result.json (given several times, the runs are pooled: a baseline taken at a few moments does not carry the luck of one, see docs/bench.md and bench/gate-noise.mjs): a figure with an anchor by its ratio to the anchor (which cancels machine speed), set aside when its own value improved by more than the bound (an anchor swing), machine-independent figures (recall) by their medians; anchors, and throughputs without an anchor, are reported, never gated. A figure fails the gate (exit 4) only when it is worse by more than --max-regression and either by more than its noise band (the larger spread of the two runs' repetitions over their median: max - min, or twice the interquartile range from 7 repetitions on) or, with 5 or more repetitions a side, significantly by a one-sided Mann-Whitney U test (p <= 0.01); a failure, and a loss the gate cannot call, is measured again, up to twice, with the repetitions pooled, and stands only when it holds over them: more --reps give a tighter band and a stronger test.
 --slowdown BENCH=FACTOR makes a benchmark do its measured work FACTOR times per sample (to check the gate; fractional for hash, e.g. hash=1.3).
 The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|vector|inverted|wal\`.`;
   static override examples = [
     '<%= config.bin %> bench',
     '<%= config.bin %> bench --only hash,wal --reps 3 --out bench-out',
     '<%= config.bin %> bench --baseline main/bench-result.json --max-regression 5%',
+    '<%= config.bin %> bench --baseline main/1/bench-result.json --baseline main/2/bench-result.json --baseline main/3/bench-result.json',
   ];
   static override flags = {
     only: Flags.string({ description: 'benchmarks to run, comma-separated: hash, vector, text, wal (default: all)' }),
@@ -36,10 +39,13 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
       default: 'small',
     })(),
     out: Flags.string({ char: 'o', description: 'folder for bench-result.json and bench-report.html', default: 'bench-out' }),
-    baseline: Flags.string({ description: 'an earlier bench-result.json to compare with' }),
+    baseline: Flags.string({
+      description: 'an earlier bench-result.json to compare with; give it several times to pool runs taken at different times',
+      multiple: true,
+    }),
     'max-regression': Flags.string({
       description:
-        'with --baseline: the largest allowed loss, e.g. 10% or 0.1 (runs of unchanged code differ by up to about 8% on a busy 2-core machine)',
+        'with --baseline: the largest allowed loss, e.g. 10% or 0.1 (it must exceed the drift between runs of unchanged code: 3-7% (standard deviation) on a shared 2-core VM)',
       default: '10%',
     }),
     slowdown: Flags.string({ description: "BENCH=FACTOR: repeat that benchmark's measured work (to test the gate)", multiple: true }),
@@ -47,7 +53,7 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
 
   async run(): Promise<BenchRunResult> {
     const { flags } = await this.parse(Bench);
-    const { BENCHES, runBenchGate, runBenchSuite } = await import('../../core/bench/suite.js');
+    const { BENCHES, poolRuns, runBenchGate, runBenchSuite } = await import('../../core/bench/suite.js');
     const { renderBenchHtml } = await import('../../core/bench/report-html.js');
     const { writeFileAtomic } = await import('../../core/io/atomic.js');
     const only = (flags.only?.split(',').filter(Boolean) ?? []) as BenchName[];
@@ -61,18 +67,34 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
       if (!x) throw usage('ERR_RECALL_USAGE', `--slowdown ${s}: expected BENCH=FACTOR`, { fix: 'e.g. --slowdown hash=3' });
       slowdown[x[1]!] = Number(x[2]);
     }
-    let base: BenchResult | null = null;
-    if (flags.baseline) {
-      await requirePath(flags.baseline, 'file', '--baseline');
+    const baselines: BenchResult[] = [];
+    for (const file of flags.baseline ?? []) {
+      await requirePath(file, 'file', '--baseline');
       try {
-        base = JSON.parse(await readFile(flags.baseline, 'utf8')) as BenchResult;
+        baselines.push(JSON.parse(await readFile(file, 'utf8')) as BenchResult);
       } catch (e) {
-        throw badInput('ERR_RECALL_BAD_BASELINE', `${flags.baseline}: ${(e as Error).message}`, {
-          file: flags.baseline,
+        throw badInput('ERR_RECALL_BAD_BASELINE', `${file}: ${(e as Error).message}`, {
+          file,
           fix: 'pass a bench-result.json written by recall bench',
         });
       }
+      if (baselines.at(-1)?.format !== 'recall-bench')
+        throw badInput('ERR_RECALL_BAD_BASELINE', `${file}: not a recall bench result (no "format": "recall-bench")`, {
+          file,
+          fix: 'pass a bench-result.json written by recall bench',
+        });
     }
+    const scales = flags.baseline?.map((file, i) => ({ file, scale: baselines[i]!.params?.scale })) ?? [];
+    const otherScale = scales.find((b) => b.scale !== flags.scale);
+    if (otherScale)
+      throw usage(
+        'ERR_RECALL_USAGE',
+        `--baseline ${otherScale.file} was measured with --scale ${otherScale.scale}, this run with --scale ${flags.scale}`,
+        {
+          fix: `run with --scale ${otherScale.scale}, or pass baselines measured at --scale ${flags.scale}`,
+        },
+      );
+    const base = baselines.length ? poolRuns(baselines) : null;
     const suite = { reps: flags.reps, only, scale: flags.scale, slowdown, onLine: (l: string) => this.summary(l) };
     const { result, comparison } = base
       ? await runBenchGate(suite, base, maxRegression)
@@ -91,6 +113,6 @@ The per-channel benchmarks with the full-size peers are \`recall bench hash|x2i|
       `wrote ${files.json} and ${files.html}${comparison ? `; ${regressions} regression(s) beyond ${(maxRegression * 100).toFixed(1)}% (beyond the noise band or significant)` : ''}`,
     );
     if (regressions) this.exitCode = ExitCode.GateFailed;
-    return { result, comparison, regressions, files };
+    return { result, comparison, baselines: flags.baseline ?? [], regressions, files };
   }
 }

@@ -475,21 +475,48 @@ function pooled(f: Figure, more: Figure): Figure {
 }
 
 /**
- * The suite compared with a baseline. A gated figure that failed, or lost without the gate being able
- * to call it (a loss beyond the bound but neither beyond the band nor significant, or any loss while
- * the band is wider than the bound), has its benchmark run again (up to `retries` times) and the
- * repetitions pooled, which narrows the band and gives the rank test more repetitions: a failure
- * stands only when it holds over the pooled repetitions, so a busy moment of a shared machine
- * (one disturbed pair of repetitions out of 2) neither fails unchanged code nor lets a real
- * slowdown through.
+ * Several runs of the same suite as one: each figure's repetitions pooled, its ratio recomputed. A
+ * baseline of a few runs taken at different times carries the machine's run-to-run drift in its
+ * repetitions, where one run carries the luck of its moment (see `compareToBaseline`).
  */
-export async function runBenchGate(
-  o: SuiteOptions,
+export function poolRuns(runs: BenchResult[]): BenchResult {
+  const [first, ...rest] = runs;
+  if (!first) throw new RecallError('ERR_RECALL_BAD_BASELINE', 'no bench result to pool', { exit: 3 });
+  const out: BenchResult = { ...first, figures: first.figures.map((f) => ({ ...f })) };
+  for (const r of rest) {
+    if (r.params.scale !== first.params.scale)
+      throw new RecallError(
+        'ERR_RECALL_BAD_BASELINE',
+        `runs of different --scale (${first.params.scale}, ${r.params.scale}) cannot be pooled`,
+        {
+          exit: 3,
+        },
+      );
+    out.figures = out.figures.map((f) => {
+      const more = r.figures.find((x) => x.id === f.id);
+      return more ? pooled(f, more) : f;
+    });
+  }
+  setRatios(out.figures);
+  return out;
+}
+
+/**
+ * The gate on a measured `result`: a gated figure that failed, or lost without the gate being able
+ * to call it (a loss beyond the bound but neither beyond the band nor significant, or any loss while
+ * the band is wider than the bound), has its benchmark measured again (`measureAgain`, up to
+ * `retries` times) and the repetitions pooled, which narrows the band and gives the rank test more
+ * repetitions: a failure stands only when it holds over the pooled repetitions, so a busy moment of
+ * a shared machine neither fails unchanged code nor lets a real slowdown through.
+ */
+export async function gateWithRemeasure(
+  result: BenchResult,
   base: BenchResult,
   maxRegression: number,
+  measureAgain: (benches: BenchName[]) => Promise<BenchResult>,
   retries = 2,
+  onLine?: (line: string) => void,
 ): Promise<{ result: BenchResult; comparison: Comparison[]; remeasured: BenchName[] }> {
-  const result = await runBenchSuite(o);
   let comparison = compareToBaseline(result, base, maxRegression);
   const remeasured: BenchName[] = [];
   for (let round = 0; round < retries; round++) {
@@ -499,17 +526,24 @@ export async function runBenchGate(
         .map((c) => result.figures.find((f) => f.id === c.id)!.bench),
     );
     if (unsure.size === 0) break;
-    o.onLine?.(`bench: a loss to confirm or call, measuring again: ${[...unsure].join(', ')}`);
-    const again = await runBenchSuite({ ...o, only: [...unsure] });
-    result.figures = result.figures.map((f) => {
-      const more = again.figures.find((x) => x.id === f.id);
-      return more ? pooled(f, more) : f;
-    });
-    setRatios(result.figures);
+    onLine?.(`bench: a loss to confirm or call, measuring again: ${[...unsure].join(', ')}`);
+    const again = await measureAgain([...unsure]);
+    result = { ...result, figures: poolRuns([result, again]).figures };
     remeasured.push(...unsure);
     comparison = compareToBaseline(result, base, maxRegression);
   }
   return { result, comparison, remeasured };
+}
+
+/** The suite run and compared with a baseline (`gateWithRemeasure`, measuring again by running the suite). */
+export async function runBenchGate(
+  o: SuiteOptions,
+  base: BenchResult,
+  maxRegression: number,
+  retries = 2,
+): Promise<{ result: BenchResult; comparison: Comparison[]; remeasured: BenchName[] }> {
+  const result = await runBenchSuite(o);
+  return gateWithRemeasure(result, base, maxRegression, (only) => runBenchSuite({ ...o, only }), retries, o.onLine);
 }
 
 export interface Comparison {
