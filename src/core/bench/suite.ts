@@ -485,13 +485,10 @@ export function poolRuns(runs: BenchResult[]): BenchResult {
   const out: BenchResult = { ...first, figures: first.figures.map((f) => ({ ...f })) };
   for (const r of rest) {
     if (r.params.scale !== first.params.scale)
-      throw new RecallError(
-        'ERR_RECALL_BAD_BASELINE',
-        `runs of different --scale (${first.params.scale}, ${r.params.scale}) cannot be pooled`,
-        {
-          exit: 3,
-        },
-      );
+      throw new RecallError('ERR_RECALL_BAD_BASELINE', `runs at --scale ${first.params.scale} and ${r.params.scale} cannot be pooled`, {
+        exit: 3,
+        fix: 'pool runs measured at one --scale',
+      });
     out.figures = out.figures.map((f) => {
       const more = r.figures.find((x) => x.id === f.id);
       return more ? pooled(f, more) : f;
