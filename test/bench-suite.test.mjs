@@ -69,7 +69,7 @@ describe('recall bench', () => {
   // seconds to minutes (here one vCPU at a time slowed NeighborHash by 40% and the bound by 30% for
   // minutes), so runs taken seconds apart can differ by 20% and no statistic over them can tell that
   // from a loss. The gate's error rates at the 10% default are measured across such states by
-  // `node bench/gate-noise.mjs` (docs/bench.md); here it is held to margins beyond them: a baseline
+  // `recall bench calibrate` (docs/bench.md); here it is held to margins beyond them: a baseline
   // of three runs pooled, unchanged code passing at 25%, a 2x slowdown failing at 25% and at 10%.
   const baselineRuns = [];
   const unchanged = [];
@@ -159,6 +159,53 @@ describe('recall bench', () => {
     const bad = await recall(['bench', '--only', 'hash', '--reps', '1', '--out', join(dir, 'm'), '--baseline', other]);
     assert.equal(bad.code, 3, bad.stderr);
     assert.match(bad.stderr, /other\.json: not a recall bench result/);
+  });
+
+  it('calibrate: replays the gate over recorded runs; a 3x slowdown is never passed, unchanged code never fails at 60%', async () => {
+    const args = [
+      'bench',
+      'calibrate',
+      '--only',
+      'hash',
+      '--runs',
+      '6',
+      '--reps',
+      '3',
+      '--trials',
+      '300',
+      '--bounds',
+      '10%,60%',
+      '--slowdown',
+      '3',
+    ];
+    const r = await recall([...args, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const c = JSON.parse(r.stdout);
+    assert.deepEqual(
+      c.rows.map((x) => [x.baselineRuns, x.maxRegression]),
+      [
+        [1, 0.1],
+        [1, 0.6],
+        [3, 0.1],
+        [3, 0.6],
+      ],
+    );
+    for (const row of c.rows) assert.equal(row.missShare, 0, JSON.stringify(row));
+    for (const row of c.rows.filter((x) => x.maxRegression === 0.6)) assert.equal(row.falseFailShare, 0, JSON.stringify(row));
+    assert.deepEqual(
+      c.drift.map((d) => d.id),
+      ['hash.neighborhash'],
+    );
+    const [d] = c.drift;
+    assert.ok(d.cv > 0 && d.cv < 0.3 && d.min <= d.max, JSON.stringify(d));
+    assert.ok(d.slowedChange < -0.5, `a 3x slowdown lowers the ratio by about 67%: ${d.slowedChange}`);
+    assert.equal(c.recommended, null, 'no recommendation from 6 runs');
+    const few = await recall(['bench', 'calibrate', '--only', 'hash', '--runs', '5', '--baseline-runs', '3']);
+    assert.equal(few.code, 2);
+    assert.match(few.stderr, /--runs 5 is too few for a baseline of 3 runs/);
+    const fraction = await recall(['bench', 'calibrate', '--only', 'hash,vector', '--slowdown', '1.3']);
+    assert.equal(fraction.code, 2);
+    assert.match(fraction.stderr, /only hash repeats a fraction of its work/);
   });
 
   it('the HTML report draws its plots in headless Chromium without console errors', async () => {

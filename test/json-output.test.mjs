@@ -93,6 +93,7 @@ function runs(d) {
     ['bench-hash', ['bench', 'hash', '--slots', '10', '--reps', '1']],
     ['bench-wal', ['bench', 'wal', '--records', '1000', '--dump-keys', '1000', '--dump-changes', '100', '--dir', `${d}/bench-wal`]],
     ['bench', ['bench', '--only', 'hash,wal', '--reps', '1', '--out', `${d}/bench`]],
+    ['bench-calibrate', ['bench', 'calibrate', '--only', 'hash', '--runs', '4', '--reps', '1', '--trials', '100', '--baseline-runs', '1']],
     ['profile-collapse', ['profile', 'collapse', PERF('base', 1), '-o', `${d}/c.folded`]],
     ['profile-merge', ['profile', 'merge', PERF('base', 1), PERF('base', 2), '-o', `${d}/m.folded`]],
     ['profile-diff', ['profile', 'diff', '--base', PERF('base', 1), PERF('base', 2), '--head', PERF('head', 1), PERF('head', 2)], 4],
