@@ -64,8 +64,7 @@ describe('recall bench', () => {
   // the random-access bound (home-slot reads through the same ring of prefetched reads) in the same
   // repetitions; a loss beyond the bound fails when it is beyond the noise band (twice the
   // interquartile range with 9 repetitions) or significant by a rank test over the repetitions; a
-  // loss beyond the bound that is neither is measured again; a ratio regresses only when the
-  // figure's own value does too. The ratio still moves with the machine's state, which lasts from
+  // loss beyond the bound that is neither is measured again. The ratio still moves with the machine's state, which lasts from
   // seconds to minutes (here one vCPU at a time slowed NeighborHash by 40% and the bound by 30% for
   // minutes), so runs taken seconds apart can differ by 20% and no statistic over them can tell that
   // from a loss. The gate's error rates at the 10% default are measured across such states by

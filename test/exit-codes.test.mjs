@@ -57,6 +57,7 @@ const cases = () => ({
     ['bench', '--reps', 'abc'],
     ['bench', '--baseline', FOLDER],
   ],
+  'bench:calibrate': [null, ['bench', 'calibrate', '--runs', 'abc'], null],
   'bench:hash': [null, ['bench', 'hash', '--slots', 'abc'], null],
   'bench:inverted': [['bench', 'inverted', '--dictd', NOPE, '--work', FOLDER], ['bench', 'inverted', '--rounds', 'abc'], null],
   'bench:vector': [

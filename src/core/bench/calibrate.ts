@@ -2,7 +2,7 @@
  * `recall bench calibrate`: how often the `--baseline` gate is wrong on this machine. Runs of
  * unchanged code and runs slowed on purpose (`--slowdown`) are measured in turn, each in its own
  * process (the caller's `measure`), then the gate is replayed exactly as `recall bench --baseline`
- * runs it (`gateWithRemeasure`, its re-measures drawn from the recorded runs of the same kind) over
+ * runs it (`gateWithRemeasure`: a head's re-measures are the next runs recorded after it) over
  * many random draws: for baselines of one or more runs pooled and for each candidate bound, the
  * share of unchanged heads it fails and of slowed heads it passes. Repetitions inside one run agree
  * far better than runs do (a shared machine's state lasts seconds to minutes), so only runs recorded
@@ -83,11 +83,14 @@ export async function calibrateGate(o: CalibrateOptions): Promise<GateCalibratio
     const left = pool.filter((r) => !not.includes(r));
     return Array.from({ length: k }, () => left.splice(Math.floor(rand() * left.length), 1)[0]!);
   };
+  // A head and its two re-measures are runs recorded in a row: in CI a re-measure follows its head
+  // by seconds and often meets the same state of the machine. The baseline comes from other moments.
   const wrongShare = async (baselineRuns: number, bound: number, slow: boolean) => {
     let wrong = 0;
     for (let t = 0; t < o.trials; t++) {
-      const base = draw(plain, baselineRuns, []);
-      const [head, ...again] = draw(slow ? slowed : plain, 3, base);
+      const at = Math.floor(rand() * (o.runs - 2));
+      const [head, ...again] = (slow ? slowed : plain).slice(at, at + 3);
+      const base = draw(plain, baselineRuns, plain.slice(at, at + 3));
       const { comparison } = await gateWithRemeasure(head!, poolRuns(base), bound, async () => again.shift()!);
       const flagged = comparison.filter((c) => c.regressed).map((c) => c.id);
       if (slow ? !ratioIds.every((id) => flagged.includes(id)) : flagged.length > 0) wrong++;
