@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,17 +61,27 @@ export default class BenchCalibrate extends RecallCommand<BenchCalibrateResult> 
 
     const out = await mkdtemp(join(tmpdir(), 'recall-calibrate-'));
     const run = join(this.config.root, 'bin', 'run.js');
+    // Each run in a process of its own. On Ctrl-C the child is stopped and waited for (it removes
+    // its own temp files on the way out) before the scratch folder goes.
     const measure = (slowed: boolean) =>
       new Promise<BenchResult>((resolve, reject) => {
         const args = [run, 'bench', '--only', only.join(','), '--reps', String(flags.reps), '--scale', flags.scale, '--out', out, '--json'];
         if (slowed) for (const b of only) args.push('--slowdown', `${b}=${slowdown}`);
-        execFile(process.execPath, args, { signal: this.signal, maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
-          if (error && !stdout)
-            return reject(this.signal.aborted ? error : new RecallError('ERR_RECALL_INTERNAL', `recall bench failed: ${stderr.trim()}`));
+        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const stop = () => child.kill('SIGTERM');
+        this.signal.addEventListener('abort', stop, { once: true });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code) => {
+          this.signal.removeEventListener('abort', stop);
+          if (this.signal.aborted) return reject(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
           try {
             resolve((JSON.parse(stdout) as { result: BenchResult }).result);
           } catch {
-            reject(new RecallError('ERR_RECALL_INTERNAL', `recall bench printed no result: ${stderr.trim()}`));
+            reject(new RecallError('ERR_RECALL_INTERNAL', `recall bench exited ${code} without a result: ${stderr.trim()}`));
           }
         });
       });
