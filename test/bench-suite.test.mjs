@@ -261,4 +261,13 @@ describe('recall bench', () => {
       await browser.close();
     }
   });
+
+  it('the vector and text gates see a 2x slowdown (their few-millisecond samples used to hide it)', async () => {
+    // against the whole suite measured above: a vector and text run made 2x slower on purpose
+    const baseline = join(dir, 'full', 'bench-result.json');
+    const args = ['--only', 'vector,text', '--reps', '2', '--out', join(dir, 'vt'), '--baseline', baseline];
+    const slow = await bench([...args, '--slowdown', 'vector=2', '--slowdown', 'text=2'], 4);
+    const flagged = slow.comparison.filter((c) => c.regressed).map((c) => c.id);
+    assert.deepEqual(flagged.sort(), ['text.and.qps', 'vector.hnsw.qps@ef40'], JSON.stringify(slow.comparison));
+  });
 });
