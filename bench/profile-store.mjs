@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The profile store at modest sizes, every ratio measured in this one run:
 //  1. ingest vs parse: `recall profile ingest` (parse + sha256 + Parquet + commit) against the
-//     reader alone (what `profile collapse` does) on the same perf text; MB/s of CPU time.
+//     reader alone (what `profile collapse` does) on the same perf text; MB/s of CPU time. Again
+//     with the pods gzipped (`gzip`), as captures are usually kept.
 //  2. store size vs gzip -6 of the same samples' folded text.
 //  3. `profile diff --store` (2 versions x PODS pods) against `profile diff` on the same files.
 //  4. `profile regressions` over VERSIONS x PODS pods of REG_POD_MB of perf text each (generated one
@@ -97,42 +98,51 @@ try {
     files.push(f);
   }
   const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
-  // Interleaved, best of REPS each: the machine's load drifts between runs.
-  let parse;
-  let ing;
+  // The same pods gzipped, as captures are usually kept: the sha256 then covers the compressed bytes.
+  const gzFiles = files.map((f) => {
+    writeFileSync(`${f}.gz`, gzipSync(readFileSync(f), { level: 6 }));
+    return `${f}.gz`;
+  });
   let n = 0;
-  const runs = [];
+  // Parse and ingest of the same files, interleaved (which goes first alternating), best of REPS
+  // each: the machine's load drifts between runs.
+  const pair = async (inputs, labelsFrom) => {
+    let parse;
+    let ing;
+    const runs = [];
+    const parseOnce = () =>
+      timed(async () => {
+        const pods = [];
+        for (const f of inputs) pods.push(await readProfile(f));
+        return pods;
+      });
+    const ingestOnce = async () => {
+      rmSync(join(work, `s1-${n - 1}`), { recursive: true, force: true });
+      return timed(async () => ingest(inputs, { store: join(work, `s1-${n++}`), labels: { app: 'a', version: '1' }, labelsFrom }, job));
+    };
+    for (let r = 0; r < REPS; r++) {
+      let p;
+      let i;
+      if (r % 2 === 0) {
+        p = await parseOnce();
+        i = await ingestOnce();
+      } else {
+        i = await ingestOnce();
+        p = await parseOnce();
+      }
+      runs.push({ parse_cpu_s: p.cpu_s, ingest_cpu_s: i.cpu_s });
+      if (!parse || p.cpu_s < parse.cpu_s) parse = p;
+      if (!ing || i.cpu_s < ing.cpu_s) ing = i;
+    }
+    return { parse, ing, runs };
+  };
   // The first ingest also loads DuckDB's native module (a per-process cost, reported apart), so it
   // runs once before the measured repetitions.
   const load = await timed(async () =>
     ingest(files, { store: join(work, 's1-load'), labels: { app: 'a', version: '1' }, labelsFrom: '{pod}.perf.txt' }, job),
   );
-  for (let r = 0; r < REPS; r++) {
-    const parseOnce = () =>
-      timed(async () => {
-        const pods = [];
-        for (const f of files) pods.push(await readProfile(f));
-        return pods;
-      });
-    const ingestOnce = async () => {
-      rmSync(join(work, `s1-${n - 1}`), { recursive: true, force: true });
-      return timed(async () =>
-        ingest(files, { store: join(work, `s1-${n++}`), labels: { app: 'a', version: '1' }, labelsFrom: '{pod}.perf.txt' }, job),
-      );
-    };
-    let p;
-    let i;
-    if (r % 2 === 0) {
-      p = await parseOnce();
-      i = await ingestOnce();
-    } else {
-      i = await ingestOnce();
-      p = await parseOnce();
-    }
-    runs.push({ parse_cpu_s: p.cpu_s, ingest_cpu_s: i.cpu_s });
-    if (!parse || p.cpu_s < parse.cpu_s) parse = p;
-    if (!ing || i.cpu_s < ing.cpu_s) ing = i;
-  }
+  const gzPair = await pair(gzFiles, '{pod}.perf.txt.gz');
+  const { parse, ing, runs } = await pair(files, '{pod}.perf.txt');
   const storeDir = join(work, `s1-${n - 1}`);
   const folded = new StackCounter();
   for (const p of parse.out) for (const [k, c] of p.stacks) folded.add(k, c.weight, c.samples);
@@ -152,6 +162,15 @@ try {
     ingest_over_parse: ing.cpu_s / parse.cpu_s,
     first_ingest_cpu_s: load.cpu_s,
     runs,
+    gzip: {
+      input_MB: gzFiles.reduce((a, f) => a + statSync(f).size, 0) / 1e6,
+      parse_cpu_s: gzPair.parse.cpu_s,
+      ingest_cpu_s: gzPair.ing.cpu_s,
+      text_MB_per_parse_cpu_s: bytes / 1e6 / gzPair.parse.cpu_s,
+      text_MB_per_ingest_cpu_s: bytes / 1e6 / gzPair.ing.cpu_s,
+      ingest_over_parse: gzPair.ing.cpu_s / gzPair.parse.cpu_s,
+      runs: gzPair.runs,
+    },
   };
   results.size = {
     store_bytes: storeBytes,
