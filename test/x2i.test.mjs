@@ -154,5 +154,7 @@ describe('x2i', () => {
     assert.ok(row.apcl.neighborHash < row.apcl.linearProbing);
     for (const k of ['random-access bound', 'NeighborHash scalar', 'NeighborHash AMAC W=16', 'linear probing scalar', 'JS Map<bigint>'])
       assert.ok(row.nsPerLookup[k] > 0, k);
+    // The bound reads the lines the lookups read: the hits' APCL, and for the 10% misses at least their home line.
+    assert.ok(row.linesPerLookup >= 1 && row.linesPerLookup <= row.apcl.neighborHash + 0.1, `${row.linesPerLookup} lines a lookup`);
   });
 });

@@ -440,10 +440,13 @@ export interface Native {
     table: HashBenchHandle,
     keys: BigUint64Array,
     out: BigUint64Array,
-    mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random' | 'bound' | 'bound-ring',
+    mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random' | 'bound' | 'bound-ring' | 'bound-lines',
     ring?: number,
+    offsets?: BigUint64Array,
   ): number;
   hashBenchApcl(table: HashBenchHandle): number;
+  /** One entry per cache line the lookups of `keys` read: the plan of the 'bound-lines' bound. */
+  hashBenchLinesRead(table: HashBenchHandle, keys: BigUint64Array): { keys: BigUint64Array; offsets: BigUint64Array };
 }
 
 export interface VectorBuildOptions {

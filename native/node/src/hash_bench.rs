@@ -11,6 +11,7 @@ js_fn! {
     js_hash_bench_build => hash_bench_build;
     js_hash_bench_lookup => hash_bench_lookup;
     js_hash_bench_apcl => hash_bench_apcl;
+    js_hash_bench_lines_read => hash_bench_lines_read;
 }
 
 pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
@@ -21,6 +22,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"hashBenchBuild", Some(js_hash_bench_build)),
             export(c"hashBenchLookup", Some(js_hash_bench_lookup)),
             export(c"hashBenchApcl", Some(js_hash_bench_apcl)),
+            export(c"hashBenchLinesRead", Some(js_hash_bench_lines_read)),
         ],
     )
 }
@@ -58,9 +60,9 @@ fn hash_bench_build(env: Env, info: napi_callback_info) -> JsResult<napi_value> 
     env.external(t, &BENCH_TAG)
 }
 
-/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random' | 'bound' | 'bound-ring', ring = 16): number of hits for 'scalar' and 'amac' (a checksum for 'random'; 0 for the timed batch rows and the bounds: 'bound' reads through as many lookups in flight as 'amac' with `ring`, 'bound-ring' through exactly `ring`). Batch modes leave MISSING (2^64 - 1) in `out` for a key not in the table.
+/// hashBenchLookup(handle, keys, out: BigUint64Array, mode: 'scalar' | 'amac' | 'amac-scalar' | 'amac-avx512' | 'random' | 'bound' | 'bound-ring' | 'bound-lines', ring = 16, offsets?: BigUint64Array): number of hits for 'scalar' and 'amac' (a checksum for 'random'; 0 for the timed batch rows and the bounds: 'bound' reads through as many lookups in flight as 'amac' with `ring`, 'bound-ring' through exactly `ring`, 'bound-lines' the plan of hashBenchLinesRead, `keys` and `offsets`, through exactly `ring`). Batch modes leave MISSING (2^64 - 1) in `out` for a key not in the table.
 fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
-    let a = Args::<5>::get(env, info)?;
+    let a = Args::<6>::get(env, info)?;
     let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
     let keys = unsafe { env.typed_array::<u64>(a.argv[1], "keys")? };
     let out = unsafe { env.typed_array_mut::<u64>(a.argv[2], "out")? };
@@ -78,6 +80,14 @@ fn hash_bench_lookup(env: Env, info: napi_callback_info) -> JsResult<napi_value>
         }
         ("bound-ring", _) => {
             baseline::random_access_ring(slots, keys, out, t.seed, ring);
+            0
+        }
+        ("bound-lines", _) => {
+            let offsets = unsafe { env.typed_array::<u64>(a.argv[5], "offsets")? };
+            if offsets.len() != keys.len() {
+                return Err(recall_core::Error::LengthMismatch { what: "offsets", expected: keys.len(), got: offsets.len() }.into());
+            }
+            baseline::random_access_lines(slots, keys, offsets, out, t.seed, ring);
             0
         }
         ("random", _) => return env.double((baseline::random_access(slots, keys, t.seed) & ((1 << 52) - 1)) as f64),
@@ -113,6 +123,22 @@ fn fill(out: &mut [u64], keys: &[u64], get: impl Fn(u64) -> Option<u64>) -> usiz
         }
     }
     hits
+}
+
+/// hashBenchLinesRead(handle, keys: BigUint64Array): { keys, offsets } (BigUint64Arrays), one entry
+/// per cache line the NeighborHash lookups of `keys` read: the plan of the 'bound-lines' bound.
+fn hash_bench_lines_read(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<2>::get(env, info)?;
+    let t = env.external_ref::<BenchTable>(a.argv[0], &BENCH_TAG, "table")?;
+    if t.linear {
+        return Err(err("ERR_RECALL_INVALID_ARG", "hashBenchLinesRead takes a NeighborHash table"));
+    }
+    let keys = unsafe { env.typed_array::<u64>(a.argv[1], "keys")? };
+    let (line_keys, offsets) = baseline::lines_read(&Table::new(t.slots.as_slice(), t.seed), keys);
+    let o = env.object()?;
+    env.set(o, c"keys", env.typed_array_from_vec(line_keys)?)?;
+    env.set(o, c"offsets", env.typed_array_from_vec(offsets)?)?;
+    Ok(o)
 }
 
 /// hashBenchApcl(handle): average cache lines per hit lookup

@@ -134,35 +134,43 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64]) 
     }
 }
 
-/// The random-access bound on the AVX-512 ring (see `baseline::random_access_ring`): `ring`
-/// vectors of 8 consecutive keys in flight; a vector's 8 home slots are prefetched as it enters
-/// and their words gathered, stored to `out`, `ring` steps later. Panics when `available()` is false.
-pub fn random_access_ring_avx512(slots: &[Slot], keys: &[u64], out: &mut [u64], seed: u64, ring: usize) {
+/// The random-access bounds on the AVX-512 ring (see `baseline::random_access_ring` and
+/// `random_access_lines`): `ring` vectors of 8 consecutive reads in flight; a vector's 8 slots (each
+/// key's home, `offsets` past it when given) are prefetched as it enters and their words gathered,
+/// stored to `out`, `ring` steps later. Panics when `available()` is false.
+pub fn random_access_ring_avx512(slots: &[Slot], keys: &[u64], offsets: &[u64], out: &mut [u64], seed: u64, ring: usize) {
     assert!(out.len() == keys.len(), "output length must match the keys");
+    assert!(offsets.is_empty() || offsets.len() == keys.len(), "one offset per key, or none");
     assert!(available(), "AVX-512F/DQ not available");
     #[cfg(target_arch = "x86_64")]
     // SAFETY: the CPU features were checked just above.
     unsafe {
-        match ring.clamp(1, 16).next_power_of_two() {
-            1 => bound_avx512::<1>(slots, keys, out, seed),
-            2 => bound_avx512::<2>(slots, keys, out, seed),
-            4 => bound_avx512::<4>(slots, keys, out, seed),
-            8 => bound_avx512::<8>(slots, keys, out, seed),
-            _ => bound_avx512::<16>(slots, keys, out, seed),
+        let off = !offsets.is_empty();
+        match (ring.clamp(1, 16).next_power_of_two(), off) {
+            (1, false) => bound_avx512::<1, false>(slots, keys, offsets, out, seed),
+            (2, false) => bound_avx512::<2, false>(slots, keys, offsets, out, seed),
+            (4, false) => bound_avx512::<4, false>(slots, keys, offsets, out, seed),
+            (8, false) => bound_avx512::<8, false>(slots, keys, offsets, out, seed),
+            (_, false) => bound_avx512::<16, false>(slots, keys, offsets, out, seed),
+            (1, true) => bound_avx512::<1, true>(slots, keys, offsets, out, seed),
+            (2, true) => bound_avx512::<2, true>(slots, keys, offsets, out, seed),
+            (4, true) => bound_avx512::<4, true>(slots, keys, offsets, out, seed),
+            (8, true) => bound_avx512::<8, true>(slots, keys, offsets, out, seed),
+            (_, true) => bound_avx512::<16, true>(slots, keys, offsets, out, seed),
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn bound_avx512<const W: usize>(slots: &[Slot], keys: &[u64], out: &mut [u64], seed: u64) {
+unsafe fn bound_avx512<const W: usize, const OFF: bool>(slots: &[Slot], keys: &[u64], offsets: &[u64], out: &mut [u64], seed: u64) {
     let n = keys.len();
     let mask = slots.len() - 1;
-    let home = |k: u64| (super::mix(k, seed) as usize) & mask;
+    let at = |q: usize| (super::mix(keys[q], seed).wrapping_add(if OFF { offsets[q] } else { 0 }) as usize) & mask;
     let whole = n / 8;
     if whole < W {
-        for (o, &k) in out.iter_mut().zip(keys) {
-            *o = slots[home(k)].word;
+        for (q, o) in out.iter_mut().enumerate() {
+            *o = slots[at(q)].word;
         }
         return;
     }
@@ -173,7 +181,12 @@ unsafe fn bound_avx512<const W: usize>(slots: &[Slot], keys: &[u64], out: &mut [
     let enter = |g: usize| {
         // SAFETY: g < whole, so keys[8g..8g + 8] is in bounds.
         let k = unsafe { _mm512_loadu_si512(keys.as_ptr().add(8 * g).cast()) };
-        let o = _mm512_slli_epi64::<4>(_mm512_and_si512(mix8(k, vseed), vmask));
+        let mut h = mix8(k, vseed);
+        if OFF {
+            // SAFETY: offsets has the keys' length (checked by the caller).
+            h = _mm512_add_epi64(h, unsafe { _mm512_loadu_si512(offsets.as_ptr().add(8 * g).cast()) });
+        }
+        let o = _mm512_slli_epi64::<4>(_mm512_and_si512(h, vmask));
         let mut a = [0u64; 8];
         // SAFETY: an unaligned store into a local array of 8 u64.
         unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), o) };
@@ -198,6 +211,6 @@ unsafe fn bound_avx512<const W: usize>(slots: &[Slot], keys: &[u64], out: &mut [
         }
     }
     for q in 8 * whole..n {
-        out[q] = slots[home(keys[q])].word;
+        out[q] = slots[at(q)].word;
     }
 }

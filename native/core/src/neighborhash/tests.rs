@@ -152,3 +152,47 @@ fn the_ring_bound_reads_every_keys_home_slot() {
         }
     }
 }
+
+#[test]
+fn the_lines_bound_reads_every_line_a_lookup_reads() {
+    let mut r = Rng(11);
+    let pairs: Vec<(u64, u64)> = (0..3000).map(|_| (r.next() | 1, r.next() & PAYLOAD_MASK)).collect();
+    let (slots, _) = build(&pairs, 9).unwrap();
+    let t = Table::new(&slots, 9);
+    // Hits and misses.
+    let keys: Vec<u64> = (0..2000).map(|i| if i % 10 == 9 { r.next() | 1 } else { pairs[(r.next() % 3000) as usize].0 }).collect();
+    let (line_keys, offsets) = baseline::lines_read(&t, &keys);
+    // The plan, walked by hand: a line per change of line along each chain, ending at the key or the chain's end.
+    let mask = slots.len() - 1;
+    let mut want = Vec::new();
+    for &k in &keys {
+        let mut i = t.home(k);
+        let mut line = usize::MAX;
+        loop {
+            if i / SLOTS_PER_LINE != line {
+                line = i / SLOTS_PER_LINE;
+                want.push((k, i));
+            }
+            if slots[i].key == k || slots[i].next() == 0 {
+                break;
+            }
+            i = (i as i64 + slots[i].next()) as usize;
+        }
+    }
+    let got: Vec<(u64, usize)> =
+        line_keys.iter().zip(&offsets).map(|(&k, &o)| (k, (t.home(k) as u64).wrapping_add(o) as usize & mask)).collect();
+    assert_eq!(got, want);
+    // Hits read APCL lines on average: over every stored key, the plan's length is the APCL's.
+    let stored: Vec<u64> = pairs.iter().map(|p| p.0).collect();
+    let a = apcl(&t);
+    let per_key = baseline::lines_read(&t, &stored).0.len() as f64 / stored.len() as f64;
+    assert!((per_key - a.lines).abs() < 1e-9, "{per_key} lines a key against APCL {}", a.lines);
+    assert!(a.lines > 1.0, "some chain crosses a line");
+    // The bound reads exactly those slots, at every ring size and on both paths.
+    let words: Vec<u64> = want.iter().map(|&(_, i)| slots[i].word).collect();
+    for w in [4usize, 16, 64, 128] {
+        let mut out = vec![0u64; line_keys.len()];
+        baseline::random_access_lines(&slots, &line_keys, &offsets, &mut out, 9, w);
+        assert_eq!(out, words, "ring {w}");
+    }
+}
