@@ -11,9 +11,8 @@ pub const DEFAULT_RING: usize = 32;
 
 /// Look up `keys[q]` for every q: `out[q]` is its payload, or `MISSING` (no
 /// payload is that wide) when the key is not in the table. One array, not a
-/// payload array and a hit array: the vector ring scatters its answers and has
-/// no byte scatter, and a separate pass for the hit flags cost it 0.85 ns a
-/// lookup. `ring` is rounded up to a power of two >= 4; below twice that many
+/// payload array and a hit array: the vector ring stores its answers a word per
+/// lane, and a separate pass for the hit flags cost it 0.85 ns a lookup. `ring` is rounded up to a power of two >= 4; below twice that many
 /// keys the plain loop is used.
 ///
 /// Branch-light AMAC: every visit to a ring entry does the same work (compare,

@@ -1,5 +1,5 @@
 //! AVX-512 multi-key AMAC: each ring entry is a vector of 8
-//! lookups. One step gathers the 8 slots (key word and value word), compares,
+//! lookups. One step loads the 8 slots (key word and value word), compares,
 //! writes the finished lanes' answers at their query index, refills those
 //! lanes from the key stream (expand-load, hashed 8 at a time) and advances
 //! the others one chain hop; then it prefetches the 8 next slots and yields to
@@ -69,11 +69,12 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64]) 
     let mut vidx = [_mm512_setzero_si512(); W];
     let mut vq = [_mm512_setzero_si512(); W];
     let mut next = 0usize;
-    let prefetch8 = |idx: __m512i| {
-        let mut a = [0u64; 8];
+    // Each entry's 8 slot indexes, stored for their prefetches: its next step loads the slots from them.
+    let mut at = [[0u64; 8]; W];
+    let prefetch8 = |idx: __m512i, a: &mut [u64; 8]| {
         // SAFETY: an unaligned store into a local array of 8 u64.
         unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), idx) };
-        for &i in &a {
+        for &i in a.iter() {
             crate::prefetch::prefetch(base.wrapping_add((i as usize) * 16));
         }
     };
@@ -82,29 +83,47 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64]) 
         vkey[j] = unsafe { _mm512_loadu_si512(keys.as_ptr().add(next).cast()) };
         vq[j] = _mm512_add_epi64(iota, _mm512_set1_epi64(next as i64));
         vidx[j] = _mm512_and_si512(mix8(vkey[j], vseed), vmask);
-        prefetch8(vidx[j]);
+        prefetch8(vidx[j], &mut at[j]);
         next += 8;
     }
     let vpayload = _mm512_set1_epi64(PAYLOAD_MASK as i64);
     let vmiss = _mm512_set1_epi64(MISSING as i64);
+    let even = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
+    let odd = _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1);
     let mut j = 0;
     let mut lane_q = [0u64; 8];
+    let mut answers = [0u64; 8];
     while next + 8 <= n {
-        // Slot i's key word is at base + 16i, its value word at base + 16i + 8.
-        let off = _mm512_slli_epi64::<4>(vidx[j]);
+        // Slot i (its key word, then its value word) is the 16 bytes at base + 16i. Eight 16-byte
+        // loads transposed into a vector of keys and one of value words, and below eight plain
+        // stores of the answers, measured 13-20% fewer ns per lookup at 2^16, 2^22 and 2^25 slots
+        // than two gathers and a masked scatter (AMD Zen 5; either change alone gained nothing).
+        let a = &at[j];
         // SAFETY: every index is <= mask, inside the table.
-        let sk = unsafe { _mm512_i64gather_epi64::<1>(off, base.cast()) };
-        let sw = unsafe { _mm512_i64gather_epi64::<1>(off, base.add(8).cast()) };
+        let slot = |l: usize| unsafe { _mm_loadu_si128(base.add((a[l] as usize) * 16).cast()) };
+        let pair = |l: usize| _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(slot(l)), slot(l + 1));
+        let lo = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(pair(0)), pair(2));
+        let hi = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(pair(4)), pair(6));
+        let sk = _mm512_permutex2var_epi64(lo, even, hi);
+        let sw = _mm512_permutex2var_epi64(lo, odd, hi);
         let hit = _mm512_cmpeq_epi64_mask(sk, vkey[j]);
         let delta = _mm512_srai_epi64::<{ PAYLOAD_BITS }>(sw);
         let done = hit | _mm512_cmpeq_epi64_mask(delta, _mm512_setzero_si512());
-        // Finished lanes: the payload (a miss as MISSING) scattered to the query's own index. One
-        // masked scatter, not a loop over the lanes: that loop's exit, after 3 to 8 lanes,
-        // mispredicted on most steps and made the ring 2.6x slower on a cache-resident table.
+        // Every lane's answer (the payload, a miss as MISSING) is stored at its query's index; a lane
+        // still running stores a provisional one that its last step overwrites. No loop over the
+        // finished lanes: its exit, after 3 to 8 lanes, mispredicted on most steps and made the ring
+        // 2.6x slower on a cache-resident table.
         let answer = _mm512_mask_and_epi64(vmiss, hit, sw, vpayload);
-        // SAFETY: every lane of vq in `done` is a query index < n = out.len().
-        unsafe { _mm512_mask_i64scatter_epi64::<8>(out.as_mut_ptr().cast(), done, vq[j], answer) };
-        // Refill them with the next keys, in order.
+        // SAFETY: stores into local arrays of 8 u64; every lane of vq is a query index < n = out.len().
+        unsafe {
+            _mm512_storeu_si512(lane_q.as_mut_ptr().cast(), vq[j]);
+            _mm512_storeu_si512(answers.as_mut_ptr().cast(), answer);
+            let o = out.as_mut_ptr();
+            for l in 0..8 {
+                *o.add(lane_q[l] as usize) = answers[l];
+            }
+        }
+        // Refill the finished lanes with the next keys, in order.
         // SAFETY: next + popcount(done) <= next + 8 <= n.
         vkey[j] = unsafe { _mm512_mask_expandloadu_epi64(vkey[j], done, keys.as_ptr().add(next).cast()) };
         vq[j] = _mm512_mask_expand_epi64(vq[j], done, _mm512_add_epi64(iota, _mm512_set1_epi64(next as i64)));
@@ -112,7 +131,7 @@ unsafe fn ring_avx512<const W: usize>(t: &Table, keys: &[u64], out: &mut [u64]) 
         let hop = _mm512_and_si512(_mm512_add_epi64(vidx[j], delta), vmask);
         let home = _mm512_and_si512(mix8(vkey[j], vseed), vmask);
         vidx[j] = _mm512_mask_blend_epi64(done, hop, home);
-        prefetch8(vidx[j]);
+        prefetch8(vidx[j], &mut at[j]);
         j = (j + 1) & (W - 1);
     }
     // Drain: finish every lane in flight one by one, then the few keys left.
