@@ -8,7 +8,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -50,9 +49,28 @@ async function sniff(path: string, n: number): Promise<{ head: Uint8Array; gzip:
   }
 }
 
-function openStream(path: string, gz: boolean, onRaw?: (chunk: Buffer) => void): Readable {
+/**
+ * The chunks of a file read into one reused buffer: each is valid until the next is asked for.
+ * A stream's fresh buffer per chunk cost 3-4x the system time (new pages faulted in) on 44 MB of
+ * perf text; every consumer here is done with a chunk before it asks for the next.
+ */
+async function* plainChunks(path: string): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (!bytesRead) return;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function openStream(path: string, gz: boolean, onRaw?: (chunk: Buffer) => void): AsyncIterable<Buffer> & { destroy?: () => void } {
+  if (!gz) return plainChunks(path);
   const raw = createReadStream(path, { highWaterMark: CHUNK });
-  if (!gz) return raw;
   const gunzip = createGunzip({ chunkSize: CHUNK });
   raw.on('error', (e) => gunzip.destroy(e));
   // pipe() reads by 'data' events, so one more listener sees every compressed chunk once.
@@ -156,7 +174,7 @@ export async function forEachLine(
   const stream = openStream(path, gz, options.onRaw);
   const rawInLoop = gz ? undefined : options.onRaw;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream) {
       options.signal?.throwIfAborted();
       rawInLoop?.(chunk);
       bytes += chunk.length;
@@ -179,7 +197,7 @@ export async function forEachLine(
       fix: gz ? 'the gzip stream is damaged or truncated; re-copy the file' : 'check the file',
     });
   } finally {
-    stream.destroy();
+    stream.destroy?.();
   }
   lines.emit(decoder?.decode() ?? '');
   lines.end();
