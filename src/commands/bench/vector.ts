@@ -15,7 +15,7 @@ Peers: hnswlib-node and usearch from npm (installed into --cache on first use, n
 Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search; the summary gives ratios to the best peer of each kind (graph, IVF) at recall 0.95 and 0.99. Writes the curves as JSON and an HTML plot to --out-dir. Takes minutes (the 1M set: an hour).`;
   static override examples = ['<%= config.bin %> bench vector', '<%= config.bin %> bench vector --data synth1m --runs 1'];
   static override flags = {
-    data: Flags.string({ description: 'data set', options: ['fashion', 'synth1m', 'tiny'], default: 'fashion' }),
+    data: Flags.string({ description: 'data set', options: ['fashion', 'synth1m', 'synth200k', 'tiny'], default: 'fashion' }),
     runs: Flags.integer({ description: 'search rounds per setting; the best is kept', default: 2, min: 1 }),
     engines: Flags.string({ description: `engines, comma-separated: ${ENGINES.join(', ')}`, default: ENGINES.join(',') }),
     'fashion-dir': Flags.string({ description: 'the Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)' }),
@@ -35,7 +35,7 @@ Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search
     const r = await runVectorBench({
       work: flags.work ?? join(benchCacheDir(), 'ann'),
       cache: flags.cache ?? benchCacheDir(),
-      dataset: flags.data as 'fashion' | 'synth1m' | 'tiny',
+      dataset: flags.data as 'fashion' | 'synth1m' | 'synth200k' | 'tiny',
       fashionDir: flags['fashion-dir'],
       runs: flags.runs,
       engines,

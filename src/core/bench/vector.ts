@@ -18,7 +18,7 @@ const tools = fileURLToPath(new URL('../../../scripts/bench-tools/', import.meta
 /** The npm peers' versions. */
 const PEERS = { 'hnswlib-node': '3.0.0', usearch: '2.25.3' };
 
-export type VectorDataset = 'fashion' | 'synth1m' | 'tiny';
+export type VectorDataset = 'fashion' | 'synth1m' | 'synth200k' | 'tiny';
 
 export interface VectorBenchOptions {
   /** Data sets go here (made the first time). */
@@ -92,15 +92,17 @@ interface ResultLine {
 const DATASETS: Record<VectorDataset, (o: VectorBenchOptions) => AnnDataset> = {
   fashion: (o) => ({ kind: 'fashion', src: o.fashionDir }),
   synth1m: () => ({ kind: 'synthetic', n: 1_000_000, dim: 128, nq: 1000, seed: 1 }),
+  synth200k: () => ({ kind: 'synthetic', n: 200_000, dim: 128, nq: 1000, seed: 1 }),
   tiny: () => ({ kind: 'synthetic', n: 3000, dim: 16, nq: 200, seed: 1 }),
 };
 
 function specsFor(dataset: VectorDataset, runs: number): Spec[] {
   // The synthetic 1M set is hard for graphs: every graph index measured 0.93-0.95 recall at ef 320,
   // so its sweep goes on to 1280 to reach 0.95 and 0.99.
-  const efs = dataset === 'synth1m' ? [10, 20, 40, 80, 160, 320, 640, 1280] : [10, 15, 20, 30, 40, 80, 160];
-  const efC = dataset === 'synth1m' ? 100 : 200;
-  const nlist = dataset === 'fashion' ? 1024 : dataset === 'synth1m' ? 4096 : 32;
+  const synth = dataset === 'synth1m' || dataset === 'synth200k';
+  const efs = synth ? [10, 20, 40, 80, 160, 320, 640, 1280] : [10, 15, 20, 30, 40, 80, 160];
+  const efC = synth ? 100 : 200;
+  const nlist = dataset === 'fashion' ? 1024 : dataset === 'synth1m' ? 4096 : dataset === 'synth200k' ? 1024 : 32;
   const probes = [4, 8, 16, 32, 64].filter((p) => p <= nlist);
   const hnsw = { m: 16, efConstruction: efC };
   const sweep = efs.map((ef) => ({ ef }));

@@ -2,9 +2,10 @@
 //! 2M links per node, upper levels M; search descends greedily from the entry
 //! point and runs a best-first search with `ef` candidates on level 0.
 //!
-//! Deterministic, parallel build: nodes are inserted in id order in batches.
+//! Deterministic, parallel build: nodes are inserted in batches, highest level
+//! first (a seeded order within a level).
 //! Every node of a batch searches the graph as it was before the batch (in
-//! parallel, read-only), then its links are set in id order, then the reverse
+//! parallel, read-only), then its links are set in insertion order, then the reverse
 //! links are added grouped by target node (in parallel, each target's list
 //! updated from its sources in id order). Batches start at one node and grow
 //! with the graph, so the result depends on the seed and the data only, not
@@ -310,7 +311,13 @@ impl Hnsw {
         if n == 0 {
             return Ok(g);
         }
-        g.max_level = g.levels[0] as u32;
+        // Insertion order: the highest levels first, in a seeded order within a level (as faiss
+        // inserts), so the upper layers are complete before the level-0 nodes join them, and the
+        // input's order does not shape the graph.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| (Reverse(g.levels[i]), splitmix(seed ^ 0x6c8e_9cf5_7093_2bd5 ^ i as u64), i));
+        g.entry = order[0] as u32;
+        g.max_level = g.levels[order[0]] as u32;
         let threads = threads.max(1);
         let mut start = 1usize;
         // Per-thread scratch.
@@ -319,7 +326,7 @@ impl Hnsw {
             cancel.check()?;
             // Small batches while the graph is small, up to 256 nodes.
             let batch = (start / 16).clamp(1, 256).min(n - start);
-            let ids: Vec<usize> = (start..start + batch).collect();
+            let ids: Vec<usize> = order[start..start + batch].to_vec();
             // 1. each new node's neighbours per level, against the graph before the batch
             let per = ids.len().div_ceil(threads);
             let gref = &g;
@@ -354,7 +361,7 @@ impl Hnsw {
                     .collect();
                 handles.into_iter().flat_map(|h| h.join().expect("hnsw build thread panicked")).collect()
             });
-            // 2. forward links, in id order
+            // 2. forward links, in insertion order
             let mut reverse: Vec<(u32, u8, u32)> = Vec::new();
             for (&i, lv) in ids.iter().zip(&found) {
                 for (level, to) in lv.iter().enumerate() {
