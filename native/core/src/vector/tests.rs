@@ -506,3 +506,39 @@ fn an_ivf_batch_holds_at_most_32_mib_of_queries_in_whole_panels() {
         assert_eq!(ivf_batch(stride) % panel, 0);
     }
 }
+
+#[test]
+fn hnsw_finds_as_much_in_rows_sorted_by_cluster_as_in_shuffled_ones() {
+    // Rows that arrive cluster by cluster (an export sorted by category, say): inserted in input
+    // order, a batch of the parallel build holds one cluster's rows, which cannot link to each
+    // other. The build inserts in a seeded order instead, so the input's order does not matter.
+    let (clusters, per, dim) = (48usize, 250usize, 16usize);
+    let n = clusters * per;
+    let centers = rng_data(clusters, dim, 11);
+    let noise = rng_data(n, dim, 12);
+    let mut sorted = vec![0f32; n * dim];
+    for r in 0..n {
+        for j in 0..dim {
+            sorted[r * dim + j] = centers[(r / per) * dim + j] * 4.0 + noise[r * dim + j];
+        }
+    }
+    // The same rows shuffled (a seeded permutation), each keeping its id.
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut s = 99u64;
+    for i in (1..n).rev() {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        perm.swap(i, ((s >> 33) as usize) % (i + 1));
+    }
+    let shuffled: Vec<f32> = perm.iter().flat_map(|&r| sorted[r * dim..(r + 1) * dim].iter().copied()).collect();
+    let qs: Vec<f32> = (0..100).flat_map(|q| (0..dim).map(move |j| (q, j))).map(|(q, j)| sorted[(q * 37 % n) * dim + j] + 0.01).collect();
+    let opts = BuildOptions { kind: IndexType::Hnsw, m: 8, ef_construction: 64, seed: 3, threads: 2, ..Default::default() };
+    let p = params(10, 40, 0, 0);
+    let build = |rows: &[f32], ids: &[u64]| VectorIndex::build(rows, ids, dim, &opts, &CancelToken::new()).unwrap();
+    let sorted_ids: Vec<u64> = (0..n as u64).collect();
+    let shuffled_ids: Vec<u64> = perm.iter().map(|&r| r as u64).collect();
+    let a = recall(&build(&sorted, &sorted_ids), &sorted, n, dim, &qs, &p, Metric::L2);
+    // Searched with the sorted rows' ids: the shuffled index returns each row's own id.
+    let b = recall(&build(&shuffled, &shuffled_ids), &sorted, n, dim, &qs, &p, Metric::L2);
+    assert!(a >= 0.9 && b >= 0.9, "recall@10 at ef 40: sorted input {a}, shuffled {b}");
+    assert!(a >= b - 0.02, "rows sorted by cluster found less: {a} against {b} shuffled");
+}
