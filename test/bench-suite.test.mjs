@@ -118,8 +118,19 @@ describe('recall bench', () => {
     assert.ok(gateDecision(wide, slowed, 0.1).p < 0.01);
     // and a head that only overlaps the baseline's spread is not
     assert.equal(gateDecision(wide, [8.5, 9.5, 10.5, 7.5, 8.8, 8, 11, 8.6, 8.7], 0.1).regressed, false);
-    // below 5 repetitions a side only the band decides
+    // where the sizes cannot reach p 0.01 (3 against 3: 1 in 20 at best) only the band decides
     assert.equal(gateDecision([10, 12, 8], [8.4, 8.6, 8.5], 0.1).p, 1);
+    // a one-run baseline (3 repetitions) against a head measured twice more (9): a 3x slowdown whose
+    // three runs sit in different states of the machine has a band (2 x IQR) wider than the loss, but
+    // every repetition lies below every baseline one, which 3 against 9 can show (calibrate missed it)
+    const threeX = [0.18, 0.19, 0.2, 0.26, 0.27, 0.28, 0.34, 0.36, 0.4];
+    assert.ok(gateDecision([0.6, 0.62, 0.58], threeX, 0.1).noise > 0.6, 'the band is wider than the loss');
+    assert.equal(gateDecision([0.6, 0.62, 0.58], threeX, 0.1).regressed, true);
+    assert.equal(
+      gateDecision([0.6, 0.62, 0.58], [0.57, 0.58, 0.56, 0.55, 0.57, 0.58, 0.59, 0.56, 0.57], 0.1).regressed,
+      false,
+      'within the bound',
+    );
   });
 
   it('the gate: --slowdown 2 fails at 25% and 10%, measured again before it stands', async () => {

@@ -591,7 +591,7 @@ export interface Comparison {
   change: number;
   /** The noise band: the larger relative spread (max - min over the median) of the two runs' repetitions. */
   noise: number;
-  /** One-sided rank-test p-value of a loss over the repetitions (1 below 5 repetitions a side). */
+  /** One-sided rank-test p-value of a loss over the repetitions (1 where the repetitions are too few to reach p 0.01). */
   pValue: number;
   /**
    * Whether the gate applies: ratios to an anchor and machine-independent figures (recall) are gated;
@@ -604,15 +604,24 @@ export interface Comparison {
 export interface GateDecision {
   change: number;
   noise: number;
-  /** One-sided rank-test p-value of the head's repetitions being lower than the baseline's (1 below 5 repetitions a side). */
+  /** One-sided rank-test p-value of the head's repetitions being lower than the baseline's (1 where the repetitions are too few to reach p 0.01). */
   p: number;
   regressed: boolean;
 }
 
-/** Repetitions a side from which the rank test can tell a loss (5 against 5 reach p = 0.004 at best). */
-const RANK_TEST_REPS = 5;
 /** The rank test's level: a loss this unlikely under unchanged code is one. */
 const RANK_TEST_P = 0.01;
+
+/**
+ * Whether a rank test over these many repetitions can reach RANK_TEST_P at all: its smallest
+ * p-value, every head repetition below every baseline one, is 1 / C(nb + nh, nb). 3 against 3
+ * (1 in 20) cannot; 3 against 9, a one-run baseline against a head measured twice more, can.
+ */
+function rankTestCanTell(nb: number, nh: number): boolean {
+  let ways = 1;
+  for (let i = 1; i <= Math.min(nb, nh); i++) ways = (ways * (nb + nh - i + 1)) / i;
+  return 1 / ways <= RANK_TEST_P;
+}
 
 /**
  * Relative spread of repeated measurements over their median: max - min below 7 repetitions, twice
@@ -631,7 +640,7 @@ export function relativeSpread(samples: number[]): number {
 /**
  * The gate on one figure, from the repetitions of the baseline and the head (oriented so that
  * higher is better): the change of the medians fails only when it is a loss beyond the bound and
- * either beyond the noise band (the larger spread of the two runs) or, from 5 repetitions a side,
+ * either beyond the noise band (the larger spread of the two runs) or, where the repetitions are enough to reach p 0.01 (3 against 3 are not),
  * significant by a one-sided Mann-Whitney U test. The band alone let a real loss through whenever
  * one disturbed run widened it; the rank test looks at every repetition, so a few disturbed ones do
  * not hide a loss the others all show, and a run-to-run wobble within the bound never fails.
@@ -639,7 +648,7 @@ export function relativeSpread(samples: number[]): number {
 export function gateDecision(base: number[], head: number[], maxRegression: number): GateDecision {
   const change = q(head, 0.5) / q(base, 0.5) - 1;
   const noise = Math.max(relativeSpread(base), relativeSpread(head));
-  const p = base.length >= RANK_TEST_REPS && head.length >= RANK_TEST_REPS ? mannWhitneyP(base, head, false) : 1;
+  const p = rankTestCanTell(base.length, head.length) ? mannWhitneyP(base, head, false) : 1;
   return { change, noise, p, regressed: change < -maxRegression && (-change > noise || p <= RANK_TEST_P) };
 }
 
