@@ -102,9 +102,21 @@ describe('recall shard', { concurrency: 2 }, () => {
     assert.deepEqual(snapshot(out), first);
     const m = JSON.parse(first['manifest.json']);
     assert.equal(m.hash.id, 'xxh64');
-    assert.equal(m.inputs[0].sha256.length, 64);
+    assert.equal(m.inputs[0].sha256, createHash('sha256').update(readFileSync(fx.ev_zstd_v2)).digest('hex'));
     assert.equal(m.shards[3].file, 'shard-00003-of-00005.parquet');
     assert.ok(!('date' in m) && !JSON.stringify(m).includes(new Date().getFullYear() + '-'), 'no timestamps');
+  });
+
+  it('file checksums are right at every chunk boundary (empty, one byte, 1 MiB +- 1, several MiB)', async () => {
+    const { sha256File } = await import('../dist/core/io/sha256.js');
+    const MiB = 1 << 20;
+    for (const size of [0, 1, MiB - 1, MiB, MiB + 1, 3 * MiB + 7]) {
+      const f = join(dir, `sum-${size}.bin`);
+      const bytes = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 2654435761) >>> 24;
+      writeFileSync(f, bytes);
+      assert.equal(await sha256File(f), createHash('sha256').update(bytes).digest('hex'), `${size} bytes`);
+    }
   });
 
   it('recall verify checks a shard folder against its manifest', async () => {

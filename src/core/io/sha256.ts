@@ -1,9 +1,30 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 
-/** The sha256 of a file (hex), read in 1 MiB chunks. */
+const CHUNK = 1 << 20;
+
+/**
+ * The sha256 of a file (hex). Two reused 1 MiB buffers, the next read in flight while the last
+ * one is hashed: a read stream allocates a fresh buffer per chunk, and on machines where page
+ * faults are dear that cost 2-5x the CPU of the hash itself, on the thread other work waits on.
+ */
 export async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  const fh = await open(file, 'r');
+  try {
+    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let i = 0;
+    let pending = fh.read(bufs[0]!, 0, CHUNK, null);
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      const full = bufs[i]!;
+      i ^= 1;
+      pending = fh.read(bufs[i]!, 0, CHUNK, null);
+      h.update(full.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
   return h.digest('hex');
 }

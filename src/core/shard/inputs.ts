@@ -51,7 +51,6 @@ export async function expandInputs(c: DuckDBConnection, inputs: readonly string[
     if (matches.length === 0)
       throw usage('ERR_RECALL_NO_INPUT', `${input}: matches no parquet file`, { file: input, fix: 'check --input' });
     requireFiles(matches);
-    requireFiles(matches);
     for (const m of matches) if (!files.includes(m)) files.push(m);
   }
   return files;
