@@ -7,7 +7,7 @@
  * DuckDB and the npm parquet packages can only do this by decoding and encoding every value again.
  */
 import { createHash } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { field, readStruct, T, type ThriftList, type ThriftStruct, type ThriftValue, writeStruct } from './thrift-compact.js';
 
 const MAGIC = Buffer.from('PAR1');
@@ -21,30 +21,30 @@ const CHUNK_FIELD = { fileOffset: 2, metaData: 3, offsetIndexOffset: 4, columnIn
 const META_OFFSETS = new Set([9, 10, 11, 14]);
 
 interface Part {
-  handle: FileHandle;
+  fd: number;
   path: string;
   /** Bytes between the leading magic and the footer: row groups, then bloom filters. */
   bodyEnd: number;
   footer: ThriftStruct;
 }
 
-async function openPart(path: string): Promise<Part> {
-  const handle = await open(path, 'r');
+function openPart(path: string): Part {
+  const fd = openSync(path, 'r');
   try {
-    const { size } = await handle.stat();
+    const size = fstatSync(fd).size;
     const head = Buffer.alloc(4);
     const tail = Buffer.alloc(8);
-    if (size < 12 || (await handle.read(head, 0, 4, 0)).bytesRead !== 4 || (await handle.read(tail, 0, 8, size - 8)).bytesRead !== 8)
+    if (size < 12 || readSync(fd, head, 0, 4, 0) !== 4 || readSync(fd, tail, 0, 8, size - 8) !== 8)
       throw new Error(`${path}: too short for parquet (${size} bytes)`);
     if (!head.equals(MAGIC) || !tail.subarray(4).equals(MAGIC)) throw new Error(`${path}: no PAR1 magic at both ends`);
     const footerLen = tail.readUInt32LE(0);
     const bodyEnd = size - 8 - footerLen;
     if (bodyEnd < 4) throw new Error(`${path}: footer length ${footerLen} does not fit in ${size} bytes`);
     const raw = Buffer.alloc(footerLen);
-    await handle.read(raw, 0, footerLen, bodyEnd);
-    return { handle, path, bodyEnd, footer: readStruct(raw).struct };
+    readSync(fd, raw, 0, footerLen, bodyEnd);
+    return { fd, path, bodyEnd, footer: readStruct(raw).struct };
   } catch (e) {
-    await handle.close();
+    closeSync(fd);
     throw e;
   }
 }
@@ -88,34 +88,28 @@ const encoded = (v: ThriftValue | undefined): string =>
 
 /**
  * Write `parts` (parquet files of the same schema) as one file `dest`, rows in the order given.
- * Returns its size and sha256 (hex), taken as it is written. Reads and writes run on the I/O
- * threads, the next read in flight while a chunk is hashed and written, so the calling thread only
- * hashes and several joins can run at once.
+ * Returns its size and sha256 (hex), taken as it is written.
  */
-export async function concatParquet(parts: readonly string[], dest: string): Promise<{ bytes: number; sha256: string }> {
+export function concatParquet(parts: readonly string[], dest: string): { bytes: number; sha256: string } {
   const opened: Part[] = [];
-  const out = await open(dest, 'w');
+  const out = openSync(dest, 'w');
   const hash = createHash('sha256');
   let pos = 0;
-  /** The last write still in flight; a buffer is read into again only after its write is done. */
-  let writing: Promise<void> = Promise.resolve();
   const write = (b: Uint8Array) => {
     hash.update(b);
-    const at = pos;
+    let done = 0;
+    while (done < b.length) done += writeSync(out, b, done, b.length - done, pos + done);
     pos += b.length;
-    writing = writing.then(() => writeAll(out, b, at));
-    writing.catch(() => undefined); // awaited before the next read and at the end; a failure must not go unhandled meanwhile
   };
   try {
-    for (const p of parts) opened.push(await openPart(p));
+    for (const p of parts) opened.push(openPart(p));
     const first = opened[0];
     if (!first) throw new Error('no parts to join');
     const schema = encoded(field(first.footer, FILE.schema)?.value);
     const rowGroups: ThriftValue[] = [];
     let rows = 0n;
     write(MAGIC);
-    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
-    let i = 0;
+    const buf = Buffer.alloc(CHUNK);
     for (const p of opened) {
       if (encoded(field(p.footer, FILE.schema)?.value) !== schema) throw new Error(`${p.path}: schema differs from ${first.path}`);
       // The part's byte 4 lands at `pos`: every offset in it moves by pos - 4.
@@ -123,22 +117,11 @@ export async function concatParquet(parts: readonly string[], dest: string): Pro
       const groups = (field(p.footer, FILE.rowGroups)?.value as ThriftList | undefined)?.items ?? [];
       for (const rg of groups) rowGroups.push(shiftRowGroup(rg as ThriftStruct, delta, rowGroups.length));
       rows += (field(p.footer, FILE.numRows)?.value as bigint | undefined) ?? 0n;
-      const readAt = async (at: number, buf: Buffer) => {
-        const want = Math.min(CHUNK, p.bodyEnd - at);
-        const { bytesRead } = await p.handle.read(buf, 0, want, at);
-        if (bytesRead <= 0) throw new Error(`${p.path}: ended at byte ${at} while copying`);
-        return bytesRead;
-      };
-      let at = 4;
-      let reading = at < p.bodyEnd ? readAt(at, bufs[i]!) : undefined;
-      while (reading) {
-        const n = await reading;
-        const full = bufs[i]!;
+      for (let at = 4; at < p.bodyEnd; ) {
+        const n = readSync(p.fd, buf, 0, Math.min(CHUNK, p.bodyEnd - at), at);
+        if (n <= 0) throw new Error(`${p.path}: ended at byte ${at} while copying`);
+        write(buf.subarray(0, n));
         at += n;
-        i ^= 1;
-        await writing; // the other buffer's write, before it is read into
-        reading = at < p.bodyEnd ? readAt(at, bufs[i]!) : undefined;
-        write(full.subarray(0, n));
       }
     }
     let footer = withField(first.footer, FILE.numRows, rows);
@@ -149,15 +132,9 @@ export async function concatParquet(parts: readonly string[], dest: string): Pro
     write(bytes);
     write(len);
     write(MAGIC);
-    await writing;
     return { bytes: pos, sha256: hash.digest('hex') };
   } finally {
-    await writing.catch(() => undefined);
-    for (const p of opened) await p.handle.close();
-    await out.close();
+    for (const p of opened) closeSync(p.fd);
+    closeSync(out);
   }
-}
-
-async function writeAll(fh: FileHandle, b: Uint8Array, at: number): Promise<void> {
-  for (let done = 0; done < b.length; ) done += (await fh.write(b, done, b.length - done, at + done)).bytesWritten;
 }

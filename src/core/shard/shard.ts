@@ -39,8 +39,6 @@ import { firstLine } from '../io/text.js';
 
 /** Shard files a lane keeps open in one pass; more shards take more passes. */
 const MAX_OPEN_PER_LANE = 256;
-/** Shards joined at once after the writers finish. */
-const JOINS_AT_ONCE = 4;
 /** Default lanes: fixed, not the core count, so the same flags give the same bytes on every machine. */
 export const DEFAULT_LANES = 2;
 
@@ -342,52 +340,27 @@ export async function shardParquet(
 
     // 3. each shard's pieces joined in lane order (an empty shard still gets a file with the
     // schema), flat names, checksums, publish
-    const shardEntries: ShardManifest['shards'] = new Array(n);
-    const empty: number[] = [];
-    let next = 0;
-    let stop = false;
-    // A few shards at once: a join's reads and writes run on the I/O threads, its hashing here.
-    // One failing stops the others taking more, and all are waited for before staging goes.
-    const joiner = async () => {
-      for (let k = next++; k < n && !stop; k = next++) {
-        signal?.throwIfAborted();
-        const name = shardFileName(k, n);
-        const dest = join(staging!, name);
-        const pieces: string[] = [];
-        for (let lane = 0; lane < plan.length; lane++) {
-          const partDir = join(staging!, `lane-${Math.floor(k / MAX_OPEN_PER_LANE)}-${lane}`, `${SHARD_COL}=${k}`);
-          const parts = await readdir(partDir).catch(() => [] as string[]);
-          if (parts.length > 1)
-            throw new RecallError('ERR_RECALL_INTERNAL', `shard ${k} came out of lane ${lane} as ${parts.length} files`);
-          if (parts.length === 1) pieces.push(join(partDir, parts[0]!));
-        }
-        if (!pieces.length) {
-          empty.push(k); // written below, one at a time on the one connection
-          continue;
-        }
-        if (pieces.length === 1) await rename(pieces[0]!, dest);
-        const sum =
-          pieces.length > 1 ? await concatParquet(pieces, dest) : { bytes: (await stat(dest)).size, sha256: await sha256File(dest) };
-        shardEntries[k] = { shard: k, file: name, rows: rowsOf[k]!, ...sum };
-      }
-    };
-    const joined = await Promise.allSettled(
-      Array.from({ length: Math.min(n, JOINS_AT_ONCE) }, () =>
-        joiner().catch((e) => {
-          stop = true;
-          throw e;
-        }),
-      ),
-    );
-    const failed = joined.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    for (const k of empty) {
+    const shardEntries: ShardManifest['shards'] = [];
+    for (let k = 0; k < n; k++) {
       const name = shardFileName(k, n);
       const dest = join(staging, name);
-      await main.run(`COPY (SELECT ${cols} FROM ${source} LIMIT 0) TO ${literal(dest)} (FORMAT parquet, COMPRESSION ${codec})`);
-      shardEntries[k] = { shard: k, file: name, rows: rowsOf[k]!, bytes: (await stat(dest)).size, sha256: await sha256File(dest) };
+      const pieces: string[] = [];
+      for (let lane = 0; lane < plan.length; lane++) {
+        const partDir = join(staging, `lane-${Math.floor(k / MAX_OPEN_PER_LANE)}-${lane}`, `${SHARD_COL}=${k}`);
+        const parts = await readdir(partDir).catch(() => [] as string[]);
+        if (parts.length > 1) throw new RecallError('ERR_RECALL_INTERNAL', `shard ${k} came out of lane ${lane} as ${parts.length} files`);
+        if (parts.length === 1) pieces.push(join(partDir, parts[0]!));
+      }
+      let sum: { bytes: number; sha256: string };
+      if (pieces.length > 1) sum = concatParquet(pieces, dest);
+      else {
+        if (pieces.length === 1) await rename(pieces[0]!, dest);
+        else await main.run(`COPY (SELECT ${cols} FROM ${source} LIMIT 0) TO ${literal(dest)} (FORMAT parquet, COMPRESSION ${codec})`);
+        sum = { bytes: (await stat(dest)).size, sha256: await sha256File(dest) };
+      }
+      shardEntries.push({ shard: k, file: name, rows: rowsOf[k]!, ...sum });
+      signal?.throwIfAborted();
     }
-    signal?.throwIfAborted();
     const manifest: ShardManifest = {
       format: 'recall-shards',
       formatVersion: 1,
