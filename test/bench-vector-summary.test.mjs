@@ -1,7 +1,11 @@
-// The vector bench's QPS-at-recall figure: what its ratios to faiss and the other peers rest on.
+// The vector bench's QPS-at-recall figure (what its ratios to faiss and the other peers rest on), and
+// running only some of its rows.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { qpsAtRecall } from '../dist/core/bench/vector.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { qpsAtRecall, vectorBenchRows } from '../dist/core/bench/vector.js';
+import { recall, scratchDir } from './helpers/cli.mjs';
 import { mulberry32 } from './helpers/profile-series.mjs';
 
 // A model speed curve: log QPS falls linearly with recall (what a sweep of ef traces between two
@@ -51,5 +55,52 @@ describe('bench vector: QPS at a recall target', () => {
     assert.equal(qpsAtRecall(curve, 0.995), 0);
     assert.equal(qpsAtRecall(curve, 0.95), 500);
     assert.equal(qpsAtRecall([], 0.95), 0);
+  });
+});
+
+describe('bench vector --only', () => {
+  const dir = scratchDir('bench-vector-only');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs only the named rows, and refuses a row the bench does not have (exit 2, naming the rows)', async () => {
+    const out = join(dir, 'out');
+    const r = await recall([
+      'bench',
+      'vector',
+      '--data',
+      'tiny',
+      '--runs',
+      '1',
+      '--only',
+      'recall flat f32',
+      '--work',
+      join(dir, 'work'),
+      '--out-dir',
+      out,
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const got = JSON.parse(r.stdout);
+    assert.deepEqual(
+      got.summary.map((s) => s.label),
+      ['recall flat f32'],
+    );
+    assert.equal(got.summary[0].max_recall, 1, 'the exact scan finds every true neighbour');
+    const bad = await recall([
+      'bench',
+      'vector',
+      '--data',
+      'tiny',
+      '--only',
+      'faiss HNSW32',
+      '--work',
+      join(dir, 'work'),
+      '--out-dir',
+      out,
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--only: no row "faiss HNSW32" in the tiny bench/);
+    assert.match(bad.stderr, /"faiss HNSW16"/);
+    assert.deepEqual(vectorBenchRows('tiny').includes('recall hnsw int8+rerank'), true);
   });
 });

@@ -13,11 +13,19 @@ export default class BenchVector extends RecallCommand<VectorBenchResult> {
     `Data: Fashion-MNIST (Debian's dataset-fashion-mnist: \`apt-get install dataset-fashion-mnist\`; a missing package is an error naming that command, exit 2), a seeded synthetic 1M x 128 set, or a tiny synthetic set; exact ground truth is computed once into --work.
 Peers: hnswlib-node and usearch from npm (installed into --cache on first use, not into the package), and faiss HNSW16 and IVF-Flat through python3 when \`import faiss\` works (\`pip install faiss-cpu\`), else skipped with a note.
 Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search; the summary gives ratios to the best peer of each kind (graph, IVF) at recall 0.95 and 0.99. Writes the curves as JSON and an HTML plot to --out-dir. Takes minutes (the 1M set: an hour).`;
-  static override examples = ['<%= config.bin %> bench vector', '<%= config.bin %> bench vector --data synth1m --runs 1'];
+  static override examples = [
+    '<%= config.bin %> bench vector',
+    '<%= config.bin %> bench vector --data synth1m --runs 1',
+    "<%= config.bin %> bench vector --data synth200k --only 'faiss HNSW16' --only 'recall hnsw f32'",
+  ];
   static override flags = {
     data: Flags.string({ description: 'data set', options: ['fashion', 'synth1m', 'synth200k', 'tiny'], default: 'fashion' }),
     runs: Flags.integer({ description: 'search rounds per setting; the best is kept', default: 2, min: 1 }),
     engines: Flags.string({ description: `engines, comma-separated: ${ENGINES.join(', ')}`, default: ENGINES.join(',') }),
+    only: Flags.string({
+      description: 'run only this row, by its label in the summary, e.g. "faiss HNSW16" (repeatable)',
+      multiple: true,
+    }),
     'fashion-dir': Flags.string({ description: 'the Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)' }),
     work: Flags.string({ description: 'data sets and scratch files (default: $XDG_CACHE_HOME/recall/ann)' }),
     cache: Flags.string({ description: 'where the npm peers are installed (default: $XDG_CACHE_HOME/recall)' }),
@@ -39,6 +47,7 @@ Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search
       fashionDir: flags['fashion-dir'],
       runs: flags.runs,
       engines,
+      only: flags.only,
       onProgress: (m) => this.progress.start(m),
     });
     this.progress.stop();

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AnnDataset, prepareAnnData } from './ann-data.js';
 import { ensurePeers } from './peers.js';
+import { usage } from '../errors.js';
 
 const tools = fileURLToPath(new URL('../../../scripts/bench-tools/', import.meta.url));
 /** The npm peers' versions. */
@@ -31,6 +32,8 @@ export interface VectorBenchOptions {
   runs?: number;
   /** Engines to run: recall, hnswlib-node, usearch, faiss (default: all). */
   engines?: string[];
+  /** Rows to run, by label (e.g. "faiss HNSW16", "recall hnsw f32"; default: every row of the engines). */
+  only?: string[];
   onProgress?: (line: string) => void;
 }
 
@@ -210,15 +213,25 @@ export function qpsAtRecall(curve: ReadonlyArray<{ recall: number; qps: number }
   return Math.round(Math.exp(Math.log(a.qps) + t * (Math.log(b.qps) - Math.log(a.qps))));
 }
 
+/** The row labels `only` may name for a data set. */
+export const vectorBenchRows = (dataset: VectorDataset): string[] => specsFor(dataset, 1).map((s) => s.label);
+
 export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBenchResult> {
   const runs = o.runs ?? 2;
+  // Checked before the data set is made (the 1M set takes minutes).
+  const rowNames = vectorBenchRows(o.dataset);
+  const unknown = (o.only ?? []).filter((l) => !rowNames.includes(l));
+  if (unknown.length)
+    throw usage('ERR_RECALL_USAGE', `--only: no row ${unknown.map((l) => JSON.stringify(l)).join(', ')} in the ${o.dataset} bench`, {
+      fix: `name rows as the summary does: ${rowNames.map((l) => JSON.stringify(l)).join(', ')}`,
+    });
   mkdirSync(o.work, { recursive: true });
   const dataDir = join(o.work, o.dataset);
   o.onProgress?.(`preparing ${o.dataset} (once)`);
   const meta = await prepareAnnData(dataDir, DATASETS[o.dataset](o));
   const wanted = o.engines ?? ['recall', 'hnswlib-node', 'usearch', 'faiss'];
   const notes: string[] = [];
-  let specs = specsFor(o.dataset, runs).filter((s) => wanted.includes(s.engine));
+  let specs = specsFor(o.dataset, runs).filter((s) => wanted.includes(s.engine) && (!o.only?.length || o.only.includes(s.label)));
   if (specs.some((s) => s.engine === 'faiss') && !faissAvailable()) {
     notes.push('faiss skipped: python3 cannot import faiss and numpy (pip install faiss-cpu)');
     specs = specs.filter((s) => s.engine !== 'faiss');
