@@ -35,6 +35,15 @@ const ordered = async (from) =>
     )
   )[0];
 
+/** Join `parts` into `out`: the size and sha256 it reports are the file's, and its rows are `want`'s, in order. */
+async function joinsTo(parts, out, want) {
+  const sum = concatParquet(parts, out);
+  const bytes = readFileSync(out);
+  assert.equal(sum.bytes, bytes.length);
+  assert.equal(sum.sha256, createHash('sha256').update(bytes).digest('hex'));
+  assert.deepEqual(await ordered(`read_parquet('${out}')`), await ordered(want));
+}
+
 describe('parquet concat', () => {
   it('the thrift codec writes back every footer DuckDB wrote, byte for byte', () => {
     for (const [name, file] of Object.entries(fx)) {
@@ -62,14 +71,11 @@ describe('parquet concat', () => {
       });
       for (const p of parts) await c.run(p.sql);
       const out = join(dir, `${table}-joined.parquet`);
-      const sum = concatParquet(
+      await joinsTo(
         parts.map((p) => p.f),
         out,
+        `read_parquet('${src}')`,
       );
-      const bytes = readFileSync(out);
-      assert.equal(sum.bytes, bytes.length);
-      assert.equal(sum.sha256, createHash('sha256').update(bytes).digest('hex'));
-      assert.deepEqual(await ordered(`read_parquet('${out}')`), await ordered(`read_parquet('${src}')`));
       const groups = async (f) => (await rows(`select count(distinct row_group_id)::int n from parquet_metadata('${f}')`))[0].n;
       let want = 0;
       for (const p of parts) want += await groups(p.f);
@@ -121,15 +127,12 @@ describe('parquet concat', () => {
     for (const p of parts) await c.run(p.sql);
     assert.ok(statSync(parts[0].f).size > 3 << 20, 'a part spans several chunks');
     const out = join(dir, 'big-joined.parquet');
-    const sum = concatParquet(
+    const all = parts.map((p) => `select * from read_parquet('${p.f}')`).join(' union all ');
+    await joinsTo(
       parts.map((p) => p.f),
       out,
+      `(${all})`,
     );
-    const bytes = readFileSync(out);
-    assert.equal(sum.bytes, bytes.length);
-    assert.equal(sum.sha256, createHash('sha256').update(bytes).digest('hex'));
-    const all = parts.map((p) => `select * from read_parquet('${p.f}')`).join(' union all ');
-    assert.deepEqual(await ordered(`read_parquet('${out}')`), await ordered(`(${all})`));
     const [{ n }] = await rows(`select count(*)::int n from read_parquet('${out}')`);
     assert.equal(n, 190001);
   });
