@@ -48,6 +48,32 @@ impl HugeBuf {
     }
 }
 
+/// Ask for huge pages under the 2 MiB-aligned part of a large allocation not touched yet (a
+/// fresh `vec![0; n]` is mapped zero pages): the pages it faults in later are then huge. Only a
+/// hint; a small slice, or another OS, is left as it is.
+pub fn advise_huge<T>(v: &mut [T]) {
+    #[cfg(target_os = "linux")]
+    {
+        let start = v.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(v);
+        let (lo, hi) = ((start + HUGE - 1) & !(HUGE - 1), end & !(HUGE - 1));
+        if hi > lo {
+            // SAFETY: [lo, hi) lies inside the slice's allocation; the advice changes no contents.
+            unsafe { sys::madvise(lo as *mut std::ffi::c_void, hi - lo, sys::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = v;
+}
+
+impl Clone for HugeBuf {
+    fn clone(&self) -> HugeBuf {
+        let mut c = HugeBuf::zeroed(self.len);
+        c.copy_from_slice(self);
+        c
+    }
+}
+
 impl Deref for HugeBuf {
     type Target = [u8];
     fn deref(&self) -> &[u8] {

@@ -298,6 +298,15 @@ fn u64s(b: &[u8]) -> Vec<u64> {
 fn u32s(b: &[u8]) -> Vec<u32> {
     b.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()
 }
+/// `u32s` into huge-page-advised memory: a graph search reads link blocks at random.
+fn u32s_huge(b: &[u8]) -> Vec<u32> {
+    let mut v = vec![0u32; b.len() / 4];
+    crate::hugebuf::advise_huge(&mut v);
+    for (w, c) in v.iter_mut().zip(b.chunks_exact(4)) {
+        *w = u32::from_le_bytes(c.try_into().unwrap());
+    }
+    v
+}
 fn f32s(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
 }
@@ -520,7 +529,7 @@ impl VectorIndex {
                 )));
             }
             let levels = need(SECTION_HNSW_LEVELS, "hnsw levels")?.to_vec();
-            let links0 = u32s(&need(SECTION_HNSW_L0, "hnsw level 0")?);
+            let links0 = u32s_huge(&need(SECTION_HNSW_L0, "hnsw level 0")?);
             let upper_off = u32s(&need(SECTION_HNSW_UPPER_OFF, "hnsw upper offsets")?);
             let upper = u32s(&need(SECTION_HNSW_UPPER, "hnsw upper links")?);
             let h = Hnsw { m, m0, entry, max_level, levels, links0, upper_off, upper };
@@ -609,6 +618,13 @@ impl VectorIndex {
         }
         if p.rerank > 0 && self.store.quant != Quant::F32 && self.f32.is_none() {
             return Err(Error::InvalidArgument("re-rank needs the f32 rows: build with --rerank".into()));
+        }
+        // A batch whose graph walks read about as many rows as the index holds (each query reads
+        // up to ef * 2M) pays for copying the rows into huge-page memory once.
+        if let Some(h) = &self.hnsw
+            && nq.saturating_mul(p.ef.max(self.wanted(p))).saturating_mul(h.m0) >= self.n
+        {
+            self.store.make_resident();
         }
         let k = p.k;
         let mut ids = vec![-1i64; nq * k];
