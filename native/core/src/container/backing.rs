@@ -24,6 +24,8 @@ pub(super) struct FileBytes {
     ptr: *const u8,
     len: usize,
     mapped: bool,
+    /// The mapped file, for copies that read it without faulting the mapping in (`Section::copy_to`).
+    file: Option<File>,
     /// Owns the bytes when read (u64 words, so every 8-aligned section is aligned for u64 views).
     _owned: Vec<u64>,
 }
@@ -42,14 +44,14 @@ impl FileBytes {
             // SAFETY: a fresh read-only shared mapping of an open file, checked for failure.
             let p = unsafe { sys::mmap(std::ptr::null_mut(), len, sys::PROT_READ, sys::MAP_SHARED, file.as_raw_fd(), 0) };
             if p != sys::MAP_FAILED {
-                return Ok(FileBytes { ptr: p as *const u8, len, mapped: true, _owned: Vec::new() });
+                return Ok(FileBytes { ptr: p as *const u8, len, mapped: true, file: file.try_clone().ok(), _owned: Vec::new() });
             }
         }
         let mut owned = vec![0u64; len.div_ceil(8)];
         // SAFETY: the u64 buffer holds at least len bytes; u8 has no alignment needs.
         let buf = unsafe { std::slice::from_raw_parts_mut(owned.as_mut_ptr().cast::<u8>(), len) };
         std::os::unix::fs::FileExt::read_exact_at(file, buf, 0).map_err(|e| Error::io(path, "read", e))?;
-        Ok(FileBytes { ptr: owned.as_ptr().cast(), len, mapped: false, _owned: owned })
+        Ok(FileBytes { ptr: owned.as_ptr().cast(), len, mapped: false, file: None, _owned: owned })
     }
 
     pub(super) fn bytes(&self) -> &[u8] {
@@ -118,21 +120,16 @@ impl Section {
         self.file.is_mapped()
     }
 
-    /// Unmap the pages wholly inside this section from the process (they stay in the page cache
-    /// and fault back in when read again): for a section just copied elsewhere, so its pages do
-    /// not also count in the process's memory. Nothing happens for a read copy or elsewhere.
-    pub fn release_pages(&self) {
-        #[cfg(target_os = "linux")]
-        if self.is_mapped() && self.len > 0 {
-            const PAGE: usize = 4096;
-            let start = self.bytes().as_ptr() as usize;
-            let (lo, hi) = ((start + PAGE - 1) & !(PAGE - 1), (start + self.len) & !(PAGE - 1));
-            if hi > lo {
-                // SAFETY: [lo, hi) lies inside this section of a read-only shared file mapping;
-                // dropping its page-table entries changes no bytes anyone reads.
-                unsafe { crate::sys::madvise(lo as *mut std::ffi::c_void, hi - lo, crate::sys::MADV_DONTNEED) };
-            }
+    /// The section's first `dst.len()` bytes into `dst`. A mapped section is read from its file
+    /// (the page cache copied by the kernel): through the mapping, each 4 KiB page would fault
+    /// in first and then stay counted in the process's memory as well.
+    pub fn copy_to(&self, dst: &mut [u8]) {
+        if let Some(f) = &self.file.file
+            && std::os::unix::fs::FileExt::read_exact_at(f, dst, self.offset as u64).is_ok()
+        {
+            return;
         }
+        dst.copy_from_slice(&self.bytes()[..dst.len()]);
     }
 }
 

@@ -83,8 +83,8 @@ pub fn padded(dim: usize) -> usize {
 /// A view can be made resident (`make_resident`): copied once into huge-page memory, which the
 /// reads then use. A graph search reads a few rows at random per step, and through the mapping's
 /// 4 KiB pages most such reads also miss the TLB: on this VM, with 128-dimension rows (512 bytes),
-/// the copy searched at 1.1-1.5x the QPS. On Fashion-MNIST's 3 KB rows it gained nothing, and a
-/// few queries never repay the copy, so only large search batches ask for it.
+/// the copy searched at 1.2-1.4x the QPS. On Fashion-MNIST's 3 KB rows it gained little, and a
+/// few queries never repay the copy, so an index asks for it only after many searches.
 #[derive(Clone)]
 pub struct AlignedBytes {
     owned: Owned,
@@ -122,15 +122,14 @@ impl AlignedBytes {
         AlignedBytes { owned: Owned::None, len, mapped: Some(section), resident: std::sync::OnceLock::new() }
     }
     /// Copy a mapped view of 2 MiB or more into huge-page memory, once (concurrent callers wait for
-    /// the one copy); the mapped pages are then released, so the rows count once in the process.
+    /// the one copy), read from the file rather than through the mapping (`Section::copy_to`).
     fn make_resident(&self) {
         if let Some(m) = &self.mapped
             && self.len >= 2 << 20
         {
             self.resident.get_or_init(|| {
                 let mut copy = HugeBuf::zeroed(self.len);
-                copy.copy_from_slice(&m[..self.len]);
-                m.release_pages();
+                m.copy_to(&mut copy);
                 copy
             });
         }
