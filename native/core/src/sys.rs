@@ -9,6 +9,7 @@ pub const PROT_WRITE: i32 = 2;
 pub const MAP_SHARED: i32 = 1;
 pub const MAP_PRIVATE: i32 = 2;
 pub const MAP_ANONYMOUS: i32 = 0x20;
+pub const MADV_DONTNEED: i32 = 4;
 pub const MADV_HUGEPAGE: i32 = 14;
 pub const MAP_FAILED: *mut c_void = !0usize as *mut c_void;
 

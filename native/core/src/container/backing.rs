@@ -131,6 +131,23 @@ impl Section {
         }
         dst.copy_from_slice(&self.bytes()[..dst.len()]);
     }
+
+    /// Unmap the pages wholly inside this section from the process (they stay in the page cache
+    /// and fault back in if read again): for a section copied elsewhere, so the pages earlier
+    /// reads faulted in do not also count in the process's memory. Nothing happens for a read copy.
+    pub fn release_pages(&self) {
+        #[cfg(target_os = "linux")]
+        if self.is_mapped() && self.len > 0 {
+            const PAGE: usize = 4096;
+            let start = self.bytes().as_ptr() as usize;
+            let (lo, hi) = ((start + PAGE - 1) & !(PAGE - 1), (start + self.len) & !(PAGE - 1));
+            if hi > lo {
+                // SAFETY: [lo, hi) lies inside this section of a read-only shared file mapping;
+                // dropping its page-table entries changes no bytes anyone reads.
+                unsafe { crate::sys::madvise(lo as *mut std::ffi::c_void, hi - lo, crate::sys::MADV_DONTNEED) };
+            }
+        }
+    }
 }
 
 impl std::ops::Deref for Section {

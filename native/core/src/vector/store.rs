@@ -122,7 +122,8 @@ impl AlignedBytes {
         AlignedBytes { owned: Owned::None, len, mapped: Some(section), resident: std::sync::OnceLock::new() }
     }
     /// Copy a mapped view of 2 MiB or more into huge-page memory, once (concurrent callers wait for
-    /// the one copy), read from the file rather than through the mapping (`Section::copy_to`).
+    /// the one copy), read from the file rather than through the mapping (`Section::copy_to`);
+    /// the pages earlier searches mapped in are released, so the rows count once in the process.
     fn make_resident(&self) {
         if let Some(m) = &self.mapped
             && self.len >= 2 << 20
@@ -130,6 +131,7 @@ impl AlignedBytes {
             self.resident.get_or_init(|| {
                 let mut copy = HugeBuf::zeroed(self.len);
                 m.copy_to(&mut copy);
+                m.release_pages();
                 copy
             });
         }
