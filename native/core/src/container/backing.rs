@@ -44,7 +44,9 @@ impl FileBytes {
             // SAFETY: a fresh read-only shared mapping of an open file, checked for failure.
             let p = unsafe { sys::mmap(std::ptr::null_mut(), len, sys::PROT_READ, sys::MAP_SHARED, file.as_raw_fd(), 0) };
             if p != sys::MAP_FAILED {
-                return Ok(FileBytes { ptr: p as *const u8, len, mapped: true, file: file.try_clone().ok(), _owned: Vec::new() });
+                // Only a file large enough to hold a section worth copying keeps a descriptor.
+                let keep = if len >= 2 << 20 { file.try_clone().ok() } else { None };
+                return Ok(FileBytes { ptr: p as *const u8, len, mapped: true, file: keep, _owned: Vec::new() });
             }
         }
         let mut owned = vec![0u64; len.div_ceil(8)];
