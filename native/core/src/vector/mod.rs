@@ -239,9 +239,9 @@ pub struct VectorIndex {
     walked: std::sync::atomic::AtomicU64,
 }
 
-/// Copying an opened index's rows into huge-page memory cost about 0.7 CPU-us per row on this
-/// VM, and saved about 22 ns per row a walk may read (synthetic 1M x 128, ef 160: 0.6-0.8 CPU-s
-/// once, then 1.4x the QPS): the copy pays once walks may have read 32 times the rows.
+/// Copying an opened index's rows into huge-page memory cost about 0.8 CPU-us per row on this
+/// VM, and saved 22-27 ns per row a walk may read (synthetic 1M x 128, ef 160: 0.8 CPU-s once,
+/// then 1.3-1.4x the QPS): the copy pays once walks may have read about 32 times the rows.
 const RESIDENT_AFTER: u64 = 32;
 
 /// Search results, `k` per query: row positions' ids (or -1) and distances
