@@ -234,15 +234,7 @@ pub struct VectorIndex {
     /// The integer attribute of each row (in row order), when the build kept one.
     pub attrs: Option<Vec<i64>>,
     pub header: Option<container::Header>,
-    /// Rows the HNSW searches of this index may have read so far (ef * 2M per query): past
-    /// `RESIDENT_AFTER` times the row count, the rows are copied into huge-page memory.
-    walked: std::sync::atomic::AtomicU64,
 }
-
-/// Copying an opened index's rows into huge-page memory cost about 0.8 CPU-us per row on this
-/// VM, and saved 22-27 ns per row a walk may read (synthetic 1M x 128, ef 160: 0.8 CPU-s once,
-/// then 1.3-1.4x the QPS): the copy pays once walks may have read about 32 times the rows.
-const RESIDENT_AFTER: u64 = 32;
 
 /// Search results, `k` per query: row positions' ids (or -1) and distances
 /// (L2: Euclidean distance; ip: minus the inner product; cosine: 1 - cosine).
@@ -378,20 +370,7 @@ impl VectorIndex {
         } else {
             (Store::encode(&rows, n, dim, o.quant), o.keep_f32.then_some(F32Rows::Owned(f32_store)))
         };
-        Ok(VectorIndex {
-            kind: o.kind,
-            metric: o.metric,
-            n,
-            dim,
-            ids,
-            store,
-            f32,
-            hnsw,
-            ivf,
-            attrs,
-            header: None,
-            walked: Default::default(),
-        })
+        Ok(VectorIndex { kind: o.kind, metric: o.metric, n, dim, ids, store, f32, hnsw, ivf, attrs, header: None })
     }
 
     fn meta(&self) -> Vec<u64> {
@@ -583,20 +562,7 @@ impl VectorIndex {
             Some(_) => return Err(corrupt("attribute section disagrees with the row count".into())),
             None => None,
         };
-        Ok(VectorIndex {
-            kind: kind_,
-            metric,
-            n,
-            dim,
-            ids,
-            store,
-            f32,
-            hnsw,
-            ivf,
-            attrs,
-            header: Some(c.header.clone()),
-            walked: Default::default(),
-        })
+        Ok(VectorIndex { kind: kind_, metric, n, dim, ids, store, f32, hnsw, ivf, attrs, header: Some(c.header.clone()) })
     }
 
     /// Search `queries` (dense `nq x dim`), in parallel over queries.
@@ -654,11 +620,8 @@ impl VectorIndex {
             return Err(Error::InvalidArgument("re-rank needs the f32 rows: build with --rerank".into()));
         }
         if let Some(h) = &self.hnsw {
-            let walk = (nq as u64).saturating_mul(p.ef.max(self.wanted(p)) as u64).saturating_mul(h.m0 as u64);
-            let walked = self.walked.fetch_add(walk, std::sync::atomic::Ordering::Relaxed).saturating_add(walk);
-            if walked >= RESIDENT_AFTER.saturating_mul(self.n as u64) {
-                self.store.make_resident();
-            }
+            // each query's walk reads at most ef * 2M rows
+            self.store.note_walks((nq as u64).saturating_mul(p.ef.max(self.wanted(p)) as u64).saturating_mul(h.m0 as u64));
         }
         let k = p.k;
         let mut ids = vec![-1i64; nq * k];
