@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('api');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +18,7 @@ const DIM = 8;
 const N = 300;
 
 async function run(args) {
-  const r = await recall([...args, '--json']);
+  const r = await recallWarm([...args, '--json']);
   assert.equal(r.code, 0, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout);
 }

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recall, recallWarm, scratchDir } from './helpers/cli.mjs';
 import { mapConcurrent } from './helpers/scale.mjs';
 
 const dir = scratchDir('bad-input');
@@ -19,7 +19,7 @@ const out = () => P(`out-${n++}`);
 
 /** Runs recall; asserts exit `code` and one error line matching every pattern. */
 async function refuses(args, code, ...patterns) {
-  const r = await recall(args);
+  const r = await recallWarm(args);
   assert.equal(r.code, code, `${args.join(' ')}\n${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, r.stderr);
@@ -134,7 +134,7 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
     checks.push([['wal', 'append', '--wal', out(), '--channel', 'x2i', '--input', P('rows.parquet'), '--key', 'item_id'], 3, rows]);
     await mapConcurrent(checks, (c) => refuses(...c));
     // the text build reads only doc_id and title, which the hole does not touch: every row comes back
-    const ok = await recall([...text(holed), '--json']);
+    const ok = await recallWarm([...text(holed), '--json']);
     assert.equal(ok.code, 0, ok.stderr);
   });
 
@@ -193,14 +193,14 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
       input: readFileSync(P('utf.jsonl')),
     });
     assert.equal(stdin.code, 3, stdin.stderr);
-    const inspect = await recall(['wal', 'inspect', '--wal', wal, '--json']);
+    const inspect = await recallWarm(['wal', 'inspect', '--wal', wal, '--json']);
     assert.equal(JSON.parse(inspect.stdout).lastSeq ?? 0, 0, 'nothing was appended');
   });
 
   it('damaged version folders and WAL folders: exit 3 naming the file', async () => {
-    await recall([...x2i(P('good.parquet'), P('x2i')), '-q']);
+    await recallWarm([...x2i(P('good.parquet'), P('x2i')), '-q']);
     writeFileSync(P('rec.jsonl'), '{"op":"upsert","key":1,"neighbors":[2],"scores":[0.5]}\n');
-    await recall(['wal', 'append', '--wal', P('wal'), '--channel', 'x2i', '--input', P('rec.jsonl'), '-q']);
+    await recallWarm(['wal', 'append', '--wal', P('wal'), '--channel', 'x2i', '--input', P('rec.jsonl'), '-q']);
 
     cpSync(P('x2i'), P('x2i-params'), { recursive: true });
     const mf = P('x2i-params', 'v00000001', 'manifest.json');
@@ -208,7 +208,7 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
     const params = /x2i-params\/v00000001\/manifest\.json: "params" is null, not an object/;
     await refuses(['query', 'x2i', '--index', P('x2i-params'), '--keys', '1'], 3, params);
     // verify reports damage as its verdict (stdout, exit 3), not as an error line
-    const vp = await recall(['verify', P('x2i-params')]);
+    const vp = await recallWarm(['verify', P('x2i-params')]);
     assert.equal(vp.code, 3, vp.stderr);
     assert.match(vp.stdout, /manifest\.json/);
     assert.match(vp.stdout, /"params" is null, not an object/);
@@ -220,7 +220,7 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
     const current = /x2i-current\/CURRENT: is a folder/;
     await refuses(['query', 'x2i', '--index', P('x2i-current'), '--keys', '1'], 3, current);
     await refuses(['dump', '--index', P('x2i-current'), '--wal', P('wal')], 3, current);
-    const v = await recall(['verify', P('x2i-current')]);
+    const v = await recallWarm(['verify', P('x2i-current')]);
     assert.equal(v.code, 3, v.stderr);
     assert.match(v.stdout + v.stderr, /x2i-current\/CURRENT: .*it is a folder/);
 
@@ -232,7 +232,7 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
   });
 
   it('`--keys` outside int64 is a bad flag value (exit 2), not wrapped; in a keys file, bad data (exit 3)', async () => {
-    await recall([...x2i(P('good.parquet'), P('x2i-keys')), '-q']);
+    await recallWarm([...x2i(P('good.parquet'), P('x2i-keys')), '-q']);
     await refuses(
       ['query', 'x2i', '--index', P('x2i-keys'), '--keys', '9223372036854775808'],
       2,
@@ -245,7 +245,15 @@ describe('bad data: exit 3 naming the file, never exit 1 or a silent acceptance'
       3,
       /keys\.txt: key 3: "1\.5" is not an integer/,
     );
-    const ok = await recall(['query', 'x2i', '--index', P('x2i-keys'), '--keys', '9223372036854775807,-9223372036854775808,1', '--json']);
+    const ok = await recallWarm([
+      'query',
+      'x2i',
+      '--index',
+      P('x2i-keys'),
+      '--keys',
+      '9223372036854775807,-9223372036854775808,1',
+      '--json',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(
       JSON.parse(ok.stdout).results.map((r) => [r.key, r.found]),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recall, recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('cli');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,5 +115,37 @@ describe('recall CLI', () => {
     assert.equal(ci.at(-1), commands[1], ".ci/run ends with the README's test command");
     for (const [, target] of readme.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g))
       if (!/^[a-z]+:/.test(target)) assert.ok(existsSync(join(root, target)), `README links ${target}, which does not exist`);
+  });
+});
+
+describe('the warm test runner (recallWarm)', () => {
+  it('answers like separate recall processes: output, exit codes, errors, help, environment', async () => {
+    const missing = join(dir, 'no-such.rcl');
+    const cases = [
+      [['hash', 'a', 'b', '--shards', '4', '--json']],
+      [['inspect', missing]],
+      [['inspect', missing, '--json']],
+      [['query', 'x2i', '--index', dir, '--keys', 'abc']],
+      [['shard', '-i', 'fixtures/parquet/events.parquet', '-k', 'nokey', '-n', '2', '-o', join(dir, 'shards')]],
+      [['build', 'vector', '--bogus']],
+      [['nosuchcmd']],
+      [['hash', '--help']],
+      [['query', 'inverted', '--index', dir, 'acid']],
+      [['query', 'inverted', '--help']],
+      [['query', 'inverted', '--index', dir, 'acid']], // a help run once left oclif unable to find the command
+      [['inspect', 'fixtures/container/sample-v1.rcl']],
+      [['inspect', missing], { FORCE_COLOR: '1' }],
+    ];
+    const spawned = [];
+    for (const [args, env] of cases) spawned.push(await recall(args, { env }));
+    const warm = await Promise.all(cases.map(([args, env]) => recallWarm(args, { env })));
+    assert.deepEqual(
+      new Set(spawned.map((r) => r.code)),
+      new Set([0, 2, 3, 127]),
+      'the cases cover success, usage, bad data and an unknown command',
+    );
+    for (const [i, [args]] of cases.entries()) assert.deepEqual(warm[i], spawned[i], `recall ${args.join(' ')}`);
+    assert.notEqual(warm.at(-1).stderr, warm[1].stderr, 'FORCE_COLOR reaches the command');
+    assert.equal((await recallWarm(cases[1][0])).stderr, spawned[1].stderr, 'and only its own');
   });
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { interruptWhen, recall, root, scratchDir } from './helpers/cli.mjs';
+import { interruptWhen, recall, recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('config');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +23,7 @@ function config(name, edit = (c) => c) {
 }
 
 async function run(args, code = 0) {
-  const r = await recall([...args, '--json']);
+  const r = await recallWarm([...args, '--json']);
   assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -50,13 +50,13 @@ describe('build --config', { concurrency: 2 }, () => {
       [(c) => ((c.channels[2].weights = [1]), c), /\/channels\/2\/weights: 1 weights for 2 text columns/],
     ];
     for (const [edit, msg] of cases) {
-      const r = await recall(['build', '--config', config('bad', edit)]);
+      const r = await recallWarm(['build', '--config', config('bad', edit)]);
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, msg);
       assert.match(r.stderr, /bad\.json/);
     }
     writeFileSync(join(dir, 'syntax.json'), '{"sources": ');
-    const s = await recall(['build', '--config', join(dir, 'syntax.json')]);
+    const s = await recallWarm(['build', '--config', join(dir, 'syntax.json')]);
     assert.equal(s.code, 3);
     assert.match(s.stderr, /syntax\.json: not valid JSON/);
   });
@@ -96,7 +96,7 @@ describe('build --config', { concurrency: 2 }, () => {
       again.channels.map((c) => [c.channel, c.version]),
       [['x2i', 2]],
     );
-    const only = await recall(['build', '--config', file, '--only', 'nope']);
+    const only = await recallWarm(['build', '--config', file, '--only', 'nope']);
     assert.equal(only.code, 2);
     assert.match(only.stderr, /--only nope: no such channel/);
   });
@@ -110,7 +110,7 @@ describe('build --config', { concurrency: 2 }, () => {
     await run(['build', '--config', file, '--prepare']);
     // --publish refuses while a part is missing
     await run(['build', '--config', file, '--shard', '2']);
-    const early = await recall(['build', '--config', file, '--publish']);
+    const early = await recallWarm(['build', '--config', file, '--publish']);
     assert.equal(early.code, 2, 'parts missing is a step run too early (usage), not bad data');
     assert.match(
       early.stderr,
@@ -118,7 +118,7 @@ describe('build --config', { concurrency: 2 }, () => {
     );
     assert.equal(existsSync(join(out, 'x2i', 'CURRENT')), false);
     // the other shards as separate processes running side by side, as an Indexed Job's pods would
-    const jobs = await Promise.all([0, 1].map((k) => recall(['build', '--config', file, '--shard', String(k), '--json'])));
+    const jobs = await Promise.all([0, 1].map((k) => recallWarm(['build', '--config', file, '--shard', String(k), '--json'])));
     for (const j of jobs) assert.equal(j.code, 0, j.stderr);
     const pub = await run(['build', '--config', file, '--publish']);
     assert.deepEqual(

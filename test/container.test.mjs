@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { readContainerInfo } from '../dist/core/index/container.js';
 import { loadNative } from '../dist/core/native.js';
 import { SAMPLE_HEADER, sampleSections } from '../scripts/make-fixtures.mjs';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 const fixture = join(root, 'fixtures/container/sample-v1.rcl');
 const native = loadNative();
@@ -50,11 +50,11 @@ describe('container format v1', () => {
   });
 
   it('recall inspect prints header, sections and params (text and --json)', async () => {
-    const text = await recall(['inspect', fixture]);
+    const text = await recallWarm(['inspect', fixture]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /recall sample index, format 1\.2, 344 bytes/);
     assert.match(text.stdout, /params: \{"hash":"xxh64"/);
-    const json = await recall(['inspect', fixture, '--json']);
+    const json = await recallWarm(['inspect', fixture, '--json']);
     const out = JSON.parse(json.stdout);
     assert.equal(out.header.buildId, '77');
     assert.equal(out.sections.length, 4);
@@ -84,7 +84,7 @@ describe('container format v1', () => {
           ['verify', p],
           ['verify', p, '--json'],
         ]) {
-          const r = await recall(args);
+          const r = await recallWarm(args);
           assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
           assert.equal(r.stderr.includes('panicked'), false);
           if (args.includes('--json')) {
@@ -104,10 +104,10 @@ describe('container format v1', () => {
       const p = join(dir, 'truncated.rcl');
       copyFileSync(fixture, p);
       truncateSync(p, info.fileBytes - 1);
-      const r = await recall(['verify', p]);
+      const r = await recallWarm(['verify', p]);
       assert.equal(r.code, 3);
       assert.match(r.stdout, new RegExp(`bytes ${info.fileBytes - 1}\\.\\.${info.fileBytes} \\(file\\) truncated`));
-      const i = await recall(['inspect', p, '--json']);
+      const i = await recallWarm(['inspect', p, '--json']);
       assert.equal(i.code, 3);
       assert.equal(JSON.parse(i.stdout).error.code, 'ERR_RECALL_CORRUPT');
     });
@@ -133,7 +133,7 @@ describe('container format v1', () => {
     const p = join(dir, 'not-an-index.txt');
     writeFileSync(p, 'hello, this is not an index file at all, but it is long enough to have a header and a footer..........');
     for (const cmd of ['inspect', 'verify']) {
-      const r = await recall([cmd, p]);
+      const r = await recallWarm([cmd, p]);
       assert.equal(r.code, 3, `${cmd}: ${r.stderr}`);
       assert.match(r.stdout + r.stderr, /not a recall index file/);
     }

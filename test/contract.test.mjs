@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bin, recall, root, scratchDir } from './helpers/cli.mjs';
+import { bin, recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('contract');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,7 +13,7 @@ const P = join(root, 'fixtures/parquet');
 const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'));
 
 async function ok(args, opts) {
-  const r = await recall(args, opts);
+  const r = await recallWarm(args, opts);
   assert.equal(r.code, 0, `recall ${args.join(' ')}\n${r.stdout.slice(0, 1000)}${r.stderr}`);
   return r;
 }
@@ -82,7 +82,7 @@ describe('query flags', () => {
       a.results[0].hits.map((h) => h.id),
       b.results[0].hits.map((h) => h.id),
     );
-    const both = await recall(['query', 'inverted', '--index', text, 'acid', '--queries-file', join(dir, 'q.txt')]);
+    const both = await recallWarm(['query', 'inverted', '--index', text, 'acid', '--queries-file', join(dir, 'q.txt')]);
     assert.equal(both.code, 2, both.stderr);
   });
 
@@ -104,7 +104,7 @@ describe('query flags', () => {
   });
 
   it('a word naming no field of the index (zzz:walleye) is an error; a field, a time or a quoted phrase is not', async () => {
-    const bad = await recall(['query', 'inverted', '--index', text, 'zzz:walleye']);
+    const bad = await recallWarm(['query', 'inverted', '--index', text, 'zzz:walleye']);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /unknown field zzz.*headword, text/);
     await ok(['query', 'inverted', '--index', text, 'headword:acid']);
@@ -114,7 +114,7 @@ describe('query flags', () => {
 
   it('a bad line in --queries-file is reported and makes the exit code 3; the other lines are answered', async () => {
     writeFileSync(join(dir, 'q.txt'), 'acid\n(unclosed\nzzz:walleye\nfatty acid\n');
-    const r = await recall(['query', 'inverted', '--index', text, '--queries-file', join(dir, 'q.txt'), '--json']);
+    const r = await recallWarm(['query', 'inverted', '--index', text, '--queries-file', join(dir, 'q.txt'), '--json']);
     assert.equal(r.code, 3, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.errors, 2);
@@ -208,7 +208,7 @@ describe('help and conventions', () => {
   });
 
   it('missing required flags are named in one message', async () => {
-    const r = await recall(['shard', '-i', 'x']);
+    const r = await recallWarm(['shard', '-i', 'x']);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim(), 'recall: error: missing required flags --key, --out, --shards (fix: see `recall shard --help`)');
   });
@@ -224,11 +224,11 @@ describe('help and conventions', () => {
 
   it('colour only on a terminal or with FORCE_COLOR, never with NO_COLOR', async () => {
     const missing = ['inspect', join(dir, 'no-such.rcl')];
-    const plain = await recall(missing, { env: { FORCE_COLOR: '0', NO_COLOR: '' } });
+    const plain = await recallWarm(missing, { env: { FORCE_COLOR: '0', NO_COLOR: '' } });
     assert.doesNotMatch(plain.stderr, /\x1b\[/);
-    const forced = await recall(missing, { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
+    const forced = await recallWarm(missing, { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
     assert.match(forced.stderr, /\x1b\[31merror:\x1b\[39m/);
-    const no = await recall(missing, { env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
+    const no = await recallWarm(missing, { env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
     assert.doesNotMatch(no.stderr, /\x1b\[/);
     assert.match(no.stderr, /^recall: error: /);
   });
@@ -330,7 +330,7 @@ describe('recall build --config', () => {
         bad,
         JSON.stringify({ sources: { s: { inputs: ['x.parquet'], key: 'k' } }, channels: [{ name: 'c', kind: 'x2i', source: 's', ...ch }] }),
       );
-      const r = await recall(['build', '--config', bad]);
+      const r = await recallWarm(['build', '--config', bad]);
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, msg);
     }
@@ -381,7 +381,7 @@ describe('nothing replaced silently', () => {
     await ok(args); // a rebuild over a plain build is fine
     await ok(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(root, 'fixtures/wal/x2i-updates.jsonl')]);
     await ok(['dump', '--index', out, '--wal', wal]);
-    const refused = await recall(args);
+    const refused = await recallWarm(args);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /live version v3 holds the WAL updates up to seq 4.*--discard-updates/);
     assert.equal(readFileSync(join(out, 'CURRENT'), 'utf8').split(' ')[0].trim(), 'v00000003', 'nothing published');
@@ -394,11 +394,11 @@ describe('nothing replaced silently', () => {
     const base = ['shard', '-i', join(P, 'events.parquet'), '-n', '2', '-o', out];
     await ok([...base, '-k', 'user_id']);
     await ok([...base, '-k', 'user_id']); // the same set again: fine
-    const key = await recall([...base, '-k', 'item_id']);
+    const key = await recallWarm([...base, '-k', 'item_id']);
     assert.equal(key.code, 2, key.stderr);
     assert.match(key.stderr, /already holds a 2-shard set with another key user_id \(this run: item_id\).*--overwrite/);
     copyFileSync(join(P, 'events.parquet'), join(dir, 'events-copy.parquet'));
-    const inputs = await recall(['shard', '-i', join(dir, 'events-copy.parquet'), '-n', '2', '-o', out, '-k', 'user_id']);
+    const inputs = await recallWarm(['shard', '-i', join(dir, 'events-copy.parquet'), '-n', '2', '-o', out, '-k', 'user_id']);
     assert.equal(inputs.code, 2, inputs.stderr);
     assert.match(inputs.stderr, /another inputs/);
     await ok([...base, '-k', 'item_id', '--overwrite']);

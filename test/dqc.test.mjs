@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { shardOf } from '../dist/api/index.js';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('dqc');
 const P = (...p) => join(dir, ...p);
@@ -57,14 +57,14 @@ describe('recall dqc', () => {
     c.closeSync();
     db.closeSync();
     config('bad', { lists: P('lists-bad.parquet'), text: P('text-bad.parquet') }, { m: 2, efConstruction: 2 });
-    const live = await recall(['build', '--config', LIVE(), '-o', P('out'), '--json']);
+    const live = await recallWarm(['build', '--config', LIVE(), '-o', P('out'), '--json']);
     assert.equal(live.code, 0, live.stderr);
-    const bad = await recall(['build', '--config', P('bad.json'), '-o', P('bad'), '--json']);
+    const bad = await recallWarm(['build', '--config', P('bad.json'), '-o', P('bad'), '--json']);
     assert.equal(bad.code, 0, bad.stderr);
   });
 
   it('each planted defect fires its check, where it was planted', async () => {
-    const r = await recall(['dqc', P('bad'), '--against', P('out'), '--config', LIVE(), '--json', '--markdown', P('dqc.md')]);
+    const r = await recallWarm(['dqc', P('bad'), '--against', P('out'), '--config', LIVE(), '--json', '--markdown', P('dqc.md')]);
     assert.equal(r.code, 4, r.stderr);
     const j = JSON.parse(r.stdout);
     const fired = (check, channel, shard) => j.breaches.find((b) => b.check === check && b.channel === channel && b.shard === shard);
@@ -97,11 +97,11 @@ describe('recall dqc', () => {
   it('build --config --gate-dqc publishes nothing on a breach and publishes a clean rebuild', async () => {
     const current = (ch) => readFileSync(P('out', ch, 'CURRENT'), 'utf8');
     const before = ['x2i', 'vector', 'text'].map(current);
-    const bad = await recall(['build', '--config', P('bad.json'), '-o', P('out'), '--gate-dqc']);
+    const bad = await recallWarm(['build', '--config', P('bad.json'), '-o', P('out'), '--gate-dqc']);
     assert.equal(bad.code, 4, bad.stderr);
     assert.match(bad.stderr, /data-quality gate: .*x2i shard 0: count\.keys/);
     assert.deepEqual(['x2i', 'vector', 'text'].map(current), before, 'CURRENT did not move');
-    const ok = await recall(['build', '--config', LIVE(), '-o', P('out'), '--gate-dqc', '--json']);
+    const ok = await recallWarm(['build', '--config', LIVE(), '-o', P('out'), '--gate-dqc', '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     const j = JSON.parse(ok.stdout);
     assert.ok(j.dqc.checks > 20 && j.dqc.breaches === 0);
@@ -115,23 +115,23 @@ describe('recall dqc', () => {
     const current = (ch) => readFileSync(P('out', ch, 'CURRENT'), 'utf8');
     const before = ['x2i', 'vector', 'text'].map(current);
     for (const extra of [['--shard', '0'], ['--prepare'], ['--plan']]) {
-      const r = await recall(['build', '--config', P('bad.json'), '-o', P('out'), '--gate-dqc', ...extra]);
+      const r = await recallWarm(['build', '--config', P('bad.json'), '-o', P('out'), '--gate-dqc', ...extra]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /--gate-dqc .*--publish/, r.stderr);
     }
     const step = async (...a) => {
-      const r = await recall(['build', '--config', P('bad.json'), '-o', P('out'), ...a]);
+      const r = await recallWarm(['build', '--config', P('bad.json'), '-o', P('out'), ...a]);
       assert.equal(r.code, 0, r.stderr);
     };
     await step('--prepare');
     await step('--shard', '0');
     await step('--shard', '1');
-    const bad = await recall(['build', '--config', P('bad.json'), '-o', P('out'), '--publish', '--gate-dqc']);
+    const bad = await recallWarm(['build', '--config', P('bad.json'), '-o', P('out'), '--publish', '--gate-dqc']);
     assert.equal(bad.code, 4, bad.stderr);
     assert.match(bad.stderr, /data-quality gate: .*x2i shard 0: count\.keys/);
     assert.deepEqual(['x2i', 'vector', 'text'].map(current), before, 'CURRENT did not move');
     // the parts stay: publishing without the gate (an operator's override) still works
-    const forced = await recall(['build', '--config', P('bad.json'), '-o', P('out'), '--publish', '--json']);
+    const forced = await recallWarm(['build', '--config', P('bad.json'), '-o', P('out'), '--publish', '--json']);
     assert.equal(forced.code, 0, forced.stderr);
     assert.notDeepEqual(['x2i', 'vector', 'text'].map(current), before, 'published once ungated');
   });
@@ -141,7 +141,7 @@ describe('recall dqc', () => {
     const v = (ch, n) => P('out', ch, `v0000000${n}`);
     const checks = [];
     for (const ch of ['x2i', 'vector', 'text']) {
-      const r = await recall(['dqc', v(ch, 2), '--against', v(ch, 1), '--config', LIVE(), '--json']);
+      const r = await recallWarm(['dqc', v(ch, 2), '--against', v(ch, 1), '--config', LIVE(), '--json']);
       assert.equal(r.code, 0, r.stdout.slice(0, 3000));
       const j = JSON.parse(r.stdout);
       assert.equal(j.breached, false);

@@ -12,7 +12,7 @@ import { openIndex } from '../dist/api/index.js';
 import { evaluateVersion } from '../dist/core/eval/run.js';
 import { loadEvalUsers } from '../dist/core/eval/users.js';
 import { loadNative } from '../dist/core/native.js';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 
 describe('eval metrics: hand-computed cases', () => {
   it('Recall, Hit, NDCG and MRR at several K', () => {
@@ -145,13 +145,13 @@ describe('recall eval on planted clusters', () => {
       ['b', { seed: '8' }],
       ['bad', { seed: '7', topK: 2 }],
     ]) {
-      const r = await recall(['build', '--config', config(name, x2i), '--json']);
+      const r = await recallWarm(['build', '--config', config(name, x2i), '--json']);
       assert.equal(r.code, 0, r.stderr);
     }
   });
 
   it('beats random lists and equals a brute-force evaluation of the same lists', async () => {
-    const r = await recall([
+    const r = await recallWarm([
       ...EVAL(),
       '--config',
       P('a.json'),
@@ -317,7 +317,7 @@ describe('recall eval on planted clusters', () => {
       ['shard', '-i', lists, '-k', 'item_id', '-n', '3', '-o', P('x2i-shards')],
       ['build', 'x2i', '-i', P('x2i-shards'), '-k', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', P('x2i-sharded')],
     ]) {
-      const r = await recall([...args, '--json']);
+      const r = await recallWarm([...args, '--json']);
       assert.equal(r.code, 0, r.stderr);
     }
     const db = await DuckDBInstance.create(':memory:');
@@ -367,13 +367,13 @@ describe('recall eval on planted clusters', () => {
 
   it('--against flags a planted degradation and not a rebuild with another seed', async () => {
     const gate = ['--gate', 'recall@50 >= -5%', '--gate', 'x2i.ndcg@10 >= -5%'];
-    const same = await recall([...EVAL(), '--config', P('b.json'), '--index-root', P('b'), '--against', P('a'), ...gate, '--json']);
+    const same = await recallWarm([...EVAL(), '--config', P('b.json'), '--index-root', P('b'), '--against', P('a'), ...gate, '--json']);
     assert.equal(same.code, 0, same.stdout.slice(0, 3000) + same.stderr);
     const s = JSON.parse(same.stdout);
     assert.ok(s.gates.every((g) => !g.breached));
     const x2iDiff = s.diff.find((d) => d.scope === 'x2i' && d.metric === 'ndcg' && d.k === 10);
     assert.ok(x2iDiff.lo <= 0 || x2iDiff.hi >= 0);
-    const bad = await recall([...EVAL(), '--config', P('bad.json'), '--index-root', P('bad'), '--against', P('a'), ...gate, '--json']);
+    const bad = await recallWarm([...EVAL(), '--config', P('bad.json'), '--index-root', P('bad'), '--against', P('a'), ...gate, '--json']);
     assert.equal(bad.code, 4, bad.stderr);
     const b = JSON.parse(bad.stdout);
     const g = b.gates.find((x) => x.text === 'recall@50 >= -5%');
@@ -389,7 +389,7 @@ describe('recall eval on planted clusters', () => {
     const gate = ['--gate', 'recall@50 >= -5%'];
     // `config` on index a, against a.json (the config of a) given to `flag`
     const against = (config, flag) =>
-      recall([...EVAL(), '--config', P(config), '--index-root', P('a'), flag, P('a.json'), ...gate, '--json']);
+      recallWarm([...EVAL(), '--config', P(config), '--index-root', P('a'), flag, P('a.json'), ...gate, '--json']);
     const self = await against('a.json', '--against-config');
     assert.equal(self.code, 0, self.stdout.slice(0, 3000) + self.stderr);
     const s = JSON.parse(self.stdout);

@@ -8,8 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EXIT_CODES, ExitCode } from '../dist/core/errors.js';
-import { mapConcurrent } from './helpers/scale.mjs';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recall, recallWarm, root, scratchDir } from './helpers/cli.mjs';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
 
 const dir = scratchDir('exit-codes');
@@ -216,27 +215,28 @@ describe('exit codes: one contract across commands', () => {
     writeFileSync(P('p.folded'), 'main;work 10\nmain;idle 5\n');
     writeFileSync(P('rec.jsonl'), '{"op":"upsert","key":1,"neighbors":[2],"scores":[0.5]}\n');
     await makeParquetFixtures(P('pq'), 2000);
-    const ok = async (args) => {
-      const r = await recall([...args, '-q']);
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    };
-    await ok([
-      'build',
-      'x2i',
-      '--input',
-      P('pq', 'x2i_snappy.parquet'),
-      '--key',
-      'item_id',
-      '--neighbors',
-      'neighbors',
-      '--scores',
-      'scores',
-      '--out',
-      P('x2i'),
-    ]);
-    await ok(['build', 'vector', '--input', P('pq', 'emb_zstd.parquet'), '--id', 'item_id', '--vector', 'embedding', '--out', P('vec')]);
-    await ok(['build', 'inverted', '--input', P('pq', 'docs_zstd.parquet'), '--id', 'doc_id', '--text', 'title', '--out', P('text')]);
-    await ok(['wal', 'append', '--wal', P('wal'), '--channel', 'x2i', '--input', P('rec.jsonl')]);
+    const setup = [
+      [
+        'build',
+        'x2i',
+        '--input',
+        P('pq', 'x2i_snappy.parquet'),
+        '--key',
+        'item_id',
+        '--neighbors',
+        'neighbors',
+        '--scores',
+        'scores',
+        '--out',
+        P('x2i'),
+      ],
+      ['build', 'vector', '--input', P('pq', 'emb_zstd.parquet'), '--id', 'item_id', '--vector', 'embedding', '--out', P('vec')],
+      ['build', 'inverted', '--input', P('pq', 'docs_zstd.parquet'), '--id', 'doc_id', '--text', 'title', '--out', P('text')],
+      ['wal', 'append', '--wal', P('wal'), '--channel', 'x2i', '--input', P('rec.jsonl')],
+    ];
+    for (const [i, r] of (await Promise.all(setup.map((args) => recallWarm([...args, '-q'])))).entries()) {
+      assert.equal(r.code, 0, `${setup[i].join(' ')}: ${r.stderr}`);
+    }
   });
 
   it('every command: a missing path, a bad flag value and the wrong kind of path exit 2 with one line naming it', async () => {
@@ -244,8 +244,9 @@ describe('exit codes: one contract across commands', () => {
     const table = cases();
     assert.deepEqual(Object.keys(table).sort(), Object.keys(manifest.commands).sort(), 'a case row per command');
     const runs = Object.entries(table).flatMap(([id, rows]) => rows.map((args, i) => ({ id, i, args })).filter((x) => x.args));
-    const failures = await mapConcurrent(runs, async ({ id, i, args }) => {
-      const r = await recall(args);
+    const results = await Promise.all(runs.map((x) => recallWarm(x.args)));
+    const failures = runs.map(({ id, i, args }, j) => {
+      const r = results[j];
       const lines = r.stderr.trim().split('\n');
       const what = ['missing path', 'bad flag value', 'wrong kind of path'][i];
       if (r.code !== ExitCode.Usage) return `${id} (${what}): exit ${r.code}: ${r.stderr.trim().slice(0, 300)}`;

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildFixtures, caseList, judge, runCases, TEXT_READER_TODO } from './helpers/faults.mjs';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('faults');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,24 +55,24 @@ describe('faults', () => {
     renameSync(b, a);
     renameSync(`${a}.t`, b);
     const keys = spec.keys.join(',');
-    let r = await recall(['query', 'x2i', '--index', ch, '--keys', keys]);
+    let r = await recallWarm(['query', 'x2i', '--index', ch, '--keys', keys]);
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stderr, /shard-0000[01]-of-00002\.rx2i/);
     // swap back, then change one score and re-seal every checksum: the manifest's header CRC differs
     renameSync(a, `${a}.t`);
     renameSync(b, a);
     renameSync(`${a}.t`, b);
-    r = await recall(['query', 'x2i', '--index', ch, '--keys', keys]);
+    r = await recallWarm(['query', 'x2i', '--index', ch, '--keys', keys]);
     assert.equal(r.code, 0, r.stderr);
     const buf = readFileSync(a);
     buf[buf.length - 200] ^= 0x10; // inside the lists section, before table and footer
     const { reseal } = await import('./helpers/container-bytes.mjs');
     reseal(buf);
     writeFileSync(a, buf);
-    r = await recall(['query', 'x2i', '--index', ch, '--keys', keys]);
+    r = await recallWarm(['query', 'x2i', '--index', ch, '--keys', keys]);
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stderr, /header checksum differs|x2i structure/);
-    r = await recall(['verify', ch]);
+    r = await recallWarm(['verify', ch]);
     assert.equal(r.code, 3, r.stdout + r.stderr);
   });
 });

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { vectorFromArray, Utf8, LargeUtf8 } from 'apache-arrow';
 import xxhash from 'xxhash-wasm';
 import { loadNative } from '../dist/core/native.js';
-import { recall } from './helpers/cli.mjs';
+import { recall, recallWarm } from './helpers/cli.mjs';
 
 const native = loadNative();
 const { h64Raw } = await xxhash();
@@ -71,7 +71,7 @@ describe('xxHash64 routing hash', () => {
   });
 
   it('routes keys from the CLI the same way (args, stdin, --json)', async () => {
-    const r = await recall(['hash', 'item-1', 'item-2', '--shards', '16', '--json']);
+    const r = await recallWarm(['hash', 'item-1', 'item-2', '--shards', '16', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     for (const k of out.keys) {
@@ -96,7 +96,7 @@ describe('xxHash64 routing hash', () => {
       assert.equal(Number(shard), Number(h % 3n));
     }
     // a bad key on the command line is a bad argument (2); on stdin, bad data naming the row (3)
-    const bad = await recall(['hash', '--type', 'int64', 'abc']);
+    const bad = await recallWarm(['hash', '--type', 'int64', 'abc']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /"abc" is not an integer \(argument 1\)/);
     const badIn = await recall(['hash', '--key-type', 'int64'], { input: '1\nabc\n' });

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { interruptWhen, recall, scratchDir } from './helpers/cli.mjs';
+import { interruptWhen, recall, recallWarm, scratchDir } from './helpers/cli.mjs';
 import { dictdEntries, fortunes, rng } from './helpers/text-corpus.mjs';
 import { makeAnalyzer, nfkc } from '../dist/core/channels/text/analyzer.js';
 import { OracleIndex, OracleQueryError, oracleTokens } from '../dist/core/bench/anchors/text-oracle.js';
@@ -19,7 +19,7 @@ const N_DOCS = 20000;
 const PER_CLASS = 1000;
 
 async function build(args, expectCode = 0) {
-  const r = await recall(['build', 'inverted', ...args, '--json']);
+  const r = await recallWarm(['build', 'inverted', ...args, '--json']);
   assert.equal(r.code, expectCode, r.stderr + r.stdout);
   return { ...r, json: JSON.parse(r.stdout) };
 }
@@ -205,7 +205,7 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
 
   it('a shard folder is one collection: the shards score with summed statistics, like one index', async () => {
     const shards = join(dir, 'wn-shards');
-    const s = await recall(['shard', '-i', parquet, '-k', 'id', '-n', '3', '-o', shards, '--json']);
+    const s = await recallWarm(['shard', '-i', parquet, '-k', 'id', '-n', '3', '-o', shards, '--json']);
     assert.equal(s.code, 0, s.stderr);
     const out = join(dir, 'wn-sharded');
     const b = await build(['--input', shards, '--id', 'id', '--text', 'text', '--out', out]);
@@ -243,7 +243,7 @@ describe('text index vs the TypeScript oracle on WordNet', () => {
       files.push(readFileSync(join(out, 'v00000001', 'shard-00000-of-00001.rti')));
     }
     assert.ok(files[0].equals(files[1]), 'thread count changed the bytes');
-    const r = await recall(['query', 'inverted', '--index', join(dir, 'wn-t1'), '--q', queries.and2[3], '--json']);
+    const r = await recallWarm(['query', 'inverted', '--index', join(dir, 'wn-t1'), '--q', queries.and2[3], '--json']);
     assert.equal(r.code, 0, r.stderr);
     assertSame(JSON.parse(r.stdout).results[0], oracle.search(queries.and2[3], { k: 10 }), 'cli');
   });
@@ -289,7 +289,7 @@ describe('spec edge cases (inverted.md §4.5)', { concurrency: 2 }, () => {
     );
   });
   const q = async (query, extra = []) => {
-    const r = await recall(['query', 'inverted', '--index', out, '--q', query, '--json', ...extra]);
+    const r = await recallWarm(['query', 'inverted', '--index', out, '--q', query, '--json', ...extra]);
     return { ...r, json: r.code === 0 ? JSON.parse(r.stdout).results[0] : JSON.parse(r.stdout) };
   };
   const same = async (query, o = {}) => {
@@ -407,7 +407,7 @@ describe('spec edge cases (inverted.md §4.5)', { concurrency: 2 }, () => {
     const b = await build(['--input', join(dir, 'edge.jsonl'), '--id', 'id', '--text', 'text', '--tombstones', t, '--out', o2]);
     assert.deepEqual([b.json.files[0].tombstones, b.json.files[0].unknownTombstones], [2, 1]);
     const full = (await q('twin', ['--k', '30'])).json.hits;
-    const r = await recall(['query', 'inverted', '--index', o2, '--q', 'twin', '--k', '30', '--json']);
+    const r = await recallWarm(['query', 'inverted', '--index', o2, '--q', 'twin', '--k', '30', '--json']);
     const hits = JSON.parse(r.stdout).results[0].hits;
     assert.deepEqual(
       hits,
@@ -420,13 +420,13 @@ describe('spec edge cases (inverted.md §4.5)', { concurrency: 2 }, () => {
     const bytes = readFileSync(file);
     bytes[bytes.length >> 1] ^= 0x40;
     writeFileSync(bad, bytes);
-    const r = await recall(['query', 'inverted', '--index', bad, '--q', 'all']);
+    const r = await recallWarm(['query', 'inverted', '--index', bad, '--q', 'all']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /checksum|corrupt/);
-    assert.equal((await recall(['verify', bad])).code, 3);
+    assert.equal((await recallWarm(['verify', bad])).code, 3);
     const t = join(dir, 'trunc.rti');
     writeFileSync(t, bytes.subarray(0, bytes.length - 10));
-    assert.equal((await recall(['query', 'inverted', '--index', t, '--q', 'all'])).code, 3);
+    assert.equal((await recallWarm(['query', 'inverted', '--index', t, '--q', 'all'])).code, 3);
   });
   it('a query analyzer different from the index analyzer is ANALYZER_MISMATCH unless overridden', async () => {
     const native = loadNative();
@@ -444,10 +444,10 @@ describe('spec edge cases (inverted.md §4.5)', { concurrency: 2 }, () => {
         pairs: 'off',
       },
     );
-    const r = await recall(['query', 'inverted', '--index', file, '--q', 'hello']);
+    const r = await recallWarm(['query', 'inverted', '--index', file, '--q', 'hello']);
     assert.equal(r.code, 3);
     assert.match(r.stderr, /ANALYZER_MISMATCH|analyzed with/);
-    const o = await recall(['query', 'inverted', '--index', file, '--q', 'hello', '--analyzer-override', '--json']);
+    const o = await recallWarm(['query', 'inverted', '--index', file, '--q', 'hello', '--analyzer-override', '--json']);
     assert.equal(o.code, 0, o.stderr);
     assert.equal(JSON.parse(o.stdout).results[0].hits[0].id, '1');
   });
@@ -567,12 +567,12 @@ describe('bad input: clear messages, nothing published', () => {
       { id: 'b', text: 'other' },
       { id: 'a', text: 'second version' },
     ]);
-    const r = await recall(['build', 'inverted', '--input', src, '--id', 'id', '--text', 'text', '--out', out]);
+    const r = await recallWarm(['build', 'inverted', '--input', src, '--id', 'id', '--text', 'text', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /1 duplicated id\(s\), the last row of each kept \(e\.g\. a\)/);
-    const f = JSON.parse((await recall(['query', 'inverted', '--index', out, '--q', 'first', '--json'])).stdout).results[0];
+    const f = JSON.parse((await recallWarm(['query', 'inverted', '--index', out, '--q', 'first', '--json'])).stdout).results[0];
     assert.equal(f.totalHits, 0);
-    const s = JSON.parse((await recall(['query', 'inverted', '--index', out, '--q', 'version', '--json'])).stdout).results[0];
+    const s = JSON.parse((await recallWarm(['query', 'inverted', '--index', out, '--q', 'version', '--json'])).stdout).results[0];
     assert.deepEqual(
       s.hits.map((h) => h.id),
       ['a'],
@@ -609,7 +609,7 @@ describe('bad input: clear messages, nothing published', () => {
     const out = join(dir, 'big');
     const b = await build(['--input', src, '--id', 'id', '--text', 'text', '--out', out]);
     assert.equal(b.json.docs, 2);
-    const hit = JSON.parse((await recall(['query', 'inverted', '--index', out, '--q', words[0], '--json'])).stdout).results[0];
+    const hit = JSON.parse((await recallWarm(['query', 'inverted', '--index', out, '--q', words[0], '--json'])).stdout).results[0];
     assert.deepEqual(hit.hits.map((h) => h.id).sort(), ['1', '2']);
     const out2 = join(dir, 'big2');
     const e = await build(['--input', src, '--id', 'id', '--text', 'text', '--max-doc-bytes', '1000000', '--out', out2], 3);

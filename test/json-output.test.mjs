@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, root, scratchDir } from './helpers/cli.mjs';
 import { mapConcurrent } from './helpers/scale.mjs';
 
 const dir = scratchDir('json');
@@ -152,7 +152,7 @@ describe('--json outputs', () => {
     const lanes = [all.filter(([name]) => !apart(name)), all.filter(([name]) => apart(name))];
     await mapConcurrent(lanes, async (lane) => {
       for (const [name, args, code = 0] of lane) {
-        const r = await recall([...args, '--json']);
+        const r = await recallWarm([...args, '--json']);
         assert.equal(r.code, code, `recall ${args.join(' ')}: ${r.stdout.slice(0, 2000)}${r.stderr}`);
         const out = JSON.parse(r.stdout);
         // a later dump (--keep) removes older versions: sizes are read at once
@@ -181,7 +181,7 @@ describe('--json outputs', () => {
       ['inspect', join(dir, 'no-such.rcl')],
       ['query', 'x2i', '--index', join(dir, 'x2i'), '--keys', 'abc'],
     ]) {
-      const r = await recall([...args, '--json']);
+      const r = await recallWarm([...args, '--json']);
       assert.notEqual(r.code, 0);
       const out = JSON.parse(r.stdout);
       assert.ok(validators.error(out), `${args.join(' ')}: ${ajv.errorsText(validators.error.errors)}`);

@@ -6,7 +6,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { merge, mergeCandidates, openIndex } from '../dist/api/index.js';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 /** SplitMix64-ish seeded generator: the same cases on every run. */
 function rng(seed) {
@@ -161,7 +161,7 @@ describe('merge: batch over a build and the CLI', () => {
       channels: { x2i: { quota: 50, weight: 1 }, vector: { quota: 30, weight: 0.5 }, text: { quota: 30 } },
     };
     writeFileSync(config, JSON.stringify(c));
-    const b = await recall(['build', '--config', config, '--json']);
+    const b = await recallWarm(['build', '--config', config, '--json']);
     assert.equal(b.code, 0, b.stderr);
   });
 
@@ -221,7 +221,7 @@ describe('merge: batch over a build and the CLI', () => {
   });
 
   it('`recall merge` answers one request and a batch file, honours the deny list, and rejects a bad row', async () => {
-    const one = await recall(['merge', '--config', config, '--index', out, '--request', '{"seeds":[1,2],"text":"acid"}', '--json']);
+    const one = await recallWarm(['merge', '--config', config, '--index', out, '--request', '{"seeds":[1,2],"text":"acid"}', '--json']);
     assert.equal(one.code, 0, one.stderr);
     const j = JSON.parse(one.stdout);
     assert.equal(j.results.length, 1);
@@ -232,7 +232,7 @@ describe('merge: batch over a build and the CLI', () => {
     writeFileSync(c.merge.deny, `${denied}\n`);
     writeFileSync(config, JSON.stringify(c));
     writeFileSync(join(dir, 'reqs.jsonl'), '{"id":"u1","seeds":[1,2],"text":"acid"}\n{"id":"u2","seeds":[{"item":3,"weight":2}]}\n');
-    const batch = await recall([
+    const batch = await recallWarm([
       'merge',
       '--config',
       config,
@@ -255,7 +255,7 @@ describe('merge: batch over a build and the CLI', () => {
     );
     assert.ok(!lines[0].items.some((m) => m.item === denied), 'the denied item is gone');
     writeFileSync(join(dir, 'bad.jsonl'), '{"seeds":[1]}\n{"seeds":"x"}\n');
-    const bad = await recall(['merge', '--config', config, '--index', out, '--requests', join(dir, 'bad.jsonl')]);
+    const bad = await recallWarm(['merge', '--config', config, '--index', out, '--requests', join(dir, 'bad.jsonl')]);
     assert.equal(bad.code, 3);
     assert.match(bad.stderr, /bad\.jsonl: row 2: "seeds" is not a list/);
   });

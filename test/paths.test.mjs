@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('paths');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +27,7 @@ function config(name, source) {
 
 const channel = join(dir, 'base', 'out', 'x2i');
 before(async () => {
-  const r = await recall(['build', '--config', config('base', {})]);
+  const r = await recallWarm(['build', '--config', config('base', {})]);
   assert.equal(r.code, 0, r.stderr);
 });
 
@@ -41,7 +41,7 @@ function copy(name) {
 describe('paths stay under their roots', () => {
   it('a config source name is an identifier: "../../../x" is refused and nothing is written outside out', async () => {
     const file = config('escape', { name: '../../../escaped' });
-    const r = await recall(['build', '--config', file]);
+    const r = await recallWarm(['build', '--config', file]);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /source name "\.\.\/\.\.\/\.\.\/escaped" is not an identifier/);
     assert.ok(!existsSync(join(dir, 'escaped')) && !existsSync(join(dir, 'escape', 'escaped')), 'nothing written');
@@ -55,10 +55,10 @@ describe('paths stay under their roots', () => {
       m.files[0].path = bad;
       delete m.checksum; // as a manifest written before manifests carried a checksum: the path itself must be refused
       writeFileSync(mf, JSON.stringify(m));
-      const q = await recall(['query', 'x2i', '--index', ch, '--keys', '1']);
+      const q = await recallWarm(['query', 'x2i', '--index', ch, '--keys', '1']);
       assert.equal(q.code, 3, `query with ${bad}: ${q.stderr}`);
       assert.match(q.stderr, /is not a path inside the version folder/);
-      const v = await recall(['verify', ch]);
+      const v = await recallWarm(['verify', ch]);
       assert.equal(v.code, 3, `verify with ${bad}: ${v.stdout}${v.stderr}`);
     }
   });
@@ -66,20 +66,20 @@ describe('paths stay under their roots', () => {
   it('verify CHANNEL fails when CURRENT is missing, names itself, or a version folder links into another channel', async () => {
     const missing = copy('no-current');
     rmSync(join(missing, 'CURRENT'));
-    const a = await recall(['verify', missing]);
+    const a = await recallWarm(['verify', missing]);
     assert.equal(a.code, 3, a.stdout);
     assert.match(a.stdout, /CURRENT.*missing/);
 
     const self = copy('current-self');
     writeFileSync(join(self, 'CURRENT'), 'CURRENT\n');
-    const b = await recall(['verify', self]);
+    const b = await recallWarm(['verify', self]);
     assert.equal(b.code, 3, b.stdout);
     assert.match(b.stdout, /"CURRENT" is not a version pointer/);
 
     const linked = copy('linked');
     rmSync(join(linked, 'v00000001'), { recursive: true });
     symlinkSync(join(channel, 'v00000001'), join(linked, 'v00000001'));
-    const c = await recall(['verify', linked]);
+    const c = await recallWarm(['verify', linked]);
     assert.equal(c.code, 3, c.stdout);
     assert.match(c.stdout, /v00000001: \(file\) is a symbolic link/);
   });
@@ -87,14 +87,14 @@ describe('paths stay under their roots', () => {
   it("a config's where cannot read other files; a filter over the columns still works", async () => {
     const secret = join(dir, 'secret.txt');
     writeFileSync(secret, '12345');
-    const bad = await recall([
+    const bad = await recallWarm([
       'build',
       '--config',
       config('where-read', { where: `item_id > (SELECT length(content) FROM read_text('${secret}'))` }),
     ]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /Permission Error: Cannot access file/);
-    const ok = await recall(['build', '--config', config('where-ok', { where: 'item_id % 3 = 0' }), '--json']);
+    const ok = await recallWarm(['build', '--config', config('where-ok', { where: 'item_id % 3 = 0' }), '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.ok(JSON.parse(ok.stdout).sources[0].rows > 0);
   });

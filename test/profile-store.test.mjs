@@ -11,14 +11,14 @@ import { ingest } from '../dist/core/profile/store/ingest.js';
 import { StoreReader } from '../dist/core/profile/store/query.js';
 import { readProfile } from '../dist/core/profile/read.js';
 import { gzipSync } from 'node:zlib';
-import { bin, recall, root, scratchDir } from './helpers/cli.mjs';
+import { bin, recall, recallWarm, root, scratchDir } from './helpers/cli.mjs';
 import { mulberry32, selfShareOfText, writeSeries } from './helpers/profile-series.mjs';
 
 const dir = scratchDir('profile-store');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function run(args, code = 0) {
-  const r = await recall([...args, '--json']);
+  const r = await recallWarm([...args, '--json']);
   assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -97,7 +97,7 @@ describe('profile store on a 22-version x 3-pod series', () => {
   });
 
   it('regressions: persistent rises >= 1 pp found at their first version, transients and cost shifts not, the changing commit ranks first', async () => {
-    const r = await recall([
+    const r = await recallWarm([
       'profile',
       'regressions',
       '--store',
@@ -327,7 +327,7 @@ describe('ingest: labels, bad inputs, crashes, concurrency', () => {
     const store = join(dir, 'fix-store');
     const add = (v) => ingest(v.files, { store, labels: { app: 'svc', version: v.version, commit: v.commit }, time: v.time }, { read: {} });
     for (const v of s.versions.slice(0, 6)) await add(v);
-    const r1 = await recall(['profile', 'regressions', '--store', store, '--app', 'svc', '--repo', s.repo, '--json']);
+    const r1 = await recallWarm(['profile', 'regressions', '--store', store, '--app', 'svc', '--repo', s.repo, '--json']);
     assert.equal(r1.code, 4, r1.stderr);
     const open = JSON.parse(r1.stdout);
     assert.deepEqual(

@@ -11,7 +11,7 @@ import { readProfile } from '../dist/core/profile/read.js';
 import { diffProfiles } from '../dist/core/profile/diff.js';
 import { stripParams } from '../dist/core/profile/perf.js';
 import { StackCounter } from '../dist/core/profile/stacks.js';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recall, recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 const P = join(root, '../shared/data/profiles');
 const FG = join(P, 'flamegraph/test');
@@ -37,7 +37,7 @@ const lines = (text) => text.split('\n').filter(Boolean).sort();
 const flamegraphCompat = { tidy: 'first-paren', keepUnterminated: false };
 
 async function run(args, code = 0) {
-  const r = await recall([...args, '--json']);
+  const r = await recallWarm([...args, '--json']);
   assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -495,7 +495,7 @@ describe('recall profile diff: known answers', () => {
     const fracRef = parse(readFileSync(join(D, 'results/fractionals.txt'), 'utf8'));
     assert.deepEqual(new Map([...frac].map(([k, [b, h]]) => [k, [Math.trunc(b), h]])), fracRef);
     // A file with one unparsable line: the line is counted and skipped, the rest is diffed.
-    const bad = await recall([
+    const bad = await recallWarm([
       'profile',
       'diff',
       '--base',
@@ -574,8 +574,8 @@ describe('recall profile: outputs, determinism and bad input', () => {
       '--folded-out',
       join(dir, `d${n}.folded`),
     ];
-    const a = await recall(['profile', 'diff', ...base, ...head, ...outs(1)]);
-    const b = await recall(['profile', 'diff', ...base, ...head, ...outs(2), '--threads', '1']);
+    const a = await recallWarm(['profile', 'diff', ...base, ...head, ...outs(1)]);
+    const b = await recallWarm(['profile', 'diff', ...base, ...head, ...outs(2), '--threads', '1']);
     assert.equal(a.code, 4, a.stderr);
     assert.equal(b.code, 4, b.stderr);
     for (const ext of ['html', 'json', 'md', 'folded'])
@@ -628,7 +628,7 @@ describe('recall profile: outputs, determinism and bad input', () => {
     assert.ok(m.pods.every((p) => p.durationMs > 0));
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')).pods, m.pods);
     // stdout when no -o
-    const r = await recall(['profile', 'collapse', join(P, 'speedscope/stackcollapse/simple.txt')]);
+    const r = await recallWarm(['profile', 'collapse', join(P, 'speedscope/stackcollapse/simple.txt')]);
     assert.equal(r.code, 0);
     assert.equal(r.stdout, folded(await readProfile(join(P, 'speedscope/stackcollapse/simple.txt'))));
   });
@@ -688,12 +688,12 @@ describe('recall profile: outputs, determinism and bad input', () => {
     const junk = join(dir, 'junk.txt');
     writeFileSync(junk, 'this is not a profile\nnor is this\n');
     const html = join(dir, 'never.html');
-    const r = await recall(['profile', 'diff', '--base', junk, '--head', join(G, 'head/pod-1.perf.txt'), '-o', html]);
+    const r = await recallWarm(['profile', 'diff', '--base', junk, '--head', join(G, 'head/pod-1.perf.txt'), '-o', html]);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /junk\.txt: no samples parsed as folded \(first bad line 1: "this is not a profile"\)/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.ok(!existsSync(html));
-    const mixed = await recall([
+    const mixed = await recallWarm([
       'profile',
       'diff',
       '--base',
@@ -705,10 +705,10 @@ describe('recall profile: outputs, determinism and bad input', () => {
     ]);
     assert.equal(mixed.code, 3, mixed.stderr);
     assert.match(mixed.stderr, /unit samples differs from .*pod-1\.perf\.txt's nanoseconds/);
-    const re = await recall(['profile', 'diff', ...base, ...head, '--ignore', '(unclosed', '-o', html]);
+    const re = await recallWarm(['profile', 'diff', ...base, ...head, '--ignore', '(unclosed', '-o', html]);
     assert.equal(re.code, 2, re.stderr);
     assert.match(re.stderr, /--ignore "\(unclosed" is not a valid regular expression/);
-    const missing = await recall(['profile', 'collapse', join(dir, 'nope.perf')]);
+    const missing = await recallWarm(['profile', 'collapse', join(dir, 'nope.perf')]);
     assert.equal(missing.code, 2);
     assert.ok(!existsSync(html));
     assert.deepEqual(

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('query-api');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,7 +20,7 @@ const upserts = [
 ];
 
 async function run(args) {
-  const r = await recall([...args, '--json']);
+  const r = await recallWarm([...args, '--json']);
   assert.equal(r.code, 0, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout);
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recall, recallWarm, root, scratchDir } from './helpers/cli.mjs';
 import { cases } from './helpers/scale.mjs';
 
 const SHARDS = 3;
@@ -71,7 +71,7 @@ describe('scale-out under a scheduler: duplicates, kills, any order', () => {
 
   before(async () => {
     const one = config('one-process');
-    const r = await recall(['build', '--config', one.file, '--out', one.out, '--json']);
+    const r = await recallWarm(['build', '--config', one.file, '--out', one.out, '--json']);
     assert.equal(r.code, 0, r.stderr);
     reference = versions(one.out);
     // the sources are sharded once and copied into every schedule's folder (reused: same inputs)
@@ -80,7 +80,7 @@ describe('scale-out under a scheduler: duplicates, kills, any order', () => {
 
   it('--plan lists every part a scheduler has to run, with its inputs and outputs', async () => {
     const c = config('plan');
-    const r = await recall(['build', '--config', c.file, '--plan', '--json']);
+    const r = await recallWarm(['build', '--config', c.file, '--plan', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const plan = JSON.parse(r.stdout);
     assert.equal(plan.shards, SHARDS);
@@ -146,7 +146,7 @@ describe('scale-out under a scheduler: duplicates, kills, any order', () => {
       assert.deepEqual(Object.keys(got).sort(), Object.keys(reference).sort(), `schedule ${s} (${events.join(', ')})`);
       for (const [f, bytes] of Object.entries(reference))
         assert.ok(bytes.equals(got[f]), `schedule ${s} (${events.join(', ')}): ${f} differs`);
-      const v = await recall(['verify', c.out, '--json']);
+      const v = await recallWarm(['verify', c.out, '--json']);
       assert.equal(v.code, 0, `schedule ${s}: verify\n${v.stdout}${v.stderr}`);
       log.push(`${s}: ${events.join(', ')}`);
       rmSync(c.out, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import xxhash from 'xxhash-wasm';
 import { REF_SQL } from '../../shared/tools/parquet-corpus/common.mjs';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
-import { recall, scratchDir, interruptWhen } from './helpers/cli.mjs';
+import { interruptWhen, recall, recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('shard');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +39,7 @@ const snapshot = (out) =>
   );
 
 async function shard(args, expectCode = 0) {
-  const r = await recall(['shard', ...args, '--json']);
+  const r = await recallWarm(['shard', ...args, '--json']);
   assert.equal(r.code, expectCode, `recall shard ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -122,14 +122,14 @@ describe('recall shard', { concurrency: 2 }, () => {
   it('recall verify checks a shard folder against its manifest', async () => {
     const out = join(dir, 'verify-shards');
     await shard(['-i', fx.ev_snappy, '-k', 'user_id', '-n', '3', '-o', out]);
-    const ok = await recall(['verify', out, '--json']);
+    const ok = await recallWarm(['verify', out, '--json']);
     assert.equal(ok.code, 0, ok.stdout);
     assert.equal(JSON.parse(ok.stdout).filesChecked, 3);
     const f = join(out, 'shard-00001-of-00003.parquet');
     const b = readFileSync(f);
     b[100] ^= 1;
     writeFileSync(f, b);
-    const bad = await recall(['verify', out]);
+    const bad = await recallWarm(['verify', out]);
     assert.equal(bad.code, 3);
     assert.match(bad.stdout, /shard-00001-of-00003\.parquet: \(file\) sha256 differs from manifest\.json/);
   });
@@ -277,7 +277,7 @@ describe('recall shard', { concurrency: 2 }, () => {
         writeFileSync(fx.empty, '');
       }
       const out = join(dir, `bad-${name.replace(/\W+/g, '-')}`);
-      const r = await recall(['shard', ...args(), '-o', out]);
+      const r = await recallWarm(['shard', ...args(), '-o', out]);
       assert.equal(r.code, code, r.stderr);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, message);
@@ -289,7 +289,7 @@ describe('recall shard', { concurrency: 2 }, () => {
     const out = join(dir, 'conflict');
     await shard(['-i', fx.ev_snappy, '-k', 'user_id', '-n', '4', '-o', out]);
     const before = snapshot(out);
-    const r = await recall(['shard', '-i', fx.ev_snappy, '-k', 'user_id', '-n', '3', '-o', out]);
+    const r = await recallWarm(['shard', '-i', fx.ev_snappy, '-k', 'user_id', '-n', '3', '-o', out]);
     assert.equal(r.code, 2); // an output folder holding something else is a usage error
     assert.match(r.stderr, /already holds a 4-shard set, this run makes 3.*--overwrite/);
     assert.deepEqual(snapshot(out), before);

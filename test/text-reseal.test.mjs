@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crc32c } from '../dist/core/index/container.js';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 import { mapConcurrent } from './helpers/scale.mjs';
 import { dictdEntries, rng } from './helpers/text-corpus.mjs';
 
@@ -41,13 +41,13 @@ describe('re-sealed damage to a text index', () => {
   let good;
   let queriesFile;
   let want;
-  const query = (index) => recall(['query', 'inverted', '--index', index, '--queries-file', queriesFile, '--k', '5', '--json']);
+  const query = (index) => recallWarm(['query', 'inverted', '--index', index, '--queries-file', queriesFile, '--k', '5', '--json']);
   before(async () => {
     const rows = dictdEntries('wn', 3000).map((text, i) => ({ id: 10 + 3 * i, text }));
     const src = join(dir, 'wn.jsonl');
     writeFileSync(src, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
     const out = join(dir, 'wn');
-    const b = await recall(['build', 'inverted', '--input', src, '--id', 'id', '--text', 'text', '--out', out, '--json']);
+    const b = await recallWarm(['build', 'inverted', '--input', src, '--id', 'id', '--text', 'text', '--out', out, '--json']);
     assert.equal(b.code, 0, b.stderr);
     const v = readdirSync(out).find((n) => /^v\d+$/.test(n));
     good = readFileSync(

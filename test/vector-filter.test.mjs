@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 import { rng } from './helpers/wal-fixture.mjs';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -30,7 +30,7 @@ function idx(file, n, magic) {
 }
 
 async function run(args, code = 0) {
-  const r = await recall([...args, '--json']);
+  const r = await recallWarm([...args, '--json']);
   assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout.slice(0, 2000)}${r.stderr}`);
   const out = JSON.parse(r.stdout);
   // a failure under --json: its error object, whose message the checks below read

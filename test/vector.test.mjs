@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const N = 8000;
@@ -51,7 +51,7 @@ function bruteForce(base, n, queries, nq, dim, k) {
 }
 
 async function run(args, code = 0) {
-  const r = await recall([...args, '--json']);
+  const r = await recallWarm([...args, '--json']);
   assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout.slice(0, 2000)}${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -202,7 +202,7 @@ describe('vector index on Fashion-MNIST (8,000 x 784, 150 queries)', () => {
     ]);
     assert.ok(recallAt10(await query(join(dir, 'f16'), ['--ef', '80']), gt, base) >= 0.99);
     assert.ok(recallAt10(await query(join(dir, 'int8'), ['--ef', '80', '--rerank', '40']), gt, base) >= 0.99);
-    const info = JSON.parse((await recall(['inspect', join(i8.version.dir, i8.file), '--json'])).stdout);
+    const info = JSON.parse((await recallWarm(['inspect', join(i8.version.dir, i8.file), '--json'])).stdout);
     const bytes = (name) => info.sections.find((s) => s.name === name).length;
     assert.equal(bytes('vectors') * 4, bytes('f32'), 'int8 rows are a quarter of the f32 rows');
     assert.ok(f16.fileBytes > 0);
@@ -211,11 +211,11 @@ describe('vector index on Fashion-MNIST (8,000 x 784, 150 queries)', () => {
   it('recall verify catches a flipped byte in a vector file', async () => {
     const b = await run(['build', 'vector', '-i', join(dir, 'train.f32'), '--type', 'flat', '--quant', 'f16', '-o', join(dir, 'damage')]);
     const file = join(b.version.dir, b.file);
-    assert.equal((await recall(['verify', file])).code, 0);
+    assert.equal((await recallWarm(['verify', file])).code, 0);
     const bytes = readFileSync(file);
     bytes[Math.floor(bytes.length / 2)] ^= 0x20;
     writeFileSync(file, bytes);
-    const r = await recall(['verify', file]);
+    const r = await recallWarm(['verify', file]);
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stdout + r.stderr, /checksum/);
   });
@@ -223,13 +223,22 @@ describe('vector index on Fashion-MNIST (8,000 x 784, 150 queries)', () => {
   it('query errors: dimension mismatch, k larger than the index, re-rank without f32 rows', async () => {
     const q3 = join(dir, 'q3.jsonl');
     writeFileSync(q3, '[1, 2, 3]\n');
-    const dimErr = await recall(['query', 'vector', '--index', join(dir, 'flat'), '--queries', q3]);
+    const dimErr = await recallWarm(['query', 'vector', '--index', join(dir, 'flat'), '--queries', q3]);
     assert.equal(dimErr.code, 3);
     assert.match(dimErr.stderr, /q3\.jsonl: queries have 3 dimensions, the index 784/);
-    const kErr = await recall(['query', 'vector', '--index', join(dir, 'flat'), '--queries', join(dir, 'test.f32'), '--k', String(N + 1)]);
+    const kErr = await recallWarm([
+      'query',
+      'vector',
+      '--index',
+      join(dir, 'flat'),
+      '--queries',
+      join(dir, 'test.f32'),
+      '--k',
+      String(N + 1),
+    ]);
     assert.equal(kErr.code, 3);
     assert.match(kErr.stderr, /--k 8001 is larger than the index \(8000 vectors\)/);
-    const rr = await recall(['query', 'vector', '--index', join(dir, 'f16'), '--queries', join(dir, 'test.f32'), '--rerank', '40']);
+    const rr = await recallWarm(['query', 'vector', '--index', join(dir, 'f16'), '--queries', join(dir, 'test.f32'), '--rerank', '40']);
     assert.equal(rr.code, 3);
     assert.match(rr.stderr, /--rerank needs the f32 rows/);
   });
@@ -298,7 +307,7 @@ describe('vector index from DuckDB-written parquet', () => {
       const file = join(dir, `${name}.parquet`);
       await c.run(`copy (${sql}) to '${file}' (format parquet)`);
       const out = join(dir, `bad-${name}`);
-      const r = await recall(['build', 'vector', '-i', file, '--id', 'id', '--vector', 'v', '-o', out]);
+      const r = await recallWarm(['build', 'vector', '-i', file, '--id', 'id', '--vector', 'v', '-o', out]);
       assert.equal(r.code, 3, `${name}: ${r.stderr}`);
       assert.match(r.stderr, msg);
       assert.ok(!existsSync(out) || !readdirSync(out).some((f) => f === 'CURRENT' || f.startsWith('v0')), `${name}: nothing published`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { reseal, sections } from './helpers/container-bytes.mjs';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('verify-structure');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +32,7 @@ function resealedEdit(file, kind, at, bit, name) {
 }
 
 async function verifyJson(file) {
-  const r = await recall(['verify', file, '--json']);
+  const r = await recallWarm(['verify', file, '--json']);
   return { code: r.code, report: JSON.parse(r.stdout), stderr: r.stderr };
 }
 
@@ -41,7 +41,7 @@ describe('verify: structure checks through the channel driver', () => {
     const db = await (await DuckDBInstance.create()).connect();
     await db.run(`COPY (SELECT i AS item_id, [(i * 7 + j) % 200 FOR j IN range(1, 6)] AS neighbors,
       [1.0 / j FOR j IN range(1, 6)]::FLOAT[] AS scores FROM range(200) t(i)) TO '${dir}/lists.parquet' (FORMAT parquet)`);
-    let r = await recall([
+    let r = await recallWarm([
       'build',
       'x2i',
       '-i',
@@ -64,7 +64,7 @@ describe('verify: structure checks through the channel driver', () => {
     fbin.writeUInt32LE(dim, 4);
     for (let i = 0; i < n * dim; i++) fbin.writeFloatLE(Math.sin(i * 0.7) * 3, 8 + 4 * i);
     writeFileSync(join(dir, 'v.f32'), fbin);
-    r = await recall([
+    r = await recallWarm([
       'build',
       'vector',
       '-i',

@@ -13,7 +13,7 @@ import { appendWal } from '../dist/core/wal/append.js';
 import { dumpChannel } from '../dist/core/pipeline/dump.js';
 import { queryX2i } from '../dist/core/channels/x2i/query.js';
 import { rng, run, walFixture } from './helpers/wal-fixture.mjs';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('wal-model');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -274,7 +274,7 @@ describe('wal: model-based', () => {
     // a field the index does not have: quarantined by the dump (not applied, reported), not a stop
     writeFileSync(join(dir, 'tf.jsonl'), jsonl([{ op: 'upsert', id: 7, fields: { summary: 'x' } }]));
     await run(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', join(dir, 'tf.jsonl')]);
-    const bad = await recall(['dump', '--index', idx, '--wal', wal]);
+    const bad = await recallWarm(['dump', '--index', idx, '--wal', wal]);
     assert.equal(bad.code, 0, bad.stderr);
     assert.match(bad.stderr, /quarantined \(not applied\): a field "summary" the index does not have/);
     await check('after a quarantined record');

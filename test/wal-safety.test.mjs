@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { loadNative } from '../dist/core/native.js';
 import { eachLine } from '../dist/core/wal/records.js';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
-import { recall, root, scratchDir } from './helpers/cli.mjs';
+import { recall, recallWarm, root, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('wal-safety');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +30,7 @@ before(async () => {
 });
 
 async function run(args, code = 0) {
-  const r = await recall([...args, '--json']);
+  const r = await recallWarm([...args, '--json']);
   assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -61,12 +61,12 @@ describe('wal safety', { concurrency: 2 }, () => {
     const rec = b.length / 300; // every delete record has the same size
     b[150 * rec] ^= 0x10; // the length field of seq 151
     writeFileSync(seg, b);
-    const ins = await recall(['wal', 'inspect', '--wal', wal, '--json']);
+    const ins = await recallWarm(['wal', 'inspect', '--wal', wal, '--json']);
     assert.equal(ins.code, 3, ins.stdout);
     const insJson = JSON.parse(ins.stdout);
     assert.equal(insJson.torn, false);
     assert.match(insJson.segments[0].corrupt[0].message, /a valid record follows at offset/);
-    const q = await recall(['query', 'x2i', '--index', x2iIndex, '--wal', wal, '--keys', '1,200', '--json']);
+    const q = await recallWarm(['query', 'x2i', '--index', x2iIndex, '--wal', wal, '--keys', '1,200', '--json']);
     assert.equal(q.code, 3, q.stdout + q.stderr);
     const e = JSON.parse(q.stdout).error;
     assert.equal(e.code, 'ERR_RECALL_CORRUPT');
@@ -82,7 +82,7 @@ describe('wal safety', { concurrency: 2 }, () => {
     assert.equal(s.wal.corrupt, 1);
     assert.equal(s.wal.lastSeq, 300);
     // the next append neither cuts seqs 151..300 nor reuses them
-    const a = await recall(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(dir, 'del-0-300.jsonl'), '--json']);
+    const a = await recallWarm(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(dir, 'del-0-300.jsonl'), '--json']);
     assert.equal(a.code, 3, a.stdout);
     assert.equal(JSON.parse(a.stdout).error.offset, 150 * rec);
     assert.deepEqual(readFileSync(seg), b, 'the segment is unchanged');
@@ -93,7 +93,7 @@ describe('wal safety', { concurrency: 2 }, () => {
     const b2 = readFileSync(seg2);
     b2[b2.length - 2] ^= 1;
     writeFileSync(seg2, b2);
-    assert.equal((await recall(['wal', 'inspect', '--wal', wal2])).code, 3);
+    assert.equal((await recallWarm(['wal', 'inspect', '--wal', wal2])).code, 3);
     writeFileSync(seg2, b2.subarray(0, b2.length - 2));
     const torn = await run(['wal', 'inspect', '--wal', wal2]);
     assert.equal(torn.torn, true);
@@ -109,16 +109,16 @@ describe('wal safety', { concurrency: 2 }, () => {
     const [from, to] = [first(segs[2]), first(segs[3]) - 1];
     rmSync(segs[2]);
     const idx = copyIndex('gap-index');
-    const d = await recall(['dump', '--index', idx, '--wal', wal, '--json']);
+    const d = await recallWarm(['dump', '--index', idx, '--wal', wal, '--json']);
     assert.equal(d.code, 3, d.stdout);
     const e = JSON.parse(d.stdout).error;
     assert.equal(e.code, 'ERR_RECALL_CORRUPT');
     assert.equal(e.file, segs[3]);
     assert.match(e.message, new RegExp(`seqs ${from}\\.\\.${to} are missing`));
-    const ins = await recall(['wal', 'inspect', '--wal', wal, '--json']);
+    const ins = await recallWarm(['wal', 'inspect', '--wal', wal, '--json']);
     assert.equal(ins.code, 3);
     assert.match(JSON.parse(ins.stdout).segments[2].corrupt[0].message, new RegExp(`seqs ${from}\\.\\.${to} are missing`));
-    const q = await recall(['query', 'x2i', '--index', idx, '--wal', wal, '--keys', '1']);
+    const q = await recallWarm(['query', 'x2i', '--index', idx, '--wal', wal, '--keys', '1']);
     assert.equal(q.code, 3);
     const skipped = await run(['dump', '--index', idx, '--wal', wal, '--skip-corrupt']);
     assert.equal(skipped.records, 60 - (to - from + 1));
@@ -127,7 +127,7 @@ describe('wal safety', { concurrency: 2 }, () => {
     await appendDeletes(wal2, 0, 60, ['--segment-bytes', '300']);
     await run(['wal', 'truncate', '--wal', wal2, '--before', '40']);
     const idx2 = copyIndex('trunc-index');
-    const t = await recall(['query', 'x2i', '--index', idx2, '--wal', wal2, '--keys', '1', '--json']);
+    const t = await recallWarm(['query', 'x2i', '--index', idx2, '--wal', wal2, '--keys', '1', '--json']);
     assert.equal(t.code, 3, t.stdout);
     assert.equal(JSON.parse(t.stdout).error.code, 'ERR_RECALL_WAL_GAP');
     assert.match(JSON.parse(t.stdout).error.message, /seqs 1\.\.\d+ are missing/);
@@ -150,7 +150,7 @@ describe('wal safety', { concurrency: 2 }, () => {
       ['query', 'x2i', '--index', idx, '--wal', walB, '--keys', '100'],
       ['dump', '--index', idx, '--wal', walB],
     ]) {
-      const r = await recall([...args, '--json']);
+      const r = await recallWarm([...args, '--json']);
       assert.equal(r.code, 3, `${args[0]}: ${r.stdout}`);
       const e = JSON.parse(r.stdout).error;
       assert.equal(e.code, 'ERR_RECALL_WAL_MISMATCH');
@@ -161,7 +161,7 @@ describe('wal safety', { concurrency: 2 }, () => {
     // its identity file lost: the WAL cannot be matched to the version
     const saved = readFileSync(join(walA, 'wal.json'));
     rmSync(join(walA, 'wal.json'));
-    assert.equal((await recall(['query', 'x2i', '--index', idx, '--wal', walA, '--keys', '1'])).code, 3);
+    assert.equal((await recallWarm(['query', 'x2i', '--index', idx, '--wal', walA, '--keys', '1'])).code, 3);
     writeFileSync(join(walA, 'wal.json'), saved);
     // a WAL written before ids (no wal.json): readable; a dump records no id; its next append adopts one
     const legacy = join(dir, 'legacy-wal');
@@ -181,7 +181,7 @@ describe('wal safety', { concurrency: 2 }, () => {
       [false, false, true],
     );
     // ... but a WAL created new (not adopted) never matches a version dumped before ids
-    const r = await recall(['query', 'x2i', '--index', idxL, '--wal', walB, '--keys', '1', '--json']);
+    const r = await recallWarm(['query', 'x2i', '--index', idxL, '--wal', walB, '--keys', '1', '--json']);
     assert.equal(r.code, 3);
     assert.match(JSON.parse(r.stdout).error.message, /created new/);
   });
@@ -193,7 +193,7 @@ describe('wal safety', { concurrency: 2 }, () => {
     const v32 = (x) => Array.from({ length: 32 }, (_, j) => x + j / 100);
     // a fresh WAL checked against the index: another dimension is refused, nothing appended
     writeFileSync(join(dir, 'v8.jsonl'), jsonl([{ op: 'upsert', id: 1, vector: [1, 2, 3, 4, 5, 6, 7, 8] }]));
-    const bad = await recall(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'v8.jsonl'), '--index', idx]);
+    const bad = await recallWarm(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'v8.jsonl'), '--index', idx]);
     assert.equal(bad.code, 3, bad.stderr);
     assert.match(bad.stderr, /line 1: "vector" has 8 dimensions, the index .* 32/);
     assert.ok(!existsSync(wal) || segmentsOf(wal).every((s) => readFileSync(s).length === 0), 'nothing appended');
@@ -201,7 +201,7 @@ describe('wal safety', { concurrency: 2 }, () => {
     writeFileSync(join(dir, 'v32.jsonl'), jsonl([{ op: 'upsert', id: 9001, vector: v32(0.5) }]));
     const ok = await run(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'v32.jsonl')]);
     assert.equal(ok.binding.dim, 32);
-    const bound = await recall(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'v8.jsonl')]);
+    const bound = await recallWarm(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'v8.jsonl')]);
     assert.equal(bound.code, 3);
     assert.match(bound.stderr, /"vector" has 8 dimensions, this WAL's vectors/);
     // a record written by an older recall (no checks): seq 2 has 8 dimensions; seq 3 is fine
@@ -216,7 +216,7 @@ describe('wal safety', { concurrency: 2 }, () => {
     native.walAppend(w.handle, Uint8Array.from([3, 3]), Uint32Array.from([p8.length, p8.length + p32.length]), Buffer.concat([p8, p32]));
     native.walClose(w.handle);
     writeFileSync(join(dir, 'vq.jsonl'), jsonl([{ vector: v32(0.25) }]));
-    const q = await recall(['query', 'vector', '--index', idx, '--queries', join(dir, 'vq.jsonl'), '--k', '3', '--wal', wal, '--json']);
+    const q = await recallWarm(['query', 'vector', '--index', idx, '--queries', join(dir, 'vq.jsonl'), '--k', '3', '--wal', wal, '--json']);
     assert.equal(q.code, 0, q.stderr);
     const qj = JSON.parse(q.stdout);
     assert.equal(String(qj.ids[0][0]), '9003', 'the records around the quarantined one apply');
@@ -264,7 +264,18 @@ describe('wal safety', { concurrency: 2 }, () => {
     await run(['build', 'inverted', '-i', pq, '--id', 'id', '--text', 'title,body', '-o', tidx]);
     const twal = join(dir, 'text-wal');
     writeFileSync(join(dir, 'tf.jsonl'), jsonl([{ op: 'upsert', id: 7, fields: { summary: 'x' } }]));
-    const tb = await recall(['wal', 'append', '--wal', twal, '--channel', 'inverted', '--input', join(dir, 'tf.jsonl'), '--index', tidx]);
+    const tb = await recallWarm([
+      'wal',
+      'append',
+      '--wal',
+      twal,
+      '--channel',
+      'inverted',
+      '--input',
+      join(dir, 'tf.jsonl'),
+      '--index',
+      tidx,
+    ]);
     assert.equal(tb.code, 3, tb.stderr);
     assert.match(tb.stderr, /line 1: field "summary" is not a field of the index/);
     // an older recall appended it anyway (no --index): queries and dumps quarantine it instead of failing
@@ -316,7 +327,7 @@ describe('wal safety', { concurrency: 2 }, () => {
     const recs = Array.from({ length: 20000 }, (_, i) => ({ op: 'upsert', key: i, neighbors: [i + 1, i + 2], scores: [0.5, 0.25] }));
     const file = join(dir, 'big.jsonl');
     writeFileSync(file, `${jsonl(recs)}{"op":"upsert","key":1}\n`);
-    const r = await recall(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', file, '--batch', '3000']);
+    const r = await recallWarm(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', file, '--batch', '3000']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /line 20001: an x2i upsert needs/);
     assert.ok(!existsSync(wal) || segmentsOf(wal).every((s) => readFileSync(s).length === 0), 'nothing appended');

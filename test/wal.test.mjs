@@ -13,7 +13,7 @@ import { appendWal } from '../dist/core/wal/append.js';
 import { inspectWal } from '../dist/core/wal/read.js';
 import { queryX2i } from '../dist/core/channels/x2i/query.js';
 import { rng, run, walFixture } from './helpers/wal-fixture.mjs';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recall, recallWarm, scratchDir } from './helpers/cli.mjs';
 import { cases } from './helpers/scale.mjs';
 
 const dir = scratchDir('wal');
@@ -114,7 +114,7 @@ describe('wal', () => {
             }),
       });
       if (r.signal === 'SIGKILL' && began) midDump++; // killed after the dump began staging, before it exited
-      const v = await recall(['verify', idx, '--json']);
+      const v = await recallWarm(['verify', idx, '--json']);
       assert.equal(v.code, 0, `kill ${i} after ${delayMs} ms: verify\n${v.stdout}${v.stderr}`);
       const current = readFileSync(join(idx, 'CURRENT'), 'utf8').split(' ')[0].trim();
       assert.ok(['v00000001', 'v00000002'].includes(current), current);
@@ -141,7 +141,7 @@ describe('wal', () => {
     await appendWal({ wal, channel: 'x2i', input: join(dir, 'c.jsonl') });
     // a live process holds the channel lock (as a running dump does)
     const held = native.lockTry(join(idx, '.lock'));
-    const r = await recall(['dump', '--index', idx, '--wal', wal, '--json']);
+    const r = await recallWarm(['dump', '--index', idx, '--wal', wal, '--json']);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.equal(JSON.parse(r.stdout).error.code, 'ERR_RECALL_LOCKED');
     native.lockRelease(held.handle);
@@ -156,7 +156,7 @@ describe('wal', () => {
     await appendWal({ wal, channel: 'x2i', input: join(dir, 'c2.jsonl') });
     assert.equal((await run(['dump', '--index', idx, '--wal', wal, '--delta'])).version, 3);
     rmSync(join(idx, 'v00000002'), { recursive: true });
-    const v = await recall(['verify', idx]);
+    const v = await recallWarm(['verify', idx]);
     assert.equal(v.code, 3, v.stdout);
     assert.match(v.stdout + v.stderr, /v00000003 reads layer v00000002, which is not in/);
   });
@@ -183,7 +183,7 @@ describe('wal', () => {
     assert.equal(ins.records, 2);
     assert.equal(ins.torn, true);
     assert.match(ins.segments[0].torn.message, /torn tail/);
-    const q = await recall(['query', 'x2i', '--index', idx, '--wal', wal, '--keys', '1,2,3', '--json']);
+    const q = await recallWarm(['query', 'x2i', '--index', idx, '--wal', wal, '--keys', '1,2,3', '--json']);
     assert.equal(q.code, 0);
     const res = JSON.parse(q.stdout);
     assert.deepEqual(
@@ -220,7 +220,7 @@ describe('wal', () => {
     const rec = b.length / 3;
     b[rec + 20] ^= 0xff; // the second record's key
     writeFileSync(seg, b);
-    const r = await recall(['dump', '--index', idx, '--wal', wal, '--json']);
+    const r = await recallWarm(['dump', '--index', idx, '--wal', wal, '--json']);
     assert.equal(r.code, 3, r.stdout + r.stderr);
     const e = JSON.parse(r.stdout).error;
     assert.equal(e.code, 'ERR_RECALL_CORRUPT');
@@ -228,8 +228,8 @@ describe('wal', () => {
     assert.equal(e.offset, rec);
     assert.match(e.fix, /--skip-corrupt/);
     assert.equal(readFileSync(join(idx, 'CURRENT'), 'utf8').split(' ')[0].trim(), 'v00000001', 'nothing published');
-    assert.equal((await recall(['wal', 'inspect', '--wal', wal])).code, 3);
-    const q = await recall(['query', 'x2i', '--index', idx, '--wal', wal, '--keys', '1']);
+    assert.equal((await recallWarm(['wal', 'inspect', '--wal', wal])).code, 3);
+    const q = await recallWarm(['query', 'x2i', '--index', idx, '--wal', wal, '--keys', '1']);
     assert.equal(q.code, 3);
     const d = await run(['dump', '--index', idx, '--wal', wal, '--skip-corrupt']);
     assert.equal(d.records, 2);
@@ -257,7 +257,7 @@ describe('wal', () => {
     for (const [bad, msg] of cases) {
       const file = join(dir, 'bad.jsonl');
       writeFileSync(file, `${JSON.stringify(good)}\n\n${typeof bad === 'string' ? bad : JSON.stringify(bad)}\n${JSON.stringify(good)}\n`);
-      const r = await recall(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', file]);
+      const r = await recallWarm(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', file]);
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, msg);
       assert.match(r.stderr, /nothing was appended/);
@@ -271,10 +271,10 @@ describe('wal', () => {
         { op: 'upsert', id: 2, vector: [1, 2, 3] },
       ]),
     );
-    const v = await recall(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'v.jsonl')]);
+    const v = await recallWarm(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'v.jsonl')]);
     assert.match(v.stderr, /line 2: "vector" has 3 dimensions, earlier records 2/);
     writeFileSync(join(dir, 'i.jsonl'), jsonl([{ op: 'upsert', id: 'a', fields: { body: 7 } }]));
-    const i = await recall(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', join(dir, 'i.jsonl')]);
+    const i = await recallWarm(['wal', 'append', '--wal', wal, '--channel', 'inverted', '--input', join(dir, 'i.jsonl')]);
     assert.match(i.stderr, /line 1: field "body" is number, not text/);
   });
 
@@ -336,7 +336,7 @@ describe('wal', () => {
     // one writer: while this process holds the WAL, the CLI is refused
     const w = native.walOpen(wal, {});
     writeFileSync(join(dir, 'one.jsonl'), jsonl([{ op: 'delete', key: 1 }]));
-    const r = await recall(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(dir, 'one.jsonl'), '--json']);
+    const r = await recallWarm(['wal', 'append', '--wal', wal, '--channel', 'x2i', '--input', join(dir, 'one.jsonl'), '--json']);
     native.walClose(w.handle);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(JSON.parse(r.stdout).error.message, new RegExp(`process ${process.pid} is writing this WAL`));

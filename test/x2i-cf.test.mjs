@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('x2icf');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,7 +73,7 @@ function brute(algo) {
 }
 
 async function build(out, algo, threads = 2) {
-  const r = await recall([
+  const r = await recallWarm([
     'build',
     'x2i',
     '--from-interactions',
@@ -108,7 +108,7 @@ describe('x2i from interactions', () => {
       await build(out, algo);
       const want = brute(algo);
       const keys = [...want.keys()];
-      const q = await recall(['query', 'x2i', '--index', out, '--keys', keys.join(','), '--k', '0', '--json']);
+      const q = await recallWarm(['query', 'x2i', '--index', out, '--keys', keys.join(','), '--k', '0', '--json']);
       const got = JSON.parse(q.stdout);
       assert.equal(got.found, keys.length, 'every item with an interaction is a key');
       let pairs = 0;
@@ -153,7 +153,7 @@ describe('x2i from interactions', () => {
         `select (min(file_row_number))::int as "row" from read_parquet('${bad}', file_row_number = true) where item_id is null`,
       )
     ).getRowObjectsJson();
-    const r = await recall([
+    const r = await recallWarm([
       'build',
       'x2i',
       '--from-interactions',

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runStream } from '../dist/core/channels/x2i/stream.js';
 import { loadNative } from '../dist/core/native.js';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recall, recallWarm, scratchDir } from './helpers/cli.mjs';
 import { ALGOS, assertSameLists, build, listsOf, writeInteractions } from './helpers/x2i-stream.mjs';
 
 const dir = scratchDir('x2istream');
@@ -171,7 +171,7 @@ describe('x2i stream CLI', () => {
     );
     assertSameLists(await listsOf(join(d, 'base'), ids, join(d, 'wal')), await listsOf(join(d, 'full'), ids), 'after the kills');
     // a dump of the WAL gives the same lists
-    const dump = await recall(['dump', '--index', join(d, 'base'), '--wal', join(d, 'wal'), '--json']);
+    const dump = await recallWarm(['dump', '--index', join(d, 'base'), '--wal', join(d, 'wal'), '--json']);
     assert.equal(dump.code, 0, dump.stderr);
     assertSameLists(await listsOf(join(d, 'base'), ids), await listsOf(join(d, 'full'), ids), 'after the dump');
   });
@@ -188,7 +188,7 @@ describe('x2i stream CLI', () => {
     const running = recall([...base, `dir:${src}`, '--every', '100ms'], { onSpawn: (c) => (first = c) });
     for (let t = 0; t < 100 && !existsSync(join(d, 'state', 'LOCK')); t++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
-    const second = await recall([...base, `dir:${src}`, '--once', '--json']);
+    const second = await recallWarm([...base, `dir:${src}`, '--once', '--json']);
     assert.equal(second.code, 2, second.stderr);
     assert.equal(JSON.parse(second.stdout).error.code, 'ERR_RECALL_LOCKED');
     first.kill('SIGTERM');
@@ -199,11 +199,11 @@ describe('x2i stream CLI', () => {
       join(src, 'a.jsonl'),
       '{"user_id":"x","item_id":1000,"ts":1767240000}\n{"user_id":"y","item_id":null,"ts":1767240000}\n{"user_id":"z",\n',
     );
-    const bad = await recall([...base, `dir:${src}`, '--once']);
+    const bad = await recallWarm([...base, `dir:${src}`, '--once']);
     assert.equal(bad.code, 3, bad.stderr);
     assert.match(bad.stderr, /a\.jsonl: line 2: null item "item_id"/);
     assert.ok(!existsSync(join(d, 'wal')), 'nothing appended');
-    const skip = await recall([...base, `dir:${src}`, '--once', '--on-bad', 'skip', '--allowed-lateness', '1h', '--json']);
+    const skip = await recallWarm([...base, `dir:${src}`, '--once', '--on-bad', 'skip', '--allowed-lateness', '1h', '--json']);
     assert.equal(skip.code, 0, skip.stderr);
     const s = JSON.parse(skip.stdout);
     assert.equal(s.bad.count, 2);
@@ -211,7 +211,7 @@ describe('x2i stream CLI', () => {
     assert.match(s.bad.first[1].reason, /malformed JSON/);
     // a row far behind the latest applied time is late
     writeFileSync(join(src, 'b.jsonl'), '{"user_id":"x","item_id":1007,"ts":1000}\n');
-    const late = await recall([...base, `dir:${src}`, '--once', '--allowed-lateness', '1h']);
+    const late = await recallWarm([...base, `dir:${src}`, '--once', '--allowed-lateness', '1h']);
     assert.equal(late.code, 3);
     assert.match(late.stderr, /b\.jsonl: line 1: late: time 1000/);
     // stdin: JSON lines; the status names the batch and the seqs

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
-import { recall, scratchDir } from './helpers/cli.mjs';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('x2i');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,7 +20,7 @@ before(async () => {
 const rows = async (sql) => (await c.runAndReadAll(sql)).getRowObjectsJson();
 
 async function run(args, code = 0) {
-  const r = await recall([...args, '--json']);
+  const r = await recallWarm([...args, '--json']);
   assert.equal(r.code, code, `recall ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -108,7 +108,7 @@ describe('x2i', () => {
     const slots = info.sections.find((s) => s.name === 'slots');
     bytes[slots.offset + 100] ^= 0x04;
     writeFileSync(join(p, f), bytes);
-    const v = await recall(['verify', p]);
+    const v = await recallWarm(['verify', p]);
     assert.equal(v.code, 3);
     assert.match(v.stdout, /\(section 2 \(kind 17\)\) checksum mismatch/);
   });
@@ -139,7 +139,20 @@ describe('x2i', () => {
       assert.equal((await rows(`select len(neighbors)::int n from x where item_id = 40`))[0].n > 1, true, 'row 40 has a list to damage');
       await c.run(`copy (${sql}) to '${file}' (format parquet)`);
       const out = join(dir, `bad-out-${name.replace(/\W+/g, '-')}`);
-      const r = await recall(['build', 'x2i', '-i', file, '-k', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out]);
+      const r = await recallWarm([
+        'build',
+        'x2i',
+        '-i',
+        file,
+        '-k',
+        'item_id',
+        '--neighbors',
+        'neighbors',
+        '--scores',
+        'scores',
+        '-o',
+        out,
+      ]);
       assert.equal(r.code, 3, r.stderr);
       assert.equal(r.stderr.trim().split('\n').length, 1);
       assert.match(r.stderr, message);

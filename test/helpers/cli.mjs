@@ -1,5 +1,5 @@
 // Spawns the built CLI (bin/run.js) the way a user or CI job runs it.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,51 @@ export function recall(args, { input, env, nodeArgs = [], onSpawn } = {}) {
     onSpawn?.(child);
     if (input !== undefined) child.stdin.end(input);
     else if (!onSpawn) child.stdin.end();
+  });
+}
+
+let warm;
+let warmIds = 0;
+/**
+ * The same as `recall(args, { env })`, run in one long-lived recall process per test file
+ * (test/helpers/cli-warm-child.mjs), one command at a time: for the many short commands of a test
+ * (error cases, queries), where start-up would be most of the time. A call with stdin `input`
+ * spawns (`recall()`); node flags and signals need `recall()` too.
+ */
+export function recallWarm(args, { env, input, ...rest } = {}) {
+  if (input !== undefined) return recall(args, { env, input });
+  if (Object.keys(rest).length) throw new Error(`recallWarm takes env and input, not ${Object.keys(rest).join(', ')}: use recall()`);
+  if (!warm) {
+    const child = fork(join(root, 'test/helpers/cli-warm-child.mjs'), [], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const pending = new Map();
+    const ready = new Promise((resolve, reject) => {
+      child.on('message', (m) => {
+        if (m.ready) return resolve();
+        pending.get(m.id)?.resolve(m);
+        pending.delete(m.id);
+        if (!pending.size) {
+          child.unref();
+          child.channel?.unref();
+        }
+      });
+      child.on('exit', (code, signal) => {
+        const error = new Error(`the warm recall process ended with ${code ?? signal}`);
+        reject(error);
+        for (const p of pending.values()) p.reject(error);
+        warm = undefined;
+      });
+    });
+    child.unref();
+    child.channel?.unref();
+    warm = { child, pending, ready };
+  }
+  const { child, pending, ready } = warm;
+  const id = ++warmIds;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve: ({ id: _, ...r }) => resolve(r), reject });
+    child.ref();
+    child.channel?.ref();
+    ready.then(() => child.send({ id, args, env }), reject);
   });
 }
 
