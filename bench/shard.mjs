@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `recall shard` against DuckDB's own COPY ... PARTITION_BY (hash(user_id) % 16),
-// both as whole processes, alternating, on 2M- and 5M-row ZSTD event files.
+// both as whole processes, alternating, on 2M- and 5M-row ZSTD event files, and on 1,000 rows,
+// where each side's time is its fixed cost (process start-up, loading DuckDB, checks).
 // Reports median and best wall time, peak RSS and the ratios (median to median, best to best). Data is generated once
 // into bench/data/ (gitignored). Writes bench/results/shard.json.
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,7 @@ const data = join(root, 'bench/data');
 const scratch = join(data, 'out');
 mkdirSync(data, { recursive: true });
 const runs = Number(process.env.RUNS ?? 5);
-const sizes = (process.env.SIZES ?? '2000000,5000000').split(',').map(Number);
+const sizes = (process.env.SIZES ?? '1000,2000000,5000000').split(',').map(Number);
 const haveTime = existsSync('/usr/bin/time');
 
 function timed(args) {

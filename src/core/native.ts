@@ -197,6 +197,7 @@ export type HashBenchHandle = { readonly __brand: 'HashBenchTable' };
 
 /** An opaque cancel token (an Arc<AtomicBool> inside the addon). */
 export type CancelToken = { readonly __brand: 'CancelToken' };
+export type DuckdbRoute = { readonly __brand: 'DuckdbRoute' };
 export type FileLockHandle = { readonly __brand: 'FileLock' };
 
 export interface Native {
@@ -219,6 +220,18 @@ export interface Native {
   shardsOf(hashes: BigUint64Array, shardCount: number): Uint32Array;
   /** Hash + route + count one key vector in one call; returns the null keys skipped. */
   routeInt64(keys: BigInt64Array, validity: Uint8Array | null, shardCount: number, out: Uint16Array, counts: Float64Array): number;
+  /**
+   * `recall_shard(key)` registered natively on a `@duckdb/node-api` connection's binding (its
+   * `connection` field), through the C API of the already loaded libduckdb at `libduckdbPath`;
+   * null when the binding or library is not one it can register on.
+   */
+  duckdbRouteRegister(
+    libduckdbPath: string,
+    connection: unknown,
+    encoding: 'int64' | 'uint64' | 'utf8',
+    shardCount: number,
+  ): DuckdbRoute | null;
+  duckdbRouteCounts(route: DuckdbRoute): { rows: number; nullKeys: number; perShard: Float64Array };
 
   cancelToken(): CancelToken;
   cancel(token: CancelToken): void;

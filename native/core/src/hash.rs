@@ -128,6 +128,35 @@ pub fn hash_strings<O: Offset>(offsets: &[O], data: &[u8], seed: u64, out: &mut 
     Ok(())
 }
 
+/// `recall shard`'s routing of one vector of rows: row `r`'s key hash (`None`: a null key) picks
+/// its shard, `hash % shard_count`, which goes to `out[r]` and counts once more in `counts`.
+/// Returns how many rows had a null key (their `out` entries are left as they are).
+pub fn route_rows(
+    rows: usize,
+    mut key_hash: impl FnMut(usize) -> Option<u64>,
+    shard_count: u32,
+    out: &mut [u16],
+    counts: &mut [u64],
+) -> Result<u64> {
+    if shard_count == 0 || shard_count > 1 << 16 || counts.len() < shard_count as usize || out.len() < rows {
+        return Err(Error::InvalidArgument(format!(
+            "routing {rows} rows into {shard_count} shards needs 1-65536 shards, {shard_count} counts and {rows} outputs"
+        )));
+    }
+    let mut nulls = 0;
+    for (r, o) in out[..rows].iter_mut().enumerate() {
+        match key_hash(r) {
+            Some(h) => {
+                let s = (h % shard_count as u64) as usize;
+                *o = s as u16;
+                counts[s] += 1;
+            }
+            None => nulls += 1,
+        }
+    }
+    Ok(nulls)
+}
+
 /// `hash % shard_count` for a batch.
 pub fn shards_of(hashes: &[u64], shard_count: u32, out: &mut [u32]) -> Result<()> {
     if shard_count == 0 {
@@ -177,5 +206,29 @@ mod tests {
         let err = hash_strings(&bad, data, 0, &mut [0u64; 2]).unwrap_err();
         assert!(err.to_string().contains("row 0"), "{err}");
         assert!(shards_of(&out, 0, &mut [0; 3]).is_err());
+    }
+
+    #[test]
+    fn route_rows_sends_each_row_to_its_hash_shard_and_counts_nulls_apart() {
+        let keys: Vec<Option<u64>> = (0..1000u64).map(|k| if k % 7 == 3 { None } else { Some(k * 0x9e37) }).collect();
+        let mut out = vec![u16::MAX; keys.len()];
+        let mut counts = vec![0u64; 5];
+        let nulls = route_rows(keys.len(), |r| keys[r].map(|k| xxh64_u64(k, 0)), 5, &mut out, &mut counts).unwrap();
+        assert_eq!(nulls, keys.iter().filter(|k| k.is_none()).count() as u64);
+        let mut want = [0u64; 5];
+        for (r, k) in keys.iter().enumerate() {
+            match k {
+                Some(k) => {
+                    let s = (xxh64(&k.to_le_bytes(), 0) % 5) as usize;
+                    assert_eq!(out[r] as usize, s, "row {r}");
+                    want[s] += 1;
+                }
+                None => assert_eq!(out[r], u16::MAX, "a null key's output is left alone"),
+            }
+        }
+        assert_eq!(counts, want);
+        assert!(want.iter().all(|&c| c > 100), "every shard gets rows: {want:?}");
+        assert!(route_rows(3, |_| Some(1), 0, &mut [0; 3], &mut [0; 1]).is_err());
+        assert!(route_rows(3, |_| Some(1), 4, &mut [0; 3], &mut [0; 3]).is_err(), "counts shorter than the shards");
     }
 }

@@ -12,6 +12,7 @@
 mod napi;
 mod cancel;
 mod container;
+mod duckdb_route;
 mod filelock;
 mod hash;
 mod hash_bench;
@@ -64,6 +65,7 @@ fn init(env: Env, exports: napi_value) -> JsResult<napi_value> {
     define(env, exports, &[export(c"buildInfo", Some(js_build_info)), export(c"panicForTest", Some(js_panic_for_test))])?;
     kernels::register(env, exports)?;
     hash::register(env, exports)?;
+    duckdb_route::register(env, exports)?;
     hash_bench::register(env, exports)?;
     cancel::register(env, exports)?;
     container::register(env, exports)?;

@@ -33,7 +33,7 @@ import { concatParquet } from '../io/parquet-concat.js';
 import { arrowToParquet, isArrowFile } from './arrow-input.js';
 import { describeInputs, expandInputs } from './inputs.js';
 import { type Compression, MAX_SHARDS, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
-import { keyEncoding, registerShardFunction, type RouteCounts } from './route-udf.js';
+import { keyEncoding, registerShardFunction } from './route-udf.js';
 import { laneSource, planLanes, rowGroupsOf } from './lanes.js';
 import { firstLine } from '../io/text.js';
 
@@ -290,7 +290,7 @@ export async function shardParquet(
         plan.map(async (slices, lane) => {
           const dir = join(staging!, `lane-${pass}-${lane}`);
           const c = await connect(1, join(staging!, `spill-${pass}-${lane}`));
-          const counts: RouteCounts = await registerShardFunction(c, key.encoding, n, report);
+          const route = await registerShardFunction(c, key.encoding, n, report);
           await c.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PER_LANE + 1}`);
           await restrictFileAccess(c, access);
           // a lane connected after Ctrl-C was not there to be interrupted
@@ -307,7 +307,10 @@ export async function shardParquet(
               interrupt();
             }
             throw failure.error;
+          } finally {
+            route.close();
           }
+          const counts = route.counts();
           for (let k = lo; k <= hi; k++) rowsOf[k] = rowsOf[k]! + counts.perShard[k]!;
           if (pass === 0) nullKeys += counts.nullKeys; // each lane sees its own rows
         }),
