@@ -223,7 +223,7 @@ export interface Native {
   /**
    * `recall_shard(key)` registered natively on a `@duckdb/node-api` connection's binding (its
    * `connection` field), through the C API of the already loaded libduckdb at `libduckdbPath`;
-   * null when the binding or library is not one it can register on.
+   * null when the binding or library is not one it can register on, or DuckDB refuses it.
    */
   duckdbRouteRegister(
     libduckdbPath: string,
