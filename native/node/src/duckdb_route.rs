@@ -1,11 +1,12 @@
-//! `recall_shard(key)` as a native DuckDB scalar function, registered through DuckDB's C API on a
-//! connection of `@duckdb/node-api`, so DuckDB's scan threads route each key vector without a
-//! round trip to the JS thread (that round trip, per 2048 rows, made `recall shard` 1.4x slower
-//! than DuckDB's own partitioned COPY). The C API comes from the libduckdb.so that
-//! `@duckdb/node-bindings` already loaded (looked up, never loaded anew), and the connection from its
-//! type-tagged external (a holder of the `duckdb_connection`, as node-bindings 1.5 makes it; the
-//! shard tests pin that). When either is not what this expects, registration answers null and
-//! the caller keeps its JS function. The routing itself is `recall_core::hash::route_rows`.
+//! `recall_shard(key)` as a native DuckDB scalar function, registered through DuckDB's C API on
+//! a connection of `@duckdb/node-api`, so DuckDB's scan threads route each key vector without a
+//! round trip to the JS thread (that round trip, per 2048 rows, took `recall shard` from
+//! 1.26-1.31x of DuckDB's own partitioned COPY to 1.5x at 2M and 5M rows). The C API comes from
+//! the libduckdb.so that `@duckdb/node-bindings` already loaded (looked up, never loaded anew),
+//! and the connection from its type-tagged external (a holder of the `duckdb_connection`, as
+//! node-bindings 1.5 makes it; test/shard-route.test.mjs pins that). When either is not what this
+//! expects, or DuckDB refuses the function, registration answers null and the caller keeps its JS
+//! function. The routing itself is `recall_core::hash::route_rows`.
 //!
 //! `duckdbRouteRegister(libduckdbPath, connection, encoding: 'int64' | 'uint64' | 'utf8', shardCount): handle | null`
 //! `duckdbRouteCounts(handle): {rows, nullKeys, perShard: Float64Array}`
