@@ -1,12 +1,16 @@
 // `recall_shard(key)`, the routing function `recall shard` runs inside DuckDB: registered natively
 // through DuckDB's C API (where the addon can) and as a JS function; both give every row the shard
 // an independent xxHash64 (xxhash-wasm) gives it, NULL for a null key, and the same counts, for
-// every key type `recall shard` accepts.
+// every key type `recall shard` accepts; and so does `recall shard` into more shards than one pass
+// writes.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import xxhash from 'xxhash-wasm';
 import { openDuckDB } from '../dist/core/io/duckdb.js';
 import { keyEncoding, registerShardFunction } from '../dist/core/shard/route-udf.js';
+import { recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const { h64Raw } = await xxhash();
 const SHARDS = 7;
@@ -27,9 +31,11 @@ const KEYS = `SELECT i,
 
 const db = await openDuckDB({ threads: 1 });
 const conns = [];
+const dir = scratchDir('shard-route');
 after(() => {
   for (const c of conns) c.closeSync();
   db.closeSync();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 async function routed(column, type, preferNative) {
@@ -76,4 +82,28 @@ describe('recall_shard inside DuckDB', () => {
       }
     });
   }
+
+  it('recall shard into more shards than a lane keeps open at once (two passes): every row in its shard, the counts in the manifest', async () => {
+    const out = join(dir, 'many');
+    const r = await recallWarm(['shard', '-i', 'fixtures/parquet/events.parquet', '-k', 'user_id', '-n', '300', '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const manifest = JSON.parse(r.stdout).manifest;
+    const c = await db.connect();
+    conns.push(c);
+    const rows = (
+      await c.runAndReadAll(
+        `SELECT user_id::BIGINT AS k, regexp_extract(filename, 'shard-(\\d+)-of', 1)::INTEGER AS s FROM read_parquet('${out}/shard-*.parquet', filename = true)`,
+      )
+    ).getRowObjects();
+    const perShard = new Array(300).fill(0);
+    for (const { k, s } of rows) {
+      assert.equal(s, Number(h64Raw(le64(k), 0n) % 300n), `key ${k}`);
+      perShard[s]++;
+    }
+    assert.equal(rows.length, 20000);
+    assert.deepEqual(
+      manifest.shards.map((e) => e.rows),
+      perShard,
+    );
+  });
 });
