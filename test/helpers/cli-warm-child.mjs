@@ -42,9 +42,9 @@ async function runOne(args, env) {
   handledExit = undefined;
   let code;
   try {
-    // (no oclif flush(): captured writes complete at once, and each flush would leave a drain listener)
-    // a fresh oclif config per command, as in a new process: oclif's config reload from an
-    // existing one shares its plugins, and a help run leaves them unable to find `query inverted`
+    // A fresh oclif config per command, as in a new process: oclif's reload of an existing config
+    // shares its plugins, and a help run left them unable to find `query inverted`. No oclif
+    // flush(): captured writes complete at once, and each flush would leave a drain listener.
     await run(args, root);
   } catch (error) {
     if (error instanceof Exited) code = error.code;
@@ -67,6 +67,12 @@ async function runOne(args, env) {
 
 let queue = Promise.resolve();
 process.on('message', ({ id, args, env }) => {
-  queue = queue.then(async () => process.send({ id, ...(await runOne(args, env ?? {})) }));
+  // a failure of this runner (not of the command) fails that call, and the next ones still run
+  queue = queue
+    .then(() => runOne(args, env ?? {}))
+    .then(
+      (r) => process.send({ id, ...r }),
+      (e) => process.send({ id, failed: String(e?.stack ?? e) }),
+    );
 });
 process.send({ ready: true });

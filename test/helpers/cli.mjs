@@ -1,4 +1,5 @@
-// Spawns the built CLI (bin/run.js) the way a user or CI job runs it.
+// Runs the built CLI (bin/run.js) the way a user or CI job runs it: `recall()` spawns it,
+// `recallWarm()` runs it in one long-lived process per test file.
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,8 @@ export function recallWarm(args, { env, input, ...rest } = {}) {
     const ready = new Promise((resolve, reject) => {
       child.on('message', (m) => {
         if (m.ready) return resolve();
-        pending.get(m.id)?.resolve(m);
+        if (m.failed) pending.get(m.id)?.reject(new Error(`the warm recall process failed on a command: ${m.failed}`));
+        else pending.get(m.id)?.resolve(m);
         pending.delete(m.id);
         if (!pending.size) {
           child.unref();
