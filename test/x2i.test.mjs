@@ -139,20 +139,8 @@ describe('x2i', () => {
       assert.equal((await rows(`select len(neighbors)::int n from x where item_id = 40`))[0].n > 1, true, 'row 40 has a list to damage');
       await c.run(`copy (${sql}) to '${file}' (format parquet)`);
       const out = join(dir, `bad-out-${name.replace(/\W+/g, '-')}`);
-      const r = await recallWarm([
-        'build',
-        'x2i',
-        '-i',
-        file,
-        '-k',
-        'item_id',
-        '--neighbors',
-        'neighbors',
-        '--scores',
-        'scores',
-        '-o',
-        out,
-      ]);
+      const build = ['build', 'x2i', '-i', file, '-k', 'item_id', '--neighbors', 'neighbors', '--scores', 'scores', '-o', out];
+      const r = await recallWarm(build);
       assert.equal(r.code, 3, r.stderr);
       assert.equal(r.stderr.trim().split('\n').length, 1);
       assert.match(r.stderr, message);
