@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { forEachPod } from '../dist/core/profile/run.js';
 import { ingest } from '../dist/core/profile/store/ingest.js';
 import { StoreReader } from '../dist/core/profile/store/query.js';
 import { bin, root, scratchDir } from './helpers/cli.mjs';
@@ -53,6 +54,35 @@ describe('profile store: many files', () => {
       process.off('warning', onWarning);
     }
     assert.deepEqual(warnings, []);
+  });
+
+  it('parsed on worker threads, files that finish out of order are stored as one thread stores them', async () => {
+    // The first file is the largest, so the small ones behind it finish first on the other thread.
+    const files = [...pods('order-big', 1, 85000, 7), ...pods('order-small', 5, 1500, 8)];
+    const visited = [];
+    await forEachPod(files, { read: {}, threads: 2 }, 'parsing', (pod, i) => visited.push([i, pod.source]));
+    assert.deepEqual(
+      visited,
+      files.map((f, i) => [i, f]),
+    );
+    const stored = async (threads) => {
+      const store = join(dir, `order-store-${threads}`);
+      const r = await ingest(files, { store, labels: { app: 'svc', version: '1' }, time: '2026-12-01T00:00:00Z' }, { read: {}, threads });
+      const reader = await StoreReader.open(store);
+      try {
+        const pods = await reader.pods(reader.profiles);
+        return {
+          added: r.added,
+          newStacks: r.newStacks,
+          pods: pods.map((p) => [p.source, p.totalSamples, [...p.stacks].sort(([a], [b]) => (a < b ? -1 : 1))]),
+        };
+      } finally {
+        reader.dispose();
+      }
+    };
+    const one = await stored(1);
+    assert.equal(one.added.length, files.length);
+    assert.deepEqual(await stored(2), one);
   });
 });
 

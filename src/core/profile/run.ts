@@ -34,10 +34,17 @@ export interface ReadJob {
 const PARALLEL_BYTES = 16 << 20;
 
 /**
- * Read files (each streamed), ticking progress by bytes. With several large
- * files they are parsed on worker threads, one file per thread at a time, in order.
+ * Read files (each streamed), ticking progress by bytes, and hand each parsed file to `visit` in
+ * file order, so a caller that keeps only a digest of each holds one parsed file at a time. With
+ * several large files they are parsed on worker threads, one file per thread at a time; a file
+ * that finishes before the ones ahead of it waits for them.
  */
-export async function readAll(files: string[], job: ReadJob, label = 'reading'): Promise<PodProfile[]> {
+export async function forEachPod(
+  files: string[],
+  job: ReadJob,
+  label: string,
+  visit: (pod: PodProfile, index: number) => void,
+): Promise<void> {
   const sizes = await Promise.all(files.map(async (f) => (await stat(f).catch(() => ({ size: 0 }))).size));
   const bytes = sizes.reduce((a, b) => a + b, 0);
   job.progress?.start(label, bytes, 'B');
@@ -54,32 +61,44 @@ export async function readAll(files: string[], job: ReadJob, label = 'reading'):
         const { signal, ...read } = { ...job.read, signal: job.signal };
         // At most `threads` tasks in flight: each task adds an abort listener to the signal, and
         // one per file would pass Node's listener limit (a warning) past ten files.
-        const pods: PodProfile[] = new Array(files.length);
+        const early = new Map<number, PodProfile>();
         let next = 0;
+        let visited = 0;
         const lane = async () => {
           while (next < files.length) {
             const i = next++;
             const out = (await pool.run({ path: files[i], options: read }, { signal })) as PodProfile | WireError;
             if (isWireError(out)) throw fromWire(out);
-            pods[i] = out;
             job.progress?.tick(sizes[i]);
+            early.set(i, out);
+            for (let pod = early.get(visited); pod; pod = early.get(visited)) {
+              early.delete(visited);
+              visit(pod, visited++);
+            }
           }
         };
         await Promise.all(Array.from({ length: threads }, lane));
-        return pods;
+        return;
       } finally {
         await pool.destroy();
       }
     }
-    const pods: PodProfile[] = [];
-    for (const f of files) {
+    for (const [i, f] of files.entries()) {
       job.signal?.throwIfAborted();
-      pods.push(await readProfile(f, { ...job.read, signal: job.signal, onBytes: (n) => job.progress?.tick(n) }));
+      visit(await readProfile(f, { ...job.read, signal: job.signal, onBytes: (n) => job.progress?.tick(n) }), i);
     }
-    return pods;
   } finally {
     job.progress?.stop();
   }
+}
+
+/** Every file parsed (forEachPod), in file order. */
+export async function readAll(files: string[], job: ReadJob, label = 'reading'): Promise<PodProfile[]> {
+  const pods: PodProfile[] = new Array(files.length);
+  await forEachPod(files, job, label, (pod, i) => {
+    pods[i] = pod;
+  });
+  return pods;
 }
 
 /** Both sides of a diff, parsed together so two cores share all the files. */

@@ -12,7 +12,7 @@ import { syncDir, tempPathFor, trackTemp, writeFileAtomic } from '../../io/atomi
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { type DuckDB, duckdb, literal, scratchDuckDB } from '../../io/duckdb.js';
 import type { PodProfile } from '../model.js';
-import { readAll, type ReadJob } from '../run.js';
+import { forEachPod, type ReadJob } from '../run.js';
 import { lockOrFail } from '../../io/lock.js';
 import { collectOrphans } from './gc.js';
 import { COMMITS, type CommitRecord, INGESTS, newIngestId, openStore, partition } from './layout.js';
@@ -89,6 +89,34 @@ function filesOfStack(stack: string, fileOf: Map<string, string>): string | null
   return any ? files.join('\x1f') : null;
 }
 
+/** A parsed pod without its stack map: one row per stack (id, value, count), plus its totals. */
+type PodRows = Omit<PodProfile, 'stacks' | 'frameFiles'> & { ids: BigInt64Array; weights: Float64Array; counts: BigInt64Array };
+
+/** `pod`'s rows; a stack seen for the first time in this ingest is hashed and listed in `firstSeen`. */
+function podRows(
+  pod: PodProfile,
+  idOf: Map<string, bigint>,
+  firstSeen: Array<{ id: bigint; stack: string; files: string | null }>,
+): PodRows {
+  const { stacks: map, frameFiles, ...rest } = pod;
+  const ids = new BigInt64Array(map.size);
+  const weights = new Float64Array(map.size);
+  const counts = new BigInt64Array(map.size);
+  let r = 0;
+  for (const [stack, cnt] of map) {
+    let id = idOf.get(stack);
+    if (id === undefined) {
+      id = stackId(stack);
+      idOf.set(stack, id);
+      firstSeen.push({ id, stack, files: frameFiles ? filesOfStack(stack, frameFiles) : null });
+    }
+    ids[r] = id;
+    weights[r] = cnt.weight;
+    counts[r++] = BigInt(Math.round(cnt.samples));
+  }
+  return { ...rest, ids, weights, counts };
+}
+
 export function profileId(sourceSha: string, labels: Record<string, string>): string {
   const canon = JSON.stringify(
     Object.keys(labels)
@@ -151,32 +179,37 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
   }
 
   // 2. Parse everything (exit 3 on a file where nothing parses: nothing stored); the source's
-  // sha256 is taken in the same read.
-  const pods = await readAll(
+  // sha256 is taken in the same read. Each parsed file is cut down to its rows at once (typed
+  // arrays, outside the JS heap), so only one file's stack map is alive at a time: less memory
+  // for a folder of pods and less for the collector to walk.
+  const todo: Array<{ p: Pending; pod: PodRows }> = [];
+  // Pods of one service share most stacks: each distinct stack is hashed once per ingest.
+  const idOf = new Map<string, bigint>();
+  const firstSeen: Array<{ id: bigint; stack: string; files: string | null }> = [];
+  await forEachPod(
     pending.map((p) => p.source),
     { ...job, read: { ...job.read, sha256: true } },
     'parsing',
+    (pod, i) => {
+      const p = pending[i]!;
+      p.labels = { ...pod.labels, ...p.labels };
+      p.sha = pod.sourceSha256!;
+      for (const k of ['app', 'version'])
+        if (!p.labels[k])
+          throw usage('ERR_RECALL_LABEL_MISSING', `${p.source}: no ${k} label`, {
+            file: p.source,
+            fix: `pass --label ${k}=... or --labels-from '{app}/{version}/{pod}.perf'`,
+          });
+      p.id = profileId(p.sha, p.labels);
+      result.warnings.push(...pod.warnings);
+      if (view.owner.has(p.id)) result.skipped.push({ id: p.id, source: p.source, reason: 'already in the store' });
+      else if (seen.has(p.id)) result.skipped.push({ id: p.id, source: p.source, reason: 'duplicate input' });
+      else {
+        seen.add(p.id);
+        todo.push({ p, pod: podRows(pod, idOf, firstSeen) });
+      }
+    },
   );
-  const todo: Array<{ p: Pending; pod: PodProfile }> = [];
-  pods.forEach((pod, i) => {
-    const p = pending[i]!;
-    p.labels = { ...pod.labels, ...p.labels };
-    p.sha = pod.sourceSha256!;
-    for (const k of ['app', 'version'])
-      if (!p.labels[k])
-        throw usage('ERR_RECALL_LABEL_MISSING', `${p.source}: no ${k} label`, {
-          file: p.source,
-          fix: `pass --label ${k}=... or --labels-from '{app}/{version}/{pod}.perf'`,
-        });
-    p.id = profileId(p.sha, p.labels);
-    result.warnings.push(...pod.warnings);
-    if (view.owner.has(p.id)) result.skipped.push({ id: p.id, source: p.source, reason: 'already in the store' });
-    else if (seen.has(p.id)) result.skipped.push({ id: p.id, source: p.source, reason: 'duplicate input' });
-    else {
-      seen.add(p.id);
-      todo.push({ p, pod });
-    }
-  });
   if (!todo.length) return result;
   job.signal?.throwIfAborted();
 
@@ -214,26 +247,17 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
     const samples = await rowsInto(c, d, 's', [INTEGER, BIGINT, DOUBLE, BIGINT]);
     const stacks = await rowsInto(c, d, 'k', [BIGINT, V, V]);
     const groups = new Map<string, { app: string; day: string }>();
-    // Pods of one service share most stacks: each distinct stack is hashed once per ingest.
-    const idOf = new Map<string, bigint>();
+    for (const { id, stack, files } of firstSeen) {
+      if (known.has(id)) continue;
+      result.newStacks += 1;
+      stacks.push(id, stack, files);
+    }
     for (const [ord, { p, pod }] of todo.entries()) {
       const app = p.labels.app!;
       const day = p.time.toISOString().slice(0, 10);
       groups.set(`${app}\0${day}`, { app, day });
-      const fileOf = pod.frameFiles;
-      for (const [stack, cnt] of pod.stacks) {
-        let id = idOf.get(stack);
-        if (id === undefined) {
-          id = stackId(stack);
-          idOf.set(stack, id);
-        }
-        samples.push(ord, id, cnt.weight, BigInt(Math.round(cnt.samples)));
-        if (!known.has(id)) {
-          known.add(id);
-          result.newStacks += 1;
-          stacks.push(id, stack, fileOf ? filesOfStack(stack, fileOf) : null);
-        }
-      }
+      const { ids, weights, counts } = pod;
+      for (let r = 0; r < ids.length; r++) samples.push(ord, ids[r]!, weights[r]!, counts[r]!);
       profiles.push(
         ord,
         p.id,
@@ -249,12 +273,12 @@ export async function ingest(inputs: string[], opt: IngestOptions, job: ReadJob)
         pod.totalSamples ? pod.totalWeight / pod.totalSamples : null,
         pod.totalWeight,
         BigInt(Math.round(pod.totalSamples)),
-        BigInt(pod.stacks.size),
+        BigInt(ids.length),
         p.source,
         p.sha,
         ingestId,
       );
-      result.added.push({ id: p.id, source: p.source, labels: p.labels, samples: pod.totalSamples, stacks: pod.stacks.size, day });
+      result.added.push({ id: p.id, source: p.source, labels: p.labels, samples: pod.totalSamples, stacks: ids.length, day });
     }
     for (const t of [profiles, samples, stacks]) t.close();
 
