@@ -12,8 +12,9 @@
 // Sizes: STORE_MB (perf text for 1-2, default 40), PODS (20), VERSIONS (30), REG_POD_MB (5),
 // SPREAD (400), DIFF_SAMPLES (10000 samples a pod for 3), REPS (5: best of, parse and ingest interleaved,
 // which goes first alternating). PARTS=ingest runs 1 + 2 only and keeps the other sections of the results.
+// Pin it to one CPU for the single-thread ratios (`taskset -c 1 node bench/profile-store.mjs`).
 // Writes bench/results/profile-store.json.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +73,12 @@ const du = (dir) => {
   return n;
 };
 const job = { read: {}, threads: 1 };
-const results = { sizes: { MB, PODS, VERSIONS, REG_POD_MB, SPREAD, REPS } };
+// The CPUs this run may use (taskset): the two vCPUs here can differ in speed by 1.7x, so
+// single-thread ratios are compared on one pinned CPU.
+const cpus = existsSync('/proc/self/status')
+  ? (/^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? null)
+  : null;
+const results = { sizes: { MB, PODS, VERSIONS, REG_POD_MB, SPREAD, REPS }, cpus };
 
 try {
   // 1 + 2: real perf captures (the fixtures bench/profile.mjs uses), split into 8 pod files.
