@@ -42,6 +42,7 @@ export interface CurvePoint {
   recall: number;
   qps: number;
   build_cpu_s: number | null;
+  build_wall_s: number | null;
   index_mb: number | null;
   index_disk_mb: number | null;
   /** Resident MB above the loaded data once this setting's searches ran (mapped sections paged in). */
@@ -55,6 +56,7 @@ export interface VectorBenchSummary {
   qps_at_099: number;
   max_recall: number;
   build_cpu_s: number | null;
+  build_wall_s: number | null;
   index_disk_mb: number | null;
   index_mb: number | null;
   /** The most resident MB over the sweep (its last, widest searches). */
@@ -87,6 +89,7 @@ interface ResultLine {
   recall?: number;
   qps?: number;
   build_cpu_s?: number;
+  build_wall_s?: number;
   index_mb?: number;
   index_disk_mb?: number;
   rss_after_search_mb?: number;
@@ -187,6 +190,7 @@ function curveOf(rows: ResultLine[], label: string): CurvePoint[] {
       recall: r.recall!,
       qps: Math.round(r.qps!),
       build_cpu_s: round1(r.build_cpu_s),
+      build_wall_s: round1(r.build_wall_s),
       index_mb: round1(r.index_mb),
       index_disk_mb: round1(r.index_disk_mb),
       rss_after_search_mb: round1(r.rss_after_search_mb),
@@ -257,6 +261,7 @@ export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBench
       qps_at_099: qpsAtRecall(c, 0.99),
       max_recall: Math.max(...c.map((p) => p.recall)),
       build_cpu_s: c[0]?.build_cpu_s ?? null,
+      build_wall_s: c[0]?.build_wall_s ?? null,
       index_disk_mb: c[0]?.index_disk_mb ?? null,
       index_mb: c[0]?.index_mb ?? null,
       rss_after_search_mb: c.some((p) => p.rss_after_search_mb !== null) ? Math.max(...c.map((p) => p.rss_after_search_mb ?? 0)) : null,
@@ -280,15 +285,24 @@ export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBench
   // resident memory of the quantised index with its re-rank rows against faiss's f32 HNSW
   const rss = (label: string) => get(label)?.rss_after_search_mb ?? undefined;
   ratios.int8_rerank_hnsw_rss_vs_faiss_hnsw = ratio(rss('recall hnsw int8+rerank'), rss('faiss HNSW16') ?? 0);
+  // recall builds on two threads, faiss on one (its wheel's OpenMP held to one thread)
+  ratios.f32_hnsw_build_cpu_vs_faiss_hnsw = ratio(get('recall hnsw f32')?.build_cpu_s ?? undefined, get('faiss HNSW16')?.build_cpu_s ?? 0);
+  ratios.f32_hnsw_build_wall_vs_faiss_hnsw = ratio(
+    get('recall hnsw f32')?.build_wall_s ?? undefined,
+    get('faiss HNSW16')?.build_wall_s ?? 0,
+  );
   return { bench: 'vector', dataset, queries, runs, date: new Date().toISOString(), summary, ratios, notes };
 }
 
 /** The summary as a Markdown table. */
 export function vectorBenchMarkdown(r: VectorBenchResult): string {
-  const lines = ['| index | QPS @0.95 | QPS @0.99 | max recall | build CPU-s | disk MB | resident MB |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| index | QPS @0.95 | QPS @0.99 | max recall | build CPU-s | build wall s | disk MB | resident MB |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   for (const s of r.summary)
     lines.push(
-      `| ${s.label} | ${s.qps_at_095} | ${s.qps_at_099} | ${s.max_recall.toFixed(4)} | ${s.build_cpu_s ?? '-'} | ${s.index_disk_mb ?? '-'} | ${s.rss_after_search_mb ?? '-'} |`,
+      `| ${s.label} | ${s.qps_at_095} | ${s.qps_at_099} | ${s.max_recall.toFixed(4)} | ${s.build_cpu_s ?? '-'} | ${s.build_wall_s ?? '-'} | ${s.index_disk_mb ?? '-'} | ${s.rss_after_search_mb ?? '-'} |`,
     );
   lines.push('', ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v === null ? 'n/a' : `${v}x`}`));
   return lines.join('\n');
@@ -331,11 +345,11 @@ export function vectorBenchHtml(r: VectorBenchResult): string {
   const table = r.summary
     .map(
       (s) =>
-        `<tr><td>${esc(s.label)}</td><td>${s.qps_at_095}</td><td>${s.qps_at_099}</td><td>${s.max_recall.toFixed(4)}</td><td>${s.build_cpu_s ?? '-'}</td><td>${s.index_disk_mb ?? '-'}</td></tr>`,
+        `<tr><td>${esc(s.label)}</td><td>${s.qps_at_095}</td><td>${s.qps_at_099}</td><td>${s.max_recall.toFixed(4)}</td><td>${s.build_cpu_s ?? '-'}</td><td>${s.build_wall_s ?? '-'}</td><td>${s.index_disk_mb ?? '-'}</td></tr>`,
     )
     .join('');
   return `<!doctype html><meta charset="utf-8"><title>recall bench vector: ${esc(r.dataset)}</title>
 <h1>recall@10 vs QPS: ${esc(r.dataset)} (${r.queries} queries, single thread, best of ${r.runs})</h1>${svg}
-<table border="1" cellpadding="4"><tr><th>index</th><th>QPS @0.95</th><th>QPS @0.99</th><th>max recall</th><th>build CPU-s</th><th>disk MB</th></tr>${table}</table>
+<table border="1" cellpadding="4"><tr><th>index</th><th>QPS @0.95</th><th>QPS @0.99</th><th>max recall</th><th>build CPU-s</th><th>build wall s</th><th>disk MB</th></tr>${table}</table>
 <pre>${esc(JSON.stringify(r.ratios, null, 2))}</pre>`;
 }
