@@ -2,7 +2,7 @@
 // `npm run bench -- vector` (also `recall bench vector`): recall's vector indexes side by side with
 // hnswlib-node, usearch and faiss (when python3 imports it) in one run (src/core/bench/vector.ts).
 // Writes bench/results/vector-<dataset>.json and .html (the recall-vs-QPS plot).
-//   node bench/vector.mjs [--data fashion|synth1m|synth200k|tiny] [--runs N] [--only LABEL]... (rows by their summary label)
+//   node bench/vector.mjs [--data fashion|synth1m|synth200k|tiny] [--runs N] [--rounds N] [--only LABEL]... (rows by their summary label)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ const r = await runVectorBench({
   cache: benchCacheDir(),
   dataset,
   runs: arg('runs') ? Number(arg('runs')) : undefined,
+  rounds: arg('rounds') ? Number(arg('rounds')) : undefined,
   only,
   onProgress: (m) => console.error(`# ${m}`),
 });

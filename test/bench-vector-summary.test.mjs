@@ -62,7 +62,7 @@ describe('bench vector --only', () => {
   const dir = scratchDir('bench-vector-only');
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs only the named rows, and refuses a row the bench does not have (exit 2, naming the rows)', async () => {
+  it('runs only the named rows (over rounds, merged into one curve), and refuses a row the bench does not have (exit 2, naming the rows)', async () => {
     const out = join(dir, 'out');
     const r = await recall([
       'bench',
@@ -71,6 +71,8 @@ describe('bench vector --only', () => {
       'tiny',
       '--runs',
       '1',
+      '--rounds',
+      '2',
       '--only',
       'recall flat f32',
       '--work',
@@ -86,6 +88,8 @@ describe('bench vector --only', () => {
       ['recall flat f32'],
     );
     assert.equal(got.summary[0].max_recall, 1, 'the exact scan finds every true neighbour');
+    assert.equal(got.rounds, 2);
+    assert.equal(got.summary[0].curve.length, 1, "the rounds' lines for one setting make one point");
     const bad = await recall([
       'bench',
       'vector',

@@ -20,7 +20,13 @@ Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search
   ];
   static override flags = {
     data: Flags.string({ description: 'data set', options: ['fashion', 'synth1m', 'synth200k', 'tiny'], default: 'fashion' }),
-    runs: Flags.integer({ description: 'search rounds per setting; the best is kept', default: 2, min: 1 }),
+    runs: Flags.integer({ description: 'searches per setting in each build; the best is kept', default: 2, min: 1 }),
+    rounds: Flags.integer({
+      description:
+        'build and measure every row this many times, in the opposite order each round (the best is kept): ratios less exposed to the machine drifting',
+      default: 1,
+      min: 1,
+    }),
     engines: Flags.string({ description: `engines, comma-separated: ${ENGINES.join(', ')}`, default: ENGINES.join(',') }),
     only: Flags.string({
       description: 'run only this row, by its label in the summary, e.g. "faiss HNSW16" (repeatable)',
@@ -46,6 +52,7 @@ Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search
       dataset: flags.data as 'fashion' | 'synth1m' | 'synth200k' | 'tiny',
       fashionDir: flags['fashion-dir'],
       runs: flags.runs,
+      rounds: flags.rounds,
       engines,
       only: flags.only,
       onProgress: (m) => this.progress.start(m),
