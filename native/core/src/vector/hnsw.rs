@@ -330,29 +330,37 @@ impl Hnsw {
             // 1. each new node's neighbours per level, against the graph before the batch
             let per = ids.len().div_ceil(threads);
             let gref = &g;
-            let insert = |chunk: &[usize], vis: &mut Visited| -> Vec<Vec<Vec<u32>>> {
-                chunk
-                    .iter()
-                    .map(|&i| {
-                        let dist = |j: u32| scorer.dist_rows(i, j as usize);
-                        let li = gref.levels[i] as usize;
-                        let top = gref.max_level as usize;
-                        let mut ep = Cand { d: dist(gref.entry), id: gref.entry };
-                        if top > li {
-                            ep = gref.greedy(&dist, top, li, ep);
-                        }
-                        let mut eps = vec![ep];
-                        let mut per_level = vec![Vec::new(); li + 1];
-                        for level in (0..=li.min(top)).rev() {
-                            let cands = gref.search_level(&|r, _| dist(r), scorer.store, &eps, ef_construction, level, vis);
-                            per_level[level] = Hnsw::select(scorer, &cands, if level == 0 { m0 } else { m });
-                            eps = cands;
-                        }
-                        per_level
+            let found: Vec<Vec<Vec<u32>>> = std::thread::scope(|s| {
+                let handles: Vec<_> = ids
+                    .chunks(per.max(1))
+                    .zip(visited.iter_mut())
+                    .map(|(chunk, vis)| {
+                        s.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|&i| {
+                                    let dist = |j: u32| scorer.dist_rows(i, j as usize);
+                                    let li = gref.levels[i] as usize;
+                                    let top = gref.max_level as usize;
+                                    let mut ep = Cand { d: dist(gref.entry), id: gref.entry };
+                                    if top > li {
+                                        ep = gref.greedy(&dist, top, li, ep);
+                                    }
+                                    let mut eps = vec![ep];
+                                    let mut per_level = vec![Vec::new(); li + 1];
+                                    for level in (0..=li.min(top)).rev() {
+                                        let cands = gref.search_level(&|r, _| dist(r), scorer.store, &eps, ef_construction, level, vis);
+                                        per_level[level] = Hnsw::select(scorer, &cands, if level == 0 { m0 } else { m });
+                                        eps = cands;
+                                    }
+                                    per_level
+                                })
+                                .collect::<Vec<_>>()
+                        })
                     })
-                    .collect()
-            };
-            let found: Vec<Vec<Vec<u32>>> = on_threads(ids.chunks(per.max(1)).zip(visited.iter_mut()), |(chunk, vis)| insert(chunk, vis));
+                    .collect();
+                handles.into_iter().flat_map(|h| h.join().expect("hnsw build thread panicked")).collect()
+            });
             // 2. forward links, in insertion order
             let mut reverse: Vec<(u32, u8, u32)> = Vec::new();
             for (&i, lv) in ids.iter().zip(&found) {
@@ -366,25 +374,32 @@ impl Hnsw {
             let groups: Vec<&[(u32, u8, u32)]> = reverse.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1).collect();
             let gref = &g;
             let per = groups.len().div_ceil(threads).max(1);
-            let relink = |chunk: &[&[(u32, u8, u32)]]| -> Vec<(u32, u8, Vec<u32>)> {
-                chunk
-                    .iter()
-                    .map(|grp| {
-                        let (t, level) = (grp[0].0, grp[0].1 as usize);
-                        let cap = if level == 0 { m0 } else { m };
-                        let mut list: Vec<u32> = gref.links(t, level).to_vec();
-                        list.extend(grp.iter().map(|x| x.2));
-                        if list.len() > cap {
-                            let mut c: Vec<Cand> =
-                                list.iter().map(|&j| Cand { d: scorer.dist_rows(t as usize, j as usize), id: j }).collect();
-                            c.sort_unstable();
-                            list = Hnsw::select(scorer, &c, cap);
-                        }
-                        (t, level as u8, list)
+            let updates: Vec<(u32, u8, Vec<u32>)> = std::thread::scope(|s| {
+                let handles: Vec<_> = groups
+                    .chunks(per)
+                    .map(|chunk| {
+                        s.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|grp| {
+                                    let (t, level) = (grp[0].0, grp[0].1 as usize);
+                                    let cap = if level == 0 { m0 } else { m };
+                                    let mut list: Vec<u32> = gref.links(t, level).to_vec();
+                                    list.extend(grp.iter().map(|x| x.2));
+                                    if list.len() > cap {
+                                        let mut c: Vec<Cand> =
+                                            list.iter().map(|&j| Cand { d: scorer.dist_rows(t as usize, j as usize), id: j }).collect();
+                                        c.sort_unstable();
+                                        list = Hnsw::select(scorer, &c, cap);
+                                    }
+                                    (t, level as u8, list)
+                                })
+                                .collect::<Vec<_>>()
+                        })
                     })
-                    .collect()
-            };
-            let updates: Vec<(u32, u8, Vec<u32>)> = on_threads(groups.chunks(per), relink);
+                    .collect();
+                handles.into_iter().flat_map(|h| h.join().expect("hnsw build thread panicked")).collect()
+            });
             for (t, level, list) in updates {
                 g.set_links(t, level as usize, &list);
             }
@@ -399,20 +414,4 @@ impl Hnsw {
         }
         Ok(g)
     }
-}
-
-/// `work` over every part, the first on the calling thread and the rest on scoped threads (so a
-/// one-thread build spawns nothing); the results concatenated in part order.
-fn on_threads<P: Send, T: Send>(parts: impl Iterator<Item = P>, work: impl Fn(P) -> Vec<T> + Sync) -> Vec<T> {
-    let mut parts = parts;
-    let Some(first) = parts.next() else { return Vec::new() };
-    let work = &work;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = parts.map(|p| s.spawn(move || work(p))).collect();
-        let mut out = work(first);
-        for h in handles {
-            out.extend(h.join().expect("hnsw build thread panicked"));
-        }
-        out
-    })
 }
