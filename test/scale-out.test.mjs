@@ -172,11 +172,11 @@ async function runShard(c, k, rand, events) {
   }
   if (rand() < 0.5) {
     const both = await Promise.all([shardJob(c, k), shardJob(c, k)]);
-    for (const r of both) assert.equal(r.code, 0, `shard ${k} duplicate: ${r.stderr}`);
+    for (const r of both) assert.equal(r.code, 0, `shard ${k} duplicate: exit ${r.code}, signal ${r.signal}: ${r.stderr}`);
     events.push(`shard ${k} twice at once`);
   } else {
     const r = await shardJob(c, k);
-    assert.equal(r.code, 0, `shard ${k}: ${r.stderr}`);
+    assert.equal(r.code, 0, `shard ${k}: exit ${r.code}, signal ${r.signal}: ${r.stderr}`);
     events.push(`shard ${k}`);
   }
 }
