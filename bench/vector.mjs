@@ -2,7 +2,7 @@
 // `npm run bench -- vector` (also `recall bench vector`): recall's vector indexes side by side with
 // hnswlib-node, usearch and faiss (when python3 imports it) in one run (src/core/bench/vector.ts).
 // Writes bench/results/vector-<dataset>.json and .html (the recall-vs-QPS plot).
-//   node bench/vector.mjs [--data fashion|synth1m|synth200k|tiny] [--runs N] [--rounds N] [--only LABEL]... (rows by their summary label)
+//   node bench/vector.mjs [--data fashion|synth1m|synth200k|tiny] [--runs N] [--rounds N | --search-rounds N] [--only LABEL]... (rows by their summary label)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ const r = await runVectorBench({
   dataset,
   runs: arg('runs') ? Number(arg('runs')) : undefined,
   rounds: arg('rounds') ? Number(arg('rounds')) : undefined,
+  searchRounds: arg('search-rounds') ? Number(arg('search-rounds')) : undefined,
   only,
   onProgress: (m) => console.error(`# ${m}`),
 });

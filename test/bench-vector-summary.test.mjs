@@ -1,7 +1,7 @@
 // The vector bench's QPS-at-recall figure (what its ratios to faiss and the other peers rest on), and
 // running only some of its rows.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { qpsAtRecall, vectorBenchRows } from '../dist/core/bench/vector.js';
@@ -106,5 +106,66 @@ describe('bench vector --only', () => {
     assert.match(bad.stderr, /--only: no row "faiss HNSW32" in the tiny bench/);
     assert.match(bad.stderr, /"faiss HNSW16"/);
     assert.deepEqual(vectorBenchRows('tiny').includes('recall hnsw int8+rerank'), true);
+  });
+});
+
+describe('bench vector --search-rounds', () => {
+  const dir = scratchDir('bench-vector-search-rounds');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (...extra) =>
+    recall([
+      'bench',
+      'vector',
+      '--data',
+      'tiny',
+      '--runs',
+      '1',
+      '--only',
+      'recall hnsw f32',
+      '--only',
+      'recall ivf f32',
+      '--work',
+      join(dir, 'work'),
+      '--out-dir',
+      join(dir, 'out'),
+      '--json',
+      ...extra,
+    ]);
+
+  it('searches each saved index in fresh processes and finds what the building process found; the build figures come from the one build', async () => {
+    const [inProcess, saved] = [await run(), await run('--search-rounds', '2')];
+    assert.equal(inProcess.code, 0, inProcess.stderr);
+    assert.equal(saved.code, 0, saved.stderr);
+    const a = JSON.parse(inProcess.stdout);
+    const b = JSON.parse(saved.stdout);
+    assert.equal(b.searchRounds, 2);
+    assert.deepEqual(
+      b.summary.map((s) => s.label),
+      a.summary.map((s) => s.label),
+    );
+    for (const s of b.summary) {
+      const before = a.summary.find((x) => x.label === s.label);
+      // the same build (deterministic) loaded from its file: the same rows found at every setting
+      const found = (c) => Object.fromEntries(c.map((p) => [JSON.stringify(p.search), [p.recall, p.ids_digest]]));
+      assert.deepEqual(found(s.curve), found(before.curve), s.label);
+      assert.ok(s.curve.every((p) => /^[0-9a-f]{16}$/.test(p.ids_digest)));
+      assert.equal(s.curve.length, before.curve.length, `${s.label}: the two rounds' lines for one setting make one point`);
+      assert.equal(typeof s.build_cpu_s, 'number', `${s.label}: build figures from the build process`);
+      // each row searched its own saved file (on this small set every index finds the exact rows)
+      assert.ok(s.index_disk_mb > 0, `${s.label}: the saved index's size`);
+      assert.equal(s.index_disk_mb, before.index_disk_mb, `${s.label}: the file searched is the one this row built`);
+      assert.ok(
+        s.curve.every((p) => p.build_cpu_s === null),
+        'search processes built nothing',
+      );
+    }
+    assert.deepEqual(
+      readdirSync(join(dir, 'work')).filter((f) => f.startsWith('saved-')),
+      [],
+      'the saved indexes are removed',
+    );
+    const both = await run('--rounds', '2', '--search-rounds', '2');
+    assert.equal(both.code, 2);
+    assert.match(both.stdout + both.stderr, /--rounds and --search-rounds cannot be combined/);
   });
 });

@@ -1,9 +1,12 @@
 """faiss as a peer of `recall bench vector`: one index per process, single-threaded search.
    python3 ann-faiss.py <dataDir> <spec JSON>
-spec: {"label", "build": {"type": "hnsw", "m", "efConstruction"} | {"type": "ivf", "nlist"}, "search": [{"ef"} | {"nprobe"}], "runs"}
+spec: {"label", "build": {"type": "hnsw", "m", "efConstruction"} | {"type": "ivf", "nlist"}, "search": [{"ef"} | {"nprobe"}], "runs",
+       "saveTo"?: file, "loadFrom"?: file}
 Prints one JSON line per search setting, as ann-run.mjs does (recall@10 by the ann-benchmarks rule,
 QPS per CPU-second of this process, build CPU seconds with one thread, resident MB the index added
-after the build and after the searches so far, the latter split into anonymous and file-backed MB)."""
+after the build and after the searches so far, the latter split into anonymous and file-backed MB).
+With saveTo it builds, saves the index there and prints one line of build figures (no searches); with
+loadFrom it reads that saved index instead of building (no build figures)."""
 import json, os, sys, time
 
 
@@ -62,7 +65,9 @@ rss0 = rss_mb()
 anon0, file0 = rss_kinds_mb()
 t0 = time.process_time()
 w0 = time.perf_counter()
-if b["type"] == "hnsw":
+if spec.get("loadFrom"):
+    ix = faiss.read_index(spec["loadFrom"])
+elif b["type"] == "hnsw":
     ix = faiss.IndexHNSWFlat(dim, b.get("m", 16))
     ix.hnsw.efConstruction = b.get("efConstruction", 200)
     ix.add(base)
@@ -74,6 +79,11 @@ else:
 build_cpu = time.process_time() - t0
 build_wall = time.perf_counter() - w0
 index_mb = round(rss_mb() - rss0, 1)
+built = None if spec.get("loadFrom") else {"build_cpu_s": round(build_cpu, 2), "build_wall_s": round(build_wall, 2)}
+if spec.get("saveTo"):
+    faiss.write_index(ix, spec["saveTo"])
+    print(json.dumps({"label": spec["label"], "engine": "faiss", **built, "index_mb": index_mb, "index_disk_mb": round(os.path.getsize(spec["saveTo"]) / 1048576, 1)}), flush=True)
+    sys.exit(0)
 limit = np.sqrt(((queries - base[gt[:, k - 1]]) ** 2).sum(axis=1)) + 1e-3
 for s in spec["search"]:
     if "ef" in s:
@@ -94,4 +104,4 @@ for s in spec["search"]:
         row = [i for i in dict.fromkeys(ids[q].tolist()) if 0 <= i < n]
         d = np.sqrt(((base[row] - queries[q]) ** 2).sum(axis=1)) if row else np.array([])
         hit += int((d <= limit[q]).sum())
-    print(json.dumps({"label": spec["label"], "engine": "faiss", "search": s, "recall": hit / (nq * k), "qps": nq / max(best, 1e-9), "build_cpu_s": round(build_cpu, 2), "build_wall_s": round(build_wall, 2), "index_mb": index_mb, "rss_after_search_mb": round(rss_mb() - rss0, 1), "anon_after_search_mb": round(rss_kinds_mb()[0] - anon0, 1), "file_after_search_mb": round(rss_kinds_mb()[1] - file0, 1)}), flush=True)
+    print(json.dumps({"label": spec["label"], "engine": "faiss", "search": s, "recall": hit / (nq * k), "qps": nq / max(best, 1e-9), "build_cpu_s": built and built["build_cpu_s"], "build_wall_s": built and built["build_wall_s"], "index_mb": index_mb, "rss_after_search_mb": round(rss_mb() - rss0, 1), "anon_after_search_mb": round(rss_kinds_mb()[0] - anon0, 1), "file_after_search_mb": round(rss_kinds_mb()[1] - file0, 1)}), flush=True)

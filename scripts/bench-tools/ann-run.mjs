@@ -1,10 +1,14 @@
 // One index of `recall bench vector` per process, single-threaded search:
 //   node --expose-gc ann-run.mjs <dataDir> <spec JSON> <peersDir> <workDir>
-// spec: {"engine": "recall" | "hnswlib-node" | "usearch", "label", "build": {...}, "search": [{...}], "runs"}
+// spec: {"engine": "recall" | "hnswlib-node" | "usearch", "label", "build": {...}, "search": [{...}], "runs",
+//        "saveTo"?: file, "loadFrom"?: file}
 // Loads the data, builds the index (CPU time of the process), then runs every search setting
 // `runs` times over all queries and keeps each setting's lowest search CPU time. Prints one JSON
 // line per setting: recall@10 by the ann-benchmarks rule (a returned id counts when its distance is
-// within the 10th true distance + 1e-3), QPS per CPU-second, build CPU seconds, index MB.
+// within the 10th true distance + 1e-3), QPS per CPU-second, build CPU seconds, index MB, a digest of the ids found.
+// With saveTo, the process builds, saves the index there and prints one line of build figures
+// (no searches); with loadFrom, it loads that saved index instead of building (no build figures).
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -56,28 +60,29 @@ const engines = {
   async recall(p) {
     const { loadNative } = await import(new URL('../../dist/core/native.js', import.meta.url));
     const native = loadNative();
-    const file = join(workDir, `ann-${process.pid}.rvec`);
-    await native.vectorBuild(
-      file,
-      {},
-      '{}',
-      base,
-      BigUint64Array.from({ length: n }, (_, i) => BigInt(i)),
-      dim,
-      {
-        type: p.type,
-        metric: 'l2',
-        quant: p.quant ?? 'f32',
-        m: p.m,
-        efConstruction: p.efConstruction,
-        nlist: p.nlist,
-        keepF32: p.rerank ? 1 : 0,
-        threads: p.threads ?? 2,
-      },
-    );
+    const file = spec.loadFrom ?? spec.saveTo ?? join(workDir, `ann-${process.pid}.rvec`);
+    if (!spec.loadFrom)
+      await native.vectorBuild(
+        file,
+        {},
+        '{}',
+        base,
+        BigUint64Array.from({ length: n }, (_, i) => BigInt(i)),
+        dim,
+        {
+          type: p.type,
+          metric: 'l2',
+          quant: p.quant ?? 'f32',
+          m: p.m,
+          efConstruction: p.efConstruction,
+          nlist: p.nlist,
+          keepF32: p.rerank ? 1 : 0,
+          threads: p.threads ?? 2,
+        },
+      );
     const h = native.vectorOpen(file);
     const diskBytes = fs.statSync(file).size;
-    fs.rmSync(file, { force: true });
+    if (!spec.loadFrom && !spec.saveTo) fs.rmSync(file, { force: true });
     return {
       async search(s) {
         const r = await native.vectorSearch(h, queries, { k, ef: s.ef, nprobe: s.nprobe, rerank: s.rerank, threads: 1 });
@@ -89,8 +94,12 @@ const engines = {
   'hnswlib-node'(p) {
     const { HierarchicalNSW } = requirePeer('hnswlib-node');
     const ix = new HierarchicalNSW('l2', dim);
-    ix.initIndex(n, p.m ?? 16, p.efConstruction ?? 200, 100);
-    for (let i = 0; i < n; i++) ix.addPoint(Array.from(base.subarray(i * dim, (i + 1) * dim)), i);
+    if (spec.loadFrom) ix.readIndexSync(spec.loadFrom);
+    else {
+      ix.initIndex(n, p.m ?? 16, p.efConstruction ?? 200, 100);
+      for (let i = 0; i < n; i++) ix.addPoint(Array.from(base.subarray(i * dim, (i + 1) * dim)), i);
+      if (spec.saveTo) ix.writeIndexSync(spec.saveTo);
+    }
     const qs = Array.from({ length: nq }, (_, q) => Array.from(queries.subarray(q * dim, (q + 1) * dim)));
     return {
       search(s) {
@@ -107,13 +116,16 @@ const engines = {
     const usearch = requirePeer('usearch');
     const cfg = { metric: 'l2sq', dimensions: dim, connectivity: p.m ?? 16, quantization: 'f32', expansion_add: p.efConstruction ?? 200 };
     let ix = new usearch.Index({ ...cfg, expansion_search: 64 });
-    ix.add(
-      BigUint64Array.from({ length: n }, (_, i) => BigInt(i)),
-      base,
-      1,
-    );
-    const file = join(workDir, `usearch-${process.pid}.index`);
-    ix.save(file);
+    const file = spec.loadFrom ?? spec.saveTo ?? join(workDir, `usearch-${process.pid}.index`);
+    if (spec.loadFrom) ix.load(file);
+    else {
+      ix.add(
+        BigUint64Array.from({ length: n }, (_, i) => BigInt(i)),
+        base,
+        1,
+      );
+      ix.save(file);
+    }
     const diskBytes = fs.statSync(file).size;
     let ef = 64;
     return {
@@ -131,7 +143,7 @@ const engines = {
         return { ids, cpuS };
       },
       diskBytes,
-      cleanup: () => fs.rmSync(file, { force: true }),
+      cleanup: () => (spec.loadFrom || spec.saveTo ? undefined : fs.rmSync(file, { force: true })),
     };
   },
 };
@@ -152,7 +164,18 @@ const ix = await engine(spec.build ?? {});
 const buildCpuS = cpu() - c0;
 const buildWallS = (performance.now() - w0) / 1000;
 const indexMB = MB(process.memoryUsage().rss - rss0);
-for (const s of spec.search) {
+if (spec.saveTo) {
+  const line = {
+    label: spec.label,
+    engine: spec.engine,
+    build_cpu_s: +buildCpuS.toFixed(2),
+    build_wall_s: +buildWallS.toFixed(2),
+    index_mb: indexMB,
+  };
+  if (ix.diskBytes !== undefined) line.index_disk_mb = MB(ix.diskBytes);
+  console.log(JSON.stringify(line));
+}
+for (const s of spec.saveTo ? [] : spec.search) {
   let best;
   let ids;
   for (let r = 0; r < (spec.runs ?? 2); r++) {
@@ -165,9 +188,11 @@ for (const s of spec.search) {
     engine: spec.engine,
     search: s,
     recall: recallAt10(ids),
+    // which rows were found (the first search's), to tell two runs of one index apart
+    ids_digest: createHash('sha256').update(ids).digest('hex').slice(0, 16),
     qps: nq / Math.max(best, 1e-9),
-    build_cpu_s: +buildCpuS.toFixed(2),
-    build_wall_s: +buildWallS.toFixed(2),
+    build_cpu_s: spec.loadFrom ? null : +buildCpuS.toFixed(2),
+    build_wall_s: spec.loadFrom ? null : +buildWallS.toFixed(2),
     index_mb: indexMB,
     // mapped sections (re-rank rows) are paged in by the searches: resident now, above the data
     rss_after_search_mb: MB(process.memoryUsage().rss - rss0),

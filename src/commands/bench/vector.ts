@@ -17,6 +17,7 @@ Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search
     '<%= config.bin %> bench vector',
     '<%= config.bin %> bench vector --data synth1m --runs 1',
     "<%= config.bin %> bench vector --data synth200k --only 'faiss HNSW16' --only 'recall hnsw f32'",
+    "taskset -c 1 <%= config.bin %> bench vector --search-rounds 4 --only 'faiss HNSW16' --only 'recall hnsw f32'",
   ];
   static override flags = {
     data: Flags.string({ description: 'data set', options: ['fashion', 'synth1m', 'synth200k', 'tiny'], default: 'fashion' }),
@@ -26,6 +27,12 @@ Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search
         'build and measure every row this many times, in the opposite order each round (the best is kept): ratios less exposed to the machine drifting',
       default: 1,
       min: 1,
+    }),
+    'search-rounds': Flags.integer({
+      description:
+        'build every row once, then search it in this many fresh processes, in the opposite order each round (the best is kept): search ratios from several processes per side taken close together',
+      default: 0,
+      min: 0,
     }),
     engines: Flags.string({ description: `engines, comma-separated: ${ENGINES.join(', ')}`, default: ENGINES.join(',') }),
     only: Flags.string({
@@ -53,6 +60,7 @@ Recall@10 by the ann-benchmarks rule, QPS per CPU-second, single-threaded search
       fashionDir: flags['fashion-dir'],
       runs: flags.runs,
       rounds: flags.rounds,
+      searchRounds: flags['search-rounds'],
       engines,
       only: flags.only,
       onProgress: (m) => this.progress.start(m),

@@ -8,7 +8,7 @@
  * cache on first use. It never installs system packages.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AnnDataset, prepareAnnData } from './ann-data.js';
@@ -36,6 +36,13 @@ export interface VectorBenchOptions {
    * carry that drift into their ratios.
    */
   rounds?: number;
+  /**
+   * Build every row once and save it, then search it in this many fresh processes per row, the
+   * rows in the opposite order each round, the best kept (default 0: each row searched in the
+   * process that built it). Search ratios then rest on several processes per side taken close
+   * together, without paying for a build each time; the build figures come from the one build.
+   */
+  searchRounds?: number;
   /** Engines to run: recall, hnswlib-node, usearch, faiss (default: all). */
   engines?: string[];
   /** Rows to run, by label (e.g. "faiss HNSW16", "recall hnsw f32"; default: every row of the engines). */
@@ -53,6 +60,8 @@ export interface CurvePoint {
   index_disk_mb: number | null;
   /** Resident MB above the loaded data once this setting's searches ran (mapped sections paged in). */
   rss_after_search_mb: number | null;
+  /** sha256 (16 hex digits) of the ids found, where the engine's runner reports it (not faiss). */
+  ids_digest: string | null;
 }
 
 export interface VectorBenchSummary {
@@ -75,6 +84,7 @@ export interface VectorBenchResult {
   queries: number;
   runs: number;
   rounds: number;
+  searchRounds: number;
   date: string;
   summary: VectorBenchSummary[];
   ratios: Record<string, number | null>;
@@ -88,6 +98,10 @@ interface Spec {
   build: Record<string, unknown>;
   search: Record<string, unknown>[];
   runs: number;
+  /** Build, save the index here, print the build figures and stop. */
+  saveTo?: string;
+  /** Search the index saved here instead of building one. */
+  loadFrom?: string;
 }
 
 interface ResultLine {
@@ -95,11 +109,12 @@ interface ResultLine {
   search: unknown;
   recall?: number;
   qps?: number;
-  build_cpu_s?: number;
-  build_wall_s?: number;
+  build_cpu_s?: number | null;
+  build_wall_s?: number | null;
   index_mb?: number;
   index_disk_mb?: number;
   rss_after_search_mb?: number;
+  ids_digest?: string;
 }
 
 const DATASETS: Record<VectorDataset, (o: VectorBenchOptions) => AnnDataset> = {
@@ -181,7 +196,7 @@ function runSpec(spec: Spec, dataDir: string, peers: string, work: string): Resu
     .map((l) => JSON.parse(l) as ResultLine);
 }
 
-const round1 = (x: number | undefined) => (x === undefined || x === null ? null : Math.round(x * 10) / 10);
+const round1 = (x: number | null | undefined) => (x === undefined || x === null ? null : Math.round(x * 10) / 10);
 
 /** The smallest value of `field` over a row's lines (one per search setting and round), rounded. */
 function least(rows: ResultLine[], label: string, field: 'build_cpu_s' | 'build_wall_s'): number | null {
@@ -207,6 +222,7 @@ function curveOf(rows: ResultLine[], label: string): CurvePoint[] {
       index_mb: round1(r.index_mb),
       index_disk_mb: round1(r.index_disk_mb),
       rss_after_search_mb: round1(r.rss_after_search_mb),
+      ids_digest: r.ids_digest ?? null,
     }));
 }
 
@@ -259,12 +275,37 @@ export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBench
     o.onProgress,
   );
   const rounds = o.rounds ?? 1;
+  const searchRounds = o.searchRounds ?? 0;
+  if (rounds > 1 && searchRounds > 0)
+    throw usage('ERR_RECALL_USAGE', '--rounds and --search-rounds cannot be combined', {
+      fix: 'pass --rounds to repeat whole builds, or --search-rounds to build once and repeat the searches',
+    });
   const rows: ResultLine[] = [];
-  for (let round = 0; round < rounds; round++)
-    for (const spec of round % 2 ? [...specs].reverse() : specs) {
-      o.onProgress?.(rounds > 1 ? `${spec.label} (round ${round + 1} of ${rounds})` : spec.label);
-      rows.push(...runSpec(spec, dataDir, peers, o.work).filter((r) => r.recall !== undefined && r.qps));
+  const builds: ResultLine[] = [];
+  const isSearch = (r: ResultLine) => r.recall !== undefined && !!r.qps;
+  const ordered = (round: number) => (round % 2 ? [...specs].reverse() : specs);
+  if (searchRounds > 0) {
+    const saved = mkdtempSync(join(o.work, 'saved-'));
+    try {
+      const file = (i: number) => join(saved, `row-${i}.index`);
+      for (const [i, spec] of specs.entries()) {
+        o.onProgress?.(`${spec.label} (build)`);
+        builds.push(...runSpec({ ...spec, saveTo: file(i) }, dataDir, peers, o.work));
+      }
+      for (let round = 0; round < searchRounds; round++)
+        for (const spec of ordered(round)) {
+          o.onProgress?.(`${spec.label} (search ${round + 1} of ${searchRounds})`);
+          rows.push(...runSpec({ ...spec, loadFrom: file(specs.indexOf(spec)) }, dataDir, peers, o.work).filter(isSearch));
+        }
+    } finally {
+      rmSync(saved, { recursive: true, force: true });
     }
+  } else
+    for (let round = 0; round < rounds; round++)
+      for (const spec of ordered(round)) {
+        o.onProgress?.(rounds > 1 ? `${spec.label} (round ${round + 1} of ${rounds})` : spec.label);
+        rows.push(...runSpec(spec, dataDir, peers, o.work).filter(isSearch));
+      }
   const queries = meta.nq;
   const dataset = o.dataset;
   const summary: VectorBenchSummary[] = [...new Set(rows.map((r) => r.label))].map((label) => {
@@ -276,9 +317,9 @@ export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBench
       qps_at_099: qpsAtRecall(c, 0.99),
       max_recall: Math.max(...c.map((p) => p.recall)),
       // the cheapest of the rounds' builds
-      build_cpu_s: least(rows, label, 'build_cpu_s'),
-      build_wall_s: least(rows, label, 'build_wall_s'),
-      index_disk_mb: c[0]?.index_disk_mb ?? null,
+      build_cpu_s: least([...rows, ...builds], label, 'build_cpu_s'),
+      build_wall_s: least([...rows, ...builds], label, 'build_wall_s'),
+      index_disk_mb: c[0]?.index_disk_mb ?? round1(builds.find((b) => b.label === label)?.index_disk_mb),
       index_mb: c[0]?.index_mb ?? null,
       rss_after_search_mb: c.some((p) => p.rss_after_search_mb !== null) ? Math.max(...c.map((p) => p.rss_after_search_mb ?? 0)) : null,
     };
@@ -307,7 +348,7 @@ export async function runVectorBench(o: VectorBenchOptions): Promise<VectorBench
     get('recall hnsw f32')?.build_wall_s ?? undefined,
     get('faiss HNSW16')?.build_wall_s ?? 0,
   );
-  return { bench: 'vector', dataset, queries, runs, rounds, date: new Date().toISOString(), summary, ratios, notes };
+  return { bench: 'vector', dataset, queries, runs, rounds, searchRounds, date: new Date().toISOString(), summary, ratios, notes };
 }
 
 /** The summary as a Markdown table. */
@@ -365,7 +406,7 @@ export function vectorBenchHtml(r: VectorBenchResult): string {
     )
     .join('');
   return `<!doctype html><meta charset="utf-8"><title>recall bench vector: ${esc(r.dataset)}</title>
-<h1>recall@10 vs QPS: ${esc(r.dataset)} (${r.queries} queries, single thread, best of ${r.runs}${r.rounds > 1 ? ` in each of ${r.rounds} rounds` : ''})</h1>${svg}
+<h1>recall@10 vs QPS: ${esc(r.dataset)} (${r.queries} queries, single thread, best of ${r.runs}${r.rounds > 1 ? ` in each of ${r.rounds} rounds` : ''}${r.searchRounds > 0 ? ` in each of ${r.searchRounds} search processes` : ''})</h1>${svg}
 <table border="1" cellpadding="4"><tr><th>index</th><th>QPS @0.95</th><th>QPS @0.99</th><th>max recall</th><th>build CPU-s</th><th>build wall s</th><th>disk MB</th></tr>${table}</table>
 <pre>${esc(JSON.stringify(r.ratios, null, 2))}</pre>`;
 }
