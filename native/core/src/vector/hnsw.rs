@@ -112,19 +112,25 @@ impl Hnsw {
         arr[b + 1..b + 1 + to.len()].copy_from_slice(to);
     }
 
-    /// Greedy descent through the levels above `down_to`, then the `ef` nearest on each
-    /// level from `top` down to `down_to` (build) or just level 0 (search).
-    fn greedy(&self, dist: &impl Fn(u32) -> f32, from_level: usize, to_level: usize, mut ep: Cand) -> Cand {
+    /// Greedy descent from `from_level` to just above `to_level`: on each level, move to the
+    /// nearest neighbour while one is nearer. Only whether a neighbour beats the current point
+    /// matters, so its distance stops once it cannot (`dist_below`, ties settled in full), and the
+    /// rows a few neighbours ahead load meanwhile: an upper level's rows are read at random too.
+    fn greedy(&self, dist_below: &impl Fn(u32, f32) -> f32, rows: &Store, from_level: usize, to_level: usize, mut ep: Cand) -> Cand {
         for level in (to_level + 1..=from_level).rev() {
             loop {
                 let mut moved = false;
-                for &nb in self.links(ep.id, level) {
-                    let c = Cand { d: dist(nb), id: nb };
+                each_prefetched(self.links(ep.id, level), rows, |nb| {
+                    let mut d = dist_below(nb, ep.d);
+                    if d == ep.d {
+                        d = dist_below(nb, f32::INFINITY);
+                    }
+                    let c = Cand { d, id: nb };
                     if c < ep {
                         ep = c;
                         moved = true;
                     }
-                }
+                });
                 if !moved {
                     break;
                 }
@@ -216,7 +222,7 @@ impl Hnsw {
             return Vec::new();
         }
         let ep = Cand { d: dist(self.entry), id: self.entry };
-        let ep = self.greedy(dist, self.max_level as usize, 0, ep);
+        let ep = self.greedy(dist_below, rows, self.max_level as usize, 0, ep);
         let mut r = self.search_level(dist_below, rows, &[ep], ef.max(k), 0, vis);
         r.truncate(k);
         r
@@ -241,7 +247,7 @@ impl Hnsw {
             return Some(Vec::new());
         }
         let ep = Cand { d: dist(self.entry), id: self.entry };
-        let ep = self.greedy(dist, self.max_level as usize, 0, ep);
+        let ep = self.greedy(&|r, _| dist(r), rows, self.max_level as usize, 0, ep);
         let ef = ef.max(1);
         vis.next();
         let mut cand: BinaryHeap<Reverse<Cand>> = BinaryHeap::with_capacity(ef * 2);
@@ -344,7 +350,7 @@ impl Hnsw {
                                     let top = gref.max_level as usize;
                                     let mut ep = Cand { d: dist(gref.entry), id: gref.entry };
                                     if top > li {
-                                        ep = gref.greedy(&dist, top, li, ep);
+                                        ep = gref.greedy(&|r, _| dist(r), scorer.store, top, li, ep);
                                     }
                                     let mut eps = vec![ep];
                                     let mut per_level = vec![Vec::new(); li + 1];
