@@ -139,3 +139,37 @@ describe('query commands through the library API', () => {
     }
   });
 });
+
+describe('openIndex(path, { resident: true })', () => {
+  // 4,000 x 160 f32: 2.56 MB of rows, past the 2 MiB below which rows always stay in the mapping
+  const n = 4000;
+  const dim = 160;
+  const big = join(dir, 'big');
+  before(async () => {
+    const fbin = Buffer.alloc(8 + n * dim * 4);
+    fbin.writeUInt32LE(n, 0);
+    fbin.writeUInt32LE(dim, 4);
+    for (let i = 0; i < n * dim; i++) fbin.writeFloatLE(Math.fround(Math.sin(i * 0.37) * Math.cos(i * 0.011)), 8 + 4 * i);
+    writeFileSync(join(dir, 'big.f32'), fbin);
+    await run(['build', 'vector', '-i', join(dir, 'big.f32'), '--type', 'hnsw', '-o', big]);
+  });
+
+  it('copies the rows into memory while opening, and the searches find what they find through the mapping', async () => {
+    const qs = new Float32Array(8 * dim).map((_, i) => Math.fround(Math.sin(i * 0.37 + 0.5) * Math.cos(i * 0.011)));
+    const mapped = await openIndex(big);
+    const resident = await openIndex(big, { resident: true });
+    try {
+      // eight queries read far fewer than 32 times the rows: the plain open stays mapped
+      const a = await mapped.vector.searchBatch(qs, { k: 10, ef: 40 });
+      assert.equal(mapped.vector.info.resident, false);
+      assert.equal(resident.vector.info.resident, true);
+      const b = await resident.vector.searchBatch(qs, { k: 10, ef: 40 });
+      assert.deepEqual(b.ids, a.ids);
+      assert.deepEqual(b.distances, a.distances);
+      assert.equal(a.ids.length, 8 * 10);
+    } finally {
+      await mapped.close();
+      await resident.close();
+    }
+  });
+});

@@ -81,6 +81,9 @@ const engines = {
         },
       );
     const h = native.vectorOpen(file);
+    // in memory before the first search, as every peer holds its index (opened, recall's rows are
+    // read through the file's mapping until many searches have read them)
+    await native.vectorMakeResident(h);
     const diskBytes = fs.statSync(file).size;
     if (!spec.loadFrom && !spec.saveTo) fs.rmSync(file, { force: true });
     return {

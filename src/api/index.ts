@@ -43,6 +43,14 @@ export interface OpenIndexOptions {
   skipCorrupt?: boolean;
   /** Text: query even if this installation analyzes text differently from the index. */
   analyzerOverride?: boolean;
+  /**
+   * Vector: copy the index's rows into memory (huge pages) while opening, as a process that will
+   * serve many queries wants. Without it they are read through the file's mapping until the
+   * searches have read about 32 times the rows, and a graph walk over a mapping runs slower
+   * (1.4x fewer queries per second on 200,000 x 128 rows at ef 40). The re-rank rows of an
+   * int8 index stay mapped either way.
+   */
+  resident?: boolean;
 }
 
 /** Where the WAL tail stood when the snapshot was made. */
@@ -290,7 +298,7 @@ async function openSnapshot(targets: Target[], o: OpenIndexOptions): Promise<Sna
   const walSeen: Record<string, number | null> = {};
   try {
     for (const t of targets) {
-      const op = { wal: o.wal, asOf: o.asOf, skipCorrupt: o.skipCorrupt, analyzerOverride: o.analyzerOverride };
+      const op = { wal: o.wal, asOf: o.asOf, skipCorrupt: o.skipCorrupt, analyzerOverride: o.analyzerOverride, resident: o.resident };
       // the registry's openers, by kind: one table, no kind switch
       const ix = (await (openers[t.kind] as (p: string, o: object) => Promise<unknown>)(t.path, op)) as Opened['ix'];
       opened.set(t.name, { kind: t.kind, ix } as Opened);

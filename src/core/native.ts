@@ -391,7 +391,14 @@ export interface Native {
     hasAttrs: number;
     vectorBytes: number;
     memoryBytes: number;
+    /** Searches read the rows from memory this process owns (built here, or made resident), not the file's mapping. */
+    resident: boolean;
   };
+  /**
+   * Copy an opened index's search rows into memory now (huge pages), as its searches otherwise do
+   * once they have read about 32 times the rows; until then they walk the file's mapping.
+   */
+  vectorMakeResident(index: VectorHandle): Promise<null>;
   /** Every row as dense f32 with its id; null for an int8 index built without f32 rows. */
   vectorRows(index: VectorHandle): { ids: BigUint64Array; data: Float32Array } | null;
   /** Check every kept f32 re-rank row's checksum; throws ERR_RECALL_CORRUPT naming the first bad row. */

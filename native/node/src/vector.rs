@@ -18,6 +18,7 @@ js_fn! {
     js_vector_info => vector_info;
     js_vector_rows => vector_rows;
     js_vector_verify => vector_verify;
+    async js_vector_make_resident => vector_make_resident;
     async js_vector_search => vector_search;
 }
 
@@ -31,6 +32,7 @@ pub fn register(env: Env, exports: napi_value) -> JsResult<()> {
             export(c"vectorInfo", Some(js_vector_info)),
             export(c"vectorRows", Some(js_vector_rows)),
             export(c"vectorVerify", Some(js_vector_verify)),
+            export(c"vectorMakeResident", Some(js_vector_make_resident)),
             export(c"vectorSearch", Some(js_vector_search)),
         ],
     )
@@ -118,7 +120,7 @@ fn vector_open(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.external(Arc::new(VectorIndex::open(&path)?), &INDEX_TAG)
 }
 
-/// vectorInfo(handle): {n, dim, type, metric, quant, m, nlist, hasF32, hasAttrs, vectorBytes, memoryBytes}
+/// vectorInfo(handle): {n, dim, type, metric, quant, m, nlist, hasF32, hasAttrs, vectorBytes, memoryBytes, resident}
 fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<1>::get(env, info)?;
     let idx = index(env, a.argv[0])?;
@@ -134,6 +136,7 @@ fn vector_info(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     env.set(o, c"hasAttrs", env.double(idx.attrs.is_some() as u8 as f64)?)?;
     env.set(o, c"vectorBytes", env.double(idx.store.raw().len() as f64)?)?;
     env.set(o, c"memoryBytes", env.double(idx.memory_bytes() as f64)?)?;
+    env.set(o, c"resident", env.boolean(idx.is_resident())?)?;
     Ok(o)
 }
 
@@ -153,6 +156,28 @@ fn vector_verify(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let a = Args::<1>::get(env, info)?;
     index(env, a.argv[0])?.verify_rows()?;
     env.null()
+}
+
+struct MakeResident {
+    idx: Arc<VectorIndex>,
+}
+
+impl Task for MakeResident {
+    type Output = ();
+    fn compute(&mut self) -> Result<(), JsError> {
+        self.idx.make_resident();
+        Ok(())
+    }
+    fn resolve(self, env: Env, _: ()) -> JsResult<napi_value> {
+        env.null()
+    }
+}
+
+/// vectorMakeResident(handle): Promise<null>, once the rows are copied into memory (`VectorIndex::make_resident`)
+fn vector_make_resident(env: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let a = Args::<1>::get(env, info)?;
+    let idx = index(env, a.argv[0])?.clone();
+    spawn(env, "recall.vectorMakeResident", MakeResident { idx })
 }
 
 /// A filter as the caller gave it: built into rows on the worker thread (it reads every row).

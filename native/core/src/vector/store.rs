@@ -310,13 +310,18 @@ impl Store {
 
     /// Copy the rows of an opened file into huge-page memory for the searches from now on (see
     /// `AlignedBytes`); rows built in memory, or fewer than 2 MiB of them, stay where they are.
-    fn make_resident(&self) {
+    pub fn make_resident(&self) {
         self.bytes.make_resident();
     }
 
     /// Whether the rows are read from a resident copy rather than the file's mapping.
     pub fn is_resident(&self) -> bool {
         self.bytes.resident.get().is_some()
+    }
+
+    /// Whether searches read the rows through an opened file's mapping (not built here, not copied).
+    pub fn is_mapped(&self) -> bool {
+        self.bytes.mapped.is_some() && !self.is_resident()
     }
 
     pub fn raw(&self) -> &[u8] {

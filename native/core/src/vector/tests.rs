@@ -582,3 +582,37 @@ fn hnsw_rows_become_resident_after_enough_searches_and_find_the_same_rows() {
     assert!(rec >= 0.9, "recall {rec}");
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+/// `make_resident` copies an opened index's rows into memory at once (no searches first), and the
+/// copy finds the same rows with the same bits; an index built in memory counts as resident.
+#[test]
+fn make_resident_copies_the_rows_of_an_opened_index_and_finds_the_same_rows() {
+    let (n, dim) = (4000, 160);
+    let data = rng_data(n, dim, 53);
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let built = VectorIndex::build(
+        &data,
+        &ids,
+        dim,
+        &BuildOptions { kind: IndexType::Hnsw, m: 8, ef_construction: 48, ..Default::default() },
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert!(built.is_resident(), "rows built in memory");
+    let (path, mapped) = opened(&built, "make-resident");
+    let qs = rng_data(5, dim, 54);
+    let p = params(10, 40, 0, 0);
+    // five queries: far under 32 times the rows, so the searches alone leave the rows mapped
+    let before = mapped.search(&qs, &p, &CancelToken::new()).unwrap();
+    assert!(!mapped.is_resident());
+    let copied = VectorIndex::open(&path).unwrap();
+    assert!(!copied.is_resident(), "opened: read through the mapping");
+    copied.make_resident();
+    assert!(copied.is_resident());
+    let after = copied.search(&qs, &p, &CancelToken::new()).unwrap();
+    assert_eq!(before.ids, after.ids);
+    let bits = |d: &[f32]| d.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&before.distances), bits(&after.distances));
+    assert_eq!(copied.store.raw(), built.store.raw(), "the copy holds the rows as built");
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}

@@ -78,6 +78,11 @@ export interface VectorIndexInfo {
   baseRows: number;
   /** Bytes the open layers hold in memory (rows, ids, graph or lists; not the mapped f32 re-rank rows). */
   memoryBytes: number;
+  /**
+   * Whether searches read every layer's rows from memory this process owns (copied at open with
+   * `resident`, or once the searches read many rows), rather than through the files' mappings.
+   */
+  readonly resident: boolean;
   /** The one index file that answers every query when the version is one layer read without a WAL; null otherwise. */
   file: string | null;
   /** Layers searched, oldest first. */
@@ -152,7 +157,10 @@ const dimCheck = (queries: Float32Array, dim: number) => {
     });
 };
 
-export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal' | 'asOf' | 'skipCorrupt'> = {}): Promise<OpenVector> {
+export async function openVector(
+  index: string,
+  o: Pick<QueryVectorOptions, 'wal' | 'asOf' | 'skipCorrupt'> & { resident?: boolean } = {},
+): Promise<OpenVector> {
   const native = loadNative();
   const lv = await resolveLayered(index, VECTOR_FILE_EXT, 'a vector', o.asOf);
   // one layer read without a WAL: its one file answers every query directly
@@ -160,6 +168,8 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
   if (single && lv.layers[0]!.files.length !== 1)
     throw badInput('ERR_RECALL_NOT_AN_INDEX', `${index}: ${lv.layers[0]!.files.length} vector files; one expected`, { file: index });
   const layers = await openLayers(lv.layers);
+  // the rows copied into memory now rather than after many searches (OpenIndexOptions.resident)
+  if (o.resident) await Promise.all(layers.map((l) => l.handle && native.vectorMakeResident(l.handle)));
   const first = layers.find((l) => l.handle);
   const info = first?.handle ? native.vectorInfo(first.handle) : null;
   let tail: ReturnType<typeof vectorChanges> | null = null;
@@ -227,6 +237,9 @@ export async function openVector(index: string, o: Pick<QueryVectorOptions, 'wal
       attr: info?.hasAttrs ? (attr ?? '') : null,
       baseRows: info?.n ?? 0,
       memoryBytes: layers.reduce((s, l) => s + (l.handle ? native.vectorInfo(l.handle).memoryBytes : 0), 0),
+      get resident() {
+        return layers.every((l) => !l.handle || native.vectorInfo(l.handle).resident);
+      },
       file: single ? lv.layers[0]!.files[0]! : null,
       layers: layerVersions,
       wal,
