@@ -58,29 +58,16 @@ describe('bench vector: QPS at a recall target', () => {
   });
 });
 
+/** `recall bench vector` on the tiny set, one search per setting, its files under `dir`. */
+const benchTiny = (dir, ...args) =>
+  recall(['bench', 'vector', '--data', 'tiny', '--runs', '1', '--work', join(dir, 'work'), '--out-dir', join(dir, 'out'), ...args]);
+
 describe('bench vector --only', () => {
   const dir = scratchDir('bench-vector-only');
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('runs only the named rows (over rounds, merged into one curve), and refuses a row the bench does not have (exit 2, naming the rows)', async () => {
-    const out = join(dir, 'out');
-    const r = await recall([
-      'bench',
-      'vector',
-      '--data',
-      'tiny',
-      '--runs',
-      '1',
-      '--rounds',
-      '2',
-      '--only',
-      'recall flat f32',
-      '--work',
-      join(dir, 'work'),
-      '--out-dir',
-      out,
-      '--json',
-    ]);
+    const r = await benchTiny(dir, '--rounds', '2', '--only', 'recall flat f32', '--json');
     assert.equal(r.code, 0, r.stderr);
     const got = JSON.parse(r.stdout);
     assert.deepEqual(
@@ -90,18 +77,7 @@ describe('bench vector --only', () => {
     assert.equal(got.summary[0].max_recall, 1, 'the exact scan finds every true neighbour');
     assert.equal(got.rounds, 2);
     assert.equal(got.summary[0].curve.length, 1, "the rounds' lines for one setting make one point");
-    const bad = await recall([
-      'bench',
-      'vector',
-      '--data',
-      'tiny',
-      '--only',
-      'faiss HNSW32',
-      '--work',
-      join(dir, 'work'),
-      '--out-dir',
-      out,
-    ]);
+    const bad = await benchTiny(dir, '--only', 'faiss HNSW32');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--only: no row "faiss HNSW32" in the tiny bench/);
     assert.match(bad.stderr, /"faiss HNSW16"/);
@@ -112,25 +88,7 @@ describe('bench vector --only', () => {
 describe('bench vector --search-rounds', () => {
   const dir = scratchDir('bench-vector-search-rounds');
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const run = (...extra) =>
-    recall([
-      'bench',
-      'vector',
-      '--data',
-      'tiny',
-      '--runs',
-      '1',
-      '--only',
-      'recall hnsw f32',
-      '--only',
-      'recall ivf f32',
-      '--work',
-      join(dir, 'work'),
-      '--out-dir',
-      join(dir, 'out'),
-      '--json',
-      ...extra,
-    ]);
+  const run = (...extra) => benchTiny(dir, '--only', 'recall hnsw f32', '--only', 'recall ivf f32', '--json', ...extra);
 
   it('searches each saved index in fresh processes and finds what the building process found; the build figures come from the one build', async () => {
     const [inProcess, saved] = [await run(), await run('--search-rounds', '2')];

@@ -543,23 +543,24 @@ fn hnsw_finds_as_much_in_rows_sorted_by_cluster_as_in_shuffled_ones() {
     assert!(a >= b - 0.02, "rows sorted by cluster found less: {a} against {b} shuffled");
 }
 
+/// An HNSW index of 4,000 x 160 random f32 rows (seeded): 2.56 MB of rows, past the 2 MiB below
+/// which an opened index's rows always stay mapped. Returns the rows too.
+fn hnsw_past_2mib(seed: u64) -> (Vec<f32>, VectorIndex) {
+    let (n, dim) = (4000, 160);
+    let data = rng_data(n, dim, seed);
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let opts = BuildOptions { kind: IndexType::Hnsw, m: 8, ef_construction: 48, ..Default::default() };
+    let idx = VectorIndex::build(&data, &ids, dim, &opts, &CancelToken::new()).unwrap();
+    (data, idx)
+}
+
 /// Once the searches of an opened index may have read 32 times its rows, its rows are copied into
 /// huge-page memory; before that they stay mapped. Either way a query finds the same rows with
 /// the same bits.
 #[test]
 fn hnsw_rows_become_resident_after_enough_searches_and_find_the_same_rows() {
-    // 4,000 x 160 f32 rows: 2.56 MB, past the 2 MiB below which rows stay mapped.
     let (n, dim) = (4000, 160);
-    let data = rng_data(n, dim, 51);
-    let ids: Vec<u64> = (0..n as u64).collect();
-    let idx = VectorIndex::build(
-        &data,
-        &ids,
-        dim,
-        &BuildOptions { kind: IndexType::Hnsw, m: 8, ef_construction: 48, ..Default::default() },
-        &CancelToken::new(),
-    )
-    .unwrap();
+    let (data, idx) = hnsw_past_2mib(51);
     let (path, mapped) = opened(&idx, "resident");
     let nq = 120;
     let qs = rng_data(nq, dim, 52);
@@ -587,17 +588,8 @@ fn hnsw_rows_become_resident_after_enough_searches_and_find_the_same_rows() {
 /// copy finds the same rows with the same bits; an index built in memory counts as resident.
 #[test]
 fn make_resident_copies_the_rows_of_an_opened_index_and_finds_the_same_rows() {
-    let (n, dim) = (4000, 160);
-    let data = rng_data(n, dim, 53);
-    let ids: Vec<u64> = (0..n as u64).collect();
-    let built = VectorIndex::build(
-        &data,
-        &ids,
-        dim,
-        &BuildOptions { kind: IndexType::Hnsw, m: 8, ef_construction: 48, ..Default::default() },
-        &CancelToken::new(),
-    )
-    .unwrap();
+    let dim = 160;
+    let (_, built) = hnsw_past_2mib(53);
     assert!(built.is_resident(), "rows built in memory");
     let (path, mapped) = opened(&built, "make-resident");
     let qs = rng_data(5, dim, 54);
