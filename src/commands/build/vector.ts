@@ -9,7 +9,7 @@ export default class BuildVector extends RecallCommand<BuildVectorResult & KeptV
   static override summary = 'Build a vector index (HNSW, IVF or flat; f32, f16 or int8) from parquet or fbin vectors.';
   static override description = `The index is written as the next version of the --out channel folder and published only when complete.
 Graphs and centroids are computed from f32 vectors with bit-identical kernels: the same input, flags and --seed give the same bytes on any machine and for any --threads. int8 is per-dimension affine quantisation trained on the data;
---rerank keeps the f32 vectors in their own section so queries can re-rank the top R exactly.
+--rerank keeps the f32 vectors in their own section so queries can re-rank the top R exactly (int8 of whole numbers spanning at most 255 per dimension, such as pixels, needs no copy: its codes decode to the vectors exactly).
 --attr keeps an integer column of the parquet input with every row (a category, a shop, a price bucket), so that \`query vector --where\` can filter on it inside the search.`;
   static override examples = [
     '<%= config.bin %> build vector --input emb.parquet --id item_id --vector embedding --type hnsw --out out/vector',

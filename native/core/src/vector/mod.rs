@@ -4,6 +4,8 @@
 //! PARAMS (JSON), META (u64 words), IDS (u64 per row), VECTORS (the rows, padded
 //! to 32 elements), SQ8 (per-dimension min and step), F32 (re-rank rows), F32_CRC
 //! (CRC-32C of each re-rank row), and the graph (HNSW_*) or the lists (IVF_*).
+//! An SQ8 index whose codes decode to its rows bit for bit keeps no F32 section:
+//! it re-ranks from the codes (META word 12 is 2; minor version 1).
 //!
 //! Graphs and centroids are computed from f32 rows with the bit-identical
 //! kernels, so the same input, parameters and seed give the same bytes on any
@@ -27,7 +29,8 @@ use std::path::Path;
 use store::{Metric, Quant, Scorer, Sq8, Store, normalize, padded};
 
 pub const MAJOR: u16 = 1;
-pub const MINOR: u16 = 0;
+/// 1: re-rank rows may be decoded from the SQ8 codes (older readers refuse such a file).
+pub const MINOR: u16 = 1;
 pub const SECTION_META: u32 = 32;
 pub const SECTION_IDS: u32 = 33;
 pub const SECTION_VECTORS: u32 = 34;
@@ -129,10 +132,13 @@ pub struct SearchParams {
 }
 
 /// The f32 rows kept for re-ranking: in memory after a build, mapped (read on
-/// first touch) after an open, so a quantised index does not pay for them in RAM.
+/// first touch) after an open, so a quantised index does not pay for them in RAM;
+/// or, when every SQ8 code decodes to its value bit for bit (whole-number data such
+/// as pixels), the codes themselves: no copy is stored or held.
 pub enum F32Rows {
     Owned(Store),
     Mapped(MappedRows),
+    Codes,
 }
 
 /// The F32 section of an opened file and how its rows are checked before use.
@@ -190,20 +196,30 @@ impl MappedRows {
 }
 
 impl F32Rows {
-    /// Row `r` of a built index (owned rows need no check).
+    /// Row `r` (`stride` f32, zero padded): kept rows in place (owned ones need no check, mapped
+    /// ones are checked), or decoded from `store`'s codes into `buf`.
     #[inline]
-    pub fn row(&self, r: usize) -> Result<&[f32]> {
+    pub fn row<'a>(&'a self, r: usize, store: &Store, buf: &'a mut [f32]) -> Result<&'a [f32]> {
         match self {
             F32Rows::Owned(s) => Ok(s.f32_row(r)),
             F32Rows::Mapped(m) => m.checked(r),
+            F32Rows::Codes => {
+                store.sq8.as_ref().expect("sq8 parameters").decode_row(store.u8_row(r), buf);
+                Ok(buf)
+            }
         }
     }
-    /// Start loading every line of row `r` (`stride` f32).
+    /// Start loading every line of row `r` (`stride` f32), or of its codes.
     #[inline]
-    pub fn prefetch_row(&self, r: usize, stride: usize) {
-        let row = self.bytes()[r * stride * 4..].as_ptr();
-        for off in (0..stride * 4).step_by(64) {
-            crate::prefetch::prefetch(row.wrapping_add(off));
+    pub fn prefetch_row(&self, r: usize, store: &Store) {
+        match self {
+            F32Rows::Codes => store.prefetch_row(r),
+            _ => {
+                let row = self.bytes()[r * store.stride * 4..].as_ptr();
+                for off in (0..store.stride * 4).step_by(64) {
+                    crate::prefetch::prefetch(row.wrapping_add(off));
+                }
+            }
         }
     }
 
@@ -211,6 +227,7 @@ impl F32Rows {
         match self {
             F32Rows::Owned(s) => s.raw(),
             F32Rows::Mapped(m) => m.map.bytes(),
+            F32Rows::Codes => &[],
         }
     }
 
@@ -368,7 +385,13 @@ impl VectorIndex {
         let (store, f32) = if o.quant == Quant::F32 {
             (f32_store, None)
         } else {
-            (Store::encode(&rows, n, dim, o.quant), o.keep_f32.then_some(F32Rows::Owned(f32_store)))
+            let store = Store::encode(&rows, n, dim, o.quant);
+            let f32 = match &store.sq8 {
+                _ if !o.keep_f32 => None,
+                Some(q) if q.is_lossless(&rows, n, dim) => Some(F32Rows::Codes),
+                _ => Some(F32Rows::Owned(f32_store)),
+            };
+            (store, f32)
         };
         Ok(VectorIndex { kind: o.kind, metric: o.metric, n, dim, ids, store, f32, hnsw, ivf, attrs, header: None })
     }
@@ -400,7 +423,12 @@ impl VectorIndex {
             h.map_or(0, |h| h.entry as u64),
             h.map_or(0, |h| h.max_level as u64),
             self.ivf.as_ref().map_or(0, |v| v.nlist as u64),
-            self.f32.is_some() as u64,
+            // re-rank rows: 0 none, 1 an F32 section, 2 decoded from the SQ8 codes
+            match self.f32 {
+                None => 0,
+                Some(F32Rows::Codes) => 2,
+                Some(_) => 1,
+            },
         ]
     }
 
@@ -419,7 +447,7 @@ impl VectorIndex {
         if let Some(q) = &self.store.sq8 {
             sections.push((SECTION_SQ8, 1, Cow::Owned([le_f32(&q.min), le_f32(&q.step)].concat())));
         }
-        if let Some(f) = &self.f32 {
+        if let Some(f @ (F32Rows::Owned(_) | F32Rows::Mapped(_))) = &self.f32 {
             sections.push((SECTION_F32, 1, Cow::Borrowed(f.bytes())));
             sections.push((SECTION_F32_CRC, 1, Cow::Owned(le_u32(&f.row_crcs(self.n, self.store.stride)))));
         }
@@ -515,9 +543,10 @@ impl VectorIndex {
                 }))
             }
             Some(_) => return Err(corrupt("f32 section has the wrong length".into())),
+            None if meta[12] == 2 && quant == Quant::Sq8 => Some(F32Rows::Codes),
             None => None,
         };
-        if meta[12] != f32.is_some() as u64 {
+        if meta[12] != f32.as_ref().map_or(0, |f| if matches!(f, F32Rows::Codes) { 2 } else { 1 }) {
             return Err(corrupt("meta and the f32 section disagree on whether re-rank rows are kept".into()));
         }
         let hnsw = if kind_ == IndexType::Hnsw {
@@ -695,10 +724,11 @@ impl VectorIndex {
     pub fn rows_f32(&self) -> Result<Option<Vec<f32>>> {
         let (n, dim) = (self.n, self.dim);
         let mut out = Vec::with_capacity(n * dim);
+        let mut buf = vec![0f32; self.store.stride];
         for r in 0..n {
             match (&self.f32, self.store.quant) {
                 (_, Quant::F32) => out.extend_from_slice(&self.store.f32_row(r)[..dim]),
-                (Some(f), _) => out.extend_from_slice(&f.row(r)?[..dim]),
+                (Some(f), _) => out.extend_from_slice(&f.row(r, &self.store, &mut buf)?[..dim]),
                 (None, Quant::F16) => out.extend(self.store.f16_row(r)[..dim].iter().map(|&h| crate::kernels::f16_to_f32(h))),
                 (None, Quant::Sq8) => return Ok(None),
             }
@@ -709,9 +739,10 @@ impl VectorIndex {
     /// Check every kept f32 re-rank row (its CRC, or the whole section's for older files): what
     /// `recall verify` runs beyond the container checksums, without holding the rows in memory.
     pub fn verify_rows(&self) -> Result<()> {
-        if let Some(f) = &self.f32 {
+        if let Some(f @ F32Rows::Mapped(_)) = &self.f32 {
+            let mut buf = Vec::new();
             for r in 0..self.n {
-                f.row(r)?;
+                f.row(r, &self.store, &mut buf)?;
             }
         }
         Ok(())
@@ -882,18 +913,18 @@ impl VectorIndex {
             let k = crate::kernels::kernels();
             let mut qp = vec![0f32; self.store.stride];
             qp[..self.dim].copy_from_slice(q);
-            let stride = self.store.stride;
+            let mut buf = vec![0f32; self.store.stride];
             if let Some(c) = found.first() {
-                f.prefetch_row(c.id as usize, stride);
+                f.prefetch_row(c.id as usize, &self.store);
             }
             // The next candidate's row loads while one is scored: rows are read from memory
             // at random, so a row at a time would wait out every one's latency.
             for i in 0..found.len() {
                 if let Some(next) = found.get(i + 1) {
-                    f.prefetch_row(next.id as usize, stride);
+                    f.prefetch_row(next.id as usize, &self.store);
                 }
                 let c = &mut found[i];
-                let row = f.row(c.id as usize)?;
+                let row = f.row(c.id as usize, &self.store, &mut buf)?;
                 c.d = if self.metric.is_l2() { (k.l2sq_f32)(&qp, row) } else { -(k.dot_f32)(&qp, row) };
             }
             found.sort_unstable();

@@ -190,8 +190,42 @@ impl Sq8 {
                 hi[j] = hi[j].max(row[j]);
             }
         }
-        let step = lo.iter().zip(&hi).map(|(&l, &h)| if h > l { (h - l) / 255.0 } else { 0.0 }).collect();
+        // A dimension of whole numbers spanning at most 255 gets step 1: its codes then decode to
+        // the values exactly (pixels, counts), so the rows need not be kept beside the codes.
+        let mut whole = vec![true; dim];
+        for r in 0..n {
+            let row = &data[r * stride..r * stride + dim];
+            for j in 0..dim {
+                whole[j] &= row[j] == row[j].round();
+            }
+        }
+        let step = (0..dim)
+            .map(|j| {
+                let (l, h) = (lo[j], hi[j]);
+                if h <= l {
+                    0.0
+                } else if whole[j] && h - l <= 255.0 && l.abs().max(h.abs()) < (1 << 24) as f32 {
+                    1.0
+                } else {
+                    (h - l) / 255.0
+                }
+            })
+            .collect();
         Sq8 { min: lo.into_iter().map(|l| if l.is_finite() { l } else { 0.0 }).collect(), step }
+    }
+    /// Whether every value of `n` dense rows decodes from its code to itself, bit for bit (the
+    /// exact f32 rows can then be had from the codes).
+    pub fn is_lossless(&self, data: &[f32], n: usize, dim: usize) -> bool {
+        (0..n * dim).all(|i| {
+            let j = i % dim;
+            self.decode(self.encode(data[i], j), j).to_bits() == data[i].to_bits()
+        })
+    }
+    /// Decode a row of codes into `out` (its first `dim` values; the padding is left as it is).
+    pub fn decode_row(&self, codes: &[u8], out: &mut [f32]) {
+        for (j, o) in out[..self.min.len()].iter_mut().enumerate() {
+            *o = self.min[j] + self.step[j] * codes[j] as f32;
+        }
     }
     pub fn encode(&self, x: f32, j: usize) -> u8 {
         if self.step[j] == 0.0 { 0 } else { ((x - self.min[j]) / self.step[j]).round().clamp(0.0, 255.0) as u8 }

@@ -608,3 +608,65 @@ fn make_resident_copies_the_rows_of_an_opened_index_and_finds_the_same_rows() {
     assert_eq!(copied.store.raw(), built.store.raw(), "the copy holds the rows as built");
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+/// Whole-number rows (pixels, counts) whose SQ8 codes decode to them bit for bit: the index keeps
+/// no f32 copy and re-ranks from the codes, with the same ids and distance bits as f32 rows give.
+#[test]
+fn sq8_of_whole_numbers_reranks_from_its_codes_as_f32_rows_would() {
+    let (n, dim) = (500, 40);
+    let mut rng = crate::testutil::Rng(5);
+    // dimensions of 0..=255, of -100..=100, of 0..=3, and one constant
+    let data: Vec<f32> = (0..n * dim)
+        .map(|i| match i % dim {
+            0..=19 => rng.below(256) as f32,
+            20..=29 => rng.below(201) as f32 - 100.0,
+            30..=38 => rng.below(4) as f32,
+            _ => 7.0,
+        })
+        .collect();
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let qs: Vec<f32> = (0..6 * dim).map(|_| rng.below(2560) as f32 / 10.0 - 20.0).collect();
+    let cancel = CancelToken::new();
+    let exact = VectorIndex::build(&data, &ids, dim, &BuildOptions { kind: IndexType::Flat, ..Default::default() }, &cancel).unwrap();
+    for metric in [Metric::L2, Metric::Ip] {
+        let o = BuildOptions { kind: IndexType::Flat, metric, ..Default::default() };
+        let exact = if metric == Metric::L2 {
+            exact.search(&qs, &params(10, 0, 0, 0), &cancel).unwrap()
+        } else {
+            VectorIndex::build(&data, &ids, dim, &o, &cancel).unwrap().search(&qs, &params(10, 0, 0, 0), &cancel).unwrap()
+        };
+        let sq8 = VectorIndex::build(&data, &ids, dim, &BuildOptions { quant: Quant::Sq8, keep_f32: true, ..o.clone() }, &cancel).unwrap();
+        assert!(matches!(sq8.f32, Some(F32Rows::Codes)), "{metric:?}: whole numbers keep no f32 copy");
+        let (p, opened) = opened(&sq8, &format!("sq8-codes-{}", metric.name()));
+        assert!(matches!(opened.f32, Some(F32Rows::Codes)));
+        assert!(Container::open(&p).unwrap().sections.iter().all(|s| s.kind != SECTION_F32 && s.kind != SECTION_F32_CRC));
+        // the same index re-ranking from kept f32 rows
+        let mut kept = VectorIndex::build(&data, &ids, dim, &BuildOptions { quant: Quant::Sq8, ..o.clone() }, &cancel).unwrap();
+        kept.f32 = Some(F32Rows::Owned(store::Store::encode(&data, n, dim, Quant::F32)));
+        let from_rows = kept.search(&qs, &params(10, 0, 0, n), &cancel).unwrap();
+        assert_eq!(from_rows.ids, exact.ids, "{metric:?}");
+        let bits = |d: &[f32]| d.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for idx in [&sq8, &opened] {
+            // every row re-ranked: the exact search's ids, and the distance bits of f32 rows
+            let got = idx.search(&qs, &params(10, 0, 0, n), &cancel).unwrap();
+            assert_eq!(got.ids, exact.ids, "{metric:?}");
+            assert_eq!(bits(&got.distances), bits(&from_rows.distances), "{metric:?}");
+            assert_eq!(idx.rows_f32().unwrap().unwrap(), data, "the rows come back from the codes");
+        }
+        // an HNSW index re-ranks the same way
+        let h = BuildOptions { kind: IndexType::Hnsw, quant: Quant::Sq8, keep_f32: true, m: 8, ..o.clone() };
+        let hnsw = VectorIndex::build(&data, &ids, dim, &h, &cancel).unwrap();
+        assert!(matches!(hnsw.f32, Some(F32Rows::Codes)));
+        let got = hnsw.search(&qs, &params(10, 200, 0, 200), &cancel).unwrap();
+        assert_eq!(got.ids, exact.ids, "{metric:?}: ef 200 over 500 rows finds the exact top 10");
+    }
+    // one value that the codes cannot hold (a dimension spanning 256, or a fraction): f32 rows are kept
+    for (at, v) in [(0, 256.0), (dim + 5, 0.5)] {
+        let mut d = data.clone();
+        d[at] = v;
+        let o = BuildOptions { kind: IndexType::Flat, quant: Quant::Sq8, keep_f32: true, ..Default::default() };
+        let idx = VectorIndex::build(&d, &ids, dim, &o, &cancel).unwrap();
+        assert!(matches!(idx.f32, Some(F32Rows::Owned(_))), "value {v}");
+        assert_eq!(idx.rows_f32().unwrap().unwrap(), d);
+    }
+}

@@ -70,7 +70,7 @@ export interface VectorIndexInfo {
   type: string | null;
   /** f32 | f16 | int8 of the base index; null when it holds no vectors. */
   quant: string | null;
-  /** Whether the base index keeps f32 rows for re-ranking (always true for f32). */
+  /** Whether the base index can re-rank with exact f32 rows (always true for f32; int8 codes that decode to the rows exactly count). */
   hasF32: boolean;
   /** The integer attribute the base index keeps for `where` filters (`build vector --attr`), or null. */
   attr: string | null;
