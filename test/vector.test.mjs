@@ -246,6 +246,40 @@ describe('vector index on Fashion-MNIST (8,000 x 784, 150 queries)', () => {
     assert.equal(bytes('vectors') * 4, bytes('f32'), 'int8 rows are a quarter of the f32 rows');
   });
 
+  it('an int8 index of pixels dumps from its codes; a fractional upsert brings the f32 rows back', async () => {
+    const n = 500;
+    writeFbin(join(dir, 'train-500.f32'), base.subarray(0, n * DIM), n, DIM);
+    const out = join(dir, 'int8-dump');
+    const wal = join(dir, 'int8-dump-wal');
+    await run(['build', 'vector', '-i', join(dir, 'train-500.f32'), '--type', 'flat', '--quant', 'int8', '--rerank', '-o', out]);
+    const sectionsOf = async (version) => {
+      const file = join(out, version, 'shard-00000-of-00001.rvec');
+      return JSON.parse((await recallWarm(['inspect', file, '--json'])).stdout).sections.map((s) => s.name);
+    };
+    // query 0 itself and query 1 plus a quarter in every pixel, as rows 900000 and 900001
+    const q0 = Array.from(test.subarray(0, DIM));
+    const q1 = Array.from(test.subarray(DIM, 2 * DIM));
+    const dumpWith = async (rec) => {
+      writeFileSync(join(dir, 'int8-up.jsonl'), `${JSON.stringify({ op: 'upsert', ...rec })}\n`);
+      await run(['wal', 'append', '--wal', wal, '--channel', 'vector', '--input', join(dir, 'int8-up.jsonl')]);
+      return run(['dump', '--index', out, '--wal', wal]);
+    };
+    const top = async (q) => {
+      writeFileSync(join(dir, 'int8-q.jsonl'), `${JSON.stringify(q)}\n`);
+      const r = await run(['query', 'vector', '--index', out, '--queries', join(dir, 'int8-q.jsonl'), '--k', '1', '--rerank', String(n)]);
+      return { id: String(r.ids[0][0]), d: r.distances[0][0] };
+    };
+    const whole = await dumpWith({ id: 900000, vector: q0 });
+    assert.equal(whole.kind, 'major');
+    assert.ok(!(await sectionsOf('v00000002')).includes('f32'), 'whole numbers: still no f32 copy');
+    assert.deepEqual(await top(q0), { id: '900000', d: 0 });
+    await dumpWith({ id: 900001, vector: q1.map((x) => x + 0.25) });
+    assert.ok((await sectionsOf('v00000003')).includes('f32'), 'a fraction: the f32 rows are kept');
+    // exact: sqrt(784 * 0.25^2) = 7, which the codes (a step of 1 or more) could not give
+    assert.deepEqual(await top(q1), { id: '900001', d: 7 });
+    assert.deepEqual(await top(q0), { id: '900000', d: 0 });
+  });
+
   it('recall verify catches a flipped byte in a vector file', async () => {
     const b = await run(['build', 'vector', '-i', join(dir, 'train.f32'), '--type', 'flat', '--quant', 'f16', '-o', join(dir, 'damage')]);
     const file = join(b.version.dir, b.file);

@@ -58,8 +58,7 @@ function recallAt10(ids) {
 // engine: build(params) -> { search(params) -> Int32Array of nq * k ids, bytes() -> index size }
 const engines = {
   async recall(p) {
-    const { loadNative } = await import(new URL('../../dist/core/native.js', import.meta.url));
-    const native = loadNative();
+    const native = await loadModule.recall();
     const file = spec.loadFrom ?? spec.saveTo ?? join(workDir, `ann-${process.pid}.rvec`);
     if (!spec.loadFrom)
       await native.vectorBuild(
@@ -89,13 +88,16 @@ const engines = {
       ready: () => native.vectorMakeResident(h),
       async search(s) {
         const r = await native.vectorSearch(h, queries, { k, ef: s.ef, nprobe: s.nprobe, rerank: s.rerank, threads: 1 });
-        return { ids: Int32Array.from(r.ids, Number), cpuS: r.searchCpuSeconds };
+        // the low words of the 64-bit ids (rows < 2^31; -1 stays -1): no BigInt per id, whose
+        // garbage would grow the heap the resident figure counts
+        const words = new Int32Array(r.ids.buffer, r.ids.byteOffset, 2 * r.ids.length);
+        return { ids: Int32Array.from({ length: r.ids.length }, (_, i) => words[2 * i]), cpuS: r.searchCpuSeconds };
       },
       diskBytes,
     };
   },
   'hnswlib-node'(p) {
-    const { HierarchicalNSW } = requirePeer('hnswlib-node');
+    const { HierarchicalNSW } = loadModule['hnswlib-node']();
     const ix = new HierarchicalNSW('l2', dim);
     if (spec.loadFrom) ix.readIndexSync(spec.loadFrom);
     else {
@@ -116,7 +118,7 @@ const engines = {
   },
   usearch(p) {
     // the binding fixes expansion_search when an index is made: saved once, loaded per setting (not timed)
-    const usearch = requirePeer('usearch');
+    const usearch = loadModule.usearch();
     const cfg = { metric: 'l2sq', dimensions: dim, connectivity: p.m ?? 16, quantization: 'f32', expansion_add: p.efConstruction ?? 200 };
     let ix = new usearch.Index({ ...cfg, expansion_search: 64 });
     const file = spec.loadFrom ?? spec.saveTo ?? join(workDir, `usearch-${process.pid}.index`);
@@ -159,7 +161,20 @@ const rssKinds = () => {
   const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
 };
-const rss0 = process.memoryUsage().rss;
+// garbage (the result arrays of earlier searches) is collected before each reading: the figure is
+// what the index holds, as faiss's reference-counted arrays are freed at once
+const rss = () => {
+  globalThis.gc?.();
+  return process.memoryUsage().rss;
+};
+// each engine's module is loaded before the first reading, as ann-faiss.py imports faiss: code is not index
+const loadModule = {
+  recall: async () => (await import(new URL('../../dist/core/native.js', import.meta.url))).loadNative(),
+  'hnswlib-node': () => requirePeer('hnswlib-node'),
+  usearch: () => requirePeer('usearch'),
+};
+await loadModule[spec.engine]?.();
+const rss0 = rss();
 const kinds0 = rssKinds();
 const c0 = cpu();
 const w0 = performance.now();
@@ -167,7 +182,7 @@ const ix = await engine(spec.build ?? {});
 const buildCpuS = cpu() - c0;
 const buildWallS = (performance.now() - w0) / 1000;
 if (!spec.saveTo) await ix.ready?.();
-const indexMB = MB(process.memoryUsage().rss - rss0);
+const indexMB = MB(rss() - rss0);
 if (spec.saveTo) {
   const line = {
     label: spec.label,
@@ -199,7 +214,7 @@ for (const s of spec.saveTo ? [] : spec.search) {
     build_wall_s: spec.loadFrom ? null : +buildWallS.toFixed(2),
     index_mb: indexMB,
     // mapped sections (re-rank rows) are paged in by the searches: resident now, above the data
-    rss_after_search_mb: MB(process.memoryUsage().rss - rss0),
+    rss_after_search_mb: MB(rss() - rss0),
     anon_after_search_mb: +(rssKinds().anon - kinds0.anon).toFixed(1),
     file_after_search_mb: +(rssKinds().file - kinds0.file).toFixed(1),
   };

@@ -81,3 +81,21 @@ pub fn resealed_edit(orig: &[u8], kinds: &[u32], rng: &mut Rng) -> (Vec<u8>, Str
     reseal(&mut b);
     (b, format!("section kind {kind}: {what} at {at}"))
 }
+
+/// Resident KiB of this process's mapping that holds `addr` (`/proc/self/smaps`): what the
+/// kernel counts in the process's memory for one mapped file, whatever other tests map meanwhile.
+pub fn mapping_rss_kib(addr: usize) -> usize {
+    let smaps = fs::read_to_string("/proc/self/smaps").expect("/proc/self/smaps");
+    let mut inside = false;
+    for line in smaps.lines() {
+        let range = line.split_whitespace().next().unwrap_or("");
+        if let Some((a, b)) = range.split_once('-')
+            && let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+        {
+            inside = (a..b).contains(&addr);
+        } else if inside && let Some(kb) = line.strip_prefix("Rss:") {
+            return kb.trim().trim_end_matches(" kB").trim().parse().expect("Rss kB");
+        }
+    }
+    panic!("no mapping holds {addr:#x}")
+}

@@ -670,3 +670,24 @@ fn sq8_of_whole_numbers_reranks_from_its_codes_as_f32_rows_would() {
         assert_eq!(idx.rows_f32().unwrap().unwrap(), d);
     }
 }
+
+/// An opened index holds each page of its file once: the sections copied out at open (graph, ids)
+/// leave the mapping, and so do the rows once they are made resident.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_opened_index_keeps_no_mapped_pages_of_what_it_copied() {
+    let (_, built) = hnsw_past_2mib(55);
+    let (path, idx) = opened(&built, "mapped-pages");
+    let rows_kib = idx.store.raw().len() / 1024;
+    let copied_kib = (4 * idx.hnsw.as_ref().unwrap().links0.len() + 8 * idx.n) / 1024;
+    assert!(copied_kib >= 256, "the graph and ids are {copied_kib} KiB: enough to tell");
+    let at = idx.store.raw().as_ptr() as usize;
+    // the rows were read at open (their checksum) and are searched through the mapping; the
+    // copied sections are not held, but for pages they share with a neighbour
+    let held = mapping_rss_kib(at);
+    assert!(held <= rows_kib + 64, "{held} KiB mapped after open; the rows are {rows_kib} KiB, the copies {copied_kib} KiB");
+    idx.make_resident();
+    let held = mapping_rss_kib(at);
+    assert!(held <= 64, "{held} KiB still mapped once the rows are resident");
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
