@@ -228,19 +228,8 @@ describe('vector index on Fashion-MNIST (8,000 x 784, 150 queries)', () => {
       N,
       DIM,
     );
-    const scaled = await run([
-      'build',
-      'vector',
-      '-i',
-      join(dir, 'train-scaled.f32'),
-      '--type',
-      'flat',
-      '--quant',
-      'int8',
-      '--rerank',
-      '-o',
-      join(dir, 'int8-scaled'),
-    ]);
+    const flatInt8 = '--type flat --quant int8 --rerank'.split(' ');
+    const scaled = await run(['build', 'vector', '-i', join(dir, 'train-scaled.f32'), ...flatInt8, '-o', join(dir, 'int8-scaled')]);
     const kept = await sections(scaled);
     const bytes = (name) => kept.find((s) => s.name === name).length;
     assert.equal(bytes('vectors') * 4, bytes('f32'), 'int8 rows are a quarter of the f32 rows');
