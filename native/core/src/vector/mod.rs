@@ -196,6 +196,14 @@ impl MappedRows {
 }
 
 impl F32Rows {
+    /// META word 12: 0 no re-rank rows, 1 an F32 section, 2 decoded from the SQ8 codes.
+    fn meta_word(f: Option<&F32Rows>) -> u64 {
+        match f {
+            None => 0,
+            Some(F32Rows::Codes) => 2,
+            Some(_) => 1,
+        }
+    }
     /// Row `r` (`stride` f32, zero padded): kept rows in place (owned ones need no check, mapped
     /// ones are checked), or decoded from `store`'s codes into `buf`.
     #[inline]
@@ -423,12 +431,7 @@ impl VectorIndex {
             h.map_or(0, |h| h.entry as u64),
             h.map_or(0, |h| h.max_level as u64),
             self.ivf.as_ref().map_or(0, |v| v.nlist as u64),
-            // re-rank rows: 0 none, 1 an F32 section, 2 decoded from the SQ8 codes
-            match self.f32 {
-                None => 0,
-                Some(F32Rows::Codes) => 2,
-                Some(_) => 1,
-            },
+            F32Rows::meta_word(self.f32.as_ref()),
         ]
     }
 
@@ -546,7 +549,7 @@ impl VectorIndex {
             None if meta[12] == 2 && quant == Quant::Sq8 => Some(F32Rows::Codes),
             None => None,
         };
-        if meta[12] != f32.as_ref().map_or(0, |f| if matches!(f, F32Rows::Codes) { 2 } else { 1 }) {
+        if meta[12] != F32Rows::meta_word(f32.as_ref()) {
             return Err(corrupt("meta and the f32 section disagree on whether re-rank rows are kept".into()));
         }
         let hnsw = if kind_ == IndexType::Hnsw {
