@@ -4,11 +4,11 @@
 // where the footer says (DuckDB's own parquet_bloom_probe), and a schema mismatch refused.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { concatParquet } from '../dist/core/io/parquet-concat.js';
+import { concatParquet, hashHead } from '../dist/core/io/parquet-concat.js';
 import { readStruct, writeStruct } from '../dist/core/io/thrift-compact.js';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
 import { scratchDir } from './helpers/cli.mjs';
@@ -135,6 +135,45 @@ describe('parquet concat', () => {
     );
     const [{ n }] = await rows(`select count(*)::int n from read_parquet('${out}')`);
     assert.equal(n, 190001);
+  });
+
+  it('extending the first part in place gives the bytes of a copying join, with or without its head hashed first', async () => {
+    const src = fx.ev_gzip_rg;
+    // three parts of different row-group sizes, written afresh for each join (the in-place one consumes the first)
+    const make = async (tag) => {
+      const ranges = ['limit 4000', 'offset 4000 limit 3000', 'offset 7000'];
+      const parts = ranges.map((_, i) => join(dir, `extend-${tag}-part${i}.parquet`));
+      for (const [i, f] of parts.entries())
+        await c.run(
+          `copy (select * from read_parquet('${src}') ${ranges[i]}) to '${f}' (format parquet, compression zstd, row_group_size ${700 + i * 500})`,
+        );
+      return parts;
+    };
+    const copied = join(dir, 'extend-copied.parquet');
+    const want = concatParquet(await make('copy'), copied);
+    const bytes = readFileSync(copied);
+    for (const [tag, head] of [
+      ['plain', () => undefined],
+      ['head', (parts) => hashHead(parts[0])],
+      // a head taken before the part changed is not trusted: the part is hashed again
+      [
+        'stale',
+        (parts) => {
+          const h = hashHead(parts[1]);
+          return { ...h, path: parts[0] };
+        },
+      ],
+    ]) {
+      const parts = await make(tag);
+      const later = parts.slice(1).map((p) => readFileSync(p));
+      const out = join(dir, `extend-${tag}.parquet`);
+      const sum = concatParquet(parts, out, { extendFirst: true, head: head(parts) });
+      assert.deepEqual(sum, want, `${tag}: size and sha256 of the copying join`);
+      assert.ok(readFileSync(out).equals(bytes), `${tag}: the same bytes`);
+      assert.ok(!existsSync(parts[0]), `${tag}: the first part became the joined file`);
+      parts.slice(1).forEach((p, i) => assert.ok(readFileSync(p).equals(later[i]), `${tag}: later parts untouched`));
+    }
+    assert.deepEqual(await ordered(`read_parquet('${copied}')`), await ordered(`read_parquet('${src}')`));
   });
 
   it('parts of different schemas are refused', async () => {

@@ -14,9 +14,10 @@
  *    DuckDB writer interleaves rows by timing); lanes give the parallelism
  *    and no row is decoded twice; memory stays at a few row groups per open
  *    shard, whatever the input size.
- * 3. Join each shard's pieces in lane order (row groups copied, footer
- *    rewritten: io/parquet-concat.ts), checksum, rename the shards into
- *    place, manifest.json last.
+ * 3. Join each shard's pieces in lane order (the lane 0 piece extended in
+ *    place by the others' row groups, footer rewritten: io/parquet-concat.ts),
+ *    checksum (lane 0's part hashed while the other lanes still write),
+ *    rename the shards into place, manifest.json last.
  * One writer per output folder (OUT_LOCK, a flock): its holder knows any
  * `.recall-shard-*` staging folder there belongs to a run that died, and removes it.
  */
@@ -29,7 +30,7 @@ import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
 import { type HeldLock, lockOrFail } from '../io/lock.js';
 import { ident, literal, literalList, openDuckDB, queryRows, restrictFileAccess } from '../io/duckdb.js';
 import { sha256File } from '../io/sha256.js';
-import { concatParquet } from '../io/parquet-concat.js';
+import { concatParquet, type HashedHead, hashHead } from '../io/parquet-concat.js';
 import { arrowToParquet, isArrowFile } from './arrow-input.js';
 import { describeInputs, expandInputs } from './inputs.js';
 import { type Compression, MAX_SHARDS, SHARD_FILE_RE, SHARD_MANIFEST, type ShardManifest, shardFileName } from './manifest.js';
@@ -179,6 +180,14 @@ export async function shardParquet(
     conns.push(c);
     return c;
   };
+  /** Close a lane's DuckDB as soon as its COPY is done (while other lanes still run), not at the end. */
+  const disconnect = (c: DuckDBConnection) => {
+    const i = conns.indexOf(c);
+    if (i < 0) return;
+    conns.splice(i, 1);
+    c.closeSync();
+    instances.splice(i, 1)[0]!.closeSync();
+  };
   const interrupt = () => conns.forEach((c) => c.interrupt());
   signal?.addEventListener('abort', interrupt, { once: true });
   let staging: string | undefined;
@@ -268,6 +277,24 @@ export async function shardParquet(
       onProgress?.({ done, total: totalRows, bytes: totalRows ? (totalBytes * done) / totalRows : 0 });
     };
     const cols = selected.map(ident).join(', ');
+    /** The file a lane wrote for shard k, if it had rows for it. */
+    const pieceOf = async (lane: number, k: number): Promise<string | undefined> => {
+      const partDir = join(staging!, `lane-${Math.floor(k / MAX_OPEN_PER_LANE)}-${lane}`, `${SHARD_COL}=${k}`);
+      const parts = await readdir(partDir).catch(() => [] as string[]);
+      if (parts.length > 1) throw new RecallError('ERR_RECALL_INTERNAL', `shard ${k} came out of lane ${lane} as ${parts.length} files`);
+      return parts.length === 1 ? join(partDir, parts[0]!) : undefined;
+    };
+    // Each shard is its lane 0 piece extended by the other lanes' pieces. Lane 0's pieces are
+    // hashed as soon as that lane is done, on the CPU it no longer needs, while the others write.
+    const heads = new Map<string, HashedHead>();
+    let failure: { error: unknown } | undefined; // the first lane to fail; the others are interrupted
+    const hashHeads = async (lo: number, hi: number) => {
+      for (let k = lo; k <= hi && !failure && !signal?.aborted; k++) {
+        const piece = await pieceOf(0, k);
+        if (piece) heads.set(piece, hashHead(piece));
+        await new Promise((r) => setImmediate(r)); // one shard at a time: signals and progress go on
+      }
+    };
     // Null keys route nowhere (recall_shard gives NULL), so they drop out of
     // every lane's filter; the counts decide below whether that was allowed.
     const codec = compression === 'none' ? 'uncompressed' : compression;
@@ -284,8 +311,8 @@ export async function shardParquet(
     for (let pass = 0; pass < passes; pass++) {
       const [lo, hi] = [pass * MAX_OPEN_PER_LANE, Math.min(n, (pass + 1) * MAX_OPEN_PER_LANE) - 1];
       // One lane failing stops the others, and all are waited for before anything is closed: a
-      // connection closed under a running COPY crashes or hangs the process.
-      let failure: { error: unknown } | undefined;
+      // connection closed under a running COPY crashes or hangs the process (a lane closes only
+      // its own, once its COPY is done).
       const settled = await Promise.allSettled(
         plan.map(async (slices, lane) => {
           const dir = join(staging!, `lane-${pass}-${lane}`);
@@ -311,8 +338,10 @@ export async function shardParquet(
             route.close();
           }
           const counts = route.counts();
+          disconnect(c);
           for (let k = lo; k <= hi; k++) rowsOf[k] = rowsOf[k]! + counts.perShard[k]!;
           if (pass === 0) nullKeys += counts.nullKeys; // each lane sees its own rows
+          if (lane === 0 && plan.length > 1) await hashHeads(lo, hi);
         }),
       );
       const rejected = settled.find((r) => r.status === 'rejected');
@@ -349,13 +378,11 @@ export async function shardParquet(
       const dest = join(staging, name);
       const pieces: string[] = [];
       for (let lane = 0; lane < plan.length; lane++) {
-        const partDir = join(staging, `lane-${Math.floor(k / MAX_OPEN_PER_LANE)}-${lane}`, `${SHARD_COL}=${k}`);
-        const parts = await readdir(partDir).catch(() => [] as string[]);
-        if (parts.length > 1) throw new RecallError('ERR_RECALL_INTERNAL', `shard ${k} came out of lane ${lane} as ${parts.length} files`);
-        if (parts.length === 1) pieces.push(join(partDir, parts[0]!));
+        const piece = await pieceOf(lane, k);
+        if (piece) pieces.push(piece);
       }
       let sum: { bytes: number; sha256: string };
-      if (pieces.length > 1) sum = concatParquet(pieces, dest);
+      if (pieces.length > 1) sum = concatParquet(pieces, dest, { extendFirst: true, head: heads.get(pieces[0]!) });
       else {
         if (pieces.length === 1) await rename(pieces[0]!, dest);
         else await main.run(`COPY (SELECT ${cols} FROM ${source} LIMIT 0) TO ${literal(dest)} (FORMAT parquet, COMPRESSION ${codec})`);
