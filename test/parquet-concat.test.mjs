@@ -174,6 +174,15 @@ describe('parquet concat', () => {
       parts.slice(1).forEach((p, i) => assert.ok(readFileSync(p).equals(later[i]), `${tag}: later parts untouched`));
     }
     assert.deepEqual(await ordered(`read_parquet('${copied}')`), await ordered(`read_parquet('${src}')`));
+    // one part in place is that part, renamed, with its own size and checksum
+    const [single] = await make('single');
+    const before = readFileSync(single);
+    const alone = join(dir, 'extend-single.parquet');
+    assert.deepEqual(concatParquet([single], alone, { extendFirst: true }), {
+      bytes: before.length,
+      sha256: createHash('sha256').update(before).digest('hex'),
+    });
+    assert.ok(readFileSync(alone).equals(before) && !existsSync(single));
   });
 
   it('parts of different schemas are refused', async () => {

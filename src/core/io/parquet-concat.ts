@@ -103,11 +103,12 @@ export interface HashedHead {
   hash: Hash;
 }
 
-/** Feed bytes [from, to) of `fd` to `hash`. */
-function hashRange(part: Part, from: number, to: number, hash: Hash, buf: Buffer): void {
+/** Feed bytes [from, to) of the open file `fd` (at `path`) to `hash`. */
+function hashRange(fd: number, path: string, from: number, to: number, hash: Hash): void {
+  const buf = copyBuffer();
   for (let at = from; at < to; ) {
-    const n = readSync(part.fd, buf, 0, Math.min(buf.length, to - at), at);
-    if (n <= 0) throw new Error(`${part.path}: ended at byte ${at} while hashing`);
+    const n = readSync(fd, buf, 0, Math.min(buf.length, to - at), at);
+    if (n <= 0) throw new Error(`${path}: ended at byte ${at} while hashing`);
     hash.update(buf.subarray(0, n));
     at += n;
   }
@@ -122,11 +123,26 @@ export function hashHead(path: string): HashedHead {
   const part = openPart(path, 'r');
   try {
     const hash = createHash('sha256');
-    hashRange(part, 0, part.bodyEnd, hash, copyBuffer());
+    hashRange(part.fd, path, 0, part.bodyEnd, hash);
     return { path, size: part.size, bodyEnd: part.bodyEnd, hash };
   } finally {
     closeSync(part.fd);
   }
+}
+
+/** A join of one part in place: the part itself, hashed and renamed (its footer needs no change). */
+function adopt(part: string, dest: string): { bytes: number; sha256: string } {
+  const fd = openSync(part, 'r');
+  let size: number;
+  const hash = createHash('sha256');
+  try {
+    size = fstatSync(fd).size;
+    hashRange(fd, part, 0, size, hash);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(part, dest);
+  return { bytes: size, sha256: hash.digest('hex') };
 }
 
 export interface ConcatOptions {
@@ -144,8 +160,9 @@ export interface ConcatOptions {
  * Returns its size and sha256 (hex), taken as it is written.
  */
 export function concatParquet(parts: readonly string[], dest: string, opts: ConcatOptions = {}): { bytes: number; sha256: string } {
-  const opened: Part[] = [];
   const extendFirst = opts.extendFirst ?? false;
+  if (extendFirst && parts.length === 1) return adopt(parts[0]!, dest);
+  const opened: Part[] = [];
   let out: number | undefined;
   let hash = createHash('sha256');
   let pos = 0;
@@ -174,7 +191,7 @@ export function concatParquet(parts: readonly string[], dest: string, opts: Conc
       out = first.fd;
       const head = opts.head;
       if (head && head.path === first.path && head.size === first.size && head.bodyEnd === first.bodyEnd) hash = head.hash.copy();
-      else hashRange(first, 0, first.bodyEnd, hash, buf);
+      else hashRange(first.fd, first.path, 0, first.bodyEnd, hash);
       pos = first.bodyEnd;
       addRowGroups(first, 0n);
       copied = opened.slice(1);

@@ -21,6 +21,7 @@
  * One writer per output folder (OUT_LOCK, a flock): its holder knows any
  * `.recall-shard-*` staging folder there belongs to a run that died, and removes it.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -173,20 +174,24 @@ export async function shardParquet(
   const memoryPerLane = laneMemory(opts.memoryLimit, lanes);
   const instances: DuckDBInstance[] = [];
   const conns: DuckDBConnection[] = [];
+  const instanceOf = new Map<DuckDBConnection, DuckDBInstance>();
   const connect = async (threads: number, tempDirectory?: string) => {
     const db = await openDuckDB({ threads, memoryLimit: memoryPerLane, tempDirectory });
     instances.push(db);
     const c = await db.connect();
-    conns.push(c);
+    conns.push(c); // lanes connect concurrently: the two lists need not line up
+    instanceOf.set(c, db);
     return c;
   };
   /** Close a lane's DuckDB as soon as its COPY is done (while other lanes still run), not at the end. */
   const disconnect = (c: DuckDBConnection) => {
-    const i = conns.indexOf(c);
-    if (i < 0) return;
-    conns.splice(i, 1);
+    const db = instanceOf.get(c);
+    if (!db) return;
+    instanceOf.delete(c);
+    conns.splice(conns.indexOf(c), 1);
+    instances.splice(instances.indexOf(db), 1);
     c.closeSync();
-    instances.splice(i, 1)[0]!.closeSync();
+    db.closeSync();
   };
   const interrupt = () => conns.forEach((c) => c.interrupt());
   signal?.addEventListener('abort', interrupt, { once: true });
@@ -278,9 +283,9 @@ export async function shardParquet(
     };
     const cols = selected.map(ident).join(', ');
     /** The file a lane wrote for shard k, if it had rows for it. */
-    const pieceOf = async (lane: number, k: number): Promise<string | undefined> => {
+    const pieceOf = (lane: number, k: number): string | undefined => {
       const partDir = join(staging!, `lane-${Math.floor(k / MAX_OPEN_PER_LANE)}-${lane}`, `${SHARD_COL}=${k}`);
-      const parts = await readdir(partDir).catch(() => [] as string[]);
+      const parts = existsSync(partDir) ? readdirSync(partDir) : [];
       if (parts.length > 1) throw new RecallError('ERR_RECALL_INTERNAL', `shard ${k} came out of lane ${lane} as ${parts.length} files`);
       return parts.length === 1 ? join(partDir, parts[0]!) : undefined;
     };
@@ -290,7 +295,7 @@ export async function shardParquet(
     let failure: { error: unknown } | undefined; // the first lane to fail; the others are interrupted
     const hashHeads = async (lo: number, hi: number) => {
       for (let k = lo; k <= hi && !failure && !signal?.aborted; k++) {
-        const piece = await pieceOf(0, k);
+        const piece = pieceOf(0, k);
         if (piece) heads.set(piece, hashHead(piece));
         await new Promise((r) => setImmediate(r)); // one shard at a time: signals and progress go on
       }
@@ -371,24 +376,25 @@ export async function shardParquet(
     signal?.throwIfAborted();
 
     // 3. each shard's pieces joined in lane order (an empty shard still gets a file with the
-    // schema), flat names, checksums, publish
+    // schema), flat names, checksums, publish. Synchronous file work, a shard per turn of the
+    // event loop: a thread-pool round trip per small step cost more than the step.
     const shardEntries: ShardManifest['shards'] = [];
     for (let k = 0; k < n; k++) {
       const name = shardFileName(k, n);
       const dest = join(staging, name);
       const pieces: string[] = [];
       for (let lane = 0; lane < plan.length; lane++) {
-        const piece = await pieceOf(lane, k);
+        const piece = pieceOf(lane, k);
         if (piece) pieces.push(piece);
       }
       let sum: { bytes: number; sha256: string };
-      if (pieces.length > 1) sum = concatParquet(pieces, dest, { extendFirst: true, head: heads.get(pieces[0]!) });
+      if (pieces.length > 0) sum = concatParquet(pieces, dest, { extendFirst: true, head: heads.get(pieces[0]!) });
       else {
-        if (pieces.length === 1) await rename(pieces[0]!, dest);
-        else await main.run(`COPY (SELECT ${cols} FROM ${source} LIMIT 0) TO ${literal(dest)} (FORMAT parquet, COMPRESSION ${codec})`);
+        await main.run(`COPY (SELECT ${cols} FROM ${source} LIMIT 0) TO ${literal(dest)} (FORMAT parquet, COMPRESSION ${codec})`);
         sum = { bytes: (await stat(dest)).size, sha256: await sha256File(dest) };
       }
       shardEntries.push({ shard: k, file: name, rows: rowsOf[k]!, ...sum });
+      await new Promise((r) => setImmediate(r));
       signal?.throwIfAborted();
     }
     const manifest: ShardManifest = {
