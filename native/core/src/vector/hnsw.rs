@@ -298,6 +298,71 @@ impl Hnsw {
         kept.into_iter().map(|c| c.id).collect()
     }
 
+    /// A breadth-first order of the level-0 graph from the entry point (neighbours in link order;
+    /// nodes it cannot reach follow in row order): `order[new] = old`.
+    pub fn bfs_order(&self) -> Vec<u32> {
+        let n = self.levels.len();
+        let mut seen = vec![false; n];
+        let mut order: Vec<u32> = Vec::with_capacity(n);
+        let mut push = |i: u32, order: &mut Vec<u32>| {
+            if !seen[i as usize] {
+                seen[i as usize] = true;
+                order.push(i);
+            }
+        };
+        if n == 0 {
+            return order;
+        }
+        push(self.entry, &mut order);
+        let mut head = 0;
+        for start in 0..n as u32 {
+            push(start, &mut order);
+            while head < order.len() {
+                let c = order[head];
+                head += 1;
+                for &nb in self.links(c, 0) {
+                    push(nb, &mut order);
+                }
+            }
+        }
+        order
+    }
+
+    /// The same graph over renumbered nodes: node `order[new]` becomes `new`.
+    pub fn renumbered(&self, order: &[u32]) -> Hnsw {
+        let n = self.levels.len();
+        let mut new_of = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            new_of[old as usize] = new as u32;
+        }
+        let levels: Vec<u8> = order.iter().map(|&old| self.levels[old as usize]).collect();
+        let mut links0 = vec![0u32; self.links0.len()];
+        let mut upper_off = vec![u32::MAX; n];
+        let mut upper = vec![0u32; self.upper.len()];
+        let mut blocks = 0usize;
+        for (new, &old) in order.iter().enumerate() {
+            let copy = |to: &mut [u32], from: &[u32]| {
+                to[0] = from[0];
+                for (t, &f) in to[1..=from[0] as usize].iter_mut().zip(&from[1..=from[0] as usize]) {
+                    *t = new_of[f as usize];
+                }
+            };
+            let w0 = self.m0 + 1;
+            copy(&mut links0[new * w0..(new + 1) * w0], &self.links0[old as usize * w0..(old as usize + 1) * w0]);
+            let l = levels[new] as usize;
+            if l > 0 {
+                upper_off[new] = blocks as u32;
+                let w = self.m + 1;
+                let from = self.upper_off[old as usize] as usize;
+                for b in 0..l {
+                    copy(&mut upper[(blocks + b) * w..(blocks + b + 1) * w], &self.upper[(from + b) * w..(from + b + 1) * w]);
+                }
+                blocks += l;
+            }
+        }
+        Hnsw { m: self.m, m0: self.m0, entry: new_of[self.entry as usize], max_level: self.max_level, levels, links0, upper_off, upper }
+    }
+
     /// Build over the rows of an f32 store.
     pub fn build(scorer: &Scorer, m: usize, ef_construction: usize, seed: u64, threads: usize, cancel: &CancelToken) -> Result<Hnsw> {
         let n = scorer.store.n;

@@ -383,13 +383,28 @@ impl VectorIndex {
             rows = Cow::Owned(r2);
             ivf = Some(Ivf::new(nlist, centroids, offsets));
         }
-        let f32_store = Store::encode(&rows, n, dim, Quant::F32);
-        let hnsw = if o.kind == IndexType::Hnsw {
+        let mut f32_store = Store::encode(&rows, n, dim, Quant::F32);
+        let mut hnsw = if o.kind == IndexType::Hnsw {
             let scorer = Scorer::new(&f32_store, o.metric);
             Some(Hnsw::build(&scorer, o.m, o.ef_construction.max(o.m), o.seed, o.threads, cancel)?)
         } else {
             None
         };
+        // Rows renumbered in a breadth-first walk of the graph, so a walk's next rows tend to lie
+        // near the ones it just read: on the 1M x 128 synthetic set that made searches 1.2x faster
+        // at ef 80 and 1.6x at ef 1280, with the same rows found (Fashion's 3 KiB rows: no change).
+        if let Some(h) = &hnsw {
+            let order = h.bfs_order();
+            let mut r2 = Vec::with_capacity(rows.len());
+            for &old in &order {
+                r2.extend_from_slice(&rows[old as usize * dim..(old as usize + 1) * dim]);
+            }
+            ids = order.iter().map(|&old| ids[old as usize]).collect();
+            attrs = attrs.map(|a| order.iter().map(|&old| a[old as usize]).collect());
+            rows = Cow::Owned(r2);
+            f32_store = Store::encode(&rows, n, dim, Quant::F32);
+            hnsw = Some(h.renumbered(&order));
+        }
         let (store, f32) = if o.quant == Quant::F32 {
             (f32_store, None)
         } else {

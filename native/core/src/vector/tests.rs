@@ -497,6 +497,50 @@ fn hnsw_search_that_stops_distances_early_finds_the_same_rows_and_bits() {
 }
 
 #[test]
+fn a_renumbered_graph_finds_the_same_rows_at_the_same_distances() {
+    // A graph over rows in input order, as `Hnsw::build` makes it, against the same graph
+    // renumbered in breadth-first order (as a built index holds it) over the moved rows.
+    let (n, dim) = (3000, 20);
+    let data = rng_data(n, dim, 61);
+    let qs = rng_data(40, dim, 62);
+    let store = Store::encode(&data, n, dim, Quant::F32);
+    let a = Scorer::new(&store, Metric::L2);
+    let h = Hnsw::build(&a, 8, 64, 7, 2, &CancelToken::new()).unwrap();
+    let order = h.bfs_order();
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..n as u32).collect::<Vec<_>>(), "a permutation of the rows");
+    assert_eq!(order[0], h.entry, "the walk starts at the entry point");
+    assert!(order.iter().enumerate().filter(|&(i, &o)| i as u32 != o).count() > n / 2, "most rows move");
+    let r = h.renumbered(&order);
+    let moved: Vec<f32> = order.iter().flat_map(|&old| data[old as usize * dim..(old as usize + 1) * dim].to_vec()).collect();
+    let moved_store = Store::encode(&moved, n, dim, Quant::F32);
+    let b = Scorer::new(&moved_store, Metric::L2);
+    let (mut va, mut vb) = (Visited::new(n), Visited::new(n));
+    for q in 0..qs.len() / dim {
+        let (pa, pb) = (a.prepare(&qs[q * dim..(q + 1) * dim]), b.prepare(&qs[q * dim..(q + 1) * dim]));
+        let found =
+            h.search(&|x: u32| a.dist(&pa, x as usize), &|x: u32, bd: f32| a.dist_below(&pa, x as usize, bd), &store, 10, 40, &mut va);
+        let again = r.search(
+            &|x: u32| b.dist(&pb, x as usize),
+            &|x: u32, bd: f32| b.dist_below(&pb, x as usize, bd),
+            &moved_store,
+            10,
+            40,
+            &mut vb,
+        );
+        let back: Vec<Cand> = again.iter().map(|c| Cand { d: c.d, id: order[c.id as usize] }).collect();
+        assert_eq!(back, found, "query {q}");
+    }
+    // a built index holds its rows in that order: its ids follow them
+    let ids: Vec<u64> = (0..n as u64).map(|i| 1000 + i).collect();
+    let o = BuildOptions { kind: IndexType::Hnsw, m: 8, ef_construction: 64, seed: 7, threads: 2, ..Default::default() };
+    let idx = VectorIndex::build(&data, &ids, dim, &o, &CancelToken::new()).unwrap();
+    assert_eq!(idx.ids, order.iter().map(|&old| ids[old as usize]).collect::<Vec<_>>());
+    assert_eq!(idx.rows_f32().unwrap().unwrap(), moved);
+}
+
+#[test]
 fn an_ivf_batch_holds_at_most_32_mib_of_queries_in_whole_panels() {
     let panel = crate::kernels::PANEL_ROWS;
     assert_eq!(ivf_batch(800), 64 * panel, "Fashion-MNIST rows: the most queries");
