@@ -336,8 +336,33 @@ fn f32s(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
 }
 
-/// Rows from which an HNSW build first groups its rows by cluster (smaller graphs fit in cache).
-const HNSW_PRESORT_ROWS: usize = 1 << 16;
+/// Rows, ids and attributes moved so that row `new` is what row `order[new]` was. The rows move in
+/// place, cycle by cycle: a build holds several copies of its rows already.
+fn reorder(rows: &mut [f32], dim: usize, ids: &mut Vec<u64>, attrs: &mut Option<Vec<i64>>, order: &[u32]) {
+    let mut placed = vec![false; order.len()];
+    let mut held = vec![0f32; dim];
+    for start in 0..order.len() {
+        if placed[start] {
+            continue;
+        }
+        held.copy_from_slice(&rows[start * dim..(start + 1) * dim]);
+        let mut at = start;
+        loop {
+            placed[at] = true;
+            let from = order[at] as usize;
+            if from == start {
+                rows[at * dim..(at + 1) * dim].copy_from_slice(&held);
+                break;
+            }
+            rows.copy_within(from * dim..(from + 1) * dim, at * dim);
+            at = from;
+        }
+    }
+    *ids = order.iter().map(|&old| ids[old as usize]).collect();
+    if let Some(a) = attrs {
+        *a = order.iter().map(|&old| a[old as usize]).collect();
+    }
+}
 
 impl VectorIndex {
     /// Build from `n` dense rows of `dim` f32 and their ids.
@@ -377,29 +402,8 @@ impl VectorIndex {
             let (centroids, lists) = ivf::train(&rows, n, dim, nlist, o.metric, o.seed, o.kmeans_iters, o.threads, cancel)?;
             let nlist = centroids.len() / padded(dim);
             let (perm, offsets) = ivf::layout(&lists, nlist);
-            let mut r2 = Vec::with_capacity(rows.len());
-            for &old in &perm {
-                r2.extend_from_slice(&rows[old as usize * dim..(old as usize + 1) * dim]);
-            }
-            ids = perm.iter().map(|&old| ids[old as usize]).collect();
-            attrs = attrs.map(|a| perm.iter().map(|&old| a[old as usize]).collect());
-            rows = Cow::Owned(r2);
+            reorder(rows.to_mut(), dim, &mut ids, &mut attrs, &perm);
             ivf = Some(Ivf::new(nlist, centroids, offsets));
-        }
-        // A large graph is built over its rows grouped by a coarse k-means (sqrt(n) lists), so an
-        // insertion's search reads rows that lie near each other: on the 1M x 128 synthetic set the
-        // build took 281-329 CPU-s against 341-356 without it (the k-means included).
-        if o.kind == IndexType::Hnsw && n >= HNSW_PRESORT_ROWS {
-            let nl = ((n as f64).sqrt().round() as usize).clamp(16, 4096);
-            let (_, lists) = ivf::train(&rows, n, dim, nl, o.metric, o.seed, 8, o.threads, cancel)?;
-            let (perm, _) = ivf::layout(&lists, nl);
-            let mut r2 = Vec::with_capacity(rows.len());
-            for &old in &perm {
-                r2.extend_from_slice(&rows[old as usize * dim..(old as usize + 1) * dim]);
-            }
-            ids = perm.iter().map(|&old| ids[old as usize]).collect();
-            attrs = attrs.map(|a| perm.iter().map(|&old| a[old as usize]).collect());
-            rows = Cow::Owned(r2);
         }
         let f32_store = Store::encode(&rows, n, dim, Quant::F32);
         let hnsw = if o.kind == IndexType::Hnsw {
@@ -414,13 +418,7 @@ impl VectorIndex {
         let (f32_store, hnsw) = match hnsw {
             Some(h) => {
                 let order = h.bfs_order();
-                let mut moved = Vec::with_capacity(rows.len());
-                for &old in &order {
-                    moved.extend_from_slice(&rows[old as usize * dim..(old as usize + 1) * dim]);
-                }
-                ids = order.iter().map(|&old| ids[old as usize]).collect();
-                attrs = attrs.map(|a| order.iter().map(|&old| a[old as usize]).collect());
-                rows = Cow::Owned(moved);
+                reorder(rows.to_mut(), dim, &mut ids, &mut attrs, &order);
                 drop(f32_store); // before its renumbered copy: one fewer copy of the rows at the peak
                 (Store::encode(&rows, n, dim, Quant::F32), Some(h.renumbered(&order)))
             }
