@@ -25,7 +25,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { Connections } from './connections.js';
 import { badInput, RecallError, usage } from '../errors.js';
 import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
 import { type HeldLock, lockOrFail } from '../io/lock.js';
@@ -172,28 +173,10 @@ export async function shardParquet(
   const compression = opts.compression ?? 'zstd';
   const lanes = Math.max(1, opts.threads ?? DEFAULT_LANES);
   const memoryPerLane = laneMemory(opts.memoryLimit, lanes);
-  const instances: DuckDBInstance[] = [];
-  const conns: DuckDBConnection[] = [];
-  const instanceOf = new Map<DuckDBConnection, DuckDBInstance>();
-  const connect = async (threads: number, tempDirectory?: string) => {
-    const db = await openDuckDB({ threads, memoryLimit: memoryPerLane, tempDirectory });
-    instances.push(db);
-    const c = await db.connect();
-    conns.push(c); // lanes connect concurrently: the two lists need not line up
-    instanceOf.set(c, db);
-    return c;
-  };
-  /** Close a lane's DuckDB as soon as its COPY is done (while other lanes still run), not at the end. */
-  const disconnect = (c: DuckDBConnection) => {
-    const db = instanceOf.get(c);
-    if (!db) return;
-    instanceOf.delete(c);
-    conns.splice(conns.indexOf(c), 1);
-    instances.splice(instances.indexOf(db), 1);
-    c.closeSync();
-    db.closeSync();
-  };
-  const interrupt = () => conns.forEach((c) => c.interrupt());
+  const connections = new Connections<DuckDBConnection>();
+  const connect = (threads: number, tempDirectory?: string) =>
+    connections.add(openDuckDB({ threads, memoryLimit: memoryPerLane, tempDirectory }));
+  const interrupt = () => connections.interrupt();
   signal?.addEventListener('abort', interrupt, { once: true });
   let staging: string | undefined;
   let arrowDir: string | undefined;
@@ -343,7 +326,7 @@ export async function shardParquet(
             route.close();
           }
           const counts = route.counts();
-          disconnect(c);
+          connections.close(c); // its COPY is done: now, while the other lanes still run
           for (let k = lo; k <= hi; k++) rowsOf[k] = rowsOf[k]! + counts.perShard[k]!;
           if (pass === 0) nullKeys += counts.nullKeys; // each lane sees its own rows
           if (lane === 0 && plan.length > 1) await hashHeads(lo, hi);
@@ -433,8 +416,7 @@ export async function shardParquet(
     throw e;
   } finally {
     signal?.removeEventListener('abort', interrupt);
-    for (const c of conns) c.closeSync();
-    for (const db of instances) db.closeSync();
+    connections.closeAll();
     if (staging) await rm(staging, { recursive: true, force: true });
     outLock?.release();
     if (createdOut && !published) await rm(opts.out, { recursive: true, force: true }); // it held nothing before us
