@@ -496,6 +496,63 @@ fn hnsw_search_that_stops_distances_early_finds_the_same_rows_and_bits() {
     }
 }
 
+/// Rows in tight clusters of 32 around random centres, one row in every 97 far off on its own.
+fn clustered_data(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+    let centres = rng_data(n / 32 + 1, dim, seed);
+    let noise = rng_data(n, dim, seed + 1);
+    (0..n * dim)
+        .map(|x| (x / dim, x % dim))
+        .map(|(r, c)| centres[(r / 32) * dim + c] + noise[r * dim + c] * if r % 97 == 0 { 2.0 } else { 0.05 })
+        .collect()
+}
+
+/// The nodes a level-0 walk from the entry point cannot reach.
+fn unreached(h: &Hnsw) -> usize {
+    let n = h.levels.len();
+    let mut seen = vec![false; n];
+    let mut stack = vec![h.entry];
+    seen[h.entry as usize] = true;
+    while let Some(c) = stack.pop() {
+        for &nb in h.links(c, 0) {
+            if !seen[nb as usize] {
+                seen[nb as usize] = true;
+                stack.push(nb);
+            }
+        }
+    }
+    seen.iter().filter(|&&s| !s).count()
+}
+
+#[test]
+fn every_node_of_a_built_graph_is_reachable_from_the_entry_point() {
+    // Pruning can drop every link into a row (clustered data, small M), and such a row is never
+    // found; the build links each one in from a reached neighbour.
+    for (n, dim, m, seed) in [(6000, 24, 4, 81), (4000, 16, 3, 82), (5000, 32, 8, 83)] {
+        let data = clustered_data(n, dim, seed);
+        let store = Store::encode(&data, n, dim, Quant::F32);
+        let scorer = Scorer::new(&store, Metric::L2);
+        let h = Hnsw::build(&scorer, m, 24, seed, 2, &CancelToken::new()).unwrap();
+        assert_eq!(unreached(&h), 0, "n {n} dim {dim} m {m}");
+        for c in 0..n as u32 {
+            assert!(h.links(c, 0).len() <= h.m0, "node {c} keeps at most 2M links");
+        }
+        // and a search as wide as the graph finds every row (a search of an unreached row cannot)
+        let mut vis = Visited::new(n);
+        for r in (0..n).step_by(7) {
+            let q = scorer.prepare(&data[r * dim..(r + 1) * dim]);
+            let found = h.search(
+                &|x: u32| scorer.dist(&q, x as usize),
+                &|x: u32, b: f32| scorer.dist_below(&q, x as usize, b),
+                &store,
+                1,
+                n,
+                &mut vis,
+            );
+            assert_eq!(found[0].d, 0.0, "row {r} found itself");
+        }
+    }
+}
+
 #[test]
 fn a_renumbered_graph_finds_the_same_rows_at_the_same_distances() {
     // A graph over rows in input order, as `Hnsw::build` makes it, against the same graph
