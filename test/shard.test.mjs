@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import xxhash from 'xxhash-wasm';
 import { REF_SQL } from '../../shared/tools/parquet-corpus/common.mjs';
 import { makeParquetFixtures } from './helpers/parquet-fixtures.mjs';
-import { interruptWhen, recall, recallWarm, scratchDir } from './helpers/cli.mjs';
+import { bin, interruptWhen, recall, recallWarm, scratchDir } from './helpers/cli.mjs';
 
 const dir = scratchDir('shard');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,6 +28,7 @@ before(async () => {
 });
 const rows = async (sql) => (await c.runAndReadAll(sql)).getRowObjectsJson();
 const fingerprint = async (kind, glob) => (await rows(REF_SQL[kind](glob)))[0];
+const firstLine = (s) => s.split('\n')[0];
 const shardFiles = (out) =>
   readdirSync(out)
     .filter((f) => f.endsWith('.parquet'))
@@ -355,6 +357,28 @@ describe('recall shard', { concurrency: 2 }, () => {
         );
         assert.ok(groups >= Number(threads), `${threads} lanes: shard 0 joins a piece from every lane (${groups} row groups)`);
       }
+    }
+  });
+
+  it('every shard file is on disk (fsync) before manifest.json appears', async (t) => {
+    // strace shows the system calls in order: a crash after the manifest's rename must not leave
+    // it naming shard bytes that were still only in the page cache.
+    if (spawnSync('strace', ['-V']).status !== 0) return t.skip('strace is not installed');
+    const out = join(dir, 'durable');
+    const log = join(dir, 'durable.strace');
+    const r = spawnSync(
+      'strace',
+      ['-f', '-y', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', log, process.execPath, bin, 'shard', '-i', fx.ev_zstd_v2, '-k', 'user_id', '-n', '5', '-o', out, '--threads', '2'],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0 && /ptrace|Operation not permitted/.test(r.stderr)) return t.skip(`strace cannot trace here: ${firstLine(r.stderr)}`);
+    assert.equal(r.status, 0, r.stderr);
+    const calls = readFileSync(log, 'utf8').split('\n');
+    const published = calls.findIndex((l) => /rename.*manifest\.json"/.test(l) && !/manifest\.json\.tmp/.test(l.split(',').at(-1)));
+    assert.ok(published > 0, `no rename to manifest.json in ${log}`);
+    for (const f of shardFiles(out)) {
+      const synced = calls.findIndex((l) => /^\d+ +f(data)?sync\(/.test(l) && l.includes(`/${f}>`));
+      assert.ok(synced >= 0 && synced < published, `${f}: fsync at line ${synced}, manifest renamed at line ${published}`);
     }
   });
 

@@ -29,6 +29,19 @@ export function trackTemp(path: string): () => void {
   return () => inFlight.delete(path);
 }
 
+/**
+ * fsync a file that another writer (DuckDB, a join) finished, in the thread pool: start it as
+ * soon as the file is final and await it before the rename that publishes it.
+ */
+export async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** fsync a folder so a rename in it survives a crash (best effort). */
 export function syncDir(dir: string): void {
   try {

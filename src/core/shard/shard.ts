@@ -28,7 +28,7 @@ import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Connections } from './connections.js';
 import { badInput, RecallError, usage } from '../errors.js';
-import { syncDir, trackTemp, writeFileAtomic } from '../io/atomic.js';
+import { syncDir, syncFile, trackTemp, writeFileAtomic } from '../io/atomic.js';
 import { type HeldLock, lockOrFail } from '../io/lock.js';
 import { ident, literal, literalList, openDuckDB, queryRows, restrictFileAccess } from '../io/duckdb.js';
 import { sha256File } from '../io/sha256.js';
@@ -362,6 +362,8 @@ export async function shardParquet(
     // schema), flat names, checksums, publish. Synchronous file work, a shard per turn of the
     // event loop: a thread-pool round trip per small step cost more than the step.
     const shardEntries: ShardManifest['shards'] = [];
+    // each shard's fsync runs in the thread pool while the next ones are joined
+    const synced: Promise<void>[] = [];
     for (let k = 0; k < n; k++) {
       const name = shardFileName(k, n);
       const dest = join(staging, name);
@@ -377,6 +379,9 @@ export async function shardParquet(
         sum = { bytes: (await stat(dest)).size, sha256: await sha256File(dest) };
       }
       shardEntries.push({ shard: k, file: name, rows: rowsOf[k]!, ...sum });
+      const sync = syncFile(dest);
+      sync.catch(() => {}); // awaited below; an interrupted job may never get there
+      synced.push(sync);
       await new Promise((r) => setImmediate(r));
       signal?.throwIfAborted();
     }
@@ -397,6 +402,7 @@ export async function shardParquet(
       rows: shardEntries.reduce((s, e) => s + e.rows, 0),
       shards: shardEntries,
     };
+    await Promise.all(synced); // the data is on disk before the manifest names it
     signal?.throwIfAborted();
     await rm(join(opts.out, SHARD_MANIFEST), { force: true }); // without a manifest the folder is visibly incomplete
     for (const e of shardEntries) await rename(join(staging, e.file), join(opts.out, e.file));
