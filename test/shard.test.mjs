@@ -366,12 +366,11 @@ describe('recall shard', { concurrency: 2 }, () => {
     if (spawnSync('strace', ['-V']).status !== 0) return t.skip('strace is not installed');
     const out = join(dir, 'durable');
     const log = join(dir, 'durable.strace');
-    const r = spawnSync(
-      'strace',
-      ['-f', '-y', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', log, process.execPath, bin, 'shard', '-i', fx.ev_zstd_v2, '-k', 'user_id', '-n', '5', '-o', out, '--threads', '2'],
-      { encoding: 'utf8' },
-    );
-    if (r.status !== 0 && /ptrace|Operation not permitted/.test(r.stderr)) return t.skip(`strace cannot trace here: ${firstLine(r.stderr)}`);
+    const trace = ['-f', '-y', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', log];
+    const job = ['shard', '-i', fx.ev_zstd_v2, '-k', 'user_id', '-n', '5', '-o', out, '--threads', '2'];
+    const r = spawnSync('strace', [...trace, process.execPath, bin, ...job], { encoding: 'utf8' });
+    if (r.status !== 0 && /ptrace|Operation not permitted/.test(r.stderr))
+      return t.skip(`strace cannot trace here: ${firstLine(r.stderr)}`);
     assert.equal(r.status, 0, r.stderr);
     const calls = readFileSync(log, 'utf8').split('\n');
     const published = calls.findIndex((l) => /rename.*manifest\.json"/.test(l) && !/manifest\.json\.tmp/.test(l.split(',').at(-1)));
