@@ -381,6 +381,11 @@ impl Hnsw {
         }
         let mut g =
             Hnsw { m, m0, entry: 0, max_level: 0, links0: vec![0; n * (m0 + 1)], upper_off, upper: vec![0; blocks * (m + 1)], levels };
+        // Every insertion reads link blocks at random, as a search does: huge pages before the
+        // first touch (the rows' store has them already). On the 1M x 128 synthetic set (132 MB
+        // of level-0 links) two A/B builds took 0.92x and 0.96x the CPU, the same graph.
+        crate::hugebuf::advise_huge(&mut g.links0);
+        crate::hugebuf::advise_huge(&mut g.upper);
         if n == 0 {
             return Ok(g);
         }
