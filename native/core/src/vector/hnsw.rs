@@ -12,7 +12,6 @@
 //! on the thread count. Last, every node a walk from the entry point cannot
 //! reach gets a link in (`link_unreached`).
 
-use super::Metric;
 use super::filter::RowFilter;
 use super::heap::{Cand, TopK};
 use super::store::{Scorer, Store};
@@ -367,6 +366,8 @@ impl Hnsw {
 
     /// Build over the rows of an f32 store.
     pub fn build(scorer: &Scorer, m: usize, ef_construction: usize, seed: u64, threads: usize, cancel: &CancelToken) -> Result<Hnsw> {
+        // the distance `link_unreached` picks a cut-off row's nearest by (ip: rows lifted onto a sphere)
+        let lifted = scorer.with_ip_lift();
         let n = scorer.store.n;
         let m = m.max(2);
         let m0 = 2 * m;
@@ -490,11 +491,7 @@ impl Hnsw {
             }
             start += batch;
         }
-        // Not under inner product: there "nearest" is no distance (a row need not be its own
-        // nearest), and in a test of whole-number rows the added links cost exact top-10 hits.
-        if scorer.metric != Metric::Ip {
-            g.link_unreached(scorer, ef_construction, &mut visited[0]);
-        }
+        g.link_unreached(&lifted, ef_construction, &mut visited[0]);
         Ok(g)
     }
 
@@ -521,7 +518,9 @@ impl Hnsw {
     /// without any link in. In row order, each unreached node is linked from the nearest reached
     /// node with room: among its own neighbours, else among the nodes a search for it finds (1.95 s
     /// there, in a 330 CPU-s build). Links are only added, so a reached node stays reached; a node
-    /// with no such neighbour stays as it was.
+    /// with no such neighbour stays as it was. Under inner product `scorer` measures between
+    /// lifted rows (`Scorer::with_ip_lift`): on Fashion-MNIST a graph on dot products left 56,743
+    /// of the 60,000 rows unreached.
     fn link_unreached(&mut self, scorer: &Scorer, ef: usize, vis: &mut Visited) {
         let n = self.levels.len();
         let mut queue = Vec::new();

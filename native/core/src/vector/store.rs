@@ -425,11 +425,32 @@ pub struct Scorer<'a> {
     k: &'static Kernels,
     /// FMA kernels for ranking at query time.
     fast: crate::kernels::fast::Fast,
+    /// Inner product, in builds: each row's lift `sqrt(M^2 - |x|^2)` (M the largest row norm),
+    /// the extra coordinate that puts every row on one sphere (see `with_ip_lift`).
+    lift: Option<Vec<f32>>,
 }
 
 impl<'a> Scorer<'a> {
     pub fn new(store: &'a Store, metric: Metric) -> Scorer<'a> {
-        Scorer { store, metric, k: kernels::kernels(), fast: crate::kernels::fast::fast() }
+        Scorer { store, metric, k: kernels::kernels(), fast: crate::kernels::fast::fast(), lift: None }
+    }
+
+    /// This scorer, with `dist_rows` between rows lifted onto a sphere under inner product (other
+    /// metrics unchanged): a row x becomes (x, sqrt(M^2 - |x|^2)), M the largest row norm, and
+    /// `-(a.b + lift_a lift_b)` orders pairs of rows as their L2 distance there (Bachrach et al.,
+    /// RecSys 2014). Under dot product the rows of largest norm are every row's "nearest", so
+    /// "the nearest reached row" of a cut-off row means little; lifted, it is a distance.
+    /// Building the whole graph on lifted rows was measured too, and not kept: recall@10 on
+    /// Fashion-MNIST 0.79 / 0.97 / 0.99 at ef 40 / 160 / 640 (0.70 / 0.79 / 0.88 with only the
+    /// cut-off rows linked this way), but 0.34 at ef 100 on rows whose norms span 100x, where the
+    /// graph on dot products gives 0.99.
+    pub fn with_ip_lift(&self) -> Scorer<'a> {
+        let lift = (self.metric == Metric::Ip && self.store.quant == Quant::F32).then(|| {
+            let norms: Vec<f32> = (0..self.store.n).map(|r| (self.k.dot_f32)(self.store.f32_row(r), self.store.f32_row(r))).collect();
+            let max = norms.iter().copied().fold(0f32, f32::max);
+            norms.iter().map(|&x| (max - x).max(0.0).sqrt()).collect()
+        });
+        Scorer { lift, ..*self }
     }
 
     /// `q` has `dim` elements (already normalised for cosine).
@@ -517,7 +538,14 @@ impl<'a> Scorer<'a> {
     pub fn dist_rows(&self, a: usize, b: usize) -> f32 {
         let s = self.store;
         debug_assert_eq!(s.quant, Quant::F32);
-        if self.metric.is_l2() { (self.k.l2sq_f32)(s.f32_row(a), s.f32_row(b)) } else { -(self.k.dot_f32)(s.f32_row(a), s.f32_row(b)) }
+        if self.metric.is_l2() {
+            return (self.k.l2sq_f32)(s.f32_row(a), s.f32_row(b));
+        }
+        let dot = (self.k.dot_f32)(s.f32_row(a), s.f32_row(b));
+        match &self.lift {
+            Some(l) => -(dot + l[a] * l[b]),
+            None => -dot,
+        }
     }
 }
 
