@@ -12,6 +12,7 @@
 //! on the thread count. Last, every node a walk from the entry point cannot
 //! reach gets a link in (`link_unreached`).
 
+use super::Metric;
 use super::filter::RowFilter;
 use super::heap::{Cand, TopK};
 use super::store::{Scorer, Store};
@@ -520,25 +521,31 @@ impl Hnsw {
     /// there, in a 330 CPU-s build). Links are only added, so a reached node stays reached; a node
     /// with no such neighbour stays as it was. Under inner product `scorer` measures between
     /// lifted rows (`Scorer::with_ip_lift`): on Fashion-MNIST a graph on dot products left 56,743
-    /// of the 60,000 rows unreached.
+    /// of the 60,000 rows unreached. There most rows come in this way, and a row with one way in
+    /// is found only through it: each gets links from the 3 nearest reached nodes with room
+    /// (Fashion-MNIST, M 16, efConstruction 100, recall@10 at ef 40 / 160 / 640: 0.70 / 0.79 /
+    /// 0.88 with 1 link in, 0.71 / 0.86 / 0.91 with 3, 0.76 / 0.86 / 0.92 with 6).
     fn link_unreached(&mut self, scorer: &Scorer, ef: usize, vis: &mut Visited) {
         let n = self.levels.len();
+        let links_in = if scorer.metric == Metric::Ip { 3 } else { 1 };
         let mut queue = Vec::new();
         let mut reached = vec![false; n];
         self.mark_reached(self.entry, &mut reached, &mut queue);
         for v in 0..n as u32 {
             if !reached[v as usize] {
-                self.link_in(v, scorer, ef, vis, &mut reached, &mut queue);
+                self.link_in(v, links_in, scorer, ef, vis, &mut reached, &mut queue);
             }
         }
     }
 
-    /// Links unreached node `v` in from the nearest reached node with room (see `link_unreached`).
-    fn link_in(&mut self, v: u32, scorer: &Scorer, ef: usize, vis: &mut Visited, reached: &mut [bool], queue: &mut Vec<u32>) {
+    /// Links unreached node `v` in from the `k` nearest reached nodes with room, or as many as
+    /// there are (see `link_unreached`).
+    #[allow(clippy::too_many_arguments)]
+    fn link_in(&mut self, v: u32, k: usize, scorer: &Scorer, ef: usize, vis: &mut Visited, reached: &mut [bool], queue: &mut Vec<u32>) {
         let dist = |j: u32| scorer.dist_rows(v as usize, j as usize);
         let has_room = |u: &u32| self.links(*u, 0).len() < self.m0;
         let mut near: Vec<u32> = self.links(v, 0).iter().copied().filter(|&u| reached[u as usize]).collect();
-        if !near.iter().any(has_room) {
+        if near.iter().filter(|u| has_room(u)).count() < k {
             // From a reached node a level-0 walk meets reached nodes only. The descent on the upper
             // levels can end on an unreached one; then the walk starts at the entry point.
             let top = Cand { d: dist(self.entry), id: self.entry };
@@ -546,10 +553,20 @@ impl Hnsw {
             let ep = if reached[ep.id as usize] { ep } else { top };
             near.extend(self.search_level(&|r, _| dist(r), scorer.store, &[ep], ef, 0, vis).iter().map(|c| c.id));
         }
-        let Some(u) = near.iter().copied().find(has_room) else { return };
-        let mut list = self.links(u, 0).to_vec();
-        list.push(v);
-        self.set_links(u, 0, &list);
+        let mut from: Vec<u32> = Vec::with_capacity(k);
+        for u in near {
+            if from.len() < k && has_room(&u) && !from.contains(&u) {
+                from.push(u);
+            }
+        }
+        if from.is_empty() {
+            return;
+        }
+        for u in from {
+            let mut list = self.links(u, 0).to_vec();
+            list.push(v);
+            self.set_links(u, 0, &list);
+        }
         self.mark_reached(v, reached, queue);
     }
 }

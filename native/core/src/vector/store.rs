@@ -441,7 +441,7 @@ impl<'a> Scorer<'a> {
     /// RecSys 2014). Under dot product the rows of largest norm are every row's "nearest", so
     /// "the nearest reached row" of a cut-off row means little; lifted, it is a distance.
     /// Building the whole graph on lifted rows was measured too, and not kept: recall@10 on
-    /// Fashion-MNIST 0.79 / 0.97 / 0.99 at ef 40 / 160 / 640 (0.70 / 0.79 / 0.88 with only the
+    /// Fashion-MNIST 0.79 / 0.97 / 0.99 at ef 40 / 160 / 640 (0.71 / 0.86 / 0.91 with only the
     /// cut-off rows linked this way), but 0.34 at ef 100 on rows whose norms span 100x, where the
     /// graph on dot products gives 0.99.
     pub fn with_ip_lift(&self) -> Scorer<'a> {
