@@ -21,17 +21,7 @@ fn main() {
         let store = Store::encode(&base, n, dim, Quant::F32);
         let scorer = Scorer::new(&store, metric);
         let h = Hnsw::build(&scorer, 16, 100, 0, 2, &CancelToken::new()).unwrap();
-        let mut seen = vec![false; n];
-        let mut q = vec![h.entry];
-        seen[h.entry as usize] = true;
-        while let Some(v) = q.pop() {
-            for &w in h.links(v, 0) {
-                if !seen[w as usize] {
-                    seen[w as usize] = true;
-                    q.push(w);
-                }
-            }
-        }
+        let seen = h.reached();
         println!("{metric:?}: {} of {n} unreached", seen.iter().filter(|&&s| !s).count());
         let qs: Vec<f32> = fs::read(format!("{dir}/queries.f32"))
             .unwrap()

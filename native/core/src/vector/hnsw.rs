@@ -496,6 +496,15 @@ impl Hnsw {
         Ok(g)
     }
 
+    /// Per node, whether a level-0 walk from the entry point reaches it (only those can be found).
+    pub fn reached(&self) -> Vec<bool> {
+        let mut reached = vec![false; self.levels.len()];
+        if !reached.is_empty() {
+            self.mark_reached(self.entry, &mut reached, &mut Vec::new());
+        }
+        reached
+    }
+
     /// Marks every node a level-0 walk from `from` reaches and has not marked yet.
     fn mark_reached(&self, from: u32, reached: &mut [bool], queue: &mut Vec<u32>) {
         if reached[from as usize] {
@@ -529,8 +538,7 @@ impl Hnsw {
         let n = self.levels.len();
         let links_in = if scorer.metric == Metric::Ip { 3 } else { 1 };
         let mut queue = Vec::new();
-        let mut reached = vec![false; n];
-        self.mark_reached(self.entry, &mut reached, &mut queue);
+        let mut reached = self.reached();
         for v in 0..n as u32 {
             if !reached[v as usize] {
                 self.link_in(v, links_in, scorer, ef, vis, &mut reached, &mut queue);

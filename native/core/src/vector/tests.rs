@@ -506,6 +506,12 @@ fn clustered_data(n: usize, dim: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// `h`'s `k` nearest to query `qv` with `ef`, scored by `scorer` over `store`.
+fn walk(h: &Hnsw, scorer: &Scorer, store: &Store, qv: &[f32], k: usize, ef: usize, vis: &mut Visited) -> Vec<Cand> {
+    let q = scorer.prepare(qv);
+    h.search(&|x: u32| scorer.dist(&q, x as usize), &|x: u32, b: f32| scorer.dist_below(&q, x as usize, b), store, k, ef, vis)
+}
+
 /// The nodes a level-0 walk from the entry point cannot reach.
 fn unreached(h: &Hnsw) -> usize {
     let n = h.levels.len();
@@ -539,15 +545,7 @@ fn every_node_of_a_built_graph_is_reachable_from_the_entry_point() {
         // and a search as wide as the graph finds every row (a search of an unreached row cannot)
         let mut vis = Visited::new(n);
         for r in (0..n).step_by(7) {
-            let q = scorer.prepare(&data[r * dim..(r + 1) * dim]);
-            let found = h.search(
-                &|x: u32| scorer.dist(&q, x as usize),
-                &|x: u32, b: f32| scorer.dist_below(&q, x as usize, b),
-                &store,
-                1,
-                n,
-                &mut vis,
-            );
+            let found = walk(&h, &scorer, &store, &data[r * dim..(r + 1) * dim], 1, n, &mut vis);
             assert_eq!(found[0].d, 0.0, "row {r} found itself");
         }
     }
@@ -571,15 +569,7 @@ fn inner_product_graphs_reach_every_row_when_norms_differ() {
     let mut vis = Visited::new(n);
     let mut hit = 0;
     for qv in qs.chunks_exact(dim) {
-        let q = scorer.prepare(qv);
-        let found = h.search(
-            &|x: u32| scorer.dist(&q, x as usize),
-            &|x: u32, b: f32| scorer.dist_below(&q, x as usize, b),
-            &store,
-            10,
-            100,
-            &mut vis,
-        );
+        let found = walk(&h, &scorer, &store, qv, 10, 100, &mut vis);
         let truth = brute(&data, n, dim, qv, 10, Metric::Ip);
         hit += found.iter().filter(|c| truth.contains(&(c.id as u64))).count();
     }
@@ -609,17 +599,9 @@ fn a_renumbered_graph_finds_the_same_rows_at_the_same_distances() {
     let b = Scorer::new(&moved_store, Metric::L2);
     let (mut va, mut vb) = (Visited::new(n), Visited::new(n));
     for q in 0..qs.len() / dim {
-        let (pa, pb) = (a.prepare(&qs[q * dim..(q + 1) * dim]), b.prepare(&qs[q * dim..(q + 1) * dim]));
-        let found =
-            h.search(&|x: u32| a.dist(&pa, x as usize), &|x: u32, bd: f32| a.dist_below(&pa, x as usize, bd), &store, 10, 40, &mut va);
-        let again = r.search(
-            &|x: u32| b.dist(&pb, x as usize),
-            &|x: u32, bd: f32| b.dist_below(&pb, x as usize, bd),
-            &moved_store,
-            10,
-            40,
-            &mut vb,
-        );
+        let qv = &qs[q * dim..(q + 1) * dim];
+        let found = walk(&h, &a, &store, qv, 10, 40, &mut va);
+        let again = walk(&r, &b, &moved_store, qv, 10, 40, &mut vb);
         let back: Vec<Cand> = again.iter().map(|c| Cand { d: c.d, id: order[c.id as usize] }).collect();
         assert_eq!(back, found, "query {q}");
     }
