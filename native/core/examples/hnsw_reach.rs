@@ -2,10 +2,10 @@
 //! walk from the entry point cannot reach, and recall@10 of 200 queries against brute force:
 //! `cargo run --release --example hnsw_reach -- bench/data/ann/fashion 60000 784`
 use recall_core::CancelToken;
-use recall_core::vector::hnsw::Hnsw;
-use recall_core::vector::store::{Metric, Quant};
-use recall_core::vector::store::{Scorer, Store};
+use recall_core::vector::hnsw::{Hnsw, Visited};
+use recall_core::vector::store::{Metric, Quant, Scorer, Store};
 use std::fs;
+
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let dir = &a[1];
@@ -29,7 +29,7 @@ fn main() {
             .take(200 * dim)
             .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
             .collect();
-        let mut vis = recall_core::vector::hnsw::Visited::new(n);
+        let mut vis = Visited::new(n);
         for ef in [40, 160, 640] {
             let (mut hit, mut unr) = (0, 0);
             for qi in 0..200 {
