@@ -23,6 +23,11 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 pub const MAX_LEVEL: usize = 15;
+/// The share of a full link list a prune keeps (faiss calls the rest prune headroom, 0.2 there).
+/// On the 1M x 128 synthetic set, 0.9 took a single-thread build from 331 to 279 CPU-s, and
+/// recall@10 at ef 2560 from 0.9922 to 0.9928; on 200k rows, 0.8 cost 0.0035 of recall at ef 320
+/// where 0.9 cost 0.0004, less than one seed's graph differs from another's.
+const PRUNE_KEEP: f32 = 0.9;
 
 pub struct Hnsw {
     pub m: usize,
@@ -287,7 +292,7 @@ impl Hnsw {
 
     /// HNSW's neighbour heuristic: keep a candidate only if it is closer to the
     /// base node than to every neighbour kept so far (spreads links around the node).
-    fn select(scorer: &Scorer, cands: &[Cand], m: usize) -> Vec<u32> {
+    pub(super) fn select(scorer: &Scorer, cands: &[Cand], m: usize) -> Vec<u32> {
         let mut kept: Vec<Cand> = Vec::with_capacity(m);
         for &c in cands {
             if kept.len() >= m {
@@ -298,6 +303,21 @@ impl Hnsw {
             }
         }
         kept.into_iter().map(|c| c.id).collect()
+    }
+
+    /// Node `t`'s links once `sources` link to it too. While they fit, they are appended; a list
+    /// that would overflow `cap` is cut back by the heuristic to `PRUNE_KEEP` of `cap`, not to
+    /// `cap` itself, so the next links in are appended without a prune. A node with a full list
+    /// otherwise paid a prune (a distance to each of its neighbours' rows, read at random) for every
+    /// link in: on the 1M x 128 synthetic set those prunes took 78 of a 331 CPU-s build.
+    pub(super) fn with_links_in(scorer: &Scorer, t: u32, links: &[u32], sources: &[u32], cap: usize) -> Vec<u32> {
+        let mut list: Vec<u32> = links.iter().chain(sources).copied().collect();
+        if list.len() > cap {
+            let mut c: Vec<Cand> = list.iter().map(|&j| Cand { d: scorer.dist_rows(t as usize, j as usize), id: j }).collect();
+            c.sort_unstable();
+            list = Hnsw::select(scorer, &c, ((cap as f32) * PRUNE_KEEP) as usize);
+        }
+        list
     }
 
     /// A breadth-first order of the level-0 graph from the entry point (neighbours in link order;
@@ -464,15 +484,8 @@ impl Hnsw {
                                 .map(|grp| {
                                     let (t, level) = (grp[0].0, grp[0].1 as usize);
                                     let cap = if level == 0 { m0 } else { m };
-                                    let mut list: Vec<u32> = gref.links(t, level).to_vec();
-                                    list.extend(grp.iter().map(|x| x.2));
-                                    if list.len() > cap {
-                                        let mut c: Vec<Cand> =
-                                            list.iter().map(|&j| Cand { d: scorer.dist_rows(t as usize, j as usize), id: j }).collect();
-                                        c.sort_unstable();
-                                        list = Hnsw::select(scorer, &c, cap);
-                                    }
-                                    (t, level as u8, list)
+                                    let sources: Vec<u32> = grp.iter().map(|x| x.2).collect();
+                                    (t, level as u8, Hnsw::with_links_in(scorer, t, gref.links(t, level), &sources, cap))
                                 })
                                 .collect::<Vec<_>>()
                         })

@@ -811,3 +811,30 @@ fn an_opened_index_keeps_no_mapped_pages_of_what_it_copied() {
     assert!(held <= 64, "{held} KiB still mapped once the rows are resident");
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+#[test]
+fn a_link_list_that_overflows_is_pruned_with_room_left_and_one_with_room_only_grows() {
+    // Row 0 at the origin, the others at random on the unit sphere around it: each is nearer to
+    // row 0 (1) than to any other (about 1.4), so the heuristic keeps every one.
+    let (n, dim, cap) = (40, 64, 32);
+    let mut data = rng_data(n, dim, 91);
+    data[..dim].fill(0.0);
+    for row in data[dim..].chunks_exact_mut(dim) {
+        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+        row.iter_mut().for_each(|x| *x /= norm);
+    }
+    let store = Store::encode(&data, n, dim, Quant::F32);
+    let scorer = Scorer::new(&store, Metric::L2);
+    let ids = |r: std::ops::RangeInclusive<u32>| r.collect::<Vec<u32>>();
+    // room left: the new links are appended, nothing else changes
+    assert_eq!(Hnsw::with_links_in(&scorer, 0, &ids(1..=20), &ids(21..=22), cap), ids(1..=22));
+    assert_eq!(Hnsw::with_links_in(&scorer, 0, &ids(1..=30), &ids(31..=32), cap), ids(1..=32));
+    // one more than fits: the heuristic's choice over all of them, cut to 28 (0.9 of 32), so the
+    // next 4 links in need no prune
+    let mut c: Vec<Cand> = (1..=33u32).map(|j| Cand { d: scorer.dist_rows(0, j as usize), id: j }).collect();
+    c.sort_unstable();
+    let full = Hnsw::select(&scorer, &c, cap);
+    assert_eq!(full.len(), 32, "the heuristic keeps every row");
+    let pruned = Hnsw::with_links_in(&scorer, 0, &ids(1..=32), &[33], cap);
+    assert_eq!(pruned, full[..28]);
+}
